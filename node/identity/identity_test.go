@@ -1,0 +1,48 @@
+package identity
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"lifeline/syncproto"
+)
+
+func TestKeySaveLoadSign(t *testing.T) {
+	k, err := NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), KeyFile)
+	if err := k.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if err := k.Save(path); err == nil {
+		t.Fatal("an existing key was overwritten")
+	}
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.ID() != k.ID() || back.ID() != syncproto.NodeIDFromKey(k.Public()) {
+		t.Fatal("loaded key has another id")
+	}
+	head := syncproto.Hash{1, 2, 3}
+	sig := back.SignHead(7, head)
+	if !VerifyHead(k.Public(), k.ID(), 7, head, sig) {
+		t.Fatal("signature does not verify")
+	}
+	if VerifyHead(k.Public(), k.ID(), 8, head, sig) || VerifyHead(k.Public(), k.ID(), 7, syncproto.Hash{9}, sig) {
+		t.Fatal("signature verifies for another sequence or head")
+	}
+	if err := os.WriteFile(path+".bad", []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path + ".bad"); !errors.Is(err, ErrKey) {
+		t.Fatalf("garbage key file: %v", err)
+	}
+}

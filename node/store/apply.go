@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"lifeline/syncproto"
+)
+
+// Apply stores and merges changes from other nodes in one transaction: all
+// of them or none.
+func (s *SQLite) Apply(ctx context.Context, changes []Incoming) (ApplyResult, error) {
+	var res ApplyResult
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return res, ErrClosed
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	t, err := s.begin(ctx)
+	if err != nil {
+		return res, err
+	}
+	heldMax := map[syncproto.NodeID]uint64{}
+	for i := range changes {
+		in := &changes[i]
+		c := &in.Change
+		h, err := t.head(c.Origin, true)
+		if err != nil {
+			t.rollback()
+			return ApplyResult{}, s.wrap(err)
+		}
+		hm, ok := heldMax[c.Origin]
+		if !ok {
+			if hm, err = t.heldMax(c.Origin); err != nil {
+				t.rollback()
+				return ApplyResult{}, s.wrap(err)
+			}
+			heldMax[c.Origin] = hm
+		}
+		if c.Seq <= h.seq || c.Seq <= hm {
+			res.Duplicates++
+			continue
+		}
+		if want := max(h.seq, hm) + 1; c.Seq != want {
+			t.rollback()
+			return ApplyResult{}, fmt.Errorf("%w: %s came before %s:%d", ErrGap, c.Dot(), c.Origin, want)
+		}
+		// Once one change of an origin is held, the ones after it wait too:
+		// an origin's changes are merged in sequence, never with a gap.
+		if hm > 0 || s.clock.TooFarAhead(c.HLC) {
+			if _, err := t.tx.ExecContext(ctx, `INSERT INTO held (node_id, seq, hlc, sig, body, held_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				c.Origin[:], int64(c.Seq), int64(c.HLC), nullable(in.Sig), in.Body, time.Now().UTC().Format(time.RFC3339)); err != nil {
+				t.rollback()
+				return ApplyResult{}, s.wrap(err)
+			}
+			heldMax[c.Origin] = c.Seq
+			res.Held++
+			continue
+		}
+		if err := t.remote(in, h); err != nil {
+			t.rollback()
+			return ApplyResult{}, s.wrap(err)
+		}
+		res.Applied++
+	}
+	if res.Applied+res.Held == 0 {
+		t.rollback()
+		return res, nil
+	}
+	if err := t.commit(); err != nil {
+		return ApplyResult{}, s.wrap(err)
+	}
+	return res, nil
+}
+
+// remote links a received change to its origin's chain, checks the
+// signature it carries, and merges it.
+func (t *txn) remote(in *Incoming, h *originHead) error {
+	c := &in.Change
+	hash := syncproto.ChainHash(h.head, in.Body)
+	if len(in.Sig) > 0 && t.s.opts.VerifyHead != nil {
+		if err := t.s.opts.VerifyHead(c.Origin, c.Seq, hash, in.Sig); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrChain, c.Dot(), err)
+		}
+	}
+	r, exists, err := t.record(c.Record)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		r = t.newRecord(c.Record)
+	}
+	if err := t.merge(c, in.Body, hash, in.Sig, r); err != nil {
+		return err
+	}
+	t.s.clock.Observe(c.HLC)
+	return nil
+}
+
+func (t *txn) heldMax(origin syncproto.NodeID) (uint64, error) {
+	var m sql.NullInt64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT max(seq) FROM held WHERE node_id = ?`, origin[:]).Scan(&m)
+	return uint64(m.Int64), err
+}
+
+// ReleaseHeld merges held changes whose time has come, in sequence, and
+// returns how many it merged.
+func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	t, err := s.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT node_id, seq, hlc, sig, body FROM held ORDER BY node_id, seq`)
+	if err != nil {
+		t.rollback()
+		return 0, s.wrap(err)
+	}
+	type heldRow struct {
+		origin syncproto.NodeID
+		seq    uint64
+		hlc    syncproto.HLC
+		sig    []byte
+		body   []byte
+	}
+	var all []heldRow
+	for rows.Next() {
+		var r heldRow
+		var id []byte
+		var seq, hlc int64
+		if err := rows.Scan(&id, &seq, &hlc, &r.sig, &r.body); err != nil {
+			rows.Close()
+			t.rollback()
+			return 0, s.wrap(err)
+		}
+		copy(r.origin[:], id)
+		r.seq, r.hlc = uint64(seq), syncproto.HLC(hlc)
+		all = append(all, r)
+	}
+	rows.Close()
+	released := 0
+	blocked := map[syncproto.NodeID]bool{}
+	for _, r := range all {
+		if blocked[r.origin] || s.clock.TooFarAhead(r.hlc) {
+			blocked[r.origin] = true
+			continue
+		}
+		h, err := t.head(r.origin, true)
+		if err != nil {
+			t.rollback()
+			return 0, s.wrap(err)
+		}
+		if r.seq != h.seq+1 {
+			blocked[r.origin] = true
+			continue
+		}
+		c, err := syncproto.DecodeChange(r.body)
+		if err != nil {
+			t.rollback()
+			return 0, fmt.Errorf("%w: held change %s:%d: %v", ErrCorrupt, r.origin, r.seq, err)
+		}
+		if err := t.remote(&Incoming{Change: c, Body: r.body, Sig: r.sig}, h); err != nil {
+			t.rollback()
+			return 0, s.wrap(err)
+		}
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM held WHERE node_id = ? AND seq = ?`, r.origin[:], int64(r.seq)); err != nil {
+			t.rollback()
+			return 0, s.wrap(err)
+		}
+		released++
+	}
+	if released == 0 {
+		t.rollback()
+		return 0, nil
+	}
+	if err := t.commit(); err != nil {
+		return 0, s.wrap(err)
+	}
+	return released, nil
+}
+
+// HeldCount says how many changes wait for this node's clock.
+func (s *SQLite) HeldCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM held`).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, s.wrap(err)
+}

@@ -1,0 +1,251 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"lifeline/syncproto"
+)
+
+// Stamp identifies a change and orders it for the merge rule.
+type Stamp struct {
+	_      struct{} `cbor:",toarray"`
+	Origin syncproto.NodeID
+	Seq    uint64
+	HLC    syncproto.HLC
+}
+
+// Dot is the change the stamp names.
+func (s Stamp) Dot() syncproto.Dot { return syncproto.Dot{Origin: s.Origin, Seq: s.Seq} }
+
+// compareWin orders stamps for the merge rule: the greater (HLC, origin)
+// wins; the sequence only separates two edits of one origin stamped alike,
+// which its own clock never issues.
+func compareWin(a, b Stamp) int {
+	switch {
+	case a.HLC < b.HLC:
+		return -1
+	case a.HLC > b.HLC:
+		return 1
+	}
+	if c := a.Origin.Compare(b.Origin); c != 0 {
+		return c
+	}
+	return a.Dot().Compare(b.Dot())
+}
+
+// FieldState is one field's multi-value register: the versions no other
+// version replaced (its heads, winner first), and the versions that applied
+// changes replaced but that have not arrived yet (pending), so that a late
+// arrival does not come back to life.
+type FieldState struct {
+	Name    string
+	Heads   []Stamp
+	Pending []syncproto.Dot
+}
+
+// InConflict reports whether people disagree on the field: more than one
+// version stands and none replaced the others.
+func (f *FieldState) InConflict() bool { return len(f.Heads) > 1 }
+
+// RecordState is the merge state of one record. It holds no values, only
+// which changes hold each field's versions: values stay in the change log,
+// the one place they are written.
+type RecordState struct {
+	// Type and Kit come from the record's first change (least HLC, then
+	// origin and sequence), so that every node agrees on them whatever the
+	// order of arrival.
+	Type    string
+	Kit     string
+	First   Stamp
+	Version uint32        // highest schema version of any change
+	Last    syncproto.HLC // latest change
+	Fields  []FieldState  // sorted by name
+}
+
+// Field returns the state of the named field.
+func (r *RecordState) Field(name string) (*FieldState, bool) {
+	i, ok := slices.BinarySearchFunc(r.Fields, name, func(f FieldState, n string) int { return strings.Compare(f.Name, n) })
+	if !ok {
+		return nil, false
+	}
+	return &r.Fields[i], true
+}
+
+func (r *RecordState) field(name string) *FieldState {
+	i, ok := slices.BinarySearchFunc(r.Fields, name, func(f FieldState, n string) int { return strings.Compare(f.Name, n) })
+	if !ok {
+		r.Fields = slices.Insert(r.Fields, i, FieldState{Name: name})
+	}
+	return &r.Fields[i]
+}
+
+// Conflicts counts the fields in conflict.
+func (r *RecordState) Conflicts() int {
+	n := 0
+	for i := range r.Fields {
+		if r.Fields[i].InConflict() {
+			n++
+		}
+	}
+	return n
+}
+
+// Apply merges a change into the record, following DESIGN's rule: a field
+// value replaces the versions it names as its base; the field's heads are
+// the versions nothing replaced; the winner is the head with the greatest
+// (HLC, origin). seen reports whether a change has already been merged into
+// this record. Apply does nothing for a change already seen, so the result
+// is the same whatever the order and however often changes come.
+//
+// seen must concern this record, not the whole store: a base naming a
+// change of another record (a bug or a forgery elsewhere) then stays
+// pending here whether that change came first or not.
+//
+// Apply returns the names of the fields whose heads changed.
+func (r *RecordState) Apply(c *syncproto.Change, seen func(syncproto.Dot) bool) []string {
+	dot := c.Dot()
+	if seen(dot) {
+		return nil
+	}
+	st := Stamp{Origin: c.Origin, Seq: c.Seq, HLC: c.HLC}
+	if r.Type == "" || compareWin(st, r.First) < 0 {
+		r.Type, r.Kit, r.First = c.Type, c.Kit, st
+	}
+	r.Version = max(r.Version, c.Version)
+	r.Last = max(r.Last, c.HLC)
+
+	var touched []string
+	for i := range c.Fields {
+		fc := &c.Fields[i]
+		f := r.field(fc.Name)
+		if j, late := slices.BinarySearchFunc(f.Pending, dot, syncproto.Dot.Compare); late {
+			// A change already merged replaced this version before it came.
+			f.Pending = slices.Delete(f.Pending, j, j+1)
+		} else {
+			f.addHead(st)
+		}
+		for _, b := range fc.Base {
+			if j := slices.IndexFunc(f.Heads, func(h Stamp) bool { return h.Dot() == b }); j >= 0 {
+				f.Heads = slices.Delete(f.Heads, j, j+1)
+			} else if !seen(b) {
+				if j, found := slices.BinarySearchFunc(f.Pending, b, syncproto.Dot.Compare); !found {
+					f.Pending = slices.Insert(f.Pending, j, b)
+				}
+			}
+		}
+		touched = append(touched, fc.Name)
+	}
+	// A base naming this change for a field it does not set was never a
+	// version of that field; forget it, as if the change had come first.
+	for i := range r.Fields {
+		f := &r.Fields[i]
+		if _, sets := c.Field(f.Name); sets {
+			continue
+		}
+		if j, found := slices.BinarySearchFunc(f.Pending, dot, syncproto.Dot.Compare); found {
+			f.Pending = slices.Delete(f.Pending, j, j+1)
+		}
+	}
+	r.dropEmpty()
+	return touched
+}
+
+// addHead inserts a head keeping the winner first.
+func (f *FieldState) addHead(s Stamp) {
+	i, _ := slices.BinarySearchFunc(f.Heads, s, func(h, s Stamp) int { return compareWin(s, h) })
+	f.Heads = slices.Insert(f.Heads, i, s)
+}
+
+// dropEmpty removes fields left with neither heads nor pending versions,
+// which happens when a base named a change that set nothing there.
+func (r *RecordState) dropEmpty() {
+	r.Fields = slices.DeleteFunc(r.Fields, func(f FieldState) bool { return len(f.Heads) == 0 && len(f.Pending) == 0 })
+}
+
+// Bases returns the dots a new local edit of the field replaces: all its
+// heads, so that an edit made after seeing a conflict resolves it.
+func (r *RecordState) Bases(name string) []syncproto.Dot {
+	f, ok := r.Field(name)
+	if !ok || len(f.Heads) == 0 {
+		return nil
+	}
+	out := make([]syncproto.Dot, len(f.Heads))
+	for i, h := range f.Heads {
+		out[i] = h.Dot()
+	}
+	slices.SortFunc(out, syncproto.Dot.Compare)
+	return out
+}
+
+// Stamps returns every change holding a head of some field, sorted by dot.
+func (r *RecordState) Stamps() []Stamp {
+	var out []Stamp
+	for i := range r.Fields {
+		for _, h := range r.Fields[i].Heads {
+			j, found := slices.BinarySearchFunc(out, h.Dot(), func(s Stamp, d syncproto.Dot) int { return s.Dot().Compare(d) })
+			if !found {
+				out = slices.Insert(out, j, h)
+			}
+		}
+	}
+	return out
+}
+
+// stateWire is RecordState's stored form. Every field's heads point into one
+// table of stamps, because most records are one change whose stamp would
+// otherwise be repeated for every field. Keys are append-only.
+type stateWire struct {
+	Type    string          `cbor:"1,keyasint"`
+	Kit     string          `cbor:"2,keyasint,omitempty"`
+	First   Stamp           `cbor:"3,keyasint"`
+	Version uint32          `cbor:"4,keyasint"`
+	Last    syncproto.HLC   `cbor:"5,keyasint"`
+	Stamps  []Stamp         `cbor:"6,keyasint"`
+	Fields  []fieldStateWire `cbor:"7,keyasint"`
+}
+
+type fieldStateWire struct {
+	_       struct{} `cbor:",toarray"`
+	Name    string
+	Heads   []uint32 // indexes into stateWire.Stamps, winner first
+	Pending []syncproto.Dot
+}
+
+// Encode returns the state's canonical bytes: equal states, equal bytes.
+func (r *RecordState) Encode() ([]byte, error) {
+	stamps := r.Stamps()
+	w := stateWire{Type: r.Type, Kit: r.Kit, First: r.First, Version: r.Version, Last: r.Last, Stamps: stamps,
+		Fields: make([]fieldStateWire, len(r.Fields))}
+	for i := range r.Fields {
+		f := &r.Fields[i]
+		fw := fieldStateWire{Name: f.Name, Pending: f.Pending, Heads: make([]uint32, len(f.Heads))}
+		for j, h := range f.Heads {
+			k, _ := slices.BinarySearchFunc(stamps, h.Dot(), func(s Stamp, d syncproto.Dot) int { return s.Dot().Compare(d) })
+			fw.Heads[j] = uint32(k)
+		}
+		w.Fields[i] = fw
+	}
+	return syncproto.Marshal(&w)
+}
+
+// DecodeState reads bytes Encode wrote.
+func DecodeState(b []byte) (*RecordState, error) {
+	var w stateWire
+	if err := syncproto.Unmarshal(b, &w); err != nil {
+		return nil, fmt.Errorf("%w: record state: %v", ErrCorrupt, err)
+	}
+	r := &RecordState{Type: w.Type, Kit: w.Kit, First: w.First, Version: w.Version, Last: w.Last, Fields: make([]FieldState, len(w.Fields))}
+	for i, fw := range w.Fields {
+		f := FieldState{Name: fw.Name, Pending: fw.Pending, Heads: make([]Stamp, len(fw.Heads))}
+		for j, k := range fw.Heads {
+			if int(k) >= len(w.Stamps) {
+				return nil, fmt.Errorf("%w: record state: field %s points past its stamps", ErrCorrupt, fw.Name)
+			}
+			f.Heads[j] = w.Stamps[k]
+		}
+		r.Fields[i] = f
+	}
+	return r, nil
+}

@@ -1,0 +1,259 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+
+	"lifeline/syncproto"
+)
+
+// Vector returns the version vector: per origin, the highest sequence held.
+func (s *SQLite) Vector(ctx context.Context) (syncproto.Vector, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, seq FROM origins WHERE seq > 0`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	v := syncproto.Vector{}
+	for rows.Next() {
+		var id []byte
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, s.wrap(err)
+		}
+		v[syncproto.NodeID(id)] = uint64(seq)
+	}
+	return v, s.wrap(rows.Err())
+}
+
+// readTx runs fn in one read transaction: a consistent snapshot even while
+// other processes write.
+func (s *SQLite) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return s.wrap(err)
+	}
+	defer tx.Rollback()
+	return s.wrap(fn(tx))
+}
+
+// Record returns one record.
+func (s *SQLite) Record(ctx context.Context, id syncproto.RecordID) (Record, error) {
+	var rec Record
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var state []byte
+		err := tx.QueryRowContext(ctx, `SELECT deleted, state FROM records WHERE id = ?`, id[:]).Scan(&rec.Deleted, &state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if err != nil {
+			return err
+		}
+		rec, err = s.view(ctx, tx, id, rec.Deleted, state)
+		return err
+	})
+	return rec, err
+}
+
+// Records yields the records a query selects, oldest first.
+func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		var where []string
+		var args []any
+		if q.Type != "" {
+			where, args = append(where, "type = ?"), append(args, q.Type)
+		}
+		if q.OnlyConflict {
+			where = append(where, "conflicts > 0")
+		}
+		if !q.WithDeleted {
+			where = append(where, "deleted = 0")
+		}
+		query := `SELECT id, deleted, state FROM records`
+		if len(where) > 0 {
+			query += " WHERE " + strings.Join(where, " AND ")
+		}
+		query += " ORDER BY rid"
+		stopped := false
+		err := s.readTx(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, query, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id, state []byte
+				var deleted bool
+				if err := rows.Scan(&id, &deleted, &state); err != nil {
+					return err
+				}
+				rec, err := s.view(ctx, tx, syncproto.RecordID(id), deleted, state)
+				if err != nil {
+					return err
+				}
+				if !yield(rec, nil) {
+					stopped = true
+					return nil
+				}
+			}
+			return rows.Err()
+		})
+		if err != nil && !stopped {
+			yield(Record{}, err)
+		}
+	}
+}
+
+// view puts a record's values back beside its merge state, reading each
+// change that holds a version once.
+func (s *SQLite) view(ctx context.Context, q querier, id syncproto.RecordID, deleted bool, state []byte) (Record, error) {
+	st, err := DecodeState(state)
+	if err != nil {
+		return Record{}, fmt.Errorf("record %s: %w", id, err)
+	}
+	rec := Record{ID: id, Type: st.Type, Kit: st.Kit, Version: st.Version, Deleted: deleted, Updated: st.Last, Conflicts: st.Conflicts()}
+	changes := map[syncproto.Dot]*syncproto.Change{}
+	for _, stamp := range st.Stamps() {
+		c, err := s.change(ctx, q, stamp.Dot())
+		if err != nil {
+			return Record{}, fmt.Errorf("record %s: %w", id, err)
+		}
+		changes[stamp.Dot()] = c
+	}
+	for _, f := range st.Fields {
+		if len(f.Heads) == 0 {
+			continue
+		}
+		fv := FieldView{Name: f.Name, Versions: make([]Version, 0, len(f.Heads))}
+		for _, h := range f.Heads {
+			c := changes[h.Dot()]
+			v, _ := c.Field(f.Name)
+			fv.Versions = append(fv.Versions, Version{Value: v.Value, Stamp: h, Author: c.Author})
+		}
+		rec.Fields = append(rec.Fields, fv)
+	}
+	return rec, nil
+}
+
+// change reads one change from the log.
+func (s *SQLite) change(ctx context.Context, q querier, d syncproto.Dot) (*syncproto.Change, error) {
+	idx, ok, err := s.origin(ctx, q, d.Origin, false)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: change %s: origin unknown", ErrCorrupt, d)
+	}
+	var body []byte
+	if err := q.QueryRowContext(ctx, `SELECT body FROM changes WHERE origin = ? AND seq = ?`, idx, int64(d.Seq)).Scan(&body); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("%w: change %s is missing from the log", ErrCorrupt, d)
+		}
+		return nil, err
+	}
+	c, err := syncproto.DecodeChange(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: change %s: %v", ErrCorrupt, d, err)
+	}
+	return &c, nil
+}
+
+// History returns every change of a record in HLC order.
+func (s *SQLite) History(ctx context.Context, id syncproto.RecordID) ([]syncproto.Change, error) {
+	var out []syncproto.Change
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT c.body FROM changes c JOIN records r ON c.record = r.rid WHERE r.id = ?`, id[:])
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var body []byte
+			if err := rows.Scan(&body); err != nil {
+				return err
+			}
+			c, err := syncproto.DecodeChange(body)
+			if err != nil {
+				return fmt.Errorf("%w: a change of record %s: %v", ErrCorrupt, id, err)
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if err == nil && len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	slices.SortFunc(out, func(a, b syncproto.Change) int {
+		return cmp.Or(cmp.Compare(a.HLC, b.HLC), a.Dot().Compare(b.Dot()))
+	})
+	return out, err
+}
+
+// digestEntry is what the digest hashes for one record: its id, type,
+// tombstone and every field's versions, winner first, with their values.
+type digestEntry struct {
+	_       struct{} `cbor:",toarray"`
+	ID      syncproto.RecordID
+	Type    string
+	Deleted bool
+	Fields  []digestField
+}
+
+type digestField struct {
+	_        struct{} `cbor:",toarray"`
+	Name     string
+	Versions []digestVersion
+}
+
+type digestVersion struct {
+	_     struct{} `cbor:",toarray"`
+	Dot   syncproto.Dot
+	Value []byte
+}
+
+// Digest hashes every record, deleted ones included, in id order.
+func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
+	h := sha256.New()
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, deleted, state FROM records ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, state []byte
+			var deleted bool
+			if err := rows.Scan(&id, &deleted, &state); err != nil {
+				return err
+			}
+			rec, err := s.view(ctx, tx, syncproto.RecordID(id), deleted, state)
+			if err != nil {
+				return err
+			}
+			e := digestEntry{ID: rec.ID, Type: rec.Type, Deleted: rec.Deleted, Fields: make([]digestField, len(rec.Fields))}
+			for i, f := range rec.Fields {
+				df := digestField{Name: f.Name, Versions: make([]digestVersion, len(f.Versions))}
+				for j, v := range f.Versions {
+					df.Versions[j] = digestVersion{Dot: v.Stamp.Dot(), Value: v.Value}
+				}
+				e.Fields[i] = df
+			}
+			b, err := syncproto.Marshal(&e)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		return rows.Err()
+	})
+	var out syncproto.Hash
+	h.Sum(out[:0])
+	return out, err
+}

@@ -1,0 +1,64 @@
+-- This node: one row, written once by init.
+CREATE TABLE node (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    node_id   BLOB    NOT NULL CHECK (length(node_id) = 16),
+    name      TEXT    NOT NULL,
+    role      TEXT    NOT NULL CHECK (role IN ('field', 'relay', 'hq')),
+    district  TEXT    NOT NULL,
+    created   TEXT    NOT NULL
+);
+
+-- Every origin whose changes this store holds, this node first. idx is the
+-- local short name changes use; seq and head are the version vector entry
+-- and the chain hash at it.
+CREATE TABLE origins (
+    idx       INTEGER PRIMARY KEY,
+    node_id   BLOB    NOT NULL UNIQUE CHECK (length(node_id) = 16),
+    seq       INTEGER NOT NULL DEFAULT 0,
+    head      BLOB,
+    hlc       INTEGER NOT NULL DEFAULT 0
+);
+
+-- Current records, derived from the change log and rebuilt from it. state
+-- is the merge state (which change holds each field's versions), never the
+-- values themselves.
+CREATE TABLE records (
+    rid       INTEGER PRIMARY KEY,
+    id        BLOB    NOT NULL UNIQUE CHECK (length(id) = 16),
+    type      TEXT    NOT NULL,
+    hlc       INTEGER NOT NULL,
+    conflicts INTEGER NOT NULL DEFAULT 0,
+    deleted   INTEGER NOT NULL DEFAULT 0,
+    state     BLOB    NOT NULL
+);
+CREATE INDEX records_type ON records (type, rid);
+CREATE INDEX records_in_conflict ON records (rid) WHERE conflicts > 0;
+
+-- The change log: append-only, the source of truth. rowid is the order of
+-- arrival here; body is the change's canonical CBOR exactly as its origin
+-- wrote it; hash is the origin's chain through it; sig is the origin's
+-- signature over that chain head, where this node has one.
+CREATE TABLE changes (
+    rowid     INTEGER PRIMARY KEY,
+    origin    INTEGER NOT NULL REFERENCES origins (idx),
+    seq       INTEGER NOT NULL,
+    hlc       INTEGER NOT NULL,
+    record    INTEGER NOT NULL,
+    hash      BLOB    NOT NULL,
+    sig       BLOB,
+    body      BLOB    NOT NULL,
+    UNIQUE (origin, seq)
+);
+CREATE INDEX changes_record ON changes (record);
+
+-- Changes stamped too far in the future of this node's clock: kept, not yet
+-- merged, and not in the version vector, until the clock catches up.
+CREATE TABLE held (
+    node_id   BLOB    NOT NULL,
+    seq       INTEGER NOT NULL,
+    hlc       INTEGER NOT NULL,
+    sig       BLOB,
+    body      BLOB    NOT NULL,
+    held_at   TEXT    NOT NULL,
+    PRIMARY KEY (node_id, seq)
+);

@@ -1,0 +1,366 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"lifeline/node/identity"
+	"lifeline/syncproto"
+)
+
+//go:embed sql/schema/*.sql
+var migrations embed.FS
+
+// applicationID marks a SQLite file as a Lifeline store ("LFLN"), so that
+// another program's database is refused instead of being written into.
+const applicationID = 0x4c464c4e
+
+// FileName is the store's file in a node's data folder.
+const FileName = "lifeline.db"
+
+// Options configure a store.
+type Options struct {
+	// Key signs this node's chain heads. Required to write.
+	Key *identity.Key
+	// Clock stamps local changes and decides which remote ones are too far
+	// ahead. A clock on time.Now with the default skew when nil.
+	Clock *syncproto.Clock
+	// VerifyHead checks an origin's signature over its chain head for
+	// changes that arrive signed. Nil skips the check; only tests and
+	// trusted local tools leave it nil.
+	VerifyHead func(origin syncproto.NodeID, seq uint64, head syncproto.Hash, sig []byte) error
+	// GroupMax bounds how many writes one commit carries.
+	GroupMax int
+}
+
+// SQLite is the Store on a SQLite file.
+type SQLite struct {
+	path  string
+	opts  Options
+	self  Self
+	wdb   *sql.DB // one connection: SQLite has one writer
+	rdb   *sql.DB
+	clock *syncproto.Clock
+
+	wmu     sync.Mutex // serialises write transactions in this process
+	reqs    chan *writeReq
+	done    chan struct{}
+	closeMu sync.RWMutex
+	closed  bool
+
+	originMu  sync.Mutex
+	originIdx map[syncproto.NodeID]int64 // origins are append-only: safe to cache
+	originID  map[int64]syncproto.NodeID
+}
+
+var _ Store = (*SQLite)(nil)
+
+func dsn(path string, readOnly bool) string {
+	q := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_cache_size=-65536&_foreign_keys=off"
+	if readOnly {
+		q += "&_query_only=true&_txlock=deferred"
+	} else {
+		// Writers take the lock when they begin, so that two processes
+		// never both read a head and then both try to extend it.
+		q += "&_txlock=immediate"
+	}
+	return "file:" + path + "?" + q
+}
+
+// Create makes a new, empty store for this node. It refuses to touch an
+// existing file.
+func Create(ctx context.Context, path string, self Self, opts Options) (*SQLite, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
+	f.Close()
+	db, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", applicationID)); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
+	if err := migrate(ctx, db, path); err != nil {
+		return nil, err
+	}
+	if self.Created == "" {
+		self.Created = time.Now().UTC().Format(time.RFC3339)
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO node (id, node_id, name, role, district, created) VALUES (1, ?, ?, ?, ?, ?);
+		INSERT INTO origins (idx, node_id) VALUES (1, ?)`,
+		self.ID[:], self.Name, self.Role, self.District, self.Created, self.ID[:])
+	if err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
+	if err := db.Close(); err != nil {
+		return nil, err
+	}
+	return Open(ctx, path, opts)
+}
+
+// Open opens an existing store, upgrading its schema if it is older.
+func Open(ctx context.Context, path string, opts Options) (*SQLite, error) {
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
+	wdb, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	rdb, err := sql.Open("sqlite3", dsn(path, true))
+	if err != nil {
+		wdb.Close()
+		return nil, err
+	}
+	rdb.SetMaxOpenConns(4)
+	s := &SQLite{path: path, opts: opts, wdb: wdb, rdb: rdb, clock: opts.Clock,
+		reqs: make(chan *writeReq, 1024), done: make(chan struct{}),
+		originIdx: map[syncproto.NodeID]int64{}, originID: map[int64]syncproto.NodeID{}}
+	if s.clock == nil {
+		s.clock = syncproto.NewClock(nil, 0)
+	}
+	if s.opts.GroupMax <= 0 {
+		s.opts.GroupMax = 512
+	}
+	if err := s.open(ctx); err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, err
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+func (s *SQLite) open(ctx context.Context) error {
+	if err := migrate(ctx, s.wdb, s.path); err != nil {
+		return err
+	}
+	var id []byte
+	err := s.rdb.QueryRowContext(ctx, `SELECT node_id, name, role, district, created FROM node WHERE id = 1`).
+		Scan(&id, &s.self.Name, &s.self.Role, &s.self.District, &s.self.Created)
+	if err != nil {
+		return s.wrap(fmt.Errorf("read node identity: %w", err))
+	}
+	copy(s.self.ID[:], id)
+	if s.opts.Key != nil && s.opts.Key.ID() != s.self.ID {
+		return fmt.Errorf("store: %s belongs to node %s, but the key is node %s's", s.path, s.self.ID, s.opts.Key.ID())
+	}
+	return nil
+}
+
+// checkFile refuses files that are not Lifeline stores, or are cut short,
+// before SQLite gets a chance to treat them as an empty database.
+func checkFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s does not exist", ErrNotStore, path)
+	}
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	var h [100]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return fmt.Errorf("%w: %s is %d bytes, too short for a database header (was it truncated?)", ErrCorrupt, path, fi.Size())
+	}
+	if string(h[:16]) != "SQLite format 3\x00" {
+		return fmt.Errorf("%w: %s is not a SQLite database", ErrNotStore, path)
+	}
+	if id := binary.BigEndian.Uint32(h[68:72]); id != applicationID {
+		return fmt.Errorf("%w: %s is a SQLite database of another program (application id %#x)", ErrNotStore, path, id)
+	}
+	pageSize := int64(binary.BigEndian.Uint16(h[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	pages := int64(binary.BigEndian.Uint32(h[28:32]))
+	counterValid := binary.BigEndian.Uint32(h[24:28]) == binary.BigEndian.Uint32(h[92:96])
+	// While a write-ahead log exists, a checkpoint cut short may have
+	// written the header before the pages; the log still holds them and
+	// SQLite completes the checkpoint. Without one, the file must be whole.
+	wal, err := os.Stat(path + "-wal")
+	hasWAL := err == nil && wal.Size() > 0
+	if counterValid && !hasWAL && pages*pageSize > fi.Size() {
+		return fmt.Errorf("%w: %s is cut short: %d bytes where its header says %d (restore it from a backup or sync it again from a peer)",
+			ErrCorrupt, path, fi.Size(), pages*pageSize)
+	}
+	return nil
+}
+
+// wrap turns SQLite's corruption errors into ErrCorrupt with the path.
+func (s *SQLite) wrap(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+		return fmt.Errorf("%w: %s: %v (restore it from a backup or sync it again from a peer)", ErrCorrupt, s.path, err)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists) && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("store %s: %w", s.path, err)
+	}
+	return err
+}
+
+// migrate runs the migrations the file has not had yet, each in its own
+// transaction.
+func migrate(ctx context.Context, db *sql.DB, file string) error {
+	names, err := fs.Glob(migrations, "sql/schema/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var have int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return wrapOpen(file, err)
+	}
+	if have > len(names) {
+		return fmt.Errorf("%w: %s has schema version %d, this Lifeline knows up to %d; use a newer Lifeline", ErrNewer, file, have, len(names))
+	}
+	for i := have; i < len(names); i++ {
+		body, err := migrations.ReadFile(names[i])
+		if err != nil {
+			return err
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return wrapOpen(file, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store %s: migration %s: %w", file, path.Base(names[i]), err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return wrapOpen(file, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return wrapOpen(file, err)
+		}
+	}
+	return nil
+}
+
+func wrapOpen(file string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, file, err)
+	}
+	return fmt.Errorf("store %s: %w", file, err)
+}
+
+// Self returns this node's identity.
+func (s *SQLite) Self() Self { return s.self }
+
+// Path is the store's file.
+func (s *SQLite) Path() string { return s.path }
+
+// IntegrityCheck runs PRAGMA integrity_check.
+func (s *SQLite) IntegrityCheck(ctx context.Context) (string, error) {
+	rows, err := s.rdb.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return "", s.wrap(err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return "", s.wrap(err)
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n"), s.wrap(rows.Err())
+}
+
+// Close waits for writes in flight and closes the store.
+func (s *SQLite) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.closeMu.Unlock()
+	<-s.done
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return errors.Join(s.rdb.Close(), s.wdb.Close())
+}
+
+// origin returns the local index of a node id, adding the origin if new.
+// Call with a write transaction when the origin may be new.
+func (s *SQLite) origin(ctx context.Context, q querier, id syncproto.NodeID, create bool) (int64, bool, error) {
+	s.originMu.Lock()
+	idx, ok := s.originIdx[id]
+	s.originMu.Unlock()
+	if ok {
+		return idx, true, nil
+	}
+	err := q.QueryRowContext(ctx, `SELECT idx FROM origins WHERE node_id = ?`, id[:]).Scan(&idx)
+	if errors.Is(err, sql.ErrNoRows) {
+		if !create {
+			return 0, false, nil
+		}
+		err = q.QueryRowContext(ctx, `INSERT INTO origins (node_id) VALUES (?) RETURNING idx`, id[:]).Scan(&idx)
+		if err != nil {
+			return 0, false, err
+		}
+		// Not cached: the transaction that added it may still roll back.
+		return idx, true, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	s.originMu.Lock()
+	s.originIdx[id] = idx
+	s.originID[idx] = id
+	s.originMu.Unlock()
+	return idx, true, nil
+}
+
+func (s *SQLite) originOf(ctx context.Context, q querier, idx int64) (syncproto.NodeID, error) {
+	s.originMu.Lock()
+	id, ok := s.originID[idx]
+	s.originMu.Unlock()
+	if ok {
+		return id, nil
+	}
+	var b []byte
+	if err := q.QueryRowContext(ctx, `SELECT node_id FROM origins WHERE idx = ?`, idx).Scan(&b); err != nil {
+		return id, err
+	}
+	copy(id[:], b)
+	s.originMu.Lock()
+	s.originIdx[id] = idx
+	s.originID[idx] = id
+	s.originMu.Unlock()
+	return id, nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}

@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"iter"
+
+	"lifeline/syncproto"
+)
+
+// Errors a caller can act on.
+var (
+	// ErrNotFound: no record has the id.
+	ErrNotFound = errors.New("no such record")
+	// ErrExists: a new record's id is already taken.
+	ErrExists = errors.New("record already exists")
+	// ErrNotStore: the file is not a Lifeline store (another program's
+	// database, or not a database at all).
+	ErrNotStore = errors.New("not a Lifeline store")
+	// ErrCorrupt: the store is damaged (truncated, overwritten); restore it
+	// from a backup or sync it again from a peer.
+	ErrCorrupt = errors.New("store is damaged")
+	// ErrNewer: the store was written by a newer Lifeline.
+	ErrNewer = errors.New("store is from a newer Lifeline")
+	// ErrGap: a change came before the changes its origin made earlier.
+	ErrGap = errors.New("change out of sequence")
+	// ErrChain: a change does not link to its origin's previous change.
+	ErrChain = errors.New("change breaks its origin's hash chain")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store is closed")
+)
+
+// Self is this node as its store records it.
+type Self struct {
+	ID       syncproto.NodeID
+	Name     string
+	Role     string
+	District string
+	Created  string
+}
+
+// Edit is one local edit of one record, before it becomes a change.
+type Edit struct {
+	Record syncproto.RecordID
+	// Create makes a new record; Write fails with ErrExists if the id is
+	// taken, Import skips it. Otherwise the record must exist.
+	Create  bool
+	Kit     string
+	Type    string
+	Version uint32
+	Author  string
+	// Fields are the values set, sorted by name, each one CBOR item. Their
+	// bases are filled in by the store: the heads this node holds, so that
+	// an edit made after seeing a conflict resolves it.
+	Fields []syncproto.FieldChange
+}
+
+// Written says what a saved edit became.
+type Written struct {
+	Dot syncproto.Dot
+	HLC syncproto.HLC
+}
+
+// ImportResult counts what an import did.
+type ImportResult struct {
+	Added   int // new records
+	Skipped int // ids already present, left as they are
+}
+
+// Incoming is a change received from another node, with the bytes its origin
+// wrote and, where the sender had it, the origin's signature over the chain
+// head at this change.
+type Incoming struct {
+	Change syncproto.Change
+	Body   []byte
+	Sig    []byte
+}
+
+// ApplyResult counts what an Apply did.
+type ApplyResult struct {
+	Applied    int // new changes merged
+	Duplicates int // changes already held
+	Held       int // changes stamped too far ahead, kept but not merged
+}
+
+// Version is one value of a field: the value and the change that set it.
+type Version struct {
+	Value  []byte // CBOR
+	Stamp  Stamp
+	Author string
+}
+
+// FieldView is one field of a record as people see it: the winning version
+// first, then the others it is in conflict with.
+type FieldView struct {
+	Name     string
+	Versions []Version
+}
+
+// Record is a record as it stands now.
+type Record struct {
+	ID        syncproto.RecordID
+	Type      string
+	Kit       string
+	Version   uint32
+	Deleted   bool
+	Updated   syncproto.HLC
+	Conflicts int
+	Fields    []FieldView // sorted by name, the tombstone field among them
+}
+
+// Query selects records.
+type Query struct {
+	Type         string // all types when empty
+	OnlyConflict bool
+	WithDeleted  bool
+}
+
+// Store is a node's change log and current records. All methods are safe
+// for concurrent use; writes block until they are durable.
+type Store interface {
+	// Self returns this node's identity.
+	Self() Self
+	// Write saves edits as one atomic, durable unit. Writes from many
+	// goroutines are committed together (group commit); each call returns
+	// once its own edits are on disk.
+	Write(ctx context.Context, edits []Edit) ([]Written, error)
+	// Import saves new records in one durable transaction: all of them or,
+	// if edits yields an error, none.
+	Import(ctx context.Context, edits iter.Seq2[Edit, error]) (ImportResult, error)
+	// Apply stores and merges changes from other nodes, atomically.
+	// Changes of each origin come in sequence order; ones already held are
+	// skipped.
+	Apply(ctx context.Context, changes []Incoming) (ApplyResult, error)
+	// Vector returns the version vector.
+	Vector(ctx context.Context) (syncproto.Vector, error)
+	// Record returns one record.
+	Record(ctx context.Context, id syncproto.RecordID) (Record, error)
+	// Records yields the records a query selects, in the order they were
+	// first stored here.
+	Records(ctx context.Context, q Query) iter.Seq2[Record, error]
+	// History returns every change of a record, in HLC order.
+	History(ctx context.Context, id syncproto.RecordID) ([]syncproto.Change, error)
+	// Digest hashes the current records and their conflicts: equal on two
+	// nodes exactly when both show the same records.
+	Digest(ctx context.Context) (syncproto.Hash, error)
+	// Rebuild derives the current records again from the change log.
+	Rebuild(ctx context.Context) error
+	// IntegrityCheck runs SQLite's integrity check and returns its report
+	// ("ok" when the file is sound).
+	IntegrityCheck(ctx context.Context) (string, error)
+	// Close waits for writes in flight and closes the store.
+	Close() error
+}

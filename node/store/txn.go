@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"lifeline/syncproto"
+)
+
+// txn is one write transaction: it caches what it reads and writes so that
+// a group of edits touches each row once.
+type txn struct {
+	s   *SQLite
+	ctx context.Context
+	tx  *sql.Tx
+
+	insChange, insRecord, updRecord, getRecord, getBody, getRecordOf *sql.Stmt
+
+	heads   map[syncproto.NodeID]*originHead
+	records map[syncproto.RecordID]*recordRow
+}
+
+// originHead is an origin's vector entry and chain head as this transaction
+// sees them.
+type originHead struct {
+	idx      int64
+	seq      uint64
+	head     syncproto.Hash
+	hlc      syncproto.HLC
+	dirty    bool
+	unsigned bool // the head has no signature yet (local origin)
+}
+
+type recordRow struct {
+	rid     int64 // 0 until inserted
+	state   *RecordState
+	deleted bool
+	fresh   bool // created in this transaction and not yet inserted
+	dirty   bool
+}
+
+func (s *SQLite) begin(ctx context.Context) (*txn, error) {
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	t := &txn{s: s, ctx: ctx, tx: tx, heads: map[syncproto.NodeID]*originHead{}, records: map[syncproto.RecordID]*recordRow{}}
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = tx.PrepareContext(ctx, q)
+		return st
+	}
+	t.insChange = prep(`INSERT INTO changes (origin, seq, hlc, record, hash, sig, body) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	t.insRecord = prep(`INSERT INTO records (id, type, hlc, conflicts, deleted, state) VALUES (?, ?, ?, ?, ?, ?)`)
+	t.updRecord = prep(`UPDATE records SET type = ?, hlc = ?, conflicts = ?, deleted = ?, state = ? WHERE rid = ?`)
+	t.getRecord = prep(`SELECT rid, deleted, state FROM records WHERE id = ?`)
+	t.getBody = prep(`SELECT body FROM changes WHERE origin = ? AND seq = ?`)
+	t.getRecordOf = prep(`SELECT record FROM changes WHERE origin = ? AND seq = ?`)
+	if err != nil {
+		tx.Rollback()
+		return nil, s.wrap(err)
+	}
+	// Observe the newest change any process merged, so that local edits are
+	// stamped after everything this node has seen.
+	var last sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(hlc) FROM origins`).Scan(&last); err != nil {
+		tx.Rollback()
+		return nil, s.wrap(err)
+	}
+	s.clock.Observe(syncproto.HLC(last.Int64))
+	return t, nil
+}
+
+func (t *txn) rollback() { t.tx.Rollback() }
+
+// head loads an origin's vector entry and chain head.
+func (t *txn) head(id syncproto.NodeID, create bool) (*originHead, error) {
+	if h, ok := t.heads[id]; ok {
+		return h, nil
+	}
+	idx, ok, err := t.s.origin(t.ctx, t.tx, id, create)
+	if err != nil || !ok {
+		return nil, err
+	}
+	h := &originHead{idx: idx}
+	var head []byte
+	var seq, hlc int64
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT seq, head, hlc FROM origins WHERE idx = ?`, idx).Scan(&seq, &head, &hlc); err != nil {
+		return nil, err
+	}
+	h.seq, h.hlc = uint64(seq), syncproto.HLC(hlc)
+	copy(h.head[:], head)
+	t.heads[id] = h
+	return h, nil
+}
+
+// seenIn returns the merge's seen function for one record: whether the
+// change d names is in the log as a change of that record. It only queries
+// for a base that is not a head, which a local edit never names.
+func (t *txn) seenIn(r *recordRow) func(syncproto.Dot) bool {
+	return func(d syncproto.Dot) bool {
+		if r.rid == 0 {
+			return false
+		}
+		h, err := t.head(d.Origin, false)
+		if err != nil || h == nil || d.Seq > h.seq {
+			return false
+		}
+		var rid int64
+		err = t.getRecordOf.QueryRowContext(t.ctx, h.idx, int64(d.Seq)).Scan(&rid)
+		return err == nil && rid == r.rid
+	}
+}
+
+// record loads a record's merge state; ok is false when it does not exist.
+func (t *txn) record(id syncproto.RecordID) (*recordRow, bool, error) {
+	if r, ok := t.records[id]; ok {
+		return r, true, nil
+	}
+	var rid int64
+	var deleted bool
+	var state []byte
+	err := t.getRecord.QueryRowContext(t.ctx, id[:]).Scan(&rid, &deleted, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	st, err := DecodeState(state)
+	if err != nil {
+		return nil, false, fmt.Errorf("record %s: %w", id, err)
+	}
+	r := &recordRow{rid: rid, state: st, deleted: deleted}
+	t.records[id] = r
+	return r, true, nil
+}
+
+// newRecord starts a record that this transaction creates.
+func (t *txn) newRecord(id syncproto.RecordID) *recordRow {
+	r := &recordRow{state: &RecordState{}, fresh: true}
+	t.records[id] = r
+	return r
+}
+
+// merge applies a change to its record and appends it to the log. body is
+// the change's canonical bytes; c's origin head must already be loaded.
+func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig []byte, r *recordRow) error {
+	h := t.heads[c.Origin]
+	touched := r.state.Apply(c, t.seenIn(r))
+	if slices.Contains(touched, syncproto.DeletedField) {
+		deleted, err := t.deleted(r.state, c)
+		if err != nil {
+			return err
+		}
+		r.deleted = deleted
+	}
+	if r.fresh {
+		// A new record is inserted once, with its state after this change,
+		// so that a bulk import writes each row once.
+		b, err := r.state.Encode()
+		if err != nil {
+			return err
+		}
+		res, err := t.insRecord.ExecContext(t.ctx, c.Record[:], r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b)
+		if err != nil {
+			return err
+		}
+		if r.rid, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		r.fresh = false
+	} else {
+		r.dirty = true
+	}
+	if _, err := t.insChange.ExecContext(t.ctx, h.idx, int64(c.Seq), int64(c.HLC), r.rid, hash[:], nullable(sig), body); err != nil {
+		return err
+	}
+	h.seq, h.head, h.hlc, h.dirty = c.Seq, hash, max(h.hlc, c.HLC), true
+	return nil
+}
+
+func nullable(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// deleted decides the tombstone from the winning version of the tombstone
+// field. Values live in the change log, so unless the winner is the change
+// in hand, its body is read back.
+func (t *txn) deleted(st *RecordState, c *syncproto.Change) (bool, error) {
+	f, ok := st.Field(syncproto.DeletedField)
+	if !ok || len(f.Heads) == 0 {
+		return false, nil
+	}
+	win := f.Heads[0]
+	if win.Dot() == c.Dot() {
+		v, _ := c.Field(syncproto.DeletedField)
+		return isTrue(v.Value), nil
+	}
+	h, err := t.head(win.Origin, false)
+	if err != nil || h == nil {
+		return false, fmt.Errorf("tombstone of record %s: origin %s unknown", c.Record, win.Origin)
+	}
+	var body []byte
+	if err := t.getBody.QueryRowContext(t.ctx, h.idx, int64(win.Seq)).Scan(&body); err != nil {
+		return false, fmt.Errorf("tombstone of record %s: %w", c.Record, err)
+	}
+	wc, err := syncproto.DecodeChange(body)
+	if err != nil {
+		return false, fmt.Errorf("%w: change %s: %v", ErrCorrupt, win.Dot(), err)
+	}
+	v, _ := wc.Field(syncproto.DeletedField)
+	return isTrue(v.Value), nil
+}
+
+func isTrue(cbor []byte) bool { return len(cbor) == 1 && cbor[0] == 0xf5 }
+
+// flush writes back the records and origin heads this transaction changed.
+func (t *txn) flush() error {
+	for _, r := range t.records {
+		if !r.dirty {
+			continue
+		}
+		b, err := r.state.Encode()
+		if err != nil {
+			return err
+		}
+		if _, err := t.updRecord.ExecContext(t.ctx, r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b, r.rid); err != nil {
+			return err
+		}
+		r.dirty = false
+	}
+	for _, h := range t.heads {
+		if !h.dirty {
+			continue
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE origins SET seq = ?, head = ?, hlc = ? WHERE idx = ?`,
+			int64(h.seq), h.head[:], int64(h.hlc), h.idx); err != nil {
+			return err
+		}
+		h.dirty = false
+	}
+	return nil
+}
+
+func (t *txn) commit() error {
+	if err := t.flush(); err != nil {
+		t.tx.Rollback()
+		return err
+	}
+	if err := t.tx.Commit(); err != nil {
+		return err
+	}
+	// Origins added in this transaction are now safe to cache.
+	for id, h := range t.heads {
+		t.s.originMu.Lock()
+		t.s.originIdx[id] = h.idx
+		t.s.originID[h.idx] = id
+		t.s.originMu.Unlock()
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package syncproto
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// HLC is a hybrid logical clock timestamp: milliseconds since the Unix epoch
+// in the high 48 bits and a logical counter in the low 16. It orders the
+// changes of a record the way people expect (later wins) while staying
+// monotonic on one node whatever its wall clock does, and it compares as a
+// plain integer.
+type HLC uint64
+
+const logicalBits = 16
+
+// MakeHLC builds a timestamp from wall-clock milliseconds and a counter.
+func MakeHLC(ms int64, logical uint16) HLC {
+	return HLC(uint64(ms)<<logicalBits | uint64(logical))
+}
+
+// Millis is the wall-clock part, in milliseconds since the Unix epoch.
+func (h HLC) Millis() int64 { return int64(h >> logicalBits) }
+
+// Logical is the counter that orders changes made within one millisecond.
+func (h HLC) Logical() uint16 { return uint16(h) }
+
+// Time is the wall-clock part as a time.Time in UTC.
+func (h HLC) Time() time.Time { return time.UnixMilli(h.Millis()).UTC() }
+
+func (h HLC) String() string {
+	return fmt.Sprintf("%s+%d", h.Time().Format("2006-01-02T15:04:05.000Z"), h.Logical())
+}
+
+// DefaultMaxSkew is how far in the future of a node's own clock a change
+// may be stamped and still be applied. Laptops whose clock was never set, or
+// set a year ahead, are common after a storm; without this bound their
+// edits would win every conflict until the world caught up.
+const DefaultMaxSkew = 10 * time.Minute
+
+// Clock issues HLC timestamps. It is safe for concurrent use.
+type Clock struct {
+	mu      sync.Mutex
+	last    HLC
+	now     func() time.Time
+	maxSkew time.Duration
+}
+
+// NewClock returns a clock reading now (time.Now when nil) that accepts
+// remote timestamps at most maxSkew ahead of it.
+func NewClock(now func() time.Time, maxSkew time.Duration) *Clock {
+	if now == nil {
+		now = time.Now
+	}
+	if maxSkew <= 0 {
+		maxSkew = DefaultMaxSkew
+	}
+	return &Clock{now: now, maxSkew: maxSkew}
+}
+
+// Now returns a timestamp greater than every one this clock has issued or
+// observed.
+func (c *Clock) Now() HLC {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last = next(c.last, c.now().UnixMilli())
+	return c.last
+}
+
+// next is the HLC send rule: the wall clock if it is ahead, else one more
+// than the last timestamp.
+func next(last HLC, wallMS int64) HLC {
+	if w := MakeHLC(wallMS, 0); w > last {
+		return w
+	}
+	return last + 1
+}
+
+// Observe moves the clock past a timestamp that is already in this node's
+// store (a change written by another process on the same store, or one
+// received and applied).
+func (c *Clock) Observe(h HLC) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h > c.last {
+		c.last = h
+	}
+}
+
+// TooFarAhead reports whether h is further in the future of this clock's
+// wall time than the skew it accepts. Such a change is held, not applied.
+func (c *Clock) TooFarAhead(h HLC) bool {
+	limit := c.now().Add(c.maxSkew).UnixMilli()
+	return h.Millis() > limit
+}

@@ -1,0 +1,294 @@
+package syncproto
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func mustRaw(t testing.TB, v any) cbor.RawMessage {
+	t.Helper()
+	b, err := Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// sampleChange is a fixed change whose bytes are pinned in testdata: if this
+// encoding ever changes, every stored chain and signature breaks.
+func sampleChange(t testing.TB) Change {
+	var a, b NodeID
+	for i := range a {
+		a[i] = byte(i + 1)
+		b[i] = byte(0xf0 - i)
+	}
+	rec, err := ParseRecordID("9677a110-fd65-46a3-8c48-dc056870ed52")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Change{
+		Origin:  a,
+		Seq:     42,
+		HLC:     MakeHLC(1732707323000, 3),
+		Record:  rec,
+		Kit:     "damage-assessment",
+		Type:    "damage-assessment",
+		Version: 1,
+		Author:  "vol-193",
+		Fields: []FieldChange{
+			{Name: "damage_level", Value: mustRaw(t, 3), Base: []Dot{{Origin: a, Seq: 7}, {Origin: b, Seq: 2}}},
+			{Name: "district", Value: mustRaw(t, "Cayo")},
+			{Name: "lat", Value: mustRaw(t, 16.202391)},
+			{Name: "needs", Value: mustRaw(t, []string{"roofing", "medical"})},
+			{Name: "notes", Value: mustRaw(t, "Techo dañado; niño con fiebre.")},
+		},
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s: encoding changed\n got %x\nwant %x", name, got, want)
+	}
+}
+
+func TestChangeGolden(t *testing.T) {
+	c := sampleChange(t)
+	b, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "change-v1.cbor", b)
+
+	back, err := DecodeChange(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := back.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, b) {
+		t.Fatalf("decode then encode changed the bytes")
+	}
+	// The chain hash of the golden change is pinned too.
+	h := ChainHash(Hash{}, b)
+	golden(t, "change-v1.chain", h[:])
+}
+
+func TestVectorGolden(t *testing.T) {
+	c := sampleChange(t)
+	v := Vector{c.Origin: 42, c.Fields[0].Base[1].Origin: 9}
+	b, err := Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "vector-v1.cbor", b)
+	var back Vector
+	if err := Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !back.Equal(v) {
+		t.Fatalf("round trip: got %v want %v", back, v)
+	}
+}
+
+func TestChangeCheckRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Change)
+		want string
+	}{
+		{"no origin", func(c *Change) { c.Origin = NodeID{} }, "no origin"},
+		{"seq zero", func(c *Change) { c.Seq = 0 }, "sequence 0"},
+		{"no record", func(c *Change) { c.Record = RecordID{} }, "no record id"},
+		{"no type", func(c *Change) { c.Type = "" }, "record type"},
+		{"no fields", func(c *Change) { c.Fields = nil }, "sets no field"},
+		{"unsorted fields", func(c *Change) { c.Fields[0], c.Fields[1] = c.Fields[1], c.Fields[0] }, "not sorted"},
+		{"repeated field", func(c *Change) { c.Fields[1].Name = c.Fields[0].Name }, "not sorted or repeated"},
+		{"empty value", func(c *Change) { c.Fields[1].Value = nil }, "has no value"},
+		{"own base", func(c *Change) { c.Fields[1].Base = []Dot{c.Dot()} }, "its own change"},
+		{"unsorted bases", func(c *Change) { b := c.Fields[0].Base; b[0], b[1] = b[1], b[0] }, "bases not sorted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := sampleChange(t)
+			tc.edit(&c)
+			_, err := c.Encode()
+			if !errors.Is(err, ErrMalformed) || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {
+				t.Fatalf("got %v, want ErrMalformed mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodeChangeRefusesBadBytes(t *testing.T) {
+	c := sampleChange(t)
+	good, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(good); i++ {
+		if _, err := DecodeChange(good[:i]); err == nil {
+			t.Fatalf("a change cut to %d of %d bytes decoded", i, len(good))
+		}
+	}
+	// A short origin id must not be padded into a valid one.
+	type shortOrigin struct {
+		Origin []byte `cbor:"1,keyasint"`
+	}
+	b, _ := Marshal(shortOrigin{Origin: make([]byte, 15)})
+	if _, err := DecodeChange(b); err == nil {
+		t.Fatal("a 15-byte origin decoded")
+	}
+	// Unknown keys are refused, not silently dropped: a change must survive
+	// a round trip through any node unchanged.
+	m := map[int]any{}
+	if err := Unmarshal(good, &m); err != nil {
+		t.Fatal(err)
+	}
+	m[99] = "extra"
+	b, _ = Marshal(m)
+	if _, err := DecodeChange(b); err == nil {
+		t.Fatal("a change with an unknown key decoded")
+	}
+	if _, err := DecodeChange(make([]byte, MaxChangeBytes+1)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("oversized change: %v", err)
+	}
+}
+
+func TestClockMonotonicAndSkew(t *testing.T) {
+	wall := time.UnixMilli(1_700_000_000_000)
+	c := NewClock(func() time.Time { return wall }, time.Minute)
+	a := c.Now()
+	b := c.Now()
+	if b <= a || b.Millis() != a.Millis() {
+		t.Fatalf("same millisecond: want %v < %v with equal wall part", a, b)
+	}
+	wall = wall.Add(-time.Hour) // the clock is set back
+	if d := c.Now(); d <= b {
+		t.Fatalf("clock went back: %v after %v", d, b)
+	}
+	c.Observe(MakeHLC(wall.Add(3*time.Hour).UnixMilli(), 0))
+	if e := c.Now(); e.Millis() != wall.Add(3*time.Hour).UnixMilli() {
+		t.Fatalf("observe did not move the clock: %v", e)
+	}
+	if c.TooFarAhead(MakeHLC(wall.Add(59*time.Second).UnixMilli(), 0)) {
+		t.Fatal("a change 59s ahead was held with a one-minute bound")
+	}
+	if !c.TooFarAhead(MakeHLC(wall.Add(61*time.Second).UnixMilli(), 0)) {
+		t.Fatal("a change 61s ahead was not held with a one-minute bound")
+	}
+}
+
+func TestVectorOperations(t *testing.T) {
+	var a, b NodeID
+	a[0], b[0] = 1, 2
+	v := Vector{a: 3}
+	w := Vector{a: 1, b: 5}
+	if v.Covers(w) || w.Covers(v) {
+		t.Fatal("concurrent vectors must not cover each other")
+	}
+	u := v.Clone()
+	u.Merge(w)
+	if !u.Covers(v) || !u.Covers(w) || u[a] != 3 || u[b] != 5 {
+		t.Fatalf("merge: %v", u)
+	}
+	if v[b] != 0 {
+		t.Fatal("clone shares storage with the original")
+	}
+	if !u.Has(Dot{Origin: b, Seq: 5}) || u.Has(Dot{Origin: b, Seq: 6}) || u.Has(Dot{Origin: a, Seq: 0}) {
+		t.Fatal("Has")
+	}
+	var bad Vector
+	raw, _ := Marshal([]Dot{{Origin: b, Seq: 1}, {Origin: a, Seq: 1}})
+	if err := Unmarshal(raw, &bad); !errors.Is(err, ErrNotCanonical) {
+		t.Fatalf("unsorted vector: %v", err)
+	}
+}
+
+func TestIDsRoundTrip(t *testing.T) {
+	r := NewRecordID()
+	back, err := ParseRecordID(r.String())
+	if err != nil || back != r {
+		t.Fatalf("record id round trip: %v %v", back, err)
+	}
+	if r2 := NewRecordID(); r2.Compare(r) <= 0 && r2.String()[:8] == r.String()[:8] && r2.String() < r.String() {
+		t.Fatal("record ids made later sort earlier")
+	}
+	for _, s := range []string{"", "not-a-uuid", "9677a110fd6546a38c48dc056870ed52", "9677a110-fd65-46a3-8c48-dc056870ed5z"} {
+		if _, err := ParseRecordID(s); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseRecordID(%q) = %v, want ErrMalformed", s, err)
+		}
+	}
+	n := NodeIDFromKey([]byte("a public key"))
+	m, err := ParseNodeID(n.String())
+	if err != nil || m != n {
+		t.Fatalf("node id round trip: %v %v", m, err)
+	}
+	if _, err := ParseNodeID("ilou"); err == nil {
+		t.Fatal("a node id with letters outside the alphabet parsed")
+	}
+}
+
+func FuzzDecodeChange(f *testing.F) {
+	c := sampleChange(f)
+	good, err := c.Encode()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte{0xa0})
+	f.Add([]byte{0x9f, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := DecodeChange(data)
+		if err != nil {
+			return
+		}
+		// What decodes must check and encode again.
+		if _, err := c.Encode(); err != nil {
+			t.Fatalf("decoded change does not encode: %v", err)
+		}
+	})
+}
+
+func FuzzVector(f *testing.F) {
+	var a NodeID
+	a[3] = 9
+	good, _ := Marshal(Vector{a: 12})
+	f.Add(good)
+	f.Add([]byte{0x80})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v Vector
+		if err := Unmarshal(data, &v); err != nil {
+			return
+		}
+		b, err := Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w Vector
+		if err := Unmarshal(b, &w); err != nil || !w.Equal(v) {
+			t.Fatalf("vector does not round trip: %v %v", w, err)
+		}
+	})
+}
