@@ -1,0 +1,190 @@
+package fieldkits
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"lifeline/schemas"
+)
+
+func TestEmbeddedKitsLoad(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{
+		"damage-assessment": true, "shelter-registration": true, "missing-persons": true,
+		"relief-distribution": true, "asset-tracking": true, "road-status": true,
+	}
+	for _, k := range c.Kits() {
+		delete(want, k.Name)
+		for _, ty := range k.Types {
+			if ty.Kit != k.Name {
+				t.Errorf("type %s is not linked to kit %s", ty.Name, k.Name)
+			}
+			if got, ok := c.Type(ty.Name); !ok || got != ty {
+				t.Errorf("catalogue does not find type %s", ty.Name)
+			}
+		}
+	}
+	for name := range want {
+		t.Errorf("kit %s is missing", name)
+	}
+}
+
+// Every record type names the district it concerns with Belize's six
+// districts, so that HQ can count by district and sync can filter by it.
+func TestEveryTypeHasTheDistricts(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range c.TypeNames() {
+		ty, _ := c.Type(name)
+		f, ok := ty.Field("district")
+		if !ok || f.Type != schemas.Choice {
+			t.Errorf("%s: no district choice field", name)
+			continue
+		}
+		for _, d := range schemas.Districts {
+			if _, ok := f.Choice(d); !ok {
+				t.Errorf("%s.district: no choice %q", name, d)
+			}
+		}
+	}
+}
+
+// The missing-persons kit syncs before anything else: on a thin link, people
+// come before property.
+func TestMissingPersonsSyncFirst(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, ok := c.Type("missing-person")
+	if !ok {
+		t.Fatal("no missing-person type")
+	}
+	for _, name := range c.TypeNames() {
+		ty, _ := c.Type(name)
+		if ty.Kit != "missing-persons" && ty.Priority <= mp.Priority {
+			t.Errorf("%s has priority %d, not after missing-person's %d", name, ty.Priority, mp.Priority)
+		}
+	}
+}
+
+// The benchmark workload's 50,000 damage assessments are accepted as they are.
+func TestWorkloadAccepted(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ty, _ := c.Type("damage-assessment")
+	f, err := os.Open("testdata/workload.ndjson.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(z)
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	for sc.Scan() && n < 50000 {
+		n++
+		in, err := ty.ParseJSON(sc.Bytes(), schemas.Create)
+		if err != nil {
+			t.Fatalf("line %d: %v", n, err)
+		}
+		if in.ID == "" || len(in.Fields) != 13 {
+			t.Fatalf("line %d: id %q, %d fields", n, in.ID, len(in.Fields))
+		}
+	}
+	if n != 50000 {
+		t.Fatalf("read %d records, want 50000 (%v)", n, sc.Err())
+	}
+}
+
+func TestKitFileErrorsNameFileLineAndField(t *testing.T) {
+	good, err := embedded.ReadFile(FileName("damage-assessment"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineOfText := func(s string) int {
+		i := strings.Index(string(good), s)
+		if i < 0 {
+			t.Fatalf("%q not in the kit", s)
+		}
+		return strings.Count(string(good[:i]), "\n") + 1
+	}
+	for _, tc := range []struct {
+		name      string
+		from, to  string
+		line      int
+		wantField string
+		wantMsg   string
+	}{
+		{"bounds reversed", "        min: 0\n        max: 4\n", "        min: 5\n        max: 4\n",
+			lineOfText("        max: 4\n"), "damage-assessment/damage-assessment.damage_level", "max 4 is below min 5"},
+		{"unknown field type", "type: bool\n", "type: boolean\n",
+			lineOfText("type: bool\n"), "damage-assessment/damage-assessment.displaced", `"boolean" is not a field type`},
+		{"missing spanish", "label: {en: Dead, es: Fallecidos}", "label: {en: Dead}",
+			lineOfText("label: {en: Dead, es: Fallecidos}"), "damage-assessment/damage-assessment.dead", "Spanish"},
+		{"misspelt key", "        required: true\n        max: 80\n", "        requird: true\n        max: 80\n",
+			lineOfText("        required: true\n        max: 80\n"), "", "requird"},
+		{"bad priority", "priority: 3", "priority: 0",
+			lineOfText("priority: 3"), "damage-assessment/damage-assessment", "sync priority"},
+		{"summary names no field", "summary: [village,", "summary: [villages,",
+			lineOfText("summary: [village,"), "damage-assessment/damage-assessment", `"villages"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := strings.Replace(string(good), tc.from, tc.to, 1)
+			if bad == string(good) {
+				t.Fatalf("%q not in the kit", tc.from)
+			}
+			_, err := LoadFS(fstest.MapFS{"ida.yaml": {Data: []byte(bad)}})
+			var ke *Error
+			if !errors.As(err, &ke) || !errors.Is(err, ErrKit) {
+				t.Fatalf("got %v, want a kit Error", err)
+			}
+			if ke.File != "ida.yaml" || ke.Line != tc.line || ke.Field != tc.wantField || !strings.Contains(ke.Msg, tc.wantMsg) {
+				t.Fatalf("got %q (file %s line %d field %q), want line %d field %q mentioning %q",
+					err, ke.File, ke.Line, ke.Field, tc.line, tc.wantField, tc.wantMsg)
+			}
+			if !strings.HasPrefix(err.Error(), "ida.yaml:") {
+				t.Fatalf("error does not start with file:line: %q", err)
+			}
+		})
+	}
+}
+
+func TestDuplicateTypeAcrossKitsRefused(t *testing.T) {
+	good, err := embedded.ReadFile(FileName("damage-assessment"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(string(good), "kit: damage-assessment", "kit: damage-copy", 1)
+	_, err = LoadFS(fstest.MapFS{"a.yaml": {Data: good}, "b.yaml": {Data: []byte(other)}})
+	if err == nil || !strings.Contains(err.Error(), `"damage-assessment" is declared by kit`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestMalformedYAML(t *testing.T) {
+	_, err := LoadFS(fstest.MapFS{"x.yaml": {Data: []byte("kit: a\ntypes:\n  - name: [\n")}})
+	var ke *Error
+	if !errors.As(err, &ke) || ke.Line == 0 {
+		t.Fatalf("got %v, want an error with a line", err)
+	}
+	_, err = LoadFS(fstest.MapFS{"empty.yaml": {Data: nil}})
+	if err == nil || !strings.Contains(err.Error(), "empty.yaml") {
+		t.Fatalf("got %v", err)
+	}
+}
