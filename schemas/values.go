@@ -103,6 +103,7 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 		errs = append(errs, &FieldError{Type: t.Name, Field: field, Rule: rule, Msg: fmt.Sprintf(format, args...)})
 	}
 	in.Fields = make([]Value, 0, len(members))
+	buf := make([]byte, 0, jsonSize(members))
 	for _, m := range members {
 		switch m.Key {
 		case KeyID:
@@ -132,7 +133,10 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 			}
 			continue
 		}
-		b, err := f.encode(m.Value)
+		// All of a record's values share one buffer: one allocation, not
+		// one per field.
+		start := len(buf)
+		next, err := f.encode(buf, m.Value)
 		if err != nil {
 			var fe *FieldError
 			if errors.As(err, &fe) {
@@ -143,7 +147,8 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 			}
 			continue
 		}
-		in.Fields = append(in.Fields, Value{Name: f.Name, CBOR: b})
+		buf = next
+		in.Fields = append(in.Fields, Value{Name: f.Name, CBOR: buf[start:len(buf):len(buf)]})
 	}
 	if mode == Create {
 		for _, f := range t.Fields {
@@ -169,6 +174,24 @@ func describe(v jsonscan.Value) string {
 	return v.Kind.String()
 }
 
+// jsonSize estimates the CBOR size of an object's values from their JSON.
+func jsonSize(members []jsonscan.Member) int {
+	n := 0
+	for i := range members {
+		v := &members[i].Value
+		n += 10 + len(v.Str) + len(v.Num)
+		for j := range v.Elems {
+			n += 4 + len(v.Elems[j].Str) + len(v.Elems[j].Num)
+		}
+	}
+	return n
+}
+
+func appendMarshal(dst []byte, v any) ([]byte, error) {
+	b, err := syncproto.Marshal(v)
+	return append(dst, b...), err
+}
+
 // rule builds the error of a broken rule; Parse fills in type and field.
 func rule(name, format string, args ...any) error {
 	return &FieldError{Rule: name, Msg: fmt.Sprintf(format, args...)}
@@ -179,7 +202,7 @@ func wrongType(want string, v jsonscan.Value) error {
 }
 
 // encode turns one JSON value into the field's canonical CBOR.
-func (f *Field) encode(v jsonscan.Value) ([]byte, error) {
+func (f *Field) encode(dst []byte, v jsonscan.Value) ([]byte, error) {
 	switch f.Type {
 	case Text:
 		if v.Kind != jsonscan.String {
@@ -192,7 +215,7 @@ func (f *Field) encode(v jsonscan.Value) ([]byte, error) {
 		if f.Required && strings.TrimSpace(v.Str) == "" {
 			return nil, rule("required", "is required and cannot be blank")
 		}
-		return appendText(nil, v.Str), nil
+		return syncproto.AppendText(dst, v.Str), nil
 	case Integer:
 		if v.Kind != jsonscan.Number {
 			return nil, wrongType("a whole number", v)
@@ -204,7 +227,7 @@ func (f *Field) encode(v jsonscan.Value) ([]byte, error) {
 		if err := f.checkRange(float64(i), v.Num); err != nil {
 			return nil, err
 		}
-		return appendInt(nil, i), nil
+		return syncproto.AppendInt(dst, i), nil
 	case Decimal:
 		if v.Kind != jsonscan.Number {
 			return nil, wrongType("a number", v)
@@ -216,15 +239,15 @@ func (f *Field) encode(v jsonscan.Value) ([]byte, error) {
 		if err := f.checkRange(x, v.Num); err != nil {
 			return nil, err
 		}
-		return syncproto.Marshal(x)
+		return appendMarshal(dst, x)
 	case Bool:
 		if v.Kind != jsonscan.Bool {
 			return nil, wrongType("true or false", v)
 		}
 		if v.Bool {
-			return []byte{0xf5}, nil
+			return append(dst, 0xf5), nil
 		}
-		return []byte{0xf4}, nil
+		return append(dst, 0xf4), nil
 	case Choice:
 		if v.Kind != jsonscan.String {
 			return nil, wrongType("one of the choices as text", v)
@@ -233,9 +256,9 @@ func (f *Field) encode(v jsonscan.Value) ([]byte, error) {
 		if !ok {
 			return nil, rule("choices", "%q is not one of %s", v.Str, f.choiceList())
 		}
-		return appendText(nil, c.Value), nil
+		return syncproto.AppendText(dst, c.Value), nil
 	case Multi:
-		return f.encodeMulti(v)
+		return f.encodeMulti(dst, v)
 	case Date:
 		if v.Kind != jsonscan.String {
 			return nil, wrongType("a date like 2024-11-27", v)
@@ -244,7 +267,7 @@ func (f *Field) encode(v jsonscan.Value) ([]byte, error) {
 		if err != nil {
 			return nil, rule("format", "%q is not a date like 2024-11-27", v.Str)
 		}
-		return appendText(nil, d.Format(time.DateOnly)), nil
+		return syncproto.AppendText(dst, d.Format(time.DateOnly)), nil
 	case DateTime:
 		if v.Kind != jsonscan.String {
 			return nil, wrongType("a date and time like 2024-11-27T11:35:23Z", v)
@@ -256,11 +279,11 @@ func (f *Field) encode(v jsonscan.Value) ([]byte, error) {
 		if y := ts.UTC().Year(); y < 1900 || y > 2200 {
 			return nil, rule("format", "%q is not a plausible date (year %d)", v.Str, y)
 		}
-		return appendText(nil, ts.UTC().Format(time.RFC3339Nano)), nil
+		return syncproto.AppendText(dst, ts.UTC().Format(time.RFC3339Nano)), nil
 	case Geo:
-		return encodeGeo(v)
+		return encodeGeo(dst, v)
 	case Photo:
-		return f.encodePhotos(v)
+		return f.encodePhotos(dst, v)
 	case Ref:
 		if v.Kind != jsonscan.String {
 			return nil, wrongType("a record id", v)
@@ -269,7 +292,7 @@ func (f *Field) encode(v jsonscan.Value) ([]byte, error) {
 		if err != nil {
 			return nil, rule("format", "%q is not a record id (a UUID)", v.Str)
 		}
-		return appendText(nil, id.String()), nil
+		return syncproto.AppendText(dst, id.String()), nil
 	}
 	return nil, rule("type", "field type %q is unknown", f.Type)
 }
@@ -314,7 +337,7 @@ func (f *Field) choiceList() string {
 
 // encodeMulti keeps the chosen values in the order the kit lists them, so
 // that the same choices always give the same bytes.
-func (f *Field) encodeMulti(v jsonscan.Value) ([]byte, error) {
+func (f *Field) encodeMulti(dst []byte, v jsonscan.Value) ([]byte, error) {
 	if v.Kind != jsonscan.Array {
 		return nil, wrongType("a list of choices", v)
 	}
@@ -337,16 +360,16 @@ func (f *Field) encodeMulti(v jsonscan.Value) ([]byte, error) {
 		}
 		picked[i] = true
 	}
-	b := appendHeader(nil, 4, uint64(len(v.Elems)))
+	b := syncproto.AppendArray(dst, len(v.Elems))
 	for i, c := range f.Choices {
 		if picked[i] {
-			b = appendText(b, c.Value)
+			b = syncproto.AppendText(b, c.Value)
 		}
 	}
 	return b, nil
 }
 
-func encodeGeo(v jsonscan.Value) ([]byte, error) {
+func encodeGeo(dst []byte, v jsonscan.Value) ([]byte, error) {
 	const want = `a point like {"lat": 17.25, "lon": -88.77}`
 	if v.Kind != jsonscan.Object || len(v.Members) != 2 {
 		return nil, wrongType(want, v)
@@ -374,11 +397,11 @@ func encodeGeo(v jsonscan.Value) ([]byte, error) {
 	if lat < -90 || lat > 90 || lon < -180 || lon > 180 {
 		return nil, rule("format", "lat %v, lon %v is not a point on Earth", lat, lon)
 	}
-	return syncproto.Marshal([2]float64{lat, lon})
+	return appendMarshal(dst, [2]float64{lat, lon})
 }
 
 // encodePhotos accepts one reference or a list of them.
-func (f *Field) encodePhotos(v jsonscan.Value) ([]byte, error) {
+func (f *Field) encodePhotos(dst []byte, v jsonscan.Value) ([]byte, error) {
 	refs := []jsonscan.Value{v}
 	switch v.Kind {
 	case jsonscan.Array:
@@ -390,43 +413,14 @@ func (f *Field) encodePhotos(v jsonscan.Value) ([]byte, error) {
 	if err := f.checkCount(len(refs), "photos", DefaultMaxPhotos); err != nil {
 		return nil, err
 	}
-	b := appendHeader(nil, 4, uint64(len(refs)))
+	b := syncproto.AppendArray(dst, len(refs))
 	for _, r := range refs {
 		if r.Kind != jsonscan.String || r.Str == "" || len(r.Str) > MaxPhotoRefLen {
 			return nil, rule("format", "a photo reference is a name of 1 to %d bytes", MaxPhotoRefLen)
 		}
-		b = appendText(b, r.Str)
+		b = syncproto.AppendText(b, r.Str)
 	}
 	return b, nil
-}
-
-// appendHeader writes a CBOR head in its shortest form, as RFC 8949's
-// deterministic encoding requires.
-func appendHeader(b []byte, major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return append(b, m|byte(n))
-	case n <= math.MaxUint8:
-		return append(b, m|24, byte(n))
-	case n <= math.MaxUint16:
-		return append(b, m|25, byte(n>>8), byte(n))
-	case n <= math.MaxUint32:
-		return append(b, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(b, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-}
-
-func appendText(b []byte, s string) []byte {
-	b = appendHeader(b, 3, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendInt(b []byte, i int64) []byte {
-	if i >= 0 {
-		return appendHeader(b, 0, uint64(i))
-	}
-	return appendHeader(b, 1, uint64(-(i + 1)))
 }
 
 // Decode turns a field's canonical CBOR back into a value for JSON: string,

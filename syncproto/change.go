@@ -35,7 +35,7 @@ type Change struct {
 // author saw and replaces; an empty base means the author saw no value.
 type FieldChange struct {
 	Name  string          `cbor:"1,keyasint"`
-	Value cbor.RawMessage `cbor:"2,keyasint"` // one CBOR item; null clears the field
+	Value cbor.RawMessage `cbor:"2,keyasint"`           // one CBOR item; null clears the field
 	Base  []Dot           `cbor:"3,keyasint,omitempty"` // sorted, unique
 }
 
@@ -56,10 +56,7 @@ func (c *Change) Encode() ([]byte, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
-	b, err := encMode.Marshal(c)
-	if err != nil {
-		return nil, fmt.Errorf("syncproto: encode change %s: %w", c.Dot(), err)
-	}
+	b := appendChange(make([]byte, 0, c.encodedSize()), c)
 	if len(b) > MaxChangeBytes {
 		return nil, fmt.Errorf("%w: change %s is %d bytes, the limit is %d", ErrTooLarge, c.Dot(), len(b), MaxChangeBytes)
 	}

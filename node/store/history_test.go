@@ -280,6 +280,15 @@ func TestStateEncodingRoundTrip(t *testing.T) {
 			if !bytes.Equal(b, again) {
 				t.Fatalf("record %s: state does not round trip", id)
 			}
+			// The hand-written encoder writes what the reflection-based
+			// encoder writes for the wire form.
+			var w stateWire
+			if err := syncproto.Unmarshal(b, &w); err != nil {
+				t.Fatal(err)
+			}
+			if want, _ := syncproto.Marshal(&w); !bytes.Equal(b, want) {
+				t.Fatalf("record %s: hand encoding differs:\n got %x\nwant %x", id, b, want)
+			}
 		}
 	})
 }

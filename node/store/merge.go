@@ -103,11 +103,11 @@ func (r *RecordState) Conflicts() int {
 // change of another record (a bug or a forgery elsewhere) then stays
 // pending here whether that change came first or not.
 //
-// Apply returns the names of the fields whose heads changed.
-func (r *RecordState) Apply(c *syncproto.Change, seen func(syncproto.Dot) bool) []string {
+// Apply reports whether it merged the change (false when already seen).
+func (r *RecordState) Apply(c *syncproto.Change, seen func(syncproto.Dot) bool) bool {
 	dot := c.Dot()
 	if seen(dot) {
-		return nil
+		return false
 	}
 	st := Stamp{Origin: c.Origin, Seq: c.Seq, HLC: c.HLC}
 	if r.Type == "" || compareWin(st, r.First) < 0 {
@@ -115,8 +115,10 @@ func (r *RecordState) Apply(c *syncproto.Change, seen func(syncproto.Dot) bool) 
 	}
 	r.Version = max(r.Version, c.Version)
 	r.Last = max(r.Last, c.HLC)
-
-	var touched []string
+	if len(r.Fields) == 0 {
+		r.first(c, st, seen)
+		return true
+	}
 	for i := range c.Fields {
 		fc := &c.Fields[i]
 		f := r.field(fc.Name)
@@ -135,7 +137,6 @@ func (r *RecordState) Apply(c *syncproto.Change, seen func(syncproto.Dot) bool) 
 				}
 			}
 		}
-		touched = append(touched, fc.Name)
 	}
 	// A base naming this change for a field it does not set was never a
 	// version of that field; forget it, as if the change had come first.
@@ -149,7 +150,27 @@ func (r *RecordState) Apply(c *syncproto.Change, seen func(syncproto.Dot) bool) 
 		}
 	}
 	r.dropEmpty()
-	return touched
+	return true
+}
+
+// first merges a change into a record that has no fields yet, the case of
+// nearly every record in an import, with one allocation for all heads. It
+// gives exactly what the general path gives: every field a head, every
+// base it has not seen pending.
+func (r *RecordState) first(c *syncproto.Change, st Stamp, seen func(syncproto.Dot) bool) {
+	r.Fields = make([]FieldState, len(c.Fields))
+	heads := make([]Stamp, len(c.Fields))
+	for i := range c.Fields {
+		fc := &c.Fields[i]
+		heads[i] = st
+		f := FieldState{Name: fc.Name, Heads: heads[i : i+1 : i+1]}
+		for _, b := range fc.Base {
+			if !seen(b) {
+				f.Pending = append(f.Pending, b)
+			}
+		}
+		r.Fields[i] = f
+	}
 }
 
 // addHead inserts a head keeping the winner first.
@@ -180,29 +201,39 @@ func (r *RecordState) Bases(name string) []syncproto.Dot {
 }
 
 // Stamps returns every change holding a head of some field, sorted by dot.
+// A record has few: one per change whose value still stands.
 func (r *RecordState) Stamps() []Stamp {
-	var out []Stamp
+	out := make([]Stamp, 0, 4)
 	for i := range r.Fields {
 		for _, h := range r.Fields[i].Heads {
-			j, found := slices.BinarySearchFunc(out, h.Dot(), func(s Stamp, d syncproto.Dot) int { return s.Dot().Compare(d) })
-			if !found {
-				out = slices.Insert(out, j, h)
+			if indexOf(out, h) < 0 {
+				out = append(out, h)
 			}
 		}
 	}
+	slices.SortFunc(out, func(a, b Stamp) int { return a.Dot().Compare(b.Dot()) })
 	return out
+}
+
+func indexOf(stamps []Stamp, s Stamp) int {
+	for i := range stamps {
+		if stamps[i].Seq == s.Seq && stamps[i].Origin == s.Origin {
+			return i
+		}
+	}
+	return -1
 }
 
 // stateWire is RecordState's stored form. Every field's heads point into one
 // table of stamps, because most records are one change whose stamp would
 // otherwise be repeated for every field. Keys are append-only.
 type stateWire struct {
-	Type    string          `cbor:"1,keyasint"`
-	Kit     string          `cbor:"2,keyasint,omitempty"`
-	First   Stamp           `cbor:"3,keyasint"`
-	Version uint32          `cbor:"4,keyasint"`
-	Last    syncproto.HLC   `cbor:"5,keyasint"`
-	Stamps  []Stamp         `cbor:"6,keyasint"`
+	Type    string           `cbor:"1,keyasint"`
+	Kit     string           `cbor:"2,keyasint,omitempty"`
+	First   Stamp            `cbor:"3,keyasint"`
+	Version uint32           `cbor:"4,keyasint"`
+	Last    syncproto.HLC    `cbor:"5,keyasint"`
+	Stamps  []Stamp          `cbor:"6,keyasint"`
 	Fields  []fieldStateWire `cbor:"7,keyasint"`
 }
 
@@ -214,20 +245,49 @@ type fieldStateWire struct {
 }
 
 // Encode returns the state's canonical bytes: equal states, equal bytes.
+// It writes what syncproto.Marshal would write for the stateWire form, by
+// hand, because every record written is encoded once.
 func (r *RecordState) Encode() ([]byte, error) {
 	stamps := r.Stamps()
-	w := stateWire{Type: r.Type, Kit: r.Kit, First: r.First, Version: r.Version, Last: r.Last, Stamps: stamps,
-		Fields: make([]fieldStateWire, len(r.Fields))}
+	b := make([]byte, 0, 96+len(r.Kit)+len(r.Type)+40*len(stamps)+24*len(r.Fields))
+	n := 6
+	if r.Kit != "" {
+		n++
+	}
+	b = syncproto.AppendMap(b, n)
+	b = syncproto.AppendText(append(b, 1), r.Type)
+	if r.Kit != "" {
+		b = syncproto.AppendText(append(b, 2), r.Kit)
+	}
+	b = appendStamp(append(b, 3), r.First)
+	b = syncproto.AppendUint(append(b, 4), uint64(r.Version))
+	b = syncproto.AppendUint(append(b, 5), uint64(r.Last))
+	b = syncproto.AppendArray(append(b, 6), len(stamps))
+	for _, st := range stamps {
+		b = appendStamp(b, st)
+	}
+	b = syncproto.AppendArray(append(b, 7), len(r.Fields))
 	for i := range r.Fields {
 		f := &r.Fields[i]
-		fw := fieldStateWire{Name: f.Name, Pending: f.Pending, Heads: make([]uint32, len(f.Heads))}
-		for j, h := range f.Heads {
-			k, _ := slices.BinarySearchFunc(stamps, h.Dot(), func(s Stamp, d syncproto.Dot) int { return s.Dot().Compare(d) })
-			fw.Heads[j] = uint32(k)
+		b = syncproto.AppendArray(b, 3)
+		b = syncproto.AppendText(b, f.Name)
+		b = syncproto.AppendArray(b, len(f.Heads))
+		for _, h := range f.Heads {
+			b = syncproto.AppendUint(b, uint64(indexOf(stamps, h)))
 		}
-		w.Fields[i] = fw
+		b = syncproto.AppendArray(b, len(f.Pending))
+		for _, d := range f.Pending {
+			b = syncproto.AppendDot(b, d)
+		}
 	}
-	return syncproto.Marshal(&w)
+	return b, nil
+}
+
+func appendStamp(b []byte, s Stamp) []byte {
+	b = syncproto.AppendArray(b, 3)
+	b = syncproto.AppendBytes(b, s.Origin[:])
+	b = syncproto.AppendUint(b, s.Seq)
+	return syncproto.AppendUint(b, uint64(s.HLC))
 }
 
 // DecodeState reads bytes Encode wrote.

@@ -257,3 +257,82 @@ func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 	h.Sum(out[:0])
 	return out, err
 }
+
+// Logged is a change with its place in this store's log.
+type Logged struct {
+	Rowid  int64
+	Change syncproto.Change
+}
+
+// Tail returns up to limit changes that arrived after rowid, oldest first:
+// how a running node notices what other processes wrote into its store.
+func (s *SQLite) Tail(ctx context.Context, after int64, limit int) ([]Logged, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT rowid, body FROM changes WHERE rowid > ? ORDER BY rowid LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []Logged
+	for rows.Next() {
+		var l Logged
+		var body []byte
+		if err := rows.Scan(&l.Rowid, &body); err != nil {
+			return nil, s.wrap(err)
+		}
+		if l.Change, err = syncproto.DecodeChange(body); err != nil {
+			return nil, fmt.Errorf("%w: change at row %d: %v", ErrCorrupt, l.Rowid, err)
+		}
+		out = append(out, l)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// LastRowid is the newest change's place in the log, 0 when it is empty.
+func (s *SQLite) LastRowid(ctx context.Context) (int64, error) {
+	var n sql.NullInt64
+	err := s.rdb.QueryRowContext(ctx, `SELECT max(rowid) FROM changes`).Scan(&n)
+	return n.Int64, s.wrap(err)
+}
+
+// Counts summarises the store for a status line.
+type Counts struct {
+	Records   map[string]int // live records per type
+	Deleted   int
+	Conflicts int // records with at least one field in conflict
+	Changes   int
+	Held      int
+}
+
+// Counts counts records per type, conflicts, changes and held changes.
+func (s *SQLite) Counts(ctx context.Context) (Counts, error) {
+	c := Counts{Records: map[string]int{}}
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT type, deleted, count(*), sum(conflicts > 0) FROM records GROUP BY type, deleted`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var typ string
+			var deleted bool
+			var n, conflicts int
+			if err := rows.Scan(&typ, &deleted, &n, &conflicts); err != nil {
+				return err
+			}
+			if deleted {
+				c.Deleted += n
+			} else {
+				c.Records[typ] += n
+			}
+			c.Conflicts += conflicts
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM changes`).Scan(&c.Changes); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM held`).Scan(&c.Held)
+	})
+	return c, err
+}

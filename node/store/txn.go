@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 
 	"lifeline/syncproto"
 )
@@ -47,17 +46,20 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	t := &txn{s: s, ctx: ctx, tx: tx, heads: map[syncproto.NodeID]*originHead{}, records: map[syncproto.RecordID]*recordRow{}}
+	// Statements run without the caller's cancellation: the driver would
+	// start a goroutine per statement to watch it. Cancellation still ends
+	// the transaction, which database/sql rolls back.
+	t := &txn{s: s, ctx: context.WithoutCancel(ctx), tx: tx, heads: map[syncproto.NodeID]*originHead{}, records: map[syncproto.RecordID]*recordRow{}}
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil
 		}
 		var st *sql.Stmt
-		st, err = tx.PrepareContext(ctx, q)
+		st, err = tx.PrepareContext(t.ctx, q)
 		return st
 	}
 	t.insChange = prep(`INSERT INTO changes (origin, seq, hlc, record, hash, sig, body) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	t.insRecord = prep(`INSERT INTO records (id, type, hlc, conflicts, deleted, state) VALUES (?, ?, ?, ?, ?, ?)`)
+	t.insRecord = prep(`INSERT INTO records (id, type, hlc, conflicts, deleted, state) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 	t.updRecord = prep(`UPDATE records SET type = ?, hlc = ?, conflicts = ?, deleted = ?, state = ? WHERE rid = ?`)
 	t.getRecord = prep(`SELECT rid, deleted, state FROM records WHERE id = ?`)
 	t.getBody = prep(`SELECT body FROM changes WHERE origin = ? AND seq = ?`)
@@ -69,7 +71,7 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 	// Observe the newest change any process merged, so that local edits are
 	// stamped after everything this node has seen.
 	var last sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(hlc) FROM origins`).Scan(&last); err != nil {
+	if err := tx.QueryRowContext(t.ctx, `SELECT max(hlc) FROM origins`).Scan(&last); err != nil {
 		tx.Rollback()
 		return nil, s.wrap(err)
 	}
@@ -142,6 +144,9 @@ func (t *txn) record(id syncproto.RecordID) (*recordRow, bool, error) {
 	return r, true, nil
 }
 
+// errTaken says a record this transaction tried to create exists already.
+var errTaken = errors.New("record id taken")
+
 // newRecord starts a record that this transaction creates.
 func (t *txn) newRecord(id syncproto.RecordID) *recordRow {
 	r := &recordRow{state: &RecordState{}, fresh: true}
@@ -153,8 +158,8 @@ func (t *txn) newRecord(id syncproto.RecordID) *recordRow {
 // the change's canonical bytes; c's origin head must already be loaded.
 func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig []byte, r *recordRow) error {
 	h := t.heads[c.Origin]
-	touched := r.state.Apply(c, t.seenIn(r))
-	if slices.Contains(touched, syncproto.DeletedField) {
+	r.state.Apply(c, t.seenIn(r))
+	if _, tomb := c.Field(syncproto.DeletedField); tomb {
 		deleted, err := t.deleted(r.state, c)
 		if err != nil {
 			return err
@@ -171,6 +176,12 @@ func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig [
 		res, err := t.insRecord.ExecContext(t.ctx, c.Record[:], r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b)
 		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			// A new record whose id another change already holds: creating
+			// without looking first saves a query per record in an import.
+			delete(t.records, c.Record)
+			return errTaken
 		}
 		if r.rid, err = res.LastInsertId(); err != nil {
 			return err

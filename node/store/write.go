@@ -163,21 +163,29 @@ func (t *txn) local(edits []Edit) ([]Written, error) {
 // taken is skipped rather than refused.
 func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 	self := t.heads[t.s.self.ID]
-	r, exists, err := t.record(e.Record)
-	if err != nil {
-		return Written{}, false, err
-	}
-	switch {
-	case e.Create && exists && skipExisting:
-		return Written{}, true, nil
-	case e.Create && exists:
-		return Written{}, false, fmt.Errorf("%w: %s", ErrExists, e.Record)
-	case !e.Create && !exists:
-		return Written{}, false, fmt.Errorf("%w: %s", ErrNotFound, e.Record)
-	case exists && r.state.Type != e.Type:
-		return Written{}, false, fmt.Errorf("record %s is a %s, not a %s", e.Record, r.state.Type, e.Type)
-	case !exists:
+	var r *recordRow
+	if e.Create {
+		// A new record is inserted without looking for its id first; the
+		// insert says if the id is taken.
+		if _, cached := t.records[e.Record]; cached {
+			if skipExisting {
+				return Written{}, true, nil
+			}
+			return Written{}, false, fmt.Errorf("%w: %s", ErrExists, e.Record)
+		}
 		r = t.newRecord(e.Record)
+	} else {
+		var exists bool
+		var err error
+		if r, exists, err = t.record(e.Record); err != nil {
+			return Written{}, false, err
+		}
+		switch {
+		case !exists:
+			return Written{}, false, fmt.Errorf("%w: %s", ErrNotFound, e.Record)
+		case r.state.Type != e.Type:
+			return Written{}, false, fmt.Errorf("record %s is a %s, not a %s", e.Record, r.state.Type, e.Type)
+		}
 	}
 	c := syncproto.Change{
 		Origin: t.s.self.ID, Seq: self.seq + 1, HLC: t.s.clock.Now(), Record: e.Record,
@@ -196,7 +204,12 @@ func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 	if c.Seq%signEvery == 0 {
 		sig = t.s.opts.Key.SignHead(c.Seq, hash)
 	}
-	if err := t.merge(&c, body, hash, sig, r); err != nil {
+	switch err := t.merge(&c, body, hash, sig, r); {
+	case errors.Is(err, errTaken) && skipExisting:
+		return Written{}, true, nil
+	case errors.Is(err, errTaken):
+		return Written{}, false, fmt.Errorf("%w: %s", ErrExists, e.Record)
+	case err != nil:
 		return Written{}, false, err
 	}
 	self.unsigned = sig == nil
@@ -234,6 +247,11 @@ func (t *txn) flushRecords() error {
 
 // Import saves new records in one durable transaction. Ids already present
 // are skipped, so importing a file twice adds nothing the second time.
+//
+// The work is split in two stages that run at once: one turns edits into
+// changes (ids checked, sequence and clock assigned, bytes encoded, chain
+// hashed, merge state built), the other writes rows. SQLite has a single
+// writer, so the rows are the pace; everything else happens beside them.
 func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (ImportResult, error) {
 	var res ImportResult
 	if s.opts.Key == nil {
@@ -250,50 +268,197 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 	if err != nil {
 		return res, err
 	}
+	defer t.rollback()
 	self, err := t.head(s.self.ID, true)
 	if err != nil {
-		t.rollback()
 		return res, s.wrap(err)
 	}
-	for e, err := range edits {
-		if err == nil {
-			err = ctx.Err()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := *self
+	batches := make(chan []importRow, 8)
+	prepErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		prepErr <- s.prepareImport(ctx, edits, self, &res, batches)
+	}()
+	var writeErr error
+	for batch := range batches {
+		if writeErr != nil {
+			continue // drain so that the preparing stage can finish
 		}
-		if err != nil {
-			t.rollback()
-			return ImportResult{}, err
+		writeErr = t.insertImported(batch, self.idx)
+		if writeErr != nil {
+			cancel()
 		}
-		e.Create = true
-		_, skipped, err := t.localEdit(&e, true)
-		if err != nil {
-			t.rollback()
-			return ImportResult{}, s.wrap(err)
+	}
+	if err := <-prepErr; err != nil && writeErr == nil {
+		writeErr = err
+	}
+	if writeErr != nil {
+		*self = start
+		if errors.Is(writeErr, context.Canceled) && ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
+			return ImportResult{}, writeErr
 		}
-		if skipped {
-			res.Skipped++
-			continue
-		}
-		res.Added++
-		// An import of many records only needs the states of the few it
-		// updates twice; forgetting the rest keeps memory flat.
-		if len(t.records) > 4096 {
-			if err := t.flushRecords(); err != nil {
-				t.rollback()
-				return ImportResult{}, s.wrap(err)
-			}
-			t.records = map[syncproto.RecordID]*recordRow{}
-		}
+		return ImportResult{}, s.wrap(writeErr)
 	}
 	if res.Added == 0 {
-		t.rollback()
 		return res, nil
 	}
+	self.dirty = true
 	if err := t.signHead(self); err != nil {
-		t.rollback()
 		return ImportResult{}, s.wrap(err)
 	}
 	if err := t.commit(); err != nil {
 		return ImportResult{}, s.wrap(err)
 	}
 	return res, nil
+}
+
+// importRow is one new record, ready to be written.
+type importRow struct {
+	id    syncproto.RecordID
+	typ   string
+	hlc   syncproto.HLC
+	seq   uint64
+	state []byte
+	del   bool
+	body  []byte
+	hash  syncproto.Hash
+	sig   []byte
+}
+
+const importBatch = 256
+
+// prepareImport turns edits into rows, in order, a batch at a time. It skips
+// ids already in the store (the write lock is held, so what is committed
+// cannot change meanwhile) or earlier in the same import.
+func (s *SQLite) prepareImport(ctx context.Context, edits iter.Seq2[Edit, error], self *originHead, res *ImportResult, out chan<- []importRow) error {
+	seen := map[syncproto.RecordID]bool{}
+	pending := make([]Edit, 0, importBatch)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		taken, err := s.existing(ctx, pending)
+		if err != nil {
+			return err
+		}
+		rows := make([]importRow, 0, len(pending))
+		for i := range pending {
+			e := &pending[i]
+			if taken[e.Record] || seen[e.Record] {
+				res.Skipped++
+				continue
+			}
+			seen[e.Record] = true
+			row, err := s.newChange(e, self)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, row)
+			res.Added++
+		}
+		pending = pending[:0]
+		select {
+		case out <- rows:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for e, err := range edits {
+		if err != nil {
+			return err
+		}
+		pending = append(pending, e)
+		if len(pending) == importBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// newChange makes the change that creates a record, and its merge state.
+func (s *SQLite) newChange(e *Edit, self *originHead) (importRow, error) {
+	c := syncproto.Change{
+		Origin: s.self.ID, Seq: self.seq + 1, HLC: s.clock.Now(), Record: e.Record,
+		Kit: e.Kit, Type: e.Type, Version: e.Version, Author: e.Author, Fields: e.Fields,
+	}
+	for i := range c.Fields {
+		c.Fields[i].Base = nil
+	}
+	body, err := c.Encode()
+	if err != nil {
+		return importRow{}, err
+	}
+	var st RecordState
+	st.Apply(&c, func(syncproto.Dot) bool { return false })
+	state, err := st.Encode()
+	if err != nil {
+		return importRow{}, err
+	}
+	row := importRow{id: c.Record, typ: c.Type, hlc: c.HLC, seq: c.Seq, state: state, body: body, hash: syncproto.ChainHash(self.head, body)}
+	if v, ok := c.Field(syncproto.DeletedField); ok {
+		row.del = isTrue(v.Value)
+	}
+	if c.Seq%signEvery == 0 {
+		row.sig = s.opts.Key.SignHead(c.Seq, row.hash)
+	}
+	self.seq, self.head, self.hlc = c.Seq, row.hash, max(self.hlc, c.HLC)
+	self.unsigned = row.sig == nil
+	return row, nil
+}
+
+// existing returns which of the edits' ids the store already holds.
+func (s *SQLite) existing(ctx context.Context, edits []Edit) (map[syncproto.RecordID]bool, error) {
+	q := make([]byte, 0, 40+2*len(edits))
+	q = append(q, "SELECT id FROM records WHERE id IN ("...)
+	args := make([]any, len(edits))
+	for i := range edits {
+		if i > 0 {
+			q = append(q, ',')
+		}
+		q = append(q, '?')
+		args[i] = edits[i].Record[:]
+	}
+	q = append(q, ')')
+	rows, err := s.rdb.QueryContext(context.WithoutCancel(ctx), string(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	taken := map[syncproto.RecordID]bool{}
+	for rows.Next() {
+		var id []byte
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		taken[syncproto.RecordID(id)] = true
+	}
+	return taken, rows.Err()
+}
+
+// insertImported writes a batch of new records and their changes.
+func (t *txn) insertImported(batch []importRow, origin int64) error {
+	for i := range batch {
+		r := &batch[i]
+		res, err := t.insRecord.ExecContext(t.ctx, r.id[:], r.typ, int64(r.hlc), 0, r.del, r.state)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("record %s appeared during the import", r.id)
+		}
+		rid, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if _, err := t.insChange.ExecContext(t.ctx, origin, int64(r.seq), int64(r.hlc), rid, r.hash[:], nullable(r.sig), r.body); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"lifeline/node"
+)
+
+func init() {
+	register(command{name: "init", summary: "make a new node (key pair and empty store) in a data folder", run: runInit})
+}
+
+func runInit(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "init", "--data DIR --role field|relay|hq --district NAME --name NAME")
+	nf := addNodeFlags(fs, e)
+	role := fs.String("role", "", "field (a responder's laptop), relay (a district office) or hq")
+	district := fs.String("district", "", "the node's district: Belize, Cayo, Corozal, Orange Walk, Stann Creek or Toledo")
+	name := fs.String("name", "", "a name people recognise, e.g. cayo-laptop-07 (default: the host name)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *role == "" || *district == "" {
+		return usagef("--role and --district are required")
+	}
+	if *name == "" {
+		*name, _ = os.Hostname()
+	}
+	id := node.Identity{Name: *name, Role: *role, District: *district}
+	if err := node.Init(ctx, nf.config(), id); err != nil {
+		return err
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	self := n.Self()
+	fmt.Fprintf(e.stdout, "initialised %s node %s (%s, %s) in %s\n", self.Role, self.Name, self.District, self.ID, nf.data)
+	return nil
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"lifeline/fieldkits"
+	"lifeline/schemas"
+)
+
+func init() {
+	register(command{name: "kits list", summary: "list the field kits and their record types", run: runKitsList})
+	register(command{name: "kits show", summary: "show a kit's record types and fields", run: runKitsShow})
+}
+
+type kitJSON struct {
+	Name    string   `json:"name"`
+	Version string   `json:"version"`
+	Title   string   `json:"title"`
+	Types   []string `json:"types"`
+}
+
+func runKitsList(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "kits list", "[--json] [--lang en|es]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	lang := fs.String("lang", "en", "language of titles: en or es")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cat, err := fieldkits.Embedded()
+	if err != nil {
+		return err
+	}
+	out := []kitJSON{}
+	for _, k := range cat.Kits() {
+		kj := kitJSON{Name: k.Name, Version: k.Version, Title: k.Title.In(*lang)}
+		for _, t := range k.Types {
+			kj.Types = append(kj.Types, t.Name)
+		}
+		out = append(out, kj)
+	}
+	if *asJSON {
+		return printJSON(e.stdout, out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIT\tVERSION\tTITLE\tRECORD TYPES")
+	for _, k := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Name, k.Version, k.Title, strings.Join(k.Types, ", "))
+	}
+	return tw.Flush()
+}
+
+func runKitsShow(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "kits show", "KIT [--json] [--lang en|es]")
+	asJSON := fs.Bool("json", false, "print the kit as JSON")
+	lang := fs.String("lang", "en", "language of labels: en or es")
+	pos, err := parse(fs, args, "KIT")
+	if err != nil {
+		return err
+	}
+	cat, err := fieldkits.Embedded()
+	if err != nil {
+		return err
+	}
+	var kit *schemas.Kit
+	var names []string
+	for _, k := range cat.Kits() {
+		names = append(names, k.Name)
+		if k.Name == pos[0] {
+			kit = k
+		}
+	}
+	if kit == nil {
+		return fmt.Errorf("no kit %q; the kits are %s", pos[0], strings.Join(names, ", "))
+	}
+	if *asJSON {
+		return printJSON(e.stdout, kit)
+	}
+	fmt.Fprintf(e.stdout, "%s %s: %s\n", kit.Name, kit.Version, kit.Title.In(*lang))
+	for _, t := range kit.Types {
+		fmt.Fprintf(e.stdout, "\n%s (schema version %d, sync priority %d): %s\n", t.Name, t.Version, t.Priority, t.Title.In(*lang))
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  FIELD\tTYPE\tRULES\tLABEL")
+		for _, f := range t.Fields {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, rules(f), f.Label.In(*lang))
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+func rules(f *schemas.Field) string {
+	var r []string
+	if f.Required {
+		r = append(r, "required")
+	}
+	if f.Personal {
+		r = append(r, "personal")
+	}
+	if f.Min != nil {
+		r = append(r, fmt.Sprintf("min %v", *f.Min))
+	}
+	if f.Max != nil {
+		r = append(r, fmt.Sprintf("max %v", *f.Max))
+	}
+	if f.Ref != "" {
+		r = append(r, "-> "+f.Ref)
+	}
+	if len(f.Choices) > 0 {
+		vals := make([]string, 0, len(f.Choices))
+		for _, c := range f.Choices {
+			vals = append(vals, c.Value)
+		}
+		s := strings.Join(vals, "|")
+		if len(s) > 60 {
+			s = s[:57] + "..."
+		}
+		r = append(r, s)
+	}
+	return strings.Join(r, ", ")
+}

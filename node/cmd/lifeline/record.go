@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"lifeline/node"
+)
+
+func init() {
+	register(command{name: "record add", summary: "save a new record from a JSON object of its fields", run: runRecordAdd})
+	register(command{name: "record update", summary: "change the fields a JSON object gives on a record", run: runRecordUpdate})
+	register(command{name: "record list", summary: "list records", run: runRecordList})
+	register(command{name: "record show", summary: "show a record's fields, conflicts and history", run: runRecordShow})
+	register(command{name: "record delete", summary: "mark a record deleted (it and its history are kept)", run: runRecordDelete})
+	register(command{name: "record restore", summary: "undo a delete", run: runRecordRestore})
+}
+
+func runRecordAdd(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "record add", "--data DIR --type TYPE [--file F]")
+	nf := addNodeFlags(fs, e)
+	typ := fs.String("type", "", "the record type, e.g. damage-assessment (lifeline kits list shows them)")
+	file := fs.String("file", "", "a file holding the JSON object (default: standard input)")
+	who := authorFlag(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *typ == "" {
+		return usagef("--type is required")
+	}
+	data, err := readInput(e, *file)
+	if err != nil {
+		return err
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	id, err := n.Add(ctx, *typ, data, author(e, *who, n))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, id)
+	return nil
+}
+
+func runRecordUpdate(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "record update", "--data DIR --id ID [--file F]")
+	nf := addNodeFlags(fs, e)
+	idFlag := fs.String("id", "", "the record's id")
+	file := fs.String("file", "", "a file holding the JSON object of fields to set (default: standard input)")
+	who := authorFlag(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := parseID(*idFlag)
+	if err != nil {
+		return err
+	}
+	data, err := readInput(e, *file)
+	if err != nil {
+		return err
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	_, err = n.Update(ctx, id, data, author(e, *who, n))
+	return err
+}
+
+func runRecordDelete(ctx context.Context, e *env, args []string) error {
+	return setDeleted(ctx, e, args, "record delete", true)
+}
+
+func runRecordRestore(ctx context.Context, e *env, args []string) error {
+	return setDeleted(ctx, e, args, "record restore", false)
+}
+
+func setDeleted(ctx context.Context, e *env, args []string, name string, deleted bool) error {
+	fs := flags(e, name, "--data DIR --id ID")
+	nf := addNodeFlags(fs, e)
+	idFlag := fs.String("id", "", "the record's id")
+	who := authorFlag(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := parseID(*idFlag)
+	if err != nil {
+		return err
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if deleted {
+		return n.Delete(ctx, id, author(e, *who, n))
+	}
+	return n.Restore(ctx, id, author(e, *who, n))
+}
+
+type recordJSON struct {
+	ID        string                    `json:"id"`
+	Type      string                    `json:"type"`
+	Kit       string                    `json:"kit"`
+	Deleted   bool                      `json:"deleted,omitempty"`
+	Updated   string                    `json:"updated"`
+	Fields    map[string]any            `json:"fields"`
+	Conflicts map[string][]node.Version `json:"conflicts,omitempty"`
+}
+
+func runRecordList(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "record list", "--data DIR [--type TYPE] [--conflicts] [--deleted] [--json]")
+	nf := addNodeFlags(fs, e)
+	typ := fs.String("type", "", "only records of this type")
+	onlyConflicts := fs.Bool("conflicts", false, "only records with a field in conflict")
+	withDeleted := fs.Bool("deleted", false, "include deleted records")
+	limit := fs.Int("limit", 0, "list at most this many (0: all)")
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if *typ != "" {
+		if _, err := n.Type(*typ); err != nil {
+			return err
+		}
+	}
+	q := node.Query{Type: *typ, OnlyConflict: *onlyConflicts, WithDeleted: *withDeleted}
+	if *asJSON {
+		return listJSON(ctx, e.stdout, n, q, *limit)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTYPE\tUPDATED\tSUMMARY\tFLAGS")
+	count := 0
+	for v, err := range n.Records(ctx, q) {
+		if err != nil {
+			return err
+		}
+		var flagsCol []string
+		if len(v.Conflicts) > 0 {
+			flagsCol = append(flagsCol, fmt.Sprintf("%d in conflict", len(v.Conflicts)))
+		}
+		if v.Deleted {
+			flagsCol = append(flagsCol, "deleted")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, v.Type, v.Updated, n.Summary(v), strings.Join(flagsCol, ", "))
+		if count++; *limit > 0 && count >= *limit {
+			break
+		}
+	}
+	return tw.Flush()
+}
+
+// listJSON streams the array so that a list of every record does not have to
+// fit in memory twice.
+func listJSON(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limit int) error {
+	io.WriteString(w, "[")
+	count := 0
+	for v, err := range n.Records(ctx, q) {
+		if err != nil {
+			return err
+		}
+		if count > 0 {
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "\n")
+		if err := printCompact(w, recordJSON{ID: v.ID, Type: v.Type, Kit: v.Kit, Deleted: v.Deleted, Updated: v.Updated, Fields: v.Fields, Conflicts: v.Conflicts}); err != nil {
+			return err
+		}
+		if count++; limit > 0 && count >= limit {
+			break
+		}
+	}
+	if count > 0 {
+		io.WriteString(w, "\n")
+	}
+	_, err := io.WriteString(w, "]\n")
+	return err
+}
+
+func runRecordShow(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "record show", "--data DIR --id ID [--json]")
+	nf := addNodeFlags(fs, e)
+	idFlag := fs.String("id", "", "the record's id")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := parseID(*idFlag)
+	if err != nil {
+		return err
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	v, err := n.Record(ctx, id)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, v)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "%s  %s (%s)\n", v.ID, v.Title, v.Type)
+	if v.Deleted {
+		fmt.Fprintln(w, "DELETED")
+	}
+	fmt.Fprintf(w, "updated %s\n\n", v.Updated)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, name := range v.Order {
+		mark := ""
+		if _, c := v.Conflicts[name]; c {
+			mark = "  [CONFLICT]"
+		}
+		fmt.Fprintf(tw, "%s\t%s%s\n", v.Labels[name], v.Texts[name], mark)
+	}
+	tw.Flush()
+	if len(v.Conflicts) > 0 {
+		fmt.Fprintln(w, "\nConflicts (the value shown first wins until someone decides; an update of the field resolves it):")
+		names := make([]string, 0, len(v.Conflicts))
+		for name := range v.Conflicts {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			label := v.Labels[name]
+			if label == "" {
+				label = name
+			}
+			fmt.Fprintf(w, "  %s:\n", label)
+			for _, ver := range v.Conflicts[name] {
+				fmt.Fprintf(w, "    %-30s by %s on node %s at %s\n", ver.Text, ver.Author, ver.Node, ver.At)
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nHistory:")
+	for _, h := range v.History {
+		names := make([]string, 0, len(h.Fields))
+		for name := range h.Fields {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "  %s  %s on node %s (change %d): %s\n", h.At, h.Author, h.Node, h.Seq, strings.Join(names, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"lifeline/node"
+)
+
+func init() {
+	register(command{name: "run", summary: "run the node: show its kits and records, then follow changes as they arrive", run: runRun})
+}
+
+func runRun(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "run", "--data DIR [--role R --district D --name N, used when the folder is new]")
+	nf := addNodeFlags(fs, e)
+	role := fs.String("role", node.RoleField, "role of a node made on first use")
+	district := fs.String("district", "Belize", "district of a node made on first use")
+	host, _ := os.Hostname()
+	name := fs.String("name", "field-"+host, "name of a node made on first use")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if !node.Initialised(nf.data) {
+		if err := node.Init(ctx, nf.config(), node.Identity{Name: *name, Role: *role, District: *district}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "This is a new node: made %s in %s.\n", *name, nf.data)
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if err := showNode(ctx, e, n); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nFollowing changes to %s (records added with lifeline record add/import appear here). Ctrl-C stops.\n", nf.data)
+	return n.Run(ctx, func(ev node.Event) {
+		c := ev.Change
+		verb := "updated"
+		if ev.New {
+			verb = "added"
+		}
+		fmt.Fprintf(e.stdout, "%s  %s %s %s %s  %s\n", time.Now().Format("15:04:05"), c.Author, verb, c.Type, c.Record, ev.Summary)
+		if ev.Skipped > 0 {
+			fmt.Fprintf(e.stdout, "          ... and %d more changes\n", ev.Skipped)
+		}
+	})
+}
+
+// showNode prints who the node is, its kits and its latest records.
+func showNode(ctx context.Context, e *env, n *node.Node) error {
+	st, err := n.Status(ctx)
+	if err != nil {
+		return err
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "Lifeline %s node %s, %s district (id %s)\n\n", st.Role, st.Name, st.District, st.Node)
+	fmt.Fprintln(w, "Field kits:")
+	for _, k := range n.Kits().Kits() {
+		fmt.Fprintf(w, "  %-22s %s\n", k.Name, k.Title.In(n.Config().Lang))
+		for _, t := range k.Types {
+			fmt.Fprintf(w, "      %-22s %6d records\n", t.Name, st.Records[t.Name])
+		}
+	}
+	if st.Conflicts > 0 {
+		fmt.Fprintf(w, "\n%d records have a conflict to decide (lifeline record list --conflicts).\n", st.Conflicts)
+	}
+	total := 0
+	for _, c := range st.Records {
+		total += c
+	}
+	if total == 0 {
+		fmt.Fprintln(w, "\nNo records yet. Add one from another terminal, for example:")
+		fmt.Fprintf(w, "  echo '{\"full_name\":\"Maria Pop\",\"district\":\"Toledo\",\"last_seen_place\":\"Punta Gorda market\",\"status\":\"missing\",\"reporter_name\":\"Ana Cho\",\"reported_at\":\"%s\"}' | bin/lifeline record add --data %s --type missing-person\n",
+			time.Now().UTC().Format(time.RFC3339), n.Config().DataDir)
+		return nil
+	}
+	fmt.Fprintf(w, "\nLatest records (of %d):\n", total)
+	var latest []node.RecordView
+	for v, err := range n.Records(ctx, node.Query{}) {
+		if err != nil {
+			return err
+		}
+		latest = append(latest, v)
+		if len(latest) > 10 {
+			latest = latest[1:]
+		}
+	}
+	for _, v := range latest {
+		fmt.Fprintf(w, "  %s  %-20s %s\n", v.ID, v.Type, n.Summary(v))
+	}
+	return nil
+}

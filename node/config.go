@@ -1,0 +1,90 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// Roles a node can have.
+const (
+	RoleField = "field" // a responder's laptop
+	RoleRelay = "relay" // a district office
+	RoleHQ    = "hq"    // headquarters or the alternate
+)
+
+// Roles lists the roles in the order people meet them.
+var Roles = []string{RoleField, RoleRelay, RoleHQ}
+
+// Config is how a node runs. The zero value is not valid; start from
+// DefaultConfig.
+type Config struct {
+	// DataDir holds the node's store and key.
+	DataDir string
+	// MaxSkew is how far ahead of this node's clock a change may be stamped
+	// and still be merged; later ones wait.
+	MaxSkew time.Duration
+	// Watch is how often a running node looks for changes other processes
+	// wrote into its store.
+	Watch time.Duration
+	// Lang is the language labels are shown in: "en" or "es".
+	Lang string
+}
+
+// DefaultConfig is a node on a laptop, with its data in ./data.
+func DefaultConfig() Config {
+	return Config{
+		DataDir: "data",
+		MaxSkew: syncproto.DefaultMaxSkew,
+		Watch:   500 * time.Millisecond,
+		Lang:    "en",
+	}
+}
+
+// Validate says what is wrong with a configuration, all of it at once.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.DataDir) == "" {
+		errs = append(errs, errors.New("data folder: none given (--data DIR)"))
+	}
+	if c.MaxSkew < time.Second {
+		errs = append(errs, fmt.Errorf("max clock skew %v: at least one second", c.MaxSkew))
+	}
+	if c.Watch <= 0 {
+		errs = append(errs, fmt.Errorf("watch interval %v: must be positive", c.Watch))
+	}
+	if !slices.Contains(schemas.Languages, c.Lang) {
+		errs = append(errs, fmt.Errorf("language %q: one of %s", c.Lang, strings.Join(schemas.Languages, ", ")))
+	}
+	return errors.Join(errs...)
+}
+
+// Identity is who a node is, chosen when it is initialised.
+type Identity struct {
+	Name     string
+	Role     string
+	District string
+}
+
+// Validate checks an identity and puts the district in its usual spelling.
+func (id *Identity) Validate() error {
+	var errs []error
+	id.Name = strings.TrimSpace(id.Name)
+	if id.Name == "" || len(id.Name) > 64 {
+		errs = append(errs, fmt.Errorf("node name %q: 1 to 64 characters, e.g. cayo-laptop-07", id.Name))
+	}
+	if !slices.Contains(Roles, id.Role) {
+		errs = append(errs, fmt.Errorf("role %q: one of %s", id.Role, strings.Join(Roles, ", ")))
+	}
+	if d, ok := schemas.District(id.District); ok {
+		id.District = d
+	} else {
+		errs = append(errs, fmt.Errorf("district %q: one of %s", id.District, strings.Join(schemas.Districts, ", ")))
+	}
+	return errors.Join(errs...)
+}

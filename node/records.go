@@ -1,0 +1,305 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"lifeline/node/store"
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// ErrUnknownType means no kit this node knows declares the record type.
+var ErrUnknownType = errors.New("unknown record type")
+
+// Type returns a record type by name, with an error listing the known ones.
+func (n *Node) Type(name string) (*schemas.Type, error) {
+	t, ok := n.kits.Type(name)
+	if !ok {
+		return nil, fmt.Errorf("%w %q: the kits here have %s", ErrUnknownType, name, strings.Join(n.kits.TypeNames(), ", "))
+	}
+	return t, nil
+}
+
+// Add saves a new record of a type from a JSON object of its fields. The
+// object may carry the record's "id" (a UUID) and its "kit". It returns once
+// the record is on disk.
+func (n *Node) Add(ctx context.Context, typeName string, data []byte, author string) (syncproto.RecordID, error) {
+	t, err := n.Type(typeName)
+	if err != nil {
+		return syncproto.RecordID{}, err
+	}
+	in, err := t.ParseJSON(data, schemas.Create)
+	if err != nil {
+		return syncproto.RecordID{}, err
+	}
+	e, err := n.edit(t, in, true, author)
+	if err != nil {
+		return syncproto.RecordID{}, err
+	}
+	if _, err := n.store.Write(ctx, []store.Edit{e}); err != nil {
+		return syncproto.RecordID{}, err
+	}
+	return e.Record, nil
+}
+
+// Update sets the fields a JSON object gives on an existing record; null
+// clears an optional field. An update of a field in conflict resolves it:
+// the new value replaces every version this node holds.
+func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, author string) (syncproto.Dot, error) {
+	rec, err := n.store.Record(ctx, id)
+	if err != nil {
+		return syncproto.Dot{}, err
+	}
+	t, err := n.Type(rec.Type)
+	if err != nil {
+		return syncproto.Dot{}, fmt.Errorf("record %s: %w", id, err)
+	}
+	in, err := t.ParseJSON(data, schemas.Update)
+	if err != nil {
+		return syncproto.Dot{}, err
+	}
+	if in.ID != "" && in.ID != id.String() {
+		return syncproto.Dot{}, fmt.Errorf("%w: the object names record %s, the update is for %s", schemas.ErrInvalid, in.ID, id)
+	}
+	in.ID = id.String()
+	e, err := n.edit(t, in, false, author)
+	if err != nil {
+		return syncproto.Dot{}, err
+	}
+	w, err := n.store.Write(ctx, []store.Edit{e})
+	if err != nil {
+		return syncproto.Dot{}, err
+	}
+	return w[0].Dot, nil
+}
+
+// Delete marks a record deleted. Nothing is erased: the record and its
+// history stay, and Restore brings it back.
+func (n *Node) Delete(ctx context.Context, id syncproto.RecordID, author string) error {
+	return n.setDeleted(ctx, id, true, author)
+}
+
+// Restore undoes a Delete.
+func (n *Node) Restore(ctx context.Context, id syncproto.RecordID, author string) error {
+	return n.setDeleted(ctx, id, false, author)
+}
+
+func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bool, author string) error {
+	rec, err := n.store.Record(ctx, id)
+	if err != nil {
+		return err
+	}
+	v := []byte{0xf4}
+	if deleted {
+		v = []byte{0xf5}
+	}
+	version := uint32(1)
+	if t, ok := n.kits.Type(rec.Type); ok {
+		version = t.Version
+	}
+	_, err = n.store.Write(ctx, []store.Edit{{Record: id, Kit: rec.Kit, Type: rec.Type, Version: version, Author: author,
+		Fields: []syncproto.FieldChange{{Name: syncproto.DeletedField, Value: v}}}})
+	return err
+}
+
+// edit turns checked input into a store edit.
+func (n *Node) edit(t *schemas.Type, in schemas.Input, create bool, author string) (store.Edit, error) {
+	e := store.Edit{Create: create, Kit: t.Kit, Type: t.Name, Version: t.Version, Author: author,
+		Fields: make([]syncproto.FieldChange, len(in.Fields))}
+	if in.ID != "" {
+		id, err := syncproto.ParseRecordID(in.ID)
+		if err != nil {
+			return e, fmt.Errorf("%w: %s.id: %v", schemas.ErrInvalid, t.Name, err)
+		}
+		e.Record = id
+	} else {
+		e.Record = syncproto.NewRecordID()
+	}
+	for i, f := range in.Fields {
+		e.Fields[i] = syncproto.FieldChange{Name: f.Name, Value: f.CBOR}
+	}
+	return e, nil
+}
+
+// Version is one value a field has had, as people read it.
+type Version struct {
+	Value  any    `json:"value"`
+	Text   string `json:"text"`
+	Author string `json:"author,omitempty"`
+	Node   string `json:"node"`
+	At     string `json:"at"`
+}
+
+// RecordView is a record as people and scripts read it.
+type RecordView struct {
+	ID        string               `json:"id"`
+	Type      string               `json:"type"`
+	Kit       string               `json:"kit"`
+	Title     string               `json:"title"`
+	Deleted   bool                 `json:"deleted,omitempty"`
+	Updated   string               `json:"updated"`
+	Fields    map[string]any       `json:"fields"`
+	Conflicts map[string][]Version `json:"conflicts"`
+	History   []HistoryEntry       `json:"history,omitempty"`
+
+	// Order lists the fields as the type declares them, then any the kit
+	// does not know (written by a newer kit version), for display.
+	Order []string `json:"-"`
+	// Labels and texts in the node's language, for display.
+	Labels map[string]string `json:"-"`
+	Texts  map[string]string `json:"-"`
+}
+
+// HistoryEntry is one change of a record.
+type HistoryEntry struct {
+	Node   string         `json:"node"`
+	Seq    uint64         `json:"seq"`
+	Author string         `json:"author,omitempty"`
+	At     string         `json:"at"`
+	Fields map[string]any `json:"fields"`
+}
+
+func formatHLC(h syncproto.HLC) string { return h.Time().Format(time.RFC3339) }
+
+// view renders a stored record with its schema, in the node's language.
+func (n *Node) view(r store.Record) RecordView {
+	v := RecordView{ID: r.ID.String(), Type: r.Type, Kit: r.Kit, Deleted: r.Deleted, Updated: formatHLC(r.Updated),
+		Fields: map[string]any{}, Conflicts: map[string][]Version{}, Labels: map[string]string{}, Texts: map[string]string{}}
+	t, known := n.kits.Type(r.Type)
+	lang := n.cfg.Lang
+	fieldOf := func(name string) *schemas.Field {
+		if known {
+			if f, ok := t.Field(name); ok {
+				return f
+			}
+		}
+		return nil
+	}
+	decode := func(f *schemas.Field, raw []byte) (any, string) {
+		if f == nil {
+			x, err := schemas.DecodeAny(raw)
+			if err != nil {
+				return nil, "?"
+			}
+			return x, fmt.Sprint(x)
+		}
+		x, err := f.Decode(raw)
+		if err != nil {
+			return nil, "?"
+		}
+		return x, f.Format(raw, lang)
+	}
+	present := map[string]bool{}
+	for _, fv := range r.Fields {
+		if fv.Name == syncproto.DeletedField {
+			if len(fv.Versions) > 1 {
+				v.Conflicts[fv.Name] = n.versions(nil, fv.Versions, decode)
+			}
+			continue
+		}
+		f := fieldOf(fv.Name)
+		val, text := decode(f, fv.Versions[0].Value)
+		if val == nil {
+			continue // cleared
+		}
+		present[fv.Name] = true
+		v.Fields[fv.Name] = val
+		v.Texts[fv.Name] = text
+		if len(fv.Versions) > 1 {
+			v.Conflicts[fv.Name] = n.versions(f, fv.Versions, decode)
+		}
+	}
+	if known {
+		v.Title = t.Title.In(lang)
+		for _, f := range t.Fields {
+			v.Labels[f.Name] = f.Label.In(lang)
+			if present[f.Name] {
+				v.Order = append(v.Order, f.Name)
+				delete(present, f.Name)
+			}
+		}
+	}
+	for _, fv := range r.Fields {
+		if present[fv.Name] {
+			v.Order = append(v.Order, fv.Name)
+			v.Labels[fv.Name] = fv.Name
+		}
+	}
+	return v
+}
+
+func (n *Node) versions(f *schemas.Field, vs []store.Version, decode func(*schemas.Field, []byte) (any, string)) []Version {
+	out := make([]Version, len(vs))
+	for i, ver := range vs {
+		val, text := decode(f, ver.Value)
+		out[i] = Version{Value: val, Text: text, Author: ver.Author, Node: ver.Stamp.Origin.String(), At: formatHLC(ver.Stamp.HLC)}
+	}
+	return out
+}
+
+// Record returns one record with its conflicts and history.
+func (n *Node) Record(ctx context.Context, id syncproto.RecordID) (RecordView, error) {
+	r, err := n.store.Record(ctx, id)
+	if err != nil {
+		return RecordView{}, err
+	}
+	v := n.view(r)
+	hist, err := n.store.History(ctx, id)
+	if err != nil {
+		return RecordView{}, err
+	}
+	t, known := n.kits.Type(r.Type)
+	for _, c := range hist {
+		e := HistoryEntry{Node: c.Origin.String(), Seq: c.Seq, Author: c.Author, At: formatHLC(c.HLC), Fields: map[string]any{}}
+		for _, fc := range c.Fields {
+			val, _ := schemas.DecodeAny(fc.Value)
+			if known {
+				if f, ok := t.Field(fc.Name); ok {
+					val, _ = f.Decode(fc.Value)
+				}
+			}
+			e.Fields[fc.Name] = val
+		}
+		v.History = append(v.History, e)
+	}
+	return v, nil
+}
+
+// Query selects records to list.
+type Query = store.Query
+
+// Records yields the records a query selects, oldest first.
+func (n *Node) Records(ctx context.Context, q Query) iter.Seq2[RecordView, error] {
+	return func(yield func(RecordView, error) bool) {
+		for r, err := range n.store.Records(ctx, q) {
+			if err != nil {
+				yield(RecordView{}, err)
+				return
+			}
+			if !yield(n.view(r), nil) {
+				return
+			}
+		}
+	}
+}
+
+// Summary is the line that identifies a record in a list: the values of the
+// fields its type names as its summary.
+func (n *Node) Summary(v RecordView) string {
+	t, ok := n.kits.Type(v.Type)
+	if !ok {
+		return ""
+	}
+	var parts []string
+	for _, name := range t.Summary {
+		if s := v.Texts[name]; s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
