@@ -79,5 +79,6 @@ func (s *SQLite) Rebuild(ctx context.Context) error {
 	if err := t.tx.Commit(); err != nil {
 		return s.wrap(err)
 	}
+	s.committed()
 	return nil
 }

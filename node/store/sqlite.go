@@ -54,6 +54,9 @@ type SQLite struct {
 	self  Self
 	wdb   *sql.DB // one connection: SQLite has one writer
 	rdb   *sql.DB
+	mdb   *sql.DB // one connection for checkpoints, beside the writer
+	kick  chan struct{}
+	ckpt  chan struct{} // closed when checkpointLoop ends
 	clock *syncproto.Clock
 
 	wmu     sync.Mutex // serialises write transactions in this process
@@ -146,7 +149,15 @@ func Open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 		return nil, err
 	}
 	rdb.SetMaxOpenConns(4)
-	s := &SQLite{path: path, opts: opts, wdb: wdb, rdb: rdb, clock: opts.Clock,
+	mdb, err := sql.Open(driverName, dsn(path, false))
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, err
+	}
+	mdb.SetMaxOpenConns(1)
+	s := &SQLite{path: path, opts: opts, wdb: wdb, rdb: rdb, mdb: mdb, clock: opts.Clock,
+		kick: make(chan struct{}, 1), ckpt: make(chan struct{}),
 		reqs: make(chan *writeReq, 1024), done: make(chan struct{}),
 		originIdx: map[syncproto.NodeID]int64{}, originID: map[int64]syncproto.NodeID{}}
 	if s.clock == nil {
@@ -158,9 +169,11 @@ func Open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 	if err := s.open(ctx); err != nil {
 		wdb.Close()
 		rdb.Close()
+		mdb.Close()
 		return nil, err
 	}
 	go s.commitLoop()
+	go s.checkpointLoop()
 	return s, nil
 }
 
@@ -318,9 +331,38 @@ func (s *SQLite) Close() error {
 	close(s.reqs)
 	s.closeMu.Unlock()
 	<-s.done
+	close(s.kick)
+	<-s.ckpt
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return errors.Join(s.rdb.Close(), s.wdb.Close())
+	return errors.Join(s.mdb.Close(), s.rdb.Close(), s.wdb.Close())
+}
+
+// walCheckpointBytes is the size of the write-ahead log past which a
+// checkpoint copies it into the database, so that it stays small and reads
+// stay fast.
+const walCheckpointBytes = 8 << 20
+
+// checkpointLoop runs checkpoints on their own connection after commits
+// that leave a large log, so that no commit waits for one.
+func (s *SQLite) checkpointLoop() {
+	defer close(s.ckpt)
+	for range s.kick {
+		if fi, err := os.Stat(s.path + "-wal"); err != nil || fi.Size() < walCheckpointBytes {
+			continue
+		}
+		// A checkpoint that fails (busy, disk full) is retried after a
+		// later commit; nothing depends on it but the log's size.
+		s.mdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+	}
+}
+
+// committed tells the checkpointer a transaction has committed.
+func (s *SQLite) committed() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 }
 
 // origin returns the local index of a node id, adding the origin if new.

@@ -271,6 +271,7 @@ func (t *txn) commit() error {
 	if err := t.tx.Commit(); err != nil {
 		return err
 	}
+	t.s.committed()
 	// Origins added in this transaction are now safe to cache.
 	for id, h := range t.heads {
 		t.s.originMu.Lock()
