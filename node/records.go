@@ -109,8 +109,7 @@ func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bo
 
 // edit turns checked input into a store edit.
 func (n *Node) edit(t *schemas.Type, in schemas.Input, create bool, author string) (store.Edit, error) {
-	e := store.Edit{Create: create, Kit: t.Kit, Type: t.Name, Version: t.Version, Author: author,
-		Fields: make([]syncproto.FieldChange, len(in.Fields))}
+	e := store.Edit{Create: create, Kit: t.Kit, Type: t.Name, Version: t.Version, Author: author, Fields: in.Fields}
 	if in.ID != "" {
 		id, err := syncproto.ParseRecordID(in.ID)
 		if err != nil {
@@ -119,9 +118,6 @@ func (n *Node) edit(t *schemas.Type, in schemas.Input, create bool, author strin
 		e.Record = id
 	} else {
 		e.Record = syncproto.NewRecordID()
-	}
-	for i, f := range in.Fields {
-		e.Fields[i] = syncproto.FieldChange{Name: f.Name, Value: f.CBOR}
 	}
 	return e, nil
 }

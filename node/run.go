@@ -32,7 +32,7 @@ const maxEventsPerTick = 20
 // into its store by any process and reports them to notify, and merges
 // held changes once the clock has caught up. notify may be nil.
 func (n *Node) Run(ctx context.Context, notify func(Event)) error {
-	last, err := n.store.LastRowid(ctx)
+	seen, err := n.store.Vector(ctx)
 	if err != nil {
 		return err
 	}
@@ -49,29 +49,42 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 				return err
 			}
 		case <-watch.C:
-			logged, err := n.store.Tail(ctx, last, 10_000)
+			changes, err := n.newChanges(ctx, seen)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
 				return err
 			}
-			if len(logged) == 0 {
+			if len(changes) == 0 || notify == nil {
 				continue
 			}
-			last = logged[len(logged)-1].Rowid
-			if notify == nil {
-				continue
-			}
-			for i, l := range logged {
-				if i == maxEventsPerTick-1 && len(logged) > maxEventsPerTick {
-					notify(n.event(ctx, l.Change, len(logged)-i-1))
+			for i, c := range changes {
+				if i == maxEventsPerTick-1 && len(changes) > maxEventsPerTick {
+					notify(n.event(ctx, c, len(changes)-i-1))
 					break
 				}
-				notify(n.event(ctx, l.Change, 0))
+				notify(n.event(ctx, c, 0))
 			}
 		}
 	}
+}
+
+// newChanges returns the changes that reached the store since seen, and
+// moves seen past them.
+func (n *Node) newChanges(ctx context.Context, seen syncproto.Vector) ([]syncproto.Change, error) {
+	now, err := n.store.Vector(ctx)
+	if err != nil || seen.Covers(now) {
+		return nil, err
+	}
+	changes, err := n.store.Since(ctx, seen, 10_000)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		seen[c.Origin] = max(seen[c.Origin], c.Seq)
+	}
+	return changes, nil
 }
 
 func (n *Node) event(ctx context.Context, c syncproto.Change, skipped int) Event {

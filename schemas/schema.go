@@ -77,18 +77,30 @@ type Field struct {
 	Max      *float64     `yaml:"max,omitempty" json:"max,omitempty"`
 	Choices  []ChoiceItem `yaml:"choices,omitempty" json:"choices,omitempty"`
 	Ref      string       `yaml:"ref,omitempty" json:"ref,omitempty"`
+
+	choiceAt map[string]int // exact value to index, set by Kit.Check
 }
 
 // Choice returns the item whose value is v, ignoring case and surrounding
 // space, as a person types it.
 func (f *Field) Choice(v string) (ChoiceItem, bool) {
-	v = strings.TrimSpace(v)
-	for _, c := range f.Choices {
-		if c.Value == v || strings.EqualFold(c.Value, v) {
-			return c, true
-		}
+	if i := f.choiceIndex(v); i >= 0 {
+		return f.Choices[i], true
 	}
 	return ChoiceItem{}, false
+}
+
+func (f *Field) choiceIndex(v string) int {
+	if i, ok := f.choiceAt[v]; ok {
+		return i
+	}
+	v = strings.TrimSpace(v)
+	for i, c := range f.Choices {
+		if c.Value == v || strings.EqualFold(c.Value, v) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Type declares a record type: its fields, its schema version and how
@@ -107,10 +119,16 @@ type Type struct {
 
 	// Kit is the name of the kit that declares the type, set by Kit.Check.
 	Kit string `yaml:"-" json:"kit"`
+
+	byName map[string]*Field // set by Kit.Check
 }
 
 // Field returns the field called name.
 func (t *Type) Field(name string) (*Field, bool) {
+	if t.byName != nil {
+		f, ok := t.byName[name]
+		return f, ok
+	}
 	for _, f := range t.Fields {
 		if f.Name == name {
 			return f, true
@@ -240,10 +258,16 @@ func (k *Kit) Check() []*DefinitionError {
 			typeErr("fields", "a record type has at least one field")
 		}
 		seenFields := map[string]bool{}
+		t.byName = make(map[string]*Field, len(t.Fields))
 		for fi, f := range t.Fields {
 			if f == nil {
 				typeErr("fields", "field %d is empty", fi+1)
 				continue
+			}
+			t.byName[f.Name] = f
+			f.choiceAt = make(map[string]int, len(f.Choices))
+			for i, c := range f.Choices {
+				f.choiceAt[c.Value] = i
 			}
 			fieldErr := func(key, format string, args ...any) {
 				errs = append(errs, &DefinitionError{Kit: k.Name, TypeIndex: ti, Type: t.Name, FieldIdx: fi, Field: f.Name, Key: key, Msg: fmt.Sprintf(format, args...)})

@@ -55,7 +55,7 @@ func TestParseValidValues(t *testing.T) {
 			t.Fatal("values not sorted by name")
 		}
 		f, _ := ty.Field(v.Name)
-		d, err := f.Decode(v.CBOR)
+		d, err := f.Decode(v.Value)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestParseValidValues(t *testing.T) {
 		}
 	}
 	f, _ := ty.Field("status")
-	if s := f.Format(in.Fields[indexOf(in, "status")].CBOR, "es"); s != "Cerrado" {
+	if s := f.Format(in.Fields[indexOf(in, "status")].Value, "es"); s != "Cerrado" {
 		t.Errorf("Spanish label %q", s)
 	}
 }
@@ -164,7 +164,7 @@ func TestParseRefusals(t *testing.T) {
 	}
 	// An update may clear an optional field.
 	in, err := ty.ParseJSON([]byte(`{"count":null}`), schemas.Update)
-	if err != nil || len(in.Fields) != 1 || string(in.Fields[0].CBOR) != string(schemas.Null) {
+	if err != nil || len(in.Fields) != 1 || string(in.Fields[0].Value) != string(schemas.Null) {
 		t.Fatalf("clearing: %+v %v", in, err)
 	}
 	if _, err := ty.ParseJSON([]byte(`{"name":`), schemas.Create); !errors.Is(err, schemas.ErrInvalid) || !strings.Contains(err.Error(), "malformed JSON at byte") {
@@ -239,7 +239,7 @@ func FuzzParseJSON(f *testing.F) {
 				}
 				for _, v := range in.Fields {
 					fld, _ := ty.Field(v.Name)
-					if _, err := fld.Decode(v.CBOR); err != nil {
+					if _, err := fld.Decode(v.Value); err != nil {
 						t.Fatalf("%s.%s: accepted value does not decode: %v", name, v.Name, err)
 					}
 				}

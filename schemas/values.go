@@ -51,12 +51,6 @@ func (e *ValidationError) Error() string {
 
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
-// Value is one field's canonical value as a change carries it.
-type Value struct {
-	Name string
-	CBOR []byte
-}
-
 // Null is the CBOR value that clears a field.
 var Null = []byte{0xf6}
 
@@ -64,9 +58,11 @@ var Null = []byte{0xf6}
 type Input struct {
 	// ID is the record id the input named, if any.
 	ID string
-	// Fields are the values given, sorted by name. An update's null value
-	// clears the field; a new record leaves out what it does not set.
-	Fields []Value
+	// Fields are the values given, sorted by name, each one canonical CBOR
+	// item, ready for a change (the store fills in their bases). An
+	// update's null value clears the field; a new record leaves out what
+	// it does not set.
+	Fields []syncproto.FieldChange
 }
 
 // Mode says what a check of an input requires.
@@ -102,7 +98,7 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 	fail := func(field, rule, format string, args ...any) {
 		errs = append(errs, &FieldError{Type: t.Name, Field: field, Rule: rule, Msg: fmt.Sprintf(format, args...)})
 	}
-	in.Fields = make([]Value, 0, len(members))
+	in.Fields = make([]syncproto.FieldChange, 0, len(members))
 	buf := make([]byte, 0, jsonSize(members))
 	for _, m := range members {
 		switch m.Key {
@@ -129,7 +125,7 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 			case f.Required:
 				fail(f.Name, "required", "is required and cannot be empty")
 			case mode == Update:
-				in.Fields = append(in.Fields, Value{Name: f.Name, CBOR: Null})
+				in.Fields = append(in.Fields, syncproto.FieldChange{Name: f.Name, Value: Null})
 			}
 			continue
 		}
@@ -148,11 +144,11 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 			continue
 		}
 		buf = next
-		in.Fields = append(in.Fields, Value{Name: f.Name, CBOR: buf[start:len(buf):len(buf)]})
+		in.Fields = append(in.Fields, syncproto.FieldChange{Name: f.Name, Value: buf[start:len(buf):len(buf)]})
 	}
 	if mode == Create {
 		for _, f := range t.Fields {
-			if f.Required && !slices.ContainsFunc(in.Fields, func(v Value) bool { return v.Name == f.Name }) {
+			if f.Required && !slices.ContainsFunc(in.Fields, func(v syncproto.FieldChange) bool { return v.Name == f.Name }) {
 				fail(f.Name, "required", "is required")
 			}
 		}
@@ -163,7 +159,7 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 	if len(errs) > 0 {
 		return Input{}, &ValidationError{Errs: errs}
 	}
-	slices.SortFunc(in.Fields, func(a, b Value) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(in.Fields, func(a, b syncproto.FieldChange) int { return strings.Compare(a.Name, b.Name) })
 	return in, nil
 }
 
@@ -208,7 +204,12 @@ func (f *Field) encode(dst []byte, v jsonscan.Value) ([]byte, error) {
 		if v.Kind != jsonscan.String {
 			return nil, wrongType("text", v)
 		}
-		n := utf8.RuneCountInString(v.Str)
+		// Text is never shorter in bytes than in characters: the count
+		// is only needed near the bounds.
+		n := len(v.Str)
+		if n > f.textMax() || (f.Min != nil && float64(n) < 4**f.Min) {
+			n = utf8.RuneCountInString(v.Str)
+		}
 		if err := f.checkCount(n, "characters", DefaultMaxText); err != nil {
 			return nil, err
 		}
@@ -307,6 +308,13 @@ func (f *Field) checkRange(x float64, lit string) error {
 	return nil
 }
 
+func (f *Field) textMax() int {
+	if f.Max != nil {
+		return int(*f.Max)
+	}
+	return DefaultMaxText
+}
+
 // checkCount bounds a length or count, with a default maximum.
 func (f *Field) checkCount(n int, unit string, defaultMax int) error {
 	if f.Min != nil && float64(n) < *f.Min {
@@ -349,9 +357,7 @@ func (f *Field) encodeMulti(dst []byte, v jsonscan.Value) ([]byte, error) {
 		if e.Kind != jsonscan.String {
 			return nil, wrongType("a list of choices as text", e)
 		}
-		i := slices.IndexFunc(f.Choices, func(c ChoiceItem) bool {
-			return c.Value == e.Str || strings.EqualFold(c.Value, strings.TrimSpace(e.Str))
-		})
+		i := f.choiceIndex(e.Str)
 		if i < 0 {
 			return nil, rule("choices", "%q is not one of %s", e.Str, f.choiceList())
 		}

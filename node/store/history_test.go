@@ -292,3 +292,24 @@ func TestStateEncodingRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// The shortcut an import takes for a record's first change gives the bytes
+// the merge gives.
+func TestEncodeNewMatchesMerge(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		h := genHistory(t)
+		if len(h.changes) == 0 {
+			return
+		}
+		c := h.changes[rapid.IntRange(0, len(h.changes)-1).Draw(t, "change")]
+		for i := range c.Fields {
+			c.Fields[i].Base = nil
+		}
+		var st RecordState
+		st.Apply(&c, func(syncproto.Dot) bool { return false })
+		want, _ := st.Encode()
+		if got := encodeNew(&c); !bytes.Equal(got, want) {
+			t.Fatalf("encodeNew:\n got %x\nwant %x", got, want)
+		}
+	})
+}

@@ -283,6 +283,34 @@ func (r *RecordState) Encode() ([]byte, error) {
 	return b, nil
 }
 
+// encodeNew is Encode of the state a record has after its first change, when
+// that change names no bases: what an import writes for every record, built
+// without the state itself.
+func encodeNew(c *syncproto.Change) []byte {
+	st := Stamp{Origin: c.Origin, Seq: c.Seq, HLC: c.HLC}
+	b := make([]byte, 0, 128+len(c.Kit)+len(c.Type)+16*len(c.Fields))
+	n := 6
+	if c.Kit != "" {
+		n++
+	}
+	b = syncproto.AppendMap(b, n)
+	b = syncproto.AppendText(append(b, 1), c.Type)
+	if c.Kit != "" {
+		b = syncproto.AppendText(append(b, 2), c.Kit)
+	}
+	b = appendStamp(append(b, 3), st)
+	b = syncproto.AppendUint(append(b, 4), uint64(c.Version))
+	b = syncproto.AppendUint(append(b, 5), uint64(c.HLC))
+	b = appendStamp(syncproto.AppendArray(append(b, 6), 1), st)
+	b = syncproto.AppendArray(append(b, 7), len(c.Fields))
+	for i := range c.Fields {
+		b = syncproto.AppendArray(b, 3)
+		b = syncproto.AppendText(b, c.Fields[i].Name)
+		b = append(b, 0x81, 0x00, 0x80) // heads [0], pending []
+	}
+	return b
+}
+
 func appendStamp(b []byte, s Stamp) []byte {
 	b = syncproto.AppendArray(b, 3)
 	b = syncproto.AppendBytes(b, s.Origin[:])

@@ -152,7 +152,7 @@ func (s *SQLite) change(ctx context.Context, q querier, d syncproto.Dot) (*syncp
 		return nil, fmt.Errorf("%w: change %s: origin unknown", ErrCorrupt, d)
 	}
 	var body []byte
-	if err := q.QueryRowContext(ctx, `SELECT body FROM changes WHERE origin = ? AND seq = ?`, idx, int64(d.Seq)).Scan(&body); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT body FROM changes WHERE id = ?`, changeID(idx, d.Seq)).Scan(&body); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("%w: change %s is missing from the log", ErrCorrupt, d)
 		}
@@ -258,40 +258,63 @@ func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 	return out, err
 }
 
-// Logged is a change with its place in this store's log.
-type Logged struct {
-	Rowid  int64
-	Change syncproto.Change
-}
-
-// Tail returns up to limit changes that arrived after rowid, oldest first:
-// how a running node notices what other processes wrote into its store.
-func (s *SQLite) Tail(ctx context.Context, after int64, limit int) ([]Logged, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT rowid, body FROM changes WHERE rowid > ? ORDER BY rowid LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []Logged
-	for rows.Next() {
-		var l Logged
-		var body []byte
-		if err := rows.Scan(&l.Rowid, &body); err != nil {
-			return nil, s.wrap(err)
+// Since returns, per origin, the changes this store holds beyond a vector,
+// in sequence, at most limit in all: how a running node notices what other
+// processes wrote into its store, and what sync sends a peer.
+func (s *SQLite) Since(ctx context.Context, have syncproto.Vector, limit int) ([]syncproto.Change, error) {
+	var out []syncproto.Change
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, seq FROM origins WHERE seq > 0 ORDER BY idx`)
+		if err != nil {
+			return err
 		}
-		if l.Change, err = syncproto.DecodeChange(body); err != nil {
-			return nil, fmt.Errorf("%w: change at row %d: %v", ErrCorrupt, l.Rowid, err)
+		type span struct {
+			idx      int64
+			from, to uint64
 		}
-		out = append(out, l)
-	}
-	return out, s.wrap(rows.Err())
-}
-
-// LastRowid is the newest change's place in the log, 0 when it is empty.
-func (s *SQLite) LastRowid(ctx context.Context) (int64, error) {
-	var n sql.NullInt64
-	err := s.rdb.QueryRowContext(ctx, `SELECT max(rowid) FROM changes`).Scan(&n)
-	return n.Int64, s.wrap(err)
+		var spans []span
+		for rows.Next() {
+			var idx, seq int64
+			var id []byte
+			if err := rows.Scan(&idx, &id, &seq); err != nil {
+				rows.Close()
+				return err
+			}
+			if from := have[syncproto.NodeID(id)]; uint64(seq) > from {
+				spans = append(spans, span{idx, from, uint64(seq)})
+			}
+		}
+		rows.Close()
+		for _, sp := range spans {
+			if len(out) >= limit {
+				break
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT body FROM changes WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
+				changeID(sp.idx, sp.from), changeID(sp.idx, sp.to), limit-len(out))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var body []byte
+				if err := rows.Scan(&body); err != nil {
+					rows.Close()
+					return err
+				}
+				c, err := syncproto.DecodeChange(body)
+				if err != nil {
+					rows.Close()
+					return fmt.Errorf("%w: a change of origin %d: %v", ErrCorrupt, sp.idx, err)
+				}
+				out = append(out, c)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Counts summarises the store for a status line.

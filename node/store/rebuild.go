@@ -8,7 +8,8 @@ import (
 )
 
 // Rebuild derives every record again from the change log. The merge rule
-// does not depend on the order of the changes; the replay follows arrival.
+// does not depend on the order of the changes; the replay goes origin by
+// origin.
 func (s *SQLite) Rebuild(ctx context.Context) error {
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
@@ -29,20 +30,21 @@ func (s *SQLite) Rebuild(ctx context.Context) error {
 		deleted map[syncproto.Dot]bool // tombstone values by change
 	}
 	states := map[int64]*rebuilt{}
-	rows, err := t.tx.QueryContext(ctx, `SELECT origin, seq, record, body FROM changes ORDER BY rowid`)
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, record, body FROM changes ORDER BY id`)
 	if err != nil {
 		return s.wrap(err)
 	}
 	for rows.Next() {
-		var idx, seq, rid int64
+		var id, rid int64
 		var body []byte
-		if err := rows.Scan(&idx, &seq, &rid, &body); err != nil {
+		if err := rows.Scan(&id, &rid, &body); err != nil {
 			rows.Close()
 			return s.wrap(err)
 		}
 		c, err := syncproto.DecodeChange(body)
 		if err != nil {
 			rows.Close()
+			idx, seq := splitID(id)
 			return fmt.Errorf("%w: change %d of origin %d: %v", ErrCorrupt, seq, idx, err)
 		}
 		r := states[rid]

@@ -87,10 +87,13 @@ func init() {
 }
 
 func dsn(path string, readOnly bool) string {
-	q := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_cache_size=-65536&_foreign_keys=off"
+	q := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_foreign_keys=off"
 	if readOnly {
-		q += "&_query_only=true&_txlock=deferred"
+		q += "&_query_only=true&_txlock=deferred&_cache_size=-16384"
 	} else {
+		// The writer's cache holds a bulk import's working set; the
+		// readers' need less.
+		q += "&_cache_size=-65536"
 		// Writers take the lock when they begin, so that two processes
 		// never both read a head and then both try to extend it.
 		q += "&_txlock=immediate"

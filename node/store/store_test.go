@@ -186,7 +186,7 @@ func TestGroupCommitConcurrentWriters(t *testing.T) {
 		t.Fatalf("sequence %d, want %d", v[s.Self().ID], writers*each)
 	}
 	var n int
-	if err := s.rdb.QueryRow(`SELECT count(*) FROM changes WHERE seq BETWEEN 1 AND ?`, writers*each).Scan(&n); err != nil || n != writers*each {
+	if err := s.rdb.QueryRow(`SELECT count(*) FROM changes WHERE id BETWEEN ? AND ?`, changeID(1, 1), changeID(1, writers*each)).Scan(&n); err != nil || n != writers*each {
 		t.Fatalf("%d changes in the log (%v)", n, err)
 	}
 }
@@ -299,28 +299,21 @@ func exchange(t testing.TB, a, b *SQLite) {
 	}
 }
 
-// missing reads the changes of from that a vector lacks, in arrival order.
+// missing reads the changes of from that a vector lacks, per origin in
+// sequence, with the signatures from has.
 func missing(t testing.TB, from *SQLite, have syncproto.Vector) []Incoming {
-	rows, err := from.rdb.Query(`SELECT o.node_id, c.seq, c.sig, c.body FROM changes c JOIN origins o ON o.idx = c.origin ORDER BY c.rowid`)
+	changes, err := from.Since(context.Background(), have, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var out []Incoming
-	for rows.Next() {
-		var id, sig, body []byte
-		var seq int64
-		if err := rows.Scan(&id, &seq, &sig, &body); err != nil {
+	out := make([]Incoming, len(changes))
+	for i, c := range changes {
+		idx, _, _ := from.origin(context.Background(), from.rdb, c.Origin, false)
+		var sig, body []byte
+		if err := from.rdb.QueryRow(`SELECT sig, body FROM changes WHERE id = ?`, changeID(idx, c.Seq)).Scan(&sig, &body); err != nil {
 			t.Fatal(err)
 		}
-		if have.Has(syncproto.Dot{Origin: syncproto.NodeID(id), Seq: uint64(seq)}) {
-			continue
-		}
-		c, err := syncproto.DecodeChange(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, Incoming{Change: c, Body: body, Sig: sig})
+		out[i] = Incoming{Change: c, Body: body, Sig: sig}
 	}
 	return out
 }

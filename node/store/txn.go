@@ -58,12 +58,12 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 		st, err = tx.PrepareContext(t.ctx, q)
 		return st
 	}
-	t.insChange = prep(`INSERT INTO changes (origin, seq, hlc, record, hash, sig, body) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	t.insChange = prep(`INSERT INTO changes (id, hlc, record, hash, sig, body) VALUES (?, ?, ?, ?, ?, ?)`)
 	t.insRecord = prep(`INSERT INTO records (id, type, hlc, conflicts, deleted, state) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 	t.updRecord = prep(`UPDATE records SET type = ?, hlc = ?, conflicts = ?, deleted = ?, state = ? WHERE rid = ?`)
 	t.getRecord = prep(`SELECT rid, deleted, state FROM records WHERE id = ?`)
-	t.getBody = prep(`SELECT body FROM changes WHERE origin = ? AND seq = ?`)
-	t.getRecordOf = prep(`SELECT record FROM changes WHERE origin = ? AND seq = ?`)
+	t.getBody = prep(`SELECT body FROM changes WHERE id = ?`)
+	t.getRecordOf = prep(`SELECT record FROM changes WHERE id = ?`)
 	if err != nil {
 		tx.Rollback()
 		return nil, s.wrap(err)
@@ -115,7 +115,7 @@ func (t *txn) seenIn(r *recordRow) func(syncproto.Dot) bool {
 			return false
 		}
 		var rid int64
-		err = t.getRecordOf.QueryRowContext(t.ctx, h.idx, int64(d.Seq)).Scan(&rid)
+		err = t.getRecordOf.QueryRowContext(t.ctx, changeID(h.idx, d.Seq)).Scan(&rid)
 		return err == nil && rid == r.rid
 	}
 }
@@ -190,12 +190,22 @@ func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig [
 	} else {
 		r.dirty = true
 	}
-	if _, err := t.insChange.ExecContext(t.ctx, h.idx, int64(c.Seq), int64(c.HLC), r.rid, hash[:], nullable(sig), body); err != nil {
+	if _, err := t.insChange.ExecContext(t.ctx, changeID(h.idx, c.Seq), int64(c.HLC), r.rid, hash[:], nullable(sig), body); err != nil {
 		return err
 	}
 	h.seq, h.head, h.hlc, h.dirty = c.Seq, hash, max(h.hlc, c.HLC), true
 	return nil
 }
+
+// seqBits is how many low bits of a change's row id hold its sequence; the
+// origin's index is above them.
+const seqBits = 40
+
+// changeID packs a dot into the change log's row id.
+func changeID(origin int64, seq uint64) int64 { return origin<<seqBits | int64(seq) }
+
+// splitID unpacks a change log row id.
+func splitID(id int64) (origin int64, seq uint64) { return id >> seqBits, uint64(id & (1<<seqBits - 1)) }
 
 func nullable(b []byte) any {
 	if len(b) == 0 {
@@ -222,7 +232,7 @@ func (t *txn) deleted(st *RecordState, c *syncproto.Change) (bool, error) {
 		return false, fmt.Errorf("tombstone of record %s: origin %s unknown", c.Record, win.Origin)
 	}
 	var body []byte
-	if err := t.getBody.QueryRowContext(t.ctx, h.idx, int64(win.Seq)).Scan(&body); err != nil {
+	if err := t.getBody.QueryRowContext(t.ctx, changeID(h.idx, win.Seq)).Scan(&body); err != nil {
 		return false, fmt.Errorf("tombstone of record %s: %w", c.Record, err)
 	}
 	wc, err := syncproto.DecodeChange(body)

@@ -222,7 +222,7 @@ func (t *txn) signHead(self *originHead) error {
 		return nil
 	}
 	sig := t.s.opts.Key.SignHead(self.seq, self.head)
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE changes SET sig = ? WHERE origin = ? AND seq = ?`, sig, self.idx, int64(self.seq))
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE changes SET sig = ? WHERE id = ?`, sig, changeID(self.idx, self.seq))
 	self.unsigned = false
 	return err
 }
@@ -394,13 +394,7 @@ func (s *SQLite) newChange(e *Edit, self *originHead) (importRow, error) {
 	if err != nil {
 		return importRow{}, err
 	}
-	var st RecordState
-	st.Apply(&c, func(syncproto.Dot) bool { return false })
-	state, err := st.Encode()
-	if err != nil {
-		return importRow{}, err
-	}
-	row := importRow{id: c.Record, typ: c.Type, hlc: c.HLC, seq: c.Seq, state: state, body: body, hash: syncproto.ChainHash(self.head, body)}
+	row := importRow{id: c.Record, typ: c.Type, hlc: c.HLC, seq: c.Seq, state: encodeNew(&c), body: body, hash: syncproto.ChainHash(self.head, body)}
 	if v, ok := c.Field(syncproto.DeletedField); ok {
 		row.del = isTrue(v.Value)
 	}
@@ -456,7 +450,7 @@ func (t *txn) insertImported(batch []importRow, origin int64) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.insChange.ExecContext(t.ctx, origin, int64(r.seq), int64(r.hlc), rid, r.hash[:], nullable(r.sig), r.body); err != nil {
+		if _, err := t.insChange.ExecContext(t.ctx, changeID(origin, r.seq), int64(r.hlc), rid, r.hash[:], nullable(r.sig), r.body); err != nil {
 			return err
 		}
 	}

@@ -34,20 +34,20 @@ CREATE TABLE records (
 );
 CREATE INDEX records_in_conflict ON records (rid) WHERE conflicts > 0;
 
--- The change log: append-only, the source of truth. rowid is the order of
--- arrival here; body is the change's canonical CBOR exactly as its origin
--- wrote it; hash is the origin's chain through it; sig is the origin's
--- signature over that chain head, where this node has one.
+-- The change log: append-only, the source of truth. id is the change's dot
+-- packed in one integer, origin index << 40 | sequence, so that one origin's
+-- changes lie in sequence order and finding a change, or every change of an
+-- origin after a sequence, is a walk of the table itself, with no second
+-- index to keep up. body is the change's canonical CBOR exactly as its
+-- origin wrote it; hash is the origin's chain through it; sig is the
+-- origin's signature over that chain head, where this node has one.
 CREATE TABLE changes (
-    rowid     INTEGER PRIMARY KEY,
-    origin    INTEGER NOT NULL REFERENCES origins (idx),
-    seq       INTEGER NOT NULL,
+    id        INTEGER PRIMARY KEY,
     hlc       INTEGER NOT NULL,
     record    INTEGER NOT NULL,
     hash      BLOB    NOT NULL,
     sig       BLOB,
-    body      BLOB    NOT NULL,
-    UNIQUE (origin, seq)
+    body      BLOB    NOT NULL
 );
 CREATE INDEX changes_record ON changes (record);
 

@@ -1,0 +1,197 @@
+// Command lifeline-bench measures Lifeline on the shared benchmark workload
+// (docs/bench.md says what each workload is) and prints the figures. Each
+// workload runs in a child process of its own, so that its peak resident
+// memory is its own.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// workload is one measurement, run in a child process. It returns its
+// figures; the parent adds the child's peak RSS.
+type workload struct {
+	name string
+	what string
+	run  func(ctx context.Context, w *env) (result, error)
+}
+
+type result struct {
+	Records int           `json:"records"`
+	Elapsed time.Duration `json:"elapsed"`
+	Extra   string        `json:"extra,omitempty"`
+	RSSKiB  int64         `json:"rss_kib"`
+}
+
+type env struct {
+	workload string // the benchmark's NDJSON(.gz) file
+	tmp      string // a folder the workload may fill
+	damage   string // lines 1 to 50,000 of the workload, uncompressed
+}
+
+var workloads []workload
+
+func register(w workload) { workloads = append(workloads, w) }
+
+func main() {
+	file := flag.String("workload", "fieldkits/testdata/workload.ndjson.gz", "the benchmark workload")
+	only := flag.String("run", "", "run only the workloads whose names contain this")
+	child := flag.String("child", "", "internal: run one workload and print its result as JSON")
+	tmp := flag.String("tmp", "", "folder for the nodes' data (default: a new temporary folder)")
+	flag.Parse()
+	if *child != "" {
+		os.Exit(runChild(*child, *file, *tmp))
+	}
+	if *tmp == "" {
+		dir, err := os.MkdirTemp("", "lifeline-bench")
+		if err != nil {
+			fail(err)
+		}
+		defer os.RemoveAll(dir)
+		*tmp = dir
+	}
+	// The children read the records from a plain file, so that their peak
+	// memory is the node's, not the workload's.
+	lines, err := readLines(*file, 1, 50000)
+	if err != nil {
+		fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(*tmp, damageFile), append(bytes.Join(lines, []byte("\n")), '\n'), 0o600); err != nil {
+		fail(err)
+	}
+	lines = nil
+	fmt.Printf("%-16s %8s %9s %10s %10s  %s\n", "workload", "records", "time", "records/s", "peak RSS", "what")
+	failed := false
+	for _, w := range workloads {
+		if *only != "" && !strings.Contains(w.name, *only) {
+			continue
+		}
+		r, err := spawn(w.name, *file, *tmp)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", w.name, err)
+			failed = true
+			continue
+		}
+		rate := float64(r.Records) / r.Elapsed.Seconds()
+		fmt.Printf("%-16s %8d %8.3fs %10.0f %6.1f MiB  %s\n", w.name, r.Records, r.Elapsed.Seconds(), rate, float64(r.RSSKiB)/1024, w.what+r.Extra)
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+const damageFile = "damage.ndjson"
+
+// spawn runs one workload in a child process and reads its result.
+func spawn(name, file, tmp string) (result, error) {
+	cmd := exec.Command(os.Args[0], "-child", name, "-workload", file, "-tmp", tmp)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return result{}, err
+	}
+	var r result
+	if err := json.Unmarshal(out, &r); err != nil {
+		return result{}, fmt.Errorf("child said %q: %w", out, err)
+	}
+	return r, nil
+}
+
+func runChild(name, file, tmp string) int {
+	for _, w := range workloads {
+		if w.name != name {
+			continue
+		}
+		dir := filepath.Join(tmp, name)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		r, err := w.run(context.Background(), &env{workload: file, tmp: dir, damage: filepath.Join(tmp, damageFile)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		r.RSSKiB = peakRSS()
+		json.NewEncoder(os.Stdout).Encode(r)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "no workload %q\n", name)
+	return 2
+}
+
+// readLines reads the workload's lines from first to last (1-based,
+// inclusive).
+func readLines(file string, first, last int) ([][]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("the benchmark workload: %w", err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(file, ".gz") {
+		z, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, err
+		}
+		r = z
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	var out [][]byte
+	for n := 1; sc.Scan() && n <= last; n++ {
+		if n >= first {
+			out = append(out, append([]byte(nil), sc.Bytes()...))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) != last-first+1 {
+		return nil, fmt.Errorf("%s has %d of lines %d to %d", file, len(out), first, last)
+	}
+	return out, nil
+}
+
+// peakRSS is this process's peak resident memory in KiB (VmHWM). Unlike
+// getrusage's ru_maxrss, it does not carry over the parent's memory from
+// before exec.
+func peakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kib
+		}
+	}
+	return 0
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "lifeline-bench:", err)
+	os.Exit(1)
+}
+
+// median of durations, for workloads that repeat.
+func median(d []time.Duration) time.Duration {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)/2]
+}
