@@ -162,6 +162,12 @@ func TestParseRefusals(t *testing.T) {
 	if !errors.As(err, &ve) || len(ve.Errs) != 3 || !strings.Contains(err.Error(), "(and 2 more)") {
 		t.Fatalf("got %v", err)
 	}
+	// A required field given with a bad value is reported once, for its
+	// value, not also as missing.
+	_, err = ty.ParseJSON([]byte(`{"name":42}`), schemas.Create)
+	if !errors.As(err, &ve) || len(ve.Errs) != 1 || ve.Errs[0].Rule != "type" {
+		t.Fatalf("got %v", err)
+	}
 	// An update may clear an optional field.
 	in, err := ty.ParseJSON([]byte(`{"count":null}`), schemas.Update)
 	if err != nil || len(in.Fields) != 1 || string(in.Fields[0].Value) != string(schemas.Null) {

@@ -99,6 +99,7 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 		errs = append(errs, &FieldError{Type: t.Name, Field: field, Rule: rule, Msg: fmt.Sprintf(format, args...)})
 	}
 	in.Fields = make([]syncproto.FieldChange, 0, len(members))
+	given := 0 // members that name a field of the type
 	buf := make([]byte, 0, jsonSize(members))
 	for _, m := range members {
 		switch m.Key {
@@ -120,6 +121,7 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 			fail(m.Key, "unknown", "type %s has no field %q", t.Name, m.Key)
 			continue
 		}
+		given++
 		if m.Value.Kind == jsonscan.Null {
 			switch {
 			case f.Required:
@@ -146,9 +148,9 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 		buf = next
 		in.Fields = append(in.Fields, syncproto.FieldChange{Name: f.Name, Value: buf[start:len(buf):len(buf)]})
 	}
-	if mode == Create {
+	if mode == Create && given < len(t.Fields) {
 		for _, f := range t.Fields {
-			if f.Required && !slices.ContainsFunc(in.Fields, func(v syncproto.FieldChange) bool { return v.Name == f.Name }) {
+			if f.Required && !slices.ContainsFunc(members, func(m jsonscan.Member) bool { return m.Key == f.Name }) {
 				fail(f.Name, "required", "is required")
 			}
 		}

@@ -240,16 +240,21 @@ func checkFile(path string) error {
 	return nil
 }
 
-// wrap turns SQLite's corruption errors into ErrCorrupt with the path.
+// wrap names the store in SQLite's errors and turns its corruption errors
+// into ErrCorrupt. Other errors (a caller's, or already explained) pass
+// through as they are.
 func (s *SQLite) wrap(err error) error {
 	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+	if !errors.As(err, &se) {
+		return err
+	}
+	if se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB {
 		return fmt.Errorf("%w: %s: %v (restore it from a backup or sync it again from a peer)", ErrCorrupt, s.path, err)
 	}
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists) && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("store %s: %w", s.path, err)
+	if se.Code == sqlite3.ErrFull {
+		return fmt.Errorf("store %s: the disk is full; nothing was saved: free space and try again: %w", s.path, err)
 	}
-	return err
+	return fmt.Errorf("store %s: %w", s.path, err)
 }
 
 // migrate runs the migrations the file has not had yet, each in its own
