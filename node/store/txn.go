@@ -205,7 +205,9 @@ const seqBits = 40
 func changeID(origin int64, seq uint64) int64 { return origin<<seqBits | int64(seq) }
 
 // splitID unpacks a change log row id.
-func splitID(id int64) (origin int64, seq uint64) { return id >> seqBits, uint64(id & (1<<seqBits - 1)) }
+func splitID(id int64) (origin int64, seq uint64) {
+	return id >> seqBits, uint64(id & (1<<seqBits - 1))
+}
 
 func nullable(b []byte) any {
 	if len(b) == 0 {
