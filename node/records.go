@@ -98,18 +98,18 @@ func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bo
 	if deleted {
 		v = []byte{0xf5}
 	}
-	version := uint32(1)
+	version, lane := rec.Version, rec.Lane
 	if t, ok := n.kits.Type(rec.Type); ok {
-		version = t.Version
+		version, lane = t.Version, uint8(t.Priority)
 	}
-	_, err = n.store.Write(ctx, []store.Edit{{Record: id, Kit: rec.Kit, Type: rec.Type, Version: version, Author: author,
+	_, err = n.store.Write(ctx, []store.Edit{{Record: id, Lane: lane, Kit: rec.Kit, Type: rec.Type, Version: version, Author: author,
 		Fields: []syncproto.FieldChange{{Name: syncproto.DeletedField, Value: v}}}})
 	return err
 }
 
 // edit turns checked input into a store edit.
 func (n *Node) edit(t *schemas.Type, in schemas.Input, create bool, author string) (store.Edit, error) {
-	e := store.Edit{Create: create, Kit: t.Kit, Type: t.Name, Version: t.Version, Author: author, Fields: in.Fields}
+	e := store.Edit{Create: create, Lane: uint8(t.Priority), Kit: t.Kit, Type: t.Name, Version: t.Version, Author: author, Fields: in.Fields}
 	if in.ID != "" {
 		id, err := syncproto.ParseRecordID(in.ID)
 		if err != nil {

@@ -82,7 +82,7 @@ func (n *Node) newChanges(ctx context.Context, seen syncproto.Vector) ([]syncpro
 		return nil, err
 	}
 	for _, c := range changes {
-		seen[c.Origin] = max(seen[c.Origin], c.Seq)
+		seen[c.Stream()] = max(seen[c.Stream()], c.Seq)
 	}
 	return changes, nil
 }

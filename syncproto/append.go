@@ -63,32 +63,34 @@ func AppendArray(b []byte, n int) []byte { return AppendHead(b, majorArray, uint
 // AppendMap writes the head of a map of n pairs.
 func AppendMap(b []byte, n int) []byte { return AppendHead(b, majorMap, uint64(n)) }
 
-// AppendDot writes a dot as [origin, seq].
+// AppendDot writes a dot as [origin, lane, seq].
 func AppendDot(b []byte, d Dot) []byte {
-	b = append(b, majorArray<<5|2)
+	b = append(b, majorArray<<5|3)
 	b = AppendBytes(b, d.Origin[:])
+	b = AppendUint(b, uint64(d.Lane))
 	return AppendUint(b, d.Seq)
 }
 
 // appendChange writes a change exactly as encMode would: a map with integer
 // keys in ascending order, empty optional members left out.
 func appendChange(b []byte, c *Change) []byte {
-	n := 8
+	n := 9
 	if c.Author != "" {
 		n++
 	}
 	b = AppendMap(b, n)
 	b = AppendBytes(append(b, 1), c.Origin[:])
-	b = AppendUint(append(b, 2), c.Seq)
-	b = AppendUint(append(b, 3), uint64(c.HLC))
-	b = AppendBytes(append(b, 4), c.Record[:])
-	b = AppendText(append(b, 5), c.Kit)
-	b = AppendText(append(b, 6), c.Type)
-	b = AppendUint(append(b, 7), uint64(c.Version))
+	b = AppendUint(append(b, 2), uint64(c.Lane))
+	b = AppendUint(append(b, 3), c.Seq)
+	b = AppendUint(append(b, 4), uint64(c.HLC))
+	b = AppendBytes(append(b, 5), c.Record[:])
+	b = AppendText(append(b, 6), c.Kit)
+	b = AppendText(append(b, 7), c.Type)
+	b = AppendUint(append(b, 8), uint64(c.Version))
 	if c.Author != "" {
-		b = AppendText(append(b, 8), c.Author)
+		b = AppendText(append(b, 9), c.Author)
 	}
-	b = AppendArray(append(b, 9), len(c.Fields))
+	b = AppendArray(append(b, 10), len(c.Fields))
 	for i := range c.Fields {
 		f := &c.Fields[i]
 		if len(f.Base) > 0 {

@@ -21,14 +21,15 @@ const DeletedField = "_deleted"
 // CBOR keys are append-only: never renumber.
 type Change struct {
 	Origin  NodeID        `cbor:"1,keyasint"`
-	Seq     uint64        `cbor:"2,keyasint"` // gapless per origin, from 1
-	HLC     HLC           `cbor:"3,keyasint"`
-	Record  RecordID      `cbor:"4,keyasint"`
-	Kit     string        `cbor:"5,keyasint"`
-	Type    string        `cbor:"6,keyasint"`
-	Version uint32        `cbor:"7,keyasint"` // schema version the author's kit had
-	Author  string        `cbor:"8,keyasint,omitempty"`
-	Fields  []FieldChange `cbor:"9,keyasint"` // sorted by name, names unique
+	Lane    uint8         `cbor:"2,keyasint"` // the record type's sync priority
+	Seq     uint64        `cbor:"3,keyasint"` // gapless per origin and lane, from 1
+	HLC     HLC           `cbor:"4,keyasint"`
+	Record  RecordID      `cbor:"5,keyasint"`
+	Kit     string        `cbor:"6,keyasint"`
+	Type    string        `cbor:"7,keyasint"`
+	Version uint32        `cbor:"8,keyasint"` // schema version the author's kit had
+	Author  string        `cbor:"9,keyasint,omitempty"`
+	Fields  []FieldChange `cbor:"10,keyasint"` // sorted by name, names unique
 }
 
 // FieldChange sets one field. Base names the versions of the field the
@@ -40,7 +41,10 @@ type FieldChange struct {
 }
 
 // Dot names the change.
-func (c *Change) Dot() Dot { return Dot{Origin: c.Origin, Seq: c.Seq} }
+func (c *Change) Dot() Dot { return Dot{Origin: c.Origin, Lane: c.Lane, Seq: c.Seq} }
+
+// Stream is the stream the change belongs to.
+func (c *Change) Stream() Stream { return Stream{Origin: c.Origin, Lane: c.Lane} }
 
 // Field returns the change's value for name, if it sets it.
 func (c *Change) Field(name string) (FieldChange, bool) {
@@ -88,6 +92,8 @@ func (c *Change) Check() error {
 	switch {
 	case c.Origin.IsZero():
 		return bad("no origin")
+	case c.Lane < MinLane || c.Lane > MaxLane:
+		return bad("lane %d is not %d to %d", c.Lane, MinLane, MaxLane)
 	case c.Seq == 0:
 		return bad("sequence 0")
 	case c.Record.IsZero():
@@ -117,7 +123,7 @@ func (c *Change) Check() error {
 			return bad("field %q replaces %d versions, the limit is %d", f.Name, len(f.Base), MaxBases)
 		}
 		for j, b := range f.Base {
-			if b.Seq == 0 || b.Origin.IsZero() {
+			if b.Seq == 0 || b.Origin.IsZero() || b.Lane < MinLane || b.Lane > MaxLane {
 				return bad("field %q names an empty base", f.Name)
 			}
 			if b == c.Dot() {
@@ -153,14 +159,15 @@ func ChainLink(prev Hash, bodySum Hash) Hash {
 
 const chainDomain = "lifeline/chain/v1"
 
-// HeadMessage is what an origin signs: its chain hash at a sequence. One
-// signature vouches for that change and, through the chain, every change
-// of the origin before it.
-func HeadMessage(origin NodeID, seq uint64, head Hash) []byte {
+// HeadMessage is what an origin signs: a stream's chain hash at a sequence.
+// One signature vouches for that change and, through the chain, every
+// change of the stream before it.
+func HeadMessage(s Stream, seq uint64, head Hash) []byte {
 	const domain = "lifeline/head/v1"
-	b := make([]byte, 0, len(domain)+16+8+32)
+	b := make([]byte, 0, len(domain)+16+1+8+32)
 	b = append(b, domain...)
-	b = append(b, origin[:]...)
+	b = append(b, s.Origin[:]...)
+	b = append(b, s.Lane)
 	b = append(b, byte(seq>>56), byte(seq>>48), byte(seq>>40), byte(seq>>32), byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq))
 	return append(b, head[:]...)
 }

@@ -40,6 +40,7 @@ func sampleChange(t testing.TB) Change {
 	}
 	return Change{
 		Origin:  a,
+		Lane:    3,
 		Seq:     42,
 		HLC:     MakeHLC(1732707323000, 3),
 		Record:  rec,
@@ -48,7 +49,7 @@ func sampleChange(t testing.TB) Change {
 		Version: 1,
 		Author:  "vol-193",
 		Fields: []FieldChange{
-			{Name: "damage_level", Value: mustRaw(t, 3), Base: []Dot{{Origin: a, Seq: 7}, {Origin: b, Seq: 2}}},
+			{Name: "damage_level", Value: mustRaw(t, 3), Base: []Dot{{Origin: a, Lane: 3, Seq: 7}, {Origin: b, Lane: 3, Seq: 2}}},
 			{Name: "district", Value: mustRaw(t, "Cayo")},
 			{Name: "lat", Value: mustRaw(t, 16.202391)},
 			{Name: "needs", Value: mustRaw(t, []string{"roofing", "medical"})},
@@ -100,7 +101,7 @@ func TestChangeGolden(t *testing.T) {
 
 func TestVectorGolden(t *testing.T) {
 	c := sampleChange(t)
-	v := Vector{c.Origin: 42, c.Fields[0].Base[1].Origin: 9}
+	v := Vector{c.Stream(): 42, {Origin: c.Fields[0].Base[1].Origin, Lane: 1}: 9}
 	b, err := Marshal(v)
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +124,8 @@ func TestChangeCheckRefuses(t *testing.T) {
 	}{
 		{"no origin", func(c *Change) { c.Origin = NodeID{} }, "no origin"},
 		{"seq zero", func(c *Change) { c.Seq = 0 }, "sequence 0"},
+		{"no lane", func(c *Change) { c.Lane = 0 }, "lane 0"},
+		{"lane too high", func(c *Change) { c.Lane = 10 }, "lane 10"},
 		{"no record", func(c *Change) { c.Record = RecordID{} }, "no record id"},
 		{"no type", func(c *Change) { c.Type = "" }, "record type"},
 		{"no fields", func(c *Change) { c.Fields = nil }, "sets no field"},
@@ -205,24 +208,25 @@ func TestClockMonotonicAndSkew(t *testing.T) {
 func TestVectorOperations(t *testing.T) {
 	var a, b NodeID
 	a[0], b[0] = 1, 2
-	v := Vector{a: 3}
-	w := Vector{a: 1, b: 5}
+	sa, sb := Stream{Origin: a, Lane: 1}, Stream{Origin: b, Lane: 1}
+	v := Vector{sa: 3}
+	w := Vector{sa: 1, sb: 5}
 	if v.Covers(w) || w.Covers(v) {
 		t.Fatal("concurrent vectors must not cover each other")
 	}
 	u := v.Clone()
 	u.Merge(w)
-	if !u.Covers(v) || !u.Covers(w) || u[a] != 3 || u[b] != 5 {
+	if !u.Covers(v) || !u.Covers(w) || u[sa] != 3 || u[sb] != 5 {
 		t.Fatalf("merge: %v", u)
 	}
-	if v[b] != 0 {
+	if v[sb] != 0 {
 		t.Fatal("clone shares storage with the original")
 	}
-	if !u.Has(Dot{Origin: b, Seq: 5}) || u.Has(Dot{Origin: b, Seq: 6}) || u.Has(Dot{Origin: a, Seq: 0}) {
+	if !u.Has(Dot{Origin: b, Lane: 1, Seq: 5}) || u.Has(Dot{Origin: b, Lane: 1, Seq: 6}) || u.Has(Dot{Origin: b, Lane: 2, Seq: 1}) || u.Has(Dot{Origin: a, Lane: 1, Seq: 0}) {
 		t.Fatal("Has")
 	}
 	var bad Vector
-	raw, _ := Marshal([]Dot{{Origin: b, Seq: 1}, {Origin: a, Seq: 1}})
+	raw, _ := Marshal([]Dot{{Origin: b, Lane: 1, Seq: 1}, {Origin: a, Lane: 1, Seq: 1}})
 	if err := Unmarshal(raw, &bad); !errors.Is(err, ErrNotCanonical) {
 		t.Fatalf("unsorted vector: %v", err)
 	}
@@ -277,7 +281,7 @@ func FuzzDecodeChange(f *testing.F) {
 func FuzzVector(f *testing.F) {
 	var a NodeID
 	a[3] = 9
-	good, _ := Marshal(Vector{a: 12})
+	good, _ := Marshal(Vector{{Origin: a, Lane: 2}: 12})
 	f.Add(good)
 	f.Add([]byte{0x80})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -303,6 +307,7 @@ func TestAppendChangeMatchesEncoder(t *testing.T) {
 		var c Change
 		copy(c.Origin[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "origin"))
 		copy(c.Record[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "record"))
+		c.Lane = uint8(rapid.IntRange(MinLane, MaxLane).Draw(t, "lane"))
 		c.Seq = rapid.Uint64().Draw(t, "seq")
 		c.HLC = HLC(rapid.Uint64().Draw(t, "hlc"))
 		c.Kit = rapid.StringN(0, 30, -1).Draw(t, "kit")
@@ -328,6 +333,7 @@ func TestAppendChangeMatchesEncoder(t *testing.T) {
 			for range rapid.IntRange(0, 3).Draw(t, "bases") {
 				var d Dot
 				copy(d.Origin[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "base"))
+				d.Lane = uint8(rapid.IntRange(MinLane, MaxLane).Draw(t, "baseLane"))
 				d.Seq = rapid.Uint64().Draw(t, "baseSeq")
 				f.Base = append(f.Base, d)
 			}

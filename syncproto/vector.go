@@ -6,20 +6,56 @@ import (
 	"strings"
 )
 
-// Dot names one change: its origin node and that origin's sequence number.
-// A field's version is the dot of the change that set it.
+// Lanes. A node writes its changes in one stream per sync priority, its
+// lanes: lane 1 holds the changes of life-safety record types (missing
+// persons), lane 9 the least urgent. Each lane is numbered, chained and
+// signed on its own, so that a thin link can carry lane 1 of every node
+// before anything else without leaving a gap in any stream.
+const (
+	MinLane = 1
+	MaxLane = 9
+)
+
+// Stream is one lane of one node: the unit that sequence numbers, hash
+// chains, signatures and version vectors count in.
+type Stream struct {
+	_      struct{} `cbor:",toarray"`
+	Origin NodeID
+	Lane   uint8
+}
+
+func (s Stream) String() string { return fmt.Sprintf("%s/%d", s.Origin, s.Lane) }
+
+// Compare orders streams by lane, then origin: the order in which sync
+// sends them.
+func (s Stream) Compare(o Stream) int {
+	if s.Lane != o.Lane {
+		return int(s.Lane) - int(o.Lane)
+	}
+	return s.Origin.Compare(o.Origin)
+}
+
+// Dot names one change: its stream and its sequence number there. A field's
+// version is the dot of the change that set it.
 type Dot struct {
 	_      struct{} `cbor:",toarray"`
 	Origin NodeID
+	Lane   uint8
 	Seq    uint64
 }
 
-func (d Dot) String() string { return fmt.Sprintf("%s:%d", d.Origin, d.Seq) }
+// Stream is the stream the dot's change belongs to.
+func (d Dot) Stream() Stream { return Stream{Origin: d.Origin, Lane: d.Lane} }
 
-// Compare orders dots by origin, then sequence.
+func (d Dot) String() string { return fmt.Sprintf("%s/%d:%d", d.Origin, d.Lane, d.Seq) }
+
+// Compare orders dots by origin, lane, then sequence.
 func (d Dot) Compare(o Dot) int {
 	if c := d.Origin.Compare(o.Origin); c != 0 {
 		return c
+	}
+	if d.Lane != o.Lane {
+		return int(d.Lane) - int(o.Lane)
 	}
 	switch {
 	case d.Seq < o.Seq:
@@ -30,13 +66,13 @@ func (d Dot) Compare(o Dot) int {
 	return 0
 }
 
-// Vector is a version vector: for each origin, the highest sequence number
-// held with no gap before it. Sequences are gapless per origin, so a vector
+// Vector is a version vector: for each stream, the highest sequence number
+// held with no gap before it. Sequences are gapless per stream, so a vector
 // says exactly which changes a node has.
-type Vector map[NodeID]uint64
+type Vector map[Stream]uint64
 
 // Has reports whether the vector covers the change d names.
-func (v Vector) Has(d Dot) bool { return d.Seq != 0 && d.Seq <= v[d.Origin] }
+func (v Vector) Has(d Dot) bool { return d.Seq != 0 && d.Seq <= v[d.Stream()] }
 
 // Clone returns a copy that can be changed independently.
 func (v Vector) Clone() Vector {
@@ -69,16 +105,17 @@ func (v Vector) Covers(o Vector) bool {
 // Equal reports whether both vectors hold the same changes.
 func (v Vector) Equal(o Vector) bool { return v.Covers(o) && o.Covers(v) }
 
-// Entries returns the vector's non-zero entries sorted by origin: the
-// canonical order for encoding and printing.
+// Entries returns the vector's non-zero entries as the dots of each
+// stream's last change, sorted: the canonical order for encoding and
+// printing.
 func (v Vector) Entries() []Dot {
 	out := make([]Dot, 0, len(v))
 	for k, s := range v {
 		if s > 0 {
-			out = append(out, Dot{Origin: k, Seq: s})
+			out = append(out, Dot{Origin: k.Origin, Lane: k.Lane, Seq: s})
 		}
 	}
-	slices.SortFunc(out, func(a, b Dot) int { return a.Origin.Compare(b.Origin) })
+	slices.SortFunc(out, Dot.Compare)
 	return out
 }
 
@@ -95,14 +132,14 @@ func (v Vector) String() string {
 	return b.String()
 }
 
-// MarshalCBOR encodes the vector as an array of [origin, seq] pairs sorted by
-// origin, so that equal vectors have equal bytes.
+// MarshalCBOR encodes the vector as a sorted array of [origin, lane, seq],
+// so that equal vectors have equal bytes.
 func (v Vector) MarshalCBOR() ([]byte, error) {
 	return encMode.Marshal(v.Entries())
 }
 
 // UnmarshalCBOR decodes the form MarshalCBOR writes and refuses anything
-// else: unsorted or repeated origins, or zero sequences.
+// else: unsorted or repeated streams, lanes out of range, zero sequences.
 func (v *Vector) UnmarshalCBOR(data []byte) error {
 	var entries []Dot
 	if err := decMode.Unmarshal(data, &entries); err != nil {
@@ -110,13 +147,13 @@ func (v *Vector) UnmarshalCBOR(data []byte) error {
 	}
 	out := make(Vector, len(entries))
 	for i, e := range entries {
-		if e.Seq == 0 {
-			return fmt.Errorf("%w: version vector: origin %s has sequence 0", ErrMalformed, e.Origin)
+		if e.Seq == 0 || e.Lane < MinLane || e.Lane > MaxLane {
+			return fmt.Errorf("%w: version vector: stream %s has sequence %d", ErrMalformed, e.Stream(), e.Seq)
 		}
-		if i > 0 && entries[i-1].Origin.Compare(e.Origin) >= 0 {
-			return fmt.Errorf("%w: version vector: origins not in ascending order", ErrNotCanonical)
+		if i > 0 && entries[i-1].Compare(Dot{Origin: e.Origin, Lane: e.Lane}) >= 0 {
+			return fmt.Errorf("%w: version vector: streams not in ascending order", ErrNotCanonical)
 		}
-		out[e.Origin] = e.Seq
+		out[e.Stream()] = e.Seq
 	}
 	*v = out
 	return nil

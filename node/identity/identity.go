@@ -46,15 +46,15 @@ func (k *Key) Public() ed25519.PublicKey { return k.priv.Public().(ed25519.Publi
 // Signer exposes the key for TLS certificates.
 func (k *Key) Signer() ed25519.PrivateKey { return k.priv }
 
-// SignHead signs an origin's chain head: one signature vouches for every
-// change of the origin up to seq.
-func (k *Key) SignHead(seq uint64, head syncproto.Hash) []byte {
-	return ed25519.Sign(k.priv, syncproto.HeadMessage(k.id, seq, head))
+// SignHead signs the chain head of one of this node's lanes: one signature
+// vouches for every change of the lane up to seq.
+func (k *Key) SignHead(lane uint8, seq uint64, head syncproto.Hash) []byte {
+	return ed25519.Sign(k.priv, syncproto.HeadMessage(syncproto.Stream{Origin: k.id, Lane: lane}, seq, head))
 }
 
-// VerifyHead checks an origin's signature over its chain head.
-func VerifyHead(pub ed25519.PublicKey, origin syncproto.NodeID, seq uint64, head syncproto.Hash, sig []byte) bool {
-	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, syncproto.HeadMessage(origin, seq, head), sig)
+// VerifyHead checks an origin's signature over a stream's chain head.
+func VerifyHead(pub ed25519.PublicKey, s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) bool {
+	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, syncproto.HeadMessage(s, seq, head), sig)
 }
 
 // Save writes the private key as PKCS #8 PEM, readable by the owner only.

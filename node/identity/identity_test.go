@@ -32,12 +32,14 @@ func TestKeySaveLoadSign(t *testing.T) {
 		t.Fatal("loaded key has another id")
 	}
 	head := syncproto.Hash{1, 2, 3}
-	sig := back.SignHead(7, head)
-	if !VerifyHead(k.Public(), k.ID(), 7, head, sig) {
+	sig := back.SignHead(1, 7, head)
+	s1 := syncproto.Stream{Origin: k.ID(), Lane: 1}
+	if !VerifyHead(k.Public(), s1, 7, head, sig) {
 		t.Fatal("signature does not verify")
 	}
-	if VerifyHead(k.Public(), k.ID(), 8, head, sig) || VerifyHead(k.Public(), k.ID(), 7, syncproto.Hash{9}, sig) {
-		t.Fatal("signature verifies for another sequence or head")
+	if VerifyHead(k.Public(), s1, 8, head, sig) || VerifyHead(k.Public(), s1, 7, syncproto.Hash{9}, sig) ||
+		VerifyHead(k.Public(), syncproto.Stream{Origin: k.ID(), Lane: 2}, 7, head, sig) {
+		t.Fatal("signature verifies for another sequence, head or lane")
 	}
 	if err := os.WriteFile(path+".bad", []byte("not a key"), 0o600); err != nil {
 		t.Fatal(err)

@@ -25,22 +25,23 @@ func (s *SQLite) Apply(ctx context.Context, changes []Incoming) (ApplyResult, er
 	if err != nil {
 		return res, err
 	}
-	heldMax := map[syncproto.NodeID]uint64{}
+	heldMax := map[syncproto.Stream]uint64{}
 	for i := range changes {
 		in := &changes[i]
 		c := &in.Change
-		h, err := t.head(c.Origin, true)
+		st := c.Stream()
+		h, err := t.head(st, true)
 		if err != nil {
 			t.rollback()
 			return ApplyResult{}, s.wrap(err)
 		}
-		hm, ok := heldMax[c.Origin]
+		hm, ok := heldMax[st]
 		if !ok {
-			if hm, err = t.heldMax(c.Origin); err != nil {
+			if hm, err = t.heldMax(st); err != nil {
 				t.rollback()
 				return ApplyResult{}, s.wrap(err)
 			}
-			heldMax[c.Origin] = hm
+			heldMax[st] = hm
 		}
 		if c.Seq <= h.seq || c.Seq <= hm {
 			res.Duplicates++
@@ -48,17 +49,17 @@ func (s *SQLite) Apply(ctx context.Context, changes []Incoming) (ApplyResult, er
 		}
 		if want := max(h.seq, hm) + 1; c.Seq != want {
 			t.rollback()
-			return ApplyResult{}, fmt.Errorf("%w: %s came before %s:%d", ErrGap, c.Dot(), c.Origin, want)
+			return ApplyResult{}, fmt.Errorf("%w: %s came before %s:%d", ErrGap, c.Dot(), st, want)
 		}
-		// Once one change of an origin is held, the ones after it wait too:
-		// an origin's changes are merged in sequence, never with a gap.
+		// Once one change of a stream is held, the ones after it wait too:
+		// a stream's changes are merged in sequence, never with a gap.
 		if hm > 0 || s.clock.TooFarAhead(c.HLC) {
-			if _, err := t.tx.ExecContext(ctx, `INSERT INTO held (node_id, seq, hlc, sig, body, held_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				c.Origin[:], int64(c.Seq), int64(c.HLC), nullable(in.Sig), in.Body, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			if _, err := t.tx.ExecContext(ctx, `INSERT INTO held (node_id, lane, seq, hlc, sig, body, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				c.Origin[:], c.Lane, int64(c.Seq), int64(c.HLC), nullable(in.Sig), in.Body, time.Now().UTC().Format(time.RFC3339)); err != nil {
 				t.rollback()
 				return ApplyResult{}, s.wrap(err)
 			}
-			heldMax[c.Origin] = c.Seq
+			heldMax[st] = c.Seq
 			res.Held++
 			continue
 		}
@@ -78,13 +79,13 @@ func (s *SQLite) Apply(ctx context.Context, changes []Incoming) (ApplyResult, er
 	return res, nil
 }
 
-// remote links a received change to its origin's chain, checks the
+// remote links a received change to its stream's chain, checks the
 // signature it carries, and merges it.
-func (t *txn) remote(in *Incoming, h *originHead) error {
+func (t *txn) remote(in *Incoming, h *streamHead) error {
 	c := &in.Change
 	hash := syncproto.ChainHash(h.head, in.Body)
 	if len(in.Sig) > 0 && t.s.opts.VerifyHead != nil {
-		if err := t.s.opts.VerifyHead(c.Origin, c.Seq, hash, in.Sig); err != nil {
+		if err := t.s.opts.VerifyHead(c.Stream(), c.Seq, hash, in.Sig); err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrChain, c.Dot(), err)
 		}
 	}
@@ -102,9 +103,9 @@ func (t *txn) remote(in *Incoming, h *originHead) error {
 	return nil
 }
 
-func (t *txn) heldMax(origin syncproto.NodeID) (uint64, error) {
+func (t *txn) heldMax(st syncproto.Stream) (uint64, error) {
 	var m sql.NullInt64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT max(seq) FROM held WHERE node_id = ?`, origin[:]).Scan(&m)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT max(seq) FROM held WHERE node_id = ? AND lane = ?`, st.Origin[:], st.Lane).Scan(&m)
 	return uint64(m.Int64), err
 }
 
@@ -122,13 +123,13 @@ func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT node_id, seq, hlc, sig, body FROM held ORDER BY node_id, seq`)
+	rows, err := t.tx.QueryContext(ctx, `SELECT node_id, lane, seq, hlc, sig, body FROM held ORDER BY node_id, lane, seq`)
 	if err != nil {
 		t.rollback()
 		return 0, s.wrap(err)
 	}
 	type heldRow struct {
-		origin syncproto.NodeID
+		stream syncproto.Stream
 		seq    uint64
 		hlc    syncproto.HLC
 		sig    []byte
@@ -139,42 +140,42 @@ func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
 		var r heldRow
 		var id []byte
 		var seq, hlc int64
-		if err := rows.Scan(&id, &seq, &hlc, &r.sig, &r.body); err != nil {
+		if err := rows.Scan(&id, &r.stream.Lane, &seq, &hlc, &r.sig, &r.body); err != nil {
 			rows.Close()
 			t.rollback()
 			return 0, s.wrap(err)
 		}
-		copy(r.origin[:], id)
+		copy(r.stream.Origin[:], id)
 		r.seq, r.hlc = uint64(seq), syncproto.HLC(hlc)
 		all = append(all, r)
 	}
 	rows.Close()
 	released := 0
-	blocked := map[syncproto.NodeID]bool{}
+	blocked := map[syncproto.Stream]bool{}
 	for _, r := range all {
-		if blocked[r.origin] || s.clock.TooFarAhead(r.hlc) {
-			blocked[r.origin] = true
+		if blocked[r.stream] || s.clock.TooFarAhead(r.hlc) {
+			blocked[r.stream] = true
 			continue
 		}
-		h, err := t.head(r.origin, true)
+		h, err := t.head(r.stream, true)
 		if err != nil {
 			t.rollback()
 			return 0, s.wrap(err)
 		}
 		if r.seq != h.seq+1 {
-			blocked[r.origin] = true
+			blocked[r.stream] = true
 			continue
 		}
 		c, err := syncproto.DecodeChange(r.body)
 		if err != nil {
 			t.rollback()
-			return 0, fmt.Errorf("%w: held change %s:%d: %v", ErrCorrupt, r.origin, r.seq, err)
+			return 0, fmt.Errorf("%w: held change %s:%d: %v", ErrCorrupt, r.stream, r.seq, err)
 		}
 		if err := t.remote(&Incoming{Change: c, Body: r.body, Sig: r.sig}, h); err != nil {
 			t.rollback()
 			return 0, s.wrap(err)
 		}
-		if _, err := t.tx.ExecContext(ctx, `DELETE FROM held WHERE node_id = ? AND seq = ?`, r.origin[:], int64(r.seq)); err != nil {
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq = ?`, r.stream.Origin[:], r.stream.Lane, int64(r.seq)); err != nil {
 			t.rollback()
 			return 0, s.wrap(err)
 		}

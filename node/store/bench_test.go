@@ -18,7 +18,7 @@ func BenchmarkImport(b *testing.B) {
 	names := []string{"damage_level", "displaced", "district", "household_size", "injured", "lat", "lon", "needs", "notes", "reported_at", "reported_by", "structure_type", "village"}
 	edits := make([]Edit, 50000)
 	for i := range edits {
-		e := Edit{Record: syncproto.NewRecordID(), Create: true, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "bench"}
+		e := Edit{Record: syncproto.NewRecordID(), Create: true, Lane: 3, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "bench"}
 		for _, n := range names {
 			v := small
 			if n == "notes" {

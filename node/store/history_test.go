@@ -100,10 +100,11 @@ func genHistory(t *rapid.T) *history {
 		h.records = append(h.records, id)
 	}
 	reps := make([]*replica, n)
-	seqs := make([]uint64, n)
+	seqs := make([]map[uint8]uint64, n)
 	clocks := make([]syncproto.HLC, n)
 	for i := range reps {
 		reps[i] = newReplica()
+		seqs[i] = map[uint8]uint64{}
 		clocks[i] = syncproto.MakeHLC(1_700_000_000_000, 0)
 	}
 	steps := rapid.IntRange(1, 40).Draw(t, "steps")
@@ -124,11 +125,13 @@ func genHistory(t *rapid.T) *history {
 		rec := rapid.SampledFrom(h.records).Draw(t, "record")
 		names := rapid.SliceOfNDistinct(rapid.SampledFrom(fieldNames), 1, 3, func(s string) string { return s }).Draw(t, "fields")
 		slices.Sort(names)
-		seqs[o]++
+		// Two lanes, so that one node's changes arrive in two streams.
+		lane := uint8(rapid.IntRange(1, 2).Draw(t, "lane"))
+		seqs[o][lane]++
 		clocks[o] += syncproto.HLC(rapid.IntRange(0, 3).Draw(t, "tick")) << 16
 		clocks[o]++
 		c := syncproto.Change{
-			Origin: h.origins[o], Seq: seqs[o], HLC: clocks[o], Record: rec,
+			Origin: h.origins[o], Lane: lane, Seq: seqs[o][lane], HLC: clocks[o], Record: rec,
 			Kit: "k", Type: rapid.SampledFrom([]string{"t", "u"}).Draw(t, "type"), Version: uint32(rapid.IntRange(1, 3).Draw(t, "version")),
 		}
 		st := reps[o].states[rec]
@@ -146,7 +149,8 @@ func genHistory(t *rapid.T) *history {
 			if rapid.IntRange(0, 9).Draw(t, "bogus") == 0 {
 				// A base that names a change which never set this field, or
 				// one that does not exist at all.
-				bogus := syncproto.Dot{Origin: rapid.SampledFrom(h.origins).Draw(t, "bogusOrigin"), Seq: uint64(rapid.IntRange(1, 8).Draw(t, "bogusSeq"))}
+				bogus := syncproto.Dot{Origin: rapid.SampledFrom(h.origins).Draw(t, "bogusOrigin"),
+					Lane: uint8(rapid.IntRange(1, 2).Draw(t, "bogusLane")), Seq: uint64(rapid.IntRange(1, 8).Draw(t, "bogusSeq"))}
 				if bogus != c.Dot() && !slices.Contains(base, bogus) {
 					base = append(base, bogus)
 					slices.SortFunc(base, syncproto.Dot.Compare)
@@ -257,7 +261,9 @@ func checkAgainstDefinition(t *rapid.T, h *history, r *replica) {
 	}
 }
 
-func stampOf(c *syncproto.Change) Stamp { return Stamp{Origin: c.Origin, Seq: c.Seq, HLC: c.HLC} }
+func stampOf(c *syncproto.Change) Stamp {
+	return Stamp{Origin: c.Origin, Lane: c.Lane, Seq: c.Seq, HLC: c.HLC}
+}
 
 // A state survives its encoding: decode(encode(s)) encodes to the same bytes.
 func TestStateEncodingRoundTrip(t *testing.T) {

@@ -12,16 +12,17 @@ import (
 type Stamp struct {
 	_      struct{} `cbor:",toarray"`
 	Origin syncproto.NodeID
+	Lane   uint8
 	Seq    uint64
 	HLC    syncproto.HLC
 }
 
 // Dot is the change the stamp names.
-func (s Stamp) Dot() syncproto.Dot { return syncproto.Dot{Origin: s.Origin, Seq: s.Seq} }
+func (s Stamp) Dot() syncproto.Dot { return syncproto.Dot{Origin: s.Origin, Lane: s.Lane, Seq: s.Seq} }
 
 // compareWin orders stamps for the merge rule: the greater (HLC, origin)
-// wins; the sequence only separates two edits of one origin stamped alike,
-// which its own clock never issues.
+// wins; lane and sequence only separate two edits of one origin stamped
+// alike, which its own clock never issues.
 func compareWin(a, b Stamp) int {
 	switch {
 	case a.HLC < b.HLC:
@@ -109,7 +110,7 @@ func (r *RecordState) Apply(c *syncproto.Change, seen func(syncproto.Dot) bool) 
 	if seen(dot) {
 		return false
 	}
-	st := Stamp{Origin: c.Origin, Seq: c.Seq, HLC: c.HLC}
+	st := Stamp{Origin: c.Origin, Lane: c.Lane, Seq: c.Seq, HLC: c.HLC}
 	if r.Type == "" || compareWin(st, r.First) < 0 {
 		r.Type, r.Kit, r.First = c.Type, c.Kit, st
 	}
@@ -217,7 +218,7 @@ func (r *RecordState) Stamps() []Stamp {
 
 func indexOf(stamps []Stamp, s Stamp) int {
 	for i := range stamps {
-		if stamps[i].Seq == s.Seq && stamps[i].Origin == s.Origin {
+		if stamps[i].Seq == s.Seq && stamps[i].Lane == s.Lane && stamps[i].Origin == s.Origin {
 			return i
 		}
 	}
@@ -287,7 +288,7 @@ func (r *RecordState) Encode() ([]byte, error) {
 // that change names no bases: what an import writes for every record, built
 // without the state itself.
 func encodeNew(c *syncproto.Change) []byte {
-	st := Stamp{Origin: c.Origin, Seq: c.Seq, HLC: c.HLC}
+	st := Stamp{Origin: c.Origin, Lane: c.Lane, Seq: c.Seq, HLC: c.HLC}
 	b := make([]byte, 0, 128+len(c.Kit)+len(c.Type)+16*len(c.Fields))
 	n := 6
 	if c.Kit != "" {
@@ -312,8 +313,9 @@ func encodeNew(c *syncproto.Change) []byte {
 }
 
 func appendStamp(b []byte, s Stamp) []byte {
-	b = syncproto.AppendArray(b, 3)
+	b = syncproto.AppendArray(b, 4)
 	b = syncproto.AppendBytes(b, s.Origin[:])
+	b = syncproto.AppendUint(b, uint64(s.Lane))
 	b = syncproto.AppendUint(b, s.Seq)
 	return syncproto.AppendUint(b, uint64(s.HLC))
 }

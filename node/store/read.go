@@ -14,9 +14,9 @@ import (
 	"lifeline/syncproto"
 )
 
-// Vector returns the version vector: per origin, the highest sequence held.
+// Vector returns the version vector: per stream, the highest sequence held.
 func (s *SQLite) Vector(ctx context.Context) (syncproto.Vector, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, seq FROM origins WHERE seq > 0`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, lane, seq FROM streams WHERE seq > 0`)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -24,11 +24,12 @@ func (s *SQLite) Vector(ctx context.Context) (syncproto.Vector, error) {
 	v := syncproto.Vector{}
 	for rows.Next() {
 		var id []byte
+		var lane uint8
 		var seq int64
-		if err := rows.Scan(&id, &seq); err != nil {
+		if err := rows.Scan(&id, &lane, &seq); err != nil {
 			return nil, s.wrap(err)
 		}
-		v[syncproto.NodeID(id)] = uint64(seq)
+		v[syncproto.Stream{Origin: syncproto.NodeID(id), Lane: lane}] = uint64(seq)
 	}
 	return v, s.wrap(rows.Err())
 }
@@ -118,7 +119,7 @@ func (s *SQLite) view(ctx context.Context, q querier, id syncproto.RecordID, del
 	if err != nil {
 		return Record{}, fmt.Errorf("record %s: %w", id, err)
 	}
-	rec := Record{ID: id, Type: st.Type, Kit: st.Kit, Version: st.Version, Deleted: deleted, Updated: st.Last, Conflicts: st.Conflicts()}
+	rec := Record{ID: id, Type: st.Type, Kit: st.Kit, Lane: st.First.Lane, Version: st.Version, Deleted: deleted, Updated: st.Last, Conflicts: st.Conflicts()}
 	changes := map[syncproto.Dot]*syncproto.Change{}
 	for _, stamp := range st.Stamps() {
 		c, err := s.change(ctx, q, stamp.Dot())
@@ -144,12 +145,12 @@ func (s *SQLite) view(ctx context.Context, q querier, id syncproto.RecordID, del
 
 // change reads one change from the log.
 func (s *SQLite) change(ctx context.Context, q querier, d syncproto.Dot) (*syncproto.Change, error) {
-	idx, ok, err := s.origin(ctx, q, d.Origin, false)
+	idx, ok, err := s.stream(ctx, q, d.Stream(), false)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: change %s: origin unknown", ErrCorrupt, d)
+		return nil, fmt.Errorf("%w: change %s: stream unknown", ErrCorrupt, d)
 	}
 	var body []byte
 	if err := q.QueryRowContext(ctx, `SELECT body FROM changes WHERE id = ?`, changeID(idx, d.Seq)).Scan(&body); err != nil {
@@ -258,13 +259,14 @@ func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 	return out, err
 }
 
-// Since returns, per origin, the changes this store holds beyond a vector,
-// in sequence, at most limit in all: how a running node notices what other
+// Since returns the changes this store holds beyond a vector, stream by
+// stream in sync order (lane 1 of every origin first), each stream in
+// sequence, at most limit in all: how a running node notices what other
 // processes wrote into its store, and what sync sends a peer.
 func (s *SQLite) Since(ctx context.Context, have syncproto.Vector, limit int) ([]syncproto.Change, error) {
 	var out []syncproto.Change
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, seq FROM origins WHERE seq > 0 ORDER BY idx`)
+		rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane, node_id`)
 		if err != nil {
 			return err
 		}
@@ -276,11 +278,12 @@ func (s *SQLite) Since(ctx context.Context, have syncproto.Vector, limit int) ([
 		for rows.Next() {
 			var idx, seq int64
 			var id []byte
-			if err := rows.Scan(&idx, &id, &seq); err != nil {
+			var lane uint8
+			if err := rows.Scan(&idx, &id, &lane, &seq); err != nil {
 				rows.Close()
 				return err
 			}
-			if from := have[syncproto.NodeID(id)]; uint64(seq) > from {
+			if from := have[syncproto.Stream{Origin: syncproto.NodeID(id), Lane: lane}]; uint64(seq) > from {
 				spans = append(spans, span{idx, from, uint64(seq)})
 			}
 		}
@@ -303,7 +306,7 @@ func (s *SQLite) Since(ctx context.Context, have syncproto.Vector, limit int) ([
 				c, err := syncproto.DecodeChange(body)
 				if err != nil {
 					rows.Close()
-					return fmt.Errorf("%w: a change of origin %d: %v", ErrCorrupt, sp.idx, err)
+					return fmt.Errorf("%w: a change of stream %d: %v", ErrCorrupt, sp.idx, err)
 				}
 				out = append(out, c)
 			}

@@ -39,10 +39,10 @@ type Options struct {
 	// Clock stamps local changes and decides which remote ones are too far
 	// ahead. A clock on time.Now with the default skew when nil.
 	Clock *syncproto.Clock
-	// VerifyHead checks an origin's signature over its chain head for
+	// VerifyHead checks an origin's signature over a stream's chain head for
 	// changes that arrive signed. Nil skips the check; only tests and
 	// trusted local tools leave it nil.
-	VerifyHead func(origin syncproto.NodeID, seq uint64, head syncproto.Hash, sig []byte) error
+	VerifyHead func(s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error
 	// GroupMax bounds how many writes one commit carries.
 	GroupMax int
 }
@@ -65,9 +65,9 @@ type SQLite struct {
 	closeMu sync.RWMutex
 	closed  bool
 
-	originMu  sync.Mutex
-	originIdx map[syncproto.NodeID]int64 // origins are append-only: safe to cache
-	originID  map[int64]syncproto.NodeID
+	streamMu  sync.Mutex
+	streamIdx map[syncproto.Stream]int64 // streams are append-only: safe to cache
+	streamOf  map[int64]syncproto.Stream
 }
 
 var _ Store = (*SQLite)(nil)
@@ -123,9 +123,8 @@ func Create(ctx context.Context, path string, self Self, opts Options) (*SQLite,
 	if self.Created == "" {
 		self.Created = time.Now().UTC().Format(time.RFC3339)
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO node (id, node_id, name, role, district, created) VALUES (1, ?, ?, ?, ?, ?);
-		INSERT INTO origins (idx, node_id) VALUES (1, ?)`,
-		self.ID[:], self.Name, self.Role, self.District, self.Created, self.ID[:])
+	_, err = db.ExecContext(ctx, `INSERT INTO node (id, node_id, name, role, district, created) VALUES (1, ?, ?, ?, ?, ?)`,
+		self.ID[:], self.Name, self.Role, self.District, self.Created)
 	if err != nil {
 		return nil, fmt.Errorf("store: create %s: %w", path, err)
 	}
@@ -162,7 +161,7 @@ func Open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 	s := &SQLite{path: path, opts: opts, wdb: wdb, rdb: rdb, mdb: mdb, clock: opts.Clock,
 		kick: make(chan struct{}, 1), ckpt: make(chan struct{}),
 		reqs: make(chan *writeReq, 1024), done: make(chan struct{}),
-		originIdx: map[syncproto.NodeID]int64{}, originID: map[int64]syncproto.NodeID{}}
+		streamIdx: map[syncproto.Stream]int64{}, streamOf: map[int64]syncproto.Stream{}}
 	if s.clock == nil {
 		s.clock = syncproto.NewClock(nil, 0)
 	}
@@ -373,21 +372,21 @@ func (s *SQLite) committed() {
 	}
 }
 
-// origin returns the local index of a node id, adding the origin if new.
-// Call with a write transaction when the origin may be new.
-func (s *SQLite) origin(ctx context.Context, q querier, id syncproto.NodeID, create bool) (int64, bool, error) {
-	s.originMu.Lock()
-	idx, ok := s.originIdx[id]
-	s.originMu.Unlock()
+// stream returns the local index of a stream, adding it if create is set
+// (then q must be a write transaction).
+func (s *SQLite) stream(ctx context.Context, q querier, st syncproto.Stream, create bool) (int64, bool, error) {
+	s.streamMu.Lock()
+	idx, ok := s.streamIdx[st]
+	s.streamMu.Unlock()
 	if ok {
 		return idx, true, nil
 	}
-	err := q.QueryRowContext(ctx, `SELECT idx FROM origins WHERE node_id = ?`, id[:]).Scan(&idx)
+	err := q.QueryRowContext(ctx, `SELECT idx FROM streams WHERE node_id = ? AND lane = ?`, st.Origin[:], st.Lane).Scan(&idx)
 	if errors.Is(err, sql.ErrNoRows) {
 		if !create {
 			return 0, false, nil
 		}
-		err = q.QueryRowContext(ctx, `INSERT INTO origins (node_id) VALUES (?) RETURNING idx`, id[:]).Scan(&idx)
+		err = q.QueryRowContext(ctx, `INSERT INTO streams (node_id, lane) VALUES (?, ?) RETURNING idx`, st.Origin[:], st.Lane).Scan(&idx)
 		if err != nil {
 			return 0, false, err
 		}
@@ -397,30 +396,15 @@ func (s *SQLite) origin(ctx context.Context, q querier, id syncproto.NodeID, cre
 	if err != nil {
 		return 0, false, err
 	}
-	s.originMu.Lock()
-	s.originIdx[id] = idx
-	s.originID[idx] = id
-	s.originMu.Unlock()
+	s.cacheStream(st, idx)
 	return idx, true, nil
 }
 
-func (s *SQLite) originOf(ctx context.Context, q querier, idx int64) (syncproto.NodeID, error) {
-	s.originMu.Lock()
-	id, ok := s.originID[idx]
-	s.originMu.Unlock()
-	if ok {
-		return id, nil
-	}
-	var b []byte
-	if err := q.QueryRowContext(ctx, `SELECT node_id FROM origins WHERE idx = ?`, idx).Scan(&b); err != nil {
-		return id, err
-	}
-	copy(id[:], b)
-	s.originMu.Lock()
-	s.originIdx[id] = idx
-	s.originID[idx] = id
-	s.originMu.Unlock()
-	return id, nil
+func (s *SQLite) cacheStream(st syncproto.Stream, idx int64) {
+	s.streamMu.Lock()
+	s.streamIdx[st] = idx
+	s.streamOf[idx] = st
+	s.streamMu.Unlock()
 }
 
 type querier interface {

@@ -44,7 +44,10 @@ type Edit struct {
 	Record syncproto.RecordID
 	// Create makes a new record; Write fails with ErrExists if the id is
 	// taken, Import skips it. Otherwise the record must exist.
-	Create  bool
+	Create bool
+	// Lane is the sync priority of the record's type: the stream of this
+	// node the change joins.
+	Lane    uint8
 	Kit     string
 	Type    string
 	Version uint32
@@ -102,6 +105,7 @@ type Record struct {
 	ID        syncproto.RecordID
 	Type      string
 	Kit       string
+	Lane      uint8 // of the record's first change
 	Version   uint32
 	Deleted   bool
 	Updated   syncproto.HLC

@@ -22,6 +22,9 @@ import (
 )
 
 // newStore creates a store for a fresh node in a temporary folder.
+// lane3 is the stream this node's test edits go to.
+func lane3(s *SQLite) syncproto.Stream { return syncproto.Stream{Origin: s.Self().ID, Lane: 3} }
+
 func newStore(t testing.TB, opts Options) (*SQLite, *identity.Key) {
 	t.Helper()
 	key := opts.Key
@@ -52,7 +55,7 @@ func cborOf(t testing.TB, v any) []byte {
 
 func edit(t testing.TB, id syncproto.RecordID, create bool, kv ...any) Edit {
 	t.Helper()
-	e := Edit{Record: id, Create: create, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "vol-193"}
+	e := Edit{Record: id, Create: create, Lane: 3, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "vol-193"}
 	for i := 0; i < len(kv); i += 2 {
 		e.Fields = append(e.Fields, syncproto.FieldChange{Name: kv[i].(string), Value: cborOf(t, kv[i+1])})
 	}
@@ -82,7 +85,7 @@ func TestWriteUpdateShowHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(w) != 1 || w[0].Dot.Seq != 1 || w[0].Dot.Origin != s.Self().ID {
+	if len(w) != 1 || w[0].Dot.Seq != 1 || w[0].Dot.Origin != s.Self().ID || w[0].Dot.Lane != 3 {
 		t.Fatalf("written %+v", w)
 	}
 	if _, err := s.Write(ctx, []Edit{edit(t, id, false, "damage_level", 3)}); err != nil {
@@ -104,7 +107,7 @@ func TestWriteUpdateShowHistory(t *testing.T) {
 	if len(f.Base) != 1 || f.Base[0] != hist[0].Dot() {
 		t.Fatalf("update's base %v, want %v", f.Base, hist[0].Dot())
 	}
-	if v, _ := s.Vector(ctx); v[s.Self().ID] != 2 {
+	if v, _ := s.Vector(ctx); v[lane3(s)] != 2 {
 		t.Fatalf("vector %v", v)
 	}
 }
@@ -141,7 +144,7 @@ func TestWriteRefusals(t *testing.T) {
 	if before != after {
 		t.Fatal("refused writes changed the store")
 	}
-	if v, _ := s.Vector(ctx); v[s.Self().ID] != 1 {
+	if v, _ := s.Vector(ctx); v[lane3(s)] != 1 {
 		t.Fatalf("refused writes used sequence numbers: %v", v)
 	}
 }
@@ -182,8 +185,8 @@ func TestGroupCommitConcurrentWriters(t *testing.T) {
 		}
 	}
 	v, _ := s.Vector(ctx)
-	if v[s.Self().ID] != writers*each {
-		t.Fatalf("sequence %d, want %d", v[s.Self().ID], writers*each)
+	if v[lane3(s)] != writers*each {
+		t.Fatalf("sequence %d, want %d", v[lane3(s)], writers*each)
 	}
 	var n int
 	if err := s.rdb.QueryRow(`SELECT count(*) FROM changes WHERE id BETWEEN ? AND ?`, changeID(1, 1), changeID(1, writers*each)).Scan(&n); err != nil || n != writers*each {
@@ -308,7 +311,7 @@ func missing(t testing.TB, from *SQLite, have syncproto.Vector) []Incoming {
 	}
 	out := make([]Incoming, len(changes))
 	for i, c := range changes {
-		idx, _, _ := from.origin(context.Background(), from.rdb, c.Origin, false)
+		idx, _, _ := from.stream(context.Background(), from.rdb, c.Stream(), false)
 		var sig, body []byte
 		if err := from.rdb.QueryRow(`SELECT sig, body FROM changes WHERE id = ?`, changeID(idx, c.Seq)).Scan(&sig, &body); err != nil {
 			t.Fatal(err)
@@ -323,8 +326,8 @@ func missing(t testing.TB, from *SQLite, have syncproto.Vector) []Incoming {
 func TestApplyVerifiesSignedHeads(t *testing.T) {
 	ctx := context.Background()
 	a, ka := newStore(t, Options{})
-	verify := func(origin syncproto.NodeID, seq uint64, head syncproto.Hash, sig []byte) error {
-		if origin != ka.ID() || !identity.VerifyHead(ka.Public(), origin, seq, head, sig) {
+	verify := func(st syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+		if st.Origin != ka.ID() || !identity.VerifyHead(ka.Public(), st, seq, head, sig) {
 			return errors.New("signature does not verify")
 		}
 		return nil

@@ -18,19 +18,19 @@ type txn struct {
 
 	insChange, insRecord, updRecord, getRecord, getBody, getRecordOf *sql.Stmt
 
-	heads   map[syncproto.NodeID]*originHead
+	heads   map[syncproto.Stream]*streamHead
 	records map[syncproto.RecordID]*recordRow
 }
 
-// originHead is an origin's vector entry and chain head as this transaction
+// streamHead is a stream's vector entry and chain head as this transaction
 // sees them.
-type originHead struct {
+type streamHead struct {
 	idx      int64
 	seq      uint64
 	head     syncproto.Hash
 	hlc      syncproto.HLC
 	dirty    bool
-	unsigned bool // the head has no signature yet (local origin)
+	unsigned bool // the head has no signature yet (this node's streams)
 }
 
 type recordRow struct {
@@ -49,7 +49,7 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 	// Statements run without the caller's cancellation: the driver would
 	// start a goroutine per statement to watch it. Cancellation still ends
 	// the transaction, which database/sql rolls back.
-	t := &txn{s: s, ctx: context.WithoutCancel(ctx), tx: tx, heads: map[syncproto.NodeID]*originHead{}, records: map[syncproto.RecordID]*recordRow{}}
+	t := &txn{s: s, ctx: context.WithoutCancel(ctx), tx: tx, heads: map[syncproto.Stream]*streamHead{}, records: map[syncproto.RecordID]*recordRow{}}
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil
@@ -71,7 +71,7 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 	// Observe the newest change any process merged, so that local edits are
 	// stamped after everything this node has seen.
 	var last sql.NullInt64
-	if err := tx.QueryRowContext(t.ctx, `SELECT max(hlc) FROM origins`).Scan(&last); err != nil {
+	if err := tx.QueryRowContext(t.ctx, `SELECT max(hlc) FROM streams`).Scan(&last); err != nil {
 		tx.Rollback()
 		return nil, s.wrap(err)
 	}
@@ -81,24 +81,24 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 
 func (t *txn) rollback() { t.tx.Rollback() }
 
-// head loads an origin's vector entry and chain head.
-func (t *txn) head(id syncproto.NodeID, create bool) (*originHead, error) {
-	if h, ok := t.heads[id]; ok {
+// head loads a stream's vector entry and chain head.
+func (t *txn) head(st syncproto.Stream, create bool) (*streamHead, error) {
+	if h, ok := t.heads[st]; ok {
 		return h, nil
 	}
-	idx, ok, err := t.s.origin(t.ctx, t.tx, id, create)
+	idx, ok, err := t.s.stream(t.ctx, t.tx, st, create)
 	if err != nil || !ok {
 		return nil, err
 	}
-	h := &originHead{idx: idx}
+	h := &streamHead{idx: idx}
 	var head []byte
 	var seq, hlc int64
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT seq, head, hlc FROM origins WHERE idx = ?`, idx).Scan(&seq, &head, &hlc); err != nil {
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT seq, head, hlc FROM streams WHERE idx = ?`, idx).Scan(&seq, &head, &hlc); err != nil {
 		return nil, err
 	}
 	h.seq, h.hlc = uint64(seq), syncproto.HLC(hlc)
 	copy(h.head[:], head)
-	t.heads[id] = h
+	t.heads[st] = h
 	return h, nil
 }
 
@@ -110,7 +110,7 @@ func (t *txn) seenIn(r *recordRow) func(syncproto.Dot) bool {
 		if r.rid == 0 {
 			return false
 		}
-		h, err := t.head(d.Origin, false)
+		h, err := t.head(d.Stream(), false)
 		if err != nil || h == nil || d.Seq > h.seq {
 			return false
 		}
@@ -155,9 +155,9 @@ func (t *txn) newRecord(id syncproto.RecordID) *recordRow {
 }
 
 // merge applies a change to its record and appends it to the log. body is
-// the change's canonical bytes; c's origin head must already be loaded.
+// the change's canonical bytes; c's stream head must already be loaded.
 func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig []byte, r *recordRow) error {
-	h := t.heads[c.Origin]
+	h := t.heads[c.Stream()]
 	r.state.Apply(c, t.seenIn(r))
 	if _, tomb := c.Field(syncproto.DeletedField); tomb {
 		deleted, err := t.deleted(r.state, c)
@@ -198,14 +198,14 @@ func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig [
 }
 
 // seqBits is how many low bits of a change's row id hold its sequence; the
-// origin's index is above them.
+// stream's index is above them.
 const seqBits = 40
 
 // changeID packs a dot into the change log's row id.
-func changeID(origin int64, seq uint64) int64 { return origin<<seqBits | int64(seq) }
+func changeID(stream int64, seq uint64) int64 { return stream<<seqBits | int64(seq) }
 
 // splitID unpacks a change log row id.
-func splitID(id int64) (origin int64, seq uint64) {
+func splitID(id int64) (stream int64, seq uint64) {
 	return id >> seqBits, uint64(id & (1<<seqBits - 1))
 }
 
@@ -229,9 +229,9 @@ func (t *txn) deleted(st *RecordState, c *syncproto.Change) (bool, error) {
 		v, _ := c.Field(syncproto.DeletedField)
 		return isTrue(v.Value), nil
 	}
-	h, err := t.head(win.Origin, false)
+	h, err := t.head(win.Dot().Stream(), false)
 	if err != nil || h == nil {
-		return false, fmt.Errorf("tombstone of record %s: origin %s unknown", c.Record, win.Origin)
+		return false, fmt.Errorf("tombstone of record %s: stream %s unknown", c.Record, win.Dot().Stream())
 	}
 	var body []byte
 	if err := t.getBody.QueryRowContext(t.ctx, changeID(h.idx, win.Seq)).Scan(&body); err != nil {
@@ -247,7 +247,7 @@ func (t *txn) deleted(st *RecordState, c *syncproto.Change) (bool, error) {
 
 func isTrue(cbor []byte) bool { return len(cbor) == 1 && cbor[0] == 0xf5 }
 
-// flush writes back the records and origin heads this transaction changed.
+// flush writes back the records and stream heads this transaction changed.
 func (t *txn) flush() error {
 	for _, r := range t.records {
 		if !r.dirty {
@@ -266,7 +266,7 @@ func (t *txn) flush() error {
 		if !h.dirty {
 			continue
 		}
-		if _, err := t.tx.ExecContext(t.ctx, `UPDATE origins SET seq = ?, head = ?, hlc = ? WHERE idx = ?`,
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE streams SET seq = ?, head = ?, hlc = ? WHERE idx = ?`,
 			int64(h.seq), h.head[:], int64(h.hlc), h.idx); err != nil {
 			return err
 		}
@@ -284,12 +284,9 @@ func (t *txn) commit() error {
 		return err
 	}
 	t.s.committed()
-	// Origins added in this transaction are now safe to cache.
-	for id, h := range t.heads {
-		t.s.originMu.Lock()
-		t.s.originIdx[id] = h.idx
-		t.s.originID[h.idx] = id
-		t.s.originMu.Unlock()
+	// Streams added in this transaction are now safe to cache.
+	for st, h := range t.heads {
+		t.s.cacheStream(st, h.idx)
 	}
 	return nil
 }

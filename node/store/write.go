@@ -94,15 +94,9 @@ func (s *SQLite) commitGroup(group []*writeReq) {
 		fail(err)
 		return
 	}
-	self, err := t.head(s.self.ID, true)
-	if err != nil {
-		t.rollback()
-		fail(s.wrap(err))
-		return
-	}
 	ok := 0
 	for _, r := range group {
-		saved := *self
+		saved := t.saveHeads()
 		if _, err := t.tx.ExecContext(ctx, "SAVEPOINT edit"); err != nil {
 			t.rollback()
 			fail(s.wrap(err))
@@ -114,7 +108,7 @@ func (s *SQLite) commitGroup(group []*writeReq) {
 		}
 		if r.err != nil {
 			r.out = nil
-			*self = saved
+			t.restoreHeads(saved)
 			t.records = map[syncproto.RecordID]*recordRow{}
 			if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO edit"); err != nil {
 				t.rollback()
@@ -134,13 +128,34 @@ func (s *SQLite) commitGroup(group []*writeReq) {
 		t.rollback()
 		return
 	}
-	if err := t.signHead(self); err != nil {
+	if err := t.signHeads(); err != nil {
 		t.rollback()
 		fail(s.wrap(err))
 		return
 	}
 	if err := t.commit(); err != nil {
 		fail(s.wrap(err))
+	}
+}
+
+// saveHeads copies the stream heads loaded so far, for restoreHeads.
+func (t *txn) saveHeads() map[syncproto.Stream]streamHead {
+	saved := make(map[syncproto.Stream]streamHead, len(t.heads))
+	for st, h := range t.heads {
+		saved[st] = *h
+	}
+	return saved
+}
+
+// restoreHeads undoes what a rolled-back savepoint did to the heads; heads
+// loaded since are forgotten, to be read again.
+func (t *txn) restoreHeads(saved map[syncproto.Stream]streamHead) {
+	for st, h := range t.heads {
+		if old, ok := saved[st]; ok {
+			*h = old
+		} else {
+			delete(t.heads, st)
+		}
 	}
 }
 
@@ -162,7 +177,13 @@ func (t *txn) local(edits []Edit) ([]Written, error) {
 // localEdit makes one change. With skipExisting, a new record whose id is
 // taken is skipped rather than refused.
 func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
-	self := t.heads[t.s.self.ID]
+	if e.Lane < syncproto.MinLane || e.Lane > syncproto.MaxLane {
+		return Written{}, false, fmt.Errorf("edit of record %s: lane %d is not %d to %d", e.Record, e.Lane, syncproto.MinLane, syncproto.MaxLane)
+	}
+	self, err := t.head(syncproto.Stream{Origin: t.s.self.ID, Lane: e.Lane}, true)
+	if err != nil {
+		return Written{}, false, err
+	}
 	var r *recordRow
 	if e.Create {
 		// A new record is inserted without looking for its id first; the
@@ -176,7 +197,6 @@ func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 		r = t.newRecord(e.Record)
 	} else {
 		var exists bool
-		var err error
 		if r, exists, err = t.record(e.Record); err != nil {
 			return Written{}, false, err
 		}
@@ -188,7 +208,7 @@ func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 		}
 	}
 	c := syncproto.Change{
-		Origin: t.s.self.ID, Seq: self.seq + 1, HLC: t.s.clock.Now(), Record: e.Record,
+		Origin: t.s.self.ID, Lane: e.Lane, Seq: self.seq + 1, HLC: t.s.clock.Now(), Record: e.Record,
 		Kit: e.Kit, Type: e.Type, Version: e.Version, Author: e.Author,
 		Fields: make([]syncproto.FieldChange, len(e.Fields)),
 	}
@@ -202,7 +222,7 @@ func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 	hash := syncproto.ChainHash(self.head, body)
 	var sig []byte
 	if c.Seq%signEvery == 0 {
-		sig = t.s.opts.Key.SignHead(c.Seq, hash)
+		sig = t.s.opts.Key.SignHead(c.Lane, c.Seq, hash)
 	}
 	switch err := t.merge(&c, body, hash, sig, r); {
 	case errors.Is(err, errTaken) && skipExisting:
@@ -216,15 +236,19 @@ func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 	return Written{Dot: c.Dot(), HLC: c.HLC}, false, nil
 }
 
-// signHead signs this node's chain head if it is not signed yet.
-func (t *txn) signHead(self *originHead) error {
-	if !self.unsigned {
-		return nil
+// signHeads signs the heads of this node's streams that are not signed yet.
+func (t *txn) signHeads() error {
+	for st, h := range t.heads {
+		if st.Origin != t.s.self.ID || !h.unsigned {
+			continue
+		}
+		sig := t.s.opts.Key.SignHead(st.Lane, h.seq, h.head)
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE changes SET sig = ? WHERE id = ?`, sig, changeID(h.idx, h.seq)); err != nil {
+			return err
+		}
+		h.unsigned = false
 	}
-	sig := t.s.opts.Key.SignHead(self.seq, self.head)
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE changes SET sig = ? WHERE id = ?`, sig, changeID(self.idx, self.seq))
-	self.unsigned = false
-	return err
+	return nil
 }
 
 // flushRecords writes back the records changed so far.
@@ -262,6 +286,12 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 	if s.closed {
 		return res, ErrClosed
 	}
+	next, stop := iter.Pull2(edits)
+	defer stop()
+	first, err, more := next()
+	if !more || err != nil {
+		return res, err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	t, err := s.begin(ctx)
@@ -269,26 +299,26 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 		return res, err
 	}
 	defer t.rollback()
-	self, err := t.head(s.self.ID, true)
+	// The preparing stage extends the head of the first edit's lane, the
+	// lane of every record of an import (one record type).
+	self, err := t.head(syncproto.Stream{Origin: s.self.ID, Lane: first.Lane}, true)
 	if err != nil {
 		return res, s.wrap(err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	start := *self
 	batches := make(chan []importRow, 8)
 	prepErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		prepErr <- s.prepareImport(ctx, edits, self, &res, batches)
+		prepErr <- s.prepareImport(ctx, first, next, self, &res, batches)
 	}()
 	var writeErr error
 	for batch := range batches {
 		if writeErr != nil {
 			continue // drain so that the preparing stage can finish
 		}
-		writeErr = t.insertImported(batch, self.idx)
-		if writeErr != nil {
+		if writeErr = t.insertImported(batch, self.idx); writeErr != nil {
 			cancel()
 		}
 	}
@@ -296,17 +326,13 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 		writeErr = err
 	}
 	if writeErr != nil {
-		*self = start
-		if errors.Is(writeErr, context.Canceled) && ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
-			return ImportResult{}, writeErr
-		}
 		return ImportResult{}, s.wrap(writeErr)
 	}
 	if res.Added == 0 {
 		return res, nil
 	}
 	self.dirty = true
-	if err := t.signHead(self); err != nil {
+	if err := t.signHeads(); err != nil {
 		return ImportResult{}, s.wrap(err)
 	}
 	if err := t.commit(); err != nil {
@@ -333,7 +359,7 @@ const importBatch = 256
 // prepareImport turns edits into rows, in order, a batch at a time. It skips
 // ids already in the store (the write lock is held, so what is committed
 // cannot change meanwhile) or earlier in the same import.
-func (s *SQLite) prepareImport(ctx context.Context, edits iter.Seq2[Edit, error], self *originHead, res *ImportResult, out chan<- []importRow) error {
+func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edit, error, bool), self *streamHead, res *ImportResult, out chan<- []importRow) error {
 	seen := map[syncproto.RecordID]bool{}
 	pending := make([]Edit, 0, importBatch)
 	flush := func() error {
@@ -367,9 +393,12 @@ func (s *SQLite) prepareImport(ctx context.Context, edits iter.Seq2[Edit, error]
 			return ctx.Err()
 		}
 	}
-	for e, err := range edits {
+	for e, err, ok := first, error(nil), true; ok; e, err, ok = next() {
 		if err != nil {
 			return err
+		}
+		if e.Lane != first.Lane {
+			return fmt.Errorf("an import holds records of one sync lane: record %s is in lane %d, not %d", e.Record, e.Lane, first.Lane)
 		}
 		pending = append(pending, e)
 		if len(pending) == importBatch {
@@ -382,9 +411,12 @@ func (s *SQLite) prepareImport(ctx context.Context, edits iter.Seq2[Edit, error]
 }
 
 // newChange makes the change that creates a record, and its merge state.
-func (s *SQLite) newChange(e *Edit, self *originHead) (importRow, error) {
+func (s *SQLite) newChange(e *Edit, self *streamHead) (importRow, error) {
+	if e.Lane < syncproto.MinLane || e.Lane > syncproto.MaxLane {
+		return importRow{}, fmt.Errorf("record %s: lane %d is not %d to %d", e.Record, e.Lane, syncproto.MinLane, syncproto.MaxLane)
+	}
 	c := syncproto.Change{
-		Origin: s.self.ID, Seq: self.seq + 1, HLC: s.clock.Now(), Record: e.Record,
+		Origin: s.self.ID, Lane: e.Lane, Seq: self.seq + 1, HLC: s.clock.Now(), Record: e.Record,
 		Kit: e.Kit, Type: e.Type, Version: e.Version, Author: e.Author, Fields: e.Fields,
 	}
 	for i := range c.Fields {
@@ -399,7 +431,7 @@ func (s *SQLite) newChange(e *Edit, self *originHead) (importRow, error) {
 		row.del = isTrue(v.Value)
 	}
 	if c.Seq%signEvery == 0 {
-		row.sig = s.opts.Key.SignHead(c.Seq, row.hash)
+		row.sig = s.opts.Key.SignHead(c.Lane, c.Seq, row.hash)
 	}
 	self.seq, self.head, self.hlc = c.Seq, row.hash, max(self.hlc, c.HLC)
 	self.unsigned = row.sig == nil

@@ -8,15 +8,17 @@ CREATE TABLE node (
     created   TEXT    NOT NULL
 );
 
--- Every origin whose changes this store holds, this node first. idx is the
+-- Every stream (a node's lane) whose changes this store holds. idx is the
 -- local short name changes use; seq and head are the version vector entry
--- and the chain hash at it.
-CREATE TABLE origins (
+-- and the chain hash at it; hlc is the newest change merged from it.
+CREATE TABLE streams (
     idx       INTEGER PRIMARY KEY,
-    node_id   BLOB    NOT NULL UNIQUE CHECK (length(node_id) = 16),
+    node_id   BLOB    NOT NULL CHECK (length(node_id) = 16),
+    lane      INTEGER NOT NULL CHECK (lane BETWEEN 1 AND 9),
     seq       INTEGER NOT NULL DEFAULT 0,
     head      BLOB,
-    hlc       INTEGER NOT NULL DEFAULT 0
+    hlc       INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (node_id, lane)
 );
 
 -- Current records, derived from the change log and rebuilt from it. state
@@ -35,9 +37,9 @@ CREATE TABLE records (
 CREATE INDEX records_in_conflict ON records (rid) WHERE conflicts > 0;
 
 -- The change log: append-only, the source of truth. id is the change's dot
--- packed in one integer, origin index << 40 | sequence, so that one origin's
--- changes lie in sequence order and finding a change, or every change of an
--- origin after a sequence, is a walk of the table itself, with no second
+-- packed in one integer, stream index << 40 | sequence, so that a stream's
+-- changes lie in sequence order and finding a change, or every change of a
+-- stream after a sequence, is a walk of the table itself, with no second
 -- index to keep up. body is the change's canonical CBOR exactly as its
 -- origin wrote it; hash is the origin's chain through it; sig is the
 -- origin's signature over that chain head, where this node has one.
@@ -55,10 +57,11 @@ CREATE INDEX changes_record ON changes (record);
 -- merged, and not in the version vector, until the clock catches up.
 CREATE TABLE held (
     node_id   BLOB    NOT NULL,
+    lane      INTEGER NOT NULL,
     seq       INTEGER NOT NULL,
     hlc       INTEGER NOT NULL,
     sig       BLOB,
     body      BLOB    NOT NULL,
     held_at   TEXT    NOT NULL,
-    PRIMARY KEY (node_id, seq)
+    PRIMARY KEY (node_id, lane, seq)
 );
