@@ -253,8 +253,11 @@ type Error struct {
 type ProtocolError struct {
 	Code   ErrorCode
 	Msg    string
-	Remote bool // the peer sent it
+	Remote bool  // the peer sent it
+	Err    error // the local cause, if any
 }
+
+func (e *ProtocolError) Unwrap() error { return e.Err }
 
 func (e *ProtocolError) Error() string {
 	who := "sync"

@@ -86,7 +86,7 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 	hash := syncproto.ChainHash(h.head, in.Body)
 	if len(in.Sig) > 0 && t.s.opts.VerifyHead != nil {
 		if err := t.s.opts.VerifyHead(c.Stream(), c.Seq, hash, in.Sig); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrChain, c.Dot(), err)
+			return fmt.Errorf("%w: %s: %w", ErrChain, c.Dot(), err)
 		}
 	}
 	r, exists, err := t.record(c.Record)

@@ -362,3 +362,82 @@ func (s *SQLite) Counts(ctx context.Context) (Counts, error) {
 	})
 	return c, err
 }
+
+// Outgoing returns the runs of changes a peer holding have lacks, stream by
+// stream in sync order (lane 1 first), up to about max changes, and the
+// vector the peer will hold once it has them. Every run ends at a change
+// whose chain head this node holds a signature for, so that the peer can
+// verify the run with one signature; a run may therefore run past max to the
+// next signed change.
+func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) ([]syncproto.Run, syncproto.Vector, error) {
+	after := have.Clone()
+	var runs []syncproto.Run
+	total := 0
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane, node_id`)
+		if err != nil {
+			return err
+		}
+		type span struct {
+			idx      int64
+			stream   syncproto.Stream
+			from, to uint64
+		}
+		var spans []span
+		for rows.Next() {
+			var sp span
+			var id []byte
+			var seq int64
+			if err := rows.Scan(&sp.idx, &id, &sp.stream.Lane, &seq); err != nil {
+				rows.Close()
+				return err
+			}
+			sp.stream.Origin = syncproto.NodeID(id)
+			sp.from, sp.to = have[sp.stream], uint64(seq)
+			if sp.to > sp.from {
+				spans = append(spans, sp)
+			}
+		}
+		rows.Close()
+		for _, sp := range spans {
+			if total >= max {
+				break
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT id, sig, body FROM changes WHERE id > ? AND id <= ? ORDER BY id`,
+				changeID(sp.idx, sp.from), changeID(sp.idx, sp.to))
+			if err != nil {
+				return err
+			}
+			run := syncproto.Run{Stream: sp.stream, First: sp.from + 1}
+			for rows.Next() {
+				var id int64
+				var sig, body []byte
+				if err := rows.Scan(&id, &sig, &body); err != nil {
+					rows.Close()
+					return err
+				}
+				run.Bodies = append(run.Bodies, body)
+				total++
+				if len(sig) > 0 {
+					// A signed head: the run so far can go.
+					run.Sig = sig
+					runs = append(runs, run)
+					after[sp.stream] = run.Last()
+					run = syncproto.Run{Stream: sp.stream, First: run.Last() + 1}
+					if total >= max {
+						break
+					}
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			// Changes after the last signed head stay for a later batch;
+			// they are only possible while a writer is committing.
+			total -= len(run.Bodies)
+		}
+		return nil
+	})
+	return runs, after, err
+}

@@ -65,3 +65,15 @@ CREATE TABLE held (
     held_at   TEXT    NOT NULL,
     PRIMARY KEY (node_id, lane, seq)
 );
+
+-- Enrolled nodes this node has seen a certificate of: its own, its peers',
+-- and the origins of changes it holds, so that it can check their
+-- signatures and pass the certificates on with their changes.
+CREATE TABLE nodes (
+    node_id   BLOB    PRIMARY KEY CHECK (length(node_id) = 16),
+    name      TEXT    NOT NULL,
+    role      TEXT    NOT NULL,
+    district  TEXT    NOT NULL,
+    cert      BLOB    NOT NULL,
+    not_after TEXT    NOT NULL
+) WITHOUT ROWID;

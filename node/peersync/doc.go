@@ -1,0 +1,10 @@
+// Package peersync runs anti-entropy sessions between two nodes over
+// syncproto: each side says what it holds (its version vector), sends
+// exactly what the other lacks, lane 1 (life safety) first, in compressed
+// batches of signed runs, and stores what it receives batch by batch.
+//
+// A session needs only a byte stream; the caller brings the mutually
+// authenticated TLS connection (or a file, for a bundle) and the node's
+// store and trust. One session failing, stalling or lying never affects
+// another: every session has its own goroutines, deadlines and errors.
+package peersync

@@ -1,0 +1,510 @@
+package peersync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"lifeline/node/store"
+	"lifeline/syncproto"
+)
+
+// Store is what a session needs of a node's store. Its methods are called
+// from the session's goroutines, concurrently.
+type Store interface {
+	Vector(ctx context.Context) (syncproto.Vector, error)
+	Outgoing(ctx context.Context, have syncproto.Vector, max int) ([]syncproto.Run, syncproto.Vector, error)
+	Apply(ctx context.Context, changes []store.Incoming) (store.ApplyResult, error)
+}
+
+// Trust is what a session needs to vouch for origins.
+type Trust interface {
+	// Certs returns the DER certificates of these nodes, those it has.
+	Certs(ctx context.Context, nodes []syncproto.NodeID) ([][]byte, error)
+	// AddCerts checks certificates a peer sent and remembers the good ones;
+	// it returns an error for any that does not verify.
+	AddCerts(ctx context.Context, ders [][]byte) error
+}
+
+// Config is a session's side: who this node is and how it behaves.
+type Config struct {
+	Hello syncproto.Hello // Node, Name, Role, District, Kits; the vector is filled in
+	Store Store
+	Trust Trust
+	Log   *slog.Logger
+	// BatchChanges is about how many changes one batch carries.
+	BatchChanges int
+	// Window is how many batches may be unacknowledged at once.
+	Window int
+	// Idle ends a session when the peer sends nothing for this long.
+	Idle time.Duration
+}
+
+// DefaultConfig returns the defaults for what Config leaves zero.
+func (c Config) withDefaults() Config {
+	if c.BatchChanges <= 0 {
+		c.BatchChanges = 1000
+	}
+	if c.Window <= 0 {
+		c.Window = 4
+	}
+	if c.Idle <= 0 {
+		c.Idle = 60 * time.Second
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Result says what a session did.
+type Result struct {
+	Peer       syncproto.Hello // the peer's hello
+	Sent       int             // changes sent and acknowledged
+	Received   int             // changes received and stored (new)
+	Duplicates int             // changes received that were here already
+	Held       int             // changes of ours the peer holds for its clock
+	PeerHeld   int             // changes of the peer's this node holds
+	BytesIn    int64
+	BytesOut   int64
+	// Equal: both sides ended holding the same changes.
+	Equal bool
+}
+
+// Run runs one session over conn and returns when both sides are done, the
+// context ends, or anything fails. A net.Conn gets read and write deadlines
+// from Config.Idle.
+func Run(ctx context.Context, conn io.ReadWriter, cfg Config) (Result, error) {
+	cfg = cfg.withDefaults()
+	s := &session{cfg: cfg, conn: conn, ctrl: make(chan frame, cfg.Window+8), data: make(chan frame), stop: make(chan struct{}),
+		acks: make(chan syncproto.Ack, cfg.Window+4)}
+	if nc, ok := conn.(net.Conn); ok {
+		s.nc = nc
+	}
+	return s.run(ctx)
+}
+
+type frame struct {
+	t   syncproto.MsgType
+	msg any
+}
+
+type session struct {
+	cfg  Config
+	conn io.ReadWriter
+	nc   net.Conn
+	res  Result
+
+	// The writer takes control frames (hello, certs, acks, done) before
+	// batches, so that an acknowledgement never waits behind a batch the
+	// peer is slow to read: neither side can stall the other's sender.
+	// Acks in flight number at most the peer's window, so ctrl never fills.
+	ctrl chan frame
+	data chan frame
+	stop chan struct{}
+	acks chan syncproto.Ack // from the reader to the sender
+
+	mu        sync.Mutex
+	bytesOut  int64
+	closeOnce sync.Once
+}
+
+func (s *session) run(ctx context.Context) (Result, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if s.nc != nil {
+		// Unblock reads and writes when the session ends for any reason.
+		stop := context.AfterFunc(ctx, func() { s.nc.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
+	local, err := s.cfg.Store.Vector(ctx)
+	if err != nil {
+		return s.res, err
+	}
+	hello := s.cfg.Hello
+	hello.Protocol, hello.MinVersion, hello.MaxVersion = syncproto.ProtocolName, syncproto.MinVersion, syncproto.MaxVersion
+	hello.Vector, hello.Time = local, time.Now().UnixMilli()
+
+	var wg sync.WaitGroup
+	writeErr := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		writeErr <- s.writeLoop(ctx)
+	}()
+	s.send(ctx, s.ctrl, syncproto.MsgHello, &hello)
+
+	r := syncproto.NewFrameReader(s.conn)
+	peer, err := s.readHello(r, hello)
+	if err != nil {
+		return s.fail(ctx, cancel, &wg, err)
+	}
+	s.mu.Lock()
+	s.res.Peer = *peer
+	s.mu.Unlock()
+
+	senderDone := make(chan error, 1)
+	go func() { senderDone <- s.sendAll(ctx, peer.Vector) }()
+	type incoming struct {
+		t   syncproto.MsgType
+		msg any
+		err error
+	}
+	// The reader decodes frames as they come, so that acknowledgements
+	// reach the sender while this goroutine stores a batch.
+	msgs := make(chan incoming, 2)
+	go func() {
+		for {
+			t, body, err := s.readFrame(r)
+			var msg any
+			if err == nil {
+				if msg, err = syncproto.Decode(t, body); err != nil {
+					err = &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error()}
+				}
+			}
+			select {
+			case msgs <- incoming{t, msg, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	peerDone, sentDone := false, false
+	for !(peerDone && sentDone) {
+		var in incoming
+		select {
+		case err := <-senderDone:
+			if err != nil {
+				return s.fail(ctx, cancel, &wg, err)
+			}
+			sentDone = true
+			continue
+		case in = <-msgs:
+		case <-ctx.Done():
+			return s.fail(ctx, cancel, &wg, context.Cause(ctx))
+		}
+		if in.err != nil {
+			return s.fail(ctx, cancel, &wg, in.err)
+		}
+		switch m := in.msg.(type) {
+		case *syncproto.Certs:
+			if err := s.cfg.Trust.AddCerts(ctx, m.Certs); err != nil {
+				return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: syncproto.CodeNotEnrolled, Msg: err.Error()})
+			}
+		case *syncproto.Batch:
+			if peerDone {
+				return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: syncproto.CodeUnexpected, Msg: "a batch after done"})
+			}
+			ack, err := s.receive(ctx, m)
+			if err != nil {
+				return s.fail(ctx, cancel, &wg, err)
+			}
+			s.send(ctx, s.ctrl, syncproto.MsgAck, &ack)
+		case *syncproto.Ack:
+			select {
+			case s.acks <- *m:
+			case <-ctx.Done():
+			}
+		case *syncproto.Done:
+			peerDone = true
+		case *syncproto.Error:
+			return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: m.Code, Msg: m.Message, Remote: true})
+		default:
+			return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("a %s after hello", in.t)})
+		}
+	}
+	// Both sides are done: let the writer flush, then stop it.
+	s.closeOut()
+	wg.Wait()
+	if err := <-writeErr; err != nil {
+		return s.result(), err
+	}
+	final, err := s.cfg.Store.Vector(ctx)
+	if err != nil {
+		return s.result(), err
+	}
+	res := s.result()
+	res.Equal = final.Covers(peer.Vector) && res.Held == 0 && res.PeerHeld == 0
+	return res, nil
+}
+
+// result copies the counts so far.
+func (s *session) result() Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.res
+	r.BytesOut = s.bytesOut
+	return r
+}
+
+// fail sends the peer an error saying why (unless the peer sent it), stops
+// the session and returns err.
+func (s *session) fail(ctx context.Context, cancel context.CancelCauseFunc, wg *sync.WaitGroup, err error) (Result, error) {
+	var pe *syncproto.ProtocolError
+	if !errors.As(err, &pe) {
+		code := syncproto.CodeInternal
+		switch {
+		case errors.Is(err, store.ErrChain):
+			code = syncproto.CodeBadChain
+		case errors.Is(err, store.ErrGap):
+			code = syncproto.CodeGap
+		case errors.Is(err, syncproto.ErrMalformed), errors.Is(err, syncproto.ErrTooLarge):
+			code = syncproto.CodeMalformed
+		case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+			code = syncproto.CodeTimeout
+		}
+		pe = &syncproto.ProtocolError{Code: code, Msg: err.Error(), Err: err}
+	}
+	if !pe.Remote && ctx.Err() == nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		msg := pe.Msg
+		if len(msg) > syncproto.MaxMessageLen {
+			msg = msg[:syncproto.MaxMessageLen]
+		}
+		// Best effort, and briefly: the peer may be the problem.
+		s.writeDirect(syncproto.MsgError, &syncproto.Error{Code: pe.Code, Message: msg})
+	}
+	cancel(err)
+	s.closeOut()
+	wg.Wait()
+	res := s.result()
+	s.cfg.Log.Warn("sync session failed", "peer", res.Peer.Node.String(), "name", res.Peer.Name, "err", err)
+	return res, pe
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (s *session) readHello(r *syncproto.FrameReader, local syncproto.Hello) (*syncproto.Hello, error) {
+	t, body, err := s.readFrame(r)
+	if err != nil {
+		return nil, err
+	}
+	if t != syncproto.MsgHello {
+		if t == syncproto.MsgError {
+			if m, err := syncproto.Decode(t, body); err == nil {
+				e := m.(*syncproto.Error)
+				return nil, &syncproto.ProtocolError{Code: e.Code, Msg: e.Message, Remote: true}
+			}
+		}
+		return nil, &syncproto.ProtocolError{Code: syncproto.CodeNotLifeline, Msg: fmt.Sprintf("the first message is a %s, not a hello", t)}
+	}
+	msg, err := syncproto.Decode(t, body)
+	if err != nil {
+		var pe *syncproto.ProtocolError
+		if errors.As(err, &pe) {
+			return nil, pe
+		}
+		return nil, &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error()}
+	}
+	peer := msg.(*syncproto.Hello)
+	if _, err := syncproto.Negotiate(local, *peer); err != nil {
+		return nil, err
+	}
+	return peer, nil
+}
+
+// readFrame reads one frame within the idle deadline.
+func (s *session) readFrame(r *syncproto.FrameReader) (syncproto.MsgType, []byte, error) {
+	if s.nc != nil {
+		s.nc.SetReadDeadline(time.Now().Add(s.cfg.Idle))
+	}
+	t, body, err := r.Read()
+	if err == nil {
+		s.mu.Lock()
+		s.res.BytesIn = r.Offset()
+		s.mu.Unlock()
+	} else if isTimeout(err) {
+		err = &syncproto.ProtocolError{Code: syncproto.CodeTimeout, Msg: fmt.Sprintf("the peer sent nothing for %v", s.cfg.Idle)}
+	}
+	return t, body, err
+}
+
+// send queues a frame for the writer on ch.
+func (s *session) send(ctx context.Context, ch chan frame, t syncproto.MsgType, msg any) {
+	select {
+	case ch <- frame{t, msg}:
+	case <-ctx.Done():
+	}
+}
+
+// closeOut tells the writer to write what is queued and stop.
+func (s *session) closeOut() { s.closeOnce.Do(func() { close(s.stop) }) }
+
+// writeLoop writes queued frames, control frames first, until closeOut;
+// then it writes what is still queued and returns.
+func (s *session) writeLoop(ctx context.Context) error {
+	var first error
+	write := func(f frame) {
+		if first != nil {
+			return
+		}
+		if err := s.writeDirect(f.t, f.msg); err != nil && ctx.Err() == nil {
+			first = err
+		}
+	}
+	for {
+		select {
+		case f := <-s.ctrl:
+			write(f)
+			continue
+		default:
+		}
+		select {
+		case f := <-s.ctrl:
+			write(f)
+		case f := <-s.data:
+			write(f)
+		case <-s.stop:
+			for {
+				select {
+				case f := <-s.ctrl:
+					write(f)
+				case f := <-s.data:
+					write(f)
+				default:
+					return first
+				}
+			}
+		}
+	}
+}
+
+func (s *session) writeDirect(t syncproto.MsgType, msg any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nc != nil {
+		s.nc.SetWriteDeadline(time.Now().Add(s.cfg.Idle))
+	}
+	n, err := syncproto.WriteFrame(s.conn, t, msg)
+	s.bytesOut += int64(n)
+	return err
+}
+
+// sendAll sends the certificates and changes the peer lacks, keeping at
+// most Window batches unacknowledged, then Done.
+func (s *session) sendAll(ctx context.Context, peer syncproto.Vector) error {
+	local, err := s.cfg.Store.Vector(ctx)
+	if err != nil {
+		return err
+	}
+	var origins []syncproto.NodeID
+	seen := map[syncproto.NodeID]bool{}
+	for st, seq := range local {
+		if seq > peer[st] && !seen[st.Origin] {
+			seen[st.Origin] = true
+			origins = append(origins, st.Origin)
+		}
+	}
+	if len(origins) > 0 {
+		certs, err := s.cfg.Trust.Certs(ctx, origins)
+		if err != nil {
+			return err
+		}
+		s.send(ctx, s.ctrl, syncproto.MsgCerts, &syncproto.Certs{Certs: certs})
+	}
+	have := peer.Clone()
+	inFlight := map[uint64]int{} // batch number to its changes
+	var seq uint64
+	for {
+		runs, next, err := s.cfg.Store.Outgoing(ctx, have, s.cfg.BatchChanges)
+		if err != nil {
+			return err
+		}
+		if len(runs) == 0 {
+			break
+		}
+		for len(inFlight) >= s.cfg.Window {
+			if err := s.awaitAck(ctx, inFlight); err != nil {
+				return err
+			}
+		}
+		seq++
+		b, err := syncproto.NewBatch(seq, runs)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, r := range runs {
+			n += len(r.Bodies)
+		}
+		inFlight[seq] = n
+		s.send(ctx, s.data, syncproto.MsgBatch, b)
+		have = next
+	}
+	for len(inFlight) > 0 {
+		if err := s.awaitAck(ctx, inFlight); err != nil {
+			return err
+		}
+	}
+	final, err := s.cfg.Store.Vector(ctx)
+	if err != nil {
+		return err
+	}
+	s.send(ctx, s.ctrl, syncproto.MsgDone, &syncproto.Done{Vector: final})
+	return nil
+}
+
+func (s *session) awaitAck(ctx context.Context, inFlight map[uint64]int) error {
+	select {
+	case a := <-s.acks:
+		n, ok := inFlight[a.Seq]
+		if !ok {
+			return &syncproto.ProtocolError{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("an ack of batch %d, which is not in flight", a.Seq)}
+		}
+		delete(inFlight, a.Seq)
+		s.mu.Lock()
+		s.res.Sent += n
+		s.res.Held += int(a.Held)
+		s.mu.Unlock()
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// receive checks a batch's runs and stores them as one transaction.
+func (s *session) receive(ctx context.Context, b *syncproto.Batch) (syncproto.Ack, error) {
+	runs, err := b.Runs()
+	if err != nil {
+		return syncproto.Ack{}, &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error()}
+	}
+	var in []store.Incoming
+	for _, r := range runs {
+		for i, body := range r.Bodies {
+			c, err := syncproto.DecodeChange(body)
+			if err != nil {
+				return syncproto.Ack{}, &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: fmt.Sprintf("batch %d: %v", b.Seq, err)}
+			}
+			if c.Stream() != r.Stream || c.Seq != r.First+uint64(i) {
+				return syncproto.Ack{}, &syncproto.ProtocolError{Code: syncproto.CodeMalformed,
+					Msg: fmt.Sprintf("batch %d: change %s sits in the run of %s at sequence %d", b.Seq, c.Dot(), r.Stream, r.First+uint64(i))}
+			}
+			inc := store.Incoming{Change: c, Body: body}
+			if i == len(r.Bodies)-1 {
+				inc.Sig = r.Sig
+			}
+			in = append(in, inc)
+		}
+	}
+	res, err := s.cfg.Store.Apply(ctx, in)
+	if err != nil {
+		return syncproto.Ack{}, err
+	}
+	s.mu.Lock()
+	s.res.Received += res.Applied
+	s.res.Duplicates += res.Duplicates
+	s.res.PeerHeld += res.Held
+	s.mu.Unlock()
+	return syncproto.Ack{Seq: b.Seq, Applied: uint32(res.Applied), Duplicates: uint32(res.Duplicates), Held: uint32(res.Held)}, nil
+}

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"lifeline/syncproto"
+)
+
+// NodeCert is an enrolled node's certificate and what it says.
+type NodeCert struct {
+	Node     syncproto.NodeID
+	Name     string
+	Role     string
+	District string
+	Cert     []byte // DER
+	NotAfter time.Time
+}
+
+// PutNode remembers a node's certificate, checked by the caller. A newer
+// certificate (re-enrolment) replaces an older one.
+func (s *SQLite) PutNode(ctx context.Context, n NodeCert) error {
+	_, err := s.mdbExec(ctx, `INSERT INTO nodes (node_id, name, role, district, cert, not_after) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, role = excluded.role, district = excluded.district,
+			cert = excluded.cert, not_after = excluded.not_after WHERE excluded.not_after >= nodes.not_after`,
+		n.Node[:], n.Name, n.Role, n.District, n.Cert, n.NotAfter.UTC().Format(time.RFC3339))
+	return s.wrap(err)
+}
+
+// Node returns a node's certificate, if this node has seen it.
+func (s *SQLite) Node(ctx context.Context, id syncproto.NodeID) (NodeCert, bool, error) {
+	n := NodeCert{Node: id}
+	var notAfter string
+	err := s.rdb.QueryRowContext(ctx, `SELECT name, role, district, cert, not_after FROM nodes WHERE node_id = ?`, id[:]).
+		Scan(&n.Name, &n.Role, &n.District, &n.Cert, &notAfter)
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, false, nil
+	}
+	if err != nil {
+		return n, false, s.wrap(err)
+	}
+	n.NotAfter, _ = time.Parse(time.RFC3339, notAfter)
+	return n, true, nil
+}
+
+// Nodes lists every node whose certificate this node holds.
+func (s *SQLite) Nodes(ctx context.Context) ([]NodeCert, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, name, role, district, cert, not_after FROM nodes ORDER BY name`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []NodeCert
+	for rows.Next() {
+		var n NodeCert
+		var id []byte
+		var notAfter string
+		if err := rows.Scan(&id, &n.Name, &n.Role, &n.District, &n.Cert, &notAfter); err != nil {
+			return nil, s.wrap(err)
+		}
+		n.Node = syncproto.NodeID(id)
+		n.NotAfter, _ = time.Parse(time.RFC3339, notAfter)
+		out = append(out, n)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// mdbExec runs a small write outside the change log's transactions. It
+// still takes SQLite's write lock, briefly.
+func (s *SQLite) mdbExec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	return s.mdb.ExecContext(ctx, q, args...)
+}
