@@ -38,7 +38,7 @@ func (k *keyring) verify(st syncproto.Stream, seq uint64, head syncproto.Hash, s
 }
 
 func (k *keyring) Certs(context.Context, []syncproto.NodeID) ([][]byte, error) { return nil, nil }
-func (k *keyring) AddCerts(context.Context, [][]byte) error                  { return nil }
+func (k *keyring) AddCerts(context.Context, [][]byte) error                    { return nil }
 
 type peer struct {
 	*store.SQLite
