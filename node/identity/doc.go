@@ -4,4 +4,29 @@
 // initialised; the private key never leaves the node's data folder. The node
 // id is derived from the public key, so a change's origin is bound to the key
 // that signs its chain.
+//
+// # Enrolment
+//
+// Headquarters keeps a certificate authority (CA: NewCA, Save, LoadCA). A node
+// joins the deployment in three steps:
+//
+//  1. The node makes an enrolment request, Key.Request: a certificate signing
+//     request carrying its Claims (node id, name, role, district), signed with
+//     its own key.
+//  2. Headquarters checks who is asking, and CA.Sign turns the request into an
+//     enrolment bundle: the node's certificate, then the CA's. The certificate
+//     carries the claims as a lifeline://node/<id>?name=…&role=…&district=… URI.
+//  3. The node installs the bundle, Install, into its data folder beside its
+//     key (node.crt, ca.crt) and loads it on start with LoadCredentials.
+//
+// Only public material travels (request and bundle), so a USB stick or an
+// e-mail will do.
+//
+// # Connections
+//
+// Nodes talk over mutually authenticated TLS 1.3 (Credentials.ServerTLS,
+// Credentials.ClientTLS). Each side presents its node certificate and checks
+// the other's with VerifyPeer: signed by the deployment's CA, valid now, with
+// claims bound to its key. Host names play no part: a node is known by its id,
+// which PeerClaims reports once the handshake is done.
 package identity

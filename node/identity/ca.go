@@ -1,0 +1,315 @@
+package identity
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/big"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// CAKeyFile is the CA's private key in the CA folder kept at headquarters.
+// Beside it is the CA's certificate, CAFile, the same file every enrolled node
+// holds.
+const CAKeyFile = "ca.key"
+
+// Validity periods. A CA outlives many node certificates so that re-enrolling
+// a node never needs a new CA; a node certificate lasts long enough that a
+// laptop left in a cupboard between hurricane seasons still syncs.
+const (
+	// CAValidity is how long a CA from NewCA is valid: 20 years.
+	CAValidity = 20 * 365 * 24 * time.Hour
+	// DefaultValidity is how long a node certificate from Sign is valid
+	// when no validity is given: 5 years.
+	DefaultValidity = 5 * 365 * 24 * time.Hour
+	// ClockSlack backdates the start of certificates Sign and NewCA make,
+	// so that a computer whose clock is somewhat behind headquarters' can
+	// use a certificate at once.
+	ClockSlack = time.Hour
+)
+
+// CA is headquarters' certificate authority: an Ed25519 key and a self-signed
+// certificate. Every node trusts exactly this certificate (its CAFile), so a
+// node's claims count only if this CA signed them. The key stays at
+// headquarters; losing it means re-enrolling every node under a new CA.
+type CA struct {
+	// Cert is the CA's self-signed certificate, what nodes trust.
+	Cert *x509.Certificate
+	key  ed25519.PrivateKey
+}
+
+// NewCA makes a CA with a fresh key and a self-signed certificate valid for
+// 20 years, whose common name is name (e.g. "NEMO Lifeline CA 2025") and
+// organization Organization. It can sign node certificates only, not other CAs.
+func NewCA(name string) (*CA, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > MaxNameLen || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return nil, fmt.Errorf("new CA: name %q: 1 to %d printable characters, e.g. NEMO Lifeline CA 2025", name, MaxNameLen)
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("new CA: generate key: %v", err)
+	}
+	serial, err := randomSerial()
+	if err != nil {
+		return nil, fmt.Errorf("new CA: %v", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: name, Organization: []string{Organization}},
+		NotBefore:             now.Add(-ClockSlack),
+		NotAfter:              now.Add(CAValidity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            0,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+	if err != nil {
+		return nil, fmt.Errorf("new CA: self-sign: %v", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("new CA: self-sign: %v", err)
+	}
+	return &CA{Cert: cert, key: priv}, nil
+}
+
+// Save writes the CA into dir, creating dir (mode 0700) if need be:
+// dir/ca.key, the private key as PKCS #8 PEM readable by the owner only, and
+// dir/ca.crt, the certificate as PEM. It refuses to overwrite either file:
+// replacing a CA's key silently disowns every node it enrolled.
+func (ca *CA) Save(dir string) error {
+	if ca == nil || ca.key == nil {
+		return errors.New("save CA: no private key (only a CA from NewCA or LoadCA can be saved)")
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(ca.key)
+	if err != nil {
+		return fmt.Errorf("save CA: encode key: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("save CA: %v", err)
+	}
+	keyPath, certPath := filepath.Join(dir, CAKeyFile), filepath.Join(dir, CAFile)
+	for _, p := range []string{keyPath, certPath} {
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("save CA: %s already exists; a CA is made once: load it with LoadCA, or save the new one in another folder", p)
+		}
+	}
+	if err := writeNew(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return fmt.Errorf("save CA: %v", err)
+	}
+	if err := writeNew(certPath, pem.EncodeToMemory(&pem.Block{Type: pemCertificate, Bytes: ca.Cert.Raw}), 0o644); err != nil {
+		os.Remove(keyPath) // leave nothing half-saved, so that Save can be run again
+		return fmt.Errorf("save CA: %v", err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// writeNew writes data to a file that must not exist yet and syncs it.
+func writeNew(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	return nil
+}
+
+// LoadCA reads a CA written by Save from dir. Its errors name the file and
+// say what is wrong with it.
+func LoadCA(dir string) (*CA, error) {
+	keyPath, certPath := filepath.Join(dir, CAKeyFile), filepath.Join(dir, CAFile)
+	der, err := readPEMFile(keyPath, "PRIVATE KEY", "the CA's private key")
+	if err != nil {
+		return nil, fmt.Errorf("load CA: %w", err)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("load CA: %s: not a PKCS #8 private key: %v", keyPath, err)
+	}
+	key, ok := parsed.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("load CA: %s holds a %T, not an Ed25519 key", keyPath, parsed)
+	}
+	cert, err := readCertFile(certPath, "the CA's certificate")
+	if err != nil {
+		return nil, fmt.Errorf("load CA: %w", err)
+	}
+	if !cert.IsCA || !cert.BasicConstraintsValid {
+		return nil, fmt.Errorf("load CA: %s is not a CA certificate (is it a node's certificate?)", certPath)
+	}
+	if pub, ok := cert.PublicKey.(ed25519.PublicKey); !ok || !pub.Equal(key.Public()) {
+		return nil, fmt.Errorf("load CA: %s is not the certificate of the key in %s: the two files come from different CAs", certPath, keyPath)
+	}
+	return &CA{Cert: cert, key: key}, nil
+}
+
+// readPEMFile reads a file that must hold exactly one PEM block of type typ,
+// describing it as what in errors, and returns the block's bytes.
+func readPEMFile(path, typ, what string) ([]byte, error) {
+	data, err := readBounded(path, what)
+	if err != nil {
+		return nil, err
+	}
+	block, rest := pem.Decode(data)
+	if block == nil || block.Type != typ {
+		return nil, fmt.Errorf("%s should hold %s but has no PEM %q block: it is damaged or another file", path, what, typ)
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return nil, fmt.Errorf("%s should hold %s alone but has more after it", path, what)
+	}
+	return block.Bytes, nil
+}
+
+// readCertFile reads a file holding exactly one PEM certificate.
+func readCertFile(path, what string) (*x509.Certificate, error) {
+	der, err := readPEMFile(path, pemCertificate, what)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%s should hold %s but it does not parse: %v", path, what, err)
+	}
+	return cert, nil
+}
+
+// readBounded reads a small file, refusing one larger than maxPEMInput.
+func readBounded(path, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s, %s, does not exist: check the folder", path, what)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %v", path, what, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPEMInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %v", path, what, err)
+	}
+	if len(data) > maxPEMInput {
+		return nil, fmt.Errorf("%s should hold %s but is larger than %d KiB: it is another file", path, what, maxPEMInput>>10)
+	}
+	return data, nil
+}
+
+// Pool is a certificate pool holding only the CA's certificate.
+func (ca *CA) Pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.Cert)
+	return p
+}
+
+// Sign issues a node certificate for an enrolment request made by
+// Key.Request, valid from ClockSlack ago for validity (DefaultValidity, five
+// years, when 0). It returns the enrolment bundle, PEM: the node's certificate
+// then the CA's, which the node passes to Install.
+//
+// The certificate carries only what ParseRequest checked (the claims and the
+// key); anything else in the request is ignored. Whoever runs Sign decides
+// that the request really comes from the node it names: the request proves
+// possession of the key, not who holds it.
+func (ca *CA) Sign(pemRequest []byte, validity time.Duration) ([]byte, error) {
+	if validity == 0 {
+		validity = DefaultValidity
+	}
+	if validity < 0 {
+		return nil, fmt.Errorf("sign: validity %v is negative", validity)
+	}
+	now := time.Now()
+	return ca.SignAt(pemRequest, now.Add(-ClockSlack), now.Add(validity))
+}
+
+// SignAt is Sign with the validity period given: from notBefore to notAfter.
+// Tests use it to make certificates that have expired or are not valid yet.
+// notAfter may not be after the CA certificate's own expiry.
+func (ca *CA) SignAt(pemRequest []byte, notBefore, notAfter time.Time) ([]byte, error) {
+	if ca == nil || ca.key == nil || ca.Cert == nil {
+		return nil, errors.New("sign: the CA has no private key; load it with LoadCA")
+	}
+	c, pub, err := ParseRequest(pemRequest)
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	if !notAfter.After(notBefore) {
+		return nil, fmt.Errorf("sign: validity ends (%s) before it starts (%s)", fmtTime(notAfter), fmtTime(notBefore))
+	}
+	if notAfter.After(ca.Cert.NotAfter) {
+		return nil, fmt.Errorf("sign: the certificate would be valid until %s, after the CA itself expires on %s; give a shorter validity, or make a new CA and re-enrol every node", fmtTime(notAfter), fmtTime(ca.Cert.NotAfter))
+	}
+	serial, err := randomSerial()
+	if err != nil {
+		return nil, fmt.Errorf("sign: %v", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               subject(c),
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		URIs:                  []*url.URL{claimsURI(c)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("sign %s: %v", c, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("sign %s: %v", c, err)
+	}
+	if got, err := ClaimsOf(cert); err != nil || got != c {
+		return nil, fmt.Errorf("sign %s: the certificate made does not carry the claims (%v); this is a bug", c, err)
+	}
+	var b bytes.Buffer
+	pem.Encode(&b, &pem.Block{Type: pemCertificate, Bytes: der})
+	pem.Encode(&b, &pem.Block{Type: pemCertificate, Bytes: ca.Cert.Raw})
+	return b.Bytes(), nil
+}
+
+// randomSerial is a random positive 128-bit certificate serial number.
+func randomSerial() (*big.Int, error) {
+	var b [16]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("serial number: %v", err)
+		}
+		if n := new(big.Int).SetBytes(b[:]); n.Sign() > 0 {
+			return n, nil
+		}
+	}
+}
+
+// fmtTime writes a time in errors: UTC, to the minute.
+func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

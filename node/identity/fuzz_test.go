@@ -1,0 +1,96 @@
+package identity
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"testing"
+	"time"
+
+	"lifeline/syncproto"
+)
+
+// FuzzParseRequest feeds ParseRequest arbitrary bytes, both as given and
+// wrapped as a PEM request (so that mutations reach the DER parser). It must
+// not panic, and anything it accepts must be valid, canonical claims that
+// survive a trip through Sign and ClaimsOf unchanged, with the same key.
+func FuzzParseRequest(f *testing.F) {
+	k, err := NewKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range []Claims{
+		{Name: "cayo-laptop-07", Role: "field", District: "cayo"},
+		{Name: "Oficina Orange Walk #2 & co?=%", Role: "relay", District: "orange walk"},
+		{Name: "hq", Role: "hq", District: "Belize"},
+	} {
+		req, err := k.Request(c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(req)
+		b, _ := pem.Decode(req)
+		f.Add(b.Bytes)
+	}
+	// A request ParseRequest refuses: another key's node id.
+	other, _ := NewKey()
+	der, err := x509.CreateCertificateRequest(rand.Reader, requestTemplate(Claims{Node: other.ID(), Name: "x", Role: "hq", District: "Toledo"}), k.Signer())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(der)
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, err = x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{URIs: requestTemplate(Claims{Node: k.ID(), Name: "x", Role: "hq", District: "Toledo"}).URIs}, ec)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(der)
+	f.Add([]byte{})
+	f.Add([]byte("-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n"))
+
+	ca, err := NewCA("Fuzz CA")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, in := range [][]byte{data, pem.EncodeToMemory(&pem.Block{Type: pemRequest, Bytes: data})} {
+			c, pub, err := ParseRequest(in)
+			if err != nil {
+				if c != (Claims{}) || pub != nil {
+					t.Fatalf("refused (%v) but returned %+v %x", err, c, pub)
+				}
+				continue
+			}
+			if err := c.Validate(); err != nil {
+				t.Fatalf("accepted invalid claims %+v: %v", c, err)
+			}
+			if c.canonical() != c {
+				t.Fatalf("accepted claims not in canonical form: %+v", c)
+			}
+			if c.Node != syncproto.NodeIDFromKey(pub) {
+				t.Fatalf("accepted claims for node %s with node %s's key", c.Node, syncproto.NodeIDFromKey(pub))
+			}
+			bundle, err := ca.Sign(in, time.Hour)
+			if err != nil {
+				t.Fatalf("accepted but Sign refuses: %v", err)
+			}
+			b, _ := pem.Decode(bundle)
+			cert, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := VerifyPeer(cert, ca.Cert, time.Now())
+			if err != nil {
+				t.Fatalf("signed certificate refused: %v", err)
+			}
+			if back != c {
+				t.Fatalf("claims %+v came back as %+v", c, back)
+			}
+			if !pub.Equal(cert.PublicKey) {
+				t.Fatal("signed another key")
+			}
+		}
+	})
+}
