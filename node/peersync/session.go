@@ -109,7 +109,8 @@ type session struct {
 	stop chan struct{}
 	acks chan syncproto.Ack // from the reader to the sender
 
-	mu        sync.Mutex
+	wmu       sync.Mutex // serialises frames on the wire
+	mu        sync.Mutex // guards res and bytesOut
 	bytesOut  int64
 	closeOnce sync.Once
 }
@@ -381,13 +382,17 @@ func (s *session) writeLoop(ctx context.Context) error {
 }
 
 func (s *session) writeDirect(t syncproto.MsgType, msg any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// One writer at a time; the counters' lock is not held while writing,
+	// or a reader updating them would wait on a peer that waits on it.
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if s.nc != nil {
 		s.nc.SetWriteDeadline(time.Now().Add(s.cfg.Idle))
 	}
 	n, err := syncproto.WriteFrame(s.conn, t, msg)
+	s.mu.Lock()
 	s.bytesOut += int64(n)
+	s.mu.Unlock()
 	return err
 }
 
@@ -475,27 +480,9 @@ func (s *session) awaitAck(ctx context.Context, inFlight map[uint64]int) error {
 
 // receive checks a batch's runs and stores them as one transaction.
 func (s *session) receive(ctx context.Context, b *syncproto.Batch) (syncproto.Ack, error) {
-	runs, err := b.Runs()
+	in, err := incoming(b)
 	if err != nil {
-		return syncproto.Ack{}, &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error()}
-	}
-	var in []store.Incoming
-	for _, r := range runs {
-		for i, body := range r.Bodies {
-			c, err := syncproto.DecodeChange(body)
-			if err != nil {
-				return syncproto.Ack{}, &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: fmt.Sprintf("batch %d: %v", b.Seq, err)}
-			}
-			if c.Stream() != r.Stream || c.Seq != r.First+uint64(i) {
-				return syncproto.Ack{}, &syncproto.ProtocolError{Code: syncproto.CodeMalformed,
-					Msg: fmt.Sprintf("batch %d: change %s sits in the run of %s at sequence %d", b.Seq, c.Dot(), r.Stream, r.First+uint64(i))}
-			}
-			inc := store.Incoming{Change: c, Body: body}
-			if i == len(r.Bodies)-1 {
-				inc.Sig = r.Sig
-			}
-			in = append(in, inc)
-		}
+		return syncproto.Ack{}, &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error(), Err: err}
 	}
 	res, err := s.cfg.Store.Apply(ctx, in)
 	if err != nil {

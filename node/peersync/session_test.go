@@ -67,7 +67,7 @@ func newPeer(t *testing.T, ring *keyring, name string) *peer {
 
 func (p *peer) config(ring *keyring) Config {
 	return Config{Hello: syncproto.Hello{Node: p.key.ID(), Name: p.name, Role: "field", District: "Cayo"},
-		Store: p, Trust: ring, BatchChanges: 50, Idle: 10 * time.Second}
+		Store: p, Trust: ring, BatchChanges: 50, Idle: 60 * time.Second}
 }
 
 func (p *peer) write(t *testing.T, id syncproto.RecordID, create bool, lane uint8, field string, value any) {

@@ -5,14 +5,24 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"lifeline/syncproto"
 )
 
 // Apply stores and merges changes from other nodes in one transaction: all
-// of them or none.
+// of them or none. A change that comes before the changes of its stream
+// that precede it is refused (ErrGap): a sync peer sends streams in order.
 func (s *SQLite) Apply(ctx context.Context, changes []Incoming) (ApplyResult, error) {
+	return s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(changes, nil) }, false)
+}
+
+// ApplyAll is Apply for many batches in one transaction, so that a bundle
+// is applied whole or not at all. With holdGaps, a change whose
+// predecessors are missing is held until they come (bundles may be carried
+// in any order) instead of refused.
+func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, error], holdGaps bool) (ApplyResult, error) {
 	var res ApplyResult
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
@@ -25,58 +35,90 @@ func (s *SQLite) Apply(ctx context.Context, changes []Incoming) (ApplyResult, er
 	if err != nil {
 		return res, err
 	}
-	heldMax := map[syncproto.Stream]uint64{}
-	for i := range changes {
-		in := &changes[i]
-		c := &in.Change
-		st := c.Stream()
-		h, err := t.head(st, true)
+	defer t.rollback()
+	held, err := t.heldSet()
+	if err != nil {
+		return res, s.wrap(err)
+	}
+	for changes, err := range batches {
 		if err != nil {
-			t.rollback()
-			return ApplyResult{}, s.wrap(err)
+			return ApplyResult{}, err
 		}
-		hm, ok := heldMax[st]
-		if !ok {
-			if hm, err = t.heldMax(st); err != nil {
-				t.rollback()
+		for i := range changes {
+			if err := t.applyOne(&changes[i], held, holdGaps, &res); err != nil {
 				return ApplyResult{}, s.wrap(err)
 			}
-			heldMax[st] = hm
 		}
-		if c.Seq <= h.seq || c.Seq <= hm {
-			res.Duplicates++
-			continue
-		}
-		if want := max(h.seq, hm) + 1; c.Seq != want {
-			t.rollback()
-			return ApplyResult{}, fmt.Errorf("%w: %s came before %s:%d", ErrGap, c.Dot(), st, want)
-		}
-		// Once one change of a stream is held, the ones after it wait too:
-		// a stream's changes are merged in sequence, never with a gap.
-		if hm > 0 || s.clock.TooFarAhead(c.HLC) {
-			if _, err := t.tx.ExecContext(ctx, `INSERT INTO held (node_id, lane, seq, hlc, sig, body, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				c.Origin[:], c.Lane, int64(c.Seq), int64(c.HLC), nullable(in.Sig), in.Body, time.Now().UTC().Format(time.RFC3339)); err != nil {
-				t.rollback()
-				return ApplyResult{}, s.wrap(err)
-			}
-			heldMax[st] = c.Seq
-			res.Held++
-			continue
-		}
-		if err := t.remote(in, h); err != nil {
-			t.rollback()
-			return ApplyResult{}, s.wrap(err)
-		}
-		res.Applied++
 	}
 	if res.Applied+res.Held == 0 {
-		t.rollback()
 		return res, nil
 	}
 	if err := t.commit(); err != nil {
 		return ApplyResult{}, s.wrap(err)
 	}
 	return res, nil
+}
+
+// heldSet lists the held changes by stream, to tell a change resent from
+// one that arrives for the first time.
+func (t *txn) heldSet() (map[syncproto.Stream]map[uint64]bool, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT node_id, lane, seq FROM held`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	held := map[syncproto.Stream]map[uint64]bool{}
+	for rows.Next() {
+		var id []byte
+		var st syncproto.Stream
+		var seq int64
+		if err := rows.Scan(&id, &st.Lane, &seq); err != nil {
+			return nil, err
+		}
+		st.Origin = syncproto.NodeID(id)
+		if held[st] == nil {
+			held[st] = map[uint64]bool{}
+		}
+		held[st][uint64(seq)] = true
+	}
+	return held, rows.Err()
+}
+
+// applyOne merges, holds or skips one incoming change.
+func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, holdGaps bool, res *ApplyResult) error {
+	c := &in.Change
+	st := c.Stream()
+	h, err := t.head(st, true)
+	if err != nil {
+		return err
+	}
+	if c.Seq <= h.seq || held[st][c.Seq] {
+		res.Duplicates++
+		return nil
+	}
+	next := c.Seq == h.seq+1
+	// A change waits when it is stamped too far ahead, or when a change
+	// before it is missing: merged now, it would leave a gap in its stream.
+	if !next && !holdGaps && !held[st][c.Seq-1] {
+		return fmt.Errorf("%w: %s came before %s:%d", ErrGap, c.Dot(), st, h.seq+1)
+	}
+	if !next || t.s.clock.TooFarAhead(c.HLC) {
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO held (node_id, lane, seq, hlc, sig, body, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.Origin[:], c.Lane, int64(c.Seq), int64(c.HLC), nullable(in.Sig), in.Body, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			return err
+		}
+		if held[st] == nil {
+			held[st] = map[uint64]bool{}
+		}
+		held[st][c.Seq] = true
+		res.Held++
+		return nil
+	}
+	if err := t.remote(in, h); err != nil {
+		return err
+	}
+	res.Applied++
+	return nil
 }
 
 // remote links a received change to its stream's chain, checks the
@@ -101,12 +143,6 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 	}
 	t.s.clock.Observe(c.HLC)
 	return nil
-}
-
-func (t *txn) heldMax(st syncproto.Stream) (uint64, error) {
-	var m sql.NullInt64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT max(seq) FROM held WHERE node_id = ? AND lane = ?`, st.Origin[:], st.Lane).Scan(&m)
-	return uint64(m.Int64), err
 }
 
 // ReleaseHeld merges held changes whose time has come, in sequence, and

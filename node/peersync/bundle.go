@@ -1,0 +1,329 @@
+package peersync
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+
+	"lifeline/node/store"
+	"lifeline/syncproto"
+)
+
+// A bundle is a session written to a file, for when there is no network at
+// all: a USB stick walked from a district to headquarters. It holds the same
+// frames a session sends (Hello, Certs, Batch..., Done), after a magic line,
+// and ends with a Seal: the SHA-256 of every byte before it, signed by the
+// node that wrote it. A bundle is checked whole, seal first, before anything
+// in it is applied, so a cut or altered file changes nothing.
+
+// BundleMagic opens every bundle file.
+const BundleMagic = "LIFELINE-BUNDLE\n"
+
+// VectorMagic opens a file holding a node's version vector, which another
+// node uses to write a bundle of only what that node lacks.
+const VectorMagic = "LIFELINE-VECTOR\n"
+
+// MaxBundleBytes bounds a bundle file.
+const MaxBundleBytes = 4 << 30
+
+// BundleStore is what writing and applying bundles needs of a store.
+type BundleStore interface {
+	Store
+	ApplyAll(ctx context.Context, batches iter.Seq2[[]store.Incoming, error], holdGaps bool) (store.ApplyResult, error)
+}
+
+// BundleTrust is what bundles need of trust, beyond a session's.
+type BundleTrust interface {
+	Trust
+	// CheckCert verifies a certificate without remembering it and returns
+	// the node it names and its key.
+	CheckCert(der []byte) (syncproto.NodeID, ed25519.PublicKey, error)
+}
+
+// ExportResult says what a bundle holds.
+type ExportResult struct {
+	Changes int
+	Bytes   int64
+}
+
+// Export writes a bundle of what a node holding have lacks (everything, for
+// an empty vector). sign is the writing node's key.
+func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector, sign func([]byte) []byte) (ExportResult, error) {
+	cfg = cfg.withDefaults()
+	var res ExportResult
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(w, h)}
+	if _, err := io.WriteString(cw, BundleMagic); err != nil {
+		return res, err
+	}
+	local, err := cfg.Store.Vector(ctx)
+	if err != nil {
+		return res, err
+	}
+	hello := cfg.Hello
+	hello.Protocol, hello.MinVersion, hello.MaxVersion, hello.Vector = syncproto.ProtocolName, syncproto.MinVersion, syncproto.MaxVersion, local
+	if _, err := syncproto.WriteFrame(cw, syncproto.MsgHello, &hello); err != nil {
+		return res, err
+	}
+	// The writer's certificate goes first: the seal is checked with it.
+	origins := []syncproto.NodeID{hello.Node}
+	for st, seq := range local {
+		if seq > have[st] && st.Origin != hello.Node {
+			origins = append(origins, st.Origin)
+		}
+	}
+	certs, err := cfg.Trust.Certs(ctx, origins)
+	if err != nil {
+		return res, err
+	}
+	if _, err := syncproto.WriteFrame(cw, syncproto.MsgCerts, &syncproto.Certs{Certs: certs}); err != nil {
+		return res, err
+	}
+	have = have.Clone()
+	for n := uint64(1); ; n++ {
+		runs, next, err := cfg.Store.Outgoing(ctx, have, cfg.BatchChanges)
+		if err != nil {
+			return res, err
+		}
+		if len(runs) == 0 {
+			break
+		}
+		b, err := syncproto.NewBatch(n, runs)
+		if err != nil {
+			return res, err
+		}
+		if _, err := syncproto.WriteFrame(cw, syncproto.MsgBatch, b); err != nil {
+			return res, err
+		}
+		for _, r := range runs {
+			res.Changes += len(r.Bodies)
+		}
+		have = next
+	}
+	if _, err := syncproto.WriteFrame(cw, syncproto.MsgDone, &syncproto.Done{Vector: local}); err != nil {
+		return res, err
+	}
+	var sum syncproto.Hash
+	h.Sum(sum[:0])
+	seal := syncproto.Seal{Hash: sum, Node: hello.Node, Sig: sign(syncproto.SealMessage(sum))}
+	if _, err := syncproto.WriteFrame(cw, syncproto.MsgSeal, &seal); err != nil {
+		return res, err
+	}
+	res.Bytes = cw.n
+	return res, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// BundleError is a bundle refused whole.
+type BundleError struct {
+	Offset int64 // byte where the problem was found
+	Err    error
+}
+
+func (e *BundleError) Error() string {
+	return fmt.Sprintf("bundle refused at byte %d, nothing applied: %v", e.Offset, e.Err)
+}
+
+func (e *BundleError) Unwrap() error { return e.Err }
+
+// ErrBundle is wrapped by every refusal of a bundle.
+var ErrBundle = errors.New("bad bundle")
+
+// ImportResult says what a bundle did.
+type ImportResult struct {
+	From    syncproto.Hello // the node that wrote it
+	Changes int             // changes in the bundle
+	store.ApplyResult
+}
+
+// Import checks a bundle whole, then applies it in one transaction. The
+// file is read twice: once to check the seal, once to apply.
+func Import(ctx context.Context, r io.ReadSeeker, st BundleStore, trust BundleTrust) (ImportResult, error) {
+	var res ImportResult
+	from, certs, total, err := checkBundle(r, trust)
+	if err != nil {
+		return res, err
+	}
+	res.From, res.Changes = *from, total
+	if err := trust.AddCerts(ctx, certs); err != nil {
+		return res, &BundleError{Err: fmt.Errorf("%w: %w", ErrBundle, err)}
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return res, err
+	}
+	fr, err := openBundle(r)
+	if err != nil {
+		return res, err
+	}
+	batches := func(yield func([]store.Incoming, error) bool) {
+		for {
+			t, body, err := fr.Read()
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if t == syncproto.MsgSeal {
+				return
+			}
+			if t != syncproto.MsgBatch {
+				continue
+			}
+			msg, err := syncproto.Decode(t, body)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			in, err := incoming(msg.(*syncproto.Batch))
+			if !yield(in, err) || err != nil {
+				return
+			}
+		}
+	}
+	applied, err := st.ApplyAll(ctx, batches, true)
+	if err != nil {
+		return res, &BundleError{Offset: fr.Offset(), Err: fmt.Errorf("%w: %w", ErrBundle, err)}
+	}
+	res.ApplyResult = applied
+	return res, nil
+}
+
+func openBundle(r io.Reader) (*syncproto.FrameReader, error) {
+	br := bufio.NewReader(r)
+	magic := make([]byte, len(BundleMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != BundleMagic {
+		return nil, &BundleError{Err: fmt.Errorf("%w: not a Lifeline bundle (it does not start with %q)", ErrBundle, BundleMagic[:len(BundleMagic)-1])}
+	}
+	return syncproto.NewFrameReader(br), nil
+}
+
+// checkBundle reads a whole bundle, checking every frame, every batch's
+// changes and the seal, without applying anything.
+func checkBundle(r io.Reader, trust BundleTrust) (*syncproto.Hello, [][]byte, int, error) {
+	fr, err := openBundle(&io.LimitedReader{R: r, N: MaxBundleBytes})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	// The seal covers the bytes as written: the magic line, then each
+	// frame's length, type and body.
+	h := sha256.New()
+	io.WriteString(h, BundleMagic)
+	bad := func(format string, args ...any) error {
+		return &BundleError{Offset: fr.Offset() + int64(len(BundleMagic)), Err: fmt.Errorf("%w: %s", ErrBundle, fmt.Sprintf(format, args...))}
+	}
+	var hello *syncproto.Hello
+	var certs [][]byte
+	var before syncproto.Hash // the hash of everything before the frame being read
+	total, done := 0, false
+	for {
+		h.Sum(before[:0])
+		t, body, err := fr.Read()
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, nil, 0, bad("the file ends before its seal: it was cut short")
+			}
+			return nil, nil, 0, bad("%v", err)
+		}
+		var head [5]byte
+		binary.BigEndian.PutUint32(head[:4], uint32(len(body)+1))
+		head[4] = byte(t)
+		h.Write(head[:])
+		h.Write(body)
+		msg, err := syncproto.Decode(t, body)
+		if err != nil {
+			return nil, nil, 0, bad("%v", err)
+		}
+		switch m := msg.(type) {
+		case *syncproto.Hello:
+			if hello != nil {
+				return nil, nil, 0, bad("a second hello")
+			}
+			hello = m
+		case *syncproto.Certs:
+			certs = append(certs, m.Certs...)
+		case *syncproto.Batch:
+			in, err := incoming(m)
+			if err != nil {
+				return nil, nil, 0, bad("%v", err)
+			}
+			total += len(in)
+		case *syncproto.Done:
+			done = true
+		case *syncproto.Seal:
+			if hello == nil || !done {
+				return nil, nil, 0, bad("a seal before the hello and done")
+			}
+			if m.Hash != before {
+				return nil, nil, 0, bad("the contents do not match the seal: the file was altered")
+			}
+			if m.Node != hello.Node {
+				return nil, nil, 0, bad("sealed by %s, written by %s", m.Node, hello.Node)
+			}
+			if err := verifySeal(trust, certs, m); err != nil {
+				return nil, nil, 0, bad("%v", err)
+			}
+			if _, _, err := fr.Read(); !errors.Is(err, io.EOF) {
+				return nil, nil, 0, bad("bytes after the seal")
+			}
+			return hello, certs, total, nil
+		default:
+			return nil, nil, 0, bad("a %s has no place in a bundle", t)
+		}
+	}
+}
+
+func verifySeal(trust BundleTrust, certs [][]byte, seal *syncproto.Seal) error {
+	for _, der := range certs {
+		node, pub, err := trust.CheckCert(der)
+		if err != nil || node != seal.Node {
+			continue
+		}
+		if !ed25519.Verify(pub, syncproto.SealMessage(seal.Hash), seal.Sig) {
+			return fmt.Errorf("the seal's signature does not verify: the file was altered")
+		}
+		return nil
+	}
+	return fmt.Errorf("no valid certificate of %s, who sealed the bundle", seal.Node)
+}
+
+// incoming decodes a batch's changes for the store, each run's signature on
+// its last change.
+func incoming(b *syncproto.Batch) ([]store.Incoming, error) {
+	runs, err := b.Runs()
+	if err != nil {
+		return nil, err
+	}
+	var in []store.Incoming
+	for _, r := range runs {
+		for i, body := range r.Bodies {
+			c, err := syncproto.DecodeChange(body)
+			if err != nil {
+				return nil, fmt.Errorf("batch %d: %w", b.Seq, err)
+			}
+			if c.Stream() != r.Stream || c.Seq != r.First+uint64(i) {
+				return nil, fmt.Errorf("%w: batch %d: change %s sits in the run of %s at sequence %d", syncproto.ErrMalformed, b.Seq, c.Dot(), r.Stream, r.First+uint64(i))
+			}
+			inc := store.Incoming{Change: c, Body: body}
+			if i == len(r.Bodies)-1 {
+				inc.Sig = r.Sig
+			}
+			in = append(in, inc)
+		}
+	}
+	return in, nil
+}
