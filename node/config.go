@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +35,20 @@ type Config struct {
 	Watch time.Duration
 	// Lang is the language labels are shown in: "en" or "es".
 	Lang string
+	// SyncAddr is where a running node serves sync (host:port); empty for
+	// none.
+	SyncAddr string
+	// SyncIdle ends a sync session whose peer sends nothing for this long.
+	// Satellite and radio links stall for tens of seconds; the default
+	// waits a minute.
+	SyncIdle time.Duration
+	// BatchChanges is about how many changes one sync batch carries.
+	BatchChanges int
+	// MaxSessions bounds concurrent sync sessions served.
+	MaxSessions int
+	// Log receives what the node reports: sessions, refusals. Nil
+	// discards.
+	Log *slog.Logger
 }
 
 // DefaultConfig is a node on a laptop, with its data in ./data.
@@ -43,6 +58,10 @@ func DefaultConfig() Config {
 		MaxSkew: syncproto.DefaultMaxSkew,
 		Watch:   500 * time.Millisecond,
 		Lang:    "en",
+
+		SyncIdle:     60 * time.Second,
+		BatchChanges: 1000,
+		MaxSessions:  32,
 	}
 }
 
@@ -57,6 +76,15 @@ func (c Config) Validate() error {
 	}
 	if c.Watch <= 0 {
 		errs = append(errs, fmt.Errorf("watch interval %v: must be positive", c.Watch))
+	}
+	if c.SyncIdle < time.Second {
+		errs = append(errs, fmt.Errorf("sync idle timeout %v: at least one second", c.SyncIdle))
+	}
+	if c.BatchChanges < 1 || c.BatchChanges > syncproto.MaxBatchChanges/2 {
+		errs = append(errs, fmt.Errorf("sync batch size %d: 1 to %d", c.BatchChanges, syncproto.MaxBatchChanges/2))
+	}
+	if c.MaxSessions < 1 {
+		errs = append(errs, fmt.Errorf("concurrent sync sessions %d: at least 1", c.MaxSessions))
 	}
 	if !slices.Contains(schemas.Languages, c.Lang) {
 		errs = append(errs, fmt.Errorf("language %q: one of %s", c.Lang, strings.Join(schemas.Languages, ", ")))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,8 +25,11 @@ var ErrInitialised = errors.New("data folder already holds a Lifeline node")
 // Node is one Lifeline node over its data folder.
 type Node struct {
 	cfg   Config
+	log   *slog.Logger
 	key   *identity.Key
+	creds *identity.Credentials // nil until enrolled
 	store *store.SQLite
+	trust *trust
 	kits  *fieldkits.Catalogue
 	clock *syncproto.Clock
 }
@@ -89,12 +93,46 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	clock := syncproto.NewClock(nil, cfg.MaxSkew)
-	s, err := store.Open(ctx, dbPath, store.Options{Key: key, Clock: clock})
+	tr := newTrust()
+	s, err := store.Open(ctx, dbPath, store.Options{Key: key, Clock: clock, VerifyHead: tr.verifyHead})
 	if err != nil {
 		return nil, err
 	}
-	return &Node{cfg: cfg, key: key, store: s, kits: kits, clock: clock}, nil
+	tr.store = s
+	n := &Node{cfg: cfg, log: cfg.Log, key: key, store: s, trust: tr, kits: kits, clock: clock}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	if err := n.loadCredentials(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return n, nil
 }
+
+// loadCredentials reads the node's certificate and the CA's, if the node is
+// enrolled, and records its own certificate among the nodes it knows, so
+// that it travels with its changes.
+func (n *Node) loadCredentials(ctx context.Context) error {
+	creds, err := identity.LoadCredentials(n.cfg.DataDir, n.key)
+	if errors.Is(err, identity.ErrNotEnrolled) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	n.creds, n.trust.ca = creds, creds.CA
+	return n.trust.put(ctx, creds.Cert, creds.Claims)
+}
+
+// Enrolled reports whether the node holds a certificate from headquarters.
+func (n *Node) Enrolled() bool { return n.creds != nil }
+
+// Credentials are the node's certificate and key, nil until enrolled.
+func (n *Node) Credentials() *identity.Credentials { return n.creds }
+
+// Key is the node's signing key.
+func (n *Node) Key() *identity.Key { return n.key }
 
 // Close closes the node's store.
 func (n *Node) Close() error { return n.store.Close() }

@@ -2,15 +2,31 @@ package node
 
 import (
 	"context"
+	"errors"
+	"net"
+	"sync"
 	"time"
 
 	"lifeline/syncproto"
 )
 
-// Event is something a running node noticed: a change that reached its
-// store, from this process, another process on the same data folder, or
-// (later) a peer.
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	// EventChange: a change reached the store, from this process, another
+	// process on the same data folder, or a peer.
+	EventChange EventKind = iota
+	// EventListening: the node serves sync at Addr.
+	EventListening
+	// EventSession: a sync session a peer opened has ended.
+	EventSession
+)
+
+// Event is something a running node noticed.
 type Event struct {
+	Kind EventKind
+
 	Change syncproto.Change
 	// New is set when the change created its record.
 	New bool
@@ -19,6 +35,9 @@ type Event struct {
 	// Skipped counts changes that arrived at once after this one and were
 	// not reported one by one.
 	Skipped int
+
+	Addr    string       // EventListening
+	Session SessionEvent // EventSession
 }
 
 // releaseEvery is how often a running node retries changes it held for
@@ -28,13 +47,39 @@ const releaseEvery = 30 * time.Second
 // maxEventsPerTick keeps a bulk import from flooding whoever watches.
 const maxEventsPerTick = 20
 
-// Run keeps the node working until ctx ends: it notices changes written
-// into its store by any process and reports them to notify, and merges
-// held changes once the clock has caught up. notify may be nil.
+// Run keeps the node working until ctx ends: it serves sync at
+// Config.SyncAddr if set, notices changes written into its store by any
+// process and reports them to notify, and merges held changes once the
+// clock has caught up. notify may be nil; it is called from several
+// goroutines, one event at a time.
 func (n *Node) Run(ctx context.Context, notify func(Event)) error {
+	var mu sync.Mutex
+	report := func(e Event) {
+		if notify != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			notify(e)
+		}
+	}
 	seen, err := n.store.Vector(ctx)
 	if err != nil {
 		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if n.cfg.SyncAddr != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := n.Serve(ctx, n.cfg.SyncAddr,
+				func(a net.Addr) { report(Event{Kind: EventListening, Addr: a.String()}) },
+				func(s SessionEvent) { report(Event{Kind: EventSession, Session: s}) })
+			if err != nil {
+				cancel(err)
+			}
+		}()
 	}
 	watch := time.NewTicker(n.cfg.Watch)
 	defer watch.Stop()
@@ -43,6 +88,9 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 	for {
 		select {
 		case <-ctx.Done():
+			if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
 			return nil
 		case <-release.C:
 			if _, err := n.store.ReleaseHeld(ctx); err != nil && ctx.Err() == nil {
@@ -61,10 +109,10 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 			}
 			for i, c := range changes {
 				if i == maxEventsPerTick-1 && len(changes) > maxEventsPerTick {
-					notify(n.event(ctx, c, len(changes)-i-1))
+					report(n.event(ctx, c, len(changes)-i-1))
 					break
 				}
-				notify(n.event(ctx, c, 0))
+				report(n.event(ctx, c, 0))
 			}
 		}
 	}

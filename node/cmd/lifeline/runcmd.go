@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -14,8 +15,10 @@ func init() {
 }
 
 func runRun(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "run", "--data DIR [--role R --district D --name N, used when the folder is new]")
+	fs := flags(e, "run", "--data DIR [--sync-addr HOST:PORT] [--role R --district D --name N, used when the folder is new]")
 	nf := addNodeFlags(fs, e)
+	syncAddr := fs.String("sync-addr", "", "serve sync here, e.g. 0.0.0.0:7420 (the node must be enrolled)")
+	idle := fs.Duration("sync-idle", node.DefaultConfig().SyncIdle, "end a sync session whose peer is silent this long")
 	role := fs.String("role", node.RoleField, "role of a node made on first use")
 	district := fs.String("district", "Belize", "district of a node made on first use")
 	host, _ := os.Hostname()
@@ -29,7 +32,10 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "This is a new node: made %s in %s.\n", *name, nf.data)
 	}
-	n, err := nf.open(ctx)
+	cfg := nf.config()
+	cfg.SyncAddr, cfg.SyncIdle = *syncAddr, *idle
+	cfg.Log = slog.New(slog.NewTextHandler(e.stderr, nil))
+	n, err := node.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -39,6 +45,19 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "\nFollowing changes to %s (records added with lifeline record add/import appear here). Ctrl-C stops.\n", nf.data)
 	return n.Run(ctx, func(ev node.Event) {
+		switch ev.Kind {
+		case node.EventListening:
+			fmt.Fprintf(e.stdout, "serving sync on %s\n", ev.Addr)
+			return
+		case node.EventSession:
+			s := ev.Session
+			if s.Err != nil {
+				fmt.Fprintf(e.stdout, "%s  sync with %s failed: %v\n", time.Now().Format("15:04:05"), peerName(s), s.Err)
+			} else {
+				fmt.Fprintf(e.stdout, "%s  synced with %s: sent %d, received %d changes\n", time.Now().Format("15:04:05"), peerName(s), s.Result.Sent, s.Result.Received)
+			}
+			return
+		}
 		c := ev.Change
 		verb := "updated"
 		if ev.New {
@@ -49,6 +68,13 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "          ... and %d more changes\n", ev.Skipped)
 		}
 	})
+}
+
+func peerName(s node.SessionEvent) string {
+	if s.Peer.Name == "" {
+		return s.Addr
+	}
+	return fmt.Sprintf("%s (%s, %s)", s.Peer.Name, s.Peer.Role, s.Peer.District)
 }
 
 // showNode prints who the node is, its kits and its latest records.

@@ -1,0 +1,132 @@
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"sync"
+
+	"lifeline/node/identity"
+	"lifeline/node/store"
+	"lifeline/syncproto"
+)
+
+// trust vouches for origins: it knows the deployment's CA (once the node is
+// enrolled) and the certificates of the nodes whose changes arrive, and
+// checks their signatures. It is safe for concurrent use.
+type trust struct {
+	store *store.SQLite
+	ca    *x509.Certificate // nil until enrolled
+
+	mu   sync.Mutex
+	keys map[syncproto.NodeID]ed25519.PublicKey
+}
+
+func newTrust() *trust { return &trust{keys: map[syncproto.NodeID]ed25519.PublicKey{}} }
+
+// verifyHead checks an origin's signature over a stream's chain head. It is
+// the store's Options.VerifyHead.
+func (t *trust) verifyHead(st syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+	pub, err := t.key(context.Background(), st.Origin)
+	if err != nil {
+		return err
+	}
+	if !identity.VerifyHead(pub, st, seq, head, sig) {
+		return fmt.Errorf("the signature of %s at %d is not %s's", st, seq, st.Origin)
+	}
+	return nil
+}
+
+func (t *trust) key(ctx context.Context, node syncproto.NodeID) (ed25519.PublicKey, error) {
+	t.mu.Lock()
+	pub, ok := t.keys[node]
+	t.mu.Unlock()
+	if ok {
+		return pub, nil
+	}
+	n, found, err := t.store.Node(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: no certificate of origin %s has reached this node", identity.ErrNotEnrolled, node)
+	}
+	cert, err := x509.ParseCertificate(n.Cert)
+	if err != nil {
+		return nil, fmt.Errorf("certificate of %s in the store: %w", node, err)
+	}
+	pub, ok = cert.PublicKey.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("certificate of %s has no Ed25519 key", node)
+	}
+	t.mu.Lock()
+	t.keys[node] = pub
+	t.mu.Unlock()
+	return pub, nil
+}
+
+// Certs returns the certificates of nodes, those this node holds.
+func (t *trust) Certs(ctx context.Context, nodes []syncproto.NodeID) ([][]byte, error) {
+	var out [][]byte
+	for _, id := range nodes {
+		n, found, err := t.store.Node(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out = append(out, n.Cert)
+		}
+	}
+	return out, nil
+}
+
+// CheckCert verifies a certificate as an origin's, without remembering it.
+func (t *trust) CheckCert(der []byte) (syncproto.NodeID, ed25519.PublicKey, error) {
+	_, claims, err := t.check(der)
+	if err != nil {
+		return syncproto.NodeID{}, nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return claims.Node, t.keys[claims.Node], nil
+}
+
+func (t *trust) check(der []byte) (*x509.Certificate, identity.Claims, error) {
+	if t.ca == nil {
+		return nil, identity.Claims{}, fmt.Errorf("%w: this node cannot check other nodes' certificates until it is enrolled (lifeline enroll)", identity.ErrNotEnrolled)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, identity.Claims{}, fmt.Errorf("a certificate that does not parse: %w", err)
+	}
+	claims, err := identity.VerifyOrigin(cert, t.ca)
+	if err != nil {
+		return nil, identity.Claims{}, err
+	}
+	t.mu.Lock()
+	t.keys[claims.Node] = cert.PublicKey.(ed25519.PublicKey)
+	t.mu.Unlock()
+	return cert, claims, nil
+}
+
+// AddCerts checks certificates a peer sent and remembers them.
+func (t *trust) AddCerts(ctx context.Context, ders [][]byte) error {
+	var errs []error
+	for _, der := range ders {
+		cert, claims, err := t.check(der)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := t.put(ctx, cert, claims); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t *trust) put(ctx context.Context, cert *x509.Certificate, c identity.Claims) error {
+	return t.store.PutNode(ctx, store.NodeCert{Node: c.Node, Name: c.Name, Role: c.Role, District: c.District, Cert: cert.Raw, NotAfter: cert.NotAfter})
+}
