@@ -82,6 +82,12 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 			query += " WHERE " + strings.Join(where, " AND ")
 		}
 		query += " ORDER BY rid"
+		if q.Newest {
+			query += " DESC"
+		}
+		if q.Limit > 0 {
+			query += fmt.Sprintf(" LIMIT %d", q.Limit)
+		}
 		stopped := false
 		err := s.readTx(ctx, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, query, args...)

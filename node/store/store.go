@@ -118,6 +118,8 @@ type Query struct {
 	Type         string // all types when empty
 	OnlyConflict bool
 	WithDeleted  bool
+	Newest       bool // newest first (by when they were first stored here)
+	Limit        int  // at most this many; 0 for all
 }
 
 // Store is a node's change log and current records. All methods are safe

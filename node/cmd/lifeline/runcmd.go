@@ -106,17 +106,10 @@ func showNode(ctx context.Context, e *env, n *node.Node) error {
 		return nil
 	}
 	fmt.Fprintf(w, "\nLatest records (of %d):\n", total)
-	var latest []node.RecordView
-	for v, err := range n.Records(ctx, node.Query{}) {
+	for v, err := range n.Records(ctx, node.Query{Newest: true, Limit: 10}) {
 		if err != nil {
 			return err
 		}
-		latest = append(latest, v)
-		if len(latest) > 10 {
-			latest = latest[1:]
-		}
-	}
-	for _, v := range latest {
 		fmt.Fprintf(w, "  %s  %-20s %s\n", v.ID, v.Type, n.Summary(v))
 	}
 	return nil

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// deployment is an HQ with its certificate authority, in a temporary folder.
+type deployment struct {
+	dir string
+	hq  string
+}
+
+func newDeployment(t *testing.T) *deployment {
+	t.Helper()
+	d := &deployment{dir: t.TempDir()}
+	d.hq = filepath.Join(d.dir, "hq")
+	ok(t, "", "init", "--data", d.hq, "--role", "hq", "--district", "Cayo", "--name", "hq-belmopan")
+	ok(t, "", "ca", "init", "--data", d.hq)
+	return d
+}
+
+// node makes and enrols a node.
+func (d *deployment) node(t *testing.T, name, role, district string) string {
+	t.Helper()
+	dir := filepath.Join(d.dir, name)
+	ok(t, "", "init", "--data", dir, "--role", role, "--district", district, "--name", name)
+	ok(t, "", "enroll", "--data", dir, "--ca", d.hq)
+	return dir
+}
+
+// serve starts `lifeline run --sync-addr` on a free loopback port and
+// returns the address it serves.
+func serve(t *testing.T, dir string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "--data", dir, "--sync-addr", "127.0.0.1:0", "--sync-idle", "5s")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = nil
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, found := strings.CutPrefix(sc.Text(), "serving sync on "); found {
+				addr <- a
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return a
+	case <-time.After(20 * time.Second):
+		t.Fatal("lifeline run did not start serving sync")
+	}
+	return ""
+}
+
+func digestOf(t *testing.T, dir string) string { return strings.TrimSpace(ok(t, "", "digest", "--data", dir)) }
+
+func addRecords(t *testing.T, dir string, n int, village string) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		rec := strings.Replace(assessment, "San Ignacio", fmt.Sprintf("%s %d", village, i), 1)
+		ids = append(ids, strings.TrimSpace(ok(t, rec, "record", "add", "--data", dir, "--type", "damage-assessment")))
+	}
+	return ids
+}
+
+// Two real lifeline processes on loopback sync both ways and end equal;
+// concurrent edits on both sides converge with the conflict kept.
+func TestSyncBetweenProcesses(t *testing.T) {
+	d := newDeployment(t)
+	field := d.node(t, "cayo-07", "field", "Cayo")
+	ids := addRecords(t, field, 5, "Succotz")
+	addRecords(t, d.hq, 2, "Belmopan")
+	addr := serve(t, d.hq)
+
+	out := ok(t, "", "sync", "--data", field, "--peer", addr)
+	if !strings.Contains(out, "synced with hq-belmopan (hq, Cayo)") || !strings.Contains(out, "sent 5 changes, received 2") {
+		t.Fatalf("sync said %q", out)
+	}
+	if digestOf(t, field) != digestOf(t, d.hq) {
+		t.Fatal("digests differ after sync")
+	}
+	ok(t, `{"damage_level":4}`, "record", "update", "--data", field, "--id", ids[0], "--author", "Rosa Tzul")
+	ok(t, `{"damage_level":1,"notes":"roof repaired"}`, "record", "update", "--data", d.hq, "--id", ids[0], "--author", "HQ analyst")
+	ok(t, "", "sync", "--data", field, "--peer", addr)
+	if digestOf(t, field) != digestOf(t, d.hq) {
+		t.Fatal("digests differ after conflicting edits")
+	}
+	s := show(t, field, ids[0])
+	if len(s.Conflicts["damage_level"]) != 2 || s.Fields["notes"] != "roof repaired" {
+		t.Fatalf("after the conflict: %+v", s)
+	}
+	// A second session has nothing to do.
+	if out := ok(t, "", "sync", "--data", field, "--peer", addr); !strings.Contains(out, "sent 0 changes, received 0") {
+		t.Fatalf("an idle sync said %q", out)
+	}
+}
+
+// A node enrolled by another deployment's CA is refused before any record
+// moves, in both directions, and the serving node goes on serving.
+func TestSyncRefusesForeignNodes(t *testing.T) {
+	d := newDeployment(t)
+	addr := serve(t, d.hq)
+	rogue := newDeployment(t)
+	stranger := rogue.node(t, "stranger", "field", "Cayo")
+	addRecords(t, stranger, 2, "Nowhere")
+	before := digestOf(t, d.hq)
+	fails(t, "", []string{"not signed by this deployment's CA"}, "sync", "--data", stranger, "--peer", addr)
+	if digestOf(t, d.hq) != before {
+		t.Fatal("a refused node's records reached HQ")
+	}
+	unenrolled := filepath.Join(d.dir, "new")
+	ok(t, "", "init", "--data", unenrolled, "--role", "field", "--district", "Toledo", "--name", "new")
+	fails(t, "", []string{"not enrolled", "lifeline enroll"}, "sync", "--data", unenrolled, "--peer", addr)
+	// HQ still serves its own.
+	field := d.node(t, "tol-02", "field", "Toledo")
+	ok(t, "", "sync", "--data", field, "--peer", addr)
+}
+
+// A sync killed with SIGKILL mid-stream, again and again, loses nothing:
+// the next session finishes, and both end equal.
+func TestSyncKilledMidStreamResumes(t *testing.T) {
+	d := newDeployment(t)
+	field := d.node(t, "cayo-07", "field", "Cayo")
+	workload := filepath.Join("..", "..", "..", "fieldkits", "testdata", "workload.ndjson.gz")
+	lines := filepath.Join(t.TempDir(), "some.ndjson")
+	data := gunzipLines(t, workload, 8000)
+	os.WriteFile(lines, data, 0o600)
+	ok(t, "", "record", "import", "--data", d.hq, "--type", "damage-assessment", lines)
+	addr := serve(t, d.hq)
+	for i := range 4 {
+		cmd := exec.Command(bin, "sync", "--data", field, "--peer", addr)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(150+100*i) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+	ok(t, "", "sync", "--data", field, "--peer", addr)
+	if digestOf(t, field) != digestOf(t, d.hq) {
+		t.Fatal("digests differ after the killed syncs and a last one")
+	}
+	if r, _ := lifelineOut(t, "record", "list", "--data", field, "--json"); strings.Count(r, `"id"`) != 8000 {
+		t.Fatalf("%d records after resuming, want 8000", strings.Count(r, `"id"`))
+	}
+}
+
+func lifelineOut(t *testing.T, args ...string) (string, int) {
+	r := lifeline(t, "", args...)
+	return r.stdout, r.code
+}
+
+func gunzipLines(t *testing.T, path string, n int) []byte {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", fmt.Sprintf("zcat %s | head -%d", path, n)).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Bundles carry the same changes with no network: a full bundle, an
+// incremental one for a vector, imported twice, in any order; a cut or
+// altered bundle is refused whole.
+func TestBundles(t *testing.T) {
+	d := newDeployment(t)
+	field := d.node(t, "tol-02", "field", "Toledo")
+	dir := t.TempDir()
+	addRecords(t, field, 3, "Punta Gorda")
+	full := filepath.Join(dir, "full.bundle")
+	ok(t, "", "bundle", "export", "--data", field, "--out", full)
+
+	ok(t, "", "bundle", "import", "--data", d.hq, full)
+	vec := filepath.Join(dir, "hq.vector")
+	ok(t, "", "vector", "--data", d.hq, "--out", vec)
+
+	// The second bundle holds what HQ lacks now; the third what HQ will
+	// lack once it has the second (computed on a copy of HQ).
+	addRecords(t, field, 2, "San Antonio")
+	second := filepath.Join(dir, "second.bundle")
+	ok(t, "", "bundle", "export", "--data", field, "--out", second, "--for", vec)
+	hqCopy := filepath.Join(dir, "hq-copy")
+	if out, err := exec.Command("cp", "-r", d.hq, hqCopy).CombinedOutput(); err != nil {
+		t.Fatal(string(out))
+	}
+	ok(t, "", "bundle", "import", "--data", hqCopy, second)
+	ok(t, "", "vector", "--data", hqCopy, "--out", vec)
+	addRecords(t, field, 1, "Barranco")
+	third := filepath.Join(dir, "third.bundle")
+	ok(t, "", "bundle", "export", "--data", field, "--out", third, "--for", vec)
+
+	// Damaged copies of the third are refused, and change nothing.
+	good, _ := os.ReadFile(third)
+	before := digestOf(t, d.hq)
+	for name, bad := range map[string][]byte{
+		"cut":      good[:len(good)-40],
+		"tampered": append(append(append([]byte(nil), good[:len(good)/2]...), good[len(good)/2]^0x20), good[len(good)/2+1:]...),
+		"foreign":  []byte("PK\x03\x04 this is a zip file"),
+	} {
+		path := filepath.Join(dir, name+".bundle")
+		os.WriteFile(path, bad, 0o600)
+		fails(t, "", []string{"nothing applied"}, "bundle", "import", "--data", d.hq, path)
+		if digestOf(t, d.hq) != before {
+			t.Fatalf("a %s bundle changed HQ", name)
+		}
+	}
+	// The third before the second: it waits for its predecessors, then
+	// both are in.
+	out := ok(t, "", "bundle", "import", "--data", d.hq, third)
+	if !strings.Contains(out, "1 waiting") {
+		t.Fatalf("an early bundle: %q", out)
+	}
+	ok(t, "", "bundle", "import", "--data", d.hq, second)
+	if digestOf(t, d.hq) != digestOf(t, field) {
+		t.Fatal("digests differ after the bundles")
+	}
+	again := ok(t, "", "bundle", "import", "--data", d.hq, full)
+	if !strings.Contains(again, "0 new") || digestOf(t, d.hq) != digestOf(t, field) {
+		t.Fatalf("importing a bundle again: %q", again)
+	}
+	fi1, _ := os.Stat(full)
+	fi3, _ := os.Stat(third)
+	if fi3.Size() >= fi1.Size() {
+		t.Fatalf("the bundle for a vector (%d bytes) is not smaller than the full one (%d)", fi3.Size(), fi1.Size())
+	}
+}
