@@ -68,7 +68,9 @@ func serve(t *testing.T, dir string) string {
 	return ""
 }
 
-func digestOf(t *testing.T, dir string) string { return strings.TrimSpace(ok(t, "", "digest", "--data", dir)) }
+func digestOf(t *testing.T, dir string) string {
+	return strings.TrimSpace(ok(t, "", "digest", "--data", dir))
+}
 
 func addRecords(t *testing.T, dir string, n int, village string) []string {
 	t.Helper()
