@@ -170,7 +170,7 @@ func encoder() *zstd.Encoder {
 func decoder() *zstd.Decoder {
 	zdecOnce.Do(func() {
 		var err error
-		zdec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(MaxBatchBytes), zstd.WithDecoderMaxWindow(1<<22))
+		zdec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxBatchBytes), zstd.WithDecoderMaxWindow(1<<22))
 		if err != nil {
 			panic(fmt.Sprintf("syncproto: zstd decoder: %v", err))
 		}

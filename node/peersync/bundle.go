@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 
 	"lifeline/node/store"
 	"lifeline/syncproto"
@@ -35,7 +34,6 @@ const MaxBundleBytes = 4 << 30
 // BundleStore is what writing and applying bundles needs of a store.
 type BundleStore interface {
 	Store
-	ApplyAll(ctx context.Context, batches iter.Seq2[[]store.Incoming, error], holdGaps bool) (store.ApplyResult, error)
 }
 
 // BundleTrust is what bundles need of trust, beyond a session's.
@@ -199,7 +197,7 @@ func Import(ctx context.Context, r io.ReadSeeker, st BundleStore, trust BundleTr
 	if err != nil {
 		return res, &BundleError{Offset: fr.Offset(), Err: fmt.Errorf("%w: %w", ErrBundle, err)}
 	}
-	res.ApplyResult = applied
+	res.ApplyResult = store.Sum(applied)
 	return res, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net"
 	"sync"
@@ -19,7 +20,8 @@ import (
 type Store interface {
 	Vector(ctx context.Context) (syncproto.Vector, error)
 	Outgoing(ctx context.Context, have syncproto.Vector, max int) ([]syncproto.Run, syncproto.Vector, error)
-	Apply(ctx context.Context, changes []store.Incoming) (store.ApplyResult, error)
+	// ApplyAll stores batches of changes in one transaction.
+	ApplyAll(ctx context.Context, batches iter.Seq2[[]store.Incoming, error], holdGaps bool) ([]store.ApplyResult, error)
 }
 
 // Trust is what a session needs to vouch for origins.
@@ -151,25 +153,32 @@ func (s *session) run(ctx context.Context) (Result, error) {
 
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- s.sendAll(ctx, peer.Vector) }()
-	type incoming struct {
-		t   syncproto.MsgType
-		msg any
-		err error
+	type received struct {
+		t       syncproto.MsgType
+		msg     any
+		changes []store.Incoming // a batch's, decoded
+		err     error
 	}
-	// The reader decodes frames as they come, so that acknowledgements
-	// reach the sender while this goroutine stores a batch.
-	msgs := make(chan incoming, 2)
+	// The reader decodes frames, and a batch's changes, as they come: the
+	// decoding of one batch overlaps the storing of the one before, and
+	// acknowledgements reach the sender while a batch is being stored.
+	msgs := make(chan received, 1)
 	go func() {
 		for {
 			t, body, err := s.readFrame(r)
 			var msg any
+			var changes []store.Incoming
 			if err == nil {
 				if msg, err = syncproto.Decode(t, body); err != nil {
 					err = &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error()}
+				} else if b, ok := msg.(*syncproto.Batch); ok {
+					if changes, err = incoming(b); err != nil {
+						err = &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error(), Err: err}
+					}
 				}
 			}
 			select {
-			case msgs <- incoming{t, msg, err}:
+			case msgs <- received{t, msg, changes, err}:
 			case <-ctx.Done():
 				return
 			}
@@ -180,18 +189,23 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}()
 
 	peerDone, sentDone := false, false
+	var ahead []received // read while gathering batches, not handled yet
 	for !(peerDone && sentDone) {
-		var in incoming
-		select {
-		case err := <-senderDone:
-			if err != nil {
-				return s.fail(ctx, cancel, &wg, err)
+		var in received
+		if len(ahead) > 0 {
+			in, ahead = ahead[0], ahead[1:]
+		} else {
+			select {
+			case err := <-senderDone:
+				if err != nil {
+					return s.fail(ctx, cancel, &wg, err)
+				}
+				sentDone = true
+				continue
+			case in = <-msgs:
+			case <-ctx.Done():
+				return s.fail(ctx, cancel, &wg, context.Cause(ctx))
 			}
-			sentDone = true
-			continue
-		case in = <-msgs:
-		case <-ctx.Done():
-			return s.fail(ctx, cancel, &wg, context.Cause(ctx))
 		}
 		if in.err != nil {
 			return s.fail(ctx, cancel, &wg, in.err)
@@ -205,11 +219,32 @@ func (s *session) run(ctx context.Context) (Result, error) {
 			if peerDone {
 				return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: syncproto.CodeUnexpected, Msg: "a batch after done"})
 			}
-			ack, err := s.receive(ctx, m)
+			// Batches that have already arrived are stored together: one
+			// commit for all of them on a fast link, one each on a slow one.
+			group := []*syncproto.Batch{m}
+			changes := [][]store.Incoming{in.changes}
+		gather:
+			for len(ahead) == 0 && len(group) < maxGroup {
+				select {
+				case more := <-msgs:
+					if b, ok := more.msg.(*syncproto.Batch); ok && more.err == nil {
+						group = append(group, b)
+						changes = append(changes, more.changes)
+						continue
+					}
+					ahead = append(ahead, more)
+					break gather
+				default:
+					break gather
+				}
+			}
+			acks, err := s.receive(ctx, group, changes)
 			if err != nil {
 				return s.fail(ctx, cancel, &wg, err)
 			}
-			s.send(ctx, s.ctrl, syncproto.MsgAck, &ack)
+			for i := range acks {
+				s.send(ctx, s.ctrl, syncproto.MsgAck, &acks[i])
+			}
 		case *syncproto.Ack:
 			select {
 			case s.acks <- *m:
@@ -478,20 +513,29 @@ func (s *session) awaitAck(ctx context.Context, inFlight map[uint64]int) error {
 	}
 }
 
-// receive checks a batch's runs and stores them as one transaction.
-func (s *session) receive(ctx context.Context, b *syncproto.Batch) (syncproto.Ack, error) {
-	in, err := incoming(b)
+// maxGroup bounds the batches stored in one transaction.
+const maxGroup = 2
+
+// receive stores batches' changes in one transaction.
+func (s *session) receive(ctx context.Context, group []*syncproto.Batch, batches [][]store.Incoming) ([]syncproto.Ack, error) {
+	results, err := s.cfg.Store.ApplyAll(ctx, func(yield func([]store.Incoming, error) bool) {
+		for _, b := range batches {
+			if !yield(b, nil) {
+				return
+			}
+		}
+	}, false)
 	if err != nil {
-		return syncproto.Ack{}, &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error(), Err: err}
+		return nil, err
 	}
-	res, err := s.cfg.Store.Apply(ctx, in)
-	if err != nil {
-		return syncproto.Ack{}, err
-	}
+	acks := make([]syncproto.Ack, len(group))
 	s.mu.Lock()
-	s.res.Received += res.Applied
-	s.res.Duplicates += res.Duplicates
-	s.res.PeerHeld += res.Held
-	s.mu.Unlock()
-	return syncproto.Ack{Seq: b.Seq, Applied: uint32(res.Applied), Duplicates: uint32(res.Duplicates), Held: uint32(res.Held)}, nil
+	defer s.mu.Unlock()
+	for i, r := range results {
+		s.res.Received += r.Applied
+		s.res.Duplicates += r.Duplicates
+		s.res.PeerHeld += r.Held
+		acks[i] = syncproto.Ack{Seq: group[i].Seq, Applied: uint32(r.Applied), Duplicates: uint32(r.Duplicates), Held: uint32(r.Held)}
+	}
+	return acks, nil
 }

@@ -15,48 +15,72 @@ import (
 // of them or none. A change that comes before the changes of its stream
 // that precede it is refused (ErrGap): a sync peer sends streams in order.
 func (s *SQLite) Apply(ctx context.Context, changes []Incoming) (ApplyResult, error) {
-	return s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(changes, nil) }, false)
+	res, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(changes, nil) }, false)
+	return Sum(res), err
+}
+
+// Sum adds up results.
+func Sum(results []ApplyResult) ApplyResult {
+	var t ApplyResult
+	for _, r := range results {
+		t.Applied += r.Applied
+		t.Duplicates += r.Duplicates
+		t.Held += r.Held
+	}
+	return t
 }
 
 // ApplyAll is Apply for many batches in one transaction, so that a bundle
-// is applied whole or not at all. With holdGaps, a change whose
-// predecessors are missing is held until they come (bundles may be carried
-// in any order) instead of refused.
-func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, error], holdGaps bool) (ApplyResult, error) {
-	var res ApplyResult
+// is applied whole or not at all, and a sync session commits once for the
+// batches that came together. It returns what it did with each batch. With
+// holdGaps, a change whose predecessors are missing is held until they
+// come (bundles may be carried in any order) instead of refused.
+func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, error], holdGaps bool) ([]ApplyResult, error) {
+	var out []ApplyResult
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed {
-		return res, ErrClosed
+		return nil, ErrClosed
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	t, err := s.begin(ctx)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	defer t.rollback()
 	held, err := t.heldSet()
 	if err != nil {
-		return res, s.wrap(err)
+		return nil, s.wrap(err)
 	}
 	for changes, err := range batches {
 		if err != nil {
-			return ApplyResult{}, err
+			return nil, err
 		}
+		if err := t.prefetch(changes); err != nil {
+			return nil, s.wrap(err)
+		}
+		var res ApplyResult
 		for i := range changes {
 			if err := t.applyOne(&changes[i], held, holdGaps, &res); err != nil {
-				return ApplyResult{}, s.wrap(err)
+				return nil, s.wrap(err)
 			}
 		}
+		out = append(out, res)
+		// Write back what the batch changed, and forget it: a bundle of a
+		// million changes must not hold a million records in memory.
+		if err := t.flushRecords(); err != nil {
+			return nil, s.wrap(err)
+		}
+		t.records = map[syncproto.RecordID]*recordRow{}
 	}
-	if res.Applied+res.Held == 0 {
-		return res, nil
+	if total := Sum(out); total.Applied+total.Held == 0 {
+		return out, nil
 	}
 	if err := t.commit(); err != nil {
-		return ApplyResult{}, s.wrap(err)
+		return nil, s.wrap(err)
 	}
-	return res, nil
+	return out, nil
 }
 
 // heldSet lists the held changes by stream, to tell a change resent from
@@ -138,7 +162,9 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 	if !exists {
 		r = t.newRecord(c.Record)
 	}
-	if err := t.merge(c, in.Body, hash, in.Sig, r); err != nil {
+	if err := t.merge(c, in.Body, hash, in.Sig, r); errors.Is(err, errTaken) {
+		return fmt.Errorf("record %s appeared in the store during the transaction", c.Record)
+	} else if err != nil {
 		return err
 	}
 	t.s.clock.Observe(c.HLC)

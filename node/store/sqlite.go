@@ -89,11 +89,12 @@ func init() {
 func dsn(path string, readOnly bool) string {
 	q := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_foreign_keys=off"
 	if readOnly {
-		q += "&_query_only=true&_txlock=deferred&_cache_size=-16384"
+		q += "&_query_only=true&_txlock=deferred&_cache_size=-4096"
 	} else {
-		// The writer's cache holds a bulk import's working set; the
-		// readers' need less.
-		q += "&_cache_size=-65536"
+		// A node keeps its memory small (a relay serves many peers on a
+		// small machine); a bulk import enlarges the writer's cache for
+		// its own transaction (see Import).
+		q += "&_cache_size=-16384"
 		// Writers take the lock when they begin, so that two processes
 		// never both read a head and then both try to extend it.
 		q += "&_txlock=immediate"
@@ -348,7 +349,7 @@ func (s *SQLite) Close() error {
 // walCheckpointBytes is the size of the write-ahead log past which a
 // checkpoint copies it into the database, so that it stays small and reads
 // stay fast.
-const walCheckpointBytes = 8 << 20
+const walCheckpointBytes = 64 << 20
 
 // checkpointLoop runs checkpoints on their own connection after commits
 // that leave a large log, so that no commit waits for one.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"lifeline/syncproto"
 )
@@ -123,7 +124,7 @@ func (t *txn) seenIn(r *recordRow) func(syncproto.Dot) bool {
 // record loads a record's merge state; ok is false when it does not exist.
 func (t *txn) record(id syncproto.RecordID) (*recordRow, bool, error) {
 	if r, ok := t.records[id]; ok {
-		return r, true, nil
+		return r, r != nil, nil
 	}
 	var rid int64
 	var deleted bool
@@ -142,6 +143,56 @@ func (t *txn) record(id syncproto.RecordID) (*recordRow, bool, error) {
 	r := &recordRow{rid: rid, state: st, deleted: deleted}
 	t.records[id] = r
 	return r, true, nil
+}
+
+// prefetch loads, in a few queries, the records a batch of changes touches
+// that this transaction has not read yet, and notes which do not exist, so
+// that applying the batch asks nothing more of the database.
+func (t *txn) prefetch(changes []Incoming) error {
+	const chunk = 500
+	var ids []any
+	asked := map[syncproto.RecordID]bool{}
+	for i := range changes {
+		id := changes[i].Change.Record
+		if _, ok := t.records[id]; !ok && !asked[id] {
+			asked[id] = true
+			ids = append(ids, id[:])
+		}
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), chunk)
+		q := "SELECT id, rid, deleted, state FROM records WHERE id IN (?" + strings.Repeat(", ?", n-1) + ")"
+		rows, err := t.tx.QueryContext(t.ctx, q, ids[:n]...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, state []byte
+			var rid int64
+			var deleted bool
+			if err := rows.Scan(&id, &rid, &deleted, &state); err != nil {
+				rows.Close()
+				return err
+			}
+			st, err := DecodeState(state)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("record %x: %w", id, err)
+			}
+			t.records[syncproto.RecordID(id)] = &recordRow{rid: rid, state: st, deleted: deleted}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	for id := range asked {
+		if _, ok := t.records[id]; !ok {
+			t.records[id] = nil // known not to exist
+		}
+	}
+	return nil
 }
 
 // errTaken says a record this transaction tried to create exists already.
@@ -250,7 +301,7 @@ func isTrue(cbor []byte) bool { return len(cbor) == 1 && cbor[0] == 0xf5 }
 // flush writes back the records and stream heads this transaction changed.
 func (t *txn) flush() error {
 	for _, r := range t.records {
-		if !r.dirty {
+		if r == nil || !r.dirty {
 			continue
 		}
 		b, err := r.state.Encode()

@@ -188,7 +188,7 @@ func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 	if e.Create {
 		// A new record is inserted without looking for its id first; the
 		// insert says if the id is taken.
-		if _, cached := t.records[e.Record]; cached {
+		if r, cached := t.records[e.Record]; cached && r != nil {
 			if skipExisting {
 				return Written{}, true, nil
 			}
@@ -254,7 +254,7 @@ func (t *txn) signHeads() error {
 // flushRecords writes back the records changed so far.
 func (t *txn) flushRecords() error {
 	for _, r := range t.records {
-		if !r.dirty {
+		if r == nil || !r.dirty {
 			continue
 		}
 		b, err := r.state.Encode()
@@ -299,6 +299,12 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 		return res, err
 	}
 	defer t.rollback()
+	// A bulk import's working set is larger than a node's everyday cache;
+	// the cache grows for this transaction and shrinks after it.
+	if _, err := t.tx.ExecContext(t.ctx, "PRAGMA cache_size = -65536"); err != nil {
+		return res, s.wrap(err)
+	}
+	defer s.wdb.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = -16384")
 	// The preparing stage extends the head of the first edit's lane, the
 	// lane of every record of an import (one record type).
 	self, err := t.head(syncproto.Stream{Origin: s.self.ID, Lane: first.Lane}, true)

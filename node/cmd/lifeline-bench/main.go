@@ -28,6 +28,14 @@ type workload struct {
 	name string
 	what string
 	run  func(ctx context.Context, w *env) (result, error)
+	// across runs the workload in this process, driving several
+	// processes; it returns one result per line of the table.
+	across func(ctx context.Context, w *env) ([]namedResult, error)
+}
+
+type namedResult struct {
+	name, what string
+	result
 }
 
 type result struct {
@@ -78,6 +86,18 @@ func main() {
 	failed := false
 	for _, w := range workloads {
 		if *only != "" && !strings.Contains(w.name, *only) {
+			continue
+		}
+		if w.across != nil {
+			rows, err := w.across(context.Background(), &env{workload: *file, tmp: *tmp, damage: filepath.Join(*tmp, damageFile)})
+			for _, r := range rows {
+				rate := float64(r.Records) / r.Elapsed.Seconds()
+				fmt.Printf("%-16s %8d %8.3fs %10.0f %6.1f MiB  %s\n", r.name, r.Records, r.Elapsed.Seconds(), rate, float64(r.RSSKiB)/1024, r.what+r.Extra)
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", w.name, err)
+				failed = true
+			}
 			continue
 		}
 		r, err := spawn(w.name, *file, *tmp)

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"lifeline/node"
+	"lifeline/syncproto"
+)
+
+// W1 to W3: sync between two real node processes on loopback. Node B runs
+// `lifeline run --sync-addr`; node A runs `lifeline sync --peer` for each
+// session. Both are enrolled in one deployment; every chain and signature
+// is checked.
+func init() {
+	register(workload{name: "W1-W3-sync", across: syncWorkloads})
+}
+
+// lifelineBin is the lifeline binary beside this one.
+func lifelineBin() string {
+	exe, err := os.Executable()
+	if err != nil {
+		fail(err)
+	}
+	return filepath.Join(filepath.Dir(exe), "lifeline")
+}
+
+func lifeline(args ...string) (string, error) {
+	out, err := exec.Command(lifelineBin(), args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("lifeline %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+func syncWorkloads(ctx context.Context, e *env) ([]namedResult, error) {
+	hq, a, b := filepath.Join(e.tmp, "hq"), filepath.Join(e.tmp, "a"), filepath.Join(e.tmp, "b")
+	defer os.RemoveAll(hq)
+	defer os.RemoveAll(a)
+	defer os.RemoveAll(b)
+	for _, args := range [][]string{
+		{"init", "--data", hq, "--role", "hq", "--district", "Cayo", "--name", "hq"},
+		{"ca", "init", "--data", hq},
+		{"init", "--data", a, "--role", "field", "--district", "Cayo", "--name", "node-a"},
+		{"enroll", "--data", a, "--ca", hq},
+		{"init", "--data", b, "--role", "relay", "--district", "Cayo", "--name", "node-b"},
+		{"enroll", "--data", b, "--ca", hq},
+		{"record", "import", "--data", a, "--type", "damage-assessment", e.damage},
+	} {
+		if _, err := lifeline(args...); err != nil {
+			return nil, err
+		}
+	}
+	server, addr, err := startServer(b)
+	if err != nil {
+		return nil, err
+	}
+	defer server.stop()
+
+	var rows []namedResult
+	session := func(name, what string, records int) error {
+		r, err := syncOnce(a, addr, server)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := sameDigest(a, b); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		r.Records = records
+		rows = append(rows, namedResult{name: name, what: what, result: r})
+		return nil
+	}
+	if err := session("W1-catch-up", "A→B, 50,000 records to an empty node", 50000); err != nil {
+		return rows, err
+	}
+	if err := runEdit(e, a, "w2"); err != nil {
+		return rows, err
+	}
+	if err := session("W2-incremental", "1,000 edits on A, then sync", 1000); err != nil {
+		return rows, err
+	}
+	if err := runEdit(e, a, "A"); err != nil {
+		return rows, err
+	}
+	if err := runEdit(e, b, "B"); err != nil {
+		return rows, err
+	}
+	if err := session("W3-conflicts", "500 edits on each side of the same records, apart; one session both ways", 1000); err != nil {
+		return rows, err
+	}
+	ca, cb := conflicts(a), conflicts(b)
+	if ca != cb || ca < 0 {
+		return rows, fmt.Errorf("W3: %d records in conflict on A, %d on B", ca, cb)
+	}
+	rows[len(rows)-1].Extra += fmt.Sprintf("; identical, %d records in conflict kept on each", ca)
+	return rows, nil
+}
+
+type server struct {
+	cmd *exec.Cmd
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.cmd.Wait()
+}
+
+// startServer runs `lifeline run --sync-addr` on a free loopback port.
+func startServer(dir string) (*server, string, error) {
+	cmd := exec.Command(lifelineBin(), "run", "--data", dir, "--sync-addr", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "serving sync on "); ok {
+				addr <- a
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return &server{cmd: cmd}, a, nil
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		return nil, "", errors.New("lifeline run did not start serving")
+	}
+}
+
+var syncLine = regexp.MustCompile(`(\d+) bytes out, (\d+) in`)
+
+// syncOnce runs `lifeline sync` and measures it: wall time, bytes both ways
+// and the larger of the two nodes' peak memory.
+func syncOnce(dir, addr string, srv *server) (result, error) {
+	cmd := exec.Command(lifelineBin(), "sync", "--data", dir, "--peer", addr)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return result{}, err
+	}
+	clientRSS := watchRSS(cmd.Process.Pid)
+	err := cmd.Wait()
+	elapsed := time.Since(start)
+	if err != nil {
+		return result{}, fmt.Errorf("lifeline sync: %v: %s", err, out.String())
+	}
+	m := syncLine.FindStringSubmatch(out.String())
+	if m == nil {
+		return result{}, fmt.Errorf("lifeline sync said %q", out.String())
+	}
+	bo, _ := strconv.ParseInt(m[1], 10, 64)
+	bi, _ := strconv.ParseInt(m[2], 10, 64)
+	a, b := <-clientRSS, procHWM(srv.cmd.Process.Pid)
+	return result{Elapsed: elapsed, RSSKiB: max(a, b),
+		Extra: fmt.Sprintf("; %.2f MB on the wire; peak RSS A %.0f MiB, B %.0f MiB", float64(bo+bi)/1e6, float64(a)/1024, float64(b)/1024)}, nil
+}
+
+// watchRSS samples a process's peak resident memory until it exits.
+func watchRSS(pid int) <-chan int64 {
+	out := make(chan int64, 1)
+	go func() {
+		var peak int64
+		for {
+			v := procHWM(pid)
+			if v == 0 {
+				out <- peak
+				return
+			}
+			peak = max(peak, v)
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return out
+}
+
+// procHWM reads a process's VmHWM in KiB, 0 once it has exited.
+func procHWM(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kib
+		}
+	}
+	return 0
+}
+
+func sameDigest(a, b string) error {
+	da, err := lifeline("digest", "--data", a)
+	if err != nil {
+		return err
+	}
+	db, err := lifeline("digest", "--data", b)
+	if err != nil {
+		return err
+	}
+	if da != db {
+		return fmt.Errorf("the nodes differ after the session: %s vs %s", strings.TrimSpace(da), strings.TrimSpace(db))
+	}
+	return nil
+}
+
+func conflicts(dir string) int {
+	out, err := lifeline("status", "--data", dir, "--json")
+	if err != nil {
+		return -1
+	}
+	var st node.Status
+	if json.Unmarshal([]byte(out), &st) != nil {
+		return -1
+	}
+	return st.Conflicts
+}
+
+// runEdit applies the workload's edits of one side to a node, in this
+// process: lines 50,001 to 52,000 name records by their line in the
+// first 50,000.
+func runEdit(e *env, dir, side string) error {
+	ctx := context.Background()
+	ids, err := readLines(e.damage, 1, 50000)
+	if err != nil {
+		return err
+	}
+	edits, err := readLines(e.workload, 50001, 52000)
+	if err != nil {
+		return err
+	}
+	cfg := node.DefaultConfig()
+	cfg.DataDir = dir
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	for _, line := range edits {
+		var ed struct {
+			Side  string `json:"side"`
+			Index int    `json:"index"`
+		}
+		if err := json.Unmarshal(line, &ed); err != nil {
+			return err
+		}
+		if ed.Side != side {
+			continue
+		}
+		var rec struct{ ID string }
+		if err := json.Unmarshal(ids[ed.Index], &rec); err != nil {
+			return err
+		}
+		id, err := syncproto.ParseRecordID(rec.ID)
+		if err != nil {
+			return err
+		}
+		var fields map[string]json.RawMessage
+		json.Unmarshal(line, &fields)
+		delete(fields, "side")
+		delete(fields, "index")
+		b, _ := json.Marshal(fields)
+		if _, err := n.Update(ctx, id, b, "bench-"+side); err != nil {
+			return fmt.Errorf("edit of line %d: %w", ed.Index+1, err)
+		}
+	}
+	return nil
+}
