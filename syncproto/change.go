@@ -67,14 +67,15 @@ func (c *Change) Encode() ([]byte, error) {
 	return b, nil
 }
 
-// DecodeChange decodes and checks untrusted change bytes.
+// DecodeChange decodes and checks untrusted change bytes, which must be in
+// canonical form. The field values point into data.
 func DecodeChange(data []byte) (Change, error) {
-	var c Change
 	if len(data) > MaxChangeBytes {
-		return c, fmt.Errorf("%w: change is %d bytes, the limit is %d", ErrTooLarge, len(data), MaxChangeBytes)
+		return Change{}, fmt.Errorf("%w: change is %d bytes, the limit is %d", ErrTooLarge, len(data), MaxChangeBytes)
 	}
-	if err := decMode.Unmarshal(data, &c); err != nil {
-		return c, fmt.Errorf("%w: change: %v", ErrMalformed, err)
+	c, err := decodeChangeFast(data)
+	if err != nil {
+		return c, fmt.Errorf("change: %w", err)
 	}
 	if err := c.Check(); err != nil {
 		return c, err

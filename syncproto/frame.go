@@ -204,9 +204,9 @@ func (b *Batch) Runs() ([]Run, error) {
 			return nil, fmt.Errorf("%w: batch %d says %d bytes, holds %d", ErrMalformed, b.Seq, b.Size, len(raw))
 		}
 	}
-	var runs []Run
-	if err := decMode.Unmarshal(raw, &runs); err != nil {
-		return nil, fmt.Errorf("%w: batch %d: %v", ErrMalformed, b.Seq, err)
+	runs, err := decodeRunsFast(raw)
+	if err != nil {
+		return nil, fmt.Errorf("batch %d: %w", b.Seq, err)
 	}
 	total := 0
 	for i := range runs {

@@ -94,7 +94,7 @@ func dsn(path string, readOnly bool) string {
 		// A node keeps its memory small (a relay serves many peers on a
 		// small machine); a bulk import enlarges the writer's cache for
 		// its own transaction (see Import).
-		q += "&_cache_size=-16384"
+		q += "&_cache_size=-8192"
 		// Writers take the lock when they begin, so that two processes
 		// never both read a head and then both try to extend it.
 		q += "&_txlock=immediate"

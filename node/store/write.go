@@ -298,13 +298,15 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 	if err != nil {
 		return res, err
 	}
+	// Deferred calls run last first: the transaction ends (rolled back
+	// if it did not commit) before the cache shrinks on its connection.
+	defer s.wdb.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = -8192")
 	defer t.rollback()
 	// A bulk import's working set is larger than a node's everyday cache;
 	// the cache grows for this transaction and shrinks after it.
 	if _, err := t.tx.ExecContext(t.ctx, "PRAGMA cache_size = -65536"); err != nil {
 		return res, s.wrap(err)
 	}
-	defer s.wdb.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = -16384")
 	// The preparing stage extends the head of the first edit's lane, the
 	// lane of every record of an import (one record type).
 	self, err := t.head(syncproto.Stream{Origin: s.self.ID, Lane: first.Lane}, true)
