@@ -316,7 +316,8 @@ func incoming(b *syncproto.Batch) ([]store.Incoming, error) {
 			if c.Stream() != r.Stream || c.Seq != r.First+uint64(i) {
 				return nil, fmt.Errorf("%w: batch %d: change %s sits in the run of %s at sequence %d", syncproto.ErrMalformed, b.Seq, c.Dot(), r.Stream, r.First+uint64(i))
 			}
-			inc := store.Incoming{Change: c, Body: body}
+			sum := syncproto.Hash(sha256.Sum256(body))
+			inc := store.Incoming{Change: c, Body: body, BodySum: &sum}
 			if i == len(r.Bodies)-1 {
 				inc.Sig = r.Sig
 			}

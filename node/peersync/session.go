@@ -162,7 +162,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	// The reader decodes frames, and a batch's changes, as they come: the
 	// decoding of one batch overlaps the storing of the one before, and
 	// acknowledgements reach the sender while a batch is being stored.
-	msgs := make(chan received, 1)
+	msgs := make(chan received, 2)
 	go func() {
 		for {
 			t, body, err := s.readFrame(r)
@@ -514,7 +514,7 @@ func (s *session) awaitAck(ctx context.Context, inFlight map[uint64]int) error {
 }
 
 // maxGroup bounds the batches stored in one transaction.
-const maxGroup = 2
+const maxGroup = 4
 
 // receive stores batches' changes in one transaction.
 func (s *session) receive(ctx context.Context, group []*syncproto.Batch, batches [][]store.Incoming) ([]syncproto.Ack, error) {

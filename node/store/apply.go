@@ -149,7 +149,12 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 // signature it carries, and merges it.
 func (t *txn) remote(in *Incoming, h *streamHead) error {
 	c := &in.Change
-	hash := syncproto.ChainHash(h.head, in.Body)
+	var hash syncproto.Hash
+	if in.BodySum != nil {
+		hash = syncproto.ChainLink(h.head, *in.BodySum)
+	} else {
+		hash = syncproto.ChainHash(h.head, in.Body)
+	}
 	if len(in.Sig) > 0 && t.s.opts.VerifyHead != nil {
 		if err := t.s.opts.VerifyHead(c.Stream(), c.Seq, hash, in.Sig); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrChain, c.Dot(), err)

@@ -77,6 +77,9 @@ type Incoming struct {
 	Change syncproto.Change
 	Body   []byte
 	Sig    []byte
+	// BodySum, when set, is SHA-256(Body), computed by the caller where it
+	// has a core to spare; the store then only links the chain.
+	BodySum *syncproto.Hash
 }
 
 // ApplyResult counts what an Apply did.

@@ -220,8 +220,13 @@ func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig [
 	if r.fresh {
 		// A new record is inserted once, with its state after this change,
 		// so that a bulk import writes each row once.
-		b, err := r.state.Encode()
-		if err != nil {
+		var b []byte
+		var err error
+		if len(r.state.Fields) == len(c.Fields) && !hasBases(c) {
+			// The record's first change names no bases: its state is
+			// the shape encodeNew writes, without walking it.
+			b = encodeNew(c)
+		} else if b, err = r.state.Encode(); err != nil {
 			return err
 		}
 		res, err := t.insRecord.ExecContext(t.ctx, c.Record[:], r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b)
@@ -258,6 +263,15 @@ func changeID(stream int64, seq uint64) int64 { return stream<<seqBits | int64(s
 // splitID unpacks a change log row id.
 func splitID(id int64) (stream int64, seq uint64) {
 	return id >> seqBits, uint64(id & (1<<seqBits - 1))
+}
+
+func hasBases(c *syncproto.Change) bool {
+	for i := range c.Fields {
+		if len(c.Fields[i].Base) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func nullable(b []byte) any {
