@@ -208,6 +208,20 @@ func (s *session) run(ctx context.Context) (Result, error) {
 			}
 		}
 		if in.err != nil {
+			if peerDone && (errors.Is(in.err, io.EOF) || errors.Is(in.err, io.ErrUnexpectedEOF) || errors.Is(in.err, net.ErrClosed)) {
+				// The peer said done and hung up: an honest one had our
+				// done too, so our sender has finished or is about to.
+				select {
+				case err := <-senderDone:
+					if err != nil {
+						return s.fail(ctx, cancel, &wg, err)
+					}
+					sentDone = true
+					continue
+				case <-time.After(s.cfg.Idle):
+					return s.fail(ctx, cancel, &wg, in.err)
+				}
+			}
 			return s.fail(ctx, cancel, &wg, in.err)
 		}
 		switch m := in.msg.(type) {

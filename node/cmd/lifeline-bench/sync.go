@@ -144,7 +144,10 @@ func startServer(dir string) (*server, string, error) {
 	}
 }
 
-var syncLine = regexp.MustCompile(`(\d+) bytes out, (\d+) in`)
+var (
+	syncLine    = regexp.MustCompile(`(\d+) bytes out, (\d+) in`)
+	sessionTime = regexp.MustCompile(` in ([0-9.]+)s: `)
+)
 
 // syncOnce runs `lifeline sync` and measures it: wall time, bytes both ways
 // and the larger of the two nodes' peak memory.
@@ -169,8 +172,12 @@ func syncOnce(dir, addr string, srv *server) (result, error) {
 	bo, _ := strconv.ParseInt(m[1], 10, 64)
 	bi, _ := strconv.ParseInt(m[2], 10, 64)
 	a, b := <-clientRSS, procHWM(srv.cmd.Process.Pid)
+	session := ""
+	if m := sessionTime.FindStringSubmatch(out.String()); m != nil {
+		session = fmt.Sprintf(" (the session itself %ss)", m[1])
+	}
 	return result{Elapsed: elapsed, RSSKiB: max(a, b),
-		Extra: fmt.Sprintf("; %.2f MB on the wire; peak RSS A %.0f MiB, B %.0f MiB", float64(bo+bi)/1e6, float64(a)/1024, float64(b)/1024)}, nil
+		Extra: fmt.Sprintf("; %.2f MB on the wire; peak RSS A %.0f MiB, B %.0f MiB; process wall time%s", float64(bo+bi)/1e6, float64(a)/1024, float64(b)/1024, session)}, nil
 }
 
 // watchRSS samples a process's peak resident memory until it exits.
