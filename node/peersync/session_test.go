@@ -183,9 +183,9 @@ func TestInterruptedSessionResumes(t *testing.T) {
 	ring := &keyring{keys: map[syncproto.NodeID]*identity.Key{}}
 	a, b := newPeer(t, ring, "a"), newPeer(t, ring, "b")
 	for i := range 600 {
-		a.write(t, syncproto.NewRecordID(), true, 3, "n", strings.Repeat("x", i%50))
+		a.write(t, syncproto.NewRecordID(), true, 3, "n", strings.Repeat(syncproto.NewRecordID().String(), 1+i%3))
 	}
-	for _, cut := range []int{200, 3000, 30000} {
+	for _, cut := range []int{200, 3000, 12000} {
 		ca, cb := net.Pipe()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		go Run(ctx, cb, b.config(ring))

@@ -414,7 +414,11 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 			if err != nil {
 				return err
 			}
+			// One run per stream, cut at the last signed head reached: one
+			// signature then vouches for all of it, however many commits
+			// wrote it.
 			run := syncproto.Run{Stream: sp.stream, First: sp.from + 1}
+			signed := 0
 			for rows.Next() {
 				var id int64
 				var sig, body []byte
@@ -425,11 +429,7 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 				run.Bodies = append(run.Bodies, body)
 				total++
 				if len(sig) > 0 {
-					// A signed head: the run so far can go.
-					run.Sig = sig
-					runs = append(runs, run)
-					after[sp.stream] = run.Last()
-					run = syncproto.Run{Stream: sp.stream, First: run.Last() + 1}
+					signed, run.Sig = len(run.Bodies), sig
 					if total >= max {
 						break
 					}
@@ -439,9 +439,14 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 			if err := rows.Err(); err != nil {
 				return err
 			}
+			total -= len(run.Bodies) - signed
+			if signed > 0 {
+				run.Bodies = run.Bodies[:signed]
+				runs = append(runs, run)
+				after[sp.stream] = run.Last()
+			}
 			// Changes after the last signed head stay for a later batch;
 			// they are only possible while a writer is committing.
-			total -= len(run.Bodies)
 		}
 		return nil
 	})
