@@ -69,11 +69,14 @@ func (c *Change) Encode() ([]byte, error) {
 
 // DecodeChange decodes and checks untrusted change bytes, which must be in
 // canonical form. The field values point into data.
-func DecodeChange(data []byte) (Change, error) {
+func DecodeChange(data []byte) (Change, error) { return DecodeChangeInterned(data, nil) }
+
+// DecodeChangeInterned is DecodeChange sharing repeated names through in.
+func DecodeChangeInterned(data []byte, in *Interner) (Change, error) {
 	if len(data) > MaxChangeBytes {
 		return Change{}, fmt.Errorf("%w: change is %d bytes, the limit is %d", ErrTooLarge, len(data), MaxChangeBytes)
 	}
-	c, err := decodeChangeFast(data)
+	c, err := decodeChangeFast(data, in)
 	if err != nil {
 		return c, fmt.Errorf("change: %w", err)
 	}

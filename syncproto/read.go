@@ -16,8 +16,30 @@ import (
 
 // cborReader walks canonical CBOR.
 type cborReader struct {
-	b   []byte
-	off int
+	b      []byte
+	off    int
+	intern Interner
+}
+
+// Interner shares the strings that repeat from change to change (kit, type,
+// author and field names), so that decoding a batch of a thousand changes
+// does not allocate the same dozen names a thousand times. The zero value
+// is ready; it is not safe for concurrent use.
+type Interner struct{ m map[string]string }
+
+func (in *Interner) get(b []byte) string {
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	if in.m == nil {
+		in.m = map[string]string{}
+	}
+	if len(in.m) >= 4096 { // names, not values: a batch has few
+		return string(b)
+	}
+	s := string(b)
+	in.m[s] = s
+	return s
 }
 
 func (r *cborReader) fail(what string) error {
@@ -114,7 +136,7 @@ func (r *cborReader) text(max int) (string, error) {
 	if !utf8.Valid(s) {
 		return "", r.fail("invalid UTF-8")
 	}
-	return string(s), nil
+	return r.intern.get(s), nil
 }
 
 func (r *cborReader) fixed(dst []byte) error {
@@ -219,9 +241,13 @@ func (r *cborReader) dot() (Dot, error) {
 
 // decodeChangeFast decodes a change in canonical form, its field values
 // pointing into data.
-func decodeChangeFast(data []byte) (Change, error) {
+func decodeChangeFast(data []byte, in *Interner) (Change, error) {
 	var c Change
 	r := &cborReader{b: data}
+	if in != nil {
+		r.intern = *in
+		defer func() { *in = r.intern }()
+	}
 	n, err := r.container(majorMap, 10)
 	if err != nil {
 		return c, err

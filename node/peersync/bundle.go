@@ -306,18 +306,25 @@ func incoming(b *syncproto.Batch) ([]store.Incoming, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in []store.Incoming
+	total := 0
+	for _, r := range runs {
+		total += len(r.Bodies)
+	}
+	in := make([]store.Incoming, 0, total)
+	sums := make([]syncproto.Hash, total)
+	var names syncproto.Interner
 	for _, r := range runs {
 		for i, body := range r.Bodies {
-			c, err := syncproto.DecodeChange(body)
+			c, err := syncproto.DecodeChangeInterned(body, &names)
 			if err != nil {
 				return nil, fmt.Errorf("batch %d: %w", b.Seq, err)
 			}
 			if c.Stream() != r.Stream || c.Seq != r.First+uint64(i) {
 				return nil, fmt.Errorf("%w: batch %d: change %s sits in the run of %s at sequence %d", syncproto.ErrMalformed, b.Seq, c.Dot(), r.Stream, r.First+uint64(i))
 			}
-			sum := syncproto.Hash(sha256.Sum256(body))
-			inc := store.Incoming{Change: c, Body: body, BodySum: &sum}
+			sum := &sums[len(in)]
+			*sum = sha256.Sum256(body)
+			inc := store.Incoming{Change: c, Body: body, BodySum: sum}
 			if i == len(r.Bodies)-1 {
 				inc.Sig = r.Sig
 			}
