@@ -22,8 +22,7 @@ func BenchmarkCatchUp(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		ring := &keyring{keys: map[syncproto.NodeID]*identity.Key{}}
-		t := &testing.T{}
-		a, c := newPeer(t, ring, "a"), newPeer(t, ring, "c")
+		a, c := newPeer(b, ring, "a"), newPeer(b, ring, "c")
 		edits := func(yield func(store.Edit, error) bool) {
 			for range n {
 				e := store.Edit{Record: syncproto.NewRecordID(), Create: true, Lane: 3, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "bench"}
@@ -43,7 +42,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		ra, rc, ea, ec := pair(t, ring, a, c)
+		ra, rc, ea, ec := pair(b, ring, a, c)
 		b.StopTimer()
 		if ea != nil || ec != nil || rc.Received != n {
 			b.Fatal(ea, ec, ra, rc)

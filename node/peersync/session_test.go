@@ -46,7 +46,7 @@ type peer struct {
 	name string
 }
 
-func newPeer(t *testing.T, ring *keyring, name string) *peer {
+func newPeer(t testing.TB, ring *keyring, name string) *peer {
 	t.Helper()
 	key, err := identity.NewKey()
 	if err != nil {
@@ -70,7 +70,7 @@ func (p *peer) config(ring *keyring) Config {
 		Store: p, Trust: ring, BatchChanges: 50, Idle: 60 * time.Second}
 }
 
-func (p *peer) write(t *testing.T, id syncproto.RecordID, create bool, lane uint8, field string, value any) {
+func (p *peer) write(t testing.TB, id syncproto.RecordID, create bool, lane uint8, field string, value any) {
 	t.Helper()
 	v, err := syncproto.Marshal(value)
 	if err != nil {
@@ -83,7 +83,7 @@ func (p *peer) write(t *testing.T, id syncproto.RecordID, create bool, lane uint
 	}
 }
 
-func (p *peer) digest(t *testing.T) syncproto.Hash {
+func (p *peer) digest(t testing.TB) syncproto.Hash {
 	d, err := p.Digest(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func (p *peer) digest(t *testing.T) syncproto.Hash {
 }
 
 // pair runs one session between a and b joined in memory.
-func pair(t *testing.T, ring *keyring, a, b *peer) (Result, Result, error, error) {
+func pair(t testing.TB, ring *keyring, a, b *peer) (Result, Result, error, error) {
 	t.Helper()
 	ca, cb := net.Pipe()
 	defer ca.Close()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"net"
 	"fmt"
 	"os"
 	"os/exec"
@@ -130,6 +131,19 @@ func TestSyncRefusesForeignNodes(t *testing.T) {
 	unenrolled := filepath.Join(d.dir, "new")
 	ok(t, "", "init", "--data", unenrolled, "--role", "field", "--district", "Toledo", "--name", "new")
 	fails(t, "", []string{"not enrolled", "lifeline enroll"}, "sync", "--data", unenrolled, "--peer", addr)
+	// Random bytes, and a connection that says nothing, do not stop it.
+	for _, junk := range [][]byte{[]byte("GET / HTTP/1.1\r\n\r\n"), {0x16, 0x03, 0x01, 0xff, 0xff, 0, 0}, nil} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(junk)
+		if junk != nil {
+			c.Close()
+		} else {
+			defer c.Close()
+		}
+	}
 	// HQ still serves its own.
 	field := d.node(t, "tol-02", "field", "Toledo")
 	ok(t, "", "sync", "--data", field, "--peer", addr)
