@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
-	"net"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
