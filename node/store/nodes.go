@@ -22,11 +22,20 @@ type NodeCert struct {
 // PutNode remembers a node's certificate, checked by the caller. A newer
 // certificate (re-enrolment) replaces an older one.
 func (s *SQLite) PutNode(ctx context.Context, n NodeCert) error {
-	_, err := s.mdbExec(ctx, `INSERT INTO nodes (node_id, name, role, district, cert, not_after) VALUES (?, ?, ?, ?, ?, ?)
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.wrap(putNode(ctx, s.mdb, n))
+}
+
+func putNode(ctx context.Context, q querier, n NodeCert) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO nodes (node_id, name, role, district, cert, not_after) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, role = excluded.role, district = excluded.district,
 			cert = excluded.cert, not_after = excluded.not_after WHERE excluded.not_after >= nodes.not_after`,
 		n.Node[:], n.Name, n.Role, n.District, n.Cert, n.NotAfter.UTC().Format(time.RFC3339))
-	return s.wrap(err)
+	return err
 }
 
 // Node returns a node's certificate, if this node has seen it.

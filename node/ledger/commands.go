@@ -1,0 +1,202 @@
+package ledger
+
+import (
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"lifeline/node/identity"
+	"lifeline/syncproto"
+)
+
+// CommandType numbers ledger commands. ONLY APPEND TO THIS LIST: entries
+// already in a Raft log are read with these numbers forever.
+type CommandType uint8
+
+const (
+	CmdCommit  CommandType = 1 // changes reached the ledger
+	CmdEnrol   CommandType = 2 // headquarters enrolled a node
+	CmdRevoke  CommandType = 3 // headquarters revoked a node
+	CmdKit     CommandType = 4 // headquarters published a kit
+	CmdResolve CommandType = 5 // headquarters decided a conflict
+)
+
+func (t CommandType) String() string {
+	switch t {
+	case CmdCommit:
+		return "commit"
+	case CmdEnrol:
+		return "enrol"
+	case CmdRevoke:
+		return "revoke"
+	case CmdKit:
+		return "kit"
+	case CmdResolve:
+		return "resolve"
+	}
+	return fmt.Sprintf("command %d", uint8(t))
+}
+
+// Commit says changes reached the ledger: for each range, a stream's
+// changes From to To, bound by the chain head at To; and the records they
+// create, which get case numbers.
+type Commit struct {
+	Ranges []Range      `cbor:"1,keyasint"`
+	New    []NewRecord `cbor:"2,keyasint,omitempty"`
+}
+
+// Range is consecutive changes of one stream.
+type Range struct {
+	_      struct{} `cbor:",toarray"`
+	Stream syncproto.Stream
+	From   uint64
+	To     uint64
+	Head   syncproto.Hash
+}
+
+// NewRecord is a record a commit creates: its case number is
+// <district code>-<year>-<sequence>.
+type NewRecord struct {
+	_        struct{} `cbor:",toarray"`
+	Record   syncproto.RecordID
+	District string // three-letter code, e.g. CYO
+	Year     uint16
+}
+
+// Enrol records a node headquarters enrolled: its certificate (DER).
+type Enrol struct {
+	Cert []byte `cbor:"1,keyasint"`
+}
+
+// Enrolled is what an enrolment tells every node: the certificate and the
+// claims in it.
+type Enrolled struct {
+	Node     syncproto.NodeID
+	Name     string
+	Role     string
+	District string
+	Cert     []byte
+	NotAfter time.Time
+}
+
+// enrolled reads a certificate's claims. It does not check who signed it:
+// only headquarters proposes enrolments, after signing them.
+func enrolled(der []byte) (Enrolled, error) {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return Enrolled{}, err
+	}
+	c, err := identity.ClaimsOf(cert)
+	if err != nil {
+		return Enrolled{}, err
+	}
+	return Enrolled{Node: c.Node, Name: c.Name, Role: c.Role, District: c.District, Cert: der, NotAfter: cert.NotAfter}, nil
+}
+
+// Revoke withdraws trust from a node.
+type Revoke struct {
+	Node   syncproto.NodeID `cbor:"1,keyasint"`
+	Reason string           `cbor:"2,keyasint"`
+	At     int64            `cbor:"3,keyasint"` // Unix milliseconds, as the proposer saw it
+	By     syncproto.NodeID `cbor:"4,keyasint"`
+}
+
+// Kit publishes a kit file.
+type Kit struct {
+	Name    string `cbor:"1,keyasint"`
+	Version string `cbor:"2,keyasint"`
+	Body    []byte `cbor:"3,keyasint"` // the YAML file
+}
+
+// Resolve records that headquarters decided a field in conflict, with the
+// change that replaced every version.
+type Resolve struct {
+	Record syncproto.RecordID `cbor:"1,keyasint"`
+	Field  string             `cbor:"2,keyasint"`
+	Change syncproto.Dot      `cbor:"3,keyasint"`
+	By     string             `cbor:"4,keyasint"`
+	At     int64              `cbor:"5,keyasint"`
+}
+
+// Bounds on entries: a Raft log entry is read by every voter.
+const (
+	MaxEntryBytes = 16 << 20
+	MaxRanges     = 1 << 16
+	MaxNew        = 1 << 18
+	maxText       = 1024
+)
+
+// Encode makes a log entry: the type byte, then the command's CBOR.
+func Encode(t CommandType, cmd any) ([]byte, error) {
+	b, err := syncproto.Marshal(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if len(b)+1 > MaxEntryBytes {
+		return nil, fmt.Errorf("ledger: a %s of %d bytes, the limit is %d", t, len(b), MaxEntryBytes)
+	}
+	return append([]byte{byte(t)}, b...), nil
+}
+
+// Decode reads a log entry, refusing unknown types and anything out of
+// bounds.
+func Decode(entry []byte) (CommandType, any, error) {
+	if len(entry) == 0 || len(entry) > MaxEntryBytes {
+		return 0, nil, fmt.Errorf("ledger: an entry of %d bytes", len(entry))
+	}
+	t, body := CommandType(entry[0]), entry[1:]
+	var cmd any
+	switch t {
+	case CmdCommit:
+		cmd = &Commit{}
+	case CmdEnrol:
+		cmd = &Enrol{}
+	case CmdRevoke:
+		cmd = &Revoke{}
+	case CmdKit:
+		cmd = &Kit{}
+	case CmdResolve:
+		cmd = &Resolve{}
+	default:
+		return t, nil, fmt.Errorf("ledger: unknown %s", t)
+	}
+	if err := syncproto.Unmarshal(body, cmd); err != nil {
+		return t, nil, fmt.Errorf("ledger: %s: %w", t, err)
+	}
+	if err := check(cmd); err != nil {
+		return t, nil, fmt.Errorf("ledger: %s: %w", t, err)
+	}
+	return t, cmd, nil
+}
+
+func check(cmd any) error {
+	switch c := cmd.(type) {
+	case *Commit:
+		if len(c.Ranges) > MaxRanges || len(c.New) > MaxNew {
+			return fmt.Errorf("%d ranges and %d records", len(c.Ranges), len(c.New))
+		}
+		for _, r := range c.Ranges {
+			if r.From == 0 || r.To < r.From || r.Stream.Lane < syncproto.MinLane || r.Stream.Lane > syncproto.MaxLane {
+				return fmt.Errorf("range %s %d-%d", r.Stream, r.From, r.To)
+			}
+		}
+		for _, n := range c.New {
+			if len(n.District) != 3 {
+				return fmt.Errorf("district code %q", n.District)
+			}
+		}
+	case *Revoke:
+		if c.Node.IsZero() || len(c.Reason) > maxText {
+			return fmt.Errorf("revocation of %s", c.Node)
+		}
+	case *Kit:
+		if c.Name == "" || len(c.Name) > syncproto.MaxNameLen || len(c.Version) > 32 {
+			return fmt.Errorf("kit %q %q", c.Name, c.Version)
+		}
+	case *Resolve:
+		if len(c.Field) > syncproto.MaxNameLen || len(c.By) > syncproto.MaxAuthorLen {
+			return fmt.Errorf("resolution of %s", c.Record)
+		}
+	}
+	return nil
+}

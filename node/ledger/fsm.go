@@ -1,0 +1,183 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/hashicorp/raft"
+
+	"lifeline/syncproto"
+)
+
+// Tx is the ledger state inside one transaction. Handlers read and write
+// only through it, so that every voter, applying the same entries, holds
+// the same state.
+type Tx interface {
+	Committed(st syncproto.Stream) (uint64, error)
+	SetCommitted(st syncproto.Stream, seq uint64, head syncproto.Hash) error
+	HasCase(record syncproto.RecordID) (bool, error)
+	NextCase(prefix string) (uint64, error) // the prefix's next sequence, counted
+	SetCase(record syncproto.RecordID, number string) error
+	Revoke(r Revoke) error
+	Enrol(e Enrolled) error
+	PutKit(k Kit) error
+	PutResolution(r Resolve) error
+}
+
+// Store keeps the ledger state durably, beside the node's records.
+type Store interface {
+	// LedgerApply runs fn in one transaction that also records index and
+	// term as applied, unless index is not after the last one applied, in
+	// which case it does nothing and returns false.
+	LedgerApply(ctx context.Context, index, term uint64, fn func(Tx) error) (bool, error)
+	// LedgerSnapshot writes the whole ledger state; LedgerRestore replaces
+	// it with what a snapshot holds.
+	LedgerSnapshot(ctx context.Context, w io.Writer) error
+	LedgerRestore(ctx context.Context, r io.Reader) error
+}
+
+// FSM is the Raft state machine. Apply, Snapshot and Restore are called by
+// Raft, one at a time.
+type FSM struct {
+	store Store
+	log   *slog.Logger
+	// OnApply, if set, hears of each command applied (after it is durable).
+	OnApply func(CommandType, any)
+}
+
+// NewFSM makes the state machine over a store.
+func NewFSM(s Store, log *slog.Logger) *FSM {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &FSM{store: s, log: log}
+}
+
+// Result is what Apply returns through raft.ApplyFuture.Response.
+type Result struct {
+	Err error
+	// Committed counts the changes a Commit added to the ledger.
+	Committed int
+}
+
+// Apply applies one log entry. An entry that does not decode is refused
+// (and logged) on every node alike; it changes nothing.
+func (f *FSM) Apply(l *raft.Log) any {
+	if l.Type != raft.LogCommand {
+		return Result{}
+	}
+	t, cmd, err := Decode(l.Data)
+	if err != nil {
+		f.log.Error("ledger: refused an entry", "index", l.Index, "err", err)
+		_, aerr := f.store.LedgerApply(context.Background(), l.Index, l.Term, func(Tx) error { return nil })
+		if aerr != nil {
+			// The store cannot record progress: continuing would apply
+			// entries out of order after a restart. Raft must stop.
+			panic(fmt.Sprintf("ledger: cannot record entry %d: %v", l.Index, aerr))
+		}
+		return Result{Err: err}
+	}
+	var res Result
+	_, err = f.store.LedgerApply(context.Background(), l.Index, l.Term, func(tx Tx) error {
+		var herr error
+		res.Committed, herr = handle(tx, t, cmd)
+		return herr
+	})
+	if err != nil {
+		panic(fmt.Sprintf("ledger: cannot apply entry %d (%s): %v", l.Index, t, err))
+	}
+	if f.OnApply != nil {
+		f.OnApply(t, cmd)
+	}
+	return res
+}
+
+// handle selects the command's handler.
+func handle(tx Tx, t CommandType, cmd any) (int, error) {
+	switch c := cmd.(type) {
+	case *Commit:
+		return commit(tx, c)
+	case *Enrol:
+		e, err := enrolled(c.Cert)
+		if err != nil {
+			// Proposals are checked before they are made; a certificate
+			// that does not parse here is refused alike on every node.
+			return 0, nil
+		}
+		return 0, tx.Enrol(e)
+	case *Revoke:
+		return 0, tx.Revoke(*c)
+	case *Kit:
+		return 0, tx.PutKit(*c)
+	case *Resolve:
+		return 0, tx.PutResolution(*c)
+	}
+	return 0, fmt.Errorf("ledger: no handler for %s", t)
+}
+
+// commit extends each stream's committed range. A range that does not
+// start right after what is committed is skipped whole (a proposer's stale
+// view, or a duplicate); what it would commit comes in a later entry.
+// New records get the next case number of their district and year, once.
+func commit(tx Tx, c *Commit) (int, error) {
+	n := 0
+	for _, r := range c.Ranges {
+		have, err := tx.Committed(r.Stream)
+		if err != nil {
+			return n, err
+		}
+		if r.From != have+1 {
+			continue
+		}
+		if err := tx.SetCommitted(r.Stream, r.To, r.Head); err != nil {
+			return n, err
+		}
+		n += int(r.To - r.From + 1)
+	}
+	for _, nr := range c.New {
+		has, err := tx.HasCase(nr.Record)
+		if err != nil {
+			return n, err
+		}
+		if has {
+			continue
+		}
+		prefix := fmt.Sprintf("%s-%04d", nr.District, nr.Year)
+		seq, err := tx.NextCase(prefix)
+		if err != nil {
+			return n, err
+		}
+		if err := tx.SetCase(nr.Record, fmt.Sprintf("%s-%06d", prefix, seq)); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Snapshot captures the ledger state for Raft to persist.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) { return &snapshot{store: f.store}, nil }
+
+// Restore replaces the ledger state with a snapshot's, whole.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	return f.store.LedgerRestore(context.Background(), rc)
+}
+
+type snapshot struct{ store Store }
+
+// Persist writes the state as it is when Persist runs. Raft calls it after
+// Snapshot returns, while Apply may run: the store's snapshot is one read
+// transaction, consistent with some applied index, which the snapshot
+// records; Raft replays entries after it on restore, and LedgerApply skips
+// those already in.
+func (s *snapshot) Persist(sink raft.SnapshotSink) error {
+	if err := s.store.LedgerSnapshot(context.Background(), sink); err != nil {
+		sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (s *snapshot) Release() {}
