@@ -41,7 +41,7 @@ func (t CommandType) String() string {
 // changes From to To, bound by the chain head at To; and the records they
 // create, which get case numbers.
 type Commit struct {
-	Ranges []Range      `cbor:"1,keyasint"`
+	Ranges []Range     `cbor:"1,keyasint"`
 	New    []NewRecord `cbor:"2,keyasint,omitempty"`
 }
 

@@ -136,14 +136,14 @@ func (l *ledgerTx) PutResolution(r ledger.Resolve) error {
 // ledgerSnapshot is the whole ledger state, as a snapshot holds it. Keys
 // are append-only.
 type ledgerSnapshot struct {
-	Applied     uint64               `cbor:"1,keyasint"`
-	Term        uint64               `cbor:"2,keyasint"`
-	Streams     []snapStream         `cbor:"3,keyasint"`
-	Cases       []snapCase           `cbor:"4,keyasint"`
-	CaseSeq     []snapCaseSeq        `cbor:"5,keyasint"`
-	Revoked     []ledger.Revoke      `cbor:"6,keyasint"`
-	Kits        []ledger.Kit         `cbor:"7,keyasint"`
-	Resolutions []ledger.Resolve     `cbor:"8,keyasint"`
+	Applied     uint64           `cbor:"1,keyasint"`
+	Term        uint64           `cbor:"2,keyasint"`
+	Streams     []snapStream     `cbor:"3,keyasint"`
+	Cases       []snapCase       `cbor:"4,keyasint"`
+	CaseSeq     []snapCaseSeq    `cbor:"5,keyasint"`
+	Revoked     []ledger.Revoke  `cbor:"6,keyasint"`
+	Kits        []ledger.Kit     `cbor:"7,keyasint"`
+	Resolutions []ledger.Resolve `cbor:"8,keyasint"`
 }
 
 type snapStream struct {
