@@ -12,6 +12,7 @@ import (
 
 	"lifeline/fieldkits"
 	"lifeline/node/identity"
+	"lifeline/node/ledger"
 	"lifeline/node/store"
 	"lifeline/syncproto"
 )
@@ -32,6 +33,9 @@ type Node struct {
 	trust *trust
 	kits  *fieldkits.Catalogue
 	clock *syncproto.Clock
+
+	layer  *ledger.Layer  // relays and HQ while running
+	ledger *ledger.Ledger // relays and HQ while running
 }
 
 // Init makes a new node in cfg.DataDir: its key pair and an empty store. The

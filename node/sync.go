@@ -5,14 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"runtime/debug"
-	"sync"
 	"time"
 
 	"lifeline/node/identity"
@@ -49,23 +45,11 @@ func (n *Node) kitsDigest() []byte {
 // Sync runs one session with the peer at addr (host:port) and returns what
 // it did. The peer must present a certificate from this deployment's CA.
 func (n *Node) Sync(ctx context.Context, addr string) (peersync.Result, error) {
-	if n.creds == nil {
-		return peersync.Result{}, fmt.Errorf("%w: enrol it first (lifeline enroll)", ErrNotEnrolled)
-	}
-	d := net.Dialer{Timeout: handshakeTimeout, KeepAlive: 30 * time.Second}
-	raw, err := d.DialContext(ctx, "tcp", addr)
+	conn, peer, err := n.dialTLS(ctx, addr, chanSync)
 	if err != nil {
-		return peersync.Result{}, fmt.Errorf("connect to %s: %w", addr, err)
+		return peersync.Result{}, err
 	}
-	defer raw.Close()
-	conn := tls.Client(raw, n.creds.ClientTLS())
-	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-	err = conn.HandshakeContext(hctx)
-	cancel()
-	if err != nil {
-		return peersync.Result{}, fmt.Errorf("TLS with %s: %w", addr, err)
-	}
-	peer, _ := identity.PeerClaims(conn.ConnectionState())
+	defer conn.Close()
 	res, err := peersync.Run(ctx, conn, n.sessionConfig())
 	n.afterSession(ctx, peer, res, err)
 	if err != nil {
@@ -97,10 +81,11 @@ type SessionEvent struct {
 	Err    error
 }
 
-// Serve accepts sync sessions at addr until ctx ends. ready, if not nil, is
-// called with the address bound (useful with port 0); done, if not nil,
-// with each session that ends. A session that fails, stalls or panics ends
-// alone: the node goes on serving the others.
+// Serve accepts connections at addr until ctx ends: sync sessions, and on
+// relays and HQ the ledger's. ready, if not nil, is called with the address
+// bound (useful with port 0); done, if not nil, with each sync session that
+// ends. A session that fails, stalls or panics ends alone: the node goes on
+// serving the others.
 func (n *Node) Serve(ctx context.Context, addr string, ready func(net.Addr), done func(SessionEvent)) error {
 	if n.creds == nil {
 		return fmt.Errorf("%w: it cannot serve sync until it is enrolled (lifeline enroll)", ErrNotEnrolled)
@@ -109,68 +94,10 @@ func (n *Node) Serve(ctx context.Context, addr string, ready func(net.Addr), don
 	if err != nil {
 		return fmt.Errorf("serve sync: %w", err)
 	}
-	defer ln.Close()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
 	if ready != nil {
 		ready(ln.Addr())
 	}
-	slots := make(chan struct{}, n.cfg.MaxSessions)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		raw, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("serve sync: %w", err)
-		}
-		select {
-		case slots <- struct{}{}:
-		default:
-			n.log.Warn("sync: too many sessions, refusing a connection", "from", raw.RemoteAddr().String())
-			raw.Close()
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			ev := n.serveOne(ctx, raw)
-			if done != nil {
-				done(ev)
-			}
-		}()
-	}
-}
-
-func (n *Node) serveOne(ctx context.Context, raw net.Conn) (ev SessionEvent) {
-	ev.Addr = raw.RemoteAddr().String()
-	defer raw.Close()
-	defer func() {
-		if p := recover(); p != nil {
-			ev.Err = fmt.Errorf("session panicked: %v", p)
-			n.log.Error("sync session panicked", "from", ev.Addr, "panic", p, "stack", string(debug.Stack()))
-		}
-	}()
-	conn := tls.Server(raw, n.creds.ServerTLS())
-	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-	err := conn.HandshakeContext(hctx)
-	cancel()
-	if err != nil {
-		ev.Err = fmt.Errorf("TLS: %w", err)
-		n.log.Warn("sync: refused a connection", "from", ev.Addr, "err", err)
-		return ev
-	}
-	ev.Peer, _ = identity.PeerClaims(conn.ConnectionState())
-	ev.Result, ev.Err = peersync.Run(ctx, conn, n.sessionConfig())
-	n.afterSession(ctx, ev.Peer, ev.Result, ev.Err)
-	return ev
+	return n.serve(ctx, ln, done)
 }
 
 // ExportBundle writes a bundle of what a node holding have lacks

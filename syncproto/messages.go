@@ -98,6 +98,9 @@ type Hello struct {
 	// Time is the sender's clock, in Unix milliseconds, so that a receiver
 	// can warn of a clock far off before it holds the sender's changes.
 	Time int64 `cbor:"10,keyasint,omitempty"`
+	// Ledger is, per stream, what the sender knows the ledger committed:
+	// how a field laptop learns that headquarters has its changes.
+	Ledger Vector `cbor:"11,keyasint,omitempty"`
 }
 
 // Check verifies a Hello's shape.

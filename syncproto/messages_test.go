@@ -27,6 +27,7 @@ func sampleMessages(t testing.TB) map[string]struct {
 	v := Vector{c.Stream(): 42, {Origin: c.Fields[0].Base[1].Origin, Lane: 1}: 9}
 	hello := NewHello(c.Origin, v)
 	hello.Name, hello.Role, hello.District, hello.Kits, hello.Time = "cayo-laptop-07", "field", "Cayo", bytes.Repeat([]byte{7}, 32), 1732707323000
+	hello.Ledger = Vector{c.Stream(): 40}
 	runs := sampleRuns(t)
 	raw, err := Marshal(runs)
 	if err != nil {

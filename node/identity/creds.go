@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"lifeline/syncproto"
 )
 
 // Files an enrolled node keeps in its data folder, beside KeyFile.
@@ -65,6 +67,10 @@ type Credentials struct {
 	// Now is the clock peers' certificates are checked against; nil means
 	// time.Now. Tests set it to check expiry.
 	Now func() time.Time
+	// Revoked, if set, refuses peers headquarters revoked: it returns an
+	// error saying so for a revoked node, nil otherwise. Handshakes call it
+	// after the certificate checks.
+	Revoked func(node syncproto.NodeID) error
 }
 
 func (c *Credentials) now() time.Time {

@@ -65,8 +65,16 @@ func (c *Credentials) verifyConnection(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return distrust(nil, "the peer presented no certificate; every Lifeline node presents the one headquarters issued it")
 	}
-	_, err := VerifyPeer(cs.PeerCertificates[0], c.CA, c.now())
-	return err
+	claims, err := VerifyPeer(cs.PeerCertificates[0], c.CA, c.now())
+	if err != nil {
+		return err
+	}
+	if c.Revoked != nil {
+		if err := c.Revoked(claims.Node); err != nil {
+			return distrust(err, "%s is revoked: %v", claims, err)
+		}
+	}
+	return nil
 }
 
 // PeerClaims returns the claims of the peer of a connection made with a

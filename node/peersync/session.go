@@ -22,6 +22,12 @@ type Store interface {
 	Outgoing(ctx context.Context, have syncproto.Vector, max int) ([]syncproto.Run, syncproto.Vector, error)
 	// ApplyAll stores batches of changes in one transaction.
 	ApplyAll(ctx context.Context, batches iter.Seq2[[]store.Incoming, error], holdGaps bool) ([]store.ApplyResult, error)
+	// Confirmed is, per stream, what this node knows the ledger committed;
+	// MarkConfirmed raises it with what a peer knows, MarkSent records
+	// what a peer holds.
+	Confirmed(ctx context.Context) (syncproto.Vector, error)
+	MarkConfirmed(ctx context.Context, v syncproto.Vector) error
+	MarkSent(ctx context.Context, v syncproto.Vector) error
 }
 
 // Trust is what a session needs to vouch for origins.
@@ -132,6 +138,9 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	hello := s.cfg.Hello
 	hello.Protocol, hello.MinVersion, hello.MaxVersion = syncproto.ProtocolName, syncproto.MinVersion, syncproto.MaxVersion
 	hello.Vector, hello.Time = local, time.Now().UnixMilli()
+	if hello.Ledger, err = s.cfg.Store.Confirmed(ctx); err != nil {
+		return s.res, err
+	}
 
 	var wg sync.WaitGroup
 	writeErr := make(chan error, 1)
@@ -150,6 +159,13 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	s.mu.Lock()
 	s.res.Peer = *peer
 	s.mu.Unlock()
+	// Receipts: what the peer's ledger committed, and what the peer holds.
+	if err := s.cfg.Store.MarkConfirmed(ctx, peer.Ledger); err != nil {
+		return s.fail(ctx, cancel, &wg, err)
+	}
+	if err := s.cfg.Store.MarkSent(ctx, peer.Vector); err != nil {
+		return s.fail(ctx, cancel, &wg, err)
+	}
 
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- s.sendAll(ctx, peer.Vector) }()
@@ -284,6 +300,12 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	res := s.result()
 	res.Equal = final.Covers(peer.Vector) && res.Held == 0 && res.PeerHeld == 0
+	if res.Equal {
+		// The peer acknowledged everything it lacked: it holds what we do.
+		if err := s.cfg.Store.MarkSent(ctx, final); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 
