@@ -49,6 +49,26 @@ type Config struct {
 	// Log receives what the node reports: sessions, refusals. Nil
 	// discards.
 	Log *slog.Logger
+
+	// AdvertiseAddr is the address other nodes reach this one's sync
+	// service at, when SyncAddr listens on all interfaces.
+	AdvertiseAddr string
+	// Bootstrap starts a new ledger with this node as its first voter
+	// (the first HQ, once). Voter asks to join the ledger as a voter; a
+	// relay or HQ without it follows as a non-voter.
+	Bootstrap bool
+	Voter     bool
+	Raft      RaftConfig
+}
+
+// RaftConfig tunes the ledger. Satellite links need long timeouts; tests
+// need short ones.
+type RaftConfig struct {
+	Heartbeat, Election, LeaderLease, Commit time.Duration
+	SnapshotThreshold                        uint64
+	SegmentSize                              int
+	// ProposeEvery is how often the leader commits what reached it.
+	ProposeEvery time.Duration
 }
 
 // DefaultConfig is a node on a laptop, with its data in ./data.
@@ -62,6 +82,10 @@ func DefaultConfig() Config {
 		SyncIdle:     60 * time.Second,
 		BatchChanges: 1000,
 		MaxSessions:  32,
+		Raft: RaftConfig{
+			Heartbeat: 2 * time.Second, Election: 4 * time.Second, LeaderLease: time.Second, Commit: 50 * time.Millisecond,
+			SnapshotThreshold: 8192, ProposeEvery: 500 * time.Millisecond,
+		},
 	}
 }
 

@@ -137,7 +137,7 @@ func (n *Node) handle(ctx context.Context, raw net.Conn, release func()) (ev Ses
 	switch ch[0] {
 	case chanSync:
 		ev.Result, ev.Err = peersync.Run(ctx, conn, n.sessionConfig())
-		n.afterSession(ctx, ev.Peer, ev.Result, ev.Err)
+		n.afterSession(ctx, ev.Peer, "", ev.Result, ev.Err)
 		return ev, true
 	case chanLedger:
 		if !n.ledgerPeer(ev.Peer) {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,6 +37,9 @@ type Node struct {
 
 	layer  *ledger.Layer  // relays and HQ while running
 	ledger *ledger.Ledger // relays and HQ while running
+
+	lastRaft   string // last ledger status recorded, and when
+	lastRaftAt time.Time
 }
 
 // Init makes a new node in cfg.DataDir: its key pair and an empty store. The
@@ -126,6 +130,7 @@ func (n *Node) loadCredentials(ctx context.Context) error {
 		return err
 	}
 	n.creds, n.trust.ca = creds, creds.CA
+	creds.Revoked = n.revokedCheck
 	return n.trust.put(ctx, creds.Cert, creds.Claims)
 }
 
@@ -174,6 +179,34 @@ type Status struct {
 	Changes   int            `json:"changes"`
 	Held      int            `json:"held"`
 	Origins   int            `json:"origins"`
+	// Unconfirmed counts this node's changes the ledger is not known to
+	// have committed.
+	Unconfirmed int          `json:"unconfirmed"`
+	Peers       []PeerStatus `json:"peers"`
+	Raft        *RaftStatus  `json:"raft,omitempty"`
+}
+
+// PeerStatus is a peer as status shows it.
+type PeerStatus struct {
+	Node     string `json:"node"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	District string `json:"district"`
+	Addr     string `json:"addr,omitempty"`
+	LastSeen string `json:"last_seen,omitempty"`
+	LastSync string `json:"last_sync,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// RaftStatus is the node's part in the ledger, on relays and HQ.
+type RaftStatus struct {
+	State  string `json:"state"`
+	Leader string `json:"leader"`
+	Height uint64 `json:"height"`
+	Voter  bool   `json:"voter"`
+	// AsOf is when the running node last recorded it (for a status read
+	// by another process).
+	AsOf string `json:"as_of,omitempty"`
 }
 
 // Status counts what the node holds.
@@ -187,6 +220,75 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	return Status{Node: self.ID.String(), Name: self.Name, Role: self.Role, District: self.District,
-		Records: c.Records, Deleted: c.Deleted, Conflicts: c.Conflicts, Changes: c.Changes, Held: c.Held, Origins: len(v)}, nil
+	st := Status{Node: self.ID.String(), Name: self.Name, Role: self.Role, District: self.District,
+		Records: c.Records, Deleted: c.Deleted, Conflicts: c.Conflicts, Changes: c.Changes, Held: c.Held, Origins: len(v),
+		Peers: []PeerStatus{}}
+	confirmed, err := n.store.Confirmed(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	for s, seq := range v {
+		if s.Origin == self.ID && seq > confirmed[s] {
+			st.Unconfirmed += int(seq - confirmed[s])
+		}
+	}
+	peers, err := n.store.Peers(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	for _, p := range peers {
+		st.Peers = append(st.Peers, PeerStatus{Node: p.Node.String(), Name: p.Name, Role: p.Role, District: p.District,
+			Addr: p.Addr, LastSeen: fmtTime(p.Seen), LastSync: fmtTime(p.Synced), Error: p.Error})
+	}
+	if self.Role != RoleField {
+		st.Raft, err = n.raftStatus(ctx)
+		if err != nil {
+			return Status{}, err
+		}
+	}
+	return st, nil
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// raftStatus is the live ledger state in the running node, or what the
+// running node last recorded when another process asks.
+func (n *Node) raftStatus(ctx context.Context) (*RaftStatus, error) {
+	if n.ledger != nil {
+		s := n.ledger.Status()
+		return &RaftStatus{State: s.State, Leader: s.Leader, Height: s.Height, Voter: s.Voter}, nil
+	}
+	v, at, err := n.store.State(ctx, stateRaft)
+	if err != nil {
+		return nil, err
+	}
+	rs := &RaftStatus{State: "not running"}
+	if v != "" {
+		if err := json.Unmarshal([]byte(v), rs); err != nil {
+			return nil, err
+		}
+		rs.AsOf = fmtTime(at)
+	}
+	l, err := n.store.Ledger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rs.Height = max(rs.Height, l.Applied)
+	return rs, nil
+}
+
+// stateRaft is the node_state key of the recorded ledger status.
+const stateRaft = "raft"
+
+// LedgerState is what this node knows of the ledger.
+func (n *Node) LedgerState(ctx context.Context) (store.LedgerState, error) { return n.store.Ledger(ctx) }
+
+// CaseNumber is a record's case number, "" until the ledger gave one.
+func (n *Node) CaseNumber(ctx context.Context, id syncproto.RecordID) (string, error) {
+	return n.store.CaseNumber(ctx, id)
 }

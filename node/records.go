@@ -142,6 +142,12 @@ type RecordView struct {
 	Fields    map[string]any       `json:"fields"`
 	Conflicts map[string][]Version `json:"conflicts"`
 	History   []HistoryEntry       `json:"history,omitempty"`
+	// Case is the case number the ledger gave the record, once known here.
+	Case string `json:"case,omitempty"`
+	// Status says how far this node's own changes of the record got:
+	// saved here, sent to a peer, or confirmed by the ledger at HQ. It is
+	// empty when this node never changed the record.
+	Status string `json:"status,omitempty"`
 
 	// Order lists the fields as the type declares them, then any the kit
 	// does not know (written by a newer kit version), for display.
@@ -154,6 +160,8 @@ type RecordView struct {
 // HistoryEntry is one change of a record.
 type HistoryEntry struct {
 	Node   string         `json:"node"`
+	Status string         `json:"status"` // saved, sent or confirmed
+
 	Seq    uint64         `json:"seq"`
 	Author string         `json:"author,omitempty"`
 	At     string         `json:"at"`
@@ -250,8 +258,24 @@ func (n *Node) Record(ctx context.Context, id syncproto.RecordID) (RecordView, e
 		return RecordView{}, err
 	}
 	t, known := n.kits.Type(r.Type)
+	confirmed, err := n.store.Confirmed(ctx)
+	if err != nil {
+		return RecordView{}, err
+	}
+	sent, err := n.store.Sent(ctx)
+	if err != nil {
+		return RecordView{}, err
+	}
+	if v.Case, err = n.store.CaseNumber(ctx, id); err != nil {
+		return RecordView{}, err
+	}
+	self := n.Self().ID
 	for _, c := range hist {
-		e := HistoryEntry{Node: c.Origin.String(), Seq: c.Seq, Author: c.Author, At: formatHLC(c.HLC), Fields: map[string]any{}}
+		e := HistoryEntry{Node: c.Origin.String(), Seq: c.Seq, Author: c.Author, At: formatHLC(c.HLC), Fields: map[string]any{},
+			Status: changeStatus(c, confirmed, sent)}
+		if c.Origin == self && (v.Status == "" || rank[e.Status] < rank[v.Status]) {
+			v.Status = e.Status
+		}
 		for _, fc := range c.Fields {
 			val, _ := schemas.DecodeAny(fc.Value)
 			if known {
@@ -264,6 +288,25 @@ func (n *Node) Record(ctx context.Context, id syncproto.RecordID) (RecordView, e
 		v.History = append(v.History, e)
 	}
 	return v, nil
+}
+
+// How far a change got.
+const (
+	StatusSaved     = "saved"     // on this node only
+	StatusSent      = "sent"      // a peer holds it
+	StatusConfirmed = "confirmed" // the ledger at HQ committed it
+)
+
+var rank = map[string]int{StatusSaved: 0, StatusSent: 1, StatusConfirmed: 2}
+
+func changeStatus(c syncproto.Change, confirmed, sent syncproto.Vector) string {
+	switch {
+	case c.Seq <= confirmed[c.Stream()]:
+		return StatusConfirmed
+	case c.Seq <= sent[c.Stream()]:
+		return StatusSent
+	}
+	return StatusSaved
 }
 
 // Query selects records to list.

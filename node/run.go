@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -66,20 +67,45 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 		return err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		// Stop the loops, wait for them, then stop what they used.
+		cancel(nil)
+		wg.Wait()
+		n.stopLedger()
+	}()
 	if n.cfg.SyncAddr != "" {
+		if n.creds == nil {
+			return fmt.Errorf("%w: it cannot serve sync until it is enrolled (lifeline enroll)", ErrNotEnrolled)
+		}
+		ln, err := net.Listen("tcp", n.cfg.SyncAddr)
+		if err != nil {
+			return fmt.Errorf("serve sync: %w", err)
+		}
+		addr, err := n.advertise(ln.Addr())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		if err := n.startLedger(addr); err != nil {
+			ln.Close()
+			return err
+		}
+		report(Event{Kind: EventListening, Addr: ln.Addr().String()})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := n.Serve(ctx, n.cfg.SyncAddr,
-				func(a net.Addr) { report(Event{Kind: EventListening, Addr: a.String()}) },
-				func(s SessionEvent) { report(Event{Kind: EventSession, Session: s}) })
-			if err != nil {
+			if err := n.serve(ctx, ln, func(s SessionEvent) { report(Event{Kind: EventSession, Session: s}) }); err != nil {
 				cancel(err)
 			}
 		}()
+		if n.ledger != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n.ledgerLoop(ctx)
+			}()
+		}
 	}
 	watch := time.NewTicker(n.cfg.Watch)
 	defer watch.Stop()
@@ -113,6 +139,22 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 			}
 		}
 	}
+}
+
+// advertise is the address other nodes reach this one at: the configured
+// one, or the bound one when it names a host.
+func (n *Node) advertise(bound net.Addr) (string, error) {
+	if n.cfg.AdvertiseAddr != "" {
+		return n.cfg.AdvertiseAddr, nil
+	}
+	host, _, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() && n.Self().Role != RoleField {
+		return "", fmt.Errorf("sync listens on all interfaces (%s): give the address other nodes reach it at with --advertise-addr", bound)
+	}
+	return bound.String(), nil
 }
 
 // newChanges returns the first of the changes that reached the store since

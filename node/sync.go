@@ -13,6 +13,7 @@ import (
 
 	"lifeline/node/identity"
 	"lifeline/node/peersync"
+	"lifeline/node/store"
 	"lifeline/syncproto"
 )
 
@@ -51,7 +52,7 @@ func (n *Node) Sync(ctx context.Context, addr string) (peersync.Result, error) {
 	}
 	defer conn.Close()
 	res, err := peersync.Run(ctx, conn, n.sessionConfig())
-	n.afterSession(ctx, peer, res, err)
+	n.afterSession(ctx, peer, addr, res, err)
 	if err != nil {
 		return res, fmt.Errorf("sync with %s (%s): %w", peer.Name, addr, err)
 	}
@@ -60,10 +61,19 @@ func (n *Node) Sync(ctx context.Context, addr string) (peersync.Result, error) {
 
 // afterSession logs a session and merges held changes whose predecessors
 // it brought.
-func (n *Node) afterSession(ctx context.Context, peer identity.Claims, res peersync.Result, err error) {
+func (n *Node) afterSession(ctx context.Context, peer identity.Claims, addr string, res peersync.Result, err error) {
+	p := store.Peer{Node: peer.Node, Name: peer.Name, Role: peer.Role, District: peer.District, Addr: addr, Seen: time.Now()}
 	if err != nil {
 		n.log.Warn("sync failed", "peer", peer.String(), "err", err)
+		p.Error = err.Error()
+		if !peer.Node.IsZero() {
+			n.store.PutPeer(ctx, p)
+		}
 		return
+	}
+	p.Synced = p.Seen
+	if err := n.store.PutPeer(ctx, p); err != nil {
+		n.log.Warn("recording a peer", "err", err)
 	}
 	n.log.Info("synced", "peer", peer.String(), "sent", res.Sent, "received", res.Received, "bytes_in", res.BytesIn, "bytes_out", res.BytesOut)
 	if res.PeerHeld > 0 || res.Received > 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lifeline/node/ledger"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -506,4 +507,68 @@ func (s *SQLite) PendingOutbox(ctx context.Context) ([]Outbox, error) {
 func (s *SQLite) DoneOutbox(ctx context.Context, id int64) error {
 	_, err := s.mdbExec(ctx, `DELETE FROM outbox WHERE id = ?`, id)
 	return s.wrap(err)
+}
+
+// HeadAt is a stream's chain hash through its change seq, which this store
+// holds.
+func (s *SQLite) HeadAt(ctx context.Context, st syncproto.Stream, seq uint64) (syncproto.Hash, error) {
+	var h syncproto.Hash
+	idx, ok, err := s.stream(ctx, s.rdb, st, false)
+	if err != nil || !ok {
+		return h, fmt.Errorf("%w: stream %s", ErrNotFound, st)
+	}
+	var b []byte
+	if err := s.rdb.QueryRowContext(ctx, `SELECT hash FROM changes WHERE id = ?`, changeID(idx, seq)).Scan(&b); err != nil {
+		return h, s.wrap(err)
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+// Created lists the records whose first change lies in a stream's changes
+// from to to, with the district code and year their case number takes:
+// the district field's value in that change (NEM when it has none) and the
+// year of its clock.
+func (s *SQLite) Created(ctx context.Context, st syncproto.Stream, from, to uint64) ([]ledger.NewRecord, error) {
+	idx, ok, err := s.stream(ctx, s.rdb, st, false)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT c.id, c.body, r.state FROM changes c JOIN records r ON r.rid = c.record
+		WHERE c.id >= ? AND c.id <= ?`, changeID(idx, from), changeID(idx, to))
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []ledger.NewRecord
+	for rows.Next() {
+		var id int64
+		var body, state []byte
+		if err := rows.Scan(&id, &body, &state); err != nil {
+			return nil, s.wrap(err)
+		}
+		rs, err := DecodeState(state)
+		if err != nil {
+			return nil, err
+		}
+		_, seq := splitID(id)
+		if rs.First.Origin != st.Origin || rs.First.Lane != st.Lane || rs.First.Seq != seq {
+			continue
+		}
+		c, err := syncproto.DecodeChange(body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: change %s:%d: %v", ErrCorrupt, st, seq, err)
+		}
+		code := "NEM"
+		if f, ok := c.Field("district"); ok {
+			var d string
+			if syncproto.Unmarshal(f.Value, &d) == nil {
+				if c, ok := schemas.DistrictCode[d]; ok {
+					code = c
+				}
+			}
+		}
+		out = append(out, ledger.NewRecord{Record: c.Record, District: code, Year: uint16(c.HLC.Time().Year())})
+	}
+	return out, s.wrap(rows.Err())
 }

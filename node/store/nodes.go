@@ -86,3 +86,81 @@ func (s *SQLite) mdbExec(ctx context.Context, q string, args ...any) (sql.Result
 	}
 	return s.mdb.ExecContext(ctx, q, args...)
 }
+
+// SetState records a value the running node wants others to see.
+func (s *SQLite) SetState(ctx context.Context, key, value string) error {
+	_, err := s.mdbExec(ctx, `INSERT INTO node_state (key, value, updated) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated = excluded.updated`, key, value, time.Now().UTC().Format(time.RFC3339))
+	return s.wrap(err)
+}
+
+// State reads what the running node recorded, and when.
+func (s *SQLite) State(ctx context.Context, key string) (string, time.Time, error) {
+	var v, at string
+	err := s.rdb.QueryRowContext(ctx, `SELECT value, updated FROM node_state WHERE key = ?`, key).Scan(&v, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, nil
+	}
+	t, _ := time.Parse(time.RFC3339, at)
+	return v, t, s.wrap(err)
+}
+
+// Peer is a node this one met.
+type Peer struct {
+	Node     syncproto.NodeID
+	Name     string
+	Role     string
+	District string
+	Addr     string
+	Seen     time.Time // last heard of (gossip, a session)
+	Synced   time.Time // last session that ended well
+	Error    string    // why the last session failed, "" if it did not
+}
+
+// PutPeer records a peer met, keeping the times and error it already has
+// where the new record has none.
+func (s *SQLite) PutPeer(ctx context.Context, p Peer) error {
+	ts := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	_, err := s.mdbExec(ctx, `INSERT INTO peers (node_id, name, role, district, addr, seen, synced, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, role = excluded.role, district = excluded.district,
+			addr = CASE WHEN excluded.addr = '' THEN peers.addr ELSE excluded.addr END,
+			seen = coalesce(excluded.seen, peers.seen), synced = coalesce(excluded.synced, peers.synced),
+			error = CASE WHEN excluded.synced IS NOT NULL THEN NULL ELSE coalesce(excluded.error, peers.error) END`,
+		p.Node[:], p.Name, p.Role, p.District, p.Addr, ts(p.Seen), ts(p.Synced), nullText(p.Error))
+	return s.wrap(err)
+}
+
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Peers lists the peers this node met, by name.
+func (s *SQLite) Peers(ctx context.Context) ([]Peer, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, name, role, district, addr, coalesce(seen, ''), coalesce(synced, ''), coalesce(error, '') FROM peers ORDER BY name`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []Peer
+	for rows.Next() {
+		var p Peer
+		var id []byte
+		var seen, synced string
+		if err := rows.Scan(&id, &p.Name, &p.Role, &p.District, &p.Addr, &seen, &synced, &p.Error); err != nil {
+			return nil, s.wrap(err)
+		}
+		p.Node = syncproto.NodeID(id)
+		p.Seen, _ = time.Parse(time.RFC3339, seen)
+		p.Synced, _ = time.Parse(time.RFC3339, synced)
+		out = append(out, p)
+	}
+	return out, s.wrap(rows.Err())
+}

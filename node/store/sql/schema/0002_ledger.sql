@@ -66,3 +66,22 @@ CREATE TABLE outbox (
     body      BLOB    NOT NULL,
     created   TEXT    NOT NULL
 );
+
+-- What the running node last knew, for the command line and the desktop
+-- to show: its ledger role, the peers it met.
+CREATE TABLE node_state (
+    key       TEXT    PRIMARY KEY,
+    value     TEXT    NOT NULL,
+    updated   TEXT    NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE peers (
+    node_id   BLOB    PRIMARY KEY,
+    name      TEXT    NOT NULL,
+    role      TEXT    NOT NULL,
+    district  TEXT    NOT NULL,
+    addr      TEXT    NOT NULL,
+    seen      TEXT,
+    synced    TEXT,
+    error     TEXT
+) WITHOUT ROWID;

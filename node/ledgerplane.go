@@ -1,0 +1,238 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"lifeline/node/ledger"
+	"lifeline/syncproto"
+)
+
+// maxCommitChanges bounds the changes one ledger entry commits, so that an
+// entry stays small for a follower on a slow link.
+const maxCommitChanges = 50000
+
+// startLedger opens the node's Raft member, on relays and HQ that serve.
+// addr is the address other members reach this node at.
+func (n *Node) startLedger(addr string) error {
+	if n.Self().Role == RoleField {
+		return nil
+	}
+	n.layer = ledger.NewLayer(tcpAddr(addr), func(ctx context.Context, a string) (net.Conn, error) {
+		c, _, err := n.dialTLS(ctx, a, chanLedger)
+		return c, err
+	})
+	l, err := ledger.Open(ledger.Config{
+		Dir: filepath.Join(n.cfg.DataDir, "raft"), ID: n.Self().ID, Addr: addr, Bootstrap: n.cfg.Bootstrap,
+		HeartbeatTimeout: n.cfg.Raft.Heartbeat, ElectionTimeout: n.cfg.Raft.Election,
+		LeaderLeaseTimeout: n.cfg.Raft.LeaderLease, CommitTimeout: n.cfg.Raft.Commit,
+		SnapshotThreshold: n.cfg.Raft.SnapshotThreshold, SegmentSize: n.cfg.Raft.SegmentSize,
+		Layer: n.layer, Store: n.store, Log: n.log,
+	})
+	if err != nil {
+		n.layer.Close()
+		n.layer = nil
+		return fmt.Errorf("ledger: %w", err)
+	}
+	n.ledger = l
+	return nil
+}
+
+func (n *Node) stopLedger() {
+	if n.ledger != nil {
+		if err := n.ledger.Shutdown(); err != nil {
+			n.log.Warn("ledger shutdown", "err", err)
+		}
+		n.ledger = nil
+	}
+	if n.layer != nil {
+		n.layer.Close()
+		n.layer = nil
+	}
+}
+
+type tcpAddr string
+
+func (a tcpAddr) Network() string { return "tcp" }
+func (a tcpAddr) String() string  { return string(a) }
+
+// ledgerLoop keeps the ledger up to date while the node runs: every member
+// commits what reached its store and the commands queued in its outbox,
+// itself when it leads, through the leader otherwise. A relay cut off from
+// the leader keeps its changes and commits them when it can reach it
+// again; changes the leader already committed, from any member, are
+// skipped by the ledger.
+func (n *Node) ledgerLoop(ctx context.Context) {
+	tick := time.NewTicker(n.cfg.Raft.ProposeEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n.ledger == nil {
+			continue
+		}
+		if err := n.drainOutbox(ctx); err != nil && ctx.Err() == nil {
+			n.log.Debug("ledger outbox", "err", err)
+		}
+		if _, err := n.CommitPending(ctx); err != nil && ctx.Err() == nil {
+			n.log.Debug("ledger commit", "err", err)
+		}
+		n.recordRaftStatus(ctx)
+	}
+}
+
+// CommitPending proposes every change this node holds that the ledger has
+// not committed, and returns how many the ledger took (on the leader; a
+// follower forwards, and learns the outcome as the entries apply).
+func (n *Node) CommitPending(ctx context.Context) (int, error) {
+	if n.ledger == nil {
+		return 0, errors.New("this node has no ledger")
+	}
+	total := 0
+	for {
+		cmd, err := n.pendingCommit(ctx)
+		if err != nil || len(cmd.Ranges) == 0 {
+			return total, err
+		}
+		if !n.ledger.IsLeader() {
+			leader := n.ledger.LeaderAddr()
+			if leader == "" {
+				return total, errors.New("no leader")
+			}
+			entry, err := ledger.Encode(ledger.CmdCommit, cmd)
+			if err != nil {
+				return total, err
+			}
+			return total, n.forward(ctx, leader, entry)
+		}
+		res, err := n.ledger.Propose(ledger.CmdCommit, cmd, 30*time.Second)
+		if err != nil {
+			return total, err
+		}
+		if res.Committed == 0 {
+			return total, nil // a stale view: next tick
+		}
+		total += res.Committed
+	}
+}
+
+// pendingCommit builds the next commit: ranges of changes held here beyond
+// what the ledger committed, lane 1 first, at most maxCommitChanges.
+func (n *Node) pendingCommit(ctx context.Context) (*ledger.Commit, error) {
+	held, err := n.store.Vector(ctx)
+	if err != nil {
+		return nil, err
+	}
+	state, err := n.store.Ledger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	streams := make([]syncproto.Stream, 0, len(held))
+	for st, seq := range held {
+		if seq > state.Committed[st] {
+			streams = append(streams, st)
+		}
+	}
+	sortStreams(streams)
+	cmd := &ledger.Commit{}
+	budget := maxCommitChanges
+	for _, st := range streams {
+		if budget == 0 {
+			break
+		}
+		from := state.Committed[st] + 1
+		to := min(held[st], from+uint64(budget)-1)
+		head, err := n.store.HeadAt(ctx, st, to)
+		if err != nil {
+			return nil, err
+		}
+		created, err := n.store.Created(ctx, st, from, to)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Ranges = append(cmd.Ranges, ledger.Range{Stream: st, From: from, To: to, Head: head})
+		cmd.New = append(cmd.New, created...)
+		budget -= int(to - from + 1)
+	}
+	return cmd, nil
+}
+
+func sortStreams(s []syncproto.Stream) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].Compare(s[j-1]) < 0; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// drainOutbox proposes the commands queued on this data folder (by the
+// command line), or forwards them to the leader.
+func (n *Node) drainOutbox(ctx context.Context) error {
+	pending, err := n.store.PendingOutbox(ctx)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	for _, o := range pending {
+		entry := append([]byte{byte(o.Kind)}, o.Body...)
+		if n.ledger.IsLeader() {
+			_, err = n.ledger.ProposeEntry(entry, 30*time.Second)
+		} else if leader := n.ledger.LeaderAddr(); leader != "" {
+			err = n.forward(ctx, leader, entry)
+		} else {
+			return errors.New("no leader")
+		}
+		if err != nil {
+			return err
+		}
+		if err := n.store.DoneOutbox(ctx, o.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordRaftStatus writes the ledger status for other processes to read,
+// when it changed.
+func (n *Node) recordRaftStatus(ctx context.Context) {
+	s := n.ledger.Status()
+	b, _ := json.Marshal(RaftStatus{State: s.State, Leader: s.Leader, Height: s.Height, Voter: s.Voter})
+	if string(b) == n.lastRaft && time.Since(n.lastRaftAt) < 30*time.Second {
+		return
+	}
+	if err := n.store.SetState(ctx, stateRaft, string(b)); err == nil {
+		n.lastRaft, n.lastRaftAt = string(b), time.Now()
+	}
+}
+
+// Queue puts a ledger command in the outbox, for the running node of this
+// data folder to propose.
+func (n *Node) Queue(ctx context.Context, t ledger.CommandType, cmd any) error {
+	entry, err := ledger.Encode(t, cmd)
+	if err != nil {
+		return err
+	}
+	return n.store.AddOutbox(ctx, t, entry[1:])
+}
+
+// Ledger is the node's Raft member, nil unless it runs as a relay or HQ.
+func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
+
+// revokedCheck refuses peers the ledger (or a notice) revoked.
+func (n *Node) revokedCheck(node syncproto.NodeID) error {
+	revoked, err := n.store.Revoked(context.Background(), node)
+	if err != nil {
+		return err
+	}
+	if revoked {
+		return errors.New("headquarters revoked its certificate")
+	}
+	return nil
+}
