@@ -286,7 +286,9 @@ func (n *Node) raftStatus(ctx context.Context) (*RaftStatus, error) {
 const stateRaft = "raft"
 
 // LedgerState is what this node knows of the ledger.
-func (n *Node) LedgerState(ctx context.Context) (store.LedgerState, error) { return n.store.Ledger(ctx) }
+func (n *Node) LedgerState(ctx context.Context) (store.LedgerState, error) {
+	return n.store.Ledger(ctx)
+}
 
 // CaseNumber is a record's case number, "" until the ledger gave one.
 func (n *Node) CaseNumber(ctx context.Context, id syncproto.RecordID) (string, error) {

@@ -159,8 +159,8 @@ type RecordView struct {
 
 // HistoryEntry is one change of a record.
 type HistoryEntry struct {
-	Node   string         `json:"node"`
-	Status string         `json:"status"` // saved, sent or confirmed
+	Node   string `json:"node"`
+	Status string `json:"status"` // saved, sent or confirmed
 
 	Seq    uint64         `json:"seq"`
 	Author string         `json:"author,omitempty"`
