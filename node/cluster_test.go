@@ -3,10 +3,12 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"lifeline/node"
+	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
@@ -91,4 +93,182 @@ func TestLedgerCommitsAndReceiptsReachTheField(t *testing.T) {
 	if err != nil || v.Status != node.StatusConfirmed {
 		t.Fatalf("record status %q %v", v.Status, err)
 	}
+}
+
+// cuts is a set of cut links between named nodes, for Config.Cut.
+type cuts struct {
+	mu  sync.Mutex
+	off map[[2]string]bool
+}
+
+func (c *cuts) cut(a, b string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off[[2]string{a, b}], c.off[[2]string{b, a}] = true, true
+}
+
+func (c *cuts) heal() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off = map[[2]string]bool{}
+}
+
+// filter is the Cut function of the node called self.
+func (c *cuts) filter(self string) func(string) bool {
+	return func(peer string) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.off[[2]string{self, peer}]
+	}
+}
+
+func leaderOf(t *testing.T, ms ...*nodetest.Member) *nodetest.Member {
+	t.Helper()
+	var leader *nodetest.Member
+	nodetest.Eventually(t, 10*time.Second, "a leader", func() bool {
+		for _, m := range ms {
+			if m.Running() && m.Node.Ledger() != nil && m.Node.Ledger().IsLeader() {
+				leader = m
+				return true
+			}
+		}
+		return false
+	})
+	return leader
+}
+
+// The leader dies; another is elected; nothing committed is lost, and the
+// ledger goes on committing.
+func TestLeaderLossLosesNothingCommitted(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 2, true)
+	field := c.Add("cayo-07", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	own := func() syncproto.Stream { return syncproto.Stream{Origin: field.Node.Self().ID, Lane: 3} }
+	add(t, field, 10)
+	if _, err := field.Node.Sync(ctx, relays[0].Addr); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the first commit", func() bool { return committed(relays[1])[own()] == 10 })
+	hq.Stop()
+	leader := leaderOf(t, relays...)
+	if committed(leader)[own()] != 10 {
+		t.Fatalf("the new leader lost commits: %v", committed(leader))
+	}
+	add(t, field, 5)
+	if _, err := field.Node.Sync(ctx, relays[1].Addr); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range relays {
+		nodetest.Eventually(t, 10*time.Second, r.Name+" commits after the election", func() bool { return committed(r)[own()] == 15 })
+	}
+	hq.Start()
+	nodetest.Eventually(t, 10*time.Second, "the old leader catches up", func() bool { return committed(hq)[own()] == 15 })
+}
+
+// A relay cut off from the other voters keeps taking records from the
+// field; the majority goes on; once the link heals, the relay's records
+// reach the ledger and every node ends equal.
+func TestMinorityRelayCutOffThenHealed(t *testing.T) {
+	net := &cuts{off: map[[2]string]bool{}}
+	c := nodetest.New(t)
+	hq := c.Add("hq", node.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter, cfg.Cut = true, true, net.filter("hq") })
+	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
+	var relays []*nodetest.Member
+	for _, name := range []string{"relay-1", "relay-2"} {
+		r := c.Add(name, node.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter, cfg.Cut = true, net.filter(name) })
+		if err := hq.Node.Ledger().AddMember(r.Node.Self().ID, r.Addr, true); err != nil {
+			t.Fatal(err)
+		}
+		relays = append(relays, r)
+	}
+	fieldA := c.Add("tol-02", node.RoleField, "Toledo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	fieldB := c.Add("cayo-07", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	streamOf := func(m *nodetest.Member) syncproto.Stream { return syncproto.Stream{Origin: m.Node.Self().ID, Lane: 3} }
+
+	net.cut("relay-2", "hq")
+	net.cut("relay-2", "relay-1")
+	add(t, fieldA, 4)
+	if _, err := fieldA.Node.Sync(ctx, relays[1].Addr); err != nil {
+		t.Fatal(err) // the field still reaches the cut-off relay
+	}
+	add(t, fieldB, 3)
+	if _, err := fieldB.Node.Sync(ctx, relays[0].Addr); err != nil {
+		t.Fatal(err)
+	}
+	leader := leaderOf(t, hq, relays[0])
+	nodetest.Eventually(t, 10*time.Second, "the majority commits", func() bool { return committed(leader)[streamOf(fieldB)] == 3 })
+	time.Sleep(300 * time.Millisecond)
+	if got := committed(leader)[streamOf(fieldA)]; got != 0 {
+		t.Fatalf("the ledger committed %d changes it could not have been told of", got)
+	}
+
+	net.heal()
+	for _, m := range []*nodetest.Member{hq, relays[0], relays[1]} {
+		nodetest.Eventually(t, 15*time.Second, m.Name+" commits the cut-off relay's records", func() bool {
+			v := committed(m)
+			return v[streamOf(fieldA)] == 4 && v[streamOf(fieldB)] == 3
+		})
+	}
+	// The data plane carries the records themselves.
+	for _, pair := range [][2]*nodetest.Member{{relays[1], hq}, {relays[0], hq}, {relays[1], hq}} {
+		if _, err := pair[0].Node.Sync(ctx, pair[1].Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hq.Digest() != relays[0].Digest() || hq.Digest() != relays[1].Digest() {
+		t.Fatal("digests differ after healing")
+	}
+}
+
+// A node that joins after a snapshot gets the ledger from the snapshot,
+// case numbers of records it never saw included.
+func TestSnapshotRestoresIntoAFreshNode(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	ids := add(t, hq, 30)
+	nodetest.Eventually(t, 10*time.Second, "commit", func() bool {
+		n, _ := hq.Node.CaseNumber(context.Background(), ids[29])
+		return n != ""
+	})
+	if err := hq.Node.Ledger().Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := c.Add("relay-9", node.RoleRelay, "Belize", nil)
+	if err := hq.Node.Ledger().AddMember(fresh.Node.Self().ID, fresh.Addr, false); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	nodetest.Eventually(t, 10*time.Second, "the fresh node restores", func() bool {
+		for _, id := range ids {
+			want, _ := hq.Node.CaseNumber(ctx, id)
+			if got, _ := fresh.Node.CaseNumber(ctx, id); got != want {
+				return false
+			}
+		}
+		return true
+	})
+	st, _ := fresh.Node.Status(ctx)
+	if st.Records["damage-assessment"] != 0 {
+		t.Fatal("the ledger carried records; only sync should")
+	}
+}
+
+// A node headquarters revokes is refused by every node that knows.
+func TestRevokedNodeRefused(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	field := c.Add("stolen", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	if _, err := field.Node.Sync(ctx, relays[0].Addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := hq.Node.Queue(ctx, ledger.CmdRevoke, &ledger.Revoke{Node: field.Node.Self().ID, Reason: "laptop stolen", By: hq.Node.Self().ID}); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the relay refuses the revoked node", func() bool {
+		_, err := field.Node.Sync(ctx, relays[0].Addr)
+		return err != nil
+	})
 }

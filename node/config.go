@@ -59,6 +59,11 @@ type Config struct {
 	Bootstrap bool
 	Voter     bool
 	Raft      RaftConfig
+
+	// Cut, for tests, cuts links: a connection with a peer it names (by
+	// node name) is dropped right after the handshake, both ways, as if the
+	// network between them were down.
+	Cut func(peer string) bool
 }
 
 // RaftConfig tunes the ledger. Satellite links need long timeouts; tests

@@ -24,8 +24,11 @@ func (n *Node) startLedger(addr string) error {
 		return nil
 	}
 	n.layer = ledger.NewLayer(tcpAddr(addr), func(ctx context.Context, a string) (net.Conn, error) {
-		c, _, err := n.dialTLS(ctx, a, chanLedger)
-		return c, err
+		c, peer, err := n.dialTLS(ctx, a, chanLedger)
+		if err != nil {
+			return nil, err
+		}
+		return n.cuttable(c, peer.Name), nil
 	})
 	l, err := ledger.Open(ledger.Config{
 		Dir: filepath.Join(n.cfg.DataDir, "raft"), ID: n.Self().ID, Addr: addr, Bootstrap: n.cfg.Bootstrap,

@@ -25,6 +25,38 @@ const (
 	chanPropose byte = 'P' // a ledger command for the leader, relays and HQ only
 )
 
+// errCut is a link a test cut.
+var errCut = errors.New("link cut")
+
+// cuttable makes a long-lived connection fail once a test cuts its link.
+func (n *Node) cuttable(c net.Conn, peer string) net.Conn {
+	if n.cfg.Cut == nil {
+		return c
+	}
+	return &cutConn{Conn: c, cut: func() bool { return n.cfg.Cut(peer) }}
+}
+
+type cutConn struct {
+	net.Conn
+	cut func() bool
+}
+
+func (c *cutConn) Read(p []byte) (int, error) {
+	if c.cut() {
+		c.Conn.Close()
+		return 0, errCut
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *cutConn) Write(p []byte) (int, error) {
+	if c.cut() {
+		c.Conn.Close()
+		return 0, errCut
+	}
+	return c.Conn.Write(p)
+}
+
 // dialTLS opens a mutually authenticated connection to a peer and asks for
 // a channel.
 func (n *Node) dialTLS(ctx context.Context, addr string, channel byte) (*tls.Conn, identity.Claims, error) {
@@ -45,6 +77,10 @@ func (n *Node) dialTLS(ctx context.Context, addr string, channel byte) (*tls.Con
 		return nil, identity.Claims{}, fmt.Errorf("TLS with %s: %w", addr, err)
 	}
 	peer, _ := identity.PeerClaims(conn.ConnectionState())
+	if n.cfg.Cut != nil && n.cfg.Cut(peer.Name) {
+		conn.Close()
+		return nil, peer, fmt.Errorf("connect to %s: %w", addr, errCut)
+	}
 	conn.SetWriteDeadline(time.Now().Add(handshakeTimeout))
 	if _, err := conn.Write([]byte{channel}); err != nil {
 		conn.Close()
@@ -127,6 +163,10 @@ func (n *Node) handle(ctx context.Context, raw net.Conn, release func()) (ev Ses
 		return ev, true
 	}
 	ev.Peer, _ = identity.PeerClaims(conn.ConnectionState())
+	if n.cfg.Cut != nil && n.cfg.Cut(ev.Peer.Name) {
+		ev.Err = errCut
+		return ev, false
+	}
 	var ch [1]byte
 	conn.SetReadDeadline(time.Now().Add(handshakeTimeout))
 	if _, err := io.ReadFull(conn, ch[:]); err != nil {
@@ -144,7 +184,7 @@ func (n *Node) handle(ctx context.Context, raw net.Conn, release func()) (ev Ses
 			return ev, false
 		}
 		release()
-		if n.layer != nil && n.layer.Handoff(conn) {
+		if n.layer != nil && n.layer.Handoff(n.cuttable(conn, ev.Peer.Name)) {
 			keep = true // Raft owns it now
 		}
 		return ev, false

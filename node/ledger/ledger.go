@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
 
 	"lifeline/syncproto"
 )
@@ -53,6 +54,7 @@ type Ledger struct {
 	cfg  Config
 	raft *raft.Raft
 	wal  *wal.WAL
+	meta *metadb.BoltMetaDB
 	fsm  *FSM
 	tr   *raft.NetworkTransport
 }
@@ -73,13 +75,19 @@ func Open(cfg Config) (*Ledger, error) {
 	if segment <= 0 {
 		segment = 64 << 20
 	}
-	w, err := wal.Open(filepath.Join(cfg.Dir, "wal"), wal.WithLogger(hlog), wal.WithSegmentSize(segment))
+	// raft-wal does not close the meta database it opens itself; this one
+	// is closed at Shutdown, or a restart in the same process would wait
+	// on its lock forever.
+	meta := &metadb.BoltMetaDB{}
+	w, err := wal.Open(filepath.Join(cfg.Dir, "wal"), wal.WithLogger(hlog), wal.WithSegmentSize(segment), wal.WithMetaStore(meta))
 	if err != nil {
+		meta.Close()
 		return nil, fmt.Errorf("ledger log in %s: %w", cfg.Dir, err)
 	}
+	closeLog := func() { w.Close(); meta.Close() }
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog)
 	if err != nil {
-		w.Close()
+		closeLog()
 		return nil, fmt.Errorf("ledger snapshots in %s: %w", cfg.Dir, err)
 	}
 	tr := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
@@ -108,23 +116,23 @@ func Open(cfg Config) (*Ledger, error) {
 	if cfg.Bootstrap {
 		has, err := raft.HasExistingState(w, w, snaps)
 		if err != nil {
-			w.Close()
+			closeLog()
 			return nil, err
 		}
 		if !has {
 			conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: rc.LocalID, Address: raft.ServerAddress(cfg.Addr)}}}
 			if err := raft.BootstrapCluster(rc, w, w, snaps, tr, conf); err != nil {
-				w.Close()
+				closeLog()
 				return nil, fmt.Errorf("start a new ledger: %w", err)
 			}
 		}
 	}
 	r, err := raft.NewRaft(rc, fsm, w, w, snaps, tr)
 	if err != nil {
-		w.Close()
+		closeLog()
 		return nil, err
 	}
-	return &Ledger{cfg: cfg, raft: r, wal: w, fsm: fsm, tr: tr}, nil
+	return &Ledger{cfg: cfg, raft: r, wal: w, meta: meta, fsm: fsm, tr: tr}, nil
 }
 
 // Propose applies a command through Raft and waits for it to be applied
@@ -228,7 +236,7 @@ func (l *Ledger) Barrier(timeout time.Duration) error { return l.raft.Barrier(ti
 func (l *Ledger) Shutdown() error {
 	err := l.raft.Shutdown().Error()
 	l.tr.Close()
-	return errors.Join(err, l.wal.Close())
+	return errors.Join(err, l.wal.Close(), l.meta.Close())
 }
 
 // Layer carries Raft's connections over the node's TLS listener: the node

@@ -137,6 +137,11 @@ func (m *Member) Stop() {
 	}
 	m.Node.Close()
 	m.cancel = nil
+	// A restart listens where it did: the ledger's configuration names the
+	// address.
+	if m.Addr != "" {
+		m.Config.SyncAddr = m.Addr
+	}
 }
 
 // Running reports whether the member runs.
