@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -234,6 +235,45 @@ func item(s *yaml.Node, i int) *yaml.Node {
 		return nil
 	}
 	return s.Content[i]
+}
+
+// With returns a catalogue with more kits: a kit of a name already here is
+// replaced when the new one's version is newer. The result is checked like
+// any catalogue (type names unique, references resolved).
+func (c *Catalogue) With(kits []*schemas.Kit) (*Catalogue, error) {
+	byName := map[string]*schemas.Kit{}
+	for _, k := range c.kits {
+		byName[k.Name] = k
+	}
+	for _, k := range kits {
+		if old, ok := byName[k.Name]; !ok || NewerVersion(k.Version, old.Version) {
+			byName[k.Name] = k
+		}
+	}
+	all := make([]*schemas.Kit, 0, len(byName))
+	for _, k := range byName {
+		all = append(all, k)
+	}
+	return NewCatalogue(all)
+}
+
+// NewerVersion reports whether version a is after b, comparing dotted
+// numbers ("1.10.0" is after "1.9").
+func NewerVersion(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range max(len(pa), len(pb)) {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x > y
+		}
+	}
+	return false
 }
 
 // FileName is the name a kit is embedded under.

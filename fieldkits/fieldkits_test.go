@@ -188,3 +188,41 @@ func TestMalformedYAML(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestPublishedKitReplacesOlder(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := embedded.ReadFile(FileName("road-status"))
+	newer := strings.Replace(string(data), "version: 1.0.0", "version: 1.10.0", 1)
+	newer = strings.Replace(newer, "en: Road status", "en: Road and bridge status", 1)
+	k, err := Parse("road-status.yaml", []byte(newer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := c.With([]*schemas.Kit{k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ty, _ := c2.Type("road-segment")
+	if ty.Kit != "road-status" || len(c2.Kits()) != len(c.Kits()) {
+		t.Fatal("the published kit did not replace the embedded one")
+	}
+	for _, kk := range c2.Kits() {
+		if kk.Name == "road-status" && kk.Version != "1.10.0" {
+			t.Fatalf("version %s", kk.Version)
+		}
+	}
+	older := strings.Replace(string(data), "version: 1.0.0", "version: 0.9", 1)
+	ko, _ := Parse("road-status.yaml", []byte(older))
+	c3, _ := c.With([]*schemas.Kit{ko})
+	for _, kk := range c3.Kits() {
+		if kk.Name == "road-status" && kk.Version != "1.0.0" {
+			t.Fatal("an older kit replaced a newer one")
+		}
+	}
+	if !NewerVersion("1.10", "1.9.3") || NewerVersion("1.0", "1.0.0") {
+		t.Fatal("NewerVersion")
+	}
+}

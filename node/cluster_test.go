@@ -3,11 +3,13 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"lifeline/node"
+	"lifeline/node/gossip"
 	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
@@ -270,5 +272,88 @@ func TestRevokedNodeRefused(t *testing.T) {
 	nodetest.Eventually(t, 10*time.Second, "the relay refuses the revoked node", func() bool {
 		_, err := field.Node.Sync(ctx, relays[0].Addr)
 		return err != nil
+	})
+}
+
+// Headquarters enrols a laptop by carrying files and decides a conflict;
+// the ledger carries both to the relays: the relay knows the laptop before
+// it ever connects, and shows who decided the conflict.
+func TestEnrolmentsAndDecisionsGoThroughTheLedger(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	relay := relays[0]
+	ctx := context.Background()
+	// HQ's folder holds the deployment's CA, as `lifeline ca init` leaves it.
+	caDir := filepath.Join(hq.Config.DataDir, node.CADir)
+	if err := c.CA.Save(caDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := gossip.WriteKeyFile(filepath.Join(caDir, gossip.KeyFile), c.Keys); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := nodetest.Config(t.TempDir())
+	if err := node.Init(ctx, cfg, node.Identity{Name: "tol-02", Role: node.RoleField, District: "Toledo"}); err != nil {
+		t.Fatal(err)
+	}
+	laptop, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer laptop.Close()
+	req, err := laptop.EnrollmentRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := hq.Node.SignEnrolment(ctx, req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := laptop.Install(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the relay knows the new laptop", func() bool {
+		known, _ := relay.Node.KnownNodes(ctx)
+		for _, k := range known {
+			if k.Node == laptop.Self().ID && k.Name == "tol-02" {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Two laptops change one field without seeing each other's change.
+	a := c.Add("cayo-01", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	b := c.Add("cayo-02", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	id := add(t, a, 1)[0]
+	for _, m := range []*nodetest.Member{a, b} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, m := range []*nodetest.Member{a, b} {
+		if _, err := m.Node.Update(ctx, id, fmt.Appendf(nil, `{"damage_level":%d}`, 3+i), m.Name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := hq.Node.Record(ctx, id)
+	if err != nil || len(v.Conflicts["damage_level"]) != 2 {
+		t.Fatalf("hq sees conflicts %v (%v), want two versions of damage_level", v.Conflicts, err)
+	}
+	decided, err := hq.Node.Update(ctx, id, []byte(`{"damage_level":4}`), "Duty officer Ramos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := relay.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the relay shows the decision", func() bool {
+		v, err := relay.Node.Record(ctx, id)
+		return err == nil && len(v.Conflicts) == 0 && len(v.Decisions) == 1 &&
+			v.Decisions[0].Field == "damage_level" && v.Decisions[0].By == "Duty officer Ramos" &&
+			v.Decisions[0].Change == fmt.Sprintf("%s:%d", decided.Origin, decided.Seq)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"lifeline/node/gossip"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -60,6 +61,20 @@ type Config struct {
 	Voter     bool
 	Raft      RaftConfig
 
+	// GossipAddr is where the node gossips (UDP and TCP, host:port); empty
+	// for none. GossipAdvertise is the address others reach it at, when
+	// not the bound one. Join lists gossip addresses of members to join.
+	GossipAddr      string
+	GossipAdvertise string
+	Join            []string
+	// GossipProfile names the network's timers: lan, wan or satellite.
+	// GossipTimers, if set, replaces them (tests).
+	GossipProfile string
+	GossipTimers  *gossip.Profile
+	// SyncEvery is how often a running node looks for peers to sync with
+	// (and at once when one appears).
+	SyncEvery time.Duration
+
 	// Cut, for tests, cuts links: a connection with a peer it names (by
 	// node name) is dropped right after the handshake, both ways, as if the
 	// network between them were down.
@@ -84,9 +99,11 @@ func DefaultConfig() Config {
 		Watch:   500 * time.Millisecond,
 		Lang:    "en",
 
-		SyncIdle:     60 * time.Second,
-		BatchChanges: 1000,
-		MaxSessions:  32,
+		SyncIdle:      60 * time.Second,
+		SyncEvery:     30 * time.Second,
+		GossipProfile: "wan",
+		BatchChanges:  1000,
+		MaxSessions:   32,
 		Raft: RaftConfig{
 			Heartbeat: 2 * time.Second, Election: 4 * time.Second, LeaderLease: time.Second, Commit: 50 * time.Millisecond,
 			SnapshotThreshold: 8192, ProposeEvery: 500 * time.Millisecond,

@@ -1,11 +1,19 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"time"
 
+	"lifeline/node/gossip"
 	"lifeline/node/identity"
+	"lifeline/node/ledger"
 )
 
 // CADir is the folder of headquarters' certificate authority inside HQ's
@@ -22,10 +30,107 @@ func (n *Node) InitCA(ctx context.Context, name string) (*identity.CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ca.Save(filepath.Join(n.cfg.DataDir, CADir)); err != nil {
+	dir := filepath.Join(n.cfg.DataDir, CADir)
+	if err := ca.Save(dir); err != nil {
 		return nil, err
 	}
-	return ca, n.EnrollWith(ctx, ca)
+	// The deployment's gossip key is made with the CA and handed out with
+	// every enrolment.
+	key, err := gossip.NewKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := gossip.WriteKeyFile(filepath.Join(dir, gossip.KeyFile), [][]byte{key}); err != nil {
+		return nil, err
+	}
+	if err := n.EnrollWith(ctx, ca); err != nil {
+		return nil, err
+	}
+	if err := n.InstallGossipKeys([][]byte{key}); err != nil {
+		return nil, err
+	}
+	// HQ's own enrolment is the ledger's first, once it runs.
+	return ca, n.Queue(ctx, ledger.CmdEnrol, &ledger.Enrol{Cert: n.Credentials().Cert.Raw})
+}
+
+// SignEnrolment signs a node's enrolment request with the certificate
+// authority in this HQ node's folder. It returns the bundle the node
+// installs (its certificate, the CA's and the deployment's gossip keys) and
+// queues the enrolment for the ledger, so that every relay and HQ knows the
+// node before its first change reaches them.
+func (n *Node) SignEnrolment(ctx context.Context, request []byte, validity time.Duration) ([]byte, error) {
+	ca, err := LoadCA(n.cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := ca.Sign(request, validity)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := GossipKeys(n.cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(bundle)
+	if block == nil {
+		return nil, errors.New("sign: the signed bundle holds no certificate")
+	}
+	if err := n.Queue(ctx, ledger.CmdEnrol, &ledger.Enrol{Cert: block.Bytes}); err != nil {
+		return nil, err
+	}
+	return append(bundle, GossipBlock(keys)...), nil
+}
+
+// GossipKeys reads the deployment's gossip keys kept with the CA in an HQ
+// data folder.
+func GossipKeys(hqDir string) ([][]byte, error) {
+	return gossip.ReadKeyFile(filepath.Join(hqDir, CADir, gossip.KeyFile))
+}
+
+// InstallGossipKeys gives the node the deployment's gossip keys.
+func (n *Node) InstallGossipKeys(keys [][]byte) error {
+	return gossip.WriteKeyFile(filepath.Join(n.cfg.DataDir, gossip.KeyFile), keys)
+}
+
+// pemGossipKeys is the PEM block type an enrolment bundle carries the
+// gossip keys in.
+const pemGossipKeys = "LIFELINE GOSSIP KEYS"
+
+// GossipBlock is the PEM block to append to an enrolment bundle.
+func GossipBlock(keys [][]byte) []byte {
+	var b bytes.Buffer
+	for _, k := range keys {
+		b.WriteString(base64.StdEncoding.EncodeToString(k))
+		b.WriteByte('\n')
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: pemGossipKeys, Bytes: b.Bytes()})
+}
+
+// splitEnrolment separates the gossip keys from the certificates of an
+// enrolment bundle.
+func splitEnrolment(bundle []byte) ([]byte, [][]byte, error) {
+	var certs []byte
+	var keys [][]byte
+	rest := bundle
+	for {
+		block, r := pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		rest = r
+		if block.Type != pemGossipKeys {
+			certs = append(certs, pem.EncodeToMemory(block)...)
+			continue
+		}
+		for _, line := range strings.Fields(string(block.Bytes)) {
+			k, err := base64.StdEncoding.DecodeString(line)
+			if err != nil {
+				return nil, nil, fmt.Errorf("enrolment bundle: a gossip key that is not base64: %w", err)
+			}
+			keys = append(keys, k)
+		}
+	}
+	return certs, keys, nil
 }
 
 // LoadCA loads the certificate authority kept in an HQ data folder.
@@ -41,10 +146,20 @@ func (n *Node) EnrollmentRequest() ([]byte, error) {
 	return n.key.Request(identity.Claims{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District})
 }
 
-// Install installs the enrolment bundle headquarters sent back.
+// Install installs the enrolment bundle headquarters sent back: the
+// node's certificate, the CA's, and the deployment's gossip keys.
 func (n *Node) Install(ctx context.Context, bundle []byte) error {
-	if _, err := identity.Install(n.cfg.DataDir, n.key, bundle); err != nil {
+	certs, keys, err := splitEnrolment(bundle)
+	if err != nil {
 		return err
+	}
+	if _, err := identity.Install(n.cfg.DataDir, n.key, certs); err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		if err := n.InstallGossipKeys(keys); err != nil {
+			return err
+		}
 	}
 	return n.loadCredentials(ctx)
 }

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"lifeline/fieldkits"
 	"lifeline/node/ledger"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -35,7 +37,7 @@ func (n *Node) startLedger(addr string) error {
 		HeartbeatTimeout: n.cfg.Raft.Heartbeat, ElectionTimeout: n.cfg.Raft.Election,
 		LeaderLeaseTimeout: n.cfg.Raft.LeaderLease, CommitTimeout: n.cfg.Raft.Commit,
 		SnapshotThreshold: n.cfg.Raft.SnapshotThreshold, SegmentSize: n.cfg.Raft.SegmentSize,
-		Layer: n.layer, Store: n.store, Log: n.log,
+		Layer: n.layer, Store: n.store, Log: n.log, OnApply: n.onApply,
 	})
 	if err != nil {
 		n.layer.Close()
@@ -213,6 +215,56 @@ func (n *Node) recordRaftStatus(ctx context.Context) {
 	if err := n.store.SetState(ctx, stateRaft, string(b)); err == nil {
 		n.lastRaft, n.lastRaftAt = string(b), time.Now()
 	}
+}
+
+// onApply reacts to ledger commands as this node applies them.
+func (n *Node) onApply(t ledger.CommandType, cmd any) {
+	switch t {
+	case ledger.CmdKit:
+		if err := n.loadKits(context.Background()); err != nil {
+			n.log.Error("reloading kits", "err", err)
+		}
+	case ledger.CmdRevoke:
+		r := cmd.(*ledger.Revoke)
+		n.trust.forget(r.Node)
+		// The leader tells the nodes outside the ledger.
+		if n.ledger != nil && n.ledger.IsLeader() {
+			if body, err := syncproto.Marshal(r); err == nil {
+				if err := n.broadcast(noticeRevoke, body); err != nil {
+					n.log.Warn("gossip: spreading a revocation", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// Revoke asks the ledger to revoke a node: every relay and HQ refuses it
+// once the command is committed, and gossip carries the news to the field.
+// Only headquarters revokes.
+func (n *Node) Revoke(ctx context.Context, node syncproto.NodeID, reason string) error {
+	if n.Self().Role != RoleHQ {
+		return fmt.Errorf("only headquarters revokes nodes; %s is a %s node", n.Self().Name, n.Self().Role)
+	}
+	if node == n.Self().ID {
+		return errors.New("a node cannot revoke itself")
+	}
+	return n.Queue(ctx, ledger.CmdRevoke, &ledger.Revoke{Node: node, Reason: reason, At: time.Now().UnixMilli(), By: n.Self().ID})
+}
+
+// PublishKit asks the ledger to publish a kit file to every relay and HQ.
+// The file is checked first, and with the kits already here.
+func (n *Node) PublishKit(ctx context.Context, name string, data []byte) (*schemas.Kit, error) {
+	if n.Self().Role != RoleHQ {
+		return nil, fmt.Errorf("only headquarters publishes kits; %s is a %s node", n.Self().Name, n.Self().Role)
+	}
+	k, err := fieldkits.Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := n.Kits().With([]*schemas.Kit{k}); err != nil {
+		return nil, err
+	}
+	return k, n.Queue(ctx, ledger.CmdKit, &ledger.Kit{Name: k.Name, Version: k.Version, Body: data})
 }
 
 // Queue puts a ledger command in the outbox, for the running node of this

@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"lifeline/fieldkits"
 	"lifeline/node/identity"
 	"lifeline/node/ledger"
 	"lifeline/node/store"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -32,11 +34,14 @@ type Node struct {
 	creds *identity.Credentials // nil until enrolled
 	store *store.SQLite
 	trust *trust
-	kits  *fieldkits.Catalogue
+	kits  atomic.Pointer[fieldkits.Catalogue]
 	clock *syncproto.Clock
 
 	layer  *ledger.Layer  // relays and HQ while running
 	ledger *ledger.Ledger // relays and HQ while running
+
+	embedded *fieldkits.Catalogue
+	disc     *discovery // gossip and anti-entropy, while running
 
 	lastRaft   string // last ledger status recorded, and when
 	lastRaftAt time.Time
@@ -107,9 +112,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	tr.store = s
-	n := &Node{cfg: cfg, log: cfg.Log, key: key, store: s, trust: tr, kits: kits, clock: clock}
+	n := &Node{cfg: cfg, log: cfg.Log, key: key, store: s, trust: tr, clock: clock}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
+	}
+	n.embedded = kits
+	if err := n.loadKits(ctx); err != nil {
+		s.Close()
+		return nil, err
 	}
 	if err := n.loadCredentials(ctx); err != nil {
 		s.Close()
@@ -150,7 +160,33 @@ func (n *Node) Close() error { return n.store.Close() }
 func (n *Node) Self() store.Self { return n.store.Self() }
 
 // Kits are the field kits this node knows.
-func (n *Node) Kits() *fieldkits.Catalogue { return n.kits }
+func (n *Node) Kits() *fieldkits.Catalogue { return n.kits.Load() }
+
+// loadKits makes the node's catalogue: the kits embedded in the binary,
+// and the ones headquarters published through the ledger, the newer
+// version of each. A published kit that no longer loads is skipped, loudly.
+func (n *Node) loadKits(ctx context.Context) error {
+	published, err := n.store.PublishedKits(ctx)
+	if err != nil {
+		return err
+	}
+	var kits []*schemas.Kit
+	for _, p := range published {
+		k, err := fieldkits.Parse(p.Name+".yaml (published)", p.Body)
+		if err != nil {
+			n.log.Error("a published kit does not load", "kit", p.Name, "version", p.Version, "err", err)
+			continue
+		}
+		kits = append(kits, k)
+	}
+	cat, err := n.embedded.With(kits)
+	if err != nil {
+		n.log.Error("published kits clash with the embedded ones; using the embedded", "err", err)
+		cat = n.embedded
+	}
+	n.kits.Store(cat)
+	return nil
+}
 
 // Config is the node's configuration.
 func (n *Node) Config() Config { return n.cfg }
@@ -293,4 +329,15 @@ func (n *Node) LedgerState(ctx context.Context) (store.LedgerState, error) {
 // CaseNumber is a record's case number, "" until the ledger gave one.
 func (n *Node) CaseNumber(ctx context.Context, id syncproto.RecordID) (string, error) {
 	return n.store.CaseNumber(ctx, id)
+}
+
+// KnownNode is a node whose certificate this one holds.
+type KnownNode = store.NodeCert
+
+// KnownNodes lists the nodes whose certificates this node holds.
+func (n *Node) KnownNodes(ctx context.Context) ([]KnownNode, error) { return n.store.Nodes(ctx) }
+
+// IsRevoked reports whether this node knows a node was revoked.
+func (n *Node) IsRevoked(ctx context.Context, id syncproto.NodeID) (bool, error) {
+	return n.store.Revoked(ctx, id)
 }

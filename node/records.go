@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
+	"lifeline/node/ledger"
 	"lifeline/node/store"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -18,9 +20,9 @@ var ErrUnknownType = errors.New("unknown record type")
 
 // Type returns a record type by name, with an error listing the known ones.
 func (n *Node) Type(name string) (*schemas.Type, error) {
-	t, ok := n.kits.Type(name)
+	t, ok := n.Kits().Type(name)
 	if !ok {
-		return nil, fmt.Errorf("%w %q: the kits here have %s", ErrUnknownType, name, strings.Join(n.kits.TypeNames(), ", "))
+		return nil, fmt.Errorf("%w %q: the kits here have %s", ErrUnknownType, name, strings.Join(n.Kits().TypeNames(), ", "))
 	}
 	return t, nil
 }
@@ -75,6 +77,19 @@ func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, a
 	if err != nil {
 		return syncproto.Dot{}, err
 	}
+	if n.Self().Role == RoleHQ {
+		// A conflict decided at headquarters is recorded by the ledger, in
+		// order with everything else it commits.
+		for _, f := range rec.Fields {
+			if len(f.Versions) < 2 || !slices.ContainsFunc(e.Fields, func(c syncproto.FieldChange) bool { return c.Name == f.Name }) {
+				continue
+			}
+			r := &ledger.Resolve{Record: id, Field: f.Name, Change: w[0].Dot, By: author, At: time.Now().UnixMilli()}
+			if err := n.Queue(ctx, ledger.CmdResolve, r); err != nil {
+				return w[0].Dot, err
+			}
+		}
+	}
 	return w[0].Dot, nil
 }
 
@@ -99,7 +114,7 @@ func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bo
 		v = []byte{0xf5}
 	}
 	version, lane := rec.Version, rec.Lane
-	if t, ok := n.kits.Type(rec.Type); ok {
+	if t, ok := n.Kits().Type(rec.Type); ok {
 		version, lane = t.Version, uint8(t.Priority)
 	}
 	_, err = n.store.Write(ctx, []store.Edit{{Record: id, Lane: lane, Kit: rec.Kit, Type: rec.Type, Version: version, Author: author,
@@ -148,6 +163,9 @@ type RecordView struct {
 	// saved here, sent to a peer, or confirmed by the ledger at HQ. It is
 	// empty when this node never changed the record.
 	Status string `json:"status,omitempty"`
+	// Decisions are the conflicts of the record headquarters decided, as
+	// the ledger recorded them.
+	Decisions []Decision `json:"decisions,omitempty"`
 
 	// Order lists the fields as the type declares them, then any the kit
 	// does not know (written by a newer kit version), for display.
@@ -155,6 +173,14 @@ type RecordView struct {
 	// Labels and texts in the node's language, for display.
 	Labels map[string]string `json:"-"`
 	Texts  map[string]string `json:"-"`
+}
+
+// Decision is a conflict decided at headquarters.
+type Decision struct {
+	Field  string `json:"field"`
+	By     string `json:"by"`
+	At     string `json:"at"`
+	Change string `json:"change"` // origin:seq of the change that decided it
 }
 
 // HistoryEntry is one change of a record.
@@ -174,7 +200,7 @@ func formatHLC(h syncproto.HLC) string { return h.Time().Format(time.RFC3339) }
 func (n *Node) view(r store.Record) RecordView {
 	v := RecordView{ID: r.ID.String(), Type: r.Type, Kit: r.Kit, Deleted: r.Deleted, Updated: formatHLC(r.Updated),
 		Fields: map[string]any{}, Conflicts: map[string][]Version{}, Labels: map[string]string{}, Texts: map[string]string{}}
-	t, known := n.kits.Type(r.Type)
+	t, known := n.Kits().Type(r.Type)
 	lang := n.cfg.Lang
 	fieldOf := func(name string) *schemas.Field {
 		if known {
@@ -257,7 +283,7 @@ func (n *Node) Record(ctx context.Context, id syncproto.RecordID) (RecordView, e
 	if err != nil {
 		return RecordView{}, err
 	}
-	t, known := n.kits.Type(r.Type)
+	t, known := n.Kits().Type(r.Type)
 	confirmed, err := n.store.Confirmed(ctx)
 	if err != nil {
 		return RecordView{}, err
@@ -268,6 +294,14 @@ func (n *Node) Record(ctx context.Context, id syncproto.RecordID) (RecordView, e
 	}
 	if v.Case, err = n.store.CaseNumber(ctx, id); err != nil {
 		return RecordView{}, err
+	}
+	decided, err := n.store.Resolutions(ctx, id)
+	if err != nil {
+		return RecordView{}, err
+	}
+	for _, d := range decided {
+		v.Decisions = append(v.Decisions, Decision{Field: d.Field, By: d.By, At: time.UnixMilli(d.At).UTC().Format(time.RFC3339),
+			Change: fmt.Sprintf("%s:%d", d.Change.Origin, d.Change.Seq)})
 	}
 	self := n.Self().ID
 	for _, c := range hist {
@@ -330,7 +364,7 @@ func (n *Node) Records(ctx context.Context, q Query) iter.Seq2[RecordView, error
 // Summary is the line that identifies a record in a list: the values of the
 // fields its type names as its summary.
 func (n *Node) Summary(v RecordView) string {
-	t, ok := n.kits.Type(v.Type)
+	t, ok := n.Kits().Type(v.Type)
 	if !ok {
 		return ""
 	}

@@ -22,6 +22,8 @@ const (
 	EventListening
 	// EventSession: a sync session a peer opened has ended.
 	EventSession
+	// EventGossip: the node gossips at Addr.
+	EventGossip
 )
 
 // Event is something a running node noticed.
@@ -73,22 +75,43 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 		cancel(nil)
 		wg.Wait()
 		n.stopLedger()
+		n.disc = nil
 	}()
+	var ln net.Listener
+	advertised := ""
 	if n.cfg.SyncAddr != "" {
 		if n.creds == nil {
 			return fmt.Errorf("%w: it cannot serve sync until it is enrolled (lifeline enroll)", ErrNotEnrolled)
 		}
-		ln, err := net.Listen("tcp", n.cfg.SyncAddr)
-		if err != nil {
+		if ln, err = net.Listen("tcp", n.cfg.SyncAddr); err != nil {
 			return fmt.Errorf("serve sync: %w", err)
 		}
-		addr, err := n.advertise(ln.Addr())
-		if err != nil {
+		if advertised, err = n.advertise(ln.Addr()); err != nil {
 			ln.Close()
 			return err
 		}
-		if err := n.startLedger(addr); err != nil {
+	}
+	if n.cfg.GossipAddr != "" {
+		if n.creds == nil {
+			return fmt.Errorf("%w: it cannot gossip until it is enrolled (lifeline enroll)", ErrNotEnrolled)
+		}
+		d, err := n.startDiscovery(advertised)
+		if err != nil {
+			if ln != nil {
+				ln.Close()
+			}
+			return err
+		}
+		n.disc = d
+		report(Event{Kind: EventGossip, Addr: d.g.Addr()})
+	}
+	if ln != nil {
+		if err := n.startLedger(advertised); err != nil {
 			ln.Close()
+			if n.disc != nil {
+				n.disc.g.Shutdown()
+				n.disc = nil
+			}
 			return err
 		}
 		report(Event{Kind: EventListening, Addr: ln.Addr().String()})
@@ -106,6 +129,13 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 				n.ledgerLoop(ctx)
 			}()
 		}
+	}
+	if n.disc != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.disc.run(ctx)
+		}()
 	}
 	watch := time.NewTicker(n.cfg.Watch)
 	defer watch.Stop()

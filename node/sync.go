@@ -37,7 +37,7 @@ func (n *Node) sessionConfig() peersync.Config {
 // kitsDigest identifies the kits this node knows by name and version.
 func (n *Node) kitsDigest() []byte {
 	h := sha256.New()
-	for _, k := range n.kits.Kits() {
+	for _, k := range n.Kits().Kits() {
 		fmt.Fprintf(h, "%s %s\n", k.Name, k.Version)
 	}
 	return h.Sum(nil)

@@ -67,6 +67,14 @@ func (t *trust) key(ctx context.Context, node syncproto.NodeID) (ed25519.PublicK
 	return pub, nil
 }
 
+// forget drops a node's cached key, so that its next change is checked
+// again (and refused, once revoked).
+func (t *trust) forget(node syncproto.NodeID) {
+	t.mu.Lock()
+	delete(t.keys, node)
+	t.mu.Unlock()
+}
+
 // Certs returns the certificates of nodes, those this node holds.
 func (t *trust) Certs(ctx context.Context, nodes []syncproto.NodeID) ([][]byte, error) {
 	var out [][]byte
@@ -109,6 +117,12 @@ func (t *trust) check(der []byte) (*x509.Certificate, identity.Claims, error) {
 	t.keys[claims.Node] = cert.PublicKey.(ed25519.PublicKey)
 	t.mu.Unlock()
 	return cert, claims, nil
+}
+
+// claims reads a certificate's claims once check accepted it.
+func (t *trust) claims(der []byte) (identity.Claims, error) {
+	_, c, err := t.check(der)
+	return c, err
 }
 
 // AddCerts checks certificates a peer sent and remembers them.

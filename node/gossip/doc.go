@@ -38,6 +38,6 @@
 // not decode (garbage, an unknown role, a newer major version) is logged and
 // left out; it cannot crash or confuse the node. memberlist reports a member
 // that stopped answering and one that said goodbye alike, so Leave first
-// gossips a leave notice: others then report it as "left" rather than
-// "dead".
+// spreads metadata marked Leaving: others then report it as "left" rather
+// than "dead".
 package gossip

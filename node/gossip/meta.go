@@ -85,6 +85,12 @@ type Meta struct {
 	// Vector is VectorDigest of the member's version vector: equal digests,
 	// nothing to sync.
 	Vector []byte `cbor:"11,keyasint,omitempty"`
+	// Leaving: the member is leaving (Gossip.Leave): do not start a sync
+	// with it. Gossip sets it; Config.Meta's value is ignored. It travels in
+	// the metadata, not in a message of its own, because memberlist orders
+	// metadata updates with its leave message, so that the others report
+	// the member left rather than dead.
+	Leaving bool `cbor:"12,keyasint,omitempty"`
 }
 
 // Encode gives the metadata as memberlist carries it. It refuses metadata
@@ -113,6 +119,7 @@ func (m Meta) Encode() ([]byte, error) {
 
 // metaField decodes one key of the metadata map into its field.
 type metaField struct {
+	key  uint64
 	name string
 	ptr  any
 }
@@ -153,18 +160,19 @@ func DecodeMeta(b []byte) (Meta, error) {
 		return m, fmt.Errorf("%w: version 0 (versions start at 1)", ErrMeta)
 	}
 	var node, vector []byte
-	fields := map[uint64]metaField{
-		2: {"node", &node}, 3: {"name", &m.Name}, 4: {"role", &m.Role}, 5: {"district", &m.District},
-		6: {"sync address", &m.SyncAddr}, 7: {"ledger height", &m.Ledger}, 8: {"raft", &m.Raft},
-		9: {"min protocol", &m.MinProto}, 10: {"max protocol", &m.MaxProto}, 11: {"vector digest", &vector},
+	fields := []metaField{
+		{2, "node", &node}, {3, "name", &m.Name}, {4, "role", &m.Role}, {5, "district", &m.District},
+		{6, "sync address", &m.SyncAddr}, {7, "ledger height", &m.Ledger}, {8, "raft", &m.Raft},
+		{9, "min protocol", &m.MinProto}, {10, "max protocol", &m.MaxProto}, {11, "vector digest", &vector},
+		{12, "leaving", &m.Leaving},
 	}
-	for key, f := range fields {
-		v, ok := raw[key]
+	for _, f := range fields {
+		v, ok := raw[f.key]
 		if !ok {
 			continue
 		}
 		if err := syncproto.Unmarshal(v, f.ptr); err != nil {
-			return Meta{}, fmt.Errorf("%w: %s (key %d): %v", ErrMeta, f.name, key, err)
+			return Meta{}, fmt.Errorf("%w: %s (key %d): %v", ErrMeta, f.name, f.key, err)
 		}
 	}
 	// A byte string of the wrong length would be silently cut or padded if

@@ -12,16 +12,18 @@ import (
 	"time"
 
 	"lifeline/node"
+	"lifeline/node/gossip"
 	"lifeline/node/identity"
 )
 
 // Cluster is a deployment: a certificate authority and its nodes.
 type Cluster struct {
-	t   testing.TB
-	dir string
-	CA  *identity.CA
-	mu  sync.Mutex
-	all []*Member
+	t    testing.TB
+	dir  string
+	CA   *identity.CA
+	Keys [][]byte // the gossip keys
+	mu   sync.Mutex
+	all  []*Member
 }
 
 // Member is one node of a cluster, running or stopped.
@@ -31,6 +33,7 @@ type Member struct {
 	Config node.Config
 	Node   *node.Node
 	Addr   string // its sync address once running
+	Gossip string // its gossip address once running
 
 	cancel context.CancelFunc
 	done   chan error
@@ -44,7 +47,11 @@ func New(t testing.TB) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{t: t, dir: t.TempDir(), CA: ca}
+	key, err := gossip.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{t: t, dir: t.TempDir(), CA: ca, Keys: [][]byte{key}}
 	t.Cleanup(c.StopAll)
 	return c
 }
@@ -57,6 +64,8 @@ func Config(dir string) node.Config {
 	cfg.SyncAddr = "127.0.0.1:0"
 	cfg.Watch = 20 * time.Millisecond
 	cfg.SyncIdle = 5 * time.Second
+	cfg.SyncEvery = 100 * time.Millisecond
+	cfg.GossipTimers = &gossip.Test
 	cfg.Raft = node.RaftConfig{
 		Heartbeat: 100 * time.Millisecond, Election: 150 * time.Millisecond, LeaderLease: 80 * time.Millisecond,
 		Commit: 5 * time.Millisecond, SnapshotThreshold: 64, SegmentSize: 1 << 20, ProposeEvery: 30 * time.Millisecond,
@@ -83,6 +92,9 @@ func (c *Cluster) Add(name, role, district string, edit func(*node.Config)) *Mem
 	if err := n.EnrollWith(ctx, c.CA); err != nil {
 		c.t.Fatal(err)
 	}
+	if err := n.InstallGossipKeys(c.Keys); err != nil {
+		c.t.Fatal(err)
+	}
 	n.Close()
 	m := &Member{c: c, Name: name, Config: cfg}
 	c.mu.Lock()
@@ -106,8 +118,13 @@ func (m *Member) Start() {
 	listening := make(chan string, 1)
 	go func() {
 		m.done <- n.Run(ctx, func(e node.Event) {
-			if e.Kind == node.EventListening {
+			switch e.Kind {
+			case node.EventListening:
 				listening <- e.Addr
+			case node.EventGossip:
+				m.mu.Lock()
+				m.Gossip = e.Addr
+				m.mu.Unlock()
 			}
 			m.mu.Lock()
 			m.events = append(m.events, e)
@@ -141,6 +158,9 @@ func (m *Member) Stop() {
 	// address.
 	if m.Addr != "" {
 		m.Config.SyncAddr = m.Addr
+	}
+	if m.Gossip != "" {
+		m.Config.GossipAddr = m.Gossip
 	}
 }
 

@@ -53,11 +53,12 @@ func runCASign(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ca, err := node.LoadCA(nf.data)
+	hq, err := nf.open(ctx)
 	if err != nil {
 		return err
 	}
-	bundle, err := ca.Sign(req, *validity)
+	defer hq.Close()
+	bundle, err := hq.SignEnrolment(ctx, req, *validity)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *reqFile, err)
 	}
@@ -78,16 +79,27 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	if *hq == "" {
 		return usagef("--ca is required")
 	}
-	ca, err := node.LoadCA(*hq)
-	if err != nil {
-		return err
-	}
 	n, err := nf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	if err := n.EnrollWith(ctx, ca); err != nil {
+	hqFlags := *nf
+	hqFlags.data = *hq
+	hqNode, err := hqFlags.open(ctx)
+	if err != nil {
+		return fmt.Errorf("the HQ folder %s: %w", *hq, err)
+	}
+	defer hqNode.Close()
+	req, err := n.EnrollmentRequest()
+	if err != nil {
+		return err
+	}
+	bundle, err := hqNode.SignEnrolment(ctx, req, 0)
+	if err != nil {
+		return err
+	}
+	if err := n.Install(ctx, bundle); err != nil {
 		return err
 	}
 	c := n.Credentials()

@@ -216,6 +216,17 @@ func runRecordShow(ctx context.Context, e *env, args []string) error {
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "%s  %s (%s)\n", v.ID, v.Title, v.Type)
+	if v.Case != "" {
+		fmt.Fprintf(w, "case %s\n", v.Case)
+	}
+	switch v.Status {
+	case node.StatusConfirmed:
+		fmt.Fprintln(w, "confirmed at HQ")
+	case node.StatusSent:
+		fmt.Fprintln(w, "sent; not confirmed at HQ yet")
+	case node.StatusSaved:
+		fmt.Fprintln(w, "saved here; not sent yet")
+	}
 	if v.Deleted {
 		fmt.Fprintln(w, "DELETED")
 	}
@@ -247,6 +258,16 @@ func runRecordShow(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	if len(v.Decisions) > 0 {
+		fmt.Fprintln(w, "\nDecided at HQ (recorded by the ledger):")
+		for _, d := range v.Decisions {
+			label := v.Labels[d.Field]
+			if label == "" {
+				label = d.Field
+			}
+			fmt.Fprintf(w, "  %s by %s at %s (change %s)\n", label, d.By, d.At, d.Change)
+		}
+	}
 	fmt.Fprintln(w, "\nHistory:")
 	for _, h := range v.History {
 		names := make([]string, 0, len(h.Fields))
@@ -254,7 +275,7 @@ func runRecordShow(ctx context.Context, e *env, args []string) error {
 			names = append(names, name)
 		}
 		sort.Strings(names)
-		fmt.Fprintf(w, "  %s  %s on node %s (change %d): %s\n", h.At, h.Author, h.Node, h.Seq, strings.Join(names, ", "))
+		fmt.Fprintf(w, "  %s  %s on node %s (change %d, %s): %s\n", h.At, h.Author, h.Node, h.Seq, h.Status, strings.Join(names, ", "))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"lifeline/node"
@@ -15,10 +16,19 @@ func init() {
 }
 
 func runRun(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "run", "--data DIR [--sync-addr HOST:PORT] [--role R --district D --name N, used when the folder is new]")
+	fs := flags(e, "run", "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--voter] [--bootstrap]")
 	nf := addNodeFlags(fs, e)
-	syncAddr := fs.String("sync-addr", "", "serve sync here, e.g. 0.0.0.0:7420 (the node must be enrolled)")
-	idle := fs.Duration("sync-idle", node.DefaultConfig().SyncIdle, "end a sync session whose peer is silent this long")
+	def := node.DefaultConfig()
+	syncAddr := fs.String("sync-addr", "", "serve sync (and, on relays and HQ, the ledger) here, e.g. 0.0.0.0:7420 (the node must be enrolled)")
+	advertise := fs.String("advertise-addr", "", "the sync address other nodes reach this one at, when --sync-addr listens on all interfaces")
+	gossipAddr := fs.String("gossip-addr", "", "gossip here (UDP and TCP), e.g. 0.0.0.0:7946, to find peers by themselves")
+	gossipAdvertise := fs.String("gossip-advertise", "", "the gossip address others reach this one at, when not --gossip-addr")
+	join := fs.String("join", "", "gossip addresses of nodes to join, comma separated")
+	profile := fs.String("gossip-profile", def.GossipProfile, "gossip timers for the network: lan, wan or satellite")
+	voter := fs.Bool("voter", false, "take part in the ledger as a voter (HQ, alternate HQ, chosen relays)")
+	bootstrap := fs.Bool("bootstrap", false, "start a new ledger with this node as its first voter (the first HQ, once)")
+	syncEvery := fs.Duration("sync-every", def.SyncEvery, "look for peers to sync with this often (and at once when one appears)")
+	idle := fs.Duration("sync-idle", def.SyncIdle, "end a sync session whose peer is silent this long")
 	role := fs.String("role", node.RoleField, "role of a node made on first use")
 	district := fs.String("district", "Belize", "district of a node made on first use")
 	host, _ := os.Hostname()
@@ -33,7 +43,12 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "This is a new node: made %s in %s.\n", *name, nf.data)
 	}
 	cfg := nf.config()
-	cfg.SyncAddr, cfg.SyncIdle = *syncAddr, *idle
+	cfg.SyncAddr, cfg.SyncIdle, cfg.AdvertiseAddr = *syncAddr, *idle, *advertise
+	cfg.GossipAddr, cfg.GossipAdvertise, cfg.GossipProfile = *gossipAddr, *gossipAdvertise, *profile
+	cfg.Voter, cfg.Bootstrap, cfg.SyncEvery = *voter || *bootstrap, *bootstrap, *syncEvery
+	if *join != "" {
+		cfg.Join = strings.Split(*join, ",")
+	}
 	cfg.Log = slog.New(slog.NewTextHandler(e.stderr, nil))
 	n, err := node.Open(ctx, cfg)
 	if err != nil {
@@ -48,6 +63,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		switch ev.Kind {
 		case node.EventListening:
 			fmt.Fprintf(e.stdout, "serving sync on %s\n", ev.Addr)
+			return
+		case node.EventGossip:
+			fmt.Fprintf(e.stdout, "gossiping on %s\n", ev.Addr)
 			return
 		case node.EventSession:
 			s := ev.Session

@@ -51,5 +51,38 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, ", %d held (stamped ahead of this clock)", st.Held)
 	}
 	fmt.Fprintln(e.stdout)
+	if st.Unconfirmed == 0 {
+		fmt.Fprintln(e.stdout, "every change made here is confirmed by the ledger at HQ")
+	} else {
+		fmt.Fprintf(e.stdout, "%d changes made here are not confirmed by the ledger at HQ yet\n", st.Unconfirmed)
+	}
+	if r := st.Raft; r != nil {
+		role := "non-voter"
+		if r.Voter {
+			role = "voter"
+		}
+		fmt.Fprintf(e.stdout, "ledger: %s (%s), leader %s, height %d", r.State, role, orNone(r.Leader), r.Height)
+		if r.AsOf != "" {
+			fmt.Fprintf(e.stdout, " (as of %s)", r.AsOf)
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	if len(st.Peers) > 0 {
+		fmt.Fprintln(e.stdout, "peers:")
+		for _, p := range st.Peers {
+			fmt.Fprintf(e.stdout, "  %-20s %-6s %-12s last sync %s", p.Name, p.Role, p.District, orNone(p.LastSync))
+			if p.Error != "" {
+				fmt.Fprintf(e.stdout, "  (last attempt failed: %s)", p.Error)
+			}
+			fmt.Fprintln(e.stdout)
+		}
+	}
 	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

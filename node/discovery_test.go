@@ -1,0 +1,121 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"lifeline/node"
+	"lifeline/node/gossip"
+	"lifeline/node/nodetest"
+)
+
+// gossiping adds a node that gossips on loopback and joins through join.
+func gossiping(c *nodetest.Cluster, name, role, district, join string, edit func(*node.Config)) *nodetest.Member {
+	return c.Add(name, role, district, func(cfg *node.Config) {
+		cfg.GossipAddr = "127.0.0.1:0"
+		if join != "" {
+			cfg.Join = []string{join}
+		}
+		if edit != nil {
+			edit(cfg)
+		}
+	})
+}
+
+// HQ, two relays and two field laptops find each other from one join
+// address, form the ledger, and converge: every record everywhere, every
+// change confirmed.
+func TestDiscoveryAndConvergence(t *testing.T) {
+	c := nodetest.New(t)
+	hq := gossiping(c, "hq", node.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	join := hq.Gossip
+	r1 := gossiping(c, "relay-cayo", node.RoleRelay, "Cayo", join, func(cfg *node.Config) { cfg.Voter = true })
+	r2 := gossiping(c, "relay-toledo", node.RoleRelay, "Toledo", join, func(cfg *node.Config) { cfg.Voter = true })
+	f1 := gossiping(c, "cayo-07", node.RoleField, "Cayo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	f2 := gossiping(c, "tol-02", node.RoleField, "Toledo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	add(t, f1, 3)
+	add(t, f2, 2)
+	add(t, r2, 1)
+	ctx := context.Background()
+	all := []*nodetest.Member{hq, r1, r2, f1, f2}
+	nodetest.Eventually(t, 30*time.Second, "three voters", func() bool {
+		ms, err := hq.Node.Ledger().Members()
+		voters := 0
+		for _, m := range ms {
+			if m.Voter {
+				voters++
+			}
+		}
+		return err == nil && voters == 3
+	})
+	nodetest.Eventually(t, 30*time.Second, "every node holds every record, all confirmed", func() bool {
+		want := hq.Digest()
+		for _, m := range all {
+			st, err := m.Node.Status(ctx)
+			if err != nil || m.Digest() != want || st.Records["damage-assessment"] != 6 || st.Unconfirmed != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	st, _ := f1.Node.Status(ctx)
+	if len(st.Peers) == 0 {
+		t.Fatal("the field node's status lists no peers")
+	}
+}
+
+// The gossip key is replaced while every node runs; afterwards a node with
+// only the old key cannot join, and the members still see each other.
+func TestGossipKeyRotationWithoutRestart(t *testing.T) {
+	c := nodetest.New(t)
+	hq := gossiping(c, "hq", node.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	r := gossiping(c, "relay", node.RoleRelay, "Cayo", hq.Gossip, nil)
+	f := gossiping(c, "field", node.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	nodetest.Eventually(t, 10*time.Second, "all joined", func() bool {
+		st, _ := f.Node.Status(ctx)
+		return len(st.Peers) >= 2
+	})
+	key, _ := gossip.NewKey()
+	if err := hq.Node.RotateGossipKey(ctx, key, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*nodetest.Member{hq, r, f} {
+		nodetest.Eventually(t, 10*time.Second, m.Name+" holds only the new key", func() bool {
+			keys, err := gossip.ReadKeyFile(filepath.Join(m.Config.DataDir, gossip.KeyFile))
+			return err == nil && len(keys) == 1 && bytes.Equal(keys[0], key)
+		})
+	}
+	// A node still holding the old key is shut out.
+	stale := c.Add("stale", node.RoleField, "Cayo", func(cfg *node.Config) {
+		cfg.SyncAddr, cfg.GossipAddr, cfg.Join = "", "127.0.0.1:0", []string{hq.Gossip}
+	})
+	time.Sleep(time.Second)
+	st, _ := stale.Node.Status(ctx)
+	for _, p := range st.Peers {
+		t.Fatalf("a node with the old key met %s", p.Name)
+	}
+}
+
+// A revocation reaches the field by gossip.
+func TestRevocationReachesTheFieldByGossip(t *testing.T) {
+	c := nodetest.New(t)
+	hq := gossiping(c, "hq", node.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	f := gossiping(c, "field", node.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	thief := c.Add("stolen", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	nodetest.Eventually(t, 10*time.Second, "the field joined", func() bool {
+		st, _ := f.Node.Status(ctx)
+		return len(st.Peers) >= 1
+	})
+	if err := hq.Node.Revoke(ctx, thief.Node.Self().ID, "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the field learns the revocation", func() bool {
+		ok, _ := f.Node.IsRevoked(ctx, thief.Node.Self().ID)
+		return ok
+	})
+}

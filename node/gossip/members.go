@@ -1,0 +1,299 @@
+package gossip
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/hashicorp/memberlist"
+
+	"lifeline/syncproto"
+)
+
+// forgetAfter is how long a dead or departed member stays in the list, so
+// that an operator can see when a laptop was last heard of.
+const forgetAfter = 24 * time.Hour
+
+// entry is a member in the table.
+type entry struct {
+	Member
+}
+
+// Members is every member known here, this one included, alive or gone
+// (for a day), sorted by name. Members whose metadata does not decode are
+// left out.
+func (g *Gossip) Members() []Member {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.forget(time.Now())
+	out := make([]Member, 0, len(g.members))
+	for _, e := range g.members {
+		m := e.Member
+		m.Vector = slices.Clone(m.Vector)
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b Member) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), a.Node.Compare(b.Node))
+	})
+	return out
+}
+
+// forget drops members gone for longer than forgetAfter. g.mu is held.
+func (g *Gossip) forget(now time.Time) {
+	for name, e := range g.members {
+		if e.State != StateAlive && now.Sub(e.Since) > forgetAfter {
+			delete(g.members, name)
+		}
+	}
+}
+
+// delegate receives memberlist's callbacks; it keeps them off Gossip's
+// exported methods.
+type delegate struct{ g *Gossip }
+
+// NodeMeta gives memberlist this member's metadata, freshly read. If it no
+// longer encodes (Config.Meta returned something invalid), the last good
+// one is kept: memberlist cannot be refused metadata.
+func (d *delegate) NodeMeta(limit int) []byte {
+	g := d.g
+	b, err := g.encodeOwn(g.cfg.Meta())
+	if err != nil || len(b) > limit {
+		g.log.Error("gossip: this member's metadata does not encode; the others keep seeing the previous one", "err", err)
+		g.metaMu.Lock()
+		defer g.metaMu.Unlock()
+		return g.metaLast
+	}
+	return b
+}
+
+func (d *delegate) LocalState(join bool) []byte            { return d.g.localState() }
+func (d *delegate) MergeRemoteState(buf []byte, join bool) { d.g.mergeState(buf) }
+func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte {
+	return d.g.bcast.GetBroadcasts(overhead, limit)
+}
+func (d *delegate) NotifyMsg(buf []byte) { d.g.receive(buf) }
+
+// memberlist calls these holding its member list's lock; see Gossip.mu.
+
+func (d *delegate) NotifyJoin(n *memberlist.Node)   { d.g.memberUp(n) }
+func (d *delegate) NotifyUpdate(n *memberlist.Node) { d.g.memberUp(n) }
+func (d *delegate) NotifyLeave(n *memberlist.Node)  { d.g.memberDown(n) }
+
+// NotifyConflict: two members gossip under one node id. Node ids come from
+// keys, so either a data folder was copied to a second machine (both then
+// sign as one node: fix that first) or a laptop came back at a new address
+// before the others declared the old one dead (it resolves itself).
+func (d *delegate) NotifyConflict(existing, other *memberlist.Node) {
+	d.g.log.Warn("gossip: two members claim one node id; if this lasts, two machines share a node key (a copied data folder)",
+		"node", existing.Name, "addr", existing.Address(), "other", other.Address())
+}
+
+// memberUp records a member memberlist reports alive, new or changed.
+func (g *Gossip) memberUp(n *memberlist.Node) {
+	meta, err := DecodeMeta(n.Meta)
+	if err == nil && meta.Node.String() != n.Name {
+		err = fmt.Errorf("its metadata names node %s", meta.Node)
+	}
+	now := time.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if n.Name == g.name {
+		g.selfMeta = bytes.Clone(n.Meta)
+	}
+	e := g.members[n.Name]
+	if err != nil {
+		// Its name and address are all we know of it; a member with
+		// metadata from a newer major version lands here until this node is
+		// updated.
+		g.log.Warn("gossip: ignoring a member whose metadata does not decode", "member", n.Name, "addr", n.Address(), "err", err)
+		if e != nil {
+			delete(g.members, n.Name)
+			if e.State == StateAlive {
+				g.alive.Add(-1)
+				e.State, e.Since = StateDead, now
+				g.emit(n.Name, evLeft, e.Member)
+			}
+		}
+		return
+	}
+	m := Member{Meta: meta, Addr: n.Address(), State: StateAlive, Since: now}
+	if e == nil || e.State != StateAlive {
+		g.forget(now)
+		g.members[n.Name] = &entry{Member: m}
+		g.alive.Add(1)
+		g.emit(n.Name, evJoined, m)
+		return
+	}
+	m.Since = e.Since
+	e.Member = m
+	g.emit(n.Name, evUpdated, m)
+}
+
+// memberDown records a member memberlist reports gone.
+func (g *Gossip) memberDown(n *memberlist.Node) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e := g.members[n.Name]
+	if e == nil || e.State != StateAlive {
+		return
+	}
+	g.alive.Add(-1)
+	// memberlist knows whether the member said goodbye but does not tell;
+	// its metadata does.
+	e.State, e.Since = StateDead, time.Now()
+	if e.Leaving {
+		e.State = StateLeft
+	}
+	g.emit(n.Name, evLeft, e.Member)
+}
+
+// Push-pull state. memberlist knows whether a member that is gone left or
+// failed (its own leave message says so) but does not tell. The Leaving
+// metadata that Leave spreads first usually arrives before memberlist's
+// leave message; when it did not (lost packets, or a push-pull that brought
+// the news first), the member was reported dead. Each push-pull therefore
+// carries the names of the members this one knows left, and a member that
+// reported one of them dead corrects its list (without a second event).
+const (
+	maxPushLeft  = 256
+	maxPushState = maxPushLeft * (MaxNameLen + 3)
+)
+
+// localState lists the members known to have left, the latest first.
+func (g *Gossip) localState() []byte {
+	g.mu.Lock()
+	var left []*entry
+	for _, e := range g.members {
+		if e.State == StateLeft {
+			left = append(left, e)
+		}
+	}
+	slices.SortFunc(left, func(a, b *entry) int { return b.Since.Compare(a.Since) })
+	var names []string
+	for _, e := range left[:min(len(left), maxPushLeft)] {
+		names = append(names, e.Node.String())
+	}
+	g.mu.Unlock()
+	if len(names) == 0 {
+		return nil
+	}
+	b, err := syncproto.Marshal(map[uint64]any{1: names})
+	if err != nil {
+		g.log.Error("gossip: encode push-pull state", "err", err)
+		return nil
+	}
+	return b
+}
+
+// mergeState reads another member's localState. It is untrusted, like
+// everything gossiped; at worst a dead member is shown as left.
+func (g *Gossip) mergeState(buf []byte) {
+	if len(buf) == 0 {
+		return
+	}
+	var names []string
+	var raw map[uint64]cbor.RawMessage
+	err := errors.New("too large")
+	if len(buf) <= maxPushState {
+		if err = syncproto.Unmarshal(buf, &raw); err == nil {
+			if v, ok := raw[1]; ok {
+				err = syncproto.Unmarshal(v, &names)
+			}
+		}
+	}
+	if err != nil || len(names) > maxPushLeft {
+		g.log.Debug("gossip: ignored a peer's push-pull state", "bytes", len(buf), "err", err)
+		return
+	}
+	now := time.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, name := range names {
+		if e := g.members[name]; e != nil && e.State == StateDead {
+			e.State, e.Since = StateLeft, now
+		}
+	}
+}
+
+type eventKind int
+
+const (
+	evJoined eventKind = iota
+	evUpdated
+	evLeft
+)
+
+type event struct {
+	kind eventKind
+	m    Member
+}
+
+// eventQueue holds events for Events in order. It is unbounded: events
+// must not be lost, and there are only as many as the deployment has
+// members changing.
+type eventQueue struct {
+	mu     sync.Mutex
+	q      []event
+	signal chan struct{}
+}
+
+func (q *eventQueue) init() { q.signal = make(chan struct{}, 1) }
+
+// emit queues an event about the member memberlist calls name. g.mu is
+// held, so events queue in the order the table changed.
+func (g *Gossip) emit(name string, kind eventKind, m Member) {
+	if g.cfg.Events == nil || name == g.name {
+		return
+	}
+	m.Vector = slices.Clone(m.Vector)
+	q := &g.events
+	q.mu.Lock()
+	q.q = append(q.q, event{kind, m})
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+// dispatch calls Events, one event at a time, until Shutdown.
+func (g *Gossip) dispatch() {
+	defer g.wg.Done()
+	q := &g.events
+	for {
+		select {
+		case <-g.done:
+			return
+		case <-q.signal:
+		}
+		for {
+			q.mu.Lock()
+			if len(q.q) == 0 {
+				q.mu.Unlock()
+				break
+			}
+			ev := q.q[0]
+			q.q[0] = event{}
+			q.q = q.q[1:]
+			q.mu.Unlock()
+			select {
+			case <-g.done:
+				return
+			default:
+			}
+			switch ev.kind {
+			case evJoined:
+				g.cfg.Events.Joined(ev.m)
+			case evUpdated:
+				g.cfg.Events.Updated(ev.m)
+			case evLeft:
+				g.cfg.Events.Left(ev.m)
+			}
+		}
+	}
+}
