@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lifeline/node/gossip"
@@ -23,14 +24,23 @@ import (
 // first, backing off from those that fail, and at once with one that
 // (re)appears.
 type discovery struct {
-	n      *Node
-	g      *gossip.Gossip
-	addr   string // this node's advertised sync address, "" if it serves none
-	kick   chan struct{}
-	mu     sync.Mutex
-	peers  map[syncproto.NodeID]*peerState
-	digest []byte // our vector's digest as last spread
-	height uint64
+	n     *Node
+	g     *gossip.Gossip
+	addr  string // this node's advertised sync address, "" if it serves none
+	kick  chan struct{}
+	mu    sync.Mutex
+	peers map[syncproto.NodeID]*peerState
+	// inflight are the peers a session runs with now.
+	inflight map[syncproto.NodeID]bool
+	sessions sync.WaitGroup
+	digest   []byte // our vector's digest as last spread
+	height   uint64
+
+	// Reconnection to members declared dead (memberlist never probes them
+	// again): one attempt at a time, in the background.
+	reconnecting atomic.Bool
+	lastTry      map[string]time.Time // by gossip address
+	tries        map[string]int
 }
 
 type peerState struct {
@@ -42,7 +52,8 @@ type peerState struct {
 
 // startDiscovery joins the gossip on Config.GossipAddr.
 func (n *Node) startDiscovery(syncAddr string) (*discovery, error) {
-	d := &discovery{n: n, addr: syncAddr, kick: make(chan struct{}, 1), peers: map[syncproto.NodeID]*peerState{}}
+	d := &discovery{n: n, addr: syncAddr, kick: make(chan struct{}, 1), peers: map[syncproto.NodeID]*peerState{},
+		inflight: map[syncproto.NodeID]bool{}, lastTry: map[string]time.Time{}, tries: map[string]int{}}
 	prof, err := gossip.ProfileByName(n.cfg.GossipProfile)
 	if err != nil {
 		return nil, err
@@ -98,12 +109,17 @@ func (d *discovery) Updated(m gossip.Member) {
 	d.wake()
 }
 
-// Left: nothing to do; the member is skipped while gone.
-func (d *discovery) Left(gossip.Member) {}
+// Left: the member is skipped while gone; status says so.
+func (d *discovery) Left(m gossip.Member) {
+	d.n.log.Info("gossip: a peer is gone", "peer", m.Name, "how", m.State)
+	d.record(m, time.Time{})
+}
 
-func (d *discovery) seen(m gossip.Member) {
+func (d *discovery) seen(m gossip.Member) { d.record(m, time.Now()) }
+
+func (d *discovery) record(m gossip.Member, seen time.Time) {
 	if err := d.n.store.PutPeer(context.Background(), store.Peer{Node: m.Node, Name: m.Name, Role: m.Role, District: m.District,
-		Addr: m.SyncAddr, Seen: time.Now()}); err != nil {
+		Addr: m.SyncAddr, Seen: seen, State: m.State}); err != nil {
 		d.n.log.Debug("recording a peer", "err", err)
 	}
 }
@@ -118,7 +134,13 @@ func (d *discovery) wake() {
 // run joins the configured members, keeps the metadata current, adds
 // ledger members (on the leader), and syncs.
 func (d *discovery) run(ctx context.Context) {
+	defer func() {
+		if err := d.n.store.ForgetPeerStates(context.Background()); err != nil {
+			d.n.log.Debug("clearing peer states", "err", err)
+		}
+	}()
 	defer d.g.Shutdown()
+	defer d.sessions.Wait() // they end with ctx
 	d.join()
 	tick := time.NewTicker(d.n.cfg.SyncEvery)
 	defer tick.Stop()
@@ -135,9 +157,7 @@ func (d *discovery) run(ctx context.Context) {
 			d.checkRotation(ctx)
 			continue
 		case <-tick.C:
-			if len(d.g.Members()) <= 1 {
-				d.join() // alone: try the join addresses again
-			}
+			d.reconnect()
 		case <-d.kick:
 		}
 		d.syncRound(ctx)
@@ -151,6 +171,52 @@ func (d *discovery) join() {
 	if _, err := d.g.Join(d.n.cfg.Join); err != nil {
 		d.n.log.Info("gossip: no join address answered yet", "err", err)
 	}
+}
+
+// reconnect tries again, with backoff, the members that stopped answering
+// or left (a partition heals and a restarted HQ is found again without
+// anyone typing an address; memberlist alone gives up on them), and the join
+// addresses while none of the members they name is alive. It runs in the
+// background: an address behind a cut link takes a timeout to fail.
+func (d *discovery) reconnect() {
+	now := time.Now()
+	alive := 0
+	var addrs []string
+	for _, m := range d.g.Members() {
+		switch {
+		case m.Node == d.n.Self().ID:
+		case m.State == gossip.StateAlive:
+			alive++
+			delete(d.tries, m.Addr)
+		default:
+			// Dead, or left: a node that said goodbye at shutdown comes
+			// back at the same address, and one that joins nobody (the
+			// first HQ) waits to be found.
+			addrs = append(addrs, m.Addr)
+		}
+	}
+	if alive == 0 {
+		addrs = append(addrs, d.n.cfg.Join...)
+	}
+	var due []string
+	for _, a := range addrs {
+		if now.Sub(d.lastTry[a]) >= backoff(d.n.cfg.SyncEvery, d.tries[a]) {
+			due = append(due, a)
+		}
+	}
+	if len(due) == 0 || !d.reconnecting.CompareAndSwap(false, true) {
+		return
+	}
+	for _, a := range due {
+		d.lastTry[a] = now
+		d.tries[a]++
+	}
+	go func() {
+		defer d.reconnecting.Store(false)
+		if n, err := d.g.Join(due); err != nil && n == 0 {
+			d.n.log.Debug("gossip: no lost member answered yet", "tried", len(due), "err", err)
+		}
+	}()
 }
 
 // refreshMeta spreads a new vector digest or ledger height.
@@ -218,21 +284,41 @@ func (d *discovery) syncRound(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		res, err := d.n.Sync(ctx, m.SyncAddr)
 		d.mu.Lock()
-		p := d.peer(m.Node)
-		if err != nil {
-			p.failures++
-			p.next = time.Now().Add(backoff(d.n.cfg.SyncEvery, p.failures))
-		} else {
-			p.failures, p.next, p.ledger, p.synced = 0, time.Time{}, m.Ledger, time.Now()
+		busy := d.inflight[m.Node] || len(d.inflight) >= parallelSyncs
+		if !busy {
+			d.inflight[m.Node] = true
 		}
 		d.mu.Unlock()
-		if err == nil {
-			d.n.log.Debug("synced", "peer", m.Name, "sent", res.Sent, "received", res.Received)
+		if busy {
+			continue
 		}
+		// Sessions run on their own: a peer behind a link that just failed
+		// holds its session until the dial times out, and must hold up
+		// neither the other peers nor the next round.
+		d.sessions.Add(1)
+		go func() {
+			defer d.sessions.Done()
+			res, err := d.n.Sync(ctx, m.SyncAddr)
+			d.mu.Lock()
+			delete(d.inflight, m.Node)
+			p := d.peer(m.Node)
+			if err != nil {
+				p.failures++
+				p.next = time.Now().Add(backoff(d.n.cfg.SyncEvery, p.failures))
+			} else {
+				p.failures, p.next, p.ledger, p.synced = 0, time.Time{}, m.Ledger, time.Now()
+			}
+			d.mu.Unlock()
+			if err == nil {
+				d.n.log.Debug("synced", "peer", m.Name, "sent", res.Sent, "received", res.Received)
+			}
+		}()
 	}
 }
+
+// parallelSyncs bounds the sessions the node starts by itself at once.
+const parallelSyncs = 3
 
 func (d *discovery) peer(id syncproto.NodeID) *peerState {
 	p := d.peers[id]
@@ -292,14 +378,25 @@ func (d *discovery) candidates(ctx context.Context) []gossip.Member {
 			ledgerPeers = append(ledgerPeers, m)
 		}
 	}
-	// HQ before relays, own district first.
+	// A relay or HQ: HQ first, then its own district's relays. A field
+	// node: its own district's relay and HQ first (the nearest, over the
+	// fewest links), then HQ.
 	sort.Slice(ledgerPeers, func(i, j int) bool {
 		a, b := ledgerPeers[i], ledgerPeers[j]
-		if (a.Role == RoleHQ) != (b.Role == RoleHQ) {
-			return a.Role == RoleHQ
+		hqFirst := func() (bool, bool) {
+			return (a.Role == RoleHQ) != (b.Role == RoleHQ), a.Role == RoleHQ
 		}
-		if (a.District == self.District) != (b.District == self.District) {
-			return a.District == self.District
+		nearFirst := func() (bool, bool) {
+			return (a.District == self.District) != (b.District == self.District), a.District == self.District
+		}
+		order := []func() (bool, bool){hqFirst, nearFirst}
+		if self.Role == RoleField {
+			order = []func() (bool, bool){nearFirst, hqFirst}
+		}
+		for _, by := range order {
+			if differ, less := by(); differ {
+				return less
+			}
 		}
 		return a.Name < b.Name
 	})

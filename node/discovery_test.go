@@ -119,3 +119,38 @@ func TestRevocationReachesTheFieldByGossip(t *testing.T) {
 		return ok
 	})
 }
+
+// Headquarters stops (power cut) and comes back; it joins nobody, yet the
+// others find it again by themselves, and records flow as before.
+func TestRestartedHQIsFoundAgain(t *testing.T) {
+	c := nodetest.New(t)
+	hq := gossiping(c, "hq", node.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	r := gossiping(c, "relay", node.RoleRelay, "Toledo", hq.Gossip, nil)
+	f := gossiping(c, "field", node.RoleField, "Toledo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	peerState := func(m *nodetest.Member, name string) string {
+		st, _ := m.Node.Status(ctx)
+		for _, p := range st.Peers {
+			if p.Name == name {
+				return p.Gossip
+			}
+		}
+		return ""
+	}
+	nodetest.Eventually(t, 10*time.Second, "all joined", func() bool {
+		return peerState(hq, "relay") == gossip.StateAlive && peerState(hq, "field") == gossip.StateAlive
+	})
+	hq.Stop()
+	nodetest.Eventually(t, 10*time.Second, "the others see HQ gone", func() bool {
+		return peerState(r, "hq") != gossip.StateAlive && peerState(f, "hq") != gossip.StateAlive
+	})
+	// Long past memberlist's own grace for gossiping to the departed.
+	time.Sleep(4 * gossip.Test.PushPullInterval)
+	hq.Start()
+	nodetest.Eventually(t, 20*time.Second, "the others find HQ again", func() bool {
+		return peerState(hq, "relay") == gossip.StateAlive && peerState(hq, "field") == gossip.StateAlive &&
+			peerState(f, "hq") == gossip.StateAlive
+	})
+	add(t, f, 2)
+	nodetest.Eventually(t, 20*time.Second, "the field's new records reach HQ", func() bool { return hq.Digest() == f.Digest() })
+}

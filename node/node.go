@@ -232,6 +232,9 @@ type PeerStatus struct {
 	LastSeen string `json:"last_seen,omitempty"`
 	LastSync string `json:"last_sync,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// Gossip is what gossip says of the peer while this node runs: alive,
+	// dead (it stopped answering) or left (it said goodbye).
+	Gossip string `json:"gossip,omitempty"`
 }
 
 // RaftStatus is the node's part in the ledger, on relays and HQ.
@@ -274,7 +277,7 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 	}
 	for _, p := range peers {
 		st.Peers = append(st.Peers, PeerStatus{Node: p.Node.String(), Name: p.Name, Role: p.Role, District: p.District,
-			Addr: p.Addr, LastSeen: fmtTime(p.Seen), LastSync: fmtTime(p.Synced), Error: p.Error})
+			Addr: p.Addr, LastSeen: fmtTime(p.Seen), LastSync: fmtTime(p.Synced), Error: p.Error, Gossip: p.State})
 	}
 	if self.Role != RoleField {
 		st.Raft, err = n.raftStatus(ctx)

@@ -1,8 +1,10 @@
 package gossip
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/memberlist"
 )
@@ -21,9 +23,10 @@ const (
 
 const (
 	// seenCap is how many message ids a member remembers. A message stops
-	// circulating after a few gossip rounds; an id forgotten earlier than
-	// that would be delivered twice, which takes more than seenCap
-	// messages within those rounds.
+	// circulating after a few gossip rounds, and push-pulls carry only each
+	// member's latest maxRecent; an id forgotten while its message still
+	// circulates would be delivered twice, which takes seenCap newer
+	// messages in the meantime.
 	seenCap = 4096
 	// maxQueued bounds the broadcast queue (own and relayed messages);
 	// beyond it the messages sent most often already are dropped.
@@ -34,8 +37,9 @@ const (
 
 // Broadcast spreads msg (at most MaxMessage bytes) to every other member.
 // Each member delivers it to its OnMessage once and relays it to a few
-// others; gossip reaches every member that stays reachable, without
-// guarantee. It returns once the message is queued.
+// others. A member that missed it (lost packets, a link down for a moment)
+// catches up at its next push-pull, as long as that comes within a few
+// push-pull intervals. It returns once the message is queued.
 func (g *Gossip) Broadcast(msg []byte) error {
 	switch {
 	case len(msg) == 0:
@@ -48,6 +52,7 @@ func (g *Gossip) Broadcast(msg []byte) error {
 	closed := g.closed
 	if !closed {
 		g.seen.add(frameID(f)) // our own message, relayed back, is not delivered to us
+		g.remember(f, time.Now())
 	}
 	g.mu.Unlock()
 	if closed {
@@ -77,28 +82,36 @@ func (g *Gossip) queue(b *broadcast) {
 	}
 }
 
-// receive handles a frame another member gossiped. It is untrusted: any
-// holder of the gossip key may send anything.
-func (g *Gossip) receive(buf []byte) {
+// receive handles a frame another member gossiped.
+func (g *Gossip) receive(buf []byte) { g.accept(buf, true) }
+
+// accept handles a frame from another member, gossiped or (relay false)
+// caught up in a push-pull. It is untrusted: any holder of the gossip key
+// may send anything. A frame seen before is dropped; a new one is relayed,
+// kept for push-pulls and delivered.
+func (g *Gossip) accept(buf []byte, relay bool) {
 	if len(buf) < frameHeader || len(buf) > frameHeader+MaxMessage || buf[0] != kindMessage {
 		g.log.Debug("gossip: dropped a malformed broadcast", "bytes", len(buf))
 		return
 	}
+	// memberlist reuses buf once this returns.
+	f := bytes.Clone(buf)
 	g.mu.Lock()
-	if g.closed || !g.seen.add(frameID(buf)) {
+	if g.closed || !g.seen.add(frameID(f)) {
 		g.mu.Unlock()
 		return
 	}
+	g.remember(f, time.Now())
 	g.mu.Unlock()
-	// memberlist reuses buf once this returns.
-	f := append([]byte(nil), buf...)
-	g.queue(&broadcast{msg: f})
+	if relay {
+		g.queue(&broadcast{msg: f})
+	}
 	if g.msgs != nil {
 		select {
-		case g.msgs <- f[frameHeader:]:
+		case g.msgs <- bytes.Clone(f[frameHeader:]): // OnMessage may scribble on its copy
 		default:
 			if n := g.dropped.Add(1); n == 1 || n%100 == 0 {
-				g.log.Warn("gossip: OnMessage falls behind; dropped broadcast messages", "dropped", n)
+				g.log.Warn("gossip: OnMessage falls behind, broadcast messages dropped: it should hand them on rather than handle them", "dropped", n)
 			}
 		}
 	}

@@ -40,4 +40,13 @@
 // that stopped answering and one that said goodbye alike, so Leave first
 // spreads metadata marked Leaving: others then report it as "left" rather
 // than "dead".
+//
+// # Broadcasts
+//
+// Broadcast spreads a short message (MaxMessage bytes) to every member, by
+// gossip: each member delivers it once and relays it a few times. Gossip
+// over UDP loses a message for a member whose link was down for that second,
+// so the periodic push-pull between members (TCP) also carries the latest
+// messages, and such a member catches up. The bytes are passed on as they
+// came: the node checks their signature.
 package gossip

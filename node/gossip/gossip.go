@@ -57,8 +57,9 @@ type Config struct {
 	// Profile sets the timers for the network; the zero Profile means LAN.
 	Profile Profile
 	// Meta gives this member's metadata. It is called whenever memberlist
-	// needs it (on Start and UpdateMeta), so it must be quick and must not
-	// call the Gossip's methods. Its Node must not change.
+	// needs it (on Start, UpdateMeta and Leave), so it must be quick and
+	// must not call the Gossip's methods. Its Node must not change; its
+	// Version may be left zero; its Leaving is ignored (Leave sets it).
 	Meta func() Meta
 	// OnMessage, if set, receives each message another member broadcast,
 	// once. The bytes are untrusted (at most MaxMessage of them): the node
@@ -76,14 +77,16 @@ type Config struct {
 }
 
 // Events is told of changes to the member list, as this member sees them.
-// Calls come from one goroutine of the Gossip, in the order the changes
-// happened here, never concurrently, so that a handler may call back into
-// the Gossip (Members, UpdateMeta) or take its time; they stop when
-// Shutdown returns. Events about this member itself are not sent.
+// memberlist reports them holding its own lock; they are queued and passed
+// on from one goroutine of the Gossip, in the order they happened, never
+// concurrently, so that a handler may take its time or call back into the
+// Gossip (Members, UpdateMeta, Join; not Shutdown, which waits for the
+// handler to return). They stop when Shutdown returns. Events about this
+// member itself are not sent.
 type Events interface {
 	// Joined: a member is alive, for the first time or again.
 	Joined(Member)
-	// Updated: an alive member's metadata or address changed.
+	// Updated: an alive member's metadata changed.
 	Updated(Member)
 	// Left: a member is gone. Its State says how: StateLeft if it said
 	// goodbye (Leave), StateDead if it stopped answering.
@@ -129,15 +132,20 @@ type Gossip struct {
 	metaLast []byte     // the last metadata that encoded; memberlist gets it if a newer one fails
 	updMu    sync.Mutex // serialises UpdateMeta and Leave's update
 
-	// mu guards the member table, the leave notices seen and closed. It is
-	// taken inside memberlist's own lock (its events arrive holding it), so
-	// nothing may call memberlist while holding mu.
+	// mu guards the member table, selfMeta, the message ids seen, the
+	// recent messages and closed. It is taken inside memberlist's own lock
+	// (its events arrive holding it), so nothing may call memberlist while
+	// holding mu.
 	mu       sync.Mutex
-	members  map[string]*entry
-	selfMeta []byte // the metadata memberlist holds for this member
+	members  map[string]*Member // by memberlist name
+	selfMeta []byte             // the metadata memberlist holds for this member
 	seen     seenSet
-	closed   bool
-	alive    atomic.Int32 // alive members, us included: the broadcast queue's retransmit count grows with it
+	// recent are the latest broadcast messages, oldest first, for
+	// push-pulls to repair what gossip lost.
+	recent      []recentFrame
+	recentBytes int
+	closed      bool
+	alive       atomic.Int32 // alive members, us included: the broadcast queue's retransmit count grows with it
 
 	leaveMu sync.Mutex  // serialises Leave with itself and Shutdown
 	leaving atomic.Bool // Leave was called: our metadata says so
@@ -193,9 +201,9 @@ func Start(cfg Config) (*Gossip, error) {
 
 	g := &Gossip{
 		cfg:     cfg,
-		log:     cfg.Log.With("in", "gossip"),
+		log:     cfg.Log,
 		keyring: keyring,
-		members: map[string]*entry{},
+		members: map[string]*Member{},
 		done:    make(chan struct{}),
 	}
 	meta := cfg.Meta()
@@ -254,7 +262,7 @@ func Start(cfg Config) (*Gossip, error) {
 		return nil, fmt.Errorf("gossip: start on %s: %v", g.addr, err)
 	}
 	g.ml = ml
-	g.log.Info("gossip started", "addr", g.addr, "advertise", ml.LocalNode().Address(), "node", g.name)
+	g.log.Info("gossip: started", "addr", g.addr, "advertise", ml.LocalNode().Address(), "node", g.name)
 	return g, nil
 }
 
@@ -411,18 +419,35 @@ func (g *Gossip) Leave(timeout time.Duration) error {
 	if g.leaving.Swap(true) {
 		return nil
 	}
-	// memberlist puts a metadata update and its leave message in one queue,
-	// in order, ahead of any broadcast of ours: a notice sent as a broadcast
-	// could arrive after the leave message, too late. The leave message
-	// replaces the update in the queue, so the update must have gone out
-	// first: half the time for it, the rest for the leave message.
-	start := time.Now()
-	if err := g.spreadMeta(timeout / 2); err != nil {
+	// The Leaving metadata must be out before memberlist's leave message,
+	// which replaces it in memberlist's queue. A third of the time for it to
+	// be gossiped, a third for a push-pull to make sure, the rest for the
+	// leave message.
+	deadline := time.Now().Add(timeout)
+	step := timeout / 3
+	if err := g.spreadMeta(step); err != nil {
 		g.log.Warn("gossip: leave: the others may report this member dead rather than left", "err", err)
+	}
+	// Gossip is UDP and may have lost the update on every member's way.
+	// memberlist's Join is a push-pull over TCP: it carries the update to a
+	// couple of members for certain, and they gossip it on. (If it outlasts
+	// its time, it ends on its own; it can only repeat what was said.)
+	if peers := g.somePeers(2); timeout > 0 && len(peers) > 0 {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			g.ml.Join(peers)
+		}()
+		t := time.NewTimer(time.Until(deadline) - step)
+		select {
+		case <-done:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 	rest := time.Nanosecond // memberlist's zero is "wait for ever"
 	if timeout > 0 {
-		rest = max(rest, timeout-time.Since(start))
+		rest = max(rest, time.Until(deadline))
 	}
 	if err := g.ml.Leave(rest); err != nil && timeout > 0 {
 		// memberlist's only error here is its timeout.
@@ -451,6 +476,23 @@ func (g *Gossip) Shutdown() error {
 		return fmt.Errorf("gossip: shutdown: %v", err)
 	}
 	return nil
+}
+
+// somePeers gives the gossip addresses of up to n other alive members, at
+// random.
+func (g *Gossip) somePeers(n int) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var addrs []string
+	for name, e := range g.members { // map order is random enough
+		if len(addrs) == n {
+			break
+		}
+		if name != g.name && e.State == StateAlive {
+			addrs = append(addrs, e.Addr)
+		}
+	}
+	return addrs
 }
 
 func (g *Gossip) isClosed() bool {

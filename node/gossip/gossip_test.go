@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -456,24 +455,31 @@ func TestStartErrors(t *testing.T) {
 	if _, err := m.Join([]string{"127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Errorf("join of nothing: %v", err)
 	}
-	_ = os.Remove(keyFile)
 }
 
-// A member reported dead is corrected to left when a push-pull says it
-// left; the state a member sends is bounded and garbage is ignored.
-func TestPushPullLeftCorrection(t *testing.T) {
+// Push-pulls repair what gossip lost: a member reported dead is corrected
+// to left when another says it left, and recent messages are caught up,
+// once. What a peer sends is bounded, and garbage is ignored.
+func TestPushPullRepairs(t *testing.T) {
 	now := time.Now()
 	table := func(states ...string) *Gossip {
-		g := &Gossip{members: map[string]*entry{}, log: testLog()}
+		g := &Gossip{members: map[string]*Member{}, log: testLog(), cfg: Config{Profile: Test}, msgs: make(chan []byte, 10)}
 		for i, s := range states {
 			meta := testMeta(fmt.Sprintf("m%d", i))
-			g.members[meta.Node.String()] = &entry{Member{Meta: meta, State: s, Since: now}}
+			g.members[meta.Node.String()] = &Member{Meta: meta, State: s, Since: now}
 		}
 		return g
 	}
 	from := table(StateLeft, StateLeft, StateAlive, StateDead)
 	to := table(StateDead, StateAlive, StateDead, StateDead)
-	to.mergeState(from.localState())
+	// Too old to be sent.
+	from.remember(from.newFrame(kindMessage, []byte("old")), now.Add(-recentRounds*Test.PushPullInterval-time.Second))
+	for _, msg := range []string{"one", "two"} {
+		from.remember(from.newFrame(kindMessage, []byte(msg)), now)
+	}
+	state := from.localState()
+	to.mergeState(state)
+	to.mergeState(state) // again: nothing new
 	var got []string
 	for _, m := range to.Members() {
 		got = append(got, m.State)
@@ -483,11 +489,40 @@ func TestPushPullLeftCorrection(t *testing.T) {
 	if want := []string{StateLeft, StateAlive, StateDead, StateDead}; !slices.Equal(got, want) {
 		t.Errorf("states %v, want %v", got, want)
 	}
-	for _, junk := range [][]byte{[]byte("junk"), mustMarshal(t, map[uint64]any{1: 5}), make([]byte, maxPushState+1)} {
-		to.mergeState(junk) // must not panic or change anything
+	var msgs []string
+	for len(to.msgs) > 0 {
+		msgs = append(msgs, string(<-to.msgs))
+	}
+	if want := []string{"one", "two"}; !slices.Equal(msgs, want) {
+		t.Errorf("caught up %q, want %q in order, once", msgs, want)
+	}
+	// Caught-up messages are not gossiped again: the others have them.
+	if to.bcast != nil {
+		t.Error("queued for gossip")
+	}
+	for _, junk := range [][]byte{
+		[]byte("junk"),
+		mustMarshal(t, map[uint64]any{1: 5}),
+		mustMarshal(t, map[uint64]any{2: [][]byte{{kindMessage}, {9, 1, 2, 3, 4, 5, 6, 7, 8, 'x'}}}),
+		make([]byte, maxPushState+1),
+	} {
+		to.mergeState(junk) // must not panic, change or deliver anything
+	}
+	if len(to.msgs) != 0 {
+		t.Errorf("junk delivered %q", <-to.msgs)
 	}
 	if len(table().localState()) != 0 {
 		t.Error("state sent with nothing to say")
+	}
+	// The messages kept are bounded.
+	for i := range 3 * maxRecent {
+		from.remember(from.newFrame(kindMessage, bytes.Repeat([]byte{byte(i)}, MaxMessage)), now)
+	}
+	if len(from.recent) > maxRecent || from.recentBytes > maxRecentBytes {
+		t.Errorf("%d messages, %d bytes kept", len(from.recent), from.recentBytes)
+	}
+	if n := len(from.localState()); n > maxPushState {
+		t.Errorf("state of %d bytes, over the %d a peer reads", n, maxPushState)
 	}
 }
 
@@ -495,7 +530,7 @@ func TestPushPullLeftCorrection(t *testing.T) {
 // decode, or names another node, keeps a member out of it.
 func TestMemberTable(t *testing.T) {
 	rec := &member{}
-	g := &Gossip{members: map[string]*entry{}, log: testLog(), cfg: Config{Events: rec}, name: "self"}
+	g := &Gossip{members: map[string]*Member{}, log: testLog(), cfg: Config{Events: rec}, name: "self"}
 	g.events.init()
 	node := func(m Meta) *memberlist.Node {
 		b, err := m.Encode()

@@ -250,7 +250,7 @@ func (g *Gossip) changeKeys(op string, key []byte, next func([][]byte) ([][]byte
 	if err := apply(); err != nil {
 		return fmt.Errorf("gossip: %s key %s: the key file is changed but the keyring is not (restart the node to use the file): %v", op, keyID(key), err)
 	}
-	g.log.Info("gossip key changed", "op", op, "key", keyID(key), "keys", len(keys), "primary", keyID(keys[0]))
+	g.log.Info("gossip: key changed", "op", op, "key", keyID(key), "keys", len(keys), "primary", keyID(keys[0]))
 	return nil
 }
 

@@ -27,7 +27,9 @@ func (w logWriter) Write(p []byte) (int, error) {
 			break
 		}
 	}
-	line = strings.TrimPrefix(line, "memberlist: ")
-	w.log.Log(context.Background(), level, line, "from", "memberlist")
+	if !strings.HasPrefix(line, "memberlist: ") {
+		line = "memberlist: " + line
+	}
+	w.log.Log(context.Background(), level, "gossip: "+line)
 	return len(p), nil
 }

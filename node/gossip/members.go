@@ -3,26 +3,17 @@ package gossip
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/hashicorp/memberlist"
-
-	"lifeline/syncproto"
 )
 
 // forgetAfter is how long a dead or departed member stays in the list, so
 // that an operator can see when a laptop was last heard of.
 const forgetAfter = 24 * time.Hour
-
-// entry is a member in the table.
-type entry struct {
-	Member
-}
 
 // Members is every member known here, this one included, alive or gone
 // (for a day), sorted by name. Members whose metadata does not decode are
@@ -33,7 +24,7 @@ func (g *Gossip) Members() []Member {
 	g.forget(time.Now())
 	out := make([]Member, 0, len(g.members))
 	for _, e := range g.members {
-		m := e.Member
+		m := *e
 		m.Vector = slices.Clone(m.Vector)
 		out = append(out, m)
 	}
@@ -116,7 +107,7 @@ func (g *Gossip) memberUp(n *memberlist.Node) {
 			if e.State == StateAlive {
 				g.alive.Add(-1)
 				e.State, e.Since = StateDead, now
-				g.emit(n.Name, evLeft, e.Member)
+				g.emit(n.Name, evLeft, *e)
 			}
 		}
 		return
@@ -124,13 +115,13 @@ func (g *Gossip) memberUp(n *memberlist.Node) {
 	m := Member{Meta: meta, Addr: n.Address(), State: StateAlive, Since: now}
 	if e == nil || e.State != StateAlive {
 		g.forget(now)
-		g.members[n.Name] = &entry{Member: m}
+		g.members[n.Name] = &m
 		g.alive.Add(1)
 		g.emit(n.Name, evJoined, m)
 		return
 	}
 	m.Since = e.Since
-	e.Member = m
+	*e = m
 	g.emit(n.Name, evUpdated, m)
 }
 
@@ -149,75 +140,7 @@ func (g *Gossip) memberDown(n *memberlist.Node) {
 	if e.Leaving {
 		e.State = StateLeft
 	}
-	g.emit(n.Name, evLeft, e.Member)
-}
-
-// Push-pull state. memberlist knows whether a member that is gone left or
-// failed (its own leave message says so) but does not tell. The Leaving
-// metadata that Leave spreads first usually arrives before memberlist's
-// leave message; when it did not (lost packets, or a push-pull that brought
-// the news first), the member was reported dead. Each push-pull therefore
-// carries the names of the members this one knows left, and a member that
-// reported one of them dead corrects its list (without a second event).
-const (
-	maxPushLeft  = 256
-	maxPushState = maxPushLeft * (MaxNameLen + 3)
-)
-
-// localState lists the members known to have left, the latest first.
-func (g *Gossip) localState() []byte {
-	g.mu.Lock()
-	var left []*entry
-	for _, e := range g.members {
-		if e.State == StateLeft {
-			left = append(left, e)
-		}
-	}
-	slices.SortFunc(left, func(a, b *entry) int { return b.Since.Compare(a.Since) })
-	var names []string
-	for _, e := range left[:min(len(left), maxPushLeft)] {
-		names = append(names, e.Node.String())
-	}
-	g.mu.Unlock()
-	if len(names) == 0 {
-		return nil
-	}
-	b, err := syncproto.Marshal(map[uint64]any{1: names})
-	if err != nil {
-		g.log.Error("gossip: encode push-pull state", "err", err)
-		return nil
-	}
-	return b
-}
-
-// mergeState reads another member's localState. It is untrusted, like
-// everything gossiped; at worst a dead member is shown as left.
-func (g *Gossip) mergeState(buf []byte) {
-	if len(buf) == 0 {
-		return
-	}
-	var names []string
-	var raw map[uint64]cbor.RawMessage
-	err := errors.New("too large")
-	if len(buf) <= maxPushState {
-		if err = syncproto.Unmarshal(buf, &raw); err == nil {
-			if v, ok := raw[1]; ok {
-				err = syncproto.Unmarshal(v, &names)
-			}
-		}
-	}
-	if err != nil || len(names) > maxPushLeft {
-		g.log.Debug("gossip: ignored a peer's push-pull state", "bytes", len(buf), "err", err)
-		return
-	}
-	now := time.Now()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, name := range names {
-		if e := g.members[name]; e != nil && e.State == StateDead {
-			e.State, e.Since = StateLeft, now
-		}
-	}
+	g.emit(n.Name, evLeft, *e)
 }
 
 type eventKind int

@@ -87,9 +87,10 @@ type Meta struct {
 	Vector []byte `cbor:"11,keyasint,omitempty"`
 	// Leaving: the member is leaving (Gossip.Leave): do not start a sync
 	// with it. Gossip sets it; Config.Meta's value is ignored. It travels in
-	// the metadata, not in a message of its own, because memberlist orders
-	// metadata updates with its leave message, so that the others report
-	// the member left rather than dead.
+	// the metadata, not in a message of its own, because memberlist sends
+	// and handles metadata updates ahead of its leave message: the others
+	// know it is leaving when they hear it is gone, and report it left
+	// rather than dead.
 	Leaving bool `cbor:"12,keyasint,omitempty"`
 }
 

@@ -49,9 +49,10 @@ var (
 	}
 	// Test has very short timers, for members in one process talking over
 	// loopback in tests: a member that stops is declared dead within about
-	// a second. The suspicion is long for its probes so that members of a
-	// test starved of CPU (the race detector, packages tested in parallel)
-	// have time to refute rather than flap. Never use it on a real network.
+	// two seconds. The suspicion (40 probe intervals) is long for its probes
+	// so that members of a test starved of CPU (the race detector, packages
+	// tested in parallel) have time to refute rather than flap. Never use it
+	// on a real network.
 	Test = Profile{
 		ProbeInterval:    50 * time.Millisecond,
 		ProbeTimeout:     40 * time.Millisecond,
@@ -132,7 +133,7 @@ func (p Profile) apply(c *memberlist.Config) {
 	c.GossipToTheDeadTime = p.PushPullInterval
 	// A laptop that moves to another network comes back at a new address.
 	// memberlist refuses a known name at a new address unless the old one
-	// is dead and this long has passed since; without it, the laptop would
-	// be locked out until everyone forgot it.
+	// left, or is dead and this long has passed since; without it, a laptop
+	// that crashed and moved would be locked out until everyone forgot it.
 	c.DeadNodeReclaimTime = p.ProbeInterval
 }

@@ -115,6 +115,7 @@ type Peer struct {
 	Seen     time.Time // last heard of (gossip, a session)
 	Synced   time.Time // last session that ended well
 	Error    string    // why the last session failed, "" if it did not
+	State    string    // what gossip says of it now: alive, dead or left; "" if not known
 }
 
 // PutPeer records a peer met, keeping the times and error it already has
@@ -126,12 +127,20 @@ func (s *SQLite) PutPeer(ctx context.Context, p Peer) error {
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	_, err := s.mdbExec(ctx, `INSERT INTO peers (node_id, name, role, district, addr, seen, synced, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := s.mdbExec(ctx, `INSERT INTO peers (node_id, name, role, district, addr, seen, synced, error, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, role = excluded.role, district = excluded.district,
 			addr = CASE WHEN excluded.addr = '' THEN peers.addr ELSE excluded.addr END,
 			seen = coalesce(excluded.seen, peers.seen), synced = coalesce(excluded.synced, peers.synced),
-			error = CASE WHEN excluded.synced IS NOT NULL THEN NULL ELSE coalesce(excluded.error, peers.error) END`,
-		p.Node[:], p.Name, p.Role, p.District, p.Addr, ts(p.Seen), ts(p.Synced), nullText(p.Error))
+			error = CASE WHEN excluded.synced IS NOT NULL THEN NULL ELSE coalesce(excluded.error, peers.error) END,
+			state = coalesce(excluded.state, peers.state)`,
+		p.Node[:], p.Name, p.Role, p.District, p.Addr, ts(p.Seen), ts(p.Synced), nullText(p.Error), nullText(p.State))
+	return s.wrap(err)
+}
+
+// ForgetPeerStates clears what gossip said of every peer: the node stopped
+// following the gossip.
+func (s *SQLite) ForgetPeerStates(ctx context.Context) error {
+	_, err := s.mdbExec(ctx, `UPDATE peers SET state = NULL WHERE state IS NOT NULL`)
 	return s.wrap(err)
 }
 
@@ -144,7 +153,7 @@ func nullText(s string) any {
 
 // Peers lists the peers this node met, by name.
 func (s *SQLite) Peers(ctx context.Context) ([]Peer, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, name, role, district, addr, coalesce(seen, ''), coalesce(synced, ''), coalesce(error, '') FROM peers ORDER BY name`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, name, role, district, addr, coalesce(seen, ''), coalesce(synced, ''), coalesce(error, ''), coalesce(state, '') FROM peers ORDER BY name`)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -154,7 +163,7 @@ func (s *SQLite) Peers(ctx context.Context) ([]Peer, error) {
 		var p Peer
 		var id []byte
 		var seen, synced string
-		if err := rows.Scan(&id, &p.Name, &p.Role, &p.District, &p.Addr, &seen, &synced, &p.Error); err != nil {
+		if err := rows.Scan(&id, &p.Name, &p.Role, &p.District, &p.Addr, &seen, &synced, &p.Error, &p.State); err != nil {
 			return nil, s.wrap(err)
 		}
 		p.Node = syncproto.NodeID(id)

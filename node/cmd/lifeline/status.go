@@ -70,7 +70,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if len(st.Peers) > 0 {
 		fmt.Fprintln(e.stdout, "peers:")
 		for _, p := range st.Peers {
-			fmt.Fprintf(e.stdout, "  %-20s %-6s %-12s last sync %s", p.Name, p.Role, p.District, orNone(p.LastSync))
+			fmt.Fprintf(e.stdout, "  %-20s %-6s %-12s %-8s last sync %s", p.Name, p.Role, p.District, gossipState(p.Gossip), orNone(p.LastSync))
 			if p.Error != "" {
 				fmt.Fprintf(e.stdout, "  (last attempt failed: %s)", p.Error)
 			}
@@ -83,6 +83,17 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 func orNone(s string) string {
 	if s == "" {
 		return "none"
+	}
+	return s
+}
+
+// gossipState says how the running node sees a peer.
+func gossipState(s string) string {
+	switch s {
+	case "":
+		return "-"
+	case "dead":
+		return "lost"
 	}
 	return s
 }

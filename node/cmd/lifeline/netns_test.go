@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// netlab is a network made of Linux network namespaces: one "switch"
+// namespace holding a bridge per site and the links between sites, and one
+// namespace per host, each plugged into its site's bridge. Nothing of it
+// touches the machine's own network, and it is gone when the test ends.
+type netlab struct {
+	t      *testing.T
+	prefix string // of every namespace and link name, unique to this test run
+	sw     string // the switch namespace
+	hosts  []string
+}
+
+// newNetlab makes the switch namespace. It skips the test where namespaces
+// cannot be made (not root, no ip command).
+func newNetlab(t *testing.T) *netlab {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("network namespaces need root")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("network namespaces need the ip command (Debian package iproute2)")
+	}
+	l := &netlab{t: t, prefix: fmt.Sprintf("ll%d", os.Getpid()%100000)}
+	l.sw = l.prefix + "-sw"
+	t.Cleanup(func() {
+		for _, ns := range append(l.hosts, l.sw) {
+			exec.Command("ip", "netns", "del", ns).Run()
+		}
+	})
+	if out, err := exec.Command("ip", "netns", "add", l.sw).CombinedOutput(); err != nil {
+		t.Skipf("cannot make a network namespace here: %v: %s", err, out)
+	}
+	return l
+}
+
+// ip runs the ip command (or tc), failing the test if it fails.
+func (l *netlab) run(name string, args ...string) {
+	l.t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		l.t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// site makes a site's bridge.
+func (l *netlab) site(name string) {
+	l.run("ip", "-n", l.sw, "link", "add", "br-"+name, "type", "bridge")
+	l.run("ip", "-n", l.sw, "link", "set", "br-"+name, "up")
+}
+
+// host makes a host's namespace at ip (CIDR) on a site and returns the
+// namespace's name.
+func (l *netlab) host(name, site, cidr string) string {
+	ns := l.prefix + "-" + name
+	l.run("ip", "netns", "add", ns)
+	l.hosts = append(l.hosts, ns)
+	port := "p-" + name
+	l.run("ip", "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", port, "netns", l.sw)
+	l.run("ip", "-n", l.sw, "link", "set", port, "master", "br-"+site)
+	l.run("ip", "-n", l.sw, "link", "set", port, "up")
+	l.run("ip", "-n", ns, "addr", "add", cidr, "dev", "eth0")
+	l.run("ip", "-n", ns, "link", "set", "eth0", "up")
+	l.run("ip", "-n", ns, "link", "set", "lo", "up")
+	return ns
+}
+
+// uplink links two sites' bridges through a link limited to rate each way
+// (tbf), like a district office's satellite or radio link.
+func (l *netlab) uplink(a, b, rate string) {
+	l.run("ip", "-n", l.sw, "link", "add", "up-"+a, "type", "veth", "peer", "name", "up-"+b)
+	for _, end := range [][2]string{{a, "up-" + a}, {b, "up-" + b}} {
+		l.run("ip", "-n", l.sw, "link", "set", end[1], "master", "br-"+end[0])
+		l.run("tc", "-n", l.sw, "qdisc", "add", "dev", end[1], "root", "tbf", "rate", rate, "burst", "32kbit", "latency", "400ms")
+		l.run("ip", "-n", l.sw, "link", "set", end[1], "up")
+	}
+}
+
+// setLink brings a site's end of its uplink down (the link is cut) or up.
+func (l *netlab) setLink(site string, up bool) {
+	state := "down"
+	if up {
+		state = "up"
+	}
+	l.run("ip", "-n", l.sw, "link", "set", "up-"+site, state)
+}
+
+// proc is a `lifeline run` process in a namespace.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+}
+
+// start runs lifeline in the namespace, its output in a log file that the
+// test prints if it fails.
+func (l *netlab) start(ns, name string, args ...string) *proc {
+	t := l.t
+	t.Helper()
+	logFile := filepath.Join(t.TempDir(), name+".log")
+	f, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, bin}, args...)...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	p := &proc{name: name, cmd: cmd, log: logFile}
+	t.Cleanup(func() {
+		// ip netns exec execs lifeline in its own process: the signal
+		// reaches the node, which leaves the gossip and stops.
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			out, _ := os.ReadFile(logFile)
+			t.Logf("== %s's log:\n%s", name, tail(out, 4000))
+		}
+	})
+	return p
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// statusOf is what `lifeline status --json` tells scripts.
+type statusOf struct {
+	Role        string `json:"role"`
+	Unconfirmed int    `json:"unconfirmed"`
+	Peers       []struct {
+		Name     string `json:"name"`
+		LastSync string `json:"last_sync"`
+		Gossip   string `json:"gossip"`
+	} `json:"peers"`
+	Raft *struct {
+		State  string `json:"state"`
+		Leader string `json:"leader"`
+		Height uint64 `json:"height"`
+		Voter  bool   `json:"voter"`
+	} `json:"raft"`
+}
+
+func nodeStatus(t *testing.T, dir string) statusOf {
+	t.Helper()
+	var st statusOf
+	out := ok(t, "", "status", "--data", dir, "--json")
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status --json: %v: %s", err, out)
+	}
+	return st
+}
+
+// waitFor polls cond until it holds or the time is up.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("%s: %.1fs", what, time.Since(start).Seconds()) }()
+	deadline := start.Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", within, what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// A deployment of real lifeline processes, each in its own network
+// namespace: HQ, a Cayo relay and laptop on the headquarters' site, and a
+// Toledo relay and laptop behind a rate-limited district uplink. The nodes
+// find each other from one join address; the Toledo link is cut; both sides
+// keep recording (the Toledo relay takes its laptop's records without
+// quorum); the link heals and, with nobody typing an address or restarting
+// anything, every node ends with the same records and the Toledo laptop
+// learns that the ledger committed its changes.
+func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
+	l := newNetlab(t)
+	d := newDeployment(t)
+	relayCayo := d.node(t, "relay-cayo", "relay", "Cayo")
+	fieldCayo := d.node(t, "cayo-07", "field", "Cayo")
+	relayTol := d.node(t, "relay-toledo", "relay", "Toledo")
+	fieldTol := d.node(t, "tol-02", "field", "Toledo")
+
+	l.site("hq")
+	l.site("tol")
+	l.uplink("hq", "tol", "4mbit")
+	type host struct {
+		dir, name, ip string
+		extra         []string
+	}
+	hosts := []host{
+		{d.hq, "hq", "10.44.0.1", []string{"--bootstrap"}},
+		{relayCayo, "relay-cayo", "10.44.0.2", []string{"--voter"}},
+		{fieldCayo, "cayo-07", "10.44.0.3", nil},
+		{relayTol, "relay-toledo", "10.44.0.11", []string{"--voter"}},
+		{fieldTol, "tol-02", "10.44.0.12", nil},
+	}
+	for _, h := range hosts {
+		site := "hq"
+		if strings.HasSuffix(h.ip, ".11") || strings.HasSuffix(h.ip, ".12") {
+			site = "tol"
+		}
+		ns := l.host(h.name, site, h.ip+"/24")
+		args := append([]string{"run", "--data", h.dir,
+			"--sync-addr", h.ip + ":7420", "--gossip-addr", h.ip + ":7946", "--join", "10.44.0.1:7946",
+			"--gossip-profile", "lan", "--sync-every", "1s", "--sync-idle", "10s"}, h.extra...)
+		l.start(ns, h.name, args...)
+	}
+	all := []string{d.hq, relayCayo, fieldCayo, relayTol, fieldTol}
+	equal := func(dirs ...string) func() bool {
+		return func() bool {
+			first := digestOf(t, dirs[0])
+			for _, dir := range dirs[1:] {
+				if digestOf(t, dir) != first {
+					return false
+				}
+			}
+			return true
+		}
+	}
+
+	// Found by gossip from one address: both relays join the ledger as
+	// voters, and records flow everywhere.
+	waitFor(t, 90*time.Second, "both relays follow HQ's ledger as voters", func() bool {
+		for _, dir := range []string{relayCayo, relayTol} {
+			st := nodeStatus(t, dir)
+			if st.Raft == nil || !st.Raft.Voter || st.Raft.Leader == "" {
+				return false
+			}
+		}
+		return true
+	})
+	addRecords(t, fieldTol, 2, "Punta Gorda")
+	waitFor(t, 60*time.Second, "a Toledo record reaches every node", equal(all...))
+
+	// Toledo's uplink is cut, long enough for each side to give the other
+	// up for lost; both sides record.
+	l.setLink("tol", false)
+	gone := func(dir, peer string) func() bool {
+		return func() bool {
+			for _, p := range nodeStatus(t, dir).Peers {
+				if p.Name == peer {
+					return p.Gossip == "dead"
+				}
+			}
+			return false
+		}
+	}
+	waitFor(t, 60*time.Second, "HQ gives the Toledo relay up for lost", gone(d.hq, "relay-toledo"))
+	waitFor(t, 60*time.Second, "the Toledo relay gives HQ up for lost", gone(relayTol, "hq-belmopan"))
+	addRecords(t, fieldCayo, 10, "Succotz")
+	addRecords(t, d.hq, 3, "Belmopan")
+	var tolIDs []string
+	for i := range 10 {
+		rec := strings.Replace(strings.Replace(assessment, `"Cayo"`, `"Toledo"`, 1), "San Ignacio", fmt.Sprintf("San Antonio %d", i), 1)
+		tolIDs = append(tolIDs, strings.TrimSpace(ok(t, rec, "record", "add", "--data", fieldTol, "--type", "damage-assessment")))
+	}
+	addRecords(t, relayTol, 3, "Punta Gorda office")
+	waitFor(t, 60*time.Second, "the Cayo side converges while Toledo is cut off", equal(d.hq, relayCayo, fieldCayo))
+	waitFor(t, 60*time.Second, "the Toledo relay takes its laptop's records without quorum", equal(relayTol, fieldTol))
+	if digestOf(t, d.hq) == digestOf(t, relayTol) {
+		t.Fatal("the two sides of a cut link hold the same records")
+	}
+	if st := nodeStatus(t, fieldTol); st.Unconfirmed < 10 {
+		t.Fatalf("the Toledo laptop says %d changes unconfirmed while its district is cut off, want at least 10", st.Unconfirmed)
+	}
+
+	// The link heals: nobody restarts anything.
+	l.setLink("tol", true)
+	waitFor(t, 120*time.Second, "all five nodes hold the same records after the link heals", equal(all...))
+	waitFor(t, 120*time.Second, "the Toledo laptop learns the ledger committed its changes", func() bool {
+		return nodeStatus(t, fieldTol).Unconfirmed == 0
+	})
+	var shown struct {
+		Case   string `json:"case"`
+		Status string `json:"status"`
+	}
+	out := ok(t, "", "record", "show", "--data", fieldTol, "--id", tolIDs[0], "--json")
+	if err := json.NewDecoder(bytes.NewReader([]byte(out))).Decode(&shown); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Status != "confirmed" {
+		t.Fatalf("record made in Toledo during the cut: status %q, want confirmed", shown.Status)
+	}
+	hqView := ok(t, "", "record", "show", "--data", d.hq, "--id", tolIDs[0], "--json")
+	if !strings.Contains(hqView, `"case": "TOL-2`) {
+		t.Fatalf("HQ gave the Toledo record no Toledo case number: %s", hqView)
+	}
+}
