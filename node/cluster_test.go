@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -273,6 +274,26 @@ func TestRevokedNodeRefused(t *testing.T) {
 		_, err := field.Node.Sync(ctx, relays[0].Addr)
 		return err != nil
 	})
+}
+
+// A relay may forward commits to the leader, not what only headquarters
+// decides: a compromised relay cannot revoke nodes or publish kits.
+func TestRelayCannotForwardHQCommands(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	ctx := context.Background()
+	victim := hq.Node.Self().ID
+	entry, err := ledger.Encode(ledger.CmdRevoke, &ledger.Revoke{Node: victim, Reason: "forged", By: relays[0].Node.Self().ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = node.Forward(relays[0].Node, ctx, hq.Addr, entry)
+	if err == nil || !strings.Contains(err.Error(), "only headquarters proposes") {
+		t.Fatalf("a relay forwarded a revocation: %v", err)
+	}
+	if revoked, _ := hq.Node.IsRevoked(ctx, victim); revoked {
+		t.Fatal("the ledger revoked a node on a relay's word")
+	}
 }
 
 // Headquarters enrols a laptop by carrying files and decides a conflict;

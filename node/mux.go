@@ -190,7 +190,7 @@ func (n *Node) handle(ctx context.Context, raw net.Conn, release func()) (ev Ses
 		return ev, false
 	case chanPropose:
 		if n.ledgerPeer(ev.Peer) {
-			n.serveProposal(conn)
+			n.serveProposal(conn, ev.Peer)
 		}
 		return ev, false
 	}
@@ -212,14 +212,23 @@ const maxProposal = ledger.MaxEntryBytes
 
 // serveProposal reads one forwarded ledger entry, proposes it if this node
 // leads, and answers with a frame: an Error message, or Done.
-func (n *Node) serveProposal(conn net.Conn) {
+// Only what headquarters decides (enrolments, revocations, kits, conflict
+// decisions) needs an HQ node behind it; a relay forwards commits.
+func (n *Node) serveProposal(conn net.Conn, from identity.Claims) {
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	r := syncproto.NewFrameReader(io.LimitReader(conn, maxProposal+16))
 	_, body, err := r.Read()
 	if err == nil {
-		if n.ledger == nil {
+		var t ledger.CommandType
+		t, _, err = ledger.Decode(body)
+		switch {
+		case err != nil:
+		case t != ledger.CmdCommit && from.Role != RoleHQ:
+			err = fmt.Errorf("only headquarters proposes %s; %s is a %s node", t, from.Name, from.Role)
+			n.log.Warn("refused a forwarded ledger command", "from", from.String(), "err", err)
+		case n.ledger == nil:
 			err = ledger.ErrNotLeader
-		} else {
+		default:
 			_, err = n.ledger.ProposeEntry(body, 20*time.Second)
 		}
 	}

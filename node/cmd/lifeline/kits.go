@@ -7,12 +7,27 @@ import (
 	"text/tabwriter"
 
 	"lifeline/fieldkits"
+	"lifeline/node"
 	"lifeline/schemas"
 )
 
 func init() {
 	register(command{name: "kits list", summary: "list the field kits and their record types", run: runKitsList})
 	register(command{name: "kits show", summary: "show a kit's record types and fields", run: runKitsShow})
+}
+
+// catalogue is the kits of the node in the data folder, those the ledger
+// published among them; with no node there, the kits every binary carries.
+func catalogue(ctx context.Context, nf *nodeFlags) (*fieldkits.Catalogue, error) {
+	if !node.Initialised(nf.data) {
+		return fieldkits.Embedded()
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer n.Close()
+	return n.Kits(), nil
 }
 
 type kitJSON struct {
@@ -23,13 +38,14 @@ type kitJSON struct {
 }
 
 func runKitsList(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "kits list", "[--json] [--lang en|es]")
+	fs := flags(e, "kits list", "[--data DIR] [--json] [--lang en|es]")
+	nf := addNodeFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print JSON")
-	lang := fs.String("lang", "en", "language of titles: en or es")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	cat, err := fieldkits.Embedded()
+	lang := &nf.lang
+	cat, err := catalogue(ctx, nf)
 	if err != nil {
 		return err
 	}
@@ -53,14 +69,15 @@ func runKitsList(ctx context.Context, e *env, args []string) error {
 }
 
 func runKitsShow(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "kits show", "KIT [--json] [--lang en|es]")
+	fs := flags(e, "kits show", "KIT [--data DIR] [--json] [--lang en|es]")
+	nf := addNodeFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print the kit as JSON")
-	lang := fs.String("lang", "en", "language of labels: en or es")
 	pos, err := parse(fs, args, "KIT")
 	if err != nil {
 		return err
 	}
-	cat, err := fieldkits.Embedded()
+	lang := &nf.lang
+	cat, err := catalogue(ctx, nf)
 	if err != nil {
 		return err
 	}

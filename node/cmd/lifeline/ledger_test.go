@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"lifeline/node/gossip"
+)
+
+// runNode starts `lifeline run` on a data folder and returns the sync and
+// gossip addresses it prints ("" for what it does not serve).
+func runNode(t *testing.T, dir string, args ...string) (syncAddr, gossipAddr string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"run", "--data", dir}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(t.TempDir(), "stderr.log")
+	errf, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = errf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	errf.Close()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile)
+			t.Logf("== %s's log:\n%s", filepath.Base(dir), tail(b, 3000))
+		}
+	})
+	wantSync := strings.Contains(strings.Join(args, " "), "--sync-addr")
+	wantGossip := strings.Contains(strings.Join(args, " "), "--gossip-addr")
+	ready := make(chan [2]string, 1)
+	go func() {
+		var s, g string
+		sc := bufio.NewScanner(out)
+		sent := false
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "serving sync on "); ok {
+				s = a
+			}
+			if a, ok := strings.CutPrefix(sc.Text(), "gossiping on "); ok {
+				g = a
+			}
+			if !sent && (s != "" || !wantSync) && (g != "" || !wantGossip) {
+				ready <- [2]string{s, g}
+				sent = true
+			}
+		}
+	}()
+	select {
+	case a := <-ready:
+		return a[0], a[1]
+	case <-time.After(30 * time.Second):
+		t.Fatalf("lifeline run --data %s did not start", dir)
+	}
+	return "", ""
+}
+
+// The ledger's commands as an HQ officer runs them, against real running
+// processes found by gossip: receipts and case numbers reach the laptop,
+// a kit published at HQ reaches the relay, the gossip key is rotated with
+// nobody restarting, and a revoked laptop is refused.
+func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
+	d := newDeployment(t)
+	relay := d.node(t, "relay-cayo", "relay", "Cayo")
+	field := d.node(t, "cayo-07", "field", "Cayo")
+	timers := []string{"--gossip-profile", "lan", "--sync-every", "500ms", "--sync-idle", "10s"}
+	_, hqGossip := runNode(t, d.hq, append([]string{"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--bootstrap"}, timers...)...)
+	relaySync, _ := runNode(t, relay, append([]string{"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--join", hqGossip, "--voter"}, timers...)...)
+	ids := addRecords(t, field, 3, "Succotz")
+	runNode(t, field, append([]string{"--gossip-addr", "127.0.0.1:0", "--join", hqGossip}, timers...)...)
+
+	waitFor(t, 60*time.Second, "the laptop's records are confirmed", func() bool { return nodeStatus(t, field).Unconfirmed == 0 })
+	var shown struct{ Case, Status string }
+	if err := json.Unmarshal([]byte(ok(t, "", "record", "show", "--data", field, "--id", ids[0], "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Status != "confirmed" {
+		t.Fatalf("record status %q on the laptop, want confirmed", shown.Status)
+	}
+	if !strings.HasPrefix(ok(t, "", "record", "show", "--data", relay, "--id", ids[0], "--json"), "{") {
+		t.Fatal("the relay cannot show the laptop's record")
+	}
+	text := ok(t, "", "status", "--data", field)
+	if !strings.Contains(text, "every change made here is confirmed by the ledger at HQ") {
+		t.Fatalf("status says:\n%s", text)
+	}
+	waitFor(t, 30*time.Second, "the relay follows the ledger as a voter", func() bool {
+		st := nodeStatus(t, relay)
+		return st.Raft != nil && st.Raft.Voter && st.Raft.State == "Follower" && st.Raft.Leader != "" && st.Raft.Height > 0
+	})
+
+	// A new version of a kit, published at HQ, reaches the relay's catalogue.
+	kit, err := os.ReadFile("../../../fieldkits/kits/road-status.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer := filepath.Join(t.TempDir(), "road-status.yaml")
+	if err := os.WriteFile(newer, []byte(strings.Replace(string(kit), "version: 1.0.0", "version: 1.1.0", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := ok(t, "", "kits", "publish", "--data", d.hq, newer)
+	if !strings.Contains(out, "road-status 1.1.0 queued") {
+		t.Fatalf("kits publish said %q", out)
+	}
+	waitFor(t, 30*time.Second, "the relay carries road-status 1.1.0", func() bool {
+		var kits []struct{ Name, Version string }
+		json.Unmarshal([]byte(ok(t, "", "kits", "list", "--data", relay, "--json")), &kits)
+		for _, k := range kits {
+			if k.Name == "road-status" {
+				return k.Version == "1.1.0"
+			}
+		}
+		return false
+	})
+	fails(t, "", []string{"only headquarters publishes kits"}, "kits", "publish", "--data", relay, newer)
+
+	// A new gossip key, with every node running.
+	keysOf := func(dir string) [][]byte {
+		keys, _ := gossip.ReadKeyFile(filepath.Join(dir, gossip.KeyFile))
+		return keys
+	}
+	old := keysOf(field)
+	if len(old) != 1 {
+		t.Fatalf("the laptop holds %d gossip keys, want the one enrolment gave", len(old))
+	}
+	ok(t, "", "gossip", "rotate", "--data", d.hq, "--step", "500ms")
+	for _, dir := range []string{d.hq, relay, field} {
+		waitFor(t, 30*time.Second, filepath.Base(dir)+" holds only the new key", func() bool {
+			k := keysOf(dir)
+			return len(k) == 1 && !bytes.Equal(k[0], old[0])
+		})
+	}
+
+	// The laptop is stolen: HQ revokes it, and the relay refuses it.
+	out = ok(t, "", "revoke", "--data", d.hq, "--node", "cayo-07", "--reason", "laptop stolen")
+	if !strings.Contains(out, "revocation of") {
+		t.Fatalf("revoke said %q", out)
+	}
+	waitFor(t, 30*time.Second, "the relay refuses the revoked laptop", func() bool {
+		return lifeline(t, "", "sync", "--data", field, "--peer", relaySync).code != 0
+	})
+}
