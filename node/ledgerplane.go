@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -290,4 +291,40 @@ func (n *Node) revokedCheck(node syncproto.NodeID) error {
 		return errors.New("headquarters revoked its certificate")
 	}
 	return nil
+}
+
+// LedgerEntry is one range of changes in the canonical ledger, as people
+// and scripts read it.
+type LedgerEntry struct {
+	Position uint64 `json:"position"` // from 1, in commit order
+	Entry    uint64 `json:"entry"`    // the Raft index that committed it
+	Node     string `json:"node"`     // the origin's id
+	Name     string `json:"name,omitempty"`
+	Lane     uint8  `json:"lane"`
+	First    uint64 `json:"first"`
+	Last     uint64 `json:"last"`
+	Head     string `json:"head"` // the origin's chain head at Last, hex
+}
+
+// LedgerLog lists what the ledger committed, in commit order, from after
+// position, at most limit ranges (all when 0). It is empty on field nodes.
+func (n *Node) LedgerLog(ctx context.Context, after uint64, limit int) ([]LedgerEntry, error) {
+	log, err := n.store.LedgerLog(ctx, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	known, err := n.store.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[syncproto.NodeID]string{}
+	for _, k := range known {
+		names[k.Node] = k.Name
+	}
+	out := make([]LedgerEntry, 0, len(log))
+	for _, e := range log {
+		out = append(out, LedgerEntry{Position: e.Position, Entry: e.Entry, Node: e.Stream.Origin.String(), Name: names[e.Stream.Origin],
+			Lane: e.Stream.Lane, First: e.First, Last: e.Last, Head: hex.EncodeToString(e.Head[:])})
+	}
+	return out, nil
 }

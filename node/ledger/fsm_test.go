@@ -86,6 +86,21 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 	if revoked, _ := s.Revoked(ctx, syncproto.NodeID{7}); !revoked {
 		t.Fatal("revocation not recorded")
 	}
+	// The canonical ledger lists what was committed, in commit order.
+	entries, err := s.LedgerLog(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.LogEntry{
+		{Position: 1, Entry: 1, Stream: st, First: 1, Last: 10, Head: syncproto.Hash{10}},
+		{Position: 2, Entry: 3, Stream: st, First: 11, Last: 12, Head: syncproto.Hash{12}},
+	}
+	if len(entries) != len(want) || entries[0] != want[0] || entries[1] != want[1] {
+		t.Fatalf("ledger log %+v, want %+v", entries, want)
+	}
+	if after, _ := s.LedgerLog(ctx, 1, 0); len(after) != 1 || after[0] != want[1] {
+		t.Fatalf("ledger log after position 1: %+v", after)
+	}
 	// Applying an entry again (a replay after restart) changes nothing.
 	before := snapshotBytes(t, s)
 	fsm.Apply(log[0])
@@ -106,6 +121,9 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 	fsm.Apply(next)
 	if !bytes.Equal(snapshotBytes(t, s), snapshotBytes(t, fresh)) {
 		t.Fatal("the restored node and the original diverge after the same entry")
+	}
+	if got, _ := fresh.LedgerLog(ctx, 0, 0); len(got) != 2 || got[1] != want[1] {
+		t.Fatalf("the restored ledger log: %+v", got)
 	}
 	conf, _ := fresh.Confirmed(ctx)
 	if conf[st] != 12 {

@@ -1,6 +1,6 @@
 // Package nodetest runs clusters of Lifeline nodes in one process for
-// tests: real stores on disk, real mutual TLS and Raft over loopback,
-// timers shortened so that elections take milliseconds.
+// tests and benchmarks: real stores on disk, real mutual TLS and Raft over
+// loopback, timers shortened so that elections take milliseconds.
 package nodetest
 
 import (
@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"testing"
 	"time"
 
 	"lifeline/node"
@@ -16,9 +15,25 @@ import (
 	"lifeline/node/identity"
 )
 
+// TB is what the harness needs of its caller: *testing.T and *testing.B
+// are one, and a program that is not a test (the benchmark) provides its
+// own.
+type TB interface {
+	Helper()
+	// Fatal and Fatalf report a failure and stop the caller's goroutine.
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	// Errorf reports a failure and goes on.
+	Errorf(format string, args ...any)
+	// Cleanup registers a function to run when the caller is done.
+	Cleanup(func())
+	// TempDir is a new empty folder, removed when the caller is done.
+	TempDir() string
+}
+
 // Cluster is a deployment: a certificate authority and its nodes.
 type Cluster struct {
-	t    testing.TB
+	t    TB
 	dir  string
 	CA   *identity.CA
 	Keys [][]byte // the gossip keys
@@ -42,7 +57,7 @@ type Member struct {
 }
 
 // New makes an empty cluster in a temporary folder.
-func New(t testing.TB) *Cluster {
+func New(t TB) *Cluster {
 	ca, err := identity.NewCA("Test CA")
 	if err != nil {
 		t.Fatal(err)
@@ -137,6 +152,9 @@ func (m *Member) Start() {
 	select {
 	case m.Addr = <-listening:
 	case err := <-m.done:
+		m.cancel()
+		m.cancel = nil
+		m.Node.Close()
 		t.Fatalf("%s stopped at once: %v", m.Name, err)
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%s did not start serving", m.Name)
@@ -185,7 +203,7 @@ func (c *Cluster) Members() []*Member {
 }
 
 // Eventually polls cond until it holds or the deadline passes.
-func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+func Eventually(t TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {

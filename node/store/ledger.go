@@ -41,7 +41,7 @@ func (s *SQLite) LedgerApply(ctx context.Context, index, term uint64, fn func(le
 	if applied.Valid && uint64(applied.Int64) >= index {
 		return false, nil
 	}
-	if err := fn(&ledgerTx{ctx: ctx, tx: tx}); err != nil {
+	if err := fn(&ledgerTx{ctx: ctx, tx: tx, entry: index}); err != nil {
 		return false, s.wrap(err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_meta (id, applied, term) VALUES (1, ?, ?)
@@ -56,8 +56,9 @@ func (s *SQLite) LedgerApply(ctx context.Context, index, term uint64, fn func(le
 }
 
 type ledgerTx struct {
-	ctx context.Context
-	tx  *sql.Tx
+	ctx   context.Context
+	tx    *sql.Tx
+	entry uint64 // the Raft index being applied; 0 in a restore
 }
 
 func (l *ledgerTx) Committed(st syncproto.Stream) (uint64, error) {
@@ -70,6 +71,15 @@ func (l *ledgerTx) Committed(st syncproto.Stream) (uint64, error) {
 }
 
 func (l *ledgerTx) SetCommitted(st syncproto.Stream, seq uint64, head syncproto.Hash) error {
+	if l.entry > 0 {
+		// The range runs from after what was committed.
+		if _, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_log (position, entry, node_id, lane, first, last, head)
+			VALUES ((SELECT coalesce(max(position), 0) + 1 FROM ledger_log), ?, ?, ?,
+				coalesce((SELECT seq FROM ledger_streams WHERE node_id = ? AND lane = ?), 0) + 1, ?, ?)`,
+			int64(l.entry), st.Origin[:], st.Lane, st.Origin[:], st.Lane, int64(seq), head[:]); err != nil {
+			return err
+		}
+	}
 	if _, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_streams (node_id, lane, seq, head) VALUES (?, ?, ?, ?)
 		ON CONFLICT (node_id, lane) DO UPDATE SET seq = excluded.seq, head = excluded.head`,
 		st.Origin[:], st.Lane, int64(seq), head[:]); err != nil {
@@ -145,6 +155,18 @@ type ledgerSnapshot struct {
 	Revoked     []ledger.Revoke  `cbor:"6,keyasint"`
 	Kits        []ledger.Kit     `cbor:"7,keyasint"`
 	Resolutions []ledger.Resolve `cbor:"8,keyasint"`
+	Log         []LogEntry       `cbor:"9,keyasint"`
+}
+
+// LogEntry is one range of changes in the canonical ledger.
+type LogEntry struct {
+	_        struct{} `cbor:",toarray"`
+	Position uint64   // from 1, in commit order
+	Entry    uint64   // the Raft index that committed it
+	Stream   syncproto.Stream
+	First    uint64
+	Last     uint64
+	Head     syncproto.Hash // the stream's chain head at Last
 }
 
 type snapStream struct {
@@ -223,6 +245,11 @@ func (s *SQLite) LedgerSnapshot(ctx context.Context, w io.Writer) error {
 				}
 				snap.Kits = append(snap.Kits, k)
 				return nil
+			}},
+			{logQuery + ` ORDER BY position`, func(rows *sql.Rows) error {
+				e, err := scanLogEntry(rows)
+				snap.Log = append(snap.Log, e)
+				return err
 			}},
 			{`SELECT record, field, dot, by_name, at FROM ledger_resolutions ORDER BY record, field, dot`, func(rows *sql.Rows) error {
 				var r ledger.Resolve
@@ -305,7 +332,7 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 	}
 	defer tx.Rollback()
 	ctx = context.WithoutCancel(ctx)
-	for _, t := range []string{"ledger_meta", "ledger_streams", "ledger_cases", "ledger_case_seq", "ledger_revoked", "ledger_kits", "ledger_resolutions"} {
+	for _, t := range []string{"ledger_meta", "ledger_streams", "ledger_cases", "ledger_case_seq", "ledger_revoked", "ledger_kits", "ledger_resolutions", "ledger_log"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return s.wrap(err)
 		}
@@ -344,11 +371,53 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 			return s.wrap(err)
 		}
 	}
+	for _, e := range snap.Log {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_log (position, entry, node_id, lane, first, last, head) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			int64(e.Position), int64(e.Entry), e.Stream.Origin[:], e.Stream.Lane, int64(e.First), int64(e.Last), e.Head[:]); err != nil {
+			return s.wrap(err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return s.wrap(err)
 	}
 	s.committed()
 	return nil
+}
+
+const logQuery = `SELECT position, entry, node_id, lane, first, last, head FROM ledger_log`
+
+func scanLogEntry(rows *sql.Rows) (LogEntry, error) {
+	var e LogEntry
+	var id, head []byte
+	if err := rows.Scan(&e.Position, &e.Entry, &id, &e.Stream.Lane, &e.First, &e.Last, &head); err != nil {
+		return e, err
+	}
+	copy(e.Stream.Origin[:], id)
+	copy(e.Head[:], head)
+	return e, nil
+}
+
+// LedgerLog reads the canonical ledger from after position, at most limit
+// ranges (all when 0), in commit order. On nodes outside the ledger it is
+// empty.
+func (s *SQLite) LedgerLog(ctx context.Context, after uint64, limit int) ([]LogEntry, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.rdb.QueryContext(ctx, logQuery+` WHERE position > ? ORDER BY position LIMIT ?`, int64(after), limit)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []LogEntry
+	for rows.Next() {
+		e, err := scanLogEntry(rows)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		out = append(out, e)
+	}
+	return out, s.wrap(rows.Err())
 }
 
 // LedgerState is what this node knows of the ledger.

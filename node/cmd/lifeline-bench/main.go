@@ -31,10 +31,21 @@ type workload struct {
 	// across runs the workload in this process, driving several
 	// processes; it returns one result per line of the table.
 	across func(ctx context.Context, w *env) ([]namedResult, error)
+	// rows runs the workload in a child process, as run does, and returns
+	// one result per line of the table; each line shows the child's peak
+	// RSS.
+	rows func(ctx context.Context, w *env) ([]namedResult, error)
 }
 
 type namedResult struct {
 	name, what string
+	result
+}
+
+// childRow is a namedResult as a child reports it.
+type childRow struct {
+	Name string `json:"name"`
+	What string `json:"what"`
 	result
 }
 
@@ -88,11 +99,16 @@ func main() {
 		if *only != "" && !strings.Contains(w.name, *only) {
 			continue
 		}
-		if w.across != nil {
-			rows, err := w.across(context.Background(), &env{workload: *file, tmp: *tmp, damage: filepath.Join(*tmp, damageFile)})
+		if w.across != nil || w.rows != nil {
+			var rows []namedResult
+			var err error
+			if w.across != nil {
+				rows, err = w.across(context.Background(), &env{workload: *file, tmp: *tmp, damage: filepath.Join(*tmp, damageFile)})
+			} else {
+				rows, err = spawnRows(w.name, *file, *tmp)
+			}
 			for _, r := range rows {
-				rate := float64(r.Records) / r.Elapsed.Seconds()
-				fmt.Printf("%-16s %8d %8.3fs %10.0f %6.1f MiB  %s\n", r.name, r.Records, r.Elapsed.Seconds(), rate, float64(r.RSSKiB)/1024, r.what+r.Extra)
+				printRow(r.name, r.what, r.result)
 			}
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n", w.name, err)
@@ -106,12 +122,22 @@ func main() {
 			failed = true
 			continue
 		}
-		rate := float64(r.Records) / r.Elapsed.Seconds()
-		fmt.Printf("%-16s %8d %8.3fs %10.0f %6.1f MiB  %s\n", w.name, r.Records, r.Elapsed.Seconds(), rate, float64(r.RSSKiB)/1024, w.what+r.Extra)
+		printRow(w.name, w.what, r)
 	}
 	if failed {
 		os.Exit(1)
 	}
+}
+
+// printRow prints one line of the table. A result that counts no records
+// (a time to converge) shows "-" for records and rate.
+func printRow(name, what string, r result) {
+	if r.Records == 0 {
+		fmt.Printf("%-16s %8s %8.3fs %10s %6.1f MiB  %s\n", name, "-", r.Elapsed.Seconds(), "-", float64(r.RSSKiB)/1024, what+r.Extra)
+		return
+	}
+	rate := float64(r.Records) / r.Elapsed.Seconds()
+	fmt.Printf("%-16s %8d %8.3fs %10.0f %6.1f MiB  %s\n", name, r.Records, r.Elapsed.Seconds(), rate, float64(r.RSSKiB)/1024, what+r.Extra)
 }
 
 const damageFile = "damage.ndjson"
@@ -131,6 +157,23 @@ func spawn(name, file, tmp string) (result, error) {
 	return r, nil
 }
 
+// spawnRows runs a workload of several lines in a child process and reads
+// its lines.
+func spawnRows(name, file, tmp string) ([]namedResult, error) {
+	cmd := exec.Command(os.Args[0], "-child", name, "-workload", file, "-tmp", tmp)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	var rows []childRow
+	if jerr := json.Unmarshal(out, &rows); jerr != nil && err == nil {
+		err = fmt.Errorf("child said %q: %w", out, jerr)
+	}
+	var named []namedResult
+	for _, r := range rows {
+		named = append(named, namedResult{name: r.Name, what: r.What, result: r.result})
+	}
+	return named, err
+}
+
 func runChild(name, file, tmp string) int {
 	for _, w := range workloads {
 		if w.name != name {
@@ -142,7 +185,24 @@ func runChild(name, file, tmp string) int {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		r, err := w.run(context.Background(), &env{workload: file, tmp: dir, damage: filepath.Join(tmp, damageFile)})
+		e := &env{workload: file, tmp: dir, damage: filepath.Join(tmp, damageFile)}
+		if w.rows != nil {
+			// The lines measured before a failure are printed too.
+			named, err := w.rows(context.Background(), e)
+			rss := peakRSS()
+			rows := []childRow{}
+			for _, r := range named {
+				r.RSSKiB = rss
+				rows = append(rows, childRow{Name: r.name, What: r.what, result: r.result})
+			}
+			json.NewEncoder(os.Stdout).Encode(rows)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			return 0
+		}
+		r, err := w.run(context.Background(), e)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
+	"lifeline/node"
 	"lifeline/syncproto"
 )
 
@@ -100,4 +102,44 @@ func runGossipRotate(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "key rotation requested; the running HQ node spreads the new key in three steps %v apart\n", *step)
 	return nil
+}
+
+func init() {
+	register(command{name: "ledger log", summary: "list what the ledger committed, in commit order (relays and HQ)", run: runLedgerLog})
+}
+
+func runLedgerLog(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "ledger log", "--data DIR [--after POSITION] [--limit N] [--json]")
+	nf := addNodeFlags(fs, e)
+	after := fs.Uint64("after", 0, "list from after this position (the last one a previous run printed)")
+	limit := fs.Int("limit", 0, "list at most this many (0 for all)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if n.Self().Role == node.RoleField {
+		return fmt.Errorf("%s is a field node: the ledger is kept by relays and HQ", n.Self().Name)
+	}
+	log, err := n.LedgerLog(ctx, *after, *limit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, log)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "POSITION\tENTRY\tORIGIN\tLANE\tCHANGES")
+	for _, l := range log {
+		who := l.Name
+		if who == "" {
+			who = l.Node
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d-%d (%d)\n", l.Position, l.Entry, who, l.Lane, l.First, l.Last, l.Last-l.First+1)
+	}
+	return tw.Flush()
 }

@@ -105,6 +105,25 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 		return st.Raft != nil && st.Raft.Voter && st.Raft.State == "Follower" && st.Raft.Leader != "" && st.Raft.Height > 0
 	})
 
+	// The relay lists what the ledger committed: the laptop's three records.
+	var log []struct {
+		Name        string
+		First, Last uint64
+	}
+	if err := json.Unmarshal([]byte(ok(t, "", "ledger", "log", "--data", relay, "--json")), &log); err != nil {
+		t.Fatal(err)
+	}
+	laptop := uint64(0)
+	for _, l := range log {
+		if l.Name == "cayo-07" {
+			laptop += l.Last - l.First + 1
+		}
+	}
+	if laptop != 3 {
+		t.Fatalf("the ledger log on the relay counts %d of the laptop's changes, want 3: %+v", laptop, log)
+	}
+	fails(t, "", []string{"cayo-07 is a field node"}, "ledger", "log", "--data", field)
+
 	// A new version of a kit, published at HQ, reaches the relay's catalogue.
 	kit, err := os.ReadFile("../../../fieldkits/kits/road-status.yaml")
 	if err != nil {
