@@ -76,12 +76,20 @@ func (a tcpAddr) String() string  { return string(a) }
 func (n *Node) ledgerLoop(ctx context.Context) {
 	tick := time.NewTicker(n.cfg.Raft.ProposeEvery)
 	defer tick.Stop()
+	// New changes are proposed at once after a quiet spell; while they
+	// keep coming, once per ProposeEvery, so that entries batch them.
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-n.store.Changed():
+			if time.Since(last) < n.cfg.Raft.ProposeEvery {
+				continue
+			}
 		}
+		last = time.Now()
 		if n.ledger == nil {
 			continue
 		}

@@ -31,9 +31,11 @@ const (
 // same value always gives the same bytes, which hashing and signing need.
 // decMode refuses duplicate map keys, indefinite lengths, tags and invalid
 // UTF-8, and bounds depth and counts.
+// partMode is decMode that skips the map keys v does not name.
 var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
+	encMode  cbor.EncMode
+	decMode  cbor.DecMode
+	partMode cbor.DecMode
 )
 
 func init() {
@@ -60,6 +62,10 @@ func init() {
 	if decMode, err = decOpts.DecMode(); err != nil {
 		panic(fmt.Sprintf("syncproto: CBOR decoder options: %v", err))
 	}
+	decOpts.ExtraReturnErrors = cbor.ExtraDecErrorNone
+	if partMode, err = decOpts.DecMode(); err != nil {
+		panic(fmt.Sprintf("syncproto: CBOR decoder options: %v", err))
+	}
 }
 
 // Marshal encodes v in Lifeline's canonical CBOR.
@@ -67,6 +73,11 @@ func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
 
 // Unmarshal decodes untrusted CBOR into v with Lifeline's bounds.
 func Unmarshal(data []byte, v any) error { return decMode.Unmarshal(data, v) }
+
+// UnmarshalPart decodes the part of data that v names, with the same
+// bounds, skipping map keys v does not have: for reading one field of a
+// larger struct without building the rest.
+func UnmarshalPart(data []byte, v any) error { return partMode.Unmarshal(data, v) }
 
 // Valid reports whether data is one well-formed CBOR item within bounds.
 func Valid(data []byte) error { return decMode.Wellformed(data) }

@@ -372,3 +372,28 @@ func TestAppendChangeMatchesEncoder(t *testing.T) {
 		}
 	})
 }
+
+func TestUnmarshalPartSkipsOtherKeysOnly(t *testing.T) {
+	type whole struct {
+		A string `cbor:"1,keyasint"`
+		B uint64 `cbor:"2,keyasint"`
+	}
+	b, err := Marshal(whole{A: "Cayo", B: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var part struct {
+		B uint64 `cbor:"2,keyasint"`
+	}
+	if err := Unmarshal(b, &part); err == nil {
+		t.Fatal("Unmarshal took a key the struct does not have")
+	}
+	if err := UnmarshalPart(b, &part); err != nil || part.B != 7 {
+		t.Fatalf("UnmarshalPart: %+v %v", part, err)
+	}
+	// The bounds still hold: a duplicate key is refused.
+	dup := []byte{0xa2, 0x02, 0x01, 0x02, 0x03}
+	if err := UnmarshalPart(dup, &part); err == nil {
+		t.Fatal("UnmarshalPart took a duplicate key")
+	}
+}

@@ -17,13 +17,22 @@ import (
 type Tx interface {
 	Committed(st syncproto.Stream) (uint64, error)
 	SetCommitted(st syncproto.Stream, seq uint64, head syncproto.Hash) error
-	HasCase(record syncproto.RecordID) (bool, error)
-	NextCase(prefix string) (uint64, error) // the prefix's next sequence, counted
-	SetCase(record syncproto.RecordID, number string) error
+	// Numbered returns those of the records that have a case number.
+	Numbered(records []syncproto.RecordID) (map[syncproto.RecordID]bool, error)
+	// NextCases counts n more numbers of the prefix and returns the first
+	// of them.
+	NextCases(prefix string, n int) (uint64, error)
+	SetCases(cases []Case) error
 	Revoke(r Revoke) error
 	Enrol(e Enrolled) error
 	PutKit(k Kit) error
 	PutResolution(r Resolve) error
+}
+
+// Case is a record's case number.
+type Case struct {
+	Record syncproto.RecordID
+	Number string
 }
 
 // Store keeps the ledger state durably, beside the node's records.
@@ -136,24 +145,49 @@ func commit(tx Tx, c *Commit) (int, error) {
 		}
 		n += int(r.To - r.From + 1)
 	}
+	// The numbers are counted by block, one counter update per district
+	// and year, but given as one by one in the entry's order would: the
+	// n-th new record of a prefix in the entry gets the prefix's n-th next
+	// number.
+	type block struct {
+		prefix string
+		recs   []syncproto.RecordID
+	}
+	var blocks []*block
+	byPrefix := map[string]*block{}
+	ids := make([]syncproto.RecordID, len(c.New))
+	for i, nr := range c.New {
+		ids[i] = nr.Record
+	}
+	seen, err := tx.Numbered(ids)
+	if err != nil {
+		return n, err
+	}
 	for _, nr := range c.New {
-		has, err := tx.HasCase(nr.Record)
-		if err != nil {
-			return n, err
-		}
-		if has {
+		if seen[nr.Record] {
 			continue
 		}
+		seen[nr.Record] = true
 		prefix := fmt.Sprintf("%s-%04d", nr.District, nr.Year)
-		seq, err := tx.NextCase(prefix)
+		b := byPrefix[prefix]
+		if b == nil {
+			b = &block{prefix: prefix}
+			byPrefix[prefix] = b
+			blocks = append(blocks, b)
+		}
+		b.recs = append(b.recs, nr.Record)
+	}
+	var cases []Case
+	for _, b := range blocks {
+		first, err := tx.NextCases(b.prefix, len(b.recs))
 		if err != nil {
 			return n, err
 		}
-		if err := tx.SetCase(nr.Record, fmt.Sprintf("%s-%06d", prefix, seq)); err != nil {
-			return n, err
+		for i, rec := range b.recs {
+			cases = append(cases, Case{Record: rec, Number: fmt.Sprintf("%s-%06d", b.prefix, first+uint64(i))})
 		}
 	}
-	return n, nil
+	return n, tx.SetCases(cases)
 }
 
 // Snapshot captures the ledger state for Raft to persist.

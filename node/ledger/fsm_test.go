@@ -51,6 +51,7 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 	fsm := ledger.NewFSM(s, nil)
 	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
 	r1, r2, r3 := syncproto.NewRecordID(), syncproto.NewRecordID(), syncproto.NewRecordID()
+	r4, r5 := syncproto.NewRecordID(), syncproto.NewRecordID()
 	log := []*raft.Log{
 		entry(t, 1, ledger.CmdCommit, &ledger.Commit{
 			Ranges: []ledger.Range{{Stream: st, From: 1, To: 10, Head: syncproto.Hash{10}}},
@@ -58,10 +59,13 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 		}),
 		// A stale proposal (from 5) and one with a gap (from 20) commit nothing.
 		entry(t, 2, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 5, To: 12}, {Stream: st, From: 20, To: 30}}}),
-		// A record numbered once is not numbered again.
+		// A record numbered once is not numbered again, nor one named
+		// twice in an entry; the numbers of each district follow the
+		// entry's order.
 		entry(t, 3, ledger.CmdCommit, &ledger.Commit{
 			Ranges: []ledger.Range{{Stream: st, From: 11, To: 12, Head: syncproto.Hash{12}}},
-			New:    []ledger.NewRecord{{Record: r1, District: "TOL", Year: 2026}, {Record: r3, District: "TOL", Year: 2026}},
+			New: []ledger.NewRecord{{Record: r4, District: "CYO", Year: 2026}, {Record: r1, District: "TOL", Year: 2026},
+				{Record: r3, District: "TOL", Year: 2026}, {Record: r5, District: "CYO", Year: 2026}, {Record: r3, District: "TOL", Year: 2026}},
 		}),
 		{Index: 4, Term: 1, Type: raft.LogCommand, Data: []byte{200, 1, 2}}, // unknown: refused, but passed
 		entry(t, 5, ledger.CmdRevoke, &ledger.Revoke{Node: syncproto.NodeID{7}, Reason: "laptop stolen", At: 1, By: syncproto.NodeID{1}}),
@@ -78,7 +82,8 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 	if err != nil || state.Applied != 5 || state.Committed[st] != 12 {
 		t.Fatalf("state %+v %v", state, err)
 	}
-	for id, want := range map[syncproto.RecordID]string{r1: "CYO-2026-000001", r2: "CYO-2026-000002", r3: "TOL-2026-000001"} {
+	for id, want := range map[syncproto.RecordID]string{r1: "CYO-2026-000001", r2: "CYO-2026-000002",
+		r3: "TOL-2026-000001", r4: "CYO-2026-000003", r5: "CYO-2026-000004"} {
 		if got, _ := s.CaseNumber(ctx, id); got != want {
 			t.Errorf("case number %q, want %q", got, want)
 		}

@@ -286,6 +286,9 @@ func TestStateEncodingRoundTrip(t *testing.T) {
 			if !bytes.Equal(b, again) {
 				t.Fatalf("record %s: state does not round trip", id)
 			}
+			if first, err := decodeFirst(b); err != nil || first != back.First {
+				t.Fatalf("record %s: first change read alone %v (%v), want %v", id, first, err, back.First)
+			}
 			// The hand-written encoder writes what the reflection-based
 			// encoder writes for the wire form.
 			var w stateWire

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"lifeline/node/ledger"
@@ -41,7 +43,10 @@ func (s *SQLite) LedgerApply(ctx context.Context, index, term uint64, fn func(le
 	if applied.Valid && uint64(applied.Int64) >= index {
 		return false, nil
 	}
-	if err := fn(&ledgerTx{ctx: ctx, tx: tx, entry: index}); err != nil {
+	l := &ledgerTx{ctx: ctx, tx: tx, entry: index}
+	err = fn(l)
+	l.close()
+	if err != nil {
 		return false, s.wrap(err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_meta (id, applied, term) VALUES (1, ?, ?)
@@ -59,6 +64,33 @@ type ledgerTx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	entry uint64 // the Raft index being applied; 0 in a restore
+	// stmts are the statements run once per record, prepared once per
+	// transaction: an entry may number tens of thousands of records.
+	stmts map[string]*sql.Stmt
+}
+
+// stmt is query prepared in the transaction, once.
+func (l *ledgerTx) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := l.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := l.tx.PrepareContext(l.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if l.stmts == nil {
+		l.stmts = map[string]*sql.Stmt{}
+	}
+	l.stmts[query] = st
+	return st, nil
+}
+
+// close closes the prepared statements.
+func (l *ledgerTx) close() {
+	for _, st := range l.stmts {
+		st.Close()
+	}
+	l.stmts = nil
 }
 
 func (l *ledgerTx) Committed(st syncproto.Stream) (uint64, error) {
@@ -97,22 +129,67 @@ func markConfirmed(ctx context.Context, q querier, st syncproto.Stream, seq uint
 	return err
 }
 
-func (l *ledgerTx) HasCase(record syncproto.RecordID) (bool, error) {
-	var n int
-	err := l.tx.QueryRowContext(l.ctx, `SELECT count(*) FROM ledger_cases WHERE record = ?`, record[:]).Scan(&n)
-	return n > 0, err
+// caseChunk is how many records one statement looks up or numbers.
+const caseChunk = 500
+
+func (l *ledgerTx) Numbered(records []syncproto.RecordID) (map[syncproto.RecordID]bool, error) {
+	has := map[syncproto.RecordID]bool{}
+	for chunk := range slices.Chunk(records, caseChunk) {
+		st, err := l.stmt(`SELECT record FROM ledger_cases WHERE record IN (?` + strings.Repeat(`, ?`, len(chunk)-1) + `)`)
+		if err != nil {
+			return nil, err
+		}
+		args := make([]any, len(chunk))
+		for i := range chunk {
+			args[i] = chunk[i][:]
+		}
+		rows, err := st.QueryContext(l.ctx, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			var id syncproto.RecordID
+			copy(id[:], b)
+			has[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return has, nil
 }
 
-func (l *ledgerTx) NextCase(prefix string) (uint64, error) {
+func (l *ledgerTx) NextCases(prefix string, n int) (uint64, error) {
+	if n < 1 {
+		return 0, fmt.Errorf("store: %d case numbers asked of %s", n, prefix)
+	}
 	var last int64
-	err := l.tx.QueryRowContext(l.ctx, `INSERT INTO ledger_case_seq (prefix, last) VALUES (?, 1)
-		ON CONFLICT (prefix) DO UPDATE SET last = last + 1 RETURNING last`, prefix).Scan(&last)
-	return uint64(last), err
+	err := l.tx.QueryRowContext(l.ctx, `INSERT INTO ledger_case_seq (prefix, last) VALUES (?, ?)
+		ON CONFLICT (prefix) DO UPDATE SET last = last + excluded.last RETURNING last`, prefix, n).Scan(&last)
+	return uint64(last) - uint64(n) + 1, err
 }
 
-func (l *ledgerTx) SetCase(record syncproto.RecordID, number string) error {
-	_, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_cases (record, number) VALUES (?, ?)`, record[:], number)
-	return err
+func (l *ledgerTx) SetCases(cases []ledger.Case) error {
+	for chunk := range slices.Chunk(cases, caseChunk) {
+		st, err := l.stmt(`INSERT INTO ledger_cases (record, number) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, len(chunk)-1))
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, 2*len(chunk))
+		for _, c := range chunk {
+			args = append(args, c.Record[:], c.Number)
+		}
+		if _, err := st.ExecContext(l.ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *ledgerTx) Revoke(r ledger.Revoke) error {
@@ -338,6 +415,7 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 		}
 	}
 	l := &ledgerTx{ctx: ctx, tx: tx}
+	defer l.close()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_meta (id, applied, term) VALUES (1, ?, ?)`, int64(snap.Applied), int64(snap.Term)); err != nil {
 		return s.wrap(err)
 	}
@@ -346,10 +424,12 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 			return s.wrap(err)
 		}
 	}
-	for _, c := range snap.Cases {
-		if err := l.SetCase(c.Record, c.Number); err != nil {
-			return s.wrap(err)
-		}
+	cases := make([]ledger.Case, len(snap.Cases))
+	for i, c := range snap.Cases {
+		cases[i] = ledger.Case{Record: c.Record, Number: c.Number}
+	}
+	if err := l.SetCases(cases); err != nil {
+		return s.wrap(err)
 	}
 	for _, c := range snap.CaseSeq {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_case_seq (prefix, last) VALUES (?, ?)`, c.Prefix, int64(c.Last)); err != nil {
@@ -647,12 +727,12 @@ func (s *SQLite) Created(ctx context.Context, st syncproto.Stream, from, to uint
 		if err := rows.Scan(&id, &body, &state); err != nil {
 			return nil, s.wrap(err)
 		}
-		rs, err := DecodeState(state)
+		first, err := decodeFirst(state)
 		if err != nil {
 			return nil, err
 		}
 		_, seq := splitID(id)
-		if rs.First.Origin != st.Origin || rs.First.Lane != st.Lane || rs.First.Seq != seq {
+		if first.Origin != st.Origin || first.Lane != st.Lane || first.Seq != seq {
 			continue
 		}
 		c, err := syncproto.DecodeChange(body)

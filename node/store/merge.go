@@ -320,6 +320,18 @@ func appendStamp(b []byte, s Stamp) []byte {
 	return syncproto.AppendUint(b, uint64(s.HLC))
 }
 
+// decodeFirst reads only the stamp of a record's first change from its
+// state, skipping the rest.
+func decodeFirst(b []byte) (Stamp, error) {
+	var w struct {
+		First Stamp `cbor:"3,keyasint"`
+	}
+	if err := syncproto.UnmarshalPart(b, &w); err != nil {
+		return Stamp{}, fmt.Errorf("%w: record state: %v", ErrCorrupt, err)
+	}
+	return w.First, nil
+}
+
 // DecodeState reads bytes Encode wrote.
 func DecodeState(b []byte) (*RecordState, error) {
 	var w stateWire

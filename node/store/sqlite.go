@@ -49,15 +49,18 @@ type Options struct {
 
 // SQLite is the Store on a SQLite file.
 type SQLite struct {
-	path  string
-	opts  Options
-	self  Self
-	wdb   *sql.DB // one connection: SQLite has one writer
-	rdb   *sql.DB
-	mdb   *sql.DB // one connection for checkpoints, beside the writer
-	kick  chan struct{}
-	ckpt  chan struct{} // closed when checkpointLoop ends
-	clock *syncproto.Clock
+	path string
+	opts Options
+	self Self
+	wdb  *sql.DB // one connection: SQLite has one writer
+	rdb  *sql.DB
+	mdb  *sql.DB // one connection for checkpoints, beside the writer
+	kick chan struct{}
+	// changed is signalled, without blocking, after a transaction that
+	// stored changes commits.
+	changed chan struct{}
+	ckpt    chan struct{} // closed when checkpointLoop ends
+	clock   *syncproto.Clock
 
 	wmu     sync.Mutex // serialises write transactions in this process
 	reqs    chan *writeReq
@@ -160,7 +163,7 @@ func Open(ctx context.Context, path string, opts Options) (*SQLite, error) {
 	}
 	mdb.SetMaxOpenConns(1)
 	s := &SQLite{path: path, opts: opts, wdb: wdb, rdb: rdb, mdb: mdb, clock: opts.Clock,
-		kick: make(chan struct{}, 1), ckpt: make(chan struct{}),
+		kick: make(chan struct{}, 1), ckpt: make(chan struct{}), changed: make(chan struct{}, 1),
 		reqs: make(chan *writeReq, 1024), done: make(chan struct{}),
 		streamIdx: map[syncproto.Stream]int64{}, streamOf: map[int64]syncproto.Stream{}}
 	if s.clock == nil {
@@ -372,6 +375,11 @@ func (s *SQLite) committed() {
 	default:
 	}
 }
+
+// Changed receives after changes were stored (an import, a sync, a
+// record saved), once for any number of transactions since it was last
+// read: for one reader that then looks at what is new.
+func (s *SQLite) Changed() <-chan struct{} { return s.changed }
 
 // stream returns the local index of a stream, adding it if create is set
 // (then q must be a write transaction).

@@ -110,6 +110,17 @@ func TestWriteUpdateShowHistory(t *testing.T) {
 	if v, _ := s.Vector(ctx); v[lane3(s)] != 2 {
 		t.Fatalf("vector %v", v)
 	}
+	// The two writes are told once: the reader looks at what is new.
+	select {
+	case <-s.Changed():
+	default:
+		t.Fatal("Changed did not tell of the writes")
+	}
+	select {
+	case <-s.Changed():
+		t.Fatal("Changed told twice of the same writes")
+	default:
+	}
 }
 
 func TestWriteRefusals(t *testing.T) {

@@ -349,6 +349,10 @@ func (t *txn) commit() error {
 		return err
 	}
 	t.s.committed()
+	select {
+	case t.s.changed <- struct{}{}:
+	default:
+	}
 	// Streams added in this transaction are now safe to cache.
 	for st, h := range t.heads {
 		t.s.cacheStream(st, h.idx)
