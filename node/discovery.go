@@ -102,6 +102,22 @@ func (d *discovery) Joined(m gossip.Member) {
 	d.wake()
 }
 
+// reached: a peer synced with this node by itself, so the link between
+// them works again (a partition that gossip did not see healed): stop
+// backing off from it, and sync with it at once if it is due.
+func (d *discovery) reached(id syncproto.NodeID) {
+	d.mu.Lock()
+	p := d.peers[id]
+	waiting := p != nil && p.failures > 0
+	if waiting {
+		p.failures, p.next = 0, time.Time{}
+	}
+	d.mu.Unlock()
+	if waiting {
+		d.wake()
+	}
+}
+
 // Updated: a member's metadata changed (it holds new changes, its ledger
 // moved).
 func (d *discovery) Updated(m gossip.Member) {

@@ -178,6 +178,9 @@ func (n *Node) handle(ctx context.Context, raw net.Conn, release func()) (ev Ses
 	case chanSync:
 		ev.Result, ev.Err = peersync.Run(ctx, conn, n.sessionConfig())
 		n.afterSession(ctx, ev.Peer, "", ev.Result, ev.Err)
+		if ev.Err == nil {
+			n.reached(ev.Peer)
+		}
 		return ev, true
 	case chanLedger:
 		if !n.ledgerPeer(ev.Peer) {
@@ -186,6 +189,7 @@ func (n *Node) handle(ctx context.Context, raw net.Conn, release func()) (ev Ses
 		release()
 		if n.layer != nil && n.layer.Handoff(n.cuttable(conn, ev.Peer.Name)) {
 			keep = true // Raft owns it now
+			n.reached(ev.Peer)
 		}
 		return ev, false
 	case chanPropose:
@@ -196,6 +200,14 @@ func (n *Node) handle(ctx context.Context, raw net.Conn, release func()) (ev Ses
 	}
 	n.log.Warn("refused a connection: unknown channel", "from", ev.Addr, "peer", ev.Peer.String(), "channel", ch[0])
 	return ev, false
+}
+
+// reached notes that a peer reached this node: whatever failed between
+// them before works now.
+func (n *Node) reached(peer identity.Claims) {
+	if n.disc != nil {
+		n.disc.reached(peer.Node)
+	}
 }
 
 // ledgerPeer checks that a peer may take part in the ledger: relays and HQ.
