@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"lifeline/fieldkits"
@@ -168,14 +171,28 @@ func (n *Node) pendingCommit(ctx context.Context) (*ledger.Commit, error) {
 		if err != nil {
 			return nil, err
 		}
-		created, err := n.store.Created(ctx, st, from, to)
-		if err != nil {
-			return nil, err
-		}
 		cmd.Ranges = append(cmd.Ranges, ledger.Range{Stream: st, From: from, To: to, Head: head})
-		cmd.New = append(cmd.New, created...)
 		budget -= int(to - from + 1)
 	}
+	// Finding the records the ranges create decodes every change: the
+	// ranges are read side by side, and their records listed in the
+	// ranges' order.
+	created := make([][]ledger.NewRecord, len(cmd.Ranges))
+	errs := make([]error, len(cmd.Ranges))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, r := range cmd.Ranges {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			created[i], errs[i] = n.store.Created(ctx, r.Stream, r.From, r.To)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	cmd.New = slices.Concat(created...)
 	return cmd, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"pgregory.net/rapid"
 
 	"lifeline/node/identity"
+	"lifeline/node/ledger"
 	"lifeline/syncproto"
 )
 
@@ -632,4 +633,78 @@ func rowsOf(t testing.TB, s *SQLite) []byte {
 		fmt.Fprintf(&out, "%x %s %d %d %d %x\n", id, typ, hlc, conflicts, deleted, state)
 	}
 	return out.Bytes()
+}
+
+// Created lists the records a range of a stream creates, in order, and not
+// the records it only edits; a long range is read in parts, and the parts
+// must join without a gap or an overlap.
+func TestCreatedListsNewRecordsOfARange(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, Options{})
+	districts := []string{"Cayo", "Toledo", "Atlantis"} // the last is no district: NEM
+	codes := map[string]string{"Cayo": "CYO", "Toledo": "TOL", "Atlantis": "NEM"}
+	// Three imports, so that the stream holds new records, then edits of
+	// some of them, then new records again.
+	var edits []Edit // in the stream's order
+	var ids []syncproto.RecordID
+	add := func(batch []Edit) {
+		t.Helper()
+		if _, err := s.Import(ctx, imported(t, batch...)); err != nil {
+			t.Fatal(err)
+		}
+		edits = append(edits, batch...)
+	}
+	creates := func(k int) []Edit {
+		var batch []Edit
+		for range k {
+			id := syncproto.NewRecordID()
+			ids = append(ids, id)
+			batch = append(batch, edit(t, id, true, "district", districts[len(ids)%3]))
+		}
+		return batch
+	}
+	add(creates(2 * createdPart))
+	var updates []Edit
+	for i := 0; i < len(ids); i += 9 {
+		updates = append(updates, edit(t, ids[i], false, "damage_level", 2))
+	}
+	if _, err := s.Write(ctx, updates); err != nil {
+		t.Fatal(err)
+	}
+	edits = append(edits, updates...)
+	add(creates(createdPart))
+	if v, _ := s.Vector(ctx); v[lane3(s)] != uint64(len(edits)) {
+		t.Fatalf("the stream holds %d changes, want %d", v[lane3(s)], len(edits))
+	}
+	total := uint64(len(edits))
+	check := func(from, to uint64) {
+		t.Helper()
+		got, err := s.Created(ctx, lane3(s), from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []ledger.NewRecord
+		for seq := from; seq <= to; seq++ {
+			if e := edits[seq-1]; e.Create {
+				var d string
+				if err := syncproto.Unmarshal(e.Fields[0].Value, &d); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, ledger.NewRecord{Record: e.Record, District: codes[d]})
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("changes %d to %d: %d new records, want %d", from, to, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Record != want[i].Record || got[i].District != want[i].District || got[i].Year < 2026 {
+				t.Fatalf("changes %d to %d: new record %d is %+v, want %+v", from, to, i, got[i], want[i])
+			}
+		}
+	}
+	check(1, total)
+	check(2, total-1)
+	check(createdPart+7, createdPart+7)
+	check(100, 100+createdPart)
+	check(2*createdPart-10, total) // edits in the middle
 }
