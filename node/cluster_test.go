@@ -39,9 +39,7 @@ func voters(t *testing.T, c *nodetest.Cluster, relays int, voter bool) (*nodetes
 	var rs []*nodetest.Member
 	for i := range relays {
 		r := c.Add(fmt.Sprintf("relay-%d", i+1), node.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter = voter })
-		if err := hq.Node.Ledger().AddMember(r.Node.Self().ID, r.Addr, voter); err != nil {
-			t.Fatal(err)
-		}
+		c.AddToLedger(r, voter)
 		rs = append(rs, r)
 	}
 	return hq, rs
@@ -180,9 +178,7 @@ func TestMinorityRelayCutOffThenHealed(t *testing.T) {
 	var relays []*nodetest.Member
 	for _, name := range []string{"relay-1", "relay-2"} {
 		r := c.Add(name, node.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter, cfg.Cut = true, net.filter(name) })
-		if err := hq.Node.Ledger().AddMember(r.Node.Self().ID, r.Addr, true); err != nil {
-			t.Fatal(err)
-		}
+		c.AddToLedger(r, true)
 		relays = append(relays, r)
 	}
 	fieldA := c.Add("tol-02", node.RoleField, "Toledo", func(cfg *node.Config) { cfg.SyncAddr = "" })
@@ -239,9 +235,7 @@ func TestSnapshotRestoresIntoAFreshNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := c.Add("relay-9", node.RoleRelay, "Belize", nil)
-	if err := hq.Node.Ledger().AddMember(fresh.Node.Self().ID, fresh.Addr, false); err != nil {
-		t.Fatal(err)
-	}
+	c.AddToLedger(fresh, false)
 	ctx := context.Background()
 	nodetest.Eventually(t, 10*time.Second, "the fresh node restores", func() bool {
 		for _, id := range ids {

@@ -202,6 +202,25 @@ func (c *Cluster) Members() []*Member {
 	return append([]*Member(nil), c.all...)
 }
 
+// AddToLedger makes m a member of the ledger (a voter or not), through
+// whichever member leads, again if leadership moves meanwhile: on a busy
+// machine a leader with short timers may step down while a new voter
+// catches up.
+func (c *Cluster) AddToLedger(m *Member, voter bool) {
+	c.t.Helper()
+	Eventually(c.t, 30*time.Second, "add "+m.Name+" to the ledger", func() bool {
+		for _, l := range c.Members() {
+			if !l.Running() || l.Node.Ledger() == nil || !l.Node.Ledger().IsLeader() {
+				continue
+			}
+			if err := l.Node.Ledger().AddMember(m.Node.Self().ID, m.Addr, voter); err == nil {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // Eventually polls cond until it holds or the deadline passes.
 func Eventually(t TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()

@@ -132,9 +132,7 @@ func ledgerCluster(tb *benchTB) (*nodetest.Cluster, *nodetest.Member, []*nodetes
 			deployed(cfg)
 			cfg.Voter = true
 		})
-		if err := hq.Node.Ledger().AddMember(r.Node.Self().ID, r.Addr, true); err != nil {
-			tb.Fatal(err)
-		}
+		c.AddToLedger(r, true)
 		relays = append(relays, r)
 	}
 	return c, hq, relays
