@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -36,15 +38,48 @@ type Node struct {
 	trust *trust
 	kits  atomic.Pointer[fieldkits.Catalogue]
 	clock *syncproto.Clock
+	lang  atomic.Pointer[string] // labels and texts of record views
 
 	layer  *ledger.Layer  // relays and HQ while running
 	ledger *ledger.Ledger // relays and HQ while running
 
 	embedded *fieldkits.Catalogue
 	disc     *discovery // gossip and anti-entropy, while running
+	// running is disc, for callers outside Run's goroutines.
+	running atomic.Pointer[discovery]
 
 	lastRaft   string // last ledger status recorded, and when
 	lastRaftAt time.Time
+}
+
+// Lang is the language record views are given in: "en" or "es".
+func (n *Node) Lang() string { return *n.lang.Load() }
+
+// SetLang changes the language record views are given in, for an app whose
+// user switches language while the node runs.
+func (n *Node) SetLang(lang string) error {
+	if !slices.Contains(schemas.Languages, lang) {
+		return fmt.Errorf("language %q: one of %s", lang, strings.Join(schemas.Languages, ", "))
+	}
+	n.lang.Store(&lang)
+	return nil
+}
+
+// SyncNow asks a running node to look for peers and sync with them at
+// once, those it backs off from included. It reports false when the node
+// does not gossip (then sync with an address, or by bundle).
+func (n *Node) SyncNow() bool {
+	d := n.running.Load()
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	for _, p := range d.peers {
+		p.failures, p.next = 0, time.Time{}
+	}
+	d.mu.Unlock()
+	d.wake()
+	return true
 }
 
 // Init makes a new node in cfg.DataDir: its key pair and an empty store. The
@@ -113,6 +148,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	tr.store = s
 	n := &Node{cfg: cfg, log: cfg.Log, key: key, store: s, trust: tr, clock: clock}
+	n.lang.Store(&cfg.Lang)
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}

@@ -201,7 +201,7 @@ func (n *Node) view(r store.Record) RecordView {
 	v := RecordView{ID: r.ID.String(), Type: r.Type, Kit: r.Kit, Deleted: r.Deleted, Updated: formatHLC(r.Updated),
 		Fields: map[string]any{}, Conflicts: map[string][]Version{}, Labels: map[string]string{}, Texts: map[string]string{}}
 	t, known := n.Kits().Type(r.Type)
-	lang := n.cfg.Lang
+	lang := n.Lang()
 	fieldOf := func(name string) *schemas.Field {
 		if known {
 			if f, ok := t.Field(name); ok {

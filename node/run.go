@@ -75,6 +75,7 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 		cancel(nil)
 		wg.Wait()
 		n.stopLedger()
+		n.running.Store(nil)
 		n.disc = nil
 	}()
 	var ln net.Listener
@@ -103,6 +104,7 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 			return err
 		}
 		n.disc = d
+		n.running.Store(d)
 		report(Event{Kind: EventGossip, Addr: d.g.Addr()})
 	}
 	if ln != nil {

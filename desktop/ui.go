@@ -1,0 +1,130 @@
+package desktop
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"lifeline/node"
+)
+
+// UI is the app's main window over one open node.
+type UI struct {
+	ctx  context.Context
+	app  fyne.App
+	win  fyne.Window
+	node *node.Node
+	// author is who records: the node's name unless the user says.
+	author string
+	// drafts is the folder unsaved forms are kept in, so that closing the
+	// app loses nothing typed.
+	drafts string
+
+	// bg counts work running off the UI thread; tests wait for it.
+	bg sync.WaitGroup
+
+	tabs *container.AppTabs
+	// onRefresh are called, on the UI thread, after records changed here
+	// or arrived from a peer.
+	onRefresh []func()
+}
+
+// New builds the main window's content over n in win. ctx ends the work the
+// UI started. drafts is the folder for unsaved forms (made if missing).
+func New(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts string) *UI {
+	u := &UI{ctx: ctx, app: a, win: win, node: n, author: n.Self().Name, drafts: drafts}
+	u.build()
+	return u
+}
+
+// T is key's text in the user's language.
+func (u *UI) T(key string) string { return text(u.node.Lang(), key) }
+
+// Lang is the user's language: "en" or "es".
+func (u *UI) Lang() string { return u.node.Lang() }
+
+// SetLang switches the language of everything shown, keeping what was
+// typed (forms keep their drafts).
+func (u *UI) SetLang(lang string) error {
+	if err := u.node.SetLang(lang); err != nil {
+		return err
+	}
+	selected := 0
+	if u.tabs != nil {
+		selected = u.tabs.SelectedIndex()
+	}
+	u.build()
+	if selected < len(u.tabs.Items) {
+		u.tabs.SelectIndex(selected)
+	}
+	return nil
+}
+
+// build makes the window's content in the current language.
+func (u *UI) build() {
+	u.onRefresh = nil
+	self := u.node.Self()
+	lang := widget.NewButton(u.T("lang.switch"), func() {
+		next := "es"
+		if u.Lang() == "es" {
+			next = "en"
+		}
+		u.SetLang(next)
+	})
+	header := container.NewBorder(nil, nil,
+		widget.NewLabelWithStyle(fmt.Sprintf("%s · %s · %s", self.Name, u.T("role."+self.Role), self.District), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		lang)
+	u.tabs = container.NewAppTabs(
+		container.NewTabItem(u.T("tab.new"), u.newRecordScreen()),
+		container.NewTabItem(u.T("tab.records"), u.recordsScreen()),
+		container.NewTabItem(u.T("tab.sync"), u.syncScreen()),
+	)
+	if self.Role == node.RoleHQ || self.Role == node.RoleRelay {
+		u.tabs.Append(container.NewTabItem(u.T("tab.hq"), u.hqScreen()))
+	}
+	u.win.SetTitle(u.T("app.title") + " — " + self.Name)
+	u.win.SetContent(container.NewBorder(header, nil, nil, nil, u.tabs))
+}
+
+// Refresh tells every screen that records changed.
+func (u *UI) Refresh() {
+	for _, f := range u.onRefresh {
+		f()
+	}
+}
+
+// whenRefreshed registers f to run when records change.
+func (u *UI) whenRefreshed(f func()) { u.onRefresh = append(u.onRefresh, f) }
+
+// run does work off the UI thread, then done (if not nil) on it. While work
+// runs, a progress bar shows what, so that nothing seems frozen.
+func (u *UI) run(what string, work func(ctx context.Context) error, done func(error)) {
+	bar := widget.NewProgressBarInfinite()
+	d := dialog.NewCustomWithoutButtons(what, bar, u.win)
+	d.Show()
+	u.bg.Add(1)
+	go func() {
+		defer u.bg.Done()
+		err := work(u.ctx)
+		fyne.Do(func() {
+			bar.Stop()
+			d.Hide()
+			if err != nil {
+				u.showError(err)
+			}
+			if done != nil {
+				done(err)
+			}
+		})
+	}()
+}
+
+// showError tells the user what failed, in words: never a stack trace.
+func (u *UI) showError(err error) {
+	dialog.ShowError(err, u.win)
+}

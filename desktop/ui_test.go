@@ -1,0 +1,56 @@
+package desktop
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"lifeline/node"
+)
+
+// newTestUI opens a new node of the role in a temporary folder and builds
+// the app over it with Fyne's test driver (no display needed).
+func newTestUI(t *testing.T, role, district string) *UI {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(dir, "node")
+	if err := node.Init(ctx, cfg, node.Identity{Name: "cayo-laptop-07", Role: role, District: district}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewTempApp(t)
+	w := a.NewWindow("Lifeline")
+	w.Resize(fyne.NewSize(1000, 700))
+	u := New(ctx, a, w, n, filepath.Join(dir, "drafts"))
+	t.Cleanup(func() {
+		u.bg.Wait()
+		cancel()
+		w.Close()
+		n.Close()
+	})
+	return u
+}
+
+func TestLanguageSwitchRelabelsTheApp(t *testing.T) {
+	u := newTestUI(t, node.RoleHQ, "Cayo")
+	if got := u.tabs.Items[0].Text; got != "New record" {
+		t.Fatalf("first tab %q", got)
+	}
+	if err := u.SetLang("es"); err != nil {
+		t.Fatal(err)
+	}
+	if got := u.tabs.Items[0].Text; got != "Nuevo registro" {
+		t.Fatalf("first tab in Spanish %q", got)
+	}
+	if len(u.tabs.Items) != 4 {
+		t.Fatalf("HQ sees %d tabs, want 4 (with headquarters')", len(u.tabs.Items))
+	}
+}
