@@ -1,9 +1,294 @@
 package desktop
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+
+	"lifeline/node"
 )
 
-// syncScreen is a placeholder until the screen is written.
-func (u *UI) syncScreen() fyne.CanvasObject { return widget.NewLabel("sync") }
+func init() {
+	addTexts(map[string][2]string{
+		"sync.heading":      {"Sync", "Sincronización"},
+		"sync.unconfirmed":  {"%d changes made here are not confirmed at HQ yet.", "%d cambios hechos aquí aún no están confirmados en la sede."},
+		"sync.allconfirmed": {"Everything made here is confirmed at HQ.", "Todo lo hecho aquí está confirmado en la sede."},
+		"sync.records":      {"%d records here, %d in conflict.", "%d registros aquí, %d en conflicto."},
+		"sync.peers":        {"Peers seen", "Nodos vistos"},
+		"sync.nopeers":      {"No peer seen yet. Peers appear here when they are found on the network or synced with.", "Aún no se ha visto ningún nodo. Aparecen aquí cuando se encuentran en la red o se sincroniza con ellos."},
+		"sync.col.name":     {"Name", "Nombre"},
+		"sync.col.role":     {"Role", "Función"},
+		"sync.col.district": {"District", "Distrito"},
+		"sync.col.contact":  {"Last contact", "Último contacto"},
+		"sync.col.state":    {"State", "Estado"},
+		"sync.never":        {"never", "nunca"},
+		"sync.now":          {"Sync now", "Sincronizar ahora"},
+		"sync.now.started":  {"Looking for peers to sync with.", "Buscando nodos para sincronizar."},
+		"sync.addr":         {"Peer address (host:port)", "Dirección del nodo (host:puerto)"},
+		"sync.with":         {"Sync with this address", "Sincronizar con esta dirección"},
+		"sync.syncing":      {"Syncing…", "Sincronizando…"},
+		"sync.done":         {"Synced with %s: %d changes received, %d sent.", "Sincronizado con %s: %d cambios recibidos, %d enviados."},
+		"sync.notenrolled":  {"This node is not enrolled yet: it cannot sync over the network. Ask HQ to enrol it; meanwhile carry records by bundle.", "Este nodo aún no está inscrito: no puede sincronizar por la red. Pida a la sede que lo inscriba; mientras tanto, lleve los registros por paquete."},
+		"sync.bundles":      {"Bundles (USB stick)", "Paquetes (memoria USB)"},
+		"sync.export":       {"Write a bundle to a folder…", "Escribir un paquete en una carpeta…"},
+		"sync.import":       {"Read a bundle…", "Leer un paquete…"},
+		"sync.exporting":    {"Writing the bundle…", "Escribiendo el paquete…"},
+		"sync.importing":    {"Reading the bundle…", "Leyendo el paquete…"},
+		"sync.exported":     {"Wrote %d changes to %s.", "Se escribieron %d cambios en %s."},
+		"sync.imported":     {"Read the bundle: %d changes new here.", "Paquete leído: %d cambios nuevos aquí."},
+		"sync.gossip.alive": {"reachable", "accesible"},
+		"sync.gossip.dead":  {"lost", "perdido"},
+		"sync.gossip.left":  {"left", "se fue"},
+		"sync.error":        {"last try failed: %s", "el último intento falló: %s"},
+		"sync.refresh":      {"Refresh", "Actualizar"},
+	})
+}
+
+// syncView is the Sync screen: where this node stands, the peers it has
+// seen, sync now, and bundles for when there is no network.
+type syncView struct {
+	u       *UI
+	summary *widget.Label
+	records *widget.Label
+	peers   *widget.Table
+	rows    []node.PeerStatus
+	none    *widget.Label
+	addr    *widget.Entry
+	result  *widget.Label
+}
+
+func (u *UI) syncScreen() fyne.CanvasObject { return u.newSyncView().content() }
+
+func (u *UI) newSyncView() *syncView {
+	v := &syncView{u: u, summary: widget.NewLabel(""), records: widget.NewLabel(""), result: widget.NewLabel(""),
+		none: widget.NewLabel(u.T("sync.nopeers")), addr: widget.NewEntry()}
+	v.summary.TextStyle = fyne.TextStyle{Bold: true}
+	v.summary.Wrapping = fyne.TextWrapWord
+	v.none.Wrapping = fyne.TextWrapWord
+	v.result.Wrapping = fyne.TextWrapWord
+	v.addr.SetPlaceHolder(u.T("sync.addr"))
+	v.peers = widget.NewTable(func() (int, int) { return len(v.rows) + 1, 5 },
+		func() fyne.CanvasObject { return widget.NewLabel("relay-punta-gorda-01") },
+		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(v.cell(id)) })
+	for col, w := range []float32{200, 130, 110, 170, 220} {
+		v.peers.SetColumnWidth(col, w)
+	}
+	u.whenRefreshed(v.load)
+	v.load()
+	return v
+}
+
+func (v *syncView) content() fyne.CanvasObject {
+	u := v.u
+	now := widget.NewButton(u.T("sync.now"), v.syncNow)
+	now.Importance = widget.HighImportance
+	with := widget.NewButton(u.T("sync.with"), func() { v.syncWith(v.addr.Text) })
+	export := widget.NewButton(u.T("sync.export"), func() {
+		dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+			if err == nil && dir != nil {
+				v.exportBundle(dir.Path())
+			}
+		}, u.win)
+	})
+	imp := widget.NewButton(u.T("sync.import"), func() {
+		dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
+			if err == nil && f != nil {
+				path := f.URI().Path()
+				f.Close()
+				v.importBundle(path)
+			}
+		}, u.win)
+	})
+	var net fyne.CanvasObject = container.NewVBox(container.NewHBox(now, widget.NewButton(u.T("sync.refresh"), v.load)),
+		container.NewBorder(nil, nil, nil, with, v.addr))
+	if !u.node.Enrolled() {
+		warn := widget.NewLabel(u.T("sync.notenrolled"))
+		warn.Wrapping = fyne.TextWrapWord
+		net = warn
+	}
+	top := container.NewVBox(v.summary, v.records, net, v.result,
+		widget.NewSeparator(), widget.NewLabelWithStyle(u.T("sync.bundles"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewHBox(export, imp),
+		widget.NewSeparator(), widget.NewLabelWithStyle(u.T("sync.peers"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.none)
+	return container.NewBorder(top, nil, nil, nil, v.peers)
+}
+
+// cell is the text of one cell of the peers table; row 0 is the header.
+func (v *syncView) cell(id widget.TableCellID) string {
+	u := v.u
+	if id.Row == 0 {
+		return u.T([]string{"sync.col.name", "sync.col.role", "sync.col.district", "sync.col.contact", "sync.col.state"}[id.Col])
+	}
+	p := v.rows[id.Row-1]
+	switch id.Col {
+	case 0:
+		return p.Name
+	case 1:
+		return u.T("role." + p.Role)
+	case 2:
+		return p.District
+	case 3:
+		last := p.LastSync
+		if last == "" {
+			last = p.LastSeen
+		}
+		return when(u, last)
+	}
+	var state []string
+	if p.Gossip != "" {
+		state = append(state, u.T("sync.gossip."+p.Gossip))
+	}
+	if p.Error != "" {
+		state = append(state, fmt.Sprintf(u.T("sync.error"), p.Error))
+	}
+	return strings.Join(state, "; ")
+}
+
+// when shows an RFC 3339 time as local time, or "never".
+func when(u *UI, at string) string {
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return u.T("sync.never")
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+// load reads the node's status off the UI thread and shows it.
+func (v *syncView) load() {
+	u := v.u
+	u.bg.Add(1)
+	go func() {
+		defer u.bg.Done()
+		st, err := u.node.Status(u.ctx)
+		fyne.Do(func() {
+			if err != nil {
+				v.summary.SetText(err.Error())
+				return
+			}
+			v.show(st)
+		})
+	}()
+}
+
+func (v *syncView) show(st node.Status) {
+	u := v.u
+	if st.Unconfirmed > 0 {
+		v.summary.SetText(fmt.Sprintf(u.T("sync.unconfirmed"), st.Unconfirmed))
+	} else {
+		v.summary.SetText(u.T("sync.allconfirmed"))
+	}
+	total := 0
+	for _, n := range st.Records {
+		total += n
+	}
+	v.records.SetText(fmt.Sprintf(u.T("sync.records"), total, st.Conflicts))
+	v.rows = st.Peers
+	if len(v.rows) == 0 {
+		v.none.Show()
+	} else {
+		v.none.Hide()
+	}
+	v.peers.Refresh()
+}
+
+// syncNow asks the running node to sync with the peers it knows at once.
+func (v *syncView) syncNow() {
+	if v.u.node.SyncNow() {
+		v.result.SetText(v.u.T("sync.now.started"))
+		return
+	}
+	if strings.TrimSpace(v.addr.Text) != "" {
+		v.syncWith(v.addr.Text)
+		return
+	}
+	v.result.SetText(v.u.T("sync.addr"))
+	v.u.win.Canvas().Focus(v.addr)
+}
+
+// syncWith runs one session with the peer at addr.
+func (v *syncView) syncWith(addr string) {
+	u := v.u
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		u.showError(errors.New(u.T("sync.addr")))
+		return
+	}
+	var res struct{ in, out int }
+	u.run(u.T("sync.syncing"), func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		defer cancel()
+		r, err := u.node.Sync(ctx, addr)
+		res.in, res.out = r.Received, r.Sent
+		return err
+	}, func(err error) {
+		if err == nil {
+			v.result.SetText(fmt.Sprintf(u.T("sync.done"), addr, res.in, res.out))
+			u.Refresh()
+		}
+		v.load()
+	})
+}
+
+// exportBundle writes everything this node holds into a new bundle file in
+// dir (a USB stick), named after the node and the time, and says where.
+func (v *syncView) exportBundle(dir string) {
+	u := v.u
+	name := fmt.Sprintf("lifeline-%s-%s.bundle", u.node.Self().Name, time.Now().Format("20060102-150405"))
+	path := filepath.Join(dir, name)
+	var n int
+	u.run(u.T("sync.exporting"), func(ctx context.Context) error {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		res, err := u.node.ExportBundle(ctx, f, nil)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+			return fmt.Errorf("bundle %s: %w", path, err)
+		}
+		n = res.Changes
+		return nil
+	}, func(err error) {
+		if err == nil {
+			v.result.SetText(fmt.Sprintf(u.T("sync.exported"), n, path))
+		}
+	})
+}
+
+// importBundle checks a bundle whole and applies it.
+func (v *syncView) importBundle(path string) { v.importBundleThen(path, nil) }
+
+// importBundleThen imports, then calls then (if not nil) with the outcome.
+func (v *syncView) importBundleThen(path string, then func(error)) {
+	u := v.u
+	var n int
+	u.run(u.T("sync.importing"), func(ctx context.Context) error {
+		res, err := u.node.ImportBundle(ctx, path)
+		n = res.Applied
+		if err != nil {
+			return fmt.Errorf("bundle %s: %w", path, err)
+		}
+		return nil
+	}, func(err error) {
+		if err == nil {
+			v.result.SetText(fmt.Sprintf(u.T("sync.imported"), n))
+			u.Refresh()
+		}
+		v.load()
+		if then != nil {
+			then(err)
+		}
+	})
+}

@@ -1,0 +1,154 @@
+package desktop
+
+import (
+	"context"
+
+	"fmt"
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lifeline/node"
+	"lifeline/node/identity"
+)
+
+const damageRecord = `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":2,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z"}`
+
+// enrolledPeer opens a second node, enrolled with ca, beside the app's.
+func enrolledPeer(t *testing.T, ca *identity.CA, name string) *node.Node {
+	t.Helper()
+	ctx := context.Background()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), name)
+	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: node.RoleField, District: "Toledo"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if err := n.EnrollWith(ctx, ca); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A responder with no network carries records by USB stick: the app writes
+// a bundle into a folder, another node reads it, and the app reads that
+// node's bundle back.
+func TestBundlesCarryRecordsBothWays(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, node.RoleField, "Cayo")
+	ca, err := identity.NewCA("NEMO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.node.EnrollWith(ctx, ca); err != nil {
+		t.Fatal(err)
+	}
+	peer := enrolledPeer(t, ca, "tol-laptop-02")
+	mine, err := u.node.Add(ctx, "damage-assessment", []byte(damageRecord), "vol-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := u.newSyncView()
+	u.bg.Wait()
+	if !strings.Contains(v.summary.Text, "1 changes made here are not confirmed") {
+		t.Fatalf("summary %q", v.summary.Text)
+	}
+
+	usb := t.TempDir()
+	v.exportBundle(usb)
+	u.bg.Wait()
+	files, _ := filepath.Glob(filepath.Join(usb, "lifeline-cayo-laptop-07-*.bundle"))
+	if len(files) != 1 || !strings.Contains(v.result.Text, files[0]) {
+		t.Fatalf("bundle files %v; the app says %q", files, v.result.Text)
+	}
+	if _, err := peer.ImportBundle(ctx, files[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.Record(ctx, mine); err != nil {
+		t.Fatalf("the peer lacks the record the bundle carried: %v", err)
+	}
+
+	theirs, err := peer.Add(ctx, "damage-assessment", []byte(strings.Replace(damageRecord, "Succotz", "San Antonio", 1)), "vol-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := filepath.Join(t.TempDir(), "back.bundle")
+	f, err := os.Create(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.ExportBundle(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	v.importBundle(back)
+	u.bg.Wait()
+	if _, err := u.node.Record(ctx, theirs); err != nil {
+		t.Fatalf("the app's node lacks the peer's record: %v", err)
+	}
+	if want := fmt.Sprintf("%d changes new here", 1); !strings.Contains(v.result.Text, want) {
+		t.Fatalf("the app says %q, want %q", v.result.Text, want)
+	}
+}
+
+// A damaged bundle is refused with a message naming the file, and nothing
+// is lost.
+func TestDamagedBundleRefused(t *testing.T) {
+	u := newTestUI(t, node.RoleField, "Cayo")
+	bad := filepath.Join(t.TempDir(), "bad.bundle")
+	if err := os.WriteFile(bad, []byte("not a bundle"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v := u.newSyncView()
+	var got error
+	v.importBundleThen(bad, func(err error) { got = err })
+	u.bg.Wait()
+	if got == nil || !strings.Contains(got.Error(), bad) {
+		t.Fatalf("import of a damaged bundle: %v", got)
+	}
+}
+
+// A node that is not enrolled says so on the Sync screen, and how to carry
+// records meanwhile.
+func TestNotEnrolledSaysSo(t *testing.T) {
+	u := newTestUI(t, node.RoleField, "Cayo")
+	u.tabs.SelectIndex(2)
+	if !strings.Contains(screenTexts(u.win.Content()), "not enrolled yet") {
+		t.Fatal("the Sync screen does not say the node is not enrolled")
+	}
+}
+
+// screenTexts joins the texts of the labels shown in o, the way a person
+// reads the screen.
+func screenTexts(o fyne.CanvasObject) string {
+	var b strings.Builder
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if !o.Visible() {
+			return
+		}
+		switch w := o.(type) {
+		case *widget.Label:
+			b.WriteString(w.Text + "\n")
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			r := test.WidgetRenderer(w)
+			for _, c := range r.Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return b.String()
+}
