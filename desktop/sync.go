@@ -165,18 +165,16 @@ func when(u *UI, at string) string {
 // load reads the node's status off the UI thread and shows it.
 func (v *syncView) load() {
 	u := v.u
-	u.bg.Add(1)
-	go func() {
-		defer u.bg.Done()
+	u.background(func() {
 		st, err := u.node.Status(u.ctx)
-		fyne.Do(func() {
+		u.do(func() {
 			if err != nil {
 				v.summary.SetText(err.Error())
 				return
 			}
 			v.show(st)
 		})
-	}()
+	})
 }
 
 func (v *syncView) show(st node.Status) {

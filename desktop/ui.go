@@ -27,6 +27,11 @@ type UI struct {
 
 	// bg counts work running off the UI thread; tests wait for it.
 	bg sync.WaitGroup
+	// inline runs background work and its UI updates on the caller's
+	// goroutine, in order: Fyne's test driver has no UI thread, and runs
+	// fyne.Do on whatever goroutine calls it, so tests take the work in
+	// line instead of racing with it.
+	inline bool
 
 	tabs *container.AppTabs
 	// onRefresh are called, on the UI thread, after records changed here
@@ -37,9 +42,36 @@ type UI struct {
 // New builds the main window's content over n in win. ctx ends the work the
 // UI started. drafts is the folder for unsaved forms (made if missing).
 func New(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts string) *UI {
-	u := &UI{ctx: ctx, app: a, win: win, node: n, author: n.Self().Name, drafts: drafts}
+	return newUI(ctx, a, win, n, drafts, false)
+}
+
+func newUI(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts string, inline bool) *UI {
+	u := &UI{ctx: ctx, app: a, win: win, node: n, author: n.Self().Name, drafts: drafts, inline: inline}
 	u.build()
 	return u
+}
+
+// background runs work off the UI thread (in line in tests), counted in
+// u.bg. work hands its results to the UI with u.do.
+func (u *UI) background(work func()) {
+	if u.inline {
+		work()
+		return
+	}
+	u.bg.Add(1)
+	go func() {
+		defer u.bg.Done()
+		work()
+	}()
+}
+
+// do runs f on the UI thread (in line in tests).
+func (u *UI) do(f func()) {
+	if u.inline {
+		f()
+		return
+	}
+	fyne.Do(f)
 }
 
 // T is key's text in the user's language.
@@ -101,17 +133,16 @@ func (u *UI) Refresh() {
 // whenRefreshed registers f to run when records change.
 func (u *UI) whenRefreshed(f func()) { u.onRefresh = append(u.onRefresh, f) }
 
-// run does work off the UI thread, then done (if not nil) on it. While work
+// run does work off the UI thread, then done (if not nil) on it (both in
+// line in tests). While work
 // runs, a progress bar shows what, so that nothing seems frozen.
 func (u *UI) run(what string, work func(ctx context.Context) error, done func(error)) {
 	bar := widget.NewProgressBarInfinite()
 	d := dialog.NewCustomWithoutButtons(what, bar, u.win)
 	d.Show()
-	u.bg.Add(1)
-	go func() {
-		defer u.bg.Done()
+	u.background(func() {
 		err := work(u.ctx)
-		fyne.Do(func() {
+		u.do(func() {
 			bar.Stop()
 			d.Hide()
 			if err != nil {
@@ -121,7 +152,7 @@ func (u *UI) run(what string, work func(ctx context.Context) error, done func(er
 				done(err)
 			}
 		})
-	}()
+	})
 }
 
 // showError tells the user what failed, in words: never a stack trace.

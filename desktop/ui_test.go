@@ -12,7 +12,9 @@ import (
 )
 
 // newTestUI opens a new node of the role in a temporary folder and builds
-// the app over it with Fyne's test driver (no display needed).
+// the app over it with Fyne's test driver (no display needed). Background
+// work runs in line (see UI.inline): when a call that starts work returns,
+// the work and its updates of the screen are done.
 func newTestUI(t *testing.T, role, district string) *UI {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -29,7 +31,7 @@ func newTestUI(t *testing.T, role, district string) *UI {
 	a := test.NewTempApp(t)
 	w := a.NewWindow("Lifeline")
 	w.Resize(fyne.NewSize(1000, 700))
-	u := New(ctx, a, w, n, filepath.Join(dir, "drafts"))
+	u := newUI(ctx, a, w, n, filepath.Join(dir, "drafts"), true)
 	t.Cleanup(func() {
 		u.bg.Wait()
 		cancel()
