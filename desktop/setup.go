@@ -1,0 +1,242 @@
+package desktop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"lifeline/node"
+	"lifeline/schemas"
+)
+
+func init() {
+	addTexts(map[string][2]string{
+		"setup.title":       {"Set up this computer", "Configurar esta computadora"},
+		"setup.intro":       {"Lifeline keeps its records on this computer and shares them with the other nodes of NEMO's deployment. Say what this computer is; you can enrol it with headquarters now or later.", "Lifeline guarda sus registros en esta computadora y los comparte con los demás nodos de NEMO. Diga qué es esta computadora; puede inscribirla en la sede ahora o más tarde."},
+		"setup.name":        {"Name of this computer", "Nombre de esta computadora"},
+		"setup.name.hint":   {"e.g. cayo-laptop-07", "p. ej. cayo-laptop-07"},
+		"setup.role":        {"It is", "Es"},
+		"setup.district":    {"District", "Distrito"},
+		"setup.enrol":       {"Enrolment", "Inscripción"},
+		"setup.later":       {"Later (records stay on this computer until then)", "Más tarde (los registros quedan en esta computadora hasta entonces)"},
+		"setup.hqdir":       {"With the HQ folder on this computer or a USB stick", "Con la carpeta de la sede en esta computadora o en una memoria USB"},
+		"setup.makeca":      {"This is the first headquarters: make the deployment's certificate authority", "Esta es la primera sede: crear la autoridad de certificación"},
+		"setup.pickhq":      {"Choose the HQ folder…", "Elegir la carpeta de la sede…"},
+		"setup.nohq":        {"no folder chosen", "ninguna carpeta elegida"},
+		"setup.start":       {"Start", "Comenzar"},
+		"setup.working":     {"Setting up…", "Configurando…"},
+		"setup.needhq":      {"choose the HQ folder, or enrol later", "elija la carpeta de la sede, o inscríbase más tarde"},
+		"setup.notenrolled": {"The node was made, but not enrolled: %v. You can enrol it later from the Sync screen.", "El nodo se creó, pero no se inscribió: %v. Puede inscribirlo más tarde desde la pantalla Sincronizar."},
+	})
+}
+
+// Enrolment says how a new node is enrolled at set-up.
+type Enrolment struct {
+	// HQDir is an HQ node's data folder, whose certificate authority
+	// signs this node's certificate.
+	HQDir string
+	// MakeCA makes the deployment's certificate authority in this node's
+	// folder (the first headquarters only).
+	MakeCA bool
+}
+
+// Create makes a new node in cfg.DataDir, opens it and enrols it as asked.
+// A node that was made but could not be enrolled is returned open, with
+// the enrolment's error: nothing is lost, and it can be enrolled later.
+func Create(ctx context.Context, cfg node.Config, id node.Identity, e Enrolment) (*node.Node, error) {
+	if err := node.Init(ctx, cfg, id); err != nil {
+		return nil, err
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return n, enrol(ctx, n, cfg, e)
+}
+
+func enrol(ctx context.Context, n *node.Node, cfg node.Config, e Enrolment) error {
+	switch {
+	case e.MakeCA:
+		_, err := n.InitCA(ctx, "NEMO Lifeline CA")
+		return err
+	case e.HQDir != "":
+		hqCfg := cfg
+		hqCfg.DataDir = e.HQDir
+		hq, err := node.Open(ctx, hqCfg)
+		if err != nil {
+			return fmt.Errorf("the HQ folder %s: %w", e.HQDir, err)
+		}
+		defer hq.Close()
+		req, err := n.EnrollmentRequest()
+		if err != nil {
+			return err
+		}
+		bundle, err := hq.SignEnrolment(ctx, req, 0)
+		if err != nil {
+			return fmt.Errorf("the HQ folder %s: %w", e.HQDir, err)
+		}
+		return n.Install(ctx, bundle)
+	}
+	return nil
+}
+
+// setupView is the first start's form.
+type setupView struct {
+	lang     string
+	name     *widget.Entry
+	role     *widget.RadioGroup
+	district *widget.Select
+	enrol    *widget.RadioGroup
+	hqDir    string
+	hqLabel  *widget.Label
+	errLabel *widget.Label
+	start    *widget.Button
+	roles    map[string]string // label → role
+}
+
+// Setup shows the first start's form in win. When the node is made,
+// opened and (if asked) enrolled, done gets it, on the UI thread. An error
+// is shown in the form, in words, and the form stays.
+func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, done func(*node.Node)) {
+	v := newSetupView(lang)
+	v.start.OnTapped = func() {
+		id, e, err := v.values()
+		if err != nil {
+			v.errLabel.SetText(err.Error())
+			v.errLabel.Show()
+			return
+		}
+		v.start.Disable()
+		bar := widget.NewProgressBarInfinite()
+		d := dialog.NewCustomWithoutButtons(text(lang, "setup.working"), bar, win)
+		d.Show()
+		go func() {
+			n, err := Create(ctx, cfg, id, e)
+			fyne.Do(func() {
+				d.Hide()
+				v.start.Enable()
+				if n == nil {
+					v.errLabel.SetText(err.Error())
+					v.errLabel.Show()
+					return
+				}
+				if err != nil {
+					dialog.ShowInformation(text(lang, "setup.title"), fmt.Sprintf(text(lang, "setup.notenrolled"), err), win)
+				}
+				done(n)
+			})
+		}()
+	}
+	pick := widget.NewButton(text(lang, "setup.pickhq"), func() {
+		dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+			if err == nil && dir != nil {
+				v.hqDir = dir.Path()
+				v.hqLabel.SetText(v.hqDir)
+				v.enrol.SetSelected(text(lang, "setup.hqdir"))
+			}
+		}, win)
+	})
+	win.SetTitle(text(lang, "app.title") + " — " + text(lang, "setup.title"))
+	win.SetContent(container.NewPadded(v.content(pick)))
+}
+
+func newSetupView(lang string) *setupView {
+	v := &setupView{lang: lang, name: widget.NewEntry(), hqLabel: widget.NewLabel(text(lang, "setup.nohq")),
+		errLabel: widget.NewLabel(""), roles: map[string]string{}}
+	host, _ := os.Hostname()
+	v.name.SetText(defaultName(host))
+	v.name.SetPlaceHolder(text(lang, "setup.name.hint"))
+	var roleLabels []string
+	for _, r := range node.Roles {
+		l := text(lang, "role."+r)
+		v.roles[l] = r
+		roleLabels = append(roleLabels, l)
+	}
+	v.enrol = widget.NewRadioGroup(nil, nil)
+	v.role = widget.NewRadioGroup(roleLabels, func(string) { v.enrolChoices() })
+	v.role.Horizontal = true
+	v.role.SetSelected(roleLabels[0])
+	v.district = widget.NewSelect(schemas.Districts, nil)
+	v.district.SetSelected(schemas.Districts[0])
+	v.errLabel.Importance = widget.DangerImportance
+	v.errLabel.Wrapping = fyne.TextWrapWord
+	v.errLabel.Hide()
+	v.start = widget.NewButton(text(lang, "setup.start"), nil)
+	v.start.Importance = widget.HighImportance
+	return v
+}
+
+// enrolChoices offers the enrolments the chosen role can have.
+func (v *setupView) enrolChoices() {
+	choices := []string{text(v.lang, "setup.later"), text(v.lang, "setup.hqdir")}
+	if v.roles[v.role.Selected] == node.RoleHQ {
+		choices = append(choices, text(v.lang, "setup.makeca"))
+	}
+	v.enrol.Options = choices
+	if !slices.Contains(choices, v.enrol.Selected) {
+		v.enrol.Selected = choices[0]
+	}
+	v.enrol.Refresh()
+}
+
+func (v *setupView) content(pick fyne.CanvasObject) fyne.CanvasObject {
+	intro := widget.NewLabel(text(v.lang, "setup.intro"))
+	intro.Wrapping = fyne.TextWrapWord
+	form := widget.NewForm(
+		widget.NewFormItem(text(v.lang, "setup.name"), v.name),
+		widget.NewFormItem(text(v.lang, "setup.role"), v.role),
+		widget.NewFormItem(text(v.lang, "setup.district"), v.district),
+		widget.NewFormItem(text(v.lang, "setup.enrol"), container.NewVBox(v.enrol, container.NewHBox(pick, v.hqLabel))),
+	)
+	title := widget.NewLabelWithStyle(text(v.lang, "setup.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	return container.NewVBox(title, intro, form, v.errLabel, v.start)
+}
+
+// values reads the form: what node to make and how to enrol it.
+func (v *setupView) values() (node.Identity, Enrolment, error) {
+	id := node.Identity{Name: strings.TrimSpace(v.name.Text), Role: v.roles[v.role.Selected], District: v.district.Selected}
+	if err := id.Validate(); err != nil {
+		return id, Enrolment{}, err
+	}
+	var e Enrolment
+	switch v.enrol.Selected {
+	case text(v.lang, "setup.hqdir"):
+		if v.hqDir == "" {
+			return id, e, errors.New(text(v.lang, "setup.needhq"))
+		}
+		e.HQDir = v.hqDir
+	case text(v.lang, "setup.makeca"):
+		e.MakeCA = true
+	}
+	return id, e, nil
+}
+
+// defaultName is a node name made from the computer's: lower case, with
+// what a name may not hold replaced by dashes.
+func defaultName(host string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(host) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('-')
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if name == "" {
+		return "field-laptop"
+	}
+	if len(name) > 48 {
+		name = name[:48]
+	}
+	return name
+}

@@ -1,0 +1,173 @@
+package desktop
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"lifeline/node"
+)
+
+// The first start: the first HQ makes the certificate authority, and a
+// field laptop set up with the HQ folder comes out enrolled, with the
+// identity the form gave.
+func TestSetupMakesAndEnrolsNodes(t *testing.T) {
+	ctx := context.Background()
+	test.NewTempApp(t)
+	dir := t.TempDir()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(dir, "hq")
+	hq, err := Create(ctx, cfg, node.Identity{Name: "hq-belmopan", Role: node.RoleHQ, District: "Belize"}, Enrolment{MakeCA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hq.Enrolled() {
+		t.Fatal("the first HQ is not enrolled with its own authority")
+	}
+	hq.Close()
+
+	v := newSetupView("en")
+	test.Type(v.name, "x") // the computer's name is offered; the user changes it
+	v.name.SetText("")
+	test.Type(v.name, "tol-laptop-02")
+	v.role.SetSelected(text("en", "role.field"))
+	v.district.SetSelected("Toledo")
+	if len(v.enrol.Options) != 2 {
+		t.Fatalf("a field laptop is offered %v", v.enrol.Options)
+	}
+	v.enrol.SetSelected(text("en", "setup.hqdir"))
+	if _, _, err := v.values(); err == nil || !strings.Contains(err.Error(), "HQ folder") {
+		t.Fatalf("no HQ folder chosen: %v", err)
+	}
+	v.hqDir = cfg.DataDir
+	id, e, err := v.values()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = filepath.Join(dir, "field")
+	n, err := Create(ctx, cfg, id, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	self := n.Self()
+	if !n.Enrolled() || self.Name != "tol-laptop-02" || self.Role != node.RoleField || self.District != "Toledo" {
+		t.Fatalf("made %+v, enrolled %v", self, n.Enrolled())
+	}
+
+	// Headquarters is offered to make the authority; a field laptop is not.
+	v.role.SetSelected(text("en", "role.hq"))
+	if len(v.enrol.Options) != 3 {
+		t.Fatalf("HQ is offered %v", v.enrol.Options)
+	}
+}
+
+// A mistake in the form is said in words, and nothing is made.
+func TestSetupRefusesABadForm(t *testing.T) {
+	test.NewTempApp(t)
+	v := newSetupView("es")
+	v.name.SetText("   ")
+	if _, _, err := v.values(); err == nil || !strings.Contains(err.Error(), "node name") {
+		t.Fatalf("an empty name: %v", err)
+	}
+	// An HQ folder that holds no node: the node is made and kept, and the
+	// error names the folder.
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), "field")
+	bogus := t.TempDir()
+	n, err := Create(context.Background(), cfg, node.Identity{Name: "cayo-07", Role: node.RoleField, District: "Cayo"}, Enrolment{HQDir: bogus})
+	if n == nil || err == nil || !strings.Contains(err.Error(), bogus) {
+		t.Fatalf("node %v, error %v", n, err)
+	}
+	defer n.Close()
+	if n.Enrolled() {
+		t.Fatal("enrolled with no authority")
+	}
+}
+
+func TestDefaultNodeName(t *testing.T) {
+	for host, want := range map[string]string{"Cayo-Laptop-07": "cayo-laptop-07", "nemo.local": "nemo-local", "": "field-laptop", "..": "field-laptop"} {
+		if got := defaultName(host); got != want {
+			t.Errorf("host %q: %q, want %q", host, got, want)
+		}
+	}
+}
+
+// lockedBuffer is what a headless node writes, read while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Where there is no display, the node runs without its window: it makes
+// itself on first use, says why it has no window, reports records as they
+// arrive, and stops cleanly.
+func TestHeadlessRunsTheNode(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Watch = 20 * time.Millisecond
+	cfg.GossipAddr = "127.0.0.1:0" // not enrolled: it must not gossip
+	var out lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- Headless(ctx, cfg, node.Identity{Name: "field-test", Role: node.RoleField, District: "Cayo"}, "no display (DISPLAY is not set)", &out)
+	}()
+	waitFor(t, &out, "without its window")
+	if s := out.String(); !strings.Contains(s, "made a new field node") || !strings.Contains(s, "not enrolled yet") {
+		t.Fatalf("the node says:\n%s", s)
+	}
+	// Another process (here, another handle) saves a record; the running
+	// node reports it.
+	plain := cfg
+	plain.GossipAddr = ""
+	other, err := node.Open(ctx, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := other.Add(ctx, "damage-assessment", []byte(damageRecord), "vol-1")
+	other.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, &out, "record "+id.String())
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the node stopped with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the node did not stop")
+	}
+}
+
+func waitFor(t *testing.T, out *lockedBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node never said %q; it said:\n%s", want, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
