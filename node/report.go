@@ -1,0 +1,465 @@
+package node
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// The record types and values the report reads, as the kits name them.
+const (
+	typeDamage       = "damage-assessment"
+	typeShelter      = "shelter"
+	typeRegistration = "shelter-registration"
+	typeMissing      = "missing-person"
+
+	// A full shelter still shelters people: it counts as open.
+	shelterOpen = "open"
+	shelterFull = "full"
+
+	stillMissing = "missing"
+)
+
+// Report is what headquarters reads at a glance: per district, the records
+// held, the homes damaged, the people displaced and sheltered, and the
+// people still missing. Deleted records are not counted; a field in
+// conflict counts with the value that wins until someone decides.
+type Report struct {
+	At string `json:"at"` // when the report was made, RFC 3339 in UTC
+	// Districts are Belize's six districts in order, then, if any record
+	// names no district, the row for those (District "").
+	Districts []DistrictReport `json:"districts"`
+	Total     DistrictReport   `json:"total"`
+}
+
+// DamageLevels are the steps of the damage scale: 0 none, 1 minor,
+// 2 moderate, 3 severe (unsafe to live in), 4 destroyed.
+const DamageLevels = 5
+
+// DistrictReport is one district's row of a report.
+type DistrictReport struct {
+	// District is one of schemas.Districts, or "" for the records that
+	// name none (and in a report's Total).
+	District string `json:"district"`
+	// Records counts records per type.
+	Records map[string]int `json:"records"`
+	// Conflicts counts records with a field in conflict.
+	Conflicts int `json:"conflicts"`
+	// Damage counts buildings assessed, by damage level.
+	Damage [DamageLevels]int `json:"damage_levels"`
+	// Displaced is the occupants of buildings whose household is displaced.
+	Displaced int `json:"displaced_people"`
+	// Shelters counts shelters; SheltersOpen those open or full.
+	Shelters     int `json:"shelters"`
+	SheltersOpen int `json:"shelters_open"`
+	// Occupancy and Capacity are summed over the district's shelters.
+	Occupancy int `json:"shelter_occupancy"`
+	Capacity  int `json:"shelter_capacity"`
+	// Families registered at a shelter that have not left, and their
+	// members.
+	Families int `json:"families_sheltered"`
+	People   int `json:"people_sheltered"`
+	// Missing counts missing persons not yet found.
+	Missing int `json:"missing_persons_open"`
+}
+
+// Severe is the number of buildings at damage level 3 or 4: homes people
+// cannot go back to.
+func (d DistrictReport) Severe() int { return d.Damage[3] + d.Damage[4] }
+
+// Report counts what the node holds, per district. It reads every record
+// once.
+func (n *Node) Report(ctx context.Context) (Report, error) {
+	rows := map[string]*DistrictReport{}
+	row := func(district string) *DistrictReport {
+		r := rows[district]
+		if r == nil {
+			r = &DistrictReport{District: district, Records: map[string]int{}}
+			rows[district] = r
+		}
+		return r
+	}
+	for _, d := range schemas.Districts {
+		row(d)
+	}
+	for v, err := range n.Records(ctx, Query{}) {
+		if err != nil {
+			return Report{}, err
+		}
+		district, _ := schemas.District(text(v.Fields["district"]))
+		r := row(district)
+		r.count(v)
+	}
+	rep := Report{At: time.Now().UTC().Format(time.RFC3339), Total: DistrictReport{Records: map[string]int{}}}
+	for _, d := range append(slices.Clone(schemas.Districts), "") {
+		r := rows[d]
+		if r == nil {
+			continue
+		}
+		rep.Districts = append(rep.Districts, *r)
+		rep.Total.add(*r)
+	}
+	return rep, nil
+}
+
+// count adds one record to the row.
+func (r *DistrictReport) count(v RecordView) {
+	r.Records[v.Type]++
+	if len(v.Conflicts) > 0 {
+		r.Conflicts++
+	}
+	f := v.Fields
+	switch v.Type {
+	case typeDamage:
+		if level, ok := integer(f["damage_level"]); ok && level >= 0 && level < DamageLevels {
+			r.Damage[level]++
+		}
+		if f["displaced"] == true {
+			size, _ := integer(f["household_size"])
+			r.Displaced += size
+		}
+	case typeShelter:
+		r.Shelters++
+		if s := text(f["status"]); s == shelterOpen || s == shelterFull {
+			r.SheltersOpen++
+		}
+		occupancy, _ := integer(f["occupancy"])
+		capacity, _ := integer(f["capacity"])
+		r.Occupancy += occupancy
+		r.Capacity += capacity
+	case typeRegistration:
+		if text(f["departed_at"]) == "" {
+			members, _ := integer(f["members"])
+			r.Families++
+			r.People += members
+		}
+	case typeMissing:
+		if text(f["status"]) == stillMissing {
+			r.Missing++
+		}
+	}
+}
+
+// add sums another row into this one.
+func (r *DistrictReport) add(o DistrictReport) {
+	for t, c := range o.Records {
+		r.Records[t] += c
+	}
+	r.Conflicts += o.Conflicts
+	for i, c := range o.Damage {
+		r.Damage[i] += c
+	}
+	r.Displaced += o.Displaced
+	r.Shelters += o.Shelters
+	r.SheltersOpen += o.SheltersOpen
+	r.Occupancy += o.Occupancy
+	r.Capacity += o.Capacity
+	r.Families += o.Families
+	r.People += o.People
+	r.Missing += o.Missing
+}
+
+// text is a decoded value that is a string, else "".
+func text(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// integer is a decoded whole number. A value written under another schema
+// version may decode as unsigned.
+func integer(v any) (int, bool) {
+	switch x := v.(type) {
+	case int64:
+		return int(x), true
+	case uint64:
+		return int(x), true
+	}
+	return 0, false
+}
+
+// ExportOptions choose what an export includes.
+type ExportOptions struct {
+	// Personal includes the fields a kit marks personal: names, phone
+	// numbers, medical needs. An export leaves the node's protection, so
+	// by default they stay out.
+	Personal bool
+}
+
+// ErrNoLocation means a record type has no field that places its records
+// on a map.
+var ErrNoLocation = errors.New("record type has no location")
+
+// The columns of an export besides the type's fields, and the properties
+// of a GeoJSON feature. Shelters and missing persons have a field called
+// status, so how far this node's changes of a record got (RecordView's
+// Status) is sync_status.
+const (
+	colID       = "id"
+	colCase     = "case"
+	colStatus   = "sync_status"
+	colConflict = "conflict"
+)
+
+// exported is a record as an export writes it.
+type exported struct {
+	view   RecordView
+	caseNo string
+	status string
+}
+
+// exportRecords yields the records of a type that are not deleted, with
+// their case numbers and status as Record gives them.
+func (n *Node) exportRecords(ctx context.Context, t *schemas.Type) iter.Seq2[exported, error] {
+	return func(yield func(exported, error) bool) {
+		confirmed, err := n.store.Confirmed(ctx)
+		if err != nil {
+			yield(exported{}, err)
+			return
+		}
+		sent, err := n.store.Sent(ctx)
+		if err != nil {
+			yield(exported{}, err)
+			return
+		}
+		self := n.Self().ID
+		for r, err := range n.store.Records(ctx, Query{Type: t.Name}) {
+			if err != nil {
+				yield(exported{}, err)
+				return
+			}
+			e := exported{view: n.view(r)}
+			if e.caseNo, err = n.store.CaseNumber(ctx, r.ID); err != nil {
+				yield(exported{}, err)
+				return
+			}
+			hist, err := n.store.History(ctx, r.ID)
+			if err != nil {
+				yield(exported{}, err)
+				return
+			}
+			e.status = ownStatus(hist, self, confirmed, sent)
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// ownStatus is how far the least advanced of this node's changes of a
+// record got, "" if it made none.
+func ownStatus(hist []syncproto.Change, self syncproto.NodeID, confirmed, sent syncproto.Vector) string {
+	status := ""
+	for _, c := range hist {
+		if c.Origin != self {
+			continue
+		}
+		if s := changeStatus(c, confirmed, sent); status == "" || rank[s] < rank[status] {
+			status = s
+		}
+	}
+	return status
+}
+
+// exportFields are the fields of a type an export writes, in the kit's
+// order.
+func exportFields(t *schemas.Type, opts ExportOptions) []*schemas.Field {
+	var out []*schemas.Field
+	for _, f := range t.Fields {
+		if !f.Personal || opts.Personal {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// conflicted lists a record's fields in conflict, in the kit's order, then
+// any the kit does not declare (the deleted mark among them).
+func conflicted(t *schemas.Type, v RecordView) []string {
+	out := []string{}
+	for _, f := range t.Fields {
+		if _, ok := v.Conflicts[f.Name]; ok {
+			out = append(out, f.Name)
+		}
+	}
+	var rest []string
+	for name := range v.Conflicts {
+		if _, ok := t.Field(name); !ok {
+			rest = append(rest, name)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+// ExportCSV writes the type's records (not deleted) as CSV, one row per
+// record: id, case, sync_status, the type's fields in the kit's order, and
+// the fields in conflict. It returns how many records it wrote.
+func (n *Node) ExportCSV(ctx context.Context, typeName string, w io.Writer, opts ExportOptions) (int, error) {
+	t, err := n.Type(typeName)
+	if err != nil {
+		return 0, err
+	}
+	fields := exportFields(t, opts)
+	cw := csv.NewWriter(w)
+	row := []string{colID, colCase, colStatus}
+	for _, f := range fields {
+		row = append(row, f.Name)
+	}
+	row = append(row, colConflict)
+	if err := cw.Write(row); err != nil {
+		return 0, err
+	}
+	count := 0
+	for e, err := range n.exportRecords(ctx, t) {
+		if err != nil {
+			return count, err
+		}
+		row = append(row[:0], e.view.ID, e.caseNo, e.status)
+		for _, f := range fields {
+			row = append(row, cell(e.view.Fields[f.Name]))
+		}
+		row = append(row, strings.Join(conflicted(t, e.view), ";"))
+		if err := cw.Write(row); err != nil {
+			return count, err
+		}
+		count++
+	}
+	cw.Flush()
+	return count, cw.Error()
+}
+
+// cell is a value as a CSV cell: choices by their value, lists joined with
+// ";", a point as "lat,lon".
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return defuse(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case map[string]float64:
+		return strconv.FormatFloat(x["lat"], 'f', -1, 64) + "," + strconv.FormatFloat(x["lon"], 'f', -1, 64)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		return defuse(strings.Join(parts, ";"))
+	}
+	return defuse(fmt.Sprint(v))
+}
+
+// defuse keeps a spreadsheet from running text as a formula: text that
+// starts like one gets a leading apostrophe. Numbers are written by the
+// node, not typed by a person, and are left as they are: a negative
+// longitude is not a formula.
+func defuse(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// locator finds where a record is: a point, from its first geo field or
+// from decimal fields lat and lon.
+type locator func(fields map[string]any) (lat, lon float64, ok bool)
+
+func locate(t *schemas.Type, opts ExportOptions) (locator, error) {
+	for _, f := range exportFields(t, opts) {
+		if f.Type == schemas.Geo {
+			name := f.Name
+			return func(fields map[string]any) (float64, float64, bool) {
+				p, ok := fields[name].(map[string]float64)
+				return p["lat"], p["lon"], ok
+			}, nil
+		}
+	}
+	lat, okLat := t.Field("lat")
+	lon, okLon := t.Field("lon")
+	if okLat && okLon && lat.Type == schemas.Decimal && lon.Type == schemas.Decimal && (opts.Personal || !lat.Personal && !lon.Personal) {
+		return func(fields map[string]any) (float64, float64, bool) {
+			la, ok1 := fields["lat"].(float64)
+			lo, ok2 := fields["lon"].(float64)
+			return la, lo, ok1 && ok2
+		}, nil
+	}
+	return nil, fmt.Errorf("%w: %s has no geo field and no lat and lon to export as GeoJSON", ErrNoLocation, t.Name)
+}
+
+// geoFeature is one record in a GeoJSON FeatureCollection (RFC 7946).
+type geoFeature struct {
+	Type       string         `json:"type"`
+	Geometry   geoPoint       `json:"geometry"`
+	Properties map[string]any `json:"properties"`
+}
+
+type geoPoint struct {
+	Type        string     `json:"type"`
+	Coordinates [2]float64 `json:"coordinates"` // longitude first
+}
+
+// ExportGeoJSON writes the type's records (not deleted) that have a
+// location as a GeoJSON FeatureCollection of points; each feature's
+// properties are the record's id, case, sync_status, fields and the fields
+// in conflict. It returns how many records it wrote.
+func (n *Node) ExportGeoJSON(ctx context.Context, typeName string, w io.Writer, opts ExportOptions) (int, error) {
+	t, err := n.Type(typeName)
+	if err != nil {
+		return 0, err
+	}
+	where, err := locate(t, opts)
+	if err != nil {
+		return 0, err
+	}
+	fields := exportFields(t, opts)
+	if _, err := io.WriteString(w, `{"type":"FeatureCollection","features":[`); err != nil {
+		return 0, err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	count := 0
+	for e, err := range n.exportRecords(ctx, t) {
+		if err != nil {
+			return count, err
+		}
+		lat, lon, ok := where(e.view.Fields)
+		if !ok {
+			continue
+		}
+		props := map[string]any{colID: e.view.ID, colCase: e.caseNo, colStatus: e.status, colConflict: conflicted(t, e.view)}
+		for _, f := range fields {
+			if v, ok := e.view.Fields[f.Name]; ok {
+				props[f.Name] = v
+			}
+		}
+		if count > 0 {
+			if _, err := io.WriteString(w, ","); err != nil {
+				return count, err
+			}
+		}
+		if err := enc.Encode(geoFeature{Type: "Feature", Geometry: geoPoint{Type: "Point", Coordinates: [2]float64{lon, lat}}, Properties: props}); err != nil {
+			return count, err
+		}
+		count++
+	}
+	_, err = io.WriteString(w, "]}\n")
+	return count, err
+}

@@ -1,0 +1,513 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"lifeline/node"
+	"lifeline/node/identity"
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// openNode makes and opens a node in a temporary folder.
+func openNode(t *testing.T, name, role, district string) *node.Node {
+	t.Helper()
+	ctx := context.Background()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), name)
+	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: role, District: district}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+func mustAdd(t *testing.T, n *node.Node, typ, data string) syncproto.RecordID {
+	t.Helper()
+	id, err := n.Add(context.Background(), typ, []byte(data), "vol-193")
+	if err != nil {
+		t.Fatalf("add %s: %v\n%s", typ, err, data)
+	}
+	return id
+}
+
+func mustUpdate(t *testing.T, n *node.Node, id syncproto.RecordID, data string) {
+	t.Helper()
+	if _, err := n.Update(context.Background(), id, []byte(data), "vol-193"); err != nil {
+		t.Fatalf("update %s: %v", id, err)
+	}
+}
+
+// The records of a test, as the test itself keeps track of them.
+type (
+	building struct {
+		id               syncproto.RecordID
+		district         string
+		level, occupants int
+		displaced        bool
+		deleted          bool
+	}
+	shelter struct {
+		district            string
+		status              string // "" when not given
+		occupancy, capacity int
+	}
+	family struct {
+		district string
+		members  int
+		departed bool
+	}
+	missing struct {
+		district, status string
+	}
+)
+
+// The report's figures are what the test computes from the records it
+// added, updated and deleted, district by district.
+func TestReportCountsWhatEachDistrictHolds(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	rng := rand.New(rand.NewPCG(7, 27))
+	district := func() string { return schemas.Districts[rng.IntN(len(schemas.Districts))] }
+
+	var buildings []*building
+	for i := range 120 {
+		b := &building{district: district(), level: rng.IntN(5), occupants: rng.IntN(12), displaced: rng.IntN(3) == 0}
+		displaced := ""
+		if b.displaced || rng.IntN(2) == 0 {
+			displaced = fmt.Sprintf(`,"displaced":%t`, b.displaced)
+		}
+		b.id = mustAdd(t, n, "damage-assessment", fmt.Sprintf(`{"district":%q,"village":"Village %d","lat":17.2,"lon":-88.7,
+			"structure_type":"timber frame","damage_level":%d,"household_size":%d%s,
+			"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`, b.district, i, b.level, b.occupants, displaced))
+		buildings = append(buildings, b)
+	}
+	// Second visits change some assessments; some were entered twice and
+	// deleted; one deletion was a mistake.
+	for _, b := range buildings[:15] {
+		b.level, b.displaced = 4, true
+		mustUpdate(t, n, b.id, `{"damage_level":4,"displaced":true}`)
+	}
+	for _, b := range buildings[10:20] {
+		b.deleted = true
+		if err := n.Delete(ctx, b.id, "vol-193"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buildings[19].deleted = false
+	if err := n.Restore(ctx, buildings[19].id, "vol-193"); err != nil {
+		t.Fatal(err)
+	}
+
+	var shelters []shelter
+	statuses := []string{"", "open", "full", "closed", "damaged"}
+	for i := range 14 {
+		s := shelter{district: district(), status: statuses[rng.IntN(len(statuses))], occupancy: rng.IntN(300), capacity: 300 + rng.IntN(200)}
+		status := ""
+		if s.status != "" {
+			status = fmt.Sprintf(`,"status":%q`, s.status)
+		}
+		mustAdd(t, n, "shelter", fmt.Sprintf(`{"shelter_name":"Shelter %d","district":%q,"occupancy":%d,"capacity":%d%s}`,
+			i, s.district, s.occupancy, s.capacity, status))
+		shelters = append(shelters, s)
+	}
+	var families []family
+	for i := range 40 {
+		f := family{district: district(), members: 1 + rng.IntN(9), departed: rng.IntN(4) == 0}
+		departed := ""
+		if f.departed {
+			departed = `,"departed_at":"2026-11-29T08:00:00Z"`
+		}
+		mustAdd(t, n, "shelter-registration", fmt.Sprintf(`{"shelter_name":"Shelter %d","district":%q,"family_head_name":"Family %d",
+			"members":%d,"arrived_at":"2026-11-27T18:00:00Z","registered_by":"vol-2"%s}`, i%14, f.district, i, f.members, departed))
+		families = append(families, f)
+	}
+	var people []missing
+	cases := []string{"missing", "missing", "found-safe", "found-injured", "found-deceased", "reunited"}
+	for i := range 30 {
+		m := missing{district: district(), status: cases[rng.IntN(len(cases))]}
+		mustAdd(t, n, "missing-person", fmt.Sprintf(`{"full_name":"Person %d","district":%q,"last_seen_place":"the market",
+			"status":%q,"reporter_name":"Ana Cho","reported_at":"2026-11-27T09:00:00Z"}`, i, m.district, m.status))
+		people = append(people, m)
+	}
+	roads := map[string]int{}
+	for i := range 9 {
+		d := district()
+		roads[d]++
+		mustAdd(t, n, "road-segment", fmt.Sprintf(`{"district":%q,"road":"Hummingbird Highway","segment":"mile %d",
+			"passable":"closed","reported_by":"vol-3","reported_at":"2026-11-27T07:00:00Z"}`, d, i))
+	}
+
+	rep, err := n.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Districts) != len(schemas.Districts) {
+		t.Fatalf("%d rows, want the six districts (every record names one)", len(rep.Districts))
+	}
+	var total node.DistrictReport
+	total.Records = map[string]int{}
+	for i, got := range rep.Districts {
+		d := schemas.Districts[i]
+		want := node.DistrictReport{District: d, Records: map[string]int{}}
+		for _, b := range buildings {
+			if b.district != d || b.deleted {
+				continue
+			}
+			want.Records["damage-assessment"]++
+			want.Damage[b.level]++
+			if b.displaced {
+				want.Displaced += b.occupants
+			}
+		}
+		for _, s := range shelters {
+			if s.district != d {
+				continue
+			}
+			want.Records["shelter"]++
+			want.Shelters++
+			want.Occupancy += s.occupancy
+			want.Capacity += s.capacity
+			if s.status == "open" || s.status == "full" {
+				want.SheltersOpen++
+			}
+		}
+		for _, f := range families {
+			if f.district != d {
+				continue
+			}
+			want.Records["shelter-registration"]++
+			if !f.departed {
+				want.Families++
+				want.People += f.members
+			}
+		}
+		for _, m := range people {
+			if m.district != d {
+				continue
+			}
+			want.Records["missing-person"]++
+			if m.status == "missing" {
+				want.Missing++
+			}
+		}
+		if roads[d] > 0 {
+			want.Records["road-segment"] = roads[d]
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", d, got, want)
+		}
+		for typ, c := range want.Records {
+			total.Records[typ] += c
+		}
+		total.Displaced += want.Displaced
+		total.Missing += want.Missing
+		total.People += want.People
+	}
+	if !reflect.DeepEqual(rep.Total.Records, total.Records) || rep.Total.Displaced != total.Displaced ||
+		rep.Total.Missing != total.Missing || rep.Total.People != total.People {
+		t.Errorf("total %+v, want the sum of the districts", rep.Total)
+	}
+	if got := rep.Total.Severe(); got != rep.Total.Damage[3]+rep.Total.Damage[4] || got < 15 {
+		t.Errorf("severe %d of %v", got, rep.Total.Damage)
+	}
+}
+
+// conflict makes a damage assessment in Cayo that n and another node
+// changed without seeing each other's change; n ends up holding both
+// versions of damage_level and of notes.
+func conflict(t *testing.T, n *node.Node) syncproto.RecordID {
+	t.Helper()
+	ctx := context.Background()
+	ca, err := identity.NewCA("Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := openNode(t, "cayo-02", node.RoleField, "Cayo")
+	for _, m := range []*node.Node{n, other} {
+		if err := m.EnrollWith(ctx, ca); err != nil {
+			t.Fatal(err)
+		}
+	}
+	carry := func(from, to *node.Node) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "bundle")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := from.ExportBundle(ctx, f, nil); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if _, err := to.ImportBundle(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := mustAdd(t, n, "damage-assessment", `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,
+		"structure_type":"thatch","damage_level":1,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`)
+	carry(n, other)
+	mustUpdate(t, n, id, `{"damage_level":2,"notes":"seen from the road"}`)
+	mustUpdate(t, other, id, `{"damage_level":4,"notes":"walked through"}`)
+	carry(other, n)
+	v, err := n.Record(ctx, id)
+	if err != nil || len(v.Conflicts["damage_level"]) != 2 {
+		t.Fatalf("no conflict made: %v %v", v.Conflicts, err)
+	}
+	return id
+}
+
+// A field in conflict counts once, with the value that wins until someone
+// decides, and the record is counted as in conflict.
+func TestReportCountsTheWinningValueOfAConflict(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	id := conflict(t, n)
+	v, err := n.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := v.Fields["damage_level"].(int64)
+	rep, err := n.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cayo := rep.Districts[slices.Index(schemas.Districts, "Cayo")]
+	var want [node.DamageLevels]int
+	want[level] = 1
+	if cayo.Damage != want || cayo.Conflicts != 1 || cayo.Records["damage-assessment"] != 1 {
+		t.Fatalf("Cayo %+v, want one building at level %d, in conflict", cayo, level)
+	}
+}
+
+const (
+	exportedAssessment = `{"district":"Cayo","village":"=HYPERLINK(\"http://x.example\",\"click\")","address":"@SUM(A1)",
+		"lat":17.25,"lon":-88.759,"structure_type":"mixed timber/concrete","structure_use":"residential",
+		"damage_level":3,"household_size":6,"displaced":true,"needs":["hygiene kit","water"],
+		"head_of_household":"Marta Chun","phone":"+501 622 1234","notes":"-roof gone","photos":["p1.jpg","p2.jpg"],
+		"reported_by":"vol-193","reported_at":"2026-11-27T04:00:00-06:00"}`
+	plainAssessment = `{"district":"Toledo","village":"Punta Gorda","lat":16.1,"lon":-88.8,"structure_type":"thatch",
+		"damage_level":0,"household_size":2,"reported_by":"vol-7","reported_at":"2026-11-27T11:00:00Z"}`
+)
+
+func exportCSV(t *testing.T, n *node.Node, typ string, opts node.ExportOptions) (string, [][]string) {
+	t.Helper()
+	var buf bytes.Buffer
+	count, err := n.ExportCSV(context.Background(), typ, &buf, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(buf.String())).ReadAll()
+	if err != nil {
+		t.Fatalf("the export is not CSV: %v\n%s", err, buf.String())
+	}
+	if count != len(rows)-1 {
+		t.Fatalf("ExportCSV says %d records, wrote %d rows after the header", count, len(rows)-1)
+	}
+	return buf.String(), rows
+}
+
+// column reads a row by header name.
+func column(header, row []string, name string) string {
+	i := slices.Index(header, name)
+	if i < 0 {
+		return "<no column " + name + ">"
+	}
+	return row[i]
+}
+
+// A CSV export reads back as the records: values as text, text that a
+// spreadsheet would run as a formula defused, personal fields only when
+// asked for, deleted records left out.
+func TestExportCSVReadsBack(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	id := mustAdd(t, n, "damage-assessment", exportedAssessment)
+	mustAdd(t, n, "damage-assessment", plainAssessment)
+	gone := mustAdd(t, n, "damage-assessment", plainAssessment)
+	if err := n.Delete(ctx, gone, "vol-7"); err != nil {
+		t.Fatal(err)
+	}
+
+	out, rows := exportCSV(t, n, "damage-assessment", node.ExportOptions{})
+	wantHeader := []string{"id", "case", "sync_status", "district", "village", "address", "lat", "lon", "structure_type",
+		"structure_use", "damage_level", "household_size", "injured", "dead", "displaced", "needs", "notes", "photos",
+		"reported_by", "reported_at", "conflict"}
+	if !slices.Equal(rows[0], wantHeader) {
+		t.Fatalf("header %q\nwant   %q", rows[0], wantHeader)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d rows after the header, want the 2 records not deleted", len(rows)-1)
+	}
+	if strings.Contains(out, "Marta Chun") || strings.Contains(out, "622 1234") || strings.Contains(out, gone.String()) {
+		t.Fatalf("personal data or a deleted record in the export:\n%s", out)
+	}
+	h, r := rows[0], rows[1]
+	want := map[string]string{
+		"id": id.String(), "case": "", "sync_status": node.StatusSaved,
+		"district": "Cayo", "village": `'=HYPERLINK("http://x.example","click")`, "address": "'@SUM(A1)",
+		"lat": "17.25", "lon": "-88.759", "structure_type": "mixed timber/concrete", "structure_use": "residential",
+		"damage_level": "3", "household_size": "6", "injured": "", "displaced": "true",
+		"needs": "water;hygiene kit", "notes": "'-roof gone", "photos": "p1.jpg;p2.jpg",
+		"reported_at": "2026-11-27T10:00:00Z", "conflict": "",
+	}
+	for name, w := range want {
+		if got := column(h, r, name); got != w {
+			t.Errorf("%s = %q, want %q", name, got, w)
+		}
+	}
+
+	_, rows = exportCSV(t, n, "damage-assessment", node.ExportOptions{Personal: true})
+	h, r = rows[0], rows[1]
+	if got := column(h, r, "head_of_household"); got != "Marta Chun" {
+		t.Errorf("with personal data, head_of_household = %q", got)
+	}
+	if got := column(h, r, "phone"); got != "'+501 622 1234" {
+		t.Errorf("with personal data, phone = %q", got)
+	}
+	if i, j := slices.Index(h, "head_of_household"), slices.Index(h, "notes"); i > j {
+		t.Errorf("personal fields out of the kit's order: %q", h)
+	}
+
+	// A point is "lat,lon"; a type's own status field is not the record's
+	// sync status.
+	mustAdd(t, n, "shelter", `{"shelter_name":"Belmopan Comprehensive School","district":"Cayo",
+		"location":{"lat":17.251,"lon":-88.7668},"status":"open","capacity":400}`)
+	_, rows = exportCSV(t, n, "shelter", node.ExportOptions{})
+	h, r = rows[0], rows[1]
+	if column(h, r, "location") != "17.251,-88.7668" || column(h, r, "status") != "open" || column(h, r, "sync_status") != node.StatusSaved {
+		t.Errorf("shelter row %q of %q", r, h)
+	}
+}
+
+// The conflict column names the fields in conflict.
+func TestExportCSVNamesFieldsInConflict(t *testing.T) {
+	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	conflict(t, n)
+	_, rows := exportCSV(t, n, "damage-assessment", node.ExportOptions{})
+	if got := column(rows[0], rows[1], "conflict"); got != "damage_level;notes" {
+		t.Fatalf("conflict column %q, want the two fields in the kit's order", got)
+	}
+}
+
+type featureCollection struct {
+	Type     string `json:"type"`
+	Features []struct {
+		Type     string `json:"type"`
+		Geometry struct {
+			Type        string    `json:"type"`
+			Coordinates []float64 `json:"coordinates"`
+		} `json:"geometry"`
+		Properties map[string]any `json:"properties"`
+	} `json:"features"`
+}
+
+func exportGeoJSON(t *testing.T, n *node.Node, typ string, opts node.ExportOptions) featureCollection {
+	t.Helper()
+	var buf bytes.Buffer
+	count, err := n.ExportGeoJSON(context.Background(), typ, &buf, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc featureCollection
+	if err := json.Unmarshal(buf.Bytes(), &fc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, buf.String())
+	}
+	if fc.Type != "FeatureCollection" || count != len(fc.Features) {
+		t.Fatalf("%q with %d features, ExportGeoJSON says %d", fc.Type, len(fc.Features), count)
+	}
+	return fc
+}
+
+// A GeoJSON export places each record with a location at [lon, lat], from
+// a geo field or from lat and lon; personal fields only when asked for.
+func TestExportGeoJSONReadsBack(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	id := mustAdd(t, n, "damage-assessment", exportedAssessment)
+	gone := mustAdd(t, n, "damage-assessment", plainAssessment)
+	if err := n.Delete(ctx, gone, "vol-7"); err != nil {
+		t.Fatal(err)
+	}
+	fc := exportGeoJSON(t, n, "damage-assessment", node.ExportOptions{})
+	if len(fc.Features) != 1 {
+		t.Fatalf("%d features, want 1 (the other is deleted)", len(fc.Features))
+	}
+	f := fc.Features[0]
+	if f.Type != "Feature" || f.Geometry.Type != "Point" || !slices.Equal(f.Geometry.Coordinates, []float64{-88.759, 17.25}) {
+		t.Fatalf("feature %+v, want a point at [-88.759, 17.25]", f)
+	}
+	p := f.Properties
+	if p["id"] != id.String() || p["sync_status"] != node.StatusSaved || p["damage_level"] != 3.0 || p["displaced"] != true ||
+		!reflect.DeepEqual(p["needs"], []any{"water", "hygiene kit"}) || !reflect.DeepEqual(p["conflict"], []any{}) {
+		t.Fatalf("properties %v", p)
+	}
+	if _, ok := p["head_of_household"]; ok {
+		t.Fatalf("a personal field exported by default: %v", p)
+	}
+	fc = exportGeoJSON(t, n, "damage-assessment", node.ExportOptions{Personal: true})
+	if got := fc.Features[0].Properties["head_of_household"]; got != "Marta Chun" {
+		t.Fatalf("with personal data, head_of_household = %v", got)
+	}
+
+	mustAdd(t, n, "shelter", `{"shelter_name":"Belmopan Comprehensive School","district":"Cayo","location":{"lat":17.251,"lon":-88.7668}}`)
+	mustAdd(t, n, "shelter", `{"shelter_name":"Hopkins Church","district":"Stann Creek"}`)
+	fc = exportGeoJSON(t, n, "shelter", node.ExportOptions{})
+	if len(fc.Features) != 1 || !slices.Equal(fc.Features[0].Geometry.Coordinates, []float64{-88.7668, 17.251}) {
+		t.Fatalf("shelters %+v, want the one with a location at [-88.7668, 17.251]", fc.Features)
+	}
+
+	_, err := n.ExportGeoJSON(ctx, "shelter-registration", &bytes.Buffer{}, node.ExportOptions{})
+	if !errors.Is(err, node.ErrNoLocation) {
+		t.Fatalf("a type without a location: %v", err)
+	}
+	if _, err := n.ExportGeoJSON(ctx, "no-such-type", &bytes.Buffer{}, node.ExportOptions{}); !errors.Is(err, node.ErrUnknownType) {
+		t.Fatalf("an unknown type: %v", err)
+	}
+}
+
+// A report over 50,000 assessments takes a few seconds at most.
+func BenchmarkReport(b *testing.B) {
+	ctx := context.Background()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(b.TempDir(), "hq")
+	if err := node.Init(ctx, cfg, node.Identity{Name: "hq", Role: node.RoleHQ, District: "Cayo"}); err != nil {
+		b.Fatal(err)
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	var lines strings.Builder
+	for i := range 50000 {
+		fmt.Fprintf(&lines, `{"district":%q,"village":"Village %d","lat":17.1,"lon":-89.1,"structure_type":"thatch",`+
+			`"damage_level":%d,"household_size":4,"displaced":true,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z"}`+"\n",
+			schemas.Districts[i%6], i, i%5)
+	}
+	if _, err := n.Import(ctx, "damage-assessment", strings.NewReader(lines.String()), "vol-1", nil); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		rep, err := n.Report(ctx)
+		if err != nil || rep.Total.Records["damage-assessment"] != 50000 {
+			b.Fatalf("%v %v", rep.Total, err)
+		}
+	}
+}
