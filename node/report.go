@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -433,7 +434,9 @@ func (n *Node) ExportGeoJSON(ctx context.Context, typeName string, w io.Writer, 
 	if _, err := io.WriteString(w, `{"type":"FeatureCollection","features":[`); err != nil {
 		return 0, err
 	}
-	enc := json.NewEncoder(w)
+	// One feature a line.
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
 	count := 0
 	for e, err := range n.exportRecords(ctx, t) {
@@ -450,16 +453,20 @@ func (n *Node) ExportGeoJSON(ctx context.Context, typeName string, w io.Writer, 
 				props[f.Name] = v
 			}
 		}
+		line.Reset()
 		if count > 0 {
-			if _, err := io.WriteString(w, ","); err != nil {
-				return count, err
-			}
+			line.WriteByte(',')
 		}
+		line.WriteByte('\n')
 		if err := enc.Encode(geoFeature{Type: "Feature", Geometry: geoPoint{Type: "Point", Coordinates: [2]float64{lon, lat}}, Properties: props}); err != nil {
+			return count, err
+		}
+		line.Truncate(line.Len() - 1) // the encoder's newline
+		if _, err := w.Write(line.Bytes()); err != nil {
 			return count, err
 		}
 		count++
 	}
-	_, err = io.WriteString(w, "]}\n")
+	_, err = io.WriteString(w, "\n]}\n")
 	return count, err
 }
