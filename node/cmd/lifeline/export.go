@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"lifeline/node"
+)
+
+func init() {
+	register(command{name: "report", summary: "count per district what HQ reads first: damage, displaced, shelters, missing persons", run: runReport})
+	register(command{name: "record export", summary: "write the records of a type as CSV or GeoJSON", run: runRecordExport})
+}
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "report", "--data DIR [--json]")
+	nf := addNodeFlags(fs, e)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	rep, err := n.Report(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, rep)
+	}
+	printReport(e.stdout, n, rep)
+	return nil
+}
+
+// districtName is a report row's name as people read it.
+func districtName(d node.DistrictReport) string {
+	if d.District == "" {
+		return "No district"
+	}
+	return d.District
+}
+
+func printReport(w io.Writer, n *node.Node, rep node.Report) {
+	fmt.Fprintf(w, "Report of %s at %s\n\n", n.Self().Name, rep.At)
+	rows := append(slices.Clone(rep.Districts), rep.Total)
+	name := func(i int) string {
+		if i == len(rows)-1 {
+			return "Total"
+		}
+		return districtName(rows[i])
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DISTRICT\tDAMAGE 0/1/2/3/4\tLEVELS 3-4\tDISPLACED\tSHELTERS OPEN\tOCCUPANCY/CAPACITY\tFAMILIES SHELTERED\tPEOPLE SHELTERED\tMISSING\tIN CONFLICT")
+	for i, d := range rows {
+		levels := make([]string, len(d.Damage))
+		for l, c := range d.Damage {
+			levels[l] = fmt.Sprint(c)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d/%d\t%d/%d\t%d\t%d\t%d\t%d\n", name(i), strings.Join(levels, "/"), d.Severe(), d.Displaced,
+			d.SheltersOpen, d.Shelters, d.Occupancy, d.Capacity, d.Families, d.People, d.Missing, d.Conflicts)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nRecords per type:")
+	types := n.Kits().TypeNames()
+	for t := range rep.Total.Records {
+		if !slices.Contains(types, t) {
+			types = append(types, t)
+		}
+	}
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprint(tw, "TYPE\t")
+	for i := range rows {
+		fmt.Fprintf(tw, "%s\t", name(i))
+	}
+	fmt.Fprintln(tw)
+	for _, t := range types {
+		fmt.Fprintf(tw, "%s\t", t)
+		for _, d := range rows {
+			fmt.Fprintf(tw, "%d\t", d.Records[t])
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+func runRecordExport(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "record export", "--data DIR --type TYPE --format csv|geojson [--out FILE] [--personal]")
+	nf := addNodeFlags(fs, e)
+	typ := fs.String("type", "", "the record type, e.g. damage-assessment (lifeline kits list shows them)")
+	format := fs.String("format", "csv", "csv, or geojson for the records that have a location")
+	out := fs.String("out", "", "the file to write (default: standard output)")
+	personal := fs.Bool("personal", false, "include the fields the kit marks personal (names, phone numbers, medical needs)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *typ == "" {
+		return usagef("--type is required")
+	}
+	var export func(*node.Node, context.Context, string, io.Writer, node.ExportOptions) (int, error)
+	switch *format {
+	case "csv":
+		export = (*node.Node).ExportCSV
+	case "geojson":
+		export = (*node.Node).ExportGeoJSON
+	default:
+		return usagef("--format %q: csv or geojson", *format)
+	}
+	n, err := nf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if _, err := n.Type(*typ); err != nil {
+		return err
+	}
+	w, where, finish := e.stdout, "standard output", func(err error) error { return err }
+	if *out != "" {
+		// Only its owner reads the file: an export may carry personal data.
+		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		w, where = f, *out
+		finish = func(err error) error {
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				os.Remove(*out)
+			}
+			return err
+		}
+	}
+	bw := bufio.NewWriter(w)
+	count, err := export(n, ctx, *typ, bw, node.ExportOptions{Personal: *personal})
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err := finish(err); err != nil {
+		return err
+	}
+	noun := "records"
+	if count == 1 {
+		noun = "record"
+	}
+	fmt.Fprintf(e.stderr, "wrote %d %s %s to %s", count, *typ, noun, where)
+	if *personal {
+		fmt.Fprint(e.stderr, ", personal data included: keep the file where only the response team reads it")
+	}
+	fmt.Fprintln(e.stderr)
+	return nil
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"lifeline/node"
+)
+
+const (
+	destroyed = `{"district":"Toledo","village":"Punta Gorda","lat":16.1,"lon":-88.8,"structure_type":"thatch",
+ "damage_level":4,"household_size":7,"displaced":true,"head_of_household":"Marta Chun","phone":"=1+1",
+ "reported_by":"vol-011","reported_at":"2024-11-18T15:00:00Z"}`
+	openShelter = `{"shelter_name":"Belmopan Comprehensive School","district":"Cayo","location":{"lat":17.251,"lon":-88.7668},
+ "status":"open","occupancy":120,"capacity":400}`
+	missingPerson = `{"full_name":"Maria Pop","district":"Toledo","last_seen_place":"Punta Gorda market","status":"missing",
+ "reporter_name":"Ana Cho","reported_at":"2024-11-18T09:00:00Z"}`
+)
+
+func TestReport(t *testing.T) {
+	dir := newNode(t)
+	ok(t, assessment, "record", "add", "--data", dir, "--type", "damage-assessment")
+	ok(t, destroyed, "record", "add", "--data", dir, "--type", "damage-assessment")
+	ok(t, openShelter, "record", "add", "--data", dir, "--type", "shelter")
+	ok(t, missingPerson, "record", "add", "--data", dir, "--type", "missing-person")
+
+	var rep node.Report
+	if err := json.Unmarshal([]byte(ok(t, "", "report", "--data", dir, "--json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	row := map[string]node.DistrictReport{}
+	for _, d := range rep.Districts {
+		row[d.District] = d
+	}
+	cayo, toledo := row["Cayo"], row["Toledo"]
+	if cayo.Damage != [5]int{0, 0, 1, 0, 0} || cayo.Displaced != 0 || cayo.Shelters != 1 || cayo.SheltersOpen != 1 ||
+		cayo.Occupancy != 120 || cayo.Capacity != 400 {
+		t.Errorf("Cayo %+v", cayo)
+	}
+	if toledo.Damage != [5]int{0, 0, 0, 0, 1} || toledo.Displaced != 7 || toledo.Missing != 1 || toledo.Records["missing-person"] != 1 {
+		t.Errorf("Toledo %+v", toledo)
+	}
+	if len(rep.Districts) != 6 || rep.Total.Records["damage-assessment"] != 2 {
+		t.Errorf("report %+v", rep)
+	}
+
+	text := ok(t, "", "report", "--data", dir)
+	for _, want := range []string{"DISTRICT", "LEVELS 3-4", "Stann Creek", "Total", "120/400", "Records per type:", "shelter-registration"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report does not say %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "No district") {
+		t.Errorf("a row for records without a district, though every record names one:\n%s", text)
+	}
+}
+
+func TestRecordExport(t *testing.T) {
+	dir := newNode(t)
+	ok(t, assessment, "record", "add", "--data", dir, "--type", "damage-assessment")
+	id := strings.TrimSpace(ok(t, destroyed, "record", "add", "--data", dir, "--type", "damage-assessment"))
+	ok(t, openShelter, "record", "add", "--data", dir, "--type", "shelter")
+
+	r := lifeline(t, "", "record", "export", "--data", dir, "--type", "damage-assessment")
+	if r.code != 0 || r.stderr != "wrote 2 damage-assessment records to standard output\n" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("%d rows (%v):\n%s", len(rows), err, r.stdout)
+	}
+	if !slices.Equal(rows[0][:4], []string{"id", "case", "sync_status", "district"}) || slices.Contains(rows[0], "head_of_household") {
+		t.Fatalf("header %q", rows[0])
+	}
+	if strings.Contains(r.stdout, "Marta Chun") {
+		t.Fatalf("personal data exported without --personal:\n%s", r.stdout)
+	}
+
+	out := filepath.Join(t.TempDir(), "damage-assessment.csv")
+	r = lifeline(t, "", "record", "export", "--data", dir, "--type", "damage-assessment", "--personal", "--out", out)
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "wrote 2 damage-assessment records to "+out+", personal data included") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if fi, _ := f.Stat(); fi.Mode().Perm() != 0o600 {
+		t.Errorf("the export is readable by others: %v", fi.Mode())
+	}
+	rows, err = csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, phone := slices.Index(rows[0], "head_of_household"), slices.Index(rows[0], "phone")
+	if head < 0 || rows[2][0] != id || rows[2][head] != "Marta Chun" || rows[2][phone] != "'=1+1" {
+		t.Fatalf("with --personal: %q", rows)
+	}
+
+	var fc struct {
+		Features []struct {
+			Geometry struct {
+				Coordinates []float64 `json:"coordinates"`
+			} `json:"geometry"`
+			Properties map[string]any `json:"properties"`
+		} `json:"features"`
+	}
+	text := ok(t, "", "record", "export", "--data", dir, "--type", "shelter", "--format", "geojson")
+	if err := json.Unmarshal([]byte(text), &fc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, text)
+	}
+	if len(fc.Features) != 1 || !slices.Equal(fc.Features[0].Geometry.Coordinates, []float64{-88.7668, 17.251}) ||
+		fc.Features[0].Properties["shelter_name"] != "Belmopan Comprehensive School" {
+		t.Fatalf("GeoJSON %+v", fc)
+	}
+
+	fails(t, "", []string{"--type is required"}, "record", "export", "--data", dir)
+	fails(t, "", []string{"--format", "csv or geojson"}, "record", "export", "--data", dir, "--type", "shelter", "--format", "xlsx")
+	fails(t, "", []string{"unknown record type", "damage-assessment"}, "record", "export", "--data", dir, "--type", "damage")
+	noFile := filepath.Join(t.TempDir(), "families.geojson")
+	fails(t, "", []string{"no location", "shelter-registration"},
+		"record", "export", "--data", dir, "--type", "shelter-registration", "--format", "geojson", "--out", noFile)
+	if _, err := os.Stat(noFile); !os.IsNotExist(err) {
+		t.Errorf("a failed export left %s behind (%v)", noFile, err)
+	}
+}
