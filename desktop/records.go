@@ -1,9 +1,768 @@
 package desktop
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"lifeline/node"
+	"lifeline/schemas"
+	"lifeline/syncproto"
 )
 
-// recordsScreen is a placeholder until the screen is written.
-func (u *UI) recordsScreen() fyne.CanvasObject { return widget.NewLabel("records") }
+func init() {
+	addTexts(map[string][2]string{
+		"records.kit.all":            {"All kits", "Todos los kits"},
+		"records.district.all":       {"All districts", "Todos los distritos"},
+		"records.status.all":         {"Any status", "Cualquier estado"},
+		"records.status.unconfirmed": {"Not confirmed at HQ", "Sin confirmar en la sede"},
+		"records.status.received":    {"Received from a peer", "Recibido de otro nodo"},
+		"records.search":             {"Search: words, case number or id", "Buscar: palabras, número de caso o id"},
+		"records.onlyconflicts":      {"Only records in conflict", "Solo registros en conflicto"},
+		"records.loading":            {"Loading…", "Cargando…"},
+		"records.count":              {"%d records", "%d registros"},
+		"records.count.capped":       {"Showing the newest %d of %d records: search or filter to narrow them.", "Se muestran los %d más recientes de %d registros: busque o filtre para acotarlos."},
+		"records.none":               {"No record matches.", "Ningún registro coincide."},
+		"records.pick":               {"Pick a record in the list to see it here.", "Elija un registro de la lista para verlo aquí."},
+		"records.case":               {"Case %s", "Caso %s"},
+		"records.nocase":             {"No case number yet", "Aún sin número de caso"},
+		"records.conflict":           {"In conflict", "En conflicto"},
+		"records.updated":            {"Last changed %s", "Último cambio %s"},
+		"records.deleted":            {"Deleted", "Eliminado"},
+		"records.fields":             {"Fields", "Campos"},
+		"records.conflicts":          {"In conflict: keep one version, or type the right value", "En conflicto: conserve una versión o escriba el valor correcto"},
+		"records.by":                 {"by %s", "por %s"},
+		"records.on":                 {"on %s", "en %s"},
+		"records.someone":            {"unknown", "desconocido"},
+		"records.keep":               {"Keep this", "Conservar este"},
+		"records.newvalue":           {"Or type the right value", "O escriba el valor correcto"},
+		"records.use":                {"Use this value", "Usar este valor"},
+		"records.notnumber":          {"%q is not a number: type digits, with a point for decimals.", "%q no es un número: escriba dígitos, con punto para los decimales."},
+		"records.resolving":          {"Saving the value kept…", "Guardando el valor conservado…"},
+		"records.decided":            {"Decided at HQ: %s, by %s, %s", "Decidido en la sede: %s, por %s, %s"},
+		"records.history":            {"History", "Historial"},
+		"records.change":             {"%s · %s on %s · %s", "%s · %s en %s · %s"},
+		"records.cleared":            {"(cleared)", "(borrado)"},
+		"records.yes":                {"yes", "sí"},
+		"records.no":                 {"no", "no"},
+	})
+}
+
+// recordsShown is how many matches the list shows at most: enough to scroll
+// through, few enough to draw at once on an old laptop.
+const recordsShown = 500
+
+// The status filter's choices, by the index of the status select; the
+// last is saved or sent.
+var recordsStatuses = []string{"", node.StatusSaved, node.StatusSent, node.StatusConfirmed, "unconfirmed"}
+
+// recordsView is the Records screen: the records of a kit, newest first,
+// narrowed by a search and filters, and beside them the record picked, with
+// its history and its conflicts to resolve.
+type recordsView struct {
+	u *UI
+
+	kit       *widget.Select
+	kits      []string // kit names, by kit select index less one
+	search    *widget.Entry
+	district  *widget.Select
+	status    *widget.Select
+	conflicts *widget.Check
+	count     *widget.Label
+	list      *widget.List
+	// limit is how many matches the list shows at most.
+	limit int
+	// shown are the rows of the list, on the UI thread.
+	shown []recordsRow
+
+	// detail holds the record picked; selected is its id.
+	detail   *fyne.Container
+	selected string
+	record   node.RecordView
+	history  *fyne.Container
+	// The conflict controls of the record picked, by field: a "keep this"
+	// button per version, and where a value can be typed, its entry and
+	// button.
+	keep  map[string][]*widget.Button
+	typed map[string]*widget.Entry
+	use   map[string]*widget.Button
+
+	listJob, detailJob recordsQueue
+
+	mu sync.Mutex
+	// loaded are the rows of the kit last read; they are stale when
+	// records changed since (wanted moved on).
+	loaded *recordsSet
+	wanted int
+}
+
+// recordsRow is one record in the list.
+type recordsRow struct {
+	id       syncproto.RecordID
+	summary  string
+	district string
+	conflict bool
+	// text is everything a search matches but the case number, in lower
+	// case.
+	text string
+
+	// Filled for the rows shown only: finding them costs a read each.
+	caseNo string
+	status string
+}
+
+// recordsSet is the rows of one kit as read at one time, with what was
+// learnt since of their case numbers and statuses.
+type recordsSet struct {
+	kit     string
+	version int // the recordsView.wanted it was read for
+	rows    []recordsRow
+
+	mu    sync.Mutex
+	facts map[syncproto.RecordID]recordsFacts
+}
+
+type recordsFacts struct {
+	caseNo string
+	status string
+	full   bool // status known, not only the case number
+}
+
+// recordsFilter is what the user asked the list for.
+type recordsFilter struct {
+	kit, search, district, status string
+	onlyConflict                  bool
+}
+
+func (u *UI) recordsScreen() fyne.CanvasObject { return u.newRecordsView().content() }
+
+func (u *UI) newRecordsView() *recordsView {
+	v := &recordsView{u: u, limit: recordsShown, count: widget.NewLabel(""), search: widget.NewEntry(),
+		detail: container.NewVBox(widget.NewLabel(u.T("records.pick")))}
+	v.count.Wrapping = fyne.TextWrapWord
+
+	kits := []string{u.T("records.kit.all")}
+	for _, k := range u.node.Kits().Kits() {
+		v.kits = append(v.kits, k.Name)
+		kits = append(kits, k.Title.In(u.Lang()))
+	}
+	v.kit = widget.NewSelect(kits, nil)
+	v.kit.SetSelectedIndex(0)
+	v.district = widget.NewSelect(append([]string{u.T("records.district.all")}, schemas.Districts...), nil)
+	v.district.SetSelectedIndex(0)
+	v.status = widget.NewSelect([]string{u.T("records.status.all"), u.T("status.saved"), u.T("status.sent"), u.T("status.confirmed"),
+		u.T("records.status.unconfirmed")}, nil)
+	v.status.SetSelectedIndex(0)
+	v.conflicts = widget.NewCheck(u.T("records.onlyconflicts"), nil)
+	v.search.SetPlaceHolder(u.T("records.search"))
+
+	// Set after the first selections, so that building starts one query.
+	changed := func(string) { v.filter() }
+	v.kit.OnChanged, v.district.OnChanged, v.status.OnChanged, v.search.OnChanged = changed, changed, changed, changed
+	v.conflicts.OnChanged = func(bool) { v.filter() }
+
+	v.list = widget.NewList(func() int { return len(v.shown) }, v.newRow, v.fillRow)
+	v.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(v.shown) && v.shown[i].id.String() != v.selected {
+			v.open(v.shown[i].id.String())
+		}
+	}
+	u.whenRefreshed(v.reload)
+	v.reload()
+	return v
+}
+
+func (v *recordsView) content() fyne.CanvasObject {
+	top := container.NewVBox(v.kit, v.search, container.NewGridWithColumns(2, v.district, v.status), v.conflicts, v.count)
+	split := container.NewHSplit(container.NewBorder(top, nil, nil, nil, v.list), container.NewVScroll(v.detail))
+	split.Offset = 0.4
+	return split
+}
+
+func (v *recordsView) newRow() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.Truncation = fyne.TextTruncateEllipsis
+	sub := widget.NewLabel("")
+	sub.Truncation = fyne.TextTruncateEllipsis
+	mark := widget.NewIcon(theme.WarningIcon())
+	return container.NewBorder(nil, nil, nil, mark, container.NewVBox(title, sub))
+}
+
+func (v *recordsView) fillRow(i widget.ListItemID, o fyne.CanvasObject) {
+	if i >= len(v.shown) {
+		return
+	}
+	r := v.shown[i]
+	c := o.(*fyne.Container)
+	texts, mark := c.Objects[0].(*fyne.Container), c.Objects[1]
+	texts.Objects[0].(*widget.Label).SetText(r.summary)
+	texts.Objects[1].(*widget.Label).SetText(v.rowLine(r))
+	if r.conflict {
+		mark.Show()
+	} else {
+		mark.Hide()
+	}
+}
+
+// rowLine is the second line of a row: case number, status, conflict.
+func (v *recordsView) rowLine(r recordsRow) string {
+	parts := []string{v.u.T("records.nocase")}
+	if r.caseNo != "" {
+		parts[0] = fmt.Sprintf(v.u.T("records.case"), r.caseNo)
+	}
+	parts = append(parts, v.statusText(r.status))
+	if r.conflict {
+		parts = append(parts, v.u.T("records.conflict"))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// statusText says how far this node's changes of a record got. A record
+// this node never changed came from a peer.
+func (v *recordsView) statusText(status string) string {
+	if status == "" {
+		return v.u.T("records.status.received")
+	}
+	return v.u.T("status." + status)
+}
+
+// reload reads the records again, and the record picked, after they
+// changed.
+func (v *recordsView) reload() {
+	v.mu.Lock()
+	v.wanted++
+	v.mu.Unlock()
+	v.filter()
+	if v.selected != "" {
+		v.open(v.selected)
+	}
+}
+
+// filter shows the records that match what the user asked, off the UI
+// thread: a search may read thousands of records.
+func (v *recordsView) filter() {
+	f := recordsFilter{search: strings.ToLower(strings.TrimSpace(v.search.Text)), onlyConflict: v.conflicts.Checked}
+	if i := v.kit.SelectedIndex(); i > 0 {
+		f.kit = v.kits[i-1]
+	}
+	if i := v.district.SelectedIndex(); i > 0 {
+		f.district = v.district.Selected
+	}
+	if i := v.status.SelectedIndex(); i > 0 {
+		f.status = recordsStatuses[i]
+	}
+	limit := v.limit
+	v.count.SetText(v.u.T("records.loading"))
+	v.listJob.run(v.u, func(ctx context.Context) func() {
+		shown, total, err := v.match(ctx, f, limit)
+		if err != nil {
+			return func() { v.count.SetText(err.Error()) }
+		}
+		return func() { v.show(shown, total) }
+	})
+}
+
+// match returns the first limit rows that match f, with their case numbers
+// and statuses, and how many match in all.
+func (v *recordsView) match(ctx context.Context, f recordsFilter, limit int) ([]recordsRow, int, error) {
+	v.mu.Lock()
+	set, wanted := v.loaded, v.wanted
+	v.mu.Unlock()
+	if set == nil || set.version != wanted || set.kit != f.kit {
+		var err error
+		if set, err = v.load(ctx, f.kit); err != nil {
+			return nil, 0, err
+		}
+		set.version = wanted
+		v.mu.Lock()
+		v.loaded = set
+		v.mu.Unlock()
+	}
+	var shown []recordsRow
+	total := 0
+	for _, r := range set.rows {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		if (f.district != "" && r.district != f.district) || (f.onlyConflict && !r.conflict) {
+			continue
+		}
+		if f.search != "" && !strings.Contains(r.text, f.search) {
+			facts, err := v.facts(ctx, set, r.id, false)
+			if err != nil {
+				return nil, 0, err
+			}
+			if !strings.Contains(strings.ToLower(facts.caseNo), f.search) {
+				continue
+			}
+		}
+		if f.status != "" {
+			facts, err := v.facts(ctx, set, r.id, true)
+			if err != nil {
+				return nil, 0, err
+			}
+			if !recordsStatusIs(facts.status, f.status) {
+				continue
+			}
+		}
+		total++
+		if len(shown) < limit {
+			shown = append(shown, r)
+		}
+	}
+	for i, r := range shown {
+		facts, err := v.facts(ctx, set, r.id, true)
+		if err != nil {
+			return nil, 0, err
+		}
+		shown[i].caseNo, shown[i].status = facts.caseNo, facts.status
+	}
+	return shown, total, nil
+}
+
+// recordsStatusIs reports whether a record's status is the one the filter
+// asks for. Not confirmed means changed here and not confirmed yet.
+func recordsStatusIs(status, want string) bool {
+	if want == "unconfirmed" {
+		return status == node.StatusSaved || status == node.StatusSent
+	}
+	return status == want
+}
+
+// load reads the records of a kit (of every kit when empty), newest first.
+func (v *recordsView) load(ctx context.Context, kit string) (*recordsSet, error) {
+	n := v.u.node
+	q := node.Query{Newest: true}
+	for _, k := range n.Kits().Kits() {
+		if k.Name == kit && len(k.Types) == 1 {
+			q.Type = k.Types[0].Name
+		}
+	}
+	set := &recordsSet{kit: kit, facts: map[syncproto.RecordID]recordsFacts{}}
+	for rv, err := range n.Records(ctx, q) {
+		if err != nil {
+			return nil, err
+		}
+		if kit != "" && rv.Kit != kit {
+			continue
+		}
+		id, err := syncproto.ParseRecordID(rv.ID)
+		if err != nil {
+			return nil, err
+		}
+		r := recordsRow{id: id, summary: n.Summary(rv), conflict: len(rv.Conflicts) > 0}
+		if r.summary == "" {
+			r.summary = rv.Title
+		}
+		r.district, _ = rv.Fields["district"].(string)
+		text := []string{r.summary, rv.ID, rv.Title}
+		for _, name := range rv.Order {
+			text = append(text, rv.Texts[name])
+		}
+		for _, vs := range rv.Conflicts {
+			for _, ver := range vs {
+				text = append(text, ver.Text)
+			}
+		}
+		r.text = strings.ToLower(strings.Join(text, "\n"))
+		set.rows = append(set.rows, r)
+	}
+	return set, nil
+}
+
+// facts returns a record's case number and, if full, its status, reading
+// each once per set.
+func (v *recordsView) facts(ctx context.Context, set *recordsSet, id syncproto.RecordID, full bool) (recordsFacts, error) {
+	set.mu.Lock()
+	f, ok := set.facts[id]
+	set.mu.Unlock()
+	if ok && (f.full || !full) {
+		return f, nil
+	}
+	if full {
+		rv, err := v.u.node.Record(ctx, id)
+		if err != nil {
+			return f, err
+		}
+		f = recordsFacts{caseNo: rv.Case, status: rv.Status, full: true}
+	} else {
+		caseNo, err := v.u.node.CaseNumber(ctx, id)
+		if err != nil {
+			return f, err
+		}
+		f = recordsFacts{caseNo: caseNo}
+	}
+	set.mu.Lock()
+	set.facts[id] = f
+	set.mu.Unlock()
+	return f, nil
+}
+
+// show puts matches in the list, keeping the record picked selected.
+func (v *recordsView) show(shown []recordsRow, total int) {
+	v.shown = shown
+	switch {
+	case total == 0:
+		v.count.SetText(v.u.T("records.none"))
+	case total > len(shown):
+		v.count.SetText(fmt.Sprintf(v.u.T("records.count.capped"), len(shown), total))
+	default:
+		v.count.SetText(fmt.Sprintf(v.u.T("records.count"), total))
+	}
+	v.list.Refresh()
+	i := slices.IndexFunc(shown, func(r recordsRow) bool { return r.id.String() == v.selected })
+	if i < 0 {
+		v.list.UnselectAll()
+		return
+	}
+	v.list.Select(i)
+}
+
+// open reads one record with its history, off the UI thread, and shows it.
+func (v *recordsView) open(id string) {
+	v.selected = id
+	u := v.u
+	v.detailJob.run(u, func(ctx context.Context) func() {
+		rid, err := syncproto.ParseRecordID(id)
+		if err != nil {
+			return func() { u.showError(err) }
+		}
+		rec, err := u.node.Record(ctx, rid)
+		if err != nil {
+			return func() { u.showError(err) }
+		}
+		names := map[string]string{}
+		known, err := u.node.KnownNodes(ctx)
+		if err != nil {
+			return func() { u.showError(err) }
+		}
+		for _, k := range known {
+			names[k.Node.String()] = k.Name
+		}
+		self := u.node.Self()
+		names[self.ID.String()] = self.Name
+		return func() {
+			if v.selected == id {
+				v.showRecord(rec, names)
+			}
+		}
+	})
+}
+
+// showRecord fills the detail: what the record says, its conflicts side by
+// side, and its history.
+func (v *recordsView) showRecord(rec node.RecordView, names map[string]string) {
+	u := v.u
+	v.record = rec
+	v.keep, v.typed, v.use = map[string][]*widget.Button{}, map[string]*widget.Entry{}, map[string]*widget.Button{}
+	nodeName := func(id string) string {
+		if name, ok := names[id]; ok {
+			return name
+		}
+		if len(id) > 8 {
+			return id[:8] + "…"
+		}
+		return id
+	}
+	t, _ := u.node.Kits().Type(rec.Type)
+
+	title := u.node.Summary(rec)
+	if title == "" {
+		title = rec.Title
+	}
+	heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	heading.Wrapping = fyne.TextWrapWord
+	caseNo := u.T("records.nocase")
+	if rec.Case != "" {
+		caseNo = fmt.Sprintf(u.T("records.case"), rec.Case)
+	}
+	facts := []string{rec.Title, caseNo, v.statusText(rec.Status), fmt.Sprintf(u.T("records.updated"), recordsTime(rec.Updated))}
+	if rec.Deleted {
+		facts = append(facts, u.T("records.deleted"))
+	}
+	// The id can be copied, to read it out over the radio.
+	id := widget.NewLabel(rec.ID)
+	id.Selectable = true
+	box := container.NewVBox(heading, widget.NewLabel(strings.Join(facts, " · ")), id)
+
+	if len(rec.Conflicts) > 0 {
+		box.Add(widget.NewSeparator())
+		box.Add(recordsHeading(u.T("records.conflicts")))
+		for _, name := range recordsFieldOrder(t, rec.Conflicts) {
+			box.Add(v.conflictRow(rec, t, name, nodeName))
+		}
+	}
+
+	box.Add(widget.NewSeparator())
+	box.Add(recordsHeading(u.T("records.fields")))
+	form := container.New(layout.NewFormLayout())
+	for _, name := range rec.Order {
+		value := widget.NewLabel(rec.Texts[name])
+		value.Wrapping = fyne.TextWrapWord
+		form.Add(widget.NewLabelWithStyle(v.label(rec, name), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+		form.Add(value)
+	}
+	box.Add(form)
+
+	for _, d := range rec.Decisions {
+		box.Add(widget.NewLabel(fmt.Sprintf(u.T("records.decided"), v.label(rec, d.Field), d.By, recordsTime(d.At))))
+	}
+
+	box.Add(widget.NewSeparator())
+	box.Add(recordsHeading(u.T("records.history")))
+	v.history = container.NewVBox()
+	for _, e := range slices.Backward(rec.History) {
+		author := e.Author
+		if author == "" {
+			author = u.T("records.someone")
+		}
+		head := widget.NewLabelWithStyle(fmt.Sprintf(u.T("records.change"), recordsTime(e.At), author, nodeName(e.Node), u.T("status."+e.Status)),
+			fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		var lines []string
+		for _, name := range recordsFieldOrder(t, e.Fields) {
+			lines = append(lines, v.label(rec, name)+": "+v.valueText(t, name, e.Fields[name]))
+		}
+		changes := widget.NewLabel(strings.Join(lines, "\n"))
+		changes.Wrapping = fyne.TextWrapWord
+		v.history.Add(container.NewVBox(head, changes))
+	}
+	box.Add(v.history)
+
+	v.detail.Objects = []fyne.CanvasObject{box}
+	v.detail.Refresh()
+}
+
+// conflictRow shows a field's versions in columns, each with the button
+// that keeps it, and where the field is text, a number or a date, an entry
+// for the right value.
+func (v *recordsView) conflictRow(rec node.RecordView, t *schemas.Type, name string, nodeName func(string) string) fyne.CanvasObject {
+	u := v.u
+	versions := rec.Conflicts[name]
+	columns := container.NewGridWithColumns(len(versions))
+	for _, ver := range versions {
+		value := widget.NewLabelWithStyle(ver.Text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		value.Wrapping = fyne.TextWrapWord
+		if name == syncproto.DeletedField {
+			value.SetText(v.valueText(t, name, ver.Value))
+		}
+		author := ver.Author
+		if author == "" {
+			author = u.T("records.someone")
+		}
+		keep := widget.NewButton(u.T("records.keep"), func() { v.resolve(name, ver.Value) })
+		v.keep[name] = append(v.keep[name], keep)
+		columns.Add(widget.NewCard("", "", container.NewVBox(value,
+			widget.NewLabel(fmt.Sprintf(u.T("records.by"), author)),
+			widget.NewLabel(fmt.Sprintf(u.T("records.on"), nodeName(ver.Node))),
+			widget.NewLabel(recordsTime(ver.At)),
+			keep)))
+	}
+	row := container.NewVBox(recordsHeading(v.label(rec, name)), columns)
+	var f *schemas.Field
+	if t != nil {
+		f, _ = t.Field(name)
+	}
+	if f != nil && slices.Contains([]schemas.FieldType{schemas.Text, schemas.Integer, schemas.Decimal, schemas.Date, schemas.DateTime}, f.Type) {
+		entry := widget.NewEntry()
+		entry.SetPlaceHolder(u.T("records.newvalue"))
+		use := widget.NewButton(u.T("records.use"), func() { v.useTyped(f, entry.Text) })
+		v.typed[name], v.use[name] = entry, use
+		row.Add(container.NewBorder(nil, nil, nil, use, entry))
+	}
+	return row
+}
+
+// useTyped resolves a conflict with the value the user typed.
+func (v *recordsView) useTyped(f *schemas.Field, typed string) {
+	typed = strings.TrimSpace(typed)
+	var value any = typed
+	switch {
+	case typed == "":
+		value = nil
+	case f.Type == schemas.Integer:
+		i, err := strconv.ParseInt(typed, 10, 64)
+		if err != nil {
+			v.u.showError(fmt.Errorf(v.u.T("records.notnumber"), typed))
+			return
+		}
+		value = i
+	case f.Type == schemas.Decimal:
+		x, err := strconv.ParseFloat(typed, 64)
+		if err != nil {
+			v.u.showError(fmt.Errorf(v.u.T("records.notnumber"), typed))
+			return
+		}
+		value = x
+	}
+	v.resolve(f.Name, value)
+}
+
+// resolve sets a field in conflict to one value, which replaces every
+// version this node holds, then refreshes every screen.
+func (v *recordsView) resolve(field string, value any) {
+	u := v.u
+	id, author := v.record.ID, u.author
+	u.run(u.T("records.resolving"), func(ctx context.Context) error {
+		rid, err := syncproto.ParseRecordID(id)
+		if err != nil {
+			return err
+		}
+		if field == syncproto.DeletedField {
+			if deleted, _ := value.(bool); deleted {
+				return u.node.Delete(ctx, rid, author)
+			}
+			return u.node.Restore(ctx, rid, author)
+		}
+		data, err := json.Marshal(map[string]any{field: value})
+		if err != nil {
+			return err
+		}
+		_, err = u.node.Update(ctx, rid, data, author)
+		return err
+	}, func(err error) {
+		if err == nil {
+			u.Refresh()
+		}
+	})
+}
+
+// label is a field's label in the user's language.
+func (v *recordsView) label(rec node.RecordView, name string) string {
+	if name == syncproto.DeletedField {
+		return v.u.T("records.deleted")
+	}
+	if l := rec.Labels[name]; l != "" {
+		return l
+	}
+	return name
+}
+
+// valueText shows a value as the record's history holds it (decoded, not
+// formatted): choices by their labels, lists joined with commas.
+func (v *recordsView) valueText(t *schemas.Type, name string, value any) string {
+	var f *schemas.Field
+	if t != nil {
+		f, _ = t.Field(name)
+	}
+	label := func(s string) string {
+		if f != nil && (f.Type == schemas.Choice || f.Type == schemas.Multi) {
+			if c, ok := f.Choice(s); ok {
+				return c.Label().In(v.u.Lang())
+			}
+		}
+		return s
+	}
+	switch x := value.(type) {
+	case nil:
+		return v.u.T("records.cleared")
+	case string:
+		return label(x)
+	case bool:
+		if x {
+			return v.u.T("records.yes")
+		}
+		return v.u.T("records.no")
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = label(fmt.Sprint(e))
+		}
+		return strings.Join(parts, ", ")
+	case map[string]float64:
+		return fmt.Sprintf("%.6f, %.6f", x["lat"], x["lon"])
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(value)
+}
+
+// recordsFieldOrder lists the names of m in the order the type declares
+// its fields, then the others by name.
+func recordsFieldOrder[V any](t *schemas.Type, m map[string]V) []string {
+	var names []string
+	if t != nil {
+		for _, f := range t.Fields {
+			if _, ok := m[f.Name]; ok {
+				names = append(names, f.Name)
+			}
+		}
+	}
+	var rest []string
+	for name := range m {
+		if !slices.Contains(names, name) {
+			rest = append(rest, name)
+		}
+	}
+	slices.Sort(rest)
+	return append(names, rest...)
+}
+
+func recordsHeading(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// recordsTime shows an RFC 3339 time as local time.
+func recordsTime(at string) string {
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return at
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+// recordsQueue runs jobs off the UI thread one at a time, and only the
+// newest of those waiting: typing a search cancels the query of the
+// previous key. A job returns what to do on the UI thread, or nil.
+type recordsQueue struct {
+	mu      sync.Mutex
+	running bool
+	next    func(context.Context) func()
+	cancel  context.CancelFunc
+}
+
+func (q *recordsQueue) run(u *UI, job func(context.Context) func()) {
+	q.mu.Lock()
+	q.next = job
+	if q.cancel != nil {
+		q.cancel()
+	}
+	start := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if start {
+		u.background(func() { q.drain(u) })
+	}
+}
+
+// drain runs the jobs waiting until there are none.
+func (q *recordsQueue) drain(u *UI) {
+	for {
+		q.mu.Lock()
+		job := q.next
+		if job == nil {
+			q.running, q.cancel = false, nil
+			q.mu.Unlock()
+			return
+		}
+		q.next = nil
+		ctx, cancel := context.WithCancel(u.ctx)
+		q.cancel = cancel
+		q.mu.Unlock()
+		done := job(ctx)
+		if ctx.Err() == nil && done != nil {
+			u.do(done)
+		}
+		cancel()
+	}
+}

@@ -1,0 +1,415 @@
+package desktop
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"lifeline/node"
+	"lifeline/node/identity"
+	"lifeline/syncproto"
+)
+
+func recordsJSON(district, village string, level int) []byte {
+	return fmt.Appendf(nil, `{"district":%q,"village":%q,"lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":%d,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z"}`,
+		district, village, level)
+}
+
+// recordsPeer enrols u's node and a second field node in Toledo with one
+// CA, so that they can exchange changes.
+func recordsPeer(t *testing.T, u *UI) *node.Node {
+	t.Helper()
+	ctx := context.Background()
+	ca, err := identity.NewCA("Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.node.EnrollWith(ctx, ca); err != nil {
+		t.Fatal(err)
+	}
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), "peer")
+	if err := node.Init(ctx, cfg, node.Identity{Name: "toledo-laptop-02", Role: node.RoleField, District: "Toledo"}); err != nil {
+		t.Fatal(err)
+	}
+	peer, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	if err := peer.EnrollWith(ctx, ca); err != nil {
+		t.Fatal(err)
+	}
+	return peer
+}
+
+// recordsBundle carries what from holds to to, by bundle.
+func recordsBundle(t *testing.T, from, to *node.Node) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "changes.bundle")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := from.ExportBundle(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := to.ImportBundle(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordsSession runs one sync session from a to b over loopback: a's
+// changes become sent.
+func recordsSession(t *testing.T, a, b *node.Node) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- b.Serve(ctx, "127.0.0.1:0", func(a net.Addr) { addr <- a.String() }, nil)
+	}()
+	var err error
+	select {
+	case at := <-addr:
+		_, err = a.Sync(ctx, at)
+	case err = <-served:
+	}
+	cancel()
+	<-served
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordsScreenFor builds the Records screen in u's window and waits for
+// its first list.
+func recordsScreenFor(t *testing.T, u *UI) *recordsView {
+	t.Helper()
+	u.bg.Wait()
+	v := u.newRecordsView()
+	u.win.SetContent(v.content())
+	u.bg.Wait()
+	return v
+}
+
+// summaries are the first lines of the list's rows.
+func (v *recordsView) summaries() []string {
+	var out []string
+	for i := range v.list.Length() {
+		out = append(out, v.shown[i].summary)
+	}
+	return out
+}
+
+// labelTexts are the texts of every label under o.
+func labelTexts(o fyne.CanvasObject) []string {
+	switch x := o.(type) {
+	case *widget.Label:
+		return []string{x.Text}
+	case *widget.Card:
+		return labelTexts(x.Content)
+	case *container.Scroll:
+		return labelTexts(x.Content)
+	case *fyne.Container:
+		var out []string
+		for _, c := range x.Objects {
+			out = append(out, labelTexts(c)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// recordsConflict makes a record both nodes changed differently: on u's
+// node its village is in conflict between the two values.
+func recordsConflict(t *testing.T, u *UI, peer *node.Node, here, there string) syncproto.RecordID {
+	t.Helper()
+	ctx := context.Background()
+	id, err := u.node.Add(ctx, "damage-assessment", recordsJSON("Cayo", "Bullet Tree", 2), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, u.node, peer)
+	if _, err := u.node.Update(ctx, id, fmt.Appendf(nil, `{"village":%q}`, here), "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.Update(ctx, id, fmt.Appendf(nil, `{"village":%q}`, there), "ben"); err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, peer, u.node)
+	rec, err := u.node.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Conflicts["village"]) != 2 {
+		t.Fatalf("village versions %+v, want two in conflict", rec.Conflicts)
+	}
+	return id
+}
+
+func TestRecordsFiltersNarrowTheList(t *testing.T) {
+	u := newTestUI(t, node.RoleField, "Cayo")
+	peer := recordsPeer(t, u)
+	ctx := context.Background()
+	add := func(n *node.Node, district, village string) syncproto.RecordID {
+		t.Helper()
+		id, err := n.Add(ctx, "damage-assessment", recordsJSON(district, village, 2), "ana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	// Succotz is sent to the peer; Bullet Tree is sent, then changed both
+	// here and there; San Antonio comes from the peer; Punta Gorda is only
+	// saved here.
+	add(u.node, "Cayo", "Succotz")
+	recordsConflict(t, u, peer, "Bullet Tree North", "Bullet Tree South")
+	recordsSession(t, u.node, peer)
+	if _, err := u.node.Update(ctx, mustRecordID(t, u, "Bullet Tree"), []byte(`{"damage_level":3}`), "ana"); err != nil {
+		t.Fatal(err)
+	}
+	sanAntonio := add(peer, "Toledo", "San Antonio")
+	recordsBundle(t, peer, u.node)
+	add(u.node, "Toledo", "Punta Gorda")
+
+	v := recordsScreenFor(t, u)
+	all := []string{"Punta Gorda · Thatch · 2", "San Antonio · Thatch · 2", "", "Succotz · Thatch · 2"}
+	got := v.summaries()
+	if len(got) != 4 || got[0] != all[0] || got[1] != all[1] || got[3] != all[3] || !strings.HasPrefix(got[2], "Bullet Tree") {
+		t.Fatalf("all records, newest first: %q", got)
+	}
+	if v.count.Text != "4 records" {
+		t.Fatalf("count %q", v.count.Text)
+	}
+	statuses := map[string]string{}
+	for _, r := range v.shown {
+		statuses[strings.Fields(r.summary)[0]] = v.statusText(r.status)
+	}
+	want := map[string]string{"Punta": "Saved here", "San": "Received from a peer", "Bullet": "Saved here", "Succotz": "Sent"}
+	for k, s := range want {
+		if statuses[k] != s {
+			t.Errorf("%s: status %q, want %q", k, statuses[k], s)
+		}
+	}
+
+	v.district.SetSelected("Toledo")
+	u.bg.Wait()
+	if got := v.summaries(); !slices.Equal(got, all[:2]) {
+		t.Fatalf("in Toledo: %q", got)
+	}
+	v.status.SetSelected("Saved here")
+	u.bg.Wait()
+	if got := v.summaries(); !slices.Equal(got, all[:1]) {
+		t.Fatalf("in Toledo, saved here: %q", got)
+	}
+	v.district.SetSelectedIndex(0)
+	v.status.SetSelected("Sent")
+	u.bg.Wait()
+	if got := v.summaries(); !slices.Equal(got, all[3:]) {
+		t.Fatalf("sent: %q", got)
+	}
+	v.status.SetSelected("Not confirmed at HQ")
+	u.bg.Wait()
+	if got := v.summaries(); len(got) != 3 || got[1] == all[1] {
+		t.Fatalf("not confirmed: %q", got)
+	}
+	v.status.SetSelectedIndex(0)
+
+	test.Type(v.search, "SUCCOTZ")
+	u.bg.Wait()
+	if got := v.summaries(); !slices.Equal(got, all[3:]) {
+		t.Fatalf("searching SUCCOTZ: %q", got)
+	}
+	v.search.SetText("")
+	test.Type(v.search, sanAntonio.String()[:13])
+	u.bg.Wait()
+	if got := v.summaries(); !slices.Equal(got, all[1:2]) {
+		t.Fatalf("searching part of an id: %q", got)
+	}
+	v.search.SetText("vol-1")
+	u.bg.Wait()
+	if got := v.summaries(); len(got) != 4 {
+		t.Fatalf("searching a field's text: %q", got)
+	}
+	v.search.SetText("")
+
+	test.Tap(v.conflicts)
+	u.bg.Wait()
+	if got := v.summaries(); len(got) != 1 || !strings.HasPrefix(got[0], "Bullet Tree") || !v.shown[0].conflict {
+		t.Fatalf("only conflicts: %q", got)
+	}
+	if line := v.rowLine(v.shown[0]); !strings.Contains(line, "In conflict") {
+		t.Fatalf("the conflicted row says %q", line)
+	}
+	test.Tap(v.conflicts)
+
+	v.limit = 2
+	v.filter()
+	u.bg.Wait()
+	if got := v.count.Text; !strings.Contains(got, "2 of 4") || v.list.Length() != 2 {
+		t.Fatalf("capped at 2: %q, %d rows", got, v.list.Length())
+	}
+}
+
+// mustRecordID finds the record whose village starts with prefix.
+func mustRecordID(t *testing.T, u *UI, prefix string) syncproto.RecordID {
+	t.Helper()
+	for rv, err := range u.node.Records(context.Background(), node.Query{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if village, _ := rv.Fields["village"].(string); strings.HasPrefix(village, prefix) {
+			id, err := syncproto.ParseRecordID(rv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+	}
+	t.Fatalf("no record in %s", prefix)
+	return syncproto.RecordID{}
+}
+
+func TestRecordDetailShowsHistory(t *testing.T) {
+	u := newTestUI(t, node.RoleField, "Cayo")
+	ctx := context.Background()
+	id, err := u.node.Add(ctx, "damage-assessment", recordsJSON("Cayo", "Succotz", 2), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.node.Update(ctx, id, []byte(`{"damage_level":4,"structure_type":"adobe"}`), "ben"); err != nil {
+		t.Fatal(err)
+	}
+	v := recordsScreenFor(t, u)
+	v.list.Select(0)
+	u.bg.Wait()
+	if v.record.ID != id.String() {
+		t.Fatalf("detail shows %q, want %s", v.record.ID, id)
+	}
+	history := labelTexts(v.history)
+	if len(history) != 4 {
+		t.Fatalf("history %q, want two changes with a line each of what changed", history)
+	}
+	// Newest first: ben's change, then ana's.
+	for i, who := range []string{"ben on cayo-laptop-07 · Saved here", "ana on cayo-laptop-07 · Saved here"} {
+		if !strings.Contains(history[2*i], who) {
+			t.Errorf("history entry %d: %q, want %q", i, history[2*i], who)
+		}
+	}
+	if changed := history[1]; !strings.Contains(changed, "Damage level (0-4): 4") || !strings.Contains(changed, "Structure type: Adobe") {
+		t.Errorf("ben's change: %q", changed)
+	}
+	if created := history[3]; !strings.Contains(created, "Village, town or city: Succotz") || !strings.Contains(created, "District: Cayo") {
+		t.Errorf("ana's change: %q", created)
+	}
+	detail := strings.Join(labelTexts(v.detail), "\n")
+	for _, want := range []string{"No case number yet", "Saved here", "Adobe", "Succotz"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the detail lacks %q:\n%s", want, detail)
+		}
+	}
+
+	// In Spanish, the screen is built again and says the same in Spanish.
+	if err := u.SetLang("es"); err != nil {
+		t.Fatal(err)
+	}
+	v = recordsScreenFor(t, u)
+	v.list.Select(0)
+	u.bg.Wait()
+	if h := labelTexts(v.history); len(h) != 4 || !strings.Contains(h[0], "ben en cayo-laptop-07 · Guardado aquí") || !strings.Contains(h[1], "Tipo de estructura: Adobe") {
+		t.Fatalf("history in Spanish %q", h)
+	}
+}
+
+func TestKeepThisResolvesAConflict(t *testing.T) {
+	u := newTestUI(t, node.RoleField, "Cayo")
+	peer := recordsPeer(t, u)
+	id := recordsConflict(t, u, peer, "Bullet Tree North", "Bullet Tree South")
+	if _, err := u.node.Add(context.Background(), "damage-assessment", recordsJSON("Cayo", "Succotz", 1), "ana"); err != nil {
+		t.Fatal(err)
+	}
+	v := recordsScreenFor(t, u)
+	test.Tap(v.conflicts)
+	u.bg.Wait()
+	if v.list.Length() != 1 {
+		t.Fatalf("records in conflict: %q", v.summaries())
+	}
+	v.list.Select(0)
+	u.bg.Wait()
+	keep := v.keep["village"]
+	if len(keep) != 2 {
+		t.Fatalf("%d keep buttons for the village, want one per version", len(keep))
+	}
+	// The columns say each version's value, who and where.
+	detail := strings.Join(labelTexts(v.detail), "\n")
+	for _, want := range []string{"Bullet Tree North", "Bullet Tree South", "by ana", "by ben", "on cayo-laptop-07"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the conflict lacks %q:\n%s", want, detail)
+		}
+	}
+	south := slices.IndexFunc(v.record.Conflicts["village"], func(ver node.Version) bool { return ver.Text == "Bullet Tree South" })
+	test.Tap(keep[south])
+	u.bg.Wait()
+
+	rec, err := u.node.Record(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Conflicts) != 0 || rec.Fields["village"] != "Bullet Tree South" {
+		t.Fatalf("after keeping the south version: village %v, conflicts %+v", rec.Fields["village"], rec.Conflicts)
+	}
+	if v.list.Length() != 0 || v.count.Text != "No record matches." {
+		t.Fatalf("records in conflict after resolving: %q (%s)", v.summaries(), v.count.Text)
+	}
+	if len(v.keep) != 0 || v.record.Fields["village"] != "Bullet Tree South" {
+		t.Fatalf("the detail still shows the conflict: %v", v.keep)
+	}
+	test.Tap(v.conflicts)
+	u.bg.Wait()
+	for _, r := range v.shown {
+		if r.conflict {
+			t.Fatalf("%s is still marked in conflict", r.summary)
+		}
+	}
+}
+
+func TestATypedValueResolvesAConflict(t *testing.T) {
+	u := newTestUI(t, node.RoleField, "Cayo")
+	peer := recordsPeer(t, u)
+	id := recordsConflict(t, u, peer, "Bullet Tree North", "Bullet Tree South")
+	v := recordsScreenFor(t, u)
+	v.list.Select(0)
+	u.bg.Wait()
+	entry, use := v.typed["village"], v.use["village"]
+	if entry == nil || use == nil {
+		t.Fatal("no entry to type the village in")
+	}
+	test.Type(entry, "Bullet Tree Falls")
+	test.Tap(use)
+	u.bg.Wait()
+	rec, err := u.node.Record(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Conflicts) != 0 || rec.Fields["village"] != "Bullet Tree Falls" {
+		t.Fatalf("after typing the village: %v, conflicts %+v", rec.Fields["village"], rec.Conflicts)
+	}
+	if len(v.shown) != 1 || v.shown[0].conflict {
+		t.Fatalf("the list still marks the conflict: %+v", v.shown)
+	}
+}
