@@ -1,9 +1,892 @@
 package desktop
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"lifeline/schemas"
+	"lifeline/syncproto"
 )
 
-// newRecordScreen is a placeholder until the screen is written.
-func (u *UI) newRecordScreen() fyne.CanvasObject { return widget.NewLabel("form") }
+func init() {
+	addTexts(map[string][2]string{
+		"form.kit":             {"Kit", "Kit"},
+		"form.kit.pick":        {"Pick a kit", "Elija un kit"},
+		"form.type":            {"Record", "Registro"},
+		"form.type.pick":       {"Pick a kind of record", "Elija el tipo de registro"},
+		"form.start":           {"Pick a kit, then a kind of record, to fill in its form.", "Elija un kit y luego el tipo de registro para llenar su formulario."},
+		"form.required":        {"Fields marked * are required.", "Los campos marcados con * son obligatorios."},
+		"form.save":            {"Save", "Guardar"},
+		"form.saving":          {"Saving…", "Guardando…"},
+		"form.saved":           {"Saved: record %s", "Guardado: registro %s"},
+		"form.clear":           {"Clear", "Borrar"},
+		"form.clear.confirm":   {"Discard everything typed in this form?", "¿Descartar todo lo escrito en este formulario?"},
+		"form.attention":       {"Not saved. Check: %s", "No se guardó. Revise: %s"},
+		"form.choose":          {"Choose…", "Elija…"},
+		"form.none":            {"(none)", "(ninguno)"},
+		"form.yes":             {"Yes", "Sí"},
+		"form.now":             {"Now", "Ahora"},
+		"form.calendar":        {"Pick a date", "Elija una fecha"},
+		"form.date.hint":       {"YYYY-MM-DD", "AAAA-MM-DD"},
+		"form.datetime.hint":   {"YYYY-MM-DD HH:MM", "AAAA-MM-DD HH:MM"},
+		"form.lat":             {"Latitude, e.g. 17.2510", "Latitud, p. ej. 17.2510"},
+		"form.lon":             {"Longitude, e.g. -88.7590", "Longitud, p. ej. -88.7590"},
+		"form.photo.hint":      {"One photo reference per line", "Una referencia de foto por línea"},
+		"form.photo.add":       {"Add photo…", "Agregar foto…"},
+		"form.ref.hint":        {"Id of a record: %s", "Id de un registro: %s"},
+		"form.err.integer":     {"Type a whole number, e.g. 3.", "Escriba un número entero, p. ej. 3."},
+		"form.err.decimal":     {"Type a number, e.g. 17.25.", "Escriba un número, p. ej. 17.25."},
+		"form.err.date":        {"Type a date as YYYY-MM-DD, e.g. 2024-11-27, or pick one.", "Escriba la fecha como AAAA-MM-DD, p. ej. 2024-11-27, o elíjala."},
+		"form.err.datetime":    {"Type a date and time as YYYY-MM-DD HH:MM, or press Now.", "Escriba fecha y hora como AAAA-MM-DD HH:MM, o pulse Ahora."},
+		"form.err.geo":         {"Type both latitude and longitude as numbers, e.g. 17.2510 and -88.7590.", "Escriba latitud y longitud como números, p. ej. 17.2510 y -88.7590."},
+		"form.err.ref":         {"This is not a record id: copy the id shown with the record.", "Esto no es un id de registro: copie el id que se muestra con el registro."},
+		"form.err.draft":       {"What is typed cannot be kept as a draft (%v): save the record before closing the app.", "Lo escrito no se puede guardar como borrador (%v): guarde el registro antes de cerrar la aplicación."},
+		"form.rule.required":   {"Required: fill this in.", "Obligatorio: complete este campo."},
+		"form.rule.min.number": {"Must be at least %s.", "Debe ser al menos %s."},
+		"form.rule.max.number": {"Must be at most %s.", "Debe ser como máximo %s."},
+		"form.rule.min.text":   {"Needs at least %s characters.", "Necesita al menos %s caracteres."},
+		"form.rule.max.text":   {"At most %s characters.", "Como máximo %s caracteres."},
+		"form.rule.min.multi":  {"Choose at least %s.", "Elija al menos %s."},
+		"form.rule.max.multi":  {"Choose at most %s.", "Elija como máximo %s."},
+		"form.rule.min.photo":  {"At least %s photos.", "Al menos %s fotos."},
+		"form.rule.max.photo":  {"At most %s photos.", "Como máximo %s fotos."},
+		"form.rule.other":      {"Not accepted: %s", "No aceptado: %s"},
+	})
+}
+
+// recordScreen is the "New record" tab: a kit, a kind of record of the
+// kit, and that kind's form.
+type recordScreen struct {
+	u        *UI
+	kitPick  *widget.Select
+	typePick *widget.Select
+	kits     map[string]*schemas.Kit  // by title in the user's language
+	types    map[string]*schemas.Type // the picked kit's, by title
+	holder   *fyne.Container
+	form     *form // nil until a kind of record is picked
+}
+
+// recordScreens holds each UI's latest "New record" screen. The language
+// switch builds a new one, and what is on show has to be found again.
+var recordScreens = struct {
+	sync.Mutex
+	m map[*UI]*recordScreen
+}{m: map[*UI]*recordScreen{}}
+
+// newRecordScreen is where a responder fills a record. The form is
+// generated from the kit; what is typed is kept as a draft at each change,
+// so that neither closing the app nor switching language loses it, and the
+// kind of record last picked opens again.
+func (u *UI) newRecordScreen() fyne.CanvasObject {
+	lang := u.Lang()
+	s := &recordScreen{u: u, kits: map[string]*schemas.Kit{}}
+	var titles []string
+	for _, k := range u.node.Kits().Kits() {
+		title := k.Title.In(lang)
+		s.kits[title] = k
+		titles = append(titles, title)
+	}
+	s.holder = container.NewStack(widget.NewLabel(u.T("form.start")))
+	s.typePick = widget.NewSelect(nil, s.pickType)
+	s.typePick.PlaceHolder = u.T("form.type.pick")
+	s.kitPick = widget.NewSelect(titles, s.pickKit)
+	s.kitPick.PlaceHolder = u.T("form.kit.pick")
+
+	if t, ok := u.node.Kits().Type(u.openType()); ok {
+		for title, k := range s.kits {
+			if k.Name == t.Kit {
+				s.kitPick.SetSelected(title)
+			}
+		}
+		if title := t.Title.In(lang); s.typePick.Selected != title {
+			s.typePick.SetSelected(title)
+		}
+	}
+
+	recordScreens.Lock()
+	recordScreens.m[u] = s
+	recordScreens.Unlock()
+
+	pickers := container.New(layout.NewFormLayout(),
+		widget.NewLabel(u.T("form.kit")), s.kitPick,
+		widget.NewLabel(u.T("form.type")), s.typePick)
+	return container.NewBorder(pickers, nil, nil, nil, s.holder)
+}
+
+// recordForm is the form the "New record" screen shows, or nil.
+func (u *UI) recordForm() *form {
+	recordScreens.Lock()
+	defer recordScreens.Unlock()
+	if s := recordScreens.m[u]; s != nil {
+		return s.form
+	}
+	return nil
+}
+
+func (s *recordScreen) pickKit(title string) {
+	s.types = map[string]*schemas.Type{}
+	var titles []string
+	if k, ok := s.kits[title]; ok {
+		for _, t := range k.Types {
+			title := t.Title.In(s.u.Lang())
+			s.types[title] = t
+			titles = append(titles, title)
+		}
+	}
+	s.typePick.SetOptions(titles)
+	if len(titles) == 1 {
+		s.typePick.SetSelected(titles[0])
+	} else {
+		s.typePick.ClearSelected()
+	}
+}
+
+func (s *recordScreen) pickType(title string) {
+	t, ok := s.types[title]
+	if !ok {
+		s.form = nil
+		s.holder.Objects = []fyne.CanvasObject{widget.NewLabel(s.u.T("form.start"))}
+		s.holder.Refresh()
+		return
+	}
+	s.form = s.u.openForm(t)
+	s.holder.Objects = []fyne.CanvasObject{s.form.content}
+	s.holder.Refresh()
+	s.u.rememberType(t.Name)
+}
+
+// The kind of record last picked is kept beside the drafts, so that the
+// app opens where the responder left it.
+func (u *UI) openTypeFile() string { return filepath.Join(u.drafts, "open") }
+
+func (u *UI) openType() string {
+	b, err := os.ReadFile(u.openTypeFile())
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func (u *UI) rememberType(name string) {
+	if u.openType() == name {
+		return
+	}
+	// Failing to remember only means picking the kind again: not worth a
+	// dialog.
+	_ = writeFileAtomic(u.openTypeFile(), []byte(name+"\n"))
+}
+
+// form is the form of one record type, generated from its schema.
+type form struct {
+	u      *UI
+	t      *schemas.Type
+	fields []*formField // in the type's order
+	byName map[string]*formField
+	// summary says what the last save did: the record it saved, or which
+	// fields to fix.
+	summary *widget.Label
+	saveBtn *widget.Button
+	content fyne.CanvasObject
+	// quiet is set while the form fills its own widgets (from the draft,
+	// or clearing them), which is no change to write back.
+	quiet bool
+	// draftFailed is set once the user was told the draft cannot be
+	// written, so that every keystroke does not say it again.
+	draftFailed bool
+}
+
+// formField is one field of a form: its label, its input, and the line
+// under it that says what is wrong with its value.
+type formField struct {
+	label *widget.Label
+	input *fieldInput
+	err   *widget.Label
+}
+
+// showError shows err on the field, or hides the line when err is nil.
+func (ff *formField) showError(err error) {
+	if err == nil {
+		ff.err.SetText("")
+		ff.err.Hide()
+		return
+	}
+	ff.err.SetText(err.Error())
+	ff.err.Show()
+}
+
+// openForm builds the form of t in the user's language, filled from its
+// draft if one was kept.
+func (u *UI) openForm(t *schemas.Type) *form {
+	lang := u.Lang()
+	fm := &form{u: u, t: t, byName: make(map[string]*formField, len(t.Fields))}
+	fm.summary = widget.NewLabel("")
+	fm.summary.Wrapping = fyne.TextWrapWord
+	fm.summary.Hide()
+
+	box := container.NewVBox(widget.NewLabelWithStyle(t.Title.In(lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabel(u.T("form.required")))
+	for _, f := range t.Fields {
+		ff := &formField{label: widget.NewLabelWithStyle(fieldLabel(f, lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
+		ff.input = u.newFieldInput(f, func() { fm.changed(ff) })
+		ff.err = widget.NewLabel("")
+		ff.err.Importance = widget.DangerImportance
+		ff.err.Wrapping = fyne.TextWrapWord
+		ff.err.Hide()
+		fm.fields = append(fm.fields, ff)
+		fm.byName[f.Name] = ff
+
+		box.Add(widget.NewSeparator())
+		box.Add(ff.label)
+		if help := f.Help.In(lang); help != "" {
+			h := widget.NewLabelWithStyle(help, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+			h.Wrapping = fyne.TextWrapWord
+			box.Add(h)
+		}
+		box.Add(ff.input.object)
+		box.Add(ff.err)
+	}
+
+	fm.saveBtn = widget.NewButtonWithIcon(u.T("form.save"), theme.DocumentSaveIcon(), fm.save)
+	fm.saveBtn.Importance = widget.HighImportance
+	clearBtn := widget.NewButtonWithIcon(u.T("form.clear"), theme.ContentClearIcon(), func() {
+		dialog.ShowConfirm(u.T("form.clear"), u.T("form.clear.confirm"), func(yes bool) {
+			if yes {
+				fm.clear()
+			}
+		}, u.win)
+	})
+	buttons := container.NewHBox(layout.NewSpacer(), clearBtn, fm.saveBtn)
+	fm.content = container.NewBorder(fm.summary, buttons, nil, nil, container.NewVScroll(box))
+	fm.loadDraft()
+	return fm
+}
+
+// fieldLabel is a field's label in lang, marked when the field is required.
+func fieldLabel(f *schemas.Field, lang string) string {
+	if f.Required {
+		return f.Label.In(lang) + " *"
+	}
+	return f.Label.In(lang)
+}
+
+// changed checks what the UI can check of the field's new value and keeps
+// the draft.
+func (fm *form) changed(ff *formField) {
+	if fm.quiet {
+		return
+	}
+	_, err := ff.input.value()
+	ff.showError(err)
+	fm.writeDraft()
+}
+
+// save stores the form as a new record: the fields the UI can check are
+// checked first; the node checks the rest, and its objections are shown on
+// the fields they concern.
+func (fm *form) save() {
+	fm.summary.Hide()
+	obj := map[string]any{}
+	var bad []*formField
+	for _, ff := range fm.fields {
+		v, err := ff.input.value()
+		ff.showError(err)
+		switch {
+		case err != nil:
+			bad = append(bad, ff)
+		case v != nil:
+			obj[ff.input.field.Name] = v
+		}
+	}
+	if len(bad) > 0 {
+		fm.showAttention(bad, nil)
+		return
+	}
+	data, err := json.Marshal(obj)
+	if err != nil {
+		fm.u.showError(err)
+		return
+	}
+	var id syncproto.RecordID
+	var invalid *schemas.ValidationError
+	fm.saveBtn.Disable() // one record per press, however tired the hand
+	fm.u.run(fm.u.T("form.saving"), func(ctx context.Context) error {
+		var err error
+		id, err = fm.u.node.Add(ctx, fm.t.Name, data, fm.u.author)
+		if errors.As(err, &invalid) {
+			return nil // shown on the fields, not in a dialog
+		}
+		return err
+	}, func(err error) {
+		fm.saveBtn.Enable()
+		switch {
+		case err != nil: // run has shown it
+		case invalid != nil:
+			fm.showInvalid(invalid)
+		default:
+			fm.clear()
+			fm.summary.Importance = widget.SuccessImportance
+			fm.summary.SetText(fmt.Sprintf(fm.u.T("form.saved"), shortID(id)))
+			fm.summary.Show()
+			fm.u.Refresh()
+		}
+	})
+}
+
+// shortID is the part of a record id a person reads out.
+func shortID(id syncproto.RecordID) string { return id.String()[:8] }
+
+// showInvalid puts each of the node's objections on its field.
+func (fm *form) showInvalid(invalid *schemas.ValidationError) {
+	msgs := map[*formField][]string{}
+	var bad []*formField
+	var general []string
+	for _, e := range invalid.Errs {
+		ff, ok := fm.byName[e.Field]
+		if !ok {
+			general = append(general, e.Msg)
+			continue
+		}
+		if msgs[ff] == nil {
+			bad = append(bad, ff)
+		}
+		msgs[ff] = append(msgs[ff], fm.u.ruleText(ff.input.field, e))
+	}
+	for _, ff := range bad {
+		ff.showError(errors.New(strings.Join(msgs[ff], "\n")))
+	}
+	fm.showAttention(bad, general)
+}
+
+// showAttention says at the top which fields to fix.
+func (fm *form) showAttention(bad []*formField, general []string) {
+	var names []string
+	for _, ff := range bad {
+		names = append(names, ff.input.field.Label.In(fm.u.Lang()))
+	}
+	names = append(names, general...)
+	fm.summary.Importance = widget.DangerImportance
+	fm.summary.SetText(fmt.Sprintf(fm.u.T("form.attention"), strings.Join(names, "; ")))
+	fm.summary.Show()
+}
+
+// ruleText says a broken rule in the user's language, with the field's
+// bound; the node's own words stand for the rules a form cannot foresee.
+func (u *UI) ruleText(f *schemas.Field, e *schemas.FieldError) string {
+	other := fmt.Sprintf(u.T("form.rule.other"), e.Msg)
+	if e.Rule == "required" {
+		return u.T("form.rule.required")
+	}
+	kind, ok := map[schemas.FieldType]string{schemas.Integer: "number", schemas.Decimal: "number",
+		schemas.Text: "text", schemas.Multi: "multi", schemas.Photo: "photo"}[f.Type]
+	if !ok {
+		return other
+	}
+	var limit float64
+	switch {
+	case e.Rule == "min" && f.Min != nil:
+		limit = *f.Min
+	case e.Rule == "max" && f.Max != nil:
+		limit = *f.Max
+	case e.Rule == "max" && f.Type == schemas.Text:
+		limit = schemas.DefaultMaxText
+	case e.Rule == "max" && f.Type == schemas.Photo:
+		limit = schemas.DefaultMaxPhotos
+	default:
+		return other
+	}
+	return fmt.Sprintf(u.T("form.rule."+e.Rule+"."+kind), strconv.FormatFloat(limit, 'f', -1, 64))
+}
+
+// clear empties the form and discards its draft.
+func (fm *form) clear() {
+	fm.quiet = true
+	for _, ff := range fm.fields {
+		ff.input.setRaw(nil)
+		ff.showError(nil)
+	}
+	fm.quiet = false
+	fm.summary.Hide()
+	fm.removeDraft()
+}
+
+// A draft is the raw texts of a form's widgets by field name, in a file
+// per record type: small enough to write at every change.
+func (fm *form) draftFile() string { return filepath.Join(fm.u.drafts, fm.t.Name+".json") }
+
+func (fm *form) writeDraft() {
+	d := map[string][]string{}
+	for _, ff := range fm.fields {
+		if raw := ff.input.raw(); !blank(raw) {
+			d[ff.input.field.Name] = raw
+		}
+	}
+	if len(d) == 0 {
+		fm.removeDraft()
+		return
+	}
+	b, err := json.Marshal(d)
+	if err == nil {
+		err = writeFileAtomic(fm.draftFile(), b)
+	}
+	if err != nil && !fm.draftFailed {
+		fm.draftFailed = true
+		fm.u.showError(fmt.Errorf(fm.u.T("form.err.draft"), err))
+	}
+}
+
+func (fm *form) removeDraft() {
+	if err := os.Remove(fm.draftFile()); err != nil && !errors.Is(err, os.ErrNotExist) && !fm.draftFailed {
+		fm.draftFailed = true
+		fm.u.showError(fmt.Errorf(fm.u.T("form.err.draft"), err))
+	}
+}
+
+// loadDraft fills the form from its draft. A draft that cannot be read is
+// left as it is: the next change writes a good one.
+func (fm *form) loadDraft() {
+	b, err := os.ReadFile(fm.draftFile())
+	if err != nil {
+		return
+	}
+	var d map[string][]string
+	if json.Unmarshal(b, &d) != nil {
+		return
+	}
+	fm.quiet = true
+	for _, ff := range fm.fields {
+		if raw, ok := d[ff.input.field.Name]; ok {
+			ff.input.setRaw(raw)
+		}
+	}
+	fm.quiet = false
+	for _, ff := range fm.fields {
+		if _, err := ff.input.value(); err != nil {
+			ff.showError(err)
+		}
+	}
+}
+
+func blank(raw []string) bool {
+	for _, s := range raw {
+		if strings.TrimSpace(s) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// writeFileAtomic replaces path with b, so that a crash leaves the old file
+// or the new one, never half of one. Drafts may hold personal data: only
+// the user reads them.
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// fieldInput is the widget that takes one field's value, suited to the
+// field's type. Its raw texts are what a draft keeps; value is what a
+// record stores. Other screens use it to edit a field of a record:
+// setValue with the field's decoded value, then value for the update.
+type fieldInput struct {
+	u     *UI
+	field *schemas.Field
+	// Which widgets are set depends on the field's type.
+	entry    *widget.Entry      // text, integer, decimal, date, datetime, photo, ref
+	sel      *widget.Select     // choice
+	check    *widget.Check      // bool
+	group    *widget.CheckGroup // multi
+	lat, lon *widget.Entry      // geo
+	// button fills the entry: a calendar, now, or a photo file.
+	button *widget.Button
+	object fyne.CanvasObject // what to lay out
+}
+
+// longText is the length above which text gets several lines.
+const longText = 200
+
+// localTime is how a date and time is typed and shown: the laptop's zone.
+const localTime = "2006-01-02 15:04"
+
+// newFieldInput makes the widget for f, labelled in the user's language;
+// changed runs after each change the user makes.
+func (u *UI) newFieldInput(f *schemas.Field, changed func()) *fieldInput {
+	in := &fieldInput{u: u, field: f}
+	onText := func(string) { changed() }
+	newEntry := func(hint string) *widget.Entry {
+		e := widget.NewEntry()
+		e.PlaceHolder = hint
+		e.OnChanged = onText
+		return e
+	}
+	switch f.Type {
+	case schemas.Text:
+		in.entry = newEntry("")
+		if f.Max == nil || *f.Max > longText {
+			in.entry.MultiLine = true
+			in.entry.Wrapping = fyne.TextWrapWord
+			in.entry.SetMinRowsVisible(3)
+		}
+		in.object = in.entry
+	case schemas.Integer, schemas.Decimal:
+		in.entry = newEntry(bounds(f))
+		in.object = in.entry
+	case schemas.Bool:
+		in.check = widget.NewCheck(u.T("form.yes"), func(bool) { changed() })
+		in.object = in.check
+	case schemas.Choice:
+		var opts []string
+		if !f.Required {
+			opts = append(opts, u.T("form.none"))
+		}
+		for _, c := range f.Choices {
+			opts = append(opts, c.Label().In(u.Lang()))
+		}
+		in.sel = widget.NewSelect(opts, onText)
+		in.sel.PlaceHolder = u.T("form.choose")
+		in.object = in.sel
+	case schemas.Multi:
+		var opts []string
+		for _, c := range f.Choices {
+			opts = append(opts, c.Label().In(u.Lang()))
+		}
+		in.group = widget.NewCheckGroup(opts, func([]string) { changed() })
+		in.object = in.group
+	case schemas.Date:
+		in.entry = newEntry(u.T("form.date.hint"))
+		in.button = widget.NewButtonWithIcon("", theme.CalendarIcon(), in.pickDate)
+		in.object = container.NewBorder(nil, nil, nil, in.button, in.entry)
+	case schemas.DateTime:
+		in.entry = newEntry(u.T("form.datetime.hint"))
+		in.button = widget.NewButtonWithIcon(u.T("form.now"), theme.HistoryIcon(), func() {
+			in.entry.SetText(time.Now().Format(localTime))
+		})
+		in.object = container.NewBorder(nil, nil, nil, in.button, in.entry)
+	case schemas.Geo:
+		in.lat = newEntry(u.T("form.lat"))
+		in.lon = newEntry(u.T("form.lon"))
+		in.object = container.NewGridWithColumns(2, in.lat, in.lon)
+	case schemas.Photo:
+		in.entry = widget.NewMultiLineEntry()
+		in.entry.PlaceHolder = u.T("form.photo.hint")
+		in.entry.OnChanged = onText
+		in.button = widget.NewButtonWithIcon(u.T("form.photo.add"), theme.FileImageIcon(), in.pickPhoto)
+		in.object = container.NewVBox(in.entry, container.NewHBox(in.button))
+	default: // ref, and any type a newer kit brings
+		hint := ""
+		if t, ok := u.node.Kits().Type(f.Ref); ok {
+			hint = fmt.Sprintf(u.T("form.ref.hint"), t.Title.In(u.Lang()))
+		}
+		in.entry = newEntry(hint)
+		in.object = in.entry
+	}
+	return in
+}
+
+// bounds says a number field's bounds, e.g. "0 – 4".
+func bounds(f *schemas.Field) string {
+	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	switch {
+	case f.Min != nil && f.Max != nil:
+		return num(*f.Min) + " – " + num(*f.Max)
+	case f.Min != nil:
+		return "≥ " + num(*f.Min)
+	case f.Max != nil:
+		return "≤ " + num(*f.Max)
+	}
+	return ""
+}
+
+func (in *fieldInput) pickDate() {
+	start := time.Now()
+	if d, err := time.Parse(time.DateOnly, strings.TrimSpace(in.entry.Text)); err == nil {
+		start = d
+	}
+	var d *dialog.CustomDialog
+	cal := widget.NewCalendar(start, func(t time.Time) {
+		in.entry.SetText(t.Format(time.DateOnly))
+		d.Hide()
+	})
+	d = dialog.NewCustom(in.u.T("form.calendar"), in.u.T("cancel"), cal, in.u.win)
+	d.Show()
+}
+
+// pickPhoto adds a photo file's name as a reference: the photo itself
+// stays where it is, and the name finds it again.
+func (in *fieldInput) pickPhoto() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			in.u.showError(err)
+			return
+		}
+		if r == nil {
+			return // cancelled
+		}
+		name := r.URI().Name()
+		r.Close()
+		text := strings.TrimRight(in.entry.Text, "\n")
+		if text != "" {
+			text += "\n"
+		}
+		in.entry.SetText(text + name)
+	}, in.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".jpg", ".jpeg", ".png", ".heic", ".webp"}))
+	d.Show()
+}
+
+// choiceValue is the stored value of a choice shown as label, or "".
+func (in *fieldInput) choiceValue(label string) string {
+	for _, c := range in.field.Choices {
+		if c.Label().In(in.u.Lang()) == label {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// choiceLabel is the label a choice's value shows as.
+func (in *fieldInput) choiceLabel(value string) string {
+	if c, ok := in.field.Choice(value); ok {
+		return c.Label().In(in.u.Lang())
+	}
+	return ""
+}
+
+// raw is what the widgets hold, as texts a draft keeps. Choices are kept
+// by value, not label, so that a draft opens in either language.
+func (in *fieldInput) raw() []string {
+	switch in.field.Type {
+	case schemas.Bool:
+		if in.check.Checked {
+			return []string{"true"}
+		}
+		return nil
+	case schemas.Choice:
+		if v := in.choiceValue(in.sel.Selected); v != "" {
+			return []string{v}
+		}
+		return nil
+	case schemas.Multi:
+		var vals []string
+		for _, label := range in.group.Selected {
+			if v := in.choiceValue(label); v != "" {
+				vals = append(vals, v)
+			}
+		}
+		return vals
+	case schemas.Geo:
+		return []string{in.lat.Text, in.lon.Text}
+	}
+	return []string{in.entry.Text}
+}
+
+// setRaw puts raw texts back in the widgets; nil empties them.
+func (in *fieldInput) setRaw(raw []string) {
+	at := func(i int) string {
+		if i < len(raw) {
+			return raw[i]
+		}
+		return ""
+	}
+	switch in.field.Type {
+	case schemas.Bool:
+		in.check.SetChecked(at(0) == "true")
+	case schemas.Choice:
+		if label := in.choiceLabel(at(0)); label != "" {
+			in.sel.SetSelected(label)
+		} else {
+			in.sel.ClearSelected()
+		}
+	case schemas.Multi:
+		var labels []string
+		for _, v := range raw {
+			if label := in.choiceLabel(v); label != "" {
+				labels = append(labels, label)
+			}
+		}
+		in.group.SetSelected(labels)
+	case schemas.Geo:
+		in.lat.SetText(at(0))
+		in.lon.SetText(at(1))
+	default:
+		in.entry.SetText(at(0))
+	}
+}
+
+// setValue shows a field's value as schemas.Field.Decode gives it.
+func (in *fieldInput) setValue(v any) { in.setRaw(rawOf(in.field, v)) }
+
+// rawOf turns a decoded value into the raw texts of f's widgets.
+func rawOf(f *schemas.Field, v any) []string {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case bool:
+		if x {
+			return []string{"true"}
+		}
+		return nil
+	case int64:
+		return []string{strconv.FormatInt(x, 10)}
+	case float64:
+		return []string{strconv.FormatFloat(x, 'f', -1, 64)}
+	case map[string]float64:
+		return []string{strconv.FormatFloat(x["lat"], 'f', -1, 64), strconv.FormatFloat(x["lon"], 'f', -1, 64)}
+	case []any:
+		s := make([]string, len(x))
+		for i, e := range x {
+			s[i] = fmt.Sprint(e)
+		}
+		if f.Type == schemas.Photo {
+			return []string{strings.Join(s, "\n")}
+		}
+		return s
+	case string:
+		if f.Type == schemas.DateTime {
+			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+				layout := localTime
+				if t.Second() != 0 || t.Nanosecond() != 0 {
+					layout = time.DateTime
+				}
+				return []string{t.Local().Format(layout)}
+			}
+		}
+		return []string{x}
+	}
+	return []string{fmt.Sprint(v)}
+}
+
+// value is the field's value as the JSON of a record holds it, or nil when
+// the field is left empty. An error, in the user's language, is input the
+// UI can tell is wrong before the node sees it.
+func (in *fieldInput) value() (any, error) {
+	f := in.field
+	switch f.Type {
+	case schemas.Bool:
+		switch {
+		case in.check.Checked:
+			return true, nil
+		case f.Required:
+			return false, nil
+		}
+		return nil, nil // unchecked and optional: not said
+	case schemas.Choice:
+		if v := in.choiceValue(in.sel.Selected); v != "" {
+			return v, nil
+		}
+		return nil, nil
+	case schemas.Multi:
+		if raw := in.raw(); len(raw) > 0 {
+			return raw, nil
+		}
+		return nil, nil
+	case schemas.Geo:
+		lat, lon := strings.TrimSpace(in.lat.Text), strings.TrimSpace(in.lon.Text)
+		if lat == "" && lon == "" {
+			return nil, nil
+		}
+		y, errLat := parseDecimal(lat)
+		x, errLon := parseDecimal(lon)
+		if errLat != nil || errLon != nil {
+			return nil, errors.New(in.u.T("form.err.geo"))
+		}
+		return map[string]float64{"lat": y, "lon": x}, nil
+	}
+
+	s := strings.TrimSpace(in.entry.Text)
+	if s == "" {
+		return nil, nil
+	}
+	switch f.Type {
+	case schemas.Integer:
+		i, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, errors.New(in.u.T("form.err.integer"))
+		}
+		return i, nil
+	case schemas.Decimal:
+		x, err := parseDecimal(s)
+		if err != nil {
+			return nil, errors.New(in.u.T("form.err.decimal"))
+		}
+		return x, nil
+	case schemas.Date:
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return nil, errors.New(in.u.T("form.err.date"))
+		}
+		return d.Format(time.DateOnly), nil
+	case schemas.DateTime:
+		t, err := parseLocalTime(s)
+		if err != nil {
+			return nil, errors.New(in.u.T("form.err.datetime"))
+		}
+		return t.Format(time.RFC3339Nano), nil
+	case schemas.Photo:
+		var refs []string
+		for line := range strings.Lines(s) {
+			if ref := strings.TrimSpace(line); ref != "" {
+				refs = append(refs, ref)
+			}
+		}
+		return refs, nil
+	case schemas.Ref:
+		id, err := syncproto.ParseRecordID(s)
+		if err != nil {
+			return nil, errors.New(in.u.T("form.err.ref"))
+		}
+		return id.String(), nil
+	}
+	return s, nil
+}
+
+// parseDecimal reads a number as people type it, with a decimal point or
+// a decimal comma.
+func parseDecimal(s string) (float64, error) {
+	if !strings.Contains(s, ".") {
+		s = strings.Replace(s, ",", ".", 1)
+	}
+	x, err := strconv.ParseFloat(s, 64)
+	if err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
+		err = strconv.ErrSyntax
+	}
+	return x, err
+}
+
+// parseLocalTime reads a date and time typed in the laptop's zone, or one
+// with its zone (as a draft or a paste may carry).
+func parseLocalTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	var err error
+	for _, layout := range []string{localTime, time.DateTime, "2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		var t time.Time
+		if t, err = time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, err
+}
