@@ -383,6 +383,13 @@ func defuse(s string) string {
 // from decimal fields lat and lon.
 type locator func(fields map[string]any) (lat, lon float64, ok bool)
 
+// HasLocation reports whether ExportGeoJSON can place the type's records
+// on a map with these options.
+func HasLocation(t *schemas.Type, opts ExportOptions) bool {
+	_, err := locate(t, opts)
+	return err == nil
+}
+
 func locate(t *schemas.Type, opts ExportOptions) (locator, error) {
 	for _, f := range exportFields(t, opts) {
 		if f.Type == schemas.Geo {

@@ -477,6 +477,15 @@ func TestExportGeoJSONReadsBack(t *testing.T) {
 	if !errors.Is(err, node.ErrNoLocation) {
 		t.Fatalf("a type without a location: %v", err)
 	}
+	for typ, want := range map[string]bool{"damage-assessment": true, "shelter": true, "missing-person": true, "shelter-registration": false} {
+		ty, err := n.Type(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := node.HasLocation(ty, node.ExportOptions{}); got != want {
+			t.Errorf("HasLocation(%s) = %v", typ, got)
+		}
+	}
 	if _, err := n.ExportGeoJSON(ctx, "no-such-type", &bytes.Buffer{}, node.ExportOptions{}); !errors.Is(err, node.ErrUnknownType) {
 		t.Fatalf("an unknown type: %v", err)
 	}
