@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -83,13 +82,6 @@ type recordScreen struct {
 	form     *form // nil until a kind of record is picked
 }
 
-// recordScreens holds each UI's latest "New record" screen. The language
-// switch builds a new one, and what is on show has to be found again.
-var recordScreens = struct {
-	sync.Mutex
-	m map[*UI]*recordScreen
-}{m: map[*UI]*recordScreen{}}
-
 // newRecordScreen is where a responder fills a record. The form is
 // generated from the kit; what is typed is kept as a draft at each change,
 // so that neither closing the app nor switching language loses it, and the
@@ -120,9 +112,7 @@ func (u *UI) newRecordScreen() fyne.CanvasObject {
 		}
 	}
 
-	recordScreens.Lock()
-	recordScreens.m[u] = s
-	recordScreens.Unlock()
+	u.screens.form = s
 
 	pickers := container.New(layout.NewFormLayout(),
 		widget.NewLabel(u.T("form.kit")), s.kitPick,
@@ -132,9 +122,7 @@ func (u *UI) newRecordScreen() fyne.CanvasObject {
 
 // recordForm is the form the "New record" screen shows, or nil.
 func (u *UI) recordForm() *form {
-	recordScreens.Lock()
-	defer recordScreens.Unlock()
-	if s := recordScreens.m[u]; s != nil {
+	if s := u.screens.form; s != nil {
 		return s.form
 	}
 	return nil

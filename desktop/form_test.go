@@ -17,9 +17,7 @@ import (
 func openType(t *testing.T, u *UI, kitTitle, typeTitle string) *form {
 	t.Helper()
 	u.bg.Wait() // the other screens' loading
-	recordScreens.Lock()
-	s := recordScreens.m[u]
-	recordScreens.Unlock()
+	s := u.screens.form
 	s.kitPick.SetSelected(kitTitle)
 	if s.typePick.Selected != typeTitle {
 		s.typePick.SetSelected(typeTitle)

@@ -145,7 +145,11 @@ type recordsFilter struct {
 	onlyConflict                  bool
 }
 
-func (u *UI) recordsScreen() fyne.CanvasObject { return u.newRecordsView().content() }
+func (u *UI) recordsScreen() fyne.CanvasObject {
+	v := u.newRecordsView()
+	u.screens.records = v
+	return v.content()
+}
 
 func (u *UI) newRecordsView() *recordsView {
 	v := &recordsView{u: u, limit: recordsShown, count: widget.NewLabel(""), search: widget.NewEntry(),

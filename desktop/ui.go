@@ -3,6 +3,8 @@ package desktop
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -34,6 +36,11 @@ type UI struct {
 	inline bool
 
 	tabs *container.AppTabs
+	// screens are the screens on show; the language switch makes new ones.
+	screens struct {
+		form    *recordScreen
+		records *recordsView
+	}
 	// onRefresh are called, on the UI thread, after records changed here
 	// or arrived from a peer.
 	onRefresh []func()
@@ -121,6 +128,26 @@ func (u *UI) build() {
 	}
 	u.win.SetTitle(u.T("app.title") + " — " + self.Name)
 	u.win.SetContent(container.NewBorder(header, nil, nil, nil, u.tabs))
+}
+
+// Tabs name the main window's tabs, for Show.
+var Tabs = []string{"new", "records", "sync", "hq"}
+
+// Show brings a tab to the front ("new", "records", "sync" or "hq"), and on
+// the records tab, opens record if it is not empty.
+func (u *UI) Show(tab, record string) error {
+	i := slices.Index(Tabs, tab)
+	if i < 0 || i >= len(u.tabs.Items) {
+		return fmt.Errorf("no %q tab on this node (it has %s)", tab, strings.Join(Tabs[:len(u.tabs.Items)], ", "))
+	}
+	u.tabs.SelectIndex(i)
+	if record != "" {
+		if tab != "records" {
+			return fmt.Errorf("a record opens on the records tab, not %q", tab)
+		}
+		u.screens.records.open(record)
+	}
+	return nil
 }
 
 // Refresh tells every screen that records changed.

@@ -44,6 +44,8 @@ func run() error {
 	join := flag.String("join", "", "gossip addresses of nodes to join, comma separated")
 	profile := flag.String("gossip-profile", def.GossipProfile, "gossip timers for the network: lan, wan or satellite")
 	headless := flag.Bool("headless", false, "run the node without its window")
+	tab := flag.String("tab", "", "open on this tab: new, records, sync or hq")
+	open := flag.String("open", "", "open this record (its id) on the records tab")
 	role := flag.String("role", node.RoleField, "role of a node made without a window on first use")
 	district := flag.String("district", "Belize", "district of a node made without a window on first use")
 	flag.Parse()
@@ -75,7 +77,7 @@ func run() error {
 		}
 		return desktop.Headless(ctx, cfg, id, why, os.Stdout)
 	}
-	return window(ctx, cfg)
+	return window(ctx, cfg, *tab, *open)
 }
 
 // noDisplay says why no window can open here, or "" if one can.
@@ -91,7 +93,7 @@ func noDisplay() string {
 
 // window runs the app: the first start's set-up if the data folder holds
 // no node, then the main window, with the node running behind it.
-func window(ctx context.Context, cfg node.Config) error {
+func window(ctx context.Context, cfg node.Config, tab, record string) error {
 	a := app.NewWithID("bz.gov.nemo.lifeline")
 	w := a.NewWindow("Lifeline")
 	w.Resize(fyne.NewSize(1100, 760))
@@ -99,8 +101,16 @@ func window(ctx context.Context, cfg node.Config) error {
 		mu      sync.Mutex
 		running *session
 	)
+	if record != "" && tab == "" {
+		tab = "records"
+	}
 	start := func(n *node.Node, note string) {
 		s := startSession(ctx, a, w, cfg, n)
+		if tab != "" {
+			if err := s.ui.Show(tab, record); err != nil {
+				dialog.ShowError(err, w)
+			}
+		}
 		mu.Lock()
 		running = s
 		mu.Unlock()
@@ -141,6 +151,7 @@ func window(ctx context.Context, cfg node.Config) error {
 
 // session is the node running behind the main window.
 type session struct {
+	ui     *desktop.UI
 	n      *node.Node
 	cancel context.CancelFunc
 	done   chan error
@@ -149,7 +160,7 @@ type session struct {
 func startSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Config, n *node.Node) *session {
 	ctx, cancel := context.WithCancel(ctx)
 	u := desktop.New(ctx, a, w, n, filepath.Join(cfg.DataDir, "drafts"))
-	s := &session{n: n, cancel: cancel, done: make(chan error, 1)}
+	s := &session{ui: u, n: n, cancel: cancel, done: make(chan error, 1)}
 	// Records arriving from peers refresh the screens, at most twice a
 	// second however fast they come.
 	var pending sync.Mutex
