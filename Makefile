@@ -10,7 +10,10 @@ FUZZTIME ?= 2m
 DEB_PACKAGES := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 
-.PHONY: deps build test lint run bench fuzz clean
+# make screenshots runs the app in a virtual display and takes its picture.
+SCREENSHOT_PACKAGES := xvfb imagemagick libgl1-mesa-dri
+
+.PHONY: deps build test lint run bench fuzz clean screenshots
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Lifeline needs Go 1.26 or newer (https://go.dev/dl/)."; exit 1; }
@@ -38,8 +41,25 @@ lint:
 test: deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# The desktop app on a field node in $(DATA); without a display, the node
+# runs without its window and says so.
 run: build
-	bin/lifeline run --data $(DATA)
+	bin/lifeline-desktop --data $(DATA)
+
+screenshots: build
+	@missing=$$(for p in $(SCREENSHOT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing" $$missing; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "make screenshots needs these Debian packages:"; \
+			echo "  sudo apt-get install -y $$(echo $$missing)"; \
+			exit 1; \
+		fi; \
+	fi
+	scripts/screenshots.sh
 
 bench: build
 	bin/lifeline-bench

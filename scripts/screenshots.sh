@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Pictures of the desktop app's main screens, taken of the real app in a
+# virtual X display (Xvfb) with ImageMagick's import, into docs/screenshots/.
+# The data is a small deployment made here with the lifeline command: an HQ
+# and a Cayo laptop, 300 damage assessments of the benchmark workload, and
+# one record both edited while apart (a conflict).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=docs/screenshots
+mkdir -p "$out"
+work=$(mktemp -d)
+display=:${SCREENSHOT_DISPLAY:-97}
+cleanup() {
+	kill $(jobs -p) 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+L=bin/lifeline
+q() { "$@" >/dev/null; }
+q $L init --data "$work/hq" --role hq --district Belize --name hq-belmopan
+q $L ca init --data "$work/hq"
+q $L init --data "$work/cayo" --role field --district Cayo --name cayo-laptop-07
+q $L enroll --data "$work/cayo" --ca "$work/hq"
+# (sed reads the whole stream: head would stop zcat with SIGPIPE, which
+# pipefail turns into a failure)
+zcat fieldkits/testdata/workload.ndjson.gz | sed -n '1,300p' >"$work/damage.ndjson"
+q $L record import --data "$work/cayo" --type damage-assessment --author vol-193 "$work/damage.ndjson"
+exchange() {
+	q $L bundle export --data "$work/$1" --out "$work/b.bundle"
+	q $L bundle import --data "$work/$2" "$work/b.bundle"
+	rm -f "$work/b.bundle"
+}
+# The laptop meets HQ once over the network (a sync session on loopback),
+# so that its Sync screen has a peer to show.
+port=${SCREENSHOT_PORT:-17420}
+$L run --data "$work/hq" --sync-addr "127.0.0.1:$port" >/dev/null 2>&1 &
+hqpid=$!
+for _ in $(seq 50); do
+	$L sync --data "$work/cayo" --peer "127.0.0.1:$port" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+kill "$hqpid"
+wait "$hqpid" 2>/dev/null || true
+id=$(sed -n '1s/.*"id":"\([^"]*\)".*/\1/p' "$work/damage.ndjson")
+echo '{"village":"San Ignacio","damage_level":3}' | q $L record update --data "$work/cayo" --id "$id" --author vol-193
+echo '{"village":"Santa Elena","damage_level":4}' | q $L record update --data "$work/hq" --id "$id" --author analyst-02
+exchange cayo hq
+exchange hq cayo
+# The New record screen opens on the kind of record picked last.
+mkdir -p "$work/cayo/drafts"
+printf 'damage-assessment' >"$work/cayo/drafts/open"
+
+Xvfb "$display" -screen 0 1100x760x24 -nolisten tcp >/dev/null 2>&1 &
+export DISPLAY=$display
+sleep 1
+# shot NAME ARGS...: start the app with ARGS, wait for its window to draw,
+# take the whole screen, stop the app.
+shot() {
+	local name=$1
+	shift
+	bin/lifeline-desktop --gossip-addr "" "$@" >/dev/null 2>&1 &
+	local pid=$!
+	sleep "${SCREENSHOT_WAIT:-6}"
+	import -window root "$out/$name.png"
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	echo "$out/$name.png"
+}
+shot setup --data "$work/new"
+shot new-record --data "$work/cayo" --tab new
+shot new-record-es --data "$work/cayo" --tab new --lang es
+shot records --data "$work/cayo" --tab records
+shot conflict --data "$work/hq" --open "$id"
+shot sync --data "$work/cayo" --tab sync
+shot hq --data "$work/hq" --tab hq
