@@ -113,30 +113,18 @@ type recordsRow struct {
 	summary  string
 	district string
 	conflict bool
-	// text is everything a search matches but the case number, in lower
-	// case.
-	text string
-
-	// Filled for the rows shown only: finding them costs a read each.
+	// text is everything a search matches, case number included, in
+	// lower case.
+	text   string
 	caseNo string
 	status string
 }
 
-// recordsSet is the rows of one kit as read at one time, with what was
-// learnt since of their case numbers and statuses.
+// recordsSet is the rows of one kit as read at one time.
 type recordsSet struct {
 	kit     string
 	version int // the recordsView.wanted it was read for
 	rows    []recordsRow
-
-	mu    sync.Mutex
-	facts map[syncproto.RecordID]recordsFacts
-}
-
-type recordsFacts struct {
-	caseNo string
-	status string
-	full   bool // status known, not only the case number
 }
 
 // recordsFilter is what the user asked the list for.
@@ -277,8 +265,8 @@ func (v *recordsView) filter() {
 	})
 }
 
-// match returns the first limit rows that match f, with their case numbers
-// and statuses, and how many match in all.
+// match returns the first limit rows that match f, and how many match in
+// all.
 func (v *recordsView) match(ctx context.Context, f recordsFilter, limit int) ([]recordsRow, int, error) {
 	v.mu.Lock()
 	set, wanted := v.loaded, v.wanted
@@ -303,34 +291,15 @@ func (v *recordsView) match(ctx context.Context, f recordsFilter, limit int) ([]
 			continue
 		}
 		if f.search != "" && !strings.Contains(r.text, f.search) {
-			facts, err := v.facts(ctx, set, r.id, false)
-			if err != nil {
-				return nil, 0, err
-			}
-			if !strings.Contains(strings.ToLower(facts.caseNo), f.search) {
-				continue
-			}
+			continue
 		}
-		if f.status != "" {
-			facts, err := v.facts(ctx, set, r.id, true)
-			if err != nil {
-				return nil, 0, err
-			}
-			if !recordsStatusIs(facts.status, f.status) {
-				continue
-			}
+		if f.status != "" && !recordsStatusIs(r.status, f.status) {
+			continue
 		}
 		total++
 		if len(shown) < limit {
 			shown = append(shown, r)
 		}
-	}
-	for i, r := range shown {
-		facts, err := v.facts(ctx, set, r.id, true)
-		if err != nil {
-			return nil, 0, err
-		}
-		shown[i].caseNo, shown[i].status = facts.caseNo, facts.status
 	}
 	return shown, total, nil
 }
@@ -353,7 +322,7 @@ func (v *recordsView) load(ctx context.Context, kit string) (*recordsSet, error)
 			q.Type = k.Types[0].Name
 		}
 	}
-	set := &recordsSet{kit: kit, facts: map[syncproto.RecordID]recordsFacts{}}
+	set := &recordsSet{kit: kit}
 	for rv, err := range n.Records(ctx, q) {
 		if err != nil {
 			return nil, err
@@ -365,12 +334,12 @@ func (v *recordsView) load(ctx context.Context, kit string) (*recordsSet, error)
 		if err != nil {
 			return nil, err
 		}
-		r := recordsRow{id: id, summary: n.Summary(rv), conflict: len(rv.Conflicts) > 0}
+		r := recordsRow{id: id, summary: n.Summary(rv), conflict: len(rv.Conflicts) > 0, caseNo: rv.Case, status: rv.Status}
 		if r.summary == "" {
 			r.summary = rv.Title
 		}
 		r.district, _ = rv.Fields["district"].(string)
-		text := []string{r.summary, rv.ID, rv.Title}
+		text := []string{r.summary, rv.ID, rv.Title, rv.Case}
 		for _, name := range rv.Order {
 			text = append(text, rv.Texts[name])
 		}
@@ -383,34 +352,6 @@ func (v *recordsView) load(ctx context.Context, kit string) (*recordsSet, error)
 		set.rows = append(set.rows, r)
 	}
 	return set, nil
-}
-
-// facts returns a record's case number and, if full, its status, reading
-// each once per set.
-func (v *recordsView) facts(ctx context.Context, set *recordsSet, id syncproto.RecordID, full bool) (recordsFacts, error) {
-	set.mu.Lock()
-	f, ok := set.facts[id]
-	set.mu.Unlock()
-	if ok && (f.full || !full) {
-		return f, nil
-	}
-	if full {
-		rv, err := v.u.node.Record(ctx, id)
-		if err != nil {
-			return f, err
-		}
-		f = recordsFacts{caseNo: rv.Case, status: rv.Status, full: true}
-	} else {
-		caseNo, err := v.u.node.CaseNumber(ctx, id)
-		if err != nil {
-			return f, err
-		}
-		f = recordsFacts{caseNo: caseNo}
-	}
-	set.mu.Lock()
-	set.facts[id] = f
-	set.mu.Unlock()
-	return f, nil
 }
 
 // show puts matches in the list, keeping the record picked selected.

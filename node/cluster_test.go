@@ -94,6 +94,29 @@ func TestLedgerCommitsAndReceiptsReachTheField(t *testing.T) {
 	if err != nil || v.Status != node.StatusConfirmed {
 		t.Fatalf("record status %q %v", v.Status, err)
 	}
+	// A list says of each record what the record itself says: its case
+	// number and status, here and on a relay (which made none of them).
+	add(t, field, 1) // saved here only
+	for _, m := range []*nodetest.Member{field, relays[0]} {
+		listed := 0
+		for v, err := range m.Node.Records(ctx, node.Query{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, _ := syncproto.ParseRecordID(v.ID)
+			one, err := m.Node.Record(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Case != one.Case || v.Status != one.Status {
+				t.Fatalf("%s lists %s with case %q, status %q; the record says %q, %q", m.Name, v.ID, v.Case, v.Status, one.Case, one.Status)
+			}
+			listed++
+		}
+		if listed < 5 {
+			t.Fatalf("%s lists %d records", m.Name, listed)
+		}
+	}
 }
 
 // cuts is a set of cut links between named nodes, for Config.Cut.

@@ -334,10 +334,15 @@ const (
 var rank = map[string]int{StatusSaved: 0, StatusSent: 1, StatusConfirmed: 2}
 
 func changeStatus(c syncproto.Change, confirmed, sent syncproto.Vector) string {
+	return dotStatus(c.Dot(), confirmed, sent)
+}
+
+func dotStatus(d syncproto.Dot, confirmed, sent syncproto.Vector) string {
+	st := syncproto.Stream{Origin: d.Origin, Lane: d.Lane}
 	switch {
-	case c.Seq <= confirmed[c.Stream()]:
+	case d.Seq <= confirmed[st]:
 		return StatusConfirmed
-	case c.Seq <= sent[c.Stream()]:
+	case d.Seq <= sent[st]:
 		return StatusSent
 	}
 	return StatusSaved
@@ -346,15 +351,42 @@ func changeStatus(c syncproto.Change, confirmed, sent syncproto.Vector) string {
 // Query selects records to list.
 type Query = store.Query
 
-// Records yields the records a query selects, oldest first.
+// Records yields the records a query selects, oldest first, each with its
+// case number and status (not its history: Record gives that).
 func (n *Node) Records(ctx context.Context, q Query) iter.Seq2[RecordView, error] {
 	return func(yield func(RecordView, error) bool) {
+		facts, err := n.store.Facts(ctx)
+		if err != nil {
+			yield(RecordView{}, err)
+			return
+		}
+		confirmed, err := n.store.Confirmed(ctx)
+		if err != nil {
+			yield(RecordView{}, err)
+			return
+		}
+		sent, err := n.store.Sent(ctx)
+		if err != nil {
+			yield(RecordView{}, err)
+			return
+		}
 		for r, err := range n.store.Records(ctx, q) {
 			if err != nil {
 				yield(RecordView{}, err)
 				return
 			}
-			if !yield(n.view(r), nil) {
+			v := n.view(r)
+			v.Case = facts.Cases[r.ID]
+			// A stream's changes are confirmed and sent in order: the
+			// latest change of the record in each lane says how far all
+			// of them got.
+			for _, d := range facts.Own[r.ID] {
+				st := dotStatus(d, confirmed, sent)
+				if v.Status == "" || rank[st] < rank[v.Status] {
+					v.Status = st
+				}
+			}
+			if !yield(v, nil) {
 				return
 			}
 		}
