@@ -1,9 +1,563 @@
 package desktop
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+
+	"lifeline/node"
+	"lifeline/syncproto"
 )
 
-// hqScreen is a placeholder until the screen is written.
-func (u *UI) hqScreen() fyne.CanvasObject { return widget.NewLabel("hq") }
+func init() {
+	addTexts(map[string][2]string{
+		"hq.loading":            {"Counting the records…", "Contando los registros…"},
+		"hq.summary":            {"As of %s · records: %d · in conflict: %d", "Al %s · registros: %d · en conflicto: %d"},
+		"hq.refresh":            {"Refresh", "Actualizar"},
+		"hq.col.district":       {"District", "Distrito"},
+		"hq.col.damage":         {"Damage 0/1/2/3/4", "Daños 0/1/2/3/4"},
+		"hq.col.severe":         {"Levels 3–4", "Niveles 3–4"},
+		"hq.col.displaced":      {"Displaced", "Desplazados"},
+		"hq.col.shelters":       {"Shelters open", "Albergues abiertos"},
+		"hq.col.occupancy":      {"Occupancy / capacity", "Ocupación / capacidad"},
+		"hq.col.sheltered":      {"In shelters (families)", "En albergues (familias)"},
+		"hq.col.missing":        {"Missing", "Desaparecidos"},
+		"hq.col.conflicts":      {"In conflict", "En conflicto"},
+		"hq.col.type":           {"Record type", "Tipo de registro"},
+		"hq.nodistrict":         {"No district", "Sin distrito"},
+		"hq.total":              {"Total", "Total"},
+		"hq.records":            {"Records per type", "Registros por tipo"},
+		"hq.queue":              {"Conflict queue", "Conflictos por resolver"},
+		"hq.queue.none":         {"No record is in conflict.", "Ningún registro está en conflicto."},
+		"hq.queue.count":        {"Records in conflict: %d, oldest first. Tap one to see its versions; the Records screen resolves them.", "Registros en conflicto: %d, del más antiguo al más reciente. Toque uno para ver sus versiones; se resuelven en la pantalla Registros."},
+		"hq.queue.more":         {"Records in conflict: %d; the oldest %d are shown. Tap one to see its versions; the Records screen resolves them.", "Registros en conflicto: %d; se muestran los %d más antiguos. Toque uno para ver sus versiones; se resuelven en la pantalla Registros."},
+		"hq.queue.resolved":     {"This record is no longer in conflict.", "Este registro ya no está en conflicto."},
+		"hq.queue.fields":       {"In conflict: %s", "En conflicto: %s"},
+		"hq.version":            {"%s — by %s, node %s, %s", "%s — por %s, nodo %s, %s"},
+		"hq.deleted":            {"Deleted", "Eliminado"},
+		"hq.export":             {"Export", "Exportar"},
+		"hq.export.personal":    {"Include personal data", "Incluir datos personales"},
+		"hq.export.warn":        {"Names, phone numbers and medical needs go into the file: keep it where only the response team reads it.", "Nombres, teléfonos y necesidades médicas van en el archivo: guárdelo donde solo el equipo de respuesta lo lea."},
+		"hq.export.csv":         {"CSV to a folder…", "CSV a una carpeta…"},
+		"hq.export.geojson":     {"GeoJSON to a folder…", "GeoJSON a una carpeta…"},
+		"hq.export.nolocation":  {"This record type has no location to put on a map.", "Este tipo de registro no tiene ubicación para ponerlo en un mapa."},
+		"hq.exporting":          {"Exporting…", "Exportando…"},
+		"hq.exported":           {"Records written: %d, to %s.", "Registros escritos: %d, en %s."},
+		"hq.exported.personal":  {"Records written: %d, to %s, personal data included.", "Registros escritos: %d, en %s, con datos personales."},
+		"hq.export.typeunknown": {"Pick a record type to export.", "Elija un tipo de registro para exportar."},
+	})
+}
+
+// hqQueueShown is how many records in conflict the queue lists at most.
+const hqQueueShown = 500
+
+// The formats an export writes, as file extensions.
+const (
+	hqCSV     = "csv"
+	hqGeoJSON = "geojson"
+)
+
+// The columns of the situation table, after the district's name.
+const (
+	hqColDistrict = iota
+	hqColDamage
+	hqColSevere
+	hqColDisplaced
+	hqColShelters
+	hqColOccupancy
+	hqColSheltered
+	hqColMissing
+	hqColConflicts
+	hqColumns
+)
+
+var hqColumnKeys = [hqColumns]string{"hq.col.district", "hq.col.damage", "hq.col.severe", "hq.col.displaced", "hq.col.shelters",
+	"hq.col.occupancy", "hq.col.sheltered", "hq.col.missing", "hq.col.conflicts"}
+
+// hqView is the Headquarters screen: the situation per district, the
+// records per type, the records in conflict, and exports for the analysts'
+// spreadsheets and maps.
+type hqView struct {
+	u *UI
+
+	summary  *widget.Label
+	figures  *widget.Table // districts × the report's figures
+	counts   *widget.Table // record types × districts
+	queue    *widget.List
+	queueMsg *widget.Label
+	detail   *widget.Label // the versions of the record picked, in a dialog
+
+	kind     *widget.Select
+	types    []string // type names, by kind select index
+	personal *widget.Check
+	warn     *widget.Label
+	geojson  *widget.Button
+	result   *widget.Label
+
+	// What the screen shows, on the UI thread.
+	rows      []node.DistrictReport // the report's total, then its districts
+	typeNames []string              // the rows of the counts table
+	conflicts []hqConflict
+	picked    string // the id of the record whose versions show, or ""
+
+	mu sync.Mutex
+	// loading is set while a load runs; again asks it for one more, when
+	// records changed meanwhile.
+	loading, again bool
+}
+
+// hqConflict is a record in the conflict queue.
+type hqConflict struct {
+	id      string
+	title   string // the record's summary, else its type's title
+	fields  string // the labels of the fields in conflict
+	details string // every version of each field in conflict
+}
+
+func (u *UI) hqScreen() fyne.CanvasObject { return u.newHQView().content() }
+
+func (u *UI) newHQView() *hqView {
+	v := &hqView{u: u, summary: widget.NewLabel(u.T("hq.loading")), queueMsg: widget.NewLabel(""),
+		detail: widget.NewLabel(""), warn: widget.NewLabel(u.T("hq.export.warn")), result: widget.NewLabel("")}
+	v.summary.TextStyle.Bold = true
+	for _, l := range []*widget.Label{v.summary, v.queueMsg, v.detail, v.warn, v.result} {
+		l.Wrapping = fyne.TextWrapWord
+	}
+	v.warn.Importance = widget.WarningImportance
+	v.warn.Hide()
+
+	v.figures = widget.NewTable(func() (int, int) { return len(v.rows) + 1, hqColumns }, newHQCell, v.fillFigure)
+	v.figures.StickyRowCount, v.figures.StickyColumnCount = 1, 1
+	for col, w := range []float32{120, 140, 100, 110, 150, 170, 180, 120, 110} {
+		v.figures.SetColumnWidth(col, w)
+	}
+	v.counts = widget.NewTable(func() (int, int) { return len(v.typeNames) + 1, len(v.rows) + 1 }, newHQCell, v.fillCount)
+	v.counts.StickyRowCount, v.counts.StickyColumnCount = 1, 1
+	v.counts.SetColumnWidth(0, 290)
+
+	v.queue = widget.NewList(func() int { return len(v.conflicts) }, func() fyne.CanvasObject {
+		title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		title.Truncation = fyne.TextTruncateEllipsis
+		fields := widget.NewLabel("")
+		fields.Truncation = fyne.TextTruncateEllipsis
+		return container.NewVBox(title, fields)
+	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+		if i >= len(v.conflicts) {
+			return
+		}
+		c := o.(*fyne.Container)
+		c.Objects[0].(*widget.Label).SetText(v.conflicts[i].title)
+		c.Objects[1].(*widget.Label).SetText(fmt.Sprintf(v.u.T("hq.queue.fields"), v.conflicts[i].fields))
+	})
+	v.queue.OnSelected = v.pick
+
+	var titles []string
+	for _, k := range u.node.Kits().Kits() {
+		for _, t := range k.Types {
+			v.types = append(v.types, t.Name)
+			titles = append(titles, t.Title.In(u.Lang()))
+		}
+	}
+	v.kind = widget.NewSelect(titles, func(string) { v.exportable() })
+	v.personal = widget.NewCheck(u.T("hq.export.personal"), func(on bool) {
+		if on {
+			v.warn.Show()
+		} else {
+			v.warn.Hide()
+		}
+		v.exportable()
+	})
+	v.geojson = widget.NewButton(u.T("hq.export.geojson"), func() { v.chooseFolder(hqGeoJSON) })
+	if i := slices.Index(v.types, "damage-assessment"); i >= 0 {
+		v.kind.SetSelectedIndex(i)
+	} else if len(v.types) > 0 {
+		v.kind.SetSelectedIndex(0)
+	}
+
+	u.whenRefreshed(v.load)
+	v.load()
+	return v
+}
+
+func (v *hqView) content() fyne.CanvasObject {
+	u := v.u
+	heading := func(key string) *widget.Label {
+		return widget.NewLabelWithStyle(u.T(key), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	top := container.NewBorder(nil, nil, nil, widget.NewButton(u.T("hq.refresh"), v.load), v.summary)
+	queue := container.NewBorder(container.NewVBox(heading("hq.queue"), v.queueMsg), nil, nil, nil, v.queue)
+	lower := container.NewHSplit(container.NewBorder(heading("hq.records"), nil, nil, nil, v.counts), queue)
+	middle := container.NewVSplit(v.figures, lower)
+	middle.Offset = 0.65
+	csvButton := widget.NewButton(u.T("hq.export.csv"), func() { v.chooseFolder(hqCSV) })
+	export := container.NewVBox(widget.NewSeparator(),
+		container.NewBorder(nil, nil, heading("hq.export"), container.NewHBox(v.personal, csvButton, v.geojson), v.kind),
+		v.warn, v.result)
+	return container.NewBorder(top, export, nil, nil, middle)
+}
+
+func newHQCell() fyne.CanvasObject {
+	l := widget.NewLabel("Orange Walk 0000")
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
+}
+
+// figure is the text of one cell of the situation table (row 0 is the
+// header), and whether it asks for attention.
+func (v *hqView) figure(row, col int) (string, bool) {
+	if row == 0 {
+		return v.u.T(hqColumnKeys[col]), false
+	}
+	d := v.rows[row-1]
+	switch col {
+	case hqColDistrict:
+		return v.districtName(row - 1), false
+	case hqColDamage:
+		levels := make([]string, len(d.Damage))
+		for i, c := range d.Damage {
+			levels[i] = fmt.Sprint(c)
+		}
+		return strings.Join(levels, "/"), false
+	case hqColSevere:
+		return fmt.Sprint(d.Severe()), d.Severe() > 0
+	case hqColDisplaced:
+		return fmt.Sprint(d.Displaced), false
+	case hqColShelters:
+		return fmt.Sprintf("%d / %d", d.SheltersOpen, d.Shelters), false
+	case hqColOccupancy:
+		return fmt.Sprintf("%d / %d", d.Occupancy, d.Capacity), d.Capacity > 0 && d.Occupancy >= d.Capacity
+	case hqColSheltered:
+		return fmt.Sprintf("%d (%d)", d.People, d.Families), false
+	case hqColMissing:
+		return fmt.Sprint(d.Missing), d.Missing > 0
+	case hqColConflicts:
+		return fmt.Sprint(d.Conflicts), false
+	}
+	return "", false
+}
+
+// districtName names row i of the report: the total, a district, or the
+// records naming none.
+func (v *hqView) districtName(i int) string {
+	switch {
+	case i == 0:
+		return v.u.T("hq.total")
+	case v.rows[i].District == "":
+		return v.u.T("hq.nodistrict")
+	}
+	return v.rows[i].District
+}
+
+func (v *hqView) fillFigure(id widget.TableCellID, o fyne.CanvasObject) {
+	if id.Row > len(v.rows) {
+		return
+	}
+	text, alert := v.figure(id.Row, id.Col)
+	styleCell(o.(*widget.Label), text, id.Row <= 1 || id.Col == hqColDistrict, alert)
+}
+
+// count is the text of one cell of the records table: record types down,
+// districts across.
+func (v *hqView) count(row, col int) string {
+	switch {
+	case row == 0 && col == 0:
+		return v.u.T("hq.col.type")
+	case row == 0:
+		return v.districtName(col - 1)
+	case col == 0:
+		if t, err := v.u.node.Type(v.typeNames[row-1]); err == nil {
+			return t.Title.In(v.u.Lang())
+		}
+		return v.typeNames[row-1]
+	}
+	return fmt.Sprint(v.rows[col-1].Records[v.typeNames[row-1]])
+}
+
+func (v *hqView) fillCount(id widget.TableCellID, o fyne.CanvasObject) {
+	if id.Row > len(v.typeNames) || id.Col > len(v.rows) {
+		return
+	}
+	styleCell(o.(*widget.Label), v.count(id.Row, id.Col), id.Row == 0 || id.Col <= 1, false)
+}
+
+// styleCell sets a table cell's text: bold for headings and totals, in the
+// danger colour for a figure that asks for attention.
+func styleCell(l *widget.Label, text string, bold, alert bool) {
+	l.TextStyle.Bold = bold || alert
+	l.Importance = widget.MediumImportance
+	if alert {
+		l.Importance = widget.DangerImportance
+	}
+	l.SetText(text)
+}
+
+// load counts the records again, off the UI thread, one count at a time:
+// records that change during a count are counted once more after it.
+func (v *hqView) load() {
+	v.mu.Lock()
+	if v.loading {
+		v.again = true
+		v.mu.Unlock()
+		return
+	}
+	v.loading = true
+	v.mu.Unlock()
+	v.u.background(func() {
+		for {
+			rep, queue, inConflict, err := v.read(v.u.ctx)
+			if v.u.ctx.Err() != nil {
+				return
+			}
+			v.u.do(func() { v.show(rep, queue, inConflict, err) })
+			v.mu.Lock()
+			if !v.again {
+				v.loading = false
+				v.mu.Unlock()
+				return
+			}
+			v.again = false
+			v.mu.Unlock()
+		}
+	})
+}
+
+// read makes the report and the conflict queue, with how many records are
+// in conflict in all.
+func (v *hqView) read(ctx context.Context) (node.Report, []hqConflict, int, error) {
+	rep, err := v.u.node.Report(ctx)
+	if err != nil {
+		return rep, nil, 0, err
+	}
+	var queue []hqConflict
+	total := 0
+	for r, err := range v.u.node.Records(ctx, node.Query{OnlyConflict: true}) {
+		if err != nil {
+			return rep, nil, 0, err
+		}
+		if total++; len(queue) < hqQueueShown {
+			queue = append(queue, v.conflict(r))
+		}
+	}
+	return rep, queue, total, nil
+}
+
+// conflict describes a record in conflict for the queue.
+func (v *hqView) conflict(r node.RecordView) hqConflict {
+	u := v.u
+	c := hqConflict{id: r.ID, title: u.node.Summary(r)}
+	if c.title == "" {
+		c.title = r.Title
+	}
+	if c.title == "" {
+		c.title = r.Type
+	}
+	var names []string
+	for _, name := range r.Order {
+		if _, ok := r.Conflicts[name]; ok {
+			names = append(names, name)
+		}
+	}
+	if _, ok := r.Conflicts[syncproto.DeletedField]; ok {
+		names = append(names, syncproto.DeletedField)
+	}
+	var labels []string
+	var details strings.Builder
+	fmt.Fprintf(&details, "%s\n%s\n", c.title, r.ID)
+	for _, name := range names {
+		label := r.Labels[name]
+		if name == syncproto.DeletedField {
+			label = u.T("hq.deleted")
+		}
+		if label == "" {
+			label = name
+		}
+		labels = append(labels, label)
+		fmt.Fprintf(&details, "\n%s:\n", label)
+		for _, ver := range r.Conflicts[name] {
+			fmt.Fprintf(&details, "  • %s\n", fmt.Sprintf(u.T("hq.version"), ver.Text, ver.Author, ver.Node, hqTime(ver.At)))
+		}
+	}
+	c.fields = strings.Join(labels, ", ")
+	c.details = strings.TrimSuffix(details.String(), "\n")
+	return c
+}
+
+// show puts a count on the screen.
+func (v *hqView) show(rep node.Report, queue []hqConflict, inConflict int, err error) {
+	u := v.u
+	if err != nil {
+		v.summary.SetText(err.Error())
+		return
+	}
+	// The total comes first and stays in sight while the districts scroll.
+	v.rows = append([]node.DistrictReport{rep.Total}, rep.Districts...)
+	v.figures.StickyRowCount, v.counts.StickyColumnCount = 2, 2
+	v.typeNames = u.node.Kits().TypeNames()
+	records := 0
+	for t, c := range rep.Total.Records {
+		records += c
+		if !slices.Contains(v.typeNames, t) {
+			v.typeNames = append(v.typeNames, t)
+		}
+	}
+	v.summary.SetText(fmt.Sprintf(u.T("hq.summary"), hqTime(rep.At), records, rep.Total.Conflicts))
+	for col := 1; col <= len(v.rows); col++ {
+		v.counts.SetColumnWidth(col, 110)
+	}
+	v.figures.Refresh()
+	v.counts.Refresh()
+
+	v.conflicts = queue
+	v.queue.UnselectAll()
+	v.queue.Refresh()
+	if v.picked != "" {
+		// The versions on show follow what arrived meanwhile.
+		i := slices.IndexFunc(queue, func(c hqConflict) bool { return c.id == v.picked })
+		if i < 0 {
+			v.detail.SetText(u.T("hq.queue.resolved"))
+		} else {
+			v.detail.SetText(queue[i].details)
+		}
+	}
+	switch {
+	case inConflict == 0:
+		v.queueMsg.SetText(u.T("hq.queue.none"))
+	case inConflict > len(queue):
+		v.queueMsg.SetText(fmt.Sprintf(u.T("hq.queue.more"), inConflict, len(queue)))
+	default:
+		v.queueMsg.SetText(fmt.Sprintf(u.T("hq.queue.count"), inConflict))
+	}
+}
+
+// pick shows the versions of the fields in conflict of queue row i.
+func (v *hqView) pick(i widget.ListItemID) {
+	if i >= len(v.conflicts) || v.picked != "" {
+		return
+	}
+	v.picked = v.conflicts[i].id
+	v.detail.SetText(v.conflicts[i].details)
+	d := dialog.NewCustom(v.u.T("hq.queue"), v.u.T("ok"), container.NewVScroll(v.detail), v.u.win)
+	d.SetOnClosed(func() {
+		v.picked = ""
+		v.queue.UnselectAll()
+	})
+	d.Resize(fyne.NewSize(640, 420))
+	d.Show()
+}
+
+// hqTime shows an RFC 3339 time as local time.
+func hqTime(at string) string {
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return at
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+// selectedType is the record type picked for export, or "".
+func (v *hqView) selectedType() string {
+	if i := v.kind.SelectedIndex(); i >= 0 && i < len(v.types) {
+		return v.types[i]
+	}
+	return ""
+}
+
+// exportable enables GeoJSON for the types whose records have a location
+// an export may include.
+func (v *hqView) exportable() {
+	t, err := v.u.node.Type(v.selectedType())
+	if err == nil && node.HasLocation(t, node.ExportOptions{Personal: v.personal.Checked}) {
+		v.geojson.Enable()
+		return
+	}
+	v.geojson.Disable()
+}
+
+// chooseFolder asks for the folder to export into.
+func (v *hqView) chooseFolder(format string) {
+	typeName := v.selectedType()
+	if typeName == "" {
+		v.u.showError(errors.New(v.u.T("hq.export.typeunknown")))
+		return
+	}
+	personal := v.personal.Checked
+	dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err == nil && dir != nil {
+			v.exportTo(dir.Path(), typeName, format, personal)
+		}
+	}, v.u.win)
+}
+
+// exportTo writes the records of a type into a new file in dir, named
+// after the type and the day, off the UI thread, and says where.
+func (v *hqView) exportTo(dir, typeName, format string, personal bool) {
+	u := v.u
+	export := u.node.ExportCSV
+	if format == hqGeoJSON {
+		export = u.node.ExportGeoJSON
+	}
+	var count int
+	var path string
+	u.run(u.T("hq.exporting"), func(ctx context.Context) error {
+		f, p, err := createExport(dir, typeName, format)
+		if err != nil {
+			return err
+		}
+		path = p
+		w := bufio.NewWriter(f)
+		count, err = export(ctx, typeName, w, node.ExportOptions{Personal: personal})
+		if err == nil {
+			err = w.Flush()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(p)
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		return nil
+	}, func(err error) {
+		switch {
+		case err != nil:
+			v.result.SetText("")
+		case personal:
+			v.result.SetText(fmt.Sprintf(u.T("hq.exported.personal"), count, path))
+		default:
+			v.result.SetText(fmt.Sprintf(u.T("hq.exported"), count, path))
+		}
+	})
+}
+
+// createExport makes a new file in dir for an export of a type today,
+// never over an earlier one: damage-assessment-2026-11-27.csv, then
+// damage-assessment-2026-11-27-2.csv. Only its owner reads it: an export
+// may carry personal data.
+func createExport(dir, typeName, ext string) (*os.File, string, error) {
+	base := typeName + "-" + time.Now().Format(time.DateOnly)
+	for i := 1; ; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		path := filepath.Join(dir, name+"."+ext)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) && i < 1000 {
+			continue
+		}
+		return f, path, err
+	}
+}

@@ -1,0 +1,222 @@
+package desktop
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/widget"
+
+	"lifeline/node"
+	"lifeline/node/identity"
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+func hqAdd(t *testing.T, u *UI, typ, data string) syncproto.RecordID {
+	t.Helper()
+	id, err := u.node.Add(context.Background(), typ, []byte(data), "vol-193")
+	if err != nil {
+		t.Fatalf("add %s: %v", typ, err)
+	}
+	return id
+}
+
+// cellText is the label a table shows in a cell, filled the way the table
+// fills it.
+func cellText(tb *widget.Table, row, col int) *widget.Label {
+	o := tb.CreateCell()
+	tb.UpdateCell(widget.TableCellID{Row: row, Col: col}, o)
+	return o.(*widget.Label)
+}
+
+const hqAssessment = `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch",
+	"damage_level":%d,"household_size":%d,"displaced":true,"head_of_household":"Marta Chun",
+	"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`
+
+func TestHQTableCountsEachDistrict(t *testing.T) {
+	u := newTestUI(t, node.RoleHQ, "Cayo")
+	v := u.newHQView()
+	for _, level := range []int{4, 3, 3, 1} {
+		hqAdd(t, u, "damage-assessment", fmt.Sprintf(hqAssessment, level, 5))
+	}
+	hqAdd(t, u, "shelter", `{"shelter_name":"San Ignacio Community Centre","district":"Cayo","status":"full","occupancy":250,"capacity":250}`)
+	hqAdd(t, u, "shelter-registration", `{"shelter_name":"San Ignacio Community Centre","district":"Cayo","family_head_name":"Ana Cho",
+		"members":6,"arrived_at":"2026-11-27T18:00:00Z","registered_by":"vol-2"}`)
+	hqAdd(t, u, "missing-person", `{"full_name":"Maria Pop","district":"Toledo","last_seen_place":"Punta Gorda market",
+		"status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-27T09:00:00Z"}`)
+	u.Refresh()
+
+	// Rows: the header, the total, then the districts.
+	cayo := slices.Index(schemas.Districts, "Cayo") + 2
+	want := map[int]string{
+		hqColDistrict: "Cayo", hqColDamage: "0/1/0/2/1", hqColSevere: "3", hqColDisplaced: "20",
+		hqColShelters: "1 / 1", hqColOccupancy: "250 / 250", hqColSheltered: "6 (1)", hqColMissing: "0", hqColConflicts: "0",
+	}
+	for col, w := range want {
+		if got := cellText(v.figures, cayo, col).Text; got != w {
+			t.Errorf("Cayo, %s: %q, want %q", u.T(hqColumnKeys[col]), got, w)
+		}
+	}
+	if l := cellText(v.figures, cayo, hqColSevere); l.Importance != widget.DangerImportance {
+		t.Errorf("homes at levels 3–4 are not highlighted")
+	}
+	toledo := slices.Index(schemas.Districts, "Toledo") + 2
+	if got := cellText(v.figures, toledo, hqColMissing).Text; got != "1" {
+		t.Errorf("Toledo, missing: %q", got)
+	}
+	rows, cols := v.figures.Length()
+	if rows != len(schemas.Districts)+2 || cols != hqColumns {
+		t.Fatalf("table of %d×%d, want a header, the six districts and the total", rows, cols)
+	}
+	if got, missing := cellText(v.figures, 1, hqColDistrict).Text, cellText(v.figures, 1, hqColMissing).Text; got != "Total" || missing != "1" {
+		t.Errorf("first row %q, missing %q", got, missing)
+	}
+	if got := cellText(v.figures, 0, hqColSevere).Text; got != "Levels 3–4" {
+		t.Errorf("header %q", got)
+	}
+
+	// Records per type: types down, districts across.
+	row := slices.Index(v.typeNames, "damage-assessment") + 1
+	if got := cellText(v.counts, row, cayo).Text; got != "4" {
+		t.Errorf("damage assessments in Cayo: %q", got)
+	}
+	if !strings.HasSuffix(v.summary.Text, "· records: 7 · in conflict: 0") {
+		t.Errorf("summary %q", v.summary.Text)
+	}
+	if v.queueMsg.Text != "No record is in conflict." || len(v.conflicts) != 0 {
+		t.Errorf("queue %q %v", v.queueMsg.Text, v.conflicts)
+	}
+}
+
+// Two nodes change a record without seeing each other's change; the
+// record joins the conflict queue, and picking it shows both versions.
+func TestHQConflictQueueListsRecordsInConflict(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, node.RoleHQ, "Cayo")
+	ca, err := identity.NewCA("Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), "cayo-02")
+	if err := node.Init(ctx, cfg, node.Identity{Name: "cayo-02", Role: node.RoleField, District: "Cayo"}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for _, n := range []*node.Node{u.node, other} {
+		if err := n.EnrollWith(ctx, ca); err != nil {
+			t.Fatal(err)
+		}
+	}
+	carry := func(from, to *node.Node) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "bundle")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := from.ExportBundle(ctx, f, nil); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if _, err := to.ImportBundle(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := hqAdd(t, u, "damage-assessment", `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch",
+		"damage_level":1,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`)
+	carry(u.node, other)
+	for n, change := range map[*node.Node]string{u.node: `{"damage_level":2}`, other: `{"damage_level":4}`} {
+		if _, err := n.Update(ctx, id, []byte(change), n.Self().Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	carry(other, u.node)
+
+	v := u.newHQView()
+	if len(v.conflicts) != 1 || v.conflicts[0].id != id.String() || v.conflicts[0].fields != "Damage level (0-4)" {
+		t.Fatalf("queue %+v", v.conflicts)
+	}
+	if !strings.HasPrefix(v.queueMsg.Text, "Records in conflict: 1, oldest first.") {
+		t.Errorf("queue says %q", v.queueMsg.Text)
+	}
+	v.queue.Select(0)
+	if !strings.Contains(v.detail.Text, "Damage level (0-4):") || !strings.Contains(v.detail.Text, "by cayo-02") ||
+		!strings.Contains(v.detail.Text, "by cayo-laptop-07") {
+		t.Errorf("picked, the detail says:\n%s", v.detail.Text)
+	}
+	cayo := slices.Index(schemas.Districts, "Cayo") + 2
+	if got := cellText(v.figures, cayo, hqColConflicts).Text; got != "1" {
+		t.Errorf("Cayo, in conflict: %q", got)
+	}
+}
+
+// An export writes a new file named after the type and the day into the
+// folder picked; personal data only when the box is ticked.
+func TestHQExportWritesIntoTheFolder(t *testing.T) {
+	u := newTestUI(t, node.RoleHQ, "Cayo")
+	hqAdd(t, u, "damage-assessment", fmt.Sprintf(hqAssessment, 3, 5))
+	v := u.newHQView()
+	if v.selectedType() != "damage-assessment" || v.personal.Checked || v.geojson.Disabled() {
+		t.Fatalf("export starts with %q, personal %v, GeoJSON disabled %v", v.selectedType(), v.personal.Checked, v.geojson.Disabled())
+	}
+	dir := t.TempDir()
+	v.exportTo(dir, "damage-assessment", hqCSV, false)
+	files, _ := filepath.Glob(filepath.Join(dir, "damage-assessment-*.csv"))
+	if len(files) != 1 {
+		t.Fatalf("files %v", files)
+	}
+	if v.result.Text != "Records written: 1, to "+files[0]+"." {
+		t.Errorf("result %q", v.result.Text)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) != 2 || slices.Contains(rows[0], "head_of_household") {
+		t.Fatalf("CSV %q (%v)", rows, err)
+	}
+
+	// A second export the same day does not overwrite the first.
+	v.exportTo(dir, "damage-assessment", hqCSV, true)
+	second := strings.TrimSuffix(files[0], ".csv") + "-2.csv"
+	b, err := os.ReadFile(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "Marta Chun") || !strings.Contains(v.result.Text, "personal data included") {
+		t.Errorf("with personal data: %q\n%s", v.result.Text, b)
+	}
+
+	v.exportTo(dir, "damage-assessment", hqGeoJSON, false)
+	files, _ = filepath.Glob(filepath.Join(dir, "damage-assessment-*.geojson"))
+	if len(files) != 1 {
+		t.Fatalf("GeoJSON files %v", files)
+	}
+	var fc struct {
+		Features []struct{ Properties map[string]any }
+	}
+	b, _ = os.ReadFile(files[0])
+	if err := json.Unmarshal(b, &fc); err != nil || len(fc.Features) != 1 {
+		t.Fatalf("GeoJSON %s (%v)", b, err)
+	}
+
+	// Families registered at a shelter have no location to map.
+	v.kind.SetSelectedIndex(slices.Index(v.types, "shelter-registration"))
+	if !v.geojson.Disabled() {
+		t.Error("GeoJSON enabled for a type without a location")
+	}
+}
