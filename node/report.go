@@ -8,14 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"lifeline/schemas"
-	"lifeline/syncproto"
 )
 
 // The record types and values the report reads, as the kits name them.
@@ -212,66 +210,6 @@ const (
 	colConflict = "conflict"
 )
 
-// exported is a record as an export writes it.
-type exported struct {
-	view   RecordView
-	caseNo string
-	status string
-}
-
-// exportRecords yields the records of a type that are not deleted, with
-// their case numbers and status as Record gives them.
-func (n *Node) exportRecords(ctx context.Context, t *schemas.Type) iter.Seq2[exported, error] {
-	return func(yield func(exported, error) bool) {
-		confirmed, err := n.store.Confirmed(ctx)
-		if err != nil {
-			yield(exported{}, err)
-			return
-		}
-		sent, err := n.store.Sent(ctx)
-		if err != nil {
-			yield(exported{}, err)
-			return
-		}
-		self := n.Self().ID
-		for r, err := range n.store.Records(ctx, Query{Type: t.Name}) {
-			if err != nil {
-				yield(exported{}, err)
-				return
-			}
-			e := exported{view: n.view(r)}
-			if e.caseNo, err = n.store.CaseNumber(ctx, r.ID); err != nil {
-				yield(exported{}, err)
-				return
-			}
-			hist, err := n.store.History(ctx, r.ID)
-			if err != nil {
-				yield(exported{}, err)
-				return
-			}
-			e.status = ownStatus(hist, self, confirmed, sent)
-			if !yield(e, nil) {
-				return
-			}
-		}
-	}
-}
-
-// ownStatus is how far the least advanced of this node's changes of a
-// record got, "" if it made none.
-func ownStatus(hist []syncproto.Change, self syncproto.NodeID, confirmed, sent syncproto.Vector) string {
-	status := ""
-	for _, c := range hist {
-		if c.Origin != self {
-			continue
-		}
-		if s := changeStatus(c, confirmed, sent); status == "" || rank[s] < rank[status] {
-			status = s
-		}
-	}
-	return status
-}
-
 // exportFields are the fields of a type an export writes, in the kit's
 // order.
 func exportFields(t *schemas.Type, opts ExportOptions) []*schemas.Field {
@@ -322,15 +260,15 @@ func (n *Node) ExportCSV(ctx context.Context, typeName string, w io.Writer, opts
 		return 0, err
 	}
 	count := 0
-	for e, err := range n.exportRecords(ctx, t) {
+	for v, err := range n.Records(ctx, Query{Type: t.Name}) {
 		if err != nil {
 			return count, err
 		}
-		row = append(row[:0], e.view.ID, e.caseNo, e.status)
+		row = append(row[:0], v.ID, v.Case, v.Status)
 		for _, f := range fields {
-			row = append(row, cell(e.view.Fields[f.Name]))
+			row = append(row, cell(v.Fields[f.Name]))
 		}
-		row = append(row, strings.Join(conflicted(t, e.view), ";"))
+		row = append(row, strings.Join(conflicted(t, v), ";"))
 		if err := cw.Write(row); err != nil {
 			return count, err
 		}
@@ -446,18 +384,18 @@ func (n *Node) ExportGeoJSON(ctx context.Context, typeName string, w io.Writer, 
 	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
 	count := 0
-	for e, err := range n.exportRecords(ctx, t) {
+	for v, err := range n.Records(ctx, Query{Type: t.Name}) {
 		if err != nil {
 			return count, err
 		}
-		lat, lon, ok := where(e.view.Fields)
+		lat, lon, ok := where(v.Fields)
 		if !ok {
 			continue
 		}
-		props := map[string]any{colID: e.view.ID, colCase: e.caseNo, colStatus: e.status, colConflict: conflicted(t, e.view)}
+		props := map[string]any{colID: v.ID, colCase: v.Case, colStatus: v.Status, colConflict: conflicted(t, v)}
 		for _, f := range fields {
-			if v, ok := e.view.Fields[f.Name]; ok {
-				props[f.Name] = v
+			if x, ok := v.Fields[f.Name]; ok {
+				props[f.Name] = x
 			}
 		}
 		line.Reset()
