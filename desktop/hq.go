@@ -45,6 +45,8 @@ func init() {
 		"hq.queue.count":        {"Records in conflict: %d, oldest first. Tap one to see its versions; the Records screen resolves them.", "Registros en conflicto: %d, del más antiguo al más reciente. Toque uno para ver sus versiones; se resuelven en la pantalla Registros."},
 		"hq.queue.more":         {"Records in conflict: %d; the oldest %d are shown. Tap one to see its versions; the Records screen resolves them.", "Registros en conflicto: %d; se muestran los %d más antiguos. Toque uno para ver sus versiones; se resuelven en la pantalla Registros."},
 		"hq.queue.resolved":     {"This record is no longer in conflict.", "Este registro ya no está en conflicto."},
+		"hq.queue.open":         {"Resolve on the Records screen", "Resolver en la pantalla Registros"},
+		"hq.queue.close":        {"Close", "Cerrar"},
 		"hq.queue.fields":       {"In conflict: %s", "En conflicto: %s"},
 		"hq.version":            {"%s — by %s, node %s, %s", "%s — por %s, nodo %s, %s"},
 		"hq.deleted":            {"Deleted", "Eliminado"},
@@ -70,7 +72,7 @@ const (
 	hqGeoJSON = "geojson"
 )
 
-// The columns of the situation table, after the district's name.
+// The columns of the situation table.
 const (
 	hqColDistrict = iota
 	hqColDamage
@@ -447,15 +449,27 @@ func (v *hqView) pick(i widget.ListItemID) {
 	if i >= len(v.conflicts) || v.picked != "" {
 		return
 	}
-	v.picked = v.conflicts[i].id
+	id := v.conflicts[i].id
+	v.picked = id
 	v.detail.SetText(v.conflicts[i].details)
-	d := dialog.NewCustom(v.u.T("hq.queue"), v.u.T("ok"), container.NewVScroll(v.detail), v.u.win)
-	d.SetOnClosed(func() {
-		v.picked = ""
-		v.queue.UnselectAll()
-	})
+	d := dialog.NewCustomConfirm(v.u.T("hq.queue"), v.u.T("hq.queue.open"), v.u.T("hq.queue.close"), container.NewVScroll(v.detail),
+		func(resolve bool) {
+			v.picked = ""
+			v.queue.UnselectAll()
+			if resolve {
+				v.resolve(id)
+			}
+		}, v.u.win)
 	d.Resize(fyne.NewSize(640, 420))
 	d.Show()
+}
+
+// resolve opens a record on the Records screen, where its conflicts are
+// decided.
+func (v *hqView) resolve(id string) {
+	if err := v.u.Show("records", id); err != nil {
+		v.u.showError(err)
+	}
 }
 
 // hqTime shows an RFC 3339 time as local time.

@@ -160,6 +160,10 @@ func TestHQConflictQueueListsRecordsInConflict(t *testing.T) {
 	if got := cellText(v.figures, cayo, hqColConflicts).Text; got != "1" {
 		t.Errorf("Cayo, in conflict: %q", got)
 	}
+	v.resolve(id.String())
+	if got := u.tabs.Selected().Text; got != "Records" {
+		t.Errorf("resolving opens the %q tab", got)
+	}
 }
 
 // An export writes a new file named after the type and the day into the
