@@ -19,37 +19,48 @@ import (
 
 func init() {
 	addTexts(map[string][2]string{
-		"sync.heading":      {"Sync", "Sincronización"},
-		"sync.unconfirmed":  {"%d changes made here are not confirmed at HQ yet.", "%d cambios hechos aquí aún no están confirmados en la sede."},
-		"sync.allconfirmed": {"Everything made here is confirmed at HQ.", "Todo lo hecho aquí está confirmado en la sede."},
-		"sync.records":      {"%d records here, %d in conflict.", "%d registros aquí, %d en conflicto."},
-		"sync.peers":        {"Peers seen", "Nodos vistos"},
-		"sync.nopeers":      {"No peer seen yet. Peers appear here when they are found on the network or synced with.", "Aún no se ha visto ningún nodo. Aparecen aquí cuando se encuentran en la red o se sincroniza con ellos."},
-		"sync.col.name":     {"Name", "Nombre"},
-		"sync.col.role":     {"Role", "Función"},
-		"sync.col.district": {"District", "Distrito"},
-		"sync.col.contact":  {"Last contact", "Último contacto"},
-		"sync.col.state":    {"State", "Estado"},
-		"sync.never":        {"never", "nunca"},
-		"sync.now":          {"Sync now", "Sincronizar ahora"},
-		"sync.now.started":  {"Looking for peers to sync with.", "Buscando nodos para sincronizar."},
-		"sync.addr":         {"Peer address (host:port)", "Dirección del nodo (host:puerto)"},
-		"sync.with":         {"Sync with this address", "Sincronizar con esta dirección"},
-		"sync.syncing":      {"Syncing…", "Sincronizando…"},
-		"sync.done":         {"Synced with %s: %d changes received, %d sent.", "Sincronizado con %s: %d cambios recibidos, %d enviados."},
-		"sync.notenrolled":  {"This node is not enrolled yet: it cannot sync over the network. Ask HQ to enrol it; meanwhile carry records by bundle.", "Este nodo aún no está inscrito: no puede sincronizar por la red. Pida a la sede que lo inscriba; mientras tanto, lleve los registros por paquete."},
-		"sync.bundles":      {"Bundles (USB stick)", "Paquetes (memoria USB)"},
-		"sync.export":       {"Write a bundle to a folder…", "Escribir un paquete en una carpeta…"},
-		"sync.import":       {"Read a bundle…", "Leer un paquete…"},
-		"sync.exporting":    {"Writing the bundle…", "Escribiendo el paquete…"},
-		"sync.importing":    {"Reading the bundle…", "Leyendo el paquete…"},
-		"sync.exported":     {"Wrote %d changes to %s.", "Se escribieron %d cambios en %s."},
-		"sync.imported":     {"Read the bundle: %d changes new here.", "Paquete leído: %d cambios nuevos aquí."},
-		"sync.gossip.alive": {"reachable", "accesible"},
-		"sync.gossip.dead":  {"lost", "perdido"},
-		"sync.gossip.left":  {"left", "se fue"},
-		"sync.error":        {"last try failed: %s", "el último intento falló: %s"},
-		"sync.refresh":      {"Refresh", "Actualizar"},
+		"sync.heading":        {"Sync", "Sincronización"},
+		"sync.unconfirmed":    {"%d changes made here are not confirmed at HQ yet.", "%d cambios hechos aquí aún no están confirmados en la sede."},
+		"sync.allconfirmed":   {"Everything made here is confirmed at HQ.", "Todo lo hecho aquí está confirmado en la sede."},
+		"sync.records":        {"%d records here, %d in conflict.", "%d registros aquí, %d en conflicto."},
+		"sync.peers":          {"Peers seen", "Nodos vistos"},
+		"sync.nopeers":        {"No peer seen yet. Peers appear here when they are found on the network or synced with.", "Aún no se ha visto ningún nodo. Aparecen aquí cuando se encuentran en la red o se sincroniza con ellos."},
+		"sync.col.name":       {"Name", "Nombre"},
+		"sync.col.role":       {"Role", "Función"},
+		"sync.col.district":   {"District", "Distrito"},
+		"sync.col.contact":    {"Last contact", "Último contacto"},
+		"sync.col.state":      {"State", "Estado"},
+		"sync.never":          {"never", "nunca"},
+		"sync.now":            {"Sync now", "Sincronizar ahora"},
+		"sync.now.started":    {"Looking for peers to sync with.", "Buscando nodos para sincronizar."},
+		"sync.addr":           {"Peer address (host:port)", "Dirección del nodo (host:puerto)"},
+		"sync.with":           {"Sync with this address", "Sincronizar con esta dirección"},
+		"sync.syncing":        {"Syncing…", "Sincronizando…"},
+		"sync.done":           {"Synced with %s: %d changes received, %d sent.", "Sincronizado con %s: %d cambios recibidos, %d enviados."},
+		"sync.notenrolled":    {"This node is not enrolled yet: it cannot sync over the network. Ask HQ to enrol it; meanwhile carry records by bundle.", "Este nodo aún no está inscrito: no puede sincronizar por la red. Pida a la sede que lo inscriba; mientras tanto, lleve los registros por paquete."},
+		"sync.bundles":        {"Bundles (USB stick)", "Paquetes (memoria USB)"},
+		"sync.export":         {"Write a bundle to a folder…", "Escribir un paquete en una carpeta…"},
+		"sync.import":         {"Read a bundle…", "Leer un paquete…"},
+		"sync.exporting":      {"Writing the bundle…", "Escribiendo el paquete…"},
+		"sync.importing":      {"Reading the bundle…", "Leyendo el paquete…"},
+		"sync.exported":       {"Wrote %d changes to %s.", "Se escribieron %d cambios en %s."},
+		"sync.imported":       {"Read the bundle: %d changes new here.", "Paquete leído: %d cambios nuevos aquí."},
+		"sync.gossip.alive":   {"reachable", "accesible"},
+		"sync.gossip.dead":    {"lost", "perdido"},
+		"sync.gossip.left":    {"left", "se fue"},
+		"sync.error":          {"last try failed: %s", "el último intento falló: %s"},
+		"sync.refresh":        {"Refresh", "Actualizar"},
+		"sync.enrol":          {"Enrolment", "Inscripción"},
+		"sync.request":        {"Write an enrolment request to a folder…", "Escribir una solicitud de inscripción en una carpeta…"},
+		"sync.requested":      {"Wrote %s. At headquarters: lifeline ca sign --request %s --out CERT; bring the certificate back and install it here.", "Se escribió %s. En la sede: lifeline ca sign --request %s --out CERT; traiga el certificado e instálelo aquí."},
+		"sync.install":        {"Install the certificate from HQ…", "Instalar el certificado de la sede…"},
+		"sync.installing":     {"Installing the certificate…", "Instalando el certificado…"},
+		"sync.installed":      {"Enrolled. Restart Lifeline to find peers on the network.", "Inscrito. Reinicie Lifeline para encontrar nodos en la red."},
+		"sync.importfile":     {"Import records from a file (JSON lines)…", "Importar registros de un archivo (líneas JSON)…"},
+		"sync.importtype":     {"Kind of record in the file", "Tipo de registro del archivo"},
+		"sync.importing.file": {"Importing %s…", "Importando %s…"},
+		"sync.imported.file":  {"Imported %s: %d new records, %d already here.", "Importado %s: %d registros nuevos, %d ya estaban aquí."},
+		"sync.importread":     {"%d lines read", "%d líneas leídas"},
 	})
 }
 
@@ -113,11 +124,44 @@ func (v *syncView) content() fyne.CanvasObject {
 	if !u.node.Enrolled() {
 		warn := widget.NewLabel(u.T("sync.notenrolled"))
 		warn.Wrapping = fyne.TextWrapWord
-		net = warn
+		request := widget.NewButton(u.T("sync.request"), func() {
+			dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+				if err == nil && dir != nil {
+					v.writeRequest(dir.Path())
+				}
+			}, u.win)
+		})
+		install := widget.NewButton(u.T("sync.install"), func() {
+			dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
+				if err == nil && f != nil {
+					path := f.URI().Path()
+					f.Close()
+					v.installCert(path)
+				}
+			}, u.win)
+		})
+		net = container.NewVBox(warn, container.NewHBox(request, install))
 	}
+	types := widget.NewSelect(v.typeTitles(), nil)
+	types.PlaceHolder = u.T("sync.importtype")
+	importFile := widget.NewButton(u.T("sync.importfile"), func() {
+		t := v.typeByTitle(types.Selected)
+		if t == "" {
+			u.showError(errors.New(u.T("sync.importtype")))
+			return
+		}
+		dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
+			if err == nil && f != nil {
+				path := f.URI().Path()
+				f.Close()
+				v.importFile(t, path)
+			}
+		}, u.win)
+	})
 	top := container.NewVBox(v.summary, v.records, net, v.result,
 		widget.NewSeparator(), widget.NewLabelWithStyle(u.T("sync.bundles"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewHBox(export, imp),
+		container.NewBorder(nil, nil, nil, importFile, types),
 		widget.NewSeparator(), widget.NewLabelWithStyle(u.T("sync.peers"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.none)
 	return container.NewBorder(top, nil, nil, nil, v.peers)
 }
@@ -233,6 +277,113 @@ func (v *syncView) syncWith(addr string) {
 			u.Refresh()
 		}
 		v.load()
+	})
+}
+
+// typeTitles are the record types' titles in the user's language.
+func (v *syncView) typeTitles() []string {
+	var titles []string
+	for _, k := range v.u.node.Kits().Kits() {
+		for _, t := range k.Types {
+			titles = append(titles, t.Title.In(v.u.Lang()))
+		}
+	}
+	return titles
+}
+
+// typeByTitle is the name of the type with that title, or "".
+func (v *syncView) typeByTitle(title string) string {
+	for _, k := range v.u.node.Kits().Kits() {
+		for _, t := range k.Types {
+			if t.Title.In(v.u.Lang()) == title {
+				return t.Name
+			}
+		}
+	}
+	return ""
+}
+
+// writeRequest writes this node's enrolment request into dir, to carry to
+// headquarters.
+func (v *syncView) writeRequest(dir string) {
+	u := v.u
+	path := filepath.Join(dir, u.node.Self().Name+".request")
+	u.run(u.T("busy"), func(context.Context) error {
+		req, err := u.node.EnrollmentRequest()
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, req, 0o600)
+	}, func(err error) {
+		if err == nil {
+			v.result.SetText(fmt.Sprintf(u.T("sync.requested"), path, filepath.Base(path)))
+		}
+	})
+}
+
+// installCert installs the certificate headquarters signed.
+func (v *syncView) installCert(path string) {
+	u := v.u
+	u.run(u.T("sync.installing"), func(ctx context.Context) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if err := u.node.Install(ctx, b); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return nil
+	}, func(err error) {
+		if err == nil {
+			v.result.SetText(u.T("sync.installed"))
+		}
+	})
+}
+
+// importFile saves the records of a JSON-lines file (.gz too) as one
+// durable batch, showing how far it got.
+func (v *syncView) importFile(typeName, path string) {
+	u := v.u
+	var added, skipped int
+	bar := widget.NewProgressBar()
+	lines := widget.NewLabel("")
+	d := dialog.NewCustomWithoutButtons(fmt.Sprintf(u.T("sync.importing.file"), filepath.Base(path)), container.NewVBox(bar, lines), u.win)
+	d.Show()
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	u.background(func() {
+		err := func() error {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			res, err := u.node.Import(u.ctx, typeName, f, u.author, func(n int, read int64) {
+				u.do(func() {
+					if size > 0 {
+						bar.SetValue(min(1, float64(read)/float64(size)))
+					}
+					lines.SetText(fmt.Sprintf(u.T("sync.importread"), n))
+				})
+			})
+			added, skipped = res.Added, res.Skipped
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			return nil
+		}()
+		u.do(func() {
+			d.Hide()
+			if err != nil {
+				u.showError(err)
+				return
+			}
+			v.result.SetText(fmt.Sprintf(u.T("sync.imported.file"), filepath.Base(path), added, skipped))
+			u.Refresh()
+			v.load()
+		})
 	})
 }
 

@@ -152,3 +152,63 @@ func screenTexts(o fyne.CanvasObject) string {
 	walk(o)
 	return b.String()
 }
+
+// A laptop enrolled the long way: the app writes its request into a
+// folder, headquarters signs it, and the app installs the certificate.
+func TestEnrolmentByRequestAndCertificate(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, node.RoleField, "Cayo")
+	hqCfg := node.DefaultConfig()
+	hqCfg.DataDir = filepath.Join(t.TempDir(), "hq")
+	hq, err := Create(ctx, hqCfg, node.Identity{Name: "hq-belmopan", Role: node.RoleHQ, District: "Belize"}, Enrolment{MakeCA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hq.Close()
+	v := u.newSyncView()
+	usb := t.TempDir()
+	v.writeRequest(usb)
+	req, err := os.ReadFile(filepath.Join(usb, "cayo-laptop-07.request"))
+	if err != nil {
+		t.Fatalf("no request in the folder (the app says %q): %v", v.result.Text, err)
+	}
+	cert, err := hq.SignEnrolment(ctx, req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile := filepath.Join(usb, "cayo-laptop-07.cert")
+	if err := os.WriteFile(certFile, cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v.installCert(certFile)
+	if !u.node.Enrolled() || !strings.Contains(v.result.Text, "Enrolled") {
+		t.Fatalf("enrolled %v; the app says %q", u.node.Enrolled(), v.result.Text)
+	}
+}
+
+// Records from a file: saved as one batch, and the app says how many were
+// new.
+func TestImportFileSavesItsRecords(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, node.RoleField, "Cayo")
+	file := filepath.Join(t.TempDir(), "damage.ndjson")
+	lines := strings.Repeat(damageRecord+"\n", 3)
+	if err := os.WriteFile(file, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v := u.newSyncView()
+	if v.typeByTitle(v.typeTitles()[0]) == "" {
+		t.Fatal("a type's title does not lead back to it")
+	}
+	v.importFile("damage-assessment", file)
+	n := 0
+	for _, err := range u.node.Records(ctx, node.Query{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 3 || !strings.Contains(v.result.Text, "3 new records") {
+		t.Fatalf("%d records; the app says %q", n, v.result.Text)
+	}
+}
