@@ -94,6 +94,11 @@ func noDisplay() string {
 // window runs the app: the first start's set-up if the data folder holds
 // no node, then the main window, with the node running behind it.
 func window(ctx context.Context, cfg node.Config, tab, record string) error {
+	// Fyne reads the user's locale from LANG and complains of C and POSIX,
+	// which name none; the app's own language is --lang.
+	if l := os.Getenv("LANG"); l == "" || strings.HasPrefix(l, "C") || l == "POSIX" {
+		os.Setenv("LANG", "en_US.UTF-8")
+	}
 	a := app.NewWithID("bz.gov.nemo.lifeline")
 	w := a.NewWindow("Lifeline")
 	w.Resize(fyne.NewSize(1100, 760))
@@ -184,13 +189,21 @@ func startSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Confi
 		}
 	}()
 	go func() {
-		s.done <- n.Run(ctx, func(e node.Event) {
+		err := n.Run(ctx, func(e node.Event) {
 			if e.Kind == node.EventChange || e.Kind == node.EventSession {
 				pending.Lock()
 				dirty = true
 				pending.Unlock()
 			}
 		})
+		if err != nil && ctx.Err() == nil {
+			// The records stay usable in the window; only the network
+			// part stopped (a port taken by another program, say).
+			fyne.Do(func() {
+				dialog.ShowError(fmt.Errorf("the node stopped syncing: %w. Records can still be made and read here; restart Lifeline to try again", err), w)
+			})
+		}
+		s.done <- err
 	}()
 	return s
 }
