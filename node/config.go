@@ -75,6 +75,11 @@ type Config struct {
 	// (and at once when one appears).
 	SyncEvery time.Duration
 
+	// ClockOffset is added to this computer's clock when the node stamps
+	// changes: for drills of a laptop whose clock is wrong (a real clock
+	// cannot be moved for one process). Zero in normal use.
+	ClockOffset time.Duration
+
 	// Cut, for tests, cuts links: a connection with a peer it names (by
 	// node name) is dropped right after the handshake, both ways, as if the
 	// network between them were down.

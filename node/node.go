@@ -140,7 +140,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	clock := syncproto.NewClock(nil, cfg.MaxSkew)
+	var now func() time.Time
+	if off := cfg.ClockOffset; off != 0 {
+		now = func() time.Time { return time.Now().Add(off) }
+	}
+	clock := syncproto.NewClock(now, cfg.MaxSkew)
 	tr := newTrust()
 	s, err := store.Open(ctx, dbPath, store.Options{Key: key, Clock: clock, VerifyHead: tr.verifyHead})
 	if err != nil {

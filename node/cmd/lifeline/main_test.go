@@ -352,3 +352,45 @@ func TestRunPicksUpRecordsWrittenByOtherProcesses(t *testing.T) {
 	ok(t, `{"damage_level":4}`, "record", "update", "--data", dir, "--id", id, "--author", "vol-008")
 	wait("vol-008 updated damage-assessment " + id)
 }
+
+// check says a sound store is sound.
+func TestCheck(t *testing.T) {
+	dir := newNode(t)
+	ok(t, assessment, "record", "add", "--data", dir, "--type", "damage-assessment")
+	if out := strings.TrimSpace(ok(t, "", "check", "--data", dir)); out != "ok" {
+		t.Fatalf("check says %q", out)
+	}
+}
+
+// A laptop whose clock is a day ahead (LIFELINE_CLOCK_OFFSET, for drills)
+// stamps its changes a day ahead; a wrong offset is refused in words.
+func TestClockOffset(t *testing.T) {
+	dir := newNode(t)
+	run := func(offset string, args ...string) (string, string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Stdin = strings.NewReader(assessment)
+		cmd.Env = append(os.Environ(), "LIFELINE_CLOCK_OFFSET="+offset, "LIFELINE_DATA=")
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		return out.String(), errb.String(), err
+	}
+	out, stderr, err := run("24h", "record", "add", "--data", dir, "--type", "damage-assessment")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	var rec struct{ Updated string }
+	if err := json.Unmarshal([]byte(ok(t, "", "record", "show", "--data", dir, "--id", strings.TrimSpace(out), "--json")), &rec); err != nil {
+		t.Fatal(err)
+	}
+	at, err := time.Parse(time.RFC3339, rec.Updated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ahead := time.Until(at); ahead < 23*time.Hour || ahead > 25*time.Hour {
+		t.Fatalf("stamped %v ahead, want a day", ahead)
+	}
+	if _, stderr, err := run("tomorrow", "record", "list", "--data", dir); err == nil || !strings.Contains(stderr, "LIFELINE_CLOCK_OFFSET") {
+		t.Fatalf("a wrong offset: %v %q", err, stderr)
+	}
+}

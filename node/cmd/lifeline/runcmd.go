@@ -42,6 +42,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "This is a new node: made %s in %s.\n", *name, nf.data)
 	}
+	if nf.clockErr != nil {
+		return nf.clockErr
+	}
 	cfg := nf.config()
 	cfg.SyncAddr, cfg.SyncIdle, cfg.AdvertiseAddr = *syncAddr, *idle, *advertise
 	cfg.GossipAddr, cfg.GossipAdvertise, cfg.GossipProfile = *gossipAddr, *gossipAdvertise, *profile
