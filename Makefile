@@ -6,14 +6,14 @@ DATA     ?= data
 FUZZTIME ?= 2m
 
 # cgo (SQLite) and the desktop app (Fyne) need a C compiler and the X11/GL
-# headers.
+# headers; the drill and the network tests, iproute2 and nftables.
 DEB_PACKAGES := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
-	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev iproute2 nftables
 
 # make screenshots runs the app in a virtual display and takes its picture.
 SCREENSHOT_PACKAGES := xvfb imagemagick libgl1-mesa-dri
 
-.PHONY: deps build test lint run bench fuzz clean screenshots
+.PHONY: deps build test lint run bench fuzz clean screenshots drill
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Lifeline needs Go 1.26 or newer (https://go.dev/dl/)."; exit 1; }
@@ -64,14 +64,15 @@ screenshots: build
 bench: build
 	bin/lifeline-bench
 
-# Every fuzz target, FUZZTIME each (make fuzz FUZZTIME=10m).
+# The hurricane drill against real processes in network namespaces (root);
+# the report is printed and written to drill-report.txt.
+drill: build
+	bin/lifeline-drill --report drill-report.txt
+
+# Every fuzz target, FUZZTIME each (make fuzz FUZZTIME=10m), then a table of
+# executions and crashes.
 fuzz: deps
-	@for pkg in $$($(GO) list ./...); do \
-		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "== $$pkg $$target"; \
-			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-		done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 clean:
 	rm -rf bin
