@@ -2,9 +2,13 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -52,6 +56,12 @@ type Store interface {
 type FSM struct {
 	store Store
 	log   *slog.Logger
+	// stop ends the retries of an entry the store cannot save; halted,
+	// once an entry was given up, keeps every later one from applying:
+	// a restart then applies them all, in order.
+	stop     chan struct{}
+	stopOnce sync.Once
+	halted   atomic.Bool
 	// OnApply, if set, hears of each command applied (after it is durable).
 	OnApply func(CommandType, any)
 }
@@ -61,7 +71,38 @@ func NewFSM(s Store, log *slog.Logger) *FSM {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &FSM{store: s, log: log}
+	return &FSM{store: s, log: log, stop: make(chan struct{})}
+}
+
+// Stop gives up an entry the store cannot save, for a shutdown.
+func (f *FSM) Stop() { f.stopOnce.Do(func() { close(f.stop) }) }
+
+// errHalted is what entries after one given up return.
+var errHalted = errors.New("ledger: stopped before this entry; it applies at the next start")
+
+// retryMax is the longest wait between two tries of an entry.
+const retryMax = 5 * time.Second
+
+// apply records one entry in the store, trying again while the store
+// cannot save it (a full disk): the entry, and every one after it, waits
+// rather than being skipped, and nothing crashes. Only Stop ends the
+// wait; then the entry is left for the next start.
+func (f *FSM) apply(index, term uint64, fn func(Tx) error) error {
+	delay := 50 * time.Millisecond
+	for {
+		_, err := f.store.LedgerApply(context.Background(), index, term, fn)
+		if err == nil {
+			return nil
+		}
+		f.log.Error("ledger: cannot save an entry; trying again", "index", index, "err", err, "in", delay)
+		select {
+		case <-f.stop:
+			f.halted.Store(true)
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, retryMax)
+	}
 }
 
 // Result is what Apply returns through raft.ApplyFuture.Response.
@@ -77,25 +118,25 @@ func (f *FSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return Result{}
 	}
+	if f.halted.Load() {
+		return Result{Err: errHalted}
+	}
 	t, cmd, err := Decode(l.Data)
 	if err != nil {
 		f.log.Error("ledger: refused an entry", "index", l.Index, "err", err)
-		_, aerr := f.store.LedgerApply(context.Background(), l.Index, l.Term, func(Tx) error { return nil })
-		if aerr != nil {
-			// The store cannot record progress: continuing would apply
-			// entries out of order after a restart. Raft must stop.
-			panic(fmt.Sprintf("ledger: cannot record entry %d: %v", l.Index, aerr))
+		if aerr := f.apply(l.Index, l.Term, func(Tx) error { return nil }); aerr != nil {
+			return Result{Err: aerr}
 		}
 		return Result{Err: err}
 	}
 	var res Result
-	_, err = f.store.LedgerApply(context.Background(), l.Index, l.Term, func(tx Tx) error {
+	err = f.apply(l.Index, l.Term, func(tx Tx) error {
 		var herr error
 		res.Committed, herr = handle(tx, t, cmd)
 		return herr
 	})
 	if err != nil {
-		panic(fmt.Sprintf("ledger: cannot apply entry %d (%s): %v", l.Index, t, err))
+		return Result{Err: err}
 	}
 	if f.OnApply != nil {
 		f.OnApply(t, cmd)

@@ -3,8 +3,11 @@ package ledger_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -147,4 +150,95 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ledger.Decode(data) // must not panic
 	})
+}
+
+// fullDisk is a store whose disk is full until freed.
+type fullDisk struct {
+	*store.SQLite
+	mu    sync.Mutex
+	full  bool
+	tries int
+}
+
+func (f *fullDisk) LedgerApply(ctx context.Context, index, term uint64, fn func(ledger.Tx) error) (bool, error) {
+	f.mu.Lock()
+	full := f.full
+	f.tries++
+	f.mu.Unlock()
+	if full {
+		return false, errors.New("store: the disk is full; nothing was saved")
+	}
+	return f.SQLite.LedgerApply(ctx, index, term, fn)
+}
+
+func (f *fullDisk) set(full bool) {
+	f.mu.Lock()
+	f.full = full
+	f.mu.Unlock()
+}
+
+func (f *fullDisk) attempts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tries
+}
+
+// An entry the store cannot save (a full disk) waits, and applies once
+// space is freed: no crash, nothing skipped.
+func TestFSMWaitsForAFullDisk(t *testing.T) {
+	s := &fullDisk{SQLite: newStore(t), full: true}
+	fsm := ledger.NewFSM(s, nil)
+	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
+	done := make(chan ledger.Result, 1)
+	go func() {
+		res, _ := fsm.Apply(entry(t, 1, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}})).(ledger.Result)
+		done <- res
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.attempts() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the entry was not tried again")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case res := <-done:
+		t.Fatalf("the entry returned while the disk was full: %+v", res)
+	default:
+	}
+	s.set(false)
+	res := <-done
+	if res.Err != nil || res.Committed != 3 {
+		t.Fatalf("after space was freed: %+v", res)
+	}
+	if state, _ := s.Ledger(context.Background()); state.Applied != 1 || state.Committed[st] != 3 {
+		t.Fatalf("ledger state %+v", state)
+	}
+}
+
+// A shutdown does not wait for a full disk: the entry, and every one
+// after it, is left for the next start, in order.
+func TestFSMStopLeavesEntriesForTheNextStart(t *testing.T) {
+	s := &fullDisk{SQLite: newStore(t), full: true}
+	fsm := ledger.NewFSM(s, nil)
+	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
+	done := make(chan ledger.Result, 1)
+	go func() {
+		res, _ := fsm.Apply(entry(t, 1, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}})).(ledger.Result)
+		done <- res
+	}()
+	for s.attempts() < 1 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	fsm.Stop()
+	if res := <-done; res.Err == nil {
+		t.Fatal("a stopped entry reported success")
+	}
+	s.set(false)
+	if res, _ := fsm.Apply(entry(t, 2, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}})).(ledger.Result); res.Err == nil {
+		t.Fatal("an entry after one given up was applied")
+	}
+	if state, _ := s.Ledger(context.Background()); state.Applied != 0 {
+		t.Fatalf("applied %d after a stop, want 0: the next start applies them in order", state.Applied)
+	}
 }

@@ -234,6 +234,9 @@ func (l *Ledger) Barrier(timeout time.Duration) error { return l.raft.Barrier(ti
 
 // Shutdown stops the member.
 func (l *Ledger) Shutdown() error {
+	// An entry waiting for the store (a full disk) must not hold the
+	// shutdown: it applies at the next start.
+	l.fsm.Stop()
 	err := l.raft.Shutdown().Error()
 	l.tr.Close()
 	return errors.Join(err, l.wal.Close(), l.meta.Close())

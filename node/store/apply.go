@@ -127,6 +127,9 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 		return fmt.Errorf("%w: %s came before %s:%d", ErrGap, c.Dot(), st, h.seq+1)
 	}
 	if !next || t.s.clock.TooFarAhead(c.HLC) {
+		if err := t.chainHeld(in, h); err != nil {
+			return err
+		}
 		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO held (node_id, lane, seq, hlc, sig, body, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			c.Origin[:], c.Lane, int64(c.Seq), int64(c.HLC), nullable(in.Sig), in.Body, time.Now().UTC().Format(time.RFC3339)); err != nil {
 			return err
@@ -142,6 +145,42 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 		return err
 	}
 	res.Applied++
+	return nil
+}
+
+// chainHeld links a change being held to its stream's chain when the
+// change follows the stream's head (or a change this transaction held just
+// before), and checks the signature it carries. A run's signature is on its
+// last change: when that change is held, this is what vouches for the
+// changes of the run merged before it. A change held after a gap cannot be
+// linked yet; it is checked when it is merged.
+func (t *txn) chainHeld(in *Incoming, h *streamHead) error {
+	c := &in.Change
+	st := c.Stream()
+	var prev syncproto.Hash
+	switch link, ok := t.heldChain[st]; {
+	case c.Seq == h.seq+1:
+		prev = h.head
+	case ok && link.seq == c.Seq-1:
+		prev = link.hash
+	default:
+		return nil
+	}
+	var hash syncproto.Hash
+	if in.BodySum != nil {
+		hash = syncproto.ChainLink(prev, *in.BodySum)
+	} else {
+		hash = syncproto.ChainHash(prev, in.Body)
+	}
+	if len(in.Sig) > 0 && t.s.opts.VerifyHead != nil {
+		if err := t.s.opts.VerifyHead(st, c.Seq, hash, in.Sig); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrChain, c.Dot(), err)
+		}
+	}
+	if t.heldChain == nil {
+		t.heldChain = map[syncproto.Stream]heldLink{}
+	}
+	t.heldChain[st] = heldLink{seq: c.Seq, hash: hash}
 	return nil
 }
 

@@ -369,6 +369,34 @@ func (s *SQLite) Counts(ctx context.Context) (Counts, error) {
 	return c, err
 }
 
+// heldRun returns the held changes of a stream that follow its head seq
+// without a gap, up to the first that carries a signature, and that
+// signature; nil when no held change after the head is signed.
+func heldRun(ctx context.Context, tx *sql.Tx, st syncproto.Stream, seq uint64) ([][]byte, []byte, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT seq, sig, body FROM held WHERE node_id = ? AND lane = ? AND seq > ? ORDER BY seq`,
+		st.Origin[:], st.Lane, int64(seq))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var bodies [][]byte
+	for rows.Next() {
+		var at int64
+		var sig, body []byte
+		if err := rows.Scan(&at, &sig, &body); err != nil {
+			return nil, nil, err
+		}
+		if uint64(at) != seq+uint64(len(bodies))+1 {
+			break // a gap: nothing after it can be sent
+		}
+		bodies = append(bodies, body)
+		if len(sig) > 0 {
+			return bodies, sig, nil
+		}
+	}
+	return nil, nil, rows.Err()
+}
+
 // Outgoing returns the runs of changes a peer holding have lacks, stream by
 // stream in sync order (lane 1 first), up to about max changes, and the
 // vector the peer will hold once it has them. Every run ends at a change
@@ -438,6 +466,24 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return err
+			}
+			if signed < len(run.Bodies) && run.Last() == sp.to {
+				// The changes after the last signed one reach this node's
+				// head: if the change that vouches for them is held here
+				// (stamped ahead), the run goes on through the held changes
+				// to it, so that the peer can verify and merge what this
+				// node merged, and hold the rest as this node does.
+				held, sig, err := heldRun(ctx, tx, sp.stream, sp.to)
+				if err != nil {
+					return err
+				}
+				if sig != nil {
+					run.Bodies, run.Sig = append(run.Bodies, held...), sig
+					total += len(held)
+					runs = append(runs, run)
+					after[sp.stream] = sp.to
+					continue
+				}
 			}
 			total -= len(run.Bodies) - signed
 			if signed > 0 {

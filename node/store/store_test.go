@@ -708,3 +708,101 @@ func TestCreatedListsNewRecordsOfARange(t *testing.T) {
 	check(100, 100+createdPart)
 	check(2*createdPart-10, total) // edits in the middle
 }
+
+// incomingOf turns runs, as Outgoing gives them, into what Apply takes: the
+// run's signature on its last change.
+func incomingOf(t *testing.T, runs []syncproto.Run) []Incoming {
+	t.Helper()
+	var out []Incoming
+	for _, r := range runs {
+		for i, body := range r.Bodies {
+			c, err := syncproto.DecodeChange(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := Incoming{Change: c, Body: body}
+			if i == len(r.Bodies)-1 {
+				in.Sig = r.Sig
+			}
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// A laptop records, then its clock jumps a day ahead and it records more,
+// and one run carries both: the receiver merges the first change and holds
+// the rest, verifying the run's signature (on a held change) for the whole
+// of it; and it passes the run on, so that a third node ends as it does.
+func TestRunEndingInHeldChangesIsVerifiedAndPassedOn(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	ahead := time.Duration(0)
+	clock := syncproto.NewClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Now().Add(ahead)
+	}, 0)
+	a, ka := newStore(t, Options{Clock: clock})
+	verify := func(st syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+		if st.Origin != ka.ID() || !identity.VerifyHead(ka.Public(), st, seq, head, sig) {
+			return errors.New("signature does not verify")
+		}
+		return nil
+	}
+	b, _ := newStore(t, Options{VerifyHead: verify})
+	c, _ := newStore(t, Options{VerifyHead: verify})
+	forged, _ := newStore(t, Options{VerifyHead: verify})
+	first := syncproto.NewRecordID()
+	if _, err := a.Write(ctx, []Edit{edit(t, first, true, "village", "Succotz")}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	ahead = 24 * time.Hour
+	mu.Unlock()
+	for range 2 {
+		if _, err := a.Write(ctx, []Edit{edit(t, syncproto.NewRecordID(), true, "village", "Benque")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, _, err := a.Outgoing(ctx, syncproto.Vector{}, 1000)
+	if err != nil || len(runs) != 1 || len(runs[0].Bodies) != 3 {
+		t.Fatalf("runs %v %v", runs, err)
+	}
+	in := incomingOf(t, runs)
+
+	// The merged first change is vouched for by the held change's
+	// signature: altered, the whole run is refused.
+	tampered := slices.Clone(in)
+	tampered[0].Body = bytes.Replace(slices.Clone(in[0].Body), []byte("Succotz"), []byte("Sukotz!"), 1)
+	if _, err := forged.Apply(ctx, tampered); !errors.Is(err, ErrChain) {
+		t.Fatalf("a run altered before its held end: %v", err)
+	}
+	if v, _ := forged.Vector(ctx); len(v) != 0 {
+		t.Fatalf("a refused run left changes behind: %v", v)
+	}
+
+	res, err := b.Apply(ctx, in)
+	if err != nil || res.Applied != 1 || res.Held != 2 {
+		t.Fatalf("b: %+v %v", res, err)
+	}
+	fromB, after, err := b.Outgoing(ctx, syncproto.Vector{}, 1000)
+	if err != nil || len(fromB) != 1 || len(fromB[0].Bodies) != 3 {
+		t.Fatalf("b passes on %d runs (%v): the merged change must go with the held ones that vouch for it", len(fromB), err)
+	}
+	if st := lane3(a); after[st] != 1 {
+		t.Fatalf("b expects its peer to hold %d of the stream, want 1", after[st])
+	}
+	res, err = c.Apply(ctx, incomingOf(t, fromB))
+	if err != nil || res.Applied != 1 || res.Held != 2 {
+		t.Fatalf("c: %+v %v", res, err)
+	}
+	db, _ := b.Digest(ctx)
+	dc, _ := c.Digest(ctx)
+	if db != dc {
+		t.Fatal("b and c hold different records")
+	}
+	if rec, err := c.Record(ctx, first); err != nil || value(t, rec, "village") != "Succotz" {
+		t.Fatalf("c lacks the record made before the clock jumped: %v", err)
+	}
+}

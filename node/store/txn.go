@@ -21,6 +21,16 @@ type txn struct {
 
 	heads   map[syncproto.Stream]*streamHead
 	records map[syncproto.RecordID]*recordRow
+	// heldChain is, by stream, the chain hash of the last change this
+	// transaction held in sequence after the stream's head: a run whose
+	// signed end is held is still verified whole, the changes merged
+	// before it included.
+	heldChain map[syncproto.Stream]heldLink
+}
+
+type heldLink struct {
+	seq  uint64
+	hash syncproto.Hash
 }
 
 // streamHead is a stream's vector entry and chain head as this transaction
