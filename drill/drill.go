@@ -489,8 +489,10 @@ func (d *Drill) check(ctx context.Context, s *StepReport, within time.Duration) 
 		n.crashes = nil
 		n.mu.Unlock()
 		s.Crashes = append(s.Crashes, crashes...)
+		// Each step reports the panics that happened since the last one.
 		_, panics := n.logged(panicLine)
-		s.Panics += panics
+		s.Panics += panics - n.panicsSeen
+		n.panicsSeen = panics
 		if res := n.check(ctx); res != "ok" {
 			s.Integrity = append(s.Integrity, n.Name+": "+res)
 		}

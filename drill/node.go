@@ -27,6 +27,8 @@ type Node struct {
 	// clockMoved: the drill set the node's clock wrong; the others hold
 	// its later changes until their time comes.
 	clockMoved bool
+	// panicsSeen is how many panics of its log a step already reported.
+	panicsSeen int
 
 	d       *Drill
 	mu      sync.Mutex
