@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"syscall"
 	"time"
@@ -20,13 +21,26 @@ func (d *Drill) spell() time.Duration {
 func (d *Drill) partition(ctx context.Context, s *StepReport) error {
 	s.Injected = append(s.Injected, fmt.Sprintf("the Toledo district's uplink cut for %v while every laptop records", d.spell()))
 	before := len(d.ackedIDs())
+	tol, relay := d.node("tol-1"), d.node("relay-toledo")
+	// A record both sides will edit while apart: one of the Toledo
+	// laptop's that HQ already holds.
+	shared, err := d.sharedRecord(ctx, tol)
+	if err != nil {
+		return err
+	}
 	if err := d.lab.setUplink("toledo", false); err != nil {
 		return err
 	}
+	edits := map[*Node]string{tol: "Edited in Toledo while cut off", d.hq: "Edited at HQ meanwhile"}
+	for n, village := range edits {
+		if _, err := n.lifeline(ctx, fmt.Sprintf(`{"village":%q}`, village), "record", "update", "--data", n.Dir, "--id", shared, "--author", "drill-"+n.Name); err != nil {
+			return err
+		}
+	}
+	s.Injected = append(s.Injected, "record "+shared+" edited differently on both sides while apart")
 	time.Sleep(d.spell())
 	during := len(d.ackedIDs()) - before
 	// The cut-off relay keeps taking its laptop's records without quorum.
-	tol, relay := d.node("tol-1"), d.node("relay-toledo")
 	tolIDs, err := tol.ids(ctx)
 	if err != nil {
 		return err
@@ -46,7 +60,63 @@ func (d *Drill) partition(ctx context.Context, s *StepReport) error {
 		return err
 	}
 	s.Injected = append(s.Injected, "the uplink restored")
+	// Once equal, every node keeps both edits as a conflict for a person
+	// to decide.
+	d.check(ctx, s, 3*time.Minute)
+	for _, n := range d.nodes {
+		out, err := n.lifeline(ctx, "", "record", "show", "--data", n.Dir, "--id", shared, "--json")
+		if err != nil {
+			return err
+		}
+		var rec struct {
+			Conflicts map[string][]struct {
+				Value any `json:"value"`
+			} `json:"conflicts"`
+		}
+		if err := json.Unmarshal([]byte(out), &rec); err != nil {
+			return fmt.Errorf("%s: record show --json: %v", n.Name, err)
+		}
+		kept := map[string]bool{}
+		for _, v := range rec.Conflicts["village"] {
+			kept[fmt.Sprint(v.Value)] = true
+		}
+		for _, village := range edits {
+			if !kept[village] {
+				return fmt.Errorf("%s does not keep %q in the conflict on the record edited on both sides (it keeps %v)", n.Name, village, rec.Conflicts["village"])
+			}
+		}
+	}
+	s.Observed = append(s.Observed, fmt.Sprintf("the record edited on both sides is in conflict on all %d nodes, both values kept", len(d.nodes)))
 	return nil
+}
+
+// sharedRecord is a damage assessment of laptop n that HQ holds too.
+func (d *Drill) sharedRecord(ctx context.Context, n *Node) (string, error) {
+	var id string
+	err := d.waitFor(ctx, time.Minute, "a damage assessment of "+n.Name+" at HQ", func() bool {
+		at, err := d.hq.ids(ctx)
+		if err != nil {
+			return false
+		}
+		d.mu.Lock()
+		mine := append([]string(nil), d.acked[n.Name]...)
+		d.mu.Unlock()
+		for _, a := range mine {
+			if !at[a] {
+				continue
+			}
+			out, err := d.hq.lifeline(ctx, "", "record", "show", "--data", d.hq.Dir, "--id", a, "--json")
+			var rec struct {
+				Type string `json:"type"`
+			}
+			if err == nil && json.Unmarshal([]byte(out), &rec) == nil && rec.Type == "damage-assessment" {
+				id = a
+				return true
+			}
+		}
+		return false
+	})
+	return id, err
 }
 
 // killLeader: the ledger's leader is killed with kill -9 while commits
