@@ -55,6 +55,8 @@ type Drill struct {
 	resume chan struct{}
 	// writing is the record add in flight, by laptop, for kill -9.
 	writing map[string]*os.Process
+	// diskSize is the size of relay-toledo's small disk, as mount says it.
+	diskSize string
 }
 
 func (d *Drill) logf(format string, args ...any) {
@@ -197,8 +199,15 @@ func (d *Drill) setUp(ctx context.Context) error {
 		n := &Node{Name: s.name, Role: s.role, District: s.district, Site: s.site, IP: ip, NS: ns,
 			Dir: filepath.Join(d.cfg.Dir, s.name), Voter: s.voter, Bootstrap: s.bootstrap, d: d}
 		if s.name == "relay-toledo" {
-			// Its disk is the one the drill fills.
-			if err := d.lab.smallDisk(n.Dir, "96m"); err != nil {
+			// Its disk is the one the drill fills: room for what the drill
+			// writes (the records, Raft's log, whose segments are made
+			// whole in advance, and snapshots), and little more.
+			size := "256m"
+			if d.cfg.Short {
+				size = "128m"
+			}
+			d.diskSize = size
+			if err := d.lab.smallDisk(n.Dir, size); err != nil {
 				return err
 			}
 			n.Dir = filepath.Join(n.Dir, "node")

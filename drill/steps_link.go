@@ -175,8 +175,8 @@ func (d *Drill) fillDisk(ctx context.Context, s *StepReport) error {
 		return err
 	}
 	free := fs.Bavail * uint64(fs.Bsize)
-	s.Injected = append(s.Injected, fmt.Sprintf("%s's disk (a 96 MB tmpfs) filled by a %d MiB file until ENOSPC, %d bytes left, for %v while every laptop records",
-		n.Name, written>>20, free, d.spell()))
+	s.Injected = append(s.Injected, fmt.Sprintf("%s's disk (a tmpfs of %s) filled by a %d MiB file until ENOSPC, %d bytes left, for %v while every laptop records",
+		n.Name, d.diskSize, written>>20, free, d.spell()))
 	if free >= 1<<20 {
 		os.Remove(filler)
 		return fmt.Errorf("%s's disk still has %d bytes free after filling it", n.Name, free)
