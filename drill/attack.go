@@ -60,6 +60,7 @@ func (d *Drill) attack(ctx context.Context, s *StepReport) error {
 		failed(a.manInTheMiddle(ctx, spare))
 		failed(a.stolen(ctx, spare))
 	}
+	failed(a.badBundles(ctx))
 	return a.noise(ctx)
 }
 
