@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -119,33 +118,6 @@ func TestLedgerCommitsAndReceiptsReachTheField(t *testing.T) {
 	}
 }
 
-// cuts is a set of cut links between named nodes, for Config.Cut.
-type cuts struct {
-	mu  sync.Mutex
-	off map[[2]string]bool
-}
-
-func (c *cuts) cut(a, b string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off[[2]string{a, b}], c.off[[2]string{b, a}] = true, true
-}
-
-func (c *cuts) heal() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off = map[[2]string]bool{}
-}
-
-// filter is the Cut function of the node called self.
-func (c *cuts) filter(self string) func(string) bool {
-	return func(peer string) bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.off[[2]string{self, peer}]
-	}
-}
-
 func leaderOf(t *testing.T, ms ...*nodetest.Member) *nodetest.Member {
 	t.Helper()
 	var leader *nodetest.Member
@@ -194,13 +166,13 @@ func TestLeaderLossLosesNothingCommitted(t *testing.T) {
 // field; the majority goes on; once the link heals, the relay's records
 // reach the ledger and every node ends equal.
 func TestMinorityRelayCutOffThenHealed(t *testing.T) {
-	net := &cuts{off: map[[2]string]bool{}}
+	net := &nodetest.Links{}
 	c := nodetest.New(t)
-	hq := c.Add("hq", node.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter, cfg.Cut = true, true, net.filter("hq") })
+	hq := c.Add("hq", node.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter, cfg.Cut = true, true, net.Filter("hq") })
 	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
 	var relays []*nodetest.Member
 	for _, name := range []string{"relay-1", "relay-2"} {
-		r := c.Add(name, node.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter, cfg.Cut = true, net.filter(name) })
+		r := c.Add(name, node.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter, cfg.Cut = true, net.Filter(name) })
 		c.AddToLedger(r, true)
 		relays = append(relays, r)
 	}
@@ -209,8 +181,8 @@ func TestMinorityRelayCutOffThenHealed(t *testing.T) {
 	ctx := context.Background()
 	streamOf := func(m *nodetest.Member) syncproto.Stream { return syncproto.Stream{Origin: m.Node.Self().ID, Lane: 3} }
 
-	net.cut("relay-2", "hq")
-	net.cut("relay-2", "relay-1")
+	net.Cut("relay-2", "hq")
+	net.Cut("relay-2", "relay-1")
 	add(t, fieldA, 4)
 	if _, err := fieldA.Node.Sync(ctx, relays[1].Addr); err != nil {
 		t.Fatal(err) // the field still reaches the cut-off relay
@@ -226,7 +198,7 @@ func TestMinorityRelayCutOffThenHealed(t *testing.T) {
 		t.Fatalf("the ledger committed %d changes it could not have been told of", got)
 	}
 
-	net.heal()
+	net.Heal()
 	for _, m := range []*nodetest.Member{hq, relays[0], relays[1]} {
 		nodetest.Eventually(t, 15*time.Second, m.Name+" commits the cut-off relay's records", func() bool {
 			v := committed(m)

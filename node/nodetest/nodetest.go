@@ -242,3 +242,36 @@ func (m *Member) Digest() string {
 	}
 	return fmt.Sprintf("%x", d)
 }
+
+// Links is a network whose links between named nodes can be cut and
+// healed: Filter gives a node's Config.Cut.
+type Links struct {
+	mu  sync.Mutex
+	off map[[2]string]bool
+}
+
+// Cut cuts the link between a and b, both ways.
+func (l *Links) Cut(a, b string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.off == nil {
+		l.off = map[[2]string]bool{}
+	}
+	l.off[[2]string{a, b}], l.off[[2]string{b, a}] = true, true
+}
+
+// Heal restores every link.
+func (l *Links) Heal() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.off = nil
+}
+
+// Filter is the Cut function of the node called self.
+func (l *Links) Filter(self string) func(peer string) bool {
+	return func(peer string) bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.off[[2]string{self, peer}]
+	}
+}

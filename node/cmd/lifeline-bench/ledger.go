@@ -373,33 +373,6 @@ func bundleInto(ctx context.Context, from, to *node.Node, path string) error {
 	return err
 }
 
-// cuts is the set of links cut between named nodes, for Config.Cut.
-type cuts struct {
-	mu  sync.Mutex
-	off map[[2]string]bool
-}
-
-func (c *cuts) cut(a, b string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off[[2]string{a, b}], c.off[[2]string{b, a}] = true, true
-}
-
-func (c *cuts) heal() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off = map[[2]string]bool{}
-}
-
-// filter is the Cut function of the node called self.
-func (c *cuts) filter(self string) func(string) bool {
-	return func(peer string) bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.off[[2]string{self, peer}]
-	}
-}
-
 // partitionWorkload: HQ and two relays (the ledger's voters) and two field
 // laptops gossip on loopback and sync by themselves. The links between
 // {hq, relay-1, cayo-07} and {relay-2, tol-02} are cut (TLS connections:
@@ -412,7 +385,7 @@ func partitionWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		net := &cuts{off: map[[2]string]bool{}}
+		net := &nodetest.Links{}
 		c := nodetest.New(tb)
 		add := func(name, role, district, join string, edit func(*node.Config)) *nodetest.Member {
 			return c.Add(name, role, district, func(cfg *node.Config) {
@@ -421,7 +394,7 @@ func partitionWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 				if join != "" {
 					cfg.Join = []string{join}
 				}
-				cfg.Cut = net.filter(name)
+				cfg.Cut = net.Filter(name)
 				if edit != nil {
 					edit(cfg)
 				}
@@ -448,7 +421,7 @@ func partitionWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 		})
 		for _, a := range sideA {
 			for _, b := range sideB {
-				net.cut(a.Name, b.Name)
+				net.Cut(a.Name, b.Name)
 			}
 		}
 		cutAt := time.Now()
@@ -466,7 +439,7 @@ func partitionWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 		nodetest.Eventually(tb, 3*time.Minute, "each side converges", func() bool {
 			return sameVectors(ctx, sideA) && sameVectors(ctx, sideB) && !sameVectors(ctx, all)
 		})
-		net.heal()
+		net.Heal()
 		healed := time.Now()
 		cutFor := healed.Sub(cutAt)
 		var equal time.Duration
