@@ -23,6 +23,10 @@ import (
 // entry stays small for a follower on a slow link.
 const maxCommitChanges = 50000
 
+// createdPart is the most changes of a range one reader goes through when
+// a commit's new records are found.
+const createdPart = 4096
+
 // startLedger opens the node's Raft member, on relays and HQ that serve.
 // addr is the address other members reach this node at.
 func (n *Node) startLedger(addr string) error {
@@ -175,17 +179,27 @@ func (n *Node) pendingCommit(ctx context.Context) (*ledger.Commit, error) {
 		budget -= int(to - from + 1)
 	}
 	// Finding the records the ranges create decodes every change: the
-	// ranges are read side by side, and their records listed in the
-	// ranges' order.
-	created := make([][]ledger.NewRecord, len(cmd.Ranges))
-	errs := make([]error, len(cmd.Ranges))
+	// ranges are read side by side, a long one in parts, and their records
+	// listed in the ranges' order.
+	type part struct {
+		st       syncproto.Stream
+		from, to uint64
+	}
+	var parts []part
+	for _, r := range cmd.Ranges {
+		for lo := r.From; lo <= r.To; lo += createdPart {
+			parts = append(parts, part{r.Stream, lo, min(r.To, lo+createdPart-1)})
+		}
+	}
+	created := make([][]ledger.NewRecord, len(parts))
+	errs := make([]error, len(parts))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for i, r := range cmd.Ranges {
+	for i, p := range parts {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			created[i], errs[i] = n.store.Created(ctx, r.Stream, r.From, r.To)
+			created[i], errs[i] = n.store.Created(ctx, p.st, p.from, p.to)
 		})
 	}
 	wg.Wait()

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"lifeline/node/ledger"
@@ -716,30 +714,8 @@ func (s *SQLite) Created(ctx context.Context, st syncproto.Stream, from, to uint
 	if err != nil || !ok {
 		return nil, err
 	}
-	// A long range is read in parts side by side: decoding the changes is
-	// most of the work.
-	parts := 1
-	if to-from >= createdPart {
-		parts = min(runtime.GOMAXPROCS(0), 4)
-	}
-	out := make([][]ledger.NewRecord, parts)
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	step := (to - from + 1 + uint64(parts) - 1) / uint64(parts)
-	for i := range parts {
-		lo := from + uint64(i)*step
-		hi := min(to, lo+step-1)
-		wg.Go(func() { out[i], errs[i] = s.created(ctx, st, idx, lo, hi) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return slices.Concat(out...), nil
+	return s.created(ctx, st, idx, from, to)
 }
-
-// createdPart is the length of a range worth reading in parts.
-const createdPart = 4096
 
 func (s *SQLite) created(ctx context.Context, st syncproto.Stream, idx int64, from, to uint64) ([]ledger.NewRecord, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT c.id, c.body, r.state FROM changes c JOIN records r ON r.rid = c.record

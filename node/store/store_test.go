@@ -636,9 +636,9 @@ func rowsOf(t testing.TB, s *SQLite) []byte {
 }
 
 // Created lists the records a range of a stream creates, in order, and not
-// the records it only edits; a long range is read in parts, and the parts
-// must join without a gap or an overlap.
+// the records it only edits, wherever the range starts and ends.
 func TestCreatedListsNewRecordsOfARange(t *testing.T) {
+	const createdPart = 4096 // a size the node reads a commit's ranges in
 	ctx := context.Background()
 	s, _ := newStore(t, Options{})
 	districts := []string{"Cayo", "Toledo", "Atlantis"} // the last is no district: NEM
