@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
-	"lifeline/node/identity"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -100,49 +99,16 @@ func TestHQTableCountsEachDistrict(t *testing.T) {
 func TestHQConflictQueueListsRecordsInConflict(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUI(t, node.RoleHQ, "Cayo")
-	ca, err := identity.NewCA("Test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := node.DefaultConfig()
-	cfg.DataDir = filepath.Join(t.TempDir(), "cayo-02")
-	if err := node.Init(ctx, cfg, node.Identity{Name: "cayo-02", Role: node.RoleField, District: "Cayo"}); err != nil {
-		t.Fatal(err)
-	}
-	other, err := node.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	for _, n := range []*node.Node{u.node, other} {
-		if err := n.EnrollWith(ctx, ca); err != nil {
-			t.Fatal(err)
-		}
-	}
-	carry := func(from, to *node.Node) {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "bundle")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := from.ExportBundle(ctx, f, nil); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if _, err := to.ImportBundle(ctx, path); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := recordsPeer(t, u)
 	id := hqAdd(t, u, "damage-assessment", `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch",
 		"damage_level":1,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`)
-	carry(u.node, other)
+	recordsBundle(t, u.node, other)
 	for n, change := range map[*node.Node]string{u.node: `{"damage_level":2}`, other: `{"damage_level":4}`} {
 		if _, err := n.Update(ctx, id, []byte(change), n.Self().Name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	carry(other, u.node)
+	recordsBundle(t, other, u.node)
 
 	v := u.newHQView()
 	if len(v.conflicts) != 1 || v.conflicts[0].id != id.String() || v.conflicts[0].fields != "Damage level (0-4)" {
@@ -152,7 +118,7 @@ func TestHQConflictQueueListsRecordsInConflict(t *testing.T) {
 		t.Errorf("queue says %q", v.queueMsg.Text)
 	}
 	v.queue.Select(0)
-	if !strings.Contains(v.detail.Text, "Damage level (0-4):") || !strings.Contains(v.detail.Text, "by cayo-02") ||
+	if !strings.Contains(v.detail.Text, "Damage level (0-4):") || !strings.Contains(v.detail.Text, "by toledo-laptop-02") ||
 		!strings.Contains(v.detail.Text, "by cayo-laptop-07") {
 		t.Errorf("picked, the detail says:\n%s", v.detail.Text)
 	}

@@ -37,19 +37,7 @@ func recordsPeer(t *testing.T, u *UI) *node.Node {
 	if err := u.node.EnrollWith(ctx, ca); err != nil {
 		t.Fatal(err)
 	}
-	cfg := node.DefaultConfig()
-	cfg.DataDir = filepath.Join(t.TempDir(), "peer")
-	if err := node.Init(ctx, cfg, node.Identity{Name: "toledo-laptop-02", Role: node.RoleField, District: "Toledo"}); err != nil {
-		t.Fatal(err)
-	}
-	peer, err := node.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { peer.Close() })
-	if err := peer.EnrollWith(ctx, ca); err != nil {
-		t.Fatal(err)
-	}
+	peer := enrolledPeer(t, ca, "toledo-laptop-02")
 	return peer
 }
 
