@@ -510,14 +510,7 @@ func (d *Drill) check(ctx context.Context, s *StepReport, within time.Duration) 
 
 // heldAt reports whether the drill set a laptop's clock wrong: its later
 // records are held by the others until their time comes.
-func (d *Drill) heldAt(laptop string) bool {
-	for _, n := range d.nodes {
-		if n.Name == laptop {
-			return n.clockMoved
-		}
-	}
-	return false
-}
+func (d *Drill) heldAt(laptop string) bool { return d.node(laptop).clockMoved }
 
 // final runs a last check once the writers stopped.
 func (d *Drill) final(ctx context.Context) {

@@ -105,15 +105,20 @@ func (d *discovery) Joined(m gossip.Member) {
 // reached: a peer synced with this node by itself, so the link between
 // them works again (a partition that gossip did not see healed): stop
 // backing off from it, and sync with it at once if it is due.
-func (d *discovery) reached(id syncproto.NodeID) {
+func (d *discovery) reached(id syncproto.NodeID) { d.retry(&id) }
+
+// retry ends the backoff from a peer (from every peer when id is nil) and
+// wakes the sync loop if any was backed off from.
+func (d *discovery) retry(id *syncproto.NodeID) {
 	d.mu.Lock()
-	p := d.peers[id]
-	waiting := p != nil && p.failures > 0
-	if waiting {
-		p.failures, p.next = 0, time.Time{}
+	waiting := false
+	for pid, p := range d.peers {
+		if (id == nil || pid == *id) && p.failures > 0 {
+			p.failures, p.next, waiting = 0, time.Time{}, true
+		}
 	}
 	d.mu.Unlock()
-	if waiting {
+	if waiting || id == nil {
 		d.wake()
 	}
 }

@@ -73,12 +73,7 @@ func (n *Node) SyncNow() bool {
 	if d == nil {
 		return false
 	}
-	d.mu.Lock()
-	for _, p := range d.peers {
-		p.failures, p.next = 0, time.Time{}
-	}
-	d.mu.Unlock()
-	d.wake()
+	d.retry(nil)
 	return true
 }
 
