@@ -31,7 +31,7 @@ deps:
 	fi
 
 build: deps
-	$(GO) build -o bin/ ./node/cmd/...
+	$(GO) build -o bin/ ./cmd/...
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

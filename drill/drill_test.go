@@ -30,7 +30,7 @@ func TestShortDrill(t *testing.T) {
 		}
 	}
 	bin := filepath.Join(t.TempDir(), "lifeline")
-	if out, err := exec.Command("go", "build", "-o", bin, "lifeline/node/cmd/lifeline").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "lifeline/cmd/lifeline").CombinedOutput(); err != nil {
 		t.Fatalf("building lifeline: %v: %s", err, out)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)

@@ -125,7 +125,7 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 	fails(t, "", []string{"cayo-07 is a field node"}, "ledger", "log", "--data", field)
 
 	// A new version of a kit, published at HQ, reaches the relay's catalogue.
-	kit, err := os.ReadFile("../../../fieldkits/kits/road-status.yaml")
+	kit, err := os.ReadFile("../../fieldkits/kits/road-status.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

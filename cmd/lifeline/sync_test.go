@@ -154,7 +154,7 @@ func TestSyncRefusesForeignNodes(t *testing.T) {
 func TestSyncKilledMidStreamResumes(t *testing.T) {
 	d := newDeployment(t)
 	field := d.node(t, "cayo-07", "field", "Cayo")
-	workload := filepath.Join("..", "..", "..", "fieldkits", "testdata", "workload.ndjson.gz")
+	workload := filepath.Join("..", "..", "fieldkits", "testdata", "workload.ndjson.gz")
 	lines := filepath.Join(t.TempDir(), "some.ndjson")
 	data := gunzipLines(t, workload, 8000)
 	os.WriteFile(lines, data, 0o600)
