@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"lifeline/node"
+	"lifeline/syncproto"
 )
 
 // openType picks a kit and a kind of record on the "New record" screen, as
@@ -65,7 +66,7 @@ func fillDamage(t *testing.T, fm *form) {
 }
 
 func TestSavedDamageAssessmentHoldsWhatWasTyped(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
 	fillDamage(t, fm)
 	test.Type(fm.input(t, "damage_level").entry, "3")
@@ -131,7 +132,7 @@ func TestSavedDamageAssessmentHoldsWhatWasTyped(t *testing.T) {
 }
 
 func TestSavedRoadReportHoldsItsLocationAndDate(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	fm := openType(t, u, "Road status", "Road segment status")
 	fm.input(t, "district").sel.SetSelected("Cayo")
 	fm.input(t, "road").sel.SetSelected("George Price Highway")
@@ -163,7 +164,7 @@ func TestSavedRoadReportHoldsItsLocationAndDate(t *testing.T) {
 }
 
 func TestValueOutOfBoundsIsShownOnItsField(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
 	fillDamage(t, fm)
 	test.Type(fm.input(t, "damage_level").entry, "7")
@@ -199,7 +200,7 @@ func TestValueOutOfBoundsIsShownOnItsField(t *testing.T) {
 }
 
 func TestLetterInIntegerFieldIsRefusedBeforeSaving(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
 	fillDamage(t, fm)
 	test.Type(fm.input(t, "household_size").entry, "5")
@@ -220,7 +221,7 @@ func TestLetterInIntegerFieldIsRefusedBeforeSaving(t *testing.T) {
 }
 
 func TestDraftSurvivesLanguageSwitchAndRestart(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
 	fillDamage(t, fm)
 	test.Type(fm.input(t, "damage_level").entry, "x")
@@ -281,7 +282,7 @@ func TestDraftSurvivesLanguageSwitchAndRestart(t *testing.T) {
 // Another screen edits a record's field with a fieldInput: what the record
 // holds, put in the widgets, reads back as the same value.
 func TestFieldValuesRoundTripThroughTheirWidgets(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	u.bg.Wait()
 	for typeName, obj := range map[string]string{
 		"road-segment": `{"district": "Toledo", "road": "Southern Highway", "segment": "Golden Stream bridge",

@@ -40,7 +40,7 @@ const hqAssessment = `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-8
 	"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`
 
 func TestHQTableCountsEachDistrict(t *testing.T) {
-	u := newTestUI(t, node.RoleHQ, "Cayo")
+	u := newTestUI(t, syncproto.RoleHQ, "Cayo")
 	v := u.newHQView()
 	for _, level := range []int{4, 3, 3, 1} {
 		hqAdd(t, u, "damage-assessment", fmt.Sprintf(hqAssessment, level, 5))
@@ -98,7 +98,7 @@ func TestHQTableCountsEachDistrict(t *testing.T) {
 // record joins the conflict queue, and picking it shows both versions.
 func TestHQConflictQueueListsRecordsInConflict(t *testing.T) {
 	ctx := context.Background()
-	u := newTestUI(t, node.RoleHQ, "Cayo")
+	u := newTestUI(t, syncproto.RoleHQ, "Cayo")
 	other := recordsPeer(t, u)
 	id := hqAdd(t, u, "damage-assessment", `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch",
 		"damage_level":1,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`)
@@ -135,7 +135,7 @@ func TestHQConflictQueueListsRecordsInConflict(t *testing.T) {
 // An export writes a new file named after the type and the day into the
 // folder picked; personal data only when the box is ticked.
 func TestHQExportWritesIntoTheFolder(t *testing.T) {
-	u := newTestUI(t, node.RoleHQ, "Cayo")
+	u := newTestUI(t, syncproto.RoleHQ, "Cayo")
 	hqAdd(t, u, "damage-assessment", fmt.Sprintf(hqAssessment, 3, 5))
 	v := u.newHQView()
 	if v.selectedType() != "damage-assessment" || v.personal.Checked || v.geojson.Disabled() {

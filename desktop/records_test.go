@@ -151,7 +151,7 @@ func recordsConflict(t *testing.T, u *UI, peer *node.Node, here, there string) s
 }
 
 func TestRecordsFiltersNarrowTheList(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	peer := recordsPeer(t, u)
 	ctx := context.Background()
 	add := func(n *node.Node, district, village string) syncproto.RecordID {
@@ -274,7 +274,7 @@ func mustRecordID(t *testing.T, u *UI, prefix string) syncproto.RecordID {
 }
 
 func TestRecordDetailShowsHistory(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	ctx := context.Background()
 	id, err := u.node.Add(ctx, "damage-assessment", recordsJSON("Cayo", "Succotz", 2), "ana")
 	if err != nil {
@@ -325,7 +325,7 @@ func TestRecordDetailShowsHistory(t *testing.T) {
 }
 
 func TestKeepThisResolvesAConflict(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	peer := recordsPeer(t, u)
 	id := recordsConflict(t, u, peer, "Bullet Tree North", "Bullet Tree South")
 	if _, err := u.node.Add(context.Background(), "damage-assessment", recordsJSON("Cayo", "Succotz", 1), "ana"); err != nil {
@@ -377,7 +377,7 @@ func TestKeepThisResolvesAConflict(t *testing.T) {
 }
 
 func TestATypedValueResolvesAConflict(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	peer := recordsPeer(t, u)
 	id := recordsConflict(t, u, peer, "Bullet Tree North", "Bullet Tree South")
 	v := recordsScreenFor(t, u)

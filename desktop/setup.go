@@ -15,6 +15,7 @@ import (
 
 	"lifeline/node"
 	"lifeline/schemas"
+	"lifeline/syncproto"
 )
 
 func init() {
@@ -99,7 +100,7 @@ type setupView struct {
 	hqLabel  *widget.Label
 	errLabel *widget.Label
 	start    *widget.Button
-	roles    map[string]string // label → role
+	roles    map[string]syncproto.Role // label → role
 }
 
 // Setup shows the first start's form in win. When the node is made,
@@ -150,13 +151,13 @@ func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, d
 
 func newSetupView(lang string) *setupView {
 	v := &setupView{lang: lang, name: widget.NewEntry(), hqLabel: widget.NewLabel(text(lang, "setup.nohq")),
-		errLabel: widget.NewLabel(""), roles: map[string]string{}}
+		errLabel: widget.NewLabel(""), roles: map[string]syncproto.Role{}}
 	host, _ := os.Hostname()
 	v.name.SetText(defaultName(host))
 	v.name.SetPlaceHolder(text(lang, "setup.name.hint"))
 	var roleLabels []string
-	for _, r := range node.Roles {
-		l := text(lang, "role."+r)
+	for _, r := range syncproto.Roles {
+		l := text(lang, "role."+string(r))
 		v.roles[l] = r
 		roleLabels = append(roleLabels, l)
 	}
@@ -177,7 +178,7 @@ func newSetupView(lang string) *setupView {
 // enrolChoices offers the enrolments the chosen role can have.
 func (v *setupView) enrolChoices() {
 	choices := []string{text(v.lang, "setup.later"), text(v.lang, "setup.hqdir")}
-	if v.roles[v.role.Selected] == node.RoleHQ {
+	if v.roles[v.role.Selected] == syncproto.RoleHQ {
 		choices = append(choices, text(v.lang, "setup.makeca"))
 	}
 	v.enrol.Options = choices

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"lifeline/node"
+	"lifeline/syncproto"
 )
 
 // The first start: the first HQ makes the certificate authority, and a
@@ -23,7 +24,7 @@ func TestSetupMakesAndEnrolsNodes(t *testing.T) {
 	dir := t.TempDir()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(dir, "hq")
-	hq, err := Create(ctx, cfg, node.Identity{Name: "hq-belmopan", Role: node.RoleHQ, District: "Belize"}, Enrolment{MakeCA: true})
+	hq, err := Create(ctx, cfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrolment{MakeCA: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestSetupMakesAndEnrolsNodes(t *testing.T) {
 	}
 	defer n.Close()
 	self := n.Self()
-	if !n.Enrolled() || self.Name != "tol-laptop-02" || self.Role != node.RoleField || self.District != "Toledo" {
+	if !n.Enrolled() || self.Name != "tol-laptop-02" || self.Role != syncproto.RoleField || self.District != "Toledo" {
 		t.Fatalf("made %+v, enrolled %v", self, n.Enrolled())
 	}
 
@@ -81,7 +82,7 @@ func TestSetupRefusesABadForm(t *testing.T) {
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), "field")
 	bogus := t.TempDir()
-	n, err := Create(context.Background(), cfg, node.Identity{Name: "cayo-07", Role: node.RoleField, District: "Cayo"}, Enrolment{HQDir: bogus})
+	n, err := Create(context.Background(), cfg, node.Identity{Name: "cayo-07", Role: syncproto.RoleField, District: "Cayo"}, Enrolment{HQDir: bogus})
 	if n == nil || err == nil || !strings.Contains(err.Error(), bogus) {
 		t.Fatalf("node %v, error %v", n, err)
 	}
@@ -130,7 +131,7 @@ func TestHeadlessRunsTheNode(t *testing.T) {
 	var out lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- Headless(ctx, cfg, node.Identity{Name: "field-test", Role: node.RoleField, District: "Cayo"}, "no display (DISPLAY is not set)", &out)
+		done <- Headless(ctx, cfg, node.Identity{Name: "field-test", Role: syncproto.RoleField, District: "Cayo"}, "no display (DISPLAY is not set)", &out)
 	}()
 	waitFor(t, &out, "without its window")
 	if s := out.String(); !strings.Contains(s, "made a new field node") || !strings.Contains(s, "not enrolled yet") {

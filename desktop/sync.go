@@ -177,7 +177,7 @@ func (v *syncView) cell(id widget.TableCellID) string {
 	case 0:
 		return p.Name
 	case 1:
-		return u.T("role." + p.Role)
+		return u.T("role." + string(p.Role))
 	case 2:
 		return p.District
 	case 3:

@@ -4,16 +4,18 @@ import (
 	"context"
 
 	"fmt"
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
 	"lifeline/node"
 	"lifeline/node/identity"
+	"lifeline/syncproto"
 )
 
 const damageRecord = `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":2,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z"}`
@@ -24,7 +26,7 @@ func enrolledPeer(t *testing.T, ca *identity.CA, name string) *node.Node {
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), name)
-	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: node.RoleField, District: "Toledo"}); err != nil {
+	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: syncproto.RoleField, District: "Toledo"}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := node.Open(ctx, cfg)
@@ -43,7 +45,7 @@ func enrolledPeer(t *testing.T, ca *identity.CA, name string) *node.Node {
 // node's bundle back.
 func TestBundlesCarryRecordsBothWays(t *testing.T) {
 	ctx := context.Background()
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	ca, err := identity.NewCA("NEMO")
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +104,7 @@ func TestBundlesCarryRecordsBothWays(t *testing.T) {
 // A damaged bundle is refused with a message naming the file, and nothing
 // is lost.
 func TestDamagedBundleRefused(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	bad := filepath.Join(t.TempDir(), "bad.bundle")
 	if err := os.WriteFile(bad, []byte("not a bundle"), 0o600); err != nil {
 		t.Fatal(err)
@@ -119,7 +121,7 @@ func TestDamagedBundleRefused(t *testing.T) {
 // A node that is not enrolled says so on the Sync screen, and how to carry
 // records meanwhile.
 func TestNotEnrolledSaysSo(t *testing.T) {
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	u.tabs.SelectIndex(2)
 	if !strings.Contains(screenTexts(u.win.Content()), "not enrolled yet") {
 		t.Fatal("the Sync screen does not say the node is not enrolled")
@@ -157,10 +159,10 @@ func screenTexts(o fyne.CanvasObject) string {
 // folder, headquarters signs it, and the app installs the certificate.
 func TestEnrolmentByRequestAndCertificate(t *testing.T) {
 	ctx := context.Background()
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	hqCfg := node.DefaultConfig()
 	hqCfg.DataDir = filepath.Join(t.TempDir(), "hq")
-	hq, err := Create(ctx, hqCfg, node.Identity{Name: "hq-belmopan", Role: node.RoleHQ, District: "Belize"}, Enrolment{MakeCA: true})
+	hq, err := Create(ctx, hqCfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrolment{MakeCA: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +192,7 @@ func TestEnrolmentByRequestAndCertificate(t *testing.T) {
 // new.
 func TestImportFileSavesItsRecords(t *testing.T) {
 	ctx := context.Background()
-	u := newTestUI(t, node.RoleField, "Cayo")
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	file := filepath.Join(t.TempDir(), "damage.ndjson")
 	lines := strings.Repeat(damageRecord+"\n", 3)
 	if err := os.WriteFile(file, []byte(lines), 0o600); err != nil {

@@ -116,14 +116,14 @@ func (u *UI) build() {
 		u.SetLang(next)
 	})
 	header := container.NewBorder(nil, nil,
-		widget.NewLabelWithStyle(fmt.Sprintf("%s · %s · %s", self.Name, u.T("role."+self.Role), self.District), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(fmt.Sprintf("%s · %s · %s", self.Name, u.T("role."+string(self.Role)), self.District), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		lang)
 	u.tabs = container.NewAppTabs(
 		container.NewTabItem(u.T("tab.new"), u.newRecordScreen()),
 		container.NewTabItem(u.T("tab.records"), u.recordsScreen()),
 		container.NewTabItem(u.T("tab.sync"), u.syncScreen()),
 	)
-	if self.Role == node.RoleHQ || self.Role == node.RoleRelay {
+	if self.Role.InLedger() {
 		u.tabs.Append(container.NewTabItem(u.T("tab.hq"), u.hqScreen()))
 	}
 	u.win.SetTitle(u.T("app.title") + " — " + self.Name)

@@ -9,13 +9,14 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"lifeline/node"
+	"lifeline/syncproto"
 )
 
 // newTestUI opens a new node of the role in a temporary folder and builds
 // the app over it with Fyne's test driver (no display needed). Background
 // work runs in line (see UI.inline): when a call that starts work returns,
 // the work and its updates of the screen are done.
-func newTestUI(t *testing.T, role, district string) *UI {
+func newTestUI(t *testing.T, role syncproto.Role, district string) *UI {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
@@ -42,7 +43,7 @@ func newTestUI(t *testing.T, role, district string) *UI {
 }
 
 func TestLanguageSwitchRelabelsTheApp(t *testing.T) {
-	u := newTestUI(t, node.RoleHQ, "Cayo")
+	u := newTestUI(t, syncproto.RoleHQ, "Cayo")
 	if got := u.tabs.Items[0].Text; got != "New record" {
 		t.Fatalf("first tab %q", got)
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"lifeline/syncproto"
 )
 
 // The intruder's and the spare laptop's addresses, on headquarters' site
@@ -237,10 +239,10 @@ func (a *intruder) enrolSpare(ctx context.Context) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Name: "spare-1", Role: "field", District: "Belize", Site: "hq", IP: spareIP, NS: ns,
+	n := &Node{Name: "spare-1", Role: syncproto.RoleField, District: "Belize", Site: "hq", IP: spareIP, NS: ns,
 		Dir: filepath.Join(a.d.cfg.Dir, "spare-1"), d: a.d}
 	for _, args := range [][]string{
-		{"init", "--data", n.Dir, "--role", n.Role, "--district", n.District, "--name", n.Name},
+		{"init", "--data", n.Dir, "--role", string(n.Role), "--district", n.District, "--name", n.Name},
 		{"enroll", "--data", n.Dir, "--ca", hq.Dir},
 	} {
 		if _, err := n.lifeline(ctx, "", args...); err != nil {
@@ -436,7 +438,7 @@ func (a *intruder) stolen(ctx context.Context, spare *Node) error {
 
 	var others []string
 	for _, r := range a.d.nodes {
-		if r == hq || r.Role == "field" || !r.running() {
+		if r == hq || r.Role.Field() || !r.running() {
 			continue
 		}
 		off := logEnd(r)

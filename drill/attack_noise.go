@@ -106,7 +106,7 @@ func (a *intruder) noise(ctx context.Context) error {
 			continue
 		}
 		targets++
-		if n.Role != "field" {
+		if !n.Role.Field() {
 			serving = append(serving, n)
 			wg.Add(5)
 			go stream(n.syncAddr(), nil, false)

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"lifeline/syncproto"
 )
 
 // Config is a drill.
@@ -81,7 +83,7 @@ func (d *Drill) node(name string) *Node {
 func (d *Drill) laptops() []*Node {
 	var out []*Node
 	for _, n := range d.nodes {
-		if n.Role == "field" {
+		if n.Role.Field() {
 			out = append(out, n)
 		}
 	}
@@ -156,22 +158,24 @@ func (d *Drill) close() {
 // namespace, on sites joined by district uplinks.
 func (d *Drill) setUp(ctx context.Context) error {
 	type spec struct {
-		name, role, district, site string
-		voter, bootstrap           bool
+		name             string
+		role             syncproto.Role
+		district, site   string
+		voter, bootstrap bool
 	}
 	specs := []spec{
-		{"hq", "hq", "Belize", "hq", true, true},
-		{"relay-cayo", "relay", "Cayo", "cayo", true, false},
-		{"relay-toledo", "relay", "Toledo", "toledo", true, false},
-		{"cayo-1", "field", "Cayo", "cayo", false, false},
-		{"tol-1", "field", "Toledo", "toledo", false, false},
+		{"hq", syncproto.RoleHQ, "Belize", "hq", true, true},
+		{"relay-cayo", syncproto.RoleRelay, "Cayo", "cayo", true, false},
+		{"relay-toledo", syncproto.RoleRelay, "Toledo", "toledo", true, false},
+		{"cayo-1", syncproto.RoleField, "Cayo", "cayo", false, false},
+		{"tol-1", syncproto.RoleField, "Toledo", "toledo", false, false},
 	}
 	if !d.cfg.Short {
 		specs = append(specs,
-			spec{"hq-alt", "hq", "Belize", "hq", true, false},
-			spec{"relay-stann", "relay", "Stann Creek", "stann", true, false},
-			spec{"cayo-2", "field", "Cayo", "cayo", false, false},
-			spec{"sck-1", "field", "Stann Creek", "stann", false, false},
+			spec{"hq-alt", syncproto.RoleHQ, "Belize", "hq", true, false},
+			spec{"relay-stann", syncproto.RoleRelay, "Stann Creek", "stann", true, false},
+			spec{"cayo-2", syncproto.RoleField, "Cayo", "cayo", false, false},
+			spec{"sck-1", syncproto.RoleField, "Stann Creek", "stann", false, false},
 		)
 	}
 	sites := []string{}
@@ -218,7 +222,7 @@ func (d *Drill) setUp(ctx context.Context) error {
 		}
 	}
 	for _, n := range d.nodes {
-		if _, err := n.lifeline(ctx, "", "init", "--data", n.Dir, "--role", n.Role, "--district", n.District, "--name", n.Name); err != nil {
+		if _, err := n.lifeline(ctx, "", "init", "--data", n.Dir, "--role", string(n.Role), "--district", n.District, "--name", n.Name); err != nil {
 			return err
 		}
 		if n == d.hq {

@@ -13,15 +13,18 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"lifeline/syncproto"
 )
 
 // Node is one `lifeline run` process of the drill, in its own namespace.
 type Node struct {
-	Name, Role, District, Site string
-	IP                         string
-	NS                         string // network namespace
-	Dir                        string // data folder
-	Voter, Bootstrap           bool
+	Name, District, Site string
+	Role                 syncproto.Role
+	IP                   string
+	NS                   string // network namespace
+	Dir                  string // data folder
+	Voter, Bootstrap     bool
 	// Env is added to the process's environment (a wrong clock).
 	Env []string
 	// clockMoved: the drill set the node's clock wrong; the others hold
@@ -54,7 +57,7 @@ func (n *Node) start() error {
 	}
 	args := []string{"netns", "exec", n.NS, n.d.cfg.Bin, "run", "--data", n.Dir,
 		"--gossip-addr", n.gossipAddr(), "--gossip-profile", "lan", "--sync-every", n.d.syncEvery().String()}
-	if n.Role != "field" {
+	if !n.Role.Field() {
 		args = append(args, "--sync-addr", n.syncAddr())
 	}
 	if j := n.d.hq; j != nil && j != n {

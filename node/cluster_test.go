@@ -33,11 +33,11 @@ func add(t *testing.T, m *nodetest.Member, n int) []syncproto.RecordID {
 // voters starts an HQ that bootstraps the ledger and relays it adds as
 // voters or non-voters.
 func voters(t *testing.T, c *nodetest.Cluster, relays int, voter bool) (*nodetest.Member, []*nodetest.Member) {
-	hq := c.Add("hq", node.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
 	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
 	var rs []*nodetest.Member
 	for i := range relays {
-		r := c.Add(fmt.Sprintf("relay-%d", i+1), node.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter = voter })
+		r := c.Add(fmt.Sprintf("relay-%d", i+1), syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter = voter })
 		c.AddToLedger(r, voter)
 		rs = append(rs, r)
 	}
@@ -58,7 +58,7 @@ func committed(m *nodetest.Member) syncproto.Vector {
 func TestLedgerCommitsAndReceiptsReachTheField(t *testing.T) {
 	c := nodetest.New(t)
 	hq, relays := voters(t, c, 2, true)
-	field := c.Add("cayo-07", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	field := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ids := add(t, field, 5)
 	ctx := context.Background()
 	if st, _ := field.Node.Status(ctx); st.Unconfirmed != 5 {
@@ -138,7 +138,7 @@ func leaderOf(t *testing.T, ms ...*nodetest.Member) *nodetest.Member {
 func TestLeaderLossLosesNothingCommitted(t *testing.T) {
 	c := nodetest.New(t)
 	hq, relays := voters(t, c, 2, true)
-	field := c.Add("cayo-07", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	field := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
 	own := func() syncproto.Stream { return syncproto.Stream{Origin: field.Node.Self().ID, Lane: 3} }
 	add(t, field, 10)
@@ -168,16 +168,16 @@ func TestLeaderLossLosesNothingCommitted(t *testing.T) {
 func TestMinorityRelayCutOffThenHealed(t *testing.T) {
 	net := &nodetest.Links{}
 	c := nodetest.New(t)
-	hq := c.Add("hq", node.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter, cfg.Cut = true, true, net.Filter("hq") })
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter, cfg.Cut = true, true, net.Filter("hq") })
 	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
 	var relays []*nodetest.Member
 	for _, name := range []string{"relay-1", "relay-2"} {
-		r := c.Add(name, node.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter, cfg.Cut = true, net.Filter(name) })
+		r := c.Add(name, syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter, cfg.Cut = true, net.Filter(name) })
 		c.AddToLedger(r, true)
 		relays = append(relays, r)
 	}
-	fieldA := c.Add("tol-02", node.RoleField, "Toledo", func(cfg *node.Config) { cfg.SyncAddr = "" })
-	fieldB := c.Add("cayo-07", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	fieldA := c.Add("tol-02", syncproto.RoleField, "Toledo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	fieldB := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
 	streamOf := func(m *nodetest.Member) syncproto.Stream { return syncproto.Stream{Origin: m.Node.Self().ID, Lane: 3} }
 
@@ -229,7 +229,7 @@ func TestSnapshotRestoresIntoAFreshNode(t *testing.T) {
 	if err := hq.Node.Ledger().Snapshot(); err != nil {
 		t.Fatal(err)
 	}
-	fresh := c.Add("relay-9", node.RoleRelay, "Belize", nil)
+	fresh := c.Add("relay-9", syncproto.RoleRelay, "Belize", nil)
 	c.AddToLedger(fresh, false)
 	ctx := context.Background()
 	nodetest.Eventually(t, 10*time.Second, "the fresh node restores", func() bool {
@@ -251,7 +251,7 @@ func TestSnapshotRestoresIntoAFreshNode(t *testing.T) {
 func TestRevokedNodeRefused(t *testing.T) {
 	c := nodetest.New(t)
 	hq, relays := voters(t, c, 1, true)
-	field := c.Add("stolen", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	field := c.Add("stolen", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
 	if _, err := field.Node.Sync(ctx, relays[0].Addr); err != nil {
 		t.Fatal(err)
@@ -303,7 +303,7 @@ func TestEnrolmentsAndDecisionsGoThroughTheLedger(t *testing.T) {
 	}
 
 	cfg := nodetest.Config(t.TempDir())
-	if err := node.Init(ctx, cfg, node.Identity{Name: "tol-02", Role: node.RoleField, District: "Toledo"}); err != nil {
+	if err := node.Init(ctx, cfg, node.Identity{Name: "tol-02", Role: syncproto.RoleField, District: "Toledo"}); err != nil {
 		t.Fatal(err)
 	}
 	laptop, err := node.Open(ctx, cfg)
@@ -333,8 +333,8 @@ func TestEnrolmentsAndDecisionsGoThroughTheLedger(t *testing.T) {
 	})
 
 	// Two laptops change one field without seeing each other's change.
-	a := c.Add("cayo-01", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
-	b := c.Add("cayo-02", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	a := c.Add("cayo-01", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	b := c.Add("cayo-02", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	id := add(t, a, 1)[0]
 	for _, m := range []*nodetest.Member{a, b} {
 		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {

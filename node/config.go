@@ -13,16 +13,6 @@ import (
 	"lifeline/syncproto"
 )
 
-// Roles a node can have.
-const (
-	RoleField = "field" // a responder's laptop
-	RoleRelay = "relay" // a district office
-	RoleHQ    = "hq"    // headquarters or the alternate
-)
-
-// Roles lists the roles in the order people meet them.
-var Roles = []string{RoleField, RoleRelay, RoleHQ}
-
 // Config is how a node runs. The zero value is not valid; start from
 // DefaultConfig.
 type Config struct {
@@ -146,7 +136,7 @@ func (c Config) Validate() error {
 // Identity is who a node is, chosen when it is initialised.
 type Identity struct {
 	Name     string
-	Role     string
+	Role     syncproto.Role
 	District string
 }
 
@@ -157,8 +147,8 @@ func (id *Identity) Validate() error {
 	if id.Name == "" || len(id.Name) > 64 {
 		errs = append(errs, fmt.Errorf("node name %q: 1 to 64 characters, e.g. cayo-laptop-07", id.Name))
 	}
-	if !slices.Contains(Roles, id.Role) {
-		errs = append(errs, fmt.Errorf("role %q: one of %s", id.Role, strings.Join(Roles, ", ")))
+	if !id.Role.Valid() {
+		errs = append(errs, fmt.Errorf("role %q: one of %s", id.Role, syncproto.RoleList()))
 	}
 	if d, ok := schemas.District(id.District); ok {
 		id.District = d

@@ -82,7 +82,7 @@ func (d *discovery) meta() gossip.Meta {
 	m := gossip.Meta{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District, SyncAddr: d.addr,
 		Ledger: d.height, MinProto: syncproto.MinVersion, MaxProto: syncproto.MaxVersion, Vector: d.digest}
 	switch {
-	case self.Role == RoleField:
+	case self.Role.Field():
 	case d.n.cfg.Voter:
 		m.Raft = gossip.RaftVoter
 	default:
@@ -281,7 +281,7 @@ func (d *discovery) addLedgerMembers() {
 		if m.State != gossip.StateAlive || m.Raft == gossip.RaftNone || m.SyncAddr == "" || m.Node == d.n.Self().ID || m.Leaving {
 			continue
 		}
-		if m.Role != RoleRelay && m.Role != RoleHQ {
+		if !m.Role.InLedger() {
 			continue
 		}
 		voter := m.Raft == gossip.RaftVoter
@@ -393,7 +393,7 @@ func (d *discovery) candidates(ctx context.Context) []gossip.Member {
 		if wait || (string(m.Vector) == string(ours) && !stale) {
 			continue
 		}
-		if m.Role == RoleField {
+		if m.Role.Field() {
 			fieldPeers = append(fieldPeers, m)
 		} else {
 			ledgerPeers = append(ledgerPeers, m)
@@ -405,13 +405,13 @@ func (d *discovery) candidates(ctx context.Context) []gossip.Member {
 	sort.Slice(ledgerPeers, func(i, j int) bool {
 		a, b := ledgerPeers[i], ledgerPeers[j]
 		hqFirst := func() (bool, bool) {
-			return (a.Role == RoleHQ) != (b.Role == RoleHQ), a.Role == RoleHQ
+			return (a.Role == syncproto.RoleHQ) != (b.Role == syncproto.RoleHQ), a.Role == syncproto.RoleHQ
 		}
 		nearFirst := func() (bool, bool) {
 			return (a.District == self.District) != (b.District == self.District), a.District == self.District
 		}
 		order := []func() (bool, bool){hqFirst, nearFirst}
-		if self.Role == RoleField {
+		if self.Role.Field() {
 			order = []func() (bool, bool){nearFirst, hqFirst}
 		}
 		for _, by := range order {
@@ -421,7 +421,7 @@ func (d *discovery) candidates(ctx context.Context) []gossip.Member {
 		}
 		return a.Name < b.Name
 	})
-	if self.Role == RoleField {
+	if self.Role.Field() {
 		if len(ledgerPeers) > 0 {
 			return ledgerPeers[:min(2, len(ledgerPeers))]
 		}
@@ -492,7 +492,7 @@ func (n *Node) applyNotice(msg []byte) error {
 	ctx := context.Background()
 	switch nt.Kind {
 	case noticeRevoke:
-		if claims.Role == RoleField {
+		if claims.Role.Field() {
 			return fmt.Errorf("a revocation signed by field node %s", claims.Name)
 		}
 		var r ledger.Revoke
@@ -502,7 +502,7 @@ func (n *Node) applyNotice(msg []byte) error {
 		n.trust.forget(r.Node)
 		return n.store.AddRevocation(ctx, r)
 	case noticeKeyInstall, noticeKeyUse, noticeKeyRemove:
-		if claims.Role != RoleHQ {
+		if !claims.Role.Decides() {
 			return fmt.Errorf("a gossip key notice signed by %s, not headquarters", claims)
 		}
 		return n.keyStep(nt.Kind, nt.Body)
@@ -543,7 +543,7 @@ func (n *Node) keyStep(kind uint8, key []byte) error {
 // drops the old one, each step spread by gossip and given time to reach
 // everyone (step). The CA folder's copy, which enrolments hand out, follows.
 func (n *Node) RotateGossipKey(ctx context.Context, key []byte, step time.Duration) error {
-	if n.Self().Role != RoleHQ || n.disc == nil {
+	if !n.Self().Role.Decides() || n.disc == nil {
 		return errors.New("gossip keys are rotated by a running HQ node")
 	}
 	old := n.disc.g.Keys()
@@ -589,7 +589,7 @@ const stateRotate = "gossip-rotate"
 // RequestKeyRotation asks the running HQ node of this data folder to
 // rotate the gossip key to a new one.
 func (n *Node) RequestKeyRotation(ctx context.Context, step time.Duration) error {
-	if n.Self().Role != RoleHQ {
+	if !n.Self().Role.Decides() {
 		return fmt.Errorf("only headquarters rotates the gossip key; %s is a %s node", n.Self().Name, n.Self().Role)
 	}
 	key, err := gossip.NewKey()

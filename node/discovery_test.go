@@ -10,10 +10,11 @@ import (
 	"lifeline/node"
 	"lifeline/node/gossip"
 	"lifeline/node/nodetest"
+	"lifeline/syncproto"
 )
 
 // gossiping adds a node that gossips on loopback and joins through join.
-func gossiping(c *nodetest.Cluster, name, role, district, join string, edit func(*node.Config)) *nodetest.Member {
+func gossiping(c *nodetest.Cluster, name string, role syncproto.Role, district, join string, edit func(*node.Config)) *nodetest.Member {
 	return c.Add(name, role, district, func(cfg *node.Config) {
 		cfg.GossipAddr = "127.0.0.1:0"
 		if join != "" {
@@ -30,12 +31,12 @@ func gossiping(c *nodetest.Cluster, name, role, district, join string, edit func
 // change confirmed.
 func TestDiscoveryAndConvergence(t *testing.T) {
 	c := nodetest.New(t)
-	hq := gossiping(c, "hq", node.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
 	join := hq.Gossip
-	r1 := gossiping(c, "relay-cayo", node.RoleRelay, "Cayo", join, func(cfg *node.Config) { cfg.Voter = true })
-	r2 := gossiping(c, "relay-toledo", node.RoleRelay, "Toledo", join, func(cfg *node.Config) { cfg.Voter = true })
-	f1 := gossiping(c, "cayo-07", node.RoleField, "Cayo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
-	f2 := gossiping(c, "tol-02", node.RoleField, "Toledo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	r1 := gossiping(c, "relay-cayo", syncproto.RoleRelay, "Cayo", join, func(cfg *node.Config) { cfg.Voter = true })
+	r2 := gossiping(c, "relay-toledo", syncproto.RoleRelay, "Toledo", join, func(cfg *node.Config) { cfg.Voter = true })
+	f1 := gossiping(c, "cayo-07", syncproto.RoleField, "Cayo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	f2 := gossiping(c, "tol-02", syncproto.RoleField, "Toledo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
 	add(t, f1, 3)
 	add(t, f2, 2)
 	add(t, r2, 1)
@@ -71,9 +72,9 @@ func TestDiscoveryAndConvergence(t *testing.T) {
 // only the old key cannot join, and the members still see each other.
 func TestGossipKeyRotationWithoutRestart(t *testing.T) {
 	c := nodetest.New(t)
-	hq := gossiping(c, "hq", node.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
-	r := gossiping(c, "relay", node.RoleRelay, "Cayo", hq.Gossip, nil)
-	f := gossiping(c, "field", node.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	r := gossiping(c, "relay", syncproto.RoleRelay, "Cayo", hq.Gossip, nil)
+	f := gossiping(c, "field", syncproto.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
 	nodetest.Eventually(t, 10*time.Second, "all joined", func() bool {
 		st, _ := f.Node.Status(ctx)
@@ -90,7 +91,7 @@ func TestGossipKeyRotationWithoutRestart(t *testing.T) {
 		})
 	}
 	// A node still holding the old key is shut out.
-	stale := c.Add("stale", node.RoleField, "Cayo", func(cfg *node.Config) {
+	stale := c.Add("stale", syncproto.RoleField, "Cayo", func(cfg *node.Config) {
 		cfg.SyncAddr, cfg.GossipAddr, cfg.Join = "", "127.0.0.1:0", []string{hq.Gossip}
 	})
 	time.Sleep(time.Second)
@@ -103,9 +104,9 @@ func TestGossipKeyRotationWithoutRestart(t *testing.T) {
 // A revocation reaches the field by gossip.
 func TestRevocationReachesTheFieldByGossip(t *testing.T) {
 	c := nodetest.New(t)
-	hq := gossiping(c, "hq", node.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
-	f := gossiping(c, "field", node.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
-	thief := c.Add("stolen", node.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	f := gossiping(c, "field", syncproto.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	thief := c.Add("stolen", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
 	nodetest.Eventually(t, 10*time.Second, "the field joined", func() bool {
 		st, _ := f.Node.Status(ctx)
@@ -124,9 +125,9 @@ func TestRevocationReachesTheFieldByGossip(t *testing.T) {
 // others find it again by themselves, and records flow as before.
 func TestRestartedHQIsFoundAgain(t *testing.T) {
 	c := nodetest.New(t)
-	hq := gossiping(c, "hq", node.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
-	r := gossiping(c, "relay", node.RoleRelay, "Toledo", hq.Gossip, nil)
-	f := gossiping(c, "field", node.RoleField, "Toledo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	r := gossiping(c, "relay", syncproto.RoleRelay, "Toledo", hq.Gossip, nil)
+	f := gossiping(c, "field", syncproto.RoleField, "Toledo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
 	peerState := func(m *nodetest.Member, name string) string {
 		st, _ := m.Node.Status(ctx)

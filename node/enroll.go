@@ -23,7 +23,7 @@ const CADir = "ca"
 // InitCA makes the deployment's certificate authority in the data folder of
 // an HQ node, and enrols that node with it.
 func (n *Node) InitCA(ctx context.Context, name string) (*identity.CA, error) {
-	if n.Self().Role != RoleHQ {
+	if !n.Self().Role.Decides() {
 		return nil, fmt.Errorf("node %s is a %s node: the certificate authority lives at headquarters (a node initialised with --role hq)", n.Self().Name, n.Self().Role)
 	}
 	ca, err := identity.NewCA(name)

@@ -30,7 +30,7 @@ const createdPart = 4096
 // startLedger opens the node's Raft member, on relays and HQ that serve.
 // addr is the address other members reach this node at.
 func (n *Node) startLedger(addr string) error {
-	if n.Self().Role == RoleField {
+	if n.Self().Role.Field() {
 		return nil
 	}
 	n.layer = ledger.NewLayer(tcpAddr(addr), func(ctx context.Context, a string) (net.Conn, error) {
@@ -282,7 +282,7 @@ func (n *Node) onApply(t ledger.CommandType, cmd any) {
 // once the command is committed, and gossip carries the news to the field.
 // Only headquarters revokes.
 func (n *Node) Revoke(ctx context.Context, node syncproto.NodeID, reason string) error {
-	if n.Self().Role != RoleHQ {
+	if !n.Self().Role.Decides() {
 		return fmt.Errorf("only headquarters revokes nodes; %s is a %s node", n.Self().Name, n.Self().Role)
 	}
 	if node == n.Self().ID {
@@ -294,7 +294,7 @@ func (n *Node) Revoke(ctx context.Context, node syncproto.NodeID, reason string)
 // PublishKit asks the ledger to publish a kit file to every relay and HQ.
 // The file is checked first, and with the kits already here.
 func (n *Node) PublishKit(ctx context.Context, name string, data []byte) (*schemas.Kit, error) {
-	if n.Self().Role != RoleHQ {
+	if !n.Self().Role.Decides() {
 		return nil, fmt.Errorf("only headquarters publishes kits; %s is a %s node", n.Self().Name, n.Self().Role)
 	}
 	k, err := fieldkits.Parse(name, data)

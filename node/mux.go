@@ -212,7 +212,7 @@ func (n *Node) reached(peer identity.Claims) {
 
 // ledgerPeer checks that a peer may take part in the ledger: relays and HQ.
 func (n *Node) ledgerPeer(p identity.Claims) bool {
-	if p.Role == RoleRelay || p.Role == RoleHQ {
+	if p.Role.InLedger() {
 		return true
 	}
 	n.log.Warn("refused a ledger connection from a field node", "peer", p.String())
@@ -235,7 +235,7 @@ func (n *Node) serveProposal(conn net.Conn, from identity.Claims) {
 		t, _, err = ledger.Decode(body)
 		switch {
 		case err != nil:
-		case t != ledger.CmdCommit && from.Role != RoleHQ:
+		case t != ledger.CmdCommit && !from.Role.Decides():
 			err = fmt.Errorf("only headquarters proposes %s; %s is a %s node", t, from.Name, from.Role)
 			n.log.Warn("refused a forwarded ledger command", "from", from.String(), "err", err)
 		case n.ledger == nil:

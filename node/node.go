@@ -242,7 +242,7 @@ func (n *Node) IntegrityCheck(ctx context.Context) (string, error) {
 type Status struct {
 	Node      string         `json:"node"`
 	Name      string         `json:"name"`
-	Role      string         `json:"role"`
+	Role      syncproto.Role `json:"role"`
 	District  string         `json:"district"`
 	Records   map[string]int `json:"records"`
 	Deleted   int            `json:"deleted"`
@@ -259,14 +259,14 @@ type Status struct {
 
 // PeerStatus is a peer as status shows it.
 type PeerStatus struct {
-	Node     string `json:"node"`
-	Name     string `json:"name"`
-	Role     string `json:"role"`
-	District string `json:"district"`
-	Addr     string `json:"addr,omitempty"`
-	LastSeen string `json:"last_seen,omitempty"`
-	LastSync string `json:"last_sync,omitempty"`
-	Error    string `json:"error,omitempty"`
+	Node     string         `json:"node"`
+	Name     string         `json:"name"`
+	Role     syncproto.Role `json:"role"`
+	District string         `json:"district"`
+	Addr     string         `json:"addr,omitempty"`
+	LastSeen string         `json:"last_seen,omitempty"`
+	LastSync string         `json:"last_sync,omitempty"`
+	Error    string         `json:"error,omitempty"`
 	// Gossip is what gossip says of the peer while this node runs: alive,
 	// dead (it stopped answering) or left (it said goodbye).
 	Gossip string `json:"gossip,omitempty"`
@@ -314,7 +314,7 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 		st.Peers = append(st.Peers, PeerStatus{Node: p.Node.String(), Name: p.Name, Role: p.Role, District: p.District,
 			Addr: p.Addr, LastSeen: fmtTime(p.Seen), LastSync: fmtTime(p.Synced), Error: p.Error, Gossip: p.State})
 	}
-	if self.Role != RoleField {
+	if !self.Role.Field() {
 		st.Raft, err = n.raftStatus(ctx)
 		if err != nil {
 			return Status{}, err

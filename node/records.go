@@ -77,7 +77,7 @@ func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, a
 	if err != nil {
 		return syncproto.Dot{}, err
 	}
-	if n.Self().Role == RoleHQ {
+	if n.Self().Role.Decides() {
 		// A conflict decided at headquarters is recorded by the ledger, in
 		// order with everything else it commits.
 		for _, f := range rec.Fields {

@@ -22,7 +22,7 @@ import (
 )
 
 // openNode makes and opens a node in a temporary folder.
-func openNode(t *testing.T, name, role, district string) *node.Node {
+func openNode(t *testing.T, name string, role syncproto.Role, district string) *node.Node {
 	t.Helper()
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
@@ -82,7 +82,7 @@ type (
 // added, updated and deleted, district by district.
 func TestReportCountsWhatEachDistrictHolds(t *testing.T) {
 	ctx := context.Background()
-	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
 	rng := rand.New(rand.NewPCG(7, 27))
 	district := func() string { return schemas.Districts[rng.IntN(len(schemas.Districts))] }
 
@@ -239,7 +239,7 @@ func conflict(t *testing.T, n *node.Node) syncproto.RecordID {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := openNode(t, "cayo-02", node.RoleField, "Cayo")
+	other := openNode(t, "cayo-02", syncproto.RoleField, "Cayo")
 	for _, m := range []*node.Node{n, other} {
 		if err := m.EnrollWith(ctx, ca); err != nil {
 			t.Fatal(err)
@@ -277,7 +277,7 @@ func conflict(t *testing.T, n *node.Node) syncproto.RecordID {
 // decides, and the record is counted as in conflict.
 func TestReportCountsTheWinningValueOfAConflict(t *testing.T) {
 	ctx := context.Background()
-	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
 	id := conflict(t, n)
 	v, err := n.Record(ctx, id)
 	if err != nil {
@@ -337,7 +337,7 @@ func column(header, row []string, name string) string {
 // asked for, deleted records left out.
 func TestExportCSVReadsBack(t *testing.T) {
 	ctx := context.Background()
-	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
 	id := mustAdd(t, n, "damage-assessment", exportedAssessment)
 	mustAdd(t, n, "damage-assessment", plainAssessment)
 	gone := mustAdd(t, n, "damage-assessment", plainAssessment)
@@ -398,7 +398,7 @@ func TestExportCSVReadsBack(t *testing.T) {
 
 // The conflict column names the fields in conflict.
 func TestExportCSVNamesFieldsInConflict(t *testing.T) {
-	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
 	conflict(t, n)
 	_, rows := exportCSV(t, n, "damage-assessment", node.ExportOptions{})
 	if got := column(rows[0], rows[1], "conflict"); got != "damage_level;notes" {
@@ -439,7 +439,7 @@ func exportGeoJSON(t *testing.T, n *node.Node, typ string, opts node.ExportOptio
 // a geo field or from lat and lon; personal fields only when asked for.
 func TestExportGeoJSONReadsBack(t *testing.T) {
 	ctx := context.Background()
-	n := openNode(t, "hq-belmopan", node.RoleHQ, "Cayo")
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
 	id := mustAdd(t, n, "damage-assessment", exportedAssessment)
 	gone := mustAdd(t, n, "damage-assessment", plainAssessment)
 	if err := n.Delete(ctx, gone, "vol-7"); err != nil {
@@ -496,7 +496,7 @@ func BenchmarkReport(b *testing.B) {
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(b.TempDir(), "hq")
-	if err := node.Init(ctx, cfg, node.Identity{Name: "hq", Role: node.RoleHQ, District: "Cayo"}); err != nil {
+	if err := node.Init(ctx, cfg, node.Identity{Name: "hq", Role: syncproto.RoleHQ, District: "Cayo"}); err != nil {
 		b.Fatal(err)
 	}
 	n, err := node.Open(ctx, cfg)

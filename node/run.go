@@ -183,7 +183,7 @@ func (n *Node) advertise(bound net.Addr) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() && n.Self().Role != RoleField {
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() && !n.Self().Role.Field() {
 		return "", fmt.Errorf("sync listens on all interfaces (%s): give the address other nodes reach it at with --advertise-addr", bound)
 	}
 	return bound.String(), nil

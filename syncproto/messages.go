@@ -88,7 +88,7 @@ type Hello struct {
 	MaxVersion uint16 `cbor:"3,keyasint"`
 	Node       NodeID `cbor:"4,keyasint"`
 	Name       string `cbor:"5,keyasint,omitempty"`
-	Role       string `cbor:"6,keyasint,omitempty"`
+	Role       Role   `cbor:"6,keyasint,omitempty"`
 	District   string `cbor:"7,keyasint,omitempty"`
 	// Kits is a digest of the kits the sender knows, so that a peer can
 	// tell whether they read records alike.

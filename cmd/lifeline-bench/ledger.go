@@ -121,14 +121,14 @@ func deployed(cfg *node.Config) {
 // that it adds as voters.
 func ledgerCluster(tb *benchTB) (*nodetest.Cluster, *nodetest.Member, []*nodetest.Member) {
 	c := nodetest.New(tb)
-	hq := c.Add("hq", node.RoleHQ, "Cayo", func(cfg *node.Config) {
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) {
 		deployed(cfg)
 		cfg.Bootstrap, cfg.Voter = true, true
 	})
 	nodetest.Eventually(tb, 30*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
 	var relays []*nodetest.Member
 	for _, name := range []string{"relay-1", "relay-2"} {
-		r := c.Add(name, node.RoleRelay, "Toledo", func(cfg *node.Config) {
+		r := c.Add(name, syncproto.RoleRelay, "Toledo", func(cfg *node.Config) {
 			deployed(cfg)
 			cfg.Voter = true
 		})
@@ -304,7 +304,7 @@ func fieldBundle(ctx context.Context, e *env, tb *benchTB, ca *identity.CA, n in
 	open := func(name string) (*node.Node, error) {
 		cfg := node.DefaultConfig()
 		cfg.DataDir = filepath.Join(dir, name)
-		if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: node.RoleField, District: "Cayo"}); err != nil {
+		if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: syncproto.RoleField, District: "Cayo"}); err != nil {
 			return nil, err
 		}
 		nd, err := node.Open(ctx, cfg)
@@ -387,7 +387,7 @@ func partitionWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 		}
 		net := &nodetest.Links{}
 		c := nodetest.New(tb)
-		add := func(name, role, district, join string, edit func(*node.Config)) *nodetest.Member {
+		add := func(name string, role syncproto.Role, district, join string, edit func(*node.Config)) *nodetest.Member {
 			return c.Add(name, role, district, func(cfg *node.Config) {
 				deployed(cfg)
 				cfg.GossipAddr = "127.0.0.1:0"
@@ -400,13 +400,13 @@ func partitionWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 				}
 			})
 		}
-		hq := add("hq", node.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+		hq := add("hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
 		nodetest.Eventually(tb, 30*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
 		join := hq.Gossip
-		r1 := add("relay-1", node.RoleRelay, "Cayo", join, func(cfg *node.Config) { cfg.Voter = true })
-		r2 := add("relay-2", node.RoleRelay, "Toledo", join, func(cfg *node.Config) { cfg.Voter = true })
-		f1 := add("cayo-07", node.RoleField, "Cayo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
-		f2 := add("tol-02", node.RoleField, "Toledo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
+		r1 := add("relay-1", syncproto.RoleRelay, "Cayo", join, func(cfg *node.Config) { cfg.Voter = true })
+		r2 := add("relay-2", syncproto.RoleRelay, "Toledo", join, func(cfg *node.Config) { cfg.Voter = true })
+		f1 := add("cayo-07", syncproto.RoleField, "Cayo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
+		f2 := add("tol-02", syncproto.RoleField, "Toledo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
 		sideA, sideB := []*nodetest.Member{hq, r1, f1}, []*nodetest.Member{r2, f2}
 		all := append(append([]*nodetest.Member(nil), sideA...), sideB...)
 		nodetest.Eventually(tb, time.Minute, "three voters", func() bool {

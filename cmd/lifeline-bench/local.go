@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lifeline/node"
+	"lifeline/syncproto"
 )
 
 // W4: local writes of the 50,000 damage assessments, (a) one durable write
@@ -27,7 +28,7 @@ func init() {
 func newNode(ctx context.Context, dir string) (*node.Node, error) {
 	cfg := node.DefaultConfig()
 	cfg.DataDir = dir
-	if err := node.Init(ctx, cfg, node.Identity{Name: "bench", Role: node.RoleField, District: "Cayo"}); err != nil {
+	if err := node.Init(ctx, cfg, node.Identity{Name: "bench", Role: syncproto.RoleField, District: "Cayo"}); err != nil {
 		return nil, err
 	}
 	return node.Open(ctx, cfg)

@@ -25,6 +25,7 @@ import (
 	"lifeline/desktop"
 	"lifeline/node"
 	"lifeline/schemas"
+	"lifeline/syncproto"
 )
 
 func main() {
@@ -46,7 +47,7 @@ func run() error {
 	headless := flag.Bool("headless", false, "run the node without its window")
 	tab := flag.String("tab", "", "open on this tab: new, records, sync or hq")
 	open := flag.String("open", "", "open this record (its id) on the records tab")
-	role := flag.String("role", node.RoleField, "role of a node made without a window on first use")
+	role := flag.String("role", string(syncproto.RoleField), "role of a node made without a window on first use")
 	district := flag.String("district", "Belize", "district of a node made without a window on first use")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -70,7 +71,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	host, _ := os.Hostname()
-	id := node.Identity{Name: "field-" + host, Role: *role, District: *district}
+	id := node.Identity{Name: "field-" + host, Role: syncproto.Role(*role), District: *district}
 	if why := noDisplay(); *headless || why != "" {
 		if *headless {
 			why = "--headless"

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"lifeline/node"
+	"lifeline/syncproto"
 )
 
 func init() {
@@ -27,7 +28,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	if *name == "" {
 		*name, _ = os.Hostname()
 	}
-	id := node.Identity{Name: *name, Role: *role, District: *district}
+	id := node.Identity{Name: *name, Role: syncproto.Role(*role), District: *district}
 	if err := node.Init(ctx, nf.config(), id); err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"lifeline/node"
 	"lifeline/syncproto"
 )
 
@@ -122,7 +121,7 @@ func runLedgerLog(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer n.Close()
-	if n.Self().Role == node.RoleField {
+	if n.Self().Role.Field() {
 		return fmt.Errorf("%s is a field node: the ledger is kept by relays and HQ", n.Self().Name)
 	}
 	log, err := n.LedgerLog(ctx, *after, *limit)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lifeline/node"
+	"lifeline/syncproto"
 )
 
 func init() {
@@ -29,7 +30,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	bootstrap := fs.Bool("bootstrap", false, "start a new ledger with this node as its first voter (the first HQ, once)")
 	syncEvery := fs.Duration("sync-every", def.SyncEvery, "look for peers to sync with this often (and at once when one appears)")
 	idle := fs.Duration("sync-idle", def.SyncIdle, "end a sync session whose peer is silent this long")
-	role := fs.String("role", node.RoleField, "role of a node made on first use")
+	role := fs.String("role", string(syncproto.RoleField), "role of a node made on first use")
 	district := fs.String("district", "Belize", "district of a node made on first use")
 	host, _ := os.Hostname()
 	name := fs.String("name", "field-"+host, "name of a node made on first use")
@@ -37,7 +38,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if !node.Initialised(nf.data) {
-		if err := node.Init(ctx, nf.config(), node.Identity{Name: *name, Role: *role, District: *district}); err != nil {
+		if err := node.Init(ctx, nf.config(), node.Identity{Name: *name, Role: syncproto.Role(*role), District: *district}); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "This is a new node: made %s in %s.\n", *name, nf.data)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -42,11 +41,6 @@ const (
 	MaxDigestLen = 32
 )
 
-// roles are node.RoleField, node.RoleRelay and node.RoleHQ. Package node
-// imports this package, so the list cannot be taken from there and must be
-// kept in step with node.Roles.
-var roles = []string{"field", "relay", "hq"}
-
 var (
 	// ErrMeta is wrapped by every error about metadata that does not
 	// encode or decode.
@@ -69,8 +63,8 @@ type Meta struct {
 	// Name is what people call the node, e.g. cayo-laptop-07.
 	Name string `cbor:"3,keyasint"`
 	// Role is field, relay or hq.
-	Role     string `cbor:"4,keyasint"`
-	District string `cbor:"5,keyasint"`
+	Role     syncproto.Role `cbor:"4,keyasint"`
+	District string         `cbor:"5,keyasint"`
 	// SyncAddr is the host:port of the member's TLS sync (and ledger)
 	// service, "" if it serves none (a laptop that only dials out).
 	SyncAddr string `cbor:"6,keyasint,omitempty"`
@@ -200,8 +194,8 @@ func (m Meta) check() error {
 	if err := checkText(m.Name, true); err != nil {
 		errs = append(errs, fmt.Errorf("name %.80q: %v", m.Name, err))
 	}
-	if !slices.Contains(roles, m.Role) {
-		errs = append(errs, fmt.Errorf("role %.80q: one of %s", m.Role, strings.Join(roles, ", ")))
+	if !m.Role.Valid() {
+		errs = append(errs, fmt.Errorf("role %.80q: one of %s", m.Role, syncproto.RoleList()))
 	}
 	if err := checkText(m.District, false); err != nil {
 		errs = append(errs, fmt.Errorf("district %.80q: %v", m.District, err))

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,11 +24,6 @@ const Organization = "NEMO Belize Lifeline"
 // common name, which carries the name, and the bound node.Identity applies.
 const MaxNameLen = 64
 
-// roles are the roles a certificate may claim. They are node.RoleField,
-// node.RoleRelay and node.RoleHQ; package node imports this package, so the
-// list cannot be taken from there and must be kept in step with node.Roles.
-var roles = []string{"field", "relay", "hq"}
-
 // Claims is what a node's certificate says about it: who it is (its node id,
 // bound to its key) and what headquarters enrolled it as. Peers decide what a
 // node may do from these claims, so they are only believed from a certificate
@@ -40,7 +34,7 @@ type Claims struct {
 	// Name is what people call the node, e.g. cayo-laptop-07.
 	Name string
 	// Role is field, relay or hq.
-	Role string
+	Role syncproto.Role
 	// District is one of schemas.Districts, in its canonical spelling once
 	// the claims have been through Request, ParseRequest or ClaimsOf.
 	District string
@@ -62,8 +56,8 @@ func (c Claims) Validate() error {
 	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
 		errs = append(errs, fmt.Errorf("node name %q: only printable characters, e.g. cayo-laptop-07", c.Name))
 	}
-	if !slices.Contains(roles, c.Role) {
-		errs = append(errs, fmt.Errorf("role %q: one of %s", c.Role, strings.Join(roles, ", ")))
+	if !c.Role.Valid() {
+		errs = append(errs, fmt.Errorf("role %q: one of %s", c.Role, syncproto.RoleList()))
 	}
 	if _, ok := schemas.District(c.District); !ok {
 		errs = append(errs, fmt.Errorf("district %q: one of %s", c.District, strings.Join(schemas.Districts, ", ")))
@@ -101,7 +95,7 @@ func claimsURI(c Claims) *url.URL {
 		Scheme:   uriScheme,
 		Host:     uriHost,
 		Path:     "/" + c.Node.String(),
-		RawQuery: "name=" + url.QueryEscape(c.Name) + "&role=" + url.QueryEscape(c.Role) + "&district=" + url.QueryEscape(c.District),
+		RawQuery: "name=" + url.QueryEscape(c.Name) + "&role=" + url.QueryEscape(string(c.Role)) + "&district=" + url.QueryEscape(c.District),
 	}
 }
 
@@ -142,7 +136,7 @@ func parseClaims(uris []*url.URL, commonName string) (Claims, error) {
 	if len(q) != 3 {
 		return c, fmt.Errorf("claims URI %q: name, role and district are all required; %s", u.Redacted(), want)
 	}
-	c = Claims{Node: id, Name: q.Get("name"), Role: q.Get("role"), District: q.Get("district")}
+	c = Claims{Node: id, Name: q.Get("name"), Role: syncproto.Role(q.Get("role")), District: q.Get("district")}
 	if err := c.Validate(); err != nil {
 		return c, err
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lifeline/syncproto"
 )
 
 func newTestCA(t testing.TB, name string) *CA {
@@ -36,7 +38,7 @@ func request(t testing.TB, k *Key, c Claims) []byte {
 
 // enrol makes a key, has ca sign its request and installs the bundle in a
 // fresh folder.
-func enrol(t testing.TB, ca *CA, name, role, district string) *Credentials {
+func enrol(t testing.TB, ca *CA, name string, role syncproto.Role, district string) *Credentials {
 	t.Helper()
 	k := newTestKey(t)
 	bundle, err := ca.Sign(request(t, k, Claims{Name: name, Role: role, District: district}), 0)

@@ -73,7 +73,7 @@ type Enrol struct {
 type Enrolled struct {
 	Node     syncproto.NodeID
 	Name     string
-	Role     string
+	Role     syncproto.Role
 	District string
 	Cert     []byte
 	NotAfter time.Time

@@ -13,6 +13,7 @@ import (
 	"lifeline/node"
 	"lifeline/node/gossip"
 	"lifeline/node/identity"
+	"lifeline/syncproto"
 )
 
 // TB is what the harness needs of its caller: *testing.T and *testing.B
@@ -90,7 +91,7 @@ func Config(dir string) node.Config {
 
 // Add makes, enrols and starts a node. edit, if not nil, adjusts its
 // configuration first.
-func (c *Cluster) Add(name, role, district string, edit func(*node.Config)) *Member {
+func (c *Cluster) Add(name string, role syncproto.Role, district string, edit func(*node.Config)) *Member {
 	c.t.Helper()
 	cfg := Config(filepath.Join(c.dir, name))
 	if edit != nil {

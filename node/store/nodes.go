@@ -13,7 +13,7 @@ import (
 type NodeCert struct {
 	Node     syncproto.NodeID
 	Name     string
-	Role     string
+	Role     syncproto.Role
 	District string
 	Cert     []byte // DER
 	NotAfter time.Time
@@ -109,7 +109,7 @@ func (s *SQLite) State(ctx context.Context, key string) (string, time.Time, erro
 type Peer struct {
 	Node     syncproto.NodeID
 	Name     string
-	Role     string
+	Role     syncproto.Role
 	District string
 	Addr     string
 	Seen     time.Time // last heard of (gossip, a session)

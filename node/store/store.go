@@ -34,7 +34,7 @@ var (
 type Self struct {
 	ID       syncproto.NodeID
 	Name     string
-	Role     string
+	Role     syncproto.Role
 	District string
 	Created  string
 }
