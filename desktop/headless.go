@@ -27,7 +27,7 @@ func OpenNode(ctx context.Context, cfg node.Config, id node.Identity) (n *node.N
 		if n, err = node.Open(ctx, cfg); err != nil {
 			return nil, "", err
 		}
-		note += " It is not enrolled yet, so it does not look for peers: records stay here, or travel by bundle, until HQ enrols it."
+		note += " It is not enrolled yet, so it does not look for peers: records stay here, or travel by bundle, until HQ enrolls it."
 	}
 	return n, note, nil
 }

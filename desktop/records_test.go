@@ -25,7 +25,7 @@ func recordsJSON(district, village string, level int) []byte {
 		district, village, level)
 }
 
-// recordsPeer enrols u's node and a second field node in Toledo with one
+// recordsPeer enrolls u's node and a second field node in Toledo with one
 // CA, so that they can exchange changes.
 func recordsPeer(t *testing.T, u *UI) *node.Node {
 	t.Helper()

@@ -21,12 +21,12 @@ import (
 func init() {
 	addTexts(map[string][2]string{
 		"setup.title":       {"Set up this computer", "Configurar esta computadora"},
-		"setup.intro":       {"Lifeline keeps its records on this computer and shares them with the other nodes of NEMO's deployment. Say what this computer is; you can enrol it with headquarters now or later.", "Lifeline guarda sus registros en esta computadora y los comparte con los demás nodos de NEMO. Diga qué es esta computadora; puede inscribirla en la sede ahora o más tarde."},
+		"setup.intro":       {"Lifeline keeps its records on this computer and shares them with the other nodes of NEMO's deployment. Say what this computer is; you can enroll it with headquarters now or later.", "Lifeline guarda sus registros en esta computadora y los comparte con los demás nodos de NEMO. Diga qué es esta computadora; puede inscribirla en la sede ahora o más tarde."},
 		"setup.name":        {"Name of this computer", "Nombre de esta computadora"},
 		"setup.name.hint":   {"e.g. cayo-laptop-07", "p. ej. cayo-laptop-07"},
 		"setup.role":        {"It is", "Es"},
 		"setup.district":    {"District", "Distrito"},
-		"setup.enrol":       {"Enrolment", "Inscripción"},
+		"setup.enroll":      {"Enrollment", "Inscripción"},
 		"setup.later":       {"Later (records stay on this computer until then)", "Más tarde (los registros quedan en esta computadora hasta entonces)"},
 		"setup.hqdir":       {"With the HQ folder on this computer or a USB stick", "Con la carpeta de la sede en esta computadora o en una memoria USB"},
 		"setup.makeca":      {"This is the first headquarters: make the deployment's certificate authority", "Esta es la primera sede: crear la autoridad de certificación"},
@@ -34,13 +34,13 @@ func init() {
 		"setup.nohq":        {"no folder chosen", "ninguna carpeta elegida"},
 		"setup.start":       {"Start", "Comenzar"},
 		"setup.working":     {"Setting up…", "Configurando…"},
-		"setup.needhq":      {"choose the HQ folder, or enrol later", "elija la carpeta de la sede, o inscríbase más tarde"},
-		"setup.notenrolled": {"The node was made, but not enrolled: %v. You can enrol it later from the Sync screen.", "El nodo se creó, pero no se inscribió: %v. Puede inscribirlo más tarde desde la pantalla Sincronizar."},
+		"setup.needhq":      {"choose the HQ folder, or enroll later", "elija la carpeta de la sede, o inscríbase más tarde"},
+		"setup.notenrolled": {"The node was made, but not enrolled: %v. You can enroll it later from the Sync screen.", "El nodo se creó, pero no se inscribió: %v. Puede inscribirlo más tarde desde la pantalla Sincronizar."},
 	})
 }
 
-// Enrolment says how a new node is enrolled at set-up.
-type Enrolment struct {
+// Enrollment says how a new node is enrolled at set-up.
+type Enrollment struct {
 	// HQDir is an HQ node's data folder, whose certificate authority
 	// signs this node's certificate.
 	HQDir string
@@ -49,10 +49,10 @@ type Enrolment struct {
 	MakeCA bool
 }
 
-// Create makes a new node in cfg.DataDir, opens it and enrols it as asked.
+// Create makes a new node in cfg.DataDir, opens it and enrolls it as asked.
 // A node that was made but could not be enrolled is returned open, with
-// the enrolment's error: nothing is lost, and it can be enrolled later.
-func Create(ctx context.Context, cfg node.Config, id node.Identity, e Enrolment) (*node.Node, error) {
+// the enrollment's error: nothing is lost, and it can be enrolled later.
+func Create(ctx context.Context, cfg node.Config, id node.Identity, e Enrollment) (*node.Node, error) {
 	if err := node.Init(ctx, cfg, id); err != nil {
 		return nil, err
 	}
@@ -60,10 +60,10 @@ func Create(ctx context.Context, cfg node.Config, id node.Identity, e Enrolment)
 	if err != nil {
 		return nil, err
 	}
-	return n, enrol(ctx, n, cfg, e)
+	return n, enroll(ctx, n, cfg, e)
 }
 
-func enrol(ctx context.Context, n *node.Node, cfg node.Config, e Enrolment) error {
+func enroll(ctx context.Context, n *node.Node, cfg node.Config, e Enrollment) error {
 	switch {
 	case e.MakeCA:
 		_, err := n.InitCA(ctx, "NEMO Lifeline CA")
@@ -80,7 +80,7 @@ func enrol(ctx context.Context, n *node.Node, cfg node.Config, e Enrolment) erro
 		if err != nil {
 			return err
 		}
-		bundle, err := hq.SignEnrolment(ctx, req, 0)
+		bundle, err := hq.SignEnrollment(ctx, req, 0)
 		if err != nil {
 			return fmt.Errorf("the HQ folder %s: %w", e.HQDir, err)
 		}
@@ -95,7 +95,7 @@ type setupView struct {
 	name     *widget.Entry
 	role     *widget.RadioGroup
 	district *widget.Select
-	enrol    *widget.RadioGroup
+	enroll   *widget.RadioGroup
 	hqDir    string
 	hqLabel  *widget.Label
 	errLabel *widget.Label
@@ -141,7 +141,7 @@ func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, d
 			if err == nil && dir != nil {
 				v.hqDir = dir.Path()
 				v.hqLabel.SetText(v.hqDir)
-				v.enrol.SetSelected(text(lang, "setup.hqdir"))
+				v.enroll.SetSelected(text(lang, "setup.hqdir"))
 			}
 		}, win)
 	})
@@ -161,8 +161,8 @@ func newSetupView(lang string) *setupView {
 		v.roles[l] = r
 		roleLabels = append(roleLabels, l)
 	}
-	v.enrol = widget.NewRadioGroup(nil, nil)
-	v.role = widget.NewRadioGroup(roleLabels, func(string) { v.enrolChoices() })
+	v.enroll = widget.NewRadioGroup(nil, nil)
+	v.role = widget.NewRadioGroup(roleLabels, func(string) { v.enrollChoices() })
 	v.role.Horizontal = true
 	v.role.SetSelected(roleLabels[0])
 	v.district = widget.NewSelect(schemas.Districts, nil)
@@ -175,17 +175,17 @@ func newSetupView(lang string) *setupView {
 	return v
 }
 
-// enrolChoices offers the enrolments the chosen role can have.
-func (v *setupView) enrolChoices() {
+// enrollChoices offers the enrollments the chosen role can have.
+func (v *setupView) enrollChoices() {
 	choices := []string{text(v.lang, "setup.later"), text(v.lang, "setup.hqdir")}
 	if v.roles[v.role.Selected] == syncproto.RoleHQ {
 		choices = append(choices, text(v.lang, "setup.makeca"))
 	}
-	v.enrol.Options = choices
-	if !slices.Contains(choices, v.enrol.Selected) {
-		v.enrol.Selected = choices[0]
+	v.enroll.Options = choices
+	if !slices.Contains(choices, v.enroll.Selected) {
+		v.enroll.Selected = choices[0]
 	}
-	v.enrol.Refresh()
+	v.enroll.Refresh()
 }
 
 func (v *setupView) content(pick fyne.CanvasObject) fyne.CanvasObject {
@@ -195,20 +195,20 @@ func (v *setupView) content(pick fyne.CanvasObject) fyne.CanvasObject {
 		widget.NewFormItem(text(v.lang, "setup.name"), v.name),
 		widget.NewFormItem(text(v.lang, "setup.role"), v.role),
 		widget.NewFormItem(text(v.lang, "setup.district"), v.district),
-		widget.NewFormItem(text(v.lang, "setup.enrol"), container.NewVBox(v.enrol, container.NewHBox(pick, v.hqLabel))),
+		widget.NewFormItem(text(v.lang, "setup.enroll"), container.NewVBox(v.enroll, container.NewHBox(pick, v.hqLabel))),
 	)
 	title := widget.NewLabelWithStyle(text(v.lang, "setup.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewVBox(title, intro, form, v.errLabel, v.start)
 }
 
-// values reads the form: what node to make and how to enrol it.
-func (v *setupView) values() (node.Identity, Enrolment, error) {
+// values reads the form: what node to make and how to enroll it.
+func (v *setupView) values() (node.Identity, Enrollment, error) {
 	id := node.Identity{Name: strings.TrimSpace(v.name.Text), Role: v.roles[v.role.Selected], District: v.district.Selected}
 	if err := id.Validate(); err != nil {
-		return id, Enrolment{}, err
+		return id, Enrollment{}, err
 	}
-	var e Enrolment
-	switch v.enrol.Selected {
+	var e Enrollment
+	switch v.enroll.Selected {
 	case text(v.lang, "setup.hqdir"):
 		if v.hqDir == "" {
 			return id, e, errors.New(text(v.lang, "setup.needhq"))

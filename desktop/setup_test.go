@@ -18,13 +18,13 @@ import (
 // The first start: the first HQ makes the certificate authority, and a
 // field laptop set up with the HQ folder comes out enrolled, with the
 // identity the form gave.
-func TestSetupMakesAndEnrolsNodes(t *testing.T) {
+func TestSetupMakesAndEnrollsNodes(t *testing.T) {
 	ctx := context.Background()
 	test.NewTempApp(t)
 	dir := t.TempDir()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(dir, "hq")
-	hq, err := Create(ctx, cfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrolment{MakeCA: true})
+	hq, err := Create(ctx, cfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrollment{MakeCA: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,10 +39,10 @@ func TestSetupMakesAndEnrolsNodes(t *testing.T) {
 	test.Type(v.name, "tol-laptop-02")
 	v.role.SetSelected(text("en", "role.field"))
 	v.district.SetSelected("Toledo")
-	if len(v.enrol.Options) != 2 {
-		t.Fatalf("a field laptop is offered %v", v.enrol.Options)
+	if len(v.enroll.Options) != 2 {
+		t.Fatalf("a field laptop is offered %v", v.enroll.Options)
 	}
-	v.enrol.SetSelected(text("en", "setup.hqdir"))
+	v.enroll.SetSelected(text("en", "setup.hqdir"))
 	if _, _, err := v.values(); err == nil || !strings.Contains(err.Error(), "HQ folder") {
 		t.Fatalf("no HQ folder chosen: %v", err)
 	}
@@ -64,8 +64,8 @@ func TestSetupMakesAndEnrolsNodes(t *testing.T) {
 
 	// Headquarters is offered to make the authority; a field laptop is not.
 	v.role.SetSelected(text("en", "role.hq"))
-	if len(v.enrol.Options) != 3 {
-		t.Fatalf("HQ is offered %v", v.enrol.Options)
+	if len(v.enroll.Options) != 3 {
+		t.Fatalf("HQ is offered %v", v.enroll.Options)
 	}
 }
 
@@ -82,7 +82,7 @@ func TestSetupRefusesABadForm(t *testing.T) {
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), "field")
 	bogus := t.TempDir()
-	n, err := Create(context.Background(), cfg, node.Identity{Name: "cayo-07", Role: syncproto.RoleField, District: "Cayo"}, Enrolment{HQDir: bogus})
+	n, err := Create(context.Background(), cfg, node.Identity{Name: "cayo-07", Role: syncproto.RoleField, District: "Cayo"}, Enrollment{HQDir: bogus})
 	if n == nil || err == nil || !strings.Contains(err.Error(), bogus) {
 		t.Fatalf("node %v, error %v", n, err)
 	}

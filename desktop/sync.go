@@ -37,7 +37,7 @@ func init() {
 		"sync.with":           {"Sync with this address", "Sincronizar con esta dirección"},
 		"sync.syncing":        {"Syncing…", "Sincronizando…"},
 		"sync.done":           {"Synced with %s: %d changes received, %d sent.", "Sincronizado con %s: %d cambios recibidos, %d enviados."},
-		"sync.notenrolled":    {"This node is not enrolled yet: it cannot sync over the network. Ask HQ to enrol it; meanwhile carry records by bundle.", "Este nodo aún no está inscrito: no puede sincronizar por la red. Pida a la sede que lo inscriba; mientras tanto, lleve los registros por paquete."},
+		"sync.notenrolled":    {"This node is not enrolled yet: it cannot sync over the network. Ask HQ to enroll it; meanwhile carry records by bundle.", "Este nodo aún no está inscrito: no puede sincronizar por la red. Pida a la sede que lo inscriba; mientras tanto, lleve los registros por paquete."},
 		"sync.bundles":        {"Bundles (USB stick)", "Paquetes (memoria USB)"},
 		"sync.export":         {"Write a bundle to a folder…", "Escribir un paquete en una carpeta…"},
 		"sync.import":         {"Read a bundle…", "Leer un paquete…"},
@@ -50,8 +50,8 @@ func init() {
 		"sync.gossip.left":    {"left", "se fue"},
 		"sync.error":          {"last try failed: %s", "el último intento falló: %s"},
 		"sync.refresh":        {"Refresh", "Actualizar"},
-		"sync.enrol":          {"Enrolment", "Inscripción"},
-		"sync.request":        {"Write an enrolment request to a folder…", "Escribir una solicitud de inscripción en una carpeta…"},
+		"sync.enroll":         {"Enrollment", "Inscripción"},
+		"sync.request":        {"Write an enrollment request to a folder…", "Escribir una solicitud de inscripción en una carpeta…"},
 		"sync.requested":      {"Wrote %s. At headquarters: lifeline ca sign --request %s --out CERT; bring the certificate back and install it here.", "Se escribió %s. En la sede: lifeline ca sign --request %s --out CERT; traiga el certificado e instálelo aquí."},
 		"sync.install":        {"Install the certificate from HQ…", "Instalar el certificado de la sede…"},
 		"sync.installing":     {"Installing the certificate…", "Instalando el certificado…"},
@@ -303,7 +303,7 @@ func (v *syncView) typeByTitle(title string) string {
 	return ""
 }
 
-// writeRequest writes this node's enrolment request into dir, to carry to
+// writeRequest writes this node's enrollment request into dir, to carry to
 // headquarters.
 func (v *syncView) writeRequest(dir string) {
 	u := v.u

@@ -157,12 +157,12 @@ func screenTexts(o fyne.CanvasObject) string {
 
 // A laptop enrolled the long way: the app writes its request into a
 // folder, headquarters signs it, and the app installs the certificate.
-func TestEnrolmentByRequestAndCertificate(t *testing.T) {
+func TestEnrollmentByRequestAndCertificate(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	hqCfg := node.DefaultConfig()
 	hqCfg.DataDir = filepath.Join(t.TempDir(), "hq")
-	hq, err := Create(ctx, hqCfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrolment{MakeCA: true})
+	hq, err := Create(ctx, hqCfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrollment{MakeCA: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestEnrolmentByRequestAndCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no request in the folder (the app says %q): %v", v.result.Text, err)
 	}
-	cert, err := hq.SignEnrolment(ctx, req, 0)
+	cert, err := hq.SignEnrollment(ctx, req, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

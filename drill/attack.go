@@ -56,7 +56,7 @@ func (d *Drill) attack(ctx context.Context, s *StepReport) error {
 		}
 	}
 	failed(a.otherAuthority(ctx))
-	spare, err := a.enrolSpare(ctx)
+	spare, err := a.enrollSpare(ctx)
 	failed(err)
 	if err == nil {
 		failed(a.manInTheMiddle(ctx, spare))
@@ -230,10 +230,10 @@ func handshake(ctx context.Context, via *nsNet, dir, addr string) (local string,
 	return local, true, nil
 }
 
-// enrolSpare makes a laptop enrolled with HQ's authority, on HQ's site,
+// enrollSpare makes a laptop enrolled with HQ's authority, on HQ's site,
 // with a few records, that syncs with HQ: the laptop the man in the middle
 // watches and the thief later takes.
-func (a *intruder) enrolSpare(ctx context.Context) (*Node, error) {
+func (a *intruder) enrollSpare(ctx context.Context) (*Node, error) {
 	hq := a.d.hq
 	ns, err := a.d.lab.host("spare-1", "hq", spareIP+"/16")
 	if err != nil {

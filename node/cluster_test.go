@@ -285,10 +285,10 @@ func TestRelayCannotForwardHQCommands(t *testing.T) {
 	}
 }
 
-// Headquarters enrols a laptop by carrying files and decides a conflict;
+// Headquarters enrolls a laptop by carrying files and decides a conflict;
 // the ledger carries both to the relays: the relay knows the laptop before
 // it ever connects, and shows who decided the conflict.
-func TestEnrolmentsAndDecisionsGoThroughTheLedger(t *testing.T) {
+func TestEnrollmentsAndDecisionsGoThroughTheLedger(t *testing.T) {
 	c := nodetest.New(t)
 	hq, relays := voters(t, c, 1, true)
 	relay := relays[0]
@@ -315,7 +315,7 @@ func TestEnrolmentsAndDecisionsGoThroughTheLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundle, err := hq.Node.SignEnrolment(ctx, req, 0)
+	bundle, err := hq.Node.SignEnrollment(ctx, req, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

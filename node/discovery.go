@@ -541,7 +541,7 @@ func (n *Node) keyStep(kind uint8, key []byte) error {
 // RotateGossipKey replaces the deployment's gossip key without a restart,
 // from headquarters: every member installs the new key, then uses it, then
 // drops the old one, each step spread by gossip and given time to reach
-// everyone (step). The CA folder's copy, which enrolments hand out, follows.
+// everyone (step). The CA folder's copy, which enrollments hand out, follows.
 func (n *Node) RotateGossipKey(ctx context.Context, key []byte, step time.Duration) error {
 	if !n.Self().Role.Decides() || n.disc == nil {
 		return errors.New("gossip keys are rotated by a running HQ node")

@@ -21,7 +21,7 @@ import (
 const CADir = "ca"
 
 // InitCA makes the deployment's certificate authority in the data folder of
-// an HQ node, and enrols that node with it.
+// an HQ node, and enrolls that node with it.
 func (n *Node) InitCA(ctx context.Context, name string) (*identity.CA, error) {
 	if !n.Self().Role.Decides() {
 		return nil, fmt.Errorf("node %s is a %s node: the certificate authority lives at headquarters (a node initialised with --role hq)", n.Self().Name, n.Self().Role)
@@ -35,7 +35,7 @@ func (n *Node) InitCA(ctx context.Context, name string) (*identity.CA, error) {
 		return nil, err
 	}
 	// The deployment's gossip key is made with the CA and handed out with
-	// every enrolment.
+	// every enrollment.
 	key, err := gossip.NewKey()
 	if err != nil {
 		return nil, err
@@ -49,16 +49,16 @@ func (n *Node) InitCA(ctx context.Context, name string) (*identity.CA, error) {
 	if err := n.InstallGossipKeys([][]byte{key}); err != nil {
 		return nil, err
 	}
-	// HQ's own enrolment is the ledger's first, once it runs.
-	return ca, n.Queue(ctx, ledger.CmdEnrol, &ledger.Enrol{Cert: n.Credentials().Cert.Raw})
+	// HQ's own enrollment is the ledger's first, once it runs.
+	return ca, n.Queue(ctx, ledger.CmdEnroll, &ledger.Enroll{Cert: n.Credentials().Cert.Raw})
 }
 
-// SignEnrolment signs a node's enrolment request with the certificate
+// SignEnrollment signs a node's enrollment request with the certificate
 // authority in this HQ node's folder. It returns the bundle the node
 // installs (its certificate, the CA's and the deployment's gossip keys) and
-// queues the enrolment for the ledger, so that every relay and HQ knows the
+// queues the enrollment for the ledger, so that every relay and HQ knows the
 // node before its first change reaches them.
-func (n *Node) SignEnrolment(ctx context.Context, request []byte, validity time.Duration) ([]byte, error) {
+func (n *Node) SignEnrollment(ctx context.Context, request []byte, validity time.Duration) ([]byte, error) {
 	ca, err := LoadCA(n.cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (n *Node) SignEnrolment(ctx context.Context, request []byte, validity time.
 	if block == nil {
 		return nil, errors.New("sign: the signed bundle holds no certificate")
 	}
-	if err := n.Queue(ctx, ledger.CmdEnrol, &ledger.Enrol{Cert: block.Bytes}); err != nil {
+	if err := n.Queue(ctx, ledger.CmdEnroll, &ledger.Enroll{Cert: block.Bytes}); err != nil {
 		return nil, err
 	}
 	return append(bundle, GossipBlock(keys)...), nil
@@ -92,11 +92,11 @@ func (n *Node) InstallGossipKeys(keys [][]byte) error {
 	return gossip.WriteKeyFile(filepath.Join(n.cfg.DataDir, gossip.KeyFile), keys)
 }
 
-// pemGossipKeys is the PEM block type an enrolment bundle carries the
+// pemGossipKeys is the PEM block type an enrollment bundle carries the
 // gossip keys in.
 const pemGossipKeys = "LIFELINE GOSSIP KEYS"
 
-// GossipBlock is the PEM block to append to an enrolment bundle.
+// GossipBlock is the PEM block to append to an enrollment bundle.
 func GossipBlock(keys [][]byte) []byte {
 	var b bytes.Buffer
 	for _, k := range keys {
@@ -106,9 +106,9 @@ func GossipBlock(keys [][]byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: pemGossipKeys, Bytes: b.Bytes()})
 }
 
-// splitEnrolment separates the gossip keys from the certificates of an
-// enrolment bundle.
-func splitEnrolment(bundle []byte) ([]byte, [][]byte, error) {
+// splitEnrollment separates the gossip keys from the certificates of an
+// enrollment bundle.
+func splitEnrollment(bundle []byte) ([]byte, [][]byte, error) {
 	var certs []byte
 	var keys [][]byte
 	rest := bundle
@@ -125,7 +125,7 @@ func splitEnrolment(bundle []byte) ([]byte, [][]byte, error) {
 		for _, line := range strings.Fields(string(block.Bytes)) {
 			k, err := base64.StdEncoding.DecodeString(line)
 			if err != nil {
-				return nil, nil, fmt.Errorf("enrolment bundle: a gossip key that is not base64: %w", err)
+				return nil, nil, fmt.Errorf("enrollment bundle: a gossip key that is not base64: %w", err)
 			}
 			keys = append(keys, k)
 		}
@@ -146,10 +146,10 @@ func (n *Node) EnrollmentRequest() ([]byte, error) {
 	return n.key.Request(identity.Claims{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District})
 }
 
-// Install installs the enrolment bundle headquarters sent back: the
+// Install installs the enrollment bundle headquarters sent back: the
 // node's certificate, the CA's, and the deployment's gossip keys.
 func (n *Node) Install(ctx context.Context, bundle []byte) error {
-	certs, keys, err := splitEnrolment(bundle)
+	certs, keys, err := splitEnrollment(bundle)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func (n *Node) Install(ctx context.Context, bundle []byte) error {
 	return n.loadCredentials(ctx)
 }
 
-// EnrollWith enrols the node with a certificate authority at hand: request,
+// EnrollWith enrolls the node with a certificate authority at hand: request,
 // signature and installation in one step, for when both folders are on one
 // machine.
 func (n *Node) EnrollWith(ctx context.Context, ca *identity.CA) error {

@@ -61,7 +61,7 @@ func (c *cutConn) Write(p []byte) (int, error) {
 // a channel.
 func (n *Node) dialTLS(ctx context.Context, addr string, channel byte) (*tls.Conn, identity.Claims, error) {
 	if n.creds == nil {
-		return nil, identity.Claims{}, fmt.Errorf("%w: enrol it first (lifeline enroll)", ErrNotEnrolled)
+		return nil, identity.Claims{}, fmt.Errorf("%w: enroll it first (lifeline enroll)", ErrNotEnrolled)
 	}
 	d := net.Dialer{Timeout: handshakeTimeout, KeepAlive: 30 * time.Second}
 	raw, err := d.DialContext(ctx, "tcp", addr)
@@ -224,7 +224,7 @@ const maxProposal = ledger.MaxEntryBytes
 
 // serveProposal reads one forwarded ledger entry, proposes it if this node
 // leads, and answers with a frame: an Error message, or Done.
-// Only what headquarters decides (enrolments, revocations, kits, conflict
+// Only what headquarters decides (enrollments, revocations, kits, conflict
 // decisions) needs an HQ node behind it; a relay forwards commits.
 func (n *Node) serveProposal(conn net.Conn, from identity.Claims) {
 	conn.SetDeadline(time.Now().Add(30 * time.Second))

@@ -114,7 +114,7 @@ func (n *Node) Serve(ctx context.Context, addr string, ready func(net.Addr), don
 // (everything for a nil vector) to w.
 func (n *Node) ExportBundle(ctx context.Context, w io.Writer, have syncproto.Vector) (peersync.ExportResult, error) {
 	if n.creds == nil {
-		return peersync.ExportResult{}, fmt.Errorf("%w: a bundle is sealed with the node's certificate; enrol it first", ErrNotEnrolled)
+		return peersync.ExportResult{}, fmt.Errorf("%w: a bundle is sealed with the node's certificate; enroll it first", ErrNotEnrolled)
 	}
 	return peersync.Export(ctx, w, n.sessionConfig(), have, func(msg []byte) []byte {
 		return ed25519.Sign(n.key.Signer(), msg)

@@ -47,7 +47,7 @@ func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 func (r Role) InLedger() bool { return r == RoleRelay || r == RoleHQ }
 
 // Decides reports whether this role makes the deployment's decisions:
-// enrolments, revocations, kits, conflicts decided for everyone. Only
+// enrollments, revocations, kits, conflicts decided for everyone. Only
 // headquarters does.
 func (r Role) Decides() bool { return r == RoleHQ }
 

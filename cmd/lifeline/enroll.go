@@ -10,9 +10,9 @@ import (
 
 func init() {
 	register(command{name: "ca init", summary: "make the deployment's certificate authority in an HQ node's folder", run: runCAInit})
-	register(command{name: "ca sign", summary: "sign a node's enrolment request (at headquarters)", run: runCASign})
-	register(command{name: "enroll", summary: "enrol a node with the CA in an HQ folder on this machine", run: runEnroll})
-	register(command{name: "enroll request", summary: "write a node's enrolment request, to carry to headquarters", run: runEnrollRequest})
+	register(command{name: "ca sign", summary: "sign a node's enrollment request (at headquarters)", run: runCASign})
+	register(command{name: "enroll", summary: "enroll a node with the CA in an HQ folder on this machine", run: runEnroll})
+	register(command{name: "enroll request", summary: "write a node's enrollment request, to carry to headquarters", run: runEnrollRequest})
 	register(command{name: "enroll install", summary: "install the certificate headquarters signed", run: runEnrollInstall})
 }
 
@@ -40,7 +40,7 @@ func runCAInit(ctx context.Context, e *env, args []string) error {
 func runCASign(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "ca sign", "--data HQDIR --request FILE --out FILE")
 	nf := addNodeFlags(fs, e)
-	reqFile := fs.String("request", "", "the node's enrolment request (lifeline enroll request)")
+	reqFile := fs.String("request", "", "the node's enrollment request (lifeline enroll request)")
 	out := fs.String("out", "", "where to write the signed certificate, for the node to install")
 	validity := fs.Duration("validity", 0, "how long the certificate is valid (default five years)")
 	if _, err := parse(fs, args); err != nil {
@@ -58,7 +58,7 @@ func runCASign(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer hq.Close()
-	bundle, err := hq.SignEnrolment(ctx, req, *validity)
+	bundle, err := hq.SignEnrollment(ctx, req, *validity)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *reqFile, err)
 	}
@@ -95,7 +95,7 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	bundle, err := hqNode.SignEnrolment(ctx, req, 0)
+	bundle, err := hqNode.SignEnrollment(ctx, req, 0)
 	if err != nil {
 		return err
 	}

@@ -156,7 +156,7 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 	}
 	old := keysOf(field)
 	if len(old) != 1 {
-		t.Fatalf("the laptop holds %d gossip keys, want the one enrolment gave", len(old))
+		t.Fatalf("the laptop holds %d gossip keys, want the one enrollment gave", len(old))
 	}
 	ok(t, "", "gossip", "rotate", "--data", d.hq, "--step", "500ms")
 	for _, dir := range []string{d.hq, relay, field} {

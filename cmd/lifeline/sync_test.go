@@ -28,7 +28,7 @@ func newDeployment(t *testing.T) *deployment {
 	return d
 }
 
-// node makes and enrols a node.
+// node makes and enrolls a node.
 func (d *deployment) node(t *testing.T, name, role, district string) string {
 	t.Helper()
 	dir := filepath.Join(d.dir, name)

@@ -230,9 +230,9 @@ func (ca *CA) Pool() *x509.CertPool {
 	return p
 }
 
-// Sign issues a node certificate for an enrolment request made by
+// Sign issues a node certificate for an enrollment request made by
 // Key.Request, valid from ClockSlack ago for validity (DefaultValidity, five
-// years, when 0). It returns the enrolment bundle, PEM: the node's certificate
+// years, when 0). It returns the enrollment bundle, PEM: the node's certificate
 // then the CA's, which the node passes to Install.
 //
 // The certificate carries only what ParseRequest checked (the claims and the
@@ -265,7 +265,7 @@ func (ca *CA) SignAt(pemRequest []byte, notBefore, notAfter time.Time) ([]byte, 
 		return nil, fmt.Errorf("sign: validity ends (%s) before it starts (%s)", fmtTime(notAfter), fmtTime(notBefore))
 	}
 	if notAfter.After(ca.Cert.NotAfter) {
-		return nil, fmt.Errorf("sign: the certificate would be valid until %s, after the CA itself expires on %s; give a shorter validity, or make a new CA and re-enrol every node", fmtTime(notAfter), fmtTime(ca.Cert.NotAfter))
+		return nil, fmt.Errorf("sign: the certificate would be valid until %s, after the CA itself expires on %s; give a shorter validity, or make a new CA and re-enroll every node", fmtTime(notAfter), fmtTime(ca.Cert.NotAfter))
 	}
 	serial, err := randomSerial()
 	if err != nil {

@@ -108,7 +108,7 @@ func TestLoadCAErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodeKeyPEM, _ := os.ReadFile(nodeKeyPath)
-	nodeCert := enrol(t, newTestCA(t, "x"), "n", "field", "Cayo")
+	nodeCert := enroll(t, newTestCA(t, "x"), "n", "field", "Cayo")
 
 	cases := []struct {
 		name      string

@@ -26,7 +26,7 @@ const (
 )
 
 // ErrNotEnrolled is wrapped by LoadCredentials' error when the node has a
-// key but no certificate yet: it must send an enrolment request to
+// key but no certificate yet: it must send an enrollment request to
 // headquarters and install the bundle it gets back.
 var ErrNotEnrolled = errors.New("node is not enrolled")
 
@@ -80,35 +80,35 @@ func (c *Credentials) now() time.Time {
 	return time.Now()
 }
 
-// Install checks an enrolment bundle (what CA.Sign returns: the node's
+// Install checks an enrollment bundle (what CA.Sign returns: the node's
 // certificate then the CA's, PEM) and writes it into the node's data folder
 // dir as CertFile and CAFile, mode 0644. It checks that the certificate is
 // for key, that the CA in the bundle signed it, that it is valid now and that
 // its claims parse. Each file is replaced atomically (temporary file, then
-// rename), so installing again to re-enrol is allowed; CAFile is written
+// rename), so installing again to re-enroll is allowed; CAFile is written
 // first and CertFile last, so a node interrupted in between still finds its
 // older certificate, and LoadCredentials says if it no longer matches.
 func Install(dir string, key *Key, bundlePEM []byte) (*Credentials, error) {
 	creds, err := parseBundle(key, bundlePEM)
 	if err != nil {
-		return nil, fmt.Errorf("install enrolment bundle: %w", err)
+		return nil, fmt.Errorf("install enrollment bundle: %w", err)
 	}
 	if _, err := VerifyPeer(creds.Cert, creds.CA, time.Now()); err != nil {
-		return nil, fmt.Errorf("install enrolment bundle: %w", err)
+		return nil, fmt.Errorf("install enrollment bundle: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("install enrolment bundle: %v", err)
+		return nil, fmt.Errorf("install enrollment bundle: %v", err)
 	}
 	if err := writeAtomic(filepath.Join(dir, CAFile), pemCert(creds.CA), 0o644); err != nil {
-		return nil, fmt.Errorf("install enrolment bundle: %v", err)
+		return nil, fmt.Errorf("install enrollment bundle: %v", err)
 	}
 	if err := writeAtomic(filepath.Join(dir, CertFile), pemCert(creds.Cert), 0o644); err != nil {
-		return nil, fmt.Errorf("install enrolment bundle: %v", err)
+		return nil, fmt.Errorf("install enrollment bundle: %v", err)
 	}
 	return creds, nil
 }
 
-// parseBundle reads an enrolment bundle for key and checks everything but
+// parseBundle reads an enrollment bundle for key and checks everything but
 // the time: the certificate is key's, signed by the CA in the bundle, and
 // its claims parse.
 func parseBundle(key *Key, bundlePEM []byte) (*Credentials, error) {
@@ -176,7 +176,7 @@ func LoadCredentials(dir string, key *Key) (*Credentials, error) {
 	}
 	certPath, caPath := filepath.Join(dir, CertFile), filepath.Join(dir, CAFile)
 	if _, err := os.Stat(certPath); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("load credentials: %w: %s does not exist; send an enrolment request to headquarters and install the bundle it returns", ErrNotEnrolled, certPath)
+		return nil, fmt.Errorf("load credentials: %w: %s does not exist; send an enrollment request to headquarters and install the bundle it returns", ErrNotEnrolled, certPath)
 	}
 	cert, err := readCertFile(certPath, "this node's certificate")
 	if err != nil {
@@ -184,14 +184,14 @@ func LoadCredentials(dir string, key *Key) (*Credentials, error) {
 	}
 	ca, err := readCertFile(caPath, "the CA's certificate")
 	if err != nil {
-		return nil, fmt.Errorf("load credentials: %w; install the enrolment bundle again", err)
+		return nil, fmt.Errorf("load credentials: %w; install the enrollment bundle again", err)
 	}
 	if err := ownedBy(cert, key); err != nil {
 		return nil, fmt.Errorf("load credentials: %s: %w", certPath, err)
 	}
 	claims, err := checkChain(cert, ca)
 	if err != nil {
-		return nil, fmt.Errorf("load credentials: %s and %s: %w; install the enrolment bundle again", certPath, caPath, err)
+		return nil, fmt.Errorf("load credentials: %s and %s: %w; install the enrollment bundle again", certPath, caPath, err)
 	}
 	return &Credentials{Key: key, Cert: cert, CA: ca, Claims: claims}, nil
 }
@@ -215,7 +215,7 @@ func checkChain(cert, ca *x509.Certificate) (Claims, error) {
 		return Claims{}, distrust(nil, "no certificate to check")
 	}
 	if ca == nil || !ca.IsCA || !ca.BasicConstraintsValid {
-		return Claims{}, distrust(nil, "the trusted CA certificate is missing or is not a CA certificate; install the enrolment bundle again")
+		return Claims{}, distrust(nil, "the trusted CA certificate is missing or is not a CA certificate; install the enrollment bundle again")
 	}
 	who := describe(cert)
 	if cert.IsCA {
@@ -250,13 +250,13 @@ func VerifyPeer(cert *x509.Certificate, ca *x509.Certificate, now time.Time) (Cl
 		return Claims{}, err
 	}
 	if now.After(ca.NotAfter) {
-		return Claims{}, distrust(nil, "this deployment's CA certificate (%q) expired on %s (this computer's clock says %s); headquarters must make a new CA and re-enrol every node", ca.Subject.CommonName, fmtTime(ca.NotAfter), fmtTime(now))
+		return Claims{}, distrust(nil, "this deployment's CA certificate (%q) expired on %s (this computer's clock says %s); headquarters must make a new CA and re-enroll every node", ca.Subject.CommonName, fmtTime(ca.NotAfter), fmtTime(now))
 	}
 	if now.Before(cert.NotBefore) {
 		return Claims{}, distrust(nil, "certificate of %s is not valid until %s (this computer's clock says %s); check the clocks of both computers", claims, fmtTime(cert.NotBefore), fmtTime(now))
 	}
 	if now.After(cert.NotAfter) {
-		return Claims{}, distrust(nil, "certificate of %s expired on %s (this computer's clock says %s); re-enrol the node with headquarters", claims, fmtTime(cert.NotAfter), fmtTime(now))
+		return Claims{}, distrust(nil, "certificate of %s expired on %s (this computer's clock says %s); re-enroll the node with headquarters", claims, fmtTime(cert.NotAfter), fmtTime(now))
 	}
 	// The checks above give clear errors; the standard path validation is
 	// the backstop for everything else RFC 5280 asks (critical extensions,

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-func TestEnrolRoundTrip(t *testing.T) {
+func TestEnrollRoundTrip(t *testing.T) {
 	ca := newTestCA(t, "NEMO Lifeline CA")
 	k := newTestKey(t)
 	dir := t.TempDir()
@@ -28,9 +28,9 @@ func TestEnrolRoundTrip(t *testing.T) {
 
 	_, err := LoadCredentials(dir, k)
 	if !errors.Is(err, ErrNotEnrolled) {
-		t.Fatalf("before enrolment: %v, want ErrNotEnrolled", err)
+		t.Fatalf("before enrollment: %v, want ErrNotEnrolled", err)
 	}
-	wantErr(t, err, filepath.Join(dir, CertFile), "enrolment request")
+	wantErr(t, err, filepath.Join(dir, CertFile), "enrollment request")
 
 	before := time.Now()
 	bundle, err := ca.Sign(request(t, k, Claims{Name: "cayo-laptop-07", Role: "field", District: "cayo"}), 0)
@@ -102,7 +102,7 @@ func TestEnrolRoundTrip(t *testing.T) {
 	_, err = LoadCredentials(dir, newTestKey(t))
 	wantErr(t, err, filepath.Join(dir, CertFile), "another key")
 
-	// Re-enrolment (a new role, say) replaces the certificate; no temporary
+	// Re-enrollment (a new role, say) replaces the certificate; no temporary
 	// files are left behind.
 	bundle2, err := ca.Sign(request(t, k, Claims{Name: "cayo-relay", Role: "relay", District: "Cayo"}), time.Hour)
 	if err != nil {
@@ -113,7 +113,7 @@ func TestEnrolRoundTrip(t *testing.T) {
 	}
 	loaded, err = LoadCredentials(dir, k)
 	if err != nil || loaded.Claims.Role != "relay" || loaded.Claims.Name != "cayo-relay" {
-		t.Fatalf("after re-enrolment: %+v %v", loaded, err)
+		t.Fatalf("after re-enrollment: %+v %v", loaded, err)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 3 {
@@ -121,7 +121,7 @@ func TestEnrolRoundTrip(t *testing.T) {
 	}
 
 	// An expired certificate still loads, so the node can say so.
-	if err := os.WriteFile(filepath.Join(dir, CertFile), pemCert(enrolAtKey(t, ca, k, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, CertFile), pemCert(enrollAtKey(t, ca, k, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := LoadCredentials(dir, k); err != nil {
@@ -135,12 +135,12 @@ func TestEnrolRoundTrip(t *testing.T) {
 	_, err = LoadCredentials(dir, k)
 	wantErr(t, err, filepath.Join(dir, CAFile), "does not exist")
 	if errors.Is(err, ErrNotEnrolled) {
-		t.Fatal("a missing CA file is not a missing enrolment")
+		t.Fatal("a missing CA file is not a missing enrollment")
 	}
 }
 
-// enrolAtKey is a certificate for k with the validity given.
-func enrolAtKey(t *testing.T, ca *CA, k *Key, notBefore, notAfter time.Time) *x509.Certificate {
+// enrollAtKey is a certificate for k with the validity given.
+func enrollAtKey(t *testing.T, ca *CA, k *Key, notBefore, notAfter time.Time) *x509.Certificate {
 	t.Helper()
 	bundle, err := ca.SignAt(request(t, k, Claims{Name: "n", Role: "field", District: "Cayo"}), notBefore, notAfter)
 	if err != nil {
@@ -194,7 +194,7 @@ func TestInstallRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			_, err := Install(dir, tc.key, tc.bundle)
-			wantErr(t, err, "install enrolment bundle: ", tc.says)
+			wantErr(t, err, "install enrollment bundle: ", tc.says)
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Fatalf("a refused bundle left %d files", len(entries))
 			}
@@ -213,22 +213,22 @@ func TestSignRefuses(t *testing.T) {
 	_, err = ca.Sign(req, -time.Hour)
 	wantErr(t, err, "negative")
 	_, err = ca.Sign([]byte("nonsense"), 0)
-	wantErr(t, err, "sign: enrolment request: no PEM")
+	wantErr(t, err, "sign: enrollment request: no PEM")
 	_, err = (&CA{Cert: ca.Cert}).Sign(req, 0)
 	wantErr(t, err, "no private key")
 }
 
 func TestVerifyPeer(t *testing.T) {
 	ca, otherCA := newTestCA(t, "NEMO Lifeline CA"), newTestCA(t, "Rogue CA")
-	good := enrol(t, ca, "cayo-laptop-07", "field", "Cayo")
+	good := enroll(t, ca, "cayo-laptop-07", "field", "Cayo")
 	now := time.Now()
 	c, err := VerifyPeer(good.Cert, ca.Cert, now)
 	if err != nil || c != good.Claims {
 		t.Fatalf("%+v %v", c, err)
 	}
-	rogue := enrol(t, otherCA, "cayo-laptop-07", "field", "Cayo")
+	rogue := enroll(t, otherCA, "cayo-laptop-07", "field", "Cayo")
 	expiry := now.Add(-time.Hour)
-	expired := enrolAt(t, ca, "toledo-7", now.Add(-48*time.Hour), expiry)
+	expired := enrollAt(t, ca, "toledo-7", now.Add(-48*time.Hour), expiry)
 
 	// A certificate signed by the CA whose claims are forged: node id of
 	// another key.
@@ -288,7 +288,7 @@ func TestVerifyPeer(t *testing.T) {
 
 func TestClaimsOf(t *testing.T) {
 	ca := newTestCA(t, "NEMO Lifeline CA")
-	creds := enrol(t, ca, "orange-walk relay", "relay", "ORANGE  walk")
+	creds := enroll(t, ca, "orange-walk relay", "relay", "ORANGE  walk")
 	c, err := ClaimsOf(creds.Cert)
 	if err != nil || c != creds.Claims || c.District != "Orange Walk" || c.Name != "orange-walk relay" {
 		t.Fatalf("%+v %v", c, err)

@@ -5,16 +5,16 @@
 // id is derived from the public key, so a change's origin is bound to the key
 // that signs its chain.
 //
-// # Enrolment
+// # Enrollment
 //
 // Headquarters keeps a certificate authority (CA: NewCA, Save, LoadCA). A node
 // joins the deployment in three steps:
 //
-//  1. The node makes an enrolment request, Key.Request: a certificate signing
+//  1. The node makes an enrollment request, Key.Request: a certificate signing
 //     request carrying its Claims (node id, name, role, district), signed with
 //     its own key.
 //  2. Headquarters checks who is asking, and CA.Sign turns the request into an
-//     enrolment bundle: the node's certificate, then the CA's. The certificate
+//     enrollment bundle: the node's certificate, then the CA's. The certificate
 //     carries the claims as a lifeline://node/<id>?name=…&role=…&district=… URI.
 //  3. The node installs the bundle, Install, into its data folder beside its
 //     key (node.crt, ca.crt) and loads it on start with LoadCredentials.

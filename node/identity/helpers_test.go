@@ -36,9 +36,9 @@ func request(t testing.TB, k *Key, c Claims) []byte {
 	return req
 }
 
-// enrol makes a key, has ca sign its request and installs the bundle in a
+// enroll makes a key, has ca sign its request and installs the bundle in a
 // fresh folder.
-func enrol(t testing.TB, ca *CA, name string, role syncproto.Role, district string) *Credentials {
+func enroll(t testing.TB, ca *CA, name string, role syncproto.Role, district string) *Credentials {
 	t.Helper()
 	k := newTestKey(t)
 	bundle, err := ca.Sign(request(t, k, Claims{Name: name, Role: role, District: district}), 0)
@@ -52,9 +52,9 @@ func enrol(t testing.TB, ca *CA, name string, role syncproto.Role, district stri
 	return creds
 }
 
-// enrolAt is enrol with a chosen validity, which may be over already:
+// enrollAt is enroll with a chosen validity, which may be over already:
 // Install would refuse such a bundle, so the credentials are made directly.
-func enrolAt(t testing.TB, ca *CA, name string, notBefore, notAfter time.Time) *Credentials {
+func enrollAt(t testing.TB, ca *CA, name string, notBefore, notAfter time.Time) *Credentials {
 	t.Helper()
 	k := newTestKey(t)
 	bundle, err := ca.SignAt(request(t, k, Claims{Name: name, Role: "field", District: "Toledo"}), notBefore, notAfter)

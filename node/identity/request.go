@@ -13,7 +13,7 @@ import (
 	"lifeline/syncproto"
 )
 
-// maxPEMInput bounds an enrolment request or bundle. A real one is under
+// maxPEMInput bounds an enrollment request or bundle. A real one is under
 // 2 KiB; the bound keeps a hostile file from costing memory or time.
 const maxPEMInput = 64 << 10
 
@@ -22,7 +22,7 @@ const (
 	pemCertificate = "CERTIFICATE"
 )
 
-// Request makes an enrolment request: an X.509 certificate signing request
+// Request makes an enrollment request: an X.509 certificate signing request
 // (PEM "CERTIFICATE REQUEST") that carries c and is signed with the node's own
 // key, so the CA sees that whoever asks for a certificate holds the key. The
 // private key never leaves the node; only the request goes to headquarters.
@@ -34,14 +34,14 @@ func (k *Key) Request(c Claims) ([]byte, error) {
 	case c.Node.IsZero():
 		c.Node = k.id
 	case c.Node != k.id:
-		return nil, fmt.Errorf("enrolment request: the claims are for node %s but this key is node %s; leave Claims.Node empty", c.Node, k.id)
+		return nil, fmt.Errorf("enrollment request: the claims are for node %s but this key is node %s; leave Claims.Node empty", c.Node, k.id)
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("enrolment request: %w", err)
+		return nil, fmt.Errorf("enrollment request: %w", err)
 	}
 	der, err := x509.CreateCertificateRequest(rand.Reader, requestTemplate(c.canonical()), k.priv)
 	if err != nil {
-		return nil, fmt.Errorf("enrolment request: %v", err)
+		return nil, fmt.Errorf("enrollment request: %v", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: pemRequest, Bytes: der}), nil
 }
@@ -55,7 +55,7 @@ func requestTemplate(c Claims) *x509.CertificateRequest {
 	}
 }
 
-// ParseRequest reads an enrolment request made by Key.Request and checks it:
+// ParseRequest reads an enrollment request made by Key.Request and checks it:
 // one PEM "CERTIFICATE REQUEST" of at most 64 KiB, an Ed25519 key, a valid
 // signature by that key (the requester holds it), claims in the form Request
 // writes whose node id is the key's, and valid claims. It returns the claims,
@@ -64,7 +64,7 @@ func requestTemplate(c Claims) *x509.CertificateRequest {
 func ParseRequest(pemBytes []byte) (Claims, ed25519.PublicKey, error) {
 	c, pub, err := parseRequest(pemBytes)
 	if err != nil {
-		return Claims{}, nil, fmt.Errorf("enrolment request: %w", err)
+		return Claims{}, nil, fmt.Errorf("enrollment request: %w", err)
 	}
 	return c, pub, nil
 }

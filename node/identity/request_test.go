@@ -82,7 +82,7 @@ func TestRequestRefuses(t *testing.T) {
 	_, err := k.Request(Claims{Node: syncproto.NodeID{9}, Name: "a", Role: "field", District: "Cayo"})
 	wantErr(t, err, "this key is node "+k.ID().String())
 	_, err = k.Request(Claims{Name: "a", Role: "boss", District: "Petén"})
-	wantErr(t, err, "enrolment request", `role "boss"`, `district "Petén"`)
+	wantErr(t, err, "enrollment request", `role "boss"`, `district "Petén"`)
 }
 
 // csr signs a hand-made request template with any key, for requests
@@ -165,7 +165,7 @@ func TestParseRequestRefuses(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := ParseRequest(tc.in)
-			wantErr(t, err, "enrolment request: ", tc.says)
+			wantErr(t, err, "enrollment request: ", tc.says)
 		})
 	}
 

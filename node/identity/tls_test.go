@@ -97,8 +97,8 @@ func wait(t *testing.T, res <-chan serverResult) serverResult {
 
 func TestTLSMutual(t *testing.T) {
 	ca := newTestCA(t, "NEMO Lifeline CA")
-	hq := enrol(t, ca, "hq-belmopan", "hq", "Cayo")
-	laptop := enrol(t, ca, "toledo-laptop-02", "field", "toledo")
+	hq := enroll(t, ca, "hq-belmopan", "hq", "Cayo")
+	laptop := enroll(t, ca, "toledo-laptop-02", "field", "toledo")
 
 	addr, res := serveOnce(t, hq.ServerTLS())
 	c := dial(t, addr, laptop.ClientTLS())
@@ -122,16 +122,16 @@ func TestTLSMutual(t *testing.T) {
 
 func TestTLSRefuses(t *testing.T) {
 	ca := newTestCA(t, "NEMO Lifeline CA")
-	hq := enrol(t, ca, "hq-belmopan", "hq", "Cayo")
-	laptop := enrol(t, ca, "toledo-laptop-02", "field", "Toledo")
-	rogue := enrol(t, newTestCA(t, "Rogue CA"), "hq-belmopan", "hq", "Cayo")
+	hq := enroll(t, ca, "hq-belmopan", "hq", "Cayo")
+	laptop := enroll(t, ca, "toledo-laptop-02", "field", "Toledo")
+	rogue := enroll(t, newTestCA(t, "Rogue CA"), "hq-belmopan", "hq", "Cayo")
 	// An impostor knows the deployment's CA certificate (it is no secret) and
 	// trusts servers signed by it, but its own certificate is the rogue CA's:
 	// so it is the server that must refuse it.
 	impostor := *rogue
 	impostor.CA = ca.Cert
 	now := time.Now()
-	expired := enrolAt(t, ca, "expired-laptop", now.Add(-48*time.Hour), now.Add(-24*time.Hour))
+	expired := enrollAt(t, ca, "expired-laptop", now.Add(-48*time.Hour), now.Add(-24*time.Hour))
 
 	noCert := &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true}
 	tls12 := laptop.ClientTLS()
@@ -190,8 +190,8 @@ func TestTLSRefuses(t *testing.T) {
 // server whose clock says it has expired.
 func TestTLSClock(t *testing.T) {
 	ca := newTestCA(t, "NEMO Lifeline CA")
-	hq := enrol(t, ca, "hq-belmopan", "hq", "Cayo")
-	laptop := enrol(t, ca, "toledo-laptop-02", "field", "Toledo")
+	hq := enroll(t, ca, "hq-belmopan", "hq", "Cayo")
+	laptop := enroll(t, ca, "toledo-laptop-02", "field", "Toledo")
 	later := laptop.Cert.NotAfter.Add(time.Minute)
 	hq.Now = func() time.Time { return later }
 	addr, res := serveOnce(t, hq.ServerTLS())
@@ -202,7 +202,7 @@ func TestTLSClock(t *testing.T) {
 
 func TestVerifyConnection(t *testing.T) {
 	ca := newTestCA(t, "NEMO Lifeline CA")
-	hq := enrol(t, ca, "hq-belmopan", "hq", "Cayo")
+	hq := enroll(t, ca, "hq-belmopan", "hq", "Cayo")
 	err := hq.verifyConnection(tls.ConnectionState{Version: tls.VersionTLS13})
 	wantErr(t, err, "presented no certificate")
 	if !errors.Is(err, ErrUntrusted) {

@@ -15,7 +15,7 @@ type CommandType uint8
 
 const (
 	CmdCommit  CommandType = 1 // changes reached the ledger
-	CmdEnrol   CommandType = 2 // headquarters enrolled a node
+	CmdEnroll  CommandType = 2 // headquarters enrolled a node
 	CmdRevoke  CommandType = 3 // headquarters revoked a node
 	CmdKit     CommandType = 4 // headquarters published a kit
 	CmdResolve CommandType = 5 // headquarters decided a conflict
@@ -25,8 +25,8 @@ func (t CommandType) String() string {
 	switch t {
 	case CmdCommit:
 		return "commit"
-	case CmdEnrol:
-		return "enrol"
+	case CmdEnroll:
+		return "enroll"
 	case CmdRevoke:
 		return "revoke"
 	case CmdKit:
@@ -63,12 +63,12 @@ type NewRecord struct {
 	Year     uint16
 }
 
-// Enrol records a node headquarters enrolled: its certificate (DER).
-type Enrol struct {
+// Enroll records a node headquarters enrolled: its certificate (DER).
+type Enroll struct {
 	Cert []byte `cbor:"1,keyasint"`
 }
 
-// Enrolled is what an enrolment tells every node: the certificate and the
+// Enrolled is what an enrollment tells every node: the certificate and the
 // claims in it.
 type Enrolled struct {
 	Node     syncproto.NodeID
@@ -80,7 +80,7 @@ type Enrolled struct {
 }
 
 // enrolled reads a certificate's claims. It does not check who signed it:
-// only headquarters proposes enrolments, after signing them.
+// only headquarters proposes enrollments, after signing them.
 func enrolled(der []byte) (Enrolled, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
@@ -149,8 +149,8 @@ func Decode(entry []byte) (CommandType, any, error) {
 	switch t {
 	case CmdCommit:
 		cmd = &Commit{}
-	case CmdEnrol:
-		cmd = &Enrol{}
+	case CmdEnroll:
+		cmd = &Enroll{}
 	case CmdRevoke:
 		cmd = &Revoke{}
 	case CmdKit:

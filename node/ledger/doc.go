@@ -2,7 +2,7 @@
 // with hashicorp/raft, an ordered record of what must be decided once for
 // everyone. Which changes have reached the ledger (so that a field laptop
 // can tell a responder that HQ has their report), human-readable case
-// numbers, the enrolment and revocation of nodes, published kits, and
+// numbers, the enrollment and revocation of nodes, published kits, and
 // conflicts decided at headquarters.
 //
 // The ledger does not carry records: they travel by sync, on any link,

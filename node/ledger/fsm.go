@@ -28,7 +28,7 @@ type Tx interface {
 	NextCases(prefix string, n int) (uint64, error)
 	SetCases(cases []Case) error
 	Revoke(r Revoke) error
-	Enrol(e Enrolled) error
+	Enroll(e Enrolled) error
 	PutKit(k Kit) error
 	PutResolution(r Resolve) error
 }
@@ -149,14 +149,14 @@ func handle(tx Tx, t CommandType, cmd any) (int, error) {
 	switch c := cmd.(type) {
 	case *Commit:
 		return commit(tx, c)
-	case *Enrol:
+	case *Enroll:
 		e, err := enrolled(c.Cert)
 		if err != nil {
 			// Proposals are checked before they are made; a certificate
 			// that does not parse here is refused alike on every node.
 			return 0, nil
 		}
-		return 0, tx.Enrol(e)
+		return 0, tx.Enroll(e)
 	case *Revoke:
 		return 0, tx.Revoke(*c)
 	case *Kit:

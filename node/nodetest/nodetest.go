@@ -89,7 +89,7 @@ func Config(dir string) node.Config {
 	return cfg
 }
 
-// Add makes, enrols and starts a node. edit, if not nil, adjusts its
+// Add makes, enrolls and starts a node. edit, if not nil, adjusts its
 // configuration first.
 func (c *Cluster) Add(name string, role syncproto.Role, district string, edit func(*node.Config)) *Member {
 	c.t.Helper()

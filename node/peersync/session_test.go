@@ -17,7 +17,7 @@ import (
 	"lifeline/syncproto"
 )
 
-// keyring is the test's stand-in for enrolment: which public key each node
+// keyring is the test's stand-in for enrollment: which public key each node
 // has. It verifies heads the way a node's trust does.
 type keyring struct {
 	mu   sync.Mutex

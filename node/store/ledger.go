@@ -198,10 +198,10 @@ func (l *ledgerTx) Revoke(r ledger.Revoke) error {
 	return err
 }
 
-// Enrol keeps an enrolled node's certificate with the others this node
+// Enroll keeps an enrolled node's certificate with the others this node
 // knows, so that its changes verify here before its certificate comes by
 // sync.
-func (l *ledgerTx) Enrol(e ledger.Enrolled) error {
+func (l *ledgerTx) Enroll(e ledger.Enrolled) error {
 	return putNode(l.ctx, l.tx, NodeCert{Node: e.Node, Name: e.Name, Role: e.Role, District: e.District, Cert: e.Cert, NotAfter: e.NotAfter})
 }
 

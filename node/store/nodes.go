@@ -20,7 +20,7 @@ type NodeCert struct {
 }
 
 // PutNode remembers a node's certificate, checked by the caller. A newer
-// certificate (re-enrolment) replaces an older one.
+// certificate (re-enrollment) replaces an older one.
 func (s *SQLite) PutNode(ctx context.Context, n NodeCert) error {
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
