@@ -244,7 +244,7 @@ func (v *syncView) show(st node.Status) {
 
 // syncNow asks the running node to sync with the peers it knows at once.
 func (v *syncView) syncNow() {
-	if v.u.node.SyncNow() {
+	if d := v.u.daemon.Load(); d != nil && d.SyncNow() {
 		v.result.SetText(v.u.T("sync.now.started"))
 		return
 	}

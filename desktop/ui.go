@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -21,6 +22,8 @@ type UI struct {
 	app  fyne.App
 	win  fyne.Window
 	node *node.Node
+	// daemon is the node while it runs behind the window (SetDaemon).
+	daemon atomic.Pointer[node.Daemon]
 	// author is who records: the node's name unless the user says.
 	author string
 	// drafts is the folder unsaved forms are kept in, so that closing the
@@ -45,6 +48,10 @@ type UI struct {
 	// or arrived from a peer.
 	onRefresh []func()
 }
+
+// SetDaemon tells the window the node runs (nil once it stopped), for what
+// only a running node does: sync with the peers it found.
+func (u *UI) SetDaemon(d *node.Daemon) { u.daemon.Store(d) }
 
 // New builds the main window's content over n in win. ctx ends the work the
 // UI started. drafts is the folder for unsaved forms (made if missing).

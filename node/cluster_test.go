@@ -34,7 +34,7 @@ func add(t *testing.T, m *nodetest.Member, n int) []syncproto.RecordID {
 // voters or non-voters.
 func voters(t *testing.T, c *nodetest.Cluster, relays int, voter bool) (*nodetest.Member, []*nodetest.Member) {
 	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
-	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
+	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	var rs []*nodetest.Member
 	for i := range relays {
 		r := c.Add(fmt.Sprintf("relay-%d", i+1), syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter = voter })
@@ -123,7 +123,7 @@ func leaderOf(t *testing.T, ms ...*nodetest.Member) *nodetest.Member {
 	var leader *nodetest.Member
 	nodetest.Eventually(t, 10*time.Second, "a leader", func() bool {
 		for _, m := range ms {
-			if m.Running() && m.Node.Ledger() != nil && m.Node.Ledger().IsLeader() {
+			if m.Running() && m.Daemon.Ledger() != nil && m.Daemon.Ledger().IsLeader() {
 				leader = m
 				return true
 			}
@@ -169,7 +169,7 @@ func TestMinorityRelayCutOffThenHealed(t *testing.T) {
 	net := &nodetest.Links{}
 	c := nodetest.New(t)
 	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter, cfg.Cut = true, true, net.Filter("hq") })
-	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
+	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	var relays []*nodetest.Member
 	for _, name := range []string{"relay-1", "relay-2"} {
 		r := c.Add(name, syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter, cfg.Cut = true, net.Filter(name) })
@@ -226,7 +226,7 @@ func TestSnapshotRestoresIntoAFreshNode(t *testing.T) {
 		n, _ := hq.Node.CaseNumber(context.Background(), ids[29])
 		return n != ""
 	})
-	if err := hq.Node.Ledger().Snapshot(); err != nil {
+	if err := hq.Daemon.Ledger().Snapshot(); err != nil {
 		t.Fatal(err)
 	}
 	fresh := c.Add("relay-9", syncproto.RoleRelay, "Belize", nil)

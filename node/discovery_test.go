@@ -43,7 +43,7 @@ func TestDiscoveryAndConvergence(t *testing.T) {
 	ctx := context.Background()
 	all := []*nodetest.Member{hq, r1, r2, f1, f2}
 	nodetest.Eventually(t, 30*time.Second, "three voters", func() bool {
-		ms, err := hq.Node.Ledger().Members()
+		ms, err := hq.Daemon.Ledger().Servers()
 		voters := 0
 		for _, m := range ms {
 			if m.Voter {
@@ -81,7 +81,7 @@ func TestGossipKeyRotationWithoutRestart(t *testing.T) {
 		return len(st.Peers) >= 2
 	})
 	key, _ := gossip.NewKey()
-	if err := hq.Node.RotateGossipKey(ctx, key, 300*time.Millisecond); err != nil {
+	if err := hq.Daemon.RotateGossipKey(ctx, key, 300*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range []*nodetest.Member{hq, r, f} {

@@ -1,8 +1,12 @@
 package node
 
-import "context"
+import (
+	"context"
+
+	"lifeline/node/ledgerplane"
+)
 
 // Forward lets tests send a ledger entry to the leader as a member would.
 func Forward(n *Node, ctx context.Context, leader string, entry []byte) error {
-	return n.forward(ctx, leader, entry)
+	return ledgerplane.Forward(ctx, n.dialer(), leader, entry)
 }

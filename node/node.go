@@ -16,7 +16,7 @@ import (
 
 	"lifeline/fieldkits"
 	"lifeline/node/identity"
-	"lifeline/node/ledger"
+	"lifeline/node/ledgerplane"
 	"lifeline/node/store"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -28,28 +28,22 @@ var ErrNotInitialised = errors.New("no Lifeline node in this data folder")
 // ErrInitialised means a data folder already holds a node.
 var ErrInitialised = errors.New("data folder already holds a Lifeline node")
 
-// Node is one Lifeline node over its data folder.
+// Node is one Lifeline node over its data folder: its identity, its kits
+// and its store, and everything a person or a program does with them. It
+// is fixed once opened (but for what the ledger publishes and an
+// enrollment installs); what runs is a Daemon (see Start).
 type Node struct {
 	cfg   Config
 	log   *slog.Logger
 	key   *identity.Key
-	creds *identity.Credentials // nil until enrolled
+	creds atomic.Pointer[identity.Credentials] // nil until enrolled
 	store *store.SQLite
 	trust *trust
 	kits  atomic.Pointer[fieldkits.Catalogue]
 	clock *syncproto.Clock
 	lang  atomic.Pointer[string] // labels and texts of record views
 
-	layer  *ledger.Layer  // relays and HQ while running
-	ledger *ledger.Ledger // relays and HQ while running
-
 	embedded *fieldkits.Catalogue
-	disc     *discovery // gossip and anti-entropy, while running
-	// running is disc, for callers outside Run's goroutines.
-	running atomic.Pointer[discovery]
-
-	lastRaft   string // last ledger status recorded, and when
-	lastRaftAt time.Time
 }
 
 // Lang is the language record views are given in: "en" or "es".
@@ -63,18 +57,6 @@ func (n *Node) SetLang(lang string) error {
 	}
 	n.lang.Store(&lang)
 	return nil
-}
-
-// SyncNow asks a running node to look for peers and sync with them at
-// once, those it backs off from included. It reports false when the node
-// does not gossip (then sync with an address, or by bundle).
-func (n *Node) SyncNow() bool {
-	d := n.running.Load()
-	if d == nil {
-		return false
-	}
-	d.retry(nil)
-	return true
 }
 
 // Init makes a new node in cfg.DataDir: its key pair and an empty store. The
@@ -174,16 +156,17 @@ func (n *Node) loadCredentials(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.creds, n.trust.ca = creds, creds.CA
 	creds.Revoked = n.revokedCheck
+	n.trust.setCA(creds.CA)
+	n.creds.Store(creds)
 	return n.trust.put(ctx, creds.Cert, creds.Claims)
 }
 
 // Enrolled reports whether the node holds a certificate from headquarters.
-func (n *Node) Enrolled() bool { return n.creds != nil }
+func (n *Node) Enrolled() bool { return n.creds.Load() != nil }
 
 // Credentials are the node's certificate and key, nil until enrolled.
-func (n *Node) Credentials() *identity.Credentials { return n.creds }
+func (n *Node) Credentials() *identity.Credentials { return n.creds.Load() }
 
 // Key is the node's signing key.
 func (n *Node) Key() *identity.Key { return n.key }
@@ -297,14 +280,8 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 	st := Status{Node: self.ID.String(), Name: self.Name, Role: self.Role, District: self.District,
 		Records: c.Records, Deleted: c.Deleted, Conflicts: c.Conflicts, Changes: c.Changes, Held: c.Held, Origins: len(v),
 		Peers: []PeerStatus{}}
-	confirmed, err := n.store.Confirmed(ctx)
-	if err != nil {
+	if st.Unconfirmed, err = n.unconfirmed(ctx); err != nil {
 		return Status{}, err
-	}
-	for s, seq := range v {
-		if s.Origin == self.ID && seq > confirmed[s] {
-			st.Unconfirmed += int(seq - confirmed[s])
-		}
 	}
 	peers, err := n.store.Peers(ctx)
 	if err != nil {
@@ -330,14 +307,30 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// raftStatus is the live ledger state in the running node, or what the
-// running node last recorded when another process asks.
-func (n *Node) raftStatus(ctx context.Context) (*RaftStatus, error) {
-	if n.ledger != nil {
-		s := n.ledger.Status()
-		return &RaftStatus{State: s.State, Leader: s.Leader, Height: s.Height, Voter: s.Voter}, nil
+// unconfirmed counts this node's own changes the ledger is not known to
+// have committed.
+func (n *Node) unconfirmed(ctx context.Context) (int, error) {
+	v, err := n.store.Vector(ctx)
+	if err != nil {
+		return 0, err
 	}
-	v, at, err := n.store.State(ctx, stateRaft)
+	confirmed, err := n.store.Confirmed(ctx)
+	if err != nil {
+		return 0, err
+	}
+	self, total := n.Self().ID, 0
+	for s, seq := range v {
+		if s.Origin == self && seq > confirmed[s] {
+			total += int(seq - confirmed[s])
+		}
+	}
+	return total, nil
+}
+
+// raftStatus is the ledger state as the running node last recorded it
+// (see ledgerplane.StatusKey), whichever process asks.
+func (n *Node) raftStatus(ctx context.Context) (*RaftStatus, error) {
+	v, at, err := n.store.State(ctx, ledgerplane.StatusKey)
 	if err != nil {
 		return nil, err
 	}
@@ -355,9 +348,6 @@ func (n *Node) raftStatus(ctx context.Context) (*RaftStatus, error) {
 	rs.Height = max(rs.Height, l.Applied)
 	return rs, nil
 }
-
-// stateRaft is the node_state key of the recorded ledger status.
-const stateRaft = "raft"
 
 // LedgerState is what this node knows of the ledger.
 func (n *Node) LedgerState(ctx context.Context) (store.LedgerState, error) {

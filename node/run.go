@@ -5,9 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"lifeline/node/antientropy"
+	"lifeline/node/gossip"
+	"lifeline/node/identity"
+	"lifeline/node/ledgerplane"
+	"lifeline/node/port"
 	"lifeline/syncproto"
 )
 
@@ -43,133 +49,335 @@ type Event struct {
 	Session SessionEvent // EventSession
 }
 
-// releaseEvery is how often a running node retries changes it held for
-// being stamped ahead of its clock.
-const releaseEvery = 30 * time.Second
+// Daemon is a node while it runs: the services Start started, each with
+// its Start and Stop, and what a caller may ask of them.
+type Daemon struct {
+	n      *Node
+	notify func(Event)
+	mu     sync.Mutex // serialises notify
 
-// maxEventsPerTick keeps a bulk import from flooding whoever watches.
-const maxEventsPerTick = 20
+	port   *port.Port
+	gossip *gossip.Gossip
+	disc   *discovery
+	ae     *antientropy.Loop
+	plane  *ledgerplane.Plane
 
-// Run keeps the node working until ctx ends: it serves sync at
-// Config.SyncAddr if set, notices changes written into its store by any
-// process and reports them to notify, and merges held changes once the
-// clock has caught up. notify may be nil; it is called from several
-// goroutines, one event at a time.
+	running []service // started, in order
+	cancel  context.CancelCauseFunc
+	ctx     context.Context
+	done    chan struct{}
+	err     error
+}
+
+// service is one part of a running node.
+type service struct {
+	name  string
+	start func(ctx context.Context) error
+	stop  func()
+}
+
+// Run keeps the node working until ctx ends: it is Start, then Wait.
 func (n *Node) Run(ctx context.Context, notify func(Event)) error {
-	var mu sync.Mutex
-	report := func(e Event) {
-		if notify != nil {
-			mu.Lock()
-			defer mu.Unlock()
-			notify(e)
-		}
-	}
-	seen, err := n.store.Vector(ctx)
+	d, err := n.Start(ctx, notify)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	var wg sync.WaitGroup
-	defer func() {
-		// Stop the loops, wait for them, then stop what they used.
-		cancel(nil)
-		wg.Wait()
-		n.stopLedger()
-		n.running.Store(nil)
-		n.disc = nil
+	return d.Wait()
+}
+
+// Start starts the node's services, in order: the port at Config.SyncAddr
+// if set, gossip at Config.GossipAddr if set, the ledger plane on relays
+// and HQ that serve, anti-entropy with the peers gossip finds, and the
+// watchers of the store (changes written by any process, changes held for
+// a clock ahead, a key rotation asked for). It returns once all serve; if
+// one fails to start, those started are stopped, in reverse. notify hears
+// of what the node notices; it may be nil, and is called from several
+// goroutines, one event at a time.
+func (n *Node) Start(ctx context.Context, notify func(Event)) (*Daemon, error) {
+	d := &Daemon{n: n, notify: notify, done: make(chan struct{})}
+	d.ctx, d.cancel = context.WithCancelCause(ctx)
+	services, err := d.services()
+	if err != nil {
+		d.cancel(nil)
+		return nil, err
+	}
+	for _, s := range services {
+		if err := s.start(d.ctx); err != nil {
+			d.stopAll()
+			d.cancel(nil)
+			return nil, err
+		}
+		d.running = append(d.running, s)
+	}
+	go func() {
+		<-d.ctx.Done()
+		d.stopAll()
+		if err := context.Cause(d.ctx); err != nil && !errors.Is(err, context.Canceled) {
+			d.err = err
+		}
+		close(d.done)
 	}()
-	var ln net.Listener
+	return d, nil
+}
+
+// Wait waits until the node stops: its context ended (nil), or a service
+// failed (its error).
+func (d *Daemon) Wait() error {
+	<-d.done
+	return d.err
+}
+
+// Stop stops the node and waits for it.
+func (d *Daemon) Stop() error {
+	d.cancel(nil)
+	return d.Wait()
+}
+
+// fail stops the node for a service's error.
+func (d *Daemon) fail(err error) { d.cancel(err) }
+
+// stopAll stops the services started, in reverse order.
+func (d *Daemon) stopAll() {
+	for i := len(d.running) - 1; i >= 0; i-- {
+		if d.running[i].stop != nil {
+			d.running[i].stop()
+		}
+	}
+	d.running = nil
+}
+
+func (d *Daemon) report(e Event) {
+	if d.notify != nil {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.notify(e)
+	}
+}
+
+// services lists the node's services in the order they start. Each may
+// rely on those before it.
+func (d *Daemon) services() ([]service, error) {
+	n := d.n
+	cfg := n.cfg
+	creds := n.Credentials()
+	var list []service
 	advertised := ""
-	if n.cfg.SyncAddr != "" {
-		if n.creds == nil {
-			return fmt.Errorf("%w: it cannot serve sync until it is enrolled (lifeline enroll)", ErrNotEnrolled)
+	if cfg.SyncAddr != "" {
+		if creds == nil {
+			return nil, fmt.Errorf("%w: it cannot serve sync until it is enrolled (lifeline enroll)", ErrNotEnrolled)
 		}
-		if ln, err = net.Listen("tcp", n.cfg.SyncAddr); err != nil {
-			return fmt.Errorf("serve sync: %w", err)
-		}
-		if advertised, err = n.advertise(ln.Addr()); err != nil {
-			ln.Close()
-			return err
-		}
-	}
-	if n.cfg.GossipAddr != "" {
-		if n.creds == nil {
-			return fmt.Errorf("%w: it cannot gossip until it is enrolled (lifeline enroll)", ErrNotEnrolled)
-		}
-		d, err := n.startDiscovery(advertised)
-		if err != nil {
-			if ln != nil {
-				ln.Close()
-			}
-			return err
-		}
-		n.disc = d
-		n.running.Store(d)
-		report(Event{Kind: EventGossip, Addr: d.g.Addr()})
-	}
-	if ln != nil {
-		if err := n.startLedger(advertised); err != nil {
-			ln.Close()
-			if n.disc != nil {
-				n.disc.g.Shutdown()
-				n.disc = nil
-			}
-			return err
-		}
-		report(Event{Kind: EventListening, Addr: ln.Addr().String()})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := n.serve(ctx, ln, func(s SessionEvent) { report(Event{Kind: EventSession, Session: s}) }); err != nil {
-				cancel(err)
-			}
-		}()
-		if n.ledger != nil {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				n.ledgerLoop(ctx)
-			}()
-		}
-	}
-	if n.disc != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n.disc.run(ctx)
-		}()
-	}
-	watch := time.NewTicker(n.cfg.Watch)
-	defer watch.Stop()
-	release := time.NewTicker(releaseEvery)
-	defer release.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				return err
-			}
-			return nil
-		case <-release.C:
-			if _, err := n.store.ReleaseHeld(ctx); err != nil && ctx.Err() == nil {
-				return err
-			}
-		case <-watch.C:
-			changes, total, err := n.newChanges(ctx, seen)
+		d.port = port.New(port.Config{Creds: creds, Log: n.log, MaxConns: cfg.MaxSessions, Handshake: handshakeTimeout,
+			Refused: func(addr string, peer identity.Claims, err error) {
+				d.report(Event{Kind: EventSession, Session: SessionEvent{Addr: addr, Peer: peer, Err: err}})
+			},
+			Failed: d.fail, Cut: cfg.Cut})
+		list = append(list, service{name: "port", start: func(context.Context) error {
+			bound, err := d.port.Listen(cfg.SyncAddr)
 			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
 				return err
 			}
-			for i, c := range changes {
-				skipped := 0
-				if i == len(changes)-1 {
-					skipped = total - len(changes)
-				}
-				report(n.event(ctx, c, skipped))
-			}
+			advertised, err = n.advertise(bound)
+			return err
+		}, stop: func() { d.port.Stop() }})
+	}
+	if cfg.GossipAddr != "" {
+		if creds == nil {
+			return nil, fmt.Errorf("%w: it cannot gossip until it is enrolled (lifeline enroll)", ErrNotEnrolled)
 		}
+		self := n.Self()
+		d.disc = &discovery{n: n, voter: cfg.Voter}
+		d.ae = antientropy.New(antientropy.Config{Self: antientropy.Self{ID: self.ID, Role: self.Role, District: self.District},
+			Every: cfg.SyncEvery, Join: cfg.Join, Log: n.log}, d.disc, gossipMembers{d})
+		d.disc.ae = d.ae
+		list = append(list, service{name: "gossip", start: d.startGossip(&advertised), stop: d.stopGossip})
+	}
+	if cfg.SyncAddr != "" && n.Self().Role.InLedger() {
+		list = append(list, service{name: "ledger", start: func(ctx context.Context) error {
+			d.plane = ledgerplane.New(ledgerplane.Config{
+				Dir: filepath.Join(cfg.DataDir, "raft"), Self: n.Self().ID, Addr: advertised, Bootstrap: cfg.Bootstrap,
+				Timers: ledgerplane.Timers{Heartbeat: cfg.Raft.Heartbeat, Election: cfg.Raft.Election, LeaderLease: cfg.Raft.LeaderLease,
+					Commit: cfg.Raft.Commit, SnapshotThreshold: cfg.Raft.SnapshotThreshold, SegmentSize: cfg.Raft.SegmentSize},
+				ProposeEvery: cfg.Raft.ProposeEvery, MembersEvery: cfg.Watch * 4,
+				Store: n.store, Dialer: n.dialer(), Members: d.members(), OnApply: d.onApply, Log: n.log,
+			})
+			return d.plane.Start(ctx)
+		}, stop: func() { d.plane.Stop() }})
+	}
+	if d.port != nil {
+		list = append(list, service{name: "serve", start: func(ctx context.Context) error {
+			d.openDoors()
+			if err := d.port.Start(ctx); err != nil {
+				return err
+			}
+			d.report(Event{Kind: EventListening, Addr: d.port.Addr().String()})
+			return nil
+		}})
+	}
+	if d.ae != nil {
+		list = append(list,
+			service{name: "anti-entropy", start: d.ae.Start, stop: d.ae.Stop},
+			d.every("gossip metadata", cfg.Watch*4, func(ctx context.Context) error { d.disc.refresh(ctx, d.gossip, d.height()); return nil }),
+		)
+		if n.Self().Role.Decides() {
+			list = append(list, d.every("key rotation", cfg.Watch*4, func(ctx context.Context) error { d.checkRotation(ctx); return nil }))
+		}
+	}
+	watch, err := d.watcher()
+	if err != nil {
+		return nil, err
+	}
+	return append(list,
+		d.every("store watcher", cfg.Watch, watch),
+		d.every("held changes", releaseEvery, func(ctx context.Context) error {
+			_, err := n.store.ReleaseHeld(ctx)
+			return err
+		}),
+	), nil
+}
+
+// openDoors says who may open each of the port's channels: any enrolled
+// node a sync session (the handshake checked its certificate and that it
+// is not revoked), only ledger members the ledger's channels, and only on
+// nodes that run the ledger.
+func (d *Daemon) openDoors() {
+	d.port.Handle(port.Sync, port.Door{Who: anyEnrolled, Serve: d.serveSync})
+	if d.plane == nil {
+		return
+	}
+	d.port.Handle(port.Ledger, port.Door{Who: ledgerMember, LongLived: true,
+		Serve: func(ctx context.Context, conn net.Conn, peer identity.Claims) bool {
+			keep := d.plane.ServeRaft(ctx, conn, peer)
+			if keep {
+				d.reached(peer)
+			}
+			return keep
+		}})
+	d.port.Handle(port.Propose, port.Door{Who: ledgerMember, Serve: d.plane.ServeProposal})
+}
+
+// anyEnrolled admits every peer the TLS handshake admitted.
+func anyEnrolled(identity.Claims) error { return nil }
+
+// ledgerMember admits relays and HQ.
+func ledgerMember(p identity.Claims) error {
+	if !p.Role.InLedger() {
+		return fmt.Errorf("a %s node takes no part in the ledger", p.Role)
+	}
+	return nil
+}
+
+func (d *Daemon) serveSync(ctx context.Context, conn net.Conn, peer identity.Claims) bool {
+	ev := d.n.serveSync(ctx, conn, peer)
+	if ev.Err == nil {
+		d.reached(peer)
+	}
+	d.report(Event{Kind: EventSession, Session: ev})
+	return false
+}
+
+// reached notes that a peer reached this node: whatever failed between
+// them before works now.
+func (d *Daemon) reached(peer identity.Claims) {
+	if d.ae != nil {
+		d.ae.Reached(peer.Node)
+	}
+}
+
+// every is a service that runs fn every interval; an error from fn stops
+// the node.
+func (d *Daemon) every(name string, interval time.Duration, fn func(ctx context.Context) error) service {
+	var stop context.CancelFunc
+	done := make(chan struct{})
+	return service{name: name, start: func(ctx context.Context) error {
+		ctx, stop = context.WithCancel(ctx)
+		go func() {
+			defer close(done)
+			t := time.NewTicker(interval)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := fn(ctx); err != nil && ctx.Err() == nil {
+						d.fail(fmt.Errorf("%s: %w", name, err))
+						return
+					}
+				}
+			}
+		}()
+		return nil
+	}, stop: func() {
+		stop()
+		<-done
+	}}
+}
+
+// SyncNow asks the node to look for peers and sync with them at once,
+// those it backs off from included. It reports false when the node does
+// not gossip (then sync with an address, or by bundle).
+func (d *Daemon) SyncNow() bool {
+	if d.ae == nil {
+		return false
+	}
+	d.ae.RetryAll()
+	return true
+}
+
+// Addr is the address the node serves at, "" when it serves nothing.
+func (d *Daemon) Addr() string {
+	if d.port == nil {
+		return ""
+	}
+	return d.port.Addr().String()
+}
+
+// GossipAddr is the address the node gossips at, "" when it does not.
+func (d *Daemon) GossipAddr() string {
+	if d.gossip == nil {
+		return ""
+	}
+	return d.gossip.Addr()
+}
+
+// Ledger is the node's Raft member, nil unless it runs as a relay or HQ
+// that serves.
+func (d *Daemon) Ledger() *ledgerplane.Member {
+	if d.plane == nil {
+		return nil
+	}
+	return d.plane.Member()
+}
+
+// Node is the node that runs.
+func (d *Daemon) Node() *Node { return d.n }
+
+// height is the ledger height this node gossips.
+func (d *Daemon) height() uint64 {
+	if l := d.Ledger(); l != nil {
+		return l.Status().Height
+	}
+	return 0
+}
+
+// gossipMembers is gossip's membership for anti-entropy, which starts
+// after gossip.
+type gossipMembers struct{ d *Daemon }
+
+func (g gossipMembers) Members() []gossip.Member         { return g.d.gossip.Members() }
+func (g gossipMembers) Join(addrs []string) (int, error) { return g.d.gossip.Join(addrs) }
+
+// members lists what gossip knows, for the ledger plane; nil when the node
+// does not gossip.
+func (d *Daemon) members() func() []gossip.Member {
+	if d.disc == nil {
+		return nil
+	}
+	return func() []gossip.Member {
+		if d.gossip == nil {
+			return nil
+		}
+		return d.gossip.Members()
 	}
 }
 
@@ -187,38 +395,4 @@ func (n *Node) advertise(bound net.Addr) (string, error) {
 		return "", fmt.Errorf("sync listens on all interfaces (%s): give the address other nodes reach it at with --advertise-addr", bound)
 	}
 	return bound.String(), nil
-}
-
-// newChanges returns the first of the changes that reached the store since
-// seen (enough to report), how many came in all, and moves seen past them
-// all. A sync or an import of fifty thousand records is reported in a few
-// lines, without reading fifty thousand changes.
-func (n *Node) newChanges(ctx context.Context, seen syncproto.Vector) ([]syncproto.Change, int, error) {
-	now, err := n.store.Vector(ctx)
-	if err != nil || seen.Covers(now) {
-		return nil, 0, err
-	}
-	total := 0
-	for st, seq := range now {
-		if seq > seen[st] {
-			total += int(seq - seen[st])
-		}
-	}
-	changes, err := n.store.Since(ctx, seen, maxEventsPerTick)
-	if err != nil {
-		return nil, 0, err
-	}
-	seen.Merge(now)
-	return changes, total, nil
-}
-
-func (n *Node) event(ctx context.Context, c syncproto.Change, skipped int) Event {
-	e := Event{Change: c, Skipped: skipped}
-	if r, err := n.store.Record(ctx, c.Record); err == nil {
-		v := n.view(r)
-		e.Summary = n.Summary(v)
-		hist, err := n.store.History(ctx, c.Record)
-		e.New = err == nil && len(hist) > 0 && hist[0].Dot() == c.Dot()
-	}
-	return e
 }

@@ -13,6 +13,7 @@ import (
 
 	"lifeline/node/identity"
 	"lifeline/node/peersync"
+	"lifeline/node/port"
 	"lifeline/node/store"
 	"lifeline/syncproto"
 )
@@ -43,10 +44,15 @@ func (n *Node) kitsDigest() []byte {
 	return h.Sum(nil)
 }
 
+// dialer opens connections to other nodes' ports.
+func (n *Node) dialer() port.Dialer {
+	return port.Dialer{Creds: n.Credentials(), Handshake: handshakeTimeout, Cut: n.cfg.Cut}
+}
+
 // Sync runs one session with the peer at addr (host:port) and returns what
 // it did. The peer must present a certificate from this deployment's CA.
 func (n *Node) Sync(ctx context.Context, addr string) (peersync.Result, error) {
-	conn, peer, err := n.dialTLS(ctx, addr, chanSync)
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
 	if err != nil {
 		return peersync.Result{}, err
 	}
@@ -91,29 +97,61 @@ type SessionEvent struct {
 	Err    error
 }
 
-// Serve accepts connections at addr until ctx ends: sync sessions, and on
-// relays and HQ the ledger's. ready, if not nil, is called with the address
-// bound (useful with port 0); done, if not nil, with each sync session that
-// ends. A session that fails, stalls or panics ends alone: the node goes on
-// serving the others.
+// serveSync runs a sync session a peer opened on the port.
+func (n *Node) serveSync(ctx context.Context, conn net.Conn, peer identity.Claims) SessionEvent {
+	ev := SessionEvent{Peer: peer, Addr: conn.RemoteAddr().String()}
+	ev.Result, ev.Err = peersync.Run(ctx, conn, n.sessionConfig())
+	n.afterSession(ctx, peer, "", ev.Result, ev.Err)
+	return ev
+}
+
+// Serve serves sync sessions, and nothing else, at addr until ctx ends.
+// ready, if not nil, is called with the address bound (useful with port
+// 0); done, if not nil, with each sync session that ends. A session that
+// fails, stalls or panics ends alone: the node goes on serving the others.
 func (n *Node) Serve(ctx context.Context, addr string, ready func(net.Addr), done func(SessionEvent)) error {
-	if n.creds == nil {
+	creds := n.Credentials()
+	if creds == nil {
 		return fmt.Errorf("%w: it cannot serve sync until it is enrolled (lifeline enroll)", ErrNotEnrolled)
 	}
-	ln, err := net.Listen("tcp", addr)
+	report := func(ev SessionEvent) {
+		if done != nil {
+			done(ev)
+		}
+	}
+	failed := make(chan error, 1)
+	p := port.New(port.Config{Creds: creds, Log: n.log, MaxConns: n.cfg.MaxSessions, Handshake: handshakeTimeout, Cut: n.cfg.Cut,
+		Refused: func(addr string, peer identity.Claims, err error) {
+			report(SessionEvent{Addr: addr, Peer: peer, Err: err})
+		},
+		Failed: func(err error) { failed <- err }})
+	p.Handle(port.Sync, port.Door{Who: anyEnrolled, Serve: func(ctx context.Context, conn net.Conn, peer identity.Claims) bool {
+		report(n.serveSync(ctx, conn, peer))
+		return false
+	}})
+	bound, err := p.Listen(addr)
 	if err != nil {
-		return fmt.Errorf("serve sync: %w", err)
+		return err
 	}
 	if ready != nil {
-		ready(ln.Addr())
+		ready(bound)
 	}
-	return n.serve(ctx, ln, done)
+	if err := p.Start(ctx); err != nil {
+		return err
+	}
+	defer p.Stop()
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-failed:
+		return err
+	}
 }
 
 // ExportBundle writes a bundle of what a node holding have lacks
 // (everything for a nil vector) to w.
 func (n *Node) ExportBundle(ctx context.Context, w io.Writer, have syncproto.Vector) (peersync.ExportResult, error) {
-	if n.creds == nil {
+	if !n.Enrolled() {
 		return peersync.ExportResult{}, fmt.Errorf("%w: a bundle is sealed with the node's certificate; enroll it first", ErrNotEnrolled)
 	}
 	return peersync.Export(ctx, w, n.sessionConfig(), have, func(msg []byte) []byte {
@@ -123,7 +161,7 @@ func (n *Node) ExportBundle(ctx context.Context, w io.Writer, have syncproto.Vec
 
 // ImportBundle checks a bundle file whole and applies it.
 func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportResult, error) {
-	if n.creds == nil {
+	if !n.Enrolled() {
 		return peersync.ImportResult{}, fmt.Errorf("%w: it cannot check a bundle's signatures until it is enrolled", ErrNotEnrolled)
 	}
 	f, err := os.Open(path)

@@ -18,10 +18,17 @@ import (
 // checks their signatures. It is safe for concurrent use.
 type trust struct {
 	store *store.SQLite
-	ca    *x509.Certificate // nil until enrolled
 
 	mu   sync.Mutex
+	ca   *x509.Certificate // nil until enrolled
 	keys map[syncproto.NodeID]ed25519.PublicKey
+}
+
+// setCA is the deployment's CA, once the node is enrolled.
+func (t *trust) setCA(ca *x509.Certificate) {
+	t.mu.Lock()
+	t.ca = ca
+	t.mu.Unlock()
 }
 
 func newTrust() *trust { return &trust{keys: map[syncproto.NodeID]ed25519.PublicKey{}} }
@@ -102,14 +109,17 @@ func (t *trust) CheckCert(der []byte) (syncproto.NodeID, ed25519.PublicKey, erro
 }
 
 func (t *trust) check(der []byte) (*x509.Certificate, identity.Claims, error) {
-	if t.ca == nil {
+	t.mu.Lock()
+	ca := t.ca
+	t.mu.Unlock()
+	if ca == nil {
 		return nil, identity.Claims{}, fmt.Errorf("%w: this node cannot check other nodes' certificates until it is enrolled (lifeline enroll)", identity.ErrNotEnrolled)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return nil, identity.Claims{}, fmt.Errorf("a certificate that does not parse: %w", err)
 	}
-	claims, err := identity.VerifyOrigin(cert, t.ca)
+	claims, err := identity.VerifyOrigin(cert, ca)
 	if err != nil {
 		return nil, identity.Claims{}, err
 	}

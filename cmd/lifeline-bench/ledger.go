@@ -125,7 +125,7 @@ func ledgerCluster(tb *benchTB) (*nodetest.Cluster, *nodetest.Member, []*nodetes
 		deployed(cfg)
 		cfg.Bootstrap, cfg.Voter = true, true
 	})
-	nodetest.Eventually(tb, 30*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
+	nodetest.Eventually(tb, 30*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	var relays []*nodetest.Member
 	for _, name := range []string{"relay-1", "relay-2"} {
 		r := c.Add(name, syncproto.RoleRelay, "Toledo", func(cfg *node.Config) {
@@ -169,7 +169,7 @@ func ledgerCommits(ctx context.Context, e *env, tb *benchTB, origins int) ([]nam
 			return nil, err
 		}
 	}
-	before := hq.Node.Ledger().Status().Height
+	before := hq.Daemon.Ledger().Status().Height
 	var stored time.Time
 	if origins == 1 {
 		f, err := os.Open(e.damage)
@@ -227,7 +227,7 @@ func ledgerCommits(ctx context.Context, e *env, tb *benchTB, origins int) ([]nam
 	}
 	elapsed := slices.Max(mapValues(done))
 	first := slices.Min(mapValues(done))
-	entries := hq.Node.Ledger().Status().Height - before
+	entries := hq.Daemon.Ledger().Status().Height - before
 	pprof.StopCPUProfile()
 	if err := sameCaseNumbers(ctx, e, voters); err != nil {
 		return nil, err
@@ -401,7 +401,7 @@ func partitionWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 			})
 		}
 		hq := add("hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
-		nodetest.Eventually(tb, 30*time.Second, "hq leads", func() bool { return hq.Node.Ledger().IsLeader() })
+		nodetest.Eventually(tb, 30*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 		join := hq.Gossip
 		r1 := add("relay-1", syncproto.RoleRelay, "Cayo", join, func(cfg *node.Config) { cfg.Voter = true })
 		r2 := add("relay-2", syncproto.RoleRelay, "Toledo", join, func(cfg *node.Config) { cfg.Voter = true })
@@ -410,7 +410,7 @@ func partitionWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 		sideA, sideB := []*nodetest.Member{hq, r1, f1}, []*nodetest.Member{r2, f2}
 		all := append(append([]*nodetest.Member(nil), sideA...), sideB...)
 		nodetest.Eventually(tb, time.Minute, "three voters", func() bool {
-			ms, err := hq.Node.Ledger().Members()
+			ms, err := hq.Daemon.Ledger().Servers()
 			voters := 0
 			for _, m := range ms {
 				if m.Voter {

@@ -190,13 +190,18 @@ func startSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Confi
 		}
 	}()
 	go func() {
-		err := n.Run(ctx, func(e node.Event) {
+		d, err := n.Start(ctx, func(e node.Event) {
 			if e.Kind == node.EventChange || e.Kind == node.EventSession {
 				pending.Lock()
 				dirty = true
 				pending.Unlock()
 			}
 		})
+		if err == nil {
+			u.SetDaemon(d)
+			err = d.Wait()
+			u.SetDaemon(nil)
+		}
 		if err != nil && ctx.Err() == nil {
 			// The records stay usable in the window; only the network
 			// part stopped (a port taken by another program, say).

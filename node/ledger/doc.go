@@ -1,9 +1,11 @@
-// Package ledger is the ledger plane: relays and headquarters replicate,
-// with hashicorp/raft, an ordered record of what must be decided once for
-// everyone. Which changes have reached the ledger (so that a field laptop
-// can tell a responder that HQ has their report), human-readable case
-// numbers, the enrollment and revocation of nodes, published kits, and
-// conflicts decided at headquarters.
+// Package ledger is the ledger's language and its state machine: the
+// commands relays and headquarters replicate (which changes reached the
+// ledger, case numbers, enrollments, revocations, published kits,
+// conflicts decided at headquarters), their bytes, and the deterministic
+// handlers every member applies them with. It does not know Raft: package
+// ledgerplane runs this state machine under hashicorp/raft, and the store
+// keeps its state, so neither the store nor anything that reads the
+// ledger's commands links Raft.
 //
 // The ledger does not carry records: they travel by sync, on any link,
 // with or without quorum. A ledger entry commits a range of a stream by its

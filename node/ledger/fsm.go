@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"lifeline/syncproto"
 )
 
@@ -51,8 +49,9 @@ type Store interface {
 	LedgerRestore(ctx context.Context, r io.Reader) error
 }
 
-// FSM is the Raft state machine. Apply, Snapshot and Restore are called by
-// Raft, one at a time.
+// FSM is the ledger's state machine: every member applies the same
+// entries, in the same order, and so holds the same state. Apply, Snapshot
+// and Restore are called one at a time (by Raft, through the ledger plane).
 type FSM struct {
 	store Store
 	log   *slog.Logger
@@ -112,12 +111,16 @@ type Result struct {
 	Committed int
 }
 
+// Entry is one command of the replicated log: where it stands, and its
+// bytes (a type byte, then the command's CBOR).
+type Entry struct {
+	Index, Term uint64
+	Data        []byte
+}
+
 // Apply applies one log entry. An entry that does not decode is refused
 // (and logged) on every node alike; it changes nothing.
-func (f *FSM) Apply(l *raft.Log) any {
-	if l.Type != raft.LogCommand {
-		return Result{}
-	}
+func (f *FSM) Apply(l Entry) Result {
 	if f.halted.Load() {
 		return Result{Err: errHalted}
 	}
@@ -231,28 +234,11 @@ func commit(tx Tx, c *Commit) (int, error) {
 	return n, tx.SetCases(cases)
 }
 
-// Snapshot captures the ledger state for Raft to persist.
-func (f *FSM) Snapshot() (raft.FSMSnapshot, error) { return &snapshot{store: f.store}, nil }
+// Snapshot writes the ledger state as it is now. It may run while Apply
+// does: the store's snapshot is one read transaction, consistent with some
+// applied index, which the snapshot records; entries after it are replayed
+// on restore, and LedgerApply skips those already in.
+func (f *FSM) Snapshot(w io.Writer) error { return f.store.LedgerSnapshot(context.Background(), w) }
 
 // Restore replaces the ledger state with a snapshot's, whole.
-func (f *FSM) Restore(rc io.ReadCloser) error {
-	defer rc.Close()
-	return f.store.LedgerRestore(context.Background(), rc)
-}
-
-type snapshot struct{ store Store }
-
-// Persist writes the state as it is when Persist runs. Raft calls it after
-// Snapshot returns, while Apply may run: the store's snapshot is one read
-// transaction, consistent with some applied index, which the snapshot
-// records; Raft replays entries after it on restore, and LedgerApply skips
-// those already in.
-func (s *snapshot) Persist(sink raft.SnapshotSink) error {
-	if err := s.store.LedgerSnapshot(context.Background(), sink); err != nil {
-		sink.Cancel()
-		return err
-	}
-	return sink.Close()
-}
-
-func (s *snapshot) Release() {}
+func (f *FSM) Restore(r io.Reader) error { return f.store.LedgerRestore(context.Background(), r) }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"lifeline/node/identity"
 	"lifeline/node/ledger"
 	"lifeline/node/store"
@@ -32,13 +30,13 @@ func newStore(t *testing.T) *store.SQLite {
 	return s
 }
 
-func entry(t *testing.T, index uint64, typ ledger.CommandType, cmd any) *raft.Log {
+func entry(t *testing.T, index uint64, typ ledger.CommandType, cmd any) ledger.Entry {
 	t.Helper()
 	b, err := ledger.Encode(typ, cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &raft.Log{Index: index, Term: 1, Type: raft.LogCommand, Data: b}
+	return ledger.Entry{Index: index, Term: 1, Data: b}
 }
 
 func snapshotBytes(t *testing.T, s *store.SQLite) []byte {
@@ -55,7 +53,7 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
 	r1, r2, r3 := syncproto.NewRecordID(), syncproto.NewRecordID(), syncproto.NewRecordID()
 	r4, r5 := syncproto.NewRecordID(), syncproto.NewRecordID()
-	log := []*raft.Log{
+	log := []ledger.Entry{
 		entry(t, 1, ledger.CmdCommit, &ledger.Commit{
 			Ranges: []ledger.Range{{Stream: st, From: 1, To: 10, Head: syncproto.Hash{10}}},
 			New:    []ledger.NewRecord{{Record: r1, District: "CYO", Year: 2026}, {Record: r2, District: "CYO", Year: 2026}},
@@ -70,12 +68,12 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 			New: []ledger.NewRecord{{Record: r4, District: "CYO", Year: 2026}, {Record: r1, District: "TOL", Year: 2026},
 				{Record: r3, District: "TOL", Year: 2026}, {Record: r5, District: "CYO", Year: 2026}, {Record: r3, District: "TOL", Year: 2026}},
 		}),
-		{Index: 4, Term: 1, Type: raft.LogCommand, Data: []byte{200, 1, 2}}, // unknown: refused, but passed
+		{Index: 4, Term: 1, Data: []byte{200, 1, 2}}, // unknown: refused, but passed
 		entry(t, 5, ledger.CmdRevoke, &ledger.Revoke{Node: syncproto.NodeID{7}, Reason: "laptop stolen", At: 1, By: syncproto.NodeID{1}}),
 	}
 	wantCommitted := []int{10, 0, 2, 0, 0}
 	for i, l := range log {
-		res, _ := fsm.Apply(l).(ledger.Result)
+		res := fsm.Apply(l)
 		if res.Committed != wantCommitted[i] {
 			t.Fatalf("entry %d committed %d changes, want %d", l.Index, res.Committed, wantCommitted[i])
 		}
@@ -118,7 +116,7 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 	// A snapshot restored into a fresh node gives the same ledger, and the
 	// fresh node goes on from there.
 	fresh := newStore(t)
-	if err := ledger.NewFSM(fresh, nil).Restore(ioNopCloser{bytes.NewReader(before)}); err != nil {
+	if err := ledger.NewFSM(fresh, nil).Restore(bytes.NewReader(before)); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(before, snapshotBytes(t, fresh)) {
@@ -138,10 +136,6 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 		t.Fatalf("confirmed %v after restore", conf)
 	}
 }
-
-type ioNopCloser struct{ *bytes.Reader }
-
-func (ioNopCloser) Close() error { return nil }
 
 func FuzzDecode(f *testing.F) {
 	b, _ := ledger.Encode(ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}, From: 1, To: 2}}})
@@ -191,7 +185,7 @@ func TestFSMWaitsForAFullDisk(t *testing.T) {
 	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
 	done := make(chan ledger.Result, 1)
 	go func() {
-		res, _ := fsm.Apply(entry(t, 1, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}})).(ledger.Result)
+		res := fsm.Apply(entry(t, 1, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}}))
 		done <- res
 	}()
 	deadline := time.Now().Add(10 * time.Second)
@@ -224,7 +218,7 @@ func TestFSMStopLeavesEntriesForTheNextStart(t *testing.T) {
 	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
 	done := make(chan ledger.Result, 1)
 	go func() {
-		res, _ := fsm.Apply(entry(t, 1, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}})).(ledger.Result)
+		res := fsm.Apply(entry(t, 1, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}}))
 		done <- res
 	}()
 	for s.attempts() < 1 {
@@ -235,7 +229,7 @@ func TestFSMStopLeavesEntriesForTheNextStart(t *testing.T) {
 		t.Fatal("a stopped entry reported success")
 	}
 	s.set(false)
-	if res, _ := fsm.Apply(entry(t, 2, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}})).(ledger.Result); res.Err == nil {
+	if res := fsm.Apply(entry(t, 2, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}})); res.Err == nil {
 		t.Fatal("an entry after one given up was applied")
 	}
 	if state, _ := s.Ledger(context.Background()); state.Applied != 0 {

@@ -48,13 +48,9 @@ type Member struct {
 	Name   string
 	Config node.Config
 	Node   *node.Node
-	Addr   string // its sync address once running
-	Gossip string // its gossip address once running
-
-	cancel context.CancelFunc
-	done   chan error
-	mu     sync.Mutex
-	events []node.Event
+	Daemon *node.Daemon // while it runs
+	Addr   string       // its sync address once running
+	Gossip string       // its gossip address once running
 }
 
 // New makes an empty cluster in a temporary folder.
@@ -120,7 +116,7 @@ func (c *Cluster) Add(name string, role syncproto.Role, district string, edit fu
 	return m
 }
 
-// Start opens and runs the member's node, and waits until it serves.
+// Start opens and runs the member's node: it serves once Start returns.
 func (m *Member) Start() {
 	t := m.c.t
 	t.Helper()
@@ -129,50 +125,24 @@ func (m *Member) Start() {
 		t.Fatal(err)
 	}
 	m.Node = n
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel, m.done = cancel, make(chan error, 1)
-	listening := make(chan string, 1)
-	go func() {
-		m.done <- n.Run(ctx, func(e node.Event) {
-			switch e.Kind {
-			case node.EventListening:
-				listening <- e.Addr
-			case node.EventGossip:
-				m.mu.Lock()
-				m.Gossip = e.Addr
-				m.mu.Unlock()
-			}
-			m.mu.Lock()
-			m.events = append(m.events, e)
-			m.mu.Unlock()
-		})
-	}()
-	if m.Config.SyncAddr == "" {
-		return // it serves nothing: running is enough
+	d, err := n.Start(context.Background(), nil)
+	if err != nil {
+		n.Close()
+		t.Fatalf("%s did not start: %v", m.Name, err)
 	}
-	select {
-	case m.Addr = <-listening:
-	case err := <-m.done:
-		m.cancel()
-		m.cancel = nil
-		m.Node.Close()
-		t.Fatalf("%s stopped at once: %v", m.Name, err)
-	case <-time.After(20 * time.Second):
-		t.Fatalf("%s did not start serving", m.Name)
-	}
+	m.Daemon, m.Addr, m.Gossip = d, d.Addr(), d.GossipAddr()
 }
 
 // Stop stops the member's node and closes its store.
 func (m *Member) Stop() {
-	if m.cancel == nil {
+	if m.Daemon == nil {
 		return
 	}
-	m.cancel()
-	if err := <-m.done; err != nil {
+	if err := m.Daemon.Stop(); err != nil {
 		m.c.t.Errorf("%s: %v", m.Name, err)
 	}
 	m.Node.Close()
-	m.cancel = nil
+	m.Daemon = nil
 	// A restart listens where it did: the ledger's configuration names the
 	// address.
 	if m.Addr != "" {
@@ -184,7 +154,7 @@ func (m *Member) Stop() {
 }
 
 // Running reports whether the member runs.
-func (m *Member) Running() bool { return m.cancel != nil }
+func (m *Member) Running() bool { return m.Daemon != nil }
 
 // StopAll stops every running member.
 func (c *Cluster) StopAll() {
@@ -211,10 +181,10 @@ func (c *Cluster) AddToLedger(m *Member, voter bool) {
 	c.t.Helper()
 	Eventually(c.t, 30*time.Second, "add "+m.Name+" to the ledger", func() bool {
 		for _, l := range c.Members() {
-			if !l.Running() || l.Node.Ledger() == nil || !l.Node.Ledger().IsLeader() {
+			if !l.Running() || l.Daemon.Ledger() == nil || !l.Daemon.Ledger().IsLeader() {
 				continue
 			}
-			if err := l.Node.Ledger().AddMember(m.Node.Self().ID, m.Addr, voter); err == nil {
+			if err := l.Daemon.Ledger().AddMember(m.Node.Self().ID, m.Addr, voter); err == nil {
 				return true
 			}
 		}

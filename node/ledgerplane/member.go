@@ -1,15 +1,11 @@
-package ledger
+package ledgerplane
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -17,11 +13,12 @@ import (
 	wal "github.com/hashicorp/raft-wal"
 	"github.com/hashicorp/raft-wal/metadb"
 
+	"lifeline/node/ledger"
 	"lifeline/syncproto"
 )
 
-// Config is one node's part in the ledger.
-type Config struct {
+// MemberConfig is one node's part in the ledger.
+type MemberConfig struct {
 	// Dir holds the Raft log (raft-wal) and snapshots.
 	Dir string
 	// ID is the node's id; Addr the address peers reach its TLS service at
@@ -43,27 +40,27 @@ type Config struct {
 	// SegmentSize of the Raft log files; zero for raft-wal's 64 MiB.
 	SegmentSize int
 	Layer       *Layer
-	Store       Store
+	Store       ledger.Store
 	Log         *slog.Logger
 	// OnApply hears of each command applied, on every node.
-	OnApply func(CommandType, any)
+	OnApply func(ledger.CommandType, any)
 }
 
-// Ledger is a node's Raft member.
-type Ledger struct {
-	cfg  Config
+// Member is a node's Raft member.
+type Member struct {
+	cfg  MemberConfig
 	raft *raft.Raft
 	wal  *wal.WAL
 	meta *metadb.BoltMetaDB
-	fsm  *FSM
+	fsm  *ledger.FSM
 	tr   *raft.NetworkTransport
 }
 
 // ErrNotLeader means a proposal reached a node that is not the leader.
 var ErrNotLeader = errors.New("not the ledger's leader")
 
-// Open starts the node's Raft member.
-func Open(cfg Config) (*Ledger, error) {
+// OpenMember starts the node's Raft member.
+func OpenMember(cfg MemberConfig) (*Member, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -111,7 +108,7 @@ func Open(cfg Config) (*Ledger, error) {
 	if cfg.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = cfg.SnapshotThreshold
 	}
-	fsm := NewFSM(cfg.Store, cfg.Log)
+	fsm := ledger.NewFSM(cfg.Store, cfg.Log)
 	fsm.OnApply = cfg.OnApply
 	if cfg.Bootstrap {
 		has, err := raft.HasExistingState(w, w, snaps)
@@ -127,39 +124,39 @@ func Open(cfg Config) (*Ledger, error) {
 			}
 		}
 	}
-	r, err := raft.NewRaft(rc, fsm, w, w, snaps, tr)
+	r, err := raft.NewRaft(rc, raftFSM{fsm}, w, w, snaps, tr)
 	if err != nil {
 		closeLog()
 		return nil, err
 	}
-	return &Ledger{cfg: cfg, raft: r, wal: w, meta: meta, fsm: fsm, tr: tr}, nil
+	return &Member{cfg: cfg, raft: r, wal: w, meta: meta, fsm: fsm, tr: tr}, nil
 }
 
 // Propose applies a command through Raft and waits for it to be applied
 // here. Only the leader can propose: elsewhere it returns ErrNotLeader
 // wrapped with the leader's address, if known.
-func (l *Ledger) Propose(t CommandType, cmd any, timeout time.Duration) (Result, error) {
-	entry, err := Encode(t, cmd)
+func (l *Member) Propose(t ledger.CommandType, cmd any, timeout time.Duration) (ledger.Result, error) {
+	entry, err := ledger.Encode(t, cmd)
 	if err != nil {
-		return Result{}, err
+		return ledger.Result{}, err
 	}
 	return l.ProposeEntry(entry, timeout)
 }
 
 // ProposeEntry is Propose for an encoded entry.
-func (l *Ledger) ProposeEntry(entry []byte, timeout time.Duration) (Result, error) {
+func (l *Member) ProposeEntry(entry []byte, timeout time.Duration) (ledger.Result, error) {
 	if l.raft.State() != raft.Leader {
 		addr, _ := l.raft.LeaderWithID()
-		return Result{}, fmt.Errorf("%w (the leader is at %q)", ErrNotLeader, addr)
+		return ledger.Result{}, fmt.Errorf("%w (the leader is at %q)", ErrNotLeader, addr)
 	}
 	f := l.raft.Apply(entry, timeout)
 	if err := f.Error(); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
-			return Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err)
+			return ledger.Result{}, fmt.Errorf("%w: %v", ErrNotLeader, err)
 		}
-		return Result{}, err
+		return ledger.Result{}, err
 	}
-	res, _ := f.Response().(Result)
+	res, _ := f.Response().(ledger.Result)
 	return res, res.Err
 }
 
@@ -172,7 +169,7 @@ type Status struct {
 }
 
 // Status reports the node's Raft state.
-func (l *Ledger) Status() Status {
+func (l *Member) Status() Status {
 	_, id := l.raft.LeaderWithID()
 	st := Status{State: l.raft.State().String(), Leader: string(id), Height: l.raft.AppliedIndex()}
 	if f := l.raft.GetConfiguration(); f.Error() == nil {
@@ -186,37 +183,37 @@ func (l *Ledger) Status() Status {
 }
 
 // IsLeader reports whether this node leads the ledger.
-func (l *Ledger) IsLeader() bool { return l.raft.State() == raft.Leader }
+func (l *Member) IsLeader() bool { return l.raft.State() == raft.Leader }
 
 // LeaderAddr is the leader's address, "" when unknown.
-func (l *Ledger) LeaderAddr() string {
+func (l *Member) LeaderAddr() string {
 	addr, _ := l.raft.LeaderWithID()
 	return string(addr)
 }
 
-// Member is a server in the ledger's configuration.
-type Member struct {
+// Server is a member in the ledger's configuration.
+type Server struct {
 	ID    string
 	Addr  string
 	Voter bool
 }
 
-// Members lists the ledger's configuration.
-func (l *Ledger) Members() ([]Member, error) {
+// Servers lists the ledger's configuration.
+func (l *Member) Servers() ([]Server, error) {
 	f := l.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, err
 	}
-	var out []Member
+	var out []Server
 	for _, s := range f.Configuration().Servers {
-		out = append(out, Member{ID: string(s.ID), Addr: string(s.Address), Voter: s.Suffrage == raft.Voter})
+		out = append(out, Server{ID: string(s.ID), Addr: string(s.Address), Voter: s.Suffrage == raft.Voter})
 	}
 	return out, nil
 }
 
 // AddMember adds a voter or a non-voter, or updates its address. Leader
 // only.
-func (l *Ledger) AddMember(id syncproto.NodeID, addr string, voter bool) error {
+func (l *Member) AddMember(id syncproto.NodeID, addr string, voter bool) error {
 	var f raft.IndexFuture
 	if voter {
 		f = l.raft.AddVoter(raft.ServerID(id.String()), raft.ServerAddress(addr), 0, 10*time.Second)
@@ -227,13 +224,13 @@ func (l *Ledger) AddMember(id syncproto.NodeID, addr string, voter bool) error {
 }
 
 // Snapshot makes a snapshot now.
-func (l *Ledger) Snapshot() error { return l.raft.Snapshot().Error() }
+func (l *Member) Snapshot() error { return l.raft.Snapshot().Error() }
 
 // Barrier waits until every entry committed before it is applied here.
-func (l *Ledger) Barrier(timeout time.Duration) error { return l.raft.Barrier(timeout).Error() }
+func (l *Member) Barrier(timeout time.Duration) error { return l.raft.Barrier(timeout).Error() }
 
 // Shutdown stops the member.
-func (l *Ledger) Shutdown() error {
+func (l *Member) Shutdown() error {
 	// An entry waiting for the store (a full disk) must not hold the
 	// shutdown: it applies at the next start.
 	l.fsm.Stop()
@@ -241,74 +238,3 @@ func (l *Ledger) Shutdown() error {
 	l.tr.Close()
 	return errors.Join(err, l.wal.Close(), l.meta.Close())
 }
-
-// Layer carries Raft's connections over the node's TLS listener: the node
-// accepts a TLS connection whose first byte says "ledger" and hands it to
-// Accept; Dial opens one the same way. Raft never sees a plain TCP
-// connection.
-type Layer struct {
-	addr   net.Addr
-	dial   func(ctx context.Context, addr string) (net.Conn, error)
-	conns  chan net.Conn
-	closed chan struct{}
-	once   sync.Once
-}
-
-// NewLayer makes a layer advertising addr, dialling with dial.
-func NewLayer(addr net.Addr, dial func(ctx context.Context, addr string) (net.Conn, error)) *Layer {
-	return &Layer{addr: addr, dial: dial, conns: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-// Handoff gives the layer a connection that asked for the ledger. It
-// returns false when the layer is closed (the caller closes the conn).
-func (l *Layer) Handoff(c net.Conn) bool {
-	select {
-	case l.conns <- c:
-		return true
-	case <-l.closed:
-		return false
-	}
-}
-
-// Accept implements net.Listener for Raft's transport.
-func (l *Layer) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-// Close stops accepting.
-func (l *Layer) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-// Addr is the address Raft advertises.
-func (l *Layer) Addr() net.Addr { return l.addr }
-
-// Dial opens a ledger connection to a peer.
-func (l *Layer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return l.dial(ctx, string(address))
-}
-
-// slogWriter feeds hclog's lines into the node's log.
-type slogWriter struct{ log *slog.Logger }
-
-func (w slogWriter) Write(p []byte) (int, error) {
-	w.log.Warn(string(trimNewline(p)))
-	return len(p), nil
-}
-
-func trimNewline(p []byte) []byte {
-	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
-		p = p[:len(p)-1]
-	}
-	return p
-}
-
-var _ io.Writer = slogWriter{}

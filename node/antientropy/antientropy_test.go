@@ -1,0 +1,133 @@
+package antientropy
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"lifeline/node/gossip"
+	"lifeline/syncproto"
+)
+
+// members is a membership given by the test.
+type members []gossip.Member
+
+func (m members) Members() []gossip.Member { return m }
+func (members) Join([]string) (int, error) { return 0, errors.New("no network here") }
+func member(name string, role syncproto.Role, district string) gossip.Member {
+	return gossip.Member{Meta: gossip.Meta{Node: syncproto.NodeIDFromKey([]byte(name)), Name: name, Role: role,
+		District: district, SyncAddr: name + ":7420", Vector: []byte("theirs")}, State: gossip.StateAlive}
+}
+
+// node is the node the loop runs for: it records the sessions asked of it.
+type node struct {
+	mu       sync.Mutex
+	synced   []string
+	fail     map[string]bool
+	revoked  map[syncproto.NodeID]bool
+	awaiting bool
+}
+
+func (n *node) Sync(_ context.Context, m gossip.Member) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.synced = append(n.synced, m.Name)
+	if n.fail[m.Name] {
+		return errors.New("unreachable")
+	}
+	return nil
+}
+func (n *node) AwaitsReceipts(context.Context) bool                 { return n.awaiting }
+func (n *node) Revoked(_ context.Context, id syncproto.NodeID) bool { return n.revoked[id] }
+func (n *node) Digest() []byte                                      { return []byte("ours") }
+func names(ms []gossip.Member) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Name)
+	}
+	return out
+}
+
+// Whom a node syncs with, by the rule the design gives: a field laptop
+// its own district's relay, then HQ, at most two, and field peers only
+// when no relay or HQ is around; a relay HQ first, then its district's
+// relays, then the rest; never a revoked, dead or serving-nothing member.
+func TestPeerChoice(t *testing.T) {
+	hq := member("hq", syncproto.RoleHQ, "Belize")
+	cayo := member("relay-cayo", syncproto.RoleRelay, "Cayo")
+	toledo := member("relay-toledo", syncproto.RoleRelay, "Toledo")
+	laptop := member("cayo-02", syncproto.RoleField, "Cayo")
+	thief := member("stolen", syncproto.RoleRelay, "Cayo")
+	dead := member("relay-dead", syncproto.RoleRelay, "Cayo")
+	dead.State = gossip.StateDead
+	silent := member("relay-silent", syncproto.RoleRelay, "Cayo")
+	silent.SyncAddr = ""
+	all := members{laptop, toledo, hq, thief, dead, silent, cayo}
+	revoked := map[syncproto.NodeID]bool{thief.Node: true}
+	for _, c := range []struct {
+		self Self
+		of   members
+		want []string
+	}{
+		{Self{Role: syncproto.RoleField, District: "Cayo"}, all, []string{"relay-cayo", "hq"}},
+		{Self{Role: syncproto.RoleField, District: "Toledo"}, all, []string{"relay-toledo", "hq"}},
+		{Self{Role: syncproto.RoleField, District: "Cayo"}, members{laptop, dead}, []string{"cayo-02"}},
+		{Self{Role: syncproto.RoleRelay, District: "Toledo"}, all, []string{"hq", "relay-toledo", "relay-cayo"}},
+		{Self{Role: syncproto.RoleHQ, District: "Belize"}, members{toledo, cayo, laptop}, []string{"relay-cayo", "relay-toledo"}},
+	} {
+		l := New(Config{Self: c.self, Every: time.Second}, &node{revoked: revoked}, c.of)
+		if got := names(l.candidates(context.Background())); !slices.Equal(got, c.want) {
+			t.Errorf("a %s in %s syncs with %v, want %v", c.self.Role, c.self.District, got, c.want)
+		}
+	}
+}
+
+// A peer whose vector digest equals ours is left alone, unless we wait for
+// receipts and its ledger moved.
+func TestNothingToExchangeNoSession(t *testing.T) {
+	hq := member("hq", syncproto.RoleHQ, "Belize")
+	hq.Vector = []byte("ours")
+	n := &node{}
+	l := New(Config{Self: Self{Role: syncproto.RoleField, District: "Cayo"}, Every: time.Second}, n, members{hq})
+	l.peer(hq.Node).synced = time.Now()
+	if got := l.candidates(context.Background()); len(got) != 0 {
+		t.Fatalf("synced with %v though both hold the same", names(got))
+	}
+	n.awaiting = true
+	hq.Ledger = 5
+	l.members = members{hq}
+	if got := names(l.candidates(context.Background())); !slices.Equal(got, []string{"hq"}) {
+		t.Fatalf("a node awaiting receipts syncs with %v when HQ's ledger moved, want [hq]", got)
+	}
+}
+
+// The wait after failures doubles from the loop's period, up to five
+// minutes.
+func TestBackoff(t *testing.T) {
+	for failures, want := range []time.Duration{30 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 5 * time.Minute, 5 * time.Minute} {
+		if got := Backoff(30*time.Second, failures); got != want {
+			t.Errorf("after %d failures wait %v, want %v", failures, got, want)
+		}
+	}
+}
+
+// A peer that failed is backed off from; once it reaches us by itself it
+// is tried again at once.
+func TestReachedEndsTheBackoff(t *testing.T) {
+	relay := member("relay-cayo", syncproto.RoleRelay, "Cayo")
+	n := &node{fail: map[string]bool{"relay-cayo": true}}
+	l := New(Config{Self: Self{Role: syncproto.RoleField, District: "Cayo"}, Every: time.Hour}, n, members{relay})
+	ctx := context.Background()
+	l.round(ctx)
+	l.sessions.Wait()
+	if got := names(l.candidates(ctx)); len(got) != 0 {
+		t.Fatalf("a peer that just failed is tried again at once: %v", got)
+	}
+	l.Reached(relay.Node)
+	if got := names(l.candidates(ctx)); !slices.Equal(got, []string{"relay-cayo"}) {
+		t.Fatalf("after it reached us, candidates %v, want [relay-cayo]", got)
+	}
+}

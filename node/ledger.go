@@ -1,0 +1,101 @@
+package node
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"lifeline/fieldkits"
+	"lifeline/node/ledger"
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// Revoke asks the ledger to revoke a node: every relay and HQ refuses it
+// once the command is committed, and gossip carries the news to the field.
+// Only headquarters revokes.
+func (n *Node) Revoke(ctx context.Context, node syncproto.NodeID, reason string) error {
+	if !n.Self().Role.Decides() {
+		return fmt.Errorf("only headquarters revokes nodes; %s is a %s node", n.Self().Name, n.Self().Role)
+	}
+	if node == n.Self().ID {
+		return errors.New("a node cannot revoke itself")
+	}
+	return n.Queue(ctx, ledger.CmdRevoke, &ledger.Revoke{Node: node, Reason: reason, At: time.Now().UnixMilli(), By: n.Self().ID})
+}
+
+// PublishKit asks the ledger to publish a kit file to every relay and HQ.
+// The file is checked first, and with the kits already here.
+func (n *Node) PublishKit(ctx context.Context, name string, data []byte) (*schemas.Kit, error) {
+	if !n.Self().Role.Decides() {
+		return nil, fmt.Errorf("only headquarters publishes kits; %s is a %s node", n.Self().Name, n.Self().Role)
+	}
+	k, err := fieldkits.Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := n.Kits().With([]*schemas.Kit{k}); err != nil {
+		return nil, err
+	}
+	return k, n.Queue(ctx, ledger.CmdKit, &ledger.Kit{Name: k.Name, Version: k.Version, Body: data})
+}
+
+// Queue puts a ledger command in the outbox, for the running node of this
+// data folder to propose.
+func (n *Node) Queue(ctx context.Context, t ledger.CommandType, cmd any) error {
+	entry, err := ledger.Encode(t, cmd)
+	if err != nil {
+		return err
+	}
+	return n.store.AddOutbox(ctx, t, entry[1:])
+}
+
+// revokedCheck refuses peers the ledger (or a notice) revoked.
+func (n *Node) revokedCheck(node syncproto.NodeID) error {
+	revoked, err := n.store.Revoked(context.Background(), node)
+	if err != nil {
+		return err
+	}
+	if revoked {
+		return errors.New("headquarters revoked its certificate")
+	}
+	return nil
+}
+
+// LedgerEntry is one range of changes in the canonical ledger, as people
+// and scripts read it.
+type LedgerEntry struct {
+	Position uint64 `json:"position"` // from 1, in commit order
+	Entry    uint64 `json:"entry"`    // the Raft index that committed it
+	Node     string `json:"node"`     // the origin's id
+	Name     string `json:"name,omitempty"`
+	Lane     uint8  `json:"lane"`
+	First    uint64 `json:"first"`
+	Last     uint64 `json:"last"`
+	Head     string `json:"head"` // the origin's chain head at Last, hex
+}
+
+// LedgerLog lists what the ledger committed, in commit order, from after
+// position, at most limit ranges (all when 0). It is empty on field nodes.
+func (n *Node) LedgerLog(ctx context.Context, after uint64, limit int) ([]LedgerEntry, error) {
+	log, err := n.store.LedgerLog(ctx, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	known, err := n.store.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[syncproto.NodeID]string{}
+	for _, k := range known {
+		names[k.Node] = k.Name
+	}
+	out := make([]LedgerEntry, 0, len(log))
+	for _, e := range log {
+		out = append(out, LedgerEntry{Position: e.Position, Entry: e.Entry, Node: e.Stream.Origin.String(), Name: names[e.Stream.Origin],
+			Lane: e.Stream.Lane, First: e.First, Last: e.Last, Head: hex.EncodeToString(e.Head[:])})
+	}
+	return out, nil
+}

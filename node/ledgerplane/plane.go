@@ -1,0 +1,376 @@
+package ledgerplane
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"lifeline/node/gossip"
+	"lifeline/node/identity"
+	"lifeline/node/ledger"
+	"lifeline/node/port"
+	"lifeline/node/store"
+	"lifeline/syncproto"
+)
+
+// Store is what the ledger plane needs of the node's store. Its methods
+// are called from the plane's loop, from Raft's goroutines and from
+// connections, concurrently.
+type Store interface {
+	ledger.Store
+	// Vector is what the node holds; Ledger what the ledger committed.
+	Vector(ctx context.Context) (syncproto.Vector, error)
+	Ledger(ctx context.Context) (store.LedgerState, error)
+	HeadAt(ctx context.Context, st syncproto.Stream, seq uint64) (syncproto.Hash, error)
+	// Created lists the records whose first change is in a range.
+	Created(ctx context.Context, st syncproto.Stream, from, to uint64) ([]ledger.NewRecord, error)
+	// The outbox holds commands the command line queued for the ledger.
+	PendingOutbox(ctx context.Context) ([]store.Outbox, error)
+	DoneOutbox(ctx context.Context, id int64) error
+	SetState(ctx context.Context, key, value string) error
+	Revoked(ctx context.Context, node syncproto.NodeID) (bool, error)
+	// Changed is signalled when changes reach the store.
+	Changed() <-chan struct{}
+}
+
+// Config is a node's part in the ledger plane.
+type Config struct {
+	Dir          string // the Raft log and snapshots
+	Self         syncproto.NodeID
+	Addr         string // where other members reach this node's port
+	Bootstrap    bool
+	Timers       Timers
+	ProposeEvery time.Duration
+	// MembersEvery is how often the leader adds the members gossip finds.
+	MembersEvery time.Duration
+	Store        Store
+	Dialer       port.Dialer
+	// Members lists the members gossip knows, nil when the node does not
+	// gossip.
+	Members func() []gossip.Member
+	// OnApply hears of each command applied, on every member.
+	OnApply func(ledger.CommandType, any)
+	Log     *slog.Logger
+}
+
+// Timers tune Raft: satellite links need long timeouts, tests short ones.
+// Zero values take Raft's defaults.
+type Timers struct {
+	Heartbeat, Election, LeaderLease, Commit time.Duration
+	SnapshotThreshold                        uint64
+	SegmentSize                              int
+}
+
+// Plane is a relay's or HQ's part in the ledger while the node runs: its
+// Raft member, and the loop that commits what reaches the node.
+type Plane struct {
+	cfg    Config
+	layer  *Layer
+	member *Member
+
+	stop context.CancelFunc
+	done chan struct{}
+
+	lastStatus   string // the status last recorded, and when
+	lastStatusAt time.Time
+}
+
+// New makes the plane; Start opens its Raft member.
+func New(cfg Config) *Plane {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Plane{cfg: cfg}
+}
+
+// Start opens the Raft member and starts the loop.
+func (p *Plane) Start(ctx context.Context) error {
+	p.layer = NewLayer(tcpAddr(p.cfg.Addr), func(ctx context.Context, a string) (net.Conn, error) {
+		c, _, err := p.cfg.Dialer.Dial(ctx, a, port.Ledger)
+		return c, err
+	})
+	t := p.cfg.Timers
+	m, err := OpenMember(MemberConfig{
+		Dir: p.cfg.Dir, ID: p.cfg.Self, Addr: p.cfg.Addr, Bootstrap: p.cfg.Bootstrap,
+		HeartbeatTimeout: t.Heartbeat, ElectionTimeout: t.Election, LeaderLeaseTimeout: t.LeaderLease, CommitTimeout: t.Commit,
+		SnapshotThreshold: t.SnapshotThreshold, SegmentSize: t.SegmentSize,
+		Layer: p.layer, Store: p.cfg.Store, Log: p.cfg.Log, OnApply: p.cfg.OnApply,
+	})
+	if err != nil {
+		p.layer.Close()
+		return fmt.Errorf("ledger: %w", err)
+	}
+	p.member = m
+	ctx, p.stop = context.WithCancel(ctx)
+	p.done = make(chan struct{})
+	go func() {
+		defer close(p.done)
+		p.loop(ctx)
+	}()
+	return nil
+}
+
+// Stop stops the loop and the Raft member.
+func (p *Plane) Stop() {
+	if p.stop == nil {
+		return
+	}
+	p.stop()
+	<-p.done
+	if err := p.member.Shutdown(); err != nil {
+		p.cfg.Log.Warn("ledger shutdown", "err", err)
+	}
+	p.layer.Close()
+}
+
+// Member is the node's Raft member.
+func (p *Plane) Member() *Member { return p.member }
+
+type tcpAddr string
+
+func (a tcpAddr) Network() string { return "tcp" }
+func (a tcpAddr) String() string  { return string(a) }
+
+// loop keeps the ledger up to date while the node runs: every member
+// commits what reached its store and the commands queued in its outbox,
+// itself when it leads, through the leader otherwise. A relay cut off from
+// the leader keeps its changes and commits them when it can reach it
+// again; changes the leader already committed, from any member, are
+// skipped by the ledger.
+func (p *Plane) loop(ctx context.Context) {
+	tick := time.NewTicker(p.cfg.ProposeEvery)
+	defer tick.Stop()
+	members := time.NewTicker(p.cfg.MembersEvery)
+	defer members.Stop()
+	// New changes are proposed at once after a quiet spell; while they
+	// keep coming, once per ProposeEvery, so that entries batch them.
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-members.C:
+			p.addMembers(ctx)
+			continue
+		case <-tick.C:
+		case <-p.cfg.Store.Changed():
+			if time.Since(last) < p.cfg.ProposeEvery {
+				continue
+			}
+		}
+		last = time.Now()
+		if err := p.drainOutbox(ctx); err != nil && ctx.Err() == nil {
+			p.cfg.Log.Debug("ledger outbox", "err", err)
+		}
+		if _, err := p.CommitPending(ctx); err != nil && ctx.Err() == nil {
+			p.cfg.Log.Debug("ledger commit", "err", err)
+		}
+		p.recordStatus(ctx)
+	}
+}
+
+// maxCommitChanges bounds the changes one ledger entry commits, so that an
+// entry stays small for a follower on a slow link.
+const maxCommitChanges = 50000
+
+// createdPart is the most changes of a range one reader goes through when
+// a commit's new records are found.
+const createdPart = 4096
+
+// CommitPending proposes every change this node holds that the ledger has
+// not committed, and returns how many the ledger took (on the leader; a
+// follower forwards, and learns the outcome as the entries apply).
+func (p *Plane) CommitPending(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		cmd, err := p.pendingCommit(ctx)
+		if err != nil || len(cmd.Ranges) == 0 {
+			return total, err
+		}
+		if !p.member.IsLeader() {
+			leader := p.member.LeaderAddr()
+			if leader == "" {
+				return total, errors.New("no leader")
+			}
+			entry, err := ledger.Encode(ledger.CmdCommit, cmd)
+			if err != nil {
+				return total, err
+			}
+			return total, p.Forward(ctx, leader, entry)
+		}
+		res, err := p.member.Propose(ledger.CmdCommit, cmd, 30*time.Second)
+		if err != nil {
+			return total, err
+		}
+		if res.Committed == 0 {
+			return total, nil // a stale view: next tick
+		}
+		total += res.Committed
+	}
+}
+
+// pendingCommit builds the next commit: ranges of changes held here beyond
+// what the ledger committed, lane 1 first, at most maxCommitChanges.
+func (p *Plane) pendingCommit(ctx context.Context) (*ledger.Commit, error) {
+	s := p.cfg.Store
+	held, err := s.Vector(ctx)
+	if err != nil {
+		return nil, err
+	}
+	state, err := s.Ledger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	streams := make([]syncproto.Stream, 0, len(held))
+	for st, seq := range held {
+		if seq > state.Committed[st] {
+			streams = append(streams, st)
+		}
+	}
+	slices.SortFunc(streams, syncproto.Stream.Compare)
+	cmd := &ledger.Commit{}
+	budget := maxCommitChanges
+	for _, st := range streams {
+		if budget == 0 {
+			break
+		}
+		from := state.Committed[st] + 1
+		to := min(held[st], from+uint64(budget)-1)
+		head, err := s.HeadAt(ctx, st, to)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Ranges = append(cmd.Ranges, ledger.Range{Stream: st, From: from, To: to, Head: head})
+		budget -= int(to - from + 1)
+	}
+	// Finding the records the ranges create decodes every change: the
+	// ranges are read side by side, a long one in parts, and their records
+	// listed in the ranges' order.
+	type part struct {
+		st       syncproto.Stream
+		from, to uint64
+	}
+	var parts []part
+	for _, r := range cmd.Ranges {
+		for lo := r.From; lo <= r.To; lo += createdPart {
+			parts = append(parts, part{r.Stream, lo, min(r.To, lo+createdPart-1)})
+		}
+	}
+	created := make([][]ledger.NewRecord, len(parts))
+	errs := make([]error, len(parts))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, pt := range parts {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			created[i], errs[i] = s.Created(ctx, pt.st, pt.from, pt.to)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	cmd.New = slices.Concat(created...)
+	return cmd, nil
+}
+
+// drainOutbox proposes the commands queued on this data folder (by the
+// command line), or forwards them to the leader.
+func (p *Plane) drainOutbox(ctx context.Context) error {
+	pending, err := p.cfg.Store.PendingOutbox(ctx)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	for _, o := range pending {
+		entry := append([]byte{byte(o.Kind)}, o.Body...)
+		if p.member.IsLeader() {
+			_, err = p.member.ProposeEntry(entry, 30*time.Second)
+		} else if leader := p.member.LeaderAddr(); leader != "" {
+			err = p.Forward(ctx, leader, entry)
+		} else {
+			return errors.New("no leader")
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.cfg.Store.DoneOutbox(ctx, o.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StatusKey is the node state key under which the running node records its
+// ledger status, as JSON of RecordedStatus, for other processes to read.
+const StatusKey = "raft"
+
+// RecordedStatus is the ledger status as recorded under StatusKey.
+type RecordedStatus struct {
+	State  string `json:"state"`
+	Leader string `json:"leader"`
+	Height uint64 `json:"height"`
+	Voter  bool   `json:"voter"`
+}
+
+// recordStatus writes the ledger status for other processes to read, when
+// it changed.
+func (p *Plane) recordStatus(ctx context.Context) {
+	s := p.member.Status()
+	b, _ := json.Marshal(RecordedStatus{State: s.State, Leader: s.Leader, Height: s.Height, Voter: s.Voter})
+	if string(b) == p.lastStatus && time.Since(p.lastStatusAt) < 30*time.Second {
+		return
+	}
+	if err := p.cfg.Store.SetState(ctx, StatusKey, string(b)); err == nil {
+		p.lastStatus, p.lastStatusAt = string(b), time.Now()
+	}
+}
+
+// addMembers puts relays and HQ that gossip says take part in the ledger
+// into its configuration. Only the leader changes it.
+func (p *Plane) addMembers(ctx context.Context) {
+	if p.cfg.Members == nil || !p.member.IsLeader() {
+		return
+	}
+	servers, err := p.member.Servers()
+	if err != nil {
+		return
+	}
+	in := map[string]Server{}
+	for _, s := range servers {
+		in[s.ID] = s
+	}
+	for _, m := range p.cfg.Members() {
+		if m.State != gossip.StateAlive || m.Raft == gossip.RaftNone || m.SyncAddr == "" || m.Node == p.cfg.Self || m.Leaving {
+			continue
+		}
+		if !m.Role.InLedger() {
+			continue
+		}
+		voter := m.Raft == gossip.RaftVoter
+		if have, ok := in[m.Node.String()]; ok && have.Addr == m.SyncAddr && (have.Voter || !voter) {
+			continue
+		}
+		if revoked, _ := p.cfg.Store.Revoked(ctx, m.Node); revoked {
+			continue
+		}
+		if err := p.member.AddMember(m.Node, m.SyncAddr, voter); err != nil {
+			p.cfg.Log.Warn("ledger: adding a member", "member", m.Name, "err", err)
+		} else {
+			p.cfg.Log.Info("ledger: added a member", "member", m.Name, "voter", voter)
+		}
+	}
+}
+
+// ServeRaft hands a ledger connection to Raft, which keeps it. It is the
+// port's door for port.Ledger.
+func (p *Plane) ServeRaft(_ context.Context, conn net.Conn, _ identity.Claims) bool {
+	return p.layer != nil && p.layer.Handoff(conn)
+}

@@ -1,0 +1,190 @@
+package port_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"lifeline/node/identity"
+	"lifeline/node/port"
+	"lifeline/syncproto"
+)
+
+// enroll makes a node's credentials signed by ca.
+func enroll(t *testing.T, ca *identity.CA, name string, role syncproto.Role) *identity.Credentials {
+	t.Helper()
+	key, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := key.Request(identity.Claims{Node: key.ID(), Name: name, Role: role, District: "Cayo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := ca.Sign(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := identity.Install(t.TempDir(), key, bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return creds
+}
+
+func newCA(t *testing.T) *identity.CA {
+	t.Helper()
+	ca, err := identity.NewCA("Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+// echo is a door's Serve that answers each byte it reads with the same.
+func echo(_ context.Context, conn net.Conn, _ identity.Claims) bool {
+	io.Copy(conn, conn)
+	return false
+}
+
+// serve starts a port with the doors given and returns its address.
+func serve(t *testing.T, cfg port.Config, doors map[port.Channel]port.Door) string {
+	t.Helper()
+	p := port.New(cfg)
+	for ch, d := range doors {
+		p.Handle(ch, d)
+	}
+	addr, err := p.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return addr.String()
+}
+
+// answers reports whether the channel echoes a byte back.
+func answers(t *testing.T, conn net.Conn) bool {
+	t.Helper()
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte{42}); err != nil {
+		return false
+	}
+	var b [1]byte
+	_, err := io.ReadFull(conn, b[:])
+	return err == nil && b[0] == 42
+}
+
+// Each door admits whom its rule admits, by the identity the handshake
+// proved: a field laptop opens the sync channel but not the ledger's, a
+// relay both; a channel with no door admits nobody.
+func TestDoorsAdmitWhomTheirRulesAdmit(t *testing.T) {
+	ca := newCA(t)
+	server := enroll(t, ca, "hq", syncproto.RoleHQ)
+	field := enroll(t, ca, "cayo-07", syncproto.RoleField)
+	relay := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
+	ledgerOnly := func(p identity.Claims) error {
+		if !p.Role.InLedger() {
+			return errors.New("not a ledger member")
+		}
+		return nil
+	}
+	addr := serve(t, port.Config{Creds: server}, map[port.Channel]port.Door{
+		port.Sync:   {Who: func(identity.Claims) error { return nil }, Serve: echo},
+		port.Ledger: {Who: ledgerOnly, Serve: echo},
+	})
+	ctx := context.Background()
+	for _, c := range []struct {
+		who   *identity.Credentials
+		ch    port.Channel
+		admit bool
+	}{
+		{field, port.Sync, true},
+		{field, port.Ledger, false},
+		{relay, port.Sync, true},
+		{relay, port.Ledger, true},
+		{relay, port.Propose, false}, // no door
+	} {
+		conn, peer, err := port.Dialer{Creds: c.who}.Dial(ctx, addr, c.ch)
+		if err != nil {
+			t.Fatalf("%s dialling %s: %v", c.who.Claims.Name, c.ch, err)
+		}
+		if peer.Node != server.Claims.Node {
+			t.Fatalf("the dialer says %s answered, not the server", peer)
+		}
+		if got := answers(t, conn); got != c.admit {
+			t.Errorf("%s on the %s channel: admitted %v, want %v", c.who.Claims.Name, c.ch, got, c.admit)
+		}
+	}
+}
+
+// A node of another deployment is refused at the handshake, and the
+// refusal is reported with its address.
+func TestAnotherDeploymentIsRefusedAtTheHandshake(t *testing.T) {
+	server := enroll(t, newCA(t), "hq", syncproto.RoleHQ)
+	stranger := enroll(t, newCA(t), "stranger", syncproto.RoleHQ)
+	var mu sync.Mutex
+	var refused []error
+	addr := serve(t, port.Config{Creds: server, Refused: func(_ string, _ identity.Claims, err error) {
+		mu.Lock()
+		refused = append(refused, err)
+		mu.Unlock()
+	}}, map[port.Channel]port.Door{port.Sync: {Who: func(identity.Claims) error { return nil }, Serve: echo}})
+	if conn, _, err := (port.Dialer{Creds: stranger}).Dial(context.Background(), addr, port.Sync); err == nil {
+		if answers(t, conn) {
+			t.Fatal("a node of another CA was served")
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := len(refused)
+		mu.Unlock()
+		if n > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the refusal was not reported")
+}
+
+// A long-lived channel gives its slot back: with one slot, a ledger link
+// held open does not keep a sync session out.
+func TestLongLivedChannelsFreeTheirSlot(t *testing.T) {
+	ca := newCA(t)
+	server := enroll(t, ca, "hq", syncproto.RoleHQ)
+	relay := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
+	held := make(chan net.Conn, 1)
+	addr := serve(t, port.Config{Creds: server, MaxConns: 1}, map[port.Channel]port.Door{
+		port.Sync: {Who: func(identity.Claims) error { return nil }, Serve: echo},
+		port.Ledger: {Who: func(identity.Claims) error { return nil }, LongLived: true,
+			Serve: func(_ context.Context, conn net.Conn, _ identity.Claims) bool { held <- conn; return true }},
+	})
+	ctx := context.Background()
+	link, _, err := port.Dialer{Creds: relay}.Dial(ctx, addr, port.Ledger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer link.Close()
+	kept := <-held
+	defer kept.Close()
+	var ok bool
+	for range 50 { // the slot is given back just after the door admits
+		conn, _, err := port.Dialer{Creds: relay}.Dial(ctx, addr, port.Sync)
+		if err == nil && answers(t, conn) {
+			ok = true
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !ok {
+		t.Fatal("a sync session found no slot while a ledger link was open")
+	}
+}
