@@ -225,7 +225,8 @@ type digestVersion struct {
 	Value []byte
 }
 
-// Digest hashes every record, deleted ones included, in id order.
+// Digest hashes every record, deleted ones included, in id order: equal
+// on two nodes exactly when both show the same records.
 func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 	h := sha256.New()
 	err := s.readTx(ctx, func(tx *sql.Tx) error {

@@ -47,7 +47,8 @@ type Options struct {
 	GroupMax int
 }
 
-// SQLite is the Store on a SQLite file.
+// SQLite is a node's store on a SQLite file. All methods are safe for
+// concurrent use; writes return once they are durable.
 type SQLite struct {
 	path string
 	opts Options
@@ -72,8 +73,6 @@ type SQLite struct {
 	streamIdx map[syncproto.Stream]int64 // streams are append-only: safe to cache
 	streamOf  map[int64]syncproto.Stream
 }
-
-var _ Store = (*SQLite)(nil)
 
 // driverName is go-sqlite3 with a hook that sets what the DSN cannot: this
 // process never checkpoints on commit. A commit that also copied the log
