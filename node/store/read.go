@@ -16,7 +16,13 @@ import (
 
 // Vector returns the version vector: per stream, the highest sequence held.
 func (s *SQLite) Vector(ctx context.Context) (syncproto.Vector, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, lane, seq FROM streams WHERE seq > 0`)
+	return s.vectorColumn(ctx, "seq")
+}
+
+// vectorColumn reads one of the streams' sequence columns as a vector:
+// seq (what this node holds) or a receipt (confirmed, sent).
+func (s *SQLite) vectorColumn(ctx context.Context, col string) (syncproto.Vector, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, lane, `+col+` FROM streams WHERE `+col+` > 0`)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -24,12 +30,13 @@ func (s *SQLite) Vector(ctx context.Context) (syncproto.Vector, error) {
 	v := syncproto.Vector{}
 	for rows.Next() {
 		var id []byte
-		var lane uint8
+		var k syncproto.Stream
 		var seq int64
-		if err := rows.Scan(&id, &lane, &seq); err != nil {
+		if err := rows.Scan(&id, &k.Lane, &seq); err != nil {
 			return nil, s.wrap(err)
 		}
-		v[syncproto.Stream{Origin: syncproto.NodeID(id), Lane: lane}] = uint64(seq)
+		k.Origin = syncproto.NodeID(id)
+		v[k] = uint64(seq)
 	}
 	return v, s.wrap(rows.Err())
 }

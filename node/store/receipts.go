@@ -22,26 +22,6 @@ func (s *SQLite) Sent(ctx context.Context) (syncproto.Vector, error) {
 	return s.vectorColumn(ctx, "sent")
 }
 
-func (s *SQLite) vectorColumn(ctx context.Context, col string) (syncproto.Vector, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, lane, `+col+` FROM streams WHERE `+col+` > 0`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	v := syncproto.Vector{}
-	for rows.Next() {
-		var id []byte
-		var k syncproto.Stream
-		var seq int64
-		if err := rows.Scan(&id, &k.Lane, &seq); err != nil {
-			return nil, s.wrap(err)
-		}
-		k.Origin = syncproto.NodeID(id)
-		v[k] = uint64(seq)
-	}
-	return v, s.wrap(rows.Err())
-}
-
 // MarkConfirmed raises the confirmed sequences to what a peer's ledger
 // says, for the streams whose changes this node holds.
 func (s *SQLite) MarkConfirmed(ctx context.Context, v syncproto.Vector) error {
