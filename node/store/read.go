@@ -97,18 +97,7 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 		}
 		stopped := false
 		err := s.readTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, query, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id, state []byte
-				var deleted bool
-				if err := rows.Scan(&id, &deleted, &state); err != nil {
-					return err
-				}
-				rec, err := s.view(ctx, tx, syncproto.RecordID(id), deleted, state)
+			for rec, err := range s.views(ctx, tx, query, args...) {
 				if err != nil {
 					return err
 				}
@@ -117,9 +106,37 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 					return nil
 				}
 			}
-			return rows.Err()
+			return nil
 		})
 		if err != nil && !stopped {
+			yield(Record{}, err)
+		}
+	}
+}
+
+// views yields the records that query selects as rows of (id, deleted,
+// state), their values put back beside their merge state.
+func (s *SQLite) views(ctx context.Context, tx *sql.Tx, query string, args ...any) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			yield(Record{}, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, state []byte
+			var deleted bool
+			if err := rows.Scan(&id, &deleted, &state); err != nil {
+				yield(Record{}, err)
+				return
+			}
+			rec, err := s.view(ctx, tx, syncproto.RecordID(id), deleted, state)
+			if !yield(rec, err) || err != nil {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
 			yield(Record{}, err)
 		}
 	}
@@ -237,18 +254,7 @@ type digestVersion struct {
 func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 	h := sha256.New()
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, deleted, state FROM records ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, state []byte
-			var deleted bool
-			if err := rows.Scan(&id, &deleted, &state); err != nil {
-				return err
-			}
-			rec, err := s.view(ctx, tx, syncproto.RecordID(id), deleted, state)
+		for rec, err := range s.views(ctx, tx, `SELECT id, deleted, state FROM records ORDER BY id`) {
 			if err != nil {
 				return err
 			}
@@ -266,7 +272,7 @@ func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 			}
 			h.Write(b)
 		}
-		return rows.Err()
+		return nil
 	})
 	var out syncproto.Hash
 	h.Sum(out[:0])
