@@ -37,13 +37,10 @@ func Sum(results []ApplyResult) ApplyResult {
 // come (bundles may be carried in any order) instead of refused.
 func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, error], holdGaps bool) ([]ApplyResult, error) {
 	var out []ApplyResult
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return nil, ErrClosed
+	if err := s.lockWrite(); err != nil {
+		return nil, err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	t, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -223,13 +220,10 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 // ReleaseHeld merges held changes whose time has come, in sequence, and
 // returns how many it merged.
 func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return 0, ErrClosed
+	if err := s.lockWrite(); err != nil {
+		return 0, err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	t, err := s.begin(ctx)
 	if err != nil {
 		return 0, err

@@ -20,13 +20,10 @@ var _ ledger.Store = (*SQLite)(nil)
 // LedgerApply runs fn in one transaction with the record of index as
 // applied; an index already applied is skipped.
 func (s *SQLite) LedgerApply(ctx context.Context, index, term uint64, fn func(ledger.Tx) error) (bool, error) {
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return false, ErrClosed
+	if err := s.lockWrite(); err != nil {
+		return false, err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return false, s.wrap(err)

@@ -175,13 +175,10 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 	if err := syncproto.Unmarshal(data, &snap); err != nil {
 		return fmt.Errorf("ledger snapshot: %w", err)
 	}
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.lockWrite(); err != nil {
+		return err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return s.wrap(err)

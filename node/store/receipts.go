@@ -37,13 +37,10 @@ func (s *SQLite) raise(ctx context.Context, col string, v syncproto.Vector) erro
 	if len(v) == 0 {
 		return nil
 	}
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.lockWrite(); err != nil {
+		return err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return s.wrap(err)

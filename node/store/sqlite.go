@@ -348,6 +348,24 @@ func (s *SQLite) Close() error {
 	return errors.Join(s.mdb.Close(), s.rdb.Close(), s.wdb.Close())
 }
 
+// lockWrite takes this process's write lock, unless the store is closed
+// (ErrClosed). Close waits for the holder to call unlockWrite.
+func (s *SQLite) lockWrite() error {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	s.wmu.Lock()
+	return nil
+}
+
+// unlockWrite releases what lockWrite took.
+func (s *SQLite) unlockWrite() {
+	s.wmu.Unlock()
+	s.closeMu.RUnlock()
+}
+
 // walCheckpointBytes is the size of the write-ahead log past which a
 // checkpoint copies it into the database, so that it stays small and reads
 // stay fast.
