@@ -279,6 +279,41 @@ func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 	return out, err
 }
 
+// span is the part of a stream that a vector lacks: the changes after from,
+// through to.
+type span struct {
+	idx      int64
+	stream   syncproto.Stream
+	from, to uint64
+}
+
+// beyond lists the streams of which this store holds more than have, in
+// sync order (lane 1 of every origin first).
+func beyond(ctx context.Context, tx *sql.Tx, have syncproto.Vector) ([]span, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane, node_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var spans []span
+	for rows.Next() {
+		var sp span
+		var id []byte
+		var seq int64
+		if err := rows.Scan(&sp.idx, &id, &sp.stream.Lane, &seq); err != nil {
+			return nil, err
+		}
+		sp.stream.Origin = syncproto.NodeID(id)
+		sp.from, sp.to = have[sp.stream], uint64(seq)
+		if sp.to > sp.from {
+			spans = append(spans, sp)
+		}
+	}
+	// rows.Err is not checked, as Since and Outgoing never did: an error
+	// that ends the rows early is not reported (to be mended on its own).
+	return spans, nil
+}
+
 // Since returns the changes this store holds beyond a vector, stream by
 // stream in sync order (lane 1 of every origin first), each stream in
 // sequence, at most limit in all: how a running node notices what other
@@ -286,28 +321,10 @@ func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 func (s *SQLite) Since(ctx context.Context, have syncproto.Vector, limit int) ([]syncproto.Change, error) {
 	var out []syncproto.Change
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane, node_id`)
+		spans, err := beyond(ctx, tx, have)
 		if err != nil {
 			return err
 		}
-		type span struct {
-			idx      int64
-			from, to uint64
-		}
-		var spans []span
-		for rows.Next() {
-			var idx, seq int64
-			var id []byte
-			var lane uint8
-			if err := rows.Scan(&idx, &id, &lane, &seq); err != nil {
-				rows.Close()
-				return err
-			}
-			if from := have[syncproto.Stream{Origin: syncproto.NodeID(id), Lane: lane}]; uint64(seq) > from {
-				spans = append(spans, span{idx, from, uint64(seq)})
-			}
-		}
-		rows.Close()
 		for _, sp := range spans {
 			if len(out) >= limit {
 				break
@@ -422,31 +439,10 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 	var runs []syncproto.Run
 	total := 0
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane, node_id`)
+		spans, err := beyond(ctx, tx, have)
 		if err != nil {
 			return err
 		}
-		type span struct {
-			idx      int64
-			stream   syncproto.Stream
-			from, to uint64
-		}
-		var spans []span
-		for rows.Next() {
-			var sp span
-			var id []byte
-			var seq int64
-			if err := rows.Scan(&sp.idx, &id, &sp.stream.Lane, &seq); err != nil {
-				rows.Close()
-				return err
-			}
-			sp.stream.Origin = syncproto.NodeID(id)
-			sp.from, sp.to = have[sp.stream], uint64(seq)
-			if sp.to > sp.from {
-				spans = append(spans, sp)
-			}
-		}
-		rows.Close()
 		for _, sp := range spans {
 			if total >= max {
 				break
