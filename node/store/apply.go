@@ -37,13 +37,10 @@ func Sum(results []ApplyResult) ApplyResult {
 // come (bundles may be carried in any order) instead of refused.
 func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, error], holdGaps bool) ([]ApplyResult, error) {
 	var out []ApplyResult
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return nil, ErrClosed
+	if err := s.lockWrite(); err != nil {
+		return nil, err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	t, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -158,24 +155,17 @@ func (t *txn) chainHeld(in *Incoming, h *streamHead) error {
 	c := &in.Change
 	st := c.Stream()
 	var prev syncproto.Hash
-	switch link, ok := t.heldChain[st]; {
+	switch last, ok := t.heldChain[st]; {
 	case c.Seq == h.seq+1:
 		prev = h.head
-	case ok && link.seq == c.Seq-1:
-		prev = link.hash
+	case ok && last.seq == c.Seq-1:
+		prev = last.hash
 	default:
 		return nil
 	}
-	var hash syncproto.Hash
-	if in.BodySum != nil {
-		hash = syncproto.ChainLink(prev, *in.BodySum)
-	} else {
-		hash = syncproto.ChainHash(prev, in.Body)
-	}
-	if len(in.Sig) > 0 && t.s.opts.VerifyHead != nil {
-		if err := t.s.opts.VerifyHead(st, c.Seq, hash, in.Sig); err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrChain, c.Dot(), err)
-		}
+	hash, err := t.link(in, prev)
+	if err != nil {
+		return err
 	}
 	if t.heldChain == nil {
 		t.heldChain = map[syncproto.Stream]heldLink{}
@@ -184,20 +174,32 @@ func (t *txn) chainHeld(in *Incoming, h *streamHead) error {
 	return nil
 }
 
+// link returns a received change's chain hash after prev, the chain hash of
+// the change before it in its stream, and checks the signature the change
+// carries against it (ErrChain).
+func (t *txn) link(in *Incoming, prev syncproto.Hash) (syncproto.Hash, error) {
+	c := &in.Change
+	var hash syncproto.Hash
+	if in.BodySum != nil {
+		hash = syncproto.ChainLink(prev, *in.BodySum)
+	} else {
+		hash = syncproto.ChainHash(prev, in.Body)
+	}
+	if len(in.Sig) > 0 && t.s.opts.VerifyHead != nil {
+		if err := t.s.opts.VerifyHead(c.Stream(), c.Seq, hash, in.Sig); err != nil {
+			return syncproto.Hash{}, fmt.Errorf("%w: %s: %w", ErrChain, c.Dot(), err)
+		}
+	}
+	return hash, nil
+}
+
 // remote links a received change to its stream's chain, checks the
 // signature it carries, and merges it.
 func (t *txn) remote(in *Incoming, h *streamHead) error {
 	c := &in.Change
-	var hash syncproto.Hash
-	if in.BodySum != nil {
-		hash = syncproto.ChainLink(h.head, *in.BodySum)
-	} else {
-		hash = syncproto.ChainHash(h.head, in.Body)
-	}
-	if len(in.Sig) > 0 && t.s.opts.VerifyHead != nil {
-		if err := t.s.opts.VerifyHead(c.Stream(), c.Seq, hash, in.Sig); err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrChain, c.Dot(), err)
-		}
+	hash, err := t.link(in, h.head)
+	if err != nil {
+		return err
 	}
 	r, exists, err := t.record(c.Record)
 	if err != nil {
@@ -218,13 +220,10 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 // ReleaseHeld merges held changes whose time has come, in sequence, and
 // returns how many it merged.
 func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return 0, ErrClosed
+	if err := s.lockWrite(); err != nil {
+		return 0, err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	t, err := s.begin(ctx)
 	if err != nil {
 		return 0, err

@@ -10,5 +10,11 @@
 // origin's head inside it, and so keeps sequences gapless and clocks
 // monotonic across processes.
 //
+// The package declares no interface for the store. Each consumer declares
+// the small one it needs and *SQLite satisfies it: node/peersync's Store
+// (what a sync session or a bundle reads and writes), node/ledger's Store
+// (applying entries, snapshots) and Tx (what a ledger command may write,
+// inside LedgerApply). Package node holds the *SQLite and passes it on.
+//
 // See DESIGN.md beside this file for the merge rule and the tables.
 package store

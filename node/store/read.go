@@ -16,7 +16,13 @@ import (
 
 // Vector returns the version vector: per stream, the highest sequence held.
 func (s *SQLite) Vector(ctx context.Context) (syncproto.Vector, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, lane, seq FROM streams WHERE seq > 0`)
+	return s.vectorColumn(ctx, "seq")
+}
+
+// vectorColumn reads one of the streams' sequence columns as a vector:
+// seq (what this node holds) or a receipt (confirmed, sent).
+func (s *SQLite) vectorColumn(ctx context.Context, col string) (syncproto.Vector, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, lane, `+col+` FROM streams WHERE `+col+` > 0`)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -24,12 +30,13 @@ func (s *SQLite) Vector(ctx context.Context) (syncproto.Vector, error) {
 	v := syncproto.Vector{}
 	for rows.Next() {
 		var id []byte
-		var lane uint8
+		var k syncproto.Stream
 		var seq int64
-		if err := rows.Scan(&id, &lane, &seq); err != nil {
+		if err := rows.Scan(&id, &k.Lane, &seq); err != nil {
 			return nil, s.wrap(err)
 		}
-		v[syncproto.Stream{Origin: syncproto.NodeID(id), Lane: lane}] = uint64(seq)
+		k.Origin = syncproto.NodeID(id)
+		v[k] = uint64(seq)
 	}
 	return v, s.wrap(rows.Err())
 }
@@ -90,18 +97,7 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 		}
 		stopped := false
 		err := s.readTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, query, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id, state []byte
-				var deleted bool
-				if err := rows.Scan(&id, &deleted, &state); err != nil {
-					return err
-				}
-				rec, err := s.view(ctx, tx, syncproto.RecordID(id), deleted, state)
+			for rec, err := range s.views(ctx, tx, query, args...) {
 				if err != nil {
 					return err
 				}
@@ -110,9 +106,37 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 					return nil
 				}
 			}
-			return rows.Err()
+			return nil
 		})
 		if err != nil && !stopped {
+			yield(Record{}, err)
+		}
+	}
+}
+
+// views yields the records that query selects as rows of (id, deleted,
+// state), their values put back beside their merge state.
+func (s *SQLite) views(ctx context.Context, tx *sql.Tx, query string, args ...any) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			yield(Record{}, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, state []byte
+			var deleted bool
+			if err := rows.Scan(&id, &deleted, &state); err != nil {
+				yield(Record{}, err)
+				return
+			}
+			rec, err := s.view(ctx, tx, syncproto.RecordID(id), deleted, state)
+			if !yield(rec, err) || err != nil {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
 			yield(Record{}, err)
 		}
 	}
@@ -225,22 +249,12 @@ type digestVersion struct {
 	Value []byte
 }
 
-// Digest hashes every record, deleted ones included, in id order.
+// Digest hashes every record, deleted ones included, in id order: equal
+// on two nodes exactly when both show the same records.
 func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 	h := sha256.New()
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, deleted, state FROM records ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, state []byte
-			var deleted bool
-			if err := rows.Scan(&id, &deleted, &state); err != nil {
-				return err
-			}
-			rec, err := s.view(ctx, tx, syncproto.RecordID(id), deleted, state)
+		for rec, err := range s.views(ctx, tx, `SELECT id, deleted, state FROM records ORDER BY id`) {
 			if err != nil {
 				return err
 			}
@@ -258,11 +272,46 @@ func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 			}
 			h.Write(b)
 		}
-		return rows.Err()
+		return nil
 	})
 	var out syncproto.Hash
 	h.Sum(out[:0])
 	return out, err
+}
+
+// span is the part of a stream that a vector lacks: the changes after from,
+// through to.
+type span struct {
+	idx      int64
+	stream   syncproto.Stream
+	from, to uint64
+}
+
+// beyond lists the streams of which this store holds more than have, in
+// sync order (lane 1 of every origin first).
+func beyond(ctx context.Context, tx *sql.Tx, have syncproto.Vector) ([]span, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane, node_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var spans []span
+	for rows.Next() {
+		var sp span
+		var id []byte
+		var seq int64
+		if err := rows.Scan(&sp.idx, &id, &sp.stream.Lane, &seq); err != nil {
+			return nil, err
+		}
+		sp.stream.Origin = syncproto.NodeID(id)
+		sp.from, sp.to = have[sp.stream], uint64(seq)
+		if sp.to > sp.from {
+			spans = append(spans, sp)
+		}
+	}
+	// rows.Err is not checked, as Since and Outgoing never did: an error
+	// that ends the rows early is not reported (to be mended on its own).
+	return spans, nil
 }
 
 // Since returns the changes this store holds beyond a vector, stream by
@@ -272,28 +321,10 @@ func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
 func (s *SQLite) Since(ctx context.Context, have syncproto.Vector, limit int) ([]syncproto.Change, error) {
 	var out []syncproto.Change
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane, node_id`)
+		spans, err := beyond(ctx, tx, have)
 		if err != nil {
 			return err
 		}
-		type span struct {
-			idx      int64
-			from, to uint64
-		}
-		var spans []span
-		for rows.Next() {
-			var idx, seq int64
-			var id []byte
-			var lane uint8
-			if err := rows.Scan(&idx, &id, &lane, &seq); err != nil {
-				rows.Close()
-				return err
-			}
-			if from := have[syncproto.Stream{Origin: syncproto.NodeID(id), Lane: lane}]; uint64(seq) > from {
-				spans = append(spans, span{idx, from, uint64(seq)})
-			}
-		}
-		rows.Close()
 		for _, sp := range spans {
 			if len(out) >= limit {
 				break
@@ -408,31 +439,10 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 	var runs []syncproto.Run
 	total := 0
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane, node_id`)
+		spans, err := beyond(ctx, tx, have)
 		if err != nil {
 			return err
 		}
-		type span struct {
-			idx      int64
-			stream   syncproto.Stream
-			from, to uint64
-		}
-		var spans []span
-		for rows.Next() {
-			var sp span
-			var id []byte
-			var seq int64
-			if err := rows.Scan(&sp.idx, &id, &sp.stream.Lane, &seq); err != nil {
-				rows.Close()
-				return err
-			}
-			sp.stream.Origin = syncproto.NodeID(id)
-			sp.from, sp.to = have[sp.stream], uint64(seq)
-			if sp.to > sp.from {
-				spans = append(spans, sp)
-			}
-		}
-		rows.Close()
 		for _, sp := range spans {
 			if total >= max {
 				break

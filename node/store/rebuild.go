@@ -11,13 +11,10 @@ import (
 // does not depend on the order of the changes; the replay goes origin by
 // origin.
 func (s *SQLite) Rebuild(ctx context.Context) error {
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.lockWrite(); err != nil {
+		return err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	defer s.unlockWrite()
 	t, err := s.begin(ctx)
 	if err != nil {
 		return err

@@ -47,7 +47,8 @@ type Options struct {
 	GroupMax int
 }
 
-// SQLite is the Store on a SQLite file.
+// SQLite is a node's store on a SQLite file. All methods are safe for
+// concurrent use; writes return once they are durable.
 type SQLite struct {
 	path string
 	opts Options
@@ -72,8 +73,6 @@ type SQLite struct {
 	streamIdx map[syncproto.Stream]int64 // streams are append-only: safe to cache
 	streamOf  map[int64]syncproto.Stream
 }
-
-var _ Store = (*SQLite)(nil)
 
 // driverName is go-sqlite3 with a hook that sets what the DSN cannot: this
 // process never checkpoints on commit. A commit that also copied the log
@@ -347,6 +346,24 @@ func (s *SQLite) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	return errors.Join(s.mdb.Close(), s.rdb.Close(), s.wdb.Close())
+}
+
+// lockWrite takes this process's write lock, unless the store is closed
+// (ErrClosed). Close waits for the holder to call unlockWrite.
+func (s *SQLite) lockWrite() error {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	s.wmu.Lock()
+	return nil
+}
+
+// unlockWrite releases what lockWrite took.
+func (s *SQLite) unlockWrite() {
+	s.wmu.Unlock()
+	s.closeMu.RUnlock()
 }
 
 // walCheckpointBytes is the size of the write-ahead log past which a

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"context"
 	"errors"
-	"iter"
 
 	"lifeline/syncproto"
 )
@@ -123,41 +121,4 @@ type Query struct {
 	WithDeleted  bool
 	Newest       bool // newest first (by when they were first stored here)
 	Limit        int  // at most this many; 0 for all
-}
-
-// Store is a node's change log and current records. All methods are safe
-// for concurrent use; writes block until they are durable.
-type Store interface {
-	// Self returns this node's identity.
-	Self() Self
-	// Write saves edits as one atomic, durable unit. Writes from many
-	// goroutines are committed together (group commit); each call returns
-	// once its own edits are on disk.
-	Write(ctx context.Context, edits []Edit) ([]Written, error)
-	// Import saves new records in one durable transaction: all of them or,
-	// if edits yields an error, none.
-	Import(ctx context.Context, edits iter.Seq2[Edit, error]) (ImportResult, error)
-	// Apply stores and merges changes from other nodes, atomically.
-	// Changes of each origin come in sequence order; ones already held are
-	// skipped.
-	Apply(ctx context.Context, changes []Incoming) (ApplyResult, error)
-	// Vector returns the version vector.
-	Vector(ctx context.Context) (syncproto.Vector, error)
-	// Record returns one record.
-	Record(ctx context.Context, id syncproto.RecordID) (Record, error)
-	// Records yields the records a query selects, in the order they were
-	// first stored here.
-	Records(ctx context.Context, q Query) iter.Seq2[Record, error]
-	// History returns every change of a record, in HLC order.
-	History(ctx context.Context, id syncproto.RecordID) ([]syncproto.Change, error)
-	// Digest hashes the current records and their conflicts: equal on two
-	// nodes exactly when both show the same records.
-	Digest(ctx context.Context) (syncproto.Hash, error)
-	// Rebuild derives the current records again from the change log.
-	Rebuild(ctx context.Context) error
-	// IntegrityCheck runs SQLite's integrity check and returns its report
-	// ("ok" when the file is sound).
-	IntegrityCheck(ctx context.Context) (string, error)
-	// Close waits for writes in flight and closes the store.
-	Close() error
 }

@@ -322,8 +322,8 @@ func (t *txn) deleted(st *RecordState, c *syncproto.Change) (bool, error) {
 
 func isTrue(cbor []byte) bool { return len(cbor) == 1 && cbor[0] == 0xf5 }
 
-// flush writes back the records and stream heads this transaction changed.
-func (t *txn) flush() error {
+// flushRecords writes back the records changed so far.
+func (t *txn) flushRecords() error {
 	for _, r := range t.records {
 		if r == nil || !r.dirty {
 			continue
@@ -336,6 +336,14 @@ func (t *txn) flush() error {
 			return err
 		}
 		r.dirty = false
+	}
+	return nil
+}
+
+// flush writes back the records and stream heads this transaction changed.
+func (t *txn) flush() error {
+	if err := t.flushRecords(); err != nil {
+		return err
 	}
 	for _, h := range t.heads {
 		if !h.dirty {

@@ -251,24 +251,6 @@ func (t *txn) signHeads() error {
 	return nil
 }
 
-// flushRecords writes back the records changed so far.
-func (t *txn) flushRecords() error {
-	for _, r := range t.records {
-		if r == nil || !r.dirty {
-			continue
-		}
-		b, err := r.state.Encode()
-		if err != nil {
-			return err
-		}
-		if _, err := t.updRecord.ExecContext(t.ctx, r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b, r.rid); err != nil {
-			return err
-		}
-		r.dirty = false
-	}
-	return nil
-}
-
 // Import saves new records in one durable transaction. Ids already present
 // are skipped, so importing a file twice adds nothing the second time.
 //

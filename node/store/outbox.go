@@ -1,0 +1,48 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"lifeline/node/ledger"
+)
+
+// The outbox holds ledger commands queued on this data folder (by the
+// command line) until the running node proposes them.
+
+// Outbox is a command waiting to be proposed to the ledger.
+type Outbox struct {
+	ID   int64
+	Kind ledger.CommandType
+	Body []byte
+}
+
+// AddOutbox queues a command for the running node to propose.
+func (s *SQLite) AddOutbox(ctx context.Context, kind ledger.CommandType, body []byte) error {
+	_, err := s.mdbExec(ctx, `INSERT INTO outbox (kind, body, created) VALUES (?, ?, ?)`, int(kind), body, time.Now().UTC().Format(time.RFC3339))
+	return s.wrap(err)
+}
+
+// PendingOutbox lists queued commands, oldest first.
+func (s *SQLite) PendingOutbox(ctx context.Context) ([]Outbox, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, kind, body FROM outbox ORDER BY id LIMIT 100`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []Outbox
+	for rows.Next() {
+		var o Outbox
+		if err := rows.Scan(&o.ID, &o.Kind, &o.Body); err != nil {
+			return nil, s.wrap(err)
+		}
+		out = append(out, o)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// DoneOutbox removes a proposed command.
+func (s *SQLite) DoneOutbox(ctx context.Context, id int64) error {
+	_, err := s.mdbExec(ctx, `DELETE FROM outbox WHERE id = ?`, id)
+	return s.wrap(err)
+}
