@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"lifeline/node"
+	"lifeline/node/atomicfile"
 )
 
 func init() {
@@ -62,7 +63,7 @@ func runCASign(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *reqFile, err)
 	}
-	if err := writeFile(*out, func(f *os.File) error { _, err := f.Write(bundle); return err }); err != nil {
+	if err := atomicfile.Write(*out, bundle, 0o600); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "signed; give %s to the node: lifeline enroll install --cert %s\n", *out, *out)
@@ -126,7 +127,7 @@ func runEnrollRequest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFile(*out, func(f *os.File) error { _, err := f.Write(req); return err }); err != nil {
+	if err := atomicfile.Write(*out, req, 0o600); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "wrote %s; at headquarters: lifeline ca sign --request %s --out CERT\n", *out, *out)

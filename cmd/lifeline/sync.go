@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"lifeline/node"
+	"lifeline/node/atomicfile"
 	"lifeline/syncproto"
 )
 
@@ -78,7 +79,7 @@ func runVector(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer n.Close()
-	return writeFile(*out, func(f *os.File) error { return n.WriteVector(ctx, f) })
+	return atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error { return n.WriteVector(ctx, w) })
 }
 
 func runBundleExport(ctx context.Context, e *env, args []string) error {
@@ -103,8 +104,8 @@ func runBundleExport(ctx context.Context, e *env, args []string) error {
 	}
 	var changes int
 	var size int64
-	err = writeFile(*out, func(f *os.File) error {
-		res, err := n.ExportBundle(ctx, f, vec)
+	err = atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
+		res, err := n.ExportBundle(ctx, w, vec)
 		changes, size = res.Changes, res.Bytes
 		return err
 	})
@@ -151,26 +152,4 @@ func runBundleImport(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "bundle from %s (%s, %s): %d changes, %d new, %d already here, %d waiting for earlier ones or for the clock\n",
 		res.From.Name, res.From.Role, res.From.District, res.Changes, res.Applied, res.Duplicates, res.Held)
 	return nil
-}
-
-// writeFile writes a file whole or not at all: to a temporary name beside
-// it, synced, then renamed.
-func writeFile(path string, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lifeline-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
