@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"lifeline/node/atomicfile"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -178,7 +179,7 @@ func (u *UI) rememberType(name string) {
 	}
 	// Failing to remember only means picking the kind again: not worth a
 	// dialog.
-	_ = writeFileAtomic(u.openTypeFile(), []byte(name+"\n"))
+	_ = writeDraftFile(u.openTypeFile(), []byte(name+"\n"))
 }
 
 // form is the form of one record type, generated from its schema.
@@ -431,7 +432,7 @@ func (fm *form) writeDraft() {
 	}
 	b, err := json.Marshal(d)
 	if err == nil {
-		err = writeFileAtomic(fm.draftFile(), b)
+		err = writeDraftFile(fm.draftFile(), b)
 	}
 	if err != nil && !fm.draftFailed {
 		fm.draftFailed = true
@@ -480,18 +481,14 @@ func blank(raw []string) bool {
 	return true
 }
 
-// writeFileAtomic replaces path with b, so that a crash leaves the old file
-// or the new one, never half of one. Drafts may hold personal data: only
-// the user reads them.
-func writeFileAtomic(path string, b []byte) error {
+// writeDraftFile replaces a file of the drafts folder with b, whole or not
+// at all, making the folder on first use. Drafts may hold personal data:
+// only the user reads them.
+func writeDraftFile(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, b, 0o600)
 }
 
 // fieldInput is the widget that takes one field's value, suited to the

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"lifeline/node"
 )
 
 func init() {
@@ -11,22 +13,18 @@ func init() {
 
 func runCheck(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "check", "--data DIR")
-	nf := addNodeFlags(fs, e)
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	res, err := n.IntegrityCheck(ctx)
-	if err != nil {
-		return err
-	}
-	if res != "ok" {
-		return fmt.Errorf("the store in %s is damaged: %s", nf.data, res)
-	}
-	fmt.Fprintln(e.stdout, "ok")
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		res, err := n.IntegrityCheck(ctx)
+		if err != nil {
+			return err
+		}
+		if res != "ok" {
+			return fmt.Errorf("the store in %s is damaged: %s", fs.cfg.DataDir, res)
+		}
+		fmt.Fprintln(e.stdout, "ok")
+		return nil
+	})
 }

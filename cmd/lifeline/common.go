@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"golang.org/x/term"
 
@@ -17,50 +14,9 @@ import (
 	"lifeline/syncproto"
 )
 
-// nodeFlags are the flags every command on a data folder takes.
-type nodeFlags struct {
-	data string
-	lang string
-	// clockOffset is $LIFELINE_CLOCK_OFFSET: a wrong clock, for drills.
-	clockOffset time.Duration
-	clockErr    error
-}
-
-func addNodeFlags(fs *flag.FlagSet, e *env) *nodeFlags {
-	nf := &nodeFlags{}
-	def := node.DefaultConfig()
-	if d := e.getenv("LIFELINE_DATA"); d != "" {
-		def.DataDir = d
-	}
-	fs.StringVar(&nf.data, "data", def.DataDir, "the node's data folder (or $LIFELINE_DATA)")
-	fs.StringVar(&nf.lang, "lang", def.Lang, "language of labels: en or es")
-	if off := e.getenv("LIFELINE_CLOCK_OFFSET"); off != "" {
-		d, err := time.ParseDuration(off)
-		if err != nil {
-			// Flags are not parsed yet: the first use of the node says it.
-			nf.clockErr = fmt.Errorf("LIFELINE_CLOCK_OFFSET %q: a duration such as 24h or -90m", off)
-		}
-		nf.clockOffset = d
-	}
-	return nf
-}
-
-func (nf *nodeFlags) config() node.Config {
-	c := node.DefaultConfig()
-	c.DataDir, c.Lang, c.ClockOffset = nf.data, nf.lang, nf.clockOffset
-	return c
-}
-
-func (nf *nodeFlags) open(ctx context.Context) (*node.Node, error) {
-	if nf.clockErr != nil {
-		return nil, nf.clockErr
-	}
-	return node.Open(ctx, nf.config())
-}
-
 // authorFlag is who the operator is: --author, else $LIFELINE_OPERATOR, else
 // the node's name.
-func authorFlag(fs *flag.FlagSet) *string {
+func authorFlag(fs *flagSet) *string {
 	return fs.String("author", "", "the operator making the change (default $LIFELINE_OPERATOR, else the node's name)")
 }
 

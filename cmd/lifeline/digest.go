@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"lifeline/node"
 )
 
 func init() {
@@ -11,19 +13,15 @@ func init() {
 
 func runDigest(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "digest", "--data DIR")
-	nf := addNodeFlags(fs, e)
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	d, err := n.Digest(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%x\n", d)
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		d, err := n.Digest(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%x\n", d)
+		return nil
+	})
 }

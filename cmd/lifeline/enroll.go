@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"lifeline/node"
+	"lifeline/node/atomicfile"
 )
 
 func init() {
@@ -18,32 +20,27 @@ func init() {
 
 func runCAInit(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "ca init", "--data HQDIR [--name NAME]")
-	nf := addNodeFlags(fs, e)
 	name := fs.String("name", "NEMO Lifeline CA", "the certificate authority's name")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	ca, err := n.InitCA(ctx, *name)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "made certificate authority %q in %s/%s (valid until %s) and enrolled %s with it\n",
-		ca.Cert.Subject.CommonName, nf.data, node.CADir, ca.Cert.NotAfter.Format("2006-01-02"), n.Self().Name)
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		ca, err := n.InitCA(ctx, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "made certificate authority %q in %s/%s (valid until %s) and enrolled %s with it\n",
+			ca.Cert.Subject.CommonName, fs.cfg.DataDir, node.CADir, ca.Cert.NotAfter.Format("2006-01-02"), n.Self().Name)
+		return nil
+	})
 }
 
 func runCASign(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "ca sign", "--data HQDIR --request FILE --out FILE")
-	nf := addNodeFlags(fs, e)
 	reqFile := fs.String("request", "", "the node's enrollment request (lifeline enroll request)")
 	out := fs.String("out", "", "where to write the signed certificate, for the node to install")
 	validity := fs.Duration("validity", 0, "how long the certificate is valid (default five years)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *reqFile == "" || *out == "" {
@@ -53,91 +50,78 @@ func runCASign(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hq, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer hq.Close()
-	bundle, err := hq.SignEnrollment(ctx, req, *validity)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *reqFile, err)
-	}
-	if err := writeFile(*out, func(f *os.File) error { _, err := f.Write(bundle); return err }); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "signed; give %s to the node: lifeline enroll install --cert %s\n", *out, *out)
-	return nil
+	return fs.withNode(ctx, func(hq *node.Node) error {
+		bundle, err := hq.SignEnrollment(ctx, req, *validity)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *reqFile, err)
+		}
+		if err := atomicfile.Write(*out, bundle, 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "signed; give %s to the node: lifeline enroll install --cert %s\n", *out, *out)
+		return nil
+	})
 }
 
 func runEnroll(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "enroll", "--data DIR --ca HQDIR")
-	nf := addNodeFlags(fs, e)
-	hq := fs.String("ca", "", "the HQ node's data folder, which holds the certificate authority")
-	if _, err := parse(fs, args); err != nil {
+	hqDir := fs.String("ca", "", "the HQ node's data folder, which holds the certificate authority")
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	if *hq == "" {
+	if *hqDir == "" {
 		return usagef("--ca is required")
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	hqFlags := *nf
-	hqFlags.data = *hq
-	hqNode, err := hqFlags.open(ctx)
-	if err != nil {
-		return fmt.Errorf("the HQ folder %s: %w", *hq, err)
-	}
-	defer hqNode.Close()
-	req, err := n.EnrollmentRequest()
-	if err != nil {
-		return err
-	}
-	bundle, err := hqNode.SignEnrollment(ctx, req, 0)
-	if err != nil {
-		return err
-	}
-	if err := n.Install(ctx, bundle); err != nil {
-		return err
-	}
-	c := n.Credentials()
-	fmt.Fprintf(e.stdout, "enrolled %s until %s\n", c.Claims, c.Cert.NotAfter.Format("2006-01-02"))
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		hqFlags := *fs
+		hqFlags.cfg.DataDir = *hqDir
+		hq, err := hqFlags.open(ctx)
+		if err != nil {
+			return fmt.Errorf("the HQ folder %s: %w", *hqDir, err)
+		}
+		defer hq.Close()
+		req, err := n.EnrollmentRequest()
+		if err != nil {
+			return err
+		}
+		bundle, err := hq.SignEnrollment(ctx, req, 0)
+		if err != nil {
+			return err
+		}
+		if err := n.Install(ctx, bundle); err != nil {
+			return err
+		}
+		sayEnrolled(e.stdout, n)
+		return nil
+	})
 }
 
 func runEnrollRequest(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "enroll request", "--data DIR --out FILE")
-	nf := addNodeFlags(fs, e)
 	out := fs.String("out", "", "where to write the request")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("--out is required")
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	req, err := n.EnrollmentRequest()
-	if err != nil {
-		return err
-	}
-	if err := writeFile(*out, func(f *os.File) error { _, err := f.Write(req); return err }); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "wrote %s; at headquarters: lifeline ca sign --request %s --out CERT\n", *out, *out)
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		req, err := n.EnrollmentRequest()
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(*out, req, 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote %s; at headquarters: lifeline ca sign --request %s --out CERT\n", *out, *out)
+		return nil
+	})
 }
 
 func runEnrollInstall(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "enroll install", "--data DIR --cert FILE")
-	nf := addNodeFlags(fs, e)
 	certFile := fs.String("cert", "", "the signed certificate from headquarters (lifeline ca sign)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *certFile == "" {
@@ -147,15 +131,17 @@ func runEnrollInstall(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	if err := n.Install(ctx, bundle); err != nil {
-		return fmt.Errorf("%s: %w", *certFile, err)
-	}
+	return fs.withNode(ctx, func(n *node.Node) error {
+		if err := n.Install(ctx, bundle); err != nil {
+			return fmt.Errorf("%s: %w", *certFile, err)
+		}
+		sayEnrolled(e.stdout, n)
+		return nil
+	})
+}
+
+// sayEnrolled says who the node is enrolled as, and until when.
+func sayEnrolled(w io.Writer, n *node.Node) {
 	c := n.Credentials()
-	fmt.Fprintf(e.stdout, "enrolled %s until %s\n", c.Claims, c.Cert.NotAfter.Format("2006-01-02"))
-	return nil
+	fmt.Fprintf(w, "enrolled %s until %s\n", c.Claims, c.Cert.NotAfter.Format("2006-01-02"))
 }

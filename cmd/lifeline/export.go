@@ -20,25 +20,21 @@ func init() {
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "report", "--data DIR [--json]")
-	nf := addNodeFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	rep, err := n.Report(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(e.stdout, rep)
-	}
-	printReport(e.stdout, n, rep)
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		rep, err := n.Report(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, rep)
+		}
+		printReport(e.stdout, n, rep)
+		return nil
+	})
 }
 
 // districtName is a report row's name as people read it.
@@ -95,12 +91,11 @@ func printReport(w io.Writer, n *node.Node, rep node.Report) {
 
 func runRecordExport(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "record export", "--data DIR --type TYPE --format csv|geojson [--out FILE] [--personal]")
-	nf := addNodeFlags(fs, e)
 	typ := fs.String("type", "", "the record type, e.g. damage-assessment (lifeline kits list shows them)")
 	format := fs.String("format", "csv", "csv, or geojson for the records that have a location")
 	out := fs.String("out", "", "the file to write (default: standard output)")
 	personal := fs.Bool("personal", false, "include the fields the kit marks personal (names, phone numbers, medical needs)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *typ == "" {
@@ -115,48 +110,45 @@ func runRecordExport(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("--format %q: csv or geojson", *format)
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	if _, err := n.Type(*typ); err != nil {
-		return err
-	}
-	w, where, finish := e.stdout, "standard output", func(err error) error { return err }
-	if *out != "" {
-		// Only its owner reads the file: an export may carry personal data.
-		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
+	return fs.withNode(ctx, func(n *node.Node) error {
+		if _, err := n.Type(*typ); err != nil {
 			return err
 		}
-		w, where = f, *out
-		finish = func(err error) error {
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
+		w, where, finish := e.stdout, "standard output", func(err error) error { return err }
+		if *out != "" {
+			// Only its owner reads the file: an export may carry personal data.
+			f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 			if err != nil {
-				os.Remove(*out)
+				return err
 			}
+			w, where = f, *out
+			finish = func(err error) error {
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					os.Remove(*out)
+				}
+				return err
+			}
+		}
+		bw := bufio.NewWriter(w)
+		count, err := export(n, ctx, *typ, bw, node.ExportOptions{Personal: *personal})
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err := finish(err); err != nil {
 			return err
 		}
-	}
-	bw := bufio.NewWriter(w)
-	count, err := export(n, ctx, *typ, bw, node.ExportOptions{Personal: *personal})
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err := finish(err); err != nil {
-		return err
-	}
-	noun := "records"
-	if count == 1 {
-		noun = "record"
-	}
-	fmt.Fprintf(e.stderr, "wrote %d %s %s to %s", count, *typ, noun, where)
-	if *personal {
-		fmt.Fprint(e.stderr, ", personal data included: keep the file where only the response team reads it")
-	}
-	fmt.Fprintln(e.stderr)
-	return nil
+		noun := "records"
+		if count == 1 {
+			noun = "record"
+		}
+		fmt.Fprintf(e.stderr, "wrote %d %s %s to %s", count, *typ, noun, where)
+		if *personal {
+			fmt.Fprint(e.stderr, ", personal data included: keep the file where only the response team reads it")
+		}
+		fmt.Fprintln(e.stderr)
+		return nil
+	})
 }

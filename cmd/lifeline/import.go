@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"lifeline/node"
 )
 
 func init() {
@@ -16,10 +18,9 @@ func init() {
 
 func runRecordImport(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "record import", "--data DIR --type TYPE FILE")
-	nf := addNodeFlags(fs, e)
 	typ := fs.String("type", "", "the record type of every line")
 	who := authorFlag(fs)
-	pos, err := parse(fs, args, "FILE (an NDJSON file, - for standard input)")
+	pos, err := fs.parse(args, "FILE (an NDJSON file, - for standard input)")
 	if err != nil {
 		return err
 	}
@@ -48,33 +49,30 @@ func runRecordImport(ctx context.Context, e *env, args []string) error {
 		}
 		in = z
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	var progress func(int, int64)
-	bar := e.isTerminal(e.stderr)
-	start := time.Now()
-	if bar {
-		progress = func(lines int, _ int64) {
-			if size > 0 {
-				fmt.Fprintf(e.stderr, "\rimporting: %d lines read, %3.0f%%", lines, 100*float64(counted.n)/float64(size))
-			} else {
-				fmt.Fprintf(e.stderr, "\rimporting: %d lines read", lines)
+	return fs.withNode(ctx, func(n *node.Node) error {
+		var progress func(int, int64)
+		bar := e.isTerminal(e.stderr)
+		start := time.Now()
+		if bar {
+			progress = func(lines int, _ int64) {
+				if size > 0 {
+					fmt.Fprintf(e.stderr, "\rimporting: %d lines read, %3.0f%%", lines, 100*float64(counted.n)/float64(size))
+				} else {
+					fmt.Fprintf(e.stderr, "\rimporting: %d lines read", lines)
+				}
 			}
 		}
-	}
-	res, err := n.Import(ctx, *typ, in, author(e, *who, n), progress)
-	if bar {
-		fmt.Fprint(e.stderr, "\r\033[K")
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w (nothing was imported)", pos[0], err)
-	}
-	secs := time.Since(start).Seconds()
-	fmt.Fprintf(e.stdout, "imported %d records, %d already here, in %.2fs\n", res.Added, res.Skipped, secs)
-	return nil
+		res, err := n.Import(ctx, *typ, in, author(e, *who, n), progress)
+		if bar {
+			fmt.Fprint(e.stderr, "\r\033[K")
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w (nothing was imported)", pos[0], err)
+		}
+		secs := time.Since(start).Seconds()
+		fmt.Fprintf(e.stdout, "imported %d records, %d already here, in %.2fs\n", res.Added, res.Skipped, secs)
+		return nil
+	})
 }
 
 type countingReader struct {

@@ -15,11 +15,10 @@ func init() {
 
 func runInit(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "init", "--data DIR --role field|relay|hq --district NAME --name NAME")
-	nf := addNodeFlags(fs, e)
 	role := fs.String("role", "", "field (a responder's laptop), relay (a district office) or hq")
 	district := fs.String("district", "", "the node's district: Belize, Cayo, Corozal, Orange Walk, Stann Creek or Toledo")
 	name := fs.String("name", "", "a name people recognise, e.g. cayo-laptop-07 (default: the host name)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *role == "" || *district == "" {
@@ -29,15 +28,12 @@ func runInit(ctx context.Context, e *env, args []string) error {
 		*name, _ = os.Hostname()
 	}
 	id := node.Identity{Name: *name, Role: syncproto.Role(*role), District: *district}
-	if err := node.Init(ctx, nf.config(), id); err != nil {
+	if err := node.Init(ctx, fs.cfg, id); err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	self := n.Self()
-	fmt.Fprintf(e.stdout, "initialised %s node %s (%s, %s) in %s\n", self.Role, self.Name, self.District, self.ID, nf.data)
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		self := n.Self()
+		fmt.Fprintf(e.stdout, "initialised %s node %s (%s, %s) in %s\n", self.Role, self.Name, self.District, self.ID, fs.cfg.DataDir)
+		return nil
+	})
 }

@@ -18,16 +18,16 @@ func init() {
 
 // catalogue is the kits of the node in the data folder, those the ledger
 // published among them; with no node there, the kits every binary carries.
-func catalogue(ctx context.Context, nf *nodeFlags) (*fieldkits.Catalogue, error) {
-	if !node.Initialised(nf.data) {
+func catalogue(ctx context.Context, fs *flagSet) (*fieldkits.Catalogue, error) {
+	if !node.Initialised(fs.cfg.DataDir) {
 		return fieldkits.Embedded()
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer n.Close()
-	return n.Kits(), nil
+	var cat *fieldkits.Catalogue
+	err := fs.withNode(ctx, func(n *node.Node) error {
+		cat = n.Kits()
+		return nil
+	})
+	return cat, err
 }
 
 type kitJSON struct {
@@ -39,19 +39,18 @@ type kitJSON struct {
 
 func runKitsList(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "kits list", "[--data DIR] [--json] [--lang en|es]")
-	nf := addNodeFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	lang := &nf.lang
-	cat, err := catalogue(ctx, nf)
+	lang := fs.cfg.Lang
+	cat, err := catalogue(ctx, fs)
 	if err != nil {
 		return err
 	}
 	out := []kitJSON{}
 	for _, k := range cat.Kits() {
-		kj := kitJSON{Name: k.Name, Version: k.Version, Title: k.Title.In(*lang)}
+		kj := kitJSON{Name: k.Name, Version: k.Version, Title: k.Title.In(lang)}
 		for _, t := range k.Types {
 			kj.Types = append(kj.Types, t.Name)
 		}
@@ -70,14 +69,13 @@ func runKitsList(ctx context.Context, e *env, args []string) error {
 
 func runKitsShow(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "kits show", "KIT [--data DIR] [--json] [--lang en|es]")
-	nf := addNodeFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print the kit as JSON")
-	pos, err := parse(fs, args, "KIT")
+	pos, err := fs.parse(args, "KIT")
 	if err != nil {
 		return err
 	}
-	lang := &nf.lang
-	cat, err := catalogue(ctx, nf)
+	lang := fs.cfg.Lang
+	cat, err := catalogue(ctx, fs)
 	if err != nil {
 		return err
 	}
@@ -95,13 +93,13 @@ func runKitsShow(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return printJSON(e.stdout, kit)
 	}
-	fmt.Fprintf(e.stdout, "%s %s: %s\n", kit.Name, kit.Version, kit.Title.In(*lang))
+	fmt.Fprintf(e.stdout, "%s %s: %s\n", kit.Name, kit.Version, kit.Title.In(lang))
 	for _, t := range kit.Types {
-		fmt.Fprintf(e.stdout, "\n%s (schema version %d, sync priority %d): %s\n", t.Name, t.Version, t.Priority, t.Title.In(*lang))
+		fmt.Fprintf(e.stdout, "\n%s (schema version %d, sync priority %d): %s\n", t.Name, t.Version, t.Priority, t.Title.In(lang))
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  FIELD\tTYPE\tRULES\tLABEL")
 		for _, f := range t.Fields {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, rules(f), f.Label.In(*lang))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, rules(f), f.Label.In(lang))
 		}
 		tw.Flush()
 	}

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"lifeline/node"
 	"lifeline/syncproto"
 )
 
@@ -19,47 +21,53 @@ func init() {
 
 func runRevoke(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "revoke", "--data HQDIR --node ID|NAME --reason TEXT")
-	nf := addNodeFlags(fs, e)
 	who := fs.String("node", "", "the node's id, or its name as headquarters knows it")
 	reason := fs.String("reason", "", "why, for the record (e.g. laptop stolen)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *who == "" || strings.TrimSpace(*reason) == "" {
 		return usagef("--node and --reason are required")
 	}
-	n, err := nf.open(ctx)
+	return fs.withNode(ctx, func(n *node.Node) error {
+		id, err := nodeID(ctx, n, *who)
+		if err != nil {
+			return err
+		}
+		if err := n.Revoke(ctx, id, *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "revocation of %s queued; the running node proposes it to the ledger\n", id)
+		return nil
+	})
+}
+
+// nodeID reads a node's id, or finds the node of that name among those n
+// has met.
+func nodeID(ctx context.Context, n *node.Node, idOrName string) (syncproto.NodeID, error) {
+	id, err := syncproto.ParseNodeID(idOrName)
+	if err == nil {
+		return id, nil
+	}
+	known, err := n.KnownNodes(ctx)
 	if err != nil {
-		return err
+		return id, err
 	}
-	defer n.Close()
-	id, err := syncproto.ParseNodeID(*who)
-	if err != nil {
-		known, lerr := n.KnownNodes(ctx)
-		if lerr != nil {
-			return lerr
-		}
-		found := false
-		for _, k := range known {
-			if k.Name == *who {
-				id, found = k.Node, true
-			}
-		}
-		if !found {
-			return fmt.Errorf("no node %q: give its id, or the name of a node this one has met", *who)
+	found := false
+	for _, k := range known {
+		if k.Name == idOrName {
+			id, found = k.Node, true
 		}
 	}
-	if err := n.Revoke(ctx, id, *reason); err != nil {
-		return err
+	if !found {
+		return id, fmt.Errorf("no node %q: give its id, or the name of a node this one has met", idOrName)
 	}
-	fmt.Fprintf(e.stdout, "revocation of %s queued; the running node proposes it to the ledger\n", id)
-	return nil
+	return id, nil
 }
 
 func runKitsPublish(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "kits publish", "--data HQDIR FILE.yaml")
-	nf := addNodeFlags(fs, e)
-	pos, err := parse(fs, args, "FILE (a kit file)")
+	pos, err := fs.parse(args, "FILE (a kit file)")
 	if err != nil {
 		return err
 	}
@@ -67,17 +75,14 @@ func runKitsPublish(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	k, err := n.PublishKit(ctx, filepath.Base(pos[0]), data)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "kit %s %s queued; the running node publishes it through the ledger\n", k.Name, k.Version)
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		k, err := n.PublishKit(ctx, filepath.Base(pos[0]), data)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "kit %s %s queued; the running node publishes it through the ledger\n", k.Name, k.Version)
+		return nil
+	})
 }
 
 func init() {
@@ -86,21 +91,17 @@ func init() {
 
 func runGossipRotate(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "gossip rotate", "--data HQDIR [--step DURATION]")
-	nf := addNodeFlags(fs, e)
 	step := fs.Duration("step", 30*time.Second, "time between the rotation's steps (install, use, remove), for the news to reach every member")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	if err := n.RequestKeyRotation(ctx, *step); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "key rotation requested; the running HQ node spreads the new key in three steps %v apart\n", *step)
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		if err := n.RequestKeyRotation(ctx, *step); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "key rotation requested; the running HQ node spreads the new key in three steps %v apart\n", *step)
+		return nil
+	})
 }
 
 func init() {
@@ -109,29 +110,30 @@ func init() {
 
 func runLedgerLog(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "ledger log", "--data DIR [--after POSITION] [--limit N] [--json]")
-	nf := addNodeFlags(fs, e)
 	after := fs.Uint64("after", 0, "list from after this position (the last one a previous run printed)")
 	limit := fs.Int("limit", 0, "list at most this many (0 for all)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	if n.Self().Role.Field() {
-		return fmt.Errorf("%s is a field node: the ledger is kept by relays and HQ", n.Self().Name)
-	}
-	log, err := n.LedgerLog(ctx, *after, *limit)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(e.stdout, log)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	return fs.withNode(ctx, func(n *node.Node) error {
+		if n.Self().Role.Field() {
+			return fmt.Errorf("%s is a field node: the ledger is kept by relays and HQ", n.Self().Name)
+		}
+		log, err := n.LedgerLog(ctx, *after, *limit)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, log)
+		}
+		return printLedgerLog(e.stdout, log)
+	})
+}
+
+// printLedgerLog is a table of the ledger's commits, one a line.
+func printLedgerLog(w io.Writer, log []node.LedgerEntry) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "POSITION\tENTRY\tORIGIN\tLANE\tCHANGES")
 	for _, l := range log {
 		who := l.Name

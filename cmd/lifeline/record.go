@@ -22,11 +22,10 @@ func init() {
 
 func runRecordAdd(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "record add", "--data DIR --type TYPE [--file F]")
-	nf := addNodeFlags(fs, e)
 	typ := fs.String("type", "", "the record type, e.g. damage-assessment (lifeline kits list shows them)")
 	file := fs.String("file", "", "a file holding the JSON object (default: standard input)")
 	who := authorFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *typ == "" {
@@ -36,26 +35,22 @@ func runRecordAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	id, err := n.Add(ctx, *typ, data, author(e, *who, n))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, id)
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		id, err := n.Add(ctx, *typ, data, author(e, *who, n))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, id)
+		return nil
+	})
 }
 
 func runRecordUpdate(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "record update", "--data DIR --id ID [--file F]")
-	nf := addNodeFlags(fs, e)
 	idFlag := fs.String("id", "", "the record's id")
 	file := fs.String("file", "", "a file holding the JSON object of fields to set (default: standard input)")
 	who := authorFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	id, err := parseID(*idFlag)
@@ -66,13 +61,10 @@ func runRecordUpdate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
+	return fs.withNode(ctx, func(n *node.Node) error {
+		_, err := n.Update(ctx, id, data, author(e, *who, n))
 		return err
-	}
-	defer n.Close()
-	_, err = n.Update(ctx, id, data, author(e, *who, n))
-	return err
+	})
 }
 
 func runRecordDelete(ctx context.Context, e *env, args []string) error {
@@ -85,25 +77,21 @@ func runRecordRestore(ctx context.Context, e *env, args []string) error {
 
 func setDeleted(ctx context.Context, e *env, args []string, name string, deleted bool) error {
 	fs := flags(e, name, "--data DIR --id ID")
-	nf := addNodeFlags(fs, e)
 	idFlag := fs.String("id", "", "the record's id")
 	who := authorFlag(fs)
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	id, err := parseID(*idFlag)
 	if err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	if deleted {
-		return n.Delete(ctx, id, author(e, *who, n))
-	}
-	return n.Restore(ctx, id, author(e, *who, n))
+	return fs.withNode(ctx, func(n *node.Node) error {
+		if deleted {
+			return n.Delete(ctx, id, author(e, *who, n))
+		}
+		return n.Restore(ctx, id, author(e, *who, n))
+	})
 }
 
 type recordJSON struct {
@@ -118,30 +106,31 @@ type recordJSON struct {
 
 func runRecordList(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "record list", "--data DIR [--type TYPE] [--conflicts] [--deleted] [--json]")
-	nf := addNodeFlags(fs, e)
 	typ := fs.String("type", "", "only records of this type")
 	onlyConflicts := fs.Bool("conflicts", false, "only records with a field in conflict")
 	withDeleted := fs.Bool("deleted", false, "include deleted records")
 	limit := fs.Int("limit", 0, "list at most this many (0: all)")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	if *typ != "" {
-		if _, err := n.Type(*typ); err != nil {
-			return err
+	return fs.withNode(ctx, func(n *node.Node) error {
+		if *typ != "" {
+			if _, err := n.Type(*typ); err != nil {
+				return err
+			}
 		}
-	}
-	q := node.Query{Type: *typ, OnlyConflict: *onlyConflicts, WithDeleted: *withDeleted}
-	if *asJSON {
-		return listJSON(ctx, e.stdout, n, q, *limit)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		q := node.Query{Type: *typ, OnlyConflict: *onlyConflicts, WithDeleted: *withDeleted}
+		if *asJSON {
+			return listJSON(ctx, e.stdout, n, q, *limit)
+		}
+		return list(ctx, e.stdout, n, q, *limit)
+	})
+}
+
+// list prints a table of the records, one a line.
+func list(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limit int) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTYPE\tUPDATED\tSUMMARY\tFLAGS")
 	count := 0
 	for v, err := range n.Records(ctx, q) {
@@ -156,7 +145,7 @@ func runRecordList(ctx context.Context, e *env, args []string) error {
 			flagsCol = append(flagsCol, "deleted")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, v.Type, v.Updated, n.Summary(v), strings.Join(flagsCol, ", "))
-		if count++; *limit > 0 && count >= *limit {
+		if count++; limit > 0 && count >= limit {
 			break
 		}
 	}
@@ -192,29 +181,31 @@ func listJSON(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limi
 
 func runRecordShow(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "record show", "--data DIR --id ID [--json]")
-	nf := addNodeFlags(fs, e)
 	idFlag := fs.String("id", "", "the record's id")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	id, err := parseID(*idFlag)
 	if err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	v, err := n.Record(ctx, id)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(e.stdout, v)
-	}
-	w := e.stdout
+	return fs.withNode(ctx, func(n *node.Node) error {
+		v, err := n.Record(ctx, id)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, v)
+		}
+		printRecord(e.stdout, v)
+		return nil
+	})
+}
+
+// printRecord is a record as people read it: its fields, its conflicts,
+// HQ's decisions and its history.
+func printRecord(w io.Writer, v node.RecordView) {
 	fmt.Fprintf(w, "%s  %s (%s)\n", v.ID, v.Title, v.Type)
 	if v.Case != "" {
 		fmt.Fprintf(w, "case %s\n", v.Case)
@@ -277,5 +268,4 @@ func runRecordShow(ctx context.Context, e *env, args []string) error {
 		sort.Strings(names)
 		fmt.Fprintf(w, "  %s  %s on node %s (change %d, %s): %s\n", h.At, h.Author, h.Node, h.Seq, h.Status, strings.Join(names, ", "))
 	}
-	return nil
 }

@@ -18,7 +18,6 @@ func init() {
 
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "run", "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--voter] [--bootstrap]")
-	nf := addNodeFlags(fs, e)
 	def := node.DefaultConfig()
 	syncAddr := fs.String("sync-addr", "", "serve sync (and, on relays and HQ, the ledger) here, e.g. 0.0.0.0:7420 (the node must be enrolled)")
 	advertise := fs.String("advertise-addr", "", "the sync address other nodes reach this one at, when --sync-addr listens on all interfaces")
@@ -34,19 +33,18 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	district := fs.String("district", "Belize", "district of a node made on first use")
 	host, _ := os.Hostname()
 	name := fs.String("name", "field-"+host, "name of a node made on first use")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	if !node.Initialised(nf.data) {
-		if err := node.Init(ctx, nf.config(), node.Identity{Name: *name, Role: syncproto.Role(*role), District: *district}); err != nil {
+	if !node.Initialised(fs.cfg.DataDir) {
+		if err := node.Init(ctx, fs.cfg, node.Identity{Name: *name, Role: syncproto.Role(*role), District: *district}); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "This is a new node: made %s in %s.\n", *name, nf.data)
+		fmt.Fprintf(e.stdout, "This is a new node: made %s in %s.\n", *name, fs.cfg.DataDir)
 	}
-	if nf.clockErr != nil {
-		return nf.clockErr
-	}
-	cfg := nf.config()
+	// The settings of a running node are given only now: a node made above
+	// is made as init makes it.
+	cfg := &fs.cfg
 	cfg.SyncAddr, cfg.SyncIdle, cfg.AdvertiseAddr = *syncAddr, *idle, *advertise
 	cfg.GossipAddr, cfg.GossipAdvertise, cfg.GossipProfile = *gossipAddr, *gossipAdvertise, *profile
 	cfg.Voter, cfg.Bootstrap, cfg.SyncEvery = *voter || *bootstrap, *bootstrap, *syncEvery
@@ -54,42 +52,43 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		cfg.Join = strings.Split(*join, ",")
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(e.stderr, nil))
-	n, err := node.Open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	if err := showNode(ctx, e, n); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "\nFollowing changes to %s (records added with lifeline record add/import appear here). Ctrl-C stops.\n", nf.data)
-	return n.Run(ctx, func(ev node.Event) {
-		switch ev.Kind {
-		case node.EventListening:
-			fmt.Fprintf(e.stdout, "serving sync on %s\n", ev.Addr)
-			return
-		case node.EventGossip:
-			fmt.Fprintf(e.stdout, "gossiping on %s\n", ev.Addr)
-			return
-		case node.EventSession:
-			s := ev.Session
-			if s.Err != nil {
-				fmt.Fprintf(e.stdout, "%s  sync with %s failed: %v\n", time.Now().Format("15:04:05"), peerName(s), s.Err)
-			} else {
-				fmt.Fprintf(e.stdout, "%s  synced with %s: sent %d, received %d changes\n", time.Now().Format("15:04:05"), peerName(s), s.Result.Sent, s.Result.Received)
-			}
-			return
+	return fs.withNode(ctx, func(n *node.Node) error {
+		if err := showNode(ctx, e, n); err != nil {
+			return err
 		}
-		c := ev.Change
-		verb := "updated"
-		if ev.New {
-			verb = "added"
-		}
-		fmt.Fprintf(e.stdout, "%s  %s %s %s %s  %s\n", time.Now().Format("15:04:05"), c.Author, verb, c.Type, c.Record, ev.Summary)
-		if ev.Skipped > 0 {
-			fmt.Fprintf(e.stdout, "          ... and %d more changes\n", ev.Skipped)
-		}
+		fmt.Fprintf(e.stdout, "\nFollowing changes to %s (records added with lifeline record add/import appear here). Ctrl-C stops.\n", cfg.DataDir)
+		return n.Run(ctx, func(ev node.Event) { follow(e, ev) })
 	})
+}
+
+// follow prints what the running node reports: where it serves, its sync
+// sessions, and the records that change.
+func follow(e *env, ev node.Event) {
+	switch ev.Kind {
+	case node.EventListening:
+		fmt.Fprintf(e.stdout, "serving sync on %s\n", ev.Addr)
+		return
+	case node.EventGossip:
+		fmt.Fprintf(e.stdout, "gossiping on %s\n", ev.Addr)
+		return
+	case node.EventSession:
+		s := ev.Session
+		if s.Err != nil {
+			fmt.Fprintf(e.stdout, "%s  sync with %s failed: %v\n", time.Now().Format("15:04:05"), peerName(s), s.Err)
+		} else {
+			fmt.Fprintf(e.stdout, "%s  synced with %s: sent %d, received %d changes\n", time.Now().Format("15:04:05"), peerName(s), s.Result.Sent, s.Result.Received)
+		}
+		return
+	}
+	c := ev.Change
+	verb := "updated"
+	if ev.New {
+		verb = "added"
+	}
+	fmt.Fprintf(e.stdout, "%s  %s %s %s %s  %s\n", time.Now().Format("15:04:05"), c.Author, verb, c.Type, c.Record, ev.Summary)
+	if ev.Skipped > 0 {
+		fmt.Fprintf(e.stdout, "          ... and %d more changes\n", ev.Skipped)
+	}
 }
 
 func peerName(s node.SessionEvent) string {

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
+
+	"lifeline/node"
 )
 
 func init() {
@@ -12,24 +15,26 @@ func init() {
 
 func runStatus(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "status", "--data DIR [--json]")
-	nf := addNodeFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	st, err := n.Status(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(e.stdout, st)
-	}
-	fmt.Fprintf(e.stdout, "node %s: %s, %s district, id %s\n", st.Name, st.Role, st.District, st.Node)
+	return fs.withNode(ctx, func(n *node.Node) error {
+		st, err := n.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, st)
+		}
+		printStatus(e.stdout, st)
+		return nil
+	})
+}
+
+// printStatus is the status as people read it.
+func printStatus(w io.Writer, st node.Status) {
+	fmt.Fprintf(w, "node %s: %s, %s district, id %s\n", st.Name, st.Role, st.District, st.Node)
 	types := make([]string, 0, len(st.Records))
 	total := 0
 	for t, c := range st.Records {
@@ -37,47 +42,46 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		total += c
 	}
 	sort.Strings(types)
-	fmt.Fprintf(e.stdout, "%d records", total)
+	fmt.Fprintf(w, "%d records", total)
 	for i, t := range types {
 		sep := ", "
 		if i == 0 {
 			sep = ": "
 		}
-		fmt.Fprintf(e.stdout, "%s%d %s", sep, st.Records[t], t)
+		fmt.Fprintf(w, "%s%d %s", sep, st.Records[t], t)
 	}
-	fmt.Fprintln(e.stdout)
-	fmt.Fprintf(e.stdout, "%d in conflict, %d deleted, %d changes from %d nodes", st.Conflicts, st.Deleted, st.Changes, st.Origins)
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%d in conflict, %d deleted, %d changes from %d nodes", st.Conflicts, st.Deleted, st.Changes, st.Origins)
 	if st.Held > 0 {
-		fmt.Fprintf(e.stdout, ", %d held (stamped ahead of this clock)", st.Held)
+		fmt.Fprintf(w, ", %d held (stamped ahead of this clock)", st.Held)
 	}
-	fmt.Fprintln(e.stdout)
+	fmt.Fprintln(w)
 	if st.Unconfirmed == 0 {
-		fmt.Fprintln(e.stdout, "every change made here is confirmed by the ledger at HQ")
+		fmt.Fprintln(w, "every change made here is confirmed by the ledger at HQ")
 	} else {
-		fmt.Fprintf(e.stdout, "%d changes made here are not confirmed by the ledger at HQ yet\n", st.Unconfirmed)
+		fmt.Fprintf(w, "%d changes made here are not confirmed by the ledger at HQ yet\n", st.Unconfirmed)
 	}
 	if r := st.Raft; r != nil {
 		role := "non-voter"
 		if r.Voter {
 			role = "voter"
 		}
-		fmt.Fprintf(e.stdout, "ledger: %s (%s), leader %s, height %d", r.State, role, orNone(r.Leader), r.Height)
+		fmt.Fprintf(w, "ledger: %s (%s), leader %s, height %d", r.State, role, orNone(r.Leader), r.Height)
 		if r.AsOf != "" {
-			fmt.Fprintf(e.stdout, " (as of %s)", r.AsOf)
+			fmt.Fprintf(w, " (as of %s)", r.AsOf)
 		}
-		fmt.Fprintln(e.stdout)
+		fmt.Fprintln(w)
 	}
 	if len(st.Peers) > 0 {
-		fmt.Fprintln(e.stdout, "peers:")
+		fmt.Fprintln(w, "peers:")
 		for _, p := range st.Peers {
-			fmt.Fprintf(e.stdout, "  %-20s %-6s %-12s %-8s last sync %s", p.Name, p.Role, p.District, gossipState(p.Gossip), orNone(p.LastSync))
+			fmt.Fprintf(w, "  %-20s %-6s %-12s %-8s last sync %s", p.Name, p.Role, p.District, gossipState(p.Gossip), orNone(p.LastSync))
 			if p.Error != "" {
-				fmt.Fprintf(e.stdout, "  (last attempt failed: %s)", p.Error)
+				fmt.Fprintf(w, "  (last attempt failed: %s)", p.Error)
 			}
-			fmt.Fprintln(e.stdout)
+			fmt.Fprintln(w)
 		}
 	}
-	return nil
 }
 
 func orNone(s string) string {

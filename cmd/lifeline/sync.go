@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"lifeline/node"
+	"lifeline/node/atomicfile"
 	"lifeline/syncproto"
 )
 
@@ -25,94 +26,80 @@ var errNotEqual = errors.New("the nodes did not end equal")
 
 func runSync(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "sync", "--data DIR --peer HOST:PORT")
-	nf := addNodeFlags(fs, e)
 	peer := fs.String("peer", "", "the peer's sync address, host:port")
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit; stalls end after --sync-idle)")
-	idle := fs.Duration("sync-idle", node.DefaultConfig().SyncIdle, "end the session if the peer is silent this long")
-	if _, err := parse(fs, args); err != nil {
+	fs.DurationVar(&fs.cfg.SyncIdle, "sync-idle", fs.cfg.SyncIdle, "end the session if the peer is silent this long")
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *peer == "" {
 		return usagef("--peer is required")
 	}
-	cfg := nf.config()
-	cfg.SyncIdle = *idle
-	n, err := node.Open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	if *timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *timeout)
-		defer cancel()
-	}
-	start := time.Now()
-	res, err := n.Sync(ctx, *peer)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "synced with %s (%s, %s) in %.2fs: sent %d changes, received %d (%d already here), %d bytes out, %d in\n",
-		res.Peer.Name, res.Peer.Role, res.Peer.District, time.Since(start).Seconds(), res.Sent, res.Received, res.Duplicates, res.BytesOut, res.BytesIn)
-	if res.Held > 0 || res.PeerHeld > 0 {
-		fmt.Fprintf(e.stdout, "held for a clock ahead: %d of ours at the peer, %d of the peer's here\n", res.Held, res.PeerHeld)
-	}
-	if !res.Equal {
-		return errNotEqual
-	}
-	return nil
+	return fs.withNode(ctx, func(n *node.Node) error {
+		if *timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, *timeout)
+			defer cancel()
+		}
+		start := time.Now()
+		res, err := n.Sync(ctx, *peer)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "synced with %s (%s, %s) in %.2fs: sent %d changes, received %d (%d already here), %d bytes out, %d in\n",
+			res.Peer.Name, res.Peer.Role, res.Peer.District, time.Since(start).Seconds(), res.Sent, res.Received, res.Duplicates, res.BytesOut, res.BytesIn)
+		if res.Held > 0 || res.PeerHeld > 0 {
+			fmt.Fprintf(e.stdout, "held for a clock ahead: %d of ours at the peer, %d of the peer's here\n", res.Held, res.PeerHeld)
+		}
+		if !res.Equal {
+			return errNotEqual
+		}
+		return nil
+	})
 }
 
 func runVector(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "vector", "--data DIR --out FILE")
-	nf := addNodeFlags(fs, e)
 	out := fs.String("out", "", "the file to write")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("--out is required")
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	return writeFile(*out, func(f *os.File) error { return n.WriteVector(ctx, f) })
+	return fs.withNode(ctx, func(n *node.Node) error {
+		return atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error { return n.WriteVector(ctx, w) })
+	})
 }
 
 func runBundleExport(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "bundle export", "--data DIR --out FILE [--for PEER_VECTOR_FILE]")
-	nf := addNodeFlags(fs, e)
 	out := fs.String("out", "", "the bundle file to write")
 	forFile := fs.String("for", "", "a vector file from the receiving node (lifeline vector): export only what it lacks")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("--out is required")
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	vec, err := readVectorFile(*forFile)
-	if err != nil {
-		return err
-	}
-	var changes int
-	var size int64
-	err = writeFile(*out, func(f *os.File) error {
-		res, err := n.ExportBundle(ctx, f, vec)
-		changes, size = res.Changes, res.Bytes
-		return err
+	return fs.withNode(ctx, func(n *node.Node) error {
+		vec, err := readVectorFile(*forFile)
+		if err != nil {
+			return err
+		}
+		var changes int
+		var size int64
+		err = atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
+			res, err := n.ExportBundle(ctx, w, vec)
+			changes, size = res.Changes, res.Bytes
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote %s: %d changes, %d bytes\n", *out, changes, size)
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "wrote %s: %d changes, %d bytes\n", *out, changes, size)
-	return nil
 }
 
 // readVectorFile reads a vector file; no file means the empty vector.
@@ -134,43 +121,17 @@ func readVectorFile(path string) (syncproto.Vector, error) {
 
 func runBundleImport(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "bundle import", "--data DIR FILE")
-	nf := addNodeFlags(fs, e)
-	pos, err := parse(fs, args, "FILE (a bundle)")
+	pos, err := fs.parse(args, "FILE (a bundle)")
 	if err != nil {
 		return err
 	}
-	n, err := nf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	res, err := n.ImportBundle(ctx, pos[0])
-	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
-	}
-	fmt.Fprintf(e.stdout, "bundle from %s (%s, %s): %d changes, %d new, %d already here, %d waiting for earlier ones or for the clock\n",
-		res.From.Name, res.From.Role, res.From.District, res.Changes, res.Applied, res.Duplicates, res.Held)
-	return nil
-}
-
-// writeFile writes a file whole or not at all: to a temporary name beside
-// it, synced, then renamed.
-func writeFile(path string, write func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lifeline-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return fs.withNode(ctx, func(n *node.Node) error {
+		res, err := n.ImportBundle(ctx, pos[0])
+		if err != nil {
+			return fmt.Errorf("%s: %w", pos[0], err)
+		}
+		fmt.Fprintf(e.stdout, "bundle from %s (%s, %s): %d changes, %d new, %d already here, %d waiting for earlier ones or for the clock\n",
+			res.From.Name, res.From.Role, res.From.District, res.Changes, res.Applied, res.Duplicates, res.Held)
+		return nil
+	})
 }

@@ -11,12 +11,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/hashicorp/memberlist"
+
+	"lifeline/node/atomicfile"
 )
 
 // KeyFile is the usual name of the gossip key file in a node's data folder.
@@ -72,7 +73,7 @@ func WriteKeyFile(path string, keys [][]byte) error {
 		b.WriteString(base64.StdEncoding.EncodeToString(k))
 		b.WriteByte('\n')
 	}
-	if err := writeAtomic(path, b.Bytes(), 0o600); err != nil {
+	if err := atomicfile.Write(path, b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("%w: %v", ErrKeyFile, err)
 	}
 	return nil
@@ -133,45 +134,6 @@ func ReadKeyFile(path string) ([][]byte, error) {
 		return nil, fmt.Errorf("%w %s: holds no key: copy the deployment's key file from headquarters", ErrKeyFile, path)
 	}
 	return keys, nil
-}
-
-// writeAtomic replaces path with data: it writes a temporary file in the
-// same folder, syncs it and renames it over path, so a crash leaves either
-// the old file or the new one, never a torn one.
-func writeAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	// Make the rename durable where the system can sync a folder.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // Keys are the keys of the member's keyring, the primary first (copies).

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"lifeline/node/atomicfile"
 	"lifeline/syncproto"
 )
 
@@ -99,10 +100,10 @@ func Install(dir string, key *Key, bundlePEM []byte) (*Credentials, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("install enrollment bundle: %v", err)
 	}
-	if err := writeAtomic(filepath.Join(dir, CAFile), pemCert(creds.CA), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, CAFile), pemCert(creds.CA), 0o644); err != nil {
 		return nil, fmt.Errorf("install enrollment bundle: %v", err)
 	}
-	if err := writeAtomic(filepath.Join(dir, CertFile), pemCert(creds.Cert), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, CertFile), pemCert(creds.Cert), 0o644); err != nil {
 		return nil, fmt.Errorf("install enrollment bundle: %v", err)
 	}
 	return creds, nil
@@ -277,41 +278,6 @@ func VerifyPeer(cert *x509.Certificate, ca *x509.Certificate, now time.Time) (Cl
 // pemCert is a certificate as PEM.
 func pemCert(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: pemCertificate, Bytes: c.Raw})
-}
-
-// writeAtomic replaces path with data: it writes a temporary file in the
-// same folder, syncs it and renames it over path, so a crash leaves either
-// the old file or the new one, never a torn one.
-func writeAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	syncDir(dir)
-	return nil
 }
 
 // syncDir makes a folder's new entries durable where the system allows it;

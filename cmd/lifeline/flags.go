@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"lifeline/node"
+)
+
+// flagSet is a command's flags: its own, and those every command takes
+// (--data, --lang), which make the configuration of the node it works on.
+type flagSet struct {
+	*flag.FlagSet
+	// cfg is the node's configuration: the data folder, the language and
+	// the clock offset; a command may set more of it before opening the
+	// node.
+	cfg node.Config
+	// clockErr says that $LIFELINE_CLOCK_OFFSET is not a duration. Flags
+	// are not parsed when it is read: opening the node says it.
+	clockErr error
+}
+
+// flags makes a command's flag set. The flag package's own messages are
+// silenced: a mistake is reported on one line like every other error, and
+// -h prints the flags on standard output.
+func flags(e *env, name, usage string) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), cfg: node.DefaultConfig()}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "usage: lifeline %s %s\n", name, usage)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if d := e.getenv("LIFELINE_DATA"); d != "" {
+		fs.cfg.DataDir = d
+	}
+	fs.StringVar(&fs.cfg.DataDir, "data", fs.cfg.DataDir, "the node's data folder (or $LIFELINE_DATA)")
+	fs.StringVar(&fs.cfg.Lang, "lang", fs.cfg.Lang, "language of labels: en or es")
+	if off := e.getenv("LIFELINE_CLOCK_OFFSET"); off != "" {
+		d, err := time.ParseDuration(off)
+		if err != nil {
+			fs.clockErr = fmt.Errorf("LIFELINE_CLOCK_OFFSET %q: a duration such as 24h or -90m", off)
+		}
+		fs.cfg.ClockOffset = d
+	}
+	return fs
+}
+
+// parse parses a command's flags and returns its positional arguments,
+// which must number exactly want.
+// Flags may come before or after the positional arguments.
+func (fs *flagSet) parse(args []string, want ...string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%v", err)
+		}
+		if args = fs.Args(); len(args) == 0 {
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	if len(pos) > len(want) {
+		return nil, usagef("unexpected argument %q", pos[len(want)])
+	}
+	if len(pos) < len(want) {
+		return nil, usagef("missing %s", want[len(pos)])
+	}
+	return pos, nil
+}
+
+// open opens the node of the data folder; the caller closes it.
+func (fs *flagSet) open(ctx context.Context) (*node.Node, error) {
+	if fs.clockErr != nil {
+		return nil, fs.clockErr
+	}
+	return node.Open(ctx, fs.cfg)
+}
+
+// withNode opens the node of the data folder, hands it to do and closes it.
+func (fs *flagSet) withNode(ctx context.Context, do func(*node.Node) error) error {
+	n, err := fs.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	return do(n)
+}
