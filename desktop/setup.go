@@ -80,7 +80,7 @@ func enroll(ctx context.Context, n *node.Node, cfg node.Config, e Enrollment) er
 		if err != nil {
 			return err
 		}
-		bundle, err := hq.SignEnrollment(ctx, req, 0)
+		bundle, err := hq.SignEnrollment(ctx, req, node.SignOptions{})
 		if err != nil {
 			return fmt.Errorf("the HQ folder %s: %w", e.HQDir, err)
 		}

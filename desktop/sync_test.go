@@ -174,7 +174,7 @@ func TestEnrollmentByRequestAndCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no request in the folder (the app says %q): %v", v.result.Text, err)
 	}
-	cert, err := hq.SignEnrollment(ctx, req, 0)
+	cert, err := hq.SignEnrollment(ctx, req, node.SignOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

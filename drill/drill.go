@@ -231,7 +231,11 @@ func (d *Drill) setUp(ctx context.Context) error {
 			}
 			continue
 		}
-		if _, err := n.lifeline(ctx, "", "enroll", "--data", n.Dir, "--ca", d.hq.Dir); err != nil {
+		enroll := []string{"enroll", "--data", n.Dir, "--ca", d.hq.Dir}
+		if n.Voter {
+			enroll = append(enroll, "--voter") // headquarters decides who votes
+		}
+		if _, err := n.lifeline(ctx, "", enroll...); err != nil {
 			return err
 		}
 	}

@@ -65,8 +65,6 @@ func (n *Node) start() error {
 	}
 	if n.Bootstrap {
 		args = append(args, "--bootstrap")
-	} else if n.Voter {
-		args = append(args, "--voter")
 	}
 	f, err := os.OpenFile(n.logFile(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {

@@ -33,11 +33,11 @@ func add(t *testing.T, m *nodetest.Member, n int) []syncproto.RecordID {
 // voters starts an HQ that bootstraps the ledger and relays it adds as
 // voters or non-voters.
 func voters(t *testing.T, c *nodetest.Cluster, relays int, voter bool) (*nodetest.Member, []*nodetest.Member) {
-	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap = true })
 	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	var rs []*nodetest.Member
 	for i := range relays {
-		r := c.Add(fmt.Sprintf("relay-%d", i+1), syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter = voter })
+		r := c.Add(fmt.Sprintf("relay-%d", i+1), syncproto.RoleRelay, "Toledo", nil)
 		c.AddToLedger(r, voter)
 		rs = append(rs, r)
 	}
@@ -82,12 +82,25 @@ func TestLedgerCommitsAndReceiptsReachTheField(t *testing.T) {
 			}
 		}
 	}
+	// HQ signs receipts of what it holds; the other relay takes them (as
+	// anti-entropy has it sync with HQ) and passes them on: the laptop,
+	// which never met HQ, checks them against its own chain.
+	nodetest.Eventually(t, 10*time.Second, "hq signs its receipts", func() bool {
+		st, _ := hq.Node.Status(ctx)
+		return st.Receipts > 0
+	})
+	if _, err := relays[1].Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := field.Node.Status(ctx); st.Unconfirmed != 5 {
+		t.Fatalf("unconfirmed %d before the laptop met a node with HQ's receipts", st.Unconfirmed)
+	}
 	if _, err := field.Node.Sync(ctx, relays[1].Addr); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := field.Node.Status(ctx)
 	if st.Unconfirmed != 0 {
-		t.Fatalf("unconfirmed %d after syncing with a relay that has the commit", st.Unconfirmed)
+		t.Fatalf("unconfirmed %d after syncing with a relay that holds HQ's receipts", st.Unconfirmed)
 	}
 	v, err := field.Node.Record(ctx, ids[0])
 	if err != nil || v.Status != node.StatusConfirmed {
@@ -168,11 +181,11 @@ func TestLeaderLossLosesNothingCommitted(t *testing.T) {
 func TestMinorityRelayCutOffThenHealed(t *testing.T) {
 	net := &nodetest.Links{}
 	c := nodetest.New(t)
-	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter, cfg.Cut = true, true, net.Filter("hq") })
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Cut = true, net.Filter("hq") })
 	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	var relays []*nodetest.Member
 	for _, name := range []string{"relay-1", "relay-2"} {
-		r := c.Add(name, syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Voter, cfg.Cut = true, net.Filter(name) })
+		r := c.Add(name, syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Cut = net.Filter(name) })
 		c.AddToLedger(r, true)
 		relays = append(relays, r)
 	}
@@ -272,13 +285,22 @@ func TestRelayCannotForwardHQCommands(t *testing.T) {
 	hq, relays := voters(t, c, 1, true)
 	ctx := context.Background()
 	victim := hq.Node.Self().ID
-	entry, err := ledger.Encode(ledger.CmdRevoke, &ledger.Revoke{Node: victim, Reason: "forged", By: relays[0].Node.Self().ID})
+	revoke := &ledger.Revoke{Node: victim, Reason: "forged", By: relays[0].Node.Self().ID}
+	bare, err := ledger.Encode(ledger.CmdRevoke, revoke)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = node.Forward(relays[0].Node, ctx, hq.Addr, entry)
-	if err == nil || !strings.Contains(err.Error(), "only headquarters proposes") {
-		t.Fatalf("a relay forwarded a revocation: %v", err)
+	creds := relays[0].Node.Credentials()
+	signed, err := ledger.Sign(ledger.CmdRevoke, revoke, time.Now(), creds.Cert.Raw, relays[0].Node.Key().Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := hq.Node.Self().ID.String() + "@" + hq.Addr
+	for what, entry := range map[string][]byte{"unsigned": bare, "signed by the relay": signed} {
+		err = node.Forward(relays[0].Node, ctx, leader, entry)
+		if err == nil || !strings.Contains(err.Error(), "headquarters") {
+			t.Fatalf("a relay forwarded a revocation %s: %v", what, err)
+		}
 	}
 	if revoked, _ := hq.Node.IsRevoked(ctx, victim); revoked {
 		t.Fatal("the ledger revoked a node on a relay's word")
@@ -315,7 +337,7 @@ func TestEnrollmentsAndDecisionsGoThroughTheLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundle, err := hq.Node.SignEnrollment(ctx, req, 0)
+	bundle, err := hq.Node.SignEnrollment(ctx, req, node.SignOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,10 +45,9 @@ type Config struct {
 	// service at, when SyncAddr listens on all interfaces.
 	AdvertiseAddr string
 	// Bootstrap starts a new ledger with this node as its first voter
-	// (the first HQ, once). Voter asks to join the ledger as a voter; a
-	// relay or HQ without it follows as a non-voter.
+	// (the first HQ, once). Who else takes part, and who votes, is
+	// headquarters' decision (ledger.Enroll, ledger.Member).
 	Bootstrap bool
-	Voter     bool
 	Raft      RaftConfig
 
 	// GossipAddr is where the node gossips (UDP and TCP, host:port); empty

@@ -9,6 +9,7 @@ import (
 
 	"lifeline/node/antientropy"
 	"lifeline/node/gossip"
+	"lifeline/node/ledgerplane"
 	"lifeline/node/store"
 	"lifeline/syncproto"
 )
@@ -18,14 +19,14 @@ import (
 // records them, and wakes anti-entropy), and what anti-entropy asks of the
 // node (antientropy.Node).
 type discovery struct {
-	n     *Node
-	voter bool
-	ae    *antientropy.Loop
-	addr  string // this node's advertised sync address, "" if it serves none
+	n    *Node
+	ae   *antientropy.Loop
+	addr string // this node's advertised sync address, "" if it serves none
 
 	mu     sync.Mutex
 	digest []byte // our vector's digest as last spread
 	height uint64
+	voter  bool
 }
 
 // startGossip joins the gossip on Config.GossipAddr.
@@ -81,16 +82,16 @@ func (d *discovery) meta() gossip.Meta {
 	return m
 }
 
-// refresh spreads a new vector digest or ledger height.
-func (d *discovery) refresh(ctx context.Context, g *gossip.Gossip, height uint64) {
+// refresh spreads a new vector digest, ledger height or vote.
+func (d *discovery) refresh(ctx context.Context, g *gossip.Gossip, l ledgerplane.Status) {
 	v, err := d.n.store.Vector(ctx)
 	if err != nil {
 		return
 	}
 	digest := gossip.VectorDigest(v)
 	d.mu.Lock()
-	changed := string(digest) != string(d.digest) || height != d.height
-	d.digest, d.height = digest, height
+	changed := string(digest) != string(d.digest) || l.Height != d.height || l.Voter != d.voter
+	d.digest, d.height, d.voter = digest, l.Height, l.Voter
 	d.mu.Unlock()
 	if changed {
 		if err := g.UpdateMeta(2 * time.Second); err != nil {
@@ -125,9 +126,10 @@ func (d *discovery) record(m gossip.Member, seen time.Time) {
 	}
 }
 
-// Sync runs a session with a peer gossip found.
+// Sync runs a session with a peer gossip found, which must be the node
+// gossip says is there.
 func (d *discovery) Sync(ctx context.Context, m gossip.Member) error {
-	res, err := d.n.Sync(ctx, m.SyncAddr)
+	res, err := d.n.syncWith(ctx, m.SyncAddr, m.Node)
 	if err == nil {
 		d.n.log.Debug("synced", "peer", m.Name, "sent", res.Sent, "received", res.Received)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"lifeline/node"
 	"lifeline/node/gossip"
+	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
@@ -27,16 +28,20 @@ func gossiping(c *nodetest.Cluster, name string, role syncproto.Role, district, 
 }
 
 // HQ, two relays and two field laptops find each other from one join
-// address, form the ledger, and converge: every record everywhere, every
-// change confirmed.
+// address; headquarters decides that both relays vote, and the leader finds
+// them where gossip says they are; everything converges: every record
+// everywhere, every change confirmed by HQ's receipts.
 func TestDiscoveryAndConvergence(t *testing.T) {
 	c := nodetest.New(t)
-	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
 	join := hq.Gossip
-	r1 := gossiping(c, "relay-cayo", syncproto.RoleRelay, "Cayo", join, func(cfg *node.Config) { cfg.Voter = true })
-	r2 := gossiping(c, "relay-toledo", syncproto.RoleRelay, "Toledo", join, func(cfg *node.Config) { cfg.Voter = true })
+	r1 := gossiping(c, "relay-cayo", syncproto.RoleRelay, "Cayo", join, nil)
+	r2 := gossiping(c, "relay-toledo", syncproto.RoleRelay, "Toledo", join, nil)
 	f1 := gossiping(c, "cayo-07", syncproto.RoleField, "Cayo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
 	f2 := gossiping(c, "tol-02", syncproto.RoleField, "Toledo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	for _, r := range []*nodetest.Member{r1, r2} {
+		c.Decide(ledger.CmdEnroll, &ledger.Enroll{Cert: r.Node.Credentials().Cert.Raw, Voter: true})
+	}
 	add(t, f1, 3)
 	add(t, f2, 2)
 	add(t, r2, 1)
@@ -72,7 +77,7 @@ func TestDiscoveryAndConvergence(t *testing.T) {
 // only the old key cannot join, and the members still see each other.
 func TestGossipKeyRotationWithoutRestart(t *testing.T) {
 	c := nodetest.New(t)
-	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
 	r := gossiping(c, "relay", syncproto.RoleRelay, "Cayo", hq.Gossip, nil)
 	f := gossiping(c, "field", syncproto.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
@@ -104,7 +109,7 @@ func TestGossipKeyRotationWithoutRestart(t *testing.T) {
 // A revocation reaches the field by gossip.
 func TestRevocationReachesTheFieldByGossip(t *testing.T) {
 	c := nodetest.New(t)
-	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
 	f := gossiping(c, "field", syncproto.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
 	thief := c.Add("stolen", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
@@ -125,7 +130,7 @@ func TestRevocationReachesTheFieldByGossip(t *testing.T) {
 // others find it again by themselves, and records flow as before.
 func TestRestartedHQIsFoundAgain(t *testing.T) {
 	c := nodetest.New(t)
-	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
 	r := gossiping(c, "relay", syncproto.RoleRelay, "Toledo", hq.Gossip, nil)
 	f := gossiping(c, "field", syncproto.RoleField, "Toledo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()

@@ -53,17 +53,29 @@ func (n *Node) InitCA(ctx context.Context, name string) (*identity.CA, error) {
 	return ca, n.Queue(ctx, ledger.CmdEnroll, &ledger.Enroll{Cert: n.Credentials().Cert.Raw})
 }
 
+// SignOptions are headquarters' choices when it enrolls a node.
+type SignOptions struct {
+	// Validity is how long the certificate is valid; zero for the default.
+	Validity time.Duration
+	// Voter makes a relay a voter of the ledger (HQ nodes always vote).
+	Voter bool
+	// MemberAddr is where a relay's or HQ's port is, for the ledger's
+	// leader to find it where gossip does not reach ("" for gossip only).
+	MemberAddr string
+}
+
 // SignEnrollment signs a node's enrollment request with the certificate
 // authority in this HQ node's folder. It returns the bundle the node
 // installs (its certificate, the CA's and the deployment's gossip keys) and
-// queues the enrollment for the ledger, so that every relay and HQ knows the
-// node before its first change reaches them.
-func (n *Node) SignEnrollment(ctx context.Context, request []byte, validity time.Duration) ([]byte, error) {
+// queues the enrollment for the ledger, signed by this HQ node, so that
+// every relay and HQ knows the node before its first change reaches them,
+// and a relay or HQ becomes a member of the ledger.
+func (n *Node) SignEnrollment(ctx context.Context, request []byte, opt SignOptions) ([]byte, error) {
 	ca, err := LoadCA(n.cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	bundle, err := ca.Sign(request, validity)
+	bundle, err := ca.Sign(request, opt.Validity)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +87,7 @@ func (n *Node) SignEnrollment(ctx context.Context, request []byte, validity time
 	if block == nil {
 		return nil, errors.New("sign: the signed bundle holds no certificate")
 	}
-	if err := n.Queue(ctx, ledger.CmdEnroll, &ledger.Enroll{Cert: block.Bytes}); err != nil {
+	if err := n.Queue(ctx, ledger.CmdEnroll, &ledger.Enroll{Cert: block.Bytes, Voter: opt.Voter, Addr: opt.MemberAddr}); err != nil {
 		return nil, err
 	}
 	return append(bundle, GossipBlock(keys)...), nil

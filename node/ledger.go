@@ -26,6 +26,16 @@ func (n *Node) Revoke(ctx context.Context, node syncproto.NodeID, reason string)
 	return n.Queue(ctx, ledger.CmdRevoke, &ledger.Revoke{Node: node, Reason: reason, At: time.Now().UnixMilli(), By: n.Self().ID})
 }
 
+// SetMember asks the ledger to make an enrolled relay a voter or a
+// non-voter, or (remove) no member; addr, if given, is where its port is.
+// Only headquarters decides it.
+func (n *Node) SetMember(ctx context.Context, node syncproto.NodeID, voter, remove bool, addr string) error {
+	if !n.Self().Role.Decides() {
+		return fmt.Errorf("only headquarters decides the ledger's members; %s is a %s node", n.Self().Name, n.Self().Role)
+	}
+	return n.Queue(ctx, ledger.CmdMember, &ledger.Member{Node: node, Voter: voter, Remove: remove, Addr: addr})
+}
+
 // PublishKit asks the ledger to publish a kit file to every relay and HQ.
 // The file is checked first, and with the kits already here.
 func (n *Node) PublishKit(ctx context.Context, name string, data []byte) (*schemas.Kit, error) {
@@ -43,14 +53,47 @@ func (n *Node) PublishKit(ctx context.Context, name string, data []byte) (*schem
 }
 
 // Queue puts a ledger command in the outbox, for the running node of this
-// data folder to propose.
+// data folder to propose. Headquarters' decisions (ledger.IsDecision) are
+// signed here, with this HQ node's key: every member checks the signature
+// when it applies them.
 func (n *Node) Queue(ctx context.Context, t ledger.CommandType, cmd any) error {
-	entry, err := ledger.Encode(t, cmd)
+	var entry []byte
+	var err error
+	if ledger.IsDecision(t) {
+		creds := n.Credentials()
+		if creds == nil || !n.Self().Role.Decides() {
+			return fmt.Errorf("only an enrolled headquarters node decides a %s; %s is a %s node", t, n.Self().Name, n.Self().Role)
+		}
+		entry, err = ledger.Sign(t, cmd, n.now(), creds.Cert.Raw, n.key.Signer())
+	} else {
+		entry, err = ledger.Encode(t, cmd)
+	}
 	if err != nil {
 		return err
 	}
-	return n.store.AddOutbox(ctx, t, entry[1:])
+	return n.store.AddOutbox(ctx, ledger.CommandType(entry[0]), entry[1:])
 }
+
+// enrollSelf makes sure the HQ node that starts a ledger is one of its
+// members by its own decision, as every other member is by headquarters':
+// the leader keeps only the members the ledger names.
+func (n *Node) enrollSelf(ctx context.Context) error {
+	if !n.cfg.Bootstrap || !n.Self().Role.Decides() {
+		return nil
+	}
+	members, err := n.store.LedgerMembers(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := members[n.Self().ID]; ok {
+		return nil
+	}
+	// Enrolling twice (ca init queued one) changes nothing.
+	return n.Queue(ctx, ledger.CmdEnroll, &ledger.Enroll{Cert: n.Credentials().Cert.Raw})
+}
+
+// now is this node's clock (ClockOffset included).
+func (n *Node) now() time.Time { return time.Now().Add(n.cfg.ClockOffset) }
 
 // revokedCheck refuses peers the ledger (or a notice) revoked.
 func (n *Node) revokedCheck(node syncproto.NodeID) error {

@@ -127,12 +127,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr.store = s
 	n := &Node{cfg: cfg, log: cfg.Log, key: key, store: s, trust: tr, clock: clock}
 	n.lang.Store(&cfg.Lang)
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
+	tr.store, tr.log = s, n.log
 	n.embedded = kits
 	if err := n.loadKits(ctx); err != nil {
 		s.Close()
@@ -235,9 +235,12 @@ type Status struct {
 	Origins   int            `json:"origins"`
 	// Unconfirmed counts this node's changes the ledger is not known to
 	// have committed.
-	Unconfirmed int          `json:"unconfirmed"`
-	Peers       []PeerStatus `json:"peers"`
-	Raft        *RaftStatus  `json:"raft,omitempty"`
+	Unconfirmed int `json:"unconfirmed"`
+	// Receipts counts the streams of which this node holds a receipt
+	// headquarters signed.
+	Receipts int          `json:"receipts"`
+	Peers    []PeerStatus `json:"peers"`
+	Raft     *RaftStatus  `json:"raft,omitempty"`
 }
 
 // PeerStatus is a peer as status shows it.
@@ -283,6 +286,11 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 	if st.Unconfirmed, err = n.unconfirmed(ctx); err != nil {
 		return Status{}, err
 	}
+	receipts, err := n.store.ReceiptVector(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	st.Receipts = len(receipts)
 	peers, err := n.store.Peers(ctx)
 	if err != nil {
 		return Status{}, err

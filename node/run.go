@@ -185,7 +185,7 @@ func (d *Daemon) services() ([]service, error) {
 			return nil, fmt.Errorf("%w: it cannot gossip until it is enrolled (lifeline enroll)", ErrNotEnrolled)
 		}
 		self := n.Self()
-		d.disc = &discovery{n: n, voter: cfg.Voter}
+		d.disc = &discovery{n: n}
 		d.ae = antientropy.New(antientropy.Config{Self: antientropy.Self{ID: self.ID, Role: self.Role, District: self.District},
 			Every: cfg.SyncEvery, Join: cfg.Join, Log: n.log}, d.disc, gossipMembers{d})
 		d.disc.ae = d.ae
@@ -194,13 +194,24 @@ func (d *Daemon) services() ([]service, error) {
 	if cfg.SyncAddr != "" && n.Self().Role.InLedger() {
 		list = append(list, service{name: "ledger", start: func(ctx context.Context) error {
 			d.plane = ledgerplane.New(ledgerplane.Config{
-				Dir: filepath.Join(cfg.DataDir, "raft"), Self: n.Self().ID, Addr: advertised, Bootstrap: cfg.Bootstrap,
+				Dir: filepath.Join(cfg.DataDir, "raft"), Self: n.Self().ID, Addr: advertised, Bootstrap: cfg.Bootstrap, CA: creds.CA,
 				Timers: ledgerplane.Timers{Heartbeat: cfg.Raft.Heartbeat, Election: cfg.Raft.Election, LeaderLease: cfg.Raft.LeaderLease,
 					Commit: cfg.Raft.Commit, SnapshotThreshold: cfg.Raft.SnapshotThreshold, SegmentSize: cfg.Raft.SegmentSize},
 				ProposeEvery: cfg.Raft.ProposeEvery, MembersEvery: cfg.Watch * 4,
 				Store: n.store, Dialer: n.dialer(), Members: d.members(), OnApply: d.onApply, Log: n.log,
+				Push: func(ctx context.Context, leader string) error {
+					id, addr, err := ledgerplane.SplitAddress(leader)
+					if err != nil {
+						return err
+					}
+					_, err = n.syncWith(ctx, addr, id)
+					return err
+				},
 			})
-			return d.plane.Start(ctx)
+			if err := d.plane.Start(ctx); err != nil {
+				return err
+			}
+			return n.enrollSelf(ctx)
 		}, stop: func() { d.plane.Stop() }})
 	}
 	if d.port != nil {
@@ -216,11 +227,17 @@ func (d *Daemon) services() ([]service, error) {
 	if d.ae != nil {
 		list = append(list,
 			service{name: "anti-entropy", start: d.ae.Start, stop: d.ae.Stop},
-			d.every("gossip metadata", cfg.Watch*4, func(ctx context.Context) error { d.disc.refresh(ctx, d.gossip, d.height()); return nil }),
+			d.every("gossip metadata", cfg.Watch*4, func(ctx context.Context) error {
+				d.disc.refresh(ctx, d.gossip, d.ledgerStatus())
+				return nil
+			}),
 		)
 		if n.Self().Role.Decides() {
 			list = append(list, d.every("key rotation", cfg.Watch*4, func(ctx context.Context) error { d.checkRotation(ctx); return nil }))
 		}
+	}
+	if cfg.SyncAddr != "" && n.Self().Role.Decides() {
+		list = append(list, d.every("receipts", cfg.Raft.ProposeEvery, n.signReceipts))
 	}
 	watch, err := d.watcher()
 	if err != nil {
@@ -352,12 +369,12 @@ func (d *Daemon) Ledger() *ledgerplane.Member {
 // Node is the node that runs.
 func (d *Daemon) Node() *Node { return d.n }
 
-// height is the ledger height this node gossips.
-func (d *Daemon) height() uint64 {
+// ledgerStatus is this node's part in the ledger, as it gossips it.
+func (d *Daemon) ledgerStatus() ledgerplane.Status {
 	if l := d.Ledger(); l != nil {
-		return l.Status().Height
+		return l.Status()
 	}
-	return 0
+	return ledgerplane.Status{}
 }
 
 // gossipMembers is gossip's membership for anti-entropy, which starts

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -52,11 +53,25 @@ func (n *Node) dialer() port.Dialer {
 // Sync runs one session with the peer at addr (host:port) and returns what
 // it did. The peer must present a certificate from this deployment's CA.
 func (n *Node) Sync(ctx context.Context, addr string) (peersync.Result, error) {
+	return n.syncWith(ctx, addr, syncproto.NodeID{})
+}
+
+// ErrNotWhoWasMeant: the node that answered at an address is not the one
+// gossip or the ledger said is there.
+var ErrNotWhoWasMeant = errors.New("another node answered")
+
+// syncWith runs one session with the node at addr, which must be expect
+// unless expect is zero.
+func (n *Node) syncWith(ctx context.Context, addr string, expect syncproto.NodeID) (peersync.Result, error) {
 	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
 	if err != nil {
 		return peersync.Result{}, err
 	}
 	defer conn.Close()
+	if !expect.IsZero() && peer.Node != expect {
+		n.log.Warn("refused a sync: another node answered", "addr", addr, "peer", peer.String(), "expected", expect.String())
+		return peersync.Result{}, fmt.Errorf("sync with %s: %w: %s, not node %s", addr, ErrNotWhoWasMeant, peer, expect)
+	}
 	res, err := peersync.Run(ctx, conn, n.sessionConfig())
 	n.afterSession(ctx, peer, addr, res, err)
 	if err != nil {
@@ -86,6 +101,9 @@ func (n *Node) afterSession(ctx context.Context, peer identity.Claims, addr stri
 		if _, err := n.store.ReleaseHeld(ctx); err != nil {
 			n.log.Warn("merging held changes", "err", err)
 		}
+	}
+	if res.Received > 0 {
+		n.checkReceipts(ctx)
 	}
 }
 
@@ -177,6 +195,7 @@ func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportRe
 		if _, err := n.store.ReleaseHeld(ctx); err != nil {
 			return res, err
 		}
+		n.checkReceipts(ctx)
 	}
 	return res, nil
 }

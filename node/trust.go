@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"lifeline/node/identity"
@@ -18,6 +19,7 @@ import (
 // checks their signatures. It is safe for concurrent use.
 type trust struct {
 	store *store.SQLite
+	log   *slog.Logger
 
 	mu   sync.Mutex
 	ca   *x509.Certificate // nil until enrolled

@@ -119,6 +119,12 @@ func Decode(t MsgType, body []byte) (any, error) {
 			err = fmt.Errorf("signature of %d bytes", len(m.Sig))
 		}
 		return &m, wrapDecode(t, err)
+	case MsgReceipts:
+		var m Receipts
+		if err = decMode.Unmarshal(body, &m); err == nil {
+			err = m.Check()
+		}
+		return &m, wrapDecode(t, err)
 	}
 	return nil, fmt.Errorf("%w: unknown %s", ErrMalformed, t)
 }

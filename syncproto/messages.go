@@ -9,6 +9,7 @@ import (
 // for a bundle) exchange frames, each one message:
 //
 //	both:  Hello                        who I am, what I hold (version vector)
+//	both:  Receipts                     HQ's receipts of what the ledger committed, that you hold
 //	both:  Certs                        the certificates of the origins I will send
 //	both:  Batch, Batch, ...            what you lack, stream by stream, lane 1 first
 //	both:  Ack for each Batch received  once it is stored
@@ -26,9 +27,11 @@ const ProtocolName = "lifeline-sync"
 // Protocol versions this build speaks. Version history:
 //
 //	1: the first.
+//	2: Receipts, signed by headquarters; a hello's Ledger is the receipts
+//	   its sender holds, no longer a claim believed as it comes.
 const (
-	MinVersion = 1
-	MaxVersion = 1
+	MinVersion = 2
+	MaxVersion = 2
 )
 
 // MsgType numbers messages on the wire. ONLY APPEND TO THIS LIST: a number,
@@ -36,13 +39,14 @@ const (
 type MsgType uint8
 
 const (
-	MsgHello MsgType = 1
-	MsgCerts MsgType = 2
-	MsgBatch MsgType = 3
-	MsgAck   MsgType = 4
-	MsgDone  MsgType = 5
-	MsgError MsgType = 6
-	MsgSeal  MsgType = 7 // last frame of a bundle file
+	MsgHello    MsgType = 1
+	MsgCerts    MsgType = 2
+	MsgBatch    MsgType = 3
+	MsgAck      MsgType = 4
+	MsgDone     MsgType = 5
+	MsgError    MsgType = 6
+	MsgSeal     MsgType = 7 // last frame of a bundle file
+	MsgReceipts MsgType = 8
 )
 
 func (t MsgType) String() string {
@@ -61,6 +65,8 @@ func (t MsgType) String() string {
 		return "error"
 	case MsgSeal:
 		return "seal"
+	case MsgReceipts:
+		return "receipts"
 	}
 	return fmt.Sprintf("message type %d", uint8(t))
 }
@@ -98,8 +104,8 @@ type Hello struct {
 	// Time is the sender's clock, in Unix milliseconds, so that a receiver
 	// can warn of a clock far off before it holds the sender's changes.
 	Time int64 `cbor:"10,keyasint,omitempty"`
-	// Ledger is, per stream, what the sender knows the ledger committed:
-	// how a field laptop learns that headquarters has its changes.
+	// Ledger is, per stream, the highest sequence the sender holds a
+	// receipt of: the peer sends the receipts beyond it.
 	Ledger Vector `cbor:"11,keyasint,omitempty"`
 }
 

@@ -3,7 +3,10 @@ package syncproto
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,6 +47,33 @@ func sampleMessages(t testing.TB) map[string]struct {
 		"done":  {MsgDone, &Done{Vector: v}},
 		"error": {MsgError, &Error{Code: CodeBadChain, Message: "change x/3:42 breaks its chain"}},
 		"seal":  {MsgSeal, &Seal{Hash: Hash{1, 2, 3}, Node: c.Origin, Sig: bytes.Repeat([]byte{0xa5}, 64)}},
+		"receipts": {MsgReceipts, &Receipts{Certs: [][]byte{{0x30, 0x03, 0x02, 0x01, 0x02}},
+			Receipts: []Receipt{{Stream: c.Stream(), Seq: 40, Head: Hash{4, 0}, Sig: bytes.Repeat([]byte{0x3c}, 64)}}}},
+	}
+}
+
+// bytesSince is the protocol version each sample message's bytes date from:
+// the hello of version 1 (frame-hello-v1.bin) offered version 1.
+var bytesSince = map[string]int{"hello": 2, "receipts": 2,
+	"certs": 1, "batch": 1, "ack": 1, "done": 1, "error": 1, "seal": 1}
+
+// A node of protocol version 1 is told to update, whatever its hello says.
+func TestVersion1HelloIsTooOld(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "frame-hello-v1.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, body, err := NewFrameReader(bytes.NewReader(b)).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Decode(typ, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Negotiate(NewHello(NodeID{1}, nil), *m.(*Hello))
+	if !errors.Is(err, &ProtocolError{Code: CodeTooOld}) {
+		t.Fatalf("a version 1 hello: %v, want too-old", err)
 	}
 }
 
@@ -53,7 +83,7 @@ func TestMessagesGolden(t *testing.T) {
 		if _, err := WriteFrame(&buf, m.t, m.msg); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "frame-"+name+"-v1.bin", buf.Bytes())
+		golden(t, fmt.Sprintf("frame-%s-v%d.bin", name, bytesSince[name]), buf.Bytes())
 		typ, body, err := NewFrameReader(&buf).Read()
 		if err != nil || typ != m.t {
 			t.Fatalf("%s: read back %v %v", name, typ, err)

@@ -18,6 +18,7 @@ import (
 	"lifeline/node"
 	"lifeline/node/gossip"
 	"lifeline/node/identity"
+	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
@@ -123,15 +124,12 @@ func ledgerCluster(tb *benchTB) (*nodetest.Cluster, *nodetest.Member, []*nodetes
 	c := nodetest.New(tb)
 	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) {
 		deployed(cfg)
-		cfg.Bootstrap, cfg.Voter = true, true
+		cfg.Bootstrap = true
 	})
 	nodetest.Eventually(tb, 30*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	var relays []*nodetest.Member
 	for _, name := range []string{"relay-1", "relay-2"} {
-		r := c.Add(name, syncproto.RoleRelay, "Toledo", func(cfg *node.Config) {
-			deployed(cfg)
-			cfg.Voter = true
-		})
+		r := c.Add(name, syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { deployed(cfg) })
 		c.AddToLedger(r, true)
 		relays = append(relays, r)
 	}
@@ -400,15 +398,18 @@ func partitionWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 				}
 			})
 		}
-		hq := add("hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap, cfg.Voter = true, true })
+		hq := add("hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
 		nodetest.Eventually(tb, 30*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 		join := hq.Gossip
-		r1 := add("relay-1", syncproto.RoleRelay, "Cayo", join, func(cfg *node.Config) { cfg.Voter = true })
-		r2 := add("relay-2", syncproto.RoleRelay, "Toledo", join, func(cfg *node.Config) { cfg.Voter = true })
+		r1 := add("relay-1", syncproto.RoleRelay, "Cayo", join, nil)
+		r2 := add("relay-2", syncproto.RoleRelay, "Toledo", join, nil)
 		f1 := add("cayo-07", syncproto.RoleField, "Cayo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
 		f2 := add("tol-02", syncproto.RoleField, "Toledo", join, func(cfg *node.Config) { cfg.SyncAddr = "" })
 		sideA, sideB := []*nodetest.Member{hq, r1, f1}, []*nodetest.Member{r2, f2}
 		all := append(append([]*nodetest.Member(nil), sideA...), sideB...)
+		for _, r := range []*nodetest.Member{r1, r2} {
+			c.Decide(ledger.CmdEnroll, &ledger.Enroll{Cert: r.Node.Credentials().Cert.Raw, Voter: true})
+		}
 		nodetest.Eventually(tb, time.Minute, "three voters", func() bool {
 			ms, err := hq.Daemon.Ledger().Servers()
 			voters := 0

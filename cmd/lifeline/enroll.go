@@ -35,11 +35,20 @@ func runCAInit(ctx context.Context, e *env, args []string) error {
 	})
 }
 
+// memberFlags are headquarters' choices for a relay or HQ it enrolls.
+func memberFlags(fs *flagSet) *node.SignOptions {
+	opt := &node.SignOptions{}
+	fs.BoolVar(&opt.Voter, "voter", false, "a relay votes in the ledger (HQ, the alternate HQ and chosen relays vote; HQ always)")
+	fs.StringVar(&opt.MemberAddr, "member-addr", "", "where the relay's port is, host:port, when gossip does not reach it")
+	return opt
+}
+
 func runCASign(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "ca sign", "--data HQDIR --request FILE --out FILE")
+	fs := flags(e, "ca sign", "--data HQDIR --request FILE --out FILE [--voter] [--member-addr HOST:PORT]")
 	reqFile := fs.String("request", "", "the node's enrollment request (lifeline enroll request)")
 	out := fs.String("out", "", "where to write the signed certificate, for the node to install")
-	validity := fs.Duration("validity", 0, "how long the certificate is valid (default five years)")
+	opt := memberFlags(fs)
+	fs.DurationVar(&opt.Validity, "validity", 0, "how long the certificate is valid (default five years)")
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
@@ -51,7 +60,7 @@ func runCASign(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fs.withNode(ctx, func(hq *node.Node) error {
-		bundle, err := hq.SignEnrollment(ctx, req, *validity)
+		bundle, err := hq.SignEnrollment(ctx, req, *opt)
 		if err != nil {
 			return fmt.Errorf("%s: %w", *reqFile, err)
 		}
@@ -64,8 +73,9 @@ func runCASign(ctx context.Context, e *env, args []string) error {
 }
 
 func runEnroll(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "enroll", "--data DIR --ca HQDIR")
+	fs := flags(e, "enroll", "--data DIR --ca HQDIR [--voter] [--member-addr HOST:PORT]")
 	hqDir := fs.String("ca", "", "the HQ node's data folder, which holds the certificate authority")
+	opt := memberFlags(fs)
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
@@ -84,7 +94,7 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		bundle, err := hq.SignEnrollment(ctx, req, 0)
+		bundle, err := hq.SignEnrollment(ctx, req, *opt)
 		if err != nil {
 			return err
 		}

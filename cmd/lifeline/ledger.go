@@ -16,6 +16,7 @@ import (
 
 func init() {
 	register(command{name: "revoke", summary: "revoke a node (at headquarters): every node refuses it", run: runRevoke})
+	register(command{name: "ledger member", summary: "make a relay a voter or a non-voter of the ledger, or no member (at headquarters)", run: runLedgerMember})
 	register(command{name: "kits publish", summary: "publish a kit file to every relay and HQ through the ledger (at headquarters)", run: runKitsPublish})
 }
 
@@ -38,6 +39,38 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "revocation of %s queued; the running node proposes it to the ledger\n", id)
+		return nil
+	})
+}
+
+func runLedgerMember(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "ledger member", "--data HQDIR --node ID|NAME (--voter | --nonvoter | --remove) [--member-addr HOST:PORT]")
+	who := fs.String("node", "", "the relay's id, or its name as headquarters knows it")
+	voter := fs.Bool("voter", false, "it votes")
+	nonvoter := fs.Bool("nonvoter", false, "it follows the ledger without voting")
+	remove := fs.Bool("remove", false, "it takes no part in the ledger")
+	addr := fs.String("member-addr", "", "where its port is, host:port, when gossip does not reach it")
+	if _, err := fs.parse(args); err != nil {
+		return err
+	}
+	chosen := 0
+	for _, b := range []bool{*voter, *nonvoter, *remove} {
+		if b {
+			chosen++
+		}
+	}
+	if *who == "" || chosen != 1 {
+		return usagef("--node and one of --voter, --nonvoter, --remove are required")
+	}
+	return fs.withNode(ctx, func(n *node.Node) error {
+		id, err := nodeID(ctx, n, *who)
+		if err != nil {
+			return err
+		}
+		if err := n.SetMember(ctx, id, *voter, *remove, *addr); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "decision on %s queued; the running node proposes it to the ledger\n", id)
 		return nil
 	})
 }

@@ -77,11 +77,11 @@ func runNode(t *testing.T, dir string, args ...string) (syncAddr, gossipAddr str
 // nobody restarting, and a revoked laptop is refused.
 func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 	d := newDeployment(t)
-	relay := d.node(t, "relay-cayo", "relay", "Cayo")
+	relay := d.node(t, "relay-cayo", "relay", "Cayo", "--voter")
 	field := d.node(t, "cayo-07", "field", "Cayo")
 	timers := []string{"--gossip-profile", "lan", "--sync-every", "500ms", "--sync-idle", "10s"}
 	_, hqGossip := runNode(t, d.hq, append([]string{"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--bootstrap"}, timers...)...)
-	relaySync, _ := runNode(t, relay, append([]string{"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--join", hqGossip, "--voter"}, timers...)...)
+	relaySync, _ := runNode(t, relay, append([]string{"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--join", hqGossip}, timers...)...)
 	ids := addRecords(t, field, 3, "Succotz")
 	runNode(t, field, append([]string{"--gossip-addr", "127.0.0.1:0", "--join", hqGossip}, timers...)...)
 

@@ -200,9 +200,9 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
 	l := newNetlab(t)
 	d := newDeployment(t)
-	relayCayo := d.node(t, "relay-cayo", "relay", "Cayo")
+	relayCayo := d.node(t, "relay-cayo", "relay", "Cayo", "--voter")
 	fieldCayo := d.node(t, "cayo-07", "field", "Cayo")
-	relayTol := d.node(t, "relay-toledo", "relay", "Toledo")
+	relayTol := d.node(t, "relay-toledo", "relay", "Toledo", "--voter")
 	fieldTol := d.node(t, "tol-02", "field", "Toledo")
 
 	l.site("hq")
@@ -214,9 +214,9 @@ func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
 	}
 	hosts := []host{
 		{d.hq, "hq", "10.44.0.1", []string{"--bootstrap"}},
-		{relayCayo, "relay-cayo", "10.44.0.2", []string{"--voter"}},
+		{relayCayo, "relay-cayo", "10.44.0.2", nil},
 		{fieldCayo, "cayo-07", "10.44.0.3", nil},
-		{relayTol, "relay-toledo", "10.44.0.11", []string{"--voter"}},
+		{relayTol, "relay-toledo", "10.44.0.11", nil},
 		{fieldTol, "tol-02", "10.44.0.12", nil},
 	}
 	for _, h := range hosts {

@@ -17,7 +17,7 @@ func init() {
 }
 
 func runRun(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "run", "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--voter] [--bootstrap]")
+	fs := flags(e, "run", "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--bootstrap]")
 	def := node.DefaultConfig()
 	syncAddr := fs.String("sync-addr", "", "serve sync (and, on relays and HQ, the ledger) here, e.g. 0.0.0.0:7420 (the node must be enrolled)")
 	advertise := fs.String("advertise-addr", "", "the sync address other nodes reach this one at, when --sync-addr listens on all interfaces")
@@ -25,7 +25,6 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	gossipAdvertise := fs.String("gossip-advertise", "", "the gossip address others reach this one at, when not --gossip-addr")
 	join := fs.String("join", "", "gossip addresses of nodes to join, comma separated")
 	profile := fs.String("gossip-profile", def.GossipProfile, "gossip timers for the network: lan, wan or satellite")
-	voter := fs.Bool("voter", false, "take part in the ledger as a voter (HQ, alternate HQ, chosen relays)")
 	bootstrap := fs.Bool("bootstrap", false, "start a new ledger with this node as its first voter (the first HQ, once)")
 	syncEvery := fs.Duration("sync-every", def.SyncEvery, "look for peers to sync with this often (and at once when one appears)")
 	idle := fs.Duration("sync-idle", def.SyncIdle, "end a sync session whose peer is silent this long")
@@ -47,7 +46,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	cfg := &fs.cfg
 	cfg.SyncAddr, cfg.SyncIdle, cfg.AdvertiseAddr = *syncAddr, *idle, *advertise
 	cfg.GossipAddr, cfg.GossipAdvertise, cfg.GossipProfile = *gossipAddr, *gossipAdvertise, *profile
-	cfg.Voter, cfg.Bootstrap, cfg.SyncEvery = *voter || *bootstrap, *bootstrap, *syncEvery
+	cfg.Bootstrap, cfg.SyncEvery = *bootstrap, *syncEvery
 	if *join != "" {
 		cfg.Join = strings.Split(*join, ",")
 	}

@@ -28,12 +28,13 @@ func newDeployment(t *testing.T) *deployment {
 	return d
 }
 
-// node makes and enrolls a node.
-func (d *deployment) node(t *testing.T, name, role, district string) string {
+// node makes and enrolls a node; enroll adds to the enroll command's
+// flags (--voter).
+func (d *deployment) node(t *testing.T, name, role, district string, enroll ...string) string {
 	t.Helper()
 	dir := filepath.Join(d.dir, name)
 	ok(t, "", "init", "--data", dir, "--role", role, "--district", district, "--name", name)
-	ok(t, "", "enroll", "--data", dir, "--ca", d.hq)
+	ok(t, "", append([]string{"enroll", "--data", dir, "--ca", d.hq}, enroll...)...)
 	return dir
 }
 

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,6 +20,8 @@ const (
 	CmdRevoke  CommandType = 3 // headquarters revoked a node
 	CmdKit     CommandType = 4 // headquarters published a kit
 	CmdResolve CommandType = 5 // headquarters decided a conflict
+	CmdSigned  CommandType = 6 // one of headquarters' decisions, signed (see Signed)
+	CmdMember  CommandType = 7 // headquarters changed a relay's part in the ledger
 )
 
 func (t CommandType) String() string {
@@ -33,6 +36,10 @@ func (t CommandType) String() string {
 		return "kit"
 	case CmdResolve:
 		return "resolve"
+	case CmdSigned:
+		return "signed decision"
+	case CmdMember:
+		return "member"
 	}
 	return fmt.Sprintf("command %d", uint8(t))
 }
@@ -63,9 +70,25 @@ type NewRecord struct {
 	Year     uint16
 }
 
-// Enroll records a node headquarters enrolled: its certificate (DER).
+// Enroll records a node headquarters enrolled: its certificate (DER). A
+// relay or HQ enrolled is a member of the ledger: HQ a voter, a relay a
+// non-voter unless Voter.
 type Enroll struct {
-	Cert []byte `cbor:"1,keyasint"`
+	Cert  []byte `cbor:"1,keyasint"`
+	Voter bool   `cbor:"2,keyasint,omitempty"`
+	// Addr is where the member's port is, if headquarters knows: the
+	// leader finds members where gossip says they are, and here when
+	// gossip does not say.
+	Addr string `cbor:"3,keyasint,omitempty"`
+}
+
+// Member changes an enrolled relay's or HQ's part in the ledger: a voter,
+// a non-voter, or (Remove) no member at all.
+type Member struct {
+	Node   syncproto.NodeID `cbor:"1,keyasint"`
+	Voter  bool             `cbor:"2,keyasint,omitempty"`
+	Remove bool             `cbor:"3,keyasint,omitempty"`
+	Addr   string           `cbor:"4,keyasint,omitempty"` // as Enroll.Addr
 }
 
 // Enrolled is what an enrollment tells every node: the certificate and the
@@ -79,14 +102,14 @@ type Enrolled struct {
 	NotAfter time.Time
 }
 
-// enrolled reads a certificate's claims. It does not check who signed it:
-// only headquarters proposes enrollments, after signing them.
-func enrolled(der []byte) (Enrolled, error) {
+// enrolled checks an enrolled node's certificate against the deployment's
+// CA and reads its claims.
+func enrolled(der []byte, ca *x509.Certificate) (Enrolled, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return Enrolled{}, err
 	}
-	c, err := identity.ClaimsOf(cert)
+	c, err := identity.VerifyOrigin(cert, ca)
 	if err != nil {
 		return Enrolled{}, err
 	}
@@ -124,6 +147,7 @@ const (
 	MaxRanges     = 1 << 16
 	MaxNew        = 1 << 18
 	maxText       = 1024
+	maxAddr       = 256
 )
 
 // Encode makes a log entry: the type byte, then the command's CBOR.
@@ -145,6 +169,25 @@ func Decode(entry []byte) (CommandType, any, error) {
 		return 0, nil, fmt.Errorf("ledger: an entry of %d bytes", len(entry))
 	}
 	t, body := CommandType(entry[0]), entry[1:]
+	switch {
+	case t == CmdCommit:
+	case t == CmdSigned:
+		d, err := decodeSigned(body)
+		if err != nil {
+			return t, nil, fmt.Errorf("ledger: %s: %w", t, err)
+		}
+		return t, d, nil
+	case IsDecision(t):
+		return t, nil, fmt.Errorf("ledger: a %s that headquarters did not sign", t)
+	default:
+		return t, nil, fmt.Errorf("ledger: unknown %s", t)
+	}
+	cmd, err := decodeCommand(t, body)
+	return t, cmd, err
+}
+
+// decodeCommand decodes and checks one command's CBOR.
+func decodeCommand(t CommandType, body []byte) (any, error) {
 	var cmd any
 	switch t {
 	case CmdCommit:
@@ -157,16 +200,18 @@ func Decode(entry []byte) (CommandType, any, error) {
 		cmd = &Kit{}
 	case CmdResolve:
 		cmd = &Resolve{}
+	case CmdMember:
+		cmd = &Member{}
 	default:
-		return t, nil, fmt.Errorf("ledger: unknown %s", t)
+		return nil, fmt.Errorf("ledger: unknown %s", t)
 	}
 	if err := syncproto.Unmarshal(body, cmd); err != nil {
-		return t, nil, fmt.Errorf("ledger: %s: %w", t, err)
+		return nil, fmt.Errorf("ledger: %s: %w", t, err)
 	}
 	if err := check(cmd); err != nil {
-		return t, nil, fmt.Errorf("ledger: %s: %w", t, err)
+		return nil, fmt.Errorf("ledger: %s: %w", t, err)
 	}
-	return t, cmd, nil
+	return cmd, nil
 }
 
 func check(cmd any) error {
@@ -196,6 +241,17 @@ func check(cmd any) error {
 	case *Resolve:
 		if len(c.Field) > syncproto.MaxNameLen || len(c.By) > syncproto.MaxAuthorLen {
 			return fmt.Errorf("resolution of %s", c.Record)
+		}
+	case *Enroll:
+		if len(c.Cert) == 0 || len(c.Cert) > syncproto.MaxCertBytes {
+			return fmt.Errorf("a certificate of %d bytes", len(c.Cert))
+		}
+		if len(c.Addr) > maxAddr {
+			return fmt.Errorf("an address of %d bytes", len(c.Addr))
+		}
+	case *Member:
+		if c.Node.IsZero() || len(c.Addr) > maxAddr {
+			return errors.New("a member with no node id, or an address too long")
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +27,17 @@ type Tx interface {
 	NextCases(prefix string, n int) (uint64, error)
 	SetCases(cases []Case) error
 	Revoke(r Revoke) error
+	// Revoked reports whether the ledger revoked a node (by an entry
+	// before this one).
+	Revoked(node syncproto.NodeID) (bool, error)
 	Enroll(e Enrolled) error
+	// Enrolled returns a node the ledger enrolled.
+	Enrolled(node syncproto.NodeID) (Enrolled, bool, error)
+	// SetMember makes a node a member of the ledger, a voter or not, at
+	// addr if headquarters knows it ("" keeps what was known); RemoveMember
+	// makes it none.
+	SetMember(node syncproto.NodeID, voter bool, addr string) error
+	RemoveMember(node syncproto.NodeID) error
 	PutKit(k Kit) error
 	PutResolution(r Resolve) error
 }
@@ -54,7 +65,10 @@ type Store interface {
 // and Restore are called one at a time (by Raft, through the ledger plane).
 type FSM struct {
 	store Store
-	log   *slog.Logger
+	// ca is the deployment's CA certificate: decisions and enrollments are
+	// checked against it.
+	ca  *x509.Certificate
+	log *slog.Logger
 	// stop ends the retries of an entry the store cannot save; halted,
 	// once an entry was given up, keeps every later one from applying:
 	// a restart then applies them all, in order.
@@ -65,12 +79,13 @@ type FSM struct {
 	OnApply func(CommandType, any)
 }
 
-// NewFSM makes the state machine over a store.
-func NewFSM(s Store, log *slog.Logger) *FSM {
+// NewFSM makes the state machine over a store, for a deployment whose CA
+// certificate is ca.
+func NewFSM(s Store, ca *x509.Certificate, log *slog.Logger) *FSM {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &FSM{store: s, log: log, stop: make(chan struct{})}
+	return &FSM{store: s, ca: ca, log: log, stop: make(chan struct{})}
 }
 
 // Stop gives up an entry the store cannot save, for a shutdown.
@@ -134,12 +149,19 @@ func (f *FSM) Apply(l Entry) Result {
 	}
 	var res Result
 	err = f.apply(l.Index, l.Term, func(tx Tx) error {
-		var herr error
-		res.Committed, herr = handle(tx, t, cmd)
-		return herr
+		var serr error
+		res.Committed, res.Err, serr = f.handle(tx, t, cmd)
+		return serr
 	})
 	if err != nil {
 		return Result{Err: err}
+	}
+	if res.Err != nil {
+		f.log.Warn("ledger: refused an entry", "index", l.Index, "err", res.Err)
+		return res
+	}
+	if d, ok := cmd.(*Decision); ok {
+		t, cmd = d.Type, d.Cmd
 	}
 	if f.OnApply != nil {
 		f.OnApply(t, cmd)
@@ -147,27 +169,75 @@ func (f *FSM) Apply(l Entry) Result {
 	return res
 }
 
-// handle selects the command's handler.
-func handle(tx Tx, t CommandType, cmd any) (int, error) {
+// handle selects the command's handler. It returns the changes a commit
+// added, why the entry is refused (the same on every member: a refused
+// entry changes nothing), and any error of the store (the entry is then
+// tried again).
+func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 	switch c := cmd.(type) {
 	case *Commit:
-		return commit(tx, c)
-	case *Enroll:
-		e, err := enrolled(c.Cert)
-		if err != nil {
-			// Proposals are checked before they are made; a certificate
-			// that does not parse here is refused alike on every node.
-			return 0, nil
+		n, err := commit(tx, c)
+		return n, nil, err
+	case *Decision:
+		if _, err := c.Verify(f.ca, tx.Revoked); err != nil {
+			if errors.Is(err, ErrNotHQ) {
+				return 0, err, nil
+			}
+			return 0, nil, err
 		}
-		return 0, tx.Enroll(e)
-	case *Revoke:
-		return 0, tx.Revoke(*c)
-	case *Kit:
-		return 0, tx.PutKit(*c)
-	case *Resolve:
-		return 0, tx.PutResolution(*c)
+		refused, err := f.decide(tx, c.Type, c.Cmd)
+		return 0, refused, err
 	}
-	return 0, fmt.Errorf("ledger: no handler for %s", t)
+	return 0, nil, fmt.Errorf("ledger: no handler for %s", t)
+}
+
+// decide applies one of headquarters' decisions, once its signature was
+// checked.
+func (f *FSM) decide(tx Tx, t CommandType, cmd any) (refused, err error) {
+	switch c := cmd.(type) {
+	case *Enroll:
+		e, err := enrolled(c.Cert, f.ca)
+		if err != nil {
+			return fmt.Errorf("ledger: an enrollment whose certificate is not this deployment's: %w", err), nil
+		}
+		if gone, err := tx.Revoked(e.Node); err != nil || gone {
+			return fmt.Errorf("ledger: an enrollment of %s, which headquarters revoked", e.Name), err
+		}
+		if err := tx.Enroll(e); err != nil {
+			return nil, err
+		}
+		if e.Role.InLedger() {
+			return nil, tx.SetMember(e.Node, e.Role.Decides() || c.Voter, c.Addr)
+		}
+		return nil, nil
+	case *Revoke:
+		if err := tx.Revoke(*c); err != nil {
+			return nil, err
+		}
+		return nil, tx.RemoveMember(c.Node)
+	case *Member:
+		e, ok, err := tx.Enrolled(c.Node)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !ok:
+			return fmt.Errorf("ledger: a member %s the ledger never enrolled", c.Node), nil
+		case !e.Role.InLedger():
+			return fmt.Errorf("ledger: %s is a %s node, which takes no part in the ledger", e.Name, e.Role), nil
+		case c.Remove:
+			return nil, tx.RemoveMember(c.Node)
+		}
+		if gone, err := tx.Revoked(c.Node); err != nil || gone {
+			return fmt.Errorf("ledger: %s was revoked", e.Name), err
+		}
+		return nil, tx.SetMember(c.Node, c.Voter || e.Role.Decides(), c.Addr)
+	case *Kit:
+		return nil, tx.PutKit(*c)
+	case *Resolve:
+		return nil, tx.PutResolution(*c)
+	}
+	return fmt.Errorf("ledger: no handler for %s", t), nil
 }
 
 // commit extends each stream's committed range. A range that does not

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -39,6 +40,53 @@ func entry(t *testing.T, index uint64, typ ledger.CommandType, cmd any) ledger.E
 	return ledger.Entry{Index: index, Term: 1, Data: b}
 }
 
+// deployment is a CA and an HQ node of it, to sign decisions.
+type deployment struct {
+	ca *identity.CA
+	hq *identity.Credentials
+}
+
+func newDeployment(t *testing.T) deployment {
+	t.Helper()
+	ca, err := identity.NewCA("Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deployment{ca: ca, hq: enroll(t, ca, "hq", syncproto.RoleHQ)}
+}
+
+// enroll makes a node of the CA's.
+func enroll(t *testing.T, ca *identity.CA, name string, role syncproto.Role) *identity.Credentials {
+	t.Helper()
+	key, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := key.Request(identity.Claims{Node: key.ID(), Name: name, Role: role, District: "Cayo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := ca.Sign(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := identity.Install(t.TempDir(), key, bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return creds
+}
+
+// signed is the entry of a decision signed by who.
+func signed(t *testing.T, index uint64, who *identity.Credentials, typ ledger.CommandType, cmd any) ledger.Entry {
+	t.Helper()
+	b, err := ledger.Sign(typ, cmd, time.Now(), who.Cert.Raw, who.Key.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ledger.Entry{Index: index, Term: 1, Data: b}
+}
+
 func snapshotBytes(t *testing.T, s *store.SQLite) []byte {
 	var buf bytes.Buffer
 	if err := s.LedgerSnapshot(context.Background(), &buf); err != nil {
@@ -49,7 +97,8 @@ func snapshotBytes(t *testing.T, s *store.SQLite) []byte {
 
 func TestFSMCommitsAndNumbersCases(t *testing.T) {
 	s := newStore(t)
-	fsm := ledger.NewFSM(s, nil)
+	d := newDeployment(t)
+	fsm := ledger.NewFSM(s, d.ca.Cert, nil)
 	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
 	r1, r2, r3 := syncproto.NewRecordID(), syncproto.NewRecordID(), syncproto.NewRecordID()
 	r4, r5 := syncproto.NewRecordID(), syncproto.NewRecordID()
@@ -69,7 +118,7 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 				{Record: r3, District: "TOL", Year: 2026}, {Record: r5, District: "CYO", Year: 2026}, {Record: r3, District: "TOL", Year: 2026}},
 		}),
 		{Index: 4, Term: 1, Data: []byte{200, 1, 2}}, // unknown: refused, but passed
-		entry(t, 5, ledger.CmdRevoke, &ledger.Revoke{Node: syncproto.NodeID{7}, Reason: "laptop stolen", At: 1, By: syncproto.NodeID{1}}),
+		signed(t, 5, d.hq, ledger.CmdRevoke, &ledger.Revoke{Node: syncproto.NodeID{7}, Reason: "laptop stolen", At: 1, By: d.hq.Claims.Node}),
 	}
 	wantCommitted := []int{10, 0, 2, 0, 0}
 	for i, l := range log {
@@ -116,14 +165,14 @@ func TestFSMCommitsAndNumbersCases(t *testing.T) {
 	// A snapshot restored into a fresh node gives the same ledger, and the
 	// fresh node goes on from there.
 	fresh := newStore(t)
-	if err := ledger.NewFSM(fresh, nil).Restore(bytes.NewReader(before)); err != nil {
+	if err := ledger.NewFSM(fresh, d.ca.Cert, nil).Restore(bytes.NewReader(before)); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(before, snapshotBytes(t, fresh)) {
 		t.Fatal("the restored ledger differs")
 	}
 	next := entry(t, 6, ledger.CmdCommit, &ledger.Commit{New: []ledger.NewRecord{{Record: syncproto.NewRecordID(), District: "CYO", Year: 2026}}})
-	ledger.NewFSM(fresh, nil).Apply(next)
+	ledger.NewFSM(fresh, d.ca.Cert, nil).Apply(next)
 	fsm.Apply(next)
 	if !bytes.Equal(snapshotBytes(t, s), snapshotBytes(t, fresh)) {
 		t.Fatal("the restored node and the original diverge after the same entry")
@@ -181,7 +230,7 @@ func (f *fullDisk) attempts() int {
 // space is freed: no crash, nothing skipped.
 func TestFSMWaitsForAFullDisk(t *testing.T) {
 	s := &fullDisk{SQLite: newStore(t), full: true}
-	fsm := ledger.NewFSM(s, nil)
+	fsm := ledger.NewFSM(s, nil, nil)
 	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
 	done := make(chan ledger.Result, 1)
 	go func() {
@@ -214,7 +263,7 @@ func TestFSMWaitsForAFullDisk(t *testing.T) {
 // after it, is left for the next start, in order.
 func TestFSMStopLeavesEntriesForTheNextStart(t *testing.T) {
 	s := &fullDisk{SQLite: newStore(t), full: true}
-	fsm := ledger.NewFSM(s, nil)
+	fsm := ledger.NewFSM(s, nil, nil)
 	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
 	done := make(chan ledger.Result, 1)
 	go func() {
@@ -234,5 +283,153 @@ func TestFSMStopLeavesEntriesForTheNextStart(t *testing.T) {
 	}
 	if state, _ := s.Ledger(context.Background()); state.Applied != 0 {
 		t.Fatalf("applied %d after a stop, want 0: the next start applies them in order", state.Applied)
+	}
+}
+
+// Only headquarters decides: a decision is applied only under the
+// signature of an HQ node of this deployment, not revoked, over exactly
+// the bytes applied; everything else is refused alike on every member and
+// changes nothing.
+func TestDecisionsNeedHeadquartersSignature(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	relay := enroll(t, d.ca, "relay-cayo", syncproto.RoleRelay)
+	otherHQ := enroll(t, newDeployment(t).ca, "hq", syncproto.RoleHQ)
+	laptop := syncproto.NodeID{7}
+	revoke := &ledger.Revoke{Node: laptop, Reason: "laptop stolen"}
+	var err error
+
+	// HQ signed the revocation of another node; the body is swapped for
+	// the laptop's, the signature kept.
+	tampered := signed(t, 4, d.hq, ledger.CmdRevoke, &ledger.Revoke{Node: syncproto.NodeID{8}, Reason: "laptop stolen"})
+	var sg ledger.Signed
+	if err := syncproto.Unmarshal(tampered.Data[1:], &sg); err != nil {
+		t.Fatal(err)
+	}
+	if sg.Body, err = syncproto.Marshal(revoke); err != nil {
+		t.Fatal(err)
+	}
+	if tampered.Data, err = ledger.Encode(ledger.CmdSigned, &sg); err != nil {
+		t.Fatal(err)
+	}
+	bare, err := ledger.Encode(ledger.CmdRevoke, revoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what  string
+		entry ledger.Entry
+	}{
+		{"signed by a relay", signed(t, 1, relay, ledger.CmdRevoke, revoke)},
+		{"signed by another deployment's HQ", signed(t, 2, otherHQ, ledger.CmdRevoke, revoke)},
+		{"not signed", ledger.Entry{Index: 3, Term: 1, Data: bare}},
+		{"altered after signing", tampered},
+	} {
+		t.Run(c.what, func(t *testing.T) {
+			s := newStore(t)
+			before := snapshotBytes(t, s)
+			res := ledger.NewFSM(s, d.ca.Cert, nil).Apply(c.entry)
+			if res.Err == nil {
+				t.Fatal("applied")
+			}
+			if revoked, _ := s.Revoked(ctx, laptop); revoked {
+				t.Fatal("the laptop was revoked")
+			}
+			after := snapshotBytes(t, s)
+			var a, b struct {
+				Applied uint64 `cbor:"1,keyasint"`
+			}
+			syncproto.Unmarshal(before, &a)
+			syncproto.Unmarshal(after, &b)
+			if b.Applied != c.entry.Index {
+				t.Fatalf("the refused entry was not passed (applied %d)", b.Applied)
+			}
+		})
+	}
+
+	// An HQ that headquarters revoked decides nothing more.
+	s := newStore(t)
+	fsm := ledger.NewFSM(s, d.ca.Cert, nil)
+	alt := enroll(t, d.ca, "hq-alt", syncproto.RoleHQ)
+	if res := fsm.Apply(signed(t, 1, d.hq, ledger.CmdRevoke, &ledger.Revoke{Node: alt.Claims.Node, Reason: "stolen"})); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if res := fsm.Apply(signed(t, 2, alt, ledger.CmdRevoke, &ledger.Revoke{Node: d.hq.Claims.Node, Reason: "coup"})); !errors.Is(res.Err, ledger.ErrNotHQ) {
+		t.Fatalf("a revoked HQ's decision: %v", res.Err)
+	}
+	if revoked, _ := s.Revoked(ctx, d.hq.Claims.Node); revoked {
+		t.Fatal("a revoked HQ revoked headquarters")
+	}
+	if res := fsm.Apply(signed(t, 3, d.hq, ledger.CmdRevoke, revoke)); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if revoked, _ := s.Revoked(ctx, laptop); !revoked {
+		t.Fatal("headquarters' own revocation was not applied")
+	}
+}
+
+// Enrollments name a certificate of this deployment; relays and HQ
+// enrolled are the ledger's members (HQ voters, relays as HQ decided), a
+// field laptop never; a revocation removes a member; the members survive
+// a snapshot.
+func TestMembershipIsWhatHeadquartersDecided(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	s := newStore(t)
+	fsm := ledger.NewFSM(s, d.ca.Cert, nil)
+	relay := enroll(t, d.ca, "relay-cayo", syncproto.RoleRelay)
+	voter := enroll(t, d.ca, "relay-toledo", syncproto.RoleRelay)
+	laptop := enroll(t, d.ca, "cayo-07", syncproto.RoleField)
+	stranger := enroll(t, newDeployment(t).ca, "relay-x", syncproto.RoleRelay)
+	index := uint64(0)
+	apply := func(typ ledger.CommandType, cmd any) error {
+		index++
+		return fsm.Apply(signed(t, index, d.hq, typ, cmd)).Err
+	}
+	for _, e := range []*ledger.Enroll{{Cert: d.hq.Cert.Raw}, {Cert: relay.Cert.Raw}, {Cert: voter.Cert.Raw, Voter: true}, {Cert: laptop.Cert.Raw}} {
+		if err := apply(ledger.CmdEnroll, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := apply(ledger.CmdEnroll, &ledger.Enroll{Cert: stranger.Cert.Raw, Voter: true}); err == nil {
+		t.Fatal("an enrollment of another deployment's certificate was applied")
+	}
+	if err := apply(ledger.CmdMember, &ledger.Member{Node: laptop.Claims.Node, Voter: true}); err == nil {
+		t.Fatal("a field laptop was made a member")
+	}
+	want := map[syncproto.NodeID]bool{d.hq.Claims.Node: true, relay.Claims.Node: false, voter.Claims.Node: true}
+	members := func(s *store.SQLite) map[syncproto.NodeID]bool {
+		m, err := s.LedgerMembers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		voters := map[syncproto.NodeID]bool{}
+		for id, mm := range m {
+			voters[id] = mm.Voter
+		}
+		return voters
+	}
+	if got := members(s); !maps.Equal(got, want) {
+		t.Fatalf("members %v, want %v", got, want)
+	}
+	if err := apply(ledger.CmdMember, &ledger.Member{Node: relay.Claims.Node, Voter: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := apply(ledger.CmdRevoke, &ledger.Revoke{Node: voter.Claims.Node, Reason: "stolen"}); err != nil {
+		t.Fatal(err)
+	}
+	want = map[syncproto.NodeID]bool{d.hq.Claims.Node: true, relay.Claims.Node: true}
+	if got := members(s); !maps.Equal(got, want) {
+		t.Fatalf("members after a promotion and a revocation %v, want %v", got, want)
+	}
+	if err := apply(ledger.CmdMember, &ledger.Member{Node: voter.Claims.Node, Voter: true}); err == nil {
+		t.Fatal("a revoked relay was made a member again")
+	}
+	fresh := newStore(t)
+	if err := ledger.NewFSM(fresh, d.ca.Cert, nil).Restore(bytes.NewReader(snapshotBytes(t, s))); err != nil {
+		t.Fatal(err)
+	}
+	if got := members(fresh); !maps.Equal(got, want) {
+		t.Fatalf("members after a restore %v, want %v", got, want)
 	}
 }

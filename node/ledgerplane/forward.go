@@ -8,6 +8,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"lifeline/node/identity"
 	"lifeline/node/ledger"
 	"lifeline/node/port"
@@ -26,25 +28,18 @@ const forwardTimeout = 30 * time.Second
 
 // ServeProposal reads one forwarded ledger entry, proposes it if this node
 // leads, and answers with a frame: an Error message, or Done. It is the
-// port's door for port.Propose. Only what headquarters decides
-// (enrollments, revocations, kits, conflict decisions) needs an HQ node
-// behind it; a relay forwards commits.
-func (p *Plane) ServeProposal(_ context.Context, conn net.Conn, from identity.Claims) bool {
+// port's door for port.Propose. What is proposed is checked first: a
+// decision must carry headquarters' signature (every member's state
+// machine checks it again), and a commit is proposed as this node can
+// vouch for it (verifyCommit), never as it came.
+func (p *Plane) ServeProposal(ctx context.Context, conn net.Conn, from identity.Claims) bool {
 	conn.SetDeadline(time.Now().Add(forwardTimeout))
 	r := syncproto.NewFrameReader(io.LimitReader(conn, maxProposal+16))
 	_, body, err := r.Read()
 	if err == nil {
-		var t ledger.CommandType
-		t, _, err = ledger.Decode(body)
-		switch {
-		case err != nil:
-		case t != ledger.CmdCommit && !from.Role.Decides():
-			err = fmt.Errorf("only headquarters proposes %s; %s is a %s node", t, from.Name, from.Role)
+		err = p.proposeForwarded(ctx, body)
+		if err != nil && !errors.Is(err, ErrNotLeader) {
 			p.cfg.Log.Warn("refused a forwarded ledger command", "from", from.String(), "err", err)
-		case p.member == nil:
-			err = ErrNotLeader
-		default:
-			_, err = p.member.ProposeEntry(body, 20*time.Second)
 		}
 	}
 	if err != nil {
@@ -55,16 +50,84 @@ func (p *Plane) ServeProposal(_ context.Context, conn net.Conn, from identity.Cl
 	return false
 }
 
+func (p *Plane) proposeForwarded(ctx context.Context, entry []byte) error {
+	t, cmd, err := ledger.Decode(entry)
+	if err != nil {
+		return err
+	}
+	if p.member == nil || !p.member.IsLeader() {
+		return ErrNotLeader
+	}
+	switch c := cmd.(type) {
+	case *ledger.Decision:
+		if _, err := c.Verify(p.cfg.CA, func(id syncproto.NodeID) (bool, error) { return p.cfg.Store.Revoked(ctx, id) }); err != nil {
+			return err
+		}
+		_, err = p.member.ProposeEntry(entry, 20*time.Second)
+		return err
+	case *ledger.Commit:
+		mine, err := p.verifyCommit(ctx, c)
+		if err != nil || len(mine.Ranges) == 0 {
+			return err
+		}
+		_, err = p.member.Propose(ledger.CmdCommit, mine, 20*time.Second)
+		return err
+	}
+	return fmt.Errorf("ledger: a forwarded %s", t)
+}
+
+// ErrForgedCommit: a forwarded commit names a chain head this node does not
+// hold for that range: its sender made it up, or holds a forked stream.
+var ErrForgedCommit = errors.New("a forwarded commit names a chain head that is not the stream's")
+
+// verifyCommit is the commit of a member's as this node vouches for it:
+// each range of changes this node holds whose chain head is the one named
+// (a range it does not hold yet is left for a later entry: its changes are
+// on their way), and the records those changes create, as this node finds
+// them. A head that differs refuses the whole commit.
+func (p *Plane) verifyCommit(ctx context.Context, c *ledger.Commit) (*ledger.Commit, error) {
+	held, err := p.cfg.Store.Vector(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mine := &ledger.Commit{}
+	for _, r := range c.Ranges {
+		if held[r.Stream] < r.To {
+			continue
+		}
+		head, err := p.cfg.Store.HeadAt(ctx, r.Stream, r.To)
+		if err != nil {
+			return nil, err
+		}
+		if head != r.Head {
+			return nil, fmt.Errorf("%w: %s at %d", ErrForgedCommit, r.Stream, r.To)
+		}
+		mine.Ranges = append(mine.Ranges, r)
+	}
+	mine.New, err = p.created(ctx, mine.Ranges)
+	return mine, err
+}
+
 // Forward sends a ledger entry to the leader at addr.
 func (p *Plane) Forward(ctx context.Context, addr string, entry []byte) error {
 	return Forward(ctx, p.cfg.Dialer, addr, entry)
 }
 
-// Forward sends a ledger entry to the leader at addr, as a member does.
-func Forward(ctx context.Context, d port.Dialer, addr string, entry []byte) error {
-	conn, _, err := d.Dial(ctx, addr, port.Propose)
+// Forward sends a ledger entry to the leader at its configuration address
+// ("<node id>@<host:port>"), as a member does: the node that answers must
+// be that member.
+func Forward(ctx context.Context, d port.Dialer, leader string, entry []byte) error {
+	id, addr, err := splitAddress(raft.ServerAddress(leader))
 	if err != nil {
 		return err
+	}
+	conn, peer, err := d.Dial(ctx, addr, port.Propose)
+	if err != nil {
+		return err
+	}
+	if peer.Node.String() != id {
+		conn.Close()
+		return fmt.Errorf("ledger: %s answered at %s, where the leader %s should be", peer, addr, id)
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(forwardTimeout))

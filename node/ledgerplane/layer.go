@@ -11,42 +11,27 @@ import (
 	"github.com/hashicorp/raft"
 )
 
-// Layer carries Raft's connections over the node's TLS listener: the node
-// accepts a TLS connection whose first byte says "ledger" and hands it to
-// Accept; Dial opens one the same way. Raft never sees a plain TCP
-// connection.
+// Layer is the stream layer raft.NetworkTransport dials with: a Ledger
+// channel of the node's port, to a member whose identity the dial checks
+// (dialMember). Connections members open to this node come through the
+// port to the transport, which serves them itself: Accept only waits for
+// Close.
 type Layer struct {
 	addr   net.Addr
-	dial   func(ctx context.Context, addr string) (net.Conn, error)
-	conns  chan net.Conn
+	dial   func(ctx context.Context, address raft.ServerAddress) (net.Conn, error)
 	closed chan struct{}
 	once   sync.Once
 }
 
 // NewLayer makes a layer advertising addr, dialling with dial.
-func NewLayer(addr net.Addr, dial func(ctx context.Context, addr string) (net.Conn, error)) *Layer {
-	return &Layer{addr: addr, dial: dial, conns: make(chan net.Conn), closed: make(chan struct{})}
+func NewLayer(addr net.Addr, dial func(ctx context.Context, address raft.ServerAddress) (net.Conn, error)) *Layer {
+	return &Layer{addr: addr, dial: dial, closed: make(chan struct{})}
 }
 
-// Handoff gives the layer a connection that asked for the ledger. It
-// returns false when the layer is closed (the caller closes the conn).
-func (l *Layer) Handoff(c net.Conn) bool {
-	select {
-	case l.conns <- c:
-		return true
-	case <-l.closed:
-		return false
-	}
-}
-
-// Accept implements net.Listener for Raft's transport.
+// Accept waits until the layer is closed.
 func (l *Layer) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
+	<-l.closed
+	return nil, net.ErrClosed
 }
 
 // Close stops accepting.
@@ -55,14 +40,14 @@ func (l *Layer) Close() error {
 	return nil
 }
 
-// Addr is the address Raft advertises.
+// Addr is the address Raft advertises: "<node id>@<host:port>".
 func (l *Layer) Addr() net.Addr { return l.addr }
 
-// Dial opens a ledger connection to a peer.
+// Dial opens a ledger connection to a member.
 func (l *Layer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return l.dial(ctx, string(address))
+	return l.dial(ctx, address)
 }
 
 // slogWriter feeds hclog's lines into the node's log.

@@ -1,9 +1,11 @@
 package ledgerplane
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -13,6 +15,7 @@ import (
 	wal "github.com/hashicorp/raft-wal"
 	"github.com/hashicorp/raft-wal/metadb"
 
+	"lifeline/node/identity"
 	"lifeline/node/ledger"
 	"lifeline/syncproto"
 )
@@ -41,7 +44,10 @@ type MemberConfig struct {
 	SegmentSize int
 	Layer       *Layer
 	Store       ledger.Store
-	Log         *slog.Logger
+	// CA is the deployment's CA certificate, against which the state
+	// machine checks decisions and enrollments.
+	CA  *x509.Certificate
+	Log *slog.Logger
 	// OnApply hears of each command applied, on every node.
 	OnApply func(ledger.CommandType, any)
 }
@@ -53,7 +59,7 @@ type Member struct {
 	wal  *wal.WAL
 	meta *metadb.BoltMetaDB
 	fsm  *ledger.FSM
-	tr   *raft.NetworkTransport
+	tr   *transport
 }
 
 // ErrNotLeader means a proposal reached a node that is not the leader.
@@ -87,9 +93,9 @@ func OpenMember(cfg MemberConfig) (*Member, error) {
 		closeLog()
 		return nil, fmt.Errorf("ledger snapshots in %s: %w", cfg.Dir, err)
 	}
-	tr := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: cfg.Layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog,
-	})
+	m := &Member{cfg: cfg, wal: w, meta: meta}
+	tr := newTransport(cfg.Layer, m.admit, cfg.Log, hlog)
+	m.tr = tr
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID.String())
 	rc.Logger = hlog
@@ -108,17 +114,19 @@ func OpenMember(cfg MemberConfig) (*Member, error) {
 	if cfg.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = cfg.SnapshotThreshold
 	}
-	fsm := ledger.NewFSM(cfg.Store, cfg.Log)
+	fsm := ledger.NewFSM(cfg.Store, cfg.CA, cfg.Log)
 	fsm.OnApply = cfg.OnApply
 	if cfg.Bootstrap {
 		has, err := raft.HasExistingState(w, w, snaps)
 		if err != nil {
+			tr.Close()
 			closeLog()
 			return nil, err
 		}
 		if !has {
-			conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: rc.LocalID, Address: raft.ServerAddress(cfg.Addr)}}}
+			conf := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: rc.LocalID, Address: serverAddress(cfg.ID.String(), cfg.Addr)}}}
 			if err := raft.BootstrapCluster(rc, w, w, snaps, tr, conf); err != nil {
+				tr.Close()
 				closeLog()
 				return nil, fmt.Errorf("start a new ledger: %w", err)
 			}
@@ -126,10 +134,12 @@ func OpenMember(cfg MemberConfig) (*Member, error) {
 	}
 	r, err := raft.NewRaft(rc, raftFSM{fsm}, w, w, snaps, tr)
 	if err != nil {
+		tr.Close()
 		closeLog()
 		return nil, err
 	}
-	return &Member{cfg: cfg, raft: r, wal: w, meta: meta, fsm: fsm, tr: tr}, nil
+	m.raft, m.fsm = r, fsm
+	return m, nil
 }
 
 // Propose applies a command through Raft and waits for it to be applied
@@ -185,7 +195,8 @@ func (l *Member) Status() Status {
 // IsLeader reports whether this node leads the ledger.
 func (l *Member) IsLeader() bool { return l.raft.State() == raft.Leader }
 
-// LeaderAddr is the leader's address, "" when unknown.
+// LeaderAddr is the leader's address in the configuration
+// ("<node id>@<host:port>"), "" when unknown.
 func (l *Member) LeaderAddr() string {
 	addr, _ := l.raft.LeaderWithID()
 	return string(addr)
@@ -194,7 +205,7 @@ func (l *Member) LeaderAddr() string {
 // Server is a member in the ledger's configuration.
 type Server struct {
 	ID    string
-	Addr  string
+	Addr  string // its port's address
 	Voter bool
 }
 
@@ -206,7 +217,8 @@ func (l *Member) Servers() ([]Server, error) {
 	}
 	var out []Server
 	for _, s := range f.Configuration().Servers {
-		out = append(out, Server{ID: string(s.ID), Addr: string(s.Address), Voter: s.Suffrage == raft.Voter})
+		_, addr, _ := splitAddress(s.Address)
+		out = append(out, Server{ID: string(s.ID), Addr: addr, Voter: s.Suffrage == raft.Voter})
 	}
 	return out, nil
 }
@@ -215,12 +227,57 @@ func (l *Member) Servers() ([]Server, error) {
 // only.
 func (l *Member) AddMember(id syncproto.NodeID, addr string, voter bool) error {
 	var f raft.IndexFuture
+	sid, at := raft.ServerID(id.String()), serverAddress(id.String(), addr)
 	if voter {
-		f = l.raft.AddVoter(raft.ServerID(id.String()), raft.ServerAddress(addr), 0, 10*time.Second)
+		f = l.raft.AddVoter(sid, at, 0, 10*time.Second)
 	} else {
-		f = l.raft.AddNonvoter(raft.ServerID(id.String()), raft.ServerAddress(addr), 0, 10*time.Second)
+		f = l.raft.AddNonvoter(sid, at, 0, 10*time.Second)
 	}
 	return f.Error()
+}
+
+// DemoteMember makes a voter a non-voter. Leader only.
+func (l *Member) DemoteMember(id string) error {
+	return l.raft.DemoteVoter(raft.ServerID(id), 0, 10*time.Second).Error()
+}
+
+// RemoveMember takes a server out of the configuration. Leader only.
+func (l *Member) RemoveMember(id string) error {
+	return l.raft.RemoveServer(raft.ServerID(id), 0, 10*time.Second).Error()
+}
+
+// ServeConn serves the RPCs of a Ledger connection the port admitted. It
+// reports false when the member is shutting down.
+func (l *Member) ServeConn(conn net.Conn, peer identity.Claims) bool { return l.tr.serve(conn, peer) }
+
+// admit says whether a peer may send an RPC claiming to be server
+// claimed: only as itself, and only as a voter of the ledger's current
+// configuration (only voters lead and stand for election). A member that
+// holds no configuration yet (it was just added, or never started a
+// ledger) takes its first entries from headquarters only.
+func (l *Member) admit(peer identity.Claims, claimed raft.ServerID) error {
+	if string(claimed) != peer.Node.String() {
+		return fmt.Errorf("%s claims to be server %.40q", peer, claimed)
+	}
+	if l.raft == nil {
+		return errors.New("the ledger is starting")
+	}
+	servers := l.raft.GetConfiguration().Configuration().Servers
+	if len(servers) == 0 {
+		if peer.Role.Decides() {
+			return nil
+		}
+		return fmt.Errorf("%s: this node holds no ledger yet and takes its first entries from headquarters only", peer)
+	}
+	for _, s := range servers {
+		if s.ID == claimed {
+			if s.Suffrage == raft.Voter {
+				return nil
+			}
+			return fmt.Errorf("%s is not a voter of the ledger", peer)
+		}
+	}
+	return fmt.Errorf("%s is not a member of the ledger", peer)
 }
 
 // Snapshot makes a snapshot now.

@@ -1,7 +1,9 @@
 package ledgerplane
 
 import (
+	"cmp"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/raft"
 
 	"lifeline/node/gossip"
 	"lifeline/node/identity"
@@ -35,6 +39,9 @@ type Store interface {
 	PendingOutbox(ctx context.Context) ([]store.Outbox, error)
 	DoneOutbox(ctx context.Context, id int64) error
 	SetState(ctx context.Context, key, value string) error
+	// LedgerMembers are the members headquarters decided.
+	LedgerMembers(ctx context.Context) (map[syncproto.NodeID]store.LedgerMember, error)
+	// Revoked reports whether a node is known to be revoked.
 	Revoked(ctx context.Context, node syncproto.NodeID) (bool, error)
 	// Changed is signalled when changes reach the store.
 	Changed() <-chan struct{}
@@ -42,22 +49,29 @@ type Store interface {
 
 // Config is a node's part in the ledger plane.
 type Config struct {
-	Dir          string // the Raft log and snapshots
-	Self         syncproto.NodeID
-	Addr         string // where other members reach this node's port
-	Bootstrap    bool
+	Dir       string // the Raft log and snapshots
+	Self      syncproto.NodeID
+	Addr      string // where other members reach this node's port
+	Bootstrap bool
+	// CA is the deployment's CA certificate.
+	CA           *x509.Certificate
 	Timers       Timers
 	ProposeEvery time.Duration
-	// MembersEvery is how often the leader adds the members gossip finds.
+	// MembersEvery is how often the leader brings the configuration in
+	// line with the members headquarters decided.
 	MembersEvery time.Duration
 	Store        Store
 	Dialer       port.Dialer
 	// Members lists the members gossip knows, nil when the node does not
-	// gossip.
+	// gossip: it says where each member is, never who is one.
 	Members func() []gossip.Member
 	// OnApply hears of each command applied, on every member.
 	OnApply func(ledger.CommandType, any)
-	Log     *slog.Logger
+	// Push syncs with the leader (at its configuration address), so that
+	// it holds the changes a commit this member forwards names: the leader
+	// proposes only what it can vouch for.
+	Push func(ctx context.Context, leader string) error
+	Log  *slog.Logger
 }
 
 // Timers tune Raft: satellite links need long timeouts, tests short ones.
@@ -92,16 +106,15 @@ func New(cfg Config) *Plane {
 
 // Start opens the Raft member and starts the loop.
 func (p *Plane) Start(ctx context.Context) error {
-	p.layer = NewLayer(tcpAddr(p.cfg.Addr), func(ctx context.Context, a string) (net.Conn, error) {
-		c, _, err := p.cfg.Dialer.Dial(ctx, a, port.Ledger)
-		return c, err
+	p.layer = NewLayer(tcpAddr(serverAddress(p.cfg.Self.String(), p.cfg.Addr)), func(ctx context.Context, a raft.ServerAddress) (net.Conn, error) {
+		return dialMember(ctx, p.cfg.Dialer, a)
 	})
 	t := p.cfg.Timers
 	m, err := OpenMember(MemberConfig{
 		Dir: p.cfg.Dir, ID: p.cfg.Self, Addr: p.cfg.Addr, Bootstrap: p.cfg.Bootstrap,
 		HeartbeatTimeout: t.Heartbeat, ElectionTimeout: t.Election, LeaderLeaseTimeout: t.LeaderLease, CommitTimeout: t.Commit,
 		SnapshotThreshold: t.SnapshotThreshold, SegmentSize: t.SegmentSize,
-		Layer: p.layer, Store: p.cfg.Store, Log: p.cfg.Log, OnApply: p.cfg.OnApply,
+		Layer: p.layer, Store: p.cfg.Store, CA: p.cfg.CA, Log: p.cfg.Log, OnApply: p.cfg.OnApply,
 	})
 	if err != nil {
 		p.layer.Close()
@@ -157,7 +170,7 @@ func (p *Plane) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-members.C:
-			p.addMembers(ctx)
+			p.reconcile(ctx)
 			continue
 		case <-tick.C:
 		case <-p.cfg.Store.Changed():
@@ -202,6 +215,11 @@ func (p *Plane) CommitPending(ctx context.Context) (int, error) {
 			entry, err := ledger.Encode(ledger.CmdCommit, cmd)
 			if err != nil {
 				return total, err
+			}
+			if p.cfg.Push != nil {
+				if err := p.cfg.Push(ctx, leader); err != nil {
+					return total, err
+				}
 			}
 			return total, p.Forward(ctx, leader, entry)
 		}
@@ -250,15 +268,20 @@ func (p *Plane) pendingCommit(ctx context.Context) (*ledger.Commit, error) {
 		cmd.Ranges = append(cmd.Ranges, ledger.Range{Stream: st, From: from, To: to, Head: head})
 		budget -= int(to - from + 1)
 	}
-	// Finding the records the ranges create decodes every change: the
-	// ranges are read side by side, a long one in parts, and their records
-	// listed in the ranges' order.
+	cmd.New, err = p.created(ctx, cmd.Ranges)
+	return cmd, err
+}
+
+// created lists the records the ranges create. Finding them decodes every
+// change: the ranges are read side by side, a long one in parts, and their
+// records listed in the ranges' order.
+func (p *Plane) created(ctx context.Context, ranges []ledger.Range) ([]ledger.NewRecord, error) {
 	type part struct {
 		st       syncproto.Stream
 		from, to uint64
 	}
 	var parts []part
-	for _, r := range cmd.Ranges {
+	for _, r := range ranges {
 		for lo := r.From; lo <= r.To; lo += createdPart {
 			parts = append(parts, part{r.Stream, lo, min(r.To, lo+createdPart-1)})
 		}
@@ -271,15 +294,14 @@ func (p *Plane) pendingCommit(ctx context.Context) (*ledger.Commit, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			created[i], errs[i] = s.Created(ctx, pt.st, pt.from, pt.to)
+			created[i], errs[i] = p.cfg.Store.Created(ctx, pt.st, pt.from, pt.to)
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	cmd.New = slices.Concat(created...)
-	return cmd, nil
+	return slices.Concat(created...), nil
 }
 
 // drainOutbox proposes the commands queued on this data folder (by the
@@ -333,44 +355,81 @@ func (p *Plane) recordStatus(ctx context.Context) {
 	}
 }
 
-// addMembers puts relays and HQ that gossip says take part in the ledger
-// into its configuration. Only the leader changes it.
-func (p *Plane) addMembers(ctx context.Context) {
-	if p.cfg.Members == nil || !p.member.IsLeader() {
+// reconcile brings the ledger's configuration in line with the members
+// headquarters decided (ledger.Member, enrollments): each at the address
+// gossip says it is at (else the one headquarters gave), a voter or not as
+// decided; anyone else is removed, a revoked member among them. An address
+// only says where to dial: the dial checks that the member answers. Only the leader changes the configuration,
+// and never removes itself.
+func (p *Plane) reconcile(ctx context.Context) {
+	if !p.member.IsLeader() {
+		return
+	}
+	want, err := p.cfg.Store.LedgerMembers(ctx)
+	if err != nil {
 		return
 	}
 	servers, err := p.member.Servers()
 	if err != nil {
 		return
 	}
-	in := map[string]Server{}
+	have := map[string]Server{}
 	for _, s := range servers {
-		in[s.ID] = s
+		have[s.ID] = s
 	}
-	for _, m := range p.cfg.Members() {
-		if m.State != gossip.StateAlive || m.Raft == gossip.RaftNone || m.SyncAddr == "" || m.Node == p.cfg.Self || m.Leaving {
+	where := map[syncproto.NodeID]string{}
+	if p.cfg.Members != nil {
+		for _, m := range p.cfg.Members() {
+			if m.State == gossip.StateAlive && !m.Leaving && m.SyncAddr != "" {
+				where[m.Node] = m.SyncAddr
+			}
+		}
+	}
+	self := p.cfg.Self.String()
+	for id, m := range want {
+		if id == p.cfg.Self {
 			continue
 		}
-		if !m.Role.InLedger() {
+		voter := m.Voter
+		s, in := have[id.String()]
+		addr := cmp.Or(where[id], m.Addr, s.Addr)
+		var err error
+		switch {
+		case addr == "":
+			continue // not found yet
+		case !in || s.Addr != addr || voter && !s.Voter:
+			err = p.member.AddMember(id, addr, voter)
+		case !voter && s.Voter:
+			err = p.member.DemoteMember(id.String())
+		default:
 			continue
 		}
-		voter := m.Raft == gossip.RaftVoter
-		if have, ok := in[m.Node.String()]; ok && have.Addr == m.SyncAddr && (have.Voter || !voter) {
-			continue
-		}
-		if revoked, _ := p.cfg.Store.Revoked(ctx, m.Node); revoked {
-			continue
-		}
-		if err := p.member.AddMember(m.Node, m.SyncAddr, voter); err != nil {
-			p.cfg.Log.Warn("ledger: adding a member", "member", m.Name, "err", err)
+		if err != nil {
+			p.cfg.Log.Warn("ledger: a member", "member", id.String(), "voter", voter, "err", err)
 		} else {
-			p.cfg.Log.Info("ledger: added a member", "member", m.Name, "voter", voter)
+			p.cfg.Log.Info("ledger: a member", "member", id.String(), "voter", voter, "addr", addr)
+		}
+	}
+	for id := range have {
+		if id == self {
+			continue
+		}
+		if node, err := syncproto.ParseNodeID(id); err == nil {
+			if _, ok := want[node]; ok {
+				continue
+			}
+		}
+		if err := p.member.RemoveMember(id); err != nil {
+			p.cfg.Log.Warn("ledger: removing a member headquarters did not decide", "member", id, "err", err)
+		} else {
+			p.cfg.Log.Info("ledger: removed a member headquarters did not decide", "member", id)
 		}
 	}
 }
 
-// ServeRaft hands a ledger connection to Raft, which keeps it. It is the
-// port's door for port.Ledger.
-func (p *Plane) ServeRaft(_ context.Context, conn net.Conn, _ identity.Claims) bool {
-	return p.layer != nil && p.layer.Handoff(conn)
+// ServeRaft serves a ledger connection's RPCs, each checked against the
+// connection's identity, for as long as it lasts. It is the port's door
+// for port.Ledger.
+func (p *Plane) ServeRaft(_ context.Context, conn net.Conn, peer identity.Claims) bool {
+	return p.member != nil && p.member.ServeConn(conn, peer)
 }

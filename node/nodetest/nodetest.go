@@ -13,6 +13,7 @@ import (
 	"lifeline/node"
 	"lifeline/node/gossip"
 	"lifeline/node/identity"
+	"lifeline/node/ledger"
 	"lifeline/syncproto"
 )
 
@@ -69,7 +70,7 @@ func New(t TB) *Cluster {
 }
 
 // Config is the configuration tests run nodes with: loopback, port 0,
-// short timers.
+// short timers, no gossip unless a test sets GossipAddr.
 func Config(dir string) node.Config {
 	cfg := node.DefaultConfig()
 	cfg.DataDir = dir
@@ -173,23 +174,45 @@ func (c *Cluster) Members() []*Member {
 	return append([]*Member(nil), c.all...)
 }
 
-// AddToLedger makes m a member of the ledger (a voter or not), through
-// whichever member leads, again if leadership moves meanwhile: on a busy
-// machine a leader with short timers may step down while a new voter
-// catches up.
+// AddToLedger makes m a member of the ledger (a voter or not), as
+// headquarters decides it: a running HQ member signs m's enrollment, with
+// m's address, and the leader adds m there. It waits until the leader's
+// configuration has m so.
 func (c *Cluster) AddToLedger(m *Member, voter bool) {
 	c.t.Helper()
-	Eventually(c.t, 30*time.Second, "add "+m.Name+" to the ledger", func() bool {
+	c.Decide(ledger.CmdEnroll, &ledger.Enroll{Cert: m.Node.Credentials().Cert.Raw, Voter: voter, Addr: m.Addr})
+	Eventually(c.t, 30*time.Second, "the ledger has "+m.Name, func() bool {
 		for _, l := range c.Members() {
 			if !l.Running() || l.Daemon.Ledger() == nil || !l.Daemon.Ledger().IsLeader() {
 				continue
 			}
-			if err := l.Daemon.Ledger().AddMember(m.Node.Self().ID, m.Addr, voter); err == nil {
-				return true
+			servers, err := l.Daemon.Ledger().Servers()
+			if err != nil {
+				return false
+			}
+			for _, s := range servers {
+				if s.ID == m.Node.Self().ID.String() && s.Voter == voter {
+					return true
+				}
 			}
 		}
 		return false
 	})
+}
+
+// Decide has a running HQ member queue one of headquarters' decisions,
+// signed with its key.
+func (c *Cluster) Decide(t ledger.CommandType, cmd any) {
+	c.t.Helper()
+	for _, hq := range c.Members() {
+		if hq.Running() && hq.Node.Self().Role.Decides() {
+			if err := hq.Node.Queue(context.Background(), t, cmd); err != nil {
+				c.t.Fatal(err)
+			}
+			return
+		}
+	}
+	c.t.Fatal("no headquarters runs to decide")
 }
 
 // Eventually polls cond until it holds or the deadline passes.

@@ -83,6 +83,17 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 	if _, err := syncproto.WriteFrame(cw, syncproto.MsgCerts, &syncproto.Certs{Certs: certs}); err != nil {
 		return res, err
 	}
+	// Headquarters' receipts of what the bundle holds, for the laptop it
+	// is walked to.
+	receipts, err := receiptsFor(ctx, cfg.Store, cfg.Trust, syncproto.NodeID{}, false, nil)
+	if err != nil {
+		return res, err
+	}
+	if receipts != nil {
+		if _, err := syncproto.WriteFrame(cw, syncproto.MsgReceipts, receipts); err != nil {
+			return res, err
+		}
+	}
 	have = have.Clone()
 	for n := uint64(1); ; n++ {
 		runs, next, err := cfg.Store.Outgoing(ctx, have, cfg.BatchChanges)
@@ -145,8 +156,9 @@ var ErrBundle = errors.New("bad bundle")
 
 // ImportResult says what a bundle did.
 type ImportResult struct {
-	From    syncproto.Hello // the node that wrote it
-	Changes int             // changes in the bundle
+	From     syncproto.Hello // the node that wrote it
+	Changes  int             // changes in the bundle
+	Receipts int             // headquarters' receipts kept
 	store.ApplyResult
 }
 
@@ -154,7 +166,7 @@ type ImportResult struct {
 // file is read twice: once to check the seal, once to apply.
 func Import(ctx context.Context, r io.ReadSeeker, st BundleStore, trust BundleTrust) (ImportResult, error) {
 	var res ImportResult
-	from, certs, total, err := checkBundle(r, trust)
+	from, certs, receipts, total, err := checkBundle(r, trust)
 	if err != nil {
 		return res, err
 	}
@@ -198,6 +210,14 @@ func Import(ctx context.Context, r io.ReadSeeker, st BundleStore, trust BundleTr
 		return res, &BundleError{Offset: fr.Offset(), Err: fmt.Errorf("%w: %w", ErrBundle, err)}
 	}
 	res.ApplyResult = store.Sum(applied)
+	// Receipts are checked against the chains the bundle just extended.
+	for _, m := range receipts {
+		n, err := trust.AddReceipts(ctx, m)
+		if err != nil {
+			return res, err
+		}
+		res.Receipts += n
+	}
 	return res, nil
 }
 
@@ -212,11 +232,12 @@ func openBundle(r io.Reader) (*syncproto.FrameReader, error) {
 
 // checkBundle reads a whole bundle, checking every frame, every batch's
 // changes and the seal, without applying anything.
-func checkBundle(r io.Reader, trust BundleTrust) (*syncproto.Hello, [][]byte, int, error) {
+func checkBundle(r io.Reader, trust BundleTrust) (*syncproto.Hello, [][]byte, []*syncproto.Receipts, int, error) {
 	fr, err := openBundle(&io.LimitedReader{R: r, N: MaxBundleBytes})
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
+	var receipts []*syncproto.Receipts
 	// The seal covers the bytes as written: the magic line, then each
 	// frame's length, type and body.
 	h := sha256.New()
@@ -233,9 +254,9 @@ func checkBundle(r io.Reader, trust BundleTrust) (*syncproto.Hello, [][]byte, in
 		t, body, err := fr.Read()
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, nil, 0, bad("the file ends before its seal: it was cut short")
+				return nil, nil, nil, 0, bad("the file ends before its seal: it was cut short")
 			}
-			return nil, nil, 0, bad("%v", err)
+			return nil, nil, nil, 0, bad("%v", err)
 		}
 		var head [5]byte
 		binary.BigEndian.PutUint32(head[:4], uint32(len(body)+1))
@@ -244,43 +265,45 @@ func checkBundle(r io.Reader, trust BundleTrust) (*syncproto.Hello, [][]byte, in
 		h.Write(body)
 		msg, err := syncproto.Decode(t, body)
 		if err != nil {
-			return nil, nil, 0, bad("%v", err)
+			return nil, nil, nil, 0, bad("%v", err)
 		}
 		switch m := msg.(type) {
 		case *syncproto.Hello:
 			if hello != nil {
-				return nil, nil, 0, bad("a second hello")
+				return nil, nil, nil, 0, bad("a second hello")
 			}
 			hello = m
 		case *syncproto.Certs:
 			certs = append(certs, m.Certs...)
+		case *syncproto.Receipts:
+			receipts = append(receipts, m)
 		case *syncproto.Batch:
 			in, err := incoming(m)
 			if err != nil {
-				return nil, nil, 0, bad("%v", err)
+				return nil, nil, nil, 0, bad("%v", err)
 			}
 			total += len(in)
 		case *syncproto.Done:
 			done = true
 		case *syncproto.Seal:
 			if hello == nil || !done {
-				return nil, nil, 0, bad("a seal before the hello and done")
+				return nil, nil, nil, 0, bad("a seal before the hello and done")
 			}
 			if m.Hash != before {
-				return nil, nil, 0, bad("the contents do not match the seal: the file was altered")
+				return nil, nil, nil, 0, bad("the contents do not match the seal: the file was altered")
 			}
 			if m.Node != hello.Node {
-				return nil, nil, 0, bad("sealed by %s, written by %s", m.Node, hello.Node)
+				return nil, nil, nil, 0, bad("sealed by %s, written by %s", m.Node, hello.Node)
 			}
 			if err := verifySeal(trust, certs, m); err != nil {
-				return nil, nil, 0, bad("%v", err)
+				return nil, nil, nil, 0, bad("%v", err)
 			}
 			if _, _, err := fr.Read(); !errors.Is(err, io.EOF) {
-				return nil, nil, 0, bad("bytes after the seal")
+				return nil, nil, nil, 0, bad("bytes after the seal")
 			}
-			return hello, certs, total, nil
+			return hello, certs, receipts, total, nil
 		default:
-			return nil, nil, 0, bad("a %s has no place in a bundle", t)
+			return nil, nil, nil, 0, bad("a %s has no place in a bundle", t)
 		}
 	}
 }

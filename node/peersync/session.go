@@ -22,11 +22,12 @@ type Store interface {
 	Outgoing(ctx context.Context, have syncproto.Vector, max int) ([]syncproto.Run, syncproto.Vector, error)
 	// ApplyAll stores batches of changes in one transaction.
 	ApplyAll(ctx context.Context, batches iter.Seq2[[]store.Incoming, error], holdGaps bool) ([]store.ApplyResult, error)
-	// Confirmed is, per stream, what this node knows the ledger committed;
-	// MarkConfirmed raises it with what a peer knows, MarkSent records
-	// what a peer holds.
-	Confirmed(ctx context.Context) (syncproto.Vector, error)
-	MarkConfirmed(ctx context.Context, v syncproto.Vector) error
+	// ReceiptVector is, per stream, the receipt this node holds;
+	// Receipts lists those beyond what a peer holds receipts of: of its
+	// own streams only when own, else of all, its own first.
+	ReceiptVector(ctx context.Context) (syncproto.Vector, error)
+	Receipts(ctx context.Context, peer syncproto.NodeID, own bool, beyond syncproto.Vector, max int) ([]store.Receipt, error)
+	// MarkSent records what a peer holds.
 	MarkSent(ctx context.Context, v syncproto.Vector) error
 }
 
@@ -37,6 +38,11 @@ type Trust interface {
 	// AddCerts checks certificates a peer sent and remembers the good ones;
 	// it returns an error for any that does not verify.
 	AddCerts(ctx context.Context, ders [][]byte) error
+	// AddReceipts checks receipts a peer sent (signed by headquarters,
+	// naming the chain heads this node holds) and keeps the good ones. It
+	// returns how many it kept; a receipt that does not check is left out
+	// and logged, it does not end the session.
+	AddReceipts(ctx context.Context, r *syncproto.Receipts) (int, error)
 }
 
 // Config is a session's side: who this node is and how it behaves.
@@ -78,6 +84,7 @@ type Result struct {
 	Duplicates int             // changes received that were here already
 	Held       int             // changes of ours the peer holds for its clock
 	PeerHeld   int             // changes of the peer's this node holds
+	Receipts   int             // headquarters' receipts taken from the peer
 	BytesIn    int64
 	BytesOut   int64
 	// Equal: both sides ended holding the same changes.
@@ -138,7 +145,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	hello := s.cfg.Hello
 	hello.Protocol, hello.MinVersion, hello.MaxVersion = syncproto.ProtocolName, syncproto.MinVersion, syncproto.MaxVersion
 	hello.Vector, hello.Time = local, time.Now().UnixMilli()
-	if hello.Ledger, err = s.cfg.Store.Confirmed(ctx); err != nil {
+	if hello.Ledger, err = s.cfg.Store.ReceiptVector(ctx); err != nil {
 		return s.res, err
 	}
 
@@ -159,16 +166,12 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	s.mu.Lock()
 	s.res.Peer = *peer
 	s.mu.Unlock()
-	// Receipts: what the peer's ledger committed, and what the peer holds.
-	if err := s.cfg.Store.MarkConfirmed(ctx, peer.Ledger); err != nil {
-		return s.fail(ctx, cancel, &wg, err)
-	}
 	if err := s.cfg.Store.MarkSent(ctx, peer.Vector); err != nil {
 		return s.fail(ctx, cancel, &wg, err)
 	}
 
 	senderDone := make(chan error, 1)
-	go func() { senderDone <- s.sendAll(ctx, peer.Vector) }()
+	go func() { senderDone <- s.sendAll(ctx, peer) }()
 	type received struct {
 		t       syncproto.MsgType
 		msg     any
@@ -245,6 +248,14 @@ func (s *session) run(ctx context.Context) (Result, error) {
 			if err := s.cfg.Trust.AddCerts(ctx, m.Certs); err != nil {
 				return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: syncproto.CodeNotEnrolled, Msg: err.Error()})
 			}
+		case *syncproto.Receipts:
+			n, err := s.cfg.Trust.AddReceipts(ctx, m)
+			if err != nil {
+				return s.fail(ctx, cancel, &wg, err)
+			}
+			s.mu.Lock()
+			s.res.Receipts += n
+			s.mu.Unlock()
 		case *syncproto.Batch:
 			if peerDone {
 				return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: syncproto.CodeUnexpected, Msg: "a batch after done"})
@@ -467,9 +478,13 @@ func (s *session) writeDirect(t syncproto.MsgType, msg any) error {
 	return err
 }
 
-// sendAll sends the certificates and changes the peer lacks, keeping at
-// most Window batches unacknowledged, then Done.
-func (s *session) sendAll(ctx context.Context, peer syncproto.Vector) error {
+// sendAll sends the receipts, certificates and changes the peer lacks,
+// keeping at most Window batches unacknowledged, then Done.
+func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello) error {
+	peer := hello.Vector
+	if err := s.sendReceipts(ctx, hello); err != nil {
+		return err
+	}
 	local, err := s.cfg.Store.Vector(ctx)
 	if err != nil {
 		return err
@@ -529,6 +544,52 @@ func (s *session) sendAll(ctx context.Context, peer syncproto.Vector) error {
 	}
 	s.send(ctx, s.ctrl, syncproto.MsgDone, &syncproto.Done{Vector: final})
 	return nil
+}
+
+// sendReceipts sends the peer the receipts it lacks: a field laptop those
+// of its own changes, a relay or HQ (which pass them on) all.
+func (s *session) sendReceipts(ctx context.Context, peer *syncproto.Hello) error {
+	m, err := receiptsFor(ctx, s.cfg.Store, s.cfg.Trust, peer.Node, peer.Role.Field(), peer.Ledger)
+	if err != nil || m == nil {
+		return err
+	}
+	s.send(ctx, s.ctrl, syncproto.MsgReceipts, m)
+	return nil
+}
+
+// receiptsFor is the Receipts message of what a peer lacks, nil when it
+// lacks none.
+func receiptsFor(ctx context.Context, st Store, trust Trust, peer syncproto.NodeID, own bool, beyond syncproto.Vector) (*syncproto.Receipts, error) {
+	rs, err := st.Receipts(ctx, peer, own, beyond, syncproto.MaxReceipts)
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	m := &syncproto.Receipts{}
+	signer := map[syncproto.NodeID]int{} // index in m.Certs, -1 when unknown here
+	for _, r := range rs {
+		i, ok := signer[r.Signer]
+		if !ok {
+			i = -1
+			if len(m.Certs) < syncproto.MaxReceiptSigners {
+				certs, err := trust.Certs(ctx, []syncproto.NodeID{r.Signer})
+				if err != nil {
+					return nil, err
+				}
+				if len(certs) > 0 {
+					i = len(m.Certs)
+					m.Certs = append(m.Certs, certs[0])
+				}
+			}
+			signer[r.Signer] = i
+		}
+		if i >= 0 {
+			m.Receipts = append(m.Receipts, syncproto.Receipt{Stream: r.Stream, Seq: r.Seq, Head: r.Head, Signer: uint16(i), Sig: r.Sig})
+		}
+	}
+	if len(m.Receipts) == 0 {
+		return nil, nil
+	}
+	return m, nil
 }
 
 func (s *session) awaitAck(ctx context.Context, inFlight map[uint64]int) error {

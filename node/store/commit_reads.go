@@ -50,6 +50,20 @@ func (s *SQLite) Ledger(ctx context.Context) (LedgerState, error) {
 	return st, err
 }
 
+// LedgerHead is how far the ledger committed a stream, and the chain head
+// it committed there.
+func (s *SQLite) LedgerHead(ctx context.Context, st syncproto.Stream) (uint64, syncproto.Hash, error) {
+	var seq int64
+	var head []byte
+	var h syncproto.Hash
+	err := s.rdb.QueryRowContext(ctx, `SELECT seq, head FROM ledger_streams WHERE node_id = ? AND lane = ?`, st.Origin[:], st.Lane).Scan(&seq, &head)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, h, nil
+	}
+	copy(h[:], head)
+	return uint64(seq), h, s.wrap(err)
+}
+
 // HeadAt is a stream's chain hash through its change seq, which this store
 // holds.
 func (s *SQLite) HeadAt(ctx context.Context, st syncproto.Stream, seq uint64) (syncproto.Hash, error) {

@@ -183,11 +183,44 @@ func (l *ledgerTx) Revoke(r ledger.Revoke) error {
 	return err
 }
 
-// Enroll keeps an enrolled node's certificate with the others this node
-// knows, so that its changes verify here before its certificate comes by
-// sync.
+func (l *ledgerTx) Revoked(node syncproto.NodeID) (bool, error) {
+	var n int
+	err := l.tx.QueryRowContext(l.ctx, `SELECT count(*) FROM ledger_revoked WHERE node_id = ?`, node[:]).Scan(&n)
+	return n > 0, err
+}
+
+// Enroll records an enrolled node in the ledger, and keeps its certificate
+// with the others this node knows, so that its changes verify here before
+// its certificate comes by sync.
 func (l *ledgerTx) Enroll(e ledger.Enrolled) error {
+	if _, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_enrolled (node_id, name, role, district, cert) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, role = excluded.role, district = excluded.district, cert = excluded.cert`,
+		e.Node[:], e.Name, e.Role, e.District, e.Cert); err != nil {
+		return err
+	}
 	return putNode(l.ctx, l.tx, NodeCert{Node: e.Node, Name: e.Name, Role: e.Role, District: e.District, Cert: e.Cert, NotAfter: e.NotAfter})
+}
+
+func (l *ledgerTx) Enrolled(node syncproto.NodeID) (ledger.Enrolled, bool, error) {
+	e := ledger.Enrolled{Node: node}
+	err := l.tx.QueryRowContext(l.ctx, `SELECT name, role, district, cert FROM ledger_enrolled WHERE node_id = ?`, node[:]).
+		Scan(&e.Name, &e.Role, &e.District, &e.Cert)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, false, nil
+	}
+	return e, err == nil, err
+}
+
+func (l *ledgerTx) SetMember(node syncproto.NodeID, voter bool, addr string) error {
+	_, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_members (node_id, voter, addr) VALUES (?, ?, ?)
+		ON CONFLICT (node_id) DO UPDATE SET voter = excluded.voter,
+			addr = CASE excluded.addr WHEN '' THEN ledger_members.addr ELSE excluded.addr END`, node[:], voter, addr)
+	return err
+}
+
+func (l *ledgerTx) RemoveMember(node syncproto.NodeID) error {
+	_, err := l.tx.ExecContext(l.ctx, `DELETE FROM ledger_members WHERE node_id = ?`, node[:])
+	return err
 }
 
 func (l *ledgerTx) PutKit(k ledger.Kit) error {

@@ -47,19 +47,47 @@ func (s *SQLite) Resolutions(ctx context.Context, id syncproto.RecordID) ([]ledg
 	return out, s.wrap(rows.Err())
 }
 
-// AddRevocation records a revocation gossip brought (on nodes outside the
-// ledger; on relays and HQ the ledger records it too).
+// AddRevocation records a revocation a notice brought (by gossip, a
+// session or a bundle). It is kept apart from the ledger's own, which only
+// the ledger's state machine writes.
 func (s *SQLite) AddRevocation(ctx context.Context, r ledger.Revoke) error {
-	_, err := s.mdbExec(ctx, `INSERT INTO ledger_revoked (node_id, reason, at, by_node) VALUES (?, ?, ?, ?)
+	_, err := s.mdbExec(ctx, `INSERT INTO revoked_notices (node_id, reason, at, by_node) VALUES (?, ?, ?, ?)
 		ON CONFLICT (node_id) DO NOTHING`, r.Node[:], r.Reason, r.At, r.By[:])
 	return s.wrap(err)
 }
 
-// Revoked reports whether the ledger revoked a node.
+// Revoked reports whether this node knows that headquarters revoked a
+// node: by the ledger, or by a notice.
 func (s *SQLite) Revoked(ctx context.Context, node syncproto.NodeID) (bool, error) {
 	var n int
-	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM ledger_revoked WHERE node_id = ?`, node[:]).Scan(&n)
+	err := s.rdb.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM ledger_revoked WHERE node_id = ?1)
+		+ (SELECT count(*) FROM revoked_notices WHERE node_id = ?1)`, node[:]).Scan(&n)
 	return n > 0, s.wrap(err)
+}
+
+// LedgerMember is a member of the ledger as headquarters decided.
+type LedgerMember struct {
+	Voter bool
+	Addr  string // where its port is, if headquarters said
+}
+
+// LedgerMembers are the ledger's members as headquarters decided.
+func (s *SQLite) LedgerMembers(ctx context.Context) (map[syncproto.NodeID]LedgerMember, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, voter, addr FROM ledger_members`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := map[syncproto.NodeID]LedgerMember{}
+	for rows.Next() {
+		var id []byte
+		var m LedgerMember
+		if err := rows.Scan(&id, &m.Voter, &m.Addr); err != nil {
+			return nil, s.wrap(err)
+		}
+		out[syncproto.NodeID(id)] = m
+	}
+	return out, s.wrap(rows.Err())
 }
 
 // PublishedKits lists the kit files the ledger published.

@@ -23,6 +23,24 @@ type ledgerSnapshot struct {
 	Kits        []ledger.Kit     `cbor:"7,keyasint"`
 	Resolutions []ledger.Resolve `cbor:"8,keyasint"`
 	Log         []LogEntry       `cbor:"9,keyasint"`
+	Enrolled    []snapEnrolled   `cbor:"10,keyasint"`
+	Members     []snapMember     `cbor:"11,keyasint"`
+}
+
+type snapEnrolled struct {
+	_        struct{} `cbor:",toarray"`
+	Node     syncproto.NodeID
+	Name     string
+	Role     syncproto.Role
+	District string
+	Cert     []byte // DER
+}
+
+type snapMember struct {
+	_     struct{} `cbor:",toarray"`
+	Node  syncproto.NodeID
+	Voter bool
+	Addr  string
 }
 
 type snapStream struct {
@@ -120,6 +138,26 @@ func (s *SQLite) LedgerSnapshot(ctx context.Context, w io.Writer) error {
 				snap.Resolutions = append(snap.Resolutions, r)
 				return nil
 			}},
+			{`SELECT node_id, name, role, district, cert FROM ledger_enrolled ORDER BY node_id`, func(rows *sql.Rows) error {
+				var e snapEnrolled
+				var id []byte
+				if err := rows.Scan(&id, &e.Name, &e.Role, &e.District, &e.Cert); err != nil {
+					return err
+				}
+				copy(e.Node[:], id)
+				snap.Enrolled = append(snap.Enrolled, e)
+				return nil
+			}},
+			{`SELECT node_id, voter, addr FROM ledger_members ORDER BY node_id`, func(rows *sql.Rows) error {
+				var m snapMember
+				var id []byte
+				if err := rows.Scan(&id, &m.Voter, &m.Addr); err != nil {
+					return err
+				}
+				copy(m.Node[:], id)
+				snap.Members = append(snap.Members, m)
+				return nil
+			}},
 		})
 	})
 	if err != nil {
@@ -185,7 +223,7 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 	}
 	defer tx.Rollback()
 	ctx = context.WithoutCancel(ctx)
-	for _, t := range []string{"ledger_meta", "ledger_streams", "ledger_cases", "ledger_case_seq", "ledger_revoked", "ledger_kits", "ledger_resolutions", "ledger_log"} {
+	for _, t := range []string{"ledger_meta", "ledger_streams", "ledger_cases", "ledger_case_seq", "ledger_revoked", "ledger_kits", "ledger_resolutions", "ledger_log", "ledger_enrolled", "ledger_members"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return s.wrap(err)
 		}
@@ -224,6 +262,17 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 	}
 	for _, r := range snap.Resolutions {
 		if err := l.PutResolution(r); err != nil {
+			return s.wrap(err)
+		}
+	}
+	for _, e := range snap.Enrolled {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_enrolled (node_id, name, role, district, cert) VALUES (?, ?, ?, ?, ?)`,
+			e.Node[:], e.Name, e.Role, e.District, e.Cert); err != nil {
+			return s.wrap(err)
+		}
+	}
+	for _, m := range snap.Members {
+		if err := l.SetMember(m.Node, m.Voter, m.Addr); err != nil {
 			return s.wrap(err)
 		}
 	}

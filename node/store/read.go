@@ -22,7 +22,12 @@ func (s *SQLite) Vector(ctx context.Context) (syncproto.Vector, error) {
 // vectorColumn reads one of the streams' sequence columns as a vector:
 // seq (what this node holds) or a receipt (confirmed, sent).
 func (s *SQLite) vectorColumn(ctx context.Context, col string) (syncproto.Vector, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, lane, `+col+` FROM streams WHERE `+col+` > 0`)
+	return s.vectorOf(ctx, `SELECT node_id, lane, `+col+` FROM streams WHERE `+col+` > 0`)
+}
+
+// vectorOf reads a vector from a query of (node id, lane, sequence) rows.
+func (s *SQLite) vectorOf(ctx context.Context, query string) (syncproto.Vector, error) {
+	rows, err := s.rdb.QueryContext(ctx, query)
 	if err != nil {
 		return nil, s.wrap(err)
 	}

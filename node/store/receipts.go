@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"errors"
 
 	"lifeline/syncproto"
 )
@@ -11,21 +13,180 @@ import (
 // peer is known to hold (see sql/schema/0002_ledger.sql).
 
 // Confirmed returns, per stream, the highest sequence this node knows the
-// ledger committed: its own ledger's on relays and HQ, what peers told it
-// on a field laptop.
+// ledger committed: its own ledger's on relays and HQ, headquarters'
+// receipts it checked on a field laptop.
 func (s *SQLite) Confirmed(ctx context.Context) (syncproto.Vector, error) {
 	return s.vectorColumn(ctx, "confirmed")
+}
+
+// Receipt is a receipt headquarters signed, as a node keeps it.
+type Receipt struct {
+	Stream syncproto.Stream
+	Seq    uint64
+	Head   syncproto.Hash
+	Signer syncproto.NodeID
+	Sig    []byte
+}
+
+// PutReceipts keeps receipts whose signature was checked: each replaces a
+// stream's receipt of a lower sequence. Those of changes this node holds
+// are then checked against its chain (CheckReceipts).
+func (s *SQLite) PutReceipts(ctx context.Context, rs []Receipt) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if err := s.lockWrite(); err != nil {
+		return err
+	}
+	defer s.unlockWrite()
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(err)
+	}
+	defer tx.Rollback()
+	for _, r := range rs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO receipts (node_id, lane, seq, head, signer, sig) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (node_id, lane) DO UPDATE SET seq = excluded.seq, head = excluded.head, signer = excluded.signer, sig = excluded.sig,
+				checked = 0
+			WHERE excluded.seq > receipts.seq`,
+			r.Stream.Origin[:], r.Stream.Lane, int64(r.Seq), r.Head[:], r.Signer[:], r.Sig); err != nil {
+			return s.wrap(err)
+		}
+	}
+	return s.wrap(tx.Commit())
+}
+
+// ErrForkedReceipt: a receipt names a chain head this node does not hold
+// at that sequence: the origin signed two histories, or the receipt is
+// forged. The receipt is dropped.
+var ErrForkedReceipt = errors.New("a receipt names a chain head that is not the one held here")
+
+// CheckReceipts checks the receipts of changes this node holds against its
+// own chains, and raises the confirmed sequence of those that match. It
+// returns the receipts it dropped for naming another head.
+func (s *SQLite) CheckReceipts(ctx context.Context) ([]Receipt, error) {
+	if err := s.lockWrite(); err != nil {
+		return nil, err
+	}
+	defer s.unlockWrite()
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT r.node_id, r.lane, r.seq, r.head, c.hash FROM receipts r
+		JOIN streams st ON st.node_id = r.node_id AND st.lane = r.lane
+		JOIN changes c ON c.id = (st.idx << 40) | r.seq
+		WHERE r.checked = 0 AND r.seq <= st.seq`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	var good, bad []Receipt
+	for rows.Next() {
+		var r Receipt
+		var id, head, held []byte
+		if err := rows.Scan(&id, &r.Stream.Lane, &r.Seq, &head, &held); err != nil {
+			rows.Close()
+			return nil, s.wrap(err)
+		}
+		r.Stream.Origin = syncproto.NodeID(id)
+		copy(r.Head[:], head)
+		if bytes.Equal(head, held) {
+			good = append(good, r)
+		} else {
+			bad = append(bad, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
+	}
+	for _, r := range good {
+		if _, err := tx.ExecContext(ctx, `UPDATE receipts SET checked = 1 WHERE node_id = ? AND lane = ?`, r.Stream.Origin[:], r.Stream.Lane); err != nil {
+			return nil, s.wrap(err)
+		}
+		if err := markConfirmed(ctx, tx, r.Stream, r.Seq); err != nil {
+			return nil, s.wrap(err)
+		}
+	}
+	for _, r := range bad {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM receipts WHERE node_id = ? AND lane = ?`, r.Stream.Origin[:], r.Stream.Lane); err != nil {
+			return nil, s.wrap(err)
+		}
+	}
+	if len(good)+len(bad) == 0 {
+		return nil, nil
+	}
+	return bad, s.wrap(tx.Commit())
+}
+
+// ReceiptVector is, per stream, the sequence of the receipt this node
+// holds.
+func (s *SQLite) ReceiptVector(ctx context.Context) (syncproto.Vector, error) {
+	return s.vectorOf(ctx, `SELECT node_id, lane, seq FROM receipts`)
+}
+
+// Receipts lists the receipts this node holds beyond what a peer holds
+// receipts of: of the peer's own streams only when own, else of every
+// stream, the peer's first; at most max.
+func (s *SQLite) Receipts(ctx context.Context, peer syncproto.NodeID, own bool, beyond syncproto.Vector, max int) ([]Receipt, error) {
+	q := `SELECT node_id, lane, seq, head, signer, sig FROM receipts ORDER BY node_id != ?1, lane, node_id`
+	if own {
+		q = `SELECT node_id, lane, seq, head, signer, sig FROM receipts WHERE node_id = ?1 ORDER BY lane`
+	}
+	rows, err := s.rdb.QueryContext(ctx, q, peer[:])
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []Receipt
+	for rows.Next() && len(out) < max {
+		var r Receipt
+		var id, head, signer []byte
+		if err := rows.Scan(&id, &r.Stream.Lane, &r.Seq, &head, &signer, &r.Sig); err != nil {
+			return nil, s.wrap(err)
+		}
+		r.Stream.Origin = syncproto.NodeID(id)
+		if r.Seq <= beyond[r.Stream] {
+			continue
+		}
+		copy(r.Head[:], head)
+		copy(r.Signer[:], signer)
+		out = append(out, r)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// Unreceipted lists, on headquarters, the streams whose changes it holds
+// and the ledger committed beyond the receipt it signed last: for each,
+// the sequence and chain head to sign now.
+func (s *SQLite) Unreceipted(ctx context.Context) ([]Receipt, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT st.node_id, st.lane, min(st.seq, l.seq) AS upto, c.hash
+		FROM streams st JOIN ledger_streams l ON l.node_id = st.node_id AND l.lane = st.lane
+		JOIN changes c ON c.id = (st.idx << 40) | min(st.seq, l.seq)
+		LEFT JOIN receipts r ON r.node_id = st.node_id AND r.lane = st.lane
+		WHERE min(st.seq, l.seq) > coalesce(r.seq, 0)`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []Receipt
+	for rows.Next() {
+		var r Receipt
+		var id, head []byte
+		if err := rows.Scan(&id, &r.Stream.Lane, &r.Seq, &head); err != nil {
+			return nil, s.wrap(err)
+		}
+		r.Stream.Origin = syncproto.NodeID(id)
+		copy(r.Head[:], head)
+		out = append(out, r)
+	}
+	return out, s.wrap(rows.Err())
 }
 
 // Sent returns, per stream, the highest sequence a peer is known to hold.
 func (s *SQLite) Sent(ctx context.Context) (syncproto.Vector, error) {
 	return s.vectorColumn(ctx, "sent")
-}
-
-// MarkConfirmed raises the confirmed sequences to what a peer's ledger
-// says, for the streams whose changes this node holds.
-func (s *SQLite) MarkConfirmed(ctx context.Context, v syncproto.Vector) error {
-	return s.raise(ctx, "confirmed", v)
 }
 
 // MarkSent raises the sent sequences to what a peer holds.
