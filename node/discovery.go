@@ -9,6 +9,7 @@ import (
 
 	"lifeline/node/antientropy"
 	"lifeline/node/gossip"
+	"lifeline/node/identity"
 	"lifeline/node/ledgerplane"
 	"lifeline/node/store"
 	"lifeline/syncproto"
@@ -27,6 +28,55 @@ type discovery struct {
 	digest []byte // our vector's digest as last spread
 	height uint64
 	voter  bool
+	// certs are who the nodes whose certificates this node holds are:
+	// gossip's word on a member's role or name is replaced by its
+	// certificate's.
+	certs map[syncproto.NodeID]identity.Claims
+	// lied are the members already logged for gossiping a role their
+	// certificate does not give them.
+	lied map[syncproto.NodeID]bool
+}
+
+// loadCerts reads who the nodes whose certificates this node holds are.
+func (d *discovery) loadCerts(ctx context.Context) {
+	known, err := d.n.store.Nodes(ctx)
+	if err != nil {
+		return
+	}
+	certs := make(map[syncproto.NodeID]identity.Claims, len(known))
+	for _, k := range known {
+		certs[k.Node] = identity.Claims{Node: k.Node, Name: k.Name, Role: k.Role, District: k.District}
+	}
+	d.mu.Lock()
+	d.certs = certs
+	d.mu.Unlock()
+}
+
+// members lists gossip's members as their certificates say they are: a
+// role or name gossip gives that the certificate does not is ignored (and
+// logged once); a member whose certificate this node has not seen yet is
+// taken for a field laptop until a session shows its certificate.
+func (d *discovery) members(g *gossip.Gossip) []gossip.Member {
+	ms := g.Members()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range ms {
+		m := &ms[i]
+		c, known := d.certs[m.Node]
+		if !known {
+			m.Role = syncproto.RoleField
+			continue
+		}
+		if (c.Role != m.Role || c.Name != m.Name) && !d.lied[m.Node] {
+			if d.lied == nil {
+				d.lied = map[syncproto.NodeID]bool{}
+			}
+			d.lied[m.Node] = true
+			d.n.log.Warn("gossip: a member says it is what its certificate does not", "member", m.Name, "gossiped", string(m.Role), "certificate", c.String())
+		}
+		m.Role, m.Name, m.District = c.Role, c.Name, c.District
+	}
+	return ms
 }
 
 // startGossip joins the gossip on Config.GossipAddr.
@@ -34,6 +84,7 @@ func (d *Daemon) startGossip(syncAddr *string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		n := d.n
 		d.disc.addr = *syncAddr
+		d.disc.loadCerts(ctx)
 		prof, err := gossip.ProfileByName(n.cfg.GossipProfile)
 		if err != nil {
 			return err
@@ -89,6 +140,7 @@ func (d *discovery) refresh(ctx context.Context, g *gossip.Gossip, l ledgerplane
 		return
 	}
 	digest := gossip.VectorDigest(v)
+	d.loadCerts(ctx)
 	d.mu.Lock()
 	changed := string(digest) != string(d.digest) || l.Height != d.height || l.Voter != d.voter
 	d.digest, d.height, d.voter = digest, l.Height, l.Voter
@@ -120,6 +172,11 @@ func (d *discovery) Left(m gossip.Member) {
 }
 
 func (d *discovery) record(m gossip.Member, seen time.Time) {
+	d.mu.Lock()
+	if c, known := d.certs[m.Node]; known {
+		m.Role, m.Name, m.District = c.Role, c.Name, c.District
+	}
+	d.mu.Unlock()
 	if err := d.n.store.PutPeer(context.Background(), store.Peer{Node: m.Node, Name: m.Name, Role: m.Role, District: m.District,
 		Addr: m.SyncAddr, Seen: seen, State: m.State}); err != nil {
 		d.n.log.Debug("recording a peer", "err", err)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -15,8 +16,11 @@ import (
 	"lifeline/syncproto"
 )
 
-// Notices travel by gossip, signed, for nodes that are not in the ledger:
-// revocations, and the steps of a gossip key rotation. ONLY APPEND.
+// Notices travel by gossip, signed by an HQ node, for the nodes that are
+// not in the ledger: revocations, and the steps of a gossip key rotation.
+// Each says when it belongs: a revocation carries the ledger entry that
+// decided it, a key step the rotation it is part of; a notice replayed
+// later, or an older one, changes nothing. ONLY APPEND.
 const (
 	noticeRevoke     uint8 = 1
 	noticeKeyInstall uint8 = 2
@@ -32,23 +36,41 @@ type notice struct {
 	Sig    []byte           `cbor:"5,keyasint"`
 }
 
+// revocationNotice is the body of a noticeRevoke: the revocation the
+// ledger applied, and where.
+type revocationNotice struct {
+	Revoke ledger.Revoke `cbor:"1,keyasint"`
+	Index  uint64        `cbor:"2,keyasint"`
+}
+
+// keyNotice is the body of a key step: the rotation it belongs to (when it
+// started, by HQ's clock) and the key.
+type keyNotice struct {
+	Epoch int64  `cbor:"1,keyasint"`
+	Key   []byte `cbor:"2,keyasint"`
+}
+
 func noticeMessage(kind uint8, body []byte) []byte {
 	return append([]byte("lifeline/notice/v1"), append([]byte{kind}, body...)...)
 }
 
 // broadcast signs and spreads a notice.
-func (d *Daemon) broadcast(kind uint8, body []byte) error {
+func (d *Daemon) broadcast(kind uint8, body any) error {
 	creds := d.n.Credentials()
 	if d.gossip == nil || creds == nil {
 		return nil
 	}
-	nt := notice{Kind: kind, Body: body, Signer: d.n.Self().ID, Cert: creds.Cert.Raw,
-		Sig: ed25519.Sign(d.n.key.Signer(), noticeMessage(kind, body))}
-	b, err := syncproto.Marshal(&nt)
+	b, err := syncproto.Marshal(body)
 	if err != nil {
 		return err
 	}
-	return d.gossip.Broadcast(b)
+	nt := notice{Kind: kind, Body: b, Signer: d.n.Self().ID, Cert: creds.Cert.Raw,
+		Sig: ed25519.Sign(d.n.key.Signer(), noticeMessage(kind, b))}
+	msg, err := syncproto.Marshal(&nt)
+	if err != nil {
+		return err
+	}
+	return d.gossip.Broadcast(msg)
 }
 
 // onNotice checks and applies a notice another member spread.
@@ -58,37 +80,47 @@ func (d *Daemon) onNotice(msg []byte) {
 	}
 }
 
+// errNotice is wrapped by every refusal of a notice.
+var errNotice = errors.New("a notice not from headquarters")
+
 func (d *Daemon) applyNotice(msg []byte) error {
 	var nt notice
 	if err := syncproto.Unmarshal(msg, &nt); err != nil {
 		return err
 	}
-	node, pub, err := d.n.trust.CheckCert(nt.Cert)
-	if err != nil {
-		return err
-	}
-	if node != nt.Signer || !ed25519.Verify(pub, noticeMessage(nt.Kind, nt.Body), nt.Sig) {
-		return errors.New("a notice whose signature is not its signer's")
-	}
 	claims, err := d.n.trust.claims(nt.Cert)
 	if err != nil {
 		return err
 	}
+	pub, err := d.n.trust.key(context.Background(), claims.Node)
+	if err != nil {
+		return err
+	}
+	switch {
+	case claims.Node != nt.Signer || !ed25519.Verify(pub, noticeMessage(nt.Kind, nt.Body), nt.Sig):
+		return fmt.Errorf("%w: its signature is not its signer's", errNotice)
+	case !claims.Role.Decides():
+		return fmt.Errorf("%w: signed by %s", errNotice, claims)
+	}
+	if revoked, err := d.n.store.Revoked(context.Background(), claims.Node); err != nil || revoked {
+		return cmp.Or(err, fmt.Errorf("%w: signed by %s, which headquarters revoked", errNotice, claims))
+	}
 	switch nt.Kind {
 	case noticeRevoke:
-		if claims.Role.Field() {
-			return fmt.Errorf("a revocation signed by field node %s", claims.Name)
-		}
-		var r ledger.Revoke
-		if err := syncproto.Unmarshal(nt.Body, &r); err != nil {
+		var rn revocationNotice
+		if err := syncproto.Unmarshal(nt.Body, &rn); err != nil {
 			return err
 		}
-		return d.revoked(context.Background(), r, false)
-	case noticeKeyInstall, noticeKeyUse, noticeKeyRemove:
-		if !claims.Role.Decides() {
-			return fmt.Errorf("a gossip key notice signed by %s, not headquarters", claims)
+		if rn.Revoke.Node.IsZero() {
+			return fmt.Errorf("%w: a revocation of no node", errNotice)
 		}
-		return d.keyStep(nt.Kind, nt.Body)
+		return d.revoked(context.Background(), rn.Revoke, nil)
+	case noticeKeyInstall, noticeKeyUse, noticeKeyRemove:
+		var kn keyNotice
+		if err := syncproto.Unmarshal(nt.Body, &kn); err != nil {
+			return err
+		}
+		return d.keyNotice(nt.Kind, kn)
 	}
 	return fmt.Errorf("a notice of unknown kind %d", nt.Kind)
 }
@@ -96,21 +128,20 @@ func (d *Daemon) applyNotice(msg []byte) error {
 // revoked is the one path a revocation takes on a running node, from the
 // ledger (whose state machine recorded it) or from a notice: it is
 // recorded, the node's key is forgotten so that its next change is checked
-// again (and refused), and, on the ledger's leader, spread to the nodes
-// outside the ledger.
-func (d *Daemon) revoked(ctx context.Context, r ledger.Revoke, fromLedger bool) error {
-	if !fromLedger {
+// again (and refused), its connections here are closed, and, on an HQ
+// node, it is spread to the nodes outside the ledger.
+func (d *Daemon) revoked(ctx context.Context, r ledger.Revoke, from *ledger.Applied) error {
+	if from == nil {
 		if err := d.n.store.AddRevocation(ctx, r); err != nil {
 			return err
 		}
 	}
 	d.n.trust.forget(r.Node)
-	if l := d.Ledger(); fromLedger && l != nil && l.IsLeader() {
-		body, err := syncproto.Marshal(&r)
-		if err != nil {
-			return err
-		}
-		if err := d.broadcast(noticeRevoke, body); err != nil {
+	if d.port != nil {
+		d.port.Drop(r.Node)
+	}
+	if from != nil && d.n.Self().Role.Decides() {
+		if err := d.broadcast(noticeRevoke, &revocationNotice{Revoke: r, Index: from.Entry.Index}); err != nil {
 			d.n.log.Warn("gossip: spreading a revocation", "err", err)
 		}
 	}
@@ -118,17 +149,44 @@ func (d *Daemon) revoked(ctx context.Context, r ledger.Revoke, fromLedger bool) 
 }
 
 // onApply reacts to ledger commands as this node applies them.
-func (d *Daemon) onApply(t ledger.CommandType, cmd any) {
-	switch t {
+func (d *Daemon) onApply(a ledger.Applied) {
+	switch a.Type {
 	case ledger.CmdKit:
 		if err := d.n.loadKits(context.Background()); err != nil {
 			d.n.log.Error("reloading kits", "err", err)
 		}
 	case ledger.CmdRevoke:
-		if err := d.revoked(context.Background(), *cmd.(*ledger.Revoke), true); err != nil {
+		if err := d.revoked(context.Background(), *a.Cmd.(*ledger.Revoke), &a); err != nil {
 			d.n.log.Warn("a revocation", "err", err)
 		}
 	}
+}
+
+// stateKeyStep is the node_state key of the last key step applied here:
+// "<epoch> <kind>".
+const stateKeyStep = "gossip-key-step"
+
+// keyNotice applies a key step unless it is older than the last one
+// applied here (a replay): steps go in order within a rotation, and
+// rotations in order of their start; every old key of a rotation is
+// removed by a step of its own.
+func (d *Daemon) keyNotice(kind uint8, kn keyNotice) error {
+	ctx := context.Background()
+	v, _, err := d.n.store.State(ctx, stateKeyStep)
+	if err != nil {
+		return err
+	}
+	var epoch int64
+	var last uint8
+	fmt.Sscan(v, &epoch, &last)
+	newer := kn.Epoch > epoch || kn.Epoch == epoch && (kind > last || kind == noticeKeyRemove && last == noticeKeyRemove)
+	if !newer {
+		return nil
+	}
+	if err := d.keyStep(kind, kn.Key); err != nil {
+		return err
+	}
+	return d.n.store.SetState(ctx, stateKeyStep, fmt.Sprintf("%d %d", kn.Epoch, kind))
 }
 
 // keyStep applies one step of a key rotation here.
@@ -168,14 +226,16 @@ func (d *Daemon) RotateGossipKey(ctx context.Context, key []byte, step time.Dura
 		return errors.New("gossip keys are rotated by a running HQ node")
 	}
 	old := d.gossip.Keys()
-	for _, s := range []struct {
-		kind uint8
-		key  []byte
-	}{{noticeKeyInstall, key}, {noticeKeyUse, key}} {
-		if err := d.broadcast(s.kind, s.key); err != nil {
+	epoch := d.n.now().UnixMilli()
+	spread := func(kind uint8, key []byte) error {
+		kn := keyNotice{Epoch: epoch, Key: key}
+		if err := d.broadcast(kind, &kn); err != nil {
 			return err
 		}
-		if err := d.keyStep(s.kind, s.key); err != nil {
+		return d.keyNotice(kind, kn)
+	}
+	for _, kind := range []uint8{noticeKeyInstall, noticeKeyUse} {
+		if err := spread(kind, key); err != nil {
 			return err
 		}
 		select {
@@ -185,10 +245,7 @@ func (d *Daemon) RotateGossipKey(ctx context.Context, key []byte, step time.Dura
 		}
 	}
 	for _, k := range old {
-		if err := d.broadcast(noticeKeyRemove, k); err != nil {
-			return err
-		}
-		if err := d.keyStep(noticeKeyRemove, k); err != nil {
+		if err := spread(noticeKeyRemove, k); err != nil {
 			return err
 		}
 	}

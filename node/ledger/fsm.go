@@ -76,7 +76,7 @@ type FSM struct {
 	stopOnce sync.Once
 	halted   atomic.Bool
 	// OnApply, if set, hears of each command applied (after it is durable).
-	OnApply func(CommandType, any)
+	OnApply func(Applied)
 }
 
 // NewFSM makes the state machine over a store, for a deployment whose CA
@@ -126,6 +126,14 @@ type Result struct {
 	Committed int
 }
 
+// Applied is a command the state machine applied: the entry, and the
+// command it carried (a decision's own type and command, once checked).
+type Applied struct {
+	Entry Entry
+	Type  CommandType
+	Cmd   any
+}
+
 // Entry is one command of the replicated log: where it stands, and its
 // bytes (a type byte, then the command's CBOR).
 type Entry struct {
@@ -160,11 +168,12 @@ func (f *FSM) Apply(l Entry) Result {
 		f.log.Warn("ledger: refused an entry", "index", l.Index, "err", res.Err)
 		return res
 	}
-	if d, ok := cmd.(*Decision); ok {
-		t, cmd = d.Type, d.Cmd
-	}
 	if f.OnApply != nil {
-		f.OnApply(t, cmd)
+		a := Applied{Entry: l, Type: t, Cmd: cmd}
+		if d, ok := cmd.(*Decision); ok {
+			a.Type, a.Cmd = d.Type, d.Cmd
+		}
+		f.OnApply(a)
 	}
 	return res
 }

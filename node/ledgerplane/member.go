@@ -49,7 +49,7 @@ type MemberConfig struct {
 	CA  *x509.Certificate
 	Log *slog.Logger
 	// OnApply hears of each command applied, on every node.
-	OnApply func(ledger.CommandType, any)
+	OnApply func(ledger.Applied)
 }
 
 // Member is a node's Raft member.

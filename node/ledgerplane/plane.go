@@ -66,7 +66,7 @@ type Config struct {
 	// gossip: it says where each member is, never who is one.
 	Members func() []gossip.Member
 	// OnApply hears of each command applied, on every member.
-	OnApply func(ledger.CommandType, any)
+	OnApply func(ledger.Applied)
 	// Push syncs with the leader (at its configuration address), so that
 	// it holds the changes a commit this member forwards names: the leader
 	// proposes only what it can vouch for.

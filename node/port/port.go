@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lifeline/node/identity"
+	"lifeline/syncproto"
 )
 
 // Channel is what a connection is for: the first byte it sends after the
@@ -89,6 +90,9 @@ type Port struct {
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[syncproto.NodeID]map[net.Conn]bool // served, by peer
 }
 
 // New makes a port with no doors yet.
@@ -102,7 +106,7 @@ func New(cfg Config) *Port {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = 32
 	}
-	return &Port{cfg: cfg, doors: map[Channel]Door{}}
+	return &Port{cfg: cfg, doors: map[Channel]Door{}, conns: map[syncproto.NodeID]map[net.Conn]bool{}}
 }
 
 // Handle opens a door for a channel. Call it before Start; a channel with
@@ -243,7 +247,59 @@ func (p *Port) handle(ctx context.Context, raw net.Conn, release func()) {
 	if p.cfg.Cut != nil {
 		c = &cutConn{Conn: conn, cut: func() bool { return p.cfg.Cut(peer.Name) }}
 	}
-	keep = door.Serve(ctx, c, peer)
+	tc := &trackedConn{Conn: c}
+	tc.untrack = func() { p.untrack(peer.Node, tc) }
+	p.track(peer.Node, tc)
+	keep = door.Serve(ctx, tc, peer)
+	if !keep {
+		tc.Close()
+	}
+}
+
+// trackedConn is a connection served, noted by the port until it closes,
+// so that Drop finds it.
+type trackedConn struct {
+	net.Conn
+	once    sync.Once
+	untrack func()
+}
+
+func (t *trackedConn) Close() error {
+	t.once.Do(t.untrack)
+	return t.Conn.Close()
+}
+
+func (p *Port) track(node syncproto.NodeID, c net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns[node] == nil {
+		p.conns[node] = map[net.Conn]bool{}
+	}
+	p.conns[node][c] = true
+}
+
+func (p *Port) untrack(node syncproto.NodeID, c net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.conns[node], c)
+	if len(p.conns[node]) == 0 {
+		delete(p.conns, node)
+	}
+}
+
+// Drop closes every connection served to a node: headquarters revoked it.
+// Its new connections are refused at the handshake.
+func (p *Port) Drop(node syncproto.NodeID) int {
+	p.mu.Lock()
+	var conns []net.Conn
+	for c := range p.conns[node] {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	return len(conns)
 }
 
 func (p *Port) refused(addr string, peer identity.Claims, err error) {
