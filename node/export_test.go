@@ -2,11 +2,61 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
+	"time"
 
+	"lifeline/node/ledger"
 	"lifeline/node/ledgerplane"
+	"lifeline/node/peersync"
+	"lifeline/node/store"
+	"lifeline/syncproto"
 )
 
 // Forward lets tests send a ledger entry to the leader as a member would.
 func Forward(n *Node, ctx context.Context, leader string, entry []byte) error {
 	return ledgerplane.Forward(ctx, n.dialer(), leader, entry)
 }
+
+// SyncExpecting syncs with the node at addr, which must be id.
+func SyncExpecting(n *Node, ctx context.Context, addr string, id syncproto.NodeID) (peersync.Result, error) {
+	return n.syncWith(ctx, addr, id)
+}
+
+// HeadAt is a stream's chain hash at seq in n's store.
+func HeadAt(n *Node, ctx context.Context, st syncproto.Stream, seq uint64) (syncproto.Hash, error) {
+	return n.store.HeadAt(ctx, st, seq)
+}
+
+// PutReceipts plants receipts in n's store, unchecked, as a liar would.
+func PutReceipts(n *Node, ctx context.Context, rs []store.Receipt) error {
+	return n.store.PutReceipts(ctx, rs)
+}
+
+// ErrNotice is a notice refused for who signed it.
+var ErrNotice = errNotice
+
+// ApplyNotice applies a notice as if gossip had brought it.
+func ApplyNotice(d *Daemon, msg []byte) error { return d.applyNotice(msg) }
+
+// signedNotice is a notice d's node signs.
+func signedNotice(d *Daemon, kind uint8, body any) []byte {
+	b, _ := syncproto.Marshal(body)
+	nt := notice{Kind: kind, Body: b, Signer: d.n.Self().ID, Cert: d.n.Credentials().Cert.Raw,
+		Sig: ed25519.Sign(d.n.key.Signer(), noticeMessage(kind, b))}
+	msg, _ := syncproto.Marshal(&nt)
+	return msg
+}
+
+// KeyNotice is a key step (2 install, 3 use, 4 remove) of a rotation that
+// started at epoch, signed by d's node.
+func KeyNotice(d *Daemon, kind uint8, epoch time.Time, key []byte) []byte {
+	return signedNotice(d, kind, &keyNotice{Epoch: epoch.UnixMilli(), Key: key})
+}
+
+// RevocationNotice is the revocation of id, signed by d's node.
+func RevocationNotice(d *Daemon, id syncproto.NodeID) []byte {
+	return signedNotice(d, noticeRevoke, &revocationNotice{Revoke: ledger.Revoke{Node: id, Reason: "forged"}, Index: 1})
+}
+
+// GossipKeys are the gossip keys d uses, the primary first.
+func (d *Daemon) GossipKeys() [][]byte { return d.gossip.Keys() }

@@ -1,0 +1,282 @@
+package node_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"io"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"lifeline/node"
+	"lifeline/node/gossip"
+	"lifeline/node/identity"
+	"lifeline/node/ledger"
+	"lifeline/node/nodetest"
+	"lifeline/node/port"
+	"lifeline/node/store"
+	"lifeline/syncproto"
+)
+
+// The attacks of this file are made as a malicious peer would make them,
+// from the project's own packages and hashicorp/raft: a relay speaking raw
+// Raft, a gossip member lying about itself, a laptop forging receipts, a
+// relay forwarding a made-up commit, a replayed notice. Each asserts the
+// refusal and that nothing changed.
+
+// rawRaft is Raft's own transport, dialling HQ's port as the node whose
+// credentials it holds: what a stolen relay speaks.
+type rawRaft struct {
+	creds *identity.Credentials
+	addr  string
+}
+
+func (r rawRaft) Accept() (net.Conn, error) { select {} }
+func (r rawRaft) Close() error              { return nil }
+func (r rawRaft) Addr() net.Addr            { return &net.TCPAddr{} }
+func (r rawRaft) Dial(_ raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, _, err := port.Dialer{Creds: r.creds}.Dial(ctx, r.addr, port.Ledger)
+	return c, err
+}
+
+// A relay, even a member of the ledger, that sends HQ an AppendEntries with
+// a higher term, as itself or as HQ, is refused: HQ keeps leading, its term
+// does not move, and the revocation it carries is not applied.
+func TestRelaySpeakingRawRaftIsRefused(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, false) // a non-voter member
+	outsider := c.Add("relay-x", syncproto.RoleRelay, "Cayo", nil)
+	victim := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	before := hq.Daemon.Ledger().Status()
+
+	// The revocation of an honest laptop, as an entry the relay makes up.
+	forged, err := ledger.Encode(ledger.CmdRevoke, &ledger.Revoke{Node: victim.Node.Self().ID, Reason: "forged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, attacker := range []*nodetest.Member{relays[0], outsider} {
+		for _, claim := range []string{attacker.Node.Self().ID.String(), hq.Node.Self().ID.String()} {
+			tr := raft.NewNetworkTransport(rawRaft{creds: attacker.Node.Credentials(), addr: hq.Addr}, 1, 5*time.Second, io.Discard)
+			req := &raft.AppendEntriesRequest{
+				RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte(claim), Addr: []byte(claim + "@" + attacker.Addr)},
+				Term:      before.Height + 1000, PrevLogEntry: 0, PrevLogTerm: 0, LeaderCommitIndex: before.Height + 1000,
+				Entries: []*raft.Log{{Index: before.Height + 1, Term: before.Height + 1000, Type: raft.LogCommand, Data: forged}},
+			}
+			var resp raft.AppendEntriesResponse
+			err := tr.AppendEntries(raft.ServerID(claim), raft.ServerAddress(hq.Addr), req, &resp)
+			tr.Close()
+			if err == nil {
+				t.Fatalf("%s, claiming to be %s: HQ answered an AppendEntries (success %v)", attacker.Name, claim, resp.Success)
+			}
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // what a step down would take
+	if !hq.Daemon.Ledger().IsLeader() {
+		t.Fatal("HQ stepped down")
+	}
+	if revoked, _ := hq.Node.IsRevoked(ctx, victim.Node.Self().ID); revoked {
+		t.Fatal("HQ revoked the laptop on a relay's word")
+	}
+}
+
+// A gossip member that holds the gossip key (every laptop does) and says
+// it is an HQ voter is never made a member: HQ keeps leading and the
+// ledger keeps committing.
+func TestGossipMemberLyingAboutItselfIsNotMadeAVoter(t *testing.T) {
+	c := nodetest.New(t)
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
+	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
+
+	keyFile := filepath.Join(t.TempDir(), gossip.KeyFile)
+	if err := gossip.WriteKeyFile(keyFile, c.Keys); err != nil {
+		t.Fatal(err)
+	}
+	rogueKey, _ := identity.NewKey()
+	rogue, err := gossip.Start(gossip.Config{BindAddr: "127.0.0.1:0", KeyFile: keyFile, Profile: gossip.Test,
+		Meta: func() gossip.Meta {
+			return gossip.Meta{Node: rogueKey.ID(), Name: "hq-alt", Role: syncproto.RoleHQ, District: "Belize",
+				SyncAddr: "127.0.0.1:9", Raft: gossip.RaftVoter, MinProto: syncproto.MinVersion, MaxProto: syncproto.MaxVersion}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rogue.Shutdown()
+	if _, err := rogue.Join([]string{hq.Gossip}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // several of the leader's membership rounds
+	servers, err := hq.Daemon.Ledger().Servers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range servers {
+		if s.ID == rogueKey.ID().String() {
+			t.Fatal("the rogue gossip member was made a member of the ledger")
+		}
+	}
+	ids := add(t, hq, 1)
+	nodetest.Eventually(t, 10*time.Second, "the ledger still commits", func() bool {
+		n, _ := hq.Node.CaseNumber(context.Background(), ids[0])
+		return n != ""
+	})
+}
+
+// A relay that forwards a commit whose range names a head that is not the
+// stream's is refused; a made-up record in a forwarded commit gets no case
+// number, and the laptop's real record gets one.
+func TestRelayForwardingAMadeUpCommitIsRefused(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	field := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	ids := add(t, field, 2)
+	if _, err := field.Node.Sync(ctx, hq.Addr); err != nil { // HQ holds the laptop's records
+		t.Fatal(err)
+	}
+	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: 3}
+	made := syncproto.NewRecordID()
+	leader := hq.Node.Self().ID.String() + "@" + hq.Addr
+
+	forged, _ := ledger.Encode(ledger.CmdCommit, &ledger.Commit{
+		Ranges: []ledger.Range{{Stream: own, From: 1, To: 2, Head: syncproto.Hash{0xba, 0xd}}},
+		New:    []ledger.NewRecord{{Record: made, District: "CYO", Year: 2026}},
+	})
+	if err := node.Forward(relays[0].Node, ctx, leader, forged); err == nil {
+		t.Fatal("the leader took a commit naming another head")
+	}
+	head, err := node.HeadAt(hq.Node, ctx, own, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The right head, with a made-up record: the leader numbers what it
+	// finds the range creates, not what it is told.
+	honest, _ := ledger.Encode(ledger.CmdCommit, &ledger.Commit{
+		Ranges: []ledger.Range{{Stream: own, From: 1, To: 2, Head: head}},
+		New:    []ledger.NewRecord{{Record: made, District: "CYO", Year: 2026}},
+	})
+	if err := node.Forward(relays[0].Node, ctx, leader, honest); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the real records are numbered", func() bool {
+		for _, id := range ids {
+			if n, _ := hq.Node.CaseNumber(ctx, id); n == "" {
+				return false
+			}
+		}
+		return true
+	})
+	if n, _ := hq.Node.CaseNumber(ctx, made); n != "" {
+		t.Fatalf("the made-up record got case number %s", n)
+	}
+}
+
+// A laptop that syncs with another cannot make it believe its changes are
+// confirmed: receipts it signs itself, or a relay signs, or HQ signed for
+// another head, move nothing.
+func TestForgedReceiptsMoveNoConfirmedMark(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	victim := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	liar := c.Add("cayo-08", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	add(t, victim, 3)
+	if _, err := liar.Node.Sync(ctx, victim.Addr); err != nil { // the liar holds the victim's changes
+		t.Fatal(err)
+	}
+	for _, m := range []*nodetest.Member{relays[0], hq} { // and the relay's and HQ's certificates
+		add(t, m, 1)
+		if _, err := liar.Node.Sync(ctx, m.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	own := syncproto.Stream{Origin: victim.Node.Self().ID, Lane: 3}
+	// Each forged receipt is of a later change than the last, so that the
+	// liar keeps and sends it.
+	for i, forger := range []*nodetest.Member{liar, relays[0], hq} {
+		seq := uint64(i + 1)
+		h, err := node.HeadAt(liar.Node, ctx, own, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if forger == hq {
+			h = syncproto.Hash{1} // HQ's key, another head
+		}
+		sig := ed25519.Sign(forger.Node.Key().Signer(), syncproto.ReceiptMessage(own, seq, h))
+		if err := node.PutReceipts(liar.Node, ctx, []store.Receipt{{Stream: own, Seq: seq, Head: h, Signer: forger.Node.Self().ID, Sig: sig}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := liar.Node.Sync(ctx, victim.Addr); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := victim.Node.Status(ctx)
+		if st.Unconfirmed != 3 {
+			t.Fatalf("a receipt signed by %s moved the victim's confirmed mark: %d unconfirmed", forger.Name, st.Unconfirmed)
+		}
+		if forger == hq && st.Receipts != 0 {
+			t.Fatal("the victim kept a receipt of a head it does not hold")
+		}
+	}
+}
+
+// A key step replayed after a later rotation, and a revocation spread by a
+// relay, change nothing on the node that hears them.
+func TestReplayedAndUnauthorisedNoticesChangeNothing(t *testing.T) {
+	c := nodetest.New(t)
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
+	relay := gossiping(c, "relay", syncproto.RoleRelay, "Cayo", hq.Gossip, nil)
+	f := gossiping(c, "field", syncproto.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	nodetest.Eventually(t, 10*time.Second, "the field meets the others", func() bool {
+		st, _ := f.Node.Status(ctx)
+		return len(st.Peers) >= 2
+	})
+	first, _ := gossip.NewKey()
+	if err := hq.Daemon.RotateGossipKey(ctx, first, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	firstUse := node.KeyNotice(hq.Daemon, 3, time.Now().Add(-time.Hour), first) // the older rotation's "use", as captured
+	second, _ := gossip.NewKey()
+	if err := hq.Daemon.RotateGossipKey(ctx, second, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the field uses the second key", func() bool {
+		return string(f.Daemon.GossipKeys()[0]) == string(second)
+	})
+	if err := node.ApplyNotice(f.Daemon, firstUse); err != nil {
+		t.Fatal(err)
+	}
+	if string(f.Daemon.GossipKeys()[0]) != string(second) {
+		t.Fatal("a replayed key step took the field back to an older key")
+	}
+	revocation := node.RevocationNotice(relay.Daemon, hq.Node.Self().ID)
+	if err := node.ApplyNotice(f.Daemon, revocation); !errors.Is(err, node.ErrNotice) {
+		t.Fatalf("a revocation spread by a relay: %v", err)
+	}
+	if revoked, _ := f.Node.IsRevoked(ctx, hq.Node.Self().ID); revoked {
+		t.Fatal("a relay revoked headquarters on the field")
+	}
+}
+
+// A node that answers at an address gossip gives for another is refused
+// before any session.
+func TestSyncRefusesANodeOtherThanGossipSaid(t *testing.T) {
+	c := nodetest.New(t)
+	a := c.Add("relay-a", syncproto.RoleRelay, "Cayo", nil)
+	b := c.Add("relay-b", syncproto.RoleRelay, "Cayo", nil)
+	field := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	add(t, field, 1)
+	_, err := node.SyncExpecting(field.Node, context.Background(), b.Addr, a.Node.Self().ID)
+	if !errors.Is(err, node.ErrNotWhoWasMeant) {
+		t.Fatalf("syncing with %s where gossip said %s is: %v", b.Name, a.Name, err)
+	}
+	if st, _ := b.Node.Status(context.Background()); st.Records["damage-assessment"] != 0 {
+		t.Fatal("the node that answered was sent records")
+	}
+}
