@@ -250,15 +250,14 @@ func (l *Member) RemoveMember(id string) error {
 // reports false when the member is shutting down.
 func (l *Member) ServeConn(conn net.Conn, peer identity.Claims) bool { return l.tr.serve(conn, peer) }
 
-// admit says whether a peer may send an RPC claiming to be server
-// claimed: only as itself, and only as a voter of the ledger's current
-// configuration (only voters lead and stand for election). A member that
-// holds no configuration yet (it was just added, or never started a
-// ledger) takes its first entries from headquarters only.
-func (l *Member) admit(peer identity.Claims, claimed raft.ServerID) error {
-	if string(claimed) != peer.Node.String() {
-		return fmt.Errorf("%s claims to be server %.40q", peer, claimed)
-	}
+// admit says whether a peer may send RPCs: only a voter of the ledger's
+// current configuration (only voters lead and stand for election). A
+// member that holds no configuration yet (it was just added, or never
+// started a ledger) takes its first entries from headquarters only. It is
+// asked before an RPC is decoded, and the RPC must then claim to be the
+// peer itself.
+func (l *Member) admit(peer identity.Claims) error {
+	claimed := raft.ServerID(peer.Node.String())
 	if l.raft == nil {
 		return errors.New("the ledger is starting")
 	}

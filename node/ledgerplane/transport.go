@@ -71,7 +71,7 @@ type transport struct {
 	*raft.NetworkTransport
 	layer   *Layer
 	consume chan raft.RPC
-	admit   func(peer identity.Claims, claimed raft.ServerID) error
+	admit   func(peer identity.Claims) error
 	log     *slog.Logger
 
 	mu        sync.Mutex
@@ -82,7 +82,7 @@ type transport struct {
 	shutdown  chan struct{}
 }
 
-func newTransport(layer *Layer, admit func(identity.Claims, raft.ServerID) error, log *slog.Logger, hlog hclog.Logger) *transport {
+func newTransport(layer *Layer, admit func(identity.Claims) error, log *slog.Logger, hlog hclog.Logger) *transport {
 	return &transport{
 		NetworkTransport: raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog,
@@ -137,7 +137,8 @@ func (t *transport) serve(conn net.Conn, peer identity.Claims) bool {
 			t.mu.Unlock()
 			conn.Close()
 		}()
-		r := bufio.NewReaderSize(conn, 256<<10)
+		budget := &io.LimitedReader{R: conn}
+		r := bufio.NewReaderSize(budget, 256<<10)
 		w := bufio.NewWriter(conn)
 		dec := codec.NewDecoder(r, &codec.MsgpackHandle{})
 		// Raft's own transport writes times in msgpack's old format unless
@@ -146,7 +147,8 @@ func (t *transport) serve(conn net.Conn, peer identity.Claims) bool {
 		mh.TimeNotBuiltin = true
 		enc := codec.NewEncoder(w, mh)
 		for {
-			if err := t.handle(r, dec, enc, peer); err != nil {
+			budget.N = maxRPC
+			if err := t.handle(r, budget, dec, enc, peer); err != nil {
 				if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 					t.log.Warn("refused a Raft RPC", "peer", peer.String(), "err", err)
 				}
@@ -160,11 +162,20 @@ func (t *transport) serve(conn net.Conn, peer identity.Claims) bool {
 	return true
 }
 
+// maxRPC bounds an RPC's bytes (a snapshot's data aside): entries are at
+// most ledger.MaxEntryBytes each, and Raft batches a few.
+const maxRPC = 128 << 20
+
 // handle reads one RPC, checks it, hands it to Raft and writes Raft's
-// answer, as raft.NetworkTransport does.
-func (t *transport) handle(r *bufio.Reader, dec *codec.Decoder, enc *codec.Encoder, peer identity.Claims) error {
+// answer, as raft.NetworkTransport does. Who sent it is checked before
+// anything is decoded: a peer that may not send RPCs gets nothing of
+// Raft's decoder.
+func (t *transport) handle(r *bufio.Reader, budget *io.LimitedReader, dec *codec.Decoder, enc *codec.Encoder, peer identity.Claims) error {
 	typ, err := r.ReadByte()
 	if err != nil {
+		return err
+	}
+	if err := t.admit(peer); err != nil {
 		return err
 	}
 	respCh := make(chan raft.RPCResponse, 1)
@@ -197,6 +208,7 @@ func (t *transport) handle(r *bufio.Reader, dec *codec.Decoder, enc *codec.Encod
 			return err
 		}
 		rpc.Command = &req
+		budget.N = req.Size + int64(r.Buffered()) // the snapshot's data follows
 		rpc.Reader = io.LimitReader(r, req.Size)
 	case rpcTimeoutNow:
 		var req raft.TimeoutNowRequest
@@ -207,9 +219,8 @@ func (t *transport) handle(r *bufio.Reader, dec *codec.Decoder, enc *codec.Encod
 	default:
 		return fmt.Errorf("unknown RPC type %d", typ)
 	}
-	claimed := rpc.Command.(raft.WithRPCHeader).GetRPCHeader().ID
-	if err := t.admit(peer, raft.ServerID(claimed)); err != nil {
-		return err
+	if claimed := rpc.Command.(raft.WithRPCHeader).GetRPCHeader().ID; string(claimed) != peer.Node.String() {
+		return fmt.Errorf("%s claims to be server %.40q", peer, claimed)
 	}
 	t.mu.Lock()
 	hb := t.heartbeat
