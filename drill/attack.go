@@ -36,7 +36,7 @@ const (
 func (d *Drill) attack(ctx context.Context, s *StepReport) error {
 	offsets := d.logOffsets()
 	defer func() { s.Refusals = d.refusals(offsets) }()
-	ns, err := d.lab.host("intruder", "hq", intruderIP+"/16")
+	ns, err := d.lab.Host("intruder", "hq", intruderIP+"/16")
 	if err != nil {
 		return err
 	}
@@ -235,7 +235,7 @@ func handshake(ctx context.Context, via *nsNet, dir, addr string) (local string,
 // watches and the thief later takes.
 func (a *intruder) enrollSpare(ctx context.Context) (*Node, error) {
 	hq := a.d.hq
-	ns, err := a.d.lab.host("spare-1", "hq", spareIP+"/16")
+	ns, err := a.d.lab.Host("spare-1", "hq", spareIP+"/16")
 	if err != nil {
 		return nil, err
 	}

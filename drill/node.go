@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"lifeline/drill/netlab"
 	"lifeline/syncproto"
 )
 
@@ -55,7 +56,7 @@ func (n *Node) start() error {
 	if n.cmd != nil {
 		return fmt.Errorf("%s already runs", n.Name)
 	}
-	args := []string{"netns", "exec", n.NS, n.d.cfg.Bin, "run", "--data", n.Dir,
+	args := []string{"run", "--data", n.Dir,
 		"--gossip-addr", n.gossipAddr(), "--gossip-profile", "lan", "--sync-every", n.d.syncEvery().String()}
 	if !n.Role.Field() {
 		args = append(args, "--sync-addr", n.syncAddr())
@@ -73,7 +74,7 @@ func (n *Node) start() error {
 		return err
 	}
 	fmt.Fprintf(f, "==== start %d at %s\n", n.starts+1, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command("ip", args...)
+	cmd := netlab.Command(context.Background(), n.NS, n.d.cfg.Bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), n.Env...)
 	if err := cmd.Start(); err != nil {
@@ -110,8 +111,7 @@ func (n *Node) signal(sig syscall.Signal) {
 	}
 	n.killed = true
 	n.mu.Unlock()
-	// ip netns exec execs lifeline in its own process: the signal reaches
-	// the node itself.
+	// The signal reaches the node itself (see netlab.Command).
 	cmd.Process.Signal(sig)
 	select {
 	case <-exited:
@@ -147,7 +147,7 @@ func (n *Node) lifelineEnv(ctx context.Context, env []string, stdin string, args
 
 // execTool is the lifeline tool run with args in the node's namespace.
 func execTool(ctx context.Context, n *Node, env []string, stdin string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.NS, n.d.cfg.Bin}, args...)...)
+	cmd := netlab.Command(ctx, n.NS, n.d.cfg.Bin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(append(os.Environ(), "LIFELINE_DATA=", "LIFELINE_OPERATOR="), env...)
 	return cmd
