@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lifeline/drill/netlab"
+	"lifeline/node"
 	"lifeline/syncproto"
 )
 
@@ -161,22 +162,8 @@ func (n *Node) digest(ctx context.Context) (string, error) {
 }
 
 // status is what `lifeline status --json` says.
-type status struct {
-	Role        string         `json:"role"`
-	Records     map[string]int `json:"records"`
-	Conflicts   int            `json:"conflicts"`
-	Held        int            `json:"held"`
-	Unconfirmed int            `json:"unconfirmed"`
-	Raft        *struct {
-		State  string `json:"state"`
-		Leader string `json:"leader"`
-		Height uint64 `json:"height"`
-		Voter  bool   `json:"voter"`
-	} `json:"raft"`
-}
-
-func (n *Node) status(ctx context.Context) (status, error) {
-	var st status
+func (n *Node) status(ctx context.Context) (node.Status, error) {
+	var st node.Status
 	out, err := n.lifeline(ctx, "", "status", "--data", n.Dir, "--json")
 	if err != nil {
 		return st, err

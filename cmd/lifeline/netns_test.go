@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"lifeline/drill/netlab"
+	"lifeline/node"
 )
 
 // newLab makes the test's network of namespaces (see netlab), removed
@@ -73,26 +74,10 @@ func tail(b []byte, n int) []byte {
 	return b
 }
 
-// statusOf is what `lifeline status --json` tells scripts.
-type statusOf struct {
-	Role        string `json:"role"`
-	Unconfirmed int    `json:"unconfirmed"`
-	Peers       []struct {
-		Name     string `json:"name"`
-		LastSync string `json:"last_sync"`
-		Gossip   string `json:"gossip"`
-	} `json:"peers"`
-	Raft *struct {
-		State  string `json:"state"`
-		Leader string `json:"leader"`
-		Height uint64 `json:"height"`
-		Voter  bool   `json:"voter"`
-	} `json:"raft"`
-}
-
-func nodeStatus(t *testing.T, dir string) statusOf {
+// nodeStatus is what `lifeline status --json` says.
+func nodeStatus(t *testing.T, dir string) node.Status {
 	t.Helper()
-	var st statusOf
+	var st node.Status
 	out := ok(t, "", "status", "--data", dir, "--json")
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("status --json: %v: %s", err, out)
