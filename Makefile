@@ -13,22 +13,29 @@ DEB_PACKAGES := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-d
 # make screenshots runs the app in a virtual display and takes its picture.
 SCREENSHOT_PACKAGES := xvfb imagemagick libgl1-mesa-dri
 
-.PHONY: deps build test lint run bench fuzz clean screenshots drill
-
-deps:
-	@command -v $(GO) >/dev/null || { echo "Lifeline needs Go 1.26 or newer (https://go.dev/dl/)."; exit 1; }
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+# install-missing installs the Debian packages of the list $(1) that this
+# machine lacks, as root; as anyone else it prints the apt-get line to run
+# and fails, saying that $(2) needs them.
+define install-missing
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "Installing" $$missing; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 		else \
-			echo "Lifeline needs these Debian packages:"; \
+			echo "$(2) needs these Debian packages:"; \
 			echo "  sudo apt-get install -y $$(echo $$missing)"; \
 			exit 1; \
 		fi; \
 	fi
+endef
+
+.PHONY: deps build test lint run bench fuzz clean screenshots drill
+
+deps:
+	@command -v $(GO) >/dev/null || { echo "Lifeline needs Go 1.26 or newer (https://go.dev/dl/)."; exit 1; }
+	$(call install-missing,$(DEB_PACKAGES),Lifeline)
 
 build: deps
 	$(GO) build -o bin/ ./cmd/...
@@ -47,18 +54,7 @@ run: build
 	bin/lifeline-desktop --data $(DATA)
 
 screenshots: build
-	@missing=$$(for p in $(SCREENSHOT_PACKAGES); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "Installing" $$missing; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-		else \
-			echo "make screenshots needs these Debian packages:"; \
-			echo "  sudo apt-get install -y $$(echo $$missing)"; \
-			exit 1; \
-		fi; \
-	fi
+	$(call install-missing,$(SCREENSHOT_PACKAGES),make screenshots)
 	scripts/screenshots.sh
 
 bench: build

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"lifeline/node"
 	"lifeline/syncproto"
 )
 
@@ -36,7 +36,7 @@ const (
 func (d *Drill) attack(ctx context.Context, s *StepReport) error {
 	offsets := d.logOffsets()
 	defer func() { s.Refusals = d.refusals(offsets) }()
-	ns, err := d.lab.host("intruder", "hq", intruderIP+"/16")
+	ns, err := d.lab.Host("intruder", "hq", intruderIP+"/16")
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (a *intruder) otherAuthority(ctx context.Context) error {
 			return err
 		}
 	}
-	me, err := statusOf(ctx, n)
+	me, err := n.status(ctx)
 	if err != nil {
 		return err
 	}
@@ -149,8 +149,8 @@ func (a *intruder) otherAuthority(ctx context.Context) error {
 	deadline := time.Now().Add(gossipSpell)
 	for time.Now().Before(deadline) && listed == "" {
 		time.Sleep(time.Second)
-		if st, err := statusOf(ctx, hq); err == nil {
-			if p := st.lists(me.Node, n.Name); p != "" {
+		if st, err := hq.status(ctx); err == nil {
+			if p := lists(st, me.Node, n.Name); p != "" {
 				listed = hq.Name + " lists " + p
 			}
 		}
@@ -160,8 +160,8 @@ func (a *intruder) otherAuthority(ctx context.Context) error {
 		if listed != "" {
 			break
 		}
-		if st, err := statusOf(ctx, m); err == nil {
-			if p := st.lists(me.Node, n.Name); p != "" {
+		if st, err := m.status(ctx); err == nil {
+			if p := lists(st, me.Node, n.Name); p != "" {
 				listed = m.Name + " lists " + p
 			}
 		}
@@ -235,7 +235,7 @@ func handshake(ctx context.Context, via *nsNet, dir, addr string) (local string,
 // watches and the thief later takes.
 func (a *intruder) enrollSpare(ctx context.Context) (*Node, error) {
 	hq := a.d.hq
-	ns, err := a.d.lab.host("spare-1", "hq", spareIP+"/16")
+	ns, err := a.d.lab.Host("spare-1", "hq", spareIP+"/16")
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +392,7 @@ func held(ctx context.Context, n *Node, ids []string) (int, error) {
 // reach HQ.
 func (a *intruder) stolen(ctx context.Context, spare *Node) error {
 	hq := a.d.hq
-	st, err := statusOf(ctx, spare)
+	st, err := spare.status(ctx)
 	if err != nil {
 		return err
 	}
@@ -483,32 +483,9 @@ func syncWith(ctx context.Context, n *Node, addr string) (ran bool, msg string) 
 	return false, fmt.Sprint(err)
 }
 
-// nodeStatus is what `lifeline status --json` says of a node's identity
-// and peers.
-type nodeStatus struct {
-	Node  string `json:"node"`
-	Peers []struct {
-		Node   string `json:"node"`
-		Name   string `json:"name"`
-		Gossip string `json:"gossip"`
-	} `json:"peers"`
-}
-
-func statusOf(ctx context.Context, n *Node) (nodeStatus, error) {
-	var st nodeStatus
-	out, err := n.lifeline(ctx, "", "status", "--data", n.Dir, "--json")
-	if err != nil {
-		return st, err
-	}
-	if err := json.Unmarshal([]byte(out), &st); err != nil {
-		return st, fmt.Errorf("%s: status --json: %v", n.Name, err)
-	}
-	return st, nil
-}
-
-// lists says how the node lists the peer with the id or name, "" when it
-// does not.
-func (st nodeStatus) lists(id, name string) string {
+// lists says how a node's status lists the peer with the id or name, ""
+// when it does not.
+func lists(st node.Status, id, name string) string {
 	for _, p := range st.Peers {
 		if p.Node == id || p.Name == name {
 			return fmt.Sprintf("%s (%s, gossip %q)", p.Name, p.Node, p.Gossip)

@@ -15,6 +15,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"lifeline/drill/netlab"
 	"lifeline/syncproto"
 )
 
@@ -46,7 +48,7 @@ var Steps = []string{"partition", "leader", "thin", "kill", "disk", "bundle", "a
 // Drill is one run.
 type Drill struct {
 	cfg    Config
-	lab    *lab
+	lab    *netlab.Lab
 	nodes  []*Node
 	hq     *Node
 	report *Report
@@ -59,6 +61,8 @@ type Drill struct {
 	writing map[string]*os.Process
 	// diskSize is the size of relay-toledo's small disk, as mount says it.
 	diskSize string
+	// mounts are the small disks mounted, for close.
+	mounts []string
 }
 
 func (d *Drill) logf(format string, args ...any) {
@@ -150,8 +154,16 @@ func (d *Drill) close() {
 		}()
 	}
 	wg.Wait()
-	d.lab.close()
+	d.mu.Lock()
+	for _, m := range d.mounts {
+		exec.Command("umount", "-l", m).Run()
+	}
+	d.mu.Unlock()
+	d.lab.Close()
 }
+
+// uplinkShape is a district office's uplink to HQ: 2 Mbit/s each way.
+var uplinkShape = netlab.Shape{Rate: "2mbit", Burst: "64kbit", Latency: "400ms"}
 
 // setUp makes the deployment: HQ (which makes the authority and starts the
 // ledger), relays and laptops, enrolled with HQ's folder, each in its own
@@ -185,18 +197,18 @@ func (d *Drill) setUp(ctx context.Context) error {
 		}
 	}
 	for _, s := range sites {
-		if err := d.lab.site(s); err != nil {
+		if err := d.lab.Site(s); err != nil {
 			return err
 		}
 		if s != "hq" {
-			if err := d.lab.uplink(s, "hq", "2mbit"); err != nil {
+			if err := d.lab.Uplink(s, "hq", uplinkShape); err != nil {
 				return err
 			}
 		}
 	}
 	for i, s := range specs {
 		ip := fmt.Sprintf("10.77.%d.%d", slices.Index(sites, s.site)+1, i+10)
-		ns, err := d.lab.host(s.name, s.site, ip+"/16")
+		ns, err := d.lab.Host(s.name, s.site, ip+"/16")
 		if err != nil {
 			return err
 		}
@@ -211,7 +223,7 @@ func (d *Drill) setUp(ctx context.Context) error {
 				size = "128m"
 			}
 			d.diskSize = size
-			if err := d.lab.smallDisk(n.Dir, size); err != nil {
+			if err := d.smallDisk(n.Dir, size); err != nil {
 				return err
 			}
 			n.Dir = filepath.Join(n.Dir, "node")
@@ -239,7 +251,7 @@ func (d *Drill) setUp(ctx context.Context) error {
 			return err
 		}
 	}
-	d.logf("deployment: %d nodes in namespaces %s-*", len(d.nodes), d.lab.prefix)
+	d.logf("deployment: %d nodes in namespaces %s-*", len(d.nodes), d.lab.Prefix)
 	for _, n := range d.nodes {
 		if err := n.start(); err != nil {
 			return err

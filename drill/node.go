@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"lifeline/drill/netlab"
+	"lifeline/node"
 	"lifeline/syncproto"
 )
 
@@ -55,7 +57,7 @@ func (n *Node) start() error {
 	if n.cmd != nil {
 		return fmt.Errorf("%s already runs", n.Name)
 	}
-	args := []string{"netns", "exec", n.NS, n.d.cfg.Bin, "run", "--data", n.Dir,
+	args := []string{"run", "--data", n.Dir,
 		"--gossip-addr", n.gossipAddr(), "--gossip-profile", "lan", "--sync-every", n.d.syncEvery().String()}
 	if !n.Role.Field() {
 		args = append(args, "--sync-addr", n.syncAddr())
@@ -71,7 +73,7 @@ func (n *Node) start() error {
 		return err
 	}
 	fmt.Fprintf(f, "==== start %d at %s\n", n.starts+1, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command("ip", args...)
+	cmd := netlab.Command(context.Background(), n.NS, n.d.cfg.Bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), n.Env...)
 	if err := cmd.Start(); err != nil {
@@ -108,8 +110,7 @@ func (n *Node) signal(sig syscall.Signal) {
 	}
 	n.killed = true
 	n.mu.Unlock()
-	// ip netns exec execs lifeline in its own process: the signal reaches
-	// the node itself.
+	// The signal reaches the node itself (see netlab.Command).
 	cmd.Process.Signal(sig)
 	select {
 	case <-exited:
@@ -145,7 +146,7 @@ func (n *Node) lifelineEnv(ctx context.Context, env []string, stdin string, args
 
 // execTool is the lifeline tool run with args in the node's namespace.
 func execTool(ctx context.Context, n *Node, env []string, stdin string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.NS, n.d.cfg.Bin}, args...)...)
+	cmd := netlab.Command(ctx, n.NS, n.d.cfg.Bin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(append(os.Environ(), "LIFELINE_DATA=", "LIFELINE_OPERATOR="), env...)
 	return cmd
@@ -159,22 +160,8 @@ func (n *Node) digest(ctx context.Context) (string, error) {
 }
 
 // status is what `lifeline status --json` says.
-type status struct {
-	Role        string         `json:"role"`
-	Records     map[string]int `json:"records"`
-	Conflicts   int            `json:"conflicts"`
-	Held        int            `json:"held"`
-	Unconfirmed int            `json:"unconfirmed"`
-	Raft        *struct {
-		State  string `json:"state"`
-		Leader string `json:"leader"`
-		Height uint64 `json:"height"`
-		Voter  bool   `json:"voter"`
-	} `json:"raft"`
-}
-
-func (n *Node) status(ctx context.Context) (status, error) {
-	var st status
+func (n *Node) status(ctx context.Context) (node.Status, error) {
+	var st node.Status
 	out, err := n.lifeline(ctx, "", "status", "--data", n.Dir, "--json")
 	if err != nil {
 		return st, err

@@ -28,7 +28,7 @@ func (d *Drill) partition(ctx context.Context, s *StepReport) error {
 	if err != nil {
 		return err
 	}
-	if err := d.lab.setUplink("toledo", false); err != nil {
+	if err := d.lab.SetUplink("toledo", false); err != nil {
 		return err
 	}
 	edits := map[*Node]string{tol: "Edited in Toledo while cut off", d.hq: "Edited at HQ meanwhile"}
@@ -56,7 +56,7 @@ func (d *Drill) partition(ctx context.Context, s *StepReport) error {
 		}
 	}
 	s.Observed = append(s.Observed, fmt.Sprintf("%d records written during the cut; the cut-off Toledo relay holds %d of its laptop's %d records", during, got, len(tolIDs)))
-	if err := d.lab.setUplink("toledo", true); err != nil {
+	if err := d.lab.SetUplink("toledo", true); err != nil {
 		return err
 	}
 	s.Injected = append(s.Injected, "the uplink restored")

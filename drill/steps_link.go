@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"lifeline/drill/netlab"
 	"lifeline/syncproto"
 )
 
@@ -24,6 +25,9 @@ const (
 	lifeSafetyRecords = 5
 )
 
+// thinShape is the thin link: 64 kbit/s each way.
+var thinShape = netlab.Shape{Rate: "64kbit", Burst: "16kbit", Latency: "600ms"}
+
 // thinLink: a Toledo laptop's link becomes thin (64 kbit/s, 10 % of the
 // packets lost) while it saves a burst of damage assessments and then a
 // few missing persons; the missing persons, lane 1, must reach HQ no later
@@ -34,15 +38,13 @@ func (d *Drill) thinLink(ctx context.Context, s *StepReport) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := d.lab.thin(n.Name, n.NS, "64kbit", 10); err != nil {
-		d.lab.thin(n.Name, n.NS, "", 0)
+	if err := d.lab.Thin(n.Name, thinShape, 10); err != nil {
+		d.lab.Unthin(n.Name)
 		return err
 	}
 	s.Injected = append(s.Injected, fmt.Sprintf("%s's link thinned to 64 kbit/s each way, 10%% of its packets dropped at random", n.Name))
 	err := d.thinBurst(ctx, s, n, dir)
-	if rerr := d.lab.thin(n.Name, n.NS, "", 0); rerr != nil && err == nil {
-		err = rerr
-	}
+	d.lab.Unthin(n.Name)
 	s.Injected = append(s.Injected, "the link restored")
 	return err
 }
@@ -310,12 +312,12 @@ func (d *Drill) walkBundle(ctx context.Context, s *StepReport) error {
 	if err := os.MkdirAll(stick, 0o700); err != nil {
 		return err
 	}
-	if err := d.lab.setHostLink(n.Name, false); err != nil {
+	if err := d.lab.SetHostLink(n.Name, false); err != nil {
 		return err
 	}
 	s.Injected = append(s.Injected, n.Name+"'s own link cut")
 	err := d.carryBundle(ctx, s, n, filepath.Join(stick, n.Name+".bundle"))
-	if rerr := d.lab.setHostLink(n.Name, true); rerr != nil && err == nil {
+	if rerr := d.lab.SetHostLink(n.Name, true); rerr != nil && err == nil {
 		err = rerr
 	}
 	s.Injected = append(s.Injected, "the link restored")

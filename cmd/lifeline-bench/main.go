@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -251,19 +250,7 @@ func readLines(file string, first, last int) ([][]byte, error) {
 // peakRSS is this process's peak resident memory in KiB (VmHWM). Unlike
 // getrusage's ru_maxrss, it does not carry over the parent's memory from
 // before exec.
-func peakRSS() int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kib
-		}
-	}
-	return 0
-}
+func peakRSS() int64 { return procHWM(os.Getpid()) }
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "lifeline-bench:", err)

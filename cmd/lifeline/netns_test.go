@@ -2,128 +2,55 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"lifeline/drill/netlab"
+	"lifeline/node"
 )
 
-// netlab is a network made of Linux network namespaces: one "switch"
-// namespace holding a bridge per site and the links between sites, and one
-// namespace per host, each plugged into its site's bridge. Nothing of it
-// touches the machine's own network, and it is gone when the test ends.
-type netlab struct {
-	t      *testing.T
-	prefix string // of every namespace and link name, unique to this test run
-	sw     string // the switch namespace
-	hosts  []string
-}
-
-// newNetlab makes the switch namespace. It skips the test where namespaces
-// cannot be made (not root, no ip command).
-func newNetlab(t *testing.T) *netlab {
+// newLab makes the test's network of namespaces (see netlab), removed
+// when the test ends. It skips the test where namespaces cannot be made
+// (not root, no ip command).
+func newLab(t *testing.T) *netlab.Lab {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("network namespaces need root")
+	l, err := netlab.New("ll")
+	if errors.Is(err, netlab.ErrUnavailable) {
+		t.Skip(err)
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("network namespaces need the ip command (Debian package iproute2)")
+	if err != nil {
+		t.Fatal(err)
 	}
-	l := &netlab{t: t, prefix: fmt.Sprintf("ll%d", os.Getpid()%100000)}
-	l.sw = l.prefix + "-sw"
-	t.Cleanup(func() {
-		for _, ns := range append(l.hosts, l.sw) {
-			exec.Command("ip", "netns", "del", ns).Run()
-		}
-	})
-	if out, err := exec.Command("ip", "netns", "add", l.sw).CombinedOutput(); err != nil {
-		t.Skipf("cannot make a network namespace here: %v: %s", err, out)
-	}
+	t.Cleanup(l.Close)
 	return l
-}
-
-// ip runs the ip command (or tc), failing the test if it fails.
-func (l *netlab) run(name string, args ...string) {
-	l.t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		l.t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
-	}
-}
-
-// site makes a site's bridge.
-func (l *netlab) site(name string) {
-	l.run("ip", "-n", l.sw, "link", "add", "br-"+name, "type", "bridge")
-	l.run("ip", "-n", l.sw, "link", "set", "br-"+name, "up")
-}
-
-// host makes a host's namespace at ip (CIDR) on a site and returns the
-// namespace's name.
-func (l *netlab) host(name, site, cidr string) string {
-	ns := l.prefix + "-" + name
-	l.run("ip", "netns", "add", ns)
-	l.hosts = append(l.hosts, ns)
-	port := "p-" + name
-	l.run("ip", "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", port, "netns", l.sw)
-	l.run("ip", "-n", l.sw, "link", "set", port, "master", "br-"+site)
-	l.run("ip", "-n", l.sw, "link", "set", port, "up")
-	l.run("ip", "-n", ns, "addr", "add", cidr, "dev", "eth0")
-	l.run("ip", "-n", ns, "link", "set", "eth0", "up")
-	l.run("ip", "-n", ns, "link", "set", "lo", "up")
-	return ns
-}
-
-// uplink links two sites' bridges through a link limited to rate each way
-// (tbf), like a district office's satellite or radio link.
-func (l *netlab) uplink(a, b, rate string) {
-	l.run("ip", "-n", l.sw, "link", "add", "up-"+a, "type", "veth", "peer", "name", "up-"+b)
-	for _, end := range [][2]string{{a, "up-" + a}, {b, "up-" + b}} {
-		l.run("ip", "-n", l.sw, "link", "set", end[1], "master", "br-"+end[0])
-		l.run("tc", "-n", l.sw, "qdisc", "add", "dev", end[1], "root", "tbf", "rate", rate, "burst", "32kbit", "latency", "400ms")
-		l.run("ip", "-n", l.sw, "link", "set", end[1], "up")
-	}
-}
-
-// setLink brings a site's end of its uplink down (the link is cut) or up.
-func (l *netlab) setLink(site string, up bool) {
-	state := "down"
-	if up {
-		state = "up"
-	}
-	l.run("ip", "-n", l.sw, "link", "set", "up-"+site, state)
-}
-
-// proc is a `lifeline run` process in a namespace.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
 }
 
 // start runs lifeline in the namespace, its output in a log file that the
 // test prints if it fails.
-func (l *netlab) start(ns, name string, args ...string) *proc {
-	t := l.t
+func start(t *testing.T, ns, name string, args ...string) {
 	t.Helper()
 	logFile := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, bin}, args...)...)
+	cmd := netlab.Command(context.Background(), ns, bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	p := &proc{name: name, cmd: cmd, log: logFile}
 	t.Cleanup(func() {
-		// ip netns exec execs lifeline in its own process: the signal
-		// reaches the node, which leaves the gossip and stops.
+		// The signal reaches the node (see netlab.Command), which leaves
+		// the gossip and stops.
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
@@ -138,7 +65,6 @@ func (l *netlab) start(ns, name string, args ...string) *proc {
 			t.Logf("== %s's log:\n%s", name, tail(out, 4000))
 		}
 	})
-	return p
 }
 
 func tail(b []byte, n int) []byte {
@@ -148,26 +74,10 @@ func tail(b []byte, n int) []byte {
 	return b
 }
 
-// statusOf is what `lifeline status --json` tells scripts.
-type statusOf struct {
-	Role        string `json:"role"`
-	Unconfirmed int    `json:"unconfirmed"`
-	Peers       []struct {
-		Name     string `json:"name"`
-		LastSync string `json:"last_sync"`
-		Gossip   string `json:"gossip"`
-	} `json:"peers"`
-	Raft *struct {
-		State  string `json:"state"`
-		Leader string `json:"leader"`
-		Height uint64 `json:"height"`
-		Voter  bool   `json:"voter"`
-	} `json:"raft"`
-}
-
-func nodeStatus(t *testing.T, dir string) statusOf {
+// nodeStatus is what `lifeline status --json` says.
+func nodeStatus(t *testing.T, dir string) node.Status {
 	t.Helper()
-	var st statusOf
+	var st node.Status
 	out := ok(t, "", "status", "--data", dir, "--json")
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("status --json: %v: %s", err, out)
@@ -198,16 +108,22 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 // anything, every node ends with the same records and the Toledo laptop
 // learns that the ledger committed its changes.
 func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
-	l := newNetlab(t)
+	l := newLab(t)
 	d := newDeployment(t)
 	relayCayo := d.node(t, "relay-cayo", "relay", "Cayo", "--voter")
 	fieldCayo := d.node(t, "cayo-07", "field", "Cayo")
 	relayTol := d.node(t, "relay-toledo", "relay", "Toledo", "--voter")
 	fieldTol := d.node(t, "tol-02", "field", "Toledo")
 
-	l.site("hq")
-	l.site("tol")
-	l.uplink("hq", "tol", "4mbit")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(l.Site("hq"))
+	must(l.Site("tol"))
+	must(l.Uplink("tol", "hq", netlab.Shape{Rate: "4mbit", Burst: "32kbit", Latency: "400ms"}))
 	type host struct {
 		dir, name, ip string
 		extra         []string
@@ -224,11 +140,12 @@ func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
 		if strings.HasSuffix(h.ip, ".11") || strings.HasSuffix(h.ip, ".12") {
 			site = "tol"
 		}
-		ns := l.host(h.name, site, h.ip+"/24")
+		ns, err := l.Host(h.name, site, h.ip+"/24")
+		must(err)
 		args := append([]string{"run", "--data", h.dir,
 			"--sync-addr", h.ip + ":7420", "--gossip-addr", h.ip + ":7946", "--join", "10.44.0.1:7946",
 			"--gossip-profile", "lan", "--sync-every", "1s", "--sync-idle", "10s"}, h.extra...)
-		l.start(ns, h.name, args...)
+		start(t, ns, h.name, args...)
 	}
 	all := []string{d.hq, relayCayo, fieldCayo, relayTol, fieldTol}
 	equal := func(dirs ...string) func() bool {
@@ -259,7 +176,7 @@ func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
 
 	// Toledo's uplink is cut, long enough for each side to give the other
 	// up for lost; both sides record.
-	l.setLink("tol", false)
+	must(l.SetUplink("tol", false))
 	gone := func(dir, peer string) func() bool {
 		return func() bool {
 			for _, p := range nodeStatus(t, dir).Peers {
@@ -290,7 +207,7 @@ func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
 	}
 
 	// The link heals: nobody restarts anything.
-	l.setLink("tol", true)
+	must(l.SetUplink("tol", true))
 	waitFor(t, 120*time.Second, "all five nodes hold the same records after the link heals", equal(all...))
 	waitFor(t, 120*time.Second, "the Toledo laptop learns the ledger committed its changes", func() bool {
 		return nodeStatus(t, fieldTol).Unconfirmed == 0

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"os"
@@ -42,32 +41,8 @@ func (d *deployment) node(t *testing.T, name, role, district string, enroll ...s
 // returns the address it serves.
 func serve(t *testing.T, dir string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "run", "--data", dir, "--sync-addr", "127.0.0.1:0", "--sync-idle", "5s")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = nil
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if a, found := strings.CutPrefix(sc.Text(), "serving sync on "); found {
-				addr <- a
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return a
-	case <-time.After(20 * time.Second):
-		t.Fatal("lifeline run did not start serving sync")
-	}
-	return ""
+	addr, _ := runNode(t, dir, "--sync-addr", "127.0.0.1:0", "--sync-idle", "5s")
+	return addr
 }
 
 func digestOf(t *testing.T, dir string) string {
