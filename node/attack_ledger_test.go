@@ -183,11 +183,11 @@ func TestRelayForwardingAMadeUpCommitIsRefused(t *testing.T) {
 func TestForgedReceiptsMoveNoConfirmedMark(t *testing.T) {
 	c := nodetest.New(t)
 	hq, relays := voters(t, c, 1, true)
-	victim := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
-	liar := c.Add("cayo-08", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	victim := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	liar := c.Add("cayo-08", syncproto.RoleField, "Cayo", nil)
 	ctx := context.Background()
 	add(t, victim, 3)
-	if _, err := liar.Node.Sync(ctx, victim.Addr); err != nil { // the liar holds the victim's changes
+	if _, err := victim.Node.Sync(ctx, liar.Addr); err != nil { // the liar holds the victim's changes
 		t.Fatal(err)
 	}
 	for _, m := range []*nodetest.Member{relays[0], hq} { // and the relay's and HQ's certificates
@@ -212,7 +212,9 @@ func TestForgedReceiptsMoveNoConfirmedMark(t *testing.T) {
 		if err := node.PutReceipts(liar.Node, ctx, []store.Receipt{{Stream: own, Seq: seq, Head: h, Signer: forger.Node.Self().ID, Sig: sig}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := liar.Node.Sync(ctx, victim.Addr); err != nil {
+		// The victim syncs with the liar: its session has handled all the
+		// liar sent when Sync returns.
+		if _, err := victim.Node.Sync(ctx, liar.Addr); err != nil {
 			t.Fatal(err)
 		}
 		st, _ := victim.Node.Status(ctx)

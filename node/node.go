@@ -123,15 +123,16 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	clock := syncproto.NewClock(now, cfg.MaxSkew)
 	tr := newTrust()
-	s, err := store.Open(ctx, dbPath, store.Options{Key: key, Clock: clock, VerifyHead: tr.verifyHead})
-	if err != nil {
-		return nil, err
-	}
-	n := &Node{cfg: cfg, log: cfg.Log, key: key, store: s, trust: tr, clock: clock}
-	n.lang.Store(&cfg.Lang)
+	n := &Node{cfg: cfg, log: cfg.Log, key: key, trust: tr, clock: clock}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
+	s, err := store.Open(ctx, dbPath, store.Options{Key: key, Clock: clock, VerifyHead: tr.verifyHead, Admit: n.admit, Log: n.log})
+	if err != nil {
+		return nil, err
+	}
+	n.store = s
+	n.lang.Store(&cfg.Lang)
 	tr.store, tr.log = s, n.log
 	n.embedded = kits
 	if err := n.loadKits(ctx); err != nil {

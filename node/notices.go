@@ -155,6 +155,7 @@ func (d *Daemon) onApply(a ledger.Applied) {
 		if err := d.n.loadKits(context.Background()); err != nil {
 			d.n.log.Error("reloading kits", "err", err)
 		}
+		d.n.readmit(context.Background())
 	case ledger.CmdRevoke:
 		if err := d.revoked(context.Background(), *a.Cmd.(*ledger.Revoke), &a); err != nil {
 			d.n.log.Warn("a revocation", "err", err)

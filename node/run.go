@@ -94,6 +94,7 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 // of what the node notices; it may be nil, and is called from several
 // goroutines, one event at a time.
 func (n *Node) Start(ctx context.Context, notify func(Event)) (*Daemon, error) {
+	n.readmit(ctx) // this build's kits may be those changes kept aside wait for
 	d := &Daemon{n: n, notify: notify, done: make(chan struct{})}
 	d.ctx, d.cancel = context.WithCancelCause(ctx)
 	services, err := d.services()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"lifeline/node/identity"
 	"lifeline/node/store"
@@ -21,9 +22,43 @@ type trust struct {
 	store *store.SQLite
 	log   *slog.Logger
 
-	mu   sync.Mutex
-	ca   *x509.Certificate // nil until enrolled
-	keys map[syncproto.NodeID]ed25519.PublicKey
+	mu      sync.Mutex
+	ca      *x509.Certificate // nil until enrolled
+	keys    map[syncproto.NodeID]ed25519.PublicKey
+	origins map[syncproto.NodeID]originInfo
+}
+
+// originInfo is who an origin is, as its certificate says.
+type originInfo struct {
+	Name, District string
+	Role           syncproto.Role
+	NotBefore      time.Time
+}
+
+// origin says who a node is, from the certificate this node holds of it.
+func (t *trust) origin(node syncproto.NodeID) (originInfo, bool) {
+	t.mu.Lock()
+	o, ok := t.origins[node]
+	t.mu.Unlock()
+	if ok {
+		return o, true
+	}
+	n, found, err := t.store.Node(context.Background(), node)
+	if err != nil || !found {
+		return originInfo{}, false
+	}
+	cert, err := x509.ParseCertificate(n.Cert)
+	if err != nil {
+		return originInfo{}, false
+	}
+	o = originInfo{Name: n.Name, District: n.District, Role: n.Role, NotBefore: cert.NotBefore}
+	t.mu.Lock()
+	if t.origins == nil {
+		t.origins = map[syncproto.NodeID]originInfo{}
+	}
+	t.origins[node] = o
+	t.mu.Unlock()
+	return o, true
 }
 
 // setCA is the deployment's CA, once the node is enrolled.
@@ -81,6 +116,7 @@ func (t *trust) key(ctx context.Context, node syncproto.NodeID) (ed25519.PublicK
 func (t *trust) forget(node syncproto.NodeID) {
 	t.mu.Lock()
 	delete(t.keys, node)
+	delete(t.origins, node)
 	t.mu.Unlock()
 }
 
@@ -154,5 +190,6 @@ func (t *trust) AddCerts(ctx context.Context, ders [][]byte) error {
 }
 
 func (t *trust) put(ctx context.Context, cert *x509.Certificate, c identity.Claims) error {
+	t.forget(c.Node) // a newer certificate may say otherwise
 	return t.store.PutNode(ctx, store.NodeCert{Node: c.Node, Name: c.Name, Role: c.Role, District: c.District, Cert: cert.Raw, NotAfter: cert.NotAfter})
 }

@@ -113,6 +113,12 @@ type Type struct {
 	Title   Label  `yaml:"title" json:"title"`
 	// Priority orders sync on a thin link: 1 goes first (life safety).
 	Priority int `yaml:"priority" json:"priority"`
+	// Scope says who keeps the type's records: "national" (every node:
+	// missing persons, shelters) or "district" (the record's district and
+	// headquarters: damage, relief, registrations, assets; the default).
+	// The write policy follows it: a field laptop edits a district record
+	// of its own district only.
+	Scope string `yaml:"scope,omitempty" json:"scope,omitempty"`
 	// Summary names the fields that identify a record in a list.
 	Summary []string `yaml:"summary,omitempty" json:"summary,omitempty"`
 	Fields  []*Field `yaml:"fields" json:"fields"`
@@ -122,6 +128,15 @@ type Type struct {
 
 	byName map[string]*Field // set by Kit.Check
 }
+
+// Scopes a type may have.
+const (
+	ScopeNational = "national"
+	ScopeDistrict = "district"
+)
+
+// National reports whether every node keeps the type's records.
+func (t *Type) National() bool { return t.Scope == ScopeNational }
 
 // Field returns the field called name.
 func (t *Type) Field(name string) (*Field, bool) {
@@ -252,6 +267,13 @@ func (k *Kit) Check() []*DefinitionError {
 		}
 		if t.Priority < 1 || t.Priority > 9 {
 			typeErr("priority", "%d is not a sync priority from 1 (first) to 9", t.Priority)
+		}
+		switch t.Scope {
+		case "":
+			t.Scope = ScopeDistrict
+		case ScopeNational, ScopeDistrict:
+		default:
+			typeErr("scope", "%q is not %s or %s", t.Scope, ScopeNational, ScopeDistrict)
 		}
 		checkLabel(t.Title, func(m string) { typeErr("title", "%s", m) })
 		if len(t.Fields) == 0 {

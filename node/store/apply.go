@@ -26,6 +26,8 @@ func Sum(results []ApplyResult) ApplyResult {
 		t.Applied += r.Applied
 		t.Duplicates += r.Duplicates
 		t.Held += r.Held
+		t.Dropped += r.Dropped
+		t.Quarantined += r.Quarantined
 	}
 	return t
 }
@@ -50,6 +52,9 @@ func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, err
 	if err != nil {
 		return nil, s.wrap(err)
 	}
+	if t.heldCount == nil {
+		t.heldCount = map[syncproto.NodeID]int{}
+	}
 	for changes, err := range batches {
 		if err != nil {
 			return nil, err
@@ -58,11 +63,13 @@ func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, err
 			return nil, s.wrap(err)
 		}
 		var res ApplyResult
+		before := t.quarantined
 		for i := range changes {
 			if err := t.applyOne(&changes[i], held, holdGaps, &res); err != nil {
 				return nil, s.wrap(err)
 			}
 		}
+		res.Quarantined = t.quarantined - before
 		out = append(out, res)
 		// Write back what the batch changed, and forget it: a bundle of a
 		// million changes must not hold a million records in memory.
@@ -71,8 +78,12 @@ func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, err
 		}
 		t.records = map[syncproto.RecordID]*recordRow{}
 	}
-	if total := Sum(out); total.Applied+total.Held == 0 {
+	if total := Sum(out); total.Applied+total.Held+total.Quarantined == 0 {
 		return out, nil
+	}
+	// What came may be what changes kept aside waited for.
+	if _, err := t.readmit(); err != nil {
+		return nil, s.wrap(err)
 	}
 	if err := t.commit(); err != nil {
 		return nil, s.wrap(err)
@@ -80,8 +91,16 @@ func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, err
 	return out, nil
 }
 
+// MaxHeldPerOrigin bounds the changes of one origin held aside: a peer
+// that stamps a flood of changes far ahead fills its share, and no more.
+const MaxHeldPerOrigin = 4096
+
+// heldOf counts the changes of an origin held aside (as heldSet read them,
+// and this transaction added).
+func (t *txn) heldOf(origin syncproto.NodeID) int { return t.heldCount[origin] }
+
 // heldSet lists the held changes by stream, to tell a change resent from
-// one that arrives for the first time.
+// one that arrives for the first time, and counts them by origin.
 func (t *txn) heldSet() (map[syncproto.Stream]map[uint64]bool, error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT node_id, lane, seq FROM held`)
 	if err != nil {
@@ -101,6 +120,10 @@ func (t *txn) heldSet() (map[syncproto.Stream]map[uint64]bool, error) {
 			held[st] = map[uint64]bool{}
 		}
 		held[st][uint64(seq)] = true
+		if t.heldCount == nil {
+			t.heldCount = map[syncproto.NodeID]int{}
+		}
+		t.heldCount[st.Origin]++
 	}
 	return held, rows.Err()
 }
@@ -113,9 +136,22 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 	if err != nil {
 		return err
 	}
-	if c.Seq <= h.seq || held[st][c.Seq] {
+	if c.Seq <= h.seq {
 		res.Duplicates++
 		return nil
+	}
+	if held[st][c.Seq] {
+		// A change held here took no slot: if this one differs, nothing
+		// verified the held one yet, and this one takes its place.
+		var body []byte
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT body FROM held WHERE node_id = ? AND lane = ? AND seq = ?`,
+			st.Origin[:], st.Lane, int64(c.Seq)).Scan(&body); err != nil {
+			return err
+		}
+		if string(body) == string(in.Body) {
+			res.Duplicates++
+			return nil
+		}
 	}
 	next := c.Seq == h.seq+1
 	// A change waits when it is stamped too far ahead, or when a change
@@ -124,17 +160,24 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 		return fmt.Errorf("%w: %s came before %s:%d", ErrGap, c.Dot(), st, h.seq+1)
 	}
 	if !next || t.s.clock.TooFarAhead(c.HLC) {
+		if !held[st][c.Seq] && t.heldOf(c.Origin) >= MaxHeldPerOrigin {
+			res.Dropped++ // the origin's share of the held table is full
+			return nil
+		}
 		if err := t.chainHeld(in, h); err != nil {
 			return err
 		}
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO held (node_id, lane, seq, hlc, sig, body, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT OR REPLACE INTO held (node_id, lane, seq, hlc, sig, body, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			c.Origin[:], c.Lane, int64(c.Seq), int64(c.HLC), nullable(in.Sig), in.Body, time.Now().UTC().Format(time.RFC3339)); err != nil {
 			return err
 		}
 		if held[st] == nil {
 			held[st] = map[uint64]bool{}
 		}
-		held[st][c.Seq] = true
+		if !held[st][c.Seq] {
+			held[st][c.Seq] = true
+			t.heldCount[c.Origin]++
+		}
 		res.Held++
 		return nil
 	}
@@ -189,21 +232,31 @@ func (t *txn) link(in *Incoming, prev syncproto.Hash) (syncproto.Hash, error) {
 		if err := t.s.opts.VerifyHead(c.Stream(), c.Seq, hash, in.Sig); err != nil {
 			return syncproto.Hash{}, fmt.Errorf("%w: %s: %w", ErrChain, c.Dot(), err)
 		}
+		cov := t.coverOf(c.Stream())
+		cov.signed = max(cov.signed, c.Seq)
 	}
 	return hash, nil
 }
 
 // remote links a received change to its stream's chain, checks the
-// signature it carries, and merges it.
+// signature it carries, and merges it, or keeps it aside if admission
+// refuses it.
 func (t *txn) remote(in *Incoming, h *streamHead) error {
 	c := &in.Change
 	hash, err := t.link(in, h.head)
 	if err != nil {
 		return err
 	}
+	cov := t.coverOf(c.Stream())
+	cov.took = max(cov.took, c.Seq)
 	r, exists, err := t.record(c.Record)
 	if err != nil {
 		return err
+	}
+	if admit := t.s.opts.Admit; admit != nil {
+		if v := admit(c, t.facts(r, exists)); v.Reason != "" {
+			return t.quarantine(c, in.Body, hash, in.Sig, v)
+		}
 	}
 	if !exists {
 		r = t.newRecord(c.Record)
@@ -217,8 +270,17 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 	return nil
 }
 
+// releasePiece bounds the held changes of a stream read at once.
+const releasePiece = 1024
+
 // ReleaseHeld merges held changes whose time has come, in sequence, and
-// returns how many it merged.
+// returns how many it merged. Of each stream it takes the changes that
+// follow the stream's head, are no longer stamped too far ahead, and that
+// a signature of their origin covers: it computes their chain first, and
+// releases up to the last held change whose signature verifies. A held
+// change whose signature does not verify was never the origin's: it is
+// dropped, with those held after it that it would have vouched for, and
+// logged; the real ones come again from any peer.
 func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
 	if err := s.lockWrite(); err != nil {
 		return 0, err
@@ -228,72 +290,156 @@ func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT node_id, lane, seq, hlc, sig, body FROM held ORDER BY node_id, lane, seq`)
+	defer t.rollback()
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT node_id, lane FROM held`)
 	if err != nil {
-		t.rollback()
 		return 0, s.wrap(err)
 	}
-	type heldRow struct {
-		stream syncproto.Stream
-		seq    uint64
-		hlc    syncproto.HLC
-		sig    []byte
-		body   []byte
-	}
-	var all []heldRow
+	var streams []syncproto.Stream
 	for rows.Next() {
-		var r heldRow
 		var id []byte
-		var seq, hlc int64
-		if err := rows.Scan(&id, &r.stream.Lane, &seq, &hlc, &r.sig, &r.body); err != nil {
+		var st syncproto.Stream
+		if err := rows.Scan(&id, &st.Lane); err != nil {
 			rows.Close()
-			t.rollback()
 			return 0, s.wrap(err)
 		}
-		copy(r.stream.Origin[:], id)
-		r.seq, r.hlc = uint64(seq), syncproto.HLC(hlc)
-		all = append(all, r)
+		st.Origin = syncproto.NodeID(id)
+		streams = append(streams, st)
 	}
 	rows.Close()
-	released := 0
-	blocked := map[syncproto.Stream]bool{}
-	for _, r := range all {
-		if blocked[r.stream] || s.clock.TooFarAhead(r.hlc) {
-			blocked[r.stream] = true
-			continue
-		}
-		h, err := t.head(r.stream, true)
-		if err != nil {
-			t.rollback()
-			return 0, s.wrap(err)
-		}
-		if r.seq != h.seq+1 {
-			blocked[r.stream] = true
-			continue
-		}
-		c, err := syncproto.DecodeChange(r.body)
-		if err != nil {
-			t.rollback()
-			return 0, fmt.Errorf("%w: held change %s:%d: %v", ErrCorrupt, r.stream, r.seq, err)
-		}
-		if err := t.remote(&Incoming{Change: c, Body: r.body, Sig: r.sig}, h); err != nil {
-			t.rollback()
-			return 0, s.wrap(err)
-		}
-		if _, err := t.tx.ExecContext(ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq = ?`, r.stream.Origin[:], r.stream.Lane, int64(r.seq)); err != nil {
-			t.rollback()
-			return 0, s.wrap(err)
-		}
-		released++
+	if err := rows.Err(); err != nil {
+		return 0, s.wrap(err)
 	}
-	if released == 0 {
-		t.rollback()
+	released, changed := 0, false
+	for _, st := range streams {
+		n, dropped, err := t.releaseStream(st)
+		if err != nil {
+			return 0, s.wrap(err)
+		}
+		released += n
+		changed = changed || n > 0 || dropped > 0
+	}
+	if !changed {
 		return 0, nil
+	}
+	if _, err := t.readmit(); err != nil {
+		return 0, s.wrap(err)
 	}
 	if err := t.commit(); err != nil {
 		return 0, s.wrap(err)
 	}
 	return released, nil
+}
+
+// heldRow is a held change as releaseStream reads it.
+type heldRow struct {
+	seq  uint64
+	hlc  syncproto.HLC
+	sig  []byte
+	body []byte
+}
+
+// heldPiece reads a stream's held changes after seq, at most releasePiece.
+func (t *txn) heldPiece(st syncproto.Stream, after uint64) ([]heldRow, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, hlc, sig, body FROM held WHERE node_id = ? AND lane = ? AND seq > ?
+		ORDER BY seq LIMIT ?`, st.Origin[:], st.Lane, int64(after), releasePiece)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var piece []heldRow
+	for rows.Next() {
+		var r heldRow
+		var seq, hlc int64
+		if err := rows.Scan(&seq, &hlc, &r.sig, &r.body); err != nil {
+			return nil, err
+		}
+		r.seq, r.hlc = uint64(seq), syncproto.HLC(hlc)
+		piece = append(piece, r)
+	}
+	return piece, rows.Err()
+}
+
+// releaseStream releases what it can of one stream's held changes. A first
+// pass, piece by piece, links the chain from the head through the held
+// changes in sequence whose time has come, and finds the last one a
+// signature covers; the second merges up to it, piece by piece.
+func (t *txn) releaseStream(st syncproto.Stream) (released, dropped int, err error) {
+	h, err := t.head(st, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	prev, next, covered := h.head, h.seq+1, h.seq
+	var bad error
+scan:
+	for {
+		piece, err := t.heldPiece(st, next-1)
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, r := range piece {
+			if r.seq != next || t.s.clock.TooFarAhead(r.hlc) {
+				break scan
+			}
+			prev = syncproto.ChainHash(prev, r.body)
+			switch {
+			case t.s.opts.VerifyHead == nil:
+				covered = r.seq
+			case len(r.sig) > 0:
+				if err := t.s.opts.VerifyHead(st, r.seq, prev, r.sig); err != nil {
+					bad = err
+					break scan
+				}
+				covered = r.seq
+			}
+			next++
+		}
+		if len(piece) < releasePiece {
+			break
+		}
+	}
+	if bad != nil {
+		// From the head to the change whose signature failed, nothing is
+		// the origin's: drop those; what follows waits for its own.
+		res, err := t.tx.ExecContext(t.ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq > ? AND seq <= ?`,
+			st.Origin[:], st.Lane, int64(h.seq), int64(next))
+		if err != nil {
+			return 0, 0, err
+		}
+		k, _ := res.RowsAffected()
+		if t.s.opts.Log != nil {
+			t.s.opts.Log.Warn("dropped held changes whose signature is not their origin's", "stream", st.String(),
+				"from", h.seq+1, "to", next, "err", bad)
+		}
+		return 0, int(k), nil
+	}
+	for h.seq < covered {
+		piece, err := t.heldPiece(st, h.seq)
+		if err != nil {
+			return released, 0, err
+		}
+		for _, r := range piece {
+			if r.seq > covered {
+				break
+			}
+			c, err := syncproto.DecodeChange(r.body)
+			if err != nil {
+				return released, 0, fmt.Errorf("%w: held change %s:%d: %v", ErrCorrupt, st, r.seq, err)
+			}
+			if err := t.remote(&Incoming{Change: c, Body: r.body, Sig: r.sig}, h); err != nil {
+				return released, 0, err
+			}
+			if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq = ?`, st.Origin[:], st.Lane, int64(r.seq)); err != nil {
+				return released, 0, err
+			}
+			released++
+		}
+		if err := t.flushRecords(); err != nil {
+			return released, 0, err
+		}
+		t.records = map[syncproto.RecordID]*recordRow{}
+	}
+	return released, 0, nil
 }
 
 // HeldCount says how many changes wait for this node's clock.

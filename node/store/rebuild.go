@@ -38,6 +38,9 @@ func (s *SQLite) Rebuild(ctx context.Context) error {
 			rows.Close()
 			return s.wrap(err)
 		}
+		if rid == 0 {
+			continue // kept aside: in the log, in no record
+		}
 		c, err := syncproto.DecodeChange(body)
 		if err != nil {
 			rows.Close()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"sort"
@@ -45,6 +46,12 @@ type Options struct {
 	VerifyHead func(s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error
 	// GroupMax bounds how many writes one commit carries.
 	GroupMax int
+	// Admit decides whether a change from a peer merges (see Admission).
+	// Nil merges every change whose signature checks.
+	Admit Admission
+	// Log hears of what the store drops: held changes whose signature is
+	// not their origin's. Nil for none.
+	Log *slog.Logger
 }
 
 // SQLite is a node's store on a SQLite file. All methods are safe for

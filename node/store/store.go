@@ -85,6 +85,12 @@ type ApplyResult struct {
 	Applied    int // new changes merged
 	Duplicates int // changes already held
 	Held       int // changes stamped too far ahead, kept but not merged
+	// Quarantined counts changes kept aside: their signature checks, but
+	// the write policy or their kit refuses them (see Admission).
+	Quarantined int
+	// Dropped counts changes neither merged nor held: their origin's share
+	// of the held table is full (MaxHeldPerOrigin).
+	Dropped int
 }
 
 // Version is one value of a field: the value and the change that set it.

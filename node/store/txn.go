@@ -26,6 +26,48 @@ type txn struct {
 	// signed end is held is still verified whole, the changes merged
 	// before it included.
 	heldChain map[syncproto.Stream]heldLink
+	// cover is, by stream, the last change this transaction took from a
+	// peer (merged or kept aside) and the last whose chain head a
+	// signature of its origin verified: commit refuses changes no
+	// signature covers (ErrUnsigned).
+	cover map[syncproto.Stream]*coverage
+	// quarantined counts the changes kept aside in this transaction.
+	quarantined int
+	// heldCount counts the changes held aside, by origin.
+	heldCount map[syncproto.NodeID]int
+}
+
+type coverage struct{ took, signed uint64 }
+
+// ErrUnsigned: changes from a peer that no signature of their origin
+// covers. A sync run or a bundle always ends with the signed head that
+// vouches for the changes before it; nothing else is merged.
+var ErrUnsigned = errors.New("changes no signature of their origin covers")
+
+// covered checks that a signature covers every change taken from a peer.
+func (t *txn) covered() error {
+	if t.s.opts.VerifyHead == nil {
+		return nil // trusted local tools and tests
+	}
+	for st, c := range t.cover {
+		if c.took > c.signed {
+			return fmt.Errorf("%w: %s up to %d, signed up to %d", ErrUnsigned, st, c.took, c.signed)
+		}
+	}
+	return nil
+}
+
+// coverOf is a stream's coverage in this transaction.
+func (t *txn) coverOf(st syncproto.Stream) *coverage {
+	if t.cover == nil {
+		t.cover = map[syncproto.Stream]*coverage{}
+	}
+	c := t.cover[st]
+	if c == nil {
+		c = &coverage{}
+		t.cover[st] = c
+	}
+	return c
 }
 
 type heldLink struct {
@@ -359,6 +401,10 @@ func (t *txn) flush() error {
 }
 
 func (t *txn) commit() error {
+	if err := t.covered(); err != nil {
+		t.tx.Rollback()
+		return err
+	}
 	if err := t.flush(); err != nil {
 		t.tx.Rollback()
 		return err

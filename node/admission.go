@@ -1,0 +1,137 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"lifeline/node/store"
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// Admission: a change a peer sent, whose origin's signature checks, merges
+// only if it fits its kit and the write policy; otherwise it is kept aside
+// (quarantined) with the reason, never counted or exported, and shown to
+// headquarters. Every node decides alike, from the change, its origin's
+// certificate and the kits: the policy is the same everywhere.
+//
+// The write policy (docs/security.md):
+//   - headquarters may change any record;
+//   - headquarters' decisions are replaced only by headquarters: a version
+//     an HQ node wrote in place of several (it decided a conflict);
+//   - a field laptop or a relay creates records anywhere, edits the
+//     district records of its own district, and the national ones (missing
+//     persons, shelters) anywhere, but deletes only in its own district.
+//
+// The kit: the record's type and kit, the type's lane, fields it declares,
+// values within their bounds. A change of a kit version this node does not
+// have yet waits aside until the kit arrives.
+
+// enrolledBefore is how long before its certificate a node may have
+// stamped its changes: a laptop records offline before it is enrolled.
+const enrolledBefore = 90 * 24 * time.Hour
+
+// admit is the store's Admission.
+func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
+	final := func(format string, args ...any) store.Verdict {
+		return store.Verdict{Reason: fmt.Sprintf(format, args...), Final: true}
+	}
+	origin, ok := n.trust.origin(c.Origin)
+	if !ok {
+		// Its signature checked, so its certificate is here; only a store
+		// error gets here.
+		return store.Verdict{Reason: "its origin's certificate cannot be read here"}
+	}
+	if c.HLC.Time().Before(origin.NotBefore.Add(-enrolledBefore)) {
+		return final("stamped %s, long before its origin %s was enrolled (%s)", c.HLC.Time().Format(time.DateOnly), origin.Name, origin.NotBefore.Format(time.DateOnly))
+	}
+	if rec.Exists && (c.Type != rec.Type || c.Kit != rec.Kit) {
+		return final("names type %.64q of kit %.64q, but the record is a %s of %s", c.Type, c.Kit, rec.Type, rec.Kit)
+	}
+	t, known := n.Kits().Type(c.Type)
+	switch {
+	case !known || t.Kit != c.Kit:
+		return store.Verdict{Reason: fmt.Sprintf("type %.64q of kit %.64q is not in this node's kits yet", c.Type, c.Kit)}
+	case c.Version > t.Version:
+		return store.Verdict{Reason: fmt.Sprintf("written with version %d of %s; this node has version %d", c.Version, t.Name, t.Version)}
+	case int(c.Lane) != t.Priority:
+		return final("travels in lane %d; %s records travel in lane %d", c.Lane, t.Name, t.Priority)
+	}
+	deletes := false
+	for i := range c.Fields {
+		f := &c.Fields[i]
+		if f.Name == syncproto.DeletedField {
+			if len(f.Value) != 1 || f.Value[0] != 0xf4 && f.Value[0] != 0xf5 {
+				return final("a deletion that is not true or false")
+			}
+			deletes = f.Value[0] == 0xf5
+			continue
+		}
+		fd, ok := t.Field(f.Name)
+		if !ok {
+			return final("sets %.64q, which %s does not declare", f.Name, t.Name)
+		}
+		if err := fd.Check(f.Value); err != nil {
+			return final("%s.%s: %v", t.Name, f.Name, err)
+		}
+	}
+	if origin.Role.Decides() {
+		return store.Verdict{}
+	}
+	for i := range c.Fields {
+		f := &c.Fields[i]
+		for _, b := range f.Base {
+			o, ok := n.trust.origin(b.Origin)
+			if !ok || !o.Role.Decides() {
+				continue
+			}
+			base, held := rec.Change(b)
+			if !held {
+				return store.Verdict{Reason: fmt.Sprintf("replaces %s's version of %s, which is not here yet", o.Name, f.Name)}
+			}
+			if bf, ok := base.Field(f.Name); ok && len(bf.Base) > 1 {
+				return final("replaces the decision %s made on %s: only headquarters does", o.Name, f.Name)
+			}
+		}
+	}
+	if !rec.Exists {
+		return store.Verdict{}
+	}
+	district := recordDistrict(rec)
+	switch {
+	case district == "" || district == origin.District:
+	case deletes:
+		return final("deletes a record of %s; %s is of %s", district, origin.Name, origin.District)
+	case !t.National():
+		return final("edits a record of %s; %s is of %s", district, origin.Name, origin.District)
+	}
+	return store.Verdict{}
+}
+
+// readmit merges the changes kept aside for a kit this node did not have,
+// once it has it.
+func (n *Node) readmit(ctx context.Context) {
+	if k, err := n.store.Readmit(ctx); err != nil {
+		n.log.Warn("looking again at changes kept aside", "err", err)
+	} else if k > 0 {
+		n.log.Info("merged changes kept aside until their kit arrived", "changes", k)
+	}
+}
+
+// recordDistrict is the district a record is of, as its district field
+// shows, "" when it has none.
+func recordDistrict(rec store.RecordFacts) string {
+	raw := rec.Field("district")
+	if raw == nil {
+		return ""
+	}
+	var d string
+	if syncproto.Unmarshal(raw, &d) != nil {
+		return ""
+	}
+	if canon, ok := schemas.District(d); ok {
+		return canon
+	}
+	return d
+}

@@ -1,0 +1,263 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"lifeline/syncproto"
+)
+
+// Admission decides whether a change a peer sent merges into its record.
+// It is called inside the write transaction, after the change's chain and
+// signature were checked, and must be quick and deterministic: every node
+// decides alike. A change it refuses is kept aside (quarantined) with the
+// reason; final says the refusal stands whatever arrives later, otherwise
+// the change is looked at again when the node's kits change (Readmit).
+type Admission func(c *syncproto.Change, rec RecordFacts) Verdict
+
+// Verdict is an Admission's answer: an empty Reason admits.
+type Verdict struct {
+	Reason string
+	Final  bool
+}
+
+// RecordFacts is what admission may know of the record a change touches.
+type RecordFacts struct {
+	Exists bool
+	Type   string
+	Kit    string
+	// Field returns the shown (winning) value of one of the record's
+	// fields, CBOR, nil when it has none. It reads the store: call it only
+	// when the answer matters.
+	Field func(name string) []byte
+	// Change returns a change this node holds, by its dot. It reads the
+	// store.
+	Change func(d syncproto.Dot) (*syncproto.Change, bool)
+}
+
+// Quarantined is a change kept aside, as people see it.
+type Quarantined struct {
+	Change syncproto.Change
+	Reason string
+	Final  bool
+	At     time.Time
+}
+
+// facts are what admission may know of a record.
+func (t *txn) facts(r *recordRow, exists bool) RecordFacts {
+	f := RecordFacts{Change: t.change}
+	if !exists {
+		return f
+	}
+	f.Exists, f.Type, f.Kit = true, r.state.Type, r.state.Kit
+	f.Field = func(name string) []byte {
+		fs, ok := r.state.Field(name)
+		if !ok || len(fs.Heads) == 0 {
+			return nil
+		}
+		c, ok := t.change(fs.Heads[0].Dot())
+		if !ok {
+			return nil
+		}
+		if fc, ok := c.Field(name); ok {
+			return fc.Value
+		}
+		return nil
+	}
+	return f
+}
+
+// change reads a change this store holds, by its dot.
+func (t *txn) change(d syncproto.Dot) (*syncproto.Change, bool) {
+	h, err := t.head(d.Stream(), false)
+	if err != nil || h == nil || d.Seq > h.seq {
+		return nil, false
+	}
+	var body []byte
+	if err := t.getBody.QueryRowContext(t.ctx, changeID(h.idx, d.Seq)).Scan(&body); err != nil {
+		return nil, false
+	}
+	c, err := syncproto.DecodeChange(body)
+	if err != nil {
+		return nil, false
+	}
+	return &c, true
+}
+
+// quarantine appends a change to its stream's chain without merging it,
+// and keeps the reason.
+func (t *txn) quarantine(c *syncproto.Change, body []byte, hash syncproto.Hash, sig []byte, v Verdict) error {
+	h := t.heads[c.Stream()]
+	id := changeID(h.idx, c.Seq)
+	if _, err := t.insChange.ExecContext(t.ctx, id, int64(c.HLC), 0, hash[:], nullable(sig), body); err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO quarantine (change, record, reason, final, at) VALUES (?, ?, ?, ?, ?)`,
+		id, c.Record[:], v.Reason, v.Final, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return err
+	}
+	h.seq, h.head, h.dirty = c.Seq, hash, true
+	t.quarantined++
+	return nil
+}
+
+// Quarantine lists the changes kept aside, newest first, at most limit (all
+// when 0).
+func (s *SQLite) Quarantine(ctx context.Context, limit int) ([]Quarantined, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT c.body, q.reason, q.final, q.at FROM quarantine q JOIN changes c ON c.id = q.change
+		ORDER BY q.change DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []Quarantined
+	for rows.Next() {
+		var q Quarantined
+		var body []byte
+		var at string
+		if err := rows.Scan(&body, &q.Reason, &q.Final, &at); err != nil {
+			return nil, s.wrap(err)
+		}
+		if q.Change, err = syncproto.DecodeChange(body); err != nil {
+			return nil, fmt.Errorf("%w: a quarantined change: %v", ErrCorrupt, err)
+		}
+		q.At, _ = time.Parse(time.RFC3339, at)
+		out = append(out, q)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// QuarantineCount counts the changes kept aside.
+func (s *SQLite) QuarantineCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM quarantine`).Scan(&n)
+	return n, s.wrap(err)
+}
+
+// Readmit looks again at the changes kept aside for a reason that may pass
+// (a kit version or a replaced version that was not here): those the
+// node's admission now accepts are merged into their records. It returns
+// how many. Sync and bundles do it as they apply; a node calls it when its
+// kits change.
+func (s *SQLite) Readmit(ctx context.Context) (int, error) {
+	if s.opts.Admit == nil {
+		return 0, nil
+	}
+	if err := s.lockWrite(); err != nil {
+		return 0, err
+	}
+	defer s.unlockWrite()
+	t, err := s.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer t.rollback()
+	merged, err := t.readmit()
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	if merged == 0 {
+		return 0, nil
+	}
+	return merged, s.wrap(t.commit())
+}
+
+// readmit is Readmit inside a transaction.
+func (t *txn) readmit() (int, error) {
+	if t.s.opts.Admit == nil {
+		return 0, nil
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT q.change, c.body FROM quarantine q JOIN changes c ON c.id = q.change
+		WHERE q.final = 0 ORDER BY q.change`)
+	if err != nil {
+		return 0, err
+	}
+	type waiting struct {
+		id   int64
+		body []byte
+	}
+	var all []waiting
+	for rows.Next() {
+		var w waiting
+		if err := rows.Scan(&w.id, &w.body); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		all = append(all, w)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	merged := 0
+	for _, w := range all {
+		c, err := syncproto.DecodeChange(w.body)
+		if err != nil {
+			return 0, fmt.Errorf("%w: a quarantined change: %v", ErrCorrupt, err)
+		}
+		r, exists, err := t.record(c.Record)
+		if err != nil {
+			return 0, err
+		}
+		v := t.s.opts.Admit(&c, t.facts(r, exists))
+		if v.Reason != "" {
+			if v.Final {
+				if _, err := t.tx.ExecContext(t.ctx, `UPDATE quarantine SET reason = ?, final = 1 WHERE change = ?`, v.Reason, w.id); err != nil {
+					return 0, err
+				}
+			}
+			continue
+		}
+		if !exists {
+			r = t.newRecord(c.Record)
+		}
+		if err := t.mergeStored(&c, w.id, r); err != nil {
+			return 0, err
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM quarantine WHERE change = ?`, w.id); err != nil {
+			return 0, err
+		}
+		merged++
+	}
+	if merged > 0 {
+		if err := t.flushRecords(); err != nil {
+			return 0, err
+		}
+	}
+	return merged, nil
+}
+
+// mergeStored merges a change already in the log (kept aside until now)
+// into its record.
+func (t *txn) mergeStored(c *syncproto.Change, id int64, r *recordRow) error {
+	r.state.Apply(c, t.seenIn(r))
+	if _, tomb := c.Field(syncproto.DeletedField); tomb {
+		deleted, err := t.deleted(r.state, c)
+		if err != nil {
+			return err
+		}
+		r.deleted = deleted
+	}
+	if r.fresh {
+		b, err := r.state.Encode()
+		if err != nil {
+			return err
+		}
+		res, err := t.insRecord.ExecContext(t.ctx, c.Record[:], r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b)
+		if err != nil {
+			return err
+		}
+		if r.rid, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		r.fresh = false
+	} else {
+		r.dirty = true
+	}
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE changes SET record = ? WHERE id = ?`, r.rid, id)
+	return err
+}
