@@ -28,6 +28,10 @@ import (
 // values within their bounds. A change of a kit version this node does not
 // have yet waits aside until the kit arrives.
 
+// maxSeq bounds the sequences a base may name: the store keeps a stream's
+// sequence in 40 bits.
+const maxSeq = 1 << 40
+
 // enrolledBefore is how long before its certificate a node may have
 // stamped its changes: a laptop records offline before it is enrolled.
 const enrolledBefore = 90 * 24 * time.Hour
@@ -61,6 +65,14 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 	deletes := false
 	for i := range c.Fields {
 		f := &c.Fields[i]
+		for _, b := range f.Base {
+			if b.Seq >= maxSeq {
+				return final("%s names version %s, past any sequence a node writes", f.Name, b)
+			}
+			if _, known := n.trust.origin(b.Origin); !known {
+				return store.Verdict{Reason: fmt.Sprintf("%s names a version of node %s, whose certificate is not here yet", f.Name, b.Origin)}
+			}
+		}
 		if f.Name == syncproto.DeletedField {
 			if len(f.Value) != 1 || f.Value[0] != 0xf4 && f.Value[0] != 0xf5 {
 				return final("a deletion that is not true or false")

@@ -85,6 +85,44 @@ func (t *txn) change(d syncproto.Dot) (*syncproto.Change, bool) {
 	return &c, true
 }
 
+// MaxPending bounds the versions a field of a record remembers as replaced
+// but not arrived yet: an honest edit names the few versions its author
+// saw, while bases that never come would grow a record's state without end.
+const MaxPending = 64
+
+// tooManyPending says why a change would take a field's pending versions
+// past MaxPending, "" if it would not.
+func (t *txn) tooManyPending(c *syncproto.Change, r *recordRow, exists bool) string {
+	for i := range c.Fields {
+		f := &c.Fields[i]
+		if len(f.Base) == 0 {
+			continue
+		}
+		pending := 0
+		if exists {
+			if fs, ok := r.state.Field(f.Name); ok {
+				pending = len(fs.Pending)
+			}
+		}
+		if pending+len(f.Base) <= MaxPending {
+			continue
+		}
+		seen := func(syncproto.Dot) bool { return false }
+		if exists {
+			seen = t.seenIn(r)
+		}
+		for _, b := range f.Base {
+			if !seen(b) {
+				pending++
+			}
+		}
+		if pending > MaxPending {
+			return fmt.Sprintf("%s names versions that are not here: %d would wait, at most %d may", f.Name, pending, MaxPending)
+		}
+	}
+	return ""
+}
+
 // quarantine appends a change to its stream's chain without merging it,
 // and keeps the reason.
 func (t *txn) quarantine(c *syncproto.Change, body []byte, hash syncproto.Hash, sig []byte, v Verdict) error {
