@@ -7,8 +7,9 @@
 //
 // # Enrollment
 //
-// Headquarters keeps a certificate authority (CA: NewCA, Save, LoadCA). A node
-// joins the deployment in three steps:
+// Headquarters keeps a certificate authority (CA: NewCA, Save, LoadCA) in a
+// CA folder: its certificate (CAFile) and its key (CAKeyFile), sealed with a
+// passphrase. A node joins the deployment in three steps:
 //
 //  1. The node makes an enrollment request, Key.Request: a certificate signing
 //     request carrying its Claims (node id, name, role, district), signed with
@@ -21,6 +22,13 @@
 //
 // Only public material travels (request and bundle), so a USB stick or an
 // e-mail will do.
+//
+// # Secrets at rest
+//
+// Seal and Unseal keep a secret under a passphrase: Argon2id (DefaultKDF)
+// makes a key, XChaCha20-Poly1305 seals the bytes, in a versioned PEM
+// format described beside Seal. The CA's key is kept that way, so that a
+// lost USB stick or a copied folder gives nobody the power to enroll.
 //
 // # Connections
 //
