@@ -115,7 +115,7 @@ type SignOptions struct {
 // authority ca, which must be the one this HQ node is enrolled with. It
 // checks the request's claims against opt (SignOptions.Check), returns
 // the bundle the node installs (its certificate, the CA's and this HQ
-// node's gossip keys) and queues the
+// node's gossip keys, encrypted to the node's key) and queues the
 // enrollment for the ledger, signed by this HQ node, so that every relay
 // and HQ knows the node before its first change reaches them, and a relay
 // or HQ becomes a member of the ledger.
@@ -141,10 +141,10 @@ func (n *Node) SignEnrollment(ctx context.Context, ca *Authority, request []byte
 }
 
 // signBundle checks a request's claims against opt and signs it with ca.
-// It returns the enrollment bundle, with the gossip keys, and the node's
-// certificate (DER).
+// It returns the enrollment bundle, with the gossip keys encrypted to the
+// requesting node's key, and the node's certificate (DER).
 func signBundle(ca *identity.CA, request []byte, opt SignOptions, keys func() ([][]byte, error)) (bundle, cert []byte, err error) {
-	claims, _, err := identity.ParseRequest(request)
+	claims, pub, err := identity.ParseRequest(request)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -163,7 +163,11 @@ func signBundle(ca *identity.CA, request []byte, opt SignOptions, keys func() ([
 	if err != nil {
 		return nil, nil, err
 	}
-	return append(signed, pem.EncodeToMemory(&pem.Block{Type: pemGossipKeys, Bytes: encodeKeys(gk)})...), block.Bytes, nil
+	box, err := identity.EncryptTo(pub, encodeKeys(gk))
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(signed, pem.EncodeToMemory(&pem.Block{Type: pemGossipKeys, Bytes: box})...), block.Bytes, nil
 }
 
 // InstallGossipKeys gives the node the deployment's gossip keys.
@@ -171,9 +175,18 @@ func (n *Node) InstallGossipKeys(keys [][]byte) error {
 	return gossip.WriteKeyFile(filepath.Join(n.cfg.DataDir, gossip.KeyFile), keys)
 }
 
-// pemGossipKeys is the PEM block type an enrollment bundle carries the
-// gossip keys in.
-const pemGossipKeys = "LIFELINE GOSSIP KEYS"
+// The PEM types of the gossip keys in an enrollment bundle: encrypted to
+// the node's key (age, identity.EncryptTo), and, in bundles written before,
+// in the clear, which Install refuses.
+const (
+	pemGossipKeys      = "LIFELINE ENCRYPTED GOSSIP KEYS"
+	pemClearGossipKeys = "LIFELINE GOSSIP KEYS"
+)
+
+// ErrClearBundle is wrapped by Install's error for an enrollment bundle
+// that carries the gossip keys in the clear, as bundles did before they
+// were encrypted to the node's key: whoever saw the file has the keys.
+var ErrClearBundle = errors.New("the enrollment file carries the gossip keys in the clear")
 
 // encodeKeys writes gossip keys as the bundle and the CA folder carry them:
 // one base64 key per line, the primary first.
@@ -205,8 +218,8 @@ func decodeKeys(text []byte, where string) ([][]byte, error) {
 	return keys, nil
 }
 
-// splitEnrollment separates the gossip keys from the certificates of an
-// enrollment bundle.
+// splitEnrollment separates the certificates of an enrollment bundle from
+// its gossip keys, which it decrypts with the node's key.
 func (n *Node) splitEnrollment(bundle []byte) ([]byte, [][]byte, error) {
 	var certs []byte
 	var keys [][]byte
@@ -218,12 +231,17 @@ func (n *Node) splitEnrollment(bundle []byte) ([]byte, [][]byte, error) {
 		}
 		rest = r
 		switch block.Type {
+		case pemClearGossipKeys:
+			return nil, nil, fmt.Errorf("%w, as Lifeline wrote them before they were encrypted to the node's key; it is refused: have headquarters sign this node's request again (lifeline ca sign) and install the new file", ErrClearBundle)
 		case pemGossipKeys:
 			if keys != nil {
 				return nil, nil, errors.New("enrollment bundle: the gossip keys are given twice")
 			}
-			var err error
-			if keys, err = decodeKeys(block.Bytes, "enrollment bundle"); err != nil {
+			plain, err := n.key.Decrypt(block.Bytes)
+			if err != nil {
+				return nil, nil, fmt.Errorf("enrollment bundle: the gossip keys: %w; install the file signed for this node's own request", err)
+			}
+			if keys, err = decodeKeys(plain, "enrollment bundle"); err != nil {
 				return nil, nil, err
 			}
 		default:
@@ -248,7 +266,9 @@ func (n *Node) Claims() identity.Claims {
 }
 
 // Install installs the enrollment bundle headquarters sent back: the
-// node's certificate, the CA's, and the deployment's gossip keys.
+// node's certificate, the CA's, and the deployment's gossip keys, which
+// only this node's key decrypts. Nothing is installed from a bundle that
+// does not all check.
 func (n *Node) Install(ctx context.Context, bundle []byte) error {
 	certs, keys, err := n.splitEnrollment(bundle)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -230,9 +231,82 @@ func containsAny(b []byte, forms [][]byte) bool {
 	return false
 }
 
+// The enrollment file carries the gossip key encrypted to the node that
+// asked: neither its bytes nor its base64 are in the file, another node's
+// key cannot open it, and the node it is for installs the keys HQ uses.
+func TestEnrollmentFileKeepsTheGossipKeySecret(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	ca := mustCA(t, d.caDir)
+	keys, err := gossip.ReadKeyFile(filepath.Join(d.root, "hq", gossip.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop, req := d.request(t, "tol-laptop-02", syncproto.RoleField, "Toledo")
+	thief, _ := d.request(t, "tol-laptop-66", syncproto.RoleField, "Toledo")
+	field := node.SignOptions{Role: syncproto.RoleField, District: "Toledo"}
+	for name, sign := range map[string]func() ([]byte, error){
+		"HQ's node":     func() ([]byte, error) { return d.hq.SignEnrollment(ctx, ca, req, field) },
+		"the CA folder": func() ([]byte, error) { return ca.Sign(req, field) },
+	} {
+		bundle, err := sign()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if containsAny(bundle, secretForms(keys[0])) {
+			t.Fatalf("%s: the enrollment file holds the gossip key", name)
+		}
+		for rest := bundle; ; {
+			var b *pem.Block
+			if b, rest = pem.Decode(rest); b == nil {
+				break
+			}
+			if containsAny(b.Bytes, secretForms(keys[0])) {
+				t.Fatalf("%s: the %s block holds the gossip key", name, b.Type)
+			}
+		}
+		err = thief.Install(ctx, bundle)
+		if !errors.Is(err, identity.ErrNotForKey) {
+			t.Fatalf("%s: another node installed the file: %v", name, err)
+		}
+		if thief.Enrolled() || exists(filepath.Join(d.root, "tol-laptop-66", gossip.KeyFile)) {
+			t.Fatalf("%s: a refused file left something installed", name)
+		}
+		if err := laptop.Install(ctx, bundle); err != nil {
+			t.Fatal(err)
+		}
+		got, err := gossip.ReadKeyFile(filepath.Join(d.root, "tol-laptop-02", gossip.KeyFile))
+		if err != nil || len(got) != 1 || !bytes.Equal(got[0], keys[0]) {
+			t.Fatalf("%s: the node holds gossip keys %x (%v), want HQ's", name, got, err)
+		}
+	}
+}
+
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// A file written before the gossip keys were encrypted carries them in the
+// clear: it is refused, and says to have it signed again.
+func TestClearEnrollmentFileRefused(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	ca := mustCA(t, d.caDir)
+	laptop, req := d.request(t, "tol-laptop-02", syncproto.RoleField, "Toledo")
+	bundle, err := ca.Sign(req, node.SignOptions{Role: syncproto.RoleField, District: "Toledo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := bundle[:bytes.Index(bundle, []byte("-----BEGIN LIFELINE ENCRYPTED GOSSIP KEYS"))]
+	old := append(certs, pem.EncodeToMemory(&pem.Block{Type: "LIFELINE GOSSIP KEYS", Bytes: []byte(base64.StdEncoding.EncodeToString(make([]byte, 32)) + "\n")})...)
+	err = laptop.Install(ctx, old)
+	if !errors.Is(err, node.ErrClearBundle) || !strings.Contains(err.Error(), "sign this node's request again") {
+		t.Fatalf("a clear enrollment file: %v", err)
+	}
+	if laptop.Enrolled() {
+		t.Fatal("a clear enrollment file was installed")
+	}
 }
 
 // A laptop enrolled in the field from the CA folder alone, with HQ's data

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/base64"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,6 +133,7 @@ func lifelineOK(t *testing.T, env []string, args ...string) string {
 // The CA folder on a USB stick is all a laptop's enrollment needs: HQ's
 // data folder is nowhere to be found while two laptops are enrolled (one
 // by request and certificate, one on the spot), and both then sync with HQ.
+// The file carried back holds no gossip key, in any form.
 func TestLaptopEnrolledWithTheCAFolderAloneSyncs(t *testing.T) {
 	dir := t.TempDir()
 	hq := filepath.Join(dir, "hq")
@@ -155,6 +157,15 @@ func TestLaptopEnrolledWithTheCAFolderAloneSyncs(t *testing.T) {
 	out = ok(t, "", "ca", "sign", "--ca", stick, "--request", req, "--out", cert, "--role", "field", "--district", "Toledo")
 	if !strings.Contains(out, "signed tol-laptop-02") {
 		t.Fatalf("ca sign --ca said %q", out)
+	}
+	bundle, err := os.ReadFile(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, form := range []string{string(key), base64.StdEncoding.EncodeToString(key), base64.RawStdEncoding.EncodeToString(key), base64.URLEncoding.EncodeToString(key), hex.EncodeToString(key)} {
+		if strings.Contains(string(bundle), form) {
+			t.Fatal("the enrollment file holds the gossip key")
+		}
 	}
 	fails(t, "", []string{"a relay", "ledger"}, "ca", "sign", "--ca", stick, "--request", func() string { _, r := request(t, dir, "relay-pg", "relay", "Toledo"); return r }(), "--out", filepath.Join(dir, "relay.crt"), "--role", "relay", "--district", "Toledo")
 	ok(t, "", "enroll", "install", "--data", tol, "--cert", cert)

@@ -20,8 +20,9 @@
 //  3. The node installs the bundle, Install, into its data folder beside its
 //     key (node.crt, ca.crt) and loads it on start with LoadCredentials.
 //
-// Only public material travels (request and bundle), so a USB stick or an
-// e-mail will do.
+// Only public material travels in the clear (request and certificates); a
+// secret that travels with them is encrypted to the node's own key
+// (EncryptTo, Key.Decrypt), so a USB stick or an e-mail will do.
 //
 // # Secrets at rest
 //
@@ -29,6 +30,8 @@
 // makes a key, XChaCha20-Poly1305 seals the bytes, in a versioned PEM
 // format described beside Seal. The CA's key is kept that way, so that a
 // lost USB stick or a copied folder gives nobody the power to enroll.
+// EncryptTo encrypts to a node's Ed25519 key with age, through age's
+// ssh-ed25519 recipient: the node needs no second key pair.
 //
 // # Connections
 //
