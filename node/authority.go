@@ -85,7 +85,7 @@ func locateCA(dir string) (caDir, hqDir string, err error) {
 	case fileExists(filepath.Join(inHQ, identity.CAKeyFile)):
 		return inHQ, dir, nil
 	case fileExists(filepath.Join(dir, identity.KeyFile)):
-		return "", "", fmt.Errorf("%s is a node's data folder with no certificate authority in it (lifeline ca init --out puts the CA elsewhere, e.g. on a USB stick): give that CA folder", dir)
+		return "", "", fmt.Errorf("%s is a node's data folder with no certificate authority in it (lifeline ca init --out puts the CA elsewhere, e.g. on a USB stick): give that CA folder (--ca DIR)", dir)
 	default:
 		return "", "", fmt.Errorf("%s holds no certificate authority (no %s): give the CA folder lifeline ca init made, or HQ's data folder", dir, identity.CAKeyFile)
 	}
@@ -115,7 +115,7 @@ func (a *Authority) Sign(request []byte, opt SignOptions) ([]byte, error) {
 		return nil, err
 	}
 	if claims.Role.InLedger() {
-		return nil, fmt.Errorf("%s is a %s node: it takes part in the ledger, which learns of it only from HQ's node; sign its request with HQ's data folder at hand", claims, claims.Role)
+		return nil, fmt.Errorf("%s is a %s node: it takes part in the ledger, which learns of it only from HQ's node; sign its request with HQ's data folder at hand (lifeline ca sign --data HQDIR, or enroll --ca HQDIR)", claims, claims.Role)
 	}
 	if opt.Voter || opt.MemberAddr != "" {
 		return nil, errors.New("a voter or a member address is the ledger's to decide: sign with HQ's data folder at hand")
