@@ -28,25 +28,33 @@ func init() {
 		"setup.district":    {"District", "Distrito"},
 		"setup.enroll":      {"Enrollment", "Inscripción"},
 		"setup.later":       {"Later (records stay on this computer until then)", "Más tarde (los registros quedan en esta computadora hasta entonces)"},
-		"setup.hqdir":       {"With the HQ folder on this computer or a USB stick", "Con la carpeta de la sede en esta computadora o en una memoria USB"},
+		"setup.hqdir":       {"With the CA folder or the HQ folder, on this computer or a USB stick", "Con la carpeta de la autoridad o la de la sede, en esta computadora o en una memoria USB"},
 		"setup.makeca":      {"This is the first headquarters: make the deployment's certificate authority", "Esta es la primera sede: crear la autoridad de certificación"},
-		"setup.pickhq":      {"Choose the HQ folder…", "Elegir la carpeta de la sede…"},
+		"setup.pickhq":      {"Choose the folder…", "Elegir la carpeta…"},
 		"setup.nohq":        {"no folder chosen", "ninguna carpeta elegida"},
 		"setup.start":       {"Start", "Comenzar"},
 		"setup.working":     {"Setting up…", "Configurando…"},
-		"setup.needhq":      {"choose the HQ folder, or enroll later", "elija la carpeta de la sede, o inscríbase más tarde"},
+		"setup.needhq":      {"choose the CA folder or the HQ folder, or enroll later", "elija la carpeta de la autoridad o la de la sede, o inscríbase más tarde"},
+		"setup.passphrase":  {"Passphrase of the certificate authority", "Frase de contraseña de la autoridad de certificación"},
+		"setup.pass.hint":   {"12 characters or more; a few words will do", "12 caracteres o más; bastan unas palabras"},
+		"setup.pass.again":  {"The same passphrase again", "La misma frase otra vez"},
+		"setup.pass.differ": {"the two passphrases differ", "las dos frases de contraseña no coinciden"},
+		"setup.pass.need":   {"type the passphrase of the certificate authority", "escriba la frase de contraseña de la autoridad de certificación"},
 		"setup.notenrolled": {"The node was made, but not enrolled: %v. You can enroll it later from the Sync screen.", "El nodo se creó, pero no se inscribió: %v. Puede inscribirlo más tarde desde la pantalla Sincronizar."},
 	})
 }
 
 // Enrollment says how a new node is enrolled at set-up.
 type Enrollment struct {
-	// HQDir is an HQ node's data folder, whose certificate authority
-	// signs this node's certificate.
-	HQDir string
+	// Folder is a CA folder (on a USB stick, say) or an HQ node's data
+	// folder, whose certificate authority signs this node's certificate.
+	Folder string
 	// MakeCA makes the deployment's certificate authority in this node's
 	// folder (the first headquarters only).
 	MakeCA bool
+	// Passphrase opens the CA's key in Folder, or seals the one MakeCA
+	// makes.
+	Passphrase []byte
 }
 
 // Create makes a new node in cfg.DataDir, opens it and enrolls it as asked.
@@ -60,31 +68,31 @@ func Create(ctx context.Context, cfg node.Config, id node.Identity, e Enrollment
 	if err != nil {
 		return nil, err
 	}
-	return n, enroll(ctx, n, cfg, e)
+	return n, enroll(ctx, n, e)
 }
 
-func enroll(ctx context.Context, n *node.Node, cfg node.Config, e Enrollment) error {
+// enroll enrolls the node just made. The node's claims are those the form
+// gave, so they are what is signed; an HQ is signed as one because the
+// person chose headquarters on the form.
+func enroll(ctx context.Context, n *node.Node, e Enrollment) error {
+	passphrase := func() ([]byte, error) {
+		if len(e.Passphrase) == 0 {
+			return nil, errors.New("the certificate authority's key is sealed: type its passphrase")
+		}
+		return e.Passphrase, nil
+	}
 	switch {
 	case e.MakeCA:
-		_, err := n.InitCA(ctx, "NEMO Lifeline CA")
+		_, err := n.InitCA(ctx, node.CAOptions{Passphrase: passphrase})
 		return err
-	case e.HQDir != "":
-		hqCfg := cfg
-		hqCfg.DataDir = e.HQDir
-		hq, err := node.Open(ctx, hqCfg)
-		if err != nil {
-			return fmt.Errorf("the HQ folder %s: %w", e.HQDir, err)
-		}
-		defer hq.Close()
-		req, err := n.EnrollmentRequest()
+	case e.Folder != "":
+		ca, err := node.OpenAuthority(e.Folder, passphrase)
 		if err != nil {
 			return err
 		}
-		bundle, err := hq.SignEnrollment(ctx, req, node.SignOptions{})
-		if err != nil {
-			return fmt.Errorf("the HQ folder %s: %w", e.HQDir, err)
+		if err := n.EnrollFrom(ctx, ca, node.SignOptions{HQ: n.Self().Role.Decides()}); err != nil {
+			return fmt.Errorf("the folder %s: %w", e.Folder, err)
 		}
-		return n.Install(ctx, bundle)
 	}
 	return nil
 }
@@ -96,7 +104,9 @@ type setupView struct {
 	role     *widget.RadioGroup
 	district *widget.Select
 	enroll   *widget.RadioGroup
-	hqDir    string
+	folder   string
+	pass     *widget.Entry
+	pass2    *widget.Entry
 	hqLabel  *widget.Label
 	errLabel *widget.Label
 	start    *widget.Button
@@ -139,8 +149,8 @@ func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, d
 	pick := widget.NewButton(text(lang, "setup.pickhq"), func() {
 		dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
 			if err == nil && dir != nil {
-				v.hqDir = dir.Path()
-				v.hqLabel.SetText(v.hqDir)
+				v.folder = dir.Path()
+				v.hqLabel.SetText(v.folder)
 				v.enroll.SetSelected(text(lang, "setup.hqdir"))
 			}
 		}, win)
@@ -151,7 +161,10 @@ func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, d
 
 func newSetupView(lang string) *setupView {
 	v := &setupView{lang: lang, name: widget.NewEntry(), hqLabel: widget.NewLabel(text(lang, "setup.nohq")),
-		errLabel: widget.NewLabel(""), roles: map[string]syncproto.Role{}}
+		errLabel: widget.NewLabel(""), roles: map[string]syncproto.Role{},
+		pass: widget.NewPasswordEntry(), pass2: widget.NewPasswordEntry()}
+	v.pass.SetPlaceHolder(text(lang, "setup.pass.hint"))
+	v.pass2.SetPlaceHolder(text(lang, "setup.pass.again"))
 	host, _ := os.Hostname()
 	v.name.SetText(defaultName(host))
 	v.name.SetPlaceHolder(text(lang, "setup.name.hint"))
@@ -161,7 +174,7 @@ func newSetupView(lang string) *setupView {
 		v.roles[l] = r
 		roleLabels = append(roleLabels, l)
 	}
-	v.enroll = widget.NewRadioGroup(nil, nil)
+	v.enroll = widget.NewRadioGroup(nil, func(string) { v.passFields() })
 	v.role = widget.NewRadioGroup(roleLabels, func(string) { v.enrollChoices() })
 	v.role.Horizontal = true
 	v.role.SetSelected(roleLabels[0])
@@ -186,6 +199,16 @@ func (v *setupView) enrollChoices() {
 		v.enroll.Selected = choices[0]
 	}
 	v.enroll.Refresh()
+	v.passFields()
+}
+
+// passFields asks a new authority's passphrase twice.
+func (v *setupView) passFields() {
+	if v.enroll.Selected == text(v.lang, "setup.makeca") {
+		v.pass2.Show()
+	} else {
+		v.pass2.Hide()
+	}
 }
 
 func (v *setupView) content(pick fyne.CanvasObject) fyne.CanvasObject {
@@ -196,6 +219,7 @@ func (v *setupView) content(pick fyne.CanvasObject) fyne.CanvasObject {
 		widget.NewFormItem(text(v.lang, "setup.role"), v.role),
 		widget.NewFormItem(text(v.lang, "setup.district"), v.district),
 		widget.NewFormItem(text(v.lang, "setup.enroll"), container.NewVBox(v.enroll, container.NewHBox(pick, v.hqLabel))),
+		widget.NewFormItem(text(v.lang, "setup.passphrase"), container.NewVBox(v.pass, v.pass2)),
 	)
 	title := widget.NewLabelWithStyle(text(v.lang, "setup.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewVBox(title, intro, form, v.errLabel, v.start)
@@ -210,12 +234,20 @@ func (v *setupView) values() (node.Identity, Enrollment, error) {
 	var e Enrollment
 	switch v.enroll.Selected {
 	case text(v.lang, "setup.hqdir"):
-		if v.hqDir == "" {
+		if v.folder == "" {
 			return id, e, errors.New(text(v.lang, "setup.needhq"))
 		}
-		e.HQDir = v.hqDir
+		e.Folder = v.folder
+		e.Passphrase = []byte(v.pass.Text)
 	case text(v.lang, "setup.makeca"):
+		if v.pass.Text != v.pass2.Text {
+			return id, e, errors.New(text(v.lang, "setup.pass.differ"))
+		}
+		if err := node.CheckPassphrase([]byte(v.pass.Text)); err != nil {
+			return id, e, err
+		}
 		e.MakeCA = true
+		e.Passphrase = []byte(v.pass.Text)
 	}
 	return id, e, nil
 }

@@ -3,6 +3,7 @@ package desktop
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,8 @@ import (
 	"lifeline/syncproto"
 )
 
+var testPassphrase = "correct horse battery staple"
+
 // The first start: the first HQ makes the certificate authority, and a
 // field laptop set up with the HQ folder comes out enrolled, with the
 // identity the form gave.
@@ -24,7 +27,7 @@ func TestSetupMakesAndEnrollsNodes(t *testing.T) {
 	dir := t.TempDir()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(dir, "hq")
-	hq, err := Create(ctx, cfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrollment{MakeCA: true})
+	hq, err := Create(ctx, cfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrollment{MakeCA: true, Passphrase: []byte(testPassphrase)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +49,8 @@ func TestSetupMakesAndEnrollsNodes(t *testing.T) {
 	if _, _, err := v.values(); err == nil || !strings.Contains(err.Error(), "HQ folder") {
 		t.Fatalf("no HQ folder chosen: %v", err)
 	}
-	v.hqDir = cfg.DataDir
+	v.folder = cfg.DataDir
+	test.Type(v.pass, testPassphrase)
 	id, e, err := v.values()
 	if err != nil {
 		t.Fatal(err)
@@ -63,9 +67,75 @@ func TestSetupMakesAndEnrollsNodes(t *testing.T) {
 	}
 
 	// Headquarters is offered to make the authority; a field laptop is not.
+	// A new authority's passphrase is typed twice, and long enough.
 	v.role.SetSelected(text("en", "role.hq"))
 	if len(v.enroll.Options) != 3 {
 		t.Fatalf("HQ is offered %v", v.enroll.Options)
+	}
+	v.enroll.SetSelected(text("en", "setup.makeca"))
+	if !v.pass2.Visible() {
+		t.Fatal("a new authority's passphrase is asked once")
+	}
+	test.Type(v.pass2, testPassphrase+"!")
+	if _, _, err := v.values(); err == nil || !strings.Contains(err.Error(), "differ") {
+		t.Fatalf("two passphrases that differ: %v", err)
+	}
+	v.pass.SetText("hurricane")
+	v.pass2.SetText("hurricane")
+	if _, _, err := v.values(); err == nil || !strings.Contains(err.Error(), "at least 12") {
+		t.Fatalf("a short passphrase: %v", err)
+	}
+	v.pass2.SetText(testPassphrase)
+	v.pass.SetText(testPassphrase)
+	if _, e, err := v.values(); err != nil || !e.MakeCA || string(e.Passphrase) != testPassphrase {
+		t.Fatalf("%+v, %v", e, err)
+	}
+	v.role.SetSelected(text("en", "role.field"))
+	if v.pass2.Visible() {
+		t.Fatal("a field laptop is asked for a new authority's passphrase")
+	}
+}
+
+// A laptop set up in the field from the CA folder on a USB stick, with no
+// HQ folder at hand, comes out enrolled with the gossip key; a wrong
+// passphrase leaves it made but not enrolled, and says so.
+func TestSetupEnrollsFromACAFolder(t *testing.T) {
+	ctx := context.Background()
+	test.NewTempApp(t)
+	dir := t.TempDir()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(dir, "hq")
+	if err := node.Init(ctx, cfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}); err != nil {
+		t.Fatal(err)
+	}
+	hq, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stick := filepath.Join(dir, "usb", "ca")
+	if _, err := hq.InitCA(ctx, node.CAOptions{Dir: stick, Passphrase: func() ([]byte, error) { return []byte(testPassphrase), nil }}); err != nil {
+		t.Fatal(err)
+	}
+	hq.Close()
+
+	cfg.DataDir = filepath.Join(dir, "wrong")
+	n, err := Create(ctx, cfg, node.Identity{Name: "tol-laptop-03", Role: syncproto.RoleField, District: "Toledo"}, Enrollment{Folder: stick, Passphrase: []byte("not the passphrase")})
+	if n == nil || err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
+		t.Fatalf("a wrong passphrase: node %v, %v", n, err)
+	}
+	n.Close()
+
+	cfg.DataDir = filepath.Join(dir, "field")
+	n, err = Create(ctx, cfg, node.Identity{Name: "tol-laptop-02", Role: syncproto.RoleField, District: "Toledo"}, Enrollment{Folder: stick, Passphrase: []byte(testPassphrase)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if !n.Enrolled() || n.Credentials().Claims.District != "Toledo" {
+		t.Fatal("the laptop is not enrolled as the form said")
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "gossip.keys")); err != nil {
+		t.Fatalf("no gossip key installed: %v", err)
 	}
 }
 
@@ -82,7 +152,7 @@ func TestSetupRefusesABadForm(t *testing.T) {
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), "field")
 	bogus := t.TempDir()
-	n, err := Create(context.Background(), cfg, node.Identity{Name: "cayo-07", Role: syncproto.RoleField, District: "Cayo"}, Enrollment{HQDir: bogus})
+	n, err := Create(context.Background(), cfg, node.Identity{Name: "cayo-07", Role: syncproto.RoleField, District: "Cayo"}, Enrollment{Folder: bogus})
 	if n == nil || err == nil || !strings.Contains(err.Error(), bogus) {
 		t.Fatalf("node %v, error %v", n, err)
 	}

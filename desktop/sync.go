@@ -52,7 +52,7 @@ func init() {
 		"sync.refresh":        {"Refresh", "Actualizar"},
 		"sync.enroll":         {"Enrollment", "Inscripción"},
 		"sync.request":        {"Write an enrollment request to a folder…", "Escribir una solicitud de inscripción en una carpeta…"},
-		"sync.requested":      {"Wrote %s. At headquarters: lifeline ca sign --request %s --out CERT; bring the certificate back and install it here.", "Se escribió %s. En la sede: lifeline ca sign --request %s --out CERT; traiga el certificado e instálelo aquí."},
+		"sync.requested":      {"Wrote %s. At headquarters: lifeline ca sign --request %s --role ROLE --district DISTRICT --out CERT; bring the certificate back and install it here.", "Se escribió %s. En la sede: lifeline ca sign --request %s --role ROL --district DISTRITO --out CERT; traiga el certificado e instálelo aquí."},
 		"sync.install":        {"Install the certificate from HQ…", "Instalar el certificado de la sede…"},
 		"sync.installing":     {"Installing the certificate…", "Instalando el certificado…"},
 		"sync.installed":      {"Enrolled. Restart Lifeline to find peers on the network.", "Inscrito. Reinicie Lifeline para encontrar nodos en la red."},

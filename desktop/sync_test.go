@@ -162,7 +162,7 @@ func TestEnrollmentByRequestAndCertificate(t *testing.T) {
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	hqCfg := node.DefaultConfig()
 	hqCfg.DataDir = filepath.Join(t.TempDir(), "hq")
-	hq, err := Create(ctx, hqCfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrollment{MakeCA: true})
+	hq, err := Create(ctx, hqCfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrollment{MakeCA: true, Passphrase: []byte(testPassphrase)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,11 @@ func TestEnrollmentByRequestAndCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no request in the folder (the app says %q): %v", v.result.Text, err)
 	}
-	cert, err := hq.SignEnrollment(ctx, req, node.SignOptions{})
+	ca, err := node.OpenAuthority(hqCfg.DataDir, func() ([]byte, error) { return []byte(testPassphrase), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := hq.SignEnrollment(ctx, ca, req, node.SignOptions{Role: syncproto.RoleField, District: "Cayo"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -247,6 +247,9 @@ func (d *Drill) setUp(ctx context.Context) error {
 		if n.Voter {
 			enroll = append(enroll, "--voter") // headquarters decides who votes
 		}
+		if n.Role.Decides() {
+			enroll = append(enroll, "--hq") // the alternate HQ, on purpose
+		}
 		if _, err := n.lifeline(ctx, "", enroll...); err != nil {
 			return err
 		}

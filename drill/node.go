@@ -144,11 +144,15 @@ func (n *Node) lifelineEnv(ctx context.Context, env []string, stdin string, args
 	return out.String(), nil
 }
 
+// caPassphrase seals the drill's certificate authorities; ca init and the
+// enrollments find it in the environment.
+const caPassphrase = "drill: a hurricane over Belize"
+
 // execTool is the lifeline tool run with args in the node's namespace.
 func execTool(ctx context.Context, n *Node, env []string, stdin string, args ...string) *exec.Cmd {
 	cmd := netlab.Command(ctx, n.NS, n.d.cfg.Bin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Env = append(append(os.Environ(), "LIFELINE_DATA=", "LIFELINE_OPERATOR="), env...)
+	cmd.Env = append(append(os.Environ(), "LIFELINE_DATA=", "LIFELINE_OPERATOR=", "LIFELINE_CA_PASSPHRASE="+caPassphrase), env...)
 	return cmd
 }
 

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"lifeline/node"
-	"lifeline/node/gossip"
 	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
@@ -317,10 +316,11 @@ func TestEnrollmentsAndDecisionsGoThroughTheLedger(t *testing.T) {
 	ctx := context.Background()
 	// HQ's folder holds the deployment's CA, as `lifeline ca init` leaves it.
 	caDir := filepath.Join(hq.Config.DataDir, node.CADir)
-	if err := c.CA.Save(caDir); err != nil {
+	if err := c.CA.Save(caDir, testPassphrase); err != nil {
 		t.Fatal(err)
 	}
-	if err := gossip.WriteKeyFile(filepath.Join(caDir, gossip.KeyFile), c.Keys); err != nil {
+	ca, err := node.OpenAuthority(hq.Config.DataDir, passphrase(testPassphrase))
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -337,7 +337,7 @@ func TestEnrollmentsAndDecisionsGoThroughTheLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundle, err := hq.Node.SignEnrollment(ctx, req, node.SignOptions{})
+	bundle, err := hq.Node.SignEnrollment(ctx, ca, req, node.SignOptions{Role: syncproto.RoleField, District: "Toledo"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,24 +14,62 @@ import (
 	"lifeline/node/gossip"
 	"lifeline/node/identity"
 	"lifeline/node/ledger"
+	"lifeline/syncproto"
 )
 
-// CADir is the folder of headquarters' certificate authority inside HQ's
-// data folder.
-const CADir = "ca"
+// CAOptions say how InitCA makes the deployment's certificate authority.
+type CAOptions struct {
+	// Name is the CA's name, e.g. "NEMO Lifeline CA 2025"; "" for
+	// "NEMO Lifeline CA".
+	Name string
+	// Dir is the CA folder to write, e.g. on a USB stick kept in a safe;
+	// "" for CADir in HQ's data folder. It must not hold a CA already.
+	Dir string
+	// Passphrase gives the passphrase that seals the CA's key and the
+	// gossip keys in the CA folder. It is asked once the node is known to
+	// be one that may make a CA; it must pass identity.CheckPassphrase.
+	Passphrase func() ([]byte, error)
+}
 
-// InitCA makes the deployment's certificate authority in the data folder of
-// an HQ node, and enrolls that node with it.
-func (n *Node) InitCA(ctx context.Context, name string) (*identity.CA, error) {
+// InitCA makes the deployment's certificate authority and its gossip key
+// in a CA folder (see CADir), and enrolls this HQ node with it. HQ's data
+// folder then holds what every enrolled node holds: its certificate, the
+// CA's certificate (not its key) and the gossip keys; with CAOptions.Dir
+// set, it holds nothing more, and the CA folder is the only place the CA's
+// key is, sealed.
+func (n *Node) InitCA(ctx context.Context, opt CAOptions) (*identity.CA, error) {
 	if !n.Self().Role.Decides() {
-		return nil, fmt.Errorf("node %s is a %s node: the certificate authority lives at headquarters (a node initialised with --role hq)", n.Self().Name, n.Self().Role)
+		return nil, fmt.Errorf("node %s is a %s node: the certificate authority is made at headquarters (a node initialised with --role hq)", n.Self().Name, n.Self().Role)
+	}
+	if c := n.Credentials(); c != nil {
+		return nil, fmt.Errorf("%s is already enrolled, with the certificate authority %q: a deployment has one, and a second would disown every node the first enrolled", n.Self().Name, c.CA.Subject.CommonName)
+	}
+	dir := opt.Dir
+	if dir == "" {
+		dir = filepath.Join(n.cfg.DataDir, CADir)
+	}
+	if fileExists(filepath.Join(dir, CAGossipFile)) {
+		return nil, fmt.Errorf("%s holds gossip keys already: a CA folder is made once; choose another folder", dir)
+	}
+	name := opt.Name
+	if name == "" {
+		name = "NEMO Lifeline CA"
 	}
 	ca, err := identity.NewCA(name)
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(n.cfg.DataDir, CADir)
-	if err := ca.Save(dir); err != nil {
+	if opt.Passphrase == nil {
+		return nil, errors.New("no passphrase for the CA's key")
+	}
+	passphrase, err := opt.Passphrase()
+	if err != nil {
+		return nil, err
+	}
+	if err := identity.CheckPassphrase(passphrase); err != nil {
+		return nil, fmt.Errorf("the CA's passphrase: %w", err)
+	}
+	if err := ca.Save(dir, passphrase); err != nil {
 		return nil, err
 	}
 	// The deployment's gossip key is made with the CA and handed out with
@@ -40,7 +78,7 @@ func (n *Node) InitCA(ctx context.Context, name string) (*identity.CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := gossip.WriteKeyFile(filepath.Join(dir, gossip.KeyFile), [][]byte{key}); err != nil {
+	if err := writeGossipKeys(dir, [][]byte{key}, passphrase); err != nil {
 		return nil, err
 	}
 	if err := n.EnrollWith(ctx, ca); err != nil {
@@ -62,41 +100,74 @@ type SignOptions struct {
 	// MemberAddr is where a relay's or HQ's port is, for the ledger's
 	// leader to find it where gossip does not reach ("" for gossip only).
 	MemberAddr string
+	// Role and District are what the request must claim, as the person
+	// signing knows them from elsewhere (who asked, for which office): a
+	// request claiming another role or district is refused (ClaimsError).
+	// Both are required.
+	Role     syncproto.Role
+	District string
+	// HQ allows a request claiming role hq. Without it such a request is
+	// refused: an HQ certificate decides for the whole deployment.
+	HQ bool
 }
 
 // SignEnrollment signs a node's enrollment request with the certificate
-// authority in this HQ node's folder. It returns the bundle the node
-// installs (its certificate, the CA's and the deployment's gossip keys) and
-// queues the enrollment for the ledger, signed by this HQ node, so that
-// every relay and HQ knows the node before its first change reaches them,
-// and a relay or HQ becomes a member of the ledger.
-func (n *Node) SignEnrollment(ctx context.Context, request []byte, opt SignOptions) ([]byte, error) {
-	ca, err := LoadCA(n.cfg.DataDir)
+// authority ca, which must be the one this HQ node is enrolled with. It
+// checks the request's claims against opt (SignOptions.Check), returns
+// the bundle the node installs (its certificate, the CA's and this HQ
+// node's gossip keys, encrypted to the node's key) and queues the
+// enrollment for the ledger, signed by this HQ node, so that every relay
+// and HQ knows the node before its first change reaches them, and a relay
+// or HQ becomes a member of the ledger.
+func (n *Node) SignEnrollment(ctx context.Context, ca *Authority, request []byte, opt SignOptions) ([]byte, error) {
+	creds := n.Credentials()
+	if creds == nil || !n.Self().Role.Decides() {
+		return nil, fmt.Errorf("%s is not an enrolled HQ node: enrollments are queued for the ledger by headquarters", n.Self().Name)
+	}
+	if !creds.CA.Equal(ca.Cert()) {
+		return nil, fmt.Errorf("the certificate authority in %s (%q) is not the one %s is enrolled with (%q): it is another deployment's", ca.Dir, ca.Cert().Subject.CommonName, n.Self().Name, creds.CA.Subject.CommonName)
+	}
+	// The keys HQ's node uses now: a key rotation rewrote them, not the
+	// CA folder's copy.
+	keys := func() ([][]byte, error) { return gossip.ReadKeyFile(filepath.Join(n.cfg.DataDir, gossip.KeyFile)) }
+	bundle, cert, err := signBundle(ca.ca, request, opt, keys)
 	if err != nil {
 		return nil, err
 	}
-	bundle, err := ca.Sign(request, opt.Validity)
-	if err != nil {
+	if err := n.Queue(ctx, ledger.CmdEnroll, &ledger.Enroll{Cert: cert, Voter: opt.Voter, Addr: opt.MemberAddr}); err != nil {
 		return nil, err
 	}
-	keys, err := GossipKeys(n.cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	block, _ := pem.Decode(bundle)
-	if block == nil {
-		return nil, errors.New("sign: the signed bundle holds no certificate")
-	}
-	if err := n.Queue(ctx, ledger.CmdEnroll, &ledger.Enroll{Cert: block.Bytes, Voter: opt.Voter, Addr: opt.MemberAddr}); err != nil {
-		return nil, err
-	}
-	return append(bundle, GossipBlock(keys)...), nil
+	return bundle, nil
 }
 
-// GossipKeys reads the deployment's gossip keys kept with the CA in an HQ
-// data folder.
-func GossipKeys(hqDir string) ([][]byte, error) {
-	return gossip.ReadKeyFile(filepath.Join(hqDir, CADir, gossip.KeyFile))
+// signBundle checks a request's claims against opt and signs it with ca.
+// It returns the enrollment bundle, with the gossip keys encrypted to the
+// requesting node's key, and the node's certificate (DER).
+func signBundle(ca *identity.CA, request []byte, opt SignOptions, keys func() ([][]byte, error)) (bundle, cert []byte, err error) {
+	claims, pub, err := identity.ParseRequest(request)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := opt.Check(claims); err != nil {
+		return nil, nil, err
+	}
+	signed, err := ca.Sign(request, opt.Validity)
+	if err != nil {
+		return nil, nil, err
+	}
+	block, _ := pem.Decode(signed)
+	if block == nil {
+		return nil, nil, errors.New("sign: the signed bundle holds no certificate")
+	}
+	gk, err := keys()
+	if err != nil {
+		return nil, nil, err
+	}
+	box, err := identity.EncryptTo(pub, encodeKeys(gk))
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(signed, pem.EncodeToMemory(&pem.Block{Type: pemGossipKeys, Bytes: box})...), block.Bytes, nil
 }
 
 // InstallGossipKeys gives the node the deployment's gossip keys.
@@ -104,23 +175,52 @@ func (n *Node) InstallGossipKeys(keys [][]byte) error {
 	return gossip.WriteKeyFile(filepath.Join(n.cfg.DataDir, gossip.KeyFile), keys)
 }
 
-// pemGossipKeys is the PEM block type an enrollment bundle carries the
-// gossip keys in.
-const pemGossipKeys = "LIFELINE GOSSIP KEYS"
+// The PEM types of the gossip keys in an enrollment bundle: encrypted to
+// the node's key (age, identity.EncryptTo), and, in bundles written before,
+// in the clear, which Install refuses.
+const (
+	pemGossipKeys      = "LIFELINE ENCRYPTED GOSSIP KEYS"
+	pemClearGossipKeys = "LIFELINE GOSSIP KEYS"
+)
 
-// GossipBlock is the PEM block to append to an enrollment bundle.
-func GossipBlock(keys [][]byte) []byte {
+// ErrClearBundle is wrapped by Install's error for an enrollment bundle
+// that carries the gossip keys in the clear, as bundles did before they
+// were encrypted to the node's key: whoever saw the file has the keys.
+var ErrClearBundle = errors.New("the enrollment file carries the gossip keys in the clear")
+
+// encodeKeys writes gossip keys as the bundle and the CA folder carry them:
+// one base64 key per line, the primary first.
+func encodeKeys(keys [][]byte) []byte {
 	var b bytes.Buffer
 	for _, k := range keys {
 		b.WriteString(base64.StdEncoding.EncodeToString(k))
 		b.WriteByte('\n')
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: pemGossipKeys, Bytes: b.Bytes()})
+	return b.Bytes()
 }
 
-// splitEnrollment separates the gossip keys from the certificates of an
-// enrollment bundle.
-func splitEnrollment(bundle []byte) ([]byte, [][]byte, error) {
+// decodeKeys reads what encodeKeys wrote; where names the file in errors.
+func decodeKeys(text []byte, where string) ([][]byte, error) {
+	var keys [][]byte
+	for _, line := range strings.Fields(string(text)) {
+		k, err := base64.StdEncoding.DecodeString(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s: a gossip key that is not base64: %w", where, err)
+		}
+		keys = append(keys, k)
+		if len(keys) > gossip.MaxKeys {
+			return nil, fmt.Errorf("%s: more than %d gossip keys", where, gossip.MaxKeys)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%s: no gossip keys", where)
+	}
+	return keys, nil
+}
+
+// splitEnrollment separates the certificates of an enrollment bundle from
+// its gossip keys, which it decrypts with the node's key.
+func (n *Node) splitEnrollment(bundle []byte) ([]byte, [][]byte, error) {
 	var certs []byte
 	var keys [][]byte
 	rest := bundle
@@ -130,38 +230,47 @@ func splitEnrollment(bundle []byte) ([]byte, [][]byte, error) {
 			break
 		}
 		rest = r
-		if block.Type != pemGossipKeys {
-			certs = append(certs, pem.EncodeToMemory(block)...)
-			continue
-		}
-		for _, line := range strings.Fields(string(block.Bytes)) {
-			k, err := base64.StdEncoding.DecodeString(line)
-			if err != nil {
-				return nil, nil, fmt.Errorf("enrollment bundle: a gossip key that is not base64: %w", err)
+		switch block.Type {
+		case pemClearGossipKeys:
+			return nil, nil, fmt.Errorf("%w, as Lifeline wrote them before they were encrypted to the node's key; it is refused: have headquarters sign this node's request again (lifeline ca sign) and install the new file", ErrClearBundle)
+		case pemGossipKeys:
+			if keys != nil {
+				return nil, nil, errors.New("enrollment bundle: the gossip keys are given twice")
 			}
-			keys = append(keys, k)
+			plain, err := n.key.Decrypt(block.Bytes)
+			if err != nil {
+				return nil, nil, fmt.Errorf("enrollment bundle: the gossip keys: %w; install the file signed for this node's own request", err)
+			}
+			if keys, err = decodeKeys(plain, "enrollment bundle"); err != nil {
+				return nil, nil, err
+			}
+		default:
+			certs = append(certs, pem.EncodeToMemory(block)...)
 		}
 	}
 	return certs, keys, nil
-}
-
-// LoadCA loads the certificate authority kept in an HQ data folder.
-func LoadCA(hqDir string) (*identity.CA, error) {
-	return identity.LoadCA(filepath.Join(hqDir, CADir))
 }
 
 // EnrollmentRequest is the node's request to be enrolled: its claims
 // (name, role, district, id) signed with its own key, to carry to
 // headquarters.
 func (n *Node) EnrollmentRequest() ([]byte, error) {
+	return n.key.Request(n.Claims())
+}
+
+// Claims are what the node's enrollment request claims: its id, name,
+// role and district.
+func (n *Node) Claims() identity.Claims {
 	self := n.Self()
-	return n.key.Request(identity.Claims{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District})
+	return identity.Claims{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District}
 }
 
 // Install installs the enrollment bundle headquarters sent back: the
-// node's certificate, the CA's, and the deployment's gossip keys.
+// node's certificate, the CA's, and the deployment's gossip keys, which
+// only this node's key decrypts. Nothing is installed from a bundle that
+// does not all check.
 func (n *Node) Install(ctx context.Context, bundle []byte) error {
-	certs, keys, err := splitEnrollment(bundle)
+	certs, keys, err := n.splitEnrollment(bundle)
 	if err != nil {
 		return err
 	}
@@ -177,8 +286,8 @@ func (n *Node) Install(ctx context.Context, bundle []byte) error {
 }
 
 // EnrollWith enrolls the node with a certificate authority at hand: request,
-// signature and installation in one step, for when both folders are on one
-// machine.
+// signature and installation in one step. The node's own claims are signed
+// as they are; no gossip key is given.
 func (n *Node) EnrollWith(ctx context.Context, ca *identity.CA) error {
 	req, err := n.EnrollmentRequest()
 	if err != nil {
@@ -189,4 +298,42 @@ func (n *Node) EnrollWith(ctx context.Context, ca *identity.CA) error {
 		return err
 	}
 	return n.Install(ctx, bundle)
+}
+
+// EnrollFrom enrolls the node with the certificate authority ca, for when
+// the node's folder and the CA are on one machine: its own request, signed
+// and installed in one step. When ca was opened from HQ's data folder, HQ's
+// node signs it and queues the enrollment for the ledger (SignEnrollment),
+// opened with this node's configuration; from a CA folder alone, the CA
+// signs it (Authority.Sign). opt's Role and District are the node's own;
+// HQ must be set to enroll an HQ node.
+func (n *Node) EnrollFrom(ctx context.Context, ca *Authority, opt SignOptions) error {
+	self := n.Self()
+	opt.Role, opt.District = self.Role, self.District
+	req, err := n.EnrollmentRequest()
+	if err != nil {
+		return err
+	}
+	var bundle []byte
+	if ca.HQDir == "" {
+		bundle, err = ca.Sign(req, opt)
+	} else {
+		bundle, err = n.signAtHQ(ctx, ca, req, opt)
+	}
+	if err != nil {
+		return err
+	}
+	return n.Install(ctx, bundle)
+}
+
+// signAtHQ has the HQ node whose data folder holds ca sign req.
+func (n *Node) signAtHQ(ctx context.Context, ca *Authority, req []byte, opt SignOptions) ([]byte, error) {
+	cfg := n.cfg
+	cfg.DataDir = ca.HQDir
+	hq, err := Open(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("the HQ folder %s: %w", ca.HQDir, err)
+	}
+	defer hq.Close()
+	return hq.SignEnrollment(ctx, ca, req, opt)
 }

@@ -19,6 +19,8 @@ trap cleanup EXIT
 
 L=bin/lifeline
 q() { "$@" >/dev/null; }
+# ca init seals the CA's key with it, and enroll opens it.
+export LIFELINE_CA_PASSPHRASE="screenshots of the app"
 q $L init --data "$work/hq" --role hq --district Belize --name hq-belmopan
 q $L ca init --data "$work/hq"
 q $L init --data "$work/cayo" --role field --district Cayo --name cayo-laptop-07

@@ -37,7 +37,10 @@ func lifelineBin() string {
 }
 
 func lifeline(args ...string) (string, error) {
-	out, err := exec.Command(lifelineBin(), args...).CombinedOutput()
+	cmd := exec.Command(lifelineBin(), args...)
+	// The passphrase that seals the benchmark's certificate authority.
+	cmd.Env = append(os.Environ(), "LIFELINE_CA_PASSPHRASE=lifeline benchmark authority")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("lifeline %s: %v: %s", strings.Join(args, " "), err, out)
 	}

@@ -11,95 +11,37 @@ import (
 )
 
 func init() {
-	register(command{name: "ca init", summary: "make the deployment's certificate authority in an HQ node's folder", run: runCAInit})
-	register(command{name: "ca sign", summary: "sign a node's enrollment request (at headquarters)", run: runCASign})
-	register(command{name: "enroll", summary: "enroll a node with the CA in an HQ folder on this machine", run: runEnroll})
+	register(command{name: "enroll", summary: "enroll a node with a CA folder, or HQ's folder, on this machine", run: runEnroll})
 	register(command{name: "enroll request", summary: "write a node's enrollment request, to carry to headquarters", run: runEnrollRequest})
 	register(command{name: "enroll install", summary: "install the certificate headquarters signed", run: runEnrollInstall})
 }
 
-func runCAInit(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "ca init", "--data HQDIR [--name NAME]")
-	name := fs.String("name", "NEMO Lifeline CA", "the certificate authority's name")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
-		ca, err := n.InitCA(ctx, *name)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "made certificate authority %q in %s/%s (valid until %s) and enrolled %s with it\n",
-			ca.Cert.Subject.CommonName, fs.cfg.DataDir, node.CADir, ca.Cert.NotAfter.Format("2006-01-02"), n.Self().Name)
-		return nil
-	})
-}
-
-// memberFlags are headquarters' choices for a relay or HQ it enrolls.
-func memberFlags(fs *flagSet) *node.SignOptions {
-	opt := &node.SignOptions{}
-	fs.BoolVar(&opt.Voter, "voter", false, "a relay votes in the ledger (HQ, the alternate HQ and chosen relays vote; HQ always)")
-	fs.StringVar(&opt.MemberAddr, "member-addr", "", "where the relay's port is, host:port, when gossip does not reach it")
-	return opt
-}
-
-func runCASign(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "ca sign", "--data HQDIR --request FILE --out FILE [--voter] [--member-addr HOST:PORT]")
-	reqFile := fs.String("request", "", "the node's enrollment request (lifeline enroll request)")
-	out := fs.String("out", "", "where to write the signed certificate, for the node to install")
-	opt := memberFlags(fs)
-	fs.DurationVar(&opt.Validity, "validity", 0, "how long the certificate is valid (default five years)")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	if *reqFile == "" || *out == "" {
-		return usagef("--request and --out are required")
-	}
-	req, err := os.ReadFile(*reqFile)
-	if err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(hq *node.Node) error {
-		bundle, err := hq.SignEnrollment(ctx, req, *opt)
-		if err != nil {
-			return fmt.Errorf("%s: %w", *reqFile, err)
-		}
-		if err := atomicfile.Write(*out, bundle, 0o600); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "signed; give %s to the node: lifeline enroll install --cert %s\n", *out, *out)
-		return nil
-	})
-}
-
 func runEnroll(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "enroll", "--data DIR --ca HQDIR [--voter] [--member-addr HOST:PORT]")
-	hqDir := fs.String("ca", "", "the HQ node's data folder, which holds the certificate authority")
+	fs := flags(e, "enroll", "--data DIR --ca CADIR|HQDIR [--hq] [--voter] [--member-addr HOST:PORT] [--passphrase-file FILE]")
+	caDir := fs.String("ca", "", "the CA folder (e.g. on a USB stick), or HQ's data folder, which holds it")
 	opt := memberFlags(fs)
+	pass := passphraseFlag(fs)
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	if *hqDir == "" {
+	if *caDir == "" {
 		return usagef("--ca is required")
 	}
 	return fs.withNode(ctx, func(n *node.Node) error {
-		hqFlags := *fs
-		hqFlags.cfg.DataDir = *hqDir
-		hq, err := hqFlags.open(ctx)
-		if err != nil {
-			return fmt.Errorf("the HQ folder %s: %w", *hqDir, err)
+		self := n.Self()
+		own := *opt
+		own.Role, own.District = self.Role, self.District
+		// Refused before the passphrase is asked for.
+		if err := own.Check(n.Claims()); err != nil {
+			return claimsRefusal(err, "add --hq")
 		}
-		defer hq.Close()
-		req, err := n.EnrollmentRequest()
-		if err != nil {
-			return err
-		}
-		bundle, err := hq.SignEnrollment(ctx, req, *opt)
+		ca, err := node.OpenAuthority(*caDir, caPassphrase(e, *pass, false))
 		if err != nil {
 			return err
 		}
-		if err := n.Install(ctx, bundle); err != nil {
-			return err
+		warnUnsealed(e, "enroll", ca)
+		if err := n.EnrollFrom(ctx, ca, *opt); err != nil {
+			return claimsRefusal(err, "add --hq")
 		}
 		sayEnrolled(e.stdout, n)
 		return nil
@@ -123,7 +65,7 @@ func runEnrollRequest(ctx context.Context, e *env, args []string) error {
 		if err := atomicfile.Write(*out, req, 0o600); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "wrote %s; at headquarters: lifeline ca sign --request %s --out CERT\n", *out, *out)
+		fmt.Fprintf(e.stdout, "wrote %s; at headquarters: lifeline ca sign --request %s --role ROLE --district DISTRICT --out CERT\n", *out, *out)
 		return nil
 	})
 }

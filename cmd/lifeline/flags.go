@@ -77,6 +77,13 @@ func (fs *flagSet) parse(args []string, want ...string) ([]string, error) {
 	return pos, nil
 }
 
+// given says whether the flag name was on the command line.
+func (fs *flagSet) given(name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
 // open opens the node of the data folder; the caller closes it.
 func (fs *flagSet) open(ctx context.Context) (*node.Node, error) {
 	if fs.clockErr != nil {

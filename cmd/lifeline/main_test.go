@@ -37,11 +37,21 @@ type result struct {
 	code           int
 }
 
+// testPassphrase is the CA's passphrase commands find in
+// $LIFELINE_CA_PASSPHRASE unless a test says otherwise.
+const testPassphrase = "correct horse battery staple"
+
 func lifeline(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	return lifelineEnv(t, nil, stdin, args...)
+}
+
+// lifelineEnv is lifeline with env added to the command's environment.
+func lifelineEnv(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Env = append(os.Environ(), "LIFELINE_OPERATOR=", "LIFELINE_DATA=")
+	cmd.Env = append(append(os.Environ(), "LIFELINE_OPERATOR=", "LIFELINE_DATA=", "LIFELINE_CA_PASSPHRASE="+testPassphrase), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -66,9 +76,15 @@ func ok(t *testing.T, stdin string, args ...string) string {
 
 // fails runs a command that must fail with a one-line reason containing
 // every one of want.
-func fails(t *testing.T, stdin string, want []string, args ...string) {
+func fails(t *testing.T, stdin string, want []string, args ...string) result {
 	t.Helper()
-	r := lifeline(t, stdin, args...)
+	return failsEnv(t, nil, stdin, want, args...)
+}
+
+// failsEnv is fails with env added to the command's environment.
+func failsEnv(t *testing.T, env []string, stdin string, want []string, args ...string) result {
+	t.Helper()
+	r := lifelineEnv(t, env, stdin, args...)
 	if r.code == 0 {
 		t.Fatalf("lifeline %s succeeded, want a failure", strings.Join(args, " "))
 	}
@@ -80,6 +96,7 @@ func fails(t *testing.T, stdin string, want []string, args ...string) {
 			t.Fatalf("lifeline %s: %q does not say %q", strings.Join(args, " "), r.stderr, w)
 		}
 	}
+	return r
 }
 
 func newNode(t *testing.T) string {

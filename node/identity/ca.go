@@ -18,12 +18,21 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"lifeline/node/atomicfile"
 )
 
-// CAKeyFile is the CA's private key in the CA folder kept at headquarters.
-// Beside it is the CA's certificate, CAFile, the same file every enrolled node
-// holds.
+// CAKeyFile is the CA's private key in a CA folder, sealed with a
+// passphrase (Seal, PEM type "LIFELINE SEALED CA KEY"). Beside it is the
+// CA's certificate, CAFile, the same file every enrolled node holds.
 const CAKeyFile = "ca.key"
+
+// pemSealedCAKey is the PEM type of a sealed CA key; pemPlainKey that of
+// the unsealed PKCS #8 key CA folders held before keys were sealed.
+const (
+	pemSealedCAKey = "LIFELINE SEALED CA KEY"
+	pemPlainKey    = "PRIVATE KEY"
+)
 
 // Validity periods. A CA outlives many node certificates so that re-enrolling
 // a node never needs a new CA; a node certificate lasts long enough that a
@@ -42,12 +51,16 @@ const (
 
 // CA is headquarters' certificate authority: an Ed25519 key and a self-signed
 // certificate. Every node trusts exactly this certificate (its CAFile), so a
-// node's claims count only if this CA signed them. The key stays at
-// headquarters; losing it means re-enrolling every node under a new CA.
+// node's claims count only if this CA signed them. The key is kept sealed
+// with a passphrase, in a CA folder that may live on removable media;
+// losing it means re-enrolling every node under a new CA.
 type CA struct {
 	// Cert is the CA's self-signed certificate, what nodes trust.
 	Cert *x509.Certificate
 	key  ed25519.PrivateKey
+	// plain says the key was read unsealed, from a folder written before
+	// keys were sealed.
+	plain bool
 }
 
 // NewCA makes a CA with a fresh key and a self-signed certificate valid for
@@ -90,19 +103,18 @@ func NewCA(name string) (*CA, error) {
 }
 
 // Save writes the CA into dir, creating dir (mode 0700) if need be:
-// dir/ca.key, the private key as PKCS #8 PEM readable by the owner only, and
-// dir/ca.crt, the certificate as PEM. It refuses to overwrite either file:
-// replacing a CA's key silently disowns every node it enrolled.
-func (ca *CA) Save(dir string) error {
+// dir/ca.key, the private key sealed with passphrase (Seal, DefaultKDF),
+// readable by the owner only, and dir/ca.crt, the certificate as PEM. The
+// passphrase must pass CheckPassphrase. Save refuses to overwrite either
+// file: replacing a CA's key silently disowns every node it enrolled.
+func (ca *CA) Save(dir string, passphrase []byte) error {
+	return ca.save(dir, passphrase, DefaultKDF())
+}
+
+// save is Save with the Argon2id parameters given: tests use cheap ones.
+func (ca *CA) save(dir string, passphrase []byte, kdf KDF) error {
 	if ca == nil || ca.key == nil {
 		return errors.New("save CA: no private key (only a CA from NewCA or LoadCA can be saved)")
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(ca.key)
-	if err != nil {
-		return fmt.Errorf("save CA: encode key: %v", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("save CA: %v", err)
 	}
 	keyPath, certPath := filepath.Join(dir, CAKeyFile), filepath.Join(dir, CAFile)
 	for _, p := range []string{keyPath, certPath} {
@@ -110,14 +122,60 @@ func (ca *CA) Save(dir string) error {
 			return fmt.Errorf("save CA: %s already exists; a CA is made once: load it with LoadCA, or save the new one in another folder", p)
 		}
 	}
-	if err := writeNew(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	sealedKey, err := ca.sealKey(passphrase, kdf)
+	if err != nil {
+		return fmt.Errorf("save CA: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("save CA: %v", err)
 	}
-	if err := writeNew(certPath, pem.EncodeToMemory(&pem.Block{Type: pemCertificate, Bytes: ca.Cert.Raw}), 0o644); err != nil {
+	if err := writeNew(keyPath, sealedKey, 0o600); err != nil {
+		return fmt.Errorf("save CA: %v", err)
+	}
+	if err := writeNew(certPath, pemCert(ca.Cert), 0o644); err != nil {
 		os.Remove(keyPath) // leave nothing half-saved, so that Save can be run again
 		return fmt.Errorf("save CA: %v", err)
 	}
 	syncDir(dir)
+	return nil
+}
+
+// sealKey is the CA's key as CAKeyFile holds it: PKCS #8, sealed.
+func (ca *CA) sealKey(passphrase []byte, kdf KDF) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("encode key: %v", err)
+	}
+	return seal(rand.Reader, kdf, pemSealedCAKey, der, passphrase)
+}
+
+// Sealed says whether the CA's key was read sealed. A CA folder written
+// before keys were sealed holds it in the clear; SealCA seals it in place.
+func (ca *CA) Sealed() bool { return !ca.plain }
+
+// ErrSealedAlready is wrapped by SealCA's error when it is given a folder whose
+// key is sealed already.
+var ErrSealedAlready = errors.New("the CA key is sealed already")
+
+// SealCA seals, in place, the key of a CA folder written before keys were
+// sealed: ca.key is replaced, whole or not at all, by the same key sealed
+// with passphrase. The error wraps ErrSealedAlready when there is nothing
+// to do. The old file's blocks may remain on the disk until overwritten.
+func SealCA(dir string, passphrase []byte) error {
+	ca, err := LoadCA(dir, nil)
+	if errors.Is(err, ErrNeedsPassphrase) {
+		return fmt.Errorf("seal CA: %s: %w", filepath.Join(dir, CAKeyFile), ErrSealedAlready)
+	}
+	if err != nil {
+		return fmt.Errorf("seal CA: %w", err)
+	}
+	sealedKey, err := ca.sealKey(passphrase, DefaultKDF())
+	if err != nil {
+		return fmt.Errorf("seal CA: %w", err)
+	}
+	if err := atomicfile.Write(filepath.Join(dir, CAKeyFile), sealedKey, 0o600); err != nil {
+		return fmt.Errorf("seal CA: %v", err)
+	}
 	return nil
 }
 
@@ -144,13 +202,42 @@ func writeNew(path string, data []byte, perm os.FileMode) error {
 	return nil
 }
 
-// LoadCA reads a CA written by Save from dir. Its errors name the file and
-// say what is wrong with it.
-func LoadCA(dir string) (*CA, error) {
+// ErrNeedsPassphrase is wrapped by LoadCA's error for a sealed key when no
+// Passphrase is given.
+var ErrNeedsPassphrase = errors.New("the CA key is sealed and no passphrase was given")
+
+// LoadCA reads a CA written by Save from dir, asking passphrase for the
+// key's passphrase. A key written before keys were sealed is read without
+// it (Sealed says so). Its errors name the file and say what is wrong with
+// it; a wrong passphrase wraps ErrPassphrase.
+func LoadCA(dir string, passphrase Passphrase) (*CA, error) {
 	keyPath, certPath := filepath.Join(dir, CAKeyFile), filepath.Join(dir, CAFile)
-	der, err := readPEMFile(keyPath, "PRIVATE KEY", "the CA's private key")
+	data, err := readBounded(keyPath, "the CA's private key")
 	if err != nil {
 		return nil, fmt.Errorf("load CA: %w", err)
+	}
+	// Everything that costs nothing is checked before the passphrase is
+	// asked for and Argon2id runs.
+	plain := IsSealed(data, pemPlainKey)
+	var der []byte
+	if plain {
+		if der, err = readPEM(keyPath, data, pemPlainKey, "the CA's private key"); err != nil {
+			return nil, fmt.Errorf("load CA: %w", err)
+		}
+	} else if _, err := parseSealed(data, pemSealedCAKey); err != nil {
+		return nil, fmt.Errorf("load CA: %s should hold the CA's private key, sealed: %v", keyPath, err)
+	}
+	cert, err := readCertFile(certPath, "the CA's certificate")
+	if err != nil {
+		return nil, fmt.Errorf("load CA: %w", err)
+	}
+	if !cert.IsCA || !cert.BasicConstraintsValid {
+		return nil, fmt.Errorf("load CA: %s is not a CA certificate (is it a node's certificate?)", certPath)
+	}
+	if !plain {
+		if der, err = unsealFile(keyPath, data, pemSealedCAKey, "the CA's private key", passphrase); err != nil {
+			return nil, fmt.Errorf("load CA: %w", err)
+		}
 	}
 	parsed, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
@@ -160,17 +247,43 @@ func LoadCA(dir string) (*CA, error) {
 	if !ok {
 		return nil, fmt.Errorf("load CA: %s holds a %T, not an Ed25519 key", keyPath, parsed)
 	}
-	cert, err := readCertFile(certPath, "the CA's certificate")
-	if err != nil {
-		return nil, fmt.Errorf("load CA: %w", err)
-	}
-	if !cert.IsCA || !cert.BasicConstraintsValid {
-		return nil, fmt.Errorf("load CA: %s is not a CA certificate (is it a node's certificate?)", certPath)
-	}
 	if pub, ok := cert.PublicKey.(ed25519.PublicKey); !ok || !pub.Equal(key.Public()) {
 		return nil, fmt.Errorf("load CA: %s is not the certificate of the key in %s: the two files come from different CAs", certPath, keyPath)
 	}
-	return &CA{Cert: cert, key: key}, nil
+	return &CA{Cert: cert, key: key, plain: plain}, nil
+}
+
+// LoadCACert reads the certificate of the CA in dir, without its key.
+func LoadCACert(dir string) (*x509.Certificate, error) {
+	return readCertFile(filepath.Join(dir, CAFile), "the CA's certificate")
+}
+
+// UnsealFile reads the file at path, which holds what of blockType sealed
+// with Seal, and opens it with the passphrase asked of passphrase.
+func UnsealFile(path, blockType, what string, passphrase Passphrase) ([]byte, error) {
+	data, err := readBounded(path, what)
+	if err != nil {
+		return nil, err
+	}
+	return unsealFile(path, data, blockType, what, passphrase)
+}
+
+func unsealFile(path string, data []byte, blockType, what string, passphrase Passphrase) ([]byte, error) {
+	if _, err := parseSealed(data, blockType); err != nil {
+		return nil, fmt.Errorf("%s should hold %s, sealed: %v", path, what, err)
+	}
+	if passphrase == nil {
+		return nil, fmt.Errorf("%s: %w", path, ErrNeedsPassphrase)
+	}
+	p, err := passphrase()
+	if err != nil {
+		return nil, err
+	}
+	plain, err := Unseal(data, blockType, p)
+	if err != nil {
+		return nil, fmt.Errorf("the passphrase does not open %s: %w", path, err)
+	}
+	return plain, nil
 }
 
 // readPEMFile reads a file that must hold exactly one PEM block of type typ,
@@ -180,6 +293,11 @@ func readPEMFile(path, typ, what string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readPEM(path, data, typ, what)
+}
+
+// readPEM is readPEMFile for the bytes read from path.
+func readPEM(path string, data []byte, typ, what string) ([]byte, error) {
 	block, rest := pem.Decode(data)
 	if block == nil || block.Type != typ {
 		return nil, fmt.Errorf("%s should hold %s but has no PEM %q block: it is damaged or another file", path, what, typ)

@@ -7,8 +7,9 @@
 //
 // # Enrollment
 //
-// Headquarters keeps a certificate authority (CA: NewCA, Save, LoadCA). A node
-// joins the deployment in three steps:
+// Headquarters keeps a certificate authority (CA: NewCA, Save, LoadCA) in a
+// CA folder: its certificate (CAFile) and its key (CAKeyFile), sealed with a
+// passphrase. A node joins the deployment in three steps:
 //
 //  1. The node makes an enrollment request, Key.Request: a certificate signing
 //     request carrying its Claims (node id, name, role, district), signed with
@@ -19,8 +20,18 @@
 //  3. The node installs the bundle, Install, into its data folder beside its
 //     key (node.crt, ca.crt) and loads it on start with LoadCredentials.
 //
-// Only public material travels (request and bundle), so a USB stick or an
-// e-mail will do.
+// Only public material travels in the clear (request and certificates); a
+// secret that travels with them is encrypted to the node's own key
+// (EncryptTo, Key.Decrypt), so a USB stick or an e-mail will do.
+//
+// # Secrets at rest
+//
+// Seal and Unseal keep a secret under a passphrase: Argon2id (DefaultKDF)
+// makes a key, XChaCha20-Poly1305 seals the bytes, in a versioned PEM
+// format described beside Seal. The CA's key is kept that way, so that a
+// lost USB stick or a copied folder gives nobody the power to enroll.
+// EncryptTo encrypts to a node's Ed25519 key with age, through age's
+// ssh-ed25519 recipient: the node needs no second key pair.
 //
 // # Connections
 //

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -90,6 +91,44 @@ func FuzzParseRequest(f *testing.F) {
 			}
 			if !pub.Equal(cert.PublicKey) {
 				t.Fatal("signed another key")
+			}
+		}
+	})
+}
+
+// FuzzUnseal feeds Unseal arbitrary sealed blocks, as given and wrapped as
+// PEM. It must not panic; parameters out of bounds are refused before
+// Argon2id runs; anything that opens is what was sealed, which only an
+// unaltered file can be. Blocks asking for costly parameters are only
+// parsed, so that the fuzzer spends its time on the format.
+func FuzzUnseal(f *testing.F) {
+	const typ = "LIFELINE SEALED TEST"
+	secret := []byte("a secret")
+	good, err := seal(&counting{}, testKDF, typ, secret, testPassphrase)
+	if err != nil {
+		f.Fatal(err)
+	}
+	block, _ := pem.Decode(good)
+	f.Add(good)
+	f.Add(block.Bytes)
+	f.Add([]byte{})
+	f.Add([]byte{sealVersion})
+	f.Add(block.Bytes[:sealHeaderLen])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, in := range [][]byte{data, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: data})} {
+			s, err := parseSealed(in, typ)
+			if err != nil {
+				continue
+			}
+			if s.kdf.check() != nil {
+				t.Fatalf("accepted parameters out of bounds: %+v", s.kdf)
+			}
+			if s.kdf.Memory > 1024 || s.kdf.Time > 2 {
+				continue
+			}
+			plain, err := Unseal(in, typ, testPassphrase)
+			if b, _ := pem.Decode(in); err == nil && (!bytes.Equal(plain, secret) || !bytes.Equal(b.Bytes, block.Bytes)) {
+				t.Fatalf("an altered file opened, to %q", plain)
 			}
 		}
 	})

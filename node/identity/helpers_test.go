@@ -9,6 +9,18 @@ import (
 	"lifeline/syncproto"
 )
 
+// testPassphrase seals the CAs tests save; testKDF makes it cheap, where
+// the cost of Argon2id is not what a test is about.
+var (
+	testPassphrase = []byte("correct horse battery staple")
+	testKDF        = KDF{Time: 1, Memory: 64, Threads: 1}
+)
+
+// passphrase is a Passphrase that gives p.
+func passphrase(p []byte) Passphrase {
+	return func() ([]byte, error) { return p, nil }
+}
+
 func newTestCA(t testing.TB, name string) *CA {
 	t.Helper()
 	ca, err := NewCA(name)
