@@ -118,7 +118,7 @@ func TestHQConflictQueueListsRecordsInConflict(t *testing.T) {
 		t.Errorf("queue says %q", v.queueMsg.Text)
 	}
 	v.queue.Select(0)
-	if !strings.Contains(v.detail.Text, "Damage level (0-4):") || !strings.Contains(v.detail.Text, "by toledo-laptop-02") ||
+	if !strings.Contains(v.detail.Text, "Damage level (0-4):") || !strings.Contains(v.detail.Text, "by cayo-laptop-02") ||
 		!strings.Contains(v.detail.Text, "by cayo-laptop-07") {
 		t.Errorf("picked, the detail says:\n%s", v.detail.Text)
 	}

@@ -25,7 +25,7 @@ func recordsJSON(district, village string, level int) []byte {
 		district, village, level)
 }
 
-// recordsPeer enrolls u's node and a second field node in Toledo with one
+// recordsPeer enrolls u's node and a second field node of Cayo with one
 // CA, so that they can exchange changes.
 func recordsPeer(t *testing.T, u *UI) *node.Node {
 	t.Helper()
@@ -37,7 +37,9 @@ func recordsPeer(t *testing.T, u *UI) *node.Node {
 	if err := u.node.EnrollWith(ctx, ca); err != nil {
 		t.Fatal(err)
 	}
-	peer := enrolledPeer(t, ca, "toledo-laptop-02")
+	// Of the same district: only its laptops edit its damage
+	// assessments.
+	peer := enrolledPeer(t, ca, "cayo-laptop-02", "Cayo")
 	return peer
 }
 

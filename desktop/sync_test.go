@@ -21,12 +21,12 @@ import (
 const damageRecord = `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":2,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z"}`
 
 // enrolledPeer opens a second node, enrolled with ca, beside the app's.
-func enrolledPeer(t *testing.T, ca *identity.CA, name string) *node.Node {
+func enrolledPeer(t *testing.T, ca *identity.CA, name, district string) *node.Node {
 	t.Helper()
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), name)
-	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: syncproto.RoleField, District: "Toledo"}); err != nil {
+	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: syncproto.RoleField, District: district}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := node.Open(ctx, cfg)
@@ -53,7 +53,7 @@ func TestBundlesCarryRecordsBothWays(t *testing.T) {
 	if err := u.node.EnrollWith(ctx, ca); err != nil {
 		t.Fatal(err)
 	}
-	peer := enrolledPeer(t, ca, "tol-laptop-02")
+	peer := enrolledPeer(t, ca, "tol-laptop-02", "Toledo")
 	mine, err := u.node.Add(ctx, "damage-assessment", []byte(damageRecord), "vol-1")
 	if err != nil {
 		t.Fatal(err)

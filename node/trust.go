@@ -163,6 +163,10 @@ func (t *trust) check(der []byte) (*x509.Certificate, identity.Claims, error) {
 	}
 	t.mu.Lock()
 	t.keys[claims.Node] = cert.PublicKey.(ed25519.PublicKey)
+	if t.origins == nil {
+		t.origins = map[syncproto.NodeID]originInfo{}
+	}
+	t.origins[claims.Node] = originInfo{Name: claims.Name, District: claims.District, Role: claims.Role, NotBefore: cert.NotBefore}
 	t.mu.Unlock()
 	return cert, claims, nil
 }
@@ -190,6 +194,12 @@ func (t *trust) AddCerts(ctx context.Context, ders [][]byte) error {
 }
 
 func (t *trust) put(ctx context.Context, cert *x509.Certificate, c identity.Claims) error {
-	t.forget(c.Node) // a newer certificate may say otherwise
 	return t.store.PutNode(ctx, store.NodeCert{Node: c.Node, Name: c.Name, Role: c.Role, District: c.District, Cert: cert.Raw, NotAfter: cert.NotAfter})
+}
+
+// Revoked reports whether this node knows that headquarters revoked a
+// node.
+func (t *trust) Revoked(node syncproto.NodeID) bool {
+	revoked, err := t.store.Revoked(context.Background(), node)
+	return err != nil || revoked
 }

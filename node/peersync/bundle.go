@@ -42,6 +42,9 @@ type BundleTrust interface {
 	// CheckCert verifies a certificate without remembering it and returns
 	// the node it names and its key.
 	CheckCert(der []byte) (syncproto.NodeID, ed25519.PublicKey, error)
+	// Revoked reports whether headquarters revoked a node: a bundle it
+	// sealed is refused.
+	Revoked(node syncproto.NodeID) bool
 }
 
 // ExportResult says what a bundle holds.
@@ -162,54 +165,135 @@ type ImportResult struct {
 	store.ApplyResult
 }
 
-// Import checks a bundle whole, then applies it in one transaction. The
-// file is read twice: once to check the seal, once to apply.
-func Import(ctx context.Context, r io.ReadSeeker, st BundleStore, trust BundleTrust) (ImportResult, error) {
+// Import applies a bundle in one transaction, reading it once: its frames
+// are hashed as they are read and its batches applied as they come, and
+// the seal at the end decides: if the seal does not match what was read,
+// or is not the writer's, the transaction is rolled back and nothing was
+// applied. What is applied is exactly what the seal covers.
+func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust) (ImportResult, error) {
 	var res ImportResult
-	from, certs, receipts, total, err := checkBundle(r, trust)
+	fr, err := openBundle(&io.LimitedReader{R: r, N: MaxBundleBytes})
 	if err != nil {
 		return res, err
 	}
-	res.From, res.Changes = *from, total
-	if err := trust.AddCerts(ctx, certs); err != nil {
-		return res, &BundleError{Err: fmt.Errorf("%w: %w", ErrBundle, err)}
+	// The seal covers the bytes as written: the magic line, then each
+	// frame's length, type and body.
+	h := sha256.New()
+	io.WriteString(h, BundleMagic)
+	bad := func(format string, args ...any) error {
+		return &BundleError{Offset: fr.Offset() + int64(len(BundleMagic)), Err: fmt.Errorf("%w: %s", ErrBundle, fmt.Sprintf(format, args...))}
 	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return res, err
-	}
-	fr, err := openBundle(r)
-	if err != nil {
-		return res, err
-	}
-	batches := func(yield func([]store.Incoming, error) bool) {
+	var hello *syncproto.Hello
+	var certs [][]byte
+	var receipts []*syncproto.Receipts
+	done, sealed := false, false
+	// frames reads the bundle, yielding its batches' changes; it checks
+	// the seal when it comes, and yields an error (which rolls back what
+	// was applied) for anything wrong.
+	frames := func(yield func([]store.Incoming, error) bool) {
 		for {
+			var before syncproto.Hash
+			h.Sum(before[:0])
 			t, body, err := fr.Read()
 			if err != nil {
+				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+					err = bad("the file ends before its seal: it was cut short")
+				} else {
+					err = bad("%v", err)
+				}
 				yield(nil, err)
 				return
 			}
-			if t == syncproto.MsgSeal {
-				return
-			}
-			if t != syncproto.MsgBatch {
-				continue
-			}
+			var head [5]byte
+			binary.BigEndian.PutUint32(head[:4], uint32(len(body)+1))
+			head[4] = byte(t)
+			h.Write(head[:])
+			h.Write(body)
 			msg, err := syncproto.Decode(t, body)
 			if err != nil {
-				yield(nil, err)
+				yield(nil, bad("%v", err))
 				return
 			}
-			in, err := incoming(msg.(*syncproto.Batch))
-			if !yield(in, err) || err != nil {
+			switch m := msg.(type) {
+			case *syncproto.Hello:
+				if hello != nil {
+					yield(nil, bad("a second hello"))
+					return
+				}
+				hello = m
+			case *syncproto.Certs:
+				if hello == nil {
+					yield(nil, bad("certificates before the hello"))
+					return
+				}
+				// Checked against the CA as they come, and kept once the
+				// bundle is applied: the batches after them are verified
+				// with them.
+				for _, der := range m.Certs {
+					if _, _, err := trust.CheckCert(der); err != nil {
+						yield(nil, bad("%v", err))
+						return
+					}
+				}
+				certs = append(certs, m.Certs...)
+			case *syncproto.Receipts:
+				receipts = append(receipts, m)
+			case *syncproto.Batch:
+				if hello == nil || done {
+					yield(nil, bad("a batch out of place"))
+					return
+				}
+				in, err := incoming(m)
+				if err != nil {
+					yield(nil, bad("%v", err))
+					return
+				}
+				res.Changes += len(in)
+				if !yield(in, nil) {
+					return
+				}
+			case *syncproto.Done:
+				done = true
+			case *syncproto.Seal:
+				switch {
+				case hello == nil || !done:
+					yield(nil, bad("a seal before the hello and done"))
+				case m.Hash != before:
+					yield(nil, bad("the contents do not match the seal: the file was altered"))
+				case m.Node != hello.Node:
+					yield(nil, bad("sealed by %s, written by %s", m.Node, hello.Node))
+				default:
+					if err := verifySeal(trust, certs, m); err != nil {
+						yield(nil, bad("%v", err))
+					} else if _, _, err := fr.Read(); !errors.Is(err, io.EOF) {
+						yield(nil, bad("bytes after the seal"))
+					} else {
+						sealed = true
+					}
+				}
+				return
+			default:
+				yield(nil, bad("a %s has no place in a bundle", t))
 				return
 			}
 		}
 	}
-	applied, err := st.ApplyAll(ctx, batches, true)
+	applied, err := st.ApplyAll(ctx, frames, true)
 	if err != nil {
+		var be *BundleError
+		if errors.As(err, &be) {
+			return res, be
+		}
 		return res, &BundleError{Offset: fr.Offset(), Err: fmt.Errorf("%w: %w", ErrBundle, err)}
 	}
+	if !sealed {
+		return res, bad("the file ends before its seal: it was cut short")
+	}
+	res.From = *hello
 	res.ApplyResult = store.Sum(applied)
+	if err := trust.AddCerts(ctx, certs); err != nil {
+		return res, err
+	}
 	// Receipts are checked against the chains the bundle just extended.
 	for _, m := range receipts {
 		n, err := trust.AddReceipts(ctx, m)
@@ -230,89 +314,14 @@ func openBundle(r io.Reader) (*syncproto.FrameReader, error) {
 	return syncproto.NewFrameReader(br), nil
 }
 
-// checkBundle reads a whole bundle, checking every frame, every batch's
-// changes and the seal, without applying anything.
-func checkBundle(r io.Reader, trust BundleTrust) (*syncproto.Hello, [][]byte, []*syncproto.Receipts, int, error) {
-	fr, err := openBundle(&io.LimitedReader{R: r, N: MaxBundleBytes})
-	if err != nil {
-		return nil, nil, nil, 0, err
-	}
-	var receipts []*syncproto.Receipts
-	// The seal covers the bytes as written: the magic line, then each
-	// frame's length, type and body.
-	h := sha256.New()
-	io.WriteString(h, BundleMagic)
-	bad := func(format string, args ...any) error {
-		return &BundleError{Offset: fr.Offset() + int64(len(BundleMagic)), Err: fmt.Errorf("%w: %s", ErrBundle, fmt.Sprintf(format, args...))}
-	}
-	var hello *syncproto.Hello
-	var certs [][]byte
-	var before syncproto.Hash // the hash of everything before the frame being read
-	total, done := 0, false
-	for {
-		h.Sum(before[:0])
-		t, body, err := fr.Read()
-		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, nil, nil, 0, bad("the file ends before its seal: it was cut short")
-			}
-			return nil, nil, nil, 0, bad("%v", err)
-		}
-		var head [5]byte
-		binary.BigEndian.PutUint32(head[:4], uint32(len(body)+1))
-		head[4] = byte(t)
-		h.Write(head[:])
-		h.Write(body)
-		msg, err := syncproto.Decode(t, body)
-		if err != nil {
-			return nil, nil, nil, 0, bad("%v", err)
-		}
-		switch m := msg.(type) {
-		case *syncproto.Hello:
-			if hello != nil {
-				return nil, nil, nil, 0, bad("a second hello")
-			}
-			hello = m
-		case *syncproto.Certs:
-			certs = append(certs, m.Certs...)
-		case *syncproto.Receipts:
-			receipts = append(receipts, m)
-		case *syncproto.Batch:
-			in, err := incoming(m)
-			if err != nil {
-				return nil, nil, nil, 0, bad("%v", err)
-			}
-			total += len(in)
-		case *syncproto.Done:
-			done = true
-		case *syncproto.Seal:
-			if hello == nil || !done {
-				return nil, nil, nil, 0, bad("a seal before the hello and done")
-			}
-			if m.Hash != before {
-				return nil, nil, nil, 0, bad("the contents do not match the seal: the file was altered")
-			}
-			if m.Node != hello.Node {
-				return nil, nil, nil, 0, bad("sealed by %s, written by %s", m.Node, hello.Node)
-			}
-			if err := verifySeal(trust, certs, m); err != nil {
-				return nil, nil, nil, 0, bad("%v", err)
-			}
-			if _, _, err := fr.Read(); !errors.Is(err, io.EOF) {
-				return nil, nil, nil, 0, bad("bytes after the seal")
-			}
-			return hello, certs, receipts, total, nil
-		default:
-			return nil, nil, nil, 0, bad("a %s has no place in a bundle", t)
-		}
-	}
-}
-
 func verifySeal(trust BundleTrust, certs [][]byte, seal *syncproto.Seal) error {
 	for _, der := range certs {
 		node, pub, err := trust.CheckCert(der)
 		if err != nil || node != seal.Node {
 			continue
+		}
+		if trust.Revoked(node) {
+			return fmt.Errorf("sealed by %s, which headquarters revoked", node)
 		}
 		if !ed25519.Verify(pub, syncproto.SealMessage(seal.Hash), seal.Sig) {
 			return fmt.Errorf("the seal's signature does not verify: the file was altered")
