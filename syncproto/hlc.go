@@ -77,12 +77,24 @@ func next(last HLC, wallMS int64) HLC {
 	return last + 1
 }
 
+// ObserveAhead is how far past this node's wall clock an observed
+// timestamp may move it. A peer whose clock runs fast, within the skew a
+// node accepts, does not drag this node's own stamps ahead with it: else
+// the nodes that saw its changes would stamp theirs so far ahead that the
+// slower laptops hold them, for as long as it keeps writing. An edit made
+// after seeing a change still replaces it, by naming it as its base.
+const ObserveAhead = time.Second
+
 // Observe moves the clock past a timestamp that is already in this node's
 // store (a change written by another process on the same store, or one
-// received and applied).
+// received and applied), but never more than ObserveAhead past the wall
+// clock.
 func (c *Clock) Observe(h HLC) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if limit := MakeHLC(c.now().Add(ObserveAhead).UnixMilli(), 0); h > limit {
+		h = limit
+	}
 	if h > c.last {
 		c.last = h
 	}

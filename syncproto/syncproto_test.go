@@ -193,9 +193,16 @@ func TestClockMonotonicAndSkew(t *testing.T) {
 	if d := c.Now(); d <= b {
 		t.Fatalf("clock went back: %v after %v", d, b)
 	}
+	wall = wall.Add(2 * time.Hour) // the clock is set right, past b
+	c.Observe(MakeHLC(wall.Add(500*time.Millisecond).UnixMilli(), 7))
+	if e := c.Now(); e != MakeHLC(wall.Add(500*time.Millisecond).UnixMilli(), 8) {
+		t.Fatalf("observing a stamp half a second ahead: the next is %v", e)
+	}
+	// A peer three hours ahead (held, but say its stamp came through a
+	// store): this clock goes no further than a second past its wall.
 	c.Observe(MakeHLC(wall.Add(3*time.Hour).UnixMilli(), 0))
-	if e := c.Now(); e.Millis() != wall.Add(3*time.Hour).UnixMilli() {
-		t.Fatalf("observe did not move the clock: %v", e)
+	if e := c.Now(); e.Millis() != wall.Add(ObserveAhead).UnixMilli() {
+		t.Fatalf("observing a stamp three hours ahead moved the clock to %v, want a second past %v", e, wall)
 	}
 	if c.TooFarAhead(MakeHLC(wall.Add(59*time.Second).UnixMilli(), 0)) {
 		t.Fatal("a change 59s ahead was held with a one-minute bound")
