@@ -121,6 +121,39 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 	return store.Verdict{}
 }
 
+// QuarantinedChange is a change kept aside, as people see it.
+type QuarantinedChange struct {
+	Record string    `json:"record"`
+	Type   string    `json:"type"`
+	Origin string    `json:"origin"` // the node that wrote it, by its certificate
+	Author string    `json:"author,omitempty"`
+	Dot    string    `json:"change"`
+	At     string    `json:"stamped"`
+	Reason string    `json:"reason"`
+	Final  bool      `json:"final"` // false: it waits for a kit or a version
+	Since  time.Time `json:"kept_since"`
+}
+
+// Quarantine lists the changes kept aside, newest first, at most limit
+// (all when 0).
+func (n *Node) Quarantine(ctx context.Context, limit int) ([]QuarantinedChange, error) {
+	qs, err := n.store.Quarantine(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]QuarantinedChange, 0, len(qs))
+	for _, q := range qs {
+		c := q.Change
+		name := c.Origin.String()
+		if o, ok := n.trust.origin(c.Origin); ok {
+			name = o.Name
+		}
+		out = append(out, QuarantinedChange{Record: c.Record.String(), Type: c.Type, Origin: name, Author: c.Author,
+			Dot: c.Dot().String(), At: c.HLC.Time().Format(time.RFC3339), Reason: q.Reason, Final: q.Final, Since: q.At})
+	}
+	return out, nil
+}
+
 // readmit merges the changes kept aside for a kit this node did not have,
 // once it has it.
 func (n *Node) readmit(ctx context.Context) {

@@ -233,7 +233,10 @@ type Status struct {
 	Conflicts int            `json:"conflicts"`
 	Changes   int            `json:"changes"`
 	Held      int            `json:"held"`
-	Origins   int            `json:"origins"`
+	// Quarantined counts changes kept aside: their kit or the write
+	// policy refuses them (Node.Quarantine lists them).
+	Quarantined int `json:"quarantined"`
+	Origins     int `json:"origins"`
 	// Unconfirmed counts this node's changes the ledger is not known to
 	// have committed.
 	Unconfirmed int `json:"unconfirmed"`
@@ -292,6 +295,9 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	st.Receipts = len(receipts)
+	if st.Quarantined, err = n.store.QuarantineCount(ctx); err != nil {
+		return Status{}, err
+	}
 	peers, err := n.store.Peers(ctx)
 	if err != nil {
 		return Status{}, err

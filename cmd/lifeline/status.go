@@ -55,6 +55,9 @@ func printStatus(w io.Writer, st node.Status) {
 	if st.Held > 0 {
 		fmt.Fprintf(w, ", %d held (stamped ahead of this clock)", st.Held)
 	}
+	if st.Quarantined > 0 {
+		fmt.Fprintf(w, ", %d kept aside (lifeline quarantine lists them)", st.Quarantined)
+	}
 	fmt.Fprintln(w)
 	if st.Unconfirmed == 0 {
 		fmt.Fprintln(w, "every change made here is confirmed by the ledger at HQ")

@@ -153,6 +153,10 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 			return nil
 		}
 	}
+	if t.dropping[st] {
+		res.Dropped++ // the origin's share of held changes is full
+		return nil
+	}
 	next := c.Seq == h.seq+1
 	// A change waits when it is stamped too far ahead, or when a change
 	// before it is missing: merged now, it would leave a gap in its stream.
@@ -161,7 +165,14 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 	}
 	if !next || t.s.clock.TooFarAhead(c.HLC) {
 		if !held[st][c.Seq] && t.heldOf(c.Origin) >= MaxHeldPerOrigin {
-			res.Dropped++ // the origin's share of the held table is full
+			// The origin's share of the held table is full: this change
+			// and those after it in its stream are not kept; they come
+			// again once the held ones are released.
+			if t.dropping == nil {
+				t.dropping = map[syncproto.Stream]bool{}
+			}
+			t.dropping[st] = true
+			res.Dropped++
 			return nil
 		}
 		if err := t.chainHeld(in, h); err != nil {
@@ -180,6 +191,15 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 		}
 		res.Held++
 		return nil
+	}
+	if held[st][c.Seq] {
+		// The change held at this sequence was not this one: nothing
+		// verified it, and this one takes its slot.
+		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq = ?`, st.Origin[:], st.Lane, int64(c.Seq)); err != nil {
+			return err
+		}
+		delete(held[st], c.Seq)
+		t.heldCount[c.Origin]--
 	}
 	if err := t.remote(in, h); err != nil {
 		return err

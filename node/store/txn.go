@@ -33,8 +33,10 @@ type txn struct {
 	cover map[syncproto.Stream]*coverage
 	// quarantined counts the changes kept aside in this transaction.
 	quarantined int
-	// heldCount counts the changes held aside, by origin.
+	// heldCount counts the changes held aside, by origin; dropping are the
+	// streams whose changes this transaction stopped holding.
 	heldCount map[syncproto.NodeID]int
+	dropping  map[syncproto.Stream]bool
 }
 
 type coverage struct{ took, signed uint64 }

@@ -1,0 +1,323 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lifeline/node"
+	"lifeline/node/nodetest"
+	"lifeline/node/peersync"
+	"lifeline/node/store"
+	"lifeline/syncproto"
+)
+
+// The data plane's attacks, made by an enrolled node with the project's
+// own packages: changes forged under another origin by bundle, changes
+// that break the write policy or their kit, a flood of changes stamped far
+// ahead, a record re-typed by a change stamped in the past. Each asserts
+// the refusal, that nothing already saved was lost, and that honest peers
+// keep syncing.
+
+const assessment = `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":3,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z"}`
+
+// laptop adds a field laptop that serves nothing and gossips nowhere: it
+// syncs when the test says.
+func laptop(c *nodetest.Cluster, name, district string, edit func(*node.Config)) *nodetest.Member {
+	return c.Add(name, syncproto.RoleField, district, func(cfg *node.Config) {
+		cfg.SyncAddr = ""
+		if edit != nil {
+			edit(cfg)
+		}
+	})
+}
+
+// forgedBundle is a bundle sealed by its writer that carries one change of
+// another origin's stream, after a gap, with the writer's own signature:
+// what a stolen laptop can make.
+func forgedBundle(t *testing.T, writer *nodetest.Member, victim syncproto.Stream, seq uint64, c syncproto.Change) []byte {
+	t.Helper()
+	body, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := writer.Node.Key().Signer()
+	var buf bytes.Buffer
+	buf.WriteString(peersync.BundleMagic)
+	hello := syncproto.NewHello(writer.Node.Self().ID, syncproto.Vector{victim: seq})
+	frames := []struct {
+		t   syncproto.MsgType
+		msg any
+	}{
+		{syncproto.MsgHello, &hello},
+		{syncproto.MsgCerts, &syncproto.Certs{Certs: [][]byte{writer.Node.Credentials().Cert.Raw}}},
+	}
+	fake := ed25519.Sign(key, syncproto.HeadMessage(victim, seq, syncproto.ChainHash(syncproto.Hash{}, body)))
+	b, err := syncproto.NewBatch(1, []syncproto.Run{{Stream: victim, First: seq, Bodies: [][]byte{body}, Sig: fake}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames = append(frames, struct {
+		t   syncproto.MsgType
+		msg any
+	}{syncproto.MsgBatch, b}, struct {
+		t   syncproto.MsgType
+		msg any
+	}{syncproto.MsgDone, &syncproto.Done{Vector: hello.Vector}})
+	for _, f := range frames {
+		if _, err := syncproto.WriteFrame(&buf, f.t, f.msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	seal := syncproto.Seal{Hash: sum, Node: writer.Node.Self().ID, Sig: ed25519.Sign(key, syncproto.SealMessage(sum))}
+	if _, err := syncproto.WriteFrame(&buf, syncproto.MsgSeal, &seal); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A laptop forges, by bundle, another responder's change (its sequence 2,
+// after a gap): the forgery is held, takes no slot, and never merges; the
+// real change comes by sync and merges; both ends agree.
+func TestForgedChangeByBundleNeverMerges(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	victim := laptop(c, "cayo-07", "Cayo", nil)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	ctx := context.Background()
+	id, err := victim.Node.Add(ctx, "damage-assessment", []byte(assessment), "Ana Cho")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := victim.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	own := syncproto.Stream{Origin: victim.Node.Self().ID, Lane: 3}
+	// The forged change: sequence 3 of the victim's stream (2 is the
+	// victim's next, not written yet), setting damage to 0.
+	level0, _ := syncproto.Marshal(0)
+	forged := syncproto.Change{Origin: own.Origin, Lane: 3, Seq: 3, HLC: syncproto.MakeHLC(time.Now().UnixMilli(), 0), Record: id,
+		Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "Ana Cho",
+		Fields: []syncproto.FieldChange{{Name: "damage_level", Value: level0, Base: []syncproto.Dot{{Origin: own.Origin, Lane: 3, Seq: 1}}}}}
+	path := filepath.Join(t.TempDir(), "forged.bundle")
+	if err := os.WriteFile(path, forgedBundle(t, thief, own, 3, forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := hq.Node.ImportBundle(ctx, path)
+	if err != nil {
+		t.Fatal(err) // sealed by its writer, it is a bundle: its change waits
+	}
+	if res.Applied != 0 {
+		t.Fatalf("the forged change merged: %+v", res)
+	}
+	// The victim writes 2 and 3 for real and syncs: both merge, the
+	// forgery is gone.
+	if _, err := victim.Node.Update(ctx, id, []byte(`{"damage_level":4}`), "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := victim.Node.Update(ctx, id, []byte(`{"damage_level":3}`), "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := victim.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if hq.Digest() != victim.Digest() {
+		t.Fatal("HQ and the victim differ after the real changes came")
+	}
+	v, err := hq.Node.Record(ctx, id)
+	if err != nil || v.Fields["damage_level"] != int64(3) {
+		t.Fatalf("damage level at HQ: %v %v", v.Fields["damage_level"], err)
+	}
+	if st, _ := hq.Node.Status(ctx); st.Held != 0 {
+		t.Fatalf("%d changes still held at HQ", st.Held)
+	}
+}
+
+// A Toledo laptop edits and deletes a Cayo damage assessment, and deletes
+// a Cayo missing person: each is kept aside, with its reason, nothing
+// changes, and HQ lists them; an edit of the missing person (a national
+// record) from Toledo is taken.
+func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	ctx := context.Background()
+	damage := mustAdd(t, cayo.Node, "damage-assessment", assessment)
+	person := mustAdd(t, cayo.Node, "missing-person", `{"full_name":"Maria Pop","district":"Cayo","last_seen_place":"San Ignacio market","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00"}`)
+	for _, m := range []*nodetest.Member{cayo, toledo} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustUpdate(t, toledo.Node, damage, `{"damage_level":0}`)
+	if err := toledo.Node.Delete(ctx, damage, "tol"); err != nil {
+		t.Fatal(err)
+	}
+	if err := toledo.Node.Delete(ctx, person, "tol"); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, toledo.Node, person, `{"status":"found-safe","found_at_place":"Punta Gorda shelter"}`)
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err) // honest peers keep syncing: kept aside is not an error
+	}
+	d, _ := hq.Node.Record(ctx, damage)
+	if d.Deleted || d.Fields["damage_level"] != int64(3) {
+		t.Fatalf("the Toledo laptop changed a Cayo assessment at HQ: deleted %v, level %v", d.Deleted, d.Fields["damage_level"])
+	}
+	p, _ := hq.Node.Record(ctx, person)
+	if p.Deleted || p.Fields["status"] != "found-safe" {
+		t.Fatalf("the missing person at HQ: deleted %v, status %v", p.Deleted, p.Fields["status"])
+	}
+	qs, err := hq.Node.Quarantine(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var why []string
+	for _, q := range qs {
+		if q.Origin != "tol-02" || !q.Final {
+			t.Fatalf("kept aside: %+v", q)
+		}
+		why = append(why, q.Reason)
+	}
+	if len(qs) != 3 || !strings.Contains(strings.Join(why, "|"), "edits a record of Cayo") || !strings.Contains(strings.Join(why, "|"), "deletes a record of Cayo") {
+		t.Fatalf("kept aside, with reasons: %q", why)
+	}
+	// The Toledo laptop's changes stay in its stream: HQ passes them on,
+	// and a Cayo laptop keeps them aside too.
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := cayo.Node.Status(ctx); st.Quarantined != 3 {
+		t.Fatalf("the Cayo laptop kept %d aside, want 3", st.Quarantined)
+	}
+	if hq.Digest() != cayo.Digest() {
+		t.Fatal("HQ and the Cayo laptop differ")
+	}
+}
+
+// Changes that break their kit (a value out of bounds, a field the kit
+// does not declare, the wrong lane) are kept aside; an HQ decision is not
+// replaced by a laptop.
+func TestChangesThatBreakTheirKitAreKeptAside(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	rogue := laptop(c, "cayo-66", "Cayo", nil)
+	ctx := context.Background()
+	id := mustAdd(t, rogue.Node, "damage-assessment", assessment)
+	huge := append([]byte{0x1b}, bytes.Repeat([]byte{0xff}, 8)...) // 2^64-1
+	for _, fields := range [][]syncproto.FieldChange{
+		{{Name: "damage_level", Value: huge}},
+		{{Name: "damage_level", Value: []byte{0x09}}}, // 9, above 4
+		{{Name: "ransom_note", Value: []byte{0x61, 0x78}}},
+	} {
+		if err := node.WriteRaw(rogue.Node, ctx, store.Edit{Record: id, Lane: 3, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Fields: fields}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A change of this record in another lane: a second, forged stream.
+	if err := node.WriteRaw(rogue.Node, ctx, store.Edit{Record: id, Lane: 1, Kit: "damage-assessment", Type: "damage-assessment", Version: 1,
+		Fields: []syncproto.FieldChange{{Name: "damage_level", Value: []byte{0x00}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rogue.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	qs, _ := hq.Node.Quarantine(ctx, 0)
+	var why []string
+	for _, q := range qs {
+		why = append(why, q.Reason)
+	}
+	all := strings.Join(why, "|")
+	for _, want := range []string{"whole number Lifeline can hold", "above the maximum 4", "does not declare", "lane 1"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no change kept aside for %q: %q", want, why)
+		}
+	}
+	v, _ := hq.Node.Record(ctx, id)
+	if v.Fields["damage_level"] != int64(3) {
+		t.Fatalf("damage level at HQ %v, want 3", v.Fields["damage_level"])
+	}
+	rep, err := hq.Node.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rep.Districts {
+		for level, n := range d.Damage {
+			if n < 0 || level > 4 {
+				t.Fatalf("the report counts %d at level %d", n, level)
+			}
+		}
+	}
+}
+
+// A laptop whose clock runs a year ahead floods a relay: the relay holds
+// at most its share, and an honest laptop's records still arrive.
+func TestFloodOfChangesStampedAheadIsBounded(t *testing.T) {
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	fast := laptop(c, "cayo-66", "Cayo", func(cfg *node.Config) { cfg.ClockOffset = 365 * 24 * time.Hour })
+	honest := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	var lines bytes.Buffer
+	for range store.MaxHeldPerOrigin + 500 {
+		lines.WriteString(assessment + "\n")
+	}
+	if _, err := fast.Node.Import(ctx, "damage-assessment", &lines, "x", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fast.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := relay.Node.Status(ctx); st.Held > store.MaxHeldPerOrigin {
+		t.Fatalf("the relay holds %d changes of one origin, the bound is %d", st.Held, store.MaxHeldPerOrigin)
+	}
+	add(t, honest, 3)
+	if _, err := honest.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := relay.Node.Status(ctx); st.Records["damage-assessment"] != 3 {
+		t.Fatalf("the relay shows %d assessments, want the honest laptop's 3", st.Records["damage-assessment"])
+	}
+}
+
+// A laptop whose clock is 55 years back, and one whose clock is right,
+// "create" an asset with the id of a missing person: both are kept aside;
+// the person stays a missing person, HQ can mark them found, and the
+// counts hold.
+func TestRecordCannotBeRetypedByAChangeStampedInThePast(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	reporter := laptop(c, "cayo-07", "Cayo", nil)
+	past := laptop(c, "cayo-66", "Cayo", func(cfg *node.Config) { cfg.ClockOffset = -55 * 365 * 24 * time.Hour })
+	now := laptop(c, "cayo-67", "Cayo", nil)
+	ctx := context.Background()
+	person := mustAdd(t, reporter.Node, "missing-person", `{"full_name":"Maria Pop","district":"Cayo","last_seen_place":"San Ignacio market","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00","medical_conditions":"insulin twice a day"}`)
+	if _, err := reporter.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	asset := `{"id":"` + person.String() + `","asset_tag":"GEN-1","kind":"generator","district":"Cayo","status":"available"}`
+	for _, rogue := range []*nodetest.Member{past, now} {
+		if _, err := rogue.Node.Import(ctx, "asset", strings.NewReader(asset+"\n"), "x", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rogue.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := hq.Node.Record(ctx, person)
+	if err != nil || v.Type != "missing-person" {
+		t.Fatalf("the record at HQ is a %q (%v)", v.Type, err)
+	}
+	mustUpdate(t, hq.Node, person, `{"status":"found-safe","found_at_place":"Dangriga shelter"}`)
+	if st, _ := hq.Node.Status(ctx); st.Records["missing-person"] != 1 || st.Records["asset"] != 0 || st.Quarantined != 2 {
+		t.Fatalf("HQ counts %v, kept aside %d", st.Records, st.Quarantined)
+	}
+}
