@@ -47,6 +47,9 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 		// error gets here.
 		return store.Verdict{Reason: "its origin's certificate cannot be read here"}
 	}
+	if origin.Revoked && c.Seq > origin.Trusted[c.Stream()] {
+		return final("written after headquarters revoked %s", origin.Name)
+	}
 	if c.HLC.Time().Before(origin.NotBefore.Add(-enrolledBefore)) {
 		return final("stamped %s, long before its origin %s was enrolled (%s)", c.HLC.Time().Format(time.DateOnly), origin.Name, origin.NotBefore.Format(time.DateOnly))
 	}

@@ -321,3 +321,50 @@ func TestRecordCannotBeRetypedByAChangeStampedInThePast(t *testing.T) {
 		t.Fatalf("HQ counts %v, kept aside %d", st.Records, st.Quarantined)
 	}
 }
+
+// A stolen laptop that headquarters revoked writes a record and syncs it
+// to a laptop that has not heard of the revocation, which passes it on to
+// the relay: the relay keeps it aside, keeps the thief's earlier records,
+// and takes the honest laptop's own.
+func TestStolenLaptopCannotSyncThroughAnUnawareOne(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	relay := relays[0]
+	thief := c.Add("cayo-66", syncproto.RoleField, "Cayo", nil)
+	unaware := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	before := add(t, thief, 2)
+	if _, err := thief.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := hq.Node.Revoke(ctx, thief.Node.Self().ID, "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the relay knows of the revocation", func() bool {
+		revoked, _ := relay.Node.IsRevoked(ctx, thief.Node.Self().ID)
+		return revoked
+	})
+	if _, err := thief.Node.Sync(ctx, relay.Addr); err == nil {
+		t.Fatal("the relay synced with a revoked laptop")
+	}
+	after := add(t, thief, 1)
+	if _, err := unaware.Node.Sync(ctx, thief.Addr); err != nil {
+		t.Fatal(err) // it has not heard: it takes the thief's record
+	}
+	mine := add(t, unaware, 1)
+	if _, err := unaware.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range append(before, mine...) {
+		if _, err := relay.Node.Record(ctx, id); err != nil {
+			t.Fatalf("the relay lacks %s: %v", id, err)
+		}
+	}
+	if _, err := relay.Node.Record(ctx, after[0]); err == nil {
+		t.Fatal("the relay took a record the thief wrote after its revocation")
+	}
+	qs, _ := relay.Node.Quarantine(ctx, 0)
+	if len(qs) != 1 || !strings.Contains(qs[0].Reason, "revoked") {
+		t.Fatalf("kept aside at the relay: %+v", qs)
+	}
+}

@@ -23,7 +23,19 @@ func (n *Node) Revoke(ctx context.Context, node syncproto.NodeID, reason string)
 	if node == n.Self().ID {
 		return errors.New("a node cannot revoke itself")
 	}
-	return n.Queue(ctx, ledger.CmdRevoke, &ledger.Revoke{Node: node, Reason: reason, At: time.Now().UnixMilli(), By: n.Self().ID})
+	// What HQ holds of the node now is what stays trusted: its later
+	// changes, made with a stolen key, are refused everywhere.
+	held, err := n.store.Vector(ctx)
+	if err != nil {
+		return err
+	}
+	trusted := syncproto.Vector{}
+	for st, seq := range held {
+		if st.Origin == node {
+			trusted[st] = seq
+		}
+	}
+	return n.Queue(ctx, ledger.CmdRevoke, &ledger.Revoke{Node: node, Reason: reason, At: time.Now().UnixMilli(), By: n.Self().ID, Trusted: trusted})
 }
 
 // SetMember asks the ledger to make an enrolled relay a voter or a

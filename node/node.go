@@ -245,6 +245,11 @@ type Status struct {
 	Receipts int          `json:"receipts"`
 	Peers    []PeerStatus `json:"peers"`
 	Raft     *RaftStatus  `json:"raft,omitempty"`
+	// Certificate is until when the node's certificate is valid (RFC
+	// 3339), "" before enrollment; Renew says it ends within
+	// identity.RenewBefore, and the node should renew it.
+	Certificate string `json:"certificate_until,omitempty"`
+	Renew       bool   `json:"renew,omitempty"`
 }
 
 // PeerStatus is a peer as status shows it.
@@ -297,6 +302,10 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 	st.Receipts = len(receipts)
 	if st.Quarantined, err = n.store.QuarantineCount(ctx); err != nil {
 		return Status{}, err
+	}
+	if creds := n.Credentials(); creds != nil {
+		st.Certificate = creds.Cert.NotAfter.UTC().Format(time.RFC3339)
+		st.Renew = n.now().After(creds.Cert.NotAfter.Add(-identity.RenewBefore))
 	}
 	peers, err := n.store.Peers(ctx)
 	if err != nil {

@@ -28,11 +28,16 @@ type trust struct {
 	origins map[syncproto.NodeID]originInfo
 }
 
-// originInfo is who an origin is, as its certificate says.
+// originInfo is who an origin is, as its certificate says, and whether
+// headquarters revoked it.
 type originInfo struct {
 	Name, District string
 	Role           syncproto.Role
 	NotBefore      time.Time
+	// Revoked, Trusted: the node is revoked, and its changes after
+	// Trusted (per stream) are refused.
+	Revoked bool
+	Trusted syncproto.Vector
 }
 
 // origin says who a node is, from the certificate this node holds of it.
@@ -52,6 +57,9 @@ func (t *trust) origin(node syncproto.NodeID) (originInfo, bool) {
 		return originInfo{}, false
 	}
 	o = originInfo{Name: n.Name, District: n.District, Role: n.Role, NotBefore: cert.NotBefore}
+	if o.Trusted, o.Revoked, err = t.store.Revocation(context.Background(), node); err != nil {
+		return originInfo{}, false
+	}
 	t.mu.Lock()
 	if t.origins == nil {
 		t.origins = map[syncproto.NodeID]originInfo{}
@@ -166,7 +174,13 @@ func (t *trust) check(der []byte) (*x509.Certificate, identity.Claims, error) {
 	if t.origins == nil {
 		t.origins = map[syncproto.NodeID]originInfo{}
 	}
-	t.origins[claims.Node] = originInfo{Name: claims.Name, District: claims.District, Role: claims.Role, NotBefore: cert.NotBefore}
+	t.mu.Unlock()
+	o := originInfo{Name: claims.Name, District: claims.District, Role: claims.Role, NotBefore: cert.NotBefore}
+	if o.Trusted, o.Revoked, err = t.store.Revocation(context.Background(), claims.Node); err != nil {
+		return nil, identity.Claims{}, err
+	}
+	t.mu.Lock()
+	t.origins[claims.Node] = o
 	t.mu.Unlock()
 	return cert, claims, nil
 }

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // request makes a node and writes its enrollment request.
@@ -238,5 +240,34 @@ func TestUnsealedCAFolderWarnsAndSeals(t *testing.T) {
 	}
 	if out := ok(t, "", "ca", "seal", "--ca", old); !strings.Contains(out, "sealed already") {
 		t.Fatalf("ca seal again said %q", out)
+	}
+}
+
+// A field laptop's certificate lasts a season; two weeks before it ends,
+// status says to renew it, and renewing through the same request and sign
+// path gives a new season.
+func TestCertificateRenewal(t *testing.T) {
+	d := newDeployment(t)
+	tol, req := request(t, d.dir, "tol-laptop-02", "field", "Toledo")
+	cert := filepath.Join(d.dir, "tol.crt")
+	sign := []string{"ca", "sign", "--data", d.hq, "--request", req, "--out", cert, "--role", "field", "--district", "Toledo"}
+	ok(t, "", append(sign, "--validity", "240h")...)
+	ok(t, "", "enroll", "install", "--data", tol, "--cert", cert)
+	if out := ok(t, "", "status", "--data", tol); !strings.Contains(out, "renew it") {
+		t.Fatalf("a certificate ending in ten days: status says\n%s", out)
+	}
+	ok(t, "", "enroll", "request", "--data", tol, "--out", req)
+	ok(t, "", sign...)
+	ok(t, "", "enroll", "install", "--data", tol, "--cert", cert)
+	var st struct {
+		Certificate string `json:"certificate_until"`
+		Renew       bool   `json:"renew"`
+	}
+	if err := json.Unmarshal([]byte(ok(t, "", "status", "--data", tol, "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	until, err := time.Parse(time.RFC3339, st.Certificate)
+	if err != nil || st.Renew || until.Sub(time.Now()) < 119*24*time.Hour || until.Sub(time.Now()) > 121*24*time.Hour {
+		t.Fatalf("after renewal: until %s, renew %v", st.Certificate, st.Renew)
 	}
 }

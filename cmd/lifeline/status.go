@@ -35,6 +35,9 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 // printStatus is the status as people read it.
 func printStatus(w io.Writer, st node.Status) {
 	fmt.Fprintf(w, "node %s: %s, %s district, id %s\n", st.Name, st.Role, st.District, st.Node)
+	if st.Renew {
+		fmt.Fprintf(w, "its certificate ends %s: renew it (lifeline enroll request, signed at HQ, then enroll install)\n", st.Certificate)
+	}
 	types := make([]string, 0, len(st.Records))
 	total := 0
 	for t, c := range st.Records {

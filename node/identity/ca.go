@@ -20,6 +20,7 @@ import (
 	"unicode"
 
 	"lifeline/node/atomicfile"
+	"lifeline/syncproto"
 )
 
 // CAKeyFile is the CA's private key in a CA folder, sealed with a
@@ -35,14 +36,23 @@ const (
 )
 
 // Validity periods. A CA outlives many node certificates so that re-enrolling
-// a node never needs a new CA; a node certificate lasts long enough that a
-// laptop left in a cupboard between hurricane seasons still syncs.
+// a node never needs a new CA. A node certificate lasts a season: a stolen
+// laptop that nobody revoked stops syncing when its certificate ends, and a
+// node renews through the same request and sign path (lifeline enroll
+// request, ca sign, enroll install).
 const (
 	// CAValidity is how long a CA from NewCA is valid: 20 years.
 	CAValidity = 20 * 365 * 24 * time.Hour
-	// DefaultValidity is how long a node certificate from Sign is valid
-	// when no validity is given: 5 years.
-	DefaultValidity = 5 * 365 * 24 * time.Hour
+	// FieldValidity is how long a field laptop's certificate from Sign is
+	// valid when no validity is given: about four months, a hurricane
+	// season.
+	FieldValidity = 120 * 24 * time.Hour
+	// DefaultValidity is how long a relay's or HQ's certificate from Sign
+	// is valid when no validity is given: a year.
+	DefaultValidity = 365 * 24 * time.Hour
+	// RenewBefore is how long before its certificate ends a node says it
+	// should renew.
+	RenewBefore = 14 * 24 * time.Hour
 	// ClockSlack backdates the start of certificates Sign and NewCA make,
 	// so that a computer whose clock is somewhat behind headquarters' can
 	// use a certificate at once.
@@ -349,9 +359,9 @@ func (ca *CA) Pool() *x509.CertPool {
 }
 
 // Sign issues a node certificate for an enrollment request made by
-// Key.Request, valid from ClockSlack ago for validity (DefaultValidity, five
-// years, when 0). It returns the enrollment bundle, PEM: the node's certificate
-// then the CA's, which the node passes to Install.
+// Key.Request, valid from ClockSlack ago for validity (when 0, ValidityFor
+// the role the request claims). It returns the enrollment bundle, PEM: the
+// node's certificate then the CA's, which the node passes to Install.
 //
 // The certificate carries only what ParseRequest checked (the claims and the
 // key); anything else in the request is ignored. Whoever runs Sign decides
@@ -359,13 +369,25 @@ func (ca *CA) Pool() *x509.CertPool {
 // possession of the key, not who holds it.
 func (ca *CA) Sign(pemRequest []byte, validity time.Duration) ([]byte, error) {
 	if validity == 0 {
-		validity = DefaultValidity
+		claims, _, err := ParseRequest(pemRequest)
+		if err != nil {
+			return nil, fmt.Errorf("sign: %w", err)
+		}
+		validity = ValidityFor(claims.Role)
 	}
 	if validity < 0 {
 		return nil, fmt.Errorf("sign: validity %v is negative", validity)
 	}
 	now := time.Now()
 	return ca.SignAt(pemRequest, now.Add(-ClockSlack), now.Add(validity))
+}
+
+// ValidityFor is how long a certificate of a role lasts by default.
+func ValidityFor(r syncproto.Role) time.Duration {
+	if r.Field() {
+		return FieldValidity
+	}
+	return DefaultValidity
 }
 
 // SignAt is Sign with the validity period given: from notBefore to notAfter.

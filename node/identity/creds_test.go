@@ -65,8 +65,11 @@ func TestEnrollRoundTrip(t *testing.T) {
 	if c.SerialNumber.Sign() <= 0 || c.SerialNumber.BitLen() > 128 || c.SerialNumber.BitLen() < 64 {
 		t.Errorf("serial %x is not a random 128-bit number", c.SerialNumber)
 	}
-	if c.NotBefore.After(before.Add(-ClockSlack+time.Second)) || c.NotAfter.Sub(before) < DefaultValidity-time.Minute || c.NotAfter.Sub(before) > DefaultValidity+time.Minute {
-		t.Errorf("validity %v to %v", c.NotBefore, c.NotAfter)
+	// A field laptop's certificate lasts 120 days, a season; a relay's or
+	// HQ's a year.
+	season := 120 * 24 * time.Hour
+	if c.NotBefore.After(before.Add(-ClockSlack+time.Second)) || c.NotAfter.Sub(before) < season-time.Minute || c.NotAfter.Sub(before) > season+time.Minute {
+		t.Errorf("validity %v to %v, want %v", c.NotBefore, c.NotAfter, season)
 	}
 	if !creds.CA.Equal(ca.Cert) || creds.Key != k {
 		t.Error("credentials hold another CA or key")

@@ -116,12 +116,16 @@ func enrolled(der []byte, ca *x509.Certificate) (Enrolled, error) {
 	return Enrolled{Node: c.Node, Name: c.Name, Role: c.Role, District: c.District, Cert: der, NotAfter: cert.NotAfter}, nil
 }
 
-// Revoke withdraws trust from a node.
+// Revoke withdraws trust from a node. Trusted is, per stream of the node,
+// the last change still trusted: what headquarters held of it when it
+// decided. Every node refuses the node's later changes, whoever brings
+// them.
 type Revoke struct {
-	Node   syncproto.NodeID `cbor:"1,keyasint"`
-	Reason string           `cbor:"2,keyasint"`
-	At     int64            `cbor:"3,keyasint"` // Unix milliseconds, as the proposer saw it
-	By     syncproto.NodeID `cbor:"4,keyasint"`
+	Node    syncproto.NodeID `cbor:"1,keyasint"`
+	Reason  string           `cbor:"2,keyasint"`
+	At      int64            `cbor:"3,keyasint"` // Unix milliseconds, as the proposer saw it
+	By      syncproto.NodeID `cbor:"4,keyasint"`
+	Trusted syncproto.Vector `cbor:"5,keyasint,omitempty"`
 }
 
 // Kit publishes a kit file.
@@ -231,8 +235,13 @@ func check(cmd any) error {
 			}
 		}
 	case *Revoke:
-		if c.Node.IsZero() || len(c.Reason) > maxText {
+		if c.Node.IsZero() || len(c.Reason) > maxText || len(c.Trusted) > syncproto.MaxLane {
 			return fmt.Errorf("revocation of %s", c.Node)
+		}
+		for st := range c.Trusted {
+			if st.Origin != c.Node {
+				return fmt.Errorf("revocation of %s trusts a stream of %s", c.Node, st.Origin)
+			}
 		}
 	case *Kit:
 		if c.Name == "" || len(c.Name) > syncproto.MaxNameLen || len(c.Version) > 32 {

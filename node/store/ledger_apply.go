@@ -178,8 +178,12 @@ func (l *ledgerTx) SetCases(cases []ledger.Case) error {
 }
 
 func (l *ledgerTx) Revoke(r ledger.Revoke) error {
-	_, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_revoked (node_id, reason, at, by_node) VALUES (?, ?, ?, ?)
-		ON CONFLICT (node_id) DO NOTHING`, r.Node[:], r.Reason, r.At, r.By[:])
+	trusted, err := trustedBytes(r.Trusted)
+	if err != nil {
+		return err
+	}
+	_, err = l.tx.ExecContext(l.ctx, `INSERT INTO ledger_revoked (node_id, reason, at, by_node, trusted) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (node_id) DO NOTHING`, r.Node[:], r.Reason, r.At, r.By[:], trusted)
 	return err
 }
 

@@ -51,9 +51,44 @@ func (s *SQLite) Resolutions(ctx context.Context, id syncproto.RecordID) ([]ledg
 // session or a bundle). It is kept apart from the ledger's own, which only
 // the ledger's state machine writes.
 func (s *SQLite) AddRevocation(ctx context.Context, r ledger.Revoke) error {
-	_, err := s.mdbExec(ctx, `INSERT INTO revoked_notices (node_id, reason, at, by_node) VALUES (?, ?, ?, ?)
-		ON CONFLICT (node_id) DO NOTHING`, r.Node[:], r.Reason, r.At, r.By[:])
+	trusted, err := trustedBytes(r.Trusted)
+	if err != nil {
+		return err
+	}
+	_, err = s.mdbExec(ctx, `INSERT INTO revoked_notices (node_id, reason, at, by_node, trusted) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (node_id) DO NOTHING`, r.Node[:], r.Reason, r.At, r.By[:], trusted)
 	return s.wrap(err)
+}
+
+// trustedBytes is a revocation's trusted streams as stored: CBOR, nil when
+// none.
+func trustedBytes(v syncproto.Vector) ([]byte, error) {
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return syncproto.Marshal(v)
+}
+
+// Revocation reports whether this node knows that headquarters revoked a
+// node, and, per stream of it, the last change still trusted (by the
+// ledger's word if it has one, else a notice's).
+func (s *SQLite) Revocation(ctx context.Context, node syncproto.NodeID) (syncproto.Vector, bool, error) {
+	var trusted []byte
+	err := s.rdb.QueryRowContext(ctx, `SELECT trusted FROM ledger_revoked WHERE node_id = ?1
+		UNION ALL SELECT trusted FROM revoked_notices WHERE node_id = ?1 LIMIT 1`, node[:]).Scan(&trusted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, s.wrap(err)
+	}
+	v := syncproto.Vector{}
+	if len(trusted) > 0 {
+		if err := syncproto.Unmarshal(trusted, &v); err != nil {
+			return nil, true, fmt.Errorf("%w: the trusted streams of revoked node %s: %v", ErrCorrupt, node, err)
+		}
+	}
+	return v, true, nil
 }
 
 // Revoked reports whether this node knows that headquarters revoked a

@@ -101,11 +101,16 @@ func (s *SQLite) LedgerSnapshot(ctx context.Context, w io.Writer) error {
 				snap.CaseSeq = append(snap.CaseSeq, c)
 				return nil
 			}},
-			{`SELECT node_id, reason, at, by_node FROM ledger_revoked ORDER BY node_id`, func(rows *sql.Rows) error {
+			{`SELECT node_id, reason, at, by_node, trusted FROM ledger_revoked ORDER BY node_id`, func(rows *sql.Rows) error {
 				var r ledger.Revoke
-				var id, by []byte
-				if err := rows.Scan(&id, &r.Reason, &r.At, &by); err != nil {
+				var id, by, trusted []byte
+				if err := rows.Scan(&id, &r.Reason, &r.At, &by, &trusted); err != nil {
 					return err
+				}
+				if len(trusted) > 0 {
+					if err := syncproto.Unmarshal(trusted, &r.Trusted); err != nil {
+						return err
+					}
 				}
 				copy(r.Node[:], id)
 				copy(r.By[:], by)
