@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/x509"
 	"time"
 
 	"lifeline/node/ledger"
@@ -60,3 +61,17 @@ func RevocationNotice(d *Daemon, id syncproto.NodeID) []byte {
 
 // GossipKeys are the gossip keys d uses, the primary first.
 func (d *Daemon) GossipKeys() [][]byte { return d.gossip.Keys() }
+
+// ApplyKit applies a kit decision, signed by n (an HQ node of ca), to n's
+// ledger state as the state machine of a running member does, then reloads
+// n's kits as the running node does after it.
+func ApplyKit(n *Node, ca *x509.Certificate, index uint64, k ledger.Kit) error {
+	entry, err := ledger.Sign(ledger.CmdKit, &k, n.now(), n.Credentials().Cert.Raw, n.key.Signer())
+	if err != nil {
+		return err
+	}
+	if res := ledger.NewFSM(n.store, ca, n.log).Apply(ledger.Entry{Index: index, Term: 1, Data: entry}); res.Err != nil {
+		return res.Err
+	}
+	return n.loadKits(context.Background())
+}

@@ -181,8 +181,12 @@ func (n *Node) Self() store.Self { return n.store.Self() }
 func (n *Node) Kits() *fieldkits.Catalogue { return n.kits.Load() }
 
 // loadKits makes the node's catalogue: the kits embedded in the binary,
-// and the ones headquarters published through the ledger, the newer
-// version of each. A published kit that no longer loads is skipped, loudly.
+// and the ones headquarters published through the ledger where they are
+// newer. A published kit replaces the embedded one only as its compatible
+// successor (fieldkits.Catalogue.ParseUpdate): one that does not load, is
+// not the kit and version the ledger names, or would withdraw a promise
+// the embedded kit made (a personal field, a lane, a bound) is skipped,
+// loudly, and the embedded kit stays.
 func (n *Node) loadKits(ctx context.Context) error {
 	published, err := n.store.PublishedKits(ctx)
 	if err != nil {
@@ -190,9 +194,16 @@ func (n *Node) loadKits(ctx context.Context) error {
 	}
 	var kits []*schemas.Kit
 	for _, p := range published {
-		k, err := fieldkits.Parse(p.Name+".yaml (published)", p.Body)
-		if err != nil {
-			n.log.Error("a published kit does not load", "kit", p.Name, "version", p.Version, "err", err)
+		k, err := n.embedded.ParseUpdate(p.Name+".yaml (published "+p.Version+")", p.Body)
+		switch {
+		case errors.Is(err, fieldkits.ErrNotNewer):
+			n.log.Debug("a published kit is not newer than the one built in", "kit", p.Name, "version", p.Version)
+			continue
+		case err != nil:
+			n.log.Error("a published kit is skipped: it does not load, or it is not a compatible successor of the kit built in", "kit", p.Name, "version", p.Version, "err", err)
+			continue
+		case k.Name != p.Name || k.Version != p.Version:
+			n.log.Error("a published kit is skipped: its file is not the kit the ledger names", "kit", p.Name, "version", p.Version, "file_kit", k.Name, "file_version", k.Version)
 			continue
 		}
 		kits = append(kits, k)
