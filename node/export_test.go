@@ -75,3 +75,9 @@ func ApplyKit(n *Node, ca *x509.Certificate, index uint64, k ledger.Kit) error {
 	}
 	return n.loadKits(context.Background())
 }
+
+// PutPeer records a peer in n's store as gossip or a session would.
+func PutPeer(n *Node, ctx context.Context, p store.Peer) error { return n.store.PutPeer(ctx, p) }
+
+// PeerError is a failed session's error as the peers table keeps it.
+var PeerError = peerError

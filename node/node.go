@@ -254,7 +254,13 @@ type Status struct {
 	Raft     *RaftStatus  `json:"raft,omitempty"`
 }
 
-// PeerStatus is a peer as status shows it.
+// PeerExpiry is how long a peer not heard of stays in the status: a
+// laptop that left the response a month ago is not a peer any more.
+const PeerExpiry = 30 * 24 * time.Hour
+
+// PeerStatus is a peer as status shows it. Its name, role and district
+// are its certificate's; a peer whose certificate this node does not hold
+// has no name and is taken for a field laptop.
 type PeerStatus struct {
 	Node     string         `json:"node"`
 	Name     string         `json:"name"`
@@ -302,13 +308,8 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	st.Receipts = len(receipts)
-	peers, err := n.store.Peers(ctx)
-	if err != nil {
+	if st.Peers, err = n.peers(ctx); err != nil {
 		return Status{}, err
-	}
-	for _, p := range peers {
-		st.Peers = append(st.Peers, PeerStatus{Node: p.Node.String(), Name: p.Name, Role: p.Role, District: p.District,
-			Addr: p.Addr, LastSeen: fmtTime(p.Seen), LastSync: fmtTime(p.Synced), Error: p.Error, Gossip: p.State})
 	}
 	if !self.Role.Field() {
 		st.Raft, err = n.raftStatus(ctx)
@@ -317,6 +318,45 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// peers are the peers heard of within PeerExpiry, as their certificates
+// name them.
+func (n *Node) peers(ctx context.Context) ([]PeerStatus, error) {
+	peers, err := n.store.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known, err := n.store.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	certs := make(map[syncproto.NodeID]store.NodeCert, len(known))
+	for _, k := range known {
+		certs[k.Node] = k
+	}
+	out := []PeerStatus{}
+	now := n.now()
+	for _, p := range peers {
+		last := p.Seen
+		if p.Synced.After(last) {
+			last = p.Synced
+		}
+		if now.Sub(last) > PeerExpiry {
+			continue
+		}
+		// The row's name is the one a session's certificate gave, if any.
+		ps := PeerStatus{Node: p.Node.String(), Name: p.Name, Role: p.Role, District: p.District, Addr: p.Addr,
+			LastSeen: fmtTime(p.Seen), LastSync: fmtTime(p.Synced), Error: p.Error, Gossip: p.State}
+		if c, ok := certs[p.Node]; ok {
+			ps.Name, ps.Role, ps.District = c.Name, c.Role, c.District
+		}
+		if ps.Role == "" {
+			ps.Role = syncproto.RoleField
+		}
+		out = append(out, ps)
+	}
+	return out, nil
 }
 
 func fmtTime(t time.Time) string {
