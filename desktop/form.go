@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"lifeline/node"
 	"lifeline/node/atomicfile"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -216,7 +217,7 @@ func (ff *formField) showError(err error) {
 		ff.err.Hide()
 		return
 	}
-	ff.err.SetText(err.Error())
+	ff.err.SetText(node.Printable(err.Error()))
 	ff.err.Show()
 }
 

@@ -53,7 +53,7 @@ func Headless(ctx context.Context, cfg node.Config, id node.Identity, why string
 			if e.Skipped > 0 {
 				more = fmt.Sprintf(" (and %d more changes)", e.Skipped)
 			}
-			fmt.Fprintf(out, "record %s %s%s\n", e.Change.Record, e.Summary, more)
+			fmt.Fprintf(out, "record %s %s%s\n", e.Change.Record, node.Printable(e.Summary), more)
 		case node.EventListening:
 			fmt.Fprintf(out, "serving sync at %s\n", e.Addr)
 		case node.EventGossip:
@@ -61,9 +61,9 @@ func Headless(ctx context.Context, cfg node.Config, id node.Identity, why string
 		case node.EventSession:
 			s := e.Session
 			if s.Err != nil {
-				fmt.Fprintf(out, "sync with %s failed: %v\n", s.Peer.Name, s.Err)
+				fmt.Fprintf(out, "sync with %s failed: %s\n", node.Printable(s.Peer.Name), node.Printable(s.Err.Error()))
 			} else {
-				fmt.Fprintf(out, "synced with %s: %d received, %d sent\n", s.Peer.Name, s.Result.Received, s.Result.Sent)
+				fmt.Fprintf(out, "synced with %s: %d received, %d sent\n", node.Printable(s.Peer.Name), s.Result.Received, s.Result.Sent)
 			}
 		}
 	})

@@ -48,7 +48,7 @@ func init() {
 		"hq.queue.open":         {"Resolve on the Records screen", "Resolver en la pantalla Registros"},
 		"hq.queue.close":        {"Close", "Cerrar"},
 		"hq.queue.fields":       {"In conflict: %s", "En conflicto: %s"},
-		"hq.version":            {"%s — by %s, node %s, %s", "%s — por %s, nodo %s, %s"},
+		"hq.version":            {"%s — by %s, %s", "%s — por %s, %s"},
 		"hq.deleted":            {"Deleted", "Eliminado"},
 		"hq.export":             {"Export", "Exportar"},
 		"hq.export.personal":    {"Include personal data", "Incluir datos personales"},
@@ -283,7 +283,7 @@ func (v *hqView) count(row, col int) string {
 		if t, err := v.u.node.Type(v.typeNames[row-1]); err == nil {
 			return t.Title.In(v.u.Lang())
 		}
-		return v.typeNames[row-1]
+		return node.Printable(v.typeNames[row-1])
 	}
 	return fmt.Sprint(v.rows[col-1].Records[v.typeNames[row-1]])
 }
@@ -359,12 +359,12 @@ func (v *hqView) read(ctx context.Context) (node.Report, []hqConflict, int, erro
 // conflict describes a record in conflict for the queue.
 func (v *hqView) conflict(r node.RecordView) hqConflict {
 	u := v.u
-	c := hqConflict{id: r.ID, title: u.node.Summary(r)}
+	c := hqConflict{id: r.ID, title: node.Printable(u.node.Summary(r))}
 	if c.title == "" {
-		c.title = r.Title
+		c.title = node.Printable(r.Title)
 	}
 	if c.title == "" {
-		c.title = r.Type
+		c.title = node.Printable(r.Type)
 	}
 	var names []string
 	for _, name := range r.Order {
@@ -386,10 +386,11 @@ func (v *hqView) conflict(r node.RecordView) hqConflict {
 		if label == "" {
 			label = name
 		}
+		label = node.Printable(label)
 		labels = append(labels, label)
 		fmt.Fprintf(&details, "\n%s:\n", label)
 		for _, ver := range r.Conflicts[name] {
-			fmt.Fprintf(&details, "  • %s\n", fmt.Sprintf(u.T("hq.version"), ver.Text, ver.Author, ver.Node, hqTime(ver.At)))
+			fmt.Fprintf(&details, "  • %s\n", fmt.Sprintf(u.T("hq.version"), node.Printable(ver.Text), u.byline(ver.Author, ver.Via, ver.Node), hqTime(ver.At)))
 		}
 	}
 	c.fields = strings.Join(labels, ", ")
@@ -401,7 +402,7 @@ func (v *hqView) conflict(r node.RecordView) hqConflict {
 func (v *hqView) show(rep node.Report, queue []hqConflict, inConflict int, err error) {
 	u := v.u
 	if err != nil {
-		v.summary.SetText(err.Error())
+		v.summary.SetText(node.Printable(err.Error()))
 		return
 	}
 	// The total comes first and stays in sight while the districts scroll.

@@ -43,8 +43,8 @@ func init() {
 		"records.fields":             {"Fields", "Campos"},
 		"records.conflicts":          {"In conflict: keep one version, or type the right value", "En conflicto: conserve una versión o escriba el valor correcto"},
 		"records.by":                 {"by %s", "por %s"},
-		"records.on":                 {"on %s", "en %s"},
-		"records.someone":            {"unknown", "desconocido"},
+		"records.via":                {"%s, via %s", "%s, vía %s"},
+		"records.node":               {"node %s", "nodo %s"},
 		"records.keep":               {"Keep this", "Conservar este"},
 		"records.newvalue":           {"Or type the right value", "O escriba el valor correcto"},
 		"records.use":                {"Use this value", "Usar este valor"},
@@ -52,7 +52,7 @@ func init() {
 		"records.resolving":          {"Saving the value kept…", "Guardando el valor conservado…"},
 		"records.decided":            {"Decided at HQ: %s, by %s, %s", "Decidido en la sede: %s, por %s, %s"},
 		"records.history":            {"History", "Historial"},
-		"records.change":             {"%s · %s on %s · %s", "%s · %s en %s · %s"},
+		"records.change":             {"%s · %s · %s", "%s · %s · %s"},
 		"records.cleared":            {"(cleared)", "(borrado)"},
 		"records.yes":                {"yes", "sí"},
 		"records.no":                 {"no", "no"},
@@ -259,7 +259,7 @@ func (v *recordsView) filter() {
 	v.listJob.run(v.u, func(ctx context.Context) func() {
 		shown, total, err := v.match(ctx, f, limit)
 		if err != nil {
-			return func() { v.count.SetText(err.Error()) }
+			return func() { v.count.SetText(node.Printable(err.Error())) }
 		}
 		return func() { v.show(shown, total) }
 	})
@@ -334,9 +334,9 @@ func (v *recordsView) load(ctx context.Context, kit string) (*recordsSet, error)
 		if err != nil {
 			return nil, err
 		}
-		r := recordsRow{id: id, summary: n.Summary(rv), conflict: len(rv.Conflicts) > 0, caseNo: rv.Case, status: rv.Status}
+		r := recordsRow{id: id, summary: node.Printable(n.Summary(rv)), conflict: len(rv.Conflicts) > 0, caseNo: node.Printable(rv.Case), status: rv.Status}
 		if r.summary == "" {
-			r.summary = rv.Title
+			r.summary = node.Printable(rv.Title)
 		}
 		r.district, _ = rv.Fields["district"].(string)
 		text := []string{r.summary, rv.ID, rv.Title, rv.Case}
@@ -387,52 +387,34 @@ func (v *recordsView) open(id string) {
 		if err != nil {
 			return func() { u.showError(err) }
 		}
-		names := map[string]string{}
-		known, err := u.node.KnownNodes(ctx)
-		if err != nil {
-			return func() { u.showError(err) }
-		}
-		for _, k := range known {
-			names[k.Node.String()] = k.Name
-		}
-		self := u.node.Self()
-		names[self.ID.String()] = self.Name
 		return func() {
 			if v.selected == id {
-				v.showRecord(rec, names)
+				v.showRecord(rec)
 			}
 		}
 	})
 }
 
 // showRecord fills the detail: what the record says, its conflicts side by
-// side, and its history.
-func (v *recordsView) showRecord(rec node.RecordView, names map[string]string) {
+// side, and its history. Every text another node chose goes through
+// node.Printable.
+func (v *recordsView) showRecord(rec node.RecordView) {
 	u := v.u
 	v.record = rec
 	v.keep, v.typed, v.use = map[string][]*widget.Button{}, map[string]*widget.Entry{}, map[string]*widget.Button{}
-	nodeName := func(id string) string {
-		if name, ok := names[id]; ok {
-			return name
-		}
-		if len(id) > 8 {
-			return id[:8] + "…"
-		}
-		return id
-	}
 	t, _ := u.node.Kits().Type(rec.Type)
 
-	title := u.node.Summary(rec)
+	title := node.Printable(u.node.Summary(rec))
 	if title == "" {
-		title = rec.Title
+		title = node.Printable(rec.Title)
 	}
 	heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	heading.Wrapping = fyne.TextWrapWord
 	caseNo := u.T("records.nocase")
 	if rec.Case != "" {
-		caseNo = fmt.Sprintf(u.T("records.case"), rec.Case)
+		caseNo = fmt.Sprintf(u.T("records.case"), node.Printable(rec.Case))
 	}
-	facts := []string{rec.Title, caseNo, v.statusText(rec.Status), fmt.Sprintf(u.T("records.updated"), recordsTime(rec.Updated))}
+	facts := []string{node.Printable(rec.Title), caseNo, v.statusText(rec.Status), fmt.Sprintf(u.T("records.updated"), recordsTime(rec.Updated))}
 	if rec.Deleted {
 		facts = append(facts, u.T("records.deleted"))
 	}
@@ -445,7 +427,7 @@ func (v *recordsView) showRecord(rec node.RecordView, names map[string]string) {
 		box.Add(widget.NewSeparator())
 		box.Add(recordsHeading(u.T("records.conflicts")))
 		for _, name := range recordsFieldOrder(t, rec.Conflicts) {
-			box.Add(v.conflictRow(rec, t, name, nodeName))
+			box.Add(v.conflictRow(rec, t, name))
 		}
 	}
 
@@ -453,7 +435,7 @@ func (v *recordsView) showRecord(rec node.RecordView, names map[string]string) {
 	box.Add(recordsHeading(u.T("records.fields")))
 	form := container.New(layout.NewFormLayout())
 	for _, name := range rec.Order {
-		value := widget.NewLabel(rec.Texts[name])
+		value := widget.NewLabel(node.Printable(rec.Texts[name]))
 		value.Wrapping = fyne.TextWrapWord
 		form.Add(widget.NewLabelWithStyle(v.label(rec, name), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
 		form.Add(value)
@@ -461,22 +443,19 @@ func (v *recordsView) showRecord(rec node.RecordView, names map[string]string) {
 	box.Add(form)
 
 	for _, d := range rec.Decisions {
-		box.Add(widget.NewLabel(fmt.Sprintf(u.T("records.decided"), v.label(rec, d.Field), d.By, recordsTime(d.At))))
+		origin, _, _ := strings.Cut(d.Change, ":")
+		box.Add(widget.NewLabel(fmt.Sprintf(u.T("records.decided"), v.label(rec, d.Field), u.byline(d.By, d.Via, origin), recordsTime(d.At))))
 	}
 
 	box.Add(widget.NewSeparator())
 	box.Add(recordsHeading(u.T("records.history")))
 	v.history = container.NewVBox()
 	for _, e := range slices.Backward(rec.History) {
-		author := e.Author
-		if author == "" {
-			author = u.T("records.someone")
-		}
-		head := widget.NewLabelWithStyle(fmt.Sprintf(u.T("records.change"), recordsTime(e.At), author, nodeName(e.Node), u.T("status."+e.Status)),
+		head := widget.NewLabelWithStyle(fmt.Sprintf(u.T("records.change"), recordsTime(e.At), u.byline(e.Author, e.Via, e.Node), u.T("status."+e.Status)),
 			fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		var lines []string
 		for _, name := range recordsFieldOrder(t, e.Fields) {
-			lines = append(lines, v.label(rec, name)+": "+v.valueText(t, name, e.Fields[name]))
+			lines = append(lines, v.label(rec, name)+": "+node.Printable(v.valueText(t, name, e.Fields[name])))
 		}
 		changes := widget.NewLabel(strings.Join(lines, "\n"))
 		changes.Wrapping = fyne.TextWrapWord
@@ -491,27 +470,21 @@ func (v *recordsView) showRecord(rec node.RecordView, names map[string]string) {
 // conflictRow shows a field's versions in columns, each with the button
 // that keeps it, and where the field is text, a number or a date, an entry
 // for the right value.
-func (v *recordsView) conflictRow(rec node.RecordView, t *schemas.Type, name string, nodeName func(string) string) fyne.CanvasObject {
+func (v *recordsView) conflictRow(rec node.RecordView, t *schemas.Type, name string) fyne.CanvasObject {
 	u := v.u
 	versions := rec.Conflicts[name]
 	columns := container.NewGridWithColumns(len(versions))
 	for _, ver := range versions {
-		value := widget.NewLabelWithStyle(ver.Text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		value := widget.NewLabelWithStyle(node.Printable(ver.Text), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		value.Wrapping = fyne.TextWrapWord
 		if name == syncproto.DeletedField {
 			value.SetText(v.valueText(t, name, ver.Value))
 		}
-		author := ver.Author
-		if author == "" {
-			author = u.T("records.someone")
-		}
 		keep := widget.NewButton(u.T("records.keep"), func() { v.resolve(name, ver.Value) })
 		v.keep[name] = append(v.keep[name], keep)
-		columns.Add(widget.NewCard("", "", container.NewVBox(value,
-			widget.NewLabel(fmt.Sprintf(u.T("records.by"), author)),
-			widget.NewLabel(fmt.Sprintf(u.T("records.on"), nodeName(ver.Node))),
-			widget.NewLabel(recordsTime(ver.At)),
-			keep)))
+		by := widget.NewLabel(fmt.Sprintf(u.T("records.by"), u.byline(ver.Author, ver.Via, ver.Node)))
+		by.Wrapping = fyne.TextWrapWord
+		columns.Add(widget.NewCard("", "", container.NewVBox(value, by, widget.NewLabel(recordsTime(ver.At)), keep)))
 	}
 	row := container.NewVBox(recordsHeading(v.label(rec, name)), columns)
 	var f *schemas.Field
@@ -582,15 +555,34 @@ func (v *recordsView) resolve(field string, value any) {
 	})
 }
 
-// label is a field's label in the user's language.
+// byline is who made a change: the author the writing node names, and that
+// node by the name on its certificate ("Ana Cho, via cayo-laptop-07"), or
+// by the start of its id when this node does not hold its certificate.
+func (u *UI) byline(author, via, nodeID string) string {
+	who := node.Printable(via)
+	if who == "" {
+		short := nodeID
+		if len(short) > 8 {
+			short = short[:8] + "…"
+		}
+		who = fmt.Sprintf(u.T("records.node"), node.Printable(short))
+	}
+	if author == "" {
+		return who
+	}
+	return fmt.Sprintf(u.T("records.via"), node.Printable(author), who)
+}
+
+// label is a field's label in the user's language (the field's name, made
+// printable, for a field the kits here do not declare).
 func (v *recordsView) label(rec node.RecordView, name string) string {
 	if name == syncproto.DeletedField {
 		return v.u.T("records.deleted")
 	}
 	if l := rec.Labels[name]; l != "" {
-		return l
+		return node.Printable(l)
 	}
-	return name
+	return node.Printable(name)
 }
 
 // valueText shows a value as the record's history holds it (decoded, not

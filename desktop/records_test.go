@@ -1,7 +1,9 @@
 package desktop
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -296,7 +299,7 @@ func TestRecordDetailShowsHistory(t *testing.T) {
 		t.Fatalf("history %q, want two changes with a line each of what changed", history)
 	}
 	// Newest first: ben's change, then ana's.
-	for i, who := range []string{"ben on cayo-laptop-07 · Saved here", "ana on cayo-laptop-07 · Saved here"} {
+	for i, who := range []string{"ben, via cayo-laptop-07 · Saved here", "ana, via cayo-laptop-07 · Saved here"} {
 		if !strings.Contains(history[2*i], who) {
 			t.Errorf("history entry %d: %q, want %q", i, history[2*i], who)
 		}
@@ -321,7 +324,7 @@ func TestRecordDetailShowsHistory(t *testing.T) {
 	v = recordsScreenFor(t, u)
 	v.list.Select(0)
 	u.bg.Wait()
-	if h := labelTexts(v.history); len(h) != 4 || !strings.Contains(h[0], "ben en cayo-laptop-07 · Guardado aquí") || !strings.Contains(h[1], "Tipo de estructura: Adobe") {
+	if h := labelTexts(v.history); len(h) != 4 || !strings.Contains(h[0], "ben, vía cayo-laptop-07 · Guardado aquí") || !strings.Contains(h[1], "Tipo de estructura: Adobe") {
 		t.Fatalf("history in Spanish %q", h)
 	}
 }
@@ -347,7 +350,7 @@ func TestKeepThisResolvesAConflict(t *testing.T) {
 	}
 	// The columns say each version's value, who and where.
 	detail := strings.Join(labelTexts(v.detail), "\n")
-	for _, want := range []string{"Bullet Tree North", "Bullet Tree South", "by ana", "by ben", "on cayo-laptop-07"} {
+	for _, want := range []string{"Bullet Tree North", "Bullet Tree South", "by ana, via cayo-laptop-07", "by ben, via toledo-laptop-02"} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("the conflict lacks %q:\n%s", want, detail)
 		}
@@ -401,5 +404,39 @@ func TestATypedValueResolvesAConflict(t *testing.T) {
 	}
 	if len(v.shown) != 1 || v.shown[0].conflict {
 		t.Fatalf("the list still marks the conflict: %+v", v.shown)
+	}
+}
+
+// A value and an author from another node that carry escape sequences and
+// a right-to-left override are shown escaped, in the list and in the
+// detail; the author is shown with the node that vouched for it.
+func TestTextFromAnotherNodeIsShownEscaped(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	peer := recordsPeer(t, u)
+	ctx := context.Background()
+	village, _ := json.Marshal("Bullet Tree\x1b[2J\u202ehtroN")
+	data := bytes.Replace(recordsJSON("Cayo", "Bullet Tree", 2), []byte(`"Bullet Tree"`), village, 1)
+	id, err := peer.Add(ctx, "damage-assessment", data, "HQ Director\u202e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, peer, u.node)
+	v := recordsScreenFor(t, u)
+	v.list.Select(0)
+	u.bg.Wait()
+	if v.record.ID != id.String() {
+		t.Fatalf("detail shows %q, want %s", v.record.ID, id)
+	}
+	texts := append(labelTexts(v.detail), v.summaries()...)
+	all := strings.Join(texts, "\n")
+	for _, s := range texts {
+		if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' || unicode.In(r, unicode.Cf) }) {
+			t.Errorf("a label shows a hidden character: %q", s)
+		}
+	}
+	for _, want := range []string{`Bullet Tree\x1b[2J\u202ehtroN`, `HQ Director\u202e, via toledo-laptop-02`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the screen does not show %q:\n%s", want, all)
+		}
 	}
 }

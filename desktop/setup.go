@@ -121,7 +121,7 @@ func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, d
 	v.start.OnTapped = func() {
 		id, e, err := v.values()
 		if err != nil {
-			v.errLabel.SetText(err.Error())
+			v.errLabel.SetText(node.Printable(err.Error()))
 			v.errLabel.Show()
 			return
 		}
@@ -135,7 +135,7 @@ func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, d
 				d.Hide()
 				v.start.Enable()
 				if n == nil {
-					v.errLabel.SetText(err.Error())
+					v.errLabel.SetText(node.Printable(err.Error()))
 					v.errLabel.Show()
 					return
 				}

@@ -175,11 +175,14 @@ func (v *syncView) cell(id widget.TableCellID) string {
 	p := v.rows[id.Row-1]
 	switch id.Col {
 	case 0:
-		return p.Name
+		if p.Name == "" {
+			return fmt.Sprintf(u.T("records.node"), p.Node[:min(8, len(p.Node))]+"…")
+		}
+		return node.Printable(p.Name)
 	case 1:
 		return u.T("role." + string(p.Role))
 	case 2:
-		return p.District
+		return node.Printable(p.District)
 	case 3:
 		last := p.LastSync
 		if last == "" {
@@ -192,7 +195,7 @@ func (v *syncView) cell(id widget.TableCellID) string {
 		state = append(state, u.T("sync.gossip."+p.Gossip))
 	}
 	if p.Error != "" {
-		state = append(state, fmt.Sprintf(u.T("sync.error"), p.Error))
+		state = append(state, fmt.Sprintf(u.T("sync.error"), node.Printable(p.Error)))
 	}
 	return strings.Join(state, "; ")
 }
@@ -213,7 +216,7 @@ func (v *syncView) load() {
 		st, err := u.node.Status(u.ctx)
 		u.do(func() {
 			if err != nil {
-				v.summary.SetText(err.Error())
+				v.summary.SetText(node.Printable(err.Error()))
 				return
 			}
 			v.show(st)

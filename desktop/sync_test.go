@@ -218,3 +218,26 @@ func TestImportFileSavesItsRecords(t *testing.T) {
 		t.Fatalf("%d records; the app says %q", n, v.result.Text)
 	}
 }
+
+// The peers table names a peer by its certificate, and shows its error
+// escaped; a peer whose certificate is not known is shown by its id.
+func TestPeersAreShownByTheirCertificates(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	peer := recordsPeer(t, u)
+	recordsSession(t, u.node, peer)
+	v := u.newSyncView()
+	u.bg.Wait()
+	if len(v.rows) != 1 {
+		t.Fatalf("peers %+v", v.rows)
+	}
+	if got := v.cell(widget.TableCellID{Row: 1, Col: 0}); got != "toledo-laptop-02" {
+		t.Errorf("the peer is shown as %q", got)
+	}
+	v.rows[0].Name, v.rows[0].Error = "", "peer says: \x1b]0;owned\x07"
+	if got := v.cell(widget.TableCellID{Row: 1, Col: 0}); got != "node "+v.rows[0].Node[:8]+"…" {
+		t.Errorf("a peer with no known certificate is shown as %q", got)
+	}
+	if got := v.cell(widget.TableCellID{Row: 1, Col: 4}); !strings.Contains(got, `peer says: \x1b]0;owned\x07`) {
+		t.Errorf("the peer's error is shown as %q", got)
+	}
+}

@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -190,6 +191,8 @@ func (u *UI) run(what string, work func(ctx context.Context) error, done func(er
 }
 
 // showError tells the user what failed, in words: never a stack trace.
+// showError shows an error, made printable: it may quote another node (a
+// peer's refusal, a value).
 func (u *UI) showError(err error) {
-	dialog.ShowError(err, u.win)
+	dialog.ShowError(errors.New(node.Printable(err.Error())), u.win)
 }

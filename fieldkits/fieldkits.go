@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -28,6 +27,9 @@ type Error struct {
 	Line  int
 	Field string // the kit, type or field concerned, as kit/type.field
 	Msg   string
+	// Err is ErrIncompatible for a kit that may not replace the one it
+	// would, nil for a mistake of the file alone.
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -41,7 +43,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
 }
 
-func (e *Error) Unwrap() error { return ErrKit }
+func (e *Error) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrKit, e.Err}
+	}
+	return []error{ErrKit}
+}
 
 // Catalogue is a set of kits whose record type names are unique.
 type Catalogue struct {
@@ -131,12 +138,19 @@ func (c *Catalogue) TypeNames() []string {
 
 // Parse decodes and checks one kit file. name is used in errors only.
 func Parse(name string, data []byte) (*schemas.Kit, error) {
+	k, _, err := parse(name, data)
+	return k, err
+}
+
+// parse is Parse, returning as well the file's root, to locate mistakes
+// found later.
+func parse(name string, data []byte) (*schemas.Kit, *yaml.Node, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, nil, yamlError(name, err)
 	}
 	if len(root.Content) == 0 {
-		return nil, &Error{File: name, Msg: "the file is empty"}
+		return nil, nil, &Error{File: name, Msg: "the file is empty"}
 	}
 	// Decoding with KnownFields catches misspelt keys; the node tree then
 	// gives the line of every mistake Check finds.
@@ -144,17 +158,22 @@ func Parse(name string, data []byte) (*schemas.Kit, error) {
 	dec.KnownFields(true)
 	var k schemas.Kit
 	if err := dec.Decode(&k); err != nil {
-		return nil, yamlError(name, err)
+		return nil, nil, yamlError(name, err)
 	}
 	if errs := k.Check(); len(errs) > 0 {
-		e := errs[0]
-		out := &Error{File: name, Line: lineOf(root.Content[0], e), Field: where(e), Msg: e.Msg}
-		if len(errs) > 1 {
-			out.Msg += fmt.Sprintf(" (and %d more mistakes)", len(errs)-1)
-		}
-		return nil, out
+		return nil, nil, locate(name, &root, errs)
 	}
-	return &k, nil
+	return &k, &root, nil
+}
+
+// locate turns definition errors into the Error of the first, at its line.
+func locate(name string, root *yaml.Node, errs []*schemas.DefinitionError) *Error {
+	e := errs[0]
+	out := &Error{File: name, Line: lineOf(root.Content[0], e), Field: where(e), Msg: e.Msg}
+	if len(errs) > 1 {
+		out.Msg += fmt.Sprintf(" (and %d more mistakes)", len(errs)-1)
+	}
+	return out
 }
 
 // yamlError turns the YAML library's "yaml: line 12: ..." into an Error.
@@ -238,15 +257,16 @@ func item(s *yaml.Node, i int) *yaml.Node {
 }
 
 // With returns a catalogue with more kits: a kit of a name already here is
-// replaced when the new one's version is newer. The result is checked like
-// any catalogue (type names unique, references resolved).
+// replaced when the new one's version is after it (schemas.CompareVersions).
+// The result is checked like any catalogue (type names unique, references
+// resolved). Whether a kit may replace another is ParseUpdate's to say.
 func (c *Catalogue) With(kits []*schemas.Kit) (*Catalogue, error) {
 	byName := map[string]*schemas.Kit{}
 	for _, k := range c.kits {
 		byName[k.Name] = k
 	}
 	for _, k := range kits {
-		if old, ok := byName[k.Name]; !ok || NewerVersion(k.Version, old.Version) {
+		if old, ok := byName[k.Name]; !ok || schemas.CompareVersions(k.Version, old.Version) > 0 {
 			byName[k.Name] = k
 		}
 	}
@@ -257,23 +277,50 @@ func (c *Catalogue) With(kits []*schemas.Kit) (*Catalogue, error) {
 	return NewCatalogue(all)
 }
 
-// NewerVersion reports whether version a is after b, comparing dotted
-// numbers ("1.10.0" is after "1.9").
-func NewerVersion(a, b string) bool {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := range max(len(pa), len(pb)) {
-		var x, y int
-		if i < len(pa) {
-			x, _ = strconv.Atoi(pa[i])
-		}
-		if i < len(pb) {
-			y, _ = strconv.Atoi(pb[i])
-		}
-		if x != y {
-			return x > y
+// Kit returns the kit called name.
+func (c *Catalogue) Kit(name string) (*schemas.Kit, bool) {
+	for _, k := range c.kits {
+		if k.Name == name {
+			return k, true
 		}
 	}
-	return false
+	return nil, false
+}
+
+// ErrNotNewer means a kit file is not after the version of its kit in the
+// catalogue: it would replace nothing.
+var ErrNotNewer = errors.New("not a newer version")
+
+// ErrIncompatible means a kit file would withdraw a promise the version it
+// replaces made (schemas.Kit.CheckSuccessor).
+var ErrIncompatible = errors.New("not a compatible successor")
+
+// ParseUpdate parses a kit file meant to replace the kit of its name in the
+// catalogue, or to add a kit the catalogue lacks, and checks that it may: its
+// version is after the one it replaces (else the error wraps ErrNotNewer),
+// and it keeps every promise that one made (else the error wraps
+// ErrIncompatible, and names the kit, type and field, and the line of the
+// file). name is used in errors only.
+func (c *Catalogue) ParseUpdate(name string, data []byte) (*schemas.Kit, error) {
+	k, root, err := parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	prev, ok := c.Kit(k.Name)
+	if !ok {
+		return k, nil
+	}
+	if schemas.CompareVersions(k.Version, prev.Version) <= 0 {
+		return nil, &Error{File: name, Field: k.Name, Err: ErrNotNewer,
+			Msg: fmt.Sprintf("version %s is not after %s, the version held here: raise it", k.Version, prev.Version)}
+	}
+	if errs := k.CheckSuccessor(prev); len(errs) > 0 {
+		e := locate(name, root, errs)
+		e.Msg += fmt.Sprintf("; version %s may not replace %s", k.Version, prev.Version)
+		e.Err = ErrIncompatible
+		return nil, e
+	}
+	return k, nil
 }
 
 // FileName is the name a kit is embedded under.

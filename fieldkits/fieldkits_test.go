@@ -222,7 +222,64 @@ func TestPublishedKitReplacesOlder(t *testing.T) {
 			t.Fatal("an older kit replaced a newer one")
 		}
 	}
-	if !NewerVersion("1.10", "1.9.3") || NewerVersion("1.0", "1.0.0") {
-		t.Fatal("NewerVersion")
+}
+
+// A new version of a kit replaces the one a node holds only if it keeps
+// every promise of it; the refusal names the file, the line, the kit, the
+// type and the field.
+func TestParseUpdate(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
 	}
+	data, _ := embedded.ReadFile(FileName("missing-persons"))
+	kit := string(data)
+	newer := strings.Replace(kit, "version: 1.0.0", "version: 1.1.0", 1)
+
+	k, err := c.ParseUpdate("missing-persons.yaml", []byte(newer))
+	if err != nil || k.Version != "1.1.0" {
+		t.Fatalf("a compatible update: %v", err)
+	}
+	if _, err := c.ParseUpdate("missing-persons.yaml", data); !errors.Is(err, ErrNotNewer) || !errors.Is(err, ErrKit) {
+		t.Fatalf("the version held here: %v", err)
+	}
+	downgrade := strings.Replace(kit, "version: 1.0.0", "version: 0.9.0", 1)
+	if _, err := c.ParseUpdate("missing-persons.yaml", []byte(downgrade)); !errors.Is(err, ErrNotNewer) {
+		t.Fatalf("a downgrade: %v", err)
+	}
+
+	// full_name is no longer personal.
+	cleared := strings.Replace(newer, "        required: true\n        personal: true\n        max: 120", "        required: true\n        max: 120", 1)
+	if cleared == newer {
+		t.Fatal("the kit file changed: full_name's lines are not found")
+	}
+	_, err = c.ParseUpdate("missing-persons.yaml", []byte(cleared))
+	var ke *Error
+	if !errors.As(err, &ke) || !errors.Is(err, ErrIncompatible) {
+		t.Fatalf("personal cleared: %v", err)
+	}
+	if ke.Field != "missing-persons/missing-person.full_name" || ke.Line != lineOfText(newer, "- name: full_name") {
+		t.Fatalf("the error is at %d, %q: %v", ke.Line, ke.Field, err)
+	}
+	for _, want := range []string{"missing-persons.yaml:", "personal", "1.1.0 may not replace 1.0.0"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
+	}
+
+	// A kit this node does not hold yet is new: nothing to replace.
+	other := strings.NewReplacer("kit: missing-persons", "kit: missing-persons-drill", "name: missing-person\n", "name: missing-person-drill\n").Replace(kit)
+	if _, err := c.ParseUpdate("drill.yaml", []byte(other)); err != nil {
+		t.Fatalf("a new kit: %v", err)
+	}
+}
+
+// lineOfText is the line (from 1) of the first line holding s.
+func lineOfText(text, s string) int {
+	for i, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	return 0
 }

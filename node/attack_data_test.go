@@ -218,12 +218,12 @@ func TestChangesThatBreakTheirKitAreKeptAside(t *testing.T) {
 		{{Name: "damage_level", Value: []byte{0x09}}}, // 9, above 4
 		{{Name: "ransom_note", Value: []byte{0x61, 0x78}}},
 	} {
-		if err := node.WriteRaw(rogue.Node, ctx, store.Edit{Record: id, Lane: 3, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Fields: fields}); err != nil {
+		if err := node.WriteEdit(rogue.Node, ctx, store.Edit{Record: id, Lane: 3, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Fields: fields}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A change of this record in another lane: a second, forged stream.
-	if err := node.WriteRaw(rogue.Node, ctx, store.Edit{Record: id, Lane: 1, Kit: "damage-assessment", Type: "damage-assessment", Version: 1,
+	if err := node.WriteEdit(rogue.Node, ctx, store.Edit{Record: id, Lane: 1, Kit: "damage-assessment", Type: "damage-assessment", Version: 1,
 		Fields: []syncproto.FieldChange{{Name: "damage_level", Value: []byte{0x00}}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -172,11 +172,16 @@ func (d *discovery) Left(m gossip.Member) {
 }
 
 func (d *discovery) record(m gossip.Member, seen time.Time) {
+	// Gossip's name, role and district are the member's own claims: only
+	// a certificate's are recorded, none for a member whose certificate is
+	// not known yet (a session records it).
 	d.mu.Lock()
-	if c, known := d.certs[m.Node]; known {
+	c, known := d.certs[m.Node]
+	d.mu.Unlock()
+	m.Role, m.Name, m.District = "", "", ""
+	if known {
 		m.Role, m.Name, m.District = c.Role, c.Name, c.District
 	}
-	d.mu.Unlock()
 	if err := d.n.store.PutPeer(context.Background(), store.Peer{Node: m.Node, Name: m.Name, Role: m.Role, District: m.District,
 		Addr: m.SyncAddr, Seen: seen, State: m.State}); err != nil {
 		d.n.log.Debug("recording a peer", "err", err)

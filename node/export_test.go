@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/x509"
 	"time"
 
 	"lifeline/node/ledger"
@@ -61,9 +62,32 @@ func RevocationNotice(d *Daemon, id syncproto.NodeID) []byte {
 // GossipKeys are the gossip keys d uses, the primary first.
 func (d *Daemon) GossipKeys() [][]byte { return d.gossip.Keys() }
 
-// WriteRaw writes an edit through n's store as if it were n's own, with
-// no kit to check it: what a node whose software was altered can write.
-func WriteRaw(n *Node, ctx context.Context, e store.Edit) error {
+// ApplyKit applies a kit decision, signed by n (an HQ node of ca), to n's
+// ledger state as the state machine of a running member does, then reloads
+// n's kits as the running node does after it.
+func ApplyKit(n *Node, ca *x509.Certificate, index uint64, k ledger.Kit) error {
+	entry, err := ledger.Sign(ledger.CmdKit, &k, n.now(), n.Credentials().Cert.Raw, n.key.Signer())
+	if err != nil {
+		return err
+	}
+	if res := ledger.NewFSM(n.store, ca, n.log).Apply(ledger.Entry{Index: index, Term: 1, Data: entry}); res.Err != nil {
+		return res.Err
+	}
+	return n.loadKits(context.Background())
+}
+
+// PutPeer records a peer in n's store as gossip or a session would.
+func PutPeer(n *Node, ctx context.Context, p store.Peer) error { return n.store.PutPeer(ctx, p) }
+
+// PeerError is a failed session's error as the peers table keeps it.
+var PeerError = peerError
+
+// WriteEdit saves an edit in n's store as it is, unchecked by any kit, as
+// a node with other software (or a forger) would write it.
+func WriteEdit(n *Node, ctx context.Context, e store.Edit) error {
 	_, err := n.store.Write(ctx, []store.Edit{e})
 	return err
 }
+
+// Defuse is a CSV cell as an export writes it.
+var Defuse = defuse

@@ -49,14 +49,25 @@ func (n *Node) SetMember(ctx context.Context, node syncproto.NodeID, voter, remo
 }
 
 // PublishKit asks the ledger to publish a kit file to every relay and HQ.
-// The file is checked first, and with the kits already here.
+// The file is checked first: it must be a compatible successor of the kit
+// of its name here (fieldkits.Catalogue.ParseUpdate), of a version after
+// the one the ledger holds, and fit with the kits already here.
 func (n *Node) PublishKit(ctx context.Context, name string, data []byte) (*schemas.Kit, error) {
 	if !n.Self().Role.Decides() {
 		return nil, fmt.Errorf("only headquarters publishes kits; %s is a %s node", n.Self().Name, n.Self().Role)
 	}
-	k, err := fieldkits.Parse(name, data)
+	k, err := n.Kits().ParseUpdate(name, data)
 	if err != nil {
 		return nil, err
+	}
+	published, err := n.store.PublishedKits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range published {
+		if p.Name == k.Name && schemas.CompareVersions(k.Version, p.Version) <= 0 {
+			return nil, fmt.Errorf("%w: %s: kit %s %s: the ledger holds version %s already; raise the version", fieldkits.ErrNotNewer, name, k.Name, k.Version, p.Version)
+		}
 	}
 	if _, err := n.Kits().With([]*schemas.Kit{k}); err != nil {
 		return nil, err

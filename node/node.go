@@ -182,8 +182,12 @@ func (n *Node) Self() store.Self { return n.store.Self() }
 func (n *Node) Kits() *fieldkits.Catalogue { return n.kits.Load() }
 
 // loadKits makes the node's catalogue: the kits embedded in the binary,
-// and the ones headquarters published through the ledger, the newer
-// version of each. A published kit that no longer loads is skipped, loudly.
+// and the ones headquarters published through the ledger where they are
+// newer. A published kit replaces the embedded one only as its compatible
+// successor (fieldkits.Catalogue.ParseUpdate): one that does not load, is
+// not the kit and version the ledger names, or would withdraw a promise
+// the embedded kit made (a personal field, a lane, a bound) is skipped,
+// loudly, and the embedded kit stays.
 func (n *Node) loadKits(ctx context.Context) error {
 	published, err := n.store.PublishedKits(ctx)
 	if err != nil {
@@ -191,9 +195,16 @@ func (n *Node) loadKits(ctx context.Context) error {
 	}
 	var kits []*schemas.Kit
 	for _, p := range published {
-		k, err := fieldkits.Parse(p.Name+".yaml (published)", p.Body)
-		if err != nil {
-			n.log.Error("a published kit does not load", "kit", p.Name, "version", p.Version, "err", err)
+		k, err := n.embedded.ParseUpdate(p.Name+".yaml (published "+p.Version+")", p.Body)
+		switch {
+		case errors.Is(err, fieldkits.ErrNotNewer):
+			n.log.Debug("a published kit is not newer than the one built in", "kit", p.Name, "version", p.Version)
+			continue
+		case err != nil:
+			n.log.Error("a published kit is skipped: it does not load, or it is not a compatible successor of the kit built in", "kit", p.Name, "version", p.Version, "err", err)
+			continue
+		case k.Name != p.Name || k.Version != p.Version:
+			n.log.Error("a published kit is skipped: its file is not the kit the ledger names", "kit", p.Name, "version", p.Version, "file_kit", k.Name, "file_version", k.Version)
 			continue
 		}
 		kits = append(kits, k)
@@ -252,7 +263,13 @@ type Status struct {
 	Renew       bool   `json:"renew,omitempty"`
 }
 
-// PeerStatus is a peer as status shows it.
+// PeerExpiry is how long a peer not heard of stays in the status: a
+// laptop that left the response a month ago is not a peer any more.
+const PeerExpiry = 30 * 24 * time.Hour
+
+// PeerStatus is a peer as status shows it. Its name, role and district
+// are its certificate's; a peer whose certificate this node does not hold
+// has no name and is taken for a field laptop.
 type PeerStatus struct {
 	Node     string         `json:"node"`
 	Name     string         `json:"name"`
@@ -307,13 +324,8 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 		st.Certificate = creds.Cert.NotAfter.UTC().Format(time.RFC3339)
 		st.Renew = n.now().After(creds.Cert.NotAfter.Add(-identity.RenewBefore))
 	}
-	peers, err := n.store.Peers(ctx)
-	if err != nil {
+	if st.Peers, err = n.peers(ctx); err != nil {
 		return Status{}, err
-	}
-	for _, p := range peers {
-		st.Peers = append(st.Peers, PeerStatus{Node: p.Node.String(), Name: p.Name, Role: p.Role, District: p.District,
-			Addr: p.Addr, LastSeen: fmtTime(p.Seen), LastSync: fmtTime(p.Synced), Error: p.Error, Gossip: p.State})
 	}
 	if !self.Role.Field() {
 		st.Raft, err = n.raftStatus(ctx)
@@ -322,6 +334,45 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// peers are the peers heard of within PeerExpiry, as their certificates
+// name them.
+func (n *Node) peers(ctx context.Context) ([]PeerStatus, error) {
+	peers, err := n.store.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known, err := n.store.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	certs := make(map[syncproto.NodeID]store.NodeCert, len(known))
+	for _, k := range known {
+		certs[k.Node] = k
+	}
+	out := []PeerStatus{}
+	now := n.now()
+	for _, p := range peers {
+		last := p.Seen
+		if p.Synced.After(last) {
+			last = p.Synced
+		}
+		if now.Sub(last) > PeerExpiry {
+			continue
+		}
+		// The row's name is the one a session's certificate gave, if any.
+		ps := PeerStatus{Node: p.Node.String(), Name: p.Name, Role: p.Role, District: p.District, Addr: p.Addr,
+			LastSeen: fmtTime(p.Seen), LastSync: fmtTime(p.Synced), Error: p.Error, Gossip: p.State}
+		if c, ok := certs[p.Node]; ok {
+			ps.Name, ps.Role, ps.District = c.Name, c.Role, c.District
+		}
+		if ps.Role == "" {
+			ps.Role = syncproto.RoleField
+		}
+		out = append(out, ps)
+	}
+	return out, nil
 }
 
 func fmtTime(t time.Time) string {

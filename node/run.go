@@ -37,6 +37,9 @@ type Event struct {
 	Kind EventKind
 
 	Change syncproto.Change
+	// Via is the name on the certificate of the change's origin, which
+	// vouches for its author; "" if this node does not hold it.
+	Via string
 	// New is set when the change created its record.
 	New bool
 	// Summary identifies the record in a line, in the node's language.

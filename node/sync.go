@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	"lifeline/node/identity"
 	"lifeline/node/peersync"
@@ -73,6 +74,8 @@ func (n *Node) syncWith(ctx context.Context, addr string, expect syncproto.NodeI
 		return peersync.Result{}, fmt.Errorf("sync with %s: %w: %s, not node %s", addr, ErrNotWhoWasMeant, peer, expect)
 	}
 	res, err := peersync.Run(ctx, conn, n.sessionConfig())
+	// Who the peer is, the certificate says; its hello only claims it.
+	res.Peer.Name, res.Peer.Role, res.Peer.District = peer.Name, peer.Role, peer.District
 	n.afterSession(ctx, peer, addr, res, err)
 	if err != nil {
 		return res, fmt.Errorf("sync with %s (%s): %w", peer.Name, addr, err)
@@ -86,7 +89,7 @@ func (n *Node) afterSession(ctx context.Context, peer identity.Claims, addr stri
 	p := store.Peer{Node: peer.Node, Name: peer.Name, Role: peer.Role, District: peer.District, Addr: addr, Seen: time.Now()}
 	if err != nil {
 		n.log.Warn("sync failed", "peer", peer.String(), "err", err)
-		p.Error = err.Error()
+		p.Error = peerError(err)
 		if !peer.Node.IsZero() {
 			n.store.PutPeer(ctx, p)
 		}
@@ -105,6 +108,24 @@ func (n *Node) afterSession(ctx context.Context, peer identity.Claims, addr stri
 	if res.Received > 0 {
 		n.checkReceipts(ctx)
 	}
+}
+
+// maxPeerError bounds the text kept of a failed session's error, which
+// may quote what the peer said.
+const maxPeerError = 300
+
+// peerError is a failed session's error as the peers table keeps it:
+// printable, and bounded.
+func peerError(err error) string {
+	s := err.Error()
+	if len(s) > maxPeerError {
+		cut := maxPeerError
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return Printable(s)
 }
 
 // SessionEvent reports a sync session a serving node took part in.
@@ -188,6 +209,15 @@ func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportRe
 	}
 	defer f.Close()
 	res, err := peersync.Import(ctx, f, n.store, n.trust)
+	if !res.From.Node.IsZero() {
+		// The seal is checked with the key of the node the hello names;
+		// its name, role and district are its certificate's, not the
+		// hello's.
+		res.From.Name, res.From.Role, res.From.District = "", syncproto.RoleField, ""
+		if c, ok, cerr := n.store.Node(ctx, res.From.Node); cerr == nil && ok {
+			res.From.Name, res.From.Role, res.From.District = c.Name, c.Role, c.District
+		}
+	}
 	if err != nil {
 		return res, err
 	}

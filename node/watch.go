@@ -63,8 +63,9 @@ func (n *Node) newChanges(ctx context.Context, seen syncproto.Vector) ([]syncpro
 
 func (n *Node) event(ctx context.Context, c syncproto.Change, skipped int) Event {
 	e := Event{Change: c, Skipped: skipped}
+	e.Via = n.nodeName(ctx, c.Origin)
 	if r, err := n.store.Record(ctx, c.Record); err == nil {
-		v := n.view(r)
+		v := n.view(r, nil)
 		e.Summary = n.Summary(v)
 		hist, err := n.store.History(ctx, c.Record)
 		e.New = err == nil && len(hist) > 0 && hist[0].Dot() == c.Dot()

@@ -30,11 +30,43 @@ func author(e *env, flagValue string, n *node.Node) string {
 	return n.Self().Name
 }
 
+// Every text another node chose (a value, a type or field name, an author,
+// a peer's error) is printed through node.Printable, and JSON through
+// node.PrintableJSON: such text cannot drive the terminal or hide itself.
+
+// byline is who made a change: the author the writing node names, and that
+// node by the name on its certificate ("Ana Cho, via cayo-laptop-07"), or
+// by its id when this node does not hold its certificate.
+func byline(author, via, nodeID string) string {
+	who := via
+	if who == "" {
+		who = "node " + nodeID
+	}
+	if author == "" {
+		return node.Printable(who)
+	}
+	return node.Printable(author) + ", via " + node.Printable(who)
+}
+
+// nodeLabel is a node as a list shows it: the name on its certificate, or
+// its id when this node does not hold it.
+func nodeLabel(name, id string) string {
+	if name == "" {
+		return "node " + id
+	}
+	return node.Printable(name)
+}
+
 func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(node.PrintableJSON(buf.Bytes()))
+	return err
 }
 
 // readInput reads a JSON object from a file or, with no file, standard input.
@@ -77,6 +109,6 @@ func printCompact(w io.Writer, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	_, err := w.Write(node.PrintableJSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
 	return err
 }

@@ -46,7 +46,7 @@ func districtName(d node.DistrictReport) string {
 }
 
 func printReport(w io.Writer, n *node.Node, rep node.Report) {
-	fmt.Fprintf(w, "Report of %s at %s\n\n", n.Self().Name, rep.At)
+	fmt.Fprintf(w, "Report of %s at %s\n\n", node.Printable(n.Self().Name), rep.At)
 	rows := append(slices.Clone(rep.Districts), rep.Total)
 	name := func(i int) string {
 		if i == len(rows)-1 {
@@ -80,7 +80,7 @@ func printReport(w io.Writer, n *node.Node, rep node.Report) {
 	}
 	fmt.Fprintln(tw)
 	for _, t := range types {
-		fmt.Fprintf(tw, "%s\t", t)
+		fmt.Fprintf(tw, "%s\t", node.Printable(t))
 		for _, d := range rows {
 			fmt.Fprintf(tw, "%d\t", d.Records[t])
 		}

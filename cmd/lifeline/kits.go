@@ -62,7 +62,8 @@ func runKitsList(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KIT\tVERSION\tTITLE\tRECORD TYPES")
 	for _, k := range out {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Name, k.Version, k.Title, strings.Join(k.Types, ", "))
+		// A kit the ledger published is headquarters' text.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Name, node.Printable(k.Version), node.Printable(k.Title), strings.Join(k.Types, ", "))
 	}
 	return tw.Flush()
 }
@@ -93,13 +94,13 @@ func runKitsShow(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return printJSON(e.stdout, kit)
 	}
-	fmt.Fprintf(e.stdout, "%s %s: %s\n", kit.Name, kit.Version, kit.Title.In(lang))
+	fmt.Fprintf(e.stdout, "%s %s: %s\n", kit.Name, node.Printable(kit.Version), node.Printable(kit.Title.In(lang)))
 	for _, t := range kit.Types {
-		fmt.Fprintf(e.stdout, "\n%s (schema version %d, sync priority %d): %s\n", t.Name, t.Version, t.Priority, t.Title.In(lang))
+		fmt.Fprintf(e.stdout, "\n%s (schema version %d, sync priority %d): %s\n", t.Name, t.Version, t.Priority, node.Printable(t.Title.In(lang)))
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  FIELD\tTYPE\tRULES\tLABEL")
 		for _, f := range t.Fields {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, rules(f), f.Label.In(lang))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, node.Printable(rules(f)), node.Printable(f.Label.In(lang)))
 		}
 		tw.Flush()
 	}

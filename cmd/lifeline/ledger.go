@@ -169,11 +169,7 @@ func printLedgerLog(w io.Writer, log []node.LedgerEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "POSITION\tENTRY\tORIGIN\tLANE\tCHANGES")
 	for _, l := range log {
-		who := l.Name
-		if who == "" {
-			who = l.Node
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d-%d (%d)\n", l.Position, l.Entry, who, l.Lane, l.First, l.Last, l.Last-l.First+1)
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d-%d (%d)\n", l.Position, l.Entry, nodeLabel(l.Name, l.Node), l.Lane, l.First, l.Last, l.Last-l.First+1)
 	}
 	return tw.Flush()
 }

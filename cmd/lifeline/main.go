@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"lifeline/node"
 )
 
 // command is one subcommand: its name as typed ("record add"), a one-line
@@ -70,7 +72,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintf(e.stderr, "lifeline %s: %s\n", c.name, oneLine(err.Error()))
+	// An error may quote another node (a peer's refusal, a value).
+	fmt.Fprintf(e.stderr, "lifeline %s: %s\n", c.name, node.Printable(oneLine(err.Error())))
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return 2

@@ -365,9 +365,9 @@ func TestRunPicksUpRecordsWrittenByOtherProcesses(t *testing.T) {
 	}
 	wait("Following changes")
 	id := strings.TrimSpace(ok(t, assessment, "record", "add", "--data", dir, "--type", "damage-assessment", "--author", "vol-007"))
-	wait("vol-007 added damage-assessment " + id)
+	wait("vol-007, via cayo-07 added damage-assessment " + id)
 	ok(t, `{"damage_level":4}`, "record", "update", "--data", dir, "--id", id, "--author", "vol-008")
-	wait("vol-008 updated damage-assessment " + id)
+	wait("vol-008, via cayo-07 updated damage-assessment " + id)
 }
 
 // check says a sound store is sound.

@@ -144,7 +144,7 @@ func list(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limit in
 		if v.Deleted {
 			flagsCol = append(flagsCol, "deleted")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, v.Type, v.Updated, n.Summary(v), strings.Join(flagsCol, ", "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, node.Printable(v.Type), v.Updated, node.Printable(n.Summary(v)), strings.Join(flagsCol, ", "))
 		if count++; limit > 0 && count >= limit {
 			break
 		}
@@ -206,9 +206,9 @@ func runRecordShow(ctx context.Context, e *env, args []string) error {
 // printRecord is a record as people read it: its fields, its conflicts,
 // HQ's decisions and its history.
 func printRecord(w io.Writer, v node.RecordView) {
-	fmt.Fprintf(w, "%s  %s (%s)\n", v.ID, v.Title, v.Type)
+	fmt.Fprintf(w, "%s  %s (%s)\n", v.ID, node.Printable(v.Title), node.Printable(v.Type))
 	if v.Case != "" {
-		fmt.Fprintf(w, "case %s\n", v.Case)
+		fmt.Fprintf(w, "case %s\n", node.Printable(v.Case))
 	}
 	switch v.Status {
 	case node.StatusConfirmed:
@@ -228,7 +228,7 @@ func printRecord(w io.Writer, v node.RecordView) {
 		if _, c := v.Conflicts[name]; c {
 			mark = "  [CONFLICT]"
 		}
-		fmt.Fprintf(tw, "%s\t%s%s\n", v.Labels[name], v.Texts[name], mark)
+		fmt.Fprintf(tw, "%s\t%s%s\n", node.Printable(v.Labels[name]), node.Printable(v.Texts[name]), mark)
 	}
 	tw.Flush()
 	if len(v.Conflicts) > 0 {
@@ -243,9 +243,9 @@ func printRecord(w io.Writer, v node.RecordView) {
 			if label == "" {
 				label = name
 			}
-			fmt.Fprintf(w, "  %s:\n", label)
+			fmt.Fprintf(w, "  %s:\n", node.Printable(label))
 			for _, ver := range v.Conflicts[name] {
-				fmt.Fprintf(w, "    %-30s by %s on node %s at %s\n", ver.Text, ver.Author, ver.Node, ver.At)
+				fmt.Fprintf(w, "    %-30s by %s at %s\n", node.Printable(ver.Text), byline(ver.Author, ver.Via, ver.Node), ver.At)
 			}
 		}
 	}
@@ -256,7 +256,8 @@ func printRecord(w io.Writer, v node.RecordView) {
 			if label == "" {
 				label = d.Field
 			}
-			fmt.Fprintf(w, "  %s by %s at %s (change %s)\n", label, d.By, d.At, d.Change)
+			origin, _, _ := strings.Cut(d.Change, ":")
+			fmt.Fprintf(w, "  %s by %s at %s (change %s)\n", node.Printable(label), byline(d.By, d.Via, origin), d.At, d.Change)
 		}
 	}
 	fmt.Fprintln(w, "\nHistory:")
@@ -266,6 +267,6 @@ func printRecord(w io.Writer, v node.RecordView) {
 			names = append(names, name)
 		}
 		sort.Strings(names)
-		fmt.Fprintf(w, "  %s  %s on node %s (change %d, %s): %s\n", h.At, h.Author, h.Node, h.Seq, h.Status, strings.Join(names, ", "))
+		fmt.Fprintf(w, "  %s  %s (change %d, %s): %s\n", h.At, byline(h.Author, h.Via, h.Node), h.Seq, h.Status, node.Printable(strings.Join(names, ", ")))
 	}
 }

@@ -73,7 +73,7 @@ func follow(e *env, ev node.Event) {
 	case node.EventSession:
 		s := ev.Session
 		if s.Err != nil {
-			fmt.Fprintf(e.stdout, "%s  sync with %s failed: %v\n", time.Now().Format("15:04:05"), peerName(s), s.Err)
+			fmt.Fprintf(e.stdout, "%s  sync with %s failed: %s\n", time.Now().Format("15:04:05"), peerName(s), node.Printable(s.Err.Error()))
 		} else {
 			fmt.Fprintf(e.stdout, "%s  synced with %s: sent %d, received %d changes\n", time.Now().Format("15:04:05"), peerName(s), s.Result.Sent, s.Result.Received)
 		}
@@ -84,7 +84,8 @@ func follow(e *env, ev node.Event) {
 	if ev.New {
 		verb = "added"
 	}
-	fmt.Fprintf(e.stdout, "%s  %s %s %s %s  %s\n", time.Now().Format("15:04:05"), c.Author, verb, c.Type, c.Record, ev.Summary)
+	fmt.Fprintf(e.stdout, "%s  %s %s %s %s  %s\n", time.Now().Format("15:04:05"), byline(c.Author, ev.Via, c.Origin.String()), verb,
+		node.Printable(c.Type), c.Record, node.Printable(ev.Summary))
 	if ev.Skipped > 0 {
 		fmt.Fprintf(e.stdout, "          ... and %d more changes\n", ev.Skipped)
 	}
@@ -92,9 +93,9 @@ func follow(e *env, ev node.Event) {
 
 func peerName(s node.SessionEvent) string {
 	if s.Peer.Name == "" {
-		return s.Addr
+		return node.Printable(s.Addr)
 	}
-	return fmt.Sprintf("%s (%s, %s)", s.Peer.Name, s.Peer.Role, s.Peer.District)
+	return fmt.Sprintf("%s (%s, %s)", node.Printable(s.Peer.Name), s.Peer.Role, node.Printable(s.Peer.District))
 }
 
 // showNode prints who the node is, its kits and its latest records.
@@ -104,7 +105,7 @@ func showNode(ctx context.Context, e *env, n *node.Node) error {
 		return err
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "Lifeline %s node %s, %s district (id %s)\n\n", st.Role, st.Name, st.District, st.Node)
+	fmt.Fprintf(w, "Lifeline %s node %s, %s district (id %s)\n\n", st.Role, node.Printable(st.Name), node.Printable(st.District), st.Node)
 	fmt.Fprintln(w, "Field kits:")
 	for _, k := range n.Kits().Kits() {
 		fmt.Fprintf(w, "  %-22s %s\n", k.Name, k.Title.In(n.Config().Lang))
@@ -130,7 +131,7 @@ func showNode(ctx context.Context, e *env, n *node.Node) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "  %s  %-20s %s\n", v.ID, v.Type, n.Summary(v))
+		fmt.Fprintf(w, "  %s  %-20s %s\n", v.ID, node.Printable(v.Type), node.Printable(n.Summary(v)))
 	}
 	return nil
 }

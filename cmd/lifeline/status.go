@@ -34,7 +34,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 
 // printStatus is the status as people read it.
 func printStatus(w io.Writer, st node.Status) {
-	fmt.Fprintf(w, "node %s: %s, %s district, id %s\n", st.Name, st.Role, st.District, st.Node)
+	fmt.Fprintf(w, "node %s: %s, %s district, id %s\n", node.Printable(st.Name), st.Role, node.Printable(st.District), st.Node)
 	if st.Renew {
 		fmt.Fprintf(w, "its certificate ends %s: renew it (lifeline enroll request, signed at HQ, then enroll install)\n", st.Certificate)
 	}
@@ -51,7 +51,7 @@ func printStatus(w io.Writer, st node.Status) {
 		if i == 0 {
 			sep = ": "
 		}
-		fmt.Fprintf(w, "%s%d %s", sep, st.Records[t], t)
+		fmt.Fprintf(w, "%s%d %s", sep, st.Records[t], node.Printable(t))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%d in conflict, %d deleted, %d changes from %d nodes", st.Conflicts, st.Deleted, st.Changes, st.Origins)
@@ -72,18 +72,19 @@ func printStatus(w io.Writer, st node.Status) {
 		if r.Voter {
 			role = "voter"
 		}
-		fmt.Fprintf(w, "ledger: %s (%s), leader %s, height %d", r.State, role, orNone(r.Leader), r.Height)
+		fmt.Fprintf(w, "ledger: %s (%s), leader %s, height %d", r.State, role, node.Printable(orNone(r.Leader)), r.Height)
 		if r.AsOf != "" {
 			fmt.Fprintf(w, " (as of %s)", r.AsOf)
 		}
 		fmt.Fprintln(w)
 	}
 	if len(st.Peers) > 0 {
-		fmt.Fprintln(w, "peers:")
+		fmt.Fprintf(w, "peers (those heard of in the last %d days):\n", int(node.PeerExpiry.Hours()/24))
 		for _, p := range st.Peers {
-			fmt.Fprintf(w, "  %-20s %-6s %-12s %-8s last sync %s", p.Name, p.Role, p.District, gossipState(p.Gossip), orNone(p.LastSync))
+			fmt.Fprintf(w, "  %-20s %-6s %-12s %-8s last sync %s", nodeLabel(p.Name, p.Node), node.Printable(string(p.Role)), node.Printable(p.District),
+				node.Printable(gossipState(p.Gossip)), orNone(p.LastSync))
 			if p.Error != "" {
-				fmt.Fprintf(w, "  (last attempt failed: %s)", p.Error)
+				fmt.Fprintf(w, "  (last attempt failed: %s)", node.Printable(p.Error))
 			}
 			fmt.Fprintln(w)
 		}

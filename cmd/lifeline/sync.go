@@ -47,7 +47,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "synced with %s (%s, %s) in %.2fs: sent %d changes, received %d (%d already here), %d bytes out, %d in\n",
-			res.Peer.Name, res.Peer.Role, res.Peer.District, time.Since(start).Seconds(), res.Sent, res.Received, res.Duplicates, res.BytesOut, res.BytesIn)
+			nodeLabel(res.Peer.Name, res.Peer.Node.String()), res.Peer.Role, node.Printable(res.Peer.District), time.Since(start).Seconds(), res.Sent, res.Received, res.Duplicates, res.BytesOut, res.BytesIn)
 		if res.Held > 0 || res.PeerHeld > 0 {
 			fmt.Fprintf(e.stdout, "held for a clock ahead: %d of ours at the peer, %d of the peer's here\n", res.Held, res.PeerHeld)
 		}
@@ -131,7 +131,7 @@ func runBundleImport(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("%s: %w", pos[0], err)
 		}
 		fmt.Fprintf(e.stdout, "bundle from %s (%s, %s): %d changes, %d new, %d already here, %d waiting for earlier ones or for the clock\n",
-			res.From.Name, res.From.Role, res.From.District, res.Changes, res.Applied, res.Duplicates, res.Held)
+			nodeLabel(res.From.Name, res.From.Node.String()), res.From.Role, node.Printable(res.From.District), res.Changes, res.Applied, res.Duplicates, res.Held)
 		return nil
 	})
 }

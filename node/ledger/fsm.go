@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -38,6 +39,9 @@ type Tx interface {
 	// makes it none.
 	SetMember(node syncproto.NodeID, voter bool, addr string) error
 	RemoveMember(node syncproto.NodeID) error
+	// KitVersion is the version of the kit called name the ledger holds,
+	// if it holds one; PutKit replaces it.
+	KitVersion(name string) (string, bool, error)
 	PutKit(k Kit) error
 	PutResolution(r Resolve) error
 }
@@ -242,11 +246,31 @@ func (f *FSM) decide(tx Tx, t CommandType, cmd any) (refused, err error) {
 		}
 		return nil, tx.SetMember(c.Node, c.Voter || e.Role.Decides(), c.Addr)
 	case *Kit:
-		return nil, tx.PutKit(*c)
+		return kit(tx, c)
 	case *Resolve:
 		return nil, tx.PutResolution(*c)
 	}
 	return fmt.Errorf("ledger: no handler for %s", t), nil
+}
+
+// kit keeps the highest version of each kit: a version not after the one
+// held (schemas.CompareVersions: dotted numbers, compared number by number
+// on their digits) is refused, so that a replayed or older decision never
+// takes a kit back. Whether the kit is a compatible successor is checked
+// where it is published and where every node loads it, not here: the state
+// machine does not read kit files.
+func kit(tx Tx, c *Kit) (refused, err error) {
+	if !schemas.ValidVersion(c.Version) {
+		return fmt.Errorf("ledger: kit %s: %q is not a version like 1.2.3", c.Name, c.Version), nil
+	}
+	held, ok, err := tx.KitVersion(c.Name)
+	if err != nil {
+		return nil, err
+	}
+	if ok && schemas.CompareVersions(c.Version, held) <= 0 {
+		return fmt.Errorf("ledger: kit %s %s is not after %s, the version the ledger holds", c.Name, c.Version, held), nil
+	}
+	return nil, tx.PutKit(*c)
 }
 
 // commit extends each stream's committed range. A range that does not

@@ -433,3 +433,47 @@ func TestMembershipIsWhatHeadquartersDecided(t *testing.T) {
 		t.Fatalf("members after a restore %v, want %v", got, want)
 	}
 }
+
+// The ledger keeps the highest version of each kit: a lower or equal
+// version (an older decision replayed, a downgrade) is refused and changes
+// nothing; versions compare number by number.
+func TestLedgerKeepsTheHighestKitVersion(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	s := newStore(t)
+	fsm := ledger.NewFSM(s, d.ca.Cert, nil)
+	index := uint64(0)
+	publish := func(version, body string) error {
+		index++
+		return fsm.Apply(signed(t, index, d.hq, ledger.CmdKit, &ledger.Kit{Name: "road-status", Version: version, Body: []byte(body)})).Err
+	}
+	for _, c := range []struct {
+		version string
+		applied bool
+	}{
+		{"1.1.0", true},
+		{"1.0.0", false}, // a downgrade
+		{"1.1", false},   // the same version, written otherwise
+		{"1.9", true},
+		{"1.10", true}, // after 1.9: numbers, not text
+		{"1.9.9", false},
+		{"1.x", false}, // not a version
+		{"", false},
+	} {
+		err := publish(c.version, "body of "+c.version)
+		if (err == nil) != c.applied {
+			t.Fatalf("version %q: applied %v (%v), want %v", c.version, err == nil, err, c.applied)
+		}
+		kits, err := s.PublishedKits(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(kits) != 1 || string(kits[0].Body) != "body of "+kits[0].Version {
+			t.Fatalf("the ledger holds %+v", kits)
+		}
+	}
+	kits, _ := s.PublishedKits(ctx)
+	if kits[0].Version != "1.10" {
+		t.Fatalf("the ledger holds version %s, want 1.10", kits[0].Version)
+	}
+}

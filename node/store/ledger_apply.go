@@ -227,6 +227,15 @@ func (l *ledgerTx) RemoveMember(node syncproto.NodeID) error {
 	return err
 }
 
+func (l *ledgerTx) KitVersion(name string) (string, bool, error) {
+	var v string
+	err := l.tx.QueryRowContext(l.ctx, `SELECT version FROM ledger_kits WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return v, err == nil, err
+}
+
 func (l *ledgerTx) PutKit(k ledger.Kit) error {
 	_, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_kits (name, version, body) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET version = excluded.version, body = excluded.body`, k.Name, k.Version, k.Body)

@@ -107,7 +107,8 @@ func (s *SQLite) State(ctx context.Context, key string) (string, time.Time, erro
 
 // Peer is a node this one met.
 type Peer struct {
-	Node     syncproto.NodeID
+	Node syncproto.NodeID
+	// Name, Role and District are its certificate's, "" where not known.
 	Name     string
 	Role     syncproto.Role
 	District string
@@ -118,8 +119,8 @@ type Peer struct {
 	State    string    // what gossip says of it now: alive, dead or left; "" if not known
 }
 
-// PutPeer records a peer met, keeping the times and error it already has
-// where the new record has none.
+// PutPeer records a peer met, keeping the name, role, district, address,
+// times and error it already has where the new record has none.
 func (s *SQLite) PutPeer(ctx context.Context, p Peer) error {
 	ts := func(t time.Time) any {
 		if t.IsZero() {
@@ -128,7 +129,9 @@ func (s *SQLite) PutPeer(ctx context.Context, p Peer) error {
 		return t.UTC().Format(time.RFC3339)
 	}
 	_, err := s.mdbExec(ctx, `INSERT INTO peers (node_id, name, role, district, addr, seen, synced, error, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, role = excluded.role, district = excluded.district,
+		ON CONFLICT (node_id) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN peers.name ELSE excluded.name END,
+			role = CASE WHEN excluded.role = '' THEN peers.role ELSE excluded.role END,
+			district = CASE WHEN excluded.district = '' THEN peers.district ELSE excluded.district END,
 			addr = CASE WHEN excluded.addr = '' THEN peers.addr ELSE excluded.addr END,
 			seen = coalesce(excluded.seen, peers.seen), synced = coalesce(excluded.synced, peers.synced),
 			error = CASE WHEN excluded.synced IS NOT NULL THEN NULL ELSE coalesce(excluded.error, peers.error) END,
