@@ -350,7 +350,7 @@ func TestKeepThisResolvesAConflict(t *testing.T) {
 	}
 	// The columns say each version's value, who and where.
 	detail := strings.Join(labelTexts(v.detail), "\n")
-	for _, want := range []string{"Bullet Tree North", "Bullet Tree South", "by ana, via cayo-laptop-07", "by ben, via toledo-laptop-02"} {
+	for _, want := range []string{"Bullet Tree North", "Bullet Tree South", "by ana, via cayo-laptop-07", "by ben, via cayo-laptop-02"} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("the conflict lacks %q:\n%s", want, detail)
 		}
@@ -434,7 +434,7 @@ func TestTextFromAnotherNodeIsShownEscaped(t *testing.T) {
 			t.Errorf("a label shows a hidden character: %q", s)
 		}
 	}
-	for _, want := range []string{`Bullet Tree\x1b[2J\u202ehtroN`, `HQ Director\u202e, via toledo-laptop-02`} {
+	for _, want := range []string{`Bullet Tree\x1b[2J\u202ehtroN`, `HQ Director\u202e, via cayo-laptop-02`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the screen does not show %q:\n%s", want, all)
 		}

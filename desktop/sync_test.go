@@ -230,7 +230,7 @@ func TestPeersAreShownByTheirCertificates(t *testing.T) {
 	if len(v.rows) != 1 {
 		t.Fatalf("peers %+v", v.rows)
 	}
-	if got := v.cell(widget.TableCellID{Row: 1, Col: 0}); got != "toledo-laptop-02" {
+	if got := v.cell(widget.TableCellID{Row: 1, Col: 0}); got != "cayo-laptop-02" {
 		t.Errorf("the peer is shown as %q", got)
 	}
 	v.rows[0].Name, v.rows[0].Error = "", "peer says: \x1b]0;owned\x07"

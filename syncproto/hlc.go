@@ -85,10 +85,19 @@ func next(last HLC, wallMS int64) HLC {
 // after seeing a change still replaces it, by naming it as its base.
 const ObserveAhead = time.Second
 
-// Observe moves the clock past a timestamp that is already in this node's
-// store (a change written by another process on the same store, or one
-// received and applied), but never more than ObserveAhead past the wall
-// clock.
+// ObserveOwn moves the clock past a timestamp of this node's own, written
+// by another process on the same store or before a restart: the node's
+// stamps never go back, whatever its wall clock does.
+func (c *Clock) ObserveOwn(h HLC) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h > c.last {
+		c.last = h
+	}
+}
+
+// Observe moves the clock past a timestamp another node wrote, received
+// and applied here, but never more than ObserveAhead past the wall clock.
 func (c *Clock) Observe(h HLC) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

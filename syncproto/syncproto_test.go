@@ -204,6 +204,12 @@ func TestClockMonotonicAndSkew(t *testing.T) {
 	if e := c.Now(); e.Millis() != wall.Add(ObserveAhead).UnixMilli() {
 		t.Fatalf("observing a stamp three hours ahead moved the clock to %v, want a second past %v", e, wall)
 	}
+	// Its own stamps, from before a restart, move it as far as they go: a
+	// node's stamps never go back.
+	c.ObserveOwn(MakeHLC(wall.Add(3*time.Hour).UnixMilli(), 0))
+	if e := c.Now(); e != MakeHLC(wall.Add(3*time.Hour).UnixMilli(), 1) {
+		t.Fatalf("observing its own stamp three hours ahead: the next is %v", e)
+	}
 	if c.TooFarAhead(MakeHLC(wall.Add(59*time.Second).UnixMilli(), 0)) {
 		t.Fatal("a change 59s ahead was held with a one-minute bound")
 	}

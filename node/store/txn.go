@@ -124,13 +124,17 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 		return nil, s.wrap(err)
 	}
 	// Observe the newest change any process merged, so that local edits are
-	// stamped after everything this node has seen.
-	var last sql.NullInt64
-	if err := tx.QueryRowContext(t.ctx, `SELECT max(hlc) FROM streams`).Scan(&last); err != nil {
+	// stamped after everything this node has seen: its own stamps as they
+	// are (they never go back), others' no further than a little past the
+	// wall clock (see syncproto.Clock.Observe).
+	var own, others sql.NullInt64
+	if err := tx.QueryRowContext(t.ctx, `SELECT max(CASE WHEN node_id = ?1 THEN hlc END), max(CASE WHEN node_id != ?1 THEN hlc END) FROM streams`,
+		s.self.ID[:]).Scan(&own, &others); err != nil {
 		tx.Rollback()
 		return nil, s.wrap(err)
 	}
-	s.clock.Observe(syncproto.HLC(last.Int64))
+	s.clock.ObserveOwn(syncproto.HLC(own.Int64))
+	s.clock.Observe(syncproto.HLC(others.Int64))
 	return t, nil
 }
 
