@@ -18,14 +18,18 @@ import (
 )
 
 // The flood's numbers: idle sockets held on each node flooded, the
-// rogue device's addresses, the ClientHellos sent a byte a second, and how
-// long it lasts at least: several times the nodes' handshake deadline (5
-// seconds), so that what they cut comes back, and is cut again.
+// rogue device's addresses for them, the ClientHellos sent a byte a second
+// (from an address of their own, so that they are not refused at once
+// for the idle sockets'), and how long it lasts at least: several times
+// the nodes' handshake deadline (5 seconds), so that what they cut comes
+// back, and is cut again.
 const (
 	floodSockets = 64
 	rogueAddrs   = 8
 	lorises      = 4
 	floodSpell   = 20 * time.Second
+	// lorisIP is the intruder's second address, on HQ's site.
+	lorisIP = "10.77.1.202"
 )
 
 // flood: sockets that say nothing, on the sync port of HQ (from the
@@ -45,6 +49,10 @@ func (a *intruder) flood(ctx context.Context) error {
 		return err
 	}
 	defer rogue.close()
+	addrs, rogueLoris := addrs[:rogueAddrs], addrs[rogueAddrs]
+	if err := addAddrs(ctx, a.node.NS, lorisIP); err != nil {
+		return err
+	}
 	offsets := a.d.logOffsets()
 
 	fctx, stop := context.WithCancel(ctx)
@@ -101,19 +109,19 @@ func (a *intruder) flood(ctx context.Context) error {
 		go hold(a.via, intruderIP, hq.syncAddr())
 		go hold(rogue, addrs[i%len(addrs)], relay.syncAddr())
 	}
-	for i := range lorises {
+	for range lorises {
 		wg.Add(2)
-		go loris(a.via, intruderIP, hq.syncAddr())
-		go loris(rogue, addrs[i%len(addrs)], relay.syncAddr())
+		go loris(a.via, lorisIP, hq.syncAddr())
+		go loris(rogue, rogueLoris, relay.syncAddr())
 	}
 	defer func() {
 		stop()
 		wg.Wait()
 	}()
 	a.s.Injected = append(a.s.Injected, fmt.Sprintf("a flood of silent sockets for %v: %d held open on hq's sync port from %s, and %d on relay-cayo's from a rogue device "+
-		"at a Cayo shelter with %d addresses (%s to %s), each dialled again as soon as it is closed; %d ClientHellos sent a byte a second to each; "+
+		"at a Cayo shelter with %d addresses (%s to %s), each dialled again as soon as it is closed; %d ClientHellos sent a byte a second to each, from %s and %s; "+
 		"meanwhile %s syncs with both, and relay-cayo restarts", floodSpell, floodSockets, intruderIP, floodSockets, len(addrs), addrs[0], addrs[len(addrs)-1],
-		lorises, laptop.Name))
+		lorises, lorisIP, rogueLoris, laptop.Name))
 	if err := a.d.waitFor(ctx, 30*time.Second, "the flood's sockets open", func() bool { return opened.Load() >= 2*floodSockets }); err != nil {
 		return err
 	}
@@ -177,28 +185,36 @@ func (a *intruder) flood(ctx context.Context) error {
 	return nil
 }
 
-// rogue is a device on the site of node n, with rogueAddrs addresses of
+// rogue is a device on the site of node n, with rogueAddrs+1 addresses of
 // its own, and the addresses.
 func (a *intruder) rogue(ctx context.Context, n *Node) (*nsNet, []string, error) {
 	prefix := n.IP[:strings.LastIndex(n.IP, ".")+1]
 	var addrs []string
-	for i := range rogueAddrs {
+	for i := range rogueAddrs + 1 {
 		addrs = append(addrs, fmt.Sprintf("%s%d", prefix, 210+i))
 	}
 	ns, err := a.d.lab.Host("rogue", n.Site, addrs[0]+"/16")
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, ip := range addrs[1:] {
-		if out, err := netlab.Command(ctx, ns, "ip", "addr", "add", ip+"/16", "dev", "eth0").CombinedOutput(); err != nil {
-			return nil, nil, fmt.Errorf("the rogue device's address %s: %v: %s", ip, err, out)
-		}
+	if err := addAddrs(ctx, ns, addrs[1:]...); err != nil {
+		return nil, nil, err
 	}
 	via, err := enterNS(ns)
 	if err != nil {
 		return nil, nil, err
 	}
 	return via, addrs, nil
+}
+
+// addAddrs gives a host of the lab more addresses on its network.
+func addAddrs(ctx context.Context, ns string, ips ...string) error {
+	for _, ip := range ips {
+		if out, err := netlab.Command(ctx, ns, "ip", "addr", "add", ip+"/16", "dev", "eth0").CombinedOutput(); err != nil {
+			return fmt.Errorf("address %s in %s: %v: %s", ip, ns, err, out)
+		}
+	}
+	return nil
 }
 
 // ledgerHeight is the last ledger entry the node applied.
