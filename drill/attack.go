@@ -31,8 +31,9 @@ const (
 // authority tries to sync with HQ and to join its gossip; a man in the
 // middle replays a laptop's session to HQ and alters a byte of another; a
 // laptop of the deployment, stolen and revoked, tries to sync again;
-// random bytes go to every port of every node. Each must be refused and
-// logged, and the nodes must keep serving.
+// random bytes go to every port of every node; silent sockets flood HQ's
+// port and, from a rogue device at a shelter, a relay's. Each must be
+// refused and logged, and the nodes must keep serving.
 func (d *Drill) attack(ctx context.Context, s *StepReport) error {
 	offsets := d.logOffsets()
 	defer func() { s.Refusals = d.refusals(offsets) }()
@@ -63,7 +64,8 @@ func (d *Drill) attack(ctx context.Context, s *StepReport) error {
 		failed(a.stolen(ctx, spare))
 	}
 	failed(a.badBundles(ctx))
-	return a.noise(ctx)
+	failed(a.noise(ctx))
+	return a.flood(ctx)
 }
 
 // intruder is the attacker: a namespace on HQ's site, and a node of

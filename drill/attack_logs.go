@@ -95,7 +95,12 @@ var refusalKinds = []struct {
 }{
 	{"revoked", regexp.MustCompile(`msg="refused a connection".* is revoked`)},
 	{"TLS handshake", regexp.MustCompile(`msg="refused a connection"`)},
-	{"busy", regexp.MustCompile(`msg="sync: too many connections`)},
+	{"slow handshake", regexp.MustCompile(`msg="refused a connection: handshake too slow"`)},
+	{"no channel", regexp.MustCompile(`msg="refused a connection: no channel"`)},
+	{"busy: handshakes of one address", regexp.MustCompile(`msg="refused a connection: too many handshakes from its address"`)},
+	{"busy: handshakes", regexp.MustCompile(`msg="refused a connection: (too many handshakes|its address held the most handshakes)"`)},
+	{"busy: channel", regexp.MustCompile(`msg="refused a connection: (too many on its channel|its peer held the most on its channel)"`)},
+	{"busy: no file descriptors", regexp.MustCompile(`msg="refused connections: out of file descriptors"`)},
 	{"altered record", regexp.MustCompile(`msg="sync failed".*bad record MAC`)},
 	{"gossip: undecryptable", regexp.MustCompile(`memberlist: .*(?i:no installed keys could decrypt)`)},
 	{"gossip: wrong label", regexp.MustCompile(`memberlist: .*(unacceptable label|label header)`)},
@@ -118,16 +123,24 @@ func (d *Drill) refusals(offsets map[*Node]int64) map[string]int {
 
 var anyLine = regexp.MustCompile(`.`)
 
-// refusals counts, by kind, what the node logged as refused after off.
+// refusals counts, by kind, what the node logged as refused after off. A
+// node logs a few refusals of a kind a second one by one, and the rest of
+// the second's in one line with their count.
 func (n *Node) refusals(off int64) map[string]int {
 	out := map[string]int{}
 	for _, line := range n.loggedSince(off, anyLine) {
 		for _, k := range refusalKinds {
 			if k.re.MatchString(line) {
-				out[k.kind]++
+				c := 1
+				if m := countAttr.FindStringSubmatch(line); m != nil {
+					c, _ = strconv.Atoi(m[1])
+				}
+				out[k.kind] += c
 				break
 			}
 		}
 	}
 	return out
 }
+
+var countAttr = regexp.MustCompile(` count=(\d+)(?: |$)`)

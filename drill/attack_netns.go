@@ -73,6 +73,16 @@ func (t *nsNet) dial(ctx context.Context, network, addr string) (c net.Conn, err
 	return c, err
 }
 
+// dialFrom connects over TCP from one of the namespace's addresses, within
+// 5 seconds.
+func (t *nsNet) dialFrom(ctx context.Context, local, addr string) (c net.Conn, err error) {
+	t.run(func() {
+		d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+		c, err = d.DialContext(ctx, "tcp", addr)
+	})
+	return c, err
+}
+
 // listen listens on a TCP address of the namespace.
 func (t *nsNet) listen(addr string) (ln net.Listener, err error) {
 	t.run(func() { ln, err = net.Listen("tcp", addr) })

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lifeline/node/gossip"
+	"lifeline/node/port"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -35,8 +36,29 @@ type Config struct {
 	SyncIdle time.Duration
 	// BatchChanges is about how many changes one sync batch carries.
 	BatchChanges int
-	// MaxSessions bounds concurrent sync sessions served.
-	MaxSessions int
+	// MaxSessions bounds the sync sessions served at once, and
+	// MaxSessionsPerPeer those of one peer.
+	MaxSessions, MaxSessionsPerPeer int
+	// MaxSessionTime ends a sync session served this long. What a session
+	// receives is stored batch by batch and the next session goes on from
+	// there, so the limit costs a peer that needs longer (a first sync of
+	// a whole district over a thin satellite link) one batch and a
+	// reconnection, and frees a place a peer holds by trickling bytes.
+	// The default is an hour.
+	MaxSessionTime time.Duration
+	// HandshakeTimeout bounds a connection from its accept (its dial, for
+	// this node's) to its channel byte, the TLS handshake included: a
+	// peer that connects and says nothing, or a byte at a time, is cut
+	// then. The handshake is a round trip and two certificates; the
+	// default, 5 seconds, allows a satellite link several.
+	HandshakeTimeout time.Duration
+	// MaxHandshakes bounds the connections accepted and not yet
+	// authenticated, MaxHandshakesPerAddr those of one remote address:
+	// anyone on the network can open them.
+	MaxHandshakes, MaxHandshakesPerAddr int
+	// MaxLedgerConns bounds the ledger's Raft connections served (relays
+	// and HQ); they have places of their own, which sessions never take.
+	MaxLedgerConns int
 	// Log receives what the node reports: sessions, refusals. Nil
 	// discards.
 	Log *slog.Logger
@@ -98,6 +120,13 @@ func DefaultConfig() Config {
 		GossipProfile: "wan",
 		BatchChanges:  1000,
 		MaxSessions:   32,
+
+		MaxSessionsPerPeer:   4,
+		MaxSessionTime:       time.Hour,
+		HandshakeTimeout:     port.DefaultHandshake,
+		MaxHandshakes:        port.DefaultMaxHandshakes,
+		MaxHandshakesPerAddr: port.DefaultMaxPerAddr,
+		MaxLedgerConns:       64,
 		Raft: RaftConfig{
 			Heartbeat: 2 * time.Second, Election: 4 * time.Second, LeaderLease: time.Second, Commit: 50 * time.Millisecond,
 			SnapshotThreshold: 8192, ProposeEvery: 500 * time.Millisecond,
@@ -125,6 +154,24 @@ func (c Config) Validate() error {
 	}
 	if c.MaxSessions < 1 {
 		errs = append(errs, fmt.Errorf("concurrent sync sessions %d: at least 1", c.MaxSessions))
+	}
+	if c.MaxSessionsPerPeer < 1 || c.MaxSessionsPerPeer > max(c.MaxSessions, 1) {
+		errs = append(errs, fmt.Errorf("concurrent sync sessions of one peer %d: 1 to %d (the sessions in all)", c.MaxSessionsPerPeer, max(c.MaxSessions, 1)))
+	}
+	if c.MaxSessionTime < time.Second {
+		errs = append(errs, fmt.Errorf("sync session time limit %v: at least one second", c.MaxSessionTime))
+	}
+	if c.HandshakeTimeout < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("handshake timeout %v: at least 100ms (a satellite link needs seconds)", c.HandshakeTimeout))
+	}
+	if c.MaxHandshakes < 1 {
+		errs = append(errs, fmt.Errorf("handshakes at once %d: at least 1", c.MaxHandshakes))
+	}
+	if c.MaxHandshakesPerAddr < 1 || c.MaxHandshakesPerAddr > max(c.MaxHandshakes, 1) {
+		errs = append(errs, fmt.Errorf("handshakes at once from one address %d: 1 to %d (the handshakes in all)", c.MaxHandshakesPerAddr, max(c.MaxHandshakes, 1)))
+	}
+	if c.MaxLedgerConns < ledgerConnsPerMember {
+		errs = append(errs, fmt.Errorf("ledger connections %d: at least %d (one member's)", c.MaxLedgerConns, ledgerConnsPerMember))
 	}
 	if !slices.Contains(schemas.Languages, c.Lang) {
 		errs = append(errs, fmt.Errorf("language %q: one of %s", c.Lang, strings.Join(schemas.Languages, ", ")))

@@ -170,11 +170,7 @@ func (d *Daemon) services() ([]service, error) {
 		if creds == nil {
 			return nil, fmt.Errorf("%w: it cannot serve sync until it is enrolled (lifeline enroll)", ErrNotEnrolled)
 		}
-		d.port = port.New(port.Config{Creds: creds, Log: n.log, MaxConns: cfg.MaxSessions, Handshake: handshakeTimeout,
-			Refused: func(addr string, peer identity.Claims, err error) {
-				d.report(Event{Kind: EventSession, Session: SessionEvent{Addr: addr, Peer: peer, Err: err}})
-			},
-			Failed: d.fail, Cut: cfg.Cut})
+		d.port = port.New(n.portConfig(func(ev SessionEvent) { d.report(Event{Kind: EventSession, Session: ev}) }, d.fail))
 		list = append(list, service{name: "port", start: func(context.Context) error {
 			bound, err := d.port.Listen(cfg.SyncAddr)
 			if err != nil {
@@ -260,12 +256,18 @@ func (d *Daemon) services() ([]service, error) {
 // node a sync session (the handshake checked its certificate and that it
 // is not revoked), only ledger members the ledger's channels, and only on
 // nodes that run the ledger.
+//
+// Each channel has places of its own: sessions never take the ledger's.
+// A member keeps a few Raft connections to another (a pool of three, a
+// pipeline, a snapshot); a newer one replaces its oldest, which a link
+// that broke leaves behind.
 func (d *Daemon) openDoors() {
-	d.port.Handle(port.Sync, port.Door{Who: anyEnrolled, Serve: d.serveSync})
+	d.port.Handle(port.Sync, d.n.syncDoor(d.serveSync))
 	if d.plane == nil {
 		return
 	}
 	d.port.Handle(port.Ledger, port.Door{Who: ledgerMember, LongLived: true,
+		Max: d.n.cfg.MaxLedgerConns, PerPeer: ledgerConnsPerMember,
 		Serve: func(ctx context.Context, conn net.Conn, peer identity.Claims) bool {
 			keep := d.plane.ServeRaft(ctx, conn, peer)
 			if keep {
@@ -273,7 +275,32 @@ func (d *Daemon) openDoors() {
 			}
 			return keep
 		}})
-	d.port.Handle(port.Propose, port.Door{Who: ledgerMember, Serve: d.plane.ServeProposal})
+	d.port.Handle(port.Propose, port.Door{Who: ledgerMember, Serve: d.plane.ServeProposal,
+		Max: d.n.cfg.MaxLedgerConns, PerPeer: ledgerConnsPerMember})
+}
+
+// ledgerConnsPerMember bounds the connections one ledger member holds on
+// a ledger channel.
+const ledgerConnsPerMember = 8
+
+// portConfig is the port's configuration from the node's. refused hears of
+// connections refused before they reached a channel, failed of the error
+// that stopped the port.
+func (n *Node) portConfig(refused func(SessionEvent), failed func(error)) port.Config {
+	cfg := n.cfg
+	return port.Config{Creds: n.Credentials(), Log: n.log, Cut: cfg.Cut, Handshake: cfg.HandshakeTimeout,
+		MaxHandshakes: cfg.MaxHandshakes, MaxPerAddr: cfg.MaxHandshakesPerAddr,
+		Refused: func(addr string, peer identity.Claims, err error) {
+			refused(SessionEvent{Addr: addr, Peer: peer, Err: err})
+		},
+		Failed: failed}
+}
+
+// syncDoor admits any enrolled node to a sync session, within the
+// session's places and time.
+func (n *Node) syncDoor(serve func(ctx context.Context, conn net.Conn, peer identity.Claims) bool) port.Door {
+	return port.Door{Who: anyEnrolled, Serve: serve,
+		Max: n.cfg.MaxSessions, PerPeer: n.cfg.MaxSessionsPerPeer, MaxTime: n.cfg.MaxSessionTime}
 }
 
 // anyEnrolled admits every peer the TLS handshake admitted.

@@ -23,10 +23,6 @@ import (
 // ErrNotEnrolled means the node has no certificate yet: it cannot sync.
 var ErrNotEnrolled = identity.ErrNotEnrolled
 
-// handshakeTimeout bounds a TLS handshake, so that a peer that connects and
-// says nothing does not hold a session slot.
-const handshakeTimeout = 30 * time.Second
-
 // sessionConfig is this node's side of a sync session.
 func (n *Node) sessionConfig() peersync.Config {
 	self := n.Self()
@@ -48,7 +44,7 @@ func (n *Node) kitsDigest() []byte {
 
 // dialer opens connections to other nodes' ports.
 func (n *Node) dialer() port.Dialer {
-	return port.Dialer{Creds: n.Credentials(), Handshake: handshakeTimeout, Cut: n.cfg.Cut}
+	return port.Dialer{Creds: n.Credentials(), Handshake: n.cfg.HandshakeTimeout, Cut: n.cfg.Cut}
 }
 
 // Sync runs one session with the peer at addr (host:port) and returns what
@@ -159,15 +155,11 @@ func (n *Node) Serve(ctx context.Context, addr string, ready func(net.Addr), don
 		}
 	}
 	failed := make(chan error, 1)
-	p := port.New(port.Config{Creds: creds, Log: n.log, MaxConns: n.cfg.MaxSessions, Handshake: handshakeTimeout, Cut: n.cfg.Cut,
-		Refused: func(addr string, peer identity.Claims, err error) {
-			report(SessionEvent{Addr: addr, Peer: peer, Err: err})
-		},
-		Failed: func(err error) { failed <- err }})
-	p.Handle(port.Sync, port.Door{Who: anyEnrolled, Serve: func(ctx context.Context, conn net.Conn, peer identity.Claims) bool {
+	p := port.New(n.portConfig(report, func(err error) { failed <- err }))
+	p.Handle(port.Sync, n.syncDoor(func(ctx context.Context, conn net.Conn, peer identity.Claims) bool {
 		report(n.serveSync(ctx, conn, peer))
 		return false
-	}})
+	}))
 	bound, err := p.Listen(addr)
 	if err != nil {
 		return err

@@ -51,6 +51,18 @@ func echo(_ context.Context, conn net.Conn, _ identity.Claims) bool {
 	return false
 }
 
+// keepEcho is a long-lived door's Serve: it echoes in the background and
+// keeps the connection, as Raft's transport does.
+func keepEcho(_ context.Context, conn net.Conn, _ identity.Claims) bool {
+	go func() {
+		io.Copy(conn, conn)
+		conn.Close()
+	}()
+	return true
+}
+
+func admitAll(identity.Claims) error { return nil }
+
 // serve starts a port with the doors given and returns its address.
 func serve(t *testing.T, cfg port.Config, doors map[port.Channel]port.Door) string {
 	t.Helper()
@@ -69,11 +81,17 @@ func serve(t *testing.T, cfg port.Config, doors map[port.Channel]port.Door) stri
 	return addr.String()
 }
 
-// answers reports whether the channel echoes a byte back.
+// answers reports whether the channel echoes a byte back, and closes it.
 func answers(t *testing.T, conn net.Conn) bool {
 	t.Helper()
 	defer conn.Close()
+	return echoes(conn)
+}
+
+// echoes reports whether the channel echoes a byte back.
+func echoes(conn net.Conn) bool {
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	defer conn.SetDeadline(time.Time{})
 	if _, err := conn.Write([]byte{42}); err != nil {
 		return false
 	}
@@ -155,36 +173,68 @@ func TestAnotherDeploymentIsRefusedAtTheHandshake(t *testing.T) {
 	t.Fatal("the refusal was not reported")
 }
 
-// A long-lived channel gives its slot back: with one slot, a ledger link
-// held open does not keep a sync session out.
-func TestLongLivedChannelsFreeTheirSlot(t *testing.T) {
+// The ledger's connections have places of their own: with the sync
+// channel full, a ledger link still opens, and a held ledger link keeps
+// no sync session out.
+func TestLedgerLinksHaveTheirOwnPlaces(t *testing.T) {
 	ca := newCA(t)
 	server := enroll(t, ca, "hq", syncproto.RoleHQ)
 	relay := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
-	held := make(chan net.Conn, 1)
-	addr := serve(t, port.Config{Creds: server, MaxConns: 1}, map[port.Channel]port.Door{
-		port.Sync: {Who: func(identity.Claims) error { return nil }, Serve: echo},
-		port.Ledger: {Who: func(identity.Claims) error { return nil }, LongLived: true,
-			Serve: func(_ context.Context, conn net.Conn, _ identity.Claims) bool { held <- conn; return true }},
+	addr := serve(t, port.Config{Creds: server}, map[port.Channel]port.Door{
+		port.Sync:   {Who: admitAll, Serve: echo, Max: 1},
+		port.Ledger: {Who: admitAll, Serve: keepEcho, LongLived: true, Max: 1},
 	})
 	ctx := context.Background()
+	session, _, err := port.Dialer{Creds: relay}.Dial(ctx, addr, port.Sync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	if !echoes(session) {
+		t.Fatal("the first sync session was not served")
+	}
+	if conn, _, err := (port.Dialer{Creds: relay}).Dial(ctx, addr, port.Sync); err == nil && answers(t, conn) {
+		t.Fatal("a second sync session was served by a channel with one place")
+	}
 	link, _, err := port.Dialer{Creds: relay}.Dial(ctx, addr, port.Ledger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer link.Close()
-	kept := <-held
-	defer kept.Close()
-	var ok bool
-	for range 50 { // the slot is given back just after the door admits
-		conn, _, err := port.Dialer{Creds: relay}.Dial(ctx, addr, port.Sync)
-		if err == nil && answers(t, conn) {
-			ok = true
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !answers(t, link) {
+		t.Fatal("a ledger link found no place while the sync channel was full")
 	}
-	if !ok {
-		t.Fatal("a sync session found no slot while a ledger link was open")
+}
+
+// A peer's newest long-lived link replaces its oldest once the peer holds
+// its share: a link broken where TCP has not noticed yet does not keep
+// the peer's next one out. Another peer's link stays.
+func TestANewLinkReplacesItsPeersOldest(t *testing.T) {
+	ca := newCA(t)
+	server := enroll(t, ca, "hq", syncproto.RoleHQ)
+	relay := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
+	other := enroll(t, ca, "relay-toledo", syncproto.RoleRelay)
+	addr := serve(t, port.Config{Creds: server}, map[port.Channel]port.Door{
+		port.Ledger: {Who: admitAll, Serve: keepEcho, LongLived: true, Max: 8, PerPeer: 2},
+	})
+	ctx := context.Background()
+	var links []net.Conn
+	for _, who := range []*identity.Credentials{other, relay, relay, relay} {
+		conn, _, err := port.Dialer{Creds: who}.Dial(ctx, addr, port.Ledger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if !echoes(conn) {
+			t.Fatalf("a ledger link of %s was not served", who.Claims.Name)
+		}
+		links = append(links, conn)
+	}
+	if echoes(links[1]) {
+		t.Fatal("the relay's oldest link is still served after its third")
+	}
+	for i, l := range []net.Conn{links[0], links[2], links[3]} {
+		if !echoes(l) {
+			t.Fatalf("link %d is no longer served", i)
+		}
 	}
 }
