@@ -234,16 +234,16 @@ func TestParseUpdate(t *testing.T) {
 	}
 	data, _ := embedded.ReadFile(FileName("missing-persons"))
 	kit := string(data)
-	newer := strings.Replace(kit, "version: 1.0.0", "version: 1.1.0", 1)
+	newer := strings.Replace(kit, "version: 1.1.0", "version: 1.2.0", 1)
 
 	k, err := c.ParseUpdate("missing-persons.yaml", []byte(newer))
-	if err != nil || k.Version != "1.1.0" {
+	if err != nil || k.Version != "1.2.0" {
 		t.Fatalf("a compatible update: %v", err)
 	}
 	if _, err := c.ParseUpdate("missing-persons.yaml", data); !errors.Is(err, ErrNotNewer) || !errors.Is(err, ErrKit) {
 		t.Fatalf("the version held here: %v", err)
 	}
-	downgrade := strings.Replace(kit, "version: 1.0.0", "version: 0.9.0", 1)
+	downgrade := strings.Replace(kit, "version: 1.1.0", "version: 0.9.0", 1)
 	if _, err := c.ParseUpdate("missing-persons.yaml", []byte(downgrade)); !errors.Is(err, ErrNotNewer) {
 		t.Fatalf("a downgrade: %v", err)
 	}
@@ -261,7 +261,7 @@ func TestParseUpdate(t *testing.T) {
 	if ke.Field != "missing-persons/missing-person.full_name" || ke.Line != lineOfText(newer, "- name: full_name") {
 		t.Fatalf("the error is at %d, %q: %v", ke.Line, ke.Field, err)
 	}
-	for _, want := range []string{"missing-persons.yaml:", "personal", "1.1.0 may not replace 1.0.0"} {
+	for _, want := range []string{"missing-persons.yaml:", "personal", "1.2.0 may not replace 1.1.0"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q does not say %q", err, want)
 		}

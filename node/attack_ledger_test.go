@@ -142,13 +142,12 @@ func TestRelayForwardingAMadeUpCommitIsRefused(t *testing.T) {
 	}
 	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: 3}
 	made := syncproto.NewRecordID()
-	leader := hq.Node.Self().ID.String() + "@" + hq.Addr
 
 	forged, _ := ledger.Encode(ledger.CmdCommit, &ledger.Commit{
 		Ranges: []ledger.Range{{Stream: own, From: 1, To: 2, Head: syncproto.Hash{0xba, 0xd}}},
 		New:    []ledger.NewRecord{{Record: made, District: "CYO", Year: 2026}},
 	})
-	if err := node.Forward(relays[0].Node, ctx, leader, forged); err == nil {
+	if err := forwardToHQ(t, relays[0], hq, forged); err == nil {
 		t.Fatal("the leader took a commit naming another head")
 	}
 	head, err := node.HeadAt(hq.Node, ctx, own, 2)
@@ -161,7 +160,7 @@ func TestRelayForwardingAMadeUpCommitIsRefused(t *testing.T) {
 		Ranges: []ledger.Range{{Stream: own, From: 1, To: 2, Head: head}},
 		New:    []ledger.NewRecord{{Record: made, District: "CYO", Year: 2026}},
 	})
-	if err := node.Forward(relays[0].Node, ctx, leader, honest); err != nil {
+	if err := forwardToHQ(t, relays[0], hq, honest); err != nil {
 		t.Fatal(err)
 	}
 	nodetest.Eventually(t, 10*time.Second, "the real records are numbered", func() bool {

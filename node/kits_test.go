@@ -82,7 +82,7 @@ func missingPersons(t *testing.T, edits ...string) []byte {
 // no longer personal, the type moves from lane 1 to 9, a bound is cut, and
 // the type's schema version stays.
 var withdrawn = []string{
-	"version: 1.0.0", "version: 1.1.0",
+	"version: 1.1.0", "version: 1.2.0",
 	"        required: true\n        personal: true\n        max: 120", "        required: true\n        max: 60",
 	"    priority: 1", "    priority: 9",
 }
@@ -99,22 +99,22 @@ func TestPublishKitRefusesAnIncompatibleUpdate(t *testing.T) {
 	if !errors.Is(err, fieldkits.ErrIncompatible) {
 		t.Fatalf("an update that withdraws promises: %v", err)
 	}
-	for _, want := range []string{"missing-persons.yaml:", "missing-persons/missing-person", "1.1.0 may not replace 1.0.0"} {
+	for _, want := range []string{"missing-persons.yaml:", "missing-persons/missing-person", "1.2.0 may not replace 1.1.0"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal %q does not say %q", err, want)
 		}
 	}
-	personal := missingPersons(t, "version: 1.0.0", "version: 1.1.0",
+	personal := missingPersons(t, "version: 1.1.0", "version: 1.2.0",
 		"        required: true\n        personal: true\n        max: 120", "        required: true\n        max: 120",
-		"    version: 1\n    priority: 1", "    version: 2\n    priority: 1")
+		"    version: 2\n    scope: national\n    priority: 1", "    version: 3\n    scope: national\n    priority: 1")
 	if _, err := n.PublishKit(ctx, "missing-persons.yaml", personal); err == nil || !strings.Contains(err.Error(), "missing-persons/missing-person.full_name: personal") {
 		t.Fatalf("personal cleared: %v", err)
 	}
-	if _, err := n.PublishKit(ctx, "missing-persons.yaml", missingPersons(t, "version: 1.0.0", "version: 0.9.0")); !errors.Is(err, fieldkits.ErrNotNewer) {
+	if _, err := n.PublishKit(ctx, "missing-persons.yaml", missingPersons(t, "version: 1.1.0", "version: 0.9.0")); !errors.Is(err, fieldkits.ErrNotNewer) {
 		t.Fatalf("a downgrade: %v", err)
 	}
-	k, err := n.PublishKit(ctx, "missing-persons.yaml", missingPersons(t, "version: 1.0.0", "version: 1.1.0"))
-	if err != nil || k.Version != "1.1.0" {
+	k, err := n.PublishKit(ctx, "missing-persons.yaml", missingPersons(t, "version: 1.1.0", "version: 1.2.0"))
+	if err != nil || k.Version != "1.2.0" {
 		t.Fatalf("a compatible update: %v", err)
 	}
 }
@@ -131,13 +131,13 @@ func TestLoadedKitsAreCompatibleSuccessors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	publish(1, "1.1.0", missingPersons(t, "version: 1.0.0", "version: 1.1.0"))
-	if v := kitVersion(n, "missing-persons"); v != "1.1.0" {
+	publish(1, "1.2.0", missingPersons(t, "version: 1.1.0", "version: 1.2.0"))
+	if v := kitVersion(n, "missing-persons"); v != "1.2.0" {
 		t.Fatalf("after a compatible update the node uses %s", v)
 	}
 
-	publish(2, "1.2.0", missingPersons(t, append([]string{"version: 1.0.0", "version: 1.2.0"}, withdrawn[2:]...)...))
-	if v := kitVersion(n, "missing-persons"); v != "1.0.0" {
+	publish(2, "1.3.0", missingPersons(t, append([]string{"version: 1.1.0", "version: 1.3.0"}, withdrawn[2:]...)...))
+	if v := kitVersion(n, "missing-persons"); v != "1.1.0" {
 		t.Fatalf("after an incompatible update the node uses %s, want the kit built in", v)
 	}
 	ty, _ := n.Kits().Type("missing-person")
@@ -149,19 +149,19 @@ func TestLoadedKitsAreCompatibleSuccessors(t *testing.T) {
 	}
 
 	// A file that is not the version the ledger names is skipped too.
-	publish(3, "1.3.0", missingPersons(t, "version: 1.0.0", "version: 1.4.0"))
-	if v := kitVersion(n, "missing-persons"); v != "1.0.0" {
+	publish(3, "1.4.0", missingPersons(t, "version: 1.1.0", "version: 1.5.0"))
+	if v := kitVersion(n, "missing-persons"); v != "1.1.0" {
 		t.Fatalf("a file of another version than the ledger's is used: %s", v)
 	}
 
 	// The ledger refuses a lower version than the one it holds.
-	err := node.ApplyKit(n, ca.Cert, 4, ledger.Kit{Name: "missing-persons", Version: "1.1.5", Body: missingPersons(t, "version: 1.0.0", "version: 1.1.5")})
-	if err == nil || !strings.Contains(err.Error(), "not after 1.3.0") {
+	err := node.ApplyKit(n, ca.Cert, 4, ledger.Kit{Name: "missing-persons", Version: "1.2.5", Body: missingPersons(t, "version: 1.1.0", "version: 1.2.5")})
+	if err == nil || !strings.Contains(err.Error(), "not after 1.4.0") {
 		t.Fatalf("a lower version than the ledger holds: %v", err)
 	}
 	// and HQ is told so when it publishes, before anything is queued.
-	_, err = n.PublishKit(context.Background(), "missing-persons.yaml", missingPersons(t, "version: 1.0.0", "version: 1.2.5"))
-	if !errors.Is(err, fieldkits.ErrNotNewer) || !strings.Contains(err.Error(), "the ledger holds version 1.3.0") {
+	_, err = n.PublishKit(context.Background(), "missing-persons.yaml", missingPersons(t, "version: 1.1.0", "version: 1.3.5"))
+	if !errors.Is(err, fieldkits.ErrNotNewer) || !strings.Contains(err.Error(), "the ledger holds version 1.4.0") {
 		t.Fatalf("publishing below the ledger's version: %v", err)
 	}
 }

@@ -488,7 +488,8 @@ func TestExportCSVDefusesEveryCell(t *testing.T) {
 		quote(formulas[0]), quote(formulas[1]), quote(formulas[2]), quote(formulas[3]), quote(formulas[4]), quote(formulas[5])))
 	carry(n, other)
 	// Each node sets fields the kit does not declare, named as an attacker
-	// would, to different values: both are in conflict here.
+	// would: the other's are kept aside here (the kit declares no such
+	// field), and this node's own, written past its kit, are in no column.
 	for i, m := range []*node.Node{n, other} {
 		ty, _ := n.Type("damage-assessment")
 		e := store.Edit{Record: id, Lane: uint8(ty.Priority), Kit: ty.Kit, Type: ty.Name, Version: ty.Version, Author: "vol-1"}
@@ -500,6 +501,13 @@ func TestExportCSVDefusesEveryCell(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	carry(other, n)
+	if qs, _ := n.Quarantine(ctx, 0); len(qs) != 1 || !strings.Contains(qs[0].Reason, "does not declare") {
+		t.Fatalf("the other node's fields the kit does not declare: kept aside %+v", qs)
+	}
+	// Both nodes give notes a formula: the conflict column names it.
+	mustUpdate(t, n, id, fmt.Sprintf(`{"notes":%s}`, quote(formulas[4]+" here")))
+	mustUpdate(t, other, id, fmt.Sprintf(`{"notes":%s}`, quote(formulas[4]+" there")))
 	carry(other, n)
 
 	for _, opts := range []node.ExportOptions{{}, {Personal: true}} {
@@ -528,16 +536,10 @@ func TestExportCSVDefusesEveryCell(t *testing.T) {
 		if got := column(h, r, "lon"); got != "-89.1" {
 			t.Errorf("lon = %q, want the negative number as it is", got)
 		}
-		conflicts := strings.Split(column(h, r, "conflict"), ";")
-		if len(conflicts) != 4 {
-			t.Fatalf("conflict column %q, want the four fields the nodes named", column(h, r, "conflict"))
+		if got := column(h, r, "conflict"); got != "notes" {
+			t.Fatalf("conflict column %q, want notes", got)
 		}
-		for _, c := range conflicts {
-			if !strings.HasPrefix(c, "'") {
-				t.Errorf("conflict column names %q", c)
-			}
-		}
-		if got := column(h, r, "notes"); got != "'"+formulas[4] {
+		if got := column(h, r, "notes"); !strings.HasPrefix(got, "'"+formulas[4]) {
 			t.Errorf("notes = %q", got)
 		}
 		if got := column(h, r, "address"); got != "'"+formulas[1] {
