@@ -60,11 +60,23 @@ func init() {
 		"hq.exported":           {"Records written: %d, to %s.", "Registros escritos: %d, en %s."},
 		"hq.exported.personal":  {"Records written: %d, to %s, personal data included.", "Registros escritos: %d, en %s, con datos personales."},
 		"hq.export.typeunknown": {"Pick a record type to export.", "Elija un tipo de registro para exportar."},
+		"hq.kept":               {"Kept aside (%d)", "Apartados (%d)"},
+		"hq.kept.title":         {"A change kept aside", "Un cambio apartado"},
+		"hq.kept.none":          {"No change from a peer was kept aside: every one fit its kit and the write policy.", "Ningún cambio de otro nodo quedó apartado: todos cumplieron su kit y la política de escritura."},
+		"hq.kept.count":         {"Changes kept aside: %d, newest first. They are not counted or exported; tap one to see why.", "Cambios apartados: %d, del más reciente al más antiguo. No se cuentan ni se exportan; toque uno para ver por qué."},
+		"hq.kept.more":          {"Changes kept aside: %d; the newest %d are shown. They are not counted or exported; tap one to see why.", "Cambios apartados: %d; se muestran los %d más recientes. No se cuentan ni se exportan; toque uno para ver por qué."},
+		"hq.kept.row":           {"%s %s — from %s", "%s %s — de %s"},
+		"hq.kept.detail":        {"Record: %s (%s)\nChange: %s, stamped %s\nFrom: %s\nAuthor: %s\nKept aside since: %s\n\nWhy: %s", "Registro: %s (%s)\nCambio: %s, fechado %s\nDe: %s\nAutor: %s\nApartado desde: %s\n\nMotivo: %s"},
+		"hq.kept.final":         {"Refused: the change stays aside. Its origin's district officer should hear of it.", "Rechazado: el cambio queda apartado. El responsable del distrito de su origen debe saberlo."},
+		"hq.kept.waits":         {"Waiting: it merges by itself once this node has what it needs.", "En espera: se incorpora solo cuando este nodo tenga lo que necesita."},
 	})
 }
 
 // hqQueueShown is how many records in conflict the queue lists at most.
 const hqQueueShown = 500
+
+// hqKeptShown is how many changes kept aside the screen lists at most.
+const hqKeptShown = 200
 
 // The formats an export writes, as file extensions.
 const (
@@ -101,6 +113,10 @@ type hqView struct {
 	queue    *widget.List
 	queueMsg *widget.Label
 	detail   *widget.Label // the versions of the record picked, in a dialog
+	sides    *container.AppTabs
+	keptTab  *container.TabItem
+	keptList *widget.List
+	keptMsg  *widget.Label
 
 	kind     *widget.Select
 	types    []string // type names, by kind select index
@@ -114,6 +130,8 @@ type hqView struct {
 	typeNames []string              // the rows of the counts table
 	conflicts []hqConflict
 	picked    string // the id of the record whose versions show, or ""
+	kept      []node.QuarantinedChange
+	keptTotal int
 
 	mu sync.Mutex
 	// loading is set while a load runs; again asks it for one more, when
@@ -133,9 +151,10 @@ func (u *UI) hqScreen() fyne.CanvasObject { return u.newHQView().content() }
 
 func (u *UI) newHQView() *hqView {
 	v := &hqView{u: u, summary: widget.NewLabel(u.T("hq.loading")), queueMsg: widget.NewLabel(""),
-		detail: widget.NewLabel(""), warn: widget.NewLabel(u.T("hq.export.warn")), result: widget.NewLabel("")}
+		detail: widget.NewLabel(""), warn: widget.NewLabel(u.T("hq.export.warn")), result: widget.NewLabel(""),
+		keptMsg: widget.NewLabel("")}
 	v.summary.TextStyle.Bold = true
-	for _, l := range []*widget.Label{v.summary, v.queueMsg, v.detail, v.warn, v.result} {
+	for _, l := range []*widget.Label{v.summary, v.queueMsg, v.detail, v.warn, v.result, v.keptMsg} {
 		l.Wrapping = fyne.TextWrapWord
 	}
 	v.warn.Importance = widget.WarningImportance
@@ -165,6 +184,22 @@ func (u *UI) newHQView() *hqView {
 		c.Objects[1].(*widget.Label).SetText(fmt.Sprintf(v.u.T("hq.queue.fields"), v.conflicts[i].fields))
 	})
 	v.queue.OnSelected = v.pick
+	v.keptList = widget.NewList(func() int { return len(v.kept) }, func() fyne.CanvasObject {
+		title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		title.Truncation = fyne.TextTruncateEllipsis
+		reason := widget.NewLabel("")
+		reason.Truncation = fyne.TextTruncateEllipsis
+		return container.NewVBox(title, reason)
+	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+		if i >= len(v.kept) {
+			return
+		}
+		title, reason := v.keptLines(v.kept[i])
+		c := o.(*fyne.Container)
+		c.Objects[0].(*widget.Label).SetText(title)
+		c.Objects[1].(*widget.Label).SetText(reason)
+	})
+	v.keptList.OnSelected = v.pickKept
 
 	var titles []string
 	for _, k := range u.node.Kits().Kits() {
@@ -200,8 +235,11 @@ func (v *hqView) content() fyne.CanvasObject {
 		return widget.NewLabelWithStyle(u.T(key), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
 	top := container.NewBorder(nil, nil, nil, widget.NewButton(u.T("hq.refresh"), v.load), v.summary)
-	queue := container.NewBorder(container.NewVBox(heading("hq.queue"), v.queueMsg), nil, nil, nil, v.queue)
-	lower := container.NewHSplit(container.NewBorder(heading("hq.records"), nil, nil, nil, v.counts), queue)
+	queue := container.NewBorder(v.queueMsg, nil, nil, nil, v.queue)
+	kept := container.NewBorder(v.keptMsg, nil, nil, nil, v.keptList)
+	v.keptTab = container.NewTabItem(fmt.Sprintf(u.T("hq.kept"), v.keptTotal), kept)
+	v.sides = container.NewAppTabs(container.NewTabItem(u.T("hq.queue"), queue), v.keptTab)
+	lower := container.NewHSplit(container.NewBorder(heading("hq.records"), nil, nil, nil, v.counts), v.sides)
 	middle := container.NewVSplit(v.figures, lower)
 	middle.Offset = 0.65
 	csvButton := widget.NewButton(u.T("hq.export.csv"), func() { v.chooseFolder(hqCSV) })
@@ -320,10 +358,14 @@ func (v *hqView) load() {
 	v.u.background(func() {
 		for {
 			rep, queue, inConflict, err := v.read(v.u.ctx)
+			kept, keptTotal, kerr := v.readKept(v.u.ctx)
 			if v.u.ctx.Err() != nil {
 				return
 			}
-			v.u.do(func() { v.show(rep, queue, inConflict, err) })
+			v.u.do(func() {
+				v.show(rep, queue, inConflict, err)
+				v.showKept(kept, keptTotal, kerr)
+			})
 			v.mu.Lock()
 			if !v.again {
 				v.loading = false
@@ -443,6 +485,83 @@ func (v *hqView) show(rep node.Report, queue []hqConflict, inConflict int, err e
 	default:
 		v.queueMsg.SetText(fmt.Sprintf(u.T("hq.queue.count"), inConflict))
 	}
+}
+
+// readKept lists the newest changes kept aside, with how many there are.
+func (v *hqView) readKept(ctx context.Context) ([]node.QuarantinedChange, int, error) {
+	total, err := v.u.node.QuarantineCount(ctx)
+	if err != nil || total == 0 {
+		return nil, 0, err
+	}
+	kept, err := v.u.node.Quarantine(ctx, hqKeptShown)
+	return kept, total, err
+}
+
+// showKept puts the changes kept aside on the screen. They are a peer's
+// claims: every text in them is shown escaped.
+func (v *hqView) showKept(kept []node.QuarantinedChange, total int, err error) {
+	u := v.u
+	if err != nil {
+		v.keptMsg.SetText(node.Printable(err.Error()))
+		return
+	}
+	v.kept, v.keptTotal = kept, total
+	v.keptList.UnselectAll()
+	v.keptList.Refresh()
+	switch {
+	case total == 0:
+		v.keptMsg.SetText(u.T("hq.kept.none"))
+	case total > len(kept):
+		v.keptMsg.SetText(fmt.Sprintf(u.T("hq.kept.more"), total, len(kept)))
+	default:
+		v.keptMsg.SetText(fmt.Sprintf(u.T("hq.kept.count"), total))
+	}
+	if v.keptTab != nil {
+		v.keptTab.Text = fmt.Sprintf(u.T("hq.kept"), total)
+		v.sides.Refresh()
+	}
+}
+
+// keptLines are the two lines a change kept aside shows in the list.
+func (v *hqView) keptLines(q node.QuarantinedChange) (title, reason string) {
+	typeTitle := q.Type
+	if t, err := v.u.node.Type(q.Type); err == nil {
+		typeTitle = t.Title.In(v.u.Lang())
+	}
+	short := q.Record
+	if len(short) > 8 {
+		short = short[:8]
+	}
+	return fmt.Sprintf(v.u.T("hq.kept.row"), node.Printable(typeTitle), short, node.Printable(q.Origin)), node.Printable(q.Reason)
+}
+
+// keptDetail says all the screen knows of a change kept aside.
+func (v *hqView) keptDetail(q node.QuarantinedChange) string {
+	u := v.u
+	title, _ := v.keptLines(q)
+	verdict := u.T("hq.kept.waits")
+	if q.Final {
+		verdict = u.T("hq.kept.final")
+	}
+	author := node.Printable(q.Author)
+	if author == "" {
+		author = "—"
+	}
+	return title + "\n\n" + fmt.Sprintf(u.T("hq.kept.detail"), q.Record, node.Printable(q.Type), q.Dot, hqTime(q.At),
+		node.Printable(q.Origin), author, q.Since.Local().Format("2006-01-02 15:04"), node.Printable(q.Reason)) + "\n" + verdict
+}
+
+// pickKept shows why a change was kept aside.
+func (v *hqView) pickKept(i widget.ListItemID) {
+	if i >= len(v.kept) {
+		return
+	}
+	l := widget.NewLabel(v.keptDetail(v.kept[i]))
+	l.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom(v.u.T("hq.kept.title"), v.u.T("hq.queue.close"), container.NewVScroll(l), v.u.win)
+	d.SetOnClosed(v.keptList.UnselectAll)
+	d.Resize(fyne.NewSize(640, 420))
+	d.Show()
 }
 
 // pick shows the versions of the fields in conflict of queue row i.

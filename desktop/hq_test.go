@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
+	"lifeline/node/identity"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -188,5 +189,64 @@ func TestHQExportWritesIntoTheFolder(t *testing.T) {
 	v.kind.SetSelectedIndex(slices.Index(v.types, "shelter-registration"))
 	if !v.geojson.Disabled() {
 		t.Error("GeoJSON enabled for a type without a location")
+	}
+}
+
+// A change the write policy refuses is kept aside and shown to HQ with
+// its reason: a Toledo laptop deleting a Cayo record, carried to HQ by
+// the Toledo laptop's own bundle.
+func TestHQShowsChangesKeptAside(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleHQ, "Belize")
+	ca, err := identity.NewCA("NEMO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.node.EnrollWith(ctx, ca); err != nil {
+		t.Fatal(err)
+	}
+	cayo := enrolledPeer(t, ca, "cayo-laptop-02", "Cayo")
+	toledo := enrolledPeer(t, ca, "toledo-laptop-01", "Toledo")
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	u.bg.Wait()
+	if v.keptMsg.Text != "No change from a peer was kept aside: every one fit its kit and the write policy." || v.keptTab.Text != "Kept aside (0)" {
+		t.Fatalf("before: %q, tab %q", v.keptMsg.Text, v.keptTab.Text)
+	}
+
+	id, err := cayo.Add(ctx, "damage-assessment", recordsJSON("Cayo", "Succotz", 3), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, cayo, toledo)
+	if err := toledo.Delete(ctx, id, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, toledo, u.node)
+	u.Refresh()
+	u.bg.Wait()
+
+	if v.keptTab.Text != "Kept aside (1)" || len(v.kept) != 1 {
+		t.Fatalf("tab %q, list %+v", v.keptTab.Text, v.kept)
+	}
+	if !strings.HasPrefix(v.keptMsg.Text, "Changes kept aside: 1, newest first.") {
+		t.Errorf("panel says %q", v.keptMsg.Text)
+	}
+	title, reason := v.keptLines(v.kept[0])
+	if want := "Building damage assessment " + id.String()[:8] + " — from toledo-laptop-01"; title != want {
+		t.Errorf("row %q, want %q", title, want)
+	}
+	if reason != "deletes a record of Cayo; toledo-laptop-01 is of Toledo" {
+		t.Errorf("reason %q", reason)
+	}
+	detail := v.keptDetail(v.kept[0])
+	for _, want := range []string{"Author: ben", "Record: " + id.String(), "Refused: the change stays aside."} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("detail lacks %q:\n%s", want, detail)
+		}
+	}
+	// The record itself stands: the deletion is not merged.
+	if _, err := u.node.Record(ctx, id); err != nil {
+		t.Errorf("the record Toledo tried to delete: %v", err)
 	}
 }

@@ -157,6 +157,11 @@ func (n *Node) Quarantine(ctx context.Context, limit int) ([]QuarantinedChange, 
 	return out, nil
 }
 
+// QuarantineCount counts the changes kept aside.
+func (n *Node) QuarantineCount(ctx context.Context) (int, error) {
+	return n.store.QuarantineCount(ctx)
+}
+
 // readmit merges the changes kept aside for a kit this node did not have,
 // once it has it.
 func (n *Node) readmit(ctx context.Context) {
