@@ -222,7 +222,17 @@ func TestHQShowsChangesKeptAside(t *testing.T) {
 	if err := toledo.Delete(ctx, id, "ben"); err != nil {
 		t.Fatal(err)
 	}
-	recordsBundle(t, toledo, u.node)
+	path := filepath.Join(t.TempDir(), "toledo.bundle")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := toledo.ExportBundle(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	res, err := u.node.ImportBundle(ctx, path)
+	t.Logf("import: %+v %v", res, err)
 	u.Refresh()
 	u.bg.Wait()
 

@@ -16,7 +16,9 @@ import (
 // headquarters. Every node decides alike, from the change, its origin's
 // certificate and the kits: the policy is the same everywhere.
 //
-// The write policy (docs/security.md):
+// The write policy (docs/security.md), checked against the record as this
+// node holds it (an edit or a deletion of a record not here yet waits for
+// the record):
 //   - headquarters may change any record;
 //   - headquarters' decisions are replaced only by headquarters: a version
 //     an HQ node wrote in place of several (it decided a conflict);
@@ -65,9 +67,10 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 	case int(c.Lane) != t.Priority:
 		return final("travels in lane %d; %s records travel in lane %d", c.Lane, t.Name, t.Priority)
 	}
-	deletes := false
+	deletes, edits := false, false
 	for i := range c.Fields {
 		f := &c.Fields[i]
+		edits = edits || len(f.Base) > 0
 		for _, b := range f.Base {
 			if b.Seq >= maxSeq {
 				return final("%s names version %s, past any sequence a node writes", f.Name, b)
@@ -93,6 +96,11 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 	}
 	if origin.Role.Decides() {
 		return store.Verdict{}
+	}
+	if !rec.Exists && (edits || deletes) {
+		// Merged before the record, an edit or a deletion would pass
+		// unchecked, and stand once the record came: it waits for it.
+		return store.Verdict{Reason: fmt.Sprintf("changes record %s, which this node does not hold yet", c.Record)}
 	}
 	for i := range c.Fields {
 		f := &c.Fields[i]

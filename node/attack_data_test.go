@@ -203,6 +203,83 @@ func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
 	}
 }
 
+// A Toledo laptop's deletion of a Cayo record reaches HQ before the
+// record: it waits for the record, instead of merging unchecked and
+// standing once the record came; when the record comes, it is refused. A
+// Cayo laptop's edit that overtakes its record merges once the record is
+// there.
+func TestChangeThatOvertakesItsRecordWaitsForIt(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	cayo2 := laptop(c, "cayo-09", "Cayo", nil)
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	ctx := context.Background()
+	damage := mustAdd(t, cayo.Node, "damage-assessment", assessment)
+	bundle := func(from, to *nodetest.Member, skip ...*nodetest.Member) {
+		t.Helper()
+		have := syncproto.Vector{}
+		for _, m := range skip {
+			v, err := m.Node.Vector(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for st, seq := range v {
+				have[st] = seq
+			}
+		}
+		path := filepath.Join(t.TempDir(), "b.bundle")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := from.Node.ExportBundle(ctx, f, have); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if _, err := to.Node.ImportBundle(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bundle(cayo, toledo)
+	bundle(cayo, cayo2)
+	if err := toledo.Node.Delete(ctx, damage, "tol"); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, cayo2.Node, damage, `{"village":"Bullet Tree"}`)
+	// Without the Cayo laptop's stream: the record is not in them.
+	bundle(toledo, hq, cayo)
+	bundle(cayo2, hq, cayo)
+	if _, err := hq.Node.Record(ctx, damage); err == nil {
+		t.Fatal("HQ holds a record it never received")
+	}
+	qs, err := hq.Node.Quarantine(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both wait: for the record, or for the certificate of the node whose
+	// version the edit names.
+	if len(qs) != 2 || qs[0].Final || qs[1].Final {
+		t.Fatalf("before the record, kept aside: %+v", qs)
+	}
+
+	bundle(cayo, hq)
+	d, err := hq.Node.Record(ctx, damage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Deleted || d.Fields["village"] != "Bullet Tree" {
+		t.Fatalf("at HQ: deleted %v, village %v; want the Cayo edit merged and the Toledo deletion refused", d.Deleted, d.Fields["village"])
+	}
+	qs, err = hq.Node.Quarantine(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 1 || qs[0].Origin != "tol-02" || !qs[0].Final || !strings.Contains(qs[0].Reason, "deletes a record of Cayo") {
+		t.Fatalf("after the record, kept aside: %+v", qs)
+	}
+}
+
 // Changes that break their kit (a value out of bounds, a field the kit
 // does not declare, the wrong lane) are kept aside; an HQ decision is not
 // replaced by a laptop.

@@ -133,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.store = s
 	n.lang.Store(&cfg.Lang)
-	tr.store, tr.log = s, n.log
+	tr.store, tr.log, tr.learned = s, n.log, n.readmit
 	n.embedded = kits
 	if err := n.loadKits(ctx); err != nil {
 		s.Close()

@@ -21,6 +21,9 @@ import (
 type trust struct {
 	store *store.SQLite
 	log   *slog.Logger
+	// learned is called when AddCerts stored a node's certificate this
+	// node did not hold: a change kept aside may have waited for it.
+	learned func(context.Context)
 
 	mu      sync.Mutex
 	ca      *x509.Certificate // nil until enrolled
@@ -194,15 +197,21 @@ func (t *trust) claims(der []byte) (identity.Claims, error) {
 // AddCerts checks certificates a peer sent and remembers them.
 func (t *trust) AddCerts(ctx context.Context, ders [][]byte) error {
 	var errs []error
+	learned := false
 	for _, der := range ders {
 		cert, claims, err := t.check(der)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		_, known := t.origin(claims.Node)
 		if err := t.put(ctx, cert, claims); err != nil {
 			return err
 		}
+		learned = learned || !known
+	}
+	if learned && t.learned != nil {
+		t.learned(ctx)
 	}
 	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"lifeline/syncproto"
@@ -128,7 +129,7 @@ func (t *txn) tooManyPending(c *syncproto.Change, r *recordRow, exists bool) str
 func (t *txn) quarantine(c *syncproto.Change, body []byte, hash syncproto.Hash, sig []byte, v Verdict) error {
 	h := t.heads[c.Stream()]
 	id := changeID(h.idx, c.Seq)
-	if _, err := t.insChange.ExecContext(t.ctx, id, int64(c.HLC), 0, hash[:], nullable(sig), body); err != nil {
+	if _, err := t.insChange.ExecContext(t.ctx, id, int64(c.HLC), 0, hash[:], nullable(sig), body, nil); err != nil {
 		return err
 	}
 	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO quarantine (change, record, reason, final, at) VALUES (?, ?, ?, ?, ?)`,
@@ -194,7 +195,7 @@ func (s *SQLite) Readmit(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer t.rollback()
-	merged, err := t.readmit()
+	merged, err := t.readmit(true)
 	if err != nil {
 		return 0, s.wrap(err)
 	}
@@ -204,13 +205,63 @@ func (s *SQLite) Readmit(ctx context.Context) (int, error) {
 	return merged, s.wrap(t.commit())
 }
 
-// readmit is Readmit inside a transaction.
-func (t *txn) readmit() (int, error) {
+// readmit is Readmit inside a transaction: of every change waiting aside
+// when all, else of those of the records a peer's change merged into in
+// this transaction, until no more merge. A change waiting for its record
+// may be what another waits for.
+func (t *txn) readmit(all bool) (int, error) {
 	if t.s.opts.Admit == nil {
 		return 0, nil
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT q.change, c.body FROM quarantine q JOIN changes c ON c.id = q.change
-		WHERE q.final = 0 ORDER BY q.change`)
+	merged := 0
+	for {
+		var only []syncproto.RecordID
+		if !all {
+			if len(t.touched) == 0 {
+				return merged, nil
+			}
+			for id := range t.touched {
+				only = append(only, id)
+			}
+			t.touched = nil
+		}
+		n := 0
+		if only == nil {
+			var err error
+			if n, err = t.readmitOf(nil); err != nil {
+				return 0, err
+			}
+		}
+		// A piece of records at a time: SQLite bounds a statement's
+		// parameters.
+		for len(only) > 0 {
+			piece := only[:min(len(only), 500)]
+			only = only[len(piece):]
+			k, err := t.readmitOf(piece)
+			if err != nil {
+				return 0, err
+			}
+			n += k
+		}
+		if merged += n; n == 0 {
+			return merged, nil
+		}
+		all = false
+	}
+}
+
+// readmitOf merges the changes waiting aside that admission now admits,
+// of the records only (all when nil).
+func (t *txn) readmitOf(only []syncproto.RecordID) (int, error) {
+	q := `SELECT q.change, c.body FROM quarantine q JOIN changes c ON c.id = q.change WHERE q.final = 0`
+	var args []any
+	if only != nil {
+		q += ` AND q.record IN (?` + strings.Repeat(`, ?`, len(only)-1) + `)`
+		for _, id := range only {
+			args = append(args, id[:])
+		}
+	}
+	rows, err := t.tx.QueryContext(t.ctx, q+` ORDER BY q.change`, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -272,6 +323,10 @@ func (t *txn) readmit() (int, error) {
 // mergeStored merges a change already in the log (kept aside until now)
 // into its record.
 func (t *txn) mergeStored(c *syncproto.Change, id int64, r *recordRow) error {
+	if t.touched == nil {
+		t.touched = map[syncproto.RecordID]bool{}
+	}
+	t.touched[c.Record] = true
 	r.state.Apply(c, t.seenIn(r))
 	if _, tomb := c.Field(syncproto.DeletedField); tomb {
 		deleted, err := t.deleted(r.state, c)

@@ -82,7 +82,7 @@ func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, err
 		return out, nil
 	}
 	// What came may be what changes kept aside waited for.
-	if _, err := t.readmit(); err != nil {
+	if _, err := t.readmit(false); err != nil {
 		return nil, s.wrap(err)
 	}
 	if err := t.commit(); err != nil {
@@ -290,6 +290,10 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 		return err
 	}
 	t.s.clock.Observe(c.HLC)
+	if t.touched == nil {
+		t.touched = map[syncproto.RecordID]bool{}
+	}
+	t.touched[c.Record] = true
 	return nil
 }
 
@@ -345,7 +349,7 @@ func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
 	if !changed {
 		return 0, nil
 	}
-	if _, err := t.readmit(); err != nil {
+	if _, err := t.readmit(false); err != nil {
 		return 0, s.wrap(err)
 	}
 	if err := t.commit(); err != nil {

@@ -37,6 +37,9 @@ type txn struct {
 	// streams whose changes this transaction stopped holding.
 	heldCount map[syncproto.NodeID]int
 	dropping  map[syncproto.Stream]bool
+	// touched are the records a change from a peer merged into: what a
+	// change kept aside may have waited for.
+	touched map[syncproto.RecordID]bool
 }
 
 type coverage struct{ took, signed uint64 }
@@ -113,7 +116,7 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 		st, err = tx.PrepareContext(t.ctx, q)
 		return st
 	}
-	t.insChange = prep(`INSERT INTO changes (id, hlc, record, hash, sig, body) VALUES (?, ?, ?, ?, ?, ?)`)
+	t.insChange = prep(`INSERT INTO changes (id, hlc, record, hash, sig, body, ahead) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	t.insRecord = prep(`INSERT INTO records (id, type, hlc, conflicts, deleted, state) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 	t.updRecord = prep(`UPDATE records SET type = ?, hlc = ?, conflicts = ?, deleted = ?, state = ? WHERE rid = ?`)
 	t.getRecord = prep(`SELECT rid, deleted, state FROM records WHERE id = ?`)
@@ -265,6 +268,20 @@ func (t *txn) newRecord(id syncproto.RecordID) *recordRow {
 
 // merge applies a change to its record and appends it to the log. body is
 // the change's canonical bytes; c's stream head must already be loaded.
+// ahead is how far, in milliseconds, another node stamped a change past
+// this node's clock as it merges here; nil when no more than a clock
+// observes (syncproto.ObserveAhead). A version that wins a conflict only
+// because its origin's clock ran fast is shown so.
+func (t *txn) ahead(c *syncproto.Change) any {
+	if c.Origin == t.s.self.ID {
+		return nil
+	}
+	if d := t.s.clock.Ahead(c.HLC); d > syncproto.ObserveAhead {
+		return d.Milliseconds()
+	}
+	return nil
+}
+
 func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig []byte, r *recordRow) error {
 	h := t.heads[c.Stream()]
 	r.state.Apply(c, t.seenIn(r))
@@ -304,7 +321,7 @@ func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig [
 	} else {
 		r.dirty = true
 	}
-	if _, err := t.insChange.ExecContext(t.ctx, changeID(h.idx, c.Seq), int64(c.HLC), r.rid, hash[:], nullable(sig), body); err != nil {
+	if _, err := t.insChange.ExecContext(t.ctx, changeID(h.idx, c.Seq), int64(c.HLC), r.rid, hash[:], nullable(sig), body, t.ahead(c)); err != nil {
 		return err
 	}
 	h.seq, h.head, h.hlc, h.dirty = c.Seq, hash, max(h.hlc, c.HLC), true
