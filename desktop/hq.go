@@ -49,6 +49,7 @@ func init() {
 		"hq.queue.close":        {"Close", "Cerrar"},
 		"hq.queue.fields":       {"In conflict: %s", "En conflicto: %s"},
 		"hq.version":            {"%s — by %s, %s", "%s — por %s, %s"},
+		"hq.ahead":              {"(stamped %s ahead of this node's clock: its clock may run fast)", "(fechado %s por delante del reloj de este nodo: su reloj puede adelantar)"},
 		"hq.deleted":            {"Deleted", "Eliminado"},
 		"hq.export":             {"Export", "Exportar"},
 		"hq.export.personal":    {"Include personal data", "Incluir datos personales"},
@@ -432,7 +433,11 @@ func (v *hqView) conflict(r node.RecordView) hqConflict {
 		labels = append(labels, label)
 		fmt.Fprintf(&details, "\n%s:\n", label)
 		for _, ver := range r.Conflicts[name] {
-			fmt.Fprintf(&details, "  • %s\n", fmt.Sprintf(u.T("hq.version"), node.Printable(ver.Text), u.byline(ver.Author, ver.Via, ver.Node), hqTime(ver.At)))
+			fmt.Fprintf(&details, "  • %s", fmt.Sprintf(u.T("hq.version"), node.Printable(ver.Text), u.byline(ver.Author, ver.Via, ver.Node), hqTime(ver.At)))
+			if ver.Ahead > 0 {
+				fmt.Fprintf(&details, " "+u.T("hq.ahead"), ver.Ahead)
+			}
+			details.WriteByte('\n')
 		}
 	}
 	c.fields = strings.Join(labels, ", ")

@@ -45,6 +45,7 @@ func init() {
 		"records.by":                 {"by %s", "por %s"},
 		"records.via":                {"%s, via %s", "%s, vía %s"},
 		"records.node":               {"node %s", "nodo %s"},
+		"records.ahead":              {"Stamped %s ahead of this laptop's clock when it arrived: it may come first only because its node's clock runs fast.", "Fechado %s por delante del reloj de esta computadora al llegar: puede ir primero solo porque el reloj de su nodo adelanta."},
 		"records.keep":               {"Keep this", "Conservar este"},
 		"records.newvalue":           {"Or type the right value", "O escriba el valor correcto"},
 		"records.use":                {"Use this value", "Usar este valor"},
@@ -484,7 +485,14 @@ func (v *recordsView) conflictRow(rec node.RecordView, t *schemas.Type, name str
 		v.keep[name] = append(v.keep[name], keep)
 		by := widget.NewLabel(fmt.Sprintf(u.T("records.by"), u.byline(ver.Author, ver.Via, ver.Node)))
 		by.Wrapping = fyne.TextWrapWord
-		columns.Add(widget.NewCard("", "", container.NewVBox(value, by, widget.NewLabel(recordsTime(ver.At)), keep)))
+		card := container.NewVBox(value, by, widget.NewLabel(recordsTime(ver.At)))
+		if ver.Ahead > 0 {
+			ahead := widget.NewLabel(fmt.Sprintf(u.T("records.ahead"), ver.Ahead))
+			ahead.Wrapping, ahead.Importance = fyne.TextWrapWord, widget.WarningImportance
+			card.Add(ahead)
+		}
+		card.Add(keep)
+		columns.Add(widget.NewCard("", "", card))
 	}
 	row := container.NewVBox(recordsHeading(v.label(rec, name)), columns)
 	var f *schemas.Field

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"fyne.io/fyne/v2"
@@ -438,5 +439,55 @@ func TestTextFromAnotherNodeIsShownEscaped(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("the screen does not show %q:\n%s", want, all)
 		}
+	}
+}
+
+// A laptop whose clock runs five minutes fast wins a conflict over an edit
+// made at the same moment: the app says its version was stamped ahead of
+// this laptop's clock, so that the person deciding knows why it came first.
+func TestConflictVersionStampedAheadIsMarked(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	ca, err := identity.NewCA("NEMO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.node.EnrollWith(ctx, ca); err != nil {
+		t.Fatal(err)
+	}
+	const fast = 5 * time.Minute
+	peer := enrolledPeer(t, ca, "cayo-laptop-02", "Cayo", func(c *node.Config) { c.ClockOffset = fast })
+	id := recordsConflict(t, u, peer, "Bullet Tree North", "Bullet Tree South")
+
+	rec, err := u.node.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vers := rec.Conflicts["village"]
+	if vers[0].Text != "Bullet Tree South" {
+		t.Fatalf("the fast laptop's version does not come first: %+v", vers)
+	}
+	// Stamped five minutes ahead, less the moments between the edit and
+	// its arrival.
+	if got := vers[0].Ahead; got > fast || got < fast-10*time.Second {
+		t.Errorf("the fast laptop's version is marked %v ahead, want about %v", got, fast)
+	}
+	if vers[1].Ahead != 0 {
+		t.Errorf("this laptop's own version is marked %v ahead", vers[1].Ahead)
+	}
+
+	v := recordsScreenFor(t, u)
+	v.open(id.String())
+	u.bg.Wait()
+	detail := strings.Join(labelTexts(v.detail), "\n")
+	if want := fmt.Sprintf("Stamped %s ahead of this laptop's clock", vers[0].Ahead); strings.Count(detail, want) != 1 {
+		t.Errorf("want the one version stamped ahead marked %q:\n%s", want, detail)
+	}
+	// Its own edit back in the same record is not marked, once decided.
+	if _, err := u.node.Update(ctx, id, []byte(`{"village":"Bullet Tree"}`), "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err = u.node.Record(ctx, id); err != nil || len(rec.Conflicts) != 0 {
+		t.Fatalf("after deciding: %+v, %v", rec.Conflicts, err)
 	}
 }

@@ -20,12 +20,16 @@ import (
 
 const damageRecord = `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":2,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z"}`
 
-// enrolledPeer opens a second node, enrolled with ca, beside the app's.
-func enrolledPeer(t *testing.T, ca *identity.CA, name, district string) *node.Node {
+// enrolledPeer opens a second node, enrolled with ca, beside the app's,
+// its configuration changed by edit.
+func enrolledPeer(t *testing.T, ca *identity.CA, name, district string, edit ...func(*node.Config)) *node.Node {
 	t.Helper()
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), name)
+	for _, e := range edit {
+		e(&cfg)
+	}
 	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: syncproto.RoleField, District: district}); err != nil {
 		t.Fatal(err)
 	}

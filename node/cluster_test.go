@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -135,16 +136,20 @@ func TestLedgerCommitsAndReceiptsReachTheField(t *testing.T) {
 // busy machine a leader with short timers may step down.
 func forwardToHQ(t *testing.T, from, hq *nodetest.Member, entry []byte) error {
 	t.Helper()
-	var err error
 	leader := hq.Node.Self().ID.String() + "@" + hq.Addr
-	nodetest.Eventually(t, 20*time.Second, "HQ leads and answers", func() bool {
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if !hq.Daemon.Ledger().IsLeader() {
-			return false
+			err = errors.New("HQ does not lead")
+			continue
 		}
 		err = node.Forward(from.Node, context.Background(), leader, entry)
-		return err == nil || !strings.Contains(err.Error(), "not the ledger's leader")
-	})
-	return err
+		if err == nil || !strings.Contains(err.Error(), "not the ledger's leader") {
+			return err
+		}
+	}
+	t.Fatalf("HQ leads and answers: not within 30s: %v", err)
+	return nil
 }
 
 func leaderOf(t *testing.T, ms ...*nodetest.Member) *nodetest.Member {

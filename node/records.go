@@ -149,6 +149,12 @@ type Version struct {
 	// does not hold it.
 	Via string `json:"via,omitempty"`
 	At  string `json:"at"`
+	// Ahead is how far its origin stamped it past this node's clock when
+	// it arrived, 0 when no further than clocks agree: a version stamped
+	// ahead may win a conflict only because its origin's clock ran fast.
+	Ahead time.Duration `json:"-"`
+	// StampedAhead is Ahead, in seconds, for scripts.
+	StampedAhead string `json:"stamped_ahead,omitempty"`
 }
 
 // RecordView is a record as people and scripts read it.
@@ -275,7 +281,11 @@ func (n *Node) versions(f *schemas.Field, vs []store.Version, decode func(*schem
 	out := make([]Version, len(vs))
 	for i, ver := range vs {
 		val, text := decode(f, ver.Value)
-		out[i] = Version{Value: val, Text: text, Author: ver.Author, Node: ver.Stamp.Origin.String(), Via: names[ver.Stamp.Origin], At: formatHLC(ver.Stamp.HLC)}
+		out[i] = Version{Value: val, Text: text, Author: ver.Author, Node: ver.Stamp.Origin.String(), Via: names[ver.Stamp.Origin], At: formatHLC(ver.Stamp.HLC),
+			Ahead: ver.Ahead.Round(time.Second)}
+		if out[i].Ahead > 0 {
+			out[i].StampedAhead = out[i].Ahead.String()
+		}
 	}
 	return out
 }

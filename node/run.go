@@ -266,7 +266,7 @@ func (d *Daemon) openDoors() {
 	if d.plane == nil {
 		return
 	}
-	d.port.Handle(port.Ledger, port.Door{Who: ledgerMember, LongLived: true,
+	d.port.Handle(port.Ledger, port.Door{Who: ledgerMember, ReplaceOldest: true,
 		Max: d.n.cfg.MaxLedgerConns, PerPeer: ledgerConnsPerMember,
 		Serve: func(ctx context.Context, conn net.Conn, peer identity.Claims) bool {
 			keep := d.plane.ServeRaft(ctx, conn, peer)
@@ -299,7 +299,7 @@ func (n *Node) portConfig(refused func(SessionEvent), failed func(error)) port.C
 // syncDoor admits any enrolled node to a sync session, within the
 // session's places and time.
 func (n *Node) syncDoor(serve func(ctx context.Context, conn net.Conn, peer identity.Claims) bool) port.Door {
-	return port.Door{Who: anyEnrolled, Serve: serve,
+	return port.Door{Who: anyEnrolled, Serve: serve, ReplaceOldest: true,
 		Max: n.cfg.MaxSessions, PerPeer: n.cfg.MaxSessionsPerPeer, MaxTime: n.cfg.MaxSessionTime}
 }
 

@@ -109,6 +109,11 @@ func (c *Clock) Observe(h HLC) {
 	}
 }
 
+// Ahead is how far h is past this clock's wall time, 0 when it is not.
+func (c *Clock) Ahead(h HLC) time.Duration {
+	return max(0, time.Duration(h.Millis()-c.now().UnixMilli())*time.Millisecond)
+}
+
 // TooFarAhead reports whether h is further in the future of this clock's
 // wall time than the skew it accepts. Such a change is held, not applied.
 func (c *Clock) TooFarAhead(h HLC) bool {

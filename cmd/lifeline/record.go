@@ -245,7 +245,11 @@ func printRecord(w io.Writer, v node.RecordView) {
 			}
 			fmt.Fprintf(w, "  %s:\n", node.Printable(label))
 			for _, ver := range v.Conflicts[name] {
-				fmt.Fprintf(w, "    %-30s by %s at %s\n", node.Printable(ver.Text), byline(ver.Author, ver.Via, ver.Node), ver.At)
+				fmt.Fprintf(w, "    %-30s by %s at %s", node.Printable(ver.Text), byline(ver.Author, ver.Via, ver.Node), ver.At)
+				if ver.Ahead > 0 {
+					fmt.Fprintf(w, " (stamped %s ahead of this node's clock: its clock may run fast)", ver.Ahead)
+				}
+				fmt.Fprintln(w)
 			}
 		}
 	}

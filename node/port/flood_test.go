@@ -97,7 +97,7 @@ func TestIdleSocketsDelayNoEnrolledPeer(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			addr := serve(t, port.Config{Creds: server, Handshake: time.Minute, MaxHandshakes: 16}, map[port.Channel]port.Door{
 				port.Sync:   {Who: admitAll, Serve: echo},
-				port.Ledger: {Who: admitAll, Serve: keepEcho, LongLived: true},
+				port.Ledger: {Who: admitAll, Serve: keepEcho, ReplaceOldest: true},
 			})
 			ctx := context.Background()
 			link, _, err := port.Dialer{Creds: hq}.Dial(ctx, addr, port.Ledger)

@@ -56,11 +56,12 @@ type Door struct {
 	// channel has places of its own: no other channel's connections, and
 	// no handshake, ever take them.
 	Max, PerPeer int
-	// LongLived channels keep their connections for as long as the link
-	// lasts (Raft's). A peer over its share does not have its newest
-	// connection refused but its oldest closed: a link that broke leaves
-	// its connection behind until TCP notices.
-	LongLived bool
+	// ReplaceOldest: a peer over its share does not have its newest
+	// connection refused but its oldest closed. A link that broke leaves
+	// its connections behind until TCP notices: Raft's, kept for as long as
+	// the link lasts, and sync sessions a laptop gave up on when its
+	// satellite link dropped. A peer only ever displaces its own.
+	ReplaceOldest bool
 	// MaxTime ends a connection served this long; zero for no limit.
 	MaxTime time.Duration
 }
@@ -169,7 +170,7 @@ func (p *Port) Handle(ch Channel, d Door) {
 	if d.PerPeer <= 0 {
 		d.PerPeer = d.Max
 	}
-	p.doors[ch] = &door{Door: d, places: newBudget(d.Max, d.PerPeer, d.LongLived)}
+	p.doors[ch] = &door{Door: d, places: newBudget(d.Max, d.PerPeer, d.ReplaceOldest)}
 }
 
 // Listen binds the port's address, so that its bound address is known

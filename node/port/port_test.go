@@ -182,7 +182,7 @@ func TestLedgerLinksHaveTheirOwnPlaces(t *testing.T) {
 	relay := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
 	addr := serve(t, port.Config{Creds: server}, map[port.Channel]port.Door{
 		port.Sync:   {Who: admitAll, Serve: echo, Max: 1},
-		port.Ledger: {Who: admitAll, Serve: keepEcho, LongLived: true, Max: 1},
+		port.Ledger: {Who: admitAll, Serve: keepEcho, ReplaceOldest: true, Max: 1},
 	})
 	ctx := context.Background()
 	session, _, err := port.Dialer{Creds: relay}.Dial(ctx, addr, port.Sync)
@@ -214,7 +214,7 @@ func TestANewLinkReplacesItsPeersOldest(t *testing.T) {
 	relay := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
 	other := enroll(t, ca, "relay-toledo", syncproto.RoleRelay)
 	addr := serve(t, port.Config{Creds: server}, map[port.Channel]port.Door{
-		port.Ledger: {Who: admitAll, Serve: keepEcho, LongLived: true, Max: 8, PerPeer: 2},
+		port.Ledger: {Who: admitAll, Serve: keepEcho, ReplaceOldest: true, Max: 8, PerPeer: 2},
 	})
 	ctx := context.Background()
 	var links []net.Conn

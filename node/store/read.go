@@ -10,6 +10,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"lifeline/syncproto"
 )
@@ -156,12 +157,13 @@ func (s *SQLite) view(ctx context.Context, q querier, id syncproto.RecordID, del
 	}
 	rec := Record{ID: id, Type: st.Type, Kit: st.Kit, Lane: st.First.Lane, Version: st.Version, Deleted: deleted, Updated: st.Last, Conflicts: st.Conflicts()}
 	changes := map[syncproto.Dot]*syncproto.Change{}
+	ahead := map[syncproto.Dot]time.Duration{}
 	for _, stamp := range st.Stamps() {
-		c, err := s.change(ctx, q, stamp.Dot())
+		c, ms, err := s.change(ctx, q, stamp.Dot())
 		if err != nil {
 			return Record{}, fmt.Errorf("record %s: %w", id, err)
 		}
-		changes[stamp.Dot()] = c
+		changes[stamp.Dot()], ahead[stamp.Dot()] = c, time.Duration(ms)*time.Millisecond
 	}
 	for _, f := range st.Fields {
 		if len(f.Heads) == 0 {
@@ -171,34 +173,37 @@ func (s *SQLite) view(ctx context.Context, q querier, id syncproto.RecordID, del
 		for _, h := range f.Heads {
 			c := changes[h.Dot()]
 			v, _ := c.Field(f.Name)
-			fv.Versions = append(fv.Versions, Version{Value: v.Value, Stamp: h, Author: c.Author})
+			fv.Versions = append(fv.Versions, Version{Value: v.Value, Stamp: h, Author: c.Author, Ahead: ahead[h.Dot()]})
 		}
 		rec.Fields = append(rec.Fields, fv)
 	}
 	return rec, nil
 }
 
-// change reads one change from the log.
-func (s *SQLite) change(ctx context.Context, q querier, d syncproto.Dot) (*syncproto.Change, error) {
+// change reads one change from the log, with how many milliseconds its
+// origin stamped it ahead of this node's clock when it merged (0 when
+// not).
+func (s *SQLite) change(ctx context.Context, q querier, d syncproto.Dot) (*syncproto.Change, int64, error) {
 	idx, ok, err := s.stream(ctx, q, d.Stream(), false)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: change %s: stream unknown", ErrCorrupt, d)
+		return nil, 0, fmt.Errorf("%w: change %s: stream unknown", ErrCorrupt, d)
 	}
 	var body []byte
-	if err := q.QueryRowContext(ctx, `SELECT body FROM changes WHERE id = ?`, changeID(idx, d.Seq)).Scan(&body); err != nil {
+	var ahead sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT body, ahead FROM changes WHERE id = ?`, changeID(idx, d.Seq)).Scan(&body, &ahead); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("%w: change %s is missing from the log", ErrCorrupt, d)
+			return nil, 0, fmt.Errorf("%w: change %s is missing from the log", ErrCorrupt, d)
 		}
-		return nil, err
+		return nil, 0, err
 	}
 	c, err := syncproto.DecodeChange(body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: change %s: %v", ErrCorrupt, d, err)
+		return nil, 0, fmt.Errorf("%w: change %s: %v", ErrCorrupt, d, err)
 	}
-	return &c, nil
+	return &c, ahead.Int64, nil
 }
 
 // History returns every change of a record in HLC order.

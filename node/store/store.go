@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"time"
 
 	"lifeline/syncproto"
 )
@@ -98,6 +99,9 @@ type Version struct {
 	Value  []byte // CBOR
 	Stamp  Stamp
 	Author string
+	// Ahead is how far its origin stamped it past this node's clock when
+	// it merged here, 0 when not past by more than a clock observes.
+	Ahead time.Duration
 }
 
 // FieldView is one field of a record as people see it: the winning version

@@ -472,7 +472,7 @@ func (t *txn) insertImported(batch []importRow, origin int64) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.insChange.ExecContext(t.ctx, changeID(origin, r.seq), int64(r.hlc), rid, r.hash[:], nullable(r.sig), r.body); err != nil {
+		if _, err := t.insChange.ExecContext(t.ctx, changeID(origin, r.seq), int64(r.hlc), rid, r.hash[:], nullable(r.sig), r.body, nil); err != nil {
 			return err
 		}
 	}
