@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"lifeline/node/identity"
 	"lifeline/syncproto"
@@ -205,5 +207,43 @@ func TestUnsendableStretch(t *testing.T) {
 	var ue *UnsendableError
 	if !errors.As(err, &ue) || ue.Stream != lane3(origin) || ue.After != 0 || ue.Bytes <= syncproto.MaxRunBytes {
 		t.Fatalf("the stretch of 5 MB: %v", err)
+	}
+}
+
+// What a node holds aside is, per stream, the held changes that follow its
+// head without a gap.
+func TestHeldAside(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	ahead := time.Duration(0)
+	clock := syncproto.NewClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(ahead) }, 0)
+	a, ka := newStore(t, Options{Clock: clock})
+	b, _ := newStore(t, Options{VerifyHead: verifier(ka)})
+	c, _ := newStore(t, Options{VerifyHead: verifier(ka)})
+	if _, err := a.Write(ctx, []Edit{edit(t, syncproto.NewRecordID(), true, "village", "Succotz")}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	ahead = 24 * time.Hour
+	mu.Unlock()
+	for range 3 {
+		if _, err := a.Write(ctx, []Edit{edit(t, syncproto.NewRecordID(), true, "village", "Benque")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := missing(t, a, syncproto.Vector{})
+	if res, err := b.Apply(ctx, in); err != nil || res.Applied != 1 || res.Held != 3 {
+		t.Fatalf("b: %+v %v", res, err)
+	}
+	if v, err := b.HeldAside(ctx); err != nil || len(v) != 1 || v[lane3(a)] != 4 {
+		t.Fatalf("b holds aside %v (%v), want %s:4", v, err, lane3(a))
+	}
+	// Held after a gap (a bundle carried out of order): the next change is
+	// not held aside, so it is still wanted.
+	if _, err := c.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(in[2:], nil) }, true); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.HeldAside(ctx); err != nil || len(v) != 0 {
+		t.Fatalf("c holds aside %v (%v), want none", v, err)
 	}
 }

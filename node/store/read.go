@@ -433,6 +433,36 @@ func heldRun(ctx context.Context, tx *sql.Tx, st syncproto.Stream, seq uint64) (
 	return nil, nil, rows.Err()
 }
 
+// HeldAside is, per stream whose next change this node holds aside
+// (stamped too far ahead of its clock), the last change it holds in
+// sequence from there: what a peer need not offer again until those merge.
+func (s *SQLite) HeldAside(ctx context.Context) (syncproto.Vector, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT h.node_id, h.lane, h.seq, coalesce(st.seq, 0) FROM held h
+		LEFT JOIN streams st ON st.node_id = h.node_id AND st.lane = h.lane ORDER BY h.node_id, h.lane, h.seq`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	v := syncproto.Vector{}
+	for rows.Next() {
+		var id []byte
+		var st syncproto.Stream
+		var seq, head int64
+		if err := rows.Scan(&id, &st.Lane, &seq, &head); err != nil {
+			return nil, s.wrap(err)
+		}
+		st.Origin = syncproto.NodeID(id)
+		next := uint64(head) + 1
+		if last, ok := v[st]; ok {
+			next = last + 1
+		}
+		if uint64(seq) == next {
+			v[st] = next
+		}
+	}
+	return v, s.wrap(rows.Err())
+}
+
 // Bounds of a batch Outgoing makes, beside its count of changes. A batch is
 // encoded as an array of runs; maxBatchBytes bounds that encoding (the
 // changes' bytes, each with its head, and each run's stream, first sequence
