@@ -166,8 +166,12 @@ type session struct {
 	data chan frame
 	stop chan struct{}
 
-	wmu       sync.Mutex // serialises frames on the wire
-	dlmu      sync.Mutex // orders the connection's deadlines: see abort and farewell
+	wmu  sync.Mutex // serialises frames on the wire
+	torn bool       // a write failed, perhaps inside a frame: guarded by wmu
+	// dlmu orders the connection's deadlines: once aborted, no read or
+	// write sets one of its own (see abort).
+	dlmu      sync.Mutex
+	aborted   bool
 	closeOnce sync.Once
 	moved     atomic.Int64 // when a frame was last read or written, Unix nanoseconds
 	frames    int          // frames read, by the reader alone
@@ -384,8 +388,10 @@ func (s *session) run(parent context.Context) (Result, error) {
 				return s.fail(ctx, &wg, err)
 			}
 			for i := range acks {
-				s.send(ctx, s.ctrl, syncproto.MsgAck, &acks[i])
+				// Out of the window before the ack can reach the peer,
+				// which may then send the next batch at once.
 				s.acknowledged(group[i])
+				s.send(ctx, s.ctrl, syncproto.MsgAck, &acks[i])
 			}
 		case *syncproto.Ack:
 			if err := s.acked(m); err != nil {
@@ -458,7 +464,7 @@ func (s *session) fail(ctx context.Context, wg *sync.WaitGroup, err error) (Resu
 		}
 		pe = &syncproto.ProtocolError{Code: code, Msg: err.Error(), Err: err}
 	}
-	// Stop everything first: a writer blocked on the peer returns, and the
+	// Stop everything first: the reader and the writer return, and the
 	// farewell then has the connection to itself.
 	s.abort(pe)
 	s.closeOut()
@@ -471,15 +477,18 @@ func (s *session) fail(ctx context.Context, wg *sync.WaitGroup, err error) (Resu
 	return res, pe
 }
 
-// abort ends the session with cause and unblocks every read and write of
-// the connection.
+// abort ends the session with cause: a read blocked on the peer returns
+// at once, a write in progress within farewellWait (so that, the peer
+// reading, it ends its frame and the farewell can follow), and none starts.
 func (s *session) abort(cause error) {
 	s.cancel(cause)
-	if s.nc != nil {
-		s.dlmu.Lock()
-		s.nc.SetDeadline(time.Unix(1, 0))
-		s.dlmu.Unlock()
+	s.dlmu.Lock()
+	defer s.dlmu.Unlock()
+	if s.nc != nil && !s.aborted {
+		s.nc.SetReadDeadline(time.Unix(1, 0))
+		s.nc.SetWriteDeadline(time.Now().Add(min(farewellWait, s.cfg.Idle)))
 	}
+	s.aborted = true
 }
 
 // farewellWait bounds the write of the error that ends a session: the
@@ -495,6 +504,9 @@ func (s *session) farewell(pe *syncproto.ProtocolError) {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if s.torn {
+		return // the peer would read it as the rest of a frame
+	}
 	if s.nc != nil {
 		s.dlmu.Lock()
 		defer s.dlmu.Unlock()
@@ -569,10 +581,14 @@ func (s *session) readFrame(r *syncproto.FrameReader) (syncproto.MsgType, []byte
 		return 0, nil, &syncproto.ProtocolError{Code: syncproto.CodeBudget,
 			Msg: fmt.Sprintf("the peer sent %d frames, a session's budget; the next one goes on", s.frames)}
 	}
-	if s.nc != nil {
-		s.dlmu.Lock()
+	s.dlmu.Lock()
+	aborted := s.aborted
+	if s.nc != nil && !aborted {
 		s.nc.SetReadDeadline(time.Now().Add(s.cfg.Idle))
-		s.dlmu.Unlock()
+	}
+	s.dlmu.Unlock()
+	if aborted {
+		return 0, nil, net.ErrClosed
 	}
 	t, body, err := r.Read()
 	if err == nil {
@@ -607,7 +623,7 @@ func (s *session) admit(b *syncproto.Batch) error {
 	return nil
 }
 
-// acknowledged takes a batch the peer sent out of its window, once its ack
+// acknowledged takes a batch the peer sent out of its window, as its ack
 // is queued.
 func (s *session) acknowledged(b *syncproto.Batch) {
 	s.mu.Lock()
@@ -712,14 +728,20 @@ func (s *session) writeDirect(t syncproto.MsgType, msg any) error {
 	// or a reader updating them would wait on a peer that waits on it.
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.nc != nil {
-		s.dlmu.Lock()
+	s.dlmu.Lock()
+	aborted := s.aborted
+	if s.nc != nil && !aborted {
 		s.nc.SetWriteDeadline(time.Now().Add(s.cfg.Idle))
-		s.dlmu.Unlock()
+	}
+	s.dlmu.Unlock()
+	if aborted {
+		return net.ErrClosed
 	}
 	n, err := syncproto.WriteFrame(s.conn, t, msg)
 	if err == nil {
 		s.touch()
+	} else {
+		s.torn = true
 	}
 	s.mu.Lock()
 	s.bytesOut += int64(n)
