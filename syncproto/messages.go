@@ -128,7 +128,7 @@ type Hello struct {
 	// Held is, per stream whose next change the sender holds aside
 	// (stamped too far ahead of its clock to merge yet), the last change
 	// it holds aside in sequence from there. The peer does not offer
-	// those streams again: their changes would only be held behind.
+	// those changes again, only what follows them.
 	Held Vector `cbor:"12,keyasint,omitempty"`
 }
 

@@ -114,8 +114,9 @@ type Result struct {
 	Held       int             // changes of ours the peer holds for its clock
 	PeerHeld   int             // changes of the peer's this node holds
 	Receipts   int             // headquarters' receipts taken from the peer
-	// Skipped counts the streams not offered: the peer holds their next
-	// change aside, or they cannot be passed on from here.
+	// Skipped counts the streams not offered in full: the peer holds
+	// their next changes aside (what follows them is offered), or they
+	// cannot be passed on from here.
 	Skipped  int
 	BytesIn  int64
 	BytesOut int64
@@ -761,8 +762,8 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 		return err
 	}
 	have := mine.Clone()
-	skip := func(st syncproto.Stream) {
-		have[st] = never
+	skip := func(st syncproto.Stream, from uint64) {
+		have[st] = from
 		s.mu.Lock()
 		s.res.Skipped++
 		s.mu.Unlock()
@@ -770,13 +771,13 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 	var origins []syncproto.NodeID
 	seen := map[syncproto.NodeID]bool{}
 	for st, seq := range local {
-		switch {
-		case seq <= have[st]:
-		case hello.Held[st] > have[st]:
-			// The peer holds the next change aside, until its clock
-			// catches up: what follows would only be held behind it.
-			skip(st)
-		case !seen[st.Origin]:
+		if aside := hello.Held[st]; aside > have[st] && seq > have[st] {
+			// The peer holds its next changes aside until its clock
+			// catches up: they are not offered again. What follows them
+			// is, once, and the peer holds it behind them.
+			skip(st, aside)
+		}
+		if seq > have[st] && !seen[st.Origin] {
 			seen[st.Origin] = true
 			origins = append(origins, st.Origin)
 		}
@@ -793,7 +794,7 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 		runs, next, err := s.cfg.Store.Outgoing(ctx, have, s.cfg.BatchChanges)
 		if ue := (*store.UnsendableError)(nil); errors.As(err, &ue) {
 			s.cfg.Log.Warn("sync: a stream cannot be passed on", "peer", hello.Name, "err", err)
-			skip(ue.Stream)
+			skip(ue.Stream, never)
 			continue
 		}
 		if err != nil {
