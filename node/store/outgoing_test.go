@@ -154,25 +154,46 @@ func TestLargestChangesTravel(t *testing.T) {
 	}
 }
 
-// A node's own stream is cut wherever a bound falls, its head there signed
-// as it goes, whatever the commits that wrote it signed.
+// A node's own stream is cut wherever the bound in bytes falls, its head
+// there signed as it goes, whatever the commits that wrote it signed: 60
+// changes of 100 KiB under one commit's signature would be a run too large
+// to pass on.
 func TestOwnStreamCutAnywhere(t *testing.T) {
 	ctx := context.Background()
 	a, ka := newStore(t, Options{})
 	b, _ := newStore(t, Options{VerifyHead: verifier(ka)})
 	var edits []Edit
-	for i := range 250 {
-		edits = append(edits, edit(t, syncproto.NewRecordID(), true, "household_size", i))
+	for range 60 {
+		edits = append(edits, edit(t, syncproto.NewRecordID(), true, "notes", bigNotes(100<<10)))
 	}
 	if _, err := a.Write(ctx, edits); err != nil { // one commit, one signature
 		t.Fatal(err)
 	}
-	sizes := drain(t, a, b, syncproto.Vector{}, 100)
-	if len(sizes) != 3 || sizes[0] != 100 || sizes[1] != 100 || sizes[2] != 50 {
-		t.Fatalf("batches of %v changes, want 100, 100, 50", sizes)
+	sizes := drain(t, a, b, syncproto.Vector{}, 1000)
+	if len(sizes) < 3 {
+		t.Fatalf("batches of %v changes", sizes)
 	}
 	if digest(t, a) != digest(t, b) {
 		t.Fatal("b does not hold what a holds")
+	}
+}
+
+// A batch ends at the first signed head past its count of changes, as it
+// always has: a thousand changes of an import signed every 256 go in
+// batches of 1,024.
+func TestOutgoingCountEndsAtSignedHead(t *testing.T) {
+	ctx := context.Background()
+	a, ka := newStore(t, Options{})
+	b, _ := newStore(t, Options{VerifyHead: verifier(ka)})
+	var edits []Edit
+	for i := range 2100 {
+		edits = append(edits, edit(t, syncproto.NewRecordID(), true, "household_size", i))
+	}
+	if _, err := a.Import(ctx, imported(t, edits...)); err != nil {
+		t.Fatal(err)
+	}
+	if sizes := drain(t, a, b, syncproto.Vector{}, 1000); len(sizes) != 3 || sizes[0] != 1024 || sizes[1] != 1024 || sizes[2] != 52 {
+		t.Fatalf("batches of %v changes, want 1024, 1024, 52", sizes)
 	}
 }
 

@@ -494,17 +494,18 @@ func (e *UnsendableError) Error() string {
 }
 
 // Outgoing returns the runs of changes a peer holding have lacks, stream by
-// stream in sync order (lane 1 first), at most max changes and
-// maxBatchBytes, and the vector the peer will hold once it has them. Every
-// run ends at a change whose chain head is signed, so that the peer can
-// verify the run with one signature: this node's own streams can end
-// anywhere (it signs the head there), another origin's only where this node
-// holds the origin's signature. A batch therefore ends at the last such
-// change before a bound; where the first stretch alone is beyond the
-// bounds, it travels alone, up to what one run may carry (syncproto's
-// MaxRunBytes and MaxBatchChanges, which every run this node accepted kept
-// to). A stretch larger than that is an *UnsendableError, returned only
-// when the batch would hold nothing else.
+// stream in sync order (lane 1 first), and the vector the peer will hold
+// once it has them: up to about max changes, and at most maxBatchBytes.
+// Every run ends at a change whose chain head is signed, so that the peer
+// can verify the run with one signature: where a commit or a peer signed
+// it, and in this node's own streams anywhere (it signs the head there).
+// A batch goes on past max to the next head signed so, within its bytes
+// and syncproto.MaxBatchChanges; at either of those it ends at the last
+// head it may end at. Where the first stretch alone is beyond them, it
+// travels alone, up to what one run may carry (syncproto's MaxRunBytes and
+// MaxBatchChanges, which every run this node accepted kept to); a stretch
+// larger than that is an *UnsendableError, returned only when the batch
+// would hold nothing else.
 func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) ([]syncproto.Run, syncproto.Vector, error) {
 	after := have.Clone()
 	var runs []syncproto.Run
@@ -530,12 +531,14 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 			// wrote it.
 			run := syncproto.Run{Stream: sp.stream, First: sp.from + 1}
 			runSize, runBytes := runOverhead, 0 // encoded; the bodies alone
-			cut, cutSize := 0, 0                // the changes up to the last signed head, encoded
+			cut, cutSize := 0, 0                // the changes up to the last head the run may end at, encoded
 			var cutSig, cutHash []byte
-			// fits says whether n more changes of b bytes keep the batch
-			// within its bounds; alone, whether the stretch may still
-			// travel by itself once they do not.
-			fits := func(n, b int) bool { return total+len(run.Bodies)+n <= max && size+runSize+b <= maxBatchBytes }
+			// fits says whether n more changes of b encoded bytes keep the
+			// batch within its bounds; alone, once they do not, whether the
+			// stretch may still travel by itself.
+			fits := func(n, b int) bool {
+				return total+len(run.Bodies)+n <= syncproto.MaxBatchChanges && size+runSize+b <= maxBatchBytes
+			}
 			alone := func(n, b int) error {
 				if len(run.Bodies)+n > syncproto.MaxBatchChanges || runBytes+b > syncproto.MaxRunBytes {
 					return &UnsendableError{Stream: sp.stream, After: sp.from, Changes: len(run.Bodies) + n, Bytes: runBytes + b}
@@ -563,6 +566,10 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 				runBytes += len(body)
 				if len(sig) > 0 || own {
 					cut, cutSize, cutSig, cutHash = len(run.Bodies), runSize, sig, hash
+				}
+				if len(sig) > 0 && total+len(run.Bodies) >= max {
+					full = true
+					break
 				}
 			}
 			rows.Close()
