@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"lifeline/node"
-	"lifeline/syncproto"
 )
 
 // The intruder's and the spare laptop's addresses, on headquarters' site
@@ -29,10 +28,13 @@ const (
 
 // attack: an intruder on headquarters' network. A node of another
 // authority tries to sync with HQ and to join its gossip; a man in the
-// middle replays a laptop's session to HQ and alters a byte of another; a
-// laptop of the deployment, stolen and revoked, tries to sync again;
-// random bytes go to every port of every node; silent sockets flood HQ's
-// port and, from a rogue device at a shelter, a relay's. Each must be
+// middle replays a laptop's session to HQ and alters a byte of another;
+// stolen laptops of the deployment, still enrolled, flood HQ's sessions
+// with acknowledgements of nothing and send it a stream of changes too
+// large to pass on; a laptop of the deployment, stolen and revoked, tries
+// to sync again; random bytes go to every port of every node; silent
+// sockets flood HQ's port and, from a rogue device at a shelter, a
+// relay's. Each must be
 // refused and logged, and the nodes must keep serving.
 func (d *Drill) attack(ctx context.Context, s *StepReport) error {
 	offsets := d.logOffsets()
@@ -61,6 +63,10 @@ func (d *Drill) attack(ctx context.Context, s *StepReport) error {
 	failed(err)
 	if err == nil {
 		failed(a.manInTheMiddle(ctx, spare))
+	}
+	failed(a.floodAcks(ctx))
+	failed(a.poisonStream(ctx))
+	if err == nil {
 		failed(a.stolen(ctx, spare))
 	}
 	failed(a.badBundles(ctx))
@@ -236,25 +242,14 @@ func handshake(ctx context.Context, via *nsNet, dir, addr string) (local string,
 // with a few records, that syncs with HQ: the laptop the man in the middle
 // watches and the thief later takes.
 func (a *intruder) enrollSpare(ctx context.Context) (*Node, error) {
-	hq := a.d.hq
-	ns, err := a.d.lab.Host("spare-1", "hq", spareIP+"/16")
+	n, err := a.enrollLaptop(ctx, "spare-1", spareIP)
 	if err != nil {
 		return nil, err
-	}
-	n := &Node{Name: "spare-1", Role: syncproto.RoleField, District: "Belize", Site: "hq", IP: spareIP, NS: ns,
-		Dir: filepath.Join(a.d.cfg.Dir, "spare-1"), d: a.d}
-	for _, args := range [][]string{
-		{"init", "--data", n.Dir, "--role", string(n.Role), "--district", n.District, "--name", n.Name},
-		{"enroll", "--data", n.Dir, "--ca", hq.Dir},
-	} {
-		if _, err := n.lifeline(ctx, "", args...); err != nil {
-			return nil, err
-		}
 	}
 	if _, err := a.spareRecords(ctx, n, 0, 4); err != nil {
 		return nil, err
 	}
-	if ran, msg := syncWith(ctx, n, hq.syncAddr()); !ran {
+	if ran, msg := syncWith(ctx, n, a.d.hq.syncAddr()); !ran {
 		return nil, fmt.Errorf("%s, just enrolled with hq's authority, could not sync with hq: %s", n.Name, msg)
 	}
 	return n, nil

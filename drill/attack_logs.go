@@ -106,6 +106,9 @@ var refusalKinds = []struct {
 	{"gossip: wrong label", regexp.MustCompile(`memberlist: .*(unacceptable label|label header)`)},
 	{"gossip: malformed", regexp.MustCompile(`level=(WARN|ERROR) msg="gossip: memberlist: .*(decode|receive|invalid|missing|not supported|checksum|truncated|[Dd]ecrypt)`)},
 	{"gossip: notice", regexp.MustCompile(`msg="gossip: refused a notice"`)},
+	{"sync: unexpected message", regexp.MustCompile(`msg="sync failed".*sync: unexpected: `)},
+	{"sync: too large", regexp.MustCompile(`msg="sync failed".*too large`)},
+	{"sync: budget spent", regexp.MustCompile(`msg="sync failed".*sync: budget: `)},
 	{"other", regexp.MustCompile(`msg="refused`)},
 }
 

@@ -34,6 +34,11 @@ type Config struct {
 	// Satellite and radio links stall for tens of seconds; the default
 	// waits a minute.
 	SyncIdle time.Duration
+	// SyncMax ends a sync session that has lasted this long, whatever its
+	// peer sends: what it stored stays, and the next session goes on from
+	// there. A session anti-entropy starts is bounded by it from its dial,
+	// the handshake included.
+	SyncMax time.Duration
 	// BatchChanges is about how many changes one sync batch carries.
 	BatchChanges int
 	// MaxSessions bounds the sync sessions served at once, and
@@ -116,6 +121,7 @@ func DefaultConfig() Config {
 		Lang:    "en",
 
 		SyncIdle:      60 * time.Second,
+		SyncMax:       30 * time.Minute,
 		SyncEvery:     30 * time.Second,
 		GossipProfile: "wan",
 		BatchChanges:  1000,
@@ -148,6 +154,9 @@ func (c Config) Validate() error {
 	}
 	if c.SyncIdle < time.Second {
 		errs = append(errs, fmt.Errorf("sync idle timeout %v: at least one second", c.SyncIdle))
+	}
+	if c.SyncMax < time.Second {
+		errs = append(errs, fmt.Errorf("sync session limit %v: at least one second", c.SyncMax))
 	}
 	if c.BatchChanges < 1 || c.BatchChanges > syncproto.MaxBatchChanges/2 {
 		errs = append(errs, fmt.Errorf("sync batch size %d: 1 to %d", c.BatchChanges, syncproto.MaxBatchChanges/2))

@@ -189,8 +189,12 @@ func (d *discovery) record(m gossip.Member, seen time.Time) {
 }
 
 // Sync runs a session with a peer gossip found, which must be the node
-// gossip says is there.
+// gossip says is there. It ends by SyncMax from the dial: a peer that never
+// finishes its handshake, or holds the session open, does not keep one of
+// anti-entropy's few places for sessions.
 func (d *discovery) Sync(ctx context.Context, m gossip.Member) error {
+	ctx, cancel := context.WithTimeout(ctx, d.n.cfg.SyncMax)
+	defer cancel()
 	res, err := d.n.syncWith(ctx, m.SyncAddr, m.Node)
 	if err == nil {
 		d.n.log.Debug("synced", "peer", m.Name, "sent", res.Sent, "received", res.Received)

@@ -29,7 +29,7 @@ func (n *Node) sessionConfig() peersync.Config {
 	return peersync.Config{
 		Hello: syncproto.Hello{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District, Kits: n.kitsDigest()},
 		Store: n.store, Trust: n.trust, Log: n.log,
-		BatchChanges: n.cfg.BatchChanges, Idle: n.cfg.SyncIdle,
+		BatchChanges: n.cfg.BatchChanges, Idle: n.cfg.SyncIdle, MaxDuration: n.cfg.SyncMax,
 	}
 }
 

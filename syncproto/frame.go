@@ -219,6 +219,10 @@ func (b *Batch) Runs() ([]Run, error) {
 		if err := runs[i].Check(); err != nil {
 			return nil, fmt.Errorf("batch %d: %w", b.Seq, err)
 		}
+		if n := runs[i].Bytes(); n > MaxRunBytes {
+			return nil, fmt.Errorf("%w: batch %d: the run of %s from %d holds %d bytes under one signature, the limit is %d",
+				ErrTooLarge, b.Seq, runs[i].Stream, runs[i].First, n, MaxRunBytes)
+		}
 		total += len(runs[i].Bodies)
 	}
 	if total > MaxBatchChanges {

@@ -29,9 +29,16 @@ const ProtocolName = "lifeline-sync"
 //	1: the first.
 //	2: Receipts, signed by headquarters; a hello's Ledger is the receipts
 //	   its sender holds, no longer a claim believed as it comes.
+//	3: a hello's Held says what its sender holds aside, so that the peer
+//	   stops offering it; a receiver enforces the window (Window,
+//	   WindowBytes), refuses an acknowledgement of a batch it is not
+//	   awaiting, and a second certs, receipts or done; a run carries at
+//	   most MaxRunBytes; a vector at most MaxVectorEntries streams. A
+//	   version 2 node cannot decode a hello with Held, so this build no
+//	   longer speaks version 2.
 const (
-	MinVersion = 2
-	MaxVersion = 2
+	MinVersion = 3
+	MaxVersion = 3
 )
 
 // MsgType numbers messages on the wire. ONLY APPEND TO THIS LIST: a number,
@@ -79,6 +86,17 @@ const (
 	MaxBatchBytes = 32 << 20
 	// MaxBatchChanges bounds the changes of one batch.
 	MaxBatchChanges = 8192
+	// MaxRunBytes bounds the changes of one run, their bodies' bytes added
+	// up. A run is vouched for by one signature, at its end, so a node can
+	// pass on only whole runs: every run it accepts must fit one batch, and
+	// that batch one frame, however badly the changes compress.
+	MaxRunBytes = 4 << 20
+	// Window is how many batches a sender may have unacknowledged; a
+	// receiver refuses one more. WindowBytes bounds their payloads, once
+	// decompressed (their Size), added up: what a receiver holds for a
+	// session before it has stored and acknowledged it.
+	Window      = 4
+	WindowBytes = MaxBatchBytes
 	// MaxCerts bounds the certificates of one Certs message.
 	MaxCerts = 4096
 	// MaxCertBytes bounds one certificate.
@@ -107,6 +125,11 @@ type Hello struct {
 	// Ledger is, per stream, the highest sequence the sender holds a
 	// receipt of: the peer sends the receipts beyond it.
 	Ledger Vector `cbor:"11,keyasint,omitempty"`
+	// Held is, per stream whose next change the sender holds aside
+	// (stamped too far ahead of its clock to merge yet), the last change
+	// it holds aside in sequence from there. The peer does not offer
+	// those changes again, only what follows them.
+	Held Vector `cbor:"12,keyasint,omitempty"`
 }
 
 // Check verifies a Hello's shape.
@@ -205,6 +228,15 @@ func (r *Run) Check() error {
 // Last is the sequence of the run's last change.
 func (r *Run) Last() uint64 { return r.First + uint64(len(r.Bodies)) - 1 }
 
+// Bytes is the size of the run's changes, added up.
+func (r *Run) Bytes() int {
+	n := 0
+	for _, b := range r.Bodies {
+		n += len(b)
+	}
+	return n
+}
+
 // Ack acknowledges a batch once it is stored: how many of its changes were
 // new, already here, or held for being stamped ahead of the receiver's clock.
 type Ack struct {
@@ -236,13 +268,14 @@ const (
 	CodeTimeout        ErrorCode = 10
 	CodeUnexpected     ErrorCode = 11 // a message out of order
 	CodeShutdown       ErrorCode = 12 // the sender is stopping
+	CodeBudget         ErrorCode = 13 // the session used up its time or frames; the next one goes on
 )
 
 var codeNames = map[ErrorCode]string{
 	CodeInternal: "internal", CodeNotLifeline: "not-lifeline", CodeTooOld: "too-old",
 	CodeUnknownVersion: "unknown-version", CodeMalformed: "malformed", CodeNotEnrolled: "not-enrolled",
 	CodeRevoked: "revoked", CodeBadChain: "bad-chain", CodeGap: "gap", CodeTimeout: "timeout",
-	CodeUnexpected: "unexpected", CodeShutdown: "shutdown",
+	CodeUnexpected: "unexpected", CodeShutdown: "shutdown", CodeBudget: "budget",
 }
 
 func (c ErrorCode) String() string {

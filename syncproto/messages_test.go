@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ func sampleMessages(t testing.TB) map[string]struct {
 	hello := NewHello(c.Origin, v)
 	hello.Name, hello.Role, hello.District, hello.Kits, hello.Time = "cayo-laptop-07", "field", "Cayo", bytes.Repeat([]byte{7}, 32), 1732707323000
 	hello.Ledger = Vector{c.Stream(): 40}
+	hello.Held = Vector{{Origin: c.Fields[0].Base[1].Origin, Lane: 1}: 12}
 	runs := sampleRuns(t)
 	raw, err := Marshal(runs)
 	if err != nil {
@@ -53,27 +55,72 @@ func sampleMessages(t testing.TB) map[string]struct {
 }
 
 // bytesSince is the protocol version each sample message's bytes date from:
-// the hello of version 1 (frame-hello-v1.bin) offered version 1.
-var bytesSince = map[string]int{"hello": 2, "receipts": 2,
+// the hellos of versions 1 and 2 (frame-hello-v1.bin, frame-hello-v2.bin)
+// offered those versions alone.
+var bytesSince = map[string]int{"hello": 3, "receipts": 2,
 	"certs": 1, "batch": 1, "ack": 1, "done": 1, "error": 1, "seal": 1}
 
-// A node of protocol version 1 is told to update, whatever its hello says.
-func TestVersion1HelloIsTooOld(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "frame-hello-v1.bin"))
-	if err != nil {
-		t.Fatal(err)
+// A node of protocol version 1 or 2 is told to update, whatever its hello
+// says.
+func TestOldHellosAreTooOld(t *testing.T) {
+	for _, v := range []int{1, 2} {
+		b, err := os.ReadFile(filepath.Join("testdata", fmt.Sprintf("frame-hello-v%d.bin", v)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ, body, err := NewFrameReader(bytes.NewReader(b)).Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Decode(typ, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Negotiate(NewHello(NodeID{1}, nil), *m.(*Hello))
+		if !errors.Is(err, &ProtocolError{Code: CodeTooOld}) || !strings.Contains(err.Error(), "update the peer") {
+			t.Fatalf("a version %d hello: %v, want too-old", v, err)
+		}
 	}
-	typ, body, err := NewFrameReader(bytes.NewReader(b)).Read()
-	if err != nil {
-		t.Fatal(err)
+}
+
+// A hello's vectors are bounded in streams: one at the bound decodes, one
+// past it is refused before its entries are read, with an error that says
+// so.
+func TestHelloVectorBound(t *testing.T) {
+	big := func(n int) Vector {
+		v := make(Vector, n)
+		for i := range n {
+			var id NodeID
+			binary.BigEndian.PutUint32(id[:], uint32(i/MaxLane))
+			v[Stream{Origin: id, Lane: uint8(1 + i%MaxLane)}] = 7
+		}
+		return v
 	}
-	m, err := Decode(typ, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Negotiate(NewHello(NodeID{1}, nil), *m.(*Hello))
-	if !errors.Is(err, &ProtocolError{Code: CodeTooOld}) {
-		t.Fatalf("a version 1 hello: %v, want too-old", err)
+	for _, field := range []string{"vector", "ledger", "held"} {
+		for _, n := range []int{MaxVectorEntries, MaxVectorEntries + 1} {
+			h := NewHello(NodeID{1}, nil)
+			switch field {
+			case "vector":
+				h.Vector = big(n)
+			case "ledger":
+				h.Ledger = big(n)
+			case "held":
+				h.Held = big(n)
+			}
+			body, err := Marshal(&h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Decode(MsgHello, body)
+			switch {
+			case n <= MaxVectorEntries && err != nil:
+				t.Fatalf("a %s of %d streams: %v", field, n, err)
+			case n <= MaxVectorEntries && len(m.(*Hello).Vector)+len(m.(*Hello).Ledger)+len(m.(*Hello).Held) != n:
+				t.Fatalf("a %s of %d streams decoded short", field, n)
+			case n > MaxVectorEntries && (!errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), fmt.Sprintf("a version vector of %d streams, the limit is %d", n, MaxVectorEntries))):
+				t.Fatalf("a %s of %d streams: %v, want too large", field, n, err)
+			}
+		}
 	}
 }
 
@@ -224,4 +271,28 @@ func FuzzMessages(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A run is bounded in bytes, so that whatever a node accepts it can pass
+// on: a run of MaxRunBytes goes, one byte more is refused.
+func TestRunBytesBound(t *testing.T) {
+	body := bytes.Repeat([]byte{0x41}, MaxChangeBytes)
+	run := Run{Stream: Stream{Origin: NodeID{3}, Lane: 2}, First: 1, Sig: bytes.Repeat([]byte{1}, 64)}
+	for range MaxRunBytes / MaxChangeBytes {
+		run.Bodies = append(run.Bodies, body)
+	}
+	b, err := NewBatch(1, []Run{run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Runs(); err != nil {
+		t.Fatalf("a run of %d bytes: %v", run.Bytes(), err)
+	}
+	run.Bodies = append(run.Bodies, []byte{0x41})
+	if b, err = NewBatch(1, []Run{run}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Runs(); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "under one signature") {
+		t.Fatalf("a run of %d bytes: %v, want too large", run.Bytes(), err)
+	}
 }

@@ -71,6 +71,11 @@ func (d Dot) Compare(o Dot) int {
 // says exactly which changes a node has.
 type Vector map[Stream]uint64
 
+// MaxVectorEntries bounds the streams of a vector that is decoded: nine
+// lanes of more than three thousand nodes. A peer's vectors are read from
+// every hello, so their size is what one connection can make a node do.
+const MaxVectorEntries = 1 << 15
+
 // Has reports whether the vector covers the change d names.
 func (v Vector) Has(d Dot) bool { return d.Seq != 0 && d.Seq <= v[d.Stream()] }
 
@@ -141,6 +146,11 @@ func (v Vector) MarshalCBOR() ([]byte, error) {
 // UnmarshalCBOR decodes the form MarshalCBOR writes and refuses anything
 // else: unsorted or repeated streams, lanes out of range, zero sequences.
 func (v *Vector) UnmarshalCBOR(data []byte) error {
+	// The count comes first: a vector past the bound is refused before its
+	// entries are decoded, and says so.
+	if major, n, err := (&cborReader{b: data}).head(); err == nil && major == majorArray && n > MaxVectorEntries {
+		return fmt.Errorf("%w: a version vector of %d streams, the limit is %d", ErrTooLarge, n, MaxVectorEntries)
+	}
 	var entries []Dot
 	if err := decMode.Unmarshal(data, &entries); err != nil {
 		return fmt.Errorf("%w: version vector: %v", ErrMalformed, err)

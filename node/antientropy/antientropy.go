@@ -16,7 +16,10 @@ import (
 // called from the loop and from sessions, concurrently; Sync blocks for
 // the length of a session, the others are quick.
 type Node interface {
-	// Sync runs one session with a peer.
+	// Sync runs one session with a peer. It must end by a deadline of its
+	// own, whatever the peer does: a session that never ends holds one of
+	// the loop's Parallel places for good, and three of them stop the node
+	// syncing at all.
 	Sync(ctx context.Context, peer gossip.Member) error
 	// AwaitsReceipts reports whether some of this node's own changes are
 	// not known to be confirmed by the ledger yet.

@@ -51,6 +51,9 @@ type BundleTrust interface {
 type ExportResult struct {
 	Changes int
 	Bytes   int64
+	// Skipped counts the streams left out: they hold a stretch no batch
+	// can carry (see store.UnsendableError).
+	Skipped int
 }
 
 // Export writes a bundle of what a node holding have lacks (everything, for
@@ -100,6 +103,12 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 	have = have.Clone()
 	for n := uint64(1); ; n++ {
 		runs, next, err := cfg.Store.Outgoing(ctx, have, cfg.BatchChanges)
+		if ue := (*store.UnsendableError)(nil); errors.As(err, &ue) {
+			cfg.Log.Warn("bundle: a stream cannot be passed on", "err", err)
+			have[ue.Stream] = never
+			res.Skipped++
+			continue
+		}
 		if err != nil {
 			return res, err
 		}

@@ -6,5 +6,8 @@
 // A session needs only a byte stream; the caller brings the mutually
 // authenticated TLS connection (or a file, for a bundle) and the node's
 // store and trust. One session failing, stalling or lying never affects
-// another: every session has its own goroutines, deadlines and errors.
+// another: every session has its own goroutines, deadlines and errors, and
+// ends within its budgets (Config) whatever the peer sends: a message out
+// of place (an acknowledgement of nothing, a batch past the window) ends it
+// at once, and every step that waits watches the session's end.
 package peersync

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lifeline/node/store"
@@ -19,15 +20,21 @@ import (
 // from the session's goroutines, concurrently.
 type Store interface {
 	Vector(ctx context.Context) (syncproto.Vector, error)
+	// Outgoing returns what a peer holding have lacks, a batch's worth
+	// (see store.SQLite.Outgoing), and the vector the peer will then hold;
+	// a stretch no batch can carry is a *store.UnsendableError.
 	Outgoing(ctx context.Context, have syncproto.Vector, max int) ([]syncproto.Run, syncproto.Vector, error)
 	// ApplyAll stores batches of changes in one transaction.
 	ApplyAll(ctx context.Context, batches iter.Seq2[[]store.Incoming, error], holdGaps bool) ([]store.ApplyResult, error)
+	// HeldAside is, per stream whose next change this node holds aside,
+	// the last it holds in sequence from there.
+	HeldAside(ctx context.Context) (syncproto.Vector, error)
 	// ReceiptVector is, per stream, the receipt this node holds;
 	// Receipts lists those beyond what a peer holds receipts of: of its
 	// own streams only when own, else of all, its own first.
 	ReceiptVector(ctx context.Context) (syncproto.Vector, error)
 	Receipts(ctx context.Context, peer syncproto.NodeID, own bool, beyond syncproto.Vector, max int) ([]store.Receipt, error)
-	// MarkSent records what a peer holds.
+	// MarkSent records what a peer holds, of the streams this node holds.
 	MarkSent(ctx context.Context, v syncproto.Vector) error
 }
 
@@ -46,29 +53,51 @@ type Trust interface {
 }
 
 // Config is a session's side: who this node is and how it behaves.
+//
+// A session's budgets bound what one peer can make this node do, whatever
+// it sends: Idle and MaxDuration in time, MaxFrames in frames, and in
+// memory the protocol's window (syncproto.Window batches, WindowBytes of
+// them once decompressed, received and not yet acknowledged) and one frame
+// being read (syncproto.MaxFrame).
 type Config struct {
-	Hello syncproto.Hello // Node, Name, Role, District, Kits; the vector is filled in
+	Hello syncproto.Hello // Node, Name, Role, District, Kits; the vectors are filled in
 	Store Store
 	Trust Trust
 	Log   *slog.Logger
-	// BatchChanges is about how many changes one batch carries.
+	// BatchChanges is how many changes one batch carries at most; the
+	// store bounds a batch in bytes too.
 	BatchChanges int
-	// Window is how many batches may be unacknowledged at once.
-	Window int
-	// Idle ends a session when the peer sends nothing for this long.
+	// Idle ends a session when nothing moves for this long: the peer sends
+	// nothing, or takes nothing this node sends, or this node is stuck.
 	Idle time.Duration
+	// MaxDuration ends a session that has lasted this long, and MaxFrames
+	// one that has received this many frames: a peer that keeps a session
+	// alive with a frame now and then does not keep it for ever. What was
+	// stored stays; the next session goes on from there.
+	MaxDuration time.Duration
+	MaxFrames   int
 }
 
-// DefaultConfig returns the defaults for what Config leaves zero.
+// Budgets a Config leaves zero get.
+const (
+	DefaultIdle        = 60 * time.Second
+	DefaultMaxDuration = 30 * time.Minute
+	DefaultMaxFrames   = 1 << 16
+)
+
+// withDefaults fills in what Config leaves zero.
 func (c Config) withDefaults() Config {
 	if c.BatchChanges <= 0 {
 		c.BatchChanges = 1000
 	}
-	if c.Window <= 0 {
-		c.Window = 4
-	}
 	if c.Idle <= 0 {
-		c.Idle = 60 * time.Second
+		c.Idle = DefaultIdle
+	}
+	if c.MaxDuration <= 0 {
+		c.MaxDuration = DefaultMaxDuration
+	}
+	if c.MaxFrames <= 0 {
+		c.MaxFrames = DefaultMaxFrames
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -85,19 +114,25 @@ type Result struct {
 	Held       int             // changes of ours the peer holds for its clock
 	PeerHeld   int             // changes of the peer's this node holds
 	Receipts   int             // headquarters' receipts taken from the peer
-	BytesIn    int64
-	BytesOut   int64
+	// Skipped counts the streams not offered in full: the peer holds
+	// their next changes aside (what follows them is offered), or they
+	// cannot be passed on from here.
+	Skipped  int
+	BytesIn  int64
+	BytesOut int64
 	// Equal: both sides ended holding the same changes.
 	Equal bool
 }
 
 // Run runs one session over conn and returns when both sides are done, the
-// context ends, or anything fails. A net.Conn gets read and write deadlines
-// from Config.Idle.
+// context ends, a budget is spent, or anything fails. A net.Conn gets read
+// and write deadlines from Config.Idle, and is unblocked when the session
+// ends; over another stream, a read the peer never answers is left blocked
+// until the caller closes it, though Run returns.
 func Run(ctx context.Context, conn io.ReadWriter, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
-	s := &session{cfg: cfg, conn: conn, ctrl: make(chan frame, cfg.Window+8), data: make(chan frame), stop: make(chan struct{}),
-		acks: make(chan syncproto.Ack, cfg.Window+4)}
+	s := &session{cfg: cfg, conn: conn, parent: ctx, ctrl: make(chan frame, syncproto.Window+8), data: make(chan frame), stop: make(chan struct{}),
+		out: map[uint64]outBatch{}, freed: make(chan struct{}, 1)}
 	if nc, ok := conn.(net.Conn); ok {
 		s.nc = nc
 	}
@@ -109,35 +144,68 @@ type frame struct {
 	msg any
 }
 
+// outBatch is a batch sent and not acknowledged yet.
+type outBatch struct {
+	changes int
+	size    int64 // decompressed
+}
+
 type session struct {
-	cfg  Config
-	conn io.ReadWriter
-	nc   net.Conn
-	res  Result
+	cfg    Config
+	conn   io.ReadWriter
+	nc     net.Conn
+	parent context.Context
+	cancel context.CancelCauseFunc
+	res    Result
 
 	// The writer takes control frames (hello, certs, acks, done) before
 	// batches, so that an acknowledgement never waits behind a batch the
 	// peer is slow to read: neither side can stall the other's sender.
-	// Acks in flight number at most the peer's window, so ctrl never fills.
+	// Acks in flight number at most the window, so ctrl never fills while
+	// the writer writes.
 	ctrl chan frame
 	data chan frame
 	stop chan struct{}
-	acks chan syncproto.Ack // from the reader to the sender
 
-	wmu       sync.Mutex // serialises frames on the wire
-	mu        sync.Mutex // guards res and bytesOut
-	bytesOut  int64
+	wmu  sync.Mutex // serialises frames on the wire
+	torn bool       // a write failed, perhaps inside a frame: guarded by wmu
+	// dlmu orders the connection's deadlines: once aborted, no read or
+	// write sets one of its own (see abort).
+	dlmu      sync.Mutex
+	aborted   bool
 	closeOnce sync.Once
+	moved     atomic.Int64 // when a frame was last read or written, Unix nanoseconds
+	frames    int          // frames read, by the reader alone
+
+	mu       sync.Mutex // guards res, bytesOut and the windows
+	bytesOut int64
+	// The window of what this node sent: batches not acknowledged yet, by
+	// number. The loop takes them off as acks come and wakes the sender
+	// through freed.
+	out      map[uint64]outBatch
+	outBytes int64
+	freed    chan struct{}
+	// The window of what the peer sent: batches read and not acknowledged
+	// yet. The reader counts them in, the loop out as it queues their acks.
+	inBatches int
+	inBytes   int64
+	lastIn    uint64 // the number of the peer's last batch
 }
 
-func (s *session) run(ctx context.Context) (Result, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
+func (s *session) run(parent context.Context) (Result, error) {
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	if s.nc != nil {
-		// Unblock reads and writes when the session ends for any reason.
-		stop := context.AfterFunc(ctx, func() { s.nc.SetDeadline(time.Unix(1, 0)) })
-		defer stop()
-	}
+	s.cancel = cancel
+	ctx, stopBudget := context.WithTimeoutCause(ctx, s.cfg.MaxDuration, &syncproto.ProtocolError{Code: syncproto.CodeBudget,
+		Msg: fmt.Sprintf("the session lasted its whole budget of %v; the next one goes on", s.cfg.MaxDuration)})
+	defer stopBudget()
+	// However the session ends (its budget, the node stopping), reads and
+	// writes blocked on the peer return.
+	stopAbort := context.AfterFunc(ctx, func() { s.abort(context.Cause(ctx)) })
+	defer stopAbort()
+	s.touch()
+	go s.watchIdle(ctx)
+
 	local, err := s.cfg.Store.Vector(ctx)
 	if err != nil {
 		return s.res, err
@@ -146,6 +214,9 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	hello.Protocol, hello.MinVersion, hello.MaxVersion = syncproto.ProtocolName, syncproto.MinVersion, syncproto.MaxVersion
 	hello.Vector, hello.Time = local, time.Now().UnixMilli()
 	if hello.Ledger, err = s.cfg.Store.ReceiptVector(ctx); err != nil {
+		return s.res, err
+	}
+	if hello.Held, err = s.cfg.Store.HeldAside(ctx); err != nil {
 		return s.res, err
 	}
 
@@ -161,17 +232,25 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	r := syncproto.NewFrameReader(s.conn)
 	peer, err := s.readHello(r, hello)
 	if err != nil {
-		return s.fail(ctx, cancel, &wg, err)
+		return s.fail(ctx, &wg, err)
 	}
 	s.mu.Lock()
 	s.res.Peer = *peer
 	s.mu.Unlock()
-	if err := s.cfg.Store.MarkSent(ctx, peer.Vector); err != nil {
-		return s.fail(ctx, cancel, &wg, err)
+	// What the peer holds of the streams this node holds: a peer's vector,
+	// however long, makes this node work only on its own streams.
+	mine := make(syncproto.Vector, len(local))
+	for st := range local {
+		if seq := peer.Vector[st]; seq > 0 {
+			mine[st] = seq
+		}
+	}
+	if err := s.cfg.Store.MarkSent(ctx, mine); err != nil {
+		return s.fail(ctx, &wg, err)
 	}
 
 	senderDone := make(chan error, 1)
-	go func() { senderDone <- s.sendAll(ctx, peer) }()
+	go func() { senderDone <- s.sendAll(ctx, peer, local, mine) }()
 	type received struct {
 		t       syncproto.MsgType
 		msg     any
@@ -181,7 +260,9 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	// The reader decodes frames, and a batch's changes, as they come: the
 	// decoding of one batch overlaps the storing of the one before, and
 	// acknowledgements reach the sender while a batch is being stored.
-	msgs := make(chan received, 2)
+	// It reads ahead as far as the window: a batch past it is refused at
+	// once, whatever the loop is busy with.
+	msgs := make(chan received, syncproto.Window)
 	go func() {
 		for {
 			t, body, err := s.readFrame(r)
@@ -191,8 +272,13 @@ func (s *session) run(ctx context.Context) (Result, error) {
 				if msg, err = syncproto.Decode(t, body); err != nil {
 					err = &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error()}
 				} else if b, ok := msg.(*syncproto.Batch); ok {
-					if changes, err = incoming(b); err != nil {
-						err = &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error(), Err: err}
+					if err = s.admit(b); err != nil {
+						s.abort(err) // at once, even while the loop stores
+					} else {
+						if changes, err = incoming(b); err != nil {
+							err = &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error(), Err: err}
+						}
+						b.Payload = nil // decompressed into changes; not held twice
 					}
 				}
 			}
@@ -208,6 +294,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}()
 
 	peerDone, sentDone := false, false
+	var certs, receipts bool
 	var ahead []received // read while gathering batches, not handled yet
 	for !(peerDone && sentDone) {
 		var in received
@@ -217,13 +304,13 @@ func (s *session) run(ctx context.Context) (Result, error) {
 			select {
 			case err := <-senderDone:
 				if err != nil {
-					return s.fail(ctx, cancel, &wg, err)
+					return s.fail(ctx, &wg, err)
 				}
 				sentDone = true
 				continue
 			case in = <-msgs:
 			case <-ctx.Done():
-				return s.fail(ctx, cancel, &wg, context.Cause(ctx))
+				return s.fail(ctx, &wg, context.Cause(ctx))
 			}
 		}
 		if in.err != nil {
@@ -233,32 +320,50 @@ func (s *session) run(ctx context.Context) (Result, error) {
 				select {
 				case err := <-senderDone:
 					if err != nil {
-						return s.fail(ctx, cancel, &wg, err)
+						return s.fail(ctx, &wg, err)
 					}
 					sentDone = true
 					continue
+				case <-ctx.Done():
+					return s.fail(ctx, &wg, context.Cause(ctx))
 				case <-time.After(s.cfg.Idle):
-					return s.fail(ctx, cancel, &wg, in.err)
+					return s.fail(ctx, &wg, in.err)
 				}
 			}
-			return s.fail(ctx, cancel, &wg, in.err)
+			return s.fail(ctx, &wg, in.err)
+		}
+		// Each of certs, receipts and done comes once: repeated, it would
+		// be work (checking certificates, receipts) the peer could ask for
+		// without end.
+		once := func(seen *bool) error {
+			if *seen {
+				return unexpected("a second %s", in.t)
+			}
+			*seen = true
+			return nil
 		}
 		switch m := in.msg.(type) {
 		case *syncproto.Certs:
+			if err := once(&certs); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
 			if err := s.cfg.Trust.AddCerts(ctx, m.Certs); err != nil {
-				return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: syncproto.CodeNotEnrolled, Msg: err.Error()})
+				return s.fail(ctx, &wg, &syncproto.ProtocolError{Code: syncproto.CodeNotEnrolled, Msg: err.Error()})
 			}
 		case *syncproto.Receipts:
+			if err := once(&receipts); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
 			n, err := s.cfg.Trust.AddReceipts(ctx, m)
 			if err != nil {
-				return s.fail(ctx, cancel, &wg, err)
+				return s.fail(ctx, &wg, err)
 			}
 			s.mu.Lock()
 			s.res.Receipts += n
 			s.mu.Unlock()
 		case *syncproto.Batch:
 			if peerDone {
-				return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: syncproto.CodeUnexpected, Msg: "a batch after done"})
+				return s.fail(ctx, &wg, unexpected("a batch after done"))
 			}
 			// Batches that have already arrived are stored together: one
 			// commit for all of them on a fast link, one each on a slow one.
@@ -281,22 +386,26 @@ func (s *session) run(ctx context.Context) (Result, error) {
 			}
 			acks, err := s.receive(ctx, group, changes)
 			if err != nil {
-				return s.fail(ctx, cancel, &wg, err)
+				return s.fail(ctx, &wg, err)
 			}
 			for i := range acks {
+				// Out of the window before the ack can reach the peer,
+				// which may then send the next batch at once.
+				s.acknowledged(group[i])
 				s.send(ctx, s.ctrl, syncproto.MsgAck, &acks[i])
 			}
 		case *syncproto.Ack:
-			select {
-			case s.acks <- *m:
-			case <-ctx.Done():
+			if err := s.acked(m); err != nil {
+				return s.fail(ctx, &wg, err)
 			}
 		case *syncproto.Done:
-			peerDone = true
+			if err := once(&peerDone); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
 		case *syncproto.Error:
-			return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: m.Code, Msg: m.Message, Remote: true})
+			return s.fail(ctx, &wg, &syncproto.ProtocolError{Code: m.Code, Msg: m.Message, Remote: true})
 		default:
-			return s.fail(ctx, cancel, &wg, &syncproto.ProtocolError{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("a %s after hello", in.t)})
+			return s.fail(ctx, &wg, unexpected("a %s after hello", in.t))
 		}
 	}
 	// Both sides are done: let the writer flush, then stop it.
@@ -310,7 +419,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		return s.result(), err
 	}
 	res := s.result()
-	res.Equal = final.Covers(peer.Vector) && res.Held == 0 && res.PeerHeld == 0
+	res.Equal = final.Covers(peer.Vector) && res.Held == 0 && res.PeerHeld == 0 && res.Skipped == 0
 	if res.Equal {
 		// The peer acknowledged everything it lacked: it holds what we do.
 		if err := s.cfg.Store.MarkSent(ctx, final); err != nil {
@@ -318,6 +427,10 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+func unexpected(format string, args ...any) error {
+	return &syncproto.ProtocolError{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf(format, args...)}
 }
 
 // result copies the counts so far.
@@ -329,9 +442,14 @@ func (s *session) result() Result {
 	return r
 }
 
-// fail sends the peer an error saying why (unless the peer sent it), stops
-// the session and returns err.
-func (s *session) fail(ctx context.Context, cancel context.CancelCauseFunc, wg *sync.WaitGroup, err error) (Result, error) {
+// fail stops the session, tells the peer why (unless the peer said it, the
+// connection is gone, or the node is stopping) and returns err.
+func (s *session) fail(ctx context.Context, wg *sync.WaitGroup, err error) (Result, error) {
+	if ctx.Err() != nil {
+		// Whatever a step failed with, the session ended for the reason it
+		// was ended with first.
+		err = context.Cause(ctx)
+	}
 	var pe *syncproto.ProtocolError
 	if !errors.As(err, &pe) {
 		code := syncproto.CodeInternal
@@ -347,25 +465,85 @@ func (s *session) fail(ctx context.Context, cancel context.CancelCauseFunc, wg *
 		}
 		pe = &syncproto.ProtocolError{Code: code, Msg: err.Error(), Err: err}
 	}
-	if !pe.Remote && ctx.Err() == nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		msg := pe.Msg
-		if len(msg) > syncproto.MaxMessageLen {
-			msg = msg[:syncproto.MaxMessageLen]
-		}
-		// Best effort, and briefly: the peer may be the problem.
-		s.writeDirect(syncproto.MsgError, &syncproto.Error{Code: pe.Code, Message: msg})
-	}
-	cancel(err)
+	// Stop everything first: the reader and the writer return, and the
+	// farewell then has the connection to itself.
+	s.abort(pe)
 	s.closeOut()
 	wg.Wait()
+	if !pe.Remote && s.parent.Err() == nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) {
+		s.farewell(pe)
+	}
 	res := s.result()
-	s.cfg.Log.Warn("sync session failed", "peer", res.Peer.Node.String(), "name", res.Peer.Name, "err", err)
+	s.cfg.Log.Warn("sync session failed", "peer", res.Peer.Node.String(), "name", res.Peer.Name, "err", pe)
 	return res, pe
+}
+
+// abort ends the session with cause: a read blocked on the peer returns
+// at once, a write in progress within farewellWait (so that, the peer
+// reading, it ends its frame and the farewell can follow), and none starts.
+func (s *session) abort(cause error) {
+	s.cancel(cause)
+	s.dlmu.Lock()
+	defer s.dlmu.Unlock()
+	if s.nc != nil && !s.aborted {
+		s.nc.SetReadDeadline(time.Unix(1, 0))
+		s.nc.SetWriteDeadline(time.Now().Add(min(farewellWait, s.cfg.Idle)))
+	}
+	s.aborted = true
+}
+
+// farewellWait bounds the write of the error that ends a session: the
+// peer may be the problem.
+const farewellWait = 2 * time.Second
+
+// farewell tells the peer why the session ends, briefly, once the session
+// is aborted.
+func (s *session) farewell(pe *syncproto.ProtocolError) {
+	msg := pe.Msg
+	if len(msg) > syncproto.MaxMessageLen {
+		msg = msg[:syncproto.MaxMessageLen]
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.torn {
+		return // the peer would read it as the rest of a frame
+	}
+	if s.nc != nil {
+		s.dlmu.Lock()
+		defer s.dlmu.Unlock()
+		s.nc.SetWriteDeadline(time.Now().Add(min(farewellWait, s.cfg.Idle)))
+		defer s.nc.SetDeadline(time.Unix(1, 0))
+	}
+	syncproto.WriteFrame(s.conn, syncproto.MsgError, &syncproto.Error{Code: pe.Code, Message: msg})
 }
 
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// touch notes that a frame moved, for watchIdle.
+func (s *session) touch() { s.moved.Store(time.Now().UnixNano()) }
+
+// watchIdle ends the session when no frame has moved, either way, for
+// Idle: whatever a step of the session waits on, it waits no longer. The
+// read and write deadlines end a peer's silence; this ends the rest.
+func (s *session) watchIdle(ctx context.Context) {
+	t := time.NewTimer(s.cfg.Idle)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if since := time.Since(time.Unix(0, s.moved.Load())); since < s.cfg.Idle {
+				t.Reset(s.cfg.Idle - since)
+				continue
+			}
+			s.abort(&syncproto.ProtocolError{Code: syncproto.CodeTimeout, Msg: fmt.Sprintf("no frame moved either way for %v", s.cfg.Idle)})
+			return
+		}
+	}
 }
 
 func (s *session) readHello(r *syncproto.FrameReader, local syncproto.Hello) (*syncproto.Hello, error) {
@@ -397,13 +575,26 @@ func (s *session) readHello(r *syncproto.FrameReader, local syncproto.Hello) (*s
 	return peer, nil
 }
 
-// readFrame reads one frame within the idle deadline.
+// readFrame reads one frame within the idle deadline, and within the
+// session's frame budget.
 func (s *session) readFrame(r *syncproto.FrameReader) (syncproto.MsgType, []byte, error) {
-	if s.nc != nil {
+	if s.frames >= s.cfg.MaxFrames {
+		return 0, nil, &syncproto.ProtocolError{Code: syncproto.CodeBudget,
+			Msg: fmt.Sprintf("the peer sent %d frames, a session's budget; the next one goes on", s.frames)}
+	}
+	s.dlmu.Lock()
+	aborted := s.aborted
+	if s.nc != nil && !aborted {
 		s.nc.SetReadDeadline(time.Now().Add(s.cfg.Idle))
+	}
+	s.dlmu.Unlock()
+	if aborted {
+		return 0, nil, net.ErrClosed
 	}
 	t, body, err := r.Read()
 	if err == nil {
+		s.frames++
+		s.touch()
 		s.mu.Lock()
 		s.res.BytesIn = r.Offset()
 		s.mu.Unlock()
@@ -411,6 +602,74 @@ func (s *session) readFrame(r *syncproto.FrameReader) (syncproto.MsgType, []byte
 		err = &syncproto.ProtocolError{Code: syncproto.CodeTimeout, Msg: fmt.Sprintf("the peer sent nothing for %v", s.cfg.Idle)}
 	}
 	return t, body, err
+}
+
+// admit counts a batch the peer sent into its window, and refuses one past
+// it: a sender keeps at most Window batches, and WindowBytes of them,
+// unacknowledged.
+func (s *session) admit(b *syncproto.Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case b.Seq != s.lastIn+1:
+		return unexpected("batch %d after batch %d", b.Seq, s.lastIn)
+	case s.inBatches >= syncproto.Window:
+		return unexpected("batch %d while %d are unacknowledged: the window is %d", b.Seq, s.inBatches, syncproto.Window)
+	case s.inBytes+int64(b.Size) > syncproto.WindowBytes:
+		return unexpected("batch %d of %d bytes while %d are unacknowledged: the window is %d bytes", b.Seq, b.Size, s.inBytes, syncproto.WindowBytes)
+	}
+	s.lastIn = b.Seq
+	s.inBatches++
+	s.inBytes += int64(b.Size)
+	return nil
+}
+
+// acknowledged takes a batch the peer sent out of its window, as its ack
+// is queued.
+func (s *session) acknowledged(b *syncproto.Batch) {
+	s.mu.Lock()
+	s.inBatches--
+	s.inBytes -= int64(b.Size)
+	s.mu.Unlock()
+}
+
+// acked takes a batch this node sent out of its window. An ack of a batch
+// not awaiting one (never sent, or acknowledged already) is refused.
+func (s *session) acked(a *syncproto.Ack) error {
+	s.mu.Lock()
+	b, ok := s.out[a.Seq]
+	if ok {
+		delete(s.out, a.Seq)
+		s.outBytes -= b.size
+		s.res.Sent += b.changes
+		s.res.Held += int(a.Held)
+	}
+	s.mu.Unlock()
+	if !ok {
+		return unexpected("an acknowledgement of batch %d, which awaits none", a.Seq)
+	}
+	select {
+	case s.freed <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// awaitWindow waits until the window of what this node sent satisfies ok.
+func (s *session) awaitWindow(ctx context.Context, ok func() bool) error {
+	for {
+		s.mu.Lock()
+		yes := ok()
+		s.mu.Unlock()
+		if yes {
+			return nil
+		}
+		select {
+		case <-s.freed:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
 }
 
 // send queues a frame for the writer on ch.
@@ -425,7 +684,8 @@ func (s *session) send(ctx context.Context, ch chan frame, t syncproto.MsgType, 
 func (s *session) closeOut() { s.closeOnce.Do(func() { close(s.stop) }) }
 
 // writeLoop writes queued frames, control frames first, until closeOut;
-// then it writes what is still queued and returns.
+// then it writes what is still queued and returns. A write that fails ends
+// the session.
 func (s *session) writeLoop(ctx context.Context) error {
 	var first error
 	write := func(f frame) {
@@ -434,6 +694,7 @@ func (s *session) writeLoop(ctx context.Context) error {
 		}
 		if err := s.writeDirect(f.t, f.msg); err != nil && ctx.Err() == nil {
 			first = err
+			s.abort(err)
 		}
 	}
 	for {
@@ -468,31 +729,55 @@ func (s *session) writeDirect(t syncproto.MsgType, msg any) error {
 	// or a reader updating them would wait on a peer that waits on it.
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.nc != nil {
+	s.dlmu.Lock()
+	aborted := s.aborted
+	if s.nc != nil && !aborted {
 		s.nc.SetWriteDeadline(time.Now().Add(s.cfg.Idle))
 	}
+	s.dlmu.Unlock()
+	if aborted {
+		return net.ErrClosed
+	}
 	n, err := syncproto.WriteFrame(s.conn, t, msg)
+	if err == nil {
+		s.touch()
+	} else {
+		s.torn = true
+	}
 	s.mu.Lock()
 	s.bytesOut += int64(n)
 	s.mu.Unlock()
 	return err
 }
 
+// never, as the sequence a peer is taken to hold, keeps a stream out of
+// the rest of the session.
+const never = ^uint64(0)
+
 // sendAll sends the receipts, certificates and changes the peer lacks,
-// keeping at most Window batches unacknowledged, then Done.
-func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello) error {
-	peer := hello.Vector
+// keeping at most a window of batches unacknowledged, then Done. local is
+// what this node held at the hello, mine what the peer holds of it.
+func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mine syncproto.Vector) error {
 	if err := s.sendReceipts(ctx, hello); err != nil {
 		return err
 	}
-	local, err := s.cfg.Store.Vector(ctx)
-	if err != nil {
-		return err
+	have := mine.Clone()
+	skip := func(st syncproto.Stream, from uint64) {
+		have[st] = from
+		s.mu.Lock()
+		s.res.Skipped++
+		s.mu.Unlock()
 	}
 	var origins []syncproto.NodeID
 	seen := map[syncproto.NodeID]bool{}
 	for st, seq := range local {
-		if seq > peer[st] && !seen[st.Origin] {
+		if aside := hello.Held[st]; aside > have[st] && seq > have[st] {
+			// The peer holds its next changes aside until its clock
+			// catches up: they are not offered again. What follows them
+			// is, once, and the peer holds it behind them.
+			skip(st, aside)
+		}
+		if seq > have[st] && !seen[st.Origin] {
 			seen[st.Origin] = true
 			origins = append(origins, st.Origin)
 		}
@@ -504,39 +789,47 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello) error {
 		}
 		s.send(ctx, s.ctrl, syncproto.MsgCerts, &syncproto.Certs{Certs: certs})
 	}
-	have := peer.Clone()
-	inFlight := map[uint64]int{} // batch number to its changes
 	var seq uint64
 	for {
 		runs, next, err := s.cfg.Store.Outgoing(ctx, have, s.cfg.BatchChanges)
+		if ue := (*store.UnsendableError)(nil); errors.As(err, &ue) {
+			s.cfg.Log.Warn("sync: a stream cannot be passed on", "peer", hello.Name, "err", err)
+			skip(ue.Stream, never)
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		if len(runs) == 0 {
 			break
 		}
-		for len(inFlight) >= s.cfg.Window {
-			if err := s.awaitAck(ctx, inFlight); err != nil {
-				return err
-			}
+		if late(runs, have, hello.Vector) {
+			continue
 		}
-		seq++
-		b, err := syncproto.NewBatch(seq, runs)
+		b, err := syncproto.NewBatch(seq+1, runs)
 		if err != nil {
 			return err
 		}
+		size := int64(b.Size)
+		if err := s.awaitWindow(ctx, func() bool {
+			return len(s.out) < syncproto.Window && s.outBytes+size <= syncproto.WindowBytes
+		}); err != nil {
+			return err
+		}
+		seq++
 		n := 0
 		for _, r := range runs {
 			n += len(r.Bodies)
 		}
-		inFlight[seq] = n
+		s.mu.Lock()
+		s.out[seq] = outBatch{changes: n, size: size}
+		s.outBytes += size
+		s.mu.Unlock()
 		s.send(ctx, s.data, syncproto.MsgBatch, b)
 		have = next
 	}
-	for len(inFlight) > 0 {
-		if err := s.awaitAck(ctx, inFlight); err != nil {
-			return err
-		}
+	if err := s.awaitWindow(ctx, func() bool { return len(s.out) == 0 }); err != nil {
+		return err
 	}
 	final, err := s.cfg.Store.Vector(ctx)
 	if err != nil {
@@ -544,6 +837,20 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello) error {
 	}
 	s.send(ctx, s.ctrl, syncproto.MsgDone, &syncproto.Done{Vector: final})
 	return nil
+}
+
+// late corrects have for streams that came to this node after the hello
+// (perhaps from this very peer): they start where the peer's vector says.
+// It reports whether it corrected any, and the runs must be asked again.
+func late(runs []syncproto.Run, have, peer syncproto.Vector) bool {
+	again := false
+	for _, r := range runs {
+		if _, known := have[r.Stream]; !known {
+			have[r.Stream] = peer[r.Stream]
+			again = again || peer[r.Stream] > 0
+		}
+	}
+	return again
 }
 
 // sendReceipts sends the peer the receipts it lacks: a field laptop those
@@ -590,24 +897,6 @@ func receiptsFor(ctx context.Context, st Store, trust Trust, peer syncproto.Node
 		return nil, nil
 	}
 	return m, nil
-}
-
-func (s *session) awaitAck(ctx context.Context, inFlight map[uint64]int) error {
-	select {
-	case a := <-s.acks:
-		n, ok := inFlight[a.Seq]
-		if !ok {
-			return &syncproto.ProtocolError{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("an ack of batch %d, which is not in flight", a.Seq)}
-		}
-		delete(inFlight, a.Seq)
-		s.mu.Lock()
-		s.res.Sent += n
-		s.res.Held += int(a.Held)
-		s.mu.Unlock()
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }
 
 // maxGroup bounds the batches stored in one transaction.

@@ -438,26 +438,95 @@ func heldRun(ctx context.Context, tx *sql.Tx, st syncproto.Stream, seq uint64) (
 	return nil, nil, rows.Err()
 }
 
+// HeldAside is, per stream whose next change this node holds aside
+// (stamped too far ahead of its clock), the last change it holds in
+// sequence from there: what a peer need not offer again until those merge.
+func (s *SQLite) HeldAside(ctx context.Context) (syncproto.Vector, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT h.node_id, h.lane, h.seq, coalesce(st.seq, 0) FROM held h
+		LEFT JOIN streams st ON st.node_id = h.node_id AND st.lane = h.lane ORDER BY h.node_id, h.lane, h.seq`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	v := syncproto.Vector{}
+	for rows.Next() {
+		var id []byte
+		var st syncproto.Stream
+		var seq, head int64
+		if err := rows.Scan(&id, &st.Lane, &seq, &head); err != nil {
+			return nil, s.wrap(err)
+		}
+		st.Origin = syncproto.NodeID(id)
+		next := uint64(head) + 1
+		if last, ok := v[st]; ok {
+			next = last + 1
+		}
+		if uint64(seq) == next {
+			v[st] = next
+		}
+	}
+	return v, s.wrap(rows.Err())
+}
+
+// Bounds of a batch Outgoing makes, beside its count of changes. A batch is
+// encoded as an array of runs; maxBatchBytes bounds that encoding (the
+// changes' bytes, each with its head, and each run's stream, first sequence
+// and signature), far more than a thousand ordinary records take, so that a
+// batch of large changes still fits a frame (syncproto.MaxFrame) however
+// badly they compress.
+const (
+	maxBatchBytes = 2 << 20
+	bodyOverhead  = 5   // a byte string's head, up to 4 GiB
+	runOverhead   = 128 // a run's map, stream, first sequence and signature
+)
+
+// UnsendableError: a stretch of a stream between two signed chain heads is
+// larger than one run may be (syncproto.MaxRunBytes, or MaxBatchChanges
+// changes). A run can end only at a signed head, so no batch can carry the
+// stretch: the stream cannot be passed on from here beyond After. Such a
+// stretch was stored before runs were bounded; this node will not accept
+// another.
+type UnsendableError struct {
+	Stream  syncproto.Stream
+	After   uint64 // the sequence before the stretch
+	Changes int    // at least this many changes
+	Bytes   int    // at least this many bytes
+}
+
+func (e *UnsendableError) Error() string {
+	return fmt.Sprintf("stream %s after %d: %d changes and %d bytes or more under one signature, more than a batch may carry: "+
+		"the stream cannot be passed on from this node", e.Stream, e.After, e.Changes, e.Bytes)
+}
+
 // Outgoing returns the runs of changes a peer holding have lacks, stream by
-// stream in sync order (lane 1 first), up to about max changes, and the
-// vector the peer will hold once it has them. Every run ends at a change
-// whose chain head this node holds a signature for, so that the peer can
-// verify the run with one signature; a run may therefore run past max to the
-// next signed change.
+// stream in sync order (lane 1 first), and the vector the peer will hold
+// once it has them: up to about max changes, and at most maxBatchBytes.
+// Every run ends at a change whose chain head is signed, so that the peer
+// can verify the run with one signature: where a commit or a peer signed
+// it, and in this node's own streams anywhere (it signs the head there).
+// A batch goes on past max to the next head signed so, within its bytes
+// and syncproto.MaxBatchChanges; at either of those it ends at the last
+// head it may end at. Where the first stretch alone is beyond them, it
+// travels alone, up to what one run may carry (syncproto's MaxRunBytes and
+// MaxBatchChanges, which every run this node accepted kept to); a stretch
+// larger than that is an *UnsendableError, returned only when the batch
+// would hold nothing else.
 func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) ([]syncproto.Run, syncproto.Vector, error) {
 	after := have.Clone()
 	var runs []syncproto.Run
-	total := 0
+	total, size := 0, 0 // the batch's changes and encoded bytes so far
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		spans, err := beyond(ctx, tx, have)
 		if err != nil {
 			return err
 		}
+		full := false
 		for _, sp := range spans {
-			if total >= max {
+			if full || total >= max || size >= maxBatchBytes {
 				break
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT id, sig, body FROM changes WHERE id > ? AND id <= ? ORDER BY id`,
+			own := s.opts.Key != nil && sp.stream.Origin == s.self.ID
+			rows, err := tx.QueryContext(ctx, `SELECT sig, hash, body FROM changes WHERE id > ? AND id <= ? ORDER BY id`,
 				changeID(sp.idx, sp.from), changeID(sp.idx, sp.to))
 			if err != nil {
 				return err
@@ -466,28 +535,53 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 			// signature then vouches for all of it, however many commits
 			// wrote it.
 			run := syncproto.Run{Stream: sp.stream, First: sp.from + 1}
-			signed := 0
+			runSize, runBytes := runOverhead, 0 // encoded; the bodies alone
+			cut, cutSize := 0, 0                // the changes up to the last head the run may end at, encoded
+			var cutSig, cutHash []byte
+			// fits says whether n more changes of b encoded bytes keep the
+			// batch within its bounds; alone, once they do not, whether the
+			// stretch may still travel by itself.
+			fits := func(n, b int) bool {
+				return total+len(run.Bodies)+n <= syncproto.MaxBatchChanges && size+runSize+b <= maxBatchBytes
+			}
+			alone := func(n, b int) error {
+				if len(run.Bodies)+n > syncproto.MaxBatchChanges || runBytes+b > syncproto.MaxRunBytes {
+					return &UnsendableError{Stream: sp.stream, After: sp.from, Changes: len(run.Bodies) + n, Bytes: runBytes + b}
+				}
+				return nil
+			}
 			for rows.Next() {
-				var id int64
-				var sig, body []byte
-				if err := rows.Scan(&id, &sig, &body); err != nil {
+				var sig, hash, body []byte
+				if err := rows.Scan(&sig, &hash, &body); err != nil {
 					rows.Close()
 					return err
 				}
-				run.Bodies = append(run.Bodies, body)
-				total++
-				if len(sig) > 0 {
-					signed, run.Sig = len(run.Bodies), sig
-					if total >= max {
+				if !fits(1, len(body)+bodyOverhead) {
+					if total > 0 || cut > 0 {
+						full = true
 						break
 					}
+					if err := alone(1, len(body)); err != nil {
+						rows.Close()
+						return err
+					}
+				}
+				run.Bodies = append(run.Bodies, body)
+				runSize += len(body) + bodyOverhead
+				runBytes += len(body)
+				if len(sig) > 0 || own {
+					cut, cutSize, cutSig, cutHash = len(run.Bodies), runSize, sig, hash
+				}
+				if len(sig) > 0 && total+len(run.Bodies) >= max {
+					full = true
+					break
 				}
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				return err
 			}
-			if signed < len(run.Bodies) && run.Last() == sp.to {
+			if !full && cut < len(run.Bodies) && run.Last() == sp.to {
 				// The changes after the last signed one reach this node's
 				// head: if the change that vouches for them is held here
 				// (stamped ahead), the run goes on through the held changes
@@ -498,21 +592,43 @@ func (s *SQLite) Outgoing(ctx context.Context, have syncproto.Vector, max int) (
 					return err
 				}
 				if sig != nil {
-					run.Bodies, run.Sig = append(run.Bodies, held...), sig
-					total += len(held)
-					runs = append(runs, run)
-					after[sp.stream] = sp.to
-					continue
+					heldSize, heldBytes := 0, 0
+					for _, b := range held {
+						heldSize += len(b) + bodyOverhead
+						heldBytes += len(b)
+					}
+					switch {
+					case fits(len(held), heldSize):
+					case total > 0 || cut > 0:
+						full = true // the rest goes in a batch of its own
+					default:
+						if err := alone(len(held), heldBytes); err != nil {
+							return err
+						}
+					}
+					if !full {
+						run.Bodies, run.Sig = append(run.Bodies, held...), sig
+						total += len(run.Bodies)
+						size += runSize + heldSize
+						runs = append(runs, run)
+						after[sp.stream] = sp.to
+						continue
+					}
 				}
 			}
-			total -= len(run.Bodies) - signed
-			if signed > 0 {
-				run.Bodies = run.Bodies[:signed]
+			if cut > 0 {
+				run.Bodies, run.Sig = run.Bodies[:cut], cutSig
+				if run.Sig == nil { // a head of this node's own that no commit signed
+					run.Sig = s.opts.Key.SignHead(sp.stream.Lane, run.Last(), syncproto.Hash(cutHash))
+				}
 				runs = append(runs, run)
 				after[sp.stream] = run.Last()
+				total += cut
+				size += cutSize
 			}
-			// Changes after the last signed head stay for a later batch;
-			// they are only possible while a writer is committing.
+			// Changes of another origin after the last signed head stay for
+			// a later batch; they are only possible while a writer is
+			// committing.
 		}
 		return nil
 	})

@@ -194,9 +194,40 @@ func (s *SQLite) MarkSent(ctx context.Context, v syncproto.Vector) error {
 	return s.raise(ctx, "sent", v)
 }
 
+// raise raises a column of the streams this node holds to a vector's
+// entries, never past what it holds. The streams are read first and only
+// those that move are written, under the write lock: a vector, however
+// long (a peer's, from its hello), costs what this node holds, and most
+// often no write at all.
 func (s *SQLite) raise(ctx context.Context, col string, v syncproto.Vector) error {
 	if len(v) == 0 {
 		return nil
+	}
+	type rise struct {
+		st  syncproto.Stream
+		seq uint64
+	}
+	var rises []rise
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, lane, seq, `+col+` FROM streams WHERE seq > `+col)
+	if err != nil {
+		return s.wrap(err)
+	}
+	for rows.Next() {
+		var id []byte
+		var st syncproto.Stream
+		var seq, at int64
+		if err := rows.Scan(&id, &st.Lane, &seq, &at); err != nil {
+			rows.Close()
+			return s.wrap(err)
+		}
+		st.Origin = syncproto.NodeID(id)
+		if to := min(v[st], uint64(seq)); to > uint64(at) {
+			rises = append(rises, rise{st, to})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(rises) == 0 {
+		return s.wrap(err)
 	}
 	if err := s.lockWrite(); err != nil {
 		return err
@@ -207,9 +238,9 @@ func (s *SQLite) raise(ctx context.Context, col string, v syncproto.Vector) erro
 		return s.wrap(err)
 	}
 	defer tx.Rollback()
-	for k, seq := range v {
-		if _, err := tx.ExecContext(ctx, `UPDATE streams SET `+col+` = max(`+col+`, min(?, seq)) WHERE node_id = ? AND lane = ?`,
-			int64(seq), k.Origin[:], k.Lane); err != nil {
+	for _, r := range rises {
+		if _, err := tx.ExecContext(ctx, `UPDATE streams SET `+col+` = max(`+col+`, ?) WHERE node_id = ? AND lane = ?`,
+			int64(r.seq), r.st.Origin[:], r.st.Lane); err != nil {
 			return s.wrap(err)
 		}
 	}

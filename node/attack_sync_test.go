@@ -1,0 +1,125 @@
+package node_test
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"lifeline/node"
+	"lifeline/node/gossip"
+	"lifeline/node/identity"
+	"lifeline/node/nodetest"
+	"lifeline/node/port"
+	"lifeline/syncproto"
+)
+
+// silence counts the connections a silent peer took and saw closed.
+type silence struct {
+	taken, ended atomic.Int32
+}
+
+// hold keeps a connection open, saying nothing, until the other side
+// closes it.
+func (s *silence) hold(conn net.Conn) {
+	s.taken.Add(1)
+	var b [512]byte
+	for {
+		if _, err := conn.Read(b[:]); err != nil {
+			break
+		}
+	}
+	s.ended.Add(1)
+}
+
+// A gossip member whose sync address never answers a handshake, and one
+// that answers it (with an enrolled node's certificate) and then says
+// nothing: the sessions anti-entropy starts with them end at SyncMax, and
+// it starts more. Without a deadline, a handshake that never ends held a
+// session for the handshake's 30 s, and a session after it for ever.
+func TestDiscoverySessionsEndAtDeadline(t *testing.T) {
+	c := nodetest.New(t)
+	ctx := context.Background()
+
+	// Silent in the handshake: a TCP listener that accepts and says nothing.
+	mute := &silence{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	defer func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+			go mute.hold(conn)
+		}
+	}()
+
+	// Silent after it: an enrolled laptop's credentials (it serves no sync
+	// of its own) on a port whose sync door says nothing.
+	enrolled := c.Add("tol-03", syncproto.RoleField, "Toledo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	creds, self := enrolled.Node.Credentials(), enrolled.Node.Self()
+	after := &silence{}
+	p := port.New(port.Config{Creds: creds})
+	p.Handle(port.Sync, port.Door{Max: 16, Who: func(identity.Claims) error { return nil },
+		Serve: func(_ context.Context, conn net.Conn, _ identity.Claims) bool { after.hold(conn); return false }})
+	addr, err := p.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+
+	keyFile := filepath.Join(t.TempDir(), gossip.KeyFile)
+	if err := gossip.WriteKeyFile(keyFile, c.Keys); err != nil {
+		t.Fatal(err)
+	}
+	var members []*gossip.Gossip
+	for _, m := range []gossip.Meta{
+		{Node: syncproto.NodeID{0x5e, 1}, Name: "black-hole", Role: syncproto.RoleField, District: "Cayo", SyncAddr: ln.Addr().String()},
+		{Node: self.ID, Name: self.Name, Role: syncproto.RoleField, District: "Toledo", SyncAddr: addr.String()},
+	} {
+		m.MinProto, m.MaxProto = syncproto.MinVersion, syncproto.MaxVersion
+		g, err := gossip.Start(gossip.Config{BindAddr: "127.0.0.1:0", KeyFile: keyFile, Profile: gossip.Test,
+			Meta: func() gossip.Meta { return m }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Shutdown()
+		if len(members) > 0 {
+			if _, err := g.Join([]string{members[0].Addr()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		members = append(members, g)
+	}
+
+	gossiping(c, "cayo-07", syncproto.RoleField, "Cayo", members[0].Addr(), func(cfg *node.Config) {
+		cfg.SyncAddr = ""
+		cfg.SyncIdle = time.Minute // the deadline, not the idle limit, must end them
+		cfg.SyncMax = time.Second
+	})
+	nodetest.Eventually(t, 30*time.Second, "sessions with both silent peers ended by their deadline, and tried again", func() bool {
+		return mute.ended.Load() >= 2 && after.ended.Load() >= 2
+	})
+}
