@@ -8,12 +8,16 @@ package store
 
 import (
 	"context"
+	"errors"
+	"iter"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"lifeline/node/identity"
 	"lifeline/syncproto"
 )
 
@@ -220,5 +224,135 @@ func TestPendingVersionsBounded(t *testing.T) {
 	}
 	if !slices.Equal(vals, []any{"first", "at the bound"}) && !slices.Equal(vals, []any{"at the bound", "first"}) {
 		t.Fatalf("the record shows %v", vals)
+	}
+}
+
+// An edit that reaches a node before its record waits aside, and merges in
+// the transaction that brings the record.
+func TestEditWaitsForItsRecord(t *testing.T) {
+	ctx := context.Background()
+	waitForRecord := func(c *syncproto.Change, rec RecordFacts) Verdict {
+		for _, f := range c.Fields {
+			if len(f.Base) > 0 && !rec.Exists {
+				return Verdict{Reason: "waits for its record"}
+			}
+		}
+		return Verdict{}
+	}
+	s, _ := newStore(t, Options{Admit: waitForRecord})
+	writer, editor := syncproto.NodeID{0x11}, syncproto.NodeID{0x22}
+	rec := syncproto.NewRecordID()
+	hlc := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
+	create := fromPeer(t, syncproto.Change{Origin: writer, Seq: 1, HLC: hlc, Record: rec, Fields: setField(t, "roof", "intact")})
+	edit := fromPeer(t, syncproto.Change{Origin: editor, Seq: 1, HLC: hlc + 1, Record: rec,
+		Fields: setField(t, "roof", "gone", create.Change.Dot())})
+	if res, err := s.Apply(ctx, []Incoming{edit}); err != nil || res.Quarantined != 1 {
+		t.Fatalf("the edit first: %+v, %v", res, err)
+	}
+	if _, err := s.Apply(ctx, []Incoming{create}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.QuarantineCount(ctx); n != 0 {
+		t.Fatalf("%d changes still wait aside once their record came", n)
+	}
+	r, err := s.Record(ctx, rec)
+	if err != nil || value(t, r, "roof") != "gone" || len(r.Fields[0].Versions) != 1 {
+		t.Fatalf("the record: %+v, %v", r, err)
+	}
+}
+
+// A node's own stamps come after every change it merged, even one stamped
+// a little ahead of its wall clock.
+func TestOwnStampsFollowWhatMerged(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_750_000_000_000)
+	s, _ := newStore(t, Options{Clock: syncproto.NewClock(func() time.Time { return now }, 10*time.Minute)})
+	ahead := syncproto.MakeHLC(now.Add(500*time.Millisecond).UnixMilli(), 3)
+	in := fromPeer(t, syncproto.Change{Origin: syncproto.NodeID{0x33}, Seq: 1, HLC: ahead, Record: syncproto.NewRecordID(), Fields: setField(t, "n", 1)})
+	if _, err := s.Apply(ctx, []Incoming{in}); err != nil {
+		t.Fatal(err)
+	}
+	id := syncproto.NewRecordID()
+	if _, err := s.Write(ctx, []Edit{edit(t, id, true, "n", 2)}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Record(ctx, id)
+	if err != nil || r.Fields[0].Versions[0].Stamp.HLC <= ahead {
+		t.Fatalf("a local edit after merging a change stamped %v is stamped %v (%v)", ahead, r.Fields[0].Versions[0].Stamp.HLC, err)
+	}
+}
+
+// A held change that came after a gap, whose signature turns out not to be
+// its origin's once the gap is filled, is dropped at release: never merged,
+// and no longer held.
+func TestForgedHeldChangeDroppedAtRelease(t *testing.T) {
+	ctx := context.Background()
+	key, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	now := time.UnixMilli(1_750_000_000_000)
+	clock := syncproto.NewClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }, 10*time.Minute)
+	verify := func(st syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+		if st.Origin != key.ID() || !identity.VerifyHead(key.Public(), st, seq, head, sig) {
+			return errors.New("signature does not verify")
+		}
+		return nil
+	}
+	s, _ := newStore(t, Options{Clock: clock, VerifyHead: verify})
+	rec := syncproto.NewRecordID()
+	one := fromPeer(t, syncproto.Change{Origin: key.ID(), Seq: 1, HLC: syncproto.MakeHLC(now.UnixMilli(), 0), Record: rec, Fields: setField(t, "n", 1)})
+	one.Sig = key.SignHead(3, 1, syncproto.ChainHash(syncproto.Hash{}, one.Body))
+	two := fromPeer(t, syncproto.Change{Origin: key.ID(), Seq: 2, HLC: syncproto.MakeHLC(now.Add(time.Hour).UnixMilli(), 0), Record: rec, Fields: setField(t, "n", 2)})
+	two.Sig = make([]byte, 64) // not the origin's
+	batches := func(in ...Incoming) iter.Seq2[[]Incoming, error] {
+		return func(yield func([]Incoming, error) bool) { yield(in, nil) }
+	}
+	if out, err := s.ApplyAll(ctx, batches(two), true); err != nil || out[0].Held != 1 {
+		t.Fatalf("the second change first, ahead: %+v, %v", out, err)
+	}
+	if res, err := s.Apply(ctx, []Incoming{one}); err != nil || res.Applied != 1 {
+		t.Fatalf("the first: %+v, %v", res, err)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	if n, err := s.ReleaseHeld(ctx); err != nil || n != 0 {
+		t.Fatalf("released %d, %v; want none", n, err)
+	}
+	if n, _ := s.HeldCount(ctx); n != 0 {
+		t.Fatalf("%d still held after the forged change failed its signature", n)
+	}
+	if v, _ := s.Vector(ctx); v[one.Change.Stream()] != 1 {
+		t.Fatalf("vector %v", v)
+	}
+}
+
+// A stream's held changes are released together, however many pieces they
+// are read in.
+func TestReleaseHeldPastOnePiece(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.UnixMilli(1_750_000_000_000)
+	s, _ := newStore(t, Options{Clock: syncproto.NewClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }, 10*time.Minute)})
+	ahead := syncproto.MakeHLC(now.Add(time.Hour).UnixMilli(), 0)
+	n := releasePiece + releasePiece/2
+	in := make([]Incoming, n)
+	for i := range in {
+		in[i] = fromPeer(t, syncproto.Change{Origin: syncproto.NodeID{0x44}, Seq: uint64(i + 1), HLC: ahead + syncproto.HLC(i),
+			Record: syncproto.NewRecordID(), Fields: setField(t, "n", i)})
+	}
+	if res, err := s.Apply(ctx, in); err != nil || res.Held != n {
+		t.Fatalf("apply: %+v, %v", res, err)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	if got, err := s.ReleaseHeld(ctx); err != nil || got != n {
+		t.Fatalf("released %d, %v; want all %d", got, err, n)
+	}
+	if left, _ := s.HeldCount(ctx); left != 0 {
+		t.Fatalf("%d still held", left)
 	}
 }
