@@ -356,3 +356,101 @@ func TestReleaseHeldPastOnePiece(t *testing.T) {
 		t.Fatalf("%d still held", left)
 	}
 }
+
+// A record that a readmitted change created lists that change in its
+// history, as one created by a change merged at once does.
+func TestReadmittedRecordKeepsItsHistory(t *testing.T) {
+	ctx := context.Background()
+	p := &policy{}
+	s, _ := newStore(t, Options{Admit: p.admit})
+	in := fromPeer(t, syncproto.Change{Origin: syncproto.NodeID{0x88}, Seq: 1, HLC: syncproto.MakeHLC(time.Now().UnixMilli(), 0),
+		Record: syncproto.NewRecordID(), Fields: setField(t, "note", "wait")})
+	if res, err := s.Apply(ctx, []Incoming{in}); err != nil || res.Quarantined != 1 {
+		t.Fatalf("apply: %+v, %v", res, err)
+	}
+	p.open.Store(true)
+	if n, err := s.Readmit(ctx); err != nil || n != 1 {
+		t.Fatalf("readmit: %d, %v", n, err)
+	}
+	h, err := s.History(ctx, in.Change.Record)
+	if err != nil || len(h) != 1 || h[0].Dot() != in.Change.Dot() {
+		t.Fatalf("history of the readmitted record: %v, %v", h, err)
+	}
+}
+
+// Changes waiting aside one for another merge in turn, in the transaction
+// that brings what the first waited for.
+func TestChainOfWaitingChangesMerges(t *testing.T) {
+	ctx := context.Background()
+	// A change setting step n waits until the record shows step n-1.
+	inTurn := func(c *syncproto.Change, rec RecordFacts) Verdict {
+		f, ok := c.Field("step")
+		if !ok {
+			return Verdict{}
+		}
+		var step int
+		syncproto.Unmarshal(f.Value, &step)
+		if step == 0 {
+			return Verdict{}
+		}
+		var shown int
+		if !rec.Exists || syncproto.Unmarshal(rec.Field("step"), &shown) != nil || shown != step-1 {
+			return Verdict{Reason: "waits for the step before"}
+		}
+		return Verdict{}
+	}
+	s, _ := newStore(t, Options{Admit: inTurn})
+	rec := syncproto.NewRecordID()
+	hlc := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
+	step := func(o byte, n int, base ...syncproto.Dot) Incoming {
+		return fromPeer(t, syncproto.Change{Origin: syncproto.NodeID{o}, Seq: 1, HLC: hlc + syncproto.HLC(n), Record: rec, Fields: setField(t, "step", n, base...)})
+	}
+	s0 := step(0x90, 0)
+	s1 := step(0x91, 1, s0.Change.Dot())
+	s2 := step(0x92, 2, s1.Change.Dot())
+	for _, in := range []Incoming{s2, s1} {
+		if res, err := s.Apply(ctx, []Incoming{in}); err != nil || res.Quarantined != 1 {
+			t.Fatalf("step %s before its record: %+v, %v", in.Change.Dot(), res, err)
+		}
+	}
+	if _, err := s.Apply(ctx, []Incoming{s0}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.QuarantineCount(ctx); n != 0 {
+		t.Fatalf("%d steps still wait aside", n)
+	}
+	r, err := s.Record(ctx, rec)
+	if err != nil || value(t, r, "step") != int64(2) {
+		t.Fatalf("the record: %+v, %v", r, err)
+	}
+}
+
+// A field's pending versions may reach MaxPending exactly, counted from
+// the bases not here, when the bases named add up to more.
+func TestPendingVersionsUpToTheBound(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, Options{})
+	origin, absent := syncproto.NodeID{0xdd}, syncproto.NodeID{0xee}
+	rec := syncproto.NewRecordID()
+	hlc := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
+	missing := func(from, to uint64) []syncproto.Dot {
+		var out []syncproto.Dot
+		for seq := from; seq <= to; seq++ {
+			out = append(out, syncproto.Dot{Origin: absent, Lane: 3, Seq: seq})
+		}
+		return out
+	}
+	create := fromPeer(t, syncproto.Change{Origin: origin, Seq: 1, HLC: hlc, Record: rec, Fields: setField(t, "f", "first")})
+	most := fromPeer(t, syncproto.Change{Origin: origin, Seq: 2, HLC: hlc + 1, Record: rec, Fields: setField(t, "f", "second", missing(1, MaxPending-4)...)})
+	// Names both versions here, and four more that are not: 64 wait.
+	bases := append([]syncproto.Dot{create.Change.Dot(), most.Change.Dot()}, missing(MaxPending-3, MaxPending)...)
+	last := fromPeer(t, syncproto.Change{Origin: origin, Seq: 3, HLC: hlc + 2, Record: rec, Fields: setField(t, "f", "third", bases...)})
+	res, err := s.Apply(ctx, []Incoming{create, most, last})
+	if err != nil || res.Quarantined != 0 {
+		t.Fatalf("apply: %+v, %v", res, err)
+	}
+	r, err := s.Record(ctx, rec)
+	if err != nil || value(t, r, "f") != "third" {
+		t.Fatalf("the record: %+v, %v", r, err)
+	}
+}
