@@ -454,3 +454,23 @@ func TestPendingVersionsUpToTheBound(t *testing.T) {
 		t.Fatalf("the record: %+v, %v", r, err)
 	}
 }
+
+// A change that skips ahead of its stream is refused, naming the change
+// that must come first.
+func TestGapNamesTheMissingChange(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, Options{})
+	origin := syncproto.NodeID{0x99}
+	hlc := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
+	mk := func(seq uint64) Incoming {
+		return fromPeer(t, syncproto.Change{Origin: origin, Seq: seq, HLC: hlc + syncproto.HLC(seq), Record: syncproto.NewRecordID(), Fields: setField(t, "n", seq)})
+	}
+	if _, err := s.Apply(ctx, []Incoming{mk(1), mk(2)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Apply(ctx, []Incoming{mk(5)})
+	st := syncproto.Stream{Origin: origin, Lane: 3}
+	if !errors.Is(err, ErrGap) || !strings.HasSuffix(err.Error(), "came before "+st.String()+":3") {
+		t.Fatalf("change 5 after 2: %v", err)
+	}
+}
