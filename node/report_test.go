@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"lifeline/node"
 	"lifeline/node/identity"
@@ -26,9 +27,18 @@ import (
 // openNode makes and opens a node in a temporary folder.
 func openNode(t *testing.T, name string, role syncproto.Role, district string) *node.Node {
 	t.Helper()
+	return openNodeWith(t, name, role, district, nil)
+}
+
+// openNodeWith is openNode with its configuration changed by edit, if any.
+func openNodeWith(t *testing.T, name string, role syncproto.Role, district string, edit func(*node.Config)) *node.Node {
+	t.Helper()
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), name)
+	if edit != nil {
+		edit(&cfg)
+	}
 	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: role, District: district}); err != nil {
 		t.Fatal(err)
 	}
@@ -236,12 +246,19 @@ func TestReportCountsWhatEachDistrictHolds(t *testing.T) {
 // versions of damage_level and of notes.
 func conflict(t *testing.T, n *node.Node) syncproto.RecordID {
 	t.Helper()
+	return conflictSkewed(t, n, 0)
+}
+
+// conflictSkewed is conflict with the other node's clock set skew ahead of
+// n's (behind, if negative). n sets damage_level 2 and the other node 4.
+func conflictSkewed(t *testing.T, n *node.Node, skew time.Duration) syncproto.RecordID {
+	t.Helper()
 	ctx := context.Background()
 	ca, err := identity.NewCA("Test CA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := openNode(t, "cayo-02", syncproto.RoleField, "Cayo")
+	other := openNodeWith(t, "cayo-02", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.ClockOffset = skew })
 	for _, m := range []*node.Node{n, other} {
 		if err := m.EnrollWith(ctx, ca); err != nil {
 			t.Fatal(err)
@@ -276,25 +293,40 @@ func conflict(t *testing.T, n *node.Node) syncproto.RecordID {
 }
 
 // A field in conflict counts once, with the value that wins until someone
-// decides, and the record is counted as in conflict.
+// decides (the later clock's), and the record is counted as in conflict.
+// The clocks are minutes apart, so that which version wins depends on the
+// rule alone, not on how fast the test runs.
 func TestReportCountsTheWinningValueOfAConflict(t *testing.T) {
-	ctx := context.Background()
-	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
-	id := conflict(t, n)
-	v, err := n.Record(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	level := v.Fields["damage_level"].(int64)
-	rep, err := n.Report(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cayo := rep.Districts[slices.Index(schemas.Districts, "Cayo")]
-	var want [node.DamageLevels]int
-	want[level] = 1
-	if cayo.Damage != want || cayo.Conflicts != 1 || cayo.Records["damage-assessment"] != 1 {
-		t.Fatalf("Cayo %+v, want one building at level %d, in conflict", cayo, level)
+	for _, tc := range []struct {
+		name  string
+		skew  time.Duration // the other laptop's clock, against HQ's
+		level int64         // HQ's version is 2, the laptop's 4
+	}{
+		{"the laptop's clock is ahead", 5 * time.Minute, 4},
+		{"the laptop's clock is behind", -5 * time.Minute, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
+			id := conflictSkewed(t, n, tc.skew)
+			v, err := n.Record(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.Fields["damage_level"]; got != tc.level {
+				t.Fatalf("damage_level shows %v, want %d, the version of the later clock", got, tc.level)
+			}
+			rep, err := n.Report(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cayo := rep.Districts[slices.Index(schemas.Districts, "Cayo")]
+			var want [node.DamageLevels]int
+			want[tc.level] = 1
+			if cayo.Damage != want || cayo.Conflicts != 1 || cayo.Records["damage-assessment"] != 1 {
+				t.Fatalf("Cayo %+v, want one building at level %d, in conflict", cayo, tc.level)
+			}
+		})
 	}
 }
 
