@@ -132,7 +132,7 @@ func (d *Daemon) applyNotice(msg []byte) error {
 // node, it is spread to the nodes outside the ledger.
 func (d *Daemon) revoked(ctx context.Context, r ledger.Revoke, from *ledger.Applied) error {
 	if from == nil {
-		if err := d.n.store.AddRevocation(ctx, r); err != nil {
+		if err := d.n.store.AddRevocation(ctx, r, nil, syncproto.NodeID{}); err != nil {
 			return err
 		}
 	}
