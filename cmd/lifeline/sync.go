@@ -132,6 +132,9 @@ func runBundleImport(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "bundle from %s (%s, %s): %d changes, %d new, %d already here, %d waiting for earlier ones or for the clock\n",
 			nodeLabel(res.From.Name, res.From.Node.String()), res.From.Role, node.Printable(res.From.District), res.Changes, res.Applied, res.Duplicates, res.Held)
+		if res.Revocations > 0 {
+			fmt.Fprintf(e.stdout, "learnt that headquarters revoked %d nodes: they are refused from now on\n", res.Revocations)
+		}
 		return nil
 	})
 }
