@@ -266,6 +266,12 @@ func (a *intruder) viaUnaware(ctx context.Context, spare *Node) error {
 	a.s.KeptAside += after.Quarantined - before.Quarantined
 	a.observe("hq kept aside the record the revoked %s wrote after the theft, carried by %s (kept aside at hq: %d, was %d)",
 		spare.Name, unaware.Name, after.Quarantined, before.Quarantined)
+	// The session's hello carried hq's revocations: the stick is refused now.
+	if _, err := unaware.lifeline(ctx, "", "bundle", "import", "--data", unaware.Dir, stick); err == nil {
+		a.notRefused("%s took the revoked %s's bundle again after syncing with hq, whose hello carries the revocation", unaware.Name, spare.Name)
+	} else {
+		a.observe("%s learnt the revocation from hq's hello: the stick again refused: %s", unaware.Name, lastPart(err.Error()))
+	}
 	return nil
 }
 
