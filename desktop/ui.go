@@ -196,3 +196,45 @@ func (u *UI) run(what string, work func(ctx context.Context) error, done func(er
 func (u *UI) showError(err error) {
 	dialog.ShowError(errors.New(node.Printable(err.Error())), u.win)
 }
+
+// askFolder asks in win for a folder and hands its path to do; nothing is
+// done when the dialog is cancelled or fails.
+func askFolder(win fyne.Window, do func(dir string)) {
+	dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err == nil && dir != nil {
+			do(dir.Path())
+		}
+	}, win)
+}
+
+// askFile asks in win for a file to read and hands its path to do; nothing
+// is done when the dialog is cancelled or fails.
+func askFile(win fyne.Window, do func(path string)) {
+	dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
+		if err == nil && f != nil {
+			path := f.URI().Path()
+			f.Close()
+			do(path)
+		}
+	}, win)
+}
+
+// newTwoLineList is a list whose rows are two lines cut to its width, the
+// first in bold; lines gives row i's, for i below length.
+func newTwoLineList(length func() int, lines func(i int) (first, second string)) *widget.List {
+	return widget.NewList(length, func() fyne.CanvasObject {
+		first := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		first.Truncation = fyne.TextTruncateEllipsis
+		second := widget.NewLabel("")
+		second.Truncation = fyne.TextTruncateEllipsis
+		return container.NewVBox(first, second)
+	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+		if i >= length() {
+			return
+		}
+		first, second := lines(i)
+		c := o.(*fyne.Container)
+		c.Objects[0].(*widget.Label).SetText(first)
+		c.Objects[1].(*widget.Label).SetText(second)
+	})
+}

@@ -241,6 +241,42 @@ func TestReportCountsWhatEachDistrictHolds(t *testing.T) {
 	}
 }
 
+// cayoPeer opens a field node of Cayo, its clock skew ahead of n's
+// (behind, if negative), and enrolls it and n with one CA, so that changes
+// carried between them merge.
+func cayoPeer(t *testing.T, n *node.Node, skew time.Duration) *node.Node {
+	t.Helper()
+	ca, err := identity.NewCA("Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := openNodeWith(t, "cayo-02", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.ClockOffset = skew })
+	for _, m := range []*node.Node{n, other} {
+		if err := m.EnrollWith(context.Background(), ca); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return other
+}
+
+// carry takes what from holds to to, by bundle.
+func carry(t *testing.T, from, to *node.Node) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bundle")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := from.ExportBundle(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := to.ImportBundle(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // conflict makes a damage assessment in Cayo that n and another node
 // changed without seeing each other's change; n ends up holding both
 // versions of damage_level and of notes.
@@ -254,37 +290,13 @@ func conflict(t *testing.T, n *node.Node) syncproto.RecordID {
 func conflictSkewed(t *testing.T, n *node.Node, skew time.Duration) syncproto.RecordID {
 	t.Helper()
 	ctx := context.Background()
-	ca, err := identity.NewCA("Test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := openNodeWith(t, "cayo-02", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.ClockOffset = skew })
-	for _, m := range []*node.Node{n, other} {
-		if err := m.EnrollWith(ctx, ca); err != nil {
-			t.Fatal(err)
-		}
-	}
-	carry := func(from, to *node.Node) {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "bundle")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := from.ExportBundle(ctx, f, nil); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if _, err := to.ImportBundle(ctx, path); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := cayoPeer(t, n, skew)
 	id := mustAdd(t, n, "damage-assessment", `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,
 		"structure_type":"thatch","damage_level":1,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`)
-	carry(n, other)
+	carry(t, n, other)
 	mustUpdate(t, n, id, `{"damage_level":2,"notes":"seen from the road"}`)
 	mustUpdate(t, other, id, `{"damage_level":4,"notes":"walked through"}`)
-	carry(other, n)
+	carry(t, other, n)
 	v, err := n.Record(ctx, id)
 	if err != nil || len(v.Conflicts["damage_level"]) != 2 {
 		t.Fatalf("no conflict made: %v %v", v.Conflicts, err)
@@ -478,31 +490,7 @@ func TestDefuse(t *testing.T) {
 func TestExportCSVDefusesEveryCell(t *testing.T) {
 	ctx := context.Background()
 	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
-	ca, err := identity.NewCA("Test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := openNode(t, "cayo-02", syncproto.RoleField, "Cayo")
-	for _, m := range []*node.Node{n, other} {
-		if err := m.EnrollWith(ctx, ca); err != nil {
-			t.Fatal(err)
-		}
-	}
-	carry := func(from, to *node.Node) {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "bundle")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := from.ExportBundle(ctx, f, nil); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if _, err := to.ImportBundle(ctx, path); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := cayoPeer(t, n, 0)
 	text := func(s string) []byte {
 		b, err := syncproto.Marshal(s)
 		if err != nil {
@@ -518,7 +506,7 @@ func TestExportCSVDefusesEveryCell(t *testing.T) {
 		"structure_type":"thatch","damage_level":1,"household_size":4,"head_of_household":%s,"phone":%s,"notes":%s,
 		"reported_by":%s,"reported_at":"2026-11-27T10:00:00Z"}`,
 		quote(formulas[0]), quote(formulas[1]), quote(formulas[2]), quote(formulas[3]), quote(formulas[4]), quote(formulas[5])))
-	carry(n, other)
+	carry(t, n, other)
 	// Each node sets fields the kit does not declare, named as an attacker
 	// would: the other's are kept aside here (the kit declares no such
 	// field), and this node's own, written past its kit, are in no column.
@@ -533,14 +521,14 @@ func TestExportCSVDefusesEveryCell(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	carry(other, n)
+	carry(t, other, n)
 	if qs, _ := n.Quarantine(ctx, 0); len(qs) != 1 || !strings.Contains(qs[0].Reason, "does not declare") {
 		t.Fatalf("the other node's fields the kit does not declare: kept aside %+v", qs)
 	}
 	// Both nodes give notes a formula: the conflict column names it.
 	mustUpdate(t, n, id, fmt.Sprintf(`{"notes":%s}`, quote(formulas[4]+" here")))
 	mustUpdate(t, other, id, fmt.Sprintf(`{"notes":%s}`, quote(formulas[4]+" there")))
-	carry(other, n)
+	carry(t, other, n)
 
 	for _, opts := range []node.ExportOptions{{}, {Personal: true}} {
 		out, rows := exportCSV(t, n, "damage-assessment", opts)

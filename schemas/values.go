@@ -493,8 +493,18 @@ func (f *Field) Format(raw []byte, lang string) string {
 	if err != nil {
 		return "?"
 	}
+	return f.FormatValue(v, lang)
+}
+
+// FormatValue renders a decoded value of the field as Format does. f may
+// be nil, for a field its type does not declare: a choice then shows as
+// it is.
+func (f *Field) FormatValue(v any, lang string) string {
 	label := func(s string) string {
-		if c, ok := f.Choice(s); ok && (f.Type == Choice || f.Type == Multi) {
+		if f == nil || (f.Type != Choice && f.Type != Multi) {
+			return s
+		}
+		if c, ok := f.Choice(s); ok {
 			return c.Label().In(lang)
 		}
 		return s
