@@ -255,7 +255,7 @@ func TestDraftSurvivesLanguageSwitchAndRestart(t *testing.T) {
 	}
 
 	// The app closed and opened again over the same node and drafts.
-	u2 := newUI(u.ctx, u.app, u.win, u.node, u.drafts, u.inline)
+	u2 := newUI(u.ctx, u.app, u.win, u.node, u.drafts, u.inline, u.post)
 	u2.bg.Wait()
 	again := u2.recordForm()
 	if again == nil {
