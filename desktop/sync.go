@@ -28,6 +28,10 @@ type syncView struct {
 	none    *widget.Label
 	addr    *widget.Entry
 	result  *widget.Label
+	// renew says the node's certificate ends soon, with the buttons to
+	// renew it; shown only then.
+	renew     *fyne.Container
+	renewText *widget.Label
 }
 
 func (u *UI) syncScreen() fyne.CanvasObject { return u.newSyncView().content() }
@@ -40,6 +44,13 @@ func (u *UI) newSyncView() *syncView {
 	v.none.Wrapping = fyne.TextWrapWord
 	v.result.Wrapping = fyne.TextWrapWord
 	v.addr.SetPlaceHolder(u.T("sync.addr"))
+	v.renewText = widget.NewLabel("")
+	v.renewText.Wrapping = fyne.TextWrapWord
+	v.renewText.Importance = widget.WarningImportance
+	v.renew = container.NewVBox(v.renewText, container.NewHBox(
+		widget.NewButton(u.T("sync.request"), func() { askFolder(u.win, v.writeRequest) }),
+		widget.NewButton(u.T("sync.install"), func() { askFile(u.win, v.installCert) })))
+	v.renew.Hide()
 	v.peers = widget.NewTable(func() (int, int) { return len(v.rows) + 1, 5 },
 		func() fyne.CanvasObject { return widget.NewLabel("relay-punta-gorda-01") },
 		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(v.cell(id)) })
@@ -77,7 +88,7 @@ func (v *syncView) content() fyne.CanvasObject {
 		}
 		askFile(u.win, func(path string) { v.importFile(t, path) })
 	})
-	top := container.NewVBox(v.summary, v.records, net, v.result,
+	top := container.NewVBox(v.summary, v.records, v.renew, net, v.result,
 		widget.NewSeparator(), widget.NewLabelWithStyle(u.T("sync.bundles"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewHBox(export, imp),
 		container.NewBorder(nil, nil, nil, importFile, types),
@@ -155,6 +166,12 @@ func (v *syncView) show(st node.Status) {
 		total += n
 	}
 	v.records.SetText(fmt.Sprintf(u.T("sync.records"), total, st.Conflicts))
+	if st.Renew {
+		v.renewText.SetText(fmt.Sprintf(u.T("sync.renew"), when(u, st.Certificate)))
+		v.renew.Show()
+	} else {
+		v.renew.Hide()
+	}
 	v.rows = st.Peers
 	if len(v.rows) == 0 {
 		v.none.Show()

@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"time"
 
 	"fmt"
 	"os"
@@ -258,5 +259,43 @@ func TestPeersAreShownByTheirCertificates(t *testing.T) {
 	}
 	if got := v.cell(widget.TableCellID{Row: 1, Col: 4}); !strings.Contains(got, `peer says: \x1b]0;owned\x07`) {
 		t.Errorf("the peer's error is shown as %q", got)
+	}
+}
+
+// A laptop whose certificate ends within two weeks says so on the Sync
+// screen, with the way to renew it; one signed for a season does not.
+func TestCertificateEndingSoonSaysSo(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		valid time.Duration
+		warns bool
+	}{
+		{10 * 24 * time.Hour, true},
+		{120 * 24 * time.Hour, false},
+	} {
+		u := newTestUI(t, syncproto.RoleField, "Cayo")
+		ca, err := identity.NewCA("NEMO")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := u.node.EnrollmentRequest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := ca.Sign(req, tc.valid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := u.node.Install(ctx, cert); err != nil {
+			t.Fatal(err)
+		}
+		v := u.newSyncView()
+		screen := v.content()
+		u.bg.Wait()
+		ends := time.Now().Add(tc.valid).Local().Format("2006-01-02")
+		text := screenTexts(screen)
+		if warns := strings.Contains(text, "certificate ends "+ends); warns != tc.warns {
+			t.Fatalf("signed for %v, the Sync screen warns: %v\n%s", tc.valid, warns, text)
+		}
 	}
 }

@@ -155,6 +155,7 @@ var texts = map[string][2]string{
 	"sync.error":          {"last try failed: %s", "el último intento falló: %s"},
 	"sync.refresh":        {"Refresh", "Actualizar"},
 	"sync.enroll":         {"Enrollment", "Inscripción"},
+	"sync.renew":          {"This node's certificate ends %s: after that, no peer syncs with it. Write an enrollment request, have HQ sign it, and install the certificate it gives back.", "El certificado de este nodo vence %s: después, ningún nodo sincronizará con él. Escriba una solicitud de inscripción, hágala firmar en la sede e instale el certificado que le devuelvan."},
 	"sync.request":        {"Write an enrollment request to a folder…", "Escribir una solicitud de inscripción en una carpeta…"},
 	"sync.requested":      {"Wrote %s. At headquarters: lifeline ca sign --request %s --role ROLE --district DISTRICT --out CERT; bring the certificate back and install it here.", "Se escribió %s. En la sede: lifeline ca sign --request %s --role ROL --district DISTRITO --out CERT; traiga el certificado e instálelo aquí."},
 	"sync.install":        {"Install the certificate from HQ…", "Instalar el certificado de la sede…"},
