@@ -4,6 +4,12 @@
 GO       ?= go
 DATA     ?= data
 FUZZTIME ?= 2m
+MUTATE_WORKERS ?= 1
+
+# Go tools the targets use, each pinned, installed from the module proxy
+# into bin/tools/ on first use.
+GREMLINS_VERSION := v0.6.0
+GREMLINS := bin/tools/gremlins-$(GREMLINS_VERSION)/gremlins
 
 # cgo (SQLite) and the desktop app (Fyne) need a C compiler and the X11/GL
 # headers; the drill and the network tests, iproute2 and nftables.
@@ -31,7 +37,7 @@ define install-missing
 	fi
 endef
 
-.PHONY: deps build test lint run bench fuzz clean screenshots drill
+.PHONY: deps build test lint run bench fuzz mutate clean screenshots drill
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Lifeline needs Go 1.26 or newer (https://go.dev/dl/)."; exit 1; }
@@ -72,6 +78,15 @@ drill: build
 # executions and crashes.
 fuzz: deps
 	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+# Mutation testing of the core packages (hours on two cores, so not part
+# of make test), then a table of mutants killed and lived per package;
+# docs/testing.md says what it covers and gives the latest figures.
+mutate: deps $(GREMLINS)
+	GO=$(GO) GREMLINS=$(CURDIR)/$(GREMLINS) MUTATE_WORKERS=$(MUTATE_WORKERS) scripts/mutate.sh
+
+$(GREMLINS):
+	GOBIN=$(CURDIR)/$(dir $(GREMLINS)) $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
 
 clean:
 	rm -rf bin

@@ -3,6 +3,7 @@ package schemas
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -60,10 +61,18 @@ func (f *Field) Check(raw []byte) error {
 		if err := f.checkCount(len(vs), "choices", len(f.Choices)); err != nil {
 			return err
 		}
+		// As a local edit writes them: each the value the kit lists,
+		// once, in the kit's order.
+		last := -1
 		for _, v := range vs {
-			if _, ok := f.choiceAt[v]; !ok && f.choiceIndex(v) < 0 {
+			i := f.exactChoice(v)
+			switch {
+			case i < 0:
 				return rule("choices", "%.80q is not one of %s", v, f.choiceList())
+			case i <= last:
+				return rule("choices", "%.80q is chosen twice or out of the kit's order", v)
 			}
+			last = i
 		}
 		return nil
 	case Geo:
@@ -111,10 +120,8 @@ func (f *Field) checkText(s []byte) error {
 			return rule("required", "is required and cannot be blank")
 		}
 	case Choice:
-		if _, ok := f.choiceAt[string(s)]; !ok {
-			if i := f.choiceIndex(string(s)); i < 0 || f.Choices[i].Value != string(s) {
-				return rule("choices", "%.80q is not one of %s", s, f.choiceList())
-			}
+		if f.exactChoice(string(s)) < 0 {
+			return rule("choices", "%.80q is not one of %s", s, f.choiceList())
 		}
 	case Date:
 		if d, err := time.Parse(time.DateOnly, string(s)); err != nil || d.Format(time.DateOnly) != string(s) {
@@ -134,6 +141,18 @@ func (f *Field) checkText(s []byte) error {
 		}
 	}
 	return nil
+}
+
+// exactChoice is the index of the choice whose value is v as the kit
+// spells it, the form values are stored in, or -1.
+func (f *Field) exactChoice(v string) int {
+	if f.choiceAt != nil {
+		if i, ok := f.choiceAt[v]; ok {
+			return i
+		}
+		return -1
+	}
+	return slices.IndexFunc(f.Choices, func(c ChoiceItem) bool { return c.Value == v })
 }
 
 func isBlank(s []byte) bool {

@@ -110,9 +110,12 @@ func appendChange(b []byte, c *Change) []byte {
 	return b
 }
 
-// encodedSize bounds the bytes appendChange writes, to allocate once.
+// encodedSize bounds the bytes appendChange writes, to allocate once. A
+// change takes at most 79 bytes besides its strings and fields (keys, ids,
+// integers at their widest, heads); a field at most 8 besides its name and
+// value, and 29 a base.
 func (c *Change) encodedSize() int {
-	n := 64 + len(c.Kit) + len(c.Type) + len(c.Author)
+	n := 80 + len(c.Kit) + len(c.Type) + len(c.Author)
 	for i := range c.Fields {
 		n += 16 + len(c.Fields[i].Name) + len(c.Fields[i].Value) + 32*len(c.Fields[i].Base)
 	}

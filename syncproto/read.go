@@ -175,12 +175,12 @@ func (r *cborReader) key(last uint64) (uint64, error) {
 }
 
 // skip passes over one well-formed data item within the bounds Lifeline
-// sets, and returns it.
+// sets, and returns it. depth is the level an array or map found here
+// would be at, counted as the reflection-based decoder counts: containers
+// only, the change's own map being level 1. Counted otherwise, the fast
+// decoder would take changes the reference refuses.
 func (r *cborReader) skip(depth int) ([]byte, error) {
 	start := r.off
-	if depth > maxNesting {
-		return nil, r.fail("nested too deep")
-	}
 	m, n, err := r.head()
 	if err != nil {
 		return nil, err
@@ -196,6 +196,9 @@ func (r *cborReader) skip(depth int) ([]byte, error) {
 		}
 		r.off += int(n)
 	case majorArray, majorMap:
+		if depth > maxNesting {
+			return nil, r.fail("nested too deep")
+		}
 		if n > maxItems {
 			return nil, r.fail("too many items")
 		}
@@ -326,7 +329,7 @@ func (r *cborReader) fields() ([]FieldChange, error) {
 			case 1:
 				f.Name, err = r.text(MaxNameLen)
 			case 2:
-				f.Value, err = r.skip(2)
+				f.Value, err = r.skip(4) // in the change, its fields, the field
 			case 3:
 				var nb int
 				if nb, err = r.container(majorArray, MaxBases); err == nil {
