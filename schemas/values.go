@@ -300,6 +300,12 @@ func (f *Field) encode(dst []byte, v jsonscan.Value) ([]byte, error) {
 	return nil, rule("type", "field type %q is unknown", f.Type)
 }
 
+// inRange says whether x is within the field's bounds; checkRange says
+// how it is not, naming the value as lit.
+func (f *Field) inRange(x float64) bool {
+	return (f.Min == nil || x >= *f.Min) && (f.Max == nil || x <= *f.Max)
+}
+
 func (f *Field) checkRange(x float64, lit string) error {
 	if f.Min != nil && x < *f.Min {
 		return rule("min", "%s is below the minimum %v", lit, *f.Min)
