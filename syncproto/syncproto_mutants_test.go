@@ -453,6 +453,9 @@ func TestDecodeChecksEveryMessage(t *testing.T) {
 		{"certs holding an empty certificate", MsgCerts, &Certs{Certs: [][]byte{{}}}},
 		{"a receipt of sequence 0", MsgReceipts, &Receipts{Certs: [][]byte{{1}}, Receipts: []Receipt{{Stream: Stream{Origin: NodeID{1}, Lane: 1}, Sig: sig}}}},
 		{"a seal of 63 bytes", MsgSeal, &Seal{Node: NodeID{1}, Sig: sig[:63]}},
+		{"batch number 0", MsgBatch, &Batch{Seq: 0, Codec: CodecNone, Size: 1, Payload: []byte{0x80}}},
+		{"a batch of an unknown codec", MsgBatch, &Batch{Seq: 1, Codec: 7, Size: 1, Payload: []byte{0x80}}},
+		{"a batch larger than it says", MsgBatch, &Batch{Seq: 1, Codec: CodecNone, Size: 1, Payload: []byte{0x81, 0x80}}},
 	} {
 		if _, err := Decode(tc.t, encode(tc.msg)); err == nil {
 			t.Errorf("%s decoded", tc.name)

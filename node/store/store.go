@@ -83,7 +83,7 @@ type Incoming struct {
 
 // ApplyResult counts what an Apply did.
 type ApplyResult struct {
-	Applied    int // new changes merged
+	Applied    int // new changes taken: merged, or kept aside (Quarantined counts those)
 	Duplicates int // changes already held
 	Held       int // changes stamped too far ahead, kept but not merged
 	// Quarantined counts changes kept aside: their signature checks, but
