@@ -26,52 +26,6 @@ import (
 	"lifeline/syncproto"
 )
 
-func init() {
-	addTexts(map[string][2]string{
-		"form.kit":             {"Kit", "Kit"},
-		"form.kit.pick":        {"Pick a kit", "Elija un kit"},
-		"form.type":            {"Record", "Registro"},
-		"form.type.pick":       {"Pick a kind of record", "Elija el tipo de registro"},
-		"form.start":           {"Pick a kit, then a kind of record, to fill in its form.", "Elija un kit y luego el tipo de registro para llenar su formulario."},
-		"form.required":        {"Fields marked * are required.", "Los campos marcados con * son obligatorios."},
-		"form.save":            {"Save", "Guardar"},
-		"form.saving":          {"Saving…", "Guardando…"},
-		"form.saved":           {"Saved: record %s", "Guardado: registro %s"},
-		"form.clear":           {"Clear", "Borrar"},
-		"form.clear.confirm":   {"Discard everything typed in this form?", "¿Descartar todo lo escrito en este formulario?"},
-		"form.attention":       {"Not saved. Check: %s", "No se guardó. Revise: %s"},
-		"form.choose":          {"Choose…", "Elija…"},
-		"form.none":            {"(none)", "(ninguno)"},
-		"form.yes":             {"Yes", "Sí"},
-		"form.now":             {"Now", "Ahora"},
-		"form.calendar":        {"Pick a date", "Elija una fecha"},
-		"form.date.hint":       {"YYYY-MM-DD", "AAAA-MM-DD"},
-		"form.datetime.hint":   {"YYYY-MM-DD HH:MM", "AAAA-MM-DD HH:MM"},
-		"form.lat":             {"Latitude, e.g. 17.2510", "Latitud, p. ej. 17.2510"},
-		"form.lon":             {"Longitude, e.g. -88.7590", "Longitud, p. ej. -88.7590"},
-		"form.photo.hint":      {"One photo reference per line", "Una referencia de foto por línea"},
-		"form.photo.add":       {"Add photo…", "Agregar foto…"},
-		"form.ref.hint":        {"Id of a record: %s", "Id de un registro: %s"},
-		"form.err.integer":     {"Type a whole number, e.g. 3.", "Escriba un número entero, p. ej. 3."},
-		"form.err.decimal":     {"Type a number, e.g. 17.25.", "Escriba un número, p. ej. 17.25."},
-		"form.err.date":        {"Type a date as YYYY-MM-DD, e.g. 2024-11-27, or pick one.", "Escriba la fecha como AAAA-MM-DD, p. ej. 2024-11-27, o elíjala."},
-		"form.err.datetime":    {"Type a date and time as YYYY-MM-DD HH:MM, or press Now.", "Escriba fecha y hora como AAAA-MM-DD HH:MM, o pulse Ahora."},
-		"form.err.geo":         {"Type both latitude and longitude as numbers, e.g. 17.2510 and -88.7590.", "Escriba latitud y longitud como números, p. ej. 17.2510 y -88.7590."},
-		"form.err.ref":         {"This is not a record id: copy the id shown with the record.", "Esto no es un id de registro: copie el id que se muestra con el registro."},
-		"form.err.draft":       {"What is typed cannot be kept as a draft (%v): save the record before closing the app.", "Lo escrito no se puede guardar como borrador (%v): guarde el registro antes de cerrar la aplicación."},
-		"form.rule.required":   {"Required: fill this in.", "Obligatorio: complete este campo."},
-		"form.rule.min.number": {"Must be at least %s.", "Debe ser al menos %s."},
-		"form.rule.max.number": {"Must be at most %s.", "Debe ser como máximo %s."},
-		"form.rule.min.text":   {"Needs at least %s characters.", "Necesita al menos %s caracteres."},
-		"form.rule.max.text":   {"At most %s characters.", "Como máximo %s caracteres."},
-		"form.rule.min.multi":  {"Choose at least %s.", "Elija al menos %s."},
-		"form.rule.max.multi":  {"Choose at most %s.", "Elija como máximo %s."},
-		"form.rule.min.photo":  {"At least %s photos.", "Al menos %s fotos."},
-		"form.rule.max.photo":  {"At most %s photos.", "Como máximo %s fotos."},
-		"form.rule.other":      {"Not accepted: %s", "No aceptado: %s"},
-	})
-}
-
 // recordScreen is the "New record" tab: a kit, a kind of record of the
 // kit, and that kind's form.
 type recordScreen struct {

@@ -52,10 +52,24 @@ func records(t *testing.T, u *UI, typeName string) []node.RecordView {
 	return out
 }
 
-// fillDamage fills a damage assessment as a responder would, but for
-// damage_level and household_size.
-func fillDamage(t *testing.T, fm *form) {
+// saveOne taps Save and returns the one record of the form's type the
+// node then holds.
+func (fm *form) saveOne(t *testing.T, u *UI) node.RecordView {
 	t.Helper()
+	test.Tap(fm.saveBtn)
+	u.bg.Wait()
+	recs := records(t, u, fm.t.Name)
+	if len(recs) != 1 {
+		t.Fatalf("%d records saved, want 1; the form says %q", len(recs), fm.summary.Text)
+	}
+	return recs[0]
+}
+
+// fillDamage opens the form of a damage assessment and fills it as a
+// responder would, but for damage_level and household_size.
+func fillDamage(t *testing.T, u *UI) *form {
+	t.Helper()
+	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
 	fm.input(t, "district").sel.SetSelected("Cayo")
 	test.Type(fm.input(t, "village").entry, "San Ignacio")
 	test.Type(fm.input(t, "lat").entry, "17.1589")
@@ -63,12 +77,12 @@ func fillDamage(t *testing.T, fm *form) {
 	fm.input(t, "structure_type").sel.SetSelected("Timber on stilts")
 	test.Type(fm.input(t, "reported_by").entry, "vol-193")
 	test.Tap(fm.input(t, "reported_at").button)
+	return fm
 }
 
 func TestSavedDamageAssessmentHoldsWhatWasTyped(t *testing.T) {
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
-	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
-	fillDamage(t, fm)
+	fm := fillDamage(t, u)
 	test.Type(fm.input(t, "damage_level").entry, "3")
 	test.Type(fm.input(t, "household_size").entry, "5")
 	test.Tap(fm.input(t, "displaced").check)
@@ -81,14 +95,8 @@ func TestSavedDamageAssessmentHoldsWhatWasTyped(t *testing.T) {
 	refreshed := false
 	u.whenRefreshed(func() { refreshed = true })
 
-	test.Tap(fm.saveBtn)
-	u.bg.Wait()
-
-	recs := records(t, u, "damage-assessment")
-	if len(recs) != 1 {
-		t.Fatalf("%d records saved, want 1; the form says %q", len(recs), fm.summary.Text)
-	}
-	got := recs[0].Fields
+	rec := fm.saveOne(t, u)
+	got := rec.Fields
 	want := map[string]any{
 		"district":       "Cayo",
 		"village":        "San Ignacio",
@@ -117,8 +125,8 @@ func TestSavedDamageAssessmentHoldsWhatWasTyped(t *testing.T) {
 		}
 	}
 
-	if !fm.summary.Visible() || fm.summary.Text != "Saved: record "+recs[0].ID[:8] {
-		t.Errorf("after saving the form says %q, want the record's short id %s", fm.summary.Text, recs[0].ID[:8])
+	if !fm.summary.Visible() || fm.summary.Text != "Saved: record "+rec.ID[:8] {
+		t.Errorf("after saving the form says %q, want the record's short id %s", fm.summary.Text, rec.ID[:8])
 	}
 	if s := fm.input(t, "village").entry.Text; s != "" {
 		t.Errorf("the form still holds village %q after saving", s)
@@ -147,14 +155,8 @@ func TestSavedRoadReportHoldsItsLocationAndDate(t *testing.T) {
 	test.Type(fm.input(t, "reported_by").entry, "vol-193")
 	test.Type(fm.input(t, "reported_at").entry, "2024-11-27 14:30")
 
-	test.Tap(fm.saveBtn)
-	u.bg.Wait()
-
-	recs := records(t, u, "road-segment")
-	if len(recs) != 1 {
-		t.Fatalf("%d records saved, want 1; the form says %q", len(recs), fm.summary.Text)
-	}
-	got := recs[0].Fields
+	rec := fm.saveOne(t, u)
+	got := rec.Fields
 	if want := map[string]float64{"lat": 17.2510, "lon": -88.7590}; !reflect.DeepEqual(got["location"], want) {
 		t.Errorf("location = %#v, want %#v", got["location"], want)
 	}
@@ -165,8 +167,7 @@ func TestSavedRoadReportHoldsItsLocationAndDate(t *testing.T) {
 
 func TestValueOutOfBoundsIsShownOnItsField(t *testing.T) {
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
-	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
-	fillDamage(t, fm)
+	fm := fillDamage(t, u)
 	test.Type(fm.input(t, "damage_level").entry, "7")
 	// household_size, required, is left empty.
 
@@ -201,8 +202,7 @@ func TestValueOutOfBoundsIsShownOnItsField(t *testing.T) {
 
 func TestLetterInIntegerFieldIsRefusedBeforeSaving(t *testing.T) {
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
-	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
-	fillDamage(t, fm)
+	fm := fillDamage(t, u)
 	test.Type(fm.input(t, "household_size").entry, "5")
 	test.Type(fm.input(t, "damage_level").entry, "3a")
 
@@ -222,8 +222,7 @@ func TestLetterInIntegerFieldIsRefusedBeforeSaving(t *testing.T) {
 
 func TestDraftSurvivesLanguageSwitchAndRestart(t *testing.T) {
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
-	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
-	fillDamage(t, fm)
+	fm := fillDamage(t, u)
 	test.Type(fm.input(t, "damage_level").entry, "x")
 	test.Tap(fm.input(t, "displaced").check)
 	fm.input(t, "needs").group.SetSelected([]string{"Drinking water", "Tarpaulin"})
@@ -256,7 +255,7 @@ func TestDraftSurvivesLanguageSwitchAndRestart(t *testing.T) {
 	}
 
 	// The app closed and opened again over the same node and drafts.
-	u2 := newUI(u.ctx, u.app, u.win, u.node, u.drafts, u.inline)
+	u2 := newUI(u.ctx, u.app, u.win, u.node, u.drafts, u.inline, u.post)
 	u2.bg.Wait()
 	again := u2.recordForm()
 	if again == nil {

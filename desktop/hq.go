@@ -22,57 +22,6 @@ import (
 	"lifeline/syncproto"
 )
 
-func init() {
-	addTexts(map[string][2]string{
-		"hq.loading":            {"Counting the records…", "Contando los registros…"},
-		"hq.summary":            {"As of %s · records: %d · in conflict: %d", "Al %s · registros: %d · en conflicto: %d"},
-		"hq.refresh":            {"Refresh", "Actualizar"},
-		"hq.col.district":       {"District", "Distrito"},
-		"hq.col.damage":         {"Damage 0/1/2/3/4", "Daños 0/1/2/3/4"},
-		"hq.col.severe":         {"Levels 3–4", "Niveles 3–4"},
-		"hq.col.displaced":      {"Displaced", "Desplazados"},
-		"hq.col.shelters":       {"Shelters open", "Albergues abiertos"},
-		"hq.col.occupancy":      {"Occupancy / capacity", "Ocupación / capacidad"},
-		"hq.col.sheltered":      {"In shelters (families)", "En albergues (familias)"},
-		"hq.col.missing":        {"Missing", "Desaparecidos"},
-		"hq.col.conflicts":      {"In conflict", "En conflicto"},
-		"hq.col.type":           {"Record type", "Tipo de registro"},
-		"hq.nodistrict":         {"No district", "Sin distrito"},
-		"hq.total":              {"Total", "Total"},
-		"hq.records":            {"Records per type", "Registros por tipo"},
-		"hq.queue":              {"Conflict queue", "Conflictos por resolver"},
-		"hq.queue.none":         {"No record is in conflict.", "Ningún registro está en conflicto."},
-		"hq.queue.count":        {"Records in conflict: %d, oldest first. Tap one to see its versions; the Records screen resolves them.", "Registros en conflicto: %d, del más antiguo al más reciente. Toque uno para ver sus versiones; se resuelven en la pantalla Registros."},
-		"hq.queue.more":         {"Records in conflict: %d; the oldest %d are shown. Tap one to see its versions; the Records screen resolves them.", "Registros en conflicto: %d; se muestran los %d más antiguos. Toque uno para ver sus versiones; se resuelven en la pantalla Registros."},
-		"hq.queue.resolved":     {"This record is no longer in conflict.", "Este registro ya no está en conflicto."},
-		"hq.queue.open":         {"Resolve on the Records screen", "Resolver en la pantalla Registros"},
-		"hq.queue.close":        {"Close", "Cerrar"},
-		"hq.queue.fields":       {"In conflict: %s", "En conflicto: %s"},
-		"hq.version":            {"%s — by %s, %s", "%s — por %s, %s"},
-		"hq.ahead":              {"(stamped %s ahead of this node's clock: its clock may run fast)", "(fechado %s por delante del reloj de este nodo: su reloj puede adelantar)"},
-		"hq.deleted":            {"Deleted", "Eliminado"},
-		"hq.export":             {"Export", "Exportar"},
-		"hq.export.personal":    {"Include personal data", "Incluir datos personales"},
-		"hq.export.warn":        {"Names, phone numbers and medical needs go into the file: keep it where only the response team reads it.", "Nombres, teléfonos y necesidades médicas van en el archivo: guárdelo donde solo el equipo de respuesta lo lea."},
-		"hq.export.csv":         {"CSV to a folder…", "CSV a una carpeta…"},
-		"hq.export.geojson":     {"GeoJSON to a folder…", "GeoJSON a una carpeta…"},
-		"hq.export.nolocation":  {"This record type has no location to put on a map.", "Este tipo de registro no tiene ubicación para ponerlo en un mapa."},
-		"hq.exporting":          {"Exporting…", "Exportando…"},
-		"hq.exported":           {"Records written: %d, to %s.", "Registros escritos: %d, en %s."},
-		"hq.exported.personal":  {"Records written: %d, to %s, personal data included.", "Registros escritos: %d, en %s, con datos personales."},
-		"hq.export.typeunknown": {"Pick a record type to export.", "Elija un tipo de registro para exportar."},
-		"hq.kept":               {"Kept aside (%d)", "Apartados (%d)"},
-		"hq.kept.title":         {"A change kept aside", "Un cambio apartado"},
-		"hq.kept.none":          {"No change from a peer was kept aside: every one fit its kit and the write policy.", "Ningún cambio de otro nodo quedó apartado: todos cumplieron su kit y la política de escritura."},
-		"hq.kept.count":         {"Changes kept aside: %d, newest first. They are not counted or exported; tap one to see why.", "Cambios apartados: %d, del más reciente al más antiguo. No se cuentan ni se exportan; toque uno para ver por qué."},
-		"hq.kept.more":          {"Changes kept aside: %d; the newest %d are shown. They are not counted or exported; tap one to see why.", "Cambios apartados: %d; se muestran los %d más recientes. No se cuentan ni se exportan; toque uno para ver por qué."},
-		"hq.kept.row":           {"%s %s — from %s", "%s %s — de %s"},
-		"hq.kept.detail":        {"Record: %s (%s)\nChange: %s, stamped %s\nFrom: %s\nAuthor: %s\nKept aside since: %s\n\nWhy: %s", "Registro: %s (%s)\nCambio: %s, fechado %s\nDe: %s\nAutor: %s\nApartado desde: %s\n\nMotivo: %s"},
-		"hq.kept.final":         {"Refused: the change stays aside. Its origin's district officer should hear of it.", "Rechazado: el cambio queda apartado. El responsable del distrito de su origen debe saberlo."},
-		"hq.kept.waits":         {"Waiting: it merges by itself once this node has what it needs.", "En espera: se incorpora solo cuando este nodo tenga lo que necesita."},
-	})
-}
-
 // hqQueueShown is how many records in conflict the queue lists at most.
 const hqQueueShown = 500
 
@@ -170,36 +119,11 @@ func (u *UI) newHQView() *hqView {
 	v.counts.StickyRowCount, v.counts.StickyColumnCount = 1, 1
 	v.counts.SetColumnWidth(0, 290)
 
-	v.queue = widget.NewList(func() int { return len(v.conflicts) }, func() fyne.CanvasObject {
-		title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		title.Truncation = fyne.TextTruncateEllipsis
-		fields := widget.NewLabel("")
-		fields.Truncation = fyne.TextTruncateEllipsis
-		return container.NewVBox(title, fields)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
-		if i >= len(v.conflicts) {
-			return
-		}
-		c := o.(*fyne.Container)
-		c.Objects[0].(*widget.Label).SetText(v.conflicts[i].title)
-		c.Objects[1].(*widget.Label).SetText(fmt.Sprintf(v.u.T("hq.queue.fields"), v.conflicts[i].fields))
+	v.queue = newTwoLineList(func() int { return len(v.conflicts) }, func(i int) (string, string) {
+		return v.conflicts[i].title, fmt.Sprintf(v.u.T("hq.queue.fields"), v.conflicts[i].fields)
 	})
 	v.queue.OnSelected = v.pick
-	v.keptList = widget.NewList(func() int { return len(v.kept) }, func() fyne.CanvasObject {
-		title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		title.Truncation = fyne.TextTruncateEllipsis
-		reason := widget.NewLabel("")
-		reason.Truncation = fyne.TextTruncateEllipsis
-		return container.NewVBox(title, reason)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
-		if i >= len(v.kept) {
-			return
-		}
-		title, reason := v.keptLines(v.kept[i])
-		c := o.(*fyne.Container)
-		c.Objects[0].(*widget.Label).SetText(title)
-		c.Objects[1].(*widget.Label).SetText(reason)
-	})
+	v.keptList = newTwoLineList(func() int { return len(v.kept) }, func(i int) (string, string) { return v.keptLines(v.kept[i]) })
 	v.keptList.OnSelected = v.pickKept
 
 	var titles []string
@@ -482,14 +406,19 @@ func (v *hqView) show(rep node.Report, queue []hqConflict, inConflict int, err e
 			v.detail.SetText(queue[i].details)
 		}
 	}
+	v.queueMsg.SetText(howMany(inConflict, len(queue), u.T("hq.queue.none"), u.T("hq.queue.count"), u.T("hq.queue.more")))
+}
+
+// howMany says how much of a list of total is shown: none, all of it, or
+// the first shown. none, count and more are the texts for each.
+func howMany(total, shown int, none, count, more string) string {
 	switch {
-	case inConflict == 0:
-		v.queueMsg.SetText(u.T("hq.queue.none"))
-	case inConflict > len(queue):
-		v.queueMsg.SetText(fmt.Sprintf(u.T("hq.queue.more"), inConflict, len(queue)))
-	default:
-		v.queueMsg.SetText(fmt.Sprintf(u.T("hq.queue.count"), inConflict))
+	case total == 0:
+		return none
+	case total > shown:
+		return fmt.Sprintf(more, total, shown)
 	}
+	return fmt.Sprintf(count, total)
 }
 
 // readKept lists the newest changes kept aside, with how many there are.
@@ -513,14 +442,7 @@ func (v *hqView) showKept(kept []node.QuarantinedChange, total int, err error) {
 	v.kept, v.keptTotal = kept, total
 	v.keptList.UnselectAll()
 	v.keptList.Refresh()
-	switch {
-	case total == 0:
-		v.keptMsg.SetText(u.T("hq.kept.none"))
-	case total > len(kept):
-		v.keptMsg.SetText(fmt.Sprintf(u.T("hq.kept.more"), total, len(kept)))
-	default:
-		v.keptMsg.SetText(fmt.Sprintf(u.T("hq.kept.count"), total))
-	}
+	v.keptMsg.SetText(howMany(total, len(kept), u.T("hq.kept.none"), u.T("hq.kept.count"), u.T("hq.kept.more")))
 	if v.keptTab != nil {
 		v.keptTab.Text = fmt.Sprintf(u.T("hq.kept"), total)
 		v.sides.Refresh()
@@ -633,11 +555,7 @@ func (v *hqView) chooseFolder(format string) {
 		return
 	}
 	personal := v.personal.Checked
-	dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
-		if err == nil && dir != nil {
-			v.exportTo(dir.Path(), typeName, format, personal)
-		}
-	}, v.u.win)
+	askFolder(v.u.win, func(dir string) { v.exportTo(dir, typeName, format, personal) })
 }
 
 // exportTo writes the records of a type into a new file in dir, named

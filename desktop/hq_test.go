@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
-	"lifeline/node/identity"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -198,13 +197,7 @@ func TestHQExportWritesIntoTheFolder(t *testing.T) {
 func TestHQShowsChangesKeptAside(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUI(t, syncproto.RoleHQ, "Belize")
-	ca, err := identity.NewCA("NEMO")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := u.node.EnrollWith(ctx, ca); err != nil {
-		t.Fatal(err)
-	}
+	ca := enrollTestUI(t, u)
 	cayo := enrolledPeer(t, ca, "cayo-laptop-02", "Cayo")
 	toledo := enrolledPeer(t, ca, "toledo-laptop-01", "Toledo")
 	v := u.newHQView()
@@ -222,16 +215,7 @@ func TestHQShowsChangesKeptAside(t *testing.T) {
 	if err := toledo.Delete(ctx, id, "ben"); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "toledo.bundle")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := toledo.ExportBundle(ctx, f, nil); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	res, err := u.node.ImportBundle(ctx, path)
+	res, err := u.node.ImportBundle(ctx, bundleOf(t, toledo))
 	t.Logf("import: %+v %v", res, err)
 	u.Refresh()
 	u.bg.Wait()

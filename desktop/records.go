@@ -21,45 +21,6 @@ import (
 	"lifeline/syncproto"
 )
 
-func init() {
-	addTexts(map[string][2]string{
-		"records.kit.all":            {"All kits", "Todos los kits"},
-		"records.district.all":       {"All districts", "Todos los distritos"},
-		"records.status.all":         {"Any status", "Cualquier estado"},
-		"records.status.unconfirmed": {"Not confirmed at HQ", "Sin confirmar en la sede"},
-		"records.status.received":    {"Received from a peer", "Recibido de otro nodo"},
-		"records.search":             {"Search: words, case number or id", "Buscar: palabras, número de caso o id"},
-		"records.onlyconflicts":      {"Only records in conflict", "Solo registros en conflicto"},
-		"records.loading":            {"Loading…", "Cargando…"},
-		"records.count":              {"%d records", "%d registros"},
-		"records.count.capped":       {"Showing the newest %d of %d records: search or filter to narrow them.", "Se muestran los %d más recientes de %d registros: busque o filtre para acotarlos."},
-		"records.none":               {"No record matches.", "Ningún registro coincide."},
-		"records.pick":               {"Pick a record in the list to see it here.", "Elija un registro de la lista para verlo aquí."},
-		"records.case":               {"Case %s", "Caso %s"},
-		"records.nocase":             {"No case number yet", "Aún sin número de caso"},
-		"records.conflict":           {"In conflict", "En conflicto"},
-		"records.updated":            {"Last changed %s", "Último cambio %s"},
-		"records.deleted":            {"Deleted", "Eliminado"},
-		"records.fields":             {"Fields", "Campos"},
-		"records.conflicts":          {"In conflict: keep one version, or type the right value", "En conflicto: conserve una versión o escriba el valor correcto"},
-		"records.by":                 {"by %s", "por %s"},
-		"records.via":                {"%s, via %s", "%s, vía %s"},
-		"records.node":               {"node %s", "nodo %s"},
-		"records.ahead":              {"Stamped %s ahead of this laptop's clock when it arrived: it may come first only because its node's clock runs fast.", "Fechado %s por delante del reloj de esta computadora al llegar: puede ir primero solo porque el reloj de su nodo adelanta."},
-		"records.keep":               {"Keep this", "Conservar este"},
-		"records.newvalue":           {"Or type the right value", "O escriba el valor correcto"},
-		"records.use":                {"Use this value", "Usar este valor"},
-		"records.notnumber":          {"%q is not a number: type digits, with a point for decimals.", "%q no es un número: escriba dígitos, con punto para los decimales."},
-		"records.resolving":          {"Saving the value kept…", "Guardando el valor conservado…"},
-		"records.decided":            {"Decided at HQ: %s, by %s, %s", "Decidido en la sede: %s, por %s, %s"},
-		"records.history":            {"History", "Historial"},
-		"records.change":             {"%s · %s · %s", "%s · %s · %s"},
-		"records.cleared":            {"(cleared)", "(borrado)"},
-		"records.yes":                {"yes", "sí"},
-		"records.no":                 {"no", "no"},
-	})
-}
-
 // recordsShown is how many matches the list shows at most: enough to scroll
 // through, few enough to draw at once on an old laptop.
 const recordsShown = 500
@@ -600,36 +561,10 @@ func (v *recordsView) valueText(t *schemas.Type, name string, value any) string 
 	if t != nil {
 		f, _ = t.Field(name)
 	}
-	label := func(s string) string {
-		if f != nil && (f.Type == schemas.Choice || f.Type == schemas.Multi) {
-			if c, ok := f.Choice(s); ok {
-				return c.Label().In(v.u.Lang())
-			}
-		}
-		return s
-	}
-	switch x := value.(type) {
-	case nil:
+	if value == nil {
 		return v.u.T("records.cleared")
-	case string:
-		return label(x)
-	case bool:
-		if x {
-			return v.u.T("records.yes")
-		}
-		return v.u.T("records.no")
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = label(fmt.Sprint(e))
-		}
-		return strings.Join(parts, ", ")
-	case map[string]float64:
-		return fmt.Sprintf("%.6f, %.6f", x["lat"], x["lon"])
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
-	return fmt.Sprint(value)
+	return f.FormatValue(value, v.u.Lang())
 }
 
 // recordsFieldOrder lists the names of m in the order the type declares

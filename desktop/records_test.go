@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +18,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
-	"lifeline/node/identity"
 	"lifeline/syncproto"
 )
 
@@ -33,36 +30,15 @@ func recordsJSON(district, village string, level int) []byte {
 // CA, so that they can exchange changes.
 func recordsPeer(t *testing.T, u *UI) *node.Node {
 	t.Helper()
-	ctx := context.Background()
-	ca, err := identity.NewCA("Test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := u.node.EnrollWith(ctx, ca); err != nil {
-		t.Fatal(err)
-	}
 	// Of the same district: only its laptops edit its damage
 	// assessments.
-	peer := enrolledPeer(t, ca, "cayo-laptop-02", "Cayo")
-	return peer
+	return enrolledPeer(t, enrollTestUI(t, u), "cayo-laptop-02", "Cayo")
 }
 
 // recordsBundle carries what from holds to to, by bundle.
 func recordsBundle(t *testing.T, from, to *node.Node) {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "changes.bundle")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := from.ExportBundle(ctx, f, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := to.ImportBundle(ctx, path); err != nil {
+	if _, err := to.ImportBundle(context.Background(), bundleOf(t, from)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -360,13 +336,7 @@ func TestKeepThisResolvesAConflict(t *testing.T) {
 	test.Tap(keep[south])
 	u.bg.Wait()
 
-	rec, err := u.node.Record(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rec.Conflicts) != 0 || rec.Fields["village"] != "Bullet Tree South" {
-		t.Fatalf("after keeping the south version: village %v, conflicts %+v", rec.Fields["village"], rec.Conflicts)
-	}
+	recordsResolved(t, u, id, "Bullet Tree South")
 	if v.list.Length() != 0 || v.count.Text != "No record matches." {
 		t.Fatalf("records in conflict after resolving: %q (%s)", v.summaries(), v.count.Text)
 	}
@@ -379,6 +349,19 @@ func TestKeepThisResolvesAConflict(t *testing.T) {
 		if r.conflict {
 			t.Fatalf("%s is still marked in conflict", r.summary)
 		}
+	}
+}
+
+// recordsResolved checks that the record id u's node holds is in conflict
+// no more, and has the village want.
+func recordsResolved(t *testing.T, u *UI, id syncproto.RecordID, want string) {
+	t.Helper()
+	rec, err := u.node.Record(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Conflicts) != 0 || rec.Fields["village"] != want {
+		t.Fatalf("village %v, want %s; conflicts %+v", rec.Fields["village"], want, rec.Conflicts)
 	}
 }
 
@@ -396,13 +379,7 @@ func TestATypedValueResolvesAConflict(t *testing.T) {
 	test.Type(entry, "Bullet Tree Falls")
 	test.Tap(use)
 	u.bg.Wait()
-	rec, err := u.node.Record(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rec.Conflicts) != 0 || rec.Fields["village"] != "Bullet Tree Falls" {
-		t.Fatalf("after typing the village: %v, conflicts %+v", rec.Fields["village"], rec.Conflicts)
-	}
+	recordsResolved(t, u, id, "Bullet Tree Falls")
 	if len(v.shown) != 1 || v.shown[0].conflict {
 		t.Fatalf("the list still marks the conflict: %+v", v.shown)
 	}
@@ -448,13 +425,7 @@ func TestTextFromAnotherNodeIsShownEscaped(t *testing.T) {
 func TestConflictVersionStampedAheadIsMarked(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
-	ca, err := identity.NewCA("NEMO")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := u.node.EnrollWith(ctx, ca); err != nil {
-		t.Fatal(err)
-	}
+	ca := enrollTestUI(t, u)
 	const fast = 5 * time.Minute
 	peer := enrolledPeer(t, ca, "cayo-laptop-02", "Cayo", func(c *node.Config) { c.ClockOffset = fast })
 	id := recordsConflict(t, u, peer, "Bullet Tree North", "Bullet Tree South")

@@ -18,32 +18,6 @@ import (
 	"lifeline/syncproto"
 )
 
-func init() {
-	addTexts(map[string][2]string{
-		"setup.title":       {"Set up this computer", "Configurar esta computadora"},
-		"setup.intro":       {"Lifeline keeps its records on this computer and shares them with the other nodes of NEMO's deployment. Say what this computer is; you can enroll it with headquarters now or later.", "Lifeline guarda sus registros en esta computadora y los comparte con los demás nodos de NEMO. Diga qué es esta computadora; puede inscribirla en la sede ahora o más tarde."},
-		"setup.name":        {"Name of this computer", "Nombre de esta computadora"},
-		"setup.name.hint":   {"e.g. cayo-laptop-07", "p. ej. cayo-laptop-07"},
-		"setup.role":        {"It is", "Es"},
-		"setup.district":    {"District", "Distrito"},
-		"setup.enroll":      {"Enrollment", "Inscripción"},
-		"setup.later":       {"Later (records stay on this computer until then)", "Más tarde (los registros quedan en esta computadora hasta entonces)"},
-		"setup.hqdir":       {"With the CA folder or the HQ folder, on this computer or a USB stick", "Con la carpeta de la autoridad o la de la sede, en esta computadora o en una memoria USB"},
-		"setup.makeca":      {"This is the first headquarters: make the deployment's certificate authority", "Esta es la primera sede: crear la autoridad de certificación"},
-		"setup.pickhq":      {"Choose the folder…", "Elegir la carpeta…"},
-		"setup.nohq":        {"no folder chosen", "ninguna carpeta elegida"},
-		"setup.start":       {"Start", "Comenzar"},
-		"setup.working":     {"Setting up…", "Configurando…"},
-		"setup.needhq":      {"choose the CA folder or the HQ folder, or enroll later", "elija la carpeta de la autoridad o la de la sede, o inscríbase más tarde"},
-		"setup.passphrase":  {"Passphrase of the certificate authority", "Frase de contraseña de la autoridad de certificación"},
-		"setup.pass.hint":   {"12 characters or more; a few words will do", "12 caracteres o más; bastan unas palabras"},
-		"setup.pass.again":  {"The same passphrase again", "La misma frase otra vez"},
-		"setup.pass.differ": {"the two passphrases differ", "las dos frases de contraseña no coinciden"},
-		"setup.pass.need":   {"type the passphrase of the certificate authority", "escriba la frase de contraseña de la autoridad de certificación"},
-		"setup.notenrolled": {"The node was made, but not enrolled: %v. You can enroll it later from the Sync screen.", "El nodo se creó, pero no se inscribió: %v. Puede inscribirlo más tarde desde la pantalla Sincronizar."},
-	})
-}
-
 // Enrollment says how a new node is enrolled at set-up.
 type Enrollment struct {
 	// Folder is a CA folder (on a USB stick, say) or an HQ node's data
@@ -147,13 +121,11 @@ func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, d
 		}()
 	}
 	pick := widget.NewButton(text(lang, "setup.pickhq"), func() {
-		dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
-			if err == nil && dir != nil {
-				v.folder = dir.Path()
-				v.hqLabel.SetText(v.folder)
-				v.enroll.SetSelected(text(lang, "setup.hqdir"))
-			}
-		}, win)
+		askFolder(win, func(dir string) {
+			v.folder = dir
+			v.hqLabel.SetText(v.folder)
+			v.enroll.SetSelected(text(lang, "setup.hqdir"))
+		})
 	})
 	win.SetTitle(text(lang, "app.title") + " — " + text(lang, "setup.title"))
 	win.SetContent(container.NewPadded(v.content(pick)))

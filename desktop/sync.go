@@ -17,53 +17,6 @@ import (
 	"lifeline/node"
 )
 
-func init() {
-	addTexts(map[string][2]string{
-		"sync.heading":        {"Sync", "Sincronización"},
-		"sync.unconfirmed":    {"%d changes made here are not confirmed at HQ yet.", "%d cambios hechos aquí aún no están confirmados en la sede."},
-		"sync.allconfirmed":   {"Everything made here is confirmed at HQ.", "Todo lo hecho aquí está confirmado en la sede."},
-		"sync.records":        {"%d records here, %d in conflict.", "%d registros aquí, %d en conflicto."},
-		"sync.peers":          {"Peers seen", "Nodos vistos"},
-		"sync.nopeers":        {"No peer seen yet. Peers appear here when they are found on the network or synced with.", "Aún no se ha visto ningún nodo. Aparecen aquí cuando se encuentran en la red o se sincroniza con ellos."},
-		"sync.col.name":       {"Name", "Nombre"},
-		"sync.col.role":       {"Role", "Función"},
-		"sync.col.district":   {"District", "Distrito"},
-		"sync.col.contact":    {"Last contact", "Último contacto"},
-		"sync.col.state":      {"State", "Estado"},
-		"sync.never":          {"never", "nunca"},
-		"sync.now":            {"Sync now", "Sincronizar ahora"},
-		"sync.now.started":    {"Looking for peers to sync with.", "Buscando nodos para sincronizar."},
-		"sync.addr":           {"Peer address (host:port)", "Dirección del nodo (host:puerto)"},
-		"sync.with":           {"Sync with this address", "Sincronizar con esta dirección"},
-		"sync.syncing":        {"Syncing…", "Sincronizando…"},
-		"sync.done":           {"Synced with %s: %d changes received, %d sent.", "Sincronizado con %s: %d cambios recibidos, %d enviados."},
-		"sync.notenrolled":    {"This node is not enrolled yet: it cannot sync over the network. Ask HQ to enroll it; meanwhile carry records by bundle.", "Este nodo aún no está inscrito: no puede sincronizar por la red. Pida a la sede que lo inscriba; mientras tanto, lleve los registros por paquete."},
-		"sync.bundles":        {"Bundles (USB stick)", "Paquetes (memoria USB)"},
-		"sync.export":         {"Write a bundle to a folder…", "Escribir un paquete en una carpeta…"},
-		"sync.import":         {"Read a bundle…", "Leer un paquete…"},
-		"sync.exporting":      {"Writing the bundle…", "Escribiendo el paquete…"},
-		"sync.importing":      {"Reading the bundle…", "Leyendo el paquete…"},
-		"sync.exported":       {"Wrote %d changes to %s.", "Se escribieron %d cambios en %s."},
-		"sync.imported":       {"Read the bundle: %d changes new here.", "Paquete leído: %d cambios nuevos aquí."},
-		"sync.gossip.alive":   {"reachable", "accesible"},
-		"sync.gossip.dead":    {"lost", "perdido"},
-		"sync.gossip.left":    {"left", "se fue"},
-		"sync.error":          {"last try failed: %s", "el último intento falló: %s"},
-		"sync.refresh":        {"Refresh", "Actualizar"},
-		"sync.enroll":         {"Enrollment", "Inscripción"},
-		"sync.request":        {"Write an enrollment request to a folder…", "Escribir una solicitud de inscripción en una carpeta…"},
-		"sync.requested":      {"Wrote %s. At headquarters: lifeline ca sign --request %s --role ROLE --district DISTRICT --out CERT; bring the certificate back and install it here.", "Se escribió %s. En la sede: lifeline ca sign --request %s --role ROL --district DISTRITO --out CERT; traiga el certificado e instálelo aquí."},
-		"sync.install":        {"Install the certificate from HQ…", "Instalar el certificado de la sede…"},
-		"sync.installing":     {"Installing the certificate…", "Instalando el certificado…"},
-		"sync.installed":      {"Enrolled. Restart Lifeline to find peers on the network.", "Inscrito. Reinicie Lifeline para encontrar nodos en la red."},
-		"sync.importfile":     {"Import records from a file (JSON lines)…", "Importar registros de un archivo (líneas JSON)…"},
-		"sync.importtype":     {"Kind of record in the file", "Tipo de registro del archivo"},
-		"sync.importing.file": {"Importing %s…", "Importando %s…"},
-		"sync.imported.file":  {"Imported %s: %d new records, %d already here.", "Importado %s: %d registros nuevos, %d ya estaban aquí."},
-		"sync.importread":     {"%d lines read", "%d líneas leídas"},
-	})
-}
-
 // syncView is the Sync screen: where this node stands, the peers it has
 // seen, sync now, and bundles for when there is no network.
 type syncView struct {
@@ -75,6 +28,10 @@ type syncView struct {
 	none    *widget.Label
 	addr    *widget.Entry
 	result  *widget.Label
+	// renew says the node's certificate ends soon, with the buttons to
+	// renew it; shown only then.
+	renew     *fyne.Container
+	renewText *widget.Label
 }
 
 func (u *UI) syncScreen() fyne.CanvasObject { return u.newSyncView().content() }
@@ -87,6 +44,13 @@ func (u *UI) newSyncView() *syncView {
 	v.none.Wrapping = fyne.TextWrapWord
 	v.result.Wrapping = fyne.TextWrapWord
 	v.addr.SetPlaceHolder(u.T("sync.addr"))
+	v.renewText = widget.NewLabel("")
+	v.renewText.Wrapping = fyne.TextWrapWord
+	v.renewText.Importance = widget.WarningImportance
+	v.renew = container.NewVBox(v.renewText, container.NewHBox(
+		widget.NewButton(u.T("sync.request"), func() { askFolder(u.win, v.writeRequest) }),
+		widget.NewButton(u.T("sync.install"), func() { askFile(u.win, v.installCert) })))
+	v.renew.Hide()
 	v.peers = widget.NewTable(func() (int, int) { return len(v.rows) + 1, 5 },
 		func() fyne.CanvasObject { return widget.NewLabel("relay-punta-gorda-01") },
 		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(v.cell(id)) })
@@ -103,43 +67,15 @@ func (v *syncView) content() fyne.CanvasObject {
 	now := widget.NewButton(u.T("sync.now"), v.syncNow)
 	now.Importance = widget.HighImportance
 	with := widget.NewButton(u.T("sync.with"), func() { v.syncWith(v.addr.Text) })
-	export := widget.NewButton(u.T("sync.export"), func() {
-		dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
-			if err == nil && dir != nil {
-				v.exportBundle(dir.Path())
-			}
-		}, u.win)
-	})
-	imp := widget.NewButton(u.T("sync.import"), func() {
-		dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
-			if err == nil && f != nil {
-				path := f.URI().Path()
-				f.Close()
-				v.importBundle(path)
-			}
-		}, u.win)
-	})
+	export := widget.NewButton(u.T("sync.export"), func() { askFolder(u.win, v.exportBundle) })
+	imp := widget.NewButton(u.T("sync.import"), func() { askFile(u.win, v.importBundle) })
 	var net fyne.CanvasObject = container.NewVBox(container.NewHBox(now, widget.NewButton(u.T("sync.refresh"), v.load)),
 		container.NewBorder(nil, nil, nil, with, v.addr))
 	if !u.node.Enrolled() {
 		warn := widget.NewLabel(u.T("sync.notenrolled"))
 		warn.Wrapping = fyne.TextWrapWord
-		request := widget.NewButton(u.T("sync.request"), func() {
-			dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
-				if err == nil && dir != nil {
-					v.writeRequest(dir.Path())
-				}
-			}, u.win)
-		})
-		install := widget.NewButton(u.T("sync.install"), func() {
-			dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
-				if err == nil && f != nil {
-					path := f.URI().Path()
-					f.Close()
-					v.installCert(path)
-				}
-			}, u.win)
-		})
+		request := widget.NewButton(u.T("sync.request"), func() { askFolder(u.win, v.writeRequest) })
+		install := widget.NewButton(u.T("sync.install"), func() { askFile(u.win, v.installCert) })
 		net = container.NewVBox(warn, container.NewHBox(request, install))
 	}
 	types := widget.NewSelect(v.typeTitles(), nil)
@@ -150,15 +86,9 @@ func (v *syncView) content() fyne.CanvasObject {
 			u.showError(errors.New(u.T("sync.importtype")))
 			return
 		}
-		dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
-			if err == nil && f != nil {
-				path := f.URI().Path()
-				f.Close()
-				v.importFile(t, path)
-			}
-		}, u.win)
+		askFile(u.win, func(path string) { v.importFile(t, path) })
 	})
-	top := container.NewVBox(v.summary, v.records, net, v.result,
+	top := container.NewVBox(v.summary, v.records, v.renew, net, v.result,
 		widget.NewSeparator(), widget.NewLabelWithStyle(u.T("sync.bundles"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewHBox(export, imp),
 		container.NewBorder(nil, nil, nil, importFile, types),
@@ -236,6 +166,12 @@ func (v *syncView) show(st node.Status) {
 		total += n
 	}
 	v.records.SetText(fmt.Sprintf(u.T("sync.records"), total, st.Conflicts))
+	if st.Renew {
+		v.renewText.SetText(fmt.Sprintf(u.T("sync.renew"), when(u, st.Certificate)))
+		v.renew.Show()
+	} else {
+		v.renew.Hide()
+	}
 	v.rows = st.Peers
 	if len(v.rows) == 0 {
 		v.none.Show()

@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"time"
 
 	"fmt"
 	"os"
@@ -44,19 +45,43 @@ func enrolledPeer(t *testing.T, ca *identity.CA, name, district string, edit ...
 	return n
 }
 
+// enrollTestUI makes a CA and enrolls the app's node with it.
+func enrollTestUI(t *testing.T, u *UI) *identity.CA {
+	t.Helper()
+	ca, err := identity.NewCA("NEMO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.node.EnrollWith(context.Background(), ca); err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+// bundleOf writes everything n holds to a bundle file, and says where.
+func bundleOf(t *testing.T, n *node.Node) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), n.Self().Name+".bundle")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.ExportBundle(context.Background(), f, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // A responder with no network carries records by USB stick: the app writes
 // a bundle into a folder, another node reads it, and the app reads that
 // node's bundle back.
 func TestBundlesCarryRecordsBothWays(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
-	ca, err := identity.NewCA("NEMO")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := u.node.EnrollWith(ctx, ca); err != nil {
-		t.Fatal(err)
-	}
+	ca := enrollTestUI(t, u)
 	peer := enrolledPeer(t, ca, "tol-laptop-02", "Toledo")
 	mine, err := u.node.Add(ctx, "damage-assessment", []byte(damageRecord), "vol-1")
 	if err != nil {
@@ -86,16 +111,7 @@ func TestBundlesCarryRecordsBothWays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back := filepath.Join(t.TempDir(), "back.bundle")
-	f, err := os.Create(back)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := peer.ExportBundle(ctx, f, nil); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	v.importBundle(back)
+	v.importBundle(bundleOf(t, peer))
 	u.bg.Wait()
 	if _, err := u.node.Record(ctx, theirs); err != nil {
 		t.Fatalf("the app's node lacks the peer's record: %v", err)
@@ -243,5 +259,43 @@ func TestPeersAreShownByTheirCertificates(t *testing.T) {
 	}
 	if got := v.cell(widget.TableCellID{Row: 1, Col: 4}); !strings.Contains(got, `peer says: \x1b]0;owned\x07`) {
 		t.Errorf("the peer's error is shown as %q", got)
+	}
+}
+
+// A laptop whose certificate ends within two weeks says so on the Sync
+// screen, with the way to renew it; one signed for a season does not.
+func TestCertificateEndingSoonSaysSo(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		valid time.Duration
+		warns bool
+	}{
+		{10 * 24 * time.Hour, true},
+		{120 * 24 * time.Hour, false},
+	} {
+		u := newTestUI(t, syncproto.RoleField, "Cayo")
+		ca, err := identity.NewCA("NEMO")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := u.node.EnrollmentRequest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := ca.Sign(req, tc.valid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := u.node.Install(ctx, cert); err != nil {
+			t.Fatal(err)
+		}
+		v := u.newSyncView()
+		screen := v.content()
+		u.bg.Wait()
+		ends := time.Now().Add(tc.valid).Local().Format("2006-01-02")
+		text := screenTexts(screen)
+		if warns := strings.Contains(text, "certificate ends "+ends); warns != tc.warns {
+			t.Fatalf("signed for %v, the Sync screen warns: %v\n%s", tc.valid, warns, text)
+		}
 	}
 }

@@ -1,30 +1,224 @@
 package desktop
 
-import "sync"
+// The app's own words, in English and Spanish: key → {English, Spanish}.
+// A key missing in Spanish falls back to English, and a key missing
+// altogether shows as itself, so a forgotten text is visible but harmless.
+// They stand in one literal, so the compiler refuses a key given twice.
+var texts = map[string][2]string{
+	"app.title":        {"Lifeline", "Lifeline"},
+	"tab.new":          {"New record", "Nuevo registro"},
+	"tab.records":      {"Records", "Registros"},
+	"tab.sync":         {"Sync", "Sincronizar"},
+	"tab.hq":           {"Headquarters", "Sede central"},
+	"lang.switch":      {"Español", "English"},
+	"busy":             {"Working…", "Trabajando…"},
+	"error":            {"Something went wrong", "Algo salió mal"},
+	"ok":               {"OK", "Aceptar"},
+	"cancel":           {"Cancel", "Cancelar"},
+	"role.field":       {"Field laptop", "Portátil de campo"},
+	"role.relay":       {"District relay", "Relevo distrital"},
+	"role.hq":          {"Headquarters", "Sede central"},
+	"status.saved":     {"Saved here", "Guardado aquí"},
+	"status.sent":      {"Sent", "Enviado"},
+	"status.confirmed": {"Confirmed at HQ", "Confirmado en la sede"},
 
-// The app's own words, in English and Spanish. Each screen's file adds its
-// own with addTexts; a key missing in Spanish falls back to English, and a
-// key missing altogether shows as itself, so a forgotten text is visible
-// but harmless.
-var (
-	textsMu sync.RWMutex
-	texts   = map[string][2]string{}
-)
+	// The setup screen, the first time the app opens.
+	"setup.title":       {"Set up this computer", "Configurar esta computadora"},
+	"setup.intro":       {"Lifeline keeps its records on this computer and shares them with the other nodes of NEMO's deployment. Say what this computer is; you can enroll it with headquarters now or later.", "Lifeline guarda sus registros en esta computadora y los comparte con los demás nodos de NEMO. Diga qué es esta computadora; puede inscribirla en la sede ahora o más tarde."},
+	"setup.name":        {"Name of this computer", "Nombre de esta computadora"},
+	"setup.name.hint":   {"e.g. cayo-laptop-07", "p. ej. cayo-laptop-07"},
+	"setup.role":        {"It is", "Es"},
+	"setup.district":    {"District", "Distrito"},
+	"setup.enroll":      {"Enrollment", "Inscripción"},
+	"setup.later":       {"Later (records stay on this computer until then)", "Más tarde (los registros quedan en esta computadora hasta entonces)"},
+	"setup.hqdir":       {"With the CA folder or the HQ folder, on this computer or a USB stick", "Con la carpeta de la autoridad o la de la sede, en esta computadora o en una memoria USB"},
+	"setup.makeca":      {"This is the first headquarters: make the deployment's certificate authority", "Esta es la primera sede: crear la autoridad de certificación"},
+	"setup.pickhq":      {"Choose the folder…", "Elegir la carpeta…"},
+	"setup.nohq":        {"no folder chosen", "ninguna carpeta elegida"},
+	"setup.start":       {"Start", "Comenzar"},
+	"setup.working":     {"Setting up…", "Configurando…"},
+	"setup.needhq":      {"choose the CA folder or the HQ folder, or enroll later", "elija la carpeta de la autoridad o la de la sede, o inscríbase más tarde"},
+	"setup.passphrase":  {"Passphrase of the certificate authority", "Frase de contraseña de la autoridad de certificación"},
+	"setup.pass.hint":   {"12 characters or more; a few words will do", "12 caracteres o más; bastan unas palabras"},
+	"setup.pass.again":  {"The same passphrase again", "La misma frase otra vez"},
+	"setup.pass.differ": {"the two passphrases differ", "las dos frases de contraseña no coinciden"},
+	"setup.pass.need":   {"type the passphrase of the certificate authority", "escriba la frase de contraseña de la autoridad de certificación"},
+	"setup.notenrolled": {"The node was made, but not enrolled: %v. You can enroll it later from the Sync screen.", "El nodo se creó, pero no se inscribió: %v. Puede inscribirlo más tarde desde la pantalla Sincronizar."},
 
-// addTexts registers texts: key → {English, Spanish}.
-func addTexts(m map[string][2]string) {
-	textsMu.Lock()
-	defer textsMu.Unlock()
-	for k, v := range m {
-		texts[k] = v
-	}
+	// The New record screen.
+	"form.kit":             {"Kit", "Kit"},
+	"form.kit.pick":        {"Pick a kit", "Elija un kit"},
+	"form.type":            {"Record", "Registro"},
+	"form.type.pick":       {"Pick a kind of record", "Elija el tipo de registro"},
+	"form.start":           {"Pick a kit, then a kind of record, to fill in its form.", "Elija un kit y luego el tipo de registro para llenar su formulario."},
+	"form.required":        {"Fields marked * are required.", "Los campos marcados con * son obligatorios."},
+	"form.save":            {"Save", "Guardar"},
+	"form.saving":          {"Saving…", "Guardando…"},
+	"form.saved":           {"Saved: record %s", "Guardado: registro %s"},
+	"form.clear":           {"Clear", "Borrar"},
+	"form.clear.confirm":   {"Discard everything typed in this form?", "¿Descartar todo lo escrito en este formulario?"},
+	"form.attention":       {"Not saved. Check: %s", "No se guardó. Revise: %s"},
+	"form.choose":          {"Choose…", "Elija…"},
+	"form.none":            {"(none)", "(ninguno)"},
+	"form.yes":             {"Yes", "Sí"},
+	"form.now":             {"Now", "Ahora"},
+	"form.calendar":        {"Pick a date", "Elija una fecha"},
+	"form.date.hint":       {"YYYY-MM-DD", "AAAA-MM-DD"},
+	"form.datetime.hint":   {"YYYY-MM-DD HH:MM", "AAAA-MM-DD HH:MM"},
+	"form.lat":             {"Latitude, e.g. 17.2510", "Latitud, p. ej. 17.2510"},
+	"form.lon":             {"Longitude, e.g. -88.7590", "Longitud, p. ej. -88.7590"},
+	"form.photo.hint":      {"One photo reference per line", "Una referencia de foto por línea"},
+	"form.photo.add":       {"Add photo…", "Agregar foto…"},
+	"form.ref.hint":        {"Id of a record: %s", "Id de un registro: %s"},
+	"form.err.integer":     {"Type a whole number, e.g. 3.", "Escriba un número entero, p. ej. 3."},
+	"form.err.decimal":     {"Type a number, e.g. 17.25.", "Escriba un número, p. ej. 17.25."},
+	"form.err.date":        {"Type a date as YYYY-MM-DD, e.g. 2024-11-27, or pick one.", "Escriba la fecha como AAAA-MM-DD, p. ej. 2024-11-27, o elíjala."},
+	"form.err.datetime":    {"Type a date and time as YYYY-MM-DD HH:MM, or press Now.", "Escriba fecha y hora como AAAA-MM-DD HH:MM, o pulse Ahora."},
+	"form.err.geo":         {"Type both latitude and longitude as numbers, e.g. 17.2510 and -88.7590.", "Escriba latitud y longitud como números, p. ej. 17.2510 y -88.7590."},
+	"form.err.ref":         {"This is not a record id: copy the id shown with the record.", "Esto no es un id de registro: copie el id que se muestra con el registro."},
+	"form.err.draft":       {"What is typed cannot be kept as a draft (%v): save the record before closing the app.", "Lo escrito no se puede guardar como borrador (%v): guarde el registro antes de cerrar la aplicación."},
+	"form.rule.required":   {"Required: fill this in.", "Obligatorio: complete este campo."},
+	"form.rule.min.number": {"Must be at least %s.", "Debe ser al menos %s."},
+	"form.rule.max.number": {"Must be at most %s.", "Debe ser como máximo %s."},
+	"form.rule.min.text":   {"Needs at least %s characters.", "Necesita al menos %s caracteres."},
+	"form.rule.max.text":   {"At most %s characters.", "Como máximo %s caracteres."},
+	"form.rule.min.multi":  {"Choose at least %s.", "Elija al menos %s."},
+	"form.rule.max.multi":  {"Choose at most %s.", "Elija como máximo %s."},
+	"form.rule.min.photo":  {"At least %s photos.", "Al menos %s fotos."},
+	"form.rule.max.photo":  {"At most %s photos.", "Como máximo %s fotos."},
+	"form.rule.other":      {"Not accepted: %s", "No aceptado: %s"},
+
+	// The Records screen.
+	"records.kit.all":            {"All kits", "Todos los kits"},
+	"records.district.all":       {"All districts", "Todos los distritos"},
+	"records.status.all":         {"Any status", "Cualquier estado"},
+	"records.status.unconfirmed": {"Not confirmed at HQ", "Sin confirmar en la sede"},
+	"records.status.received":    {"Received from a peer", "Recibido de otro nodo"},
+	"records.search":             {"Search: words, case number or id", "Buscar: palabras, número de caso o id"},
+	"records.onlyconflicts":      {"Only records in conflict", "Solo registros en conflicto"},
+	"records.loading":            {"Loading…", "Cargando…"},
+	"records.count":              {"%d records", "%d registros"},
+	"records.count.capped":       {"Showing the newest %d of %d records: search or filter to narrow them.", "Se muestran los %d más recientes de %d registros: busque o filtre para acotarlos."},
+	"records.none":               {"No record matches.", "Ningún registro coincide."},
+	"records.pick":               {"Pick a record in the list to see it here.", "Elija un registro de la lista para verlo aquí."},
+	"records.case":               {"Case %s", "Caso %s"},
+	"records.nocase":             {"No case number yet", "Aún sin número de caso"},
+	"records.conflict":           {"In conflict", "En conflicto"},
+	"records.updated":            {"Last changed %s", "Último cambio %s"},
+	"records.deleted":            {"Deleted", "Eliminado"},
+	"records.fields":             {"Fields", "Campos"},
+	"records.conflicts":          {"In conflict: keep one version, or type the right value", "En conflicto: conserve una versión o escriba el valor correcto"},
+	"records.by":                 {"by %s", "por %s"},
+	"records.via":                {"%s, via %s", "%s, vía %s"},
+	"records.node":               {"node %s", "nodo %s"},
+	"records.ahead":              {"Stamped %s ahead of this laptop's clock when it arrived: it may come first only because its node's clock runs fast.", "Fechado %s por delante del reloj de esta computadora al llegar: puede ir primero solo porque el reloj de su nodo adelanta."},
+	"records.keep":               {"Keep this", "Conservar este"},
+	"records.newvalue":           {"Or type the right value", "O escriba el valor correcto"},
+	"records.use":                {"Use this value", "Usar este valor"},
+	"records.notnumber":          {"%q is not a number: type digits, with a point for decimals.", "%q no es un número: escriba dígitos, con punto para los decimales."},
+	"records.resolving":          {"Saving the value kept…", "Guardando el valor conservado…"},
+	"records.decided":            {"Decided at HQ: %s, by %s, %s", "Decidido en la sede: %s, por %s, %s"},
+	"records.history":            {"History", "Historial"},
+	"records.change":             {"%s · %s · %s", "%s · %s · %s"},
+	"records.cleared":            {"(cleared)", "(borrado)"},
+
+	// The Sync screen.
+	"sync.heading":        {"Sync", "Sincronización"},
+	"sync.unconfirmed":    {"%d changes made here are not confirmed at HQ yet.", "%d cambios hechos aquí aún no están confirmados en la sede."},
+	"sync.allconfirmed":   {"Everything made here is confirmed at HQ.", "Todo lo hecho aquí está confirmado en la sede."},
+	"sync.records":        {"%d records here, %d in conflict.", "%d registros aquí, %d en conflicto."},
+	"sync.peers":          {"Peers seen", "Nodos vistos"},
+	"sync.nopeers":        {"No peer seen yet. Peers appear here when they are found on the network or synced with.", "Aún no se ha visto ningún nodo. Aparecen aquí cuando se encuentran en la red o se sincroniza con ellos."},
+	"sync.col.name":       {"Name", "Nombre"},
+	"sync.col.role":       {"Role", "Función"},
+	"sync.col.district":   {"District", "Distrito"},
+	"sync.col.contact":    {"Last contact", "Último contacto"},
+	"sync.col.state":      {"State", "Estado"},
+	"sync.never":          {"never", "nunca"},
+	"sync.now":            {"Sync now", "Sincronizar ahora"},
+	"sync.now.started":    {"Looking for peers to sync with.", "Buscando nodos para sincronizar."},
+	"sync.addr":           {"Peer address (host:port)", "Dirección del nodo (host:puerto)"},
+	"sync.with":           {"Sync with this address", "Sincronizar con esta dirección"},
+	"sync.syncing":        {"Syncing…", "Sincronizando…"},
+	"sync.done":           {"Synced with %s: %d changes received, %d sent.", "Sincronizado con %s: %d cambios recibidos, %d enviados."},
+	"sync.notenrolled":    {"This node is not enrolled yet: it cannot sync over the network. Ask HQ to enroll it; meanwhile carry records by bundle.", "Este nodo aún no está inscrito: no puede sincronizar por la red. Pida a la sede que lo inscriba; mientras tanto, lleve los registros por paquete."},
+	"sync.bundles":        {"Bundles (USB stick)", "Paquetes (memoria USB)"},
+	"sync.export":         {"Write a bundle to a folder…", "Escribir un paquete en una carpeta…"},
+	"sync.import":         {"Read a bundle…", "Leer un paquete…"},
+	"sync.exporting":      {"Writing the bundle…", "Escribiendo el paquete…"},
+	"sync.importing":      {"Reading the bundle…", "Leyendo el paquete…"},
+	"sync.exported":       {"Wrote %d changes to %s.", "Se escribieron %d cambios en %s."},
+	"sync.imported":       {"Read the bundle: %d changes new here.", "Paquete leído: %d cambios nuevos aquí."},
+	"sync.gossip.alive":   {"reachable", "accesible"},
+	"sync.gossip.dead":    {"lost", "perdido"},
+	"sync.gossip.left":    {"left", "se fue"},
+	"sync.error":          {"last try failed: %s", "el último intento falló: %s"},
+	"sync.refresh":        {"Refresh", "Actualizar"},
+	"sync.enroll":         {"Enrollment", "Inscripción"},
+	"sync.renew":          {"This node's certificate ends %s: after that, no peer syncs with it. Write an enrollment request, have HQ sign it, and install the certificate it gives back.", "El certificado de este nodo vence %s: después, ningún nodo sincronizará con él. Escriba una solicitud de inscripción, hágala firmar en la sede e instale el certificado que le devuelvan."},
+	"sync.request":        {"Write an enrollment request to a folder…", "Escribir una solicitud de inscripción en una carpeta…"},
+	"sync.requested":      {"Wrote %s. At headquarters: lifeline ca sign --request %s --role ROLE --district DISTRICT --out CERT; bring the certificate back and install it here.", "Se escribió %s. En la sede: lifeline ca sign --request %s --role ROL --district DISTRITO --out CERT; traiga el certificado e instálelo aquí."},
+	"sync.install":        {"Install the certificate from HQ…", "Instalar el certificado de la sede…"},
+	"sync.installing":     {"Installing the certificate…", "Instalando el certificado…"},
+	"sync.installed":      {"Enrolled. Restart Lifeline to find peers on the network.", "Inscrito. Reinicie Lifeline para encontrar nodos en la red."},
+	"sync.importfile":     {"Import records from a file (JSON lines)…", "Importar registros de un archivo (líneas JSON)…"},
+	"sync.importtype":     {"Kind of record in the file", "Tipo de registro del archivo"},
+	"sync.importing.file": {"Importing %s…", "Importando %s…"},
+	"sync.imported.file":  {"Imported %s: %d new records, %d already here.", "Importado %s: %d registros nuevos, %d ya estaban aquí."},
+	"sync.importread":     {"%d lines read", "%d líneas leídas"},
+
+	// Headquarters' screen.
+	"hq.loading":            {"Counting the records…", "Contando los registros…"},
+	"hq.summary":            {"As of %s · records: %d · in conflict: %d", "Al %s · registros: %d · en conflicto: %d"},
+	"hq.refresh":            {"Refresh", "Actualizar"},
+	"hq.col.district":       {"District", "Distrito"},
+	"hq.col.damage":         {"Damage 0/1/2/3/4", "Daños 0/1/2/3/4"},
+	"hq.col.severe":         {"Levels 3–4", "Niveles 3–4"},
+	"hq.col.displaced":      {"Displaced", "Desplazados"},
+	"hq.col.shelters":       {"Shelters open", "Albergues abiertos"},
+	"hq.col.occupancy":      {"Occupancy / capacity", "Ocupación / capacidad"},
+	"hq.col.sheltered":      {"In shelters (families)", "En albergues (familias)"},
+	"hq.col.missing":        {"Missing", "Desaparecidos"},
+	"hq.col.conflicts":      {"In conflict", "En conflicto"},
+	"hq.col.type":           {"Record type", "Tipo de registro"},
+	"hq.nodistrict":         {"No district", "Sin distrito"},
+	"hq.total":              {"Total", "Total"},
+	"hq.records":            {"Records per type", "Registros por tipo"},
+	"hq.queue":              {"Conflict queue", "Conflictos por resolver"},
+	"hq.queue.none":         {"No record is in conflict.", "Ningún registro está en conflicto."},
+	"hq.queue.count":        {"Records in conflict: %d, oldest first. Tap one to see its versions; the Records screen resolves them.", "Registros en conflicto: %d, del más antiguo al más reciente. Toque uno para ver sus versiones; se resuelven en la pantalla Registros."},
+	"hq.queue.more":         {"Records in conflict: %d; the oldest %d are shown. Tap one to see its versions; the Records screen resolves them.", "Registros en conflicto: %d; se muestran los %d más antiguos. Toque uno para ver sus versiones; se resuelven en la pantalla Registros."},
+	"hq.queue.resolved":     {"This record is no longer in conflict.", "Este registro ya no está en conflicto."},
+	"hq.queue.open":         {"Resolve on the Records screen", "Resolver en la pantalla Registros"},
+	"hq.queue.close":        {"Close", "Cerrar"},
+	"hq.queue.fields":       {"In conflict: %s", "En conflicto: %s"},
+	"hq.version":            {"%s — by %s, %s", "%s — por %s, %s"},
+	"hq.ahead":              {"(stamped %s ahead of this node's clock: its clock may run fast)", "(fechado %s por delante del reloj de este nodo: su reloj puede adelantar)"},
+	"hq.deleted":            {"Deleted", "Eliminado"},
+	"hq.export":             {"Export", "Exportar"},
+	"hq.export.personal":    {"Include personal data", "Incluir datos personales"},
+	"hq.export.warn":        {"Names, phone numbers and medical needs go into the file: keep it where only the response team reads it.", "Nombres, teléfonos y necesidades médicas van en el archivo: guárdelo donde solo el equipo de respuesta lo lea."},
+	"hq.export.csv":         {"CSV to a folder…", "CSV a una carpeta…"},
+	"hq.export.geojson":     {"GeoJSON to a folder…", "GeoJSON a una carpeta…"},
+	"hq.export.nolocation":  {"This record type has no location to put on a map.", "Este tipo de registro no tiene ubicación para ponerlo en un mapa."},
+	"hq.exporting":          {"Exporting…", "Exportando…"},
+	"hq.exported":           {"Records written: %d, to %s.", "Registros escritos: %d, en %s."},
+	"hq.exported.personal":  {"Records written: %d, to %s, personal data included.", "Registros escritos: %d, en %s, con datos personales."},
+	"hq.export.typeunknown": {"Pick a record type to export.", "Elija un tipo de registro para exportar."},
+	"hq.kept":               {"Kept aside (%d)", "Apartados (%d)"},
+	"hq.kept.title":         {"A change kept aside", "Un cambio apartado"},
+	"hq.kept.none":          {"No change from a peer was kept aside: every one fit its kit and the write policy.", "Ningún cambio de otro nodo quedó apartado: todos cumplieron su kit y la política de escritura."},
+	"hq.kept.count":         {"Changes kept aside: %d, newest first. They are not counted or exported; tap one to see why.", "Cambios apartados: %d, del más reciente al más antiguo. No se cuentan ni se exportan; toque uno para ver por qué."},
+	"hq.kept.more":          {"Changes kept aside: %d; the newest %d are shown. They are not counted or exported; tap one to see why.", "Cambios apartados: %d; se muestran los %d más recientes. No se cuentan ni se exportan; toque uno para ver por qué."},
+	"hq.kept.row":           {"%s %s — from %s", "%s %s — de %s"},
+	"hq.kept.detail":        {"Record: %s (%s)\nChange: %s, stamped %s\nFrom: %s\nAuthor: %s\nKept aside since: %s\n\nWhy: %s", "Registro: %s (%s)\nCambio: %s, fechado %s\nDe: %s\nAutor: %s\nApartado desde: %s\n\nMotivo: %s"},
+	"hq.kept.final":         {"Refused: the change stays aside. Its origin's district officer should hear of it.", "Rechazado: el cambio queda apartado. El responsable del distrito de su origen debe saberlo."},
+	"hq.kept.waits":         {"Waiting: it merges by itself once this node has what it needs.", "En espera: se incorpora solo cuando este nodo tenga lo que necesita."},
 }
 
 // text is key's text in lang.
 func text(lang, key string) string {
-	textsMu.RLock()
 	v, ok := texts[key]
-	textsMu.RUnlock()
 	switch {
 	case !ok:
 		return key
@@ -32,25 +226,4 @@ func text(lang, key string) string {
 		return v[1]
 	}
 	return v[0]
-}
-
-func init() {
-	addTexts(map[string][2]string{
-		"app.title":        {"Lifeline", "Lifeline"},
-		"tab.new":          {"New record", "Nuevo registro"},
-		"tab.records":      {"Records", "Registros"},
-		"tab.sync":         {"Sync", "Sincronizar"},
-		"tab.hq":           {"Headquarters", "Sede central"},
-		"lang.switch":      {"Español", "English"},
-		"busy":             {"Working…", "Trabajando…"},
-		"error":            {"Something went wrong", "Algo salió mal"},
-		"ok":               {"OK", "Aceptar"},
-		"cancel":           {"Cancel", "Cancelar"},
-		"role.field":       {"Field laptop", "Portátil de campo"},
-		"role.relay":       {"District relay", "Relevo distrital"},
-		"role.hq":          {"Headquarters", "Sede central"},
-		"status.saved":     {"Saved here", "Guardado aquí"},
-		"status.sent":      {"Sent", "Enviado"},
-		"status.confirmed": {"Confirmed at HQ", "Confirmado en la sede"},
-	})
 }

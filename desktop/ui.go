@@ -38,6 +38,10 @@ type UI struct {
 	// fyne.Do on whatever goroutine calls it, so tests take the work in
 	// line instead of racing with it.
 	inline bool
+	// post, when set, hands functions to the UI thread instead of
+	// fyne.Do: a test that runs the app's goroutines for real plays the
+	// UI thread itself.
+	post func(func())
 
 	tabs *container.AppTabs
 	// screens are the screens on show; the language switch makes new ones.
@@ -57,11 +61,11 @@ func (u *UI) SetDaemon(d *node.Daemon) { u.daemon.Store(d) }
 // New builds the main window's content over n in win. ctx ends the work the
 // UI started. drafts is the folder for unsaved forms (made if missing).
 func New(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts string) *UI {
-	return newUI(ctx, a, win, n, drafts, false)
+	return newUI(ctx, a, win, n, drafts, false, nil)
 }
 
-func newUI(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts string, inline bool) *UI {
-	u := &UI{ctx: ctx, app: a, win: win, node: n, author: n.Self().Name, drafts: drafts, inline: inline}
+func newUI(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts string, inline bool, post func(func())) *UI {
+	u := &UI{ctx: ctx, app: a, win: win, node: n, author: n.Self().Name, drafts: drafts, inline: inline, post: post}
 	u.build()
 	return u
 }
@@ -82,11 +86,14 @@ func (u *UI) background(work func()) {
 
 // do runs f on the UI thread (in line in tests).
 func (u *UI) do(f func()) {
-	if u.inline {
+	switch {
+	case u.inline:
 		f()
-		return
+	case u.post != nil:
+		u.post(f)
+	default:
+		fyne.Do(f)
 	}
-	fyne.Do(f)
 }
 
 // T is key's text in the user's language.
@@ -195,4 +202,46 @@ func (u *UI) run(what string, work func(ctx context.Context) error, done func(er
 // peer's refusal, a value).
 func (u *UI) showError(err error) {
 	dialog.ShowError(errors.New(node.Printable(err.Error())), u.win)
+}
+
+// askFolder asks in win for a folder and hands its path to do; nothing is
+// done when the dialog is cancelled or fails.
+func askFolder(win fyne.Window, do func(dir string)) {
+	dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err == nil && dir != nil {
+			do(dir.Path())
+		}
+	}, win)
+}
+
+// askFile asks in win for a file to read and hands its path to do; nothing
+// is done when the dialog is cancelled or fails.
+func askFile(win fyne.Window, do func(path string)) {
+	dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
+		if err == nil && f != nil {
+			path := f.URI().Path()
+			f.Close()
+			do(path)
+		}
+	}, win)
+}
+
+// newTwoLineList is a list whose rows are two lines cut to its width, the
+// first in bold; lines gives row i's, for i below length.
+func newTwoLineList(length func() int, lines func(i int) (first, second string)) *widget.List {
+	return widget.NewList(length, func() fyne.CanvasObject {
+		first := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		first.Truncation = fyne.TextTruncateEllipsis
+		second := widget.NewLabel("")
+		second.Truncation = fyne.TextTruncateEllipsis
+		return container.NewVBox(first, second)
+	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+		if i >= length() {
+			return
+		}
+		first, second := lines(i)
+		c := o.(*fyne.Container)
+		c.Objects[0].(*widget.Label).SetText(first)
+		c.Objects[1].(*widget.Label).SetText(second)
+	})
 }

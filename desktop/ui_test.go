@@ -32,7 +32,7 @@ func newTestUI(t *testing.T, role syncproto.Role, district string) *UI {
 	a := test.NewTempApp(t)
 	w := a.NewWindow("Lifeline")
 	w.Resize(fyne.NewSize(1000, 700))
-	u := newUI(ctx, a, w, n, filepath.Join(dir, "drafts"), true)
+	u := newUI(ctx, a, w, n, filepath.Join(dir, "drafts"), true, nil)
 	t.Cleanup(func() {
 		u.bg.Wait()
 		cancel()

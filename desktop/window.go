@@ -97,19 +97,37 @@ func Window(ctx context.Context, cfg node.Config, tab, record string) error {
 type session struct {
 	ui     *UI
 	n      *node.Node
+	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan error
+	// refresher is the goroutine that refreshes the screens; stop waits
+	// for it, so that nothing touches the window once stop returns.
+	refresher sync.WaitGroup
 }
 
 func startSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Config, n *node.Node) *session {
+	s := newSession(ctx, a, w, cfg, n, nil)
+	s.start()
+	return s
+}
+
+// newSession builds the main window's content over n; start runs the node
+// behind it. post hands functions to the UI thread (nil: fyne.Do).
+func newSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Config, n *node.Node, post func(func())) *session {
 	ctx, cancel := context.WithCancel(ctx)
-	u := New(ctx, a, w, n, filepath.Join(cfg.DataDir, "drafts"))
-	s := &session{ui: u, n: n, cancel: cancel, done: make(chan error, 1)}
+	u := newUI(ctx, a, w, n, filepath.Join(cfg.DataDir, "drafts"), false, post)
+	return &session{ui: u, n: n, ctx: ctx, cancel: cancel, done: make(chan error, 1)}
+}
+
+func (s *session) start() {
+	ctx, u, n := s.ctx, s.ui, s.n
 	// Records arriving from peers refresh the screens, at most twice a
 	// second however fast they come.
 	var pending sync.Mutex
 	dirty := false
+	s.refresher.Add(1)
 	go func() {
+		defer s.refresher.Done()
 		tick := time.NewTicker(500 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -122,7 +140,7 @@ func startSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Confi
 				dirty = false
 				pending.Unlock()
 				if d {
-					fyne.Do(u.Refresh)
+					u.do(u.Refresh)
 				}
 			}
 		}
@@ -143,19 +161,19 @@ func startSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Confi
 		if err != nil && ctx.Err() == nil {
 			// The records stay usable in the window; only the network
 			// part stopped (a port taken by another program, say).
-			fyne.Do(func() {
-				dialog.ShowError(fmt.Errorf("the node stopped syncing: %w. Records can still be made and read here; restart Lifeline to try again", err), w)
+			u.do(func() {
+				dialog.ShowError(fmt.Errorf("the node stopped syncing: %w. Records can still be made and read here; restart Lifeline to try again", err), u.win)
 			})
 		}
 		s.done <- err
 	}()
-	return s
 }
 
 // stop stops the node and closes its store.
 func (s *session) stop() error {
 	s.cancel()
 	err := <-s.done
+	s.refresher.Wait()
 	if cerr := s.n.Close(); err == nil {
 		err = cerr
 	}

@@ -66,9 +66,14 @@ func (d *Drill) attack(ctx context.Context, s *StepReport) error {
 	}
 	failed(a.floodAcks(ctx))
 	failed(a.poisonStream(ctx))
+	failed(a.keptAside(ctx))
 	if err == nil {
+		failed(a.forgedBundle(ctx, spare))
+		failed(a.stolenRelay(ctx, spare))
 		failed(a.stolen(ctx, spare))
+		failed(a.viaUnaware(ctx, spare))
 	}
+	failed(a.rogueGossip(ctx))
 	failed(a.badBundles(ctx))
 	failed(a.noise(ctx))
 	return a.flood(ctx)

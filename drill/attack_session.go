@@ -19,7 +19,7 @@ import (
 
 // The addresses of the laptops the thieves use, on headquarters' site.
 const (
-	floodIP  = "10.77.1.202"
+	floodIP  = "10.77.1.204"
 	poisonIP = "10.77.1.203"
 )
 
@@ -208,9 +208,10 @@ const poisonLen = 200 << 10
 // poisonStream: another stolen laptop sends HQ changes of 200 KiB, as the
 // tool never writes them, signed with its own key. First 22 of them under
 // one signature, a run larger than any node could pass on: refused. Then
-// 180 in runs of five, each within every bound: accepted, and then passed
+// 60 in runs of five, each within every bound: accepted, and then passed
 // on to every node (counted in changes alone, the batch that carried them
-// on was 36 MB, and every session from HQ failed with it).
+// on was 12 MB, past the 8 MiB a frame holds, and every session from HQ
+// failed with it; 180 made 36 MB).
 func (a *intruder) poisonStream(ctx context.Context) error {
 	hq := a.d.hq
 	n, err := a.enrollLaptop(ctx, "poison-1", poisonIP)
@@ -225,11 +226,10 @@ func (a *intruder) poisonStream(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	const total, lane = 180, 3
+	const total, lane = 60, 3
 	stream := syncproto.Stream{Origin: key.ID(), Lane: lane}
 	var bodies [][]byte
 	var heads []syncproto.Hash
-	var ids []string
 	var prev syncproto.Hash
 	for seq := uint64(1); seq <= total; seq++ {
 		c, err := poisonChange(key.ID(), lane, seq)
@@ -241,7 +241,7 @@ func (a *intruder) poisonStream(ctx context.Context) error {
 			return err
 		}
 		prev = syncproto.ChainHash(prev, body)
-		bodies, heads, ids = append(bodies, body), append(heads, prev), append(ids, c.Record.String())
+		bodies, heads = append(bodies, body), append(heads, prev)
 	}
 	run := func(from, to int) syncproto.Run { // changes from to to, counted from 1
 		return syncproto.Run{Stream: stream, First: uint64(from), Bodies: bodies[from-1 : to], Sig: key.SignHead(lane, uint64(to), heads[to-1])}
@@ -271,6 +271,16 @@ func (a *intruder) poisonStream(ctx context.Context) error {
 	r.conn.Close()
 
 	// Small runs: accepted, then passed on.
+	before := map[*Node]int{}
+	for _, m := range a.d.nodes {
+		if m.running() {
+			st, err := m.status(ctx)
+			if err != nil {
+				return err
+			}
+			before[m] = st.Quarantined
+		}
+	}
 	r, err = openRogue(ctx, a.via, n.Dir, hq.syncAddr())
 	if err != nil {
 		return err
@@ -295,15 +305,17 @@ func (a *intruder) poisonStream(ctx context.Context) error {
 	r.send(syncproto.MsgDone, &syncproto.Done{})
 	r.read(syncproto.MsgDone)
 	r.conn.Close()
+	// Notes of 200 KiB are far past what the kit allows: every node keeps
+	// the changes aside, and passes them on in their stream all the same.
 	start := time.Now()
 	var reached []string
 	for _, m := range a.d.nodes {
-		if m == hq || !m.running() {
+		if !m.running() {
 			continue
 		}
 		err := a.d.waitFor(ctx, 2*time.Minute, m.Name+" holds the poison stream", func() bool {
-			c, err := held(ctx, m, ids)
-			return err == nil && c == len(ids)
+			st, err := m.status(ctx)
+			return err == nil && st.Quarantined-before[m] >= total
 		})
 		if err != nil {
 			a.s.Failures = append(a.s.Failures, fmt.Sprintf("the %d changes of %d KiB hq accepted from %s did not reach %s within 2m", total, poisonLen>>10, n.Name, m.Name))
@@ -311,7 +323,7 @@ func (a *intruder) poisonStream(ctx context.Context) error {
 		}
 		reached = append(reached, fmt.Sprintf("%s %.1fs", m.Name, time.Since(start).Seconds()))
 	}
-	a.observe("hq accepted %s's %d changes of %d KiB in runs of five, and passed them on in batches bounded in bytes: every node held them (%s)",
+	a.observe("hq accepted %s's %d changes of %d KiB in runs of five, kept them aside (their notes are past the kit's bound), and passed them on in batches bounded in bytes: every node held them aside (%s)",
 		n.Name, total, poisonLen>>10, strings.Join(reached, ", "))
 	return nil
 }

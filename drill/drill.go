@@ -220,7 +220,7 @@ func (d *Drill) setUp(ctx context.Context) error {
 			// whole in advance, and snapshots), and little more.
 			size := "256m"
 			if d.cfg.Short {
-				size = "128m"
+				size = "192m"
 			}
 			d.diskSize = size
 			if err := d.smallDisk(n.Dir, size); err != nil {

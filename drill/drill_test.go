@@ -3,11 +3,14 @@ package drill
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"lifeline/drill/netlab"
 )
 
 // testLog is the drill's progress in the test's log.
@@ -22,11 +25,11 @@ func (l testLog) Write(p []byte) (int, error) {
 // processes in network namespaces, and nothing lost, diverged or crashed.
 func TestShortDrill(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("the drill needs root (network namespaces, file systems)")
+		netlab.Skip(t, "the drill needs root (network namespaces, file systems)")
 	}
 	for _, tool := range []string{"ip", "tc", "nft"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the drill needs %s (make deps installs it)", tool)
+			netlab.Skip(t, fmt.Sprintf("the drill needs %s (make deps installs it)", tool))
 		}
 	}
 	bin := filepath.Join(t.TempDir(), "lifeline")

@@ -42,6 +42,9 @@ type StepReport struct {
 	Integrity []string
 	// Refusals counts, by kind, what the nodes refused and logged.
 	Refusals map[string]int
+	// KeptAside counts the changes HQ kept aside during the step: the
+	// write policy, a kit or a revocation refused them.
+	KeptAside int
 	// Failures are the step's expectations that did not hold.
 	Failures []string
 	Took     time.Duration
@@ -122,6 +125,9 @@ func (r *Report) Write(w io.Writer) {
 				parts = append(parts, fmt.Sprintf("%s %d", k, s.Refusals[k]))
 			}
 			fmt.Fprintf(w, "   refusals logged: %s\n", strings.Join(parts, ", "))
+		}
+		if s.KeptAside > 0 {
+			fmt.Fprintf(w, "   changes kept aside at HQ: %d\n", s.KeptAside)
 		}
 		for _, c := range s.Crashes {
 			fmt.Fprintf(w, "   CRASH: %s\n", c)

@@ -3,8 +3,6 @@ package node_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +11,6 @@ import (
 
 	"lifeline/node"
 	"lifeline/node/nodetest"
-	"lifeline/node/peersync"
 	"lifeline/node/store"
 	"lifeline/syncproto"
 )
@@ -38,49 +35,14 @@ func laptop(c *nodetest.Cluster, name, district string, edit func(*node.Config))
 	})
 }
 
-// forgedBundle is a bundle sealed by its writer that carries one change of
-// another origin's stream, after a gap, with the writer's own signature:
-// what a stolen laptop can make.
+// forgedBundle is nodetest.ForgedBundle, written by a member.
 func forgedBundle(t *testing.T, writer *nodetest.Member, victim syncproto.Stream, seq uint64, c syncproto.Change) []byte {
 	t.Helper()
-	body, err := c.Encode()
+	b, err := nodetest.ForgedBundle(writer.Node.Key().Signer(), writer.Node.Self().ID, writer.Node.Credentials().Cert.Raw, victim, seq, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := writer.Node.Key().Signer()
-	var buf bytes.Buffer
-	buf.WriteString(peersync.BundleMagic)
-	hello := syncproto.NewHello(writer.Node.Self().ID, syncproto.Vector{victim: seq})
-	frames := []struct {
-		t   syncproto.MsgType
-		msg any
-	}{
-		{syncproto.MsgHello, &hello},
-		{syncproto.MsgCerts, &syncproto.Certs{Certs: [][]byte{writer.Node.Credentials().Cert.Raw}}},
-	}
-	fake := ed25519.Sign(key, syncproto.HeadMessage(victim, seq, syncproto.ChainHash(syncproto.Hash{}, body)))
-	b, err := syncproto.NewBatch(1, []syncproto.Run{{Stream: victim, First: seq, Bodies: [][]byte{body}, Sig: fake}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	frames = append(frames, struct {
-		t   syncproto.MsgType
-		msg any
-	}{syncproto.MsgBatch, b}, struct {
-		t   syncproto.MsgType
-		msg any
-	}{syncproto.MsgDone, &syncproto.Done{Vector: hello.Vector}})
-	for _, f := range frames {
-		if _, err := syncproto.WriteFrame(&buf, f.t, f.msg); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	seal := syncproto.Seal{Hash: sum, Node: writer.Node.Self().ID, Sig: ed25519.Sign(key, syncproto.SealMessage(sum))}
-	if _, err := syncproto.WriteFrame(&buf, syncproto.MsgSeal, &seal); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return b
 }
 
 // A laptop forges, by bundle, another responder's change (its sequence 2,

@@ -5,8 +5,10 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +52,13 @@ func (r rawRaft) Dial(_ raft.ServerAddress, timeout time.Duration) (net.Conn, er
 // does not move, and the revocation it carries is not applied.
 func TestRelaySpeakingRawRaftIsRefused(t *testing.T) {
 	c := nodetest.New(t)
-	hq, relays := voters(t, c, 1, false) // a non-voter member
+	log := &syncBuffer{}
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) {
+		cfg.Bootstrap, cfg.Log = true, slog.New(slog.NewTextHandler(log, nil))
+	})
+	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
+	relays := []*nodetest.Member{c.Add("relay-1", syncproto.RoleRelay, "Toledo", nil)}
+	c.AddToLedger(relays[0], false) // a non-voter member
 	outsider := c.Add("relay-x", syncproto.RoleRelay, "Cayo", nil)
 	victim := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
@@ -77,7 +85,11 @@ func TestRelaySpeakingRawRaftIsRefused(t *testing.T) {
 			}
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // what a step down would take
+	// HQ refused each RPC before Raft saw it: a step down, had Raft seen
+	// one, would have come with its answer.
+	nodetest.Eventually(t, 10*time.Second, "HQ logs the four refusals", func() bool {
+		return strings.Count(log.String(), "refused a Raft RPC") >= 4
+	})
 	if !hq.Daemon.Ledger().IsLeader() {
 		t.Fatal("HQ stepped down")
 	}
@@ -111,7 +123,21 @@ func TestGossipMemberLyingAboutItselfIsNotMadeAVoter(t *testing.T) {
 	if _, err := rogue.Join([]string{hq.Gossip}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // several of the leader's membership rounds
+	// A relay that joins gossip after the rogue, and that headquarters
+	// decided is a voter without saying where, is made one by the
+	// leader's membership rounds: in that time, they did not take the
+	// rogue's word.
+	relay := gossiping(c, "relay-1", syncproto.RoleRelay, "Toledo", hq.Gossip, nil)
+	c.Decide(ledger.CmdEnroll, &ledger.Enroll{Cert: relay.Node.Credentials().Cert.Raw, Voter: true})
+	nodetest.Eventually(t, 20*time.Second, "the leader finds the relay by gossip and makes it a voter", func() bool {
+		servers, _ := hq.Daemon.Ledger().Servers()
+		for _, s := range servers {
+			if s.ID == relay.Node.Self().ID.String() && s.Voter {
+				return true
+			}
+		}
+		return false
+	})
 	servers, err := hq.Daemon.Ledger().Servers()
 	if err != nil {
 		t.Fatal(err)

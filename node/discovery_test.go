@@ -95,11 +95,21 @@ func TestGossipKeyRotationWithoutRestart(t *testing.T) {
 			return err == nil && len(keys) == 1 && bytes.Equal(keys[0], key)
 		})
 	}
-	// A node still holding the old key is shut out.
+	// A node still holding the old key is shut out. One given the new key
+	// at the same time gets in: the stale one had as long to meet anyone.
 	stale := c.Add("stale", syncproto.RoleField, "Cayo", func(cfg *node.Config) {
 		cfg.SyncAddr, cfg.GossipAddr, cfg.Join = "", "127.0.0.1:0", []string{hq.Gossip}
 	})
-	time.Sleep(time.Second)
+	oldKeys := c.Keys
+	c.Keys = [][]byte{key}
+	fresh := c.Add("fresh", syncproto.RoleField, "Cayo", func(cfg *node.Config) {
+		cfg.SyncAddr, cfg.GossipAddr, cfg.Join = "", "127.0.0.1:0", []string{hq.Gossip}
+	})
+	c.Keys = oldKeys
+	nodetest.Eventually(t, 10*time.Second, "a node with the new key meets the others", func() bool {
+		st, _ := fresh.Node.Status(ctx)
+		return len(st.Peers) > 0
+	})
 	st, _ := stale.Node.Status(ctx)
 	for _, p := range st.Peers {
 		t.Fatalf("a node with the old key met %s", p.Name)

@@ -2,13 +2,13 @@ package node
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/x509"
 	"time"
 
 	"lifeline/node/ledger"
 	"lifeline/node/ledgerplane"
 	"lifeline/node/peersync"
+	"lifeline/node/port"
 	"lifeline/node/store"
 	"lifeline/syncproto"
 )
@@ -41,10 +41,7 @@ func ApplyNotice(d *Daemon, msg []byte) error { return d.applyNotice(msg) }
 
 // signedNotice is a notice d's node signs.
 func signedNotice(d *Daemon, kind uint8, body any) []byte {
-	b, _ := syncproto.Marshal(body)
-	nt := notice{Kind: kind, Body: b, Signer: d.n.Self().ID, Cert: d.n.Credentials().Cert.Raw,
-		Sig: ed25519.Sign(d.n.key.Signer(), noticeMessage(kind, b))}
-	msg, _ := syncproto.Marshal(&nt)
+	msg, _ := d.n.signNotice(kind, body)
 	return msg
 }
 
@@ -58,6 +55,52 @@ func KeyNotice(d *Daemon, kind uint8, epoch time.Time, key []byte) []byte {
 func RevocationNotice(d *Daemon, id syncproto.NodeID) []byte {
 	return signedNotice(d, noticeRevoke, &revocationNotice{Revoke: ledger.Revoke{Node: id, Reason: "forged"}, Index: 1})
 }
+
+// SignedRevocation is a notice revoking id signed by n, whatever n's
+// role: what headquarters signs, or a forgery.
+func SignedRevocation(n *Node, id syncproto.NodeID) []byte {
+	msg, _ := n.signNotice(noticeRevoke, &revocationNotice{Revoke: ledger.Revoke{Node: id, Reason: "forged", By: n.Self().ID}, Index: 1})
+	return msg
+}
+
+// AlterRevocation is a revocation notice made to revoke id instead, its
+// signature left as it was.
+func AlterRevocation(msg []byte, id syncproto.NodeID) []byte {
+	var nt notice
+	var rn revocationNotice
+	if syncproto.Unmarshal(msg, &nt) != nil || syncproto.Unmarshal(nt.Body, &rn) != nil {
+		return nil
+	}
+	rn.Revoke.Node = id
+	nt.Body, _ = syncproto.Marshal(&rn)
+	out, _ := syncproto.Marshal(&nt)
+	return out
+}
+
+// RevocationNotices are the notices n passes on.
+func RevocationNotices(n *Node, ctx context.Context) ([][]byte, error) {
+	return n.store.RevocationNotices(ctx)
+}
+
+// SyncPassing syncs n with the node at addr, n's hello carrying notices in
+// place of the revocations n knows, as a liar's would.
+func SyncPassing(n *Node, ctx context.Context, addr string, notices [][]byte) (peersync.Result, error) {
+	conn, _, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig()
+	cfg.Store = passing{n.store, notices}
+	return peersync.Run(ctx, conn, cfg)
+}
+
+type passing struct {
+	*store.SQLite
+	notices [][]byte
+}
+
+func (p passing) RevocationNotices(context.Context) ([][]byte, error) { return p.notices, nil }
 
 // GossipKeys are the gossip keys d uses, the primary first.
 func (d *Daemon) GossipKeys() [][]byte { return d.gossip.Keys() }

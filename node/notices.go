@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"lifeline/node/gossip"
@@ -37,7 +38,8 @@ type notice struct {
 }
 
 // revocationNotice is the body of a noticeRevoke: the revocation the
-// ledger applied, and where.
+// ledger applied, and where (0 when it was signed later: a revocation kept
+// before notices were, or one whose first notice's signer was revoked).
 type revocationNotice struct {
 	Revoke ledger.Revoke `cbor:"1,keyasint"`
 	Index  uint64        `cbor:"2,keyasint"`
@@ -54,19 +56,27 @@ func noticeMessage(kind uint8, body []byte) []byte {
 	return append([]byte("lifeline/notice/v1"), append([]byte{kind}, body...)...)
 }
 
-// broadcast signs and spreads a notice.
-func (d *Daemon) broadcast(kind uint8, body any) error {
-	creds := d.n.Credentials()
-	if d.gossip == nil || creds == nil {
-		return nil
+// signNotice makes a notice signed by this node.
+func (n *Node) signNotice(kind uint8, body any) ([]byte, error) {
+	creds := n.Credentials()
+	if creds == nil {
+		return nil, fmt.Errorf("%w: a notice is signed with the node's certificate", ErrNotEnrolled)
 	}
 	b, err := syncproto.Marshal(body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	nt := notice{Kind: kind, Body: b, Signer: d.n.Self().ID, Cert: creds.Cert.Raw,
-		Sig: ed25519.Sign(d.n.key.Signer(), noticeMessage(kind, b))}
-	msg, err := syncproto.Marshal(&nt)
+	nt := notice{Kind: kind, Body: b, Signer: n.Self().ID, Cert: creds.Cert.Raw,
+		Sig: ed25519.Sign(n.key.Signer(), noticeMessage(kind, b))}
+	return syncproto.Marshal(&nt)
+}
+
+// broadcast signs and spreads a notice.
+func (d *Daemon) broadcast(kind uint8, body any) error {
+	if d.gossip == nil || d.n.Credentials() == nil {
+		return nil
+	}
+	msg, err := d.n.signNotice(kind, body)
 	if err != nil {
 		return err
 	}
@@ -88,33 +98,17 @@ func (d *Daemon) applyNotice(msg []byte) error {
 	if err := syncproto.Unmarshal(msg, &nt); err != nil {
 		return err
 	}
-	claims, err := d.n.trust.claims(nt.Cert)
-	if err != nil {
+	if err := d.n.trust.checkNotice(context.Background(), &nt); err != nil {
 		return err
-	}
-	pub, err := d.n.trust.key(context.Background(), claims.Node)
-	if err != nil {
-		return err
-	}
-	switch {
-	case claims.Node != nt.Signer || !ed25519.Verify(pub, noticeMessage(nt.Kind, nt.Body), nt.Sig):
-		return fmt.Errorf("%w: its signature is not its signer's", errNotice)
-	case !claims.Role.Decides():
-		return fmt.Errorf("%w: signed by %s", errNotice, claims)
-	}
-	if revoked, err := d.n.store.Revoked(context.Background(), claims.Node); err != nil || revoked {
-		return cmp.Or(err, fmt.Errorf("%w: signed by %s, which headquarters revoked", errNotice, claims))
 	}
 	switch nt.Kind {
 	case noticeRevoke:
-		var rn revocationNotice
-		if err := syncproto.Unmarshal(nt.Body, &rn); err != nil {
+		r, err := revocationOf(&nt)
+		if err != nil {
 			return err
 		}
-		if rn.Revoke.Node.IsZero() {
-			return fmt.Errorf("%w: a revocation of no node", errNotice)
-		}
-		return d.revoked(context.Background(), rn.Revoke, nil)
+		_, err = d.n.trust.learnRevocation(context.Background(), r, msg, nt.Signer)
+		return err
 	case noticeKeyInstall, noticeKeyUse, noticeKeyRemove:
 		var kn keyNotice
 		if err := syncproto.Unmarshal(nt.Body, &kn); err != nil {
@@ -125,27 +119,153 @@ func (d *Daemon) applyNotice(msg []byte) error {
 	return fmt.Errorf("a notice of unknown kind %d", nt.Kind)
 }
 
-// revoked is the one path a revocation takes on a running node, from the
-// ledger (whose state machine recorded it) or from a notice: it is
-// recorded, the node's key is forgotten so that its next change is checked
-// again (and refused), its connections here are closed, and, on an HQ
-// node, it is spread to the nodes outside the ledger.
-func (d *Daemon) revoked(ctx context.Context, r ledger.Revoke, from *ledger.Applied) error {
-	if from == nil {
-		if err := d.n.store.AddRevocation(ctx, r); err != nil {
-			return err
-		}
+// checkNotice checks who signed a notice, as every node does whatever
+// brought it (gossip, a session's hello, a bundle): a certificate of this
+// deployment's CA, whose node signed the notice, whose role decides, and
+// that headquarters has not revoked as far as this node knows.
+func (t *trust) checkNotice(ctx context.Context, nt *notice) error {
+	claims, err := t.claims(nt.Cert)
+	if err != nil {
+		return err
 	}
-	d.n.trust.forget(r.Node)
-	if d.port != nil {
-		d.port.Drop(r.Node)
+	pub, err := t.key(ctx, claims.Node)
+	if err != nil {
+		return err
 	}
-	if from != nil && d.n.Self().Role.Decides() {
-		if err := d.broadcast(noticeRevoke, &revocationNotice{Revoke: r, Index: from.Entry.Index}); err != nil {
-			d.n.log.Warn("gossip: spreading a revocation", "err", err)
-		}
+	switch {
+	case claims.Node != nt.Signer || !ed25519.Verify(pub, noticeMessage(nt.Kind, nt.Body), nt.Sig):
+		return fmt.Errorf("%w: its signature is not its signer's", errNotice)
+	case !claims.Role.Decides():
+		return fmt.Errorf("%w: signed by %s", errNotice, claims)
+	}
+	if revoked, err := t.store.Revoked(ctx, claims.Node); err != nil || revoked {
+		return cmp.Or(err, fmt.Errorf("%w: signed by %s, which headquarters revoked", errNotice, claims))
 	}
 	return nil
+}
+
+// revocationOf reads the revocation a notice carries: a revocation of a
+// node.
+func revocationOf(nt *notice) (ledger.Revoke, error) {
+	if nt.Kind != noticeRevoke {
+		return ledger.Revoke{}, fmt.Errorf("a notice of kind %d, not a revocation", nt.Kind)
+	}
+	var rn revocationNotice
+	if err := syncproto.Unmarshal(nt.Body, &rn); err != nil {
+		return ledger.Revoke{}, err
+	}
+	if rn.Revoke.Node.IsZero() {
+		return ledger.Revoke{}, fmt.Errorf("%w: a revocation of no node", errNotice)
+	}
+	return rn.Revoke, nil
+}
+
+// learnRevocation is the one path a revocation a checked notice brought
+// takes, whatever brought it: it is recorded with the notice, which this
+// node then passes on; the node's key is forgotten so that its next change
+// is checked again (and refused); a running node closes its connections.
+// It reports whether the node was not known revoked here before.
+func (t *trust) learnRevocation(ctx context.Context, r ledger.Revoke, msg []byte, signer syncproto.NodeID) (bool, error) {
+	known, err := t.store.Revoked(ctx, r.Node)
+	if err != nil {
+		return false, err
+	}
+	if err := t.store.AddRevocation(ctx, r, msg, signer); err != nil {
+		return false, err
+	}
+	t.forget(r.Node)
+	if drop := t.dropper.Load(); drop != nil {
+		(*drop)(r.Node)
+	}
+	return !known, nil
+}
+
+// maxBadNotices bounds the notices of one list (a hello's, a bundle's)
+// that fail their checks: past it, the rest is left unchecked. A list of
+// forgeries costs a few checks, not a thousand; an honest peer passes on
+// only notices whose signer it does not know revoked.
+const maxBadNotices = 8
+
+// AddRevocations checks and applies the revocation notices a peer passed
+// on. Notices of revocations this node passes on already are skipped
+// unchecked. A notice whose signer the list itself revokes is checked
+// after that revocation: in whatever order they come, a revoked HQ node's
+// notices convince no one who learns of its revocation.
+func (t *trust) AddRevocations(ctx context.Context, list [][]byte) ([]syncproto.NodeID, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	known, err := t.store.NoticedRevocations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type entry struct {
+		msg []byte
+		nt  notice
+		r   ledger.Revoke
+	}
+	var entries []entry
+	revokes := map[syncproto.NodeID]bool{}
+	bad := 0
+	refuse := func(err error) {
+		bad++
+		t.log.Warn("refused a revocation notice a peer passed on", "err", err)
+	}
+	for _, msg := range list {
+		if bad >= maxBadNotices {
+			break
+		}
+		var e entry
+		if err := syncproto.Unmarshal(msg, &e.nt); err != nil {
+			refuse(err)
+			continue
+		}
+		if e.r, err = revocationOf(&e.nt); err != nil {
+			refuse(err)
+			continue
+		}
+		if !known[e.r.Node] {
+			e.msg = msg
+			entries = append(entries, e)
+			revokes[e.r.Node] = true
+		}
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int {
+		return cmp.Compare(b2i(revokes[a.nt.Signer]), b2i(revokes[b.nt.Signer]))
+	})
+	var learnt []syncproto.NodeID
+	for i, e := range entries {
+		if bad >= maxBadNotices {
+			t.log.Warn("left a peer's revocation notices unchecked after too many that did not check", "unchecked", len(entries)-i)
+			break
+		}
+		if known[e.r.Node] {
+			continue // the list holds two notices of it
+		}
+		if err := t.checkNotice(ctx, &e.nt); err != nil {
+			refuse(err)
+			continue
+		}
+		newly, err := t.learnRevocation(ctx, e.r, e.msg, e.nt.Signer)
+		if err != nil {
+			return learnt, err
+		}
+		known[e.r.Node] = true
+		if newly {
+			learnt = append(learnt, e.r.Node)
+		}
+	}
+	if len(learnt) > 0 {
+		t.log.Info("learnt revocations from a peer", "nodes", len(learnt))
+	}
+	return learnt, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // onApply reacts to ledger commands as this node applies them.
@@ -157,10 +277,67 @@ func (d *Daemon) onApply(a ledger.Applied) {
 		}
 		d.n.readmit(context.Background())
 	case ledger.CmdRevoke:
-		if err := d.revoked(context.Background(), *a.Cmd.(*ledger.Revoke), &a); err != nil {
-			d.n.log.Warn("a revocation", "err", err)
+		d.ledgerRevoked(context.Background(), a.Cmd.(*ledger.Revoke).Node, a.Entry.Index)
+	}
+}
+
+// ledgerRevoked follows a revocation the ledger applied: the node's key
+// is forgotten so that its next change is checked again (and refused), its
+// connections here are closed, and an HQ node signs the revocation as a
+// notice, keeps it to pass on in every hello and bundle, and spreads it by
+// gossip, for the nodes outside the ledger.
+func (d *Daemon) ledgerRevoked(ctx context.Context, node syncproto.NodeID, index uint64) {
+	d.n.trust.forget(node)
+	if d.port != nil {
+		d.port.Drop(node)
+	}
+	spread := func(msg []byte) {
+		if d.gossip == nil {
+			return
+		}
+		if err := d.gossip.Broadcast(msg); err != nil {
+			d.n.log.Warn("gossip: spreading a revocation", "err", err)
 		}
 	}
+	if err := d.n.signRevocations(ctx, node, index, spread); err != nil {
+		d.n.log.Warn("signing a revocation", "err", err)
+	}
+}
+
+// signRevocations signs, on an HQ node that headquarters has not revoked,
+// each revocation of the ledger this node holds no notice of to pass on:
+// the one the ledger applied just now (node, at index), those kept before
+// notices were, those whose notice's signer was revoked since. It keeps
+// each notice and hands it to spread, if set.
+func (n *Node) signRevocations(ctx context.Context, node syncproto.NodeID, index uint64, spread func([]byte)) error {
+	self := n.Self()
+	if !self.Role.Decides() || !n.Enrolled() {
+		return nil
+	}
+	if revoked, err := n.store.Revoked(ctx, self.ID); err != nil || revoked {
+		return err
+	}
+	list, err := n.store.UnnoticedRevocations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range list {
+		rn := revocationNotice{Revoke: r}
+		if r.Node == node {
+			rn.Index = index
+		}
+		msg, err := n.signNotice(noticeRevoke, &rn)
+		if err != nil {
+			return err
+		}
+		if err := n.store.AddRevocation(ctx, r, msg, self.ID); err != nil {
+			return err
+		}
+		if spread != nil {
+			spread(msg)
+		}
+	}
+	return nil
 }
 
 // stateKeyStep is the node_state key of the last key step applied here:

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"lifeline/node"
 	"lifeline/node/identity"
@@ -26,9 +27,18 @@ import (
 // openNode makes and opens a node in a temporary folder.
 func openNode(t *testing.T, name string, role syncproto.Role, district string) *node.Node {
 	t.Helper()
+	return openNodeWith(t, name, role, district, nil)
+}
+
+// openNodeWith is openNode with its configuration changed by edit, if any.
+func openNodeWith(t *testing.T, name string, role syncproto.Role, district string, edit func(*node.Config)) *node.Node {
+	t.Helper()
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), name)
+	if edit != nil {
+		edit(&cfg)
+	}
 	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: role, District: district}); err != nil {
 		t.Fatal(err)
 	}
@@ -231,43 +241,62 @@ func TestReportCountsWhatEachDistrictHolds(t *testing.T) {
 	}
 }
 
+// cayoPeer opens a field node of Cayo, its clock skew ahead of n's
+// (behind, if negative), and enrolls it and n with one CA, so that changes
+// carried between them merge.
+func cayoPeer(t *testing.T, n *node.Node, skew time.Duration) *node.Node {
+	t.Helper()
+	ca, err := identity.NewCA("Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := openNodeWith(t, "cayo-02", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.ClockOffset = skew })
+	for _, m := range []*node.Node{n, other} {
+		if err := m.EnrollWith(context.Background(), ca); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return other
+}
+
+// carry takes what from holds to to, by bundle.
+func carry(t *testing.T, from, to *node.Node) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bundle")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := from.ExportBundle(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := to.ImportBundle(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // conflict makes a damage assessment in Cayo that n and another node
 // changed without seeing each other's change; n ends up holding both
 // versions of damage_level and of notes.
 func conflict(t *testing.T, n *node.Node) syncproto.RecordID {
 	t.Helper()
+	return conflictSkewed(t, n, 0)
+}
+
+// conflictSkewed is conflict with the other node's clock set skew ahead of
+// n's (behind, if negative). n sets damage_level 2 and the other node 4.
+func conflictSkewed(t *testing.T, n *node.Node, skew time.Duration) syncproto.RecordID {
+	t.Helper()
 	ctx := context.Background()
-	ca, err := identity.NewCA("Test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := openNode(t, "cayo-02", syncproto.RoleField, "Cayo")
-	for _, m := range []*node.Node{n, other} {
-		if err := m.EnrollWith(ctx, ca); err != nil {
-			t.Fatal(err)
-		}
-	}
-	carry := func(from, to *node.Node) {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "bundle")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := from.ExportBundle(ctx, f, nil); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if _, err := to.ImportBundle(ctx, path); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := cayoPeer(t, n, skew)
 	id := mustAdd(t, n, "damage-assessment", `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,
 		"structure_type":"thatch","damage_level":1,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`)
-	carry(n, other)
+	carry(t, n, other)
 	mustUpdate(t, n, id, `{"damage_level":2,"notes":"seen from the road"}`)
 	mustUpdate(t, other, id, `{"damage_level":4,"notes":"walked through"}`)
-	carry(other, n)
+	carry(t, other, n)
 	v, err := n.Record(ctx, id)
 	if err != nil || len(v.Conflicts["damage_level"]) != 2 {
 		t.Fatalf("no conflict made: %v %v", v.Conflicts, err)
@@ -276,25 +305,40 @@ func conflict(t *testing.T, n *node.Node) syncproto.RecordID {
 }
 
 // A field in conflict counts once, with the value that wins until someone
-// decides, and the record is counted as in conflict.
+// decides (the later clock's), and the record is counted as in conflict.
+// The clocks are minutes apart, so that which version wins depends on the
+// rule alone, not on how fast the test runs.
 func TestReportCountsTheWinningValueOfAConflict(t *testing.T) {
-	ctx := context.Background()
-	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
-	id := conflict(t, n)
-	v, err := n.Record(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	level := v.Fields["damage_level"].(int64)
-	rep, err := n.Report(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cayo := rep.Districts[slices.Index(schemas.Districts, "Cayo")]
-	var want [node.DamageLevels]int
-	want[level] = 1
-	if cayo.Damage != want || cayo.Conflicts != 1 || cayo.Records["damage-assessment"] != 1 {
-		t.Fatalf("Cayo %+v, want one building at level %d, in conflict", cayo, level)
+	for _, tc := range []struct {
+		name  string
+		skew  time.Duration // the other laptop's clock, against HQ's
+		level int64         // HQ's version is 2, the laptop's 4
+	}{
+		{"the laptop's clock is ahead", 5 * time.Minute, 4},
+		{"the laptop's clock is behind", -5 * time.Minute, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
+			id := conflictSkewed(t, n, tc.skew)
+			v, err := n.Record(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.Fields["damage_level"]; got != tc.level {
+				t.Fatalf("damage_level shows %v, want %d, the version of the later clock", got, tc.level)
+			}
+			rep, err := n.Report(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cayo := rep.Districts[slices.Index(schemas.Districts, "Cayo")]
+			var want [node.DamageLevels]int
+			want[tc.level] = 1
+			if cayo.Damage != want || cayo.Conflicts != 1 || cayo.Records["damage-assessment"] != 1 {
+				t.Fatalf("Cayo %+v, want one building at level %d, in conflict", cayo, tc.level)
+			}
+		})
 	}
 }
 
@@ -446,31 +490,7 @@ func TestDefuse(t *testing.T) {
 func TestExportCSVDefusesEveryCell(t *testing.T) {
 	ctx := context.Background()
 	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
-	ca, err := identity.NewCA("Test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := openNode(t, "cayo-02", syncproto.RoleField, "Cayo")
-	for _, m := range []*node.Node{n, other} {
-		if err := m.EnrollWith(ctx, ca); err != nil {
-			t.Fatal(err)
-		}
-	}
-	carry := func(from, to *node.Node) {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "bundle")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := from.ExportBundle(ctx, f, nil); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if _, err := to.ImportBundle(ctx, path); err != nil {
-			t.Fatal(err)
-		}
-	}
+	other := cayoPeer(t, n, 0)
 	text := func(s string) []byte {
 		b, err := syncproto.Marshal(s)
 		if err != nil {
@@ -486,7 +506,7 @@ func TestExportCSVDefusesEveryCell(t *testing.T) {
 		"structure_type":"thatch","damage_level":1,"household_size":4,"head_of_household":%s,"phone":%s,"notes":%s,
 		"reported_by":%s,"reported_at":"2026-11-27T10:00:00Z"}`,
 		quote(formulas[0]), quote(formulas[1]), quote(formulas[2]), quote(formulas[3]), quote(formulas[4]), quote(formulas[5])))
-	carry(n, other)
+	carry(t, n, other)
 	// Each node sets fields the kit does not declare, named as an attacker
 	// would: the other's are kept aside here (the kit declares no such
 	// field), and this node's own, written past its kit, are in no column.
@@ -501,14 +521,14 @@ func TestExportCSVDefusesEveryCell(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	carry(other, n)
+	carry(t, other, n)
 	if qs, _ := n.Quarantine(ctx, 0); len(qs) != 1 || !strings.Contains(qs[0].Reason, "does not declare") {
 		t.Fatalf("the other node's fields the kit does not declare: kept aside %+v", qs)
 	}
 	// Both nodes give notes a formula: the conflict column names it.
 	mustUpdate(t, n, id, fmt.Sprintf(`{"notes":%s}`, quote(formulas[4]+" here")))
 	mustUpdate(t, other, id, fmt.Sprintf(`{"notes":%s}`, quote(formulas[4]+" there")))
-	carry(other, n)
+	carry(t, other, n)
 
 	for _, opts := range []node.ExportOptions{{}, {Personal: true}} {
 		out, rows := exportCSV(t, n, "damage-assessment", opts)

@@ -98,6 +98,11 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 // goroutines, one event at a time.
 func (n *Node) Start(ctx context.Context, notify func(Event)) (*Daemon, error) {
 	n.readmit(ctx) // this build's kits may be those changes kept aside wait for
+	// An HQ node passes on a notice of each of the ledger's revocations:
+	// those kept before notices were are signed now.
+	if err := n.signRevocations(ctx, syncproto.NodeID{}, 0, nil); err != nil {
+		n.log.Warn("signing the ledger's revocations", "err", err)
+	}
 	d := &Daemon{n: n, notify: notify, done: make(chan struct{})}
 	d.ctx, d.cancel = context.WithCancelCause(ctx)
 	services, err := d.services()
@@ -113,8 +118,17 @@ func (n *Node) Start(ctx context.Context, notify func(Event)) (*Daemon, error) {
 		}
 		d.running = append(d.running, s)
 	}
+	// A revocation a session or a bundle brings closes the revoked node's
+	// connections here, as the ledger's does.
+	drop := func(id syncproto.NodeID) {
+		if d.port != nil {
+			d.port.Drop(id)
+		}
+	}
+	n.trust.dropper.Store(&drop)
 	go func() {
 		<-d.ctx.Done()
+		n.trust.dropper.CompareAndSwap(&drop, nil)
 		d.stopAll()
 		if err := context.Cause(d.ctx); err != nil && !errors.Is(err, context.Canceled) {
 			d.err = err

@@ -95,7 +95,7 @@ func (n *Node) afterSession(ctx context.Context, peer identity.Claims, addr stri
 	if err := n.store.PutPeer(ctx, p); err != nil {
 		n.log.Warn("recording a peer", "err", err)
 	}
-	n.log.Info("synced", "peer", peer.String(), "sent", res.Sent, "received", res.Received, "bytes_in", res.BytesIn, "bytes_out", res.BytesOut)
+	n.log.Info("synced", "peer", peer.String(), "sent", res.Sent, "received", res.Received, "revocations", res.Revocations, "bytes_in", res.BytesIn, "bytes_out", res.BytesOut)
 	if res.PeerHeld > 0 || res.Received > 0 {
 		if _, err := n.store.ReleaseHeld(ctx); err != nil {
 			n.log.Warn("merging held changes", "err", err)

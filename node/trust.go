@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lifeline/node/identity"
@@ -24,6 +25,9 @@ type trust struct {
 	// learned is called when AddCerts stored a node's certificate this
 	// node did not hold: a change kept aside may have waited for it.
 	learned func(context.Context)
+	// dropper, while a daemon runs, closes a node's connections once
+	// headquarters revoked it.
+	dropper atomic.Pointer[func(syncproto.NodeID)]
 
 	mu      sync.Mutex
 	ca      *x509.Certificate // nil until enrolled

@@ -16,13 +16,38 @@ const maxEventsPerTick = 20
 
 // watcher reports the changes that reach the store, from this process,
 // another process on the same data folder, or a peer: it compares version
-// vectors, so it notices writers it does not know.
+// vectors, so it notices writers it does not know. It follows the
+// revocations another process recorded (a bundle imported from the
+// command line): the revoked nodes' keys are checked again, their
+// connections closed.
 func (d *Daemon) watcher() (func(context.Context) error, error) {
 	seen, err := d.n.store.Vector(d.ctx)
 	if err != nil {
 		return nil, err
 	}
+	revoked, err := d.n.store.RevokedNodes(d.ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := map[syncproto.NodeID]bool{}
+	for _, id := range revoked {
+		known[id] = true
+	}
 	return func(ctx context.Context) error {
+		revoked, err := d.n.store.RevokedNodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range revoked {
+			if known[id] {
+				continue
+			}
+			known[id] = true
+			d.n.trust.forget(id)
+			if d.port != nil {
+				d.port.Drop(id)
+			}
+		}
 		changes, total, err := d.n.newChanges(ctx, seen)
 		if err != nil {
 			return err

@@ -300,6 +300,12 @@ func (f *Field) encode(dst []byte, v jsonscan.Value) ([]byte, error) {
 	return nil, rule("type", "field type %q is unknown", f.Type)
 }
 
+// inRange says whether x is within the field's bounds; checkRange says
+// how it is not, naming the value as lit.
+func (f *Field) inRange(x float64) bool {
+	return (f.Min == nil || x >= *f.Min) && (f.Max == nil || x <= *f.Max)
+}
+
 func (f *Field) checkRange(x float64, lit string) error {
 	if f.Min != nil && x < *f.Min {
 		return rule("min", "%s is below the minimum %v", lit, *f.Min)
@@ -493,8 +499,18 @@ func (f *Field) Format(raw []byte, lang string) string {
 	if err != nil {
 		return "?"
 	}
+	return f.FormatValue(v, lang)
+}
+
+// FormatValue renders a decoded value of the field as Format does. f may
+// be nil, for a field its type does not declare: a choice then shows as
+// it is.
+func (f *Field) FormatValue(v any, lang string) string {
 	label := func(s string) string {
-		if c, ok := f.Choice(s); ok && (f.Type == Choice || f.Type == Multi) {
+		if f == nil || (f.Type != Choice && f.Type != Multi) {
+			return s
+		}
+		if c, ok := f.Choice(s); ok {
 			return c.Label().In(lang)
 		}
 		return s

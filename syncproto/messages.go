@@ -8,7 +8,8 @@ import (
 // The sync protocol. Two nodes joined by a stream (mutual TLS, or a file
 // for a bundle) exchange frames, each one message:
 //
-//	both:  Hello                        who I am, what I hold (version vector)
+//	both:  Hello                        who I am, what I hold (version vector),
+//	                                    the revocations HQ signed that I know
 //	both:  Receipts                     HQ's receipts of what the ledger committed, that you hold
 //	both:  Certs                        the certificates of the origins I will send
 //	both:  Batch, Batch, ...            what you lack, stream by stream, lane 1 first
@@ -36,9 +37,13 @@ const ProtocolName = "lifeline-sync"
 //	   most MaxRunBytes; a vector at most MaxVectorEntries streams. A
 //	   version 2 node cannot decode a hello with Held, so this build no
 //	   longer speaks version 2.
+//	4: a hello's Revocations carry the revocations headquarters signed
+//	   that its sender knows, so that a node learns them from any peer.
+//	   A version 3 node refuses a hello with a key it does not know, so
+//	   this build no longer speaks version 3.
 const (
-	MinVersion = 3
-	MaxVersion = 3
+	MinVersion = 4
+	MaxVersion = 4
 )
 
 // MsgType numbers messages on the wire. ONLY APPEND TO THIS LIST: a number,
@@ -130,6 +135,12 @@ type Hello struct {
 	// it holds aside in sequence from there. The peer does not offer
 	// those changes again, only what follows them.
 	Held Vector `cbor:"12,keyasint,omitempty"`
+	// Revocations are the revocations headquarters signed that the sender
+	// knows, each the signed notice as headquarters made it: the receiver
+	// checks each one itself (a peer relays them, it does not vouch for
+	// them) and applies those that check before it stores anything the
+	// session brings.
+	Revocations Notices `cbor:"13,keyasint,omitempty"`
 }
 
 // Check verifies a Hello's shape.

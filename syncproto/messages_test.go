@@ -33,6 +33,7 @@ func sampleMessages(t testing.TB) map[string]struct {
 	hello.Name, hello.Role, hello.District, hello.Kits, hello.Time = "cayo-laptop-07", "field", "Cayo", bytes.Repeat([]byte{7}, 32), 1732707323000
 	hello.Ledger = Vector{c.Stream(): 40}
 	hello.Held = Vector{{Origin: c.Fields[0].Base[1].Origin, Lane: 1}: 12}
+	hello.Revocations = Notices{bytes.Repeat([]byte{0xa1}, 40), bytes.Repeat([]byte{0xb2}, 3)}
 	runs := sampleRuns(t)
 	raw, err := Marshal(runs)
 	if err != nil {
@@ -55,15 +56,15 @@ func sampleMessages(t testing.TB) map[string]struct {
 }
 
 // bytesSince is the protocol version each sample message's bytes date from:
-// the hellos of versions 1 and 2 (frame-hello-v1.bin, frame-hello-v2.bin)
+// the hellos of versions 1 to 3 (frame-hello-v1.bin to frame-hello-v3.bin)
 // offered those versions alone.
-var bytesSince = map[string]int{"hello": 3, "receipts": 2,
+var bytesSince = map[string]int{"hello": 4, "receipts": 2,
 	"certs": 1, "batch": 1, "ack": 1, "done": 1, "error": 1, "seal": 1}
 
-// A node of protocol version 1 or 2 is told to update, whatever its hello
-// says.
+// A node of protocol version 1, 2 or 3 is told to update, whatever its
+// hello says.
 func TestOldHellosAreTooOld(t *testing.T) {
-	for _, v := range []int{1, 2} {
+	for _, v := range []int{1, 2, 3} {
 		b, err := os.ReadFile(filepath.Join("testdata", fmt.Sprintf("frame-hello-v%d.bin", v)))
 		if err != nil {
 			t.Fatal(err)
@@ -120,6 +121,90 @@ func TestHelloVectorBound(t *testing.T) {
 			case n > MaxVectorEntries && (!errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), fmt.Sprintf("a version vector of %d streams, the limit is %d", n, MaxVectorEntries))):
 				t.Fatalf("a %s of %d streams: %v, want too large", field, n, err)
 			}
+		}
+	}
+}
+
+// A version 3 node refuses a hello with a key it does not know, as this
+// build's decoder does: a hello carrying Revocations (key 13) cannot be
+// read by it, which is why version 4 is no version 3 node's.
+func TestVersion3CannotReadRevocations(t *testing.T) {
+	type helloV3 struct {
+		Protocol   string `cbor:"1,keyasint"`
+		MinVersion uint16 `cbor:"2,keyasint"`
+		MaxVersion uint16 `cbor:"3,keyasint"`
+		Node       NodeID `cbor:"4,keyasint"`
+		Name       string `cbor:"5,keyasint,omitempty"`
+		Role       Role   `cbor:"6,keyasint,omitempty"`
+		District   string `cbor:"7,keyasint,omitempty"`
+		Kits       []byte `cbor:"8,keyasint,omitempty"`
+		Vector     Vector `cbor:"9,keyasint"`
+		Time       int64  `cbor:"10,keyasint,omitempty"`
+		Ledger     Vector `cbor:"11,keyasint,omitempty"`
+		Held       Vector `cbor:"12,keyasint,omitempty"`
+	}
+	h := NewHello(NodeID{1}, nil)
+	h.Revocations = Notices{{1, 2, 3}}
+	body, err := Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old helloV3
+	if err := Unmarshal(body, &old); err == nil {
+		t.Fatal("a version 3 hello decoder read a hello with revocations")
+	}
+	h.Revocations = nil
+	body, _ = Marshal(&h)
+	if err := Unmarshal(body, &old); err != nil {
+		t.Fatalf("without revocations: %v", err)
+	}
+}
+
+// A hello's revocations are bounded in count and bytes: a list at the
+// bounds decodes, one past them is refused, with an error that says which
+// bound; FitNotices keeps what a node sends within them.
+func TestHelloRevocationBounds(t *testing.T) {
+	notices := func(n, size int) Notices {
+		l := make(Notices, n)
+		for i := range l {
+			l[i] = bytes.Repeat([]byte{byte(i)}, size)
+		}
+		return l
+	}
+	perByteBound := MaxRevocationBytes / MaxNoticeBytes
+	for _, c := range []struct {
+		name string
+		list Notices
+		says string // "" when it decodes
+	}{
+		{"at the count", notices(MaxRevocations, 16), ""},
+		{"past the count", notices(MaxRevocations+1, 16), fmt.Sprintf("a revocation list of %d notices, the limit is %d", MaxRevocations+1, MaxRevocations)},
+		{"at the bytes", notices(perByteBound, MaxNoticeBytes), ""},
+		{"past the bytes", append(notices(perByteBound, MaxNoticeBytes), []byte{1}), fmt.Sprintf("a revocation list of %d bytes, the limit is %d", MaxRevocationBytes+1, MaxRevocationBytes)},
+		{"a notice too large", notices(1, MaxNoticeBytes+1), fmt.Sprintf("notice 1 of the revocation list holds %d bytes, the limit is %d", MaxNoticeBytes+1, MaxNoticeBytes)},
+	} {
+		h := NewHello(NodeID{1}, nil)
+		h.Revocations = c.list
+		body, err := Marshal(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Decode(MsgHello, body)
+		switch {
+		case c.says == "" && err != nil:
+			t.Fatalf("%s: %v", c.name, err)
+		case c.says == "" && len(m.(*Hello).Revocations) != len(c.list):
+			t.Fatalf("%s: %d notices decoded of %d", c.name, len(m.(*Hello).Revocations), len(c.list))
+		case c.says != "" && (!errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), c.says)):
+			t.Fatalf("%s: %v, want too large saying %q", c.name, err, c.says)
+		}
+		fit := FitNotices(c.list)
+		total := 0
+		for _, b := range fit {
+			total += len(b)
+		}
+		if len(fit) > MaxRevocations || total > MaxRevocationBytes {
+			t.Fatalf("%s: FitNotices kept %d notices of %d bytes", c.name, len(fit), total)
 		}
 	}
 }
@@ -246,6 +331,13 @@ func FuzzMessages(f *testing.F) {
 		b, _ := Marshal(m.msg)
 		f.Add(byte(m.t), b)
 	}
+	// A hello whose revocation list is one notice past the bound.
+	over := NewHello(NodeID{1}, nil)
+	for range MaxRevocations + 1 {
+		over.Revocations = append(over.Revocations, []byte{1})
+	}
+	b, _ := Marshal(&over)
+	f.Add(byte(MsgHello), b)
 	f.Fuzz(func(t *testing.T, typ byte, body []byte) {
 		msg, err := Decode(MsgType(typ), body)
 		if err != nil {

@@ -55,10 +55,10 @@ func syncWorkloads(ctx context.Context, e *env) ([]namedResult, error) {
 	for _, args := range [][]string{
 		{"init", "--data", hq, "--role", "hq", "--district", "Cayo", "--name", "hq"},
 		{"ca", "init", "--data", hq},
-		{"init", "--data", a, "--role", "field", "--district", "Cayo", "--name", "node-a"},
-		{"enroll", "--data", a, "--ca", hq},
-		{"init", "--data", b, "--role", "relay", "--district", "Cayo", "--name", "node-b"},
-		{"enroll", "--data", b, "--ca", hq},
+		{"init", "--data", a, "--role", "hq", "--district", "Cayo", "--name", "node-a"},
+		{"enroll", "--data", a, "--ca", hq, "--hq"},
+		{"init", "--data", b, "--role", "hq", "--district", "Cayo", "--name", "node-b"},
+		{"enroll", "--data", b, "--ca", hq, "--hq"},
 		{"record", "import", "--data", a, "--type", "damage-assessment", e.damage},
 	} {
 		if _, err := lifeline(args...); err != nil {

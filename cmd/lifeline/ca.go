@@ -12,21 +12,11 @@ import (
 	"lifeline/syncproto"
 )
 
-func init() {
-	register(command{name: "ca init", summary: "make the deployment's certificate authority, its key sealed with a passphrase (at headquarters)", run: runCAInit})
-	register(command{name: "ca sign", summary: "show a node's enrollment request and sign it if it claims what you expect", run: runCASign})
-	register(command{name: "ca seal", summary: "seal with a passphrase the key of a CA folder made before keys were sealed", run: runCASeal})
-}
-
-func runCAInit(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "ca init", "--data HQDIR [--out CADIR] [--name NAME] [--passphrase-file FILE]")
+func runCAInit(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	name := fs.String("name", "NEMO Lifeline CA", "the certificate authority's name")
 	out := fs.String("out", "", "write the CA folder there (e.g. a USB stick kept in a safe) instead of HQDIR/ca: HQ's folder then keeps the CA's certificate, not its key")
 	pass := passphraseFlag(fs)
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		ca, err := n.InitCA(ctx, node.CAOptions{Name: *name, Dir: *out, Passphrase: caPassphrase(e, *pass, true)})
 		if err != nil {
 			return err
@@ -53,10 +43,9 @@ func memberFlags(fs *flagSet) *node.SignOptions {
 	return opt
 }
 
-func runCASign(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "ca sign", "--request FILE --out FILE --role ROLE --district DISTRICT [--hq] (--ca CADIR | --data HQDIR | both) [--voter] [--member-addr HOST:PORT] [--validity DURATION] [--passphrase-file FILE]")
-	reqFile := fs.String("request", "", "the node's enrollment request (lifeline enroll request)")
-	out := fs.String("out", "", "where to write the signed certificate, for the node to install")
+func runCASign(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	reqFile := fs.required("request", "the node's enrollment request (lifeline enroll request)")
+	out := fs.required("out", "where to write the signed certificate, for the node to install")
 	role := fs.String("role", "", "the role the node must have, as you know it from who asked: field, relay or hq")
 	district := fs.String("district", "", "the district the node must be in, as you know it from who asked")
 	caDir := fs.String("ca", "", "the CA folder (e.g. on a USB stick); alone, no HQ folder is needed, for a field laptop (default HQDIR/ca)")
@@ -65,9 +54,6 @@ func runCASign(ctx context.Context, e *env, args []string) error {
 	pass := passphraseFlag(fs)
 	if _, err := fs.parse(args); err != nil {
 		return err
-	}
-	if *reqFile == "" || *out == "" {
-		return usagef("--request and --out are required")
 	}
 	req, err := os.ReadFile(*reqFile)
 	if err != nil {
@@ -131,8 +117,7 @@ func runCASign(ctx context.Context, e *env, args []string) error {
 	return fs.withNode(ctx, sign)
 }
 
-func runCASeal(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "ca seal", "(--ca CADIR | --data HQDIR) [--passphrase-file FILE]")
+func runCASeal(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	caDir := fs.String("ca", "", "the CA folder (default HQDIR/ca)")
 	pass := passphraseFlag(fs)
 	if _, err := fs.parse(args); err != nil {

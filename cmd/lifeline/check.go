@@ -7,16 +7,8 @@ import (
 	"lifeline/node"
 )
 
-func init() {
-	register(command{name: "check", summary: "check the store file whole (SQLite's integrity check); exit 1 if it is damaged", run: runCheck})
-}
-
-func runCheck(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "check", "--data DIR")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+func runCheck(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		res, err := n.IntegrityCheck(ctx)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,6 +58,22 @@ func nodeLabel(name, id string) string {
 	return node.Printable(name)
 }
 
+// view is a command that looks one thing up on the node and prints it: as
+// JSON with --json, else as text people read.
+func view[T any](ctx context.Context, e *env, fs *flagSet, args []string, look func(*node.Node) (T, error), text func(io.Writer, *node.Node, T) error) error {
+	asJSON := fs.Bool("json", false, "print JSON")
+	return fs.onNode(ctx, args, func(n *node.Node) error {
+		v, err := look(n)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, v)
+		}
+		return text(e.stdout, n, v)
+	})
+}
+
 func printJSON(w io.Writer, v any) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -91,15 +108,22 @@ func isTerminal(f any) bool {
 	return false
 }
 
-func parseID(s string) (syncproto.RecordID, error) {
-	if s == "" {
-		return syncproto.RecordID{}, usagef("--id is required")
-	}
-	id, err := syncproto.ParseRecordID(strings.TrimSpace(s))
-	if err != nil {
-		return id, usagef("--id: %v", err)
-	}
-	return id, nil
+// recordID is --id, the record a command works on: parse reads it, and
+// refuses the command line without it or with one that is no record id.
+func recordID(fs *flagSet) *syncproto.RecordID {
+	s := fs.String("id", "", "the record's id")
+	id := new(syncproto.RecordID)
+	fs.checks = append(fs.checks, func() error {
+		if *s == "" {
+			return usagef("--id is required")
+		}
+		var err error
+		if *id, err = syncproto.ParseRecordID(strings.TrimSpace(*s)); err != nil {
+			return usagef("--id: %v", err)
+		}
+		return nil
+	})
+	return id
 }
 
 func printCompact(w io.Writer, v any) error {

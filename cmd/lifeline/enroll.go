@@ -10,24 +10,11 @@ import (
 	"lifeline/node/atomicfile"
 )
 
-func init() {
-	register(command{name: "enroll", summary: "enroll a node with a CA folder, or HQ's folder, on this machine", run: runEnroll})
-	register(command{name: "enroll request", summary: "write a node's enrollment request, to carry to headquarters", run: runEnrollRequest})
-	register(command{name: "enroll install", summary: "install the certificate headquarters signed", run: runEnrollInstall})
-}
-
-func runEnroll(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "enroll", "--data DIR --ca CADIR|HQDIR [--hq] [--voter] [--member-addr HOST:PORT] [--passphrase-file FILE]")
-	caDir := fs.String("ca", "", "the CA folder (e.g. on a USB stick), or HQ's data folder, which holds it")
+func runEnroll(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	caDir := fs.required("ca", "the CA folder (e.g. on a USB stick), or HQ's data folder, which holds it")
 	opt := memberFlags(fs)
 	pass := passphraseFlag(fs)
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	if *caDir == "" {
-		return usagef("--ca is required")
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		self := n.Self()
 		own := *opt
 		own.Role, own.District = self.Role, self.District
@@ -48,16 +35,9 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-func runEnrollRequest(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "enroll request", "--data DIR --out FILE")
-	out := fs.String("out", "", "where to write the request")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	if *out == "" {
-		return usagef("--out is required")
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+func runEnrollRequest(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	out := fs.required("out", "where to write the request")
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		req, err := n.EnrollmentRequest()
 		if err != nil {
 			return err
@@ -70,14 +50,10 @@ func runEnrollRequest(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-func runEnrollInstall(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "enroll install", "--data DIR --cert FILE")
-	certFile := fs.String("cert", "", "the signed certificate from headquarters (lifeline ca sign)")
+func runEnrollInstall(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	certFile := fs.required("cert", "the signed certificate from headquarters (lifeline ca sign)")
 	if _, err := fs.parse(args); err != nil {
 		return err
-	}
-	if *certFile == "" {
-		return usagef("--cert is required")
 	}
 	bundle, err := os.ReadFile(*certFile)
 	if err != nil {

@@ -13,28 +13,8 @@ import (
 	"lifeline/node"
 )
 
-func init() {
-	register(command{name: "report", summary: "count per district what HQ reads first: damage, displaced, shelters, missing persons", run: runReport})
-	register(command{name: "record export", summary: "write the records of a type as CSV or GeoJSON", run: runRecordExport})
-}
-
-func runReport(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "report", "--data DIR [--json]")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
-		rep, err := n.Report(ctx)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(e.stdout, rep)
-		}
-		printReport(e.stdout, n, rep)
-		return nil
-	})
+func runReport(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	return view(ctx, e, fs, args, func(n *node.Node) (node.Report, error) { return n.Report(ctx) }, printReport)
 }
 
 // districtName is a report row's name as people read it.
@@ -45,7 +25,8 @@ func districtName(d node.DistrictReport) string {
 	return d.District
 }
 
-func printReport(w io.Writer, n *node.Node, rep node.Report) {
+// printReport is n's report as people read it.
+func printReport(w io.Writer, n *node.Node, rep node.Report) error {
 	fmt.Fprintf(w, "Report of %s at %s\n\n", node.Printable(n.Self().Name), rep.At)
 	rows := append(slices.Clone(rep.Districts), rep.Total)
 	name := func(i int) string {
@@ -87,19 +68,16 @@ func printReport(w io.Writer, n *node.Node, rep node.Report) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	return nil
 }
 
-func runRecordExport(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "record export", "--data DIR --type TYPE --format csv|geojson [--out FILE] [--personal]")
-	typ := fs.String("type", "", "the record type, e.g. damage-assessment (lifeline kits list shows them)")
+func runRecordExport(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	typ := fs.required("type", "the record type, e.g. damage-assessment (lifeline kits list shows them)")
 	format := fs.String("format", "csv", "csv, or geojson for the records that have a location")
 	out := fs.String("out", "", "the file to write (default: standard output)")
 	personal := fs.Bool("personal", false, "include the fields the kit marks personal (names, phone numbers, medical needs)")
 	if _, err := fs.parse(args); err != nil {
 		return err
-	}
-	if *typ == "" {
-		return usagef("--type is required")
 	}
 	var export func(*node.Node, context.Context, string, io.Writer, node.ExportOptions) (int, error)
 	switch *format {

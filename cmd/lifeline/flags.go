@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"lifeline/node"
@@ -22,6 +24,12 @@ type flagSet struct {
 	// clockErr says that $LIFELINE_CLOCK_OFFSET is not a duration. Flags
 	// are not parsed when it is read: opening the node says it.
 	clockErr error
+	// needed names the flags the command cannot do without, in the order
+	// its usage error names them.
+	needed []string
+	// checks read what the flags say further, once they are parsed, and
+	// refuse the command line with a usage error.
+	checks []func() error
 }
 
 // flags makes a command's flag set. The flag package's own messages are
@@ -74,7 +82,26 @@ func (fs *flagSet) parse(args []string, want ...string) ([]string, error) {
 	if len(pos) < len(want) {
 		return nil, usagef("missing %s", want[len(pos)])
 	}
+	if slices.ContainsFunc(fs.needed, func(name string) bool { return fs.Lookup(name).Value.String() == "" }) {
+		verb := "are"
+		if len(fs.needed) == 1 {
+			verb = "is"
+		}
+		return nil, usagef("--%s %s required", strings.Join(fs.needed, " and --"), verb)
+	}
+	for _, check := range fs.checks {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
 	return pos, nil
+}
+
+// required is a string flag the command cannot do without: parse refuses
+// the command line when it, or another required flag, is empty.
+func (fs *flagSet) required(name, usage string) *string {
+	fs.needed = append(fs.needed, name)
+	return fs.String(name, "", usage)
 }
 
 // given says whether the flag name was on the command line.
@@ -90,6 +117,15 @@ func (fs *flagSet) open(ctx context.Context) (*node.Node, error) {
 		return nil, fs.clockErr
 	}
 	return node.Open(ctx, fs.cfg)
+}
+
+// onNode parses the flags of a command that takes no positional argument,
+// then hands do the node of the data folder.
+func (fs *flagSet) onNode(ctx context.Context, args []string, do func(*node.Node) error) error {
+	if _, err := fs.parse(args); err != nil {
+		return err
+	}
+	return fs.withNode(ctx, do)
 }
 
 // withNode opens the node of the data folder, hands it to do and closes it.

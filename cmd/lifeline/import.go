@@ -12,20 +12,12 @@ import (
 	"lifeline/node"
 )
 
-func init() {
-	register(command{name: "record import", summary: "save the records of an NDJSON file (.gz too) in one durable batch", run: runRecordImport})
-}
-
-func runRecordImport(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "record import", "--data DIR --type TYPE FILE")
-	typ := fs.String("type", "", "the record type of every line")
+func runRecordImport(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	typ := fs.required("type", "the record type of every line")
 	who := authorFlag(fs)
 	pos, err := fs.parse(args, "FILE (an NDJSON file, - for standard input)")
 	if err != nil {
 		return err
-	}
-	if *typ == "" {
-		return usagef("--type is required")
 	}
 	var in io.Reader = e.stdin
 	var size int64

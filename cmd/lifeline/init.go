@@ -9,20 +9,12 @@ import (
 	"lifeline/syncproto"
 )
 
-func init() {
-	register(command{name: "init", summary: "make a new node (key pair and empty store) in a data folder", run: runInit})
-}
-
-func runInit(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "init", "--data DIR --role field|relay|hq --district NAME --name NAME")
-	role := fs.String("role", "", "field (a responder's laptop), relay (a district office) or hq")
-	district := fs.String("district", "", "the node's district: Belize, Cayo, Corozal, Orange Walk, Stann Creek or Toledo")
+func runInit(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	role := fs.required("role", "field (a responder's laptop), relay (a district office) or hq")
+	district := fs.required("district", "the node's district: Belize, Cayo, Corozal, Orange Walk, Stann Creek or Toledo")
 	name := fs.String("name", "", "a name people recognise, e.g. cayo-laptop-07 (default: the host name)")
 	if _, err := fs.parse(args); err != nil {
 		return err
-	}
-	if *role == "" || *district == "" {
-		return usagef("--role and --district are required")
 	}
 	if *name == "" {
 		*name, _ = os.Hostname()

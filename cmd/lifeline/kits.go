@@ -11,11 +11,6 @@ import (
 	"lifeline/schemas"
 )
 
-func init() {
-	register(command{name: "kits list", summary: "list the field kits and their record types", run: runKitsList})
-	register(command{name: "kits show", summary: "show a kit's record types and fields", run: runKitsShow})
-}
-
 // catalogue is the kits of the node in the data folder, those the ledger
 // published among them; with no node there, the kits every binary carries.
 func catalogue(ctx context.Context, fs *flagSet) (*fieldkits.Catalogue, error) {
@@ -37,8 +32,7 @@ type kitJSON struct {
 	Types   []string `json:"types"`
 }
 
-func runKitsList(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "kits list", "[--data DIR] [--json] [--lang en|es]")
+func runKitsList(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := fs.parse(args); err != nil {
 		return err
@@ -68,8 +62,7 @@ func runKitsList(ctx context.Context, e *env, args []string) error {
 	return tw.Flush()
 }
 
-func runKitsShow(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "kits show", "KIT [--data DIR] [--json] [--lang en|es]")
+func runKitsShow(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	asJSON := fs.Bool("json", false, "print the kit as JSON")
 	pos, err := fs.parse(args, "KIT")
 	if err != nil {

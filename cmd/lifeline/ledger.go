@@ -14,14 +14,7 @@ import (
 	"lifeline/syncproto"
 )
 
-func init() {
-	register(command{name: "revoke", summary: "revoke a node (at headquarters): every node refuses it", run: runRevoke})
-	register(command{name: "ledger member", summary: "make a relay a voter or a non-voter of the ledger, or no member (at headquarters)", run: runLedgerMember})
-	register(command{name: "kits publish", summary: "publish a kit file to every relay and HQ through the ledger (at headquarters)", run: runKitsPublish})
-}
-
-func runRevoke(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "revoke", "--data HQDIR --node ID|NAME --reason TEXT")
+func runRevoke(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	who := fs.String("node", "", "the node's id, or its name as headquarters knows it")
 	reason := fs.String("reason", "", "why, for the record (e.g. laptop stolen)")
 	if _, err := fs.parse(args); err != nil {
@@ -43,8 +36,7 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-func runLedgerMember(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "ledger member", "--data HQDIR --node ID|NAME (--voter | --nonvoter | --remove) [--member-addr HOST:PORT]")
+func runLedgerMember(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	who := fs.String("node", "", "the relay's id, or its name as headquarters knows it")
 	voter := fs.Bool("voter", false, "it votes")
 	nonvoter := fs.Bool("nonvoter", false, "it follows the ledger without voting")
@@ -98,8 +90,7 @@ func nodeID(ctx context.Context, n *node.Node, idOrName string) (syncproto.NodeI
 	return id, nil
 }
 
-func runKitsPublish(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "kits publish", "--data HQDIR FILE.yaml")
+func runKitsPublish(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	pos, err := fs.parse(args, "FILE (a kit file)")
 	if err != nil {
 		return err
@@ -118,17 +109,9 @@ func runKitsPublish(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-func init() {
-	register(command{name: "gossip rotate", summary: "replace the deployment's gossip key without a restart (at a running HQ)", run: runGossipRotate})
-}
-
-func runGossipRotate(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "gossip rotate", "--data HQDIR [--step DURATION]")
+func runGossipRotate(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	step := fs.Duration("step", 30*time.Second, "time between the rotation's steps (install, use, remove), for the news to reach every member")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		if err := n.RequestKeyRotation(ctx, *step); err != nil {
 			return err
 		}
@@ -137,35 +120,19 @@ func runGossipRotate(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-func init() {
-	register(command{name: "ledger log", summary: "list what the ledger committed, in commit order (relays and HQ)", run: runLedgerLog})
-}
-
-func runLedgerLog(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "ledger log", "--data DIR [--after POSITION] [--limit N] [--json]")
+func runLedgerLog(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	after := fs.Uint64("after", 0, "list from after this position (the last one a previous run printed)")
 	limit := fs.Int("limit", 0, "list at most this many (0 for all)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+	return view(ctx, e, fs, args, func(n *node.Node) ([]node.LedgerEntry, error) {
 		if n.Self().Role.Field() {
-			return fmt.Errorf("%s is a field node: the ledger is kept by relays and HQ", n.Self().Name)
+			return nil, fmt.Errorf("%s is a field node: the ledger is kept by relays and HQ", n.Self().Name)
 		}
-		log, err := n.LedgerLog(ctx, *after, *limit)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(e.stdout, log)
-		}
-		return printLedgerLog(e.stdout, log)
-	})
+		return n.LedgerLog(ctx, *after, *limit)
+	}, printLedgerLog)
 }
 
 // printLedgerLog is a table of the ledger's commits, one a line.
-func printLedgerLog(w io.Writer, log []node.LedgerEntry) error {
+func printLedgerLog(w io.Writer, _ *node.Node, log []node.LedgerEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "POSITION\tENTRY\tORIGIN\tLANE\tCHANGES")
 	for _, l := range log {

@@ -1,6 +1,7 @@
 // Command lifeline runs a Lifeline node and works on its data folder from
-// the command line. Each subcommand is one file; all of them call package
-// node and nothing else of Lifeline's internals.
+// the command line. Each subcommand is a function in a file of its own or
+// beside its kin, listed in commands; all of them call package node and
+// nothing else of Lifeline's internals.
 package main
 
 import (
@@ -18,12 +19,15 @@ import (
 	"lifeline/node"
 )
 
-// command is one subcommand: its name as typed ("record add"), a one-line
-// summary, and its entry point.
+// command is one subcommand: its name as typed ("record add"), its
+// arguments as -h shows them, a one-line summary, and its entry point,
+// which is handed the command's flag set, made with the flags every command
+// takes.
 type command struct {
 	name    string
+	usage   string
 	summary string
-	run     func(ctx context.Context, env *env, args []string) error
+	run     func(ctx context.Context, env *env, fs *flagSet, args []string) error
 }
 
 // env is what a command may touch besides its arguments: tests run commands
@@ -35,9 +39,41 @@ type env struct {
 	isTerminal     func(f any) bool
 }
 
-var commands []command
-
-func register(c command) { commands = append(commands, c) }
+// commands is every subcommand; help lists them by name.
+var commands = []command{
+	{name: "init", usage: "--data DIR --role field|relay|hq --district NAME --name NAME", summary: "make a new node (key pair and empty store) in a data folder", run: runInit},
+	{name: "run", usage: "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--bootstrap]", summary: "run the node: show its kits and records, then follow changes as they arrive", run: runRun},
+	{name: "status", usage: "--data DIR [--json]", summary: "show the node's identity and what it holds", run: runStatus},
+	{name: "check", usage: "--data DIR", summary: "check the store file whole (SQLite's integrity check); exit 1 if it is damaged", run: runCheck},
+	{name: "digest", usage: "--data DIR", summary: "print one hex line that is equal on two nodes exactly when their records are", run: runDigest},
+	{name: "quarantine", usage: "--data DIR [--limit N] [--json]", summary: "list the changes from peers kept aside: their kit or the write policy refuses them", run: runQuarantine},
+	{name: "record add", usage: "--data DIR --type TYPE [--file F]", summary: "save a new record from a JSON object of its fields", run: runRecordAdd},
+	{name: "record update", usage: "--data DIR --id ID [--file F]", summary: "change the fields a JSON object gives on a record", run: runRecordUpdate},
+	{name: "record list", usage: "--data DIR [--type TYPE] [--conflicts] [--deleted] [--json]", summary: "list records", run: runRecordList},
+	{name: "record show", usage: "--data DIR --id ID [--json]", summary: "show a record's fields, conflicts and history", run: runRecordShow},
+	{name: "record delete", usage: "--data DIR --id ID", summary: "mark a record deleted (it and its history are kept)", run: runRecordDelete},
+	{name: "record restore", usage: "--data DIR --id ID", summary: "undo a delete", run: runRecordRestore},
+	{name: "record import", usage: "--data DIR --type TYPE FILE", summary: "save the records of an NDJSON file (.gz too) in one durable batch", run: runRecordImport},
+	{name: "report", usage: "--data DIR [--json]", summary: "count per district what HQ reads first: damage, displaced, shelters, missing persons", run: runReport},
+	{name: "record export", usage: "--data DIR --type TYPE --format csv|geojson [--out FILE] [--personal]", summary: "write the records of a type as CSV or GeoJSON", run: runRecordExport},
+	{name: "kits list", usage: "[--data DIR] [--json] [--lang en|es]", summary: "list the field kits and their record types", run: runKitsList},
+	{name: "kits show", usage: "KIT [--data DIR] [--json] [--lang en|es]", summary: "show a kit's record types and fields", run: runKitsShow},
+	{name: "sync", usage: "--data DIR --peer HOST:PORT", summary: "run one sync session with a peer and exit (0 when both ended equal)", run: runSync},
+	{name: "vector", usage: "--data DIR --out FILE", summary: "write the node's version vector, for a peer to export a bundle of what it lacks", run: runVector},
+	{name: "bundle export", usage: "--data DIR --out FILE [--for PEER_VECTOR_FILE]", summary: "write what a peer lacks (or everything) to a sealed file, for a USB stick", run: runBundleExport},
+	{name: "bundle import", usage: "--data DIR FILE", summary: "check a bundle whole and apply it", run: runBundleImport},
+	{name: "enroll", usage: "--data DIR --ca CADIR|HQDIR [--hq] [--voter] [--member-addr HOST:PORT] [--passphrase-file FILE]", summary: "enroll a node with a CA folder, or HQ's folder, on this machine", run: runEnroll},
+	{name: "enroll request", usage: "--data DIR --out FILE", summary: "write a node's enrollment request, to carry to headquarters", run: runEnrollRequest},
+	{name: "enroll install", usage: "--data DIR --cert FILE", summary: "install the certificate headquarters signed", run: runEnrollInstall},
+	{name: "ca init", usage: "--data HQDIR [--out CADIR] [--name NAME] [--passphrase-file FILE]", summary: "make the deployment's certificate authority, its key sealed with a passphrase (at headquarters)", run: runCAInit},
+	{name: "ca sign", usage: "--request FILE --out FILE --role ROLE --district DISTRICT [--hq] (--ca CADIR | --data HQDIR | both) [--voter] [--member-addr HOST:PORT] [--validity DURATION] [--passphrase-file FILE]", summary: "show a node's enrollment request and sign it if it claims what you expect", run: runCASign},
+	{name: "ca seal", usage: "(--ca CADIR | --data HQDIR) [--passphrase-file FILE]", summary: "seal with a passphrase the key of a CA folder made before keys were sealed", run: runCASeal},
+	{name: "revoke", usage: "--data HQDIR --node ID|NAME --reason TEXT", summary: "revoke a node (at headquarters): every node refuses it", run: runRevoke},
+	{name: "ledger member", usage: "--data HQDIR --node ID|NAME (--voter | --nonvoter | --remove) [--member-addr HOST:PORT]", summary: "make a relay a voter or a non-voter of the ledger, or no member (at headquarters)", run: runLedgerMember},
+	{name: "kits publish", usage: "--data HQDIR FILE.yaml", summary: "publish a kit file to every relay and HQ through the ledger (at headquarters)", run: runKitsPublish},
+	{name: "gossip rotate", usage: "--data HQDIR [--step DURATION]", summary: "replace the deployment's gossip key without a restart (at a running HQ)", run: runGossipRotate},
+	{name: "ledger log", usage: "--data DIR [--after POSITION] [--limit N] [--json]", summary: "list what the ledger committed, in commit order (relays and HQ)", run: runLedgerLog},
+}
 
 // usageError is a mistake in how a command was called: exit status 2.
 type usageError struct{ msg string }
@@ -65,7 +101,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "lifeline: unknown command %q (lifeline help lists them)\n", strings.Join(args[:min(len(args), 2)], " "))
 		return 2
 	}
-	err := c.run(ctx, e, rest)
+	err := c.run(ctx, e, flags(e, c.name, c.usage), rest)
 	if err == nil {
 		return 0
 	}

@@ -11,32 +11,10 @@ import (
 	"lifeline/node"
 )
 
-func init() {
-	register(command{name: "record add", summary: "save a new record from a JSON object of its fields", run: runRecordAdd})
-	register(command{name: "record update", summary: "change the fields a JSON object gives on a record", run: runRecordUpdate})
-	register(command{name: "record list", summary: "list records", run: runRecordList})
-	register(command{name: "record show", summary: "show a record's fields, conflicts and history", run: runRecordShow})
-	register(command{name: "record delete", summary: "mark a record deleted (it and its history are kept)", run: runRecordDelete})
-	register(command{name: "record restore", summary: "undo a delete", run: runRecordRestore})
-}
-
-func runRecordAdd(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "record add", "--data DIR --type TYPE [--file F]")
-	typ := fs.String("type", "", "the record type, e.g. damage-assessment (lifeline kits list shows them)")
-	file := fs.String("file", "", "a file holding the JSON object (default: standard input)")
-	who := authorFlag(fs)
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	if *typ == "" {
-		return usagef("--type is required")
-	}
-	data, err := readInput(e, *file)
-	if err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
-		id, err := n.Add(ctx, *typ, data, author(e, *who, n))
+func runRecordAdd(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	typ := fs.required("type", "the record type, e.g. damage-assessment (lifeline kits list shows them)")
+	return writeInput(ctx, e, fs, args, "a file holding the JSON object (default: standard input)", func(n *node.Node, data []byte, author string) error {
+		id, err := n.Add(ctx, *typ, data, author)
 		if err != nil {
 			return err
 		}
@@ -45,16 +23,21 @@ func runRecordAdd(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-func runRecordUpdate(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "record update", "--data DIR --id ID [--file F]")
-	idFlag := fs.String("id", "", "the record's id")
-	file := fs.String("file", "", "a file holding the JSON object of fields to set (default: standard input)")
+func runRecordUpdate(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	id := recordID(fs)
+	return writeInput(ctx, e, fs, args, "a file holding the JSON object of fields to set (default: standard input)", func(n *node.Node, data []byte, author string) error {
+		_, err := n.Update(ctx, *id, data, author)
+		return err
+	})
+}
+
+// writeInput parses the flags of a command that writes a record from the
+// JSON object --file holds, reads the object, and hands it to write on the
+// node, with the change's author.
+func writeInput(ctx context.Context, e *env, fs *flagSet, args []string, fileUsage string, write func(n *node.Node, data []byte, author string) error) error {
+	file := fs.String("file", "", fileUsage)
 	who := authorFlag(fs)
 	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	id, err := parseID(*idFlag)
-	if err != nil {
 		return err
 	}
 	data, err := readInput(e, *file)
@@ -62,35 +45,26 @@ func runRecordUpdate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return fs.withNode(ctx, func(n *node.Node) error {
-		_, err := n.Update(ctx, id, data, author(e, *who, n))
-		return err
+		return write(n, data, author(e, *who, n))
 	})
 }
 
-func runRecordDelete(ctx context.Context, e *env, args []string) error {
-	return setDeleted(ctx, e, args, "record delete", true)
+func runRecordDelete(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	return setDeleted(ctx, e, fs, args, true)
 }
 
-func runRecordRestore(ctx context.Context, e *env, args []string) error {
-	return setDeleted(ctx, e, args, "record restore", false)
+func runRecordRestore(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	return setDeleted(ctx, e, fs, args, false)
 }
 
-func setDeleted(ctx context.Context, e *env, args []string, name string, deleted bool) error {
-	fs := flags(e, name, "--data DIR --id ID")
-	idFlag := fs.String("id", "", "the record's id")
+func setDeleted(ctx context.Context, e *env, fs *flagSet, args []string, deleted bool) error {
+	id := recordID(fs)
 	who := authorFlag(fs)
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	id, err := parseID(*idFlag)
-	if err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		if deleted {
-			return n.Delete(ctx, id, author(e, *who, n))
+			return n.Delete(ctx, *id, author(e, *who, n))
 		}
-		return n.Restore(ctx, id, author(e, *who, n))
+		return n.Restore(ctx, *id, author(e, *who, n))
 	})
 }
 
@@ -104,17 +78,13 @@ type recordJSON struct {
 	Conflicts map[string][]node.Version `json:"conflicts,omitempty"`
 }
 
-func runRecordList(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "record list", "--data DIR [--type TYPE] [--conflicts] [--deleted] [--json]")
+func runRecordList(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	typ := fs.String("type", "", "only records of this type")
 	onlyConflicts := fs.Bool("conflicts", false, "only records with a field in conflict")
 	withDeleted := fs.Bool("deleted", false, "include deleted records")
 	limit := fs.Int("limit", 0, "list at most this many (0: all)")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		if *typ != "" {
 			if _, err := n.Type(*typ); err != nil {
 				return err
@@ -179,33 +149,14 @@ func listJSON(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limi
 	return err
 }
 
-func runRecordShow(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "record show", "--data DIR --id ID [--json]")
-	idFlag := fs.String("id", "", "the record's id")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	id, err := parseID(*idFlag)
-	if err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
-		v, err := n.Record(ctx, id)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(e.stdout, v)
-		}
-		printRecord(e.stdout, v)
-		return nil
-	})
+func runRecordShow(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	id := recordID(fs)
+	return view(ctx, e, fs, args, func(n *node.Node) (node.RecordView, error) { return n.Record(ctx, *id) }, printRecord)
 }
 
 // printRecord is a record as people read it: its fields, its conflicts,
 // HQ's decisions and its history.
-func printRecord(w io.Writer, v node.RecordView) {
+func printRecord(w io.Writer, _ *node.Node, v node.RecordView) error {
 	fmt.Fprintf(w, "%s  %s (%s)\n", v.ID, node.Printable(v.Title), node.Printable(v.Type))
 	if v.Case != "" {
 		fmt.Fprintf(w, "case %s\n", node.Printable(v.Case))
@@ -273,4 +224,5 @@ func printRecord(w io.Writer, v node.RecordView) {
 		sort.Strings(names)
 		fmt.Fprintf(w, "  %s  %s (change %d, %s): %s\n", h.At, byline(h.Author, h.Via, h.Node), h.Seq, h.Status, node.Printable(strings.Join(names, ", ")))
 	}
+	return nil
 }

@@ -12,12 +12,7 @@ import (
 	"lifeline/syncproto"
 )
 
-func init() {
-	register(command{name: "run", summary: "run the node: show its kits and records, then follow changes as they arrive", run: runRun})
-}
-
-func runRun(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "run", "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--bootstrap]")
+func runRun(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	def := node.DefaultConfig()
 	syncAddr := fs.String("sync-addr", "", "serve sync (and, on relays and HQ, the ledger) here, e.g. 0.0.0.0:7420 (the node must be enrolled)")
 	advertise := fs.String("advertise-addr", "", "the sync address other nodes reach this one at, when --sync-addr listens on all interfaces")

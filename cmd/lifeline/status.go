@@ -9,31 +9,12 @@ import (
 	"lifeline/node"
 )
 
-func init() {
-	register(command{name: "status", summary: "show the node's identity and what it holds", run: runStatus})
-}
-
-func runStatus(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "status", "--data DIR [--json]")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
-		st, err := n.Status(ctx)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(e.stdout, st)
-		}
-		printStatus(e.stdout, st)
-		return nil
-	})
+func runStatus(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	return view(ctx, e, fs, args, func(n *node.Node) (node.Status, error) { return n.Status(ctx) }, printStatus)
 }
 
 // printStatus is the status as people read it.
-func printStatus(w io.Writer, st node.Status) {
+func printStatus(w io.Writer, _ *node.Node, st node.Status) error {
 	fmt.Fprintf(w, "node %s: %s, %s district, id %s\n", node.Printable(st.Name), st.Role, node.Printable(st.District), st.Node)
 	if st.Renew {
 		fmt.Fprintf(w, "its certificate ends %s: renew it (lifeline enroll request, signed at HQ, then enroll install)\n", st.Certificate)
@@ -89,6 +70,7 @@ func printStatus(w io.Writer, st node.Status) {
 			fmt.Fprintln(w)
 		}
 	}
+	return nil
 }
 
 func orNone(s string) string {

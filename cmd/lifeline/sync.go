@@ -13,29 +13,15 @@ import (
 	"lifeline/syncproto"
 )
 
-func init() {
-	register(command{name: "sync", summary: "run one sync session with a peer and exit (0 when both ended equal)", run: runSync})
-	register(command{name: "vector", summary: "write the node's version vector, for a peer to export a bundle of what it lacks", run: runVector})
-	register(command{name: "bundle export", summary: "write what a peer lacks (or everything) to a sealed file, for a USB stick", run: runBundleExport})
-	register(command{name: "bundle import", summary: "check a bundle whole and apply it", run: runBundleImport})
-}
-
 // errNotEqual: the session worked but the two nodes did not end with the
 // same changes (one holds some for its clock, or someone wrote meanwhile).
 var errNotEqual = errors.New("the nodes did not end equal")
 
-func runSync(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "sync", "--data DIR --peer HOST:PORT")
-	peer := fs.String("peer", "", "the peer's sync address, host:port")
+func runSync(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	peer := fs.required("peer", "the peer's sync address, host:port")
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit; stalls end after --sync-idle)")
 	fs.DurationVar(&fs.cfg.SyncIdle, "sync-idle", fs.cfg.SyncIdle, "end the session if the peer is silent this long")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	if *peer == "" {
-		return usagef("--peer is required")
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		if *timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, *timeout)
@@ -58,31 +44,17 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-func runVector(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "vector", "--data DIR --out FILE")
-	out := fs.String("out", "", "the file to write")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	if *out == "" {
-		return usagef("--out is required")
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+func runVector(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	out := fs.required("out", "the file to write")
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		return atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error { return n.WriteVector(ctx, w) })
 	})
 }
 
-func runBundleExport(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "bundle export", "--data DIR --out FILE [--for PEER_VECTOR_FILE]")
-	out := fs.String("out", "", "the bundle file to write")
+func runBundleExport(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	out := fs.required("out", "the bundle file to write")
 	forFile := fs.String("for", "", "a vector file from the receiving node (lifeline vector): export only what it lacks")
-	if _, err := fs.parse(args); err != nil {
-		return err
-	}
-	if *out == "" {
-		return usagef("--out is required")
-	}
-	return fs.withNode(ctx, func(n *node.Node) error {
+	return fs.onNode(ctx, args, func(n *node.Node) error {
 		vec, err := readVectorFile(*forFile)
 		if err != nil {
 			return err
@@ -119,8 +91,7 @@ func readVectorFile(path string) (syncproto.Vector, error) {
 	return v, nil
 }
 
-func runBundleImport(ctx context.Context, e *env, args []string) error {
-	fs := flags(e, "bundle import", "--data DIR FILE")
+func runBundleImport(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	pos, err := fs.parse(args, "FILE (a bundle)")
 	if err != nil {
 		return err
@@ -132,6 +103,9 @@ func runBundleImport(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "bundle from %s (%s, %s): %d changes, %d new, %d already here, %d waiting for earlier ones or for the clock\n",
 			nodeLabel(res.From.Name, res.From.Node.String()), res.From.Role, node.Printable(res.From.District), res.Changes, res.Applied, res.Duplicates, res.Held)
+		if res.Revocations > 0 {
+			fmt.Fprintf(e.stdout, "learnt that headquarters revoked %d nodes: they are refused from now on\n", res.Revocations)
+		}
 		return nil
 	})
 }

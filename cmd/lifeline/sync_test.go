@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"lifeline/node"
 )
 
 // deployment is an HQ with its certificate authority, in a temporary folder.
@@ -125,33 +128,96 @@ func TestSyncRefusesForeignNodes(t *testing.T) {
 	ok(t, "", "sync", "--data", field, "--peer", addr)
 }
 
-// A sync killed with SIGKILL mid-stream, again and again, loses nothing:
-// the next session finishes, and both end equal.
+// A sync killed mid-stream keeps what it stored before the kill, and the
+// next sync brings only the rest. Each kill comes as soon as the field
+// node has stored records from that sync, as its own status counts them
+// (the field commits a batch of about a thousand at a time, so three kills
+// leave much of the 8,000 to the last sync).
 func TestSyncKilledMidStreamResumes(t *testing.T) {
 	d := newDeployment(t)
 	field := d.node(t, "cayo-07", "field", "Cayo")
 	workload := filepath.Join("..", "..", "fieldkits", "testdata", "workload.ndjson.gz")
 	lines := filepath.Join(t.TempDir(), "some.ndjson")
-	data := gunzipLines(t, workload, 8000)
+	const total = 8000
+	data := gunzipLines(t, workload, total)
 	os.WriteFile(lines, data, 0o600)
 	ok(t, "", "record", "import", "--data", d.hq, "--type", "damage-assessment", lines)
 	addr := serve(t, d.hq)
-	for i := range 4 {
+
+	// The field node, opened here beside the sync processes, as the
+	// desktop app would be.
+	ctx := context.Background()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = field
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	status := func() node.Status {
+		st, err := n.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	held := func() int { return status().Records["damage-assessment"] }
+
+	prev := 0
+	for i := range 3 {
 		cmd := exec.Command(bin, "sync", "--data", field, "--peer", addr)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(150+100*i) * time.Millisecond)
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		want := prev + 1
+		deadline := time.Now().Add(2 * time.Minute)
+		for held() < want {
+			select {
+			case <-exited:
+				t.Fatalf("sync %d ended by itself before the field held %d records (it holds %d): %s", i, want, held(), out.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				<-exited
+				t.Fatalf("sync %d: the field holds %d records after 2 minutes, want %d to cut the sync: %s", i, held(), want, out.String())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		<-exited
+		got := held()
+		if got < want || got >= total {
+			t.Fatalf("killed sync %d: the field holds %d of %d records (cut at %d): it was not cut mid-stream", i, got, total, want)
+		}
+		t.Logf("sync %d killed once the field held %d records", i, got)
+		prev = got
 	}
-	ok(t, "", "sync", "--data", field, "--peer", addr)
+
+	before := status().Changes
+	out := ok(t, "", "sync", "--data", field, "--peer", addr)
+	var received, again int
+	if i := strings.Index(out, "received "); i < 0 {
+		t.Fatalf("sync said %q", out)
+	} else if _, err := fmt.Sscanf(out[i:], "received %d (%d already here)", &received, &again); err != nil {
+		t.Fatalf("sync said %q: %v", out, err)
+	}
+	after := status()
+	if received != after.Changes-before || received > total-prev || again != 0 {
+		t.Fatalf("the last sync received %d changes, %d of them already here (the field went from %d to %d) where it lacked %d records of %d",
+			received, again, before, after.Changes, total-prev, total)
+	}
 	if digestOf(t, field) != digestOf(t, d.hq) {
 		t.Fatal("digests differ after the killed syncs and a last one")
 	}
-	if r, _ := lifelineOut(t, "record", "list", "--data", field, "--json"); strings.Count(r, `"id"`) != 8000 {
-		t.Fatalf("%d records after resuming, want 8000", strings.Count(r, `"id"`))
+	if got := after.Records["damage-assessment"]; got != total {
+		t.Fatalf("%d records after resuming, want %d", got, total)
 	}
+	t.Logf("the last sync received %d changes", received)
 }
 
 func lifelineOut(t *testing.T, args ...string) (string, int) {

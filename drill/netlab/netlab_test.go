@@ -68,7 +68,7 @@ func namespaces(t *testing.T, prefix string) []string {
 func TestLab(t *testing.T) {
 	l, err := New("nt")
 	if errors.Is(err, ErrUnavailable) {
-		t.Skip(err)
+		Skip(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestLab(t *testing.T) {
 		}
 	})
 	if _, err := exec.LookPath("tc"); err != nil {
-		t.Skip("uplinks need tc (Debian package iproute2)")
+		Skip(t, "uplinks need tc (Debian package iproute2)")
 	}
 	for _, s := range []string{"hq", "tol"} {
 		if err := l.Site(s); err != nil {

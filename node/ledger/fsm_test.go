@@ -12,6 +12,7 @@ import (
 
 	"lifeline/node/identity"
 	"lifeline/node/ledger"
+	"lifeline/node/nodetest"
 	"lifeline/node/store"
 	"lifeline/syncproto"
 )
@@ -52,29 +53,7 @@ func newDeployment(t *testing.T) deployment {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return deployment{ca: ca, hq: enroll(t, ca, "hq", syncproto.RoleHQ)}
-}
-
-// enroll makes a node of the CA's.
-func enroll(t *testing.T, ca *identity.CA, name string, role syncproto.Role) *identity.Credentials {
-	t.Helper()
-	key, err := identity.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := key.Request(identity.Claims{Node: key.ID(), Name: name, Role: role, District: "Cayo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := ca.Sign(req, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, err := identity.Install(t.TempDir(), key, bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return creds
+	return deployment{ca: ca, hq: nodetest.Credentials(t, ca, "hq", syncproto.RoleHQ)}
 }
 
 // signed is the entry of a decision signed by who.
@@ -226,24 +205,36 @@ func (f *fullDisk) attempts() int {
 	return f.tries
 }
 
-// An entry the store cannot save (a full disk) waits, and applies once
-// space is freed: no crash, nothing skipped.
-func TestFSMWaitsForAFullDisk(t *testing.T) {
-	s := &fullDisk{SQLite: newStore(t), full: true}
-	fsm := ledger.NewFSM(s, nil, nil)
-	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
-	done := make(chan ledger.Result, 1)
-	go func() {
-		res := fsm.Apply(entry(t, 1, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}}))
-		done <- res
-	}()
+// waitTries waits until the FSM tried to save n times.
+func (f *fullDisk) waitTries(t *testing.T, n int) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for s.attempts() < 3 {
+	for f.attempts() < n {
 		if time.Now().After(deadline) {
-			t.Fatal("the entry was not tried again")
+			t.Fatalf("the entry was tried %d times, not %d", f.attempts(), n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// applyOnFullDisk starts an FSM applying, on a full disk, the commit of
+// changes 1 to 3 of stream st; its result comes on done.
+func applyOnFullDisk(t *testing.T) (s *fullDisk, fsm *ledger.FSM, st syncproto.Stream, done <-chan ledger.Result) {
+	s = &fullDisk{SQLite: newStore(t), full: true}
+	fsm = ledger.NewFSM(s, nil, nil)
+	st = syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
+	res := make(chan ledger.Result, 1)
+	go func() {
+		res <- fsm.Apply(entry(t, 1, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}}))
+	}()
+	return s, fsm, st, res
+}
+
+// An entry the store cannot save (a full disk) waits, and applies once
+// space is freed: no crash, nothing skipped.
+func TestFSMWaitsForAFullDisk(t *testing.T) {
+	s, _, st, done := applyOnFullDisk(t)
+	s.waitTries(t, 3)
 	select {
 	case res := <-done:
 		t.Fatalf("the entry returned while the disk was full: %+v", res)
@@ -262,17 +253,8 @@ func TestFSMWaitsForAFullDisk(t *testing.T) {
 // A shutdown does not wait for a full disk: the entry, and every one
 // after it, is left for the next start, in order.
 func TestFSMStopLeavesEntriesForTheNextStart(t *testing.T) {
-	s := &fullDisk{SQLite: newStore(t), full: true}
-	fsm := ledger.NewFSM(s, nil, nil)
-	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 1}
-	done := make(chan ledger.Result, 1)
-	go func() {
-		res := fsm.Apply(entry(t, 1, ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: st, From: 1, To: 3}}}))
-		done <- res
-	}()
-	for s.attempts() < 1 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	s, fsm, st, done := applyOnFullDisk(t)
+	s.waitTries(t, 1)
 	fsm.Stop()
 	if res := <-done; res.Err == nil {
 		t.Fatal("a stopped entry reported success")
@@ -293,8 +275,8 @@ func TestFSMStopLeavesEntriesForTheNextStart(t *testing.T) {
 func TestDecisionsNeedHeadquartersSignature(t *testing.T) {
 	ctx := context.Background()
 	d := newDeployment(t)
-	relay := enroll(t, d.ca, "relay-cayo", syncproto.RoleRelay)
-	otherHQ := enroll(t, newDeployment(t).ca, "hq", syncproto.RoleHQ)
+	relay := nodetest.Credentials(t, d.ca, "relay-cayo", syncproto.RoleRelay)
+	otherHQ := nodetest.Credentials(t, newDeployment(t).ca, "hq", syncproto.RoleHQ)
 	laptop := syncproto.NodeID{7}
 	revoke := &ledger.Revoke{Node: laptop, Reason: "laptop stolen"}
 	var err error
@@ -350,7 +332,7 @@ func TestDecisionsNeedHeadquartersSignature(t *testing.T) {
 	// An HQ that headquarters revoked decides nothing more.
 	s := newStore(t)
 	fsm := ledger.NewFSM(s, d.ca.Cert, nil)
-	alt := enroll(t, d.ca, "hq-alt", syncproto.RoleHQ)
+	alt := nodetest.Credentials(t, d.ca, "hq-alt", syncproto.RoleHQ)
 	if res := fsm.Apply(signed(t, 1, d.hq, ledger.CmdRevoke, &ledger.Revoke{Node: alt.Claims.Node, Reason: "stolen"})); res.Err != nil {
 		t.Fatal(res.Err)
 	}
@@ -377,10 +359,10 @@ func TestMembershipIsWhatHeadquartersDecided(t *testing.T) {
 	d := newDeployment(t)
 	s := newStore(t)
 	fsm := ledger.NewFSM(s, d.ca.Cert, nil)
-	relay := enroll(t, d.ca, "relay-cayo", syncproto.RoleRelay)
-	voter := enroll(t, d.ca, "relay-toledo", syncproto.RoleRelay)
-	laptop := enroll(t, d.ca, "cayo-07", syncproto.RoleField)
-	stranger := enroll(t, newDeployment(t).ca, "relay-x", syncproto.RoleRelay)
+	relay := nodetest.Credentials(t, d.ca, "relay-cayo", syncproto.RoleRelay)
+	voter := nodetest.Credentials(t, d.ca, "relay-toledo", syncproto.RoleRelay)
+	laptop := nodetest.Credentials(t, d.ca, "cayo-07", syncproto.RoleField)
+	stranger := nodetest.Credentials(t, newDeployment(t).ca, "relay-x", syncproto.RoleRelay)
 	index := uint64(0)
 	apply := func(typ ledger.CommandType, cmd any) error {
 		index++

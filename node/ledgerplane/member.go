@@ -82,7 +82,8 @@ func OpenMember(cfg MemberConfig) (*Member, error) {
 	// is closed at Shutdown, or a restart in the same process would wait
 	// on its lock forever.
 	meta := &metadb.BoltMetaDB{}
-	w, err := wal.Open(filepath.Join(cfg.Dir, "wal"), wal.WithLogger(hlog), wal.WithSegmentSize(segment), wal.WithMetaStore(meta))
+	dir := filepath.Join(cfg.Dir, "wal")
+	w, err := wal.Open(dir, wal.WithLogger(hlog), wal.WithSegmentSize(segment), wal.WithMetaStore(meta), wal.WithSegmentFiler(newTruncatedFiler(dir)))
 	if err != nil {
 		meta.Close()
 		return nil, fmt.Errorf("ledger log in %s: %w", cfg.Dir, err)

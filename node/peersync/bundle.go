@@ -19,7 +19,10 @@ import (
 // frames a session sends (Hello, Certs, Batch..., Done), after a magic line,
 // and ends with a Seal: the SHA-256 of every byte before it, signed by the
 // node that wrote it. A bundle is checked whole, seal first, before anything
-// in it is applied, so a cut or altered file changes nothing.
+// in it is applied, so a cut or altered file changes nothing, but for the
+// revocations its hello carries: each is headquarters' signed word, checked
+// on its own as one that gossip brings, and applied before the bundle's
+// changes are, so that a revoked node's changes in it are refused.
 
 // BundleMagic opens every bundle file.
 const BundleMagic = "LIFELINE-BUNDLE\n"
@@ -72,6 +75,11 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 	}
 	hello := cfg.Hello
 	hello.Protocol, hello.MinVersion, hello.MaxVersion, hello.Vector = syncproto.ProtocolName, syncproto.MinVersion, syncproto.MaxVersion, local
+	// The revocations this node knows travel in the hello, under the seal,
+	// for a node that only ever meets sticks.
+	if hello.Revocations, err = cfg.Store.RevocationNotices(ctx); err != nil {
+		return res, err
+	}
 	if _, err := syncproto.WriteFrame(cw, syncproto.MsgHello, &hello); err != nil {
 		return res, err
 	}
@@ -171,6 +179,9 @@ type ImportResult struct {
 	From     syncproto.Hello // the node that wrote it
 	Changes  int             // changes in the bundle
 	Receipts int             // headquarters' receipts kept
+	// Revocations counts the nodes this node learnt headquarters revoked
+	// from the bundle's hello.
+	Revocations int
 	store.ApplyResult
 }
 
@@ -192,49 +203,60 @@ func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust)
 	bad := func(format string, args ...any) error {
 		return &BundleError{Offset: fr.Offset() + int64(len(BundleMagic)), Err: fmt.Errorf("%w: %s", ErrBundle, fmt.Sprintf(format, args...))}
 	}
-	var hello *syncproto.Hello
+	// next reads, hashes and decodes the next frame; before is the hash of
+	// the bytes before it.
+	next := func() (t syncproto.MsgType, msg any, before syncproto.Hash, err error) {
+		h.Sum(before[:0])
+		t, body, err := fr.Read()
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return t, nil, before, bad("the file ends before its seal: it was cut short")
+			}
+			return t, nil, before, bad("%v", err)
+		}
+		var head [5]byte
+		binary.BigEndian.PutUint32(head[:4], uint32(len(body)+1))
+		head[4] = byte(t)
+		h.Write(head[:])
+		h.Write(body)
+		if msg, err = syncproto.Decode(t, body); err != nil {
+			return t, nil, before, bad("%v", err)
+		}
+		return t, msg, before, nil
+	}
+	t, msg, _, err := next()
+	if err != nil {
+		return res, err
+	}
+	hello, ok := msg.(*syncproto.Hello)
+	if !ok {
+		return res, bad("a bundle starts with a hello, not a %s", t)
+	}
+	// Its revocations apply first, outside the transaction the changes
+	// are stored in: the changes are admitted against them.
+	learnt, err := trust.AddRevocations(ctx, hello.Revocations)
+	if err != nil {
+		return res, err
+	}
+	res.Revocations = len(learnt)
 	var certs [][]byte
 	var receipts []*syncproto.Receipts
 	done, sealed := false, false
-	// frames reads the bundle, yielding its batches' changes; it checks
-	// the seal when it comes, and yields an error (which rolls back what
-	// was applied) for anything wrong.
+	// frames reads the rest of the bundle, yielding its batches' changes;
+	// it checks the seal when it comes, and yields an error (which rolls
+	// back what was applied) for anything wrong.
 	frames := func(yield func([]store.Incoming, error) bool) {
 		for {
-			var before syncproto.Hash
-			h.Sum(before[:0])
-			t, body, err := fr.Read()
+			t, msg, before, err := next()
 			if err != nil {
-				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-					err = bad("the file ends before its seal: it was cut short")
-				} else {
-					err = bad("%v", err)
-				}
 				yield(nil, err)
-				return
-			}
-			var head [5]byte
-			binary.BigEndian.PutUint32(head[:4], uint32(len(body)+1))
-			head[4] = byte(t)
-			h.Write(head[:])
-			h.Write(body)
-			msg, err := syncproto.Decode(t, body)
-			if err != nil {
-				yield(nil, bad("%v", err))
 				return
 			}
 			switch m := msg.(type) {
 			case *syncproto.Hello:
-				if hello != nil {
-					yield(nil, bad("a second hello"))
-					return
-				}
-				hello = m
+				yield(nil, bad("a second hello"))
+				return
 			case *syncproto.Certs:
-				if hello == nil {
-					yield(nil, bad("certificates before the hello"))
-					return
-				}
 				// Checked against the CA as they come, and kept once the
 				// bundle is applied: the batches after them are verified
 				// with them.
@@ -248,7 +270,7 @@ func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust)
 			case *syncproto.Receipts:
 				receipts = append(receipts, m)
 			case *syncproto.Batch:
-				if hello == nil || done {
+				if done {
 					yield(nil, bad("a batch out of place"))
 					return
 				}
@@ -265,8 +287,8 @@ func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust)
 				done = true
 			case *syncproto.Seal:
 				switch {
-				case hello == nil || !done:
-					yield(nil, bad("a seal before the hello and done"))
+				case !done:
+					yield(nil, bad("a seal before done"))
 				case m.Hash != before:
 					yield(nil, bad("the contents do not match the seal: the file was altered"))
 				case m.Node != hello.Node:

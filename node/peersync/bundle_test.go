@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"strings"
 	"testing"
 
 	"lifeline/node/identity"
@@ -99,4 +100,106 @@ func FuzzBundle(f *testing.F) {
 		}
 		_ = res
 	})
+}
+
+// certsInOrder is bundleTrust that gives a bundle's writer the
+// certificates of the nodes named, in that order, whatever it is asked for.
+type certsInOrder struct {
+	bundleTrust
+	nodes []syncproto.NodeID
+}
+
+func (c certsInOrder) Certs(ctx context.Context, _ []syncproto.NodeID) ([][]byte, error) {
+	return c.bundleTrust.Certs(ctx, c.nodes)
+}
+
+// resealed is a bundle with its seal replaced by one naming node, signed
+// with sign over the same hash: the bytes before the seal are untouched.
+func resealed(t *testing.T, bundle []byte, node syncproto.NodeID, sign func([]byte) []byte) []byte {
+	t.Helper()
+	fr := syncproto.NewFrameReader(bytes.NewReader(bundle[len(BundleMagic):]))
+	for {
+		at := fr.Offset()
+		typ, body, err := fr.Read()
+		if err != nil {
+			t.Fatalf("no seal in the bundle: %v", err)
+		}
+		if typ != syncproto.MsgSeal {
+			continue
+		}
+		m, err := syncproto.Decode(typ, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := m.(*syncproto.Seal).Hash
+		out := bytes.NewBuffer(bytes.Clone(bundle[:int64(len(BundleMagic))+at]))
+		if _, err := syncproto.WriteFrame(out, syncproto.MsgSeal, &syncproto.Seal{Hash: h, Node: node, Sig: sign(syncproto.SealMessage(h))}); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+}
+
+// A bundle says who wrote it, and that node alone can seal it: a node
+// cannot pass off a bundle as another's, by sealing it as itself under the
+// other's name, or by sealing it in the other's name with its own
+// certificate. The bundle is refused whole and nothing of it is applied.
+func TestBundleSealedOnlyByItsWriter(t *testing.T) {
+	ctx := context.Background()
+	ring := &keyring{keys: map[syncproto.NodeID]*identity.Key{}}
+	mallory, hq := newPeer(t, ring, "mallory"), newPeer(t, ring, "hq")
+	for i := range 5 {
+		mallory.write(t, syncproto.NewRecordID(), true, 1, "n", i)
+	}
+	signMallory := func(m []byte) []byte { return ed25519.Sign(mallory.key.Signer(), m) }
+	// export writes mallory's records in a bundle whose hello names hq,
+	// with the certificates of certs, sealed with mallory's key.
+	export := func(certs ...syncproto.NodeID) []byte {
+		var buf bytes.Buffer
+		cfg := mallory.config(ring)
+		cfg.Hello.Node, cfg.Hello.Name = hq.key.ID(), "hq"
+		cfg.Trust = certsInOrder{bundleTrust{ring}, certs}
+		if _, err := Export(ctx, &buf, cfg, nil, signMallory); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	for _, tc := range []struct {
+		name   string
+		bundle func() []byte
+		want   string
+	}{
+		{"the seal names its sealer, not the writer the hello names", func() []byte {
+			return resealed(t, export(hq.key.ID(), mallory.key.ID()), mallory.key.ID(), signMallory)
+		}, "sealed by " + mallory.key.ID().String() + ", written by " + hq.key.ID().String()},
+		{"the seal names the writer but is signed with another node's certificate", func() []byte {
+			return export(mallory.key.ID())
+		}, "no valid certificate of " + hq.key.ID().String()},
+		{"the seal names the writer, another node's certificate comes first", func() []byte {
+			return export(mallory.key.ID(), hq.key.ID())
+		}, "does not verify"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			to := newPeer(t, ring, "to")
+			res, err := Import(ctx, bytes.NewReader(tc.bundle()), to, bundleTrust{ring})
+			if !errors.Is(err, ErrBundle) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("imported as from %s: %+v, %v; want it refused: %s", res.From.Node, res.ApplyResult, err, tc.want)
+			}
+			if v, _ := to.Vector(ctx); len(v) != 0 {
+				t.Fatalf("a refused bundle left %v behind", v)
+			}
+		})
+	}
+	// The same records, sealed by their writer under its own name, are
+	// taken: the refusals above are for who sealed them.
+	var buf bytes.Buffer
+	cfg := mallory.config(ring)
+	cfg.Trust = bundleTrust{ring}
+	if _, err := Export(ctx, &buf, cfg, nil, signMallory); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(ctx, &buf, newPeer(t, ring, "to"), bundleTrust{ring})
+	if err != nil || res.From.Node != mallory.key.ID() || res.Applied != 5 {
+		t.Fatalf("mallory's own bundle: from %s, %+v, %v", res.From.Node, res.ApplyResult, err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"iter"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,10 @@ type Store interface {
 	Receipts(ctx context.Context, peer syncproto.NodeID, own bool, beyond syncproto.Vector, max int) ([]store.Receipt, error)
 	// MarkSent records what a peer holds, of the streams this node holds.
 	MarkSent(ctx context.Context, v syncproto.Vector) error
+	// RevocationNotices are the signed notices of the revocations this
+	// node knows, to pass on, within a hello's bounds
+	// (syncproto.FitNotices).
+	RevocationNotices(ctx context.Context) ([][]byte, error)
 }
 
 // Trust is what a session needs to vouch for origins.
@@ -50,6 +55,13 @@ type Trust interface {
 	// returns how many it kept; a receipt that does not check is left out
 	// and logged, it does not end the session.
 	AddReceipts(ctx context.Context, r *syncproto.Receipts) (int, error)
+	// AddRevocations checks the revocation notices a peer passed on (each
+	// signed by headquarters, checked as one that gossip brings) and
+	// applies those that check; it returns the nodes it learnt
+	// headquarters revoked. A notice that does not check is left out and
+	// logged, it does not end the session; the work is bounded whatever
+	// the list holds.
+	AddRevocations(ctx context.Context, notices [][]byte) ([]syncproto.NodeID, error)
 }
 
 // Config is a session's side: who this node is and how it behaves.
@@ -114,6 +126,9 @@ type Result struct {
 	Held       int             // changes of ours the peer holds for its clock
 	PeerHeld   int             // changes of the peer's this node holds
 	Receipts   int             // headquarters' receipts taken from the peer
+	// Revocations counts the nodes this node learnt headquarters revoked
+	// from the peer's hello.
+	Revocations int
 	// Skipped counts the streams not offered in full: the peer holds
 	// their next changes aside (what follows them is offered), or they
 	// cannot be passed on from here.
@@ -219,6 +234,9 @@ func (s *session) run(parent context.Context) (Result, error) {
 	if hello.Held, err = s.cfg.Store.HeldAside(ctx); err != nil {
 		return s.res, err
 	}
+	if hello.Revocations, err = s.cfg.Store.RevocationNotices(ctx); err != nil {
+		return s.res, err
+	}
 
 	var wg sync.WaitGroup
 	writeErr := make(chan error, 1)
@@ -237,6 +255,12 @@ func (s *session) run(parent context.Context) (Result, error) {
 	s.mu.Lock()
 	s.res.Peer = *peer
 	s.mu.Unlock()
+	// The revocations the peer knows apply before anything it sends is
+	// stored: a revoked node's changes in this very session, whoever
+	// brings them, are refused by them.
+	if err := s.learnRevocations(ctx, peer); err != nil {
+		return s.fail(ctx, &wg, err)
+	}
 	// What the peer holds of the streams this node holds: a peer's vector,
 	// however long, makes this node work only on its own streams.
 	mine := make(syncproto.Vector, len(local))
@@ -573,6 +597,25 @@ func (s *session) readHello(r *syncproto.FrameReader, local syncproto.Hello) (*s
 		return nil, err
 	}
 	return peer, nil
+}
+
+// learnRevocations applies the revocations of the peer's hello. A peer
+// whose own revocation it carries is refused.
+func (s *session) learnRevocations(ctx context.Context, peer *syncproto.Hello) error {
+	if len(peer.Revocations) == 0 {
+		return nil
+	}
+	learnt, err := s.cfg.Trust.AddRevocations(ctx, peer.Revocations)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.res.Revocations = len(learnt)
+	s.mu.Unlock()
+	if slices.Contains(learnt, peer.Node) {
+		return &syncproto.ProtocolError{Code: syncproto.CodeRevoked, Msg: "the peer's hello carries its own revocation by headquarters"}
+	}
+	return nil
 }
 
 // readFrame reads one frame within the idle deadline, and within the

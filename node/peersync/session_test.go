@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,9 @@ func (k *keyring) Certs(context.Context, []syncproto.NodeID) ([][]byte, error) {
 func (k *keyring) AddCerts(context.Context, [][]byte) error                    { return nil }
 func (k *keyring) AddReceipts(context.Context, *syncproto.Receipts) (int, error) {
 	return 0, errors.New("the keyring holds no headquarters")
+}
+func (k *keyring) AddRevocations(context.Context, [][]byte) ([]syncproto.NodeID, error) {
+	return nil, nil
 }
 
 type peer struct {
@@ -180,62 +184,99 @@ func TestLifeSafetyFirst(t *testing.T) {
 	}
 }
 
-// A session cut at any point loses at most the batches in flight; the next
-// session finishes the job.
+// A session cut off mid-stream keeps what it stored before the cut, and
+// the next session sends only the rest. Each cut comes once the receiver
+// has stored a given number of changes: the receiver's store then takes no
+// more, and the connection is closed with batches still on their way.
 func TestInterruptedSessionResumes(t *testing.T) {
 	ring := &keyring{keys: map[syncproto.NodeID]*identity.Key{}}
 	a, b := newPeer(t, ring, "a"), newPeer(t, ring, "b")
-	for i := range 600 {
+	const total = 600
+	for i := range total {
 		a.write(t, syncproto.NewRecordID(), true, 3, "n", strings.Repeat(syncproto.NewRecordID().String(), 1+i%3))
 	}
-	for _, cut := range []int{200, 3000, 12000} {
-		ca, cb := net.Pipe()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		go Run(ctx, cb, b.config(ring))
-		cfg := a.config(ring)
-		_, err := Run(ctx, &cutAfter{Conn: ca, left: cut}, cfg)
-		if err == nil {
-			t.Fatalf("a session cut after %d bytes succeeded", cut)
+	stream := syncproto.Stream{Origin: a.key.ID(), Lane: 3}
+	held := func() uint64 {
+		v, err := b.Vector(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-		cancel()
+		return v[stream]
+	}
+	var prev uint64
+	for _, cutAt := range []uint64{100, 250, 400} {
+		ca, cb := net.Pipe()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		gate := &gatedStore{Store: b, stream: stream, after: cutAt, reached: make(chan struct{})}
+		cfg := b.config(ring)
+		cfg.Store = gate
+		var wg sync.WaitGroup
+		var ea, eb error
+		wg.Add(2)
+		go func() { defer wg.Done(); _, ea = Run(ctx, ca, a.config(ring)); ca.Close() }()
+		go func() { defer wg.Done(); _, eb = Run(ctx, cb, cfg); cb.Close() }()
+		select {
+		case <-gate.reached:
+		case <-ctx.Done():
+			t.Fatalf("b never stored %d changes (it holds %d)", cutAt, held())
+		}
 		ca.Close()
 		cb.Close()
+		cancel()
+		wg.Wait()
+		if ea == nil || eb == nil {
+			t.Fatalf("a session cut after %d changes succeeded: %v, %v", cutAt, ea, eb)
+		}
+		got := held()
+		if got < cutAt || got <= prev || got >= total {
+			t.Fatalf("after the cut at %d changes b holds %d (before the session %d, of %d): the cut session kept nothing or was not cut",
+				cutAt, got, prev, total)
+		}
+		prev = got
 	}
-	before, _ := b.Vector(context.Background())
 	ra, rb, ea, eb := pair(t, ring, a, b)
 	if ea != nil || eb != nil || !ra.Equal || !rb.Equal {
 		t.Fatal(ea, eb, ra, rb)
 	}
-	if ra.Sent+int(before[syncproto.Stream{Origin: a.key.ID(), Lane: 3}]) != 600 {
-		t.Fatalf("the resumed session sent %d, after %v were already there: something was sent twice", ra.Sent, before)
+	if ra.Sent != total-int(prev) || rb.Received != ra.Sent || rb.Duplicates != 0 {
+		t.Fatalf("the resumed session sent %d (received %d, %d duplicates) where b lacked %d of %d: something was sent twice or not at all",
+			ra.Sent, rb.Received, rb.Duplicates, total-int(prev), total)
 	}
-	if a.digest(t) != b.digest(t) {
-		t.Fatal("digests differ after resuming")
+	if held() != total || a.digest(t) != b.digest(t) {
+		t.Fatalf("b holds %d of %d changes after resuming, or the digests differ", held(), total)
 	}
 }
 
-// cutAfter is a connection that breaks after writing n bytes.
-type cutAfter struct {
-	net.Conn
-	mu   sync.Mutex
-	left int
+// gatedStore is a receiver's store that, once it holds after changes of
+// stream, says so on reached and stores nothing more: every later
+// ApplyAll waits for the session to end and fails.
+type gatedStore struct {
+	Store
+	stream  syncproto.Stream
+	after   uint64
+	reached chan struct{}
+	closed  bool
+	mu      sync.Mutex
 }
 
-func (c *cutAfter) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.left <= 0 {
-		c.Conn.Close()
-		return 0, net.ErrClosed
+func (g *gatedStore) ApplyAll(ctx context.Context, batches iter.Seq2[[]store.Incoming, error], holdGaps bool) ([]store.ApplyResult, error) {
+	g.mu.Lock()
+	shut := g.closed
+	g.mu.Unlock()
+	if shut {
+		<-ctx.Done()
+		return nil, ctx.Err()
 	}
-	if len(p) > c.left {
-		n, _ := c.Conn.Write(p[:c.left])
-		c.left = 0
-		c.Conn.Close()
-		return n, net.ErrClosed
+	res, err := g.Store.ApplyAll(ctx, batches, holdGaps)
+	if v, verr := g.Store.Vector(ctx); verr == nil && v[g.stream] >= g.after {
+		g.mu.Lock()
+		if !g.closed {
+			g.closed = true
+			close(g.reached)
+		}
+		g.mu.Unlock()
 	}
-	c.left -= len(p)
-	return c.Conn.Write(p)
+	return res, err
 }
 
 // A peer that stops talking is timed out.

@@ -84,9 +84,9 @@ func (l *logLines) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l
 // the flood from the peers.
 func TestIdleSocketsDelayNoEnrolledPeer(t *testing.T) {
 	ca := newCA(t)
-	server := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
-	field := enroll(t, ca, "cayo-07", syncproto.RoleField)
-	hq := enroll(t, ca, "hq", syncproto.RoleHQ)
+	server := nodetest.Credentials(t, ca, "relay-cayo", syncproto.RoleRelay)
+	field := nodetest.Credentials(t, ca, "cayo-07", syncproto.RoleField)
+	hq := nodetest.Credentials(t, ca, "hq", syncproto.RoleHQ)
 	for _, c := range []struct {
 		name string
 		from []string
@@ -124,8 +124,8 @@ func TestIdleSocketsDelayNoEnrolledPeer(t *testing.T) {
 // served.
 func TestHandshakesPerAddressAreBounded(t *testing.T) {
 	ca := newCA(t)
-	server := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
-	field := enroll(t, ca, "cayo-07", syncproto.RoleField)
+	server := nodetest.Credentials(t, ca, "relay-cayo", syncproto.RoleRelay)
+	field := nodetest.Credentials(t, ca, "cayo-07", syncproto.RoleField)
 	var log logLines
 	addr := serve(t, port.Config{Creds: server, Log: log.logger(), Handshake: time.Minute, MaxPerAddr: 4},
 		map[port.Channel]port.Door{port.Sync: {Who: admitAll, Serve: echo}})
@@ -185,8 +185,8 @@ func (s slowConn) Write(p []byte) (int, error) {
 // that completes its handshake and never sends its channel byte.
 func TestSlowHandshakesAreCutAtTheDeadline(t *testing.T) {
 	ca := newCA(t)
-	server := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
-	field := enroll(t, ca, "cayo-07", syncproto.RoleField)
+	server := nodetest.Credentials(t, ca, "relay-cayo", syncproto.RoleRelay)
+	field := nodetest.Credentials(t, ca, "cayo-07", syncproto.RoleField)
 	var mu sync.Mutex
 	var slow []string
 	addr := serve(t, port.Config{Creds: server, Handshake: 500 * time.Millisecond,
@@ -255,8 +255,8 @@ func TestSlowHandshakesAreCutAtTheDeadline(t *testing.T) {
 // A session served for Door.MaxTime is ended, however busy it keeps.
 func TestSessionsEndAtTheirTimeLimit(t *testing.T) {
 	ca := newCA(t)
-	server := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
-	field := enroll(t, ca, "cayo-07", syncproto.RoleField)
+	server := nodetest.Credentials(t, ca, "relay-cayo", syncproto.RoleRelay)
+	field := nodetest.Credentials(t, ca, "cayo-07", syncproto.RoleField)
 	var log logLines
 	addr := serve(t, port.Config{Creds: server, Log: log.logger()},
 		map[port.Channel]port.Door{port.Sync: {Who: admitAll, Serve: echo, MaxTime: 300 * time.Millisecond}})

@@ -10,31 +10,10 @@ import (
 	"time"
 
 	"lifeline/node/identity"
+	"lifeline/node/nodetest"
 	"lifeline/node/port"
 	"lifeline/syncproto"
 )
-
-// enroll makes a node's credentials signed by ca.
-func enroll(t *testing.T, ca *identity.CA, name string, role syncproto.Role) *identity.Credentials {
-	t.Helper()
-	key, err := identity.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := key.Request(identity.Claims{Node: key.ID(), Name: name, Role: role, District: "Cayo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := ca.Sign(req, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, err := identity.Install(t.TempDir(), key, bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return creds
-}
 
 func newCA(t *testing.T) *identity.CA {
 	t.Helper()
@@ -105,9 +84,9 @@ func echoes(conn net.Conn) bool {
 // relay both; a channel with no door admits nobody.
 func TestDoorsAdmitWhomTheirRulesAdmit(t *testing.T) {
 	ca := newCA(t)
-	server := enroll(t, ca, "hq", syncproto.RoleHQ)
-	field := enroll(t, ca, "cayo-07", syncproto.RoleField)
-	relay := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
+	server := nodetest.Credentials(t, ca, "hq", syncproto.RoleHQ)
+	field := nodetest.Credentials(t, ca, "cayo-07", syncproto.RoleField)
+	relay := nodetest.Credentials(t, ca, "relay-cayo", syncproto.RoleRelay)
 	ledgerOnly := func(p identity.Claims) error {
 		if !p.Role.InLedger() {
 			return errors.New("not a ledger member")
@@ -146,8 +125,8 @@ func TestDoorsAdmitWhomTheirRulesAdmit(t *testing.T) {
 // A node of another deployment is refused at the handshake, and the
 // refusal is reported with its address.
 func TestAnotherDeploymentIsRefusedAtTheHandshake(t *testing.T) {
-	server := enroll(t, newCA(t), "hq", syncproto.RoleHQ)
-	stranger := enroll(t, newCA(t), "stranger", syncproto.RoleHQ)
+	server := nodetest.Credentials(t, newCA(t), "hq", syncproto.RoleHQ)
+	stranger := nodetest.Credentials(t, newCA(t), "stranger", syncproto.RoleHQ)
 	var mu sync.Mutex
 	var refused []error
 	addr := serve(t, port.Config{Creds: server, Refused: func(_ string, _ identity.Claims, err error) {
@@ -178,8 +157,8 @@ func TestAnotherDeploymentIsRefusedAtTheHandshake(t *testing.T) {
 // no sync session out.
 func TestLedgerLinksHaveTheirOwnPlaces(t *testing.T) {
 	ca := newCA(t)
-	server := enroll(t, ca, "hq", syncproto.RoleHQ)
-	relay := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
+	server := nodetest.Credentials(t, ca, "hq", syncproto.RoleHQ)
+	relay := nodetest.Credentials(t, ca, "relay-cayo", syncproto.RoleRelay)
 	addr := serve(t, port.Config{Creds: server}, map[port.Channel]port.Door{
 		port.Sync:   {Who: admitAll, Serve: echo, Max: 1},
 		port.Ledger: {Who: admitAll, Serve: keepEcho, ReplaceOldest: true, Max: 1},
@@ -210,9 +189,9 @@ func TestLedgerLinksHaveTheirOwnPlaces(t *testing.T) {
 // the peer's next one out. Another peer's link stays.
 func TestANewLinkReplacesItsPeersOldest(t *testing.T) {
 	ca := newCA(t)
-	server := enroll(t, ca, "hq", syncproto.RoleHQ)
-	relay := enroll(t, ca, "relay-cayo", syncproto.RoleRelay)
-	other := enroll(t, ca, "relay-toledo", syncproto.RoleRelay)
+	server := nodetest.Credentials(t, ca, "hq", syncproto.RoleHQ)
+	relay := nodetest.Credentials(t, ca, "relay-cayo", syncproto.RoleRelay)
+	other := nodetest.Credentials(t, ca, "relay-toledo", syncproto.RoleRelay)
 	addr := serve(t, port.Config{Creds: server}, map[port.Channel]port.Door{
 		port.Ledger: {Who: admitAll, Serve: keepEcho, ReplaceOldest: true, Max: 8, PerPeer: 2},
 	})

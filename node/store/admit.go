@@ -147,27 +147,22 @@ func (s *SQLite) Quarantine(ctx context.Context, limit int) ([]Quarantined, erro
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT c.body, q.reason, q.final, q.at FROM quarantine q JOIN changes c ON c.id = q.change
-		ORDER BY q.change DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []Quarantined
-	for rows.Next() {
+	out, err := queryAll(ctx, s.rdb, func(r scanner) (Quarantined, error) {
 		var q Quarantined
 		var body []byte
 		var at string
-		if err := rows.Scan(&body, &q.Reason, &q.Final, &at); err != nil {
-			return nil, s.wrap(err)
+		err := r.Scan(&body, &q.Reason, &q.Final, &at)
+		if err != nil {
+			return q, err
 		}
 		if q.Change, err = syncproto.DecodeChange(body); err != nil {
-			return nil, fmt.Errorf("%w: a quarantined change: %v", ErrCorrupt, err)
+			return q, fmt.Errorf("%w: a quarantined change: %v", ErrCorrupt, err)
 		}
 		q.At, _ = time.Parse(time.RFC3339, at)
-		out = append(out, q)
-	}
-	return out, s.wrap(rows.Err())
+		return q, nil
+	}, `SELECT c.body, q.reason, q.final, q.at FROM quarantine q JOIN changes c ON c.id = q.change
+		ORDER BY q.change DESC LIMIT ?`, limit)
+	return out, s.wrap(err)
 }
 
 // QuarantineCount counts the changes kept aside.
@@ -186,15 +181,11 @@ func (s *SQLite) Readmit(ctx context.Context) (int, error) {
 	if s.opts.Admit == nil {
 		return 0, nil
 	}
-	if err := s.lockWrite(); err != nil {
-		return 0, err
-	}
-	defer s.unlockWrite()
-	t, err := s.begin(ctx)
+	t, end, err := s.lockTxn(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer t.rollback()
+	defer end()
 	merged, err := t.readmit(true)
 	if err != nil {
 		return 0, s.wrap(err)
@@ -327,13 +318,8 @@ func (t *txn) mergeStored(c *syncproto.Change, id int64, r *recordRow) error {
 		t.touched = map[syncproto.RecordID]bool{}
 	}
 	t.touched[c.Record] = true
-	r.state.Apply(c, t.seenIn(r))
-	if _, tomb := c.Field(syncproto.DeletedField); tomb {
-		deleted, err := t.deleted(r.state, c)
-		if err != nil {
-			return err
-		}
-		r.deleted = deleted
+	if err := t.apply(c, r); err != nil {
+		return err
 	}
 	if r.fresh {
 		b, err := r.state.Encode()

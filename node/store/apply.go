@@ -39,15 +39,11 @@ func Sum(results []ApplyResult) ApplyResult {
 // come (bundles may be carried in any order) instead of refused.
 func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, error], holdGaps bool) ([]ApplyResult, error) {
 	var out []ApplyResult
-	if err := s.lockWrite(); err != nil {
-		return nil, err
-	}
-	defer s.unlockWrite()
-	t, err := s.begin(ctx)
+	t, end, err := s.lockTxn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer t.rollback()
+	defer end()
 	held, err := t.heldSet()
 	if err != nil {
 		return nil, s.wrap(err)
@@ -309,15 +305,11 @@ const releasePiece = 1024
 // dropped, with those held after it that it would have vouched for, and
 // logged; the real ones come again from any peer.
 func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
-	if err := s.lockWrite(); err != nil {
-		return 0, err
-	}
-	defer s.unlockWrite()
-	t, err := s.begin(ctx)
+	t, end, err := s.lockTxn(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer t.rollback()
+	defer end()
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT node_id, lane FROM held`)
 	if err != nil {
 		return 0, s.wrap(err)
@@ -368,23 +360,14 @@ type heldRow struct {
 
 // heldPiece reads a stream's held changes after seq, at most releasePiece.
 func (t *txn) heldPiece(st syncproto.Stream, after uint64) ([]heldRow, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, hlc, sig, body FROM held WHERE node_id = ? AND lane = ? AND seq > ?
-		ORDER BY seq LIMIT ?`, st.Origin[:], st.Lane, int64(after), releasePiece)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var piece []heldRow
-	for rows.Next() {
+	return queryAll(t.ctx, t.tx, func(row scanner) (heldRow, error) {
 		var r heldRow
 		var seq, hlc int64
-		if err := rows.Scan(&seq, &hlc, &r.sig, &r.body); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&seq, &hlc, &r.sig, &r.body)
 		r.seq, r.hlc = uint64(seq), syncproto.HLC(hlc)
-		piece = append(piece, r)
-	}
-	return piece, rows.Err()
+		return r, err
+	}, `SELECT seq, hlc, sig, body FROM held WHERE node_id = ? AND lane = ? AND seq > ?
+		ORDER BY seq LIMIT ?`, st.Origin[:], st.Lane, int64(after), releasePiece)
 }
 
 // releaseStream releases what it can of one stream's held changes. A first

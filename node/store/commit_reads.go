@@ -114,20 +114,30 @@ func (s *SQLite) created(ctx context.Context, st syncproto.Stream, idx int64, fr
 		if first.Origin != st.Origin || first.Lane != st.Lane || first.Seq != seq {
 			continue
 		}
-		c, err := syncproto.DecodeChange(body)
+		// Only the record, the stamp and the district of a change that
+		// creates a record count here: the rest is passed over.
+		rec, hlc, district, err := syncproto.PeekChange(body, "district")
 		if err != nil {
-			return nil, fmt.Errorf("%w: change %s:%d: %v", ErrCorrupt, st, seq, err)
-		}
-		code := "NEM"
-		if f, ok := c.Field("district"); ok {
-			var d string
-			if syncproto.Unmarshal(f.Value, &d) == nil {
-				if c, ok := schemas.DistrictCode[d]; ok {
-					code = c
-				}
+			c, derr := syncproto.DecodeChange(body)
+			if derr != nil {
+				return nil, fmt.Errorf("%w: change %s:%d: %v", ErrCorrupt, st, seq, derr)
+			}
+			rec, hlc, district = c.Record, c.HLC, nil
+			if f, ok := c.Field("district"); ok {
+				district = f.Value
 			}
 		}
-		out = append(out, ledger.NewRecord{Record: c.Record, District: code, Year: uint16(c.HLC.Time().Year())})
+		code := "NEM"
+		if district != nil {
+			d, ok := syncproto.TextValue(district)
+			if !ok && syncproto.Unmarshal(district, &d) != nil {
+				d = ""
+			}
+			if c, ok := schemas.DistrictCode[d]; ok {
+				code = c
+			}
+		}
+		out = append(out, ledger.NewRecord{Record: rec, District: code, Year: uint16(hlc.Time().Year())})
 	}
 	return out, s.wrap(rows.Err())
 }

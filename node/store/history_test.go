@@ -204,7 +204,9 @@ func TestMergeConvergesInAnyOrder(t *testing.T) {
 }
 
 // checkAgainstDefinition recomputes each field's heads straight from the
-// definition: the versions that no change of the set names as a base.
+// definition: the versions that no change of the set names as a base, the
+// winner first by the rule as byRule states it (not as the merge code
+// compares); and each record's type from its first change by that rule.
 func checkAgainstDefinition(t *rapid.T, h *history, r *replica) {
 	for _, id := range h.records {
 		replaced := map[string]map[syncproto.Dot]bool{}
@@ -214,7 +216,7 @@ func checkAgainstDefinition(t *rapid.T, h *history, r *replica) {
 			if c.Record != id {
 				continue
 			}
-			if first == nil || compareWin(stampOf(c), stampOf(first)) < 0 {
+			if first == nil || byRule(stampOf(c), stampOf(first)) < 0 {
 				first = c
 			}
 			for _, f := range c.Fields {
@@ -244,7 +246,7 @@ func checkAgainstDefinition(t *rapid.T, h *history, r *replica) {
 					want = append(want, stampOf(c))
 				}
 			}
-			slices.SortFunc(want, func(a, b Stamp) int { return compareWin(b, a) })
+			slices.SortFunc(want, func(a, b Stamp) int { return byRule(b, a) })
 			var got []Stamp
 			if f, ok := st.Field(name); ok {
 				got = f.Heads

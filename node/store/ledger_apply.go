@@ -20,15 +20,11 @@ var _ ledger.Store = (*SQLite)(nil)
 // LedgerApply runs fn in one transaction with the record of index as
 // applied; an index already applied is skipped.
 func (s *SQLite) LedgerApply(ctx context.Context, index, term uint64, fn func(ledger.Tx) error) (bool, error) {
-	if err := s.lockWrite(); err != nil {
+	tx, end, err := s.lockTx(ctx)
+	if err != nil {
 		return false, err
 	}
-	defer s.unlockWrite()
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return false, s.wrap(err)
-	}
-	defer tx.Rollback()
+	defer end()
 	ctx = context.WithoutCancel(ctx)
 	var applied sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT applied FROM ledger_meta WHERE id = 1`).Scan(&applied); err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -48,16 +48,121 @@ func (s *SQLite) Resolutions(ctx context.Context, id syncproto.RecordID) ([]ledg
 }
 
 // AddRevocation records a revocation a notice brought (by gossip, a
-// session or a bundle). It is kept apart from the ledger's own, which only
-// the ledger's state machine writes.
-func (s *SQLite) AddRevocation(ctx context.Context, r ledger.Revoke) error {
+// session or a bundle), with the notice as headquarters signed it and its
+// signer, once the node checked them: the node passes the notice on. It is
+// kept apart from the ledger's own, which only the ledger's state machine
+// writes. A revocation known already keeps what it was, and takes the
+// notice if it has none, or one whose signer was revoked since.
+func (s *SQLite) AddRevocation(ctx context.Context, r ledger.Revoke, notice []byte, signer syncproto.NodeID) error {
 	trusted, err := trustedBytes(r.Trusted)
 	if err != nil {
 		return err
 	}
-	_, err = s.mdbExec(ctx, `INSERT INTO revoked_notices (node_id, reason, at, by_node, trusted) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (node_id) DO NOTHING`, r.Node[:], r.Reason, r.At, r.By[:], trusted)
+	var by []byte
+	if notice != nil {
+		by = signer[:]
+	}
+	_, err = s.mdbExec(ctx, `INSERT INTO revoked_notices (node_id, reason, at, by_node, trusted, notice, signer) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (node_id) DO UPDATE SET notice = excluded.notice, signer = excluded.signer
+		WHERE excluded.notice IS NOT NULL AND (revoked_notices.notice IS NULL OR `+signerRevoked+`)`,
+		r.Node[:], r.Reason, r.At, r.By[:], trusted, notice, by)
 	return s.wrap(err)
+}
+
+// signerRevoked holds when the notice of a revoked_notices row was
+// signed by a node this one knows headquarters revoked: such a notice
+// convinces no one who knows it too, and is not passed on.
+const signerRevoked = `(revoked_notices.signer IN (SELECT node_id FROM ledger_revoked) OR revoked_notices.signer IN (SELECT node_id FROM revoked_notices))`
+
+// RevocationNotices are the signed notices of the revocations this node
+// knows, to pass on: newest first, those whose signer this node knows was
+// revoked left out, as many as one hello carries.
+func (s *SQLite) RevocationNotices(ctx context.Context) ([][]byte, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT notice FROM revoked_notices
+		WHERE notice IS NOT NULL AND NOT `+signerRevoked+` ORDER BY at DESC, node_id LIMIT ?`, syncproto.MaxRevocations)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, s.wrap(err)
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
+	}
+	return syncproto.FitNotices(out), nil
+}
+
+// NoticedRevocations are the nodes whose revocation this node holds a
+// notice of that it passes on: a peer's notice of one of them teaches it
+// nothing.
+func (s *SQLite) NoticedRevocations(ctx context.Context) (map[syncproto.NodeID]bool, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id FROM revoked_notices WHERE notice IS NOT NULL AND NOT `+signerRevoked)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := map[syncproto.NodeID]bool{}
+	for rows.Next() {
+		var id []byte
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.wrap(err)
+		}
+		out[syncproto.NodeID(id)] = true
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// UnnoticedRevocations are the ledger's revocations this node holds no
+// notice of that it could pass on: on an HQ node, those it signs.
+func (s *SQLite) UnnoticedRevocations(ctx context.Context) ([]ledger.Revoke, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, reason, at, by_node, trusted FROM ledger_revoked l
+		WHERE NOT EXISTS (SELECT 1 FROM revoked_notices WHERE revoked_notices.node_id = l.node_id
+			AND notice IS NOT NULL AND NOT `+signerRevoked+`) ORDER BY at, node_id`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []ledger.Revoke
+	for rows.Next() {
+		var r ledger.Revoke
+		var id, by, trusted []byte
+		if err := rows.Scan(&id, &r.Reason, &r.At, &by, &trusted); err != nil {
+			return nil, s.wrap(err)
+		}
+		r.Node, r.By = syncproto.NodeID(id), syncproto.NodeID(by)
+		if len(trusted) > 0 {
+			if err := syncproto.Unmarshal(trusted, &r.Trusted); err != nil {
+				return nil, fmt.Errorf("%w: the trusted streams of revoked node %s: %v", ErrCorrupt, r.Node, err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// RevokedNodes lists every node this node knows headquarters revoked, by
+// the ledger or by a notice.
+func (s *SQLite) RevokedNodes(ctx context.Context) ([]syncproto.NodeID, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id FROM ledger_revoked UNION SELECT node_id FROM revoked_notices ORDER BY 1`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	var out []syncproto.NodeID
+	for rows.Next() {
+		var id []byte
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.wrap(err)
+		}
+		out = append(out, syncproto.NodeID(id))
+	}
+	return out, s.wrap(rows.Err())
 }
 
 // trustedBytes is a revocation's trusted streams as stored: CBOR, nil when

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 
 	"lifeline/syncproto"
 )
@@ -20,10 +19,10 @@ type LogEntry struct {
 
 const logQuery = `SELECT position, entry, node_id, lane, first, last, head FROM ledger_log`
 
-func scanLogEntry(rows *sql.Rows) (LogEntry, error) {
+func scanLogEntry(r scanner) (LogEntry, error) {
 	var e LogEntry
 	var id, head []byte
-	if err := rows.Scan(&e.Position, &e.Entry, &id, &e.Stream.Lane, &e.First, &e.Last, &head); err != nil {
+	if err := r.Scan(&e.Position, &e.Entry, &id, &e.Stream.Lane, &e.First, &e.Last, &head); err != nil {
 		return e, err
 	}
 	copy(e.Stream.Origin[:], id)
@@ -38,18 +37,6 @@ func (s *SQLite) LedgerLog(ctx context.Context, after uint64, limit int) ([]LogE
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := s.rdb.QueryContext(ctx, logQuery+` WHERE position > ? ORDER BY position LIMIT ?`, int64(after), limit)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []LogEntry
-	for rows.Next() {
-		e, err := scanLogEntry(rows)
-		if err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, e)
-	}
-	return out, s.wrap(rows.Err())
+	out, err := queryAll(ctx, s.rdb, scanLogEntry, logQuery+` WHERE position > ? ORDER BY position LIMIT ?`, int64(after), limit)
+	return out, s.wrap(err)
 }

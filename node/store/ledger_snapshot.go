@@ -218,15 +218,11 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 	if err := syncproto.Unmarshal(data, &snap); err != nil {
 		return fmt.Errorf("ledger snapshot: %w", err)
 	}
-	if err := s.lockWrite(); err != nil {
+	tx, end, err := s.lockTx(ctx)
+	if err != nil {
 		return err
 	}
-	defer s.unlockWrite()
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(err)
-	}
-	defer tx.Rollback()
+	defer end()
 	ctx = context.WithoutCancel(ctx)
 	for _, t := range []string{"ledger_meta", "ledger_streams", "ledger_cases", "ledger_case_seq", "ledger_revoked", "ledger_kits", "ledger_resolutions", "ledger_log", "ledger_enrolled", "ledger_members"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {

@@ -323,6 +323,9 @@ func appendStamp(b []byte, s Stamp) []byte {
 // decodeFirst reads only the stamp of a record's first change from its
 // state, skipping the rest.
 func decodeFirst(b []byte) (Stamp, error) {
+	if st, ok := peekFirst(b); ok {
+		return st, nil
+	}
 	var w struct {
 		First Stamp `cbor:"3,keyasint"`
 	}
@@ -330,6 +333,86 @@ func decodeFirst(b []byte) (Stamp, error) {
 		return Stamp{}, fmt.Errorf("%w: record state: %v", ErrCorrupt, err)
 	}
 	return w.First, nil
+}
+
+// peekFirst reads First from a state as Encode writes it (a map whose
+// keys 1 and 2, the type and kit, are texts, and whose key 3 is First),
+// without the CBOR decoder: the ledger reads it for every change a commit
+// covers. ok is false for anything else, which the decoder then reads.
+func peekFirst(b []byte) (st Stamp, ok bool) {
+	head := func() (major byte, arg uint64, ok bool) {
+		if len(b) == 0 {
+			return 0, 0, false
+		}
+		major, info := b[0]>>5, b[0]&0x1f
+		size := 0
+		switch {
+		case info < 24:
+			arg, b = uint64(info), b[1:]
+			return major, arg, true
+		case info == 24:
+			size = 1
+		case info == 25:
+			size = 2
+		case info == 26:
+			size = 4
+		case info == 27:
+			size = 8
+		default:
+			return 0, 0, false
+		}
+		if len(b) < 1+size {
+			return 0, 0, false
+		}
+		for _, c := range b[1 : 1+size] {
+			arg = arg<<8 | uint64(c)
+		}
+		b = b[1+size:]
+		return major, arg, true
+	}
+	m, n, ok := head()
+	if !ok || m != 5 {
+		return st, false
+	}
+	for range n {
+		m, k, ok := head()
+		if !ok || m != 0 {
+			return st, false
+		}
+		switch k {
+		case 1, 2:
+			m, l, ok := head()
+			if !ok || m != 3 || l > uint64(len(b)) {
+				return st, false
+			}
+			b = b[l:]
+		case 3:
+			if m, n, ok := head(); !ok || m != 4 || n != 4 {
+				return st, false
+			}
+			if m, l, ok := head(); !ok || m != 2 || l != uint64(len(st.Origin)) || len(b) < len(st.Origin) {
+				return st, false
+			}
+			copy(st.Origin[:], b)
+			b = b[len(st.Origin):]
+			var v [3]uint64
+			for i := range v {
+				m, x, ok := head()
+				if !ok || m != 0 {
+					return st, false
+				}
+				v[i] = x
+			}
+			if v[0] > 255 {
+				return st, false
+			}
+			st.Lane, st.Seq, st.HLC = uint8(v[0]), v[1], syncproto.HLC(v[2])
+			return st, true
+		default:
+			return st, false
+		}
+	}
+	return st, false
 }
 
 // DecodeState reads bytes Encode wrote.

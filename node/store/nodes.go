@@ -38,42 +38,36 @@ func putNode(ctx context.Context, q querier, n NodeCert) error {
 	return err
 }
 
+const nodeQuery = `SELECT node_id, name, role, district, cert, not_after FROM nodes`
+
+func scanNode(r scanner) (NodeCert, error) {
+	var n NodeCert
+	var id []byte
+	var notAfter string
+	if err := r.Scan(&id, &n.Name, &n.Role, &n.District, &n.Cert, &notAfter); err != nil {
+		return n, err
+	}
+	n.Node = syncproto.NodeID(id)
+	n.NotAfter, _ = time.Parse(time.RFC3339, notAfter)
+	return n, nil
+}
+
 // Node returns a node's certificate, if this node has seen it.
 func (s *SQLite) Node(ctx context.Context, id syncproto.NodeID) (NodeCert, bool, error) {
-	n := NodeCert{Node: id}
-	var notAfter string
-	err := s.rdb.QueryRowContext(ctx, `SELECT name, role, district, cert, not_after FROM nodes WHERE node_id = ?`, id[:]).
-		Scan(&n.Name, &n.Role, &n.District, &n.Cert, &notAfter)
+	n, err := scanNode(s.rdb.QueryRowContext(ctx, nodeQuery+` WHERE node_id = ?`, id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
-		return n, false, nil
+		return NodeCert{Node: id}, false, nil
 	}
 	if err != nil {
-		return n, false, s.wrap(err)
+		return NodeCert{Node: id}, false, s.wrap(err)
 	}
-	n.NotAfter, _ = time.Parse(time.RFC3339, notAfter)
 	return n, true, nil
 }
 
 // Nodes lists every node whose certificate this node holds.
 func (s *SQLite) Nodes(ctx context.Context) ([]NodeCert, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, name, role, district, cert, not_after FROM nodes ORDER BY name`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []NodeCert
-	for rows.Next() {
-		var n NodeCert
-		var id []byte
-		var notAfter string
-		if err := rows.Scan(&id, &n.Name, &n.Role, &n.District, &n.Cert, &notAfter); err != nil {
-			return nil, s.wrap(err)
-		}
-		n.Node = syncproto.NodeID(id)
-		n.NotAfter, _ = time.Parse(time.RFC3339, notAfter)
-		out = append(out, n)
-	}
-	return out, s.wrap(rows.Err())
+	out, err := queryAll(ctx, s.rdb, scanNode, nodeQuery+` ORDER BY name`)
+	return out, s.wrap(err)
 }
 
 // mdbExec runs a small write outside the change log's transactions. It
@@ -156,23 +150,17 @@ func nullText(s string) any {
 
 // Peers lists the peers this node met, by name.
 func (s *SQLite) Peers(ctx context.Context) ([]Peer, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT node_id, name, role, district, addr, coalesce(seen, ''), coalesce(synced, ''), coalesce(error, ''), coalesce(state, '') FROM peers ORDER BY name`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []Peer
-	for rows.Next() {
+	out, err := queryAll(ctx, s.rdb, func(r scanner) (Peer, error) {
 		var p Peer
 		var id []byte
 		var seen, synced string
-		if err := rows.Scan(&id, &p.Name, &p.Role, &p.District, &p.Addr, &seen, &synced, &p.Error, &p.State); err != nil {
-			return nil, s.wrap(err)
+		if err := r.Scan(&id, &p.Name, &p.Role, &p.District, &p.Addr, &seen, &synced, &p.Error, &p.State); err != nil {
+			return p, err
 		}
 		p.Node = syncproto.NodeID(id)
 		p.Seen, _ = time.Parse(time.RFC3339, seen)
 		p.Synced, _ = time.Parse(time.RFC3339, synced)
-		out = append(out, p)
-	}
-	return out, s.wrap(rows.Err())
+		return p, nil
+	}, `SELECT node_id, name, role, district, addr, coalesce(seen, ''), coalesce(synced, ''), coalesce(error, ''), coalesce(state, '') FROM peers ORDER BY name`)
+	return out, s.wrap(err)
 }

@@ -25,20 +25,12 @@ func (s *SQLite) AddOutbox(ctx context.Context, kind ledger.CommandType, body []
 
 // PendingOutbox lists queued commands, oldest first.
 func (s *SQLite) PendingOutbox(ctx context.Context) ([]Outbox, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, kind, body FROM outbox ORDER BY id LIMIT 100`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []Outbox
-	for rows.Next() {
+	out, err := queryAll(ctx, s.rdb, func(r scanner) (Outbox, error) {
 		var o Outbox
-		if err := rows.Scan(&o.ID, &o.Kind, &o.Body); err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, o)
-	}
-	return out, s.wrap(rows.Err())
+		err := r.Scan(&o.ID, &o.Kind, &o.Body)
+		return o, err
+	}, `SELECT id, kind, body FROM outbox ORDER BY id LIMIT 100`)
+	return out, s.wrap(err)
 }
 
 // DoneOutbox removes a proposed command.

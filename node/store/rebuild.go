@@ -11,15 +11,11 @@ import (
 // does not depend on the order of the changes; the replay goes origin by
 // origin.
 func (s *SQLite) Rebuild(ctx context.Context) error {
-	if err := s.lockWrite(); err != nil {
-		return err
-	}
-	defer s.unlockWrite()
-	t, err := s.begin(ctx)
+	t, end, err := s.lockTxn(ctx)
 	if err != nil {
 		return err
 	}
-	defer t.rollback()
+	defer end()
 
 	type rebuilt struct {
 		state   *RecordState

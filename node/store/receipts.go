@@ -35,15 +35,11 @@ func (s *SQLite) PutReceipts(ctx context.Context, rs []Receipt) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	if err := s.lockWrite(); err != nil {
+	tx, end, err := s.lockTx(ctx)
+	if err != nil {
 		return err
 	}
-	defer s.unlockWrite()
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(err)
-	}
-	defer tx.Rollback()
+	defer end()
 	for _, r := range rs {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO receipts (node_id, lane, seq, head, signer, sig) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (node_id, lane) DO UPDATE SET seq = excluded.seq, head = excluded.head, signer = excluded.signer, sig = excluded.sig,
@@ -65,15 +61,11 @@ var ErrForkedReceipt = errors.New("a receipt names a chain head that is not the 
 // own chains, and raises the confirmed sequence of those that match. It
 // returns the receipts it dropped for naming another head.
 func (s *SQLite) CheckReceipts(ctx context.Context) ([]Receipt, error) {
-	if err := s.lockWrite(); err != nil {
+	tx, end, err := s.lockTx(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer s.unlockWrite()
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer tx.Rollback()
+	defer end()
 	rows, err := tx.QueryContext(ctx, `SELECT r.node_id, r.lane, r.seq, r.head, c.hash FROM receipts r
 		JOIN streams st ON st.node_id = r.node_id AND st.lane = r.lane
 		JOIN changes c ON c.id = (st.idx << 40) | r.seq
@@ -161,27 +153,21 @@ func (s *SQLite) Receipts(ctx context.Context, peer syncproto.NodeID, own bool, 
 // and the ledger committed beyond the receipt it signed last: for each,
 // the sequence and chain head to sign now.
 func (s *SQLite) Unreceipted(ctx context.Context) ([]Receipt, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT st.node_id, st.lane, min(st.seq, l.seq) AS upto, c.hash
+	out, err := queryAll(ctx, s.rdb, func(row scanner) (Receipt, error) {
+		var r Receipt
+		var id, head []byte
+		if err := row.Scan(&id, &r.Stream.Lane, &r.Seq, &head); err != nil {
+			return r, err
+		}
+		r.Stream.Origin = syncproto.NodeID(id)
+		copy(r.Head[:], head)
+		return r, nil
+	}, `SELECT st.node_id, st.lane, min(st.seq, l.seq) AS upto, c.hash
 		FROM streams st JOIN ledger_streams l ON l.node_id = st.node_id AND l.lane = st.lane
 		JOIN changes c ON c.id = (st.idx << 40) | min(st.seq, l.seq)
 		LEFT JOIN receipts r ON r.node_id = st.node_id AND r.lane = st.lane
 		WHERE min(st.seq, l.seq) > coalesce(r.seq, 0)`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []Receipt
-	for rows.Next() {
-		var r Receipt
-		var id, head []byte
-		if err := rows.Scan(&id, &r.Stream.Lane, &r.Seq, &head); err != nil {
-			return nil, s.wrap(err)
-		}
-		r.Stream.Origin = syncproto.NodeID(id)
-		copy(r.Head[:], head)
-		out = append(out, r)
-	}
-	return out, s.wrap(rows.Err())
+	return out, s.wrap(err)
 }
 
 // Sent returns, per stream, the highest sequence a peer is known to hold.
@@ -229,15 +215,11 @@ func (s *SQLite) raise(ctx context.Context, col string, v syncproto.Vector) erro
 	if err := rows.Err(); err != nil || len(rises) == 0 {
 		return s.wrap(err)
 	}
-	if err := s.lockWrite(); err != nil {
+	tx, end, err := s.lockTx(ctx)
+	if err != nil {
 		return err
 	}
-	defer s.unlockWrite()
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap(err)
-	}
-	defer tx.Rollback()
+	defer end()
 	for _, r := range rises {
 		if _, err := tx.ExecContext(ctx, `UPDATE streams SET `+col+` = max(`+col+`, ?) WHERE node_id = ? AND lane = ?`,
 			int64(r.seq), r.st.Origin[:], r.st.Lane); err != nil {

@@ -373,6 +373,31 @@ func (s *SQLite) unlockWrite() {
 	s.closeMu.RUnlock()
 }
 
+// lockTx takes the write lock and begins a transaction. end rolls the
+// transaction back, unless it was committed, and releases the lock.
+func (s *SQLite) lockTx(ctx context.Context) (tx *sql.Tx, end func(), err error) {
+	if err := s.lockWrite(); err != nil {
+		return nil, nil, err
+	}
+	if tx, err = s.wdb.BeginTx(ctx, nil); err != nil {
+		s.unlockWrite()
+		return nil, nil, s.wrap(err)
+	}
+	return tx, func() { tx.Rollback(); s.unlockWrite() }, nil
+}
+
+// lockTxn is lockTx for a transaction that writes changes.
+func (s *SQLite) lockTxn(ctx context.Context) (t *txn, end func(), err error) {
+	if err := s.lockWrite(); err != nil {
+		return nil, nil, err
+	}
+	if t, err = s.begin(ctx); err != nil {
+		s.unlockWrite()
+		return nil, nil, err
+	}
+	return t, func() { t.rollback(); s.unlockWrite() }, nil
+}
+
 // walCheckpointBytes is the size of the write-ahead log past which a
 // checkpoint copies it into the database, so that it stays small and reads
 // stay fast.
@@ -444,4 +469,28 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// scanner is a row to read: an *sql.Row, or the current row of *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// queryAll runs query on q and reads each row it returns with scan, in
+// order.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -257,10 +257,12 @@ func TestConflictKeptThenResolved(t *testing.T) {
 		t.Fatal(err)
 	}
 	exchange(t, a, b)
-	if _, err := a.Write(ctx, []Edit{edit(t, id, false, "damage_level", 3)}); err != nil {
+	wa, err := a.Write(ctx, []Edit{edit(t, id, false, "damage_level", 3)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Write(ctx, []Edit{edit(t, id, false, "damage_level", 4, "village", "Chunox")}); err != nil {
+	wb, err := b.Write(ctx, []Edit{edit(t, id, false, "damage_level", 4, "village", "Chunox")})
+	if err != nil {
 		t.Fatal(err)
 	}
 	exchange(t, a, b)
@@ -268,6 +270,15 @@ func TestConflictKeptThenResolved(t *testing.T) {
 	rb, _ := b.Record(ctx, id)
 	if ra.Conflicts != 1 || rb.Conflicts != 1 {
 		t.Fatalf("conflicts: %d and %d, want 1 (damage_level)", ra.Conflicts, rb.Conflicts)
+	}
+	// Until someone decides, both nodes show the version the rule picks.
+	want := int64(4)
+	if byRule(Stamp{Origin: wa[0].Dot.Origin, HLC: wa[0].HLC}, Stamp{Origin: wb[0].Dot.Origin, HLC: wb[0].HLC}) > 0 {
+		want = 3
+	}
+	if value(t, ra, "damage_level") != want || value(t, rb, "damage_level") != want {
+		t.Fatalf("damage_level shows %v and %v, want %d (a's 3 at %s, b's 4 at %s)",
+			value(t, ra, "damage_level"), value(t, rb, "damage_level"), want, wa[0].HLC, wb[0].HLC)
 	}
 	if value(t, ra, "village") != "Chunox" {
 		t.Fatal("an edit of another field was not merged silently")

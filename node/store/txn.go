@@ -282,8 +282,9 @@ func (t *txn) ahead(c *syncproto.Change) any {
 	return nil
 }
 
-func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig []byte, r *recordRow) error {
-	h := t.heads[c.Stream()]
+// apply applies c to the state of its record r, and a deletion or a
+// restore to whether r is deleted.
+func (t *txn) apply(c *syncproto.Change, r *recordRow) error {
 	r.state.Apply(c, t.seenIn(r))
 	if _, tomb := c.Field(syncproto.DeletedField); tomb {
 		deleted, err := t.deleted(r.state, c)
@@ -291,6 +292,14 @@ func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig [
 			return err
 		}
 		r.deleted = deleted
+	}
+	return nil
+}
+
+func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig []byte, r *recordRow) error {
+	h := t.heads[c.Stream()]
+	if err := t.apply(c, r); err != nil {
+		return err
 	}
 	if r.fresh {
 		// A new record is inserted once, with its state after this change,

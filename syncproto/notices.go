@@ -1,0 +1,68 @@
+package syncproto
+
+import "fmt"
+
+// Notices are signed notices headquarters made, as a hello carries them:
+// each one opaque here, checked by the node that receives it (its
+// signature, its signer's certificate and role), and passed on as it
+// came.
+type Notices [][]byte
+
+// Bounds on the revocations one hello carries. A node sends those it
+// knows, newest first, within them; a receiver refuses a hello past them.
+const (
+	// MaxRevocations bounds the notices of one hello: more nodes than a
+	// deployment ever revokes.
+	MaxRevocations = 1024
+	// MaxNoticeBytes bounds one notice: an HQ node's certificate, the
+	// revocation (a reason, the streams still trusted) and a signature.
+	MaxNoticeBytes = 8 << 10
+	// MaxRevocationBytes bounds the notices of one hello, added up.
+	MaxRevocationBytes = 2 << 20
+)
+
+// UnmarshalCBOR decodes a list of notices within the bounds. The count
+// comes first: a list past it is refused before its notices are read, and
+// says so.
+func (n *Notices) UnmarshalCBOR(data []byte) error {
+	if major, count, err := (&cborReader{b: data}).head(); err == nil && major == majorArray && count > MaxRevocations {
+		return fmt.Errorf("%w: a revocation list of %d notices, the limit is %d", ErrTooLarge, count, MaxRevocations)
+	}
+	var list [][]byte
+	if err := decMode.Unmarshal(data, &list); err != nil {
+		return fmt.Errorf("%w: revocation list: %v", ErrMalformed, err)
+	}
+	total := 0
+	for i, b := range list {
+		switch {
+		case len(b) == 0:
+			return fmt.Errorf("%w: notice %d of the revocation list is empty", ErrMalformed, i+1)
+		case len(b) > MaxNoticeBytes:
+			return fmt.Errorf("%w: notice %d of the revocation list holds %d bytes, the limit is %d", ErrTooLarge, i+1, len(b), MaxNoticeBytes)
+		}
+		total += len(b)
+	}
+	if total > MaxRevocationBytes {
+		return fmt.Errorf("%w: a revocation list of %d bytes, the limit is %d", ErrTooLarge, total, MaxRevocationBytes)
+	}
+	*n = list
+	return nil
+}
+
+// FitNotices is the notices of list that one hello carries: from the first, as
+// many as the bounds allow; a notice too large for any hello is left out.
+func FitNotices(list [][]byte) Notices {
+	var out Notices
+	total := 0
+	for _, b := range list {
+		if len(out) == MaxRevocations {
+			break
+		}
+		if len(b) == 0 || len(b) > MaxNoticeBytes || total+len(b) > MaxRevocationBytes {
+			continue
+		}
+		out = append(out, b)
+		total += len(b)
+	}
+	return out
+}
