@@ -192,8 +192,8 @@ func TestHQExportWritesIntoTheFolder(t *testing.T) {
 }
 
 // A change the write policy refuses is kept aside and shown to HQ with
-// its reason: a Toledo laptop deleting a Cayo record, carried to HQ by
-// the Toledo laptop's own bundle.
+// its reason: a Toledo laptop deleting a Cayo missing person, carried to
+// HQ by the Toledo laptop's own bundle.
 func TestHQShowsChangesKeptAside(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUI(t, syncproto.RoleHQ, "Belize")
@@ -207,7 +207,8 @@ func TestHQShowsChangesKeptAside(t *testing.T) {
 		t.Fatalf("before: %q, tab %q", v.keptMsg.Text, v.keptTab.Text)
 	}
 
-	id, err := cayo.Add(ctx, "damage-assessment", recordsJSON("Cayo", "Succotz", 3), "ana")
+	// A missing person: national, so the Toledo laptop holds it too.
+	id, err := cayo.Add(ctx, "missing-person", []byte(`{"full_name":"Maria Pop","district":"Cayo","last_seen_place":"Succotz","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00"}`), "ana")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestHQShowsChangesKeptAside(t *testing.T) {
 		t.Errorf("panel says %q", v.keptMsg.Text)
 	}
 	title, reason := v.keptLines(v.kept[0])
-	if want := "Building damage assessment " + id.String()[:8] + " — from toledo-laptop-01"; title != want {
+	if want := "Missing person " + id.String()[:8] + " — from toledo-laptop-01"; title != want {
 		t.Errorf("row %q, want %q", title, want)
 	}
 	if reason != "deletes a record of Cayo; toledo-laptop-01 is of Toledo" {

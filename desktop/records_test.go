@@ -153,7 +153,9 @@ func TestRecordsFiltersNarrowTheList(t *testing.T) {
 	if _, err := u.node.Update(ctx, mustRecordID(t, u, "Bullet Tree"), []byte(`{"damage_level":3}`), "ana"); err != nil {
 		t.Fatal(err)
 	}
-	sanAntonio := add(peer, "Toledo", "San Antonio")
+	// San Antonio of Cayo (Toledo has one too): a Cayo laptop keeps
+	// another's records of Cayo, and the Toledo records it saved itself.
+	sanAntonio := add(peer, "Cayo", "San Antonio")
 	recordsBundle(t, peer, u.node)
 	add(u.node, "Toledo", "Punta Gorda")
 
@@ -179,9 +181,15 @@ func TestRecordsFiltersNarrowTheList(t *testing.T) {
 
 	v.district.SetSelected("Toledo")
 	u.bg.Wait()
-	if got := v.summaries(); !slices.Equal(got, all[:2]) {
+	if got := v.summaries(); !slices.Equal(got, all[:1]) {
 		t.Fatalf("in Toledo: %q", got)
 	}
+	v.district.SetSelected("Cayo")
+	u.bg.Wait()
+	if got := v.summaries(); len(got) != 3 || got[0] != all[1] || got[2] != all[3] {
+		t.Fatalf("in Cayo: %q", got)
+	}
+	v.district.SetSelected("Toledo")
 	v.status.SetSelected("Saved here")
 	u.bg.Wait()
 	if got := v.summaries(); !slices.Equal(got, all[:1]) {

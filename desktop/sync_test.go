@@ -82,7 +82,7 @@ func TestBundlesCarryRecordsBothWays(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	ca := enrollTestUI(t, u)
-	peer := enrolledPeer(t, ca, "tol-laptop-02", "Toledo")
+	peer := enrolledPeer(t, ca, "cayo-laptop-03", "Cayo") // of Cayo: it keeps Cayo's assessments
 	mine, err := u.node.Add(ctx, "damage-assessment", []byte(damageRecord), "vol-1")
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"lifeline/node/identity"
 	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -31,8 +32,9 @@ const (
 	unawareIP = "10.77.1.206"
 )
 
-// damageLane is the lane of damage assessments (the kit's lane 3).
-const damageLane = 3
+// damageLane is the lane of Cayo's damage assessments: the kit's priority
+// 3, in Cayo's scope.
+var damageLane = syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))
 
 // forgedBundle: the spare laptop, enrolled and not yet stolen, writes a
 // bundle that passes a change off as cayo-1's, after a gap in cayo-1's
@@ -123,9 +125,11 @@ func (a *intruder) forgedBundle(ctx context.Context, spare *Node) error {
 
 // keptAside: a stolen laptop of Belize district (enrolled, not revoked)
 // creates an asset with the id of a Cayo missing person, its clock 55
-// years back so that it would come first, and deletes a Cayo damage
-// assessment. HQ must keep both changes aside, with their reason: the
-// person stays a missing person, the assessment stays.
+// years back so that it would come first, and deletes another Cayo
+// missing person (national records: every laptop holds them; a Cayo
+// damage assessment never reaches a Belize laptop). HQ must keep both
+// changes aside, with their reason: the person stays a missing person,
+// the other stays.
 func (a *intruder) keptAside(ctx context.Context) error {
 	d, hq := a.d, a.d.hq
 	cayo := d.node("cayo-1")
@@ -133,12 +137,12 @@ func (a *intruder) keptAside(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	assessment, err := d.add(ctx, cayo, "damage-assessment", fmt.Sprintf(damageJSON, "Cayo", 8901, 4, 5, "a Cayo house"))
+	other, err := d.add(ctx, cayo, "missing-person", fmt.Sprintf(missingJSON, 8901, "Cayo"))
 	if err != nil {
 		return err
 	}
 	if err := d.waitFor(ctx, 2*time.Minute, "hq holds cayo-1's two records", func() bool {
-		c, err := held(ctx, hq, []string{person, assessment})
+		c, err := held(ctx, hq, []string{person, other})
 		return err == nil && c == 2
 	}); err != nil {
 		return err
@@ -152,7 +156,7 @@ func (a *intruder) keptAside(ctx context.Context) error {
 		return err
 	}
 	a.s.Injected = append(a.s.Injected, fmt.Sprintf("%s, a Belize laptop enrolled with hq's authority, stolen: an asset with the id of cayo-1's missing person, "+
-		"its clock 55 years back (LIFELINE_CLOCK_OFFSET); then cayo-1's damage assessment deleted; both synced with hq", thief.Name))
+		"its clock 55 years back (LIFELINE_CLOCK_OFFSET); then cayo-1's other missing person deleted; both synced with hq", thief.Name))
 	asset := fmt.Sprintf(`{"id":%q,"asset_tag":"GEN-666","kind":"generator","district":"Belize","status":"available"}`+"\n", person)
 	if _, err := thief.lifelineEnv(ctx, []string{"LIFELINE_CLOCK_OFFSET=-482000h"}, asset, "record", "import", "--data", thief.Dir, "--type", "asset", "-"); err != nil {
 		return err
@@ -160,7 +164,7 @@ func (a *intruder) keptAside(ctx context.Context) error {
 	if ran, msg := syncWith(ctx, thief, hq.syncAddr()); !ran {
 		return fmt.Errorf("%s's sync with hq: %s", thief.Name, msg)
 	}
-	if _, err := thief.lifeline(ctx, "", "record", "delete", "--data", thief.Dir, "--id", assessment); err != nil {
+	if _, err := thief.lifeline(ctx, "", "record", "delete", "--data", thief.Dir, "--id", other); err != nil {
 		return err
 	}
 	if ran, msg := syncWith(ctx, thief, hq.syncAddr()); !ran {
@@ -174,12 +178,12 @@ func (a *intruder) keptAside(ctx context.Context) error {
 	if p.Type != "missing-person" {
 		a.notRefused("a change stamped 55 years back made cayo-1's missing person a %s at hq", p.Type)
 	}
-	as, err := hq.record(ctx, assessment)
+	as, err := hq.record(ctx, other)
 	if err != nil {
 		return err
 	}
 	if as.Deleted {
-		a.notRefused("a Belize laptop deleted a Cayo damage assessment at hq")
+		a.notRefused("a Belize laptop deleted a Cayo missing person at hq")
 	}
 	after, err := hq.status(ctx)
 	if err != nil {
@@ -195,7 +199,7 @@ func (a *intruder) keptAside(ctx context.Context) error {
 	}
 	var reasons []string
 	for _, q := range kept {
-		if q.Record == person || q.Record == assessment {
+		if q.Record == person || q.Record == other {
 			reasons = append(reasons, q.Reason)
 		}
 	}

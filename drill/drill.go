@@ -404,7 +404,8 @@ func (d *Drill) ackedIDs() map[string]string {
 }
 
 // converge pauses the writers and waits until every running node holds
-// the same records, returning how long it took.
+// the same records as HQ of the scopes it keeps (national, and its
+// district's), returning how long it took.
 func (d *Drill) converge(ctx context.Context, within time.Duration) (time.Duration, error) {
 	d.pause()
 	start := time.Now()
@@ -417,15 +418,21 @@ func (d *Drill) converge(ctx context.Context, within time.Duration) (time.Durati
 			if n.clockMoved {
 				continue // the others hold its changes: see heldAt
 			}
-			dg, err := n.digest(ctx)
+			dg, err := n.digest(ctx, n.scopes())
 			if err != nil {
 				return false
 			}
-			last[n.Name] = dg
+			at, err := d.hq.digest(ctx, n.scopes())
+			if err != nil {
+				return false
+			}
+			last[n.Name] = at
+			if dg != at {
+				last[n.Name] = "differs"
+			}
 		}
-		first := last[d.hq.Name]
 		for _, dg := range last {
-			if dg != first {
+			if dg == "differs" {
 				return false
 			}
 		}
@@ -434,7 +441,7 @@ func (d *Drill) converge(ctx context.Context, within time.Duration) (time.Durati
 	if err != nil {
 		var differ []string
 		for name, dg := range last {
-			if dg != last[d.hq.Name] {
+			if dg == "differs" {
 				differ = append(differ, name)
 			}
 		}

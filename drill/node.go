@@ -156,11 +156,25 @@ func execTool(ctx context.Context, n *Node, env []string, stdin string, args ...
 	return cmd
 }
 
-// digest is the node's digest: equal on two nodes exactly when their
-// records are.
-func (n *Node) digest(ctx context.Context) (string, error) {
-	out, err := n.lifeline(ctx, "", "digest", "--data", n.Dir)
+// digest is the node's digest of the records of scopes ("" for every
+// record it holds): equal on two nodes exactly when their records of
+// those scopes are.
+func (n *Node) digest(ctx context.Context, scopes string) (string, error) {
+	args := []string{"digest", "--data", n.Dir}
+	if scopes != "" {
+		args = append(args, "--scope", scopes)
+	}
+	out, err := n.lifeline(ctx, "", args...)
 	return strings.TrimSpace(out), err
+}
+
+// scopes are the scopes the node keeps every record of, as --scope takes
+// them: "" (all) at headquarters, else national and its district's.
+func (n *Node) scopes() string {
+	if n.Role == syncproto.RoleHQ {
+		return ""
+	}
+	return "national," + n.District
 }
 
 // status is what `lifeline status --json` says.

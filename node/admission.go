@@ -64,8 +64,16 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 		return store.Verdict{Reason: fmt.Sprintf("type %.64q of kit %.64q is not in this node's kits yet", c.Type, c.Kit)}
 	case c.Version > t.Version:
 		return store.Verdict{Reason: fmt.Sprintf("written with version %d of %s; this node has version %d", c.Version, t.Name, t.Version)}
-	case int(c.Lane) != t.Priority:
-		return final("travels in lane %d; %s records travel in lane %d", c.Lane, t.Name, t.Priority)
+	case int(syncproto.LanePriority(c.Lane)) != t.Priority:
+		return final("travels at priority %d; %s records travel at priority %d", syncproto.LanePriority(c.Lane), t.Name, t.Priority)
+	case t.National() && syncproto.LaneScope(c.Lane) != syncproto.National:
+		// Life-safety records reach every node: one kept to a district
+		// would not.
+		return final("travels in the scope of %s; %s records are national", schemas.ScopeName(syncproto.LaneScope(c.Lane)), t.Name)
+	case rec.Exists && syncproto.LaneScope(c.Lane) != syncproto.LaneScope(rec.Lane):
+		// An edit in another scope than its record's would reach nodes
+		// that may not hold the record.
+		return final("travels in the scope of %s; its record is of %s", schemas.ScopeName(syncproto.LaneScope(c.Lane)), schemas.ScopeName(syncproto.LaneScope(rec.Lane)))
 	}
 	deletes, edits := false, false
 	for i := range c.Fields {

@@ -12,6 +12,7 @@ import (
 	"lifeline/node"
 	"lifeline/node/nodetest"
 	"lifeline/node/store"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -61,13 +62,15 @@ func TestForgedChangeByBundleNeverMerges(t *testing.T) {
 	if _, err := victim.Node.Sync(ctx, hq.Addr); err != nil {
 		t.Fatal(err)
 	}
-	own := syncproto.Stream{Origin: victim.Node.Self().ID, Lane: 3}
+	// The victim's stream of Cayo's damage assessments: priority 3, Cayo's
+	// scope.
+	own := syncproto.Stream{Origin: victim.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))}
 	// The forged change: sequence 3 of the victim's stream (2 is the
 	// victim's next, not written yet), setting damage to 0.
 	level0, _ := syncproto.Marshal(0)
-	forged := syncproto.Change{Origin: own.Origin, Lane: 3, Seq: 3, HLC: syncproto.MakeHLC(time.Now().UnixMilli(), 0), Record: id,
+	forged := syncproto.Change{Origin: own.Origin, Lane: own.Lane, Seq: 3, HLC: syncproto.MakeHLC(time.Now().UnixMilli(), 0), Record: id,
 		Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "Ana Cho",
-		Fields: []syncproto.FieldChange{{Name: "damage_level", Value: level0, Base: []syncproto.Dot{{Origin: own.Origin, Lane: 3, Seq: 1}}}}}
+		Fields: []syncproto.FieldChange{{Name: "damage_level", Value: level0, Base: []syncproto.Dot{{Origin: own.Origin, Lane: own.Lane, Seq: 1}}}}}
 	path := filepath.Join(t.TempDir(), "forged.bundle")
 	if err := os.WriteFile(path, forgedBundle(t, thief, own, 3, forged), 0o600); err != nil {
 		t.Fatal(err)
@@ -102,10 +105,30 @@ func TestForgedChangeByBundleNeverMerges(t *testing.T) {
 	}
 }
 
-// A Toledo laptop edits and deletes a Cayo damage assessment, and deletes
-// a Cayo missing person: each is kept aside, with its reason, nothing
-// changes, and HQ lists them; an edit of the missing person (a national
-// record) from Toledo is taken.
+// handWhole hands a node's bundle to another whole, every scope with it:
+// how a Toledo laptop comes to hold a Cayo record (it was a Cayo laptop
+// before its responder moved, or it runs an older version).
+func handWhole(t *testing.T, from, to *nodetest.Member) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "whole.bundle")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := from.Node.ExportBundle(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := node.ImportBundleWhole(to.Node, ctx, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A Toledo laptop that holds Cayo records (handed whole) edits and
+// deletes a Cayo damage assessment, and deletes a Cayo missing person:
+// each is kept aside, with its reason, nothing changes, and HQ lists them;
+// an edit of the missing person (a national record) from Toledo is taken.
 func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
 	c := nodetest.New(t)
 	hq, _ := voters(t, c, 0, true)
@@ -114,11 +137,10 @@ func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
 	ctx := context.Background()
 	damage := mustAdd(t, cayo.Node, "damage-assessment", assessment)
 	person := mustAdd(t, cayo.Node, "missing-person", `{"full_name":"Maria Pop","district":"Cayo","last_seen_place":"San Ignacio market","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00"}`)
-	for _, m := range []*nodetest.Member{cayo, toledo} {
-		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
 	}
+	handWhole(t, cayo, toledo)
 	mustUpdate(t, toledo.Node, damage, `{"damage_level":0}`)
 	if err := toledo.Node.Delete(ctx, damage, "tol"); err != nil {
 		t.Fatal(err)
@@ -203,7 +225,7 @@ func TestChangeThatOvertakesItsRecordWaitsForIt(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bundle(cayo, toledo)
+	handWhole(t, cayo, toledo)
 	bundle(cayo, cayo2)
 	if err := toledo.Node.Delete(ctx, damage, "tol"); err != nil {
 		t.Fatal(err)
@@ -275,7 +297,7 @@ func TestChangesThatBreakTheirKitAreKeptAside(t *testing.T) {
 		why = append(why, q.Reason)
 	}
 	all := strings.Join(why, "|")
-	for _, want := range []string{"whole number Lifeline can hold", "above the maximum 4", "does not declare", "lane 1"} {
+	for _, want := range []string{"whole number Lifeline can hold", "above the maximum 4", "does not declare", "priority 1"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no change kept aside for %q: %q", want, why)
 		}

@@ -166,7 +166,7 @@ func TestRelayForwardingAMadeUpCommitIsRefused(t *testing.T) {
 	if _, err := field.Node.Sync(ctx, hq.Addr); err != nil { // HQ holds the laptop's records
 		t.Fatal(err)
 	}
-	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: 3}
+	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: cayoDamage}
 	made := syncproto.NewRecordID()
 
 	forged, _ := ledger.Encode(ledger.CmdCommit, &ledger.Commit{
@@ -221,7 +221,7 @@ func TestForgedReceiptsMoveNoConfirmedMark(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	own := syncproto.Stream{Origin: victim.Node.Self().ID, Lane: 3}
+	own := syncproto.Stream{Origin: victim.Node.Self().ID, Lane: cayoDamage}
 	// Each forged receipt is of a later change than the last, so that the
 	// liar keeps and sends it.
 	for i, forger := range []*nodetest.Member{liar, relays[0], hq} {

@@ -12,8 +12,13 @@ import (
 	"lifeline/node"
 	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
+
+// cayoDamage is the lane of Cayo's damage assessments: priority 3, in
+// Cayo's scope, the lane of every record add writes.
+var cayoDamage = syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))
 
 const record = `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":2,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z"}`
 
@@ -30,6 +35,35 @@ func add(t *testing.T, m *nodetest.Member, n int) []syncproto.RecordID {
 	return ids
 }
 
+// addIn adds n damage assessments of a district.
+func addIn(t *testing.T, m *nodetest.Member, district string, n int) []syncproto.RecordID {
+	t.Helper()
+	var ids []syncproto.RecordID
+	for i := range n {
+		data := fmt.Sprintf(`{"district":%q,"village":"Village %d","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":2,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z"}`, district, i)
+		id, err := m.Node.Add(context.Background(), "damage-assessment", []byte(data), m.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// anyIn says whether a member holds a damage assessment of a district.
+func anyIn(t *testing.T, m *nodetest.Member, district string) bool {
+	t.Helper()
+	for v, err := range m.Node.Records(context.Background(), node.Query{Type: "damage-assessment"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Fields["district"] == district {
+			return true
+		}
+	}
+	return false
+}
+
 // voters starts an HQ that bootstraps the ledger and relays it adds as
 // voters or non-voters.
 func voters(t *testing.T, c *nodetest.Cluster, relays int, voter bool) (*nodetest.Member, []*nodetest.Member) {
@@ -37,7 +71,7 @@ func voters(t *testing.T, c *nodetest.Cluster, relays int, voter bool) (*nodetes
 	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	var rs []*nodetest.Member
 	for i := range relays {
-		r := c.Add(fmt.Sprintf("relay-%d", i+1), syncproto.RoleRelay, "Toledo", nil)
+		r := c.Add(fmt.Sprintf("relay-%d", i+1), syncproto.RoleRelay, "Cayo", nil)
 		c.AddToLedger(r, voter)
 		rs = append(rs, r)
 	}
@@ -67,7 +101,7 @@ func TestLedgerCommitsAndReceiptsReachTheField(t *testing.T) {
 	if _, err := field.Node.Sync(ctx, relays[0].Addr); err != nil {
 		t.Fatal(err)
 	}
-	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: 3}
+	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: cayoDamage}
 	for _, m := range []*nodetest.Member{hq, relays[0], relays[1]} {
 		nodetest.Eventually(t, 10*time.Second, m.Name+" has the commit", func() bool { return committed(m)[own] == 5 })
 	}
@@ -174,7 +208,7 @@ func TestLeaderLossLosesNothingCommitted(t *testing.T) {
 	hq, relays := voters(t, c, 2, true)
 	field := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
-	own := func() syncproto.Stream { return syncproto.Stream{Origin: field.Node.Self().ID, Lane: 3} }
+	own := func() syncproto.Stream { return syncproto.Stream{Origin: field.Node.Self().ID, Lane: cayoDamage} }
 	add(t, field, 10)
 	if _, err := field.Node.Sync(ctx, relays[0].Addr); err != nil {
 		t.Fatal(err)
@@ -206,14 +240,17 @@ func TestMinorityRelayCutOffThenHealed(t *testing.T) {
 	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	var relays []*nodetest.Member
 	for _, name := range []string{"relay-1", "relay-2"} {
-		r := c.Add(name, syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.Cut = net.Filter(name) })
+		// Relays of Cayo: they keep every record of the test, all of Cayo.
+		r := c.Add(name, syncproto.RoleRelay, "Cayo", func(cfg *node.Config) { cfg.Cut = net.Filter(name) })
 		c.AddToLedger(r, true)
 		relays = append(relays, r)
 	}
 	fieldA := c.Add("tol-02", syncproto.RoleField, "Toledo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	fieldB := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
-	streamOf := func(m *nodetest.Member) syncproto.Stream { return syncproto.Stream{Origin: m.Node.Self().ID, Lane: 3} }
+	streamOf := func(m *nodetest.Member) syncproto.Stream {
+		return syncproto.Stream{Origin: m.Node.Self().ID, Lane: cayoDamage}
+	}
 
 	net.Cut("relay-2", "hq")
 	net.Cut("relay-2", "relay-1")

@@ -3,7 +3,9 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,8 +31,10 @@ func gossiping(c *nodetest.Cluster, name string, role syncproto.Role, district, 
 
 // HQ, two relays and two field laptops find each other from one join
 // address; headquarters decides that both relays vote, and the leader finds
-// them where gossip says they are; everything converges: every record
-// everywhere, every change confirmed by HQ's receipts.
+// them where gossip says they are; everything converges: HQ holds every
+// record, each relay and laptop every national record and every record of
+// its district, and no other district's; every change is confirmed by
+// HQ's receipts.
 func TestDiscoveryAndConvergence(t *testing.T) {
 	c := nodetest.New(t)
 	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
@@ -42,10 +46,11 @@ func TestDiscoveryAndConvergence(t *testing.T) {
 	for _, r := range []*nodetest.Member{r1, r2} {
 		c.Decide(ledger.CmdEnroll, &ledger.Enroll{Cert: r.Node.Credentials().Cert.Raw, Voter: true})
 	}
-	add(t, f1, 3)
-	add(t, f2, 2)
-	add(t, r2, 1)
 	ctx := context.Background()
+	addIn(t, f1, "Cayo", 3)
+	addIn(t, f2, "Toledo", 2)
+	addIn(t, r2, "Toledo", 1)
+	mustAdd(t, f2.Node, "missing-person", `{"full_name":"Maria Pop","district":"Toledo","last_seen_place":"Punta Gorda market","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00"}`)
 	all := []*nodetest.Member{hq, r1, r2, f1, f2}
 	nodetest.Eventually(t, 30*time.Second, "three voters", func() bool {
 		ms, err := hq.Daemon.Ledger().Servers()
@@ -57,16 +62,36 @@ func TestDiscoveryAndConvergence(t *testing.T) {
 		}
 		return err == nil && voters == 3
 	})
-	nodetest.Eventually(t, 30*time.Second, "every node holds every record, all confirmed", func() bool {
-		want := hq.Digest()
+	// What each holds, by the kits' scopes: damage assessments are of
+	// their district, missing persons national.
+	want := map[*nodetest.Member]int{hq: 6, r1: 3, f1: 3, r2: 3, f2: 3}
+	var last []string
+	defer func() {
+		if t.Failed() {
+			t.Log(strings.Join(last, "\n"))
+		}
+	}()
+	nodetest.Eventually(t, 30*time.Second, "every node holds the records of its scopes, all confirmed", func() bool {
+		last = nil
 		for _, m := range all {
 			st, err := m.Node.Status(ctx)
-			if err != nil || m.Digest() != want || st.Records["damage-assessment"] != 6 || st.Unconfirmed != 0 {
-				return false
+			if err != nil || m.DigestOf(m) != hq.DigestOf(m) || st.Records["damage-assessment"] != want[m] ||
+				st.Records["missing-person"] != 1 || st.Unconfirmed != 0 {
+				last = append(last, fmt.Sprintf("%s: equal %v, %v, unconfirmed %d, %v", m.Name, m.DigestOf(m) == hq.DigestOf(m), st.Records, st.Unconfirmed, err))
 			}
 		}
-		return true
+		return last == nil
 	})
+	for _, m := range []*nodetest.Member{r1, f1} {
+		if anyIn(t, m, "Toledo") {
+			t.Fatalf("%s holds a Toledo damage assessment", m.Name)
+		}
+	}
+	for _, m := range []*nodetest.Member{r2, f2} {
+		if anyIn(t, m, "Cayo") {
+			t.Fatalf("%s holds a Cayo damage assessment", m.Name)
+		}
+	}
 	st, _ := f1.Node.Status(ctx)
 	if len(st.Peers) == 0 {
 		t.Fatal("the field node's status lists no peers")

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/x509"
+	"os"
 	"time"
 
 	"lifeline/node/ledger"
@@ -85,12 +86,12 @@ func RevocationNotices(n *Node, ctx context.Context) ([][]byte, error) {
 // SyncPassing syncs n with the node at addr, n's hello carrying notices in
 // place of the revocations n knows, as a liar's would.
 func SyncPassing(n *Node, ctx context.Context, addr string, notices [][]byte) (peersync.Result, error) {
-	conn, _, err := n.dialer().Dial(ctx, addr, port.Sync)
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
 	if err != nil {
 		return peersync.Result{}, err
 	}
 	defer conn.Close()
-	cfg := n.sessionConfig()
+	cfg := n.sessionConfig(peer)
 	cfg.Store = passing{n.store, notices}
 	return peersync.Run(ctx, conn, cfg)
 }
@@ -134,3 +135,29 @@ func WriteEdit(n *Node, ctx context.Context, e store.Edit) error {
 
 // Defuse is a CSV cell as an export writes it.
 var Defuse = defuse
+
+// ImportBundleWhole applies a bundle whole, the streams of every scope:
+// what a node that held another district's records (moved there from it,
+// or of an older version) would hold.
+func ImportBundleWhole(n *Node, ctx context.Context, path string) (peersync.ImportResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return peersync.ImportResult{}, err
+	}
+	defer f.Close()
+	return peersync.Import(ctx, f, n.store, n.trust)
+}
+
+// SyncOfferingAll syncs n with the node at addr, offering every stream it
+// holds whatever the peer keeps: what a node that ignores scopes (a
+// modified one) would send.
+func SyncOfferingAll(n *Node, ctx context.Context, addr string) (peersync.Result, error) {
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Offer = nil
+	return peersync.Run(ctx, conn, cfg)
+}

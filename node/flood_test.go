@@ -32,7 +32,7 @@ func TestIdleSocketsDelayNeitherSyncNorTheLedger(t *testing.T) {
 	})
 	c.AddToLedger(relay, true)
 	field := c.Add("tol-02", syncproto.RoleField, "Toledo", func(cfg *node.Config) { cfg.SyncAddr = "" })
-	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: 3}
+	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: cayoDamage}
 	ctx := context.Background()
 
 	nodetest.Flood(t, hq.Addr, 64, "127.0.0.2")

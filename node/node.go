@@ -225,6 +225,12 @@ func (n *Node) Config() Config { return n.cfg }
 // exactly when they show the same records.
 func (n *Node) Digest(ctx context.Context) (syncproto.Hash, error) { return n.store.Digest(ctx) }
 
+// DigestOf is the digest of the records of the scopes named (every record
+// for nil): see Scopes.
+func (n *Node) DigestOf(ctx context.Context, scopes []uint8) (syncproto.Hash, error) {
+	return n.store.DigestOf(ctx, scopes)
+}
+
 // Vector is what this node holds, per origin.
 func (n *Node) Vector(ctx context.Context) (syncproto.Vector, error) { return n.store.Vector(ctx) }
 

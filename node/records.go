@@ -115,7 +115,7 @@ func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bo
 	}
 	version, lane := rec.Version, rec.Lane
 	if t, ok := n.Kits().Type(rec.Type); ok {
-		version, lane = t.Version, uint8(t.Priority)
+		version, lane = t.Version, syncproto.MakeLane(uint8(t.Priority), syncproto.LaneScope(rec.Lane))
 	}
 	_, err = n.store.Write(ctx, []store.Edit{{Record: id, Lane: lane, Kit: rec.Kit, Type: rec.Type, Version: version, Author: author,
 		Fields: []syncproto.FieldChange{{Name: syncproto.DeletedField, Value: v}}}})
@@ -124,7 +124,7 @@ func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bo
 
 // edit turns checked input into a store edit.
 func (n *Node) edit(t *schemas.Type, in schemas.Input, create bool, author string) (store.Edit, error) {
-	e := store.Edit{Create: create, Lane: uint8(t.Priority), Kit: t.Kit, Type: t.Name, Version: t.Version, Author: author, Fields: in.Fields}
+	e := store.Edit{Create: create, Lane: n.newLane(t, in.Fields), Kit: t.Kit, Type: t.Name, Version: t.Version, Author: author, Fields: in.Fields}
 	if in.ID != "" {
 		id, err := syncproto.ParseRecordID(in.ID)
 		if err != nil {

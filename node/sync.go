@@ -23,13 +23,18 @@ import (
 // ErrNotEnrolled means the node has no certificate yet: it cannot sync.
 var ErrNotEnrolled = identity.ErrNotEnrolled
 
-// sessionConfig is this node's side of a sync session.
-func (n *Node) sessionConfig() peersync.Config {
+// sessionConfig is this node's side of a sync session with a peer, as
+// its certificate names it: the peer is offered what it keeps, and this
+// node takes what it keeps (syncproto.Passes).
+func (n *Node) sessionConfig(peer identity.Claims) peersync.Config {
 	self := n.Self()
+	me, them := n.selfReach(), reach(peer)
 	return peersync.Config{
 		Hello: syncproto.Hello{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District, Kits: n.kitsDigest()},
 		Store: n.store, Trust: n.trust, Log: n.log,
 		BatchChanges: n.cfg.BatchChanges, Idle: n.cfg.SyncIdle, MaxDuration: n.cfg.SyncMax,
+		Offer: func(st syncproto.Stream) bool { return syncproto.Passes(me, them, st) },
+		Take:  func(st syncproto.Stream) bool { return syncproto.Passes(them, me, st) },
 	}
 }
 
@@ -69,7 +74,7 @@ func (n *Node) syncWith(ctx context.Context, addr string, expect syncproto.NodeI
 		n.log.Warn("refused a sync: another node answered", "addr", addr, "peer", peer.String(), "expected", expect.String())
 		return peersync.Result{}, fmt.Errorf("sync with %s: %w: %s, not node %s", addr, ErrNotWhoWasMeant, peer, expect)
 	}
-	res, err := peersync.Run(ctx, conn, n.sessionConfig())
+	res, err := peersync.Run(ctx, conn, n.sessionConfig(peer))
 	// Who the peer is, the certificate says; its hello only claims it.
 	res.Peer.Name, res.Peer.Role, res.Peer.District = peer.Name, peer.Role, peer.District
 	n.afterSession(ctx, peer, addr, res, err)
@@ -135,7 +140,7 @@ type SessionEvent struct {
 // serveSync runs a sync session a peer opened on the port.
 func (n *Node) serveSync(ctx context.Context, conn net.Conn, peer identity.Claims) SessionEvent {
 	ev := SessionEvent{Peer: peer, Addr: conn.RemoteAddr().String()}
-	ev.Result, ev.Err = peersync.Run(ctx, conn, n.sessionConfig())
+	ev.Result, ev.Err = peersync.Run(ctx, conn, n.sessionConfig(peer))
 	n.afterSession(ctx, peer, "", ev.Result, ev.Err)
 	return ev
 }
@@ -185,7 +190,7 @@ func (n *Node) ExportBundle(ctx context.Context, w io.Writer, have syncproto.Vec
 	if !n.Enrolled() {
 		return peersync.ExportResult{}, fmt.Errorf("%w: a bundle is sealed with the node's certificate; enroll it first", ErrNotEnrolled)
 	}
-	return peersync.Export(ctx, w, n.sessionConfig(), have, func(msg []byte) []byte {
+	return peersync.Export(ctx, w, n.sessionConfig(identity.Claims{Role: syncproto.RoleHQ}), have, func(msg []byte) []byte {
 		return ed25519.Sign(n.key.Signer(), msg)
 	})
 }
@@ -200,7 +205,17 @@ func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportRe
 		return peersync.ImportResult{}, err
 	}
 	defer f.Close()
-	res, err := peersync.Import(ctx, f, n.store, n.trust)
+	me := n.selfReach()
+	res, err := peersync.ImportKept(ctx, f, n.store, n.trust, func(writer []byte, st syncproto.Stream) bool {
+		// Who wrote it, for a relay to carry the writer's own streams, is
+		// its certificate's say: the certificate travels in the bundle,
+		// checked against the CA before the first batch.
+		var from syncproto.Reach
+		if c, err := n.trust.claims(writer); err == nil {
+			from = reach(c)
+		}
+		return syncproto.Passes(from, me, st)
+	})
 	if !res.From.Node.IsZero() {
 		// The seal is checked with the key of the node the hello names;
 		// its name, role and district are its certificate's, not the

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"lifeline/syncproto"
 )
 
 // FieldType is the kind of value a field holds.
@@ -163,6 +165,28 @@ type Kit struct {
 
 // Districts are Belize's six districts, as records and nodes name them.
 var Districts = []string{"Belize", "Cayo", "Corozal", "Orange Walk", "Stann Creek", "Toledo"}
+
+// DistrictScope is the sync scope of a district's records
+// (syncproto.LaneScope): its place in Districts, from 1; 0, national, for a
+// name that is no district. The numbers are part of the protocol: a
+// district keeps its number.
+func DistrictScope(name string) uint8 {
+	if d, ok := District(name); ok {
+		return uint8(slices.Index(Districts, d) + 1)
+	}
+	return syncproto.National
+}
+
+// ScopeName names a scope as people read it: "national", or its district.
+func ScopeName(scope uint8) string {
+	if scope == syncproto.National {
+		return ScopeNational
+	}
+	if int(scope) <= len(Districts) {
+		return Districts[scope-1]
+	}
+	return fmt.Sprintf("scope %d", scope)
+}
 
 // DistrictCode gives the three-letter code a district's case numbers carry.
 var DistrictCode = map[string]string{

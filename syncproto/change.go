@@ -96,8 +96,8 @@ func (c *Change) Check() error {
 	switch {
 	case c.Origin.IsZero():
 		return bad("no origin")
-	case c.Lane < MinLane || c.Lane > MaxLane:
-		return bad("lane %d is not %d to %d", c.Lane, MinLane, MaxLane)
+	case !ValidLane(c.Lane):
+		return bad("lane %d has no priority from %d to %d", c.Lane, MinPriority, MaxPriority)
 	case c.Seq == 0:
 		return bad("sequence 0")
 	case c.Record.IsZero():
@@ -127,7 +127,7 @@ func (c *Change) Check() error {
 			return bad("field %q replaces %d versions, the limit is %d", f.Name, len(f.Base), MaxBases)
 		}
 		for j, b := range f.Base {
-			if b.Seq == 0 || b.Origin.IsZero() || b.Lane < MinLane || b.Lane > MaxLane {
+			if b.Seq == 0 || b.Origin.IsZero() || !ValidLane(b.Lane) {
 				return bad("field %q names an empty base", f.Name)
 			}
 			if b == c.Dot() {

@@ -224,7 +224,7 @@ type Run struct {
 // checked one by one).
 func (r *Run) Check() error {
 	switch {
-	case r.Stream.Origin.IsZero() || r.Stream.Lane < MinLane || r.Stream.Lane > MaxLane:
+	case r.Stream.Origin.IsZero() || !ValidLane(r.Stream.Lane):
 		return fmt.Errorf("%w: run of stream %s", ErrMalformed, r.Stream)
 	case r.First == 0:
 		return fmt.Errorf("%w: run of %s starts at sequence 0", ErrMalformed, r.Stream)
@@ -280,6 +280,7 @@ const (
 	CodeUnexpected     ErrorCode = 11 // a message out of order
 	CodeShutdown       ErrorCode = 12 // the sender is stopping
 	CodeBudget         ErrorCode = 13 // the session used up its time or frames; the next one goes on
+	CodeScope          ErrorCode = 14 // a batch brought a stream of a scope the receiver does not keep
 )
 
 var codeNames = map[ErrorCode]string{
@@ -287,6 +288,7 @@ var codeNames = map[ErrorCode]string{
 	CodeUnknownVersion: "unknown-version", CodeMalformed: "malformed", CodeNotEnrolled: "not-enrolled",
 	CodeRevoked: "revoked", CodeBadChain: "bad-chain", CodeGap: "gap", CodeTimeout: "timeout",
 	CodeUnexpected: "unexpected", CodeShutdown: "shutdown", CodeBudget: "budget",
+	CodeScope: "scope",
 }
 
 func (c ErrorCode) String() string {

@@ -92,8 +92,8 @@ func TestHelloVectorBound(t *testing.T) {
 		v := make(Vector, n)
 		for i := range n {
 			var id NodeID
-			binary.BigEndian.PutUint32(id[:], uint32(i/MaxLane))
-			v[Stream{Origin: id, Lane: uint8(1 + i%MaxLane)}] = 7
+			binary.BigEndian.PutUint32(id[:], uint32(i/MaxPriority))
+			v[Stream{Origin: id, Lane: uint8(1 + i%MaxPriority)}] = 7
 		}
 		return v
 	}

@@ -47,7 +47,7 @@ func (r *Receipts) Check() error {
 	}
 	for _, x := range r.Receipts {
 		switch {
-		case x.Stream.Origin.IsZero() || x.Stream.Lane < MinLane || x.Stream.Lane > MaxLane || x.Seq == 0:
+		case x.Stream.Origin.IsZero() || !ValidLane(x.Stream.Lane) || x.Seq == 0:
 			return fmt.Errorf("%w: a receipt of %s at %d", ErrMalformed, x.Stream, x.Seq)
 		case int(x.Signer) >= len(r.Certs):
 			return fmt.Errorf("%w: a receipt by signer %d of %d", ErrMalformed, x.Signer, len(r.Certs))

@@ -284,7 +284,12 @@ func TestChangeLimitsInclusive(t *testing.T) {
 		edit func(*Change)
 		ok   bool
 	}{
-		{"lane 9", func(c *Change) { c.Lane = MaxLane }, true},
+		{"lane 9", func(c *Change) { c.Lane = MaxPriority }, true},
+		{"lane 10: priority 10", func(c *Change) { c.Lane = 10 }, false},
+		{"lane 0x10: priority 0 of Belize", func(c *Change) { c.Lane = 0x10 }, false},
+		{"lane 0x61: priority 1 of Toledo", func(c *Change) { c.Lane = 0x61 }, true},
+		{"lane 0xf9: priority 9 of scope 15", func(c *Change) { c.Lane = 0xf9 }, true},
+		{"lane 0xfa", func(c *Change) { c.Lane = 0xfa }, false},
 		{"a field name of 64 bytes", func(c *Change) { c.Fields[4].Name = "z" + strings.Repeat("a", MaxNameLen-1) }, true},
 		{"a field name of 65 bytes", func(c *Change) { c.Fields[4].Name = "z" + strings.Repeat("a", MaxNameLen) }, false},
 		{"a kit name of 64 bytes", func(c *Change) { c.Kit = strings.Repeat("k", MaxNameLen) }, true},
@@ -292,9 +297,11 @@ func TestChangeLimitsInclusive(t *testing.T) {
 		{"64 bases", func(c *Change) { c.Fields[1].Base = dots(MaxBases, 2) }, true},
 		{"65 bases", func(c *Change) { c.Fields[1].Base = dots(MaxBases+1, 2) }, false},
 		{"a base in lane 1", func(c *Change) { c.Fields[1].Base = dots(1, MinLane) }, true},
-		{"a base in lane 9", func(c *Change) { c.Fields[1].Base = dots(1, MaxLane) }, true},
+		{"a base in lane 9", func(c *Change) { c.Fields[1].Base = dots(1, 9) }, true},
+		{"a base in lane 0x39", func(c *Change) { c.Fields[1].Base = dots(1, 0x39) }, true},
 		{"a base in lane 0", func(c *Change) { c.Fields[1].Base = dots(1, 0) }, false},
-		{"a base in lane 10", func(c *Change) { c.Fields[1].Base = dots(1, MaxLane+1) }, false},
+		{"a base in lane 10", func(c *Change) { c.Fields[1].Base = dots(1, 10) }, false},
+		{"a base in lane 0x30", func(c *Change) { c.Fields[1].Base = dots(1, 0x30) }, false},
 		{"a base named twice", func(c *Change) { c.Fields[1].Base = append(dots(2, 2), dots(2, 2)[1]) }, false},
 		{"256 fields", func(c *Change) { c.Fields = manyFields(t, MaxFields) }, true},
 		{"257 fields", func(c *Change) { c.Fields = manyFields(t, MaxFields+1) }, false},
@@ -365,7 +372,7 @@ func TestEncodedSizeBoundsEncoding(t *testing.T) {
 		name := func(label string, min, max int) string {
 			return rapid.StringOfN(rapid.RuneFrom([]rune("aé€")), min, max, max).Draw(rt, label)
 		}
-		c := Change{Origin: NodeID{1}, Lane: rapid.Uint8Range(MinLane, MaxLane).Draw(rt, "lane"),
+		c := Change{Origin: NodeID{1}, Lane: MakeLane(rapid.Uint8Range(MinPriority, MaxPriority).Draw(rt, "priority"), rapid.Uint8Range(0, MaxScope).Draw(rt, "scope")),
 			Seq: rapid.Uint64Min(1).Draw(rt, "seq"), HLC: HLC(rapid.Uint64().Draw(rt, "hlc")), Record: RecordID{1},
 			Kit: name("kit", 0, MaxNameLen), Type: name("type", 1, MaxNameLen),
 			Version: rapid.Uint32().Draw(rt, "version"), Author: name("author", 0, MaxAuthorLen)}

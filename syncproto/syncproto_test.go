@@ -344,7 +344,7 @@ func TestAppendChangeMatchesEncoder(t *testing.T) {
 		var c Change
 		copy(c.Origin[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "origin"))
 		copy(c.Record[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "record"))
-		c.Lane = uint8(rapid.IntRange(MinLane, MaxLane).Draw(t, "lane"))
+		c.Lane = MakeLane(uint8(rapid.IntRange(MinPriority, MaxPriority).Draw(t, "priority")), uint8(rapid.IntRange(0, MaxScope).Draw(t, "scope")))
 		c.Seq = rapid.Uint64().Draw(t, "seq")
 		c.HLC = HLC(rapid.Uint64().Draw(t, "hlc"))
 		c.Kit = rapid.StringN(0, 30, -1).Draw(t, "kit")
@@ -370,7 +370,7 @@ func TestAppendChangeMatchesEncoder(t *testing.T) {
 			for range rapid.IntRange(0, 3).Draw(t, "bases") {
 				var d Dot
 				copy(d.Origin[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "base"))
-				d.Lane = uint8(rapid.IntRange(MinLane, MaxLane).Draw(t, "baseLane"))
+				d.Lane = MakeLane(uint8(rapid.IntRange(MinPriority, MaxPriority).Draw(t, "basePriority")), uint8(rapid.IntRange(0, MaxScope).Draw(t, "baseScope")))
 				d.Seq = rapid.Uint64().Draw(t, "baseSeq")
 				f.Base = append(f.Base, d)
 			}

@@ -6,15 +6,58 @@ import (
 	"strings"
 )
 
-// Lanes. A node writes its changes in one stream per sync priority, its
-// lanes: lane 1 holds the changes of life-safety record types (missing
-// persons), lane 9 the least urgent. Each lane is numbered, chained and
-// signed on its own, so that a thin link can carry lane 1 of every node
-// before anything else without leaving a gap in any stream.
+// Lanes. A node writes its changes in one stream per lane, and a lane is
+// a sync priority and a scope in one byte:
+//
+//   - the low four bits are the priority, 1 to 9: lane priority 1 holds
+//     the changes of life-safety record types (missing persons), 9 the
+//     least urgent, so that a thin link can carry priority 1 of every node
+//     before anything else without leaving a gap in any stream;
+//   - the high four bits are the scope: 0 for records every node holds
+//     (national), 1 to 15 for those of one district, which only the
+//     district's nodes, the node that wrote them and headquarters hold.
+//
+// Each lane is numbered, chained and signed on its own, and the origin's
+// signature over a chain head covers the lane: a node that holds only some
+// scopes holds whole streams, verified as any other, and no relay can move
+// a change to another scope. A lane of scope 0 is the byte a node wrote
+// before scopes existed: those streams stay national.
 const (
 	MinLane = 1
-	MaxLane = 9
+	MaxLane = MaxScope<<4 | MaxPriority
+
+	MinPriority = 1
+	MaxPriority = 9
+	// National is the scope of records every node holds.
+	National = 0
+	MaxScope = 15
+	// MaxNodeStreams is how many streams one node can write.
+	MaxNodeStreams = (MaxScope + 1) * MaxPriority
 )
+
+// MakeLane is the lane of a priority and a scope; it does not check them.
+func MakeLane(priority, scope uint8) uint8 { return scope<<4 | priority&0x0f }
+
+// LanePriority is a lane's sync priority, 1 first.
+func LanePriority(lane uint8) uint8 { return lane & 0x0f }
+
+// LaneScope is a lane's scope: National, or a district's number.
+func LaneScope(lane uint8) uint8 { return lane >> 4 }
+
+// ValidLane says whether a lane has a priority of 1 to 9.
+func ValidLane(lane uint8) bool {
+	p := LanePriority(lane)
+	return p >= MinPriority && p <= MaxPriority
+}
+
+// CompareLanes orders lanes by priority, then scope: the order in which
+// sync sends them.
+func CompareLanes(a, b uint8) int {
+	if pa, pb := LanePriority(a), LanePriority(b); pa != pb {
+		return int(pa) - int(pb)
+	}
+	return int(a) - int(b)
+}
 
 // Stream is one lane of one node: the unit that sequence numbers, hash
 // chains, signatures and version vectors count in.
@@ -26,11 +69,11 @@ type Stream struct {
 
 func (s Stream) String() string { return fmt.Sprintf("%s/%d", s.Origin, s.Lane) }
 
-// Compare orders streams by lane, then origin: the order in which sync
-// sends them.
+// Compare orders streams by lane (priority, then scope), then origin: the
+// order in which sync sends them.
 func (s Stream) Compare(o Stream) int {
-	if s.Lane != o.Lane {
-		return int(s.Lane) - int(o.Lane)
+	if c := CompareLanes(s.Lane, o.Lane); c != 0 {
+		return c
 	}
 	return s.Origin.Compare(o.Origin)
 }
@@ -108,6 +151,21 @@ func (v Vector) Covers(o Vector) bool {
 }
 
 // Equal reports whether both vectors hold the same changes.
+// Only is the part of the vector whose streams keep says to keep; keep
+// nil keeps every stream.
+func (v Vector) Only(keep func(Stream) bool) Vector {
+	if keep == nil {
+		return v.Clone()
+	}
+	out := make(Vector, len(v))
+	for st, seq := range v {
+		if keep(st) {
+			out[st] = seq
+		}
+	}
+	return out
+}
+
 func (v Vector) Equal(o Vector) bool { return v.Covers(o) && o.Covers(v) }
 
 // Entries returns the vector's non-zero entries as the dots of each
@@ -157,7 +215,7 @@ func (v *Vector) UnmarshalCBOR(data []byte) error {
 	}
 	out := make(Vector, len(entries))
 	for i, e := range entries {
-		if e.Seq == 0 || e.Lane < MinLane || e.Lane > MaxLane {
+		if e.Seq == 0 || !ValidLane(e.Lane) {
 			return fmt.Errorf("%w: version vector: stream %s has sequence %d", ErrMalformed, e.Stream(), e.Seq)
 		}
 		if i > 0 && entries[i-1].Compare(Dot{Origin: e.Origin, Lane: e.Lane}) >= 0 {

@@ -45,7 +45,7 @@ var commands = []command{
 	{name: "run", usage: "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--bootstrap]", summary: "run the node: show its kits and records, then follow changes as they arrive", run: runRun},
 	{name: "status", usage: "--data DIR [--json]", summary: "show the node's identity and what it holds", run: runStatus},
 	{name: "check", usage: "--data DIR", summary: "check the store file whole (SQLite's integrity check); exit 1 if it is damaged", run: runCheck},
-	{name: "digest", usage: "--data DIR", summary: "print one hex line that is equal on two nodes exactly when their records are", run: runDigest},
+	{name: "digest", usage: "--data DIR [--scope national,DISTRICT|kept]", summary: "print one hex line that is equal on two nodes exactly when their records (of those scopes) are", run: runDigest},
 	{name: "quarantine", usage: "--data DIR [--limit N] [--json]", summary: "list the changes from peers kept aside: their kit or the write policy refuses them", run: runQuarantine},
 	{name: "record add", usage: "--data DIR --type TYPE [--file F]", summary: "save a new record from a JSON object of its fields", run: runRecordAdd},
 	{name: "record update", usage: "--data DIR --id ID [--file F]", summary: "change the fields a JSON object gives on a record", run: runRecordUpdate},

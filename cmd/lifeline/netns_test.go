@@ -148,11 +148,14 @@ func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
 		start(t, ns, h.name, args...)
 	}
 	all := []string{d.hq, relayCayo, fieldCayo, relayTol, fieldTol}
+	// Each node keeps the national records and its district's: in step,
+	// it holds the same of those as the first node named.
+	scopes := map[string]string{d.hq: "national,Cayo,Toledo", relayCayo: "national,Cayo", fieldCayo: "national,Cayo",
+		relayTol: "national,Toledo", fieldTol: "national,Toledo"}
 	equal := func(dirs ...string) func() bool {
 		return func() bool {
-			first := digestOf(t, dirs[0])
 			for _, dir := range dirs[1:] {
-				if digestOf(t, dir) != first {
+				if digestIn(t, dir, scopes[dir]) != digestIn(t, dirs[0], scopes[dir]) {
 					return false
 				}
 			}
@@ -171,8 +174,14 @@ func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
 		}
 		return true
 	})
-	addRecords(t, fieldTol, 2, "Punta Gorda")
-	waitFor(t, 60*time.Second, "a Toledo record reaches every node", equal(all...))
+	addRecordsIn(t, fieldTol, 2, "Punta Gorda", "Toledo")
+	waitFor(t, 60*time.Second, "a Toledo record reaches every node that keeps Toledo's", equal(all...))
+	if n := nodeStatus(t, d.hq).Records["damage-assessment"]; n != 2 {
+		t.Fatalf("HQ holds %d assessments, want Toledo's 2", n)
+	}
+	if n := nodeStatus(t, fieldCayo).Records["damage-assessment"]; n != 0 {
+		t.Fatalf("the Cayo laptop holds %d assessments of Toledo", n)
+	}
 
 	// Toledo's uplink is cut, long enough for each side to give the other
 	// up for lost; both sides record.
@@ -196,10 +205,10 @@ func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
 		rec := strings.Replace(strings.Replace(assessment, `"Cayo"`, `"Toledo"`, 1), "San Ignacio", fmt.Sprintf("San Antonio %d", i), 1)
 		tolIDs = append(tolIDs, strings.TrimSpace(ok(t, rec, "record", "add", "--data", fieldTol, "--type", "damage-assessment")))
 	}
-	addRecords(t, relayTol, 3, "Punta Gorda office")
+	addRecordsIn(t, relayTol, 3, "Punta Gorda office", "Toledo")
 	waitFor(t, 60*time.Second, "the Cayo side converges while Toledo is cut off", equal(d.hq, relayCayo, fieldCayo))
 	waitFor(t, 60*time.Second, "the Toledo relay takes its laptop's records without quorum", equal(relayTol, fieldTol))
-	if digestOf(t, d.hq) == digestOf(t, relayTol) {
+	if digestIn(t, d.hq, "national,Toledo") == digestIn(t, relayTol, "national,Toledo") {
 		t.Fatal("the two sides of a cut link hold the same records")
 	}
 	if st := nodeStatus(t, fieldTol); st.Unconfirmed < 10 {

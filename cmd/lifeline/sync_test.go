@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,6 +52,22 @@ func serve(t *testing.T, dir string) string {
 
 func digestOf(t *testing.T, dir string) string {
 	return strings.TrimSpace(ok(t, "", "digest", "--data", dir))
+}
+
+// digestIn is a node's digest of the records of some scopes.
+func digestIn(t *testing.T, dir, scopes string) string {
+	return strings.TrimSpace(ok(t, "", "digest", "--data", dir, "--scope", scopes))
+}
+
+// addRecordsIn adds n damage assessments of a district.
+func addRecordsIn(t *testing.T, dir string, n int, village, district string) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		rec := strings.Replace(strings.Replace(assessment, `"Cayo"`, strconv.Quote(district), 1), "San Ignacio", fmt.Sprintf("%s %d", village, i), 1)
+		ids = append(ids, strings.TrimSpace(ok(t, rec, "record", "add", "--data", dir, "--type", "damage-assessment")))
+	}
+	return ids
 }
 
 func addRecords(t *testing.T, dir string, n int, village string) []string {
@@ -139,7 +157,8 @@ func TestSyncKilledMidStreamResumes(t *testing.T) {
 	workload := filepath.Join("..", "..", "fieldkits", "testdata", "workload.ndjson.gz")
 	lines := filepath.Join(t.TempDir(), "some.ndjson")
 	const total = 8000
-	data := gunzipLines(t, workload, total)
+	// Every assessment of Cayo, so that the Cayo laptop keeps them all.
+	data := regexp.MustCompile(`"district":"[^"]*"`).ReplaceAll(gunzipLines(t, workload, total), []byte(`"district":"Cayo"`))
 	os.WriteFile(lines, data, 0o600)
 	ok(t, "", "record", "import", "--data", d.hq, "--type", "damage-assessment", lines)
 	addr := serve(t, d.hq)

@@ -225,7 +225,7 @@ func check(cmd any) error {
 			return fmt.Errorf("%d ranges and %d records", len(c.Ranges), len(c.New))
 		}
 		for _, r := range c.Ranges {
-			if r.From == 0 || r.To < r.From || r.Stream.Lane < syncproto.MinLane || r.Stream.Lane > syncproto.MaxLane {
+			if r.From == 0 || r.To < r.From || !syncproto.ValidLane(r.Stream.Lane) {
 				return fmt.Errorf("range %s %d-%d", r.Stream, r.From, r.To)
 			}
 		}
@@ -235,7 +235,7 @@ func check(cmd any) error {
 			}
 		}
 	case *Revoke:
-		if c.Node.IsZero() || len(c.Reason) > maxText || len(c.Trusted) > syncproto.MaxLane {
+		if c.Node.IsZero() || len(c.Reason) > maxText || len(c.Trusted) > syncproto.MaxNodeStreams {
 			return fmt.Errorf("revocation of %s", c.Node)
 		}
 		for st := range c.Trusted {

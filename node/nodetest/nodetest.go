@@ -237,6 +237,17 @@ func (m *Member) Digest() string {
 	return fmt.Sprintf("%x", d)
 }
 
+// DigestOf is the digest, as hex, of the records a member holds of the
+// scopes another member keeps every record of: equal on both once they
+// are in step.
+func (m *Member) DigestOf(other *Member) string {
+	d, err := m.Node.DigestOf(context.Background(), other.Node.Scopes())
+	if err != nil {
+		m.c.t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", d)
+}
+
 // Links is a network whose links between named nodes can be cut and
 // healed: Filter gives a node's Config.Cut.
 type Links struct {

@@ -273,9 +273,9 @@ func vectorOf(n int) syncproto.Vector {
 	v := make(syncproto.Vector, n)
 	for i := range n {
 		var id syncproto.NodeID
-		binary.BigEndian.PutUint32(id[:], uint32(i/syncproto.MaxLane)+1)
+		binary.BigEndian.PutUint32(id[:], uint32(i/syncproto.MaxPriority)+1)
 		id[15] = 0xee
-		v[syncproto.Stream{Origin: id, Lane: uint8(1 + i%syncproto.MaxLane)}] = 5
+		v[syncproto.Stream{Origin: id, Lane: uint8(1 + i%syncproto.MaxPriority)}] = 5
 	}
 	return v
 }

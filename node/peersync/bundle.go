@@ -182,6 +182,9 @@ type ImportResult struct {
 	// Revocations counts the nodes this node learnt headquarters revoked
 	// from the bundle's hello.
 	Revocations int
+	// OutOfScope counts the changes left out: of streams this node does
+	// not keep (another district's).
+	OutOfScope int
 	store.ApplyResult
 }
 
@@ -191,6 +194,14 @@ type ImportResult struct {
 // or is not the writer's, the transaction is rolled back and nothing was
 // applied. What is applied is exactly what the seal covers.
 func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust) (ImportResult, error) {
+	return ImportKept(ctx, r, st, trust, nil)
+}
+
+// ImportKept is Import that stores only the streams keep says to keep
+// of a bundle whose writer's certificate (DER, checked against the CA; nil
+// if the bundle lacks it) is writer (nil keeps every one): the others are
+// checked with the rest, under the seal, and counted in OutOfScope.
+func ImportKept(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust, keep func(writer []byte, st syncproto.Stream) bool) (ImportResult, error) {
 	var res ImportResult
 	fr, err := openBundle(&io.LimitedReader{R: r, N: MaxBundleBytes})
 	if err != nil {
@@ -240,6 +251,7 @@ func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust)
 	}
 	res.Revocations = len(learnt)
 	var certs [][]byte
+	var writer []byte // the writer's certificate, once read
 	var receipts []*syncproto.Receipts
 	done, sealed := false, false
 	// frames reads the rest of the bundle, yielding its batches' changes;
@@ -261,9 +273,13 @@ func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust)
 				// bundle is applied: the batches after them are verified
 				// with them.
 				for _, der := range m.Certs {
-					if _, _, err := trust.CheckCert(der); err != nil {
+					id, _, err := trust.CheckCert(der)
+					if err != nil {
 						yield(nil, bad("%v", err))
 						return
+					}
+					if id == hello.Node && writer == nil {
+						writer = der
 					}
 				}
 				certs = append(certs, m.Certs...)
@@ -280,6 +296,17 @@ func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust)
 					return
 				}
 				res.Changes += len(in)
+				if keep != nil {
+					kept := in[:0]
+					for _, c := range in {
+						if keep(writer, c.Change.Stream()) {
+							kept = append(kept, c)
+						} else {
+							res.OutOfScope++
+						}
+					}
+					in = kept
+				}
 				if !yield(in, nil) {
 					return
 				}

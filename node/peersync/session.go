@@ -88,6 +88,11 @@ type Config struct {
 	// stored stays; the next session goes on from there.
 	MaxDuration time.Duration
 	MaxFrames   int
+	// Offer says which streams the peer may be sent, and Take which this
+	// node stores from it (syncproto.Passes); nil is every stream. A
+	// batch that brings a stream this node does not take ends the
+	// session: a peer that honours the same scopes never sends one.
+	Offer, Take func(syncproto.Stream) bool
 }
 
 // Budgets a Config leaves zero get.
@@ -301,6 +306,8 @@ func (s *session) run(parent context.Context) (Result, error) {
 					} else {
 						if changes, err = incoming(b); err != nil {
 							err = &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error(), Err: err}
+						} else if err = s.inScope(b.Seq, changes); err != nil {
+							s.abort(err)
 						}
 						b.Payload = nil // decompressed into changes; not held twice
 					}
@@ -443,10 +450,11 @@ func (s *session) run(parent context.Context) (Result, error) {
 		return s.result(), err
 	}
 	res := s.result()
-	res.Equal = final.Covers(peer.Vector) && res.Held == 0 && res.PeerHeld == 0 && res.Skipped == 0
+	res.Equal = final.Covers(peer.Vector.Only(s.takes)) && res.Held == 0 && res.PeerHeld == 0 && res.Skipped == 0
 	if res.Equal {
-		// The peer acknowledged everything it lacked: it holds what we do.
-		if err := s.cfg.Store.MarkSent(ctx, final); err != nil {
+		// The peer acknowledged everything it lacked: it holds what we do,
+		// of what it keeps.
+		if err := s.cfg.Store.MarkSent(ctx, final.Only(s.offers)); err != nil {
 			return res, err
 		}
 	}
@@ -667,6 +675,28 @@ func (s *session) admit(b *syncproto.Batch) error {
 	return nil
 }
 
+// inScope refuses a batch that brings a stream this node does not keep
+// from this peer (a district it does not hold): storing it would let any
+// peer fill this node with what it must not hold.
+func (s *session) inScope(seq uint64, changes []store.Incoming) error {
+	if s.cfg.Take == nil {
+		return nil
+	}
+	var last syncproto.Stream
+	for i := range changes {
+		st := changes[i].Change.Stream()
+		if i > 0 && st == last {
+			continue
+		}
+		last = st
+		if !s.cfg.Take(st) {
+			return &syncproto.ProtocolError{Code: syncproto.CodeScope,
+				Msg: fmt.Sprintf("batch %d brings stream %s, of scope %d, which this node does not keep", seq, st, syncproto.LaneScope(st.Lane))}
+		}
+	}
+	return nil
+}
+
 // acknowledged takes a batch the peer sent out of its window, as its ack
 // is queued.
 func (s *session) acknowledged(b *syncproto.Batch) {
@@ -814,6 +844,10 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 	var origins []syncproto.NodeID
 	seen := map[syncproto.NodeID]bool{}
 	for st, seq := range local {
+		if !s.offers(st) {
+			have[st] = never // outside what the peer holds
+			continue
+		}
 		if aside := hello.Held[st]; aside > have[st] && seq > have[st] {
 			// The peer holds its next changes aside until its clock
 			// catches up: they are not offered again. What follows them
@@ -846,7 +880,7 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 		if len(runs) == 0 {
 			break
 		}
-		if late(runs, have, hello.Vector) {
+		if s.withhold(runs, have) || late(runs, have, hello.Vector) {
 			continue
 		}
 		b, err := syncproto.NewBatch(seq+1, runs)
@@ -880,6 +914,26 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 	}
 	s.send(ctx, s.ctrl, syncproto.MsgDone, &syncproto.Done{Vector: final})
 	return nil
+}
+
+// offers says whether the peer may be sent a stream.
+func (s *session) offers(st syncproto.Stream) bool { return s.cfg.Offer == nil || s.cfg.Offer(st) }
+
+// takes says whether this node stores a stream from the peer.
+func (s *session) takes(st syncproto.Stream) bool { return s.cfg.Take == nil || s.cfg.Take(st) }
+
+// withhold keeps streams that came to this node after the hello, and that
+// the peer does not hold, out of the rest of the session. It reports
+// whether there were any, and the runs must be asked again.
+func (s *session) withhold(runs []syncproto.Run, have syncproto.Vector) bool {
+	again := false
+	for _, r := range runs {
+		if !s.offers(r.Stream) {
+			have[r.Stream] = never
+			again = true
+		}
+	}
+	return again
 }
 
 // late corrects have for streams that came to this node after the hello

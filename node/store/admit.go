@@ -28,6 +28,9 @@ type RecordFacts struct {
 	Exists bool
 	Type   string
 	Kit    string
+	// Lane is the lane of the record's first change: its scope is the
+	// record's.
+	Lane uint8
 	// Field returns the shown (winning) value of one of the record's
 	// fields, CBOR, nil when it has none. It reads the store: call it only
 	// when the answer matters.
@@ -51,7 +54,7 @@ func (t *txn) facts(r *recordRow, exists bool) RecordFacts {
 	if !exists {
 		return f
 	}
-	f.Exists, f.Type, f.Kit = true, r.state.Type, r.state.Kit
+	f.Exists, f.Type, f.Kit, f.Lane = true, r.state.Type, r.state.Kit, r.state.First.Lane
 	f.Field = func(name string) []byte {
 		fs, ok := r.state.Field(name)
 		if !ok || len(fs.Heads) == 0 {

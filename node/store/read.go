@@ -262,11 +262,21 @@ type digestVersion struct {
 // Digest hashes every record, deleted ones included, in id order: equal
 // on two nodes exactly when both show the same records.
 func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
+	return s.DigestOf(ctx, nil)
+}
+
+// DigestOf is the digest of the records of the scopes named (their lanes'
+// scope, syncproto.LaneScope), every record for nil: equal on two nodes
+// exactly when both show the same records of those scopes.
+func (s *SQLite) DigestOf(ctx context.Context, scopes []uint8) (syncproto.Hash, error) {
 	h := sha256.New()
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		for rec, err := range s.views(ctx, tx, `SELECT id, deleted, state FROM records ORDER BY id`) {
 			if err != nil {
 				return err
+			}
+			if scopes != nil && !slices.Contains(scopes, syncproto.LaneScope(rec.Lane)) {
+				continue
 			}
 			e := digestEntry{ID: rec.ID, Type: rec.Type, Deleted: rec.Deleted, Fields: make([]digestField, len(rec.Fields))}
 			for i, f := range rec.Fields {
@@ -300,7 +310,7 @@ type span struct {
 // beyond lists the streams of which this store holds more than have, in
 // sync order (lane 1 of every origin first).
 func beyond(ctx context.Context, tx *sql.Tx, have syncproto.Vector) ([]span, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane, node_id`)
+	rows, err := tx.QueryContext(ctx, `SELECT idx, node_id, lane, seq FROM streams WHERE seq > 0 ORDER BY lane & 15, lane, node_id`)
 	if err != nil {
 		return nil, err
 	}

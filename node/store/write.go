@@ -177,14 +177,11 @@ func (t *txn) local(edits []Edit) ([]Written, error) {
 // localEdit makes one change. With skipExisting, a new record whose id is
 // taken is skipped rather than refused.
 func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
-	if e.Lane < syncproto.MinLane || e.Lane > syncproto.MaxLane {
-		return Written{}, false, fmt.Errorf("edit of record %s: lane %d is not %d to %d", e.Record, e.Lane, syncproto.MinLane, syncproto.MaxLane)
-	}
-	self, err := t.head(syncproto.Stream{Origin: t.s.self.ID, Lane: e.Lane}, true)
-	if err != nil {
-		return Written{}, false, err
+	if !syncproto.ValidLane(e.Lane) {
+		return Written{}, false, fmt.Errorf("edit of record %s: lane %d has no priority from %d to %d", e.Record, e.Lane, syncproto.MinPriority, syncproto.MaxPriority)
 	}
 	var r *recordRow
+	var err error
 	if e.Create {
 		// A new record is inserted without looking for its id first; the
 		// insert says if the id is taken.
@@ -206,6 +203,15 @@ func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 		case r.state.Type != e.Type:
 			return Written{}, false, fmt.Errorf("record %s is a %s, not a %s", e.Record, r.state.Type, e.Type)
 		}
+		// A record keeps the scope it was made in, whoever edits it: its
+		// changes reach the nodes that hold it.
+		if r.state.First.Seq != 0 {
+			e.Lane = syncproto.MakeLane(syncproto.LanePriority(e.Lane), syncproto.LaneScope(r.state.First.Lane))
+		}
+	}
+	self, err := t.head(syncproto.Stream{Origin: t.s.self.ID, Lane: e.Lane}, true)
+	if err != nil {
+		return Written{}, false, err
 	}
 	c := syncproto.Change{
 		Origin: t.s.self.ID, Lane: e.Lane, Seq: self.seq + 1, HLC: t.s.clock.Now(), Record: e.Record,
@@ -289,11 +295,34 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 	if _, err := t.tx.ExecContext(t.ctx, "PRAGMA cache_size = -65536"); err != nil {
 		return res, s.wrap(err)
 	}
-	// The preparing stage extends the head of the first edit's lane, the
-	// lane of every record of an import (one record type).
-	self, err := t.head(syncproto.Stream{Origin: s.self.ID, Lane: first.Lane}, true)
-	if err != nil {
-		return res, s.wrap(err)
+	// The records of an import are of one type, so of one priority, and
+	// each is in the scope of its district: the preparing stage extends
+	// the head of each lane of that priority it meets. It owns their
+	// sequence, chain head and clock until it ends; the writing stage adds
+	// the streams that are new.
+	heads := map[uint8]*streamHead{}
+	for sc := range syncproto.MaxScope + 1 {
+		lane := syncproto.MakeLane(syncproto.LanePriority(first.Lane), uint8(sc))
+		h, err := t.head(syncproto.Stream{Origin: s.self.ID, Lane: lane}, false)
+		if err != nil {
+			return res, s.wrap(err)
+		}
+		if h == nil {
+			h = &streamHead{}
+		}
+		heads[lane] = h
+	}
+	added := map[uint8]int64{}
+	idxOf := func(lane uint8) (int64, error) {
+		if h := heads[lane]; h.idx != 0 {
+			return h.idx, nil
+		}
+		if idx, ok := added[lane]; ok {
+			return idx, nil
+		}
+		idx, _, err := s.stream(t.ctx, t.tx, syncproto.Stream{Origin: s.self.ID, Lane: lane}, true)
+		added[lane] = idx
+		return idx, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -301,14 +330,14 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 	prepErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		prepErr <- s.prepareImport(ctx, first, next, self, &res, batches)
+		prepErr <- s.prepareImport(ctx, first, next, heads, &res, batches)
 	}()
 	var writeErr error
 	for batch := range batches {
 		if writeErr != nil {
 			continue // drain so that the preparing stage can finish
 		}
-		if writeErr = t.insertImported(batch, self.idx); writeErr != nil {
+		if writeErr = t.insertImported(batch, idxOf); writeErr != nil {
 			cancel()
 		}
 	}
@@ -321,7 +350,15 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 	if res.Added == 0 {
 		return res, nil
 	}
-	self.dirty = true
+	for lane, h := range heads {
+		if idx, ok := added[lane]; ok {
+			h.idx = idx
+			t.heads[syncproto.Stream{Origin: s.self.ID, Lane: lane}] = h
+		}
+		if h.idx != 0 && h.seq > 0 {
+			h.dirty = true
+		}
+	}
 	if err := t.signHeads(); err != nil {
 		return ImportResult{}, s.wrap(err)
 	}
@@ -335,6 +372,7 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 type importRow struct {
 	id    syncproto.RecordID
 	typ   string
+	lane  uint8
 	hlc   syncproto.HLC
 	seq   uint64
 	state []byte
@@ -349,7 +387,7 @@ const importBatch = 256
 // prepareImport turns edits into rows, in order, a batch at a time. It skips
 // ids already in the store (the write lock is held, so what is committed
 // cannot change meanwhile) or earlier in the same import.
-func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edit, error, bool), self *streamHead, res *ImportResult, out chan<- []importRow) error {
+func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edit, error, bool), heads map[uint8]*streamHead, res *ImportResult, out chan<- []importRow) error {
 	seen := map[syncproto.RecordID]bool{}
 	pending := make([]Edit, 0, importBatch)
 	flush := func() error {
@@ -368,7 +406,7 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 				continue
 			}
 			seen[e.Record] = true
-			row, err := s.newChange(e, self)
+			row, err := s.newChange(e, heads[e.Lane])
 			if err != nil {
 				return err
 			}
@@ -387,8 +425,9 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 		if err != nil {
 			return err
 		}
-		if e.Lane != first.Lane {
-			return fmt.Errorf("an import holds records of one sync lane: record %s is in lane %d, not %d", e.Record, e.Lane, first.Lane)
+		if heads[e.Lane] == nil {
+			return fmt.Errorf("an import holds records of one sync priority: record %s is in lane %d, of priority %d, not %d",
+				e.Record, e.Lane, syncproto.LanePriority(e.Lane), syncproto.LanePriority(first.Lane))
 		}
 		pending = append(pending, e)
 		if len(pending) == importBatch {
@@ -402,8 +441,8 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 
 // newChange makes the change that creates a record, and its merge state.
 func (s *SQLite) newChange(e *Edit, self *streamHead) (importRow, error) {
-	if e.Lane < syncproto.MinLane || e.Lane > syncproto.MaxLane {
-		return importRow{}, fmt.Errorf("record %s: lane %d is not %d to %d", e.Record, e.Lane, syncproto.MinLane, syncproto.MaxLane)
+	if !syncproto.ValidLane(e.Lane) {
+		return importRow{}, fmt.Errorf("record %s: lane %d has no priority from %d to %d", e.Record, e.Lane, syncproto.MinPriority, syncproto.MaxPriority)
 	}
 	c := syncproto.Change{
 		Origin: s.self.ID, Lane: e.Lane, Seq: self.seq + 1, HLC: s.clock.Now(), Record: e.Record,
@@ -416,7 +455,7 @@ func (s *SQLite) newChange(e *Edit, self *streamHead) (importRow, error) {
 	if err != nil {
 		return importRow{}, err
 	}
-	row := importRow{id: c.Record, typ: c.Type, hlc: c.HLC, seq: c.Seq, state: encodeNew(&c), body: body, hash: syncproto.ChainHash(self.head, body)}
+	row := importRow{id: c.Record, typ: c.Type, lane: c.Lane, hlc: c.HLC, seq: c.Seq, state: encodeNew(&c), body: body, hash: syncproto.ChainHash(self.head, body)}
 	if v, ok := c.Field(syncproto.DeletedField); ok {
 		row.del = isTrue(v.Value)
 	}
@@ -458,9 +497,13 @@ func (s *SQLite) existing(ctx context.Context, edits []Edit) (map[syncproto.Reco
 }
 
 // insertImported writes a batch of new records and their changes.
-func (t *txn) insertImported(batch []importRow, origin int64) error {
+func (t *txn) insertImported(batch []importRow, idxOf func(lane uint8) (int64, error)) error {
 	for i := range batch {
 		r := &batch[i]
+		origin, err := idxOf(r.lane)
+		if err != nil {
+			return err
+		}
 		res, err := t.insRecord.ExecContext(t.ctx, r.id[:], r.typ, int64(r.hlc), 0, r.del, r.state)
 		if err != nil {
 			return err

@@ -1,0 +1,64 @@
+package node
+
+import (
+	"lifeline/node/identity"
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// Scopes. A record of a national type (missing persons, shelters) is kept
+// by every node; a record of a district type (damage, relief, registrations,
+// assets) by its district's nodes, headquarters and the node that wrote it
+// (see syncproto.Reach). The scope is the record's lane, fixed when the
+// record is made: the district its "district" field names, or the writing
+// node's district when it names none.
+
+// newLane is the lane a new record of type t is made in.
+func (n *Node) newLane(t *schemas.Type, fields []syncproto.FieldChange) uint8 {
+	scope := uint8(syncproto.National)
+	if !t.National() {
+		for _, f := range fields {
+			if f.Name == "district" {
+				if d, ok := syncproto.TextValue(f.Value); ok {
+					scope = schemas.DistrictScope(d)
+				}
+			}
+		}
+		if scope == syncproto.National {
+			scope = schemas.DistrictScope(n.Self().District)
+		}
+	}
+	return syncproto.MakeLane(uint8(t.Priority), scope)
+}
+
+// reach is what a node keeps, by the claims of its certificate.
+func reach(c identity.Claims) syncproto.Reach {
+	return syncproto.Reach{Node: c.Node, Role: c.Role, District: schemas.DistrictScope(c.District)}
+}
+
+// selfReach is what this node keeps.
+func (n *Node) selfReach() syncproto.Reach {
+	self := n.Self()
+	return syncproto.Reach{Node: self.ID, Role: self.Role, District: schemas.DistrictScope(self.District)}
+}
+
+// Keeps says whether this node keeps a stream.
+func (n *Node) Keeps(st syncproto.Stream) bool { return n.selfReach().Keeps(st) }
+
+// Scopes are the scopes whose every record this node keeps: national and
+// its district's; nil, every scope, at headquarters. Two nodes hold the
+// same records of these scopes once in step: compare DigestOf(Scopes())
+// on both.
+func (n *Node) Scopes() []uint8 {
+	return scopesOf(n.selfReach())
+}
+
+func scopesOf(r syncproto.Reach) []uint8 {
+	if r.Role.Decides() {
+		return nil
+	}
+	if r.District == syncproto.National {
+		return []uint8{syncproto.National}
+	}
+	return []uint8{syncproto.National, r.District}
+}

@@ -1,0 +1,30 @@
+package syncproto
+
+// Reach is what a node keeps of a deployment's streams, from the claims
+// its certificate makes: headquarters keeps every stream; a relay or a
+// field laptop the national ones, those of its district and its own.
+type Reach struct {
+	Node NodeID
+	Role Role
+	// District is the scope of the node's district, 0 if it has none.
+	District uint8
+}
+
+// Keeps says whether the node keeps a stream.
+func (r Reach) Keeps(st Stream) bool {
+	if r.Role.Decides() || st.Origin == r.Node {
+		return true
+	}
+	sc := LaneScope(st.Lane)
+	return sc == National || sc == r.District && r.District != National
+}
+
+// Passes says whether a stream goes from one node to another in a session
+// or a bundle: when the receiver keeps it, and when the relay of the
+// sender's own district is handed the sender's own streams, whatever their
+// scope, to carry on to headquarters. A responder sent to another district
+// writes in that district's scope, and what they write still reaches
+// headquarters through their home district's relay.
+func Passes(from, to Reach, st Stream) bool {
+	return to.Keeps(st) || to.Role == RoleRelay && st.Origin == from.Node && from.District == to.District && to.District != National
+}
