@@ -134,3 +134,16 @@ func WriteEdit(n *Node, ctx context.Context, e store.Edit) error {
 
 // Defuse is a CSV cell as an export writes it.
 var Defuse = defuse
+
+// StoreRecords lists every record of n's store as the store holds them,
+// deleted ones included.
+func StoreRecords(n *Node, ctx context.Context) ([]store.Record, error) {
+	var out []store.Record
+	for r, err := range n.store.Records(ctx, store.Query{WithDeleted: true}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

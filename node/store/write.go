@@ -96,7 +96,7 @@ func (s *SQLite) commitGroup(group []*writeReq) {
 	}
 	ok := 0
 	for _, r := range group {
-		saved := t.saveHeads()
+		saved, savedDelta := t.saveHeads(), t.delta.clone()
 		if _, err := t.tx.ExecContext(ctx, "SAVEPOINT edit"); err != nil {
 			t.rollback()
 			fail(s.wrap(err))
@@ -109,6 +109,7 @@ func (s *SQLite) commitGroup(group []*writeReq) {
 		if r.err != nil {
 			r.out = nil
 			t.restoreHeads(saved)
+			t.delta = savedDelta
 			t.records = map[syncproto.RecordID]*recordRow{}
 			if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO edit"); err != nil {
 				t.rollback()
@@ -297,7 +298,7 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []importRow, 8)
+	batches := make(chan importBatch, 8)
 	prepErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
@@ -308,9 +309,10 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 		if writeErr != nil {
 			continue // drain so that the preparing stage can finish
 		}
-		if writeErr = t.insertImported(batch, self.idx); writeErr != nil {
+		if writeErr = t.insertImported(batch.rows, self.idx); writeErr != nil {
 			cancel()
 		}
+		t.delta.merge(&batch.delta)
 	}
 	if err := <-prepErr; err != nil && writeErr == nil {
 		writeErr = err
@@ -344,14 +346,21 @@ type importRow struct {
 	sig   []byte
 }
 
-const importBatch = 256
+// importBatch is rows to write, with what they add to the digest and the
+// totals.
+type importBatch struct {
+	rows  []importRow
+	delta delta
+}
+
+const importBatchLen = 256
 
 // prepareImport turns edits into rows, in order, a batch at a time. It skips
 // ids already in the store (the write lock is held, so what is committed
 // cannot change meanwhile) or earlier in the same import.
-func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edit, error, bool), self *streamHead, res *ImportResult, out chan<- []importRow) error {
+func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edit, error, bool), self *streamHead, res *ImportResult, out chan<- importBatch) error {
 	seen := map[syncproto.RecordID]bool{}
-	pending := make([]Edit, 0, importBatch)
+	pending := make([]Edit, 0, importBatchLen)
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -360,7 +369,7 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 		if err != nil {
 			return err
 		}
-		rows := make([]importRow, 0, len(pending))
+		batch := importBatch{rows: make([]importRow, 0, len(pending))}
 		for i := range pending {
 			e := &pending[i]
 			if taken[e.Record] || seen[e.Record] {
@@ -368,16 +377,16 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 				continue
 			}
 			seen[e.Record] = true
-			row, err := s.newChange(e, self)
+			row, err := s.newChange(e, self, &batch.delta)
 			if err != nil {
 				return err
 			}
-			rows = append(rows, row)
+			batch.rows = append(batch.rows, row)
 			res.Added++
 		}
 		pending = pending[:0]
 		select {
-		case out <- rows:
+		case out <- batch:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -391,7 +400,7 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 			return fmt.Errorf("an import holds records of one sync lane: record %s is in lane %d, not %d", e.Record, e.Lane, first.Lane)
 		}
 		pending = append(pending, e)
-		if len(pending) == importBatch {
+		if len(pending) == importBatchLen {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -401,7 +410,7 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 }
 
 // newChange makes the change that creates a record, and its merge state.
-func (s *SQLite) newChange(e *Edit, self *streamHead) (importRow, error) {
+func (s *SQLite) newChange(e *Edit, self *streamHead, d *delta) (importRow, error) {
 	if e.Lane < syncproto.MinLane || e.Lane > syncproto.MaxLane {
 		return importRow{}, fmt.Errorf("record %s: lane %d is not %d to %d", e.Record, e.Lane, syncproto.MinLane, syncproto.MaxLane)
 	}
@@ -420,6 +429,8 @@ func (s *SQLite) newChange(e *Edit, self *streamHead) (importRow, error) {
 	if v, ok := c.Field(syncproto.DeletedField); ok {
 		row.del = isTrue(v.Value)
 	}
+	v := newView(&c, row.del)
+	d.record(&v, 1, s.opts.Tally)
 	if c.Seq%signEvery == 0 {
 		row.sig = s.opts.Key.SignHead(c.Lane, c.Seq, row.hash)
 	}
