@@ -127,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
-	s, err := store.Open(ctx, dbPath, store.Options{Key: key, Clock: clock, VerifyHead: tr.verifyHead, Admit: n.admit, Log: n.log})
+	s, err := store.Open(ctx, dbPath, store.Options{Key: key, Clock: clock, VerifyHead: tr.verifyHead, Admit: n.admit, Log: n.log, Tally: reportTally})
 	if err != nil {
 		return nil, err
 	}
