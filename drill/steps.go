@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"syscall"
 	"time"
+
+	"lifeline/syncproto"
 )
 
 // spell is how long a fault lasts while the laptops keep writing.
@@ -60,10 +62,14 @@ func (d *Drill) partition(ctx context.Context, s *StepReport) error {
 		return err
 	}
 	s.Injected = append(s.Injected, "the uplink restored")
-	// Once equal, every node keeps both edits as a conflict for a person
-	// to decide.
+	// Once equal, every node that keeps the record (HQ and Toledo's: a
+	// damage assessment stays in its district) keeps both edits as a
+	// conflict for a person to decide.
 	d.check(ctx, s, 3*time.Minute)
 	for _, n := range d.nodes {
+		if n.Role != syncproto.RoleHQ && n.District != tol.District {
+			continue
+		}
 		out, err := n.lifeline(ctx, "", "record", "show", "--data", n.Dir, "--id", shared, "--json")
 		if err != nil {
 			return err

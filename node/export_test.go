@@ -161,3 +161,16 @@ func SyncOfferingAll(n *Node, ctx context.Context, addr string) (peersync.Result
 	cfg.Offer = nil
 	return peersync.Run(ctx, conn, cfg)
 }
+
+// StoreRecords lists every record of n's store as the store holds them,
+// deleted ones included.
+func StoreRecords(n *Node, ctx context.Context) ([]store.Record, error) {
+	var out []store.Record
+	for r, err := range n.store.Records(ctx, store.Query{WithDeleted: true}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

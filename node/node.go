@@ -127,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
-	s, err := store.Open(ctx, dbPath, store.Options{Key: key, Clock: clock, VerifyHead: tr.verifyHead, Admit: n.admit, Log: n.log})
+	s, err := store.Open(ctx, dbPath, store.Options{Key: key, Clock: clock, VerifyHead: tr.verifyHead, Admit: n.admit, Log: n.log, Tally: reportTally})
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,14 @@ func (n *Node) Digest(ctx context.Context) (syncproto.Hash, error) { return n.st
 // DigestOf is the digest of the records of the scopes named (every record
 // for nil): see Scopes.
 func (n *Node) DigestOf(ctx context.Context, scopes []uint8) (syncproto.Hash, error) {
-	return n.store.DigestOf(ctx, scopes)
+	if scopes == nil {
+		return n.store.Digest(ctx)
+	}
+	keys := make([]string, len(scopes))
+	for i, sc := range scopes {
+		keys[i] = store.ScopeKey(sc)
+	}
+	return n.store.DigestOf(ctx, keys)
 }
 
 // Vector is what this node holds, per origin.

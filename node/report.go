@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"lifeline/node/store"
 	"lifeline/schemas"
+	"lifeline/syncproto"
 )
 
 // The record types and values the report reads, as the kits name them.
@@ -77,9 +79,14 @@ type DistrictReport struct {
 // cannot go back to.
 func (d DistrictReport) Severe() int { return d.Damage[3] + d.Damage[4] }
 
-// Report counts what the node holds, per district. It reads every record
-// once.
+// Report counts what the node holds, per district. It reads the totals
+// the store keeps up to date as records change (see reportTally), not the
+// records.
 func (n *Node) Report(ctx context.Context) (Report, error) {
+	counts, err := n.store.Tallies(ctx)
+	if err != nil {
+		return Report{}, err
+	}
 	rows := map[string]*DistrictReport{}
 	row := func(district string) *DistrictReport {
 		r := rows[district]
@@ -92,13 +99,8 @@ func (n *Node) Report(ctx context.Context) (Report, error) {
 	for _, d := range schemas.Districts {
 		row(d)
 	}
-	for v, err := range n.Records(ctx, Query{}) {
-		if err != nil {
-			return Report{}, err
-		}
-		district, _ := schemas.District(text(v.Fields["district"]))
-		r := row(district)
-		r.count(v)
+	for _, c := range counts {
+		row(c.Scope).addCount(c)
 	}
 	rep := Report{At: time.Now().UTC().Format(time.RFC3339), Total: DistrictReport{Records: map[string]int{}}}
 	for _, d := range append(slices.Clone(schemas.Districts), "") {
@@ -112,42 +114,143 @@ func (n *Node) Report(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
-// count adds one record to the row.
-func (r *DistrictReport) count(v RecordView) {
-	r.Records[v.Type]++
-	if len(v.Conflicts) > 0 {
-		r.Conflicts++
+// reportTally is what each record adds to the report, by district and
+// type: the one definition of it, which the store applies as records
+// change and when it computes the totals again. Change Version with it.
+var reportTally = &store.Tally{Version: 1, Count: reportCounts}
+
+// The names of the report's totals.
+const (
+	countRecords      = "records"
+	countConflicts    = "conflicts"
+	countDamage       = "damage_level_" // and the level
+	countDisplaced    = "displaced_people"
+	countShelters     = "shelters"
+	countSheltersOpen = "shelters_open"
+	countOccupancy    = "shelter_occupancy"
+	countCapacity     = "shelter_capacity"
+	countFamilies     = "families_sheltered"
+	countPeople       = "people_sheltered"
+	countMissing      = "missing_persons_open"
+)
+
+// reportCounts is what one record adds to the report. Deleted records add
+// nothing; a field in conflict counts with the value that wins, and the
+// record counts among those in conflict (even where the winning version
+// cleared the field: people still disagree about it). Values
+// are read without the kits, so that a record counts the same whichever
+// kits the node holds when it changes: numbers as integers (a cleared
+// number reads 0, as the kits' integer fields read it), text and yes/no
+// as written.
+func reportCounts(r *store.Record) []store.Count {
+	if r.Deleted {
+		return nil
 	}
-	f := v.Fields
-	switch v.Type {
-	case typeDamage:
-		if level, ok := integer(f["damage_level"]); ok && level >= 0 && level < DamageLevels {
-			r.Damage[level]++
+	win := make(map[string][]byte, len(r.Fields))
+	for _, f := range r.Fields {
+		win[f.Name] = f.Versions[0].Value
+	}
+	district, _ := schemas.District(textOf(win["district"]))
+	var out []store.Count
+	add := func(name string, n int) {
+		if n != 0 {
+			out = append(out, store.Count{Scope: district, Type: r.Type, Name: name, N: int64(n)})
 		}
-		if f["displaced"] == true {
-			size, _ := integer(f["household_size"])
-			r.Displaced += size
+	}
+	add(countRecords, 1)
+	if r.Conflicts > 0 {
+		add(countConflicts, 1)
+	}
+	switch r.Type {
+	case typeDamage:
+		if level, ok := integerOf(win["damage_level"]); ok && level >= 0 && level < DamageLevels {
+			add(countDamage+strconv.Itoa(level), 1)
+		}
+		if v, _ := decodeAny(win["displaced"]); v == true {
+			size, _ := integerOf(win["household_size"])
+			add(countDisplaced, size)
 		}
 	case typeShelter:
-		r.Shelters++
-		if s := text(f["status"]); s == shelterOpen || s == shelterFull {
-			r.SheltersOpen++
+		add(countShelters, 1)
+		if s := textOf(win["status"]); s == shelterOpen || s == shelterFull {
+			add(countSheltersOpen, 1)
 		}
-		occupancy, _ := integer(f["occupancy"])
-		capacity, _ := integer(f["capacity"])
-		r.Occupancy += occupancy
-		r.Capacity += capacity
+		occupancy, _ := integerOf(win["occupancy"])
+		capacity, _ := integerOf(win["capacity"])
+		add(countOccupancy, occupancy)
+		add(countCapacity, capacity)
 	case typeRegistration:
-		if text(f["departed_at"]) == "" {
-			members, _ := integer(f["members"])
-			r.Families++
-			r.People += members
+		if textOf(win["departed_at"]) == "" {
+			members, _ := integerOf(win["members"])
+			add(countFamilies, 1)
+			add(countPeople, members)
 		}
 	case typeMissing:
-		if text(f["status"]) == stillMissing {
-			r.Missing++
+		if textOf(win["status"]) == stillMissing {
+			add(countMissing, 1)
 		}
 	}
+	return out
+}
+
+// addCount adds one of the store's totals to the row.
+func (r *DistrictReport) addCount(c store.Count) {
+	n := int(c.N)
+	switch c.Name {
+	case countRecords:
+		r.Records[c.Type] += n
+	case countConflicts:
+		r.Conflicts += n
+	case countDisplaced:
+		r.Displaced += n
+	case countShelters:
+		r.Shelters += n
+	case countSheltersOpen:
+		r.SheltersOpen += n
+	case countOccupancy:
+		r.Occupancy += n
+	case countCapacity:
+		r.Capacity += n
+	case countFamilies:
+		r.Families += n
+	case countPeople:
+		r.People += n
+	case countMissing:
+		r.Missing += n
+	default:
+		if l, ok := strings.CutPrefix(c.Name, countDamage); ok {
+			if level, err := strconv.Atoi(l); err == nil && level >= 0 && level < DamageLevels {
+				r.Damage[level] += n
+			}
+		}
+	}
+}
+
+// decodeAny decodes a stored value; nil when absent, cleared or unreadable.
+func decodeAny(raw []byte) (any, bool) {
+	if raw == nil {
+		return nil, false
+	}
+	v, err := schemas.DecodeAny(raw)
+	return v, err == nil && v != nil
+}
+
+func textOf(raw []byte) string {
+	v, _ := decodeAny(raw)
+	return text(v)
+}
+
+// integerOf reads a stored value as a kit's integer field reads it.
+func integerOf(raw []byte) (int, bool) {
+	if raw == nil {
+		return 0, false
+	}
+	var i int64
+	if err := syncproto.Unmarshal(raw, &i); err == nil {
+		return int(i), true
+	}
+	v, _ := decodeAny(raw)
+	return integer(v)
 }
 
 // add sums another row into this one.

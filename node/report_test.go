@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -653,7 +654,8 @@ func TestExportGeoJSONReadsBack(t *testing.T) {
 	}
 }
 
-// A report over 50,000 assessments takes a few seconds at most.
+// A report over 50,000 assessments reads the totals the store keeps, not
+// the records.
 func BenchmarkReport(b *testing.B) {
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
@@ -680,5 +682,225 @@ func BenchmarkReport(b *testing.B) {
 		if err != nil || rep.Total.Records["damage-assessment"] != 50000 {
 			b.Fatalf("%v %v", rep.Total, err)
 		}
+	}
+}
+
+// walkReport is the report as it was computed before the store kept its
+// totals, by reading every record: the independent definition the kept
+// totals are checked against.
+func walkReport(t *testing.T, n *node.Node) node.Report {
+	t.Helper()
+	rows := map[string]*node.DistrictReport{}
+	row := func(district string) *node.DistrictReport {
+		r := rows[district]
+		if r == nil {
+			r = &node.DistrictReport{District: district, Records: map[string]int{}}
+			rows[district] = r
+		}
+		return r
+	}
+	for _, d := range schemas.Districts {
+		row(d)
+	}
+	integer := func(v any) (int, bool) {
+		switch x := v.(type) {
+		case int64:
+			return int(x), true
+		case uint64:
+			return int(x), true
+		}
+		return 0, false
+	}
+	text := func(v any) string { s, _ := v.(string); return s }
+	for v, err := range n.Records(context.Background(), node.Query{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		district, _ := schemas.District(text(v.Fields["district"]))
+		r := row(district)
+		r.Records[v.Type]++
+		if len(v.Conflicts) > 0 {
+			r.Conflicts++
+		}
+		f := v.Fields
+		switch v.Type {
+		case "damage-assessment":
+			if level, ok := integer(f["damage_level"]); ok && level >= 0 && level < node.DamageLevels {
+				r.Damage[level]++
+			}
+			if f["displaced"] == true {
+				size, _ := integer(f["household_size"])
+				r.Displaced += size
+			}
+		case "shelter":
+			r.Shelters++
+			if s := text(f["status"]); s == "open" || s == "full" {
+				r.SheltersOpen++
+			}
+			occupancy, _ := integer(f["occupancy"])
+			capacity, _ := integer(f["capacity"])
+			r.Occupancy += occupancy
+			r.Capacity += capacity
+		case "shelter-registration":
+			if text(f["departed_at"]) == "" {
+				members, _ := integer(f["members"])
+				r.Families++
+				r.People += members
+			}
+		case "missing-person":
+			if text(f["status"]) == "missing" {
+				r.Missing++
+			}
+		}
+	}
+	var rep node.Report
+	rep.Total.Records = map[string]int{}
+	for _, d := range append(slices.Clone(schemas.Districts), "") {
+		r := rows[d]
+		if r == nil {
+			continue
+		}
+		rep.Districts = append(rep.Districts, *r)
+		for typ, c := range r.Records {
+			rep.Total.Records[typ] += c
+		}
+		rep.Total.Conflicts += r.Conflicts
+		for i, c := range r.Damage {
+			rep.Total.Damage[i] += c
+		}
+		rep.Total.Displaced += r.Displaced
+		rep.Total.Shelters += r.Shelters
+		rep.Total.SheltersOpen += r.SheltersOpen
+		rep.Total.Occupancy += r.Occupancy
+		rep.Total.Capacity += r.Capacity
+		rep.Total.Families += r.Families
+		rep.Total.People += r.People
+		rep.Total.Missing += r.Missing
+	}
+	return rep
+}
+
+func checkReport(t *testing.T, n *node.Node, when string) {
+	t.Helper()
+	got, err := n.Report(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := walkReport(t, n)
+	got.At = ""
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: report\n got %+v\nwant %+v", when, got, want)
+	}
+}
+
+// Random histories of records added, edited (district, damage level,
+// status, departures changed), deleted and restored on headquarters and a
+// Cayo laptop whose clock runs apart, carried between them now and then so
+// that their edits conflict: after every step, the report headquarters
+// reads from the totals the store keeps is the report a walk over every
+// record gives.
+func TestReportKeptEqualsReportWalked(t *testing.T) {
+	ctx := context.Background()
+	conflicts := 0
+	for seed := range uint64(3) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 91))
+			hq := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
+			laptop := cayoPeer(t, hq, time.Duration(rng.IntN(600)-300)*time.Second)
+			nodes := []*node.Node{hq, laptop}
+			district := func() string {
+				if rng.IntN(3) == 0 {
+					return "Cayo"
+				}
+				return schemas.Districts[rng.IntN(len(schemas.Districts))]
+			}
+			add := map[string]func() string{
+				"damage-assessment": func() string {
+					return fmt.Sprintf(`{"district":%q,"village":"V","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":%d,
+						"household_size":%d,"displaced":%t,"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`,
+						district(), rng.IntN(5), rng.IntN(9), rng.IntN(2) == 0)
+				},
+				"shelter": func() string {
+					return fmt.Sprintf(`{"shelter_name":"S","district":%q,"occupancy":%d,"capacity":%d,"status":%q}`,
+						district(), rng.IntN(300), 300+rng.IntN(100), []string{"open", "full", "closed"}[rng.IntN(3)])
+				},
+				"shelter-registration": func() string {
+					return fmt.Sprintf(`{"shelter_name":"S","district":%q,"family_head_name":"F","members":%d,
+						"arrived_at":"2026-11-27T18:00:00Z","registered_by":"vol-2"}`, district(), 1+rng.IntN(8))
+				},
+				"missing-person": func() string {
+					return fmt.Sprintf(`{"full_name":"P","district":%q,"last_seen_place":"the market","status":"missing",
+						"reporter_name":"Ana Cho","reported_at":"2026-11-27T09:00:00Z"}`, district())
+				},
+			}
+			edits := map[string][]func() string{
+				"damage-assessment": {
+					func() string { return fmt.Sprintf(`{"damage_level":%d}`, rng.IntN(5)) },
+					func() string { return fmt.Sprintf(`{"district":%q}`, district()) },
+					func() string {
+						return fmt.Sprintf(`{"displaced":%t,"household_size":%d}`, rng.IntN(2) == 0, rng.IntN(9))
+					},
+				},
+				"shelter": {
+					func() string {
+						return fmt.Sprintf(`{"status":%q}`, []string{"open", "full", "closed", "damaged"}[rng.IntN(4)])
+					},
+					func() string { return fmt.Sprintf(`{"occupancy":%d}`, rng.IntN(300)) },
+				},
+				"shelter-registration": {
+					func() string { return `{"departed_at":"2026-11-29T08:00:00Z"}` },
+					func() string { return fmt.Sprintf(`{"members":%d}`, 1+rng.IntN(8)) },
+				},
+				"missing-person": {
+					func() string {
+						return fmt.Sprintf(`{"status":%q}`, []string{"missing", "found-safe", "reunited"}[rng.IntN(3)])
+					},
+					func() string { return fmt.Sprintf(`{"district":%q}`, district()) },
+				},
+			}
+			types := slices.Sorted(maps.Keys(add))
+			type rec struct {
+				id  syncproto.RecordID
+				typ string
+			}
+			var records []rec
+			for step := range 60 {
+				n := nodes[rng.IntN(len(nodes))]
+				switch op := rng.IntN(10); {
+				case op < 3 && len(records) < 8 || len(records) == 0:
+					typ := types[rng.IntN(len(types))]
+					records = append(records, rec{mustAdd(t, n, typ, add[typ]()), typ})
+				case op < 7:
+					r := records[rng.IntN(len(records))]
+					e := edits[r.typ][rng.IntN(len(edits[r.typ]))]
+					if _, err := n.Update(ctx, r.id, []byte(e()), "vol-193"); err != nil && !errors.Is(err, store.ErrNotFound) {
+						t.Fatal(err)
+					}
+				case op == 7:
+					r := records[rng.IntN(len(records))]
+					del := n.Delete
+					if rng.IntN(2) == 0 {
+						del = n.Restore
+					}
+					if err := del(ctx, r.id, "vol-193"); err != nil && !errors.Is(err, store.ErrNotFound) {
+						t.Fatal(err)
+					}
+				default:
+					carry(t, hq, laptop)
+					carry(t, laptop, hq)
+				}
+				for _, n := range nodes {
+					checkReport(t, n, fmt.Sprintf("step %d", step))
+				}
+			}
+			carry(t, hq, laptop)
+			carry(t, laptop, hq)
+			checkReport(t, hq, "at the end")
+			conflicts += walkReport(t, hq).Total.Conflicts
+		})
+	}
+	// The histories did make conflicts.
+	if conflicts == 0 {
+		t.Error("no history ended with a record in conflict")
 	}
 }

@@ -337,6 +337,7 @@ func (t *txn) mergeStored(c *syncproto.Change, id int64, r *recordRow) error {
 			return err
 		}
 		r.fresh = false
+		t.created(c, r, b)
 	} else {
 		r.dirty = true
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -234,68 +233,6 @@ func (s *SQLite) History(ctx context.Context, id syncproto.RecordID) ([]syncprot
 	slices.SortFunc(out, func(a, b syncproto.Change) int {
 		return cmp.Or(cmp.Compare(a.HLC, b.HLC), a.Dot().Compare(b.Dot()))
 	})
-	return out, err
-}
-
-// digestEntry is what the digest hashes for one record: its id, type,
-// tombstone and every field's versions, winner first, with their values.
-type digestEntry struct {
-	_       struct{} `cbor:",toarray"`
-	ID      syncproto.RecordID
-	Type    string
-	Deleted bool
-	Fields  []digestField
-}
-
-type digestField struct {
-	_        struct{} `cbor:",toarray"`
-	Name     string
-	Versions []digestVersion
-}
-
-type digestVersion struct {
-	_     struct{} `cbor:",toarray"`
-	Dot   syncproto.Dot
-	Value []byte
-}
-
-// Digest hashes every record, deleted ones included, in id order: equal
-// on two nodes exactly when both show the same records.
-func (s *SQLite) Digest(ctx context.Context) (syncproto.Hash, error) {
-	return s.DigestOf(ctx, nil)
-}
-
-// DigestOf is the digest of the records of the scopes named (their lanes'
-// scope, syncproto.LaneScope), every record for nil: equal on two nodes
-// exactly when both show the same records of those scopes.
-func (s *SQLite) DigestOf(ctx context.Context, scopes []uint8) (syncproto.Hash, error) {
-	h := sha256.New()
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		for rec, err := range s.views(ctx, tx, `SELECT id, deleted, state FROM records ORDER BY id`) {
-			if err != nil {
-				return err
-			}
-			if scopes != nil && !slices.Contains(scopes, syncproto.LaneScope(rec.Lane)) {
-				continue
-			}
-			e := digestEntry{ID: rec.ID, Type: rec.Type, Deleted: rec.Deleted, Fields: make([]digestField, len(rec.Fields))}
-			for i, f := range rec.Fields {
-				df := digestField{Name: f.Name, Versions: make([]digestVersion, len(f.Versions))}
-				for j, v := range f.Versions {
-					df.Versions[j] = digestVersion{Dot: v.Stamp.Dot(), Value: v.Value}
-				}
-				e.Fields[i] = df
-			}
-			b, err := syncproto.Marshal(&e)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		return nil
-	})
-	var out syncproto.Hash
-	h.Sum(out[:0])
 	return out, err
 }
 

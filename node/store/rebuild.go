@@ -74,6 +74,15 @@ func (s *SQLite) Rebuild(ctx context.Context) error {
 			return s.wrap(err)
 		}
 	}
+	// Records may have changed: what they contribute is computed again.
+	if err := t.recompute(true, s.opts.Tally != nil); err != nil {
+		return s.wrap(err)
+	}
+	if s.opts.Tally == nil {
+		if _, err := t.tx.ExecContext(ctx, `UPDATE derived SET version = 0 WHERE name = 'tally'`); err != nil {
+			return s.wrap(err)
+		}
+	}
 	if err := t.tx.Commit(); err != nil {
 		return s.wrap(err)
 	}

@@ -52,6 +52,9 @@ type Options struct {
 	// Log hears of what the store drops: held changes whose signature is
 	// not their origin's. Nil for none.
 	Log *slog.Logger
+	// Tally says what each record adds to the totals the store keeps
+	// (see Tallies). Nil keeps none; a write then marks them stale.
+	Tally *Tally
 }
 
 // SQLite is a node's store on a SQLite file. All methods are safe for
@@ -203,7 +206,7 @@ func (s *SQLite) open(ctx context.Context) error {
 	if s.opts.Key != nil && s.opts.Key.ID() != s.self.ID {
 		return fmt.Errorf("store: %s belongs to node %s, but the key is node %s's", s.path, s.self.ID, s.opts.Key.ID())
 	}
-	return nil
+	return s.catchUp(ctx)
 }
 
 // checkFile refuses files that are not Lifeline stores, or are cut short,

@@ -37,11 +37,24 @@ func newStore(t testing.TB, opts Options) (*SQLite, *identity.Key) {
 		opts.Key = key
 	}
 	path := filepath.Join(t.TempDir(), FileName)
+	// Every test's store keeps totals, so that every test checks them.
+	if opts.Tally == nil {
+		opts.Tally = testTally
+	}
 	s, err := Create(context.Background(), path, Self{ID: key.ID(), Name: "cayo-07", Role: "field", District: "Cayo"}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	// Whatever a test did to the store, its digest and totals are what
+	// its records give.
+	if _, ok := t.(*testing.T); ok {
+		t.Cleanup(func() {
+			if !s.isClosed() {
+				checkDerived(t, s)
+			}
+		})
+	}
 	return s, key
 }
 

@@ -40,6 +40,9 @@ type txn struct {
 	// touched are the records a change from a peer merged into: what a
 	// change kept aside may have waited for.
 	touched map[syncproto.RecordID]bool
+	// delta is what the records changed so far do to the digest and the
+	// totals (see derived.go).
+	delta delta
 }
 
 type coverage struct{ took, signed uint64 }
@@ -97,6 +100,10 @@ type recordRow struct {
 	deleted bool
 	fresh   bool // created in this transaction and not yet inserted
 	dirty   bool
+	// orig and origDeleted are the record as last written: what it
+	// contributes to the digest and the totals until it is written again.
+	orig        []byte
+	origDeleted bool
 }
 
 func (s *SQLite) begin(ctx context.Context) (*txn, error) {
@@ -201,7 +208,7 @@ func (t *txn) record(id syncproto.RecordID) (*recordRow, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("record %s: %w", id, err)
 	}
-	r := &recordRow{rid: rid, state: st, deleted: deleted}
+	r := &recordRow{rid: rid, state: st, deleted: deleted, orig: state, origDeleted: deleted}
 	t.records[id] = r
 	return r, true, nil
 }
@@ -240,7 +247,7 @@ func (t *txn) prefetch(changes []Incoming) error {
 				rows.Close()
 				return fmt.Errorf("record %x: %w", id, err)
 			}
-			t.records[syncproto.RecordID(id)] = &recordRow{rid: rid, state: st, deleted: deleted}
+			t.records[syncproto.RecordID(id)] = &recordRow{rid: rid, state: st, deleted: deleted, orig: state, origDeleted: deleted}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -327,6 +334,7 @@ func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig [
 			return err
 		}
 		r.fresh = false
+		t.created(c, r, b)
 	} else {
 		r.dirty = true
 	}
@@ -398,12 +406,15 @@ func isTrue(cbor []byte) bool { return len(cbor) == 1 && cbor[0] == 0xf5 }
 
 // flushRecords writes back the records changed so far.
 func (t *txn) flushRecords() error {
-	for _, r := range t.records {
+	for id, r := range t.records {
 		if r == nil || !r.dirty {
 			continue
 		}
 		b, err := r.state.Encode()
 		if err != nil {
+			return err
+		}
+		if err := t.recount(id, r, b); err != nil {
 			return err
 		}
 		if _, err := t.updRecord.ExecContext(t.ctx, r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b, r.rid); err != nil {
@@ -429,7 +440,7 @@ func (t *txn) flush() error {
 		}
 		h.dirty = false
 	}
-	return nil
+	return t.flushDerived()
 }
 
 func (t *txn) commit() error {

@@ -96,7 +96,7 @@ func (s *SQLite) commitGroup(group []*writeReq) {
 	}
 	ok := 0
 	for _, r := range group {
-		saved := t.saveHeads()
+		saved, savedDelta := t.saveHeads(), t.delta.clone()
 		if _, err := t.tx.ExecContext(ctx, "SAVEPOINT edit"); err != nil {
 			t.rollback()
 			fail(s.wrap(err))
@@ -109,6 +109,7 @@ func (s *SQLite) commitGroup(group []*writeReq) {
 		if r.err != nil {
 			r.out = nil
 			t.restoreHeads(saved)
+			t.delta = savedDelta
 			t.records = map[syncproto.RecordID]*recordRow{}
 			if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO edit"); err != nil {
 				t.rollback()
@@ -326,7 +327,7 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []importRow, 8)
+	batches := make(chan importBatch, 8)
 	prepErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
@@ -337,9 +338,11 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 		if writeErr != nil {
 			continue // drain so that the preparing stage can finish
 		}
-		if writeErr = t.insertImported(batch, idxOf); writeErr != nil {
+		if writeErr = t.insertImported(batch.rows, idxOf); writeErr != nil {
 			cancel()
 		}
+		<-batch.done
+		t.delta.merge(batch.delta)
 	}
 	if err := <-prepErr; err != nil && writeErr == nil {
 		writeErr = err
@@ -382,14 +385,24 @@ type importRow struct {
 	sig   []byte
 }
 
-const importBatch = 256
+// importBatch is rows to write, with what they add to the digest and the
+// totals: delta is ready once done is closed. It is counted beside the
+// two stages, on a core of its own where there is one: hashing a record
+// for the digest costs as much as writing it.
+type importBatch struct {
+	rows  []importRow
+	delta *delta
+	done  chan struct{}
+}
+
+const importBatchLen = 256
 
 // prepareImport turns edits into rows, in order, a batch at a time. It skips
 // ids already in the store (the write lock is held, so what is committed
 // cannot change meanwhile) or earlier in the same import.
-func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edit, error, bool), heads map[uint8]*streamHead, res *ImportResult, out chan<- []importRow) error {
+func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edit, error, bool), heads map[uint8]*streamHead, res *ImportResult, out chan<- importBatch) error {
 	seen := map[syncproto.RecordID]bool{}
-	pending := make([]Edit, 0, importBatch)
+	pending := make([]Edit, 0, importBatchLen)
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -398,7 +411,8 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 		if err != nil {
 			return err
 		}
-		rows := make([]importRow, 0, len(pending))
+		batch := importBatch{rows: make([]importRow, 0, len(pending)), delta: &delta{}, done: make(chan struct{})}
+		views := make([]Record, 0, len(pending))
 		for i := range pending {
 			e := &pending[i]
 			if taken[e.Record] || seen[e.Record] {
@@ -406,16 +420,22 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 				continue
 			}
 			seen[e.Record] = true
-			row, err := s.newChange(e, heads[e.Lane])
+			row, view, err := s.newChange(e, heads[e.Lane])
 			if err != nil {
 				return err
 			}
-			rows = append(rows, row)
+			batch.rows, views = append(batch.rows, row), append(views, view)
 			res.Added++
 		}
 		pending = pending[:0]
+		go func() {
+			defer close(batch.done)
+			for i := range views {
+				batch.delta.record(&views[i], 1, s.opts.Tally)
+			}
+		}()
 		select {
-		case out <- rows:
+		case out <- batch:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -430,7 +450,7 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 				e.Record, e.Lane, syncproto.LanePriority(e.Lane), syncproto.LanePriority(first.Lane))
 		}
 		pending = append(pending, e)
-		if len(pending) == importBatch {
+		if len(pending) == importBatchLen {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -440,9 +460,9 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 }
 
 // newChange makes the change that creates a record, and its merge state.
-func (s *SQLite) newChange(e *Edit, self *streamHead) (importRow, error) {
+func (s *SQLite) newChange(e *Edit, self *streamHead) (importRow, Record, error) {
 	if !syncproto.ValidLane(e.Lane) {
-		return importRow{}, fmt.Errorf("record %s: lane %d has no priority from %d to %d", e.Record, e.Lane, syncproto.MinPriority, syncproto.MaxPriority)
+		return importRow{}, Record{}, fmt.Errorf("record %s: lane %d has no priority from %d to %d", e.Record, e.Lane, syncproto.MinPriority, syncproto.MaxPriority)
 	}
 	c := syncproto.Change{
 		Origin: s.self.ID, Lane: e.Lane, Seq: self.seq + 1, HLC: s.clock.Now(), Record: e.Record,
@@ -453,18 +473,19 @@ func (s *SQLite) newChange(e *Edit, self *streamHead) (importRow, error) {
 	}
 	body, err := c.Encode()
 	if err != nil {
-		return importRow{}, err
+		return importRow{}, Record{}, err
 	}
 	row := importRow{id: c.Record, typ: c.Type, lane: c.Lane, hlc: c.HLC, seq: c.Seq, state: encodeNew(&c), body: body, hash: syncproto.ChainHash(self.head, body)}
 	if v, ok := c.Field(syncproto.DeletedField); ok {
 		row.del = isTrue(v.Value)
 	}
+	v := newView(&c, row.del)
 	if c.Seq%signEvery == 0 {
 		row.sig = s.opts.Key.SignHead(c.Lane, c.Seq, row.hash)
 	}
 	self.seq, self.head, self.hlc = c.Seq, row.hash, max(self.hlc, c.HLC)
 	self.unsigned = row.sig == nil
-	return row, nil
+	return row, v, nil
 }
 
 // existing returns which of the edits' ids the store already holds.
