@@ -14,6 +14,7 @@ import (
 	"lifeline/node/gossip"
 	"lifeline/node/identity"
 	"lifeline/node/ledger"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -256,6 +257,22 @@ func (n *Node) splitEnrollment(bundle []byte) ([]byte, [][]byte, error) {
 // headquarters.
 func (n *Node) EnrollmentRequest() ([]byte, error) {
 	return n.key.Request(n.Claims())
+}
+
+// EnrollmentRequestIn is the node's request for a certificate of another
+// district, for a responder who moved there ("" is its own): once
+// installed, the node keeps that district's records, and its new records
+// without a district are of it.
+func (n *Node) EnrollmentRequestIn(district string) ([]byte, error) {
+	c := n.Claims()
+	if district != "" {
+		d, ok := schemas.District(district)
+		if !ok {
+			return nil, fmt.Errorf("--district %.80q: one of %s", district, strings.Join(schemas.Districts, ", "))
+		}
+		c.District = d
+	}
+	return n.key.Request(c)
 }
 
 // Claims are what the node's enrollment request claims: its id, name,

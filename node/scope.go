@@ -25,7 +25,7 @@ func (n *Node) newLane(t *schemas.Type, fields []syncproto.FieldChange) uint8 {
 			}
 		}
 		if scope == syncproto.National {
-			scope = schemas.DistrictScope(n.Self().District)
+			scope = n.selfReach().District
 		}
 	}
 	return syncproto.MakeLane(uint8(t.Priority), scope)
@@ -36,8 +36,13 @@ func reach(c identity.Claims) syncproto.Reach {
 	return syncproto.Reach{Node: c.Node, Role: c.Role, District: schemas.DistrictScope(c.District)}
 }
 
-// selfReach is what this node keeps.
+// selfReach is what this node keeps: what its certificate claims, as its
+// peers judge it, once it has one (a responder moved to another district
+// keeps the new district's records from the certificate that says so).
 func (n *Node) selfReach() syncproto.Reach {
+	if c := n.Credentials(); c != nil {
+		return reach(c.Claims)
+	}
 	self := n.Self()
 	return syncproto.Reach{Node: self.ID, Role: self.Role, District: schemas.DistrictScope(self.District)}
 }

@@ -172,3 +172,70 @@ func TestPeerSendingAnotherDistrictIsRefused(t *testing.T) {
 		t.Fatal("the Toledo laptop lacks the national record after an honest session")
 	}
 }
+
+// A responder moves from Toledo to Cayo: headquarters signs the laptop a
+// certificate of Cayo, and from its next session it receives Cayo's
+// records and is in step with HQ in Cayo's scope; what it held of Toledo
+// stays, and its new records are of Cayo.
+func TestLaptopMovedToAnotherDistrictConverges(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	tol := laptop(c, "tol-02", "Toledo", nil)
+	ctx := context.Background()
+	cayoIDs := addIn(t, cayo, "Cayo", 3)
+	tolIDs := addIn(t, tol, "Toledo", 2)
+	for _, m := range []*nodetest.Member{cayo, tol} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if holds(tol, cayoIDs[0]) {
+		t.Fatal("the Toledo laptop holds a Cayo record before it moved")
+	}
+
+	req, err := tol.Node.EnrollmentRequestIn("cayo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := c.CA.Sign(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tol.Stop()
+	n, err := node.Open(ctx, tol.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Install(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	tol.Start()
+
+	res, err := tol.Node.Sync(ctx, hq.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Equal {
+		t.Fatalf("the moved laptop's session did not end in step: %+v", res)
+	}
+	for _, id := range append(cayoIDs, tolIDs...) {
+		if !holds(tol, id) {
+			t.Fatalf("the moved laptop lacks %s", id)
+		}
+	}
+	if tol.DigestOf(tol) != hq.DigestOf(tol) {
+		t.Fatal("the moved laptop differs from HQ in Cayo's scope")
+	}
+	mine := mustAdd(t, tol.Node, "damage-assessment", `{"village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":1,"household_size":2,"reported_by":"vol-1","reported_at":"2026-11-21T10:00:00Z","district":"Cayo"}`)
+	if _, err := tol.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if !holds(cayo, mine) {
+		t.Fatal("a Cayo laptop lacks the moved responder's Cayo record")
+	}
+}

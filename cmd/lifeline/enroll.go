@@ -37,8 +37,9 @@ func runEnroll(ctx context.Context, e *env, fs *flagSet, args []string) error {
 
 func runEnrollRequest(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	out := fs.required("out", "where to write the request")
+	district := fs.String("district", "", "ask for a certificate of this district: the responder has moved there (default the node's own)")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
-		req, err := n.EnrollmentRequest()
+		req, err := n.EnrollmentRequestIn(*district)
 		if err != nil {
 			return err
 		}

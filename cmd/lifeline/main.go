@@ -63,7 +63,7 @@ var commands = []command{
 	{name: "bundle export", usage: "--data DIR --out FILE [--for PEER_VECTOR_FILE]", summary: "write what a peer lacks (or everything) to a sealed file, for a USB stick", run: runBundleExport},
 	{name: "bundle import", usage: "--data DIR FILE", summary: "check a bundle whole and apply it", run: runBundleImport},
 	{name: "enroll", usage: "--data DIR --ca CADIR|HQDIR [--hq] [--voter] [--member-addr HOST:PORT] [--passphrase-file FILE]", summary: "enroll a node with a CA folder, or HQ's folder, on this machine", run: runEnroll},
-	{name: "enroll request", usage: "--data DIR --out FILE", summary: "write a node's enrollment request, to carry to headquarters", run: runEnrollRequest},
+	{name: "enroll request", usage: "--data DIR --out FILE [--district DISTRICT]", summary: "write a node's enrollment request, to carry to headquarters (--district: the responder moved there)", run: runEnrollRequest},
 	{name: "enroll install", usage: "--data DIR --cert FILE", summary: "install the certificate headquarters signed", run: runEnrollInstall},
 	{name: "ca init", usage: "--data HQDIR [--out CADIR] [--name NAME] [--passphrase-file FILE]", summary: "make the deployment's certificate authority, its key sealed with a passphrase (at headquarters)", run: runCAInit},
 	{name: "ca sign", usage: "--request FILE --out FILE --role ROLE --district DISTRICT [--hq] (--ca CADIR | --data HQDIR | both) [--voter] [--member-addr HOST:PORT] [--validity DURATION] [--passphrase-file FILE]", summary: "show a node's enrollment request and sign it if it claims what you expect", run: runCASign},
