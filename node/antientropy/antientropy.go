@@ -85,6 +85,12 @@ type peerState struct {
 	next     time.Time // no attempt before
 	ledger   uint64    // its ledger height at our last good session
 	synced   time.Time
+	// theirs and ours are the vector digests both sides gossiped when our
+	// last good session with it began. Two nodes that keep different
+	// scopes never gossip equal digests; once a session has passed what
+	// one keeps of the other, another is needed only when either digest
+	// moves.
+	theirs, ours []byte
 }
 
 // New makes the loop; Start runs it.
@@ -254,6 +260,7 @@ func (l *Loop) round(ctx context.Context) {
 		// holds its session until the dial times out, and must hold up
 		// neither the other peers nor the next round.
 		l.sessions.Add(1)
+		ours := l.node.Digest()
 		go func() {
 			defer l.sessions.Done()
 			err := l.node.Sync(ctx, m)
@@ -265,6 +272,7 @@ func (l *Loop) round(ctx context.Context) {
 				p.next = time.Now().Add(Backoff(l.cfg.Every, p.failures))
 			} else {
 				p.failures, p.next, p.ledger, p.synced = 0, time.Time{}, m.Ledger, time.Now()
+				p.theirs, p.ours = m.Vector, ours
 			}
 			l.mu.Unlock()
 		}()
@@ -314,8 +322,9 @@ func (l *Loop) candidates(ctx context.Context) []gossip.Member {
 		p := l.peer(m.Node)
 		wait := now.Before(p.next)
 		stale := awaiting && m.Ledger > p.ledger || now.Sub(p.synced) > refreshEvery
+		inStep := string(m.Vector) == string(ours) || p.theirs != nil && string(m.Vector) == string(p.theirs) && string(ours) == string(p.ours)
 		l.mu.Unlock()
-		if wait || (string(m.Vector) == string(ours) && !stale) {
+		if wait || (inStep && !stale) {
 			continue
 		}
 		if m.Role.Field() {

@@ -131,3 +131,38 @@ func TestReachedEndsTheBackoff(t *testing.T) {
 		t.Fatalf("after it reached us, candidates %v, want [relay-cayo]", got)
 	}
 }
+
+// A Toledo laptop and HQ keep different scopes, so their vector digests
+// never match: after a good session, HQ is left alone until either
+// digest moves (or a minute passes), rather than synced with every round.
+func TestInStepAfterASessionUntilADigestMoves(t *testing.T) {
+	hq := member("hq", syncproto.RoleHQ, "Belize")
+	n := &node{}
+	l := New(Config{Self: Self{Role: syncproto.RoleField, District: "Toledo"}, Every: time.Second}, n, members{hq})
+	ctx := context.Background()
+	if got := names(l.candidates(ctx)); !slices.Equal(got, []string{"hq"}) {
+		t.Fatalf("before any session, candidates %v, want [hq]", got)
+	}
+	l.round(ctx)
+	l.sessions.Wait()
+	if got := names(l.candidates(ctx)); len(got) != 0 {
+		t.Fatalf("right after a good session with nothing new on either side, candidates %v", got)
+	}
+	hq.Vector = []byte("theirs, and one more record")
+	l.members = members{hq}
+	if got := names(l.candidates(ctx)); !slices.Equal(got, []string{"hq"}) {
+		t.Fatalf("once HQ's digest moved, candidates %v, want [hq]", got)
+	}
+	l.round(ctx)
+	l.sessions.Wait()
+	l.peer(hq.Node).synced = time.Now().Add(-2 * refreshEvery)
+	if got := names(l.candidates(ctx)); !slices.Equal(got, []string{"hq"}) {
+		t.Fatalf("a minute after the last session, candidates %v, want [hq]", got)
+	}
+	n.mu.Lock()
+	sessions := len(n.synced)
+	n.mu.Unlock()
+	if sessions != 2 {
+		t.Fatalf("%d sessions, want 2", sessions)
+	}
+}
