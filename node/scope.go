@@ -1,6 +1,8 @@
 package node
 
 import (
+	"context"
+
 	"lifeline/node/identity"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -31,9 +33,16 @@ func (n *Node) newLane(t *schemas.Type, fields []syncproto.FieldChange) uint8 {
 	return syncproto.MakeLane(uint8(t.Priority), scope)
 }
 
-// reach is what a node keeps, by the claims of its certificate.
-func reach(c identity.Claims) syncproto.Reach {
-	return syncproto.Reach{Node: c.Node, Role: c.Role, District: schemas.DistrictScope(c.District)}
+// reach is what a node keeps, by the claims of its certificate and
+// whether this node's ledger names it a voter.
+func (n *Node) reach(c identity.Claims) syncproto.Reach {
+	return syncproto.Reach{Node: c.Node, Role: c.Role, District: schemas.DistrictScope(c.District), Voter: n.isVoter(c.Node)}
+}
+
+// isVoter says whether this node's ledger names a node a voter.
+func (n *Node) isVoter(id syncproto.NodeID) bool {
+	ms, err := n.store.LedgerMembers(context.Background())
+	return err == nil && ms[id].Voter
 }
 
 // selfReach is what this node keeps: what its certificate claims, as its
@@ -41,17 +50,17 @@ func reach(c identity.Claims) syncproto.Reach {
 // keeps the new district's records from the certificate that says so).
 func (n *Node) selfReach() syncproto.Reach {
 	if c := n.Credentials(); c != nil {
-		return reach(c.Claims)
+		return n.reach(c.Claims)
 	}
 	self := n.Self()
-	return syncproto.Reach{Node: self.ID, Role: self.Role, District: schemas.DistrictScope(self.District)}
+	return syncproto.Reach{Node: self.ID, Role: self.Role, District: schemas.DistrictScope(self.District), Voter: n.isVoter(self.ID)}
 }
 
 // Keeps says whether this node keeps a stream.
 func (n *Node) Keeps(st syncproto.Stream) bool { return n.selfReach().Keeps(st) }
 
 // Scopes are the scopes whose every record this node keeps: national and
-// its district's; nil, every scope, at headquarters. Two nodes hold the
+// its district's; nil, every scope, at headquarters and on a voter. Two nodes hold the
 // same records of these scopes once in step: compare DigestOf(Scopes())
 // on both.
 func (n *Node) Scopes() []uint8 {
@@ -59,7 +68,7 @@ func (n *Node) Scopes() []uint8 {
 }
 
 func scopesOf(r syncproto.Reach) []uint8 {
-	if r.Role.Decides() {
+	if r.Role.Decides() || r.Voter {
 		return nil
 	}
 	if r.District == syncproto.National {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"lifeline/node"
 	"lifeline/node/nodetest"
@@ -237,5 +239,44 @@ func TestLaptopMovedToAnotherDistrictConverges(t *testing.T) {
 	}
 	if !holds(cayo, mine) {
 		t.Fatal("a Cayo laptop lacks the moved responder's Cayo record")
+	}
+}
+
+// A relay the ledger names a voter may lead it, and a leader commits only
+// the changes it holds: a Toledo voter keeps Cayo's records too (the
+// drill's leader step has such a relay lead and commit every laptop's); a
+// Toledo relay that does not vote keeps Toledo's alone.
+func TestVoterRelayKeepsEveryScope(t *testing.T) {
+	c := nodetest.New(t)
+	hq := c.Add("hq", syncproto.RoleHQ, "Belize", func(cfg *node.Config) { cfg.Bootstrap = true })
+	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
+	voter := c.Add("relay-toledo", syncproto.RoleRelay, "Toledo", nil)
+	c.AddToLedger(voter, true)
+	other := c.Add("relay-toledo-2", syncproto.RoleRelay, "Toledo", nil)
+	c.AddToLedger(other, false)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	nodetest.Eventually(t, 10*time.Second, "both relays know who votes", func() bool {
+		return slices.Equal(voter.Node.Scopes(), []uint8(nil)) && len(other.Node.Scopes()) == 2
+	})
+	ids := addIn(t, cayo, "Cayo", 2)
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*nodetest.Member{voter, other} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range ids {
+		if !holds(voter, id) {
+			t.Fatalf("the voting Toledo relay lacks Cayo's record %s", id)
+		}
+		if holds(other, id) {
+			t.Fatalf("the Toledo relay that does not vote holds Cayo's record %s", id)
+		}
+	}
+	if voter.DigestOf(voter) != hq.DigestOf(voter) {
+		t.Fatal("the voting relay differs from HQ")
 	}
 }

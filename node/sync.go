@@ -28,7 +28,7 @@ var ErrNotEnrolled = identity.ErrNotEnrolled
 // node takes what it keeps (syncproto.Passes).
 func (n *Node) sessionConfig(peer identity.Claims) peersync.Config {
 	self := n.Self()
-	me, them := n.selfReach(), reach(peer)
+	me, them := n.selfReach(), n.reach(peer)
 	return peersync.Config{
 		Hello: syncproto.Hello{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District, Kits: n.kitsDigest()},
 		Store: n.store, Trust: n.trust, Log: n.log,
@@ -212,7 +212,7 @@ func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportRe
 		// checked against the CA before the first batch.
 		var from syncproto.Reach
 		if c, err := n.trust.claims(writer); err == nil {
-			from = reach(c)
+			from = n.reach(c)
 		}
 		return syncproto.Passes(from, me, st)
 	})

@@ -1,18 +1,23 @@
 package syncproto
 
 // Reach is what a node keeps of a deployment's streams, from the claims
-// its certificate makes: headquarters keeps every stream; a relay or a
-// field laptop the national ones, those of its district and its own.
+// its certificate makes and the ledger's members: headquarters and the
+// ledger's voters keep every stream; another relay or a field laptop the
+// national ones, those of its district and its own.
 type Reach struct {
 	Node NodeID
 	Role Role
 	// District is the scope of the node's district, 0 if it has none.
 	District uint8
+	// Voter: the ledger names the node a voter. A voter may lead the
+	// ledger, and a leader commits only the changes it holds, so a voter
+	// keeps every stream, as headquarters does.
+	Voter bool
 }
 
 // Keeps says whether the node keeps a stream.
 func (r Reach) Keeps(st Stream) bool {
-	if r.Role.Decides() || st.Origin == r.Node {
+	if r.Role.Decides() || r.Voter || st.Origin == r.Node {
 		return true
 	}
 	sc := LaneScope(st.Lane)

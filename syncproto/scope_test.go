@@ -64,6 +64,7 @@ func TestWhoKeepsWhatPasses(t *testing.T) {
 	lapCayo := syncproto.Reach{Node: syncproto.NodeID{0x04}, Role: syncproto.RoleField, District: cayo}
 	lapTol := syncproto.Reach{Node: syncproto.NodeID{0x05}, Role: syncproto.RoleField, District: toledo}
 	noDistrict := syncproto.Reach{Node: syncproto.NodeID{0x06}, Role: syncproto.RoleField}
+	voterTol := syncproto.Reach{Node: syncproto.NodeID{0x07}, Role: syncproto.RoleRelay, District: toledo, Voter: true}
 
 	national := syncproto.Stream{Origin: lapTol.Node, Lane: 0x01}
 	tolByTol := syncproto.Stream{Origin: lapTol.Node, Lane: syncproto.MakeLane(3, toledo)}
@@ -81,6 +82,7 @@ func TestWhoKeepsWhatPasses(t *testing.T) {
 		{lapCayo, national, true}, {lapCayo, tolByTol, false}, {lapCayo, cayoByTol, true}, {lapCayo, cayoByCayo, true},
 		{lapTol, national, true}, {lapTol, tolByTol, true}, {lapTol, cayoByTol, true}, {lapTol, cayoByCayo, false},
 		{noDistrict, national, true}, {noDistrict, tolByTol, false}, {noDistrict, cayoByCayo, false},
+		{voterTol, national, true}, {voterTol, tolByTol, true}, {voterTol, cayoByTol, true}, {voterTol, cayoByCayo, true},
 	} {
 		if got := tc.who.Keeps(tc.st); got != tc.want {
 			t.Errorf("node %s (%s, district %d) keeps %s: %v, want %v", tc.who.Node, tc.who.Role, tc.who.District, tc.st, got, tc.want)
