@@ -116,10 +116,14 @@ func TestLedgerCommitsAndReceiptsReachTheField(t *testing.T) {
 			}
 		}
 	}
-	// HQ signs receipts of what it holds; the other relay takes them (as
-	// anti-entropy has it sync with HQ) and passes them on: the laptop,
-	// which never met HQ, checks them against its own chain.
-	nodetest.Eventually(t, 10*time.Second, "hq signs its receipts", func() bool {
+	// HQ signs receipts of what it holds (the relay hands it the
+	// laptop's changes, as anti-entropy would); the other relay takes them
+	// and passes them on: the laptop, which never met HQ, checks them
+	// against its own chain.
+	if _, err := relays[0].Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "hq signs its receipts", func() bool {
 		st, _ := hq.Node.Status(ctx)
 		return st.Receipts > 0
 	})
