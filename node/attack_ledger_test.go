@@ -1,3 +1,5 @@
+//go:build !mutate
+
 package node_test
 
 import (
@@ -23,6 +25,9 @@ import (
 	"lifeline/node/store"
 	"lifeline/syncproto"
 )
+
+// Left out of a mutation run (the mutate tag): attacks on the Raft ledger
+// and on gossip, not on what a node admits.
 
 // The attacks of this file are made as a malicious peer would make them,
 // from the project's own packages and hashicorp/raft: a relay speaking raw

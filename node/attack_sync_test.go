@@ -1,3 +1,5 @@
+//go:build !mutate
+
 package node_test
 
 import (
@@ -16,6 +18,9 @@ import (
 	"lifeline/node/port"
 	"lifeline/syncproto"
 )
+
+// Left out of a mutation run (the mutate tag): sessions held open until
+// their deadline, a matter of timing.
 
 // silence counts the connections a silent peer took and saw closed.
 type silence struct {

@@ -1,3 +1,5 @@
+//go:build !mutate
+
 package node_test
 
 import (
@@ -16,18 +18,8 @@ import (
 	"lifeline/syncproto"
 )
 
-// gossiping adds a node that gossips on loopback and joins through join.
-func gossiping(c *nodetest.Cluster, name string, role syncproto.Role, district, join string, edit func(*node.Config)) *nodetest.Member {
-	return c.Add(name, role, district, func(cfg *node.Config) {
-		cfg.GossipAddr = "127.0.0.1:0"
-		if join != "" {
-			cfg.Join = []string{join}
-		}
-		if edit != nil {
-			edit(cfg)
-		}
-	})
-}
+// Left out of a mutation run (the mutate tag): gossip discovery, key
+// rotation and restarts across a cluster, waited on for seconds.
 
 // HQ, two relays and two field laptops find each other from one join
 // address; headquarters decides that both relays vote, and the leader finds

@@ -1,3 +1,5 @@
+//go:build !mutate
+
 package store
 
 import (
@@ -9,6 +11,9 @@ import (
 
 	"lifeline/syncproto"
 )
+
+// Left out of a mutation run (the mutate tag): it checks the settings
+// that make a write durable, not how a change merges.
 
 // connSettings is what one SQLite connection says of itself.
 type connSettings struct {
