@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/binary"
 	"errors"
@@ -70,11 +71,14 @@ type SQLite struct {
 	ckpt    chan struct{} // closed when checkpointLoop ends
 	clock   *syncproto.Clock
 
-	wmu     sync.Mutex // serialises write transactions in this process
-	reqs    chan *writeReq
-	done    chan struct{}
-	closeMu sync.RWMutex
-	closed  bool
+	wmu sync.Mutex // serialises write transactions in this process
+	// restartAt is the log's size past which a commit runs a RESTART
+	// checkpoint (see committed); guarded by wmu.
+	restartAt int64
+	reqs      chan *writeReq
+	done      chan struct{}
+	closeMu   sync.RWMutex
+	closed    bool
 
 	streamMu  sync.Mutex
 	streamIdx map[syncproto.Stream]int64 // streams are append-only: safe to cache
@@ -82,21 +86,30 @@ type SQLite struct {
 }
 
 // driverName is go-sqlite3 with a hook that sets what the DSN cannot: this
-// process never checkpoints on commit. A commit that also copied the log
-// into the database would make a bulk import's commit three times slower;
-// checkpoints run beside the writers instead (see checkpointLoop), and
+// process never checkpoints on commit, and a log that starts again is cut
+// back to walCheckpointBytes. A commit that also copied the log into the
+// database would make a bulk import's commit three times slower;
+// checkpoints run beside the writers instead (see checkpointLoop), a
+// writer runs one only when the log is past its bound (see committed), and
 // SQLite runs one when the last connection closes.
 const driverName = "sqlite3-lifeline"
 
 func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		if _, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil); err != nil {
+			return err
+		}
+		_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", walCheckpointBytes), nil)
 		return err
 	}})
 }
 
+// busyTimeout is how long a connection waits for another process's lock
+// before it fails.
+const busyTimeout = 15 * time.Second
+
 func dsn(path string, readOnly bool) string {
-	q := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_foreign_keys=off"
+	q := fmt.Sprintf("_journal_mode=WAL&_synchronous=FULL&_busy_timeout=%d&_foreign_keys=off", busyTimeout.Milliseconds())
 	if readOnly {
 		q += "&_query_only=true&_txlock=deferred&_cache_size=-4096"
 	} else {
@@ -398,31 +411,92 @@ func (s *SQLite) lockTxn(ctx context.Context) (t *txn, end func(), err error) {
 	return t, func() { t.rollback(); s.unlockWrite() }, nil
 }
 
-// walCheckpointBytes is the size of the write-ahead log past which a
-// checkpoint copies it into the database, so that it stays small and reads
-// stay fast.
-const walCheckpointBytes = 64 << 20
+// The write-ahead log's bounds (docs/architecture.md, "Storage"). Past
+// walCheckpointBytes, a checkpoint beside the writers copies the log into
+// the database. Past walRestartBytes, the writer that committed waits for
+// a checkpoint that lets the next commit start the log again from its
+// beginning; journal_size_limit (set on every connection) cuts the file
+// back to walCheckpointBytes at that commit. The log file so stays under
+// walRestartBytes plus one transaction, however long a sync session or a
+// run of edits goes on, unless a reader holds one snapshot for longer
+// than walRestartWait each time.
+const (
+	walCheckpointBytes = 16 << 20
+	walRestartBytes    = 32 << 20
+)
 
-// checkpointLoop runs checkpoints on their own connection after commits
-// that leave a large log, so that no commit waits for one.
+// walRestartWait is how long a writer waits for readers to leave the log.
+// If they do not, it tries again once the log has grown by another
+// walCheckpointBytes.
+const walRestartWait = 2 * time.Second
+
+// checkpointLoop runs PASSIVE checkpoints on their own connection after
+// commits that leave a log past walCheckpointBytes, so that no commit
+// copies the log itself while the log stays below walRestartBytes.
 func (s *SQLite) checkpointLoop() {
 	defer close(s.ckpt)
 	for range s.kick {
-		if fi, err := os.Stat(s.path + "-wal"); err != nil || fi.Size() < walCheckpointBytes {
-			continue
-		}
 		// A checkpoint that fails (busy, disk full) is retried after a
-		// later commit; nothing depends on it but the log's size.
+		// later commit.
 		s.mdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 	}
 }
 
-// committed tells the checkpointer a transaction has committed.
+// committed tells the checkpointer a transaction has committed. The
+// caller holds the write lock.
+//
+// A PASSIVE checkpoint never catches up with a writer that commits again
+// and again: the log starts again from its beginning only when a writer
+// begins while every frame of it is copied and no reader still reads one,
+// and a sync session or a burst of edits leaves no such moment. So once
+// the log passes walRestartBytes, the writer itself runs a RESTART
+// checkpoint before it lets the next one in (back-pressure): it copies
+// what the checkpointer has not and waits for readers still on the log.
 func (s *SQLite) committed() {
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil || fi.Size() <= walCheckpointBytes {
+		s.restartAt = walRestartBytes
+		return
+	}
 	select {
 	case s.kick <- struct{}{}:
 	default:
 	}
+	if fi.Size() <= max(s.restartAt, walRestartBytes) {
+		return
+	}
+	if s.restart() {
+		s.restartAt = walRestartBytes
+	} else {
+		// Busy: a reader holds an old snapshot, or another process
+		// writes. Nothing depends on the checkpoint but the log's size.
+		s.restartAt = fi.Size() + walCheckpointBytes
+	}
+}
+
+// restart runs a RESTART checkpoint on the writer's connection and says
+// whether it completed.
+func (s *SQLite) restart() bool {
+	ctx := context.Background()
+	c, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	// The connection waits for readers with its busy handler; it gets
+	// back its usual patience before it goes back to the pool, or is
+	// dropped.
+	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walRestartWait.Milliseconds())); err != nil {
+		return false
+	}
+	defer func() {
+		if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds())); err != nil {
+			c.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	var busy, logFrames, copied int
+	err = c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logFrames, &copied)
+	return err == nil && busy == 0
 }
 
 // Changed receives after changes were stored (an import, a sync, a
