@@ -72,8 +72,9 @@ type SQLite struct {
 	clock   *syncproto.Clock
 
 	wmu sync.Mutex // serialises write transactions in this process
-	// restartAt is the log's size past which a commit runs a RESTART
-	// checkpoint (see committed); guarded by wmu.
+	// restartAt is the log's size below which no RESTART checkpoint is
+	// tried again, after one that readers kept from completing (see
+	// restartOn); guarded by wmu.
 	restartAt int64
 	reqs      chan *writeReq
 	done      chan struct{}
@@ -90,8 +91,8 @@ type SQLite struct {
 // back to walCheckpointBytes. A commit that also copied the log into the
 // database would make a bulk import's commit three times slower;
 // checkpoints run beside the writers instead (see checkpointLoop), a
-// writer runs one only when the log is past its bound (see committed), and
-// SQLite runs one when the last connection closes.
+// writer runs one only when the checkpointer falls behind (see
+// waitLog), and SQLite runs one when the last connection closes.
 const driverName = "sqlite3-lifeline"
 
 func init() {
@@ -377,6 +378,7 @@ func (s *SQLite) lockWrite() error {
 		return ErrClosed
 	}
 	s.wmu.Lock()
+	s.waitLog()
 	return nil
 }
 
@@ -412,73 +414,103 @@ func (s *SQLite) lockTxn(ctx context.Context) (t *txn, end func(), err error) {
 }
 
 // The write-ahead log's bounds (docs/architecture.md, "Storage"). Past
-// walCheckpointBytes, a checkpoint beside the writers copies the log into
-// the database. Past walRestartBytes, the writer that committed waits for
-// a checkpoint that lets the next commit start the log again from its
-// beginning; journal_size_limit (set on every connection) cuts the file
-// back to walCheckpointBytes at that commit. The log file so stays under
+// walCheckpointBytes, a checkpoint copies the log into the database beside
+// the writers, then holds them back for a moment while it copies what
+// they committed meanwhile, so that the next commit starts the log again
+// from its beginning; journal_size_limit (set on every connection) then
+// cuts the file back to walCheckpointBytes. Past walRestartBytes (the
+// checkpointer fell behind), the next writer does the same itself before
+// its transaction begins. The log file so stays under
 // walRestartBytes plus one transaction, however long a sync session or a
 // run of edits goes on, unless a reader holds one snapshot for longer
 // than walRestartWait each time.
 const (
 	walCheckpointBytes = 16 << 20
-	walRestartBytes    = 32 << 20
+	walRestartBytes    = 48 << 20
 )
 
-// walRestartWait is how long a writer waits for readers to leave the log.
-// If they do not, it tries again once the log has grown by another
+// walRestartWait is how long a checkpoint that restarts the log waits for
+// readers to leave it, with this process's writers held back. If they do
+// not leave, the next try waits until the log has grown by another
 // walCheckpointBytes.
 const walRestartWait = 2 * time.Second
 
-// checkpointLoop runs PASSIVE checkpoints on their own connection after
-// commits that leave a log past walCheckpointBytes, so that no commit
-// copies the log itself while the log stays below walRestartBytes.
-func (s *SQLite) checkpointLoop() {
-	defer close(s.ckpt)
-	for range s.kick {
-		// A checkpoint that fails (busy, disk full) is retried after a
-		// later commit.
-		s.mdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-	}
-}
-
-// committed tells the checkpointer a transaction has committed. The
-// caller holds the write lock.
+// checkpointLoop runs checkpoints on their own connection after commits
+// that leave a log past walCheckpointBytes, so that no commit waits for
+// the bulk of the copying.
 //
 // A PASSIVE checkpoint never catches up with a writer that commits again
 // and again: the log starts again from its beginning only when a writer
 // begins while every frame of it is copied and no reader still reads one,
-// and a sync session or a burst of edits leaves no such moment. So once
-// the log passes walRestartBytes, the writer itself runs a RESTART
-// checkpoint before it lets the next one in (back-pressure): it copies
-// what the checkpointer has not and waits for readers still on the log.
-func (s *SQLite) committed() {
+// and a sync session or a burst of edits leaves no such moment. So after
+// the PASSIVE copy, the loop takes the write lock and runs a RESTART
+// checkpoint, which copies what was committed meanwhile and waits for
+// readers still on the log.
+func (s *SQLite) checkpointLoop() {
+	defer close(s.ckpt)
+	for range s.kick {
+		// A checkpoint that fails (busy, disk full) is retried after a
+		// later commit; nothing depends on it but the log's size.
+		if _, err := s.mdb.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			continue
+		}
+		s.wmu.Lock()
+		if size := s.walSize(); size > walCheckpointBytes && size >= s.restartAt {
+			s.restartOn(s.mdb, size)
+		}
+		s.wmu.Unlock()
+	}
+}
+
+// walSize is the size of the log file, 0 when there is none.
+func (s *SQLite) walSize() int64 {
 	fi, err := os.Stat(s.path + "-wal")
-	if err != nil || fi.Size() <= walCheckpointBytes {
-		s.restartAt = walRestartBytes
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// committed tells the checkpointer a transaction has committed. The
+// caller holds the write lock.
+func (s *SQLite) committed() {
+	if s.walSize() <= walCheckpointBytes {
+		s.restartAt = 0
 		return
 	}
 	select {
 	case s.kick <- struct{}{}:
 	default:
 	}
-	if fi.Size() <= max(s.restartAt, walRestartBytes) {
-		return
-	}
-	if s.restart() {
-		s.restartAt = walRestartBytes
-	} else {
-		// Busy: a reader holds an old snapshot, or another process
-		// writes. Nothing depends on the checkpoint but the log's size.
-		s.restartAt = fi.Size() + walCheckpointBytes
+}
+
+// waitLog is called with the write lock held, before a write transaction
+// begins. When the checkpointer has fallen behind and the log is past
+// walRestartBytes, the writer restarts the log itself first
+// (back-pressure). A writer that has just committed a large transaction
+// (an import) does not wait for it: the next one does.
+func (s *SQLite) waitLog() {
+	if size := s.walSize(); size > walRestartBytes && size >= s.restartAt {
+		s.restartOn(s.wdb, size)
 	}
 }
 
-// restart runs a RESTART checkpoint on the writer's connection and says
+// restartOn runs a RESTART checkpoint on a connection of db; the caller
+// holds the write lock. When readers keep it from completing, the next
+// try waits until the log has grown by another walCheckpointBytes.
+func (s *SQLite) restartOn(db *sql.DB, size int64) {
+	if s.restart(db) {
+		s.restartAt = 0
+	} else {
+		s.restartAt = size + walCheckpointBytes
+	}
+}
+
+// restart runs a RESTART checkpoint on a connection of db and says
 // whether it completed.
-func (s *SQLite) restart() bool {
+func (s *SQLite) restart(db *sql.DB) bool {
 	ctx := context.Background()
-	c, err := s.wdb.Conn(ctx)
+	c, err := db.Conn(ctx)
 	if err != nil {
 		return false
 	}

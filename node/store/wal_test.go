@@ -9,12 +9,12 @@ import (
 	"lifeline/syncproto"
 )
 
-// The write-ahead log's bound as docs/architecture.md states it: 32 MiB
+// The write-ahead log's bound as docs/architecture.md states it: 48 MiB
 // plus one transaction. The transactions here carry at most one batch of
 // changes (2 MiB of them, with their rows and index pages) or 64 records
 // of 8 KiB.
 const (
-	walBound      = 32 << 20
+	walBound      = 48 << 20
 	walLargestTxn = 8 << 20
 )
 
