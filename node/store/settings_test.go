@@ -48,7 +48,7 @@ func readSettings(ctx context.Context, c *sql.Conn) (connSettings, error) {
 // (synchronous FULL; NORMAL in WAL mode loses the last commits on power
 // loss). A writer waits for another process's write lock instead of
 // failing at once, no commit copies the log into the database, a log
-// that starts again is cut back to 16 MiB, and the read connections cannot
+// that starts again is cut back to 32 MiB, and the read connections cannot
 // write. SQLite applies these per connection, so
 // a connection opened without them would go unnoticed by any test that
 // only looks at one.
@@ -112,8 +112,8 @@ func TestEveryConnectionIsDurable(t *testing.T) {
 					t.Errorf("%s pool, round %d, connection %d: wal_autocheckpoint %d, want 0: a commit must not run a checkpoint",
 						p.name, round, i, got.walAutoCkpoint)
 				}
-				if got.journalLimit != 16<<20 {
-					t.Errorf("%s pool, round %d, connection %d: journal_size_limit %d, want 16 MiB: a log that starts again must shrink back",
+				if got.journalLimit != 32<<20 {
+					t.Errorf("%s pool, round %d, connection %d: journal_size_limit %d, want 32 MiB: a log that starts again must shrink back",
 						p.name, round, i, got.journalLimit)
 				}
 				if want := map[bool]int{true: 1, false: 0}[p.readOnly]; got.queryOnly != want {

@@ -425,8 +425,8 @@ func (s *SQLite) lockTxn(ctx context.Context) (t *txn, end func(), err error) {
 // run of edits goes on, unless a reader holds one snapshot for longer
 // than walRestartWait each time.
 const (
-	walCheckpointBytes = 16 << 20
-	walRestartBytes    = 48 << 20
+	walCheckpointBytes = 32 << 20
+	walRestartBytes    = 64 << 20
 )
 
 // walRestartWait is how long a checkpoint that restarts the log waits for

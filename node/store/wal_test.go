@@ -9,12 +9,12 @@ import (
 	"lifeline/syncproto"
 )
 
-// The write-ahead log's bound as docs/architecture.md states it: 48 MiB
+// The write-ahead log's bound as docs/architecture.md states it: 64 MiB
 // plus one transaction. The transactions here carry at most one batch of
 // changes (2 MiB of them, with their rows and index pages) or 64 records
 // of 8 KiB.
 const (
-	walBound      = 48 << 20
+	walBound      = 64 << 20
 	walLargestTxn = 8 << 20
 )
 
@@ -51,7 +51,7 @@ func incoming(runs []syncproto.Run) ([]Incoming, error) {
 	return out, nil
 }
 
-// A node that receives a long sync session, about 100 MB of changes
+// A node that receives a long sync session, about 150 MB of changes
 // batch by batch, while it passes them on to a third node as a sender
 // does (a read transaction per batch) and while its records are listed
 // again and again, keeps its write-ahead log under the bound the whole
@@ -61,14 +61,14 @@ func incoming(runs []syncproto.Run) ([]Incoming, error) {
 // committing.
 func TestLogBoundedThroughLongSession(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes about 300 MB")
+		t.Skip("writes about 450 MB")
 	}
 	ctx := context.Background()
 	origin, ko := newStore(t, Options{})
 	relay, kr := newStore(t, Options{VerifyHead: verifier(ko)})
 	laptop, _ := newStore(t, Options{VerifyHead: verifier(ko, kr)})
 	notes := bigNotes(8 << 10)
-	const records = 12000
+	const records = 18000
 	var originLargest int64 // the origin's log, as it writes them
 	for n := 0; n < records; n += 64 {
 		var edits []Edit
