@@ -406,11 +406,6 @@ type Query = store.Query
 // case number and status (not its history: Record gives that).
 func (n *Node) Records(ctx context.Context, q Query) iter.Seq2[RecordView, error] {
 	return func(yield func(RecordView, error) bool) {
-		facts, err := n.store.Facts(ctx)
-		if err != nil {
-			yield(RecordView{}, err)
-			return
-		}
 		confirmed, err := n.store.Confirmed(ctx)
 		if err != nil {
 			yield(RecordView{}, err)
@@ -432,11 +427,11 @@ func (n *Node) Records(ctx context.Context, q Query) iter.Seq2[RecordView, error
 				return
 			}
 			v := n.view(r, names)
-			v.Case = facts.Cases[r.ID]
+			v.Case = r.Case
 			// A stream's changes are confirmed and sent in order: the
 			// latest change of the record in each lane says how far all
 			// of them got.
-			for _, d := range facts.Own[r.ID] {
+			for _, d := range r.Own {
 				st := dotStatus(d, confirmed, sent)
 				if v.Status == "" || rank[st] < rank[v.Status] {
 					v.Status = st

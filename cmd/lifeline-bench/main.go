@@ -70,6 +70,7 @@ func main() {
 	only := flag.String("run", "", "run only the workloads whose names contain this")
 	child := flag.String("child", "", "internal: run one workload and print its result as JSON")
 	tmp := flag.String("tmp", "", "folder for the nodes' data (default: a new temporary folder)")
+	flag.IntVar(&syncScale, "scale", 1, "W1 to W3 sync this many times the 50,000 records (copies with new ids)")
 	flag.Parse()
 	if *child != "" {
 		os.Exit(runChild(*child, *file, *tmp))

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"lifeline/node"
+	"lifeline/node/store"
 	"lifeline/syncproto"
 )
 
@@ -47,7 +49,60 @@ func lifeline(args ...string) (string, error) {
 	return string(out), nil
 }
 
+// syncScale multiplies the records of W1 (-scale): the 50,000 of the
+// workload, then copies of them with new ids.
+var syncScale = 1
+
+// scaled writes the workload's 50,000 damage assessments followed by
+// scale-1 copies of them, each copy's ids derived from the original's, and
+// returns the file and its count of records.
+func scaled(e *env, scale int) (string, int, error) {
+	if scale <= 1 {
+		return e.damage, 50000, nil
+	}
+	lines, err := readLines(e.damage, 1, 50000)
+	if err != nil {
+		return "", 0, err
+	}
+	file := filepath.Join(e.tmp, fmt.Sprintf("damage-x%d.ndjson", scale))
+	f, err := os.Create(file)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	for copyN := range scale {
+		for _, line := range lines {
+			if copyN > 0 {
+				var rec map[string]any
+				if err := json.Unmarshal(line, &rec); err != nil {
+					return "", 0, err
+				}
+				h := sha256.Sum256(fmt.Appendf(nil, "%v/%d", rec["id"], copyN))
+				h[6], h[8] = h[6]&0x0f|0x40, h[8]&0x3f|0x80
+				rec["id"] = fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+				if line, err = json.Marshal(rec); err != nil {
+					return "", 0, err
+				}
+			}
+			w.Write(line)
+			w.WriteByte('\n')
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return "", 0, err
+	}
+	return file, 50000 * scale, f.Close()
+}
+
 func syncWorkloads(ctx context.Context, e *env) ([]namedResult, error) {
+	damage, total, err := scaled(e, syncScale)
+	if err != nil {
+		return nil, err
+	}
+	if damage != e.damage {
+		defer os.Remove(damage)
+	}
 	hq, a, b := filepath.Join(e.tmp, "hq"), filepath.Join(e.tmp, "a"), filepath.Join(e.tmp, "b")
 	defer os.RemoveAll(hq)
 	defer os.RemoveAll(a)
@@ -59,7 +114,7 @@ func syncWorkloads(ctx context.Context, e *env) ([]namedResult, error) {
 		{"enroll", "--data", a, "--ca", hq, "--hq"},
 		{"init", "--data", b, "--role", "hq", "--district", "Cayo", "--name", "node-b"},
 		{"enroll", "--data", b, "--ca", hq, "--hq"},
-		{"record", "import", "--data", a, "--type", "damage-assessment", e.damage},
+		{"record", "import", "--data", a, "--type", "damage-assessment", damage},
 	} {
 		if _, err := lifeline(args...); err != nil {
 			return nil, err
@@ -73,7 +128,7 @@ func syncWorkloads(ctx context.Context, e *env) ([]namedResult, error) {
 
 	var rows []namedResult
 	session := func(name, what string, records int) error {
-		r, err := syncOnce(a, addr, server)
+		r, err := syncOnce(a, b, addr, server)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -84,7 +139,7 @@ func syncWorkloads(ctx context.Context, e *env) ([]namedResult, error) {
 		rows = append(rows, namedResult{name: name, what: what, result: r})
 		return nil
 	}
-	if err := session("W1-catch-up", "A→B, 50,000 records to an empty node", 50000); err != nil {
+	if err := session("W1-catch-up", fmt.Sprintf("A→B, %d records to an empty node", total), total); err != nil {
 		return rows, err
 	}
 	if err := runEdit(e, a, "w2"); err != nil {
@@ -152,9 +207,10 @@ var (
 	sessionTime = regexp.MustCompile(` in ([0-9.]+)s: `)
 )
 
-// syncOnce runs `lifeline sync` and measures it: wall time, bytes both ways
-// and the larger of the two nodes' peak memory.
-func syncOnce(dir, addr string, srv *server) (result, error) {
+// syncOnce runs `lifeline sync` and measures it: wall time, bytes both ways,
+// the larger of the two nodes' peak memory and the receiving node's peak
+// write-ahead log.
+func syncOnce(dir, peer, addr string, srv *server) (result, error) {
 	cmd := exec.Command(lifelineBin(), "sync", "--data", dir, "--peer", addr)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -163,8 +219,12 @@ func syncOnce(dir, addr string, srv *server) (result, error) {
 		return result{}, err
 	}
 	clientRSS := watchRSS(cmd.Process.Pid)
+	stopWAL := make(chan struct{})
+	peerWAL := watchSize(filepath.Join(peer, store.FileName+"-wal"), stopWAL)
 	err := cmd.Wait()
 	elapsed := time.Since(start)
+	close(stopWAL)
+	wal := <-peerWAL
 	if err != nil {
 		return result{}, fmt.Errorf("lifeline sync: %v: %s", err, out.String())
 	}
@@ -180,7 +240,29 @@ func syncOnce(dir, addr string, srv *server) (result, error) {
 		session = fmt.Sprintf(" (the session itself %ss)", m[1])
 	}
 	return result{Elapsed: elapsed, RSSKiB: max(a, b),
-		Extra: fmt.Sprintf("; %.2f MB on the wire; peak RSS A %.0f MiB, B %.0f MiB; process wall time%s", float64(bo+bi)/1e6, float64(a)/1024, float64(b)/1024, session)}, nil
+		Extra: fmt.Sprintf("; %.2f MB on the wire; peak RSS A %.0f MiB, B %.0f MiB; B's log up to %.1f MiB; process wall time%s",
+			float64(bo+bi)/1e6, float64(a)/1024, float64(b)/1024, float64(wal)/(1<<20), session)}, nil
+}
+
+// watchSize samples a file's size until stop is closed and returns the
+// largest it saw.
+func watchSize(file string, stop <-chan struct{}) <-chan int64 {
+	out := make(chan int64, 1)
+	go func() {
+		var peak int64
+		for {
+			if fi, err := os.Stat(file); err == nil {
+				peak = max(peak, fi.Size())
+			}
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	return out
 }
 
 // watchRSS samples a process's peak resident memory until it exits.

@@ -98,10 +98,16 @@ func runRecordList(ctx context.Context, e *env, fs *flagSet, args []string) erro
 	})
 }
 
-// list prints a table of the records, one a line.
+// list prints a table of the records, one a line. The table's columns are
+// as wide as their widest cell, so nothing is printed before the last
+// record is read; the rows wait in a table, which keeps only a few MiB of
+// them in memory.
 func list(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limit int) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTYPE\tUPDATED\tSUMMARY\tFLAGS")
+	t := newTable()
+	defer t.close()
+	if err := t.row("ID", "TYPE", "UPDATED", "SUMMARY", "FLAGS"); err != nil {
+		return err
+	}
 	count := 0
 	for v, err := range n.Records(ctx, q) {
 		if err != nil {
@@ -114,12 +120,14 @@ func list(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limit in
 		if v.Deleted {
 			flagsCol = append(flagsCol, "deleted")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ID, node.Printable(v.Type), v.Updated, node.Printable(n.Summary(v)), strings.Join(flagsCol, ", "))
+		if err := t.row(v.ID, node.Printable(v.Type), v.Updated, node.Printable(n.Summary(v)), strings.Join(flagsCol, ", ")); err != nil {
+			return err
+		}
 		if count++; limit > 0 && count >= limit {
 			break
 		}
 	}
-	return tw.Flush()
+	return t.writeTo(w)
 }
 
 // listJSON streams the array so that a list of every record does not have to

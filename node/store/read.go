@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -75,7 +76,16 @@ func (s *SQLite) Record(ctx context.Context, id syncproto.RecordID) (Record, err
 	return rec, err
 }
 
-// Records yields the records a query selects, oldest first.
+// recordsPage is how many records Records reads in one read transaction.
+const recordsPage = 256
+
+// Records yields the records a query selects, oldest first, with what a
+// list shows beside each (Record.Case and Own). It reads them a page at a
+// time, each page in a read transaction of its own that ends before the
+// page is yielded, so that a long listing holds neither every record in
+// memory nor one snapshot that keeps the write-ahead log from starting
+// again. Each record is as it stood at one moment; a record stored while
+// the listing runs is listed if it comes after those already yielded.
 func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		var where []string
@@ -89,34 +99,143 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 		if !q.WithDeleted {
 			where = append(where, "deleted = 0")
 		}
-		query := `SELECT id, deleted, state FROM records`
-		if len(where) > 0 {
-			query += " WHERE " + strings.Join(where, " AND ")
-		}
-		query += " ORDER BY rid"
+		order, after := "", int64(0)
 		if q.Newest {
-			query += " DESC"
+			order, after = " DESC", math.MaxInt64
+			where = append(where, "rid < ?")
+		} else {
+			where = append(where, "rid > ?")
 		}
-		if q.Limit > 0 {
-			query += fmt.Sprintf(" LIMIT %d", q.Limit)
-		}
-		stopped := false
-		err := s.readTx(ctx, func(tx *sql.Tx) error {
-			for rec, err := range s.views(ctx, tx, query, args...) {
-				if err != nil {
-					return err
-				}
+		query := `SELECT rid, id, deleted, state, (SELECT number FROM ledger_cases WHERE record = records.id) FROM records WHERE ` +
+			strings.Join(where, " AND ") + " ORDER BY rid" + order + " LIMIT ?"
+		left := q.Limit
+		for {
+			n := recordsPage
+			if q.Limit > 0 {
+				n = min(n, left)
+			}
+			var page []Record
+			err := s.readTx(ctx, func(tx *sql.Tx) error {
+				var err error
+				page, after, err = s.recordPage(ctx, tx, after, query, append(args, after, n)...)
+				return err
+			})
+			if err != nil {
+				yield(Record{}, err)
+				return
+			}
+			for _, rec := range page {
 				if !yield(rec, nil) {
-					stopped = true
-					return nil
+					return
 				}
 			}
-			return nil
-		})
-		if err != nil && !stopped {
-			yield(Record{}, err)
+			left -= len(page)
+			if len(page) < n || q.Limit > 0 && left == 0 {
+				return
+			}
 		}
 	}
+}
+
+// recordPage reads the records query selects after the row id last, with
+// their case numbers and this node's latest change of each in each lane,
+// and returns them and the last row id read.
+func (s *SQLite) recordPage(ctx context.Context, tx *sql.Tx, last int64, query string, args ...any) ([]Record, int64, error) {
+	own := map[int64]uint8{} // this node's streams: lane by index
+	streams, err := tx.QueryContext(ctx, `SELECT idx, lane FROM streams WHERE node_id = ?`, s.self.ID[:])
+	if err != nil {
+		return nil, last, err
+	}
+	for streams.Next() {
+		var idx int64
+		var lane uint8
+		if err := streams.Scan(&idx, &lane); err != nil {
+			streams.Close()
+			return nil, last, err
+		}
+		own[idx] = lane
+	}
+	streams.Close()
+	if err := streams.Err(); err != nil {
+		return nil, last, err
+	}
+	changes, err := tx.PrepareContext(ctx, `SELECT id FROM changes WHERE record = ?`)
+	if err != nil {
+		return nil, last, err
+	}
+	defer changes.Close()
+	type row struct {
+		rid     int64
+		id      syncproto.RecordID
+		deleted bool
+		state   []byte
+		number  sql.NullString
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, last, err
+	}
+	var page []row
+	for rows.Next() {
+		var r row
+		var id []byte
+		if err := rows.Scan(&r.rid, &id, &r.deleted, &r.state, &r.number); err != nil {
+			rows.Close()
+			return nil, last, err
+		}
+		r.id = syncproto.RecordID(id)
+		page = append(page, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, last, err
+	}
+	out := make([]Record, 0, len(page))
+	for _, r := range page {
+		rec, err := s.view(ctx, tx, r.id, r.deleted, r.state)
+		if err != nil {
+			return nil, last, err
+		}
+		rec.Case = r.number.String
+		if len(own) > 0 {
+			if rec.Own, err = ownLatest(ctx, changes, r.rid, own, s.self.ID); err != nil {
+				return nil, last, err
+			}
+		}
+		out = append(out, rec)
+		last = r.rid
+	}
+	return out, last, nil
+}
+
+// ownLatest is the latest change of a record in each of this node's
+// streams that changed it.
+func ownLatest(ctx context.Context, changes *sql.Stmt, rid int64, own map[int64]uint8, self syncproto.NodeID) ([]syncproto.Dot, error) {
+	rows, err := changes.QueryContext(ctx, rid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var dots []syncproto.Dot
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		idx, seq := splitID(id)
+		lane, ok := own[idx]
+		if !ok {
+			continue
+		}
+		i := slices.IndexFunc(dots, func(d syncproto.Dot) bool { return d.Lane == lane })
+		switch {
+		case i < 0:
+			dots = append(dots, syncproto.Dot{Origin: self, Lane: lane, Seq: seq})
+		case seq > dots[i].Seq:
+			dots[i].Seq = seq
+		}
+	}
+	return dots, rows.Err()
 }
 
 // views yields the records that query selects as rows of (id, deleted,

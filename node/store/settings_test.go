@@ -23,6 +23,7 @@ type connSettings struct {
 	foreignKeys    int
 	queryOnly      int
 	walAutoCkpoint int // pages; 0 when commits never checkpoint
+	journalLimit   int64
 }
 
 func readSettings(ctx context.Context, c *sql.Conn) (connSettings, error) {
@@ -37,6 +38,7 @@ func readSettings(ctx context.Context, c *sql.Conn) (connSettings, error) {
 		{"foreign_keys", &s.foreignKeys},
 		{"query_only", &s.queryOnly},
 		{"wal_autocheckpoint", &s.walAutoCkpoint},
+		{"journal_size_limit", &s.journalLimit},
 	} {
 		if err := c.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(p.into); err != nil {
 			return s, err
@@ -50,8 +52,9 @@ func readSettings(ctx context.Context, c *sql.Conn) (connSettings, error) {
 // survive a power cut: the write-ahead log, fsynced at every commit
 // (synchronous FULL; NORMAL in WAL mode loses the last commits on power
 // loss). A writer waits for another process's write lock instead of
-// failing at once, no commit copies the log into the database, and the
-// read connections cannot write. SQLite applies these per connection, so
+// failing at once, no commit copies the log into the database, a log
+// that starts again is cut back to 32 MiB, and the read connections cannot
+// write. SQLite applies these per connection, so
 // a connection opened without them would go unnoticed by any test that
 // only looks at one.
 func TestEveryConnectionIsDurable(t *testing.T) {
@@ -113,6 +116,10 @@ func TestEveryConnectionIsDurable(t *testing.T) {
 				if got.walAutoCkpoint != 0 {
 					t.Errorf("%s pool, round %d, connection %d: wal_autocheckpoint %d, want 0: a commit must not run a checkpoint",
 						p.name, round, i, got.walAutoCkpoint)
+				}
+				if got.journalLimit != 32<<20 {
+					t.Errorf("%s pool, round %d, connection %d: journal_size_limit %d, want 32 MiB: a log that starts again must shrink back",
+						p.name, round, i, got.journalLimit)
 				}
 				if want := map[bool]int{true: 1, false: 0}[p.readOnly]; got.queryOnly != want {
 					t.Errorf("%s pool, round %d, connection %d: query_only %d, want %d", p.name, round, i, got.queryOnly, want)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/binary"
 	"errors"
@@ -73,11 +74,15 @@ type SQLite struct {
 	ckpt    chan struct{} // closed when checkpointLoop ends
 	clock   *syncproto.Clock
 
-	wmu     sync.Mutex // serialises write transactions in this process
-	reqs    chan *writeReq
-	done    chan struct{}
-	closeMu sync.RWMutex
-	closed  bool
+	wmu sync.Mutex // serialises write transactions in this process
+	// restartAt is the log's size below which no RESTART checkpoint is
+	// tried again, after one that readers kept from completing (see
+	// restartOn); guarded by wmu.
+	restartAt int64
+	reqs      chan *writeReq
+	done      chan struct{}
+	closeMu   sync.RWMutex
+	closed    bool
 
 	streamMu  sync.Mutex
 	streamIdx map[syncproto.Stream]int64 // streams are append-only: safe to cache
@@ -85,21 +90,30 @@ type SQLite struct {
 }
 
 // driverName is go-sqlite3 with a hook that sets what the DSN cannot: this
-// process never checkpoints on commit. A commit that also copied the log
-// into the database would make a bulk import's commit three times slower;
-// checkpoints run beside the writers instead (see checkpointLoop), and
-// SQLite runs one when the last connection closes.
+// process never checkpoints on commit, and a log that starts again is cut
+// back to walCheckpointBytes. A commit that also copied the log into the
+// database would make a bulk import's commit three times slower;
+// checkpoints run beside the writers instead (see checkpointLoop), a
+// writer runs one only when the checkpointer falls behind (see
+// waitLog), and SQLite runs one when the last connection closes.
 const driverName = "sqlite3-lifeline"
 
 func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		if _, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil); err != nil {
+			return err
+		}
+		_, err := c.Exec(fmt.Sprintf("PRAGMA journal_size_limit = %d", walCheckpointBytes), nil)
 		return err
 	}})
 }
 
+// busyTimeout is how long a connection waits for another process's lock
+// before it fails.
+const busyTimeout = 15 * time.Second
+
 func dsn(path string, readOnly bool) string {
-	q := "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=15000&_foreign_keys=off"
+	q := fmt.Sprintf("_journal_mode=WAL&_synchronous=FULL&_busy_timeout=%d&_foreign_keys=off", busyTimeout.Milliseconds())
 	if readOnly {
 		q += "&_query_only=true&_txlock=deferred&_cache_size=-4096"
 	} else {
@@ -367,6 +381,7 @@ func (s *SQLite) lockWrite() error {
 		return ErrClosed
 	}
 	s.wmu.Lock()
+	s.waitLog()
 	return nil
 }
 
@@ -401,31 +416,122 @@ func (s *SQLite) lockTxn(ctx context.Context) (t *txn, end func(), err error) {
 	return t, func() { t.rollback(); s.unlockWrite() }, nil
 }
 
-// walCheckpointBytes is the size of the write-ahead log past which a
-// checkpoint copies it into the database, so that it stays small and reads
-// stay fast.
-const walCheckpointBytes = 64 << 20
+// The write-ahead log's bounds (docs/architecture.md, "Storage"). Past
+// walCheckpointBytes, a checkpoint copies the log into the database beside
+// the writers, then holds them back for a moment while it copies what
+// they committed meanwhile, so that the next commit starts the log again
+// from its beginning; journal_size_limit (set on every connection) then
+// cuts the file back to walCheckpointBytes. Past walRestartBytes (the
+// checkpointer fell behind), the next writer does the same itself before
+// its transaction begins. The log file so stays under
+// walRestartBytes plus one transaction, however long a sync session or a
+// run of edits goes on, unless a reader holds one snapshot for longer
+// than walRestartWait each time.
+const (
+	walCheckpointBytes = 32 << 20
+	walRestartBytes    = 64 << 20
+)
+
+// walRestartWait is how long a checkpoint that restarts the log waits for
+// readers to leave it, with this process's writers held back. If they do
+// not leave, the next try waits until the log has grown by another
+// walCheckpointBytes.
+const walRestartWait = 2 * time.Second
 
 // checkpointLoop runs checkpoints on their own connection after commits
-// that leave a large log, so that no commit waits for one.
+// that leave a log past walCheckpointBytes, so that no commit waits for
+// the bulk of the copying.
+//
+// A PASSIVE checkpoint never catches up with a writer that commits again
+// and again: the log starts again from its beginning only when a writer
+// begins while every frame of it is copied and no reader still reads one,
+// and a sync session or a burst of edits leaves no such moment. So after
+// the PASSIVE copy, the loop takes the write lock and runs a RESTART
+// checkpoint, which copies what was committed meanwhile and waits for
+// readers still on the log.
 func (s *SQLite) checkpointLoop() {
 	defer close(s.ckpt)
 	for range s.kick {
-		if fi, err := os.Stat(s.path + "-wal"); err != nil || fi.Size() < walCheckpointBytes {
-			continue
-		}
 		// A checkpoint that fails (busy, disk full) is retried after a
 		// later commit; nothing depends on it but the log's size.
-		s.mdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		if _, err := s.mdb.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			continue
+		}
+		s.wmu.Lock()
+		if size := s.walSize(); size > walCheckpointBytes && size >= s.restartAt {
+			s.restartOn(s.mdb, size)
+		}
+		s.wmu.Unlock()
 	}
 }
 
-// committed tells the checkpointer a transaction has committed.
+// walSize is the size of the log file, 0 when there is none.
+func (s *SQLite) walSize() int64 {
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// committed tells the checkpointer a transaction has committed. The
+// caller holds the write lock.
 func (s *SQLite) committed() {
+	if s.walSize() <= walCheckpointBytes {
+		s.restartAt = 0
+		return
+	}
 	select {
 	case s.kick <- struct{}{}:
 	default:
 	}
+}
+
+// waitLog is called with the write lock held, before a write transaction
+// begins. When the checkpointer has fallen behind and the log is past
+// walRestartBytes, the writer restarts the log itself first
+// (back-pressure). A writer that has just committed a large transaction
+// (an import) does not wait for it: the next one does.
+func (s *SQLite) waitLog() {
+	if size := s.walSize(); size > walRestartBytes && size >= s.restartAt {
+		s.restartOn(s.wdb, size)
+	}
+}
+
+// restartOn runs a RESTART checkpoint on a connection of db; the caller
+// holds the write lock. When readers keep it from completing, the next
+// try waits until the log has grown by another walCheckpointBytes.
+func (s *SQLite) restartOn(db *sql.DB, size int64) {
+	if s.restart(db) {
+		s.restartAt = 0
+	} else {
+		s.restartAt = size + walCheckpointBytes
+	}
+}
+
+// restart runs a RESTART checkpoint on a connection of db and says
+// whether it completed.
+func (s *SQLite) restart(db *sql.DB) bool {
+	ctx := context.Background()
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	// The connection waits for readers with its busy handler; it gets
+	// back its usual patience before it goes back to the pool, or is
+	// dropped.
+	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walRestartWait.Milliseconds())); err != nil {
+		return false
+	}
+	defer func() {
+		if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds())); err != nil {
+			c.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	var busy, logFrames, copied int
+	err = c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logFrames, &copied)
+	return err == nil && busy == 0
 }
 
 // Changed receives after changes were stored (an import, a sync, a

@@ -122,6 +122,12 @@ type Record struct {
 	Updated   syncproto.HLC
 	Conflicts int
 	Fields    []FieldView // sorted by name, the tombstone field among them
+	// What a list shows beside a record; Records fills them, Record
+	// leaves them empty. Case is the case number the ledger gave it, ""
+	// when none yet; Own is the latest change this node made of it in
+	// each lane, which says how far this node's changes of it got.
+	Case string
+	Own  []syncproto.Dot
 }
 
 // Query selects records.

@@ -88,6 +88,7 @@ func (s *SQLite) commitGroup(group []*writeReq) {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	s.waitLog()
 	ctx := context.Background()
 	t, err := s.begin(ctx)
 	if err != nil {
@@ -283,6 +284,7 @@ func (s *SQLite) Import(ctx context.Context, edits iter.Seq2[Edit, error]) (Impo
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	s.waitLog()
 	t, err := s.begin(ctx)
 	if err != nil {
 		return res, err
