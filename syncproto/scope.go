@@ -25,11 +25,11 @@ func (r Reach) Keeps(st Stream) bool {
 }
 
 // Passes says whether a stream goes from one node to another in a session
-// or a bundle: when the receiver keeps it, and when the relay of the
-// sender's own district is handed the sender's own streams, whatever their
-// scope, to carry on to headquarters. A responder sent to another district
-// writes in that district's scope, and what they write still reaches
-// headquarters through their home district's relay.
+// or a bundle: when the receiver keeps it, and when a relay is handed a
+// field laptop's own streams, whatever their scope, to carry on to
+// headquarters. A responder sent to another district writes in that
+// district's scope, and what they write reaches headquarters through
+// whichever relay they meet: nothing saved waits for the right one.
 func Passes(from, to Reach, st Stream) bool {
-	return to.Keeps(st) || to.Role == RoleRelay && st.Origin == from.Node && from.District == to.District && to.District != National
+	return to.Keeps(st) || to.Role == RoleRelay && from.Role == RoleField && st.Origin == from.Node
 }

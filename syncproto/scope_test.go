@@ -54,8 +54,8 @@ func TestStreamsOrderByPriorityThenScope(t *testing.T) {
 }
 
 // Who keeps a stream, and what passes between two nodes, as a table: HQ
-// keeps all; a relay or laptop the national streams, its district's and
-// its own; a relay also takes the own streams of its district's laptops.
+// and voters keep all; a relay or laptop the national streams, its
+// district's and its own; a relay also takes a laptop's own streams.
 func TestWhoKeepsWhatPasses(t *testing.T) {
 	const cayo, toledo = 2, 6
 	hq := syncproto.Reach{Node: syncproto.NodeID{0x01}, Role: syncproto.RoleHQ, District: 1}
@@ -99,12 +99,15 @@ func TestWhoKeepsWhatPasses(t *testing.T) {
 		{"a Toledo laptop's Cayo writing to Cayo's relay", lapTol, relayCayo, cayoByTol, true},
 		{"a Toledo laptop's Cayo writing to HQ", lapTol, hq, cayoByTol, true},
 		{"a Toledo laptop's Cayo writing to another Toledo laptop", lapTol, syncproto.Reach{Node: syncproto.NodeID{9}, Role: syncproto.RoleField, District: toledo}, cayoByTol, false},
-		{"a Cayo laptop's writing to Toledo's relay", lapCayo, relayTol, cayoByCayo, false},
+		{"a Cayo laptop's writing to Toledo's relay, to carry", lapCayo, relayTol, cayoByCayo, true},
+		{"Cayo's relay passing a Cayo laptop's writing to Toledo's relay", relayCayo, relayTol, cayoByCayo, false},
+		{"a Cayo laptop passing another's writing to Toledo's relay", lapCayo, relayTol, syncproto.Stream{Origin: syncproto.NodeID{9}, Lane: syncproto.MakeLane(3, cayo)}, false},
 		{"Toledo's relay passing on a Toledo laptop's Cayo writing to HQ", relayTol, hq, cayoByTol, true},
 		{"Toledo's relay passing on a Toledo laptop's Cayo writing to a Toledo laptop", relayTol, syncproto.Reach{Node: syncproto.NodeID{9}, Role: syncproto.RoleField, District: toledo}, cayoByTol, false},
 		{"HQ to a Toledo laptop, Cayo's records", hq, lapTol, cayoByCayo, false},
 		{"HQ to a Toledo laptop, its own records", hq, lapTol, cayoByTol, true},
-		{"a laptop of no district to a relay of none", noDistrict, syncproto.Reach{Node: syncproto.NodeID{8}, Role: syncproto.RoleRelay}, syncproto.Stream{Origin: noDistrict.Node, Lane: syncproto.MakeLane(3, cayo)}, false},
+		{"a laptop of no district to a relay of none", noDistrict, syncproto.Reach{Node: syncproto.NodeID{8}, Role: syncproto.RoleRelay}, syncproto.Stream{Origin: noDistrict.Node, Lane: syncproto.MakeLane(3, cayo)}, true},
+		{"a laptop's own writing to another laptop", lapCayo, lapTol, cayoByCayo, false},
 	} {
 		if got := syncproto.Passes(tc.from, tc.to, tc.st); got != tc.want {
 			t.Errorf("%s: passes %v, want %v", tc.name, got, tc.want)
