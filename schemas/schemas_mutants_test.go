@@ -429,3 +429,53 @@ func TestDecodeAndFormat(t *testing.T) {
 		}
 	}
 }
+
+// ruleOf is the rule a field's error names, or "" for no *FieldError.
+func ruleOf(err error) string {
+	var fe *schemas.FieldError
+	if errors.As(err, &fe) {
+		return fe.Rule
+	}
+	return ""
+}
+
+// A list of choices from a peer is a CBOR array of text strings, whole: a
+// number, a map, an array of something else, or an array cut short is
+// refused as the wrong type, not read as some list.
+func TestMultiFromPeersIsAListOfText(t *testing.T) {
+	needs, _ := testType(t).Field("needs")
+	for _, c := range []struct {
+		name string
+		raw  []byte
+	}{
+		{"the number 0", []byte{0x00}},
+		{"an empty map", []byte{0xa0}},
+		{"a text of one backquote", []byte{0x61, 0x60}},
+		{"a list of the number 0", []byte{0x81, 0x00}},
+		{"a list of an empty map", []byte{0x81, 0xa0}},
+		{`a list of "abc" cut after "ab"`, []byte{0x81, 0x63, 'a', 'b'}},
+		{`a list of "water" cut after "wat"`, []byte{0x81, 0x65, 'w', 'a', 't'}},
+	} {
+		// In a buffer of its own, so that reading past the end fails there.
+		raw := append(make([]byte, 0, len(c.raw)), c.raw...)
+		if err := needs.Check(raw); ruleOf(err) != "type" {
+			t.Errorf("needs = %s (% x) from a peer: %v, want a type error", c.name, c.raw, err)
+		}
+	}
+}
+
+// A list of numbers typed for a list of choices is refused as the wrong
+// type, however long the numbers are written.
+func TestMultiTypedAsNumbersRefused(t *testing.T) {
+	ty := testType(t)
+	for _, json := range []string{
+		`{"needs": [1]}`,
+		`{"needs": [123456789012345678901234567890, 1e300]}`,
+	} {
+		_, err := ty.ParseJSON([]byte(json), schemas.Update)
+		var ve *schemas.ValidationError
+		if !errors.As(err, &ve) || len(ve.Errs) != 1 || ve.Errs[0].Field != "needs" || ve.Errs[0].Rule != "type" {
+			t.Errorf("%s: %v, want one type error on needs", json, err)
+		}
+	}
+}

@@ -627,3 +627,120 @@ func TestBatchOfExactlyTheByteLimit(t *testing.T) {
 		t.Fatalf("a batch over the limit: %v", err)
 	}
 }
+
+// A field value a node wrote as one text string reads back as that text;
+// anything after the string makes it not one.
+func TestTextValueReadsWhatANodeWrote(t *testing.T) {
+	for _, s := range []string{"Cayo", "", "Techo dañado"} {
+		raw := mustRaw(t, s)
+		if got, ok := TextValue(raw); !ok || got != s {
+			t.Errorf("TextValue of %q as written: %q, %v", s, got, ok)
+		}
+		if got, ok := TextValue(append(ownBuffer(raw), 0x01)); ok {
+			t.Errorf("TextValue of %q with a byte after it: %q, %v", s, got, ok)
+		}
+	}
+}
+
+// Merging a vector that holds nothing of a stream adds no entry for it: the
+// merged vector names the streams either held changes of, and no more.
+func TestMergeAddsNoStreamOfNoChanges(t *testing.T) {
+	a := Stream{Origin: NodeID{1}, Lane: 1}
+	b := Stream{Origin: NodeID{2}, Lane: 1}
+	v := Vector{a: 3}
+	v.Merge(Vector{a: 2, b: 0})
+	if len(v) != 1 || v[a] != 3 {
+		t.Fatalf("{%s:3} merged with {%s:2 %s:0}: %d streams, %v", a, a, b, len(v), v)
+	}
+	if _, ok := v[b]; ok {
+		t.Fatalf("the merge added %s, of no changes", b)
+	}
+}
+
+// A lane that fits in a byte but is past MaxLane is refused for the reason
+// the reference decoder gives: the lane out of range, not a byte misread.
+func TestLaneOutOfRangeRefusedAsTheReferenceDoes(t *testing.T) {
+	for _, lane := range []uint8{MaxLane + 1, 254, 255} {
+		c := sampleChange(t)
+		c.Lane = lane
+		ref := refDecode(appendChange(nil, &c))
+		if _, err := DecodeChange(appendChange(nil, &c)); err == nil || ref == nil || err.Error() != ref.Error() {
+			t.Errorf("a change on lane %d: %v; the reference: %v", lane, err, ref)
+		}
+		c = sampleChange(t)
+		c.Fields[0].Base[0].Lane = lane
+		ref = refDecode(appendChange(nil, &c))
+		if _, err := DecodeChange(appendChange(nil, &c)); err == nil || ref == nil || err.Error() != ref.Error() {
+			t.Errorf("a base on lane %d: %v; the reference: %v", lane, err, ref)
+		}
+
+		runs := sampleRuns(t)
+		runs[0].Stream.Lane = lane
+		raw, err := Marshal(runs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back []Run
+		if err := decMode.Unmarshal(raw, &back); err != nil || len(back) != 1 {
+			t.Fatalf("the reference decoder on a run of lane %d: %v", lane, err)
+		}
+		ref = back[0].Check()
+		_, err = (&Batch{Seq: 1, Codec: CodecNone, Size: uint32(len(raw)), Payload: raw}).Runs()
+		if err == nil || ref == nil || !strings.HasSuffix(err.Error(), ref.Error()) {
+			t.Errorf("a run of lane %d: %v; the reference: %v", lane, err, ref)
+		}
+	}
+}
+
+// FitNotices keeps, in order, every notice a hello can carry: each one of 1
+// to MaxNoticeBytes bytes, up to MaxRevocations of them and MaxRevocationBytes
+// in all; the notices it keeps make a list a receiver takes.
+func TestFitNoticesUpToEachBound(t *testing.T) {
+	notice := func(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
+	check := func(name string, list [][]byte, want [][]byte) {
+		t.Helper()
+		got := FitNotices(list)
+		if len(got) != len(want) {
+			t.Fatalf("%s: kept %d notices, want %d", name, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("%s: notice %d is % x..., want % x...", name, i, got[i][:1], want[i][:1])
+			}
+		}
+		raw, err := Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Notices
+		if err := back.UnmarshalCBOR(raw); err != nil || len(back) != len(want) {
+			t.Fatalf("%s: a receiver reads %d of the notices kept, %v", name, len(back), err)
+		}
+	}
+	a, b := notice(3, 'a'), notice(5, 'b')
+	check("two small notices", [][]byte{a, b}, [][]byte{a, b})
+	check("an empty notice", [][]byte{{}, a, {}, b}, [][]byte{a, b})
+
+	largest := notice(MaxNoticeBytes, 'l')
+	over := notice(MaxNoticeBytes+1, 'o')
+	check("a notice of the largest size and one over", [][]byte{over, largest, a}, [][]byte{largest, a})
+
+	// MaxRevocationBytes in notices of the largest size, exactly: all are
+	// kept, and a notice after them is not.
+	var full [][]byte
+	for i := range MaxRevocationBytes / MaxNoticeBytes {
+		full = append(full, notice(MaxNoticeBytes, byte(i)))
+	}
+	check("notices of exactly the byte bound", append(slices.Clone(full), a), full)
+	// One byte short of it: a one-byte notice still fits, a larger not.
+	short := slices.Clone(full)
+	short[0] = short[0][:MaxNoticeBytes-1]
+	one := notice(1, '1')
+	check("notices one byte short of the bound", append(slices.Clone(short), a, one, b), append(slices.Clone(short), one))
+
+	var many [][]byte
+	for i := range MaxRevocations + 1 {
+		many = append(many, []byte{byte(i), byte(i >> 8)})
+	}
+	check("one notice more than the count bound", many, many[:MaxRevocations])
+}

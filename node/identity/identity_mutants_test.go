@@ -166,3 +166,58 @@ func TestDescribeForeignCertificate(t *testing.T) {
 		t.Errorf("a certificate without a name is described as %s", got)
 	}
 }
+
+// openIn lists the descriptors of this process open on dir itself, on
+// systems that show them (/proc/self/fd); ok is false elsewhere.
+func openIn(t *testing.T, dir string) (fds []string, ok bool) {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return nil, false
+	}
+	for _, e := range entries {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && target == dir {
+			fds = append(fds, e.Name())
+		}
+	}
+	return fds, true
+}
+
+// Saving a CA leaves no file open on its folder: the headquarters program
+// that saves it goes on running.
+func TestSaveCALeavesNothingOpen(t *testing.T) {
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := openIn(t, dir); !ok {
+		t.Skip("this system does not list a process's open files in /proc/self/fd")
+	}
+	if err := newTestCA(t, "Saved CA").save(dir, testPassphrase, testKDF); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, CAKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	if fds, _ := openIn(t, dir); len(fds) > 0 {
+		t.Fatalf("after saving the CA, descriptors %v are still open on %s", fds, dir)
+	}
+}
+
+// A secret longer than the sealed format's own header and tag seals and
+// unseals whole.
+func TestSealLongSecret(t *testing.T) {
+	for _, n := range []int{67, 100, 4096} {
+		secret := make([]byte, n)
+		for i := range secret {
+			secret[i] = byte(i*7 + 1)
+		}
+		sealed, err := seal(bytes.NewReader(make([]byte, 64)), testKDF, "TEST SECRET", secret, testPassphrase)
+		if err != nil {
+			t.Fatalf("sealing %d bytes: %v", n, err)
+		}
+		if plain, err := Unseal(sealed, "TEST SECRET", testPassphrase); err != nil || !bytes.Equal(plain, secret) {
+			t.Fatalf("a secret of %d bytes unsealed as %d bytes, %v", n, len(plain), err)
+		}
+	}
+}
