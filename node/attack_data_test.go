@@ -110,17 +110,7 @@ func TestForgedChangeByBundleNeverMerges(t *testing.T) {
 // before its responder moved, or it runs an older version).
 func handWhole(t *testing.T, from, to *nodetest.Member) {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "whole.bundle")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := from.Node.ExportBundle(ctx, f, nil); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if _, err := node.ImportBundleWhole(to.Node, ctx, path); err != nil {
+	if _, err := node.ImportBundleWhole(to.Node, context.Background(), bundleFile(t, from)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -27,7 +27,7 @@ func (n *Node) newLane(t *schemas.Type, fields []syncproto.FieldChange) uint8 {
 			}
 		}
 		if scope == syncproto.National {
-			scope = n.selfReach().District
+			scope = n.district()
 		}
 	}
 	return syncproto.MakeLane(uint8(t.Priority), scope)
@@ -53,11 +53,18 @@ func (n *Node) selfReach() syncproto.Reach {
 		return n.reach(c.Claims)
 	}
 	self := n.Self()
-	return syncproto.Reach{Node: self.ID, Role: self.Role, District: schemas.DistrictScope(self.District), Voter: n.isVoter(self.ID)}
+	return syncproto.Reach{Node: self.ID, Role: self.Role, District: n.district(), Voter: n.isVoter(self.ID)}
 }
 
-// Keeps says whether this node keeps a stream.
-func (n *Node) Keeps(st syncproto.Stream) bool { return n.selfReach().Keeps(st) }
+// district is the scope of this node's district, as its certificate
+// claims it once it has one: what selfReach says, without asking the
+// ledger who votes, for each record made.
+func (n *Node) district() uint8 {
+	if c := n.Credentials(); c != nil {
+		return schemas.DistrictScope(c.Claims.District)
+	}
+	return schemas.DistrictScope(n.Self().District)
+}
 
 // Scopes are the scopes whose every record this node keeps: national and
 // its district's; nil, every scope, at headquarters and on a voter. Two nodes hold the

@@ -17,21 +17,26 @@ import (
 
 const missingInToledo = `{"full_name":"Maria Pop","district":"Toledo","last_seen_place":"Punta Gorda market","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00"}`
 
-// handBundle writes a member's whole bundle and imports it at another,
-// scopes applied.
-func handBundle(t *testing.T, from, to *nodetest.Member) peersync.ImportResult {
+// bundleFile writes a member's whole bundle to a file.
+func bundleFile(t *testing.T, from *nodetest.Member) string {
 	t.Helper()
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "b.bundle")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := from.Node.ExportBundle(ctx, f, nil); err != nil {
+	defer f.Close()
+	if _, err := from.Node.ExportBundle(context.Background(), f, nil); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
-	res, err := to.Node.ImportBundle(ctx, path)
+	return path
+}
+
+// handBundle writes a member's whole bundle and imports it at another,
+// scopes applied.
+func handBundle(t *testing.T, from, to *nodetest.Member) peersync.ImportResult {
+	t.Helper()
+	res, err := to.Node.ImportBundle(context.Background(), bundleFile(t, from))
 	if err != nil {
 		t.Fatal(err)
 	}

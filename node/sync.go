@@ -206,13 +206,18 @@ func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportRe
 	}
 	defer f.Close()
 	me := n.selfReach()
+	// Who wrote it, for a relay to carry the writer's own streams, is its
+	// certificate's say: the certificate travels in the bundle, checked
+	// against the CA before the first batch. It is read once, not per
+	// change.
+	var from syncproto.Reach
+	var fromOf []byte
 	res, err := peersync.ImportKept(ctx, f, n.store, n.trust, func(writer []byte, st syncproto.Stream) bool {
-		// Who wrote it, for a relay to carry the writer's own streams, is
-		// its certificate's say: the certificate travels in the bundle,
-		// checked against the CA before the first batch.
-		var from syncproto.Reach
-		if c, err := n.trust.claims(writer); err == nil {
-			from = n.reach(c)
+		if writer != nil && fromOf == nil {
+			fromOf = writer
+			if c, err := n.trust.claims(writer); err == nil {
+				from = n.reach(c)
+			}
 		}
 		return syncproto.Passes(from, me, st)
 	})
