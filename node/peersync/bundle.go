@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"lifeline/node/store"
 	"lifeline/syncproto"
@@ -60,7 +61,9 @@ type ExportResult struct {
 }
 
 // Export writes a bundle of what a node holding have lacks (everything, for
-// an empty vector). sign is the writing node's key.
+// an empty vector) and cfg.Offer lets it carry (every stream when nil):
+// the streams' changes, their origins' certificates and headquarters'
+// receipts of them. sign is the writing node's key.
 func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector, sign func([]byte) []byte) (ExportResult, error) {
 	cfg = cfg.withDefaults()
 	var res ExportResult
@@ -84,9 +87,17 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 		return res, err
 	}
 	// The writer's certificate goes first: the seal is checked with it.
+	have = have.Clone()
+	if have == nil {
+		have = syncproto.Vector{}
+	}
+	offers := func(st syncproto.Stream) bool { return cfg.Offer == nil || cfg.Offer(st) }
 	origins := []syncproto.NodeID{hello.Node}
 	for st, seq := range local {
-		if seq > have[st] && st.Origin != hello.Node {
+		switch {
+		case !offers(st):
+			have[st] = never
+		case seq > have[st] && st.Origin != hello.Node:
 			origins = append(origins, st.Origin)
 		}
 	}
@@ -104,11 +115,13 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 		return res, err
 	}
 	if receipts != nil {
+		receipts.Receipts = slices.DeleteFunc(receipts.Receipts, func(r syncproto.Receipt) bool { return !offers(r.Stream) })
+	}
+	if receipts != nil && len(receipts.Receipts) > 0 {
 		if _, err := syncproto.WriteFrame(cw, syncproto.MsgReceipts, receipts); err != nil {
 			return res, err
 		}
 	}
-	have = have.Clone()
 	for n := uint64(1); ; n++ {
 		runs, next, err := cfg.Store.Outgoing(ctx, have, cfg.BatchChanges)
 		if ue := (*store.UnsendableError)(nil); errors.As(err, &ue) {
@@ -202,6 +215,12 @@ func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust)
 // if the bundle lacks it) is writer (nil keeps every one): the others are
 // checked with the rest, under the seal, and counted in OutOfScope.
 func ImportKept(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust, keep func(writer []byte, st syncproto.Stream) bool) (ImportResult, error) {
+	return importBundle(ctx, r, st, trust, keep, nil)
+}
+
+// importBundle is ImportKept that, given a snapshot's checks, also refuses
+// what a snapshot may not be (snapshot.go).
+func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust, keep func(writer []byte, st syncproto.Stream) bool, snap *snapshotCheck) (ImportResult, error) {
 	var res ImportResult
 	fr, err := openBundle(&io.LimitedReader{R: r, N: MaxBundleBytes})
 	if err != nil {
@@ -213,6 +232,10 @@ func ImportKept(ctx context.Context, r io.Reader, st BundleStore, trust BundleTr
 	io.WriteString(h, BundleMagic)
 	bad := func(format string, args ...any) error {
 		return &BundleError{Offset: fr.Offset() + int64(len(BundleMagic)), Err: fmt.Errorf("%w: %s", ErrBundle, fmt.Sprintf(format, args...))}
+	}
+	// refused is bad for an error that stays what it is.
+	refused := func(err error) error {
+		return &BundleError{Offset: fr.Offset() + int64(len(BundleMagic)), Err: fmt.Errorf("%w: %w", ErrBundle, err)}
 	}
 	// next reads, hashes and decodes the next frame; before is the hash of
 	// the bytes before it.
@@ -284,6 +307,10 @@ func ImportKept(ctx context.Context, r io.Reader, st BundleStore, trust BundleTr
 				}
 				certs = append(certs, m.Certs...)
 			case *syncproto.Receipts:
+				if err := snap.expect(ctx, m); err != nil {
+					yield(nil, refused(err))
+					return
+				}
 				receipts = append(receipts, m)
 			case *syncproto.Batch:
 				if done {
@@ -307,6 +334,12 @@ func ImportKept(ctx context.Context, r io.Reader, st BundleStore, trust BundleTr
 					}
 					in = kept
 				}
+				if snap != nil {
+					if err := snap.add(in); err != nil {
+						yield(nil, refused(err))
+						return
+					}
+				}
 				if !yield(in, nil) {
 					return
 				}
@@ -325,6 +358,8 @@ func ImportKept(ctx context.Context, r io.Reader, st BundleStore, trust BundleTr
 						yield(nil, bad("%v", err))
 					} else if _, _, err := fr.Read(); !errors.Is(err, io.EOF) {
 						yield(nil, bad("bytes after the seal"))
+					} else if err := snap.complete(writer, keep); err != nil {
+						yield(nil, refused(err))
 					} else {
 						sealed = true
 					}

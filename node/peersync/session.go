@@ -142,6 +142,9 @@ type Result struct {
 	BytesOut int64
 	// Equal: both sides ended holding the same changes.
 	Equal bool
+	// Snapshot counts the changes a snapshot brought before the session
+	// (node.Sync, on a node that held nothing of anyone else's).
+	Snapshot int
 }
 
 // Run runs one session over conn and returns when both sides are done, the
