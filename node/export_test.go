@@ -174,3 +174,8 @@ func StoreRecords(n *Node, ctx context.Context) ([]store.Record, error) {
 	}
 	return out, nil
 }
+
+// Receipts lists the receipts of headquarters n holds.
+func Receipts(n *Node, ctx context.Context) ([]store.Receipt, error) {
+	return n.store.Receipts(ctx, syncproto.NodeID{}, false, nil, syncproto.MaxReceipts)
+}

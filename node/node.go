@@ -42,6 +42,9 @@ type Node struct {
 	kits  atomic.Pointer[fieldkits.Catalogue]
 	clock *syncproto.Clock
 	lang  atomic.Pointer[string] // labels and texts of record views
+	// started: the node holds changes of another node's, so it no longer
+	// starts from a snapshot.
+	started atomic.Bool
 
 	embedded *fieldkits.Catalogue
 }

@@ -51,11 +51,10 @@ func (n *Node) checkReceipts(ctx context.Context) {
 // errReceipt is wrapped by the reasons a receipt is refused.
 var errReceipt = errors.New("refused a receipt")
 
-// AddReceipts checks receipts a peer sent and keeps those whose signer is
-// an HQ node of this deployment, not revoked, and whose signature checks;
-// those of changes this node holds are then checked against its chain
-// (store.CheckReceipts), and only those raise a confirmed mark.
-func (t *trust) AddReceipts(ctx context.Context, m *syncproto.Receipts) (int, error) {
+// receipts checks a Receipts message: it returns the receipts an unrevoked
+// headquarters node of this deployment signed, and why each other one was
+// refused. With remember, the signers' certificates are kept.
+func (t *trust) receipts(ctx context.Context, m *syncproto.Receipts, remember bool) ([]store.Receipt, []error) {
 	type signer struct {
 		node syncproto.NodeID
 		pub  ed25519.PublicKey
@@ -74,7 +73,7 @@ func (t *trust) AddReceipts(ctx context.Context, m *syncproto.Receipts) (int, er
 				err = fmt.Errorf("%w: signed by %s, which headquarters revoked", errReceipt, claims)
 			}
 		}
-		if err == nil {
+		if err == nil && remember {
 			err = t.put(ctx, cert, claims)
 		}
 		signers[i] = signer{node: claims.Node, err: err}
@@ -95,6 +94,15 @@ func (t *trust) AddReceipts(ctx context.Context, m *syncproto.Receipts) (int, er
 			keep = append(keep, store.Receipt{Stream: r.Stream, Seq: r.Seq, Head: r.Head, Signer: s.node, Sig: r.Sig})
 		}
 	}
+	return keep, refused
+}
+
+// AddReceipts checks receipts a peer sent and keeps those whose signer is
+// an HQ node of this deployment, not revoked, and whose signature checks;
+// those of changes this node holds are then checked against its chain
+// (store.CheckReceipts), and only those raise a confirmed mark.
+func (t *trust) AddReceipts(ctx context.Context, m *syncproto.Receipts) (int, error) {
+	keep, refused := t.receipts(ctx, m, true)
 	if err := t.store.PutReceipts(ctx, keep); err != nil {
 		return 0, err
 	}
@@ -109,4 +117,15 @@ func (t *trust) AddReceipts(ctx context.Context, m *syncproto.Receipts) (int, er
 		t.log.Warn("refused receipts", "count", len(refused), "first", refused[0].Error())
 	}
 	return len(keep) - len(forked), nil
+}
+
+// CheckReceipts returns the receipts of m that an unrevoked headquarters
+// node of this deployment signed, keeping nothing (peersync.SnapshotTrust).
+func (t *trust) CheckReceipts(ctx context.Context, m *syncproto.Receipts) []syncproto.Receipt {
+	keep, _ := t.receipts(ctx, m, false)
+	out := make([]syncproto.Receipt, len(keep))
+	for i, r := range keep {
+		out[i] = syncproto.Receipt{Stream: r.Stream, Seq: r.Seq, Head: r.Head, Sig: r.Sig}
+	}
+	return out
 }

@@ -277,6 +277,9 @@ func (d *Daemon) services() ([]service, error) {
 // that broke leaves behind.
 func (d *Daemon) openDoors() {
 	d.port.Handle(port.Sync, d.n.syncDoor(d.serveSync))
+	if d.n.Self().Role.InLedger() {
+		d.port.Handle(port.Snapshot, d.n.snapshotDoor())
+	}
 	if d.plane == nil {
 		return
 	}

@@ -65,16 +65,52 @@ var ErrNotWhoWasMeant = errors.New("another node answered")
 // syncWith runs one session with the node at addr, which must be expect
 // unless expect is zero.
 func (n *Node) syncWith(ctx context.Context, addr string, expect syncproto.NodeID) (peersync.Result, error) {
-	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	// A node that holds nothing of anyone else's yet asks a relay or
+	// headquarters for a snapshot first, on the same handshake, and then
+	// syncs what came after.
+	fresh := n.fresh(ctx)
+	conn, peer, err := n.dialer().DialChoosing(ctx, addr, func(p identity.Claims) port.Channel {
+		if fresh && p.Role.InLedger() && (expect.IsZero() || p.Node == expect) {
+			return port.Snapshot
+		}
+		return port.Sync
+	})
 	if err != nil {
 		return peersync.Result{}, err
 	}
-	defer conn.Close()
 	if !expect.IsZero() && peer.Node != expect {
+		conn.Close()
 		n.log.Warn("refused a sync: another node answered", "addr", addr, "peer", peer.String(), "expected", expect.String())
 		return peersync.Result{}, fmt.Errorf("sync with %s: %w: %s, not node %s", addr, ErrNotWhoWasMeant, peer, expect)
 	}
+	var snap peersync.ImportResult
+	var snapBytes int64
+	if fresh && peer.Role.InLedger() {
+		snap, snapBytes, err = n.receiveSnapshot(ctx, conn, peer)
+		switch {
+		case errors.Is(err, errNoSnapshot):
+		case err != nil:
+			n.log.Warn("a snapshot was refused; syncing from the first change instead", "peer", peer.String(), "err", err)
+		default:
+			n.log.Info("started from a snapshot", "peer", peer.String(), "changes", snap.Changes, "new", snap.Applied)
+		}
+		if conn, peer, err = n.dialer().Dial(ctx, addr, port.Sync); err != nil {
+			return peersync.Result{}, err
+		}
+		if !expect.IsZero() && peer.Node != expect {
+			conn.Close()
+			return peersync.Result{}, fmt.Errorf("sync with %s: %w: %s, not node %s", addr, ErrNotWhoWasMeant, peer, expect)
+		}
+	}
+	defer conn.Close()
 	res, err := peersync.Run(ctx, conn, n.sessionConfig(peer))
+	// What the snapshot brought was received too.
+	res.Snapshot = snap.Applied
+	res.Received += snap.Applied
+	res.Duplicates += snap.Duplicates
+	res.Revocations += snap.Revocations
+	res.Receipts += snap.Receipts
+	res.BytesIn += snapBytes
 	// Who the peer is, the certificate says; its hello only claims it.
 	res.Peer.Name, res.Peer.Role, res.Peer.District = peer.Name, peer.Role, peer.District
 	n.afterSession(ctx, peer, addr, res, err)
@@ -165,6 +201,9 @@ func (n *Node) Serve(ctx context.Context, addr string, ready func(net.Addr), don
 		report(n.serveSync(ctx, conn, peer))
 		return false
 	}))
+	if n.Self().Role.InLedger() {
+		p.Handle(port.Snapshot, n.snapshotDoor())
+	}
 	bound, err := p.Listen(addr)
 	if err != nil {
 		return err
@@ -197,6 +236,11 @@ func (n *Node) ExportBundle(ctx context.Context, w io.Writer, have syncproto.Vec
 
 // ImportBundle checks a bundle file whole and applies it.
 func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportResult, error) {
+	return n.importFile(ctx, path, false)
+}
+
+// importFile checks a bundle file whole, or a snapshot, and applies it.
+func (n *Node) importFile(ctx context.Context, path string, snapshot bool) (peersync.ImportResult, error) {
 	if !n.Enrolled() {
 		return peersync.ImportResult{}, fmt.Errorf("%w: it cannot check a bundle's signatures until it is enrolled", ErrNotEnrolled)
 	}
@@ -212,7 +256,7 @@ func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportRe
 	// change.
 	var from syncproto.Reach
 	var fromOf []byte
-	res, err := peersync.ImportKept(ctx, f, n.store, n.trust, func(writer []byte, st syncproto.Stream) bool {
+	keep := func(writer []byte, st syncproto.Stream) bool {
 		if writer != nil && fromOf == nil {
 			fromOf = writer
 			if c, err := n.trust.claims(writer); err == nil {
@@ -220,7 +264,13 @@ func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportRe
 			}
 		}
 		return syncproto.Passes(from, me, st)
-	})
+	}
+	var res peersync.ImportResult
+	if snapshot {
+		res, err = peersync.ImportSnapshot(ctx, f, n.store, n.trust, keep)
+	} else {
+		res, err = peersync.ImportKept(ctx, f, n.store, n.trust, keep)
+	}
 	if !res.From.Node.IsZero() {
 		// The seal is checked with the key of the node the hello names;
 		// its name, role and district are its certificate's, not the

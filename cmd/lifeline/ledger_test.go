@@ -80,7 +80,7 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 	relay := d.node(t, "relay-cayo", "relay", "Cayo", "--voter")
 	field := d.node(t, "cayo-07", "field", "Cayo")
 	timers := []string{"--gossip-profile", "lan", "--sync-every", "500ms", "--sync-idle", "10s"}
-	_, hqGossip := runNode(t, d.hq, append([]string{"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--bootstrap"}, timers...)...)
+	hqSync, hqGossip := runNode(t, d.hq, append([]string{"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--bootstrap"}, timers...)...)
 	relaySync, _ := runNode(t, relay, append([]string{"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--join", hqGossip}, timers...)...)
 	ids := addRecords(t, field, 3, "Succotz")
 	runNode(t, field, append([]string{"--gossip-addr", "127.0.0.1:0", "--join", hqGossip}, timers...)...)
@@ -123,6 +123,27 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 		t.Fatalf("the ledger log on the relay counts %d of the laptop's changes, want 3: %+v", laptop, log)
 	}
 	fails(t, "", []string{"cayo-07 is a field node"}, "ledger", "log", "--data", field)
+
+	// New laptops start from HQ's snapshot: by stick, and over the network
+	// on their first sync.
+	stick := filepath.Join(t.TempDir(), "cayo.snapshot")
+	if out := ok(t, "", "snapshot", "export", "--data", d.hq, "--district", "cayo", "--out", stick); !strings.Contains(out, "a snapshot for a Cayo field laptop, 3 changes") {
+		t.Fatalf("snapshot export said %q", out)
+	}
+	byStick := d.node(t, "cayo-12", "field", "Cayo")
+	if out := ok(t, "", "snapshot", "import", "--data", byStick, stick); !strings.Contains(out, "3 changes, 3 new") || strings.Contains(out, "against 0 receipts") {
+		t.Fatalf("snapshot import said %q", out)
+	}
+	byLink := d.node(t, "cayo-14", "field", "Cayo")
+	if out := ok(t, "", "sync", "--data", byLink, "--peer", hqSync); !strings.Contains(out, "received 3") || !strings.Contains(out, "3 of the changes received came in the peer's snapshot") {
+		t.Fatalf("a new laptop's first sync said %q", out)
+	}
+	for _, dir := range []string{byStick, byLink} {
+		if digestIn(t, dir, "kept") != digestIn(t, d.hq, "national,Cayo") {
+			t.Fatalf("%s differs from HQ after its snapshot", filepath.Base(dir))
+		}
+	}
+	fails(t, "", []string{"--district \"Gotham\": not one of"}, "snapshot", "export", "--data", d.hq, "--district", "Gotham", "--out", stick)
 
 	// A new version of a kit, published at HQ, reaches the relay's catalogue.
 	kit, err := os.ReadFile("../../fieldkits/kits/road-status.yaml")

@@ -62,6 +62,8 @@ var commands = []command{
 	{name: "vector", usage: "--data DIR --out FILE", summary: "write the node's version vector, for a peer to export a bundle of what it lacks", run: runVector},
 	{name: "bundle export", usage: "--data DIR --out FILE [--for PEER_VECTOR_FILE]", summary: "write what a peer lacks (or everything) to a sealed file, for a USB stick", run: runBundleExport},
 	{name: "bundle import", usage: "--data DIR FILE", summary: "check a bundle whole and apply it", run: runBundleImport},
+	{name: "snapshot export", usage: "--data DIR --district DISTRICT --out FILE", summary: "write what a new field laptop of a district keeps, for it to start from (on a relay or HQ)", run: runSnapshotExport},
+	{name: "snapshot import", usage: "--data DIR FILE", summary: "start a node from a snapshot, checked whole against headquarters' receipts", run: runSnapshotImport},
 	{name: "enroll", usage: "--data DIR --ca CADIR|HQDIR [--hq] [--voter] [--member-addr HOST:PORT] [--passphrase-file FILE]", summary: "enroll a node with a CA folder, or HQ's folder, on this machine", run: runEnroll},
 	{name: "enroll request", usage: "--data DIR --out FILE [--district DISTRICT]", summary: "write a node's enrollment request, to carry to headquarters (--district: the responder moved there)", run: runEnrollRequest},
 	{name: "enroll install", usage: "--data DIR --cert FILE", summary: "install the certificate headquarters signed", run: runEnrollInstall},

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"lifeline/node"
 	"lifeline/node/atomicfile"
+	"lifeline/node/identity"
+	"lifeline/node/peersync"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -34,6 +38,9 @@ func runSync(ctx context.Context, e *env, fs *flagSet, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "synced with %s (%s, %s) in %.2fs: sent %d changes, received %d (%d already here), %d bytes out, %d in\n",
 			nodeLabel(res.Peer.Name, res.Peer.Node.String()), res.Peer.Role, node.Printable(res.Peer.District), time.Since(start).Seconds(), res.Sent, res.Received, res.Duplicates, res.BytesOut, res.BytesIn)
+		if res.Snapshot > 0 {
+			fmt.Fprintf(e.stdout, "%d of the changes received came in the peer's snapshot, checked whole against headquarters' receipts\n", res.Snapshot)
+		}
 		if res.Held > 0 || res.PeerHeld > 0 {
 			fmt.Fprintf(e.stdout, "held for a clock ahead: %d of ours at the peer, %d of the peer's here\n", res.Held, res.PeerHeld)
 		}
@@ -106,6 +113,44 @@ func runBundleImport(ctx context.Context, e *env, fs *flagSet, args []string) er
 		if res.Revocations > 0 {
 			fmt.Fprintf(e.stdout, "learnt that headquarters revoked %d nodes: they are refused from now on\n", res.Revocations)
 		}
+		return nil
+	})
+}
+
+func runSnapshotExport(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	out := fs.required("out", "the snapshot file to write")
+	district := fs.required("district", "the district of the new laptop it is for")
+	return fs.onNode(ctx, args, func(n *node.Node) error {
+		name, ok := schemas.District(*district)
+		if !ok {
+			return fmt.Errorf("--district %q: not one of %s", *district, strings.Join(schemas.Districts, ", "))
+		}
+		var res peersync.ExportResult
+		err := atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
+			var err error
+			res, err = n.ExportSnapshot(ctx, w, identity.Claims{Role: syncproto.RoleField, District: name})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote %s: a snapshot for a %s field laptop, %d changes, %d bytes\n", *out, name, res.Changes, res.Bytes)
+		return nil
+	})
+}
+
+func runSnapshotImport(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	pos, err := fs.parse(args, "FILE (a snapshot)")
+	if err != nil {
+		return err
+	}
+	return fs.withNode(ctx, func(n *node.Node) error {
+		res, err := n.ImportSnapshot(ctx, pos[0])
+		if err != nil {
+			return fmt.Errorf("%s: %w", pos[0], err)
+		}
+		fmt.Fprintf(e.stdout, "snapshot from %s (%s, %s): %d changes, %d new, %d already here, %d left out (not kept here); checked against %d receipts of headquarters\n",
+			nodeLabel(res.From.Name, res.From.Node.String()), res.From.Role, node.Printable(res.From.District), res.Changes, res.Applied, res.Duplicates, res.OutOfScope, res.Receipts)
 		return nil
 	})
 }

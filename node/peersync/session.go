@@ -143,7 +143,8 @@ type Result struct {
 	// Equal: both sides ended holding the same changes.
 	Equal bool
 	// Snapshot counts the changes a snapshot brought before the session
-	// (node.Sync, on a node that held nothing of anyone else's).
+	// (node.Sync, on a node that held nothing of anyone else's); Received
+	// counts them too.
 	Snapshot int
 }
 

@@ -33,6 +33,12 @@ type Dialer struct {
 // Dial opens a mutually authenticated connection to the port at addr and
 // asks for a channel. It returns the peer's verified claims.
 func (d Dialer) Dial(ctx context.Context, addr string, ch Channel) (net.Conn, identity.Claims, error) {
+	return d.DialChoosing(ctx, addr, func(identity.Claims) Channel { return ch })
+}
+
+// DialChoosing is Dial that chooses the channel once the handshake says
+// who answered.
+func (d Dialer) DialChoosing(ctx context.Context, addr string, choose func(identity.Claims) Channel) (net.Conn, identity.Claims, error) {
 	if d.Creds == nil {
 		return nil, identity.Claims{}, fmt.Errorf("%w: enroll it first (lifeline enroll)", ErrNotEnrolled)
 	}
@@ -59,7 +65,7 @@ func (d Dialer) Dial(ctx context.Context, addr string, ch Channel) (net.Conn, id
 		return nil, peer, fmt.Errorf("connect to %s: %w", addr, ErrCut)
 	}
 	conn.SetWriteDeadline(time.Now().Add(timeout))
-	if _, err := conn.Write([]byte{byte(ch)}); err != nil {
+	if _, err := conn.Write([]byte{byte(choose(peer))}); err != nil {
 		conn.Close()
 		return nil, peer, fmt.Errorf("%s: %w", addr, err)
 	}

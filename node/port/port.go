@@ -27,6 +27,9 @@ const (
 	Sync    Channel = 'S' // a sync session (peersync)
 	Ledger  Channel = 'L' // Raft's transport
 	Propose Channel = 'P' // a ledger command forwarded to the leader
+	// Snapshot: a relay or headquarters writes a new node the snapshot of
+	// what it keeps (node/snapshot.go).
+	Snapshot Channel = 'N'
 )
 
 func (c Channel) String() string {
@@ -37,6 +40,8 @@ func (c Channel) String() string {
 		return "ledger"
 	case Propose:
 		return "propose"
+	case Snapshot:
+		return "snapshot"
 	}
 	return fmt.Sprintf("channel %d", byte(c))
 }
