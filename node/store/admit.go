@@ -306,11 +306,8 @@ func (t *txn) readmitOf(only []syncproto.RecordID) (int, error) {
 		}
 		merged++
 	}
-	if merged > 0 {
-		if err := t.flushRecords(); err != nil {
-			return 0, err
-		}
-	}
+	// The records merged are written back when the transaction commits
+	// (txn.flush), as every other path's are.
 	return merged, nil
 }
 
