@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"lifeline/node/identity"
@@ -122,8 +123,8 @@ func (w idleWriter) Write(p []byte) (int, error) {
 	return w.conn.Write(p)
 }
 
-// ErrSnapshotTooLarge: a peer's snapshot ran past the largest a bundle may
-// be.
+// ErrSnapshotTooLarge: a peer's snapshot ran past what the node gives it
+// (snapshotLimit).
 var ErrSnapshotTooLarge = errors.New("the snapshot is larger than a bundle may be")
 
 // errNoSnapshot: the peer closed the snapshot channel without a byte, as
@@ -152,20 +153,36 @@ func (n *Node) receiveSnapshot(ctx context.Context, conn net.Conn, peer identity
 	defer f.Close()
 	deadline := time.Now().Add(n.cfg.SyncMax)
 	r := &idleReader{conn: conn, idle: n.cfg.SyncIdle, deadline: deadline}
-	copied, err := io.Copy(f, io.LimitReader(r, peersync.MaxBundleBytes+1))
+	limit := snapshotLimit(n.cfg.DataDir)
+	copied, err := io.Copy(f, io.LimitReader(r, limit+1))
 	switch {
 	case err != nil:
 		return peersync.ImportResult{}, copied, fmt.Errorf("reading a snapshot from %s: %w", peer, err)
 	case copied == 0:
 		return peersync.ImportResult{}, 0, errNoSnapshot
-	case copied > peersync.MaxBundleBytes:
-		return peersync.ImportResult{}, copied, fmt.Errorf("a snapshot from %s: %w (%d bytes)", peer, ErrSnapshotTooLarge, peersync.MaxBundleBytes)
+	case copied > limit:
+		return peersync.ImportResult{}, copied, fmt.Errorf("a snapshot from %s: %w (%d bytes, half the disk's free space or a bundle's limit)", peer, ErrSnapshotTooLarge, limit)
 	}
 	if err := f.Close(); err != nil {
 		return peersync.ImportResult{}, copied, err
 	}
 	res, err := n.ImportSnapshot(ctx, f.Name())
 	return res, copied, err
+}
+
+// snapshotLimit is the most a snapshot may take on disk: half the free
+// space of the data folder's disk, and no more than a bundle. A peer that
+// sends more is cut off before the node runs out of room for what its
+// responders save.
+func snapshotLimit(dir string) int64 {
+	limit := int64(peersync.MaxBundleBytes)
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &fs); err == nil {
+		if free := int64(fs.Bavail) * fs.Bsize / 2; free < limit {
+			limit = free
+		}
+	}
+	return limit
 }
 
 // idleReader gives each read the idle time to bring something, and all of
