@@ -2,12 +2,11 @@ package node_test
 
 import (
 	"bytes"
+	"crypto/aes"
 	"crypto/sha256"
 	"encoding/binary"
 	"slices"
 	"testing"
-
-	"golang.org/x/crypto/blake2b"
 
 	"lifeline/node/store"
 	"lifeline/syncproto"
@@ -55,20 +54,24 @@ func entryOf(t testing.TB, r store.Record) []byte {
 }
 
 // digestToday is the digest since schema version 10: SHA-256 of the sum,
-// lane by lane mod 2^16, of each entry's 2,048-byte BLAKE2X output read as
-// 1,024 little-endian 16-bit lanes.
+// lane by lane mod 2^16, of each entry's 2,048-byte element read as 1,024
+// little-endian 16-bit lanes. An element is the AES-256 encryptions of the
+// counter blocks 0 to 127 (16 bytes, big-endian) under the key
+// SHA-256("lifeline/digest/element/v2" || entry).
 func digestToday(t testing.TB, records []store.Record) syncproto.Hash {
 	t.Helper()
 	var acc [1024]uint16
 	for _, r := range records {
-		x, err := blake2b.NewXOF(2048, nil)
+		key := sha256.Sum256(append([]byte("lifeline/digest/element/v2"), entryOf(t, r)...))
+		blk, err := aes.NewCipher(key[:])
 		if err != nil {
 			t.Fatal(err)
 		}
-		x.Write(entryOf(t, r))
 		var out [2048]byte
-		if _, err := x.Read(out[:]); err != nil {
-			t.Fatal(err)
+		for n := range 128 {
+			var ctr [16]byte
+			binary.BigEndian.PutUint64(ctr[8:], uint64(n))
+			blk.Encrypt(out[16*n:], ctr[:])
 		}
 		for i := range acc {
 			acc[i] += binary.LittleEndian.Uint16(out[2*i:])

@@ -3,13 +3,14 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
-
-	"golang.org/x/crypto/blake2b"
 
 	"lifeline/syncproto"
 )
@@ -97,15 +98,8 @@ func (d *delta) merge(o *delta) {
 // addElement adds (sign 1) or takes away (sign -1) the LtHash element of
 // a digest entry's bytes.
 func (h *ltHash) addElement(entry []byte, sign int) {
-	x, err := blake2b.NewXOF(ltBytes, nil)
-	if err != nil {
-		panic(err) // only for a size out of range
-	}
-	x.Write(entry)
 	var b [ltBytes]byte
-	if _, err := x.Read(b[:]); err != nil {
-		panic(err)
-	}
+	element(entry, &b)
 	if sign > 0 {
 		for i := range h {
 			h[i] += binary.LittleEndian.Uint16(b[2*i:])
@@ -115,6 +109,30 @@ func (h *ltHash) addElement(entry []byte, sign int) {
 			h[i] -= binary.LittleEndian.Uint16(b[2*i:])
 		}
 	}
+}
+
+// elementDomain prefixes a digest entry where it is hashed into the key of
+// its element.
+const elementDomain = "lifeline/digest/element/v2"
+
+// element writes a digest entry's element: the AES-256-CTR keystream, from
+// a zero counter block, under the key SHA-256(elementDomain || entry).
+// That is a collision-resistant hash of the entry expanded by a
+// pseudorandom function, as NIST's CTR_DRBG expands its seed, and costs a
+// tenth of an extendable-output hash of the same length.
+func element(entry []byte, out *[ltBytes]byte) {
+	h := sha256.New()
+	h.Write([]byte(elementDomain))
+	h.Write(entry)
+	var key [32]byte
+	h.Sum(key[:0])
+	blk, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // only for a key of another length
+	}
+	var iv [aes.BlockSize]byte
+	clear(out[:])
+	cipher.NewCTR(blk, iv[:]).XORKeyStream(out[:], out[:])
 }
 
 // newView is the view of a record after the change that creates it: every

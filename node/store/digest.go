@@ -14,8 +14,9 @@ import (
 
 // The digest is a homomorphic set hash of the records (LtHash, Bellare and
 // Micciancio's additive hash, in the form Facebook published): each record
-// maps to an element of 1,024 16-bit lanes, the BLAKE2X (BLAKE2b XOF)
-// output of 2,048 bytes over its digest entry; the accumulator is the sum
+// maps to an element of 1,024 16-bit lanes, 2,048 bytes of AES-256-CTR
+// keystream under the SHA-256 of its digest entry (element, in
+// derived.go); the accumulator is the sum
 // of the elements, lane by lane mod 2^16; the digest is SHA-256 of the
 // accumulator's 2,048 bytes, lanes little-endian. A record that changes
 // takes its old element away and adds its new one, so that the digest
@@ -23,13 +24,15 @@ import (
 // same records hold the same accumulator whatever the order they came in.
 // Finding two sets of records with one sum is as hard as a lattice
 // problem (short vectors in dimension 1,024) as long as the elements look
-// random, which an extendable-output hash gives.
+// random, which a pseudorandom function keyed by a collision-resistant
+// hash gives. Definition 1 expanded the entry with BLAKE2X instead, ten
+// times the cost; a store computes the accumulators again when it opens.
 const (
 	ltLanes = 1024
 	ltBytes = 2 * ltLanes
 	// digestDefinition names the definition above and digestEntry's: a store
 	// computes its accumulators again when it opens and finds another.
-	digestDefinition = 1
+	digestDefinition = 2
 )
 
 // ltHash is an LtHash accumulator, or one record's element.
