@@ -33,7 +33,7 @@ packages=(
 	"syncproto"
 	"schemas"
 	"node/identity"
-	"node/peersync bundle.go"
+	"node/peersync bundle.go snapshot.go"
 	"node/store merge.go apply.go admit.go"
 	"node admission.go"
 )
