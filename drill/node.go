@@ -44,8 +44,11 @@ type Node struct {
 	crashes []string
 }
 
+// syncPort is the port nodes serve sync on.
+const syncPort = 7420
+
 // syncAddr and gossipAddr are where the node serves.
-func (n *Node) syncAddr() string   { return n.IP + ":7420" }
+func (n *Node) syncAddr() string   { return fmt.Sprintf("%s:%d", n.IP, syncPort) }
 func (n *Node) gossipAddr() string { return n.IP + ":7946" }
 
 func (n *Node) logFile() string { return filepath.Join(n.d.cfg.Dir, "logs", n.Name+".log") }
@@ -192,6 +195,23 @@ func (n *Node) status(ctx context.Context) (node.Status, error) {
 
 // ids lists the ids of the records the node holds.
 func (n *Node) ids(ctx context.Context) (map[string]bool, error) {
+	listed, err := n.ordered(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]bool, len(listed))
+	for _, id := range listed {
+		ids[id] = true
+	}
+	return ids, nil
+}
+
+// ordered lists the ids of the records the node holds in the order it
+// first stored them, as `record list` lists them (oldest first: by the
+// store's row id, which grows with each record stored). A listing reads
+// its pages in a transaction each, in that order, so it is what the node
+// held after one of its transactions.
+func (n *Node) ordered(ctx context.Context) ([]string, error) {
 	out, err := n.lifeline(ctx, "", "record", "list", "--data", n.Dir, "--json")
 	if err != nil {
 		return nil, err
@@ -202,9 +222,9 @@ func (n *Node) ids(ctx context.Context) (map[string]bool, error) {
 	if err := json.Unmarshal([]byte(out), &recs); err != nil {
 		return nil, fmt.Errorf("%s: record list --json: %v", n.Name, err)
 	}
-	ids := make(map[string]bool, len(recs))
-	for _, r := range recs {
-		ids[r.ID] = true
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
 	}
 	return ids, nil
 }

@@ -29,11 +29,12 @@ const (
 var thinShape = netlab.Shape{Rate: "64kbit", Burst: "16kbit", Latency: "600ms"}
 
 // thinLink: a Toledo laptop's link becomes thin (64 kbit/s, 10 % of the
-// packets lost) while it saves a burst of damage assessments and then a
-// few missing persons; the missing persons, lane 1, must reach HQ no later
-// than the bulk, lane 3, saved before them.
+// packets lost), and it may sync only with its district's relay, while it
+// saves a burst of damage assessments and then a few missing persons; the
+// missing persons, lane 1, must reach HQ through the relay before any of
+// the bulk, lane 3, saved before them.
 func (d *Drill) thinLink(ctx context.Context, s *StepReport) error {
-	n := d.node("tol-1")
+	n, relay := d.node("tol-1"), d.node("relay-toledo")
 	dir := filepath.Join(d.cfg.Dir, "thin")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -43,11 +44,22 @@ func (d *Drill) thinLink(ctx context.Context, s *StepReport) error {
 		return err
 	}
 	s.Injected = append(s.Injected, fmt.Sprintf("%s's link thinned to 64 kbit/s each way, 10%% of its packets dropped at random", n.Name))
+	if err := d.lab.Restrict(n.Name, syncPort, relay.IP); err != nil {
+		d.lab.Unrestrict(n.Name)
+		d.lab.Unthin(n.Name)
+		return err
+	}
+	s.Injected = append(s.Injected, fmt.Sprintf("%s's sync connections refused but to %s: what it saves reaches HQ through its relay", n.Name, relay.Name))
 	err := d.thinBurst(ctx, s, n, dir)
+	d.lab.Unrestrict(n.Name)
 	d.lab.Unthin(n.Name)
 	s.Injected = append(s.Injected, "the link restored")
 	return err
 }
+
+// sessionWith matches a node's log line of a sync session with the
+// laptop called by the name it is followed by.
+const sessionWith = `msg=(?:synced|"sync failed") peer="`
 
 func (d *Drill) thinBurst(ctx context.Context, s *StepReport, n *Node, dir string) error {
 	// A session in flight would carry the bulk the moment it is saved,
@@ -73,6 +85,7 @@ func (d *Drill) thinBurst(ctx context.Context, s *StepReport, n *Node, dir strin
 		d.restart(n)
 		return err
 	}
+	hqLog := logSize(d.hq)
 	if err := d.restart(n); err != nil {
 		return err
 	}
@@ -80,11 +93,17 @@ func (d *Drill) thinBurst(ctx context.Context, s *StepReport, n *Node, dir strin
 	s.Injected = append(s.Injected, fmt.Sprintf("%s's node stopped (SIGTERM) while it saved %d damage assessments (lane 3, record import) and then %d missing persons (lane 1), restarted on the thin link with both waiting",
 		n.Name, len(damageIDs), len(missingIDs)))
 
-	// HQ's records are listed again 200 ms after each listing; a set's time
-	// is when the first listing holding all of it began.
+	// HQ lists its records in the order it first stored them (by the
+	// store's row id, which grows with each record stored), and a listing
+	// is what HQ held after one of its transactions, or more: records are
+	// never removed. A listing that holds every missing person and none
+	// of the assessments shows a moment when HQ held them without the
+	// bulk; and a listing's order says how many assessments HQ stored
+	// before the last missing person, whatever the listings missed.
 	var missingAt, damageAt time.Duration
-	damageWithMissing, missingWithDamage := 0, 0
+	damageWithMissing, missingWithDamage := -1, 0
 	m, dm := 0, 0
+	var order []string
 	deadline := restarted.Add(3 * time.Minute)
 	for missingAt == 0 || damageAt == 0 {
 		if time.Now().After(deadline) {
@@ -92,8 +111,13 @@ func (d *Drill) thinBurst(ctx context.Context, s *StepReport, n *Node, dir strin
 				m, len(missingIDs), dm, len(damageIDs))
 		}
 		began := time.Since(restarted)
-		at, err := d.hq.ids(ctx)
+		listed, err := d.hq.ordered(ctx)
 		if err == nil {
+			order = listed
+			at := make(map[string]bool, len(listed))
+			for _, id := range listed {
+				at[id] = true
+			}
 			m, dm = countIn(at, missingIDs), countIn(at, damageIDs)
 			if missingAt == 0 && m == len(missingIDs) {
 				missingAt, damageWithMissing = began, dm
@@ -105,16 +129,49 @@ func (d *Drill) thinBurst(ctx context.Context, s *StepReport, n *Node, dir strin
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	ahead := storedBefore(order, missingIDs, damageIDs)
 	s.Observed = append(s.Observed,
-		fmt.Sprintf("HQ's records listed 200 ms apart: all %d missing persons at HQ %.1fs after the restart, when %d of the %d damage assessments were", len(missingIDs), missingAt.Seconds(), damageWithMissing, len(damageIDs)),
+		fmt.Sprintf("HQ's records in the order HQ stored them: %d of the %d damage assessments before the last of the %d missing persons, %d after it",
+			ahead, len(damageIDs), len(missingIDs), len(damageIDs)-ahead),
+		fmt.Sprintf("HQ's first listing that held all %d missing persons began %.1fs after the restart and held %d of the %d damage assessments", len(missingIDs), missingAt.Seconds(), damageWithMissing, len(damageIDs)),
 		fmt.Sprintf("all %d damage assessments at HQ %.1fs after the restart, when %d of the %d missing persons were", len(damageIDs), damageAt.Seconds(), missingWithDamage, len(missingIDs)))
-	if missingAt > damageAt {
-		return fmt.Errorf("the life-safety records reached HQ after the bulk saved before them: missing persons at %.1fs, damage assessments at %.1fs", missingAt.Seconds(), damageAt.Seconds())
+	direct := len(regexp.MustCompile(sessionWith+regexp.QuoteMeta(n.Name)+` \(`).FindAllString(logSince(d.hq, hqLog), -1))
+	s.Observed = append(s.Observed, fmt.Sprintf("HQ logged %d sessions with %s meanwhile", direct, n.Name))
+	switch {
+	case direct > 0:
+		return fmt.Errorf("%s synced with HQ directly (%d sessions in HQ's log): the step checks the way through its relay", n.Name, direct)
+	case ahead > 0:
+		return fmt.Errorf("HQ stored %d of the %d damage assessments before the last of the missing persons saved after them", ahead, len(damageIDs))
+	case damageWithMissing > 0:
+		return fmt.Errorf("no listing of HQ held the %d missing persons without the damage assessments saved before them: the first that held them all held %d of those",
+			len(missingIDs), damageWithMissing)
 	}
 	return nil
+}
+
+// storedBefore is, in a node's records in the order it stored them, how
+// many of bulk come before the last of first.
+func storedBefore(order, first, bulk []string) int {
+	at := make(map[string]int, len(order))
+	for i, id := range order {
+		at[id] = i
+	}
+	last := -1
+	for _, id := range first {
+		if i, ok := at[id]; ok && i > last {
+			last = i
+		}
+	}
+	ahead := 0
+	for _, id := range bulk {
+		if i, ok := at[id]; ok && i < last {
+			ahead++
+		}
+	}
+	return ahead
 }
 
 // importRecords saves bodies (JSON objects) of type typ on a laptop in one

@@ -221,3 +221,22 @@ func (l *Lab) Unthin(name string) {
 	exec.Command("tc", "-n", ns, "qdisc", "del", "dev", "eth0", "root").Run()
 	exec.Command("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "netlab").Run()
 }
+
+// Restrict lets a host open TCP connections to port only at address to: a
+// connection to that port anywhere else is refused at once (a TCP reset),
+// as by a firewall that lets a laptop reach its district's relay and no
+// other node. Unrestrict lifts it.
+func (l *Lab) Restrict(name string, port int, to string) error {
+	ns := l.ns(name)
+	return runAll(
+		[]string{"ip", "netns", "exec", ns, "nft", "add", "table", "inet", "netlab-restrict"},
+		[]string{"ip", "netns", "exec", ns, "nft", "add", "chain", "inet", "netlab-restrict", "out", "{ type filter hook output priority 0 ; }"},
+		[]string{"ip", "netns", "exec", ns, "nft", "add", "rule", "inet", "netlab-restrict", "out",
+			"oifname", "eth0", "ip", "daddr", "!=", to, "tcp", "dport", fmt.Sprint(port), "reject", "with", "tcp", "reset"},
+	)
+}
+
+// Unrestrict undoes Restrict, as far as Restrict got.
+func (l *Lab) Unrestrict(name string) {
+	exec.Command("ip", "netns", "exec", l.ns(name), "nft", "delete", "table", "inet", "netlab-restrict").Run()
+}

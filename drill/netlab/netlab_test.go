@@ -146,6 +146,19 @@ func TestLab(t *testing.T) {
 		l.Unthin("a")
 		l.Unthin("a") // a second time finds nothing to undo
 		within("a restored link carries", true)
+
+		if err := l.Restrict("a", 7000, "10.99.0.9"); err != nil {
+			t.Fatal(err)
+		}
+		within("a restricted to another address stops reaching b at that port", false)
+		l.Unrestrict("a")
+		l.Unrestrict("a")
+		within("a no longer restricted reaches b", true)
+		if err := l.Restrict("a", 7000, "10.99.0.2"); err != nil {
+			t.Fatal(err)
+		}
+		within("a restricted to b's address reaches b", true)
+		l.Unrestrict("a")
 	}
 
 	if _, err := l.Host("c", "no-such-site", "10.99.0.3/16"); err == nil {

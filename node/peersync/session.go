@@ -288,6 +288,7 @@ func (s *session) run(parent context.Context) (Result, error) {
 		t       syncproto.MsgType
 		msg     any
 		changes []store.Incoming // a batch's, decoded
+		prio    uint8            // its changes' one priority (see priority)
 		err     error
 	}
 	// The reader decodes frames, and a batch's changes, as they come: the
@@ -301,6 +302,7 @@ func (s *session) run(parent context.Context) (Result, error) {
 			t, body, err := s.readFrame(r)
 			var msg any
 			var changes []store.Incoming
+			var prio uint8
 			if err == nil {
 				if msg, err = syncproto.Decode(t, body); err != nil {
 					err = &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error()}
@@ -313,12 +315,13 @@ func (s *session) run(parent context.Context) (Result, error) {
 						} else if err = s.inScope(b.Seq, changes); err != nil {
 							s.abort(err)
 						}
+						prio = priority(changes)
 						b.Payload = nil // decompressed into changes; not held twice
 					}
 				}
 			}
 			select {
-			case msgs <- received{t, msg, changes, err}:
+			case msgs <- received{t, msg, changes, prio, err}:
 			case <-ctx.Done():
 				return
 			}
@@ -402,13 +405,16 @@ func (s *session) run(parent context.Context) (Result, error) {
 			}
 			// Batches that have already arrived are stored together: one
 			// commit for all of them on a fast link, one each on a slow one.
+			// Only batches of one and the same priority: life-safety
+			// changes are stored, and seen, before the bulk that follows
+			// them, not with it.
 			group := []*syncproto.Batch{m}
 			changes := [][]store.Incoming{in.changes}
 		gather:
 			for len(ahead) == 0 && len(group) < maxGroup {
 				select {
 				case more := <-msgs:
-					if b, ok := more.msg.(*syncproto.Batch); ok && more.err == nil {
+					if b, ok := more.msg.(*syncproto.Batch); ok && more.err == nil && more.prio != 0 && more.prio == in.prio {
 						group = append(group, b)
 						changes = append(changes, more.changes)
 						continue
@@ -872,6 +878,13 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 	}
 	var seq uint64
 	for {
+		// A batch is planned only once the window has room for it, from
+		// what the store holds then: a life-safety change stored meanwhile
+		// (by the app, or by another session) goes in it, ahead of the
+		// bulk not sent yet, whatever was planned before.
+		if err := s.awaitWindow(ctx, func() bool { return len(s.out) < syncproto.Window }); err != nil {
+			return err
+		}
 		runs, next, err := s.cfg.Store.Outgoing(ctx, have, s.cfg.BatchChanges)
 		if ue := (*store.UnsendableError)(nil); errors.As(err, &ue) {
 			s.cfg.Log.Warn("sync: a stream cannot be passed on", "peer", hello.Name, "err", err)
@@ -887,6 +900,7 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 		if s.withhold(runs, have) || late(runs, have, hello.Vector) {
 			continue
 		}
+		runs, next = onePriority(runs, have, next)
 		b, err := syncproto.NewBatch(seq+1, runs)
 		if err != nil {
 			return err
@@ -918,6 +932,43 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 	}
 	s.send(ctx, s.ctrl, syncproto.MsgDone, &syncproto.Done{Vector: final})
 	return nil
+}
+
+// onePriority keeps of runs (in sync order) those of the first run's
+// priority, and returns them with the vector the peer will then hold
+// (after is what it would hold with all of them). A receiver stores
+// batches of different priorities apart (see gather in run), so that
+// life-safety changes are stored, and seen, before the bulk after them,
+// never in one transaction with it.
+func onePriority(runs []syncproto.Run, have, after syncproto.Vector) ([]syncproto.Run, syncproto.Vector) {
+	p := syncproto.LanePriority(runs[0].Stream.Lane)
+	for i, r := range runs {
+		if syncproto.LanePriority(r.Stream.Lane) == p {
+			continue
+		}
+		next := have.Clone()
+		for _, r := range runs[:i] {
+			next[r.Stream] = after[r.Stream]
+		}
+		return runs[:i], next
+	}
+	return runs, after
+}
+
+// priority is the one sync priority of a batch's changes, 0 when they have
+// several (a batch of an older node) or none.
+func priority(changes []store.Incoming) uint8 {
+	var p uint8
+	for i := range changes {
+		q := syncproto.LanePriority(changes[i].Change.Lane)
+		switch {
+		case i == 0:
+			p = q
+		case q != p:
+			return 0
+		}
+	}
+	return p
 }
 
 // offers says whether the peer may be sent a stream.
