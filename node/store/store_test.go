@@ -425,8 +425,17 @@ func TestFutureChangesHeld(t *testing.T) {
 	if res, _ := b.Apply(ctx, in); res.Duplicates != 2 {
 		t.Fatalf("held changes sent again: %+v", res)
 	}
+	select { // what the apply told
+	case <-b.Changed():
+	default:
+	}
 	if n, _ := b.ReleaseHeld(ctx); n != 0 {
 		t.Fatal("released before the clock caught up")
+	}
+	select {
+	case <-b.Changed():
+		t.Fatal("a release of nothing told readers the store changed")
+	default:
 	}
 	mu.Lock()
 	now = now.Add(25 * time.Hour)
