@@ -45,6 +45,8 @@ type Node struct {
 	// started: the node holds changes of another node's, so it no longer
 	// starts from a snapshot.
 	started atomic.Bool
+	// snapping: a snapshot is being read (one at a time).
+	snapping atomic.Bool
 
 	embedded *fieldkits.Catalogue
 }

@@ -68,7 +68,11 @@ func (n *Node) syncWith(ctx context.Context, addr string, expect syncproto.NodeI
 	// A node that holds nothing of anyone else's yet asks a relay or
 	// headquarters for a snapshot first, on the same handshake, and then
 	// syncs what came after.
-	fresh := n.fresh(ctx)
+	// One snapshot at a time: sessions started meanwhile sync as usual.
+	fresh := n.fresh(ctx) && n.snapping.CompareAndSwap(false, true)
+	if fresh {
+		defer n.snapping.Store(false)
+	}
 	conn, peer, err := n.dialer().DialChoosing(ctx, addr, func(p identity.Claims) port.Channel {
 		if fresh && p.Role.InLedger() && (expect.IsZero() || p.Node == expect) {
 			return port.Snapshot
