@@ -638,10 +638,10 @@ func serve(ctx context.Context, n *node.Node) (string, error) {
 	}
 }
 
-// profile writes a CPU profile of a phase to $BENCH_S1_PROFILE.<phase>
+// profile writes a CPU profile of a phase to $BENCH_PROFILE.<phase>
 // when that is set, until the function it returns is called.
 func profile(phase string) func() {
-	prefix := os.Getenv("BENCH_S1_PROFILE")
+	prefix := os.Getenv("BENCH_PROFILE")
 	if prefix == "" {
 		return func() {}
 	}
