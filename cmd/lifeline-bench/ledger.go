@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"lifeline/node"
-	"lifeline/node/gossip"
 	"lifeline/node/identity"
 	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
@@ -30,12 +28,9 @@ import (
 //
 // P1: a partition between two groups of five gossiping nodes heals; how
 // long until all five hold the same records.
-//
-// G1: gossip membership alone (node/gossip, memberlist), twenty members.
 func init() {
 	register(workload{name: "L1-ledger", rows: ledgerWorkloads})
 	register(workload{name: "P1-partition", rows: partitionWorkload})
-	register(workload{name: "G1-gossip", rows: gossipWorkload})
 }
 
 // benchTB is what the nodetest harness needs, outside a test: folders under
@@ -494,125 +489,4 @@ func sameVectors(ctx context.Context, ms []*nodetest.Member) bool {
 		}
 	}
 	return true
-}
-
-// gossipWorkload: twenty gossip members (node/gossip over memberlist, on
-// loopback, with the "lan" profile) join through one member's address; the
-// time until each sees all twenty alive. Then one member stops without a
-// goodbye, and another leaves saying goodbye: the time until all the
-// others see each gone.
-func gossipWorkload(ctx context.Context, e *env) ([]namedResult, error) {
-	const n = 20
-	key, err := gossip.NewKey()
-	if err != nil {
-		return nil, err
-	}
-	keyFile := filepath.Join(e.tmp, gossip.KeyFile)
-	if err := gossip.WriteKeyFile(keyFile, [][]byte{key}); err != nil {
-		return nil, err
-	}
-	var ms []*gossip.Gossip
-	defer func() {
-		for _, g := range ms {
-			g.Shutdown()
-		}
-	}()
-	for i := range n {
-		name := fmt.Sprintf("member-%02d", i)
-		meta := gossip.Meta{Node: syncproto.NodeIDFromKey([]byte(name)), Name: name, Role: "field", District: "Cayo",
-			MinProto: syncproto.MinVersion, MaxProto: syncproto.MaxVersion}
-		g, err := gossip.Start(gossip.Config{BindAddr: "127.0.0.1:0", KeyFile: keyFile, Profile: gossip.LAN,
-			Meta: func() gossip.Meta { return meta }, Log: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, g)
-	}
-	// alive counts, for each member, the members it sees alive.
-	states := func(g *gossip.Gossip) map[string]string {
-		out := map[string]string{}
-		for _, m := range g.Members() {
-			out[m.Name] = m.State
-		}
-		return out
-	}
-	wait := func(what string, within time.Duration, cond func() bool) (time.Duration, error) {
-		start := time.Now()
-		for !cond() {
-			if time.Since(start) > within {
-				return 0, fmt.Errorf("gossip: %s: not within %v", what, within)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		return time.Since(start), nil
-	}
-	seed := ms[0].Addr()
-	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for _, g := range ms[1:] {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := g.Join([]string{seed}); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	_, err = wait("everyone sees everyone", time.Minute, func() bool {
-		for _, g := range ms {
-			alive := 0
-			for _, st := range states(g) {
-				if st == gossip.StateAlive {
-					alive++
-				}
-			}
-			if alive != n {
-				return false
-			}
-		}
-		return true
-	})
-	joined := time.Since(start)
-	wg.Wait()
-	close(errs)
-	if err == nil {
-		err = <-errs
-	}
-	if err != nil {
-		return nil, err
-	}
-	rows := []namedResult{{name: "G1-gossip-join", what: fmt.Sprintf("gossip: %d members join through one address → all see all (lan profile)", n),
-		result: result{Elapsed: joined}}}
-	gone := func(g *gossip.Gossip, name, state string, others []*gossip.Gossip) (time.Duration, error) {
-		return wait(name+" "+state+" everywhere", 5*time.Minute, func() bool {
-			for _, o := range others {
-				if states(o)[name] != state {
-					return false
-				}
-			}
-			return true
-		})
-	}
-	// A member that stops answering (killed, powered off).
-	dead := ms[n-1]
-	dead.Shutdown()
-	d, err := gone(dead, fmt.Sprintf("member-%02d", n-1), gossip.StateDead, ms[:n-1])
-	if err != nil {
-		return rows, err
-	}
-	rows = append(rows, namedResult{name: "G1-gossip-dead", what: "gossip: a member stops answering → the 19 others report it dead (lan profile)",
-		result: result{Elapsed: d}})
-	// A member that leaves saying goodbye.
-	left := ms[n-2]
-	t0 := time.Now()
-	if err := left.Leave(5 * time.Second); err != nil {
-		return rows, err
-	}
-	if _, err := gone(left, fmt.Sprintf("member-%02d", n-2), gossip.StateLeft, ms[:n-2]); err != nil {
-		return rows, err
-	}
-	rows = append(rows, namedResult{name: "G1-gossip-left", what: "gossip: a member leaves with a goodbye → the 18 others report it left (lan profile)",
-		result: result{Elapsed: time.Since(t0)}})
-	return rows, nil
 }

@@ -192,7 +192,10 @@ func runChild(name, file, tmp string) int {
 			rss := peakRSS()
 			rows := []childRow{}
 			for _, r := range named {
-				r.RSSKiB = rss
+				// A line that measured its own window's peak keeps it.
+				if r.RSSKiB == 0 {
+					r.RSSKiB = rss
+				}
 				rows = append(rows, childRow{Name: r.name, What: r.what, result: r.result})
 			}
 			json.NewEncoder(os.Stdout).Encode(rows)

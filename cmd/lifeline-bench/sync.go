@@ -284,13 +284,17 @@ func watchRSS(pid int) <-chan int64 {
 }
 
 // procHWM reads a process's VmHWM in KiB, 0 once it has exited.
-func procHWM(pid int) int64 {
+func procHWM(pid int) int64 { return procStatus(pid, "VmHWM:") }
+
+// procStatus reads a figure in KiB of a process's status (VmHWM:,
+// VmRSS:), 0 once it has exited.
+func procStatus(pid int, key string) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, key); ok {
 			kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kib
 		}
