@@ -198,6 +198,9 @@ type ImportResult struct {
 	// OutOfScope counts the changes left out: of streams this node does
 	// not keep (another district's).
 	OutOfScope int
+	// Encrypted says the file was encrypted for this node, for the caller
+	// that decrypted it to tell.
+	Encrypted bool
 	store.ApplyResult
 }
 
