@@ -178,9 +178,9 @@ func (n *Node) openFile(ctx context.Context, r io.Reader) (plain io.Reader, encr
 	var nf *identity.NotForKeyError
 	switch {
 	case errors.As(err, &nf):
-		return nil, true, &peersync.BundleError{Err: fmt.Errorf("%w: %w: %s; this node is %s (%s)", peersync.ErrBundle, ErrNotForThisNode, n.whoFor(ctx, nf.For), n.Self().Name, n.Self().ID)}
+		return nil, true, &peersync.BundleError{Offset: -1, Err: fmt.Errorf("%w: %w: %s; this node is %s (%s)", peersync.ErrBundle, ErrNotForThisNode, n.whoFor(ctx, nf.For), n.Self().Name, n.Self().ID)}
 	case err != nil:
-		return nil, true, &peersync.BundleError{Err: fmt.Errorf("%w: %w", peersync.ErrBundle, err)}
+		return nil, true, &peersync.BundleError{Offset: -1, Err: fmt.Errorf("%w: %w", peersync.ErrBundle, err)}
 	}
 	return plain, true, nil
 }

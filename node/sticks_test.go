@@ -184,6 +184,9 @@ func TestStickRevealsNothing(t *testing.T) {
 			t.Fatalf("the relay's refusal %q does not say %q", err, want)
 		}
 	}
+	if strings.Contains(err.Error(), "at byte") {
+		t.Fatalf("the relay's refusal %q names a byte of a bundle it never read", err)
+	}
 	for id := range ids {
 		if holds(relay, id) {
 			t.Fatal("the relay holds a record of a stick not for it")
