@@ -138,7 +138,9 @@ func (n *Node) SignEnrollment(ctx context.Context, ca *Authority, request []byte
 	if err := n.Queue(ctx, ledger.CmdEnroll, &ledger.Enroll{Cert: cert, Voter: opt.Voter, Addr: opt.MemberAddr}); err != nil {
 		return nil, err
 	}
-	return bundle, nil
+	// This HQ node's certificate, for the node to encrypt the bundles it
+	// writes for headquarters before it ever meets it.
+	return append(bundle, pem.EncodeToMemory(&pem.Block{Type: pemHQCert, Bytes: creds.Cert.Raw})...), nil
 }
 
 // signBundle checks a request's claims against opt and signs it with ca.
@@ -178,10 +180,12 @@ func (n *Node) InstallGossipKeys(keys [][]byte) error {
 
 // The PEM types of the gossip keys in an enrollment bundle: encrypted to
 // the node's key (age, identity.EncryptTo), and, in bundles written before,
-// in the clear, which Install refuses.
+// in the clear, which Install refuses; and of the certificate of the HQ
+// node that signed it, which bundles signed by the CA alone lack.
 const (
 	pemGossipKeys      = "LIFELINE ENCRYPTED GOSSIP KEYS"
 	pemClearGossipKeys = "LIFELINE GOSSIP KEYS"
+	pemHQCert          = "LIFELINE HQ CERTIFICATE"
 )
 
 // ErrClearBundle is wrapped by Install's error for an enrollment bundle
@@ -221,9 +225,7 @@ func decodeKeys(text []byte, where string) ([][]byte, error) {
 
 // splitEnrollment separates the certificates of an enrollment bundle from
 // its gossip keys, which it decrypts with the node's key.
-func (n *Node) splitEnrollment(bundle []byte) ([]byte, [][]byte, error) {
-	var certs []byte
-	var keys [][]byte
+func (n *Node) splitEnrollment(bundle []byte) (certs []byte, keys [][]byte, hq []byte, err error) {
 	rest := bundle
 	for {
 		block, r := pem.Decode(rest)
@@ -233,23 +235,28 @@ func (n *Node) splitEnrollment(bundle []byte) ([]byte, [][]byte, error) {
 		rest = r
 		switch block.Type {
 		case pemClearGossipKeys:
-			return nil, nil, fmt.Errorf("%w, as Lifeline wrote them before they were encrypted to the node's key; it is refused: have headquarters sign this node's request again (lifeline ca sign) and install the new file", ErrClearBundle)
+			return nil, nil, nil, fmt.Errorf("%w, as Lifeline wrote them before they were encrypted to the node's key; it is refused: have headquarters sign this node's request again (lifeline ca sign) and install the new file", ErrClearBundle)
 		case pemGossipKeys:
 			if keys != nil {
-				return nil, nil, errors.New("enrollment bundle: the gossip keys are given twice")
+				return nil, nil, nil, errors.New("enrollment bundle: the gossip keys are given twice")
 			}
 			plain, err := n.key.Decrypt(block.Bytes)
 			if err != nil {
-				return nil, nil, fmt.Errorf("enrollment bundle: the gossip keys: %w; install the file signed for this node's own request", err)
+				return nil, nil, nil, fmt.Errorf("enrollment bundle: the gossip keys: %w; install the file signed for this node's own request", err)
 			}
 			if keys, err = decodeKeys(plain, "enrollment bundle"); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
+		case pemHQCert:
+			if hq != nil {
+				return nil, nil, nil, errors.New("enrollment bundle: the HQ node's certificate is given twice")
+			}
+			hq = block.Bytes
 		default:
 			certs = append(certs, pem.EncodeToMemory(block)...)
 		}
 	}
-	return certs, keys, nil
+	return certs, keys, hq, nil
 }
 
 // EnrollmentRequest is the node's request to be enrolled: its claims
@@ -284,10 +291,11 @@ func (n *Node) Claims() identity.Claims {
 
 // Install installs the enrollment bundle headquarters sent back: the
 // node's certificate, the CA's, and the deployment's gossip keys, which
-// only this node's key decrypts. Nothing is installed from a bundle that
-// does not all check.
+// only this node's key decrypts, and remembers the certificate of the HQ
+// node that signed it, if it carries one. Nothing is installed from a
+// bundle whose certificates and keys do not all check.
 func (n *Node) Install(ctx context.Context, bundle []byte) error {
-	certs, keys, err := n.splitEnrollment(bundle)
+	certs, keys, hq, err := n.splitEnrollment(bundle)
 	if err != nil {
 		return err
 	}
@@ -299,7 +307,16 @@ func (n *Node) Install(ctx context.Context, bundle []byte) error {
 			return err
 		}
 	}
-	return n.loadCredentials(ctx)
+	if err := n.loadCredentials(ctx); err != nil {
+		return err
+	}
+	if hq != nil {
+		// The node is enrolled without it; it learns HQ's nodes later.
+		if err := n.trust.AddCerts(ctx, [][]byte{hq}); err != nil {
+			n.log.Warn("enrollment bundle: the certificate of the HQ node that signed it is not kept", "err", err)
+		}
+	}
+	return nil
 }
 
 // EnrollWith enrolls the node with a certificate authority at hand: request,

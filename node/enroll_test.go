@@ -426,3 +426,36 @@ func TestUnsealedCAFolderStillSignsAndSeals(t *testing.T) {
 		t.Fatalf("sealing twice: %v", err)
 	}
 }
+
+// A laptop enrolled by HQ's node knows that node's key from its
+// enrollment file, to encrypt the bundles it writes for headquarters; one
+// enrolled from the CA folder alone knows no HQ node yet.
+func TestEnrollmentFileIntroducesHQ(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	ca := mustCA(t, d.caDir)
+	byHQ, req := d.request(t, "tol-laptop-02", syncproto.RoleField, "Toledo")
+	byCA, req2 := d.request(t, "tol-laptop-03", syncproto.RoleField, "Toledo")
+	field := node.SignOptions{Role: syncproto.RoleField, District: "Toledo"}
+	bundle, err := d.hq.SignEnrollment(ctx, ca, req, field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := byHQ.Install(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	to, err := byHQ.Recipients(ctx, []string{node.RecipientHQ})
+	if err != nil || len(to) != 1 || to[0].Node != d.hq.Self().ID || to[0].Name != d.hq.Self().Name {
+		t.Fatalf("the laptop HQ's node enrolled encrypts for %+v (%v), want %s", to, err, d.hq.Self().Name)
+	}
+	bundle, err = ca.Sign(req2, field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := byCA.Install(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := byCA.Recipients(ctx, []string{node.RecipientHQ}); !errors.Is(err, node.ErrNoRecipient) {
+		t.Fatalf("the laptop the CA folder enrolled: %v, want ErrNoRecipient", err)
+	}
+}

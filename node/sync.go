@@ -238,7 +238,9 @@ func (n *Node) ExportBundle(ctx context.Context, w io.Writer, have syncproto.Vec
 	})
 }
 
-// ImportBundle checks a bundle file whole and applies it.
+// ImportBundle checks a bundle file whole and applies it. A file
+// encrypted for other nodes is refused (ErrNotForThisNode); a plain one,
+// as Lifeline wrote them before they were encrypted, is read as it is.
 func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportResult, error) {
 	return n.importFile(ctx, path, false)
 }
@@ -253,6 +255,10 @@ func (n *Node) importFile(ctx context.Context, path string, snapshot bool) (peer
 		return peersync.ImportResult{}, err
 	}
 	defer f.Close()
+	r, encrypted, err := n.openFile(ctx, f)
+	if err != nil {
+		return peersync.ImportResult{}, err
+	}
 	me := n.selfReach()
 	// Who wrote it, for a relay to carry the writer's own streams, is its
 	// certificate's say: the certificate travels in the bundle, checked
@@ -271,10 +277,11 @@ func (n *Node) importFile(ctx context.Context, path string, snapshot bool) (peer
 	}
 	var res peersync.ImportResult
 	if snapshot {
-		res, err = peersync.ImportSnapshot(ctx, f, n.store, n.trust, keep)
+		res, err = peersync.ImportSnapshot(ctx, r, n.store, n.trust, keep)
 	} else {
-		res, err = peersync.ImportKept(ctx, f, n.store, n.trust, keep)
+		res, err = peersync.ImportKept(ctx, r, n.store, n.trust, keep)
 	}
+	res.Encrypted = encrypted
 	if !res.From.Node.IsZero() {
 		// The seal is checked with the key of the node the hello names;
 		// its name, role and district are its certificate's, not the

@@ -126,15 +126,26 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 
 	// New laptops start from HQ's snapshot: by stick, and over the network
 	// on their first sync.
+	// By stick, the snapshot is encrypted for the laptop, enrolled first:
+	// HQ knows its key once the ledger committed its enrollment.
 	stick := filepath.Join(t.TempDir(), "cayo.snapshot")
-	if out := ok(t, "", "snapshot", "export", "--data", d.hq, "--district", "cayo", "--out", stick); !strings.Contains(out, "a snapshot for a Cayo field laptop, 3 changes") {
+	byStick := d.node(t, "cayo-12", "field", "Cayo")
+	byLink := d.node(t, "cayo-14", "field", "Cayo")
+	fails(t, "", []string{"--to", "required"}, "snapshot", "export", "--data", d.hq, "--district", "cayo", "--out", stick)
+	var out string
+	waitFor(t, 30*time.Second, "HQ encrypts a snapshot for cayo-12", func() bool {
+		r := lifeline(t, "", "snapshot", "export", "--data", d.hq, "--to", "cayo-12", "--out", stick)
+		out = r.stdout
+		return r.code == 0
+	})
+	if !strings.Contains(out, "a snapshot for a Cayo field laptop, 3 changes") || !strings.Contains(out, "encrypted for cayo-12, hq-belmopan (this node)") {
 		t.Fatalf("snapshot export said %q", out)
 	}
-	byStick := d.node(t, "cayo-12", "field", "Cayo")
+	// Another Cayo laptop, not named, cannot read it, and stays fresh.
+	fails(t, "", []string{"nothing applied", "encrypted for other nodes", "it is for hq-belmopan (hq, Cayo) and 1 other node this one does not know", "this node is cayo-14"}, "snapshot", "import", "--data", byLink, stick)
 	if out := ok(t, "", "snapshot", "import", "--data", byStick, stick); !strings.Contains(out, "3 changes, 3 new") || strings.Contains(out, "against 0 receipts") {
 		t.Fatalf("snapshot import said %q", out)
 	}
-	byLink := d.node(t, "cayo-14", "field", "Cayo")
 	if out := ok(t, "", "sync", "--data", byLink, "--peer", hqSync); !strings.Contains(out, "received 3") || !strings.Contains(out, "3 of the changes received came in the peer's snapshot") {
 		t.Fatalf("a new laptop's first sync said %q", out)
 	}
@@ -143,7 +154,9 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 			t.Fatalf("%s differs from HQ after its snapshot", filepath.Base(dir))
 		}
 	}
-	fails(t, "", []string{"--district \"Gotham\": not one of"}, "snapshot", "export", "--data", d.hq, "--district", "Gotham", "--out", stick)
+	fails(t, "", []string{"--district \"Gotham\": not one of"}, "snapshot", "export", "--data", d.hq, "--to", "cayo-12", "--district", "Gotham", "--out", stick)
+	fails(t, "", []string{"--district is required", "does not name one field laptop"}, "snapshot", "export", "--data", d.hq, "--to", "hq", "--out", stick)
+	fails(t, "", []string{"--to nobody", "no node \"nobody\""}, "snapshot", "export", "--data", d.hq, "--to", "nobody", "--out", stick)
 
 	// A new version of a kit, published at HQ, reaches the relay's catalogue.
 	kit, err := os.ReadFile("../../fieldkits/kits/road-status.yaml")
@@ -154,7 +167,7 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 	if err := os.WriteFile(newer, []byte(strings.Replace(string(kit), "version: 1.0.0", "version: 1.1.0", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out := ok(t, "", "kits", "publish", "--data", d.hq, newer)
+	out = ok(t, "", "kits", "publish", "--data", d.hq, newer)
 	if !strings.Contains(out, "road-status 1.1.0 queued") {
 		t.Fatalf("kits publish said %q", out)
 	}

@@ -61,24 +61,54 @@ func runVector(ctx context.Context, e *env, fs *flagSet, args []string) error {
 func runBundleExport(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	out := fs.required("out", "the bundle file to write")
 	forFile := fs.String("for", "", "a vector file from the receiving node (lifeline vector): export only what it lacks")
+	toList := fs.String("to", node.RecipientHQ, "who may read it, comma-separated: hq (every HQ node), relay:DISTRICT (its relays), a node's name or id; this node always may")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
 		vec, err := readVectorFile(*forFile)
 		if err != nil {
 			return err
 		}
-		var changes int
-		var size int64
+		to, err := recipients(ctx, n, *toList)
+		if err != nil {
+			return err
+		}
+		var res peersync.ExportResult
 		err = atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
-			res, err := n.ExportBundle(ctx, w, vec)
-			changes, size = res.Changes, res.Bytes
+			res, err = n.ExportBundleFor(ctx, w, vec, to)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "wrote %s: %d changes, %d bytes\n", *out, changes, size)
+		fmt.Fprintf(e.stdout, "wrote %s: %d changes, %d bytes, encrypted for %s\n", *out, res.Changes, res.Bytes, readers(n, to))
 		return nil
 	})
+}
+
+// recipients finds the nodes a --to list names.
+func recipients(ctx context.Context, n *node.Node, list string) ([]node.Recipient, error) {
+	var names []string
+	for name := range strings.SplitSeq(list, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, usagef("--to %q names no one", list)
+	}
+	to, err := n.Recipients(ctx, names)
+	if err != nil {
+		return nil, fmt.Errorf("--to %s: %w", list, err)
+	}
+	return to, nil
+}
+
+// readers names who may read a file written for to.
+func readers(n *node.Node, to []node.Recipient) string {
+	var names []string
+	for _, r := range to {
+		names = append(names, nodeLabel(r.Name, r.Node.String()))
+	}
+	return strings.Join(append(names, nodeLabel(n.Self().Name, n.Self().ID.String())+" (this node)"), ", ")
 }
 
 // readVectorFile reads a vector file; no file means the empty vector.
@@ -110,6 +140,9 @@ func runBundleImport(ctx context.Context, e *env, fs *flagSet, args []string) er
 		}
 		fmt.Fprintf(e.stdout, "bundle from %s (%s, %s): %d changes, %d new, %d already here, %d waiting for earlier ones or for the clock\n",
 			nodeLabel(res.From.Name, res.From.Node.String()), res.From.Role, node.Printable(res.From.District), res.Changes, res.Applied, res.Duplicates, res.Held)
+		if !res.Encrypted {
+			fmt.Fprintln(e.stdout, "it was not encrypted, as Lifeline wrote bundles before: whoever had the file could read it")
+		}
 		if res.Revocations > 0 {
 			fmt.Fprintf(e.stdout, "learnt that headquarters revoked %d nodes: they are refused from now on\n", res.Revocations)
 		}
@@ -119,22 +152,36 @@ func runBundleImport(ctx context.Context, e *env, fs *flagSet, args []string) er
 
 func runSnapshotExport(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	out := fs.required("out", "the snapshot file to write")
-	district := fs.required("district", "the district of the new laptop it is for")
+	// A snapshot holds every record of a district: it is written for the
+	// new laptop, enrolled first, and for no one by default.
+	toList := fs.required("to", "the new laptop it is for, enrolled first (its name or id); more readers comma-separated, as bundle export's --to")
+	district := fs.String("district", "", "the district whose records it holds (default: the laptop's, when --to names one node)")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
-		name, ok := schemas.District(*district)
-		if !ok {
-			return fmt.Errorf("--district %q: not one of %s", *district, strings.Join(schemas.Districts, ", "))
+		to, err := recipients(ctx, n, *toList)
+		if err != nil {
+			return err
+		}
+		var name string
+		switch {
+		case *district != "":
+			var ok bool
+			if name, ok = schemas.District(*district); !ok {
+				return fmt.Errorf("--district %q: not one of %s", *district, strings.Join(schemas.Districts, ", "))
+			}
+		case len(to) == 1 && to[0].Role.Field():
+			name = to[0].District
+		default:
+			return usagef("--district is required: --to %s does not name one field laptop, whose district it would be", *toList)
 		}
 		var res peersync.ExportResult
-		err := atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
-			var err error
-			res, err = n.ExportSnapshot(ctx, w, identity.Claims{Role: syncproto.RoleField, District: name})
+		err = atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
+			res, err = n.ExportSnapshotFor(ctx, w, identity.Claims{Role: syncproto.RoleField, District: name}, to)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "wrote %s: a snapshot for a %s field laptop, %d changes, %d bytes\n", *out, name, res.Changes, res.Bytes)
+		fmt.Fprintf(e.stdout, "wrote %s: a snapshot for a %s field laptop, %d changes, %d bytes, encrypted for %s\n", *out, name, res.Changes, res.Bytes, readers(n, to))
 		return nil
 	})
 }

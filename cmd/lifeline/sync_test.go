@@ -262,9 +262,29 @@ func TestBundles(t *testing.T) {
 	dir := t.TempDir()
 	addRecords(t, field, 3, "Punta Gorda")
 	full := filepath.Join(dir, "full.bundle")
-	ok(t, "", "bundle", "export", "--data", field, "--out", full)
+	// Encrypted for headquarters by default: the laptop learnt the key of
+	// the HQ node that enrolled it from its enrollment file.
+	if out := ok(t, "", "bundle", "export", "--data", field, "--out", full); !strings.Contains(out, "3 changes") || !strings.Contains(out, "encrypted for hq-belmopan, tol-02 (this node)") {
+		t.Fatalf("bundle export said %q", out)
+	}
+	if raw, _ := os.ReadFile(full); !strings.HasPrefix(string(raw), "age-encryption.org/v1\n") || strings.Contains(string(raw), "Punta Gorda") || strings.Contains(string(raw), "LIFELINE-BUNDLE") {
+		t.Fatal("the bundle is not encrypted")
+	}
+	// A Toledo relay, not named, cannot read it.
+	relay := d.node(t, "relay-toledo", "relay", "Toledo")
+	fails(t, "", []string{"nothing applied", "encrypted for other nodes", "it is for hq-belmopan (hq, Cayo) and 1 other node this one does not know", "this node is relay-toledo"}, "bundle", "import", "--data", relay, full)
+	if digestOf(t, relay) == digestOf(t, field) {
+		t.Fatal("the relay applied a bundle not for it")
+	}
+	fails(t, "", []string{"--to relay:Toledo", "knows no relay of Toledo"}, "bundle", "export", "--data", field, "--out", filepath.Join(dir, "x.bundle"), "--to", "relay:Toledo")
+	fails(t, "", []string{"--to", "names no one"}, "bundle", "export", "--data", field, "--out", filepath.Join(dir, "x.bundle"), "--to", ",")
+	if _, err := os.Stat(filepath.Join(dir, "x.bundle")); err == nil {
+		t.Fatal("a refused export left a file")
+	}
 
-	ok(t, "", "bundle", "import", "--data", d.hq, full)
+	if out := ok(t, "", "bundle", "import", "--data", d.hq, full); strings.Contains(out, "not encrypted") {
+		t.Fatalf("bundle import said %q", out)
+	}
 	vec := filepath.Join(dir, "hq.vector")
 	ok(t, "", "vector", "--data", d.hq, "--out", vec)
 

@@ -3,10 +3,13 @@ package identity
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -130,6 +133,53 @@ func FuzzUnseal(f *testing.F) {
 			if b, _ := pem.Decode(in); err == nil && (!bytes.Equal(plain, secret) || !bytes.Equal(b.Bytes, block.Bytes)) {
 				t.Fatalf("an altered file opened, to %q", plain)
 			}
+		}
+	})
+}
+
+// FuzzDecrypting feeds a node's decrypting reader arbitrary files. It must
+// not panic, every refusal says the file is not for the key, damaged or
+// cut, and what reads whole is what was encrypted for the key (the seeds:
+// age authenticates every chunk, so a mutation never reads whole).
+func FuzzDecrypting(f *testing.F) {
+	k, err := NewKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	other, _ := NewKey()
+	plain := bytes.Repeat([]byte("Rosa Tzul, +501 622 0000, asthma; "), 3000)
+	for _, to := range [][]*Key{{k}, {other}, {other, k}} {
+		var b bytes.Buffer
+		keys := make([]ed25519.PublicKey, len(to))
+		for i, x := range to {
+			keys[i] = x.Public()
+		}
+		w, err := Encrypting(&b, keys)
+		if err != nil {
+			f.Fatal(err)
+		}
+		w.Write(plain)
+		w.Close()
+		f.Add(b.Bytes())
+	}
+	f.Add([]byte(AgeMagic))
+	f.Add([]byte(AgeMagic + "-> ssh-ed25519 AAAA\n--- \n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := k.Decrypting(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, ErrNotForKey) && !errors.Is(err, ErrDamaged) {
+				t.Fatalf("a refusal that says neither: %v", err)
+			}
+			return
+		}
+		got, err := io.ReadAll(io.LimitReader(r, int64(len(data))+1))
+		switch {
+		case err == nil:
+			if !bytes.Equal(got, plain) {
+				t.Fatalf("%d bytes read whole that were never encrypted", len(got))
+			}
+		case !errors.Is(err, ErrDamaged) && !errors.Is(err, io.ErrUnexpectedEOF):
+			t.Fatalf("a read error that says neither damaged nor cut: %v", err)
 		}
 	})
 }

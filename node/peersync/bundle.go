@@ -174,11 +174,17 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // BundleError is a bundle refused whole.
 type BundleError struct {
-	Offset int64 // byte where the problem was found
+	// Offset is the byte of the plain bundle where the problem was found,
+	// or -1 for a file refused before its plain bytes are read (one
+	// encrypted for other nodes, or whose encryption header is damaged).
+	Offset int64
 	Err    error
 }
 
 func (e *BundleError) Error() string {
+	if e.Offset < 0 {
+		return fmt.Sprintf("bundle refused, nothing applied: %v", e.Err)
+	}
 	return fmt.Sprintf("bundle refused at byte %d, nothing applied: %v", e.Offset, e.Err)
 }
 
@@ -198,6 +204,9 @@ type ImportResult struct {
 	// OutOfScope counts the changes left out: of streams this node does
 	// not keep (another district's).
 	OutOfScope int
+	// Encrypted says the file was encrypted for this node, for the caller
+	// that decrypted it to tell.
+	Encrypted bool
 	store.ApplyResult
 }
 

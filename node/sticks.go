@@ -1,0 +1,224 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"lifeline/node/identity"
+	"lifeline/node/peersync"
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// Bundle and snapshot files travel on USB sticks, which get lost: they are
+// encrypted to the nodes they are for (identity.Encrypting, age with each
+// node's Ed25519 key), and to the node that writes them, so that it can
+// read again what it wrote. The seal stays inside, over the plain frames:
+// who wrote a file is known once it is opened, and only by its
+// recipients. Over the network a snapshot needs none of this: TLS already
+// hides it.
+
+// Recipient is a node a bundle or snapshot file is encrypted for, as this
+// node knows it from its certificate.
+type Recipient struct {
+	Node     syncproto.NodeID
+	Name     string
+	Role     syncproto.Role
+	District string
+	pub      ed25519.PublicKey
+}
+
+// RecipientHQ names every headquarters node this node knows, in
+// Recipients.
+const RecipientHQ = "hq"
+
+// RecipientRelays prefixes a district's name in Recipients: its relays.
+const RecipientRelays = "relay:"
+
+// ErrNoRecipient is wrapped by Recipients' error for a name that is no
+// node this node may encrypt for.
+var ErrNoRecipient = errors.New("no such recipient")
+
+// Recipients finds the nodes names stand for, among the unrevoked nodes
+// whose certificates this node holds (those it met, and those the ledger
+// enrolled): RecipientHQ for every headquarters node, RecipientRelays and
+// a district for the district's relays, else a node's id or name. Each
+// name must stand for at least one node. The list has no node twice, and
+// never this node, which every file it writes is encrypted for anyway.
+func (n *Node) Recipients(ctx context.Context, names []string) ([]Recipient, error) {
+	known, err := n.KnownNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	self := n.Self()
+	var out []Recipient
+	add := func(k KnownNode) error {
+		if k.Node == self.ID || slices.ContainsFunc(out, func(r Recipient) bool { return r.Node == k.Node }) {
+			return nil
+		}
+		pub, err := n.trust.key(ctx, k.Node)
+		if err != nil {
+			return err
+		}
+		out = append(out, Recipient{Node: k.Node, Name: k.Name, Role: k.Role, District: k.District, pub: pub})
+		return nil
+	}
+	revoked := func(id syncproto.NodeID) (bool, error) { return n.store.Revoked(ctx, id) }
+	for _, name := range names {
+		name = strings.TrimSpace(name)
+		var match func(KnownNode) bool
+		var what string
+		switch {
+		case name == RecipientHQ:
+			match, what = func(k KnownNode) bool { return k.Role.Decides() }, "no headquarters node"
+		case strings.HasPrefix(name, RecipientRelays):
+			d, ok := schemas.District(strings.TrimPrefix(name, RecipientRelays))
+			if !ok {
+				return nil, fmt.Errorf("%w: %.80q: %.80q is not one of %s", ErrNoRecipient, name, strings.TrimPrefix(name, RecipientRelays), strings.Join(schemas.Districts, ", "))
+			}
+			match, what = func(k KnownNode) bool { return k.Role == syncproto.RoleRelay && k.District == d }, "no relay of "+d
+		default:
+			id, idErr := syncproto.ParseNodeID(name)
+			match = func(k KnownNode) bool { return (idErr == nil && k.Node == id) || k.Name == name }
+			what = fmt.Sprintf("no node %.80q", name)
+		}
+		found := 0
+		for _, k := range known {
+			if !match(k) {
+				continue
+			}
+			gone, err := revoked(k.Node)
+			if err != nil {
+				return nil, err
+			}
+			if gone {
+				continue
+			}
+			if err := add(k); err != nil {
+				return nil, err
+			}
+			found++
+		}
+		if found == 0 {
+			return nil, fmt.Errorf("%w: %s: this node (%s) knows %s whose certificate it holds and headquarters did not revoke; it learns nodes from the ledger, sessions and bundles: name a node by its name or id (--to)", ErrNoRecipient, name, self.Name, what)
+		}
+	}
+	return out, nil
+}
+
+// ExportBundleFor writes a bundle as ExportBundle does, encrypted for the
+// recipients and this node. The result's Bytes are the file's.
+func (n *Node) ExportBundleFor(ctx context.Context, w io.Writer, have syncproto.Vector, to []Recipient) (peersync.ExportResult, error) {
+	return n.encrypted(w, to, func(w io.Writer) (peersync.ExportResult, error) { return n.ExportBundle(ctx, w, have) })
+}
+
+// ExportSnapshotFor writes a snapshot as ExportSnapshot does, encrypted for
+// the recipients and this node. The result's Bytes are the file's.
+func (n *Node) ExportSnapshotFor(ctx context.Context, w io.Writer, of identity.Claims, to []Recipient) (peersync.ExportResult, error) {
+	return n.encrypted(w, to, func(w io.Writer) (peersync.ExportResult, error) { return n.ExportSnapshot(ctx, w, of) })
+}
+
+func (n *Node) encrypted(w io.Writer, to []Recipient, export func(io.Writer) (peersync.ExportResult, error)) (peersync.ExportResult, error) {
+	if !n.Enrolled() {
+		return peersync.ExportResult{}, fmt.Errorf("%w: a bundle is sealed with the node's certificate; enroll it first", ErrNotEnrolled)
+	}
+	keys := []ed25519.PublicKey{n.key.Public()}
+	for _, r := range to {
+		if len(r.pub) == 0 {
+			return peersync.ExportResult{}, fmt.Errorf("%w: %s: not found by Recipients", ErrNoRecipient, r.Node)
+		}
+		keys = append(keys, r.pub)
+	}
+	cw := &countWriter{w: w}
+	ew, err := identity.Encrypting(cw, keys)
+	if err != nil {
+		return peersync.ExportResult{}, err
+	}
+	res, err := export(ew)
+	if err != nil {
+		return res, err
+	}
+	if err := ew.Close(); err != nil {
+		return res, err
+	}
+	res.Bytes = cw.n
+	return res, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ErrNotForThisNode is wrapped by the refusal of a bundle or snapshot file
+// encrypted for other nodes.
+var ErrNotForThisNode = errors.New("encrypted for other nodes")
+
+// openFile returns the plain bundle in a file: r itself for a bundle
+// written before files were encrypted, else r decrypted with this node's
+// key as it is read. encrypted says which.
+func (n *Node) openFile(ctx context.Context, r io.Reader) (plain io.Reader, encrypted bool, err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if head, _ := br.Peek(len(identity.AgeMagic)); string(head) != identity.AgeMagic {
+		return br, false, nil
+	}
+	plain, err = n.key.Decrypting(br)
+	var nf *identity.NotForKeyError
+	switch {
+	case errors.As(err, &nf):
+		return nil, true, &peersync.BundleError{Offset: -1, Err: fmt.Errorf("%w: %w: %s; this node is %s (%s)", peersync.ErrBundle, ErrNotForThisNode, n.whoFor(ctx, nf.For), n.Self().Name, n.Self().ID)}
+	case err != nil:
+		return nil, true, &peersync.BundleError{Offset: -1, Err: fmt.Errorf("%w: %w", peersync.ErrBundle, err)}
+	}
+	return plain, true, nil
+}
+
+// whoFor names the nodes an encrypted file is for, as far as this node
+// knows them by their recipient tags.
+func (n *Node) whoFor(ctx context.Context, tags []string) string {
+	known, _ := n.KnownNodes(ctx)
+	var names []string
+	unknown := 0
+	for _, tag := range tags {
+		i := slices.IndexFunc(known, func(k KnownNode) bool {
+			pub, err := n.trust.key(ctx, k.Node)
+			return err == nil && identity.RecipientTag(pub) == tag
+		})
+		if i < 0 {
+			unknown++
+			continue
+		}
+		names = append(names, nodeLabel(known[i]))
+	}
+	others := fmt.Sprintf("%d other nodes this one does not know", unknown)
+	if unknown == 1 {
+		others = "1 other node this one does not know"
+	}
+	switch {
+	case len(names) == 0:
+		return "it is for " + others
+	case unknown > 0:
+		return fmt.Sprintf("it is for %s and %s", strings.Join(names, ", "), others)
+	default:
+		return "it is for " + strings.Join(names, ", ")
+	}
+}
+
+func nodeLabel(k KnownNode) string {
+	if k.Name == "" {
+		return k.Node.String()
+	}
+	return fmt.Sprintf("%s (%s, %s)", Printable(k.Name), k.Role, Printable(k.District))
+}
