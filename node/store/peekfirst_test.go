@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"testing"
 
 	"lifeline/syncproto"
@@ -53,6 +54,38 @@ func TestPeekFirstReadsWhatEncodeWrites(t *testing.T) {
 		got, ok := peekFirst(b)
 		if !ok || got != st.First {
 			t.Fatalf("peekFirst read %+v (%v), Encode wrote %+v", got, ok, st.First)
+		}
+	}
+}
+
+// A state cut anywhere is either read right or left to the decoder: never
+// read past its end.
+func TestPeekFirstOnEveryCut(t *testing.T) {
+	st := RecordState{Type: "missing-person", Kit: "missing-persons",
+		First: Stamp{Origin: syncproto.NodeID{0xff, 15: 0xee}, Lane: 1, Seq: 1 << 33, HLC: syncproto.MakeHLC(4_000_000_000_000, 65535)}}
+	b, err := st.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range len(b) + 1 {
+		got, ok := peekFirst(b[:n])
+		if ok && got != st.First {
+			t.Fatalf("cut at %d of %d bytes: read %+v, wrote %+v", n, len(b), got, st.First)
+		}
+	}
+}
+
+// A field's head that points past the state's stamps is a corrupt state,
+// said as such.
+func TestDecodeStateRefusesAHeadPastItsStamps(t *testing.T) {
+	for _, k := range []int{1, 2} {
+		w := stateWire{Type: "t", Stamps: []Stamp{{Seq: 1}}, Fields: []fieldStateWire{{Name: "f", Heads: []uint32{uint32(k)}}}}
+		b, err := syncproto.Marshal(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeState(b); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("a head at %d of 1 stamp: %v", k, err)
 		}
 	}
 }
