@@ -99,11 +99,7 @@ func (c *snapshotCheck) add(in []store.Incoming) error {
 			return fmt.Errorf("%w: stream %s jumps from sequence %d to %d", ErrSnapshot, st, at.seq, x.Change.Seq)
 		}
 		at.seq = x.Change.Seq
-		if x.BodySum != nil {
-			at.head = syncproto.ChainLink(at.head, *x.BodySum)
-		} else {
-			at.head = syncproto.ChainHash(at.head, x.Body)
-		}
+		at.head = syncproto.ChainLink(at.head, *x.BodySum) // incoming sets it
 		c.reached[st] = at
 		if d, ok := c.due[st]; ok && d.Seq == at.seq && d.Head != at.head {
 			return fmt.Errorf("%w: stream %s at sequence %d is not the chain headquarters' receipt names", ErrSnapshot, st, at.seq)
