@@ -51,10 +51,10 @@ func ImportSnapshot(ctx context.Context, r io.Reader, st BundleStore, trust Snap
 
 // snapshotCheck follows a snapshot's streams as they are read.
 type snapshotCheck struct {
-	trust    SnapshotTrust
-	reached  map[syncproto.Stream]reached
-	due      map[syncproto.Stream]syncproto.Receipt // the receipt each stream must meet
-	receipts int                                    // headquarters' receipts read
+	trust   SnapshotTrust
+	reached map[syncproto.Stream]reached
+	due     map[syncproto.Stream]syncproto.Receipt // the receipt each stream must meet
+	vouched bool                                   // a receipt of headquarters was read
 }
 
 // reached is how far a snapshot's stream has come: its last sequence and
@@ -73,11 +73,15 @@ func (c *snapshotCheck) expect(ctx context.Context, m *syncproto.Receipts) error
 		return nil
 	}
 	for _, r := range c.trust.CheckReceipts(ctx, m) {
-		c.receipts++
+		c.vouched = true
 		if c.reached[r.Stream].seq > 0 {
 			return fmt.Errorf("%w: headquarters' receipt of %s comes after its changes", ErrSnapshot, r.Stream)
 		}
-		if d, ok := c.due[r.Stream]; !ok || r.Seq > d.Seq {
+		d, ok := c.due[r.Stream]
+		if ok && d.Seq == r.Seq && d.Head != r.Head {
+			return fmt.Errorf("%w: headquarters' receipts name two chains of %s at sequence %d", ErrSnapshot, r.Stream, r.Seq)
+		}
+		if !ok || r.Seq > d.Seq {
 			c.due[r.Stream] = r
 		}
 	}
@@ -114,7 +118,7 @@ func (c *snapshotCheck) complete(writer []byte, keep func(writer []byte, st sync
 	if c == nil {
 		return nil
 	}
-	if c.receipts == 0 {
+	if !c.vouched {
 		return fmt.Errorf("%w: it carries no receipt of headquarters, so nothing shows it holds what the ledger committed", ErrSnapshot)
 	}
 	for st, d := range c.due {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"maps"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"lifeline/node/identity"
+	"lifeline/node/store"
 	"lifeline/syncproto"
 )
 
@@ -178,6 +180,8 @@ func TestSnapshotWholeOrRefused(t *testing.T) {
 		{"receipts a relay signed", snapshotFile(t, relay, receiptsBy(relay.key, committed...), false, runs), "no receipt of headquarters"},
 		{"receipts after the changes", snapshotFile(t, relay, good, true, runs), "comes after its changes"},
 		{"a receipt of another chain", snapshotFile(t, relay, receiptsBy(hq, syncproto.Receipt{Stream: l2, Seq: 12, Head: chainAt(runs, l2, 11)}), false, runs), "is not the chain"},
+		{"a stream cut short of its later receipt", snapshotFile(t, relay, receiptsBy(hq, append([]syncproto.Receipt{{Stream: l2, Seq: 6, Head: chainAt(runs, l2, 6)}}, committed...)...), false, cut), "cut short"},
+		{"two receipts of one sequence, two chains", snapshotFile(t, relay, receiptsBy(hq, append(committed, syncproto.Receipt{Stream: l2, Seq: 12, Head: chainAt(runs, l2, 11)})...), false, runs), "two chains"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := newPeer(t, ring, "b")
@@ -191,9 +195,17 @@ func TestSnapshotWholeOrRefused(t *testing.T) {
 		})
 	}
 
+	// A refusal says where: the end of the batch that broke the rule.
+	late := snapshotFile(t, relay, good, false, without(r1[:1]))
+	_, err = ImportSnapshot(context.Background(), bytes.NewReader(late), newPeer(t, ring, "d"), trust, nil)
+	var be *BundleError
+	if !errors.As(err, &be) || be.Offset != frameEnd(t, late, 4) {
+		t.Fatalf("a snapshot refused at its first batch: %v, want the offset %d, where that batch ends", err, frameEnd(t, late, 4))
+	}
+
 	b := newPeer(t, ring, "b")
 	res, err := ImportSnapshot(context.Background(), bytes.NewReader(snapshotFile(t, relay, good, false, runs)), b, trust, nil)
-	if err != nil || res.Applied != 40 {
+	if err != nil || res.Applied != 40 || res.Receipts != 2 {
 		t.Fatalf("a whole snapshot: %+v %v", res, err)
 	}
 	if a.digest(t) != b.digest(t) {
@@ -261,4 +273,91 @@ func FuzzSnapshot(f *testing.F) {
 			t.Fatalf("a refused file changed the store: %v", err)
 		}
 	})
+}
+
+// frameEnd is the offset in a bundle file where its n-th frame (from 1)
+// ends, read by the frame layout: a 4-byte big-endian length of the type
+// byte and body, then those.
+func frameEnd(t *testing.T, file []byte, n int) int64 {
+	t.Helper()
+	at := len(BundleMagic)
+	for range n {
+		if at+4 > len(file) {
+			t.Fatalf("the file has fewer than %d frames", n)
+		}
+		at += 4 + int(binary.BigEndian.Uint32(file[at:]))
+	}
+	return int64(at)
+}
+
+// A bundle's receipts frame is written only when it holds a receipt the
+// peer is offered, and then holds only those.
+func TestExportWritesOnlyReceiptsOffered(t *testing.T) {
+	ring := &keyring{keys: map[syncproto.NodeID]*identity.Key{}}
+	a, hq := newPeer(t, ring, "a"), newPeer(t, ring, "hq")
+	for i := range 4 {
+		a.write(t, syncproto.NewRecordID(), true, uint8(1+i%2), "n", i)
+	}
+	l1 := syncproto.Stream{Origin: a.key.ID(), Lane: 1}
+	if err := a.PutReceipts(context.Background(), []store.Receipt{{Stream: l1, Seq: 2, Signer: hq.key.ID(), Sig: make([]byte, 64)}}); err != nil {
+		t.Fatal(err)
+	}
+	receiptsIn := func(offer func(syncproto.Stream) bool) (frames int, streams []syncproto.Stream) {
+		cfg := a.config(ring)
+		cfg.Trust = bundleTrust{ring}
+		cfg.Offer = offer
+		var buf bytes.Buffer
+		if _, err := Export(context.Background(), &buf, cfg, nil, func(m []byte) []byte { return ed25519.Sign(a.key.Signer(), m) }); err != nil {
+			t.Fatal(err)
+		}
+		fr := syncproto.NewFrameReader(bytes.NewReader(buf.Bytes()[len(BundleMagic):]))
+		for {
+			typ, body, err := fr.Read()
+			if err != nil {
+				return
+			}
+			if typ != syncproto.MsgReceipts {
+				continue
+			}
+			frames++
+			m, err := syncproto.Decode(typ, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range m.(*syncproto.Receipts).Receipts {
+				streams = append(streams, r.Stream)
+			}
+		}
+	}
+	if n, sts := receiptsIn(func(st syncproto.Stream) bool { return st.Lane == 1 }); n != 1 || !slices.Equal(sts, []syncproto.Stream{l1}) {
+		t.Fatalf("offered lane 1: %d receipts frames of %v, want one of %v", n, sts, l1)
+	}
+	if n, _ := receiptsIn(func(st syncproto.Stream) bool { return st.Lane == 2 }); n != 0 {
+		t.Fatalf("offered lane 2 alone, which has no receipt: %d receipts frames", n)
+	}
+}
+
+// The writer's certificate is the one naming the hello's node, wherever
+// it stands among the bundle's certificates: what a node keeps of a
+// bundle is judged by it.
+func TestImportKnowsTheWriterAmongItsCertificates(t *testing.T) {
+	ring := &keyring{keys: map[syncproto.NodeID]*identity.Key{}}
+	a, other, b := newPeer(t, ring, "a"), newPeer(t, ring, "other"), newPeer(t, ring, "b")
+	a.write(t, syncproto.NewRecordID(), true, 1, "n", 1)
+	cfg := a.config(ring)
+	cfg.Trust = certsInOrder{bundleTrust{ring}, []syncproto.NodeID{other.key.ID(), a.key.ID()}}
+	var buf bytes.Buffer
+	if _, err := Export(context.Background(), &buf, cfg, nil, func(m []byte) []byte { return ed25519.Sign(a.key.Signer(), m) }); err != nil {
+		t.Fatal(err)
+	}
+	var writers [][]byte
+	if _, err := ImportKept(context.Background(), bytes.NewReader(buf.Bytes()), b, bundleTrust{ring}, func(w []byte, _ syncproto.Stream) bool {
+		writers = append(writers, w)
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(writers) != 1 || !bytes.Equal(writers[0], a.key.Public()) {
+		t.Fatalf("judged by %x, want the writer's certificate %x", writers, []byte(a.key.Public()))
+	}
 }
