@@ -307,8 +307,12 @@ func TestExportWritesOnlyReceiptsOffered(t *testing.T) {
 		cfg.Trust = bundleTrust{ring}
 		cfg.Offer = offer
 		var buf bytes.Buffer
-		if _, err := Export(context.Background(), &buf, cfg, nil, func(m []byte) []byte { return ed25519.Sign(a.key.Signer(), m) }); err != nil {
-			t.Fatal(err)
+		res, err := Export(context.Background(), &buf, cfg, nil, func(m []byte) []byte { return ed25519.Sign(a.key.Signer(), m) })
+		if err != nil || res.Changes != 2 {
+			t.Fatalf("exported %+v %v, want the 2 changes of the lane offered", res, err)
+		}
+		if _, err := Import(context.Background(), bytes.NewReader(buf.Bytes()), newPeer(t, ring, "b"), snapTrust{bundleTrust{ring}, hq.key}); err != nil {
+			t.Fatalf("the bundle does not import: %v", err)
 		}
 		fr := syncproto.NewFrameReader(bytes.NewReader(buf.Bytes()[len(BundleMagic):]))
 		for {
