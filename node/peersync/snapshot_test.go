@@ -365,3 +365,26 @@ func TestImportKnowsTheWriterAmongItsCertificates(t *testing.T) {
 		t.Fatalf("judged by %x, want the writer's certificate %x", writers, []byte(a.key.Public()))
 	}
 }
+
+// A refusal says at which byte, when it has one: the first byte of a file
+// that is no bundle is byte 0; a file refused before any plain byte was
+// read has none.
+func TestBundleErrorSaysWhere(t *testing.T) {
+	ring := &keyring{keys: map[syncproto.NodeID]*identity.Key{}}
+	_, err := Import(context.Background(), bytes.NewReader([]byte("PK\x03\x04 a zip file")), newPeer(t, ring, "b"), bundleTrust{ring})
+	if err == nil || !strings.HasPrefix(err.Error(), "bundle refused at byte 0, nothing applied: ") {
+		t.Fatalf("a file that is no bundle: %v", err)
+	}
+	for _, c := range []struct {
+		e    BundleError
+		want string
+	}{
+		{BundleError{Offset: 0, Err: ErrBundle}, "bundle refused at byte 0, nothing applied: bad bundle"},
+		{BundleError{Offset: 4711, Err: ErrBundle}, "bundle refused at byte 4711, nothing applied: bad bundle"},
+		{BundleError{Offset: -1, Err: ErrBundle}, "bundle refused, nothing applied: bad bundle"},
+	} {
+		if got := c.e.Error(); got != c.want {
+			t.Errorf("%q, want %q", got, c.want)
+		}
+	}
+}
