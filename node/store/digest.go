@@ -25,7 +25,7 @@ import (
 // Finding two sets of records with one sum is as hard as a lattice
 // problem (short vectors in dimension 1,024) as long as the elements look
 // random, which a pseudorandom function keyed by a collision-resistant
-// hash gives. Definition 1 expanded the entry with BLAKE2X instead, ten
+// hash gives. Definition 1 expanded the entry with BLAKE2X instead, four
 // times the cost; a store computes the accumulators again when it opens.
 const (
 	ltLanes = 1024
