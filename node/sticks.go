@@ -135,7 +135,7 @@ func (n *Node) encrypted(w io.Writer, to []Recipient, export func(io.Writer) (pe
 		}
 		keys = append(keys, r.pub)
 	}
-	cw := &countWriter{w: w}
+	cw := &peersync.CountWriter{W: w}
 	ew, err := identity.Encrypting(cw, keys)
 	if err != nil {
 		return peersync.ExportResult{}, err
@@ -147,19 +147,8 @@ func (n *Node) encrypted(w io.Writer, to []Recipient, export func(io.Writer) (pe
 	if err := ew.Close(); err != nil {
 		return res, err
 	}
-	res.Bytes = cw.n
+	res.Bytes = cw.N
 	return res, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // ErrNotForThisNode is wrapped by the refusal of a bundle or snapshot file

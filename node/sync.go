@@ -79,13 +79,20 @@ func (n *Node) syncWith(ctx context.Context, addr string, expect syncproto.NodeI
 		}
 		return port.Sync
 	})
+	// who checks that the node that answered is the one meant.
+	who := func(peer identity.Claims) error {
+		if expect.IsZero() || peer.Node == expect {
+			return nil
+		}
+		conn.Close()
+		n.log.Warn("refused a sync: another node answered", "addr", addr, "peer", peer.String(), "expected", expect.String())
+		return fmt.Errorf("sync with %s: %w: %s, not node %s", addr, ErrNotWhoWasMeant, peer, expect)
+	}
 	if err != nil {
 		return peersync.Result{}, err
 	}
-	if !expect.IsZero() && peer.Node != expect {
-		conn.Close()
-		n.log.Warn("refused a sync: another node answered", "addr", addr, "peer", peer.String(), "expected", expect.String())
-		return peersync.Result{}, fmt.Errorf("sync with %s: %w: %s, not node %s", addr, ErrNotWhoWasMeant, peer, expect)
+	if err := who(peer); err != nil {
+		return peersync.Result{}, err
 	}
 	var snap peersync.ImportResult
 	var snapBytes int64
@@ -101,9 +108,8 @@ func (n *Node) syncWith(ctx context.Context, addr string, expect syncproto.NodeI
 		if conn, peer, err = n.dialer().Dial(ctx, addr, port.Sync); err != nil {
 			return peersync.Result{}, err
 		}
-		if !expect.IsZero() && peer.Node != expect {
-			conn.Close()
-			return peersync.Result{}, fmt.Errorf("sync with %s: %w: %s, not node %s", addr, ErrNotWhoWasMeant, peer, expect)
+		if err := who(peer); err != nil {
+			return peersync.Result{}, err
 		}
 	}
 	defer conn.Close()

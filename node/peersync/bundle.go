@@ -68,7 +68,7 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 	cfg = cfg.withDefaults()
 	var res ExportResult
 	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(w, h)}
+	cw := &CountWriter{W: io.MultiWriter(w, h)}
 	if _, err := io.WriteString(cw, BundleMagic); err != nil {
 		return res, err
 	}
@@ -157,18 +157,19 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 	if _, err := syncproto.WriteFrame(cw, syncproto.MsgSeal, &seal); err != nil {
 		return res, err
 	}
-	res.Bytes = cw.n
+	res.Bytes = cw.N
 	return res, nil
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
+// CountWriter counts the bytes written through it.
+type CountWriter struct {
+	W io.Writer
+	N int64
 }
 
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
+func (c *CountWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
 	return n, err
 }
 
