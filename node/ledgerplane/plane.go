@@ -199,19 +199,25 @@ const createdPart = 4096
 
 // CommitPending proposes every change this node holds that the ledger has
 // not committed, and returns how many the ledger took (on the leader; a
-// follower forwards, and learns the outcome as the entries apply).
+// follower forwards, and learns the outcome as the entries apply). Only
+// the leader lists the records a commit creates: it lists them again for a
+// forwarded commit in any case, and a node that knows no leader has
+// nothing to send, so neither reads the changes.
 func (p *Plane) CommitPending(ctx context.Context) (int, error) {
 	total := 0
 	for {
+		leading := p.member.IsLeader()
+		leader := ""
+		if !leading {
+			if leader = p.member.LeaderAddr(); leader == "" {
+				return total, errors.New("no leader")
+			}
+		}
 		cmd, err := p.pendingCommit(ctx)
 		if err != nil || len(cmd.Ranges) == 0 {
 			return total, err
 		}
-		if !p.member.IsLeader() {
-			leader := p.member.LeaderAddr()
-			if leader == "" {
-				return total, errors.New("no leader")
-			}
+		if !leading {
 			entry, err := ledger.Encode(ledger.CmdCommit, cmd)
 			if err != nil {
 				return total, err
@@ -222,6 +228,9 @@ func (p *Plane) CommitPending(ctx context.Context) (int, error) {
 				}
 			}
 			return total, p.Forward(ctx, leader, entry)
+		}
+		if cmd.New, err = p.created(ctx, cmd.Ranges); err != nil {
+			return total, err
 		}
 		res, err := p.member.Propose(ledger.CmdCommit, cmd, 30*time.Second)
 		if err != nil {
@@ -234,8 +243,9 @@ func (p *Plane) CommitPending(ctx context.Context) (int, error) {
 	}
 }
 
-// pendingCommit builds the next commit: ranges of changes held here beyond
-// what the ledger committed, lane 1 first, at most maxCommitChanges.
+// pendingCommit builds the ranges of the next commit: changes held here
+// beyond what the ledger committed, lane 1 first, at most maxCommitChanges.
+// The records they create are left to the leader.
 func (p *Plane) pendingCommit(ctx context.Context) (*ledger.Commit, error) {
 	s := p.cfg.Store
 	held, err := s.Vector(ctx)
@@ -268,8 +278,7 @@ func (p *Plane) pendingCommit(ctx context.Context) (*ledger.Commit, error) {
 		cmd.Ranges = append(cmd.Ranges, ledger.Range{Stream: st, From: from, To: to, Head: head})
 		budget -= int(to - from + 1)
 	}
-	cmd.New, err = p.created(ctx, cmd.Ranges)
-	return cmd, err
+	return cmd, nil
 }
 
 // created lists the records the ranges create. Finding them decodes every
