@@ -43,7 +43,8 @@ func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, err
 	if err != nil {
 		return nil, err
 	}
-	defer end()
+	t.derive = newDeriver(s.opts.Tally)
+	defer func() { t.joinDeriver(); end() }()
 	held, err := t.heldSet()
 	if err != nil {
 		return nil, s.wrap(err)

@@ -154,8 +154,70 @@ func newView(c *syncproto.Change, deleted bool) Record {
 // first change c gives it, and remembers that state as what it contributes.
 func (t *txn) created(c *syncproto.Change, r *recordRow, state []byte) {
 	v := newView(c, r.deleted)
-	t.delta.record(&v, 1, t.s.opts.Tally)
+	if t.derive != nil {
+		t.derive.add(v)
+	} else {
+		t.delta.record(&v, 1, t.s.opts.Tally)
+	}
 	r.orig, r.origDeleted = state, r.deleted
+}
+
+// deriver counts created records' contributions beside the transaction's
+// writer: a session that brings tens of thousands of new records spends
+// as long on their digest elements and totals as SQLite on their rows, and
+// the sums add up in any order. A view holds only what its change holds,
+// which nothing changes once decoded.
+type deriver struct {
+	pending []Record
+	batches chan []Record
+	done    chan struct{}
+	d       delta
+}
+
+const deriveBatchLen = 256
+
+func newDeriver(tally *Tally) *deriver {
+	dr := &deriver{batches: make(chan []Record, 2), done: make(chan struct{})}
+	go func() {
+		defer close(dr.done)
+		for views := range dr.batches {
+			for i := range views {
+				dr.d.record(&views[i], 1, tally)
+			}
+		}
+	}()
+	return dr
+}
+
+func (dr *deriver) add(v Record) {
+	if dr.pending == nil {
+		dr.pending = make([]Record, 0, deriveBatchLen)
+	}
+	dr.pending = append(dr.pending, v)
+	if len(dr.pending) == deriveBatchLen {
+		dr.batches <- dr.pending
+		dr.pending = nil
+	}
+}
+
+// wait counts what is left and returns the sum, once: the deriver is done.
+func (dr *deriver) wait() *delta {
+	if len(dr.pending) > 0 {
+		dr.batches <- dr.pending
+		dr.pending = nil
+	}
+	close(dr.batches)
+	<-dr.done
+	return &dr.d
+}
+
+// joinDeriver adds what the transaction's deriver counted into its delta
+// and stops it.
+func (t *txn) joinDeriver() {
+	if t.derive != nil {
+		t.delta.merge(t.derive.wait())
+		t.derive = nil
+	}
 }
 
 // recount takes away what a record contributed in the state it was last
@@ -236,6 +298,7 @@ func (t *txn) body(d syncproto.Dot, bodies map[syncproto.Dot]*syncproto.Change) 
 
 // flushDerived writes the delta into the derived tables.
 func (t *txn) flushDerived() error {
+	t.joinDeriver()
 	d := &t.delta
 	if !d.changed {
 		return nil

@@ -41,8 +41,10 @@ type txn struct {
 	// change kept aside may have waited for.
 	touched map[syncproto.RecordID]bool
 	// delta is what the records changed so far do to the digest and the
-	// totals (see derived.go).
-	delta delta
+	// totals (see derived.go); derive, when set, counts created records
+	// beside the writer until the delta is written.
+	delta  delta
+	derive *deriver
 }
 
 type coverage struct{ took, signed uint64 }
