@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
+	"lifeline/syncproto"
 )
 
 // syncView is the Sync screen: where this node stands, the peers it has
@@ -67,7 +68,7 @@ func (v *syncView) content() fyne.CanvasObject {
 	now := widget.NewButton(u.T("sync.now"), v.syncNow)
 	now.Importance = widget.HighImportance
 	with := widget.NewButton(u.T("sync.with"), func() { v.syncWith(v.addr.Text) })
-	export := widget.NewButton(u.T("sync.export"), func() { askFolder(u.win, v.exportBundle) })
+	export := widget.NewButton(u.T("sync.export"), v.askExport)
 	imp := widget.NewButton(u.T("sync.import"), func() { askFile(u.win, v.importBundle) })
 	var net fyne.CanvasObject = container.NewVBox(container.NewHBox(now, widget.NewButton(u.T("sync.refresh"), v.load)),
 		container.NewBorder(nil, nil, nil, with, v.addr))
@@ -326,19 +327,105 @@ func (v *syncView) importFile(typeName, path string) {
 	})
 }
 
+// readerChoice is one answer to "who may read it" when writing a bundle:
+// what the responder reads, and the names node.Recipients takes.
+type readerChoice struct {
+	label string
+	names []string
+}
+
+// readerChoices lists whom a bundle can be written for, of those this node
+// can encrypt for: headquarters with the district's relays (for a field
+// laptop, whose stick goes to one or the other), headquarters alone, the
+// district's relays alone, then each other node it knows. A stick gets
+// lost; the file on it is readable only by those chosen and this node.
+func (v *syncView) readerChoices(ctx context.Context) []readerChoice {
+	u, n := v.u, v.u.node
+	can := func(names ...string) bool {
+		_, err := n.Recipients(ctx, names)
+		return err == nil
+	}
+	self := n.Self()
+	relays := ""
+	if self.Role == syncproto.RoleField && self.District != "" {
+		relays = node.RecipientRelays + self.District
+	}
+	var out []readerChoice
+	if can(node.RecipientHQ) {
+		if relays != "" && can(node.RecipientHQ, relays) {
+			out = append(out, readerChoice{fmt.Sprintf(u.T("sync.for.hqrelays"), self.District), []string{node.RecipientHQ, relays}})
+		}
+		out = append(out, readerChoice{u.T("sync.for.hq"), []string{node.RecipientHQ}})
+	}
+	if relays != "" && can(relays) {
+		out = append(out, readerChoice{fmt.Sprintf(u.T("sync.for.relays"), self.District), []string{relays}})
+	}
+	known, _ := n.KnownNodes(ctx)
+	for _, k := range known {
+		if k.Node == self.ID || !can(k.Node.String()) {
+			continue
+		}
+		label := k.Name
+		if label == "" {
+			label = fmt.Sprintf(u.T("records.node"), k.Node.String()[:8]+"…")
+		}
+		if k.District != "" {
+			label += " (" + string(k.Role) + ", " + k.District + ")"
+		} else {
+			label += " (" + string(k.Role) + ")"
+		}
+		out = append(out, readerChoice{node.Printable(label), []string{k.Node.String()}})
+	}
+	return out
+}
+
+// askExport asks who may read the bundle, then for the folder (a USB
+// stick) to write it into.
+func (v *syncView) askExport() {
+	u := v.u
+	u.background(func() {
+		choices := v.readerChoices(u.ctx)
+		u.do(func() {
+			if len(choices) == 0 {
+				u.showError(errors.New(u.T("sync.for.none")))
+				return
+			}
+			labels := make([]string, len(choices))
+			for i, c := range choices {
+				labels[i] = c.label
+			}
+			who := widget.NewSelect(labels, nil)
+			who.SetSelectedIndex(0)
+			dialog.ShowForm(u.T("sync.export"), u.T("ok"), u.T("cancel"),
+				[]*widget.FormItem{widget.NewFormItem(u.T("sync.for"), who)}, func(ok bool) {
+					if !ok || who.SelectedIndex() < 0 {
+						return
+					}
+					c := choices[who.SelectedIndex()]
+					askFolder(u.win, func(dir string) { v.exportBundle(dir, c) })
+				}, u.win)
+		})
+	})
+}
+
 // exportBundle writes everything this node holds into a new bundle file in
-// dir (a USB stick), named after the node and the time, and says where.
-func (v *syncView) exportBundle(dir string) {
+// dir (a USB stick), encrypted for the readers chosen and this node, named
+// after the node and the time, and says where and for whom.
+func (v *syncView) exportBundle(dir string, readers readerChoice) {
 	u := v.u
 	name := fmt.Sprintf("lifeline-%s-%s.bundle", u.node.Self().Name, time.Now().Format("20060102-150405"))
 	path := filepath.Join(dir, name)
 	var n int
 	u.run(u.T("sync.exporting"), func(ctx context.Context) error {
+		to, err := u.node.Recipients(ctx, readers.names)
+		if err != nil {
+			return err
+		}
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return err
 		}
-		res, err := u.node.ExportBundle(ctx, f, nil)
+		res, err := u.node.ExportBundleFor(ctx, f, nil, to)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -350,7 +437,7 @@ func (v *syncView) exportBundle(dir string) {
 		return nil
 	}, func(err error) {
 		if err == nil {
-			v.result.SetText(fmt.Sprintf(u.T("sync.exported"), n, path))
+			v.result.SetText(fmt.Sprintf(u.T("sync.exported"), n, path, readers.label))
 		}
 	})
 }

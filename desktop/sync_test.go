@@ -2,13 +2,14 @@ package desktop
 
 import (
 	"context"
-	"time"
-
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -75,36 +76,20 @@ func bundleOf(t *testing.T, n *node.Node) string {
 	return path
 }
 
-// A responder with no network carries records by USB stick: the app writes
-// a bundle into a folder, another node reads it, and the app reads that
-// node's bundle back.
+// A responder with no network carries records by USB stick: the app reads
+// another node's bundle, and writes one back encrypted for the node chosen,
+// which reads it; a node not chosen cannot, and nothing is in the clear on
+// the stick.
 func TestBundlesCarryRecordsBothWays(t *testing.T) {
 	ctx := context.Background()
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	ca := enrollTestUI(t, u)
 	peer := enrolledPeer(t, ca, "cayo-laptop-03", "Cayo") // of Cayo: it keeps Cayo's assessments
-	mine, err := u.node.Add(ctx, "damage-assessment", []byte(damageRecord), "vol-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := enrolledPeer(t, ca, "cayo-laptop-05", "Cayo")
 	v := u.newSyncView()
 	u.bg.Wait()
-	if !strings.Contains(v.summary.Text, "1 changes made here are not confirmed") {
-		t.Fatalf("summary %q", v.summary.Text)
-	}
-
-	usb := t.TempDir()
-	v.exportBundle(usb)
-	u.bg.Wait()
-	files, _ := filepath.Glob(filepath.Join(usb, "lifeline-cayo-laptop-07-*.bundle"))
-	if len(files) != 1 || !strings.Contains(v.result.Text, files[0]) {
-		t.Fatalf("bundle files %v; the app says %q", files, v.result.Text)
-	}
-	if _, err := peer.ImportBundle(ctx, files[0]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := peer.Record(ctx, mine); err != nil {
-		t.Fatalf("the peer lacks the record the bundle carried: %v", err)
+	if got := v.readerChoices(ctx); len(got) != 0 {
+		t.Fatalf("a laptop that met no one offers to write for %v", got)
 	}
 
 	theirs, err := peer.Add(ctx, "damage-assessment", []byte(strings.Replace(damageRecord, "Succotz", "San Antonio", 1)), "vol-2")
@@ -118,6 +103,44 @@ func TestBundlesCarryRecordsBothWays(t *testing.T) {
 	}
 	if want := fmt.Sprintf("%d changes new here", 1); !strings.Contains(v.result.Text, want) {
 		t.Fatalf("the app says %q, want %q", v.result.Text, want)
+	}
+
+	mine, err := u.node.Add(ctx, "damage-assessment", []byte(damageRecord), "vol-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.load()
+	u.bg.Wait()
+	if !strings.Contains(v.summary.Text, "1 changes made here are not confirmed") {
+		t.Fatalf("summary %q", v.summary.Text)
+	}
+	choices := v.readerChoices(ctx)
+	i := slices.IndexFunc(choices, func(c readerChoice) bool { return strings.HasPrefix(c.label, "cayo-laptop-03 ") })
+	if len(choices) != 1 || i != 0 || !slices.Equal(choices[0].names, []string{peer.Self().ID.String()}) {
+		t.Fatalf("the app offers to write for %v; it knows cayo-laptop-03 alone", choices)
+	}
+	usb := t.TempDir()
+	v.exportBundle(usb, choices[0])
+	u.bg.Wait()
+	files, _ := filepath.Glob(filepath.Join(usb, "lifeline-cayo-laptop-07-*.bundle"))
+	if len(files) != 1 || !strings.Contains(v.result.Text, files[0]) || !strings.Contains(v.result.Text, "only cayo-laptop-03 (field, Cayo) and this laptop") {
+		t.Fatalf("bundle files %v; the app says %q", files, v.result.Text)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(raw), identity.AgeMagic) || strings.Contains(string(raw), "Succotz") || strings.Contains(string(raw), "vol-1") {
+		t.Fatal("the bundle on the stick is not encrypted")
+	}
+	if _, err := other.ImportBundle(ctx, files[0]); !errors.Is(err, node.ErrNotForThisNode) {
+		t.Fatalf("a node the bundle is not for imported it: %v", err)
+	}
+	if _, err := peer.ImportBundle(ctx, files[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.Record(ctx, mine); err != nil {
+		t.Fatalf("the peer lacks the record the bundle carried: %v", err)
 	}
 }
 
