@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -88,7 +90,34 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal}
-	os.Exit(run(ctx, e, os.Args[1:]))
+	stopProfile := startProfile(os.Getenv("LIFELINE_CPUPROFILE"), os.Args[1:])
+	code := run(ctx, e, os.Args[1:])
+	stopProfile()
+	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of this process to dir when dir is set
+// (LIFELINE_CPUPROFILE, for measuring a command run by the benchmarks), in a
+// file named after the command and the process. It returns what stops it.
+func startProfile(dir string, args []string) func() {
+	if dir == "" {
+		return func() {}
+	}
+	name := "lifeline"
+	if len(args) > 0 {
+		name += "-" + args[0]
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", name, os.Getpid())))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lifeline: CPU profile: %v\n", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintf(os.Stderr, "lifeline: CPU profile: %v\n", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // run dispatches to a command and turns its error into a one-line reason on
