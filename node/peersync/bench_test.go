@@ -53,3 +53,57 @@ func BenchmarkCatchUp(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkIncremental measures a session that brings 1,000 edits of
+// records the receiver holds (W2's shape, without processes or TLS).
+func BenchmarkIncremental(b *testing.B) {
+	const n, edited = 20000, 1000
+	notes, _ := syncproto.Marshal(strings.Repeat("flood roof down ", 38))
+	small, _ := syncproto.Marshal("Benque Viejo")
+	names := []string{"damage_level", "displaced", "district", "household_size", "injured", "lat", "lon", "needs", "notes", "reported_at", "reported_by", "structure_type", "village"}
+	ring := &keyring{keys: map[syncproto.NodeID]*identity.Key{}}
+	a, c := newPeer(b, ring, "a"), newPeer(b, ring, "c")
+	ids := make([]syncproto.RecordID, n)
+	edits := func(yield func(store.Edit, error) bool) {
+		for i := range n {
+			ids[i] = syncproto.NewRecordID()
+			e := store.Edit{Record: ids[i], Create: true, Lane: 3, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "bench"}
+			for _, name := range names {
+				v := small
+				if name == "notes" {
+					v = notes
+				}
+				e.Fields = append(e.Fields, syncproto.FieldChange{Name: name, Value: v})
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+	ctx := context.Background()
+	if _, err := a.Import(ctx, iter.Seq2[store.Edit, error](edits)); err != nil {
+		b.Fatal(err)
+	}
+	if _, _, ea, ec := pair(b, ring, a, c); ea != nil || ec != nil {
+		b.Fatal(ea, ec)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		batch := make([]store.Edit, edited)
+		for j := range batch {
+			v, _ := syncproto.Marshal(strings.Repeat("x", i%7+1))
+			batch[j] = store.Edit{Record: ids[(i*edited+j)%n], Lane: 3, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "bench",
+				Fields: []syncproto.FieldChange{{Name: "village", Value: v}}}
+		}
+		if _, err := a.Write(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		_, rc, ea, ec := pair(b, ring, a, c)
+		if ea != nil || ec != nil || rc.Received != edited {
+			b.Fatal(ea, ec, rc)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/session")
+}
