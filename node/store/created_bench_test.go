@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"iter"
-	"strings"
 	"testing"
 
 	"lifeline/syncproto"
@@ -13,21 +12,7 @@ import (
 // as the ledger's leader does for every commit: 50,000 new records of one
 // stream, in parts of 4,096 changes.
 func BenchmarkCreated(b *testing.B) {
-	notes, _ := syncproto.Marshal(strings.Repeat("flood roof down ", 38))
-	small, _ := syncproto.Marshal("Benque Viejo")
-	names := []string{"damage_level", "displaced", "district", "household_size", "injured", "lat", "lon", "needs", "notes", "reported_at", "reported_by", "structure_type", "village"}
-	edits := make([]Edit, 50000)
-	for i := range edits {
-		e := Edit{Record: syncproto.NewRecordID(), Create: true, Lane: 3, Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "bench"}
-		for _, n := range names {
-			v := small
-			if n == "notes" {
-				v = notes
-			}
-			e.Fields = append(e.Fields, syncproto.FieldChange{Name: n, Value: v})
-		}
-		edits[i] = e
-	}
+	edits := assessments(50000)
 	s, _ := newStore(b, Options{})
 	defer s.Close()
 	ctx := context.Background()
