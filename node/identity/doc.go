@@ -29,7 +29,11 @@
 // Seal and Unseal keep a secret under a passphrase: Argon2id (DefaultKDF)
 // makes a key, XChaCha20-Poly1305 seals the bytes, in a versioned PEM
 // format described beside Seal. The CA's key is kept that way, so that a
-// lost USB stick or a copied folder gives nobody the power to enroll.
+// lost USB stick or a copied folder gives nobody the power to enroll; a
+// node's own key may be (SaveSealed, SealKeyFile, LoadKey), so that a
+// stolen laptop that is off gives nobody its key. What else a node keeps
+// secret on its disk is encrypted with keys derived from its own
+// (Key.Secret), and is as safe as the key file.
 // EncryptTo encrypts to a node's Ed25519 key with age, through age's
 // ssh-ed25519 recipient: the node needs no second key pair.
 //
