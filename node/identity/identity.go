@@ -237,14 +237,15 @@ func sealKeyFile(path string, passphrase []byte, kdf KDF) error {
 }
 
 // ChangeKeyPassphrase seals the key file at path, sealed with the
-// passphrase old gives, with newPassphrase instead, whole or not at all.
-// The error wraps ErrKeyNotSealed for a key in the clear, and
-// ErrPassphrase when old is not its passphrase.
-func ChangeKeyPassphrase(path string, old Passphrase, newPassphrase []byte) error {
-	return changeKeyPassphrase(path, old, newPassphrase, DefaultKDF())
+// passphrase old gives, with the one next gives instead, whole or not at
+// all. next is asked once old has opened the key, and must pass
+// CheckPassphrase. The error wraps ErrKeyNotSealed for a key in the clear
+// (SealKeyFile seals it), and ErrPassphrase when old does not open it.
+func ChangeKeyPassphrase(path string, old, next Passphrase) error {
+	return changeKeyPassphrase(path, old, next, DefaultKDF())
 }
 
-func changeKeyPassphrase(path string, old Passphrase, newPassphrase []byte, kdf KDF) error {
+func changeKeyPassphrase(path string, old, next Passphrase, kdf KDF) error {
 	sealed, err := KeyFileSealed(path)
 	if err != nil {
 		return err
@@ -252,15 +253,21 @@ func changeKeyPassphrase(path string, old Passphrase, newPassphrase []byte, kdf 
 	if !sealed {
 		return fmt.Errorf("%w: %s: %w", ErrKey, path, ErrKeyNotSealed)
 	}
-	// The new passphrase is checked before the old is asked for.
-	if err := CheckPassphrase(newPassphrase); err != nil {
-		return fmt.Errorf("%w: the new passphrase: %w", ErrKey, err)
-	}
 	k, err := LoadKey(path, old)
 	if err != nil {
 		return err
 	}
-	return k.replace(path, newPassphrase, kdf)
+	if next == nil {
+		return fmt.Errorf("%w: no new passphrase given", ErrKey)
+	}
+	p, err := next()
+	if err != nil {
+		return err
+	}
+	if err := CheckPassphrase(p); err != nil {
+		return fmt.Errorf("%w: the new passphrase: %w", ErrKey, err)
+	}
+	return k.replace(path, p, kdf)
 }
 
 // replace writes the key, sealed with passphrase, over the file at path.
