@@ -13,15 +13,16 @@
 // # Encryption
 //
 // Gossip is always encrypted and authenticated (AES-GCM, memberlist's
-// keyring) with the deployment's gossip keys, kept in a key file beside the
-// node's other secrets (WriteKeyFile, ReadKeyFile). A machine without the
+// keyring) with the deployment's gossip keys, kept beside the node's other
+// secrets (a KeyStore: a node keeps them encrypted with its own key; the
+// clear key file is WriteKeyFile, ReadKeyFile). A machine without the
 // key cannot join or read the member list, which on a shared shelter
 // network would otherwise list every responder's laptop to anyone.
 //
 // Keys are rotated without a restart in three steps, each spread to every
 // member before the next begins: InstallKey (every member can now read the
 // new key), UseKey (members write with it), RemoveKey (the old key stops
-// working). Each step also rewrites the key file, so a restarted member
+// working). Each step also rewrites the stored keys, so a restarted member
 // comes back with the keys it had.
 //
 // # Networks

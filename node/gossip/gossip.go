@@ -51,9 +51,13 @@ type Config struct {
 	// IP, or a private IP of the machine when bound to 0.0.0.0). Port 0
 	// means the bound port.
 	Advertise string
-	// KeyFile is the deployment's gossip key file (WriteKeyFile). It is
-	// required: gossip is always encrypted. Key rotations rewrite it.
+	// KeyFile is the deployment's gossip key file (WriteKeyFile), in the
+	// clear. It or Keys is required: gossip is always encrypted. Key
+	// rotations rewrite it.
 	KeyFile string
+	// Keys, if set, keeps the keys instead of KeyFile: a node keeps them
+	// encrypted with its own key.
+	Keys KeyStore
 	// Profile sets the timers for the network; the zero Profile means LAN.
 	Profile Profile
 	// Meta gives this member's metadata. It is called whenever memberlist
@@ -125,7 +129,8 @@ type Gossip struct {
 	addr    string // the bound address
 	ml      *memberlist.Memberlist
 	keyring *memberlist.Keyring
-	keyMu   sync.Mutex // serialises key rotations and the key file
+	store   KeyStore   // where the keys are kept
+	keyMu   sync.Mutex // serialises key rotations and the key store
 	bcast   *memberlist.TransmitLimitedQueue
 
 	metaMu   sync.Mutex
@@ -163,8 +168,12 @@ func Start(cfg Config) (*Gossip, error) {
 	if cfg.Meta == nil {
 		return nil, errors.New("gossip: Config.Meta is not set: it gives this member's metadata")
 	}
-	if cfg.KeyFile == "" {
-		return nil, errors.New("gossip: Config.KeyFile is not set: gossip is always encrypted; write the deployment's keys with WriteKeyFile")
+	store := cfg.Keys
+	if store == nil {
+		if cfg.KeyFile == "" {
+			return nil, errors.New("gossip: Config.KeyFile is not set: gossip is always encrypted; write the deployment's keys with WriteKeyFile")
+		}
+		store = keyFile(cfg.KeyFile)
 	}
 	if cfg.Profile == (Profile{}) {
 		cfg.Profile = LAN
@@ -190,17 +199,21 @@ func Start(cfg Config) (*Gossip, error) {
 		// would tell others to reach it at ::.
 		return nil, fmt.Errorf("gossip: bound to %s: set Config.Advertise to the address others reach this member at", cfg.BindAddr)
 	}
-	keys, err := ReadKeyFile(cfg.KeyFile)
+	keys, err := store.ReadKeys()
 	if err != nil {
 		return nil, err
 	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("gossip: no keys: %w", ErrKeyFile)
+	}
 	keyring, err := memberlist.NewKeyring(keys[1:], keys[0])
 	if err != nil {
-		return nil, fmt.Errorf("gossip: keys of %s: %v", cfg.KeyFile, err)
+		return nil, fmt.Errorf("gossip: the keys: %v", err)
 	}
 
 	g := &Gossip{
 		cfg:     cfg,
+		store:   store,
 		log:     cfg.Log,
 		keyring: keyring,
 		members: map[string]*Member{},

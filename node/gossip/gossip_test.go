@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -569,5 +570,57 @@ func TestMemberTable(t *testing.T) {
 	}
 	if n := g.alive.Load(); n != 0 {
 		t.Errorf("%d alive counted", n)
+	}
+}
+
+// memStore is a KeyStore in memory that can be told to fail.
+type memStore struct {
+	mu   sync.Mutex
+	keys [][]byte
+	fail error
+}
+
+func (s *memStore) ReadKeys() ([][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return cloneKeys(s.keys), s.fail
+}
+
+func (s *memStore) WriteKeys(keys [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
+	s.keys = cloneKeys(keys)
+	return nil
+}
+
+// A member started with Config.Keys reads its keys there and writes every
+// rotation step there, not to a file; a step the store refuses leaves the
+// keyring as it was.
+func TestKeyStore(t *testing.T) {
+	k1, k2 := mustKey(t), mustKey(t)
+	store := &memStore{keys: [][]byte{k1}}
+	g, err := Start(Config{BindAddr: "127.0.0.1:0", Keys: store, Profile: Test, Meta: func() Meta { return testMeta("stored") }, Log: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Shutdown()
+	if err := g.InstallKey(k2); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.ReadKeys(); !slices.EqualFunc(got, [][]byte{k1, k2}, bytes.Equal) {
+		t.Fatalf("the store holds %s", keyIDs(got))
+	}
+	store.fail = errors.New("the disk is full")
+	if err := g.UseKey(k2); err == nil || !strings.Contains(err.Error(), "the disk is full") {
+		t.Fatalf("a refused write: %v", err)
+	}
+	if got := g.Keys(); !bytes.Equal(got[0], k1) {
+		t.Fatal("the keyring changed though the store refused the keys")
+	}
+	if _, err := Start(Config{BindAddr: "127.0.0.1:0", Keys: store, Profile: Test, Meta: func() Meta { return testMeta("broken") }, Log: testLog()}); err == nil || !strings.Contains(err.Error(), "the disk is full") {
+		t.Fatalf("a store that cannot be read: %v", err)
 	}
 }

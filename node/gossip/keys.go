@@ -27,7 +27,7 @@ const KeyFile = "gossip.keys"
 // packet that does not decrypt with the first; a rotation needs two.
 const MaxKeys = 8
 
-// maxKeyFileSize bounds what ReadKeyFile reads: MaxKeys lines of base64 and
+// maxKeyFileSize bounds what ParseKeys reads: MaxKeys lines of base64 and
 // room for comments.
 const maxKeyFileSize = 64 << 10
 
@@ -52,36 +52,64 @@ func checkKey(key []byte) error {
 	return nil
 }
 
-// WriteKeyFile writes keys, the primary first, one base64 key per line,
-// readable by the owner only. It replaces the file atomically: a crash
-// leaves the old keys or the new ones, never a member without a key.
-func WriteKeyFile(path string, keys [][]byte) error {
+// KeyStore keeps a member's keys, the primary first, between runs: Start
+// reads them, and each rotation step writes them before the keyring
+// changes, so that a restarted member comes back with the keys it had.
+// Calls are made one at a time. A node keeps them encrypted with its own
+// key; KeyFile is the clear file.
+type KeyStore interface {
+	ReadKeys() ([][]byte, error)
+	WriteKeys(keys [][]byte) error
+}
+
+// keyFile is a clear key file as a KeyStore.
+type keyFile string
+
+func (f keyFile) ReadKeys() ([][]byte, error)   { return ReadKeyFile(string(f)) }
+func (f keyFile) WriteKeys(keys [][]byte) error { return WriteKeyFile(string(f), keys) }
+
+// FormatKeys writes keys, the primary first, as a key file holds them: one
+// base64 key per line. It refuses what a keyring could not hold: no key,
+// more than MaxKeys, a key given twice or of a size AES does not take.
+// where names the file in errors.
+func FormatKeys(where string, keys [][]byte) ([]byte, error) {
 	if len(keys) == 0 {
-		return fmt.Errorf("%w %s: no keys to write (a member needs at least the primary key)", ErrKeyFile, path)
+		return nil, fmt.Errorf("%w %s: no keys to write (a member needs at least the primary key)", ErrKeyFile, where)
 	}
 	if len(keys) > MaxKeys {
-		return fmt.Errorf("%w %s: %d keys, at most %d: remove the keys no member uses any more", ErrKeyFile, path, len(keys), MaxKeys)
+		return nil, fmt.Errorf("%w %s: %d keys, at most %d: remove the keys no member uses any more", ErrKeyFile, where, len(keys), MaxKeys)
 	}
 	var b bytes.Buffer
 	for i, k := range keys {
 		if err := checkKey(k); err != nil {
-			return fmt.Errorf("%w %s: key %d: %v", ErrKeyFile, path, i+1, err)
+			return nil, fmt.Errorf("%w %s: key %d: %v", ErrKeyFile, where, i+1, err)
 		}
 		if slices.ContainsFunc(keys[:i], func(o []byte) bool { return bytes.Equal(o, k) }) {
-			return fmt.Errorf("%w %s: key %d is given twice", ErrKeyFile, path, i+1)
+			return nil, fmt.Errorf("%w %s: key %d is given twice", ErrKeyFile, where, i+1)
 		}
 		b.WriteString(base64.StdEncoding.EncodeToString(k))
 		b.WriteByte('\n')
 	}
-	if err := atomicfile.Write(path, b.Bytes(), 0o600); err != nil {
+	return b.Bytes(), nil
+}
+
+// WriteKeyFile writes keys, the primary first, one base64 key per line
+// (FormatKeys), in the clear, readable by the owner only. It replaces the
+// file atomically: a crash leaves the old keys or the new ones, never a
+// member without a key.
+func WriteKeyFile(path string, keys [][]byte) error {
+	text, err := FormatKeys(path, keys)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(path, text, 0o600); err != nil {
 		return fmt.Errorf("%w: %v", ErrKeyFile, err)
 	}
 	return nil
 }
 
-// ReadKeyFile reads the keys WriteKeyFile wrote, the primary first. Blank
-// lines and lines starting with # are ignored, so that an operator may
-// annotate the file. On Unix it refuses a file that others may read: anyone
+// ReadKeyFile reads the keys WriteKeyFile wrote, the primary first
+// (ParseKeys). On Unix it refuses a file that others may read: anyone
 // holding the key can join the deployment's gossip and read it.
 func ReadKeyFile(path string) ([][]byte, error) {
 	f, err := os.Open(path)
@@ -100,8 +128,15 @@ func ReadKeyFile(path string) ([][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: read %s: %v", ErrKeyFile, path, err)
 	}
+	return ParseKeys(path, data)
+}
+
+// ParseKeys reads what FormatKeys wrote, the primary first; where names
+// the file in errors. Blank lines and lines starting with # are ignored,
+// so that an operator may annotate a clear file.
+func ParseKeys(where string, data []byte) ([][]byte, error) {
 	if len(data) > maxKeyFileSize {
-		return nil, fmt.Errorf("%w %s: over %d bytes; it should hold a few lines of base64", ErrKeyFile, path, maxKeyFileSize)
+		return nil, fmt.Errorf("%w %s: over %d bytes; it should hold a few lines of base64", ErrKeyFile, where, maxKeyFileSize)
 	}
 	var keys [][]byte
 	lines := map[string]int{} // key -> line, to name both lines of a duplicate
@@ -113,25 +148,25 @@ func ReadKeyFile(path string) ([][]byte, error) {
 		}
 		key, err := base64.StdEncoding.DecodeString(line)
 		if err != nil {
-			return nil, fmt.Errorf("%w %s, line %d: not base64 (one key per line, as WriteKeyFile writes)", ErrKeyFile, path, n)
+			return nil, fmt.Errorf("%w %s, line %d: not base64 (one key per line, as WriteKeyFile writes)", ErrKeyFile, where, n)
 		}
 		if err := checkKey(key); err != nil {
-			return nil, fmt.Errorf("%w %s, line %d: %v", ErrKeyFile, path, n, err)
+			return nil, fmt.Errorf("%w %s, line %d: %v", ErrKeyFile, where, n, err)
 		}
 		if first, ok := lines[string(key)]; ok {
-			return nil, fmt.Errorf("%w %s, line %d: the same key as line %d: remove one", ErrKeyFile, path, n, first)
+			return nil, fmt.Errorf("%w %s, line %d: the same key as line %d: remove one", ErrKeyFile, where, n, first)
 		}
 		lines[string(key)] = n
 		keys = append(keys, key)
 		if len(keys) > MaxKeys {
-			return nil, fmt.Errorf("%w %s, line %d: more than %d keys: remove the keys no member uses any more", ErrKeyFile, path, n, MaxKeys)
+			return nil, fmt.Errorf("%w %s, line %d: more than %d keys: remove the keys no member uses any more", ErrKeyFile, where, n, MaxKeys)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: read %s: %v", ErrKeyFile, path, err)
+		return nil, fmt.Errorf("%w: read %s: %v", ErrKeyFile, where, err)
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w %s: holds no key: copy the deployment's key file from headquarters", ErrKeyFile, path)
+		return nil, fmt.Errorf("%w %s: holds no key: copy the deployment's key file from headquarters", ErrKeyFile, where)
 	}
 	return keys, nil
 }
@@ -206,7 +241,7 @@ func (g *Gossip) changeKeys(op string, key []byte, next func([][]byte) ([][]byte
 	if equalKeys(cur, keys) {
 		return nil
 	}
-	if err := WriteKeyFile(g.cfg.KeyFile, keys); err != nil {
+	if err := g.store.WriteKeys(keys); err != nil {
 		return fmt.Errorf("gossip: %s key %s: the keyring is unchanged: %v", op, keyID(key), err)
 	}
 	if err := apply(); err != nil {
