@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -94,7 +93,7 @@ func (d *Daemon) startGossip(syncAddr *string) func(context.Context) error {
 		}
 		g, err := gossip.Start(gossip.Config{
 			BindAddr: n.cfg.GossipAddr, Advertise: n.cfg.GossipAdvertise,
-			KeyFile: filepath.Join(n.cfg.DataDir, gossip.KeyFile), Profile: prof,
+			Keys: n.gossipKeys(), Profile: prof,
 			Meta: d.disc.meta, OnMessage: d.onNotice, Events: d.disc, Log: n.log,
 		})
 		if err != nil {

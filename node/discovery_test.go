@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +108,7 @@ func TestGossipKeyRotationWithoutRestart(t *testing.T) {
 	}
 	for _, m := range []*nodetest.Member{hq, r, f} {
 		nodetest.Eventually(t, 10*time.Second, m.Name+" holds only the new key", func() bool {
-			keys, err := gossip.ReadKeyFile(filepath.Join(m.Config.DataDir, gossip.KeyFile))
+			keys, err := node.GossipKeys(m.Config.DataDir, nil)
 			return err == nil && len(keys) == 1 && bytes.Equal(keys[0], key)
 		})
 	}

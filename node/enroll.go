@@ -130,7 +130,7 @@ func (n *Node) SignEnrollment(ctx context.Context, ca *Authority, request []byte
 	}
 	// The keys HQ's node uses now: a key rotation rewrote them, not the
 	// CA folder's copy.
-	keys := func() ([][]byte, error) { return gossip.ReadKeyFile(filepath.Join(n.cfg.DataDir, gossip.KeyFile)) }
+	keys := n.gossipKeys().ReadKeys
 	bundle, cert, err := signBundle(ca.ca, request, opt, keys)
 	if err != nil {
 		return nil, err
@@ -173,9 +173,10 @@ func signBundle(ca *identity.CA, request []byte, opt SignOptions, keys func() ([
 	return append(signed, pem.EncodeToMemory(&pem.Block{Type: pemGossipKeys, Bytes: box})...), block.Bytes, nil
 }
 
-// InstallGossipKeys gives the node the deployment's gossip keys.
+// InstallGossipKeys gives the node the deployment's gossip keys, kept in
+// its data folder encrypted with its key.
 func (n *Node) InstallGossipKeys(keys [][]byte) error {
-	return gossip.WriteKeyFile(filepath.Join(n.cfg.DataDir, gossip.KeyFile), keys)
+	return n.gossipKeys().WriteKeys(keys)
 }
 
 // The PEM types of the gossip keys in an enrollment bundle: encrypted to

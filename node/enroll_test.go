@@ -183,7 +183,7 @@ func TestCAFolderIsSealedAndApart(t *testing.T) {
 	if !d.hq.Enrolled() || !d.hq.Credentials().CA.Equal(mustCA(t, d.caDir).Cert()) {
 		t.Fatal("HQ is not enrolled with the CA it made")
 	}
-	keys, err := gossip.ReadKeyFile(filepath.Join(hqDir, gossip.KeyFile))
+	keys, err := node.GossipKeys(hqDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +196,16 @@ func TestCAFolderIsSealedAndApart(t *testing.T) {
 			t.Fatalf("%s holds the gossip key", f)
 		}
 	}
+	// HQ's own copy is encrypted with its node key.
+	filepath.Walk(hqDir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		if b, _ := os.ReadFile(path); containsAny(b, secretForms(keys[0])) {
+			t.Errorf("%s holds the gossip key in the clear", path)
+		}
+		return nil
+	})
 	if _, err := node.OpenAuthority(d.caDir, passphrase([]byte("correct horse battery stapler"))); !errors.Is(err, identity.ErrPassphrase) {
 		t.Fatalf("a wrong passphrase: %v", err)
 	}
@@ -238,7 +248,7 @@ func TestEnrollmentFileKeepsTheGossipKeySecret(t *testing.T) {
 	ctx := context.Background()
 	d := newDeployment(t)
 	ca := mustCA(t, d.caDir)
-	keys, err := gossip.ReadKeyFile(filepath.Join(d.root, "hq", gossip.KeyFile))
+	keys, err := node.GossipKeys(filepath.Join(d.root, "hq"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +285,7 @@ func TestEnrollmentFileKeepsTheGossipKeySecret(t *testing.T) {
 		if err := laptop.Install(ctx, bundle); err != nil {
 			t.Fatal(err)
 		}
-		got, err := gossip.ReadKeyFile(filepath.Join(d.root, "tol-laptop-02", gossip.KeyFile))
+		got, err := node.GossipKeys(filepath.Join(d.root, "tol-laptop-02"), nil)
 		if err != nil || len(got) != 1 || !bytes.Equal(got[0], keys[0]) {
 			t.Fatalf("%s: the node holds gossip keys %x (%v), want HQ's", name, got, err)
 		}
