@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lifeline/node/gossip"
+	"lifeline/node/identity"
 	"lifeline/node/port"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -19,6 +20,14 @@ import (
 type Config struct {
 	// DataDir holds the node's store and key.
 	DataDir string
+	// Passphrase gives the passphrase of the node's key when the key file
+	// is sealed (KeySealed): Open asks it once, and only then. Without
+	// one, Open refuses a sealed key with an error wrapping ErrKeySealed.
+	Passphrase identity.Passphrase
+	// SealKey makes Init seal the new node's key with Passphrase, which
+	// must pass CheckPassphrase: a stolen laptop that is off then gives
+	// nobody its key, nor what is encrypted with it.
+	SealKey bool
 	// MaxSkew is how far ahead of this node's clock a change may be stamped
 	// and still be merged; later ones wait.
 	MaxSkew time.Duration

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lifeline/fieldkits"
+	"lifeline/node/gossip"
 	"lifeline/node/identity"
 	"lifeline/node/ledgerplane"
 	"lifeline/node/store"
@@ -27,6 +28,20 @@ var ErrNotInitialised = errors.New("no Lifeline node in this data folder")
 
 // ErrInitialised means a data folder already holds a node.
 var ErrInitialised = errors.New("data folder already holds a Lifeline node")
+
+// ErrKeySealed is wrapped by Open's error when the node's key is sealed
+// with a passphrase and Config.Passphrase gives none: give it (the
+// command line takes --passphrase-file FILE or $LIFELINE_PASSPHRASE).
+var ErrKeySealed = identity.ErrKeySealed
+
+// ErrKeySealedAlready is wrapped by SealKey's error when the node's key is
+// sealed already.
+var ErrKeySealedAlready = identity.ErrKeySealedAlready
+
+// ErrPassphrase is wrapped by the error of a passphrase that does not open
+// the node's key, or the CA's: it is the wrong one, or the file was
+// altered.
+var ErrPassphrase = identity.ErrPassphrase
 
 // Node is one Lifeline node over its data folder: its identity, its kits
 // and its store, and everything a person or a program does with them. It
@@ -49,6 +64,8 @@ type Node struct {
 	snapping atomic.Bool
 
 	embedded *fieldkits.Catalogue
+	// data is the data keys that open personal fields (personal.go).
+	data dataKeys
 }
 
 // Lang is the language record views are given in: "en" or "es".
@@ -65,7 +82,9 @@ func (n *Node) SetLang(lang string) error {
 }
 
 // Init makes a new node in cfg.DataDir: its key pair and an empty store. The
-// folder may exist but must not hold a node.
+// folder may exist but must not hold a node. With cfg.SealKey the key is
+// sealed with the passphrase cfg.Passphrase gives, asked before anything
+// is written.
 func Init(ctx context.Context, cfg Config, id Identity) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -80,6 +99,20 @@ func Init(ctx context.Context, cfg Config, id Identity) error {
 			return fmt.Errorf("%w: %s exists", ErrInitialised, p)
 		}
 	}
+	var passphrase []byte
+	if cfg.SealKey {
+		if cfg.Passphrase == nil {
+			return errors.New("no passphrase to seal the node's key with (Config.Passphrase)")
+		}
+		p, err := cfg.Passphrase()
+		if err != nil {
+			return err
+		}
+		if err := identity.CheckPassphrase(p); err != nil {
+			return fmt.Errorf("the node's passphrase: %w", err)
+		}
+		passphrase = p
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
@@ -87,7 +120,12 @@ func Init(ctx context.Context, cfg Config, id Identity) error {
 	if err != nil {
 		return err
 	}
-	if err := key.Save(keyPath); err != nil {
+	if passphrase != nil {
+		err = key.SaveSealed(keyPath, passphrase)
+	} else {
+		err = key.Save(keyPath)
+	}
+	if err != nil {
 		return err
 	}
 	self := store.Self{ID: key.ID(), Name: id.Name, Role: id.Role, District: id.District, Created: time.Now().UTC().Format(time.RFC3339)}
@@ -105,7 +143,9 @@ func Initialised(dir string) bool {
 	return err == nil
 }
 
-// Open opens the node in cfg.DataDir.
+// Open opens the node in cfg.DataDir. A sealed key is opened with the
+// passphrase cfg.Passphrase gives; without one, the error wraps
+// ErrKeySealed, and with a wrong one, ErrPassphrase.
 func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -114,7 +154,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s (run lifeline init --data %s ...)", ErrNotInitialised, cfg.DataDir, cfg.DataDir)
 	}
-	key, err := identity.Load(filepath.Join(cfg.DataDir, identity.KeyFile))
+	key, err := identity.LoadKey(filepath.Join(cfg.DataDir, identity.KeyFile), cfg.Passphrase)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +188,83 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := n.loadDataKeys(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return n, nil
+}
+
+// KeySealed says whether the key of the node in dataDir is sealed with a
+// passphrase: Open then needs Config.Passphrase.
+func KeySealed(dataDir string) (bool, error) {
+	path := filepath.Join(dataDir, identity.KeyFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("%w: %s holds no %s", ErrNotInitialised, dataDir, identity.KeyFile)
+	}
+	return identity.KeyFileSealed(path)
+}
+
+// SealKey seals, in place, the key of the node in dataDir, made in the
+// clear, with the passphrase passphrase gives (asked only when the key is
+// in the clear; it must pass CheckPassphrase): the key file is replaced
+// whole or not at all. Gossip keys still in the clear are encrypted with
+// the key too. The error wraps ErrKeySealedAlready when the key is sealed
+// already. Copies made before (a backup of the folder) still hold the key
+// in the clear, and the old file's blocks may remain on the disk until
+// overwritten.
+func SealKey(dataDir string, passphrase func() ([]byte, error)) error {
+	path := filepath.Join(dataDir, identity.KeyFile)
+	sealed, err := KeySealed(dataDir)
+	if err != nil {
+		return err
+	}
+	if sealed {
+		return fmt.Errorf("%s: %w", path, ErrKeySealedAlready)
+	}
+	key, err := identity.LoadKey(path, nil)
+	if err != nil {
+		return err
+	}
+	p, err := passphrase()
+	if err != nil {
+		return err
+	}
+	if err := identity.CheckPassphrase(p); err != nil {
+		return fmt.Errorf("the node's passphrase: %w", err)
+	}
+	if err := identity.SealKeyFile(path, p); err != nil {
+		return err
+	}
+	keys := gossipKeyFile{path: filepath.Join(dataDir, gossip.KeyFile), key: key, log: slog.New(slog.DiscardHandler)}
+	if fileExists(keys.path) {
+		if _, err := keys.ReadKeys(); err != nil {
+			return fmt.Errorf("the key is sealed, but the gossip keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// ChangeKeyPassphrase seals the key of the node in dataDir with a new
+// passphrase: old gives the one it is sealed with, then next the new one,
+// which must pass CheckPassphrase. Nothing else changes: what is encrypted
+// with the node's key stays as it is.
+func ChangeKeyPassphrase(dataDir string, old, next func() ([]byte, error)) error {
+	return identity.ChangeKeyPassphrase(filepath.Join(dataDir, identity.KeyFile), old, next)
+}
+
+// CheckKeyPassphrase says whether passphrase opens the node's sealed key
+// file and it holds this node's key: the app's lock screen asks it. A
+// wrong one gives an error wrapping ErrPassphrase.
+func (n *Node) CheckKeyPassphrase(passphrase []byte) error {
+	k, err := identity.LoadKey(filepath.Join(n.cfg.DataDir, identity.KeyFile), func() ([]byte, error) { return passphrase, nil })
+	if err != nil {
+		return err
+	}
+	if k.ID() != n.key.ID() {
+		return fmt.Errorf("%s holds the key of node %s, not this node's (%s): it was replaced", filepath.Join(n.cfg.DataDir, identity.KeyFile), k.ID(), n.key.ID())
+	}
+	return nil
 }
 
 // loadCredentials reads the node's certificate and the CA's, if the node is
