@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -17,6 +18,11 @@ import (
 // peer's change is held to the same kit as a local edit. Null (a cleared
 // field) fits an optional field only. The common types are read without
 // allocating: every change a node receives passes here.
+//
+// An error about a personal field says which rule the value breaks, never
+// the value: the reason a node keeps for a change it sets aside is stored,
+// shown and passed on, and must not carry a name, a phone number or a
+// medical need.
 func (f *Field) Check(raw []byte) error {
 	if len(raw) == 1 && raw[0] == 0xf6 {
 		if f.Required {
@@ -39,7 +45,7 @@ func (f *Field) Check(raw []byte) error {
 		if f.inRange(float64(i)) {
 			return nil // formatting the value is for the error alone
 		}
-		return f.checkRange(float64(i), strconv.FormatInt(i, 10))
+		return f.checkRange(float64(i), f.shown(strconv.FormatInt(i, 10)))
 	case Decimal:
 		x, ok := cborFloat(raw)
 		if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
@@ -53,7 +59,7 @@ func (f *Field) Check(raw []byte) error {
 		if f.inRange(x) {
 			return nil
 		}
-		return f.checkRange(x, strconv.FormatFloat(x, 'g', -1, 64))
+		return f.checkRange(x, f.shown(strconv.FormatFloat(x, 'g', -1, 64)))
 	case Bool:
 		if len(raw) != 1 || raw[0] != 0xf4 && raw[0] != 0xf5 {
 			return rule("type", "must be true or false")
@@ -75,8 +81,12 @@ func (f *Field) Check(raw []byte) error {
 		for _, v := range vs {
 			i := f.exactChoice(v)
 			switch {
+			case i < 0 && f.Personal:
+				return rule("choices", "a choice is not one of %s", f.choiceList())
 			case i < 0:
 				return rule("choices", "%.80q is not one of %s", v, f.choiceList())
+			case i <= last && f.Personal:
+				return rule("choices", "a choice is chosen twice or out of the kit's order")
 			case i <= last:
 				return rule("choices", "%.80q is chosen twice or out of the kit's order", v)
 			}
@@ -89,7 +99,7 @@ func (f *Field) Check(raw []byte) error {
 			return rule("type", "must be a point [lat, lon]")
 		}
 		if p[0] < -90 || p[0] > 90 || p[1] < -180 || p[1] > 180 || math.IsNaN(p[0]) || math.IsNaN(p[1]) {
-			return rule("range", "%v is not a point on Earth", p)
+			return rule("range", "%s is not a point on Earth", f.shown(fmt.Sprint(p)))
 		}
 		return nil
 	case Photo:
@@ -129,26 +139,46 @@ func (f *Field) checkText(s []byte) error {
 		}
 	case Choice:
 		if f.exactChoice(string(s)) < 0 {
-			return rule("choices", "%.80q is not one of %s", s, f.choiceList())
+			return rule("choices", "%s is not one of %s", f.quoted(s), f.choiceList())
 		}
 	case Date:
 		if d, err := time.Parse(time.DateOnly, string(s)); err != nil || d.Format(time.DateOnly) != string(s) {
-			return rule("format", "%.80q is not a date like 2024-11-27", s)
+			return rule("format", "%s is not a date like 2024-11-27", f.quoted(s))
 		}
 	case DateTime:
 		ts, err := time.Parse(time.RFC3339Nano, string(s))
 		if err != nil {
-			return rule("format", "%.80q is not a date and time with its zone", s)
+			return rule("format", "%s is not a date and time with its zone", f.quoted(s))
 		}
 		if y := ts.UTC().Year(); y < 1900 || y > 2200 {
+			if f.Personal {
+				return rule("format", "the value is not a plausible date (its year is not from 1900 to 2200)")
+			}
 			return rule("format", "%.80q is not a plausible date (year %d)", s, y)
 		}
 	case Ref:
 		if _, err := syncproto.ParseRecordID(string(s)); err != nil {
-			return rule("format", "%.80q is not a record id", s)
+			return rule("format", "%s is not a record id", f.quoted(s))
 		}
 	}
 	return nil
+}
+
+// shown is how an error names a value the field refuses: as lit, or as
+// "the value" when the field is personal.
+func (f *Field) shown(lit string) string {
+	if f.Personal {
+		return "the value"
+	}
+	return lit
+}
+
+// quoted is shown for a text: quoted, and cut to 80 bytes.
+func (f *Field) quoted(s []byte) string {
+	if f.Personal {
+		return "the value"
+	}
+	return fmt.Sprintf("%.80q", s)
 }
 
 // exactChoice is the index of the choice whose value is v as the kit

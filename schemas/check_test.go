@@ -2,7 +2,11 @@ package schemas_test
 
 import (
 	"encoding/hex"
+	"errors"
+	"strings"
 	"testing"
+
+	"lifeline/schemas"
 )
 
 // A value another node wrote is held to the kit as a typed one is: each
@@ -70,6 +74,56 @@ func TestCheckHoldsPeersValuesToTheKit(t *testing.T) {
 		}
 		if err := f.Check(raw); (err == nil) != c.ok {
 			t.Errorf("%s = %s: error %v, want ok %v", c.field, c.cbor, err, c.ok)
+		}
+	}
+}
+
+// A refusal of a personal field's value says which rule it breaks, never
+// the value: the reason a node keeps for a change it sets aside is stored
+// and shown. The same values in fields that are not personal are quoted,
+// as they always were, so that a kit's author can see what went wrong.
+func TestCheckNeverQuotesAPersonalValue(t *testing.T) {
+	text := func(s string) string { // a CBOR text string of fewer than 24 bytes
+		return hex.EncodeToString([]byte{0x60 + byte(len(s))}) + hex.EncodeToString([]byte(s))
+	}
+	for _, c := range []struct {
+		field, cbor string // hex
+		value       string // what the value shows as
+		personal    string // the message about a personal field
+	}{
+		{"count", "19" + "1141", "4417", "the value is above the maximum 100"},
+		{"depth", "fb" + "4028c00000000000", "12.375", "the value is above the maximum 10"},
+		{"status", text("Qzxv-ajar"), "Qzxv-ajar", `the value is not one of "open", "closed"`},
+		{"needs", "81" + text("Qzxv-gas"), "Qzxv-gas", `a choice is not one of "water", "food", "fuel"`},
+		{"needs", "82" + text("food") + text("water"), "water", "a choice is chosen twice or out of the kit's order"},
+		{"day", text("1985-13-07"), "1985-13-07", "the value is not a date like 2024-11-27"},
+		{"at", text("Qzxv-4417"), "Qzxv-4417", "the value is not a date and time with its zone"},
+		{"at", text("1850-03-04T10:00:00Z"), "1850", "the value is not a plausible date (its year is not from 1900 to 2200)"},
+		{"where", "82" + "fb4057dc44d013a92a" + "fb0000000000000000", "95.4417", "the value is not a point on Earth"},
+		{"shelter", text("Qzxv-shelter-3"), "Qzxv-shelter-3", "the value is not a record id"},
+	} {
+		raw, err := hex.DecodeString(c.cbor)
+		if err != nil {
+			t.Fatalf("%s: %v", c.cbor, err)
+		}
+		for _, personal := range []bool{false, true} {
+			f, ok := testType(t).Field(c.field)
+			if !ok {
+				t.Fatalf("no field %s", c.field)
+			}
+			f.Personal = personal
+			err := f.Check(raw)
+			var fe *schemas.FieldError
+			switch {
+			case !errors.As(err, &fe):
+				t.Errorf("%s = %s (personal %v): %v", c.field, c.cbor, personal, err)
+			case personal && fe.Msg != c.personal:
+				t.Errorf("%s = %s, personal: %q, want %q", c.field, c.cbor, fe.Msg, c.personal)
+			case personal && strings.Contains(err.Error(), c.value):
+				t.Errorf("%s = %s, personal: %q quotes the value", c.field, c.cbor, err)
+			case !personal && !strings.Contains(err.Error(), c.value):
+				t.Errorf("%s = %s: %q does not say the value, %s", c.field, c.cbor, err, c.value)
+			}
 		}
 	}
 }
