@@ -21,7 +21,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
-	"lifeline/node/atomicfile"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -57,6 +56,9 @@ func (u *UI) newRecordScreen() fyne.CanvasObject {
 	s.kitPick = widget.NewSelect(titles, s.pickKit)
 	s.kitPick.PlaceHolder = u.T("form.kit.pick")
 
+	if err := u.sealClearDrafts(); err != nil {
+		u.showError(fmt.Errorf(u.T("form.err.draft"), err))
+	}
 	if t, ok := u.node.Kits().Type(u.openType()); ok {
 		for title, k := range s.kits {
 			if k.Name == t.Kit {
@@ -118,10 +120,14 @@ func (s *recordScreen) pickType(title string) {
 
 // The kind of record last picked is kept beside the drafts, so that the
 // app opens where the responder left it.
-func (u *UI) openTypeFile() string { return filepath.Join(u.drafts, "open") }
+const openTypeName = "open"
 
+func (u *UI) openTypeFile() string { return filepath.Join(u.drafts, openTypeName) }
+
+// openType is the kind of record last picked, or "". One that does not
+// open is forgotten: the next pick replaces it.
 func (u *UI) openType() string {
-	b, err := os.ReadFile(u.openTypeFile())
+	b, err := u.readDraftFile(u.openTypeFile())
 	if err != nil {
 		return ""
 	}
@@ -134,7 +140,7 @@ func (u *UI) rememberType(name string) {
 	}
 	// Failing to remember only means picking the kind again: not worth a
 	// dialog.
-	_ = writeDraftFile(u.openTypeFile(), []byte(name+"\n"))
+	_ = u.writeDraftFile(u.openTypeFile(), []byte(name+"\n"))
 }
 
 // form is the form of one record type, generated from its schema.
@@ -370,9 +376,10 @@ func (fm *form) clear() {
 	fm.removeDraft()
 }
 
-// A draft is the raw texts of a form's widgets by field name, in a file
-// per record type: small enough to write at every change.
-func (fm *form) draftFile() string { return filepath.Join(fm.u.drafts, fm.t.Name+".json") }
+// A draft is the raw texts of a form's widgets by field name, as JSON, in
+// a sealed file per record type (drafts.go): small enough to write at
+// every change.
+func (fm *form) draftFile() string { return filepath.Join(fm.u.drafts, fm.t.Name+draftExt) }
 
 func (fm *form) writeDraft() {
 	d := map[string][]string{}
@@ -387,7 +394,7 @@ func (fm *form) writeDraft() {
 	}
 	b, err := json.Marshal(d)
 	if err == nil {
-		err = writeDraftFile(fm.draftFile(), b)
+		err = fm.u.writeDraftFile(fm.draftFile(), b)
 	}
 	if err != nil && !fm.draftFailed {
 		fm.draftFailed = true
@@ -402,15 +409,22 @@ func (fm *form) removeDraft() {
 	}
 }
 
-// loadDraft fills the form from its draft. A draft that cannot be read is
+// loadDraft fills the form from its draft. A draft that does not open
+// (another node's key sealed it, it was altered, it holds no form) is set
+// aside, and the form says so and starts empty: what is typed next must
+// not replace it unseen. One that cannot be read for another reason is
 // left as it is: the next change writes a good one.
 func (fm *form) loadDraft() {
-	b, err := os.ReadFile(fm.draftFile())
-	if err != nil {
+	b, err := fm.u.readDraftFile(fm.draftFile())
+	var d map[string][]string
+	if err == nil && json.Unmarshal(b, &d) != nil {
+		err = fmt.Errorf("%w: it holds no form", errDraft)
+	}
+	if errors.Is(err, errDraft) {
+		fm.setAsideDraft(err)
 		return
 	}
-	var d map[string][]string
-	if json.Unmarshal(b, &d) != nil {
+	if err != nil {
 		return
 	}
 	fm.quiet = true
@@ -427,6 +441,20 @@ func (fm *form) loadDraft() {
 	}
 }
 
+// setAsideDraft sets aside the form's draft, which does not open for the
+// reason why, and says so at the top of the form.
+func (fm *form) setAsideDraft(why error) {
+	var msg string
+	if aside, err := setAsideDraft(fm.draftFile()); err == nil {
+		msg = fmt.Sprintf(fm.u.T("form.draft.aside"), why, aside)
+	} else {
+		msg = fmt.Sprintf(fm.u.T("form.draft.lost"), why)
+	}
+	fm.summary.Importance = widget.DangerImportance
+	fm.summary.SetText(msg)
+	fm.summary.Show()
+}
+
 func blank(raw []string) bool {
 	for _, s := range raw {
 		if strings.TrimSpace(s) != "" {
@@ -434,16 +462,6 @@ func blank(raw []string) bool {
 		}
 	}
 	return true
-}
-
-// writeDraftFile replaces a file of the drafts folder with b, whole or not
-// at all, making the folder on first use. Drafts may hold personal data:
-// only the user reads them.
-func writeDraftFile(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, b, 0o600)
 }
 
 // fieldInput is the widget that takes one field's value, suited to the

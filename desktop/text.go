@@ -219,6 +219,10 @@ var texts = map[string][2]string{
 	"hq.kept.detail":        {"Record: %s (%s)\nChange: %s, stamped %s\nFrom: %s\nAuthor: %s\nKept aside since: %s\n\nWhy: %s", "Registro: %s (%s)\nCambio: %s, fechado %s\nDe: %s\nAutor: %s\nApartado desde: %s\n\nMotivo: %s"},
 	"hq.kept.final":         {"Refused: the change stays aside. Its origin's district officer should hear of it.", "Rechazado: el cambio queda apartado. El responsable del distrito de su origen debe saberlo."},
 	"hq.kept.waits":         {"Waiting: it merges by itself once this node has what it needs.", "En espera: se incorpora solo cuando este nodo tenga lo que necesita."},
+
+	// A form's draft that does not open.
+	"form.draft.aside": {"This form's draft was set aside, as %[2]s in the drafts folder, and the form starts empty: %[1]v.", "El borrador de este formulario se apartó, como %[2]s en la carpeta de borradores, y el formulario empieza vacío: %[1]v."},
+	"form.draft.lost":  {"This form's draft cannot be used, and what is typed now replaces it: %v.", "El borrador de este formulario no se puede usar, y lo que se escriba ahora lo reemplaza: %v."},
 }
 
 // text is key's text in lang.
