@@ -15,7 +15,7 @@ import (
 func runCAInit(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	name := fs.String("name", "NEMO Lifeline CA", "the certificate authority's name")
 	out := fs.String("out", "", "write the CA folder there (e.g. a USB stick kept in a safe) instead of HQDIR/ca: HQ's folder then keeps the CA's certificate, not its key")
-	pass := passphraseFlag(fs)
+	pass := caPassphraseFlag(fs)
 	return fs.onNode(ctx, args, func(n *node.Node) error {
 		ca, err := n.InitCA(ctx, node.CAOptions{Name: *name, Dir: *out, Passphrase: caPassphrase(e, *pass, true)})
 		if err != nil {
@@ -51,7 +51,7 @@ func runCASign(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	caDir := fs.String("ca", "", "the CA folder (e.g. on a USB stick); alone, no HQ folder is needed, for a field laptop (default HQDIR/ca)")
 	opt := memberFlags(fs)
 	fs.DurationVar(&opt.Validity, "validity", 0, "how long the certificate is valid (default five years)")
-	pass := passphraseFlag(fs)
+	pass := caPassphraseFlag(fs)
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func runCASign(ctx context.Context, e *env, fs *flagSet, args []string) error {
 
 func runCASeal(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	caDir := fs.String("ca", "", "the CA folder (default HQDIR/ca)")
-	pass := passphraseFlag(fs)
+	pass := caPassphraseFlag(fs)
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lifeline/node"
 )
 
 // request makes a node and writes its enrollment request.
@@ -22,21 +24,15 @@ func request(t *testing.T, dir, name, role, district string) (string, string) {
 	return node, req
 }
 
-// gossipKey is the deployment's gossip key, as HQ holds it.
+// gossipKey is the deployment's gossip key, as HQ holds it (encrypted
+// with HQ's node key).
 func gossipKey(t *testing.T, hq string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join(hq, "gossip.keys"))
+	keys, err := node.GossipKeys(hq, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan()
-	k, err := base64.StdEncoding.DecodeString(sc.Text())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return keys[0]
 }
 
 // ca sign shows what a request claims and signs it only when --role and
@@ -94,12 +90,14 @@ func TestCAKeyIsSealed(t *testing.T) {
 	if err := os.WriteFile(passFile, []byte("hurricane\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	failsEnv(t, []string{"LIFELINE_CA_PASSPHRASE="}, "", []string{"at least 12"}, "ca", "init", "--data", hq, "--passphrase-file", passFile)
-	failsEnv(t, []string{"LIFELINE_CA_PASSPHRASE="}, "", []string{"--passphrase-file", "LIFELINE_CA_PASSPHRASE", "terminal"}, "ca", "init", "--data", hq)
+	failsEnv(t, []string{"LIFELINE_CA_PASSPHRASE="}, "", []string{"at least 12"}, "ca", "init", "--data", hq, "--ca-passphrase-file", passFile)
+	failsEnv(t, []string{"LIFELINE_CA_PASSPHRASE="}, "", []string{"--ca-passphrase-file", "LIFELINE_CA_PASSPHRASE", "terminal"}, "ca", "init", "--data", hq)
 	if err := os.WriteFile(passFile, []byte("a long walk to Punta Gorda\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ok(t, "", "ca", "init", "--data", hq, "--passphrase-file", passFile)
+	// --passphrase-file is the node's key's, never the CA's.
+	failsEnv(t, []string{"LIFELINE_CA_PASSPHRASE="}, "", []string{"--ca-passphrase-file", "LIFELINE_CA_PASSPHRASE"}, "ca", "init", "--data", hq, "--passphrase-file", passFile)
+	ok(t, "", "ca", "init", "--data", hq, "--ca-passphrase-file", passFile)
 	key, err := os.ReadFile(filepath.Join(hq, "ca", "ca.key"))
 	if err != nil {
 		t.Fatal(err)
@@ -118,9 +116,9 @@ func TestCAKeyIsSealed(t *testing.T) {
 	_, req := request(t, dir, "tol-laptop-02", "field", "Toledo")
 	sign := []string{"ca", "sign", "--data", hq, "--request", req, "--out", filepath.Join(dir, "c"), "--role", "field", "--district", "Toledo"}
 	failsEnv(t, []string{"LIFELINE_CA_PASSPHRASE=a long walk to Punta Gorda!"}, "", []string{"wrong passphrase", "ca.key"}, sign...)
-	failsEnv(t, []string{"LIFELINE_CA_PASSPHRASE="}, "", []string{"--passphrase-file", "LIFELINE_CA_PASSPHRASE"}, sign...)
+	failsEnv(t, []string{"LIFELINE_CA_PASSPHRASE="}, "", []string{"--ca-passphrase-file", "LIFELINE_CA_PASSPHRASE"}, sign...)
 	// The passphrase file wins over the environment.
-	lifelineOK(t, []string{"LIFELINE_CA_PASSPHRASE=not it"}, append(sign, "--passphrase-file", passFile)...)
+	lifelineOK(t, []string{"LIFELINE_CA_PASSPHRASE=not it"}, append(sign, "--ca-passphrase-file", passFile)...)
 }
 
 func lifelineOK(t *testing.T, env []string, args ...string) string {
@@ -187,9 +185,8 @@ func TestLaptopEnrolledWithTheCAFolderAloneSyncs(t *testing.T) {
 	if digestOf(t, cayo) != digestOf(t, hq) {
 		t.Fatal("the laptops and HQ hold different records")
 	}
-	got, err := os.ReadFile(filepath.Join(tol, "gossip.keys"))
-	if err != nil || strings.TrimSpace(string(got)) != base64.StdEncoding.EncodeToString(key) {
-		t.Fatalf("the laptop holds gossip keys %q (%v), want HQ's", got, err)
+	if got := gossipKey(t, tol); !bytes.Equal(got, key) {
+		t.Fatalf("the laptop holds gossip key %x, want HQ's", got)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 func runEnroll(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	caDir := fs.required("ca", "the CA folder (e.g. on a USB stick), or HQ's data folder, which holds it")
 	opt := memberFlags(fs)
-	pass := passphraseFlag(fs)
+	pass := caPassphraseFlag(fs)
 	return fs.onNode(ctx, args, func(n *node.Node) error {
 		self := n.Self()
 		own := *opt

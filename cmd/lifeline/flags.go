@@ -14,7 +14,8 @@ import (
 )
 
 // flagSet is a command's flags: its own, and those every command takes
-// (--data, --lang), which make the configuration of the node it works on.
+// (--data, --lang, --passphrase-file), which make the configuration of the
+// node it works on.
 type flagSet struct {
 	*flag.FlagSet
 	// cfg is the node's configuration: the data folder, the language and
@@ -30,6 +31,9 @@ type flagSet struct {
 	// checks read what the flags say further, once they are parsed, and
 	// refuse the command line with a usage error.
 	checks []func() error
+	// passFile is --passphrase-file: the passphrase of the node's key, if
+	// it is sealed (cfg.Passphrase reads it).
+	passFile string
 }
 
 // flags makes a command's flag set. The flag package's own messages are
@@ -49,6 +53,8 @@ func flags(e *env, name, usage string) *flagSet {
 	}
 	fs.StringVar(&fs.cfg.DataDir, "data", fs.cfg.DataDir, "the node's data folder (or $LIFELINE_DATA)")
 	fs.StringVar(&fs.cfg.Lang, "lang", fs.cfg.Lang, "language of labels: en or es")
+	fs.StringVar(&fs.passFile, nodeSecret.flag, "", "a file whose first line is the passphrase of the node's key, if it is sealed (default $LIFELINE_PASSPHRASE, else it is asked on the terminal)")
+	fs.cfg.Passphrase = nodePassphrase(e, &fs.passFile, false)
 	if off := e.getenv("LIFELINE_CLOCK_OFFSET"); off != "" {
 		d, err := time.ParseDuration(off)
 		if err != nil {

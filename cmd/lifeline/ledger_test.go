@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"lifeline/node/gossip"
+	"lifeline/node"
 )
 
 // runNode starts `lifeline run` on a data folder and returns the sync and
@@ -185,7 +185,7 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 
 	// A new gossip key, with every node running.
 	keysOf := func(dir string) [][]byte {
-		keys, _ := gossip.ReadKeyFile(filepath.Join(dir, gossip.KeyFile))
+		keys, _ := node.GossipKeys(dir, nil)
 		return keys
 	}
 	old := keysOf(field)

@@ -43,7 +43,9 @@ type env struct {
 
 // commands is every subcommand; help lists them by name.
 var commands = []command{
-	{name: "init", usage: "--data DIR --role field|relay|hq --district NAME --name NAME", summary: "make a new node (key pair and empty store) in a data folder", run: runInit},
+	{name: "init", usage: "--data DIR --role field|relay|hq --district NAME --name NAME [--seal]", summary: "make a new node (key pair and empty store) in a data folder; --seal seals its key with a passphrase", run: runInit},
+	{name: "key seal", usage: "--data DIR [--passphrase-file FILE]", summary: "seal the node's key (made in the clear) with a new passphrase, which every command on it then needs", run: runKeySeal},
+	{name: "key passphrase", usage: "--data DIR [--passphrase-file FILE] [--new-passphrase-file FILE]", summary: "change the passphrase the node's key is sealed with", run: runKeyPassphrase},
 	{name: "run", usage: "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--bootstrap]", summary: "run the node: show its kits and records, then follow changes as they arrive", run: runRun},
 	{name: "status", usage: "--data DIR [--json]", summary: "show the node's identity and what it holds", run: runStatus},
 	{name: "check", usage: "--data DIR", summary: "check the store file whole (SQLite's integrity check); exit 1 if it is damaged", run: runCheck},
@@ -66,12 +68,12 @@ var commands = []command{
 	{name: "bundle import", usage: "--data DIR FILE", summary: "check a bundle whole and apply it", run: runBundleImport},
 	{name: "snapshot export", usage: "--data DIR --to NODE[,...] [--district DISTRICT] --out FILE", summary: "write what a new field laptop of a district keeps, encrypted for it, for it to start from (on a relay or HQ)", run: runSnapshotExport},
 	{name: "snapshot import", usage: "--data DIR FILE", summary: "start a node from a snapshot, checked whole against headquarters' receipts", run: runSnapshotImport},
-	{name: "enroll", usage: "--data DIR --ca CADIR|HQDIR [--hq] [--voter] [--member-addr HOST:PORT] [--passphrase-file FILE]", summary: "enroll a node with a CA folder, or HQ's folder, on this machine", run: runEnroll},
+	{name: "enroll", usage: "--data DIR --ca CADIR|HQDIR [--hq] [--voter] [--member-addr HOST:PORT] [--ca-passphrase-file FILE]", summary: "enroll a node with a CA folder, or HQ's folder, on this machine", run: runEnroll},
 	{name: "enroll request", usage: "--data DIR --out FILE [--district DISTRICT]", summary: "write a node's enrollment request, to carry to headquarters (--district: the responder moved there)", run: runEnrollRequest},
 	{name: "enroll install", usage: "--data DIR --cert FILE", summary: "install the certificate headquarters signed", run: runEnrollInstall},
-	{name: "ca init", usage: "--data HQDIR [--out CADIR] [--name NAME] [--passphrase-file FILE]", summary: "make the deployment's certificate authority, its key sealed with a passphrase (at headquarters)", run: runCAInit},
-	{name: "ca sign", usage: "--request FILE --out FILE --role ROLE --district DISTRICT [--hq] (--ca CADIR | --data HQDIR | both) [--voter] [--member-addr HOST:PORT] [--validity DURATION] [--passphrase-file FILE]", summary: "show a node's enrollment request and sign it if it claims what you expect", run: runCASign},
-	{name: "ca seal", usage: "(--ca CADIR | --data HQDIR) [--passphrase-file FILE]", summary: "seal with a passphrase the key of a CA folder made before keys were sealed", run: runCASeal},
+	{name: "ca init", usage: "--data HQDIR [--out CADIR] [--name NAME] [--ca-passphrase-file FILE]", summary: "make the deployment's certificate authority, its key sealed with a passphrase (at headquarters)", run: runCAInit},
+	{name: "ca sign", usage: "--request FILE --out FILE --role ROLE --district DISTRICT [--hq] (--ca CADIR | --data HQDIR | both) [--voter] [--member-addr HOST:PORT] [--validity DURATION] [--ca-passphrase-file FILE]", summary: "show a node's enrollment request and sign it if it claims what you expect", run: runCASign},
+	{name: "ca seal", usage: "(--ca CADIR | --data HQDIR) [--ca-passphrase-file FILE]", summary: "seal with a passphrase the key of a CA folder made before keys were sealed", run: runCASeal},
 	{name: "revoke", usage: "--data HQDIR --node ID|NAME --reason TEXT", summary: "revoke a node (at headquarters): every node refuses it", run: runRevoke},
 	{name: "ledger member", usage: "--data HQDIR --node ID|NAME (--voter | --nonvoter | --remove) [--member-addr HOST:PORT]", summary: "make a relay a voter or a non-voter of the ledger, or no member (at headquarters)", run: runLedgerMember},
 	{name: "kits publish", usage: "--data HQDIR FILE.yaml", summary: "publish a kit file to every relay and HQ through the ledger (at headquarters)", run: runKitsPublish},

@@ -51,7 +51,7 @@ func lifelineEnv(t *testing.T, env []string, stdin string, args ...string) resul
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Env = append(append(os.Environ(), "LIFELINE_OPERATOR=", "LIFELINE_DATA=", "LIFELINE_CA_PASSPHRASE="+testPassphrase), env...)
+	cmd.Env = append(append(os.Environ(), "LIFELINE_OPERATOR=", "LIFELINE_DATA=", "LIFELINE_PASSPHRASE=", "LIFELINE_NEW_PASSPHRASE=", "LIFELINE_CA_PASSPHRASE="+testPassphrase), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
