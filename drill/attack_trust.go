@@ -415,6 +415,21 @@ func (a *intruder) rogueGossip(ctx context.Context) error {
 		return err
 	}
 	laptop := d.node("cayo-1")
+	// The thief reads the gossip keys with the laptop's key, in the clear
+	// in the drill's folders, and hands them to the rogue as a clear file.
+	keys, err := node.GossipKeys(laptop.Dir, nil)
+	if err != nil {
+		return fmt.Errorf("the stolen laptop's gossip keys: %w", err)
+	}
+	stolen, err := os.MkdirTemp("", "lifeline-drill-rogue")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stolen)
+	keyFile := filepath.Join(stolen, gossip.KeyFile)
+	if err := gossip.WriteKeyFile(keyFile, keys); err != nil {
+		return err
+	}
 	id := syncproto.NewRecordID() // any 16 bytes: an id no certificate holds
 	rogueID := syncproto.NodeID(id)
 	hst, err := hq.status(ctx)
@@ -425,7 +440,7 @@ func (a *intruder) rogueGossip(ctx context.Context) error {
 	defer cancel()
 	cmd := netlab.Command(rctx, a.node.NS, exe)
 	cmd.Env = append(os.Environ(), rogueEnv+"=gossip",
-		"LIFELINE_DRILL_ROGUE_KEYS="+filepath.Join(laptop.Dir, gossip.KeyFile),
+		"LIFELINE_DRILL_ROGUE_KEYS="+keyFile,
 		"LIFELINE_DRILL_ROGUE_BIND="+intruderIP+":7947",
 		"LIFELINE_DRILL_ROGUE_JOIN="+hq.IP+":7946",
 		"LIFELINE_DRILL_ROGUE_ID="+rogueID.String())
