@@ -2,8 +2,8 @@
 // (names, phone numbers, medical needs) inside the changes that carry
 // them, for the readers allowed to see them, and opens them again.
 //
-// A sealed value is a CBOR item like any field value: tag Tag around a
-// byte string, the envelope. The envelope holds the value, padded and
+// A sealed value is a CBOR item like any field value: a byte string, the
+// envelope, which no plain value of any field type is. The envelope holds the value, padded and
 // encrypted with XChaCha20-Poly1305 under a content key made for it
 // alone, and that content key encrypted under each data key it is for.
 // A data key belongs to a district (or to headquarters alone) and an

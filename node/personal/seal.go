@@ -13,14 +13,13 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// Tag is the CBOR tag around a sealed value: "LIFE" read as a big-endian
-// number, in the range of tags anyone may take.
-const Tag = 0x4c494645
-
-// tagHead is how Tag is written: major type 6, four bytes of number.
-var tagHead = []byte{0xda, 0x4c, 0x49, 0x46, 0x45}
-
-// The envelope, version 1 (byte string inside the tag):
+// A sealed value is a CBOR byte string holding the envelope. No field
+// type's value is a byte string (kits declare text, numbers, choices,
+// dates, places, references), so a byte string in a field is a sealed
+// value, and nothing else: the change's CBOR needs no tag, which sync's
+// decoder refuses.
+//
+// The envelope, version 1:
 //
 //	offset      bytes   field
 //	0           1       version, 1
@@ -123,9 +122,9 @@ func (a AD) bytes(env []byte) []byte {
 	return append(out, env...)
 }
 
-// IsSealed says whether a field value is a sealed value (it may still be
-// malformed: Parse says).
-func IsSealed(value []byte) bool { return bytes.HasPrefix(value, tagHead) }
+// IsSealed says whether a field value is a sealed value: a CBOR byte
+// string (it may still be malformed: Parse says).
+func IsSealed(value []byte) bool { return len(value) > 0 && value[0]&0xe0 == 0x40 }
 
 // Seal seals value, one CBOR item, for the keys, bound to ad. It returns
 // the sealed value: a CBOR item to store in place of value.
@@ -185,11 +184,9 @@ func seal(random io.Reader, value []byte, ad AD, keys []DataKey) ([]byte, error)
 	return wrapCBOR(env), nil
 }
 
-// wrapCBOR writes env as tag Tag around a byte string, in CBOR's shortest
-// form.
+// wrapCBOR writes env as a CBOR byte string, in CBOR's shortest form.
 func wrapCBOR(env []byte) []byte {
-	out := make([]byte, 0, len(tagHead)+5+len(env))
-	out = append(out, tagHead...)
+	out := make([]byte, 0, 5+len(env))
 	switch n := len(env); {
 	case n < 24:
 		out = append(out, 0x40|byte(n))
@@ -220,14 +217,9 @@ func Parse(value []byte) (*Envelope, error) {
 	if !IsSealed(value) {
 		return nil, ErrNotSealed
 	}
-	rest := value[len(tagHead):]
-	if len(rest) == 0 {
-		return nil, fmt.Errorf("%w: no byte string", ErrMalformed)
-	}
+	rest := value
 	var n, head int
 	switch b := rest[0]; {
-	case b&0xe0 != 0x40:
-		return nil, fmt.Errorf("%w: the tag holds no byte string", ErrMalformed)
 	case b < 0x58:
 		n, head = int(b&0x1f), 1
 	case b == 0x58 && len(rest) >= 2:
