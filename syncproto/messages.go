@@ -41,9 +41,14 @@ const ProtocolName = "lifeline-sync"
 //	   that its sender knows, so that a node learns them from any peer.
 //	   A version 3 node refuses a hello with a key it does not know, so
 //	   this build no longer speaks version 3.
+//	5: a hello's Grants carry the grants of data keys headquarters signed
+//	   that its sender keeps, so that a node gets the keys of its
+//	   district's personal fields from any peer. A version 4 node refuses
+//	   a hello with a key it does not know, so this build no longer
+//	   speaks version 4.
 const (
-	MinVersion = 4
-	MaxVersion = 4
+	MinVersion = 5
+	MaxVersion = 5
 )
 
 // MsgType numbers messages on the wire. ONLY APPEND TO THIS LIST: a number,
@@ -141,6 +146,11 @@ type Hello struct {
 	// them) and applies those that check before it stores anything the
 	// session brings.
 	Revocations Notices `cbor:"13,keyasint,omitempty"`
+	// Grants are the grants of data keys headquarters signed that the
+	// sender keeps, one per district, each the signed notice as
+	// headquarters made it: the receiver checks each one itself, keeps
+	// the newer ones and opens those made for it.
+	Grants GrantNotices `cbor:"14,keyasint,omitempty"`
 }
 
 // Check verifies a Hello's shape.

@@ -34,6 +34,7 @@ func sampleMessages(t testing.TB) map[string]struct {
 	hello.Ledger = Vector{c.Stream(): 40}
 	hello.Held = Vector{{Origin: c.Fields[0].Base[1].Origin, Lane: 1}: 12}
 	hello.Revocations = Notices{bytes.Repeat([]byte{0xa1}, 40), bytes.Repeat([]byte{0xb2}, 3)}
+	hello.Grants = GrantNotices{bytes.Repeat([]byte{0xc3}, 30)}
 	runs := sampleRuns(t)
 	raw, err := Marshal(runs)
 	if err != nil {
@@ -56,15 +57,15 @@ func sampleMessages(t testing.TB) map[string]struct {
 }
 
 // bytesSince is the protocol version each sample message's bytes date from:
-// the hellos of versions 1 to 3 (frame-hello-v1.bin to frame-hello-v3.bin)
+// the hellos of versions 1 to 4 (frame-hello-v1.bin to frame-hello-v4.bin)
 // offered those versions alone.
-var bytesSince = map[string]int{"hello": 4, "receipts": 2,
+var bytesSince = map[string]int{"hello": 5, "receipts": 2,
 	"certs": 1, "batch": 1, "ack": 1, "done": 1, "error": 1, "seal": 1}
 
-// A node of protocol version 1, 2 or 3 is told to update, whatever its
+// A node of protocol version 1 to 4 is told to update, whatever its
 // hello says.
 func TestOldHellosAreTooOld(t *testing.T) {
-	for _, v := range []int{1, 2, 3} {
+	for _, v := range []int{1, 2, 3, 4} {
 		b, err := os.ReadFile(filepath.Join("testdata", fmt.Sprintf("frame-hello-v%d.bin", v)))
 		if err != nil {
 			t.Fatal(err)
@@ -386,5 +387,49 @@ func TestRunBytesBound(t *testing.T) {
 	}
 	if _, err := b.Runs(); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "under one signature") {
 		t.Fatalf("a run of %d bytes: %v, want too large", run.Bytes(), err)
+	}
+}
+
+// A hello's grants are bounded in count and bytes, as its revocations are.
+func TestHelloGrantBounds(t *testing.T) {
+	grants := func(n, size int) GrantNotices {
+		l := make(GrantNotices, n)
+		for i := range l {
+			l[i] = bytes.Repeat([]byte{byte(i)}, size)
+		}
+		return l
+	}
+	perBytes := MaxGrantListBytes / MaxGrantNoticeBytes
+	for _, c := range []struct {
+		name string
+		list GrantNotices
+		says string
+	}{
+		{"at the count", grants(MaxGrants, 16), ""},
+		{"past the count", grants(MaxGrants+1, 16), fmt.Sprintf("a list of %d grants, the limit is %d", MaxGrants+1, MaxGrants)},
+		{"a grant too large", grants(1, MaxGrantNoticeBytes+1), fmt.Sprintf("grant 1 of the list holds %d bytes, the limit is %d", MaxGrantNoticeBytes+1, MaxGrantNoticeBytes)},
+		{"past the bytes", append(grants(perBytes, MaxGrantNoticeBytes), bytes.Repeat([]byte{1}, MaxGrantListBytes-perBytes*MaxGrantNoticeBytes+1)), "a grant list of"},
+	} {
+		h := NewHello(NodeID{1}, nil)
+		h.Grants = c.list
+		body, err := Marshal(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Decode(MsgHello, body)
+		switch {
+		case c.says == "" && (err != nil || len(m.(*Hello).Grants) != len(c.list)):
+			t.Fatalf("%s: %v", c.name, err)
+		case c.says != "" && (!errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), c.says)):
+			t.Fatalf("%s: %v, want too large saying %q", c.name, err, c.says)
+		}
+		fit := FitGrants(c.list)
+		total := 0
+		for _, b := range fit {
+			total += len(b)
+		}
+		if len(fit) > MaxGrants || total > MaxGrantListBytes {
+			t.Fatalf("%s: FitGrants kept %d grants of %d bytes", c.name, len(fit), total)
+		}
 	}
 }

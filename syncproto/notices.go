@@ -66,3 +66,65 @@ func FitNotices(list [][]byte) Notices {
 	}
 	return out
 }
+
+// GrantNotices are signed grants of data keys, as a hello carries them:
+// each opaque here, checked by the node that receives it.
+type GrantNotices [][]byte
+
+// Bounds on the grants one hello carries: one per district, each wrapped
+// for every node of its district.
+const (
+	// MaxGrants bounds the grants of one hello: more districts than a
+	// deployment has.
+	MaxGrants = 64
+	// MaxGrantNoticeBytes bounds one signed grant: its keys wrapped for
+	// up to 4,096 nodes (node/personal's bounds), a certificate and a
+	// signature.
+	MaxGrantNoticeBytes = 1<<20 + 16<<10
+	// MaxGrantListBytes bounds the grants of one hello, added up.
+	MaxGrantListBytes = 4 << 20
+)
+
+// UnmarshalCBOR decodes a list of grants within the bounds, the count
+// first.
+func (n *GrantNotices) UnmarshalCBOR(data []byte) error {
+	if major, count, err := (&cborReader{b: data}).head(); err == nil && major == majorArray && count > MaxGrants {
+		return fmt.Errorf("%w: a list of %d grants, the limit is %d", ErrTooLarge, count, MaxGrants)
+	}
+	var list [][]byte
+	if err := decMode.Unmarshal(data, &list); err != nil {
+		return fmt.Errorf("%w: grant list: %v", ErrMalformed, err)
+	}
+	total := 0
+	for i, b := range list {
+		switch {
+		case len(b) == 0:
+			return fmt.Errorf("%w: grant %d of the list is empty", ErrMalformed, i+1)
+		case len(b) > MaxGrantNoticeBytes:
+			return fmt.Errorf("%w: grant %d of the list holds %d bytes, the limit is %d", ErrTooLarge, i+1, len(b), MaxGrantNoticeBytes)
+		}
+		total += len(b)
+	}
+	if total > MaxGrantListBytes {
+		return fmt.Errorf("%w: a grant list of %d bytes, the limit is %d", ErrTooLarge, total, MaxGrantListBytes)
+	}
+	*n = list
+	return nil
+}
+
+// FitGrants is the grants of list that one hello carries, from the first.
+func FitGrants(list [][]byte) GrantNotices {
+	var out GrantNotices
+	total := 0
+	for _, b := range list {
+		if len(out) == MaxGrants {
+			break
+		}
+		if len(b) == 0 || len(b) > MaxGrantNoticeBytes || total+len(b) > MaxGrantListBytes {
+			continue
+		}
+		out = append(out, b)
+		total += len(b)
+	}
+	return out
+}
