@@ -83,6 +83,9 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 	if hello.Revocations, err = cfg.Store.RevocationNotices(ctx); err != nil {
 		return res, err
 	}
+	if hello.Grants, err = cfg.Store.GrantNotices(ctx); err != nil {
+		return res, err
+	}
 	if _, err := syncproto.WriteFrame(cw, syncproto.MsgHello, &hello); err != nil {
 		return res, err
 	}
@@ -202,6 +205,9 @@ type ImportResult struct {
 	// Revocations counts the nodes this node learnt headquarters revoked
 	// from the bundle's hello.
 	Revocations int
+	// Grants counts the grants of data keys the bundle's hello brought
+	// that were newer than this node's.
+	Grants int
 	// OutOfScope counts the changes left out: of streams this node does
 	// not keep (another district's).
 	OutOfScope int
@@ -283,6 +289,11 @@ func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust Bundle
 		return res, err
 	}
 	res.Revocations = len(learnt)
+	if len(hello.Grants) > 0 {
+		if res.Grants, err = trust.AddGrants(ctx, hello.Grants); err != nil {
+			return res, err
+		}
+	}
 	var certs [][]byte
 	var writer []byte // the writer's certificate, once read
 	var receipts []*syncproto.Receipts

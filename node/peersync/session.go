@@ -41,6 +41,9 @@ type Store interface {
 	// node knows, to pass on, within a hello's bounds
 	// (syncproto.FitNotices).
 	RevocationNotices(ctx context.Context) ([][]byte, error)
+	// GrantNotices are the signed grants of data keys this node keeps, to
+	// pass on, within a hello's bounds (syncproto.FitGrants).
+	GrantNotices(ctx context.Context) ([][]byte, error)
 }
 
 // Trust is what a session needs to vouch for origins.
@@ -62,6 +65,11 @@ type Trust interface {
 	// logged, it does not end the session; the work is bounded whatever
 	// the list holds.
 	AddRevocations(ctx context.Context, notices [][]byte) ([]syncproto.NodeID, error)
+	// AddGrants checks the grants of data keys a peer passed on (each
+	// signed by headquarters), keeps those newer than its own and opens
+	// those made for this node; it returns how many it kept. A grant that
+	// does not check is left out and logged, it does not end the session.
+	AddGrants(ctx context.Context, grants [][]byte) (int, error)
 }
 
 // Config is a session's side: who this node is and how it behaves.
@@ -134,6 +142,9 @@ type Result struct {
 	// Revocations counts the nodes this node learnt headquarters revoked
 	// from the peer's hello.
 	Revocations int
+	// Grants counts the grants of data keys taken from the peer's hello
+	// that were newer than this node's.
+	Grants int
 	// Skipped counts the streams not offered in full: the peer holds
 	// their next changes aside (what follows them is offered), or they
 	// cannot be passed on from here.
@@ -246,6 +257,9 @@ func (s *session) run(parent context.Context) (Result, error) {
 	if hello.Revocations, err = s.cfg.Store.RevocationNotices(ctx); err != nil {
 		return s.res, err
 	}
+	if hello.Grants, err = s.cfg.Store.GrantNotices(ctx); err != nil {
+		return s.res, err
+	}
 
 	var wg sync.WaitGroup
 	writeErr := make(chan error, 1)
@@ -269,6 +283,15 @@ func (s *session) run(parent context.Context) (Result, error) {
 	// brings them, are refused by them.
 	if err := s.learnRevocations(ctx, peer); err != nil {
 		return s.fail(ctx, &wg, err)
+	}
+	if len(peer.Grants) > 0 {
+		kept, err := s.cfg.Trust.AddGrants(ctx, peer.Grants)
+		if err != nil {
+			return s.fail(ctx, &wg, err)
+		}
+		s.mu.Lock()
+		s.res.Grants = kept
+		s.mu.Unlock()
 	}
 	// What the peer holds of the streams this node holds: a peer's vector,
 	// however long, makes this node work only on its own streams.
@@ -868,6 +891,11 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 			seen[st.Origin] = true
 			origins = append(origins, st.Origin)
 		}
+	}
+	if self := s.cfg.Hello.Node; hello.Role.Decides() && !seen[self] {
+		// Headquarters hands data keys to the nodes whose certificates it
+		// holds: it gets this node's even when no change of it is due.
+		origins = append(origins, self)
 	}
 	if len(origins) > 0 {
 		certs, err := s.cfg.Trust.Certs(ctx, origins)
