@@ -179,3 +179,6 @@ func StoreRecords(n *Node, ctx context.Context) ([]store.Record, error) {
 func Receipts(n *Node, ctx context.Context) ([]store.Receipt, error) {
 	return n.store.Receipts(ctx, syncproto.NodeID{}, false, nil, syncproto.MaxReceipts)
 }
+
+// GrantNotices are the signed grants of data keys n passes on.
+func GrantNotices(n *Node, ctx context.Context) ([][]byte, error) { return n.store.GrantNotices(ctx) }

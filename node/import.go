@@ -84,7 +84,7 @@ func (n *Node) parseChunks(ctx context.Context, t *schemas.Type, r io.Reader, au
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				c.edits, c.err = n.parseChunk(t, c, author)
+				c.edits, c.err = n.parseChunk(ctx, t, c, author)
 				close(c.done)
 			}
 		}()
@@ -173,7 +173,7 @@ func readLine(br *bufio.Reader, buf []byte) ([]byte, []byte, error) {
 	}
 }
 
-func (n *Node) parseChunk(t *schemas.Type, c *chunk, author string) ([]store.Edit, error) {
+func (n *Node) parseChunk(ctx context.Context, t *schemas.Type, c *chunk, author string) ([]store.Edit, error) {
 	edits := make([]store.Edit, 0, len(c.lines))
 	for i, b := range c.lines {
 		if isBlank(b) {
@@ -182,7 +182,7 @@ func (n *Node) parseChunk(t *schemas.Type, c *chunk, author string) ([]store.Edi
 		in, err := t.ParseJSON(b, schemas.Create)
 		if err == nil {
 			var e store.Edit
-			e, err = n.edit(t, in, true, author)
+			e, err = n.edit(ctx, t, in, true, author, "")
 			edits = append(edits, e)
 		}
 		if err != nil {

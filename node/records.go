@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lifeline/node/ledger"
+	"lifeline/node/personal"
 	"lifeline/node/store"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -39,7 +40,7 @@ func (n *Node) Add(ctx context.Context, typeName string, data []byte, author str
 	if err != nil {
 		return syncproto.RecordID{}, err
 	}
-	e, err := n.edit(t, in, true, author)
+	e, err := n.edit(ctx, t, in, true, author, "")
 	if err != nil {
 		return syncproto.RecordID{}, err
 	}
@@ -69,7 +70,7 @@ func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, a
 		return syncproto.Dot{}, fmt.Errorf("%w: the object names record %s, the update is for %s", schemas.ErrInvalid, in.ID, id)
 	}
 	in.ID = id.String()
-	e, err := n.edit(t, in, false, author)
+	e, err := n.edit(ctx, t, in, false, author, storedDistrict(rec))
 	if err != nil {
 		return syncproto.Dot{}, err
 	}
@@ -122,8 +123,10 @@ func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bo
 	return err
 }
 
-// edit turns checked input into a store edit.
-func (n *Node) edit(t *schemas.Type, in schemas.Input, create bool, author string) (store.Edit, error) {
+// edit turns checked input into a store edit, its personal fields sealed
+// for the record's district: the one the input names, else district (the
+// record's as this node holds it).
+func (n *Node) edit(ctx context.Context, t *schemas.Type, in schemas.Input, create bool, author, district string) (store.Edit, error) {
 	e := store.Edit{Create: create, Lane: n.newLane(t, in.Fields), Kit: t.Kit, Type: t.Name, Version: t.Version, Author: author, Fields: in.Fields}
 	if in.ID != "" {
 		id, err := syncproto.ParseRecordID(in.ID)
@@ -134,7 +137,7 @@ func (n *Node) edit(t *schemas.Type, in schemas.Input, create bool, author strin
 	} else {
 		e.Record = syncproto.NewRecordID()
 	}
-	return e, nil
+	return e, n.sealPersonal(ctx, t, &e, districtOf(in.Fields, district))
 }
 
 // Version is one value a field has had, as people read it.
@@ -224,7 +227,14 @@ func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordVie
 		}
 		return nil
 	}
-	decode := func(f *schemas.Field, raw []byte) (any, string) {
+	decode := func(f *schemas.Field, name string, raw []byte) (any, string) {
+		raw, err := n.openValue(r.ID, name, raw)
+		if errors.Is(err, personal.ErrNoKey) {
+			return Withheld{}, WithheldText[lang]
+		}
+		if err != nil {
+			return Withheld{}, "?" // altered: shown, never taken for cleared
+		}
 		if f == nil {
 			x, err := schemas.DecodeAny(raw)
 			if err != nil {
@@ -242,12 +252,12 @@ func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordVie
 	for _, fv := range r.Fields {
 		if fv.Name == syncproto.DeletedField {
 			if len(fv.Versions) > 1 {
-				v.Conflicts[fv.Name] = n.versions(nil, fv.Versions, decode, names)
+				v.Conflicts[fv.Name] = n.versions(nil, fv.Name, fv.Versions, decode, names)
 			}
 			continue
 		}
 		f := fieldOf(fv.Name)
-		val, text := decode(f, fv.Versions[0].Value)
+		val, text := decode(f, fv.Name, fv.Versions[0].Value)
 		if val == nil {
 			continue // cleared
 		}
@@ -255,7 +265,7 @@ func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordVie
 		v.Fields[fv.Name] = val
 		v.Texts[fv.Name] = text
 		if len(fv.Versions) > 1 {
-			v.Conflicts[fv.Name] = n.versions(f, fv.Versions, decode, names)
+			v.Conflicts[fv.Name] = n.versions(f, fv.Name, fv.Versions, decode, names)
 		}
 	}
 	if known {
@@ -277,10 +287,10 @@ func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordVie
 	return v
 }
 
-func (n *Node) versions(f *schemas.Field, vs []store.Version, decode func(*schemas.Field, []byte) (any, string), names map[syncproto.NodeID]string) []Version {
+func (n *Node) versions(f *schemas.Field, name string, vs []store.Version, decode func(*schemas.Field, string, []byte) (any, string), names map[syncproto.NodeID]string) []Version {
 	out := make([]Version, len(vs))
 	for i, ver := range vs {
-		val, text := decode(f, ver.Value)
+		val, text := decode(f, name, ver.Value)
 		out[i] = Version{Value: val, Text: text, Author: ver.Author, Node: ver.Stamp.Origin.String(), Via: names[ver.Stamp.Origin], At: formatHLC(ver.Stamp.HLC),
 			Ahead: ver.Ahead.Round(time.Second)}
 		if out[i].Ahead > 0 {
@@ -362,10 +372,15 @@ func (n *Node) Record(ctx context.Context, id syncproto.RecordID) (RecordView, e
 			v.Status = e.Status
 		}
 		for _, fc := range c.Fields {
-			val, _ := schemas.DecodeAny(fc.Value)
+			raw, err := n.openValue(id, fc.Name, fc.Value)
+			if err != nil {
+				e.Fields[fc.Name] = Withheld{}
+				continue
+			}
+			val, _ := schemas.DecodeAny(raw)
 			if known {
 				if f, ok := t.Field(fc.Name); ok {
-					val, _ = f.Decode(fc.Value)
+					val, _ = f.Decode(raw)
 				}
 			}
 			e.Fields[fc.Name] = val

@@ -253,6 +253,17 @@ func (d *Daemon) services() ([]service, error) {
 	if cfg.SyncAddr != "" && n.Self().Role.Decides() {
 		list = append(list, d.every("receipts", cfg.Raft.ProposeEvery, n.signReceipts))
 	}
+	if creds != nil && n.Self().Role.Decides() {
+		// Data keys for the nodes whose certificates came, and new ones
+		// after a revocation: at start, then as the store watcher looks.
+		issue := func(ctx context.Context) error {
+			if _, err := n.IssueGrants(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("data keys: grants not made", "err", err)
+			}
+			return nil
+		}
+		list = append(list, service{name: "data keys", start: issue}, d.every("data keys", cfg.Watch*4, issue))
+	}
 	watch, err := d.watcher()
 	if err != nil {
 		return nil, err

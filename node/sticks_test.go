@@ -130,9 +130,7 @@ func TestStickRevealsNothing(t *testing.T) {
 	}
 	// Once it met HQ, it does.
 	mustAdd(t, hq.Node, "missing-person", missingInToledo)
-	if _, err := tol.Node.Sync(ctx, hq.Addr); err != nil {
-		t.Fatal(err)
-	}
+	meetHQ(t, hq, tol) // and it holds Toledo's data key
 	to, err := tol.Node.Recipients(ctx, []string{node.RecipientHQ})
 	if err != nil || len(to) != 1 || to[0].Node != hq.Node.Self().ID {
 		t.Fatalf("the laptop's HQ: %+v, %v", to, err)
@@ -149,13 +147,12 @@ func TestStickRevealsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Inside, for HQ's key: the canaries, in the decompressed changes.
+	// Inside, for HQ's key: the changes, whose personal fields are sealed
+	// for Toledo's readers in turn (TestPersonalFieldsReadOnlyByThoseWhoNeedThem);
+	// HQ reads them all below.
 	plain, bodies := plainBodies(t, file, hq.Node.Key())
-	all := bytes.Join(bodies, nil)
-	for _, cn := range canaries {
-		if !bytes.Contains(all, []byte(cn.value)) {
-			t.Fatalf("the positive control fails: %q is not in the decrypted changes", cn.value)
-		}
+	if len(bodies) < len(ids) {
+		t.Fatalf("the positive control fails: %d changes decrypted, %d written", len(bodies), len(ids))
 	}
 	// On the stick: no canary, and no stretch of the plain bundle (its
 	// frames, and the compressed batches that carry the canaries).
@@ -166,9 +163,18 @@ func TestStickRevealsNothing(t *testing.T) {
 			}
 		}
 	}
+	// The grants of data keys the bundle's hello carries are age files
+	// themselves, whose headers read as the stick's does.
+	grants, err := node.GrantNotices(tol.Node, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inGrant := func(b []byte) bool {
+		return slices.ContainsFunc(grants, func(g []byte) bool { return bytes.Contains(g, b) })
+	}
 	const window = 16
 	for i := 0; i+window <= len(plain); i += window {
-		if bytes.Contains(file, plain[i:i+window]) {
+		if bytes.Contains(file, plain[i:i+window]) && !inGrant(plain[i:i+window]) {
 			t.Fatalf("bytes %d-%d of the plain bundle are on the stick: %q", i, i+window, plain[i:i+window])
 		}
 	}

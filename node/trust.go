@@ -28,6 +28,8 @@ type trust struct {
 	// dropper, while a daemon runs, closes a node's connections once
 	// headquarters revoked it.
 	dropper atomic.Pointer[func(syncproto.NodeID)]
+	// grants checks, keeps and opens grants of data keys (personal.go).
+	grants atomic.Pointer[func(context.Context, [][]byte) (int, error)]
 
 	mu      sync.Mutex
 	ca      *x509.Certificate // nil until enrolled

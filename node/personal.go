@@ -1,0 +1,483 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"lifeline/node/personal"
+	"lifeline/node/store"
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// Personal fields (docs/security.md, "Need to know"): the values of the
+// fields a kit marks personal are sealed when the change that sets them
+// is made, for the data keys of the record's district (which its nodes and
+// headquarters hold) and of the author's district when that is another.
+// Headquarters makes the keys and hands them out in grants: signed
+// notices that every session's hello and every bundle carries, each
+// opened only by the nodes it is for. A node keeps the keys it opened in
+// its store, sealed with a key derived from its own (Key.Secret), so that
+// its database alone opens nothing.
+
+// noticeDataKeys is a grant of data keys (personal.Grant). Its place in
+// the notice kinds of notices.go: ONLY APPEND there.
+const noticeDataKeys uint8 = 5
+
+// dataKeysPurpose names the key the store's data keys are sealed with.
+const dataKeysPurpose = "lifeline/data-keys"
+
+// ownKeyPurpose names the node's own data key: what it seals personal
+// values with while it holds no key of headquarters' yet.
+const ownKeyPurpose = "lifeline/own-data-key"
+
+// ownDistrict is the district the own data key is filed under: no
+// district's, and no grant's.
+const ownDistrict = "\x00own"
+
+// dataKeys is a node's data keys.
+type dataKeys struct {
+	ring *personal.Keyring
+	// issue is held while headquarters makes grants: two at once would
+	// make two keys of one epoch.
+	issue sync.Mutex
+	// warned: the node said once that it seals with its own key.
+	warned atomic.Bool
+}
+
+// loadDataKeys reads the data keys the store keeps into the keyring.
+func (n *Node) loadDataKeys(ctx context.Context) error {
+	n.data.ring = personal.NewKeyring()
+	own := n.key.Secret(ownKeyPurpose)
+	n.data.ring.Add(personal.DataKey{District: ownDistrict, Epoch: 1, Key: own[:]})
+	fn := n.addGrants
+	n.trust.grants.Store(&fn)
+	rows, err := n.store.DataKeys(ctx)
+	if err != nil {
+		return err
+	}
+	aead := n.dataKeysAEAD()
+	for _, r := range rows {
+		k, err := openDataKey(aead, r)
+		if err != nil {
+			n.log.Warn("a data key in the store does not open with this node's key: skipped", "key", fmt.Sprintf("%x", r.ID), "err", err)
+			continue
+		}
+		n.data.ring.Add(k)
+	}
+	return nil
+}
+
+func (n *Node) dataKeysAEAD() cipherAEAD {
+	secret := n.key.Secret(dataKeysPurpose)
+	aead, err := chacha20poly1305.NewX(secret[:])
+	if err != nil {
+		panic(err) // a 32-byte key always makes one
+	}
+	return aead
+}
+
+type cipherAEAD interface {
+	Seal(dst, nonce, plaintext, additionalData []byte) []byte
+	Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
+	NonceSize() int
+}
+
+// A data key as the store keeps it: a random nonce, then the CBOR of the
+// key sealed with XChaCha20-Poly1305 under the node's data-keys secret,
+// its id as additional data.
+func sealDataKey(aead cipherAEAD, k personal.DataKey) (store.SealedKey, error) {
+	plain, err := syncproto.Marshal(k)
+	if err != nil {
+		return store.SealedKey{}, err
+	}
+	id := k.ID()
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return store.SealedKey{}, err
+	}
+	return store.SealedKey{ID: id[:], Sealed: aead.Seal(nonce, nonce, plain, id[:])}, nil
+}
+
+func openDataKey(aead cipherAEAD, r store.SealedKey) (personal.DataKey, error) {
+	ns := aead.NonceSize()
+	if len(r.Sealed) < ns {
+		return personal.DataKey{}, errors.New("too short")
+	}
+	plain, err := aead.Open(nil, r.Sealed[:ns], r.Sealed[ns:], r.ID)
+	if err != nil {
+		return personal.DataKey{}, err
+	}
+	var k personal.DataKey
+	if err := syncproto.Unmarshal(plain, &k); err != nil {
+		return personal.DataKey{}, err
+	}
+	if id := k.ID(); !bytes.Equal(id[:], r.ID) {
+		return personal.DataKey{}, errors.New("its id is another key's")
+	}
+	return k, nil
+}
+
+// keepDataKeys adds keys to the keyring and keeps those it did not hold.
+func (n *Node) keepDataKeys(ctx context.Context, keys []personal.DataKey) error {
+	added := n.data.ring.Add(keys...)
+	if len(added) == 0 {
+		return nil
+	}
+	aead := n.dataKeysAEAD()
+	rows := make([]store.SealedKey, 0, len(added))
+	for _, k := range added {
+		r, err := sealDataKey(aead, k)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	return n.store.PutDataKeys(ctx, rows)
+}
+
+// DataKeys says which data keys this node holds: per district ("" is
+// headquarters' own), the highest epoch.
+func (n *Node) DataKeys() map[string]uint32 {
+	out := map[string]uint32{}
+	for _, d := range append([]string{""}, schemas.Districts...) {
+		if k, ok := n.data.ring.Current(d); ok {
+			out[d] = k.Epoch
+		}
+	}
+	return out
+}
+
+// grantOf reads the grant a notice carries.
+func grantOf(nt *notice) (*personal.Grant, error) {
+	if nt.Kind != noticeDataKeys {
+		return nil, fmt.Errorf("a notice of kind %d, not a grant of data keys", nt.Kind)
+	}
+	var g personal.Grant
+	if err := syncproto.Unmarshal(nt.Body, &g); err != nil {
+		return nil, fmt.Errorf("a grant: %v", err)
+	}
+	if err := g.Check(); err != nil {
+		return nil, err
+	}
+	if _, ok := schemas.District(g.District); !ok && g.District != "" {
+		return nil, fmt.Errorf("a grant of %.64q, which is no district", g.District)
+	}
+	return &g, nil
+}
+
+// addGrants checks the grants a peer or a bundle passed on, keeps those
+// newer than this node's, and opens those made for it. It returns how
+// many it kept. A grant that does not check is logged and skipped; past
+// maxBadNotices of them, the rest of the list is left.
+func (n *Node) addGrants(ctx context.Context, list [][]byte) (int, error) {
+	kept, bad := 0, 0
+	self := n.key.ID()
+	for _, msg := range list {
+		if bad >= maxBadNotices {
+			n.log.Warn("sync: a grant list with too many grants that do not check: the rest is left", "left", len(list)-kept-bad)
+			break
+		}
+		var nt notice
+		if err := syncproto.Unmarshal(msg, &nt); err != nil {
+			bad++
+			n.log.Warn("sync: refused a grant of data keys", "err", err)
+			continue
+		}
+		g, err := grantOf(&nt)
+		if err != nil {
+			bad++
+			n.log.Warn("sync: refused a grant of data keys", "err", err)
+			continue
+		}
+		held, ok, err := n.store.Grant(ctx, g.District)
+		if err != nil {
+			return kept, err
+		}
+		newer := !ok || g.Epoch > held.Epoch || g.Epoch == held.Epoch && g.Issued > held.Issued
+		mine := false
+		if g.For(self) {
+			cur, ok := n.data.ring.Current(g.District)
+			mine = !ok || cur.Epoch < g.Epoch
+		}
+		if !newer && !mine {
+			continue // nothing to learn: not checked
+		}
+		if err := n.trust.checkNotice(ctx, &nt); err != nil {
+			bad++
+			n.log.Warn("sync: refused a grant of data keys", "district", g.District, "err", err)
+			continue
+		}
+		if newer {
+			stored, err := n.store.PutGrant(ctx, store.Grant{District: g.District, Epoch: g.Epoch, Issued: g.Issued, Notice: msg})
+			if err != nil {
+				return kept, err
+			}
+			if stored {
+				kept++
+			}
+		}
+		if mine {
+			keys, err := g.Open(n.key)
+			if err != nil {
+				n.log.Warn("sync: a grant of data keys for this node does not open", "district", g.District, "epoch", g.Epoch, "err", err)
+				continue
+			}
+			if err := n.keepDataKeys(ctx, keys); err != nil {
+				return kept, err
+			}
+		}
+	}
+	return kept, nil
+}
+
+// IssueGrants is headquarters' part: for headquarters' own key and each
+// district's, it makes the first key, hands it to the nodes allowed to
+// hold it, and hands it again when nodes come (the certificates this
+// node holds): headquarters' nodes hold every key, a district's relays and
+// laptops its own. When a node a grant is for is revoked, it makes the
+// next epoch's key and leaves the revoked node out: what is written
+// afterwards is closed to it. It returns how many grants it made; on
+// other nodes it does nothing.
+func (n *Node) IssueGrants(ctx context.Context) (int, error) {
+	if !n.Self().Role.Decides() || !n.Enrolled() {
+		return 0, nil
+	}
+	n.data.issue.Lock()
+	defer n.data.issue.Unlock()
+	known, err := n.store.Nodes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	type reader struct {
+		pub      ed25519.PublicKey
+		district string
+		hq       bool
+	}
+	readers := map[syncproto.NodeID]reader{}
+	revoked := map[syncproto.NodeID]bool{}
+	now := time.Now()
+	for _, c := range known {
+		if r, err := n.store.Revoked(ctx, c.Node); err != nil {
+			return 0, err
+		} else if r {
+			revoked[c.Node] = true
+			continue
+		}
+		cert, err := x509.ParseCertificate(c.Cert)
+		if err != nil || now.After(cert.NotAfter) {
+			continue
+		}
+		pub, ok := cert.PublicKey.(ed25519.PublicKey)
+		if !ok {
+			continue
+		}
+		district, _ := schemas.District(c.District)
+		readers[c.Node] = reader{pub: pub, district: district, hq: c.Role.Decides()}
+	}
+	made := 0
+	for _, d := range append([]string{""}, schemas.Districts...) {
+		want := map[syncproto.NodeID]ed25519.PublicKey{}
+		for id, r := range readers {
+			if r.hq || d != "" && r.district == d {
+				want[id] = r.pub
+			}
+		}
+		keys := n.data.ring.Of(d)
+		held, ok, err := n.store.Grant(ctx, d)
+		if err != nil {
+			return made, err
+		}
+		var last *personal.Grant
+		if ok {
+			var nt notice
+			if err := syncproto.Unmarshal(held.Notice, &nt); err == nil {
+				last, _ = grantOf(&nt)
+			}
+		}
+		rotate := len(keys) == 0
+		current := last != nil && len(keys) > 0 && keys[len(keys)-1].Epoch == last.Epoch
+		if last != nil && !rotate {
+			for _, id := range last.Readers {
+				if revoked[id] {
+					rotate = true
+					break
+				}
+			}
+		}
+		if !rotate && current {
+			missing := false
+			for id := range want {
+				if !last.For(id) {
+					missing = true
+					break
+				}
+			}
+			if !missing {
+				continue
+			}
+		}
+		if rotate {
+			epoch := uint32(1)
+			if len(keys) > 0 {
+				epoch = keys[len(keys)-1].Epoch + 1
+			}
+			if last != nil && last.Epoch >= epoch {
+				epoch = last.Epoch + 1
+			}
+			k, err := personal.NewDataKey(d, epoch)
+			if err != nil {
+				return made, err
+			}
+			if err := n.keepDataKeys(ctx, []personal.DataKey{k}); err != nil {
+				return made, err
+			}
+			keys = n.data.ring.Of(d)
+		}
+		g, err := personal.NewGrant(keys, want, now)
+		if err != nil {
+			return made, fmt.Errorf("the grant of %q: %w", d, err)
+		}
+		msg, err := n.signNotice(noticeDataKeys, g)
+		if err != nil {
+			return made, err
+		}
+		if _, err := n.store.PutGrant(ctx, store.Grant{District: d, Epoch: g.Epoch, Issued: g.Issued, Notice: msg}); err != nil {
+			return made, err
+		}
+		made++
+		n.log.Info("data keys: a grant made", "district", d, "epoch", g.Epoch, "readers", len(g.Readers))
+	}
+	return made, nil
+}
+
+// sealKeys are the data keys a new value of a record of district is
+// sealed for: the district's current key (headquarters' own for a record
+// of no district), and the author's district's when that is another, so
+// that the author's colleagues read what it wrote. A node that holds
+// neither yet seals with its own key, which only it holds.
+func (n *Node) sealKeys(ctx context.Context, district string) ([]personal.DataKey, error) {
+	var keys []personal.DataKey
+	pick := func() {
+		keys = keys[:0]
+		if k, ok := n.data.ring.Current(district); ok {
+			keys = append(keys, k)
+		}
+		if own := n.Self().District; own != district {
+			if k, ok := n.data.ring.Current(own); ok {
+				keys = append(keys, k)
+			}
+		}
+	}
+	pick()
+	if len(keys) == 0 && n.Self().Role.Decides() {
+		if _, err := n.IssueGrants(ctx); err != nil {
+			return nil, err
+		}
+		pick()
+	}
+	if len(keys) == 0 {
+		k, _ := n.data.ring.Current(ownDistrict)
+		keys = append(keys, k)
+		if !n.data.warned.Swap(true) {
+			n.log.Warn("personal fields sealed with this node's own key: it holds no key from headquarters yet (one session with a relay or HQ brings it)", "district", district)
+		}
+	}
+	return keys, nil
+}
+
+// sealPersonal seals the values of e's personal fields, in place.
+func (n *Node) sealPersonal(ctx context.Context, t *schemas.Type, e *store.Edit, district string) error {
+	var keys []personal.DataKey
+	for i := range e.Fields {
+		f := &e.Fields[i]
+		fd, ok := t.Field(f.Name)
+		if !ok || !fd.Personal || len(f.Value) == 1 && f.Value[0] == 0xf6 || personal.IsSealed(f.Value) {
+			continue
+		}
+		if keys == nil {
+			var err error
+			if keys, err = n.sealKeys(ctx, district); err != nil {
+				return err
+			}
+		}
+		sealed, err := personal.Seal(f.Value, personal.AD{Record: e.Record, Field: f.Name}, keys...)
+		if err != nil {
+			return fmt.Errorf("%s.%s: %w", t.Name, f.Name, err)
+		}
+		f.Value = sealed
+	}
+	return nil
+}
+
+// districtOf is the district an edit's fields name, canonical, or else.
+func districtOf(fields []syncproto.FieldChange, orElse string) string {
+	for _, f := range fields {
+		if f.Name == "district" {
+			if d, ok := syncproto.TextValue(f.Value); ok {
+				if canon, ok := schemas.District(d); ok {
+					return canon
+				}
+				return d
+			}
+		}
+	}
+	return orElse
+}
+
+// storedDistrict is the district of a record as this node holds it.
+func storedDistrict(r store.Record) string {
+	for _, f := range r.Fields {
+		if f.Name == "district" && len(f.Versions) > 0 {
+			return districtOf([]syncproto.FieldChange{{Name: f.Name, Value: f.Versions[0].Value}}, "")
+		}
+	}
+	return ""
+}
+
+// Withheld is the value of a personal field this node holds no key to
+// open: personal data of another district.
+type Withheld struct{}
+
+// WithheldText says what a withheld value is, per language.
+var WithheldText = map[string]string{
+	"en": "personal data of another district",
+	"es": "datos personales de otro distrito",
+}
+
+// MarshalJSON shows a withheld value to scripts as {"withheld": text}.
+func (Withheld) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"withheld": WithheldText["en"]})
+}
+
+func (Withheld) String() string { return WithheldText["en"] }
+
+// openValue is a field value as it reads: a sealed value opened, when
+// this node holds a key; ok is false when it does not (Withheld) or the
+// value does not open.
+func (n *Node) openValue(record syncproto.RecordID, field string, raw []byte) ([]byte, error) {
+	if !personal.IsSealed(raw) {
+		return raw, nil
+	}
+	return personal.Open(raw, personal.AD{Record: record, Field: field}, n.data.ring.Key)
+}
+
+// AddGrants is the sessions' and bundles' way to the node's grants.
+func (t *trust) AddGrants(ctx context.Context, list [][]byte) (int, error) {
+	fn := t.grants.Load()
+	if fn == nil {
+		return 0, nil
+	}
+	return (*fn)(ctx, list)
+}

@@ -1,0 +1,210 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"lifeline/node"
+	"lifeline/node/nodetest"
+	"lifeline/syncproto"
+)
+
+// The canary values of a missing-person report: distinctive enough that
+// finding their bytes anywhere means the value was written in the clear.
+const (
+	canaryName  = "Zenaida Quixchan-Ortega"
+	canaryPhone = "+501 622 4917"
+	canaryNotes = "insulin at 7 and 19, blue cooler"
+)
+
+func missingReport(district string) string {
+	return `{"full_name":"` + canaryName + `","district":"` + district + `","last_seen_place":"San Ignacio market","status":"missing",` +
+		`"reporter_name":"Ana Cho","reporter_phone":"` + canaryPhone + `","medical_conditions":"` + canaryNotes + `","reported_at":"2026-11-20T09:00:00-06:00"}`
+}
+
+func syncOK(t *testing.T, from, to *nodetest.Member) {
+	t.Helper()
+	if _, err := from.Node.Sync(context.Background(), to.Addr); err != nil {
+		t.Fatalf("%s with %s: %v", from.Name, to.Name, err)
+	}
+}
+
+// meetHQ brings laptops their district's data keys: a session gives HQ
+// their certificates, HQ grants them keys, the next session brings the
+// grants (HQ may store a certificate just after the session that brought
+// it ended: then the one after).
+func meetHQ(t *testing.T, hq *nodetest.Member, laptops ...*nodetest.Member) {
+	t.Helper()
+	for _, l := range laptops {
+		district := l.Node.Self().District
+		nodetest.Eventually(t, 10*time.Second, l.Name+" holds its district's key", func() bool {
+			syncOK(t, l, hq)
+			if _, err := hq.Node.IssueGrants(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			syncOK(t, l, hq)
+			return l.Node.DataKeys()[district] > 0
+		})
+	}
+}
+
+// holdsNoCanary fails if any file under dir holds a canary's bytes.
+func holdsNoCanary(t *testing.T, dir string, canaries ...string) {
+	t.Helper()
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, c := range canaries {
+			if bytes.Contains(b, []byte(c)) {
+				t.Errorf("%s holds %q in the clear", path, c)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A Cayo laptop reports a missing person (a national record: every node
+// holds it). HQ and the Cayo laptop read its personal fields; a Toledo
+// laptop holds, merges and passes on the record, and reads "personal data
+// of another district" in their place; no file of any of them holds a
+// personal value in the clear.
+func TestPersonalFieldsReadOnlyByThoseWhoNeedThem(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	toledo := c.Add("toledo-03", syncproto.RoleField, "Toledo", nil)
+	meetHQ(t, hq, cayo, toledo)
+	ctx := context.Background()
+	if k := cayo.Node.DataKeys(); k["Cayo"] != 1 || k["Toledo"] != 0 || k[""] != 0 {
+		t.Fatalf("the Cayo laptop holds keys %v, want Cayo's alone", k)
+	}
+	if k := toledo.Node.DataKeys(); k["Toledo"] != 1 || k["Cayo"] != 0 {
+		t.Fatalf("the Toledo laptop holds keys %v, want Toledo's alone", k)
+	}
+
+	id, err := cayo.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, cayo, hq)
+	syncOK(t, toledo, hq)
+
+	for _, m := range []*nodetest.Member{cayo, hq} {
+		v, err := m.Node.Record(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Fields["full_name"] != canaryName || v.Fields["reporter_phone"] != canaryPhone || v.Fields["medical_conditions"] != canaryNotes {
+			t.Fatalf("%s reads %v", m.Name, v.Fields)
+		}
+		if v.Fields["last_seen_place"] != "San Ignacio market" {
+			t.Fatalf("%s reads last_seen_place %v", m.Name, v.Fields["last_seen_place"])
+		}
+	}
+	v, err := toledo.Node.Record(ctx, id)
+	if err != nil {
+		t.Fatalf("the Toledo laptop does not hold the national record: %v", err)
+	}
+	for _, f := range []string{"full_name", "reporter_phone", "medical_conditions", "reporter_name"} {
+		if _, ok := v.Fields[f].(node.Withheld); !ok || v.Texts[f] != "personal data of another district" {
+			t.Fatalf("the Toledo laptop reads %s as %v (%q)", f, v.Fields[f], v.Texts[f])
+		}
+	}
+	if v.Fields["last_seen_place"] != "San Ignacio market" || v.Fields["status"] != "missing" {
+		t.Fatalf("the Toledo laptop cannot read the record's other fields: %v", v.Fields)
+	}
+	for _, h := range v.History {
+		if _, ok := h.Fields["full_name"].(node.Withheld); !ok {
+			t.Fatalf("the Toledo laptop's history shows full_name as %v", h.Fields["full_name"])
+		}
+	}
+	// The Toledo laptop passes on what it cannot read: a second Cayo
+	// laptop that meets only it reads the report.
+	cayo2 := c.Add("cayo-12", syncproto.RoleField, "Cayo", nil)
+	meetHQ(t, hq, cayo2)
+	if _, err := toledo.Node.Sync(ctx, cayo2.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := cayo2.Node.Record(ctx, id); err != nil || v.Fields["full_name"] != canaryName {
+		t.Fatalf("a Cayo laptop reads the report passed on by Toledo as %v, %v", v.Fields["full_name"], err)
+	}
+	for _, m := range []*nodetest.Member{cayo, hq, toledo, cayo2} {
+		m.Stop()
+		holdsNoCanary(t, m.Config.DataDir, canaryName, canaryPhone, canaryNotes)
+	}
+}
+
+// HQ revokes a Cayo laptop: it makes Cayo's next key and hands it to the
+// district's other nodes. What is written afterwards the revoked laptop
+// cannot read, even given the records by hand; what was written before,
+// it still can (it held the key then).
+func TestRevokedNodeCannotReadWhatFollows(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	stolen := c.Add("cayo-66", syncproto.RoleField, "Cayo", nil)
+	kept := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	meetHQ(t, hq, stolen, kept)
+	ctx := context.Background()
+	before, err := kept.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, kept, hq)
+	syncOK(t, stolen, hq)
+
+	if err := hq.Node.Revoke(ctx, stolen.Node.Self().ID, "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "HQ knows of the revocation", func() bool { return revoked(t, hq.Node, stolen.Node.Self().ID) })
+	if _, err := hq.Node.IssueGrants(ctx); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, kept, hq)
+	if k := kept.Node.DataKeys(); k["Cayo"] != 2 {
+		t.Fatalf("the kept laptop holds keys %v after the revocation, want Cayo's epoch 2", k)
+	}
+	after, err := kept.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The thief gets the new record by hand: a bundle from the kept laptop.
+	bundle := filepath.Join(t.TempDir(), "b.lifeline")
+	f, err := os.Create(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kept.Node.ExportBundle(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stolen.Node.ImportBundle(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := stolen.Node.Record(ctx, before); err != nil || v.Fields["full_name"] != canaryName {
+		t.Fatalf("the revoked laptop reads what came before as %v, %v", v.Fields["full_name"], err)
+	}
+	if k := stolen.Node.DataKeys(); k["Cayo"] != 1 {
+		t.Fatalf("the revoked laptop holds keys %v", k)
+	}
+	v, err := stolen.Node.Record(ctx, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.Fields["full_name"].(node.Withheld); !ok {
+		t.Fatalf("the revoked laptop reads what followed its revocation: %v", v.Fields["full_name"])
+	}
+}
