@@ -3,11 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/cipher"
+	"crypto/rand"
 	"errors"
 	"io"
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/crypto/chacha20"
 )
 
 // table lays out rows of cells as text/tabwriter does with padding 2 and
@@ -21,7 +25,9 @@ type table struct {
 	widths []int
 	mem    bytes.Buffer
 	file   *os.File
-	buf    *bufio.Writer // to file
+	buf    *bufio.Writer // to file, through the cipher
+	// key and nonce encrypt the file (ChaCha20).
+	key, nonce []byte
 }
 
 // tableSpool is how many bytes of rows a table holds in memory.
@@ -45,7 +51,23 @@ func (t *table) row(cells ...string) error {
 		if err != nil {
 			return err
 		}
-		t.file, t.buf = f, bufio.NewWriter(f)
+		// Rows name people (a missing person's summary is her name): the
+		// file has no name on disk from now on, so a command killed leaves
+		// none behind, and what reaches the disk is encrypted with a key
+		// this process alone ever holds.
+		os.Remove(f.Name())
+		t.key, t.nonce = make([]byte, chacha20.KeySize), make([]byte, chacha20.NonceSize)
+		if _, err := rand.Read(t.key); err != nil {
+			return err
+		}
+		if _, err := rand.Read(t.nonce); err != nil {
+			return err
+		}
+		enc, err := chacha20.NewUnauthenticatedCipher(t.key, t.nonce)
+		if err != nil {
+			return err
+		}
+		t.file, t.buf = f, bufio.NewWriter(cipher.StreamWriter{S: enc, W: f})
 		if _, err := t.mem.WriteTo(t.buf); err != nil {
 			return err
 		}
@@ -68,7 +90,11 @@ func (t *table) writeTo(w io.Writer) error {
 		if _, err := t.file.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		r = t.file
+		dec, err := chacha20.NewUnauthenticatedCipher(t.key, t.nonce)
+		if err != nil {
+			return err
+		}
+		r = cipher.StreamReader{S: dec, R: t.file}
 	}
 	in := bufio.NewReader(r)
 	out := bufio.NewWriter(w)
@@ -95,6 +121,5 @@ func (t *table) writeTo(w io.Writer) error {
 func (t *table) close() {
 	if t.file != nil {
 		t.file.Close()
-		os.Remove(t.file.Name())
 	}
 }

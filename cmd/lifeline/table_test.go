@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -43,4 +44,42 @@ func TestTableLaysOutAsTabwriter(t *testing.T) {
 			t.Fatalf("table:\n%q\ntabwriter:\n%q", got.String(), want.String())
 		}
 	})
+}
+
+// A list long enough to spill to a file leaves no file with a name, and
+// what its file holds is not the rows: a name in a row is nowhere in it.
+func TestTableFileHidesItsRows(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	tb := &table{spool: 64}
+	defer tb.close()
+	const name = "Zenaida Quixchan-Ortega"
+	for i := range 50 {
+		if err := tb.row(fmt.Sprint(i), name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tb.file == nil {
+		t.Fatal("the rows did not go to a file: the test shows nothing")
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Fatalf("the table's file has a name in %s: %v", tmp, entries)
+	}
+	if err := tb.buf.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	on, err := os.ReadFile("/proc/self/fd/" + fmt.Sprint(tb.file.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(on) == 0 || bytes.Contains(on, []byte(name)) || bytes.Contains(on, []byte("Quixchan")) {
+		t.Fatalf("the table's file (%d bytes) holds the rows in the clear", len(on))
+	}
+	var got bytes.Buffer
+	if err := tb.writeTo(&got); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(got.String(), name) != 50 {
+		t.Fatal("the rows do not read back")
+	}
 }
