@@ -82,15 +82,22 @@ type setupView struct {
 	pass     *widget.Entry
 	pass2    *widget.Entry
 	hqLabel  *widget.Label
+	// keyPass, typed twice, seals the node's key; keyWarn says what
+	// leaving it empty means.
+	keyPass  *widget.Entry
+	keyPass2 *widget.Entry
+	keyWarn  *widget.Label
 	errLabel *widget.Label
 	start    *widget.Button
 	roles    map[string]syncproto.Role // label → role
 }
 
 // Setup shows the first start's form in win. When the node is made,
-// opened and (if asked) enrolled, done gets it, on the UI thread. An error
-// is shown in the form, in words, and the form stays.
-func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, done func(*node.Node)) {
+// opened and (if asked) enrolled, done gets it, on the UI thread, with the
+// configuration it was made with (its key's passphrase, if it was given
+// one, to open it again). An error is shown in the form, in words, and the
+// form stays.
+func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, done func(*node.Node, node.Config)) {
 	v := newSetupView(lang)
 	v.start.OnTapped = func() {
 		id, e, err := v.values()
@@ -99,6 +106,7 @@ func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, d
 			v.errLabel.Show()
 			return
 		}
+		cfg := v.sealWith(cfg)
 		v.start.Disable()
 		bar := widget.NewProgressBarInfinite()
 		d := dialog.NewCustomWithoutButtons(text(lang, "setup.working"), bar, win)
@@ -116,7 +124,7 @@ func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, d
 				if err != nil {
 					dialog.ShowInformation(text(lang, "setup.title"), fmt.Sprintf(text(lang, "setup.notenrolled"), err), win)
 				}
-				done(n)
+				done(n, cfg)
 			})
 		}()
 	}
@@ -137,6 +145,19 @@ func newSetupView(lang string) *setupView {
 		pass: widget.NewPasswordEntry(), pass2: widget.NewPasswordEntry()}
 	v.pass.SetPlaceHolder(text(lang, "setup.pass.hint"))
 	v.pass2.SetPlaceHolder(text(lang, "setup.pass.again"))
+	v.keyPass, v.keyPass2 = widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	v.keyPass.SetPlaceHolder(text(lang, "setup.keypass.hint"))
+	v.keyPass2.SetPlaceHolder(text(lang, "setup.pass.again"))
+	v.keyWarn = widget.NewLabel(text(lang, "setup.keypass.none"))
+	v.keyWarn.Importance = widget.WarningImportance
+	v.keyWarn.Wrapping = fyne.TextWrapWord
+	v.keyPass.OnChanged = func(p string) {
+		if p == "" {
+			v.keyWarn.Show()
+		} else {
+			v.keyWarn.Hide()
+		}
+	}
 	host, _ := os.Hostname()
 	v.name.SetText(defaultName(host))
 	v.name.SetPlaceHolder(text(lang, "setup.name.hint"))
@@ -192,16 +213,27 @@ func (v *setupView) content(pick fyne.CanvasObject) fyne.CanvasObject {
 		widget.NewFormItem(text(v.lang, "setup.district"), v.district),
 		widget.NewFormItem(text(v.lang, "setup.enroll"), container.NewVBox(v.enroll, container.NewHBox(pick, v.hqLabel))),
 		widget.NewFormItem(text(v.lang, "setup.passphrase"), container.NewVBox(v.pass, v.pass2)),
+		widget.NewFormItem(text(v.lang, "setup.keypass"), container.NewVBox(v.keyPass, v.keyPass2, v.keyWarn)),
 	)
 	title := widget.NewLabelWithStyle(text(v.lang, "setup.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewVBox(title, intro, form, v.errLabel, v.start)
 }
 
-// values reads the form: what node to make and how to enroll it.
+// values reads the form: what node to make and how to enroll it. The
+// passphrase of the node's key, if one is typed, is checked here too
+// (sealWith puts it in the configuration).
 func (v *setupView) values() (node.Identity, Enrollment, error) {
 	id := node.Identity{Name: strings.TrimSpace(v.name.Text), Role: v.roles[v.role.Selected], District: v.district.Selected}
 	if err := id.Validate(); err != nil {
 		return id, Enrollment{}, err
+	}
+	if v.keyPass.Text != "" {
+		if v.keyPass.Text != v.keyPass2.Text {
+			return id, Enrollment{}, fmt.Errorf("%s: %s", text(v.lang, "setup.keypass"), text(v.lang, "setup.pass.differ"))
+		}
+		if err := node.CheckPassphrase([]byte(v.keyPass.Text)); err != nil {
+			return id, Enrollment{}, fmt.Errorf("%s: %w", text(v.lang, "setup.keypass"), err)
+		}
 	}
 	var e Enrollment
 	switch v.enroll.Selected {
@@ -222,6 +254,16 @@ func (v *setupView) values() (node.Identity, Enrollment, error) {
 		e.Passphrase = []byte(v.pass.Text)
 	}
 	return id, e, nil
+}
+
+// sealWith is cfg with the node's key to be sealed with the passphrase
+// typed, if one was (values checked it).
+func (v *setupView) sealWith(cfg node.Config) node.Config {
+	if p := []byte(v.keyPass.Text); len(p) > 0 {
+		cfg.SealKey = true
+		cfg.Passphrase = func() ([]byte, error) { return p, nil }
+	}
+	return cfg
 }
 
 // defaultName is a node name made from the computer's: lower case, with

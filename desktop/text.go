@@ -45,6 +45,22 @@ var texts = map[string][2]string{
 	"setup.pass.need":   {"type the passphrase of the certificate authority", "escriba la frase de contraseña de la autoridad de certificación"},
 	"setup.notenrolled": {"The node was made, but not enrolled: %v. You can enroll it later from the Sync screen.", "El nodo se creó, pero no se inscribió: %v. Puede inscribirlo más tarde desde la pantalla Sincronizar."},
 
+	// The set-up's passphrase of the node's key.
+	"setup.keypass":      {"Passphrase of this computer (recommended)", "Frase de contraseña de esta computadora (recomendada)"},
+	"setup.keypass.hint": {"12 characters or more; asked each time Lifeline opens", "12 caracteres o más; se pide cada vez que Lifeline se abre"},
+	"setup.keypass.none": {"Without a passphrase, whoever takes this computer, even switched off, can read its records.", "Sin frase de contraseña, quien se lleve esta computadora, aunque esté apagada, puede leer sus registros."},
+
+	// The passphrase screen: before a node whose key is sealed opens, and
+	// when the app locks after a quiet spell.
+	"lock.title":      {"Lifeline is locked", "Lifeline está bloqueado"},
+	"lock.intro.open": {"This computer's key is sealed with a passphrase. Type it to open Lifeline.", "La clave de esta computadora está sellada con una frase de contraseña. Escríbala para abrir Lifeline."},
+	"lock.intro.idle": {"Locked after %d minutes without use; the node goes on syncing. Type this computer's passphrase to go on.", "Bloqueado tras %d minutos sin uso; el nodo sigue sincronizando. Escriba la frase de contraseña de esta computadora para seguir."},
+	"lock.pass":       {"Passphrase", "Frase de contraseña"},
+	"lock.unlock":     {"Unlock", "Desbloquear"},
+	"lock.checking":   {"Checking…", "Comprobando…"},
+	"lock.wrong":      {"Wrong passphrase: try again.", "Frase de contraseña incorrecta: inténtelo de nuevo."},
+	"lock.empty":      {"Type the passphrase.", "Escriba la frase de contraseña."},
+
 	// The New record screen.
 	"form.kit":             {"Kit", "Kit"},
 	"form.kit.pick":        {"Pick a kit", "Elija un kit"},

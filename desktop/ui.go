@@ -52,6 +52,16 @@ type UI struct {
 	// onRefresh are called, on the UI thread, after records changed here
 	// or arrived from a peer.
 	onRefresh []func()
+	// onInput, when set, is called on the pointer's moving or tapping
+	// where no widget takes it (the app's lock counts it as input).
+	onInput atomic.Pointer[func()]
+}
+
+// inputSeen passes input the window saw on to onInput.
+func (u *UI) inputSeen() {
+	if f := u.onInput.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // SetDaemon tells the window the node runs (nil once it stopped), for what
@@ -142,7 +152,7 @@ func (u *UI) build() {
 		u.tabs.Append(container.NewTabItem(u.T("tab.hq"), u.hqScreen()))
 	}
 	u.win.SetTitle(u.T("app.title") + " — " + self.Name)
-	u.win.SetContent(container.NewBorder(header, nil, nil, nil, u.tabs))
+	u.win.SetContent(container.NewStack(newActivity(u.inputSeen), container.NewBorder(header, nil, nil, nil, u.tabs)))
 }
 
 // Tabs name the main window's tabs, for Show.

@@ -28,11 +28,24 @@ func NoDisplay() string {
 	return ""
 }
 
+// Options are how the window opens.
+type Options struct {
+	// Tab is the tab to open on: new, records, sync or hq ("" for the
+	// first; records when Record is set).
+	Tab string
+	// Record is the id of a record to open on the records tab.
+	Record string
+	// LockAfter is how long the window waits without input before it
+	// locks behind the passphrase screen, when the node's key is sealed;
+	// zero never locks.
+	LockAfter time.Duration
+}
+
 // Window runs the app until its window closes or ctx ends: the first
-// start's set-up if the data folder holds no node, then the main window,
-// on the tab named (new, records, sync or hq; records when a record is
-// named), with the node running behind it.
-func Window(ctx context.Context, cfg node.Config, tab, record string) error {
+// start's set-up if the data folder holds no node, the passphrase screen
+// if its key is sealed and cfg.Passphrase gives none, then the main
+// window, on the tab opt names, with the node running behind it.
+func Window(ctx context.Context, cfg node.Config, opt Options) error {
 	// Fyne reads the user's locale from LANG and complains of C and POSIX,
 	// which name none; the app's own language is cfg.Lang.
 	if l := os.Getenv("LANG"); l == "" || strings.HasPrefix(l, "C") || l == "POSIX" {
@@ -45,13 +58,14 @@ func Window(ctx context.Context, cfg node.Config, tab, record string) error {
 		mu      sync.Mutex
 		running *session
 	)
-	if record != "" && tab == "" {
+	tab := opt.Tab
+	if opt.Record != "" && tab == "" {
 		tab = "records"
 	}
-	start := func(n *node.Node, note string) {
-		s := startSession(ctx, a, w, cfg, n)
+	start := func(n *node.Node, note string, cfg node.Config) {
+		s := startSession(ctx, a, w, cfg, n, opt.LockAfter)
 		if tab != "" {
-			if err := s.ui.Show(tab, record); err != nil {
+			if err := s.ui.Show(tab, opt.Record); err != nil {
 				dialog.ShowError(err, w)
 			}
 		}
@@ -62,14 +76,26 @@ func Window(ctx context.Context, cfg node.Config, tab, record string) error {
 			dialog.ShowInformation("Lifeline", note, w)
 		}
 	}
+	sealed := false
 	if node.Initialised(cfg.DataDir) {
+		var err error
+		if sealed, err = node.KeySealed(cfg.DataDir); err != nil {
+			return err
+		}
+	}
+	switch {
+	case sealed && cfg.Passphrase == nil:
+		Unlock(ctx, w, cfg, cfg.Lang, func(n *node.Node, note string, cfg node.Config) {
+			start(n, strings.TrimSpace(note), cfg)
+		})
+	case node.Initialised(cfg.DataDir):
 		n, note, err := OpenNode(ctx, cfg, node.Identity{})
 		if err != nil {
 			return err
 		}
-		start(n, strings.TrimSpace(note))
-	} else {
-		Setup(ctx, w, cfg, cfg.Lang, func(n *node.Node) {
+		start(n, strings.TrimSpace(note), cfg)
+	default:
+		Setup(ctx, w, cfg, cfg.Lang, func(n *node.Node, cfg node.Config) {
 			// Reopened as OpenNode opens it: without gossip until enrolled.
 			n.Close()
 			n, note, err := OpenNode(ctx, cfg, node.Identity{})
@@ -77,7 +103,7 @@ func Window(ctx context.Context, cfg node.Config, tab, record string) error {
 				dialog.ShowError(err, w)
 				return
 			}
-			start(n, strings.TrimSpace(note))
+			start(n, strings.TrimSpace(note), cfg)
 		})
 	}
 	go func() {
@@ -105,10 +131,27 @@ type session struct {
 	refresher sync.WaitGroup
 }
 
-func startSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Config, n *node.Node) *session {
+// startSession runs n behind the main window; with its key sealed, the
+// window locks after lockAfter without input (never when zero).
+func startSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Config, n *node.Node, lockAfter time.Duration) *session {
 	s := newSession(ctx, a, w, cfg, n, nil)
 	s.start()
+	if sealed, _ := node.KeySealed(cfg.DataDir); sealed && lockAfter > 0 {
+		s.lockWhenIdle(lockAfter)
+	}
 	return s
+}
+
+// lockWhenIdle starts the lock of the window: the passphrase screen covers
+// it after a quiet spell of after, until the passphrase of the node's key
+// is typed again.
+func (s *session) lockWhenIdle(after time.Duration) *locker {
+	u := s.ui
+	l := newLocker(u.win, after, u.Lang, s.n.CheckKeyPassphrase, func() int { return u.tabs.SelectedIndex() })
+	touch := l.touch
+	u.onInput.Store(&touch)
+	go l.run(s.ctx, u.do)
+	return l
 }
 
 // newSession builds the main window's content over n; start runs the node

@@ -41,6 +41,8 @@ func run() error {
 	open := flag.String("open", "", "open this record (its id) on the records tab")
 	role := flag.String("role", string(syncproto.RoleField), "role of a node made without a window on first use")
 	district := flag.String("district", "Belize", "district of a node made without a window on first use")
+	passFile := flag.String("passphrase-file", "", "a file whose first line is the passphrase of the node's key, if it is sealed (default $LIFELINE_PASSPHRASE; with a window and neither, the app asks for it)")
+	lockAfter := flag.Duration("lock-after", desktop.DefaultLockAfter, "with the node's key sealed, lock the window behind the passphrase screen after this long without input (0: never)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected %q (see -h)", flag.Arg(0))
@@ -54,17 +56,51 @@ func run() error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if *lockAfter < 0 {
+		return fmt.Errorf("--lock-after %v: a duration such as 10m, or 0 for never", *lockAfter)
+	}
 	cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	host, _ := os.Hostname()
 	id := node.Identity{Name: "field-" + host, Role: syncproto.Role(*role), District: *district}
+	cfg.Passphrase = passphrase(*passFile)
 	if why := desktop.NoDisplay(); *headless || why != "" {
 		if *headless {
 			why = "--headless"
 		}
+		if cfg.Passphrase == nil {
+			cfg.Passphrase = func() ([]byte, error) {
+				return nil, fmt.Errorf("%w: give it with --passphrase-file FILE or $LIFELINE_PASSPHRASE", node.ErrKeySealed)
+			}
+		}
 		return desktop.Headless(ctx, cfg, id, why, os.Stdout)
 	}
-	return desktop.Window(ctx, cfg, *tab, *open)
+	return desktop.Window(ctx, cfg, desktop.Options{Tab: *tab, Record: *open, LockAfter: *lockAfter})
+}
+
+// passphrase gives the passphrase of the node's key from the first line
+// of file, else $LIFELINE_PASSPHRASE; nil when neither is given, for the
+// window to ask it.
+func passphrase(file string) func() ([]byte, error) {
+	switch {
+	case file != "":
+		return func() ([]byte, error) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return nil, fmt.Errorf("the passphrase file: %v", err)
+			}
+			line, _, _ := strings.Cut(string(data), "\n")
+			line = strings.TrimSuffix(line, "\r")
+			if line == "" {
+				return nil, fmt.Errorf("the passphrase file %s: its first line is empty", file)
+			}
+			return []byte(line), nil
+		}
+	case os.Getenv("LIFELINE_PASSPHRASE") != "":
+		p := []byte(os.Getenv("LIFELINE_PASSPHRASE"))
+		return func() ([]byte, error) { return p, nil }
+	}
+	return nil
 }

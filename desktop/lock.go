@@ -1,0 +1,349 @@
+package desktop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"slices"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"lifeline/node"
+)
+
+// DefaultLockAfter is how long the app waits without input before it
+// locks, when the node's key is sealed: the passphrase screen covers the
+// window until the passphrase is typed again.
+const DefaultLockAfter = 10 * time.Minute
+
+// unlockView is the passphrase screen: before a node whose key is sealed
+// opens, and over the window when the app has locked after a quiet spell.
+type unlockView struct {
+	lang     string
+	intro    *widget.Label
+	pass     *widget.Entry
+	button   *widget.Button
+	errLabel *widget.Label
+	// try opens the node, or checks the passphrase against the sealed key
+	// file: it runs Argon2id, off the UI thread. done runs on the UI thread
+	// once try accepts a passphrase.
+	try  func(passphrase []byte) error
+	done func()
+	// background runs work off the UI thread, handing what it shows to
+	// fyne.Do (tests run it in line).
+	background func(work func())
+}
+
+func newUnlockView(lang, intro string, try func([]byte) error, done func()) *unlockView {
+	v := &unlockView{lang: lang, intro: widget.NewLabel(intro), pass: widget.NewPasswordEntry(),
+		errLabel: widget.NewLabel(""), try: try, done: done,
+		background: func(work func()) { go work() }}
+	v.intro.Wrapping = fyne.TextWrapWord
+	v.pass.SetPlaceHolder(text(lang, "lock.pass"))
+	v.pass.OnSubmitted = func(string) { v.submit() }
+	v.button = widget.NewButton(text(lang, "lock.unlock"), v.submit)
+	v.button.Importance = widget.HighImportance
+	v.errLabel.Importance = widget.DangerImportance
+	v.errLabel.Wrapping = fyne.TextWrapWord
+	v.errLabel.Hide()
+	return v
+}
+
+func (v *unlockView) content() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle(text(v.lang, "lock.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	form := container.NewVBox(title, v.intro, v.pass, v.errLabel, v.button)
+	// A column of a readable width, in the middle of the window.
+	return container.NewCenter(container.New(&widthLayout{width: 420}, form))
+}
+
+// submit tries the passphrase typed. A wrong one is said under the entry,
+// which is emptied, and the screen stays.
+func (v *unlockView) submit() {
+	if v.pass.Text == "" {
+		v.fail(text(v.lang, "lock.empty"))
+		return
+	}
+	p := []byte(v.pass.Text)
+	v.button.Disable()
+	v.button.SetText(text(v.lang, "lock.checking"))
+	v.background(func() {
+		err := v.try(p)
+		fyne.Do(func() {
+			v.button.SetText(text(v.lang, "lock.unlock"))
+			v.button.Enable()
+			v.pass.SetText("")
+			switch {
+			case errors.Is(err, node.ErrPassphrase):
+				v.fail(text(v.lang, "lock.wrong"))
+			case err != nil:
+				v.fail(node.Printable(err.Error()))
+			default:
+				v.errLabel.Hide()
+				v.done()
+			}
+		})
+	})
+}
+
+func (v *unlockView) fail(msg string) {
+	v.errLabel.SetText(msg)
+	v.errLabel.Show()
+}
+
+// widthLayout lays its objects out one above the other, width wide.
+type widthLayout struct{ width float32 }
+
+func (l *widthLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (l *widthLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := fyne.NewSize(l.width, 0)
+	for _, o := range objs {
+		s = s.Max(fyne.NewSize(l.width, o.MinSize().Height))
+	}
+	return s
+}
+
+// Unlock shows the passphrase screen in win for the node of cfg.DataDir,
+// whose key is sealed. done gets the node, opened as OpenNode opens it,
+// with the passphrase typed (in cfg, to open it again), on the UI thread.
+// A wrong passphrase is said on the screen, which stays.
+func Unlock(ctx context.Context, win fyne.Window, cfg node.Config, lang string, done func(n *node.Node, note string, cfg node.Config)) {
+	v := unlockScreen(ctx, cfg, lang, done)
+	win.SetTitle(text(lang, "app.title") + " — " + text(lang, "lock.title"))
+	win.SetContent(container.NewPadded(v.content()))
+	win.Canvas().Focus(v.pass)
+}
+
+func unlockScreen(ctx context.Context, cfg node.Config, lang string, done func(*node.Node, string, node.Config)) *unlockView {
+	var (
+		n    *node.Node
+		note string
+	)
+	var v *unlockView
+	v = newUnlockView(lang, text(lang, "lock.intro.open"), func(p []byte) error {
+		c := cfg
+		c.Passphrase = func() ([]byte, error) { return p, nil }
+		var err error
+		if n, note, err = OpenNode(ctx, c, node.Identity{}); err == nil {
+			cfg = c
+		}
+		return err
+	}, func() { done(n, note, cfg) })
+	return v
+}
+
+// locker hides the window behind the passphrase screen when nobody has
+// used it for a while, and shows it again once the passphrase, checked
+// against the sealed key file, is typed. The node keeps running behind
+// it: records still arrive and are passed on.
+//
+// Fyne gives an app no hook on every input, so what counts as input is
+// what the window can see: the pointer moving or tapping where no widget
+// takes it (an activity widget lies beneath the content), a key typed with
+// nothing focused, and, looked at on every tick, a change of the focused
+// widget, of what is typed in it, of the tab or of the dialogs shown.
+type locker struct {
+	win   fyne.Window
+	after time.Duration
+	now   func() time.Time
+	lang  func() string
+	check func(passphrase []byte) error
+	// background runs the check off the UI thread (tests: in line).
+	background func(work func())
+
+	mu     sync.Mutex
+	last   time.Time
+	seen   string // what the window showed at the last tick
+	locked bool
+	cover  *widget.PopUp
+	view   *unlockView
+	// tab says which tab is shown, for the fingerprint.
+	tab func() int
+}
+
+func newLocker(win fyne.Window, after time.Duration, lang func() string, check func([]byte) error, tab func() int) *locker {
+	l := &locker{win: win, after: after, now: time.Now, lang: lang, check: check, tab: tab,
+		background: func(work func()) { go work() }}
+	l.last = l.now()
+	c := win.Canvas()
+	typedKey, typedRune := c.OnTypedKey(), c.OnTypedRune()
+	c.SetOnTypedKey(func(e *fyne.KeyEvent) {
+		l.touch()
+		if typedKey != nil {
+			typedKey(e)
+		}
+	})
+	c.SetOnTypedRune(func(r rune) {
+		l.touch()
+		if typedRune != nil {
+			typedRune(r)
+		}
+	})
+	return l
+}
+
+// run ticks until ctx ends, handing each tick to the UI thread with do.
+func (l *locker) run(ctx context.Context, do func(func())) {
+	every := min(l.after/4, 15*time.Second)
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			do(l.tick)
+		}
+	}
+}
+
+// touch records input now.
+func (l *locker) touch() {
+	l.mu.Lock()
+	l.last = l.now()
+	l.mu.Unlock()
+}
+
+// tick, on the UI thread, counts a change of what the window shows as
+// input, and locks the window once it has had none for l.after.
+func (l *locker) tick() {
+	if l.isLocked() {
+		// A dialog a background task opened since goes beneath the cover.
+		if top := l.win.Canvas().Overlays().Top(); top != nil && top != fyne.CanvasObject(l.cover) {
+			ov := l.win.Canvas().Overlays()
+			removeOverlay(ov, l.cover)
+			ov.Add(l.cover)
+			l.win.Canvas().Focus(l.view.pass)
+		}
+		return
+	}
+	if seen := l.fingerprint(); seen != l.seen {
+		l.seen = seen
+		l.touch()
+	}
+	l.mu.Lock()
+	idle := l.now().Sub(l.last) >= l.after
+	l.mu.Unlock()
+	if idle {
+		l.lock()
+	}
+}
+
+// fingerprint is what input changes on the window: the focused widget
+// and, in an entry, its text and cursor; the tab; the top dialog.
+func (l *locker) fingerprint() string {
+	c := l.win.Canvas()
+	s := fmt.Sprintf("%p", c.Focused())
+	if e, ok := c.Focused().(*widget.Entry); ok {
+		s += fmt.Sprintf(" %d:%d %d %x", e.CursorRow, e.CursorColumn, len(e.Text), fnv(e.Text))
+	}
+	if l.tab != nil {
+		s += fmt.Sprintf(" tab %d", l.tab())
+	}
+	return s + fmt.Sprintf(" %p %d", c.Overlays().Top(), len(c.Overlays().List()))
+}
+
+// fnv is a 64-bit FNV-1a hash: a change of an entry's text, without
+// keeping the text.
+func fnv(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
+}
+
+func (l *locker) isLocked() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.locked
+}
+
+// lock covers the window, its dialogs included, with the passphrase
+// screen.
+func (l *locker) lock() {
+	l.mu.Lock()
+	if l.locked {
+		l.mu.Unlock()
+		return
+	}
+	l.locked = true
+	l.mu.Unlock()
+	lang := l.lang()
+	l.view = newUnlockView(lang, fmt.Sprintf(text(lang, "lock.intro.idle"), max(1, int(l.after.Round(time.Minute)/time.Minute))), l.check, l.unlock)
+	l.view.background = l.background
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
+	l.cover = widget.NewModalPopUp(container.NewStack(bg, l.view.content()), l.win.Canvas())
+	// As large as the window, whatever its size: the modal pop-up keeps
+	// its content within the canvas.
+	l.cover.Resize(fyne.NewSize(1<<20, 1<<20))
+	l.cover.Show()
+	l.win.Canvas().Focus(l.view.pass)
+}
+
+// unlock, on the UI thread, takes the cover away.
+func (l *locker) unlock() {
+	removeOverlay(l.win.Canvas().Overlays(), l.cover)
+	l.cover.Hide() // now only marks it hidden
+	l.cover, l.view = nil, nil
+	l.mu.Lock()
+	l.locked = false
+	l.mu.Unlock()
+	l.seen = l.fingerprint()
+	l.touch()
+}
+
+// removeOverlay takes o out of the canvas's overlays and keeps those
+// above it, which Fyne's Remove would drop with it; their pop-ups still
+// count themselves shown, as they are.
+func removeOverlay(ov fyne.OverlayStack, o fyne.CanvasObject) {
+	list := ov.List()
+	i := slices.Index(list, o)
+	if i < 0 {
+		return
+	}
+	above := slices.Clone(list[i+1:])
+	ov.Remove(o)
+	for _, a := range above {
+		ov.Add(a)
+	}
+}
+
+// activity lies beneath the window's content: the pointer moving over
+// the window, or tapping, where no widget of the content takes it, is
+// input. It draws nothing.
+type activity struct {
+	widget.BaseWidget
+	touch func()
+}
+
+func newActivity(touch func()) *activity {
+	a := &activity{touch: touch}
+	a.ExtendBaseWidget(a)
+	return a
+}
+
+func (a *activity) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(canvas.NewRectangle(color.Transparent))
+}
+
+func (a *activity) MouseIn(*desktop.MouseEvent)    { a.touch() }
+func (a *activity) MouseMoved(*desktop.MouseEvent) { a.touch() }
+func (a *activity) MouseOut()                      {}
+func (a *activity) Tapped(*fyne.PointEvent)        { a.touch() }
