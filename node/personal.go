@@ -237,6 +237,9 @@ func (n *Node) addGrants(ctx context.Context, list [][]byte) (int, error) {
 			if err := n.keepDataKeys(ctx, keys); err != nil {
 				return kept, err
 			}
+			if err := n.resealIfOwn(ctx); err != nil {
+				return kept, err
+			}
 		}
 	}
 	return kept, nil
@@ -391,6 +394,11 @@ func (n *Node) sealKeys(ctx context.Context, district string) ([]personal.DataKe
 		k, _ := n.data.ring.Current(ownDistrict)
 		keys = append(keys, k)
 		if !n.data.warned.Swap(true) {
+			// Noted in the store, for whichever process later brings the
+			// keys to seal them again (resealOwn).
+			if err := n.store.SetState(ctx, stateSealedOwn, "yes"); err != nil {
+				return nil, err
+			}
 			n.log.Warn("personal fields sealed with this node's own key: it holds no key from headquarters yet (one session with a relay or HQ brings it)", "district", district)
 		}
 	}
@@ -480,4 +488,100 @@ func (t *trust) AddGrants(ctx context.Context, list [][]byte) (int, error) {
 		return 0, nil
 	}
 	return (*fn)(ctx, list)
+}
+
+// stateSealedOwn, in the store's node state, says the node sealed values
+// with its own key.
+const stateSealedOwn = "personal-sealed-own"
+
+// resealIfOwn seals again what the node sealed with its own key, if it
+// did; once it holds its own district's key, nothing is left so sealed.
+func (n *Node) resealIfOwn(ctx context.Context) error {
+	if v, _, err := n.store.State(ctx, stateSealedOwn); err != nil || v == "" {
+		return err
+	}
+	resealed, err := n.resealOwn(ctx)
+	if err != nil {
+		return err
+	}
+	n.log.Info("personal fields sealed again for their readers, now that headquarters' keys came", "records", resealed)
+	if _, ok := n.data.ring.Current(n.Self().District); ok {
+		n.data.warned.Store(false)
+		return n.store.SetState(ctx, stateSealedOwn, "")
+	}
+	return nil
+}
+
+// resealBatch is how many records one write of resealOwn changes.
+const resealBatch = 256
+
+// resealOwn writes again, sealed for the record's district and its own,
+// the personal values this node sealed with its own key while it held no
+// key of headquarters': once the keys came, headquarters and the
+// district read what it saved before. Each record gets one change by
+// this node, setting the same values; a field in conflict is left for a
+// person to decide. It returns how many records it changed.
+func (n *Node) resealOwn(ctx context.Context) (int, error) {
+	ownKey, _ := n.data.ring.Current(ownDistrict)
+	own, self := ownKey.ID(), n.key.ID()
+	var edits []store.Edit
+	done := 0
+	flush := func() error {
+		if len(edits) == 0 {
+			return nil
+		}
+		_, err := n.store.Write(ctx, edits)
+		done += len(edits)
+		edits = edits[:0]
+		return err
+	}
+	for r, err := range n.store.Records(ctx, store.Query{WithDeleted: true}) {
+		if err != nil {
+			return done, err
+		}
+		t, ok := n.Kits().Type(r.Type)
+		if !ok {
+			continue
+		}
+		e := store.Edit{Record: r.ID, Lane: syncproto.MakeLane(uint8(t.Priority), syncproto.LaneScope(r.Lane)), Kit: r.Kit, Type: r.Type, Version: t.Version}
+		for _, f := range r.Fields {
+			if len(f.Versions) != 1 || f.Versions[0].Stamp.Origin != self || !personal.IsSealed(f.Versions[0].Value) {
+				continue
+			}
+			env, err := personal.Parse(f.Versions[0].Value)
+			if err != nil || len(env.Keys) != 1 || env.Keys[0] != own {
+				continue
+			}
+			plain, err := env.Open(personal.AD{Record: r.ID, Field: f.Name}, n.data.ring.Key)
+			if err != nil {
+				continue
+			}
+			if e.Author == "" {
+				e.Author = f.Versions[0].Author
+			}
+			e.Fields = append(e.Fields, syncproto.FieldChange{Name: f.Name, Value: plain})
+		}
+		if len(e.Fields) == 0 {
+			continue
+		}
+		keys, err := n.sealKeys(ctx, storedDistrict(r))
+		if err != nil {
+			return done, err
+		}
+		if len(keys) == 1 && keys[0].ID() == own {
+			continue // still no key of headquarters' for it
+		}
+		for i := range e.Fields {
+			f := &e.Fields[i]
+			if f.Value, err = personal.Seal(f.Value, personal.AD{Record: r.ID, Field: f.Name}, keys...); err != nil {
+				return done, err
+			}
+		}
+		if edits = append(edits, e); len(edits) == resealBatch {
+			if err := flush(); err != nil {
+				return done, err
+			}
+		}
+	}
+	return done, flush()
 }

@@ -208,3 +208,39 @@ func TestRevokedNodeCannotReadWhatFollows(t *testing.T) {
 		t.Fatalf("the revoked laptop reads what followed its revocation: %v", v.Fields["full_name"])
 	}
 }
+
+// A laptop that reports before it ever met HQ holds no key of
+// headquarters': it seals with its own, which only it reads. Once the
+// keys come, it seals those values again for their readers, and HQ reads
+// them after the next session.
+func TestValuesSealedBeforeTheKeysCameAreSealedAgain(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	early := c.Add("cayo-01", syncproto.RoleField, "Cayo", nil)
+	ctx := context.Background()
+	id, err := early.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := early.Node.Record(ctx, id); err != nil || v.Fields["full_name"] != canaryName {
+		t.Fatalf("the author reads %v, %v", v.Fields["full_name"], err)
+	}
+	syncOK(t, early, hq)
+	if v, err := hq.Node.Record(ctx, id); err != nil {
+		t.Fatal(err)
+	} else if _, ok := v.Fields["full_name"].(node.Withheld); !ok {
+		t.Fatalf("HQ reads a value sealed with the laptop's own key: %v", v.Fields["full_name"])
+	}
+	meetHQ(t, hq, early)
+	syncOK(t, early, hq)
+	v, err := hq.Node.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Fields["full_name"] != canaryName || v.Fields["medical_conditions"] != canaryNotes || len(v.Conflicts) != 0 {
+		t.Fatalf("HQ reads %v, conflicts %v, after the keys came", v.Fields, v.Conflicts)
+	}
+	if v.Fields["last_seen_place"] != "San Ignacio market" {
+		t.Fatalf("the record's other fields changed: %v", v.Fields)
+	}
+}
