@@ -67,6 +67,9 @@ func (v *unlockView) content() fyne.CanvasObject {
 // submit tries the passphrase typed. A wrong one is said under the entry,
 // which is emptied, and the screen stays.
 func (v *unlockView) submit() {
+	if v.button.Disabled() {
+		return // Enter pressed while a passphrase is being tried
+	}
 	if v.pass.Text == "" {
 		v.fail(text(v.lang, "lock.empty"))
 		return
