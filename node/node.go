@@ -395,6 +395,9 @@ type Status struct {
 	// identity.RenewBefore, and the node should renew it.
 	Certificate string `json:"certificate_until,omitempty"`
 	Renew       bool   `json:"renew,omitempty"`
+	// DataKeys are the data keys that open personal fields this node
+	// holds: per district ("" for headquarters' own), the highest epoch.
+	DataKeys map[string]uint32 `json:"data_keys"`
 }
 
 // PeerExpiry is how long a peer not heard of stays in the status: a
@@ -442,7 +445,7 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 	}
 	st := Status{Node: self.ID.String(), Name: self.Name, Role: self.Role, District: self.District,
 		Records: c.Records, Deleted: c.Deleted, Conflicts: c.Conflicts, Changes: c.Changes, Held: c.Held, Origins: len(v),
-		Peers: []PeerStatus{}}
+		Peers: []PeerStatus{}, DataKeys: n.DataKeys()}
 	if st.Unconfirmed, err = n.unconfirmed(ctx); err != nil {
 		return Status{}, err
 	}

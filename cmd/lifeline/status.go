@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"lifeline/node"
 )
@@ -35,6 +36,7 @@ func printStatus(w io.Writer, _ *node.Node, st node.Status) error {
 		fmt.Fprintf(w, "%s%d %s", sep, st.Records[t], node.Printable(t))
 	}
 	fmt.Fprintln(w)
+	printDataKeys(w, st)
 	fmt.Fprintf(w, "%d in conflict, %d deleted, %d changes from %d nodes", st.Conflicts, st.Deleted, st.Changes, st.Origins)
 	if st.Held > 0 {
 		fmt.Fprintf(w, ", %d held (stamped ahead of this clock)", st.Held)
@@ -89,4 +91,21 @@ func gossipState(s string) string {
 		return "lost"
 	}
 	return s
+}
+
+// printDataKeys says whose personal fields the node reads.
+func printDataKeys(w io.Writer, st node.Status) {
+	if len(st.DataKeys) == 0 {
+		fmt.Fprintln(w, "personal fields: no key from headquarters yet; what is saved here is sealed for this node alone until one session with a relay or HQ brings it")
+		return
+	}
+	var names []string
+	for d, epoch := range st.DataKeys {
+		if d == "" {
+			d = "headquarters"
+		}
+		names = append(names, fmt.Sprintf("%s (key %d)", node.Printable(d), epoch))
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "personal fields readable here: %s\n", strings.Join(names, ", "))
 }
