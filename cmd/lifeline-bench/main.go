@@ -71,6 +71,7 @@ func main() {
 	child := flag.String("child", "", "internal: run one workload and print its result as JSON")
 	tmp := flag.String("tmp", "", "folder for the nodes' data (default: a new temporary folder)")
 	flag.IntVar(&syncScale, "scale", 1, "W1 to W3 sync this many times the 50,000 records (copies with new ids)")
+	withPersonal := flag.Bool("personal", false, "give every damage assessment a head of household and a phone number, the kit's personal fields, which the nodes seal")
 	flag.Parse()
 	if *child != "" {
 		os.Exit(runChild(*child, *file, *tmp))
@@ -88,6 +89,11 @@ func main() {
 	lines, err := readLines(*file, 1, 50000)
 	if err != nil {
 		fail(err)
+	}
+	if *withPersonal {
+		for i, l := range lines {
+			lines[i] = withPersonalFields(l, i)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(*tmp, damageFile), append(bytes.Join(lines, []byte("\n")), '\n'), 0o600); err != nil {
 		fail(err)
@@ -265,4 +271,16 @@ func fail(err error) {
 func median(d []time.Duration) time.Duration {
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return d[len(d)/2]
+}
+
+// withPersonalFields adds to a damage assessment's JSON line the personal
+// fields its kit declares, with values as long as real ones: a name of
+// two given names and two surnames, and a Belizean phone number.
+func withPersonalFields(line []byte, i int) []byte {
+	given := []string{"Maria", "José", "Ana", "Luis", "Rosa", "Carlos", "Elena", "Andrés"}
+	family := []string{"Chun", "Pop", "Cocom", "Tzul", "Sho", "Coc", "Bol", "Choc"}
+	name := fmt.Sprintf("%s %s %s %s", given[i%8], given[(i/8)%8], family[(i/64)%8], family[(i/512)%8])
+	extra := fmt.Sprintf(`,"head_of_household":%q,"phone":"+501 6%02d-%04d"}`, name, i%100, i%10000)
+	body := bytes.TrimRight(line, " \n")
+	return append(bytes.TrimSuffix(body, []byte("}")), extra...)
 }

@@ -141,22 +141,19 @@ func seal(random io.Reader, value []byte, ad AD, keys []DataKey) ([]byte, error)
 	case len(value) == 0 || len(value) > MaxValue:
 		return nil, fmt.Errorf("a value of %d bytes: 1 to %d are sealed", len(value), MaxValue)
 	}
-	var item cbor.RawMessage
-	if rest, err := cbor.UnmarshalFirst(value, &item); err != nil || len(rest) != 0 {
+	if wellFormed.Wellformed(value) != nil {
 		return nil, errors.New("a value to seal is not one CBOR item")
 	}
 	padded := (len(value) + padTo - 1) / padTo * padTo
 	size := headLen + len(keys)*wrapLen + padded + overhead
 	env := make([]byte, headLen, size)
 	env[0], env[1] = version, byte(len(keys))
-	content := make([]byte, keyLen)
-	if _, err := io.ReadFull(random, env[2:headLen]); err != nil {
+	var fresh [nonceLen + keyLen]byte // the nonce, then the content key
+	if _, err := io.ReadFull(random, fresh[:]); err != nil {
 		return nil, fmt.Errorf("no randomness to seal a value: %v", err)
 	}
-	if _, err := io.ReadFull(random, content); err != nil {
-		return nil, fmt.Errorf("no randomness to seal a value: %v", err)
-	}
-	nonce := env[2:headLen]
+	copy(env[2:headLen], fresh[:nonceLen])
+	nonce, content := env[2:headLen], fresh[nonceLen:]
 	seen := map[KeyID]bool{}
 	for _, k := range keys {
 		if len(k.Key) != keyLen {
@@ -268,6 +265,9 @@ func Parse(value []byte) (*Envelope, error) {
 	}
 	return e, nil
 }
+
+// wellFormed checks that a value to seal is one CBOR item.
+var wellFormed, _ = cbor.DecOptions{}.DecMode()
 
 // Lookup finds a data key by its id: the keys a node holds.
 type Lookup func(KeyID) ([]byte, bool)
