@@ -141,12 +141,17 @@ func TestSealRefuses(t *testing.T) {
 }
 
 func TestParseRefuses(t *testing.T) {
-	k := testKey("Cayo", 1, 1)
-	good, err := Seal(cborText("Maria"), AD{Field: "f"}, k)
+	k, k2 := testKey("Cayo", 1, 1), testKey("", 1, 2)
+	good, err := Seal(cborText("Maria"), AD{Field: "f"}, k, k2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := good[2:]
+	direct, err := Seal(cborText("Maria"), AD{Field: "f"}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	denv := direct[2:]
 	cases := map[string][]byte{
 		"plain text":      cborText("Maria"),
 		"empty":           {},
@@ -155,21 +160,52 @@ func TestParseRefuses(t *testing.T) {
 		"cut":             good[:len(good)-1],
 		"padded":          append(bytes.Clone(good), 0),
 		"version 2":       wrapCBOR(append([]byte{2}, env[1:]...)),
-		"no readers":      wrapCBOR(append([]byte{1, 0}, env[2:]...)),
+		"one reader":      wrapCBOR(append([]byte{1, 1}, env[2:]...)),
 		"five readers":    wrapCBOR(append([]byte{1, 5}, env[2:]...)),
+		"direct, cut":     wrapCBOR(denv[:len(denv)-1]),
+		"direct, short":   wrapCBOR(denv[:directLen+overhead]),
 	}
 	for name, v := range cases {
 		if _, err := Parse(v); err == nil {
 			t.Errorf("%s: parsed", name)
 		}
 	}
-	twice := append(append(append([]byte{1, 2}, env[2:26]...), env[26:82]...), env[26:]...)
+	twice := append(append(append(append([]byte{1, 2}, env[2:26]...), env[26:82]...), env[26:82]...), env[138:]...)
 	if _, err := Parse(wrapCBOR(twice)); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("a key named twice: %v", err)
 	}
 	e, err := Parse(good)
-	if err != nil || len(e.Keys) != 1 || e.Keys[0] != k.ID() {
+	if err != nil || len(e.Keys) != 2 || e.Keys[0] != k.ID() || e.Keys[1] != k2.ID() {
 		t.Fatalf("Parse = %+v, %v", e, err)
+	}
+	e, err = Parse(direct)
+	if err != nil || len(e.Keys) != 1 || e.Keys[0] != k.ID() {
+		t.Fatalf("Parse of a direct envelope = %+v, %v", e, err)
+	}
+}
+
+// TestSealDirectGolden pins a value sealed for one key, built from the
+// format's definition.
+func TestSealDirectGolden(t *testing.T) {
+	cayo := testKey("Cayo", 1, 0x11)
+	nonce := bytes.Repeat([]byte{0x33}, 24)
+	ad := AD{Record: [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, Field: "phone"}
+	value := cborText("+501 624-1187") // 14 bytes, padded to 16
+	got, err := seal(bytes.NewReader(nonce), value, ad, []DataKey{cayo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(append([]byte("lifeline/data-key/v1\x00"), cayo.Key...))
+	env := append(append([]byte{1, 0}, nonce...), h[:8]...)
+	prefix := append(append(append([]byte("lifeline/personal/v1\x00"), ad.Record[:]...), "phone"...), 0)
+	aead, _ := chacha20poly1305.NewX(cayo.Key)
+	env = aead.Seal(env, nonce, append(append([]byte{}, value...), 0, 0), append(prefix, env...))
+	want := append([]byte{0x58, byte(len(env))}, env...) // 34 + 16 + 16 = 66 bytes
+	if !bytes.Equal(got, want) || len(env) != 66 {
+		t.Fatalf("sealed value:\n got %x\nwant %x", got, want)
+	}
+	if open, err := Open(got, ad, held(cayo)); err != nil || !bytes.Equal(open, value) {
+		t.Fatalf("Open = %x, %v", open, err)
 	}
 }
 
