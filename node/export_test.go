@@ -182,3 +182,13 @@ func Receipts(n *Node, ctx context.Context) ([]store.Receipt, error) {
 
 // GrantNotices are the signed grants of data keys n passes on.
 func GrantNotices(n *Node, ctx context.Context) ([][]byte, error) { return n.store.GrantNotices(ctx) }
+
+// PersonRevocationBy is a revocation of a person on a node signed by n,
+// whatever n's role: a forgery when n is no HQ node.
+func PersonRevocationBy(n *Node, on syncproto.NodeID, name string) []byte {
+	msg, err := n.signNotice(noticePersonRevoked, &personRevocation{Node: on, Name: name, At: time.Now().UnixMilli()})
+	if err != nil {
+		panic(err)
+	}
+	return msg
+}

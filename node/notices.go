@@ -109,6 +109,8 @@ func (d *Daemon) applyNotice(msg []byte) error {
 		}
 		_, err = d.n.trust.learnRevocation(context.Background(), r, msg, nt.Signer)
 		return err
+	case noticePersonRevoked:
+		return d.n.learnPersonRevocation(context.Background(), &nt, msg)
 	case noticeKeyInstall, noticeKeyUse, noticeKeyRemove:
 		var kn keyNotice
 		if err := syncproto.Unmarshal(nt.Body, &kn); err != nil {
@@ -218,6 +220,14 @@ func (t *trust) AddRevocations(ctx context.Context, list [][]byte) ([]syncproto.
 		var e entry
 		if err := syncproto.Unmarshal(msg, &e.nt); err != nil {
 			refuse(err)
+			continue
+		}
+		if e.nt.Kind == noticePersonRevoked {
+			if fn := t.people.Load(); fn != nil {
+				if err := (*fn)(ctx, &e.nt, msg); err != nil {
+					refuse(err)
+				}
+			}
 			continue
 		}
 		if e.r, err = revocationOf(&e.nt); err != nil {

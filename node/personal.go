@@ -63,6 +63,8 @@ func (n *Node) loadDataKeys(ctx context.Context) error {
 	n.data.ring.Add(personal.DataKey{District: ownDistrict, Epoch: 1, Key: own[:]})
 	fn := n.addGrants
 	n.trust.grants.Store(&fn)
+	people := n.learnPersonRevocation
+	n.trust.people.Store(&people)
 	rows, err := n.store.DataKeys(ctx)
 	if err != nil {
 		return err

@@ -30,6 +30,8 @@ type trust struct {
 	dropper atomic.Pointer[func(syncproto.NodeID)]
 	// grants checks, keeps and opens grants of data keys (personal.go).
 	grants atomic.Pointer[func(context.Context, [][]byte) (int, error)]
+	// people keeps a revocation of a person a list brought (people.go).
+	people atomic.Pointer[func(context.Context, *notice, []byte) error]
 
 	mu      sync.Mutex
 	ca      *x509.Certificate // nil until enrolled

@@ -75,8 +75,9 @@ func (s *SQLite) AddRevocation(ctx context.Context, r ledger.Revoke, notice []by
 const signerRevoked = `(revoked_notices.signer IN (SELECT node_id FROM ledger_revoked) OR revoked_notices.signer IN (SELECT node_id FROM revoked_notices))`
 
 // RevocationNotices are the signed notices of the revocations this node
-// knows, to pass on: newest first, those whose signer this node knows was
-// revoked left out, as many as one hello carries.
+// knows, to pass on: of nodes newest first, those whose signer this node
+// knows was revoked left out, then of people; as many as one hello
+// carries.
 func (s *SQLite) RevocationNotices(ctx context.Context) ([][]byte, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT notice FROM revoked_notices
 		WHERE notice IS NOT NULL AND NOT `+signerRevoked+` ORDER BY at DESC, node_id LIMIT ?`, syncproto.MaxRevocations)
@@ -95,7 +96,13 @@ func (s *SQLite) RevocationNotices(ctx context.Context) ([][]byte, error) {
 	if err := rows.Err(); err != nil {
 		return nil, s.wrap(err)
 	}
-	return syncproto.FitNotices(out), nil
+	// Then the people headquarters revoked on a node: the nodes first, as
+	// a revoked node is refused whoever signs in on it.
+	people, err := s.personRevocationNotices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return syncproto.FitNotices(append(out, people...)), nil
 }
 
 // NoticedRevocations are the nodes whose revocation this node holds a

@@ -1,0 +1,21 @@
+-- The people who sign in on this node (a laptop several responders
+-- share): each name once, whatever its case (folded), with a verifier of
+-- their passphrase (node/identity, Argon2id), never the passphrase.
+CREATE TABLE people (
+  folded   TEXT PRIMARY KEY,
+  name     TEXT NOT NULL,
+  verifier BLOB NOT NULL,
+  added    TEXT NOT NULL
+) STRICT;
+
+-- People headquarters revoked, on a node named: the signed notice as it
+-- came, which every node keeps and passes on with the revocations of
+-- nodes, and which the node named refuses the person's sign-in by.
+CREATE TABLE people_revoked (
+  node_id BLOB NOT NULL,
+  folded  TEXT NOT NULL,
+  name    TEXT NOT NULL,
+  at      INTEGER NOT NULL,
+  notice  BLOB NOT NULL,
+  PRIMARY KEY (node_id, folded)
+) STRICT;
