@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,20 +17,48 @@ import (
 	"lifeline/syncproto"
 )
 
-// authorFlag is who the operator is: --author, else $LIFELINE_OPERATOR, else
-// the node's name.
-func authorFlag(fs *flagSet) *string {
-	return fs.String("author", "", "the operator making the change (default $LIFELINE_OPERATOR, else the node's name)")
+// who says who makes a change: on a node whose people sign in, the
+// person --as names, once their passphrase checks; elsewhere --author,
+// else $LIFELINE_OPERATOR, else the node's name.
+type who struct {
+	author, as, passFile string
 }
 
-func author(e *env, flagValue string, n *node.Node) string {
-	if flagValue != "" {
-		return flagValue
+// authorFlag registers the flags that say who makes a change.
+func authorFlag(fs *flagSet) *who {
+	w := &who{}
+	fs.StringVar(&w.author, "author", "", "the operator making the change, on a node where no one signs in (default $LIFELINE_OPERATOR, else the node's name)")
+	fs.StringVar(&w.as, "as", "", "sign in as this person, on a node whose people sign in (default $LIFELINE_PERSON)")
+	fs.StringVar(&w.passFile, personSecret.flag, "", "a file whose first line is the passphrase of the person signing in (default $LIFELINE_PERSON_PASSPHRASE, else it is asked on the terminal)")
+	return w
+}
+
+// author is who the change is by: the person signed in, where the node's
+// people sign in.
+func author(e *env, w *who, n *node.Node) (string, error) {
+	ctx := context.Background()
+	signs, err := n.SignsIn(ctx)
+	if err != nil {
+		return "", err
 	}
-	if op := e.getenv("LIFELINE_OPERATOR"); op != "" {
-		return op
+	as := cmp.Or(w.as, e.getenv("LIFELINE_PERSON"))
+	if !signs {
+		if as != "" {
+			return "", fmt.Errorf("no one signs in on this node (lifeline person add adds someone); name the operator with --author")
+		}
+		return cmp.Or(w.author, e.getenv("LIFELINE_OPERATOR"), n.Self().Name), nil
 	}
-	return n.Self().Name
+	if as == "" {
+		return "", fmt.Errorf("%w: name yourself with --as NAME (lifeline person list shows who may)", node.ErrSignIn)
+	}
+	if w.author != "" {
+		return "", errors.New("--author names the operator on a node where no one signs in; here, --as names who you are")
+	}
+	pass, err := personSecret.ask(e, func() string { return w.passFile }, false)()
+	if err != nil {
+		return "", err
+	}
+	return n.SignIn(ctx, as, pass)
 }
 
 // Every text another node chose (a value, a type or field name, an author,

@@ -54,7 +54,11 @@ func runRecordImport(ctx context.Context, e *env, fs *flagSet, args []string) er
 				}
 			}
 		}
-		res, err := n.Import(ctx, *typ, in, author(e, *who, n), progress)
+		by, err := author(e, who, n)
+		if err != nil {
+			return err
+		}
+		res, err := n.Import(ctx, *typ, in, by, progress)
 		if bar {
 			fmt.Fprint(e.stderr, "\r\033[K")
 		}

@@ -19,8 +19,9 @@ import (
 // the CA's key each have their own flag and variable, so that one never
 // stands for the other:
 //
-//	the node's key  --passphrase-file FILE     $LIFELINE_PASSPHRASE
-//	the CA's key    --ca-passphrase-file FILE  $LIFELINE_CA_PASSPHRASE
+//	the node's key  --passphrase-file FILE         $LIFELINE_PASSPHRASE
+//	a person        --person-passphrase-file FILE  $LIFELINE_PERSON_PASSPHRASE
+//	the CA's key    --ca-passphrase-file FILE      $LIFELINE_CA_PASSPHRASE
 //
 // A relay or HQ that runs unattended is given a file only its service user
 // may read, or a service manager's credential handed over as such a file.
@@ -46,6 +47,12 @@ var (
 		flag: "new-passphrase-file", env: "LIFELINE_NEW_PASSPHRASE",
 		fresh:   "New passphrase for the node's key (12 characters or more; a few words will do): ",
 		missing: errors.New("the new passphrase of the node's key: give it with --new-passphrase-file FILE or $LIFELINE_NEW_PASSPHRASE, or run the command on a terminal"),
+	}
+	personSecret = secret{
+		flag: "person-passphrase-file", env: "LIFELINE_PERSON_PASSPHRASE",
+		asked:   "Your passphrase: ",
+		fresh:   "The person's passphrase (12 characters or more; a few words will do): ",
+		missing: errors.New("the person's passphrase: give it with --person-passphrase-file FILE or $LIFELINE_PERSON_PASSPHRASE, or run the command on a terminal"),
 	}
 	caSecret = secret{
 		flag: "ca-passphrase-file", env: "LIFELINE_CA_PASSPHRASE",

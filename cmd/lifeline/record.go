@@ -45,7 +45,11 @@ func writeInput(ctx context.Context, e *env, fs *flagSet, args []string, fileUsa
 		return err
 	}
 	return fs.withNode(ctx, func(n *node.Node) error {
-		return write(n, data, author(e, *who, n))
+		by, err := author(e, who, n)
+		if err != nil {
+			return err
+		}
+		return write(n, data, by)
 	})
 }
 
@@ -61,10 +65,14 @@ func setDeleted(ctx context.Context, e *env, fs *flagSet, args []string, deleted
 	id := recordID(fs)
 	who := authorFlag(fs)
 	return fs.onNode(ctx, args, func(n *node.Node) error {
-		if deleted {
-			return n.Delete(ctx, *id, author(e, *who, n))
+		by, err := author(e, who, n)
+		if err != nil {
+			return err
 		}
-		return n.Restore(ctx, *id, author(e, *who, n))
+		if deleted {
+			return n.Delete(ctx, *id, by)
+		}
+		return n.Restore(ctx, *id, by)
 	})
 }
 
