@@ -5,11 +5,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"lifeline/node"
 	"lifeline/node/nodetest"
+	"lifeline/node/store"
 	"lifeline/syncproto"
 )
 
@@ -242,5 +244,81 @@ func TestValuesSealedBeforeTheKeysCameAreSealedAgain(t *testing.T) {
 	}
 	if v.Fields["last_seen_place"] != "San Ignacio market" {
 		t.Fatalf("the record's other fields changed: %v", v.Fields)
+	}
+}
+
+// A node with other software writes byte strings where the kits expect
+// values: a sealed-looking value in a field that is not personal, a
+// malformed envelope in a personal one, and a sealed value moved from
+// another record. HQ keeps the first two aside with their reason; the
+// moved one merges (no node but its readers can tell) and reads as
+// altered ("?") at HQ, never as the value it was sealed with.
+func TestSealedValuesWhereTheyDoNotBelong(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	rogue := c.Add("cayo-66", syncproto.RoleField, "Cayo", nil)
+	meetHQ(t, hq, rogue)
+	ctx := context.Background()
+	first, err := rogue.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := rogue.Node.Add(ctx, "missing-person", []byte(strings.Replace(missingReport("Cayo"), canaryName, "Someone Else", 1)), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := node.StoreRecords(rogue.Node, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sealedName []byte
+	for _, r := range recs {
+		if r.ID != first {
+			continue
+		}
+		for _, f := range r.Fields {
+			if f.Name == "full_name" {
+				sealedName = f.Versions[0].Value
+			}
+		}
+	}
+	if len(sealedName) == 0 || sealedName[0]&0xe0 != 0x40 {
+		t.Fatalf("the stored full_name is %x, not a sealed value", sealedName)
+	}
+	write := func(id syncproto.RecordID, name string, value []byte) {
+		t.Helper()
+		if err := node.WriteEdit(rogue.Node, ctx, store.Edit{Record: id, Lane: syncproto.MakeLane(1, syncproto.National), Kit: "missing-persons", Type: "missing-person", Version: 1,
+			Fields: []syncproto.FieldChange{{Name: name, Value: value}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(second, "last_seen_place", sealedName)                                // not a personal field
+	write(second, "description", append([]byte{0x58, 40}, make([]byte, 40)...)) // no envelope
+	write(second, "full_name", sealedName)                                      // first's name, moved
+	syncOK(t, rogue, hq)
+
+	qs, err := hq.Node.Quarantine(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var why []string
+	for _, q := range qs {
+		why = append(why, q.Reason)
+	}
+	all := strings.Join(why, "|")
+	for _, want := range []string{"missing-person.last_seen_place: ", "missing-person.description: malformed sealed value"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no change kept aside for %q: %q", want, why)
+		}
+	}
+	v, err := hq.Node.Record(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Fields["last_seen_place"] != "San Ignacio market" {
+		t.Fatalf("last_seen_place at HQ: %v", v.Fields["last_seen_place"])
+	}
+	if _, ok := v.Fields["full_name"].(node.Withheld); !ok || v.Texts["full_name"] != "?" {
+		t.Fatalf("a name moved from another record reads at HQ as %v (%q)", v.Fields["full_name"], v.Texts["full_name"])
 	}
 }
