@@ -461,13 +461,23 @@ func (n *Node) Records(ctx context.Context, q Query) iter.Seq2[RecordView, error
 
 // Summary is the line that identifies a record in a list: the values of the
 // fields its type names as its summary.
-func (n *Node) Summary(v RecordView) string {
+func (n *Node) Summary(v RecordView) string { return n.summary(v, true) }
+
+// LogSummary is Summary without the fields the kit marks personal: what a
+// running node writes as records arrive, to an output a service manager
+// may keep in its log, where a missing person's name must not land.
+func (n *Node) LogSummary(v RecordView) string { return n.summary(v, false) }
+
+func (n *Node) summary(v RecordView, personal bool) string {
 	t, ok := n.Kits().Type(v.Type)
 	if !ok {
 		return ""
 	}
 	var parts []string
 	for _, name := range t.Summary {
+		if f, ok := t.Field(name); ok && f.Personal && !personal {
+			continue
+		}
 		if s := v.Texts[name]; s != "" {
 			parts = append(parts, s)
 		}

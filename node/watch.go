@@ -91,7 +91,7 @@ func (n *Node) event(ctx context.Context, c syncproto.Change, skipped int) Event
 	e.Via = n.nodeName(ctx, c.Origin)
 	if r, err := n.store.Record(ctx, c.Record); err == nil {
 		v := n.view(r, nil)
-		e.Summary = n.Summary(v)
+		e.Summary = n.LogSummary(v) // it reaches logs
 		hist, err := n.store.History(ctx, c.Record)
 		e.New = err == nil && len(hist) > 0 && hist[0].Dot() == c.Dot()
 	}

@@ -126,7 +126,7 @@ func showNode(ctx context.Context, e *env, n *node.Node) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "  %s  %-20s %s\n", v.ID, node.Printable(v.Type), node.Printable(n.Summary(v)))
+		fmt.Fprintf(w, "  %s  %-20s %s\n", v.ID, node.Printable(v.Type), node.Printable(n.LogSummary(v)))
 	}
 	return nil
 }
