@@ -68,6 +68,10 @@ screenshots: build
 
 bench: build
 	bin/lifeline-bench
+	@echo "-- again with the damage assessments' personal fields, which the nodes seal:"
+	bin/lifeline-bench -personal -run 'W1|W4b'
+	@echo "-- sealing and opening one personal value:"
+	$(GO) test -run '^$$' -bench . -benchmem ./node/personal
 
 # The hurricane drill against real processes in network namespaces (root);
 # the report is printed and written to drill-report.txt.
