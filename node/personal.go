@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/chacha20poly1305"
 
+	"lifeline/node/identity"
 	"lifeline/node/personal"
 	"lifeline/node/store"
 	"lifeline/schemas"
@@ -586,4 +587,29 @@ func (n *Node) resealOwn(ctx context.Context) (int, error) {
 		}
 	}
 	return done, flush()
+}
+
+// peerStore is the store as a session with one peer sees it: the grants
+// it passes on are those the peer may hold or pass on, its own
+// district's, or all of them for an HQ node. A hello carries no grant a
+// peer has no use for: each is some 150 bytes per reader, on links where
+// bytes count, and names its readers.
+type peerStore struct {
+	*store.SQLite
+	peer identity.Claims
+}
+
+func (p peerStore) GrantNotices(ctx context.Context) ([][]byte, error) {
+	gs, err := p.Grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	district, _ := schemas.District(p.peer.District)
+	var out [][]byte
+	for _, g := range gs {
+		if p.peer.Role.Decides() || g.District != "" && g.District == district {
+			out = append(out, g.Notice)
+		}
+	}
+	return syncproto.FitGrants(out), nil
 }

@@ -95,6 +95,10 @@ func TestPersonalFieldsReadOnlyByThoseWhoNeedThem(t *testing.T) {
 	if k := toledo.Node.DataKeys(); k["Toledo"] != 1 || k["Cayo"] != 0 {
 		t.Fatalf("the Toledo laptop holds keys %v, want Toledo's alone", k)
 	}
+	// HQ's hello carried the Toledo laptop its own district's grant alone.
+	if g, err := node.GrantNotices(toledo.Node, ctx); err != nil || len(g) != 1 {
+		t.Fatalf("the Toledo laptop keeps %d grants (%v), want its district's", len(g), err)
+	}
 
 	id, err := cayo.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
 	if err != nil {

@@ -31,7 +31,7 @@ func (n *Node) sessionConfig(peer identity.Claims) peersync.Config {
 	me, them := n.selfReach(), n.reach(peer)
 	return peersync.Config{
 		Hello: syncproto.Hello{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District, Kits: n.kitsDigest()},
-		Store: n.store, Trust: n.trust, Log: n.log,
+		Store: peerStore{n.store, peer}, Trust: n.trust, Log: n.log,
 		BatchChanges: n.cfg.BatchChanges, Idle: n.cfg.SyncIdle, MaxDuration: n.cfg.SyncMax,
 		Offer: func(st syncproto.Stream) bool { return syncproto.Passes(me, them, st) },
 		Take:  func(st syncproto.Stream) bool { return syncproto.Passes(them, me, st) },
