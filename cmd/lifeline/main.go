@@ -46,7 +46,7 @@ var commands = []command{
 	{name: "init", usage: "--data DIR --role field|relay|hq --district NAME --name NAME [--seal]", summary: "make a new node (key pair and empty store) in a data folder; --seal seals its key with a passphrase", run: runInit},
 	{name: "key seal", usage: "--data DIR [--passphrase-file FILE]", summary: "seal the node's key (made in the clear) with a new passphrase, which every command on it then needs", run: runKeySeal},
 	{name: "key passphrase", usage: "--data DIR [--passphrase-file FILE] [--new-passphrase-file FILE]", summary: "change the passphrase the node's key is sealed with", run: runKeyPassphrase},
-	{name: "person add", usage: "--data DIR --name NAME [--person-passphrase-file FILE]", summary: "let a person sign in on this node with a passphrase; from then on every change made here needs someone signed in (--as)", run: runPersonAdd},
+	{name: "person add", usage: "--data DIR --name NAME [--new-person-passphrase-file FILE] [--as NAME]", summary: "let a person sign in on this node with a passphrase (added by someone signed in, once anyone signs in); from then on every change made here needs someone signed in (--as)", run: runPersonAdd},
 	{name: "person list", usage: "--data DIR [--json]", summary: "list the people who sign in on this node", run: runPersonList},
 	{name: "person passphrase", usage: "--data DIR --name NAME [--person-passphrase-file FILE] [--new-person-passphrase-file FILE]", summary: "change a person's passphrase", run: runPersonPassphrase},
 	{name: "person remove", usage: "--data DIR --name NAME", summary: "stop a person signing in on this node", run: runPersonRemove},

@@ -9,6 +9,10 @@ import (
 	"lifeline/node"
 )
 
+// newPersonSecret is a person's new passphrase.
+var newPersonSecret = secret{flag: "new-person-passphrase-file", env: "LIFELINE_NEW_PERSON_PASSPHRASE", fresh: personSecret.fresh,
+	missing: fmt.Errorf("the new passphrase: give it with --new-person-passphrase-file FILE or $LIFELINE_NEW_PERSON_PASSPHRASE, or run the command on a terminal")}
+
 // personFlags are --name and the person's passphrase.
 func personFlags(fs *flagSet) (name, passFile *string) {
 	name = fs.String("name", "", "the person's name, as they sign in")
@@ -17,7 +21,10 @@ func personFlags(fs *flagSet) (name, passFile *string) {
 }
 
 func runPersonAdd(ctx context.Context, e *env, fs *flagSet, args []string) error {
-	name, passFile := personFlags(fs)
+	name := fs.String("name", "", "the new person's name, as they will sign in")
+	passFile := fs.String("new-person-passphrase-file", "", "a file whose first line is the new person's passphrase (default $LIFELINE_NEW_PERSON_PASSPHRASE, else it is asked twice on the terminal)")
+	as := fs.String("as", "", "who adds them, signed in, once someone signs in on this node (default $LIFELINE_PERSON)")
+	asPass := fs.String(personSecret.flag, "", "a file whose first line is the passphrase of who adds them (default $LIFELINE_PERSON_PASSPHRASE, else it is asked on the terminal)")
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
@@ -25,7 +32,16 @@ func runPersonAdd(ctx context.Context, e *env, fs *flagSet, args []string) error
 		return usagef("--name is required")
 	}
 	return fs.withNode(ctx, func(n *node.Node) error {
-		pass, err := personSecret.ask(e, func() string { return *passFile }, true)()
+		// The first person is added by whoever holds the node; the next
+		// by someone who signs in here already.
+		if signs, err := n.SignsIn(ctx); err != nil {
+			return err
+		} else if signs {
+			if _, err := author(e, &who{as: *as, passFile: *asPass}, n); err != nil {
+				return fmt.Errorf("adding a person: %w", err)
+			}
+		}
+		pass, err := newPersonSecret.ask(e, func() string { return *passFile }, true)()
 		if err != nil {
 			return err
 		}
@@ -52,9 +68,7 @@ func runPersonPassphrase(ctx context.Context, e *env, fs *flagSet, args []string
 		if err != nil {
 			return err
 		}
-		fresh, err := secret{flag: "new-person-passphrase-file", env: "LIFELINE_NEW_PERSON_PASSPHRASE", fresh: personSecret.fresh,
-			missing: fmt.Errorf("the new passphrase: give it with --new-person-passphrase-file FILE or $LIFELINE_NEW_PERSON_PASSPHRASE, or run the command on a terminal")}.
-			ask(e, func() string { return *newFile }, true)()
+		fresh, err := newPersonSecret.ask(e, func() string { return *newFile }, true)()
 		if err != nil {
 			return err
 		}

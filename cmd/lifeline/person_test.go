@@ -23,10 +23,12 @@ func TestPeopleSignInToChangeRecords(t *testing.T) {
 	fails(t, report, []string{"no one signs in on this node"}, "record", "add", "--data", data, "--type", "missing-person", "--as", "Ana Cho")
 
 	anaFile := writeFile(t, dir, "ana", "mango trees by the river\n")
-	if out := ok(t, "", "person", "add", "--data", data, "--name", "Ana  Cho", "--person-passphrase-file", anaFile); !strings.Contains(out, "Ana Cho signs in on cayo-laptop-07") {
+	if out := ok(t, "", "person", "add", "--data", data, "--name", "Ana  Cho", "--new-person-passphrase-file", anaFile); !strings.Contains(out, "Ana Cho signs in on cayo-laptop-07") {
 		t.Fatalf("person add said %q", out)
 	}
-	failsEnv(t, []string{"LIFELINE_PERSON_PASSPHRASE=hurricane"}, "", []string{"at least 12"}, "person", "add", "--data", data, "--name", "Rosa Tzul")
+	// The next person is added by someone signed in here.
+	fails(t, "", []string{"adding a person", "--as NAME"}, "person", "add", "--data", data, "--name", "Rosa Tzul", "--new-person-passphrase-file", anaFile)
+	failsEnv(t, []string{"LIFELINE_NEW_PERSON_PASSPHRASE=hurricane"}, "", []string{"at least 12"}, "person", "add", "--data", data, "--name", "Rosa Tzul", "--as", "Ana Cho", "--person-passphrase-file", anaFile)
 	if out := ok(t, "", "person", "list", "--data", data); !strings.Contains(out, "Ana Cho") || strings.Contains(out, "Rosa") {
 		t.Fatalf("person list said %q", out)
 	}
