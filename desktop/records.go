@@ -399,6 +399,9 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 	for _, name := range rec.Order {
 		value := widget.NewLabel(node.Printable(rec.Texts[name]))
 		value.Wrapping = fyne.TextWrapWord
+		if isWithheld(rec.Fields[name]) {
+			value.TextStyle.Italic = true
+		}
 		form.Add(widget.NewLabelWithStyle(v.label(rec, name), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
 		form.Add(value)
 	}
@@ -435,6 +438,9 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 func (v *recordsView) conflictRow(rec node.RecordView, t *schemas.Type, name string) fyne.CanvasObject {
 	u := v.u
 	versions := rec.Conflicts[name]
+	// A version this node cannot read is never kept, nor put aside for a
+	// value typed blind: the field is resolved where it is read.
+	withheld := slices.ContainsFunc(versions, func(ver node.Version) bool { return isWithheld(ver.Value) })
 	columns := container.NewGridWithColumns(len(versions))
 	for _, ver := range versions {
 		value := widget.NewLabelWithStyle(node.Printable(ver.Text), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -442,8 +448,6 @@ func (v *recordsView) conflictRow(rec node.RecordView, t *schemas.Type, name str
 		if name == syncproto.DeletedField {
 			value.SetText(v.valueText(t, name, ver.Value))
 		}
-		keep := widget.NewButton(u.T("records.keep"), func() { v.resolve(name, ver.Value) })
-		v.keep[name] = append(v.keep[name], keep)
 		by := widget.NewLabel(fmt.Sprintf(u.T("records.by"), u.byline(ver.Author, ver.Via, ver.Node)))
 		by.Wrapping = fyne.TextWrapWord
 		card := container.NewVBox(value, by, widget.NewLabel(recordsTime(ver.At)))
@@ -452,10 +456,20 @@ func (v *recordsView) conflictRow(rec node.RecordView, t *schemas.Type, name str
 			ahead.Wrapping, ahead.Importance = fyne.TextWrapWord, widget.WarningImportance
 			card.Add(ahead)
 		}
-		card.Add(keep)
+		if !withheld {
+			keep := widget.NewButton(u.T("records.keep"), func() { v.resolve(name, ver.Value) })
+			v.keep[name] = append(v.keep[name], keep)
+			card.Add(keep)
+		}
 		columns.Add(widget.NewCard("", "", card))
 	}
 	row := container.NewVBox(recordsHeading(v.label(rec, name)), columns)
+	if withheld {
+		note := widget.NewLabel(u.T("records.withheld"))
+		note.Wrapping, note.Importance = fyne.TextWrapWord, widget.WarningImportance
+		row.Add(note)
+		return row
+	}
 	var f *schemas.Field
 	if t != nil {
 		f, _ = t.Field(name)
@@ -499,6 +513,9 @@ func (v *recordsView) useTyped(f *schemas.Field, typed string) {
 // version this node holds, then refreshes every screen.
 func (v *recordsView) resolve(field string, value any) {
 	u := v.u
+	if isWithheld(value) {
+		return // never offered: a value this node cannot read is not written back
+	}
 	id, author := v.record.ID, u.author
 	u.run(u.T("records.resolving"), func(ctx context.Context) error {
 		rid, err := syncproto.ParseRecordID(id)
@@ -561,10 +578,21 @@ func (v *recordsView) valueText(t *schemas.Type, name string, value any) string 
 	if t != nil {
 		f, _ = t.Field(name)
 	}
-	if value == nil {
+	switch {
+	case value == nil:
 		return v.u.T("records.cleared")
+	case isWithheld(value):
+		return node.WithheldText[v.u.Lang()]
 	}
 	return f.FormatValue(value, v.u.Lang())
+}
+
+// isWithheld reports whether a value is one this node holds no key to
+// open: personal data of another district, shown as such and never
+// written back.
+func isWithheld(value any) bool {
+	_, ok := value.(node.Withheld)
+	return ok
 }
 
 // recordsFieldOrder lists the names of m in the order the type declares

@@ -3,9 +3,12 @@ package desktop
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -468,5 +471,120 @@ func TestConflictVersionStampedAheadIsMarked(t *testing.T) {
 	}
 	if rec, err = u.node.Record(ctx, id); err != nil || len(rec.Conflicts) != 0 {
 		t.Fatalf("after deciding: %+v, %v", rec.Conflicts, err)
+	}
+}
+
+// findButton is the button under o that says label, or nil.
+func findButton(o fyne.CanvasObject, label string) *widget.Button {
+	switch x := o.(type) {
+	case *widget.Button:
+		if x.Text == label {
+			return x
+		}
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if b := findButton(c, label); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
+// A personal value this node holds no key to (a Cayo laptop sealed it
+// with its own key before it met headquarters) shows as what it is on
+// every screen: the record, its history, the list and its search, a
+// conflict, which it never offers to keep, HQ's queue and its export.
+func TestWithheldValueShowsItsText(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleHQ, "Belize")
+	ca := enrollTestUI(t, u)
+	cayo := enrolledPeer(t, ca, "cayo-laptop-02", "Cayo")
+	cayo2 := enrolledPeer(t, ca, "cayo-laptop-03", "Cayo")
+	id, err := cayo.Add(ctx, "missing-person", []byte(`{"full_name":"Maria Pop","district":"Cayo","last_seen_place":"Succotz","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00"}`), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, cayo, cayo2)
+	if _, err := cayo.Update(ctx, id, []byte(`{"full_name":"Maria Pop Chub"}`), "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cayo2.Update(ctx, id, []byte(`{"full_name":"María Pop"}`), "ben"); err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, cayo, u.node)
+	recordsBundle(t, cayo2, u.node)
+	rec, err := u.node.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rec.Fields["full_name"].(node.Withheld); !ok || len(rec.Conflicts["full_name"]) != 2 {
+		t.Fatalf("HQ reads full_name %#v, versions %d: the test needs it withheld and in conflict", rec.Fields["full_name"], len(rec.Conflicts["full_name"]))
+	}
+	const withheld = "personal data of another district"
+
+	v := recordsScreenFor(t, u)
+	v.search.SetText(withheld)
+	u.bg.Wait()
+	if len(v.shown) != 1 || v.shown[0].id != id {
+		t.Fatalf("searching for what is shown finds %q", v.summaries())
+	}
+	v.open(id.String())
+	u.bg.Wait()
+	texts := strings.Join(labelTexts(v.detail), "\n")
+	if !strings.Contains(texts, "Succotz") || strings.Count(texts, withheld) < 4 || strings.Contains(texts, "Maria") || strings.Contains(texts, "{}") {
+		t.Fatalf("the record shows:\n%s", texts)
+	}
+	if !strings.Contains(strings.Join(labelTexts(v.history), "\n"), "Full name: "+withheld) {
+		t.Fatalf("the history shows %q", labelTexts(v.history))
+	}
+	if len(v.keep["full_name"]) != 0 || v.typed["full_name"] != nil || findButton(container.NewVBox(v.detail), "Keep this") != nil {
+		t.Fatal("a withheld value is offered to keep, or to type over")
+	}
+	if !strings.Contains(texts, "this computer cannot read these versions") {
+		t.Fatalf("the conflict does not say why it is not resolved here:\n%s", texts)
+	}
+	v.resolve("full_name", node.Withheld{})
+	u.bg.Wait()
+	if after, _ := u.node.Record(ctx, id); len(after.History) != len(rec.History) {
+		t.Fatal("a withheld value was written back")
+	}
+
+	if err := u.SetLang("es"); err != nil {
+		t.Fatal(err)
+	}
+	v = u.screens.records
+	v.open(id.String())
+	u.bg.Wait()
+	if texts := strings.Join(labelTexts(v.detail), "\n"); !strings.Contains(texts, "datos personales de otro distrito") || strings.Contains(texts, withheld) {
+		t.Fatalf("in Spanish the record shows:\n%s", texts)
+	}
+	if err := u.SetLang("en"); err != nil {
+		t.Fatal(err)
+	}
+
+	hv := u.newHQView()
+	u.bg.Wait()
+	if len(hv.conflicts) != 1 || !strings.Contains(hv.conflicts[0].details, withheld) {
+		t.Fatalf("HQ's queue: %+v", hv.conflicts)
+	}
+	dir := t.TempDir()
+	hv.exportTo(dir, "missing-person", hqCSV, true)
+	files, _ := filepath.Glob(filepath.Join(dir, "missing-person-*.csv"))
+	if len(files) != 1 {
+		t.Fatalf("export: %v; the screen says %q", files, hv.result.Text)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("CSV %q (%v)", rows, err)
+	}
+	col := slices.Index(rows[0], "full_name")
+	if col < 0 || rows[1][col] != withheld {
+		t.Fatalf("the export's full_name: %q", rows)
 	}
 }

@@ -137,6 +137,7 @@ var texts = map[string][2]string{
 	"records.history":            {"History", "Historial"},
 	"records.change":             {"%s · %s · %s", "%s · %s · %s"},
 	"records.cleared":            {"(cleared)", "(borrado)"},
+	"records.withheld":           {"Personal data of another district: this computer cannot read these versions, so it cannot choose among them: a node that reads them resolves it.", "Datos personales de otro distrito: esta computadora no puede leer estas versiones, así que no puede elegir entre ellas: lo resuelve un nodo que pueda leerlas."},
 
 	// The Sync screen.
 	"sync.heading":        {"Sync", "Sincronización"},
