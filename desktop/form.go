@@ -277,8 +277,11 @@ func (fm *form) save() {
 	var invalid *schemas.ValidationError
 	fm.saveBtn.Disable() // one record per press, however tired the hand
 	fm.u.run(fm.u.T("form.saving"), func(ctx context.Context) error {
-		var err error
-		id, err = fm.u.node.Add(ctx, fm.t.Name, data, fm.u.author)
+		author, err := fm.u.author(ctx)
+		if err != nil {
+			return err
+		}
+		id, err = fm.u.node.Add(ctx, fm.t.Name, data, author)
 		if errors.As(err, &invalid) {
 			return nil // shown on the fields, not in a dialog
 		}

@@ -20,36 +20,62 @@ import (
 )
 
 // DefaultLockAfter is how long the app waits without input before it
-// locks, when the node's key is sealed: the passphrase screen covers the
-// window until the passphrase is typed again.
+// locks, when the node's key is sealed or its people sign in: the
+// passphrase screen, or the sign-in, covers the window until a passphrase
+// is typed again.
 const DefaultLockAfter = 10 * time.Minute
 
-// unlockView is the passphrase screen: before a node whose key is sealed
-// opens, and over the window when the app has locked after a quiet spell.
+// unlockView is a passphrase screen: the node key's, before a node whose
+// key is sealed opens and over the window when the app locked after a
+// quiet spell; or the sign-in of the node's people (who is set), over the
+// window at start, after a quiet spell and when someone signs out.
 type unlockView struct {
 	lang     string
 	intro    *widget.Label
+	who      *widget.Select // the people who sign in; nil on the key's screen
 	pass     *widget.Entry
 	button   *widget.Button
 	errLabel *widget.Label
-	// try opens the node, or checks the passphrase against the sealed key
-	// file: it runs Argon2id, off the UI thread. done runs on the UI thread
-	// once try accepts a passphrase.
-	try  func(passphrase []byte) error
-	done func()
-	// background runs work off the UI thread, handing what it shows to
-	// fyne.Do (tests run it in line).
+	title    string
+	action   string // the button's text
+	// try opens the node, checks the passphrase against the sealed key
+	// file, or signs a person in (who is "" but for the sign-in): it runs
+	// Argon2id, off the UI thread, and returns the name signed in. done
+	// runs on the UI thread once try accepts a passphrase; refused says
+	// why it did not, on the UI thread too.
+	try     func(who string, passphrase []byte) (string, error)
+	done    func(who string)
+	refused func(who string, err error) string
+	// background runs work off the UI thread, and do hands what it shows
+	// back to it (tests run both in line).
 	background func(work func())
+	do         func(func())
 }
 
+// newUnlockView is the screen of the node key's passphrase.
 func newUnlockView(lang, intro string, try func([]byte) error, done func()) *unlockView {
-	v := &unlockView{lang: lang, intro: widget.NewLabel(intro), pass: widget.NewPasswordEntry(),
-		errLabel: widget.NewLabel(""), try: try, done: done,
-		background: func(work func()) { go work() }}
+	v := newPassView(lang, "lock.title", "lock.unlock", intro)
+	v.try = func(_ string, p []byte) (string, error) { return "", try(p) }
+	v.done = func(string) { done() }
+	v.refused = func(_ string, err error) string {
+		if errors.Is(err, node.ErrPassphrase) {
+			return text(lang, "lock.wrong")
+		}
+		return node.Printable(err.Error())
+	}
+	return v
+}
+
+// newPassView is a passphrase screen titled by the text of title, whose
+// button says the text of action; its caller sets try, done and refused.
+func newPassView(lang, title, action, intro string) *unlockView {
+	v := &unlockView{lang: lang, intro: widget.NewLabel(intro), pass: widget.NewPasswordEntry(), errLabel: widget.NewLabel(""),
+		title: text(lang, title), action: text(lang, action),
+		background: func(work func()) { go work() }, do: fyne.Do}
 	v.intro.Wrapping = fyne.TextWrapWord
 	v.pass.SetPlaceHolder(text(lang, "lock.pass"))
 	v.pass.OnSubmitted = func(string) { v.submit() }
-	v.button = widget.NewButton(text(lang, "lock.unlock"), v.submit)
+	v.button = widget.NewButton(v.action, v.submit)
 	v.button.Importance = widget.HighImportance
 	v.errLabel.Importance = widget.DangerImportance
 	v.errLabel.Wrapping = fyne.TextWrapWord
@@ -58,8 +84,14 @@ func newUnlockView(lang, intro string, try func([]byte) error, done func()) *unl
 }
 
 func (v *unlockView) content() fyne.CanvasObject {
-	title := widget.NewLabelWithStyle(text(v.lang, "lock.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	form := container.NewVBox(title, v.intro, v.pass, v.errLabel, v.button)
+	title := widget.NewLabelWithStyle(v.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	form := container.NewVBox(title, v.intro)
+	if v.who != nil {
+		form.Add(v.who)
+	}
+	form.Add(v.pass)
+	form.Add(v.errLabel)
+	form.Add(v.button)
 	// A column of a readable width, in the middle of the window.
 	return container.NewCenter(container.New(&widthLayout{width: 420}, form))
 }
@@ -70,6 +102,13 @@ func (v *unlockView) submit() {
 	if v.button.Disabled() {
 		return // Enter pressed while a passphrase is being tried
 	}
+	who := ""
+	if v.who != nil {
+		if who = v.who.Selected; who == "" {
+			v.fail(text(v.lang, "signin.pick"))
+			return
+		}
+	}
 	if v.pass.Text == "" {
 		v.fail(text(v.lang, "lock.empty"))
 		return
@@ -78,20 +117,17 @@ func (v *unlockView) submit() {
 	v.button.Disable()
 	v.button.SetText(text(v.lang, "lock.checking"))
 	v.background(func() {
-		err := v.try(p)
-		fyne.Do(func() {
-			v.button.SetText(text(v.lang, "lock.unlock"))
+		name, err := v.try(who, p)
+		v.do(func() {
+			v.button.SetText(v.action)
 			v.button.Enable()
 			v.pass.SetText("")
-			switch {
-			case errors.Is(err, node.ErrPassphrase):
-				v.fail(text(v.lang, "lock.wrong"))
-			case err != nil:
-				v.fail(node.Printable(err.Error()))
-			default:
-				v.errLabel.Hide()
-				v.done()
+			if err != nil {
+				v.fail(v.refused(who, err))
+				return
 			}
+			v.errLabel.Hide()
+			v.done(name)
 		})
 	})
 }
@@ -148,10 +184,11 @@ func unlockScreen(ctx context.Context, cfg node.Config, lang string, done func(*
 	return v
 }
 
-// locker hides the window behind the passphrase screen when nobody has
-// used it for a while, and shows it again once the passphrase, checked
-// against the sealed key file, is typed. The node keeps running behind
-// it: records still arrive and are passed on.
+// locker covers the window with a passphrase screen (unlockView): when
+// nobody has used it for a while, and when the app asks (the sign-in at
+// start, someone signing out). It shows the window again once the screen
+// accepts a passphrase. The node keeps running behind it: records still
+// arrive and are passed on.
 //
 // Fyne gives an app no hook on every input, so what counts as input is
 // what the window can see: the pointer moving or tapping where no widget
@@ -159,13 +196,13 @@ func unlockScreen(ctx context.Context, cfg node.Config, lang string, done func(*
 // nothing focused, and, looked at on every tick, a change of the focused
 // widget, of what is typed in it, of the tab or of the dialogs shown.
 type locker struct {
-	win   fyne.Window
+	win fyne.Window
+	// after is how long without input locks the window; zero never does.
 	after time.Duration
 	now   func() time.Time
-	lang  func() string
-	check func(passphrase []byte) error
-	// background runs the check off the UI thread (tests: in line).
-	background func(work func())
+	// idle makes the screen that covers the window after a quiet spell,
+	// or nil when nothing guards it (no key sealed, no people signing in).
+	idle func() *unlockView
 
 	mu     sync.Mutex
 	last   time.Time
@@ -177,9 +214,8 @@ type locker struct {
 	tab func() int
 }
 
-func newLocker(win fyne.Window, after time.Duration, lang func() string, check func([]byte) error, tab func() int) *locker {
-	l := &locker{win: win, after: after, now: time.Now, lang: lang, check: check, tab: tab,
-		background: func(work func()) { go work() }}
+func newLocker(win fyne.Window, after time.Duration, idle func() *unlockView, tab func() int) *locker {
+	l := &locker{win: win, after: after, now: time.Now, idle: idle, tab: tab}
 	l.last = l.now()
 	c := win.Canvas()
 	typedKey, typedRune := c.OnTypedKey(), c.OnTypedRune()
@@ -232,8 +268,11 @@ func (l *locker) tick() {
 			ov := l.win.Canvas().Overlays()
 			removeOverlay(ov, l.cover)
 			ov.Add(l.cover)
-			l.win.Canvas().Focus(l.view.pass)
+			l.focus()
 		}
+		return
+	}
+	if l.after <= 0 {
 		return
 	}
 	if seen := l.fingerprint(); seen != l.seen {
@@ -243,10 +282,18 @@ func (l *locker) tick() {
 	l.mu.Lock()
 	idle := l.now().Sub(l.last) >= l.after
 	l.mu.Unlock()
-	if idle {
-		l.lock()
+	if !idle {
+		return
 	}
+	if v := l.idle(); v != nil {
+		l.lock(v)
+		return
+	}
+	l.touch() // nothing guards the window: asked again after another spell
 }
+
+// minutes is l.after in whole minutes, at least one, for the screens.
+func (l *locker) minutes() int { return max(1, int(l.after.Round(time.Minute)/time.Minute)) }
 
 // fingerprint is what input changes on the window: the focused widget
 // and, in an entry, its text and cursor; the tab; the top dialog.
@@ -278,9 +325,9 @@ func (l *locker) isLocked() bool {
 	return l.locked
 }
 
-// lock covers the window, its dialogs included, with the passphrase
-// screen.
-func (l *locker) lock() {
+// lock covers the window, its dialogs included, with v, until v accepts
+// a passphrase. Locked already, the window keeps the screen it has.
+func (l *locker) lock(v *unlockView) {
 	l.mu.Lock()
 	if l.locked {
 		l.mu.Unlock()
@@ -288,15 +335,28 @@ func (l *locker) lock() {
 	}
 	l.locked = true
 	l.mu.Unlock()
-	lang := l.lang()
-	l.view = newUnlockView(lang, fmt.Sprintf(text(lang, "lock.intro.idle"), max(1, int(l.after.Round(time.Minute)/time.Minute))), l.check, l.unlock)
-	l.view.background = l.background
+	done := v.done
+	v.done = func(who string) {
+		l.unlock()
+		done(who)
+	}
+	l.view = v
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
-	l.cover = widget.NewModalPopUp(container.NewStack(bg, l.view.content()), l.win.Canvas())
+	l.cover = widget.NewModalPopUp(container.NewStack(bg, v.content()), l.win.Canvas())
 	// As large as the window, whatever its size: the modal pop-up keeps
 	// its content within the canvas.
 	l.cover.Resize(fyne.NewSize(1<<20, 1<<20))
 	l.cover.Show()
+	l.focus()
+}
+
+// focus puts the cursor where the screen is typed in: the passphrase, or
+// the name when none is picked yet.
+func (l *locker) focus() {
+	if l.view.who != nil && l.view.who.Selected == "" {
+		l.win.Canvas().Focus(l.view.who)
+		return
+	}
 	l.win.Canvas().Focus(l.view.pass)
 }
 

@@ -75,9 +75,8 @@ func TestSealedNodeUnlocksAndLocks(t *testing.T) {
 	defer u.bg.Wait()
 	now := time.Now()
 	clock := func() time.Time { return now }
-	l := newLocker(w, 10*time.Minute, u.Lang, opened.CheckKeyPassphrase, func() int { return u.tabs.SelectedIndex() })
-	l.now, l.last = clock, now
-	l.background = func(work func()) { work() }
+	l := u.gate
+	l.after, l.now, l.last = 10*time.Minute, clock, now
 	touch := l.touch
 	u.onInput.Store(&touch)
 	l.tick()

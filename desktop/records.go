@@ -516,9 +516,13 @@ func (v *recordsView) resolve(field string, value any) {
 	if isWithheld(value) {
 		return // never offered: a value this node cannot read is not written back
 	}
-	id, author := v.record.ID, u.author
+	id := v.record.ID
 	u.run(u.T("records.resolving"), func(ctx context.Context) error {
 		rid, err := syncproto.ParseRecordID(id)
+		if err != nil {
+			return err
+		}
+		author, err := u.author(ctx)
 		if err != nil {
 			return err
 		}

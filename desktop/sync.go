@@ -300,7 +300,11 @@ func (v *syncView) importFile(typeName, path string) {
 				return err
 			}
 			defer f.Close()
-			res, err := u.node.Import(u.ctx, typeName, f, u.author, func(n int, read int64) {
+			author, err := u.author(u.ctx)
+			if err != nil {
+				return err
+			}
+			res, err := u.node.Import(u.ctx, typeName, f, author, func(n int, read int64) {
 				u.do(func() {
 					if size > 0 {
 						bar.SetValue(min(1, float64(read)/float64(size)))

@@ -25,8 +25,16 @@ type UI struct {
 	node *node.Node
 	// daemon is the node while it runs behind the window (SetDaemon).
 	daemon atomic.Pointer[node.Daemon]
-	// author is who records: the node's name unless the user says.
-	author string
+	// person is who signed in, where the node's people sign in: the
+	// author of the changes made in the app ("" while no one is).
+	person atomic.Pointer[string]
+	// gate covers the window with the sign-in of the node's people, or
+	// the passphrase of its key, at start, after a quiet spell and when
+	// someone signs out.
+	gate *locker
+	// sealed says the node's key is sealed: with no people signing in,
+	// the quiet spell's lock asks its passphrase.
+	sealed bool
 	// drafts is the folder unsaved forms are kept in, so that closing the
 	// app loses nothing typed.
 	drafts string
@@ -43,7 +51,8 @@ type UI struct {
 	// UI thread itself.
 	post func(func())
 
-	tabs *container.AppTabs
+	tabs   *container.AppTabs
+	header *fyne.Container
 	// screens are the screens on show; the language switch makes new ones.
 	screens struct {
 		form    *recordScreen
@@ -75,7 +84,9 @@ func New(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts 
 }
 
 func newUI(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts string, inline bool, post func(func())) *UI {
-	u := &UI{ctx: ctx, app: a, win: win, node: n, author: n.Self().Name, drafts: drafts, inline: inline, post: post}
+	u := &UI{ctx: ctx, app: a, win: win, node: n, drafts: drafts, inline: inline, post: post}
+	u.sealed, _ = node.KeySealed(n.Config().DataDir)
+	u.gate = newLocker(win, 0, u.idleScreen, func() int { return u.tabs.SelectedIndex() })
 	u.build()
 	return u
 }
@@ -133,16 +144,8 @@ func (u *UI) SetLang(lang string) error {
 func (u *UI) build() {
 	u.onRefresh = nil
 	self := u.node.Self()
-	lang := widget.NewButton(u.T("lang.switch"), func() {
-		next := "es"
-		if u.Lang() == "es" {
-			next = "en"
-		}
-		u.SetLang(next)
-	})
-	header := container.NewBorder(nil, nil,
-		widget.NewLabelWithStyle(fmt.Sprintf("%s · %s · %s", self.Name, u.T("role."+string(self.Role)), self.District), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		lang)
+	u.header = container.NewStack()
+	u.showHeader()
 	u.tabs = container.NewAppTabs(
 		container.NewTabItem(u.T("tab.new"), u.newRecordScreen()),
 		container.NewTabItem(u.T("tab.records"), u.recordsScreen()),
@@ -152,7 +155,32 @@ func (u *UI) build() {
 		u.tabs.Append(container.NewTabItem(u.T("tab.hq"), u.hqScreen()))
 	}
 	u.win.SetTitle(u.T("app.title") + " — " + self.Name)
-	u.win.SetContent(container.NewStack(newActivity(u.inputSeen), container.NewBorder(header, nil, nil, nil, u.tabs)))
+	u.win.SetContent(container.NewStack(newActivity(u.inputSeen), container.NewBorder(u.header, nil, nil, nil, u.tabs)))
+}
+
+// showHeader fills the band above the tabs: the node, and on its right
+// who is signed in, with the way to switch person, the people of this
+// laptop and the language.
+func (u *UI) showHeader() {
+	self := u.node.Self()
+	lang := widget.NewButton(u.T("lang.switch"), func() {
+		next := "es"
+		if u.Lang() == "es" {
+			next = "en"
+		}
+		u.SetLang(next)
+	})
+	right := container.NewHBox()
+	if who := u.signedIn(); who != "" {
+		right.Add(widget.NewLabel(fmt.Sprintf(u.T("signin.as"), node.Printable(who))))
+		right.Add(widget.NewButton(u.T("signin.switch"), func() { u.signIn(u.T("signin.intro"), "") }))
+	}
+	right.Add(widget.NewButton(u.T("people.open"), func() { u.showPeople() }))
+	right.Add(lang)
+	u.header.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil,
+		widget.NewLabelWithStyle(fmt.Sprintf("%s · %s · %s", self.Name, u.T("role."+string(self.Role)), self.District), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		right)}
+	u.header.Refresh()
 }
 
 // Tabs name the main window's tabs, for Show.
@@ -207,10 +235,16 @@ func (u *UI) run(what string, work func(ctx context.Context) error, done func(er
 	})
 }
 
-// showError tells the user what failed, in words: never a stack trace.
-// showError shows an error, made printable: it may quote another node (a
-// peer's refusal, a value).
+// showError tells the user what failed, in words: never a stack trace,
+// made printable: it may quote another node (a peer's refusal, a value).
+// A change refused for want of someone signed in brings the sign-in,
+// which says why.
 func (u *UI) showError(err error) {
+	var need *signInNeeded
+	if errors.As(err, &need) {
+		u.signIn(u.T("signin.intro"), signInRefused(u.Lang(), need.who, need.err))
+		return
+	}
 	dialog.ShowError(errors.New(node.Printable(err.Error())), u.win)
 }
 

@@ -36,15 +36,17 @@ type Options struct {
 	// Record is the id of a record to open on the records tab.
 	Record string
 	// LockAfter is how long the window waits without input before it
-	// locks behind the passphrase screen, when the node's key is sealed;
-	// zero never locks.
+	// locks: behind the sign-in, where the node's people sign in, else
+	// behind the passphrase screen, when the node's key is sealed; zero
+	// never locks.
 	LockAfter time.Duration
 }
 
 // Window runs the app until its window closes or ctx ends: the first
 // start's set-up if the data folder holds no node, the passphrase screen
 // if its key is sealed and cfg.Passphrase gives none, then the main
-// window, on the tab opt names, with the node running behind it.
+// window, on the tab opt names, with the node running behind it, covered
+// by the sign-in where the node's people sign in.
 func Window(ctx context.Context, cfg node.Config, opt Options) error {
 	// Fyne reads the user's locale from LANG and complains of C and POSIX,
 	// which name none; the app's own language is cfg.Lang.
@@ -75,6 +77,7 @@ func Window(ctx context.Context, cfg node.Config, opt Options) error {
 		if note != "" {
 			dialog.ShowInformation("Lifeline", note, w)
 		}
+		s.ui.RequireSignIn()
 	}
 	sealed := false
 	if node.Initialised(cfg.DataDir) {
@@ -131,23 +134,24 @@ type session struct {
 	refresher sync.WaitGroup
 }
 
-// startSession runs n behind the main window; with its key sealed, the
-// window locks after lockAfter without input (never when zero).
+// startSession runs n behind the main window, which locks after lockAfter
+// without input (never when zero) if its people sign in or its key is
+// sealed.
 func startSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Config, n *node.Node, lockAfter time.Duration) *session {
 	s := newSession(ctx, a, w, cfg, n, nil)
 	s.start()
-	if sealed, _ := node.KeySealed(cfg.DataDir); sealed && lockAfter > 0 {
-		s.lockWhenIdle(lockAfter)
-	}
+	s.lockWhenIdle(lockAfter)
 	return s
 }
 
-// lockWhenIdle starts the lock of the window: the passphrase screen covers
-// it after a quiet spell of after, until the passphrase of the node's key
-// is typed again.
+// lockWhenIdle starts the lock of the window: after a quiet spell of
+// after (never when zero), the sign-in covers it where the node's people
+// sign in, else the passphrase screen of its key, if sealed. Its ticks
+// also keep the dialogs a background task opens beneath the cover.
 func (s *session) lockWhenIdle(after time.Duration) *locker {
 	u := s.ui
-	l := newLocker(u.win, after, u.Lang, s.n.CheckKeyPassphrase, func() int { return u.tabs.SelectedIndex() })
+	l := u.gate
+	l.after = after
 	touch := l.touch
 	u.onInput.Store(&touch)
 	go l.run(s.ctx, u.do)

@@ -42,7 +42,7 @@ func run() error {
 	role := flag.String("role", string(syncproto.RoleField), "role of a node made without a window on first use")
 	district := flag.String("district", "Belize", "district of a node made without a window on first use")
 	passFile := flag.String("passphrase-file", "", "a file whose first line is the passphrase of the node's key, if it is sealed (default $LIFELINE_PASSPHRASE; with a window and neither, the app asks for it)")
-	lockAfter := flag.Duration("lock-after", desktop.DefaultLockAfter, "with the node's key sealed, lock the window behind the passphrase screen after this long without input (0: never)")
+	lockAfter := flag.Duration("lock-after", desktop.DefaultLockAfter, "lock the window after this long without input (0: never): behind the sign-in where the node's people sign in, else behind the passphrase screen if the node's key is sealed")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected %q (see -h)", flag.Arg(0))
