@@ -104,6 +104,12 @@ func (u *UI) RequireSignIn() {
 func (u *UI) signIn(intro, why string) {
 	u.setPerson("")
 	u.showHeader()
+	if u.gate.isLocked() {
+		if why != "" {
+			u.gate.view.fail(why)
+		}
+		return
+	}
 	v := u.signInView(intro)
 	if why != "" {
 		v.fail(why)
@@ -254,6 +260,18 @@ func (v *peopleView) show(people []node.Person) {
 	v.list.Refresh()
 }
 
+// refused says why a person was not added or removed; one who may no
+// longer make changes goes back to the sign-in, which says why.
+func (v *peopleView) refused(err error) {
+	var need *signInNeeded
+	if errors.As(err, &need) {
+		v.d.Hide()
+		v.u.showError(err)
+		return
+	}
+	v.say(node.Printable(err.Error()), widget.DangerImportance)
+}
+
 // say puts a message under the form.
 func (v *peopleView) say(msg string, importance widget.Importance) {
 	v.result.Importance = importance
@@ -262,8 +280,9 @@ func (v *peopleView) say(msg string, importance widget.Importance) {
 }
 
 // addPerson adds the person typed, off the UI thread (Argon2id makes the
-// verifier of their passphrase). The first person added brings the
-// sign-in: from then on, everyone signs in.
+// verifier of their passphrase): the first by whoever holds the laptop,
+// the next by someone signed in, as lifeline person add does. The first
+// person added brings the sign-in: from then on, everyone signs in.
 func (v *peopleView) addPerson() {
 	u := v.u
 	if v.add.Disabled() {
@@ -287,6 +306,9 @@ func (v *peopleView) addPerson() {
 	v.add.SetText(u.T("people.adding"))
 	u.background(func() {
 		signed, err := u.node.SignsIn(u.ctx)
+		if err == nil && signed {
+			_, err = u.author(u.ctx)
+		}
 		kept := ""
 		if err == nil {
 			kept, err = u.node.AddPerson(u.ctx, name, pass)
@@ -295,7 +317,7 @@ func (v *peopleView) addPerson() {
 			v.add.SetText(u.T("people.add.button"))
 			v.add.Enable()
 			if err != nil {
-				v.say(node.Printable(err.Error()), widget.DangerImportance)
+				v.refused(err)
 				return
 			}
 			v.name.SetText("")
@@ -312,12 +334,16 @@ func (v *peopleView) addPerson() {
 	})
 }
 
-// remove stops name signing in here. The person signed in who removes
-// themselves is signed out; once no one is left, no one signs in.
+// remove stops name signing in here, by someone signed in. The person
+// who removes themselves is signed out; once no one is left, no one signs
+// in.
 func (v *peopleView) remove(name string) {
 	u := v.u
 	u.background(func() {
-		err := u.node.RemovePerson(u.ctx, name)
+		_, err := u.author(u.ctx)
+		if err == nil {
+			err = u.node.RemovePerson(u.ctx, name)
+		}
 		signs := false
 		if err == nil {
 			signs, err = u.node.SignsIn(u.ctx)
@@ -325,7 +351,7 @@ func (v *peopleView) remove(name string) {
 		u.do(func() {
 			switch {
 			case err != nil:
-				v.say(node.Printable(err.Error()), widget.DangerImportance)
+				v.refused(err)
 			case !signs:
 				u.setPerson("")
 				u.showHeader()

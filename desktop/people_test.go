@@ -172,6 +172,17 @@ func TestPeopleSignInAndAreTheAuthors(t *testing.T) {
 		t.Fatal("the quiet spell's lock is not the sign-in")
 	}
 
+	// No one signed in adds or removes a person: the sign-in says so.
+	pv = u.showPeople()
+	pv.name.SetText("Rosa Tzul")
+	pv.pass.SetText(anaPass)
+	pv.pass2.SetText(anaPass)
+	test.Tap(pv.add)
+	pv.remove("Ana Cho")
+	if ps, _ := u.node.People(context.Background()); len(ps) != 2 || l.view.errLabel.Text != "Sign in to make changes on this computer." {
+		t.Fatalf("with no one signed in, the people are %+v; the sign-in says %q", ps, l.view.errLabel.Text)
+	}
+
 	// Removing the people: one signed in no longer may change records, and
 	// once no one is left, the laptop writes in its name again.
 	u.setPerson("Luis Sho")
