@@ -370,8 +370,9 @@ func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 
 // sealKeys are the data keys a new value of a record of district is
 // sealed for: the district's current key (headquarters' own for a record
-// of no district), and the author's district's when that is another, so
-// that the author's colleagues read what it wrote. A node that holds
+// of no district), and, unless the author is an HQ node, the author's
+// district's when that is another, so that the author's colleagues read
+// what it wrote. A node that holds
 // neither yet seals with its own key, which only it holds.
 func (n *Node) sealKeys(ctx context.Context, district string) ([]personal.DataKey, error) {
 	var keys []personal.DataKey
@@ -380,7 +381,8 @@ func (n *Node) sealKeys(ctx context.Context, district string) ([]personal.DataKe
 		if k, ok := n.data.ring.Current(district); ok {
 			keys = append(keys, k)
 		}
-		if own := n.Self().District; own != district {
+		// HQ holds every district's key: its own district adds no reader.
+		if own := n.Self().District; own != district && !n.Self().Role.Decides() {
 			if k, ok := n.data.ring.Current(own); ok {
 				keys = append(keys, k)
 			}
