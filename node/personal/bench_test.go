@@ -29,15 +29,19 @@ func BenchmarkSeal(b *testing.B) {
 func BenchmarkOpen(b *testing.B) {
 	k := testKey("Cayo", 1, 1)
 	ad := AD{Record: [16]byte{1}, Field: "full_name"}
-	sealed, err := Seal(cborText("Maria Chun Pop"), ad, testKey("Toledo", 1, 2), k)
-	if err != nil {
-		b.Fatal(err)
-	}
-	lookup := held(k)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Open(sealed, ad, lookup); err != nil {
+	for name, keys := range map[string][]DataKey{"1key": {k}, "2keys": {testKey("Toledo", 1, 2), k}} {
+		sealed, err := Seal(cborText("Maria Chun Pop"), ad, keys...)
+		if err != nil {
 			b.Fatal(err)
 		}
+		lookup := held(k)
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Open(sealed, ad, lookup); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
