@@ -2,7 +2,10 @@ package desktop
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,14 +36,23 @@ import (
 //	32      n+16  XChaCha20-Poly1305 sealing of the n bytes of the contents
 //
 // The key is the node key's Secret(draftPurpose). The additional data is
-// bytes 0 to 7, then the file's base name (e.g. "damage-assessment.draft"):
-// one draft cannot be passed off as another kind's, nor as the kind last
-// opened, and a later version of the format is not read as this one.
+// bytes 0 to 7, then the file's name under the drafts folder, with
+// slashes (draftName: "damage-assessment.draft", or in a person's folder
+// "3f09c1d2a4b5e6f7/damage-assessment.draft"): one draft cannot be passed
+// off as another kind's, nor as the kind last opened, nor as another
+// person's, and a later version of the format is not read as this one.
+//
+// Where the node's people sign in (docs/desktop.md, "People and sign-in"),
+// each keeps their drafts in a folder of their own under the drafts folder
+// (personDrafts); the drafts folder itself keeps those typed where no one
+// signs in.
 const (
 	draftMagic     = "LLdraft"
 	draftVersion   = 1
 	draftHeaderLen = len(draftMagic) + 1 + chacha20poly1305.NonceSizeX
 	draftPurpose   = "lifeline/drafts"
+	// draftsOfPurpose keys the names of the people's folders.
+	draftsOfPurpose = "lifeline/drafts-of"
 	// maxDraft bounds a draft's contents: far above a form's texts (each
 	// at most schemas.MaxTextLimit characters), far below what a planted
 	// file would need to make the app read a disk's worth.
@@ -119,7 +131,7 @@ func (u *UI) writeDraftFile(path string, plain []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return atomicfile.Write(path, sealDraft(u.draftKey(), nonce, filepath.Base(path), plain), 0o600)
+	return atomicfile.Write(path, sealDraft(u.draftKey(), nonce, u.draftName(path), plain), 0o600)
 }
 
 // readDraftFile reads and opens a file of the drafts folder. An error
@@ -130,7 +142,79 @@ func (u *UI) readDraftFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return openDraft(u.draftKey(), filepath.Base(path), b)
+	return openDraft(u.draftKey(), u.draftName(path), b)
+}
+
+// draftName is what a file of the drafts folder is sealed as: its path
+// under the folder, with slashes whatever the system. A file directly in
+// the folder is sealed as its base name, as before people had folders.
+func (u *UI) draftName(path string) string {
+	rel, err := filepath.Rel(u.drafts, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.Base(path)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// personDrafts is the name of the folder, under the drafts folder, of the
+// drafts of the person named: 16 hex digits of an HMAC-SHA256 of the name
+// folded as the node folds it (node/people.go, personName: spaces
+// collapsed, lower case), keyed by a secret of the node's key. The folder
+// names no one, and a guessed name cannot be tried against it without the
+// key that opens the drafts anyway.
+func (u *UI) personDrafts(name string) string {
+	key := u.node.Key().Secret(draftsOfPurpose)
+	m := hmac.New(sha256.New, key[:])
+	m.Write([]byte(strings.ToLower(strings.Join(strings.Fields(name), " "))))
+	return hex.EncodeToString(m.Sum(nil))[:16]
+}
+
+// moveDrafts moves the drafts of one folder under the drafts folder to
+// another (subfolder names, "" for the drafts folder itself): each form's
+// draft and the kind of record last picked, sealed again under their new
+// names. One that the other folder already has stays where it is: the
+// other folder's is not replaced. One that does not open is moved as it
+// is, to be set aside there as it would have been here. A file that
+// cannot be moved stays, and the first error is returned.
+func (u *UI) moveDrafts(from, to string) error {
+	src, dst := filepath.Join(u.drafts, from), filepath.Join(u.drafts, to)
+	entries, err := os.ReadDir(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || name != openTypeName && !strings.HasSuffix(name, draftExt) {
+			continue
+		}
+		oldPath, newPath := filepath.Join(src, name), filepath.Join(dst, name)
+		_, err := os.Lstat(newPath)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			var b []byte
+			b, err = u.readDraftFile(oldPath)
+			switch {
+			case err == nil:
+				if err = u.writeDraftFile(newPath, b); err == nil {
+					err = os.Remove(oldPath)
+				}
+			case errors.Is(err, errDraft):
+				if err = os.MkdirAll(dst, 0o700); err == nil {
+					err = os.Rename(oldPath, newPath)
+				}
+			}
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // readAtMost reads a file of at most limit bytes; a larger one is refused

@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"io/fs"
@@ -296,5 +297,112 @@ func TestDraftThatDoesNotOpenIsSetAside(t *testing.T) {
 				t.Errorf("the new draft holds %q", got)
 			}
 		})
+	}
+}
+
+// Each person's drafts are their own. A form typed before anyone signs in
+// goes to the first person who does; what Ana types, unsaved, is not on
+// Luis's screen when he signs in, and is on hers when she signs in again;
+// his stays in his folder. The folders name no one. Once the last person
+// is removed, the drafts of the one signed in are the laptop's again.
+func TestDraftsBelongToWhoTypedThem(t *testing.T) {
+	const (
+		before = "Qzxv Before-1180 Wbnt"
+		anas   = "Qzxv Ana-4417 Wbnt"
+		luiss  = "Qzxv Luis-9021 Wbnt"
+	)
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	fm := openType(t, u, "Missing persons", "Missing person")
+	test.Type(fm.input(t, "full_name").entry, before)
+
+	for _, p := range []struct{ name, pass string }{{"Ana Cho", anaPass}, {"Luis Sho", luisPass}} {
+		if _, err := u.node.AddPerson(ctx, p.name, []byte(p.pass)); err != nil { // Argon2id 1, 2
+			t.Fatal(err)
+		}
+	}
+	u.RequireSignIn()
+	if fm := u.recordForm(); fm != nil {
+		t.Fatalf("with no one signed in, the %s form is on show", fm.t.Name)
+	}
+	signInAs(t, u, "Ana Cho", anaPass) // Argon2id 3
+	fm = u.recordForm()
+	if fm == nil || fm.t.Name != "missing-person" || fm.input(t, "full_name").entry.Text != before {
+		t.Fatal("the first person signed in does not find the form typed before anyone signed in")
+	}
+	if left, _ := filepath.Glob(filepath.Join(u.drafts, "*"+draftExt)); len(left) > 0 {
+		t.Errorf("drafts left in the shared folder: %q", left)
+	}
+	fm.input(t, "full_name").entry.SetText(anas)
+	fm.input(t, "medical_conditions").entry.SetText("asthma")
+
+	test.Tap(findButton(u.header, "Switch person"))
+	if fm := u.recordForm(); fm != nil {
+		t.Fatalf("after Ana signed out, the %s form is on show", fm.t.Name)
+	}
+	signInAs(t, u, "Luis Sho", luisPass) // Argon2id 4
+	if fm := u.recordForm(); fm != nil {
+		t.Fatalf("Luis, who picked no form, is shown Ana's %s form", fm.t.Name)
+	}
+	fm = openType(t, u, "Missing persons", "Missing person")
+	if got, med := fm.input(t, "full_name").entry.Text, fm.input(t, "medical_conditions").entry.Text; got != "" || med != "" {
+		t.Fatalf("Luis's form holds %q, %q", got, med)
+	}
+	test.Type(fm.input(t, "full_name").entry, luiss)
+
+	test.Tap(findButton(u.header, "Switch person"))
+	signInAs(t, u, "Ana Cho", anaPass) // Argon2id 5
+	fm = u.recordForm()
+	if fm == nil || fm.t.Name != "missing-person" {
+		t.Fatal("Ana signed in again does not find the form she left")
+	}
+	if got, med := fm.input(t, "full_name").entry.Text, fm.input(t, "medical_conditions").entry.Text; got != anas || med != "asthma" {
+		t.Fatalf("Ana's form holds %q, %q", got, med)
+	}
+
+	anaDir, luisDir := filepath.Join(u.drafts, u.personDrafts("Ana Cho")), filepath.Join(u.drafts, u.personDrafts("Luis Sho"))
+	if anaDir == luisDir || u.personDrafts("  ana   CHO ") != u.personDrafts("Ana Cho") {
+		t.Fatal("a person's folder is not theirs alone, or not found by their name folded")
+	}
+	luisDraft := filepath.Join(luisDir, "missing-person.draft")
+	if got := string(must(u.readDraftFile(luisDraft))); !strings.Contains(got, luiss) || strings.Contains(got, anas) {
+		t.Errorf("Luis's folder holds %q", got)
+	}
+	if found := holding(t, u.drafts, "Qzxv"); len(found) > 0 {
+		t.Errorf("a typed value is in the clear in %q", found)
+	}
+	err := filepath.WalkDir(u.drafts, func(path string, d fs.DirEntry, err error) error {
+		for _, name := range []string{"ana", "cho", "luis", "sho"} {
+			if strings.Contains(strings.ToLower(d.Name()), name) {
+				t.Errorf("%s names someone", path)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Luis's draft, put in Ana's folder, does not open there.
+	stolen := filepath.Join(anaDir, "missing-person.draft")
+	if err := os.WriteFile(stolen, must(os.ReadFile(luisDraft)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.readDraftFile(stolen); !errors.Is(err, errDraft) {
+		t.Errorf("Luis's draft opens in Ana's folder: %v", err)
+	}
+	fm.writeDraft() // Ana's own, back in her folder
+
+	pv := u.showPeople()
+	pv.remove("Luis Sho")
+	pv.remove("Ana Cho")
+	if u.signedIn() != "" || u.gate.isLocked() {
+		t.Fatal("with no one left, the laptop still signs in")
+	}
+	fm = u.recordForm()
+	if fm == nil || fm.input(t, "full_name").entry.Text != anas || filepath.Dir(fm.draftFile()) != u.drafts {
+		t.Fatal("once no one signs in, the form of the last one signed in is not the laptop's")
+	}
+	if _, err := os.Stat(luisDraft); err != nil {
+		t.Errorf("Luis's draft, kept for when he is added again: %v", err)
 	}
 }

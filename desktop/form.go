@@ -59,16 +59,7 @@ func (u *UI) newRecordScreen() fyne.CanvasObject {
 	if err := u.sealClearDrafts(); err != nil {
 		u.showError(fmt.Errorf(u.T("form.err.draft"), err))
 	}
-	if t, ok := u.node.Kits().Type(u.openType()); ok {
-		for title, k := range s.kits {
-			if k.Name == t.Kit {
-				s.kitPick.SetSelected(title)
-			}
-		}
-		if title := t.Title.In(lang); s.typePick.Selected != title {
-			s.typePick.SetSelected(title)
-		}
-	}
+	s.openLast()
 
 	u.screens.form = s
 
@@ -84,6 +75,32 @@ func (u *UI) recordForm() *form {
 		return s.form
 	}
 	return nil
+}
+
+// openLast picks the kind of record last picked, as the drafts in use
+// remember it, which opens its form filled from its draft.
+func (s *recordScreen) openLast() {
+	t, ok := s.u.node.Kits().Type(s.u.openType())
+	if !ok {
+		return
+	}
+	for title, k := range s.kits {
+		if k.Name == t.Kit {
+			s.kitPick.SetSelected(title)
+		}
+	}
+	if title := t.Title.In(s.u.Lang()); s.typePick.Selected != title {
+		s.typePick.SetSelected(title)
+	}
+}
+
+// reload shows the screen as the drafts now in use keep it, when another
+// person signs in: the form on show goes (its draft is kept where it was
+// typed), and the kind of record last picked in these drafts opens.
+func (s *recordScreen) reload() {
+	s.kitPick.ClearSelected() // which clears the kind of record, and the form
+	s.typePick.ClearSelected()
+	s.openLast()
 }
 
 func (s *recordScreen) pickKit(title string) {
@@ -122,11 +139,23 @@ func (s *recordScreen) pickType(title string) {
 // app opens where the responder left it.
 const openTypeName = "open"
 
-func (u *UI) openTypeFile() string { return filepath.Join(u.drafts, openTypeName) }
+// draftDir is the folder the forms keep their drafts in now, "" for none
+// (UI.noDrafts).
+func (u *UI) draftDir() string {
+	if u.noDrafts {
+		return ""
+	}
+	return filepath.Join(u.drafts, u.draftsSub)
+}
+
+func (u *UI) openTypeFile() string { return filepath.Join(u.draftDir(), openTypeName) }
 
 // openType is the kind of record last picked, or "". One that does not
 // open is forgotten: the next pick replaces it.
 func (u *UI) openType() string {
+	if u.draftDir() == "" {
+		return ""
+	}
 	b, err := u.readDraftFile(u.openTypeFile())
 	if err != nil {
 		return ""
@@ -135,7 +164,7 @@ func (u *UI) openType() string {
 }
 
 func (u *UI) rememberType(name string) {
-	if u.openType() == name {
+	if u.draftDir() == "" || u.openType() == name {
 		return
 	}
 	// Failing to remember only means picking the kind again: not worth a
@@ -145,8 +174,12 @@ func (u *UI) rememberType(name string) {
 
 // form is the form of one record type, generated from its schema.
 type form struct {
-	u      *UI
-	t      *schemas.Type
+	u *UI
+	t *schemas.Type
+	// dir is the folder its draft is kept in, chosen as it opens (the
+	// person signed in's), "" for none: a save that ends after someone
+	// else signed in clears the draft of the one who saved.
+	dir    string
 	fields []*formField // in the type's order
 	byName map[string]*formField
 	// summary says what the last save did: the record it saved, or which
@@ -185,7 +218,7 @@ func (ff *formField) showError(err error) {
 // draft if one was kept.
 func (u *UI) openForm(t *schemas.Type) *form {
 	lang := u.Lang()
-	fm := &form{u: u, t: t, byName: make(map[string]*formField, len(t.Fields))}
+	fm := &form{u: u, t: t, dir: u.draftDir(), byName: make(map[string]*formField, len(t.Fields))}
 	fm.summary = widget.NewLabel("")
 	fm.summary.Wrapping = fyne.TextWrapWord
 	fm.summary.Hide()
@@ -382,9 +415,12 @@ func (fm *form) clear() {
 // A draft is the raw texts of a form's widgets by field name, as JSON, in
 // a sealed file per record type (drafts.go): small enough to write at
 // every change.
-func (fm *form) draftFile() string { return filepath.Join(fm.u.drafts, fm.t.Name+draftExt) }
+func (fm *form) draftFile() string { return filepath.Join(fm.dir, fm.t.Name+draftExt) }
 
 func (fm *form) writeDraft() {
+	if fm.dir == "" {
+		return
+	}
 	d := map[string][]string{}
 	for _, ff := range fm.fields {
 		if raw := ff.input.raw(); !blank(raw) {
@@ -406,6 +442,9 @@ func (fm *form) writeDraft() {
 }
 
 func (fm *form) removeDraft() {
+	if fm.dir == "" {
+		return
+	}
 	if err := os.Remove(fm.draftFile()); err != nil && !errors.Is(err, os.ErrNotExist) && !fm.draftFailed {
 		fm.draftFailed = true
 		fm.u.showError(fmt.Errorf(fm.u.T("form.err.draft"), err))
@@ -418,6 +457,9 @@ func (fm *form) removeDraft() {
 // not replace it unseen. One that cannot be read for another reason is
 // left as it is: the next change writes a good one.
 func (fm *form) loadDraft() {
+	if fm.dir == "" {
+		return
+	}
 	b, err := fm.u.readDraftFile(fm.draftFile())
 	var d map[string][]string
 	if err == nil && json.Unmarshal(b, &d) != nil {
@@ -449,7 +491,7 @@ func (fm *form) loadDraft() {
 func (fm *form) setAsideDraft(why error) {
 	var msg string
 	if aside, err := setAsideDraft(fm.draftFile()); err == nil {
-		msg = fmt.Sprintf(fm.u.T("form.draft.aside"), why, aside)
+		msg = fmt.Sprintf(fm.u.T("form.draft.aside"), why, fm.u.draftName(filepath.Join(fm.dir, aside)))
 	} else {
 		msg = fmt.Sprintf(fm.u.T("form.draft.lost"), why)
 	}

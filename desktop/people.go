@@ -30,7 +30,51 @@ func (u *UI) signedIn() string {
 	return ""
 }
 
-func (u *UI) setPerson(name string) { u.person.Store(&name) }
+// setPerson signs name in, or whoever is signed in out when name is "",
+// and shows the forms as that person's drafts keep them.
+func (u *UI) setPerson(name string) {
+	u.person.Store(&name)
+	if name != "" {
+		u.useDrafts(u.personDrafts(name), false)
+		return
+	}
+	signs, err := u.node.SignsIn(u.ctx)
+	u.useDrafts("", err != nil || signs)
+}
+
+// useDrafts makes the forms keep their drafts in the subfolder sub of the
+// drafts folder ("" for the folder itself), or keep none if off, and
+// shows the New record screen as they are there. The form on show is
+// written to its own folder first: what the previous person typed stays
+// theirs, and is there when they sign in again.
+//
+// Whoever signs in takes the drafts of the drafts folder itself: nothing
+// writes there while people sign in, so they are what was typed before
+// anyone was added, or since the last one was removed. When the last is
+// removed, the drafts of the person signed in go back to the drafts
+// folder itself, for the laptop where no one signs in.
+func (u *UI) useDrafts(sub string, off bool) {
+	if sub == u.draftsSub && off == u.noDrafts {
+		return
+	}
+	if fm := u.recordForm(); fm != nil {
+		fm.writeDraft() // written at each change already; tried again if that failed
+	}
+	var err error
+	switch {
+	case !off && sub != "":
+		err = u.moveDrafts("", sub)
+	case !off && !u.noDrafts && u.draftsSub != "":
+		err = u.moveDrafts(u.draftsSub, "")
+	}
+	u.draftsSub, u.noDrafts = sub, off
+	if err != nil {
+		u.showError(fmt.Errorf(u.T("form.err.drafts.move"), err))
+	}
+	if s := u.screens.form; s != nil {
+		s.reload()
+	}
+}
 
 // signInNeeded is why a change was refused: no one is signed in where
 // the node's people sign in, or the person signed in was removed or

@@ -128,6 +128,7 @@ var texts = map[string][2]string{
 	"form.err.datetime":    {"Type a date and time as YYYY-MM-DD HH:MM, or press Now.", "Escriba fecha y hora como AAAA-MM-DD HH:MM, o pulse Ahora."},
 	"form.err.geo":         {"Type both latitude and longitude as numbers, e.g. 17.2510 and -88.7590.", "Escriba latitud y longitud como números, p. ej. 17.2510 y -88.7590."},
 	"form.err.ref":         {"This is not a record id: copy the id shown with the record.", "Esto no es un id de registro: copie el id que se muestra con el registro."},
+	"form.err.drafts.move": {"Some drafts could not be moved to the folder of whoever uses them now (%v): they stay where they were, and nothing typed is lost.", "Algunos borradores no se pudieron pasar a la carpeta de quien los usa ahora (%v): quedan donde estaban, y no se pierde nada de lo escrito."},
 	"form.err.draft":       {"What is typed cannot be kept as a draft (%v): save the record before closing the app.", "Lo escrito no se puede guardar como borrador (%v): guarde el registro antes de cerrar la aplicación."},
 	"form.rule.required":   {"Required: fill this in.", "Obligatorio: complete este campo."},
 	"form.rule.min.number": {"Must be at least %s.", "Debe ser al menos %s."},

@@ -38,6 +38,13 @@ type UI struct {
 	// drafts is the folder unsaved forms are kept in, so that closing the
 	// app loses nothing typed.
 	drafts string
+	// draftsSub is the subfolder of drafts the forms keep their drafts in
+	// now: the person signed in's (personDrafts), or "" for drafts itself
+	// where no one signs in. noDrafts is set while the node's people sign
+	// in and no one is signed in: the forms then keep none. Both change
+	// with the person signed in (useDrafts), on the UI thread.
+	draftsSub string
+	noDrafts  bool
 
 	// bg counts work running off the UI thread; tests wait for it.
 	bg sync.WaitGroup
@@ -86,6 +93,8 @@ func New(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts 
 func newUI(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts string, inline bool, post func(func())) *UI {
 	u := &UI{ctx: ctx, app: a, win: win, node: n, drafts: drafts, inline: inline, post: post}
 	u.sealed, _ = node.KeySealed(n.Config().DataDir)
+	signs, err := n.SignsIn(ctx)
+	u.noDrafts = err != nil || signs // no one is signed in yet
 	u.gate = newLocker(win, 0, u.idleScreen, func() int { return u.tabs.SelectedIndex() })
 	u.build()
 	return u
