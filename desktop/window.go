@@ -22,10 +22,19 @@ func NoDisplay() string {
 	if runtime.GOOS != "linux" && runtime.GOOS != "freebsd" {
 		return ""
 	}
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+	x, wl := os.Getenv("DISPLAY"), os.Getenv("WAYLAND_DISPLAY")
+	if x == "" && wl == "" {
 		return "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
 	}
-	return ""
+	// A display named but not there (a stale SSH session's DISPLAY) would
+	// make the windowing library panic: it is asked first.
+	if wl != "" && reachable(waylandSocket(wl)) {
+		return ""
+	}
+	if x != "" && reachable(xSocket(x)) {
+		return ""
+	}
+	return fmt.Sprintf("no display answers (DISPLAY=%q, WAYLAND_DISPLAY=%q)", x, wl)
 }
 
 // Options are how the window opens.
@@ -48,11 +57,7 @@ type Options struct {
 // window, on the tab opt names, with the node running behind it, covered
 // by the sign-in where the node's people sign in.
 func Window(ctx context.Context, cfg node.Config, opt Options) error {
-	// Fyne reads the user's locale from LANG and complains of C and POSIX,
-	// which name none; the app's own language is cfg.Lang.
-	if l := os.Getenv("LANG"); l == "" || strings.HasPrefix(l, "C") || l == "POSIX" {
-		os.Setenv("LANG", "en_US.UTF-8")
-	}
+	PlainLocale()
 	a := app.NewWithID("bz.gov.nemo.lifeline")
 	w := a.NewWindow("Lifeline")
 	w.Resize(fyne.NewSize(1100, 760))
@@ -225,4 +230,40 @@ func (s *session) stop() error {
 		err = cerr
 	}
 	return err
+}
+
+// PlainLocale names English for Fyne where the environment names the C or
+// POSIX locale, or none: Fyne reads the user's locale from LANG and
+// complains of those, which name no language. The app's own language is
+// the node's (node.Config.Lang), whatever LANG says.
+func PlainLocale() {
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		l := os.Getenv(v)
+		if l == "" {
+			continue
+		}
+		if l == "C" || strings.HasPrefix(l, "C.") || l == "POSIX" {
+			os.Setenv(v, "en_US.UTF-8")
+			continue
+		}
+		return // a language is named
+	}
+	if os.Getenv("LANG") == "" {
+		os.Setenv("LANG", "en_US.UTF-8")
+	}
+}
+
+// SystemLang is the app's language as the environment names it, the way
+// POSIX reads it (LC_ALL, then LC_MESSAGES, then LANG): Spanish for any
+// es locale, else English.
+func SystemLang() string {
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			if l == "es" || strings.HasPrefix(l, "es_") || strings.HasPrefix(l, "es.") || strings.HasPrefix(l, "es-") {
+				return "es"
+			}
+			return "en"
+		}
+	}
+	return "en"
 }

@@ -21,6 +21,7 @@ import (
 )
 
 func main() {
+	desktop.PlainLocale()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "lifeline-desktop:", err)
 		os.Exit(1)
@@ -29,8 +30,9 @@ func main() {
 
 func run() error {
 	cfg := node.DefaultConfig()
+	cfg.Lang = desktop.SystemLang()
 	flag.StringVar(&cfg.DataDir, "data", cfg.DataDir, "the node's data folder")
-	flag.StringVar(&cfg.Lang, "lang", cfg.Lang, "language: en or es")
+	flag.StringVar(&cfg.Lang, "lang", cfg.Lang, "language: en or es (default the system's: LC_ALL, LC_MESSAGES, LANG)")
 	flag.StringVar(&cfg.SyncAddr, "sync-addr", "", "serve sync here (relays and HQ), e.g. 0.0.0.0:7420")
 	flag.StringVar(&cfg.AdvertiseAddr, "advertise-addr", "", "the sync address others reach this node at, when --sync-addr listens on all interfaces")
 	flag.StringVar(&cfg.GossipAddr, "gossip-addr", "0.0.0.0:7946", "gossip here to find peers by themselves (empty for none)")
