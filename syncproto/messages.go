@@ -43,7 +43,8 @@ const ProtocolName = "lifeline-sync"
 //	   this build no longer speaks version 3.
 //	5: a hello's Grants carry the grants of data keys headquarters signed
 //	   that its sender keeps, so that a node gets the keys of its
-//	   district's personal fields from any peer. A version 4 node refuses
+//	   district's personal fields from any peer; its Published, the kits
+//	   headquarters published, so that they reach every laptop. A version 4 node refuses
 //	   a hello with a key it does not know, so this build no longer
 //	   speaks version 4.
 const (
@@ -151,6 +152,11 @@ type Hello struct {
 	// headquarters made it: the receiver checks each one itself, keeps
 	// the newer ones and opens those made for it.
 	Grants GrantNotices `cbor:"14,keyasint,omitempty"`
+	// Published are the kits headquarters published that the sender
+	// keeps, each the signed decision as headquarters made it: the
+	// receiver checks each one and takes the newer ones before any record
+	// the session brings, which may need them.
+	Published KitNotices `cbor:"15,keyasint,omitempty"`
 }
 
 // Check verifies a Hello's shape.

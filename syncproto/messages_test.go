@@ -35,6 +35,7 @@ func sampleMessages(t testing.TB) map[string]struct {
 	hello.Held = Vector{{Origin: c.Fields[0].Base[1].Origin, Lane: 1}: 12}
 	hello.Revocations = Notices{bytes.Repeat([]byte{0xa1}, 40), bytes.Repeat([]byte{0xb2}, 3)}
 	hello.Grants = GrantNotices{bytes.Repeat([]byte{0xc3}, 30)}
+	hello.Published = KitNotices{bytes.Repeat([]byte{0xd4}, 20)}
 	runs := sampleRuns(t)
 	raw, err := Marshal(runs)
 	if err != nil {

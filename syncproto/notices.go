@@ -81,8 +81,9 @@ const (
 	// up to 4,096 nodes (node/personal's bounds), a certificate and a
 	// signature.
 	MaxGrantNoticeBytes = 1<<20 + 16<<10
-	// MaxGrantListBytes bounds the grants of one hello, added up.
-	MaxGrantListBytes = 4 << 20
+	// MaxGrantListBytes bounds the grants of one hello, added up: with a
+	// hello's revocations, kits and vectors, within a frame.
+	MaxGrantListBytes = 2 << 20
 )
 
 // UnmarshalCBOR decodes a list of grants within the bounds, the count
@@ -121,6 +122,67 @@ func FitGrants(list [][]byte) GrantNotices {
 			break
 		}
 		if len(b) == 0 || len(b) > MaxGrantNoticeBytes || total+len(b) > MaxGrantListBytes {
+			continue
+		}
+		out = append(out, b)
+		total += len(b)
+	}
+	return out
+}
+
+// KitNotices are headquarters' signed decisions publishing kits, as a
+// hello carries them: each opaque here, checked by the node that receives
+// it.
+type KitNotices [][]byte
+
+// Bounds on the kits one hello carries: a deployment's handful, each a
+// YAML file of some tens of KiB.
+const (
+	// MaxKits bounds the kits of one hello.
+	MaxKits = 32
+	// MaxKitNoticeBytes bounds one signed kit: its file, the decision and
+	// the signer's certificate.
+	MaxKitNoticeBytes = 256 << 10
+	// MaxKitListBytes bounds the kits of one hello, added up.
+	MaxKitListBytes = 1 << 20
+)
+
+// UnmarshalCBOR decodes a list of signed kits within the bounds, the count
+// first.
+func (n *KitNotices) UnmarshalCBOR(data []byte) error {
+	if major, count, err := (&cborReader{b: data}).head(); err == nil && major == majorArray && count > MaxKits {
+		return fmt.Errorf("%w: a list of %d kits, the limit is %d", ErrTooLarge, count, MaxKits)
+	}
+	var list [][]byte
+	if err := decMode.Unmarshal(data, &list); err != nil {
+		return fmt.Errorf("%w: kit list: %v", ErrMalformed, err)
+	}
+	total := 0
+	for i, b := range list {
+		switch {
+		case len(b) == 0:
+			return fmt.Errorf("%w: kit %d of the list is empty", ErrMalformed, i+1)
+		case len(b) > MaxKitNoticeBytes:
+			return fmt.Errorf("%w: kit %d of the list holds %d bytes, the limit is %d", ErrTooLarge, i+1, len(b), MaxKitNoticeBytes)
+		}
+		total += len(b)
+	}
+	if total > MaxKitListBytes {
+		return fmt.Errorf("%w: a kit list of %d bytes, the limit is %d", ErrTooLarge, total, MaxKitListBytes)
+	}
+	*n = list
+	return nil
+}
+
+// FitKits is the kits of list that one hello carries, from the first.
+func FitKits(list [][]byte) KitNotices {
+	var out KitNotices
+	total := 0
+	for _, b := range list {
+		if len(out) == MaxKits {
+			break
+		}
+		if len(b) == 0 || len(b) > MaxKitNoticeBytes || total+len(b) > MaxKitListBytes {
 			continue
 		}
 		out = append(out, b)
