@@ -86,6 +86,9 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 	if hello.Grants, err = cfg.Store.GrantNotices(ctx); err != nil {
 		return res, err
 	}
+	if hello.Published, err = cfg.Store.KitNotices(ctx); err != nil {
+		return res, err
+	}
 	if _, err := syncproto.WriteFrame(cw, syncproto.MsgHello, &hello); err != nil {
 		return res, err
 	}
@@ -208,6 +211,9 @@ type ImportResult struct {
 	// Grants counts the grants of data keys the bundle's hello brought
 	// that were newer than this node's.
 	Grants int
+	// Kits counts the kits headquarters published the bundle's hello
+	// brought, newer than this node's.
+	Kits int
 	// OutOfScope counts the changes left out: of streams this node does
 	// not keep (another district's).
 	OutOfScope int
@@ -291,6 +297,11 @@ func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust Bundle
 	res.Revocations = len(learnt)
 	if len(hello.Grants) > 0 {
 		if res.Grants, err = trust.AddGrants(ctx, hello.Grants); err != nil {
+			return res, err
+		}
+	}
+	if len(hello.Published) > 0 {
+		if res.Kits, err = trust.AddKits(ctx, hello.Published); err != nil {
 			return res, err
 		}
 	}

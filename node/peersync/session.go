@@ -44,6 +44,10 @@ type Store interface {
 	// GrantNotices are the signed grants of data keys this node keeps, to
 	// pass on, within a hello's bounds (syncproto.FitGrants).
 	GrantNotices(ctx context.Context) ([][]byte, error)
+	// KitNotices are headquarters' signed decisions publishing the kits
+	// this node keeps, to pass on, within a hello's bounds
+	// (syncproto.FitKits).
+	KitNotices(ctx context.Context) ([][]byte, error)
 }
 
 // Trust is what a session needs to vouch for origins.
@@ -70,6 +74,10 @@ type Trust interface {
 	// those made for this node; it returns how many it kept. A grant that
 	// does not check is left out and logged, it does not end the session.
 	AddGrants(ctx context.Context, grants [][]byte) (int, error)
+	// AddKits checks the kits a peer passed on (headquarters' signed
+	// decisions) and takes those newer than this node's; it returns how
+	// many it took. One that does not check is left out and logged.
+	AddKits(ctx context.Context, kits [][]byte) (int, error)
 }
 
 // Config is a session's side: who this node is and how it behaves.
@@ -145,6 +153,9 @@ type Result struct {
 	// Grants counts the grants of data keys taken from the peer's hello
 	// that were newer than this node's.
 	Grants int
+	// Kits counts the kits headquarters published taken from the peer's
+	// hello, newer than this node's.
+	Kits int
 	// Skipped counts the streams not offered in full: the peer holds
 	// their next changes aside (what follows them is offered), or they
 	// cannot be passed on from here.
@@ -260,6 +271,9 @@ func (s *session) run(parent context.Context) (Result, error) {
 	if hello.Grants, err = s.cfg.Store.GrantNotices(ctx); err != nil {
 		return s.res, err
 	}
+	if hello.Published, err = s.cfg.Store.KitNotices(ctx); err != nil {
+		return s.res, err
+	}
 
 	var wg sync.WaitGroup
 	writeErr := make(chan error, 1)
@@ -291,6 +305,17 @@ func (s *session) run(parent context.Context) (Result, error) {
 		}
 		s.mu.Lock()
 		s.res.Grants = kept
+		s.mu.Unlock()
+	}
+	// Kits before records: a record of a kit version this node lacks
+	// would wait aside for it.
+	if len(peer.Published) > 0 {
+		taken, err := s.cfg.Trust.AddKits(ctx, peer.Published)
+		if err != nil {
+			return s.fail(ctx, &wg, err)
+		}
+		s.mu.Lock()
+		s.res.Kits = taken
 		s.mu.Unlock()
 	}
 	// What the peer holds of the streams this node holds: a peer's vector,

@@ -45,6 +45,8 @@ func (k *keyring) AddReceipts(context.Context, *syncproto.Receipts) (int, error)
 }
 func (k *keyring) AddGrants(context.Context, [][]byte) (int, error) { return 0, nil }
 
+func (k *keyring) AddKits(context.Context, [][]byte) (int, error) { return 0, nil }
+
 func (k *keyring) AddRevocations(context.Context, [][]byte) ([]syncproto.NodeID, error) {
 	return nil, nil
 }

@@ -37,3 +37,13 @@ CREATE TABLE people_revoked (
   notice  BLOB NOT NULL,
   PRIMARY KEY (node_id, folded)
 ) STRICT;
+
+-- Kits headquarters published, as its signed decisions, to pass on to the
+-- nodes outside the ledger in every session's hello: a member keeps each
+-- one it applies, a field laptop each one a peer brought that checked.
+CREATE TABLE kit_notices (
+  name    TEXT PRIMARY KEY,
+  version TEXT NOT NULL,
+  body    BLOB NOT NULL,
+  signed  BLOB NOT NULL
+) STRICT;
