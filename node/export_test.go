@@ -192,3 +192,9 @@ func PersonRevocationBy(n *Node, on syncproto.NodeID, name string) []byte {
 	}
 	return msg
 }
+
+// AddKits takes the signed kits a peer would pass on.
+func AddKits(n *Node, ctx context.Context, list [][]byte) (int, error) { return n.addKits(ctx, list) }
+
+// KitNotices are the signed kits n passes on.
+func KitNotices(n *Node, ctx context.Context) ([][]byte, error) { return n.store.KitNotices(ctx) }

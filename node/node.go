@@ -17,6 +17,7 @@ import (
 	"lifeline/fieldkits"
 	"lifeline/node/gossip"
 	"lifeline/node/identity"
+	"lifeline/node/ledger"
 	"lifeline/node/ledgerplane"
 	"lifeline/node/store"
 	"lifeline/schemas"
@@ -314,8 +315,26 @@ func (n *Node) loadKits(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// And the kits peers brought, headquarters' signed decisions: a node
+	// outside the ledger holds those alone. Of one kit, the latest wins.
+	noticed, _, err := n.store.NoticedKits(ctx)
+	if err != nil {
+		return err
+	}
+	latest := map[string]int{}
+	var all []ledger.Kit
+	for _, p := range append(published, noticed...) {
+		if i, ok := latest[p.Name]; ok {
+			if schemas.CompareVersions(p.Version, all[i].Version) > 0 {
+				all[i] = p
+			}
+			continue
+		}
+		latest[p.Name] = len(all)
+		all = append(all, p)
+	}
 	var kits []*schemas.Kit
-	for _, p := range published {
+	for _, p := range all {
 		k, err := n.embedded.ParseUpdate(p.Name+".yaml (published "+p.Version+")", p.Body)
 		switch {
 		case errors.Is(err, fieldkits.ErrNotNewer):

@@ -282,6 +282,7 @@ func b2i(b bool) int {
 func (d *Daemon) onApply(a ledger.Applied) {
 	switch a.Type {
 	case ledger.CmdKit:
+		d.n.keepKitNotice(context.Background(), a.Cmd.(*ledger.Kit), a.Entry.Data)
 		if err := d.n.loadKits(context.Background()); err != nil {
 			d.n.log.Error("reloading kits", "err", err)
 		}

@@ -66,6 +66,8 @@ func (n *Node) loadDataKeys(ctx context.Context) error {
 	n.trust.grants.Store(&fn)
 	people := n.learnPersonRevocation
 	n.trust.people.Store(&people)
+	kits := n.addKits
+	n.trust.kits.Store(&kits)
 	rows, err := n.store.DataKeys(ctx)
 	if err != nil {
 		return err

@@ -32,6 +32,8 @@ type trust struct {
 	grants atomic.Pointer[func(context.Context, [][]byte) (int, error)]
 	// people keeps a revocation of a person a list brought (people.go).
 	people atomic.Pointer[func(context.Context, *notice, []byte) error]
+	// kits takes the kits a list brought (kits.go).
+	kits atomic.Pointer[func(context.Context, [][]byte) (int, error)]
 
 	mu      sync.Mutex
 	ca      *x509.Certificate // nil until enrolled
