@@ -255,14 +255,15 @@ func (d *Daemon) services() ([]service, error) {
 	}
 	if creds != nil && n.Self().Role.Decides() {
 		// Data keys for the nodes whose certificates came, and new ones
-		// after a revocation: at start, then as the store watcher looks.
+		// after a revocation: at start, then every 20 store-watcher ticks
+		// (10 s by default): it reads every certificate the node holds.
 		issue := func(ctx context.Context) error {
 			if _, err := n.IssueGrants(ctx); err != nil && ctx.Err() == nil {
 				n.log.Warn("data keys: grants not made", "err", err)
 			}
 			return nil
 		}
-		list = append(list, service{name: "data keys", start: issue}, d.every("data keys", cfg.Watch*4, issue))
+		list = append(list, service{name: "data keys", start: issue}, d.every("data keys", cfg.Watch*20, issue))
 	}
 	watch, err := d.watcher()
 	if err != nil {
