@@ -171,7 +171,8 @@ func (u *UI) personDrafts(name string) string {
 
 // moveDrafts moves the drafts of one folder under the drafts folder to
 // another (subfolder names, "" for the drafts folder itself): each form's
-// draft and the kind of record last picked, sealed again under their new
+// draft, each edit's, the kind of record last picked and the edit left on
+// show, sealed again under their new
 // names. One that the other folder already has stays where it is: the
 // other folder's is not replaced. One that does not open is moved as it
 // is, to be set aside there as it would have been here. A file that
@@ -188,7 +189,7 @@ func (u *UI) moveDrafts(from, to string) error {
 	var first error
 	for _, e := range entries {
 		name := e.Name()
-		if !e.Type().IsRegular() || name != openTypeName && !strings.HasSuffix(name, draftExt) {
+		if !e.Type().IsRegular() || name != openTypeName && name != editingName && !strings.HasSuffix(name, draftExt) {
 			continue
 		}
 		oldPath, newPath := filepath.Join(src, name), filepath.Join(dst, name)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -172,10 +173,13 @@ func (u *UI) rememberType(name string) {
 	_ = u.writeDraftFile(u.openTypeFile(), []byte(name+"\n"))
 }
 
-// form is the form of one record type, generated from its schema.
+// form is the form of one record type, generated from its schema: a new
+// record's, or a saved record's being edited (edit.go).
 type form struct {
 	u *UI
 	t *schemas.Type
+	// edit is the saved record the form edits, nil for a new record.
+	edit *formEdit
 	// dir is the folder its draft is kept in, chosen as it opens (the
 	// person signed in's), "" for none: a save that ends after someone
 	// else signed in clears the draft of the one who saved.
@@ -217,35 +221,7 @@ func (ff *formField) showError(err error) {
 // openForm builds the form of t in the user's language, filled from its
 // draft if one was kept.
 func (u *UI) openForm(t *schemas.Type) *form {
-	lang := u.Lang()
-	fm := &form{u: u, t: t, dir: u.draftDir(), byName: make(map[string]*formField, len(t.Fields))}
-	fm.summary = widget.NewLabel("")
-	fm.summary.Wrapping = fyne.TextWrapWord
-	fm.summary.Hide()
-
-	box := container.NewVBox(widget.NewLabelWithStyle(t.Title.In(lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabel(u.T("form.required")))
-	for _, f := range t.Fields {
-		ff := &formField{label: widget.NewLabelWithStyle(fieldLabel(f, lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
-		ff.input = u.newFieldInput(f, func() { fm.changed(ff) })
-		ff.err = widget.NewLabel("")
-		ff.err.Importance = widget.DangerImportance
-		ff.err.Wrapping = fyne.TextWrapWord
-		ff.err.Hide()
-		fm.fields = append(fm.fields, ff)
-		fm.byName[f.Name] = ff
-
-		box.Add(widget.NewSeparator())
-		box.Add(ff.label)
-		if help := f.Help.In(lang); help != "" {
-			h := widget.NewLabelWithStyle(help, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-			h.Wrapping = fyne.TextWrapWord
-			box.Add(h)
-		}
-		box.Add(ff.input.object)
-		box.Add(ff.err)
-	}
-
+	fm, box := u.newForm(t, t.Title.In(u.Lang()), nil)
 	fm.saveBtn = widget.NewButtonWithIcon(u.T("form.save"), theme.DocumentSaveIcon(), fm.save)
 	fm.saveBtn.Importance = widget.HighImportance
 	clearBtn := widget.NewButtonWithIcon(u.T("form.clear"), theme.ContentClearIcon(), func() {
@@ -259,6 +235,67 @@ func (u *UI) openForm(t *schemas.Type) *form {
 	fm.content = container.NewBorder(fm.summary, buttons, nil, nil, container.NewVScroll(box))
 	fm.loadDraft()
 	return fm
+}
+
+// newForm makes the form of t under heading, and the box of its fields
+// for the caller to scroll: each field's label, help, input and the line
+// that says what is wrong with its value. fixed, if not nil, may give
+// what stands in place of a field's input (a value shown and never
+// sent: the field is then no field of the form) and a note to show under
+// the field.
+func (u *UI) newForm(t *schemas.Type, heading string, fixed func(f *schemas.Field) (value fyne.CanvasObject, note string)) (*form, *fyne.Container) {
+	lang := u.Lang()
+	fm := &form{u: u, t: t, dir: u.draftDir(), byName: make(map[string]*formField, len(t.Fields))}
+	fm.summary = widget.NewLabel("")
+	fm.summary.Wrapping = fyne.TextWrapWord
+	fm.summary.Hide()
+
+	title := widget.NewLabelWithStyle(heading, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.Wrapping = fyne.TextWrapWord
+	box := container.NewVBox(title, widget.NewLabel(u.T("form.required")))
+	for _, f := range t.Fields {
+		label := widget.NewLabelWithStyle(fieldLabel(f, lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		box.Add(widget.NewSeparator())
+		box.Add(label)
+		if help := f.Help.In(lang); help != "" {
+			h := widget.NewLabelWithStyle(help, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+			h.Wrapping = fyne.TextWrapWord
+			box.Add(h)
+		}
+		var value fyne.CanvasObject
+		var note string
+		if fixed != nil {
+			value, note = fixed(f)
+		}
+		if value != nil {
+			box.Add(value)
+			if note != "" {
+				box.Add(formNote(note))
+			}
+			continue
+		}
+		ff := &formField{label: label}
+		ff.input = u.newFieldInput(f, func() { fm.changed(ff) })
+		ff.err = widget.NewLabel("")
+		ff.err.Importance = widget.DangerImportance
+		ff.err.Wrapping = fyne.TextWrapWord
+		ff.err.Hide()
+		fm.fields = append(fm.fields, ff)
+		fm.byName[f.Name] = ff
+		box.Add(ff.input.object)
+		if note != "" {
+			box.Add(formNote(note))
+		}
+		box.Add(ff.err)
+	}
+	return fm, box
+}
+
+// formNote is a line of warning under a field.
+func formNote(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping, l.Importance = fyne.TextWrapWord, widget.WarningImportance
+	return l
 }
 
 // fieldLabel is a field's label in lang, marked when the field is required.
@@ -280,9 +317,9 @@ func (fm *form) changed(ff *formField) {
 	fm.writeDraft()
 }
 
-// save stores the form as a new record: the fields the UI can check are
-// checked first; the node checks the rest, and its objections are shown on
-// the fields they concern.
+// save stores the form as a new record, or for an edit, the fields
+// changed: the fields the UI can check are checked first; the node checks
+// the rest, and its objections are shown on the fields they concern.
 func (fm *form) save() {
 	fm.summary.Hide()
 	obj := map[string]any{}
@@ -293,6 +330,10 @@ func (fm *form) save() {
 		switch {
 		case err != nil:
 			bad = append(bad, ff)
+		case fm.edit != nil:
+			if fm.edit.changed(ff, v) {
+				obj[ff.input.field.Name] = v // nil clears it
+			}
 		case v != nil:
 			obj[ff.input.field.Name] = v
 		}
@@ -301,12 +342,32 @@ func (fm *form) save() {
 		fm.showAttention(bad, nil)
 		return
 	}
+	if fm.edit != nil {
+		fm.saveEdit(obj)
+		return
+	}
+	var id syncproto.RecordID
+	fm.write(obj, func(ctx context.Context, data []byte, author string) (err error) {
+		id, err = fm.u.node.Add(ctx, fm.t.Name, data, author)
+		return err
+	}, func() {
+		fm.clear()
+		fm.summary.Importance = widget.SuccessImportance
+		fm.summary.SetText(fmt.Sprintf(fm.u.T("form.saved"), shortID(id)))
+		fm.summary.Show()
+		fm.u.Refresh()
+	})
+}
+
+// write hands obj to the node with put, off the UI thread, in the name of
+// whoever makes the change, then runs done on the UI thread. The node's
+// objections to a value are shown on its field, not in a dialog.
+func (fm *form) write(obj map[string]any, put func(ctx context.Context, data []byte, author string) error, done func()) {
 	data, err := json.Marshal(obj)
 	if err != nil {
 		fm.u.showError(err)
 		return
 	}
-	var id syncproto.RecordID
 	var invalid *schemas.ValidationError
 	fm.saveBtn.Disable() // one record per press, however tired the hand
 	fm.u.run(fm.u.T("form.saving"), func(ctx context.Context) error {
@@ -314,7 +375,7 @@ func (fm *form) save() {
 		if err != nil {
 			return err
 		}
-		id, err = fm.u.node.Add(ctx, fm.t.Name, data, author)
+		err = put(ctx, data, author)
 		if errors.As(err, &invalid) {
 			return nil // shown on the fields, not in a dialog
 		}
@@ -326,11 +387,7 @@ func (fm *form) save() {
 		case invalid != nil:
 			fm.showInvalid(invalid)
 		default:
-			fm.clear()
-			fm.summary.Importance = widget.SuccessImportance
-			fm.summary.SetText(fmt.Sprintf(fm.u.T("form.saved"), shortID(id)))
-			fm.summary.Show()
-			fm.u.Refresh()
+			done()
 		}
 	})
 }
@@ -413,9 +470,15 @@ func (fm *form) clear() {
 }
 
 // A draft is the raw texts of a form's widgets by field name, as JSON, in
-// a sealed file per record type (drafts.go): small enough to write at
-// every change.
-func (fm *form) draftFile() string { return filepath.Join(fm.dir, fm.t.Name+draftExt) }
+// a sealed file per record type (drafts.go), or for an edit, those of the
+// fields changed, in a file per record: small enough to write at every
+// change.
+func (fm *form) draftFile() string {
+	if fm.edit != nil {
+		return editDraftFile(fm.dir, fm.edit.id)
+	}
+	return filepath.Join(fm.dir, fm.t.Name+draftExt)
+}
 
 func (fm *form) writeDraft() {
 	if fm.dir == "" {
@@ -423,7 +486,8 @@ func (fm *form) writeDraft() {
 	}
 	d := map[string][]string{}
 	for _, ff := range fm.fields {
-		if raw := ff.input.raw(); !blank(raw) {
+		raw := ff.input.raw()
+		if fm.edit != nil && fm.edit.typed(ff, raw) || fm.edit == nil && !blank(raw) {
 			d[ff.input.field.Name] = raw
 		}
 	}
@@ -692,10 +756,12 @@ func (in *fieldInput) raw() []string {
 		}
 		return nil
 	case schemas.Multi:
+		// In the kit's order, whatever the order ticked: the same choices
+		// are the same value.
 		var vals []string
-		for _, label := range in.group.Selected {
-			if v := in.choiceValue(label); v != "" {
-				vals = append(vals, v)
+		for _, c := range in.field.Choices {
+			if slices.Contains(in.group.Selected, c.Label().In(in.u.Lang())) {
+				vals = append(vals, c.Value)
 			}
 		}
 		return vals

@@ -44,9 +44,10 @@ func (u *UI) setPerson(name string) {
 
 // useDrafts makes the forms keep their drafts in the subfolder sub of the
 // drafts folder ("" for the folder itself), or keep none if off, and
-// shows the New record screen as they are there. The form on show is
-// written to its own folder first: what the previous person typed stays
-// theirs, and is there when they sign in again.
+// shows the New record screen, and the edit left on show on the Records
+// screen, as they are there. The forms on show are written to their own
+// folder first: what the previous person typed stays theirs, and is there
+// when they sign in again.
 //
 // Whoever signs in takes the drafts of the drafts folder itself: nothing
 // writes there while people sign in, so they are what was typed before
@@ -59,6 +60,9 @@ func (u *UI) useDrafts(sub string, off bool) {
 	}
 	if fm := u.recordForm(); fm != nil {
 		fm.writeDraft() // written at each change already; tried again if that failed
+	}
+	if v := u.screens.records; v != nil && v.editing != nil {
+		v.editing.writeDraft()
 	}
 	var err error
 	switch {
@@ -73,6 +77,9 @@ func (u *UI) useDrafts(sub string, off bool) {
 	}
 	if s := u.screens.form; s != nil {
 		s.reload()
+	}
+	if v := u.screens.records; v != nil {
+		v.reloadEdits()
 	}
 }
 

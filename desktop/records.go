@@ -53,6 +53,16 @@ type recordsView struct {
 	selected string
 	record   node.RecordView
 	history  *fyne.Container
+	// pane shows the detail, scrolled, or in its place the form editing
+	// the record picked (editing, nil when none is).
+	pane    *fyne.Container
+	scroll  *container.Scroll
+	editing *form
+	editBtn *widget.Button
+	// resume is the id of a record whose edit opens once it is shown.
+	resume string
+	// notice says what the last edit of the record picked did.
+	notice string
 	// The conflict controls of the record picked, by field: a "keep this"
 	// button per version, and where a value can be typed, its entry and
 	// button.
@@ -105,6 +115,8 @@ func (u *UI) newRecordsView() *recordsView {
 	v := &recordsView{u: u, limit: recordsShown, count: widget.NewLabel(""), search: widget.NewEntry(),
 		detail: container.NewVBox(widget.NewLabel(u.T("records.pick")))}
 	v.count.Wrapping = fyne.TextWrapWord
+	v.scroll = container.NewVScroll(v.detail)
+	v.pane = container.NewStack(v.scroll)
 
 	kits := []string{u.T("records.kit.all")}
 	for _, k := range u.node.Kits().Kits() {
@@ -134,12 +146,13 @@ func (u *UI) newRecordsView() *recordsView {
 	}
 	u.whenRefreshed(v.reload)
 	v.reload()
+	v.resumeEdit()
 	return v
 }
 
 func (v *recordsView) content() fyne.CanvasObject {
 	top := container.NewVBox(v.kit, v.search, container.NewGridWithColumns(2, v.district, v.status), v.conflicts, v.count)
-	split := container.NewHSplit(container.NewBorder(top, nil, nil, nil, v.list), container.NewVScroll(v.detail))
+	split := container.NewHSplit(container.NewBorder(top, nil, nil, nil, v.list), v.pane)
 	split.Offset = 0.4
 	return split
 }
@@ -337,21 +350,35 @@ func (v *recordsView) show(shown []recordsRow, total int) {
 }
 
 // open reads one record with its history, off the UI thread, and shows it.
+// Another record than the one picked closes the edit on show, whose draft
+// stays.
 func (v *recordsView) open(id string) {
+	if id != v.selected {
+		v.stopEditing()
+		v.notice = ""
+	}
+	if v.resume != id {
+		v.resume = ""
+	}
 	v.selected = id
 	u := v.u
 	v.detailJob.run(u, func(ctx context.Context) func() {
 		rid, err := syncproto.ParseRecordID(id)
-		if err != nil {
-			return func() { u.showError(err) }
-		}
-		rec, err := u.node.Record(ctx, rid)
-		if err != nil {
-			return func() { u.showError(err) }
+		var rec node.RecordView
+		if err == nil {
+			rec, err = u.node.Record(ctx, rid)
 		}
 		return func() {
-			if v.selected == id {
-				v.showRecord(rec)
+			switch {
+			case err == nil:
+				if v.selected == id {
+					v.showRecord(rec)
+				}
+			case v.resume == id: // the edit left on show is of a record gone since
+				v.resume = ""
+				forgetEdit(u.draftDir())
+			default:
+				u.showError(err)
 			}
 		}
 	})
@@ -384,6 +411,19 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 	id := widget.NewLabel(rec.ID)
 	id.Selectable = true
 	box := container.NewVBox(heading, widget.NewLabel(strings.Join(facts, " · ")), id)
+	if v.notice != "" {
+		notice := widget.NewLabel(v.notice)
+		notice.Wrapping, notice.Importance = fyne.TextWrapWord, widget.SuccessImportance
+		box.Add(notice)
+	}
+	v.editBtn = nil
+	if t != nil && !rec.Deleted {
+		v.editBtn = widget.NewButtonWithIcon(u.T("edit.button"), theme.DocumentCreateIcon(), func() { v.edit(v.record) })
+		box.Add(container.NewHBox(v.editBtn))
+		if v.editing == nil && u.hasEditDraft(rec.ID) {
+			box.Add(formNote(u.T("edit.kept")))
+		}
+	}
 
 	if len(rec.Conflicts) > 0 {
 		box.Add(widget.NewSeparator())
@@ -430,6 +470,72 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 
 	v.detail.Objects = []fyne.CanvasObject{box}
 	v.detail.Refresh()
+	if v.resume == rec.ID {
+		v.resume = ""
+		v.edit(rec)
+	}
+}
+
+// edit shows the form that edits rec in place of the record, and
+// remembers it as the edit on show.
+func (v *recordsView) edit(rec node.RecordView) {
+	u := v.u
+	t, ok := u.node.Kits().Type(rec.Type)
+	if !ok || rec.Deleted {
+		return
+	}
+	v.stopEditing()
+	fm, err := u.editForm(rec, t, func(notice string) {
+		v.stopEditing()
+		v.notice = notice
+		v.showRecord(v.record)
+	})
+	if err != nil {
+		u.showError(err)
+		return
+	}
+	v.notice = ""
+	v.editing = fm
+	v.pane.Objects = []fyne.CanvasObject{fm.content}
+	v.pane.Refresh()
+	u.rememberEdit(rec.ID)
+}
+
+// stopEditing shows the record picked in place of its edit, which is no
+// longer the edit on show; what was typed stays in its draft until it is
+// saved or cancelled.
+func (v *recordsView) stopEditing() {
+	if v.editing == nil {
+		return
+	}
+	forgetEdit(v.editing.dir)
+	v.closeEdit()
+}
+
+// closeEdit takes the edit off the screen, still the edit on show of the
+// drafts it was typed in.
+func (v *recordsView) closeEdit() {
+	v.editing = nil
+	v.pane.Objects = []fyne.CanvasObject{v.scroll}
+	v.pane.Refresh()
+}
+
+// resumeEdit opens the edit left on show in the drafts in use, if any.
+func (v *recordsView) resumeEdit() {
+	if id := v.u.editingRecord(); id != "" {
+		v.resume = id
+		v.open(id)
+	}
+}
+
+// reloadEdits shows the edit the drafts now in use left on show, when
+// another person signs in: the one on show goes, its draft written and
+// moved already (useDrafts), kept for whoever typed it.
+func (v *recordsView) reloadEdits() {
+	if v.editing != nil {
+		v.closeEdit()
+	}
+	v.resumeEdit()
 }
 
 // conflictRow shows a field's versions in columns, each with the button

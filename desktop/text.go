@@ -141,6 +141,17 @@ var texts = map[string][2]string{
 	"form.rule.max.photo":  {"At most %s photos.", "Como máximo %s fotos."},
 	"form.rule.other":      {"Not accepted: %s", "No aceptado: %s"},
 
+	// Editing a saved record, from the Records screen.
+	"edit.button":    {"Edit", "Editar"},
+	"edit.title":     {"Editing: %s", "Edición: %s"},
+	"edit.intro":     {"Change what is known now, then save: only the fields changed are saved, as one change in the record's history.", "Cambie lo que se sabe ahora y guarde: solo se guardan los campos cambiados, como un cambio en el historial del registro."},
+	"edit.conflict":  {"In conflict: shown is the version that wins for now. Saving a value here settles the conflict; to keep a version as it is, use Keep this on the record.", "En conflicto: se muestra la versión que prevalece por ahora. Guardar un valor aquí resuelve el conflicto; para conservar una versión tal cual, use Conservar este en el registro."},
+	"edit.withheld":  {"This computer cannot read this value: it is shown, never changed here.", "Esta computadora no puede leer este valor: se muestra, pero no se cambia aquí."},
+	"edit.discard":   {"Discard the changes typed in this record? It stays as it was saved.", "¿Descartar los cambios escritos en este registro? Queda como se guardó."},
+	"edit.saved":     {"Saved the changes: %s.", "Cambios guardados: %s."},
+	"edit.unchanged": {"Nothing was changed, so nothing was saved.", "No se cambió nada, así que no se guardó nada."},
+	"edit.kept":      {"Changes to this record, typed and not saved yet, are kept: Edit goes on with them.", "Hay cambios a este registro escritos y aún sin guardar: Editar sigue con ellos."},
+
 	// The Records screen.
 	"records.kit.all":            {"All kits", "Todos los kits"},
 	"records.district.all":       {"All districts", "Todos los distritos"},
