@@ -190,7 +190,9 @@ type form struct {
 	// fields to fix.
 	summary *widget.Label
 	saveBtn *widget.Button
-	content fyne.CanvasObject
+	// position is "Use my position", nil for a type without lat and lon.
+	position *positionButton
+	content  fyne.CanvasObject
 	// quiet is set while the form fills its own widgets (from the draft,
 	// or clearing them), which is no change to write back.
 	quiet bool
@@ -253,6 +255,9 @@ func (u *UI) newForm(t *schemas.Type, heading string, fixed func(f *schemas.Fiel
 	title := widget.NewLabelWithStyle(heading, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord
 	box := container.NewVBox(title, widget.NewLabel(u.T("form.required")))
+	// "Use my position" goes beside lat, its line under lon; statusAt is
+	// where the line goes if lon comes first or is no input.
+	statusAt := -1
 	for _, f := range t.Fields {
 		label := widget.NewLabelWithStyle(fieldLabel(f, lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		box.Add(widget.NewSeparator())
@@ -282,11 +287,27 @@ func (u *UI) newForm(t *schemas.Type, heading string, fixed func(f *schemas.Fiel
 		ff.err.Hide()
 		fm.fields = append(fm.fields, ff)
 		fm.byName[f.Name] = ff
-		box.Add(ff.input.object)
+		switch {
+		case f.Name == "lat" && hasPosition(t):
+			fm.position = fm.newPositionButton()
+			box.Add(fm.position.beside(ff.input.object))
+		default:
+			box.Add(ff.input.object)
+		}
 		if note != "" {
 			box.Add(formNote(note))
 		}
 		box.Add(ff.err)
+		if fm.position != nil && f.Name == "lat" {
+			statusAt = len(box.Objects)
+		}
+		if fm.position != nil && f.Name == "lon" {
+			box.Add(fm.position.status)
+			statusAt = -1
+		}
+	}
+	if fm.position != nil && statusAt >= 0 {
+		box.Objects = slices.Insert(box.Objects, statusAt, fyne.CanvasObject(fm.position.status))
 	}
 	return fm, box
 }

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
+	"lifeline/node/gps"
 )
 
 // UI is the app's main window over one open node.
@@ -57,6 +58,9 @@ type UI struct {
 	// fyne.Do: a test that runs the app's goroutines for real plays the
 	// UI thread itself.
 	post func(func())
+	// gpsSource opens the GPS receiver for the forms' "Use my position":
+	// findGPS, or in tests a Reader of sentences the test writes.
+	gpsSource func(ctx context.Context) (*gps.Reader, error)
 
 	tabs   *container.AppTabs
 	header *fyne.Container
@@ -91,7 +95,7 @@ func New(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts 
 }
 
 func newUI(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, drafts string, inline bool, post func(func())) *UI {
-	u := &UI{ctx: ctx, app: a, win: win, node: n, drafts: drafts, inline: inline, post: post}
+	u := &UI{ctx: ctx, app: a, win: win, node: n, drafts: drafts, inline: inline, post: post, gpsSource: findGPS}
 	u.sealed, _ = node.KeySealed(n.Config().DataDir)
 	signs, err := n.SignsIn(ctx)
 	u.noDrafts = err != nil || signs // no one is signed in yet
