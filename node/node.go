@@ -179,7 +179,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.store = s
 	n.lang.Store(&cfg.Lang)
-	tr.store, tr.log, tr.learned = s, n.log, n.readmit
+	tr.store, tr.log, tr.learned = s, n.log, n.learnedCerts
 	n.embedded = kits
 	if err := n.loadKits(ctx); err != nil {
 		s.Close()

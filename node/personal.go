@@ -370,6 +370,20 @@ func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 	return made, nil
 }
 
+// learnedCerts follows certificates a session or a bundle brought that
+// this node did not hold: changes kept aside for them are looked at
+// again, and HQ grants the new nodes their keys, ready for their next
+// session. Sessions that bring no new certificate cost HQ nothing here.
+func (n *Node) learnedCerts(ctx context.Context) {
+	n.readmit(ctx)
+	if !n.Self().Role.Decides() {
+		return
+	}
+	if _, err := n.IssueGrants(ctx); err != nil && ctx.Err() == nil {
+		n.log.Warn("data keys: grants not made", "err", err)
+	}
+}
+
 // sealKeys are the data keys a new value of a record of district is
 // sealed for: the district's current key (headquarters' own for a record
 // of no district), and, unless the author is an HQ node, the author's

@@ -347,13 +347,6 @@ func (d *Daemon) serveSync(ctx context.Context, conn net.Conn, peer identity.Cla
 	ev := d.n.serveSync(ctx, conn, peer)
 	if ev.Err == nil {
 		d.reached(peer)
-		if d.n.Self().Role.Decides() {
-			// The peer's certificate may be new here: its keys are ready
-			// for its next session.
-			if _, err := d.n.IssueGrants(ctx); err != nil && ctx.Err() == nil {
-				d.n.log.Warn("data keys: grants not made", "err", err)
-			}
-		}
 	}
 	d.report(Event{Kind: EventSession, Session: ev})
 	return false
