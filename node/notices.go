@@ -27,6 +27,12 @@ const (
 	noticeKeyInstall uint8 = 2
 	noticeKeyUse     uint8 = 3
 	noticeKeyRemove  uint8 = 4
+	// noticeDataKeys is a grant of data keys (personal.go); it travels in
+	// hellos and bundles, not by gossip.
+	noticeDataKeys uint8 = 5
+	// noticePersonRevoked is headquarters' revocation of a person on a
+	// node (people.go), which travels with the revocations of nodes.
+	noticePersonRevoked uint8 = 6
 )
 
 type notice struct {

@@ -23,10 +23,6 @@ import (
 // the revocations of nodes, after which the laptop refuses the person's
 // sign-in.
 
-// noticePersonRevoked is headquarters' revocation of a person on a node
-// (personRevocation). Its place in the notice kinds of notices.go.
-const noticePersonRevoked uint8 = 6
-
 // personRevocation is the body of a noticePersonRevoked.
 type personRevocation struct {
 	Node   syncproto.NodeID `cbor:"1,keyasint"`

@@ -32,10 +32,6 @@ import (
 // its store, sealed with a key derived from its own (Key.Secret), so that
 // its database alone opens nothing.
 
-// noticeDataKeys is a grant of data keys (personal.Grant). Its place in
-// the notice kinds of notices.go: ONLY APPEND there.
-const noticeDataKeys uint8 = 5
-
 // dataKeysPurpose names the key the store's data keys are sealed with.
 const dataKeysPurpose = "lifeline/data-keys"
 
