@@ -199,13 +199,14 @@ func (n *Node) readmit(ctx context.Context) {
 
 // recordDistrict is the district a record is of, as its district field
 // shows, "" when it has none.
-func recordDistrict(rec store.RecordFacts) string {
-	raw := rec.Field("district")
-	if raw == nil {
-		return ""
-	}
-	var d string
-	if syncproto.Unmarshal(raw, &d) != nil {
+func recordDistrict(rec store.RecordFacts) string { return districtValue(rec.Field("district")) }
+
+// districtValue is the district a district field's value names, in its
+// canonical spelling where it is one of schemas.Districts, "" when the
+// value is no text.
+func districtValue(raw []byte) string {
+	d, ok := syncproto.TextValue(raw)
+	if !ok {
 		return ""
 	}
 	if canon, ok := schemas.District(d); ok {

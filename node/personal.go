@@ -450,10 +450,7 @@ func (n *Node) sealPersonal(ctx context.Context, t *schemas.Type, e *store.Edit,
 func districtOf(fields []syncproto.FieldChange, orElse string) string {
 	for _, f := range fields {
 		if f.Name == "district" {
-			if d, ok := syncproto.TextValue(f.Value); ok {
-				if canon, ok := schemas.District(d); ok {
-					return canon
-				}
+			if d := districtValue(f.Value); d != "" {
 				return d
 			}
 		}
@@ -465,7 +462,7 @@ func districtOf(fields []syncproto.FieldChange, orElse string) string {
 func storedDistrict(r store.Record) string {
 	for _, f := range r.Fields {
 		if f.Name == "district" && len(f.Versions) > 0 {
-			return districtOf([]syncproto.FieldChange{{Name: f.Name, Value: f.Versions[0].Value}}, "")
+			return districtValue(f.Versions[0].Value)
 		}
 	}
 	return ""
