@@ -34,20 +34,11 @@ func (s *SQLite) PutGrant(ctx context.Context, g Grant) (bool, error) {
 
 // Grants are the grants this node keeps, one per district, by district.
 func (s *SQLite) Grants(ctx context.Context) ([]Grant, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT district, epoch, issued, notice FROM data_grants ORDER BY district`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []Grant
-	for rows.Next() {
+	out, err := queryAll(ctx, s.rdb, func(r scanner) (Grant, error) {
 		var g Grant
-		if err := rows.Scan(&g.District, &g.Epoch, &g.Issued, &g.Notice); err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, g)
-	}
-	return out, s.wrap(rows.Err())
+		return g, r.Scan(&g.District, &g.Epoch, &g.Issued, &g.Notice)
+	}, `SELECT district, epoch, issued, notice FROM data_grants ORDER BY district`)
+	return out, s.wrap(err)
 }
 
 // Grant is the grant this node keeps for a district, if any.
@@ -79,20 +70,11 @@ func (s *SQLite) PutDataKeys(ctx context.Context, keys []SealedKey) error {
 
 // DataKeys are the data keys the store keeps.
 func (s *SQLite) DataKeys(ctx context.Context) ([]SealedKey, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, sealed FROM data_keys ORDER BY id`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []SealedKey
-	for rows.Next() {
+	out, err := queryAll(ctx, s.rdb, func(r scanner) (SealedKey, error) {
 		var k SealedKey
-		if err := rows.Scan(&k.ID, &k.Sealed); err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, k)
-	}
-	return out, s.wrap(rows.Err())
+		return k, r.Scan(&k.ID, &k.Sealed)
+	}, `SELECT id, sealed FROM data_keys ORDER BY id`)
+	return out, s.wrap(err)
 }
 
 // GrantNotices are the signed grants this node keeps, to pass on, as many

@@ -31,22 +31,22 @@ func (s *SQLite) PutKitNotice(ctx context.Context, k ledger.Kit, signed []byte) 
 
 // NoticedKits are the kits this node keeps with their signed decisions.
 func (s *SQLite) NoticedKits(ctx context.Context) ([]ledger.Kit, [][]byte, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT name, version, body, signed FROM kit_notices ORDER BY name`)
+	type noticed struct {
+		kit    ledger.Kit
+		signed []byte
+	}
+	rows, err := queryAll(ctx, s.rdb, func(r scanner) (noticed, error) {
+		var n noticed
+		return n, r.Scan(&n.kit.Name, &n.kit.Version, &n.kit.Body, &n.signed)
+	}, `SELECT name, version, body, signed FROM kit_notices ORDER BY name`)
 	if err != nil {
 		return nil, nil, s.wrap(err)
 	}
-	defer rows.Close()
-	var kits []ledger.Kit
-	var signed [][]byte
-	for rows.Next() {
-		var k ledger.Kit
-		var sig []byte
-		if err := rows.Scan(&k.Name, &k.Version, &k.Body, &sig); err != nil {
-			return nil, nil, s.wrap(err)
-		}
-		kits, signed = append(kits, k), append(signed, sig)
+	kits, signed := make([]ledger.Kit, len(rows)), make([][]byte, len(rows))
+	for i, n := range rows {
+		kits[i], signed[i] = n.kit, n.signed
 	}
-	return kits, signed, s.wrap(rows.Err())
+	return kits, signed, nil
 }
 
 // KitNotices are the signed decisions of the kits this node keeps, to

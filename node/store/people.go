@@ -51,22 +51,14 @@ func (s *SQLite) RemovePerson(ctx context.Context, folded string) (bool, error) 
 
 // People are the people who sign in here, by name.
 func (s *SQLite) People(ctx context.Context) ([]Person, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT folded, name, verifier, added FROM people ORDER BY folded`)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out []Person
-	for rows.Next() {
+	out, err := queryAll(ctx, s.rdb, func(r scanner) (Person, error) {
 		var p Person
 		var added string
-		if err := rows.Scan(&p.Folded, &p.Name, &p.Verifier, &added); err != nil {
-			return nil, s.wrap(err)
-		}
+		err := r.Scan(&p.Folded, &p.Name, &p.Verifier, &added)
 		p.Added, _ = time.Parse(time.RFC3339, added)
-		out = append(out, p)
-	}
-	return out, s.wrap(rows.Err())
+		return p, err
+	}, `SELECT folded, name, verifier, added FROM people ORDER BY folded`)
+	return out, s.wrap(err)
 }
 
 // PersonRevocation is headquarters' revocation of a person on a node.
@@ -103,18 +95,9 @@ func (s *SQLite) PersonRevoked(ctx context.Context, node syncproto.NodeID, folde
 
 // personRevocationNotices are the notices of people revoked, newest first.
 func (s *SQLite) personRevocationNotices(ctx context.Context) ([][]byte, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT notice FROM people_revoked ORDER BY at DESC, node_id, folded LIMIT ?`, syncproto.MaxRevocations)
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	defer rows.Close()
-	var out [][]byte
-	for rows.Next() {
+	out, err := queryAll(ctx, s.rdb, func(r scanner) ([]byte, error) {
 		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, s.wrap(err)
-		}
-		out = append(out, b)
-	}
-	return out, s.wrap(rows.Err())
+		return b, r.Scan(&b)
+	}, `SELECT notice FROM people_revoked ORDER BY at DESC, node_id, folded LIMIT ?`, syncproto.MaxRevocations)
+	return out, s.wrap(err)
 }
