@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
@@ -80,7 +81,7 @@ func (n *Node) loadDataKeys(ctx context.Context) error {
 	return nil
 }
 
-func (n *Node) dataKeysAEAD() cipherAEAD {
+func (n *Node) dataKeysAEAD() cipher.AEAD {
 	secret := n.key.Secret(dataKeysPurpose)
 	aead, err := chacha20poly1305.NewX(secret[:])
 	if err != nil {
@@ -89,16 +90,10 @@ func (n *Node) dataKeysAEAD() cipherAEAD {
 	return aead
 }
 
-type cipherAEAD interface {
-	Seal(dst, nonce, plaintext, additionalData []byte) []byte
-	Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
-	NonceSize() int
-}
-
 // A data key as the store keeps it: a random nonce, then the CBOR of the
 // key sealed with XChaCha20-Poly1305 under the node's data-keys secret,
 // its id as additional data.
-func sealDataKey(aead cipherAEAD, k personal.DataKey) (store.SealedKey, error) {
+func sealDataKey(aead cipher.AEAD, k personal.DataKey) (store.SealedKey, error) {
 	plain, err := syncproto.Marshal(k)
 	if err != nil {
 		return store.SealedKey{}, err
@@ -111,7 +106,7 @@ func sealDataKey(aead cipherAEAD, k personal.DataKey) (store.SealedKey, error) {
 	return store.SealedKey{ID: id[:], Sealed: aead.Seal(nonce, nonce, plain, id[:])}, nil
 }
 
-func openDataKey(aead cipherAEAD, r store.SealedKey) (personal.DataKey, error) {
+func openDataKey(aead cipher.AEAD, r store.SealedKey) (personal.DataKey, error) {
 	ns := aead.NonceSize()
 	if len(r.Sealed) < ns {
 		return personal.DataKey{}, errors.New("too short")
