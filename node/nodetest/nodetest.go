@@ -215,9 +215,16 @@ func (c *Cluster) Decide(t ledger.CommandType, cmd any) {
 	c.t.Fatal("no headquarters runs to decide")
 }
 
-// Eventually polls cond until it holds or the deadline passes.
+// Patience multiplies every wait of Eventually. A wait is a bound on
+// liveness, not a measure of speed: it returns as soon as its condition
+// holds, and a machine running every package's race-detected tests on two
+// cores can take several times as long as an idle one to get there.
+const Patience = 4
+
+// Eventually polls cond until it holds or Patience times within passes.
 func Eventually(t TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
+	within *= Patience
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		if cond() {
