@@ -76,7 +76,7 @@ func Config(dir string) node.Config {
 	cfg.DataDir = dir
 	cfg.SyncAddr = "127.0.0.1:0"
 	cfg.Watch = 20 * time.Millisecond
-	cfg.SyncIdle = 5 * time.Second
+	cfg.SyncIdle = 20 * time.Second
 	cfg.SyncEvery = 100 * time.Millisecond
 	cfg.GossipTimers = &gossip.Test
 	cfg.Raft = node.RaftConfig{
