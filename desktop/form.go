@@ -321,7 +321,7 @@ func formNote(s string) *widget.Label {
 
 // fieldLabel is a field's label in lang, marked when the field is required.
 func fieldLabel(f *schemas.Field, lang string) string {
-	if f.Required {
+	if f.Required.Always {
 		return f.Label.In(lang) + " *"
 	}
 	return f.Label.In(lang)
@@ -646,7 +646,7 @@ func (u *UI) newFieldInput(f *schemas.Field, changed func()) *fieldInput {
 		in.object = in.check
 	case schemas.Choice:
 		var opts []string
-		if !f.Required {
+		if !f.Required.Always {
 			opts = append(opts, u.T("form.none"))
 		}
 		for _, c := range f.Choices {
@@ -878,7 +878,7 @@ func (in *fieldInput) value() (any, error) {
 		switch {
 		case in.check.Checked:
 			return true, nil
-		case f.Required:
+		case f.Required.Always:
 			return false, nil
 		}
 		return nil, nil // unchecked and optional: not said

@@ -25,7 +25,7 @@ import (
 // medical need.
 func (f *Field) Check(raw []byte) error {
 	if len(raw) == 1 && raw[0] == 0xf6 {
-		if f.Required {
+		if f.Required.Always {
 			return rule("required", "is required and cannot be cleared")
 		}
 		return nil
@@ -134,7 +134,7 @@ func (f *Field) checkText(s []byte) error {
 		if err := f.checkCount(n, "characters", DefaultMaxText); err != nil {
 			return err
 		}
-		if f.Required && isBlank(s) {
+		if f.Required.Always && isBlank(s) {
 			return rule("required", "is required and cannot be blank")
 		}
 	case Choice:

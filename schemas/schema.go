@@ -25,9 +25,10 @@ const (
 	Geo      FieldType = "geo"      // a point, {"lat": 17.25, "lon": -88.77}
 	Photo    FieldType = "photo"    // references to photos; min/max bound the count
 	Ref      FieldType = "ref"      // the id of another record, of the type named by ref
+	Repeat   FieldType = "repeat"   // rows of the nested fields; see RowField
 )
 
-var fieldTypes = []FieldType{Text, Integer, Decimal, Bool, Choice, Multi, Date, DateTime, Geo, Photo, Ref}
+var fieldTypes = []FieldType{Text, Integer, Decimal, Bool, Choice, Multi, Date, DateTime, Geo, Photo, Ref, Repeat}
 
 // Default bounds where a kit gives none: every value from a person or a
 // network is bounded.
@@ -67,20 +68,38 @@ type ChoiceItem struct {
 // Label returns the item's labels.
 func (c ChoiceItem) Label() Label { return Label{EN: c.EN, ES: c.ES} }
 
-// Field declares one field of a record type.
+// Field declares one field of a record type, or of a repeat's rows.
 type Field struct {
 	Name     string       `yaml:"name" json:"name"`
 	Type     FieldType    `yaml:"type" json:"type"`
 	Label    Label        `yaml:"label" json:"label"`
 	Help     Label        `yaml:"help,omitempty" json:"help,omitzero"`
-	Required bool         `yaml:"required,omitempty" json:"required,omitempty"`
+	Required Requirement  `yaml:"required,omitempty" json:"required,omitzero"`
 	Personal bool         `yaml:"personal,omitempty" json:"personal,omitempty"`
 	Min      *float64     `yaml:"min,omitempty" json:"min,omitempty"`
 	Max      *float64     `yaml:"max,omitempty" json:"max,omitempty"`
 	Choices  []ChoiceItem `yaml:"choices,omitempty" json:"choices,omitempty"`
 	Ref      string       `yaml:"ref,omitempty" json:"ref,omitempty"`
 
-	choiceAt map[string]int // exact value to index, set by Kit.Check
+	// Logic, in the expressions of package expr (docs/kits.md, "Logic").
+	// Relevant: the field is asked only while it is true.
+	Relevant string `yaml:"relevant,omitempty" json:"relevant,omitempty"`
+	// Constraint: a value is accepted only if it is true, `.` being the
+	// value; ConstraintMessage says why to the person typing it.
+	Constraint        string `yaml:"constraint,omitempty" json:"constraint,omitempty"`
+	ConstraintMessage Label  `yaml:"constraint_message,omitempty" json:"constraint_message,omitzero"`
+	// Calculate: the node computes the value; no person sets it.
+	Calculate string `yaml:"calculate,omitempty" json:"calculate,omitempty"`
+	// Default: the value a new record (or row) takes when none is given,
+	// an expression, or else a literal value.
+	Default string `yaml:"default,omitempty" json:"default,omitempty"`
+	// Fields are a repeat's nested fields, the columns of its rows.
+	Fields []*Field `yaml:"fields,omitempty" json:"fields,omitempty"`
+
+	choiceAt map[string]int    // exact value to index, set by Kit.Check
+	logic    logic             // parsed rules, set by Kit.Check
+	parent   *Field            // the repeat of a nested field
+	byName   map[string]*Field // a repeat's nested fields
 }
 
 // Choice returns the item whose value is v, ignoring case and surrounding
@@ -140,18 +159,22 @@ const (
 // National reports whether every node keeps the type's records.
 func (t *Type) National() bool { return t.Scope == ScopeNational }
 
-// Field returns the field called name.
+// Field returns the field called name. The name of a row's field,
+// <repeat>.<row>.<field>, gives the repeat's nested field (and
+// <repeat>.<row>.remove a yes-or-no field).
 func (t *Type) Field(name string) (*Field, bool) {
 	if t.byName != nil {
-		f, ok := t.byName[name]
-		return f, ok
+		if f, ok := t.byName[name]; ok {
+			return f, true
+		}
+		return t.rowField(name)
 	}
 	for _, f := range t.Fields {
 		if f.Name == name {
 			return f, true
 		}
 	}
-	return nil, false
+	return t.rowField(name)
 }
 
 // Kit is a versioned bundle of record types for one scenario.
@@ -330,7 +353,26 @@ func (k *Kit) Check() []*DefinitionError {
 				checkLabel(f.Help, func(m string) { fieldErr("help", "%s", m) })
 			}
 			checkField(f, fieldErr)
+			checkRepeat(f, func(field, key, format string, args ...any) {
+				errs = append(errs, &DefinitionError{Kit: k.Name, TypeIndex: ti, Type: t.Name, FieldIdx: fi, Field: field, Key: key, Msg: fmt.Sprintf(format, args...)})
+			})
 		}
+		fieldAt := map[*Field]int{}
+		for fi, f := range t.Fields {
+			fieldAt[f] = fi
+			if f != nil {
+				for _, nf := range f.Fields {
+					fieldAt[nf] = fi
+				}
+			}
+		}
+		t.checkLogic(func(f *Field, key, format string, args ...any) {
+			name := f.Name
+			if f.parent != nil {
+				name = f.parent.Name + "." + f.Name
+			}
+			errs = append(errs, &DefinitionError{Kit: k.Name, TypeIndex: ti, Type: t.Name, FieldIdx: fieldAt[f], Field: name, Key: key, Msg: fmt.Sprintf(format, args...)})
+		})
 		for _, s := range t.Summary {
 			if !seenFields[s] {
 				typeErr("summary", "names %q, which is not a field of the type", s)

@@ -19,7 +19,7 @@ func testType(t *testing.T) *schemas.Type {
 	k := &schemas.Kit{Name: "test-kit", Version: "1.0", Title: l, Types: []*schemas.Type{{
 		Name: "every", Version: 2, Title: l, Priority: 1,
 		Fields: []*schemas.Field{
-			{Name: "name", Type: schemas.Text, Label: l, Required: true, Max: ptr(10), Personal: true},
+			{Name: "name", Type: schemas.Text, Label: l, Required: schemas.Requirement{Always: true}, Max: ptr(10), Personal: true},
 			{Name: "count", Type: schemas.Integer, Label: l, Min: ptr(0), Max: ptr(100)},
 			{Name: "depth", Type: schemas.Decimal, Label: l, Min: ptr(-1.5), Max: ptr(10)},
 			{Name: "open", Type: schemas.Bool, Label: l},

@@ -121,7 +121,7 @@ func (t *Type) checkSuccessor(kit string, ti int, prev *Type) []*DefinitionError
 		delete(at, pf.Name)
 	}
 	for fi, f := range t.Fields {
-		if _, added := at[f.Name]; added && f.Required {
+		if _, added := at[f.Name]; added && f.Required.Always {
 			errs = append(errs, &DefinitionError{Kit: kit, TypeIndex: ti, Type: t.Name, FieldIdx: fi, Field: f.Name, Key: "required",
 				Msg: "required is set on a field added to an existing type: the records written before it lack it"})
 		}
@@ -147,7 +147,7 @@ func (f *Field) checkSuccessor(prev *Field, fail func(key, format string, args .
 	if prev.Personal && !f.Personal {
 		fail("personal", "personal is no longer set: a field that held a citizen's personal data stays personal")
 	}
-	if f.Required && !prev.Required {
+	if f.Required.Always && !prev.Required.Always {
 		fail("required", "required is set on a field that was optional: records written before may lack it")
 	}
 	lo, hi := f.bounds()

@@ -35,7 +35,7 @@ func successorBase(t *testing.T) *schemas.Kit {
 	k := &schemas.Kit{Name: "missing-persons", Version: "1.0.0", Title: l, Types: []*schemas.Type{{
 		Name: "missing-person", Version: 1, Title: l, Priority: 1, Summary: []string{"full_name"},
 		Fields: []*schemas.Field{
-			{Name: "full_name", Type: schemas.Text, Label: l, Required: true, Personal: true, Max: ptr(120)},
+			{Name: "full_name", Type: schemas.Text, Label: l, Required: schemas.Requirement{Always: true}, Personal: true, Max: ptr(120)},
 			{Name: "nickname", Type: schemas.Text, Label: l, Personal: true},
 			{Name: "age", Type: schemas.Integer, Label: l, Min: ptr(0), Max: ptr(120)},
 			{Name: "status", Type: schemas.Choice, Label: l, Choices: []schemas.ChoiceItem{
@@ -73,14 +73,14 @@ func TestCheckSuccessor(t *testing.T) {
 			k.Types[0].Title = schemas.Label{EN: "Person missing", ES: "Persona desaparecida"}
 			k.Types[0].Fields = append(k.Types[0].Fields, &schemas.Field{Name: "last_seen", Type: schemas.Text, Label: l})
 			field(k, "full_name").Max = ptr(200)
-			field(k, "full_name").Required = false
+			field(k, "full_name").Required.Always = false
 			field(k, "age").Min, field(k, "age").Max = nil, ptr(130)
 			field(k, "status").Choices = append(field(k, "status").Choices, schemas.ChoiceItem{Value: "deceased", EN: "Deceased", ES: "Fallecida"})
 			field(k, "needs").Choices = append([]schemas.ChoiceItem{{Value: "food", EN: "Food", ES: "Comida"}}, field(k, "needs").Choices...)
 			field(k, "photos").Max = ptr(20)
 			field(k, "age").Personal = true
 			k.Types = append(k.Types, &schemas.Type{Name: "sighting", Version: 1, Title: l, Priority: 1,
-				Fields: []*schemas.Field{{Name: "where", Type: schemas.Text, Label: l, Required: true}}})
+				Fields: []*schemas.Field{{Name: "where", Type: schemas.Text, Label: l, Required: schemas.Requirement{Always: true}}}})
 		}, "", "", 0},
 		{"only the kit's version raised", func(k *schemas.Kit) { k.Version = "1.0.1" }, "", "", 0},
 		{"the same version", func(k *schemas.Kit) {}, "version", "", 0},
@@ -108,10 +108,10 @@ func TestCheckSuccessor(t *testing.T) {
 			c := field(k, "needs").Choices
 			c[0], c[1] = c[1], c[0]
 		}, "choices", "needs", 0},
-		{"an optional field made required", func(k *schemas.Kit) { bump(k); field(k, "age").Required = true }, "required", "age", 0},
+		{"an optional field made required", func(k *schemas.Kit) { bump(k); field(k, "age").Required.Always = true }, "required", "age", 0},
 		{"a new field required", func(k *schemas.Kit) {
 			bump(k)
-			k.Types[0].Fields = append(k.Types[0].Fields, &schemas.Field{Name: "reporter", Type: schemas.Text, Label: l, Required: true})
+			k.Types[0].Fields = append(k.Types[0].Fields, &schemas.Field{Name: "reporter", Type: schemas.Text, Label: l, Required: schemas.Requirement{Always: true}})
 		}, "required", "reporter", 0},
 		{"a field's value type changed", func(k *schemas.Kit) { bump(k); field(k, "age").Type = schemas.Decimal }, "type", "age", 0},
 		{"a reference moved", func(k *schemas.Kit) {

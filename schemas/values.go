@@ -122,9 +122,15 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 			continue
 		}
 		given++
+		if f.Type == Repeat {
+			var rows []syncproto.FieldChange
+			rows, buf = t.parseRows(f, m.Value, mode, buf, fail)
+			in.Fields = append(in.Fields, rows...)
+			continue
+		}
 		if m.Value.Kind == jsonscan.Null {
 			switch {
-			case f.Required:
+			case f.Required.Always:
 				fail(f.Name, "required", "is required and cannot be empty")
 			case mode == Update:
 				in.Fields = append(in.Fields, syncproto.FieldChange{Name: f.Name, Value: Null})
@@ -150,13 +156,17 @@ func (t *Type) Parse(members []jsonscan.Member, mode Mode) (Input, error) {
 	}
 	if mode == Create && given < len(t.Fields) {
 		for _, f := range t.Fields {
-			if f.Required && !slices.ContainsFunc(members, func(m jsonscan.Member) bool { return m.Key == f.Name }) {
+			// A field with logic is required as Apply decides.
+			if f.Required.Always && f.Relevant == "" && f.Calculate == "" && !slices.ContainsFunc(members, func(m jsonscan.Member) bool { return m.Key == f.Name }) {
 				fail(f.Name, "required", "is required")
 			}
 		}
 	}
 	if mode == Update && len(in.Fields) == 0 && len(errs) == 0 {
 		fail("", "required", "an update sets at least one field")
+	}
+	if len(in.Fields) > syncproto.MaxFields {
+		fail("", "max", "sets %d fields, and one change sets at most %d: add the other rows in a later update", len(in.Fields), syncproto.MaxFields)
 	}
 	if len(errs) > 0 {
 		return Input{}, &ValidationError{Errs: errs}
@@ -215,7 +225,7 @@ func (f *Field) encode(dst []byte, v jsonscan.Value) ([]byte, error) {
 		if err := f.checkCount(n, "characters", DefaultMaxText); err != nil {
 			return nil, err
 		}
-		if f.Required && strings.TrimSpace(v.Str) == "" {
+		if f.Required.Always && strings.TrimSpace(v.Str) == "" {
 			return nil, rule("required", "is required and cannot be blank")
 		}
 		return syncproto.AppendText(dst, v.Str), nil

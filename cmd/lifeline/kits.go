@@ -102,7 +102,7 @@ func runKitsShow(ctx context.Context, e *env, fs *flagSet, args []string) error 
 
 func rules(f *schemas.Field) string {
 	var r []string
-	if f.Required {
+	if f.Required.Always {
 		r = append(r, "required")
 	}
 	if f.Personal {

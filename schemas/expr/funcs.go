@@ -80,6 +80,11 @@ func init() {
 		{name: "count-selected", min: 1, max: 1, eval: func(_ *evaluator, _ *call, a []Value) (Value, error) {
 			return NumberValue(float64(len(a[0].Codes()))), nil
 		}},
+		// count() is of a repeat: ${household} reads its rows' ids as
+		// a multi value does its choices.
+		{name: "count", min: 1, max: 1, eval: func(_ *evaluator, _ *call, a []Value) (Value, error) {
+			return NumberValue(float64(len(a[0].Codes()))), nil
+		}},
 		{name: "selected-at", min: 2, max: 2, eval: func(_ *evaluator, _ *call, a []Value) (Value, error) {
 			codes, i := a[0].Codes(), index(a[1])
 			if i < 0 || i >= len(codes) {
