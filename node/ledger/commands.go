@@ -4,7 +4,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"lifeline/node/identity"
 	"lifeline/syncproto"
@@ -22,6 +25,7 @@ const (
 	CmdResolve CommandType = 5 // headquarters decided a conflict
 	CmdSigned  CommandType = 6 // one of headquarters' decisions, signed (see Signed)
 	CmdMember  CommandType = 7 // headquarters changed a relay's part in the ledger
+	CmdReview  CommandType = 8 // headquarters, or a relay of the record's district, reviewed a record
 )
 
 func (t CommandType) String() string {
@@ -40,6 +44,8 @@ func (t CommandType) String() string {
 		return "signed decision"
 	case CmdMember:
 		return "member"
+	case CmdReview:
+		return "review"
 	}
 	return fmt.Sprintf("command %d", uint8(t))
 }
@@ -206,6 +212,8 @@ func decodeCommand(t CommandType, body []byte) (any, error) {
 		cmd = &Resolve{}
 	case CmdMember:
 		cmd = &Member{}
+	case CmdReview:
+		cmd = &Review{}
 	default:
 		return nil, fmt.Errorf("ledger: unknown %s", t)
 	}
@@ -262,6 +270,88 @@ func check(cmd any) error {
 		if c.Node.IsZero() || len(c.Addr) > maxAddr {
 			return errors.New("a member with no node id, or an address too long")
 		}
+	case *Review:
+		if c.Node.IsZero() || len(c.District) > syncproto.MaxNameLen {
+			return fmt.Errorf("a review of %s with no reviewer, or a district name too long", c.Record)
+		}
+		if err := CheckReview(c.Decision, c.Reason); err != nil {
+			return fmt.Errorf("review of %s: %w", c.Record, err)
+		}
+	}
+	return nil
+}
+
+// Review records that a record was reviewed: approved, sent back for a
+// correction, or rejected, with the reason. It is signed like
+// headquarters' decisions (see Signed), by the reviewing node: an HQ node,
+// or a relay of the record's district, which District names as the
+// reviewer holds the record. The state machine checks the signer against
+// Node and District; the record itself does not travel in the ledger, so
+// every node that takes the review into a record checks the record's
+// district again (node.admitReview). CBOR keys are append-only.
+type Review struct {
+	Record   syncproto.RecordID `cbor:"1,keyasint"`
+	Decision string             `cbor:"2,keyasint"` // one of ReviewDecisions
+	Reason   string             `cbor:"3,keyasint,omitempty"`
+	Node     syncproto.NodeID   `cbor:"4,keyasint"` // the reviewing node
+	District string             `cbor:"5,keyasint,omitempty"`
+	At       int64              `cbor:"6,keyasint"` // Unix milliseconds, by the reviewer's clock
+}
+
+// A review's decisions, as they are written in the ledger and in records.
+const (
+	ReviewApproved        = "approved"
+	ReviewNeedsCorrection = "needs-correction"
+	ReviewRejected        = "rejected"
+)
+
+// ReviewDecisions are the decisions a review may carry.
+var ReviewDecisions = []string{ReviewApproved, ReviewNeedsCorrection, ReviewRejected}
+
+// MaxReviewReason bounds a review's reason, in characters.
+const MaxReviewReason = 500
+
+// ErrReview is wrapped by the refusal of a review's decision or reason.
+var ErrReview = errors.New("not a review")
+
+// CheckReview says what is wrong with a review's decision and reason: the
+// decision must be one of ReviewDecisions; a correction asked for or a
+// rejection needs a reason, of at most MaxReviewReason characters of
+// UTF-8 text without control characters.
+func CheckReview(decision, reason string) error {
+	switch decision {
+	case ReviewApproved, ReviewNeedsCorrection, ReviewRejected:
+	default:
+		return fmt.Errorf("%w: decision %.32q is none of %s", ErrReview, decision, strings.Join(ReviewDecisions, ", "))
+	}
+	if !utf8.ValidString(reason) {
+		return fmt.Errorf("%w: the reason is not UTF-8 text", ErrReview)
+	}
+	if n := utf8.RuneCountInString(reason); n > MaxReviewReason {
+		return fmt.Errorf("%w: a reason of %d characters; at most %d", ErrReview, n, MaxReviewReason)
+	}
+	if strings.ContainsFunc(reason, unicode.IsControl) {
+		return fmt.Errorf("%w: the reason holds a control character (a line break?): write it on one line", ErrReview)
+	}
+	if decision != ReviewApproved && strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("%w: a decision %s needs a reason, e.g. \"wrong village\"", ErrReview, decision)
+	}
+	return nil
+}
+
+// reviewer checks that the node whose claims signed a review may make it:
+// the node the review names, and, if a relay, one of the district the
+// review names.
+func (r *Review) reviewer(c identity.Claims) error {
+	switch {
+	case c.Node != r.Node:
+		return fmt.Errorf("a review in the name of %s signed by %s", r.Node, c)
+	case c.Role.Decides():
+		return nil
+	case c.Role != syncproto.RoleRelay:
+		return fmt.Errorf("a review signed by %s, a %s node", c, c.Role)
+	case r.District == "" || r.District != c.District:
+		return fmt.Errorf("a review of a record of %q signed by %s, a relay of %s", r.District, c, c.District)
 	}
 	return nil
 }

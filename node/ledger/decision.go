@@ -18,10 +18,12 @@ import (
 // applies the entry: a relay, which may forward entries and may even lead
 // the ledger while HQ is cut off, cannot make one up.
 
-// IsDecision reports whether a command is one only headquarters decides.
+// IsDecision reports whether a command is one only headquarters decides,
+// and so travels signed (a review, signed too, may also be a relay's: see
+// Review).
 func IsDecision(t CommandType) bool {
 	switch t {
-	case CmdEnroll, CmdRevoke, CmdKit, CmdResolve, CmdMember:
+	case CmdEnroll, CmdRevoke, CmdKit, CmdResolve, CmdMember, CmdReview:
 		return true
 	}
 	return false
@@ -95,6 +97,10 @@ func decodeSigned(body []byte) (*Decision, error) {
 // unrevoked HQ certificate signed.
 var ErrNotHQ = errors.New("not signed by headquarters")
 
+// ErrNotReviewer is wrapped by the refusal of a review that neither an HQ
+// node nor a relay of the record's district signed; it wraps ErrNotHQ.
+var ErrNotReviewer = fmt.Errorf("%w, nor by a relay of the record's district", ErrNotHQ)
+
 // Verify checks who made a decision: a certificate of this deployment's CA,
 // valid when the decision says it was made, of an HQ node not revoked
 // (revoked says, from the ledger's own state), whose key signed it. It
@@ -108,7 +114,11 @@ func (d *Decision) Verify(ca *x509.Certificate, revoked func(syncproto.NodeID) (
 	if err != nil {
 		return identity.Claims{}, fmt.Errorf("%w: %v", ErrNotHQ, err)
 	}
-	if !claims.Role.Decides() {
+	if r, ok := d.Cmd.(*Review); ok {
+		if err := r.reviewer(claims); err != nil {
+			return claims, fmt.Errorf("%w: %v", ErrNotReviewer, err)
+		}
+	} else if !claims.Role.Decides() {
 		return claims, fmt.Errorf("%w: a %s signed by %s", ErrNotHQ, d.Type, claims)
 	}
 	gone, err := revoked(claims.Node)

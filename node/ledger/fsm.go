@@ -249,6 +249,10 @@ func (f *FSM) decide(tx Tx, t CommandType, cmd any) (refused, err error) {
 		return kit(tx, c)
 	case *Resolve:
 		return nil, tx.PutResolution(*c)
+	case *Review:
+		// Checked with its signature; the reviewing node writes it into
+		// the record when it applies it (node's onApply).
+		return nil, nil
 	}
 	return fmt.Errorf("ledger: no handler for %s", t), nil
 }
