@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"time"
 
 	"lifeline/node/store"
 	"lifeline/schemas"
@@ -175,11 +176,15 @@ func readLine(br *bufio.Reader, buf []byte) ([]byte, []byte, error) {
 
 func (n *Node) parseChunk(ctx context.Context, t *schemas.Type, c *chunk, author string) ([]store.Edit, error) {
 	edits := make([]store.Edit, 0, len(c.lines))
+	today := schemas.Today(time.Now())
 	for i, b := range c.lines {
 		if isBlank(b) {
 			continue
 		}
 		in, err := t.ParseJSON(b, schemas.Create)
+		if err == nil {
+			err = t.Apply(nil, &in, schemas.Create, today)
+		}
 		if err == nil {
 			var e store.Edit
 			e, err = n.edit(ctx, t, in, true, author, "")

@@ -40,6 +40,9 @@ func (n *Node) Add(ctx context.Context, typeName string, data []byte, author str
 	if err != nil {
 		return syncproto.RecordID{}, err
 	}
+	if err := t.Apply(nil, &in, schemas.Create, schemas.Today(time.Now())); err != nil {
+		return syncproto.RecordID{}, err
+	}
 	e, err := n.edit(ctx, t, in, true, author, "")
 	if err != nil {
 		return syncproto.RecordID{}, err
@@ -70,6 +73,20 @@ func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, a
 		return syncproto.Dot{}, fmt.Errorf("%w: the object names record %s, the update is for %s", schemas.ErrInvalid, in.ID, id)
 	}
 	in.ID = id.String()
+	// The kit's logic reads the record as this node holds it: the value
+	// winning each field, opened where this node holds the key.
+	cur := schemas.Values{}
+	for _, f := range rec.Fields {
+		if f.Name == syncproto.DeletedField || len(f.Versions) == 0 {
+			continue
+		}
+		if raw, err := n.openValue(id, f.Name, f.Versions[0].Value); err == nil {
+			cur[f.Name] = raw
+		}
+	}
+	if err := t.Apply(cur, &in, schemas.Update, schemas.Today(time.Now())); err != nil {
+		return syncproto.Dot{}, err
+	}
 	e, err := n.edit(ctx, t, in, false, author, storedDistrict(rec))
 	if err != nil {
 		return syncproto.Dot{}, err

@@ -364,6 +364,10 @@ func (n *Node) ExportCSV(ctx context.Context, typeName string, w io.Writer, opts
 	}
 	row := []string{colID, colCase, colStatus}
 	for _, f := range fields {
+		if f.Type == schemas.Repeat {
+			row = append(row, f.Name+"_count") // rows are left out, counted
+			continue
+		}
 		row = append(row, f.Name)
 	}
 	row = append(row, colConflict)
@@ -377,6 +381,10 @@ func (n *Node) ExportCSV(ctx context.Context, typeName string, w io.Writer, opts
 		}
 		row = append(row[:0], v.ID, v.Case, v.Status)
 		for _, f := range fields {
+			if f.Type == schemas.Repeat {
+				row = append(row, strconv.Itoa(liveRows(v, f.Name)))
+				continue
+			}
 			row = append(row, cell(v.Fields[f.Name]))
 		}
 		// The fields in conflict may be named by the node that wrote them.
@@ -550,4 +558,28 @@ func (n *Node) ExportGeoJSON(ctx context.Context, typeName string, w io.Writer, 
 	}
 	_, err = io.WriteString(w, "\n]}\n")
 	return count, err
+}
+
+// liveRows counts the rows of repeat rep a record holds and has not
+// removed.
+func liveRows(v RecordView, rep string) int {
+	rows := map[string]bool{}
+	for name, val := range v.Fields {
+		r, row, field, ok := schemas.SplitRowField(name)
+		if !ok || r != rep {
+			continue
+		}
+		if field == schemas.RemoveKey && val == true {
+			rows[row] = true
+		} else if !rows[row] {
+			rows[row] = false
+		}
+	}
+	n := 0
+	for _, removed := range rows {
+		if !removed {
+			n++
+		}
+	}
+	return n
 }

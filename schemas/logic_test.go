@@ -1,0 +1,219 @@
+package schemas_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"lifeline/schemas"
+	"lifeline/schemas/expr"
+	"lifeline/syncproto"
+)
+
+var logicToday = expr.Date{Year: 2026, Month: 12, Day: 5}
+
+// shelterKit is a kit with logic written as a NEMO officer would.
+func shelterKit(t testing.TB) *schemas.Type {
+	l := schemas.Label{EN: "x", ES: "x"}
+	k := &schemas.Kit{Name: "logic", Version: "1.0", Title: l, Types: []*schemas.Type{{
+		Name: "shelter", Version: 1, Title: l, Priority: 2,
+		Fields: []*schemas.Field{
+			{Name: "capacity", Type: schemas.Integer, Label: l, Required: schemas.Requirement{Always: true}},
+			{Name: "occupancy", Type: schemas.Integer, Label: l, Constraint: ". <= ${capacity}",
+				ConstraintMessage: schemas.Label{EN: "Occupancy cannot exceed capacity", ES: "La ocupación no puede superar la capacidad"}},
+			{Name: "spaces_left", Type: schemas.Integer, Label: l, Calculate: "${capacity} - ${occupancy}"},
+			{Name: "status", Type: schemas.Choice, Label: l, Default: "open", Choices: []schemas.ChoiceItem{{Value: "open", EN: "Open", ES: "Abierto"}, {Value: "closed", EN: "Closed", ES: "Cerrado"}}},
+			{Name: "closed_reason", Type: schemas.Text, Label: l, Relevant: "${status} = 'closed'", Required: schemas.Requirement{If: "${status} = 'closed'"}},
+			{Name: "members", Type: schemas.Repeat, Label: l, Fields: []*schemas.Field{
+				{Name: "name", Type: schemas.Text, Label: l, Required: schemas.Requirement{Always: true}, Personal: true},
+				{Name: "sex", Type: schemas.Choice, Label: l, Choices: []schemas.ChoiceItem{{Value: "female", EN: "F", ES: "F"}, {Value: "male", EN: "M", ES: "M"}}},
+				{Name: "age", Type: schemas.Integer, Label: l},
+				{Name: "pregnant", Type: schemas.Bool, Label: l, Relevant: "${sex} = 'female' and ${age} >= 12 and ${age} <= 50"},
+			}},
+			{Name: "under_five", Type: schemas.Integer, Label: l, Constraint: ". <= count(${members})"},
+		},
+	}}}
+	if errs := k.Check(); len(errs) > 0 {
+		t.Fatalf("kit: %v", errs[0])
+	}
+	return k.Types[0]
+}
+
+func logicRules(t *testing.T, err error) []string {
+	t.Helper()
+	var ve *schemas.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("error %v is no ValidationError", err)
+	}
+	var rules []string
+	for _, e := range ve.Errs {
+		rules = append(rules, e.Field+":"+e.Rule)
+	}
+	return rules
+}
+
+func apply(t *testing.T, ty *schemas.Type, cur schemas.Values, js string, mode schemas.Mode) (schemas.Input, error) {
+	t.Helper()
+	in, err := ty.ParseJSON([]byte(js), mode)
+	if err != nil {
+		return in, err
+	}
+	return in, ty.Apply(cur, &in, mode, logicToday)
+}
+
+func values(in schemas.Input) schemas.Values {
+	v := schemas.Values{}
+	for _, f := range in.Fields {
+		v[f.Name] = f.Value
+	}
+	return v
+}
+
+func TestApplyLogic(t *testing.T) {
+	ty := shelterKit(t)
+	in, err := apply(t, ty, nil, `{"capacity": 100, "occupancy": 40}`, schemas.Create)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := values(in)
+	// 100 - 40, CBOR 0x18 0x3c; the default "open", CBOR text of 4 bytes.
+	if got := v["spaces_left"]; string(got) != "\x18\x3c" {
+		t.Errorf("spaces_left = %x, want 183c", got)
+	}
+	if got := v["status"]; string(got) != "\x64open" {
+		t.Errorf("status = %x, want the default open", got)
+	}
+	if _, err := apply(t, ty, nil, `{"capacity": 10, "occupancy": 40}`, schemas.Create); err == nil ||
+		!slices.Equal(logicRules(t, err), []string{"occupancy:constraint"}) || !contains(err.Error(), "Occupancy cannot exceed capacity") {
+		t.Errorf("occupancy over capacity: %v", err)
+	}
+	if _, err := apply(t, ty, nil, `{"capacity": 10, "closed_reason": "flooded"}`, schemas.Create); err == nil || !slices.Equal(logicRules(t, err), []string{"closed_reason:relevant"}) {
+		t.Errorf("a reason given while open: %v", err)
+	}
+	if _, err := apply(t, ty, nil, `{"capacity": 10, "status": "closed"}`, schemas.Create); err == nil || !slices.Equal(logicRules(t, err), []string{"closed_reason:required"}) {
+		t.Errorf("closed without a reason: %v", err)
+	}
+	if _, err := apply(t, ty, nil, `{"capacity": 10, "spaces_left": 3}`, schemas.Create); err == nil || !slices.Equal(logicRules(t, err), []string{"spaces_left:calculate"}) {
+		t.Errorf("a calculated field set: %v", err)
+	}
+	// An update recomputes, and a reduced capacity re-checks occupancy.
+	up, err := apply(t, ty, v, `{"occupancy": 70}`, schemas.Update)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := values(up)["spaces_left"]; string(got) != "\x18\x1e" { // 30
+		t.Errorf("spaces_left after the update = %x, want 181e", got)
+	}
+	if _, err := apply(t, ty, v, `{"capacity": 20}`, schemas.Update); err == nil || !slices.Equal(logicRules(t, err), []string{"occupancy:constraint"}) {
+		t.Errorf("capacity below occupancy: %v", err)
+	}
+	if _, err := apply(t, ty, v, `{"status": "closed"}`, schemas.Update); err == nil || !slices.Equal(logicRules(t, err), []string{"closed_reason:required"}) {
+		t.Errorf("closed by an update without a reason: %v", err)
+	}
+}
+
+func contains(s, sub string) bool { return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub)) }
+
+func TestApplyRepeat(t *testing.T) {
+	ty := shelterKit(t)
+	in, err := apply(t, ty, nil, `{"capacity": 10, "under_five": 2, "members": [{"name": "Ana", "sex": "female", "age": 30, "pregnant": true}, {"name": "Luis", "sex": "male", "age": 3}]}`, schemas.Create)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := values(in)
+	rows := ty.Rows(v, ty.Fields[5])
+	if len(rows) != 2 {
+		t.Fatalf("rows %v, want 2", rows)
+	}
+	f, ok := ty.Field(schemas.RowField("members", rows[0], "name"))
+	if !ok || !f.Personal || f.Repeat() != ty.Fields[5] {
+		t.Errorf("a row's name resolves to %+v, want the personal nested field", f)
+	}
+	if _, err := apply(t, ty, nil, `{"capacity": 10, "under_five": 2, "members": [{"name": "Ana"}]}`, schemas.Create); err == nil || !slices.Equal(logicRules(t, err), []string{"under_five:constraint"}) {
+		t.Errorf("two under five of one member: %v", err)
+	}
+	if _, err := apply(t, ty, nil, `{"capacity": 10, "members": [{"name": "Bo", "sex": "male", "age": 30, "pregnant": false}]}`, schemas.Create); err == nil || len(logicRules(t, err)) != 1 || !contains(logicRules(t, err)[0], ":relevant") {
+		t.Errorf("pregnant given for a man: %v", err)
+	}
+	if _, err := apply(t, ty, nil, `{"capacity": 10, "members": [{"age": 30}]}`, schemas.Create); err == nil || len(logicRules(t, err)) != 1 || !contains(logicRules(t, err)[0], ":required") {
+		t.Errorf("a row without its required name: %v", err)
+	}
+	// Removing a row: it leaves the count, and stays removed.
+	rm, err := apply(t, ty, v, `{"members": [{"row": "`+rows[1]+`", "remove": true}]}`, schemas.Update)
+	if err == nil || !slices.Equal(logicRules(t, err), []string{"under_five:constraint"}) {
+		t.Errorf("removing a member under the count of children: %v (%v)", err, rm.Fields)
+	}
+	rm, err = apply(t, ty, v, `{"under_five": 1, "members": [{"row": "`+rows[1]+`", "remove": true}]}`, schemas.Update)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := values(in)
+	for k, x := range values(rm) {
+		after[k] = x
+	}
+	if got := ty.Rows(after, ty.Fields[5]); !slices.Equal(got, rows[:1]) {
+		t.Errorf("rows after the removal %v, want %v", got, rows[:1])
+	}
+	if _, err := apply(t, ty, after, `{"members": [{"row": "`+rows[1]+`", "age": 4}]}`, schemas.Update); err == nil || len(logicRules(t, err)) != 1 || !contains(logicRules(t, err)[0], ":removed") {
+		t.Errorf("an edit of a removed row: %v", err)
+	}
+}
+
+func TestKitLogicDefinitionErrors(t *testing.T) {
+	l := schemas.Label{EN: "x", ES: "x"}
+	k := &schemas.Kit{Name: "bad", Version: "1.0", Title: l, Types: []*schemas.Type{{Name: "plot", Version: 1, Title: l, Priority: 2,
+		Fields: []*schemas.Field{
+			{Name: "a", Type: schemas.Integer, Label: l, Relevant: "${b} >"},
+			{Name: "b", Type: schemas.Integer, Label: l, Relevant: "${nothere} = 1"},
+			{Name: "c", Type: schemas.Integer, Label: l, Calculate: "${d}"},
+			{Name: "d", Type: schemas.Integer, Label: l, Calculate: "${c}"},
+		}}}}
+	errs := k.Check()
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Field+"/"+e.Key)
+	}
+	for _, want := range []string{"a/relevant", "b/relevant", "c/relevant"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("errors %v lack %s", got, want)
+		}
+	}
+	if !contains(errs[0].Error(), "column") {
+		t.Errorf("a parse error %q names no column", errs[0])
+	}
+}
+
+// The same input gives the same record whatever the order of its fields.
+func TestApplyOrderIndependent(t *testing.T) {
+	ty := shelterKit(t)
+	rapid.Check(t, func(rt *rapid.T) {
+		capacity := rapid.IntRange(0, 50).Draw(rt, "capacity")
+		occ := rapid.IntRange(0, 60).Draw(rt, "occupancy")
+		status := rapid.SampledFrom([]string{"open", "closed"}).Draw(rt, "status")
+		fields := []syncproto.FieldChange{
+			{Name: "capacity", Value: syncproto.AppendInt(nil, int64(capacity))},
+			{Name: "occupancy", Value: syncproto.AppendInt(nil, int64(occ))},
+			{Name: "status", Value: syncproto.AppendText(nil, status)},
+		}
+		if rapid.Bool().Draw(rt, "reason") {
+			fields = append(fields, syncproto.FieldChange{Name: "closed_reason", Value: syncproto.AppendText(nil, "flood")})
+		}
+		a := schemas.Input{Fields: slices.Clone(fields)}
+		perm := rapid.Permutation(fields).Draw(rt, "order")
+		b := schemas.Input{Fields: perm}
+		ea := ty.Apply(nil, &a, schemas.Create, logicToday)
+		eb := ty.Apply(nil, &b, schemas.Create, logicToday)
+		if (ea == nil) != (eb == nil) || (ea != nil && ea.Error() != eb.Error()) {
+			rt.Fatalf("errors differ: %v, %v", ea, eb)
+		}
+		if !slices.EqualFunc(a.Fields, b.Fields, func(x, y syncproto.FieldChange) bool { return x.Name == y.Name && string(x.Value) == string(y.Value) }) {
+			rt.Fatalf("fields differ: %v, %v", a.Fields, b.Fields)
+		}
+		wantOK := occ <= capacity
+		if ea == nil != wantOK && status == "open" && len(fields) == 3 {
+			rt.Fatalf("occupancy %d of %d: error %v", occ, capacity, ea)
+		}
+	})
+}
