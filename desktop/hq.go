@@ -475,7 +475,7 @@ func (v *hqView) keptDetail(q node.QuarantinedChange) string {
 		author = "—"
 	}
 	return title + "\n\n" + fmt.Sprintf(u.T("hq.kept.detail"), q.Record, node.Printable(q.Type), q.Dot, hqTime(q.At),
-		node.Printable(q.Origin), author, q.Since.Local().Format("2006-01-02 15:04"), node.Printable(q.Reason)) + "\n" + verdict
+		node.Printable(q.Origin), author, showTime(q.Since), node.Printable(q.Reason)) + "\n" + verdict
 }
 
 // pickKept shows why a change was kept aside.
@@ -521,11 +521,7 @@ func (v *hqView) resolve(id string) {
 
 // hqTime shows an RFC 3339 time as local time.
 func hqTime(at string) string {
-	t, err := time.Parse(time.RFC3339, at)
-	if err != nil {
-		return at
-	}
-	return t.Local().Format("2006-01-02 15:04")
+	return showStamp(at, at)
 }
 
 // selectedType is the record type picked for export, or "".

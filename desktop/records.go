@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -338,7 +337,11 @@ func (v *recordsView) show(shown []recordsRow, total int) {
 	case total > len(shown):
 		v.count.SetText(fmt.Sprintf(v.u.T("records.count.capped"), len(shown), total))
 	default:
-		v.count.SetText(fmt.Sprintf(v.u.T("records.count"), total))
+		if total == 1 {
+			v.count.SetText(v.u.T("records.count.one"))
+		} else {
+			v.count.SetText(fmt.Sprintf(v.u.T("records.count"), total))
+		}
 	}
 	v.list.Refresh()
 	i := slices.IndexFunc(shown, func(r recordsRow) bool { return r.id.String() == v.selected })
@@ -437,7 +440,11 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 	box.Add(recordsHeading(u.T("records.fields")))
 	form := container.New(layout.NewFormLayout())
 	for _, name := range rec.Order {
-		value := widget.NewLabel(node.Printable(rec.Texts[name]))
+		shown := rec.Texts[name]
+		if f, ok := fieldOf(t, name); ok && f.Type == schemas.DateTime && !isWithheld(rec.Fields[name]) {
+			shown = fieldText(f, rec.Fields[name], u.Lang())
+		}
+		value := widget.NewLabel(node.Printable(shown))
 		value.Wrapping = fyne.TextWrapWord
 		if isWithheld(rec.Fields[name]) {
 			value.TextStyle.Italic = true
@@ -694,7 +701,7 @@ func (v *recordsView) valueText(t *schemas.Type, name string, value any) string 
 	case isWithheld(value):
 		return node.WithheldText[v.u.Lang()]
 	}
-	return f.FormatValue(value, v.u.Lang())
+	return fieldText(f, value, v.u.Lang())
 }
 
 // isWithheld reports whether a value is one this node holds no key to
@@ -732,11 +739,7 @@ func recordsHeading(s string) *widget.Label {
 
 // recordsTime shows an RFC 3339 time as local time.
 func recordsTime(at string) string {
-	t, err := time.Parse(time.RFC3339, at)
-	if err != nil {
-		return at
-	}
-	return t.Local().Format("2006-01-02 15:04")
+	return showStamp(at, at)
 }
 
 // recordsQueue runs jobs off the UI thread one at a time, and only the

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
+	"lifeline/node/peersync"
 	"lifeline/syncproto"
 )
 
@@ -45,6 +46,16 @@ func (u *UI) newSyncView() *syncView {
 	v.none.Wrapping = fyne.TextWrapWord
 	v.result.Wrapping = fyne.TextWrapWord
 	v.addr.SetPlaceHolder(u.T("sync.addr"))
+	v.addr.OnSubmitted = func(string) { v.syncNow() }
+	// What was typed and said stays over a language switch; the address
+	// last typed, over a restart.
+	if prev := u.screens.sync; prev != nil {
+		v.addr.SetText(prev.addr.Text)
+		v.result.SetText(prev.result.Text)
+	} else if a, err := loadSyncAddrs(u.node.Config().DataDir); err == nil {
+		v.addr.SetText(a.Last)
+	}
+	u.screens.sync = v
 	v.renewText = widget.NewLabel("")
 	v.renewText.Wrapping = fyne.TextWrapWord
 	v.renewText.Importance = widget.WarningImportance
@@ -67,7 +78,7 @@ func (v *syncView) content() fyne.CanvasObject {
 	u := v.u
 	now := widget.NewButton(u.T("sync.now"), v.syncNow)
 	now.Importance = widget.HighImportance
-	with := widget.NewButton(u.T("sync.with"), func() { v.syncWith(v.addr.Text) })
+	with := widget.NewButton(u.T("sync.with"), v.syncWith)
 	export := widget.NewButton(u.T("sync.export"), v.askExport)
 	imp := widget.NewButton(u.T("sync.import"), func() { askFile(u.win, v.importBundle) })
 	var net fyne.CanvasObject = container.NewVBox(container.NewHBox(now, widget.NewButton(u.T("sync.refresh"), v.load)),
@@ -133,11 +144,7 @@ func (v *syncView) cell(id widget.TableCellID) string {
 
 // when shows an RFC 3339 time as local time, or "never".
 func when(u *UI, at string) string {
-	t, err := time.Parse(time.RFC3339, at)
-	if err != nil {
-		return u.T("sync.never")
-	}
-	return t.Local().Format("2006-01-02 15:04")
+	return showStamp(at, u.T("sync.never"))
 }
 
 // load reads the node's status off the UI thread and shows it.
@@ -182,42 +189,179 @@ func (v *syncView) show(st node.Status) {
 	v.peers.Refresh()
 }
 
-// syncNow asks the running node to sync with the peers it knows at once.
-func (v *syncView) syncNow() {
-	if d := v.u.daemon.Load(); d != nil && d.SyncNow() {
-		v.result.SetText(v.u.T("sync.now.started"))
-		return
+// syncTarget is a peer "Sync now" tries: its address, and its name where
+// this node knows it.
+type syncTarget struct{ addr, name string }
+
+func (t syncTarget) label() string {
+	if t.name == "" {
+		return t.addr
 	}
-	if strings.TrimSpace(v.addr.Text) != "" {
-		v.syncWith(v.addr.Text)
-		return
-	}
-	v.result.SetText(v.u.T("sync.addr"))
-	v.u.win.Canvas().Focus(v.addr)
+	return node.Printable(t.name) + " (" + t.addr + ")"
 }
 
-// syncWith runs one session with the peer at addr.
-func (v *syncView) syncWith(addr string) {
+// syncOutcome is how one peer's sync went.
+type syncOutcome struct {
+	target syncTarget
+	res    peersync.Result
+	err    error
+	took   time.Duration
+}
+
+// syncTargets lists whom "Sync now" tries, each address once: the one
+// typed, then those remembered, then the peers known with an address.
+func syncTargets(typed string, remembered []string, peers []node.PeerStatus) []syncTarget {
+	var out []syncTarget
+	seen := map[string]bool{}
+	names := map[string]string{}
+	for _, p := range peers {
+		if p.Addr != "" && p.Name != "" {
+			names[p.Addr] = p.Name
+		}
+	}
+	add := func(addr string) {
+		if addr == "" || seen[addr] || checkSyncAddr(addr) != nil {
+			return
+		}
+		seen[addr] = true
+		out = append(out, syncTarget{addr: addr, name: names[addr]})
+	}
+	add(typed)
+	for _, a := range remembered {
+		add(a)
+	}
+	for _, p := range peers {
+		add(p.Addr)
+	}
+	return out
+}
+
+// syncNow syncs, behind the window, with the address typed, the addresses
+// remembered and the peers known, one after the other, and says how each
+// went; the running node is asked to sync with the peers it finds on the
+// network too.
+func (v *syncView) syncNow() { v.syncTo(true) }
+
+// syncWith syncs with the address typed alone.
+func (v *syncView) syncWith() { v.syncTo(false) }
+
+// syncTo runs "Sync now" (all true) or "Sync with this address".
+func (v *syncView) syncTo(all bool) {
 	u := v.u
-	addr = strings.TrimSpace(addr)
-	if addr == "" {
-		u.showError(errors.New(u.T("sync.addr")))
+	typed := strings.TrimSpace(v.addr.Text)
+	if typed != "" {
+		if err := checkSyncAddr(typed); err != nil {
+			v.result.SetText(fmt.Sprintf(u.T("sync.badaddr"), node.Printable(typed), err))
+			u.win.Canvas().Focus(v.addr)
+			return
+		}
+	} else if !all {
+		v.result.SetText(u.T("sync.addr.needed"))
+		u.win.Canvas().Focus(v.addr)
 		return
 	}
-	var res struct{ in, out int }
-	u.run(u.T("sync.syncing"), func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-		defer cancel()
-		r, err := u.node.Sync(ctx, addr)
-		res.in, res.out = r.Received, r.Sent
-		return err
-	}, func(err error) {
-		if err == nil {
-			v.result.SetText(fmt.Sprintf(u.T("sync.done"), addr, res.in, res.out))
+	gossip := false
+	if d := u.daemon.Load(); all && d != nil {
+		gossip = d.SyncNow()
+	}
+	dir := u.node.Config().DataDir
+	var (
+		outcomes []syncOutcome
+		tried    int
+		none     bool
+	)
+	v.result.SetText(u.T("sync.syncing"))
+	u.job(u.T("sync.syncing"), func(ctx context.Context, progress func(string)) error {
+		addrs, _ := loadSyncAddrs(dir) // a damaged file remembers nothing
+		if typed != "" && addrs.Last != typed {
+			addrs.Last = typed
+			addrs.save(dir)
+		}
+		var targets []syncTarget
+		if all {
+			st, err := u.node.Status(ctx)
+			if err != nil {
+				return err
+			}
+			targets = syncTargets(typed, addrs.Known, st.Peers)
+		} else {
+			targets = syncTargets(typed, nil, nil)
+		}
+		tried = len(targets)
+		if len(targets) == 0 {
+			none = true
+			return nil
+		}
+		for i, t := range targets {
+			progress(fmt.Sprintf(u.T("sync.trying"), i+1, len(targets), t.label()))
+			start := time.Now()
+			res, err := u.node.Sync(ctx, t.addr)
+			outcomes = append(outcomes, syncOutcome{target: t, res: res, err: err, took: time.Since(start)})
+			if err == nil {
+				addrs.remember(t.addr)
+				addrs.save(dir)
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		return nil
+	}, func(err error) string {
+		var report string
+		switch {
+		case none && gossip:
+			report = u.T("sync.now.started")
+		case none:
+			report = u.T("sync.addr.needed")
+			u.win.Canvas().Focus(v.addr)
+		default:
+			report = v.report(outcomes, tried, err, gossip)
+		}
+		v.result.SetText(report)
+		if len(outcomes) > 0 {
 			u.Refresh()
 		}
 		v.load()
+		return report
 	})
+}
+
+// report says how a "Sync now" went: when, how many peers answered, then
+// one line for each peer tried.
+func (v *syncView) report(outcomes []syncOutcome, tried int, err error, gossip bool) string {
+	u := v.u
+	answered := 0
+	var lines []string
+	for _, o := range outcomes {
+		name := o.target.label()
+		if o.err == nil {
+			answered++
+			if o.res.Peer.Name != "" {
+				name = node.Printable(o.res.Peer.Name)
+			}
+			lines = append(lines, fmt.Sprintf(u.T("sync.peer.done"), name, o.res.Sent, o.res.Received))
+			continue
+		}
+		why := plainError(u, o.err)
+		if why == u.T("err.timeout") {
+			why = fmt.Sprintf(u.T("sync.peer.noanswer"), seconds(o.took))
+		}
+		lines = append(lines, fmt.Sprintf(u.T("sync.peer.failed"), name, why))
+	}
+	at := showTime(time.Now())
+	var head string
+	switch {
+	case errors.Is(err, context.Canceled):
+		head = fmt.Sprintf(u.T("sync.cancelled"), at, len(outcomes), tried)
+	case answered == 0:
+		head = fmt.Sprintf(u.T("sync.noneanswered"), at, tried)
+	default:
+		head = fmt.Sprintf(u.T("sync.answered"), at, answered, tried)
+	}
+	if gossip {
+		lines = append(lines, u.T("sync.also.gossip"))
+	}
+	return strings.Join(append([]string{head}, lines...), "\n")
 }
 
 // typeTitles are the record types' titles in the user's language.

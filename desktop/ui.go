@@ -68,7 +68,10 @@ type UI struct {
 	screens struct {
 		form    *recordScreen
 		records *recordsView
+		sync    *syncView
 	}
+	// jobs is the status line of long work at the foot of the window.
+	jobs *jobLine
 	// onRefresh are called, on the UI thread, after records changed here
 	// or arrived from a peer.
 	onRefresh []func()
@@ -99,6 +102,7 @@ func newUI(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, draft
 	u.sealed, _ = node.KeySealed(n.Config().DataDir)
 	signs, err := n.SignsIn(ctx)
 	u.noDrafts = err != nil || signs // no one is signed in yet
+	u.jobs = u.newJobLine()
 	u.gate = newLocker(win, 0, u.idleScreen, func() int { return u.tabs.SelectedIndex() })
 	u.build()
 	return u
@@ -168,7 +172,8 @@ func (u *UI) build() {
 		u.tabs.Append(container.NewTabItem(u.T("tab.hq"), u.hqScreen()))
 	}
 	u.win.SetTitle(u.T("app.title") + " — " + self.Name)
-	u.win.SetContent(container.NewStack(newActivity(u.inputSeen), container.NewBorder(u.header, nil, nil, nil, u.tabs)))
+	u.jobs.relabel(u)
+	u.win.SetContent(container.NewStack(newActivity(u.inputSeen), container.NewBorder(u.header, u.jobs.box, nil, nil, u.tabs)))
 }
 
 // showHeader fills the band above the tabs: the node, and on its right
