@@ -88,6 +88,12 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 				return store.Verdict{Reason: fmt.Sprintf("%s names a version of node %s, whose certificate is not here yet", f.Name, b.Origin)}
 			}
 		}
+		if f.Name == ReviewField {
+			if v, ok := n.admitReview(c, f, origin, rec); !ok {
+				return v
+			}
+			continue
+		}
 		if f.Name == syncproto.DeletedField {
 			if len(f.Value) != 1 || f.Value[0] != 0xf4 && f.Value[0] != 0xf5 {
 				return final("a deletion that is not true or false")

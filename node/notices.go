@@ -295,6 +295,8 @@ func (d *Daemon) onApply(a ledger.Applied) {
 		d.n.readmit(context.Background())
 	case ledger.CmdRevoke:
 		d.ledgerRevoked(context.Background(), a.Cmd.(*ledger.Revoke).Node, a.Entry.Index)
+	case ledger.CmdReview:
+		d.n.applyReview(context.Background(), a.Cmd.(*ledger.Review))
 	}
 }
 

@@ -197,6 +197,8 @@ type RecordView struct {
 	// Decisions are the conflicts of the record headquarters decided, as
 	// the ledger recorded them.
 	Decisions []Decision `json:"decisions,omitempty"`
+	// Review is the record's review (ReviewField), nil while none.
+	Review *RecordReview `json:"review,omitempty"`
 
 	// Order lists the fields as the type declares them, then any the kit
 	// does not know (written by a newer kit version), for display.
@@ -267,6 +269,10 @@ func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordVie
 	}
 	present := map[string]bool{}
 	for _, fv := range r.Fields {
+		if fv.Name == ReviewField {
+			v.Review = reviewOf(fv, names)
+			continue
+		}
 		if fv.Name == syncproto.DeletedField {
 			if len(fv.Versions) > 1 {
 				v.Conflicts[fv.Name] = n.versions(nil, fv.Name, fv.Versions, decode, names)
