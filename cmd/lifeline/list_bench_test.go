@@ -105,7 +105,7 @@ func BenchmarkRecordList(b *testing.B) {
 				base := liveHeap()
 				stop := make(chan struct{})
 				live := peakLive(stop)
-				if err := list(ctx, io.Discard, nd, node.Query{Type: "damage-assessment"}, 0); err != nil {
+				if err := list(ctx, io.Discard, nd, node.Query{Type: "damage-assessment"}, "", 0); err != nil {
 					b.Fatal(err)
 				}
 				close(stop)

@@ -84,12 +84,14 @@ type recordJSON struct {
 	Updated   string                    `json:"updated"`
 	Fields    map[string]any            `json:"fields"`
 	Conflicts map[string][]node.Version `json:"conflicts,omitempty"`
+	Review    *node.RecordReview        `json:"review,omitempty"`
 }
 
 func runRecordList(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	typ := fs.String("type", "", "only records of this type")
 	onlyConflicts := fs.Bool("conflicts", false, "only records with a field in conflict")
 	withDeleted := fs.Bool("deleted", false, "include deleted records")
+	review := reviewFilter(fs)
 	limit := fs.Int("limit", 0, "list at most this many (0: all)")
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
@@ -100,9 +102,9 @@ func runRecordList(ctx context.Context, e *env, fs *flagSet, args []string) erro
 		}
 		q := node.Query{Type: *typ, OnlyConflict: *onlyConflicts, WithDeleted: *withDeleted}
 		if *asJSON {
-			return listJSON(ctx, e.stdout, n, q, *limit)
+			return listJSON(ctx, e.stdout, n, q, *review, *limit)
 		}
-		return list(ctx, e.stdout, n, q, *limit)
+		return list(ctx, e.stdout, n, q, *review, *limit)
 	})
 }
 
@@ -110,14 +112,14 @@ func runRecordList(ctx context.Context, e *env, fs *flagSet, args []string) erro
 // as wide as their widest cell, so nothing is printed before the last
 // record is read; the rows wait in a table, which keeps only a few MiB of
 // them in memory.
-func list(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limit int) error {
+func list(ctx context.Context, w io.Writer, n *node.Node, q node.Query, review string, limit int) error {
 	t := newTable()
 	defer t.close()
 	if err := t.row("ID", "TYPE", "UPDATED", "SUMMARY", "FLAGS"); err != nil {
 		return err
 	}
 	count := 0
-	for v, err := range n.Records(ctx, q) {
+	for v, err := range n.Reviewed(ctx, q, review) {
 		if err != nil {
 			return err
 		}
@@ -127,6 +129,9 @@ func list(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limit in
 		}
 		if v.Deleted {
 			flagsCol = append(flagsCol, "deleted")
+		}
+		if v.Review != nil {
+			flagsCol = append(flagsCol, strings.ReplaceAll(v.Review.Decision, "-", " "))
 		}
 		if err := t.row(v.ID, node.Printable(v.Type), v.Updated, node.Printable(n.Summary(v)), strings.Join(flagsCol, ", ")); err != nil {
 			return err
@@ -140,10 +145,10 @@ func list(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limit in
 
 // listJSON streams the array so that a list of every record does not have to
 // fit in memory twice.
-func listJSON(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limit int) error {
+func listJSON(ctx context.Context, w io.Writer, n *node.Node, q node.Query, review string, limit int) error {
 	io.WriteString(w, "[")
 	count := 0
-	for v, err := range n.Records(ctx, q) {
+	for v, err := range n.Reviewed(ctx, q, review) {
 		if err != nil {
 			return err
 		}
@@ -151,7 +156,7 @@ func listJSON(ctx context.Context, w io.Writer, n *node.Node, q node.Query, limi
 			io.WriteString(w, ",")
 		}
 		io.WriteString(w, "\n")
-		if err := printCompact(w, recordJSON{ID: v.ID, Type: v.Type, Kit: v.Kit, Deleted: v.Deleted, Updated: v.Updated, Fields: v.Fields, Conflicts: v.Conflicts}); err != nil {
+		if err := printCompact(w, recordJSON{ID: v.ID, Type: v.Type, Kit: v.Kit, Deleted: v.Deleted, Updated: v.Updated, Fields: v.Fields, Conflicts: v.Conflicts, Review: v.Review}); err != nil {
 			return err
 		}
 		if count++; limit > 0 && count >= limit {
@@ -188,6 +193,7 @@ func printRecord(w io.Writer, _ *node.Node, v node.RecordView) error {
 	if v.Deleted {
 		fmt.Fprintln(w, "DELETED")
 	}
+	printReview(w, v.Review)
 	fmt.Fprintf(w, "updated %s\n\n", v.Updated)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, name := range v.Order {
