@@ -67,6 +67,8 @@ type Node struct {
 	embedded *fieldkits.Catalogue
 	// data is the data keys that open personal fields (personal.go).
 	data dataKeys
+	// photos is the photo store, opened on first use (photos.go).
+	photos photoStore
 }
 
 // Lang is the language record views are given in: "en" or "es".

@@ -12,6 +12,7 @@ import (
 
 	"lifeline/node/identity"
 	"lifeline/node/peersync"
+	"lifeline/node/photos"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -116,6 +117,27 @@ func (n *Node) Recipients(ctx context.Context, names []string) ([]Recipient, err
 // recipients and this node. The result's Bytes are the file's.
 func (n *Node) ExportBundleFor(ctx context.Context, w io.Writer, have syncproto.Vector, to []Recipient) (peersync.ExportResult, error) {
 	return n.encrypted(w, to, func(w io.Writer) (peersync.ExportResult, error) { return n.ExportBundle(ctx, w, have) })
+}
+
+// ExportBundleWithPhotos writes a bundle as ExportBundleFor does, followed
+// by the photos this node holds at level (none, thumbnails, or thumbnails
+// and full images), each signed with the node's key (docs/photos.md). A
+// bundle with no photos is what ExportBundleFor writes.
+func (n *Node) ExportBundleWithPhotos(ctx context.Context, w io.Writer, have syncproto.Vector, to []Recipient, level photos.Level) (peersync.ExportResult, photos.Written, error) {
+	var wrote photos.Written
+	res, err := n.encrypted(w, to, func(w io.Writer) (peersync.ExportResult, error) {
+		res, err := n.ExportBundle(ctx, w, have)
+		if err != nil || level == photos.NoPhotos {
+			return res, err
+		}
+		s, err := n.PhotoStore()
+		if err != nil {
+			return res, err
+		}
+		wrote, err = s.WriteSection(w, level, func(msg []byte) []byte { return ed25519.Sign(n.key.Signer(), msg) })
+		return res, err
+	})
+	return res, wrote, err
 }
 
 // ExportSnapshotFor writes a snapshot as ExportSnapshot does, encrypted for

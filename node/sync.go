@@ -285,7 +285,7 @@ func (n *Node) importFile(ctx context.Context, path string, snapshot bool) (peer
 	if snapshot {
 		res, err = peersync.ImportSnapshot(ctx, r, n.store, n.trust, keep)
 	} else {
-		res, err = peersync.ImportKept(ctx, r, n.store, n.trust, keep)
+		res, err = peersync.ImportWithPhotos(ctx, r, n.store, n.trust, keep, n.readPhotoSection)
 	}
 	res.Encrypted = encrypted
 	if !res.From.Node.IsZero() {

@@ -220,7 +220,31 @@ type ImportResult struct {
 	// Encrypted says the file was encrypted for this node, for the caller
 	// that decrypted it to tell.
 	Encrypted bool
+	// Photos says what the photo section after the seal brought.
+	Photos PhotosRead
 	store.ApplyResult
+}
+
+// PhotoSectionMagic opens the photo section a bundle may carry after its
+// seal (docs/photos.md). The section is outside the seal: each photo in it
+// is signed by the bundle's writer and checked against its hash on its
+// own, so that a damaged photo costs that photo, never the records.
+// A bundle without photos is byte for byte what it was before photos
+// travelled; an older node refuses one with photos whole ("bytes after
+// the seal"), having applied nothing.
+const PhotoSectionMagic = "LIFELINE-PHOTOS\n"
+
+// PhotoSink reads a bundle's photo section, from its magic on, once the
+// bundle's records are applied; writer is the key that sealed the bundle.
+type PhotoSink func(ctx context.Context, r io.Reader, writer ed25519.PublicKey) PhotosRead
+
+// PhotosRead says what a bundle's photo section brought.
+type PhotosRead struct {
+	Kept, Had, Refused int
+	// Reasons are the first few refusals; Err, why the section could not
+	// be read to its end (the photos before it are kept).
+	Reasons []string
+	Err     string
 }
 
 // Import applies a bundle in one transaction, reading it once: its frames
@@ -237,14 +261,21 @@ func Import(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust)
 // if the bundle lacks it) is writer (nil keeps every one): the others are
 // checked with the rest, under the seal, and counted in OutOfScope.
 func ImportKept(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust, keep func(writer []byte, st syncproto.Stream) bool) (ImportResult, error) {
-	return importBundle(ctx, r, st, trust, keep, nil)
+	return importBundle(ctx, r, st, trust, keep, nil, nil)
+}
+
+// ImportWithPhotos is ImportKept that hands the photo section after the
+// seal, if there is one, to photos once the records are applied.
+// ImportKept passes over such a section.
+func ImportWithPhotos(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust, keep func(writer []byte, st syncproto.Stream) bool, photos PhotoSink) (ImportResult, error) {
+	return importBundle(ctx, r, st, trust, keep, nil, photos)
 }
 
 // importBundle is ImportKept that, given a snapshot's checks, also refuses
 // what a snapshot may not be (snapshot.go).
-func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust, keep func(writer []byte, st syncproto.Stream) bool, snap *snapshotCheck) (ImportResult, error) {
+func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust BundleTrust, keep func(writer []byte, st syncproto.Stream) bool, snap *snapshotCheck, photos PhotoSink) (ImportResult, error) {
 	var res ImportResult
-	fr, err := openBundle(&io.LimitedReader{R: r, N: MaxBundleBytes})
+	fr, br, err := openBundle(&io.LimitedReader{R: r, N: MaxBundleBytes})
 	if err != nil {
 		return res, err
 	}
@@ -308,7 +339,7 @@ func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust Bundle
 	var certs [][]byte
 	var writer []byte // the writer's certificate, once read
 	var receipts []*syncproto.Receipts
-	done, sealed := false, false
+	done, sealed, withPhotos := false, false, false
 	// frames reads the rest of the bundle, yielding its batches' changes;
 	// it checks the seal when it comes, and yields an error (which rolls
 	// back what was applied) for anything wrong.
@@ -388,8 +419,8 @@ func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust Bundle
 				default:
 					if err := verifySeal(trust, certs, m); err != nil {
 						yield(nil, bad("%v", err))
-					} else if _, _, err := fr.Read(); !errors.Is(err, io.EOF) {
-						yield(nil, bad("bytes after the seal"))
+					} else if withPhotos, err = photoTail(br, snap == nil); err != nil {
+						yield(nil, bad("%v", err))
 					} else if err := snap.complete(writer, keep); err != nil {
 						yield(nil, refused(err))
 					} else {
@@ -427,16 +458,37 @@ func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust Bundle
 		}
 		res.Receipts += n
 	}
+	if withPhotos && photos != nil {
+		if _, pub, err := trust.CheckCert(writer); err == nil {
+			res.Photos = photos(ctx, br, pub)
+		}
+	}
 	return res, nil
 }
 
-func openBundle(r io.Reader) (*syncproto.FrameReader, error) {
-	br := bufio.NewReader(r)
+// photoTail says whether a photo section follows the seal, the only thing
+// that may (and not in a snapshot).
+func photoTail(br *bufio.Reader, may bool) (bool, error) {
+	head, err := br.Peek(len(PhotoSectionMagic))
+	switch {
+	case len(head) == 0 && errors.Is(err, io.EOF):
+		return false, nil
+	case may && string(head) == PhotoSectionMagic:
+		return true, nil
+	}
+	return false, errors.New("bytes after the seal")
+}
+
+// openBundle reads a bundle's magic. The frame reader reads through br,
+// which it takes as its own buffer (of the size it asks): what follows
+// the seal is read from br.
+func openBundle(r io.Reader) (*syncproto.FrameReader, *bufio.Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
 	magic := make([]byte, len(BundleMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != BundleMagic {
-		return nil, &BundleError{Err: fmt.Errorf("%w: not a Lifeline bundle (it does not start with %q)", ErrBundle, BundleMagic[:len(BundleMagic)-1])}
+		return nil, nil, &BundleError{Err: fmt.Errorf("%w: not a Lifeline bundle (it does not start with %q)", ErrBundle, BundleMagic[:len(BundleMagic)-1])}
 	}
-	return syncproto.NewFrameReader(br), nil
+	return syncproto.NewFrameReader(br), br, nil
 }
 
 func verifySeal(trust BundleTrust, certs [][]byte, seal *syncproto.Seal) error {

@@ -46,7 +46,7 @@ var ErrSnapshot = errors.New("not a whole snapshot")
 // transaction, and refuses it whole if it is not a whole snapshot of what
 // keep keeps (see above).
 func ImportSnapshot(ctx context.Context, r io.Reader, st BundleStore, trust SnapshotTrust, keep func(writer []byte, st syncproto.Stream) bool) (ImportResult, error) {
-	return importBundle(ctx, r, st, trust, keep, &snapshotCheck{trust: trust, reached: map[syncproto.Stream]reached{}, due: map[syncproto.Stream]syncproto.Receipt{}})
+	return importBundle(ctx, r, st, trust, keep, &snapshotCheck{trust: trust, reached: map[syncproto.Stream]reached{}, due: map[syncproto.Stream]syncproto.Receipt{}}, nil)
 }
 
 // snapshotCheck follows a snapshot's streams as they are read.
