@@ -15,7 +15,7 @@ func runStatus(ctx context.Context, e *env, fs *flagSet, args []string) error {
 }
 
 // printStatus is the status as people read it.
-func printStatus(w io.Writer, _ *node.Node, st node.Status) error {
+func printStatus(w io.Writer, n *node.Node, st node.Status) error {
 	fmt.Fprintf(w, "node %s: %s, %s district, id %s\n", node.Printable(st.Name), st.Role, node.Printable(st.District), st.Node)
 	if st.Renew {
 		fmt.Fprintf(w, "its certificate ends %s: renew it (lifeline enroll request, signed at HQ, then enroll install)\n", st.Certificate)
@@ -37,6 +37,9 @@ func printStatus(w io.Writer, _ *node.Node, st node.Status) error {
 	}
 	fmt.Fprintln(w)
 	printDataKeys(w, st)
+	if b, err := n.PhotoBudget(); err == nil && b.Photos > 0 {
+		fmt.Fprintf(w, "%d photos, %d bytes (lifeline photo budget says more)\n", b.Photos, b.Used)
+	}
 	fmt.Fprintf(w, "%d in conflict, %d deleted, %d changes from %d nodes", st.Conflicts, st.Deleted, st.Changes, st.Origins)
 	if st.Held > 0 {
 		fmt.Fprintf(w, ", %d held (stamped ahead of this clock)", st.Held)

@@ -13,6 +13,7 @@ import (
 	"lifeline/node/atomicfile"
 	"lifeline/node/identity"
 	"lifeline/node/peersync"
+	"lifeline/node/photos"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -62,7 +63,12 @@ func runBundleExport(ctx context.Context, e *env, fs *flagSet, args []string) er
 	out := fs.required("out", "the bundle file to write")
 	forFile := fs.String("for", "", "a vector file from the receiving node (lifeline vector): export only what it lacks")
 	toList := fs.String("to", node.RecipientHQ, "who may read it, comma-separated: hq (every HQ node), relay:DISTRICT (its relays), a node's name or id; this node always may")
+	withPhotos := fs.String("photos", "thumbs", "the photos it carries: none, thumbs (thumbnails), or full (thumbnails and full images); a bundle with photos is read by nodes from this version on")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
+		level, err := photos.ParseLevel(*withPhotos)
+		if err != nil {
+			return usagef("--%v", err)
+		}
 		vec, err := readVectorFile(*forFile)
 		if err != nil {
 			return err
@@ -72,14 +78,15 @@ func runBundleExport(ctx context.Context, e *env, fs *flagSet, args []string) er
 			return err
 		}
 		var res peersync.ExportResult
+		var pics photos.Written
 		err = atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
-			res, err = n.ExportBundleFor(ctx, w, vec, to)
+			res, pics, err = n.ExportBundleWithPhotos(ctx, w, vec, to, level)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "wrote %s: %d changes, %d bytes, encrypted for %s\n", *out, res.Changes, res.Bytes, readers(n, to))
+		fmt.Fprintf(e.stdout, "wrote %s: %d changes, %d thumbnails and %d full photos, %d bytes, encrypted for %s\n", *out, res.Changes, pics.Thumbs, pics.Full, res.Bytes, readers(n, to))
 		return nil
 	})
 }
@@ -146,6 +153,7 @@ func runBundleImport(ctx context.Context, e *env, fs *flagSet, args []string) er
 		if res.Revocations > 0 {
 			fmt.Fprintf(e.stdout, "learnt that headquarters revoked %d nodes: they are refused from now on\n", res.Revocations)
 		}
+		printBundlePhotos(e.stdout, res.Photos)
 		return nil
 	})
 }
