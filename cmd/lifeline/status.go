@@ -39,6 +39,9 @@ func printStatus(w io.Writer, n *node.Node, st node.Status) error {
 	printDataKeys(w, st)
 	if b, err := n.PhotoBudget(); err == nil && b.Photos > 0 {
 		fmt.Fprintf(w, "%d photos, %d bytes (lifeline photo budget says more)\n", b.Photos, b.Used)
+		if b.Over {
+			fmt.Fprintln(w, "photos are over their budget: nothing more can be dropped; raise it or free the disk")
+		}
 	}
 	fmt.Fprintf(w, "%d in conflict, %d deleted, %d changes from %d nodes", st.Conflicts, st.Deleted, st.Changes, st.Origins)
 	if st.Held > 0 {

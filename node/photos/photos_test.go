@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newStore(t testing.TB, cfg Config) *Store {
@@ -659,5 +660,52 @@ func BenchmarkAdd12Megapixels(b *testing.B) {
 		if _, err := s.Add(bytes.NewReader(src)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A photo whose thumbnail came first (from a bundle) and that is then
+// added here gets its full image, and keeps when it came.
+func TestAddCompletesAPhotoHeldInPart(t *testing.T) {
+	src := jpegOf(t, picture(700, 500, 30), 90)
+	a := newStore(t, DefaultConfig())
+	first, err := a.Add(bytes.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newStore(t, DefaultConfig())
+	r, err := b.Receive(first.ID, Thumb, first.ThumbHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write(readAll(t, a, first.ID, Thumb))
+	got, err := r.Commit()
+	if err != nil || got.Has(Full) {
+		t.Fatalf("received the thumbnail: %+v, %v", got, err)
+	}
+	again, err := b.Add(bytes.NewReader(src))
+	if err != nil || again.Had || again.ID != first.ID || !again.Has(Full) || !again.Added.Equal(got.Added) {
+		t.Fatalf("added where only its thumbnail was: %+v (%v), want the full image and the time the thumbnail came (%v)", again, err, got.Added)
+	}
+}
+
+// Temporary files a kill left behind go when the store is next opened,
+// once old enough not to be another process's write in progress.
+func TestOpenRemovesStaleTemporaryFiles(t *testing.T) {
+	s := newStore(t, DefaultConfig())
+	shard := filepath.Join(s.dir, "ab")
+	os.MkdirAll(shard, 0o700)
+	old, fresh := filepath.Join(shard, ".ab12.full.123.tmp"), filepath.Join(shard, "ab12.full.part")
+	os.WriteFile(old, []byte("x"), 0o600)
+	os.WriteFile(fresh, []byte("x"), 0o600)
+	long := time.Now().Add(-2 * staleAfter)
+	os.Chtimes(old, long, long)
+	if _, err := Open(s.dir, s.secret, DefaultConfig()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); err == nil {
+		t.Fatal("a stale temporary file stayed")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatal("a fresh temporary file was removed: another process may be writing it")
 	}
 }

@@ -146,7 +146,32 @@ func Open(dir string, secret [32]byte, cfg Config) (*Store, error) {
 	if _, err := s.budgetSet(); err != nil {
 		return nil, err
 	}
+	s.removeStale()
 	return s, nil
+}
+
+// staleAfter is how old a temporary file must be for Open to remove it:
+// another process may be writing one right now.
+const staleAfter = time.Hour
+
+// removeStale removes the temporary files of writes a crash or a kill cut
+// short: they hold nothing anyone was told is saved.
+func (s *Store) removeStale() {
+	shards, _ := os.ReadDir(s.dir)
+	for _, d := range shards {
+		if !d.IsDir() || len(d.Name()) != 2 {
+			continue
+		}
+		files, _ := os.ReadDir(filepath.Join(s.dir, d.Name()))
+		for _, f := range files {
+			if !strings.HasSuffix(f.Name(), ".tmp") && !strings.HasSuffix(f.Name(), ".part") {
+				continue
+			}
+			if fi, err := f.Info(); err == nil && time.Since(fi.ModTime()) > staleAfter {
+				os.Remove(filepath.Join(s.dir, d.Name(), f.Name()))
+			}
+		}
+	}
 }
 
 // budgetSet reads the budget SetBudget keeps in the folder, which another
@@ -234,21 +259,28 @@ func (s *Store) Add(r io.Reader) (Added, error) {
 	if err == nil && old.Has(Full) && old.Has(Thumb) && (old.Has(Original) || !s.cfg.KeepOriginals) {
 		return Added{Photo: old, Had: true}, nil
 	}
+	if err == nil {
+		// Held in part (a thumbnail received, a full image dropped): what
+		// is missing is written, and when it came and whether HQ
+		// confirmed it stay.
+		p.Added, p.Confirmed = old.Added, old.Confirmed
+	}
 	if err := os.MkdirAll(filepath.Dir(s.path(p.ID, Full)), 0o700); err != nil {
 		return Added{}, err
 	}
 	// The metadata goes last: a photo is listed once its files are all on
 	// disk.
-	if s.cfg.KeepOriginals {
-		if err := s.writeSealed(p.ID, Original, b); err != nil {
+	for _, f := range []struct {
+		k    Kind
+		b    []byte
+		want bool
+	}{{Original, b, s.cfg.KeepOriginals}, {Thumb, tb, true}, {Full, fb, true}} {
+		if !f.want || old.Has(f.k) {
+			continue
+		}
+		if err := s.writeSealed(p.ID, f.k, f.b); err != nil {
 			return Added{}, err
 		}
-	}
-	if err := s.writeSealed(p.ID, Thumb, tb); err != nil {
-		return Added{}, err
-	}
-	if err := s.writeSealed(p.ID, Full, fb); err != nil {
-		return Added{}, err
 	}
 	if err := s.writeMeta(p); err != nil {
 		return Added{}, err
