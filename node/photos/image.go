@@ -136,6 +136,15 @@ func readRow(src image.Image, y int, row []uint8) {
 			c := m.COffset(x, y)
 			row[i], row[i+1], row[i+2] = color.YCbCrToRGB(m.Y[yo+x-m.Rect.Min.X], m.Cb[c], m.Cr[c])
 		}
+	case *image.RGBA:
+		// What the full image is when the thumbnail is made. Premultiplied:
+		// laid on white, what alpha leaves is added.
+		o := m.PixOffset(b.Min.X, y)
+		for x := range b.Dx() {
+			p := m.Pix[o+4*x : o+4*x+4]
+			w := 0xFF - p[3]
+			row[3*x], row[3*x+1], row[3*x+2] = p[0]+w, p[1]+w, p[2]+w
+		}
 	case *image.Gray:
 		for x := b.Min.X; x < b.Max.X; x++ {
 			i := 3 * (x - b.Min.X)
