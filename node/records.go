@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -506,4 +507,51 @@ func (n *Node) summary(v RecordView, personal bool) string {
 		}
 	}
 	return strings.Join(parts, " · ")
+}
+
+// MarshalJSON writes the record with each repeat's rows as a list under
+// the repeat's name, each row an object of its fields and its "row" id,
+// oldest first; removed rows are left out. Go code reads the rows' fields
+// in Fields by their names, <repeat>.<row>.<field>.
+func (v RecordView) MarshalJSON() ([]byte, error) {
+	type plain RecordView
+	out := plain(v)
+	out.Fields = make(map[string]any, len(v.Fields))
+	rows := map[string]map[string]map[string]any{}
+	removed := map[string]bool{}
+	for name, val := range v.Fields {
+		rep, row, field, ok := schemas.SplitRowField(name)
+		if !ok {
+			out.Fields[name] = val
+			continue
+		}
+		if field == schemas.RemoveKey {
+			if val == true {
+				removed[rep+"."+row] = true
+			}
+			continue
+		}
+		if rows[rep] == nil {
+			rows[rep] = map[string]map[string]any{}
+		}
+		if rows[rep][row] == nil {
+			rows[rep][row] = map[string]any{schemas.RowKey: row}
+		}
+		rows[rep][row][field] = val
+	}
+	for rep, byID := range rows {
+		ids := make([]string, 0, len(byID))
+		for id := range byID {
+			if !removed[rep+"."+id] {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		list := make([]map[string]any, len(ids))
+		for i, id := range ids {
+			list[i] = byID[id]
+		}
+		out.Fields[rep] = list
+	}
+	return json.Marshal(out)
 }

@@ -47,8 +47,19 @@ func TestRecordAddFollowsKitLogic(t *testing.T) {
 		"record", "add", "--data", dir, "--type", "shelter-registration")
 	fails(t, family(`, "children_under_5": 3`), []string{"There cannot be more children under 5 than family members"},
 		"record", "add", "--data", dir, "--type", "shelter-registration")
-	ok(t, family(`, "household": [{"name": "Ana Cho", "sex": "female", "age": 30, "pregnant": true}, {"name": "Luis Cho", "sex": "male", "age": 3}]`),
-		"record", "add", "--data", dir, "--type", "shelter-registration")
+	fam := strings.TrimSpace(ok(t, family(`, "household": [{"name": "Ana Cho", "sex": "female", "age": 30, "pregnant": true}, {"name": "Luis Cho", "sex": "male", "age": 3}]`),
+		"record", "add", "--data", dir, "--type", "shelter-registration"))
+	var rows struct {
+		Fields struct {
+			Household []map[string]any `json:"household"`
+		} `json:"fields"`
+	}
+	if err := json.Unmarshal([]byte(ok(t, "", "record", "show", "--data", dir, "--id", fam, "--json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if h := rows.Fields.Household; len(h) != 2 || h[0]["age"] != float64(30) || h[1]["age"] != float64(3) || len(h[0]["row"].(string)) != 16 {
+		t.Errorf("the household as JSON: %v, want Ana (30) then Luis (3), each with its row id", h)
+	}
 
 	bad := family("") + family(`, "children_under_5": 3`)
 	fails(t, "", []string{"line 2", "There cannot be more children under 5 than family members", "nothing was imported"},
