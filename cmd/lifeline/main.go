@@ -68,6 +68,7 @@ var commands = []command{
 	{name: "record export", usage: "--data DIR --type TYPE --format csv|geojson [--out FILE] [--personal]", summary: "write the records of a type as CSV or GeoJSON", run: runRecordExport},
 	{name: "kits list", usage: "[--data DIR] [--json] [--lang en|es]", summary: "list the field kits and their record types", run: runKitsList},
 	{name: "kits show", usage: "KIT [--data DIR] [--json] [--lang en|es]", summary: "show a kit's record types and fields", run: runKitsShow},
+	{name: "kits import", usage: "FORM.xlsx --out KIT.yaml [--kit NAME] [--district-field NAME] [--data DIR]", summary: "convert an XLSForm (ODK, Kobo) into a kit file, listing what it does not carry", run: runKitsImport},
 	{name: "sync", usage: "--data DIR --peer HOST:PORT", summary: "run one sync session with a peer and exit (0 when both ended equal)", run: runSync},
 	{name: "vector", usage: "--data DIR --out FILE", summary: "write the node's version vector, for a peer to export a bundle of what it lacks", run: runVector},
 	{name: "bundle export", usage: "--data DIR --out FILE [--for PEER_VECTOR_FILE] [--to hq|relay:DISTRICT|NODE,...]", summary: "write what a peer lacks (or everything) to a sealed file encrypted for its readers (HQ by default), for a USB stick", run: runBundleExport},

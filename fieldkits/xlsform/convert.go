@@ -130,7 +130,7 @@ type converter struct {
 	dropped map[string]string // the form's name of each question left out, to why
 	rules   []*rule
 	used    map[*sheet]map[string]bool
-	onlyOne map[string]bool // sheet/column reported as in one language
+	onlyOne map[string]bool // sheet/column whose language was reported
 }
 
 // frame is a group or a repeat being read.
@@ -671,6 +671,9 @@ func (c *converter) label(s *sheet, r row, base string) (schemas.Label, bool) {
 			}
 		}
 	}
+	if plain != "" && l.EN == "" && l.ES == "" && !enCol && !esCol {
+		c.once(s.name, base, "the %s text has no language (no %s::English (en) or %s::Español (es) column): it is both the English and the Spanish text, to translate before publishing", base, base, base)
+	}
 	if l.EN == "" {
 		l.EN = plain
 	}
@@ -692,18 +695,23 @@ func (c *converter) label(s *sheet, r row, base string) (schemas.Label, bool) {
 	}
 	// A whole column missing is one line; a cell missing, a line each.
 	if (lack == "Spanish" && !esCol) || (lack == "English" && !enCol) {
-		key := s.name + "/" + base
-		if c.onlyOne == nil {
-			c.onlyOne = map[string]bool{}
-		}
-		if !c.onlyOne[key] {
-			c.onlyOne[key] = true
-			c.rep.add(s.name, 0, "the %s text is in %s only: the %s text is a copy of it, to translate before publishing", base, have, lack)
-		}
+		c.once(s.name, base, "the %s text is in %s only: the %s text is a copy of it, to translate before publishing", base, have, lack)
 	} else {
 		c.rep.add(s.name, r.n, "the %s has no %s text: the %s is used", base, lack, have)
 	}
 	return l, true
+}
+
+// once reports a note about a column of a sheet once.
+func (c *converter) once(sheet, column, format string, args ...any) {
+	key := sheet + "/" + column
+	if c.onlyOne == nil {
+		c.onlyOne = map[string]bool{}
+	}
+	if !c.onlyOne[key] {
+		c.onlyOne[key] = true
+		c.rep.add(sheet, 0, format, args...)
+	}
 }
 
 // unusedColumns reports the columns with something in them that no part of

@@ -294,6 +294,8 @@ func TestOneLanguageAndNoDistrict(t *testing.T) {
 	lines := strings.Join(rep.Lines(), "\n")
 	for _, w := range []string{
 		"survey: the hint text is in English only",
+		"survey: the label text has no language",
+		"choices: the label text has no language",
 		"survey: the form has no district question: a required district field",
 		"settings: no form_id: the kit is named road-check, after the file",
 	} {
