@@ -1,0 +1,332 @@
+package match
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// block is the people of one block, reports and registrations apart.
+type block struct{ missing, sheltered []int32 }
+
+// ageBand is the width in years of the age bands that split blocks. A pair
+// whose ages are more than a band apart lies in no common block, and the
+// model would put it far below the threshold anyway (ages more than ten
+// years apart).
+const ageBand = 10
+
+// noBand is the band of a person whose age is not known; they are compared
+// with every band of their blocks.
+const noBand = -1
+
+// Index holds the people added so far and their blocks. Add compares a new
+// person with those it shares a block with: the sound of one of its
+// surnames and the initial of its first name (or of a name its first name
+// stands for), or its first name and district; each within its age band and
+// the next ones. These blocks are fixed by the person alone, so which pairs
+// are compared, and found, does not depend on the order of arrival.
+type Index struct {
+	cfg    Config
+	least  float64 // the weight of a score at the threshold
+	seed   maphash.Seed
+	people []*features
+	ids    map[string]int32
+	blocks map[uint64]*block
+	found  []Candidate
+	seen   []uint32 // per person: the last query that compared it
+	query  uint32
+	// Compared counts the pairs scored so far, for the benchmarks.
+	Compared int
+}
+
+// NewIndex returns an empty index.
+func NewIndex(cfg Config) (*Index, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Index{cfg: cfg, least: math.Log2(cfg.Threshold / (1 - cfg.Threshold)), seed: maphash.MakeSeed(), ids: map[string]int32{}, blocks: map[uint64]*block{}}, nil
+}
+
+// Len is the number of people added.
+func (x *Index) Len() int { return len(x.people) }
+
+// Add adds p and returns the candidates it makes with the people added
+// before it, best first. It refuses an invalid person and an id already
+// added.
+func (x *Index) Add(p Person) ([]Candidate, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if _, ok := x.ids[p.ID]; ok {
+		return nil, fmt.Errorf("%w: %.40q", ErrDuplicateID, p.ID)
+	}
+	f := newFeatures(&p)
+	keys := blockKeys(f)
+	x.query++
+	var out []Candidate
+	for _, k := range keys {
+		for _, band := range queryBands(bandOf(f)) {
+			b := x.blocks[x.hash(k, band)]
+			if b == nil {
+				continue
+			}
+			// Two shelter registrations are never paired: a new one is
+			// compared with the reports alone.
+			out = x.scan(f, b.missing, out)
+			if f.rec == Missing {
+				out = x.scan(f, b.sheltered, out)
+			}
+		}
+	}
+	x.insert(f, keys, int32(len(x.people)))
+	sortCandidates(out)
+	x.found = append(x.found, out...)
+	return out, nil
+}
+
+// insert adds f, the i-th person, to the index and its blocks.
+func (x *Index) insert(f *features, keys []string, i int32) {
+	x.people = append(x.people, f)
+	x.seen = append(x.seen, 0)
+	x.ids[f.id] = i
+	for _, k := range keys {
+		h := x.hash(k, bandOf(f))
+		b := x.blocks[h]
+		if b == nil {
+			b = &block{}
+			x.blocks[h] = b
+		}
+		if f.rec == Missing {
+			b.missing = append(b.missing, i)
+		} else {
+			b.sheltered = append(b.sheltered, i)
+		}
+	}
+}
+
+// scan compares f with the members of a block it has not yet been
+// compared with in this query.
+func (x *Index) scan(f *features, members []int32, out []Candidate) []Candidate {
+	for _, j := range members {
+		if x.seen[j] == x.query {
+			continue
+		}
+		x.seen[j] = x.query
+		o := x.people[j]
+		x.Compared++
+		if c, _ := compareAbove(f, o, x.cfg.Prior, x.least, false); c.Score >= x.cfg.Threshold {
+			c, _ = compare(f, o, x.cfg.Prior, true)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// AddAll adds people in order and returns the candidates they make, as
+// calling Add for each would, but compares on every core: what HQ runs over
+// the records it already holds. If a person is refused, nothing is added.
+func (x *Index) AddAll(people []Person) ([]Candidate, error) {
+	seen := make(map[string]bool, len(people))
+	for i := range people {
+		p := &people[i]
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		if _, ok := x.ids[p.ID]; ok || seen[p.ID] {
+			return nil, fmt.Errorf("%w: %.40q", ErrDuplicateID, p.ID)
+		}
+		seen[p.ID] = true
+	}
+	start := int32(len(x.people))
+	feats := make([]*features, len(people))
+	keys := make([][]string, len(people))
+	parallel(len(people), func(i int) {
+		feats[i] = newFeatures(&people[i])
+		keys[i] = blockKeys(feats[i])
+	})
+	for i, f := range feats {
+		x.insert(f, keys[i], start+int32(i))
+	}
+	found := make([][]Candidate, len(people))
+	parallel(len(people), func(i int) {
+		f, self := feats[i], start+int32(i)
+		var members []int32
+		for _, k := range keys[i] {
+			for _, band := range queryBands(bandOf(f)) {
+				b := x.blocks[x.hash(k, band)]
+				if b == nil {
+					continue
+				}
+				members = appendBefore(members, b.missing, self)
+				if f.rec == Missing {
+					members = appendBefore(members, b.sheltered, self)
+				}
+			}
+		}
+		slices.Sort(members)
+		members = slices.Compact(members)
+		var out []Candidate
+		for _, j := range members {
+			o := x.people[j]
+			if c, _ := compareAbove(f, o, x.cfg.Prior, x.least, false); c.Score >= x.cfg.Threshold {
+				c, _ = compare(f, o, x.cfg.Prior, true)
+				out = append(out, c)
+			}
+		}
+		sortCandidates(out)
+		found[i] = out
+		compared.Add(int64(len(members)))
+	})
+	x.Compared += int(compared.Swap(0))
+	var all []Candidate
+	for _, c := range found {
+		all = append(all, c...)
+	}
+	x.found = append(x.found, all...)
+	return all, nil
+}
+
+// compared counts AddAll's comparisons across its workers.
+var compared atomic.Int64
+
+// appendBefore appends the members of a block that were added before self;
+// a block's members are in the order they were added.
+func appendBefore(dst, members []int32, self int32) []int32 {
+	n, _ := slices.BinarySearch(members, self)
+	return append(dst, members[:n]...)
+}
+
+// parallel runs f(0) to f(n-1) on every core.
+func parallel(n int, f func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Candidates returns every candidate found so far, ordered by A then B.
+func (x *Index) Candidates() []Candidate {
+	out := append([]Candidate(nil), x.found...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].A != out[j].A {
+			return out[i].A < out[j].A
+		}
+		return out[i].B < out[j].B
+	})
+	return out
+}
+
+// LargestBlock is the number of people in the largest block, for the
+// benchmarks.
+func (x *Index) LargestBlock() int {
+	n := 0
+	for _, b := range x.blocks {
+		n = max(n, len(b.missing)+len(b.sheltered))
+	}
+	return n
+}
+
+func sortCandidates(c []Candidate) {
+	sort.Slice(c, func(i, j int) bool {
+		if c[i].Score != c[j].Score {
+			return c[i].Score > c[j].Score
+		}
+		if c[i].A != c[j].A {
+			return c[i].A < c[j].A
+		}
+		return c[i].B < c[j].B
+	})
+}
+
+func (x *Index) hash(key string, band int) uint64 {
+	var h maphash.Hash
+	h.SetSeed(x.seed)
+	h.WriteString(key)
+	h.WriteByte(0)
+	h.WriteString(strconv.Itoa(band))
+	return h.Sum64()
+}
+
+func bandOf(f *features) int {
+	if !f.ageKnown {
+		return noBand
+	}
+	return f.age / ageBand
+}
+
+// maxBand is the band of the oldest age a Person may have.
+const maxBand = MaxAge / ageBand
+
+// queryBands are the bands a person of band b is compared with: its own,
+// the next ones and the unknown; a person of unknown age, all of them.
+func queryBands(b int) []int {
+	if b == noBand {
+		out := make([]int, 0, maxBand+2)
+		for i := noBand; i <= maxBand; i++ {
+			out = append(out, i)
+		}
+		return out
+	}
+	out := []int{b, noBand}
+	if b > 0 {
+		out = append(out, b-1)
+	}
+	if b < maxBand {
+		out = append(out, b+1)
+	}
+	return out
+}
+
+// blockKeys are the blocks f belongs to (before its age band), from the
+// name as written and, without a comma, as read surname first: the sound
+// of a surname with the first letter of the first name (or of a name it
+// stands for: Memo and Guillermo), and the first name with the district
+// and the first sound of a surname.
+func blockKeys(f *features) []string {
+	var keys []string
+	add := func(k string) {
+		for _, o := range keys {
+			if o == k {
+				return
+			}
+		}
+		keys = append(keys, k)
+	}
+	for _, n := range []*parsedName{&f.name, f.alt} {
+		if n == nil || n.first == "" {
+			continue
+		}
+		for _, s := range n.surnames {
+			for _, c := range n.firstCanon {
+				add("s\x00" + soundKey(s) + "\x00" + c[:1])
+			}
+		}
+		// A surname mistyped past its first letter, or spelled in a way
+		// that sounds otherwise, still shares this block.
+		for _, c := range n.firstCanon {
+			for _, s := range n.surnames {
+				add("f\x00" + c + "\x00" + f.district + "\x00" + soundKey(s)[:1])
+			}
+		}
+	}
+	return keys
+}

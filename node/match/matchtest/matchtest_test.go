@@ -1,0 +1,53 @@
+package matchtest_test
+
+import (
+	"reflect"
+	"testing"
+
+	"lifeline/node/match"
+	"lifeline/node/match/matchtest"
+)
+
+func TestGenerate(t *testing.T) {
+	o := matchtest.Options{Seed: 3, Missing: 2000, Sheltered: 3000}
+	s := matchtest.Generate(o)
+	count := map[match.Record]int{}
+	ids := map[string]match.Record{}
+	for _, p := range s.People {
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := ids[p.ID]; dup {
+			t.Fatalf("id %s twice", p.ID)
+		}
+		ids[p.ID] = p.Record
+		count[p.Record]++
+	}
+	if count[match.Missing] != o.Missing || count[match.Sheltered] != o.Sheltered {
+		t.Errorf("%d reports and %d registrations, want %d and %d", count[match.Missing], count[match.Sheltered], o.Missing, o.Sheltered)
+	}
+	kinds := map[match.Kind]int{}
+	for p, k := range s.Truth {
+		a, okA := ids[p.A]
+		b, okB := ids[p.B]
+		if !okA || !okB || p.A >= p.B {
+			t.Fatalf("truth pair %v is not two records in order", p)
+		}
+		want := match.Found
+		if a == match.Missing && b == match.Missing {
+			want = match.Duplicate
+		}
+		if a == match.Sheltered && b == match.Sheltered || k != want {
+			t.Fatalf("truth pair %v (%s, %s) is %s", p, a, b, k)
+		}
+		kinds[k]++
+	}
+	// About three reports in ten have a second one, and about six
+	// missing people in ten reach a shelter.
+	if kinds[match.Duplicate] < o.Missing/8 || kinds[match.Found] < o.Missing/3 {
+		t.Errorf("truth holds %d duplicates and %d found, fewer than a real event's", kinds[match.Duplicate], kinds[match.Found])
+	}
+	if again := matchtest.Generate(o); !reflect.DeepEqual(again, s) {
+		t.Error("the same seed drew another set")
+	}
+}

@@ -1,0 +1,715 @@
+package match
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// level is one comparison level: m is the chance that two records of one
+// person fall in it, u that two records of different people do. Its weight
+// is log2(m/u).
+type level struct {
+	name string
+	m, u float64
+}
+
+func (l level) weight() float64 { return math.Log2(l.m / l.u) }
+
+// weights holds each comparison's level weights, worked out once.
+func weights(levels []level) []float64 {
+	w := make([]float64, len(levels))
+	for i, l := range levels {
+		w[i] = l.weight()
+	}
+	return w
+}
+
+var (
+	firstWeights   = weights(firstLevels)
+	surnameWeights = weights(surnameLevels)
+	ageWeights     = weights(ageLevels)
+	sexWeights     = weights(sexLevels)
+	dupPlaceW      = weights(placeLevels[Duplicate])
+	foundPlaceW    = weights(placeLevels[Found])
+)
+
+// The comparison levels and their m and u probabilities. docs/matching.md
+// says where each figure comes from; the m of a comparison's levels sum to
+// one, and so do the u, but for the level where one side is unknown, which
+// weighs nothing.
+var (
+	firstLevels = []level{
+		firstExact:    {"exact (u: the name's commonness)", 0.81, 0.02},
+		firstNickname: {"nickname", 0.08, 0.003},
+		firstAlike:    {"jaro-winkler >= 0.92 or one typo", 0.07, 0.006},
+		firstSomewhat: {"jaro-winkler >= 0.85", 0.02, 0.02},
+		firstElse:     {"else", 0.02, 0.951},
+	}
+	surnameLevels = []level{
+		surnameExact:    {"same surnames", 0.56, 0.01},
+		surnameOne:      {"one surname in common, the other dropped", 0.22, 0.015},
+		surnameOneOther: {"one surname in common, the others different", 0.02, 0.02},
+		surnameSpelling: {"known spelling variant", 0.05, 0.002},
+		surnameAlike:    {"jaro-winkler >= 0.92 or one typo", 0.10, 0.004},
+		surnameSomewhat: {"jaro-winkler >= 0.85 or one typo in a short name", 0.02, 0.01},
+		surnameElse:     {"else", 0.03, 0.939},
+	}
+	ageLevels = []level{
+		ageExact: {"exact", 0.5245, 0.025},
+		age1:     {"1 year apart", 0.26, 0.05},
+		age2:     {"2 years apart", 0.12, 0.05},
+		age5:     {"3 to 5 years apart", 0.085, 0.12},
+		age10:    {"6 to 10 years apart", 0.01, 0.17},
+		ageFar:   {"more than 10 years apart, a child's more than 3, a youth's more than 5", 0.0005, 0.585},
+	}
+	sexLevels = []level{
+		sexSame:   {"same", 0.98, 0.5},
+		sexDiffer: {"different", 0.02, 0.5},
+	}
+	// placeLevels are per kind of pair: a missing person's reports give
+	// the same village more often than a report and a shelter's register,
+	// which gives the home village where the report gives where the person
+	// was last seen.
+	placeLevels = map[Kind][]level{
+		Duplicate: {
+			placeSame:          {"same village, same district (u: the village's share of people)", 0.60, 0.04},
+			placeOtherDistrict: {"same village name, another district", 0.01, 0.003},
+			placeAlike:         {"village names alike, same district", 0.06, 0.004},
+			placeOtherVillage:  {"another village, same district", 0.15, 0.12},
+			placeDistrictOnly:  {"village unknown, same district", 0.08, 0.06},
+			placeDistrictDiff:  {"another district", 0.10, 0.773},
+		},
+		Found: {
+			placeSame:          {"same village, same district (u: the village's share of people)", 0.50, 0.04},
+			placeOtherDistrict: {"same village name, another district", 0.01, 0.003},
+			placeAlike:         {"village names alike, same district", 0.05, 0.004},
+			placeOtherVillage:  {"another village, same district", 0.18, 0.12},
+			placeDistrictOnly:  {"village unknown, same district", 0.08, 0.06},
+			placeDistrictDiff:  {"another district", 0.18, 0.773},
+		},
+	}
+)
+
+const (
+	firstExact = iota
+	firstNickname
+	firstAlike
+	firstSomewhat
+	firstElse
+)
+
+const (
+	surnameExact = iota
+	surnameOne
+	surnameOneOther
+	surnameSpelling
+	surnameAlike
+	surnameSomewhat
+	surnameElse
+	surnameMissing = -1
+)
+
+const (
+	ageExact = iota
+	age1
+	age2
+	age5
+	age10
+	ageFar
+)
+
+const (
+	sexSame = iota
+	sexDiffer
+)
+
+const (
+	placeSame = iota
+	placeOtherDistrict
+	placeAlike
+	placeOtherVillage
+	placeDistrictOnly
+	placeDistrictDiff
+)
+
+// Config holds the model's prior and the threshold.
+type Config struct {
+	// Prior is the chance that two people compared at random are one
+	// person, before their records are read.
+	Prior float64
+	// Threshold is the least score of a pair returned as a candidate.
+	Threshold float64
+}
+
+// DefaultConfig is the model docs/matching.md describes.
+func DefaultConfig() Config {
+	return Config{Prior: 1.0 / 65536, Threshold: 0.5}
+}
+
+// Validate says what is wrong with c.
+func (c Config) Validate() error {
+	if !(c.Prior > 0 && c.Prior < 1) {
+		return errorf("prior %v is not between 0 and 1", c.Prior)
+	}
+	if !(c.Threshold >= 0 && c.Threshold <= 1) {
+		return errorf("threshold %v is not between 0 and 1", c.Threshold)
+	}
+	return nil
+}
+
+// features is a Person read once for every comparison it takes part in.
+type features struct {
+	id       string
+	rec      Record
+	raw      string // the full name as written
+	name     parsedName
+	alt      *parsedName
+	sex      string // "female", "male" or ""
+	age      int
+	ageKnown bool
+	village  string // folded, without "village", "town", "city"
+	district string // folded
+	shown    struct{ village, district string }
+	// maxNameW is the most any reading of the name can weigh: all its
+	// words agreeing.
+	maxNameW float64
+}
+
+func newFeatures(p *Person) *features {
+	f := &features{id: p.ID, rec: p.Record, raw: p.FullName, age: p.Age, ageKnown: p.AgeKnown}
+	f.name, f.alt = parseName(p.FullName)
+	f.maxNameW = f.name.maxW()
+	if f.alt != nil {
+		f.maxNameW = math.Max(f.maxNameW, f.alt.maxW())
+	}
+	if p.Sex == "female" || p.Sex == "male" {
+		f.sex = p.Sex
+	}
+	f.village = foldPlace(p.Village)
+	f.district = fold(p.District)
+	f.shown.village = strings.Join(strings.Fields(p.Village), " ")
+	f.shown.district = strings.Join(strings.Fields(p.District), " ")
+	return f
+}
+
+// placeNoise are words that do not tell one place from another.
+var placeNoise = map[string]bool{"village": true, "town": true, "city": true, "the": true, "of": true, "aldea": true, "pueblo": true, "ciudad": true, "de": true}
+
+func foldPlace(s string) string {
+	var out []string
+	for _, w := range strings.Fields(fold(s)) {
+		if !placeNoise[w] {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// kindOf says what a pair of records would mean; ok is false for two
+// shelter registrations, which the matcher does not pair.
+func kindOf(a, b Record) (Kind, bool) {
+	switch {
+	case a == Missing && b == Missing:
+		return Duplicate, true
+	case a == Missing && b == Sheltered, a == Sheltered && b == Missing:
+		return Found, true
+	}
+	return "", false
+}
+
+// Compare scores a and b with cfg. ok is false when the pair is not one
+// the matcher makes (two shelter registrations) or either is invalid.
+func Compare(a, b Person, cfg Config) (c Candidate, ok bool) {
+	if a.Validate() != nil || b.Validate() != nil || a.ID == b.ID {
+		return Candidate{}, false
+	}
+	return compare(newFeatures(&a), newFeatures(&b), cfg.Prior, true)
+}
+
+// compare scores a and b; the reasons are made only when want is set, since
+// most pairs compared are dropped.
+func compare(a, b *features, prior float64, want bool) (Candidate, bool) {
+	return compareAbove(a, b, prior, math.Inf(-1), want)
+}
+
+// compareAbove is compare for a pair that matters only if its weight
+// reaches least: when the name cannot lift the rest of the record there,
+// the names are not compared and the score is 0.
+func compareAbove(a, b *features, prior, least float64, want bool) (Candidate, bool) {
+	kind, ok := kindOf(a.rec, b.rec)
+	if !ok {
+		return Candidate{}, false
+	}
+	c := Candidate{A: a.id, B: b.id, Kind: kind}
+	if c.A > c.B {
+		c.A, c.B = c.B, c.A
+	}
+	var rs *[]Reason
+	var rest []Reason
+	if want {
+		rs = &rest
+	}
+	pw := math.Log2(prior / (1 - prior))
+	aw := compareAge(a, b, rs)
+	sw := compareSex(a, b, rs)
+	lw := comparePlace(a, b, kind, rs)
+	if !want && pw+aw+sw+lw+math.Max(a.maxNameW, b.maxNameW) < least {
+		return c, true
+	}
+	nw, reasons := compareNames(a, b, want)
+	c.Weight = pw + nw + aw + sw + lw
+	c.Score = 1 / (1 + math.Exp2(-c.Weight))
+	if want {
+		c.Reasons = append(reasons, rest...)
+	}
+	return c, true
+}
+
+func title(w string) string {
+	if w == "" {
+		return w
+	}
+	r, n := utf8.DecodeRuneInString(w)
+	return string(unicode.ToUpper(r)) + w[n:]
+}
+
+func titles(ws []string) string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = title(w)
+	}
+	return strings.Join(out, " ")
+}
+
+// compareNames weighs the first names and the surnames, reading each name
+// as written and, where it has no comma, with its last word as the first
+// name, and keeps the better reading. Reasons are made only when wanted.
+func compareNames(a, b *features, want bool) (float64, []Reason) {
+	if a.name.first == "" || b.name.first == "" {
+		return 0, nil
+	}
+	if a.name.sorted == b.name.sorted {
+		// "Pop Maria" and "Maria, Pop": the first name is the word the
+		// readings agree on, whichever it is.
+		w, _, _ := nameReading(&a.name, &b.name, false)
+		if a.alt != nil {
+			w = math.Max(w, weightOnly(a.alt, &b.name))
+		}
+		if b.alt != nil {
+			w = math.Max(w, weightOnly(&a.name, b.alt))
+		}
+		switch {
+		case !want:
+			return w, nil
+		case a.raw == b.raw:
+			return w, []Reason{{Code: "name-same"}}
+		}
+		return w, []Reason{{Code: "name-same-folded"}}
+	}
+	bestW, fl, bestR := nameReading(&a.name, &b.name, want)
+	if fl != firstElse {
+		return bestW, bestR
+	}
+	// The names as written disagree on the first name: perhaps one is
+	// written surname first without a comma.
+	var swapped *features
+	for _, t := range []struct {
+		x, y *parsedName
+		who  *features
+	}{{a.alt, &b.name, a}, {&a.name, b.alt, b}} {
+		if t.x == nil || t.y == nil {
+			continue
+		}
+		if l, _ := compareFirst(t.x, t.y, false); l == firstElse {
+			continue // this reading disagrees on the first name too
+		}
+		if w := weightOnly(t.x, t.y); w > bestW {
+			bestW, swapped = w, t.who
+			if want {
+				_, _, r := nameReading(t.x, t.y, true)
+				bestR = append([]Reason{{Code: "name-surname-first", Args: []string{strings.Join(strings.Fields(t.who.raw), " ")}}}, r...)
+			}
+		}
+	}
+	_ = swapped
+	return bestW, bestR
+}
+
+func weightOnly(x, y *parsedName) float64 {
+	w, _, _ := nameReading(x, y, false)
+	return w
+}
+
+func nameReading(x, y *parsedName, want bool) (float64, int, []Reason) {
+	fl, fr := compareFirst(x, y, want)
+	w := firstWeights[fl]
+	if fl == firstExact {
+		w = x.firstExactW
+	}
+	sl, sr, common := compareSurnames(x, y, want)
+	switch sl {
+	case surnameMissing:
+	case surnameExact, surnameOne:
+		u := 1.0
+		for _, i := range common {
+			u *= x.surnameF[i]
+		}
+		w += tfWeight(surnameLevels[sl].m, u)
+	default:
+		w += surnameWeights[sl]
+	}
+	if !want {
+		return w, fl, nil
+	}
+	return w, fl, []Reason{fr, sr}
+}
+
+func compareFirst(x, y *parsedName, want bool) (int, Reason) {
+	a, b := x.first, y.first
+	if a == b {
+		return firstExact, mk(want, func() Reason { return Reason{Code: "first-same", Args: []string{title(a)}} })
+	}
+	for _, ca := range x.firstCanon {
+		for _, cb := range y.firstCanon {
+			if ca == cb {
+				// Name the nickname first: "Memo is a name for Guillermo".
+				n, full := a, b
+				if na, nb := len(nicknames[a]) > 0, len(nicknames[b]) > 0; nb && !na || na == nb && a > b {
+					n, full = b, a
+				}
+				return firstNickname, mk(want, func() Reason { return Reason{Code: "first-nickname", Args: []string{title(n), title(full)}} })
+			}
+		}
+	}
+	var args []string
+	if want {
+		args = []string{title(a), title(b)}
+		if a > b {
+			args[0], args[1] = args[1], args[0]
+		}
+	}
+	jw := jaroWinkler(a, b)
+	switch {
+	case jw >= 0.92 || len(a) >= 4 && len(b) >= 4 && oneEdit(a, b):
+		return firstAlike, mk(want, func() Reason { return Reason{Code: "first-alike", Args: args} })
+	case jw >= 0.85:
+		return firstSomewhat, mk(want, func() Reason { return Reason{Code: "first-somewhat", Args: args} })
+	}
+	return firstElse, mk(want, func() Reason { return Reason{Code: "first-differ", Args: args} })
+}
+
+// tokenLevel is how alike two surname words are: surnameExact,
+// surnameSpelling, surnameAlike, surnameSomewhat or surnameElse.
+func tokenLevel(s, t, cs, ct string) int {
+	switch {
+	case s == t:
+		return surnameExact
+	case cs == ct:
+		return surnameSpelling
+	}
+	jw := jaroWinkler(s, t)
+	short := min(len(s), len(t))
+	switch {
+	case jw >= 0.92 || short >= 4 && oneEdit(s, t):
+		return surnameAlike
+	case jw >= 0.85 || short >= 3 && oneEdit(s, t):
+		return surnameSomewhat
+	}
+	return surnameElse
+}
+
+// compareSurnames pairs the surnames of x with those of y, best pairs
+// first, and says how well they agree: all of them, one of them (the other
+// dropped, as a second Spanish surname often is), or one of them with the
+// others different (cousins: Pop Coc and Pop Bol).
+// common holds the positions in x of the surnames the two agree on
+// exactly.
+func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common []int) {
+	if len(x.surnames) == 0 || len(y.surnames) == 0 {
+		return surnameMissing, mk(want, func() Reason { return Reason{Code: "surname-missing"} }), nil
+	}
+	type pairing struct{ i, j, level int }
+	var pairBuf, keptBuf [16]pairing
+	pairs := pairBuf[:0]
+	for i := range x.surnames {
+		for j := range y.surnames {
+			if l := tokenLevel(x.surnames[i], y.surnames[j], x.canon[i], y.canon[j]); l != surnameElse {
+				pairs = append(pairs, pairing{i, j, l})
+			}
+		}
+	}
+	// Best pairs first; ties by position, the same whichever side is x.
+	less := func(a, b pairing) bool {
+		if a.level != b.level {
+			return a.level < b.level
+		}
+		return a.i+a.j < b.i+b.j
+	}
+	for a := 1; a < len(pairs); a++ {
+		for b := a; b > 0 && less(pairs[b], pairs[b-1]); b-- {
+			pairs[b], pairs[b-1] = pairs[b-1], pairs[b]
+		}
+	}
+	var usedX, usedY uint16
+	kept := keptBuf[:0]
+	for _, p := range pairs {
+		if usedX&(1<<p.i) != 0 || usedY&(1<<p.j) != 0 {
+			continue
+		}
+		usedX |= 1 << p.i
+		usedY |= 1 << p.j
+		kept = append(kept, p)
+	}
+	if len(kept) == 0 {
+		return surnameElse, mk(want, func() Reason {
+			xs, ys := titles(x.surnames), titles(y.surnames)
+			if xs > ys {
+				xs, ys = ys, xs
+			}
+			return Reason{Code: "surname-differ", Args: []string{xs, ys}}
+		}), nil
+	}
+	worst, best := surnameExact, surnameElse
+	for _, p := range kept {
+		worst = max(worst, p.level)
+		best = min(best, p.level)
+	}
+	pairArgs := func(p pairing) []string {
+		s, t := title(x.surnames[p.i]), title(y.surnames[p.j])
+		if s > t {
+			s, t = t, s
+		}
+		return []string{s, t}
+	}
+	var worstPair pairing
+	for _, p := range kept {
+		if p.level == worst {
+			worstPair = p
+		}
+	}
+	for _, p := range kept {
+		if p.level == surnameExact {
+			common = append(common, p.i)
+		}
+	}
+	if len(kept) == len(x.surnames) && len(kept) == len(y.surnames) {
+		switch worst {
+		case surnameExact:
+			return surnameExact, mk(want, func() Reason { return Reason{Code: "surname-same", Args: []string{titles(x.surnames)}} }), common
+		case surnameSpelling:
+			return surnameSpelling, mk(want, func() Reason { return Reason{Code: "surname-spelling", Args: pairArgs(worstPair)} }), nil
+		case surnameAlike:
+			return surnameAlike, mk(want, func() Reason { return Reason{Code: "surname-alike", Args: pairArgs(worstPair)} }), nil
+		}
+		return surnameSomewhat, mk(want, func() Reason { return Reason{Code: "surname-somewhat", Args: pairArgs(worstPair)} }), nil
+	}
+	if best != surnameExact {
+		// One surname spelled two ways, the other dropped: as weak as
+		// the spelling.
+		return best, mk(want, func() Reason {
+			return Reason{Code: map[int]string{surnameSpelling: "surname-spelling", surnameAlike: "surname-alike", surnameSomewhat: "surname-somewhat"}[best], Args: pairArgs(kept[0])}
+		}), nil
+	}
+	var shown []string
+	for _, p := range kept {
+		if p.level == surnameExact {
+			shown = append(shown, x.surnames[p.i])
+		}
+	}
+	var restX, restY []string
+	for i, s := range x.surnames {
+		if usedX&(1<<i) == 0 {
+			restX = append(restX, s)
+		}
+	}
+	for j, s := range y.surnames {
+		if usedY&(1<<j) == 0 {
+			restY = append(restY, s)
+		}
+	}
+	sortStrings(shown)
+	if len(restX) > 0 && len(restY) > 0 {
+		return surnameOneOther, mk(want, func() Reason {
+			rx, ry := titles(restX), titles(restY)
+			if rx > ry {
+				rx, ry = ry, rx
+			}
+			return Reason{Code: "surname-one-other", Args: []string{titles(shown), rx, ry}}
+		}), nil
+	}
+	return surnameOne, mk(want, func() Reason {
+		return Reason{Code: "surname-one", Args: []string{titles(shown), titles(append(restX, restY...))}}
+	}), common
+}
+
+func contains(ss []string, s string) bool {
+	for _, t := range ss {
+		if t == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// say adds a reason to reasons, when reasons are wanted (not nil).
+func say(reasons *[]Reason, code string, args ...string) {
+	if reasons != nil {
+		*reasons = append(*reasons, Reason{Code: code, Args: args})
+	}
+}
+
+func compareAge(a, b *features, reasons *[]Reason) float64 {
+	if !a.ageKnown || !b.ageKnown {
+		say(reasons, "age-missing")
+		return 0
+	}
+	x, y := a.age, b.age
+	if x < y {
+		x, y = y, x
+	}
+	d := x - y
+	l := age10
+	switch {
+	case d == 0:
+		l = ageExact
+	case d > 10 || y < 13 && d > 3 || y < 18 && d > 5:
+		// A Juan Coc of 45 and one of 19 are father and son; a Maria
+		// Pop of 8 and one of 60 are two people.
+		l = ageFar
+	case d == 1:
+		l = age1
+	case d == 2:
+		l = age2
+	case d <= 5:
+		l = age5
+	}
+	if reasons != nil {
+		switch l {
+		case ageExact:
+			say(reasons, "age-same", strconv.Itoa(x))
+		case ageFar:
+			say(reasons, "age-far", strconv.Itoa(x), strconv.Itoa(y))
+		default:
+			say(reasons, "age-close", strconv.Itoa(x), strconv.Itoa(y))
+		}
+	}
+	return ageWeights[l]
+}
+
+func compareSex(a, b *features, reasons *[]Reason) float64 {
+	if a.sex == "" || b.sex == "" {
+		return 0
+	}
+	if a.sex == b.sex {
+		say(reasons, "sex-same", a.sex)
+		return sexWeights[sexSame]
+	}
+	say(reasons, "sex-differ")
+	return sexWeights[sexDiffer]
+}
+
+func comparePlace(a, b *features, kind Kind, reasons *[]Reason) float64 {
+	levels := dupPlaceW
+	if kind == Found {
+		levels = foundPlaceW
+	}
+	va, vb, da, db := a.village, b.village, a.district, b.district
+	l := -1
+	sameDistrict := da == db || da == "" || db == ""
+	switch {
+	case va != "" && vb != "" && va == vb:
+		l = placeOtherDistrict
+		if sameDistrict {
+			l = placeSame
+		}
+	case va != "" && vb != "":
+		switch {
+		case !sameDistrict:
+			l = placeDistrictDiff
+		case len(va) >= 4 && len(vb) >= 4 && jaroWinkler(va, vb) >= 0.9:
+			l = placeAlike
+		default:
+			l = placeOtherVillage
+		}
+	case da != "" && db != "":
+		l = placeDistrictDiff
+		if da == db {
+			l = placeDistrictOnly
+		}
+	}
+	if reasons != nil {
+		sa, sb := a, b
+		if sa.shown.village+sa.shown.district > sb.shown.village+sb.shown.district {
+			sa, sb = sb, sa
+		}
+		district := sa.shown.district
+		if district == "" {
+			district = sb.shown.district
+		}
+		switch l {
+		case placeSame:
+			say(reasons, "place-same", sa.shown.village, district)
+		case placeOtherDistrict:
+			say(reasons, "place-other-district", sa.shown.village, sa.shown.district, sb.shown.district)
+		case placeAlike:
+			say(reasons, "place-alike", sa.shown.village, sb.shown.village, district)
+		case placeOtherVillage:
+			say(reasons, "place-other-village", sa.shown.village, sb.shown.village, district)
+		case placeDistrictOnly:
+			say(reasons, "place-district", district)
+		case placeDistrictDiff:
+			say(reasons, "district-differ", sa.shown.district, sb.shown.district)
+		default:
+			say(reasons, "place-missing")
+		}
+	}
+	switch {
+	case l < 0:
+		return 0
+	case l == placeSame:
+		return tfWeight(placeLevels[kind][l].m, villageU(va))
+	}
+	return levels[l]
+}
+
+// mk makes a reason only when it is wanted.
+func mk(want bool, f func() Reason) Reason {
+	if !want {
+		return Reason{}
+	}
+	return f()
+}
+
+// maxW is the most this reading can weigh against any other: its first
+// name and all its surnames agreeing exactly (or the first name as a
+// nickname, if that weighs more).
+func (n *parsedName) maxW() float64 {
+	if n.first == "" {
+		return 0
+	}
+	w := math.Max(n.firstExactW, math.Max(firstWeights[firstNickname], firstWeights[firstAlike]))
+	u := 1.0
+	for _, f := range n.surnameF {
+		u *= f
+	}
+	sw := 0.0
+	if len(n.surnameF) > 0 {
+		sw = tfWeight(surnameLevels[surnameExact].m, u)
+		sw = math.Max(sw, tfWeight(surnameLevels[surnameOne].m, u))
+	}
+	for _, l := range []int{surnameOneOther, surnameSpelling, surnameAlike, surnameSomewhat} {
+		sw = math.Max(sw, surnameWeights[l])
+	}
+	return w + sw
+}

@@ -1,0 +1,149 @@
+package match
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// maxTokens bounds the words read of a name, so that a pathological name
+// costs no more to compare than a long real one ("María de los Ángeles
+// Pop Coc de Choc" has eight).
+const maxTokens = 10
+
+// fold lowers s, removes its accents (ñ becomes n), apostrophes (Q'eqchi'
+// becomes qeqchi) and turns every other non-letter into a space, so that
+// the spellings that differ only by how they were typed compare equal.
+func fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := true // no leading space
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case r < 0x80 && 'a' <= r && r <= 'z':
+			b.WriteRune(r)
+			space = false
+			continue
+		case r < 0x80 && 'A' <= r && r <= 'Z':
+			b.WriteRune(r + 'a' - 'A')
+			space = false
+			continue
+		case unicode.Is(unicode.Mn, r):
+			continue // an accent, split off its letter by NFD
+		case r == '\'' || r == '’' || r == 'ʼ' || r == '‘' || r == '`' || r == '´' || r == 'ʻ':
+			continue // Q'eqchi', O'Brien
+		}
+		if sub, ok := letterFolds[r]; ok {
+			b.WriteString(sub)
+			space = false
+			continue
+		}
+		if unicode.IsLetter(r) {
+			b.WriteRune(unicode.ToLower(r))
+			space = false
+			continue
+		}
+		if !space {
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// letterFolds are the letters NFD does not split into a base and an accent.
+var letterFolds = map[rune]string{
+	'ß': "ss", 'æ': "ae", 'Æ': "ae", 'ø': "o", 'Ø': "o", 'ł': "l", 'Ł': "l",
+	'đ': "d", 'Đ': "d", 'œ': "oe", 'Œ': "oe", 'ı': "i", 'þ': "th",
+}
+
+// particles are words of a name that say nothing about the person.
+var particles = map[string]bool{
+	"de": true, "del": true, "la": true, "las": true, "los": true, "y": true,
+	"jr": true, "sr": true, "ii": true, "iii": true, "mr": true, "mrs": true,
+	"miss": true, "ms": true, "dr": true, "sra": true, "srta": true, "don": true, "dona": true,
+}
+
+// parsedName is a name as the model compares it.
+type parsedName struct {
+	first      string   // the first given name, folded
+	firstCanon []string // what the first name may stand for (nicknames)
+	surnames   []string // the other words, folded: surnames, and middle names
+	canon      []string // each surname's spelling canon (Cal stands for Caal)
+	sorted     string   // every word, sorted and joined: equal for the same name in any order
+	// firstExactW is the weight of an exact agreement on this first name,
+	// after its commonness; surnameF is each surname's commonness.
+	firstExactW float64
+	surnameF    []float64
+}
+
+// parseName reads a full name. "Surname Surname, First Middle" is read in
+// that order; otherwise the first word is the first name. alt is the
+// reading with the last word as the first name ("POP COC MARIA", as
+// upper-case lists are written), for a name of two words or more without
+// a comma.
+func parseName(raw string) (main parsedName, alt *parsedName) {
+	var given, family []string
+	comma := strings.IndexByte(raw, ',')
+	if comma >= 0 {
+		family = words(raw[:comma])
+		given = words(raw[comma+1:])
+		if len(given) == 0 { // "Pop Coc," or ", Maria"
+			given, family = family, nil
+		}
+	} else {
+		given = words(raw)
+	}
+	var all []string
+	if comma >= 0 && len(given) > 0 {
+		all = append(append(all, given...), family...)
+	} else {
+		all = given
+	}
+	if len(all) == 0 {
+		return parsedName{}, nil
+	}
+	main = makeName(all[0], all[1:], all)
+	if comma < 0 && len(all) >= 2 {
+		last := len(all) - 1
+		a := makeName(all[last], all[:last], all)
+		alt = &a
+	}
+	return main, alt
+}
+
+func makeName(first string, rest []string, all []string) parsedName {
+	n := parsedName{first: first, firstCanon: firstNameCanon(first)}
+	n.firstExactW = tfWeight(firstLevels[firstExact].m, firstU(canonGiven(first)))
+	for _, w := range rest {
+		if len(w) < 2 {
+			continue // an initial says too little of a surname
+		}
+		n.surnames = append(n.surnames, w)
+		c := surnameCanon(w)
+		n.canon = append(n.canon, c)
+		n.surnameF = append(n.surnameF, surnameU(c))
+	}
+	s := append([]string(nil), all...)
+	sort.Strings(s)
+	n.sorted = strings.Join(s, " ")
+	return n
+}
+
+// words folds raw and splits it into words, without particles, at most
+// maxTokens of them.
+func words(raw string) []string {
+	var out []string
+	for _, w := range strings.Fields(fold(raw)) {
+		if particles[w] {
+			continue
+		}
+		if len(out) == maxTokens {
+			break
+		}
+		out = append(out, w)
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package match
+
+// nicknames maps a nickname or short form, folded, to the given names it
+// stands for. A name with several (Beto: Alberto, Roberto, Humberto) is
+// equivalent to each. Spanish and English, as Belizeans are called at home
+// and written down by a neighbour; only first names are looked up here (Dick
+// is also a Mennonite surname).
+var nicknames = map[string][]string{
+	// Spanish
+	"memo": {"guillermo"}, "guille": {"guillermo"}, "guillo": {"guillermo"},
+	"pancho": {"francisco"}, "paco": {"francisco"}, "curro": {"francisco"}, "kiko": {"francisco", "enrique"},
+	"lupe": {"guadalupe"}, "lupita": {"guadalupe"},
+	"chepe": {"jose"}, "pepe": {"jose"}, "chema": {"jose"}, "jose": {"jose", "joseph"},
+	"chepa": {"josefa"}, "pepa": {"josefa"}, "pepita": {"josefa"},
+	"chucho": {"jesus"}, "chuy": {"jesus"}, "chus": {"jesus"},
+	"lencho": {"lorenzo"},
+	"beto":   {"alberto", "roberto", "humberto"}, "tito": {"alberto", "roberto"},
+	"nacho":  {"ignacio"},
+	"quique": {"enrique"}, "kike": {"enrique"},
+	"tono": {"antonio"}, "toni": {"antonio", "anthony"}, "tony": {"antonio", "anthony"},
+	"rafa": {"rafael"}, "lalo": {"eduardo"}, "chente": {"vicente"},
+	"chayo": {"rosario"}, "chalo": {"gonzalo", "rosalio"}, "chava": {"salvador"}, "chavo": {"salvador"},
+	"goyo": {"gregorio"}, "lucho": {"luis"}, "nando": {"fernando"}, "fer": {"fernando"},
+	"poncho": {"alfonso"}, "moncho": {"ramon"}, "mundo": {"raymundo", "edmundo"},
+	"licha": {"alicia"}, "chela": {"graciela"}, "chelo": {"consuelo"},
+	"lola": {"dolores"}, "loli": {"dolores"}, "conchita": {"concepcion"}, "concha": {"concepcion"},
+	"maru": {"maria"}, "mari": {"maria"}, "pili": {"pilar"}, "paty": {"patricia"}, "pati": {"patricia"},
+	"gaby": {"gabriela"}, "gabi": {"gabriela"}, "cuca": {"refugio"}, "cuco": {"refugio"},
+	"nico": {"nicolas"}, "santi": {"santiago"}, "juanito": {"juan"}, "manolo": {"manuel"}, "manu": {"manuel"},
+	"meme": {"manuel", "guillermo"}, "tere": {"teresa"}, "chencha": {"crescencia"}, "yoli": {"yolanda"},
+	"alex": {"alejandro", "alexander", "alejandra"}, "ale": {"alejandro", "alejandra"},
+	"andy": {"andres", "andrew"}, "ricky": {"ricardo", "richard"}, "richi": {"ricardo"},
+	// English
+	"bill": {"william"}, "billy": {"william"}, "will": {"william"}, "willy": {"william"}, "willie": {"william"}, "liam": {"william"},
+	"bob": {"robert"}, "bobby": {"robert"}, "rob": {"robert"}, "robbie": {"robert"}, "bert": {"robert", "albert", "herbert"},
+	"peggy": {"margaret"}, "maggie": {"margaret"}, "meg": {"margaret"}, "madge": {"margaret"}, "marge": {"margaret"},
+	"betty": {"elizabeth"}, "beth": {"elizabeth"}, "liz": {"elizabeth"}, "lizzie": {"elizabeth"}, "eliza": {"elizabeth"}, "bess": {"elizabeth"}, "elsie": {"elizabeth"},
+	"mike": {"michael"}, "mikey": {"michael"}, "jim": {"james"}, "jimmy": {"james"}, "jamie": {"james"},
+	"dave": {"david"}, "davey": {"david"}, "dan": {"daniel"}, "danny": {"daniel"},
+	"tom": {"thomas"}, "tommy": {"thomas"}, "joe": {"joseph"}, "joey": {"joseph"},
+	"jack": {"john"}, "johnny": {"john"}, "chuck": {"charles"}, "charlie": {"charles"},
+	"kate": {"katherine", "catherine"}, "katie": {"katherine", "catherine"}, "cathy": {"catherine"}, "kathy": {"katherine"},
+	"sue": {"susan"}, "susie": {"susan"}, "jenny": {"jennifer"}, "jen": {"jennifer"},
+	"ed": {"edward"}, "eddie": {"edward", "eduardo"}, "ted": {"edward", "theodore"}, "teddy": {"edward", "theodore"},
+	"nick": {"nicholas"}, "steve": {"steven", "stephen"}, "matt": {"matthew"}, "chris": {"christopher", "christian", "christina"},
+	"sam": {"samuel", "samantha"}, "ben": {"benjamin"}, "fred": {"frederick"}, "freddy": {"frederick"},
+	"harry": {"henry", "harold"}, "hank": {"henry"}, "dick": {"richard"}, "rick": {"richard"}, "rich": {"richard"},
+	"sandy": {"sandra", "alexander"}, "abby": {"abigail"}, "debbie": {"deborah"}, "patty": {"patricia"}, "trish": {"patricia"},
+	"vicky": {"victoria"}, "becky": {"rebecca"}, "cindy": {"cynthia"}, "pam": {"pamela"}, "larry": {"lawrence"},
+	"jerry": {"gerald", "jerome"}, "gerry": {"gerald"}, "tim": {"timothy"}, "ron": {"ronald"}, "ronnie": {"ronald"},
+	"don": {"donald"}, "donnie": {"donald"}, "ken": {"kenneth"}, "kenny": {"kenneth"}, "greg": {"gregory"},
+	"pete": {"peter"}, "nelly": {"ellen", "helen"}, "nell": {"ellen", "helen"}, "sally": {"sarah"},
+	"polly": {"mary"}, "molly": {"mary"}, "mamie": {"mary"},
+}
+
+// equivalents are given names written two ways in two languages, which a
+// reporter uses for one person.
+var equivalents = map[string]string{
+	"mary": "maria", "joseph": "jose", "john": "juan", "peter": "pedro", "paul": "pablo",
+	"michael": "miguel", "anthony": "antonio", "william": "guillermo", "henry": "enrique",
+	"james": "santiago", "francis": "francisco", "elizabeth": "isabel", "helen": "elena",
+	"andrew": "andres", "richard": "ricardo", "edward": "eduardo", "thomas": "tomas",
+	"stephen": "esteban", "robert": "roberto", "albert": "alberto", "ronald": "ronaldo", "charles": "carlos", "louis": "luis", "lewis": "luis", "margaret": "margarita",
+}
+
+// firstNameCanon is the set of names first may stand for, itself included.
+func firstNameCanon(first string) []string {
+	out := []string{canonGiven(first)}
+	for _, full := range nicknames[first] {
+		c := canonGiven(full)
+		if c != out[0] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func canonGiven(name string) string {
+	if e, ok := equivalents[name]; ok {
+		return e
+	}
+	return name
+}

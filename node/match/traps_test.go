@@ -1,0 +1,183 @@
+package match_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"lifeline/node/match"
+)
+
+// person is a report or a registration for the tests; age < 0 is unknown.
+func person(id string, rec match.Record, name, sex string, age int, village, district string) match.Person {
+	return match.Person{ID: id, Record: rec, FullName: name, Sex: sex, Age: max(age, 0), AgeKnown: age >= 0, Village: village, District: district}
+}
+
+func score(t *testing.T, a, b match.Person) match.Candidate {
+	t.Helper()
+	c, ok := match.Compare(a, b, match.DefaultConfig())
+	if !ok {
+		t.Fatalf("%q and %q not compared", a.FullName, b.FullName)
+	}
+	return c
+}
+
+// The traps of Belizean names, each with the outcome a NEMO tracing
+// officer would give.
+func TestTraps(t *testing.T) {
+	const M, S = match.Missing, match.Sheltered
+	threshold := match.DefaultConfig().Threshold
+	for _, tc := range []struct {
+		what  string
+		a, b  match.Person
+		match bool
+		far   bool // not only below the threshold: far below, a veto
+	}{
+		{"Q'eqchi' surname spelled by ear: Caal and Cal",
+			person("a", M, "Juan Caal", "male", 34, "San Antonio", "Toledo"),
+			person("b", S, "Juan Cal", "male", 34, "San Antonio", "Toledo"), true, false},
+		{"surname-first upper-case list, second surname dropped, accents",
+			person("a", M, "POP COC, MARIA", "female", 25, "San Antonio", "Toledo"),
+			person("b", S, "María Pop", "female", 24, "San Antonio", "Toledo"), true, false},
+		{"nickname: Memo is Guillermo",
+			person("a", M, "Memo Garcia", "male", 41, "San Ignacio", "Cayo"),
+			person("b", M, "Guillermo García", "male", 40, "San Ignacio", "Cayo"), true, false},
+		{"Mennonite spelling: Dyck and Dueck",
+			person("a", M, "Abraham Dyck", "male", 52, "Spanish Lookout", "Cayo"),
+			person("b", S, "Abraham Dueck", "male", 52, "Spanish Lookout", "Cayo"), true, false},
+		{"Sho written Xo, Tzib written Tsib",
+			person("a", M, "Santiago Xo Tsib", "male", 19, "Crique Sarco", "Toledo"),
+			person("b", S, "Santiago Sho Tzib", "male", 20, "Crique Sarco", "Toledo"), true, false},
+		{"typo in a Creole name",
+			person("a", M, "Wilbert Gentel", "male", 63, "Gales Point", "Belize"),
+			person("b", S, "Wilbert Gentle", "male", 63, "Gales Point", "Belize"), true, false},
+		{"apostrophes and case",
+			person("a", M, "O'NEIL, DORLA", "female", 30, "Belize City", "Belize"),
+			person("b", M, "Dorla ONeil", "female", 30, "Belize City", "Belize"), true, false},
+		{"same common name, one a child of 8 and one a woman of 60",
+			person("a", M, "Maria Pop", "female", 8, "San Antonio", "Toledo"),
+			person("b", S, "Maria Pop", "female", 60, "San Antonio", "Toledo"), false, true},
+		{"father and son: Juan Coc of 45 and of 19",
+			person("a", M, "Juan Coc", "male", 45, "San Pedro Columbia", "Toledo"),
+			person("b", S, "Juan Coc", "male", 19, "San Pedro Columbia", "Toledo"), false, true},
+		{"same surnames, different first names",
+			person("a", M, "Rosa Choc", "female", 30, "Big Falls", "Toledo"),
+			person("b", S, "Juana Choc", "female", 30, "Big Falls", "Toledo"), false, false},
+		{"cousins: one surname in common, the others differ",
+			person("a", M, "Maria Pop Coc", "female", 30, "Laguna", "Toledo"),
+			person("b", S, "Maria Pop Bol", "female", 33, "Laguna", "Toledo"), false, false},
+	} {
+		c := score(t, tc.a, tc.b)
+		if got := c.Score >= threshold; got != tc.match {
+			t.Errorf("%s: %q and %q scored %.3f (match %v, want %v): %v", tc.what, tc.a.FullName, tc.b.FullName, c.Score, got, tc.match, c.ReasonsIn("en"))
+		}
+		if tc.far && c.Score > 0.05 {
+			t.Errorf("%s: %q and %q scored %.3f, want far below the threshold", tc.what, tc.a.FullName, tc.b.FullName, c.Score)
+		}
+	}
+}
+
+// San Antonio is a village of Cayo and one of Toledo: two reports from
+// the two are less alike than two from the one.
+func TestSameVillageNameOtherDistrict(t *testing.T) {
+	a := person("a", match.Missing, "Pedro Sho", "male", 40, "San Antonio", "Toledo")
+	same := person("b", match.Missing, "Pedro Sho", "male", 40, "San Antonio", "Toledo")
+	other := person("c", match.Missing, "Pedro Sho", "male", 40, "San Antonio", "Cayo")
+	if s, o := score(t, a, same).Score, score(t, a, other).Score; !(o < s) {
+		t.Errorf("San Antonio, Toledo twice scored %.3f; San Antonio in Toledo and in Cayo %.3f, want lower", s, o)
+	}
+	c := score(t, a, other)
+	if want := "San Antonio in Cayo and in Toledo, different places"; !contains(c.ReasonsIn("en"), want) {
+		t.Errorf("reasons %q lack %q", c.ReasonsIn("en"), want)
+	}
+}
+
+func TestReasonsInTwoLanguages(t *testing.T) {
+	a := person("r1", match.Missing, "POP COC, MARIA", "female", 25, "", "Toledo")
+	b := person("r2", match.Missing, "María Pop Coc", "female", 24, "", "Toledo")
+	c := score(t, a, b)
+	if c.A != "r1" || c.B != "r2" || c.Kind != match.Duplicate {
+		t.Errorf("pair %s %s %s, want r1 r2 duplicate", c.A, c.B, c.Kind)
+	}
+	en := []string{"same name ignoring accents, case and order", "ages 25 and 24", "both female", "both Toledo"}
+	es := []string{"mismo nombre sin contar acentos, mayúsculas ni orden", "edades 25 y 24", "los dos de sexo femenino", "los dos en Toledo"}
+	if got := c.ReasonsIn("en"); strings.Join(got, "; ") != strings.Join(en, "; ") {
+		t.Errorf("English reasons %q, want %q", got, en)
+	}
+	if got := c.ReasonsIn("es"); strings.Join(got, "; ") != strings.Join(es, "; ") {
+		t.Errorf("Spanish reasons %q, want %q", got, es)
+	}
+	n := score(t, person("a", match.Missing, "Memo Garcia", "male", 41, "", ""), person("b", match.Sheltered, "Guillermo García", "male", 41, "", ""))
+	if n.Kind != match.Found || !contains(n.ReasonsIn("en"), "Memo is a name for Guillermo") || !contains(n.ReasonsIn("es"), "Memo es un nombre de Guillermo") {
+		t.Errorf("kind %s, reasons %q / %q", n.Kind, n.ReasonsIn("en"), n.ReasonsIn("es"))
+	}
+}
+
+func TestTwoRegistrationsAreNotPaired(t *testing.T) {
+	a := person("a", match.Sheltered, "Juan Caal", "male", 34, "San Antonio", "Toledo")
+	b := person("b", match.Sheltered, "Juan Caal", "male", 34, "San Antonio", "Toledo")
+	if _, ok := match.Compare(a, b, match.DefaultConfig()); ok {
+		t.Error("two shelter registrations were paired")
+	}
+	x, err := match.NewIndex(match.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []match.Person{a, b} {
+		if c, err := x.Add(p); err != nil || len(c) != 0 {
+			t.Fatalf("Add(%s) = %v, %v; want no candidates", p.ID, c, err)
+		}
+	}
+	m := person("c", match.Missing, "Juan Cal", "male", 33, "San Antonio", "Toledo")
+	c, err := x.Add(m)
+	if err != nil || len(c) != 2 {
+		t.Fatalf("the report made %d candidates (%v), want 2 (each registration)", len(c), err)
+	}
+	for _, k := range c {
+		if k.Kind != match.Found {
+			t.Errorf("candidate %s-%s is %s, want found", k.A, k.B, k.Kind)
+		}
+	}
+}
+
+func TestRefused(t *testing.T) {
+	x, err := match.NewIndex(match.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := person("a", match.Missing, "Juan Caal", "male", 34, "San Antonio", "Toledo")
+	if _, err := x.Add(ok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Add(ok); !errors.Is(err, match.ErrDuplicateID) {
+		t.Errorf("the same id twice: %v, want ErrDuplicateID", err)
+	}
+	for _, tc := range []struct {
+		p    match.Person
+		want string
+	}{
+		{person("", match.Missing, "x", "", 1, "", ""), "no id"},
+		{person("b", match.Missing, strings.Repeat("Pop ", 200), "", 1, "", ""), "full name is 800 bytes, over 480"},
+		{person("c", match.Missing, "Juan", "man", 1, "", ""), `sex "man" is none of`},
+		{person("d", match.Missing, "Juan", "", 131, "", ""), "age 131 is outside 0 to 130"},
+		{person("e", match.Missing, "Juan \xff", "", 1, "", ""), "full name is not valid UTF-8"},
+		{person("f", 0, "Juan", "", 1, "", ""), "neither missing-person nor sheltered-person"},
+	} {
+		_, err := x.Add(tc.p)
+		if !errors.Is(err, match.ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Add(%+v) = %v, want ErrInvalid saying %q", tc.p, err, tc.want)
+		}
+	}
+	if x.Len() != 1 {
+		t.Errorf("index holds %d people, want 1", x.Len())
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, t := range ss {
+		if t == s {
+			return true
+		}
+	}
+	return false
+}
