@@ -38,7 +38,7 @@ type Index struct {
 	people []*features
 	ids    map[string]int32
 	blocks map[uint64]*block
-	found  []Candidate
+	found  [][]Candidate // per Add, so that no one Add copies them all
 	seen   []uint32 // per person: the last query that compared it
 	query  uint32
 	// Compared counts the pairs scored so far, for the benchmarks.
@@ -86,7 +86,9 @@ func (x *Index) Add(p Person) ([]Candidate, error) {
 	}
 	x.insert(f, keys, int32(len(x.people)))
 	sortCandidates(out)
-	x.found = append(x.found, out...)
+	if len(out) > 0 {
+		x.found = append(x.found, out)
+	}
 	return out, nil
 }
 
@@ -188,7 +190,7 @@ func (x *Index) AddAll(people []Person) ([]Candidate, error) {
 	for _, c := range found {
 		all = append(all, c...)
 	}
-	x.found = append(x.found, all...)
+	x.found = append(x.found, all)
 	return all, nil
 }
 
@@ -225,7 +227,10 @@ func parallel(n int, f func(i int)) {
 
 // Candidates returns every candidate found so far, ordered by A then B.
 func (x *Index) Candidates() []Candidate {
-	out := append([]Candidate(nil), x.found...)
+	var out []Candidate
+	for _, f := range x.found {
+		out = append(out, f...)
+	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].A != out[j].A {
 			return out[i].A < out[j].A

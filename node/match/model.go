@@ -32,6 +32,7 @@ var (
 	surnameWeights = weights(surnameLevels)
 	ageWeights     = weights(ageLevels)
 	sexWeights     = weights(sexLevels)
+	maxPlaceW      = tfWeight(max(placeLevels[Duplicate][placeSame].m, placeLevels[Found][placeSame].m), rareVillage)
 	dupPlaceW      = weights(placeLevels[Duplicate])
 	foundPlaceW    = weights(placeLevels[Found])
 )
@@ -243,10 +244,7 @@ func compareAbove(a, b *features, prior, least float64, want bool) (Candidate, b
 	if !ok {
 		return Candidate{}, false
 	}
-	c := Candidate{A: a.id, B: b.id, Kind: kind}
-	if c.A > c.B {
-		c.A, c.B = c.B, c.A
-	}
+	c := Candidate{Kind: kind}
 	var rs *[]Reason
 	var rest []Reason
 	if want {
@@ -255,9 +253,17 @@ func compareAbove(a, b *features, prior, least float64, want bool) (Candidate, b
 	pw := math.Log2(prior / (1 - prior))
 	aw := compareAge(a, b, rs)
 	sw := compareSex(a, b, rs)
+	nameW := math.Max(a.maxNameW, b.maxNameW)
+	if !want && pw+aw+sw+maxPlaceW+nameW < least {
+		return c, true // ages far apart: nothing else can make up for it
+	}
 	lw := comparePlace(a, b, kind, rs)
-	if !want && pw+aw+sw+lw+math.Max(a.maxNameW, b.maxNameW) < least {
+	if !want && pw+aw+sw+lw+nameW < least {
 		return c, true
+	}
+	c.A, c.B = a.id, b.id
+	if c.A > c.B {
+		c.A, c.B = c.B, c.A
 	}
 	nw, reasons := compareNames(a, b, want)
 	c.Weight = pw + nw + aw + sw + lw
