@@ -39,7 +39,7 @@ type Index struct {
 	ids    map[string]int32
 	blocks map[uint64]*block
 	found  [][]Candidate // per Add, so that no one Add copies them all
-	seen   []uint32 // per person: the last query that compared it
+	seen   []uint32      // per person: the last query that compared it
 	query  uint32
 	// Compared counts the pairs scored so far, for the benchmarks.
 	Compared int
