@@ -27,6 +27,16 @@ func FuzzCompare(f *testing.F) {
 		if !ok {
 			return
 		}
+		x, err := match.NewIndex(match.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.Add(b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.Add(a); err != nil {
+			t.Fatal(err)
+		}
 		ba, _ := match.Compare(b, a, match.DefaultConfig())
 		if ab.Score < 0 || ab.Score > 1 || ab.Score != ba.Score {
 			t.Fatalf("scores %v and %v", ab.Score, ba.Score)
