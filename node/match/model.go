@@ -321,7 +321,6 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 	}
 	// The names as written disagree on the first name: perhaps one is
 	// written surname first without a comma.
-	var swapped *features
 	for _, t := range []struct {
 		x, y *parsedName
 		who  *features
@@ -333,14 +332,13 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 			continue // this reading disagrees on the first name too
 		}
 		if w := weightOnly(t.x, t.y); w > bestW {
-			bestW, swapped = w, t.who
+			bestW = w
 			if want {
 				_, _, r := nameReading(t.x, t.y, true)
 				bestR = append([]Reason{{Code: "name-surname-first", Args: []string{strings.Join(strings.Fields(t.who.raw), " ")}}}, r...)
 			}
 		}
 	}
-	_ = swapped
 	return bestW, bestR
 }
 

@@ -10,7 +10,7 @@ var nicknames = map[string][]string{
 	"memo": {"guillermo"}, "guille": {"guillermo"}, "guillo": {"guillermo"},
 	"pancho": {"francisco"}, "paco": {"francisco"}, "curro": {"francisco"}, "kiko": {"francisco", "enrique"},
 	"lupe": {"guadalupe"}, "lupita": {"guadalupe"},
-	"chepe": {"jose"}, "pepe": {"jose"}, "chema": {"jose"}, "jose": {"jose", "joseph"},
+	"chepe": {"jose"}, "pepe": {"jose"}, "chema": {"jose"},
 	"chepa": {"josefa"}, "pepa": {"josefa"}, "pepita": {"josefa"},
 	"chucho": {"jesus"}, "chuy": {"jesus"}, "chus": {"jesus"},
 	"lencho": {"lorenzo"},
