@@ -26,6 +26,7 @@ const (
 	CmdSigned  CommandType = 6 // one of headquarters' decisions, signed (see Signed)
 	CmdMember  CommandType = 7 // headquarters changed a relay's part in the ledger
 	CmdReview  CommandType = 8 // headquarters, or a relay of the record's district, reviewed a record
+	CmdLink    CommandType = 9 // headquarters, or a relay of both records' district, decided whether two records are one person
 )
 
 func (t CommandType) String() string {
@@ -46,6 +47,8 @@ func (t CommandType) String() string {
 		return "member"
 	case CmdReview:
 		return "review"
+	case CmdLink:
+		return "link"
 	}
 	return fmt.Sprintf("command %d", uint8(t))
 }
@@ -214,6 +217,8 @@ func decodeCommand(t CommandType, body []byte) (any, error) {
 		cmd = &Member{}
 	case CmdReview:
 		cmd = &Review{}
+	case CmdLink:
+		cmd = &Link{}
 	default:
 		return nil, fmt.Errorf("ledger: unknown %s", t)
 	}
@@ -277,6 +282,8 @@ func check(cmd any) error {
 		if err := CheckReview(c.Decision, c.Reason); err != nil {
 			return fmt.Errorf("review of %s: %w", c.Record, err)
 		}
+	case *Link:
+		return c.check()
 	}
 	return nil
 }

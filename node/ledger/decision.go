@@ -23,7 +23,7 @@ import (
 // Review).
 func IsDecision(t CommandType) bool {
 	switch t {
-	case CmdEnroll, CmdRevoke, CmdKit, CmdResolve, CmdMember, CmdReview:
+	case CmdEnroll, CmdRevoke, CmdKit, CmdResolve, CmdMember, CmdReview, CmdLink:
 		return true
 	}
 	return false
@@ -117,6 +117,10 @@ func (d *Decision) Verify(ca *x509.Certificate, revoked func(syncproto.NodeID) (
 	if r, ok := d.Cmd.(*Review); ok {
 		if err := r.reviewer(claims); err != nil {
 			return claims, fmt.Errorf("%w: %v", ErrNotReviewer, err)
+		}
+	} else if l, ok := d.Cmd.(*Link); ok {
+		if err := l.linker(claims); err != nil {
+			return claims, fmt.Errorf("%w: %v", ErrNotLinker, err)
 		}
 	} else if !claims.Role.Decides() {
 		return claims, fmt.Errorf("%w: a %s signed by %s", ErrNotHQ, d.Type, claims)

@@ -44,6 +44,9 @@ type Tx interface {
 	KitVersion(name string) (string, bool, error)
 	PutKit(k Kit) error
 	PutResolution(r Resolve) error
+	// PutLink keeps a decision on a pair of records, replacing the one
+	// the pair had: the last applied is the pair's state.
+	PutLink(l Link) error
 }
 
 // Case is a record's case number.
@@ -253,6 +256,8 @@ func (f *FSM) decide(tx Tx, t CommandType, cmd any) (refused, err error) {
 		// Checked with its signature; the reviewing node writes it into
 		// the record when it applies it (node's onApply).
 		return nil, nil
+	case *Link:
+		return nil, tx.PutLink(*c)
 	}
 	return fmt.Errorf("ledger: no handler for %s", t), nil
 }

@@ -25,6 +25,7 @@ type ledgerSnapshot struct {
 	Log         []LogEntry       `cbor:"9,keyasint"`
 	Enrolled    []snapEnrolled   `cbor:"10,keyasint"`
 	Members     []snapMember     `cbor:"11,keyasint"`
+	Links       []ledger.Link    `cbor:"12,keyasint,omitempty"`
 }
 
 type snapEnrolled struct {
@@ -163,6 +164,11 @@ func (s *SQLite) LedgerSnapshot(ctx context.Context, w io.Writer) error {
 				snap.Members = append(snap.Members, m)
 				return nil
 			}},
+			{linksQuery + ` ORDER BY a, b`, func(rows *sql.Rows) error {
+				k, err := scanLink(rows)
+				snap.Links = append(snap.Links, k)
+				return err
+			}},
 		})
 	})
 	if err != nil {
@@ -224,7 +230,7 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 	}
 	defer end()
 	ctx = context.WithoutCancel(ctx)
-	for _, t := range []string{"ledger_meta", "ledger_streams", "ledger_cases", "ledger_case_seq", "ledger_revoked", "ledger_kits", "ledger_resolutions", "ledger_log", "ledger_enrolled", "ledger_members"} {
+	for _, t := range []string{"ledger_meta", "ledger_streams", "ledger_cases", "ledger_case_seq", "ledger_revoked", "ledger_kits", "ledger_resolutions", "ledger_log", "ledger_enrolled", "ledger_members", "ledger_links"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return s.wrap(err)
 		}
@@ -274,6 +280,11 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 	}
 	for _, m := range snap.Members {
 		if err := l.SetMember(m.Node, m.Voter, m.Addr); err != nil {
+			return s.wrap(err)
+		}
+	}
+	for _, k := range snap.Links {
+		if err := l.PutLink(k); err != nil {
 			return s.wrap(err)
 		}
 	}
