@@ -86,3 +86,114 @@ func villageU(folded string) float64 {
 	}
 	return rareVillage
 }
+
+// Belize's names are not spread evenly over its districts: Pop and Coc are
+// Q'eqchi' and Mopan names, most of them in Toledo; Núñez and Arzú
+// Garifuna, most in Stann Creek; Dyck and Friesen Mennonite, in Cayo and
+// Orange Walk; Flowers and Gentle Creole, in Belize District. Two records
+// of Toledo agreeing on Pop say less than the national commonness of Pop
+// would have it, and two of Corozal more. A name of one people has its
+// commonness in a district scaled by that people's share of the district
+// over its share of the country (Census 2010, rounded); a name shared by
+// several peoples (Maria, Martínez, Castillo) and a district not known
+// keep the national figure.
+const (
+	groupNone = iota
+	groupMaya
+	groupCreole
+	groupGarifuna
+	groupMennonite
+	groups
+)
+
+// nameGroup is the people a listed name, folded and in its canonical
+// spelling, belongs to.
+var nameGroup = map[string]uint8{}
+
+func init() {
+	for g, names := range map[uint8][]string{
+		groupMaya: {"pop", "coc", "caal", "choc", "bol", "sho", "tzib", "chiac", "teul", "ack", "ical", "cucul", "tush", "makin",
+			"shi", "sam", "chun", "mes", "sacul", "coy", "ash", "canti", "rash", "pau", "salam", "chub", "cho", "tut", "bah", "shol", "assi", "cus"},
+		groupCreole: {"flowers", "young", "williams", "smith", "robinson", "gentle", "usher", "arnold", "gillett", "tillett", "bennett",
+			"lewis", "myvett", "staine", "gabourel", "swasey", "jeffries", "tillet"},
+		groupGarifuna: {"nunez", "zuniga", "arzu", "lambey", "palacio", "cayetano", "sabal", "benguche", "norales", "noralez"},
+		groupMennonite: {"dyck", "klassen", "friesen", "reimer", "penner", "wiebe", "thiessen", "giesbrecht", "loewen", "fehr",
+			"knelsen", "enns", "rempel", "unger", "bergen", "bannman", "neufeld", "harder",
+			"johan", "abraham", "jacob", "heinrich", "cornelius", "isaak", "gerhard", "margaretha", "katharina", "aganetha", "helena"},
+	} {
+		for _, n := range names {
+			nameGroup[n] = g
+		}
+	}
+}
+
+// districtIndex numbers the districts, folded; -1 is not known (or not a
+// district).
+func districtIndex(folded string) int8 {
+	switch folded {
+	case "belize":
+		return 0
+	case "cayo":
+		return 1
+	case "orange walk":
+		return 2
+	case "corozal":
+		return 3
+	case "stann creek":
+		return 4
+	case "toledo":
+		return 5
+	}
+	return -1
+}
+
+// groupShare is each people's share of each district's people, and
+// nationalShare of the country's (Census 2010, rounded).
+var (
+	groupShare = [6][groups]float64{
+		//        maya   creole garifuna mennonite
+		0: {0, 0.03, 0.55, 0.04, 0.005}, // Belize
+		1: {0, 0.09, 0.14, 0.02, 0.08},  // Cayo
+		2: {0, 0.05, 0.05, 0.005, 0.11}, // Orange Walk
+		3: {0, 0.07, 0.06, 0.01, 0.03},  // Corozal
+		4: {0, 0.19, 0.15, 0.30, 0.005}, // Stann Creek
+		5: {0, 0.62, 0.05, 0.06, 0.005}, // Toledo
+	}
+	nationalShare = [groups]float64{0, 0.113, 0.259, 0.061, 0.036}
+)
+
+// districtFactor is how much more common than nationally a name of group
+// g is among people of district d; minFactor is the least it is anywhere.
+var districtFactor, minFactor = func() (f [6][groups]float64, least [groups]float64) {
+	for g := range groups {
+		least[g] = 1
+		for d := range 6 {
+			f[d][g] = 1
+			if g != groupNone {
+				f[d][g] = groupShare[d][g] / nationalShare[g]
+			}
+			least[g] = math.Min(least[g], f[d][g])
+		}
+	}
+	return f, least
+}()
+
+// localFactor scales the commonness of a name of group g for a pair of
+// records of districts da and db: the geometric mean of the two districts'
+// factors, a district not known counting as the country.
+func localFactor(g uint8, da, db int8) float64 {
+	if g == groupNone {
+		return 1
+	}
+	fa, fb := 1.0, 1.0
+	if da >= 0 {
+		fa = districtFactor[da][g]
+	}
+	if db >= 0 {
+		fb = districtFactor[db][g]
+	}
+	if fa == fb {
+		return fa
+	}
+	return math.Sqrt(fa * fb)
+}

@@ -27,14 +27,21 @@ func weights(levels []level) []float64 {
 	return w
 }
 
+// longName is the length from which a name is long: fewer other names lie
+// within a typo of it, so that the u of agreeing but for a typo is
+// smaller (docs/matching.md).
+const longName = 6
+
 var (
-	firstWeights   = weights(firstLevels)
-	surnameWeights = weights(surnameLevels)
-	ageWeights     = weights(ageLevels)
-	sexWeights     = weights(sexLevels)
-	maxPlaceW      = tfWeight(max(placeLevels[Duplicate][placeSame].m, placeLevels[Found][placeSame].m), rareVillage)
-	dupPlaceW      = weights(placeLevels[Duplicate])
-	foundPlaceW    = weights(placeLevels[Found])
+	firstAlikeLongW   = level{"", firstLevels[firstAlike].m, 0.002}.weight()
+	surnameAlikeLongW = level{"", surnameLevels[surnameAlike].m, 0.0015}.weight()
+	firstWeights      = weights(firstLevels)
+	surnameWeights    = weights(surnameLevels)
+	ageWeights        = weights(ageLevels)
+	sexWeights        = weights(sexLevels)
+	maxPlaceW         = tfWeight(max(placeLevels[Duplicate][placeSame].m, placeLevels[Found][placeSame].m), rareVillage)
+	dupPlaceW         = weights(placeLevels[Duplicate])
+	foundPlaceW       = weights(placeLevels[Found])
 )
 
 // The comparison levels and their m and u probabilities. docs/matching.md
@@ -51,7 +58,7 @@ var (
 	}
 	surnameLevels = []level{
 		surnameExact:    {"same surnames", 0.56, 0.01},
-		surnameOne:      {"one surname in common, the other dropped", 0.22, 0.015},
+		surnameOne:      {"one surname in common, the other dropped", 0.35, 0.015},
 		surnameOneOther: {"one surname in common, the others different", 0.02, 0.02},
 		surnameSpelling: {"known spelling variant", 0.05, 0.002},
 		surnameAlike:    {"jaro-winkler >= 0.92 or one typo", 0.10, 0.004},
@@ -81,7 +88,7 @@ var (
 			placeAlike:         {"village names alike, same district", 0.06, 0.004},
 			placeOtherVillage:  {"another village, same district", 0.15, 0.12},
 			placeDistrictOnly:  {"village unknown, same district", 0.08, 0.06},
-			placeDistrictDiff:  {"another district", 0.10, 0.773},
+			placeDistrictDiff:  {"another district", 0.05, 0.773},
 		},
 		Found: {
 			placeSame:          {"same village, same district (u: the village's share of people)", 0.50, 0.04},
@@ -89,7 +96,7 @@ var (
 			placeAlike:         {"village names alike, same district", 0.05, 0.004},
 			placeOtherVillage:  {"another village, same district", 0.18, 0.12},
 			placeDistrictOnly:  {"village unknown, same district", 0.08, 0.06},
-			placeDistrictDiff:  {"another district", 0.18, 0.773},
+			placeDistrictDiff:  {"another district", 0.06, 0.773},
 		},
 	}
 )
@@ -147,7 +154,7 @@ type Config struct {
 
 // DefaultConfig is the model docs/matching.md describes.
 func DefaultConfig() Config {
-	return Config{Prior: 1.0 / 65536, Threshold: 0.5}
+	return Config{Prior: 1.0 / 32768, Threshold: 0.5}
 }
 
 // Validate says what is wrong with c.
@@ -173,6 +180,7 @@ type features struct {
 	ageKnown bool
 	village  string // folded, without "village", "town", "city"
 	district string // folded
+	dIdx     int8   // districtIndex(district)
 	shown    struct{ village, district string }
 	// maxNameW is the most any reading of the name can weigh: all its
 	// words agreeing.
@@ -191,6 +199,7 @@ func newFeatures(p *Person) *features {
 	}
 	f.village = foldPlace(p.Village)
 	f.district = fold(p.District)
+	f.dIdx = districtIndex(f.district)
 	f.shown.village = strings.Join(strings.Fields(p.Village), " ")
 	f.shown.district = strings.Join(strings.Fields(p.District), " ")
 	return f
@@ -300,12 +309,12 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 	if a.name.sorted == b.name.sorted {
 		// "Pop Maria" and "Maria, Pop": the first name is the word the
 		// readings agree on, whichever it is.
-		w, _, _ := nameReading(&a.name, &b.name, false)
+		w, _, _ := nameReading(&a.name, &b.name, a.dIdx, b.dIdx, false)
 		if a.alt != nil {
-			w = math.Max(w, weightOnly(a.alt, &b.name))
+			w = math.Max(w, weightOnly(a.alt, &b.name, a.dIdx, b.dIdx))
 		}
 		if b.alt != nil {
-			w = math.Max(w, weightOnly(&a.name, b.alt))
+			w = math.Max(w, weightOnly(&a.name, b.alt, a.dIdx, b.dIdx))
 		}
 		switch {
 		case !want:
@@ -315,7 +324,7 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 		}
 		return w, []Reason{{Code: "name-same-folded"}}
 	}
-	bestW, fl, bestR := nameReading(&a.name, &b.name, want)
+	bestW, fl, bestR := nameReading(&a.name, &b.name, a.dIdx, b.dIdx, want)
 	if fl != firstElse {
 		return bestW, bestR
 	}
@@ -331,10 +340,10 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 		if l, _ := compareFirst(t.x, t.y, false); l == firstElse {
 			continue // this reading disagrees on the first name too
 		}
-		if w := weightOnly(t.x, t.y); w > bestW {
+		if w := weightOnly(t.x, t.y, a.dIdx, b.dIdx); w > bestW {
 			bestW = w
 			if want {
-				_, _, r := nameReading(t.x, t.y, true)
+				_, _, r := nameReading(t.x, t.y, a.dIdx, b.dIdx, true)
 				bestR = append([]Reason{{Code: "name-surname-first", Args: []string{strings.Join(strings.Fields(t.who.raw), " ")}}}, r...)
 			}
 		}
@@ -342,24 +351,36 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 	return bestW, bestR
 }
 
-func weightOnly(x, y *parsedName) float64 {
-	w, _, _ := nameReading(x, y, false)
+func weightOnly(x, y *parsedName, da, db int8) float64 {
+	w, _, _ := nameReading(x, y, da, db, false)
 	return w
 }
 
-func nameReading(x, y *parsedName, want bool) (float64, int, []Reason) {
+// nameReading weighs reading x against reading y, of records of districts
+// da and db (-1 not known), which scale the commonness of names of one
+// people.
+func nameReading(x, y *parsedName, da, db int8, want bool) (float64, int, []Reason) {
 	fl, fr := compareFirst(x, y, want)
 	w := firstWeights[fl]
-	if fl == firstExact {
-		w = x.firstExactW
+	if fl == firstAlike && min(len(x.first), len(y.first)) >= longName {
+		w = firstAlikeLongW
 	}
-	sl, sr, common := compareSurnames(x, y, want)
+	if fl == firstExact {
+		w = x.firstExactW - math.Log2(localFactor(x.firstGroup, da, db))
+	}
+	sl, sr, common, long := compareSurnames(x, y, want)
 	switch sl {
 	case surnameMissing:
+	case surnameAlike:
+		if long {
+			w += surnameAlikeLongW
+		} else {
+			w += surnameWeights[sl]
+		}
 	case surnameExact, surnameOne:
 		u := 1.0
 		for _, i := range common {
-			u *= x.surnameF[i]
+			u *= x.surnameF[i] * localFactor(x.surnameG[i], da, db)
 		}
 		w += tfWeight(surnameLevels[sl].m, u)
 	default:
@@ -431,9 +452,9 @@ func tokenLevel(s, t, cs, ct string) int {
 // others different (cousins: Pop Coc and Pop Bol).
 // common holds the positions in x of the surnames the two agree on
 // exactly.
-func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common []int) {
+func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common []int, long bool) {
 	if len(x.surnames) == 0 || len(y.surnames) == 0 {
-		return surnameMissing, mk(want, func() Reason { return Reason{Code: "surname-missing"} }), nil
+		return surnameMissing, mk(want, func() Reason { return Reason{Code: "surname-missing"} }), nil, false
 	}
 	type pairing struct{ i, j, level int }
 	var pairBuf, keptBuf [16]pairing
@@ -474,7 +495,7 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 				xs, ys = ys, xs
 			}
 			return Reason{Code: "surname-differ", Args: []string{xs, ys}}
-		}), nil
+		}), nil, false
 	}
 	worst, best := surnameExact, surnameElse
 	for _, p := range kept {
@@ -487,6 +508,11 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 			s, t = t, s
 		}
 		return []string{s, t}
+	}
+	// A long name has few others within a typo of it: agreeing but for
+	// a typo says more of it than of a short one (Pop, Bol, Coc).
+	isLong := func(p pairing) bool {
+		return min(len(x.surnames[p.i]), len(y.surnames[p.j])) >= longName
 	}
 	var worstPair pairing
 	for _, p := range kept {
@@ -502,20 +528,20 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 	if len(kept) == len(x.surnames) && len(kept) == len(y.surnames) {
 		switch worst {
 		case surnameExact:
-			return surnameExact, mk(want, func() Reason { return Reason{Code: "surname-same", Args: []string{titles(x.surnames)}} }), common
+			return surnameExact, mk(want, func() Reason { return Reason{Code: "surname-same", Args: []string{titles(x.surnames)}} }), common, false
 		case surnameSpelling:
-			return surnameSpelling, mk(want, func() Reason { return Reason{Code: "surname-spelling", Args: pairArgs(worstPair)} }), nil
+			return surnameSpelling, mk(want, func() Reason { return Reason{Code: "surname-spelling", Args: pairArgs(worstPair)} }), nil, false
 		case surnameAlike:
-			return surnameAlike, mk(want, func() Reason { return Reason{Code: "surname-alike", Args: pairArgs(worstPair)} }), nil
+			return surnameAlike, mk(want, func() Reason { return Reason{Code: "surname-alike", Args: pairArgs(worstPair)} }), nil, isLong(worstPair)
 		}
-		return surnameSomewhat, mk(want, func() Reason { return Reason{Code: "surname-somewhat", Args: pairArgs(worstPair)} }), nil
+		return surnameSomewhat, mk(want, func() Reason { return Reason{Code: "surname-somewhat", Args: pairArgs(worstPair)} }), nil, false
 	}
 	if best != surnameExact {
 		// One surname spelled two ways, the other dropped: as weak as
 		// the spelling.
 		return best, mk(want, func() Reason {
 			return Reason{Code: map[int]string{surnameSpelling: "surname-spelling", surnameAlike: "surname-alike", surnameSomewhat: "surname-somewhat"}[best], Args: pairArgs(kept[0])}
-		}), nil
+		}), nil, isLong(kept[0])
 	}
 	var shown []string
 	for _, p := range kept {
@@ -542,11 +568,11 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 				rx, ry = ry, rx
 			}
 			return Reason{Code: "surname-one-other", Args: []string{titles(shown), rx, ry}}
-		}), nil
+		}), nil, false
 	}
 	return surnameOne, mk(want, func() Reason {
 		return Reason{Code: "surname-one", Args: []string{titles(shown), titles(append(restX, restY...))}}
-	}), common
+	}), common, false
 }
 
 func contains(ss []string, s string) bool {
@@ -587,7 +613,7 @@ func compareAge(a, b *features, reasons *[]Reason) float64 {
 	switch {
 	case d == 0:
 		l = ageExact
-	case d > 10 || y < 13 && d > 3 || y < 18 && d > 5:
+	case d > 10 || y < 13 && d > 5:
 		// A Juan Coc of 45 and one of 19 are father and son; a Maria
 		// Pop of 8 and one of 60 are two people.
 		l = ageFar
@@ -702,10 +728,10 @@ func (n *parsedName) maxW() float64 {
 	if n.first == "" {
 		return 0
 	}
-	w := math.Max(n.firstExactW, math.Max(firstWeights[firstNickname], firstWeights[firstAlike]))
+	w := math.Max(n.firstExactW-math.Log2(minFactor[n.firstGroup]), math.Max(firstWeights[firstNickname], firstAlikeLongW))
 	u := 1.0
-	for _, f := range n.surnameF {
-		u *= f
+	for i, f := range n.surnameF {
+		u *= f * minFactor[n.surnameG[i]]
 	}
 	sw := 0.0
 	if len(n.surnameF) > 0 {
@@ -715,5 +741,6 @@ func (n *parsedName) maxW() float64 {
 	for _, l := range []int{surnameOneOther, surnameSpelling, surnameAlike, surnameSomewhat} {
 		sw = math.Max(sw, surnameWeights[l])
 	}
+	sw = math.Max(sw, surnameAlikeLongW)
 	return w + sw
 }

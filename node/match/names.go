@@ -77,6 +77,10 @@ type parsedName struct {
 	// after its commonness; surnameF is each surname's commonness.
 	firstExactW float64
 	surnameF    []float64
+	// firstGroup and surnameG are the people (groupMaya...) each name
+	// belongs to, whose commonness varies by district.
+	firstGroup uint8
+	surnameG   []uint8
 }
 
 // parseName reads a full name. "Surname Surname, First Middle" is read in
@@ -116,7 +120,9 @@ func parseName(raw string) (main parsedName, alt *parsedName) {
 
 func makeName(first string, rest []string, all []string) parsedName {
 	n := parsedName{first: first, firstCanon: firstNameCanon(first)}
-	n.firstExactW = tfWeight(firstLevels[firstExact].m, firstU(canonGiven(first)))
+	cf := canonGiven(first)
+	n.firstExactW = tfWeight(firstLevels[firstExact].m, firstU(cf))
+	n.firstGroup = nameGroup[cf]
 	for _, w := range rest {
 		if len(w) < 2 {
 			continue // an initial says too little of a surname
@@ -125,6 +131,7 @@ func makeName(first string, rest []string, all []string) parsedName {
 		c := surnameCanon(w)
 		n.canon = append(n.canon, c)
 		n.surnameF = append(n.surnameF, surnameU(c))
+		n.surnameG = append(n.surnameG, nameGroup[c])
 	}
 	s := append([]string(nil), all...)
 	sort.Strings(s)
