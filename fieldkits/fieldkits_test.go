@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -234,16 +235,18 @@ func TestParseUpdate(t *testing.T) {
 	}
 	data, _ := embedded.ReadFile(FileName("missing-persons"))
 	kit := string(data)
-	newer := strings.Replace(kit, "version: 1.1.0", "version: 1.2.0", 1)
+	held, _ := c.Kit("missing-persons")
+	next := nextMinor(t, held.Version)
+	newer := strings.Replace(kit, "version: "+held.Version, "version: "+next, 1)
 
 	k, err := c.ParseUpdate("missing-persons.yaml", []byte(newer))
-	if err != nil || k.Version != "1.2.0" {
+	if err != nil || k.Version != next {
 		t.Fatalf("a compatible update: %v", err)
 	}
 	if _, err := c.ParseUpdate("missing-persons.yaml", data); !errors.Is(err, ErrNotNewer) || !errors.Is(err, ErrKit) {
 		t.Fatalf("the version held here: %v", err)
 	}
-	downgrade := strings.Replace(kit, "version: 1.1.0", "version: 0.9.0", 1)
+	downgrade := strings.Replace(kit, "version: "+held.Version, "version: 0.9.0", 1)
 	if _, err := c.ParseUpdate("missing-persons.yaml", []byte(downgrade)); !errors.Is(err, ErrNotNewer) {
 		t.Fatalf("a downgrade: %v", err)
 	}
@@ -261,7 +264,7 @@ func TestParseUpdate(t *testing.T) {
 	if ke.Field != "missing-persons/missing-person.full_name" || ke.Line != lineOfText(newer, "- name: full_name") {
 		t.Fatalf("the error is at %d, %q: %v", ke.Line, ke.Field, err)
 	}
-	for _, want := range []string{"missing-persons.yaml:", "personal", "1.2.0 may not replace 1.1.0"} {
+	for _, want := range []string{"missing-persons.yaml:", "personal", next + " may not replace " + held.Version} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q does not say %q", err, want)
 		}
@@ -282,4 +285,14 @@ func lineOfText(text, s string) int {
 		}
 	}
 	return 0
+}
+
+// nextMinor is the version after v in its second number: 1.2.0 for 1.1.0.
+func nextMinor(t *testing.T, v string) string {
+	t.Helper()
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
+		t.Fatalf("version %q: %v", v, err)
+	}
+	return fmt.Sprintf("%d.%d.0", major, minor+1)
 }

@@ -21,22 +21,23 @@ func TestPublishedKitReachesEveryLaptop(t *testing.T) {
 	laptop := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
 	far := c.Add("cayo-31", syncproto.RoleField, "Cayo", nil)
 	ctx := context.Background()
-	update := missingPersons(t, "version: 1.1.0", "version: 1.2.0", "en: Missing persons", "en: Missing and sought persons")
+	cur, next := kitVersion(laptop.Node, "missing-persons"), mpAfter(t, 1, 0)
+	update := mpAs(t, next, "en: Missing persons", "en: Missing and sought persons")
 	if _, err := hq.Node.PublishKit(ctx, "missing-persons.yaml", update); err != nil {
 		t.Fatal(err)
 	}
 	nodetest.Eventually(t, 10*time.Second, "HQ applies its kit and keeps it to pass on", func() bool {
 		l, err := node.KitNotices(hq.Node, ctx)
-		return err == nil && len(l) == 1 && kitVersion(hq.Node, "missing-persons") == "1.2.0"
+		return err == nil && len(l) == 1 && kitVersion(hq.Node, "missing-persons") == next
 	})
-	if v := kitVersion(laptop.Node, "missing-persons"); v != "1.1.0" {
+	if v := kitVersion(laptop.Node, "missing-persons"); v != cur {
 		t.Fatalf("the laptop has %s before any session", v)
 	}
 	res, err := laptop.Node.Sync(ctx, hq.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Kits != 1 || kitVersion(laptop.Node, "missing-persons") != "1.2.0" {
+	if res.Kits != 1 || kitVersion(laptop.Node, "missing-persons") != next {
 		t.Fatalf("the laptop took %d kits and has %s", res.Kits, kitVersion(laptop.Node, "missing-persons"))
 	}
 	k, _ := laptop.Node.Kits().Kit("missing-persons")
@@ -46,13 +47,13 @@ func TestPublishedKitReachesEveryLaptop(t *testing.T) {
 	if _, err := far.Node.Sync(ctx, laptop.Addr); err != nil {
 		t.Fatal(err)
 	}
-	if v := kitVersion(far.Node, "missing-persons"); v != "1.2.0" {
+	if v := kitVersion(far.Node, "missing-persons"); v != next {
 		t.Fatalf("a laptop that met only another has %s", v)
 	}
 
 	// A laptop's own "decision", and HQ's with its file altered.
-	newer := missingPersons(t, "version: 1.1.0", "version: 1.3.0")
-	forged, err := ledger.Sign(ledger.CmdKit, &ledger.Kit{Name: "missing-persons", Version: "1.3.0", Body: newer}, time.Now(),
+	newer := mpAfter(t, 2, 0)
+	forged, err := ledger.Sign(ledger.CmdKit, &ledger.Kit{Name: "missing-persons", Version: newer, Body: mpAs(t, newer)}, time.Now(),
 		laptop.Node.Credentials().Cert.Raw, laptop.Node.Key().Signer())
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +67,7 @@ func TestPublishedKitReachesEveryLaptop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if taken != 0 || kitVersion(far.Node, "missing-persons") != "1.2.0" {
+	if taken != 0 || kitVersion(far.Node, "missing-persons") != next {
 		t.Fatalf("forged or altered kits: %d taken, version %s", taken, kitVersion(far.Node, "missing-persons"))
 	}
 }

@@ -394,7 +394,7 @@ func TestExportCSVReadsBack(t *testing.T) {
 
 	out, rows := exportCSV(t, n, "damage-assessment", node.ExportOptions{})
 	wantHeader := []string{"id", "case", "sync_status", "district", "village", "address", "lat", "lon", "structure_type",
-		"structure_use", "damage_level", "household_size", "injured", "dead", "displaced", "needs", "notes", "photos",
+		"structure_use", "damage_level", "building_tag", "tag_reason", "household_size", "injured", "dead", "displaced", "needs", "notes", "photos",
 		"reported_by", "reported_at", "conflict"}
 	if !slices.Equal(rows[0], wantHeader) {
 		t.Fatalf("header %q\nwant   %q", rows[0], wantHeader)
