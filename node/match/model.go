@@ -32,6 +32,10 @@ func weights(levels []level) []float64 {
 // smaller (docs/matching.md).
 const longName = 6
 
+// spellingDiscount is the bits a known spelling variant weighs less than
+// the same name written alike.
+const spellingDiscount = 1
+
 var (
 	firstAlikeLongW   = level{"", firstLevels[firstAlike].m, 0.002}.weight()
 	surnameAlikeLongW = level{"", surnameLevels[surnameAlike].m, 0.0015}.weight()
@@ -371,6 +375,19 @@ func nameReading(x, y *parsedName, da, db int8, want bool) (float64, int, []Reas
 	sl, sr, common, long := compareSurnames(x, y, want)
 	switch sl {
 	case surnameMissing:
+	case surnameSpelling:
+		// Caal written Cal is the name Caal: it weighs as the name's
+		// commonness says, a bit less, since Cal is also a family of
+		// its own.
+		u := 1.0
+		for _, i := range common {
+			u *= x.surnameF[i] * localFactor(x.surnameG[i], da, db)
+		}
+		m := surnameLevels[surnameOne].m
+		if len(common) == len(x.surnames) && len(common) == len(y.surnames) {
+			m = surnameLevels[surnameExact].m
+		}
+		w += tfWeight(m, u) - spellingDiscount
 	case surnameAlike:
 		if long {
 			w += surnameAlikeLongW
@@ -514,6 +531,16 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 	isLong := func(p pairing) bool {
 		return min(len(x.surnames[p.i]), len(y.surnames[p.j])) >= longName
 	}
+	// spelled are the positions in x of the surnames the two agree on
+	// but for a known spelling (or exactly).
+	spelled := func(kept []pairing) (c []int) {
+		for _, p := range kept {
+			if p.level <= surnameSpelling {
+				c = append(c, p.i)
+			}
+		}
+		return c
+	}
 	var worstPair pairing
 	for _, p := range kept {
 		if p.level == worst {
@@ -530,7 +557,7 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 		case surnameExact:
 			return surnameExact, mk(want, func() Reason { return Reason{Code: "surname-same", Args: []string{titles(x.surnames)}} }), common, false
 		case surnameSpelling:
-			return surnameSpelling, mk(want, func() Reason { return Reason{Code: "surname-spelling", Args: pairArgs(worstPair)} }), nil, false
+			return surnameSpelling, mk(want, func() Reason { return Reason{Code: "surname-spelling", Args: pairArgs(worstPair)} }), spelled(kept), false
 		case surnameAlike:
 			return surnameAlike, mk(want, func() Reason { return Reason{Code: "surname-alike", Args: pairArgs(worstPair)} }), nil, isLong(worstPair)
 		}
@@ -539,9 +566,13 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 	if best != surnameExact {
 		// One surname spelled two ways, the other dropped: as weak as
 		// the spelling.
+		var c []int
+		if best == surnameSpelling {
+			c = spelled(kept)
+		}
 		return best, mk(want, func() Reason {
 			return Reason{Code: map[int]string{surnameSpelling: "surname-spelling", surnameAlike: "surname-alike", surnameSomewhat: "surname-somewhat"}[best], Args: pairArgs(kept[0])}
-		}), nil, isLong(kept[0])
+		}), c, isLong(kept[0])
 	}
 	var shown []string
 	for _, p := range kept {
