@@ -271,7 +271,7 @@ func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordVie
 	present := map[string]bool{}
 	for _, fv := range r.Fields {
 		if fv.Name == ReviewField {
-			v.Review = reviewOf(fv, names)
+			v.Review = reviewOf(fv, r, names)
 			continue
 		}
 		if fv.Name == syncproto.DeletedField {

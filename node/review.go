@@ -87,11 +87,18 @@ type RecordReview struct {
 	// does not hold it.
 	By string    `json:"by,omitempty"`
 	At time.Time `json:"at"`
+	// Corrected: the review asked for a correction, and a field of the
+	// record was changed after it. The record waits for review again: its
+	// state is ReviewPending until someone reviews it anew.
+	Corrected bool `json:"corrected,omitempty"`
 }
 
-// reviewOf is the review a record's review field shows (its winning
-// version), nil when it holds none this node can read.
-func reviewOf(fv store.FieldView, names map[syncproto.NodeID]string) *RecordReview {
+// reviewOf is the review a record's review field fv shows (its winning
+// version), nil when it holds none this node can read. A request for a
+// correction is Corrected once a field of rec holds a value written after
+// it: the review's stamp and the edit's are hybrid clocks, and a laptop
+// that saw the review stamps its edit after it, whatever its clock says.
+func reviewOf(fv store.FieldView, rec store.Record, names map[syncproto.NodeID]string) *RecordReview {
 	if len(fv.Versions) == 0 {
 		return nil
 	}
@@ -99,12 +106,23 @@ func reviewOf(fv store.FieldView, names map[syncproto.NodeID]string) *RecordRevi
 	if err != nil {
 		return nil
 	}
-	return &RecordReview{Decision: v.Decision, Reason: v.Reason, Node: v.Node.String(), By: names[v.Node], At: time.UnixMilli(v.At).UTC()}
+	r := &RecordReview{Decision: v.Decision, Reason: v.Reason, Node: v.Node.String(), By: names[v.Node], At: time.UnixMilli(v.At).UTC()}
+	if r.Decision == ReviewNeedsCorrection {
+		at := fv.Versions[0].Stamp.HLC
+		for _, f := range rec.Fields {
+			if f.Name != ReviewField && f.Name != syncproto.DeletedField && len(f.Versions) > 0 && f.Versions[0].Stamp.HLC > at {
+				r.Corrected = true
+				break
+			}
+		}
+	}
+	return r
 }
 
-// State is the review's state: its decision, or ReviewPending for none.
+// State is the review's state: its decision, or ReviewPending for none,
+// and for a record corrected since it was sent back for a correction.
 func (r *RecordReview) State() string {
-	if r == nil {
+	if r == nil || r.Corrected {
 		return ReviewPending
 	}
 	return r.Decision

@@ -55,7 +55,11 @@ func reviewLine(r *node.RecordReview) string {
 	if r.Reason != "" {
 		s += ": " + r.Reason
 	}
-	return node.Printable(fmt.Sprintf("%s — by %s at %s", s, who, r.At.Local().Format("2006-01-02 15:04 MST")))
+	s = fmt.Sprintf("%s — by %s at %s", s, who, r.At.Local().Format("2006-01-02 15:04 MST"))
+	if r.Corrected {
+		s += "; corrected since, waiting for review again"
+	}
+	return node.Printable(s)
 }
 
 // printReview writes a record's review, if it has one.
