@@ -34,11 +34,15 @@ const (
 	hqGeoJSON = "geojson"
 )
 
-// The columns of the situation table.
+// The columns of the situation table: each damage level has its own, so
+// that no count is cut or hidden at any width.
 const (
 	hqColDistrict = iota
-	hqColDamage
-	hqColSevere
+	hqColDamage0
+	hqColDamage1
+	hqColDamage2
+	hqColDamage3
+	hqColDamage4
 	hqColDisplaced
 	hqColShelters
 	hqColOccupancy
@@ -48,12 +52,18 @@ const (
 	hqColumns
 )
 
-var hqColumnKeys = [hqColumns]string{"hq.col.district", "hq.col.damage", "hq.col.severe", "hq.col.displaced", "hq.col.shelters",
-	"hq.col.occupancy", "hq.col.sheltered", "hq.col.missing", "hq.col.conflicts"}
+var hqColumnKeys = [hqColumns]string{"hq.col.district", "hq.col.damage0", "hq.col.damage1", "hq.col.damage2", "hq.col.damage3",
+	"hq.col.damage4", "hq.col.displaced", "hq.col.shelters", "hq.col.occupancy", "hq.col.sheltered", "hq.col.missing", "hq.col.conflicts"}
 
-// hqView is the Headquarters screen: the situation per district, the
-// records per type, the records in conflict, and exports for the analysts'
-// spreadsheets and maps.
+// hqColumnWidths are the widths of the situation table's columns, enough
+// for each heading in English and Spanish.
+var hqColumnWidths = [hqColumns]float32{130, 90, 90, 90, 90, 90, 110, 150, 180, 190, 130, 120}
+
+// hqView is the Headquarters screen: the situation per district and the
+// records per type, the records awaiting review, those in conflict, the
+// changes kept aside, and exports for the analysts' spreadsheets and maps.
+// Each list has a tab of its own, so that each has the screen's height on
+// a small laptop.
 type hqView struct {
 	u *UI
 
@@ -67,6 +77,7 @@ type hqView struct {
 	keptTab  *container.TabItem
 	keptList *widget.List
 	keptMsg  *widget.Label
+	review   *reviewPanel
 
 	kind     *widget.Select
 	types    []string // type names, by kind select index
@@ -102,7 +113,7 @@ func (u *UI) hqScreen() fyne.CanvasObject { return u.newHQView().content() }
 func (u *UI) newHQView() *hqView {
 	v := &hqView{u: u, summary: widget.NewLabel(u.T("hq.loading")), queueMsg: widget.NewLabel(""),
 		detail: widget.NewLabel(""), warn: widget.NewLabel(u.T("hq.export.warn")), result: widget.NewLabel(""),
-		keptMsg: widget.NewLabel("")}
+		keptMsg: widget.NewLabel(""), review: u.newReviewPanel()}
 	v.summary.TextStyle.Bold = true
 	for _, l := range []*widget.Label{v.summary, v.queueMsg, v.detail, v.warn, v.result, v.keptMsg} {
 		l.Wrapping = fyne.TextWrapWord
@@ -112,7 +123,7 @@ func (u *UI) newHQView() *hqView {
 
 	v.figures = widget.NewTable(func() (int, int) { return len(v.rows) + 1, hqColumns }, newHQCell, v.fillFigure)
 	v.figures.StickyRowCount, v.figures.StickyColumnCount = 1, 1
-	for col, w := range []float32{120, 140, 100, 110, 150, 170, 180, 120, 110} {
+	for col, w := range hqColumnWidths {
 		v.figures.SetColumnWidth(col, w)
 	}
 	v.counts = widget.NewTable(func() (int, int) { return len(v.typeNames) + 1, len(v.rows) + 1 }, newHQCell, v.fillCount)
@@ -160,18 +171,19 @@ func (v *hqView) content() fyne.CanvasObject {
 		return widget.NewLabelWithStyle(u.T(key), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
 	top := container.NewBorder(nil, nil, nil, widget.NewButton(u.T("hq.refresh"), v.load), v.summary)
+	situation := container.NewVSplit(v.figures, container.NewBorder(heading("hq.records"), nil, nil, nil, v.counts))
+	situation.Offset = 0.6
 	queue := container.NewBorder(v.queueMsg, nil, nil, nil, v.queue)
 	kept := container.NewBorder(v.keptMsg, nil, nil, nil, v.keptList)
 	v.keptTab = container.NewTabItem(fmt.Sprintf(u.T("hq.kept"), v.keptTotal), kept)
-	v.sides = container.NewAppTabs(container.NewTabItem(u.T("hq.queue"), queue), v.keptTab)
-	lower := container.NewHSplit(container.NewBorder(heading("hq.records"), nil, nil, nil, v.counts), v.sides)
-	middle := container.NewVSplit(v.figures, lower)
-	middle.Offset = 0.65
+	v.review.tab = container.NewTabItem(v.review.tabText(), v.review.content())
+	v.sides = container.NewAppTabs(container.NewTabItem(u.T("hq.situation"), situation), v.review.tab,
+		container.NewTabItem(u.T("hq.queue"), queue), v.keptTab)
 	csvButton := widget.NewButton(u.T("hq.export.csv"), func() { v.chooseFolder(hqCSV) })
 	export := container.NewVBox(widget.NewSeparator(),
 		container.NewBorder(nil, nil, heading("hq.export"), container.NewHBox(v.personal, csvButton, v.geojson), v.kind),
 		v.warn, v.result)
-	return container.NewBorder(top, export, nil, nil, middle)
+	return container.NewBorder(top, export, nil, nil, v.sides)
 }
 
 func newHQCell() fyne.CanvasObject {
@@ -181,37 +193,51 @@ func newHQCell() fyne.CanvasObject {
 }
 
 // figure is the text of one cell of the situation table (row 0 is the
-// header), and whether it asks for attention.
-func (v *hqView) figure(row, col int) (string, bool) {
+// header), and how much attention it asks for: only what someone must act
+// on is coloured (homes at levels 3 and 4, people still missing, full
+// shelters, records in conflict), in a district's row; the total is only
+// bold.
+func (v *hqView) figure(row, col int) (string, widget.Importance) {
 	if row == 0 {
-		return v.u.T(hqColumnKeys[col]), false
+		return v.u.T(hqColumnKeys[col]), widget.MediumImportance
 	}
 	d := v.rows[row-1]
+	text, attention := v.figureOf(d, row-1, col)
+	if row == 1 || attention == widget.MediumImportance {
+		return text, widget.MediumImportance
+	}
+	return text, attention
+}
+
+func (v *hqView) figureOf(d node.DistrictReport, i, col int) (string, widget.Importance) {
+	calm := widget.MediumImportance
+	when := func(alert bool, level widget.Importance) widget.Importance {
+		if alert {
+			return level
+		}
+		return calm
+	}
 	switch col {
 	case hqColDistrict:
-		return v.districtName(row - 1), false
-	case hqColDamage:
-		levels := make([]string, len(d.Damage))
-		for i, c := range d.Damage {
-			levels[i] = fmt.Sprint(c)
-		}
-		return strings.Join(levels, "/"), false
-	case hqColSevere:
-		return fmt.Sprint(d.Severe()), d.Severe() > 0
+		return v.districtName(i), calm
+	case hqColDamage0, hqColDamage1, hqColDamage2, hqColDamage3, hqColDamage4:
+		level := col - hqColDamage0
+		c := d.Damage[level]
+		return fmt.Sprint(c), when(level >= 3 && c > 0, widget.DangerImportance)
 	case hqColDisplaced:
-		return fmt.Sprint(d.Displaced), false
+		return fmt.Sprint(d.Displaced), calm
 	case hqColShelters:
-		return fmt.Sprintf("%d / %d", d.SheltersOpen, d.Shelters), false
+		return fmt.Sprintf("%d / %d", d.SheltersOpen, d.Shelters), calm
 	case hqColOccupancy:
-		return fmt.Sprintf("%d / %d", d.Occupancy, d.Capacity), d.Capacity > 0 && d.Occupancy >= d.Capacity
+		return fmt.Sprintf("%d / %d", d.Occupancy, d.Capacity), when(d.Capacity > 0 && d.Occupancy >= d.Capacity, widget.WarningImportance)
 	case hqColSheltered:
-		return fmt.Sprintf("%d (%d)", d.People, d.Families), false
+		return fmt.Sprintf("%d (%d)", d.People, d.Families), calm
 	case hqColMissing:
-		return fmt.Sprint(d.Missing), d.Missing > 0
+		return fmt.Sprint(d.Missing), when(d.Missing > 0, widget.DangerImportance)
 	case hqColConflicts:
-		return fmt.Sprint(d.Conflicts), false
+		return fmt.Sprint(d.Conflicts), when(d.Conflicts > 0, widget.WarningImportance)
 	}
-	return "", false
+	return "", calm
 }
 
 // districtName names row i of the report: the total, a district, or the
@@ -230,8 +256,8 @@ func (v *hqView) fillFigure(id widget.TableCellID, o fyne.CanvasObject) {
 	if id.Row > len(v.rows) {
 		return
 	}
-	text, alert := v.figure(id.Row, id.Col)
-	styleCell(o.(*widget.Label), text, id.Row <= 1 || id.Col == hqColDistrict, alert)
+	text, attention := v.figure(id.Row, id.Col)
+	styleCell(o.(*widget.Label), text, id.Row <= 1 || id.Col == hqColDistrict, attention)
 }
 
 // count is the text of one cell of the records table: record types down,
@@ -255,17 +281,15 @@ func (v *hqView) fillCount(id widget.TableCellID, o fyne.CanvasObject) {
 	if id.Row > len(v.typeNames) || id.Col > len(v.rows) {
 		return
 	}
-	styleCell(o.(*widget.Label), v.count(id.Row, id.Col), id.Row == 0 || id.Col <= 1, false)
+	styleCell(o.(*widget.Label), v.count(id.Row, id.Col), id.Row == 0 || id.Col <= 1, widget.MediumImportance)
 }
 
-// styleCell sets a table cell's text: bold for headings and totals, in the
-// danger colour for a figure that asks for attention.
-func styleCell(l *widget.Label, text string, bold, alert bool) {
-	l.TextStyle.Bold = bold || alert
-	l.Importance = widget.MediumImportance
-	if alert {
-		l.Importance = widget.DangerImportance
-	}
+// styleCell sets a table cell's text: bold for headings and totals, and
+// for a figure that asks for attention, in its colour too, so that it
+// stands out without colour as well.
+func styleCell(l *widget.Label, text string, bold bool, attention widget.Importance) {
+	l.TextStyle.Bold = bold || attention != widget.MediumImportance
+	l.Importance = attention
 	l.SetText(text)
 }
 
@@ -284,12 +308,17 @@ func (v *hqView) load() {
 		for {
 			rep, queue, inConflict, err := v.read(v.u.ctx)
 			kept, keptTotal, kerr := v.readKept(v.u.ctx)
+			review, toReview, waiting, rerr := v.review.read(v.u.ctx)
 			if v.u.ctx.Err() != nil {
 				return
 			}
 			v.u.do(func() {
 				v.show(rep, queue, inConflict, err)
 				v.showKept(kept, keptTotal, kerr)
+				v.review.show(review, toReview, waiting, rerr)
+				if v.sides != nil {
+					v.sides.Refresh()
+				}
 			})
 			v.mu.Lock()
 			if !v.again {
@@ -445,7 +474,6 @@ func (v *hqView) showKept(kept []node.QuarantinedChange, total int, err error) {
 	v.keptMsg.SetText(howMany(total, len(kept), u.T("hq.kept.none"), u.T("hq.kept.count"), u.T("hq.kept.more")))
 	if v.keptTab != nil {
 		v.keptTab.Text = fmt.Sprintf(u.T("hq.kept"), total)
-		v.sides.Refresh()
 	}
 }
 

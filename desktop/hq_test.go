@@ -52,33 +52,51 @@ func TestHQTableCountsEachDistrict(t *testing.T) {
 		"status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-27T09:00:00Z"}`)
 	u.Refresh()
 
-	// Rows: the header, the total, then the districts.
+	// Rows: the header, the total, then the districts. The expected
+	// figures are those of the records made above: levels 4, 3, 3 and 1,
+	// five occupants each, all displaced.
 	cayo := slices.Index(schemas.Districts, "Cayo") + 2
 	want := map[int]string{
-		hqColDistrict: "Cayo", hqColDamage: "0/1/0/2/1", hqColSevere: "3", hqColDisplaced: "20",
-		hqColShelters: "1 / 1", hqColOccupancy: "250 / 250", hqColSheltered: "6 (1)", hqColMissing: "0", hqColConflicts: "0",
+		hqColDistrict: "Cayo", hqColDamage0: "0", hqColDamage1: "1", hqColDamage2: "0", hqColDamage3: "2", hqColDamage4: "1",
+		hqColDisplaced: "20", hqColShelters: "1 / 1", hqColOccupancy: "250 / 250", hqColSheltered: "6 (1)", hqColMissing: "0", hqColConflicts: "0",
 	}
 	for col, w := range want {
 		if got := cellText(v.figures, cayo, col).Text; got != w {
 			t.Errorf("Cayo, %s: %q, want %q", u.T(hqColumnKeys[col]), got, w)
 		}
 	}
-	if l := cellText(v.figures, cayo, hqColSevere); l.Importance != widget.DangerImportance {
-		t.Errorf("homes at levels 3–4 are not highlighted")
+	for col, level := range []int{hqColDamage0, hqColDamage1, hqColDamage2, hqColDamage3, hqColDamage4} {
+		if got, want := cellText(v.figures, 0, level).Text, fmt.Sprintf("Damage %d", col); got != want {
+			t.Errorf("header of level %d: %q, want %q", col, got, want)
+		}
+	}
+	// Only what asks for attention is coloured, and bold too: homes at
+	// levels 3 and 4, people still missing, a full shelter.
+	attention := map[int]widget.Importance{hqColDamage3: widget.DangerImportance, hqColDamage4: widget.DangerImportance,
+		hqColOccupancy: widget.WarningImportance}
+	for col := hqColDamage0; col < hqColumns; col++ {
+		l := cellText(v.figures, cayo, col)
+		if l.Importance != attention[col] || l.TextStyle.Bold != (attention[col] != widget.MediumImportance) {
+			t.Errorf("Cayo, %s: importance %v, bold %v; want %v", u.T(hqColumnKeys[col]), l.Importance, l.TextStyle.Bold, attention[col])
+		}
 	}
 	toledo := slices.Index(schemas.Districts, "Toledo") + 2
-	if got := cellText(v.figures, toledo, hqColMissing).Text; got != "1" {
-		t.Errorf("Toledo, missing: %q", got)
+	if l := cellText(v.figures, toledo, hqColMissing); l.Text != "1" || l.Importance != widget.DangerImportance {
+		t.Errorf("Toledo, missing: %q, importance %v", l.Text, l.Importance)
+	}
+	if l := cellText(v.figures, toledo, hqColDamage4); l.Text != "0" || l.Importance != widget.MediumImportance {
+		t.Errorf("Toledo, level 4: %q, importance %v", l.Text, l.Importance)
 	}
 	rows, cols := v.figures.Length()
 	if rows != len(schemas.Districts)+2 || cols != hqColumns {
 		t.Fatalf("table of %d×%d, want a header, the six districts and the total", rows, cols)
 	}
-	if got, missing := cellText(v.figures, 1, hqColDistrict).Text, cellText(v.figures, 1, hqColMissing).Text; got != "Total" || missing != "1" {
-		t.Errorf("first row %q, missing %q", got, missing)
+	if got, missing := cellText(v.figures, 1, hqColDistrict).Text, cellText(v.figures, 1, hqColMissing); got != "Total" || missing.Text != "1" ||
+		missing.Importance != widget.MediumImportance {
+		t.Errorf("first row %q, missing %q (importance %v: the total is bold, not coloured)", got, missing.Text, missing.Importance)
 	}
-	if got := cellText(v.figures, 0, hqColSevere).Text; got != "Levels 3–4" {
-		t.Errorf("header %q", got)
+	if got := cellText(v.figures, 1, hqColDamage4).Text; got != "1" {
+		t.Errorf("total at level 4: %q", got)
 	}
 
 	// Records per type: types down, districts across.

@@ -24,9 +24,10 @@ import (
 // through, few enough to draw at once on an old laptop.
 const recordsShown = 500
 
-// The status filter's choices, by the index of the status select; the
-// last is saved or sent.
-var recordsStatuses = []string{"", node.StatusSaved, node.StatusSent, node.StatusConfirmed, "unconfirmed"}
+// The status filter's choices, by the index of the status select: not
+// confirmed is saved or sent; the last two are a record's review.
+var recordsStatuses = []string{"", node.StatusSaved, node.StatusSent, node.StatusConfirmed, "unconfirmed",
+	node.ReviewNeedsCorrection, node.ReviewRejected}
 
 // recordsView is the Records screen: the records of a kit, newest first,
 // narrowed by a search and filters, and beside them the record picked, with
@@ -89,6 +90,8 @@ type recordsRow struct {
 	text   string
 	caseNo string
 	status string
+	// review is the record's review, nil while none.
+	review *node.RecordReview
 }
 
 // recordsSet is the rows of one kit as read at one time.
@@ -127,7 +130,7 @@ func (u *UI) newRecordsView() *recordsView {
 	v.district = widget.NewSelect(append([]string{u.T("records.district.all")}, schemas.Districts...), nil)
 	v.district.SetSelectedIndex(0)
 	v.status = widget.NewSelect([]string{u.T("records.status.all"), u.T("status.saved"), u.T("status.sent"), u.T("status.confirmed"),
-		u.T("records.status.unconfirmed")}, nil)
+		u.T("records.status.unconfirmed"), u.T("review.state.needs-correction"), u.T("review.state.rejected")}, nil)
 	v.status.SetSelectedIndex(0)
 	v.conflicts = widget.NewCheck(u.T("records.onlyconflicts"), nil)
 	v.search.SetPlaceHolder(u.T("records.search"))
@@ -174,22 +177,43 @@ func (v *recordsView) fillRow(i widget.ListItemID, o fyne.CanvasObject) {
 	texts, mark := c.Objects[0].(*fyne.Container), c.Objects[1]
 	texts.Objects[0].(*widget.Label).SetText(r.summary)
 	texts.Objects[1].(*widget.Label).SetText(v.rowLine(r))
-	if r.conflict {
+	if r.conflict || r.asksCorrection() {
 		mark.Show()
 	} else {
 		mark.Hide()
 	}
 }
 
-// rowLine is the second line of a row: case number, status, conflict.
+// asksCorrection says whether a record's review sends it back to its
+// author: asked to correct it, or rejected.
+func (r recordsRow) asksCorrection() bool {
+	s := r.review.State()
+	return s == node.ReviewNeedsCorrection || s == node.ReviewRejected
+}
+
+// rowLine is the second line of a row: a review that asks something of
+// the author first, in words, so that it shows before the line is cut;
+// then case number, status, conflict, and an approval.
 func (v *recordsView) rowLine(r recordsRow) string {
-	parts := []string{v.u.T("records.nocase")}
+	var parts []string
+	if r.asksCorrection() {
+		state := v.u.T("review.state." + r.review.Decision)
+		if r.review.Reason != "" {
+			state += ": " + node.Printable(r.review.Reason)
+		}
+		parts = append(parts, "⚠ "+state)
+	}
 	if r.caseNo != "" {
-		parts[0] = fmt.Sprintf(v.u.T("records.case"), r.caseNo)
+		parts = append(parts, fmt.Sprintf(v.u.T("records.case"), r.caseNo))
+	} else {
+		parts = append(parts, v.u.T("records.nocase"))
 	}
 	parts = append(parts, v.statusText(r.status))
 	if r.conflict {
 		parts = append(parts, v.u.T("records.conflict"))
+	}
+	if r.review.State() == node.ReviewApproved {
+		parts = append(parts, v.u.T("review.state.approved"))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -267,7 +291,7 @@ func (v *recordsView) match(ctx context.Context, f recordsFilter, limit int) ([]
 		if f.search != "" && !strings.Contains(r.text, f.search) {
 			continue
 		}
-		if f.status != "" && !recordsStatusIs(r.status, f.status) {
+		if f.status != "" && !recordsStatusIs(r, f.status) {
 			continue
 		}
 		total++
@@ -278,13 +302,17 @@ func (v *recordsView) match(ctx context.Context, f recordsFilter, limit int) ([]
 	return shown, total, nil
 }
 
-// recordsStatusIs reports whether a record's status is the one the filter
-// asks for. Not confirmed means changed here and not confirmed yet.
-func recordsStatusIs(status, want string) bool {
-	if want == "unconfirmed" {
-		return status == node.StatusSaved || status == node.StatusSent
+// recordsStatusIs reports whether a record's status, or its review, is
+// the one the filter asks for. Not confirmed means changed here and not
+// confirmed yet.
+func recordsStatusIs(r recordsRow, want string) bool {
+	switch want {
+	case "unconfirmed":
+		return r.status == node.StatusSaved || r.status == node.StatusSent
+	case node.ReviewNeedsCorrection, node.ReviewRejected:
+		return r.review.State() == want
 	}
-	return status == want
+	return r.status == want
 }
 
 // load reads the records of a kit (of every kit when empty), newest first.
@@ -308,12 +336,16 @@ func (v *recordsView) load(ctx context.Context, kit string) (*recordsSet, error)
 		if err != nil {
 			return nil, err
 		}
-		r := recordsRow{id: id, summary: node.Printable(n.Summary(rv)), conflict: len(rv.Conflicts) > 0, caseNo: node.Printable(rv.Case), status: rv.Status}
+		r := recordsRow{id: id, summary: node.Printable(n.Summary(rv)), conflict: len(rv.Conflicts) > 0, caseNo: node.Printable(rv.Case), status: rv.Status,
+			review: rv.Review}
 		if r.summary == "" {
 			r.summary = node.Printable(rv.Title)
 		}
 		r.district, _ = rv.Fields["district"].(string)
 		text := []string{r.summary, rv.ID, rv.Title, rv.Case}
+		if rv.Review != nil {
+			text = append(text, rv.Review.Reason)
+		}
 		for _, name := range rv.Order {
 			text = append(text, rv.Texts[name])
 		}
@@ -414,6 +446,14 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 	id := widget.NewLabel(rec.ID)
 	id.Selectable = true
 	box := container.NewVBox(heading, widget.NewLabel(strings.Join(facts, " · ")), id)
+	if rec.Review != nil {
+		review := widget.NewLabel(u.reviewLine(rec.Review))
+		review.Wrapping, review.Importance, review.TextStyle.Bold = fyne.TextWrapWord, reviewImportance(rec.Review), true
+		box.Add(review)
+	}
+	if kit := v.kitLine(rec, t); kit != "" {
+		box.Add(widget.NewLabel(kit))
+	}
 	if v.notice != "" {
 		notice := widget.NewLabel(v.notice)
 		notice.Wrapping, notice.Importance = fyne.TextWrapWord, widget.SuccessImportance
@@ -481,6 +521,33 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 		v.resume = ""
 		v.edit(rec)
 	}
+}
+
+// kitLine says which version of its kit's form the record was written
+// with (the highest of its changes'), and the kit's version when this
+// computer holds that form version.
+func (v *recordsView) kitLine(rec node.RecordView, t *schemas.Type) string {
+	u := v.u
+	if rec.Version == 0 {
+		return ""
+	}
+	var kit *schemas.Kit
+	for _, k := range u.node.Kits().Kits() {
+		if k.Name == rec.Kit {
+			kit = k
+		}
+	}
+	if kit == nil || t == nil {
+		return fmt.Sprintf(u.T("records.kit.unknown"), rec.Version)
+	}
+	title, version := node.Printable(kit.Title.In(u.Lang())), node.Printable(kit.Version)
+	switch {
+	case rec.Version == t.Version:
+		return fmt.Sprintf(u.T("records.kit"), title, version, rec.Version)
+	case rec.Version < t.Version:
+		return fmt.Sprintf(u.T("records.kit.older"), rec.Version, t.Version, title, version)
+	}
+	return fmt.Sprintf(u.T("records.kit.newer"), rec.Version, t.Version, title, version)
 }
 
 // edit shows the form that edits rec in place of the record, and

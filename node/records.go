@@ -200,6 +200,9 @@ type RecordView struct {
 	Decisions []Decision `json:"decisions,omitempty"`
 	// Review is the record's review (ReviewField), nil while none.
 	Review *RecordReview `json:"review,omitempty"`
+	// Version is the highest schema version of the record's type any of
+	// its changes was written with.
+	Version uint32 `json:"-"`
 
 	// Order lists the fields as the type declares them, then any the kit
 	// does not know (written by a newer kit version), for display.
@@ -235,7 +238,7 @@ func formatHLC(h syncproto.HLC) string { return h.Time().Format(time.RFC3339) }
 // view renders a stored record with its schema, in the node's language;
 // names are the nodes' names as their certificates give them.
 func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordView {
-	v := RecordView{ID: r.ID.String(), Type: r.Type, Kit: r.Kit, Deleted: r.Deleted, Updated: formatHLC(r.Updated),
+	v := RecordView{ID: r.ID.String(), Type: r.Type, Kit: r.Kit, Deleted: r.Deleted, Updated: formatHLC(r.Updated), Version: r.Version,
 		Fields: map[string]any{}, Conflicts: map[string][]Version{}, Labels: map[string]string{}, Texts: map[string]string{}}
 	t, known := n.Kits().Type(r.Type)
 	lang := n.Lang()
