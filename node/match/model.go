@@ -174,11 +174,14 @@ func (c Config) Validate() error {
 
 // features is a Person read once for every comparison it takes part in.
 type features struct {
-	id       string
-	rec      Record
-	raw      string // the full name as written
-	name     parsedName
-	alt      *parsedName
+	id   string
+	rec  Record
+	raw  string // the full name as written
+	name parsedName
+	alt  *parsedName
+	// words are the name's words in order when it has no comma: any of
+	// them may be the first name.
+	words    []string
 	sex      string // "female", "male" or ""
 	age      int
 	ageKnown bool
@@ -193,10 +196,14 @@ type features struct {
 
 func newFeatures(p *Person) *features {
 	f := &features{id: p.ID, rec: p.Record, raw: p.FullName, age: p.Age, ageKnown: p.AgeKnown}
-	f.name, f.alt = parseName(p.FullName)
+	f.name, f.alt, f.words = parseNameWords(p.FullName)
 	f.maxNameW = f.name.maxW()
 	if f.alt != nil {
 		f.maxNameW = math.Max(f.maxNameW, f.alt.maxW())
+	}
+	for _, i := range firstPositions(f) {
+		r := readingAt(f.words, i)
+		f.maxNameW = math.Max(f.maxNameW, r.maxW())
 	}
 	if p.Sex == "female" || p.Sex == "male" {
 		f.sex = p.Sex
@@ -320,6 +327,14 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 		if b.alt != nil {
 			w = math.Max(w, weightOnly(&a.name, b.alt, a.dIdx, b.dIdx))
 		}
+		// "Guerrero Pérez Abel Wilfredo" and "Abel Wilfredo Guerrero
+		// Pérez": the same words, and the first name one that either
+		// way of writing them may put first. Of several, the least
+		// weighty reading counts: "Maria Pop" is not weighed as a
+		// Pop whose surname is Maria.
+		if wm, ok := sameWordsWeight(a, b); ok {
+			w = math.Max(w, wm)
+		}
 		switch {
 		case !want:
 			return w, nil
@@ -353,6 +368,48 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 		}
 	}
 	return bestW, bestR
+}
+
+// firstPositions are the positions in f.words, besides the first and the
+// last, that may hold the first name of a name written surname first
+// without a comma: after one surname or two.
+func firstPositions(f *features) []int {
+	var out []int
+	for i := 1; i <= 2 && i < len(f.words)-1; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// mayBeFirst says whether w may be the first name of f as written.
+func mayBeFirst(f *features, w string) bool {
+	if w == f.name.first || f.alt != nil && w == f.alt.first {
+		return true
+	}
+	for _, i := range firstPositions(f) {
+		if f.words[i] == w {
+			return true
+		}
+	}
+	return false
+}
+
+// sameWordsWeight weighs two names of the same words, read with a first
+// name that both may have, the least weighty such reading; ok is false
+// when they have none in common.
+func sameWordsWeight(a, b *features) (w float64, ok bool) {
+	words := strings.Fields(a.name.sorted)
+	for i, x := range words {
+		if i > 0 && x == words[i-1] || !mayBeFirst(a, x) || !mayBeFirst(b, x) {
+			continue
+		}
+		r := readingAt(words, i)
+		rw := weightOnly(&r, &r, a.dIdx, b.dIdx)
+		if !ok || rw < w {
+			w, ok = rw, true
+		}
+	}
+	return w, ok
 }
 
 func weightOnly(x, y *parsedName, da, db int8) float64 {

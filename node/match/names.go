@@ -89,6 +89,15 @@ type parsedName struct {
 // upper-case lists are written), for a name of two words or more without
 // a comma.
 func parseName(raw string) (main parsedName, alt *parsedName) {
+	main, alt, _ = parseNameWords(raw)
+	return main, alt
+}
+
+// parseNameWords is parseName that also returns every word of a name
+// written without a comma, in order, any of which may be its first name
+// ("Guerrero Pérez Abel Wilfredo"); free is nil for a name with a comma,
+// which says which words are the given names.
+func parseNameWords(raw string) (main parsedName, alt *parsedName, free []string) {
 	var given, family []string
 	comma := strings.IndexByte(raw, ',')
 	if comma >= 0 {
@@ -107,15 +116,24 @@ func parseName(raw string) (main parsedName, alt *parsedName) {
 		all = given
 	}
 	if len(all) == 0 {
-		return parsedName{}, nil
+		return parsedName{}, nil, nil
 	}
 	main = makeName(all[0], all[1:], all)
 	if comma < 0 && len(all) >= 2 {
 		last := len(all) - 1
 		a := makeName(all[last], all[:last], all)
 		alt = &a
+		free = all
 	}
-	return main, alt
+	return main, alt, free
+}
+
+// readingAt is the reading of a name of words all with its i-th word as
+// the first name.
+func readingAt(all []string, i int) parsedName {
+	rest := make([]string, 0, len(all)-1)
+	rest = append(append(rest, all[:i]...), all[i+1:]...)
+	return makeName(all[i], rest, all)
 }
 
 func makeName(first string, rest []string, all []string) parsedName {

@@ -51,6 +51,13 @@ var nicknames = map[string][]string{
 	"don": {"donald"}, "donnie": {"donald"}, "ken": {"kenneth"}, "kenny": {"kenneth"}, "greg": {"gregory"},
 	"pete": {"peter"}, "nelly": {"ellen", "helen"}, "nell": {"ellen", "helen"}, "sally": {"sarah"},
 	"polly": {"mary"}, "molly": {"mary"}, "mamie": {"mary"},
+	"richie": {"richard", "ricardo"},
+	// Spanish, more
+	"chago": {"santiago"}, "tobal": {"cristobal"}, "toval": {"cristobal"},
+	"tina": {"katharina", "catarina", "cristina", "christina", "martina", "agustina"},
+	// Mennonite Low German
+	"greta": {"margaretha"}, "griet": {"margaretha"}, "hein": {"heinrich"}, "tien": {"katharina"}, "tiena": {"katharina"},
+	"lena": {"helena", "magdalena"}, "lies": {"elisabeth"}, "sus": {"susanna"}, "neeta": {"aganetha"},
 }
 
 // equivalents are given names written two ways in two languages, which a
