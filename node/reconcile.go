@@ -1,0 +1,406 @@
+package node
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"lifeline/node/ledger"
+	"lifeline/node/match"
+	"lifeline/node/store"
+	"lifeline/syncproto"
+)
+
+// Reconciling people: the missing-person reports and the people sheltered
+// that a node holds are matched (node/match) when asked, offline, from the
+// records as they are then: each call reads the records again and builds
+// a fresh index (docs/bench.md, M2: hundreds of thousands of people in
+// seconds), so that what it finds is never older than the records, and
+// nothing is kept that a restart or a new record would have to bring up
+// to date. A person decides what a pair is: one person (linked), two
+// (different), or neither any longer (unlinked). The decision goes through
+// the ledger (ledger.CmdLink), signed by the deciding node, HQ or a relay
+// of both records' district, and checked by every member; a pair's state
+// is the last decision the ledger applied. Linked records form groups, the
+// union of the linked pairs, computed from the ledger's state when asked.
+// A missing person linked to a shelter's registration is found safe only
+// when a person confirms it (ConfirmFound): nothing is written by a link.
+
+// The record types that are matched, and the fields read of each.
+const (
+	MissingPersonType   = "missing-person"
+	ShelteredPersonType = "sheltered-person"
+)
+
+// Kinds of pairs, as match gives them.
+const (
+	MatchDuplicate = string(match.Duplicate) // two reports of one missing person
+	MatchFound     = string(match.Found)     // a missing person in a shelter
+)
+
+// ErrNotReconciler is wrapped by the refusal of matching or linking on a
+// node that may not: a field laptop, or a relay for records of another
+// district.
+var ErrNotReconciler = errors.New("not allowed to reconcile these people")
+
+// ErrNotPeople is wrapped by the refusal of a link of records that are not
+// a pair of people: a record with itself, a record of another type, two
+// registrations of shelters.
+var ErrNotPeople = errors.New("not a pair of people records")
+
+// Match is a pair of records that may be one person.
+type Match struct {
+	A       string   `json:"a"` // record ids, a before b
+	B       string   `json:"b"`
+	Kind    string   `json:"kind"`  // MatchDuplicate or MatchFound
+	Score   float64  `json:"score"` // 0 to 1
+	Reasons []string `json:"reasons"`
+	// Decision is the ledger's decision on the pair (one of
+	// ledger.LinkDecisions), "" when none.
+	Decision string `json:"decision,omitempty"`
+}
+
+// Matching is what a node found: the pairs, and how many people records
+// it could not match because it cannot open their names (personal data of
+// a district whose key it does not hold).
+type Matching struct {
+	Matches  []Match
+	Withheld int
+}
+
+// Matches returns the pairs of people records this node holds whose score
+// is at least minScore (0 to 1), best first.
+func (n *Node) Matches(ctx context.Context, minScore float64) ([]Match, error) {
+	m, err := n.Matching(ctx, minScore)
+	return m.Matches, err
+}
+
+// Matching is Matches with the count of the records left out.
+func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error) {
+	if err := n.mayReconcile(); err != nil {
+		return Matching{}, err
+	}
+	if !(minScore >= 0 && minScore <= 1) {
+		return Matching{}, fmt.Errorf("a least score of %v; give one from 0 to 1, e.g. 0.5", minScore)
+	}
+	cfg := match.DefaultConfig()
+	cfg.Threshold = minScore
+	idx, err := match.NewIndex(cfg)
+	if err != nil {
+		return Matching{}, err
+	}
+	var out Matching
+	var people []match.Person
+	for _, typ := range []string{MissingPersonType, ShelteredPersonType} {
+		for v, err := range n.Records(ctx, Query{Type: typ}) {
+			if err != nil {
+				return Matching{}, err
+			}
+			p, ok := personOf(v)
+			if !ok {
+				out.Withheld++
+				continue
+			}
+			if p.Validate() != nil {
+				continue // a record the matcher cannot read, e.g. of an older kit
+			}
+			people = append(people, p)
+		}
+	}
+	if _, err := idx.AddAll(people); err != nil {
+		return Matching{}, err
+	}
+	decided, err := n.linkStates(ctx)
+	if err != nil {
+		return Matching{}, err
+	}
+	for _, c := range idx.Candidates() {
+		if c.Score < minScore {
+			continue
+		}
+		a, errA := syncproto.ParseRecordID(c.A)
+		b, errB := syncproto.ParseRecordID(c.B)
+		if errA != nil || errB != nil {
+			continue
+		}
+		a, b = ledger.PairOf(a, b)
+		out.Matches = append(out.Matches, Match{A: a.String(), B: b.String(), Kind: string(c.Kind), Score: c.Score,
+			Reasons: c.ReasonsIn(n.Lang()), Decision: decided[[2]syncproto.RecordID{a, b}]})
+	}
+	slices.SortStableFunc(out.Matches, func(x, y Match) int {
+		return cmp.Or(cmp.Compare(y.Score, x.Score), strings.Compare(x.A, y.A), strings.Compare(x.B, y.B))
+	})
+	return out, nil
+}
+
+// personOf reads a people record as the matcher does; ok is false when
+// its name is personal data this node cannot open.
+func personOf(v RecordView) (match.Person, bool) {
+	name, ok := v.Fields["full_name"].(string)
+	if !ok {
+		_, withheld := v.Fields["full_name"].(Withheld)
+		return match.Person{}, !withheld
+	}
+	text := func(f string) string { s, _ := v.Fields[f].(string); return s }
+	p := match.Person{ID: v.ID, FullName: name, Sex: text("sex")}
+	if age, ok := v.Fields["age"].(int64); ok && age >= 0 && age <= match.MaxAge {
+		p.Age, p.AgeKnown = int(age), true
+	}
+	at := "reported_at"
+	if v.Type == MissingPersonType {
+		p.Record = match.Missing
+		p.Village = cmp.Or(text("last_seen_village"), text("last_seen_place"))
+		p.District = text("district")
+	} else {
+		p.Record = match.Sheltered
+		p.Village, p.District = text("home_village"), text("home_district")
+		at = "arrived_at"
+	}
+	if t, err := time.Parse(time.RFC3339Nano, text(at)); err == nil {
+		p.At = t
+	}
+	return p, true
+}
+
+// mayReconcile refuses a node that holds no part in the ledger.
+func (n *Node) mayReconcile() error {
+	self := n.Self()
+	if !self.Role.Decides() && self.Role != syncproto.RoleRelay {
+		return fmt.Errorf("%w: %s is a %s node; headquarters, or a relay for the people of its district, matches and links people records", ErrNotReconciler, self.Name, self.Role)
+	}
+	return nil
+}
+
+// linkStates is every pair's decision, as the ledger holds it here.
+func (n *Node) linkStates(ctx context.Context) (map[[2]syncproto.RecordID]string, error) {
+	links, err := n.store.Links(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[[2]syncproto.RecordID]string, len(links))
+	for _, l := range links {
+		out[[2]syncproto.RecordID{l.A, l.B}] = l.Decision
+	}
+	return out, nil
+}
+
+// peoplePair reads two records and says what kind of pair they are; it
+// refuses anything but two reports, or a report and a sheltered person.
+func (n *Node) peoplePair(ctx context.Context, a, b syncproto.RecordID) (ra, rb store.Record, kind string, err error) {
+	if a == b {
+		return ra, rb, "", fmt.Errorf("%w: %s is one record; give two", ErrNotPeople, a)
+	}
+	if ra, err = n.store.Record(ctx, a); err != nil {
+		return ra, rb, "", fmt.Errorf("record %s: %w", a, err)
+	}
+	if rb, err = n.store.Record(ctx, b); err != nil {
+		return ra, rb, "", fmt.Errorf("record %s: %w", b, err)
+	}
+	for _, r := range []store.Record{ra, rb} {
+		if r.Type != MissingPersonType && r.Type != ShelteredPersonType {
+			return ra, rb, "", fmt.Errorf("%w: record %s is a %s; only %s and %s records are linked", ErrNotPeople, r.ID, r.Type, MissingPersonType, ShelteredPersonType)
+		}
+	}
+	switch {
+	case ra.Type == MissingPersonType && rb.Type == MissingPersonType:
+		kind = MatchDuplicate
+	case ra.Type == ShelteredPersonType && rb.Type == ShelteredPersonType:
+		return ra, rb, "", fmt.Errorf("%w: %s and %s are both people in shelters; a report of a missing person is linked with another report or with a person in a shelter", ErrNotPeople, a, b)
+	default:
+		kind = MatchFound
+	}
+	return ra, rb, kind, nil
+}
+
+// Link asks the ledger to record a decision on two people records:
+// ledger.LinkLinked (one person), ledger.LinkDifferent (two) or
+// ledger.LinkUnlinked (an earlier decision withdrawn). HQ decides on any
+// pair, a relay on a pair both of whose records are of its district. The
+// decision is queued for the running node of this data folder, which
+// proposes it; it holds once the ledger applied it. It returns the kind of
+// pair.
+func (n *Node) Link(ctx context.Context, a, b syncproto.RecordID, decision string) (string, error) {
+	if err := n.mayReconcile(); err != nil {
+		return "", err
+	}
+	if err := ledger.CheckLinkDecision(decision); err != nil {
+		return "", err
+	}
+	ra, rb, kind, err := n.peoplePair(ctx, a, b)
+	if err != nil {
+		return "", err
+	}
+	self := n.Self()
+	da, db := storedDistrict(ra), storedDistrict(rb)
+	district := ""
+	if da == db {
+		district = da
+	}
+	if !self.Role.Decides() && (district == "" || district != self.District) {
+		return "", fmt.Errorf("%w: records %s and %s are of %s and %s; %s, a relay of %s, links only people of %s (headquarters links any)",
+			ErrNotReconciler, a, b, cmp.Or(da, "no district"), cmp.Or(db, "no district"), self.Name, self.District, self.District)
+	}
+	creds := n.Credentials()
+	if creds == nil {
+		return "", fmt.Errorf("%s is not enrolled yet: a link is signed with the certificate enrollment gives", self.Name)
+	}
+	at := n.now()
+	lo, hi := ledger.PairOf(a, b)
+	l := &ledger.Link{A: lo, B: hi, Decision: decision, Node: self.ID, District: district, At: at.UnixMilli()}
+	entry, err := ledger.Sign(ledger.CmdLink, l, at, creds.Cert.Raw, n.key.Signer())
+	if err != nil {
+		return "", err
+	}
+	return kind, n.store.AddOutbox(ctx, ledger.CommandType(entry[0]), entry[1:])
+}
+
+// LinkState is the ledger's decision on a pair, "" when it holds none.
+func (n *Node) LinkState(ctx context.Context, a, b syncproto.RecordID) (string, error) {
+	l, ok, err := n.store.LinkOf(ctx, a, b)
+	if err != nil || !ok {
+		return "", err
+	}
+	return l.Decision, nil
+}
+
+// Linked is a record linked with another: its id, type and case number
+// ("" before the ledger gave it one).
+type Linked struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Case string `json:"case,omitempty"`
+}
+
+// LinkedWith returns the other records of id's group: the records linked
+// with it, directly or through others, with their case numbers, each of
+// which stands for the same person. None on a node outside the ledger.
+func (n *Node) LinkedWith(ctx context.Context, id syncproto.RecordID) ([]Linked, error) {
+	links, err := n.store.Links(ctx)
+	if err != nil {
+		return nil, err
+	}
+	parent := map[syncproto.RecordID]syncproto.RecordID{}
+	var find func(syncproto.RecordID) syncproto.RecordID
+	find = func(x syncproto.RecordID) syncproto.RecordID {
+		p, ok := parent[x]
+		if !ok || p == x {
+			return x
+		}
+		root := find(p)
+		parent[x] = root
+		return root
+	}
+	for _, l := range links {
+		if l.Decision != ledger.LinkLinked {
+			continue
+		}
+		for _, x := range []syncproto.RecordID{l.A, l.B} {
+			if _, ok := parent[x]; !ok {
+				parent[x] = x
+			}
+		}
+		ra, rb := find(l.A), find(l.B)
+		if ra != rb {
+			parent[ra] = rb
+		}
+	}
+	root := find(id)
+	var group []syncproto.RecordID
+	for x := range parent {
+		if x != id && find(x) == root {
+			group = append(group, x)
+		}
+	}
+	slices.SortFunc(group, func(x, y syncproto.RecordID) int { return strings.Compare(x.String(), y.String()) })
+	out := make([]Linked, 0, len(group))
+	for _, x := range group {
+		l := Linked{ID: x.String()}
+		if r, err := n.store.Record(ctx, x); err == nil {
+			l.Type = r.Type
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if l.Case, err = n.store.CaseNumber(ctx, x); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// FoundProposal is what linking a missing person with a person in a
+// shelter proposes: the report's status found-safe, found at the shelter;
+// and whom to tell, the report's reporter, where this node can open the
+// report's personal fields.
+type FoundProposal struct {
+	Missing      string `json:"missing"` // the missing-person record
+	Shelter      string `json:"shelter"` // the sheltered-person record
+	Status       string `json:"status"`
+	FoundAtPlace string `json:"found_at_place"`
+	// The reporter's contact; Withheld says this node cannot open them.
+	ReporterName         string `json:"reporter_name,omitempty"`
+	ReporterPhone        string `json:"reporter_phone,omitempty"`
+	ReporterRelationship string `json:"reporter_relationship,omitempty"`
+	Withheld             bool   `json:"withheld,omitempty"`
+}
+
+// ProposeFound is the proposal of a pair of a missing person and a person
+// in a shelter, given in either order; it writes nothing.
+func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (FoundProposal, error) {
+	ra, rb, kind, err := n.peoplePair(ctx, a, b)
+	if err != nil {
+		return FoundProposal{}, err
+	}
+	if kind != MatchFound {
+		return FoundProposal{}, fmt.Errorf("%w: %s and %s are two reports of missing people; a person is found in a shelter's registration", ErrNotPeople, a, b)
+	}
+	if ra.Type != MissingPersonType {
+		ra, rb = rb, ra
+	}
+	missing, err := n.Record(ctx, ra.ID)
+	if err != nil {
+		return FoundProposal{}, err
+	}
+	shelter, err := n.Record(ctx, rb.ID)
+	if err != nil {
+		return FoundProposal{}, err
+	}
+	place, _ := shelter.Fields["shelter_name"].(string)
+	if place == "" {
+		return FoundProposal{}, fmt.Errorf("record %s names no shelter (shelter_name)", rb.ID)
+	}
+	p := FoundProposal{Missing: ra.ID.String(), Shelter: rb.ID.String(), Status: "found-safe", FoundAtPlace: place}
+	for f, dst := range map[string]*string{"reporter_name": &p.ReporterName, "reporter_phone": &p.ReporterPhone, "reporter_relationship": &p.ReporterRelationship} {
+		switch v := missing.Fields[f].(type) {
+		case string:
+			*dst = v
+		case Withheld:
+			p.Withheld = true
+		}
+	}
+	return p, nil
+}
+
+// ConfirmFound writes a found proposal into the missing person's record,
+// as an update with the kit's checks, by author: a person confirms it,
+// having checked the two records are one person.
+func (n *Node) ConfirmFound(ctx context.Context, missing, sheltered syncproto.RecordID, author string) (FoundProposal, syncproto.Dot, error) {
+	p, err := n.ProposeFound(ctx, missing, sheltered)
+	if err != nil {
+		return p, syncproto.Dot{}, err
+	}
+	if p.Missing != missing.String() {
+		return p, syncproto.Dot{}, fmt.Errorf("%w: %s is the person in a shelter and %s the missing person's report; give the report as the missing person", ErrNotPeople, missing, sheltered)
+	}
+	data, err := json.Marshal(map[string]string{"status": p.Status, "found_at_place": p.FoundAtPlace})
+	if err != nil {
+		return p, syncproto.Dot{}, err
+	}
+	dot, err := n.Update(ctx, missing, data, author)
+	return p, dot, err
+}
