@@ -88,6 +88,8 @@ var commands = []command{
 	{name: "ledger log", usage: "--data DIR [--after POSITION] [--limit N] [--json]", summary: "list what the ledger committed, in commit order (relays and HQ)", run: runLedgerLog},
 }
 
+func init() { commands = append(commands, peopleCommands...) }
+
 // usageError is a mistake in how a command was called: exit status 2.
 type usageError struct{ msg string }
 

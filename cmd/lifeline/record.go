@@ -177,7 +177,7 @@ func runRecordShow(ctx context.Context, e *env, fs *flagSet, args []string) erro
 
 // printRecord is a record as people read it: its fields, its conflicts,
 // HQ's decisions and its history.
-func printRecord(w io.Writer, _ *node.Node, v node.RecordView) error {
+func printRecord(w io.Writer, n *node.Node, v node.RecordView) error {
 	fmt.Fprintf(w, "%s  %s (%s)\n", v.ID, node.Printable(v.Title), node.Printable(v.Type))
 	if v.Case != "" {
 		fmt.Fprintf(w, "case %s\n", node.Printable(v.Case))
@@ -194,6 +194,7 @@ func printRecord(w io.Writer, _ *node.Node, v node.RecordView) error {
 		fmt.Fprintln(w, "DELETED")
 	}
 	printReview(w, v.Review)
+	printLinked(w, n, v)
 	fmt.Fprintf(w, "updated %s\n\n", v.Updated)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, name := range v.Order {

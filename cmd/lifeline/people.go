@@ -1,0 +1,196 @@
+package main
+
+// The people commands reconcile missing-person reports with each other and
+// with people in shelters (node/reconcile.go); the person commands, apart,
+// are the responders who sign in on a laptop.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"lifeline/node"
+	"lifeline/node/ledger"
+	"lifeline/node/store"
+	"lifeline/syncproto"
+)
+
+// peopleCommands are the people subcommands, listed in commands.
+var peopleCommands = []command{
+	{name: "people match", usage: "--data DIR [--min-score S] [--json]", summary: "list the missing-person reports that may be one person, and the missing people who may be in a shelter (HQ and relays)", run: runPeopleMatch},
+	{name: "people link", usage: "--data DIR --a ID --b ID [--different]", summary: "decide through the ledger that two people records are one person (or, --different, two)", run: runPeopleLink},
+	{name: "people unlink", usage: "--data DIR --a ID --b ID", summary: "withdraw through the ledger a decision on two people records", run: runPeopleUnlink},
+	{name: "people confirm-found", usage: "--data DIR --id MISSING_ID --shelter-record ID [--author NAME | --as NAME]", summary: "write into a missing person's report that they are safe in the shelter of a linked registration", run: runPeopleConfirmFound},
+}
+
+// idFlag is a record id flag called name.
+func idFlag(fs *flagSet, name, usage string) *syncproto.RecordID {
+	s := fs.String(name, "", usage)
+	id := new(syncproto.RecordID)
+	fs.checks = append(fs.checks, func() error {
+		if *s == "" {
+			return usagef("--%s is required", name)
+		}
+		var err error
+		if *id, err = syncproto.ParseRecordID(strings.TrimSpace(*s)); err != nil {
+			return usagef("--%s: %v", name, err)
+		}
+		return nil
+	})
+	return id
+}
+
+// peopleError says what to do about a record this node does not hold.
+func peopleError(n *node.Node, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w on %s: sync with the node that holds it first (lifeline record list shows the records here)", err, node.Printable(n.Self().Name))
+	}
+	return err
+}
+
+func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	minScore := fs.Float64("min-score", 0.5, "list the pairs scored at least this, from 0 to 1")
+	asJSON := fs.Bool("json", false, "print a JSON array of {a, b, kind, score, reasons, decision}")
+	fs.checks = append(fs.checks, func() error {
+		if !(*minScore >= 0 && *minScore <= 1) {
+			return usagef("--min-score %v: give a score from 0 to 1, e.g. 0.5", *minScore)
+		}
+		return nil
+	})
+	return fs.onNode(ctx, args, func(n *node.Node) error {
+		m, err := n.Matching(ctx, *minScore)
+		if err != nil {
+			return err
+		}
+		if m.Withheld > 0 {
+			fmt.Fprintf(e.stderr, "%d people records were not matched: their names are personal data of a district whose key %s does not hold\n", m.Withheld, node.Printable(n.Self().Name))
+		}
+		if *asJSON {
+			if m.Matches == nil {
+				m.Matches = []node.Match{}
+			}
+			return printJSON(e.stdout, m.Matches)
+		}
+		if len(m.Matches) == 0 {
+			fmt.Fprintf(e.stdout, "no pairs scored %v or more\n", *minScore)
+			return nil
+		}
+		for _, p := range m.Matches {
+			fmt.Fprintf(e.stdout, "%.2f  %-9s  %s  %s", p.Score, p.Kind, p.A, p.B)
+			if p.Decision != "" {
+				fmt.Fprintf(e.stdout, "  [%s]", p.Decision)
+			}
+			fmt.Fprintln(e.stdout)
+			for _, side := range []string{p.A, p.B} {
+				if id, err := syncproto.ParseRecordID(side); err == nil {
+					if v, err := n.Record(ctx, id); err == nil {
+						fmt.Fprintf(e.stdout, "      %s: %s\n", side, node.Printable(n.Summary(v)))
+					}
+				}
+			}
+			fmt.Fprintf(e.stdout, "      %s\n", node.Printable(strings.Join(p.Reasons, "; ")))
+		}
+		return nil
+	})
+}
+
+func runPeopleLink(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	a := idFlag(fs, "a", "one record's id")
+	b := idFlag(fs, "b", "the other record's id")
+	different := fs.Bool("different", false, "decide they are two people, not one")
+	return fs.onNode(ctx, args, func(n *node.Node) error {
+		decision := ledger.LinkLinked
+		if *different {
+			decision = ledger.LinkDifferent
+		}
+		kind, err := n.Link(ctx, *a, *b, decision)
+		if err != nil {
+			return peopleError(n, err)
+		}
+		fmt.Fprintf(e.stdout, "%s of %s and %s queued: the running node proposes it to the ledger\n", decision, *a, *b)
+		if kind != node.MatchFound || decision != ledger.LinkLinked {
+			return nil
+		}
+		p, err := n.ProposeFound(ctx, *a, *b)
+		if err != nil {
+			return err
+		}
+		printProposal(e.stdout, n, p)
+		return nil
+	})
+}
+
+// printProposal is what a link of a missing person with a person in a
+// shelter proposes, and whom to tell.
+func printProposal(w io.Writer, n *node.Node, p node.FoundProposal) {
+	fmt.Fprintf(w, "proposed: missing person %s, status %s, found_at_place %q\n", p.Missing, p.Status, node.Printable(p.FoundAtPlace))
+	fmt.Fprintf(w, "  once someone has checked it is them: lifeline people confirm-found --data DIR --id %s --shelter-record %s\n", p.Missing, p.Shelter)
+	switch {
+	case p.Withheld:
+		fmt.Fprintf(w, "reporter: personal data of a district whose key %s does not hold\n", node.Printable(n.Self().Name))
+	case p.ReporterName != "" || p.ReporterPhone != "":
+		fmt.Fprintf(w, "reporter: %s", node.Printable(p.ReporterName))
+		if p.ReporterPhone != "" {
+			fmt.Fprintf(w, ", %s", node.Printable(p.ReporterPhone))
+		}
+		if p.ReporterRelationship != "" {
+			fmt.Fprintf(w, " (%s)", node.Printable(p.ReporterRelationship))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func runPeopleUnlink(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	a := idFlag(fs, "a", "one record's id")
+	b := idFlag(fs, "b", "the other record's id")
+	return fs.onNode(ctx, args, func(n *node.Node) error {
+		if _, err := n.Link(ctx, *a, *b, ledger.LinkUnlinked); err != nil {
+			return peopleError(n, err)
+		}
+		fmt.Fprintf(e.stdout, "unlink of %s and %s queued: the running node proposes it to the ledger\n", *a, *b)
+		return nil
+	})
+}
+
+func runPeopleConfirmFound(ctx context.Context, e *env, fs *flagSet, args []string) error {
+	id := recordID(fs)
+	shelter := idFlag(fs, "shelter-record", "the id of the person's record in the shelter (sheltered-person)")
+	who := authorFlag(fs)
+	return fs.onNode(ctx, args, func(n *node.Node) error {
+		by, err := author(e, who, n)
+		if err != nil {
+			return err
+		}
+		p, _, err := n.ConfirmFound(ctx, *id, *shelter, by)
+		if err != nil {
+			return peopleError(n, err)
+		}
+		fmt.Fprintf(e.stdout, "record %s: status %s, found at %s\n", p.Missing, p.Status, node.Printable(p.FoundAtPlace))
+		return nil
+	})
+}
+
+// printLinked lists, under a record shown, the records linked with it.
+func printLinked(w io.Writer, n *node.Node, v node.RecordView) {
+	id, err := syncproto.ParseRecordID(v.ID)
+	if err != nil {
+		return
+	}
+	linked, err := n.LinkedWith(context.Background(), id)
+	if err != nil || len(linked) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "linked (one person):")
+	for _, l := range linked {
+		fmt.Fprintf(w, "  %s", l.ID)
+		if l.Case != "" {
+			fmt.Fprintf(w, "  case %s", node.Printable(l.Case))
+		}
+		if l.Type != "" {
+			fmt.Fprintf(w, "  (%s)", node.Printable(l.Type))
+		}
+		fmt.Fprintln(w)
+	}
+}
