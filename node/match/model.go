@@ -356,6 +356,14 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 		if t.x == nil || t.y == nil {
 			continue
 		}
+		flipped := t.y
+		if t.who == a {
+			flipped = t.x
+		}
+		if surnameOnly(flipped.first) {
+			// "Marvin García" is not García with a surname Marvin.
+			continue
+		}
 		if l, _ := compareFirst(t.x, t.y, false); l == firstElse {
 			continue // this reading disagrees on the first name too
 		}
@@ -410,6 +418,17 @@ func sameWordsWeight(a, b *features) (w float64, ok bool) {
 		}
 	}
 	return w, ok
+}
+
+// surnameOnly says whether w is a listed surname (García, Pop) and not a
+// listed given name or nickname: a reading with it as the first name is
+// not tried.
+func surnameOnly(w string) bool {
+	if _, ok := surnameFrequency[surnameCanon(w)]; !ok {
+		return false
+	}
+	_, given := firstFrequency[canonGiven(w)]
+	return !given && len(nicknames[w]) == 0 && equivalents[w] == ""
 }
 
 func weightOnly(x, y *parsedName, da, db int8) float64 {
