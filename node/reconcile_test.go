@@ -1,0 +1,153 @@
+//go:build !mutate
+
+package node_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lifeline/node"
+	"lifeline/node/ledger"
+	"lifeline/node/nodetest"
+	"lifeline/syncproto"
+)
+
+// Two reports of one woman, spelled two ways, of Cayo.
+const (
+	reconcileMaria = `{"full_name":"María José Coc Caal","sex":"female","age":34,"district":"Cayo","last_seen_place":"the market","last_seen_village":"Benque Viejo","status":"missing","reporter_name":"Juana Caal","reported_at":"2026-11-21T08:00:00-06:00"}`
+	reconcileCoc   = `{"full_name":"COC, Maria","age":35,"district":"Cayo","last_seen_place":"her house","last_seen_village":"Benque Viejo","status":"missing","reporter_name":"Pedro Coc","reported_at":"2026-11-21T11:30:00-06:00"}`
+)
+
+// linkStates is each member's decision on a pair.
+func linkStates(t *testing.T, ms []*nodetest.Member, a, b syncproto.RecordID) []string {
+	t.Helper()
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		s, err := m.Node.LinkState(context.Background(), a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// A ledger of three voters, HQ and two relays of Cayo. HQ links two
+// reports while a relay decides, at the same moment, that they are two
+// people: whichever the ledger applied last is the pair's state on every
+// member, and each member's groups follow it. A decision made after both
+// replaces it everywhere.
+func TestConcurrentLinkAndDifferentEndTheSameOnEveryMember(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 2, true)
+	members := []*nodetest.Member{hq, relays[0], relays[1]}
+	ctx := context.Background()
+	a, b := mustAdd(t, hq.Node, "missing-person", reconcileMaria), mustAdd(t, hq.Node, "missing-person", reconcileCoc)
+	for _, r := range relays {
+		if _, err := r.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := hq.Node.Matches(ctx, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := ledger.PairOf(a, b)
+	if len(ms) != 1 || ms[0].A != lo.String() || ms[0].B != hi.String() || ms[0].Kind != node.MatchDuplicate || ms[0].Decision != "" {
+		t.Fatalf("HQ matches %+v, want the two reports as a duplicate", ms)
+	}
+
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, d := range []struct {
+		m        *nodetest.Member
+		decision string
+	}{{hq, ledger.LinkLinked}, {relays[0], ledger.LinkDifferent}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = d.m.Node.Link(ctx, a, b, d.decision)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	nodetest.Eventually(t, 60*time.Second, "every member holds one decision on the pair", func() bool {
+		states = linkStates(t, members, a, b)
+		return states[0] != "" && states[0] == states[1] && states[1] == states[2]
+	})
+	for _, m := range members {
+		linked, err := m.Node.LinkedWith(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inGroup := len(linked) == 1 && linked[0].ID == b.String(); inGroup != (states[0] == ledger.LinkLinked) {
+			t.Fatalf("%s: the pair is %s and %s's group is %+v", m.Name, states[0], a, linked)
+		}
+	}
+
+	// Then the other relay withdraws the decision: every member follows.
+	if _, err := relays[1].Node.Link(ctx, b, a, ledger.LinkUnlinked); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 60*time.Second, "every member holds the pair unlinked", func() bool {
+		s := linkStates(t, members, a, b)
+		return s[0] == ledger.LinkUnlinked && s[1] == s[0] && s[2] == s[0]
+	})
+}
+
+// A link of records of Cayo signed by a Cayo laptop, or by a relay of
+// another district, forwarded to the leader by a member of the ledger as
+// a malicious relay would, is refused by the ledger and changes nothing;
+// the laptop's own node, and a relay of another district, refuse to make
+// one. HQ's own link of the same pair applies.
+func TestLinksOfNodesThatMayNotAreRefused(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	toledoRelay := c.Add("relay-toledo", syncproto.RoleRelay, "Toledo", nil)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	a, b := mustAdd(t, cayo.Node, "missing-person", reconcileMaria), mustAdd(t, cayo.Node, "missing-person", reconcileCoc)
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cayo.Node.Link(ctx, a, b, ledger.LinkLinked); !errors.Is(err, node.ErrNotReconciler) || !strings.Contains(err.Error(), "cayo-07 is a field node") {
+		t.Fatalf("a laptop's link: %v", err)
+	}
+	if _, err := cayo.Node.Matches(ctx, 0.5); !errors.Is(err, node.ErrNotReconciler) {
+		t.Fatalf("a laptop's matching: %v", err)
+	}
+	handWhole(t, cayo, toledoRelay)
+	if _, err := toledoRelay.Node.Link(ctx, a, b, ledger.LinkLinked); !errors.Is(err, node.ErrNotReconciler) || !strings.Contains(err.Error(), "are of Cayo and Cayo") {
+		t.Fatalf("a Toledo relay's link of Cayo reports: %v", err)
+	}
+
+	lo, hi := ledger.PairOf(a, b)
+	for _, by := range []*nodetest.Member{cayo, toledoRelay} {
+		self := by.Node.Self()
+		l := &ledger.Link{A: lo, B: hi, Decision: ledger.LinkLinked, Node: self.ID, District: "Cayo", At: time.Now().UnixMilli()}
+		entry, err := ledger.Sign(ledger.CmdLink, l, time.Now(), by.Node.Credentials().Cert.Raw, by.Node.Key().Signer())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := forwardToHQ(t, relays[0], hq, entry); err == nil || !strings.Contains(err.Error(), "nor by a relay of both records' district") {
+			t.Fatalf("a link signed by %s, forwarded: %v", self.Name, err)
+		}
+	}
+	if s, err := hq.Node.LinkState(ctx, a, b); err != nil || s != "" {
+		t.Fatalf("after the refused links, HQ holds the pair %q (%v)", s, err)
+	}
+	if _, err := hq.Node.Link(ctx, a, b, ledger.LinkLinked); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 60*time.Second, "HQ's link applies", func() bool {
+		s, err := hq.Node.LinkState(ctx, a, b)
+		return err == nil && s == ledger.LinkLinked
+	})
+}
