@@ -11,11 +11,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"lifeline/fieldkits"
 	"lifeline/node"
 	"lifeline/node/identity"
 	"lifeline/node/ledger"
+	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
 
@@ -199,5 +201,71 @@ func TestLoadedKitsAreCompatibleSuccessors(t *testing.T) {
 	_, err = n.PublishKit(context.Background(), "missing-persons.yaml", mpAs(t, mpAfter(t, 2, 5)))
 	if !errors.Is(err, fieldkits.ErrNotNewer) || !strings.Contains(err.Error(), "the ledger holds version "+v3) {
 		t.Fatalf("publishing below the ledger's version: %v", err)
+	}
+}
+
+// A record a laptop captured offline under a kit keeps that kit's schema
+// version when a newer kit arrives, and stays valid: it is held and passed
+// on whole, and an edit of another field is accepted, though the new kit
+// adds a rule the record's value breaks; a record added under the new kit
+// is held to that rule.
+func TestOfflineRecordKeepsItsKitVersion(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	laptop := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	ctx := context.Background()
+	_, tv := builtinMP(t)
+	const person = `{"full_name":"Elena Chub","age":%d,"district":"Cayo","last_seen_place":"Succotz ferry","status":"missing","reporter_name":"Rosa Chub","reported_at":"2026-11-20T10:00:00Z"}`
+	id := mustAdd(t, laptop.Node, "missing-person", fmt.Sprintf(person, 112))
+
+	next := mpAfter(t, 1, 0)
+	update := mpAs(t, next,
+		fmt.Sprintf("    version: %d\n    scope: national", tv), fmt.Sprintf("    version: %d\n    scope: national", tv+1),
+		"        min: 0\n        max: 120\n", "        min: 0\n        max: 120\n        constraint: \". <= 110\"\n        constraint_message: {en: Ages over 110 are checked with the registry first., es: Las edades de más de 110 años se verifican primero con el registro.}\n")
+	if _, err := hq.Node.PublishKit(ctx, "missing-persons.yaml", update); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "HQ applies its kit", func() bool { return kitVersion(hq.Node, "missing-persons") == next })
+	res, err := laptop.Node.Sync(ctx, hq.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Kits != 1 || kitVersion(laptop.Node, "missing-persons") != next {
+		t.Fatalf("the laptop took %d kits and has %s", res.Kits, kitVersion(laptop.Node, "missing-persons"))
+	}
+
+	schemaVersion := func(n *node.Node) uint32 {
+		t.Helper()
+		recs, err := node.StoreRecords(n, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.ID == id {
+				return r.Version
+			}
+		}
+		t.Fatalf("%s does not hold record %s", n.Self().Name, id)
+		return 0
+	}
+	for _, n := range []*node.Node{laptop.Node, hq.Node} {
+		if v := schemaVersion(n); v != uint32(tv) {
+			t.Errorf("%s holds the record at schema version %d, want %d, the kit it was captured under", n.Self().Name, v, tv)
+		}
+		v, err := n.Record(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Kit != "missing-persons" || v.Fields["age"] != int64(112) || v.Fields["last_seen_place"] != "Succotz ferry" || len(v.Conflicts) != 0 {
+			t.Errorf("%s holds %v (conflicts %v)", n.Self().Name, v.Fields, v.Conflicts)
+		}
+	}
+
+	// The person is found: an edit that does not touch the age is taken.
+	mustUpdate(t, laptop.Node, id, `{"status":"found-safe","found_at_place":"Ladyville shelter"}`)
+	// A new record is held to the new kit's rule.
+	_, err = laptop.Node.Add(ctx, "missing-person", []byte(fmt.Sprintf(person, 112)), "vol-193")
+	if err == nil || !strings.Contains(err.Error(), "Ages over 110 are checked with the registry first.") {
+		t.Fatalf("a new record over the new kit's age rule: %v", err)
 	}
 }
