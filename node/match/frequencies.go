@@ -113,7 +113,11 @@ var nameGroup = map[string]uint8{}
 func init() {
 	for g, names := range map[uint8][]string{
 		groupMaya: {"pop", "coc", "caal", "choc", "bol", "sho", "tzib", "chiac", "teul", "ack", "ical", "cucul", "tush", "makin",
-			"shi", "sam", "chun", "mes", "sacul", "coy", "ash", "canti", "rash", "pau", "salam", "chub", "cho", "tut", "bah", "shol", "assi", "cus"},
+			"shi", "sam", "chun", "mes", "sacul", "coy", "ash", "canti", "rash", "pau", "salam", "chub", "cho", "tut", "bah", "shol", "assi", "cus",
+			// the saints' names Q'eqchi' and Mopan families give, rare
+			// elsewhere in Belize
+			"catarina", "magdalena", "sebastiana", "candelaria", "petrona", "micaela", "dominga", "manuela",
+			"sebastian", "cristobal", "valentin", "mariano", "domingo", "santos"},
 		groupCreole: {"flowers", "young", "williams", "smith", "robinson", "gentle", "usher", "arnold", "gillett", "tillett", "bennett",
 			"lewis", "myvett", "staine", "gabourel", "swasey", "jeffries", "tillet"},
 		groupGarifuna: {"nunez", "zuniga", "arzu", "lambey", "palacio", "cayetano", "sabal", "benguche", "norales", "noralez"},
