@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
@@ -261,5 +263,59 @@ func TestHQShowsChangesKeptAside(t *testing.T) {
 	// The record itself stands: the deletion is not merged.
 	if _, err := u.node.Record(ctx, id); err != nil {
 		t.Errorf("the record Toledo tried to delete: %v", err)
+	}
+}
+
+// tableTexts are the texts of the cells a table draws and shows, in its
+// rendering: those scrolled out of sight are not drawn.
+func tableTexts(o fyne.CanvasObject) []string {
+	if !o.Visible() {
+		return nil
+	}
+	switch x := o.(type) {
+	case *widget.Label:
+		return []string{x.Text}
+	case *fyne.Container:
+		var out []string
+		for _, c := range x.Objects {
+			out = append(out, tableTexts(c)...)
+		}
+		return out
+	case fyne.Widget:
+		var out []string
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			out = append(out, tableTexts(c)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// On a 1024×600 laptop the situation table is wider than the screen: it
+// scrolls sideways, and the district names stay in view beside the last
+// columns.
+func TestHQTableKeepsDistrictsInSightOnASmallScreen(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleHQ, "Cayo")
+	u.win.Resize(fyne.NewSize(1024, 600))
+	hqAdd(t, u, "damage-assessment", fmt.Sprintf(hqAssessment, 4, 5))
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	u.win.Resize(fyne.NewSize(1024, 600))
+	if w := v.figures.Size().Width; w <= 0 || w > 1024 {
+		t.Fatalf("the table is %v wide", w)
+	}
+	first := tableTexts(v.figures)
+	if !slices.Contains(first, "Damage 0") || !slices.Contains(first, "Cayo") {
+		t.Fatalf("before scrolling the table shows %q", first)
+	}
+	v.figures.ScrollTo(widget.TableCellID{Row: 2, Col: hqColConflicts})
+	shown := tableTexts(v.figures)
+	for _, want := range []string{"In conflict", "Missing", "Belize", "Cayo", "Orange Walk", "Total"} {
+		if !slices.Contains(shown, want) {
+			t.Errorf("scrolled to the last column, the table does not show %q: %q", want, shown)
+		}
+	}
+	if slices.Contains(shown, "Damage 0") {
+		t.Errorf("scrolled to the last column, the first columns still show: %q", shown)
 	}
 }

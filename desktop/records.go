@@ -212,8 +212,11 @@ func (v *recordsView) rowLine(r recordsRow) string {
 	if r.conflict {
 		parts = append(parts, v.u.T("records.conflict"))
 	}
-	if r.review.State() == node.ReviewApproved {
+	switch {
+	case r.review.State() == node.ReviewApproved:
 		parts = append(parts, v.u.T("review.state.approved"))
+	case r.review != nil && r.review.Corrected:
+		parts = append(parts, v.u.T("records.corrected"))
 	}
 	return strings.Join(parts, " · ")
 }

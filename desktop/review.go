@@ -208,7 +208,12 @@ func (p *reviewPanel) item(ctx context.Context, rv node.RecordView) (reviewItem,
 		p.creators[rv.ID] = c
 		p.mu.Unlock()
 	}
-	it.line = strings.Join([]string{typeTitle, district, caseNo, fmt.Sprintf(u.T("records.by"), c.by), c.at}, " · ")
+	parts := []string{typeTitle, district, caseNo, fmt.Sprintf(u.T("records.by"), c.by), c.at}
+	if r := rv.Review; r != nil && r.Corrected {
+		// Back in the queue once corrected: what was asked comes first.
+		parts = append([]string{fmt.Sprintf(u.T("review.queue.corrected"), node.Printable(r.Reason))}, parts...)
+	}
+	it.line = strings.Join(parts, " · ")
 	return it, nil
 }
 
@@ -416,10 +421,14 @@ func (u *UI) reviewLine(r *node.RecordReview) string {
 		by = fmt.Sprintf(u.T("records.node"), node.Printable(short))
 	}
 	state := u.T("review.state." + r.Decision)
+	line := fmt.Sprintf(u.T("review.line"), state, by, showTime(r.At))
 	if r.Reason != "" {
-		return fmt.Sprintf(u.T("review.line.reason"), state, node.Printable(r.Reason), by, showTime(r.At))
+		line = fmt.Sprintf(u.T("review.line.reason"), state, node.Printable(r.Reason), by, showTime(r.At))
 	}
-	return fmt.Sprintf(u.T("review.line"), state, by, showTime(r.At))
+	if r.Corrected {
+		line += u.T("review.corrected")
+	}
+	return line
 }
 
 // reviewImportance is how much a review asks of the record's author: a

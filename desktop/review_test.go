@@ -228,6 +228,28 @@ func TestReviewQueueAtHQAndTheReviewOnTheLaptop(t *testing.T) {
 			t.Errorf("in Spanish, the list shows %q", rv.rowLine(r))
 		}
 	}
+
+	// The author corrects the village: the record is no longer flagged
+	// on the laptop, and waits in HQ's queue again, saying what was asked.
+	if _, err := laptop.Node.Update(ctx, succotz, []byte(`{"village":"San José Succotz"}`), "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lu.SetLang("en"); err != nil {
+		t.Fatal(err)
+	}
+	rv = recordsScreenFor(t, lu)
+	for _, r := range rv.shown {
+		if r.id == succotz && (strings.Contains(rv.rowLine(r), "⚠") || !strings.HasSuffix(rv.rowLine(r), " · Corrected, waiting for review again")) {
+			t.Errorf("corrected, the list shows %q", rv.rowLine(r))
+		}
+	}
+	if _, err := laptop.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	v.load()
+	if len(p.items) != 1 || p.items[0].id != succotz || !strings.HasPrefix(p.items[0].line, "Corrected (asked: wrong village) · ") {
+		t.Fatalf("corrected, HQ's queue holds %q: %+v", p.titles(), p.items)
+	}
 }
 
 // The queue's words in Spanish, and a review this node may not make said
