@@ -34,6 +34,9 @@ declare -A chosen=(
 	# bundles for readers a laptop must already know, which this scenario's
 	# laptops do not.
 	[10]=ac2b10d
+	# 0011 gained the kit notices table in 347c604, which does not build;
+	# the next commit does.
+	[11]=6854759
 )
 
 migration() { git ls-tree --name-only HEAD "$schema/" | grep "/$(printf %04d "$1")_" || true; }
@@ -116,8 +119,23 @@ scenario() {
 	$L record delete --data a --id "$d2" --author "Marisol Chan" >&2
 
 	# The second laptop gets a's records on a stick, edits the missing
-	# person while a does too, and sends its own changes back.
-	$L bundle export --data a --out a.bundle >&2
+	# person while a does too, and sends its own changes back. From the
+	# version that encrypts a bundle for its readers (--to), a laptop
+	# writes for nodes whose certificates it holds, learnt from bundles it
+	# received: HQ, which both laptops write for, carries a's records to b,
+	# and b then writes for a.
+	local help to_a=""
+	help=$($L bundle export -h 2>&1 || true)
+	if [[ $help == *"--to"* ]]; then
+		to_a="--to cayo-laptop-07"
+		$L bundle export --data b --out b0.bundle >&2
+		$L bundle import --data hq b0.bundle >&2
+		$L bundle export --data a --out a0.bundle >&2
+		$L bundle import --data hq a0.bundle >&2
+		$L bundle export --data hq --to cayo-laptop-12 --out a.bundle >&2
+	else
+		$L bundle export --data a --out a.bundle >&2
+	fi
 	$L bundle import --data b a.bundle >&2
 	$L record update --data b --id "$m1" --author "Carlos Pop" >&2 <<-'EOF'
 		{"last_seen_place": "Hawkesworth Bridge, Santa Elena", "status": "found-safe",
@@ -133,7 +151,8 @@ scenario() {
 	$L record update --data a --id "$m1" --author "Rosa Tzul" >&2 <<-'EOF'
 		{"last_seen_place": "Bus terminal, San Ignacio"}
 	EOF
-	$L bundle export --data b --out b.bundle >&2
+	# shellcheck disable=SC2086 # to_a is two words or none
+	$L bundle export --data b $to_a --out b.bundle >&2
 	$L bundle import --data a b.bundle >&2
 	echo "$d1 $m1 $d2 $b1"
 }
