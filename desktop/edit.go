@@ -46,13 +46,13 @@ type formEdit struct {
 // typed reports whether the texts of ff's input are other than those the
 // record filled it with: what an edit's draft keeps.
 func (e *formEdit) typed(ff *formField, raw []string) bool {
-	return !slices.Equal(raw, e.baseRaw[ff.input.field.Name])
+	return !slices.Equal(raw, e.baseRaw[ff.name])
 }
 
 // changed reports whether v, ff's value, is one to save: typed over, and
 // another value than the record's (not only other spaces).
 func (e *formEdit) changed(ff *formField, v any) bool {
-	return e.typed(ff, ff.input.raw()) && !reflect.DeepEqual(v, e.base[ff.input.field.Name])
+	return e.typed(ff, ff.input.raw()) && !reflect.DeepEqual(v, e.base[ff.name])
 }
 
 // editForm builds the form that edits rec, of type t, in the user's
@@ -70,11 +70,11 @@ func (u *UI) editForm(rec node.RecordView, t *schemas.Type, done func(notice str
 	if title == "" {
 		title = node.Printable(rec.Title)
 	}
-	fm, box := u.newForm(t, fmt.Sprintf(u.T("edit.title"), title), func(f *schemas.Field) (fyne.CanvasObject, string) {
-		versions := rec.Conflicts[f.Name]
+	fm, box := u.newForm(t, fmt.Sprintf(u.T("edit.title"), title), func(f *schemas.Field, name string) (fyne.CanvasObject, string) {
+		versions := rec.Conflicts[name]
 		switch {
-		case isWithheld(rec.Fields[f.Name]):
-			return editFixed(rec.Texts[f.Name]), u.T("edit.withheld")
+		case isWithheld(rec.Fields[name]):
+			return editFixed(rec.Texts[name]), u.T("edit.withheld")
 		case slices.ContainsFunc(versions, func(ver node.Version) bool { return isWithheld(ver.Value) }):
 			return editFixed(rec.Texts[f.Name]), u.T("records.withheld")
 		case len(versions) > 0:
@@ -85,8 +85,13 @@ func (u *UI) editForm(rec node.RecordView, t *schemas.Type, done func(notice str
 	e := &formEdit{id: id, base: map[string]any{}, baseRaw: map[string][]string{}, done: done}
 	fm.edit = e
 	fm.quiet = true
-	for _, ff := range fm.fields {
-		name := ff.input.field.Name
+	for _, g := range fm.repeats {
+		for _, row := range savedRows(rec, g.def.Name) {
+			g.addRow(row, true)
+		}
+	}
+	for _, ff := range fm.allFields() {
+		name := ff.name
 		ff.input.setValue(rec.Fields[name])
 		e.baseRaw[name] = ff.input.raw()
 		e.base[name], _ = ff.input.value() // one it cannot read is sent only if typed over
@@ -102,7 +107,29 @@ func (u *UI) editForm(rec node.RecordView, t *schemas.Type, done func(notice str
 	buttons := container.NewHBox(layout.NewSpacer(), cancel, fm.saveBtn)
 	fm.content = container.NewBorder(fm.summary, buttons, nil, nil, container.NewVScroll(box))
 	fm.loadDraft()
+	fm.relogic()
 	return fm, nil
+}
+
+// savedRows are the ids of the live rows of repeat rep in rec, oldest
+// first.
+func savedRows(rec node.RecordView, rep string) []string {
+	seen := map[string]bool{}
+	for name, v := range rec.Fields {
+		r, row, field, ok := schemas.SplitRowField(name)
+		if !ok || r != rep {
+			continue
+		}
+		seen[row] = seen[row] || (field == schemas.RemoveKey && v == true)
+	}
+	var rows []string
+	for row, removed := range seen {
+		if !removed {
+			rows = append(rows, row)
+		}
+	}
+	slices.Sort(rows)
+	return rows
 }
 
 // editFixed shows a value the form shows and never sends.
@@ -122,8 +149,13 @@ func (fm *form) saveEdit(obj map[string]any) {
 	}
 	var names []string
 	for _, ff := range fm.fields {
-		if _, ok := obj[ff.input.field.Name]; ok {
-			names = append(names, ff.input.field.Label.In(fm.u.Lang()))
+		if _, ok := obj[ff.name]; ok {
+			names = append(names, ff.def.Label.In(fm.u.Lang()))
+		}
+	}
+	for _, g := range fm.repeats {
+		if _, ok := obj[g.def.Name]; ok {
+			names = append(names, g.def.Label.In(fm.u.Lang()))
 		}
 	}
 	fm.write(obj, func(ctx context.Context, data []byte, author string) error {
@@ -139,7 +171,7 @@ func (fm *form) saveEdit(obj map[string]any) {
 // cancelEdit goes back to the record, discarding what was typed once the
 // user says so.
 func (fm *form) cancelEdit() {
-	if !slices.ContainsFunc(fm.fields, func(ff *formField) bool { return fm.edit.typed(ff, ff.input.raw()) }) {
+	if !fm.edited() {
 		fm.discardEdit()
 		return
 	}
@@ -148,6 +180,19 @@ func (fm *form) cancelEdit() {
 			fm.discardEdit()
 		}
 	}, fm.u.win)
+}
+
+// edited reports whether anything was typed in the edit: a field typed
+// over, a row added or removed.
+func (fm *form) edited() bool {
+	for _, g := range fm.repeats {
+		if len(g.removed) > 0 || slices.ContainsFunc(g.rows, func(r *repeatRow) bool { return !r.saved }) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(fm.allFields(), func(ff *formField) bool {
+		return !ff.def.Calculated() && fm.edit.typed(ff, ff.input.raw())
+	})
 }
 
 func (fm *form) discardEdit() {

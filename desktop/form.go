@@ -63,6 +63,7 @@ func (u *UI) newRecordScreen() fyne.CanvasObject {
 	s.openLast()
 
 	u.screens.form = s
+	u.win.Canvas().AddShortcut(saveShortcut, func(fyne.Shortcut) { u.saveShownForm() })
 
 	pickers := container.New(layout.NewFormLayout(),
 		widget.NewLabel(u.T("form.kit")), s.kitPick,
@@ -184,8 +185,15 @@ type form struct {
 	// person signed in's), "" for none: a save that ends after someone
 	// else signed in clears the draft of the one who saved.
 	dir    string
-	fields []*formField // in the type's order
+	fields []*formField // the type's own, in its order
+	// repeats are the type's repeat groups, with their rows on show.
+	repeats []*repeatGroup
+	// byName finds a field of the form by its name in the record, a
+	// row's as <repeat>.<row>.<field>.
 	byName map[string]*formField
+	// fixed, if not nil, gives what stands in place of a field's input
+	// (newForm), for the rows added later too.
+	fixed fixedFunc
 	// summary says what the last save did: the record it saved, or which
 	// fields to fix.
 	summary *widget.Label
@@ -204,20 +212,73 @@ type form struct {
 // formField is one field of a form: its label, its input, and the line
 // under it that says what is wrong with its value.
 type formField struct {
+	// name is the field's name in the record: <repeat>.<row>.<field> for
+	// a field of a row.
+	name string
+	def  *schemas.Field
+	row  *repeatRow // nil for a field of the type itself
+	// box holds all of the field, hidden while the kit does not ask it.
+	box   *fyne.Container
 	label *widget.Label
+	// input takes the value; a calculated field's is not shown: calc
+	// shows what the kit computes.
 	input *fieldInput
+	calc  *widget.Label
 	err   *widget.Label
+	// As the kit's logic last said: asked, required.
+	relevant, required bool
+	// What is wrong, by precedence: what the UI cannot read, what the
+	// node refused at the last save, the kit's constraint message.
+	parseErr, nodeErr error
+	logicMsg          string
 }
 
-// showError shows err on the field, or hides the line when err is nil.
-func (ff *formField) showError(err error) {
-	if err == nil {
-		ff.err.SetText("")
-		ff.err.Hide()
-		return
+// render shows on the error line what is wrong with the field's value.
+func (ff *formField) render() {
+	var msg string
+	switch {
+	case ff.parseErr != nil:
+		msg = ff.parseErr.Error()
+	case ff.nodeErr != nil:
+		msg = ff.nodeErr.Error()
+	default:
+		msg = ff.logicMsg
 	}
-	ff.err.SetText(node.Printable(err.Error()))
-	ff.err.Show()
+	if msg = node.Printable(msg); ff.err.Text != msg {
+		ff.err.SetText(msg)
+	}
+}
+
+// newErrorLine is the line under a field that says what is wrong with
+// it. It is always laid out, one line high, empty or not, so that
+// nothing moves under the pointer when a message comes or goes; a
+// message longer than the line ends in an ellipsis (the node's words are
+// also at the top of the form after a save).
+func newErrorLine() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
+}
+
+// allFields are the form's fields, the type's then each row's.
+func (fm *form) allFields() []*formField {
+	all := slices.Clone(fm.fields)
+	for _, g := range fm.repeats {
+		for _, r := range g.rows {
+			all = append(all, r.fields...)
+		}
+	}
+	return all
+}
+
+// title names a field for the line at the top: a row's with its repeat
+// and row.
+func (ff *formField) title(lang string) string {
+	if ff.row == nil {
+		return ff.def.Label.In(lang)
+	}
+	return fmt.Sprintf("%s (%s): %s", ff.row.g.def.Label.In(lang), ff.row.heading.Text, ff.def.Label.In(lang))
 }
 
 // openForm builds the form of t in the user's language, filled from its
@@ -235,19 +296,24 @@ func (u *UI) openForm(t *schemas.Type) *form {
 	})
 	buttons := container.NewHBox(layout.NewSpacer(), clearBtn, fm.saveBtn)
 	fm.content = container.NewBorder(fm.summary, buttons, nil, nil, container.NewVScroll(box))
+	fm.fillDefaults()
 	fm.loadDraft()
+	fm.relogic()
 	return fm
 }
 
+// fixedFunc gives what stands in place of the input of field f, named
+// name in the record, and a note to show under it (newForm).
+type fixedFunc func(f *schemas.Field, name string) (value fyne.CanvasObject, note string)
+
 // newForm makes the form of t under heading, and the box of its fields
 // for the caller to scroll: each field's label, help, input and the line
-// that says what is wrong with its value. fixed, if not nil, may give
-// what stands in place of a field's input (a value shown and never
-// sent: the field is then no field of the form) and a note to show under
-// the field.
-func (u *UI) newForm(t *schemas.Type, heading string, fixed func(f *schemas.Field) (value fyne.CanvasObject, note string)) (*form, *fyne.Container) {
-	lang := u.Lang()
-	fm := &form{u: u, t: t, dir: u.draftDir(), byName: make(map[string]*formField, len(t.Fields))}
+// that says what is wrong with its value; each repeat a group of rows.
+// fixed, if not nil, may give what stands in place of a field's input (a
+// value shown and never sent: the field is then no field of the form)
+// and a note to show under the field.
+func (u *UI) newForm(t *schemas.Type, heading string, fixed fixedFunc) (*form, *fyne.Container) {
+	fm := &form{u: u, t: t, dir: u.draftDir(), byName: make(map[string]*formField, len(t.Fields)), fixed: fixed}
 	fm.summary = widget.NewLabel("")
 	fm.summary.Wrapping = fyne.TextWrapWord
 	fm.summary.Hide()
@@ -255,61 +321,81 @@ func (u *UI) newForm(t *schemas.Type, heading string, fixed func(f *schemas.Fiel
 	title := widget.NewLabelWithStyle(heading, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord
 	box := container.NewVBox(title, widget.NewLabel(u.T("form.required")))
-	// "Use my position" goes beside lat, its line under lon; statusAt is
-	// where the line goes if lon comes first or is no input.
-	statusAt := -1
+	// "Use my position" goes beside lat, its line under lon, or under lat
+	// if lon comes first or is no input.
+	var latBox, lonBox *fyne.Container
 	for _, f := range t.Fields {
-		label := widget.NewLabelWithStyle(fieldLabel(f, lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		box.Add(widget.NewSeparator())
-		box.Add(label)
-		if help := f.Help.In(lang); help != "" {
-			h := widget.NewLabelWithStyle(help, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-			h.Wrapping = fyne.TextWrapWord
-			box.Add(h)
-		}
-		var value fyne.CanvasObject
-		var note string
-		if fixed != nil {
-			value, note = fixed(f)
-		}
-		if value != nil {
-			box.Add(value)
-			if note != "" {
-				box.Add(formNote(note))
-			}
+		if f.Type == schemas.Repeat {
+			box.Add(fm.newRepeat(f).box)
 			continue
 		}
-		ff := &formField{label: label}
-		ff.input = u.newFieldInput(f, func() { fm.changed(ff) })
-		ff.err = widget.NewLabel("")
-		ff.err.Importance = widget.DangerImportance
-		ff.err.Wrapping = fyne.TextWrapWord
-		ff.err.Hide()
+		fb, ff := fm.newFieldBox(f, f.Name, nil)
+		box.Add(fb)
+		if ff == nil {
+			continue
+		}
 		fm.fields = append(fm.fields, ff)
 		fm.byName[f.Name] = ff
 		switch {
-		case f.Name == "lat" && hasPosition(t):
-			fm.position = fm.newPositionButton()
-			box.Add(fm.position.beside(ff.input.object))
-		default:
-			box.Add(ff.input.object)
-		}
-		if note != "" {
-			box.Add(formNote(note))
-		}
-		box.Add(ff.err)
-		if fm.position != nil && f.Name == "lat" {
-			statusAt = len(box.Objects)
-		}
-		if fm.position != nil && f.Name == "lon" {
-			box.Add(fm.position.status)
-			statusAt = -1
+		case f.Name == "lat" && fm.position != nil:
+			latBox = fb
+		case f.Name == "lon" && latBox != nil:
+			lonBox = fb
 		}
 	}
-	if fm.position != nil && statusAt >= 0 {
-		box.Objects = slices.Insert(box.Objects, statusAt, fyne.CanvasObject(fm.position.status))
+	switch {
+	case lonBox != nil:
+		lonBox.Add(fm.position.status)
+	case latBox != nil:
+		latBox.Add(fm.position.status)
 	}
 	return fm, box
+}
+
+// newFieldBox makes the box of field f, named name in the record, of row
+// (nil for a field of the type): its label, help, input or calculated
+// value, and error line. The field is nil when fm.fixed stands in place
+// of its input.
+func (fm *form) newFieldBox(f *schemas.Field, name string, row *repeatRow) (*fyne.Container, *formField) {
+	lang := fm.u.Lang()
+	label := widget.NewLabelWithStyle(fieldLabel(f, lang), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	fb := container.NewVBox(widget.NewSeparator(), label)
+	if help := f.Help.In(lang); help != "" {
+		h := widget.NewLabelWithStyle(help, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+		h.Wrapping = fyne.TextWrapWord
+		fb.Add(h)
+	}
+	var value fyne.CanvasObject
+	var note string
+	if fm.fixed != nil {
+		value, note = fm.fixed(f, name)
+	}
+	if value != nil {
+		fb.Add(value)
+		if note != "" {
+			fb.Add(formNote(note))
+		}
+		return fb, nil
+	}
+	ff := &formField{name: name, def: f, row: row, box: fb, label: label, relevant: true}
+	ff.input = fm.u.newFieldInput(f, func() { fm.changed(ff) })
+	ff.input.onSave = fm.shortcutSave
+	ff.err = newErrorLine()
+	switch {
+	case f.Calculated():
+		ff.calc = widget.NewLabel("—")
+		fb.Add(ff.calc)
+	case row == nil && f.Name == "lat" && hasPosition(fm.t):
+		fm.position = fm.newPositionButton()
+		fb.Add(fm.position.beside(ff.input.object))
+	default:
+		fb.Add(ff.input.object)
+	}
+	if note != "" {
+		fb.Add(formNote(note))
+	}
+	fb.Add(ff.err)
+	return fb, ff
 }
 
 // formNote is a line of warning under a field.
@@ -327,14 +413,15 @@ func fieldLabel(f *schemas.Field, lang string) string {
 	return f.Label.In(lang)
 }
 
-// changed checks what the UI can check of the field's new value and keeps
-// the draft.
+// changed checks what the UI can check of the field's new value, shows
+// what the kit's logic makes of the form now, and keeps the draft.
 func (fm *form) changed(ff *formField) {
 	if fm.quiet {
 		return
 	}
-	_, err := ff.input.value()
-	ff.showError(err)
+	_, ff.parseErr = ff.input.value()
+	ff.nodeErr = nil
+	fm.relogic()
 	fm.writeDraft()
 }
 
@@ -343,20 +430,44 @@ func (fm *form) changed(ff *formField) {
 // the rest, and its objections are shown on the fields they concern.
 func (fm *form) save() {
 	fm.summary.Hide()
+	fm.relogic()
 	obj := map[string]any{}
 	var bad []*formField
-	for _, ff := range fm.fields {
+	for _, ff := range fm.allFields() {
+		ff.nodeErr = nil
+		if ff.def.Calculated() || !ff.relevant {
+			// The kit computes it, or does not ask it: never sent.
+			ff.parseErr = nil
+			ff.render()
+			continue
+		}
 		v, err := ff.input.value()
-		ff.showError(err)
+		ff.parseErr = err
+		if err == nil && v == nil && ff.required && ff.row != nil && !ff.row.saved && !ff.row.blank() {
+			// The node would name the row by an id it makes: said here,
+			// on the field, as the kit's logic requires it.
+			ff.nodeErr = errors.New(fm.u.T("form.rule.required"))
+		}
+		ff.render()
 		switch {
-		case err != nil:
+		case err != nil || ff.nodeErr != nil:
 			bad = append(bad, ff)
+		case ff.row != nil: // sent with its row, below
 		case fm.edit != nil:
 			if fm.edit.changed(ff, v) {
-				obj[ff.input.field.Name] = v // nil clears it
+				obj[ff.name] = v // nil clears it
 			}
 		case v != nil:
-			obj[ff.input.field.Name] = v
+			obj[ff.name] = v
+		}
+	}
+	for _, g := range fm.repeats {
+		g.err.SetText("")
+		if !g.box.Visible() {
+			continue
+		}
+		if rows := g.rowsJSON(); len(rows) > 0 {
+			obj[g.def.Name] = rows
 		}
 	}
 	if len(bad) > 0 {
@@ -421,9 +532,21 @@ func (fm *form) showInvalid(invalid *schemas.ValidationError) {
 	msgs := map[*formField][]string{}
 	var bad []*formField
 	var general []string
+	groups := map[*repeatGroup][]string{}
 	for _, e := range invalid.Errs {
 		ff, ok := fm.byName[e.Field]
 		if !ok {
+			// A row the node named by the id it made for it, or the
+			// repeat itself.
+			if g, nf := fm.repeatOf(e.Field); g != nil {
+				msg := e.Msg
+				if nf != nil {
+					msg = nf.Label.In(fm.u.Lang()) + ": " + fm.u.ruleText(nf, e)
+				}
+				groups[g] = append(groups[g], msg)
+				general = append(general, g.def.Label.In(fm.u.Lang())+": "+msg)
+				continue
+			}
 			general = append(general, e.Msg)
 			continue
 		}
@@ -433,7 +556,11 @@ func (fm *form) showInvalid(invalid *schemas.ValidationError) {
 		msgs[ff] = append(msgs[ff], fm.u.ruleText(ff.input.field, e))
 	}
 	for _, ff := range bad {
-		ff.showError(errors.New(strings.Join(msgs[ff], "\n")))
+		ff.nodeErr = errors.New(strings.Join(msgs[ff], "; "))
+		ff.render()
+	}
+	for g, m := range groups {
+		g.err.SetText(node.Printable(strings.Join(m, "; ")))
 	}
 	fm.showAttention(bad, general)
 }
@@ -442,7 +569,7 @@ func (fm *form) showInvalid(invalid *schemas.ValidationError) {
 func (fm *form) showAttention(bad []*formField, general []string) {
 	var names []string
 	for _, ff := range bad {
-		names = append(names, ff.input.field.Label.In(fm.u.Lang()))
+		names = append(names, ff.title(fm.u.Lang()))
 	}
 	names = append(names, general...)
 	fm.summary.Importance = widget.DangerImportance
@@ -454,8 +581,11 @@ func (fm *form) showAttention(bad []*formField, general []string) {
 // bound; the node's own words stand for the rules a form cannot foresee.
 func (u *UI) ruleText(f *schemas.Field, e *schemas.FieldError) string {
 	other := fmt.Sprintf(u.T("form.rule.other"), e.Msg)
-	if e.Rule == "required" {
+	switch {
+	case e.Rule == "required":
 		return u.T("form.rule.required")
+	case e.Rule == "constraint" && f.ConstraintMessage.In(u.Lang()) != "":
+		return f.ConstraintMessage.In(u.Lang())
 	}
 	kind, ok := map[schemas.FieldType]string{schemas.Integer: "number", schemas.Decimal: "number",
 		schemas.Text: "text", schemas.Multi: "multi", schemas.Photo: "photo"}[f.Type]
@@ -481,11 +611,20 @@ func (u *UI) ruleText(f *schemas.Field, e *schemas.FieldError) string {
 // clear empties the form and discards its draft.
 func (fm *form) clear() {
 	fm.quiet = true
+	for _, g := range fm.repeats {
+		for len(g.rows) > 0 {
+			g.removeRow(g.rows[0])
+		}
+		g.removed = nil
+		g.err.SetText("")
+	}
 	for _, ff := range fm.fields {
 		ff.input.setRaw(nil)
-		ff.showError(nil)
+		ff.parseErr, ff.nodeErr = nil, nil
 	}
+	fm.fillDefaults()
 	fm.quiet = false
+	fm.relogic()
 	fm.summary.Hide()
 	fm.removeDraft()
 }
@@ -506,12 +645,17 @@ func (fm *form) writeDraft() {
 		return
 	}
 	d := map[string][]string{}
-	for _, ff := range fm.fields {
+	for _, ff := range fm.allFields() {
+		if ff.def.Calculated() {
+			continue
+		}
 		raw := ff.input.raw()
-		if fm.edit != nil && fm.edit.typed(ff, raw) || fm.edit == nil && !blank(raw) {
-			d[ff.input.field.Name] = raw
+		saved := fm.edit != nil && (ff.row == nil || ff.row.saved)
+		if saved && fm.edit.typed(ff, raw) || !saved && !blank(raw) {
+			d[ff.name] = raw
 		}
 	}
+	fm.draftRows(d)
 	if len(d) == 0 {
 		fm.removeDraft()
 		return
@@ -558,17 +702,17 @@ func (fm *form) loadDraft() {
 		return
 	}
 	fm.quiet = true
-	for _, ff := range fm.fields {
-		if raw, ok := d[ff.input.field.Name]; ok {
+	fm.loadDraftRows(d)
+	for _, ff := range fm.allFields() {
+		if raw, ok := d[ff.name]; ok && !ff.def.Calculated() {
 			ff.input.setRaw(raw)
 		}
 	}
 	fm.quiet = false
-	for _, ff := range fm.fields {
-		if _, err := ff.input.value(); err != nil {
-			ff.showError(err)
-		}
+	for _, ff := range fm.allFields() {
+		_, ff.parseErr = ff.input.value()
 	}
+	fm.relogic()
 }
 
 // setAsideDraft sets aside the form's draft, which does not open for the
@@ -602,14 +746,16 @@ type fieldInput struct {
 	u     *UI
 	field *schemas.Field
 	// Which widgets are set depends on the field's type.
-	entry    *widget.Entry      // text, integer, decimal, date, datetime, photo, ref
+	entry    *formEntry         // text, integer, decimal, date, datetime, photo, ref
 	sel      *widget.Select     // choice
 	check    *widget.Check      // bool
 	group    *widget.CheckGroup // multi
-	lat, lon *widget.Entry      // geo
+	lat, lon *formEntry         // geo
 	// button fills the entry: a calendar, now, or a photo file.
 	button *widget.Button
 	object fyne.CanvasObject // what to lay out
+	// onSave, if set, runs on Ctrl+S typed in one of its entries.
+	onSave func()
 }
 
 // longText is the length above which text gets several lines.
@@ -623,10 +769,15 @@ const localTime = "2006-01-02 15:04"
 func (u *UI) newFieldInput(f *schemas.Field, changed func()) *fieldInput {
 	in := &fieldInput{u: u, field: f}
 	onText := func(string) { changed() }
-	newEntry := func(hint string) *widget.Entry {
-		e := widget.NewEntry()
+	newEntry := func(hint string) *formEntry {
+		e := newFormEntry()
 		e.PlaceHolder = hint
 		e.OnChanged = onText
+		e.save = func() {
+			if in.onSave != nil {
+				in.onSave()
+			}
+		}
 		return e
 	}
 	switch f.Type {
@@ -677,9 +828,9 @@ func (u *UI) newFieldInput(f *schemas.Field, changed func()) *fieldInput {
 		in.lon = newEntry(u.T("form.lon"))
 		in.object = container.NewGridWithColumns(2, in.lat, in.lon)
 	case schemas.Photo:
-		in.entry = widget.NewMultiLineEntry()
-		in.entry.PlaceHolder = u.T("form.photo.hint")
-		in.entry.OnChanged = onText
+		in.entry = newEntry(u.T("form.photo.hint"))
+		in.entry.MultiLine = true
+		in.entry.Wrapping = fyne.TextWrap(fyne.TextTruncateClip) // as a multi-line entry's
 		in.button = widget.NewButtonWithIcon(u.T("form.photo.add"), theme.FileImageIcon(), in.pickPhoto)
 		in.object = container.NewVBox(in.entry, container.NewHBox(in.button))
 	default: // ref, and any type a newer kit brings

@@ -183,7 +183,7 @@ func TestValueOutOfBoundsIsShownOnItsField(t *testing.T) {
 			t.Errorf("%s says %q (shown: %v), want %q", name, e.Text, e.Visible(), want)
 		}
 	}
-	if e := fm.byName["village"].err; e.Visible() {
+	if e := fm.byName["village"].err; e.Text != "" {
 		t.Errorf("village, which is right, says %q", e.Text)
 	}
 	if !fm.summary.Visible() || !strings.Contains(fm.summary.Text, "Damage level (0-4)") || !strings.Contains(fm.summary.Text, "Occupants") {
@@ -195,7 +195,7 @@ func TestValueOutOfBoundsIsShownOnItsField(t *testing.T) {
 
 	// Fixing the value clears its message.
 	fm.input(t, "damage_level").entry.SetText("4")
-	if e := fm.byName["damage_level"].err; e.Visible() {
+	if e := fm.byName["damage_level"].err; e.Text != "" {
 		t.Errorf("damage_level still says %q once fixed", e.Text)
 	}
 }

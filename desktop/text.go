@@ -362,6 +362,12 @@ var texts = map[string][2]string{
 	// A form's draft that does not open.
 	"form.draft.aside": {"This form's draft was set aside, as %[2]s in the drafts folder, and the form starts empty: %[1]v.", "El borrador de este formulario se apartó, como %[2]s en la carpeta de borradores, y el formulario empieza vacío: %[1]v."},
 	"form.draft.lost":  {"This form's draft cannot be used, and what is typed now replaces it: %v.", "El borrador de este formulario no se puede usar, y lo que se escriba ahora lo reemplaza: %v."},
+
+	// The form's repeat groups and the kit's logic.
+	"form.row":             {"Row %d", "Fila %d"},
+	"form.row.add":         {"Add to %s", "Añadir a %s"},
+	"form.row.remove":      {"Remove", "Quitar"},
+	"form.rule.constraint": {"This value does not meet the kit's rule.", "Este valor no cumple la regla del kit."},
 }
 
 // text is key's text in lang.
