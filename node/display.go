@@ -2,10 +2,14 @@ package node
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"lifeline/schemas"
 )
 
 // Text that came from another node — a record's values, the names of types
@@ -112,4 +116,95 @@ func PrintableJSON(b []byte) []byte {
 		return b
 	}
 	return out
+}
+
+// arrangeRows puts the values of a repeat's rows, in a record shown to
+// people, where the repeat stands among its type's fields: row by row,
+// oldest first, each row's fields in the kit's order, each labelled with
+// the repeat's label, the row's number from 1 and the field's label
+// ("Household members 2: Age"). A removed row is left out of the order,
+// and so is every row's removal mark; their values stay in Fields. Row
+// fields the kit does not declare (written under a newer kit) follow
+// their row's, by name.
+func arrangeRows(t *schemas.Type, v *RecordView, lang string) {
+	rows := map[string]map[string][]string{} // repeat, row: field names held
+	removed := map[string]bool{}             // repeat.row
+	var order []string
+	for _, name := range v.Order {
+		rep, row, field, ok := schemas.SplitRowField(name)
+		if f, known := t.Field(rep); !ok || !known || f.Type != schemas.Repeat {
+			order = append(order, name)
+			continue
+		}
+		if rows[rep] == nil {
+			rows[rep] = map[string][]string{}
+		}
+		if field == schemas.RemoveKey {
+			removed[rep+"."+row] = removed[rep+"."+row] || v.Fields[name] == true
+			if _, seen := rows[rep][row]; !seen {
+				rows[rep][row] = nil
+			}
+			continue
+		}
+		rows[rep][row] = append(rows[rep][row], field)
+	}
+	if len(rows) == 0 {
+		return
+	}
+	// order keeps the type's fields in the kit's order: each repeat's rows
+	// go before the first field declared after the repeat.
+	after := map[string]int{} // field name: its index in the type
+	for i, f := range t.Fields {
+		after[f.Name] = i
+	}
+	var out []string
+	next := 0 // the index of the next field of the type to pass
+	place := func(upTo int) {
+		for ; next < upTo && next < len(t.Fields); next++ {
+			rep := t.Fields[next]
+			if rep.Type != schemas.Repeat || rows[rep.Name] == nil {
+				continue
+			}
+			n := 0
+			for _, row := range slices.Sorted(maps.Keys(rows[rep.Name])) {
+				if removed[rep.Name+"."+row] {
+					continue
+				}
+				n++
+				held := rows[rep.Name][row]
+				var names []string
+				for _, nf := range rep.Fields {
+					if slices.Contains(held, nf.Name) {
+						names = append(names, nf.Name)
+					}
+				}
+				var unknown []string
+				for _, name := range held {
+					if !slices.Contains(names, name) {
+						unknown = append(unknown, name)
+					}
+				}
+				slices.Sort(unknown)
+				for _, field := range append(names, unknown...) {
+					full := schemas.RowField(rep.Name, row, field)
+					label := field
+					if nf := nestedField(rep, field); nf != nil {
+						label = nf.Label.In(lang)
+					}
+					v.Labels[full] = fmt.Sprintf("%s %d: %s", rep.Label.In(lang), n, label)
+					out = append(out, full)
+				}
+			}
+		}
+	}
+	for _, name := range order {
+		if i, declared := after[name]; declared {
+			place(i)
+		} else {
+			place(len(t.Fields))
+		}
+		out = append(out, name)
+	}
+	place(len(t.Fields))
+	v.Order = out
 }

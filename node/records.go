@@ -311,6 +311,9 @@ func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordVie
 			v.Labels[fv.Name] = fv.Name
 		}
 	}
+	if known {
+		arrangeRows(t, &v, lang)
+	}
 	return v
 }
 

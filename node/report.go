@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -508,8 +509,9 @@ type geoPoint struct {
 
 // ExportGeoJSON writes the type's records (not deleted) that have a
 // location as a GeoJSON FeatureCollection of points; each feature's
-// properties are the record's id, case, sync_status, fields and the fields
-// in conflict. It returns how many records it wrote.
+// properties are the record's id, case, sync_status, fields (a repeat's
+// rows as a list, see exportRows) and the fields in conflict. It returns
+// how many records it wrote.
 func (n *Node) ExportGeoJSON(ctx context.Context, typeName string, w io.Writer, opts ExportOptions) (int, error) {
 	t, err := n.Type(typeName)
 	if err != nil {
@@ -538,6 +540,10 @@ func (n *Node) ExportGeoJSON(ctx context.Context, typeName string, w io.Writer, 
 		}
 		props := map[string]any{colID: v.ID, colCase: v.Case, colStatus: v.Status, colConflict: conflicted(t, v)}
 		for _, f := range fields {
+			if f.Type == schemas.Repeat {
+				props[f.Name] = exportRows(v, f, opts)
+				continue
+			}
 			if x, ok := v.Fields[f.Name]; ok {
 				props[f.Name] = x
 			}
@@ -558,6 +564,50 @@ func (n *Node) ExportGeoJSON(ctx context.Context, typeName string, w io.Writer, 
 	}
 	_, err = io.WriteString(w, "\n]}\n")
 	return count, err
+}
+
+// exportRows are the rows of repeat rep a record holds and has not
+// removed, oldest first, each an object of its row id ("row") and the
+// values of its fields the kit declares: a personal one only when opts
+// ask for personal data. A field the kit does not declare (written under
+// a newer kit) is left out, as nothing says whether it is personal.
+func exportRows(v RecordView, rep *schemas.Field, opts ExportOptions) []map[string]any {
+	byRow := map[string]map[string]any{}
+	removed := map[string]bool{}
+	for name, val := range v.Fields {
+		r, row, field, ok := schemas.SplitRowField(name)
+		if !ok || r != rep.Name {
+			continue
+		}
+		if byRow[row] == nil {
+			byRow[row] = map[string]any{schemas.RowKey: row}
+		}
+		if field == schemas.RemoveKey {
+			removed[row] = removed[row] || val == true
+			continue
+		}
+		if nf := nestedField(rep, field); nf != nil && (!nf.Personal || opts.Personal) {
+			byRow[row][field] = val
+		}
+	}
+	list := []map[string]any{}
+	for _, row := range slices.Sorted(maps.Keys(byRow)) {
+		if !removed[row] {
+			list = append(list, byRow[row])
+		}
+	}
+	return list
+}
+
+// nestedField is the field of repeat rep called name, nil if the kit
+// declares none.
+func nestedField(rep *schemas.Field, name string) *schemas.Field {
+	for _, f := range rep.Fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
 }
 
 // liveRows counts the rows of repeat rep a record holds and has not
