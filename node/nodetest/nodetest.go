@@ -79,8 +79,12 @@ func Config(dir string) node.Config {
 	cfg.SyncIdle = 20 * time.Second
 	cfg.SyncEvery = 100 * time.Millisecond
 	cfg.GossipTimers = &gossip.Test
+	// Raft's timers are Raft's own defaults halved: shorter ones made a
+	// leader starved of CPU (the race detector, packages tested side by
+	// side on two cores) lose its lease and the ledger stop committing
+	// through one election after another.
 	cfg.Raft = node.RaftConfig{
-		Heartbeat: 100 * time.Millisecond, Election: 150 * time.Millisecond, LeaderLease: 80 * time.Millisecond,
+		Heartbeat: 500 * time.Millisecond, Election: 500 * time.Millisecond, LeaderLease: 250 * time.Millisecond,
 		Commit: 5 * time.Millisecond, SnapshotThreshold: 64, SegmentSize: 1 << 20, ProposeEvery: 30 * time.Millisecond,
 	}
 	return cfg
