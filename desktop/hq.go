@@ -179,6 +179,12 @@ func (v *hqView) content() fyne.CanvasObject {
 	v.review.tab = container.NewTabItem(v.review.tabText(), v.review.content())
 	v.sides = container.NewAppTabs(container.NewTabItem(u.T("hq.situation"), situation), v.review.tab,
 		container.NewTabItem(u.T("hq.queue"), queue), v.keptTab)
+	v.sides.OnSelected = func(t *container.TabItem) {
+		onShow := t == v.review.tab
+		if v.review.open.Swap(onShow) != onShow && onShow {
+			v.load() // the queue is read again while on show only
+		}
+	}
 	csvButton := widget.NewButton(u.T("hq.export.csv"), func() { v.chooseFolder(hqCSV) })
 	export := container.NewVBox(widget.NewSeparator(),
 		container.NewBorder(nil, nil, heading("hq.export"), container.NewHBox(v.personal, csvButton, v.geojson), v.kind),
@@ -308,14 +314,24 @@ func (v *hqView) load() {
 		for {
 			rep, queue, inConflict, err := v.read(v.u.ctx)
 			kept, keptTotal, kerr := v.readKept(v.u.ctx)
-			review, toReview, waiting, rerr := v.review.read(v.u.ctx)
+			// Finding the records awaiting review reads every record: it
+			// is done once, then again only while the queue is on show.
+			var review []reviewItem
+			var toReview, waiting int
+			var rerr error
+			reread := v.review.open.Load() || !v.review.readOnce.Swap(true)
+			if reread {
+				review, toReview, waiting, rerr = v.review.read(v.u.ctx)
+			}
 			if v.u.ctx.Err() != nil {
 				return
 			}
 			v.u.do(func() {
 				v.show(rep, queue, inConflict, err)
 				v.showKept(kept, keptTotal, kerr)
-				v.review.show(review, toReview, waiting, rerr)
+				if reread {
+					v.review.show(review, toReview, waiting, rerr)
+				}
 				if v.sides != nil {
 					v.sides.Refresh()
 				}

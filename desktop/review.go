@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -55,9 +56,13 @@ type reviewPanel struct {
 	// hold yet, by id: the queue leaves them out. creators are who made
 	// each record listed, read once: a record's first change never
 	// changes. Both are read by load's goroutine, under mu.
-	mu       sync.Mutex
-	sent     map[string]bool
-	creators map[string]reviewCreator
+	mu   sync.Mutex
+	sent map[string]bool
+	// open is set while the queue is on show, readOnce once it was read:
+	// finding the records awaiting review reads every record, which the
+	// screen's other refreshes do not need.
+	open, readOnce atomic.Bool
+	creators       map[string]reviewCreator
 }
 
 // reviewItem is a record in the review queue.

@@ -111,6 +111,7 @@ func TestReviewQueueAtHQAndTheReviewOnTheLaptop(t *testing.T) {
 	v := u.newHQView()
 	u.win.SetContent(v.content())
 	p := v.review
+	v.sides.Select(p.tab)
 	if len(p.items) != 2 || p.items[0].id != bulletTree || p.items[1].id != succotz {
 		t.Fatalf("queue %q, want Bullet Tree then Succotz", p.titles())
 	}
