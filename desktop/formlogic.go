@@ -164,15 +164,15 @@ func (fm *form) shortcutSave() {
 // saveShownForm saves the form on show: the new record's, or the edit
 // of a record on the Records screen.
 func (u *UI) saveShownForm() {
-	if u.tabs == nil {
+	if u.tabs == nil || u.tabs.Selected() == nil {
 		return
 	}
-	switch u.tabs.SelectedIndex() {
-	case 0:
+	switch u.tabs.Selected().Text {
+	case u.T("tab.new"):
 		if fm := u.recordForm(); fm != nil {
 			fm.shortcutSave()
 		}
-	case 1:
+	case u.T("tab.records"):
 		if v := u.screens.records; v != nil && v.editing != nil {
 			v.editing.shortcutSave()
 		}

@@ -374,4 +374,19 @@ func TestFormSavesOnCtrlS(t *testing.T) {
 	if n := len(records(t, u, "shelter")); n != 2 {
 		t.Fatalf("Ctrl+S to the window saved %d records in all, want 2; the form says %q", n, fm.summary.Text)
 	}
+
+	// On the Records screen, it saves the edit on show.
+	id, err := syncproto.ParseRecordID(records(t, u, "shelter")[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.tabs.SelectIndex(1)
+	edit := editRecord(t, u, id)
+	edit.input(t, "capacity").entry.SetText("350")
+	u.win.Canvas().Unfocus()
+	u.win.Canvas().(fyne.Shortcutable).TypedShortcut(ctrlS)
+	u.bg.Wait()
+	if got := recordNow(t, u, id).Fields["capacity"]; got != int64(350) {
+		t.Errorf("Ctrl+S on the edit left capacity %v, want 350; the form says %q", got, edit.summary.Text)
+	}
 }
