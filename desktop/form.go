@@ -252,8 +252,8 @@ func (ff *formField) render() {
 // newErrorLine is the line under a field that says what is wrong with
 // it. It is always laid out, one line high, empty or not, so that
 // nothing moves under the pointer when a message comes or goes; a
-// message longer than the line ends in an ellipsis (the node's words are
-// also at the top of the form after a save).
+// message longer than the line ends in an ellipsis (after a save, the
+// top of the form names the fields to fix).
 func newErrorLine() *widget.Label {
 	l := widget.NewLabel("")
 	l.Importance = widget.DangerImportance
