@@ -363,8 +363,23 @@ func TestFarRowRefused(t *testing.T) {
 	f := excelize.NewFile()
 	defer f.Close()
 	f.SetSheetName("Sheet1", "survey")
-	f.SetSheetRow("survey", "A1", &[]any{"type", "name", "label"})
-	f.SetSheetRow("survey", "A1000000", &[]any{"text", "a", "A"})
+	// A stream writer writes the two rows as they are; SetSheetRow would
+	// fill the million rows between them first.
+	sw, err := f.NewStreamWriter("survey")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		cell string
+		row  []any
+	}{{"A1", []any{"type", "name", "label"}}, {"A1000000", []any{"text", "a", "A"}}} {
+		if err := sw.SetRow(r.cell, r.row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	b, err := f.WriteToBuffer()
 	if err != nil {
 		t.Fatal(err)
