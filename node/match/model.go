@@ -513,10 +513,37 @@ func compareFirst(x, y *parsedName, want bool) (int, Reason) {
 	switch {
 	case jw >= 0.92 || len(a) >= 4 && len(b) >= 4 && oneEdit(a, b):
 		return firstAlike, mk(want, func() Reason { return Reason{Code: "first-alike", Args: args} })
+	case nicknameAlike(x, b) || nicknameAlike(y, a):
+		// A nickname and its name mistyped (Betty, Elizzabeth), or a
+		// nickname mistyped and its name (Mggie, Margaret): as alike
+		// as one typo.
+		return firstAlike, mk(want, func() Reason { return Reason{Code: "first-alike", Args: args} })
 	case jw >= 0.85:
 		return firstSomewhat, mk(want, func() Reason { return Reason{Code: "first-somewhat", Args: args} })
 	}
 	return firstElse, mk(want, func() Reason { return Reason{Code: "first-differ", Args: args} })
+}
+
+// alikeName says whether two given names differ by a typo at most.
+func alikeName(a, b string) bool {
+	return a == b || jaroWinkler(a, b) >= 0.92 || len(a) >= 4 && len(b) >= 4 && oneEdit(a, b)
+}
+
+// nicknameAlike says whether x's first name stands for a name alike to b
+// (Betty for Elizzabeth), or is alike to a nickname of b's (Mggie for
+// Margaret).
+func nicknameAlike(x *parsedName, b string) bool {
+	for _, c := range x.firstCanon[1:] {
+		if alikeName(c, b) {
+			return true
+		}
+	}
+	for _, n := range nicknamesOf[canonGiven(b)] {
+		if alikeName(x.first, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // tokenLevel is how alike two surname words are: surnameExact,

@@ -1,5 +1,7 @@
 package match
 
+import "sort"
+
 // nicknames maps a nickname or short form, folded, to the given names it
 // stands for. A name with several (Beto: Alberto, Roberto, Humberto) is
 // equivalent to each. Spanish and English, as Belizeans are called at home
@@ -69,6 +71,21 @@ var equivalents = map[string]string{
 	"andrew": "andres", "richard": "ricardo", "edward": "eduardo", "thomas": "tomas",
 	"stephen": "esteban", "robert": "roberto", "albert": "alberto", "ronald": "ronaldo", "charles": "carlos", "louis": "luis", "lewis": "luis", "margaret": "margarita",
 }
+
+// nicknamesOf lists the nicknames of each given name, in its canonical form.
+var nicknamesOf = func() map[string][]string {
+	out := map[string][]string{}
+	for n, fulls := range nicknames {
+		for _, f := range fulls {
+			c := canonGiven(f)
+			out[c] = append(out[c], n)
+		}
+	}
+	for _, ns := range out {
+		sort.Strings(ns)
+	}
+	return out
+}()
 
 // firstNameCanon is the set of names first may stand for, itself included.
 func firstNameCanon(first string) []string {
