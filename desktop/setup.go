@@ -90,53 +90,117 @@ type setupView struct {
 	errLabel *widget.Label
 	start    *widget.Button
 	roles    map[string]syncproto.Role // label → role
+	// langBtn switches the form's language; scroll holds the form, which
+	// a small screen shows in part; scrollTo is where it opens.
+	langBtn  *widget.Button
+	scroll   *container.Scroll
+	scrollTo fyne.Position
 }
 
-// Setup shows the first start's form in win. When the node is made,
+// Setup shows the first start's form in win, in lang; its language
+// button switches it, keeping what was typed. When the node is made,
 // opened and (if asked) enrolled, done gets it, on the UI thread, with the
 // configuration it was made with (its key's passphrase, if it was given
-// one, to open it again). An error is shown in the form, in words, and the
-// form stays.
+// one, to open it again, and the language last chosen). An error is shown
+// in the form, in words, and the form stays.
 func Setup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, done func(*node.Node, node.Config)) {
-	v := newSetupView(lang)
-	v.start.OnTapped = func() {
-		id, e, err := v.values()
-		if err != nil {
-			v.errLabel.SetText(node.Printable(err.Error()))
-			v.errLabel.Show()
-			return
+	newSetup(ctx, win, cfg, lang, done)
+}
+
+// setupScreen is the set-up form on show in its window.
+type setupScreen struct {
+	v    *setupView
+	show func(lang string)
+}
+
+func newSetup(ctx context.Context, win fyne.Window, cfg node.Config, lang string, done func(*node.Node, node.Config)) *setupScreen {
+	s := &setupScreen{}
+	s.show = func(lang string) {
+		v := newSetupView(lang)
+		if s.v != nil {
+			v.takeFrom(s.v)
 		}
-		cfg := v.sealWith(cfg)
-		v.start.Disable()
-		bar := widget.NewProgressBarInfinite()
-		d := dialog.NewCustomWithoutButtons(text(lang, "setup.working"), bar, win)
-		d.Show()
-		go func() {
-			n, err := Create(ctx, cfg, id, e)
-			fyne.Do(func() {
-				d.Hide()
-				v.start.Enable()
-				if n == nil {
-					v.errLabel.SetText(node.Printable(err.Error()))
-					v.errLabel.Show()
-					return
-				}
-				if err != nil {
-					dialog.ShowInformation(text(lang, "setup.title"), fmt.Sprintf(text(lang, "setup.notenrolled"), err), win)
-				}
-				done(n, cfg)
+		s.v = v
+		v.start.OnTapped = func() { v.submit(ctx, win, cfg, done) }
+		pick := widget.NewButton(text(lang, "setup.pickhq"), func() {
+			askFolder(win, func(dir string) {
+				v.folder = dir
+				v.hqLabel.SetText(v.folder)
+				v.enroll.SetSelected(text(v.lang, "setup.hqdir"))
 			})
-		}()
-	}
-	pick := widget.NewButton(text(lang, "setup.pickhq"), func() {
-		askFolder(win, func(dir string) {
-			v.folder = dir
-			v.hqLabel.SetText(v.folder)
-			v.enroll.SetSelected(text(lang, "setup.hqdir"))
 		})
-	})
-	win.SetTitle(text(lang, "app.title") + " — " + text(lang, "setup.title"))
-	win.SetContent(container.NewPadded(v.content(pick)))
+		v.langBtn = widget.NewButton(text(lang, "lang.switch"), func() { s.show(otherLang(v.lang)) })
+		win.SetTitle(text(lang, "app.title") + " — " + text(lang, "setup.title"))
+		win.SetContent(v.content(pick))
+	}
+	s.show(lang)
+	return s
+}
+
+// otherLang is the language the language button switches to.
+func otherLang(lang string) string {
+	if lang == "es" {
+		return "en"
+	}
+	return "es"
+}
+
+// submit makes the node the form describes, off the UI thread.
+func (v *setupView) submit(ctx context.Context, win fyne.Window, cfg node.Config, done func(*node.Node, node.Config)) {
+	lang := v.lang
+	id, e, err := v.values()
+	if err != nil {
+		v.errLabel.SetText(node.Printable(err.Error()))
+		v.errLabel.Show()
+		return
+	}
+	cfg = v.sealWith(cfg)
+	cfg.Lang = lang
+	v.start.Disable()
+	bar := widget.NewProgressBarInfinite()
+	d := dialog.NewCustomWithoutButtons(text(lang, "setup.working"), bar, win)
+	d.Show()
+	go func() {
+		n, err := Create(ctx, cfg, id, e)
+		fyne.Do(func() {
+			d.Hide()
+			v.start.Enable()
+			if n == nil {
+				v.errLabel.SetText(node.Printable(err.Error()))
+				v.errLabel.Show()
+				return
+			}
+			if err != nil {
+				dialog.ShowInformation(text(lang, "setup.title"), fmt.Sprintf(text(lang, "setup.notenrolled"), err), win)
+			}
+			done(n, cfg)
+		})
+	}()
+}
+
+// takeFrom carries what was typed and chosen in prev, the same form in
+// the other language, into v.
+func (v *setupView) takeFrom(prev *setupView) {
+	v.name.SetText(prev.name.Text)
+	role := prev.roles[prev.role.Selected]
+	for label, r := range v.roles {
+		if r == role {
+			v.role.SetSelected(label)
+		}
+	}
+	v.district.SetSelected(prev.district.Selected)
+	if i := slices.Index(prev.enroll.Options, prev.enroll.Selected); i >= 0 && i < len(v.enroll.Options) {
+		v.enroll.SetSelected(v.enroll.Options[i])
+	}
+	v.folder = prev.folder
+	if v.folder != "" {
+		v.hqLabel.SetText(v.folder)
+	}
+	v.pass.SetText(prev.pass.Text)
+	v.pass2.SetText(prev.pass2.Text)
+	v.keyPass.SetText(prev.keyPass.Text)
+	v.keyPass2.SetText(prev.keyPass2.Text)
+	v.scrollTo = prev.scroll.Offset
 }
 
 func newSetupView(lang string) *setupView {
@@ -204,19 +268,37 @@ func (v *setupView) passFields() {
 	}
 }
 
+// content is the form between its title, with the language button, and
+// its Start button, which stay in view however small the screen: the
+// form scrolls between them.
 func (v *setupView) content(pick fyne.CanvasObject) fyne.CanvasObject {
 	intro := widget.NewLabel(text(v.lang, "setup.intro"))
 	intro.Wrapping = fyne.TextWrapWord
-	form := widget.NewForm(
-		widget.NewFormItem(text(v.lang, "setup.name"), v.name),
-		widget.NewFormItem(text(v.lang, "setup.role"), v.role),
-		widget.NewFormItem(text(v.lang, "setup.district"), v.district),
-		widget.NewFormItem(text(v.lang, "setup.enroll"), container.NewVBox(v.enroll, container.NewHBox(pick, v.hqLabel))),
-		widget.NewFormItem(text(v.lang, "setup.passphrase"), container.NewVBox(v.pass, v.pass2)),
-		widget.NewFormItem(text(v.lang, "setup.keypass"), container.NewVBox(v.keyPass, v.keyPass2, v.keyWarn)),
-	)
+	// Each label above its field, not beside it: the widest label and
+	// the widest field side by side do not fit a small screen.
+	form := container.NewVBox()
+	for _, item := range []struct {
+		label string
+		field fyne.CanvasObject
+	}{
+		{"setup.name", v.name},
+		{"setup.role", v.role},
+		{"setup.district", v.district},
+		{"setup.enroll", container.NewVBox(v.enroll, container.NewHBox(pick, v.hqLabel))},
+		{"setup.passphrase", container.NewVBox(v.pass, v.pass2)},
+		{"setup.keypass", container.NewVBox(v.keyPass, v.keyPass2, v.keyWarn)},
+	} {
+		form.Add(widget.NewLabelWithStyle(text(v.lang, item.label), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		form.Add(item.field)
+	}
 	title := widget.NewLabelWithStyle(text(v.lang, "setup.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	return container.NewVBox(title, intro, form, v.errLabel, v.start)
+	var top fyne.CanvasObject = title
+	if v.langBtn != nil {
+		top = container.NewBorder(nil, nil, nil, v.langBtn, title)
+	}
+	v.scroll = container.NewVScroll(container.NewVBox(intro, form))
+	v.scroll.Offset = v.scrollTo
+	return container.NewPadded(container.NewBorder(top, container.NewVBox(v.errLabel, v.start), nil, nil, v.scroll))
 }
 
 // values reads the form: what node to make and how to enroll it. The

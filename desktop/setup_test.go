@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"lifeline/node"
+	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
 
@@ -240,5 +241,51 @@ func waitFor(t *testing.T, out *lockedBuffer, want string) {
 			t.Fatalf("the node never said %q; it said:\n%s", want, out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// On a computer whose system speaks Spanish, the set-up does from the
+// start; its language button switches it, keeping what was typed and
+// chosen, and the node is made in the language last chosen.
+func TestSetupSpeaksTheSystemLanguage(t *testing.T) {
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "es_ES.UTF-8")
+	w := test.NewTempWindow(t, nil)
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), "node")
+	made := make(chan node.Config, 1)
+	s := newSetup(context.Background(), w, cfg, SystemLang(), func(n *node.Node, cfg node.Config) {
+		n.Close()
+		made <- cfg
+	})
+	if w.Title() != "Lifeline — Configurar esta computadora" || s.v.start.Text != "Comenzar" || s.v.langBtn.Text != "English" {
+		t.Fatalf("under LANG=es_ES.UTF-8 the set-up is %q, its buttons %q and %q", w.Title(), s.v.start.Text, s.v.langBtn.Text)
+	}
+	s.v.name.SetText("tol-relay-01")
+	s.v.role.SetSelected("Relevo distrital")
+	s.v.district.SetSelected("Toledo")
+	test.Type(s.v.keyPass, "half a passphr")
+
+	s.v.langBtn.OnTapped()
+	v := s.v
+	if w.Title() != "Lifeline — Set up this computer" || v.start.Text != "Start" || v.langBtn.Text != "Español" {
+		t.Fatalf("switched, the set-up is %q, its buttons %q and %q", w.Title(), v.start.Text, v.langBtn.Text)
+	}
+	if v.name.Text != "tol-relay-01" || v.role.Selected != "District relay" || v.district.Selected != "Toledo" ||
+		v.keyPass.Text != "half a passphr" || v.keyWarn.Visible() {
+		t.Fatalf("switched, the form holds %q, %q, %q, %q (warning shown: %v)", v.name.Text, v.role.Selected, v.district.Selected, v.keyPass.Text, v.keyWarn.Visible())
+	}
+
+	v.langBtn.OnTapped()
+	s.v.keyPass.SetText("")
+	s.v.start.OnTapped()
+	select {
+	case cfg := <-made:
+		if cfg.Lang != "es" {
+			t.Fatalf("the node was made in %q", cfg.Lang)
+		}
+	case <-time.After(30 * time.Second * nodetest.Patience):
+		t.Fatalf("no node made; the form says %q", s.v.errLabel.Text)
 	}
 }

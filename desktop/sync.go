@@ -34,6 +34,12 @@ type syncView struct {
 	// renew it; shown only then.
 	renew     *fyne.Container
 	renewText *widget.Label
+	// confirmed says what "confirmed" waits for, on this node.
+	confirmed *widget.Label
+	// net holds Sync now and the address, or, before the node is
+	// enrolled, what to do to enroll it (enrolled swaps them).
+	net      *fyne.Container
+	enrolled func()
 }
 
 func (u *UI) syncScreen() fyne.CanvasObject { return u.newSyncView().content() }
@@ -81,15 +87,24 @@ func (v *syncView) content() fyne.CanvasObject {
 	with := widget.NewButton(u.T("sync.with"), v.syncWith)
 	export := widget.NewButton(u.T("sync.export"), v.askExport)
 	imp := widget.NewButton(u.T("sync.import"), func() { askFile(u.win, v.importBundle) })
-	var net fyne.CanvasObject = container.NewVBox(container.NewHBox(now, widget.NewButton(u.T("sync.refresh"), v.load)),
+	online := container.NewVBox(container.NewHBox(now, widget.NewButton(u.T("sync.refresh"), v.load)),
 		container.NewBorder(nil, nil, nil, with, v.addr))
+	v.net = container.NewStack(online)
 	if !u.node.Enrolled() {
 		warn := widget.NewLabel(u.T("sync.notenrolled"))
 		warn.Wrapping = fyne.TextWrapWord
 		request := widget.NewButton(u.T("sync.request"), func() { askFolder(u.win, v.writeRequest) })
 		install := widget.NewButton(u.T("sync.install"), func() { askFile(u.win, v.installCert) })
-		net = container.NewVBox(warn, container.NewHBox(request, install))
+		v.net.Objects = []fyne.CanvasObject{container.NewVBox(warn, container.NewHBox(request, install))}
+		// Once a certificate is installed, sync with an address works
+		// at once; finding peers by gossip, after a restart.
+		v.enrolled = func() {
+			v.net.Objects = []fyne.CanvasObject{online}
+			v.net.Refresh()
+		}
 	}
+	v.confirmed = widget.NewLabel(v.confirmText())
+	v.confirmed.Wrapping = fyne.TextWrapWord
 	types := widget.NewSelect(v.typeTitles(), nil)
 	types.PlaceHolder = u.T("sync.importtype")
 	importFile := widget.NewButton(u.T("sync.importfile"), func() {
@@ -100,7 +115,7 @@ func (v *syncView) content() fyne.CanvasObject {
 		}
 		askFile(u.win, func(path string) { v.importFile(t, path) })
 	})
-	top := container.NewVBox(v.summary, v.records, v.renew, net, v.result,
+	top := container.NewVBox(v.summary, v.confirmed, v.records, v.renew, v.net, v.result,
 		widget.NewSeparator(), widget.NewLabelWithStyle(u.T("sync.bundles"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		container.NewHBox(export, imp),
 		container.NewBorder(nil, nil, nil, importFile, types),
@@ -391,7 +406,8 @@ func (v *syncView) typeByTitle(title string) string {
 // headquarters.
 func (v *syncView) writeRequest(dir string) {
 	u := v.u
-	path := filepath.Join(dir, u.node.Self().Name+".request")
+	self := u.node.Self()
+	path := filepath.Join(dir, self.Name+".request")
 	u.run(u.T("busy"), func(context.Context) error {
 		req, err := u.node.EnrollmentRequest()
 		if err != nil {
@@ -400,9 +416,43 @@ func (v *syncView) writeRequest(dir string) {
 		return os.WriteFile(path, req, 0o600)
 	}, func(err error) {
 		if err == nil {
-			v.result.SetText(fmt.Sprintf(u.T("sync.requested"), path, filepath.Base(path)))
+			v.result.SetText(fmt.Sprintf(u.T("sync.requested"), path, signCommand(path, self.Role, self.District)))
 		}
 	})
+}
+
+// signCommand is the command that signs, at headquarters, the request at
+// path of a node of that role and district: pasted into a shell there, it
+// runs as it is, whatever spaces or quotes the path and district hold. It
+// names HQ's data folder as lifeline does by default ($LIFELINE_DATA,
+// else ./data), so that HQ learns of the node at once, and writes the
+// certificate beside the request.
+func signCommand(path string, role syncproto.Role, district string) string {
+	out := strings.TrimSuffix(path, ".request") + ".crt"
+	args := []string{"lifeline", "ca", "sign", "--data", `"${LIFELINE_DATA:-data}"`,
+		"--request", shellQuote(path), "--role", shellQuote(string(role)), "--district", shellQuote(district)}
+	if role == syncproto.RoleHQ {
+		args = append(args, "--hq")
+	}
+	return strings.Join(append(args, "--out", shellQuote(out)), " ")
+}
+
+// shellQuote is s as one word of a POSIX shell: as it is when it holds
+// nothing a shell reads, else in single quotes (a single quote in it
+// closes them, is escaped, and opens them again).
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// confirmText says what "confirmed" waits for, on this node.
+func (v *syncView) confirmText() string {
+	if v.u.node.Self().Role.Decides() {
+		return v.u.T("sync.confirm.hq")
+	}
+	return v.u.T("sync.confirm.field")
 }
 
 // installCert installs the certificate headquarters signed.
@@ -420,6 +470,12 @@ func (v *syncView) installCert(path string) {
 	}, func(err error) {
 		if err == nil {
 			v.result.SetText(u.T("sync.installed"))
+			if v.enrolled != nil {
+				v.enrolled()
+				v.enrolled = nil
+			}
+			u.banner.installed = true
+			u.checkCertificate()
 		}
 	})
 }

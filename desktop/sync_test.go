@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -319,6 +320,80 @@ func TestCertificateEndingSoonSaysSo(t *testing.T) {
 		text := screenTexts(screen)
 		if warns := strings.Contains(text, "certificate ends "+ends); warns != tc.warns {
 			t.Fatalf("signed for %v, the Sync screen warns: %v\n%s", tc.valid, warns, text)
+		}
+	}
+}
+
+// The command the app prints for headquarters runs as it is, pasted into
+// a shell, though the stick's folder, HQ's folder and the district hold
+// spaces and quotes; once the certificate it writes is installed, the
+// Sync screen says the node is enrolled, and no longer that it is not.
+func TestSignCommandRunsAsPrinted(t *testing.T) {
+	ctx := context.Background()
+	bin := filepath.Join(t.TempDir(), "lifeline")
+	if out, err := exec.Command("go", "build", "-o", bin, "lifeline/cmd/lifeline").CombinedOutput(); err != nil {
+		t.Fatalf("building lifeline: %v\n%s", err, out)
+	}
+	hqCfg := node.DefaultConfig()
+	hqCfg.DataDir = filepath.Join(t.TempDir(), "NEMO's HQ $HOME", "hq data")
+	hq, err := Create(ctx, hqCfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrollment{MakeCA: true, Passphrase: []byte(testPassphrase)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hq.Close()
+
+	u := newTestUI(t, syncproto.RoleField, "Orange Walk")
+	usb := filepath.Join(t.TempDir(), "USB stick 'Orange Walk'")
+	if err := os.Mkdir(usb, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	v := u.newSyncView()
+	screen := v.content()
+	v.writeRequest(usb)
+	lines := strings.Split(v.result.Text, "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "lifeline ca sign --data ") {
+		t.Fatalf("the app says %q", v.result.Text)
+	}
+	sh := exec.Command("sh", "-c", lines[1])
+	sh.Dir = t.TempDir()
+	sh.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"LIFELINE_DATA="+hqCfg.DataDir, "LIFELINE_CA_PASSPHRASE="+testPassphrase)
+	out, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", lines[1], err, out)
+	}
+	if !strings.Contains(string(out), "signed cayo-laptop-07") {
+		t.Fatalf("%s says:\n%s", lines[1], out)
+	}
+	v.installCert(filepath.Join(usb, "cayo-laptop-07.crt"))
+	if self := u.node.Self(); !u.node.Enrolled() || self.District != "Orange Walk" {
+		t.Fatalf("enrolled %v as %+v; the app says %q", u.node.Enrolled(), self, v.result.Text)
+	}
+	said := screenTexts(screen)
+	if strings.Contains(said, "not enrolled") || strings.Count(said, "Enrolled.") != 1 {
+		t.Fatalf("once enrolled, the Sync screen says:\n%s", said)
+	}
+	if got := bannerSays(u); !strings.Contains(got, "must start again") {
+		t.Fatalf("once enrolled, the banner says %q", got)
+	}
+}
+
+// Words that a shell would read otherwise are quoted, and only those.
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"cayo-laptop-07.request":    "cayo-laptop-07.request",
+		"/media/usb/a.request":      "/media/usb/a.request",
+		"Orange Walk":               "'Orange Walk'",
+		"USB stick 'Cayo'":          `'USB stick '\''Cayo'\'''`,
+		"$HOME":                     "'$HOME'",
+		"a;rm -rf x":                "'a;rm -rf x'",
+		"":                          "''",
+		"back`tick`":                "'back`tick`'",
+		"new\nline":                 "'new\nline'",
+		"C:\\Users\\ana\\x.request": `'C:\Users\ana\x.request'`,
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

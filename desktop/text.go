@@ -257,10 +257,10 @@ var texts = map[string][2]string{
 	"sync.enroll":         {"Enrollment", "Inscripción"},
 	"sync.renew":          {"This node's certificate ends %s: after that, no peer syncs with it. Write an enrollment request, have HQ sign it, and install the certificate it gives back.", "El certificado de este nodo vence %s: después, ningún nodo sincronizará con él. Escriba una solicitud de inscripción, hágala firmar en la sede e instale el certificado que le devuelvan."},
 	"sync.request":        {"Write an enrollment request to a folder…", "Escribir una solicitud de inscripción en una carpeta…"},
-	"sync.requested":      {"Wrote %s. At headquarters: lifeline ca sign --request %s --role ROLE --district DISTRICT --out CERT; bring the certificate back and install it here.", "Se escribió %s. En la sede: lifeline ca sign --request %s --role ROL --district DISTRITO --out CERT; traiga el certificado e instálelo aquí."},
+	"sync.requested":      {"Wrote %s. Carry it to headquarters and run there, as it is (HQ's data folder is $LIFELINE_DATA, else ./data):\n%s\nthen bring the certificate back and install it here.", "Se escribió %s. Llévelo a la sede y ejecute allí, tal cual (la carpeta de datos de la sede es $LIFELINE_DATA, si no ./data):\n%s\nluego traiga el certificado e instálelo aquí."},
 	"sync.install":        {"Install the certificate from HQ…", "Instalar el certificado de la sede…"},
 	"sync.installing":     {"Installing the certificate…", "Instalando el certificado…"},
-	"sync.installed":      {"Enrolled. Restart Lifeline to find peers on the network.", "Inscrito. Reinicie Lifeline para encontrar nodos en la red."},
+	"sync.installed":      {"Enrolled. Sync with an address works now; Lifeline finds peers by itself once it starts again.", "Inscrito. Ya puede sincronizar con una dirección; Lifeline encuentra los nodos por sí solo cuando se vuelva a abrir."},
 	"sync.importfile":     {"Import records from a file (JSON lines)…", "Importar registros de un archivo (líneas JSON)…"},
 	"sync.importtype":     {"Kind of record in the file", "Tipo de registro del archivo"},
 	"sync.importing.file": {"Importing %s…", "Importando %s…"},
@@ -358,6 +358,17 @@ var texts = map[string][2]string{
 	"records.kit.older":                  {"Form version %d; this computer holds version %d (kit %s %s)", "Versión del formulario %d; esta computadora tiene la versión %d (kit %s %s)"},
 	"records.kit.newer":                  {"Form version %d, newer than this computer's (%d, kit %s %s): fields it does not know are shown by their names", "Versión del formulario %d, más nueva que la de esta computadora (%d, kit %s %s): los campos que no conoce se muestran por su nombre"},
 	"records.kit.unknown":                {"Form version %d of a kit this computer does not hold", "Versión del formulario %d de un kit que esta computadora no tiene"},
+
+	// Small screens, the banner while the node cannot sync, enrolment,
+	// what "confirmed" waits for.
+	"banner.port":        {"Sync is off: %s. Another program, or another Lifeline, holds that port. Close it, then try again; records are still saved here.", "La sincronización está apagada: %s. Otro programa, u otro Lifeline, ocupa ese puerto. Ciérrelo y vuelva a intentar; los registros se siguen guardando aquí."},
+	"banner.stopped":     {"Sync is off: %s. Records are still saved here. Try again, or restart Lifeline.", "La sincronización está apagada: %s. Los registros se siguen guardando aquí. Vuelva a intentar, o reinicie Lifeline."},
+	"banner.retry":       {"Try again", "Volver a intentar"},
+	"banner.notenrolled": {"Sync is off: this computer is not enrolled. On the Sync tab, write a request for headquarters, then install the certificate they sign. Until then, carry records by bundle.", "La sincronización está apagada: esta computadora no está inscrita. En la pestaña Sincronizar, escriba una solicitud para la sede e instale el certificado que firme. Mientras tanto, lleve los registros por paquete."},
+	"banner.restart":     {"Enrolled. Sync with an address works now (Sync tab); to find peers by itself, Lifeline must start again: close it and open it.", "Inscrito. Ya puede sincronizar con una dirección (pestaña Sincronizar); para encontrar nodos por sí solo, Lifeline debe volver a abrirse: ciérrelo y ábralo."},
+	"banner.renew":       {"The certificate of this computer ends %s; after that it cannot sync. On the Sync tab, write a request for headquarters and install the new certificate.", "El certificado de esta computadora vence %s; después no podrá sincronizar. En la pestaña Sincronizar, escriba una solicitud para la sede e instale el nuevo certificado."},
+	"sync.confirm.hq":    {"Confirmed means headquarters' ledger recorded the change. Here the ledger runs with Lifeline: changes made here are confirmed within seconds while it is open; a laptop's, once they reach headquarters.", "Confirmado significa que el registro de la sede anotó el cambio. Aquí ese registro funciona con Lifeline: lo hecho aquí se confirma en segundos mientras está abierto; lo de una portátil, cuando llega a la sede."},
+	"sync.confirm.field": {"Confirmed means headquarters' ledger recorded the change: it waits for a sync, or a bundle, that carries it to a relay or headquarters, and for the confirmation to come back the same way.", "Confirmado significa que el registro de la sede anotó el cambio: espera una sincronización, o un paquete, que lo lleve a un relé o a la sede, y que la confirmación vuelva por el mismo camino."},
 
 	// A form's draft that does not open.
 	"form.draft.aside": {"This form's draft was set aside, as %[2]s in the drafts folder, and the form starts empty: %[1]v.", "El borrador de este formulario se apartó, como %[2]s en la carpeta de borradores, y el formulario empieza vacío: %[1]v."},

@@ -72,6 +72,8 @@ type UI struct {
 	}
 	// jobs is the status line of long work at the foot of the window.
 	jobs *jobLine
+	// banner says, above everything, what keeps the node from syncing.
+	banner syncBanner
 	// onRefresh are called, on the UI thread, after records changed here
 	// or arrived from a peer.
 	onRefresh []func()
@@ -150,11 +152,54 @@ func (u *UI) SetLang(lang string) error {
 	if u.tabs != nil {
 		selected = u.tabs.SelectedIndex()
 	}
+	var records *recordsState
+	if v := u.screens.records; v != nil {
+		records = v.state()
+	}
 	u.build()
 	if selected < len(u.tabs.Items) {
 		u.tabs.SelectIndex(selected)
 	}
+	if records != nil {
+		records.restore(u.screens.records)
+	}
 	return nil
+}
+
+// recordsState is what the Records screen was asked to show: its
+// filters, by position (their words change with the language), and the
+// record picked.
+type recordsState struct {
+	kit, district, status int
+	search                string
+	conflicts             bool
+	selected              string
+}
+
+func (v *recordsView) state() *recordsState {
+	return &recordsState{kit: v.kit.SelectedIndex(), district: v.district.SelectedIndex(), status: v.status.SelectedIndex(),
+		search: v.search.Text, conflicts: v.conflicts.Checked, selected: v.selected}
+}
+
+// restore shows in v what s asked for.
+func (s *recordsState) restore(v *recordsView) {
+	for _, sel := range []struct {
+		w *widget.Select
+		i int
+	}{{v.kit, s.kit}, {v.district, s.district}, {v.status, s.status}} {
+		if sel.i >= 0 && sel.i < len(sel.w.Options) && sel.w.SelectedIndex() != sel.i {
+			sel.w.SetSelectedIndex(sel.i)
+		}
+	}
+	if v.search.Text != s.search {
+		v.search.SetText(s.search)
+	}
+	if v.conflicts.Checked != s.conflicts {
+		v.conflicts.SetChecked(s.conflicts)
+	}
+	if s.selected != "" {
+		v.open(s.selected)
+	}
 }
 
 // build makes the window's content in the current language.
@@ -173,7 +218,10 @@ func (u *UI) build() {
 	}
 	u.win.SetTitle(u.T("app.title") + " — " + self.Name)
 	u.jobs.relabel(u)
-	u.win.SetContent(container.NewStack(newActivity(u.inputSeen), container.NewBorder(u.header, u.jobs.box, nil, nil, u.tabs)))
+	top := container.NewVBox(u.newBanner(), u.header)
+	u.whenRefreshed(u.checkCertificate)
+	u.checkCertificate()
+	u.win.SetContent(container.NewStack(newActivity(u.inputSeen), container.NewBorder(top, u.jobs.box, nil, nil, fitScroll(u.tabs))))
 }
 
 // showHeader fills the band above the tabs: the node, and on its right

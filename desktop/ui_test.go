@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -55,5 +56,46 @@ func TestLanguageSwitchRelabelsTheApp(t *testing.T) {
 	}
 	if len(u.tabs.Items) != 4 {
 		t.Fatalf("HQ sees %d tabs, want 4 (with headquarters')", len(u.tabs.Items))
+	}
+}
+
+// A language switch keeps the Records screen as it was: its filters, its
+// search and the record picked.
+func TestLanguageSwitchKeepsTheRecordsScreen(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	var succotz syncproto.RecordID
+	for _, village := range []string{"Succotz", "Bullet Tree"} {
+		id, err := u.node.Add(ctx, "damage-assessment", recordsJSON("Cayo", village, 2), "ana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if village == "Succotz" {
+			succotz = id
+		}
+	}
+	u.Refresh()
+	u.tabs.SelectIndex(1)
+	v := u.screens.records
+	v.district.SetSelected("Cayo")
+	v.status.SetSelected("Saved here")
+	v.search.SetText("succotz")
+	v.open(succotz.String())
+	if got := v.summaries(); len(got) != 1 {
+		t.Fatalf("filtered, the list shows %q", got)
+	}
+
+	if err := u.SetLang("es"); err != nil {
+		t.Fatal(err)
+	}
+	w := u.screens.records
+	if w == v || u.tabs.SelectedIndex() != 1 {
+		t.Fatalf("after the switch: the same screen %v, tab %d", w == v, u.tabs.SelectedIndex())
+	}
+	if w.district.Selected != "Cayo" || w.status.Selected != "Guardado aquí" || w.search.Text != "succotz" || w.selected != succotz.String() {
+		t.Fatalf("in Spanish the Records screen shows %q, %q, %q, record %q", w.district.Selected, w.status.Selected, w.search.Text, w.selected)
+	}
+	if got := w.summaries(); len(got) != 1 || !strings.Contains(got[0], "Succotz") {
+		t.Fatalf("in Spanish the list shows %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 
 	"lifeline/node"
+	"lifeline/node/identity"
 )
 
 // NoDisplay says why no window can open here, or "" if one can.
@@ -60,7 +62,13 @@ func Window(ctx context.Context, cfg node.Config, opt Options) error {
 	PlainLocale()
 	a := app.NewWithID("bz.gov.nemo.lifeline")
 	w := a.NewWindow("Lifeline")
-	w.Resize(fyne.NewSize(1100, 760))
+	// The window asks for the screen's size once GLFW has started, which
+	// making the first window does.
+	w.Resize(windowSize())
+	answerDialogs(w)
+	following, stopFollowing := context.WithCancel(ctx)
+	defer stopFollowing()
+	go followFocus(following, w)
 	var (
 		mu      sync.Mutex
 		running *session
@@ -84,6 +92,7 @@ func Window(ctx context.Context, cfg node.Config, opt Options) error {
 		}
 		s.ui.RequireSignIn()
 	}
+	cfg = withLedger(cfg)
 	sealed := false
 	if node.Initialised(cfg.DataDir) {
 		var err error
@@ -104,8 +113,10 @@ func Window(ctx context.Context, cfg node.Config, opt Options) error {
 		start(n, strings.TrimSpace(note), cfg)
 	default:
 		Setup(ctx, w, cfg, cfg.Lang, func(n *node.Node, cfg node.Config) {
-			// Reopened as OpenNode opens it: without gossip until enrolled.
+			// Reopened as OpenNode opens it: without gossip until enrolled,
+			// and with the ledger if it made the deployment's authority.
 			n.Close()
+			cfg = withLedger(cfg)
 			n, note, err := OpenNode(ctx, cfg, node.Identity{})
 			if err != nil {
 				dialog.ShowError(err, w)
@@ -172,7 +183,7 @@ func newSession(ctx context.Context, a fyne.App, w fyne.Window, cfg node.Config,
 }
 
 func (s *session) start() {
-	ctx, u, n := s.ctx, s.ui, s.n
+	ctx, u := s.ctx, s.ui
 	// Records arriving from peers refresh the screens, at most twice a
 	// second however fast they come.
 	var pending sync.Mutex
@@ -197,28 +208,54 @@ func (s *session) start() {
 			}
 		}
 	}()
-	go func() {
-		d, err := n.Start(ctx, func(e node.Event) {
-			if e.Kind == node.EventChange || e.Kind == node.EventSession {
-				pending.Lock()
-				dirty = true
-				pending.Unlock()
-			}
-		})
-		if err == nil {
-			u.SetDaemon(d)
-			err = d.Wait()
-			u.SetDaemon(nil)
+	// The network part may stop (a port another program holds, say): the
+	// records stay usable in the window, the banner says why sync is off,
+	// and its button starts the network part again.
+	retry := make(chan struct{}, 1)
+	u.banner.retry = func() {
+		select {
+		case retry <- struct{}{}:
+		default:
 		}
-		if err != nil && ctx.Err() == nil {
-			// The records stay usable in the window; only the network
-			// part stopped (a port taken by another program, say).
-			u.do(func() {
-				dialog.ShowError(fmt.Errorf("the node stopped syncing: %w. Records can still be made and read here; restart Lifeline to try again", err), u.win)
+	}
+	go func() {
+		var err error
+		for {
+			err = s.run(func(e node.Event) {
+				if e.Kind == node.EventChange || e.Kind == node.EventSession {
+					pending.Lock()
+					dirty = true
+					pending.Unlock()
+				}
 			})
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			stopped := err
+			u.do(func() { u.syncStopped(stopped) })
+			select {
+			case <-ctx.Done():
+			case <-retry:
+				continue
+			}
+			break
 		}
 		s.done <- err
 	}()
+}
+
+// run runs the node's network part until it stops, telling the UI while
+// it runs.
+func (s *session) run(notify func(node.Event)) error {
+	u := s.ui
+	d, err := s.n.Start(s.ctx, notify)
+	if err != nil {
+		return err
+	}
+	u.SetDaemon(d)
+	err = d.Wait()
+	u.SetDaemon(nil)
+	return err
 }
 
 // stop stops the node and closes its store.
@@ -230,6 +267,61 @@ func (s *session) stop() error {
 		err = cerr
 	}
 	return err
+}
+
+// HQSyncPort is the port a headquarters set up in the app serves sync, and
+// its ledger, on, unless told another address (--sync-addr).
+const HQSyncPort = "7420"
+
+// withLedger is cfg for the node of cfg.DataDir with its ledger running,
+// when that node holds the deployment's certificate authority in its
+// folder: the first headquarters, set up in the app (or with lifeline ca
+// init). It starts the ledger if there is none yet, as lifeline run
+// --bootstrap does, and serves sync, which the ledger runs over, on
+// HQSyncPort unless another address is given. Without the ledger no
+// change, not even HQ's own, is ever confirmed.
+func withLedger(cfg node.Config) node.Config {
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, node.CADir, identity.CAKeyFile)); err != nil {
+		return cfg
+	}
+	cfg.Bootstrap = true
+	if cfg.SyncAddr == "" {
+		if ip := localIP(); ip != "" && cfg.AdvertiseAddr == "" {
+			cfg.SyncAddr = net.JoinHostPort("0.0.0.0", HQSyncPort)
+			cfg.AdvertiseAddr = net.JoinHostPort(ip, HQSyncPort)
+		} else if cfg.AdvertiseAddr != "" {
+			cfg.SyncAddr = net.JoinHostPort("0.0.0.0", HQSyncPort)
+		} else {
+			// No network yet: the ledger confirms HQ's own changes, and
+			// peers reach it once Lifeline starts again on a network.
+			cfg.SyncAddr = net.JoinHostPort("127.0.0.1", HQSyncPort)
+		}
+	}
+	return cfg
+}
+
+// localIP is an address of this computer that other computers may reach
+// (the first IPv4 one of an interface that is up and not loopback), or "".
+func localIP() string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	for _, i := range ifs {
+		if i.Flags&net.FlagUp == 0 || i.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, err := i.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLinkLocalUnicast() {
+				return n.IP.String()
+			}
+		}
+	}
+	return ""
 }
 
 // PlainLocale names English for Fyne where the environment names the C or

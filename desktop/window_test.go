@@ -138,3 +138,48 @@ func TestRecordsFromAPeerReachTheScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Headquarters set up in the app, its authority made there, runs the
+// ledger, started as lifeline run --bootstrap starts it: its own records
+// are confirmed, and the Sync screen says what confirmed means. A node
+// without the authority in its folder starts none.
+func TestHQSetUpInTheAppConfirmsItsOwnChanges(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	field := node.DefaultConfig()
+	field.DataDir = filepath.Join(dir, "field")
+	if got := withLedger(field); got.Bootstrap || got.SyncAddr != "" {
+		t.Fatalf("a folder without the authority: bootstrap %v, sync at %q", got.Bootstrap, got.SyncAddr)
+	}
+
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(dir, "hq")
+	n, err := Create(ctx, cfg, node.Identity{Name: "hq-belmopan", Role: syncproto.RoleHQ, District: "Belize"}, Enrollment{MakeCA: true, Passphrase: []byte(testPassphrase)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	if got := withLedger(cfg); !got.Bootstrap || !strings.HasSuffix(got.SyncAddr, ":"+HQSyncPort) {
+		t.Fatalf("the first HQ: bootstrap %v, sync at %q", got.Bootstrap, got.SyncAddr)
+	}
+	cfg.SyncAddr = "127.0.0.1:0" // the test's own port, not 7420
+	cfg = withLedger(cfg)
+	if cfg.SyncAddr != "127.0.0.1:0" {
+		t.Fatalf("the address given became %q", cfg.SyncAddr)
+	}
+	n, _, err = OpenNode(ctx, cfg, node.Identity{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ui := runSession(t, cfg, n)
+	if _, err := n.Add(ctx, "damage-assessment", recordsJSON("Belize", "Hattieville", 3), "hq-belmopan"); err != nil {
+		t.Fatal(err)
+	}
+	ui.until(t, "HQ's own record is confirmed", 60*time.Second, func() bool {
+		st, err := n.Status(ctx)
+		return err == nil && st.Unconfirmed == 0 && st.Records["damage-assessment"] == 1
+	})
+	if said := screenTexts(s.ui.screens.sync.content()); !strings.Contains(said, "Confirmed means headquarters' ledger recorded the change") {
+		t.Fatalf("the Sync screen says:\n%s", said)
+	}
+}
