@@ -69,7 +69,7 @@ type reviewPanel struct {
 type reviewItem struct {
 	id    syncproto.RecordID
 	title string // the record's summary, else its type's title
-	line  string // type · district · case · by whom · when
+	line  string // district · by whom · when · case · type
 	rec   node.RecordView
 }
 
@@ -111,7 +111,7 @@ func (p *reviewPanel) content() fyne.CanvasObject {
 	p.pane.Hide()
 	right := container.NewBorder(p.result, nil, nil, nil, container.NewStack(p.empty, p.pane))
 	split := container.NewHSplit(container.NewBorder(p.msg, nil, nil, nil, p.list), right)
-	split.Offset = 0.45
+	split.Offset = 0.5
 	return split
 }
 
@@ -213,7 +213,8 @@ func (p *reviewPanel) item(ctx context.Context, rv node.RecordView) (reviewItem,
 		p.creators[rv.ID] = c
 		p.mu.Unlock()
 	}
-	parts := []string{typeTitle, district, caseNo, fmt.Sprintf(u.T("records.by"), c.by), c.at}
+	// Who and when first: the end of a long line is cut in a narrow list.
+	parts := []string{district, fmt.Sprintf(u.T("records.by"), c.by), c.at, caseNo, typeTitle}
 	if r := rv.Review; r != nil && r.Corrected {
 		// Back in the queue once corrected: what was asked comes first.
 		parts = append([]string{fmt.Sprintf(u.T("review.queue.corrected"), node.Printable(r.Reason))}, parts...)
