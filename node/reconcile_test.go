@@ -151,3 +151,52 @@ func TestLinksOfNodesThatMayNotAreRefused(t *testing.T) {
 		return err == nil && s == ledger.LinkLinked
 	})
 }
+
+// Names are personal data of their district: HQ, holding every district's
+// key, matches two Toledo reports; a Cayo relay, which holds them too
+// (missing persons are national) but not Toledo's key, cannot read the
+// names, matches neither, and says how many it left out.
+func TestMatchingReadsOnlyTheNamesANodeCanOpen(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, false)
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	ctx := context.Background()
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil { // the laptop's data key comes with the session
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "the laptop holds Toledo's data key", func() bool {
+		if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+		_, ok := toledo.Node.DataKeys()["Toledo"]
+		return ok
+	})
+	toToledo := func(s string) string {
+		return strings.NewReplacer(`"Cayo"`, `"Toledo"`, "Benque Viejo", "San Antonio").Replace(s)
+	}
+	mustAdd(t, toledo.Node, "missing-person", toToledo(reconcileMaria))
+	mustAdd(t, toledo.Node, "missing-person", toToledo(reconcileCoc))
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := relays[0].Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	at, err := hq.Node.Matching(ctx, 0.5)
+	if err != nil || len(at.Matches) != 1 || at.Withheld != 0 {
+		t.Fatalf("HQ matches %+v, %d left out (%v); want the pair, none left out", at.Matches, at.Withheld, err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "the Cayo relay holds both reports", func() bool {
+		n := 0
+		for _, err := range relays[0].Node.Records(ctx, node.Query{Type: node.MissingPersonType}) {
+			if err == nil {
+				n++
+			}
+		}
+		return n == 2
+	})
+	got, err := relays[0].Node.Matching(ctx, 0.5)
+	if err != nil || len(got.Matches) != 0 || got.Withheld != 2 {
+		t.Fatalf("the Cayo relay matches %+v, %d left out (%v); want none, 2 left out", got.Matches, got.Withheld, err)
+	}
+}
