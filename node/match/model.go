@@ -332,7 +332,10 @@ func compareNames(a, b *features, want bool) (float64, []Reason) {
 		// way of writing them may put first. Of several, the least
 		// weighty reading counts: "Maria Pop" is not weighed as a
 		// Pop whose surname is Maria.
-		if wm, ok := sameWordsWeight(a, b); ok {
+		if a.name.first == b.name.first {
+			// Read as written they agree on the first name: no
+			// other reading both allow weighs less.
+		} else if wm, ok := sameWordsWeight(a, b); ok {
 			w = math.Max(w, wm)
 		}
 		switch {
