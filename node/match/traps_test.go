@@ -83,6 +83,37 @@ func TestTraps(t *testing.T) {
 	}
 }
 
+// Pop is a Q'eqchi' name, one Toledo family in several, rare in Corozal:
+// two records agreeing on it say less in Toledo than in Corozal, by the
+// ratio of the Maya's share of the two districts (0.62 and 0.07, Census
+// 2010), log2(0.62/0.07) = 3.1 bits. A name every people bears (Martínez)
+// says the same in both.
+func TestNamesCommonInTheirDistrict(t *testing.T) {
+	weight := func(name, village, district string) float64 {
+		a := person("a", match.Missing, name, "male", 30, village, district)
+		b := person("b", match.Sheltered, name, "male", 30, village, district)
+		return score(t, a, b).Weight
+	}
+	toledo, corozal := weight("Juan Pop", "Santa Cruz", "Toledo"), weight("Juan Pop", "Santa Cruz", "Corozal")
+	if d := corozal - toledo; d < 3.0 || d > 3.2 {
+		t.Errorf("Juan Pop of Santa Cruz weighs %.2f bits in Toledo, %.2f in Corozal: %.2f apart, want 3.1", toledo, corozal, d)
+	}
+	toledo, corozal = weight("Juan Martínez", "Santa Cruz", "Toledo"), weight("Juan Martínez", "Santa Cruz", "Corozal")
+	if toledo != corozal {
+		t.Errorf("Juan Martínez of Santa Cruz weighs %.2f bits in Toledo, %.2f in Corozal, want the same", toledo, corozal)
+	}
+}
+
+// "Marvin García" is Marvin of the García family, not a García whose
+// surname is Marvin: it is not proposed for "GARCÍA MARTÍNEZ PACO".
+func TestSurnameIsNotReadAsFirstName(t *testing.T) {
+	a := person("a", match.Missing, "GARCÍA MARTÍNEZ PACO", "male", -1, "San Felipe", "Orange Walk")
+	b := person("b", match.Sheltered, "Marvin García", "male", 18, "San Felipe", "Orange Walk")
+	if c := score(t, a, b); c.Score >= match.DefaultConfig().Threshold {
+		t.Errorf("%q and %q scored %.3f: %v", a.FullName, b.FullName, c.Score, c.ReasonsIn("en"))
+	}
+}
+
 // San Antonio is a village of Cayo and one of Toledo: two reports from
 // the two are less alike than two from the one.
 func TestSameVillageNameOtherDistrict(t *testing.T) {
