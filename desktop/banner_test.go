@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"lifeline/node"
+	"lifeline/node/identity"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
@@ -152,5 +153,35 @@ func TestBannerUntilEnrolled(t *testing.T) {
 	}
 	if got := bannerSays(u); !strings.Contains(got, "no está inscrita") {
 		t.Fatalf("in Spanish the banner says %q", got)
+	}
+}
+
+// A certificate that ends within two weeks is said above every tab, with
+// the day; one signed for a season is not.
+func TestBannerWhenTheCertificateEndsSoon(t *testing.T) {
+	ctx := context.Background()
+	for _, valid := range []time.Duration{10 * 24 * time.Hour, 120 * 24 * time.Hour} {
+		u := newTestUI(t, syncproto.RoleField, "Cayo")
+		ca, err := identity.NewCA("NEMO")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := u.node.EnrollmentRequest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := ca.Sign(req, valid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := u.node.Install(ctx, cert); err != nil {
+			t.Fatal(err)
+		}
+		u.Refresh()
+		ends := time.Now().Add(valid).Local().Format("2006-01-02")
+		warns := strings.Contains(bannerSays(u), "The certificate of this computer ends "+ends)
+		if want := valid < 14*24*time.Hour; warns != want {
+			t.Fatalf("signed for %v, the banner says %q", valid, bannerSays(u))
+		}
 	}
 }
