@@ -198,3 +198,9 @@ func AddKits(n *Node, ctx context.Context, list [][]byte) (int, error) { return 
 
 // KitNotices are the signed kits n passes on.
 func KitNotices(n *Node, ctx context.Context) ([][]byte, error) { return n.store.KitNotices(ctx) }
+
+// LedgerLinks is every link decision the ledger applied here, whether or
+// not it stands.
+func LedgerLinks(n *Node, ctx context.Context) ([]ledger.Link, error) {
+	return n.store.Links(ctx)
+}

@@ -176,9 +176,53 @@ func (n *Node) mayReconcile() error {
 	return nil
 }
 
+// linkHolds says whether a decision the ledger holds stands here. The
+// ledger checked that a relay's decision names the relay's district, but
+// it holds no records, so it could not check that the records are of that
+// district: here, a decision naming a district stands only while each of
+// its records this node holds is of it. A relay of Toledo cannot link, or
+// part, two people of Cayo by naming Toledo.
+func (n *Node) linkHolds(ctx context.Context, l ledger.Link) (bool, error) {
+	if l.District == "" {
+		return true, nil // only headquarters decides without naming one
+	}
+	for _, id := range []syncproto.RecordID{l.A, l.B} {
+		r, err := n.store.Record(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if storedDistrict(r) != l.District {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// links is every decision the ledger holds here that stands (linkHolds).
+func (n *Node) links(ctx context.Context) ([]ledger.Link, error) {
+	all, err := n.store.Links(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, l := range all {
+		ok, err := n.linkHolds(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
 // linkStates is every pair's decision, as the ledger holds it here.
 func (n *Node) linkStates(ctx context.Context) (map[[2]syncproto.RecordID]string, error) {
-	links, err := n.store.Links(ctx)
+	links, err := n.links(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -237,8 +281,12 @@ func (n *Node) Link(ctx context.Context, a, b syncproto.RecordID, decision strin
 	}
 	self := n.Self()
 	da, db := storedDistrict(ra), storedDistrict(rb)
+	// A relay names its district, which every member checks against its
+	// certificate and every node against the records (linkHolds);
+	// headquarters names none, so its decision stands whatever district
+	// the records come to be of.
 	district := ""
-	if da == db {
+	if !self.Role.Decides() && da == db {
 		district = da
 	}
 	if !self.Role.Decides() && (district == "" || district != self.District) {
@@ -265,6 +313,9 @@ func (n *Node) LinkState(ctx context.Context, a, b syncproto.RecordID) (string, 
 	if err != nil || !ok {
 		return "", err
 	}
+	if ok, err = n.linkHolds(ctx, l); err != nil || !ok {
+		return "", err
+	}
 	return l.Decision, nil
 }
 
@@ -280,7 +331,7 @@ type Linked struct {
 // with it, directly or through others, with their case numbers, each of
 // which stands for the same person. None on a node outside the ledger.
 func (n *Node) LinkedWith(ctx context.Context, id syncproto.RecordID) ([]Linked, error) {
-	links, err := n.store.Links(ctx)
+	links, err := n.links(ctx)
 	if err != nil {
 		return nil, err
 	}

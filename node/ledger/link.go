@@ -19,8 +19,10 @@ import (
 // deciding node: an HQ node, or a relay of the district both records are
 // of, which District names. As with Review, the records do not travel in
 // the ledger: the state machine checks the signer against Node and
-// District, and the node that proposes a link checks the records'
-// districts. CBOR keys are append-only.
+// District, the node that proposes a link checks the records' districts,
+// and every node that reads a relay's decision checks them again against
+// the records it holds (node.linkHolds). Headquarters names no district.
+// CBOR keys are append-only.
 type Link struct {
 	A        syncproto.RecordID `cbor:"1,keyasint"` // A sorts before B (see PairOf)
 	B        syncproto.RecordID `cbor:"2,keyasint"`
