@@ -379,6 +379,9 @@ var texts = map[string][2]string{
 	"form.row.add":         {"Add to %s", "Añadir a %s"},
 	"form.row.remove":      {"Remove", "Quitar"},
 	"form.rule.constraint": {"This value does not meet the kit's rule.", "Este valor no cumple la regla del kit."},
+
+	// A kit headquarters published, come by sync.
+	"kits.came": {"New from headquarters: %s. Forms ask what it asks from now on; what you typed is kept, and records already saved keep the version they were made with.", "Nuevo de la sede: %s. Los formularios preguntan lo que pide desde ahora; lo escrito se conserva, y los registros ya guardados conservan la versión con que se hicieron."},
 }
 
 // text is key's text in lang.

@@ -80,6 +80,11 @@ type UI struct {
 	// onInput, when set, is called on the pointer's moving or tapping
 	// where no widget takes it (the app's lock counts it as input).
 	onInput atomic.Pointer[func()]
+	// kits are the kits the screens were made with, each's name and
+	// version (kitVersions); kitNotice says, under the header, which came
+	// newer since the app opened ("" for none).
+	kits      map[string]string
+	kitNotice string
 }
 
 // inputSeen passes input the window saw on to onInput.
@@ -106,6 +111,7 @@ func newUI(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, draft
 	u.noDrafts = err != nil || signs // no one is signed in yet
 	u.jobs = u.newJobLine()
 	u.gate = newLocker(win, 0, u.idleScreen, func() int { return u.tabs.SelectedIndex() })
+	u.kits = kitVersions(n)
 	u.build()
 	return u
 }
@@ -148,6 +154,14 @@ func (u *UI) SetLang(lang string) error {
 	if err := u.node.SetLang(lang); err != nil {
 		return err
 	}
+	u.rebuild()
+	return nil
+}
+
+// rebuild makes every screen again, keeping what each showed: the tab on
+// show, the Records screen's filters and record, and the forms, which
+// open again from their drafts.
+func (u *UI) rebuild() {
 	selected := 0
 	if u.tabs != nil {
 		selected = u.tabs.SelectedIndex()
@@ -163,7 +177,37 @@ func (u *UI) SetLang(lang string) error {
 	if records != nil {
 		records.restore(u.screens.records)
 	}
-	return nil
+}
+
+// kitVersions is the version of each kit n holds, by the kit's name.
+func kitVersions(n *node.Node) map[string]string {
+	out := map[string]string{}
+	for _, k := range n.Kits().Kits() {
+		out[k.Name] = k.Version
+	}
+	return out
+}
+
+// takeNewKits makes the screens again when a kit headquarters published
+// came by sync since they were made, so that a form asks what the new
+// kit asks: what was typed stays, kept in its draft, and a record keeps
+// the version of its kind it was made with. The header then names each
+// kit that came and its version. It reports whether any came.
+func (u *UI) takeNewKits() bool {
+	now := kitVersions(u.node)
+	var came []string
+	for _, k := range u.node.Kits().Kits() {
+		if u.kits[k.Name] != k.Version {
+			came = append(came, fmt.Sprintf("%s %s", node.Printable(k.Title.In(u.Lang())), node.Printable(k.Version)))
+		}
+	}
+	if len(came) == 0 {
+		return false
+	}
+	u.kits = now
+	u.kitNotice = strings.Join(came, ", ")
+	u.rebuild()
+	return true
 }
 
 // recordsState is what the Records screen was asked to show: its
@@ -243,9 +287,18 @@ func (u *UI) showHeader() {
 	}
 	right.Add(widget.NewButton(u.T("people.open"), func() { u.showPeople() }))
 	right.Add(lang)
-	u.header.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil,
+	band := container.NewVBox(container.NewBorder(nil, nil,
 		widget.NewLabelWithStyle(fmt.Sprintf("%s · %s · %s", self.Name, u.T("role."+string(self.Role)), self.District), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		right)}
+		right))
+	if u.kitNotice != "" {
+		notice := widget.NewLabel(fmt.Sprintf(u.T("kits.came"), u.kitNotice))
+		notice.Wrapping = fyne.TextWrapWord
+		band.Add(container.NewBorder(nil, nil, nil, widget.NewButton(u.T("ok"), func() {
+			u.kitNotice = ""
+			u.showHeader()
+		}), notice))
+	}
+	u.header.Objects = []fyne.CanvasObject{band}
 	u.header.Refresh()
 }
 
@@ -269,8 +322,12 @@ func (u *UI) Show(tab, record string) error {
 	return nil
 }
 
-// Refresh tells every screen that records changed.
+// Refresh tells every screen that records changed; when a new kit came
+// with them, it makes the screens again with it (takeNewKits).
 func (u *UI) Refresh() {
+	if u.takeNewKits() {
+		return
+	}
 	for _, f := range u.onRefresh {
 		f()
 	}
