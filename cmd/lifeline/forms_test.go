@@ -172,4 +172,13 @@ func TestCorrectionRoundTrip(t *testing.T) {
 	if out := ok(t, "", "record", "show", "--data", d.hq, "--id", ids[0]); !strings.Contains(out, "corrected since, waiting for review again") {
 		t.Fatalf("record show at HQ:\n%s", out)
 	}
+	table := ok(t, "", "record", "list", "--data", d.hq, "--review", "pending")
+	for _, line := range strings.Split(table, "\n") {
+		if strings.HasPrefix(line, ids[0]) && (!strings.HasSuffix(strings.TrimSpace(line), "corrected, to review again") || strings.Contains(line, "needs correction")) {
+			t.Fatalf("record list flags the corrected record as %q", line)
+		}
+	}
+	if !strings.Contains(table, ids[0]) {
+		t.Fatalf("record list --review pending leaves out the corrected record:\n%s", table)
+	}
 }

@@ -173,13 +173,8 @@ func runPeopleConfirmFound(ctx context.Context, e *env, fs *flagSet, args []stri
 }
 
 // printLinked lists, under a record shown, the records linked with it.
-func printLinked(w io.Writer, n *node.Node, v node.RecordView) {
-	id, err := syncproto.ParseRecordID(v.ID)
-	if err != nil {
-		return
-	}
-	linked, err := n.LinkedWith(context.Background(), id)
-	if err != nil || len(linked) == 0 {
+func printLinked(w io.Writer, linked []node.Linked) {
+	if len(linked) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "linked (one person):")

@@ -139,12 +139,21 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 	if out := ok(t, "", "people", "confirm-found", "--data", d.hq, "--id", maria, "--shelter-record", shelter); !strings.Contains(out, "status found-safe, found at Punta Gorda Town Hall") {
 		t.Fatalf("confirm-found said %q", out)
 	}
-	var rec struct{ Fields map[string]any }
+	var rec struct {
+		Fields map[string]any
+		Linked []struct{ ID, Type, Case string }
+	}
 	if err := json.Unmarshal([]byte(ok(t, "", "record", "show", "--data", d.hq, "--id", maria, "--json")), &rec); err != nil {
 		t.Fatal(err)
 	}
 	if rec.Fields["status"] != "found-safe" || rec.Fields["found_at_place"] != "Punta Gorda Town Hall" {
 		t.Fatalf("the report after confirm-found: %v", rec.Fields)
+	}
+	caseNumber := regexp.MustCompile(`^[A-Z]{3}-\d{4}-\d{6}$`)
+	if !slices.ContainsFunc(rec.Linked, func(l struct{ ID, Type, Case string }) bool {
+		return l.ID == coc && l.Type == "missing-person" && caseNumber.MatchString(l.Case)
+	}) {
+		t.Fatalf("record show --json lists as linked %+v, want %s, a missing-person with its case number", rec.Linked, coc)
 	}
 
 	// Unlinked, the other report leaves María's group; the shelter stays.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -130,7 +132,10 @@ func list(ctx context.Context, w io.Writer, n *node.Node, q node.Query, review s
 		if v.Deleted {
 			flagsCol = append(flagsCol, "deleted")
 		}
-		if v.Review != nil {
+		switch {
+		case v.Review != nil && v.Review.Corrected:
+			flagsCol = append(flagsCol, "corrected, to review again")
+		case v.Review != nil:
 			flagsCol = append(flagsCol, strings.ReplaceAll(v.Review.Decision, "-", " "))
 		}
 		if err := t.row(v.ID, node.Printable(v.Type), v.Updated, node.Printable(n.Summary(v)), strings.Join(flagsCol, ", ")); err != nil {
@@ -172,12 +177,54 @@ func listJSON(ctx context.Context, w io.Writer, n *node.Node, q node.Query, revi
 
 func runRecordShow(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	id := recordID(fs)
-	return view(ctx, e, fs, args, func(n *node.Node) (node.RecordView, error) { return n.Record(ctx, *id) }, printRecord)
+	return view(ctx, e, fs, args, func(n *node.Node) (shownRecord, error) {
+		v, err := n.Record(ctx, *id)
+		if err != nil {
+			return shownRecord{}, err
+		}
+		s := shownRecord{RecordView: v}
+		if n.Self().Role.InLedger() {
+			if s.Linked, err = n.LinkedWith(ctx, *id); err != nil {
+				return shownRecord{}, fmt.Errorf("the records linked with %s: %w", *id, err)
+			}
+		}
+		return s, nil
+	}, printRecord)
+}
+
+// shownRecord is a record as record show gives it: the record, and on a
+// node of the ledger the records linked with it as one person.
+type shownRecord struct {
+	node.RecordView
+	Linked []node.Linked
+}
+
+// MarshalJSON is the record's JSON with "linked", the records linked with
+// it, last (left out when there are none).
+func (s shownRecord) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(s.RecordView)
+	if err != nil || len(s.Linked) == 0 {
+		return b, err
+	}
+	l, err := json.Marshal(s.Linked)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[len(b)-1] != '}' {
+		return nil, fmt.Errorf("record %s: its JSON is not an object", s.ID)
+	}
+	sep := ","
+	if len(b) == 2 {
+		sep = ""
+	}
+	return fmt.Appendf(b[:len(b)-1:len(b)-1], "%s\"linked\":%s}", sep, l), nil
 }
 
 // printRecord is a record as people read it: its fields, its conflicts,
-// HQ's decisions and its history.
-func printRecord(w io.Writer, n *node.Node, v node.RecordView) error {
+// HQ's decisions, the records linked with it, and its history.
+func printRecord(w io.Writer, n *node.Node, s shownRecord) error {
+	v := s.RecordView
 	fmt.Fprintf(w, "%s  %s (%s)\n", v.ID, node.Printable(v.Title), node.Printable(v.Type))
 	if v.Case != "" {
 		fmt.Fprintf(w, "case %s\n", node.Printable(v.Case))
@@ -194,7 +241,7 @@ func printRecord(w io.Writer, n *node.Node, v node.RecordView) error {
 		fmt.Fprintln(w, "DELETED")
 	}
 	printReview(w, v.Review)
-	printLinked(w, n, v)
+	printLinked(w, s.Linked)
 	fmt.Fprintf(w, "updated %s\n\n", v.Updated)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, name := range v.Order {
