@@ -78,6 +78,7 @@ type hqView struct {
 	keptList *widget.List
 	keptMsg  *widget.Label
 	review   *reviewPanel
+	matches  *matchPanel
 
 	kind     *widget.Select
 	types    []string // type names, by kind select index
@@ -113,7 +114,7 @@ func (u *UI) hqScreen() fyne.CanvasObject { return u.newHQView().content() }
 func (u *UI) newHQView() *hqView {
 	v := &hqView{u: u, summary: widget.NewLabel(u.T("hq.loading")), queueMsg: widget.NewLabel(""),
 		detail: widget.NewLabel(""), warn: widget.NewLabel(u.T("hq.export.warn")), result: widget.NewLabel(""),
-		keptMsg: widget.NewLabel(""), review: u.newReviewPanel()}
+		keptMsg: widget.NewLabel(""), review: u.newReviewPanel(), matches: u.newMatchPanel()}
 	v.summary.TextStyle.Bold = true
 	for _, l := range []*widget.Label{v.summary, v.queueMsg, v.detail, v.warn, v.result, v.keptMsg} {
 		l.Wrapping = fyne.TextWrapWord
@@ -177,12 +178,16 @@ func (v *hqView) content() fyne.CanvasObject {
 	kept := container.NewBorder(v.keptMsg, nil, nil, nil, v.keptList)
 	v.keptTab = container.NewTabItem(fmt.Sprintf(u.T("hq.kept"), v.keptTotal), kept)
 	v.review.tab = container.NewTabItem(v.review.tabText(), v.review.content())
+	v.matches.tab = container.NewTabItem(v.matches.tabText(), v.matches.content())
 	v.sides = container.NewAppTabs(container.NewTabItem(u.T("hq.situation"), situation), v.review.tab,
-		container.NewTabItem(u.T("hq.queue"), queue), v.keptTab)
+		v.matches.tab, container.NewTabItem(u.T("hq.queue"), queue), v.keptTab)
 	v.sides.OnSelected = func(t *container.TabItem) {
 		onShow := t == v.review.tab
-		if v.review.open.Swap(onShow) != onShow && onShow {
-			v.load() // the queue is read again while on show only
+		matchesOn := t == v.matches.tab
+		reviewOpened := v.review.open.Swap(onShow) != onShow && onShow
+		matchesOpened := v.matches.open.Swap(matchesOn) != matchesOn && matchesOn
+		if reviewOpened || matchesOpened {
+			v.load() // each queue is read again while on show only
 		}
 	}
 	csvButton := widget.NewButton(u.T("hq.export.csv"), func() { v.chooseFolder(hqCSV) })
@@ -323,10 +328,20 @@ func (v *hqView) load() {
 			if reread {
 				review, toReview, waiting, rerr = v.review.read(v.u.ctx)
 			}
+			// Matching reads every people record: only while on show.
+			var matches []matchItem
+			var merr error
+			rematch := v.matches.open.Load()
+			if rematch {
+				matches, merr = v.matches.read(v.u.ctx)
+			}
 			if v.u.ctx.Err() != nil {
 				return
 			}
 			v.u.do(func() {
+				if rematch {
+					v.matches.show(matches, merr)
+				}
 				v.show(rep, queue, inConflict, err)
 				v.showKept(kept, keptTotal, kerr)
 				if reread {

@@ -1,0 +1,180 @@
+package desktop
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"lifeline/node"
+	"lifeline/node/ledger"
+	"lifeline/node/nodetest"
+	"lifeline/syncproto"
+)
+
+// People records for the queue of possible matches: two reports of one
+// woman of Cayo, spelled as two callers gave her name; a report of a woman
+// of Toledo, with her reporter's contact, and her registration at a
+// shelter.
+const (
+	matchMaria      = `{"full_name":"María José Coc Caal","sex":"female","age":34,"district":"Cayo","last_seen_place":"the market","last_seen_village":"Benque Viejo","status":"missing","reporter_name":"Juana Caal","reported_at":"2026-11-21T08:00:00-06:00"}`
+	matchCoc        = `{"full_name":"COC, Maria","age":35,"district":"Cayo","last_seen_place":"her house","last_seen_village":"Benque Viejo","status":"missing","reporter_name":"Pedro Coc","reported_at":"2026-11-21T11:30:00-06:00"}`
+	matchReportAna  = `{"full_name":"Ana Teresa Bol","sex":"female","age":52,"district":"Toledo","last_seen_place":"the church","last_seen_village":"San Antonio","status":"missing","reporter_name":"Luis Bol","reporter_phone":"+501 622 1234","reporter_relationship":"son","reported_at":"2026-11-21T08:00:00-06:00"}`
+	matchShelterAna = `{"full_name":"Ana Bol","sex":"female","age":52,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00"}`
+)
+
+// matchHQ is a running HQ that leads its ledger, with the app's
+// Headquarters screen over it.
+func matchHQ(t *testing.T) (*nodetest.Member, *UI) {
+	t.Helper()
+	c := nodetest.New(t)
+	hq := c.Add("hq-belmopan", syncproto.RoleHQ, "Belize", func(cfg *node.Config) { cfg.Bootstrap = true })
+	nodetest.Eventually(t, 30*time.Second, "hq-belmopan leads the ledger", func() bool { return hq.Daemon.Ledger().IsLeader() })
+	u := uiOver(t, hq.Node)
+	return hq, u
+}
+
+func matchAdd(t *testing.T, n *node.Node, typ, data string) syncproto.RecordID {
+	t.Helper()
+	id, err := n.Add(context.Background(), typ, []byte(data), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// Two reports of one woman, spelled two ways, wait in HQ's queue of
+// possible matches as one pair, with its kind, score, names, districts and
+// reasons; picked, the two records show side by side. Later keeps it in
+// the queue; Link sends the decision to the ledger, which applies it, and
+// the pair leaves the queue and stays out of it once read again.
+func TestMatchQueueLinksTwoReportsOfOnePerson(t *testing.T) {
+	ctx := context.Background()
+	hq, u := matchHQ(t)
+	a := matchAdd(t, hq.Node, "missing-person", matchMaria)
+	b := matchAdd(t, hq.Node, "missing-person", matchCoc)
+
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	if p.read1 || p.tab.Text != "Possible matches" {
+		t.Fatalf("before the tab opens: read %v, tab %q; matching should wait for the tab", p.read1, p.tab.Text)
+	}
+	v.sides.Select(p.tab)
+	if len(p.items) != 1 {
+		t.Fatalf("queue lists %d pairs, want the one pair of the two reports", len(p.items))
+	}
+	it := p.items[0]
+	lo, hi := ledger.PairOf(a, b)
+	if it.a != lo || it.b != hi {
+		t.Errorf("pair %s–%s, want %s–%s", it.a, it.b, lo, hi)
+	}
+	if !strings.HasPrefix(it.title, "Same person reported twice · ") || !strings.HasSuffix(it.title, "%") {
+		t.Errorf("row title %q, want the kind and a percentage", it.title)
+	}
+	for _, want := range []string{"María José Coc Caal (Cayo)", "COC, Maria (Cayo)", "surname"} {
+		if !strings.Contains(it.line, want) {
+			t.Errorf("row line %q does not say %q", it.line, want)
+		}
+	}
+	if p.tab.Text != "Possible matches (1)" || !strings.HasPrefix(p.msg.Text, "Possible matches: 1, strongest first.") {
+		t.Errorf("tab %q, list says %q", p.tab.Text, p.msg.Text)
+	}
+
+	p.list.Select(0)
+	left, right := strings.Join(labelTexts(p.left), "|"), strings.Join(labelTexts(p.right), "|")
+	if !strings.Contains(left+right, "María José Coc Caal") || !strings.Contains(left+right, "COC, Maria") ||
+		!strings.Contains(left, "Benque Viejo") || !strings.Contains(right, "Benque Viejo") {
+		t.Errorf("side by side: left %q, right %q", left, right)
+	}
+
+	test.Tap(p.later)
+	if len(p.items) != 1 || p.picked != "" {
+		t.Fatalf("after Later: %d pairs, picked %q; the pair stays listed, nothing picked", len(p.items), p.picked)
+	}
+
+	p.list.Select(0)
+	test.Tap(p.link)
+	if len(p.items) != 0 || p.tab.Text != "Possible matches (0)" {
+		t.Fatalf("after Link: %d pairs, tab %q; the pair leaves the queue", len(p.items), p.tab.Text)
+	}
+	if !strings.Contains(p.result.Text, "Linked as one person") || p.confirm.Visible() {
+		t.Errorf("result %q, confirm shown %v: two reports are linked, nobody is found", p.result.Text, p.confirm.Visible())
+	}
+	nodetest.Eventually(t, 60*time.Second, "the ledger links the two reports", func() bool {
+		s, err := hq.Node.LinkState(ctx, a, b)
+		return err == nil && s == ledger.LinkLinked
+	})
+	v.load()
+	if len(p.items) != 0 || len(p.sent) != 0 {
+		t.Errorf("read again: %d pairs, %d decisions awaiting the ledger; the linked pair stays out", len(p.items), len(p.sent))
+	}
+}
+
+// A report of a missing woman and her registration at a shelter wait as
+// a missing person found; linked, the app shows what confirming writes
+// and whom to tell, and only Confirm found safe writes it: the report
+// says found safe, at the shelter.
+func TestMatchFoundInAShelterIsConfirmedByAPerson(t *testing.T) {
+	ctx := context.Background()
+	hq, u := matchHQ(t)
+	missing := matchAdd(t, hq.Node, "missing-person", matchReportAna)
+	matchAdd(t, hq.Node, "sheltered-person", matchShelterAna)
+
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	v.sides.Select(p.tab)
+	if len(p.items) != 1 || !strings.HasPrefix(p.items[0].title, "Missing person found in a shelter · ") {
+		t.Fatalf("queue %d pairs, first %v; want the report and the registration as found", len(p.items), p.items)
+	}
+	if line := p.items[0].line; !strings.Contains(line, "Ana Teresa Bol (Toledo)") || !strings.Contains(line, "Ana Bol (Toledo)") {
+		t.Errorf("row line %q", line)
+	}
+	p.list.Select(0)
+	test.Tap(p.link)
+	if !p.confirm.Visible() || !strings.Contains(p.proposal.Text, "Punta Gorda Town Hall") ||
+		!strings.Contains(p.proposal.Text, "Luis Bol, son, +501 622 1234") {
+		t.Fatalf("after Link: confirm shown %v, proposal %q", p.confirm.Visible(), p.proposal.Text)
+	}
+	if rec, err := hq.Node.Record(ctx, missing); err != nil || rec.Fields["status"] != "missing" {
+		t.Fatalf("before confirming, the report says %v (%v); a link writes nothing", rec.Fields["status"], err)
+	}
+	test.Tap(p.confirm)
+	rec, err := hq.Node.Record(ctx, missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Fields["status"] != "found-safe" || rec.Fields["found_at_place"] != "Punta Gorda Town Hall" {
+		t.Errorf("confirmed report: status %v, found at %v", rec.Fields["status"], rec.Fields["found_at_place"])
+	}
+	if p.confirm.Visible() || !strings.Contains(p.result.Text, "found safe, at Punta Gorda Town Hall") {
+		t.Errorf("after confirming: button shown %v, result %q", p.confirm.Visible(), p.result.Text)
+	}
+}
+
+// In Spanish, the tab, the kinds and the decisions are said in Spanish.
+func TestMatchQueueInSpanish(t *testing.T) {
+	hq, u := matchHQ(t)
+	matchAdd(t, hq.Node, "missing-person", matchMaria)
+	matchAdd(t, hq.Node, "missing-person", matchCoc)
+	if err := hq.Node.SetLang("es"); err != nil {
+		t.Fatal(err)
+	}
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	if p.tab.Text != "Posibles coincidencias" {
+		t.Errorf("tab %q", p.tab.Text)
+	}
+	v.sides.Select(p.tab)
+	if p.tab.Text != "Posibles coincidencias (1)" || len(p.items) != 1 ||
+		!strings.HasPrefix(p.items[0].title, "La misma persona reportada dos veces · ") {
+		t.Fatalf("tab %q, rows %v", p.tab.Text, p.items)
+	}
+	if p.link.Text != "Vincular (misma persona)" || p.differ.Text != "Distintas" || p.later.Text != "Más tarde" || p.confirm.Text != "Confirmar hallada a salvo" {
+		t.Errorf("buttons %q %q %q %q", p.link.Text, p.differ.Text, p.later.Text, p.confirm.Text)
+	}
+}
