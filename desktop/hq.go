@@ -329,7 +329,7 @@ func (v *hqView) load() {
 				review, toReview, waiting, rerr = v.review.read(v.u.ctx)
 			}
 			// Matching reads every people record: only while on show.
-			var matches []matchItem
+			var matches matchRead
 			var merr error
 			rematch := v.matches.open.Load()
 			if rematch {

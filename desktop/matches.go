@@ -56,6 +56,7 @@ type matchPanel struct {
 
 	// What the panel shows, on the UI thread.
 	items   []matchItem
+	left1   int      // people records left out: this node cannot open their names
 	read1   bool     // the queue was read once
 	picked  string   // the pair picked, by key
 	skipped []string // the pairs put off with Later this session, by key, in order
@@ -132,12 +133,13 @@ func (p *matchPanel) tabText() string {
 
 // read finds the pairs not decided yet, off the UI thread, strongest
 // first, then newest.
-func (p *matchPanel) read(ctx context.Context) ([]matchItem, error) {
+func (p *matchPanel) read(ctx context.Context) (matchRead, error) {
 	n := p.u.node
-	ms, err := n.Matches(ctx, matchMinScore)
+	found, err := n.Matching(ctx, matchMinScore)
 	if err != nil {
-		return nil, err
+		return matchRead{}, err
 	}
+	ms := found.Matches
 	p.mu.Lock()
 	sent := maps.Clone(p.sent)
 	p.mu.Unlock()
@@ -154,7 +156,7 @@ func (p *matchPanel) read(ctx context.Context) ([]matchItem, error) {
 		}
 		it, err := p.item(ctx, m)
 		if err != nil {
-			return nil, err
+			return matchRead{}, err
 		}
 		items = append(items, it)
 	}
@@ -168,7 +170,15 @@ func (p *matchPanel) read(ctx context.Context) ([]matchItem, error) {
 	if len(items) > matchShown {
 		items = items[:matchShown]
 	}
-	return items, nil
+	return matchRead{items: items, withheld: found.Withheld}, nil
+}
+
+// matchRead is what read found: the pairs to list, and how many people
+// records were left out of matching because this node cannot open their
+// names.
+type matchRead struct {
+	items    []matchItem
+	withheld int
 }
 
 // item reads a pair's two records and says it in words.
@@ -228,13 +238,14 @@ func (p *matchPanel) person(rv node.RecordView) string {
 
 // show puts the queue on the screen, the pairs put off last, keeping the
 // pair picked while it is listed.
-func (p *matchPanel) show(items []matchItem, err error) {
+func (p *matchPanel) show(r matchRead, err error) {
 	if err != nil {
 		p.msg.SetText(p.plain(err))
 		return
 	}
 	p.read1 = true
-	p.items = p.order(items)
+	p.left1 = r.withheld
+	p.items = p.order(r.items)
 	p.list.UnselectAll()
 	p.list.Refresh()
 	p.count()
@@ -274,6 +285,9 @@ func (p *matchPanel) count() {
 		p.msg.SetText(u.T("matches.none"))
 	} else {
 		p.msg.SetText(fmt.Sprintf(u.T("matches.count"), len(p.items)))
+	}
+	if p.left1 > 0 {
+		p.msg.SetText(p.msg.Text + " " + fmt.Sprintf(u.T("matches.leftout"), p.left1))
 	}
 	if p.tab != nil {
 		p.tab.Text = p.tabText()

@@ -25,15 +25,15 @@ const (
 	matchShelterAna = `{"full_name":"Ana Bol","sex":"female","age":52,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00"}`
 )
 
-// matchHQ is a running HQ that leads its ledger, with the app's
-// Headquarters screen over it.
-func matchHQ(t *testing.T) (*nodetest.Member, *UI) {
+// matchHQ is a cluster with a running HQ that leads its ledger, and the
+// app over HQ.
+func matchHQ(t *testing.T) (*nodetest.Cluster, *nodetest.Member, *UI) {
 	t.Helper()
 	c := nodetest.New(t)
 	hq := c.Add("hq-belmopan", syncproto.RoleHQ, "Belize", func(cfg *node.Config) { cfg.Bootstrap = true })
 	nodetest.Eventually(t, 30*time.Second, "hq-belmopan leads the ledger", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	u := uiOver(t, hq.Node)
-	return hq, u
+	return c, hq, u
 }
 
 func matchAdd(t *testing.T, n *node.Node, typ, data string) syncproto.RecordID {
@@ -52,7 +52,7 @@ func matchAdd(t *testing.T, n *node.Node, typ, data string) syncproto.RecordID {
 // the pair leaves the queue and stays out of it once read again.
 func TestMatchQueueLinksTwoReportsOfOnePerson(t *testing.T) {
 	ctx := context.Background()
-	hq, u := matchHQ(t)
+	_, hq, u := matchHQ(t)
 	a := matchAdd(t, hq.Node, "missing-person", matchMaria)
 	b := matchAdd(t, hq.Node, "missing-person", matchCoc)
 
@@ -119,7 +119,7 @@ func TestMatchQueueLinksTwoReportsOfOnePerson(t *testing.T) {
 // says found safe, at the shelter.
 func TestMatchFoundInAShelterIsConfirmedByAPerson(t *testing.T) {
 	ctx := context.Background()
-	hq, u := matchHQ(t)
+	_, hq, u := matchHQ(t)
 	missing := matchAdd(t, hq.Node, "missing-person", matchReportAna)
 	matchAdd(t, hq.Node, "sheltered-person", matchShelterAna)
 
@@ -156,10 +156,13 @@ func TestMatchFoundInAShelterIsConfirmedByAPerson(t *testing.T) {
 }
 
 // In Spanish, the tab, the kinds and the decisions are said in Spanish.
+// Different marks the pair as two people: it leaves the queue, and the
+// ledger holds the decision.
 func TestMatchQueueInSpanish(t *testing.T) {
-	hq, u := matchHQ(t)
-	matchAdd(t, hq.Node, "missing-person", matchMaria)
-	matchAdd(t, hq.Node, "missing-person", matchCoc)
+	ctx := context.Background()
+	_, hq, u := matchHQ(t)
+	a := matchAdd(t, hq.Node, "missing-person", matchMaria)
+	b := matchAdd(t, hq.Node, "missing-person", matchCoc)
 	if err := hq.Node.SetLang("es"); err != nil {
 		t.Fatal(err)
 	}
@@ -176,5 +179,37 @@ func TestMatchQueueInSpanish(t *testing.T) {
 	}
 	if p.link.Text != "Vincular (misma persona)" || p.differ.Text != "Distintas" || p.later.Text != "Más tarde" || p.confirm.Text != "Confirmar hallada a salvo" {
 		t.Errorf("buttons %q %q %q %q", p.link.Text, p.differ.Text, p.later.Text, p.confirm.Text)
+	}
+	p.list.Select(0)
+	test.Tap(p.differ)
+	if len(p.items) != 0 || p.tab.Text != "Posibles coincidencias (0)" || !strings.HasPrefix(p.result.Text, "Marcadas como dos personas: ") {
+		t.Fatalf("after Distintas: %d pairs, tab %q, result %q", len(p.items), p.tab.Text, p.result.Text)
+	}
+	nodetest.Eventually(t, 60*time.Second, "the ledger holds the two reports as two people", func() bool {
+		s, err := hq.Node.LinkState(ctx, a, b)
+		return err == nil && s == ledger.LinkDifferent
+	})
+}
+
+// A relay of Cayo holds two reports of Toledo but not Toledo's data key:
+// it cannot open their names, so it lists no pair and says how many people
+// records it left out, and why.
+func TestMatchQueueAtARelaySaysWhatItCannotRead(t *testing.T) {
+	ctx := context.Background()
+	c, hq, _ := matchHQ(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	matchAdd(t, hq.Node, "missing-person", matchReportAna)
+	matchAdd(t, hq.Node, "sheltered-person", matchShelterAna)
+	if _, err := relay.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	u := uiOver(t, relay.Node)
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	v.sides.Select(p.tab)
+	want := "No possible match awaits a decision. 2 people records were left out: their names are personal data this computer cannot read; headquarters or their district's relay matches them."
+	if len(p.items) != 0 || p.msg.Text != want {
+		t.Errorf("relay lists %d pairs and says %q, want none and %q", len(p.items), p.msg.Text, want)
 	}
 }

@@ -386,6 +386,7 @@ var texts = map[string][2]string{
 	"matches.loading":           {"Finding possible matches…", "Buscando posibles coincidencias…"},
 	"matches.none":              {"No possible match awaits a decision.", "Ninguna posible coincidencia espera una decisión."},
 	"matches.count":             {"Possible matches: %d, strongest first. Pick one to compare the two records and decide.", "Posibles coincidencias: %d, de la más fuerte a la más débil. Elija una para comparar los dos registros y decidir."},
+	"matches.leftout":           {"%d people records were left out: their names are personal data this computer cannot read; headquarters or their district's relay matches them.", "Se dejaron fuera %d registros de personas: sus nombres son datos personales que esta computadora no puede leer; los compara la sede o el relevo de su distrito."},
 	"matches.pick":              {"Pick a pair to see its two records side by side.", "Elija un par para ver sus dos registros lado a lado."},
 	"matches.kind.duplicate":    {"Same person reported twice", "La misma persona reportada dos veces"},
 	"matches.kind.found":        {"Missing person found in a shelter", "Persona desaparecida hallada en un albergue"},
