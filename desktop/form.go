@@ -198,6 +198,8 @@ type form struct {
 	// fields to fix.
 	summary *widget.Label
 	saveBtn *widget.Button
+	// againBtn is "Save and start another", nil for an edit (quick.go).
+	againBtn *widget.Button
 	// position is "Use my position", nil for a type without lat and lon.
 	position *positionButton
 	content  fyne.CanvasObject
@@ -294,9 +296,11 @@ func (u *UI) openForm(t *schemas.Type) *form {
 			}
 		}, u.win)
 	})
-	buttons := container.NewHBox(layout.NewSpacer(), clearBtn, fm.saveBtn)
+	fm.againBtn = widget.NewButtonWithIcon(u.T("form.again"), theme.ContentAddIcon(), fm.saveAndAnother)
+	buttons := container.NewHBox(layout.NewSpacer(), clearBtn, fm.againBtn, fm.saveBtn)
 	fm.content = container.NewBorder(fm.summary, buttons, nil, nil, container.NewVScroll(box))
 	fm.fillDefaults()
+	fm.fillRemembered()
 	fm.loadDraft()
 	fm.relogic()
 	return fm
@@ -428,7 +432,11 @@ func (fm *form) changed(ff *formField) {
 // save stores the form as a new record, or for an edit, the fields
 // changed: the fields the UI can check are checked first; the node checks
 // the rest, and its objections are shown on the fields they concern.
-func (fm *form) save() {
+func (fm *form) save() { fm.saveThen(nil) }
+
+// saveThen saves the form as save does; once a new record is stored, the
+// new empty form holds kept, raw texts by field name (quick.go).
+func (fm *form) saveThen(kept map[string][]string) {
 	fm.summary.Hide()
 	fm.relogic()
 	obj := map[string]any{}
@@ -483,7 +491,11 @@ func (fm *form) save() {
 		id, err = fm.u.node.Add(ctx, fm.t.Name, data, author)
 		return err
 	}, func() {
+		fm.remember()
 		fm.clear()
+		if len(kept) > 0 {
+			fm.restore(kept)
+		}
 		fm.summary.Importance = widget.SuccessImportance
 		fm.summary.SetText(fmt.Sprintf(fm.u.T("form.saved"), shortID(id)))
 		fm.summary.Show()
@@ -501,7 +513,7 @@ func (fm *form) write(obj map[string]any, put func(ctx context.Context, data []b
 		return
 	}
 	var invalid *schemas.ValidationError
-	fm.saveBtn.Disable() // one record per press, however tired the hand
+	fm.setSaving(true)
 	fm.u.run(fm.u.T("form.saving"), func(ctx context.Context) error {
 		author, err := fm.u.author(ctx)
 		if err != nil {
@@ -513,7 +525,7 @@ func (fm *form) write(obj map[string]any, put func(ctx context.Context, data []b
 		}
 		return err
 	}, func(err error) {
-		fm.saveBtn.Enable()
+		fm.setSaving(false)
 		switch {
 		case err != nil: // run has shown it
 		case invalid != nil:
@@ -623,6 +635,7 @@ func (fm *form) clear() {
 		ff.parseErr, ff.nodeErr = nil, nil
 	}
 	fm.fillDefaults()
+	fm.fillRemembered()
 	fm.quiet = false
 	fm.relogic()
 	fm.summary.Hide()

@@ -414,6 +414,9 @@ var texts = map[string][2]string{
 
 	// A kit headquarters published, come by sync.
 	"kits.came": {"New from headquarters: %s. Forms ask what it asks from now on; what you typed is kept, and records already saved keep the version they were made with.", "Nuevo de la sede: %s. Los formularios preguntan lo que pide desde ahora; lo escrito se conserva, y los registros ya guardados conservan la versión con que se hicieron."},
+
+	// Repeated entry in the "New record" form.
+	"form.again": {"Save and start another (keep location)", "Guardar y empezar otro (mantener ubicación)"},
 }
 
 // text is key's text in lang.
