@@ -120,3 +120,20 @@ func TestQuickSaveAndStartAnotherKeepsTheLocation(t *testing.T) {
 		t.Fatalf("%d records after the second save, want 2; the form says %q", len(recs), fm.summary.Text)
 	}
 }
+
+func TestQuickInSpanishTheDistrictAndButtonShowTheKitsLabels(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleRelay, "Belize")
+	if err := u.SetLang("es"); err != nil {
+		t.Fatal(err)
+	}
+	fm := openType(t, u, "Evaluación inicial de daños", "Evaluación de daños a la edificación")
+	if got := fm.input(t, "district").sel.Selected; got != "Belice" {
+		t.Errorf("a new form on a Belize relay shows district %q, want the kit's Spanish label Belice", got)
+	}
+	if got := fm.input(t, "district").raw(); len(got) != 1 || got[0] != "Belize" {
+		t.Errorf("the district kept reads %q, want the value Belize", got)
+	}
+	if fm.againBtn.Text != "Guardar y empezar otro (mantener ubicación)" {
+		t.Errorf("the button reads %q in Spanish", fm.againBtn.Text)
+	}
+}
