@@ -125,6 +125,21 @@ func Decode(t MsgType, body []byte) (any, error) {
 			err = m.Check()
 		}
 		return &m, wrapDecode(t, err)
+	case MsgPhotoWants:
+		var m PhotoWants
+		if err = decMode.Unmarshal(body, &m); err == nil {
+			err = m.Check()
+		}
+		return &m, wrapDecode(t, err)
+	case MsgPhotoChunk:
+		var m PhotoChunk
+		if err = decMode.Unmarshal(body, &m); err == nil {
+			err = m.Check()
+		}
+		return &m, wrapDecode(t, err)
+	case MsgPhotoDone:
+		var m PhotoDone
+		return &m, wrapDecode(t, decMode.Unmarshal(body, &m))
 	}
 	return nil, fmt.Errorf("%w: unknown %s", ErrMalformed, t)
 }

@@ -47,9 +47,13 @@ const ProtocolName = "lifeline-sync"
 //	   headquarters published, so that they reach every laptop. A version 4 node refuses
 //	   a hello with a key it does not know, so this build no longer
 //	   speaks version 4.
+//	6: after Done, photos: PhotoWants, PhotoChunk, PhotoDone (photos.go).
+//	   A session with a version 5 node negotiates 5 and carries records
+//	   alone, as before; its photos travel on sticks, or once it is
+//	   updated.
 const (
 	MinVersion = 5
-	MaxVersion = 5
+	MaxVersion = 6
 )
 
 // MsgType numbers messages on the wire. ONLY APPEND TO THIS LIST: a number,
@@ -65,6 +69,10 @@ const (
 	MsgError    MsgType = 6
 	MsgSeal     MsgType = 7 // last frame of a bundle file
 	MsgReceipts MsgType = 8
+	// Photos, from version 6 (photos.go).
+	MsgPhotoWants MsgType = 9
+	MsgPhotoChunk MsgType = 10
+	MsgPhotoDone  MsgType = 11
 )
 
 func (t MsgType) String() string {
@@ -85,6 +93,12 @@ func (t MsgType) String() string {
 		return "seal"
 	case MsgReceipts:
 		return "receipts"
+	case MsgPhotoWants:
+		return "photo wants"
+	case MsgPhotoChunk:
+		return "photo chunk"
+	case MsgPhotoDone:
+		return "photo done"
 	}
 	return fmt.Sprintf("message type %d", uint8(t))
 }
@@ -297,6 +311,7 @@ const (
 	CodeShutdown       ErrorCode = 12 // the sender is stopping
 	CodeBudget         ErrorCode = 13 // the session used up its time or frames; the next one goes on
 	CodeScope          ErrorCode = 14 // a batch brought a stream of a scope the receiver does not keep
+	CodePhoto          ErrorCode = 15 // a photo chunk not asked for, out of place, or not matching its hash
 )
 
 var codeNames = map[ErrorCode]string{
@@ -304,7 +319,7 @@ var codeNames = map[ErrorCode]string{
 	CodeUnknownVersion: "unknown-version", CodeMalformed: "malformed", CodeNotEnrolled: "not-enrolled",
 	CodeRevoked: "revoked", CodeBadChain: "bad-chain", CodeGap: "gap", CodeTimeout: "timeout",
 	CodeUnexpected: "unexpected", CodeShutdown: "shutdown", CodeBudget: "budget",
-	CodeScope: "scope",
+	CodeScope: "scope", CodePhoto: "photo",
 }
 
 func (c ErrorCode) String() string {

@@ -54,14 +54,18 @@ func sampleMessages(t testing.TB) map[string]struct {
 		"seal":  {MsgSeal, &Seal{Hash: Hash{1, 2, 3}, Node: c.Origin, Sig: bytes.Repeat([]byte{0xa5}, 64)}},
 		"receipts": {MsgReceipts, &Receipts{Certs: [][]byte{{0x30, 0x03, 0x02, 0x01, 0x02}},
 			Receipts: []Receipt{{Stream: c.Stream(), Seq: 40, Head: Hash{4, 0}, Sig: bytes.Repeat([]byte{0x3c}, 64)}}}},
+		"photowants": {MsgPhotoWants, &PhotoWants{Wants: []PhotoWant{{ID: Hash{0xab, 1}, Kind: PhotoThumb}, {ID: Hash{0xab, 1}, Kind: PhotoFull, Offset: 3 * PhotoChunkBytes}}}},
+		"photochunk": {MsgPhotoChunk, NewPhotoChunk(Hash{0xab, 1}, PhotoThumb, Hash{0xcd, 2}, 5, 0, []byte("\xff\xd8\xff\xe0\x00"))},
+		"photodone":  {MsgPhotoDone, &PhotoDone{Sent: 2, Absent: 1}},
 	}
 }
 
 // bytesSince is the protocol version each sample message's bytes date from:
 // the hellos of versions 1 to 4 (frame-hello-v1.bin to frame-hello-v4.bin)
 // offered those versions alone.
-var bytesSince = map[string]int{"hello": 5, "receipts": 2,
-	"certs": 1, "batch": 1, "ack": 1, "done": 1, "error": 1, "seal": 1}
+var bytesSince = map[string]int{"hello": 6, "receipts": 2,
+	"certs": 1, "batch": 1, "ack": 1, "done": 1, "error": 1, "seal": 1,
+	"photowants": 6, "photochunk": 6, "photodone": 6}
 
 // A node of protocol version 1 to 4 is told to update, whatever its
 // hello says.
