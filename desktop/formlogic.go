@@ -198,5 +198,11 @@ func (e *formEntry) TypedShortcut(s fyne.Shortcut) {
 		e.save()
 		return
 	}
+	if isSaveAnotherShortcut(s) { // the window's: pass it on
+		if c, ok := fyne.CurrentApp().Driver().CanvasForObject(e).(fyne.Shortcutable); ok {
+			c.TypedShortcut(s)
+		}
+		return
+	}
 	e.Entry.TypedShortcut(s)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"fyne.io/fyne/v2"
+	fdesktop "fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/schemas"
@@ -147,6 +149,29 @@ func (fm *form) restore(d map[string][]string) {
 // the same type keeping where the last one was.
 func (fm *form) saveAndAnother() {
 	fm.saveThen(fm.kept())
+}
+
+// Ctrl+Shift+S (Cmd+Shift+S on a Mac) is "Save and start another" on
+// the New record screen: the hand stays on the keyboard from one record
+// to the next. The window's canvas takes it, and the form's entries pass
+// it on to the canvas (formEntry.TypedShortcut).
+var saveAnotherShortcut = &fdesktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+
+func isSaveAnotherShortcut(s fyne.Shortcut) bool {
+	c, ok := s.(*fdesktop.CustomShortcut)
+	return ok && c.KeyName == saveAnotherShortcut.KeyName && c.Modifier == saveAnotherShortcut.Modifier
+}
+
+// saveAnotherShownForm saves the new record on show and starts another
+// keeping the location, as its button does, unless a save is under way.
+// An edit on the Records screen has no "another": nothing happens there.
+func (u *UI) saveAnotherShownForm() {
+	if u.tabs == nil || u.tabs.Selected() == nil || u.tabs.Selected().Text != u.T("tab.new") {
+		return
+	}
+	if fm := u.recordForm(); fm != nil && fm.againBtn != nil && !fm.againBtn.Disabled() {
+		fm.saveAndAnother()
+	}
 }
 
 // setSaving disables the form's save buttons while a save is under way:

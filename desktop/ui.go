@@ -262,6 +262,7 @@ func (u *UI) build() {
 	}
 	u.win.SetTitle(u.T("app.title") + " — " + self.Name)
 	u.jobs.relabel(u)
+	u.win.Canvas().AddShortcut(saveAnotherShortcut, func(fyne.Shortcut) { u.saveAnotherShownForm() })
 	top := container.NewVBox(u.newBanner(), u.header)
 	u.whenRefreshed(u.checkCertificate)
 	u.checkCertificate()
