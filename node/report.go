@@ -297,6 +297,44 @@ type ExportOptions struct {
 	// numbers, medical needs. An export leaves the node's protection, so
 	// by default they stay out.
 	Personal bool
+	// Photo, if not nil, is given each photo reference of each record
+	// written, in a field the export includes (a repeat row's too), so
+	// that the caller can write the photos beside the records.
+	Photo func(ref string)
+}
+
+// photoRefs gives opts.Photo the photo references of the fields of v
+// that an export writes.
+func photoRefs(v RecordView, fields []*schemas.Field, opts ExportOptions) {
+	if opts.Photo == nil {
+		return
+	}
+	give := func(val any) {
+		switch x := val.(type) {
+		case string:
+			opts.Photo(x)
+		case []any:
+			for _, e := range x {
+				if s, ok := e.(string); ok {
+					opts.Photo(s)
+				}
+			}
+		}
+	}
+	for _, f := range fields {
+		switch f.Type {
+		case schemas.Photo:
+			give(v.Fields[f.Name])
+		case schemas.Repeat:
+			for _, row := range exportRows(v, f, opts) {
+				for _, nf := range f.Fields {
+					if nf.Type == schemas.Photo {
+						give(row[nf.Name])
+					}
+				}
+			}
+		}
+	}
 }
 
 // ErrNoLocation means a record type has no field that places its records
@@ -393,6 +431,7 @@ func (n *Node) ExportCSV(ctx context.Context, typeName string, w io.Writer, opts
 		if err := write(row); err != nil {
 			return count, err
 		}
+		photoRefs(v, fields, opts)
 		count++
 	}
 	cw.Flush()
@@ -560,6 +599,7 @@ func (n *Node) ExportGeoJSON(ctx context.Context, typeName string, w io.Writer, 
 		if _, err := w.Write(line.Bytes()); err != nil {
 			return count, err
 		}
+		photoRefs(v, fields, opts)
 		count++
 	}
 	_, err = io.WriteString(w, "\n]}\n")
