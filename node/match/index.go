@@ -38,9 +38,12 @@ type Index struct {
 	people []*features
 	ids    map[string]int32
 	blocks map[uint64]*block
-	found  [][]Candidate // per Add, so that no one Add copies them all
-	seen   []uint32      // per person: the last query that compared it
-	query  uint32
+	found  [][]pair // per Add, so that no one Add copies them all
+	seen   []uint32 // per person: the last query that compared it
+	// gone marks the people removed: they stay in their blocks, skipped,
+	// and the candidates they made are no longer given.
+	gone  []bool
+	query uint32
 	// Compared counts the pairs scored so far, for the benchmarks.
 	Compared int
 }
@@ -53,8 +56,70 @@ func NewIndex(cfg Config) (*Index, error) {
 	return &Index{cfg: cfg, least: math.Log2(cfg.Threshold / (1 - cfg.Threshold)), seed: maphash.MakeSeed(), ids: map[string]int32{}, blocks: map[uint64]*block{}}, nil
 }
 
-// Len is the number of people added.
-func (x *Index) Len() int { return len(x.people) }
+// pair is a candidate with the places of its two people in the index.
+type pair struct {
+	c    Candidate
+	i, j int32
+}
+
+// Len is the number of people in the index: added and not removed.
+func (x *Index) Len() int { return len(x.ids) }
+
+// Remove takes the person of id out of the index, with the candidates they
+// made; it says whether they were in it. A record that changed is removed
+// and added again as it now reads.
+func (x *Index) Remove(id string) bool {
+	i, ok := x.ids[id]
+	if !ok {
+		return false
+	}
+	delete(x.ids, id)
+	x.gone[i] = true
+	return true
+}
+
+// Query returns the candidates p would make with the people in the index,
+// best first, without adding p: a record not yet saved, matched as it is
+// typed. A person of p's id in the index is not compared with p.
+func (x *Index) Query(p Person) ([]Candidate, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	f := newFeatures(&p)
+	x.query++
+	if i, ok := x.ids[p.ID]; ok {
+		x.seen[i] = x.query
+	}
+	var out []pair
+	for _, k := range blockKeys(f) {
+		for _, band := range queryBands(bandOf(f)) {
+			b := x.blocks[x.hash(k, band)]
+			if b == nil {
+				continue
+			}
+			out = x.scan(f, -1, b.missing, out)
+			if f.rec == Missing {
+				out = x.scan(f, -1, b.sheltered, out)
+			}
+		}
+	}
+	return candidatesOf(out), nil
+}
+
+// candidatesOf is the candidates of pairs, best first.
+func candidatesOf(ps []pair) []Candidate {
+	sortPairs(ps)
+	out := make([]Candidate, len(ps))
+	for i, p := range ps {
+		out[i] = p.c
+	}
+	return out
+}
+
+// sortPairs orders pairs best first, as sortCandidates does.
+func sortPairs(ps []pair) {
+	sort.Slice(ps, func(i, j int) bool { return better(ps[i].c, ps[j].c) })
+}
 
 // Add adds p and returns the candidates it makes with the people added
 // before it, best first. It refuses an invalid person and an id already
@@ -69,7 +134,8 @@ func (x *Index) Add(p Person) ([]Candidate, error) {
 	f := newFeatures(&p)
 	keys := blockKeys(f)
 	x.query++
-	var out []Candidate
+	self := int32(len(x.people))
+	var out []pair
 	for _, k := range keys {
 		for _, band := range queryBands(bandOf(f)) {
 			b := x.blocks[x.hash(k, band)]
@@ -78,24 +144,24 @@ func (x *Index) Add(p Person) ([]Candidate, error) {
 			}
 			// Two shelter registrations are never paired: a new one is
 			// compared with the reports alone.
-			out = x.scan(f, b.missing, out)
+			out = x.scan(f, self, b.missing, out)
 			if f.rec == Missing {
-				out = x.scan(f, b.sheltered, out)
+				out = x.scan(f, self, b.sheltered, out)
 			}
 		}
 	}
-	x.insert(f, keys, int32(len(x.people)))
-	sortCandidates(out)
+	x.insert(f, keys, self)
 	if len(out) > 0 {
 		x.found = append(x.found, out)
 	}
-	return out, nil
+	return candidatesOf(out), nil
 }
 
 // insert adds f, the i-th person, to the index and its blocks.
 func (x *Index) insert(f *features, keys []string, i int32) {
 	x.people = append(x.people, f)
 	x.seen = append(x.seen, 0)
+	x.gone = append(x.gone, false)
 	x.ids[f.id] = i
 	for _, k := range keys {
 		h := x.hash(k, bandOf(f))
@@ -112,11 +178,11 @@ func (x *Index) insert(f *features, keys []string, i int32) {
 	}
 }
 
-// scan compares f with the members of a block it has not yet been
-// compared with in this query.
-func (x *Index) scan(f *features, members []int32, out []Candidate) []Candidate {
+// scan compares f, the self-th person (-1 for one not added), with the
+// members of a block it has not yet been compared with in this query.
+func (x *Index) scan(f *features, self int32, members []int32, out []pair) []pair {
 	for _, j := range members {
-		if x.seen[j] == x.query {
+		if x.seen[j] == x.query || x.gone[j] {
 			continue
 		}
 		x.seen[j] = x.query
@@ -124,7 +190,7 @@ func (x *Index) scan(f *features, members []int32, out []Candidate) []Candidate 
 		x.Compared++
 		if c, _ := compareAbove(f, o, x.cfg.Prior, x.least, false); c.Score >= x.cfg.Threshold {
 			c, _ = compare(f, o, x.cfg.Prior, true)
-			out = append(out, c)
+			out = append(out, pair{c, self, j})
 		}
 	}
 	return out
@@ -155,7 +221,7 @@ func (x *Index) AddAll(people []Person) ([]Candidate, error) {
 	for i, f := range feats {
 		x.insert(f, keys[i], start+int32(i))
 	}
-	found := make([][]Candidate, len(people))
+	found := make([][]pair, len(people))
 	parallel(len(people), func(i int) {
 		f, self := feats[i], start+int32(i)
 		var members []int32
@@ -173,25 +239,32 @@ func (x *Index) AddAll(people []Person) ([]Candidate, error) {
 		}
 		slices.Sort(members)
 		members = slices.Compact(members)
-		var out []Candidate
+		var out []pair
 		for _, j := range members {
 			o := x.people[j]
+			if x.gone[j] {
+				continue
+			}
 			if c, _ := compareAbove(f, o, x.cfg.Prior, x.least, false); c.Score >= x.cfg.Threshold {
 				c, _ = compare(f, o, x.cfg.Prior, true)
-				out = append(out, c)
+				out = append(out, pair{c, self, j})
 			}
 		}
-		sortCandidates(out)
+		sortPairs(out)
 		found[i] = out
 		compared.Add(int64(len(members)))
 	})
 	x.Compared += int(compared.Swap(0))
-	var all []Candidate
+	var all []pair
 	for _, c := range found {
 		all = append(all, c...)
 	}
 	x.found = append(x.found, all)
-	return all, nil
+	out := make([]Candidate, len(all))
+	for i, p := range all {
+		out[i] = p.c
+	}
+	return out, nil
 }
 
 // compared counts AddAll's comparisons across its workers.
@@ -225,11 +298,16 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// Candidates returns every candidate found so far, ordered by A then B.
+// Candidates returns every candidate of the people in the index, ordered
+// by A then B.
 func (x *Index) Candidates() []Candidate {
 	var out []Candidate
 	for _, f := range x.found {
-		out = append(out, f...)
+		for _, p := range f {
+			if !x.gone[p.i] && !x.gone[p.j] {
+				out = append(out, p.c)
+			}
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].A != out[j].A {
@@ -251,15 +329,18 @@ func (x *Index) LargestBlock() int {
 }
 
 func sortCandidates(c []Candidate) {
-	sort.Slice(c, func(i, j int) bool {
-		if c[i].Score != c[j].Score {
-			return c[i].Score > c[j].Score
-		}
-		if c[i].A != c[j].A {
-			return c[i].A < c[j].A
-		}
-		return c[i].B < c[j].B
-	})
+	sort.Slice(c, func(i, j int) bool { return better(c[i], c[j]) })
+}
+
+// better says whether a comes before b: higher score, then by ids.
+func better(a, b Candidate) bool {
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	if a.A != b.A {
+		return a.A < b.A
+	}
+	return a.B < b.B
 }
 
 func (x *Index) hash(key string, band int) uint64 {
