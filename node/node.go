@@ -69,6 +69,8 @@ type Node struct {
 	data dataKeys
 	// photos is the photo store, opened on first use (photos.go).
 	photos photoStore
+	// peopleIdx is the people records' match index (match_index.go).
+	peopleIdx peopleIndex
 }
 
 // Lang is the language record views are given in: "en" or "es".

@@ -18,11 +18,10 @@ import (
 
 // Reconciling people: the missing-person reports and the people sheltered
 // that a node holds are matched (node/match) when asked, offline, from the
-// records as they are then: each call reads the records again and builds
-// a fresh index (docs/bench.md, M2: hundreds of thousands of people in
-// seconds), so that what it finds is never older than the records, and
-// nothing is kept that a restart or a new record would have to bring up
-// to date. A person decides what a pair is: one person (linked), two
+// records as they are then: the node keeps an index of them, brought up to
+// date from the change log at each call (match_index.go), so that what it
+// finds is never older than the records, and a new record costs only its
+// own comparisons. A person decides what a pair is: one person (linked), two
 // (different), or neither any longer (unlinked). The decision goes through
 // the ledger (ledger.CmdLink), signed by the deciding node, HQ or a relay
 // of both records' district, and checked by every member; a pair's state
@@ -88,38 +87,31 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 	if !(minScore >= 0 && minScore <= 1) {
 		return Matching{}, fmt.Errorf("a least score of %v; give one from 0 to 1, e.g. 0.5", minScore)
 	}
-	cfg := match.DefaultConfig()
-	cfg.Threshold = minScore
-	idx, err := match.NewIndex(cfg)
-	if err != nil {
-		return Matching{}, err
-	}
 	var out Matching
-	var people []match.Person
-	for _, typ := range []string{MissingPersonType, ShelteredPersonType} {
-		for v, err := range n.Records(ctx, Query{Type: typ}) {
-			if err != nil {
-				return Matching{}, err
-			}
-			p, ok := personOf(v)
-			if !ok {
-				out.Withheld++
-				continue
-			}
-			if p.Validate() != nil {
-				continue // a record the matcher cannot read, e.g. of an older kit
-			}
-			people = append(people, p)
+	var found []match.Candidate
+	if minScore >= indexFloor {
+		err := n.withPeople(ctx, func(x *match.Index, withheld int) error {
+			found, out.Withheld = x.Candidates(), withheld
+			return nil
+		})
+		if err != nil {
+			return Matching{}, err
 		}
-	}
-	if _, err := idx.AddAll(people); err != nil {
-		return Matching{}, err
+	} else {
+		idx, people, withheld, err := n.readPeople(ctx, minScore)
+		if err != nil {
+			return Matching{}, err
+		}
+		if _, err := idx.AddAll(people); err != nil {
+			return Matching{}, err
+		}
+		found, out.Withheld = idx.Candidates(), len(withheld)
 	}
 	decided, err := n.linkStates(ctx)
 	if err != nil {
 		return Matching{}, err
 	}
-	for _, c := range idx.Candidates() {
+	for _, c := range found {
 		if c.Score < minScore {
 			continue
 		}

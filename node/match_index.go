@@ -1,0 +1,276 @@
+package node
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"lifeline/fieldkits"
+	"lifeline/node/match"
+	"lifeline/node/store"
+	"lifeline/syncproto"
+)
+
+// The people records a node holds are kept in a match index from one call
+// to the next, so that matching one new report costs milliseconds, not the
+// seconds it takes to read and index every record again (docs/bench.md,
+// M2). The index reads the change log, the one path by which every record
+// comes in (saved here, by sync, from a bundle, imported): each call first
+// reads the changes beyond the vector the index was brought to, and takes
+// out and adds again, as it now reads, every people record they touch.
+// What the node can read changes with its data keys and its kits: when a
+// key or a kit came, the index is built again from the records.
+
+// indexFloor is the least score the kept index finds; a call asking for
+// less is answered from an index built for it alone.
+const indexFloor = 0.25
+
+// sinceBatch is how many changes the index reads at a time.
+const sinceBatch = 2000
+
+// peopleIndex is a node's kept index of its people records.
+type peopleIndex struct {
+	mu  sync.Mutex
+	idx *match.Index
+	// have is the vector of the changes the index has read.
+	have syncproto.Vector
+	// keys and kits are what the node could read with when the index was
+	// built: its data keys' count and its catalogue.
+	keys int
+	kits *fieldkits.Catalogue
+	// withheld are the people records whose names this node cannot open.
+	withheld map[string]bool
+	// builds counts the times the index was built from the records.
+	builds int
+}
+
+// withPeople brings the kept index up to date and runs fn with it and the
+// count of records withheld, the index held for fn alone.
+func (n *Node) withPeople(ctx context.Context, fn func(x *match.Index, withheld int) error) error {
+	pi := &n.peopleIdx
+	pi.mu.Lock()
+	defer pi.mu.Unlock()
+	if err := n.refreshPeople(ctx, pi); err != nil {
+		return err
+	}
+	return fn(pi.idx, len(pi.withheld))
+}
+
+// refreshPeople brings pi up to date with the store.
+func (n *Node) refreshPeople(ctx context.Context, pi *peopleIndex) error {
+	keys, kits := n.data.ring.Len(), n.Kits()
+	if pi.idx == nil || pi.keys != keys || pi.kits != kits {
+		return n.buildPeople(ctx, pi, keys, kits)
+	}
+	var names map[syncproto.NodeID]string
+	for {
+		changes, err := n.store.Since(ctx, pi.have, sinceBatch)
+		if err != nil {
+			return err
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		touched := map[syncproto.RecordID]bool{}
+		for i := range changes {
+			c := &changes[i]
+			pi.have[c.Stream()] = max(pi.have[c.Stream()], c.Seq)
+			if c.Type == MissingPersonType || c.Type == ShelteredPersonType {
+				touched[c.Record] = true
+			}
+		}
+		if len(touched) > 0 && names == nil {
+			if names, err = n.nodeNames(ctx); err != nil {
+				return err
+			}
+		}
+		ids := make([]syncproto.RecordID, 0, len(touched))
+		for id := range touched {
+			ids = append(ids, id)
+		}
+		slices.SortFunc(ids, func(a, b syncproto.RecordID) int { return strings.Compare(a.String(), b.String()) })
+		for _, id := range ids {
+			pi.idx.Remove(id.String())
+			delete(pi.withheld, id.String())
+			r, err := n.store.Record(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			v := n.view(r, names)
+			if v.Deleted {
+				continue
+			}
+			p, ok := personOf(v)
+			switch {
+			case !ok:
+				pi.withheld[v.ID] = true
+			case p.Validate() == nil:
+				if _, err := pi.idx.Add(p); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// buildPeople builds pi again from every people record the node holds.
+func (n *Node) buildPeople(ctx context.Context, pi *peopleIndex, keys int, kits *fieldkits.Catalogue) error {
+	// The vector is read before the records: a change that comes between
+	// is read again at the next call, which costs nothing but the read.
+	have, err := n.store.Vector(ctx)
+	if err != nil {
+		return err
+	}
+	idx, people, withheld, err := n.readPeople(ctx, indexFloor)
+	if err != nil {
+		return err
+	}
+	if _, err := idx.AddAll(people); err != nil {
+		return err
+	}
+	pi.idx, pi.have, pi.keys, pi.kits, pi.withheld = idx, have, keys, kits, withheld
+	pi.builds++
+	return nil
+}
+
+// readPeople reads every people record this node holds into an empty
+// index of the given threshold (not yet added), and the ids of those it
+// cannot open.
+func (n *Node) readPeople(ctx context.Context, threshold float64) (*match.Index, []match.Person, map[string]bool, error) {
+	cfg := match.DefaultConfig()
+	cfg.Threshold = threshold
+	idx, err := match.NewIndex(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	withheld := map[string]bool{}
+	var people []match.Person
+	for _, typ := range []string{MissingPersonType, ShelteredPersonType} {
+		for v, err := range n.Records(ctx, Query{Type: typ}) {
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			p, ok := personOf(v)
+			if !ok {
+				withheld[v.ID] = true
+				continue
+			}
+			if p.Validate() != nil {
+				continue // a record the matcher cannot read, e.g. of an older kit
+			}
+			people = append(people, p)
+		}
+	}
+	return idx, people, withheld, nil
+}
+
+// Reported is a record a new one may report again: what the person typing
+// is shown before saving.
+type Reported struct {
+	ID       string   `json:"id"`
+	Type     string   `json:"type"`
+	Case     string   `json:"case,omitempty"`
+	Score    float64  `json:"score"`
+	Reasons  []string `json:"reasons"`
+	Name     string   `json:"name"`
+	Age      int64    `json:"age,omitempty"` // -1 when not known
+	Village  string   `json:"village,omitempty"`
+	District string   `json:"district,omitempty"`
+	// At is when it was reported (or the person arrived in a shelter),
+	// RFC 3339, "" when the record does not say; By is who reported it.
+	At string `json:"at,omitempty"`
+	By string `json:"by,omitempty"`
+}
+
+// Reporting is what PossiblyReported found: the records, best first, and
+// how many people records it could not compare because this node cannot
+// open their names.
+type Reporting struct {
+	Records  []Reported
+	Withheld int
+}
+
+// ReportedMinScore is the least score of a record PossiblyReported gives.
+const ReportedMinScore = 0.5
+
+// PossiblyReported matches a people record not yet saved, of type typ with
+// the fields given as the form has them, against the people records this
+// node holds and can read: the records it may report again. Any node may
+// ask, a field laptop too: it reads only what it holds and can open. A
+// record of another type, or without a name yet, matches nothing.
+func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[string]any) (Reporting, error) {
+	if typ != MissingPersonType && typ != ShelteredPersonType {
+		return Reporting{}, nil
+	}
+	p, ok := personOf(RecordView{ID: "new", Type: typ, Fields: fields})
+	if !ok || strings.TrimSpace(p.FullName) == "" {
+		return Reporting{}, nil
+	}
+	if err := p.Validate(); err != nil {
+		return Reporting{}, fmt.Errorf("possibly reported: %w", err)
+	}
+	var out Reporting
+	var found []match.Candidate
+	err := n.withPeople(ctx, func(x *match.Index, withheld int) error {
+		var err error
+		found, err = x.Query(p)
+		out.Withheld = withheld
+		return err
+	})
+	if err != nil {
+		return Reporting{}, err
+	}
+	for _, c := range found {
+		if c.Score < ReportedMinScore {
+			continue
+		}
+		other := c.A
+		if other == p.ID {
+			other = c.B
+		}
+		id, err := syncproto.ParseRecordID(other)
+		if err != nil {
+			continue
+		}
+		v, err := n.Record(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return Reporting{}, err
+		}
+		out.Records = append(out.Records, reportedOf(v, c.Score, c.ReasonsIn(n.Lang())))
+	}
+	return out, nil
+}
+
+// reportedOf is what a person is shown of a record that may report the
+// same person.
+func reportedOf(v RecordView, score float64, reasons []string) Reported {
+	text := func(f string) string { s, _ := v.Fields[f].(string); return s }
+	r := Reported{ID: v.ID, Type: v.Type, Case: v.Case, Score: score, Reasons: reasons, Name: text("full_name"), Age: -1}
+	if age, ok := v.Fields["age"].(int64); ok {
+		r.Age = age
+	}
+	if v.Type == MissingPersonType {
+		r.Village = cmp.Or(text("last_seen_village"), text("last_seen_place"))
+		r.District = text("district")
+		r.At, r.By = text("reported_at"), text("reporter_name")
+	} else {
+		r.Village, r.District = text("home_village"), text("home_district")
+		r.At, r.By = text("arrived_at"), text("shelter_name")
+	}
+	if len(v.History) > 0 {
+		first := v.History[0]
+		r.At = cmp.Or(r.At, first.At)
+		r.By = cmp.Or(r.By, first.Via, first.Author)
+	}
+	return r
+}

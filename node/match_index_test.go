@@ -1,0 +1,134 @@
+//go:build !mutate
+
+package node_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"lifeline/node"
+	"lifeline/node/ledger"
+	"lifeline/node/nodetest"
+)
+
+// withDistrictKey syncs a laptop with HQ until it holds its district's
+// data key, which its records are then sealed with.
+func withDistrictKey(t *testing.T, m, hq *nodetest.Member, district string) {
+	t.Helper()
+	nodetest.Eventually(t, 30*time.Second, m.Name+" holds "+district+"'s data key", func() bool {
+		if _, err := m.Node.Sync(context.Background(), hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+		_, ok := m.Node.DataKeys()[district]
+		return ok
+	})
+}
+
+func reportedAt(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+// HQ matched its people once; a report a laptop then sends it by sync,
+// and the laptop's correction of that report, are each read by the next
+// match from the change log: the pair is found, then no longer, and the
+// index is never built again from the records.
+func TestAPeopleRecordAdmittedBySyncIsMatchedWithoutRebuildingTheIndex(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	withDistrictKey(t, cayo, hq, "Cayo")
+	a := mustAdd(t, hq.Node, "missing-person", reconcileMaria)
+	if ms, err := hq.Node.Matches(ctx, 0.5); err != nil || len(ms) != 0 {
+		t.Fatalf("one report matches %+v (%v), want nothing", ms, err)
+	}
+	if n := node.PeopleIndexBuilds(hq.Node); n != 1 {
+		t.Fatalf("the index was built %d times by the first match, want 1", n)
+	}
+
+	b := mustAdd(t, cayo.Node, "missing-person", reconcileCoc)
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := hq.Node.Matches(ctx, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := ledger.PairOf(a, b)
+	if len(ms) != 1 || ms[0].A != lo.String() || ms[0].B != hi.String() || ms[0].Kind != node.MatchDuplicate {
+		t.Fatalf("after sync HQ matches %+v, want the two reports of María Coc as a duplicate", ms)
+	}
+
+	// The laptop finds it reported a man of another name, and corrects it.
+	mustUpdate(t, cayo.Node, b, `{"full_name":"Pedro Sho","sex":"male","age":71}`)
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := hq.Node.Matches(ctx, 0.5); err != nil || len(ms) != 0 {
+		t.Fatalf("after the correction HQ matches %+v (%v), want nothing", ms, err)
+	}
+	if n := node.PeopleIndexBuilds(hq.Node); n != 1 {
+		t.Fatalf("the index was built %d times, want once: records that came later are read from the change log", n)
+	}
+}
+
+// A laptop of Cayo holds a report of María José Coc Caal. Typing another
+// report of her, spelled otherwise, or registering her in a shelter, it is
+// given that report with what a person needs to know it again; another
+// name is given nothing. A laptop of Toledo, which holds the report but
+// cannot open Cayo's names, is given nothing and told it left one out.
+func TestPossiblyReportedFindsTheReportALaptopHolds(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	toledo := laptop(c, "toledo-02", "Toledo", nil)
+	ctx := context.Background()
+	withDistrictKey(t, cayo, hq, "Cayo")
+	withDistrictKey(t, toledo, hq, "Toledo")
+	a := mustAdd(t, cayo.Node, "missing-person", reconcileMaria)
+
+	again := map[string]any{"full_name": "COC, Maria", "age": int64(35), "district": "Cayo", "last_seen_village": "Benque Viejo"}
+	sheltered := map[string]any{"full_name": "Maria Jose Coc", "sex": "female", "age": int64(34), "home_village": "Benque Viejo", "home_district": "Cayo"}
+	for typ, fields := range map[string]map[string]any{"missing-person": again, "sheltered-person": sheltered} {
+		got, err := cayo.Node.PossiblyReported(ctx, typ, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Records) != 1 || got.Withheld != 0 {
+			t.Fatalf("a new %s of %v is given %+v, want the one report of María", typ, fields["full_name"], got)
+		}
+		r := got.Records[0]
+		if r.ID != a.String() || r.Name != "María José Coc Caal" || r.Age != 34 || r.Village != "Benque Viejo" || r.District != "Cayo" ||
+			r.By != "Juana Caal" || !reportedAt(r.At).Equal(time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC)) || r.Score < node.ReportedMinScore || len(r.Reasons) == 0 {
+			t.Fatalf("a new %s is given %+v, want María's report as written", typ, r)
+		}
+	}
+	other := map[string]any{"full_name": "Pedro Sho", "sex": "male", "age": int64(71), "district": "Cayo", "last_seen_village": "Benque Viejo"}
+	if got, err := cayo.Node.PossiblyReported(ctx, "missing-person", other); err != nil || len(got.Records) != 0 {
+		t.Fatalf("Pedro Sho is given %+v (%v), want nothing", got, err)
+	}
+
+	for _, m := range []*nodetest.Member{cayo, toledo} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodetest.Eventually(t, 30*time.Second, "Toledo's laptop holds the report of Cayo", func() bool {
+		if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+		_, err := toledo.Node.Record(ctx, a)
+		return err == nil
+	})
+	got, err := toledo.Node.PossiblyReported(ctx, "missing-person", again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Records) != 0 || got.Withheld != 1 {
+		t.Fatalf("Toledo's laptop is given %+v, want nothing and one record left out", got)
+	}
+}
