@@ -623,13 +623,13 @@ func (v *hqView) exportTo(dir, typeName, format string, personal bool) {
 	}
 	var count int
 	var path string
-	u.run(u.T("hq.exporting"), func(ctx context.Context) error {
+	u.job(u.T("hq.exporting"), func(ctx context.Context, progress func(string)) error {
 		f, p, err := createExport(dir, typeName, format)
 		if err != nil {
 			return err
 		}
 		path = p
-		w := bufio.NewWriter(f)
+		w := bufio.NewWriter(&jobWriter{ctx: ctx, w: f, progress: func(b int64) { progress(fmt.Sprintf(u.T("job.written"), megabytes(b))) }})
 		count, err = export(ctx, typeName, w, node.ExportOptions{Personal: personal})
 		if err == nil {
 			err = w.Flush()
@@ -642,15 +642,19 @@ func (v *hqView) exportTo(dir, typeName, format string, personal bool) {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		return nil
-	}, func(err error) {
+	}, func(err error) string {
 		switch {
+		case errors.Is(err, context.Canceled) && u.ctx.Err() == nil:
+			v.result.SetText(u.T("hq.export.cancelled"))
 		case err != nil:
 			v.result.SetText("")
+			return ""
 		case personal:
 			v.result.SetText(fmt.Sprintf(u.T("hq.exported.personal"), count, path))
 		default:
 			v.result.SetText(fmt.Sprintf(u.T("hq.exported"), count, path))
 		}
+		return v.result.Text
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -93,6 +94,11 @@ func (u *UI) job(what string, work func(ctx context.Context, progress func(strin
 	u.background(func() {
 		err := work(ctx, progress)
 		cancelled := ctx.Err() != nil && u.ctx.Err() == nil
+		if cancelled && err != nil && !errors.Is(err, context.Canceled) {
+			// Work cut short fails as it can (a file read in part);
+			// it failed because it was cancelled.
+			err = errors.Join(context.Canceled, err)
+		}
 		stop()
 		u.do(func() {
 			j.stop = nil
@@ -102,6 +108,12 @@ func (u *UI) job(what string, work func(ctx context.Context, progress func(strin
 			end := ""
 			if done != nil {
 				end = done(err)
+			}
+			var need *signInNeeded
+			if end == "" && errors.As(err, &need) {
+				j.box.Hide()
+				u.showError(err) // the sign-in, which says why
+				return
 			}
 			if end == "" && err != nil {
 				if cancelled {
@@ -158,3 +170,35 @@ func plainError(u *UI, err error) string {
 
 // seconds says d in whole seconds, at least one.
 func seconds(d time.Duration) int { return max(1, int(d.Round(time.Second)/time.Second)) }
+
+// jobWriter is the file a job writes, counted: each write first checks
+// that the job was not cancelled, so that Cancel stops the writing at
+// the next block, and says how much is written at the first block and
+// then every progressEvery bytes.
+type jobWriter struct {
+	ctx      context.Context
+	w        io.Writer
+	n        int64
+	next     int64
+	progress func(written int64)
+}
+
+const progressEvery = 256 << 10
+
+func (w *jobWriter) Write(p []byte) (int, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := w.w.Write(p)
+	w.n += int64(n)
+	if w.n >= w.next && n > 0 {
+		w.next = w.n + progressEvery
+		w.progress(w.n)
+	}
+	return n, err
+}
+
+// megabytes says a file's size the way a responder reads it: "0.3 MB".
+func megabytes(n int64) string {
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+}

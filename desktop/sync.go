@@ -408,16 +408,17 @@ func (v *syncView) writeRequest(dir string) {
 	u := v.u
 	self := u.node.Self()
 	path := filepath.Join(dir, self.Name+".request")
-	u.run(u.T("busy"), func(context.Context) error {
+	u.job(u.T("busy"), func(context.Context, func(string)) error {
 		req, err := u.node.EnrollmentRequest()
 		if err != nil {
 			return err
 		}
 		return os.WriteFile(path, req, 0o600)
-	}, func(err error) {
+	}, func(err error) string {
 		if err == nil {
 			v.result.SetText(fmt.Sprintf(u.T("sync.requested"), path, signCommand(path, self.Role, self.District)))
 		}
+		return ""
 	})
 }
 
@@ -458,7 +459,7 @@ func (v *syncView) confirmText() string {
 // installCert installs the certificate headquarters signed.
 func (v *syncView) installCert(path string) {
 	u := v.u
-	u.run(u.T("sync.installing"), func(ctx context.Context) error {
+	u.job(u.T("sync.installing"), func(ctx context.Context, _ func(string)) error {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -467,7 +468,7 @@ func (v *syncView) installCert(path string) {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		return nil
-	}, func(err error) {
+	}, func(err error) string {
 		if err == nil {
 			v.result.SetText(u.T("sync.installed"))
 			if v.enrolled != nil {
@@ -477,57 +478,58 @@ func (v *syncView) installCert(path string) {
 			u.banner.installed = true
 			u.checkCertificate()
 		}
+		return ""
 	})
 }
 
 // importFile saves the records of a JSON-lines file (.gz too) as one
-// durable batch, showing how far it got.
+// durable batch, behind the window: the status line says how far it got,
+// and Cancel stops it. The file is saved whole or not at all, so that a
+// cancelled or refused import saves nothing and can be run again.
 func (v *syncView) importFile(typeName, path string) {
 	u := v.u
+	name := filepath.Base(path)
 	var added, skipped int
-	bar := widget.NewProgressBar()
-	lines := widget.NewLabel("")
-	d := dialog.NewCustomWithoutButtons(fmt.Sprintf(u.T("sync.importing.file"), filepath.Base(path)), container.NewVBox(bar, lines), u.win)
-	d.Show()
 	var size int64
-	if fi, err := os.Stat(path); err == nil {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
 		size = fi.Size()
 	}
-	u.background(func() {
-		err := func() error {
-			f, err := os.Open(path)
-			if err != nil {
-				return err
+	u.job(fmt.Sprintf(u.T("sync.importing.file"), name), func(ctx context.Context, progress func(string)) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		author, err := u.author(ctx)
+		if err != nil {
+			return err
+		}
+		res, err := u.node.Import(ctx, typeName, f, author, func(n int, read int64) {
+			if size > 0 {
+				progress(fmt.Sprintf(u.T("sync.importread.part"), n, min(100, read*100/size)))
+			} else {
+				progress(fmt.Sprintf(u.T("sync.importread"), n))
 			}
-			defer f.Close()
-			author, err := u.author(u.ctx)
-			if err != nil {
-				return err
-			}
-			res, err := u.node.Import(u.ctx, typeName, f, author, func(n int, read int64) {
-				u.do(func() {
-					if size > 0 {
-						bar.SetValue(min(1, float64(read)/float64(size)))
-					}
-					lines.SetText(fmt.Sprintf(u.T("sync.importread"), n))
-				})
-			})
-			added, skipped = res.Added, res.Skipped
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			return nil
-		}()
-		u.do(func() {
-			d.Hide()
-			if err != nil {
-				u.showError(err)
-				return
-			}
-			v.result.SetText(fmt.Sprintf(u.T("sync.imported.file"), filepath.Base(path), added, skipped))
-			u.Refresh()
-			v.load()
 		})
+		added, skipped = res.Added, res.Skipped
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return nil
+	}, func(err error) string {
+		var report string
+		switch {
+		case err == nil:
+			report = fmt.Sprintf(u.T("sync.imported.file"), name, added, skipped)
+			u.Refresh()
+		case errors.Is(err, context.Canceled) && u.ctx.Err() == nil:
+			report = fmt.Sprintf(u.T("sync.import.cancelled"), name)
+		default:
+			report = fmt.Sprintf(u.T("sync.import.failed"), name, plainError(u, err))
+		}
+		v.result.SetText(report)
+		v.load()
+		return report
 	})
 }
 
@@ -614,13 +616,15 @@ func (v *syncView) askExport() {
 
 // exportBundle writes everything this node holds into a new bundle file in
 // dir (a USB stick), encrypted for the readers chosen and this node, named
-// after the node and the time, and says where and for whom.
+// after the node and the time, and says where and for whom. It runs
+// behind the window, saying how much is written; a bundle cancelled or
+// failed is removed, never left half-written on the stick.
 func (v *syncView) exportBundle(dir string, readers readerChoice) {
 	u := v.u
 	name := fmt.Sprintf("lifeline-%s-%s.bundle", u.node.Self().Name, time.Now().Format("20060102-150405"))
 	path := filepath.Join(dir, name)
 	var n int
-	u.run(u.T("sync.exporting"), func(ctx context.Context) error {
+	u.job(u.T("sync.exporting"), func(ctx context.Context, progress func(string)) error {
 		to, err := u.node.Recipients(ctx, readers.names)
 		if err != nil {
 			return err
@@ -629,7 +633,13 @@ func (v *syncView) exportBundle(dir string, readers readerChoice) {
 		if err != nil {
 			return err
 		}
-		res, err := u.node.ExportBundleFor(ctx, f, nil, to)
+		w := &jobWriter{ctx: ctx, w: f, progress: func(b int64) {
+			progress(fmt.Sprintf(u.T("job.written"), megabytes(b)))
+		}}
+		res, err := u.node.ExportBundleFor(ctx, w, nil, to)
+		if err == nil {
+			err = f.Sync() // on the stick before the end line says so
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -639,10 +649,18 @@ func (v *syncView) exportBundle(dir string, readers readerChoice) {
 		}
 		n = res.Changes
 		return nil
-	}, func(err error) {
-		if err == nil {
-			v.result.SetText(fmt.Sprintf(u.T("sync.exported"), n, path, readers.label))
+	}, func(err error) string {
+		var report string
+		switch {
+		case err == nil:
+			report = fmt.Sprintf(u.T("sync.exported"), n, path, readers.label)
+		case errors.Is(err, context.Canceled) && u.ctx.Err() == nil:
+			report = u.T("sync.export.cancelled")
+		default:
+			return ""
 		}
+		v.result.SetText(report)
+		return report
 	})
 }
 
@@ -653,21 +671,31 @@ func (v *syncView) importBundle(path string) { v.importBundleThen(path, nil) }
 func (v *syncView) importBundleThen(path string, then func(error)) {
 	u := v.u
 	var n int
-	u.run(u.T("sync.importing"), func(ctx context.Context) error {
+	u.job(u.T("sync.importing"), func(ctx context.Context, _ func(string)) error {
 		res, err := u.node.ImportBundle(ctx, path)
 		n = res.Applied
 		if err != nil {
 			return fmt.Errorf("bundle %s: %w", path, err)
 		}
 		return nil
-	}, func(err error) {
-		if err == nil {
-			v.result.SetText(fmt.Sprintf(u.T("sync.imported"), n))
+	}, func(err error) string {
+		report := ""
+		switch {
+		case err == nil:
+			report = fmt.Sprintf(u.T("sync.imported"), n)
+		case errors.Is(err, context.Canceled) && u.ctx.Err() == nil:
+			report = u.T("sync.importbundle.cancelled")
+		}
+		if report != "" {
+			// A bundle cancelled may have brought some changes: each
+			// is whole, and the screens show them.
+			v.result.SetText(report)
 			u.Refresh()
 		}
 		v.load()
 		if then != nil {
 			then(err)
 		}
+		return report
 	})
 }

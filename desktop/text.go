@@ -412,6 +412,15 @@ var texts = map[string][2]string{
 	"matches.err.notenrolled":   {"This computer is not enrolled yet: a decision is signed with the certificate enrollment gives. Enroll it first.", "Esta computadora aún no está inscrita: una decisión se firma con el certificado de la inscripción. Inscríbala primero."},
 	"matches.err.other":         {"The matches could not be read or the decision sent: %s", "No se pudieron leer las coincidencias ni enviar la decisión: %s"},
 
+	// Long work behind the window (the status line): files and bundles.
+	"job.written":                 {"%s written.", "%s escritos."},
+	"sync.importread.part":        {"%d lines read (%d%% of the file).", "%d líneas leídas (%d%% del archivo)."},
+	"sync.import.cancelled":       {"Import of %s cancelled: no record of it was saved (a file is saved whole or not at all). Import it again when you are ready.", "Importación de %s cancelada: no se guardó ningún registro del archivo (un archivo se guarda entero o nada). Vuelva a importarlo cuando quiera."},
+	"sync.import.failed":          {"Import of %s refused, no record of it saved: %s", "Importación de %s rechazada, no se guardó ningún registro del archivo: %s"},
+	"sync.export.cancelled":       {"Writing the bundle cancelled: no file was left on the stick.", "Escritura del paquete cancelada: no quedó ningún archivo en la memoria USB."},
+	"hq.export.cancelled":         {"Export cancelled: no file was left in the folder.", "Exportación cancelada: no quedó ningún archivo en la carpeta."},
+	"sync.importbundle.cancelled": {"Reading the bundle cancelled. The changes it brought before are kept, each whole; read it again to take the rest (what is already here is skipped).", "Lectura del paquete cancelada. Los cambios que trajo antes se conservan, cada uno entero; vuelva a leerlo para tomar el resto (lo que ya está aquí se omite)."},
+
 	// A kit headquarters published, come by sync.
 	"kits.came": {"New from headquarters: %s. Forms ask what it asks from now on; what you typed is kept, and records already saved keep the version they were made with.", "Nuevo de la sede: %s. Los formularios preguntan lo que pide desde ahora; lo escrito se conserva, y los registros ya guardados conservan la versión con que se hicieron."},
 
