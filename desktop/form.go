@@ -486,6 +486,11 @@ func (fm *form) saveThen(kept map[string][]string) {
 		fm.saveEdit(obj)
 		return
 	}
+	fm.warnThenAdd(obj, kept) // possibly already reported (dupwarn.go)
+}
+
+// add stores obj as a new record; the new empty form holds kept.
+func (fm *form) add(obj map[string]any, kept map[string][]string) {
 	var id syncproto.RecordID
 	fm.write(obj, func(ctx context.Context, data []byte, author string) (err error) {
 		id, err = fm.u.node.Add(ctx, fm.t.Name, data, author)

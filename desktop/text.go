@@ -22,6 +22,18 @@ var texts = map[string][2]string{
 	"status.sent":      {"Sent", "Enviado"},
 	"status.confirmed": {"Confirmed at HQ", "Confirmado en la sede"},
 
+	// Possibly already reported: a new people record that may be one this computer holds (dupwarn.go).
+	"dup.checking":  {"Looking for reports of the same person…", "Buscando reportes de la misma persona…"},
+	"dup.title":     {"Possibly already reported", "Posiblemente ya reportado"},
+	"dup.intro":     {"This person may already be in a record on this computer. Open it to check, save this one anyway, or cancel to go on typing.", "Esta persona puede estar ya en un registro de esta computadora. Ábralo para comprobarlo, guarde este de todos modos, o cancele para seguir escribiendo."},
+	"dup.missing":   {"%s — reported %s by %s", "%s — reportado el %s por %s"},
+	"dup.sheltered": {"%s — in a shelter since %s (%s)", "%s — en un albergue desde el %s (%s)"},
+	"dup.unknown":   {"unknown", "desconocido"},
+	"dup.more":      {"and %d more.", "y %d más."},
+	"dup.withheld":  {"%d people records of other districts were not compared: this computer cannot open their names.", "%d registros de personas de otros distritos no se compararon: esta computadora no puede abrir sus nombres."},
+	"dup.open":      {"Open that record", "Abrir ese registro"},
+	"dup.save":      {"Save anyway", "Guardar de todos modos"},
+
 	// The setup screen, the first time the app opens.
 	"setup.title":       {"Set up this computer", "Configurar esta computadora"},
 	"setup.intro":       {"Lifeline keeps its records on this computer and shares them with the other nodes of NEMO's deployment. Say what this computer is; you can enroll it with headquarters now or later.", "Lifeline guarda sus registros en esta computadora y los comparte con los demás nodos de NEMO. Diga qué es esta computadora; puede inscribirla en la sede ahora o más tarde."},

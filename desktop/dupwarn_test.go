@@ -1,0 +1,130 @@
+package desktop
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"lifeline/node"
+	"lifeline/syncproto"
+)
+
+// What a Toledo laptop holds: a report of Maria Cal of San Antonio, the
+// girl Maria Pop of the same village (a common name, another person), and
+// a man of another village.
+const (
+	dupMariaCal = `{"full_name":"Maria Cal","sex":"female","age":34,"district":"Toledo","last_seen_place":"the river","last_seen_village":"San Antonio","status":"missing","reporter_name":"Juana Cal","reported_at":"2026-12-02T09:15:00-06:00"}`
+	dupMariaPop = `{"full_name":"Maria Pop","sex":"female","age":8,"district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Rosa Pop","reported_at":"2026-12-02T10:00:00-06:00"}`
+	dupPedroSho = `{"full_name":"Pedro Sho","sex":"male","age":71,"district":"Toledo","last_seen_place":"his farm","last_seen_village":"Silver Creek","status":"missing","reporter_name":"Ana Sho","reported_at":"2026-12-02T11:00:00-06:00"}`
+)
+
+// fillMissing fills a new missing-person report as a responder would.
+func fillMissing(t *testing.T, u *UI, name, age string) *form {
+	t.Helper()
+	fm := openType(t, u, "Missing persons", "Missing person")
+	test.Type(fm.input(t, "full_name").entry, name)
+	test.Type(fm.input(t, "age").entry, age)
+	fm.input(t, "district").sel.SetSelected("Toledo")
+	test.Type(fm.input(t, "last_seen_place").entry, "the market")
+	test.Type(fm.input(t, "last_seen_village").entry, "San Antonio")
+	fm.input(t, "status").sel.SetSelected("Missing")
+	test.Type(fm.input(t, "reporter_name").entry, "Tomas Caal")
+	test.Tap(fm.input(t, "reported_at").button)
+	return fm
+}
+
+// A responder types a report of "CAAL, María", 35, of San Antonio: before
+// it is saved, the laptop shows the report of Maria Cal, 34, it holds (Cal
+// and Caal are one Q'eqchi' name), with who reported her and when, and
+// not the girl Maria Pop. Cancel and Open that record save nothing; Save
+// anyway saves. A report of someone the laptop holds nothing of saves at
+// once.
+func TestPossiblyAlreadyReportedIsShownBeforeSaving(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Toledo")
+	ctx := context.Background()
+	var cal syncproto.RecordID
+	for _, data := range []string{dupMariaCal, dupMariaPop, dupPedroSho} {
+		id, err := u.node.Add(ctx, node.MissingPersonType, []byte(data), "vol-12")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data == dupMariaCal {
+			cal = id
+		}
+	}
+	fm := fillMissing(t, u, "CAAL, María", "35")
+	tapSave := func() {
+		t.Helper()
+		test.Tap(fm.saveBtn)
+		u.bg.Wait()
+	}
+	tapSave()
+	said := strings.Join(overlayTexts(u.win), "\n")
+	if !strings.Contains(said, "Maria Cal, 34, San Antonio, Toledo — reported "+showStamp("2026-12-02T09:15:00-06:00", "")+" by Juana Cal") {
+		t.Fatalf("the warning says %q, want Maria Cal's report with its reporter and time", said)
+	}
+	for _, not := range []string{"Pop", "Sho"} {
+		if strings.Contains(said, not) {
+			t.Errorf("the warning names %s: %q", not, said)
+		}
+	}
+	if n := len(records(t, u, node.MissingPersonType)); n != 3 {
+		t.Fatalf("%d reports held while the warning is on show, want the 3 held before", n)
+	}
+
+	test.Tap(overlayButton(u.win, "Cancel"))
+	if n := len(records(t, u, node.MissingPersonType)); n != 3 || fm.input(t, "full_name").entry.Text != "CAAL, María" {
+		t.Fatalf("after Cancel: %d reports, name %q; want 3 and the form as typed", n, fm.input(t, "full_name").entry.Text)
+	}
+
+	tapSave()
+	test.Tap(overlayButton(u.win, "Open that record"))
+	u.bg.Wait()
+	if Tabs[u.tabs.SelectedIndex()] != "records" || u.screens.records.selected != cal.String() {
+		t.Fatalf("Open that record shows tab %q, record %q; want Maria Cal's report %s", Tabs[u.tabs.SelectedIndex()], u.screens.records.selected, cal)
+	}
+	if n := len(records(t, u, node.MissingPersonType)); n != 3 {
+		t.Fatalf("%d reports after Open that record, want 3", n)
+	}
+
+	tapSave()
+	test.Tap(overlayButton(u.win, "Save anyway"))
+	u.bg.Wait()
+	if n := len(records(t, u, node.MissingPersonType)); n != 4 {
+		t.Fatalf("%d reports after Save anyway, want 4", n)
+	}
+
+	fm = fillMissing(t, u, "Juan Coc", "45")
+	tapSave()
+	if n := len(records(t, u, node.MissingPersonType)); n != 5 {
+		t.Fatalf("Juan Coc, of whom the laptop holds nothing: %d reports, want 5 saved at once; the form says %q", n, fm.summary.Text)
+	}
+}
+
+// The warning says how many people records it could not compare, in
+// Spanish too.
+func TestPossiblyAlreadyReportedSaysWhatItLeftOut(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Toledo")
+	fm := openType(t, u, "Missing persons", "Missing person")
+	found := node.Reporting{Withheld: 2, Records: []node.Reported{{ID: "x", Type: node.ShelteredPersonType, Name: "Maria Cal", Age: -1,
+		Village: "San Antonio", District: "Toledo", At: "2026-12-02T09:15:00-06:00", By: "Punta Gorda Town Hall", Reasons: []string{"same name"}}}}
+	fm.showPossiblyReported(found, func() {})
+	said := strings.Join(overlayTexts(u.win), "\n")
+	for _, want := range []string{"Maria Cal, San Antonio, Toledo — in a shelter since " + showStamp("2026-12-02T09:15:00-06:00", "") + " (Punta Gorda Town Hall)",
+		"2 people records of other districts were not compared"} {
+		if !strings.Contains(said, want) {
+			t.Errorf("the warning says %q, want %q", said, want)
+		}
+	}
+	test.Tap(overlayButton(u.win, "Cancel"))
+	if err := u.node.SetLang("es"); err != nil {
+		t.Fatal(err)
+	}
+	fm.showPossiblyReported(found, func() {})
+	said = strings.Join(overlayTexts(u.win), "\n")
+	if !strings.Contains(said, "2 registros de personas de otros distritos no se compararon") || overlayButton(u.win, "Guardar de todos modos") == nil {
+		t.Errorf("in Spanish the warning says %q", said)
+	}
+}
