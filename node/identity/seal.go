@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
+	"testing"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -41,7 +43,27 @@ type KDF struct {
 // 3 passes over 64 MiB in 4 lanes. It takes a few tenths of a second on a
 // field laptop, once per signing, and makes every guess of a stolen file's
 // passphrase cost as much.
-func DefaultKDF() KDF { return KDF{Time: 3, Memory: 64 << 10, Threads: 4} }
+func DefaultKDF() KDF {
+	if cheapKDF.Load() {
+		return KDF{Time: 1, Memory: 64, Threads: 1}
+	}
+	return KDF{Time: 3, Memory: 64 << 10, Threads: 4}
+}
+
+// cheapKDF is set by CheapKDFInTests.
+var cheapKDF atomic.Bool
+
+// CheapKDFInTests makes DefaultKDF one pass over 64 KiB in this process,
+// for the tests of a package that seal and open many files, where
+// Argon2id's cost (seconds each under the race detector) is not what they
+// show: every sealed file and verifier names its parameters, so nothing
+// else changes. It panics outside a test binary.
+func CheapKDFInTests() {
+	if !testing.Testing() {
+		panic("identity: CheapKDFInTests called outside a test")
+	}
+	cheapKDF.Store(true)
+}
 
 // Bounds on the parameters a sealed file may ask for: a hostile file must
 // not make a reader spend gigabytes or minutes before it fails.

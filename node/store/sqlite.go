@@ -426,10 +426,11 @@ func (s *SQLite) lockTxn(ctx context.Context) (t *txn, end func(), err error) {
 // its transaction begins. The log file so stays under
 // walRestartBytes plus one transaction, however long a sync session or a
 // run of edits goes on, unless a reader holds one snapshot for longer
-// than walRestartWait each time.
-const (
-	walCheckpointBytes = 32 << 20
-	walRestartBytes    = 64 << 20
+// than walRestartWait each time. They are variables only so that a test
+// can show the bound with a shorter session; nothing else changes them.
+var (
+	walCheckpointBytes int64 = 32 << 20
+	walRestartBytes    int64 = 64 << 20
 )
 
 // walRestartWait is how long a checkpoint that restarts the log waits for
