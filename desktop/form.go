@@ -17,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -64,6 +63,7 @@ func (u *UI) newRecordScreen() fyne.CanvasObject {
 
 	u.screens.form = s
 	u.win.Canvas().AddShortcut(saveShortcut, func(fyne.Shortcut) { u.saveShownForm() })
+	u.win.SetOnDropped(u.dropPhotos)
 
 	pickers := container.New(layout.NewFormLayout(),
 		widget.NewLabel(u.T("form.kit")), s.kitPick,
@@ -764,12 +764,13 @@ type fieldInput struct {
 	u     *UI
 	field *schemas.Field
 	// Which widgets are set depends on the field's type.
-	entry    *formEntry         // text, integer, decimal, date, datetime, photo, ref
+	entry    *formEntry         // text, integer, decimal, date, datetime, ref
 	sel      *widget.Select     // choice
 	check    *widget.Check      // bool
 	group    *widget.CheckGroup // multi
 	lat, lon *formEntry         // geo
-	// button fills the entry: a calendar, now, or a photo file.
+	photos   *photoField        // photo (photos.go)
+	// button fills the entry: a calendar, or now.
 	button *widget.Button
 	object fyne.CanvasObject // what to lay out
 	// onSave, if set, runs on Ctrl+S typed in one of its entries.
@@ -846,11 +847,8 @@ func (u *UI) newFieldInput(f *schemas.Field, changed func()) *fieldInput {
 		in.lon = newEntry(u.T("form.lon"))
 		in.object = container.NewGridWithColumns(2, in.lat, in.lon)
 	case schemas.Photo:
-		in.entry = newEntry(u.T("form.photo.hint"))
-		in.entry.MultiLine = true
-		in.entry.Wrapping = fyne.TextWrap(fyne.TextTruncateClip) // as a multi-line entry's
-		in.button = widget.NewButtonWithIcon(u.T("form.photo.add"), theme.FileImageIcon(), in.pickPhoto)
-		in.object = container.NewVBox(in.entry, container.NewHBox(in.button))
+		in.photos = u.newPhotoField(changed)
+		in.object = in.photos.object
 	default: // ref, and any type a newer kit brings
 		hint := ""
 		if t, ok := u.node.Kits().Type(f.Ref); ok {
@@ -887,29 +885,6 @@ func (in *fieldInput) pickDate() {
 		d.Hide()
 	})
 	d = dialog.NewCustom(in.u.T("form.calendar"), in.u.T("cancel"), cal, in.u.win)
-	d.Show()
-}
-
-// pickPhoto adds a photo file's name as a reference: the photo itself
-// stays where it is, and the name finds it again.
-func (in *fieldInput) pickPhoto() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			in.u.showError(err)
-			return
-		}
-		if r == nil {
-			return // cancelled
-		}
-		name := r.URI().Name()
-		r.Close()
-		text := strings.TrimRight(in.entry.Text, "\n")
-		if text != "" {
-			text += "\n"
-		}
-		in.entry.SetText(text + name)
-	}, in.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".jpg", ".jpeg", ".png", ".heic", ".webp"}))
 	d.Show()
 }
 
@@ -957,6 +932,8 @@ func (in *fieldInput) raw() []string {
 		return vals
 	case schemas.Geo:
 		return []string{in.lat.Text, in.lon.Text}
+	case schemas.Photo:
+		return in.photos.raw()
 	}
 	return []string{in.entry.Text}
 }
@@ -989,6 +966,8 @@ func (in *fieldInput) setRaw(raw []string) {
 	case schemas.Geo:
 		in.lat.SetText(at(0))
 		in.lon.SetText(at(1))
+	case schemas.Photo:
+		in.photos.set(at(0))
 	default:
 		in.entry.SetText(at(0))
 	}
@@ -1072,6 +1051,8 @@ func (in *fieldInput) value() (any, error) {
 			return nil, errors.New(in.u.T("form.err.geo"))
 		}
 		return map[string]float64{"lat": y, "lon": x}, nil
+	case schemas.Photo:
+		return in.photos.value(), nil
 	}
 
 	s := strings.TrimSpace(in.entry.Text)
@@ -1103,14 +1084,6 @@ func (in *fieldInput) value() (any, error) {
 			return nil, errors.New(in.u.T("form.err.datetime"))
 		}
 		return t.Format(time.RFC3339Nano), nil
-	case schemas.Photo:
-		var refs []string
-		for line := range strings.Lines(s) {
-			if ref := strings.TrimSpace(line); ref != "" {
-				refs = append(refs, ref)
-			}
-		}
-		return refs, nil
 	case schemas.Ref:
 		id, err := syncproto.ParseRecordID(s)
 		if err != nil {

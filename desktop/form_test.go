@@ -88,7 +88,7 @@ func TestSavedDamageAssessmentHoldsWhatWasTyped(t *testing.T) {
 	test.Tap(fm.input(t, "displaced").check)
 	fm.input(t, "needs").group.SetSelected([]string{"Tarpaulin", "Drinking water"})
 	test.Type(fm.input(t, "notes").entry, "Roof gone on the east side")
-	fm.input(t, "photos").entry.SetText("IMG_2041.jpg\nIMG_2042.jpg\n")
+	fm.input(t, "photos").photos.add("IMG_2041.jpg", "IMG_2042.jpg")
 	if _, err := os.Stat(fm.draftFile()); err != nil {
 		t.Fatalf("no draft while typing: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -71,6 +72,9 @@ type recordsView struct {
 	use   map[string]*widget.Button
 
 	listJob, detailJob recordsQueue
+	// thumbs are the thumbnails the list showed, by photo id, on the UI
+	// thread: a photo's bytes never change.
+	thumbs map[string]fyne.Resource
 
 	mu sync.Mutex
 	// loaded are the rows of the kit last read; they are stale when
@@ -92,6 +96,8 @@ type recordsRow struct {
 	status string
 	// review is the record's review, nil while none.
 	review *node.RecordReview
+	// photo is the id of the record's first photo, "" for none.
+	photo string
 }
 
 // recordsSet is the rows of one kit as read at one time.
@@ -165,7 +171,10 @@ func (v *recordsView) newRow() fyne.CanvasObject {
 	sub := widget.NewLabel("")
 	sub.Truncation = fyne.TextTruncateEllipsis
 	mark := widget.NewIcon(theme.WarningIcon())
-	return container.NewBorder(nil, nil, nil, mark, container.NewVBox(title, sub))
+	thumb := canvas.NewImageFromResource(nil)
+	thumb.FillMode = canvas.ImageFillContain
+	thumb.SetMinSize(fyne.NewSquareSize(listThumbEdge))
+	return container.NewBorder(nil, nil, thumb, mark, container.NewVBox(title, sub))
 }
 
 func (v *recordsView) fillRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -174,7 +183,8 @@ func (v *recordsView) fillRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	r := v.shown[i]
 	c := o.(*fyne.Container)
-	texts, mark := c.Objects[0].(*fyne.Container), c.Objects[1]
+	texts, thumb, mark := c.Objects[0].(*fyne.Container), c.Objects[1].(*canvas.Image), c.Objects[2]
+	v.fillThumb(thumb, r.photo)
 	texts.Objects[0].(*widget.Label).SetText(r.summary)
 	texts.Objects[1].(*widget.Label).SetText(v.rowLine(r))
 	if r.conflict || r.asksCorrection() {
@@ -345,6 +355,7 @@ func (v *recordsView) load(ctx context.Context, kit string) (*recordsSet, error)
 			r.summary = node.Printable(rv.Title)
 		}
 		r.district, _ = rv.Fields["district"].(string)
+		r.photo = firstPhoto(n, rv)
 		text := []string{r.summary, rv.ID, rv.Title, rv.Case}
 		if rv.Review != nil {
 			text = append(text, rv.Review.Reason)
@@ -493,6 +504,10 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 			value.TextStyle.Italic = true
 		}
 		form.Add(widget.NewLabelWithStyle(v.label(rec, name), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+		if f, ok := fieldOf(t, name); ok && f.Type == schemas.Photo && len(photoRefs(rec.Fields[name])) > 0 {
+			form.Add(u.photoStrip(photoRefs(rec.Fields[name])))
+			continue
+		}
 		form.Add(value)
 	}
 	box.Add(form)

@@ -136,8 +136,6 @@ var texts = map[string][2]string{
 	"form.gps.fix":         {"GPS fix: %d satellites, HDOP %.1f, %d s old", "Posición GPS: %d satélites, HDOP %.1f, de hace %d s"},
 	"form.gps.estimated":   {"Estimated position, not measured from satellites: check it before saving (%d satellites, HDOP %.1f, %d s old)", "Posición estimada, no medida con satélites: revísela antes de guardar (%d satélites, HDOP %.1f, de hace %d s)"},
 	"form.gps.failed":      {"No position from the GPS, nothing filled: %s", "El GPS no dio posición, no se llenó nada: %s"},
-	"form.photo.hint":      {"One photo reference per line", "Una referencia de foto por línea"},
-	"form.photo.add":       {"Add photo…", "Agregar foto…"},
 	"form.ref.hint":        {"Id of a record: %s", "Id de un registro: %s"},
 	"form.err.integer":     {"Type a whole number, e.g. 3.", "Escriba un número entero, p. ej. 3."},
 	"form.err.decimal":     {"Type a number, e.g. 17.25.", "Escriba un número, p. ej. 17.25."},
@@ -438,6 +436,25 @@ var texts = map[string][2]string{
 
 	// Repeated entry in the "New record" form.
 	"form.again": {"Save and start another (keep location)", "Guardar y empezar otro (mantener ubicación)"},
+
+	// Photos: a form's photo field, a record's photos, the photo viewer.
+	"photo.add.file":      {"Add photo…", "Agregar foto…"},
+	"photo.add.folder":    {"Add a folder of photos…", "Agregar una carpeta de fotos…"},
+	"photo.drop.hint":     {"Or drop photos or a folder on the window.", "O suelte fotos o una carpeta en la ventana."},
+	"photo.remove":        {"Remove", "Quitar"},
+	"photo.adding":        {"Adding the photo…", "Agregando la foto…"},
+	"photo.adding.n":      {"Adding %d photos…", "Agregando %d fotos…"},
+	"photo.added":         {"%d of %d photos added.", "%d de %d fotos agregadas."},
+	"photo.failed":        {"Not added: %s", "No agregadas: %s"},
+	"photo.err.none":      {"No JPEG or PNG photo there: a folder's photos are its .jpg, .jpeg and .png files.", "No hay ninguna foto JPEG o PNG: las fotos de una carpeta son sus archivos .jpg, .jpeg y .png."},
+	"photo.err.noform":    {"Drop photos on a form that has a photo field: open a new record or edit one first.", "Suelte las fotos en un formulario que tenga un campo de fotos: abra un registro nuevo o edite uno primero."},
+	"photo.err.read":      {"This photo cannot be shown: %s", "Esta foto no se puede mostrar: %s"},
+	"photo.onitsway":      {"On its way", "En camino"},
+	"photo.onitsway.long": {"This photo is on its way: the record came before it, and the photo comes with a later sync or bundle.", "Esta foto está en camino: el registro llegó antes, y la foto llega con una sincronización o un paquete posterior."},
+	"photo.thumbonly":     {"Only the small copy is here so far: the full photo is on its way.", "Por ahora solo está aquí la copia pequeña: la foto completa está en camino."},
+	"photo.notid":         {"%s is a file name an older form kept, not a photo in Lifeline.", "%s es un nombre de archivo que guardó un formulario anterior, no una foto de Lifeline."},
+	"photo.title":         {"Photo", "Foto"},
+	"photo.close":         {"Close", "Cerrar"},
 }
 
 // text is key's text in lang.
