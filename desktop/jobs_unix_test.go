@@ -3,6 +3,7 @@
 package desktop
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,5 +96,69 @@ func TestJobImportFileCancelSavesNothingHalf(t *testing.T) {
 	}
 	if n := len(records(t, u, "damage-assessment")); n != 400 {
 		t.Fatalf("%d records saved, want 400", n)
+	}
+}
+
+// A bundle read from a stick too slow to wait for: Cancel stops it and
+// nothing of it is applied (a bundle is applied whole or not at all);
+// read again to the end, it brings its record.
+func TestJobBundleReadCancelAppliesNothing(t *testing.T) {
+	ctx := context.Background()
+	u, th := newJobTestUI(t, syncproto.RoleField, "Cayo", nil)
+	ca := enrollTestUI(t, u)
+	peer := enrolledPeer(t, ca, "cayo-laptop-03", "Cayo")
+	theirs, err := peer.Add(ctx, "damage-assessment", []byte(damageRecord), "vol-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := bundleOf(t, peer)
+	whole, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe := filepath.Join(t.TempDir(), "cayo-laptop-03.bundle")
+	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cancelled := make(chan struct{})
+	wrote := make(chan error, 1)
+	go func() {
+		f, err := os.OpenFile(pipe, os.O_WRONLY, 0)
+		if err != nil {
+			wrote <- err
+			return
+		}
+		_, err = f.Write(whole[:len(whole)/2])
+		<-cancelled
+		f.Close()
+		wrote <- err
+	}()
+
+	v := u.screens.sync
+	v.importBundle(pipe)
+	if got := lineSays(u); got != "Reading the bundle…" {
+		t.Fatalf("the job line says %q", got)
+	}
+	test.Tap(u.jobs.cancel)
+	close(cancelled)
+	th.ui.until(t, "the job line says reading the bundle was cancelled", 30*time.Second, func() bool {
+		return strings.HasPrefix(lineSays(u), "Reading the bundle cancelled: nothing of it was applied")
+	})
+	th.settle(t, u)
+	if err := <-wrote; err != nil && !strings.Contains(err.Error(), "broken pipe") {
+		t.Fatal(err)
+	}
+	if _, err := u.node.Record(ctx, theirs); err == nil {
+		t.Fatal("a cancelled bundle brought its record")
+	}
+
+	test.Tap(u.jobs.close)
+	v.importBundle(bundle)
+	th.ui.until(t, "the job line says the bundle is read", 30*time.Second, func() bool {
+		return lineSays(u) == "Read the bundle: 1 changes new here."
+	})
+	th.settle(t, u)
+	if _, err := u.node.Record(ctx, theirs); err != nil {
+		t.Fatalf("the bundle read to the end did not bring its record: %v", err)
 	}
 }

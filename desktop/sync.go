@@ -687,9 +687,9 @@ func (v *syncView) importBundleThen(path string, then func(error)) {
 			report = u.T("sync.importbundle.cancelled")
 		}
 		if report != "" {
-			// A bundle cancelled may have brought some changes: each
-			// is whole, and the screens show them.
 			v.result.SetText(report)
+		}
+		if err == nil {
 			u.Refresh()
 		}
 		v.load()

@@ -429,7 +429,7 @@ var texts = map[string][2]string{
 	"sync.import.failed":          {"Import of %s refused, no record of it saved: %s", "Importación de %s rechazada, no se guardó ningún registro del archivo: %s"},
 	"sync.export.cancelled":       {"Writing the bundle cancelled: no file was left on the stick.", "Escritura del paquete cancelada: no quedó ningún archivo en la memoria USB."},
 	"hq.export.cancelled":         {"Export cancelled: no file was left in the folder.", "Exportación cancelada: no quedó ningún archivo en la carpeta."},
-	"sync.importbundle.cancelled": {"Reading the bundle cancelled. The changes it brought before are kept, each whole; read it again to take the rest (what is already here is skipped).", "Lectura del paquete cancelada. Los cambios que trajo antes se conservan, cada uno entero; vuelva a leerlo para tomar el resto (lo que ya está aquí se omite)."},
+	"sync.importbundle.cancelled": {"Reading the bundle cancelled: nothing of it was applied (a bundle is applied whole or not at all). Read it again when you are ready.", "Lectura del paquete cancelada: no se aplicó nada de él (un paquete se aplica entero o nada). Vuelva a leerlo cuando quiera."},
 
 	// A kit headquarters published, come by sync.
 	"kits.came": {"New from headquarters: %s. Forms ask what it asks from now on; what you typed is kept, and records already saved keep the version they were made with.", "Nuevo de la sede: %s. Los formularios preguntan lo que pide desde ahora; lo escrito se conserva, y los registros ya guardados conservan la versión con que se hicieron."},
