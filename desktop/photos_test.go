@@ -23,6 +23,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"lifeline/node/photos"
 	"lifeline/syncproto"
 )
 
@@ -236,21 +237,42 @@ func readDraft(t *testing.T, u *UI, fm *form) map[string][]string {
 }
 
 // A photo a record names that is not on this computer yet is on its way,
-// in both languages, in the record and in the viewer, not an error.
-func TestPhotoOnItsWay(t *testing.T) {
+// in both languages, in the record and in the viewer, not an error; one
+// whose thumbnail came but not its full image opens as its thumbnail. The
+// Edit form shows the same photos, takes a file dropped on the window, and
+// saves the photos it names.
+func TestPhotoOnItsWayAndEdited(t *testing.T) {
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	u.bg.Wait()
-	elsewhere := strings.Repeat("7c", 32)
+	elsewhere, thumbOnly := strings.Repeat("7c", 32), strings.Repeat("3d", 32)
+	var small bytes.Buffer
+	if err := jpeg.Encode(&small, image.NewRGBA(image.Rect(0, 0, 64, 48)), nil); err != nil {
+		t.Fatal(err)
+	}
+	store, err := u.node.PhotoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv, err := store.Receive(thumbOnly, photos.Thumb, sha(small.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rcv.Write(small.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rcv.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	obj := fmt.Sprintf(`{"district": "Cayo", "village": "Bullet Tree", "lat": 17.19, "lon": -89.1,
 		"structure_type": "thatch", "damage_level": 2, "household_size": 4, "displaced": true,
-		"reported_by": "vol-9", "reported_at": "2024-11-27T05:00:00-06:00", "photos": [%q]}`, elsewhere)
+		"reported_by": "vol-9", "reported_at": "2024-11-27T05:00:00-06:00", "photos": [%q, %q]}`, elsewhere, thumbOnly)
 	id, err := u.node.Add(u.ctx, "damage-assessment", []byte(obj), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ lang, short, long string }{
-		{"en", "On its way", "This photo is on its way"},
-		{"es", "En camino", "Esta foto está en camino"},
+	for _, c := range []struct{ lang, short, long, thumb string }{
+		{"en", "On its way", "This photo is on its way", "the full photo is on its way"},
+		{"es", "En camino", "Esta foto está en camino", "la foto completa está en camino"},
 	} {
 		if err := u.SetLang(c.lang); err != nil {
 			t.Fatal(err)
@@ -260,16 +282,53 @@ func TestPhotoOnItsWay(t *testing.T) {
 		v.open(id.String())
 		u.bg.Wait()
 		thumbs := objectsIn[*tappable](v.detail)
-		if len(thumbs) != 1 || !slices.Contains(labelTextsIn(thumbs[0]), c.short) {
-			t.Fatalf("%s: the record's photo shows %q, want %q", c.lang, labelTextsIn(thumbs[0]), c.short)
+		if len(thumbs) != 2 || !slices.Contains(labelTextsIn(thumbs[0]), c.short) {
+			t.Fatalf("%s: the record shows %d photos, the first %q, want %q", c.lang, len(thumbs), labelTextsIn(thumbs[0]), c.short)
+		}
+		if shown := shownImages(thumbs[1]); len(shown) != 1 || !bytes.Equal(shown[0], small.Bytes()) {
+			t.Fatalf("%s: the photo whose thumbnail came does not show it", c.lang)
 		}
 		test.Tap(thumbs[0])
 		u.bg.Wait()
-		said := strings.Join(overlayTexts(u.win), "\n")
-		if !strings.Contains(said, c.long) {
+		if said := strings.Join(overlayTexts(u.win), "\n"); !strings.Contains(said, c.long) {
 			t.Fatalf("%s: the viewer says %q, want %q", c.lang, said, c.long)
 		}
 		u.win.Canvas().Overlays().Top().Hide()
+		test.Tap(thumbs[1])
+		u.bg.Wait()
+		top := u.win.Canvas().Overlays().Top()
+		if said := strings.Join(overlayTexts(u.win), "\n"); !strings.Contains(said, c.thumb) {
+			t.Fatalf("%s: the viewer of a thumbnail says %q, want %q", c.lang, said, c.thumb)
+		}
+		if shown := shownImages(top); len(shown) != 1 || !bytes.Equal(shown[0], small.Bytes()) {
+			t.Fatalf("%s: the viewer does not show the thumbnail while the full image is on its way", c.lang)
+		}
+		top.Hide()
+	}
+
+	fm := editRecord(t, u, id)
+	pf := fm.input(t, "photos").photos
+	if !slices.Equal(pf.refs, []string{elsewhere, thumbOnly}) {
+		t.Fatalf("the Edit form names photos %q", pf.refs)
+	}
+	u.tabs.SelectIndex(1)
+	u.dropPhotos(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(photoJPEG(t, t.TempDir(), 120, 90, 9))})
+	u.bg.Wait()
+	if len(pf.refs) != 3 {
+		t.Fatalf("a photo dropped on the Edit form: it names %q", pf.refs)
+	}
+	added := pf.refs[2]
+	test.Tap(fm.saveBtn)
+	u.bg.Wait()
+	rec, err := u.node.Record(u.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(rec.Fields["photos"]), fmt.Sprint([]any{elsewhere, thumbOnly, added}); got != want {
+		t.Fatalf("after the edit the record's photos are %s, want %s", got, want)
+	}
+	if sha(stored(t, u, added, false)) != added {
+		t.Fatal("the photo added in the edit is not in the store under its hash")
 	}
 }
 
