@@ -282,6 +282,12 @@ func compareAbove(a, b *features, prior, least float64, want bool) (Candidate, b
 		return c, true
 	}
 	c.A, c.B = a.id, b.id
+	if kind == Found {
+		c.Report = a.id
+		if b.rec == Missing {
+			c.Report = b.id
+		}
+	}
 	if c.A > c.B {
 		c.A, c.B = c.B, c.A
 	}

@@ -108,8 +108,10 @@ func (p *Person) Validate() error {
 
 // Candidate is a pair of records that may be one person.
 type Candidate struct {
-	A, B    string // the records' ids, A < B
-	Kind    Kind
+	A, B string // the records' ids, A < B
+	Kind Kind
+	// Report is, for a Found pair, the id of the missing-person report.
+	Report  string
 	Score   float64 // the probability that A and B are one person, 0 to 1
 	Weight  float64 // the match weight in bits (log2 odds), prior included
 	Reasons []Reason
