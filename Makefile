@@ -16,8 +16,13 @@ GREMLINS := bin/tools/gremlins-$(GREMLINS_VERSION)/gremlins
 DEB_PACKAGES := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev iproute2 nftables
 
-# make screenshots runs the app in a virtual display and takes its picture.
-SCREENSHOT_PACKAGES := xvfb imagemagick libgl1-mesa-dri
+# A test drives the desktop app in a virtual display of a small laptop's
+# size (Xvfb, drawing with Mesa's software GL) with real key and mouse
+# events (xdotool).
+DISPLAY_PACKAGES := xvfb xdotool libgl1-mesa-dri
+
+# make screenshots runs the app in that display and takes its picture.
+SCREENSHOT_PACKAGES := imagemagick
 
 # install-missing installs the Debian packages of the list $(1) that this
 # machine lacks, as root; as anyone else it prints the apt-get line to run
@@ -41,7 +46,7 @@ endef
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Lifeline needs Go 1.26 or newer (https://go.dev/dl/)."; exit 1; }
-	$(call install-missing,$(DEB_PACKAGES),Lifeline)
+	$(call install-missing,$(DEB_PACKAGES) $(DISPLAY_PACKAGES),Lifeline)
 
 build: deps
 	$(GO) build -o bin/ ./cmd/...

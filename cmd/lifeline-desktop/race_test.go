@@ -1,0 +1,6 @@
+//go:build race
+
+package main
+
+// raceEnabled says the test runs under the race detector.
+const raceEnabled = true
