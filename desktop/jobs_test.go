@@ -2,6 +2,8 @@ package desktop
 
 import (
 	"context"
+	"encoding/csv"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -252,5 +254,54 @@ func TestJobBundleExportCancelLeavesNoFile(t *testing.T) {
 	}
 	if _, err := peer.Record(ctx, mine); err != nil {
 		t.Fatalf("the peer lacks the record the bundle carried: %v", err)
+	}
+}
+
+// Headquarters' export of records says how much is written; Cancel stops
+// it and leaves no file in the folder. Exported again to the end, the
+// file holds every record.
+func TestJobRecordExportCancelLeavesNoFile(t *testing.T) {
+	u, th := newJobTestUI(t, syncproto.RoleHQ, "Cayo", nil)
+	const n = 60 // some 15 KB of CSV: written in several blocks
+	for i := range n {
+		hqAdd(t, u, "damage-assessment", fmt.Sprintf(hqAssessment, 1+i%4, 1+i%9))
+	}
+	v := u.newHQView()
+	th.settle(t, u)
+	dir := t.TempDir()
+
+	th.held.Store(true)
+	v.exportTo(dir, "damage-assessment", hqCSV, true)
+	th.ui.until(t, "the job line says how much is written", 30*time.Second, func() bool {
+		return strings.HasPrefix(lineSays(u), "Exporting… ") && strings.HasSuffix(lineSays(u), " MB written.")
+	})
+	test.Tap(u.jobs.cancel)
+	th.let()
+	th.ui.until(t, "the job line says the export was cancelled", 30*time.Second, func() bool {
+		return lineSays(u) == "Export cancelled: no file was left in the folder."
+	})
+	th.settle(t, u)
+	if left, err := os.ReadDir(dir); err != nil || len(left) != 0 {
+		t.Fatalf("after Cancel the folder holds %v (%v)", left, err)
+	}
+
+	test.Tap(u.jobs.close)
+	v.exportTo(dir, "damage-assessment", hqCSV, true)
+	th.ui.until(t, "the job line says the records are written", 30*time.Second, func() bool {
+		return strings.HasPrefix(lineSays(u), "Records written: ")
+	})
+	th.settle(t, u)
+	files, _ := filepath.Glob(filepath.Join(dir, "damage-assessment-*.csv"))
+	if len(files) != 1 || lineSays(u) != fmt.Sprintf("Records written: %d, to %s, personal data included.", n, files[0]) {
+		t.Fatalf("the folder holds %v; the line says %q", files, lineSays(u))
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != n+1 {
+		t.Fatalf("the CSV has %d rows (%v), want a header and %d records", len(rows), err, n)
 	}
 }
