@@ -10,6 +10,7 @@ import (
 	"lifeline/node"
 	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
+	"lifeline/syncproto"
 )
 
 // withDistrictKey syncs a laptop with HQ until it holds its district's
@@ -130,5 +131,49 @@ func TestPossiblyReportedFindsTheReportALaptopHolds(t *testing.T) {
 	}
 	if len(got.Records) != 0 || got.Withheld != 1 {
 		t.Fatalf("Toledo's laptop is given %+v, want nothing and one record left out", got)
+	}
+}
+
+// A report of Ana Teresa Bol, 52, of San Antonio is found in two
+// registrations: Ana Bol, 52, and an Ana Bol of no age, both of San
+// Antonio. She is registered once: HQ lists the stronger alone. Once a
+// person decides that pair is two people, the other registration is
+// listed, and the pair decided stays listed with its decision.
+func TestAReportIsListedWithItsBestRegistrationUntilThatIsDecidedDifferent(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	ctx := context.Background()
+	report := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Ana Teresa Bol","sex":"female","age":52,"district":"Toledo","last_seen_place":"the church","last_seen_village":"San Antonio","status":"missing","reporter_name":"Luis Bol","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	same := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Ana Bol","sex":"female","age":52,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00"}`)
+	noAge := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Ana Bol","sex":"female","home_village":"San Antonio","home_district":"Toledo","shelter_name":"San Antonio RC School","district":"Toledo","arrived_at":"2026-11-22T10:00:00-06:00"}`)
+	pairs := func() map[string]string {
+		ms, err := hq.Node.Matches(ctx, 0.5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, m := range ms {
+			out[m.A+" "+m.B] = m.Decision
+		}
+		return out
+	}
+	key := func(a, b syncproto.RecordID) string {
+		lo, hi := ledger.PairOf(a, b)
+		return lo.String() + " " + hi.String()
+	}
+	if got := pairs(); len(got) != 1 || got[key(report, same)] != "" {
+		t.Fatalf("HQ lists %v, want the report with Ana Bol, 52, alone", got)
+	}
+	if _, err := hq.Node.Link(ctx, report, same, ledger.LinkDifferent); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "the ledger holds the pair different", func() bool {
+		s, err := hq.Node.LinkState(ctx, report, same)
+		return err == nil && s == ledger.LinkDifferent
+	})
+	got := pairs()
+	if d, ok := got[key(report, noAge)]; len(got) != 2 || !ok || d != "" || got[key(report, same)] != ledger.LinkDifferent {
+		t.Fatalf("after different, HQ lists %v; want the pair decided, and the report with the Ana Bol of no age", got)
 	}
 }

@@ -111,6 +111,7 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 	if err != nil {
 		return Matching{}, err
 	}
+	found = assign(found, decided)
 	for _, c := range found {
 		if c.Score < minScore {
 			continue
@@ -128,6 +129,26 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 		return cmp.Or(cmp.Compare(y.Score, x.Score), strings.Compare(x.A, y.A), strings.Compare(x.B, y.B))
 	})
 	return out, nil
+}
+
+// assign is match.Assign over the pairs not decided different: a report's
+// best registration stands, unless a person found it is another, when the
+// next best does. The pairs decided different are kept, with their
+// decision.
+func assign(found []match.Candidate, decided map[[2]syncproto.RecordID]string) []match.Candidate {
+	var open, different []match.Candidate
+	for _, c := range found {
+		a, errA := syncproto.ParseRecordID(c.A)
+		b, errB := syncproto.ParseRecordID(c.B)
+		if errA == nil && errB == nil {
+			if a, b = ledger.PairOf(a, b); decided[[2]syncproto.RecordID{a, b}] == ledger.LinkDifferent {
+				different = append(different, c)
+				continue
+			}
+		}
+		open = append(open, c)
+	}
+	return append(match.Assign(open), different...)
 }
 
 // personOf reads a people record as the matcher does; ok is false when
