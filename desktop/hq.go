@@ -83,6 +83,7 @@ type hqView struct {
 	kind     *widget.Select
 	types    []string // type names, by kind select index
 	personal *widget.Check
+	photos   *widget.Check // the export writes the records' photos too (photos.go)
 	warn     *widget.Label
 	geojson  *widget.Button
 	result   *widget.Label
@@ -154,6 +155,7 @@ func (u *UI) newHQView() *hqView {
 		}
 		v.exportable()
 	})
+	v.photos = widget.NewCheck(u.T("hq.export.photos"), nil)
 	v.geojson = widget.NewButton(u.T("hq.export.geojson"), func() { v.chooseFolder(hqGeoJSON) })
 	if i := slices.Index(v.types, "damage-assessment"); i >= 0 {
 		v.kind.SetSelectedIndex(i)
@@ -192,7 +194,7 @@ func (v *hqView) content() fyne.CanvasObject {
 	}
 	csvButton := widget.NewButton(u.T("hq.export.csv"), func() { v.chooseFolder(hqCSV) })
 	export := container.NewVBox(widget.NewSeparator(),
-		container.NewBorder(nil, nil, heading("hq.export"), container.NewHBox(v.personal, csvButton, v.geojson), v.kind),
+		container.NewBorder(nil, nil, heading("hq.export"), container.NewHBox(v.personal, v.photos, csvButton, v.geojson), v.kind),
 		v.warn, v.result)
 	return container.NewBorder(top, export, nil, nil, v.sides)
 }
@@ -623,6 +625,7 @@ func (v *hqView) exportTo(dir, typeName, format string, personal bool) {
 	}
 	var count int
 	var path string
+	ph := v.newPhotoExport()
 	u.job(u.T("hq.exporting"), func(ctx context.Context, progress func(string)) error {
 		f, p, err := createExport(dir, typeName, format)
 		if err != nil {
@@ -630,12 +633,15 @@ func (v *hqView) exportTo(dir, typeName, format string, personal bool) {
 		}
 		path = p
 		w := bufio.NewWriter(&jobWriter{ctx: ctx, w: f, progress: func(b int64) { progress(fmt.Sprintf(u.T("job.written"), megabytes(b))) }})
-		count, err = export(ctx, typeName, w, node.ExportOptions{Personal: personal})
+		count, err = export(ctx, typeName, w, ph.options(personal))
 		if err == nil {
 			err = w.Flush()
 		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
+		}
+		if err == nil {
+			err = ph.write(ctx, p)
 		}
 		if err != nil {
 			os.Remove(p)
@@ -653,6 +659,9 @@ func (v *hqView) exportTo(dir, typeName, format string, personal bool) {
 			v.result.SetText(fmt.Sprintf(u.T("hq.exported.personal"), count, path))
 		default:
 			v.result.SetText(fmt.Sprintf(u.T("hq.exported"), count, path))
+		}
+		if err == nil {
+			v.result.SetText(v.result.Text + ph.said())
 		}
 		return v.result.Text
 	})

@@ -461,3 +461,52 @@ func (v *recordsView) fillThumb(img *canvas.Image, id string) {
 	img.Show()
 	img.Refresh()
 }
+
+// hqPhotoExport writes, when Headquarters' "Photos too" is ticked, the
+// photos of the records an export wrote into a folder beside its file,
+// as record export --photos does (Node.ExportPhotos).
+type hqPhotoExport struct {
+	u    *UI
+	on   bool
+	refs []string
+	dir  string
+	res  node.PhotosExported
+}
+
+// newPhotoExport reads the box on the UI thread, before the job runs.
+func (v *hqView) newPhotoExport() *hqPhotoExport {
+	return &hqPhotoExport{u: v.u, on: v.photos.Checked}
+}
+
+// options are the export's options, gathering the photos it names.
+func (e *hqPhotoExport) options(personal bool) node.ExportOptions {
+	opts := node.ExportOptions{Personal: personal}
+	if e.on {
+		opts.Photo = func(ref string) { e.refs = append(e.refs, ref) }
+	}
+	return opts
+}
+
+// write writes the photos beside the export's file: a folder of its name
+// and "-photos", removed again if it was new and the writing failed.
+func (e *hqPhotoExport) write(ctx context.Context, file string) error {
+	if !e.on {
+		return nil
+	}
+	e.dir = strings.TrimSuffix(file, filepath.Ext(file)) + "-photos"
+	_, existed := os.Stat(e.dir)
+	res, err := e.u.node.ExportPhotos(ctx, e.refs, e.dir)
+	if err != nil && errors.Is(existed, os.ErrNotExist) {
+		os.RemoveAll(e.dir)
+	}
+	e.res = res
+	return err
+}
+
+// said is what the end of the export says of the photos.
+func (e *hqPhotoExport) said() string {
+	if !e.on {
+		return ""
+	}
+	return " " + fmt.Sprintf(e.u.T("hq.exported.photos"), e.res.Full, e.res.Thumbs, e.dir, len(e.res.Absent)+len(e.res.NotIDs))
+}

@@ -339,3 +339,43 @@ func labelTextsIn(o fyne.CanvasObject) []string {
 	}
 	return out
 }
+
+// Headquarters' export with "Photos too" writes, beside its file, a folder
+// of the records' photos, each full image named by its SHA-256, and says
+// how many photos are not here yet.
+func TestPhotoHQExportWritesTheImages(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleHQ, "Cayo")
+	u.bg.Wait()
+	ph, err := u.node.AddPhotoFile(u.ctx, photoJPEG(t, t.TempDir(), 160, 120, 11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := strings.Repeat("e1", 32)
+	obj := fmt.Sprintf(`{"district": "Cayo", "village": "Bullet Tree", "lat": 17.19, "lon": -89.1,
+		"structure_type": "thatch", "damage_level": 2, "household_size": 4, "displaced": true,
+		"reported_by": "vol-9", "reported_at": "2024-11-27T05:00:00-06:00", "photos": [%q, %q]}`, ph.Hash, elsewhere)
+	if _, err := u.node.Add(u.ctx, "damage-assessment", []byte(obj), "test"); err != nil {
+		t.Fatal(err)
+	}
+	v := u.newHQView()
+	v.photos.SetChecked(true)
+	dir := t.TempDir()
+	v.exportTo(dir, "damage-assessment", hqCSV, false)
+	u.bg.Wait()
+	files, _ := filepath.Glob(filepath.Join(dir, "damage-assessment-*.csv"))
+	if len(files) != 1 {
+		t.Fatalf("files %v; the screen says %q", files, v.result.Text)
+	}
+	pics := strings.TrimSuffix(files[0], ".csv") + "-photos"
+	entries, err := os.ReadDir(pics)
+	if err != nil || len(entries) != 1 || entries[0].Name() != ph.Hash+".jpg" {
+		t.Fatalf("the photos folder holds %v (%v), want %s.jpg", entries, err, ph.Hash)
+	}
+	b, err := os.ReadFile(filepath.Join(pics, ph.Hash+".jpg"))
+	if err != nil || sha(b) != ph.Hash {
+		t.Fatalf("the image written does not hash to its name (%v)", err)
+	}
+	if want := fmt.Sprintf("Photos: 1 full images and 0 thumbnails only (named .thumb.jpg: the full photo is not here yet) in %s; 1 not on this computer yet.", pics); !strings.HasSuffix(v.result.Text, want) {
+		t.Fatalf("the screen says %q, want it to end %q", v.result.Text, want)
+	}
+}

@@ -455,6 +455,8 @@ var texts = map[string][2]string{
 	"photo.notid":         {"%s is a file name an older form kept, not a photo in Lifeline.", "%s es un nombre de archivo que guardó un formulario anterior, no una foto de Lifeline."},
 	"photo.title":         {"Photo", "Foto"},
 	"photo.close":         {"Close", "Cerrar"},
+	"hq.export.photos":    {"Photos too", "Con fotos"},
+	"hq.exported.photos":  {"Photos: %d full images and %d thumbnails only (named .thumb.jpg: the full photo is not here yet) in %s; %d not on this computer yet.", "Fotos: %d imágenes completas y %d solo en miniatura (con nombre .thumb.jpg: la foto completa aún no está aquí) en %s; %d aún no están en esta computadora."},
 }
 
 // text is key's text in lang.

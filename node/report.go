@@ -9,11 +9,15 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"lifeline/node/atomicfile"
+	"lifeline/node/photos"
 	"lifeline/node/store"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -301,6 +305,80 @@ type ExportOptions struct {
 	// written, in a field the export includes (a repeat row's too), so
 	// that the caller can write the photos beside the records.
 	Photo func(ref string)
+}
+
+// PhotosExported says what ExportPhotos wrote, and what it could not.
+type PhotosExported struct {
+	Full   int // full images written, as <id>.jpg
+	Thumbs int // thumbnails only, as <id>.thumb.jpg: the full image is not here
+	// Absent are the ids of the photos this node holds nothing of yet.
+	Absent []string
+	// NotIDs are references that are no photo id (file names an older
+	// form kept), made printable.
+	NotIDs []string
+}
+
+// ExportPhotos writes the photos refs name (each once) into dir, made if
+// need be and readable by its owner only, as an export's file is: a full
+// image as <id>.jpg, whose SHA-256 is its name; a photo of which only the
+// thumbnail is here as <id>.thumb.jpg, named so that no one takes it for
+// the photo. Each file is written whole or not at all.
+func (n *Node) ExportPhotos(ctx context.Context, refs []string, dir string) (PhotosExported, error) {
+	var res PhotosExported
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return res, err
+	}
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if photos.ValidID(ref) != nil {
+			res.NotIDs = append(res.NotIDs, Printable(ref))
+			continue
+		}
+		wrote, err := n.exportPhoto(ref, false, filepath.Join(dir, ref+".jpg"))
+		if err == nil && wrote {
+			res.Full++
+			continue
+		}
+		if err == nil {
+			wrote, err = n.exportPhoto(ref, true, filepath.Join(dir, ref+".thumb.jpg"))
+		}
+		switch {
+		case err != nil:
+			return res, fmt.Errorf("photo %s: %w", ref, err)
+		case wrote:
+			res.Thumbs++
+		default:
+			res.Absent = append(res.Absent, ref)
+		}
+	}
+	return res, nil
+}
+
+// exportPhoto writes a photo's full image, or its thumbnail, to path. It
+// reports false, and writes nothing, when the node does not hold it.
+func (n *Node) exportPhoto(id string, thumb bool, path string) (bool, error) {
+	r, err := n.Photo(id, thumb)
+	if errors.Is(err, photos.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer r.Close()
+	// Copied in the store's sealed chunks: each read opens a whole chunk.
+	buf := make([]byte, 64<<10)
+	err = atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error {
+		_, err := io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, buf)
+		return err
+	})
+	return err == nil, err
 }
 
 // photoRefs gives opts.Photo the photo references of the fields of v

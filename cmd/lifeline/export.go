@@ -3,18 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"lifeline/node"
-	"lifeline/node/atomicfile"
-	"lifeline/node/photos"
 )
 
 func runReport(ctx context.Context, e *env, fs *flagSet, args []string) error {
@@ -144,74 +140,23 @@ func runRecordExport(ctx context.Context, e *env, fs *flagSet, args []string) er
 	})
 }
 
-// exportPhotos writes the photos refs name into dir: each full image as
-// <id>.jpg, whose SHA-256 is its id; a photo whose full image is not on
-// this node (still on its way, or dropped for room) as its thumbnail,
-// <id>.thumb.jpg. It says what it wrote and what it could not.
+// exportPhotos writes the photos refs name into dir (Node.ExportPhotos)
+// and says what it wrote and what it could not.
 func exportPhotos(ctx context.Context, e *env, n *node.Node, refs []string, dir string) error {
-	// Only its owner reads the folder: photos show people and their homes.
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	res, err := n.ExportPhotos(ctx, refs, dir)
+	if err != nil {
 		return err
 	}
-	var full, thumbs int
-	var absent, notIDs []string
-	seen := map[string]bool{}
-	for _, ref := range refs {
-		if seen[ref] {
-			continue
-		}
-		seen[ref] = true
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if photos.ValidID(ref) != nil {
-			notIDs = append(notIDs, node.Printable(ref))
-			continue
-		}
-		wrote, err := exportPhoto(n, ref, false, filepath.Join(dir, ref+".jpg"))
-		if err == nil && wrote {
-			full++
-			continue
-		}
-		if err == nil {
-			wrote, err = exportPhoto(n, ref, true, filepath.Join(dir, ref+".thumb.jpg"))
-		}
-		switch {
-		case err != nil:
-			return fmt.Errorf("photo %s: %w", ref, err)
-		case wrote:
-			thumbs++
-		default:
-			absent = append(absent, ref)
-		}
-	}
-	fmt.Fprintf(e.stderr, "wrote %d photos to %s: %d full images", full+thumbs, dir, full)
-	if thumbs > 0 {
-		fmt.Fprintf(e.stderr, ", %d thumbnails only (named HASH.thumb.jpg: the full image is not on this node)", thumbs)
+	fmt.Fprintf(e.stderr, "wrote %d photos to %s: %d full images", res.Full+res.Thumbs, dir, res.Full)
+	if res.Thumbs > 0 {
+		fmt.Fprintf(e.stderr, ", %d thumbnails only (named HASH.thumb.jpg: the full image is not on this node)", res.Thumbs)
 	}
 	fmt.Fprintln(e.stderr)
-	if len(absent) > 0 {
-		fmt.Fprintf(e.stderr, "%d photos named by the records are not on this node yet, not even as a thumbnail: %s\n", len(absent), strings.Join(absent, " "))
+	if len(res.Absent) > 0 {
+		fmt.Fprintf(e.stderr, "%d photos named by the records are not on this node yet, not even as a thumbnail: %s\n", len(res.Absent), strings.Join(res.Absent, " "))
 	}
-	if len(notIDs) > 0 {
-		fmt.Fprintf(e.stderr, "%d photo references are file names, not photo ids, and name no photo this node holds: %s\n", len(notIDs), strings.Join(notIDs, " "))
+	if len(res.NotIDs) > 0 {
+		fmt.Fprintf(e.stderr, "%d photo references are file names, not photo ids, and name no photo this node holds: %s\n", len(res.NotIDs), strings.Join(res.NotIDs, " "))
 	}
 	return nil
-}
-
-// exportPhoto writes a photo's full image, or its thumbnail, to path. It
-// reports false, and writes nothing, when the node does not hold it.
-func exportPhoto(n *node.Node, id string, thumb bool, path string) (bool, error) {
-	r, err := n.Photo(id, thumb)
-	if errors.Is(err, photos.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer r.Close()
-	if err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error { _, err := io.Copy(w, r); return err }); err != nil {
-		return false, err
-	}
-	return true, nil
 }
