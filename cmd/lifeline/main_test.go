@@ -22,7 +22,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bin = filepath.Join(dir, "lifeline")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	// The lifelinetest tag makes the binary seal with a cheap Argon2id
+	// (node/identity/kdf_lifelinetest.go): nothing these tests check
+	// depends on its cost, and each run of the real one costs a second.
+	if out, err := exec.Command("go", "build", "-tags", "lifelinetest", "-o", bin, ".").CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		os.RemoveAll(dir)
 		os.Exit(1)
