@@ -140,6 +140,12 @@ func Decode(t MsgType, body []byte) (any, error) {
 	case MsgPhotoDone:
 		var m PhotoDone
 		return &m, wrapDecode(t, decMode.Unmarshal(body, &m))
+	case MsgPhotoKept:
+		var m PhotoKept
+		if err = decMode.Unmarshal(body, &m); err == nil {
+			err = m.Check()
+		}
+		return &m, wrapDecode(t, err)
 	}
 	return nil, fmt.Errorf("%w: unknown %s", ErrMalformed, t)
 }

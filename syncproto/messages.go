@@ -47,7 +47,8 @@ const ProtocolName = "lifeline-sync"
 //	   headquarters published, so that they reach every laptop. A version 4 node refuses
 //	   a hello with a key it does not know, so this build no longer
 //	   speaks version 4.
-//	6: after Done, photos: PhotoWants, PhotoChunk, PhotoDone (photos.go).
+//	6: after Done, photos: PhotoWants, PhotoChunk, PhotoDone, PhotoKept
+//	   (photos.go).
 //	   A session with a version 5 node negotiates 5 and carries records
 //	   alone, as before; its photos travel on sticks, or once it is
 //	   updated.
@@ -73,6 +74,7 @@ const (
 	MsgPhotoWants MsgType = 9
 	MsgPhotoChunk MsgType = 10
 	MsgPhotoDone  MsgType = 11
+	MsgPhotoKept  MsgType = 12
 )
 
 func (t MsgType) String() string {
@@ -99,6 +101,8 @@ func (t MsgType) String() string {
 		return "photo chunk"
 	case MsgPhotoDone:
 		return "photo done"
+	case MsgPhotoKept:
+		return "photo kept"
 	}
 	return fmt.Sprintf("message type %d", uint8(t))
 }

@@ -57,6 +57,7 @@ func sampleMessages(t testing.TB) map[string]struct {
 		"photowants": {MsgPhotoWants, &PhotoWants{Wants: []PhotoWant{{ID: Hash{0xab, 1}, Kind: PhotoThumb}, {ID: Hash{0xab, 1}, Kind: PhotoFull, Offset: 3 * PhotoChunkBytes}}}},
 		"photochunk": {MsgPhotoChunk, NewPhotoChunk(Hash{0xab, 1}, PhotoThumb, Hash{0xcd, 2}, 5, 0, []byte("\xff\xd8\xff\xe0\x00"))},
 		"photodone":  {MsgPhotoDone, &PhotoDone{Sent: 2, Absent: 1}},
+		"photokept":  {MsgPhotoKept, &PhotoKept{Full: []Hash{{0xab, 1}}}},
 	}
 }
 
@@ -65,7 +66,7 @@ func sampleMessages(t testing.TB) map[string]struct {
 // offered those versions alone.
 var bytesSince = map[string]int{"hello": 6, "receipts": 2,
 	"certs": 1, "batch": 1, "ack": 1, "done": 1, "error": 1, "seal": 1,
-	"photowants": 6, "photochunk": 6, "photodone": 6}
+	"photowants": 6, "photochunk": 6, "photodone": 6, "photokept": 6}
 
 // A node of protocol version 1 to 4 is told to update, whatever its
 // hello says.

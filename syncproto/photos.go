@@ -13,7 +13,12 @@ import (
 //	both:  PhotoWants                    the photos I lack, thumbnails first, from an offset
 //	both:  PhotoChunk, PhotoChunk, ...   what you asked for and I may send you, in order
 //	both:  PhotoDone                     I have sent all I will of what you asked
+//	both:  PhotoKept                     I have kept what you sent (after your PhotoDone),
+//	                                     and these full images are now here
 //
+// A session ends once each side has sent and read PhotoKept: a sender
+// knows what came, and a laptop whose full images headquarters says it
+// keeps may drop them when room runs out.
 // A chunk is a piece of PhotoChunkBytes of one kind (full image or
 // thumbnail) of one photo, at an offset that is a multiple of it: a
 // receiver keeps the chunks it got, and asks from the next one in the
@@ -133,4 +138,19 @@ func NewPhotoChunk(id Hash, kind uint8, sum Hash, size, offset uint64, data []by
 type PhotoDone struct {
 	Sent   uint32 `cbor:"1,keyasint,omitempty"`
 	Absent uint32 `cbor:"2,keyasint,omitempty"`
+}
+
+// PhotoKept says a side has kept what the peer sent, up to the peer's
+// PhotoDone: Full are the full images that came whole (at most
+// MaxPhotoWants, as asked).
+type PhotoKept struct {
+	Full []Hash `cbor:"1,keyasint,omitempty"`
+}
+
+// Check bounds a PhotoKept.
+func (m *PhotoKept) Check() error {
+	if len(m.Full) > MaxPhotoWants {
+		return fmt.Errorf("%w: %d photos said kept, the limit is %d", ErrTooLarge, len(m.Full), MaxPhotoWants)
+	}
+	return nil
 }

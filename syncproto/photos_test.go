@@ -122,13 +122,13 @@ func TestPhotoWantsBounds(t *testing.T) {
 // A photo chunk or wants that decodes is within every bound the session
 // relies on.
 func FuzzPhotoMessages(f *testing.F) {
-	for _, name := range []string{"photowants", "photochunk", "photodone"} {
+	for _, name := range []string{"photowants", "photochunk", "photodone", "photokept"} {
 		m := sampleMessages(f)[name]
 		b, _ := Marshal(m.msg)
 		f.Add(byte(m.t), b)
 	}
 	f.Fuzz(func(t *testing.T, typ byte, body []byte) {
-		msg, err := Decode(MsgPhotoWants+MsgType(typ%3), body)
+		msg, err := Decode(MsgPhotoWants+MsgType(typ%4), body)
 		if err != nil {
 			return
 		}
@@ -144,6 +144,10 @@ func FuzzPhotoMessages(f *testing.F) {
 		case *PhotoWants:
 			if len(m.Wants) > MaxPhotoWants {
 				t.Fatalf("%d wants decoded", len(m.Wants))
+			}
+		case *PhotoKept:
+			if len(m.Full) > MaxPhotoWants {
+				t.Fatalf("%d kept decoded", len(m.Full))
 			}
 		}
 	})
