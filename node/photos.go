@@ -29,6 +29,9 @@ const PhotosDir = "photos"
 type photoStore struct {
 	mu    sync.Mutex
 	store *photos.Store
+	// fetch counts, per photo, the FetchPhoto calls waiting for its full
+	// image: sessions meanwhile ask for it.
+	fetch map[string]int
 }
 
 // PhotoStore is the node's photo store: with the configuration

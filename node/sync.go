@@ -33,8 +33,9 @@ func (n *Node) sessionConfig(peer identity.Claims) peersync.Config {
 		Hello: syncproto.Hello{Node: self.ID, Name: self.Name, Role: self.Role, District: self.District, Kits: n.kitsDigest()},
 		Store: peerStore{n.store, peer}, Trust: n.trust, Log: n.log,
 		BatchChanges: n.cfg.BatchChanges, Idle: n.cfg.SyncIdle, MaxDuration: n.cfg.SyncMax,
-		Offer: func(st syncproto.Stream) bool { return syncproto.Passes(me, them, st) },
-		Take:  func(st syncproto.Stream) bool { return syncproto.Passes(them, me, st) },
+		Offer:  func(st syncproto.Stream) bool { return syncproto.Passes(me, them, st) },
+		Take:   func(st syncproto.Stream) bool { return syncproto.Passes(them, me, st) },
+		Photos: n.photoPeer(peer),
 	}
 }
 

@@ -85,6 +85,7 @@ func (r *rogue) send(t syncproto.MsgType, msg any) bool {
 // hello opens the session as a node with nothing (or v).
 func (r *rogue) hello(v syncproto.Vector) {
 	h := syncproto.NewHello(syncproto.NodeID{0x66, 6}, v)
+	h.MaxVersion = syncproto.PhotoVersion - 1 // records only: the rogue knows no photos
 	h.Name, h.Role = "stolen-laptop", syncproto.RoleField
 	if !r.send(syncproto.MsgHello, &h) {
 		r.t.Fatal("the node did not read the hello")
@@ -326,6 +327,7 @@ func TestHelloVectorsBounded(t *testing.T) {
 		break
 	}
 	h := syncproto.NewHello(syncproto.NodeID{0x66, 6}, v)
+	h.MaxVersion = syncproto.PhotoVersion - 1 // records only: the rogue knows no photos
 	h.Ledger, h.Role = vectorOf(syncproto.MaxVectorEntries), syncproto.RoleRelay
 	r.send(syncproto.MsgHello, &h)
 	go func() {

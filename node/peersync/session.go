@@ -109,6 +109,10 @@ type Config struct {
 	// batch that brings a stream this node does not take ends the
 	// session: a peer that honours the same scopes never sends one.
 	Offer, Take func(syncproto.Stream) bool
+	// Photos are the node's photos, which a session of protocol version 6
+	// or later exchanges after the records (photos.go); nil asks for none
+	// and sends none.
+	Photos Photos
 }
 
 // Budgets a Config leaves zero get.
@@ -168,6 +172,14 @@ type Result struct {
 	// (node.Sync, on a node that held nothing of anyone else's); Received
 	// counts them too.
 	Snapshot int
+	// PhotosReceived counts the kinds of photos (a thumbnail, a full
+	// image) that came whole and were kept, PhotosSent those sent whole;
+	// PhotosRefused those this node gave up (its disk, its budget).
+	// PhotoBytesIn are the photo bytes received, in chunks kept.
+	PhotosReceived int
+	PhotosSent     int
+	PhotosRefused  int
+	PhotoBytesIn   int64
 }
 
 // Run runs one session over conn and returns when both sides are done, the
@@ -178,7 +190,7 @@ type Result struct {
 func Run(ctx context.Context, conn io.ReadWriter, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
 	s := &session{cfg: cfg, conn: conn, parent: ctx, ctrl: make(chan frame, syncproto.Window+8), data: make(chan frame), stop: make(chan struct{}),
-		out: map[uint64]outBatch{}, freed: make(chan struct{}, 1)}
+		out: map[uint64]outBatch{}, freed: make(chan struct{}, 1), sentFull: map[syncproto.Hash]bool{}}
 	if nc, ok := conn.(net.Conn); ok {
 		s.nc = nc
 	}
@@ -236,6 +248,12 @@ type session struct {
 	inBatches int
 	inBytes   int64
 	lastIn    uint64 // the number of the peer's last batch
+
+	// The photos this node asked for, and the full images of them kept,
+	// by the loop alone; the full images sent whole, under mu.
+	asked    map[wantKey]*photoWant
+	keptFull []syncproto.Hash
+	sentFull map[syncproto.Hash]bool
 }
 
 func (s *session) run(parent context.Context) (Result, error) {
@@ -292,6 +310,11 @@ func (s *session) run(parent context.Context) (Result, error) {
 	s.mu.Lock()
 	s.res.Peer = *peer
 	s.mu.Unlock()
+	version, _ := syncproto.Negotiate(hello, *peer) // readHello checked it
+	photos := version >= syncproto.PhotoVersion
+	if s.cfg.Photos != nil {
+		defer s.cfg.Photos.Release()
+	}
 	// The revocations the peer knows apply before anything it sends is
 	// stored: a revoked node's changes in this very session, whoever
 	// brings them, are refused by them.
@@ -381,8 +404,22 @@ func (s *session) run(parent context.Context) (Result, error) {
 
 	peerDone, sentDone := false, false
 	var certs, receipts bool
+	// Photos, in version 6: each side asks once it holds every record the
+	// session brings (both dones), and answers what the peer asked.
+	var wantsSent, peerWants, photosSent, peerPhotoDone, peerKept bool
+	var photoSender chan error // nil until the peer asks
+	finished := func() bool {
+		return peerDone && sentDone && (!photos || wantsSent && photosSent && peerPhotoDone && peerKept)
+	}
 	var ahead []received // read while gathering batches, not handled yet
-	for !(peerDone && sentDone) {
+	for !finished() {
+		if photos && peerDone && sentDone && !wantsSent {
+			if err := s.askPhotos(ctx); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
+			wantsSent = true
+			continue
+		}
 		var in received
 		if len(ahead) > 0 {
 			in, ahead = ahead[0], ahead[1:]
@@ -394,26 +431,48 @@ func (s *session) run(parent context.Context) (Result, error) {
 				}
 				sentDone = true
 				continue
+			case err := <-photoSender:
+				if err != nil {
+					return s.fail(ctx, &wg, err)
+				}
+				photosSent, photoSender = true, nil
+				continue
 			case in = <-msgs:
 			case <-ctx.Done():
 				return s.fail(ctx, &wg, context.Cause(ctx))
 			}
 		}
 		if in.err != nil {
-			if peerDone && (errors.Is(in.err, io.EOF) || errors.Is(in.err, io.ErrUnexpectedEOF) || errors.Is(in.err, net.ErrClosed)) {
+			if peerDone && (!photos || peerKept) && (errors.Is(in.err, io.EOF) || errors.Is(in.err, io.ErrUnexpectedEOF) || errors.Is(in.err, net.ErrClosed)) {
 				// The peer said done and hung up: an honest one had our
-				// done too, so our sender has finished or is about to.
-				select {
-				case err := <-senderDone:
-					if err != nil {
-						return s.fail(ctx, &wg, err)
+				// done too, so our senders have finished or are about to.
+				for !finished() {
+					var records chan error
+					if !sentDone {
+						records = senderDone
 					}
-					sentDone = true
+					if records == nil && photoSender == nil {
+						break // nothing more will come: not finished
+					}
+					select {
+					case err := <-records:
+						if err != nil {
+							return s.fail(ctx, &wg, err)
+						}
+						sentDone = true
+					case err := <-photoSender:
+						if err != nil {
+							return s.fail(ctx, &wg, err)
+						}
+						photosSent, photoSender = true, nil
+					case <-ctx.Done():
+						return s.fail(ctx, &wg, context.Cause(ctx))
+					case <-time.After(s.cfg.Idle):
+						return s.fail(ctx, &wg, in.err)
+					}
+				}
+				if finished() {
 					continue
-				case <-ctx.Done():
-					return s.fail(ctx, &wg, context.Cause(ctx))
-				case <-time.After(s.cfg.Idle):
-					return s.fail(ctx, &wg, in.err)
 				}
 			}
 			return s.fail(ctx, &wg, in.err)
@@ -489,6 +548,41 @@ func (s *session) run(parent context.Context) (Result, error) {
 			}
 		case *syncproto.Done:
 			if err := once(&peerDone); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
+		case *syncproto.PhotoWants:
+			if !photos || !peerDone {
+				return s.fail(ctx, &wg, unexpected("photo wants before done, or in a session of version %d", version))
+			}
+			if err := once(&peerWants); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
+			photoSender = make(chan error, 1)
+			go func(wants []syncproto.PhotoWant) { photoSender <- s.sendPhotos(ctx, wants) }(m.Wants)
+		case *syncproto.PhotoChunk:
+			if !wantsSent || peerPhotoDone {
+				return s.fail(ctx, &wg, unexpected("a photo chunk before this node asked for photos, or after the peer's photo done"))
+			}
+			if err := s.takeChunk(ctx, m); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
+		case *syncproto.PhotoDone:
+			if !wantsSent {
+				return s.fail(ctx, &wg, unexpected("photo done before this node asked for photos"))
+			}
+			if err := once(&peerPhotoDone); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
+			// Every chunk before it is kept: the peer may know.
+			s.send(ctx, s.ctrl, syncproto.MsgPhotoKept, &syncproto.PhotoKept{Full: s.keptFull})
+		case *syncproto.PhotoKept:
+			if !peerWants {
+				return s.fail(ctx, &wg, unexpected("photo kept before the peer asked for photos"))
+			}
+			if err := once(&peerKept); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
+			if err := s.peerKept(ctx, m); err != nil {
 				return s.fail(ctx, &wg, err)
 			}
 		case *syncproto.Error:

@@ -373,6 +373,7 @@ func sendRaw(t *testing.T, ring *keyring, b *peer, runs []syncproto.Run) error {
 		errc <- err
 	}()
 	fake := syncproto.NewHello(syncproto.NodeID{9}, nil)
+	fake.MaxVersion = syncproto.PhotoVersion - 1 // records only
 	syncproto.WriteFrame(ca, syncproto.MsgHello, &fake)
 	batch, err := syncproto.NewBatch(1, runs)
 	if err != nil {

@@ -1,0 +1,340 @@
+package node
+
+import (
+	"cmp"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"lifeline/node/identity"
+	"lifeline/node/peersync"
+	"lifeline/node/photos"
+	"lifeline/node/store"
+	"lifeline/schemas"
+	"lifeline/syncproto"
+)
+
+// Photos in sync sessions (docs/photos.md): after the records, each side
+// asks for what it lacks of the photos its records name, and sends what
+// the other asked for and may hold. A relay or headquarters takes every
+// thumbnail and full image; a field laptop every thumbnail, the full
+// images of the photos it wrote into records itself, and another's full
+// image only when a person opens it (FetchPhoto).
+
+// photoRef is what the records this node holds say of a photo: the
+// streams of the changes that name it (their writers and lanes), for
+// scope, and the highest priority among them, for order.
+type photoRef struct {
+	streams []syncproto.Stream
+	prio    uint8
+}
+
+// photoRefs reads which photos the records this node holds name, in any
+// version of a photo field (a value in conflict too), in a row or not. A
+// personal field this node cannot open names nothing here: a node never
+// asks for, nor sends, a photo of a record it cannot read.
+func (n *Node) photoRefs(ctx context.Context) (map[string]*photoRef, error) {
+	refs := map[string]*photoRef{}
+	kits := n.Kits()
+	for _, name := range kits.TypeNames() {
+		t, _ := kits.Type(name)
+		if t == nil || !slices.ContainsFunc(t.Fields, hasPhotos) {
+			continue // its records are not read
+		}
+		if err := n.typeRefs(ctx, t, refs); err != nil {
+			return nil, err
+		}
+	}
+	return refs, nil
+}
+
+// hasPhotos says whether a field is, or holds in its rows, a photo field.
+func hasPhotos(f *schemas.Field) bool {
+	return f.Type == schemas.Photo || slices.ContainsFunc(f.Fields, hasPhotos)
+}
+
+// typeRefs adds the photos the records of a type name to refs.
+func (n *Node) typeRefs(ctx context.Context, t *schemas.Type, refs map[string]*photoRef) error {
+	for r, err := range n.store.Records(ctx, store.Query{Type: t.Name}) {
+		if err != nil {
+			return err
+		}
+		for _, fv := range r.Fields {
+			f, ok := t.Field(fv.Name)
+			if !ok || f.Type != schemas.Photo {
+				continue
+			}
+			for _, v := range fv.Versions {
+				raw, err := n.openValue(r.ID, fv.Name, v.Value)
+				if err != nil {
+					continue
+				}
+				st := syncproto.Stream{Origin: v.Stamp.Origin, Lane: v.Stamp.Lane}
+				for _, id := range photoIDs(raw) {
+					ref := refs[id]
+					if ref == nil {
+						ref = &photoRef{prio: syncproto.LanePriority(st.Lane)}
+						refs[id] = ref
+					}
+					if !slices.Contains(ref.streams, st) {
+						ref.streams = append(ref.streams, st)
+					}
+					ref.prio = min(ref.prio, syncproto.LanePriority(st.Lane))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// photoIDs are the photo ids among a photo field's references (a list of
+// them, or one); a file name from before the photo store names none.
+func photoIDs(raw []byte) []string {
+	var list []string
+	if err := syncproto.Unmarshal(raw, &list); err != nil {
+		var one string
+		if syncproto.Unmarshal(raw, &one) != nil {
+			return nil
+		}
+		list = []string{one}
+	}
+	return slices.DeleteFunc(list, func(id string) bool { return photos.ValidID(id) != nil })
+}
+
+// photoPeer is the node's photos as a session with one peer sees them.
+type photoPeer struct {
+	n        *Node
+	me, them syncproto.Reach
+	once     sync.Once
+	refs     map[string]*photoRef
+	err      error
+	release  []func()
+}
+
+func (n *Node) photoPeer(peer identity.Claims) *photoPeer {
+	return &photoPeer{n: n, me: n.selfReach(), them: n.reach(peer)}
+}
+
+// references reads the records' photo references once a session needs
+// them: after the records, when it holds all the session brought.
+func (p *photoPeer) references(ctx context.Context) (map[string]*photoRef, error) {
+	p.once.Do(func() { p.refs, p.err = p.n.photoRefs(ctx) })
+	return p.refs, p.err
+}
+
+// Wants is what this node lacks and takes, thumbnails first, each kind by
+// the priority of the records that name it.
+func (p *photoPeer) Wants(ctx context.Context) ([]syncproto.PhotoWant, error) {
+	s, err := p.n.PhotoStore()
+	if err != nil {
+		return nil, err
+	}
+	refs, err := p.references(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(refs))
+	for id := range refs {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(refs[a].prio, refs[b].prio), cmp.Compare(a, b)) })
+	self := p.n.Self()
+	fetching := p.n.fetching()
+	full := func(id string) bool {
+		if !self.Role.Field() || fetching[id] {
+			return true
+		}
+		// A laptop's own photos: those it wrote into a record.
+		return slices.ContainsFunc(refs[id].streams, func(st syncproto.Stream) bool { return st.Origin == self.ID })
+	}
+	var wants []syncproto.PhotoWant
+	for _, k := range []photos.Kind{photos.Thumb, photos.Full} {
+		for _, id := range ids {
+			if len(wants) == syncproto.MaxPhotoWants {
+				return wants, nil
+			}
+			if k == photos.Full && !full(id) {
+				continue
+			}
+			info, err := s.Info(id)
+			if err != nil && !errors.Is(err, photos.ErrNotFound) {
+				return nil, err
+			}
+			if info.Has(k) {
+				continue
+			}
+			release, ok := s.Claim(id, k)
+			if !ok {
+				continue // another session is receiving it
+			}
+			p.release = append(p.release, release)
+			held, err := s.Partial(id, k)
+			if err != nil {
+				return nil, err
+			}
+			h, _ := hex.DecodeString(id)
+			wants = append(wants, syncproto.PhotoWant{ID: syncproto.Hash(h), Kind: uint8(k), Offset: uint64(held)})
+		}
+	}
+	return wants, nil
+}
+
+// Read serves a chunk of a kind of a photo named by a record the peer may
+// hold (syncproto.Passes, as its records): a photo of a district's
+// personal record goes where that record goes, and nowhere else.
+func (p *photoPeer) Read(ctx context.Context, h syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
+	id := hex.EncodeToString(h[:])
+	k := photos.Kind(kind)
+	refs, err := p.references(ctx)
+	if err != nil {
+		return nil, 0, syncproto.Hash{}, err
+	}
+	ref := refs[id]
+	if ref == nil || !slices.ContainsFunc(ref.streams, func(st syncproto.Stream) bool { return syncproto.Passes(p.me, p.them, st) }) {
+		return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
+	}
+	s, err := p.n.PhotoStore()
+	if err != nil {
+		return nil, 0, syncproto.Hash{}, err
+	}
+	info, err := s.Info(id)
+	if errors.Is(err, photos.ErrNotFound) || err == nil && !info.Has(k) {
+		return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
+	}
+	if err != nil {
+		return nil, 0, syncproto.Hash{}, err
+	}
+	sum := h
+	if k == photos.Thumb {
+		b, err := hex.DecodeString(info.ThumbHash)
+		if err != nil || len(b) != len(sum) {
+			return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
+		}
+		sum = syncproto.Hash(b)
+	}
+	size := uint64(info.Bytes[k])
+	if off >= size {
+		return nil, size, sum, nil
+	}
+	data, n, err := s.ReadAt(id, k, int64(off), syncproto.PhotoChunkBytes)
+	if errors.Is(err, photos.ErrNotFound) {
+		return nil, 0, syncproto.Hash{}, peersync.ErrNotServed // dropped meanwhile
+	}
+	return data, uint64(n), sum, err
+}
+
+// Receive keeps a chunk in the photo store.
+func (p *photoPeer) Receive(ctx context.Context, c *syncproto.PhotoChunk) (bool, error) {
+	s, err := p.n.PhotoStore()
+	if err != nil {
+		return false, err
+	}
+	id := hex.EncodeToString(c.ID[:])
+	_, done, err := s.ReceiveChunk(id, photos.Kind(c.Kind), hex.EncodeToString(c.Sum[:]), int64(c.Size), int64(c.Offset), c.Data)
+	if errors.Is(err, photos.ErrCorrupt) || errors.Is(err, photos.ErrOutOfPlace) {
+		err = fmt.Errorf("%w: %v", peersync.ErrBadPhoto, err)
+	}
+	return done, err
+}
+
+// Kept marks the full images headquarters says it now holds: the photo
+// budget may drop them here. Another peer's word is not taken.
+func (p *photoPeer) Kept(ctx context.Context, full []syncproto.Hash) error {
+	if !p.them.Role.Decides() {
+		return nil
+	}
+	s, err := p.n.PhotoStore()
+	if err != nil {
+		return err
+	}
+	for _, h := range full {
+		if err := s.Confirm(hex.EncodeToString(h[:])); err != nil && !errors.Is(err, photos.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Release gives up the photos this session reserved.
+func (p *photoPeer) Release() {
+	for _, r := range p.release {
+		r()
+	}
+	p.release = nil
+}
+
+// fetching are the full images a person asked for (FetchPhoto).
+func (n *Node) fetching() map[string]bool {
+	n.photos.mu.Lock()
+	defer n.photos.mu.Unlock()
+	return fetchSet(n.photos.fetch)
+}
+
+func fetchSet(m map[string]int) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// ErrPhotoNotFetched: no peer this node knows sent the full image asked
+// for.
+var ErrPhotoNotFetched = errors.New("no peer sent the photo")
+
+// FetchPhoto gets the full image of a photo a record this node holds
+// names, from the relays and headquarters this node knows (those it has
+// synced with, most recently synced first), for a person who opened it:
+// a field laptop takes others' full images only so. It returns once the
+// photo is here, or every peer was asked.
+func (n *Node) FetchPhoto(ctx context.Context, id string) (Photo, error) {
+	s, err := n.PhotoStore()
+	if err != nil {
+		return Photo{}, err
+	}
+	if err := photos.ValidID(id); err != nil {
+		return Photo{}, err
+	}
+	have := func() (Photo, bool) {
+		p, err := s.Info(id)
+		return photoOf(p), err == nil && p.Has(photos.Full)
+	}
+	if p, ok := have(); ok {
+		return p, nil
+	}
+	n.photos.mu.Lock()
+	if n.photos.fetch == nil {
+		n.photos.fetch = map[string]int{}
+	}
+	n.photos.fetch[id]++
+	n.photos.mu.Unlock()
+	defer func() {
+		n.photos.mu.Lock()
+		if n.photos.fetch[id]--; n.photos.fetch[id] <= 0 {
+			delete(n.photos.fetch, id)
+		}
+		n.photos.mu.Unlock()
+	}()
+	peers, err := n.store.Peers(ctx)
+	if err != nil {
+		return Photo{}, err
+	}
+	peers = slices.DeleteFunc(peers, func(p store.Peer) bool { return p.Addr == "" || !p.Role.InLedger() })
+	slices.SortFunc(peers, func(a, b store.Peer) int { return b.Synced.Compare(a.Synced) })
+	var errs []error
+	for _, peer := range peers {
+		if _, err := n.syncWith(ctx, peer.Addr, peer.Node); err != nil {
+			errs = append(errs, err)
+		}
+		if p, ok := have(); ok {
+			return p, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return Photo{}, fmt.Errorf("photo %s: %w (%d relays or headquarters asked): %w", id, ErrPhotoNotFetched, len(peers), errors.Join(errs...))
+}

@@ -1,0 +1,165 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"lifeline/node"
+	"lifeline/node/nodetest"
+	"lifeline/syncproto"
+)
+
+// photoOf adds a photo of random pixels to a node (a JPEG the test
+// makes), and returns its id.
+func addNoisePhoto(t *testing.T, n *node.Node, w, h int, seed uint64) node.Photo {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	r := rand.New(rand.NewPCG(seed, 3))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(r.UintN(256))
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := n.AddPhoto(context.Background(), &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// photoKinds says which kinds of a photo a node holds, checked against the
+// photo's id and thumb hash.
+func photoKinds(t *testing.T, n *node.Node, p node.Photo) (thumb, full bool) {
+	t.Helper()
+	for _, k := range []bool{true, false} {
+		rc, err := n.Photo(p.Hash, k)
+		if err != nil {
+			continue
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		sum := sha256.Sum256(b)
+		want := p.Hash
+		if k {
+			want = p.ThumbHash
+		}
+		if err != nil || hex.EncodeToString(sum[:]) != want {
+			t.Fatalf("the %v kind of %.8s does not match its hash (%v)", map[bool]string{true: "thumbnail", false: "full"}[k], p.Hash, err)
+		}
+		if k {
+			thumb = true
+		} else {
+			full = true
+		}
+	}
+	return thumb, full
+}
+
+// Photos travel in sessions after the records: a relay takes the
+// thumbnails and full images of the records it holds; another laptop
+// takes thumbnails alone, and a full image once a person opens it
+// (FetchPhoto); a photo no record names, or only a record of another
+// district, goes nowhere.
+func TestPhotosTravelInSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	a := laptop(c, "cayo-07", "Cayo", nil)
+	b := laptop(c, "cayo-08", "Cayo", nil)
+	big := addNoisePhoto(t, a.Node, 900, 700, 1)
+	small := addNoisePhoto(t, a.Node, 300, 200, 2)
+	lone := addNoisePhoto(t, a.Node, 200, 100, 3) // named by no record
+	if big.Bytes < 3*syncproto.PhotoChunkBytes {
+		t.Fatalf("the big photo is %d bytes; want several chunks", big.Bytes)
+	}
+	rec := fmt.Sprintf(`{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":3,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z","photos":[%q,%q]}`, big.Hash, small.Hash)
+	if _, err := a.Node.Add(ctx, "damage-assessment", []byte(rec), "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Node.Sync(ctx, relay.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 1 || res.PhotosSent != 4 {
+		t.Fatalf("the laptop sent %d changes and %d kinds of photos; want 1 and 4 (two thumbnails, two full images)", res.Sent, res.PhotosSent)
+	}
+	for _, p := range []node.Photo{big, small} {
+		if thumb, full := photoKinds(t, relay.Node, p); !thumb || !full {
+			t.Fatalf("the relay holds thumbnail %v, full image %v of %.8s; want both", thumb, full, p.Hash)
+		}
+	}
+	if thumb, full := photoKinds(t, relay.Node, lone); thumb || full {
+		t.Fatal("a photo no record names travelled")
+	}
+
+	if _, err := b.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []node.Photo{big, small} {
+		if thumb, full := photoKinds(t, b.Node, p); !thumb || full {
+			t.Fatalf("another laptop holds thumbnail %v, full image %v of %.8s; want the thumbnail alone", thumb, full, p.Hash)
+		}
+	}
+	got, err := b.Node.FetchPhoto(ctx, big.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash != big.Hash || got.Bytes != big.Bytes {
+		t.Fatalf("fetched %+v, want %+v", got, big)
+	}
+	if _, full := photoKinds(t, b.Node, big); !full {
+		t.Fatal("the fetched photo is not here")
+	}
+	if _, full := photoKinds(t, b.Node, small); full {
+		t.Fatal("a full image not asked for came with the one fetched")
+	}
+}
+
+// A relay of another district is sent neither the records of Cayo nor
+// their photos, even when a record of its own names one and it asks.
+func TestPhotosFollowTheRecordsScope(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	cayo := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	toledo := c.Add("relay-toledo", syncproto.RoleRelay, "Toledo", nil)
+	a := laptop(c, "cayo-07", "Cayo", nil)
+	p := addNoisePhoto(t, a.Node, 300, 200, 4)
+	rec := fmt.Sprintf(`{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":3,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z","photos":[%q]}`, p.Hash)
+	if _, err := a.Node.Add(ctx, "damage-assessment", []byte(rec), "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Node.Sync(ctx, cayo.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if thumb, full := photoKinds(t, cayo.Node, p); !thumb || !full {
+		t.Fatal("the photo did not reach Cayo's relay")
+	}
+	// Toledo's relay has a record of its own naming the photo, and so
+	// asks Cayo's relay for it, which holds it only of a Cayo record.
+	theirs := fmt.Sprintf(`{"district":"Toledo","village":"San Antonio","lat":16.24,"lon":-89.03,"structure_type":"concrete block","damage_level":2,"household_size":5,"reported_by":"vol-1","reported_at":"2026-11-18T14:05:00-06:00","photos":[%q]}`, p.Hash)
+	if _, err := toledo.Node.Add(ctx, "damage-assessment", []byte(theirs), "Luis Bol"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := toledo.Node.Sync(ctx, cayo.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PhotosReceived != 0 {
+		t.Fatalf("Toledo's relay received %d kinds of a Cayo photo", res.PhotosReceived)
+	}
+	if thumb, full := photoKinds(t, toledo.Node, p); thumb || full {
+		t.Fatal("a photo of a Cayo record reached Toledo's relay")
+	}
+}
