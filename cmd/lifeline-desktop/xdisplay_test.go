@@ -190,24 +190,41 @@ func needDisplayTools(t *testing.T) displayTools {
 	return tools
 }
 
-// binaries are the lifeline command and the desktop app, built for the
-// test.
+// asApp, set in its environment, makes this test binary run the app: the
+// real-display test runs this package's main as it is built for the test
+// (under the race detector when the test is), and needs no other build of
+// it.
+const asApp = "LIFELINE_DESKTOP_TEST_AS_APP"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asApp) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// binaries are the lifeline command and the desktop app, for the test.
 type binaries struct{ lifeline, desktop string }
 
-// buildBinaries builds both programs, as the race detector's build when
-// the test runs under it, so that they share the packages it compiled.
+// buildBinaries builds the lifeline command, with the race detector when
+// the test runs under it, so that it shares the packages the race
+// detector's build of the tests compiled; the app is this test binary.
 func buildBinaries(t *testing.T) binaries {
 	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	args := []string{"build", "-o", filepath.Join(dir, "lifeline")}
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	cmd := exec.Command("go", append(args, "lifeline/cmd/lifeline", "lifeline/cmd/lifeline-desktop")...)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", append(args, "lifeline/cmd/lifeline")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return binaries{lifeline: filepath.Join(dir, "lifeline"), desktop: filepath.Join(dir, "lifeline-desktop")}
+	return binaries{lifeline: filepath.Join(dir, "lifeline"), desktop: self}
 }
 
 // waitFor polls cond, a few times a second, until it holds: within is a
@@ -319,7 +336,7 @@ func (x *xDisplay) startApp(t *testing.T, bin string, args ...string) *runningAp
 	t.Helper()
 	stderr := &lockedBuffer{}
 	cmd := exec.Command(bin, append([]string{"--gossip-addr", "", "--lock-after", "0"}, args...)...)
-	cmd.Env = append(os.Environ(), "DISPLAY="+x.display, "WAYLAND_DISPLAY=", "LIFELINE_PASSPHRASE=")
+	cmd.Env = append(os.Environ(), "DISPLAY="+x.display, "WAYLAND_DISPLAY=", "LIFELINE_PASSPHRASE=", asApp+"=1")
 	cmd.Stdout = io.Discard
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
