@@ -179,3 +179,31 @@ func (n *Node) readPhotoSection(ctx context.Context, r io.Reader, writer ed25519
 	}
 	return res
 }
+
+// PhotosWaiting counts, on a node that is not headquarters, the full
+// images it holds that headquarters has not said it holds (in a session
+// with it: a relay passes no such word on), and the kinds of photos held
+// in part, arriving. Headquarters waits for none.
+func (n *Node) PhotosWaiting() (waiting, arriving int, err error) {
+	s, err := n.PhotoStore()
+	if err != nil {
+		return 0, 0, err
+	}
+	partial, err := s.Partials()
+	if err != nil {
+		return 0, 0, err
+	}
+	if n.Self().Role.Decides() {
+		return 0, len(partial), nil
+	}
+	list, err := s.List()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, p := range list {
+		if p.Has(photos.Full) && !p.Confirmed {
+			waiting++
+		}
+	}
+	return waiting, len(partial), nil
+}

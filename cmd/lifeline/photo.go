@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 func init() {
 	commands = append(commands,
 		command{name: "photo add", usage: "--data DIR [--keep-original] [--long-edge PX] FILE...", summary: "keep JPEG or PNG photos, turned upright and shrunk, and print each one's hash (what a record's photo field holds)", run: runPhotoAdd},
-		command{name: "photo get", usage: "--data DIR --hash HASH --out FILE [--thumb]", summary: "write a photo (or its thumbnail) the node holds to a file", run: runPhotoGet},
+		command{name: "photo get", usage: "--data DIR --hash HASH --out FILE [--thumb] [--fetch]", summary: "write a photo (or its thumbnail) the node holds to a file; --fetch first asks the relays and HQ it knows for a full image not here", run: runPhotoGet},
 		command{name: "photo list", usage: "--data DIR [--json]", summary: "list the photos the node holds, oldest first", run: runPhotoList},
 		command{name: "photo budget", usage: "--data DIR [--set MIB] [--json]", summary: "show (or set) how much room photos take: originals, then full images HQ confirmed, are dropped to stay within it, never a thumbnail", run: runPhotoBudget},
 	)
@@ -64,11 +65,17 @@ func runPhotoGet(ctx context.Context, e *env, fs *flagSet, args []string) error 
 	hash := fs.required("hash", "the photo's hash")
 	out := fs.required("out", "the file to write")
 	thumb := fs.Bool("thumb", false, "write its thumbnail")
+	fetch := fs.Bool("fetch", false, "ask the relays and HQ this node knows for the full image when it is not here")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
 		if err := photos.ValidID(*hash); err != nil {
 			return usagef("--hash: %v", err)
 		}
 		rc, err := n.Photo(*hash, *thumb)
+		if errors.Is(err, photos.ErrNotFound) && *fetch && !*thumb {
+			if _, err = n.FetchPhoto(ctx, *hash); err == nil {
+				rc, err = n.Photo(*hash, false)
+			}
+		}
 		if err != nil {
 			return err
 		}

@@ -42,6 +42,9 @@ func printStatus(w io.Writer, n *node.Node, st node.Status) error {
 		if b.Over {
 			fmt.Fprintln(w, "photos are over their budget: nothing more can be dropped; raise it or free the disk")
 		}
+		if waiting, arriving, err := n.PhotosWaiting(); err == nil && waiting+arriving > 0 {
+			fmt.Fprintf(w, "%d photos wait to reach headquarters (it has not said it holds their full images), %d arriving in part\n", waiting, arriving)
+		}
 	}
 	fmt.Fprintf(w, "%d in conflict, %d deleted, %d changes from %d nodes", st.Conflicts, st.Deleted, st.Changes, st.Origins)
 	if st.Held > 0 {
