@@ -15,9 +15,12 @@ import (
 //	both:  Batch, Batch, ...            what you lack, stream by stream, lane 1 first
 //	both:  Ack for each Batch received  once it is stored
 //	both:  Done                         I have sent all and you acknowledged it
+//	both:  PhotoWants, PhotoChunk, ..., PhotoDone, PhotoKept
+//	                                    from version 6, the photos each lacks (photos.go)
 //
 // Either side may end the session with Error at any point. A session ends
-// cleanly when each side has sent and received Done. Each batch is stored
+// cleanly when each side has sent and received Done (from version 6,
+// PhotoKept). Each batch is stored
 // atomically, so a session cut at any byte loses at most the batches in
 // flight, and the next session starts from the vectors.
 
