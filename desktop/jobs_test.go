@@ -305,3 +305,37 @@ func TestJobRecordExportCancelLeavesNoFile(t *testing.T) {
 		t.Fatalf("the CSV has %d rows (%v), want a header and %d records", len(rows), err, n)
 	}
 }
+
+// Where the node's people sign in, an import with no one signed in
+// brings the sign-in, which says why, and saves nothing; signed in, the
+// same file is imported.
+func TestJobImportAsksWhoSignsIn(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	if _, err := u.node.AddPerson(ctx, "Ana Cho", []byte(anaPass)); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "damage.ndjson")
+	if err := os.WriteFile(file, []byte(strings.Repeat(damageRecord+"\n", 3)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v := u.screens.sync
+	v.importFile("damage-assessment", file)
+	if !u.gate.isLocked() || u.gate.view.who == nil {
+		t.Fatalf("an import with no one signed in brings no sign-in; the line says %q", lineSays(u))
+	}
+	if got := lineSays(u); got != "" {
+		t.Fatalf("the line says %q under the sign-in", got)
+	}
+	if n := len(records(t, u, "damage-assessment")); n != 0 {
+		t.Fatalf("%d records saved with no one signed in", n)
+	}
+	signInAs(t, u, "Ana Cho", anaPass)
+	v.importFile("damage-assessment", file)
+	if got := lineSays(u); got != "Imported damage.ndjson: 3 new records, 0 already here." {
+		t.Fatalf("signed in, the line says %q", got)
+	}
+	if n := len(records(t, u, "damage-assessment")); n != 3 {
+		t.Fatalf("%d records saved, want 3", n)
+	}
+}

@@ -518,7 +518,10 @@ func (v *syncView) importFile(typeName, path string) {
 		return nil
 	}, func(err error) string {
 		var report string
+		var need *signInNeeded
 		switch {
+		case errors.As(err, &need):
+			return "" // the sign-in, which says why
 		case err == nil:
 			report = fmt.Sprintf(u.T("sync.imported.file"), name, added, skipped)
 			u.Refresh()
