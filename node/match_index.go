@@ -63,7 +63,9 @@ func (n *Node) withPeople(ctx context.Context, fn func(x *match.Index, withheld 
 // refreshPeople brings pi up to date with the store.
 func (n *Node) refreshPeople(ctx context.Context, pi *peopleIndex) error {
 	keys, kits := n.data.ring.Len(), n.Kits()
-	if pi.idx == nil || pi.keys != keys || pi.kits != kits {
+	// Records corrected leave their old reading in the index, skipped:
+	// once those are many, building it again costs less than keeping them.
+	if pi.idx == nil || pi.keys != keys || pi.kits != kits || pi.idx.Removed() > max(pi.idx.Len(), 10_000) {
 		return n.buildPeople(ctx, pi, keys, kits)
 	}
 	var names map[syncproto.NodeID]string

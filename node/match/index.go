@@ -65,6 +65,10 @@ type pair struct {
 // Len is the number of people in the index: added and not removed.
 func (x *Index) Len() int { return len(x.ids) }
 
+// Removed is how many people were removed: they still take room in the
+// index, until it is built again.
+func (x *Index) Removed() int { return len(x.people) - len(x.ids) }
+
 // Remove takes the person of id out of the index, with the candidates they
 // made; it says whether they were in it. A record that changed is removed
 // and added again as it now reads.

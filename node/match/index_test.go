@@ -38,8 +38,8 @@ func TestIndexRemoveAndQuery(t *testing.T) {
 		t.Fatalf("the query added to the index: %d people, %+v", x.Len(), x.Candidates())
 	}
 
-	if !x.Remove("r2") || x.Remove("r2") {
-		t.Fatal("r2 is removed once, and only once")
+	if !x.Remove("r2") || x.Remove("r2") || x.Removed() != 1 {
+		t.Fatalf("r2 is removed once, and only once; %d removed", x.Removed())
 	}
 	if c := x.Candidates(); len(c) != 0 {
 		t.Fatalf("after r2 is taken out, candidates %+v, want none", c)
