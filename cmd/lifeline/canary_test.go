@@ -55,6 +55,9 @@ func runLogged(t *testing.T, dir, logs string, env []string, args ...string) (ad
 // folder holds a canary's bytes; with the passphrase, every value reads
 // back exactly, on the laptop and at HQ.
 func TestCanaryIsNowhereInTheClear(t *testing.T) {
+	// Its processes mostly wait (for sessions, gossip, elections):
+	// it runs beside other such tests.
+	t.Parallel()
 	d := newDeployment(t)
 	tmp, logs, stick := t.TempDir(), t.TempDir(), t.TempDir()
 	pass := writeFile(t, t.TempDir(), "pass", testNodePassphrase+"\n")

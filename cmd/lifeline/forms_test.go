@@ -34,6 +34,9 @@ func kitsOn(t *testing.T, dir string) (versions map[string]string, types map[str
 // with the form's own message, and a question asked only when another
 // answer says so is refused when it does not.
 func TestXLSFormKitReachesALaptop(t *testing.T) {
+	// Its processes mostly wait (for sessions, gossip, elections):
+	// it runs beside other such tests.
+	t.Parallel()
 	dir := t.TempDir()
 	form := writeForm(t, dir, "well-check.xlsx", map[string][][]any{
 		"survey": {
@@ -110,6 +113,9 @@ func TestXLSFormKitReachesALaptop(t *testing.T) {
 // laptop sees why at its next sync, corrects the field, and HQ then holds
 // the corrected value with the record waiting for review again.
 func TestCorrectionRoundTrip(t *testing.T) {
+	// Its processes mostly wait (for sessions, gossip, elections):
+	// it runs beside other such tests.
+	t.Parallel()
 	d := newDeployment(t)
 	field := d.node(t, "cayo-07", "field", "Cayo")
 	hqSync, _ := runNode(t, d.hq, "--sync-addr", "127.0.0.1:0", "--bootstrap", "--sync-idle", "10s")

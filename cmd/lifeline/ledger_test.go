@@ -76,6 +76,9 @@ func runNode(t *testing.T, dir string, args ...string) (syncAddr, gossipAddr str
 // a kit published at HQ reaches the relay, the gossip key is rotated with
 // nobody restarting, and a revoked laptop is refused.
 func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
+	// Its processes mostly wait (for sessions, gossip, elections):
+	// it runs beside other such tests.
+	t.Parallel()
 	d := newDeployment(t)
 	relay := d.node(t, "relay-cayo", "relay", "Cayo", "--voter")
 	field := d.node(t, "cayo-07", "field", "Cayo")

@@ -108,6 +108,9 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 // anything, every node ends with the same records and the Toledo laptop
 // learns that the ledger committed its changes.
 func TestPartitionedDistrictHealsInNamespaces(t *testing.T) {
+	// Its processes mostly wait (for sessions, gossip, elections):
+	// it runs beside other such tests.
+	t.Parallel()
 	l := newLab(t)
 	d := newDeployment(t)
 	relayCayo := d.node(t, "relay-cayo", "relay", "Cayo", "--voter")

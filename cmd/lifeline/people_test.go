@@ -39,6 +39,9 @@ type matchJSON struct {
 // writes it into her report; an unlink takes the report out of her group.
 // Mistakes are refused with what was wrong.
 func TestPeopleMatchLinkAndUnlink(t *testing.T) {
+	// Its processes mostly wait (for sessions, gossip, elections):
+	// it runs beside other such tests.
+	t.Parallel()
 	d := newDeployment(t)
 	field := d.node(t, "toledo-03", "field", "Toledo")
 	runNode(t, d.hq, "--sync-addr", "127.0.0.1:0", "--bootstrap", "--sync-idle", "10s")
