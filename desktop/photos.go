@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -367,10 +368,57 @@ func (u *UI) showPhoto(ref string) {
 			if content == nil {
 				content = layout.NewSpacer()
 			}
-			d := dialog.NewCustom(u.T("photo.title"), u.T("photo.close"), container.NewBorder(top, nil, nil, nil, content), u.win)
+			// A full image not here is asked of the relays and
+			// headquarters this computer knows, now that a person
+			// opened it: a laptop takes others' full images only so.
+			fetch := errors.Is(errFull, photos.ErrNotFound) && photos.ValidID(ref) == nil
+			status := widget.NewLabel("")
+			status.Wrapping = fyne.TextWrapWord
+			notes := container.NewVBox(status)
+			if fetch {
+				status.SetText(u.T("photo.fetching"))
+				if top != nil {
+					notes.Objects = []fyne.CanvasObject{top, status}
+				}
+				top = notes
+			}
+			holder := container.NewStack(content)
+			d := dialog.NewCustom(u.T("photo.title"), u.T("photo.close"), container.NewBorder(top, nil, nil, nil, holder), u.win)
 			size := u.win.Canvas().Size()
 			d.Resize(fyne.NewSize(size.Width*0.9, size.Height*0.9))
 			d.Show()
+			if fetch {
+				u.fetchPhoto(ref, d, holder, notes, status)
+			}
+		})
+	})
+}
+
+// fetchPhotoWithin bounds how long an opened photo's full image is asked
+// for; closing the viewer stops asking at once.
+const fetchPhotoWithin = 2 * time.Minute
+
+// fetchPhoto asks the node's relays and headquarters for a photo's full
+// image and shows it in the viewer's holder when it comes, the notes of
+// its absence taken away, or says on status that it did not.
+func (u *UI) fetchPhoto(ref string, d dialog.Dialog, holder, notes *fyne.Container, status *widget.Label) {
+	ctx, stop := context.WithTimeout(u.ctx, fetchPhotoWithin)
+	d.SetOnClosed(stop)
+	u.background(func() {
+		defer stop()
+		_, err := u.node.FetchPhoto(ctx, ref)
+		var full []byte
+		if err == nil {
+			full, err = u.photoBytes(ref, false)
+		}
+		u.do(func() {
+			if err != nil {
+				status.SetText(u.T("photo.fetch.none"))
+				return
+			}
+			notes.Hide()
+			holder.Objects = []fyne.CanvasObject{photoImage(ref+".jpg", full, thumbEdge)}
+			holder.Refresh()
 		})
 	})
 }

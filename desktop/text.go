@@ -454,6 +454,8 @@ var texts = map[string][2]string{
 	"photo.thumbonly":     {"Only the small copy is here so far: the full photo is on its way.", "Por ahora solo está aquí la copia pequeña: la foto completa está en camino."},
 	"photo.notid":         {"%s is a file name an older form kept, not a photo in Lifeline.", "%s es un nombre de archivo que guardó un formulario anterior, no una foto de Lifeline."},
 	"photo.title":         {"Photo", "Foto"},
+	"photo.fetching":      {"Asking headquarters and the relays for the full photo…", "Pidiendo la foto completa a la sede central y a los relevos…"},
+	"photo.fetch.none":    {"No relay or headquarters could send the full photo now: it comes with a later sync.", "Ningún relevo ni la sede central pudo enviar la foto completa ahora: llegará con una sincronización posterior."},
 	"photo.close":         {"Close", "Cerrar"},
 	"hq.export.photos":    {"Photos too", "Con fotos"},
 	"hq.exported.photos":  {"Photos: %d full images and %d thumbnails only (named .thumb.jpg: the full photo is not here yet) in %s; %d not on this computer yet.", "Fotos: %d imágenes completas y %d solo en miniatura (con nombre .thumb.jpg: la foto completa aún no está aquí) en %s; %d aún no están en esta computadora."},
