@@ -21,6 +21,11 @@ DEB_PACKAGES := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-d
 # events (xdotool).
 DISPLAY_PACKAGES := xvfb xdotool libgl1-mesa-dri
 
+# GIS and report tests read what HQ hands on with the clients its analysts
+# use: GDAL (ogrinfo) for the feature API and the GeoPackage, poppler
+# (pdftotext, pdftoppm) for the situation report.
+GIS_PACKAGES := gdal-bin poppler-utils
+
 # make screenshots runs the app in that display and takes its picture.
 SCREENSHOT_PACKAGES := imagemagick
 
@@ -46,7 +51,7 @@ endef
 
 deps:
 	@command -v $(GO) >/dev/null || { echo "Lifeline needs Go 1.26 or newer (https://go.dev/dl/)."; exit 1; }
-	$(call install-missing,$(DEB_PACKAGES) $(DISPLAY_PACKAGES),Lifeline)
+	$(call install-missing,$(DEB_PACKAGES) $(DISPLAY_PACKAGES) $(GIS_PACKAGES),Lifeline)
 
 build: deps
 	$(GO) build -o bin/ ./cmd/...
