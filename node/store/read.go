@@ -106,6 +106,19 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 		} else {
 			where = append(where, "rid > ?")
 		}
+		if !q.After.IsZero() {
+			err := s.readTx(ctx, func(tx *sql.Tx) error {
+				err := tx.QueryRowContext(ctx, `SELECT rid FROM records WHERE id = ?`, q.After[:]).Scan(&after)
+				if errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("%w: %s", ErrNotFound, q.After)
+				}
+				return err
+			})
+			if err != nil {
+				yield(Record{}, err)
+				return
+			}
+		}
 		query := `SELECT rid, id, deleted, state, (SELECT number FROM ledger_cases WHERE record = records.id) FROM records WHERE ` +
 			strings.Join(where, " AND ") + " ORDER BY rid" + order + " LIMIT ?"
 		left := q.Limit

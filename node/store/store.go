@@ -137,4 +137,8 @@ type Query struct {
 	WithDeleted  bool
 	Newest       bool // newest first (by when they were first stored here)
 	Limit        int  // at most this many; 0 for all
+	// After, when not zero, selects only the records first stored here
+	// after that one (before it, with Newest): the next page of a listing
+	// that ended at it, read without reading the pages before again.
+	After syncproto.RecordID
 }
