@@ -28,6 +28,10 @@ func main() {
 	}
 }
 
+// adjust, when set, changes the node's configuration after the flags:
+// this package's tests use it to give the app bounds no flag offers.
+var adjust func(*node.Config)
+
 func run() error {
 	cfg := node.DefaultConfig()
 	cfg.Lang = desktop.SystemLang()
@@ -54,6 +58,9 @@ func run() error {
 	}
 	if *join != "" {
 		cfg.Join = strings.Split(*join, ",")
+	}
+	if adjust != nil {
+		adjust(&cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

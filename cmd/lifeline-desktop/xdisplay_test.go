@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"lifeline/node"
 	"lifeline/node/nodetest"
 )
 
@@ -145,7 +146,7 @@ func TestRealDisplay(t *testing.T) {
 	app.keys("Return")
 	conn := silent.accepted(t)
 	app.clickCancel()
-	silent.waitClosed(t, conn)
+	silent.waitClosed(t, conn) // only Cancel ends it: the app's bounds are an hour here
 
 	step("a sync after it")
 	// The app goes on: the next sync, with HQ, carries the record added
@@ -198,6 +199,9 @@ const asApp = "LIFELINE_DESKTOP_TEST_AS_APP"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asApp) == "1" {
+		// A sync waits on a silent peer until Cancel: no handshake, idle
+		// or session bound ends it within the test's patience.
+		adjust = func(c *node.Config) { c.HandshakeTimeout, c.SyncIdle, c.SyncMax = time.Hour, time.Hour, 2*time.Hour }
 		main()
 		os.Exit(0)
 	}
