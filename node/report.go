@@ -751,3 +751,17 @@ func liveRows(v RecordView, rep string) int {
 	}
 	return n
 }
+
+// CSVCell is a value as ExportCSV writes it in a cell, defused: for other
+// CSV writers of records, which must defuse as the export does.
+func CSVCell(v any) string { return defuse(cell(v)) }
+
+// Defuse is a text as ExportCSV writes it in a cell (a header's too).
+func Defuse(s string) string { return defuse(s) }
+
+// Locate is how ExportGeoJSON finds where a record of the type is, from
+// the fields a view holds, with these options; ErrNoLocation when it
+// cannot.
+func Locate(t *schemas.Type, opts ExportOptions) (func(fields map[string]any) (lat, lon float64, ok bool), error) {
+	return locate(t, opts)
+}

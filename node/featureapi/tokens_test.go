@@ -1,0 +1,69 @@
+package featureapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A token is kept only as its SHA-256, in a file its owner alone reads;
+// a name is made once; a token whose holder could not be given it is not
+// kept.
+func TestTokensKeptAsHashes(t *testing.T) {
+	dir := t.TempDir()
+	var tok string
+	if err := CreateToken(dir, "qgis-gis-office", true, func(s string) error { tok = s; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tok, tokenPrefix) || len(tok) != len(tokenPrefix)+43 {
+		t.Fatalf("token %q: not the prefix and 256 bits in base64url", tok)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, TokensFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), tok) || strings.Contains(string(data), strings.TrimPrefix(tok, tokenPrefix)) {
+		t.Fatal("the tokens file holds the token")
+	}
+	sum := sha256.Sum256([]byte(tok))
+	list, err := ListTokens(dir)
+	if err != nil || len(list) != 1 || list[0].Name != "qgis-gis-office" || !list[0].Personal || list[0].SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("%+v %v", list, err)
+	}
+	if got, ok := checkToken(list, tok); !ok || got.Name != "qgis-gis-office" {
+		t.Fatal("the token is not found by its hash")
+	}
+	if err := CreateToken(dir, "qgis-gis-office", false, func(string) error { return nil }); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Fatalf("a second token of one name: %v", err)
+	}
+	for _, bad := range []string{"", "a b", "x/../y", strings.Repeat("a", 65), "naïve"} {
+		if err := CreateToken(dir, bad, false, func(string) error { return nil }); err == nil {
+			t.Fatalf("name %q accepted", bad)
+		}
+	}
+	failed := errors.New("disk full")
+	if err := CreateToken(dir, "excel", false, func(string) error { return failed }); !errors.Is(err, failed) {
+		t.Fatalf("keep failed: %v", err)
+	}
+	if list, _ := ListTokens(dir); len(list) != 1 {
+		t.Fatalf("a token no one holds is kept: %+v", list)
+	}
+	if err := RevokeToken(dir, "excel"); !errors.Is(err, ErrUnknownToken) {
+		t.Fatalf("revoking no such token: %v", err)
+	}
+	if err := RevokeToken(dir, "qgis-gis-office"); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := ListTokens(dir); len(list) != 0 {
+		t.Fatalf("revoked, still listed: %+v", list)
+	}
+	// A damaged tokens file is refused, not read as no tokens.
+	os.WriteFile(filepath.Join(dir, TokensFile), []byte(`[{"name":"x","sha256":"zz"}]`), 0o600)
+	if _, err := ListTokens(dir); err == nil || !strings.Contains(err.Error(), TokensFile) {
+		t.Fatalf("a damaged tokens file: %v", err)
+	}
+}
