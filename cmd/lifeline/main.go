@@ -51,7 +51,7 @@ var commands = []command{
 	{name: "person passphrase", usage: "--data DIR --name NAME [--person-passphrase-file FILE] [--new-person-passphrase-file FILE]", summary: "change a person's passphrase", run: runPersonPassphrase},
 	{name: "person remove", usage: "--data DIR --name NAME", summary: "stop a person signing in on this node", run: runPersonRemove},
 	{name: "person revoke", usage: "--data HQDIR --node NODE --name NAME [--reason TEXT]", summary: "revoke a person on a laptop, without revoking the laptop (at headquarters)", run: runPersonRevoke},
-	{name: "run", usage: "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--bootstrap]", summary: "run the node: show its kits and records, then follow changes as they arrive", run: runRun},
+	{name: "run", usage: "--data DIR [--sync-addr HOST:PORT] [--gossip-addr HOST:PORT] [--join ADDR,...] [--bootstrap] [--api-addr HOST:PORT --api-cert FILE --api-key FILE]", summary: "run the node: show its kits and records, then follow changes as they arrive", run: runRun},
 	{name: "status", usage: "--data DIR [--json]", summary: "show the node's identity and what it holds", run: runStatus},
 	{name: "check", usage: "--data DIR", summary: "check the store file whole (SQLite's integrity check); exit 1 if it is damaged", run: runCheck},
 	{name: "digest", usage: "--data DIR [--scope national,DISTRICT|kept]", summary: "print one hex line that is equal on two nodes exactly when their records (of those scopes) are", run: runDigest},

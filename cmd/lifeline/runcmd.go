@@ -27,6 +27,7 @@ func runRun(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	district := fs.String("district", "Belize", "district of a node made on first use")
 	host, _ := os.Hostname()
 	name := fs.String("name", "field-"+host, "name of a node made on first use")
+	api := addAPIFlags(fs)
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
@@ -50,6 +51,11 @@ func runRun(ctx context.Context, e *env, fs *flagSet, args []string) error {
 		if err := showNode(ctx, e, n); err != nil {
 			return err
 		}
+		stopAPI, err := startAPI(ctx, e, n, api, cfg.Log)
+		if err != nil {
+			return err
+		}
+		defer stopAPI()
 		fmt.Fprintf(e.stdout, "\nFollowing changes to %s (records added with lifeline record add/import appear here). Ctrl-C stops.\n", cfg.DataDir)
 		return n.Run(ctx, func(ev node.Event) { follow(e, ev) })
 	})
