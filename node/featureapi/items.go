@@ -1,12 +1,14 @@
 package featureapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -189,29 +191,39 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request, base string, t *s
 		writeBody(w, http.StatusOK, sv.csv(page))
 		return nil
 	}
+	// Written as it is made: the records are read, so nothing fails now
+	// but the client.
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
 	var buf bytes.Buffer
-	buf.WriteString(`{"type":"FeatureCollection","features":[`)
+	bw.WriteString(`{"type":"FeatureCollection","features":[`)
 	for i, v := range page {
+		buf.Reset()
 		if i > 0 {
 			buf.WriteByte(',')
 		}
 		buf.WriteByte('\n')
 		sv.feature(&buf, v)
+		bw.Write(buf.Bytes())
 	}
-	buf.WriteString("\n],")
+	bw.WriteString("\n],")
 	if matched >= 0 {
-		fmt.Fprintf(&buf, `"numberMatched":%d,`, matched)
+		fmt.Fprintf(bw, `"numberMatched":%d,`, matched)
 	}
-	fmt.Fprintf(&buf, `"numberReturned":%d,"timeStamp":%q,"links":`, len(page), time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(bw, `"numberReturned":%d,"timeStamp":%q,"links":`, len(page), time.Now().UTC().Format(time.RFC3339))
 	links := []link{{Href: self, Rel: "self", Type: "application/geo+json", Title: "this page"}}
 	if next != "" {
 		links = append(links, link{Href: next, Rel: "next", Type: "application/geo+json", Title: "the next page"})
 	}
 	lj, _ := json.Marshal(links)
-	buf.Write(lj)
-	buf.WriteString("}\n")
-	w.Header().Set("Content-Type", "application/geo+json")
-	writeBody(w, http.StatusOK, buf.Bytes())
+	bw.Write(lj)
+	bw.WriteString("}\n")
+	bw.Flush()
 	return nil
 }
 
@@ -320,7 +332,29 @@ func (sv *served) feature(buf *bytes.Buffer, v node.RecordView) {
 	buf.WriteString("}}")
 }
 
+// appendJSON writes a value as JSON: numbers, yes/no and null directly,
+// the rest through encoding/json.
 func appendJSON(buf *bytes.Buffer, v any) {
+	var scratch [32]byte
+	switch x := v.(type) {
+	case nil:
+		buf.WriteString("null")
+		return
+	case bool:
+		buf.Write(strconv.AppendBool(scratch[:0], x))
+		return
+	case int64:
+		buf.Write(strconv.AppendInt(scratch[:0], x, 10))
+		return
+	case uint64:
+		buf.Write(strconv.AppendUint(scratch[:0], x, 10))
+		return
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			buf.Write(strconv.AppendFloat(scratch[:0], x, 'f', -1, 64))
+			return
+		}
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		b = []byte("null")
