@@ -41,6 +41,11 @@ type Series struct {
 	// row for each of schemas.Districts in order, then the records that
 	// name no district (District "").
 	Written []HourlyCounts `json:"written"`
+	// Unconfirmed counts, per district ("" for records naming none), the
+	// records holding a value headquarters' ledger has not yet confirmed:
+	// what the situation may still lack at headquarters, or hold that it
+	// has not yet put in order.
+	Unconfirmed map[string]int `json:"unconfirmed"`
 }
 
 // DayCount is one day of missing persons: reported missing that day (by
@@ -68,22 +73,32 @@ func (n *Node) Series(ctx context.Context, loc *time.Location) (Series, error) {
 		newest, lastDay  time.Time
 		haveNewest, have bool
 	)
+	confirmed, err := n.store.Confirmed(ctx)
+	if err != nil {
+		return Series{}, err
+	}
+	s := Series{Unconfirmed: map[string]int{}}
 	for r, err := range n.store.Records(ctx, store.Query{}) {
 		if err != nil {
 			return Series{}, err
 		}
 		win := make(map[string]store.Version, len(r.Fields))
 		first := syncproto.HLC(0)
+		unconfirmed := false
 		for _, f := range r.Fields {
 			win[f.Name] = f.Versions[0]
 			for _, v := range f.Versions {
 				if first == 0 || v.Stamp.HLC < first {
 					first = v.Stamp.HLC
 				}
+				unconfirmed = unconfirmed || v.Stamp.Seq > confirmed[syncproto.Stream{Origin: v.Stamp.Origin, Lane: v.Stamp.Lane}]
 			}
 		}
 		at := first.Time().In(loc)
 		district, _ := schemas.District(textOf(win["district"].Value))
+		if unconfirmed {
+			s.Unconfirmed[district]++
+		}
 		written = append(written, seriesEvent{district, at})
 		if !haveNewest || at.After(newest) {
 			newest, haveNewest = at, true
@@ -106,7 +121,6 @@ func (n *Node) Series(ctx context.Context, loc *time.Location) (Series, error) {
 			}
 		}
 	}
-	var s Series
 	if haveNewest {
 		end := hourOf(newest)
 		start := end.Add(-(SeriesHours - 1) * time.Hour)

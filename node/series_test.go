@@ -113,6 +113,11 @@ func TestSeriesCountsByHourAndDay(t *testing.T) {
 		t.Errorf("written per hour:\n got %v\nwant %v", s.Written, want)
 	}
 
+	// The node runs no ledger: nothing is confirmed.
+	if want := map[string]int{"Belize": 2, "Cayo": 2, "Corozal": 1, "Stann Creek": 1, "Toledo": 2}; !reflect.DeepEqual(s.Unconfirmed, want) {
+		t.Errorf("unconfirmed %v, want %v", s.Unconfirmed, want)
+	}
+
 	// Days: Marisol reported on the 2nd and found on the 3rd; Pedro and
 	// Lucia reported on the 5th; nothing on the 4th.
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, belize) }
@@ -138,7 +143,7 @@ func TestSeriesOfNoRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Hours) != 0 || len(s.Days) != 0 || len(s.Written) != 0 {
+	if len(s.Hours) != 0 || len(s.Days) != 0 || len(s.Written) != 0 || len(s.Unconfirmed) != 0 {
 		t.Fatalf("series of an empty node: %+v", s)
 	}
 }

@@ -14,7 +14,19 @@ import (
 )
 
 func runReport(ctx context.Context, e *env, fs *flagSet, args []string) error {
-	return view(ctx, e, fs, args, func(n *node.Node) (node.Report, error) { return n.Report(ctx) }, printReport)
+	pdf := fs.String("pdf", "", "also write the situation report, a PDF in English and Spanish, to this file")
+	personal := fs.Bool("personal", false, "with --pdf: name the people still missing (personal data)")
+	return view(ctx, e, fs, args, func(n *node.Node) (node.Report, error) {
+		if *personal && *pdf == "" {
+			return node.Report{}, usagef("--personal goes with --pdf: the report printed here holds no personal data")
+		}
+		if *pdf != "" {
+			if err := writeSituationReport(ctx, e, n, *pdf, *personal); err != nil {
+				return node.Report{}, err
+			}
+		}
+		return n.Report(ctx)
+	}, printReport)
 }
 
 // districtName is a report row's name as people read it.

@@ -64,7 +64,7 @@ var commands = []command{
 	{name: "record delete", usage: "--data DIR --id ID [--author NAME | --as NAME]", summary: "mark a record deleted (it and its history are kept)", run: runRecordDelete},
 	{name: "record restore", usage: "--data DIR --id ID [--author NAME | --as NAME]", summary: "undo a delete", run: runRecordRestore},
 	{name: "record import", usage: "--data DIR --type TYPE FILE [--author NAME | --as NAME]", summary: "save the records of an NDJSON file (.gz too) in one durable batch", run: runRecordImport},
-	{name: "report", usage: "--data DIR [--json]", summary: "count per district what HQ reads first: damage, displaced, shelters, missing persons", run: runReport},
+	{name: "report", usage: "--data DIR [--json] [--pdf FILE [--personal]]", summary: "count per district what HQ reads first: damage, displaced, shelters, missing persons; --pdf writes the situation report in English and Spanish", run: runReport},
 	{name: "record export", usage: "--data DIR --type TYPE --format csv|geojson [--out FILE] [--personal]", summary: "write the records of a type as CSV or GeoJSON", run: runRecordExport},
 	{name: "kits list", usage: "[--data DIR] [--json] [--lang en|es]", summary: "list the field kits and their record types", run: runKitsList},
 	{name: "kits show", usage: "KIT [--data DIR] [--json] [--lang en|es]", summary: "show a kit's record types and fields", run: runKitsShow},
