@@ -136,7 +136,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail := func(e *apiError) {
 		status = e.status
 		if e.status == http.StatusUnauthorized {
+			// Nor is the connection kept for another try: connections
+			// are few.
 			w.Header().Set("WWW-Authenticate", `Bearer realm="lifeline"`)
+			w.Header().Set("Connection", "close")
 		}
 		if e.status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", "GET, HEAD")

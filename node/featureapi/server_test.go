@@ -20,7 +20,7 @@ import (
 )
 
 // openNode makes and opens a node in a folder of the test's.
-func openNode(t *testing.T, role syncproto.Role, district string) *node.Node {
+func openNode(t testing.TB, role syncproto.Role, district string) *node.Node {
 	t.Helper()
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
@@ -471,4 +471,41 @@ func mustType(t *testing.T, n *node.Node, name string) *schemas.Type {
 		t.Fatal(err)
 	}
 	return typ
+}
+
+// FuzzRequests: whatever path and query a request has, with a good token
+// or none, the server answers with a status it means, and never panics.
+func FuzzRequests(f *testing.F) {
+	n := openNode(f, syncproto.RoleHQ, "Belize")
+	if _, err := n.Add(context.Background(), "damage-assessment", []byte(assessment{"Cayo", "San Ignacio", 17.16, -89.07, 2, "2024-11-18T14:05:00Z", "A"}.json()), "vol-007"); err != nil {
+		f.Fatal(err)
+	}
+	var tok string
+	if err := CreateToken(n.Config().DataDir, "fuzz", true, func(s string) error { tok = s; return nil }); err != nil {
+		f.Fatal(err)
+	}
+	s := New(n, nil)
+	for _, seed := range []string{"/", "/api", "/collections", "/collections/damage-assessment/items?limit=1&bbox=-90,15,-87,19",
+		"/collections/damage-assessment/items?datetime=../2025-01-01T00:00:00Z&district=Cayo&f=csv", "/collections/x/items/y", "/collections/%2e%2e"} {
+		f.Add(seed, true)
+	}
+	f.Fuzz(func(t *testing.T, target string, withToken bool) {
+		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n\t#") {
+			return
+		}
+		r, err := http.NewRequest(http.MethodGet, "https://api.example"+target, nil)
+		if err != nil {
+			return
+		}
+		if withToken {
+			r.Header.Set("Authorization", "Bearer "+tok)
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		switch w.Code {
+		case 200, 400, 401, 404:
+		default:
+			t.Fatalf("GET %q: %d %s", target, w.Code, w.Body)
+		}
+	})
 }
