@@ -65,8 +65,8 @@ func writeAPICert(t *testing.T, dir string) (caFile, certFile, keyFile string) {
 }
 
 // runAPI starts `lifeline run` with the feature API and returns the URL
-// it serves on.
-func runAPI(t *testing.T, dir string, args ...string) string {
+// it serves on and the file its standard error goes to.
+func runAPI(t *testing.T, dir string, args ...string) (url, log string) {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"run", "--data", dir}, args...)...)
 	out, err := cmd.StdoutPipe()
@@ -102,11 +102,11 @@ func runAPI(t *testing.T, dir string, args ...string) string {
 	}()
 	select {
 	case u := <-ready:
-		return u
+		return u, logFile
 	case <-time.After(60 * time.Second):
 		t.Fatalf("lifeline run --data %s did not serve the feature API", dir)
 	}
-	return ""
+	return "", ""
 }
 
 // GDAL's ogrinfo against a running HQ node's feature API, as a GIS
@@ -163,7 +163,7 @@ func TestFeatureAPIWithGDAL(t *testing.T) {
 
 	caFile, certFile, keyFile := writeAPICert(t, tmp)
 	fails(t, "", []string{"--api-cert", "--api-key"}, "run", "--data", hq, "--api-addr", "127.0.0.1:0")
-	url := runAPI(t, hq, "--api-addr", "127.0.0.1:0", "--api-cert", certFile, "--api-key", keyFile)
+	url, logFile := runAPI(t, hq, "--api-addr", "127.0.0.1:0", "--api-cert", certFile, "--api-key", keyFile)
 	if list := ok(t, "", "api", "token", "list", "--data", hq); strings.Contains(list, plain) || strings.Contains(list, personal) {
 		t.Fatal("token list shows a token")
 	}
@@ -214,6 +214,23 @@ func TestFeatureAPIWithGDAL(t *testing.T) {
 		t.Fatalf("ogrinfo with a revoked token: %v\n%s", err, out)
 	}
 	fails(t, "", []string{"no API token", "gis-office"}, "api", "token", "revoke", "--data", hq, "--name", "gis-office")
+	// Made while the node runs: served from the next request.
+	lateFile := filepath.Join(tmp, "late.token")
+	ok(t, "", "api", "token", "create", "--data", hq, "--name", "late", "--out", lateFile)
+	late := read(lateFile)
+	if out, err = ogr(late, "-so", src, "damage-assessment"); err != nil || !strings.Contains(out, fmt.Sprintf("Feature Count: %d\n", records)) {
+		t.Fatalf("ogrinfo with a token made while the node runs: %v\n%s", err, out)
+	}
+	// The node's log names the tokens, never shows them.
+	log, _ := os.ReadFile(logFile)
+	for _, tok := range []string{plain, personal, late} {
+		if strings.Contains(string(log), tok) || strings.Contains(string(log), strings.TrimPrefix(tok, "lifeline-api-")) {
+			t.Fatal("the node's log shows a token")
+		}
+	}
+	if !strings.Contains(string(log), "token=case-office") || !strings.Contains(string(log), "token=late") {
+		t.Fatalf("the node's log does not name the tokens that read:\n%s", tail(log, 2000))
+	}
 
 	laptop := newNode(t)
 	fails(t, "", []string{"relays and HQ", "field"}, "run", "--data", laptop, "--api-addr", "127.0.0.1:0", "--api-cert", certFile, "--api-key", keyFile)
