@@ -84,9 +84,9 @@ func printReport(w io.Writer, n *node.Node, rep node.Report) error {
 }
 
 func runRecordExport(ctx context.Context, e *env, fs *flagSet, args []string) error {
-	typ := fs.required("type", "the record type, e.g. damage-assessment (lifeline kits list shows them)")
-	format := fs.String("format", "csv", "csv, or geojson for the records that have a location")
-	out := fs.String("out", "", "the file to write (default: standard output)")
+	typ := fs.String("type", "", "the record type, e.g. damage-assessment (lifeline kits list shows them); with gpkg, all types when absent")
+	format := fs.String("format", "csv", "csv, geojson for the records that have a location, or gpkg (a GeoPackage for QGIS and ArcGIS)")
+	out := fs.String("out", "", "the file to write (default: standard output; required for gpkg)")
 	personal := fs.Bool("personal", false, "include the fields the kit marks personal (names, phone numbers, medical needs)")
 	photoDir := fs.String("photos", "", "also write the photos of the records exported into this folder, each as HASH.jpg (HASH.thumb.jpg where only its thumbnail is here)")
 	if _, err := fs.parse(args); err != nil {
@@ -98,8 +98,16 @@ func runRecordExport(ctx context.Context, e *env, fs *flagSet, args []string) er
 		export = (*node.Node).ExportCSV
 	case "geojson":
 		export = (*node.Node).ExportGeoJSON
+	case "gpkg":
+		if *out == "" {
+			return usagef("--out is required for --format gpkg: a GeoPackage is a file")
+		}
+		return exportGeoPackage(ctx, e, fs, *typ, *out, *personal, *photoDir)
 	default:
-		return usagef("--format %q: csv or geojson", *format)
+		return usagef("--format %q: csv or geojson, or gpkg for a GeoPackage", *format)
+	}
+	if *typ == "" {
+		return usagef("--type is required for --format %s", *format)
 	}
 	return fs.withNode(ctx, func(n *node.Node) error {
 		if _, err := n.Type(*typ); err != nil {
@@ -136,19 +144,66 @@ func runRecordExport(ctx context.Context, e *env, fs *flagSet, args []string) er
 		if err := finish(err); err != nil {
 			return err
 		}
-		noun := "records"
-		if count == 1 {
-			noun = "record"
-		}
-		fmt.Fprintf(e.stderr, "wrote %d %s %s to %s", count, *typ, noun, where)
+		fmt.Fprintf(e.stderr, "wrote %s to %s", counted(count, *typ+" record"), where)
 		if *personal {
-			fmt.Fprint(e.stderr, ", personal data included: keep the file where only the response team reads it")
+			fmt.Fprint(e.stderr, personalWarning)
 		}
 		fmt.Fprintln(e.stderr)
 		if *photoDir == "" {
 			return nil
 		}
 		return exportPhotos(ctx, e, n, refs, *photoDir)
+	})
+}
+
+// personalWarning follows what an export with personal data says it wrote.
+const personalWarning = ", personal data included: keep the file where only the response team reads it"
+
+// counted is "1 thing" or "n things".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// exportGeoPackage writes the records of a type, or of all types, as a
+// GeoPackage (Node.ExportGeoPackage) and says what each table holds.
+func exportGeoPackage(ctx context.Context, e *env, fs *flagSet, typ, out string, personal bool, photoDir string) error {
+	return fs.withNode(ctx, func(n *node.Node) error {
+		var types []string
+		if typ != "" {
+			types = []string{typ}
+		}
+		opts := node.ExportOptions{Personal: personal}
+		var refs []string
+		if photoDir != "" {
+			opts.Photo = func(ref string) { refs = append(refs, ref) }
+		}
+		layers, err := n.ExportGeoPackage(ctx, out, types, opts)
+		if err != nil {
+			return err
+		}
+		var parts []string
+		for _, l := range layers {
+			switch {
+			case l.Repeat != "":
+				parts = append(parts, counted(l.Rows, l.Type+" "+l.Repeat+" row"))
+			case l.Points:
+				parts = append(parts, counted(l.Rows, l.Type+" record"))
+			default:
+				parts = append(parts, counted(l.Rows, l.Type+" record")+" (no location: a table without geometry)")
+			}
+		}
+		fmt.Fprintf(e.stderr, "wrote %s to %s", strings.Join(parts, ", "), out)
+		if personal {
+			fmt.Fprint(e.stderr, personalWarning)
+		}
+		fmt.Fprintln(e.stderr)
+		if photoDir == "" {
+			return nil
+		}
+		return exportPhotos(ctx, e, n, refs, photoDir)
 	})
 }
 

@@ -65,7 +65,7 @@ var commands = []command{
 	{name: "record restore", usage: "--data DIR --id ID [--author NAME | --as NAME]", summary: "undo a delete", run: runRecordRestore},
 	{name: "record import", usage: "--data DIR --type TYPE FILE [--author NAME | --as NAME]", summary: "save the records of an NDJSON file (.gz too) in one durable batch", run: runRecordImport},
 	{name: "report", usage: "--data DIR [--json] [--pdf FILE [--personal]]", summary: "count per district what HQ reads first: damage, displaced, shelters, missing persons; --pdf writes the situation report in English and Spanish", run: runReport},
-	{name: "record export", usage: "--data DIR --type TYPE --format csv|geojson [--out FILE] [--personal]", summary: "write the records of a type as CSV or GeoJSON", run: runRecordExport},
+	{name: "record export", usage: "--data DIR --type TYPE --format csv|geojson [--out FILE] [--personal] | --format gpkg --out FILE [--type TYPE] [--personal]", summary: "write the records of a type as CSV or GeoJSON, or of every type (or one) as a GeoPackage for QGIS and ArcGIS", run: runRecordExport},
 	{name: "kits list", usage: "[--data DIR] [--json] [--lang en|es]", summary: "list the field kits and their record types", run: runKitsList},
 	{name: "kits show", usage: "KIT [--data DIR] [--json] [--lang en|es]", summary: "show a kit's record types and fields", run: runKitsShow},
 	{name: "kits import", usage: "FORM.xlsx --out KIT.yaml [--kit NAME] [--district-field NAME] [--data DIR]", summary: "convert an XLSForm (ODK, Kobo) into a kit file, listing what it does not carry", run: runKitsImport},
