@@ -79,6 +79,7 @@ type hqView struct {
 	keptMsg  *widget.Label
 	review   *reviewPanel
 	matches  *matchPanel
+	mapv     *mapView // the Map tab (map.go)
 
 	kind     *widget.Select
 	types    []string // type names, by kind select index
@@ -183,6 +184,8 @@ func (v *hqView) content() fyne.CanvasObject {
 	v.matches.tab = container.NewTabItem(v.matches.tabText(), v.matches.content())
 	v.sides = container.NewAppTabs(container.NewTabItem(u.T("hq.situation"), situation), v.review.tab,
 		v.matches.tab, container.NewTabItem(u.T("hq.queue"), queue), v.keptTab)
+	v.mapv = u.newMapView()
+	v.sides.Append(container.NewTabItem(u.T("hq.map"), v.mapv.content()))
 	v.sides.OnSelected = func(t *container.TabItem) {
 		onShow := t == v.review.tab
 		matchesOn := t == v.matches.tab

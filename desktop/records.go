@@ -46,6 +46,10 @@ type recordsView struct {
 	list      *widget.List
 	// limit is how many matches the list shows at most.
 	limit int
+	// applied is the filter the list last applied; onFilter, when set, is
+	// told each one (the map shows the same records, map.go).
+	applied  recordsFilter
+	onFilter func(recordsFilter)
 	// shown are the rows of the list, on the UI thread.
 	shown []recordsRow
 
@@ -264,6 +268,9 @@ func (v *recordsView) filter() {
 	}
 	if i := v.status.SelectedIndex(); i > 0 {
 		f.status = recordsStatuses[i]
+	}
+	if v.applied = f; v.onFilter != nil {
+		v.onFilter(f)
 	}
 	limit := v.limit
 	v.count.SetText(v.u.T("records.loading"))

@@ -22,6 +22,19 @@ var texts = map[string][2]string{
 	"status.sent":      {"Sent", "Enviado"},
 	"status.confirmed": {"Confirmed at HQ", "Confirmado en la sede"},
 
+	// The map of Belize with the records, a tab of the Headquarters screen (map.go).
+	"hq.map":             {"Map", "Mapa"},
+	"map.loading":        {"Reading the records…", "Leyendo los registros…"},
+	"map.layer.damage":   {"Damage", "Daños"},
+	"map.layer.shelters": {"Shelters", "Albergues"},
+	"map.layer.missing":  {"Missing persons", "Personas desaparecidas"},
+	"map.fit":            {"Fit Belize", "Ver todo Belice"},
+	"map.fit.district":   {"Fit %s", "Ver %s"},
+	"map.count":          {"%d records on the map.", "%d registros en el mapa."},
+	"map.count.one":      {"1 record on the map.", "1 registro en el mapa."},
+	"map.filtered":       {"Only those the filter of the Records screen shows.", "Solo los que muestra el filtro de la pantalla Registros."},
+	"map.hint":           {"Scroll to zoom, drag to move. Tap a point to open its record, a number to zoom into it.", "Desplace la rueda para acercar, arrastre para mover. Toque un punto para abrir su registro, un número para acercarse."},
+
 	// Possibly already reported: a new people record that may be one this computer holds (dupwarn.go).
 	"dup.checking":  {"Looking for reports of the same person…", "Buscando reportes de la misma persona…"},
 	"dup.title":     {"Possibly already reported", "Posiblemente ya reportado"},
