@@ -195,9 +195,20 @@ func (v *hqView) content() fyne.CanvasObject {
 			v.load() // each queue is read again while on show only
 		}
 	}
+	charts := u.newChartsView()
+	chartsTab := container.NewTabItem(u.T("hq.charts"), charts.content())
+	v.sides.Append(chartsTab)
+	shown := v.sides.OnSelected
+	v.sides.OnSelected = func(t *container.TabItem) {
+		shown(t)
+		if t == chartsTab {
+			charts.load() // drawn again each time it is shown
+		}
+	}
 	csvButton := widget.NewButton(u.T("hq.export.csv"), func() { v.chooseFolder(hqCSV) })
+	gpkgButton := widget.NewButton(u.T("hq.export.gpkg"), v.chooseGeoPackage)
 	export := container.NewVBox(widget.NewSeparator(),
-		container.NewBorder(nil, nil, heading("hq.export"), container.NewHBox(v.personal, v.photos, csvButton, v.geojson), v.kind),
+		container.NewBorder(nil, nil, heading("hq.export"), container.NewHBox(v.personal, v.photos, csvButton, v.geojson, gpkgButton), v.kind),
 		v.warn, v.result)
 	return container.NewBorder(top, export, nil, nil, v.sides)
 }
