@@ -472,6 +472,21 @@ var texts = map[string][2]string{
 	"photo.close":         {"Close", "Cerrar"},
 	"hq.export.photos":    {"Photos too", "Con fotos"},
 	"hq.exported.photos":  {"Photos: %d full images and %d thumbnails only (named .thumb.jpg: the full photo is not here yet) in %s; %d not on this computer yet.", "Fotos: %d imágenes completas y %d solo en miniatura (con nombre .thumb.jpg: la foto completa aún no está aquí) en %s; %d aún no están en esta computadora."},
+
+	// The Charts tab of the Headquarters screen and the situation report (charts.go).
+	"hq.charts":               {"Charts", "Gráficos"},
+	"charts.loading":          {"Drawing the charts…", "Dibujando los gráficos…"},
+	"charts.note":             {"As this computer holds the records at %s. Records count in the hour they were written, by their writer's clock.", "Según los registros de esta computadora a las %s. Los registros cuentan en la hora en que se escribieron, según el reloj de quien los escribió."},
+	"charts.failed":           {"The charts could not be drawn: %s", "No se pudieron dibujar los gráficos: %s"},
+	"charts.sitrep":           {"Situation report (PDF)", "Informe de situación (PDF)"},
+	"charts.personal":         {"Names of the missing", "Nombres de desaparecidos"},
+	"charts.writing":          {"Writing the situation report…", "Escribiendo el informe de situación…"},
+	"charts.sitrep.written":   {"Situation report written to %s.", "Informe de situación escrito en %s."},
+	"charts.sitrep.personal":  {"Situation report written to %s, with the names of the missing: keep it where only the response team reads it.", "Informe de situación escrito en %s, con los nombres de los desaparecidos: guárdelo donde solo lo lea el equipo de respuesta."},
+	"charts.sitrep.cancelled": {"The situation report was cancelled; no file was written.", "Se canceló el informe de situación; no se escribió ningún archivo."},
+
+	// The GeoPackage export of the Headquarters screen (hq_gpkg.go).
+	"hq.export.gpkg": {"GeoPackage (QGIS, ArcGIS) to a folder…", "GeoPackage (QGIS, ArcGIS) a una carpeta…"},
 }
 
 // text is key's text in lang.
