@@ -133,9 +133,6 @@ func WriteEdit(n *Node, ctx context.Context, e store.Edit) error {
 	return err
 }
 
-// Defuse is a CSV cell as an export writes it.
-var Defuse = defuse
-
 // ImportBundleWhole applies a bundle whole, the streams of every scope:
 // what a node that held another district's records (moved there from it,
 // or of an older version) would hold.
