@@ -123,40 +123,59 @@ func Render(img *image.RGBA, v View, points []Point, lang string) []Mark {
 	return marks
 }
 
-func visible(v View, bd Bounds) bool {
+// box is the part of dst that an area's bounds cover, widened by pad
+// pixels; empty when the area is off the view. Rasterizing only that part
+// keeps a small district from costing a pass over the whole image.
+func box(dst *image.RGBA, v View, bd Bounds, pad float64) image.Rectangle {
 	x0, y0 := v.Project(bd.North, bd.West)
 	x1, y1 := v.Project(bd.South, bd.East)
-	return x1 >= 0 && y1 >= 0 && x0 <= float64(v.Width) && y0 <= float64(v.Height)
+	x0, y0 = max(x0-pad, -1), max(y0-pad, -1)
+	x1, y1 = min(x1+pad, float64(v.Width)+1), min(y1+pad, float64(v.Height)+1)
+	if x0 >= x1 || y0 >= y1 {
+		return image.Rectangle{}
+	}
+	return image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1)), int(math.Ceil(y1))).Intersect(dst.Rect)
 }
 
 func fillArea(dst *image.RGBA, z *vector.Rasterizer, v View, a Area, c color.RGBA) {
-	if !visible(v, a.Bounds) {
+	r := box(dst, v, a.Bounds, 1)
+	if r.Empty() {
 		return
 	}
-	z.Reset(v.Width, v.Height)
+	z.Reset(r.Dx(), r.Dy())
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
 	for _, p := range a.Polygons {
 		for _, ring := range p {
 			for i, pt := range ring {
 				x, y := v.Project(pt[1], pt[0])
 				if i == 0 {
-					z.MoveTo(float32(x), float32(y))
+					z.MoveTo(float32(x-ox), float32(y-oy))
 				} else {
-					z.LineTo(float32(x), float32(y))
+					z.LineTo(float32(x-ox), float32(y-oy))
 				}
 			}
 			z.ClosePath()
 		}
 	}
-	z.Draw(dst, dst.Rect, image.NewUniform(c), image.Point{})
+	z.Draw(dst, r, image.NewUniform(c), image.Point{})
 }
 
 // strokeAreas draws the outlines of areas as one path of thin quadrilaterals,
 // one per segment, all turning the same way so that their overlaps add up.
 func strokeAreas(dst *image.RGBA, z *vector.Rasterizer, v View, areas []Area, width float64, c color.RGBA) {
-	z.Reset(v.Width, v.Height)
+	all := emptyBounds
+	for _, a := range areas {
+		all = all.union(a.Bounds)
+	}
+	r := box(dst, v, all, width+1)
+	if r.Empty() {
+		return
+	}
+	z.Reset(r.Dx(), r.Dy())
+	ox, oy := float64(r.Min.X), float64(r.Min.Y)
 	h := width / 2
 	for _, a := range areas {
-		if !visible(v, a.Bounds) {
+		if box(dst, v, a.Bounds, width+1).Empty() {
 			continue
 		}
 		for _, p := range a.Polygons {
@@ -164,12 +183,12 @@ func strokeAreas(dst *image.RGBA, z *vector.Rasterizer, v View, areas []Area, wi
 				for i := 1; i < len(ring); i++ {
 					x0, y0 := v.Project(ring[i-1][1], ring[i-1][0])
 					x1, y1 := v.Project(ring[i][1], ring[i][0])
-					quad(z, x0, y0, x1, y1, h)
+					quad(z, x0-ox, y0-oy, x1-ox, y1-oy, h)
 				}
 			}
 		}
 	}
-	z.Draw(dst, dst.Rect, image.NewUniform(c), image.Point{})
+	z.Draw(dst, r, image.NewUniform(c), image.Point{})
 }
 
 func quad(z *vector.Rasterizer, x0, y0, x1, y1, h float64) {
