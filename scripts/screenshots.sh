@@ -97,6 +97,17 @@ shot records --data "$work/cayo" --tab records
 shot conflict --data "$work/hq" --open "$id"
 shot sync --data "$work/cayo" --tab sync
 shot hq --data "$work/hq" --tab hq
+# The Charts tab of the Headquarters screen: a click where the tab bar puts
+# it at this size, after the Map tab, shows the four charts.
+bin/lifeline-desktop --gossip-addr "" --lang en --data "$work/hq" --tab hq >/dev/null 2>&1 &
+chartspid=$!
+sleep "${SCREENSHOT_WAIT:-6}"
+xdotool mousemove 668 141 click 1
+sleep 3
+import -window root "$out/charts.png"
+kill "$chartspid"
+wait "$chartspid" 2>/dev/null || true
+echo "$out/charts.png"
 # A 1024×600 screen: the window opens within it, and the tabs scroll.
 display 1024x600
 shot setup-1024x600 --data "$work/new"
