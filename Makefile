@@ -27,7 +27,7 @@ DISPLAY_PACKAGES := xvfb xdotool libgl1-mesa-dri
 GIS_PACKAGES := gdal-bin poppler-utils
 
 # make screenshots runs the app in that display and takes its picture.
-SCREENSHOT_PACKAGES := imagemagick
+SCREENSHOT_PACKAGES := imagemagick xdotool
 
 # install-missing installs the Debian packages of the list $(1) that this
 # machine lacks, as root; as anyone else it prints the apt-get line to run

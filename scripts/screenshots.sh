@@ -97,6 +97,18 @@ shot records --data "$work/cayo" --tab records
 shot conflict --data "$work/hq" --open "$id"
 shot sync --data "$work/cayo" --tab sync
 shot hq --data "$work/hq" --tab hq
+# The Map tab of the Headquarters screen, the 300 assessments on Belize's
+# districts: the app opens on that screen, and a click where the tab bar puts
+# the Map tab at this size shows the map.
+bin/lifeline-desktop --gossip-addr "" --lang en --data "$work/hq" --tab hq >/dev/null 2>&1 &
+mappid=$!
+sleep "${SCREENSHOT_WAIT:-6}"
+xdotool mousemove 610 141 click 1
+sleep 3
+import -window root "$out/map.png"
+kill "$mappid"
+wait "$mappid" 2>/dev/null || true
+echo "$out/map.png"
 # The Charts tab of the Headquarters screen: a click where the tab bar puts
 # it at this size, after the Map tab, shows the four charts.
 bin/lifeline-desktop --gossip-addr "" --lang en --data "$work/hq" --tab hq >/dev/null 2>&1 &
