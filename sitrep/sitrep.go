@@ -128,56 +128,40 @@ type report struct {
 	tr  func(string) string
 }
 
-// read walks the records once for what the report needs beside the
-// node's report and series.
+// read gathers what the report needs beside the node's report and
+// series: the map's points, and from the records the names of the
+// missing and what waits for review.
 func (r *report) read(ctx context.Context) error {
 	r.missing = map[string][]string{}
 	r.review = map[string]int{}
-	for v, err := range r.n.Records(ctx, node.Query{}) {
+	for v, err := range r.n.Records(ctx, node.Query{Type: "missing-person"}) {
 		if err != nil {
 			return err
 		}
-		district, _ := schemas.District(text(v.Fields["district"]))
-		switch v.Type {
-		case "damage-assessment":
-			lat, ok1 := v.Fields["lat"].(float64)
-			lon, ok2 := v.Fields["lon"].(float64)
-			level, ok := integer(v.Fields["damage_level"])
-			if !ok {
-				level = -1
-			}
-			if ok1 && ok2 {
-				r.points = append(r.points, atlas.Point{ID: v.ID, Layer: atlas.Damage, Lat: lat, Lon: lon, Level: level, District: district})
-			}
-		case "shelter":
-			if p, ok := v.Fields["location"].(map[string]float64); ok {
-				occupancy, _ := integer(v.Fields["occupancy"])
-				capacity, _ := integer(v.Fields["capacity"])
-				r.points = append(r.points, atlas.Point{ID: v.ID, Layer: atlas.Shelters, Lat: p["lat"], Lon: p["lon"], Level: -1,
-					Occupancy: occupancy, Capacity: capacity, District: district})
-			}
-		case "missing-person":
-			if text(v.Fields["status"]) != "missing" {
-				continue
-			}
-			if p, ok := v.Fields["last_seen_location"].(map[string]float64); ok {
-				r.points = append(r.points, atlas.Point{ID: v.ID, Layer: atlas.Missing, Lat: p["lat"], Lon: p["lon"], Level: -1, District: district})
-			}
-			if r.opts.Personal {
-				name := node.Printable(text(v.Fields["full_name"]))
-				if _, ok := v.Fields["full_name"].(node.Withheld); ok {
-					name = "(" + word("withheld") + ")"
-				}
-				if name == "" {
-					name = "(" + word("noname") + ")"
-				}
-				if v.Case != "" {
-					name += " — " + node.Printable(v.Case)
-				}
-				r.missing[district] = append(r.missing[district], name)
-			}
+		if !r.opts.Personal {
+			break
 		}
+		if text(v.Fields["status"]) != "missing" {
+			continue
+		}
+		district, _ := schemas.District(text(v.Fields["district"]))
+		name := node.Printable(text(v.Fields["full_name"]))
+		if _, ok := v.Fields["full_name"].(node.Withheld); ok {
+			name = "(" + word("withheld") + ")"
+		}
+		if name == "" {
+			name = "(" + word("noname") + ")"
+		}
+		if v.Case != "" {
+			name += " — " + node.Printable(v.Case)
+		}
+		r.missing[district] = append(r.missing[district], name)
 	}
+	points, err := r.n.MapPoints(ctx, node.MapFilter{})
+	if err != nil {
+		return err
+	}
+	r.points = points
 	self := r.n.Self()
 	r.reviewing = self.Role != syncproto.RoleField
 	if r.reviewing {
