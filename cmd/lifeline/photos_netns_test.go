@@ -94,7 +94,9 @@ func TestPhotoOrderOnThinLinkInNamespaces(t *testing.T) {
 	serveIn(t, relayNS, "relay-cayo", "run", "--data", relay, "--sync-addr", "10.45.0.1:7420")
 
 	begun := time.Now()
-	session := runIn(t, laptopNS, "cayo-07", "sync", "--data", laptop, "--peer", "10.45.0.1:7420")
+	// The relay sends nothing while it takes photos: the laptop must not
+	// give it up for silent before the first full image begins.
+	session := runIn(t, laptopNS, "cayo-07", "sync", "--data", laptop, "--peer", "10.45.0.1:7420", "--sync-idle", "5m")
 	partial := filepath.Join(relay, "photos", "partial")
 	var allThere time.Duration
 	for {
