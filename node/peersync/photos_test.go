@@ -351,3 +351,54 @@ func TestPhotoChunkOutOfPlaceRefused(t *testing.T) {
 		})
 	}
 }
+
+// slowConn reads at most rate bytes a second, as a thin link delivers.
+type slowConn struct {
+	net.Conn
+	rate int
+}
+
+func (c *slowConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p[:min(len(p), 4096)])
+	time.Sleep(time.Duration(n) * time.Second / time.Duration(c.rate))
+	return n, err
+}
+
+// A peer that takes a photo for longer than Idle, sending nothing back
+// while it reads (a relay on a thin link), keeps the session: the
+// sender's writes going through say the peer is there, though the
+// sender's own read waits longer than Idle.
+func TestSlowPhotoReceiverIsNotIdle(t *testing.T) {
+	ring := newRing()
+	a, b := newPeer(t, ring, "relay"), newPeer(t, ring, "laptop")
+	pa := newStorePhotos(t)
+	id := pa.keep(t, 1100, 880, 1)
+	info, _ := pa.s.Info(id)
+	size := info.Bytes[photos.Full] + info.Bytes[photos.Thumb]
+	pb := newStorePhotos(t, id)
+	pb.names = []string{id}
+
+	const idle = 400 * time.Millisecond
+	ca, cb := net.Pipe()
+	// The photo takes about five times Idle to cross.
+	slow := &slowConn{Conn: cb, rate: int(size * int64(time.Second) / int64(5*idle))}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfgA, cfgB := a.config(ring), b.config(ring)
+	cfgA.Photos, cfgB.Photos = pa, pb
+	cfgA.Idle, cfgB.Idle = idle, idle
+	var ea, eb error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	start := time.Now()
+	go func() { defer wg.Done(); _, ea = Run(ctx, ca, cfgA); ca.Close() }()
+	go func() { defer wg.Done(); _, eb = Run(ctx, slow, cfgB); cb.Close() }()
+	wg.Wait()
+	if ea != nil || eb != nil {
+		t.Fatalf("a photo read slowly ended the session after %v: sender %v; receiver %v", time.Since(start).Round(time.Millisecond), ea, eb)
+	}
+	got, err := pb.s.Info(id)
+	if err != nil || !got.Has(photos.Full) || got.Bytes[photos.Full] != info.Bytes[photos.Full] {
+		t.Fatalf("the photo did not arrive whole: %v, %v", got.Bytes, err)
+	}
+}

@@ -95,8 +95,10 @@ type Config struct {
 	// BatchChanges is how many changes one batch carries at most; the
 	// store bounds a batch in bytes too.
 	BatchChanges int
-	// Idle ends a session when nothing moves for this long: the peer sends
-	// nothing, or takes nothing this node sends, or this node is stuck.
+	// Idle ends a session when nothing moves for this long: the peer
+	// neither sends anything nor takes what this node sends, or this node
+	// is stuck. A peer that only takes (a relay receiving photos) is not
+	// idle.
 	Idle time.Duration
 	// MaxDuration ends a session that has lasted this long, and MaxFrames
 	// one that has received this many frames: a peer that keeps a session
@@ -966,6 +968,14 @@ func (s *session) writeDirect(t syncproto.MsgType, msg any) error {
 	n, err := syncproto.WriteFrame(s.conn, t, msg)
 	if err == nil {
 		s.touch()
+		// A peer taking what this node sends is there, though it sends
+		// nothing back for a while (a relay receiving photos over a thin
+		// link): the read waiting on it waits Idle from now.
+		s.dlmu.Lock()
+		if s.nc != nil && !s.aborted {
+			s.nc.SetReadDeadline(time.Now().Add(s.cfg.Idle))
+		}
+		s.dlmu.Unlock()
 	} else {
 		s.torn = true
 	}
