@@ -94,9 +94,9 @@ func TestPhotoOrderOnThinLinkInNamespaces(t *testing.T) {
 	serveIn(t, relayNS, "relay-cayo", "run", "--data", relay, "--sync-addr", "10.45.0.1:7420")
 
 	begun := time.Now()
-	// The relay sends nothing while it takes photos: the laptop must not
-	// give it up for silent before the first full image begins.
-	session := runIn(t, laptopNS, "cayo-07", "sync", "--data", laptop, "--peer", "10.45.0.1:7420", "--sync-idle", "5m")
+	// The relay sends nothing while it takes photos, for longer than the
+	// default --sync-idle: the laptop must not give it up for silent.
+	session := runIn(t, laptopNS, "cayo-07", "sync", "--data", laptop, "--peer", "10.45.0.1:7420")
 	partial := filepath.Join(relay, "photos", "partial")
 	var allThere time.Duration
 	for {
