@@ -55,9 +55,14 @@ const ProtocolName = "lifeline-sync"
 //	   A session with a version 5 node negotiates 5 and carries records
 //	   alone, as before; its photos travel on sticks, or once it is
 //	   updated.
+//	7: a PhotoWants's Confirm and a PhotoKept's Certs and Held carry
+//	   headquarters' signed word that it holds full images, which relays
+//	   pass on (photos.go). A version 6 node refuses a message with a key
+//	   it does not know: with one, a session negotiates 6 and they are
+//	   left out.
 const (
 	MinVersion = 5
-	MaxVersion = 6
+	MaxVersion = 7
 )
 
 // MsgType numbers messages on the wire. ONLY APPEND TO THIS LIST: a number,

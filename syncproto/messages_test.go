@@ -58,15 +58,20 @@ func sampleMessages(t testing.TB) map[string]struct {
 		"photochunk": {MsgPhotoChunk, NewPhotoChunk(Hash{0xab, 1}, PhotoThumb, Hash{0xcd, 2}, 5, 0, []byte("\xff\xd8\xff\xe0\x00"))},
 		"photodone":  {MsgPhotoDone, &PhotoDone{Sent: 2, Absent: 1}},
 		"photokept":  {MsgPhotoKept, &PhotoKept{Full: []Hash{{0xab, 1}}}},
+		"photoconfirm": {MsgPhotoWants, &PhotoWants{Wants: []PhotoWant{{ID: Hash{0xab, 1}, Kind: PhotoThumb}},
+			Confirm: []Hash{{0xab, 2}, {0xab, 3}}}},
+		"photoheld": {MsgPhotoKept, &PhotoKept{Full: []Hash{{0xab, 1}}, Certs: [][]byte{{0x30, 0x03, 0x02, 0x01, 0x03}},
+			Held: []PhotoHeld{{ID: Hash{0xab, 2}, Sig: bytes.Repeat([]byte{0x5a}, 64)}}}},
 	}
 }
 
 // bytesSince is the protocol version each sample message's bytes date from:
 // the hellos of versions 1 to 4 (frame-hello-v1.bin to frame-hello-v4.bin)
 // offered those versions alone.
-var bytesSince = map[string]int{"hello": 6, "receipts": 2,
+var bytesSince = map[string]int{"hello": 7, "receipts": 2,
 	"certs": 1, "batch": 1, "ack": 1, "done": 1, "error": 1, "seal": 1,
-	"photowants": 6, "photochunk": 6, "photodone": 6, "photokept": 6}
+	"photowants": 6, "photochunk": 6, "photodone": 6, "photokept": 6,
+	"photoconfirm": 7, "photoheld": 7}
 
 // A node of protocol version 1 to 4 is told to update, whatever its
 // hello says.

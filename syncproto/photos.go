@@ -1,6 +1,7 @@
 package syncproto
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
 )
@@ -19,6 +20,14 @@ import (
 // A session ends once each side has sent and read PhotoKept: a sender
 // knows what came, and a laptop whose full images headquarters says it
 // keeps may drop them when room runs out.
+//
+// From version 7 (ConfirmVersion), headquarters' word travels through
+// relays too, signed: a PhotoWants's Confirm lists full images its sender
+// holds and has no word of headquarters' on, and the peer's PhotoKept
+// answers with the PhotoHeld it has of them, each an HQ node's signature
+// over PhotoHeldMessage (headquarters signs them as it answers; a relay
+// passes on those it took from headquarters). A relay cannot make one: a
+// laptop that believed a forgery would drop the only copy of a photo.
 // A chunk is a piece of PhotoChunkBytes of one kind (full image or
 // thumbnail) of one photo, at an offset that is a multiple of it: a
 // receiver keeps the chunks it got, and asks from the next one in the
@@ -28,6 +37,10 @@ import (
 
 // PhotoVersion is the first protocol version whose sessions carry photos.
 const PhotoVersion = 6
+
+// ConfirmVersion is the first protocol version whose sessions carry
+// headquarters' signed word that it holds full images (PhotoHeld).
+const ConfirmVersion = 7
 
 // Bounds on photos in a session.
 const (
@@ -56,16 +69,24 @@ type PhotoWant struct {
 }
 
 // PhotoWants is what a side asks of its peer, in the order it would have
-// it sent.
+// it sent. CBOR keys are append-only.
 type PhotoWants struct {
 	Wants []PhotoWant `cbor:"1,keyasint"`
+	// Confirm, from version 7, are full images the sender holds and has
+	// no word of headquarters' on: the peer's PhotoKept answers with the
+	// PhotoHeld it has of them (at most MaxPhotoWants).
+	Confirm []Hash `cbor:"2,keyasint,omitempty"`
 }
 
 // Check bounds a PhotoWants: at most MaxPhotoWants, each a kind that
-// travels, at a chunk's offset within MaxPhotoBytes, none twice.
+// travels, at a chunk's offset within MaxPhotoBytes, none twice; and at
+// most MaxPhotoWants confirmations asked for, none twice.
 func (m *PhotoWants) Check() error {
 	if len(m.Wants) > MaxPhotoWants {
 		return fmt.Errorf("%w: %d photos asked for, the limit is %d", ErrTooLarge, len(m.Wants), MaxPhotoWants)
+	}
+	if err := distinct(m.Confirm, "confirmation asked for"); err != nil {
+		return err
 	}
 	seen := make(map[PhotoWant]bool, len(m.Wants))
 	for i, w := range m.Wants {
@@ -142,15 +163,79 @@ type PhotoDone struct {
 
 // PhotoKept says a side has kept what the peer sent, up to the peer's
 // PhotoDone: Full are the full images that came whole (at most
-// MaxPhotoWants, as asked).
+// MaxPhotoWants, as asked). From version 7, Held answers the peer's
+// Confirm: headquarters' signed word, for the full images of it that an
+// HQ node said it holds, with the signers' certificates. CBOR keys are
+// append-only.
 type PhotoKept struct {
-	Full []Hash `cbor:"1,keyasint,omitempty"`
+	Full  []Hash      `cbor:"1,keyasint,omitempty"`
+	Certs [][]byte    `cbor:"2,keyasint,omitempty"`
+	Held  []PhotoHeld `cbor:"3,keyasint,omitempty"`
 }
 
-// Check bounds a PhotoKept.
+// PhotoHeld is an HQ node's word that headquarters holds a photo's full
+// image whole: its Ed25519 signature over PhotoHeldMessage(ID), by the
+// node whose certificate is PhotoKept.Certs[Signer]. The id is the full
+// image's SHA-256, so the word is of those bytes and no others.
+type PhotoHeld struct {
+	_      struct{} `cbor:",toarray"`
+	ID     Hash
+	Signer uint16
+	Sig    []byte
+}
+
+// MaxHeldSigners bounds the certificates of one PhotoKept: the HQ nodes
+// whose word it passes on.
+const MaxHeldSigners = MaxReceiptSigners
+
+// Check bounds a PhotoKept: at most MaxPhotoWants full images and as
+// many confirmations, none twice, each by one of at most MaxHeldSigners
+// certificates and with a signature's length.
 func (m *PhotoKept) Check() error {
 	if len(m.Full) > MaxPhotoWants {
 		return fmt.Errorf("%w: %d photos said kept, the limit is %d", ErrTooLarge, len(m.Full), MaxPhotoWants)
 	}
+	if len(m.Held) > MaxPhotoWants || len(m.Certs) > MaxHeldSigners {
+		return fmt.Errorf("%w: %d confirmations by %d signers, the limits are %d and %d", ErrTooLarge, len(m.Held), len(m.Certs), MaxPhotoWants, MaxHeldSigners)
+	}
+	for i, der := range m.Certs {
+		if len(der) == 0 || len(der) > MaxCertBytes {
+			return fmt.Errorf("%w: certificate %d of the confirmations holds %d bytes, from 1 to %d", ErrMalformed, i+1, len(der), MaxCertBytes)
+		}
+	}
+	ids := make([]Hash, len(m.Held))
+	for i, h := range m.Held {
+		switch {
+		case int(h.Signer) >= len(m.Certs):
+			return fmt.Errorf("%w: the confirmation of photo %x names signer %d of %d", ErrMalformed, h.ID[:8], h.Signer, len(m.Certs))
+		case len(h.Sig) != ed25519.SignatureSize:
+			return fmt.Errorf("%w: the confirmation of photo %x has a signature of %d bytes", ErrMalformed, h.ID[:8], len(h.Sig))
+		}
+		ids[i] = h.ID
+	}
+	return distinct(ids, "confirmation")
+}
+
+// distinct bounds a list of photo ids at MaxPhotoWants and refuses one
+// named twice.
+func distinct(ids []Hash, what string) error {
+	if len(ids) > MaxPhotoWants {
+		return fmt.Errorf("%w: %d photos in a %s list, the limit is %d", ErrTooLarge, len(ids), what, MaxPhotoWants)
+	}
+	seen := make(map[Hash]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			return fmt.Errorf("%w: photo %x twice in a %s list", ErrMalformed, id[:8], what)
+		}
+		seen[id] = true
+	}
 	return nil
+}
+
+// PhotoHeldMessage is what an HQ node signs in a PhotoHeld:
+// "lifeline/photo-held/v1", a 0 byte, and the photo's id (the SHA-256 of
+// its full image).
+func PhotoHeldMessage(id Hash) []byte {
+	const domain = "lifeline/photo-held/v1\x00"
+	return append([]byte(domain), id[:]...)
 }
