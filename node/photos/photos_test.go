@@ -709,3 +709,30 @@ func TestOpenRemovesStaleTemporaryFiles(t *testing.T) {
 		t.Fatal("a fresh temporary file was removed: another process may be writing it")
 	}
 }
+
+// A proof ConfirmWith keeps stays beside the photo: read back, after a
+// confirmation without one, and once the photo is added again; one past
+// MaxProof is refused.
+func TestConfirmWithKeepsTheProof(t *testing.T) {
+	s := newStore(t, DefaultConfig())
+	a, err := s.Add(bytes.NewReader(jpegOf(t, picture(300, 200, 5), 90)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof := bytes.Repeat([]byte{0x5a}, 80)
+	if err := s.ConfirmWith(a.ID, proof); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Confirm(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(bytes.NewReader(jpegOf(t, picture(300, 200, 5), 90))); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Info(a.ID); err != nil || !p.Confirmed || !bytes.Equal(p.Proof, proof) {
+		t.Fatalf("confirmed %v, proof %x (%v); want the proof kept", p.Confirmed, p.Proof, err)
+	}
+	if err := s.ConfirmWith(a.ID, make([]byte, MaxProof+1)); err == nil {
+		t.Fatal("a proof past the bound was kept")
+	}
+}

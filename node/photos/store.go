@@ -113,6 +113,10 @@ type Photo struct {
 	// Confirmed: headquarters holds the full image, so this store may
 	// drop it.
 	Confirmed bool `json:"confirmed,omitempty"`
+	// Proof is headquarters' word that it holds the full image, as the
+	// node that confirmed it keeps it to pass on (opaque here); nil when
+	// it was confirmed by word of mouth, or not at all.
+	Proof []byte `json:"-"`
 	// Bytes are the plain bytes held of each kind; a kind absent is not
 	// held.
 	Bytes map[Kind]int64 `json:"-"`
@@ -263,7 +267,7 @@ func (s *Store) Add(r io.Reader) (Added, error) {
 		// Held in part (a thumbnail received, a full image dropped): what
 		// is missing is written, and when it came and whether HQ
 		// confirmed it stay.
-		p.Added, p.Confirmed = old.Added, old.Confirmed
+		p.Added, p.Confirmed, p.Proof = old.Added, old.Confirmed, old.Proof
 	}
 	if err := os.MkdirAll(filepath.Dir(s.path(p.ID, Full)), 0o700); err != nil {
 		return Added{}, err
@@ -310,10 +314,11 @@ type meta struct {
 	Height    int       `json:"height,omitempty"`
 	Added     time.Time `json:"added"`
 	Confirmed bool      `json:"confirmed,omitempty"`
+	Proof     []byte    `json:"proof,omitempty"`
 }
 
 func (s *Store) writeMeta(p Photo) error {
-	b, err := json.Marshal(meta{Thumb: p.ThumbHash, Width: p.Width, Height: p.Height, Added: p.Added, Confirmed: p.Confirmed})
+	b, err := json.Marshal(meta{Thumb: p.ThumbHash, Width: p.Width, Height: p.Height, Added: p.Added, Confirmed: p.Confirmed, Proof: p.Proof})
 	if err != nil {
 		return err
 	}
@@ -340,7 +345,7 @@ func (s *Store) info(id string) (Photo, error) {
 	if len(b) > 4096 || json.Unmarshal(b, &m) != nil {
 		return Photo{}, fmt.Errorf("photos: %s: %w: its metadata does not read", id, ErrDamaged)
 	}
-	p := Photo{ID: id, ThumbHash: m.Thumb, Width: m.Width, Height: m.Height, Added: m.Added, Confirmed: m.Confirmed, Bytes: map[Kind]int64{}}
+	p := Photo{ID: id, ThumbHash: m.Thumb, Width: m.Width, Height: m.Height, Added: m.Added, Confirmed: m.Confirmed, Proof: m.Proof, Bytes: map[Kind]int64{}}
 	for _, k := range []Kind{Full, Thumb, Original} {
 		if fi, err := os.Stat(s.path(id, k)); err == nil {
 			p.Bytes[k] = plainSize(fi.Size())
@@ -437,17 +442,31 @@ func (s *Store) ReadAt(id string, k Kind, off int64, n int) ([]byte, int64, erro
 
 // Confirm marks a photo's full image as held by headquarters: the budget
 // may drop it here.
-func (s *Store) Confirm(id string) error {
+func (s *Store) Confirm(id string) error { return s.ConfirmWith(id, nil) }
+
+// MaxProof bounds the proof ConfirmWith keeps beside a photo.
+const MaxProof = 256
+
+// ConfirmWith marks a photo's full image as held by headquarters, and
+// keeps proof (headquarters' signed word, checked by the caller) beside it
+// to pass on; a nil proof keeps the one held.
+func (s *Store) ConfirmWith(id string, proof []byte) error {
 	if err := ValidID(id); err != nil {
 		return err
+	}
+	if len(proof) > MaxProof {
+		return fmt.Errorf("photos: %s: a proof of %d bytes, the limit is %d", id, len(proof), MaxProof)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.info(id)
-	if err != nil || p.Confirmed {
+	if err != nil || p.Confirmed && (proof == nil || bytes.Equal(proof, p.Proof)) {
 		return err
 	}
 	p.Confirmed = true
+	if proof != nil {
+		p.Proof = proof
+	}
 	if err := s.writeMeta(p); err != nil {
 		return err
 	}
