@@ -201,3 +201,27 @@ func KitNotices(n *Node, ctx context.Context) ([][]byte, error) { return n.store
 func LedgerLinks(n *Node, ctx context.Context) ([]ledger.Link, error) {
 	return n.store.Links(ctx)
 }
+
+// SyncForgingConfirmations syncs n with the node at addr, answering the
+// peer's asking for headquarters' word on its full images with what forge
+// makes of the ids asked: what a lying relay would send.
+func SyncForgingConfirmations(n *Node, ctx context.Context, addr string, forge func(asked []syncproto.Hash) ([][]byte, []syncproto.PhotoHeld)) (peersync.Result, error) {
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Photos = forging{cfg.Photos.(*photoPeer), forge}
+	return peersync.Run(ctx, conn, cfg)
+}
+
+type forging struct {
+	*photoPeer
+	forge func(asked []syncproto.Hash) ([][]byte, []syncproto.PhotoHeld)
+}
+
+func (f forging) Confirmations(ctx context.Context, ids []syncproto.Hash) ([][]byte, []syncproto.PhotoHeld, error) {
+	certs, held := f.forge(ids)
+	return certs, held, nil
+}

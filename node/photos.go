@@ -182,8 +182,8 @@ func (n *Node) readPhotoSection(ctx context.Context, r io.Reader, writer ed25519
 
 // PhotosWaiting counts, on a node that is not headquarters, the full
 // images it holds that headquarters has not said it holds (in a session
-// with it: a relay passes no such word on), and the kinds of photos held
-// in part, arriving. Headquarters waits for none.
+// with it, or by its signed word a relay passed on: photoconfirm.go), and
+// the kinds of photos held in part, arriving. Headquarters waits for none.
 func (n *Node) PhotosWaiting() (waiting, arriving int, err error) {
 	s, err := n.PhotoStore()
 	if err != nil {

@@ -32,9 +32,28 @@ type Photos interface {
 	// which this node sent it whole in this session: headquarters' word
 	// lets a laptop drop them when room runs out.
 	Kept(ctx context.Context, full []syncproto.Hash) error
+	// Unconfirmed are the full images this node holds and has no word
+	// of headquarters' on, which a session of protocol version 7 or later
+	// asks the peer about (at most syncproto.MaxPhotoWants).
+	Unconfirmed(ctx context.Context) ([]syncproto.Hash, error)
+	// Confirmations are the words of headquarters this node holds, or an
+	// HQ node signs now, that it holds the full images of ids, with their
+	// signers' certificates (at most syncproto.MaxHeldSigners): the
+	// answer to a peer's Confirm.
+	Confirmations(ctx context.Context, ids []syncproto.Hash) (certs [][]byte, held []syncproto.PhotoHeld, err error)
+	// Confirmed checks the confirmations a peer sent of what this node
+	// asked about and, only when every one is headquarters' word, marks
+	// those full images confirmed and keeps the words to pass on. A
+	// confirmation that does not check is an error wrapping
+	// ErrBadConfirmation, the peer's doing, and none of them is kept.
+	Confirmed(ctx context.Context, certs [][]byte, held []syncproto.PhotoHeld) error
 	// Release gives up what Wants reserved.
 	Release()
 }
+
+// ErrBadConfirmation is wrapped by Confirmed's refusal of what a peer sent
+// as headquarters' word that it holds a full image.
+var ErrBadConfirmation = errors.New("not headquarters' word")
 
 // ErrNotServed: a kind of a photo the peer may not be sent from here.
 var ErrNotServed = errors.New("photo not served to this peer")
@@ -59,22 +78,79 @@ type wantKey struct {
 	kind uint8
 }
 
-// askPhotos sends what this node lacks, and notes it.
-func (s *session) askPhotos(ctx context.Context) error {
+// askPhotos sends what this node lacks, and, from version 7, the full
+// images it would have headquarters' word on; and notes both.
+func (s *session) askPhotos(ctx context.Context, version uint16) error {
 	var wants []syncproto.PhotoWant
+	var confirm []syncproto.Hash
 	if s.cfg.Photos != nil {
 		var err error
 		if wants, err = s.cfg.Photos.Wants(ctx); err != nil {
 			return err
 		}
 		wants = wants[:min(len(wants), syncproto.MaxPhotoWants)]
+		if version >= syncproto.ConfirmVersion {
+			if confirm, err = s.cfg.Photos.Unconfirmed(ctx); err != nil {
+				return err
+			}
+			confirm = confirm[:min(len(confirm), syncproto.MaxPhotoWants)]
+		}
 	}
 	s.asked = make(map[wantKey]*photoWant, len(wants))
 	for _, w := range wants {
 		s.asked[wantKey{w.ID, w.Kind}] = &photoWant{next: w.Offset}
 	}
-	s.send(ctx, s.ctrl, syncproto.MsgPhotoWants, &syncproto.PhotoWants{Wants: wants})
+	s.confirmAsked = make(map[syncproto.Hash]bool, len(confirm))
+	for _, id := range confirm {
+		s.confirmAsked[id] = true
+	}
+	s.send(ctx, s.ctrl, syncproto.MsgPhotoWants, &syncproto.PhotoWants{Wants: wants, Confirm: confirm})
 	return nil
+}
+
+// photoKept is this node's PhotoKept: the full images of the peer's that
+// came whole, and the confirmations it has of those the peer asked about.
+func (s *session) photoKept(ctx context.Context) (*syncproto.PhotoKept, error) {
+	m := &syncproto.PhotoKept{Full: s.keptFull}
+	if len(s.peerConfirm) == 0 || s.cfg.Photos == nil {
+		return m, nil
+	}
+	certs, held, err := s.cfg.Photos.Confirmations(ctx, s.peerConfirm)
+	if err != nil {
+		return nil, err
+	}
+	m.Certs, m.Held = certs, held
+	if err := m.Check(); err != nil {
+		return nil, fmt.Errorf("the confirmations held here: %w", err)
+	}
+	return m, nil
+}
+
+// peerConfirmed checks the confirmations the peer sent: each of a full
+// image this node asked about, and each headquarters' word (Confirmed).
+// Any other is the peer's fault and ends the session, nothing of it kept.
+func (s *session) peerConfirmed(ctx context.Context, m *syncproto.PhotoKept) error {
+	if len(m.Held) == 0 {
+		return nil
+	}
+	for _, h := range m.Held {
+		if !s.confirmAsked[h.ID] {
+			return &syncproto.ProtocolError{Code: syncproto.CodePhoto, Msg: fmt.Sprintf("a confirmation of photo %x, which this node did not ask about; refused, nothing confirmed", h.ID[:8])}
+		}
+	}
+	if s.cfg.Photos == nil {
+		return nil
+	}
+	err := s.cfg.Photos.Confirmed(ctx, m.Certs, m.Held)
+	if errors.Is(err, ErrBadConfirmation) {
+		return &syncproto.ProtocolError{Code: syncproto.CodePhoto, Msg: fmt.Sprintf("%v; refused, nothing confirmed", err), Err: err}
+	}
+	if err == nil {
+		s.mu.Lock()
+		s.res.PhotosConfirmed += len(m.Held)
+		s.mu.Unlock()
+	}
+	return err
 }
 
 // sendPhotos sends, in order, the chunks of what the peer asked for that

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,6 +33,13 @@ type storePhotos struct {
 	alter   func(off uint64, b []byte) []byte
 	release []func()
 	kept    []syncproto.Hash // what the peer said it kept
+	// unconfirmed is what this side asks headquarters' word on; words
+	// (by certs) what it answers a peer's asking with, whatever was
+	// asked; confirmed what it took from the peer.
+	unconfirmed []syncproto.Hash
+	certs       [][]byte
+	words       []syncproto.PhotoHeld
+	confirmed   []syncproto.PhotoHeld
 }
 
 func newStorePhotos(t testing.TB, names ...string) *storePhotos {
@@ -95,6 +103,19 @@ func (p *storePhotos) Receive(ctx context.Context, c *syncproto.PhotoChunk) (boo
 
 func (p *storePhotos) Kept(ctx context.Context, full []syncproto.Hash) error {
 	p.kept = append(p.kept, full...)
+	return nil
+}
+
+func (p *storePhotos) Unconfirmed(ctx context.Context) ([]syncproto.Hash, error) {
+	return p.unconfirmed, nil
+}
+
+func (p *storePhotos) Confirmations(ctx context.Context, ids []syncproto.Hash) ([][]byte, []syncproto.PhotoHeld, error) {
+	return p.certs, p.words, nil
+}
+
+func (p *storePhotos) Confirmed(ctx context.Context, certs [][]byte, held []syncproto.PhotoHeld) error {
+	p.confirmed = append(p.confirmed, held...)
 	return nil
 }
 
@@ -400,5 +421,36 @@ func TestSlowPhotoReceiverIsNotIdle(t *testing.T) {
 	got, err := pb.s.Info(id)
 	if err != nil || !got.Has(photos.Full) || got.Bytes[photos.Full] != info.Bytes[photos.Full] {
 		t.Fatalf("the photo did not arrive whole: %v, %v", got.Bytes, err)
+	}
+}
+
+// From version 7, the full images a side asks headquarters' word on are
+// answered in the peer's PhotoKept, and taken; a word of a photo it did
+// not ask about ends the session, saying so, with nothing taken.
+func TestConfirmationsAnswerWhatWasAsked(t *testing.T) {
+	ring := newRing()
+	a, b := newPeer(t, ring, "relay"), newPeer(t, ring, "laptop")
+	pa, pb := newStorePhotos(t), newStorePhotos(t)
+	asked := syncproto.Hash{0xab, 1}
+	pb.unconfirmed = []syncproto.Hash{asked}
+	pa.certs = [][]byte{{0x30}}
+	pa.words = []syncproto.PhotoHeld{{ID: asked, Sig: make([]byte, 64)}}
+	_, _, rb, ea, eb := photoSession(t, ring, a, b, pa, pb, 0)
+	if ea != nil || eb != nil {
+		t.Fatal(ea, eb)
+	}
+	if len(pb.confirmed) != 1 || pb.confirmed[0].ID != asked || rb.PhotosConfirmed != 1 || len(pa.confirmed) != 0 {
+		t.Fatalf("the laptop took %d words (%d counted), the relay %d; want 1 and 0", len(pb.confirmed), rb.PhotosConfirmed, len(pa.confirmed))
+	}
+
+	pb.confirmed = nil
+	pa.words = append(pa.words, syncproto.PhotoHeld{ID: syncproto.Hash{0xab, 2}, Sig: make([]byte, 64)})
+	_, _, _, _, eb = photoSession(t, ring, a, b, pa, pb, 0)
+	var pe *syncproto.ProtocolError
+	if !errors.As(eb, &pe) || pe.Code != syncproto.CodePhoto || !strings.Contains(eb.Error(), "ab02000000000000, which this node did not ask about") {
+		t.Fatalf("a word not asked about: %v", eb)
+	}
+	if len(pb.confirmed) != 0 {
+		t.Fatal("words were taken from a PhotoKept that was refused")
 	}
 }

@@ -182,6 +182,9 @@ type Result struct {
 	PhotosSent     int
 	PhotosRefused  int
 	PhotoBytesIn   int64
+	// PhotosConfirmed counts the full images headquarters' signed word,
+	// from the peer, confirmed here (protocol version 7).
+	PhotosConfirmed int
 }
 
 // Run runs one session over conn and returns when both sides are done, the
@@ -256,6 +259,10 @@ type session struct {
 	asked    map[wantKey]*photoWant
 	keptFull []syncproto.Hash
 	sentFull map[syncproto.Hash]bool
+	// The full images this node asked headquarters' word on, and those
+	// the peer asked about, by the loop alone.
+	confirmAsked map[syncproto.Hash]bool
+	peerConfirm  []syncproto.Hash
 }
 
 func (s *session) run(parent context.Context) (Result, error) {
@@ -413,10 +420,27 @@ func (s *session) run(parent context.Context) (Result, error) {
 	finished := func() bool {
 		return peerDone && sentDone && (!photos || wantsSent && photosSent && peerPhotoDone && peerKept)
 	}
+	// PhotoKept follows the peer's PhotoDone, once every chunk before it
+	// is kept, and its PhotoWants, which says what the peer would have
+	// headquarters' word on: the peer may answer this node's wants (and
+	// send its done) before it sends its own.
+	keptSent := false
+	sendKept := func() error {
+		if keptSent || !peerPhotoDone || !peerWants {
+			return nil
+		}
+		kept, err := s.photoKept(ctx)
+		if err != nil {
+			return err
+		}
+		keptSent = true
+		s.send(ctx, s.ctrl, syncproto.MsgPhotoKept, kept)
+		return nil
+	}
 	var ahead []received // read while gathering batches, not handled yet
 	for !finished() {
 		if photos && peerDone && sentDone && !wantsSent {
-			if err := s.askPhotos(ctx); err != nil {
+			if err := s.askPhotos(ctx, version); err != nil {
 				return s.fail(ctx, &wg, err)
 			}
 			wantsSent = true
@@ -559,8 +583,14 @@ func (s *session) run(parent context.Context) (Result, error) {
 			if err := once(&peerWants); err != nil {
 				return s.fail(ctx, &wg, err)
 			}
+			if version >= syncproto.ConfirmVersion {
+				s.peerConfirm = m.Confirm
+			}
 			photoSender = make(chan error, 1)
 			go func(wants []syncproto.PhotoWant) { photoSender <- s.sendPhotos(ctx, wants) }(m.Wants)
+			if err := sendKept(); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
 		case *syncproto.PhotoChunk:
 			if !wantsSent || peerPhotoDone {
 				return s.fail(ctx, &wg, unexpected("a photo chunk before this node asked for photos, or after the peer's photo done"))
@@ -575,13 +605,17 @@ func (s *session) run(parent context.Context) (Result, error) {
 			if err := once(&peerPhotoDone); err != nil {
 				return s.fail(ctx, &wg, err)
 			}
-			// Every chunk before it is kept: the peer may know.
-			s.send(ctx, s.ctrl, syncproto.MsgPhotoKept, &syncproto.PhotoKept{Full: s.keptFull})
+			if err := sendKept(); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
 		case *syncproto.PhotoKept:
 			if !peerWants {
 				return s.fail(ctx, &wg, unexpected("photo kept before the peer asked for photos"))
 			}
 			if err := once(&peerKept); err != nil {
+				return s.fail(ctx, &wg, err)
+			}
+			if err := s.peerConfirmed(ctx, m); err != nil {
 				return s.fail(ctx, &wg, err)
 			}
 			if err := s.peerKept(ctx, m); err != nil {
