@@ -3,12 +3,14 @@ package drill
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -35,6 +37,7 @@ func (a *intruder) noise(ctx context.Context) error {
 		wg                     sync.WaitGroup
 		silent                 []net.Conn
 		conns, datagrams, sent int
+		resetAtOnce            int
 		unreachable            []string
 	)
 	defer func() {
@@ -47,6 +50,15 @@ func (a *intruder) noise(ctx context.Context) error {
 	stream := func(addr string, header []byte, quiet bool) {
 		defer wg.Done()
 		c, err := a.via.dial(ctx, "tcp", addr)
+		if errors.Is(err, syscall.ECONNRESET) {
+			// The node took the connection and reset it at once, before
+			// the dial returned: its port refuses a flood of handshakes
+			// from one address so (node/port). A refusal, not silence.
+			mu.Lock()
+			resetAtOnce++
+			mu.Unlock()
+			return
+		}
 		if err != nil {
 			mu.Lock()
 			unreachable = append(unreachable, fmt.Sprintf("%s: %v", addr, err))
@@ -149,7 +161,7 @@ func (a *intruder) noise(ctx context.Context) error {
 		}
 		logged = append(logged, fmt.Sprintf("%s %d", n.Name, c))
 	}
-	a.observe("refusals logged during the random bytes: %s; with the %d silent connections open, %s synced with %s",
-		strings.Join(logged, ", "), len(silent), laptop.Name, strings.Join(served, ", "))
+	a.observe("refusals logged during the random bytes: %s; %d connections reset as they opened; with the %d silent connections open, %s synced with %s",
+		strings.Join(logged, ", "), resetAtOnce, len(silent), laptop.Name, strings.Join(served, ", "))
 	return nil
 }
