@@ -45,6 +45,7 @@ type matchPanel struct {
 	heading  *widget.Label
 	left     *fyne.Container // the first record of the pair picked
 	right    *fyne.Container // the second
+	others   *fyne.Container // the other pairs in the queue of either record
 	result   *widget.Label   // what the last decision did
 	proposal *widget.Label   // what confirming a found person writes
 	link     *widget.Button
@@ -85,7 +86,7 @@ func (it matchItem) key() string { return it.m.A + " " + it.m.B }
 
 func (u *UI) newMatchPanel() *matchPanel {
 	p := &matchPanel{u: u, msg: widget.NewLabel(u.T("matches.loading")), heading: widget.NewLabel(""),
-		left: container.NewVBox(), right: container.NewVBox(), result: widget.NewLabel(""), proposal: widget.NewLabel(""),
+		left: container.NewVBox(), right: container.NewVBox(), others: container.NewVBox(), result: widget.NewLabel(""), proposal: widget.NewLabel(""),
 		empty: widget.NewLabel(u.T("matches.pick")), sent: map[string]bool{}}
 	for _, l := range []*widget.Label{p.msg, p.heading, p.result, p.proposal, p.empty} {
 		l.Wrapping = fyne.TextWrapWord
@@ -114,7 +115,7 @@ func (u *UI) newMatchPanel() *matchPanel {
 func (p *matchPanel) content() fyne.CanvasObject {
 	decisions := container.NewVBox(widget.NewSeparator(), container.NewHBox(p.link, p.differ, p.later))
 	sides := container.NewGridWithColumns(2, p.left, p.right)
-	p.pane = container.NewBorder(p.heading, decisions, nil, nil, container.NewVScroll(sides))
+	p.pane = container.NewBorder(p.heading, decisions, nil, nil, container.NewVScroll(container.NewVBox(sides, p.others)))
 	p.pane.Hide()
 	top := container.NewVBox(p.result, p.proposal, p.confirm)
 	right := container.NewBorder(top, nil, nil, nil, container.NewStack(p.empty, p.pane))
@@ -305,8 +306,37 @@ func (p *matchPanel) pick(key string) {
 	p.heading.SetText(it.title + " · " + it.line)
 	p.fill(p.left, it.ra)
 	p.fill(p.right, it.rb)
+	p.fillOthers(it)
 	p.empty.Hide()
 	p.pane.Show()
+}
+
+// fillOthers lists the queue's other pairs of either record of it, each a
+// button that picks it: two people of one name in one village are told
+// apart by seeing every candidate of a report together, not one pair at a
+// time.
+func (p *matchPanel) fillOthers(it matchItem) {
+	p.others.Objects = nil
+	for _, o := range p.items {
+		if o.key() == it.key() || (o.a != it.a && o.a != it.b && o.b != it.a && o.b != it.b) {
+			continue
+		}
+		if len(p.others.Objects) == 0 {
+			head := widget.NewLabelWithStyle(p.u.T("matches.others"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			head.Wrapping = fyne.TextWrapWord
+			p.others.Objects = append(p.others.Objects, widget.NewSeparator(), head)
+		}
+		key := o.key()
+		show := widget.NewButton(p.u.T("matches.show"), func() {
+			if i := p.indexOf(key); i >= 0 {
+				p.list.Select(i)
+			}
+		})
+		what := widget.NewLabel(o.title + " · " + p.person(o.ra) + " — " + p.person(o.rb))
+		what.Wrapping = fyne.TextWrapWord
+		p.others.Objects = append(p.others.Objects, container.NewBorder(nil, nil, nil, show, what))
+	}
+	p.others.Refresh()
 }
 
 // fill shows a record's values in c, as the Records screen shows them.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
 	"lifeline/node/ledger"
@@ -212,4 +213,65 @@ func TestMatchQueueAtARelaySaysWhatItCannotRead(t *testing.T) {
 	if len(p.items) != 0 || p.msg.Text != want {
 		t.Errorf("relay lists %d pairs and says %q, want none and %q", len(p.items), p.msg.Text, want)
 	}
+}
+
+// A third report of the same woman makes three pairs of two reports each;
+// picking one pair lists, below its two records, the queue's other pairs
+// of either record (and no pair twice), each with a button that picks it,
+// so that every candidate of a report is compared before deciding one.
+func TestMatchPairShowsTheOtherPairsOfItsRecords(t *testing.T) {
+	_, hq, u := matchHQ(t)
+	a := matchAdd(t, hq.Node, "missing-person", matchMaria)
+	b := matchAdd(t, hq.Node, "missing-person", matchCoc)
+	c := matchAdd(t, hq.Node, "missing-person", `{"full_name":"Maria Coc","age":34,"district":"Cayo","last_seen_place":"the bus stop","last_seen_village":"Benque Viejo","status":"missing","reporter_name":"Rosa Chan","reported_at":"2026-11-22T09:00:00-06:00"}`)
+
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	v.sides.Select(p.tab)
+	if len(p.items) != 3 {
+		t.Fatalf("queue lists %d pairs, want the 3 pairs of three reports of one woman", len(p.items))
+	}
+	pairOf := func(x, y syncproto.RecordID) string {
+		lo, hi := ledger.PairOf(x, y)
+		return lo.String() + " " + hi.String()
+	}
+	p.list.Select(p.indexOf(pairOf(a, b)))
+	shown := labelTextsIn(p.others)
+	if len(shown) != 3 || !strings.HasPrefix(shown[0], "Other possible matches of these two records") {
+		t.Fatalf("below the pair a–b: %q; want a heading and the pairs a–c and b–c", shown)
+	}
+	var compare []*widget.Button
+	for _, bt := range objectsIn[*widget.Button](p.others) {
+		if bt.Text == "Compare" {
+			compare = append(compare, bt)
+		}
+	}
+	if len(compare) != 2 {
+		t.Fatalf("%d Compare buttons below the pair a–b, want 2", len(compare))
+	}
+	// The first button picks one of the other two pairs, whose own list
+	// then names a–b among its others.
+	test.Tap(compare[0])
+	if p.picked != pairOf(a, c) && p.picked != pairOf(b, c) {
+		t.Fatalf("Compare picked %q, want a–c or b–c", p.picked)
+	}
+	if n := len(objectsIn[*widget.Button](p.others)); n != 2 {
+		t.Errorf("below the pair picked by Compare: %d buttons, want the 2 other pairs", n)
+	}
+
+	// A pair with no other pair of its records lists nothing below it.
+	d := matchAdd(t, hq.Node, "missing-person", matchReportAna)
+	matchAdd(t, hq.Node, "missing-person", `{"full_name":"Ana T. Bol","sex":"female","age":52,"district":"Toledo","last_seen_place":"the road","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Bol","reported_at":"2026-11-22T08:00:00-06:00"}`)
+	v.load()
+	for i, it := range p.items {
+		if it.a == d || it.b == d {
+			p.list.Select(i)
+			if shown := labelTextsIn(p.others); len(shown) != 0 {
+				t.Errorf("below a pair with no other: %q", shown)
+			}
+			return
+		}
+	}
+	t.Fatal("the two reports of Ana Bol are not in the queue")
 }

@@ -420,6 +420,8 @@ var texts = map[string][2]string{
 	"matches.link":              {"Link (same person)", "Vincular (misma persona)"},
 	"matches.different":         {"Different", "Distintas"},
 	"matches.later":             {"Later", "Más tarde"},
+	"matches.show":              {"Compare", "Comparar"},
+	"matches.others":            {"Other possible matches of these two records: compare them before you decide.", "Otras posibles coincidencias de estos dos registros: compárelas antes de decidir."},
 	"matches.sending":           {"Sending the decision…", "Enviando la decisión…"},
 	"matches.done.linked":       {"Linked as one person: %s and %s.", "Vinculadas como una persona: %s y %s."},
 	"matches.done.different":    {"Marked as two people: %s and %s.", "Marcadas como dos personas: %s y %s."},
