@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
-	"os"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lifeline/node"
@@ -28,12 +27,7 @@ func init() {
 
 // photoRecords is how many assessments P1-photos makes:
 // LIFELINE_BENCH_PHOTO_RECORDS, else 200.
-func photoRecords() int {
-	if n, err := strconv.Atoi(os.Getenv("LIFELINE_BENCH_PHOTO_RECORDS")); err == nil && n > 0 {
-		return n
-	}
-	return 200
-}
+func photoRecords() int { return envInt("LIFELINE_BENCH_PHOTO_RECORDS", 200) }
 
 // cameraJPEG is a 4000×3000 JPEG (12 megapixels) of smooth shapes that
 // seed varies, as a camera writes one: several megabytes.
@@ -57,6 +51,39 @@ func cameraJPEG(seed int) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// cameraJPEGs makes n camera JPEGs (cameraJPEG 0 to n-1) on two cores,
+// untimed, handing each to keep, which both cores call; it returns the
+// bytes the camera wrote, or the first error.
+func cameraJPEGs(n int, keep func(i int, b []byte) error) (int64, error) {
+	var camera atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < n; i += 2 {
+				b, err := cameraJPEG(i)
+				if err == nil {
+					err = keep(i, b)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				camera.Add(int64(len(b)))
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+	}
+	return camera.Load(), nil
+}
+
 func photosWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 	return harness(e.tmp, func(tb *benchTB) ([]namedResult, error) {
 		records := photoRecords()
@@ -66,37 +93,13 @@ func photosWorkload(ctx context.Context, e *env) ([]namedResult, error) {
 
 		// The photos, made and added on two cores: not timed.
 		ids := make([]string, 3*records)
-		var camera int64
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		errs := make(chan error, 2)
-		for g := range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := g; i < len(ids); i += 2 {
-					b, err := cameraJPEG(i)
-					if err == nil {
-						var p node.Photo
-						if p, err = laptop.Node.AddPhoto(ctx, bytes.NewReader(b)); err == nil {
-							ids[i] = p.Hash
-							mu.Lock()
-							camera += int64(len(b))
-							mu.Unlock()
-						}
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		select {
-		case err := <-errs:
+		camera, err := cameraJPEGs(len(ids), func(i int, b []byte) error {
+			p, err := laptop.Node.AddPhoto(ctx, bytes.NewReader(b))
+			ids[i] = p.Hash
+			return err
+		})
+		if err != nil {
 			return nil, err
-		default:
 		}
 		for i := range records {
 			rec := fmt.Sprintf(`{"district":"Cayo","village":"Succotz %d","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":3,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z","photos":[%q,%q,%q]}`,

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -294,35 +293,12 @@ func relayRecords(dir string) (int, error) {
 // camera files' bytes.
 func thinPhotos(tmp, dir string, n int) ([]string, int64, error) {
 	files := make([]string, n)
-	var camera int64
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	for g := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := g; i < n; i += 2 {
-				b, err := cameraJPEG(i)
-				if err == nil {
-					files[i] = filepath.Join(tmp, fmt.Sprintf("DSC_%04d.jpg", i))
-					err = os.WriteFile(files[i], b, 0o600)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-				mu.Lock()
-				camera += int64(len(b))
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	select {
-	case err := <-errs:
+	camera, err := cameraJPEGs(n, func(i int, b []byte) error {
+		files[i] = filepath.Join(tmp, fmt.Sprintf("DSC_%04d.jpg", i))
+		return os.WriteFile(files[i], b, 0o600)
+	})
+	if err != nil {
 		return nil, 0, err
-	default:
 	}
 	out, err := lifeline(append([]string{"photo", "add", "--data", dir}, files...)...)
 	if err != nil {
