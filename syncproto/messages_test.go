@@ -73,23 +73,30 @@ var bytesSince = map[string]int{"hello": 7, "receipts": 2,
 	"photowants": 6, "photochunk": 6, "photodone": 6, "photokept": 6,
 	"photoconfirm": 7, "photoheld": 7}
 
+// negotiateWithOld negotiates a session with the hello a node of protocol
+// version v wrote (testdata/frame-hello-vV.bin).
+func negotiateWithOld(t *testing.T, v int) (uint16, error) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", fmt.Sprintf("frame-hello-v%d.bin", v)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, body, err := NewFrameReader(bytes.NewReader(b)).Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Decode(typ, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Negotiate(NewHello(NodeID{1}, nil), *m.(*Hello))
+}
+
 // A node of protocol version 1 to 4 is told to update, whatever its
 // hello says.
 func TestOldHellosAreTooOld(t *testing.T) {
 	for _, v := range []int{1, 2, 3, 4} {
-		b, err := os.ReadFile(filepath.Join("testdata", fmt.Sprintf("frame-hello-v%d.bin", v)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		typ, body, err := NewFrameReader(bytes.NewReader(b)).Read()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := Decode(typ, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = Negotiate(NewHello(NodeID{1}, nil), *m.(*Hello))
+		_, err := negotiateWithOld(t, v)
 		if !errors.Is(err, &ProtocolError{Code: CodeTooOld}) || !strings.Contains(err.Error(), "update the peer") {
 			t.Fatalf("a version %d hello: %v, want too-old", v, err)
 		}

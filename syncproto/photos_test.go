@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -27,19 +25,7 @@ func TestPhotoDoneBytes(t *testing.T) {
 // A version 5 node's hello still makes a session, of version 5: one
 // without photos.
 func TestVersion5PeerSyncsWithoutPhotos(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "frame-hello-v5.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	typ, body, err := NewFrameReader(bytes.NewReader(b)).Read()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Decode(typ, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := Negotiate(NewHello(NodeID{1}, nil), *m.(*Hello))
+	v, err := negotiateWithOld(t, 5)
 	if err != nil || v != 5 || v >= PhotoVersion {
 		t.Fatalf("with a version 5 hello: version %d, %v; want 5, without photos", v, err)
 	}
@@ -248,19 +234,7 @@ func TestPhotoKeptBounds(t *testing.T) {
 // A version 6 node's hello makes a session of version 6: photos, and no
 // confirmations passed on, which a version 6 node could not decode.
 func TestVersion6PeerGetsNoConfirmations(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "frame-hello-v6.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	typ, body, err := NewFrameReader(bytes.NewReader(b)).Read()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Decode(typ, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := Negotiate(NewHello(NodeID{1}, nil), *m.(*Hello))
+	v, err := negotiateWithOld(t, 6)
 	if err != nil || v != PhotoVersion || v >= ConfirmVersion {
 		t.Fatalf("with a version 6 hello: version %d, %v; want 6, without confirmations", v, err)
 	}
