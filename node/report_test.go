@@ -20,6 +20,7 @@ import (
 
 	"lifeline/node"
 	"lifeline/node/identity"
+	"lifeline/node/nodetest"
 	"lifeline/node/store"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -34,21 +35,7 @@ func openNode(t *testing.T, name string, role syncproto.Role, district string) *
 // openNodeWith is openNode with its configuration changed by edit, if any.
 func openNodeWith(t *testing.T, name string, role syncproto.Role, district string, edit func(*node.Config)) *node.Node {
 	t.Helper()
-	ctx := context.Background()
-	cfg := node.DefaultConfig()
-	cfg.DataDir = filepath.Join(t.TempDir(), name)
-	if edit != nil {
-		edit(&cfg)
-	}
-	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: role, District: district}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
+	return nodetest.Open(t, name, role, district, edit)
 }
 
 func mustAdd(t *testing.T, n *node.Node, typ, data string) syncproto.RecordID {

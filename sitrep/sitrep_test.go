@@ -45,18 +45,7 @@ type tools struct{ pdftotext, pdfinfo string }
 // runs, so nothing it holds is ever confirmed by headquarters' ledger.
 func openNode(t *testing.T, name string, role syncproto.Role, district string) *node.Node {
 	t.Helper()
-	ctx := context.Background()
-	cfg := node.DefaultConfig()
-	cfg.DataDir = filepath.Join(t.TempDir(), name)
-	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: role, District: district}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
+	return nodetest.Open(t, name, role, district, nil)
 }
 
 func add(t *testing.T, n *node.Node, typ, data string) {

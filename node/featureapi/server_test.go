@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"lifeline/node"
+	"lifeline/node/nodetest"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -22,18 +23,7 @@ import (
 // openNode makes and opens a node in a folder of the test's.
 func openNode(t testing.TB, role syncproto.Role, district string) *node.Node {
 	t.Helper()
-	ctx := context.Background()
-	cfg := node.DefaultConfig()
-	cfg.DataDir = filepath.Join(t.TempDir(), "node")
-	if err := node.Init(ctx, cfg, node.Identity{Name: "n1", Role: role, District: district}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
+	return nodetest.Open(t, "n1", role, district, nil)
 }
 
 // assessment is a damage assessment as a field form sends it.

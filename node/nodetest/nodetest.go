@@ -90,6 +90,29 @@ func Config(dir string) node.Config {
 	return cfg
 }
 
+// Open makes a node named name in a folder of the test's, with the
+// default configuration changed by edit, if not nil, and opens it, not
+// enrolled and not started: a store with its kits, for tests of what is
+// read from one. It is closed when the test ends.
+func Open(t TB, name string, role syncproto.Role, district string, edit func(*node.Config)) *node.Node {
+	t.Helper()
+	ctx := context.Background()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), name)
+	if edit != nil {
+		edit(&cfg)
+	}
+	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: role, District: district}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
 // Add makes, enrolls and starts a node. edit, if not nil, adjusts its
 // configuration first.
 func (c *Cluster) Add(name string, role syncproto.Role, district string, edit func(*node.Config)) *Member {
