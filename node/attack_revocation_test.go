@@ -101,6 +101,17 @@ func TestStolenLaptopRefusedByALaptopThatNeverHeardGossip(t *testing.T) {
 	if got, want := noticesOf(t, relay.Node), noticesOf(t, hq.Node); len(got) != 1 || !bytes.Equal(got[0], want[0]) {
 		t.Fatal("the relay does not pass on HQ's notice as HQ signed it")
 	}
+	// The laptop below can take from the relay only what the relay holds:
+	// a failure here says the relay lacked the thief's earlier records, not
+	// the laptop's session.
+	nodetest.Eventually(t, 10*time.Second, "the relay holds the thief's records from before the revocation", func() bool {
+		for _, id := range before {
+			if _, err := relay.Node.Record(ctx, id); err != nil {
+				return false
+			}
+		}
+		return true
+	})
 
 	// The thief writes on; a laptop that has not heard takes it.
 	after := add(t, thief, 1)
