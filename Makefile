@@ -65,10 +65,7 @@ test: deps lint
 	@# The power-cut test mounts FUSE: a container may lack the device node
 	@# while its kernel has the file system.
 	@if [ "$$(id -u)" = 0 ] && [ ! -e /dev/fuse ]; then mknod -m 666 /dev/fuse c 10 229 2>/dev/null || true; fi
-	@# Three packages at a time on two cores, as many tests mostly wait
-	@# on processes, links and displays: from a cold build cache the run
-	@# took 13.1 min, the cores 1.6 busy on average.
-	$(GO) test -race -count=1 -p 3 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 # The desktop app on a field node in $(DATA); without a display, the node
 # runs without its window and says so.
