@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,7 @@ type individual struct {
 	age                       int
 	district                  *district
 	village                   string
+	people                    *people
 }
 
 // Generate draws a set.
@@ -207,11 +209,13 @@ func (g *gen) person() *individual {
 	if len(g.family) > 0 && g.r.Float64() < 1.0/25 {
 		kin := g.family[g.r.IntN(len(g.family))]
 		p := *kin
-		if kin.age >= 35 {
-			p.age = kin.age - 18 - g.r.IntN(15)
-		} else {
+		older := kin.age < 35 // p is the parent
+		if older {
 			p.age = kin.age + 18 + g.r.IntN(15)
+		} else {
+			p.age = kin.age - 18 - g.r.IntN(15)
 		}
+		g.surnamesOfKin(&p, kin, older)
 		return &p
 	}
 	d := &districts[g.pick(g.weights)]
@@ -220,7 +224,7 @@ func (g *gen) person() *individual {
 		wt[i] = m.wt
 	}
 	pp := d.mix[g.pick(wt)].p
-	p := &individual{female: g.r.IntN(2) == 0, age: g.age(), district: d}
+	p := &individual{female: g.r.IntN(2) == 0, age: g.age(), district: d, people: pp}
 	names := pp.male
 	if p.female {
 		names = pp.female
@@ -235,22 +239,16 @@ func (g *gen) person() *individual {
 		}
 		return g.zipf(names)
 	}
-	surname := func() string {
-		if g.r.Float64() < 0.4 {
-			return tailSurnames[g.r.IntN(len(tailSurnames))]
-		}
-		return g.zipf(pp.surnames)
-	}
 	p.first = given()
 	if g.r.Float64() < 0.2 {
 		for p.middle == "" || p.middle == p.first {
 			p.middle = given()
 		}
 	}
-	p.sur1 = surname()
+	p.sur1 = g.surname(pp)
 	if g.r.Float64() < pp.double {
 		for p.sur2 == "" || p.sur2 == p.sur1 {
-			p.sur2 = surname()
+			p.sur2 = g.surname(pp)
 		}
 	}
 	// Villages: the first, the town, holds the most.
@@ -261,6 +259,59 @@ func (g *gen) person() *individual {
 		g.family[g.r.IntN(len(g.family))] = p
 	}
 	return p
+}
+
+func (g *gen) surname(pp *people) string {
+	if g.r.Float64() < 0.4 {
+		return tailSurnames[g.r.IntN(len(tailSurnames))]
+	}
+	return g.zipf(pp.surnames)
+}
+
+// surnamesOfKin gives p, named after kin (a son after his father, a
+// daughter after her mother, or the parent of such a child when older is
+// set), the surnames Belize's peoples pass on. Where a name carries two
+// surnames (Maya, Mestizo, some Garifuna), a child takes the father's
+// first surname and then the mother's: a son shares his father's first
+// surname but not his second, and a daughter's first surname is her
+// father's, not her mother's, whose first surname is the daughter's
+// second (María Pop Coc's daughter María is Bol Pop). Where a name carries
+// one (Creole, Mennonite), a wife takes her husband's, and parent and child
+// share it.
+func (g *gen) surnamesOfKin(p, kin *individual, older bool) {
+	if kin.people == nil || kin.people.double == 0 {
+		return
+	}
+	two := g.r.Float64() < kin.people.double
+	other := func(not ...string) string {
+		for {
+			s := g.surname(kin.people)
+			if !slices.Contains(not, s) {
+				return s
+			}
+		}
+	}
+	p.sur2 = ""
+	switch {
+	case !p.female: // father and son share the first surname
+		if two {
+			p.sur2 = other(p.sur1, kin.sur2)
+		}
+	case older: // the mother of kin: her first surname is kin's second
+		if kin.sur2 != "" {
+			p.sur1 = kin.sur2
+		} else {
+			p.sur1 = other(kin.sur1)
+		}
+		if two {
+			p.sur2 = other(p.sur1)
+		}
+	default: // the daughter of kin: her father's surname, then her mother's
+		p.sur1 = other(kin.sur1)
+		if two {
+			p.sur2 = kin.sur1
+		}
+	}
 }
 
 // write is a record of who as a reporter (Missing) or a shelter's clerk
