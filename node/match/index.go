@@ -411,10 +411,18 @@ func blockKeys(f *features) []string {
 			}
 		}
 		// A surname mistyped past its first letter, or spelled in a way
-		// that sounds otherwise, still shares this block.
+		// that sounds otherwise, still shares this block: by its first
+		// sound, and by its first letter, since a slip in the second
+		// letter changes the first sound (Castillo, Cestillo; Tzul,
+		// Toul). A name with no surname (one word, or a surname
+		// too short to read) has this block alone, by its first name.
 		for _, c := range n.firstCanon {
+			if len(n.surnames) == 0 {
+				add("f\x00" + c + "\x00" + f.district + "\x00")
+			}
 			for _, s := range n.surnames {
 				add("f\x00" + c + "\x00" + f.district + "\x00" + soundKey(s)[:1])
+				add("f\x00" + c + "\x00" + f.district + "\x00" + surnameCanon(s)[:1])
 			}
 		}
 	}
