@@ -177,3 +177,35 @@ func TestAReportIsListedWithItsBestRegistrationUntilThatIsDecidedDifferent(t *te
 		t.Fatalf("after different, HQ lists %v; want the pair decided, and the report with the Ana Bol of no age", got)
 	}
 }
+
+// Two reports of Guillermo Bautista, one by his nickname with no age, one
+// with his second surname and no village, each match his registration in
+// a shelter but not each other: HQ lists the two reports as a pair too,
+// saying that the person's other records join them, so that whoever
+// decides sees every report of him.
+func TestReportsOfOnePersonAreListedThroughTheirRegistration(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	ctx := context.Background()
+	memo := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Memo Bautista","sex":"male","district":"Toledo","last_seen_place":"the bus stop","last_seen_village":"San Antonio","status":"missing","reporter_name":"Rosa Bautista","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	full := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Guillermo Bautista Shol","sex":"male","age":45,"district":"Toledo","last_seen_place":"Punta Gorda market","status":"missing","reporter_name":"Carlos Shol","reported_at":"2026-11-21T11:30:00-06:00"}`)
+	mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"BAUTISTA SHOL, GUILLERMO","sex":"male","age":45,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00"}`)
+	ms, err := hq.Node.Matches(ctx, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := ledger.PairOf(memo, full)
+	var reports *node.Match
+	for i, m := range ms {
+		if m.A == lo.String() && m.B == hi.String() {
+			reports = &ms[i]
+		}
+	}
+	if len(ms) != 3 || reports == nil {
+		t.Fatalf("HQ lists %+v; want three pairs, the two reports among them", ms)
+	}
+	if reports.Kind != node.MatchDuplicate || len(reports.Reasons) == 0 || reports.Reasons[0] != "matched through the person's other records" {
+		t.Fatalf("the reports' pair is %+v; want a duplicate joined through the person's other records", *reports)
+	}
+}

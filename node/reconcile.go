@@ -87,11 +87,15 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 	if !(minScore >= 0 && minScore <= 1) {
 		return Matching{}, fmt.Errorf("a least score of %v; give one from 0 to 1, e.g. 0.5", minScore)
 	}
+	decided, err := n.linkStates(ctx)
+	if err != nil {
+		return Matching{}, err
+	}
 	var out Matching
 	var found []match.Candidate
 	if minScore >= indexFloor {
 		err := n.withPeople(ctx, func(x *match.Index, withheld int) error {
-			found, out.Withheld = x.Candidates(), withheld
+			found, out.Withheld = group(x, minScore, decided), withheld
 			return nil
 		})
 		if err != nil {
@@ -105,13 +109,8 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 		if _, err := idx.AddAll(people); err != nil {
 			return Matching{}, err
 		}
-		found, out.Withheld = idx.Candidates(), len(withheld)
+		found, out.Withheld = group(idx, minScore, decided), len(withheld)
 	}
-	decided, err := n.linkStates(ctx)
-	if err != nil {
-		return Matching{}, err
-	}
-	found = assign(found, decided)
 	for _, c := range found {
 		if c.Score < minScore {
 			continue
@@ -131,24 +130,31 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 	return out, nil
 }
 
-// assign is match.Assign over the pairs not decided different: a report's
-// best registration stands, unless a person found it is another, when the
-// next best does. The pairs decided different are kept, with their
-// decision.
-func assign(found []match.Candidate, decided map[[2]syncproto.RecordID]string) []match.Candidate {
-	var open, different []match.Candidate
-	for _, c := range found {
-		a, errA := syncproto.ParseRecordID(c.A)
-		b, errB := syncproto.ParseRecordID(c.B)
-		if errA == nil && errB == nil {
-			if a, b = ledger.PairOf(a, b); decided[[2]syncproto.RecordID{a, b}] == ledger.LinkDifferent {
-				different = append(different, c)
-				continue
-			}
+// group is the index's pairs taken together (match.Index.Group): a
+// report's best registration stands, unless a person decided it is
+// another person, when the next best does; the records of one person are
+// paired all with all. The pairs decided different are kept, with their
+// decision, and those decided one person are joined whatever their score.
+func group(x *match.Index, least float64, decided map[[2]syncproto.RecordID]string) []match.Candidate {
+	decisions := make(map[[2]string]match.Decision, len(decided))
+	for k, d := range decided {
+		a, b := k[0].String(), k[1].String()
+		k := [2]string{min(a, b), max(a, b)}
+		switch d {
+		case ledger.LinkLinked:
+			decisions[k] = match.Same
+		case ledger.LinkDifferent:
+			decisions[k] = match.Different
 		}
-		open = append(open, c)
 	}
-	return append(match.Assign(open), different...)
+	cands := x.Candidates()
+	out := x.Group(cands, least, decisions)
+	for _, c := range cands {
+		if decisions[[2]string{c.A, c.B}] == match.Different {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // personOf reads a people record as the matcher does; ok is false when

@@ -66,7 +66,9 @@ type found struct {
 	score float64
 }
 
-func pairs(t interface{ Fatal(...any) }, people []match.Person, all bool) map[matchtest.Pair]found {
+// pairs gives the candidates of an index of people, added one by one or
+// all at once, and what grouping them (Index.Group) returns.
+func pairs(t interface{ Fatal(...any) }, people []match.Person, all bool) (cands, grouped map[matchtest.Pair]found) {
 	x, err := match.NewIndex(match.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -82,15 +84,19 @@ func pairs(t interface{ Fatal(...any) }, people []match.Person, all bool) map[ma
 			}
 		}
 	}
-	out := map[matchtest.Pair]found{}
-	for _, c := range x.Candidates() {
-		out[matchtest.Pair{A: c.A, B: c.B}] = found{c.Kind, c.Score}
+	cands, grouped = map[matchtest.Pair]found{}, map[matchtest.Pair]found{}
+	cs := x.Candidates()
+	for _, c := range cs {
+		cands[matchtest.Pair{A: c.A, B: c.B}] = found{c.Kind, c.Score}
 	}
-	return out
+	for _, c := range x.Group(cs, 0.5, nil) {
+		grouped[matchtest.Pair{A: c.A, B: c.B}] = found{c.Kind, c.Score}
+	}
+	return cands, grouped
 }
 
-// The pairs an index finds are the same whatever the order the people
-// arrive in, one by one or all at once.
+// The pairs an index finds, and those it groups, are the same whatever the
+// order the people arrive in, one by one or all at once.
 func TestPairsDoNotDependOnArrivalOrder(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var people []match.Person
@@ -105,18 +111,24 @@ func TestPairsDoNotDependOnArrivalOrder(t *testing.T) {
 			}
 		}
 		perm := rapid.Permutation(people).Draw(t, "order")
-		want := pairs(t, people, false)
-		for what, got := range map[string]map[matchtest.Pair]found{
-			"another order":              pairs(t, perm, false),
-			"all at once":                pairs(t, people, true),
-			"all at once, another order": pairs(t, perm, true),
-		} {
-			if len(got) != len(want) {
-				t.Fatalf("%s: %d pairs, in the first order %d", what, len(got), len(want))
-			}
-			for p, f := range want {
-				if got[p] != f {
-					t.Fatalf("%s: pair %v is %+v, in the first order %+v", what, p, got[p], f)
+		want, wantGrouped := pairs(t, people, false)
+		for _, o := range []struct {
+			what   string
+			people []match.Person
+			all    bool
+		}{{"another order", perm, false}, {"all at once", people, true}, {"all at once, another order", perm, true}} {
+			got, grouped := pairs(t, o.people, o.all)
+			for _, g := range []struct {
+				what      string
+				got, want map[matchtest.Pair]found
+			}{{"candidates", got, want}, {"grouped", grouped, wantGrouped}} {
+				if len(g.got) != len(g.want) {
+					t.Fatalf("%s, %s: %d pairs, in the first order %d", o.what, g.what, len(g.got), len(g.want))
+				}
+				for p, f := range g.want {
+					if g.got[p] != f {
+						t.Fatalf("%s, %s: pair %v is %+v, in the first order %+v", o.what, g.what, p, g.got[p], f)
+					}
 				}
 			}
 		}

@@ -41,6 +41,7 @@ var reasonText = map[string][2]string{
 	"place-district":       {"both {0}", "los dos en {0}"},
 	"district-differ":      {"{0} and {1}", "{0} y {1}"},
 	"place-missing":        {"place not known on one", "lugar desconocido en uno"},
+	"group":                {"matched through the person's other records", "emparejados a través de los otros registros de la persona"},
 }
 
 // sexES is how the Spanish reason says a sex.

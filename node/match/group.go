@@ -1,0 +1,223 @@
+package match
+
+import (
+	"math"
+	"sort"
+)
+
+// Decision is what a person decided of a pair of records.
+type Decision int8
+
+const (
+	Undecided Decision = iota
+	Same               // one person: linked
+	Different          // two people
+)
+
+// vetoWeight is the weight (prior included) below which two records are
+// taken for two people when grouping: a score under about 1 in 17, such as
+// ages too far apart, or the same name in two districts with two ages.
+const vetoWeight = -4
+
+// maxGroup bounds the records of one group: no person is reported a
+// hundred times, and a chain of namesakes must not make one.
+const maxGroup = 64
+
+// Group is the step after the pairs: a pair says nothing of the other
+// records; the records together do. Pairs scored at least least are taken
+// best first, and each joins its two records' groups (the reports and the
+// registration of one person) unless the group would hold two shelter
+// registrations (a person is registered once), or two records a person
+// decided are different, or two records whose own comparison says they
+// are two people (a weight under −4 bits: Maria Pop of 8 and of 60). So
+// the report of a Maria Pop of no age, found in both, joins the one that
+// is the stronger match, and the other is left to its own reports; and a
+// report that matches one record of a person well joins all of them.
+//
+// Every pair of records in a group is returned: those given, and those
+// only the group joins (two reports that each match one registration, one
+// spelled with a typo and one with a nickname), compared again and with
+// the reason that the group joins them. A pair's score is at least that of
+// the pair that joined its records' groups: the group holds them together
+// at that score. Pairs decided Same (keyed by their ids, the lower first)
+// are joined first, whatever their score, and keep their own score; those
+// decided Different are never joined. decisions may be nil.
+// Pairs that end in no group together are not returned: they are the
+// namesakes of a stronger match. Which pairs are returned does not depend
+// on the order of cands (ties go to the pair of lower ids).
+func (x *Index) Group(cands []Candidate, least float64, decisions map[[2]string]Decision) []Candidate {
+	decided := func(a, b string) Decision { return decisions[[2]string{min(a, b), max(a, b)}] }
+	type edge struct {
+		c    *Candidate
+		same bool
+	}
+	var edges []edge
+	given := map[[2]string]*Candidate{}
+	for k := range cands {
+		c := &cands[k]
+		if _, ok := x.ids[c.A]; !ok {
+			continue
+		}
+		if _, ok := x.ids[c.B]; !ok {
+			continue
+		}
+		d := decided(c.A, c.B)
+		if d == Different || d == Undecided && c.Score < least {
+			continue
+		}
+		given[[2]string{c.A, c.B}] = c
+		edges = append(edges, edge{c, d == Same})
+	}
+	// A pair decided one person joins whatever the matcher made of it.
+	for k, d := range decisions {
+		if _, ok := given[k]; ok || d != Same {
+			continue
+		}
+		i, okA := x.ids[k[0]]
+		j, okB := x.ids[k[1]]
+		if !okA || !okB {
+			continue
+		}
+		if c, ok := compare(x.people[i], x.people[j], x.cfg.Prior, true); ok {
+			given[k] = &c
+			edges = append(edges, edge{&c, true})
+		}
+	}
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].same != edges[j].same {
+			return edges[i].same
+		}
+		return better(*edges[i].c, *edges[j].c)
+	})
+	groupOf := map[int32]*group{}
+	get := func(i int32) *group {
+		if g := groupOf[i]; g != nil {
+			return g
+		}
+		g := &group{members: []int32{i}}
+		if x.people[i].rec == Sheltered {
+			g.sheltered = 1
+		}
+		groupOf[i] = g
+		return g
+	}
+	for _, e := range edges {
+		i, j := x.ids[e.c.A], x.ids[e.c.B]
+		ga, gb := get(i), get(j)
+		if ga == gb || !x.mayJoin(ga, gb, e.same, decided) {
+			continue
+		}
+		if len(ga.members) < len(gb.members) {
+			ga, gb = gb, ga
+		}
+		for _, m := range gb.members {
+			groupOf[m] = ga
+		}
+		ga.members = append(ga.members, gb.members...)
+		ga.sheltered += gb.sheltered
+		at := e.c.Score
+		if e.same {
+			at = 1 // a person's decision holds them together
+		}
+		ga.joins = append(append(ga.joins, gb.joins...), join{i, j, at})
+	}
+	var out []Candidate
+	done := map[*group]bool{}
+	for _, g := range groupOf {
+		if done[g] || len(g.members) < 2 {
+			continue
+		}
+		done[g] = true
+		for _, i := range g.members {
+			at := g.levels(i)
+			for _, j := range g.members {
+				a, b := x.people[i], x.people[j]
+				if a.id >= b.id || a.rec == Sheltered && b.rec == Sheltered {
+					continue
+				}
+				var c Candidate
+				if g, ok := given[[2]string{a.id, b.id}]; ok {
+					c = *g
+				} else {
+					c, _ = compare(a, b, x.cfg.Prior, true)
+				}
+				if s := at[j]; c.Score < s && decided(a.id, b.id) != Same {
+					c.Score, c.Weight = s, math.Log2(s/(1-s))
+					c.Reasons = append([]Reason{{Code: "group"}}, c.Reasons...)
+				}
+				out = append(out, c)
+			}
+		}
+	}
+	sortCandidates(out)
+	return out
+}
+
+// group is records taken for one person, and the pairs that joined them.
+type group struct {
+	members   []int32
+	sheltered int
+	joins     []join
+}
+
+type join struct {
+	i, j  int32
+	score float64
+}
+
+// levels gives, for each member of g, the score at which it is joined to
+// member i: the least score on the path of joins between the two (the
+// joins form a tree).
+func (g *group) levels(i int32) map[int32]float64 {
+	at := map[int32]float64{i: 1}
+	stack := []int32{i}
+	for len(stack) > 0 {
+		k := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, e := range g.joins {
+			o := e.j
+			switch k {
+			case e.i:
+			case e.j:
+				o = e.i
+			default:
+				continue
+			}
+			if _, seen := at[o]; !seen {
+				at[o] = math.Min(at[k], e.score)
+				stack = append(stack, o)
+			}
+		}
+	}
+	return at
+}
+
+// mayJoin says whether two groups may be taken for one person.
+func (x *Index) mayJoin(ga, gb *group, same bool, decided func(a, b string) Decision) bool {
+	if len(ga.members)+len(gb.members) > maxGroup {
+		return false
+	}
+	if !same && ga.sheltered+gb.sheltered > 1 {
+		return false
+	}
+	for _, i := range ga.members {
+		for _, j := range gb.members {
+			a, b := x.people[i], x.people[j]
+			switch decided(min(a.id, b.id), max(a.id, b.id)) {
+			case Different:
+				return false
+			case Same:
+				continue
+			}
+			if same || a.rec == Sheltered && b.rec == Sheltered {
+				continue
+			}
+			// A pair pruned before its names were compared (c.A
+			// unset) could not have reached the veto's weight.
+			if c, _ := compareAbove(a, b, x.cfg.Prior, vetoWeight, false); c.A == "" || c.Weight < vetoWeight {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,157 @@
+package match_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"lifeline/node/match"
+)
+
+// groupOf indexes people and groups their candidates at the default
+// threshold, the candidates given in both orders; it fails the test if the
+// two orders group differently.
+func groupOf(t *testing.T, people []match.Person, decisions map[[2]string]match.Decision) []match.Candidate {
+	t.Helper()
+	x, err := match.NewIndex(match.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.AddAll(people); err != nil {
+		t.Fatal(err)
+	}
+	cands := x.Candidates()
+	got := x.Group(cands, 0.5, decisions)
+	slices.Reverse(cands)
+	again := x.Group(cands, 0.5, decisions)
+	if !slices.EqualFunc(got, again, func(a, b match.Candidate) bool { return a.A == b.A && a.B == b.B && a.Score == b.Score }) {
+		t.Fatalf("grouped %v, the candidates reversed %v", pairsOf(got), pairsOf(again))
+	}
+	return got
+}
+
+func pairsOf(cs []match.Candidate) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.A+" "+c.B)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func toledo(id string, rec match.Record, name string, age int, village string) match.Person {
+	return person(id, rec, name, "female", age, village, "Toledo")
+}
+
+// A report of Candelaria Tzib of no age matches the registrations of a
+// Candelaria Tzib of 8 and one of 60 whose sex is not written: she is one
+// person, registered once, so the stronger stands and the other does not.
+// A second report, of the woman of 60, keeps that registration: it is the
+// best of another person's report.
+func TestGroupKeepsAReportsBestRegistration(t *testing.T) {
+	r1 := toledo("r1", match.Missing, "Candelaria Tzib", -1, "San Antonio")
+	girl := toledo("s1", match.Sheltered, "TZIB, CANDELARIA", 8, "San Antonio")
+	woman := toledo("s2", match.Sheltered, "Candelaria Tzib", 60, "San Antonio")
+	r2 := toledo("r2", match.Missing, "Candelária Tzib", 61, "San Antonio")
+	woman.Sex, r2.Sex = "unknown", "unknown" // the girl's record says more
+	people := []match.Person{r1, girl, woman, r2}
+	for _, p := range [][2]match.Person{{r1, girl}, {r1, woman}, {r2, woman}} {
+		if s := score(t, p[0], p[1]).Score; s < 0.5 {
+			t.Fatalf("%s and %s score %.2f; the test needs both pairs above the threshold", p[0].ID, p[1].ID, s)
+		}
+	}
+	if score(t, r1, girl).Score <= score(t, r1, woman).Score {
+		t.Fatal("the test needs the girl of the report's own village to be the stronger match")
+	}
+	got := pairsOf(groupOf(t, people, nil))
+	if want := []string{"r1 s1", "r2 s2"}; !slices.Equal(got, want) {
+		t.Fatalf("grouped %v, want %v", got, want)
+	}
+}
+
+// Two reports of Guillermo Bautista, one by his nickname with no age, one
+// with his second surname and no village, each match his registration well but each
+// other weakly: taken together they are one person, and the pair of the
+// two reports is given, with the reason, at the score of the weaker of the
+// two pairs that join them.
+func TestGroupJoinsThroughThePersonsOtherRecords(t *testing.T) {
+	male := func(p match.Person) match.Person { p.Sex = "male"; return p }
+	memo := male(toledo("r1", match.Missing, "Memo Bautista", -1, "San Antonio"))
+	full := male(toledo("r2", match.Missing, "Guillermo Bautista Shol", 45, ""))
+	reg := male(toledo("s1", match.Sheltered, "BAUTISTA SHOL, GUILLERMO", 45, "San Antonio"))
+	direct := score(t, memo, full).Score
+	if direct >= 0.5 {
+		t.Fatalf("the two reports score %.2f; the test needs them under the threshold", direct)
+	}
+	weaker := min(score(t, memo, reg).Score, score(t, full, reg).Score)
+	if weaker < 0.5 {
+		t.Fatalf("the reports score %.2f with the registration; the test needs both above the threshold", weaker)
+	}
+	got := groupOf(t, []match.Person{memo, full, reg}, nil)
+	if want := []string{"r1 r2", "r1 s1", "r2 s1"}; !slices.Equal(pairsOf(got), want) {
+		t.Fatalf("grouped %v, want %v", pairsOf(got), want)
+	}
+	for _, c := range got {
+		if c.A != "r1" || c.B != "r2" {
+			continue
+		}
+		if c.Kind != match.Duplicate || c.Score != weaker {
+			t.Fatalf("the reports' pair is %s at %.3f, want duplicate at %.3f", c.Kind, c.Score, weaker)
+		}
+		if r := strings.Join(c.ReasonsIn("en"), "; "); !strings.HasPrefix(r, "matched through the person's other records; ") {
+			t.Fatalf("reasons %q do not say the group joins them", r)
+		}
+	}
+}
+
+// Juan Coc of 45 and Juan Coc of 19, father and son, are each reported;
+// a third report of Juan Coc gives no age, and matches both. The two with
+// ages are two people, so it joins one of them, never both, and the father
+// and son are never given as a pair.
+func TestGroupKeepsTwoPeopleApart(t *testing.T) {
+	male := func(p match.Person) match.Person { p.Sex = "male"; return p }
+	noAge := male(toledo("r1", match.Missing, "Juan Coc", -1, "San Pedro Columbia"))
+	father := male(toledo("r2", match.Missing, "JUAN COC", 45, "San Pedro Columbia"))
+	son := male(toledo("r3", match.Missing, "Coc, Juan", 19, "San Pedro Columbia"))
+	if score(t, noAge, father).Score < 0.5 || score(t, noAge, son).Score < 0.5 {
+		t.Fatal("the test needs the report of no age above the threshold with both")
+	}
+	got := pairsOf(groupOf(t, []match.Person{noAge, father, son}, nil))
+	if len(got) != 1 || got[0] == "r2 r3" {
+		t.Fatalf("grouped %v, want the report of no age with one of the two", got)
+	}
+}
+
+// A person's decisions hold: once the report's best registration is
+// decided another person, the next best stands; two records decided one
+// person are joined whatever the matcher thinks, keeping their own score,
+// and the records that match either join them.
+func TestGroupFollowsDecisions(t *testing.T) {
+	r1 := toledo("r1", match.Missing, "Candelaria Tzib", -1, "San Antonio")
+	girl := toledo("s1", match.Sheltered, "TZIB, CANDELARIA", 8, "San Antonio")
+	woman := toledo("s2", match.Sheltered, "Candelaria Tzib", 60, "San Antonio")
+	people := []match.Person{r1, girl, woman}
+	got := pairsOf(groupOf(t, people, map[[2]string]match.Decision{{"r1", "s1"}: match.Different}))
+	if want := []string{"r1 s2"}; !slices.Equal(got, want) {
+		t.Fatalf("with r1 s1 decided different, grouped %v, want %v", got, want)
+	}
+
+	// Petrona Chok, reported twice from Punta Gorda, is the Petrona
+	// Chook of Barranco on a shelter's list with no age: too little for
+	// the matcher, one person for whoever met her.
+	rep := toledo("r1", match.Missing, "Petrona Chok", 19, "Punta Gorda")
+	rep2 := toledo("r2", match.Missing, "Petrona Chok", 19, "Punta Gorda")
+	reg := toledo("s1", match.Sheltered, "Petrona Chook", -1, "Barranco")
+	if s := score(t, rep, reg).Score; s >= 0.5 {
+		t.Fatalf("r1 s1 scores %.2f; the test needs it under the threshold", s)
+	}
+	got2 := groupOf(t, []match.Person{rep, rep2, reg}, map[[2]string]match.Decision{{"r1", "s1"}: match.Same})
+	if want := []string{"r1 r2", "r1 s1", "r2 s1"}; !slices.Equal(pairsOf(got2), want) {
+		t.Fatalf("with r1 s1 decided one person, grouped %v, want %v", pairsOf(got2), want)
+	}
+	for _, c := range got2 {
+		if c.A == "r1" && c.B == "s1" && c.Score != score(t, rep, reg).Score {
+			t.Fatalf("the pair decided one person scores %.3f, its own score is %.3f", c.Score, score(t, rep, reg).Score)
+		}
+	}
+}
