@@ -115,7 +115,7 @@ func (fm *form) reportedLine(r node.Reported) string {
 		by = u.T("dup.unknown")
 	}
 	key := "dup.missing"
-	if r.Type == node.ShelteredPersonType {
+	if r.Type != node.MissingPersonType {
 		key = "dup.sheltered"
 	}
 	line := fmt.Sprintf(u.T(key), strings.Join(who, ", "), when, by)

@@ -77,6 +77,9 @@ type matchItem struct {
 	m      node.Match
 	a, b   syncproto.RecordID
 	ra, rb node.RecordView
+	// pa and pb are the people of the pair: the records, or for a
+	// family's registration the member of it the pair is of.
+	pa, pb node.RecordView
 	title  string // kind · score
 	line   string // the two names and districts, then the reasons
 	newest string // when the newer record of the two last changed
@@ -199,13 +202,25 @@ func (p *matchPanel) item(ctx context.Context, m node.Match) (matchItem, error) 
 	if it.rb, err = u.node.Record(ctx, it.b); err != nil {
 		return it, err
 	}
+	it.pa, it.pb = it.ra, it.rb
+	for _, side := range []struct {
+		id   string
+		rec  node.RecordView
+		into *node.RecordView
+	}{{m.A, it.ra, &it.pa}, {m.B, it.rb, &it.pb}} {
+		if m.Member != "" && side.rec.Type == node.FamilyRegistrationType {
+			if *side.into, err = u.node.Person(ctx, side.id+"/"+m.Member); err != nil {
+				return it, err
+			}
+		}
+	}
 	it.newest = max(it.ra.Updated, it.rb.Updated)
 	kind := u.T("matches.kind.duplicate")
 	if m.Kind == node.MatchFound {
 		kind = u.T("matches.kind.found")
 	}
 	it.title = fmt.Sprintf(u.T("matches.title"), kind, int(m.Score*100+0.5))
-	line := p.person(it.ra) + " — " + p.person(it.rb)
+	line := p.person(it.pa) + " — " + p.person(it.pb)
 	var reasons []string
 	for _, r := range m.Reasons {
 		if r = node.Printable(r); r != "" {
@@ -332,7 +347,7 @@ func (p *matchPanel) fillOthers(it matchItem) {
 				p.list.Select(i)
 			}
 		})
-		what := widget.NewLabel(o.title + " · " + p.person(o.ra) + " — " + p.person(o.rb))
+		what := widget.NewLabel(o.title + " · " + p.person(o.pa) + " — " + p.person(o.pb))
 		what.Wrapping = fyne.TextWrapWord
 		p.others.Objects = append(p.others.Objects, container.NewBorder(nil, nil, nil, show, what))
 	}
@@ -449,7 +464,7 @@ func (p *matchPanel) decide(decision string) {
 		if decision == ledger.LinkLinked {
 			what = u.T("matches.done.linked")
 		}
-		p.result.SetText(fmt.Sprintf(what, p.person(it.ra), p.person(it.rb)) + " " + u.T("matches.ledger"))
+		p.result.SetText(fmt.Sprintf(what, p.person(it.pa), p.person(it.pb)) + " " + u.T("matches.ledger"))
 		p.result.Show()
 		p.found = nil
 		p.proposal.Hide()

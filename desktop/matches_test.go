@@ -114,45 +114,54 @@ func TestMatchQueueLinksTwoReportsOfOnePerson(t *testing.T) {
 	}
 }
 
-// A report of a missing woman and her registration at a shelter wait as
-// a missing person found; linked, the app shows what confirming writes
-// and whom to tell, and only Confirm found safe writes it: the report
-// says found safe, at the shelter.
+// A missing woman registered at a shelter, alone or as a row of her
+// family's registration, waits in the queue under her own name; Link
+// proposes her found at the shelter, naming whom to tell, and writes
+// nothing; Confirm writes it into her report.
 func TestMatchFoundInAShelterIsConfirmedByAPerson(t *testing.T) {
-	ctx := context.Background()
-	_, hq, u := matchHQ(t)
-	missing := matchAdd(t, hq.Node, "missing-person", matchReportAna)
-	matchAdd(t, hq.Node, "sheltered-person", matchShelterAna)
+	for _, reg := range []struct{ what, typ, data string }{
+		{"alone", "sheltered-person", matchShelterAna},
+		{"in her family's registration", "shelter-registration", `{"shelter_name":"Punta Gorda Town Hall","district":"Toledo","family_head_name":"Luis Bol","members":2,
+		"home_village":"San Antonio","home_district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193",
+		"household":[{"name":"Luis Bol","sex":"male","age":30},{"name":"Ana Bol","sex":"female","age":52}]}`},
+	} {
+		t.Run(reg.what, func(t *testing.T) {
+			ctx := context.Background()
+			_, hq, u := matchHQ(t)
+			missing := matchAdd(t, hq.Node, "missing-person", matchReportAna)
+			matchAdd(t, hq.Node, reg.typ, reg.data)
 
-	v := u.newHQView()
-	u.win.SetContent(v.content())
-	p := v.matches
-	v.sides.Select(p.tab)
-	if len(p.items) != 1 || !strings.HasPrefix(p.items[0].title, "Missing person found in a shelter · ") {
-		t.Fatalf("queue %d pairs, first %v; want the report and the registration as found", len(p.items), p.items)
-	}
-	if line := p.items[0].line; !strings.Contains(line, "Ana Teresa Bol (Toledo)") || !strings.Contains(line, "Ana Bol (Toledo)") {
-		t.Errorf("row line %q", line)
-	}
-	p.list.Select(0)
-	test.Tap(p.link)
-	if !p.confirm.Visible() || !strings.Contains(p.proposal.Text, "Punta Gorda Town Hall") ||
-		!strings.Contains(p.proposal.Text, "Luis Bol, son, +501 622 1234") {
-		t.Fatalf("after Link: confirm shown %v, proposal %q", p.confirm.Visible(), p.proposal.Text)
-	}
-	if rec, err := hq.Node.Record(ctx, missing); err != nil || rec.Fields["status"] != "missing" {
-		t.Fatalf("before confirming, the report says %v (%v); a link writes nothing", rec.Fields["status"], err)
-	}
-	test.Tap(p.confirm)
-	rec, err := hq.Node.Record(ctx, missing)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.Fields["status"] != "found-safe" || rec.Fields["found_at_place"] != "Punta Gorda Town Hall" {
-		t.Errorf("confirmed report: status %v, found at %v", rec.Fields["status"], rec.Fields["found_at_place"])
-	}
-	if p.confirm.Visible() || !strings.Contains(p.result.Text, "found safe, at Punta Gorda Town Hall") {
-		t.Errorf("after confirming: button shown %v, result %q", p.confirm.Visible(), p.result.Text)
+			v := u.newHQView()
+			u.win.SetContent(v.content())
+			p := v.matches
+			v.sides.Select(p.tab)
+			if len(p.items) != 1 || !strings.HasPrefix(p.items[0].title, "Missing person found in a shelter · ") {
+				t.Fatalf("queue %d pairs, first %v; want the report and the registration as found", len(p.items), p.items)
+			}
+			if line := p.items[0].line; !strings.Contains(line, "Ana Teresa Bol (Toledo) — Ana Bol (Toledo)") {
+				t.Errorf("row line %q; want the report and the woman registered, by name", line)
+			}
+			p.list.Select(0)
+			test.Tap(p.link)
+			if !p.confirm.Visible() || !strings.Contains(p.proposal.Text, "Punta Gorda Town Hall") ||
+				!strings.Contains(p.proposal.Text, "Luis Bol, son, +501 622 1234") {
+				t.Fatalf("after Link: confirm shown %v, proposal %q", p.confirm.Visible(), p.proposal.Text)
+			}
+			if rec, err := hq.Node.Record(ctx, missing); err != nil || rec.Fields["status"] != "missing" {
+				t.Fatalf("before confirming, the report says %v (%v); a link writes nothing", rec.Fields["status"], err)
+			}
+			test.Tap(p.confirm)
+			rec, err := hq.Node.Record(ctx, missing)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Fields["status"] != "found-safe" || rec.Fields["found_at_place"] != "Punta Gorda Town Hall" {
+				t.Errorf("confirmed report: status %v, found at %v", rec.Fields["status"], rec.Fields["found_at_place"])
+			}
+			if p.confirm.Visible() || !strings.Contains(p.result.Text, "found safe, at Punta Gorda Town Hall") {
+				t.Errorf("after confirming: button shown %v, result %q", p.confirm.Visible(), p.result.Text)
+			}
+		})
 	}
 }
 

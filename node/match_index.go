@@ -44,6 +44,9 @@ type peopleIndex struct {
 	kits *fieldkits.Catalogue
 	// withheld are the people records whose names this node cannot open.
 	withheld map[string]bool
+	// members are the ids in the index of each family registration's
+	// people (family.go).
+	members map[string][]string
 	// builds counts the times the index was built from the records.
 	builds int
 }
@@ -81,7 +84,7 @@ func (n *Node) refreshPeople(ctx context.Context, pi *peopleIndex) error {
 		for i := range changes {
 			c := &changes[i]
 			pi.have[c.Stream()] = max(pi.have[c.Stream()], c.Seq)
-			if c.Type == MissingPersonType || c.Type == ShelteredPersonType {
+			if isPeopleType(c.Type) {
 				touched[c.Record] = true
 			}
 		}
@@ -97,6 +100,10 @@ func (n *Node) refreshPeople(ctx context.Context, pi *peopleIndex) error {
 		slices.SortFunc(ids, func(a, b syncproto.RecordID) int { return strings.Compare(a.String(), b.String()) })
 		for _, id := range ids {
 			pi.idx.Remove(id.String())
+			for _, m := range pi.members[id.String()] {
+				pi.idx.Remove(m)
+			}
+			delete(pi.members, id.String())
 			delete(pi.withheld, id.String())
 			r, err := n.store.Record(ctx, id)
 			if errors.Is(err, store.ErrNotFound) {
@@ -109,14 +116,17 @@ func (n *Node) refreshPeople(ctx context.Context, pi *peopleIndex) error {
 			if v.Deleted {
 				continue
 			}
-			p, ok := personOf(v)
-			switch {
-			case !ok:
+			ps, held := peopleOf(v)
+			if held {
 				pi.withheld[v.ID] = true
-			case p.Validate() == nil:
+			}
+			for _, p := range ps {
 				if _, err := pi.idx.Add(p); err != nil {
 					return err
 				}
+			}
+			for rec, ms := range membersOf(ps) {
+				pi.members[rec] = ms
 			}
 		}
 	}
@@ -138,6 +148,7 @@ func (n *Node) buildPeople(ctx context.Context, pi *peopleIndex, keys int, kits 
 		return err
 	}
 	pi.idx, pi.have, pi.keys, pi.kits, pi.withheld = idx, have, keys, kits, withheld
+	pi.members = membersOf(people)
 	pi.builds++
 	return nil
 }
@@ -154,20 +165,16 @@ func (n *Node) readPeople(ctx context.Context, threshold float64) (*match.Index,
 	}
 	withheld := map[string]bool{}
 	var people []match.Person
-	for _, typ := range []string{MissingPersonType, ShelteredPersonType} {
+	for _, typ := range peopleTypes {
 		for v, err := range n.Records(ctx, Query{Type: typ}) {
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			p, ok := personOf(v)
-			if !ok {
+			ps, held := peopleOf(v)
+			if held {
 				withheld[v.ID] = true
-				continue
 			}
-			if p.Validate() != nil {
-				continue // a record the matcher cannot read, e.g. of an older kit
-			}
-			people = append(people, p)
+			people = append(people, ps...)
 		}
 	}
 	return idx, people, withheld, nil
@@ -176,15 +183,18 @@ func (n *Node) readPeople(ctx context.Context, threshold float64) (*match.Index,
 // Reported is a record a new one may report again: what the person typing
 // is shown before saving.
 type Reported struct {
-	ID       string   `json:"id"`
-	Type     string   `json:"type"`
-	Case     string   `json:"case,omitempty"`
-	Score    float64  `json:"score"`
-	Reasons  []string `json:"reasons"`
-	Name     string   `json:"name"`
-	Age      int64    `json:"age,omitempty"` // -1 when not known
-	Village  string   `json:"village,omitempty"`
-	District string   `json:"district,omitempty"`
+	ID      string   `json:"id"`
+	Type    string   `json:"type"`
+	Case    string   `json:"case,omitempty"`
+	Score   float64  `json:"score"`
+	Reasons []string `json:"reasons"`
+	// Member is, for a person of a family registration (record ID), the
+	// household row's id or HeadMember.
+	Member   string `json:"member,omitempty"`
+	Name     string `json:"name"`
+	Age      int64  `json:"age,omitempty"` // -1 when not known
+	Village  string `json:"village,omitempty"`
+	District string `json:"district,omitempty"`
 	// At is when it was reported (or the person arrived in a shelter),
 	// RFC 3339, "" when the record does not say; By is who reported it.
 	At string `json:"at,omitempty"`
@@ -237,11 +247,7 @@ func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[stri
 		if other == p.ID {
 			other = c.B
 		}
-		id, err := syncproto.ParseRecordID(other)
-		if err != nil {
-			continue
-		}
-		v, err := n.Record(ctx, id)
+		v, err := n.Person(ctx, other)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -258,6 +264,9 @@ func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[stri
 func reportedOf(v RecordView, score float64, reasons []string) Reported {
 	text := func(f string) string { s, _ := v.Fields[f].(string); return s }
 	r := Reported{ID: v.ID, Type: v.Type, Case: v.Case, Score: score, Reasons: reasons, Name: text("full_name"), Age: -1}
+	if rec, member, ok := strings.Cut(v.ID, memberSep); ok {
+		r.ID, r.Member = rec, member
+	}
 	if age, ok := v.Fields["age"].(int64); ok {
 		r.Age = age
 	}

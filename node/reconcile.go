@@ -59,6 +59,11 @@ type Match struct {
 	Kind    string   `json:"kind"`  // MatchDuplicate or MatchFound
 	Score   float64  `json:"score"` // 0 to 1
 	Reasons []string `json:"reasons"`
+	// Member is, when A or B is a family's registration at a shelter,
+	// the person of the family the pair is of: the household row's id,
+	// or HeadMember; "" otherwise. Read it with Person(A or B +
+	// "/" + Member).
+	Member string `json:"member,omitempty"`
 	// Decision is the ledger's decision on the pair (one of
 	// ledger.LinkDecisions), "" when none.
 	Decision string `json:"decision,omitempty"`
@@ -115,17 +120,26 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 		if c.Score < minScore {
 			continue
 		}
-		a, errA := syncproto.ParseRecordID(c.A)
-		b, errB := syncproto.ParseRecordID(c.B)
+		a, ma, errA := SplitPersonID(c.A)
+		b, mb, errB := SplitPersonID(c.B)
 		if errA != nil || errB != nil {
 			continue
 		}
 		a, b = ledger.PairOf(a, b)
 		out.Matches = append(out.Matches, Match{A: a.String(), B: b.String(), Kind: string(c.Kind), Score: c.Score,
-			Reasons: c.ReasonsIn(n.Lang()), Decision: decided[[2]syncproto.RecordID{a, b}]})
+			Reasons: c.ReasonsIn(n.Lang()), Member: cmp.Or(ma, mb), Decision: decided[[2]syncproto.RecordID{a, b}]})
 	}
 	slices.SortStableFunc(out.Matches, func(x, y Match) int {
-		return cmp.Or(cmp.Compare(y.Score, x.Score), strings.Compare(x.A, y.A), strings.Compare(x.B, y.B))
+		return cmp.Or(cmp.Compare(y.Score, x.Score), strings.Compare(x.A, y.A), strings.Compare(x.B, y.B), strings.Compare(x.Member, y.Member))
+	})
+	// A report decided another person than a family's is listed once,
+	// with the family's member it matched best.
+	seen := map[[2]string]bool{}
+	out.Matches = slices.DeleteFunc(out.Matches, func(m Match) bool {
+		k := [2]string{m.A, m.B}
+		dup := seen[k]
+		seen[k] = true
+		return dup
 	})
 	return out, nil
 }
@@ -136,21 +150,61 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 // paired all with all. The pairs decided different are kept, with their
 // decision, and those decided one person are joined whatever their score.
 func group(x *match.Index, least float64, decided map[[2]syncproto.RecordID]string) []match.Candidate {
-	decisions := make(map[[2]string]match.Decision, len(decided))
-	for k, d := range decided {
-		a, b := k[0].String(), k[1].String()
-		k := [2]string{min(a, b), max(a, b)}
-		switch d {
-		case ledger.LinkLinked:
-			decisions[k] = match.Same
-		case ledger.LinkDifferent:
-			decisions[k] = match.Different
+	cands := x.Candidates()
+	// A decision names two records; a family registration's record is
+	// several people. Different parts the report from each of them; linked
+	// joins it with the one it matches best.
+	decision := func(a, b string) string {
+		ra, _, errA := SplitPersonID(a)
+		rb, _, errB := SplitPersonID(b)
+		if errA != nil || errB != nil {
+			return ""
+		}
+		ra, rb = ledger.PairOf(ra, rb)
+		return decided[[2]syncproto.RecordID{ra, rb}]
+	}
+	best := map[[2]string]match.Candidate{} // per pair of records linked
+	recordsOf := func(c match.Candidate) [2]string {
+		a, _, _ := strings.Cut(c.A, memberSep)
+		b, _, _ := strings.Cut(c.B, memberSep)
+		return [2]string{min(a, b), max(a, b)}
+	}
+	for _, c := range cands {
+		if decision(c.A, c.B) != ledger.LinkLinked {
+			continue
+		}
+		k := recordsOf(c)
+		if o, ok := best[k]; !ok || c.Score > o.Score || c.Score == o.Score && c.A+c.B < o.A+o.B {
+			best[k] = c
 		}
 	}
-	cands := x.Candidates()
-	out := x.Group(cands, least, decisions)
+	// A pair linked that the matcher did not find joins too, when each
+	// record is one person.
+	for k, d := range decided {
+		a, b := k[0].String(), k[1].String()
+		if _, ok := best[[2]string{min(a, b), max(a, b)}]; ok || d != ledger.LinkLinked {
+			continue
+		}
+		if c, ok := x.Pair(a, b); ok {
+			best[[2]string{c.A, c.B}] = c
+			cands = append(cands, c)
+		}
+	}
+	decisionOf := func(a, b string) match.Decision {
+		switch decision(a, b) {
+		case ledger.LinkDifferent:
+			return match.Different
+		case ledger.LinkLinked:
+			c := best[recordsOf(match.Candidate{A: a, B: b})]
+			if c.A == min(a, b) && c.B == max(a, b) {
+				return match.Same
+			}
+		}
+		return match.Undecided
+	}
+	out := x.Group(cands, least, decisionOf)
 	for _, c := range cands {
-		if decisions[[2]string{c.A, c.B}] == match.Different {
+		if decisionOf(c.A, c.B) == match.Different {
 			out = append(out, c)
 		}
 	}
@@ -265,14 +319,14 @@ func (n *Node) peoplePair(ctx context.Context, a, b syncproto.RecordID) (ra, rb 
 		return ra, rb, "", fmt.Errorf("record %s: %w", b, err)
 	}
 	for _, r := range []store.Record{ra, rb} {
-		if r.Type != MissingPersonType && r.Type != ShelteredPersonType {
-			return ra, rb, "", fmt.Errorf("%w: record %s is a %s; only %s and %s records are linked", ErrNotPeople, r.ID, r.Type, MissingPersonType, ShelteredPersonType)
+		if !isPeopleType(r.Type) {
+			return ra, rb, "", fmt.Errorf("%w: record %s is a %s; only %s, %s and %s records are linked", ErrNotPeople, r.ID, r.Type, MissingPersonType, ShelteredPersonType, FamilyRegistrationType)
 		}
 	}
 	switch {
 	case ra.Type == MissingPersonType && rb.Type == MissingPersonType:
 		kind = MatchDuplicate
-	case ra.Type == ShelteredPersonType && rb.Type == ShelteredPersonType:
+	case ra.Type != MissingPersonType && rb.Type != MissingPersonType:
 		return ra, rb, "", fmt.Errorf("%w: %s and %s are both people in shelters; a report of a missing person is linked with another report or with a person in a shelter", ErrNotPeople, a, b)
 	default:
 		kind = MatchFound

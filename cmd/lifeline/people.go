@@ -84,9 +84,20 @@ func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) err
 			}
 			fmt.Fprintln(e.stdout)
 			for _, side := range []string{p.A, p.B} {
-				if id, err := syncproto.ParseRecordID(side); err == nil {
-					if v, err := n.Record(ctx, id); err == nil {
-						fmt.Fprintf(e.stdout, "      %s: %s\n", side, node.Printable(n.Summary(v)))
+				id, err := syncproto.ParseRecordID(side)
+				if err != nil {
+					continue
+				}
+				v, err := n.Record(ctx, id)
+				if err != nil {
+					continue
+				}
+				fmt.Fprintf(e.stdout, "      %s: %s\n", side, node.Printable(n.Summary(v)))
+				if v.Type == node.FamilyRegistrationType && p.Member != "" {
+					// The pair is of one of the family's people.
+					if m, err := n.Person(ctx, side+"/"+p.Member); err == nil {
+						name, _ := m.Fields["full_name"].(string)
+						fmt.Fprintf(e.stdout, "        member %s: %s\n", p.Member, node.Printable(name))
 					}
 				}
 			}

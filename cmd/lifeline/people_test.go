@@ -29,6 +29,7 @@ type matchJSON struct {
 	Kind     string
 	Score    float64
 	Reasons  []string
+	Member   string
 	Decision string
 }
 
@@ -59,7 +60,7 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 		}
 		for _, m := range raw {
 			for k := range m {
-				if !slices.Contains([]string{"a", "b", "kind", "score", "reasons", "decision"}, k) {
+				if !slices.Contains([]string{"a", "b", "kind", "score", "reasons", "member", "decision"}, k) {
 					t.Fatalf("people match --json prints a key %q:\n%s", k, out)
 				}
 			}
@@ -93,11 +94,24 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 		t.Fatalf("people match:\n%s", out)
 	}
 
+	// Pedro Sho is in his daughter's family's registration at a shelter,
+	// a row of its household: the pair names the row, and people match
+	// says his name under the family's record.
+	family := add("shelter-registration", `{"shelter_name":"San Ignacio Community Centre","district":"Cayo","family_head_name":"Ana Sho","members":2,
+ "home_village":"Succotz","home_district":"Cayo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193",
+ "household":[{"name":"Ana Sho","sex":"female","age":35},{"name":"SHO, PEDRO","sex":"male","age":60}]}`)
+	if m := pair(matches(), sho, family); m == nil || m.Kind != "found" || m.Member == "" || m.Member == "head" {
+		t.Fatalf("Pedro Sho in his family's registration: %+v", m)
+	}
+	if out := ok(t, "", "people", "match", "--data", d.hq); !strings.Contains(out, "SHO, PEDRO") || !strings.Contains(out, family) {
+		t.Fatalf("people match does not name the family's member:\n%s", out)
+	}
+
 	fails(t, "", []string{"toledo-03 is a field node", "headquarters, or a relay"}, "people", "match", "--data", field)
 	fails(t, "", []string{"toledo-03 is a field node"}, "people", "link", "--data", field, "--a", maria, "--b", coc)
 	fails(t, "", []string{"is one record; give two"}, "people", "link", "--data", d.hq, "--a", maria, "--b", maria)
 	fails(t, "", []string{"0190f5a2-0000-7000-8000-000000000000", "sync with the node that holds it"}, "people", "link", "--data", d.hq, "--a", maria, "--b", "0190f5a2-0000-7000-8000-000000000000")
-	fails(t, "", []string{"is a damage-assessment; only missing-person and sheltered-person records are linked"}, "people", "link", "--data", d.hq, "--a", maria, "--b", damage)
+	fails(t, "", []string{"is a damage-assessment; only missing-person, sheltered-person and shelter-registration records are linked"}, "people", "link", "--data", d.hq, "--a", maria, "--b", damage)
 	fails(t, "", []string{"--min-score 2: give a score from 0 to 1"}, "people", "match", "--data", d.hq, "--min-score", "2")
 	fails(t, "", []string{"--b is required"}, "people", "unlink", "--data", d.hq, "--a", maria)
 

@@ -39,14 +39,18 @@ const maxGroup = 64
 // spelled with a typo and one with a nickname), compared again and with
 // the reason that the group joins them. A pair's score is at least that of
 // the pair that joined its records' groups: the group holds them together
-// at that score. Pairs decided Same (keyed by their ids, the lower first)
-// are joined first, whatever their score, and keep their own score; those
-// decided Different are never joined. decisions may be nil.
+// at that score. decided says what a person decided of two records (ids
+// in either order); it may be nil. Pairs decided Same are joined first,
+// whatever their score, and keep their own score; those decided Different
+// are never joined. A pair decided Same that the index did not find is
+// given among cands by Pair.
 // Pairs that end in no group together are not returned: they are the
 // namesakes of a stronger match. Which pairs are returned does not depend
 // on the order of cands (ties go to the pair of lower ids).
-func (x *Index) Group(cands []Candidate, least float64, decisions map[[2]string]Decision) []Candidate {
-	decided := func(a, b string) Decision { return decisions[[2]string{min(a, b), max(a, b)}] }
+func (x *Index) Group(cands []Candidate, least float64, decided func(a, b string) Decision) []Candidate {
+	if decided == nil {
+		decided = func(string, string) Decision { return Undecided }
+	}
 	type edge struct {
 		c    *Candidate
 		same bool
@@ -67,21 +71,6 @@ func (x *Index) Group(cands []Candidate, least float64, decisions map[[2]string]
 		}
 		given[[2]string{c.A, c.B}] = c
 		edges = append(edges, edge{c, d == Same})
-	}
-	// A pair decided one person joins whatever the matcher made of it.
-	for k, d := range decisions {
-		if _, ok := given[k]; ok || d != Same {
-			continue
-		}
-		i, okA := x.ids[k[0]]
-		j, okB := x.ids[k[1]]
-		if !okA || !okB {
-			continue
-		}
-		if c, ok := compare(x.people[i], x.people[j], x.cfg.Prior, true); ok {
-			given[k] = &c
-			edges = append(edges, edge{&c, true})
-		}
 	}
 	sort.Slice(edges, func(i, j int) bool {
 		if edges[i].same != edges[j].same {
@@ -220,4 +209,16 @@ func (x *Index) mayJoin(ga, gb *group, same bool, decided func(a, b string) Deci
 		}
 	}
 	return true
+}
+
+// Pair compares two people of the index by their ids, as Compare would;
+// ok is false when either is not in the index or the two are not a pair
+// the matcher makes (two registrations).
+func (x *Index) Pair(a, b string) (c Candidate, ok bool) {
+	i, okA := x.ids[a]
+	j, okB := x.ids[b]
+	if !okA || !okB || a == b {
+		return Candidate{}, false
+	}
+	return compare(x.people[i], x.people[j], x.cfg.Prior, true)
 }
