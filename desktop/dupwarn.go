@@ -16,8 +16,9 @@ import (
 	"lifeline/node"
 )
 
-// "Possibly already reported": before a new missing-person report or
-// sheltered person is saved, the laptop matches it against the people
+// "Possibly already reported": before a new missing-person report,
+// sheltered person or family's registration at a shelter is saved (each
+// person of the family's household), the laptop matches it against the people
 // records it holds and can open, and shows those it may report again, with
 // Save anyway, Open that record and Cancel. The warning never blocks the
 // save: the person typing decides, and a check that fails saves as if
@@ -32,7 +33,9 @@ const dupShown = 3
 // seen the people records it may report again, if there are any.
 func (fm *form) warnThenAdd(obj map[string]any, kept map[string][]string) {
 	u := fm.u
-	if fm.t.Name != node.MissingPersonType && fm.t.Name != node.ShelteredPersonType {
+	switch fm.t.Name {
+	case node.MissingPersonType, node.ShelteredPersonType, node.FamilyRegistrationType:
+	default:
 		fm.add(obj, kept)
 		return
 	}
@@ -121,6 +124,9 @@ func (fm *form) reportedLine(r node.Reported) string {
 	line := fmt.Sprintf(u.T(key), strings.Join(who, ", "), when, by)
 	if r.Case != "" {
 		line += " (" + node.Printable(r.Case) + ")"
+	}
+	if r.For != "" { // a member of the family being registered
+		line = fmt.Sprintf(u.T("dup.for"), node.Printable(r.For)) + line
 	}
 	return line
 }

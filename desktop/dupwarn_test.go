@@ -128,3 +128,25 @@ func TestPossiblyAlreadyReportedSaysWhatItLeftOut(t *testing.T) {
 		t.Errorf("in Spanish the warning says %q", said)
 	}
 }
+
+// A family registered at a shelter is checked person by person: the
+// warning says which of its people each record may be, in Spanish too.
+func TestPossiblyAlreadyReportedSaysWhichOfAFamily(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Toledo")
+	fm := openType(t, u, "Shelter registration", "Family registration at a shelter")
+	found := node.Reporting{Records: []node.Reported{{ID: "x", Type: node.MissingPersonType, For: "Ana Tzib", Name: "Ana Luisa Tzib", Age: 7,
+		Village: "San Antonio", District: "Toledo", At: "2026-11-21T08:00:00-06:00", By: "Rosa Tzib", Reasons: []string{"first name Ana on both"}}}}
+	fm.showPossiblyReported(found, func() {})
+	said := strings.Join(overlayTexts(u.win), "\n")
+	if want := "Ana Tzib may be: Ana Luisa Tzib, 7, San Antonio, Toledo — reported " + showStamp("2026-11-21T08:00:00-06:00", "") + " by Rosa Tzib"; !strings.Contains(said, want) {
+		t.Errorf("the warning says %q, want %q", said, want)
+	}
+	test.Tap(overlayButton(u.win, "Cancel"))
+	if err := u.node.SetLang("es"); err != nil {
+		t.Fatal(err)
+	}
+	fm.showPossiblyReported(found, func() {})
+	if said := strings.Join(overlayTexts(u.win), "\n"); !strings.Contains(said, "Ana Tzib puede ser: Ana Luisa Tzib") {
+		t.Errorf("in Spanish the warning says %q", said)
+	}
+}

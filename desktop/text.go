@@ -42,6 +42,7 @@ var texts = map[string][2]string{
 	"dup.missing":   {"%s — reported %s by %s", "%s — reportado el %s por %s"},
 	"dup.sheltered": {"%s — in a shelter since %s (%s)", "%s — en un albergue desde el %s (%s)"},
 	"dup.unknown":   {"unknown", "desconocido"},
+	"dup.for":       {"%s may be: ", "%s puede ser: "},
 	"dup.more":      {"and %d more.", "y %d más."},
 	"dup.withheld":  {"%d people records of other districts were not compared: this computer cannot open their names.", "%d registros de personas de otros distritos no se compararon: esta computadora no puede abrir sus nombres."},
 	"dup.open":      {"Open that record", "Abrir ese registro"},

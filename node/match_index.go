@@ -12,6 +12,7 @@ import (
 	"lifeline/fieldkits"
 	"lifeline/node/match"
 	"lifeline/node/store"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -190,7 +191,10 @@ type Reported struct {
 	Reasons []string `json:"reasons"`
 	// Member is, for a person of a family registration (record ID), the
 	// household row's id or HeadMember.
-	Member   string `json:"member,omitempty"`
+	Member string `json:"member,omitempty"`
+	// For is, when the record typed is a family's registration, the name
+	// of its member this record may report.
+	For      string `json:"for,omitempty"`
 	Name     string `json:"name"`
 	Age      int64  `json:"age,omitempty"` // -1 when not known
 	Village  string `json:"village,omitempty"`
@@ -218,33 +222,44 @@ const ReportedMinScore = 0.5
 // ask, a field laptop too: it reads only what it holds and can open. A
 // record of another type, or without a name yet, matches nothing.
 func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[string]any) (Reporting, error) {
-	if typ != MissingPersonType && typ != ShelteredPersonType {
-		return Reporting{}, nil
+	people := typedPeople(typ, fields)
+	for _, t := range people {
+		if err := t.p.Validate(); err != nil {
+			return Reporting{}, fmt.Errorf("possibly reported: %w", err)
+		}
 	}
-	p, ok := personOf(RecordView{ID: "new", Type: typ, Fields: fields})
-	if !ok || strings.TrimSpace(p.FullName) == "" {
+	if len(people) == 0 {
 		return Reporting{}, nil
-	}
-	if err := p.Validate(); err != nil {
-		return Reporting{}, fmt.Errorf("possibly reported: %w", err)
 	}
 	var out Reporting
-	var found []match.Candidate
+	type hit struct {
+		c   match.Candidate
+		who string
+	}
+	var found []hit
 	err := n.withPeople(ctx, func(x *match.Index, withheld int) error {
-		var err error
-		found, err = x.Query(p)
 		out.Withheld = withheld
-		return err
+		for _, t := range people {
+			cs, err := x.Query(t.p)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				found = append(found, hit{c, t.who})
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Reporting{}, err
 	}
-	for _, c := range found {
+	for _, h := range found {
+		c := h.c
 		if c.Score < ReportedMinScore {
 			continue
 		}
 		other := c.A
-		if other == p.ID {
+		if other == typedID || strings.HasPrefix(other, typedID+memberSep) {
 			other = c.B
 		}
 		v, err := n.Person(ctx, other)
@@ -254,9 +269,78 @@ func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[stri
 		if err != nil {
 			return Reporting{}, err
 		}
-		out.Records = append(out.Records, reportedOf(v, c.Score, c.ReasonsIn(n.Lang())))
+		r := reportedOf(v, c.Score, c.ReasonsIn(n.Lang()))
+		r.For = h.who
+		out.Records = append(out.Records, r)
 	}
+	slices.SortStableFunc(out.Records, func(a, b Reported) int { return cmp.Compare(b.Score, a.Score) })
 	return out, nil
+}
+
+// typedID is the id of a record being typed, as the matcher reads it.
+const typedID = "new"
+
+// typed is a person of a record being typed, and for a family's
+// registration, the member's name as typed.
+type typed struct {
+	p   match.Person
+	who string
+}
+
+// typedPeople are the people of a record being typed, with the fields as
+// the form gives them: the record, for a report or a person in a shelter;
+// each household row with a name, and the head, for a family's
+// registration (its rows a list of objects under "household", as a form
+// or an import gives them). A record without a name yet has none.
+func typedPeople(typ string, fields map[string]any) []typed {
+	if !isPeopleType(typ) {
+		return nil
+	}
+	v := RecordView{ID: typedID, Type: typ, Fields: fields}
+	if typ == FamilyRegistrationType {
+		v.Fields = map[string]any{}
+		for k, val := range fields {
+			if k != householdRepeat {
+				v.Fields[k] = val
+			}
+		}
+		var rows []map[string]any
+		switch list := fields[householdRepeat].(type) {
+		case []map[string]any:
+			rows = list
+		case []any:
+			for _, r := range list {
+				if m, ok := r.(map[string]any); ok {
+					rows = append(rows, m)
+				}
+			}
+		}
+		for i, r := range rows {
+			if r[schemas.RemoveKey] == true {
+				continue
+			}
+			// Rows not yet saved have no id: any row id sets them apart.
+			id := fmt.Sprintf("%016d", i)
+			for f, val := range r {
+				if f != schemas.RowKey {
+					v.Fields[householdRepeat+"."+id+"."+f] = val
+				}
+			}
+		}
+	}
+	var out []typed
+	for _, m := range peopleViews(v) {
+		p, ok := personOf(m)
+		if !ok || strings.TrimSpace(p.FullName) == "" {
+			continue
+		}
+		who := ""
+		if typ == FamilyRegistrationType {
+			who = p.FullName
+		}
+		out = append(out, typed{p, who})
+	}
+	return out
 }
 
 // reportedOf is what a person is shown of a record that may report the

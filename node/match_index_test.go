@@ -94,7 +94,11 @@ func TestPossiblyReportedFindsTheReportALaptopHolds(t *testing.T) {
 
 	again := map[string]any{"full_name": "COC, Maria", "age": int64(35), "district": "Cayo", "last_seen_village": "Benque Viejo"}
 	sheltered := map[string]any{"full_name": "Maria Jose Coc", "sex": "female", "age": int64(34), "home_village": "Benque Viejo", "home_district": "Cayo"}
-	for typ, fields := range map[string]map[string]any{"missing-person": again, "sheltered-person": sheltered} {
+	// A family registered at a shelter, María among its household, as
+	// the form gives it: the row that may be her says who.
+	family := map[string]any{"family_head_name": "Pedro Coc", "home_village": "Benque Viejo", "home_district": "Cayo", "shelter_name": "Benque Viejo RC School",
+		"household": []map[string]any{{"name": "Pedro Coc", "sex": "male", "age": int64(40)}, {"name": "Maria Jose Coc", "sex": "female", "age": int64(34)}}}
+	for typ, fields := range map[string]map[string]any{"missing-person": again, "sheltered-person": sheltered, "shelter-registration": family} {
 		got, err := cayo.Node.PossiblyReported(ctx, typ, fields)
 		if err != nil {
 			t.Fatal(err)
@@ -106,6 +110,9 @@ func TestPossiblyReportedFindsTheReportALaptopHolds(t *testing.T) {
 		if r.ID != a.String() || r.Name != "María José Coc Caal" || r.Age != 34 || r.Village != "Benque Viejo" || r.District != "Cayo" ||
 			r.By != "Juana Caal" || !reportedAt(r.At).Equal(time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC)) || r.Score < node.ReportedMinScore || len(r.Reasons) == 0 {
 			t.Fatalf("a new %s is given %+v, want María's report as written", typ, r)
+		}
+		if want := map[string]string{"shelter-registration": "Maria Jose Coc"}[typ]; r.For != want {
+			t.Fatalf("a new %s is given María's report for %q, want %q", typ, r.For, want)
 		}
 	}
 	other := map[string]any{"full_name": "Pedro Sho", "sex": "male", "age": int64(71), "district": "Cayo", "last_seen_village": "Benque Viejo"}
