@@ -386,6 +386,13 @@ func queryBands(b int) []int {
 	return out
 }
 
+// listedGiven says whether w is a listed given name or nickname: a name
+// that starts with one is written first name first.
+func listedGiven(w string) bool {
+	_, ok := firstFrequency[canonGiven(w)]
+	return ok || len(nicknames[w]) > 0 || equivalents[w] != ""
+}
+
 // blockKeys are the blocks f belongs to (before its age band), from the
 // name as written and, without a comma, as read surname first: the sound
 // of a surname with the first letter of the first name (or of a name it
@@ -401,11 +408,30 @@ func blockKeys(f *features) []string {
 		}
 		keys = append(keys, k)
 	}
-	for _, n := range []*parsedName{&f.name, f.alt} {
-		if n == nil || n.first == "" {
+	type reading struct {
+		n        *parsedName
+		surnames []string
+	}
+	names := []reading{{&f.name, f.name.surnames}}
+	if f.alt != nil {
+		names = append(names, reading{f.alt, f.alt.surnames})
+	}
+	// A reading with the first name after one or two surnames is blocked
+	// by those surnames only, not by the middle names after it, and not
+	// when one of them is a listed given name ("Maria Isabel Pop" is
+	// written first name first): enough to find "POP COC MARIA ISABEL",
+	// without putting every name of three words in more blocks.
+	for k, i := range firstPositions(f) {
+		if !slices.ContainsFunc(f.words[:i], listedGiven) {
+			names = append(names, reading{&f.inner[k], f.words[:i]})
+		}
+	}
+	for _, r := range names {
+		n := r.n
+		if n.first == "" {
 			continue
 		}
-		for _, s := range n.surnames {
+		for _, s := range r.surnames {
 			for _, c := range n.firstCanon {
 				add("s\x00" + soundKey(s) + "\x00" + c[:1])
 			}
@@ -417,10 +443,10 @@ func blockKeys(f *features) []string {
 		// Toul). A name with no surname (one word, or a surname
 		// too short to read) has this block alone, by its first name.
 		for _, c := range n.firstCanon {
-			if len(n.surnames) == 0 {
+			if len(r.surnames) == 0 {
 				add("f\x00" + c + "\x00" + f.district + "\x00")
 			}
-			for _, s := range n.surnames {
+			for _, s := range r.surnames {
 				add("f\x00" + c + "\x00" + f.district + "\x00" + soundKey(s)[:1])
 				add("f\x00" + c + "\x00" + f.district + "\x00" + surnameCanon(s)[:1])
 			}
