@@ -386,6 +386,10 @@ func queryBands(b int) []int {
 	return out
 }
 
+// surnameInitials are every first letter a surname's folded spelling and
+// its sound (soundKey: C for ch) may begin with.
+const surnameInitials = "abcdefghijklmnopqrstuvwxyzC"
+
 // listedGiven says whether w is a listed given name or nickname: a name
 // that starts with one is written first name first.
 func listedGiven(w string) bool {
@@ -431,9 +435,18 @@ func blockKeys(f *features) []string {
 		if n.first == "" {
 			continue
 		}
+		// The initials of the first name as written and of the names
+		// it stands for: Elizabeth stands for Isabel, and Elzabeth,
+		// mistyped, for nothing.
+		initials := []string{n.first[:1]}
+		for _, c := range n.firstCanon {
+			if !slices.Contains(initials, c[:1]) {
+				initials = append(initials, c[:1])
+			}
+		}
 		for _, s := range r.surnames {
-			for _, c := range n.firstCanon {
-				add("s\x00" + soundKey(s) + "\x00" + c[:1])
+			for _, i := range initials {
+				add("s\x00" + soundKey(s) + "\x00" + i)
 			}
 		}
 		// A surname mistyped past its first letter, or spelled in a way
@@ -441,10 +454,15 @@ func blockKeys(f *features) []string {
 		// sound, and by its first letter, since a slip in the second
 		// letter changes the first sound (Castillo, Cestillo; Tzul,
 		// Toul). A name with no surname (one word, or a surname
-		// too short to read) has this block alone, by its first name.
+		// too short to read or taken for a title) has this block
+		// alone, by its first name.
 		for _, c := range n.firstCanon {
 			if len(r.surnames) == 0 {
-				add("f\x00" + c + "\x00" + f.district + "\x00")
+				// In the block of every surname's first letter and
+				// sound: a name with none is rare.
+				for _, l := range surnameInitials {
+					add("f\x00" + c + "\x00" + f.district + "\x00" + string(l))
+				}
 			}
 			for _, s := range r.surnames {
 				add("f\x00" + c + "\x00" + f.district + "\x00" + soundKey(s)[:1])

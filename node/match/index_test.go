@@ -62,3 +62,33 @@ func TestIndexRemoveAndQuery(t *testing.T) {
 		t.Fatalf("r1 queried as it is matches %+v (%v), want none", got, err)
 	}
 }
+
+// Pairs that score well are found by the index too, whatever the slips
+// that keep them from sharing the obvious block: a surname mistyped in its
+// second letter (its first sound changes), a first name mistyped that the
+// other record writes as a name standing for another (Elizabeth for
+// Isabel), a name written surname first with a middle name, a name whose
+// surname reads as a title.
+func TestIndexFindsPairsThatScoreWell(t *testing.T) {
+	for _, pair := range [][2]match.Person{
+		{person("r1", match.Missing, "Cestillo, Ana", "female", 47, "Red Bank", "Stann Creek"), person("s1", match.Sheltered, "Ana Castillo", "female", 47, "Red Bank", "Stann Creek")},
+		{person("r1", match.Missing, "Cawich, Elizabeth Sandra", "female", 70, "", "Belize"), person("s1", match.Sheltered, "Elzabeth Cawich", "female", 70, "", "Belize")},
+		{person("r1", match.Missing, "Pop, Sebastiana Candelaria", "female", 14, "", "Corozal"), person("s1", match.Sheltered, "Pop Sebastiana Candelaria", "female", 15, "", "Corozal")},
+		{person("r1", match.Missing, "Magdalena Ms", "female", 25, "San Roman", "Stann Creek"), person("s1", match.Sheltered, "Magdalena Mes", "female", 25, "San Roman", "Stann Creek")},
+	} {
+		c, ok := match.Compare(pair[0], pair[1], match.DefaultConfig())
+		if !ok || c.Score < 0.5 {
+			t.Fatalf("%q and %q score %.2f; the test needs them above the threshold", pair[0].FullName, pair[1].FullName, c.Score)
+		}
+		x, err := match.NewIndex(match.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.AddAll(pair[:]); err != nil {
+			t.Fatal(err)
+		}
+		if got := x.Candidates(); len(got) != 1 {
+			t.Errorf("%q and %q score %.2f, but the index finds %+v", pair[0].FullName, pair[1].FullName, c.Score, got)
+		}
+	}
+}
