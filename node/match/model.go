@@ -566,6 +566,14 @@ func nicknameAlike(x *parsedName, b string) bool {
 			return true
 		}
 	}
+	// The name as the nicknames table writes it, too: Liz stands for
+	// Elizabeth, whose canonical form is Isabel, and Elizabbeth is alike
+	// to Elizabeth, not to Isabel.
+	for _, full := range nicknames[x.first] {
+		if alikeName(full, b) {
+			return true
+		}
+	}
 	for _, n := range nicknamesOf[canonGiven(b)] {
 		if alikeName(x.first, n) {
 			return true
