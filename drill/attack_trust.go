@@ -383,12 +383,21 @@ func (a *intruder) stolenRelay(ctx context.Context, spare *Node) error {
 		a.notRefused("the stolen relay's AppendEntries claiming to be hq failed (%v), but hq logged no refusal", err)
 	}
 	answered := appendAs(rst.Node) == nil
+	// The term the forged call carried makes hq step down; the voters
+	// elect a leader again, hq or another of them: any is the ledger
+	// recovered, since each is a node of the deployment.
 	var now node.Status
-	if err := d.waitFor(ctx, time.Minute, "hq leads the ledger again", func() bool {
+	var leader *Node
+	if err := d.waitFor(ctx, time.Minute, "a voter leads the ledger again", func() bool {
 		now, err = hq.status(ctx)
-		return err == nil && now.Raft != nil && strings.EqualFold(now.Raft.State, "leader") && now.Raft.AsOf != hst.Raft.AsOf
+		if err != nil || now.Raft == nil || now.Raft.AsOf == hst.Raft.AsOf || now.Raft.Leader == "" {
+			return false
+		}
+		l, _, lerr := d.leader(ctx)
+		leader = l
+		return lerr == nil
 	}); err != nil {
-		a.notRefused("hq did not lead the ledger again within a minute of the stolen relay's AppendEntries (%+v)", now.Raft)
+		a.notRefused("no voter led the ledger again within a minute of the stolen relay's AppendEntries (hq: %+v)", now.Raft)
 		return nil
 	}
 	if ran, msg := syncWith(ctx, spare, hq.syncAddr()); !ran {
@@ -396,7 +405,7 @@ func (a *intruder) stolenRelay(ctx context.Context, spare *Node) error {
 		return nil
 	}
 	a.observe("as relay-cayo, a voter, the AppendEntries was answered: %v (Raft follows its voters: a stolen voter must be revoked at once); "+
-		"its unsigned revocation changed nothing: hq leads again (height %d, was %d) and %s still syncs", answered, now.Raft.Height, hst.Raft.Height, spare.Name)
+		"its unsigned revocation changed nothing: %s leads the ledger again (hq's height %d, was %d) and %s still syncs", answered, leader.Name, now.Raft.Height, hst.Raft.Height, spare.Name)
 	return nil
 }
 
