@@ -29,7 +29,8 @@ const maxGroup = 64
 // registration of one person) unless the group would hold two shelter
 // registrations (a person is registered once), or two records a person
 // decided are different, or two records whose own comparison says they
-// are two people (a weight under −4 bits: Maria Pop of 8 and of 60). So
+// are two people (ages too far apart for one person, or a weight under −4
+// bits: Maria Pop of 8 and of 60). So
 // the report of a Maria Pop of no age, found in both, joins the one that
 // is the stronger match, and the other is left to its own reports; and a
 // report that matches one record of a person well joins all of them.
@@ -201,8 +202,14 @@ func (x *Index) mayJoin(ga, gb *group, same bool, decided func(a, b string) Deci
 			if same || a.rec == Sheltered && b.rec == Sheltered {
 				continue
 			}
-			// A pair pruned before its names were compared (c.A
-			// unset) could not have reached the veto's weight.
+			// Ages too far apart for one person part them whatever
+			// their names: a rare name of father and son can outweigh
+			// the age in a pair's score, not in a group. A pair
+			// pruned before its names were compared (c.A unset) could
+			// not have reached the veto's weight.
+			if compareAge(a, b, nil) == ageWeights[ageFar] {
+				return false
+			}
 			if c, _ := compareAbove(a, b, x.cfg.Prior, vetoWeight, false); c.A == "" || c.Weight < vetoWeight {
 				return false
 			}
