@@ -91,3 +91,28 @@ func TestAPersonInAFamilysRegistrationIsFound(t *testing.T) {
 		t.Fatalf("reading the removed row: %v; want it refused as no member", err)
 	}
 }
+
+// A person's id as matches name it: a record's, or a record's and a
+// member's; anything else is refused, saying what.
+func TestSplitPersonID(t *testing.T) {
+	const rec = "01a24976-7e07-7a3a-b75b-1f2d0dabc8d5"
+	for _, tc := range []struct{ id, member, err string }{
+		{rec, "", ""},
+		{rec + "/head", "head", ""},
+		{rec + "/0123456789abcdef", "0123456789abcdef", ""},
+		{rec + "/../x", "", "neither a household row"},
+		{rec + "/0123456789ABCDEF", "", "neither a household row"},
+		{rec + "/", "", "neither a household row"},
+		{"not-a-record/head", "", "not-a-record"},
+	} {
+		id, member, err := node.SplitPersonID(tc.id)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%q: %v", tc.id, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: %v, want an error saying %q", tc.id, err, tc.err)
+		case tc.err == "" && (id.String() != rec || member != tc.member):
+			t.Errorf("%q: record %s member %q, want %s and %q", tc.id, id, member, rec, tc.member)
+		}
+	}
+}
