@@ -16,7 +16,7 @@ const (
 
 // vetoWeight is the weight (prior included) below which two records are
 // taken for two people when grouping: a score under about 1 in 17, such as
-// ages too far apart, or the same name in two districts with two ages.
+// the same name in two districts with two ages.
 const vetoWeight = -4
 
 // maxGroup bounds the records of one group: no person is reported a
@@ -27,24 +27,26 @@ const maxGroup = 64
 // records; the records together do. Pairs scored at least least are taken
 // best first, and each joins its two records' groups (the reports and the
 // registration of one person) unless the group would hold two shelter
-// registrations (a person is registered once), or two records a person
+// registrations (a person is registered once), two records a person
 // decided are different, or two records whose own comparison says they
 // are two people (ages too far apart for one person, or a weight under −4
-// bits: Maria Pop of 8 and of 60). So
-// the report of a Maria Pop of no age, found in both, joins the one that
-// is the stronger match, and the other is left to its own reports; and a
-// report that matches one record of a person well joins all of them.
+// bits: Maria Pop of 8 and of 60). So the report of a Maria Pop of no
+// age, found in both, joins the stronger match, and the other is left to
+// its own reports; and a report that matches one record of a person well
+// joins all of them.
 //
 // Every pair of records in a group is returned: those given, and those
 // only the group joins (two reports that each match one registration, one
 // spelled with a typo and one with a nickname), compared again and with
 // the reason that the group joins them. A pair's score is at least that of
-// the pair that joined its records' groups: the group holds them together
-// at that score. decided says what a person decided of two records (ids
-// in either order); it may be nil. Pairs decided Same are joined first,
-// whatever their score, and keep their own score; those decided Different
-// are never joined. A pair decided Same that the index did not find is
-// given among cands by Pair.
+// the weakest pair on the path that joins its two records.
+//
+// decided says what a person decided of two records (ids in either
+// order); it may be nil. Pairs decided Same are joined first, whatever
+// their score, and keep their own score; those decided Different are never
+// joined. A pair decided Same that the index did not find is given among
+// cands by Pair.
+//
 // Pairs that end in no group together are not returned: they are the
 // namesakes of a stronger match. Which pairs are returned does not depend
 // on the order of cands (ties go to the pair of lower ids).
