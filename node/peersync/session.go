@@ -400,10 +400,17 @@ func (s *session) run(parent context.Context) (Result, error) {
 					}
 				}
 			}
+			// Queued while there is room even once the session is
+			// ending: a photo chunk read whole is kept (keepArrived).
+			in := received{t, msg, changes, prio, err}
 			select {
-			case msgs <- received{t, msg, changes, prio, err}:
-			case <-ctx.Done():
-				return
+			case msgs <- in:
+			default:
+				select {
+				case msgs <- in:
+				case <-ctx.Done():
+					return
+				}
 			}
 			if err != nil {
 				return
@@ -438,6 +445,37 @@ func (s *session) run(parent context.Context) (Result, error) {
 		return nil
 	}
 	var ahead []received // read while gathering batches, not handled yet
+	// keepArrived keeps the photo chunks already read when the session
+	// ends on this side's account (its write failing, its budget, the
+	// node stopping): a link cut fails the write and the read at once,
+	// and a chunk that came whole before it is not asked for again. It
+	// waits a little for the reader's last frame, which an abort ends.
+	keepArrived := func() {
+		if !wantsSent || peerPhotoDone {
+			return
+		}
+		keep := context.WithoutCancel(ctx)
+		grace := time.NewTimer(arrivedWait)
+		defer grace.Stop()
+		for {
+			var in received
+			if len(ahead) > 0 {
+				in, ahead = ahead[0], ahead[1:]
+			} else {
+				select {
+				case in = <-msgs:
+				case <-grace.C:
+					return
+				}
+			}
+			if in.err != nil {
+				return
+			}
+			if c, ok := in.msg.(*syncproto.PhotoChunk); ok && s.takeChunk(keep, c) != nil {
+				return
+			}
+		}
+	}
 	for !finished() {
 		if photos && peerDone && sentDone && !wantsSent {
 			if err := s.askPhotos(ctx, version); err != nil {
@@ -453,18 +491,21 @@ func (s *session) run(parent context.Context) (Result, error) {
 			select {
 			case err := <-senderDone:
 				if err != nil {
+					keepArrived()
 					return s.fail(ctx, &wg, err)
 				}
 				sentDone = true
 				continue
 			case err := <-photoSender:
 				if err != nil {
+					keepArrived()
 					return s.fail(ctx, &wg, err)
 				}
 				photosSent, photoSender = true, nil
 				continue
 			case in = <-msgs:
 			case <-ctx.Done():
+				keepArrived()
 				return s.fail(ctx, &wg, context.Cause(ctx))
 			}
 		}
@@ -711,6 +752,10 @@ func (s *session) abort(cause error) {
 	}
 	s.aborted = true
 }
+
+// arrivedWait bounds how long a session ending on its own account waits
+// for the frame its reader was reading (keepArrived).
+const arrivedWait = 500 * time.Millisecond
 
 // farewellWait bounds the write of the error that ends a session: the
 // peer may be the problem.
