@@ -415,8 +415,8 @@ const rogueEnv = "LIFELINE_DRILL_ROGUE"
 
 // rogueGossip: a device on HQ's network holds the gossip key of a stolen
 // laptop (every laptop holds it) and joins gossip saying it is HQ, a
-// voter of the ledger. HQ must never make it a member of the ledger, and
-// must keep leading.
+// voter of the ledger. The leader must never make it a member of the
+// ledger, and must keep leading.
 func (a *intruder) rogueGossip(ctx context.Context) error {
 	d, hq := a.d, a.d.hq
 	exe, err := os.Executable()
@@ -441,7 +441,10 @@ func (a *intruder) rogueGossip(ctx context.Context) error {
 	}
 	id := syncproto.NewRecordID() // any 16 bytes: an id no certificate holds
 	rogueID := syncproto.NodeID(id)
-	hst, err := hq.status(ctx)
+	// The voter leading before the rogue comes must lead after it: hq,
+	// or another voter of the deployment that an earlier step left
+	// leading (an election after the stolen relay's AppendEntries).
+	before, height, err := d.leader(ctx)
 	if err != nil {
 		return err
 	}
@@ -493,15 +496,16 @@ func (a *intruder) rogueGossip(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	after, _, leadErr := d.leader(ctx)
 	switch {
 	case strings.Contains(log, rogueID.String()):
 		a.notRefused("the rogue gossip member %s is in hq's ledger log", rogueID)
-	case now.Raft == nil || !strings.EqualFold(now.Raft.State, "leader"):
-		a.notRefused("hq no longer leads the ledger with a rogue gossip member claiming to be a voter (%+v)", now.Raft)
+	case leadErr != nil || after != before || now.Raft == nil:
+		a.notRefused("%s no longer leads the ledger with a rogue gossip member claiming to be a voter (hq: %+v)", before.Name, now.Raft)
 	default:
 		seen := slices.ContainsFunc(now.Peers, func(p node.PeerStatus) bool { return p.Node == rogueID.String() })
-		a.observe("a rogue gossip member claiming to be an hq voter was never made a member of the ledger; hq still leads (height %d, was %d); "+
-			"hq lists it among its peers: %v", now.Raft.Height, hst.Raft.Height, seen)
+		a.observe("a rogue gossip member claiming to be an hq voter was never made a member of the ledger; %s still leads (hq's height %d, was %d); "+
+			"hq lists it among its peers: %v", before.Name, now.Raft.Height, height, seen)
 	}
 	return nil
 }
