@@ -3,7 +3,6 @@ package sitrep_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -23,18 +22,7 @@ import (
 // set), where it fails.
 func poppler(t *testing.T) tools {
 	t.Helper()
-	var paths []string
-	for _, name := range []string{"pdftotext", "pdfinfo"} {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			msg := name + " not found: install poppler-utils (make deps) to read the situation report back"
-			if os.Getenv("CI") != "" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-		paths = append(paths, p)
-	}
+	paths := nodetest.NeedPrograms(t, "install poppler-utils (make deps) to read the situation report back", "pdftotext", "pdfinfo")
 	return tools{pdftotext: paths[0], pdfinfo: paths[1]}
 }
 

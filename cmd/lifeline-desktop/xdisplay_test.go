@@ -165,26 +165,8 @@ type displayTools struct{ xvfb, xdotool string }
 // saying how to install them, except in CI (CI set), where it fails.
 func needDisplayTools(t *testing.T) displayTools {
 	t.Helper()
-	var tools displayTools
-	var missing []string
-	for _, p := range []struct {
-		name, pkg string
-		path      *string
-	}{{"Xvfb", "xvfb", &tools.xvfb}, {"xdotool", "xdotool", &tools.xdotool}} {
-		path, err := exec.LookPath(p.name)
-		if err != nil {
-			missing = append(missing, p.pkg)
-		}
-		*p.path = path
-	}
-	if len(missing) > 0 {
-		why := fmt.Sprintf("the real-display test needs %s: sudo apt-get install -y %s libgl1-mesa-dri (make deps installs them)",
-			strings.Join(missing, " and "), strings.Join(missing, " "))
-		if os.Getenv("CI") != "" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
-	}
+	paths := nodetest.NeedPrograms(t, "the real-display test needs sudo apt-get install -y xvfb xdotool libgl1-mesa-dri (make deps installs them)", "Xvfb", "xdotool")
+	tools := displayTools{xvfb: paths[0], xdotool: paths[1]}
 	if testing.Short() {
 		t.Skip("the real-display test runs the app: not with -short")
 	}
@@ -315,30 +297,11 @@ type runningApp struct {
 	w, h   int
 }
 
-// lockedBuffer is the app's stderr, written by the process and read by
-// the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startApp starts the app with args and waits for its window, which it
 // gives the keyboard. A failing test logs what the app wrote to stderr.
 func (x *xDisplay) startApp(t *testing.T, bin string, args ...string) *runningApp {
 	t.Helper()
-	stderr := &lockedBuffer{}
+	stderr := &nodetest.Output{}
 	cmd := exec.Command(bin, append([]string{"--gossip-addr", "", "--lock-after", "0"}, args...)...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+x.display, "WAYLAND_DISPLAY=", "LIFELINE_PASSPHRASE=", asApp+"=1")
 	cmd.Stdout = io.Discard
@@ -467,7 +430,7 @@ func serveSync(t *testing.T, bin, data string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &lockedBuffer{}
+	stderr := &nodetest.Output{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"lifeline/node/nodetest"
 )
 
 // writeAPICert makes a CA, as a deployment's own would be, and a server
@@ -116,12 +118,7 @@ func runAPI(t *testing.T, dir string, args ...string) (url, log string) {
 // while the node runs; a field laptop does not serve the API.
 func TestFeatureAPIWithGDAL(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("ogrinfo"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ogrinfo (gdal-bin) is not installed: make deps installs it")
-		}
-		t.Skip("ogrinfo (gdal-bin) is not installed: make deps installs it")
-	}
+	nodetest.NeedPrograms(t, "install gdal-bin (make deps)", "ogrinfo")
 	tmp := t.TempDir()
 	hq := filepath.Join(tmp, "hq")
 	ok(t, "", "init", "--data", hq, "--role", "hq", "--district", "Belize", "--name", "hq-belmopan")

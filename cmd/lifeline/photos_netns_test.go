@@ -12,12 +12,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"lifeline/drill/netlab"
+	"lifeline/node/nodetest"
 	"lifeline/node/photos"
 )
 
@@ -102,7 +102,7 @@ func TestPhotoOrderOnThinLinkInNamespaces(t *testing.T) {
 	for {
 		select {
 		case <-session.done:
-			t.Fatalf("the laptop's session ended before a full image reached the relay:\n%s", session.output())
+			t.Fatalf("the laptop's session ended before a full image reached the relay:\n%s", session.String())
 		default:
 		}
 		if time.Since(begun) > 150*time.Second {
@@ -183,14 +183,14 @@ func scenePhoto(t *testing.T, dir string, seed int) string {
 func serveIn(t *testing.T, ns, name string, args ...string) {
 	t.Helper()
 	p := runIn(t, ns, name, args...)
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(p.output(), "serving sync on "); {
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(p.String(), "serving sync on "); {
 		select {
 		case <-p.done:
-			t.Fatalf("%s ended before it served:\n%s", name, p.output())
+			t.Fatalf("%s ended before it served:\n%s", name, p.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s does not serve within 30s:\n%s", name, p.output())
+			t.Fatalf("%s does not serve within 30s:\n%s", name, p.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -199,21 +199,8 @@ func serveIn(t *testing.T, ns, name string, args ...string) {
 // inNS is a lifeline process in a namespace: its output so far, and done
 // closed once it ended.
 type inNS struct {
-	mu   sync.Mutex
-	out  bytes.Buffer
+	nodetest.Output
 	done chan struct{}
-}
-
-func (p *inNS) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *inNS) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
 }
 
 // runIn runs lifeline in the namespace, stopped as start's are when the
@@ -236,7 +223,7 @@ func runIn(t *testing.T, ns, name string, args ...string) *inNS {
 			<-p.done
 		}
 		if t.Failed() {
-			t.Logf("== %s's output:\n%s", name, tail([]byte(p.output()), 4000))
+			t.Logf("== %s's output:\n%s", name, tail([]byte(p.String()), 4000))
 		}
 	})
 	return p

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"lifeline/node/nodetest"
 )
 
 // poppler finds pdftotext and pdftoppm, which make deps installs; without
@@ -15,18 +17,7 @@ import (
 // set), where it fails.
 func poppler(t *testing.T) (pdftotext, pdftoppm string) {
 	t.Helper()
-	var paths []string
-	for _, name := range []string{"pdftotext", "pdftoppm"} {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			msg := name + " not found: install poppler-utils (make deps) to read the situation report back"
-			if os.Getenv("CI") != "" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-		paths = append(paths, p)
-	}
+	paths := nodetest.NeedPrograms(t, "install poppler-utils (make deps) to read the situation report back", "pdftotext", "pdftoppm")
 	return paths[0], paths[1]
 }
 
