@@ -125,24 +125,20 @@ func matchNodeQuality(ctx context.Context, e *env) ([]namedResult, error) {
 	}
 	defer n.Close()
 	s := matchtest.Generate(matchtest.Options{Seed: 11, Missing: 5000, Sheltered: 10000})
-	lines := map[match.Record]*bytes.Buffer{match.Missing: {}, match.Sheltered: {}}
-	for _, p := range s.People {
+	lines, err := peopleLines(s.People, func(p match.Person) map[string]any {
 		f := peopleFields(p)
 		if p.Record == match.Missing {
 			f["reporter_name"] = p.ID
 		} else {
 			f["shelter_name"] = p.ID
 		}
-		b, err := json.Marshal(f)
-		if err != nil {
-			return nil, err
-		}
-		lines[p.Record].Write(append(b, '\n'))
+		return f
+	})
+	if err != nil {
+		return nil, err
 	}
-	for rec, typ := range map[match.Record]string{match.Missing: node.MissingPersonType, match.Sheltered: node.ShelteredPersonType} {
-		if _, err := n.Import(ctx, typ, lines[rec], "bench", nil); err != nil {
-			return nil, fmt.Errorf("import %s: %w", typ, err)
-		}
+	if err := importPeople(ctx, n, lines); err != nil {
+		return nil, err
 	}
 	generated := map[string]string{} // record id → generated id
 	for _, typ := range []string{node.MissingPersonType, node.ShelteredPersonType} {
@@ -189,24 +185,20 @@ func matchKept(ctx context.Context, e *env) ([]namedResult, error) {
 	defer n.Close()
 	s := matchtest.Generate(matchtest.Options{Seed: 23, Missing: 10_000, Sheltered: 20_000})
 	more := matchtest.Generate(matchtest.Options{Seed: 24, Missing: 101, Sheltered: 0})
-	lines := map[match.Record]*bytes.Buffer{match.Missing: {}, match.Sheltered: {}}
-	held := 0
+	var people []match.Person
 	for _, p := range s.People {
-		if p.District == "" {
-			continue // a report names its district; the generator leaves some out
+		if p.District != "" { // a report names its district; the generator leaves some out
+			people = append(people, p)
 		}
-		b, err := json.Marshal(peopleFields(p))
-		if err != nil {
-			return nil, err
-		}
-		lines[p.Record].Write(append(b, '\n'))
-		held++
+	}
+	held := len(people)
+	lines, err := peopleLines(people, peopleFields)
+	if err != nil {
+		return nil, err
 	}
 	start := time.Now()
-	for rec, typ := range map[match.Record]string{match.Missing: node.MissingPersonType, match.Sheltered: node.ShelteredPersonType} {
-		if _, err := n.Import(ctx, typ, lines[rec], "bench", nil); err != nil {
-			return nil, fmt.Errorf("import %s: %w", typ, err)
-		}
+	if err := importPeople(ctx, n, lines); err != nil {
+		return nil, err
 	}
 	imported := time.Since(start)
 	typed := func(p match.Person) map[string]any {
@@ -245,6 +237,30 @@ func matchKept(ctx context.Context, e *env) ([]namedResult, error) {
 	rows = append(rows, namedResult{name: "M2-node-next", what: "a report saved, then one typed matched: the kept index reads the one record from the change log", result: result{Elapsed: each[len(each)/2],
 		Extra: fmt.Sprintf("; median of %d %.2f ms, slowest %.1f ms", len(each), float64(each[len(each)/2].Microseconds())/1000, float64(each[len(each)-1].Microseconds())/1000)}})
 	return rows, nil
+}
+
+// peopleLines are people as import reads them, a JSON line each of the
+// fields fields gives, per record type.
+func peopleLines(people []match.Person, fields func(match.Person) map[string]any) (map[match.Record]*bytes.Buffer, error) {
+	lines := map[match.Record]*bytes.Buffer{match.Missing: {}, match.Sheltered: {}}
+	for _, p := range people {
+		b, err := json.Marshal(fields(p))
+		if err != nil {
+			return nil, err
+		}
+		lines[p.Record].Write(append(b, '\n'))
+	}
+	return lines, nil
+}
+
+// importPeople imports peopleLines into n.
+func importPeople(ctx context.Context, n *node.Node, lines map[match.Record]*bytes.Buffer) error {
+	for rec, typ := range map[match.Record]string{match.Missing: node.MissingPersonType, match.Sheltered: node.ShelteredPersonType} {
+		if _, err := n.Import(ctx, typ, lines[rec], "bench", nil); err != nil {
+			return fmt.Errorf("import %s: %w", typ, err)
+		}
+	}
+	return nil
 }
 
 // peopleFields is a generated person as a record of the kits.
