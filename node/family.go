@@ -66,9 +66,18 @@ func peopleViews(v RecordView) []RecordView {
 		removed bool
 	}
 	rows := map[string]*row{}
+	// The family's own fields, without any repeat's rows, that each
+	// member's view starts from.
+	family := map[string]any{}
 	for name, val := range v.Fields {
 		rep, id, field, ok := schemas.SplitRowField(name)
-		if !ok || rep != householdRepeat {
+		if !ok {
+			if name != "sex" && name != "age" {
+				family[name] = val
+			}
+			continue
+		}
+		if rep != householdRepeat {
 			continue
 		}
 		r := rows[id]
@@ -85,15 +94,8 @@ func peopleViews(v RecordView) []RecordView {
 	member := func(id string, name any, sex, age any) RecordView {
 		m := v
 		m.ID = v.ID + memberSep + id
-		m.Fields = maps.Clone(v.Fields)
-		for k := range m.Fields {
-			if _, _, _, ok := schemas.SplitRowField(k); ok {
-				delete(m.Fields, k)
-			}
-		}
+		m.Fields = maps.Clone(family)
 		m.Fields["full_name"] = name
-		delete(m.Fields, "sex")
-		delete(m.Fields, "age")
 		if sex != nil {
 			m.Fields["sex"] = sex
 		}

@@ -151,52 +151,51 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 // decision, and those decided one person are joined whatever their score.
 func group(x *match.Index, least float64, decided map[[2]syncproto.RecordID]string) []match.Candidate {
 	cands := x.Candidates()
-	// A decision names two records; a family registration's record is
-	// several people. Different parts the report from each of them; linked
-	// joins it with the one it matches best.
-	decision := func(a, b string) string {
-		ra, _, errA := SplitPersonID(a)
-		rb, _, errB := SplitPersonID(b)
-		if errA != nil || errB != nil {
-			return ""
-		}
-		ra, rb = ledger.PairOf(ra, rb)
-		return decided[[2]syncproto.RecordID{ra, rb}]
+	if len(decided) == 0 {
+		return x.Group(cands, least, nil)
 	}
-	best := map[[2]string]match.Candidate{} // per pair of records linked
-	recordsOf := func(c match.Candidate) [2]string {
-		a, _, _ := strings.Cut(c.A, memberSep)
-		b, _, _ := strings.Cut(c.B, memberSep)
+	// The decisions by their records' ids, the lower first. A decision
+	// names two records; a family registration's record is several
+	// people. Different parts the report from each of them; linked joins
+	// it with the one it matches best.
+	byIDs := make(map[[2]string]string, len(decided))
+	for k, d := range decided {
+		a, b := k[0].String(), k[1].String()
+		byIDs[[2]string{min(a, b), max(a, b)}] = d
+	}
+	recordsOf := func(a, b string) [2]string {
+		a, _, _ = strings.Cut(a, memberSep)
+		b, _, _ = strings.Cut(b, memberSep)
 		return [2]string{min(a, b), max(a, b)}
 	}
+	best := map[[2]string]match.Candidate{} // per pair of records linked
 	for _, c := range cands {
-		if decision(c.A, c.B) != ledger.LinkLinked {
+		k := recordsOf(c.A, c.B)
+		if byIDs[k] != ledger.LinkLinked {
 			continue
 		}
-		k := recordsOf(c)
 		if o, ok := best[k]; !ok || c.Score > o.Score || c.Score == o.Score && c.A+c.B < o.A+o.B {
 			best[k] = c
 		}
 	}
 	// A pair linked that the matcher did not find joins too, when each
 	// record is one person.
-	for k, d := range decided {
-		a, b := k[0].String(), k[1].String()
-		if _, ok := best[[2]string{min(a, b), max(a, b)}]; ok || d != ledger.LinkLinked {
+	for k, d := range byIDs {
+		if _, ok := best[k]; ok || d != ledger.LinkLinked {
 			continue
 		}
-		if c, ok := x.Pair(a, b); ok {
-			best[[2]string{c.A, c.B}] = c
+		if c, ok := x.Pair(k[0], k[1]); ok {
+			best[k] = c
 			cands = append(cands, c)
 		}
 	}
 	decisionOf := func(a, b string) match.Decision {
-		switch decision(a, b) {
+		k := recordsOf(a, b)
+		switch byIDs[k] {
 		case ledger.LinkDifferent:
 			return match.Different
 		case ledger.LinkLinked:
-			c := best[recordsOf(match.Candidate{A: a, B: b})]
-			if c.A == min(a, b) && c.B == max(a, b) {
+			if c := best[k]; c.A == min(a, b) && c.B == max(a, b) {
 				return match.Same
 			}
 		}
