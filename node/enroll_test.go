@@ -29,20 +29,11 @@ func passphrase(p []byte) func() ([]byte, error) {
 // newNode makes and opens a node with the test configuration.
 func newNode(t *testing.T, dir, name string, role syncproto.Role, district string) *node.Node {
 	t.Helper()
-	ctx := context.Background()
 	cfg := nodetest.Config(dir)
 	if role == syncproto.RoleField {
 		cfg.SyncAddr = ""
 	}
-	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: role, District: district}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
+	return nodetest.OpenConfig(t, cfg, name, role, district)
 }
 
 // deployment is an HQ node and its CA folder, written apart from HQ's data

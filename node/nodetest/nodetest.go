@@ -96,12 +96,18 @@ func Config(dir string) node.Config {
 // read from one. It is closed when the test ends.
 func Open(t TB, name string, role syncproto.Role, district string, edit func(*node.Config)) *node.Node {
 	t.Helper()
-	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), name)
 	if edit != nil {
 		edit(&cfg)
 	}
+	return OpenConfig(t, cfg, name, role, district)
+}
+
+// OpenConfig makes and opens a node of cfg, as Open does.
+func OpenConfig(t TB, cfg node.Config, name string, role syncproto.Role, district string) *node.Node {
+	t.Helper()
+	ctx := context.Background()
 	if err := node.Init(ctx, cfg, node.Identity{Name: name, Role: role, District: district}); err != nil {
 		t.Fatal(err)
 	}
