@@ -26,9 +26,18 @@ func init() {
 }
 
 func newNode(ctx context.Context, dir string) (*node.Node, error) {
+	return newNodeAs(ctx, dir, node.Identity{Name: "bench", Role: syncproto.RoleField, District: "Cayo"})
+}
+
+// newHQ makes and opens headquarters' node in dir, never started.
+func newHQ(ctx context.Context, dir string) (*node.Node, error) {
+	return newNodeAs(ctx, dir, node.Identity{Name: "hq", Role: syncproto.RoleHQ, District: "Belize"})
+}
+
+func newNodeAs(ctx context.Context, dir string, id node.Identity) (*node.Node, error) {
 	cfg := node.DefaultConfig()
 	cfg.DataDir = dir
-	if err := node.Init(ctx, cfg, node.Identity{Name: "bench", Role: syncproto.RoleField, District: "Cayo"}); err != nil {
+	if err := node.Init(ctx, cfg, id); err != nil {
 		return nil, err
 	}
 	return node.Open(ctx, cfg)

@@ -12,7 +12,6 @@ import (
 	"lifeline/node"
 	"lifeline/node/match"
 	"lifeline/node/match/matchtest"
-	"lifeline/syncproto"
 )
 
 // M1 and M2: matching people (docs/matching.md). M1 measures the matcher's
@@ -114,12 +113,7 @@ func init() {
 // record keeps its generated id in a field the matcher does not read
 // (the reporter's name, the shelter's), by which its pairs are read back.
 func matchNodeQuality(ctx context.Context, e *env) ([]namedResult, error) {
-	cfg := node.DefaultConfig()
-	cfg.DataDir = filepath.Join(e.tmp, "m1-node")
-	if err := node.Init(ctx, cfg, node.Identity{Name: "hq", Role: syncproto.RoleHQ, District: "Belize"}); err != nil {
-		return nil, err
-	}
-	n, err := node.Open(ctx, cfg)
+	n, err := newHQ(ctx, filepath.Join(e.tmp, "m1-node"))
 	if err != nil {
 		return nil, err
 	}
@@ -253,11 +247,15 @@ func peopleLines(people []match.Person, fields func(match.Person) map[string]any
 	return lines, nil
 }
 
-// importPeople imports peopleLines into n.
+// importPeople imports peopleLines into n, the reports first, so that the
+// records' ids (which order ties) are the same from run to run.
 func importPeople(ctx context.Context, n *node.Node, lines map[match.Record]*bytes.Buffer) error {
-	for rec, typ := range map[match.Record]string{match.Missing: node.MissingPersonType, match.Sheltered: node.ShelteredPersonType} {
-		if _, err := n.Import(ctx, typ, lines[rec], "bench", nil); err != nil {
-			return fmt.Errorf("import %s: %w", typ, err)
+	for _, t := range []struct {
+		rec match.Record
+		typ string
+	}{{match.Missing, node.MissingPersonType}, {match.Sheltered, node.ShelteredPersonType}} {
+		if _, err := n.Import(ctx, t.typ, lines[t.rec], "bench", nil); err != nil {
+			return fmt.Errorf("import %s: %w", t.typ, err)
 		}
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"lifeline/node"
 	"lifeline/syncproto"
 )
 
@@ -57,12 +56,7 @@ func digestReport(ctx context.Context, e *env, n int) ([]namedResult, error) {
 		return nil, err
 	}
 	f.Close()
-	cfg := node.DefaultConfig()
-	cfg.DataDir = filepath.Join(e.tmp, "hq")
-	if err := node.Init(ctx, cfg, node.Identity{Name: "hq", Role: syncproto.RoleHQ, District: "Belize"}); err != nil {
-		return nil, err
-	}
-	nd, err := node.Open(ctx, cfg)
+	nd, err := newHQ(ctx, filepath.Join(e.tmp, "hq"))
 	if err != nil {
 		return nil, err
 	}
