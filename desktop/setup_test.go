@@ -1,12 +1,10 @@
 package desktop
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -172,22 +170,7 @@ func TestDefaultNodeName(t *testing.T) {
 }
 
 // lockedBuffer is what a headless node writes, read while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = nodetest.Output
 
 // Where there is no display, the node runs without its window: it makes
 // itself on first use, says why it has no window, reports records as they

@@ -1,7 +1,6 @@
 package port_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -58,22 +57,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // logLines is a node's log, for tests that look for a line.
-type logLines struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type logLines struct{ nodetest.Output }
 
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logLines) has(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Contains(l.b.String(), s)
-}
+func (l *logLines) has(s string) bool { return strings.Contains(l.String(), s) }
 
 func (l *logLines) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
