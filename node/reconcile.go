@@ -132,15 +132,6 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 	slices.SortStableFunc(out.Matches, func(x, y Match) int {
 		return cmp.Or(cmp.Compare(y.Score, x.Score), strings.Compare(x.A, y.A), strings.Compare(x.B, y.B), strings.Compare(x.Member, y.Member))
 	})
-	// A report decided another person than a family's is listed once,
-	// with the family's member it matched best.
-	seen := map[[2]string]bool{}
-	out.Matches = slices.DeleteFunc(out.Matches, func(m Match) bool {
-		k := [2]string{m.A, m.B}
-		dup := seen[k]
-		seen[k] = true
-		return dup
-	})
 	return out, nil
 }
 
@@ -168,10 +159,12 @@ func group(x *match.Index, least float64, decided map[[2]syncproto.RecordID]stri
 		b, _, _ = strings.Cut(b, memberSep)
 		return [2]string{min(a, b), max(a, b)}
 	}
-	best := map[[2]string]match.Candidate{} // per pair of records linked
+	// The pair of people that stands for a pair of records decided: the
+	// one that matches best.
+	best := map[[2]string]match.Candidate{}
 	for _, c := range cands {
 		k := recordsOf(c.A, c.B)
-		if byIDs[k] != ledger.LinkLinked {
+		if d := byIDs[k]; d != ledger.LinkLinked && d != ledger.LinkDifferent {
 			continue
 		}
 		if o, ok := best[k]; !ok || c.Score > o.Score || c.Score == o.Score && c.A+c.B < o.A+o.B {
@@ -202,8 +195,11 @@ func group(x *match.Index, least float64, decided map[[2]syncproto.RecordID]stri
 		return match.Undecided
 	}
 	out := x.Group(cands, least, decisionOf)
-	for _, c := range cands {
-		if decisionOf(c.A, c.B) == match.Different {
+	// A pair decided different is listed with its decision, once: a
+	// report decided another person than a family's, with the member it
+	// matched best.
+	for k, c := range best {
+		if byIDs[k] == ledger.LinkDifferent {
 			out = append(out, c)
 		}
 	}
