@@ -244,7 +244,9 @@ func startDisplay(t *testing.T, tools displayTools) *xDisplay {
 	}
 	defer r.Close()
 	var stderr bytes.Buffer
-	args := []string{"-displayfd", "3", "-screen", "0", "1024x600x24", "-nolisten", "tcp"}
+	// -noreset: by default Xvfb resets when its last client leaves (an xdotool
+	// call), and a client connecting during the reset, under load, is refused.
+	args := []string{"-displayfd", "3", "-noreset", "-screen", "0", "1024x600x24", "-nolisten", "tcp"}
 	if dir := os.Getenv("LIFELINE_XVFB_FBDIR"); dir != "" {
 		// The screen, kept as it is drawn in DIR/Xvfb_screen0, an XWD
 		// file (convert xwd:DIR/Xvfb_screen0 screen.png).
