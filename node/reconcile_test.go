@@ -5,6 +5,7 @@ package node_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -77,10 +78,28 @@ func TestConcurrentLinkAndDifferentEndTheSameOnEveryMember(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
+	// Both decisions are only queued when Link returns: the members are
+	// read once they agree and the ledger has settled (the same decision
+	// and the same applied height on all three for two seconds), so that
+	// the one applied first is not taken for the last.
 	var states []string
-	nodetest.Eventually(t, 60*time.Second, "every member holds one decision on the pair", func() bool {
+	var seen string
+	var since time.Time
+	nodetest.Eventually(t, 60*time.Second, "every member holds one decision on the pair, the ledger settled", func() bool {
 		states = linkStates(t, members, a, b)
-		return states[0] != "" && states[0] == states[1] && states[1] == states[2]
+		var heights []uint64
+		for _, m := range members {
+			heights = append(heights, m.Daemon.Ledger().Status().Height)
+		}
+		if states[0] == "" || states[0] != states[1] || states[1] != states[2] || heights[0] != heights[1] || heights[1] != heights[2] {
+			seen = ""
+			return false
+		}
+		if now := fmt.Sprint(states, heights); now != seen {
+			seen, since = now, time.Now()
+			return false
+		}
+		return time.Since(since) >= 2*time.Second
 	})
 	for _, m := range members {
 		linked, err := m.Node.LinkedWith(ctx, a)
