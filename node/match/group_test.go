@@ -157,11 +157,11 @@ func TestGroupFollowsDecisions(t *testing.T) {
 	}
 
 	// Petrona Chok, reported twice from Punta Gorda, is the Petrona
-	// Chook of Barranco on a shelter's list with no age: too little for
+	// Chuk of Barranco on a shelter's list with no age: too little for
 	// the matcher, one person for whoever met her.
 	rep := toledo("r1", match.Missing, "Petrona Chok", 19, "Punta Gorda")
 	rep2 := toledo("r2", match.Missing, "Petrona Chok", 19, "Punta Gorda")
-	reg := toledo("s1", match.Sheltered, "Petrona Chook", -1, "Barranco")
+	reg := toledo("s1", match.Sheltered, "Petrona Chuk", -1, "Barranco")
 	if s := score(t, rep, reg).Score; s >= 0.5 {
 		t.Fatalf("r1 s1 scores %.2f; the test needs it under the threshold", s)
 	}

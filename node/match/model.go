@@ -476,16 +476,18 @@ func nameReading(x, y *parsedName, da, db int8, want bool) (float64, int, []Reas
 	if fl == firstExact {
 		w = x.firstExactW - math.Log2(localFactor(x.firstGroup, da, db))
 	}
-	sl, sr, common, long := compareSurnames(x, y, want)
+	sl, sr, common, commonY, long := compareSurnames(x, y, want)
 	switch sl {
 	case surnameMissing:
 	case surnameSpelling:
 		// Caal written Cal is the name Caal: it weighs as the name's
 		// commonness says, a bit less, since Cal is also a family of
-		// its own.
+		// its own. Of the two spellings the commoner counts, whichever
+		// record is x.
 		u := 1.0
-		for _, i := range common {
-			u *= x.surnameF[i] * localFactor(x.surnameG[i], da, db)
+		for k, i := range common {
+			j := commonY[k]
+			u *= math.Max(x.surnameF[i]*localFactor(x.surnameG[i], da, db), y.surnameF[j]*localFactor(y.surnameG[j], da, db))
 		}
 		m := surnameLevels[surnameOne].m
 		if len(common) == len(x.surnames) && len(common) == len(y.surnames) {
@@ -583,12 +585,13 @@ func nicknameAlike(x *parsedName, b string) bool {
 }
 
 // tokenLevel is how alike two surname words are: surnameExact,
-// surnameSpelling, surnameAlike, surnameSomewhat or surnameElse.
-func tokenLevel(s, t, cs, ct string) int {
+// surnameSpelling, surnameAlike, surnameSomewhat or surnameElse; cs and ct
+// are their canons in the table of spellings, ks and kt their spellKeys.
+func tokenLevel(s, t, cs, ct, ks, kt string) int {
 	switch {
 	case s == t:
 		return surnameExact
-	case cs == ct:
+	case cs == ct || ks == kt:
 		return surnameSpelling
 	}
 	jw := jaroWinkler(s, t)
@@ -607,17 +610,18 @@ func tokenLevel(s, t, cs, ct string) int {
 // dropped, as a second Spanish surname often is), or one of them with the
 // others different (cousins: Pop Coc and Pop Bol).
 // common holds the positions in x of the surnames the two agree on
-// exactly.
-func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common []int, long bool) {
+// exactly, or, at surnameSpelling, but for a spelling; commonY holds,
+// at surnameSpelling, the positions in y they pair with.
+func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common, commonY []int, long bool) {
 	if len(x.surnames) == 0 || len(y.surnames) == 0 {
-		return surnameMissing, mk(want, func() Reason { return Reason{Code: "surname-missing"} }), nil, false
+		return surnameMissing, mk(want, func() Reason { return Reason{Code: "surname-missing"} }), nil, nil, false
 	}
 	type pairing struct{ i, j, level int }
 	var pairBuf, keptBuf [16]pairing
 	pairs := pairBuf[:0]
 	for i := range x.surnames {
 		for j := range y.surnames {
-			if l := tokenLevel(x.surnames[i], y.surnames[j], x.canon[i], y.canon[j]); l != surnameElse {
+			if l := tokenLevel(x.surnames[i], y.surnames[j], x.canon[i], y.canon[j], x.spell[i], y.spell[j]); l != surnameElse {
 				pairs = append(pairs, pairing{i, j, l})
 			}
 		}
@@ -651,7 +655,7 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 				xs, ys = ys, xs
 			}
 			return Reason{Code: "surname-differ", Args: []string{xs, ys}}
-		}), nil, false
+		}), nil, nil, false
 	}
 	worst, best := surnameExact, surnameElse
 	for _, p := range kept {
@@ -670,15 +674,15 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 	isLong := func(p pairing) bool {
 		return min(len(x.surnames[p.i]), len(y.surnames[p.j])) >= longName
 	}
-	// spelled are the positions in x of the surnames the two agree on
-	// but for a known spelling (or exactly).
-	spelled := func(kept []pairing) (c []int) {
+	// spelled are the positions in x and in y of the surnames the two
+	// agree on but for a known spelling (or exactly).
+	spelled := func(kept []pairing) (cx, cy []int) {
 		for _, p := range kept {
 			if p.level <= surnameSpelling {
-				c = append(c, p.i)
+				cx, cy = append(cx, p.i), append(cy, p.j)
 			}
 		}
-		return c
+		return cx, cy
 	}
 	var worstPair pairing
 	for _, p := range kept {
@@ -694,24 +698,25 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 	if len(kept) == len(x.surnames) && len(kept) == len(y.surnames) {
 		switch worst {
 		case surnameExact:
-			return surnameExact, mk(want, func() Reason { return Reason{Code: "surname-same", Args: []string{titles(x.surnames)}} }), common, false
+			return surnameExact, mk(want, func() Reason { return Reason{Code: "surname-same", Args: []string{titles(x.surnames)}} }), common, nil, false
 		case surnameSpelling:
-			return surnameSpelling, mk(want, func() Reason { return Reason{Code: "surname-spelling", Args: pairArgs(worstPair)} }), spelled(kept), false
+			cx, cy := spelled(kept)
+			return surnameSpelling, mk(want, func() Reason { return Reason{Code: "surname-spelling", Args: pairArgs(worstPair)} }), cx, cy, false
 		case surnameAlike:
-			return surnameAlike, mk(want, func() Reason { return Reason{Code: "surname-alike", Args: pairArgs(worstPair)} }), nil, isLong(worstPair)
+			return surnameAlike, mk(want, func() Reason { return Reason{Code: "surname-alike", Args: pairArgs(worstPair)} }), nil, nil, isLong(worstPair)
 		}
-		return surnameSomewhat, mk(want, func() Reason { return Reason{Code: "surname-somewhat", Args: pairArgs(worstPair)} }), nil, false
+		return surnameSomewhat, mk(want, func() Reason { return Reason{Code: "surname-somewhat", Args: pairArgs(worstPair)} }), nil, nil, false
 	}
 	if best != surnameExact {
 		// One surname spelled two ways, the other dropped: as weak as
 		// the spelling.
-		var c []int
+		var cx, cy []int
 		if best == surnameSpelling {
-			c = spelled(kept)
+			cx, cy = spelled(kept)
 		}
 		return best, mk(want, func() Reason {
 			return Reason{Code: map[int]string{surnameSpelling: "surname-spelling", surnameAlike: "surname-alike", surnameSomewhat: "surname-somewhat"}[best], Args: pairArgs(kept[0])}
-		}), c, isLong(kept[0])
+		}), cx, cy, isLong(kept[0])
 	}
 	var shown []string
 	for _, p := range kept {
@@ -738,11 +743,11 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common [
 				rx, ry = ry, rx
 			}
 			return Reason{Code: "surname-one-other", Args: []string{titles(shown), rx, ry}}
-		}), nil, false
+		}), nil, nil, false
 	}
 	return surnameOne, mk(want, func() Reason {
 		return Reason{Code: "surname-one", Args: []string{titles(shown), titles(append(restX, restY...))}}
-	}), common, false
+	}), common, nil, false
 }
 
 func contains(ss []string, s string) bool {

@@ -72,6 +72,7 @@ type parsedName struct {
 	firstCanon []string // what the first name may stand for (nicknames)
 	surnames   []string // the other words, folded: surnames, and middle names
 	canon      []string // each surname's spelling canon (Cal stands for Caal)
+	spell      []string // each surname's spellKey (Xol and Shol are shol)
 	sorted     string   // every word, sorted and joined: equal for the same name in any order
 	// firstExactW is the weight of an exact agreement on this first name,
 	// after its commonness; surnameF is each surname's commonness.
@@ -148,6 +149,7 @@ func makeName(first string, rest []string, all []string) parsedName {
 		n.surnames = append(n.surnames, w)
 		c := surnameCanon(w)
 		n.canon = append(n.canon, c)
+		n.spell = append(n.spell, spellKey(w))
 		n.surnameF = append(n.surnameF, surnameU(c))
 		n.surnameG = append(n.surnameG, nameGroup[c])
 	}

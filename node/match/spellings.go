@@ -10,7 +10,7 @@ import "strings"
 var surnameSpellings = map[string]string{
 	// Q'eqchi' and Mopan
 	"cal": "caal", "kaal": "caal", "kal": "caal",
-	"xo": "sho", "shoo": "sho", "xoo": "sho", "shol": "sho",
+	"xo": "sho", "shoo": "sho", "xoo": "sho",
 	"chok": "choc", "chocc": "choc",
 	"cocj": "coc", "cok": "coc", "kok": "coc", "koc": "coc",
 	"tsib": "tzib", "tzub": "tzib",
@@ -68,6 +68,80 @@ func surnameCanon(s string) string {
 		return c
 	}
 	return s
+}
+
+// spellKey is how a folded surname is spelled once the choices a clerk
+// makes between spellings of one sound are taken away, so that spellings
+// no list holds still compare as one name spelled two ways: Q'eqchi' and
+// Mopan names in the alphabet of 1980s registers and in today's (Shol
+// and Xol, Coc and K'ok, Caal and Cal, Ical and Ik'al, Tewl and Teul,
+// Maquin and Makin), Spanish names as they are heard (González and
+// Gonzales, Vásquez and Vazquez, Zúñiga and Suniga) and Low German names
+// through English (Klassen and Classen, Thiessen and Tiessen, Loewen and
+// Lowen, Friesen and Friessen). Unlike soundKey it keeps every vowel and
+// consonant that tells one name from another (Chan and Chen, Sho and
+// Cho, Pop and Bol stay apart).
+//
+// The rules, in order: th is t and ph is f; qu before e or i, ck, and a c
+// that is not ch or before e or i, are k, and a c before e or i is s; x is
+// sh (as in the Maya alphabets) and z is s; v is b; y is i; oe is o; w
+// before a consonant or at the end is u; an h after a vowel is dropped;
+// then a letter doubled is one.
+func spellKey(w string) string {
+	var b []byte
+	vowel := func(c byte) bool { return strings.IndexByte("aeiouy", c) >= 0 }
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		next := byte(0)
+		if i+1 < len(w) {
+			next = w[i+1]
+		}
+		switch {
+		case c == 't' && next == 'h':
+			b = append(b, 't')
+			i++
+		case c == 'p' && next == 'h':
+			b = append(b, 'f')
+			i++
+		case c == 'q' && next == 'u' && i+2 < len(w) && (w[i+2] == 'e' || w[i+2] == 'i'):
+			b = append(b, 'k')
+			i++
+		case c == 'c' && next == 'h':
+			b = append(b, 'c', 'h')
+			i++
+		case c == 'c' && next == 'k':
+			b = append(b, 'k')
+			i++
+		case c == 'c' && (next == 'e' || next == 'i'):
+			b = append(b, 's')
+		case c == 'c' || c == 'q':
+			b = append(b, 'k')
+		case c == 'x':
+			b = append(b, 's', 'h')
+		case c == 'z':
+			b = append(b, 's')
+		case c == 'v':
+			b = append(b, 'b')
+		case c == 'y':
+			b = append(b, 'i')
+		case c == 'o' && next == 'e':
+			b = append(b, 'o')
+			i++
+		case c == 'w' && (next == 0 || !vowel(next)):
+			b = append(b, 'u')
+		case c == 'h' && i > 0 && vowel(w[i-1]):
+			// Shih and Shi, Cahal and Caal
+		default:
+			b = append(b, c)
+		}
+	}
+	out := b[:0]
+	for i, c := range b {
+		if i == 0 || c != b[i-1] {
+			out = append(out, c)
+		}
+	}
+	return string(out)
 }
 
 // soundKey is a short key of how a word sounds, for blocking only: two
