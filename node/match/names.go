@@ -64,6 +64,50 @@ var particles = map[string]bool{
 	"de": true, "del": true, "la": true, "las": true, "los": true, "y": true,
 	"jr": true, "sr": true, "ii": true, "iii": true, "mr": true, "mrs": true,
 	"miss": true, "ms": true, "dr": true, "sra": true, "srta": true, "don": true, "dona": true,
+	"iv": true,
+}
+
+// placeholders are what a clerk writes for a name not known: an injured
+// person brought in who cannot say it, a newborn not yet named ("Baby
+// Pop"). A name with one of these words, or that is one of the phrases,
+// is not known: it weighs nothing and puts its record in no block, so
+// that two records of "Unknown" are not two of one name.
+var (
+	placeholderWords = map[string]bool{
+		"unknown": true, "unk": true, "unidentified": true, "unnamed": true, "noname": true, "anonymous": true,
+		"desconocido": true, "desconocida": true, "anonimo": true, "anonima": true,
+		"baby": true, "babygirl": true, "babyboy": true, "bebe": true, "infant": true, "newborn": true,
+	}
+	placeholderNames = map[string]bool{
+		"n a": true, "na": true, "none": true, "no name": true, "not known": true, "nn": true, "n n": true,
+		"sin nombre": true, "no se sabe": true, "no sabe": true, "x": true, "xx": true, "xxx": true, "null": true, "nil": true,
+	}
+)
+
+// placeholder says whether a name of these words, folded, is not known.
+func placeholder(all []string) bool {
+	for _, w := range all {
+		if placeholderWords[w] {
+			return true
+		}
+	}
+	return placeholderNames[strings.Join(all, " ")]
+}
+
+// generations are the words that tell a father from his son of one name.
+// Junior is not one of them: in Belize it is as often what a man is
+// called as what he is.
+var generations = map[string]int8{"sr": 1, "jr": 2, "ii": 2, "iii": 3, "iv": 4}
+
+// generationOf is the generation a name says (Juan Coc Jr. is 2, his
+// father Juan Coc Sr. 1), or 0.
+func generationOf(raw string) int8 {
+	for _, w := range strings.Fields(fold(raw)) {
+		if g := generations[w]; g != 0 {
+			return g
+		}
+	}
+	return 0
 }
 
 // parsedName is a name as the model compares it.
@@ -116,7 +160,7 @@ func parseNameWords(raw string) (main parsedName, alt *parsedName, free []string
 	} else {
 		all = given
 	}
-	if len(all) == 0 {
+	if len(all) == 0 || placeholder(all) {
 		return parsedName{}, nil, nil
 	}
 	main = makeName(all[0], all[1:], all)

@@ -60,6 +60,12 @@ var nicknames = map[string][]string{
 	// Mennonite Low German
 	"greta": {"margaretha"}, "griet": {"margaretha"}, "hein": {"heinrich"}, "tien": {"katharina"}, "tiena": {"katharina"},
 	"lena": {"helena", "magdalena"}, "lies": {"elisabeth"}, "sus": {"susanna"}, "neeta": {"aganetha"},
+	// Abbreviations a clerk writes in a register: Ma. for María, Wm.
+	// for William, Fco. for Francisco.
+	"ma": {"maria"}, "fco": {"francisco"}, "gmo": {"guillermo"}, "jos": {"jose", "joseph"},
+	"wm": {"william"}, "chas": {"charles"}, "jno": {"john"}, "thos": {"thomas"}, "jas": {"james"},
+	"geo": {"george"}, "robt": {"robert"}, "saml": {"samuel"}, "benj": {"benjamin"}, "danl": {"daniel"},
+	"richd": {"richard"}, "edw": {"edward"},
 }
 
 // equivalents are given names written two ways in two languages, which a

@@ -19,6 +19,8 @@ var reasonText = map[string][2]string{
 	"first-alike":          {"first names {0} and {1} spelled alike", "primeros nombres {0} y {1} escritos de forma parecida"},
 	"first-somewhat":       {"first names {0} and {1} somewhat alike", "primeros nombres {0} y {1} algo parecidos"},
 	"first-differ":         {"first names {0} and {1} differ", "primeros nombres {0} y {1} distintos"},
+	"first-initial":        {"{0} and {1}, an initial and a name it begins", "{0} y {1}, una inicial y un nombre que empieza así"},
+	"name-generation":      {"{0} and {1}, two generations of one name", "{0} y {1}, dos generaciones de un mismo nombre"},
 	"surname-same":         {"surname {0} on both", "apellido {0} en los dos"},
 	"surname-one":          {"surname {0} on both, one also {1}", "apellido {0} en los dos, uno también {1}"},
 	"surname-one-other":    {"surname {0} on both, the others {1} and {2}", "apellido {0} en los dos, los otros {1} y {2}"},

@@ -1,0 +1,113 @@
+package match_test
+
+import (
+	"slices"
+	"testing"
+
+	"lifeline/node/match"
+)
+
+func hasReason(c match.Candidate, code string) bool {
+	return slices.ContainsFunc(c.Reasons, func(r match.Reason) bool { return r.Code == code })
+}
+
+// What a clerk writes for a name not known (an injured person who cannot
+// say it, a newborn not yet named) is not a name: two records of
+// "Unknown" of one age and village are not one person by their names, and
+// neither is in any block, so the index pairs them with nobody.
+func TestANameNotKnownIsNotAName(t *testing.T) {
+	threshold := match.DefaultConfig().Threshold
+	for _, tc := range [][2]string{
+		{"Unknown", "UNKNOWN"},
+		{"Desconocido", "desconocido"},
+		{"N/A", "n/a"},
+		{"Baby Pop", "Baby Pop"},
+		{"Pop, Baby Girl", "Baby Pop"},
+		{"Unknown Pop", "Unknown Pop"},
+		{"Sin nombre", "SIN NOMBRE"},
+	} {
+		a := person("a", match.Missing, tc[0], "female", 0, "San Antonio", "Toledo")
+		b := person("b", match.Sheltered, tc[1], "female", 0, "San Antonio", "Toledo")
+		c := score(t, a, b)
+		if c.Score >= threshold || hasReason(c, "name-same") || hasReason(c, "name-same-folded") {
+			t.Errorf("%q and %q: scored %.3f, %v; want no name agreeing, under the threshold", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
+		}
+		x, err := match.NewIndex(match.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := x.AddAll([]match.Person{a, b}); err != nil || len(got) != 0 {
+			t.Errorf("%q and %q: the index pairs them: %v, %v", tc[0], tc[1], got, err)
+		}
+	}
+	// A name is not taken for one (Nana, Una, Baby's surname).
+	a := person("a", match.Missing, "Nana Babb", "female", 70, "Dangriga", "Stann Creek")
+	b := person("b", match.Sheltered, "NANA BABB", "female", 70, "Dangriga", "Stann Creek")
+	if c := score(t, a, b); c.Score < threshold {
+		t.Errorf("Nana Babb: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
+	}
+}
+
+// Jr. and Sr. are written to tell a father from his son of one name: two
+// records whose generations differ are two people, whatever else agrees,
+// and taken together a report that names neither joins one of them, not
+// both. A generation written on one record only says nothing.
+func TestGenerationsOfOneName(t *testing.T) {
+	threshold := match.DefaultConfig().Threshold
+	male := func(p match.Person) match.Person { p.Sex = "male"; return p }
+	sr := male(toledo("r1", match.Missing, "Juan Coc Sr.", -1, "San Pedro Columbia"))
+	jr := male(toledo("s1", match.Sheltered, "COC, JUAN JR", -1, "San Pedro Columbia"))
+	c := score(t, sr, jr)
+	if c.Score >= 0.05 || !hasReason(c, "name-generation") {
+		t.Errorf("Juan Coc Sr. and Jr.: scored %.3f, %v; want far under the threshold, saying why", c.Score, c.ReasonsIn("en"))
+	}
+	if got, want := c.ReasonsIn("en")[len(c.Reasons)-1], "Sr. and Jr., two generations of one name"; !slices.Contains(c.ReasonsIn("en"), want) {
+		t.Errorf("reasons %v, want %q (last %q)", c.ReasonsIn("en"), want, got)
+	}
+	for _, tc := range [][2]string{{"Juan Coc Jr.", "Juan Coc"}, {"Juan Coc II", "JUAN COC JR"}, {"Juan Coc Junior", "Juan Coc"}} {
+		a := male(toledo("r1", match.Missing, tc[0], 19, "San Pedro Columbia"))
+		b := male(toledo("s1", match.Sheltered, tc[1], 19, "San Pedro Columbia"))
+		if c := score(t, a, b); c.Score < threshold || hasReason(c, "name-generation") {
+			t.Errorf("%q and %q: scored %.3f, %v; want a match", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
+		}
+	}
+	noAge := male(toledo("r2", match.Missing, "Juan Coc", -1, "San Pedro Columbia"))
+	got := pairsOf(groupOf(t, []match.Person{noAge, sr, jr}, nil))
+	if len(got) != 1 || got[0] == "r1 s1" {
+		t.Errorf("grouped %v, want the report of no generation with one of the two", got)
+	}
+}
+
+// An initial ("J. Coc") agrees with a first name it begins, and with one
+// whose nickname it begins (W. and Bill, who is William), weakly: enough
+// with the rest of a record, less than a nickname. An initial of another
+// letter disagrees. The abbreviations of registers (Ma., Wm., Fco.) stand
+// for their names.
+func TestInitialsAndAbbreviations(t *testing.T) {
+	threshold := match.DefaultConfig().Threshold
+	for _, tc := range []struct {
+		a, b  string
+		match bool
+	}{
+		{"J. Coc", "Juan Coc", true},
+		{"Coc, J.", "JUAN COC", true},
+		{"W. Flowers", "Bill Flowers", true},
+		{"P. Coc", "Juan Coc", false},
+		{"Ma. Pop", "María Pop", true},
+		{"Wm. Flowers", "William Flowers", true},
+		{"Fco. Cal", "Francisco Caal", true},
+		{"Chas. Young", "Charles Young", true},
+	} {
+		a := person("a", match.Missing, tc.a, "", 34, "San Antonio", "Toledo")
+		b := person("b", match.Sheltered, tc.b, "", 34, "San Antonio", "Toledo")
+		c := score(t, a, b)
+		if got := c.Score >= threshold; got != tc.match {
+			t.Errorf("%q and %q: scored %.3f, %v; want a match %v", tc.a, tc.b, c.Score, c.ReasonsIn("en"), tc.match)
+		}
+	}
+	initial := score(t, person("a", match.Missing, "J. Coc", "", 34, "San Antonio", "Toledo"), person("b", match.Sheltered, "Juan Coc", "", 34, "San Antonio", "Toledo"))
+	nick := score(t, person("a", match.Missing, "Chepe Coc", "", 34, "San Antonio", "Toledo"), person("b", match.Sheltered, "José Coc", "", 34, "San Antonio", "Toledo"))
+	if initial.Weight >= nick.Weight || !hasReason(initial, "first-initial") {
+		t.Errorf("J. and Juan weigh %.1f bits (%v), Chepe and José %.1f: want an initial weighing less", initial.Weight, initial.ReasonsIn("en"), nick.Weight)
+	}
+}
