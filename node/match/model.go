@@ -213,14 +213,15 @@ type features struct {
 
 func newFeatures(p *Person) *features {
 	f := &features{id: p.ID, rec: p.Record, raw: p.FullName, age: p.Age, ageKnown: p.AgeKnown}
-	f.name, f.alt, f.words = parseNameWords(p.FullName)
+	var aliases []string
+	f.name, f.alt, f.words, aliases = parseName(p.FullName)
 	f.gen = generationOf(p.FullName)
 	f.maxNameW = f.name.maxW()
 	if f.alt != nil {
 		f.maxNameW = math.Max(f.maxNameW, f.alt.maxW())
 	}
 	for _, i := range firstPositions(f) {
-		r := readingAt(f.words, i)
+		r := readingAt(f.words, i, aliases)
 		f.maxNameW = math.Max(f.maxNameW, r.maxW())
 		f.inner = append(f.inner, r)
 	}
@@ -480,7 +481,7 @@ func sameWordsWeight(a, b *features) (w float64, ok bool) {
 		if i > 0 && x == words[i-1] || !mayBeFirst(a, x) || !mayBeFirst(b, x) {
 			continue
 		}
-		r := readingAt(words, i)
+		r := readingAt(words, i, nil)
 		rw := weightOnly(&r, &r, a.dIdx, b.dIdx)
 		if !ok || rw < w {
 			w, ok = rw, true

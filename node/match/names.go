@@ -1,9 +1,11 @@
 package match
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -128,21 +130,53 @@ type parsedName struct {
 	surnameG   []uint8
 }
 
+// aliasQuotes are the marks a name is called by is written between:
+// Guillermo "Memo" Pop, Lennox (Dread) Flowers.
+var aliasQuotes = map[rune]rune{'"': '"', '“': '”', '«': '»', '(': ')', '[': ']'}
+
+// maxAliases bounds the words read as what a person is called.
+const maxAliases = 2
+
+// splitAliases takes out of raw the words written between quotes or
+// brackets: what the person is called, not their name.
+func splitAliases(raw string) (rest string, aliases []string) {
+	var b strings.Builder
+	for len(raw) > 0 {
+		open := strings.IndexFunc(raw, func(r rune) bool { _, ok := aliasQuotes[r]; return ok })
+		if open < 0 {
+			b.WriteString(raw)
+			break
+		}
+		r, size := utf8.DecodeRuneInString(raw[open:])
+		end := strings.IndexRune(raw[open+size:], aliasQuotes[r])
+		if end < 0 { // unclosed: a stray mark
+			b.WriteString(raw)
+			break
+		}
+		b.WriteString(raw[:open])
+		b.WriteByte(' ')
+		for _, w := range words(raw[open+size : open+size+end]) {
+			if len(aliases) < maxAliases && len(w) > 1 {
+				aliases = append(aliases, w)
+			}
+		}
+		raw = raw[open+size+end+utf8.RuneLen(aliasQuotes[r]):]
+	}
+	return b.String(), aliases
+}
+
 // parseName reads a full name. "Surname Surname, First Middle" is read in
 // that order; otherwise the first word is the first name. alt is the
 // reading with the last word as the first name ("POP COC MARIA", as
 // upper-case lists are written), for a name of two words or more without
-// a comma.
-func parseName(raw string) (main parsedName, alt *parsedName) {
-	main, alt, _ = parseNameWords(raw)
-	return main, alt
-}
-
-// parseNameWords is parseName that also returns every word of a name
-// written without a comma, in order, any of which may be its first name
-// ("Guerrero Pérez Abel Wilfredo"); free is nil for a name with a comma,
-// which says which words are the given names.
-func parseNameWords(raw string) (main parsedName, alt *parsedName, free []string) {
+// a comma. free is every word of a name written without a comma, in
+// order, any of which may be its first name ("Guerrero Pérez Abel
+// Wilfredo"); nil for a name with a comma, which says which words are the
+// given names. aliases are what the person is called (Memo, of Guillermo
+// "Memo" Pop), which each reading takes as what its first name stands for
+// too.
+func parseName(raw string) (main parsedName, alt *parsedName, free, aliases []string) {
+	raw, aliases = splitAliases(raw)
 	var given, family []string
 	comma := strings.IndexByte(raw, ',')
 	if comma >= 0 {
@@ -161,28 +195,35 @@ func parseNameWords(raw string) (main parsedName, alt *parsedName, free []string
 		all = given
 	}
 	if len(all) == 0 || placeholder(all) {
-		return parsedName{}, nil, nil
+		return parsedName{}, nil, nil, nil
 	}
-	main = makeName(all[0], all[1:], all)
+	main = makeName(all[0], all[1:], all, aliases)
 	if comma < 0 && len(all) >= 2 {
 		last := len(all) - 1
-		a := makeName(all[last], all[:last], all)
+		a := makeName(all[last], all[:last], all, aliases)
 		alt = &a
 		free = all
 	}
-	return main, alt, free
+	return main, alt, free, aliases
 }
 
 // readingAt is the reading of a name of words all with its i-th word as
-// the first name.
-func readingAt(all []string, i int) parsedName {
+// the first name, and aliases what the person is called.
+func readingAt(all []string, i int, aliases []string) parsedName {
 	rest := make([]string, 0, len(all)-1)
 	rest = append(append(rest, all[:i]...), all[i+1:]...)
-	return makeName(all[i], rest, all)
+	return makeName(all[i], rest, all, aliases)
 }
 
-func makeName(first string, rest []string, all []string) parsedName {
+func makeName(first string, rest, all, aliases []string) parsedName {
 	n := parsedName{first: first, firstCanon: firstNameCanon(first)}
+	for _, a := range aliases {
+		for _, c := range firstNameCanon(a) {
+			if !slices.Contains(n.firstCanon, c) {
+				n.firstCanon = append(n.firstCanon, c)
+			}
+		}
+	}
 	cf := canonGiven(first)
 	n.firstExactW = tfWeight(firstLevels[firstExact].m, firstU(cf))
 	n.firstGroup = nameGroup[cf]

@@ -111,3 +111,39 @@ func TestInitialsAndAbbreviations(t *testing.T) {
 		t.Errorf("J. and Juan weigh %.1f bits (%v), Chepe and José %.1f: want an initial weighing less", initial.Weight, initial.ReasonsIn("en"), nick.Weight)
 	}
 }
+
+// What a person is called, written between quotes or brackets (Guillermo
+// "Memo" Pop, Lennox (Dread) Flowers), stands for their first name: a
+// report of Memo Pop finds him as a nickname would, and one of Dread
+// Flowers finds Lennox though no table says Dread is Lennox. A stray mark
+// is only a mark.
+func TestWhatAPersonIsCalled(t *testing.T) {
+	threshold := match.DefaultConfig().Threshold
+	for _, tc := range [][2]string{
+		{`Guillermo "Memo" Pop`, "Memo Pop"},
+		{"Lennox (Dread) Flowers", "Dread Flowers"},
+		{"FLOWERS, LENNOX (DREAD)", "Dread Flowers"},
+		{"Juan “Chino” Coc", "CHINO COC"},
+		{"Lennox (Dread) Flowers", "Lennox Flowers"},
+		{`Juan "Chino Coc`, "Juan Coc"},
+	} {
+		a := person("a", match.Missing, tc[0], "male", 40, "Belize City", "Belize")
+		b := person("b", match.Sheltered, tc[1], "male", 40, "Belize City", "Belize")
+		c := score(t, a, b)
+		if c.Score < threshold || hasReason(c, "first-differ") {
+			t.Errorf("%q and %q: scored %.3f, %v; want a match", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
+		}
+		x, err := match.NewIndex(match.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := x.AddAll([]match.Person{a, b}); err != nil || len(got) != 1 {
+			t.Errorf("%q and %q: the index gives %v, %v; want the pair", tc[0], tc[1], got, err)
+		}
+	}
+	a := person("a", match.Missing, "Lennox (Dread) Flowers", "male", 40, "Belize City", "Belize")
+	b := person("b", match.Sheltered, "Kevin Flowers", "male", 40, "Belize City", "Belize")
+	if c := score(t, a, b); c.Score >= threshold {
+		t.Errorf("Lennox (Dread) Flowers and Kevin Flowers: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
+	}
+}
