@@ -2,6 +2,7 @@ package match
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -412,11 +413,18 @@ func compareNameWords(a, b *features, want bool) (float64, []Reason) {
 		inner bool
 	}
 	readings := []reading{{a.alt, &b.name, a, false}, {&a.name, b.alt, b, false}}
-	for k := range a.inner {
-		readings = append(readings, reading{&a.inner[k], &b.name, a, true})
+	// A reading with the first name after one or two surnames is not
+	// tried when one of those is a listed given name: "Jennifer Adriana
+	// Santos" is written first name first, as its blocks say too.
+	for k, i := range firstPositions(a) {
+		if !slices.ContainsFunc(a.words[:i], listedGiven) {
+			readings = append(readings, reading{&a.inner[k], &b.name, a, true})
+		}
 	}
-	for k := range b.inner {
-		readings = append(readings, reading{&a.name, &b.inner[k], b, true})
+	for k, i := range firstPositions(b) {
+		if !slices.ContainsFunc(b.words[:i], listedGiven) {
+			readings = append(readings, reading{&a.name, &b.inner[k], b, true})
+		}
 	}
 	for _, t := range readings {
 		if t.x == nil || t.y == nil {

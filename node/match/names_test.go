@@ -147,3 +147,20 @@ func TestWhatAPersonIsCalled(t *testing.T) {
 		t.Errorf("Lennox (Dread) Flowers and Kevin Flowers: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
 	}
 }
+
+// A name of three words without a comma may be written surname first
+// with a middle name ("POP SEBASTIANA CANDELARIA"), but not when a word
+// before the one read as the first name is a given name: "Jennifer
+// Adriana Santos" is Jennifer, not Adriana with a surname Jennifer.
+func TestAGivenNameIsNotReadAsASurname(t *testing.T) {
+	a := person("a", match.Missing, "Adriana Santos", "female", 19, "Dangriga", "Stann Creek")
+	b := person("b", match.Sheltered, "Jennifer Adriana Santos", "female", 19, "Dangriga", "Stann Creek")
+	if c := score(t, a, b); hasReason(c, "name-surname-first") || c.Score >= match.DefaultConfig().Threshold {
+		t.Errorf("Adriana Santos and Jennifer Adriana Santos: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
+	}
+	a = person("a", match.Missing, "Sebastiana Pop", "female", 19, "San Antonio", "Toledo")
+	b = person("b", match.Sheltered, "POP SEBASTIANA CANDELARIA", "female", 19, "San Antonio", "Toledo")
+	if c := score(t, a, b); !hasReason(c, "name-surname-first") || c.Score < match.DefaultConfig().Threshold {
+		t.Errorf("Sebastiana Pop and POP SEBASTIANA CANDELARIA: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
+	}
+}
