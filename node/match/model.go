@@ -230,7 +230,7 @@ func newFeatures(p *Person) *features {
 		f.sex = p.Sex
 	}
 	f.village = foldPlace(p.Village)
-	f.district = fold(p.District)
+	f.district = foldDistrict(p.District)
 	f.dIdx = districtIndex(f.district)
 	f.shown.village = strings.Join(strings.Fields(p.Village), " ")
 	f.shown.district = strings.Join(strings.Fields(p.District), " ")
@@ -247,7 +247,42 @@ func foldPlace(s string) string {
 			out = append(out, w)
 		}
 	}
-	return strings.Join(out, " ")
+	p := strings.Join(out, " ")
+	if a, ok := placeAliases[p]; ok {
+		return a
+	}
+	return p
+}
+
+// placeAliases are the other names Belizeans give a town, folded: PG is
+// Punta Gorda, Benque is Benque Viejo del Carmen, Mango Creek is the twin
+// of Independence, San Pedro is on Ambergris Caye, and "Belize" as a
+// place is Belize City.
+var placeAliases = map[string]string{
+	"pg": "punta gorda", "p g": "punta gorda",
+	"benque": "benque viejo", "benque viejo del carmen": "benque viejo",
+	"mango creek": "independence", "independence mango creek": "independence",
+	"ambergris caye": "san pedro", "san pedro ambergris caye": "san pedro",
+	"belize": "belize city",
+}
+
+// foldDistrict folds a district as the kits name it, or as it is
+// written besides: "Toledo District", "Distrito de Toledo", "Stan Creek".
+func foldDistrict(s string) string {
+	var out []string
+	for _, w := range strings.Fields(fold(s)) {
+		if w != "district" && w != "distrito" && w != "de" && w != "dist" {
+			out = append(out, w)
+		}
+	}
+	d := strings.Join(out, " ")
+	switch d {
+	case "stan creek", "stanncreek":
+		return "stann creek"
+	case "orangewalk":
+		return "orange walk"
+	}
+	return d
 }
 
 // kindOf says what a pair of records would mean; ok is false for two

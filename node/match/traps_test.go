@@ -2,6 +2,7 @@ package match_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -226,4 +227,25 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Places as Belizeans write them: PG for Punta Gorda, Benque for Benque
+// Viejo del Carmen, Mango Creek for Independence, "Toledo District" and
+// "Distrito de Toledo" for Toledo, are the same place.
+func TestPlacesAsBelizeansWriteThem(t *testing.T) {
+	for _, tc := range [][4]string{
+		{"PG", "Toledo", "Punta Gorda", "Toledo"},
+		{"Benque", "Cayo", "Benque Viejo del Carmen", "Cayo"},
+		{"Mango Creek", "Stann Creek", "Independence Village", "Stann Creek"},
+		{"San Pedro", "Belize", "Ambergris Caye", "Belize District"},
+		{"Punta Gorda", "Toledo District", "Punta Gorda Town", "Distrito de Toledo"},
+		{"Dangriga", "Stan Creek", "Dangriga", "Stann Creek"},
+	} {
+		a := person("a", match.Missing, "Juan Pop", "male", 30, tc[0], tc[1])
+		b := person("b", match.Sheltered, "Juan Pop", "male", 30, tc[2], tc[3])
+		c := score(t, a, b)
+		if !slices.ContainsFunc(c.Reasons, func(r match.Reason) bool { return r.Code == "place-same" }) {
+			t.Errorf("%s, %s and %s, %s: %v; want the same place", tc[0], tc[1], tc[2], tc[3], c.ReasonsIn("en"))
+		}
+	}
 }
