@@ -164,3 +164,25 @@ func TestAGivenNameIsNotReadAsASurname(t *testing.T) {
 		t.Errorf("Sebastiana Pop and POP SEBASTIANA CANDELARIA: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
 	}
 }
+
+// Nicknames of Belize's three languages of names stand for the name: a
+// Mestizo Meche is Mercedes, a Creole Patsy is Patricia, a Mennonite Abe
+// is Abraham and Henry is Heinrich.
+func TestNicknamesOfThreeLanguages(t *testing.T) {
+	for _, tc := range []struct{ a, b, village, district string }{
+		{"Meche Cowo", "Mercedes Cowo", "Corozal Town", "Corozal"},
+		{"Chabela Tun", "Isabel Tun", "San José", "Orange Walk"},
+		{"Patsy Tillett", "Patricia Tillett", "Belize City", "Belize"},
+		{"Dot Usher", "Dorothy Usher", "Belize City", "Belize"},
+		{"Abe Friesen", "Abraham Friesen", "Blue Creek", "Orange Walk"},
+		{"Henry Thiessen", "Heinrich Thiessen", "Spanish Lookout", "Cayo"},
+		{"Jake Dueck", "Jacob Dyck", "Spanish Lookout", "Cayo"},
+	} {
+		a := person("a", match.Missing, tc.a, "", 40, tc.village, tc.district)
+		b := person("b", match.Sheltered, tc.b, "", 41, tc.village, tc.district)
+		c := score(t, a, b)
+		if !hasReason(c, "first-nickname") || c.Score < match.DefaultConfig().Threshold {
+			t.Errorf("%q and %q: scored %.3f, %v; want a nickname, a match", tc.a, tc.b, c.Score, c.ReasonsIn("en"))
+		}
+	}
+}

@@ -33,7 +33,7 @@ var nicknames = map[string][]string{
 	"alex": {"alejandro", "alexander", "alejandra"}, "ale": {"alejandro", "alejandra"},
 	"andy": {"andres", "andrew"}, "ricky": {"ricardo", "richard"}, "richi": {"ricardo"},
 	// English
-	"bill": {"william"}, "billy": {"william"}, "will": {"william"}, "willy": {"william"}, "willie": {"william"}, "liam": {"william"},
+	"bill": {"william"}, "billy": {"william"}, "will": {"william"}, "willy": {"william", "wilhelm"}, "willie": {"william", "wilhelm"}, "liam": {"william"},
 	"bob": {"robert"}, "bobby": {"robert"}, "rob": {"robert"}, "robbie": {"robert"}, "bert": {"robert", "albert", "herbert"},
 	"peggy": {"margaret"}, "maggie": {"margaret"}, "meg": {"margaret"}, "madge": {"margaret"}, "marge": {"margaret"},
 	"betty": {"elizabeth"}, "beth": {"elizabeth"}, "liz": {"elizabeth"}, "lizzie": {"elizabeth"}, "eliza": {"elizabeth"}, "bess": {"elizabeth"}, "elsie": {"elizabeth"},
@@ -60,6 +60,22 @@ var nicknames = map[string][]string{
 	// Mennonite Low German
 	"greta": {"margaretha"}, "griet": {"margaretha"}, "hein": {"heinrich"}, "tien": {"katharina"}, "tiena": {"katharina"},
 	"lena": {"helena", "magdalena"}, "lies": {"elisabeth"}, "sus": {"susanna"}, "neeta": {"aganetha"},
+	// Spanish, as Belize's Mestizo families call each other
+	"meche": {"mercedes"}, "chabela": {"isabel"}, "chave": {"isabel"}, "fito": {"adolfo", "rodolfo"},
+	"rosi": {"rosa", "rosario"}, "lucha": {"luz"}, "lety": {"leticia"}, "vero": {"veronica"}, "moni": {"monica"},
+	"pancha": {"francisca"}, "panchita": {"francisca"}, "tencha": {"hortensia"}, "nati": {"natividad", "natalia"},
+	"chencho": {"crescencio", "inocencio"}, "juanita": {"juana"}, "lulu": {"lourdes", "luisa"},
+	"tavo": {"gustavo", "octavio"}, "gus": {"gustavo", "augustus"},
+	// English, as Creole families do
+	"patsy": {"patricia"}, "dot": {"dorothy"}, "dottie": {"dorothy"}, "dolly": {"dorothy"}, "bev": {"beverly"},
+	"al": {"albert", "alfred", "alvin"}, "alf": {"alfred"}, "ernie": {"ernest"}, "ray": {"raymond", "ramon"},
+	"reg": {"reginald"}, "stan": {"stanley"}, "lenny": {"leonard"}, "vince": {"vincent"}, "wally": {"walter"},
+	"walt": {"walter"}, "judy": {"judith"},
+	// Low German and English, as Mennonites are called
+	"abe": {"abraham"}, "jake": {"jacob"}, "ike": {"isaac", "isaak"}, "corny": {"cornelius"},
+	"frank": {"francisco", "franz", "francis"}, "hans": {"johan", "johann", "johannes"}, "gerd": {"gerhard"},
+	"bernie": {"bernhard", "bernard"}, "annie": {"anna", "ana"}, "aggie": {"agatha", "aganetha"},
+	"liese": {"elisabeth"}, "henry": {"heinrich"},
 	// Abbreviations a clerk writes in a register: Ma. for María, Wm.
 	// for William, Fco. for Francisco.
 	"ma": {"maria"}, "fco": {"francisco"}, "gmo": {"guillermo"}, "jos": {"jose", "joseph"},
