@@ -635,7 +635,7 @@ func compareFirst(x, y *parsedName, want bool) (int, Reason) {
 		}
 		return firstElse, mk(want, func() Reason { return Reason{Code: "first-differ", Args: args} })
 	}
-	jw := jaroWinkler(a, b)
+	jw := jaroWinklerAbove(a, b, 0.85)
 	switch {
 	case jw >= 0.92 || len(a) >= 4 && len(b) >= 4 && oneEdit(a, b):
 		return firstAlike, mk(want, func() Reason { return Reason{Code: "first-alike", Args: args} })
@@ -675,7 +675,7 @@ func initialAgrees(x, y *parsedName) bool {
 
 // alikeName says whether two given names differ by a typo at most.
 func alikeName(a, b string) bool {
-	return a == b || jaroWinkler(a, b) >= 0.92 || len(a) >= 4 && len(b) >= 4 && oneEdit(a, b)
+	return a == b || jaroWinklerAbove(a, b, 0.92) >= 0.92 || len(a) >= 4 && len(b) >= 4 && oneEdit(a, b)
 }
 
 // nicknameAlike says whether x's first name stands for a name alike to b
@@ -713,7 +713,7 @@ func tokenLevel(s, t, cs, ct, ks, kt string) int {
 	case cs == ct || ks == kt:
 		return surnameSpelling
 	}
-	jw := jaroWinkler(s, t)
+	jw := jaroWinklerAbove(s, t, 0.85)
 	short := min(len(s), len(t))
 	switch {
 	case jw >= 0.92 || short >= 4 && oneEdit(s, t):
@@ -961,7 +961,7 @@ func comparePlace(a, b *features, kind Kind, reasons *[]Reason) float64 {
 		switch {
 		case !sameDistrict:
 			l = placeDistrictDiff
-		case len(va) >= 4 && len(vb) >= 4 && jaroWinkler(va, vb) >= 0.9:
+		case len(va) >= 4 && len(vb) >= 4 && jaroWinklerAbove(va, vb, 0.9) >= 0.9:
 			l = placeAlike
 		default:
 			l = placeOtherVillage

@@ -61,6 +61,60 @@ func jaroWinkler(a, b string) float64 {
 	return jaro + float64(prefix)*0.1*(1-jaro)
 }
 
+// jaroWinklerAbove is jaroWinkler(a, b) when that may be least or more,
+// and 0 when it surely is not: most pairs of names compared differ in
+// most of their letters, and ruling them out by counting letters is much
+// cheaper than matching them in their windows.
+func jaroWinklerAbove(a, b string, least float64) float64 {
+	if jaroWinklerCeil(a, b) < least {
+		return 0
+	}
+	return jaroWinkler(a, b)
+}
+
+// jaroWinklerCeil is a bound jaroWinkler(a, b) never exceeds, from the
+// letters the two have in common whatever their places (the matches Jaro
+// counts are among them), no transpositions, and their common prefix.
+func jaroWinklerCeil(a, b string) float64 {
+	if a == b {
+		return 1
+	}
+	a, b = a[:min(len(a), 64)], b[:min(len(b), 64)]
+	la, lb := len(a), len(b)
+	if la == 0 || lb == 0 {
+		return 0
+	}
+	// Letters a to z counted each, any other byte in one of a few
+	// shared counts: sharing can only raise the bound.
+	var count [32]int8
+	bucket := func(c byte) byte {
+		if 'a' <= c && c <= 'z' {
+			return c - 'a'
+		}
+		return 26 + c&3
+	}
+	for i := 0; i < la; i++ {
+		count[bucket(a[i])]++
+	}
+	m := 0
+	for i := 0; i < lb; i++ {
+		if k := bucket(b[i]); count[k] > 0 {
+			count[k]--
+			m++
+		}
+	}
+	if m == 0 {
+		return 0
+	}
+	fm := float64(m)
+	jaro := (fm/float64(la) + fm/float64(lb) + 1) / 3
+	prefix := 0
+	for prefix < 4 && prefix < la && prefix < lb && a[prefix] == b[prefix] {
+		prefix++
+	}
+	return jaro + float64(prefix)*0.1*(1-jaro)
+}
+
 // damerau is the optimal-string-alignment distance between a and b: the
 // fewest insertions, deletions, substitutions and swaps of two neighbouring
 // letters that turn one into the other. Names are short; longer strings are
