@@ -131,7 +131,7 @@ func (x *Index) Group(cands []Candidate, least float64, decided func(a, b string
 				if g, ok := given[[2]string{a.id, b.id}]; ok {
 					c = *g
 				} else {
-					c, _ = compare(a, b, x.cfg.Prior, true)
+					c, _ = compare(a, b, x.prior(x.Len()), true)
 				}
 				if s := at[j]; c.Score < s && decided(a.id, b.id) != Same {
 					c.Score, c.Weight = s, math.Log2(s/(1-s))
@@ -212,7 +212,7 @@ func (x *Index) mayJoin(ga, gb *group, same bool, decided func(a, b string) Deci
 			if compareAge(a, b, nil) == ageWeights[ageFar] {
 				return false
 			}
-			if c, _ := compareAbove(a, b, x.cfg.Prior, vetoWeight, false); c.A == "" || c.Weight < vetoWeight {
+			if c, _ := compareAbove(a, b, x.prior(x.Len()), vetoWeight, false); c.A == "" || c.Weight < vetoWeight {
 				return false
 			}
 		}
@@ -229,5 +229,5 @@ func (x *Index) Pair(a, b string) (c Candidate, ok bool) {
 	if !okA || !okB || a == b {
 		return Candidate{}, false
 	}
-	return compare(x.people[i], x.people[j], x.cfg.Prior, true)
+	return compare(x.people[i], x.people[j], x.prior(x.Len()), true)
 }

@@ -56,11 +56,20 @@ func NewIndex(cfg Config) (*Index, error) {
 	return &Index{cfg: cfg, least: math.Log2(cfg.Threshold / (1 - cfg.Threshold)), seed: maphash.MakeSeed(), ids: map[string]int32{}, blocks: map[uint64]*block{}}, nil
 }
 
-// pair is a candidate with the places of its two people in the index.
+// pair is a candidate with the places of its two people in the index,
+// and the prior it was scored with.
 type pair struct {
-	c    Candidate
-	i, j int32
+	c     Candidate
+	i, j  int32
+	prior float64
 }
+
+// prior is the prior of the index once it holds n people (Config.PriorFor).
+// As people are added it falls, and the candidates found before are
+// scored again with it when they are given (Candidates): a pair under
+// the threshold with a prior is under it with any smaller one, so that
+// which pairs are candidates does not depend on the order of arrival.
+func (x *Index) prior(n int) float64 { return x.cfg.PriorFor(n) }
 
 // Len is the number of people in the index: added and not removed.
 func (x *Index) Len() int { return len(x.ids) }
@@ -91,9 +100,12 @@ func (x *Index) Query(p Person) ([]Candidate, error) {
 	}
 	f := newFeatures(&p)
 	x.query++
+	n := x.Len() + 1 // as if p were added
 	if i, ok := x.ids[p.ID]; ok {
 		x.seen[i] = x.query
+		n--
 	}
+	prior := x.prior(n)
 	var out []pair
 	for _, k := range blockKeys(f) {
 		for _, band := range queryBands(bandOf(f)) {
@@ -101,9 +113,9 @@ func (x *Index) Query(p Person) ([]Candidate, error) {
 			if b == nil {
 				continue
 			}
-			out = x.scan(f, -1, b.missing, out)
+			out = x.scan(f, -1, b.missing, prior, out)
 			if f.rec == Missing {
-				out = x.scan(f, -1, b.sheltered, out)
+				out = x.scan(f, -1, b.sheltered, prior, out)
 			}
 		}
 	}
@@ -139,6 +151,7 @@ func (x *Index) Add(p Person) ([]Candidate, error) {
 	keys := blockKeys(f)
 	x.query++
 	self := int32(len(x.people))
+	prior := x.prior(x.Len() + 1)
 	var out []pair
 	for _, k := range keys {
 		for _, band := range queryBands(bandOf(f)) {
@@ -148,9 +161,9 @@ func (x *Index) Add(p Person) ([]Candidate, error) {
 			}
 			// Two shelter registrations are never paired: a new one is
 			// compared with the reports alone.
-			out = x.scan(f, self, b.missing, out)
+			out = x.scan(f, self, b.missing, prior, out)
 			if f.rec == Missing {
-				out = x.scan(f, self, b.sheltered, out)
+				out = x.scan(f, self, b.sheltered, prior, out)
 			}
 		}
 	}
@@ -184,7 +197,7 @@ func (x *Index) insert(f *features, keys []string, i int32) {
 
 // scan compares f, the self-th person (-1 for one not added), with the
 // members of a block it has not yet been compared with in this query.
-func (x *Index) scan(f *features, self int32, members []int32, out []pair) []pair {
+func (x *Index) scan(f *features, self int32, members []int32, prior float64, out []pair) []pair {
 	for _, j := range members {
 		if x.seen[j] == x.query || x.gone[j] {
 			continue
@@ -192,9 +205,9 @@ func (x *Index) scan(f *features, self int32, members []int32, out []pair) []pai
 		x.seen[j] = x.query
 		o := x.people[j]
 		x.Compared++
-		if c, _ := compareAbove(f, o, x.cfg.Prior, x.least, false); c.Score >= x.cfg.Threshold {
-			c, _ = compare(f, o, x.cfg.Prior, true)
-			out = append(out, pair{c, self, j})
+		if c, _ := compareAbove(f, o, prior, x.least, false); c.Score >= x.cfg.Threshold {
+			c, _ = compare(f, o, prior, true)
+			out = append(out, pair{c, self, j, prior})
 		}
 	}
 	return out
@@ -225,6 +238,7 @@ func (x *Index) AddAll(people []Person) ([]Candidate, error) {
 	for i, f := range feats {
 		x.insert(f, keys[i], start+int32(i))
 	}
+	prior := x.prior(x.Len())
 	found := make([][]pair, len(people))
 	parallel(len(people), func(i int) {
 		f, self := feats[i], start+int32(i)
@@ -249,9 +263,9 @@ func (x *Index) AddAll(people []Person) ([]Candidate, error) {
 			if x.gone[j] {
 				continue
 			}
-			if c, _ := compareAbove(f, o, x.cfg.Prior, x.least, false); c.Score >= x.cfg.Threshold {
-				c, _ = compare(f, o, x.cfg.Prior, true)
-				out = append(out, pair{c, self, j})
+			if c, _ := compareAbove(f, o, prior, x.least, false); c.Score >= x.cfg.Threshold {
+				c, _ = compare(f, o, prior, true)
+				out = append(out, pair{c, self, j, prior})
 			}
 		}
 		sortPairs(out)
@@ -302,15 +316,25 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// Candidates returns every candidate of the people in the index, ordered
-// by A then B.
+// Candidates returns every candidate of the people in the index, scored
+// with the index's prior as it is now, ordered by A then B.
 func (x *Index) Candidates() []Candidate {
 	var out []Candidate
+	prior := x.prior(x.Len())
+	pw := logOdds(prior)
 	for _, f := range x.found {
 		for _, p := range f {
-			if !x.gone[p.i] && !x.gone[p.j] {
-				out = append(out, p.c)
+			if x.gone[p.i] || x.gone[p.j] {
+				continue
 			}
+			c := p.c
+			if p.prior != prior {
+				c.setPrior(pw)
+				if c.Score < x.cfg.Threshold {
+					continue
+				}
+			}
+			out = append(out, c)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -162,22 +162,45 @@ const (
 
 // Config holds the model's prior and the threshold.
 type Config struct {
-	// Prior is the chance that two people compared at random are one
-	// person, before their records are read.
+	// Prior is the chance that two records compared at random are one
+	// person, before they are read, in a set of PriorRecords records.
 	Prior float64
+	// PriorRecords is the size of the set Prior is the chance for. Each
+	// person has about as many records whatever the size of the set, so
+	// that in a set of n records two at random are one person
+	// PriorRecords/n times as often: an Index of n records takes
+	// Prior × PriorRecords / n, n no less than MinPriorRecords. Zero
+	// keeps Prior whatever the size.
+	PriorRecords int
 	// Threshold is the least score of a pair returned as a candidate.
 	Threshold float64
 }
 
+// MinPriorRecords is the fewest records an index's prior is taken for: a
+// laptop holding a few dozen records is not a set in which two records at
+// random are one person one time in a few dozen.
+const MinPriorRecords = 1000
+
 // DefaultConfig is the model docs/matching.md describes.
 func DefaultConfig() Config {
-	return Config{Prior: 1.0 / 32768, Threshold: 0.5}
+	return Config{Prior: 1.0 / 32768, PriorRecords: 15000, Threshold: 0.5}
+}
+
+// PriorFor is the prior of a set of n records.
+func (c Config) PriorFor(n int) float64 {
+	if c.PriorRecords == 0 {
+		return c.Prior
+	}
+	return c.Prior * float64(c.PriorRecords) / float64(max(n, MinPriorRecords))
 }
 
 // Validate says what is wrong with c.
 func (c Config) Validate() error {
 	if !(c.Prior > 0 && c.Prior < 1) {
 		return errorf("prior %v is not between 0 and 1", c.Prior)
+	}
+	if c.PriorRecords < 0 || c.PriorFor(MinPriorRecords) >= 1 {
+		return errorf("prior %v for %d records is, for %d, not under 1", c.Prior, c.PriorRecords, MinPriorRecords)
 	}
 	if !(c.Threshold >= 0 && c.Threshold <= 1) {
 		return errorf("threshold %v is not between 0 and 1", c.Threshold)
@@ -326,7 +349,7 @@ func compareAbove(a, b *features, prior, least float64, want bool) (Candidate, b
 	if want {
 		rs = &rest
 	}
-	pw := math.Log2(prior / (1 - prior))
+	pw := logOdds(prior)
 	aw := compareAge(a, b, rs)
 	sw := compareSex(a, b, rs)
 	nameW := math.Max(a.maxNameW, b.maxNameW)
@@ -348,13 +371,23 @@ func compareAbove(a, b *features, prior, least float64, want bool) (Candidate, b
 		c.A, c.B = c.B, c.A
 	}
 	nw, reasons := compareNames(a, b, want)
-	c.Weight = pw + nw + aw + sw + lw
-	c.Score = 1 / (1 + math.Exp2(-c.Weight))
+	c.evidence = nw + aw + sw + lw
+	c.setPrior(pw)
 	if want {
 		c.Reasons = append(reasons, rest...)
 	}
 	return c, true
 }
+
+// setPrior sets c's weight and score from its evidence and a prior's
+// log2 odds pw.
+func (c *Candidate) setPrior(pw float64) {
+	c.Weight = pw + c.evidence
+	c.Score = 1 / (1 + math.Exp2(-c.Weight))
+}
+
+// logOdds is the log2 odds of a chance.
+func logOdds(p float64) float64 { return math.Log2(p / (1 - p)) }
 
 func title(w string) string {
 	if w == "" {

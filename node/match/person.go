@@ -115,6 +115,8 @@ type Candidate struct {
 	Score   float64 // the probability that A and B are one person, 0 to 1
 	Weight  float64 // the match weight in bits (log2 odds), prior included
 	Reasons []Reason
+	// evidence is Weight without the prior: what the two records say.
+	evidence float64
 }
 
 // ReasonsIn renders the reasons in English ("en") or Spanish ("es").
