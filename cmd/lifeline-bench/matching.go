@@ -32,6 +32,10 @@ func matchQuality(ctx context.Context, e *env) ([]namedResult, error) {
 		{"M1-national", "5,000 reports, 10,000 registrations, the whole country", matchtest.Options{Seed: 11, Missing: 5000, Sheltered: 10000}},
 		{"M1-south", "5,000 reports, 10,000 registrations, Toledo and Stann Creek", matchtest.Options{Seed: 12, Missing: 5000, Sheltered: 10000,
 			Districts: map[string]float64{"Toledo": 0.6, "Stann Creek": 0.4}}},
+		// A smaller event's: fewer records, fewer namesakes.
+		{"M1-1500", "500 reports, 1,000 registrations, the whole country", matchtest.Options{Seed: 531, Missing: 500, Sheltered: 1000}},
+		{"M1-1500-south", "500 reports, 1,000 registrations, Toledo and Stann Creek", matchtest.Options{Seed: 531, Missing: 500, Sheltered: 1000,
+			Districts: map[string]float64{"Toledo": 0.6, "Stann Creek": 0.4}}},
 	} {
 		s := matchtest.Generate(set.o)
 		start := time.Now()
