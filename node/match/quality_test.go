@@ -46,6 +46,11 @@ func TestQuality(t *testing.T) {
 		{"the whole country", matchtest.Options{Seed: 11, Missing: 5000, Sheltered: 10000}, 0.92, 0.91},
 		{"Toledo and Stann Creek, where namesakes are many", matchtest.Options{Seed: 12, Missing: 5000, Sheltered: 10000,
 			Districts: map[string]float64{"Toledo": 0.6, "Stann Creek": 0.4}}, 0.91, 0.88},
+		// A district's event: fewer records, fewer namesakes, and the
+		// index's prior of its 1,500 records.
+		{"a district's event", matchtest.Options{Seed: 531, Missing: 500, Sheltered: 1000}, 0.95, 0.95},
+		{"a district's event in the south", matchtest.Options{Seed: 531, Missing: 500, Sheltered: 1000,
+			Districts: map[string]float64{"Toledo": 0.6, "Stann Creek": 0.4}}, 0.95, 0.94},
 	} {
 		p, r := quality(t, matchtest.Generate(tc.o))
 		t.Logf("%s: precision %.3f, recall %.3f", tc.what, p, r)
