@@ -677,7 +677,10 @@ func compareFirst(x, y *parsedName, want bool) (int, Reason) {
 		// nickname mistyped and its name (Mggie, Margaret): as alike
 		// as one typo.
 		return firstAlike, mk(want, func() Reason { return Reason{Code: "first-alike", Args: args} })
-	case jw >= 0.85:
+	case jw >= 0.85 || oneEdit(a, b):
+		// A typo in a short name (Ana and Asa, Eva and Ea) changes
+		// too much of it to say it is alike, and too little to say
+		// it is another.
 		return firstSomewhat, mk(want, func() Reason { return Reason{Code: "first-somewhat", Args: args} })
 	}
 	return firstElse, mk(want, func() Reason { return Reason{Code: "first-differ", Args: args} })
