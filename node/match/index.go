@@ -69,6 +69,8 @@ type pair struct {
 // scored again with it when they are given (Candidates): a pair under
 // the threshold with a prior is under it with any smaller one, so that
 // which pairs are candidates does not depend on the order of arrival.
+// Once people are removed it rises again a little, and a pair it would now
+// lift over the threshold is found when the index is next built.
 func (x *Index) prior(n int) float64 { return x.cfg.PriorFor(n) }
 
 // Len is the number of people in the index: added and not removed.
