@@ -688,21 +688,24 @@ func compareFirst(x, y *parsedName, want bool) (int, Reason) {
 
 // initialAgrees says whether the first name of x or of y, one of which is
 // an initial ("J. Coc"), begins as the other or a name it stands for
-// (W. and Bill, who is William).
+// (W. and Bill, who is William); of two initials, either way.
 func initialAgrees(x, y *parsedName) bool {
-	if len(y.first) == 1 {
-		x, y = y, x
-	}
-	if y.first[0] == x.first[0] {
+	return len(x.first) == 1 && begins(x.first[0], y) || len(y.first) == 1 && begins(y.first[0], x)
+}
+
+// begins says whether the first name of y, or a name it stands for,
+// begins with the letter c.
+func begins(c byte, y *parsedName) bool {
+	if y.first[0] == c {
 		return true
 	}
-	for _, c := range y.firstCanon {
-		if c[0] == x.first[0] {
+	for _, n := range y.firstCanon {
+		if n[0] == c {
 			return true
 		}
 	}
 	for _, full := range nicknames[y.first] {
-		if full[0] == x.first[0] {
+		if full[0] == c {
 			return true
 		}
 	}
