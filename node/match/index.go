@@ -456,6 +456,9 @@ func blockKeys(f *features) []string {
 			names = append(names, reading{&f.inner[k], f.words[:i]})
 		}
 	}
+	if f.second != nil {
+		names = append(names, reading{f.second, f.second.surnames})
+	}
 	for _, r := range names {
 		n := r.n
 		if n.first == "" {

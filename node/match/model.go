@@ -221,7 +221,10 @@ type features struct {
 	// inner are the readings of a name without a comma with the first
 	// name after one or two surnames (firstPositions): "POP COC MARIA
 	// ISABEL" is Maria Isabel Pop Coc.
-	inner    []parsedName
+	inner []parsedName
+	// second is the reading of a name of two given names by the second
+	// alone (secondGiven): María Elena Pop is Elena Pop to a neighbour.
+	second   *parsedName
 	gen      int8   // generationOf the name: 1 Sr., 2 Jr. or II, 3 III; 0 none
 	sex      string // "female", "male" or ""
 	age      int
@@ -248,6 +251,9 @@ func newFeatures(p *Person) *features {
 		r := readingAt(f.words, i, aliases)
 		f.maxNameW = math.Max(f.maxNameW, r.maxW())
 		f.inner = append(f.inner, r)
+	}
+	if f.second = secondGiven(&f.name, aliases); f.second != nil {
+		f.maxNameW = math.Max(f.maxNameW, f.second.maxW())
 	}
 	if p.Sex == "female" || p.Sex == "male" {
 		f.sex = p.Sex
@@ -494,6 +500,7 @@ func compareNameWords(a, b *features, want bool) (float64, []Reason) {
 			readings = append(readings, reading{&a.name, &b.inner[k], b, true})
 		}
 	}
+	readings = append(readings, reading{a.second, &b.name, a, true}, reading{&a.name, b.second, b, true})
 	for _, t := range readings {
 		if t.x == nil || t.y == nil {
 			continue
@@ -517,11 +524,32 @@ func compareNameWords(a, b *features, want bool) (float64, []Reason) {
 			bestW = w
 			if want {
 				_, _, r := nameReading(t.x, t.y, a.dIdx, b.dIdx, true)
-				bestR = append([]Reason{{Code: "name-surname-first", Args: []string{strings.Join(strings.Fields(t.who.raw), " ")}}}, r...)
+				how := Reason{Code: "name-surname-first", Args: []string{strings.Join(strings.Fields(t.who.raw), " ")}}
+				if t.x == a.second || t.y == b.second {
+					how = Reason{Code: "name-second-given", Args: []string{how.Args[0], title(t.who.second.first)}}
+				}
+				bestR = append([]Reason{how}, r...)
 			}
 		}
 	}
 	return bestW, bestR
+}
+
+// secondGiven is the reading of n by its second word, its first dropped,
+// when n begins with a listed given name, its second word is not a listed
+// surname, and a surname follows: Maria Elena Pop read as Elena Pop, Juan
+// José Coc as José Coc, as many a Juan José is called at home; not Maria
+// Pop Coc as Pop Coc. Such a reading weighs
+// innerPenalty less, as a reading against the order of the words does:
+// the names agree only if the reporter wrote the name the person goes by
+// and the clerk the names the person was given. nil otherwise.
+func secondGiven(n *parsedName, aliases []string) *parsedName {
+	if len(n.surnames) < 2 || !listedGiven(n.first) || surnameOnly(n.surnames[0]) {
+		return nil
+	}
+	r := makeName(n.surnames[0], n.surnames[1:], nil, aliases)
+	r.sorted = n.sorted
+	return &r
 }
 
 // firstPositions are the positions in f.words, besides the first and the

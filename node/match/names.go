@@ -1,6 +1,7 @@
 package match
 
 import (
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -63,7 +64,7 @@ var letterFolds = map[rune]string{
 
 // particles are words of a name that say nothing about the person.
 var particles = map[string]bool{
-	"de": true, "del": true, "la": true, "las": true, "los": true, "y": true,
+	"de": true, "del": true, "la": true, "las": true, "los": true, "y": true, "dela": true, "delos": true, "delas": true,
 	"jr": true, "sr": true, "ii": true, "iii": true, "mr": true, "mrs": true,
 	"miss": true, "ms": true, "dr": true, "sra": true, "srta": true, "don": true, "dona": true,
 	"iv": true,
@@ -137,9 +138,22 @@ var aliasQuotes = map[rune]rune{'"': '"', '“': '”', '«': '»', '(': ')', '[
 // maxAliases bounds the words read as what a person is called.
 const maxAliases = 2
 
+// aliasMarker is what is written before what a person is called: Maria
+// Pop aka Chila, Juan Coc alias Chino, conocida como Lupe.
+var aliasMarker = regexp.MustCompile(`(?i)(?:^|[\s,;])(?:a\.?k\.?a\.?|alias|also known as|known as|conocid[oa] como)(?:\s|$)`)
+
 // splitAliases takes out of raw the words written between quotes or
-// brackets: what the person is called, not their name.
+// brackets, or after aka or alias: what the person is called, not their
+// name.
 func splitAliases(raw string) (rest string, aliases []string) {
+	if m := aliasMarker.FindStringIndex(raw); m != nil {
+		for _, w := range words(raw[m[1]:]) {
+			if len(aliases) < maxAliases && len(w) > 1 {
+				aliases = append(aliases, w)
+			}
+		}
+		raw = raw[:m[0]]
+	}
 	var b strings.Builder
 	for len(raw) > 0 {
 		open := strings.IndexFunc(raw, func(r rune) bool { _, ok := aliasQuotes[r]; return ok })
@@ -244,6 +258,25 @@ func makeName(first string, rest, all, aliases []string) parsedName {
 	return n
 }
 
+// particleNames are the words a Spanish surname has after de, del, de la
+// or de los, which some write as one word with it: Delacruz, Deleon.
+var particleNames = map[string]bool{
+	"cruz": true, "rosa": true, "paz": true, "leon": true, "cid": true, "valle": true, "vega": true,
+	"torre": true, "fuente": true, "garza": true, "santos": true, "reyes": true, "rio": true, "rios": true,
+	"luz": true, "hoya": true, "riva": true, "mora": true, "rosario": true, "angeles": true,
+}
+
+// joinedParticle is w without a particle written as one word with it
+// (Delacruz is de la Cruz, whose particles are dropped), or w.
+func joinedParticle(w string) string {
+	for _, p := range []string{"delos", "delas", "dela", "del", "de"} {
+		if rest, ok := strings.CutPrefix(w, p); ok && particleNames[rest] {
+			return rest
+		}
+	}
+	return w
+}
+
 // words folds raw and splits it into words, without particles, at most
 // maxTokens of them.
 func words(raw string) []string {
@@ -255,7 +288,11 @@ func words(raw string) []string {
 		if len(out) == maxTokens {
 			break
 		}
-		out = append(out, w)
+		if n := len(out); n > 0 && (out[n-1] == "mc" || out[n-1] == "mac") {
+			out[n-1] += w // Mac Kenzie is MacKenzie
+			continue
+		}
+		out = append(out, joinedParticle(w))
 	}
 	return out
 }

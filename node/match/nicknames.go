@@ -59,13 +59,17 @@ var nicknames = map[string][]string{
 	"tina": {"katharina", "catarina", "cristina", "christina", "martina", "agustina"},
 	// Mennonite Low German
 	"greta": {"margaretha"}, "griet": {"margaretha"}, "hein": {"heinrich"}, "tien": {"katharina"}, "tiena": {"katharina"},
-	"lena": {"helena", "magdalena"}, "lies": {"elisabeth"}, "sus": {"susanna"}, "neeta": {"aganetha"},
+	"lena": {"helena", "magdalena"}, "lies": {"elisabeth"}, "sus": {"susanna"}, "neeta": {"aganetha"}, "neta": {"aganetha"},
+	"nettie": {"aganetha"}, "netty": {"aganetha"},
 	// Spanish, as Belize's Mestizo families call each other
 	"meche": {"mercedes"}, "chabela": {"isabel"}, "chave": {"isabel"}, "fito": {"adolfo", "rodolfo"},
 	"rosi": {"rosa", "rosario"}, "lucha": {"luz"}, "lety": {"leticia"}, "vero": {"veronica"}, "moni": {"monica"},
 	"pancha": {"francisca"}, "panchita": {"francisca"}, "tencha": {"hortensia"}, "nati": {"natividad", "natalia"},
 	"chencho": {"crescencio", "inocencio"}, "juanita": {"juana"}, "lulu": {"lourdes", "luisa"},
 	"tavo": {"gustavo", "octavio"}, "gus": {"gustavo", "augustus"},
+	"rigo": {"rigoberto"}, "fredo": {"alfredo"}, "mando": {"armando"}, "lando": {"orlando", "rolando"},
+	"neto": {"ernesto"}, "chinto": {"jacinto"}, "tacho": {"anastasio"}, "beny": {"benjamin", "benito"},
+	"benny": {"benjamin", "benito"}, "josie": {"josefina", "josephine"}, "rosie": {"rosa", "rose", "rosario"},
 	// English, as Creole families do
 	"patsy": {"patricia"}, "dot": {"dorothy"}, "dottie": {"dorothy"}, "dolly": {"dorothy"}, "bev": {"beverly"},
 	"al": {"albert", "alfred", "alvin"}, "alf": {"alfred"}, "ernie": {"ernest"}, "ray": {"raymond", "ramon"},

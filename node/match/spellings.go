@@ -86,8 +86,12 @@ func surnameCanon(s string) string {
 // that is not ch or before e or i, are k, and a c before e or i is s; x is
 // sh (as in the Maya alphabets) and z is s; v is b; y is i; oe is o; w
 // before a consonant or at the end is u; an h after a vowel is dropped;
-// then a letter doubled is one.
+// then a letter doubled is one. Mac at the start is Mc (MacKenzie and
+// McKenzie).
 func spellKey(w string) string {
+	if rest, ok := strings.CutPrefix(w, "mac"); ok && len(rest) > 1 {
+		w = "mc" + rest
+	}
 	var b []byte
 	vowel := func(c byte) bool { return strings.IndexByte("aeiouy", c) >= 0 }
 	for i := 0; i < len(w); i++ {
