@@ -272,6 +272,9 @@ var placeNoise = map[string]bool{"village": true, "town": true, "city": true, "t
 func foldPlace(s string) string {
 	var out []string
 	for _, w := range strings.Fields(fold(s)) {
+		if a, ok := placeWords[w]; ok {
+			w = a
+		}
 		if !placeNoise[w] {
 			out = append(out, w)
 		}
@@ -293,6 +296,13 @@ var placeAliases = map[string]string{
 	"mango creek": "independence", "independence mango creek": "independence",
 	"ambergris caye": "san pedro", "san pedro ambergris caye": "san pedro",
 	"belize": "belize city",
+}
+
+// placeWords are the words of a place name abbreviated as a clerk does:
+// Sta. Cruz, Sn. José, St. Margaret, BZ City, OW Town.
+var placeWords = map[string]string{
+	"sta": "santa", "sto": "santo", "sn": "san", "st": "saint", "bz": "belize", "bze": "belize",
+	"ow": "orange walk",
 }
 
 // foldDistrict folds a district as the kits name it, or as it is

@@ -243,6 +243,11 @@ func TestPlacesAsBelizeansWriteThem(t *testing.T) {
 		{"San Pedro", "Belize", "Ambergris Caye", "Belize District"},
 		{"Punta Gorda", "Toledo District", "Punta Gorda Town", "Distrito de Toledo"},
 		{"Dangriga", "Stan Creek", "Dangriga", "Stann Creek"},
+		{"Sta. Cruz", "Toledo", "Santa Cruz", "Toledo"},
+		{"Sn Jose", "Orange Walk", "San José", "Orange Walk"},
+		{"St. Margaret", "Stann Creek", "Saint Margaret Village", "Stann Creek"},
+		{"BZ City", "Belize", "Belize City", "Belize"},
+		{"OW Town", "Orange Walk", "Orange Walk Town", "Orange Walk"},
 	} {
 		a := person("a", match.Missing, "Juan Pop", "male", 30, tc[0], tc[1])
 		b := person("b", match.Sheltered, "Juan Pop", "male", 30, tc[2], tc[3])
