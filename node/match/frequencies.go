@@ -201,3 +201,10 @@ func localFactor(g uint8, da, db int8) float64 {
 	}
 	return math.Sqrt(fa * fb)
 }
+
+// listedSurname says whether canon is a surname whose commonness is
+// stated.
+func listedSurname(canon string) bool {
+	_, ok := surnameFrequency[canon]
+	return ok
+}

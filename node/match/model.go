@@ -790,6 +790,12 @@ func tokenLevel(s, t, cs, ct, ks, kt string) int {
 	case cs == ct || ks == kt:
 		return surnameSpelling
 	}
+	if listedSurname(cs) && listedSurname(ct) {
+		// Coc and Choc, Sho and Shi: two families' names, each
+		// common, more often two people than one name mistyped as
+		// the other.
+		return surnameElse
+	}
 	jw := jaroWinklerAbove(s, t, 0.85)
 	short := min(len(s), len(t))
 	switch {

@@ -52,3 +52,23 @@ func TestSpellingsByTheRulesOfTheirAlphabets(t *testing.T) {
 		}
 	}
 }
+
+// Coc and Choc, Sho and Shi are the names of different families, each
+// common in Toledo: one written for the other is more often another
+// person than a slip, so they are not "alike" as a typo is, while a typo
+// in a name of one family still is (Canti and Cante).
+func TestTwoFamiliesNamesAreNotATypo(t *testing.T) {
+	threshold := match.DefaultConfig().Threshold
+	for _, tc := range [][2]string{{"Maria Coc", "Maria Choc"}, {"Juana Sho", "Juana Shi"}} {
+		a := person("a", match.Missing, tc[0], "female", 30, "San Jose", "Toledo")
+		b := person("b", match.Sheltered, tc[1], "female", 31, "San Jose", "Toledo")
+		if c := score(t, a, b); c.Score >= threshold || !hasReason(c, "surname-differ") {
+			t.Errorf("%q and %q: scored %.3f, %v; want the surnames different", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
+		}
+	}
+	a := person("a", match.Missing, "Aurelio Canti", "male", 30, "San Jose", "Toledo")
+	b := person("b", match.Sheltered, "Aurelio Cante", "male", 31, "San Jose", "Toledo")
+	if c := score(t, a, b); c.Score < threshold {
+		t.Errorf("Aurelio Canti and Aurelio Cante: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
+	}
+}
