@@ -549,10 +549,10 @@ func compareNameWords(a, b *features, want bool) (float64, []Reason) {
 // when n begins with a listed given name, its second word is not a listed
 // surname, and a surname follows: Maria Elena Pop read as Elena Pop, Juan
 // José Coc as José Coc, as many a Juan José is called at home; not Maria
-// Pop Coc as Pop Coc. Such a reading weighs
-// innerPenalty less, as a reading against the order of the words does:
-// the names agree only if the reporter wrote the name the person goes by
-// and the clerk the names the person was given. nil otherwise.
+// Pop Coc as Pop Coc. Such a reading weighs innerPenalty less, as a
+// reading against the order of the words does: the names agree only if
+// the reporter wrote the name the person goes by and the clerk the names
+// the person was given. nil otherwise.
 func secondGiven(n *parsedName, aliases []string) *parsedName {
 	if len(n.surnames) < 2 || !listedGiven(n.first) || surnameOnly(n.surnames[0]) {
 		return nil
