@@ -558,7 +558,6 @@ func secondGiven(n *parsedName, aliases []string) *parsedName {
 		return nil
 	}
 	r := makeName(n.surnames[0], n.surnames[1:], nil, aliases)
-	r.sorted = n.sorted
 	return &r
 }
 
@@ -608,7 +607,7 @@ func sameWordsWeight(a, b *features) (w float64, ok bool) {
 // listed given name or nickname: a reading with it as the first name is
 // not tried.
 func surnameOnly(w string) bool {
-	if _, ok := surnameFrequency[surnameCanon(w)]; !ok {
+	if !listedSurname(surnameCanon(w)) {
 		return false
 	}
 	_, given := firstFrequency[canonGiven(w)]

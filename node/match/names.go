@@ -146,12 +146,15 @@ var aliasMarker = regexp.MustCompile(`(?i)(?:^|[\s,;])(?:a\.?k\.?a\.?|alias|also
 // brackets, or after aka or alias: what the person is called, not their
 // name.
 func splitAliases(raw string) (rest string, aliases []string) {
-	if m := aliasMarker.FindStringIndex(raw); m != nil {
-		for _, w := range words(raw[m[1]:]) {
+	add := func(s string) {
+		for _, w := range words(s) {
 			if len(aliases) < maxAliases && len(w) > 1 {
 				aliases = append(aliases, w)
 			}
 		}
+	}
+	if m := aliasMarker.FindStringIndex(raw); m != nil {
+		add(raw[m[1]:])
 		raw = raw[:m[0]]
 	}
 	var b strings.Builder
@@ -169,11 +172,7 @@ func splitAliases(raw string) (rest string, aliases []string) {
 		}
 		b.WriteString(raw[:open])
 		b.WriteByte(' ')
-		for _, w := range words(raw[open+size : open+size+end]) {
-			if len(aliases) < maxAliases && len(w) > 1 {
-				aliases = append(aliases, w)
-			}
-		}
+		add(raw[open+size : open+size+end])
 		raw = raw[open+size+end+utf8.RuneLen(aliasQuotes[r]):]
 	}
 	return b.String(), aliases

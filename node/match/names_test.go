@@ -11,6 +11,21 @@ func hasReason(c match.Candidate, code string) bool {
 	return slices.ContainsFunc(c.Reasons, func(r match.Reason) bool { return r.Code == code })
 }
 
+// indexed is the candidates an index of the default configuration makes
+// of people, added together.
+func indexed(t *testing.T, people ...match.Person) []match.Candidate {
+	t.Helper()
+	x, err := match.NewIndex(match.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := x.AddAll(people)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // What a clerk writes for a name not known (an injured person who cannot
 // say it, a newborn not yet named) is not a name: two records of
 // "Unknown" of one age and village are not one person by their names, and
@@ -32,12 +47,8 @@ func TestANameNotKnownIsNotAName(t *testing.T) {
 		if c.Score >= threshold || hasReason(c, "name-same") || hasReason(c, "name-same-folded") {
 			t.Errorf("%q and %q: scored %.3f, %v; want no name agreeing, under the threshold", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
 		}
-		x, err := match.NewIndex(match.DefaultConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := x.AddAll([]match.Person{a, b}); err != nil || len(got) != 0 {
-			t.Errorf("%q and %q: the index pairs them: %v, %v", tc[0], tc[1], got, err)
+		if got := indexed(t, a, b); len(got) != 0 {
+			t.Errorf("%q and %q: the index pairs them: %v", tc[0], tc[1], got)
 		}
 	}
 	// A name is not taken for one (Nana, Una, Baby's surname).
@@ -137,12 +148,8 @@ func TestWhatAPersonIsCalled(t *testing.T) {
 		if c.Score < threshold || hasReason(c, "first-differ") {
 			t.Errorf("%q and %q: scored %.3f, %v; want a match", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
 		}
-		x, err := match.NewIndex(match.DefaultConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := x.AddAll([]match.Person{a, b}); err != nil || len(got) != 1 {
-			t.Errorf("%q and %q: the index gives %v, %v; want the pair", tc[0], tc[1], got, err)
+		if got := indexed(t, a, b); len(got) != 1 {
+			t.Errorf("%q and %q: the index gives %v; want the pair", tc[0], tc[1], got)
 		}
 	}
 	a := person("a", match.Missing, "Lennox (Dread) Flowers", "male", 40, "Belize City", "Belize")
@@ -216,12 +223,8 @@ func TestCalledByTheSecondGivenName(t *testing.T) {
 		if !hasReason(c, "name-second-given") || c.Score < threshold {
 			t.Errorf("%q and %q: scored %.3f, %v; want the second given name read, a match", tc.a, tc.b, c.Score, c.ReasonsIn("en"))
 		}
-		x, err := match.NewIndex(match.DefaultConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := x.AddAll([]match.Person{a, b}); err != nil || len(got) != 1 {
-			t.Errorf("%q and %q: the index pairs them %d times (%v), want once", tc.a, tc.b, len(got), err)
+		if got := indexed(t, a, b); len(got) != 1 {
+			t.Errorf("%q and %q: the index pairs them %d times, want once", tc.a, tc.b, len(got))
 		}
 		exact := score(t, a, person("b", match.Sheltered, tc.a, "", 41, tc.village, tc.district))
 		if c.Weight >= exact.Weight {
