@@ -119,6 +119,17 @@ func TestPossiblyReportedFindsTheReportALaptopHolds(t *testing.T) {
 	if got, err := cayo.Node.PossiblyReported(ctx, "missing-person", other); err != nil || len(got.Records) != 0 {
 		t.Fatalf("Pedro Sho is given %+v (%v), want nothing", got, err)
 	}
+	// A neighbour reports her by her married name, and gives the name
+	// she was born with as the one she is also known by: she is found by
+	// that name, and by no other.
+	married := map[string]any{"full_name": "Maria Choc", "also_known_as": "Maria Jose Coc", "sex": "female", "age": int64(34), "district": "Cayo", "last_seen_village": "Benque Viejo"}
+	if got, err := cayo.Node.PossiblyReported(ctx, "missing-person", married); err != nil || len(got.Records) != 1 || got.Records[0].ID != a.String() {
+		t.Fatalf("Maria Choc, also known as Maria Jose Coc, is given %+v (%v), want the report of María", got, err)
+	}
+	delete(married, "also_known_as")
+	if got, err := cayo.Node.PossiblyReported(ctx, "missing-person", married); err != nil || len(got.Records) != 0 {
+		t.Fatalf("Maria Choc is given %+v (%v), want nothing", got, err)
+	}
 
 	for _, m := range []*nodetest.Member{cayo, toledo} {
 		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {

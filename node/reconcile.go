@@ -222,6 +222,7 @@ func personOf(v RecordView) (match.Person, bool) {
 	at := "reported_at"
 	if v.Type == MissingPersonType {
 		p.Record = match.Missing
+		p.AlsoKnownAs = text("also_known_as")
 		p.Village = cmp.Or(text("last_seen_village"), text("last_seen_place"))
 		p.District = text("district")
 	} else {

@@ -9,15 +9,16 @@ import (
 )
 
 // Names and places come from records, which come from peers: whatever
-// they hold, comparing them neither panics nor scores outside 0 to 1,
-// and the score is the same either way round.
+// they hold, as a name or as another name the person goes by, comparing
+// them neither panics nor scores outside 0 to 1, and the score is the
+// same either way round.
 func FuzzCompare(f *testing.F) {
 	for _, s := range []string{"POP COC, MARIA", "María Pop", "Q'eqchi'", ",", " , ", "ß Æ ø", "Juan\u0301", strings.Repeat("a ", 100), "O'Brien-Smith, J.", "\u00a0\u2019", `Guillermo "Memo" Pop`, "Juan (Chino «x) Coc", "Juan Coc Jr.", "Unknown", "Maria Elena Pop aka Chila", "Mac Mc mac Kenzie, Delacruz", "María Elena Pop"} {
 		f.Add(s, "Maria Pop", "San Antonio", 30)
 	}
 	f.Fuzz(func(t *testing.T, name, other, village string, age int) {
 		a := match.Person{ID: "a", Record: match.Missing, FullName: name, Village: village, District: "Toledo", Age: age, AgeKnown: age >= 0 && age <= match.MaxAge}
-		b := match.Person{ID: "b", Record: match.Sheltered, FullName: other, Village: "San Antonio", District: "Toledo", Age: 30, AgeKnown: true}
+		b := match.Person{ID: "b", Record: match.Sheltered, FullName: other, AlsoKnownAs: name, Village: "San Antonio", District: "Toledo", Age: 30, AgeKnown: true}
 		ab, ok := match.Compare(a, b, match.DefaultConfig())
 		valid := utf8.ValidString(name) && utf8.ValidString(other) && utf8.ValidString(village) &&
 			len(name) <= match.MaxNameBytes && len(other) <= match.MaxNameBytes && len(village) <= match.MaxVillageBytes

@@ -499,5 +499,12 @@ func blockKeys(f *features) []string {
 			}
 		}
 	}
+	if f.aka != nil {
+		// Found by the other name the record gives too: Maria Pop,
+		// known as Maria Bol, where a shelter registers Maria Bol.
+		for _, k := range blockKeys(f.aka) {
+			add(k)
+		}
+	}
 	return keys
 }

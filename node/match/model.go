@@ -224,7 +224,11 @@ type features struct {
 	inner []parsedName
 	// second is the reading of a name of two given names by the second
 	// alone (secondGiven): María Elena Pop is Elena Pop to a neighbour.
-	second   *parsedName
+	second *parsedName
+	// aka is the record read with another name it gives the person
+	// (Person.AlsoKnownAs, of two words or more) as its name: Maria Pop,
+	// known by her married name Maria Bol. nil when it gives none.
+	aka      *features
 	gen      int8   // generationOf the name: 1 Sr., 2 Jr. or II, 3 III; 0 none
 	sex      string // "female", "male" or ""
 	age      int
@@ -240,9 +244,32 @@ type features struct {
 
 func newFeatures(p *Person) *features {
 	f := &features{id: p.ID, rec: p.Record, raw: p.FullName, age: p.Age, ageKnown: p.AgeKnown}
-	var aliases []string
-	f.name, f.alt, f.words, aliases = parseName(p.FullName)
-	f.gen = generationOf(p.FullName)
+	var aliases, called []string
+	aka := p.AlsoKnownAs
+	if w := words(aka); len(w) == 1 {
+		// One word is what the first name is called: Guadalupe, known
+		// as Lupe.
+		if len(w[0]) > 1 && !placeholder(w) {
+			called = w
+		}
+		aka = ""
+	}
+	f.name, f.alt, f.words, aliases = parseName(p.FullName, called...)
+	if f.name.first == "" && aka != "" {
+		// "Unknown", known as Chino Coc: the name the person goes by is
+		// the name.
+		f.raw = aka
+		f.name, f.alt, f.words, aliases = parseName(aka)
+		aka = ""
+	}
+	if aka != "" {
+		q := *p
+		q.FullName, q.AlsoKnownAs = aka, ""
+		if g := newFeatures(&q); g.name.first != "" {
+			f.aka = g
+		}
+	}
+	f.gen = generationOf(f.raw)
 	f.maxNameW = f.name.maxW()
 	if f.alt != nil {
 		f.maxNameW = math.Max(f.maxNameW, f.alt.maxW())
@@ -254,6 +281,9 @@ func newFeatures(p *Person) *features {
 	}
 	if f.second = secondGiven(&f.name, aliases); f.second != nil {
 		f.maxNameW = math.Max(f.maxNameW, f.second.maxW())
+	}
+	if f.aka != nil {
+		f.maxNameW = math.Max(f.maxNameW, f.aka.maxNameW)
 	}
 	if p.Sex == "female" || p.Sex == "male" {
 		f.sex = p.Sex
@@ -453,8 +483,43 @@ var generationW = math.Log2(0.002 / 0.5)
 // generationWord is how a reason writes a generation.
 var generationWord = map[int8]string{1: "Sr.", 2: "Jr.", 3: "III", 4: "IV"}
 
-// compareNameWords weighs the words of two known names.
+// compareNameWords weighs the words of two known names, and the other
+// names either record says the person goes by: the better reading counts.
 func compareNameWords(a, b *features, want bool) (float64, []Reason) {
+	w, reasons := compareAsWritten(a, b, want)
+	if a.aka == nil && b.aka == nil {
+		return w, reasons
+	}
+	// Another name a reporter gives weighs as the name itself: the
+	// reporter knows the person by it, as the clerk of a shelter may.
+	for _, p := range [][2]*features{{a.aka, b}, {a, b.aka}, {a.aka, b.aka}} {
+		x, y := p[0], p[1]
+		if x == nil || y == nil {
+			continue
+		}
+		xw, r := compareAsWritten(x, y, want)
+		if xw <= w {
+			continue
+		}
+		w = xw
+		if want {
+			var how []Reason
+			for _, k := range [][2]*features{{x, a}, {y, b}} {
+				if k[0] != k[1] {
+					how = append(how, Reason{Code: "name-aka", Args: []string{spaced(k[1].raw), spaced(k[0].raw)}})
+				}
+			}
+			reasons = append(how, r...)
+		}
+	}
+	return w, reasons
+}
+
+// spaced is s with its runs of spaces one space, as a reason shows it.
+func spaced(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// compareAsWritten weighs the words of two known names as written.
+func compareAsWritten(a, b *features, want bool) (float64, []Reason) {
 	if a.name.sorted == b.name.sorted {
 		// "Pop Maria" and "Maria, Pop": the first name is the word the
 		// readings agree on, whichever it is.

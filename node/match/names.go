@@ -84,6 +84,7 @@ var (
 	placeholderNames = map[string]bool{
 		"n a": true, "na": true, "none": true, "no name": true, "not known": true, "nn": true, "n n": true,
 		"sin nombre": true, "no se sabe": true, "no sabe": true, "x": true, "xx": true, "xxx": true, "null": true, "nil": true,
+		"ninguno": true, "ninguna": true, "no tiene": true, "no aplica": true, "not applicable": true,
 	}
 )
 
@@ -187,9 +188,10 @@ func splitAliases(raw string) (rest string, aliases []string) {
 // Wilfredo"); nil for a name with a comma, which says which words are the
 // given names. aliases are what the person is called (Memo, of Guillermo
 // "Memo" Pop), which each reading takes as what its first name stands for
-// too.
-func parseName(raw string) (main parsedName, alt *parsedName, free, aliases []string) {
+// too, and called one more the record gives apart (AlsoKnownAs).
+func parseName(raw string, called ...string) (main parsedName, alt *parsedName, free, aliases []string) {
 	raw, aliases = splitAliases(raw)
+	aliases = append(aliases, called...)
 	var given, family []string
 	comma := strings.IndexByte(raw, ',')
 	if comma >= 0 {

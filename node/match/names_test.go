@@ -269,3 +269,58 @@ func TestSurnamesWithAParticle(t *testing.T) {
 		t.Errorf("Juan Delgado and Juan Gado: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
 	}
 }
+
+// A reporter who gives the name a person goes by besides their name
+// (also_known_as on a missing-person report) is read: one word is what the
+// first name is called, two or more another name, married or maiden. A
+// shelter clerk who writes that name finds the report, through a block of
+// its own; without it the two are two people.
+func TestAlsoKnownAs(t *testing.T) {
+	threshold := match.DefaultConfig().Threshold
+	for _, tc := range []struct{ name, aka, sheltered, reason string }{
+		{"Guadalupe Chan", "Chila", "Chila Chan", "first-nickname"},
+		{"Maria Pop", "Maria Bol", "Maria Bol", "name-aka"},
+		{"Maria Pop", "BOL, MARIA", "Bol Maria", "name-aka"},
+		{"Sharon Young", "Sharon Flowers", "Flowers, Sharon", "name-aka"},
+		{"Unknown", "Chino Coc", "Chino Coc", "name-same"},
+	} {
+		a := person("a", match.Missing, tc.name, "", 34, "San Antonio", "Toledo")
+		b := person("b", match.Sheltered, tc.sheltered, "", 35, "San Antonio", "Toledo")
+		if c := score(t, a, b); c.Score >= threshold {
+			t.Fatalf("%q and %q without the other name: scored %.3f, %v", tc.name, tc.sheltered, c.Score, c.ReasonsIn("en"))
+		}
+		a.AlsoKnownAs = tc.aka
+		c := score(t, a, b)
+		if c.Score < threshold || !hasReason(c, tc.reason) {
+			t.Errorf("%q known as %q and %q: scored %.3f, %v; want a match, %s", tc.name, tc.aka, tc.sheltered, c.Score, c.ReasonsIn("en"), tc.reason)
+		}
+		if got := indexed(t, a, b); len(got) != 1 {
+			t.Errorf("%q known as %q and %q: the index pairs them %d times, want once", tc.name, tc.aka, tc.sheltered, len(got))
+		}
+	}
+	// What is written for no other name is none.
+	a := person("a", match.Missing, "Maria Pop", "", 34, "San Antonio", "Toledo")
+	b := person("b", match.Sheltered, "Maria Pop", "", 35, "San Antonio", "Toledo")
+	plain := score(t, a, b)
+	for _, none := range []string{"N/A", "none", "Ninguno", "-", "x"} {
+		a.AlsoKnownAs = none
+		if c := score(t, a, b); c.Weight != plain.Weight {
+			t.Errorf("known as %q: weighs %.2f bits, %.2f without", none, c.Weight, plain.Weight)
+		}
+	}
+	// Two reports that each give the married name agree through it.
+	a = person("a", match.Missing, "Maria Pop", "", 34, "San Antonio", "Toledo")
+	a.AlsoKnownAs = "Maria Bol"
+	b = person("b", match.Missing, "Maria Choc", "", 35, "San Antonio", "Toledo")
+	b.AlsoKnownAs = "Maria Bol"
+	if c := score(t, a, b); c.Score < threshold {
+		t.Errorf("two reports known as Maria Bol: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
+	}
+	// Another name does not make a girl of 8 a woman of 60.
+	a = person("a", match.Missing, "Maria Pop", "female", 8, "San Antonio", "Toledo")
+	a.AlsoKnownAs = "Maria Bol"
+	b = person("b", match.Sheltered, "Maria Bol", "female", 60, "San Antonio", "Toledo")
+	if c := score(t, a, b); c.Score >= threshold {
+		t.Errorf("a girl of 8 known as Maria Bol and a woman of 60: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
+	}
+}

@@ -47,12 +47,17 @@ type Person struct {
 	ID       string // the record's id
 	Record   Record
 	FullName string // as written: "POP COC, MARIA", "María Pop"
-	Sex      string // "female", "male", or "" / "unknown"
-	Age      int    // years; read only when AgeKnown
-	AgeKnown bool
-	Village  string // village, town or city
-	District string // one of the six districts, as the kits spell them
-	At       time.Time
+	// AlsoKnownAs is another name the record gives the person (kit
+	// missing-persons, also_known_as): a word is what the first name is
+	// called ("Lupe", "Chino"); a name of two words or more is another
+	// name the person goes by, a married or a maiden name ("Maria Bol").
+	AlsoKnownAs string
+	Sex         string // "female", "male", or "" / "unknown"
+	Age         int    // years; read only when AgeKnown
+	AgeKnown    bool
+	Village     string // village, town or city
+	District    string // one of the six districts, as the kits spell them
+	At          time.Time
 }
 
 // Limits on what a Person may hold. The kits allow 120 characters for a
@@ -87,6 +92,10 @@ func (p *Person) Validate() error {
 		return bad("full name is %d bytes, over %d", len(p.FullName), MaxNameBytes)
 	case !utf8.ValidString(p.FullName):
 		return bad("full name is not valid UTF-8")
+	case len(p.AlsoKnownAs) > MaxNameBytes:
+		return bad("also-known-as is %d bytes, over %d", len(p.AlsoKnownAs), MaxNameBytes)
+	case !utf8.ValidString(p.AlsoKnownAs):
+		return bad("also-known-as is not valid UTF-8")
 	case len(p.Village) > MaxVillageBytes:
 		return bad("village is %d bytes, over %d", len(p.Village), MaxVillageBytes)
 	case !utf8.ValidString(p.Village):

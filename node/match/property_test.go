@@ -16,6 +16,7 @@ var (
 	families = []string{"Pop", "Pop Coc", "Coc Pop", "Caal", "Cal", "Sho", "Xo", "Dyck", "Dueck", "García", "Garcia Reyes", "Flowers", "Q'eqchi'", "Tzib", "Tsib", "Klassen", "Classen", "Gentle", "Gentel"}
 	villages = []string{"", "San Antonio", "SAN ANTONIO", "Punta Gorda", "Pta Gorda", "Spanish Lookout", "Belize City", "Dangriga"}
 	dists    = []string{"", "Toledo", "Cayo", "Belize", "Stann Creek"}
+	akas     = []string{"", "", "", "Memo", "Chila", "Maria Bol", "BOL, MARIA", "Pop Coc", "N/A"}
 )
 
 func drawPerson(t *rapid.T, label, id string) match.Person {
@@ -29,14 +30,15 @@ func drawPerson(t *rapid.T, label, id string) match.Person {
 		name = strings.ToUpper(family + " " + given)
 	}
 	return match.Person{
-		ID:       id,
-		Record:   rapid.SampledFrom([]match.Record{match.Missing, match.Sheltered}).Draw(t, label+" record"),
-		FullName: name,
-		Sex:      rapid.SampledFrom([]string{"", "female", "male", "unknown"}).Draw(t, label+" sex"),
-		Age:      rapid.IntRange(0, 90).Draw(t, label+" age"),
-		AgeKnown: rapid.Bool().Draw(t, label+" age known"),
-		Village:  rapid.SampledFrom(villages).Draw(t, label+" village"),
-		District: rapid.SampledFrom(dists).Draw(t, label+" district"),
+		ID:          id,
+		Record:      rapid.SampledFrom([]match.Record{match.Missing, match.Sheltered}).Draw(t, label+" record"),
+		FullName:    name,
+		AlsoKnownAs: rapid.SampledFrom(akas).Draw(t, label+" also known as"),
+		Sex:         rapid.SampledFrom([]string{"", "female", "male", "unknown"}).Draw(t, label+" sex"),
+		Age:         rapid.IntRange(0, 90).Draw(t, label+" age"),
+		AgeKnown:    rapid.Bool().Draw(t, label+" age known"),
+		Village:     rapid.SampledFrom(villages).Draw(t, label+" village"),
+		District:    rapid.SampledFrom(dists).Draw(t, label+" district"),
 	}
 }
 

@@ -31,6 +31,7 @@ var reasonText = map[string][2]string{
 	"surname-missing":      {"no surname on one", "uno sin apellido"},
 	"name-surname-first":   {"{0} read surname first", "{0} leído con el apellido primero"},
 	"name-second-given":    {"{0} called by the second given name, {1}", "{0} por su segundo nombre, {1}"},
+	"name-aka":             {"{0}, also known as {1}", "{0}, también conocido como {1}"},
 	"age-same":             {"same age, {0}", "misma edad, {0}"},
 	"age-close":            {"ages {0} and {1}", "edades {0} y {1}"},
 	"age-far":              {"ages {0} and {1}, too far apart for one person", "edades {0} y {1}, demasiado distintas para ser la misma persona"},
