@@ -225,6 +225,9 @@ type features struct {
 	// second is the reading of a name of two given names by the second
 	// alone (secondGiven): María Elena Pop is Elena Pop to a neighbour.
 	second *parsedName
+	// joined is the reading of a name of two given names as one word:
+	// Mary Ann Young is Maryann Young (joinedGiven).
+	joined *parsedName
 	// aka is the record read with another name it gives the person
 	// (Person.AlsoKnownAs, of two words or more) as its name: Maria Pop,
 	// known by her married name Maria Bol. nil when it gives none.
@@ -281,6 +284,9 @@ func newFeatures(p *Person) *features {
 	}
 	if f.second = secondGiven(&f.name, aliases); f.second != nil {
 		f.maxNameW = math.Max(f.maxNameW, f.second.maxW())
+	}
+	if f.joined = joinedGiven(&f.name, aliases); f.joined != nil {
+		f.maxNameW = math.Max(f.maxNameW, f.joined.maxW())
 	}
 	if f.aka != nil {
 		f.maxNameW = math.Max(f.maxNameW, f.aka.maxNameW)
@@ -487,6 +493,28 @@ var generationWord = map[int8]string{1: "Sr.", 2: "Jr.", 3: "III", 4: "IV"}
 // names either record says the person goes by: the better reading counts.
 func compareNameWords(a, b *features, want bool) (float64, []Reason) {
 	w, reasons := compareAsWritten(a, b, want)
+	// Two given names written as one word in the other record: Mary Ann
+	// and Maryann, Juan Pablo and Juanpablo, one name.
+	for _, p := range [][2]*parsedName{{a.joined, &b.name}, {&a.name, b.joined}} {
+		x, y := p[0], p[1]
+		if x == nil || y == nil {
+			continue
+		}
+		if l, _ := compareFirst(x, y, false); l != firstExact && l != firstAlike {
+			continue
+		}
+		if xw := weightOnly(x, y, a.dIdx, b.dIdx); xw > w {
+			w = xw
+			if want {
+				two, one := a.name.first+" "+a.name.surnames[0], b.name.first
+				if x == &a.name {
+					two, one = b.name.first+" "+b.name.surnames[0], a.name.first
+				}
+				_, _, r := nameReading(x, y, a.dIdx, b.dIdx, true)
+				reasons = append([]Reason{{Code: "first-joined", Args: []string{titles(strings.Fields(two)), title(one)}}}, r[1:]...)
+			}
+		}
+	}
 	if a.aka == nil && b.aka == nil {
 		return w, reasons
 	}
@@ -623,6 +651,19 @@ func secondGiven(n *parsedName, aliases []string) *parsedName {
 		return nil
 	}
 	r := makeName(n.surnames[0], n.surnames[1:], nil, aliases)
+	return &r
+}
+
+// joinedGiven is the reading of n with its first two words as one first
+// name, when either is a listed given name, the second is not a listed
+// surname, and a surname follows: Mary Ann Young as Maryann Young, as the
+// other record may write it; not Maria Pop Coc as Mariapop Coc. nil
+// otherwise.
+func joinedGiven(n *parsedName, aliases []string) *parsedName {
+	if len(n.surnames) < 2 || !listedGiven(n.first) && !listedGiven(n.surnames[0]) || surnameOnly(n.surnames[0]) {
+		return nil
+	}
+	r := makeName(n.first+n.surnames[0], n.surnames[1:], nil, aliases)
 	return &r
 }
 
@@ -853,6 +894,9 @@ func tokenLevel(s, t, cs, ct, ks, kt string) int {
 		return surnameExact
 	case cs == ct || ks == kt:
 		return surnameSpelling
+	case abbreviates(s, t) || abbreviates(t, s):
+		// A middle name and its abbreviation: José Ma. Coc.
+		return surnameSpelling
 	}
 	if listedSurname(cs) && listedSurname(ct) {
 		// Coc and Choc, Sho and Shi: two families' names, each
@@ -935,6 +979,17 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common, 
 		}
 		return []string{s, t}
 	}
+	// A middle name abbreviated is not a surname spelled otherwise.
+	spellingReason := func(p pairing) Reason {
+		s, t := x.surnames[p.i], y.surnames[p.j]
+		if abbreviates(t, s) {
+			s, t = t, s
+		}
+		if abbreviates(s, t) {
+			return Reason{Code: "name-abbreviated", Args: []string{title(s), title(t)}}
+		}
+		return Reason{Code: "surname-spelling", Args: pairArgs(p)}
+	}
 	// A long name has few others within a typo of it: agreeing but for
 	// a typo says more of it than of a short one (Pop, Bol, Coc).
 	isLong := func(p pairing) bool {
@@ -967,7 +1022,7 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common, 
 			return surnameExact, mk(want, func() Reason { return Reason{Code: "surname-same", Args: []string{titles(x.surnames)}} }), common, nil, false
 		case surnameSpelling:
 			cx, cy := spelled(kept)
-			return surnameSpelling, mk(want, func() Reason { return Reason{Code: "surname-spelling", Args: pairArgs(worstPair)} }), cx, cy, false
+			return surnameSpelling, mk(want, func() Reason { return spellingReason(worstPair) }), cx, cy, false
 		case surnameAlike:
 			return surnameAlike, mk(want, func() Reason { return Reason{Code: "surname-alike", Args: pairArgs(worstPair)} }), nil, nil, isLong(worstPair)
 		}
@@ -981,7 +1036,10 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common, 
 			cx, cy = spelled(kept)
 		}
 		return best, mk(want, func() Reason {
-			return Reason{Code: map[int]string{surnameSpelling: "surname-spelling", surnameAlike: "surname-alike", surnameSomewhat: "surname-somewhat"}[best], Args: pairArgs(kept[0])}
+			if best == surnameSpelling {
+				return spellingReason(kept[0])
+			}
+			return Reason{Code: map[int]string{surnameAlike: "surname-alike", surnameSomewhat: "surname-somewhat"}[best], Args: pairArgs(kept[0])}
 		}), cx, cy, isLong(kept[0])
 	}
 	var shown []string

@@ -106,7 +106,11 @@ var generations = map[string]int8{"sr": 1, "jr": 2, "ii": 2, "iii": 3, "iv": 4}
 // generationOf is the generation a name says (Juan Coc Jr. is 2, his
 // father Juan Coc Sr. 1), or 0.
 func generationOf(raw string) int8 {
-	for _, w := range strings.Fields(fold(raw)) {
+	words := strings.Fields(fold(raw))
+	for i, w := range words {
+		if i == 0 && w == "sr" && len(words) > 1 {
+			continue // Sr. Juan Coc: señor, Mr.
+		}
 		if g := generations[w]; g != 0 {
 			return g
 		}

@@ -75,7 +75,8 @@ func TestGenerationsOfOneName(t *testing.T) {
 	if got, want := c.ReasonsIn("en")[len(c.Reasons)-1], "Sr. and Jr., two generations of one name"; !slices.Contains(c.ReasonsIn("en"), want) {
 		t.Errorf("reasons %v, want %q (last %q)", c.ReasonsIn("en"), want, got)
 	}
-	for _, tc := range [][2]string{{"Juan Coc Jr.", "Juan Coc"}, {"Juan Coc II", "JUAN COC JR"}, {"Juan Coc Junior", "Juan Coc"}} {
+	// Sr. before a name is the Spanish señor, not a generation.
+	for _, tc := range [][2]string{{"Juan Coc Jr.", "Juan Coc"}, {"Juan Coc II", "JUAN COC JR"}, {"Juan Coc Junior", "Juan Coc"}, {"Sr. Juan Coc", "Juan Coc Jr."}} {
 		a := male(toledo("r1", match.Missing, tc[0], 19, "San Pedro Columbia"))
 		b := male(toledo("s1", match.Sheltered, tc[1], 19, "San Pedro Columbia"))
 		if c := score(t, a, b); c.Score < threshold || hasReason(c, "name-generation") {
@@ -200,6 +201,85 @@ func TestNicknamesOfThreeLanguages(t *testing.T) {
 		c := score(t, a, b)
 		if !hasReason(c, "first-nickname") || c.Score < match.DefaultConfig().Threshold {
 			t.Errorf("%q and %q: scored %.3f, %v; want a nickname, a match", tc.a, tc.b, c.Score, c.ReasonsIn("en"))
+		}
+	}
+}
+
+// A Creole name written down by a Spanish-speaking clerk, or the other way
+// round, is the same name in the other language, though the two are
+// spelled too far apart to be alike: George is Jorge, Lawrence Lorenzo.
+func TestANameInTheOtherLanguage(t *testing.T) {
+	for _, tc := range [][2]string{
+		{"George Usher", "Jorge Usher"},
+		{"Lawrence Tillett", "Lorenzo Tillett"},
+		{"Jane Flowers", "Juana Flowers"},
+		{"Philip Gentle", "Felipe Gentle"},
+		{"Catherine Arnold", "Catalina Arnold"},
+		{"Christopher Lamb", "Cristóbal Lamb"},
+	} {
+		a := person("a", match.Missing, tc[0], "", 40, "Hattieville", "Belize")
+		b := person("b", match.Sheltered, tc[1], "", 41, "Hattieville", "Belize")
+		c := score(t, a, b)
+		if !hasReason(c, "first-nickname") || c.Score < match.DefaultConfig().Threshold {
+			t.Errorf("%q and %q: scored %.3f, %v; want one name in two languages, a match", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
+		}
+	}
+}
+
+// Two given names are written as one word as often as two: Mary Ann and
+// Maryann, Juan Pablo and Juanpablo are one first name. Two surnames are
+// not read so.
+func TestTwoGivenNamesWrittenAsOne(t *testing.T) {
+	threshold := match.DefaultConfig().Threshold
+	for _, tc := range [][2]string{
+		{"Mary Ann Young", "Maryann Young"},
+		{"YOUNG, MARY ANN", "Maryann Young"},
+		{"Annmarie Flowers", "Ann Marie Flowers"},
+		{"Juan Pablo Coc", "Juanpablo Coc"},
+		{"Rose Mary Gentle", "Rosemary Gentle"},
+	} {
+		a := person("a", match.Missing, tc[0], "", 40, "Hattieville", "Belize")
+		b := person("b", match.Sheltered, tc[1], "", 41, "Hattieville", "Belize")
+		c := score(t, a, b)
+		if !hasReason(c, "first-joined") || c.Score < threshold {
+			t.Errorf("%q and %q: scored %.3f, %v; want one first name, a match", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
+		}
+		if got := indexed(t, a, b); len(got) != 1 {
+			t.Errorf("%q and %q: the index pairs them %d times, want once", tc[0], tc[1], len(got))
+		}
+	}
+	a := person("a", match.Missing, "Maryann Young", "", 40, "Hattieville", "Belize")
+	b := person("b", match.Sheltered, "YOUNG, MARY ANN", "", 41, "Hattieville", "Belize")
+	const said = "Mary Ann and Maryann, one first name written in two words and in one"
+	if got := score(t, a, b).ReasonsIn("en"); len(got) == 0 || got[0] != said {
+		t.Errorf("Maryann Young and YOUNG, MARY ANN: %q, want first %q", got, said)
+	}
+	a = person("a", match.Missing, "Maria Pop Coc", "", 40, "San Antonio", "Toledo")
+	b = person("b", match.Sheltered, "Mariapop Coc", "", 40, "San Antonio", "Toledo")
+	if c := score(t, a, b); hasReason(c, "first-joined") {
+		t.Errorf("Maria Pop Coc and Mariapop Coc: %v", c.ReasonsIn("en"))
+	}
+	a = person("a", match.Missing, "Mary Ann Young", "female", 8, "Hattieville", "Belize")
+	b = person("b", match.Sheltered, "Maryann Young", "female", 60, "Hattieville", "Belize")
+	if c := score(t, a, b); c.Score >= threshold {
+		t.Errorf("a girl of 8 and a woman of 60: scored %.3f, %v", c.Score, c.ReasonsIn("en"))
+	}
+}
+
+// A register abbreviates a middle name as it does a first: José Ma. Coc
+// is José María Coc, and the reason says so, not that Ma is a surname
+// spelled otherwise.
+func TestAMiddleNameAbbreviated(t *testing.T) {
+	for _, tc := range [][2]string{
+		{"Jose Ma. Coc", "José María Coc"},
+		{"COC, JOSE MA.", "Jose Maria Coc"},
+		{"Juan Fco. Pop", "Juan Francisco Pop"},
+	} {
+		a := person("a", match.Missing, tc[0], "", 40, "San Antonio", "Toledo")
+		b := person("b", match.Sheltered, tc[1], "", 41, "San Antonio", "Toledo")
+		c := score(t, a, b)
+		if !hasReason(c, "name-abbreviated") || c.Score < match.DefaultConfig().Threshold {
+			t.Errorf("%q and %q: scored %.3f, %v; want an abbreviation, a match", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
 		}
 	}
 }

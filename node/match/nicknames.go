@@ -1,13 +1,16 @@
 package match
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // nicknames maps a nickname or short form, folded, to the given names it
 // stands for. A name with several (Beto: Alberto, Roberto, Humberto) is
 // equivalent to each. Spanish and English, as Belizeans are called at home
 // and written down by a neighbour; only first names are looked up here (Dick
 // is also a Mennonite surname).
-var nicknames = map[string][]string{
+var nicknames = withAbbreviations(map[string][]string{
 	// Spanish
 	"memo": {"guillermo"}, "guille": {"guillermo"}, "guillo": {"guillermo"},
 	"pancho": {"francisco"}, "paco": {"francisco"}, "curro": {"francisco"}, "kiko": {"francisco", "enrique"},
@@ -80,12 +83,41 @@ var nicknames = map[string][]string{
 	"frank": {"francisco", "franz", "francis"}, "hans": {"johan", "johann", "johannes"}, "gerd": {"gerhard"},
 	"bernie": {"bernhard", "bernard"}, "annie": {"anna", "ana"}, "aggie": {"agatha", "aganetha"},
 	"liese": {"elisabeth"}, "henry": {"heinrich"},
-	// Abbreviations a clerk writes in a register: Ma. for María, Wm.
-	// for William, Fco. for Francisco.
+	// English names as a Spanish-speaking clerk writes them, where the
+	// two forms are too far apart to be spelled alike: George is Jorge,
+	// Lawrence Lorenzo.
+	"george": {"jorge"}, "christopher": {"cristobal"}, "philip": {"felipe"}, "phillip": {"felipe"},
+	"matthew": {"mateo"}, "luke": {"lucas"}, "mark": {"marcos"}, "catherine": {"catalina"},
+	"katherine": {"catalina"}, "lucy": {"lucia"}, "lawrence": {"lorenzo"}, "jane": {"juana"},
+	"joan": {"juana"}, "frederick": {"federico"}, "stephanie": {"estefania"}, "vincent": {"vicente"},
+	"ignatius": {"ignacio"}, "augustine": {"agustin"}, "dorothy": {"dorotea"}, "alexander": {"alejandro"},
+	"eugene": {"eugenio"}, "emmanuel": {"manuel"}, "benedict": {"benito"}, "timothy": {"timoteo"},
+	"dominic": {"domingo"}, "christine": {"cristina"}, "ann": {"ana"}, "elijah": {"elias"},
+}, abbreviations)
+
+// abbreviations are what a clerk writes in a register for a given name,
+// first or middle: Ma. for María (José Ma. Coc), Wm. for William, Fco.
+// for Francisco.
+var abbreviations = map[string][]string{
 	"ma": {"maria"}, "fco": {"francisco"}, "gmo": {"guillermo"}, "jos": {"jose", "joseph"},
 	"wm": {"william"}, "chas": {"charles"}, "jno": {"john"}, "thos": {"thomas"}, "jas": {"james"},
 	"geo": {"george"}, "robt": {"robert"}, "saml": {"samuel"}, "benj": {"benjamin"}, "danl": {"daniel"},
 	"richd": {"richard"}, "edw": {"edward"},
+}
+
+// withAbbreviations is the nicknames with the register's abbreviations,
+// which stand for their names as nicknames do.
+func withAbbreviations(nicks, abbrev map[string][]string) map[string][]string {
+	for a, names := range abbrev {
+		nicks[a] = names
+	}
+	return nicks
+}
+
+// abbreviates says whether a is a register's abbreviation of the given
+// name w.
+func abbreviates(a, w string) bool {
+	return slices.Contains(abbreviations[a], w)
 }
 
 // equivalents are given names written two ways in two languages, which a
