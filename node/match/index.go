@@ -452,7 +452,7 @@ func blockKeys(f *features) []string {
 	// written first name first): enough to find "POP COC MARIA ISABEL",
 	// without putting every name of three words in more blocks.
 	for k, i := range firstPositions(f) {
-		if !slices.ContainsFunc(f.words[:i], listedGiven) {
+		if f.innerTried[k] {
 			names = append(names, reading{&f.inner[k], f.words[:i]})
 		}
 	}

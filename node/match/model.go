@@ -210,8 +210,29 @@ func (c Config) Validate() error {
 
 // features is a Person read once for every comparison it takes part in.
 type features struct {
+	// What every pair compared reads first, together, so that a pair
+	// the ages or the bound refuse costs one line of memory: most pairs
+	// go no further.
+	rec      Record
+	ageKnown bool
+	dIdx     int8 // districtIndex(district)
+	gen      int8 // generationOf the name: 1 Sr., 2 Jr. or II, 3 III; 0 none
+	// firstLen is the length of name.first. joinedLen is that of the
+	// first name of the name read with its first two words as one, Mary
+	// Ann Young as Maryann Young (joinedGiven), 0 when it is not read
+	// so; joinedMaxW is the most that reading can weigh. It is not in
+	// maxNameW: it counts only against a first name of about its length.
+	firstLen, joinedLen int16
+	age                 int
+	sex                 string // "female", "male" or ""
+	// maxNameW is the most any reading of the name can weigh: all its
+	// words agreeing.
+	maxNameW   float64
+	joinedMaxW float64
+	village    string // folded, without "village", "town", "city"
+	district   string // folded
+
 	id   string
-	rec  Record
 	raw  string // the full name as written
 	name parsedName
 	alt  *parsedName
@@ -222,27 +243,18 @@ type features struct {
 	// name after one or two surnames (firstPositions): "POP COC MARIA
 	// ISABEL" is Maria Isabel Pop Coc.
 	inner []parsedName
+	// innerTried says, for each of inner, whether it is compared and
+	// blocked: not when a word before its first name is a listed given
+	// name ("Maria Isabel Pop" is written first name first).
+	innerTried [2]bool
 	// second is the reading of a name of two given names by the second
 	// alone (secondGiven): María Elena Pop is Elena Pop to a neighbour.
 	second *parsedName
-	// joined is the reading of a name of two given names as one word:
-	// Mary Ann Young is Maryann Young (joinedGiven).
-	joined *parsedName
 	// aka is the record read with another name it gives the person
 	// (Person.AlsoKnownAs, of two words or more) as its name: Maria Pop,
 	// known by her married name Maria Bol. nil when it gives none.
-	aka      *features
-	gen      int8   // generationOf the name: 1 Sr., 2 Jr. or II, 3 III; 0 none
-	sex      string // "female", "male" or ""
-	age      int
-	ageKnown bool
-	village  string // folded, without "village", "town", "city"
-	district string // folded
-	dIdx     int8   // districtIndex(district)
-	shown    struct{ village, district string }
-	// maxNameW is the most any reading of the name can weigh: all its
-	// words agreeing.
-	maxNameW float64
+	aka   *features
+	shown struct{ village, district string }
 }
 
 func newFeatures(p *Person) *features {
@@ -273,20 +285,24 @@ func newFeatures(p *Person) *features {
 		}
 	}
 	f.gen = generationOf(f.raw)
+	f.firstLen = int16(min(len(f.name.first), math.MaxInt16))
 	f.maxNameW = f.name.maxW()
 	if f.alt != nil {
 		f.maxNameW = math.Max(f.maxNameW, f.alt.maxW())
 	}
-	for _, i := range firstPositions(f) {
+	for k, i := range firstPositions(f) {
 		r := readingAt(f.words, i, aliases)
 		f.maxNameW = math.Max(f.maxNameW, r.maxW())
 		f.inner = append(f.inner, r)
+		f.innerTried[k] = !slices.ContainsFunc(f.words[:i], listedGiven)
 	}
 	if f.second = secondGiven(&f.name, aliases); f.second != nil {
 		f.maxNameW = math.Max(f.maxNameW, f.second.maxW())
 	}
-	if f.joined = joinedGiven(&f.name, aliases); f.joined != nil {
-		f.maxNameW = math.Max(f.maxNameW, f.joined.maxW())
+	if j := joinedGiven(&f.name); j != nil {
+		// Made again in the rare comparison that needs it: most
+		// names of three words are never compared so.
+		f.joinedLen, f.joinedMaxW = int16(min(len(j.first), math.MaxInt16)), j.maxW()
 	}
 	if f.aka != nil {
 		f.maxNameW = math.Max(f.maxNameW, f.aka.maxNameW)
@@ -405,6 +421,12 @@ func compareAbove(a, b *features, prior, least float64, want bool) (Candidate, b
 	aw := compareAge(a, b, rs)
 	sw := compareSex(a, b, rs)
 	nameW := math.Max(a.maxNameW, b.maxNameW)
+	if joinMayAgree(a, b) {
+		nameW = math.Max(nameW, a.joinedMaxW)
+	}
+	if joinMayAgree(b, a) {
+		nameW = math.Max(nameW, b.joinedMaxW)
+	}
 	if !want && pw+aw+sw+maxPlaceW+nameW < least {
 		return c, true // ages far apart: nothing else can make up for it
 	}
@@ -495,25 +517,11 @@ func compareNameWords(a, b *features, want bool) (float64, []Reason) {
 	w, reasons := compareAsWritten(a, b, want)
 	// Two given names written as one word in the other record: Mary Ann
 	// and Maryann, Juan Pablo and Juanpablo, one name.
-	for _, p := range [][2]*parsedName{{a.joined, &b.name}, {&a.name, b.joined}} {
-		x, y := p[0], p[1]
-		if x == nil || y == nil {
-			continue
-		}
-		if l, _ := compareFirst(x, y, false); l != firstExact && l != firstAlike {
-			continue
-		}
-		if xw := weightOnly(x, y, a.dIdx, b.dIdx); xw > w {
-			w = xw
-			if want {
-				two, one := a.name.first+" "+a.name.surnames[0], b.name.first
-				if x == &a.name {
-					two, one = b.name.first+" "+b.name.surnames[0], a.name.first
-				}
-				_, _, r := nameReading(x, y, a.dIdx, b.dIdx, true)
-				reasons = append([]Reason{{Code: "first-joined", Args: []string{titles(strings.Fields(two)), title(one)}}}, r[1:]...)
-			}
-		}
+	if jw, r, ok := joinedWeight(a, b, want); ok && jw > w {
+		w, reasons = jw, r
+	}
+	if jw, r, ok := joinedWeight(b, a, want); ok && jw > w {
+		w, reasons = jw, r
 	}
 	if a.aka == nil && b.aka == nil {
 		return w, reasons
@@ -589,17 +597,19 @@ func compareAsWritten(a, b *features, want bool) (float64, []Reason) {
 		who   *features
 		inner bool
 	}
-	readings := []reading{{a.alt, &b.name, a, false}, {&a.name, b.alt, b, false}}
+	// Most pairs compared come here: the readings are kept on the stack.
+	var buf [8]reading
+	readings := append(buf[:0], reading{a.alt, &b.name, a, false}, reading{&a.name, b.alt, b, false})
 	// A reading with the first name after one or two surnames is not
 	// tried when one of those is a listed given name: "Jennifer Adriana
 	// Santos" is written first name first, as its blocks say too.
-	for k, i := range firstPositions(a) {
-		if !slices.ContainsFunc(a.words[:i], listedGiven) {
+	for k := range a.inner {
+		if a.innerTried[k] {
 			readings = append(readings, reading{&a.inner[k], &b.name, a, true})
 		}
 	}
-	for k, i := range firstPositions(b) {
-		if !slices.ContainsFunc(b.words[:i], listedGiven) {
+	for k := range b.inner {
+		if b.innerTried[k] {
 			readings = append(readings, reading{&a.name, &b.inner[k], b, true})
 		}
 	}
@@ -612,7 +622,7 @@ func compareAsWritten(a, b *features, want bool) (float64, []Reason) {
 		if t.who == a {
 			flipped = t.x
 		}
-		if surnameOnly(flipped.first) {
+		if flipped.firstIsSurname {
 			// "Marvin García" is not García with a surname Marvin.
 			continue
 		}
@@ -654,16 +664,50 @@ func secondGiven(n *parsedName, aliases []string) *parsedName {
 	return &r
 }
 
+// joinedWeight weighs x's name read with its first two words as one
+// first name against y's as written (x.name read a, y.name b, as for
+// any pair); ok is false when that reading does not agree with y's first
+// name, exactly or spelled alike. Names whose lengths tell they cannot
+// agree are not read so.
+func joinedWeight(x, y *features, want bool) (float64, []Reason, bool) {
+	if !joinMayAgree(x, y) {
+		return 0, nil, false
+	}
+	j := joinedGiven(&x.name)
+	if l, _ := compareFirst(j, &y.name, false); l != firstExact && l != firstAlike {
+		return 0, nil, false
+	}
+	w, _, r := nameReading(j, &y.name, x.dIdx, y.dIdx, want)
+	if want {
+		two := title(x.name.first) + " " + title(x.name.surnames[0])
+		r = append([]Reason{{Code: "first-joined", Args: []string{two, title(y.name.first)}}}, r[1:]...)
+	}
+	return w, r, true
+}
+
+// joinMayAgree says whether x's name read with its first two words as one
+// first name may agree with y's first name: x has that reading, the
+// first names differ as written, and y's is within two letters of the
+// length of the two words joined.
+func joinMayAgree(x, y *features) bool {
+	if x.joinedLen == 0 {
+		return false
+	}
+	// Lengths first: they are at hand, the names' letters are not.
+	d := x.joinedLen - y.firstLen
+	return d <= 2 && d >= -2 && x.name.first != y.name.first
+}
+
 // joinedGiven is the reading of n with its first two words as one first
 // name, when either is a listed given name, the second is not a listed
 // surname, and a surname follows: Mary Ann Young as Maryann Young, as the
 // other record may write it; not Maria Pop Coc as Mariapop Coc. nil
 // otherwise.
-func joinedGiven(n *parsedName, aliases []string) *parsedName {
+func joinedGiven(n *parsedName) *parsedName {
 	if len(n.surnames) < 2 || !listedGiven(n.first) && !listedGiven(n.surnames[0]) || surnameOnly(n.surnames[0]) {
 		return nil
 	}
-	r := makeName(n.first+n.surnames[0], n.surnames[1:], nil, aliases)
+	r := makeName(n.first+n.surnames[0], n.surnames[1:], nil, nil)
 	return &r
 }
 

@@ -126,6 +126,10 @@ type parsedName struct {
 	canon      []string // each surname's spelling canon (Cal stands for Caal)
 	spell      []string // each surname's spellKey (Xol and Shol are shol)
 	sorted     string   // every word, sorted and joined: equal for the same name in any order
+	// firstIsSurname says the first name is a listed surname and no
+	// given name (surnameOnly): a reading that puts it first is not
+	// tried ("Marvin García" is not García with a surname Marvin).
+	firstIsSurname bool
 	// firstExactW is the weight of an exact agreement on this first name,
 	// after its commonness; surnameF is each surname's commonness.
 	firstExactW float64
@@ -235,7 +239,7 @@ func readingAt(all []string, i int, aliases []string) parsedName {
 }
 
 func makeName(first string, rest, all, aliases []string) parsedName {
-	n := parsedName{first: first, firstCanon: firstNameCanon(first)}
+	n := parsedName{first: first, firstCanon: firstNameCanon(first), firstIsSurname: surnameOnly(first)}
 	for _, a := range aliases {
 		for _, c := range firstNameCanon(a) {
 			if !slices.Contains(n.firstCanon, c) {

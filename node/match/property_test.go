@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	givens   = []string{"María", "MARIA", "Maria Elena", "Memo", "Guillermo", "José", "Chepe", "Juan", "Beto", "Roberto", "Bob", "Betty", "Elizabeth", "Abraham", "Johan", "Peggy", "M."}
+	givens   = []string{"María", "MARIA", "Maria Elena", "Mary Ann", "Maryann", "Juan Pablo", "Juanpablo", "Memo", "Guillermo", "José", "Chepe", "Juan", "Beto", "Roberto", "Bob", "Betty", "Elizabeth", "Abraham", "Johan", "Peggy", "M."}
 	families = []string{"Pop", "Pop Coc", "Coc Pop", "Caal", "Cal", "Sho", "Xo", "Dyck", "Dueck", "García", "Garcia Reyes", "Flowers", "Q'eqchi'", "Tzib", "Tsib", "Klassen", "Classen", "Gentle", "Gentel"}
 	villages = []string{"", "San Antonio", "SAN ANTONIO", "Punta Gorda", "Pta Gorda", "Spanish Lookout", "Belize City", "Dangriga"}
 	dists    = []string{"", "Toledo", "Cayo", "Belize", "Stann Creek"}
