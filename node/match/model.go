@@ -231,6 +231,9 @@ type features struct {
 	joinedMaxW float64
 	village    string // folded, without "village", "town", "city"
 	district   string // folded
+	// sameVillageW is what the same village weighs, after its
+	// commonness, for a duplicate and for a found pair.
+	sameVillageW [2]float64
 
 	id   string
 	raw  string // the full name as written
@@ -311,6 +314,9 @@ func newFeatures(p *Person) *features {
 		f.sex = p.Sex
 	}
 	f.village = foldPlace(p.Village)
+	for i, k := range []Kind{Duplicate, Found} {
+		f.sameVillageW[i] = tfWeight(placeLevels[k][placeSame].m, villageU(f.village))
+	}
 	f.district = foldDistrict(p.District)
 	f.dIdx = districtIndex(f.district)
 	f.shown.village = strings.Join(strings.Fields(p.Village), " ")
@@ -420,13 +426,7 @@ func compareAbove(a, b *features, prior, least float64, want bool) (Candidate, b
 	pw := logOdds(prior)
 	aw := compareAge(a, b, rs)
 	sw := compareSex(a, b, rs)
-	nameW := math.Max(a.maxNameW, b.maxNameW)
-	if joinMayAgree(a, b) {
-		nameW = math.Max(nameW, a.joinedMaxW)
-	}
-	if joinMayAgree(b, a) {
-		nameW = math.Max(nameW, b.joinedMaxW)
-	}
+	nameW := nameBound(a, b)
 	if !want && pw+aw+sw+maxPlaceW+nameW < least {
 		return c, true // ages far apart: nothing else can make up for it
 	}
@@ -451,6 +451,25 @@ func compareAbove(a, b *features, prior, least float64, want bool) (Candidate, b
 		c.Reasons = append(reasons, rest...)
 	}
 	return c, true
+}
+
+// nameBound is the most the names of a and b can weigh together. Every
+// reading agrees at most as far as both its names allow: the first names
+// are the same name or weigh a constant, and surnames agreeing weigh by
+// the commonness of the ones both hold. So the bound is the lesser of the
+// two names' most, not the greater, and a pair of a common name and a
+// rare one is bounded by the common one. The reading of two given names
+// as one counts only where it may agree (joinMayAgree).
+// TestTheNameBoundIsABound draws names of every form read here.
+func nameBound(a, b *features) float64 {
+	w := math.Min(a.maxNameW, b.maxNameW)
+	if joinMayAgree(a, b) {
+		w = math.Max(w, math.Min(a.joinedMaxW, b.maxNameW))
+	}
+	if joinMayAgree(b, a) {
+		w = math.Max(w, math.Min(b.joinedMaxW, a.maxNameW))
+	}
+	return w
 }
 
 // setPrior sets c's weight and score from its evidence and a prior's
@@ -1250,8 +1269,10 @@ func comparePlace(a, b *features, kind Kind, reasons *[]Reason) float64 {
 	switch {
 	case l < 0:
 		return 0
+	case l == placeSame && kind == Found:
+		return a.sameVillageW[1]
 	case l == placeSame:
-		return tfWeight(placeLevels[kind][l].m, villageU(va))
+		return a.sameVillageW[0]
 	}
 	return levels[l]
 }
