@@ -1,7 +1,6 @@
 package match
 
 import (
-	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -24,40 +23,3 @@ func TestJaroWinklerCeilIsABound(t *testing.T) {
 		}
 	}
 }
-
-// compareAbove skips the names of a pair whose other fields and the most
-// its names can weigh (nameBound) cannot reach the threshold. That bound
-// is never under what the names weigh, whatever forms they take: readings
-// surname first, a second given name, two given names as one, another
-// name the record gives, nicknames, initials, spellings, generations.
-func TestTheNameBoundIsABound(t *testing.T) {
-	givens := []string{"Maria", "María", "Maria Elena", "Elena", "Mary Ann", "Maryann", "Mary", "Juan", "Juan Pablo", "Juanpablo",
-		"Juan José", "José", "Chepe", "Memo", "Guillermo", "J.", "Ma.", "George", "Jorge", "Abraham", "Abe", "Unknown", "Zoila"}
-	families := []string{"Pop", "Pop Coc", "Coc", "Caal", "Cal", "Xo", "Sho", "Dyck", "Dueck", "Delacruz", "de la Cruz", "Young",
-		"Flowers", "Zzyx", "Ma. Coc", "Maria Coc", "Coc Jr.", "Coc Sr."}
-	akas := []string{"", "Lupe", "Maria Bol", "BOL, MARIA", "Pop", "N/A"}
-	places := [][2]string{{"San Antonio", "Toledo"}, {"San Antonio", "Cayo"}, {"", "Belize"}, {"Blue Creek", "Orange Walk"}, {"", ""}}
-	draw := func(t *rapid.T, label string) Person {
-		given := rapid.SampledFrom(givens).Draw(t, label+" given")
-		family := rapid.SampledFrom(families).Draw(t, label+" family")
-		name := given + " " + family
-		switch rapid.IntRange(0, 2).Draw(t, label+" order") {
-		case 1:
-			name = family + ", " + given
-		case 2:
-			name = strings.ToUpper(family + " " + given)
-		}
-		place := rapid.SampledFrom(places).Draw(t, label+" place")
-		return Person{ID: label, Record: Missing, FullName: name, AlsoKnownAs: rapid.SampledFrom(akas).Draw(t, label+" aka"),
-			Village: place[0], District: place[1]}
-	}
-	rapid.Check(t, func(t *rapid.T) {
-		a, b := newFeatures(ptr(draw(t, "a"))), newFeatures(ptr(draw(t, "b")))
-		w, _ := compareNames(a, b, false)
-		if bound := nameBound(a, b); w > bound+1e-9 {
-			t.Fatalf("%q (another name: %v) and %q (%v): the names weigh %.3f bits, over their bound %.3f", a.raw, a.aka != nil, b.raw, b.aka != nil, w, bound)
-		}
-	})
-}
-
-func ptr[T any](v T) *T { return &v }
