@@ -210,9 +210,8 @@ func (c Config) Validate() error {
 
 // features is a Person read once for every comparison it takes part in.
 type features struct {
-	// What every pair compared reads first, together, so that a pair
-	// the ages or the bound refuse costs one line of memory: most pairs
-	// go no further.
+	// What every pair compared reads before its names, kept together:
+	// most pairs go no further.
 	rec      Record
 	ageKnown bool
 	dIdx     int8 // districtIndex(district)
