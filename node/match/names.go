@@ -62,12 +62,17 @@ var letterFolds = map[rune]string{
 	'đ': "d", 'Đ': "d", 'œ': "oe", 'Œ': "oe", 'ı': "i", 'þ': "th",
 }
 
-// particles are words of a name that say nothing about the person.
+// particles are words of a name that say nothing about the person: the
+// particles of Spanish surnames, generations, and titles.
 var particles = map[string]bool{
 	"de": true, "del": true, "la": true, "las": true, "los": true, "y": true, "dela": true, "delos": true, "delas": true,
 	"jr": true, "sr": true, "ii": true, "iii": true, "mr": true, "mrs": true,
 	"miss": true, "ms": true, "dr": true, "sra": true, "srta": true, "don": true, "dona": true,
 	"iv": true,
+	// Titles a person is addressed by in Belize: Sister Maria, Rev.
+	// Young, Teacher Pop, Hna. Coc.
+	"rev": true, "revd": true, "pastor": true, "fr": true, "sister": true, "hna": true, "hermana": true,
+	"hno": true, "hermano": true, "teacher": true, "nurse": true,
 }
 
 // placeholders are what a clerk writes for a name not known: an injured

@@ -266,6 +266,25 @@ func TestTwoGivenNamesWrittenAsOne(t *testing.T) {
 	}
 }
 
+// A title a person is addressed by is not part of the name: Sister Maria
+// Tillett is Maria Tillett, and Teacher Coc and Rev. Young are Coc and
+// Young.
+func TestTitlesAreNotNames(t *testing.T) {
+	for _, tc := range [][2]string{
+		{"Sister Maria Tillett", "Maria Tillett"},
+		{"Rev. John Young", "John Young"},
+		{"Pastor Young, John", "JOHN YOUNG"},
+		{"Teacher Ana Coc", "Ana Coc"},
+		{"Hna. Rosa Chen", "Rosa Chen"},
+	} {
+		a := person("a", match.Missing, tc[0], "", 40, "San Antonio", "Toledo")
+		b := person("b", match.Sheltered, tc[1], "", 41, "San Antonio", "Toledo")
+		if c := score(t, a, b); !hasReason(c, "name-same-folded") || c.Score < match.DefaultConfig().Threshold {
+			t.Errorf("%q and %q: scored %.3f, %v; want the same name, a match", tc[0], tc[1], c.Score, c.ReasonsIn("en"))
+		}
+	}
+}
+
 // A register abbreviates a middle name as it does a first: José Ma. Coc
 // is José María Coc, and the reason says so, not that Ma is a surname
 // spelled otherwise.
