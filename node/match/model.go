@@ -318,8 +318,8 @@ func newFeatures(p *Person) *features {
 	}
 	f.district = foldDistrict(p.District)
 	f.dIdx = districtIndex(f.district)
-	f.shown.village = strings.Join(strings.Fields(p.Village), " ")
-	f.shown.district = strings.Join(strings.Fields(p.District), " ")
+	f.shown.village = spaced(p.Village)
+	f.shown.district = spaced(p.District)
 	return f
 }
 
@@ -655,7 +655,7 @@ func compareAsWritten(a, b *features, want bool) (float64, []Reason) {
 			bestW = w
 			if want {
 				_, _, r := nameReading(t.x, t.y, a.dIdx, b.dIdx, true)
-				how := Reason{Code: "name-surname-first", Args: []string{strings.Join(strings.Fields(t.who.raw), " ")}}
+				how := Reason{Code: "name-surname-first", Args: []string{spaced(t.who.raw)}}
 				if t.x == a.second || t.y == b.second {
 					how = Reason{Code: "name-second-given", Args: []string{how.Args[0], title(t.who.second.first)}}
 				}
@@ -956,8 +956,9 @@ func tokenLevel(s, t, cs, ct, ks, kt string) int {
 		return surnameExact
 	case cs == ct || ks == kt:
 		return surnameSpelling
-	case abbreviates(s, t) || abbreviates(t, s):
-		// A middle name and its abbreviation: José Ma. Coc.
+	case len(s) < len(t) && abbreviates(s, t) || len(t) < len(s) && abbreviates(t, s):
+		// A middle name and its abbreviation, always the shorter: José
+		// Ma. Coc.
 		return surnameSpelling
 	}
 	if listedSurname(cs) && listedSurname(ct) {
