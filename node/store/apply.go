@@ -137,6 +137,8 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 		res.Duplicates++
 		return nil
 	}
+	next := c.Seq == h.seq+1
+	waits := !next || t.s.clock.TooFarAhead(c.HLC)
 	if held[st][c.Seq] {
 		// A change held here took no slot: if this one differs, nothing
 		// verified the held one yet, and this one takes its place.
@@ -145,22 +147,28 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 			st.Origin[:], st.Lane, int64(c.Seq)).Scan(&body); err != nil {
 			return err
 		}
-		if string(body) == string(in.Body) {
+		if string(body) == string(in.Body) && waits {
+			// The same change, still waiting. Its signature, when it
+			// carries its run's, is what vouches for the changes of the
+			// run merged before it: it is checked all the same. (Once
+			// its time has come, it is merged below, as any other.)
 			res.Duplicates++
-			return nil
+			return t.chainHeld(in, h)
 		}
 	}
 	if t.dropping[st] {
-		res.Dropped++ // the origin's share of held changes is full
-		return nil
+		// The origin's share of held changes is full. The change is not
+		// kept, but its chain is followed: the signature it may carry
+		// vouches for the changes of its run merged before it.
+		res.Dropped++
+		return t.chainHeld(in, h)
 	}
-	next := c.Seq == h.seq+1
 	// A change waits when it is stamped too far ahead, or when a change
 	// before it is missing: merged now, it would leave a gap in its stream.
 	if !next && !holdGaps && !held[st][c.Seq-1] {
 		return fmt.Errorf("%w: %s came before %s:%d", ErrGap, c.Dot(), st, h.seq+1)
 	}
-	if !next || t.s.clock.TooFarAhead(c.HLC) {
+	if waits {
 		if !held[st][c.Seq] && t.heldOf(c.Origin) >= MaxHeldPerOrigin {
 			// The origin's share of the held table is full: this change
 			// and those after it in its stream are not kept; they come
@@ -170,7 +178,7 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 			}
 			t.dropping[st] = true
 			res.Dropped++
-			return nil
+			return t.chainHeld(in, h)
 		}
 		if err := t.chainHeld(in, h); err != nil {
 			return err

@@ -1,0 +1,246 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"lifeline/node/identity"
+	"lifeline/syncproto"
+)
+
+// An origin's stream reaches a node in every way it can: by sync from the
+// node's head, by bundles that start anywhere (after a gap, or over what
+// the node holds), with changes stamped ahead, beside changes a thief
+// forged under the origin's name by bundle, and releases as the clock
+// moves on. Whatever came before, the origin's honest changes are never
+// refused, and once the clock has passed their stamps and the origin syncs
+// its stream, the node holds all of it, and no forged change merged.
+func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
+	ctx := context.Background()
+	thief, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One node for every case, each case a new origin; its clock moves on
+	// from case to case, never back.
+	var mu sync.Mutex
+	now := time.UnixMilli(1_750_000_000_000)
+	clock := syncproto.NewClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }, 10*time.Minute)
+	origins := map[syncproto.NodeID]*identity.Key{}
+	verify := func(s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+		mu.Lock()
+		key := origins[s.Origin]
+		mu.Unlock()
+		if key == nil || !identity.VerifyHead(key.Public(), s, seq, head, sig) {
+			return errors.New("signature does not verify")
+		}
+		return nil
+	}
+	s, _ := newStore(t, Options{Clock: clock, VerifyHead: verify})
+	const lane = 3
+	rapid.Check(t, func(rt *rapid.T) {
+		origin, err := identity.NewKey()
+		if err != nil {
+			rt.Fatal(err)
+		}
+		mu.Lock()
+		origins[origin.ID()] = origin
+		now = now.Add(5 * time.Hour)
+		start := now
+		mu.Unlock()
+		st := syncproto.Stream{Origin: origin.ID(), Lane: lane}
+
+		// The origin's stream: n changes, some stamped hours ahead.
+		n := rapid.IntRange(2, 10).Draw(rt, "changes")
+		var bodies [][]byte
+		var heads []syncproto.Hash
+		records := make([]syncproto.RecordID, n)
+		var prev syncproto.Hash
+		for i := range n {
+			at := start
+			if rapid.IntRange(0, 4).Draw(rt, fmt.Sprintf("ahead%d", i+1)) == 0 {
+				at = start.Add(time.Duration(rapid.IntRange(1, 3).Draw(rt, fmt.Sprintf("hours%d", i+1))) * time.Hour)
+			}
+			records[i] = syncproto.NewRecordID()
+			in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(i + 1), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
+				Record: records[i], Fields: setField(t, "n", i+1)})
+			prev = syncproto.ChainHash(prev, in.Body)
+			bodies, heads = append(bodies, in.Body), append(heads, prev)
+		}
+		// run is the origin's changes from to to (counted from 1), signed on
+		// the last, as a sync or a bundle carries them.
+		run := func(from, to int) []Incoming {
+			var out []Incoming
+			for i := from; i <= to; i++ {
+				c, err := syncproto.DecodeChange(bodies[i-1])
+				if err != nil {
+					rt.Fatal(err)
+				}
+				out = append(out, Incoming{Change: c, Body: bodies[i-1]})
+			}
+			out[len(out)-1].Sig = origin.SignHead(lane, uint64(to), heads[to-1])
+			return out
+		}
+		apply := func(holdGaps bool, batches ...[]Incoming) ([]ApplyResult, error) {
+			return s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) {
+				for _, b := range batches {
+					if !yield(b, nil) {
+						return
+					}
+				}
+			}, holdGaps)
+		}
+		headOf := func() int {
+			v, err := s.Vector(ctx)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			return int(v[st])
+		}
+		forgedRecords := map[syncproto.RecordID]bool{}
+
+		steps := rapid.IntRange(1, 8).Draw(rt, "steps")
+		for i := range steps {
+			h := headOf()
+			switch op := rapid.IntRange(0, 4).Draw(rt, fmt.Sprintf("op%d", i)); op {
+			case 0: // the origin, or a relay, syncs from the node's head
+				if h == n {
+					continue
+				}
+				to := rapid.IntRange(h+1, n).Draw(rt, fmt.Sprintf("to%d", i))
+				// A relay may cut the stream into two runs of one batch.
+				cut := rapid.IntRange(h, to-1).Draw(rt, fmt.Sprintf("cut%d", i))
+				batch := run(cut+1, to)
+				if cut > h {
+					batch = append(run(h+1, cut), batch...)
+				}
+				if _, err := apply(false, batch); err != nil {
+					rt.Fatalf("step %d: the origin's changes %d to %d by sync were refused: %v", i, h+1, to, err)
+				}
+			case 1: // a bundle of the origin's changes, from anywhere
+				from := rapid.IntRange(1, n).Draw(rt, fmt.Sprintf("from%d", i))
+				to := rapid.IntRange(from, n).Draw(rt, fmt.Sprintf("to%d", i))
+				if _, err := apply(true, run(from, to)); err != nil {
+					rt.Fatalf("step %d: a bundle of the origin's changes %d to %d was refused: %v", i, from, to, err)
+				}
+			case 2: // a thief's bundle: a change forged as the origin's
+				seq := rapid.IntRange(1, n+1).Draw(rt, fmt.Sprintf("forged%d", i))
+				c := syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq), HLC: syncproto.MakeHLC(start.UnixMilli(), 0),
+					Record: syncproto.NewRecordID(), Fields: setField(t, "forged", seq)}
+				forgedRecords[c.Record] = true
+				in := fromPeer(t, c)
+				in.Sig = thief.SignHead(lane, uint64(seq), syncproto.ChainHash(syncproto.Hash{}, in.Body))
+				apply(true, []Incoming{in}) // held, or refused: either way never merged
+			case 3: // time passes
+				mu.Lock()
+				now = now.Add(time.Duration(rapid.IntRange(1, 4).Draw(rt, fmt.Sprintf("hours%d", i))) * time.Hour)
+				mu.Unlock()
+				fallthrough
+			case 4:
+				if _, err := s.ReleaseHeld(ctx); err != nil {
+					rt.Fatalf("step %d: releasing held changes: %v", i, err)
+				}
+			}
+		}
+
+		// The clock passes every stamp; the origin syncs its stream.
+		mu.Lock()
+		now = start.Add(4 * time.Hour)
+		mu.Unlock()
+		if _, err := s.ReleaseHeld(ctx); err != nil {
+			rt.Fatalf("releasing held changes: %v", err)
+		}
+		if h := headOf(); h < n {
+			if _, err := apply(false, run(h+1, n)); err != nil {
+				rt.Fatalf("the origin's changes %d to %d by sync, at the end, were refused: %v", h+1, n, err)
+			}
+			if _, err := s.ReleaseHeld(ctx); err != nil {
+				rt.Fatalf("releasing held changes: %v", err)
+			}
+		}
+		if h := headOf(); h != n {
+			rt.Fatalf("the node holds the origin's stream up to %d of %d", h, n)
+		}
+		for i, id := range records {
+			r, err := s.Record(ctx, id)
+			var v int
+			if err == nil && (len(r.Fields) != 1 || r.Fields[0].Name != "n" || syncproto.Unmarshal(r.Fields[0].Versions[0].Value, &v) != nil || v != i+1) {
+				err = fmt.Errorf("fields %+v", r.Fields)
+			}
+			if err != nil {
+				rt.Fatalf("the origin's record %d: %v", i+1, err)
+			}
+		}
+		for id := range forgedRecords {
+			if _, err := s.Record(ctx, id); err == nil {
+				rt.Fatalf("a forged change merged: record %s", id)
+			}
+		}
+	})
+}
+
+// A thief fills an origin's share of held changes with changes forged
+// under its name, far past its head, by bundle. The origin's own run then
+// comes by sync: its first change merges, the second is stamped ahead and
+// finds no room. That one and those after it are not kept, to come again;
+// the signature at the run's end still vouches for the change merged, and
+// the sync is not refused.
+func TestAFullHeldShareRefusesNoSync(t *testing.T) {
+	ctx := context.Background()
+	origin, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	thief, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.UnixMilli(1_750_000_000_000)
+	verify := func(s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+		if s.Origin != origin.ID() || !identity.VerifyHead(origin.Public(), s, seq, head, sig) {
+			return errors.New("signature does not verify")
+		}
+		return nil
+	}
+	s, _ := newStore(t, Options{Clock: syncproto.NewClock(func() time.Time { return now }, 10*time.Minute), VerifyHead: verify})
+	const lane = 3
+	forged := make([]Incoming, MaxHeldPerOrigin)
+	for i := range forged {
+		seq := uint64(1_000_000 + i)
+		forged[i] = fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: seq, HLC: syncproto.MakeHLC(now.UnixMilli(), 0),
+			Record: syncproto.NewRecordID(), Fields: setField(t, "forged", i)})
+		forged[i].Sig = thief.SignHead(lane, seq, syncproto.ChainHash(syncproto.Hash{}, forged[i].Body))
+	}
+	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(forged, nil) }, true); err != nil || out[0].Held != MaxHeldPerOrigin {
+		t.Fatalf("the forged bundle: %+v, %v", out, err)
+	}
+
+	var run []Incoming
+	var prev syncproto.Hash
+	for i, at := range []time.Time{now, now.Add(time.Hour), now} {
+		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(i + 1), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
+			Record: syncproto.NewRecordID(), Fields: setField(t, "n", i+1)})
+		prev = syncproto.ChainHash(prev, in.Body)
+		run = append(run, in)
+	}
+	run[2].Sig = origin.SignHead(lane, 3, prev)
+	res, err := s.Apply(ctx, run)
+	if err != nil || res.Applied != 1 || res.Dropped != 2 {
+		t.Fatalf("the origin's run by sync: %+v, %v; want 1 merged and 2 dropped", res, err)
+	}
+	if v, _ := s.Vector(ctx); v[syncproto.Stream{Origin: origin.ID(), Lane: lane}] != 1 {
+		t.Fatalf("vector %v, want the origin's stream at 1", v)
+	}
+
+	// A forged signature at the run's end is still refused, dropped or not.
+	run[2].Sig = thief.SignHead(lane, 3, prev)
+	if _, err := s.Apply(ctx, run[1:]); !errors.Is(err, ErrChain) {
+		t.Fatalf("a run whose end a thief signed: %v, want ErrChain", err)
+	}
+}
