@@ -15,8 +15,8 @@ import (
 )
 
 // An origin's stream reaches a node in every way it can: by sync from the
-// node's head, by bundles that start anywhere (after a gap, or over what
-// the node holds), with changes stamped ahead, beside changes a thief
+// node's head or from past what it says it holds aside, by bundles that
+// start anywhere (after a gap, or over what the node holds), with changes stamped ahead, beside changes a thief
 // forged under the origin's name by bundle, and releases as the clock
 // moves on. Whatever came before, the origin's honest changes are never
 // refused, and once the clock has passed their stamps and the origin syncs
@@ -108,7 +108,7 @@ func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
 		steps := rapid.IntRange(1, 8).Draw(rt, "steps")
 		for i := range steps {
 			h := headOf()
-			switch op := rapid.IntRange(0, 4).Draw(rt, fmt.Sprintf("op%d", i)); op {
+			switch op := rapid.IntRange(0, 5).Draw(rt, fmt.Sprintf("op%d", i)); op {
 			case 0: // the origin, or a relay, syncs from the node's head
 				if h == n {
 					continue
@@ -137,6 +137,19 @@ func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
 				in := fromPeer(t, c)
 				in.Sig = thief.SignHead(lane, uint64(seq), syncproto.ChainHash(syncproto.Hash{}, in.Body))
 				apply(true, []Incoming{in}) // held, or refused: either way never merged
+			case 5: // a peer syncs, skipping what the node says it holds aside
+				aside, err := s.HeldAside(ctx)
+				if err != nil {
+					rt.Fatal(err)
+				}
+				from := max(h, int(aside[st])) + 1
+				if aside[st] == 0 || from > n {
+					continue
+				}
+				to := rapid.IntRange(from, n).Draw(rt, fmt.Sprintf("to%d", i))
+				if _, err := apply(false, run(from, to)); err != nil {
+					rt.Fatalf("step %d: the origin's changes %d to %d by sync, after those held aside, were refused: %v", i, from, to, err)
+				}
 			case 3: // time passes
 				mu.Lock()
 				now = now.Add(time.Duration(rapid.IntRange(1, 4).Draw(rt, fmt.Sprintf("hours%d", i))) * time.Hour)
@@ -242,5 +255,84 @@ func TestAFullHeldShareRefusesNoSync(t *testing.T) {
 	run[2].Sig = thief.SignHead(lane, 3, prev)
 	if _, err := s.Apply(ctx, run[1:]); !errors.Is(err, ErrChain) {
 		t.Fatalf("a run whose end a thief signed: %v, want ErrChain", err)
+	}
+}
+
+// The path the hurricane drill found. A thief's stick holds a change
+// forged as the origin's change 2, after a gap; the origin's change 1
+// comes by sync. Before the node drops the forgery (at its next release),
+// a peer syncs: the node's hello says it holds change 2 aside, so the peer
+// sends 3 and 4 only, held behind it. The release drops the forgery; the
+// origin's next sync from 2 finds 3 and 4 held already, and still merges
+// them: the signature on 4 covers 2 as well.
+func TestAForgedChangeHeldAsideStopsNoStream(t *testing.T) {
+	ctx := context.Background()
+	origin, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	thief, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := func(s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+		if s.Origin != origin.ID() || !identity.VerifyHead(origin.Public(), s, seq, head, sig) {
+			return errors.New("signature does not verify")
+		}
+		return nil
+	}
+	s, _ := newStore(t, Options{VerifyHead: verify})
+	const lane = 3
+	st := syncproto.Stream{Origin: origin.ID(), Lane: lane}
+	now := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
+	var bodies [][]byte
+	var heads []syncproto.Hash
+	var prev syncproto.Hash
+	for seq := range 4 {
+		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq + 1), HLC: now, Record: syncproto.NewRecordID(), Fields: setField(t, "n", seq+1)})
+		prev = syncproto.ChainHash(prev, in.Body)
+		bodies, heads = append(bodies, in.Body), append(heads, prev)
+	}
+	run := func(from, to int) []Incoming {
+		var out []Incoming
+		for i := from; i <= to; i++ {
+			c, err := syncproto.DecodeChange(bodies[i-1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, Incoming{Change: c, Body: bodies[i-1]})
+		}
+		out[len(out)-1].Sig = origin.SignHead(lane, uint64(to), heads[to-1])
+		return out
+	}
+	bySync := func(in []Incoming) ApplyResult {
+		t.Helper()
+		res, err := s.Apply(ctx, in)
+		if err != nil {
+			t.Fatalf("changes %d to %d by sync: %v", in[0].Change.Seq, in[len(in)-1].Change.Seq, err)
+		}
+		return res
+	}
+
+	forged := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: 2, HLC: now, Record: syncproto.NewRecordID(), Fields: setField(t, "forged", 2)})
+	forged.Sig = thief.SignHead(lane, 2, syncproto.ChainHash(syncproto.Hash{}, forged.Body))
+	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield([]Incoming{forged}, nil) }, true); err != nil || out[0].Held != 1 {
+		t.Fatalf("the forged stick: %+v, %v", out, err)
+	}
+	bySync(run(1, 1))
+	if aside, err := s.HeldAside(ctx); err != nil || aside[st] != 2 {
+		t.Fatalf("held aside: %v, %v; want the forged change 2", aside, err)
+	}
+	if res := bySync(run(3, 4)); res.Held != 2 {
+		t.Fatalf("3 and 4 behind what is held aside: %+v, want both held", res)
+	}
+	if n, err := s.ReleaseHeld(ctx); err != nil || n != 0 {
+		t.Fatalf("the release: %d merged, %v; want the forgery dropped and nothing merged", n, err)
+	}
+	if res := bySync(run(2, 4)); res.Applied != 3 {
+		t.Fatalf("the origin's sync from 2: %+v, want 2, 3 and 4 merged", res)
+	}
+	if v, _ := s.Vector(ctx); v[st] != 4 {
+		t.Fatalf("the origin's stream at %d, want 4", v[st])
 	}
 }
