@@ -310,9 +310,10 @@ const releasePiece = 1024
 // follow the stream's head, are no longer stamped too far ahead, and that
 // a signature of their origin covers: it computes their chain first, and
 // releases up to the last held change whose signature verifies. A held
-// change whose signature does not verify was never the origin's: it is
-// dropped, with those held after it that it would have vouched for, and
-// logged; the real ones come again from any peer.
+// change whose signature does not verify was never the origin's, however
+// far ahead it is stamped: it is dropped, with those held before it that
+// it would have vouched for, and logged; the real ones come again from any
+// peer.
 func (s *SQLite) ReleaseHeld(ctx context.Context) (int, error) {
 	t, end, err := s.lockTxn(ctx)
 	if err != nil {
@@ -381,14 +382,23 @@ func (t *txn) heldPiece(st syncproto.Stream, after uint64) ([]heldRow, error) {
 
 // releaseStream releases what it can of one stream's held changes. A first
 // pass, piece by piece, links the chain from the head through the held
-// changes in sequence whose time has come, and finds the last one a
-// signature covers; the second merges up to it, piece by piece.
+// changes in sequence, checks their signatures, drops what a signature
+// that fails would have vouched for, and finds the last change a
+// signature covers before the first one stamped ahead; the second merges
+// up to it, piece by piece.
 func (t *txn) releaseStream(st syncproto.Stream) (released, dropped int, err error) {
 	h, err := t.head(st, true)
 	if err != nil {
 		return 0, 0, err
 	}
-	prev, next, covered := h.head, h.seq+1, h.seq
+	// The chain is followed, and signatures checked, through every held
+	// change that follows the head, whether its time has come or not: a
+	// change forged after a gap and stamped years ahead must not wait
+	// years to be found out, held aside where the node's hello tells its
+	// peers not to send the real one. Only the changes up to the first
+	// one stamped ahead may merge.
+	prev, next, covered, due := h.head, h.seq+1, h.seq, true
+	vouched := h.seq // the last change a signature verified covers
 	var bad error
 scan:
 	for {
@@ -397,18 +407,24 @@ scan:
 			return 0, 0, err
 		}
 		for _, r := range piece {
-			if r.seq != next || t.s.clock.TooFarAhead(r.hlc) {
+			if r.seq != next {
 				break scan
 			}
+			due = due && !t.s.clock.TooFarAhead(r.hlc)
 			prev = syncproto.ChainHash(prev, r.body)
 			switch {
 			case t.s.opts.VerifyHead == nil:
-				covered = r.seq
 			case len(r.sig) > 0:
 				if err := t.s.opts.VerifyHead(st, r.seq, prev, r.sig); err != nil {
 					bad = err
 					break scan
 				}
+				vouched = r.seq
+			default:
+				next++
+				continue // vouched for by a signature after it, if any
+			}
+			if due {
 				covered = r.seq
 			}
 			next++
@@ -418,24 +434,25 @@ scan:
 		}
 	}
 	if bad != nil {
-		// From the head to the change whose signature failed, nothing is
-		// the origin's: drop those; what follows waits for its own.
+		// From the last change a signature vouched for to the change
+		// whose signature failed, nothing is the origin's: drop those;
+		// what follows waits for its own.
 		res, err := t.tx.ExecContext(t.ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq > ? AND seq <= ?`,
-			st.Origin[:], st.Lane, int64(h.seq), int64(next))
+			st.Origin[:], st.Lane, int64(vouched), int64(next))
 		if err != nil {
 			return 0, 0, err
 		}
 		k, _ := res.RowsAffected()
+		dropped = int(k)
 		if t.s.opts.Log != nil {
 			t.s.opts.Log.Warn("dropped held changes whose signature is not their origin's", "stream", st.String(),
-				"from", h.seq+1, "to", next, "err", bad)
+				"from", vouched+1, "to", next, "err", bad)
 		}
-		return 0, int(k), nil
 	}
 	for h.seq < covered {
 		piece, err := t.heldPiece(st, h.seq)
 		if err != nil {
-			return released, 0, err
+			return released, dropped, err
 		}
 		for _, r := range piece {
 			if r.seq > covered {
@@ -443,22 +460,22 @@ scan:
 			}
 			c, err := syncproto.DecodeChange(r.body)
 			if err != nil {
-				return released, 0, fmt.Errorf("%w: held change %s:%d: %v", ErrCorrupt, st, r.seq, err)
+				return released, dropped, fmt.Errorf("%w: held change %s:%d: %v", ErrCorrupt, st, r.seq, err)
 			}
 			if err := t.remote(&Incoming{Change: c, Body: r.body, Sig: r.sig}, h); err != nil {
-				return released, 0, err
+				return released, dropped, err
 			}
 			if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq = ?`, st.Origin[:], st.Lane, int64(r.seq)); err != nil {
-				return released, 0, err
+				return released, dropped, err
 			}
 			released++
 		}
 		if err := t.flushRecords(); err != nil {
-			return released, 0, err
+			return released, dropped, err
 		}
 		t.records = map[syncproto.RecordID]*recordRow{}
 	}
-	return released, 0, nil
+	return released, dropped, nil
 }
 
 // HeldCount says how many changes wait for this node's clock.

@@ -131,7 +131,11 @@ func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
 				}
 			case 2: // a thief's bundle: a change forged as the origin's
 				seq := rapid.IntRange(1, n+1).Draw(rt, fmt.Sprintf("forged%d", i))
-				c := syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq), HLC: syncproto.MakeHLC(start.UnixMilli(), 0),
+				at := start
+				if rapid.Bool().Draw(rt, fmt.Sprintf("forgedAhead%d", i)) {
+					at = start.AddDate(10, 0, 0)
+				}
+				c := syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
 					Record: syncproto.NewRecordID(), Fields: setField(t, "forged", seq)}
 				forgedRecords[c.Record] = true
 				in := fromPeer(t, c)
@@ -162,16 +166,22 @@ func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
 			}
 		}
 
-		// The clock passes every stamp; the origin syncs its stream.
+		// The clock passes every stamp of the origin's; the origin syncs its
+		// stream, as every peer does: past what the node says it holds
+		// aside.
 		mu.Lock()
 		now = start.Add(4 * time.Hour)
 		mu.Unlock()
 		if _, err := s.ReleaseHeld(ctx); err != nil {
 			rt.Fatalf("releasing held changes: %v", err)
 		}
-		if h := headOf(); h < n {
-			if _, err := apply(false, run(h+1, n)); err != nil {
-				rt.Fatalf("the origin's changes %d to %d by sync, at the end, were refused: %v", h+1, n, err)
+		aside, err := s.HeldAside(ctx)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		if from := max(headOf(), int(aside[st])) + 1; from <= n {
+			if _, err := apply(false, run(from, n)); err != nil {
+				rt.Fatalf("the origin's changes %d to %d by sync, at the end, were refused: %v", from, n, err)
 			}
 			if _, err := s.ReleaseHeld(ctx); err != nil {
 				rt.Fatalf("releasing held changes: %v", err)
@@ -334,5 +344,61 @@ func TestAForgedChangeHeldAsideStopsNoStream(t *testing.T) {
 	}
 	if v, _ := s.Vector(ctx); v[st] != 4 {
 		t.Fatalf("the origin's stream at %d, want 4", v[st])
+	}
+}
+
+// A change forged after a gap and stamped ten years ahead is found out as
+// soon as the gap closes, not in ten years: until then the node's hello
+// would tell its peers it holds that change aside, and none would send the
+// real one.
+func TestAForgedChangeStampedAheadIsDroppedOnceItFollows(t *testing.T) {
+	ctx := context.Background()
+	origin, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	thief, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := func(s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+		if s.Origin != origin.ID() || !identity.VerifyHead(origin.Public(), s, seq, head, sig) {
+			return errors.New("signature does not verify")
+		}
+		return nil
+	}
+	s, _ := newStore(t, Options{VerifyHead: verify})
+	const lane = 3
+	st := syncproto.Stream{Origin: origin.ID(), Lane: lane}
+	now := time.Now()
+	forged := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: 2, HLC: syncproto.MakeHLC(now.AddDate(10, 0, 0).UnixMilli(), 0),
+		Record: syncproto.NewRecordID(), Fields: setField(t, "forged", 2)})
+	forged.Sig = thief.SignHead(lane, 2, syncproto.ChainHash(syncproto.Hash{}, forged.Body))
+	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield([]Incoming{forged}, nil) }, true); err != nil || out[0].Held != 1 {
+		t.Fatalf("the forged stick: %+v, %v", out, err)
+	}
+	var prev syncproto.Hash
+	var real []Incoming
+	for seq := range 2 {
+		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq + 1), HLC: syncproto.MakeHLC(now.UnixMilli(), 0),
+			Record: syncproto.NewRecordID(), Fields: setField(t, "n", seq+1)})
+		prev = syncproto.ChainHash(prev, in.Body)
+		in.Sig = origin.SignHead(lane, uint64(seq+1), prev)
+		real = append(real, in)
+	}
+	if res, err := s.Apply(ctx, real[:1]); err != nil || res.Applied != 1 {
+		t.Fatalf("the origin's change 1: %+v, %v", res, err)
+	}
+	if n, err := s.ReleaseHeld(ctx); err != nil || n != 0 {
+		t.Fatalf("the release: %d merged, %v", n, err)
+	}
+	if n, _ := s.HeldCount(ctx); n != 0 {
+		t.Fatalf("the forged change stamped ten years ahead is still held once it follows the head")
+	}
+	if aside, _ := s.HeldAside(ctx); aside[st] != 0 {
+		t.Fatalf("the hello would still say change %d is held aside", aside[st])
+	}
+	if res, err := s.Apply(ctx, real[1:]); err != nil || res.Applied != 1 {
+		t.Fatalf("the origin's change 2: %+v, %v", res, err)
 	}
 }
