@@ -78,6 +78,13 @@ func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, err
 	if total := Sum(out); total.Applied+total.Held+total.Quarantined == 0 {
 		return out, nil
 	}
+	// What came may close the gap before changes held here: they are
+	// checked and merged now, not at the next release, so that a forged
+	// one is not left held aside, where the hello would tell peers not to
+	// send the real one.
+	if err := t.releaseFollowing(held); err != nil {
+		return nil, s.wrap(err)
+	}
 	// What came may be what changes kept aside waited for.
 	if _, err := t.readmit(false); err != nil {
 		return nil, s.wrap(err)
@@ -299,6 +306,30 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 		t.touched = map[syncproto.RecordID]bool{}
 	}
 	t.touched[c.Record] = true
+	return nil
+}
+
+// releaseFollowing releases the held changes of the streams this
+// transaction took changes of, where a held change now follows the head.
+func (t *txn) releaseFollowing(held map[syncproto.Stream]map[uint64]bool) error {
+	var streams []syncproto.Stream
+	for st, c := range t.cover {
+		if c.took == 0 {
+			continue
+		}
+		h, err := t.head(st, true)
+		if err != nil {
+			return err
+		}
+		if held[st][h.seq+1] {
+			streams = append(streams, st)
+		}
+	}
+	for _, st := range streams {
+		if _, _, err := t.releaseStream(st); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
