@@ -422,6 +422,16 @@ func (t *txn) releaseStream(st syncproto.Stream) (released, dropped int, err err
 	if err != nil {
 		return 0, 0, err
 	}
+	// A change held at a sequence the stream has passed lost its slot to
+	// a verified one: a change forged, after a gap, in this node's own
+	// stream, which its own writes then passed. It would be kept for ever,
+	// and counted in its origin's share.
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq <= ?`, st.Origin[:], st.Lane, int64(h.seq))
+	if err != nil {
+		return 0, 0, err
+	}
+	stale, _ := res.RowsAffected()
+	dropped = int(stale)
 	// The chain is followed, and signatures checked, through every held
 	// change that follows the head, whether its time has come or not: a
 	// change forged after a gap and stamped years ahead must not wait
@@ -474,7 +484,7 @@ scan:
 			return 0, 0, err
 		}
 		k, _ := res.RowsAffected()
-		dropped = int(k)
+		dropped += int(k)
 		if t.s.opts.Log != nil {
 			t.s.opts.Log.Warn("dropped held changes whose signature is not their origin's", "stream", st.String(),
 				"from", vouched+1, "to", next, "err", bad)

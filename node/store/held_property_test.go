@@ -205,6 +205,12 @@ func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
 				rt.Fatalf("a forged change merged: record %s", id)
 			}
 		}
+		// Nor is anything of the origin's still held, forged or not.
+		var left int
+		id := origin.ID()
+		if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM held WHERE node_id = ?`, id[:]).Scan(&left); err != nil || left != 0 {
+			rt.Fatalf("%d changes of the origin still held (%v)", left, err)
+		}
 	})
 }
 
@@ -397,5 +403,45 @@ func TestAForgedChangeStampedAheadIsDroppedOnceItFollows(t *testing.T) {
 	}
 	if res, err := s.Apply(ctx, real[1:]); err != nil || res.Applied != 1 {
 		t.Fatalf("the origin's change 2: %+v, %v", res, err)
+	}
+}
+
+// A thief's stick carries a change forged in the importing node's own
+// stream, after a gap: held. The node's own writes then pass its sequence.
+// The forgery is not kept for ever, taking room in the node's share.
+func TestAForgedChangePassedByTheStreamIsNotKept(t *testing.T) {
+	ctx := context.Background()
+	thief, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s *SQLite
+	var key *identity.Key
+	verify := func(st syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+		if st.Origin != key.ID() || !identity.VerifyHead(key.Public(), st, seq, head, sig) {
+			return errors.New("signature does not verify")
+		}
+		return nil
+	}
+	s, key = newStore(t, Options{VerifyHead: verify})
+	forged := fromPeer(t, syncproto.Change{Origin: key.ID(), Lane: 3, Seq: 3, HLC: syncproto.MakeHLC(time.Now().UnixMilli(), 0),
+		Record: syncproto.NewRecordID(), Fields: setField(t, "forged", 3)})
+	forged.Sig = thief.SignHead(3, 3, syncproto.ChainHash(syncproto.Hash{}, forged.Body))
+	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield([]Incoming{forged}, nil) }, true); err != nil || out[0].Held != 1 {
+		t.Fatalf("the forged stick: %+v, %v", out, err)
+	}
+	for range 4 {
+		if _, err := s.Write(ctx, []Edit{edit(t, syncproto.NewRecordID(), true, "n", 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, _ := s.Vector(ctx); v[syncproto.Stream{Origin: key.ID(), Lane: 3}] != 4 {
+		t.Fatalf("the node's own stream: %v, want at 4", v)
+	}
+	if _, err := s.ReleaseHeld(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.HeldCount(ctx); n != 0 {
+		t.Fatalf("%d held after the node's own stream passed the forged change's sequence", n)
 	}
 }
