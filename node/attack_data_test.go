@@ -82,6 +82,11 @@ func TestForgedChangeByBundleNeverMerges(t *testing.T) {
 	if res.Applied != 0 {
 		t.Fatalf("the forged change merged: %+v", res)
 	}
+	// Nothing can check it until the gap closes: it counts in the share of
+	// held changes of the thief, who wrote the bundle, not the victim's.
+	if shares, err := node.HeldShares(hq.Node, ctx); err != nil || shares[thief.Node.Self().ID] != 1 || shares[own.Origin] != 0 {
+		t.Fatalf("held shares at HQ: %v, %v; want the forgery in the thief's", shares, err)
+	}
 	// The victim writes 2 and 3 for real and syncs: both merge, the
 	// forgery is gone.
 	if _, err := victim.Node.Update(ctx, id, []byte(`{"damage_level":4}`), "Ana Cho"); err != nil {

@@ -225,3 +225,9 @@ func (f forging) Confirmations(ctx context.Context, ids []syncproto.Hash) ([][]b
 	certs, held := f.forge(ids)
 	return certs, held, nil
 }
+
+// HeldShares is the store's count of held changes by the node that
+// answers for them.
+func HeldShares(n *Node, ctx context.Context) (map[syncproto.NodeID]int, error) {
+	return n.store.HeldShares(ctx)
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -603,6 +604,21 @@ func (n *Node) resealOwn(ctx context.Context) (int, error) {
 type peerStore struct {
 	*store.SQLite
 	peer identity.Claims
+}
+
+// ApplyAll stores what the peer sent, as brought by the node its
+// certificate names, whatever its hello claims.
+func (p peerStore) ApplyAll(ctx context.Context, batches iter.Seq2[[]store.Incoming, error], holdGaps bool) ([]store.ApplyResult, error) {
+	return p.SQLite.ApplyAll(ctx, func(yield func([]store.Incoming, error) bool) {
+		for in, err := range batches {
+			for i := range in {
+				in[i].From = p.peer.Node
+			}
+			if !yield(in, err) {
+				return
+			}
+		}
+	}, holdGaps)
 }
 
 func (p peerStore) GrantNotices(ctx context.Context) ([][]byte, error) {

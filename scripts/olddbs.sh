@@ -202,7 +202,7 @@ make_version() {
 	for f in "$work"/a/*; do
 		case $(basename "$f") in
 		lifeline.db*) ;;
-		*) cp "$f" "$root/$out/schema-v$n/" ;;
+		*) cp -r "$f" "$root/$out/schema-v$n/" ;; # from version 12, a photos folder
 		esac
 	done
 	{

@@ -385,6 +385,11 @@ func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust Bundle
 					yield(nil, bad("%v", err))
 					return
 				}
+				// Brought by the writer, whose seal the bundle ends with
+				// (nothing of it stays if the seal does not check).
+				for i := range in {
+					in[i].From = hello.Node
+				}
 				res.Changes += len(in)
 				if keep != nil {
 					kept := in[:0]

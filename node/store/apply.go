@@ -95,45 +95,68 @@ func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, err
 	return out, nil
 }
 
-// MaxHeldPerOrigin bounds the changes of one origin held aside: a peer
-// that stamps a flood of changes far ahead fills its share, and no more.
+// MaxHeldPerOrigin bounds the changes held aside that one node answers
+// for: those of its own streams whose signature was checked when they were
+// held (a peer that stamps a flood of changes far ahead fills its share,
+// and no more), and those it brought after a gap, which nothing can check
+// until the gap closes (a thief's stick of changes forged under other
+// names fills the thief's share, not theirs).
 const MaxHeldPerOrigin = 4096
 
-// heldOf counts the changes of an origin held aside (as heldSet read them,
-// and this transaction added).
-func (t *txn) heldOf(origin syncproto.NodeID) int { return t.heldCount[origin] }
+// heldRows are the changes held here, by stream and sequence.
+type heldRows map[syncproto.Stream]map[uint64]heldEntry
+
+// heldEntry is a held change: the node that answers for it in the shares of
+// the held table, and whether its origin's signature was checked as it was
+// held (else a node brought it after a gap).
+type heldEntry struct {
+	by      syncproto.NodeID
+	checked bool
+}
+
+func (h heldRows) has(st syncproto.Stream, seq uint64) bool {
+	_, ok := h[st][seq]
+	return ok
+}
+
+// shareOf counts the held changes a node answers for (as heldSet read
+// them, and this transaction added).
+func (t *txn) shareOf(id syncproto.NodeID) int { return t.heldCount[id] }
 
 // heldSet lists the held changes by stream, to tell a change resent from
-// one that arrives for the first time, and counts them by origin.
-func (t *txn) heldSet() (map[syncproto.Stream]map[uint64]bool, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT node_id, lane, seq FROM held`)
+// one that arrives for the first time, and counts them by the node that
+// answers for them: the node that brought a change held after a gap, else
+// its origin.
+func (t *txn) heldSet() (heldRows, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT node_id, lane, seq, coalesce(bringer, node_id), bringer IS NULL FROM held`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	held := map[syncproto.Stream]map[uint64]bool{}
+	held := heldRows{}
 	for rows.Next() {
-		var id []byte
+		var id, by []byte
 		var st syncproto.Stream
 		var seq int64
-		if err := rows.Scan(&id, &st.Lane, &seq); err != nil {
+		var checked bool
+		if err := rows.Scan(&id, &st.Lane, &seq, &by, &checked); err != nil {
 			return nil, err
 		}
 		st.Origin = syncproto.NodeID(id)
 		if held[st] == nil {
-			held[st] = map[uint64]bool{}
+			held[st] = map[uint64]heldEntry{}
 		}
-		held[st][uint64(seq)] = true
+		held[st][uint64(seq)] = heldEntry{by: syncproto.NodeID(by), checked: checked}
 		if t.heldCount == nil {
 			t.heldCount = map[syncproto.NodeID]int{}
 		}
-		t.heldCount[st.Origin]++
+		t.heldCount[syncproto.NodeID(by)]++
 	}
 	return held, rows.Err()
 }
 
 // applyOne merges, holds or skips one incoming change.
-func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, holdGaps bool, res *ApplyResult) error {
+func (t *txn) applyOne(in *Incoming, held heldRows, holdGaps bool, res *ApplyResult) error {
 	c := &in.Change
 	st := c.Stream()
 	h, err := t.head(st, true)
@@ -146,7 +169,7 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 	}
 	next := c.Seq == h.seq+1
 	waits := !next || t.s.clock.TooFarAhead(c.HLC)
-	if held[st][c.Seq] {
+	if held.has(st, c.Seq) {
 		// A change held here took no slot: if this one differs, nothing
 		// verified the held one yet, and this one takes its place.
 		var body []byte
@@ -160,58 +183,71 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 			// run merged before it: it is checked all the same. (Once
 			// its time has come, it is merged below, as any other.)
 			res.Duplicates++
-			return t.chainHeld(in, h)
+			_, err := t.chainHeld(in, h, held)
+			return err
 		}
 	}
 	if t.dropping[st] {
-		// The origin's share of held changes is full. The change is not
-		// kept, but its chain is followed: the signature it may carry
-		// vouches for the changes of its run merged before it.
+		// The share of held changes is full. The change is not kept, but
+		// its chain is followed: the signature it may carry vouches for
+		// the changes of its run merged before it.
 		res.Dropped++
-		return t.chainHeld(in, h)
+		_, err := t.chainHeld(in, h, held)
+		return err
 	}
 	// A change waits when it is stamped too far ahead, or when a change
 	// before it is missing: merged now, it would leave a gap in its stream.
-	if !next && !holdGaps && !held[st][c.Seq-1] {
+	if !next && !holdGaps && !held.has(st, c.Seq-1) {
 		return fmt.Errorf("%w: %s came before %s:%d", ErrGap, c.Dot(), st, h.seq+1)
 	}
 	if waits {
-		if !held[st][c.Seq] && t.heldOf(c.Origin) >= MaxHeldPerOrigin {
-			// The origin's share of the held table is full: this change
-			// and those after it in its stream are not kept; they come
-			// again once the held ones are released.
+		linked, err := t.chainHeld(in, h, held)
+		if err != nil {
+			return err
+		}
+		// Who answers for it: its origin, whose signature covers it (or
+		// the transaction fails), or, after a gap, whoever brought it.
+		by, bringer := c.Origin, []byte(nil)
+		if !linked {
+			by, bringer = in.From, in.From[:]
+		}
+		if was, ok := held[st][c.Seq]; ok {
+			t.heldCount[was.by]--
+		}
+		if t.shareOf(by) >= MaxHeldPerOrigin {
+			// The share of the held table is full: this change and those
+			// after it in its stream are not kept; they come again once
+			// the held ones are released.
+			if was, ok := held[st][c.Seq]; ok {
+				t.heldCount[was.by]++
+			}
 			if t.dropping == nil {
 				t.dropping = map[syncproto.Stream]bool{}
 			}
 			t.dropping[st] = true
 			res.Dropped++
-			return t.chainHeld(in, h)
+			return nil
 		}
-		if err := t.chainHeld(in, h); err != nil {
-			return err
-		}
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT OR REPLACE INTO held (node_id, lane, seq, hlc, sig, body, held_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			c.Origin[:], c.Lane, int64(c.Seq), int64(c.HLC), nullable(in.Sig), in.Body, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT OR REPLACE INTO held (node_id, lane, seq, hlc, sig, body, held_at, bringer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Origin[:], c.Lane, int64(c.Seq), int64(c.HLC), nullable(in.Sig), in.Body, time.Now().UTC().Format(time.RFC3339), bringer); err != nil {
 			return err
 		}
 		if held[st] == nil {
-			held[st] = map[uint64]bool{}
+			held[st] = map[uint64]heldEntry{}
 		}
-		if !held[st][c.Seq] {
-			held[st][c.Seq] = true
-			t.heldCount[c.Origin]++
-		}
+		held[st][c.Seq] = heldEntry{by: by, checked: linked}
+		t.heldCount[by]++
 		res.Held++
 		return nil
 	}
-	if held[st][c.Seq] {
+	if was, ok := held[st][c.Seq]; ok {
 		// The change held at this sequence was not this one: nothing
 		// verified it, and this one takes its slot.
 		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq = ?`, st.Origin[:], st.Lane, int64(c.Seq)); err != nil {
 			return err
 		}
 		delete(held[st], c.Seq)
-		t.heldCount[c.Origin]--
+		t.heldCount[was.by]--
 	}
 	if err := t.remote(in, h); err != nil {
 		return err
@@ -221,32 +257,71 @@ func (t *txn) applyOne(in *Incoming, held map[syncproto.Stream]map[uint64]bool, 
 }
 
 // chainHeld links a change being held to its stream's chain when the
-// change follows the stream's head (or a change this transaction held just
-// before), and checks the signature it carries. A run's signature is on its
-// last change: when that change is held, this is what vouches for the
-// changes of the run merged before it. A change held after a gap cannot be
-// linked yet; it is checked when it is merged.
-func (t *txn) chainHeld(in *Incoming, h *streamHead) error {
+// change follows the stream's head, or held changes whose signatures were
+// checked as they were held, checks the signature it carries, and says
+// whether it linked it. A run's signature is on its last change: when that
+// change is held, this is what vouches for the changes of the run merged
+// before it. A change held after a gap, or after a held change nothing
+// checked yet, cannot be linked; it is checked when the gap closes.
+func (t *txn) chainHeld(in *Incoming, h *streamHead, held heldRows) (bool, error) {
 	c := &in.Change
 	st := c.Stream()
+	last, ok := t.heldChain[st]
+	if !ok && c.Seq > h.seq+1 && held.has(st, c.Seq-1) {
+		var err error
+		if last, ok, err = t.checkedChain(st, h, c.Seq-1, held); err != nil {
+			return false, err
+		}
+	}
 	var prev syncproto.Hash
-	switch last, ok := t.heldChain[st]; {
+	switch {
 	case c.Seq == h.seq+1:
 		prev = h.head
 	case ok && last.seq == c.Seq-1:
 		prev = last.hash
 	default:
-		return nil
+		return false, nil
 	}
 	hash, err := t.link(in, prev)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if t.heldChain == nil {
 		t.heldChain = map[syncproto.Stream]heldLink{}
 	}
 	t.heldChain[st] = heldLink{seq: c.Seq, hash: hash}
-	return nil
+	return true, nil
+}
+
+// checkedChain is the chain hash at to through the changes held after the
+// stream's head, when every one of them was checked as it was held.
+func (t *txn) checkedChain(st syncproto.Stream, h *streamHead, to uint64, held heldRows) (heldLink, bool, error) {
+	for seq := h.seq + 1; seq <= to; seq++ {
+		if r, ok := held[st][seq]; !ok || !r.checked {
+			return heldLink{}, false, nil
+		}
+	}
+	prev, next := h.head, h.seq+1
+	for next <= to {
+		piece, err := t.heldPiece(st, next-1)
+		if err != nil {
+			return heldLink{}, false, err
+		}
+		for _, r := range piece {
+			if r.seq != next || r.seq > to {
+				break
+			}
+			prev = syncproto.ChainHash(prev, r.body)
+			next++
+		}
+		if len(piece) < releasePiece {
+			break
+		}
+	}
+	if next <= to {
+		return heldLink{}, false, nil
+	}
+	return heldLink{seq: to, hash: prev}, true, nil
 }
 
 // link returns a received change's chain hash after prev, the chain hash of
@@ -311,7 +386,7 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 
 // releaseFollowing releases the held changes of the streams this
 // transaction took changes of, where a held change now follows the head.
-func (t *txn) releaseFollowing(held map[syncproto.Stream]map[uint64]bool) error {
+func (t *txn) releaseFollowing(held heldRows) error {
 	var streams []syncproto.Stream
 	for st, c := range t.cover {
 		if c.took == 0 {
@@ -321,7 +396,7 @@ func (t *txn) releaseFollowing(held map[syncproto.Stream]map[uint64]bool) error 
 		if err != nil {
 			return err
 		}
-		if held[st][h.seq+1] {
+		if held.has(st, h.seq+1) {
 			streams = append(streams, st)
 		}
 	}

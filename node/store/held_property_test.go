@@ -214,62 +214,87 @@ func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
 	})
 }
 
-// A thief fills an origin's share of held changes with changes forged
-// under its name, far past its head, by bundle. The origin's own run then
-// comes by sync: its first change merges, the second is stamped ahead and
-// finds no room. That one and those after it are not kept, to come again;
-// the signature at the run's end still vouches for the change merged, and
-// the sync is not refused.
-func TestAFullHeldShareRefusesNoSync(t *testing.T) {
+// A thief's stick carries changes forged under a responder's name, each
+// after a gap, so that nothing can check them yet: they fill the thief's
+// share of the held table, not the responder's, whose own changes stamped
+// ahead are still held.
+func TestAThiefsStickFillsOnlyTheThiefsShare(t *testing.T) {
 	ctx := context.Background()
-	origin, err := identity.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	thief, err := identity.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.UnixMilli(1_750_000_000_000)
-	verify := func(s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
-		if s.Origin != origin.ID() || !identity.VerifyHead(origin.Public(), s, seq, head, sig) {
-			return errors.New("signature does not verify")
-		}
-		return nil
-	}
-	s, _ := newStore(t, Options{Clock: syncproto.NewClock(func() time.Time { return now }, 10*time.Minute), VerifyHead: verify})
+	s, origin, thief := originStore(t, syncproto.NewClock(func() time.Time { return now }, 10*time.Minute))
 	const lane = 3
-	forged := make([]Incoming, MaxHeldPerOrigin)
+	forged := make([]Incoming, MaxHeldPerOrigin+1)
 	for i := range forged {
 		seq := uint64(1_000_000 + i)
 		forged[i] = fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: seq, HLC: syncproto.MakeHLC(now.UnixMilli(), 0),
 			Record: syncproto.NewRecordID(), Fields: setField(t, "forged", i)})
 		forged[i].Sig = thief.SignHead(lane, seq, syncproto.ChainHash(syncproto.Hash{}, forged[i].Body))
+		forged[i].From = thief.ID()
 	}
-	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(forged, nil) }, true); err != nil || out[0].Held != MaxHeldPerOrigin {
-		t.Fatalf("the forged bundle: %+v, %v", out, err)
+	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(forged, nil) }, true); err != nil || out[0].Held != MaxHeldPerOrigin || out[0].Dropped != 1 {
+		t.Fatalf("the thief's stick: %+v, %v; want %d held and 1 dropped", out, err, MaxHeldPerOrigin)
 	}
 
+	// The responder's run by sync: 1 merges, 2 is stamped ahead, 3 follows.
 	var run []Incoming
 	var prev syncproto.Hash
 	for i, at := range []time.Time{now, now.Add(time.Hour), now} {
 		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(i + 1), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
 			Record: syncproto.NewRecordID(), Fields: setField(t, "n", i+1)})
+		in.From = origin.ID()
 		prev = syncproto.ChainHash(prev, in.Body)
 		run = append(run, in)
 	}
 	run[2].Sig = origin.SignHead(lane, 3, prev)
 	res, err := s.Apply(ctx, run)
-	if err != nil || res.Applied != 1 || res.Dropped != 2 {
-		t.Fatalf("the origin's run by sync: %+v, %v; want 1 merged and 2 dropped", res, err)
+	if err != nil || res.Applied != 1 || res.Held != 2 || res.Dropped != 0 {
+		t.Fatalf("the responder's run by sync: %+v, %v; want 1 merged and 2 held", res, err)
 	}
-	if v, _ := s.Vector(ctx); v[syncproto.Stream{Origin: origin.ID(), Lane: lane}] != 1 {
-		t.Fatalf("vector %v, want the origin's stream at 1", v)
+}
+
+// A responder's share of held changes is full of its own, stamped ahead.
+// Its run then comes by sync: the first change merges, the second is
+// stamped ahead and finds no room. That one and those after it are not
+// kept, to come again; the signature at the run's end still vouches for
+// the change merged, and the sync is not refused.
+func TestAFullHeldShareRefusesNoSync(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_750_000_000_000)
+	s, origin, thief := originStore(t, syncproto.NewClock(func() time.Time { return now }, 10*time.Minute))
+	// run is n changes of the origin's stream in lane, from 1, stamped at
+	// the times given, signed on the last.
+	run := func(lane uint8, at ...time.Time) []Incoming {
+		var out []Incoming
+		var prev syncproto.Hash
+		for i, at := range at {
+			in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(i + 1), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
+				Record: syncproto.NewRecordID(), Fields: setField(t, "n", i+1)})
+			in.From = origin.ID()
+			prev = syncproto.ChainHash(prev, in.Body)
+			out = append(out, in)
+		}
+		out[len(out)-1].Sig = origin.SignHead(lane, uint64(len(at)), prev)
+		return out
+	}
+	ahead := make([]time.Time, MaxHeldPerOrigin)
+	for i := range ahead {
+		ahead[i] = now.Add(time.Hour + time.Duration(i)*time.Millisecond)
+	}
+	if res, err := s.Apply(ctx, run(4, ahead...)); err != nil || res.Held != MaxHeldPerOrigin {
+		t.Fatalf("the responder's changes stamped ahead: %+v, %v", res, err)
+	}
+	three := run(3, now, now.Add(time.Hour), now)
+	res, err := s.Apply(ctx, three)
+	if err != nil || res.Applied != 1 || res.Dropped != 2 {
+		t.Fatalf("the responder's run by sync: %+v, %v; want 1 merged and 2 dropped", res, err)
+	}
+	if v, _ := s.Vector(ctx); v[syncproto.Stream{Origin: origin.ID(), Lane: 3}] != 1 {
+		t.Fatalf("vector %v, want the responder's stream at 1", v)
 	}
 
 	// A forged signature at the run's end is still refused, dropped or not.
-	run[2].Sig = thief.SignHead(lane, 3, prev)
-	if _, err := s.Apply(ctx, run[1:]); !errors.Is(err, ErrChain) {
+	three[2].Sig = thief.SignHead(3, 3, syncproto.ChainHash(syncproto.Hash{}, three[2].Body))
+	if _, err := s.Apply(ctx, three[1:]); !errors.Is(err, ErrChain) {
 		t.Fatalf("a run whose end a thief signed: %v, want ErrChain", err)
 	}
 }
@@ -283,21 +308,7 @@ func TestAFullHeldShareRefusesNoSync(t *testing.T) {
 // 3 and 4 were held already). The origin's 2 to 4 then merge.
 func TestAForgedChangeHeldAsideStopsNoStream(t *testing.T) {
 	ctx := context.Background()
-	origin, err := identity.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	thief, err := identity.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	verify := func(s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
-		if s.Origin != origin.ID() || !identity.VerifyHead(origin.Public(), s, seq, head, sig) {
-			return errors.New("signature does not verify")
-		}
-		return nil
-	}
-	s, _ := newStore(t, Options{VerifyHead: verify})
+	s, origin, thief := originStore(t, nil)
 	const lane = 3
 	st := syncproto.Stream{Origin: origin.ID(), Lane: lane}
 	now := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
@@ -356,21 +367,7 @@ func TestAForgedChangeHeldAsideStopsNoStream(t *testing.T) {
 // real one.
 func TestAForgedChangeStampedAheadIsDroppedOnceItFollows(t *testing.T) {
 	ctx := context.Background()
-	origin, err := identity.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	thief, err := identity.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	verify := func(s syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
-		if s.Origin != origin.ID() || !identity.VerifyHead(origin.Public(), s, seq, head, sig) {
-			return errors.New("signature does not verify")
-		}
-		return nil
-	}
-	s, _ := newStore(t, Options{VerifyHead: verify})
+	s, origin, thief := originStore(t, nil)
 	const lane = 3
 	st := syncproto.Stream{Origin: origin.ID(), Lane: lane}
 	now := time.Now()
@@ -444,4 +441,26 @@ func TestAForgedChangePassedByTheStreamIsNotKept(t *testing.T) {
 	if n, _ := s.HeldCount(ctx); n != 0 {
 		t.Fatalf("%d held after the node's own stream passed the forged change's sequence", n)
 	}
+}
+
+// originStore is a store that checks signatures against one origin's key,
+// with that origin and a thief, whose key is enrolled but not the
+// origin's.
+func originStore(t *testing.T, clock *syncproto.Clock) (s *SQLite, origin, thief *identity.Key) {
+	t.Helper()
+	var err error
+	if origin, err = identity.NewKey(); err != nil {
+		t.Fatal(err)
+	}
+	if thief, err = identity.NewKey(); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(st syncproto.Stream, seq uint64, head syncproto.Hash, sig []byte) error {
+		if st.Origin != origin.ID() || !identity.VerifyHead(origin.Public(), st, seq, head, sig) {
+			return errors.New("signature does not verify")
+		}
+		return nil
+	}
+	s, _ = newStore(t, Options{Clock: clock, VerifyHead: verify})
+	return s, origin, thief
 }

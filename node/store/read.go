@@ -489,6 +489,27 @@ func (s *SQLite) Counts(ctx context.Context) (Counts, error) {
 	return c, err
 }
 
+// HeldShares counts the held changes each node answers for: its own
+// whose signature was checked as they were held, and those it brought
+// after a gap (see MaxHeldPerOrigin).
+func (s *SQLite) HeldShares(ctx context.Context) (map[syncproto.NodeID]int, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT coalesce(bringer, node_id), count(*) FROM held GROUP BY 1`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	out := map[syncproto.NodeID]int{}
+	for rows.Next() {
+		var id []byte
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, s.wrap(err)
+		}
+		out[syncproto.NodeID(id)] = n
+	}
+	return out, s.wrap(rows.Err())
+}
+
 // heldRun returns the held changes of a stream that follow its head seq
 // without a gap, up to the first that carries a signature, and that
 // signature; nil when no held change after the head is signed.

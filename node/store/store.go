@@ -79,6 +79,11 @@ type Incoming struct {
 	// BodySum, when set, is SHA-256(Body), computed by the caller where it
 	// has a core to spare; the store then only links the chain.
 	BodySum *syncproto.Hash
+	// From is the node that brought the change: the sync peer its
+	// certificate names, or the bundle's writer. A change held after a
+	// gap, which nothing can check until the gap closes, counts in From's
+	// share of the held table (MaxHeldPerOrigin), not in its origin's.
+	From syncproto.NodeID
 }
 
 // ApplyResult counts what an Apply did.
