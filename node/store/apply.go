@@ -183,7 +183,17 @@ func (t *txn) applyOne(in *Incoming, held heldRows, holdGaps bool, res *ApplyRes
 			// run merged before it: it is checked all the same. (Once
 			// its time has come, it is merged below, as any other.)
 			res.Duplicates++
-			_, err := t.chainHeld(in, h, held)
+			linked, err := t.chainHeld(in, h, held)
+			if was := held[st][c.Seq]; err == nil && linked && !was.checked {
+				// Checked now: its origin answers for it.
+				if _, err := t.tx.ExecContext(t.ctx, `UPDATE held SET bringer = NULL WHERE node_id = ? AND lane = ? AND seq = ?`,
+					st.Origin[:], st.Lane, int64(c.Seq)); err != nil {
+					return err
+				}
+				t.heldCount[was.by]--
+				t.heldCount[c.Origin]++
+				held[st][c.Seq] = heldEntry{by: c.Origin, checked: true}
+			}
 			return err
 		}
 	}
@@ -241,8 +251,8 @@ func (t *txn) applyOne(in *Incoming, held heldRows, holdGaps bool, res *ApplyRes
 		return nil
 	}
 	if was, ok := held[st][c.Seq]; ok {
-		// The change held at this sequence was not this one: nothing
-		// verified it, and this one takes its slot.
+		// The change held at this sequence is merged now, or was not
+		// this one (nothing verified it), and this one takes its slot.
 		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM held WHERE node_id = ? AND lane = ? AND seq = ?`, st.Origin[:], st.Lane, int64(c.Seq)); err != nil {
 			return err
 		}

@@ -464,3 +464,43 @@ func originStore(t *testing.T, clock *syncproto.Clock) (s *SQLite, origin, thief
 	s, _ = newStore(t, Options{Clock: clock, VerifyHead: verify})
 	return s, origin, thief
 }
+
+// A relay's stick brings a responder's changes 2 and 3, stamped ahead,
+// without 1: held, unchecked, in the relay's share. The responder's run
+// 1 to 3 then comes by sync: 1 merges, and 2 and 3, the same changes and
+// still stamped ahead, are checked against it; from then on the responder
+// answers for them, not the relay.
+func TestAHeldChangeCheckedLaterCountsInItsOrigins(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_750_000_000_000)
+	s, origin, relay := originStore(t, syncproto.NewClock(func() time.Time { return now }, 10*time.Minute))
+	const lane = 3
+	var run []Incoming
+	var prev syncproto.Hash
+	for i, at := range []time.Time{now, now.Add(time.Hour), now.Add(time.Hour)} {
+		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(i + 1), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
+			Record: syncproto.NewRecordID(), Fields: setField(t, "n", i+1)})
+		prev = syncproto.ChainHash(prev, in.Body)
+		in.Sig = origin.SignHead(lane, uint64(i+1), prev)
+		run = append(run, in)
+	}
+	stick := []Incoming{run[1], run[2]}
+	stick[0].Sig, stick[0].From, stick[1].From = nil, relay.ID(), relay.ID()
+	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(stick, nil) }, true); err != nil || out[0].Held != 2 {
+		t.Fatalf("the relay's stick: %+v, %v", out, err)
+	}
+	if shares, err := s.HeldShares(ctx); err != nil || shares[relay.ID()] != 2 {
+		t.Fatalf("held shares after the stick: %v, %v; want 2 in the relay's", shares, err)
+	}
+	bySync := []Incoming{run[0], run[1], run[2]}
+	bySync[0].Sig, bySync[1].Sig = nil, nil
+	for i := range bySync {
+		bySync[i].From = origin.ID()
+	}
+	if res, err := s.Apply(ctx, bySync); err != nil || res.Applied != 1 || res.Duplicates != 2 {
+		t.Fatalf("the responder's run by sync: %+v, %v", res, err)
+	}
+	if shares, err := s.HeldShares(ctx); err != nil || shares[relay.ID()] != 0 || shares[origin.ID()] != 2 {
+		t.Fatalf("held shares after the sync: %v, %v; want 2 in the responder's and none in the relay's", shares, err)
+	}
+}
