@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 // refused, and once the clock has passed their stamps and the origin syncs
 // its stream, the node holds all of it, and no forged change merged.
 func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
+	checks(t, 300) // each case commits a dozen transactions to a file
 	ctx := context.Background()
 	thief, err := identity.NewKey()
 	if err != nil {
@@ -503,4 +506,18 @@ func TestAHeldChangeCheckedLaterCountsInItsOrigins(t *testing.T) {
 	if shares, err := s.HeldShares(ctx); err != nil || shares[relay.ID()] != 0 || shares[origin.ID()] != 2 {
 		t.Fatalf("held shares after the sync: %v, %v; want 2 in the responder's and none in the relay's", shares, err)
 	}
+}
+
+// checks sets how many cases rapid draws for the test, unless
+// -rapid.checks was given, and sets it back after.
+func checks(t *testing.T, n int) {
+	f := flag.Lookup("rapid.checks")
+	if checksGiven || f == nil {
+		return
+	}
+	old := f.Value.String()
+	if err := f.Value.Set(strconv.Itoa(n)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Value.Set(old) })
 }

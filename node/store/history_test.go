@@ -12,6 +12,9 @@ import (
 	"lifeline/syncproto"
 )
 
+// checksGiven: -rapid.checks was given on the command line.
+var checksGiven bool
+
 func TestMain(m *testing.M) {
 	if os.Getenv(killWriterEnv) != "" {
 		killWriterMain()
@@ -20,9 +23,8 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	// The merge properties are checked over a thousand random histories
 	// unless -rapid.checks says otherwise.
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
-	if !set {
+	flag.Visit(func(f *flag.Flag) { checksGiven = checksGiven || f.Name == "rapid.checks" })
+	if !checksGiven {
 		flag.Set("rapid.checks", "1000")
 	}
 	os.Exit(m.Run())
