@@ -521,3 +521,42 @@ func checks(t *testing.T, n int) {
 	}
 	t.Cleanup(func() { f.Value.Set(old) })
 }
+
+// A thief's stick holds a change forged as a responder's change 3, after
+// a gap. The responder's 1 and 2 come by sync, both stamped ahead: held,
+// and checked. The node's hello says it holds 1 and 2 aside, not the
+// forgery: the peer sends the real 3, which takes the forgery's place.
+func TestHeldAsideSaysOnlyWhatWasChecked(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_750_000_000_000)
+	s, origin, thief := originStore(t, syncproto.NewClock(func() time.Time { return now }, 10*time.Minute))
+	const lane = 3
+	st := syncproto.Stream{Origin: origin.ID(), Lane: lane}
+	ahead := syncproto.MakeHLC(now.Add(time.Hour).UnixMilli(), 0)
+	var run []Incoming
+	var prev syncproto.Hash
+	for seq := range 3 {
+		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq + 1), HLC: ahead, Record: syncproto.NewRecordID(), Fields: setField(t, "n", seq+1)})
+		prev = syncproto.ChainHash(prev, in.Body)
+		in.Sig, in.From = origin.SignHead(lane, uint64(seq+1), prev), origin.ID()
+		run = append(run, in)
+	}
+	forged := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: 3, HLC: ahead, Record: syncproto.NewRecordID(), Fields: setField(t, "forged", 3)})
+	forged.Sig, forged.From = thief.SignHead(lane, 3, syncproto.ChainHash(syncproto.Hash{}, forged.Body)), thief.ID()
+	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield([]Incoming{forged}, nil) }, true); err != nil || out[0].Held != 1 {
+		t.Fatalf("the forged stick: %+v, %v", out, err)
+	}
+	run[0].Sig = nil
+	if res, err := s.Apply(ctx, run[:2]); err != nil || res.Held != 2 {
+		t.Fatalf("the responder's 1 and 2, stamped ahead: %+v, %v", res, err)
+	}
+	if aside, err := s.HeldAside(ctx); err != nil || aside[st] != 2 {
+		t.Fatalf("held aside: %v, %v; want the responder's stream up to 2, not the forgery", aside[st], err)
+	}
+	if res, err := s.Apply(ctx, run[2:]); err != nil || res.Held != 1 {
+		t.Fatalf("the responder's 3, sent past what is held aside: %+v, %v", res, err)
+	}
+	if shares, err := s.HeldShares(ctx); err != nil || shares[origin.ID()] != 3 || shares[thief.ID()] != 0 {
+		t.Fatalf("held shares: %v, %v; want the responder's 3 and nothing of the thief's", shares, err)
+	}
+}

@@ -541,9 +541,11 @@ func heldRun(ctx context.Context, tx *sql.Tx, st syncproto.Stream, seq uint64) (
 // HeldAside is, per stream whose next change this node holds aside
 // (stamped too far ahead of its clock), the last change it holds in
 // sequence from there: what a peer need not offer again until those merge.
+// Only changes whose signature was checked as they were held count: one
+// brought after a gap may be forged, and the peer's copy is what shows it.
 func (s *SQLite) HeldAside(ctx context.Context) (syncproto.Vector, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT h.node_id, h.lane, h.seq, coalesce(st.seq, 0) FROM held h
-		LEFT JOIN streams st ON st.node_id = h.node_id AND st.lane = h.lane ORDER BY h.node_id, h.lane, h.seq`)
+		LEFT JOIN streams st ON st.node_id = h.node_id AND st.lane = h.lane WHERE h.bringer IS NULL ORDER BY h.node_id, h.lane, h.seq`)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
