@@ -110,6 +110,46 @@ func TestForgedChangeByBundleNeverMerges(t *testing.T) {
 	}
 }
 
+// A thief's stick holds a change forged as a responder's change 3, after a
+// gap, at HQ; then a modified laptop's session sends a forged change 4,
+// after it. Nothing can check either until the responder's 1 and 2 come:
+// each counts in the held share of the node that brought it, the session's
+// in the one its certificate names, and none in the responder's.
+func TestChangesHeldUncheckedCountInTheirBringersShares(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	victim := laptop(c, "cayo-07", "Cayo", nil)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	liar := laptop(c, "cayo-77", "Cayo", nil)
+	ctx := context.Background()
+	own := syncproto.Stream{Origin: victim.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))}
+	forged := func(seq uint64) syncproto.Change {
+		level, _ := syncproto.Marshal(0)
+		return syncproto.Change{Origin: own.Origin, Lane: own.Lane, Seq: seq, HLC: syncproto.MakeHLC(time.Now().UnixMilli(), 0), Record: syncproto.NewRecordID(),
+			Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Author: "Ana Cho", Fields: []syncproto.FieldChange{{Name: "damage_level", Value: level}}}
+	}
+	path := filepath.Join(t.TempDir(), "forged.bundle")
+	if err := os.WriteFile(path, forgedBundle(t, thief, own, 3, forged(3)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := hq.Node.ImportBundle(ctx, path); err != nil || res.Held != 1 {
+		t.Fatalf("the thief's stick: %+v, %v", res, err)
+	}
+	four := forged(4)
+	body, err := four.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := liar.Node.Key().SignHead(own.Lane, 4, syncproto.ChainHash(syncproto.Hash{}, body))
+	if _, err := node.SyncSending(liar.Node, ctx, hq.Addr, []syncproto.Run{{Stream: own, First: 4, Bodies: [][]byte{body}, Sig: sig}}); err != nil {
+		t.Fatalf("the modified laptop's session: %v", err)
+	}
+	shares, err := node.HeldShares(hq.Node, ctx)
+	if err != nil || shares[thief.Node.Self().ID] != 1 || shares[liar.Node.Self().ID] != 1 || shares[own.Origin] != 0 {
+		t.Fatalf("held shares at HQ: %v, %v; want one in the thief's, one in the modified laptop's", shares, err)
+	}
+}
+
 // handWhole hands a node's bundle to another whole, every scope with it:
 // how a Toledo laptop comes to hold a Cayo record (it was a Cayo laptop
 // before its responder moved, or it runs an older version).

@@ -231,3 +231,31 @@ func (f forging) Confirmations(ctx context.Context, ids []syncproto.Hash) ([][]b
 func HeldShares(n *Node, ctx context.Context) (map[syncproto.NodeID]int, error) {
 	return n.store.HeldShares(ctx)
 }
+
+// SyncSending syncs n with the node at addr, sending runs, once, in place
+// of what n holds: what a modified node would send.
+func SyncSending(n *Node, ctx context.Context, addr string, runs []syncproto.Run) (peersync.Result, error) {
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Store = &sending{SQLite: n.store, runs: runs}
+	return peersync.Run(ctx, conn, cfg)
+}
+
+type sending struct {
+	*store.SQLite
+	runs []syncproto.Run
+}
+
+func (s *sending) Outgoing(_ context.Context, have syncproto.Vector, _ int) ([]syncproto.Run, syncproto.Vector, error) {
+	runs := s.runs
+	s.runs = nil
+	next := have.Clone()
+	for _, r := range runs {
+		next[r.Stream] = r.Last()
+	}
+	return runs, next, nil
+}
