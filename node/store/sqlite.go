@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -79,10 +80,13 @@ type SQLite struct {
 	// tried again, after one that readers kept from completing (see
 	// restartOn); guarded by wmu.
 	restartAt int64
-	reqs      chan *writeReq
-	done      chan struct{}
-	closeMu   sync.RWMutex
-	closed    bool
+	// restartsKept counts the RESTART checkpoints readers kept from
+	// completing: each lets the log grow by another walCheckpointBytes.
+	restartsKept atomic.Int64
+	reqs         chan *writeReq
+	done         chan struct{}
+	closeMu      sync.RWMutex
+	closed       bool
 
 	streamMu  sync.Mutex
 	streamIdx map[syncproto.Stream]int64 // streams are append-only: safe to cache
@@ -507,6 +511,7 @@ func (s *SQLite) restartOn(db *sql.DB, size int64) {
 		s.restartAt = 0
 	} else {
 		s.restartAt = size + walCheckpointBytes
+		s.restartsKept.Add(1)
 	}
 }
 

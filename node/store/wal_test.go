@@ -185,16 +185,32 @@ func TestLogBoundedThroughLongSession(t *testing.T) {
 	if err := <-listed; err != nil {
 		t.Fatal(err)
 	}
-	if largest > bound {
-		t.Errorf("the receiving node's log reached %d bytes while it received %d records of 8 KiB and passed them on", largest, records)
+	// A reader still in the log after the restart's 2 s wait (a machine
+	// so busy that a read of one batch takes that long) lets the log grow
+	// by another walCheckpointBytes before the next try, as
+	// docs/architecture.md says: each such restart widens the bound by
+	// that much, and no more. A few may happen on a busy machine; readers
+	// that keep the log through the session (a listing in one
+	// transaction) would keep most of the restarts, and fail here.
+	const mostKept = 3
+	for name, s := range map[string]*SQLite{"receiving": relay, "third": laptop} {
+		if n := s.restartsKept.Load(); n > mostKept {
+			t.Errorf("readers kept %d of the %s node's restarts of its log from completing", n, name)
+		}
+	}
+	kept := func(s *SQLite) int64 { return bound + s.restartsKept.Load()*walCheckpointBytes }
+	if largest > kept(relay) {
+		t.Errorf("the receiving node's log reached %d bytes while it received %d records of 8 KiB and passed them on (%d restarts kept by readers)",
+			largest, records, relay.restartsKept.Load())
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if laptopLargest > bound {
-		t.Errorf("the third node's log reached %d bytes", laptopLargest)
+	if laptopLargest > kept(laptop) {
+		t.Errorf("the third node's log reached %d bytes (%d restarts kept by readers)", laptopLargest, laptop.restartsKept.Load())
 	}
 	if digest(t, laptop) != digest(t, origin) {
 		t.Fatal("the third node does not hold what the origin holds")
 	}
-	t.Logf("largest logs: origin %d bytes, relay %d, laptop %d", originLargest, largest, laptopLargest)
+	t.Logf("largest logs: origin %d bytes, relay %d, laptop %d; restarts kept by readers: relay %d, laptop %d",
+		originLargest, largest, laptopLargest, relay.restartsKept.Load(), laptop.restartsKept.Load())
 }
