@@ -61,35 +61,16 @@ func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
 
 		// The origin's stream: n changes, some stamped hours ahead.
 		n := rapid.IntRange(2, 10).Draw(rt, "changes")
-		var bodies [][]byte
-		var heads []syncproto.Hash
+		stream := &chain{origin: origin, lane: lane}
 		records := make([]syncproto.RecordID, n)
-		var prev syncproto.Hash
 		for i := range n {
 			at := start
 			if rapid.IntRange(0, 4).Draw(rt, fmt.Sprintf("ahead%d", i+1)) == 0 {
 				at = start.Add(time.Duration(rapid.IntRange(1, 3).Draw(rt, fmt.Sprintf("hours%d", i+1))) * time.Hour)
 			}
-			records[i] = syncproto.NewRecordID()
-			in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(i + 1), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
-				Record: records[i], Fields: setField(t, "n", i+1)})
-			prev = syncproto.ChainHash(prev, in.Body)
-			bodies, heads = append(bodies, in.Body), append(heads, prev)
+			records[i] = stream.add(t, at)
 		}
-		// run is the origin's changes from to to (counted from 1), signed on
-		// the last, as a sync or a bundle carries them.
-		run := func(from, to int) []Incoming {
-			var out []Incoming
-			for i := from; i <= to; i++ {
-				c, err := syncproto.DecodeChange(bodies[i-1])
-				if err != nil {
-					rt.Fatal(err)
-				}
-				out = append(out, Incoming{Change: c, Body: bodies[i-1]})
-			}
-			out[len(out)-1].Sig = origin.SignHead(lane, uint64(to), heads[to-1])
-			return out
-		}
+		run := func(from, to int) []Incoming { return stream.run(t, from, to) }
 		apply := func(holdGaps bool, batches ...[]Incoming) ([]ApplyResult, error) {
 			return s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) {
 				for _, b := range batches {
@@ -138,11 +119,8 @@ func TestAStreamArrivesWhateverCameBefore(t *testing.T) {
 				if rapid.Bool().Draw(rt, fmt.Sprintf("forgedAhead%d", i)) {
 					at = start.AddDate(10, 0, 0)
 				}
-				c := syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
-					Record: syncproto.NewRecordID(), Fields: setField(t, "forged", seq)}
-				forgedRecords[c.Record] = true
-				in := fromPeer(t, c)
-				in.Sig = thief.SignHead(lane, uint64(seq), syncproto.ChainHash(syncproto.Hash{}, in.Body))
+				in := forge(t, thief, origin, lane, uint64(seq), at)
+				forgedRecords[in.Change.Record] = true
 				apply(true, []Incoming{in}) // held, or refused: either way never merged
 			case 5: // a peer syncs, skipping what the node says it holds aside
 				aside, err := s.HeldAside(ctx)
@@ -228,28 +206,18 @@ func TestAThiefsStickFillsOnlyTheThiefsShare(t *testing.T) {
 	const lane = 3
 	forged := make([]Incoming, MaxHeldPerOrigin+1)
 	for i := range forged {
-		seq := uint64(1_000_000 + i)
-		forged[i] = fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: seq, HLC: syncproto.MakeHLC(now.UnixMilli(), 0),
-			Record: syncproto.NewRecordID(), Fields: setField(t, "forged", i)})
-		forged[i].Sig = thief.SignHead(lane, seq, syncproto.ChainHash(syncproto.Hash{}, forged[i].Body))
-		forged[i].From = thief.ID()
+		forged[i] = forge(t, thief, origin, lane, uint64(1_000_000+i), now)
 	}
-	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(forged, nil) }, true); err != nil || out[0].Held != MaxHeldPerOrigin || out[0].Dropped != 1 {
-		t.Fatalf("the thief's stick: %+v, %v; want %d held and 1 dropped", out, err, MaxHeldPerOrigin)
+	if res, err := bundle(ctx, s, forged); err != nil || res.Held != MaxHeldPerOrigin || res.Dropped != 1 {
+		t.Fatalf("the thief's stick: %+v, %v; want %d held and 1 dropped", res, err, MaxHeldPerOrigin)
 	}
 
 	// The responder's run by sync: 1 merges, 2 is stamped ahead, 3 follows.
-	var run []Incoming
-	var prev syncproto.Hash
-	for i, at := range []time.Time{now, now.Add(time.Hour), now} {
-		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(i + 1), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
-			Record: syncproto.NewRecordID(), Fields: setField(t, "n", i+1)})
-		in.From = origin.ID()
-		prev = syncproto.ChainHash(prev, in.Body)
-		run = append(run, in)
+	stream := &chain{origin: origin, lane: lane}
+	for _, at := range []time.Time{now, now.Add(time.Hour), now} {
+		stream.add(t, at)
 	}
-	run[2].Sig = origin.SignHead(lane, 3, prev)
-	res, err := s.Apply(ctx, run)
+	res, err := s.Apply(ctx, stream.run(t, 1, 3))
 	if err != nil || res.Applied != 1 || res.Held != 2 || res.Dropped != 0 {
 		t.Fatalf("the responder's run by sync: %+v, %v; want 1 merged and 2 held", res, err)
 	}
@@ -264,20 +232,14 @@ func TestAFullHeldShareRefusesNoSync(t *testing.T) {
 	ctx := context.Background()
 	now := time.UnixMilli(1_750_000_000_000)
 	s, origin, thief := originStore(t, syncproto.NewClock(func() time.Time { return now }, 10*time.Minute))
-	// run is n changes of the origin's stream in lane, from 1, stamped at
-	// the times given, signed on the last.
+	// run is the origin's stream in lane, from 1, stamped at the times
+	// given, signed on the last.
 	run := func(lane uint8, at ...time.Time) []Incoming {
-		var out []Incoming
-		var prev syncproto.Hash
-		for i, at := range at {
-			in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(i + 1), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
-				Record: syncproto.NewRecordID(), Fields: setField(t, "n", i+1)})
-			in.From = origin.ID()
-			prev = syncproto.ChainHash(prev, in.Body)
-			out = append(out, in)
+		stream := &chain{origin: origin, lane: lane}
+		for _, at := range at {
+			stream.add(t, at)
 		}
-		out[len(out)-1].Sig = origin.SignHead(lane, uint64(len(at)), prev)
-		return out
+		return stream.run(t, 1, len(at))
 	}
 	ahead := make([]time.Time, MaxHeldPerOrigin)
 	for i := range ahead {
@@ -314,27 +276,12 @@ func TestAForgedChangeHeldAsideStopsNoStream(t *testing.T) {
 	s, origin, thief := originStore(t, nil)
 	const lane = 3
 	st := syncproto.Stream{Origin: origin.ID(), Lane: lane}
-	now := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
-	var bodies [][]byte
-	var heads []syncproto.Hash
-	var prev syncproto.Hash
-	for seq := range 4 {
-		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq + 1), HLC: now, Record: syncproto.NewRecordID(), Fields: setField(t, "n", seq+1)})
-		prev = syncproto.ChainHash(prev, in.Body)
-		bodies, heads = append(bodies, in.Body), append(heads, prev)
+	now := time.Now()
+	stream := &chain{origin: origin, lane: lane}
+	for range 4 {
+		stream.add(t, now)
 	}
-	run := func(from, to int) []Incoming {
-		var out []Incoming
-		for i := from; i <= to; i++ {
-			c, err := syncproto.DecodeChange(bodies[i-1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, Incoming{Change: c, Body: bodies[i-1]})
-		}
-		out[len(out)-1].Sig = origin.SignHead(lane, uint64(to), heads[to-1])
-		return out
-	}
+	run := func(from, to int) []Incoming { return stream.run(t, from, to) }
 	bySync := func(in []Incoming) ApplyResult {
 		t.Helper()
 		res, err := s.Apply(ctx, in)
@@ -344,10 +291,8 @@ func TestAForgedChangeHeldAsideStopsNoStream(t *testing.T) {
 		return res
 	}
 
-	forged := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: 2, HLC: now, Record: syncproto.NewRecordID(), Fields: setField(t, "forged", 2)})
-	forged.Sig = thief.SignHead(lane, 2, syncproto.ChainHash(syncproto.Hash{}, forged.Body))
-	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield([]Incoming{forged}, nil) }, true); err != nil || out[0].Held != 1 {
-		t.Fatalf("the forged stick: %+v, %v", out, err)
+	if res, err := bundle(ctx, s, []Incoming{forge(t, thief, origin, lane, 2, now)}); err != nil || res.Held != 1 {
+		t.Fatalf("the forged stick: %+v, %v", res, err)
 	}
 	bySync(run(1, 1))
 	if aside, err := s.HeldAside(ctx); err != nil || aside[st] != 0 {
@@ -374,22 +319,13 @@ func TestAForgedChangeStampedAheadIsDroppedOnceItFollows(t *testing.T) {
 	const lane = 3
 	st := syncproto.Stream{Origin: origin.ID(), Lane: lane}
 	now := time.Now()
-	forged := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: 2, HLC: syncproto.MakeHLC(now.AddDate(10, 0, 0).UnixMilli(), 0),
-		Record: syncproto.NewRecordID(), Fields: setField(t, "forged", 2)})
-	forged.Sig = thief.SignHead(lane, 2, syncproto.ChainHash(syncproto.Hash{}, forged.Body))
-	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield([]Incoming{forged}, nil) }, true); err != nil || out[0].Held != 1 {
-		t.Fatalf("the forged stick: %+v, %v", out, err)
+	if res, err := bundle(ctx, s, []Incoming{forge(t, thief, origin, lane, 2, now.AddDate(10, 0, 0))}); err != nil || res.Held != 1 {
+		t.Fatalf("the forged stick: %+v, %v", res, err)
 	}
-	var prev syncproto.Hash
-	var real []Incoming
-	for seq := range 2 {
-		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq + 1), HLC: syncproto.MakeHLC(now.UnixMilli(), 0),
-			Record: syncproto.NewRecordID(), Fields: setField(t, "n", seq+1)})
-		prev = syncproto.ChainHash(prev, in.Body)
-		in.Sig = origin.SignHead(lane, uint64(seq+1), prev)
-		real = append(real, in)
-	}
-	if res, err := s.Apply(ctx, real[:1]); err != nil || res.Applied != 1 {
+	stream := &chain{origin: origin, lane: lane}
+	stream.add(t, now)
+	stream.add(t, now)
+	if res, err := s.Apply(ctx, stream.run(t, 1, 1)); err != nil || res.Applied != 1 {
 		t.Fatalf("the origin's change 1: %+v, %v", res, err)
 	}
 	if n, err := s.ReleaseHeld(ctx); err != nil || n != 0 {
@@ -401,7 +337,7 @@ func TestAForgedChangeStampedAheadIsDroppedOnceItFollows(t *testing.T) {
 	if aside, _ := s.HeldAside(ctx); aside[st] != 0 {
 		t.Fatalf("the hello would still say change %d is held aside", aside[st])
 	}
-	if res, err := s.Apply(ctx, real[1:]); err != nil || res.Applied != 1 {
+	if res, err := s.Apply(ctx, stream.run(t, 2, 2)); err != nil || res.Applied != 1 {
 		t.Fatalf("the origin's change 2: %+v, %v", res, err)
 	}
 }
@@ -424,11 +360,8 @@ func TestAForgedChangePassedByTheStreamIsNotKept(t *testing.T) {
 		return nil
 	}
 	s, key = newStore(t, Options{VerifyHead: verify})
-	forged := fromPeer(t, syncproto.Change{Origin: key.ID(), Lane: 3, Seq: 3, HLC: syncproto.MakeHLC(time.Now().UnixMilli(), 0),
-		Record: syncproto.NewRecordID(), Fields: setField(t, "forged", 3)})
-	forged.Sig = thief.SignHead(3, 3, syncproto.ChainHash(syncproto.Hash{}, forged.Body))
-	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield([]Incoming{forged}, nil) }, true); err != nil || out[0].Held != 1 {
-		t.Fatalf("the forged stick: %+v, %v", out, err)
+	if res, err := bundle(ctx, s, []Incoming{forge(t, thief, key, 3, 3, time.Now())}); err != nil || res.Held != 1 {
+		t.Fatalf("the forged stick: %+v, %v", res, err)
 	}
 	for range 4 {
 		if _, err := s.Write(ctx, []Edit{edit(t, syncproto.NewRecordID(), true, "n", 1)}); err != nil {
@@ -478,29 +411,19 @@ func TestAHeldChangeCheckedLaterCountsInItsOrigins(t *testing.T) {
 	now := time.UnixMilli(1_750_000_000_000)
 	s, origin, relay := originStore(t, syncproto.NewClock(func() time.Time { return now }, 10*time.Minute))
 	const lane = 3
-	var run []Incoming
-	var prev syncproto.Hash
-	for i, at := range []time.Time{now, now.Add(time.Hour), now.Add(time.Hour)} {
-		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(i + 1), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
-			Record: syncproto.NewRecordID(), Fields: setField(t, "n", i+1)})
-		prev = syncproto.ChainHash(prev, in.Body)
-		in.Sig = origin.SignHead(lane, uint64(i+1), prev)
-		run = append(run, in)
+	stream := &chain{origin: origin, lane: lane}
+	for _, at := range []time.Time{now, now.Add(time.Hour), now.Add(time.Hour)} {
+		stream.add(t, at)
 	}
-	stick := []Incoming{run[1], run[2]}
-	stick[0].Sig, stick[0].From, stick[1].From = nil, relay.ID(), relay.ID()
-	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(stick, nil) }, true); err != nil || out[0].Held != 2 {
-		t.Fatalf("the relay's stick: %+v, %v", out, err)
+	stick := stream.run(t, 2, 3)
+	stick[0].From, stick[1].From = relay.ID(), relay.ID()
+	if res, err := bundle(ctx, s, stick); err != nil || res.Held != 2 {
+		t.Fatalf("the relay's stick: %+v, %v", res, err)
 	}
 	if shares, err := s.HeldShares(ctx); err != nil || shares[relay.ID()] != 2 {
 		t.Fatalf("held shares after the stick: %v, %v; want 2 in the relay's", shares, err)
 	}
-	bySync := []Incoming{run[0], run[1], run[2]}
-	bySync[0].Sig, bySync[1].Sig = nil, nil
-	for i := range bySync {
-		bySync[i].From = origin.ID()
-	}
-	if res, err := s.Apply(ctx, bySync); err != nil || res.Applied != 1 || res.Duplicates != 2 {
+	if res, err := s.Apply(ctx, stream.run(t, 1, 3)); err != nil || res.Applied != 1 || res.Duplicates != 2 {
 		t.Fatalf("the responder's run by sync: %+v, %v", res, err)
 	}
 	if shares, err := s.HeldShares(ctx); err != nil || shares[relay.ID()] != 0 || shares[origin.ID()] != 2 {
@@ -532,31 +455,78 @@ func TestHeldAsideSaysOnlyWhatWasChecked(t *testing.T) {
 	s, origin, thief := originStore(t, syncproto.NewClock(func() time.Time { return now }, 10*time.Minute))
 	const lane = 3
 	st := syncproto.Stream{Origin: origin.ID(), Lane: lane}
-	ahead := syncproto.MakeHLC(now.Add(time.Hour).UnixMilli(), 0)
-	var run []Incoming
-	var prev syncproto.Hash
-	for seq := range 3 {
-		in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: uint64(seq + 1), HLC: ahead, Record: syncproto.NewRecordID(), Fields: setField(t, "n", seq+1)})
-		prev = syncproto.ChainHash(prev, in.Body)
-		in.Sig, in.From = origin.SignHead(lane, uint64(seq+1), prev), origin.ID()
-		run = append(run, in)
+	ahead := now.Add(time.Hour)
+	stream := &chain{origin: origin, lane: lane}
+	for range 3 {
+		stream.add(t, ahead)
 	}
-	forged := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: 3, HLC: ahead, Record: syncproto.NewRecordID(), Fields: setField(t, "forged", 3)})
-	forged.Sig, forged.From = thief.SignHead(lane, 3, syncproto.ChainHash(syncproto.Hash{}, forged.Body)), thief.ID()
-	if out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield([]Incoming{forged}, nil) }, true); err != nil || out[0].Held != 1 {
-		t.Fatalf("the forged stick: %+v, %v", out, err)
+	if res, err := bundle(ctx, s, []Incoming{forge(t, thief, origin, lane, 3, ahead)}); err != nil || res.Held != 1 {
+		t.Fatalf("the forged stick: %+v, %v", res, err)
 	}
-	run[0].Sig = nil
-	if res, err := s.Apply(ctx, run[:2]); err != nil || res.Held != 2 {
+	if res, err := s.Apply(ctx, stream.run(t, 1, 2)); err != nil || res.Held != 2 {
 		t.Fatalf("the responder's 1 and 2, stamped ahead: %+v, %v", res, err)
 	}
 	if aside, err := s.HeldAside(ctx); err != nil || aside[st] != 2 {
 		t.Fatalf("held aside: %v, %v; want the responder's stream up to 2, not the forgery", aside[st], err)
 	}
-	if res, err := s.Apply(ctx, run[2:]); err != nil || res.Held != 1 {
+	if res, err := s.Apply(ctx, stream.run(t, 3, 3)); err != nil || res.Held != 1 {
 		t.Fatalf("the responder's 3, sent past what is held aside: %+v, %v", res, err)
 	}
 	if shares, err := s.HeldShares(ctx); err != nil || shares[origin.ID()] != 3 || shares[thief.ID()] != 0 {
 		t.Fatalf("held shares: %v, %v; want the responder's 3 and nothing of the thief's", shares, err)
 	}
+}
+
+// chain is an origin's stream as its node wrote it: each change's body
+// and the chain head after it, from sequence 1.
+type chain struct {
+	origin *identity.Key
+	lane   uint8
+	bodies [][]byte
+	heads  []syncproto.Hash
+}
+
+// add appends a change stamped at that sets field n to the change's
+// sequence in a record of its own, and returns the record.
+func (c *chain) add(t testing.TB, at time.Time) syncproto.RecordID {
+	seq := len(c.bodies) + 1
+	in := fromPeer(t, syncproto.Change{Origin: c.origin.ID(), Lane: c.lane, Seq: uint64(seq), HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
+		Record: syncproto.NewRecordID(), Fields: setField(t, "n", seq)})
+	var prev syncproto.Hash
+	if seq > 1 {
+		prev = c.heads[seq-2]
+	}
+	c.bodies, c.heads = append(c.bodies, in.Body), append(c.heads, syncproto.ChainHash(prev, in.Body))
+	return in.Change.Record
+}
+
+// run is the changes from to to (counted from 1), as a sync or a bundle
+// carries them: signed on the last, brought by the origin.
+func (c *chain) run(t testing.TB, from, to int) []Incoming {
+	var out []Incoming
+	for i := from; i <= to; i++ {
+		ch, err := syncproto.DecodeChange(c.bodies[i-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Incoming{Change: ch, Body: c.bodies[i-1], From: c.origin.ID()})
+	}
+	out[len(out)-1].Sig = c.origin.SignHead(c.lane, uint64(to), c.heads[to-1])
+	return out
+}
+
+// forge is a change a thief passes off as the origin's change seq, in
+// lane, stamped at, signed with the thief's key as if it began a stream,
+// and brought by the thief.
+func forge(t testing.TB, thief, origin *identity.Key, lane uint8, seq uint64, at time.Time) Incoming {
+	in := fromPeer(t, syncproto.Change{Origin: origin.ID(), Lane: lane, Seq: seq, HLC: syncproto.MakeHLC(at.UnixMilli(), 0),
+		Record: syncproto.NewRecordID(), Fields: setField(t, "forged", int(seq))})
+	in.Sig, in.From = thief.SignHead(lane, seq, syncproto.ChainHash(syncproto.Hash{}, in.Body)), thief.ID()
+	return in
+}
+
+// bundle applies changes as a bundle does: a change after a gap is held.
+func bundle(ctx context.Context, s *SQLite, in []Incoming) (ApplyResult, error) {
+	out, err := s.ApplyAll(ctx, func(yield func([]Incoming, error) bool) { yield(in, nil) }, true)
+	return Sum(out), err
 }
