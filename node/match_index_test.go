@@ -154,9 +154,10 @@ func TestPossiblyReportedFindsTheReportALaptopHolds(t *testing.T) {
 
 // A report of Ana Teresa Bol, 52, of San Antonio is found in two
 // registrations: Ana Bol, 52, and an Ana Bol of no age, both of San
-// Antonio. She is registered once: HQ lists the stronger alone. Once a
-// person decides that pair is two people, the other registration is
-// listed, and the pair decided stays listed with its decision.
+// Antonio. She is registered once: HQ lists the stronger alone, and sets
+// the other aside beside it, saying why. Once a person decides that pair
+// is two people, the other registration is listed, and the pair decided
+// stays listed with its decision.
 func TestAReportIsListedWithItsBestRegistrationUntilThatIsDecidedDifferent(t *testing.T) {
 	t.Parallel()
 	c := nodetest.New(t)
@@ -183,6 +184,18 @@ func TestAReportIsListedWithItsBestRegistrationUntilThatIsDecidedDifferent(t *te
 	if got := pairs(); len(got) != 1 || got[key(report, same)] != "" {
 		t.Fatalf("HQ lists %v, want the report with Ana Bol, 52, alone", got)
 	}
+	// Beside it, whoever decides sees the other Ana Bol, set aside.
+	aside := func() []node.Match {
+		m, err := hq.Node.Matching(ctx, 0.5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.SetAside
+	}
+	if got := aside(); len(got) != 1 || got[0].A+" "+got[0].B != key(report, noAge) || !got[0].SetAside || got[0].Decision != "" ||
+		len(got[0].Reasons) == 0 || got[0].Reasons[0] != "set aside: a stronger match gives the person another shelter registration" {
+		t.Fatalf("HQ sets aside %+v, want the report with the Ana Bol of no age, saying why", got)
+	}
 	if _, err := hq.Node.Link(ctx, report, same, ledger.LinkDifferent); err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +206,9 @@ func TestAReportIsListedWithItsBestRegistrationUntilThatIsDecidedDifferent(t *te
 	got := pairs()
 	if d, ok := got[key(report, noAge)]; len(got) != 2 || !ok || d != "" || got[key(report, same)] != ledger.LinkDifferent {
 		t.Fatalf("after different, HQ lists %v; want the pair decided, and the report with the Ana Bol of no age", got)
+	}
+	if got := aside(); len(got) != 0 {
+		t.Fatalf("after different, HQ sets aside %+v, want none: the pair decided is listed as such", got)
 	}
 }
 

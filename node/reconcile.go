@@ -67,13 +67,22 @@ type Match struct {
 	// Decision is the ledger's decision on the pair (one of
 	// ledger.LinkDecisions), "" when none.
 	Decision string `json:"decision,omitempty"`
+	// SetAside marks a pair of Matching.SetAside: taken together with
+	// the others, the pair is not one person; its first reason says why.
+	SetAside bool `json:"set_aside,omitempty"`
 }
 
 // Matching is what a node found: the pairs, and how many people records
 // it could not match because it cannot open their names (personal data of
 // a district whose key it does not hold).
 type Matching struct {
-	Matches  []Match
+	Matches []Match
+	// SetAside are the pairs scored at least as much, undecided, that
+	// taking the pairs together did not take for one person: the
+	// namesakes of a stronger match (match.Index.GroupAside), each with
+	// why as its first reason, best first. Whoever decides a pair should
+	// see those of its two records beside it.
+	SetAside []Match
 	Withheld int
 }
 
@@ -97,10 +106,11 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 		return Matching{}, err
 	}
 	var out Matching
-	var found []match.Candidate
+	var found, aside []match.Candidate
 	if minScore >= indexFloor {
 		err := n.withPeople(ctx, func(x *match.Index, withheld int) error {
-			found, out.Withheld = group(x, minScore, decided), withheld
+			found, aside = group(x, minScore, decided)
+			out.Withheld = withheld
 			return nil
 		})
 		if err != nil {
@@ -114,36 +124,49 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 		if _, err := idx.AddAll(people); err != nil {
 			return Matching{}, err
 		}
-		found, out.Withheld = group(idx, minScore, decided), len(withheld)
+		found, aside = group(idx, minScore, decided)
+		out.Withheld = len(withheld)
 	}
-	for _, c := range found {
-		if c.Score < minScore {
-			continue
+	matches := func(cs []match.Candidate, undecided bool) []Match {
+		var ms []Match
+		for _, c := range cs {
+			if c.Score < minScore {
+				continue
+			}
+			a, ma, errA := SplitPersonID(c.A)
+			b, mb, errB := SplitPersonID(c.B)
+			if errA != nil || errB != nil {
+				continue
+			}
+			a, b = ledger.PairOf(a, b)
+			d := decided[[2]syncproto.RecordID{a, b}]
+			if undecided && d != "" {
+				// Another person of a family's registration, whose
+				// record's pair is decided.
+				continue
+			}
+			ms = append(ms, Match{A: a.String(), B: b.String(), Kind: string(c.Kind), Score: c.Score,
+				Reasons: c.ReasonsIn(n.Lang()), Member: cmp.Or(ma, mb), Decision: d, SetAside: undecided})
 		}
-		a, ma, errA := SplitPersonID(c.A)
-		b, mb, errB := SplitPersonID(c.B)
-		if errA != nil || errB != nil {
-			continue
-		}
-		a, b = ledger.PairOf(a, b)
-		out.Matches = append(out.Matches, Match{A: a.String(), B: b.String(), Kind: string(c.Kind), Score: c.Score,
-			Reasons: c.ReasonsIn(n.Lang()), Member: cmp.Or(ma, mb), Decision: decided[[2]syncproto.RecordID{a, b}]})
+		slices.SortStableFunc(ms, func(x, y Match) int {
+			return cmp.Or(cmp.Compare(y.Score, x.Score), strings.Compare(x.A, y.A), strings.Compare(x.B, y.B), strings.Compare(x.Member, y.Member))
+		})
+		return ms
 	}
-	slices.SortStableFunc(out.Matches, func(x, y Match) int {
-		return cmp.Or(cmp.Compare(y.Score, x.Score), strings.Compare(x.A, y.A), strings.Compare(x.B, y.B), strings.Compare(x.Member, y.Member))
-	})
+	out.Matches, out.SetAside = matches(found, false), matches(aside, true)
 	return out, nil
 }
 
-// group is the index's pairs taken together (match.Index.Group): a
+// group is the index's pairs taken together (match.Index.GroupAside): a
 // report's best registration stands, unless a person decided it is
 // another person, when the next best does; the records of one person are
 // paired all with all. The pairs decided different are kept, with their
 // decision, and those decided one person are joined whatever their score.
-func group(x *match.Index, least float64, decided map[[2]syncproto.RecordID]string) []match.Candidate {
+// aside are the pairs set aside for a stronger match.
+func group(x *match.Index, least float64, decided map[[2]syncproto.RecordID]string) (out, aside []match.Candidate) {
 	cands := x.Candidates()
 	if len(decided) == 0 {
-		return x.Group(cands, least, nil)
+		return x.GroupAside(cands, least, nil)
 	}
 	// The decisions by their records' ids, the lower first. A decision
 	// names two records; a family registration's record is several
@@ -194,7 +217,7 @@ func group(x *match.Index, least float64, decided map[[2]syncproto.RecordID]stri
 		}
 		return match.Undecided
 	}
-	out := x.Group(cands, least, decisionOf)
+	out, aside = x.GroupAside(cands, least, decisionOf)
 	// A pair decided different is listed with its decision, once: a
 	// report decided another person than a family's, with the member it
 	// matched best.
@@ -203,7 +226,7 @@ func group(x *match.Index, least float64, decided map[[2]syncproto.RecordID]stri
 			out = append(out, c)
 		}
 	}
-	return out
+	return out, aside
 }
 
 // personOf reads a people record as the matcher does; ok is false when

@@ -19,7 +19,7 @@ import (
 
 // peopleCommands are the people subcommands, listed in commands.
 var peopleCommands = []command{
-	{name: "people match", usage: "--data DIR [--min-score S] [--json]", summary: "list the missing-person reports that may be one person, and the missing people who may be in a shelter (HQ and relays)", run: runPeopleMatch},
+	{name: "people match", usage: "--data DIR [--min-score S] [--json [--set-aside]]", summary: "list the missing-person reports that may be one person, and the missing people who may be in a shelter (HQ and relays)", run: runPeopleMatch},
 	{name: "people link", usage: "--data DIR --a ID --b ID [--different]", summary: "decide through the ledger that two people records are one person (or, --different, two)", run: runPeopleLink},
 	{name: "people unlink", usage: "--data DIR --a ID --b ID", summary: "withdraw through the ledger a decision on two people records", run: runPeopleUnlink},
 	{name: "people confirm-found", usage: "--data DIR --id MISSING_ID --shelter-record ID [--author NAME | --as NAME]", summary: "write into a missing person's report that they are safe in the shelter of a linked registration", run: runPeopleConfirmFound},
@@ -53,9 +53,13 @@ func peopleError(n *node.Node, err error) error {
 func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	minScore := fs.Float64("min-score", 0.5, "list the pairs scored at least this, from 0 to 1")
 	asJSON := fs.Bool("json", false, "print a JSON array of {a, b, kind, score, reasons, decision}")
+	setAside := fs.Bool("set-aside", false, "with --json, also the pairs set aside for a stronger match of one of their records, after the others, each with \"set_aside\": true")
 	fs.checks = append(fs.checks, func() error {
 		if !(*minScore >= 0 && *minScore <= 1) {
 			return usagef("--min-score %v: give a score from 0 to 1, e.g. 0.5", *minScore)
+		}
+		if *setAside && !*asJSON {
+			return usagef("--set-aside is for --json: without it, each pair is printed with those set aside beside it")
 		}
 		return nil
 	})
@@ -68,14 +72,22 @@ func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) err
 			fmt.Fprintf(e.stderr, "%d people records were not matched: their names are personal data of a district whose key %s does not hold\n", m.Withheld, node.Printable(n.Self().Name))
 		}
 		if *asJSON {
-			if m.Matches == nil {
-				m.Matches = []node.Match{}
+			out := append([]node.Match{}, m.Matches...)
+			if *setAside {
+				out = append(out, m.SetAside...)
 			}
-			return printJSON(e.stdout, m.Matches)
+			return printJSON(e.stdout, out)
 		}
 		if len(m.Matches) == 0 {
 			fmt.Fprintf(e.stdout, "no pairs scored %v or more\n", *minScore)
 			return nil
+		}
+		// The pairs set aside, by their records: each is printed beside
+		// the pairs of either record, so that namesakes are seen together.
+		aside := map[string][]node.Match{}
+		for _, p := range m.SetAside {
+			aside[p.A] = append(aside[p.A], p)
+			aside[p.B] = append(aside[p.B], p)
 		}
 		for _, p := range m.Matches {
 			fmt.Fprintf(e.stdout, "%.2f  %-9s  %s  %s", p.Score, p.Kind, p.A, p.B)
@@ -83,28 +95,46 @@ func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) err
 				fmt.Fprintf(e.stdout, "  [%s]", p.Decision)
 			}
 			fmt.Fprintln(e.stdout)
+			printPair(ctx, e, n, p, "      ")
+			shown := map[string]bool{}
 			for _, side := range []string{p.A, p.B} {
-				id, err := syncproto.ParseRecordID(side)
-				if err != nil {
-					continue
-				}
-				v, err := n.Record(ctx, id)
-				if err != nil {
-					continue
-				}
-				fmt.Fprintf(e.stdout, "      %s: %s\n", side, node.Printable(n.Summary(v)))
-				if v.Type == node.FamilyRegistrationType && p.Member != "" {
-					// The pair is of one of the family's people.
-					if m, err := n.Person(ctx, side+"/"+p.Member); err == nil {
-						name, _ := m.Fields["full_name"].(string)
-						fmt.Fprintf(e.stdout, "        member %s: %s\n", p.Member, node.Printable(name))
+				for _, o := range aside[side] {
+					k := o.A + " " + o.B + " " + o.Member
+					if shown[k] {
+						continue
 					}
+					shown[k] = true
+					fmt.Fprintf(e.stdout, "    beside it, %.2f  %-9s  %s  %s\n", o.Score, o.Kind, o.A, o.B)
+					printPair(ctx, e, n, o, "        ")
 				}
 			}
-			fmt.Fprintf(e.stdout, "      %s\n", node.Printable(strings.Join(p.Reasons, "; ")))
 		}
 		return nil
 	})
+}
+
+// printPair prints, under a pair of people match, its two records and its
+// reasons, each line indented by indent.
+func printPair(ctx context.Context, e *env, n *node.Node, p node.Match, indent string) {
+	for _, side := range []string{p.A, p.B} {
+		id, err := syncproto.ParseRecordID(side)
+		if err != nil {
+			continue
+		}
+		v, err := n.Record(ctx, id)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s%s: %s\n", indent, side, node.Printable(n.Summary(v)))
+		if v.Type == node.FamilyRegistrationType && p.Member != "" {
+			// The pair is of one of the family's people.
+			if m, err := n.Person(ctx, side+"/"+p.Member); err == nil {
+				name, _ := m.Fields["full_name"].(string)
+				fmt.Fprintf(e.stdout, "%s  member %s: %s\n", indent, p.Member, node.Printable(name))
+			}
+		}
+	}
+	fmt.Fprintf(e.stdout, "%s%s\n", indent, node.Printable(strings.Join(p.Reasons, "; ")))
 }
 
 func runPeopleLink(ctx context.Context, e *env, fs *flagSet, args []string) error {

@@ -138,7 +138,31 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 	if m := pair(matches(), maria, shelter); m == nil || m.Kind != "found" {
 		t.Fatalf("María in the shelter: %+v", m)
 	}
-	fails(t, "", []string{"both people in shelters"}, "people", "link", "--data", d.hq, "--a", shelter, "--b", add("sheltered-person", shelteredMaria))
+	second := add("sheltered-person", shelteredMaria)
+	fails(t, "", []string{"both people in shelters"}, "people", "link", "--data", d.hq, "--a", shelter, "--b", second)
+	// María is registered twice: her reports are listed with the first
+	// registration, and the second is set aside beside them, saying why.
+	var aside []map[string]any
+	if err := json.Unmarshal([]byte(ok(t, "", "people", "match", "--data", d.hq, "--json", "--set-aside")), &aside); err != nil {
+		t.Fatal(err)
+	}
+	registeredTwice := "set aside: a stronger match gives the person another shelter registration"
+	for _, report := range []string{maria, coc} {
+		if !slices.ContainsFunc(aside, func(m map[string]any) bool {
+			r, _ := m["reasons"].([]any)
+			return m["a"] == min(report, second) && m["b"] == max(report, second) && m["set_aside"] == true && len(r) > 0 && r[0] == registeredTwice
+		}) {
+			t.Fatalf("people match --json --set-aside does not set aside %s with %s:\n%v", report, second, aside)
+		}
+	}
+	if m := pair(matches(), maria, second); m != nil {
+		t.Fatalf("people match --json lists the registration set aside: %+v", m)
+	}
+	if out := ok(t, "", "people", "match", "--data", d.hq); !regexp.MustCompile(`(?m)^    beside it, \d\.\d\d  found +`+regexp.QuoteMeta(min(maria, second)+"  "+max(maria, second))+`$`).MatchString(out) ||
+		!strings.Contains(out, "        "+registeredTwice+"; ") {
+		t.Fatalf("people match does not print the registration set aside beside María's pair:\n%s", out)
+	}
+	fails(t, "", []string{"--set-aside is for --json"}, "people", "match", "--data", d.hq, "--set-aside")
 	out := ok(t, "", "people", "link", "--data", d.hq, "--a", shelter, "--b", maria)
 	for _, want := range []string{
 		"proposed: missing person " + maria + ", status found-safe, found_at_place \"Punta Gorda Town Hall\"",

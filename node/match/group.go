@@ -51,6 +51,41 @@ const maxGroup = 64
 // namesakes of a stronger match. Which pairs are returned does not depend
 // on the order of cands (ties go to the pair of lower ids).
 func (x *Index) Group(cands []Candidate, least float64, decided func(a, b string) Decision) []Candidate {
+	out, _ := x.group(cands, least, decided, false)
+	return out
+}
+
+// GroupAside is Group, and the pairs it set aside: those scored at least
+// least, not decided, whose two records it did not take for one person.
+// They are the namesakes of a stronger match (a report of Juan Coc of no
+// age that matches the registration of Juan Coc of 45 and of 19 joins one;
+// the other pair is set aside), which the person deciding should see
+// beside it: two people of one name in one village are told apart with
+// every candidate in view. Each has first among its reasons why it was
+// set aside (Aside* codes). Best first, as Group's.
+func (x *Index) GroupAside(cands []Candidate, least float64, decided func(a, b string) Decision) (grouped, aside []Candidate) {
+	return x.group(cands, least, decided, true)
+}
+
+// The reasons a pair is set aside, first among its reasons in GroupAside.
+const (
+	// AsideRegistered: a stronger match of one of the two gives the
+	// person another shelter registration.
+	AsideRegistered = "aside-registered"
+	// AsideAges: the two records' ages, or a stronger match's of one of
+	// them and the other's, are too far apart for one person.
+	AsideAges = "aside-ages"
+	// AsideApart: a stronger match of one of the two, compared with the
+	// other, is another person.
+	AsideApart = "aside-apart"
+	// AsideDecided: a person decided that a stronger match of one of the
+	// two is another person than the other.
+	AsideDecided = "aside-decided"
+	// AsideSize: the records taken for one person would be too many.
+	AsideSize = "aside-size"
+)
+
+func (x *Index) group(cands []Candidate, least float64, decided func(a, b string) Decision, wantAside bool) (grouped, aside []Candidate) {
 	if decided == nil {
 		decided = func(string, string) Decision { return Undecided }
 	}
@@ -93,10 +128,17 @@ func (x *Index) Group(cands []Candidate, least float64, decided func(a, b string
 		groupOf[i] = g
 		return g
 	}
+	refused := map[*Candidate]string{}
 	for _, e := range edges {
 		i, j := x.ids[e.c.A], x.ids[e.c.B]
 		ga, gb := get(i), get(j)
-		if ga == gb || !x.mayJoin(ga, gb, e.same, decided) {
+		if ga == gb {
+			continue
+		}
+		if why := x.mayJoin(ga, gb, e.same, decided); why != "" {
+			if wantAside && !e.same {
+				refused[e.c] = why
+			}
 			continue
 		}
 		if len(ga.members) < len(gb.members) {
@@ -142,7 +184,18 @@ func (x *Index) Group(cands []Candidate, least float64, decided func(a, b string
 		}
 	}
 	sortCandidates(out)
-	return out
+	// A pair refused stays apart: groups only grow, and what parted them
+	// is in them still.
+	for c, why := range refused {
+		if groupOf[x.ids[c.A]] == groupOf[x.ids[c.B]] {
+			continue
+		}
+		a := *c
+		a.Reasons = append([]Reason{{Code: why}}, c.Reasons...)
+		aside = append(aside, a)
+	}
+	sortCandidates(aside)
+	return out, aside
 }
 
 // group is records taken for one person, and the pairs that joined them.
@@ -184,20 +237,21 @@ func (g *group) levels(i int32) map[int32]float64 {
 	return at
 }
 
-// mayJoin says whether two groups may be taken for one person.
-func (x *Index) mayJoin(ga, gb *group, same bool, decided func(a, b string) Decision) bool {
+// mayJoin says why two groups may not be taken for one person (an Aside
+// code), or "" when they may.
+func (x *Index) mayJoin(ga, gb *group, same bool, decided func(a, b string) Decision) string {
 	if len(ga.members)+len(gb.members) > maxGroup {
-		return false
+		return AsideSize
 	}
 	if !same && ga.sheltered+gb.sheltered > 1 {
-		return false
+		return AsideRegistered
 	}
 	for _, i := range ga.members {
 		for _, j := range gb.members {
 			a, b := x.people[i], x.people[j]
 			switch decided(min(a.id, b.id), max(a.id, b.id)) {
 			case Different:
-				return false
+				return AsideDecided
 			case Same:
 				continue
 			}
@@ -210,14 +264,14 @@ func (x *Index) mayJoin(ga, gb *group, same bool, decided func(a, b string) Deci
 			// pruned before its names were compared (c.A unset) could
 			// not have reached the veto's weight.
 			if compareAge(a, b, nil) == ageWeights[ageFar] {
-				return false
+				return AsideAges
 			}
 			if c, _ := compareAbove(a, b, x.prior(x.Len()), vetoWeight, false); c.A == "" || c.Weight < vetoWeight {
-				return false
+				return AsideApart
 			}
 		}
 	}
-	return true
+	return ""
 }
 
 // Pair compares two people of the index by their ids, as Compare would;

@@ -179,3 +179,117 @@ func TestGroupFollowsDecisions(t *testing.T) {
 		}
 	}
 }
+
+// asideOf is groupOf for GroupAside: the pairs grouped, which must be
+// Group's, and those set aside, which must not depend on the order of the
+// candidates either.
+func asideOf(t *testing.T, people []match.Person, decisions map[[2]string]match.Decision) (grouped, aside []match.Candidate) {
+	t.Helper()
+	want := groupOf(t, people, decisions)
+	cfg := match.DefaultConfig()
+	cfg.PriorRecords = 0
+	x, err := match.NewIndex(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.AddAll(people); err != nil {
+		t.Fatal(err)
+	}
+	decided := func(a, b string) match.Decision { return decisions[[2]string{min(a, b), max(a, b)}] }
+	cands := x.Candidates()
+	grouped, aside = x.GroupAside(cands, 0.5, decided)
+	if !slices.Equal(pairsOf(grouped), pairsOf(want)) {
+		t.Fatalf("GroupAside grouped %v, Group %v", pairsOf(grouped), pairsOf(want))
+	}
+	slices.Reverse(cands)
+	_, again := x.GroupAside(cands, 0.5, decided)
+	if !slices.EqualFunc(aside, again, func(a, b match.Candidate) bool {
+		return a.A == b.A && a.B == b.B && a.Score == b.Score && a.Reasons[0].Code == b.Reasons[0].Code
+	}) {
+		t.Fatalf("set aside %v, the candidates reversed %v", pairsOf(aside), pairsOf(again))
+	}
+	return grouped, aside
+}
+
+// The pairs a person deciding must see beside a match are those the
+// grouping set aside for it: every pair scored 0.5 or more that it did not
+// group, undecided, each saying first why it was set aside.
+func TestGroupAsideShowsTheNamesakesOfAStrongerMatch(t *testing.T) {
+	male := func(p match.Person) match.Person { p.Sex = "male"; return p }
+	// expect checks that the pairs set aside are want, each at its own
+	// score with the reason why first, and that no pair the index found
+	// is neither grouped, set aside nor decided.
+	expect := func(t *testing.T, people []match.Person, decisions map[[2]string]match.Decision, why string, want ...string) {
+		t.Helper()
+		grouped, aside := asideOf(t, people, decisions)
+		if got := pairsOf(aside); !slices.Equal(got, want) {
+			t.Fatalf("set aside %v, want %v", got, want)
+		}
+		for _, c := range aside {
+			own, _ := match.Compare(pick(people, c.A), pick(people, c.B), match.DefaultConfig())
+			if c.Score != own.Score || c.Reasons[0].Code != why || !slices.Equal(c.ReasonsIn("en")[1:], own.ReasonsIn("en")) {
+				t.Fatalf("%s %s set aside at %.3f with %q, want its own %.3f with %q first, then %q", c.A, c.B, c.Score, c.ReasonsIn("en"), own.Score, why, own.ReasonsIn("en"))
+			}
+		}
+		x, err := match.NewIndex(match.Config{Prior: match.DefaultConfig().Prior, Threshold: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.AddAll(people); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range x.Candidates() {
+			k := c.A + " " + c.B
+			if decisions[[2]string{c.A, c.B}] == match.Undecided && !slices.Contains(pairsOf(grouped), k) && !slices.Contains(want, k) {
+				t.Fatalf("%s, found at %.3f, is neither grouped nor set aside", k, c.Score)
+			}
+		}
+	}
+
+	// The report of Candelaria Tzib of no age joins the girl of 8; the
+	// woman of 60, and her own report, are set aside for it: one person
+	// is registered once.
+	r1 := toledo("r1", match.Missing, "Candelaria Tzib", -1, "San Antonio")
+	girl := toledo("s1", match.Sheltered, "TZIB, CANDELARIA", 8, "San Antonio")
+	woman := toledo("s2", match.Sheltered, "Candelaria Tzib", 60, "San Antonio")
+	r2 := toledo("r2", match.Missing, "Candelária Tzib", 61, "San Antonio")
+	woman.Sex, r2.Sex = "unknown", "unknown"
+	expect(t, []match.Person{r1, girl, woman, r2}, nil, match.AsideRegistered, "r1 r2", "r1 s2")
+	if got := (match.Reason{Code: match.AsideRegistered}).In("en"); got != "set aside: a stronger match gives the person another shelter registration" {
+		t.Fatalf("the reason reads %q", got)
+	}
+
+	// Juan Coc of no age joins his father or his son; the other pair is
+	// set aside, for their ages.
+	for _, name := range [][3]string{{"Juan Coc", "JUAN COC", "Coc, Juan"}, {"Leonardo Johnson", "JOHNSON, LEONARDO", "Johnson Leonardo"}} {
+		noAge := male(toledo("r1", match.Missing, name[0], -1, "San Pedro Columbia"))
+		father := male(toledo("r2", match.Missing, name[1], 45, "San Pedro Columbia"))
+		son := male(toledo("r3", match.Missing, name[2], 19, "San Pedro Columbia"))
+		people := []match.Person{noAge, father, son}
+		grouped := pairsOf(groupOf(t, people, nil))
+		if len(grouped) != 1 {
+			t.Fatalf("%s: grouped %v", name[0], grouped)
+		}
+		other := map[string]string{"r1 r2": "r1 r3", "r1 r3": "r1 r2"}[grouped[0]]
+		expect(t, people, nil, match.AsideAges, other)
+	}
+
+	// A report of no age and a registration of 45, whose other report a
+	// person decided is another man: set aside for the decision.
+	noAge := male(toledo("r1", match.Missing, "Juan Coc", -1, "San Pedro Columbia"))
+	reg := male(toledo("s1", match.Sheltered, "JUAN COC", 45, "San Pedro Columbia"))
+	other := male(toledo("r2", match.Missing, "Coc, Juan", 45, "San Pedro Columbia"))
+	if score(t, other, reg).Score <= score(t, noAge, reg).Score {
+		t.Fatal("the test needs the report with the age to be the stronger match")
+	}
+	expect(t, []match.Person{noAge, reg, other}, map[[2]string]match.Decision{{"r1", "r2"}: match.Different}, match.AsideDecided, "r1 s1")
+}
+
+func pick(people []match.Person, id string) match.Person {
+	for _, p := range people {
+		if p.ID == id {
+			return p
+		}
+	}
+	return match.Person{}
+}

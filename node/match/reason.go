@@ -48,6 +48,11 @@ var reasonText = map[string][2]string{
 	"district-differ":      {"{0} and {1}", "{0} y {1}"},
 	"place-missing":        {"place not known on one", "lugar desconocido en uno"},
 	"group":                {"matched through the person's other records", "emparejados a través de los otros registros de la persona"},
+	AsideRegistered:        {"set aside: a stronger match gives the person another shelter registration", "apartado: una coincidencia más fuerte da a la persona otro registro de albergue"},
+	AsideAges:              {"set aside: ages too far apart for one person, in this pair or with a stronger match", "apartado: edades demasiado distintas para una persona, en este par o con una coincidencia más fuerte"},
+	AsideApart:             {"set aside: a stronger match of one of them is, by its own comparison, another person than the other", "apartado: una coincidencia más fuerte de uno de ellos es, comparada con el otro, otra persona"},
+	AsideDecided:           {"set aside: a person decided a stronger match of one of them is another person than the other", "apartado: una persona decidió que una coincidencia más fuerte de uno de ellos es otra persona que el otro"},
+	AsideSize:              {"set aside: the records taken for one person would be too many", "apartado: serían demasiados registros para una persona"},
 }
 
 // sexES is how the Spanish reason says a sex.
