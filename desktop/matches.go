@@ -45,7 +45,7 @@ type matchPanel struct {
 	heading  *widget.Label
 	left     *fyne.Container // the first record of the pair picked
 	right    *fyne.Container // the second
-	others   *fyne.Container // the other pairs in the queue of either record
+	others   *fyne.Container // the other pairs in the queue of either record, and those set aside
 	result   *widget.Label   // what the last decision did
 	proposal *widget.Label   // what confirming a found person writes
 	link     *widget.Button
@@ -57,10 +57,11 @@ type matchPanel struct {
 
 	// What the panel shows, on the UI thread.
 	items   []matchItem
-	left1   int      // people records left out: this node cannot open their names
-	read1   bool     // the queue was read once
-	picked  string   // the pair picked, by key
-	skipped []string // the pairs put off with Later this session, by key, in order
+	aside   []matchItem // the pairs set aside for a stronger match of a record of items
+	left1   int         // people records left out: this node cannot open their names
+	read1   bool        // the queue was read once
+	picked  string      // the pair picked, by key
+	skipped []string    // the pairs put off with Later this session, by key, in order
 	found   *node.FoundProposal
 
 	// sent are the pairs decided here that the ledger has not applied yet,
@@ -82,6 +83,7 @@ type matchItem struct {
 	pa, pb node.RecordView
 	title  string // kind · score
 	line   string // the two names and districts, then the reasons
+	why    string // for a pair set aside, why (its first reason)
 	newest string // when the newer record of the two last changed
 }
 
@@ -174,14 +176,31 @@ func (p *matchPanel) read(ctx context.Context) (matchRead, error) {
 	if len(items) > matchShown {
 		items = items[:matchShown]
 	}
-	return matchRead{items: items, withheld: found.Withheld}, nil
+	// The pairs set aside of the records listed, to show beside them.
+	listed := map[string]bool{}
+	for _, it := range items {
+		listed[it.m.A], listed[it.m.B] = true, true
+	}
+	var aside []matchItem
+	for _, m := range found.SetAside {
+		if !listed[m.A] && !listed[m.B] || sent[m.A+" "+m.B] {
+			continue
+		}
+		it, err := p.item(ctx, m)
+		if err != nil {
+			return matchRead{}, err
+		}
+		aside = append(aside, it)
+	}
+	return matchRead{items: items, aside: aside, withheld: found.Withheld}, nil
 }
 
-// matchRead is what read found: the pairs to list, and how many people
-// records were left out of matching because this node cannot open their
-// names.
+// matchRead is what read found: the pairs to list, those set aside beside
+// them, and how many people records were left out of matching because
+// this node cannot open their names.
 type matchRead struct {
 	items    []matchItem
+	aside    []matchItem
 	withheld int
 }
 
@@ -229,6 +248,9 @@ func (p *matchPanel) item(ctx context.Context, m node.Match) (matchItem, error) 
 	}
 	if len(reasons) > 0 {
 		line += " · " + strings.Join(reasons, "; ")
+		if m.SetAside {
+			it.why = reasons[0]
+		}
 	}
 	it.line = line
 	return it, nil
@@ -262,6 +284,7 @@ func (p *matchPanel) show(r matchRead, err error) {
 	p.read1 = true
 	p.left1 = r.withheld
 	p.items = p.order(r.items)
+	p.aside = r.aside
 	p.list.UnselectAll()
 	p.list.Refresh()
 	p.count()
@@ -270,6 +293,10 @@ func (p *matchPanel) show(r matchRead, err error) {
 	}
 	if i := p.indexOf(p.picked); i >= 0 {
 		p.list.Select(i)
+		return
+	}
+	if _, ok := p.find(p.picked); ok {
+		p.pick(p.picked)
 		return
 	}
 	p.unpick()
@@ -310,14 +337,14 @@ func (p *matchPanel) count() {
 	}
 }
 
-// pick shows the two records of a pair side by side, with the decisions.
+// pick shows the two records of a pair side by side, with the decisions:
+// a pair of the queue, or one set aside beside it.
 func (p *matchPanel) pick(key string) {
-	i := p.indexOf(key)
-	if i < 0 {
+	it, ok := p.find(key)
+	if !ok {
 		return
 	}
 	p.picked = key
-	it := p.items[i]
 	p.heading.SetText(it.title + " · " + it.line)
 	p.fill(p.left, it.ra)
 	p.fill(p.right, it.rb)
@@ -326,30 +353,45 @@ func (p *matchPanel) pick(key string) {
 	p.pane.Show()
 }
 
-// fillOthers lists the queue's other pairs of either record of it, each a
-// button that picks it: two people of one name in one village are told
-// apart by seeing every candidate of a report together, not one pair at a
-// time.
+// fillOthers lists the queue's other pairs of either record of it, then
+// those set aside for a stronger match of either (a namesake: Juan Coc of
+// 45 and of 19 for a report of no age), each a button that picks it: two
+// people of one name in one village are told apart by seeing every
+// candidate of a report together, not one pair at a time.
 func (p *matchPanel) fillOthers(it matchItem) {
 	p.others.Objects = nil
-	for _, o := range p.items {
-		if o.key() == it.key() || (o.a != it.a && o.a != it.b && o.b != it.a && o.b != it.b) {
-			continue
-		}
-		if len(p.others.Objects) == 0 {
-			head := widget.NewLabelWithStyle(p.u.T("matches.others"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			head.Wrapping = fyne.TextWrapWord
-			p.others.Objects = append(p.others.Objects, widget.NewSeparator(), head)
-		}
-		key := o.key()
-		show := widget.NewButton(p.u.T("matches.show"), func() {
-			if i := p.indexOf(key); i >= 0 {
-				p.list.Select(i)
+	for _, part := range []struct {
+		items []matchItem
+		head  string
+	}{{p.items, "matches.others"}, {p.aside, "matches.aside"}} {
+		first := true
+		for _, o := range part.items {
+			if o.key() == it.key() || (o.a != it.a && o.a != it.b && o.b != it.a && o.b != it.b) {
+				continue
 			}
-		})
-		what := widget.NewLabel(o.title + " · " + p.person(o.pa) + " — " + p.person(o.pb))
-		what.Wrapping = fyne.TextWrapWord
-		p.others.Objects = append(p.others.Objects, container.NewBorder(nil, nil, nil, show, what))
+			if first {
+				head := widget.NewLabelWithStyle(p.u.T(part.head), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+				head.Wrapping = fyne.TextWrapWord
+				p.others.Objects = append(p.others.Objects, widget.NewSeparator(), head)
+				first = false
+			}
+			key := o.key()
+			show := widget.NewButton(p.u.T("matches.show"), func() {
+				if i := p.indexOf(key); i >= 0 {
+					p.list.Select(i)
+					return
+				}
+				p.list.UnselectAll()
+				p.pick(key)
+			})
+			text := o.title + " · " + p.person(o.pa) + " — " + p.person(o.pb)
+			if o.why != "" {
+				text += " · " + o.why
+			}
+			what := widget.NewLabel(text)
+			what.Wrapping = fyne.TextWrapWord
+			p.others.Objects = append(p.others.Objects, container.NewBorder(nil, nil, nil, show, what))
+		}
 	}
 	p.others.Refresh()
 }
@@ -410,11 +452,25 @@ func (p *matchPanel) indexOf(key string) int {
 	return -1
 }
 
+// find is the pair of key: in the queue, or set aside beside it.
+func (p *matchPanel) find(key string) (matchItem, bool) {
+	if i := p.indexOf(key); i >= 0 {
+		return p.items[i], true
+	}
+	for _, it := range p.aside {
+		if it.key() == key {
+			return it, true
+		}
+	}
+	return matchItem{}, false
+}
+
 // putOff moves the pair picked to the end of the queue for this session.
 func (p *matchPanel) putOff() {
 	k := p.picked
-	i := p.indexOf(k)
-	if i < 0 {
+	if i := p.indexOf(k); i < 0 {
+		// A pair set aside is not in the queue: Later leaves it.
+		p.unpick()
 		return
 	}
 	p.skipped = append(slices.DeleteFunc(p.skipped, func(s string) bool { return s == k }), k)
@@ -429,11 +485,10 @@ func (p *matchPanel) putOff() {
 // confirming it found writes, with the button that does.
 func (p *matchPanel) decide(decision string) {
 	u := p.u
-	i := p.indexOf(p.picked)
-	if i < 0 {
+	it, ok := p.find(p.picked)
+	if !ok {
 		return
 	}
-	it := p.items[i]
 	var found node.FoundProposal
 	isFound := decision == ledger.LinkLinked && it.m.Kind == node.MatchFound
 	u.run(u.T("matches.sending"), func(ctx context.Context) error {
@@ -457,6 +512,7 @@ func (p *matchPanel) decide(decision string) {
 		if j := p.indexOf(it.key()); j >= 0 {
 			p.items = append(p.items[:j:j], p.items[j+1:]...)
 		}
+		p.aside = slices.DeleteFunc(slices.Clone(p.aside), func(o matchItem) bool { return o.key() == it.key() })
 		p.unpick()
 		p.list.Refresh()
 		p.count()

@@ -284,3 +284,62 @@ func TestMatchPairShowsTheOtherPairsOfItsRecords(t *testing.T) {
 	}
 	t.Fatal("the two reports of Ana Bol are not in the queue")
 }
+
+// A report of Ana Teresa Bol, 52, matches the registration of Ana Bol, 52,
+// and of an Ana Bol of no age, of one village: she is registered once, so
+// the queue lists the stronger, and under it the other, set aside, saying
+// why, with a button that shows it side by side with the report. Marked
+// two people there, it leaves the panel, and the queue's pair stays.
+func TestMatchPairShowsWhatWasSetAsideForIt(t *testing.T) {
+	ctx := context.Background()
+	_, hq, u := matchHQ(t)
+	report := matchAdd(t, hq.Node, "missing-person", matchReportAna)
+	same := matchAdd(t, hq.Node, "sheltered-person", matchShelterAna)
+	noAge := matchAdd(t, hq.Node, "sheltered-person", `{"full_name":"Ana Bol","sex":"female","home_village":"San Antonio","home_district":"Toledo","shelter_name":"San Antonio RC School","district":"Toledo","arrived_at":"2026-11-22T10:00:00-06:00"}`)
+	pairOf := func(x, y syncproto.RecordID) string {
+		lo, hi := ledger.PairOf(x, y)
+		return lo.String() + " " + hi.String()
+	}
+
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	v.sides.Select(p.tab)
+	if len(p.items) != 1 || p.items[0].key() != pairOf(report, same) {
+		t.Fatalf("queue lists %d pairs, want the report with Ana Bol, 52, alone", len(p.items))
+	}
+	p.list.Select(0)
+	shown := labelTextsIn(p.others)
+	if len(shown) != 2 || !strings.HasPrefix(shown[0], "Set aside for a stronger match") ||
+		!strings.Contains(shown[1], "Ana Teresa Bol (Toledo) — Ana Bol (Toledo)") ||
+		!strings.HasSuffix(shown[1], " · set aside: a stronger match gives the person another shelter registration") {
+		t.Fatalf("below the pair: %q; want a heading and the registration of no age, saying why it was set aside", shown)
+	}
+	compare := objectsIn[*widget.Button](p.others)
+	if len(compare) != 1 || compare[0].Text != "Compare" {
+		t.Fatalf("%d buttons below the pair, want one Compare", len(compare))
+	}
+	test.Tap(compare[0])
+	if p.picked != pairOf(report, noAge) {
+		t.Fatalf("Compare picked %q, want the pair set aside", p.picked)
+	}
+	if sides := strings.Join(labelTexts(p.left), "|") + strings.Join(labelTexts(p.right), "|"); !strings.Contains(sides, "San Antonio RC School") || !strings.Contains(sides, "Ana Teresa Bol") {
+		t.Fatalf("side by side: %q; want the report and the registration of no age", sides)
+	}
+	if shown := labelTextsIn(p.others); len(shown) != 2 || !strings.Contains(shown[1], "Ana Bol (Toledo)") {
+		t.Fatalf("below the pair set aside: %q; want the queue's pair of the report", shown)
+	}
+
+	test.Tap(p.differ)
+	if len(p.aside) != 0 || len(p.items) != 1 || p.picked != "" {
+		t.Fatalf("after Different: %d set aside, %d in the queue, picked %q; want none, the queue's pair, nothing picked", len(p.aside), len(p.items), p.picked)
+	}
+	nodetest.Eventually(t, 60*time.Second, "the ledger holds the pair set aside as two people", func() bool {
+		s, err := hq.Node.LinkState(ctx, report, noAge)
+		return err == nil && s == ledger.LinkDifferent
+	})
+	v.load()
+	if len(p.items) != 1 || p.items[0].key() != pairOf(report, same) || len(p.aside) != 0 {
+		t.Fatalf("read again: %d pairs, %d set aside; want the report with Ana Bol, 52, and nothing set aside", len(p.items), len(p.aside))
+	}
+}

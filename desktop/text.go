@@ -423,6 +423,7 @@ var texts = map[string][2]string{
 	"matches.later":             {"Later", "Más tarde"},
 	"matches.show":              {"Compare", "Comparar"},
 	"matches.others":            {"Other possible matches of these two records: compare them before you decide.", "Otras posibles coincidencias de estos dos registros: compárelas antes de decidir."},
+	"matches.aside":             {"Set aside for a stronger match: the matcher took these for other people. A namesake of another age is told apart by asking the reporter.", "Apartadas por una coincidencia más fuerte: el emparejador las tomó por otras personas. A un tocayo de otra edad se le distingue preguntando a quien lo reportó."},
 	"matches.sending":           {"Sending the decision…", "Enviando la decisión…"},
 	"matches.done.linked":       {"Linked as one person: %s and %s.", "Vinculadas como una persona: %s y %s."},
 	"matches.done.different":    {"Marked as two people: %s and %s.", "Marcadas como dos personas: %s y %s."},
