@@ -85,7 +85,7 @@ const (
 	AsideSize = "aside-size"
 )
 
-func (x *Index) group(cands []Candidate, least float64, decided func(a, b string) Decision, wantAside bool) (grouped, aside []Candidate) {
+func (x *Index) group(cands []Candidate, least float64, decided func(a, b string) Decision, wantAside bool) ([]Candidate, []Candidate) {
 	if decided == nil {
 		decided = func(string, string) Decision { return Undecided }
 	}
@@ -128,7 +128,10 @@ func (x *Index) group(cands []Candidate, least float64, decided func(a, b string
 		groupOf[i] = g
 		return g
 	}
-	refused := map[*Candidate]string{}
+	var refused map[*Candidate]string // why each pair was not joined
+	if wantAside {
+		refused = map[*Candidate]string{}
+	}
 	for _, e := range edges {
 		i, j := x.ids[e.c.A], x.ids[e.c.B]
 		ga, gb := get(i), get(j)
@@ -186,6 +189,7 @@ func (x *Index) group(cands []Candidate, least float64, decided func(a, b string
 	sortCandidates(out)
 	// A pair refused stays apart: groups only grow, and what parted them
 	// is in them still.
+	var aside []Candidate
 	for c, why := range refused {
 		if groupOf[x.ids[c.A]] == groupOf[x.ids[c.B]] {
 			continue
