@@ -8,12 +8,10 @@ import (
 	"lifeline/node/match"
 )
 
-// groupOf indexes people and groups their candidates at the default
-// threshold, the candidates given in both orders; it fails the test if the
-// two orders group differently. The index's prior is the default prior
-// whatever its size (PriorRecords 0), so that its pairs score as Compare
-// scores them: these few records stand for a set of the default's size.
-func groupOf(t *testing.T, people []match.Person, decisions map[[2]string]match.Decision) []match.Candidate {
+// asCompared is an index of people whose prior is the default prior whatever
+// its size (PriorRecords 0), so that its pairs score as Compare scores
+// them: these few records stand for a set of the default's size.
+func asCompared(t *testing.T, people []match.Person) *match.Index {
 	t.Helper()
 	cfg := match.DefaultConfig()
 	cfg.PriorRecords = 0
@@ -24,6 +22,15 @@ func groupOf(t *testing.T, people []match.Person, decisions map[[2]string]match.
 	if _, err := x.AddAll(people); err != nil {
 		t.Fatal(err)
 	}
+	return x
+}
+
+// groupOf indexes people and groups their candidates at the default
+// threshold, the candidates given in both orders; it fails the test if the
+// two orders group differently.
+func groupOf(t *testing.T, people []match.Person, decisions map[[2]string]match.Decision) []match.Candidate {
+	t.Helper()
+	x := asCompared(t, people)
 	cands := x.Candidates()
 	// A pair decided one person that the index did not find is given
 	// too, as a node gives it.
@@ -186,15 +193,7 @@ func TestGroupFollowsDecisions(t *testing.T) {
 func asideOf(t *testing.T, people []match.Person, decisions map[[2]string]match.Decision) (grouped, aside []match.Candidate) {
 	t.Helper()
 	want := groupOf(t, people, decisions)
-	cfg := match.DefaultConfig()
-	cfg.PriorRecords = 0
-	x, err := match.NewIndex(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := x.AddAll(people); err != nil {
-		t.Fatal(err)
-	}
+	x := asCompared(t, people)
 	decided := func(a, b string) match.Decision { return decisions[[2]string{min(a, b), max(a, b)}] }
 	cands := x.Candidates()
 	grouped, aside = x.GroupAside(cands, 0.5, decided)
@@ -231,14 +230,7 @@ func TestGroupAsideShowsTheNamesakesOfAStrongerMatch(t *testing.T) {
 				t.Fatalf("%s %s set aside at %.3f with %q, want its own %.3f with %q first, then %q", c.A, c.B, c.Score, c.ReasonsIn("en"), own.Score, why, own.ReasonsIn("en"))
 			}
 		}
-		x, err := match.NewIndex(match.Config{Prior: match.DefaultConfig().Prior, Threshold: 0.5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := x.AddAll(people); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range x.Candidates() {
+		for _, c := range asCompared(t, people).Candidates() {
 			k := c.A + " " + c.B
 			if decisions[[2]string{c.A, c.B}] == match.Undecided && !slices.Contains(pairsOf(grouped), k) && !slices.Contains(want, k) {
 				t.Fatalf("%s, found at %.3f, is neither grouped nor set aside", k, c.Score)
