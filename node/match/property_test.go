@@ -80,11 +80,13 @@ func TestScoreIsSymmetric(t *testing.T) {
 type found struct {
 	kind  match.Kind
 	score float64
+	why   string // for a pair set aside, why
 }
 
 // pairs gives the candidates of an index of people, added one by one or
-// all at once, and what grouping them (Index.Group) returns.
-func pairs(t interface{ Fatal(...any) }, people []match.Person, all bool) (cands, grouped map[matchtest.Pair]found) {
+// all at once, and what grouping them returns (Index.GroupAside): the
+// pairs grouped, and those set aside.
+func pairs(t interface{ Fatal(...any) }, people []match.Person, all bool) (cands, grouped, aside map[matchtest.Pair]found) {
 	x, err := match.NewIndex(match.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -100,19 +102,24 @@ func pairs(t interface{ Fatal(...any) }, people []match.Person, all bool) (cands
 			}
 		}
 	}
-	cands, grouped = map[matchtest.Pair]found{}, map[matchtest.Pair]found{}
+	cands, grouped, aside = map[matchtest.Pair]found{}, map[matchtest.Pair]found{}, map[matchtest.Pair]found{}
 	cs := x.Candidates()
 	for _, c := range cs {
-		cands[matchtest.Pair{A: c.A, B: c.B}] = found{c.Kind, c.Score}
+		cands[matchtest.Pair{A: c.A, B: c.B}] = found{kind: c.Kind, score: c.Score}
 	}
-	for _, c := range x.Group(cs, 0.5, nil) {
-		grouped[matchtest.Pair{A: c.A, B: c.B}] = found{c.Kind, c.Score}
+	g, a := x.GroupAside(cs, 0.5, nil)
+	for _, c := range g {
+		grouped[matchtest.Pair{A: c.A, B: c.B}] = found{kind: c.Kind, score: c.Score}
 	}
-	return cands, grouped
+	for _, c := range a {
+		aside[matchtest.Pair{A: c.A, B: c.B}] = found{kind: c.Kind, score: c.Score, why: c.Reasons[0].Code}
+	}
+	return cands, grouped, aside
 }
 
-// The pairs an index finds, and those it groups, are the same whatever the
-// order the people arrive in, one by one or all at once.
+// The pairs an index finds, those it groups and those it sets aside, are
+// the same whatever the order the people arrive in, one by one or all at
+// once.
 func TestPairsDoNotDependOnArrivalOrder(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var people []match.Person
@@ -127,17 +134,17 @@ func TestPairsDoNotDependOnArrivalOrder(t *testing.T) {
 			}
 		}
 		perm := rapid.Permutation(people).Draw(t, "order")
-		want, wantGrouped := pairs(t, people, false)
+		want, wantGrouped, wantAside := pairs(t, people, false)
 		for _, o := range []struct {
 			what   string
 			people []match.Person
 			all    bool
 		}{{"another order", perm, false}, {"all at once", people, true}, {"all at once, another order", perm, true}} {
-			got, grouped := pairs(t, o.people, o.all)
+			got, grouped, aside := pairs(t, o.people, o.all)
 			for _, g := range []struct {
 				what      string
 				got, want map[matchtest.Pair]found
-			}{{"candidates", got, want}, {"grouped", grouped, wantGrouped}} {
+			}{{"candidates", got, want}, {"grouped", grouped, wantGrouped}, {"set aside", aside, wantAside}} {
 				if len(g.got) != len(g.want) {
 					t.Fatalf("%s, %s: %d pairs, in the first order %d", o.what, g.what, len(g.got), len(g.want))
 				}
