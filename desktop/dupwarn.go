@@ -77,6 +77,18 @@ func (fm *form) showPossiblyReported(found node.Reporting, save func()) {
 		})
 		rows.Add(container.NewBorder(nil, nil, nil, open, container.NewVBox(line, why)))
 	}
+	if len(found.AskAge) > 0 {
+		// People of one name and ages too far apart for one person: a
+		// father and a son. Only an age tells which this is.
+		names := make([]string, len(found.AskAge))
+		for i, n := range found.AskAge {
+			names[i] = node.Printable(n)
+		}
+		ask := widget.NewLabel(fmt.Sprintf(u.T("dup.askage"), strings.Join(names, ", ")))
+		ask.Wrapping = fyne.TextWrapWord
+		ask.Importance = widget.WarningImportance
+		rows.Add(ask)
+	}
 	if found.Withheld > 0 {
 		note := widget.NewLabel(fmt.Sprintf(u.T("dup.withheld"), found.Withheld))
 		note.Wrapping = fyne.TextWrapWord

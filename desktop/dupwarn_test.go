@@ -150,3 +150,32 @@ func TestPossiblyAlreadyReportedSaysWhichOfAFamily(t *testing.T) {
 		t.Errorf("in Spanish the warning says %q", said)
 	}
 }
+
+// The laptop holds reports of Juan Coc of 45 and of 19, father and son.
+// A report of Juan Coc typed with no age lists both, and asks for the age
+// that tells which of them this is; typed with 45, it does not ask.
+func TestPossiblyAlreadyReportedAsksTheAgeOfANamesake(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Toledo")
+	ctx := context.Background()
+	for _, age := range []string{"45", "19"} {
+		data := `{"full_name":"Juan Coc","sex":"male","age":` + age + `,"district":"Toledo","last_seen_place":"the farm","last_seen_village":"San Antonio","status":"missing","reporter_name":"Rosa Coc","reported_at":"2026-12-02T09:15:00-06:00"}`
+		if _, err := u.node.Add(ctx, node.MissingPersonType, []byte(data), "vol-12"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask := "JUAN COC: these are people of one name and of ages too far apart to be one person. Ask for the age"
+	fm := fillMissing(t, u, "JUAN COC", "")
+	test.Tap(fm.saveBtn)
+	u.bg.Wait()
+	said := strings.Join(overlayTexts(u.win), "\n")
+	if !strings.Contains(said, "Juan Coc, 45, San Antonio") || !strings.Contains(said, "Juan Coc, 19, San Antonio") || !strings.Contains(said, ask) {
+		t.Fatalf("a report of no age is warned %q; want both reports, and the age asked for", said)
+	}
+	test.Tap(overlayButton(u.win, "Cancel"))
+	test.Type(fm.input(t, "age").entry, "45")
+	test.Tap(fm.saveBtn)
+	u.bg.Wait()
+	if said := strings.Join(overlayTexts(u.win), "\n"); !strings.Contains(said, "Juan Coc, 45, San Antonio") || strings.Contains(said, "Ask for the age") {
+		t.Fatalf("a report of 45 is warned %q; want the father's report, and no question", said)
+	}
+}

@@ -44,6 +44,7 @@ var texts = map[string][2]string{
 	"dup.unknown":   {"unknown", "desconocido"},
 	"dup.for":       {"%s may be: ", "%s puede ser: "},
 	"dup.more":      {"and %d more.", "y %d más."},
+	"dup.askage":    {"%s: these are people of one name and of ages too far apart to be one person. Ask for the age, even a guess, and add it before saving: without it, nobody can tell which of them this is.", "%s: son personas de un mismo nombre y de edades demasiado distintas para ser una sola. Pregunte la edad, aunque sea aproximada, y agréguela antes de guardar: sin ella, nadie puede saber cuál de ellas es."},
 	"dup.withheld":  {"%d people records of other districts were not compared: this computer cannot open their names.", "%d registros de personas de otros distritos no se compararon: esta computadora no puede abrir sus nombres."},
 	"dup.open":      {"Open that record", "Abrir ese registro"},
 	"dup.save":      {"Save anyway", "Guardar de todos modos"},

@@ -211,6 +211,11 @@ type Reported struct {
 type Reporting struct {
 	Records  []Reported
 	Withheld int
+	// AskAge names the people typed with no age whose records found
+	// include people of one name of ages too far apart for one person
+	// (match.AgesApart): a father and a son, Juan Coc of 45 and of 19.
+	// An age, even a guess, tells which this is; without it, no one can.
+	AskAge []string
 }
 
 // ReportedMinScore is the least score of a record PossiblyReported gives.
@@ -233,19 +238,20 @@ func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[stri
 	}
 	var out Reporting
 	type hit struct {
-		c   match.Candidate
-		who string
+		c match.Candidate
+		t *typed
 	}
 	var found []hit
 	err := n.withPeople(ctx, func(x *match.Index, withheld int) error {
 		out.Withheld = withheld
-		for _, t := range people {
+		for i := range people {
+			t := &people[i]
 			cs, err := x.Query(t.p)
 			if err != nil {
 				return err
 			}
 			for _, c := range cs {
-				found = append(found, hit{c, t.who})
+				found = append(found, hit{c, t})
 			}
 		}
 		return nil
@@ -253,6 +259,8 @@ func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[stri
 	if err != nil {
 		return Reporting{}, err
 	}
+	// The ages of what was found for each person typed with no age.
+	ages := map[*typed][]int64{}
 	for _, h := range found {
 		c := h.c
 		if c.Score < ReportedMinScore {
@@ -270,10 +278,21 @@ func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[stri
 			return Reporting{}, err
 		}
 		r := reportedOf(v, c.Score, c.ReasonsIn(n.Lang()))
-		r.For = h.who
+		r.For = h.t.who
 		out.Records = append(out.Records, r)
+		if !h.t.p.AgeKnown && r.Age >= 0 {
+			ages[h.t] = append(ages[h.t], r.Age)
+		}
 	}
 	slices.SortStableFunc(out.Records, func(a, b Reported) int { return cmp.Compare(b.Score, a.Score) })
+	for i := range people {
+		t := &people[i]
+		if slices.ContainsFunc(ages[t], func(a int64) bool {
+			return slices.ContainsFunc(ages[t], func(b int64) bool { return match.AgesApart(int(a), int(b)) })
+		}) {
+			out.AskAge = append(out.AskAge, t.p.FullName)
+		}
+	}
 	return out, nil
 }
 

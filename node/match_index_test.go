@@ -4,6 +4,7 @@ package node_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -149,6 +150,51 @@ func TestPossiblyReportedFindsTheReportALaptopHolds(t *testing.T) {
 	}
 	if len(got.Records) != 0 || got.Withheld != 1 {
 		t.Fatalf("Toledo's laptop is given %+v, want nothing and one record left out", got)
+	}
+}
+
+// A laptop of Toledo holds reports of Juan Coc of 45 and of Juan Coc of
+// 19, father and son, of San Pedro Columbia. A report of Juan Coc typed
+// with no age may be either: the laptop says so, and that an age would
+// tell which. With an age, or with only one of them held, it does not ask.
+func TestPossiblyReportedAsksTheAgeThatTellsNamesakesApart(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	toledo := laptop(c, "toledo-02", "Toledo", nil)
+	ctx := context.Background()
+	withDistrictKey(t, toledo, hq, "Toledo")
+	report := func(name string, age int) string {
+		return `{"full_name":"` + name + `","sex":"male","age":` + fmt.Sprint(age) + `,"district":"Toledo","last_seen_place":"the farm","last_seen_village":"San Pedro Columbia","status":"missing","reporter_name":"Rosa Coc","reported_at":"2026-11-21T08:00:00-06:00"}`
+	}
+	typed := func(age any) map[string]any {
+		f := map[string]any{"full_name": "JUAN COC", "sex": "male", "district": "Toledo", "last_seen_village": "San Pedro Columbia"}
+		if age != nil {
+			f["age"] = age
+		}
+		return f
+	}
+	father := mustAdd(t, toledo.Node, "missing-person", report("Juan Coc", 45))
+	got, err := toledo.Node.PossiblyReported(ctx, "missing-person", typed(nil))
+	if err != nil || len(got.Records) != 1 || got.Records[0].ID != father.String() || len(got.AskAge) != 0 {
+		t.Fatalf("with the father alone held, a report of no age is given %+v (%v); want his report, and no question of age", got, err)
+	}
+	mustAdd(t, toledo.Node, "missing-person", report("Coc, Juan", 19))
+	got, err = toledo.Node.PossiblyReported(ctx, "missing-person", typed(nil))
+	if err != nil || len(got.Records) != 2 || len(got.AskAge) != 1 || got.AskAge[0] != "JUAN COC" {
+		t.Fatalf("with father and son held, a report of no age is given %+v (%v); want both, and the age asked of JUAN COC", got, err)
+	}
+	got, err = toledo.Node.PossiblyReported(ctx, "missing-person", typed(int64(44)))
+	if err != nil || len(got.AskAge) != 0 {
+		t.Fatalf("a report of 44 is given %+v (%v); want no question of age", got, err)
+	}
+	// A family at a shelter, its grandfather's age not written: the
+	// question names him.
+	family := map[string]any{"family_head_name": "Rosa Coc", "home_village": "San Pedro Columbia", "home_district": "Toledo", "shelter_name": "San Pedro Columbia RC School",
+		"household": []map[string]any{{"name": "Rosa Coc", "sex": "female", "age": int64(40)}, {"name": "Juan Coc", "sex": "male"}}}
+	got, err = toledo.Node.PossiblyReported(ctx, "shelter-registration", family)
+	if err != nil || len(got.AskAge) != 1 || got.AskAge[0] != "Juan Coc" {
+		t.Fatalf("a family with Juan Coc of no age is given %+v (%v); want the age asked of Juan Coc", got, err)
 	}
 }
 

@@ -1161,6 +1161,15 @@ func say(reasons *[]Reason, code string, args ...string) {
 	}
 }
 
+// AgesApart says whether two ages, as reporters give them, are too far
+// apart for one person: more than ten years, or more than five where one
+// is a child under 13. A Juan Coc of 45 and one of 19 are father and son;
+// a Maria Pop of 8 and one of 60 are two people.
+func AgesApart(a, b int) bool {
+	x, y := max(a, b), min(a, b)
+	return x-y > 10 || y < 13 && x-y > 5
+}
+
 func compareAge(a, b *features, reasons *[]Reason) float64 {
 	if !a.ageKnown || !b.ageKnown {
 		say(reasons, "age-missing")
@@ -1175,9 +1184,7 @@ func compareAge(a, b *features, reasons *[]Reason) float64 {
 	switch {
 	case d == 0:
 		l = ageExact
-	case d > 10 || y < 13 && d > 5:
-		// A Juan Coc of 45 and one of 19 are father and son; a Maria
-		// Pop of 8 and one of 60 are two people.
+	case AgesApart(x, y):
 		l = ageFar
 	case d == 1:
 		l = age1

@@ -257,3 +257,20 @@ func TestPlacesAsBelizeansWriteThem(t *testing.T) {
 		}
 	}
 }
+
+// Ages as reporters give them are a year or two off, or a guess of a
+// decade; a child's age is known closer. Too far apart for one person:
+// more than ten years, or more than five for a child under 13.
+func TestAgesApart(t *testing.T) {
+	for _, tc := range []struct {
+		a, b  int
+		apart bool
+	}{
+		{45, 19, true}, {8, 60, true}, {25, 24, false}, {30, 40, false}, {30, 41, true},
+		{8, 13, false}, {8, 14, true}, {12, 18, true}, {13, 19, false}, {0, 5, false}, {0, 6, true},
+	} {
+		if got := match.AgesApart(tc.a, tc.b); got != tc.apart || match.AgesApart(tc.b, tc.a) != got {
+			t.Errorf("ages %d and %d apart: %v, want %v either way", tc.a, tc.b, got, tc.apart)
+		}
+	}
+}
