@@ -16,6 +16,9 @@ func FuzzCompare(f *testing.F) {
 	for _, s := range []string{"POP COC, MARIA", "María Pop", "Q'eqchi'", ",", " , ", "ß Æ ø", "Juan\u0301", strings.Repeat("a ", 100), "O'Brien-Smith, J.", "\u00a0\u2019", `Guillermo "Memo" Pop`, "Juan (Chino «x) Coc", "Juan Coc Jr.", "Unknown", "Maria Elena Pop aka Chila", "Mac Mc mac Kenzie, Delacruz", "María Elena Pop", "Mary Ann Young", "Jose Ma. Coc", "Sr. Juan Coc"} {
 		f.Add(s, "Maria Pop", "San Antonio", 30)
 	}
+	for _, v := range []string{"San Antonio, Toledo", "near the church, San Antonio (Toledo) - x", ",,;()", "Toledo", "Belize, Belize", "Sn. Antonio / Stann Creek District", "San Antonio Orange Walk"} {
+		f.Add("Maria Pop", "Maria Pop", v, 30)
+	}
 	f.Fuzz(func(t *testing.T, name, other, village string, age int) {
 		a := match.Person{ID: "a", Record: match.Missing, FullName: name, Village: village, District: "Toledo", Age: age, AgeKnown: age >= 0 && age <= match.MaxAge}
 		b := match.Person{ID: "b", Record: match.Sheltered, FullName: other, AlsoKnownAs: name, Village: "San Antonio", District: "Toledo", Age: 30, AgeKnown: true}

@@ -229,7 +229,14 @@ type features struct {
 	maxNameW   float64
 	joinedMaxW float64
 	village    string // folded, without "village", "town", "city"
-	district   string // folded
+	// villageParts are the places a village written in parts names,
+	// folded ("near the church, San Antonio": near church, san
+	// antonio); nil for a village of one part.
+	villageParts []string
+	// villageNames says the village as written names its district
+	// too ("San Antonio, Toledo").
+	villageNames bool
+	district     string // folded
 	// sameVillageW is what the same village weighs, after its
 	// commonness, for a duplicate and for a found pair.
 	sameVillageW [2]float64
@@ -312,19 +319,29 @@ func newFeatures(p *Person) *features {
 	if p.Sex == "female" || p.Sex == "male" {
 		f.sex = p.Sex
 	}
-	f.village = foldPlace(p.Village)
+	var named string
+	f.village, f.villageParts, named = placeOf(p.Village)
+	f.villageNames = named != ""
 	for i, k := range []Kind{Duplicate, Found} {
 		f.sameVillageW[i] = tfWeight(placeLevels[k][placeSame].m, villageU(f.village))
 	}
 	f.district = foldDistrict(p.District)
+	if f.district == "" {
+		// "San Antonio, Toledo" with no district given.
+		f.district = named
+	}
 	f.dIdx = districtIndex(f.district)
 	f.shown.village = spaced(p.Village)
 	f.shown.district = spaced(p.District)
+	if f.shown.district == "" && f.district != "" {
+		f.shown.district = titles(strings.Fields(f.district))
+	}
 	return f
 }
 
 // placeNoise are words that do not tell one place from another.
-var placeNoise = map[string]bool{"village": true, "town": true, "city": true, "the": true, "of": true, "aldea": true, "pueblo": true, "ciudad": true, "de": true}
+var placeNoise = map[string]bool{"village": true, "town": true, "city": true, "the": true, "of": true, "aldea": true, "pueblo": true,
+	"ciudad": true, "de": true, "district": true, "distrito": true, "dist": true}
 
 func foldPlace(s string) string {
 	var out []string
@@ -341,6 +358,70 @@ func foldPlace(s string) string {
 		return a
 	}
 	return p
+}
+
+// placeOf reads a village as reporters write it: "San Antonio", "San
+// Antonio Village, Toledo District", "Sta. Elena (Cayo)", "near the
+// church, San Antonio". A part that names a district, or a district's name
+// at the end of a part ("San Antonio Toledo"), is the district (named),
+// not the village, unless it is all there is ("Belize" is Belize City).
+// village is the rest folded; parts are the parts of it when there are
+// several, each a place of its own to compare ("near church", "san
+// antonio").
+func placeOf(s string) (village string, parts []string, named string) {
+	raw := strings.FieldsFunc(strings.ReplaceAll(s, " - ", ","), func(r rune) bool {
+		return r == ',' || r == ';' || r == '/' || r == '(' || r == ')' || r == '|'
+	})
+	for _, part := range raw {
+		p := foldPlace(part)
+		if p == "" {
+			continue
+		}
+		if d := foldDistrict(part); districtIndex(d) >= 0 {
+			if named == "" {
+				named = d
+			}
+			continue
+		}
+		if w := strings.Fields(p); len(w) > 1 {
+			for _, n := range []int{2, 1} {
+				if len(w) > n && districtIndex(strings.Join(w[len(w)-n:], " ")) >= 0 {
+					if named == "" {
+						named = strings.Join(w[len(w)-n:], " ")
+					}
+					p = foldPlace(strings.Join(w[:len(w)-n], " "))
+					break
+				}
+			}
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		// A district alone: "Belize" is Belize City.
+		return foldPlace(s), nil, ""
+	}
+	if len(parts) == 1 {
+		return parts[0], nil, named
+	}
+	return strings.Join(parts, " "), parts, named
+}
+
+// samePart is a place that a and b, one of them written in parts, both
+// name ("near the church, San Antonio" and "San Antonio"), or "".
+func samePart(a, b *features) string {
+	as, bs := a.villageParts, b.villageParts
+	if as == nil {
+		as = []string{a.village}
+	}
+	if bs == nil {
+		bs = []string{b.village}
+	}
+	for _, x := range as {
+		if slices.Contains(bs, x) {
+			return x
+		}
+	}
+	return ""
 }
 
 // placeAliases are the other names Belizeans give a town, folded: PG is
@@ -1226,8 +1307,13 @@ func comparePlace(a, b *features, kind Kind, reasons *[]Reason) float64 {
 	va, vb, da, db := a.village, b.village, a.district, b.district
 	l := -1
 	sameDistrict := da == db || da == "" || db == ""
+	// part is the place two villages, one written in parts, both name.
+	var part string
+	if va != vb && (a.villageParts != nil || b.villageParts != nil) {
+		part = samePart(a, b)
+	}
 	switch {
-	case va != "" && vb != "" && va == vb:
+	case va != "" && vb != "" && (va == vb || part != ""):
 		l = placeOtherDistrict
 		if sameDistrict {
 			l = placeSame
@@ -1256,11 +1342,23 @@ func comparePlace(a, b *features, kind Kind, reasons *[]Reason) float64 {
 		if district == "" {
 			district = sb.shown.district
 		}
+		// The village as one of them writes it alone.
+		village := sa.shown.village
+		switch {
+		case part == "" && sa.villageNames && !sb.villageNames:
+			village = sb.shown.village
+		case part != "" && a.villageParts == nil:
+			village = a.shown.village
+		case part != "" && b.villageParts == nil:
+			village = b.shown.village
+		case part != "":
+			village = titles(strings.Fields(part))
+		}
 		switch l {
 		case placeSame:
-			say(reasons, "place-same", sa.shown.village, district)
+			say(reasons, "place-same", village, district)
 		case placeOtherDistrict:
-			say(reasons, "place-other-district", sa.shown.village, sa.shown.district, sb.shown.district)
+			say(reasons, "place-other-district", village, sa.shown.district, sb.shown.district)
 		case placeAlike:
 			say(reasons, "place-alike", sa.shown.village, sb.shown.village, district)
 		case placeOtherVillage:
@@ -1276,6 +1374,8 @@ func comparePlace(a, b *features, kind Kind, reasons *[]Reason) float64 {
 	switch {
 	case l < 0:
 		return 0
+	case l == placeSame && part != "":
+		return tfWeight(placeLevels[kind][placeSame].m, villageU(part))
 	case l == placeSame && kind == Found:
 		return a.sameVillageW[1]
 	case l == placeSame:

@@ -14,9 +14,10 @@ import (
 var (
 	givens   = []string{"María", "MARIA", "Maria Elena", "Mary Ann", "Maryann", "Juan Pablo", "Juanpablo", "Memo", "Guillermo", "José", "Chepe", "Juan", "Beto", "Roberto", "Bob", "Betty", "Elizabeth", "Abraham", "Johan", "Peggy", "M.", "Ma.", "J.", "Juan José", "Elena", "George", "Jorge", "Zoila", "Unknown"}
 	families = []string{"Pop", "Pop Coc", "Coc Pop", "Caal", "Cal", "Sho", "Xo", "Dyck", "Dueck", "García", "Garcia Reyes", "Flowers", "Q'eqchi'", "Tzib", "Tsib", "Klassen", "Classen", "Gentle", "Gentel", "Delacruz", "de la Cruz", "Young", "Zzyx", "Ma. Coc", "Maria Coc", "Coc Jr.", "Coc Sr."}
-	villages = []string{"", "San Antonio", "SAN ANTONIO", "Punta Gorda", "Pta Gorda", "Spanish Lookout", "Belize City", "Dangriga"}
-	dists    = []string{"", "Toledo", "Cayo", "Belize", "Stann Creek"}
-	akas     = []string{"", "", "", "Memo", "Chila", "Maria Bol", "BOL, MARIA", "Pop Coc", "N/A"}
+	villages = []string{"", "San Antonio", "SAN ANTONIO", "Punta Gorda", "Pta Gorda", "Spanish Lookout", "Belize City", "Dangriga",
+		"San Antonio, Toledo", "near the market, San Antonio", "the market, Punta Gorda", "Belize", "Toledo"}
+	dists = []string{"", "Toledo", "Cayo", "Belize", "Stann Creek"}
+	akas  = []string{"", "", "", "Memo", "Chila", "Maria Bol", "BOL, MARIA", "Pop Coc", "N/A"}
 )
 
 func drawPerson(t *rapid.T, label, id string) match.Person {

@@ -274,3 +274,49 @@ func TestAgesApart(t *testing.T) {
 		}
 	}
 }
+
+// A village as reporters write it: with its district, with "Village", in
+// parts with a landmark, abbreviated. Each is the village it names, as
+// Toledo's tracing officer reads it, and weighs as that village does;
+// a district named in the village is the record's district when it gives
+// none, so that San Antonio, Toledo is not the San Antonio of Cayo.
+func TestVillagesAsReportersWriteThem(t *testing.T) {
+	const M, S = match.Missing, match.Sheltered
+	plain := func(village, district string) match.Candidate {
+		return score(t, person("a", M, "Maria Pop", "female", 30, village, district), person("b", S, "Maria Pop", "female", 31, "San Antonio", "Toledo"))
+	}
+	want := plain("San Antonio", "Toledo")
+	for _, tc := range []struct{ village, district string }{
+		{"San Antonio, Toledo", ""}, {"San Antonio, Toledo", "Toledo"}, {"San Antonio Village, Toledo District", "Toledo"},
+		{"San Antonio Toledo", ""}, {"near the church, San Antonio", "Toledo"}, {"Sn. Antonio (Toledo)", ""}, {"SAN ANTONIO - TOLEDO", ""},
+	} {
+		c := plain(tc.village, tc.district)
+		if c.Score != want.Score || !slices.Contains(c.ReasonsIn("en"), "both San Antonio, Toledo") {
+			t.Errorf("%q of %q: %.3f %q; want %.3f, both San Antonio, Toledo", tc.village, tc.district, c.Score, c.ReasonsIn("en"), want.Score)
+		}
+	}
+	if c := plain("San Antonio, Toledo", "Cayo"); c.Score != plain("San Antonio", "Cayo").Score {
+		t.Errorf("San Antonio, Toledo of Cayo (the district as given) scores %.3f, San Antonio of Cayo %.3f", c.Score, plain("San Antonio", "Cayo").Score)
+	}
+	// San Antonio of Cayo is another place than San Antonio, Toledo.
+	cayo := score(t, person("a", M, "Maria Pop", "female", 30, "San Antonio", "Cayo"), person("b", S, "Maria Pop", "female", 31, "San Antonio, Toledo", ""))
+	if !slices.Contains(cayo.ReasonsIn("en"), "San Antonio in Toledo and in Cayo, different places") || cayo.Score >= want.Score {
+		t.Errorf("San Antonio of Cayo and San Antonio, Toledo: %.3f %q", cayo.Score, cayo.ReasonsIn("en"))
+	}
+	// A district alone, or a town named as its district, is the town.
+	for _, tc := range [][2]string{{"Belize", "Belize City"}, {"Orange Walk Town", "Orange Walk"}, {"Corozal Town", "Corozal"}, {"Ladyville, Belize", "Ladyville"}} {
+		district := map[string]string{"Orange Walk": "Orange Walk", "Corozal": "Corozal"}[tc[1]]
+		if district == "" {
+			district = "Belize"
+		}
+		a := score(t, person("a", M, "Mary Young", "female", 30, tc[0], district), person("b", S, "Mary Young", "female", 31, tc[1], district))
+		b := score(t, person("a", M, "Mary Young", "female", 30, tc[1], district), person("b", S, "Mary Young", "female", 31, tc[1], district))
+		if a.Score != b.Score {
+			t.Errorf("%q and %q score %.3f, the same village written alike %.3f: %q", tc[0], tc[1], a.Score, b.Score, a.ReasonsIn("en"))
+		}
+	}
+	// A landmark is not a village.
+	if c := plain("the market", "Toledo"); c.Score >= want.Score || !slices.Contains(c.ReasonsIn("en"), "San Antonio and the market, both Toledo") {
+		t.Errorf("the market and San Antonio: %.3f %q", c.Score, c.ReasonsIn("en"))
+	}
+}
