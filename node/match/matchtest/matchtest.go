@@ -31,6 +31,14 @@ type Set struct {
 	// Truth holds every pair of records of one person that the matcher
 	// should find: two reports, or a report and a registration.
 	Truth map[Pair]match.Kind
+	// Of gives, for each record's id, the person it is of: the records
+	// of one person have one number.
+	Of map[string]int
+	// Kin holds the pairs of people (numbers of Of, the lower first) who
+	// are a parent and a child of one name in one village: two people
+	// no comparison of their records tells apart when an age is not
+	// known.
+	Kin map[[2]int]bool
 }
 
 // Options shape a set.
@@ -51,6 +59,9 @@ type individual struct {
 	district                  *district
 	village                   string
 	people                    *people
+	// kin is the parent or child whose name this person was given, or
+	// nil.
+	kin *individual
 }
 
 // Generate draws a set.
@@ -63,7 +74,7 @@ func Generate(o Options) *Set {
 			g.weights[i] = o.Districts[d.name]
 		}
 	}
-	s := &Set{Truth: map[Pair]match.Kind{}}
+	s := &Set{Truth: map[Pair]match.Kind{}, Of: map[string]int{}, Kin: map[[2]int]bool{}}
 	// Each missing person is reported once, twice or three times (a
 	// neighbour, a cousin, the police); about 60% of them come to be
 	// registered in a shelter.
@@ -129,6 +140,27 @@ func Generate(o Options) *Set {
 		// A missing person's registration is already in with the reports.
 		if !reported[who] {
 			s.People = append(s.People, ids[who]...)
+		}
+	}
+	// People are numbered in the order they were drawn.
+	number := map[*individual]int{}
+	see := func(who *individual) {
+		if _, ok := number[who]; !ok {
+			number[who] = len(number)
+			for _, p := range ids[who] {
+				s.Of[p.ID] = number[who]
+			}
+		}
+	}
+	for _, r := range reports {
+		see(r.who)
+	}
+	for _, who := range sheltered {
+		see(who)
+	}
+	for who := range ids {
+		if k, ok := number[who.kin]; ok && who.kin != nil {
+			s.Kin[[2]int{min(number[who], k), max(number[who], k)}] = true
 		}
 	}
 	for _, ps := range ids {
@@ -216,6 +248,7 @@ func (g *gen) person() *individual {
 			p.age = kin.age - 18 - g.r.IntN(15)
 		}
 		g.surnamesOfKin(&p, kin, older)
+		p.kin = kin
 		return &p
 	}
 	d := &districts[g.pick(g.weights)]

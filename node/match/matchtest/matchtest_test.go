@@ -47,6 +47,42 @@ func TestGenerate(t *testing.T) {
 	if kinds[match.Duplicate] < o.Missing/8 || kinds[match.Found] < o.Missing/3 {
 		t.Errorf("truth holds %d duplicates and %d found, fewer than a real event's", kinds[match.Duplicate], kinds[match.Found])
 	}
+	// Of says whom each record is of, as the truth does: two records of
+	// one person that the matcher pairs are a true pair, and no others.
+	byOf := map[int][]string{}
+	for _, p := range s.People {
+		n, ok := s.Of[p.ID]
+		if !ok {
+			t.Fatalf("record %s is of nobody", p.ID)
+		}
+		byOf[n] = append(byOf[n], p.ID)
+	}
+	pairs := 0
+	for _, recs := range byOf {
+		for i, a := range recs {
+			for _, b := range recs[i+1:] {
+				if ids[a] == match.Sheltered && ids[b] == match.Sheltered {
+					continue
+				}
+				if _, ok := s.Truth[matchtest.Pair{A: min(a, b), B: max(a, b)}]; !ok {
+					t.Fatalf("records %s and %s are of one person, not in the truth", a, b)
+				}
+				pairs++
+			}
+		}
+	}
+	if pairs != len(s.Truth) {
+		t.Errorf("%d pairs of records of one person, %d in the truth", pairs, len(s.Truth))
+	}
+	// About one person in 25 is named after a parent or child.
+	for k := range s.Kin {
+		if k[0] >= k[1] || len(byOf[k[0]]) == 0 || len(byOf[k[1]]) == 0 {
+			t.Fatalf("kin %v are not two people of the set", k)
+		}
+	}
+	if n := len(s.Kin); n < len(byOf)/60 || n > len(byOf)/10 {
+		t.Errorf("%d pairs of kin of one name among %d people", n, len(byOf))
+	}
 	if again := matchtest.Generate(o); !reflect.DeepEqual(again, s) {
 		t.Error("the same seed drew another set")
 	}
