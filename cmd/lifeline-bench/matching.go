@@ -69,9 +69,10 @@ func matchQuality(ctx context.Context, e *env) ([]namedResult, error) {
 		// What the person deciding sees: the pairs, and beside them those
 		// set aside for a stronger match of one of their records.
 		_, inView := measure(append(slices.Clone(grouped), aside...))
-		// The wrong pairs that are a parent and a child of one name: of
-		// those, the ones whose record of no age is all its person has
-		// in the set, which no matcher could refuse.
+		// The wrong pairs that are a parent and a child named one after
+		// the other: of those, the ones whose record of no age is all
+		// its person has in the set, which no matcher could refuse; and
+		// those of two other people of one name.
 		records := map[int]int{}
 		for _, n := range s.Of {
 			records[n]++
@@ -80,7 +81,7 @@ func matchQuality(ctx context.Context, e *env) ([]namedResult, error) {
 		for _, p := range s.People {
 			byID[p.ID] = p
 		}
-		wrong, kin, alone := 0, 0, 0
+		wrong, namesakes, kin, alone := 0, 0, 0, 0
 		for _, c := range grouped {
 			if _, ok := s.Truth[matchtest.Pair{A: c.A, B: c.B}]; ok {
 				continue
@@ -88,6 +89,9 @@ func matchQuality(ctx context.Context, e *env) ([]namedResult, error) {
 			wrong++
 			a, b := s.Of[c.A], s.Of[c.B]
 			if !s.Kin[[2]int{min(a, b), max(a, b)}] {
+				if s.Names[a] == s.Names[b] {
+					namesakes++
+				}
 				continue
 			}
 			kin++
@@ -98,8 +102,8 @@ func matchQuality(ctx context.Context, e *env) ([]namedResult, error) {
 		rows = append(rows, namedResult{name: set.name, what: set.what, result: result{Records: len(s.People), Elapsed: elapsed,
 			Extra: fmt.Sprintf("; precision %.3f, recall %.3f, F1 %.3f at score %.2f (%d pairs true); the pairs alone, not grouped, %.3f, %.3f; "+
 				"with the %d pairs set aside beside them, %.3f of the true pairs in view; of the %d pairs wrongly taken together, %d are a parent "+
-				"and a child of one name and village, %d of them a record of no age that is all its person has in the set",
-				p, r, 2*p*r/(p+r), match.DefaultConfig().Threshold, len(s.Truth), p0, r0, len(aside), inView, wrong, kin, alone)}})
+				"and a child of one village named one after the other, %d of them a record of no age that is all its person has in the set, and %d two other people of one name",
+				p, r, 2*p*r/(p+r), match.DefaultConfig().Threshold, len(s.Truth), p0, r0, len(aside), inView, wrong, kin, alone, namesakes)}})
 	}
 	return rows, nil
 }

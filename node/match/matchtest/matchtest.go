@@ -35,10 +35,13 @@ type Set struct {
 	// of one person have one number.
 	Of map[string]int
 	// Kin holds the pairs of people (numbers of Of, the lower first) who
-	// are a parent and a child of one name in one village: two people
-	// no comparison of their records tells apart when an age is not
-	// known.
+	// are a parent and a child of one village, one named after the
+	// other: a Juan Coc of 45 and of 19, whom no comparison of their
+	// records tells apart when an age is not known.
 	Kin map[[2]int]bool
+	// Names gives each person's name as drawn, first name and surnames
+	// (no middle name): two people of one name have one.
+	Names map[int]string
 }
 
 // Options shape a set.
@@ -74,7 +77,7 @@ func Generate(o Options) *Set {
 			g.weights[i] = o.Districts[d.name]
 		}
 	}
-	s := &Set{Truth: map[Pair]match.Kind{}, Of: map[string]int{}, Kin: map[[2]int]bool{}}
+	s := &Set{Truth: map[Pair]match.Kind{}, Of: map[string]int{}, Kin: map[[2]int]bool{}, Names: map[int]string{}}
 	// Each missing person is reported once, twice or three times (a
 	// neighbour, a cousin, the police); about 60% of them come to be
 	// registered in a shelter.
@@ -147,6 +150,7 @@ func Generate(o Options) *Set {
 	see := func(who *individual) {
 		if _, ok := number[who]; !ok {
 			number[who] = len(number)
+			s.Names[number[who]] = strings.Join(strings.Fields(who.first+" "+who.sur1+" "+who.sur2), " ")
 			for _, p := range ids[who] {
 				s.Of[p.ID] = number[who]
 			}

@@ -2,6 +2,7 @@ package matchtest_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"lifeline/node/match"
@@ -78,6 +79,15 @@ func TestGenerate(t *testing.T) {
 	for k := range s.Kin {
 		if k[0] >= k[1] || len(byOf[k[0]]) == 0 || len(byOf[k[1]]) == 0 {
 			t.Fatalf("kin %v are not two people of the set", k)
+		}
+		// Named one after the other.
+		if a, b := strings.Fields(s.Names[k[0]]), strings.Fields(s.Names[k[1]]); len(a) < 2 || len(b) < 2 || a[0] != b[0] {
+			t.Fatalf("kin %q and %q do not share a first name", s.Names[k[0]], s.Names[k[1]])
+		}
+	}
+	for n := range byOf {
+		if len(strings.Fields(s.Names[n])) < 2 {
+			t.Fatalf("person %d is named %q", n, s.Names[n])
 		}
 	}
 	if n := len(s.Kin); n < len(byOf)/60 || n > len(byOf)/10 {
