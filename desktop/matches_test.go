@@ -343,3 +343,50 @@ func TestMatchPairShowsWhatWasSetAsideForIt(t *testing.T) {
 		t.Fatalf("read again: %d pairs, %d set aside; want the report with Ana Bol, 52, and nothing set aside", len(p.items), len(p.aside))
 	}
 }
+
+// Two reports linked as one person at HQ: each, opened on the Records
+// screen, lists the other with its case number, and opens it. A report
+// linked with nothing lists nothing.
+func TestLinkedReportsShowEachOtherWithTheirCaseNumbers(t *testing.T) {
+	ctx := context.Background()
+	_, hq, u := matchHQ(t)
+	a := matchAdd(t, hq.Node, "missing-person", matchMaria)
+	b := matchAdd(t, hq.Node, "missing-person", matchCoc)
+	alone := matchAdd(t, hq.Node, "missing-person", matchReportAna)
+	if _, err := hq.Node.Link(ctx, a, b, ledger.LinkLinked); err != nil {
+		t.Fatal(err)
+	}
+	var caseB string
+	nodetest.Eventually(t, 60*time.Second, "the ledger links the two reports, and numbers the second", func() bool {
+		s, err := hq.Node.LinkState(ctx, a, b)
+		caseB, _ = hq.Node.CaseNumber(ctx, b)
+		return err == nil && s == ledger.LinkLinked && caseB != ""
+	})
+	u.bg.Wait()
+	v := u.screens.records
+	v.open(a.String())
+	u.bg.Wait()
+	shown := strings.Join(labelTexts(v.detail), "\n")
+	if !strings.Contains(shown, "Linked as one person") || !strings.Contains(shown, "Case "+caseB+" · Missing person · COC, Maria") {
+		t.Fatalf("the first report shows %q; want the second linked, with its case number %s", shown, caseB)
+	}
+	var open *widget.Button
+	for _, bt := range objectsIn[*widget.Button](v.detail) {
+		if bt.Text == "Open that record" {
+			open = bt
+		}
+	}
+	if open == nil {
+		t.Fatal("no button opens the linked report")
+	}
+	test.Tap(open)
+	u.bg.Wait()
+	if v.selected != b.String() || !strings.Contains(strings.Join(labelTexts(v.detail), "\n"), "María José Coc Caal") {
+		t.Fatalf("the button opened %s, want the linked report %s, listing the first", v.selected, b)
+	}
+	v.open(alone.String())
+	u.bg.Wait()
+	if shown := strings.Join(labelTexts(v.detail), "\n"); strings.Contains(shown, "Linked as one person") {
+		t.Fatalf("a report linked with nothing shows %q", shown)
+	}
+}

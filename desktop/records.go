@@ -68,6 +68,9 @@ type recordsView struct {
 	resume string
 	// notice says what the last edit of the record picked did.
 	notice string
+	// linked are the records linked with the record picked as one
+	// person, on a node of the ledger.
+	linked []linkedRecord
 	// The conflict controls of the record picked, by field: a "keep this"
 	// button per version, and where a value can be typed, its entry and
 	// button.
@@ -421,13 +424,18 @@ func (v *recordsView) open(id string) {
 	v.detailJob.run(u, func(ctx context.Context) func() {
 		rid, err := syncproto.ParseRecordID(id)
 		var rec node.RecordView
+		var linked []linkedRecord
 		if err == nil {
 			rec, err = u.node.Record(ctx, rid)
+		}
+		if err == nil {
+			linked, err = v.linkedWith(ctx, rec)
 		}
 		return func() {
 			switch {
 			case err == nil:
 				if v.selected == id {
+					v.linked = linked
 					v.showRecord(rec)
 				}
 			case v.resume == id: // the edit left on show is of a record gone since
@@ -474,6 +482,21 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 	}
 	if kit := v.kitLine(rec, t); kit != "" {
 		box.Add(widget.NewLabel(kit))
+	}
+	if len(v.linked) > 0 {
+		box.Add(widget.NewSeparator())
+		box.Add(recordsHeading(u.T("records.linked")))
+		for _, l := range v.linked {
+			id := l.id
+			open := widget.NewButtonWithIcon(u.T("dup.open"), theme.SearchIcon(), func() {
+				if err := u.Show("records", id); err != nil {
+					u.showError(err)
+				}
+			})
+			what := widget.NewLabel(l.line)
+			what.Wrapping = fyne.TextWrapWord
+			box.Add(container.NewBorder(nil, nil, nil, open, what))
+		}
 	}
 	if v.notice != "" {
 		notice := widget.NewLabel(v.notice)
@@ -546,6 +569,45 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 		v.resume = ""
 		v.edit(rec)
 	}
+}
+
+// linkedRecord is a record linked with the record picked as one person.
+type linkedRecord struct {
+	id   string
+	line string // its case number, kind and summary
+}
+
+// linkedWith reads the records linked with rec as one person (on a node
+// of the ledger; none elsewhere), each with its case number: every one of
+// them stands for the person.
+func (v *recordsView) linkedWith(ctx context.Context, rec node.RecordView) ([]linkedRecord, error) {
+	u := v.u
+	if !u.node.Self().Role.InLedger() || !slices.Contains([]string{node.MissingPersonType, node.ShelteredPersonType, node.FamilyRegistrationType}, rec.Type) {
+		return nil, nil
+	}
+	id, err := syncproto.ParseRecordID(rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	ls, err := u.node.LinkedWith(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []linkedRecord
+	for _, l := range ls {
+		caseNo := u.T("records.nocase")
+		if l.Case != "" {
+			caseNo = fmt.Sprintf(u.T("records.case"), node.Printable(l.Case))
+		}
+		parts := []string{caseNo}
+		if lid, err := syncproto.ParseRecordID(l.ID); err == nil {
+			if lv, err := u.node.Record(ctx, lid); err == nil {
+				parts = append(parts, node.Printable(lv.Title), node.Printable(u.node.Summary(lv)))
+			}
+		}
+		out = append(out, linkedRecord{id: l.ID, line: strings.Join(parts, " · ")})
+	}
+	return out, nil
 }
 
 // kitLine says which version of its kit's form the record was written
