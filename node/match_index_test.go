@@ -27,6 +27,17 @@ func withDistrictKey(t *testing.T, m, hq *nodetest.Member, district string) {
 	})
 }
 
+// hqWithLaptop is a running HQ, leading its ledger, and a field laptop of
+// district that holds the district's data key.
+func hqWithLaptop(t *testing.T, name, district string) (hq, m *nodetest.Member) {
+	t.Helper()
+	c := nodetest.New(t)
+	hq, _ = voters(t, c, 0, true)
+	m = laptop(c, name, district, nil)
+	withDistrictKey(t, m, hq, district)
+	return hq, m
+}
+
 func reportedAt(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339, s)
 	return t
@@ -38,11 +49,8 @@ func reportedAt(s string) time.Time {
 // index is never built again from the records.
 func TestAPeopleRecordAdmittedBySyncIsMatchedWithoutRebuildingTheIndex(t *testing.T) {
 	t.Parallel()
-	c := nodetest.New(t)
-	hq, _ := voters(t, c, 0, true)
-	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	hq, cayo := hqWithLaptop(t, "cayo-07", "Cayo")
 	ctx := context.Background()
-	withDistrictKey(t, cayo, hq, "Cayo")
 	a := mustAdd(t, hq.Node, "missing-person", reconcileMaria)
 	if ms, err := hq.Node.Matches(ctx, 0.5); err != nil || len(ms) != 0 {
 		t.Fatalf("one report matches %+v (%v), want nothing", ms, err)
@@ -159,11 +167,8 @@ func TestPossiblyReportedFindsTheReportALaptopHolds(t *testing.T) {
 // tell which. With an age, or with only one of them held, it does not ask.
 func TestPossiblyReportedAsksTheAgeThatTellsNamesakesApart(t *testing.T) {
 	t.Parallel()
-	c := nodetest.New(t)
-	hq, _ := voters(t, c, 0, true)
-	toledo := laptop(c, "toledo-02", "Toledo", nil)
+	_, toledo := hqWithLaptop(t, "toledo-02", "Toledo")
 	ctx := context.Background()
-	withDistrictKey(t, toledo, hq, "Toledo")
 	report := func(name string, age int) string {
 		return `{"full_name":"` + name + `","sex":"male","age":` + fmt.Sprint(age) + `,"district":"Toledo","last_seen_place":"the farm","last_seen_village":"San Pedro Columbia","status":"missing","reporter_name":"Rosa Coc","reported_at":"2026-11-21T08:00:00-06:00"}`
 	}
