@@ -600,6 +600,8 @@ func (v *recordsView) linkedWith(ctx context.Context, rec node.RecordView) ([]li
 			caseNo = fmt.Sprintf(u.T("records.case"), node.Printable(l.Case))
 		}
 		parts := []string{caseNo}
+		// A record linked that this node does not hold (yet) is listed
+		// by its case number alone.
 		if lid, err := syncproto.ParseRecordID(l.ID); err == nil {
 			if lv, err := u.node.Record(ctx, lid); err == nil {
 				parts = append(parts, node.Printable(lv.Title), node.Printable(u.node.Summary(lv)))
