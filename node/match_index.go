@@ -85,7 +85,7 @@ func (n *Node) refreshPeople(ctx context.Context, pi *peopleIndex) error {
 		for i := range changes {
 			c := &changes[i]
 			pi.have[c.Stream()] = max(pi.have[c.Stream()], c.Seq)
-			if isPeopleType(c.Type) {
+			if IsPeopleType(c.Type) {
 				touched[c.Record] = true
 			}
 		}
@@ -259,8 +259,10 @@ func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[stri
 	if err != nil {
 		return Reporting{}, err
 	}
-	// The ages of what was found for each person typed with no age.
-	ages := map[*typed][]int64{}
+	// The youngest and the oldest found for each person typed with no
+	// age: some two of them are too far apart for one person when these
+	// two are.
+	ages := map[*typed][2]int64{}
 	for _, h := range found {
 		c := h.c
 		if c.Score < ReportedMinScore {
@@ -281,16 +283,17 @@ func (n *Node) PossiblyReported(ctx context.Context, typ string, fields map[stri
 		r.For = h.t.who
 		out.Records = append(out.Records, r)
 		if !h.t.p.AgeKnown && r.Age >= 0 {
-			ages[h.t] = append(ages[h.t], r.Age)
+			if span, ok := ages[h.t]; ok {
+				ages[h.t] = [2]int64{min(span[0], r.Age), max(span[1], r.Age)}
+			} else {
+				ages[h.t] = [2]int64{r.Age, r.Age}
+			}
 		}
 	}
 	slices.SortStableFunc(out.Records, func(a, b Reported) int { return cmp.Compare(b.Score, a.Score) })
 	for i := range people {
-		t := &people[i]
-		if slices.ContainsFunc(ages[t], func(a int64) bool {
-			return slices.ContainsFunc(ages[t], func(b int64) bool { return match.AgesApart(int(a), int(b)) })
-		}) {
-			out.AskAge = append(out.AskAge, t.p.FullName)
+		if span, ok := ages[&people[i]]; ok && match.AgesApart(int(span[0]), int(span[1])) {
+			out.AskAge = append(out.AskAge, people[i].p.FullName)
 		}
 	}
 	return out, nil
@@ -312,7 +315,7 @@ type typed struct {
 // registration (its rows a list of objects under "household", as a form
 // or an import gives them). A record without a name yet has none.
 func typedPeople(typ string, fields map[string]any) []typed {
-	if !isPeopleType(typ) {
+	if !IsPeopleType(typ) {
 		return nil
 	}
 	v := RecordView{ID: typedID, Type: typ, Fields: fields}

@@ -187,13 +187,11 @@ func (x *Index) group(cands []Candidate, least float64, decided func(a, b string
 		}
 	}
 	sortCandidates(out)
-	// A pair refused stays apart: groups only grow, and what parted them
-	// is in them still.
+	// A pair refused stays apart: groups only grow, what parted them is
+	// in them still, and the pairs decided one person, which alone pass
+	// those rules, all came before it.
 	var aside []Candidate
 	for c, why := range refused {
-		if groupOf[x.ids[c.A]] == groupOf[x.ids[c.B]] {
-			continue
-		}
 		a := *c
 		a.Reasons = append([]Reason{{Code: why}}, c.Reasons...)
 		aside = append(aside, a)
