@@ -582,7 +582,7 @@ type linkedRecord struct {
 // them stands for the person.
 func (v *recordsView) linkedWith(ctx context.Context, rec node.RecordView) ([]linkedRecord, error) {
 	u := v.u
-	if !u.node.Self().Role.InLedger() || !slices.Contains([]string{node.MissingPersonType, node.ShelteredPersonType, node.FamilyRegistrationType}, rec.Type) {
+	if !u.node.Self().Role.InLedger() || !node.IsPeopleType(rec.Type) {
 		return nil, nil
 	}
 	id, err := syncproto.ParseRecordID(rec.ID)

@@ -36,7 +36,9 @@ const memberSep = "/"
 // peopleTypes are the record types whose people are matched.
 var peopleTypes = []string{MissingPersonType, ShelteredPersonType, FamilyRegistrationType}
 
-func isPeopleType(t string) bool { return slices.Contains(peopleTypes, t) }
+// IsPeopleType says whether records of type t are people the node matches:
+// missing-person reports, sheltered people and families at shelters.
+func IsPeopleType(t string) bool { return slices.Contains(peopleTypes, t) }
 
 // SplitPersonID parts a person's id as matches name it into the record's
 // id and, for a member of a family registration, the member: a household

@@ -338,7 +338,7 @@ func (n *Node) peoplePair(ctx context.Context, a, b syncproto.RecordID) (ra, rb 
 		return ra, rb, "", fmt.Errorf("record %s: %w", b, err)
 	}
 	for _, r := range []store.Record{ra, rb} {
-		if !isPeopleType(r.Type) {
+		if !IsPeopleType(r.Type) {
 			return ra, rb, "", fmt.Errorf("%w: record %s is a %s; only %s, %s and %s records are linked", ErrNotPeople, r.ID, r.Type, MissingPersonType, ShelteredPersonType, FamilyRegistrationType)
 		}
 	}
