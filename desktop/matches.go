@@ -150,6 +150,8 @@ func (p *matchPanel) read(ctx context.Context) (matchRead, error) {
 	sent := maps.Clone(p.sent)
 	p.mu.Unlock()
 	held := map[string]bool{}
+	// A record of several pairs, and of those set aside, is read once.
+	views := map[syncproto.RecordID]node.RecordView{}
 	var items []matchItem
 	for _, m := range ms {
 		k := m.A + " " + m.B
@@ -160,7 +162,7 @@ func (p *matchPanel) read(ctx context.Context) (matchRead, error) {
 		if sent[k] {
 			continue
 		}
-		it, err := p.item(ctx, m)
+		it, err := p.item(ctx, m, views)
 		if err != nil {
 			return matchRead{}, err
 		}
@@ -186,7 +188,7 @@ func (p *matchPanel) read(ctx context.Context) (matchRead, error) {
 		if !listed[m.A] && !listed[m.B] || sent[m.A+" "+m.B] {
 			continue
 		}
-		it, err := p.item(ctx, m)
+		it, err := p.item(ctx, m, views)
 		if err != nil {
 			return matchRead{}, err
 		}
@@ -204,8 +206,9 @@ type matchRead struct {
 	withheld int
 }
 
-// item reads a pair's two records and says it in words.
-func (p *matchPanel) item(ctx context.Context, m node.Match) (matchItem, error) {
+// item reads a pair's two records, or takes them from views, where it
+// keeps those it reads, and says the pair in words.
+func (p *matchPanel) item(ctx context.Context, m node.Match, views map[syncproto.RecordID]node.RecordView) (matchItem, error) {
 	u := p.u
 	it := matchItem{m: m}
 	var err error
@@ -215,11 +218,18 @@ func (p *matchPanel) item(ctx context.Context, m node.Match) (matchItem, error) 
 	if it.b, err = syncproto.ParseRecordID(m.B); err != nil {
 		return it, err
 	}
-	if it.ra, err = u.node.Record(ctx, it.a); err != nil {
-		return it, err
-	}
-	if it.rb, err = u.node.Record(ctx, it.b); err != nil {
-		return it, err
+	for _, side := range []struct {
+		id   syncproto.RecordID
+		into *node.RecordView
+	}{{it.a, &it.ra}, {it.b, &it.rb}} {
+		v, ok := views[side.id]
+		if !ok {
+			if v, err = u.node.Record(ctx, side.id); err != nil {
+				return it, err
+			}
+			views[side.id] = v
+		}
+		*side.into = v
 	}
 	it.pa, it.pb = it.ra, it.rb
 	for _, side := range []struct {

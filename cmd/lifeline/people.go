@@ -89,13 +89,29 @@ func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) err
 			aside[p.A] = append(aside[p.A], p)
 			aside[p.B] = append(aside[p.B], p)
 		}
+		// A record of several pairs is read once.
+		views := map[string]node.RecordView{}
+		read := func(side string) (node.RecordView, error) {
+			if v, ok := views[side]; ok {
+				return v, nil
+			}
+			id, err := syncproto.ParseRecordID(side)
+			if err != nil {
+				return node.RecordView{}, err
+			}
+			v, err := n.Record(ctx, id)
+			if err == nil {
+				views[side] = v
+			}
+			return v, err
+		}
 		for _, p := range m.Matches {
 			fmt.Fprintf(e.stdout, "%.2f  %-9s  %s  %s", p.Score, p.Kind, p.A, p.B)
 			if p.Decision != "" {
 				fmt.Fprintf(e.stdout, "  [%s]", p.Decision)
 			}
 			fmt.Fprintln(e.stdout)
-			printPair(ctx, e, n, p, "      ")
+			printPair(ctx, e, n, p, "      ", read)
 			shown := map[string]bool{}
 			for _, side := range []string{p.A, p.B} {
 				for _, o := range aside[side] {
@@ -105,7 +121,7 @@ func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) err
 					}
 					shown[k] = true
 					fmt.Fprintf(e.stdout, "    beside it, %.2f  %-9s  %s  %s\n", o.Score, o.Kind, o.A, o.B)
-					printPair(ctx, e, n, o, "        ")
+					printPair(ctx, e, n, o, "        ", read)
 				}
 			}
 		}
@@ -113,15 +129,11 @@ func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) err
 	})
 }
 
-// printPair prints, under a pair of people match, its two records and its
-// reasons, each line indented by indent.
-func printPair(ctx context.Context, e *env, n *node.Node, p node.Match, indent string) {
+// printPair prints, under a pair of people match, its two records (as
+// read reads them) and its reasons, each line indented by indent.
+func printPair(ctx context.Context, e *env, n *node.Node, p node.Match, indent string, read func(id string) (node.RecordView, error)) {
 	for _, side := range []string{p.A, p.B} {
-		id, err := syncproto.ParseRecordID(side)
-		if err != nil {
-			continue
-		}
-		v, err := n.Record(ctx, id)
+		v, err := read(side)
 		if err != nil {
 			continue
 		}
