@@ -21,6 +21,7 @@ import (
 func init() {
 	register(workload{name: "M1-match-quality", rows: matchQuality})
 	register(workload{name: "M2-match-speed", rows: matchSpeed})
+	register(workload{name: "M2-match-flood", rows: matchFlood})
 }
 
 func matchQuality(ctx context.Context, e *env) ([]namedResult, error) {
@@ -108,6 +109,45 @@ func matchQuality(ctx context.Context, e *env) ([]namedResult, error) {
 	return rows, nil
 }
 
+// matchFlood adds to M1-1500's records 20,000 reports of one name, age and
+// village, as a stolen laptop or an import run again and again writes
+// them, and measures what the index keeps (match.MaxBlock, MaxPairs) and
+// how well the records of other names are still matched.
+func matchFlood(ctx context.Context, e *env) ([]namedResult, error) {
+	const n = 20_000
+	s := matchtest.Generate(matchtest.Options{Seed: 531, Missing: 500, Sheltered: 1000})
+	people := slices.Clone(s.People[:len(s.People)/2])
+	for i := range n {
+		people = append(people, match.Person{ID: fmt.Sprintf("flood-%05d", i), Record: match.Missing, FullName: "Maria Pop", Sex: "female",
+			Age: 30, AgeKnown: true, Village: "San Antonio", District: "Toledo"})
+	}
+	people = append(people, s.People[len(s.People)/2:]...)
+	start := time.Now()
+	x, err := match.NewIndex(match.DefaultConfig())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := x.AddAll(people); err != nil {
+		return nil, err
+	}
+	cands := x.Candidates()
+	grouped := x.Group(cands, match.DefaultConfig().Threshold, nil)
+	elapsed := time.Since(start)
+	tp, fp := 0, 0
+	for _, c := range grouped {
+		if _, ok := s.Truth[matchtest.Pair{A: c.A, B: c.B}]; ok {
+			tp++
+		} else if _, ok := s.Of[c.A]; ok {
+			if _, ok := s.Of[c.B]; ok {
+				fp++
+			}
+		}
+	}
+	return []namedResult{{name: "M2-flood", what: fmt.Sprintf("M1-1500 with %d reports of one Maria Pop among them", n), result: result{Records: len(people), Elapsed: elapsed,
+		Extra: fmt.Sprintf("; %d candidates, %d people crowded; the other records' precision %.3f, recall %.3f", len(cands), x.Crowded(),
+			float64(tp)/float64(tp+fp), float64(tp)/float64(len(s.Truth)))}}}, nil
+}
+
 func matchSpeed(ctx context.Context, e *env) ([]namedResult, error) {
 	s := matchtest.Generate(matchtest.Options{Seed: 21, Missing: 100_000, Sheltered: 200_000})
 	more := matchtest.Generate(matchtest.Options{Seed: 22, Missing: 200, Sheltered: 0})
@@ -125,7 +165,7 @@ func matchSpeed(ctx context.Context, e *env) ([]namedResult, error) {
 	grouped := len(x.Group(x.Candidates(), match.DefaultConfig().Threshold, nil))
 	all := time.Since(start)
 	rows := []namedResult{{name: "M2-300k", what: "100,000 reports and 200,000 registrations matched and grouped", result: result{Records: len(s.People), Elapsed: all,
-		Extra: fmt.Sprintf("; %d candidates in %.1f s, %d pairs once grouped; %d pairs compared, largest block %d", found, paired.Seconds(), grouped, x.Compared, x.LargestBlock())}}}
+		Extra: fmt.Sprintf("; %d candidates in %.1f s, %d pairs once grouped; %d pairs compared, largest block %d, %d people crowded", found, paired.Seconds(), grouped, x.Compared, x.LargestBlock(), x.Crowded())}}}
 	var each []time.Duration
 	for i, p := range more.People {
 		p.ID = fmt.Sprintf("new-%d", i)

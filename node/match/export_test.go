@@ -7,3 +7,7 @@ func NameWeightAndBound(a, b Person) (w, bound float64) {
 	w, _ = compareNames(fa, fb, false)
 	return w, nameBound(fa, fb)
 }
+
+// SetBounds sets x's MaxBlock and MaxPairs, so that a test floods it with
+// fewer records than the real bounds take.
+func SetBounds(x *Index, block, pairs int) { x.maxBlock, x.maxPairs = block, pairs }

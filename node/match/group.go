@@ -176,7 +176,7 @@ func (x *Index) group(cands []Candidate, least float64, decided func(a, b string
 				if g, ok := given[[2]string{a.id, b.id}]; ok {
 					c = *g
 				} else {
-					c, _ = compare(a, b, x.prior(x.Len()), true)
+					c, _ = compare(a, b, x.prior(x.size()), true)
 				}
 				if s := at[j]; c.Score < s && decided(a.id, b.id) != Same {
 					c.Score, c.Weight = s, math.Log2(s/(1-s))
@@ -268,7 +268,7 @@ func (x *Index) mayJoin(ga, gb *group, same bool, decided func(a, b string) Deci
 			if compareAge(a, b, nil) == ageWeights[ageFar] {
 				return AsideAges
 			}
-			if c, _ := compareAbove(a, b, x.prior(x.Len()), vetoWeight, false); c.A == "" || c.Weight < vetoWeight {
+			if c, _ := compareAbove(a, b, x.prior(x.size()), vetoWeight, false); c.A == "" || c.Weight < vetoWeight {
 				return AsideApart
 			}
 		}
@@ -285,5 +285,5 @@ func (x *Index) Pair(a, b string) (c Candidate, ok bool) {
 	if !okA || !okB || a == b {
 		return Candidate{}, false
 	}
-	return compare(x.people[i], x.people[j], x.prior(x.Len()), true)
+	return compare(x.people[i], x.people[j], x.prior(x.size()), true)
 }

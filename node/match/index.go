@@ -25,6 +25,26 @@ const ageBand = 10
 // with every band of their blocks.
 const noBand = -1
 
+// The bounds of an index, whatever is written. A record is one claim of
+// whoever wrote it, and a laptop, stolen or broken, or an import run again
+// and again, can write thousands of one name, age and village: each would
+// be a candidate with every other, and a few thousand of them would fill
+// HQ's memory and its queue with millions of pairs. No real set comes near
+// these bounds (docs/matching.md): the largest block of the 300,000
+// records of M2 holds 494 people, and no record of M1 makes more than
+// eight pairs.
+const (
+	// MaxBlock is the most people of each kind (reports, registrations)
+	// a block holds. A person added once it is full is neither put in
+	// it nor compared with those in it: the block's first MaxBlock stand
+	// for the name, and the person is counted in Crowded.
+	MaxBlock = 2048
+	// MaxPairs is the most candidates a person makes with the people
+	// added before it (or a query makes): the best of them. A person
+	// with more is counted in Crowded.
+	MaxPairs = 32
+)
+
 // Index holds the people added so far and their blocks. Add compares a new
 // person with those it shares a block with: the sound of one of its
 // surnames and the initial of its first name (or of a name its first name
@@ -40,12 +60,52 @@ type Index struct {
 	blocks map[uint64]*block
 	found  [][]pair // per Add, so that no one Add copies them all
 	seen   []uint32 // per person: the last query that compared it
-	// gone marks the people removed: they stay in their blocks, skipped,
+	// gone marks the people removed: they are taken out of their blocks,
 	// and the candidates they made are no longer given.
 	gone  []bool
 	query uint32
+	// crowd marks the people crowded: outBlock when left out of a full
+	// block, cutPairs when they made more than maxPairs candidates.
+	// crowded counts those not removed, and out those of them left out
+	// of a block.
+	crowd        []uint8
+	crowded, out int
+	// maxBlock and maxPairs are MaxBlock and MaxPairs, smaller in tests.
+	maxBlock, maxPairs int
 	// Compared counts the pairs scored so far, for the benchmarks.
 	Compared int
+}
+
+// Crowded is how many of the people added were not compared with all they
+// share a block with, or made more candidates than were kept: the people
+// past MaxBlock of one block, or past MaxPairs. Other than zero, it is a
+// flood of records of one name to look into, not a set of people.
+// The people removed are not counted.
+func (x *Index) Crowded() int { return x.crowded }
+
+// The ways a person is crowded (Index.crowd).
+const (
+	outBlock uint8 = 1 << iota
+	cutPairs
+)
+
+// size is the number of people the prior is taken for: those in the index
+// but the ones left out of a full block. A flood of one name is not more
+// people to find a person among, and is not to weaken every other pair.
+func (x *Index) size() int { return x.Len() - x.out }
+
+// setCrowd marks the i-th person crowded in the ways of c.
+func (x *Index) setCrowd(i int32, c uint8) {
+	if c == 0 {
+		return
+	}
+	if x.crowd[i] == 0 {
+		x.crowded++
+	}
+	if c&outBlock != 0 && x.crowd[i]&outBlock == 0 {
+		x.out++
+	}
+	x.crowd[i] |= c
 }
 
 // NewIndex returns an empty index.
@@ -53,7 +113,8 @@ func NewIndex(cfg Config) (*Index, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Index{cfg: cfg, least: math.Log2(cfg.Threshold / (1 - cfg.Threshold)), seed: maphash.MakeSeed(), ids: map[string]int32{}, blocks: map[uint64]*block{}}, nil
+	return &Index{cfg: cfg, least: math.Log2(cfg.Threshold / (1 - cfg.Threshold)), seed: maphash.MakeSeed(), ids: map[string]int32{}, blocks: map[uint64]*block{},
+		maxBlock: MaxBlock, maxPairs: MaxPairs}, nil
 }
 
 // pair is a candidate with the places of its two people in the index,
@@ -90,6 +151,28 @@ func (x *Index) Remove(id string) bool {
 	}
 	delete(x.ids, id)
 	x.gone[i] = true
+	// Out of its blocks, so that a block full of a flood the person
+	// deciding deleted takes people again.
+	f := x.people[i]
+	for _, k := range blockKeys(f) {
+		b := x.blocks[x.hash(k, bandOf(f))]
+		if b == nil {
+			continue
+		}
+		list := &b.sheltered
+		if f.rec == Missing {
+			list = &b.missing
+		}
+		if at, ok := slices.BinarySearch(*list, i); ok {
+			*list = slices.Delete(*list, at, at+1)
+		}
+	}
+	if x.crowd[i] != 0 {
+		x.crowded--
+	}
+	if x.crowd[i]&outBlock != 0 {
+		x.out--
+	}
 	return true
 }
 
@@ -102,10 +185,12 @@ func (x *Index) Query(p Person) ([]Candidate, error) {
 	}
 	f := newFeatures(&p)
 	x.query++
-	n := x.Len() + 1 // as if p were added
+	n := x.size() + 1 // as if p were added
 	if i, ok := x.ids[p.ID]; ok {
 		x.seen[i] = x.query
-		n--
+		if x.crowd[i]&outBlock == 0 {
+			n--
+		}
 	}
 	prior := x.prior(n)
 	var out []pair
@@ -121,7 +206,24 @@ func (x *Index) Query(p Person) ([]Candidate, error) {
 			}
 		}
 	}
+	out, _ = x.best(f, out)
 	return candidatesOf(out), nil
+}
+
+// best keeps the MaxPairs best of the pairs f made, scored, and gives them
+// their reasons; cut says whether some were left out. Pairs are scored
+// without their reasons first, since most are dropped; the order of the
+// best does not depend on the prior, which adds to every weight alike.
+func (x *Index) best(f *features, ps []pair) (kept []pair, cut bool) {
+	sortPairs(ps)
+	if len(ps) > x.maxPairs {
+		// A copy, not to keep the pairs dropped alive with the best.
+		ps, cut = slices.Clone(ps[:x.maxPairs]), true
+	}
+	for i := range ps {
+		ps[i].c, _ = compare(f, x.people[ps[i].j], ps[i].prior, true)
+	}
+	return ps, cut
 }
 
 // candidatesOf is the candidates of pairs, best first.
@@ -153,7 +255,11 @@ func (x *Index) Add(p Person) ([]Candidate, error) {
 	keys := blockKeys(f)
 	x.query++
 	self := int32(len(x.people))
-	prior := x.prior(x.Len() + 1)
+	n := x.size() + 1
+	if x.full(f, keys) {
+		n-- // it will be left out of a block
+	}
+	prior := x.prior(n)
 	var out []pair
 	for _, k := range keys {
 		for _, band := range queryBands(bandOf(f)) {
@@ -169,18 +275,39 @@ func (x *Index) Add(p Person) ([]Candidate, error) {
 			}
 		}
 	}
-	x.insert(f, keys, self)
+	out, cut := x.best(f, out)
+	var c uint8
+	if x.insert(f, keys, self) {
+		c |= outBlock
+	}
+	if cut {
+		c |= cutPairs
+	}
+	x.setCrowd(self, c)
 	if len(out) > 0 {
 		x.found = append(x.found, out)
 	}
 	return candidatesOf(out), nil
 }
 
-// insert adds f, the i-th person, to the index and its blocks.
-func (x *Index) insert(f *features, keys []string, i int32) {
+// full says whether a block f would be put in is full (MaxBlock).
+func (x *Index) full(f *features, keys []string) bool {
+	for _, k := range keys {
+		b := x.blocks[x.hash(k, bandOf(f))]
+		if b != nil && (f.rec == Missing && len(b.missing) >= x.maxBlock || f.rec != Missing && len(b.sheltered) >= x.maxBlock) {
+			return true
+		}
+	}
+	return false
+}
+
+// insert adds f, the i-th person, to the index and its blocks; crowded
+// says whether a block of its was full (MaxBlock).
+func (x *Index) insert(f *features, keys []string, i int32) (crowded bool) {
 	x.people = append(x.people, f)
 	x.seen = append(x.seen, 0)
 	x.gone = append(x.gone, false)
+	x.crowd = append(x.crowd, 0)
 	x.ids[f.id] = i
 	for _, k := range keys {
 		h := x.hash(k, bandOf(f))
@@ -189,26 +316,35 @@ func (x *Index) insert(f *features, keys []string, i int32) {
 			b = &block{}
 			x.blocks[h] = b
 		}
+		list := &b.sheltered
 		if f.rec == Missing {
-			b.missing = append(b.missing, i)
-		} else {
-			b.sheltered = append(b.sheltered, i)
+			list = &b.missing
 		}
+		if len(*list) >= x.maxBlock {
+			crowded = true
+			continue
+		}
+		*list = append(*list, i)
 	}
+	return crowded
 }
 
 // scan compares f, the self-th person (-1 for one not added), with the
-// members of a block it has not yet been compared with in this query.
+// members of a block it has not yet been compared with in this query;
+// the pairs over the threshold are scored, without their reasons. A
+// block's list that is full is not read: a person added after it filled
+// is not in it (insert), and is compared with it no more than put in it.
 func (x *Index) scan(f *features, self int32, members []int32, prior float64, out []pair) []pair {
+	if len(members) >= x.maxBlock {
+		return out
+	}
 	for _, j := range members {
 		if x.seen[j] == x.query || x.gone[j] {
 			continue
 		}
 		x.seen[j] = x.query
-		o := x.people[j]
 		x.Compared++
-		if c, _ := compareAbove(f, o, prior, x.least, false); c.Score >= x.cfg.Threshold {
-			c, _ = compare(f, o, prior, true)
+		if c, _ := compareAbove(f, x.people[j], prior, x.least, false); c.Score >= x.cfg.Threshold {
 			out = append(out, pair{c, self, j, prior})
 		}
 	}
@@ -237,10 +373,13 @@ func (x *Index) AddAll(people []Person) ([]Candidate, error) {
 		feats[i] = newFeatures(&people[i])
 		keys[i] = blockKeys(feats[i])
 	})
+	cut := make([]bool, len(people))
 	for i, f := range feats {
-		x.insert(f, keys[i], start+int32(i))
+		if x.insert(f, keys[i], start+int32(i)) {
+			x.setCrowd(start+int32(i), outBlock)
+		}
 	}
-	prior := x.prior(x.Len())
+	prior := x.prior(x.size())
 	found := make([][]pair, len(people))
 	parallel(len(people), func(i int) {
 		f, self := feats[i], start+int32(i)
@@ -251,9 +390,9 @@ func (x *Index) AddAll(people []Person) ([]Candidate, error) {
 				if b == nil {
 					continue
 				}
-				members = appendBefore(members, b.missing, self)
+				members = appendBefore(members, b.missing, self, x.maxBlock)
 				if f.rec == Missing {
-					members = appendBefore(members, b.sheltered, self)
+					members = appendBefore(members, b.sheltered, self, x.maxBlock)
 				}
 			}
 		}
@@ -266,15 +405,18 @@ func (x *Index) AddAll(people []Person) ([]Candidate, error) {
 				continue
 			}
 			if c, _ := compareAbove(f, o, prior, x.least, false); c.Score >= x.cfg.Threshold {
-				c, _ = compare(f, o, prior, true)
 				out = append(out, pair{c, self, j, prior})
 			}
 		}
-		sortPairs(out)
-		found[i] = out
+		found[i], cut[i] = x.best(f, out)
 		compared.Add(int64(len(members)))
 	})
 	x.Compared += int(compared.Swap(0))
+	for i, c := range cut {
+		if c {
+			x.setCrowd(start+int32(i), cutPairs)
+		}
+	}
 	var all []pair
 	for _, c := range found {
 		all = append(all, c...)
@@ -290,10 +432,14 @@ func (x *Index) AddAll(people []Person) ([]Candidate, error) {
 // compared counts AddAll's comparisons across its workers.
 var compared atomic.Int64
 
-// appendBefore appends the members of a block that were added before self;
-// a block's members are in the order they were added.
-func appendBefore(dst, members []int32, self int32) []int32 {
+// appendBefore appends the members of a block that were added before self,
+// as Add would have read them when self was added: none once the block
+// was full (scan). A block's members are in the order they were added.
+func appendBefore(dst, members []int32, self int32, full int) []int32 {
 	n, _ := slices.BinarySearch(members, self)
+	if n >= full {
+		return dst
+	}
 	return append(dst, members[:n]...)
 }
 
@@ -322,7 +468,7 @@ func parallel(n int, f func(i int)) {
 // with the index's prior as it is now, ordered by A then B.
 func (x *Index) Candidates() []Candidate {
 	var out []Candidate
-	prior := x.prior(x.Len())
+	prior := x.prior(x.size())
 	pw := logOdds(prior)
 	for _, f := range x.found {
 		for _, p := range f {
