@@ -59,6 +59,7 @@ type matchPanel struct {
 	items   []matchItem
 	aside   []matchItem // the pairs set aside for a stronger match of a record of items
 	left1   int         // people records left out: this node cannot open their names
+	crowded int         // people not compared with all their namesakes: a flood
 	read1   bool        // the queue was read once
 	picked  string      // the pair picked, by key
 	skipped []string    // the pairs put off with Later this session, by key, in order
@@ -194,16 +195,18 @@ func (p *matchPanel) read(ctx context.Context) (matchRead, error) {
 		}
 		aside = append(aside, it)
 	}
-	return matchRead{items: items, aside: aside, withheld: found.Withheld}, nil
+	return matchRead{items: items, aside: aside, withheld: found.Withheld, crowded: found.Crowded}, nil
 }
 
 // matchRead is what read found: the pairs to list, those set aside beside
-// them, and how many people records were left out of matching because
-// this node cannot open their names.
+// them, how many people records were left out of matching because this
+// node cannot open their names, and how many people a flood of one name
+// crowded (node.Matching.Crowded).
 type matchRead struct {
 	items    []matchItem
 	aside    []matchItem
 	withheld int
+	crowded  int
 }
 
 // item reads a pair's two records, or takes them from views, where it
@@ -292,7 +295,7 @@ func (p *matchPanel) show(r matchRead, err error) {
 		return
 	}
 	p.read1 = true
-	p.left1 = r.withheld
+	p.left1, p.crowded = r.withheld, r.crowded
 	p.items = p.order(r.items)
 	p.aside = r.aside
 	p.list.UnselectAll()
@@ -341,6 +344,9 @@ func (p *matchPanel) count() {
 	}
 	if p.left1 > 0 {
 		p.msg.SetText(p.msg.Text + " " + fmt.Sprintf(u.T("matches.leftout"), p.left1))
+	}
+	if p.crowded > 0 {
+		p.msg.SetText(p.msg.Text + " " + fmt.Sprintf(u.T("matches.crowded"), p.crowded))
 	}
 	if p.tab != nil {
 		p.tab.Text = p.tabText()

@@ -11,6 +11,7 @@ import (
 
 	"lifeline/node"
 	"lifeline/node/ledger"
+	"lifeline/node/match"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
@@ -388,5 +389,23 @@ func TestLinkedReportsShowEachOtherWithTheirCaseNumbers(t *testing.T) {
 	u.bg.Wait()
 	if shown := strings.Join(labelTexts(v.detail), "\n"); strings.Contains(shown, "Linked as one person") {
 		t.Fatalf("a report linked with nothing shows %q", shown)
+	}
+}
+
+// A laptop wrote one report again and again: the queue says how many
+// people it could not compare with all their namesakes, and what to look
+// for.
+func TestMatchQueueSaysWhatAFloodCrowded(t *testing.T) {
+	_, hq, u := matchHQ(t)
+	for range match.MaxPairs + 3 {
+		matchAdd(t, hq.Node, "missing-person", matchReportAna)
+	}
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	v.sides.Select(p.tab)
+	want := "2 people were not compared with all their namesakes: more records of one name, age and place than any event gives. Look for the laptop or the import that wrote them."
+	if len(p.items) == 0 || !strings.HasSuffix(p.msg.Text, " "+want) {
+		t.Errorf("the queue lists %d pairs and says %q, want pairs and %q", len(p.items), p.msg.Text, want)
 	}
 }

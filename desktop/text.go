@@ -418,6 +418,7 @@ var texts = map[string][2]string{
 	"matches.kind.found":        {"Missing person found in a shelter", "Persona desaparecida hallada en un albergue"},
 	"matches.title":             {"%s · %d%%", "%s · %d%%"},
 	"matches.person":            {"%s (%s)", "%s (%s)"},
+	"matches.crowded":           {"%d people were not compared with all their namesakes: more records of one name, age and place than any event gives. Look for the laptop or the import that wrote them.", "%d personas no se compararon con todos sus homónimos: hay más registros de un mismo nombre, edad y lugar de los que da cualquier evento. Busque la computadora o la importación que los escribió."},
 	"matches.withheld":          {"name withheld", "nombre reservado"},
 	"matches.noname":            {"no name", "sin nombre"},
 	"matches.link":              {"Link (same person)", "Vincular (misma persona)"},

@@ -84,6 +84,11 @@ type Matching struct {
 	// see those of its two records beside it.
 	SetAside []Match
 	Withheld int
+	// Crowded is how many people were not compared with every namesake,
+	// or made more pairs than are kept (match.Index.Crowded): more
+	// records of one name, age and place than any event gives, a flood
+	// to look into. Zero for any real set of people.
+	Crowded int
 }
 
 // Matches returns the pairs of people records this node holds whose score
@@ -110,7 +115,7 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 	if minScore >= indexFloor {
 		err := n.withPeople(ctx, func(x *match.Index, withheld int) error {
 			found, aside = group(x, minScore, decided)
-			out.Withheld = withheld
+			out.Withheld, out.Crowded = withheld, x.Crowded()
 			return nil
 		})
 		if err != nil {
@@ -125,7 +130,7 @@ func (n *Node) Matching(ctx context.Context, minScore float64) (Matching, error)
 			return Matching{}, err
 		}
 		found, aside = group(idx, minScore, decided)
-		out.Withheld = len(withheld)
+		out.Withheld, out.Crowded = len(withheld), idx.Crowded()
 	}
 	matches := func(cs []match.Candidate, undecided bool) []Match {
 		var ms []Match

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"lifeline/node"
 	"lifeline/node/ledger"
+	"lifeline/node/match"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
@@ -217,5 +219,38 @@ func TestMatchingReadsOnlyTheNamesANodeCanOpen(t *testing.T) {
 	got, err := relays[0].Node.Matching(ctx, 0.5)
 	if err != nil || len(got.Matches) != 0 || got.Withheld != 2 {
 		t.Fatalf("the Cayo relay matches %+v, %d left out (%v); want none, 2 left out", got.Matches, got.Withheld, err)
+	}
+}
+
+// A laptop writes the same report again and again (MaxPairs+8 times): HQ
+// still matches the other people, and says how many it could not compare
+// with all their namesakes, whichever least score it is asked for (the
+// kept index, or one built for a low score).
+func TestMatchingSaysWhatAFloodOfOneNameCrowded(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	ctx := context.Background()
+	a := mustAdd(t, hq.Node, "missing-person", reconcileMaria)
+	b := mustAdd(t, hq.Node, "missing-person", reconcileCoc)
+	const copies = match.MaxPairs + 8
+	flood := strings.NewReplacer("María José Coc Caal", "Ana Bol", "Benque Viejo", "Succotz").Replace(reconcileMaria)
+	for range copies {
+		mustAdd(t, hq.Node, "missing-person", flood)
+	}
+	lo, hi := ledger.PairOf(a, b)
+	for _, least := range []float64{0.5, 0.1} {
+		m, err := hq.Node.Matching(ctx, least)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The k-th copy has k-1 namesakes before it: those past
+		// MaxPairs+1 are crowded.
+		if want := copies - (match.MaxPairs + 1); m.Crowded != want {
+			t.Errorf("at %v, %d crowded, want %d", least, m.Crowded, want)
+		}
+		if !slices.ContainsFunc(m.Matches, func(x node.Match) bool { return x.A == lo.String() && x.B == hi.String() }) {
+			t.Errorf("at %v, HQ does not list the two reports of María Coc beside the flood", least)
+		}
 	}
 }

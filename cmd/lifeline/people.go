@@ -13,6 +13,7 @@ import (
 
 	"lifeline/node"
 	"lifeline/node/ledger"
+	"lifeline/node/match"
 	"lifeline/node/store"
 	"lifeline/syncproto"
 )
@@ -70,6 +71,10 @@ func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) err
 		}
 		if m.Withheld > 0 {
 			fmt.Fprintf(e.stderr, "%d people records were not matched: their names are personal data of a district whose key %s does not hold\n", m.Withheld, node.Printable(n.Self().Name))
+		}
+		if m.Crowded > 0 {
+			fmt.Fprintf(e.stderr, "%d people were not compared with all their namesakes: more records of one name, age and place than any event gives (over %d in one block, or over %d pairs for one record); look for the laptop or the import that wrote them\n",
+				m.Crowded, match.MaxBlock, match.MaxPairs)
 		}
 		if *asJSON {
 			out := append([]node.Match{}, m.Matches...)

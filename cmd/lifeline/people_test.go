@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"lifeline/node/match"
 )
 
 // Two reports of one woman, spelled as two callers gave her name, and her
@@ -212,4 +216,19 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 		m := pair(matches(), maria, coc)
 		return m != nil && m.Decision == "different"
 	})
+
+	// An import run again and again: one report, MaxPairs+3 times. The
+	// matching says how many people it could not compare with all their
+	// namesakes, and still lists the others.
+	one := strings.NewReplacer("María José Coc Caal", "Ana Bol", "San Antonio", "Otoxha", "\n", "").Replace(reportMaria)
+	flood := strings.Repeat(one+"\n", match.MaxPairs+3)
+	file := filepath.Join(t.TempDir(), "again.ndjson")
+	if err := os.WriteFile(file, []byte(flood), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, "", "record", "import", "--data", d.hq, "--type", "missing-person", "--author", "vol-007", file)
+	r := lifeline(t, "", "people", "match", "--data", d.hq)
+	if want := "2 people were not compared with all their namesakes: more records of one name, age and place than any event gives"; r.code != 0 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stdout, maria) {
+		t.Fatalf("people match after a flood: exit %d, %q; want María's pairs and %q on stderr", r.code, r.stderr, want)
+	}
 }
