@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -117,6 +118,9 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 			return final("%s.%s: %v", t.Name, f.Name, err)
 		}
 	}
+	if v, ok := admitRows(c, rec); !ok {
+		return v
+	}
 	if origin.Role.Decides() {
 		return store.Verdict{}
 	}
@@ -153,6 +157,68 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 		return final("edits a record of %s; %s is of %s", district, origin.Name, origin.District)
 	}
 	return store.Verdict{}
+}
+
+// admitRows refuses a change that adds rows to a repeat past
+// schemas.MaxRows live rows, as the kit allows no node to write: a forger's
+// rows would grow the record without end, and every reader with it. The
+// rows removed are counted out only when the rows ever added are more than
+// the bound, so that the common change reads nothing of the store. Two
+// nodes adding rows at once can, rarely, pass the bound together: the
+// second change is kept aside, not lost, for a person to see.
+func admitRows(c *syncproto.Change, rec store.RecordFacts) (store.Verdict, bool) {
+	added := map[string]map[string]bool{} // repeat, row: removed by this change
+	for i := range c.Fields {
+		rep, row, field, ok := schemas.SplitRowField(c.Fields[i].Name)
+		if !ok {
+			continue
+		}
+		if added[rep] == nil {
+			added[rep] = map[string]bool{}
+		}
+		removed := field == schemas.RemoveKey && bytes.Equal(c.Fields[i].Value, []byte{0xf5})
+		added[rep][row] = added[rep][row] || removed
+	}
+	if len(added) == 0 {
+		return store.Verdict{}, true
+	}
+	held := map[string]map[string]bool{} // repeat, row: held already
+	if rec.Exists {
+		for _, name := range rec.Names() {
+			if rep, row, _, ok := schemas.SplitRowField(name); ok && added[rep] != nil {
+				if held[rep] == nil {
+					held[rep] = map[string]bool{}
+				}
+				held[rep][row] = true
+			}
+		}
+	}
+	for rep, rows := range added {
+		all := len(held[rep])
+		for row := range rows {
+			if !held[rep][row] {
+				all++
+			}
+		}
+		if all <= schemas.MaxRows {
+			continue
+		}
+		live := 0
+		for row := range held[rep] {
+			if !rows[row] && !bytes.Equal(rec.Field(schemas.RowField(rep, row, schemas.RemoveKey)), []byte{0xf5}) {
+				live++
+			}
+		}
+		for row, removed := range rows {
+			if !held[rep][row] && !removed {
+				live++
+			}
+		}
+		if live > schemas.MaxRows {
+			return store.Verdict{Reason: fmt.Sprintf("%.64s would hold %d rows, at most %d are allowed", rep, live, schemas.MaxRows), Final: true}, false
+		}
+	}
+	return store.Verdict{}, true
 }
 
 // QuarantinedChange is a change kept aside, as people see it.

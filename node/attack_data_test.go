@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -462,5 +463,151 @@ func TestStolenLaptopCannotSyncThroughAnUnawareOne(t *testing.T) {
 	qs, _ := relay.Node.Quarantine(ctx, 0)
 	if len(qs) != 1 || !strings.Contains(qs[0].Reason, "revoked") {
 		t.Fatalf("kept aside at the relay: %+v", qs)
+	}
+}
+
+// A modified laptop sends HQ version after version of one field of its
+// record, none replacing another, as if that many responders had edited it
+// unseen. Past store.MaxHeads they are kept aside for good, saying why; the
+// record still reads, a person at HQ resolves the conflict with one edit
+// (which names every version standing), and an honest laptop's session
+// and its copy of the record are unharmed.
+func TestARogueLaptopsVersionsOfOneFieldLeaveTheConflictResolvable(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	rogue := laptop(c, "cayo-66", "Cayo", nil)
+	honest := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	id := mustAdd(t, rogue.Node, "damage-assessment", assessment)
+	if _, err := rogue.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	own := syncproto.Stream{Origin: rogue.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))}
+	prev, err := node.HeadAt(rogue.Node, ctx, own, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const versions = store.MaxHeads + 5
+	run := syncproto.Run{Stream: own, First: 2}
+	now := time.Now().UnixMilli()
+	for i := range versions {
+		v, _ := syncproto.Marshal("Succotz " + strings.Repeat("I", i+1))
+		ch := syncproto.Change{Origin: own.Origin, Lane: own.Lane, Seq: uint64(2 + i), HLC: syncproto.MakeHLC(now, uint16(i)), Record: id,
+			Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Fields: []syncproto.FieldChange{{Name: "village", Value: v}}}
+		body, err := ch.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = syncproto.ChainHash(prev, body)
+		run.Bodies = append(run.Bodies, body)
+	}
+	run.Sig = rogue.Node.Key().SignHead(own.Lane, uint64(1+versions), prev)
+	if _, err := node.SyncSending(rogue.Node, ctx, hq.Addr, []syncproto.Run{run}); err != nil {
+		t.Fatalf("the rogue's session: %v", err)
+	}
+	// The record's first version and MaxHeads-1 of the rogue's stand; the
+	// other six are kept aside.
+	q, err := hq.Node.Quarantine(ctx, 0)
+	if err != nil || len(q) != versions-(store.MaxHeads-1) {
+		t.Fatalf("HQ keeps aside %d changes (%v), want %d", len(q), err, versions-(store.MaxHeads-1))
+	}
+	for _, k := range q {
+		if k.Origin != "cayo-66" || !k.Final || k.Reason != "village would stand in 65 versions at once, at most 64 may: no one could resolve them" {
+			t.Fatalf("kept aside: %+v", k)
+		}
+	}
+	rec, err := hq.Node.Record(ctx, id)
+	if err != nil || len(rec.Conflicts["village"]) != store.MaxHeads {
+		t.Fatalf("HQ's record: %d versions of village (%v), want %d", len(rec.Conflicts["village"]), err, store.MaxHeads)
+	}
+	if _, err := hq.Node.Update(ctx, id, []byte(`{"village":"Succotz"}`), "hq-desk"); err != nil {
+		t.Fatalf("resolving the conflict at HQ: %v", err)
+	}
+	if rec, err := hq.Node.Record(ctx, id); err != nil || len(rec.Conflicts) != 0 || rec.Fields["village"] != "Succotz" {
+		t.Fatalf("after the decision: %+v, %v", rec.Conflicts, err)
+	}
+	mustAdd(t, honest.Node, "damage-assessment", assessment)
+	for range 2 {
+		if _, err := honest.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatalf("the honest laptop's session: %v", err)
+		}
+	}
+	// The laptop may take HQ's decision before the rogue's versions, and
+	// then the few HQ kept aside stand on it, replacing nothing it holds:
+	// still a conflict a person resolves there.
+	rec, err = honest.Node.Record(ctx, id)
+	if err != nil || len(rec.Conflicts["village"]) > versions-(store.MaxHeads-1)+1 {
+		t.Fatalf("the honest laptop's copy of the record: %d versions of village, %v", len(rec.Conflicts["village"]), err)
+	}
+	if _, err := honest.Node.Update(ctx, id, []byte(`{"village":"Succotz"}`), "vol-7"); err != nil {
+		t.Fatalf("resolving it on the honest laptop: %v", err)
+	}
+	if rec, err := honest.Node.Record(ctx, id); err != nil || len(rec.Conflicts) != 0 || rec.Fields["village"] != "Succotz" {
+		t.Fatalf("the honest laptop's copy after its decision: %+v, %v", rec.Conflicts, err)
+	}
+}
+
+// A modified laptop adds rows to a family's registration past the kit's
+// schemas.MaxRows, which no kit lets a node write: the change that would
+// pass it is kept aside for good, saying why. Rows removed are not
+// counted: once a family's rows are removed, others may be added.
+func TestRowsPastTheKitsBoundAreKeptAside(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	rogue := laptop(c, "cayo-66", "Cayo", nil)
+	ctx := context.Background()
+	id := mustAdd(t, rogue.Node, "shelter-registration", `{"shelter_name":"Benque Viejo RC School","district":"Cayo","family_head_name":"Ana Cho","members":2,
+		"arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"M. Bol","household":[{"name":"Ana Cho","age":30}]}`)
+	lane := syncproto.MakeLane(2, schemas.DistrictScope("Cayo"))
+	var rows []string
+	write := func(fields []syncproto.FieldChange) {
+		t.Helper()
+		slices.SortFunc(fields, func(a, b syncproto.FieldChange) int { return strings.Compare(a.Name, b.Name) })
+		if err := node.WriteEdit(rogue.Node, ctx, store.Edit{Record: id, Lane: lane, Kit: "shelter-registration", Type: "shelter-registration", Version: 1, Fields: fields}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add := func(n int) {
+		var fields []syncproto.FieldChange
+		for _, row := range schemas.NewRowIDs(n) {
+			rows = append(rows, row)
+			fields = append(fields, syncproto.FieldChange{Name: schemas.RowField("household", row, "age"), Value: []byte{0x05}})
+		}
+		write(fields)
+	}
+	add(150) // 151 rows
+	add(60)  // 211: past the bound
+	var removes []syncproto.FieldChange
+	for _, row := range rows[:20] {
+		removes = append(removes, syncproto.FieldChange{Name: schemas.RowField("household", row, schemas.RemoveKey), Value: []byte{0xf5}})
+	}
+	write(removes)
+	if _, err := rogue.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatalf("the rogue's session: %v", err)
+	}
+	q, err := hq.Node.Quarantine(ctx, 0)
+	if err != nil || len(q) != 1 || !q[0].Final || q[0].Reason != "household would hold 211 rows, at most 200 are allowed" {
+		t.Fatalf("HQ keeps aside %+v (%v); want the 60 rows past the bound, saying why", q, err)
+	}
+	// 151 rows, 20 of them removed: 131 live, and 60 more are 191.
+	add(60)
+	if _, err := rogue.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatalf("the rogue's session: %v", err)
+	}
+	if q, err := hq.Node.Quarantine(ctx, 0); err != nil || len(q) != 1 {
+		t.Fatalf("HQ keeps aside %d changes (%v), want still the one", len(q), err)
+	}
+	got, err := hq.Node.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for name := range got.Fields {
+		if rep, row, field, ok := schemas.SplitRowField(name); ok && rep == "household" && field == "age" && got.Fields[schemas.RowField(rep, row, schemas.RemoveKey)] != true {
+			live++
+		}
+	}
+	if live != 191 {
+		t.Fatalf("HQ's record has %d rows of its household, want 191", live)
 	}
 }

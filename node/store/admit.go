@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,9 @@ type RecordFacts struct {
 	// Change returns a change this node holds, by its dot. It reads the
 	// store.
 	Change func(d syncproto.Dot) (*syncproto.Change, bool)
+	// Names returns the names of the record's fields, sorted, without
+	// reading the store.
+	Names func() []string
 }
 
 // Quarantined is a change kept aside, as people see it.
@@ -68,6 +72,13 @@ func (t *txn) facts(r *recordRow, exists bool) RecordFacts {
 			return fc.Value
 		}
 		return nil
+	}
+	f.Names = func() []string {
+		out := make([]string, len(r.state.Fields))
+		for i := range r.state.Fields {
+			out[i] = r.state.Fields[i].Name
+		}
+		return out
 	}
 	return f
 }
@@ -123,6 +134,59 @@ func (t *txn) tooManyPending(c *syncproto.Change, r *recordRow, exists bool) str
 		if pending > MaxPending {
 			return fmt.Sprintf("%s names versions that are not here: %d would wait, at most %d may", f.Name, pending, MaxPending)
 		}
+	}
+	return ""
+}
+
+// MaxHeads bounds the versions of a field that stand at once, none
+// replacing another: a conflict. A person resolves it with an edit that
+// names every one of them as its base, and an edit names at most
+// syncproto.MaxBases; honest nodes that never saw each other's edits make
+// a few. A forger's versions past it would leave the conflict for no one
+// to resolve, and would grow the record's state without end.
+const MaxHeads = syncproto.MaxBases
+
+// MaxRecordFields bounds the fields a record holds, its rows' fields and
+// the fields removed included. The kits allow fewer (schemas.MaxRows rows
+// of each repeat); a forger's new field names past it would grow the
+// record's state, and the cost of each change to it, without end.
+const MaxRecordFields = 16384
+
+// tooMuch says why a change would take a record past one of the bounds on
+// its state (MaxPending, MaxHeads, MaxRecordFields), "" if it would not.
+// A change past them is kept aside for good: honest nodes never reach
+// them, so that the node that does is shown, and nothing is lost.
+func (t *txn) tooMuch(c *syncproto.Change, r *recordRow, exists bool) string {
+	if reason := t.tooManyPending(c, r, exists); reason != "" {
+		return reason
+	}
+	if !exists {
+		return "" // at most syncproto.MaxFields, each one version
+	}
+	dot := c.Dot()
+	added := 0
+	for i := range c.Fields {
+		f := &c.Fields[i]
+		fs, ok := r.state.Field(f.Name)
+		if !ok {
+			added++
+			continue
+		}
+		heads := len(fs.Heads)
+		if _, late := slices.BinarySearchFunc(fs.Pending, dot, syncproto.Dot.Compare); !late {
+			heads++
+		}
+		for _, b := range f.Base {
+			if slices.ContainsFunc(fs.Heads, func(h Stamp) bool { return h.Dot() == b }) {
+				heads--
+			}
+		}
+		if heads > MaxHeads {
+			return fmt.Sprintf("%s would stand in %d versions at once, at most %d may: no one could resolve them", f.Name, heads, MaxHeads)
+		}
+	}
+	if n := len(r.state.Fields) + added; n > MaxRecordFields {
+		return fmt.Sprintf("the record would hold %d fields, at most %d may", n, MaxRecordFields)
 	}
 	return ""
 }
@@ -247,7 +311,7 @@ func (t *txn) readmit(all bool) (int, error) {
 // readmitOf merges the changes waiting aside that admission now admits,
 // of the records only (all when nil).
 func (t *txn) readmitOf(only []syncproto.RecordID) (int, error) {
-	q := `SELECT q.change, c.body FROM quarantine q JOIN changes c ON c.id = q.change WHERE q.final = 0`
+	q := `SELECT q.change FROM quarantine q WHERE q.final = 0`
 	var args []any
 	if only != nil {
 		q += ` AND q.record IN (?` + strings.Repeat(`, ?`, len(only)-1) + `)`
@@ -255,30 +319,32 @@ func (t *txn) readmitOf(only []syncproto.RecordID) (int, error) {
 			args = append(args, id[:])
 		}
 	}
+	// The ids first, then each body as it is read: the changes waiting
+	// may be many, and large, and are not all held in memory at once.
 	rows, err := t.tx.QueryContext(t.ctx, q+` ORDER BY q.change`, args...)
 	if err != nil {
 		return 0, err
 	}
-	type waiting struct {
-		id   int64
-		body []byte
-	}
-	var all []waiting
+	var ids []int64
 	for rows.Next() {
-		var w waiting
-		if err := rows.Scan(&w.id, &w.body); err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		all = append(all, w)
+		ids = append(ids, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	merged := 0
-	for _, w := range all {
-		c, err := syncproto.DecodeChange(w.body)
+	for _, id := range ids {
+		var body []byte
+		if err := t.getBody.QueryRowContext(t.ctx, id).Scan(&body); err != nil {
+			return 0, err
+		}
+		c, err := syncproto.DecodeChange(body)
 		if err != nil {
 			return 0, fmt.Errorf("%w: a quarantined change: %v", ErrCorrupt, err)
 		}
@@ -287,9 +353,14 @@ func (t *txn) readmitOf(only []syncproto.RecordID) (int, error) {
 			return 0, err
 		}
 		v := t.s.opts.Admit(&c, t.facts(r, exists))
+		if v.Reason == "" {
+			if reason := t.tooMuch(&c, r, exists); reason != "" {
+				v = Verdict{Reason: reason, Final: true}
+			}
+		}
 		if v.Reason != "" {
 			if v.Final {
-				if _, err := t.tx.ExecContext(t.ctx, `UPDATE quarantine SET reason = ?, final = 1 WHERE change = ?`, v.Reason, w.id); err != nil {
+				if _, err := t.tx.ExecContext(t.ctx, `UPDATE quarantine SET reason = ?, final = 1 WHERE change = ?`, v.Reason, id); err != nil {
 					return 0, err
 				}
 			}
@@ -298,10 +369,10 @@ func (t *txn) readmitOf(only []syncproto.RecordID) (int, error) {
 		if !exists {
 			r = t.newRecord(c.Record)
 		}
-		if err := t.mergeStored(&c, w.id, r); err != nil {
+		if err := t.mergeStored(&c, id, r); err != nil {
 			return 0, err
 		}
-		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM quarantine WHERE change = ?`, w.id); err != nil {
+		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM quarantine WHERE change = ?`, id); err != nil {
 			return 0, err
 		}
 		merged++

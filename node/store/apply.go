@@ -375,7 +375,7 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 			return t.quarantine(c, in.Body, hash, in.Sig, v)
 		}
 	}
-	if reason := t.tooManyPending(c, r, exists); reason != "" {
+	if reason := t.tooMuch(c, r, exists); reason != "" {
 		return t.quarantine(c, in.Body, hash, in.Sig, Verdict{Reason: reason, Final: true})
 	}
 	if !exists {

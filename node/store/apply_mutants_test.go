@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
 	"strings"
@@ -472,5 +473,92 @@ func TestGapNamesTheMissingChange(t *testing.T) {
 	st := syncproto.Stream{Origin: origin, Lane: 3}
 	if !errors.Is(err, ErrGap) || !strings.HasSuffix(err.Error(), "came before "+st.String()+":3") {
 		t.Fatalf("change 5 after 2: %v", err)
+	}
+}
+
+// A forger sends versions of one field that replace nothing, one after
+// another: past MaxHeads they are kept aside for good, with the reason, so
+// that a person can still resolve the conflict (an edit names at most
+// syncproto.MaxBases versions) and the record's state stays bounded. The
+// edit that resolves it merges.
+func TestVersionsOfAFieldAtOnceBounded(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, Options{})
+	origin := syncproto.NodeID{0xd1}
+	rec := syncproto.NewRecordID()
+	hlc := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
+	in := make([]Incoming, MaxHeads+3)
+	for i := range in {
+		in[i] = fromPeer(t, syncproto.Change{Origin: origin, Seq: uint64(i + 1), HLC: hlc + syncproto.HLC(i), Record: rec, Fields: setField(t, "notes", i)})
+	}
+	res, err := s.Apply(ctx, in)
+	if err != nil || res.Applied != len(in) || res.Quarantined != 3 {
+		t.Fatalf("apply: %+v, %v; want %d applied, 3 kept aside", res, err, len(in))
+	}
+	q, err := s.Quarantine(ctx, 0)
+	if err != nil || len(q) != 3 {
+		t.Fatalf("kept aside: %+v, %v", q, err)
+	}
+	for _, c := range q {
+		if c.Change.Seq <= MaxHeads || !c.Final || c.Reason != "notes would stand in 65 versions at once, at most 64 may: no one could resolve them" {
+			t.Fatalf("kept aside: %+v; want the versions past the %d-th, for good, saying why", c, MaxHeads)
+		}
+	}
+	r, err := s.Record(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := r.Fields[0]; len(f.Versions) != MaxHeads {
+		t.Fatalf("notes stands in %d versions, want %d", len(f.Versions), MaxHeads)
+	}
+	// A version that replaces one of them still merges: the count
+	// stays.
+	replacing := fromPeer(t, syncproto.Change{Origin: origin, Seq: uint64(len(in) + 1), HLC: hlc + 100, Record: rec,
+		Fields: setField(t, "notes", "instead", in[0].Change.Dot())})
+	if res, err := s.Apply(ctx, []Incoming{replacing}); err != nil || res.Quarantined != 0 {
+		t.Fatalf("a version replacing one: %+v, %v", res, err)
+	}
+	if _, err := s.Write(ctx, []Edit{edit(t, rec, false, "notes", "decided")}); err != nil {
+		t.Fatalf("a person resolving the conflict: %v", err)
+	}
+	r, err = s.Record(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Conflicts != 0 || value(t, r, "notes") != "decided" {
+		t.Fatalf("after the decision: %d conflicts, notes %v", r.Conflicts, value(t, r, "notes"))
+	}
+}
+
+// A forger adds new fields to one record, MaxFields a change: past
+// MaxRecordFields the change is kept aside for good, and the record still
+// reads.
+func TestFieldsOfARecordBounded(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, Options{})
+	origin := syncproto.NodeID{0xd2}
+	rec := syncproto.NewRecordID()
+	hlc := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
+	changes := MaxRecordFields/syncproto.MaxFields + 1
+	in := make([]Incoming, changes)
+	for i := range in {
+		fs := make([]syncproto.FieldChange, syncproto.MaxFields)
+		for j := range fs {
+			fs[j] = syncproto.FieldChange{Name: fmt.Sprintf("household.%04x%04x.age", i, j), Value: cborOf(t, j)}
+		}
+		in[i] = fromPeer(t, syncproto.Change{Origin: origin, Seq: uint64(i + 1), HLC: hlc + syncproto.HLC(i), Record: rec, Fields: fs})
+	}
+	res, err := s.Apply(ctx, in)
+	if err != nil || res.Quarantined != 1 {
+		t.Fatalf("apply: %+v, %v; want the last change kept aside", res, err)
+	}
+	q, err := s.Quarantine(ctx, 0)
+	want := fmt.Sprintf("the record would hold %d fields, at most %d may", MaxRecordFields+syncproto.MaxFields, MaxRecordFields)
+	if err != nil || len(q) != 1 || q[0].Change.Seq != uint64(changes) || !q[0].Final || q[0].Reason != want {
+		t.Fatalf("kept aside: %+v, %v; want the last change, %q", q, err, want)
+	}
+	r, err := s.Record(ctx, rec)
+	if err != nil || len(r.Fields) != MaxRecordFields {
+		t.Fatalf("the record reads %d fields (%v), want %d", len(r.Fields), err, MaxRecordFields)
 	}
 }
