@@ -32,6 +32,9 @@ type photoStore struct {
 	// fetch counts, per photo, the FetchPhoto calls waiting for its full
 	// image: sessions meanwhile ask for it.
 	fetch map[string]int
+	// asked counts, per photo this node lacks, the sessions that asked
+	// for it and did not get it whole (photoPeer.Wants).
+	asked map[string]uint32
 }
 
 // PhotoStore is the node's photo store: with the configuration

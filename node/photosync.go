@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -112,6 +113,9 @@ type photoPeer struct {
 	refs     map[string]*photoRef
 	err      error
 	release  []func()
+	// wanted and got are the photos this session asked for, and those of
+	// them it received a kind of whole.
+	wanted, got map[string]bool
 }
 
 func (n *Node) photoPeer(peer identity.Claims) *photoPeer {
@@ -125,8 +129,13 @@ func (p *photoPeer) references(ctx context.Context) (map[string]*photoRef, error
 	return p.refs, p.err
 }
 
-// Wants is what this node lacks and takes, thumbnails first, each kind by
-// the priority of the records that name it.
+// Wants is what this node lacks and takes: the full images a person waits
+// for, then the photos asked for least often, a thumbnail before a full
+// image, each by the priority of the records that name it. A session asks for at most syncproto.MaxPhotoWants: records that
+// name photos no node holds (a forger's made-up ids, made to sort first)
+// would otherwise be what every session asks for, and real photos never
+// come. Asked for and not got, a photo waits behind those asked less, so
+// that every photo comes up in turn.
 func (p *photoPeer) Wants(ctx context.Context) ([]syncproto.PhotoWant, error) {
 	s, err := p.n.PhotoStore()
 	if err != nil {
@@ -136,11 +145,6 @@ func (p *photoPeer) Wants(ctx context.Context) ([]syncproto.PhotoWant, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(refs))
-	for id := range refs {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(refs[a].prio, refs[b].prio), cmp.Compare(a, b)) })
 	self := p.n.Self()
 	fetching := p.n.fetching()
 	full := func(id string) bool {
@@ -150,34 +154,50 @@ func (p *photoPeer) Wants(ctx context.Context) ([]syncproto.PhotoWant, error) {
 		// A laptop's own photos: those it wrote into a record.
 		return slices.ContainsFunc(refs[id].streams, func(st syncproto.Stream) bool { return st.Origin == self.ID })
 	}
-	var wants []syncproto.PhotoWant
-	for _, k := range []photos.Kind{photos.Thumb, photos.Full} {
-		for _, id := range ids {
-			if len(wants) == syncproto.MaxPhotoWants {
-				return wants, nil
-			}
-			if k == photos.Full && !full(id) {
-				continue
-			}
-			info, err := s.Info(id)
-			if err != nil && !errors.Is(err, photos.ErrNotFound) {
-				return nil, err
-			}
-			if info.Has(k) {
-				continue
-			}
-			release, ok := s.Claim(id, k)
-			if !ok {
-				continue // another session is receiving it
-			}
-			p.release = append(p.release, release)
-			held, err := s.Partial(id, k)
-			if err != nil {
-				return nil, err
-			}
-			h, _ := hex.DecodeString(id)
-			wants = append(wants, syncproto.PhotoWant{ID: syncproto.Hash(h), Kind: uint8(k), Offset: uint64(held)})
+	type want struct {
+		id string
+		k  photos.Kind
+	}
+	all := make([]want, 0, 2*len(refs))
+	for id := range refs {
+		all = append(all, want{id, photos.Thumb})
+		if full(id) {
+			all = append(all, want{id, photos.Full})
 		}
+	}
+	// The full images a person waits for first; then the photos asked
+	// for least, a thumbnail before a full image, by priority.
+	asked := p.n.photosAsked(refs)
+	slices.SortFunc(all, func(a, b want) int {
+		return cmp.Or(-cmp.Compare(b2i(fetching[a.id]), b2i(fetching[b.id])), cmp.Compare(asked[a.id], asked[b.id]), cmp.Compare(a.k, b.k),
+			cmp.Compare(refs[a.id].prio, refs[b.id].prio), cmp.Compare(a.id, b.id))
+	})
+	p.wanted, p.got = map[string]bool{}, map[string]bool{}
+	var wants []syncproto.PhotoWant
+	for _, w := range all {
+		if len(wants) == syncproto.MaxPhotoWants {
+			break
+		}
+		id, k := w.id, w.k
+		info, err := s.Info(id)
+		if err != nil && !errors.Is(err, photos.ErrNotFound) {
+			return nil, err
+		}
+		if info.Has(k) {
+			continue
+		}
+		release, ok := s.Claim(id, k)
+		if !ok {
+			continue // another session is receiving it
+		}
+		p.release = append(p.release, release)
+		held, err := s.Partial(id, k)
+		if err != nil {
+			return nil, err
+		}
+		h, _ := hex.DecodeString(id)
+		wants = append(wants, syncproto.PhotoWant{ID: syncproto.Hash(h), Kind: uint8(k), Offset: uint64(held)})
+		p.wanted[id] = true
 	}
 	return wants, nil
 }
@@ -237,6 +257,9 @@ func (p *photoPeer) Receive(ctx context.Context, c *syncproto.PhotoChunk) (bool,
 	if errors.Is(err, photos.ErrCorrupt) || errors.Is(err, photos.ErrOutOfPlace) {
 		err = fmt.Errorf("%w: %v", peersync.ErrBadPhoto, err)
 	}
+	if done && p.got != nil {
+		p.got[id] = true
+	}
 	return done, err
 }
 
@@ -258,12 +281,45 @@ func (p *photoPeer) Kept(ctx context.Context, full []syncproto.Hash) error {
 	return nil
 }
 
-// Release gives up the photos this session reserved.
+// Release gives up the photos this session reserved, and counts those it
+// asked for and did not get.
 func (p *photoPeer) Release() {
 	for _, r := range p.release {
 		r()
 	}
 	p.release = nil
+	if len(p.wanted) == 0 {
+		return
+	}
+	p.n.photos.mu.Lock()
+	defer p.n.photos.mu.Unlock()
+	if p.n.photos.asked == nil {
+		p.n.photos.asked = map[string]uint32{}
+	}
+	for id := range p.wanted {
+		if p.got[id] {
+			delete(p.n.photos.asked, id)
+		} else if p.n.photos.asked[id] < math.MaxUint32 {
+			p.n.photos.asked[id]++
+		}
+	}
+	p.wanted = nil
+}
+
+// photosAsked are the counts of photoPeer.Release of the photos refs
+// names; the counts of photos no record names any longer are dropped.
+func (n *Node) photosAsked(refs map[string]*photoRef) map[string]uint32 {
+	n.photos.mu.Lock()
+	defer n.photos.mu.Unlock()
+	out := make(map[string]uint32, len(n.photos.asked))
+	for id, k := range n.photos.asked {
+		if refs[id] == nil {
+			delete(n.photos.asked, id)
+			continue
+		}
+		out[id] = k
+	}
+	return out
 }
 
 // fetching are the full images a person asked for (FetchPhoto).

@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"lifeline/node"
@@ -161,5 +162,44 @@ func TestPhotosFollowTheRecordsScope(t *testing.T) {
 	}
 	if thumb, full := photoKinds(t, toledo.Node, p); thumb || full {
 		t.Fatal("a photo of a Cayo record reached Toledo's relay")
+	}
+}
+
+// A laptop writes records naming more photos than a session asks for
+// (syncproto.MaxPhotoWants), that no node holds, with ids made to sort
+// first. The relay asks for them once, then for the photos it has not
+// asked for yet: an honest laptop's real photo still reaches it.
+func TestPhotosNoNodeHoldsDoNotStarveTheRealOnes(t *testing.T) {
+	ctx := context.Background()
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	forger := laptop(c, "cayo-66", "Cayo", nil)
+	honest := laptop(c, "cayo-08", "Cayo", nil)
+	const perRecord = 10
+	for i := range syncproto.MaxPhotoWants/perRecord + 1 {
+		var ids []string
+		for j := range perRecord {
+			ids = append(ids, fmt.Sprintf("%q", fmt.Sprintf("0000%060x", i*perRecord+j)))
+		}
+		rec := fmt.Sprintf(`{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":3,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z","photos":[%s]}`, strings.Join(ids, ","))
+		if _, err := forger.Node.Add(ctx, "damage-assessment", []byte(rec), "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := forger.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	real := addNoisePhoto(t, honest.Node, 300, 200, 2)
+	rec := fmt.Sprintf(`{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":3,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z","photos":[%q]}`, real.Hash)
+	if _, err := honest.Node.Add(ctx, "damage-assessment", []byte(rec), "Ana"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := honest.Node.Sync(ctx, relay.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if thumb, full := photoKinds(t, relay.Node, real); !thumb || !full {
+		t.Fatalf("after two sessions the relay holds the honest laptop's photo: thumbnail %v, full %v; want both", thumb, full)
 	}
 }
