@@ -129,13 +129,14 @@ func (p *photoPeer) references(ctx context.Context) (map[string]*photoRef, error
 	return p.refs, p.err
 }
 
-// Wants is what this node lacks and takes: the full images a person waits
-// for, then the photos asked for least often, a thumbnail before a full
-// image, each by the priority of the records that name it. A session asks for at most syncproto.MaxPhotoWants: records that
-// name photos no node holds (a forger's made-up ids, made to sort first)
-// would otherwise be what every session asks for, and real photos never
-// come. Asked for and not got, a photo waits behind those asked less, so
-// that every photo comes up in turn.
+// Wants is what this node lacks and takes: the photos asked for least
+// often first, a thumbnail before a full image, each by the priority of
+// the records that name it. A session asks for at most
+// syncproto.MaxPhotoWants: records that name photos no node holds (a
+// forger's made-up ids, made to sort first) would otherwise be what every
+// session asks for, and real photos never come. Asked for and not got, a
+// photo waits behind those asked less, so that every photo comes up in
+// turn.
 func (p *photoPeer) Wants(ctx context.Context) ([]syncproto.PhotoWant, error) {
 	s, err := p.n.PhotoStore()
 	if err != nil {
@@ -165,11 +166,11 @@ func (p *photoPeer) Wants(ctx context.Context) ([]syncproto.PhotoWant, error) {
 			all = append(all, want{id, photos.Full})
 		}
 	}
-	// The full images a person waits for first; then the photos asked
-	// for least, a thumbnail before a full image, by priority.
+	// The photos asked for least first, a thumbnail before a full image,
+	// by priority.
 	asked := p.n.photosAsked(refs)
 	slices.SortFunc(all, func(a, b want) int {
-		return cmp.Or(-cmp.Compare(b2i(fetching[a.id]), b2i(fetching[b.id])), cmp.Compare(asked[a.id], asked[b.id]), cmp.Compare(a.k, b.k),
+		return cmp.Or(cmp.Compare(asked[a.id], asked[b.id]), cmp.Compare(b2i(a.k == photos.Full), b2i(b.k == photos.Full)),
 			cmp.Compare(refs[a.id].prio, refs[b.id].prio), cmp.Compare(a.id, b.id))
 	})
 	p.wanted, p.got = map[string]bool{}, map[string]bool{}
