@@ -436,11 +436,13 @@ var placeAliases = map[string]string{
 	"belize": "belize city",
 }
 
-// placeWords are the words of a place name abbreviated as a clerk does:
-// Sta. Cruz, Sn. José, St. Margaret, BZ City, OW Town.
+// placeWords are the words of a place name abbreviated as a clerk does
+// (Sta. Cruz, Sn. José, St. Margaret, BZ City, OW Town), and Crique, the
+// creek of Toledo's village names, written as English speakers hear it
+// (Creek Sarco).
 var placeWords = map[string]string{
 	"sta": "santa", "sto": "santo", "sn": "san", "st": "saint", "bz": "belize", "bze": "belize",
-	"ow": "orange walk",
+	"ow": "orange walk", "crique": "creek",
 }
 
 // foldDistrict folds a district as the kits name it, or as it is

@@ -315,6 +315,12 @@ func TestVillagesAsReportersWriteThem(t *testing.T) {
 			t.Errorf("%q and %q score %.3f, the same village written alike %.3f: %q", tc[0], tc[1], a.Score, b.Score, a.ReasonsIn("en"))
 		}
 	}
+	// Crique Sarco as an English speaker writes it.
+	creek := score(t, person("a", M, "Maria Pop", "female", 30, "Creek Sarco", "Toledo"), person("b", S, "Maria Pop", "female", 31, "Crique Sarco", "Toledo"))
+	same := score(t, person("a", M, "Maria Pop", "female", 30, "Crique Sarco", "Toledo"), person("b", S, "Maria Pop", "female", 31, "Crique Sarco", "Toledo"))
+	if creek.Score != same.Score {
+		t.Errorf("Creek Sarco and Crique Sarco: %.3f %q; Crique Sarco on both %.3f", creek.Score, creek.ReasonsIn("en"), same.Score)
+	}
 	// A landmark is not a village.
 	if c := plain("the market", "Toledo"); c.Score >= want.Score || !slices.Contains(c.ReasonsIn("en"), "San Antonio and the market, both Toledo") {
 		t.Errorf("the market and San Antonio: %.3f %q", c.Score, c.ReasonsIn("en"))
