@@ -15,6 +15,14 @@ import (
 // block is the people of one block, reports and registrations apart.
 type block struct{ missing, sheltered []int32 }
 
+// of is the list of the block that people of the kind rec are in.
+func (b *block) of(rec Record) *[]int32 {
+	if rec == Missing {
+		return &b.missing
+	}
+	return &b.sheltered
+}
+
 // ageBand is the width in years of the age bands that split blocks. A pair
 // whose ages are more than a band apart lies in no common block, and the
 // model would put it far below the threshold anyway (ages more than ten
@@ -31,7 +39,7 @@ const noBand = -1
 // be a candidate with every other, and a few thousand of them would fill
 // HQ's memory and its queue with millions of pairs. No real set comes near
 // these bounds (docs/matching.md): the largest block of the 300,000
-// records of M2 holds 494 people, and no record of M1 makes more than
+// records of M2 holds 500 people, and no record of M1 makes more than
 // eight pairs.
 const (
 	// MaxBlock is the most people of each kind (reports, registrations)
@@ -159,10 +167,7 @@ func (x *Index) Remove(id string) bool {
 		if b == nil {
 			continue
 		}
-		list := &b.sheltered
-		if f.rec == Missing {
-			list = &b.missing
-		}
+		list := b.of(f.rec)
 		if at, ok := slices.BinarySearch(*list, i); ok {
 			*list = slices.Delete(*list, at, at+1)
 		}
@@ -293,8 +298,7 @@ func (x *Index) Add(p Person) ([]Candidate, error) {
 // full says whether a block f would be put in is full (MaxBlock).
 func (x *Index) full(f *features, keys []string) bool {
 	for _, k := range keys {
-		b := x.blocks[x.hash(k, bandOf(f))]
-		if b != nil && (f.rec == Missing && len(b.missing) >= x.maxBlock || f.rec != Missing && len(b.sheltered) >= x.maxBlock) {
+		if b := x.blocks[x.hash(k, bandOf(f))]; b != nil && len(*b.of(f.rec)) >= x.maxBlock {
 			return true
 		}
 	}
@@ -316,10 +320,7 @@ func (x *Index) insert(f *features, keys []string, i int32) (crowded bool) {
 			b = &block{}
 			x.blocks[h] = b
 		}
-		list := &b.sheltered
-		if f.rec == Missing {
-			list = &b.missing
-		}
+		list := b.of(f.rec)
 		if len(*list) >= x.maxBlock {
 			crowded = true
 			continue
