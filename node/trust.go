@@ -214,7 +214,12 @@ func (t *trust) AddCerts(ctx context.Context, ders [][]byte) error {
 			errs = append(errs, err)
 			continue
 		}
-		_, known := t.origin(claims.Node)
+		// Held in the store, not in the cache: check caches what it
+		// checked.
+		_, known, err := t.store.Node(ctx, claims.Node)
+		if err != nil {
+			return err
+		}
 		if err := t.put(ctx, cert, claims); err != nil {
 			return err
 		}
