@@ -82,6 +82,8 @@ bench: build
 	bin/lifeline-bench -personal -run 'W1|W4b'
 	@echo "-- sealing and opening one personal value:"
 	$(GO) test -run '^$$' -bench . -benchmem ./node/personal
+	@echo "-- a peer's change of a record of which 20,000 changes wait aside:"
+	$(GO) test -run '^$$' -bench AChangeOfARecordWithChangesWaiting -benchmem ./node/store
 
 # The hurricane drill against real processes in network namespaces (root);
 # the report is printed and written to drill-report.txt.

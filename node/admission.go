@@ -127,7 +127,7 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 	if !rec.Exists && (edits || deletes) {
 		// Merged before the record, an edit or a deletion would pass
 		// unchecked, and stand once the record came: it waits for it.
-		return store.Verdict{Reason: fmt.Sprintf("changes record %s, which this node does not hold yet", c.Record)}
+		return store.Verdict{Reason: fmt.Sprintf("changes record %s, which this node does not hold yet", c.Record), Waits: store.WaitsForRecord}
 	}
 	for i := range c.Fields {
 		f := &c.Fields[i]
@@ -138,7 +138,8 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 			}
 			base, held := rec.Change(b)
 			if !held {
-				return store.Verdict{Reason: fmt.Sprintf("replaces %s's version of %s, which is not here yet", o.Name, f.Name)}
+				return store.Verdict{Reason: fmt.Sprintf("replaces %s's version of %s, which is not here yet", o.Name, f.Name),
+					Waits: store.WaitsForVersion, Version: b}
 			}
 			if bf, ok := base.Field(f.Name); ok && len(bf.Base) > 1 {
 				return final("replaces the decision %s made on %s: only headquarters does", o.Name, f.Name)

@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,6 +162,24 @@ func handWhole(t *testing.T, from, to *nodetest.Member) {
 	}
 }
 
+// handBeyond hands a member's changes beyond have to another, by bundle.
+func handBeyond(t *testing.T, from, to *nodetest.Member, have syncproto.Vector) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "b.bundle")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := from.Node.ExportBundle(ctx, f, have); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := to.Node.ImportBundle(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A Toledo laptop that holds Cayo records (handed whole) edits and
 // deletes a Cayo damage assessment, and deletes a Cayo missing person:
 // each is kept aside, with its reason, nothing changes, and HQ lists them;
@@ -248,18 +267,7 @@ func TestChangeThatOvertakesItsRecordWaitsForIt(t *testing.T) {
 				have[st] = seq
 			}
 		}
-		path := filepath.Join(t.TempDir(), "b.bundle")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := from.Node.ExportBundle(ctx, f, have); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if _, err := to.Node.ImportBundle(ctx, path); err != nil {
-			t.Fatal(err)
-		}
+		handBeyond(t, from, to, have)
 	}
 	handWhole(t, cayo, toledo)
 	bundle(cayo, cayo2)
@@ -609,5 +617,103 @@ func TestRowsPastTheKitsBoundAreKeptAside(t *testing.T) {
 	}
 	if live != 191 {
 		t.Fatalf("HQ's record has %d rows of its household, want 191", live)
+	}
+}
+
+// An edit made on HQ's version of a field reaches a laptop before HQ's
+// version does: it waits aside for that version, and merges when it comes.
+// A rogue laptop's changes of one record, naming a kit version no node
+// has, wait aside for the kit, and the changes of that record that follow
+// them merge as usual (the store looks at each change kept aside again
+// only when what it waits for may have come: TestChangesKeptAsideAreLookedAtWhenWhatTheyWaitForComes).
+func TestAnEditOfHQsVersionWaitsForThatVersion(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	writer := laptop(c, "cayo-07", "Cayo", nil)
+	late := laptop(c, "cayo-09", "Cayo", nil)
+	ctx := context.Background()
+	id := mustAdd(t, writer.Node, "damage-assessment", assessment)
+	for _, m := range []*nodetest.Member{writer, late} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := hq.Node.Update(ctx, id, []byte(`{"village":"San José Succotz"}`), "hq-desk"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, writer.Node, id, `{"village":"Succotz Village"}`)
+	// The writer's changes alone, without HQ's streams.
+	have, err := hq.Node.Vector(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for st := range have {
+		if st.Origin == writer.Node.Self().ID {
+			delete(have, st)
+		}
+	}
+	handBeyond(t, writer, late, have)
+	qs, err := late.Node.Quarantine(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Final || qs[0].Reason != "replaces hq's version of village, which is not here yet" {
+		t.Fatalf("before HQ's version, kept aside: %+v, %v", qs, err)
+	}
+	if _, err := late.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := late.Node.QuarantineCount(ctx); err != nil || n != 0 {
+		t.Fatalf("%d kept aside once HQ's version came (%v)", n, err)
+	}
+	if r, err := late.Node.Record(ctx, id); err != nil || r.Fields["village"] != "Succotz Village" || len(r.Conflicts) != 0 {
+		t.Fatalf("the record: %+v, %v", r, err)
+	}
+
+	// The rogue's changes of a kit version no node has.
+	rogue := writer
+	own := syncproto.Stream{Origin: rogue.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))}
+	v, err := rogue.Node.Vector(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := v[own]
+	prev, err := node.HeadAt(rogue.Node, ctx, own, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const waiting = 40
+	run := syncproto.Run{Stream: own, First: seq + 1}
+	now := time.Now().UnixMilli()
+	for i := range waiting + 1 {
+		version := uint32(99)
+		if i == waiting {
+			version = 1 // the last is of the kit every node has
+		}
+		val, _ := syncproto.Marshal(fmt.Sprintf("Succotz %d", i))
+		ch := syncproto.Change{Origin: own.Origin, Lane: own.Lane, Seq: seq + 1 + uint64(i), HLC: syncproto.MakeHLC(now, uint16(i)), Record: id,
+			Kit: "damage-assessment", Type: "damage-assessment", Version: version, Fields: []syncproto.FieldChange{{Name: "address", Value: val}}}
+		body, err := ch.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = syncproto.ChainHash(prev, body)
+		run.Bodies = append(run.Bodies, body)
+	}
+	run.Sig = rogue.Node.Key().SignHead(own.Lane, seq+waiting+1, prev)
+	if _, err := node.SyncSending(rogue.Node, ctx, hq.Addr, []syncproto.Run{run}); err != nil {
+		t.Fatalf("the rogue's session: %v", err)
+	}
+	qs, err = hq.Node.Quarantine(ctx, 0)
+	if err != nil || len(qs) != waiting {
+		t.Fatalf("HQ keeps aside %d changes (%v), want %d", len(qs), err, waiting)
+	}
+	for _, q := range qs {
+		if q.Final || !strings.HasPrefix(q.Reason, "written with version 99 of ") {
+			t.Fatalf("kept aside: %+v", q)
+		}
+	}
+	if r, err := hq.Node.Record(ctx, id); err != nil || r.Fields["address"] != fmt.Sprintf("Succotz %d", waiting) {
+		t.Fatalf("HQ's record: %+v, %v", r, err)
 	}
 }

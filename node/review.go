@@ -230,7 +230,7 @@ func (n *Node) admitReview(c *syncproto.Change, f *syncproto.FieldChange, origin
 		return final("a review in the name of node %s, written by %s", v.Node, origin.Name)
 	}
 	if !rec.Exists {
-		return store.Verdict{Reason: fmt.Sprintf("reviews record %s, which this node does not hold yet", c.Record)}, false
+		return store.Verdict{Reason: fmt.Sprintf("reviews record %s, which this node does not hold yet", c.Record), Waits: store.WaitsForRecord}, false
 	}
 	if origin.Role.Decides() {
 		return store.Verdict{}, true

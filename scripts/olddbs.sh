@@ -202,7 +202,12 @@ make_version() {
 	for f in "$work"/a/*; do
 		case $(basename "$f") in
 		lifeline.db*) ;;
-		*) cp -r "$f" "$root/$out/schema-v$n/" ;; # from version 12, a photos folder
+		*)
+			# From version 12, a photos folder, empty here: git keeps
+			# no empty folder, so neither does this.
+			if [ -d "$f" ] && [ -z "$(ls -A "$f")" ]; then continue; fi
+			cp -r "$f" "$root/$out/schema-v$n/"
+			;;
 		esac
 	done
 	{

@@ -1,7 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,7 +26,32 @@ type Admission func(c *syncproto.Change, rec RecordFacts) Verdict
 type Verdict struct {
 	Reason string
 	Final  bool
+	// Waits says, of a refusal that is not final, what the change waits
+	// for, and so when it is looked at again; Version is the version it
+	// waits for when that is WaitsForVersion.
+	Waits   Waits
+	Version syncproto.Dot
 }
+
+// Waits is what a change kept aside for now waits for. A change is looked
+// at again only when what it waits for may have come, so that a node's
+// many changes kept aside on one record do not cost every later change of
+// that record as much.
+type Waits uint8
+
+const (
+	// WaitsForNode: something of the node's own, its kits, the
+	// certificates it holds, its keys. Looked at again when the node calls
+	// Readmit.
+	WaitsForNode Waits = iota
+	// WaitsForRecord: its record, which the node does not hold yet. Looked
+	// at again when a peer's change merges into the record.
+	WaitsForRecord
+	// WaitsForVersion: the version Verdict.Version, which the node does
+	// not hold, or has not merged, yet. Looked at again when that version
+	// arrives, and when it merges.
+	WaitsForVersion
+)
 
 // RecordFacts is what admission may know of the record a change touches.
 type RecordFacts struct {
@@ -199,9 +228,13 @@ func (t *txn) quarantine(c *syncproto.Change, body []byte, hash syncproto.Hash, 
 	if _, err := t.insChange.ExecContext(t.ctx, id, int64(c.HLC), 0, hash[:], nullable(sig), body, nil); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO quarantine (change, record, reason, final, at) VALUES (?, ?, ?, ?, ?)`,
-		id, c.Record[:], v.Reason, v.Final, time.Now().UTC().Format(time.RFC3339)); err != nil {
+	waits, version := waitsOf(v)
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO quarantine (change, record, reason, final, at, waits, version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, c.Record[:], v.Reason, v.Final, time.Now().UTC().Format(time.RFC3339), waits, version); err != nil {
 		return err
+	}
+	if waits == WaitsForVersion {
+		t.versionsAwaited = awaited
 	}
 	h.seq, h.head, h.dirty = c.Seq, hash, true
 	t.quarantined++
@@ -263,85 +296,161 @@ func (s *SQLite) Readmit(ctx context.Context) (int, error) {
 	return merged, s.wrap(t.commit())
 }
 
+// waitsOf is how a verdict's wait is kept in the quarantine table: what
+// the change waits for, and the version's key when it is one.
+func waitsOf(v Verdict) (Waits, []byte) {
+	if v.Final {
+		return WaitsForNode, nil
+	}
+	if v.Waits == WaitsForVersion {
+		return WaitsForVersion, versionKey(v.Version)
+	}
+	return min(v.Waits, WaitsForRecord), nil
+}
+
+// versionKey is a version's key in the quarantine table: its origin, lane
+// and sequence, big-endian.
+func versionKey(d syncproto.Dot) []byte {
+	k := make([]byte, 0, len(d.Origin)+9)
+	k = append(k, d.Origin[:]...)
+	k = append(k, d.Lane)
+	return binary.BigEndian.AppendUint64(k, d.Seq)
+}
+
+// Whether a change kept aside waits for a version (txn.versionsAwaited),
+// not yet asked in this transaction, or known.
+const (
+	awaitedUnknown = iota
+	awaitedNone
+	awaited
+)
+
+// arrived wakes the changes kept aside that wait for a version that has
+// just arrived from a peer (merged or kept aside itself), or merged after
+// it waited aside: readmit looks at them again. Nothing is read while no
+// change waits for a version.
+func (t *txn) arrived(d syncproto.Dot) error {
+	if t.versionsAwaited == awaitedUnknown {
+		var one int
+		err := t.tx.QueryRowContext(t.ctx, `SELECT 1 FROM quarantine WHERE waits = 2 AND final = 0 LIMIT 1`).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			t.versionsAwaited = awaitedNone
+		case err != nil:
+			return err
+		default:
+			t.versionsAwaited = awaited
+		}
+	}
+	if t.versionsAwaited != awaited {
+		return nil
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT change FROM quarantine WHERE version = ? AND waits = 2 AND final = 0`, versionKey(d))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		t.woken = append(t.woken, id)
+	}
+	return rows.Err()
+}
+
 // readmit is Readmit inside a transaction: of every change waiting aside
-// when all, else of those of the records a peer's change merged into in
-// this transaction, until no more merge. A change waiting for its record
-// may be what another waits for.
+// when all, else of those that wait for what this transaction brought (a
+// record a peer's change merged into, a version that arrived), until no
+// more merge. A change waiting for its record may be what another waits
+// for.
 func (t *txn) readmit(all bool) (int, error) {
 	if t.s.opts.Admit == nil {
 		return 0, nil
 	}
 	merged := 0
 	for {
-		var only []syncproto.RecordID
-		if !all {
-			if len(t.touched) == 0 {
-				return merged, nil
-			}
-			for id := range t.touched {
-				only = append(only, id)
-			}
-			t.touched = nil
-		}
-		n := 0
-		if only == nil {
-			var err error
-			if n, err = t.readmitOf(nil); err != nil {
-				return 0, err
-			}
-		}
-		// A piece of records at a time: SQLite bounds a statement's
-		// parameters.
-		for len(only) > 0 {
-			piece := only[:min(len(only), 500)]
-			only = only[len(piece):]
-			k, err := t.readmitOf(piece)
+		var ids []int64
+		var err error
+		if all {
+			ids, err = t.waiting(`SELECT change FROM quarantine WHERE final = 0`)
 			if err != nil {
 				return 0, err
 			}
-			n += k
+			all = false
+		} else {
+			if len(t.touched) == 0 && len(t.woken) == 0 {
+				return merged, nil
+			}
+			only := make([]syncproto.RecordID, 0, len(t.touched))
+			for id := range t.touched {
+				only = append(only, id)
+			}
+			ids, t.woken, t.touched = t.woken, nil, nil
+			// A piece of records at a time: SQLite bounds a statement's
+			// parameters.
+			for len(only) > 0 {
+				piece := only[:min(len(only), 500)]
+				only = only[len(piece):]
+				args := make([]any, len(piece))
+				for i, id := range piece {
+					args[i] = id[:]
+				}
+				of, err := t.waiting(`SELECT change FROM quarantine WHERE waits = 1 AND final = 0 AND record IN (?`+
+					strings.Repeat(`, ?`, len(piece)-1)+`)`, args...)
+				if err != nil {
+					return 0, err
+				}
+				ids = append(ids, of...)
+			}
+			slices.Sort(ids)
+			ids = slices.Compact(ids)
+		}
+		n, err := t.readmitIDs(ids)
+		if err != nil {
+			return 0, err
 		}
 		if merged += n; n == 0 {
 			return merged, nil
 		}
-		all = false
 	}
 }
 
-// readmitOf merges the changes waiting aside that admission now admits,
-// of the records only (all when nil).
-func (t *txn) readmitOf(only []syncproto.RecordID) (int, error) {
-	q := `SELECT q.change FROM quarantine q WHERE q.final = 0`
-	var args []any
-	if only != nil {
-		q += ` AND q.record IN (?` + strings.Repeat(`, ?`, len(only)-1) + `)`
-		for _, id := range only {
-			args = append(args, id[:])
-		}
-	}
-	// The ids first, then each body as it is read: the changes waiting
-	// may be many, and large, and are not all held in memory at once.
-	rows, err := t.tx.QueryContext(t.ctx, q+` ORDER BY q.change`, args...)
+// waiting lists the changes kept aside that a query selects.
+func (t *txn) waiting(q string, args ...any) ([]int64, error) {
+	rows, err := t.tx.QueryContext(t.ctx, q+` ORDER BY change`, args...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
+	return ids, rows.Err()
+}
+
+// readmitIDs looks again at changes kept aside, by id, and merges those
+// admission now admits; of the others, it keeps what they now wait for.
+// Each body is read as it is looked at: the changes waiting may be many,
+// and large, and are not all held in memory at once.
+func (t *txn) readmitIDs(ids []int64) (int, error) {
 	merged := 0
 	for _, id := range ids {
-		var body []byte
-		if err := t.getBody.QueryRowContext(t.ctx, id).Scan(&body); err != nil {
+		var body, had []byte
+		var reason string
+		var waits Waits
+		err := t.tx.QueryRowContext(t.ctx, `SELECT c.body, q.reason, q.waits, q.version FROM quarantine q JOIN changes c ON c.id = q.change
+			WHERE q.change = ? AND q.final = 0`, id).Scan(&body, &reason, &waits, &had)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // woken twice, and merged or refused for good already
+		}
+		if err != nil {
 			return 0, err
 		}
 		c, err := syncproto.DecodeChange(body)
@@ -359,10 +468,15 @@ func (t *txn) readmitOf(only []syncproto.RecordID) (int, error) {
 			}
 		}
 		if v.Reason != "" {
-			if v.Final {
-				if _, err := t.tx.ExecContext(t.ctx, `UPDATE quarantine SET reason = ?, final = 1 WHERE change = ?`, v.Reason, id); err != nil {
+			w, version := waitsOf(v)
+			if v.Final || v.Reason != reason || w != waits || !bytes.Equal(version, had) {
+				if _, err := t.tx.ExecContext(t.ctx, `UPDATE quarantine SET reason = ?, final = ?, waits = ?, version = ? WHERE change = ?`,
+					v.Reason, v.Final, w, version, id); err != nil {
 					return 0, err
 				}
+			}
+			if w == WaitsForVersion {
+				t.versionsAwaited = awaited
 			}
 			continue
 		}
@@ -390,6 +504,11 @@ func (t *txn) mergeStored(c *syncproto.Change, id int64, r *recordRow) error {
 	}
 	t.touched[c.Record] = true
 	if err := t.apply(c, r); err != nil {
+		return err
+	}
+	// A change waiting for this one to merge, not only to arrive, may
+	// merge now.
+	if err := t.arrived(c.Dot()); err != nil {
 		return err
 	}
 	if r.fresh {

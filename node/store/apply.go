@@ -364,6 +364,9 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 	if err != nil {
 		return err
 	}
+	if err := t.arrived(c.Dot()); err != nil {
+		return err
+	}
 	cov := t.coverOf(c.Stream())
 	cov.took = max(cov.took, c.Seq)
 	r, exists, err := t.record(c.Record)

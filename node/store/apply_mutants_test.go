@@ -235,7 +235,7 @@ func TestEditWaitsForItsRecord(t *testing.T) {
 	waitForRecord := func(c *syncproto.Change, rec RecordFacts) Verdict {
 		for _, f := range c.Fields {
 			if len(f.Base) > 0 && !rec.Exists {
-				return Verdict{Reason: "waits for its record"}
+				return Verdict{Reason: "waits for its record", Waits: WaitsForRecord}
 			}
 		}
 		return Verdict{}
@@ -395,8 +395,11 @@ func TestChainOfWaitingChangesMerges(t *testing.T) {
 			return Verdict{}
 		}
 		var shown int
-		if !rec.Exists || syncproto.Unmarshal(rec.Field("step"), &shown) != nil || shown != step-1 {
-			return Verdict{Reason: "waits for the step before"}
+		if !rec.Exists {
+			return Verdict{Reason: "waits for its record", Waits: WaitsForRecord}
+		}
+		if syncproto.Unmarshal(rec.Field("step"), &shown) != nil || shown != step-1 {
+			return Verdict{Reason: "waits for the step before", Waits: WaitsForVersion, Version: f.Base[0]}
 		}
 		return Verdict{}
 	}

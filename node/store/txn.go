@@ -40,6 +40,11 @@ type txn struct {
 	// touched are the records a change from a peer merged into: what a
 	// change kept aside may have waited for.
 	touched map[syncproto.RecordID]bool
+	// woken are the changes kept aside that wait for a version that
+	// arrived in this transaction (txn.arrived); versionsAwaited says
+	// whether any change kept aside waits for a version at all.
+	woken           []int64
+	versionsAwaited int
 	// delta is what the records changed so far do to the digest and the
 	// totals (see derived.go); derive, when set, counts created records
 	// beside the writer until the delta is written.
