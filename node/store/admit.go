@@ -47,9 +47,10 @@ const (
 	// WaitsForRecord: its record, which the node does not hold yet. Looked
 	// at again when a peer's change merges into the record.
 	WaitsForRecord
-	// WaitsForVersion: the version Verdict.Version, which the node does
-	// not hold, or has not merged, yet. Looked at again when that version
-	// arrives, and when it merges.
+	// WaitsForVersion: the version Verdict.Version of its record, which
+	// the node holds, a version the node does not hold, or has not merged,
+	// yet. Looked at again when that version arrives, and when it merges.
+	// A change of a record not held waits for the record instead.
 	WaitsForVersion
 )
 
@@ -228,7 +229,10 @@ func (t *txn) quarantine(c *syncproto.Change, body []byte, hash syncproto.Hash, 
 	if _, err := t.insChange.ExecContext(t.ctx, id, int64(c.HLC), 0, hash[:], nullable(sig), body, nil); err != nil {
 		return err
 	}
-	waits, version := waitsOf(v)
+	waits, version := v.Waits, []byte(nil)
+	if waits == WaitsForVersion {
+		version = versionKey(v.Version)
+	}
 	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO quarantine (change, record, reason, final, at, waits, version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		id, c.Record[:], v.Reason, v.Final, time.Now().UTC().Format(time.RFC3339), waits, version); err != nil {
 		return err
@@ -296,16 +300,20 @@ func (s *SQLite) Readmit(ctx context.Context) (int, error) {
 	return merged, s.wrap(t.commit())
 }
 
-// waitsOf is how a verdict's wait is kept in the quarantine table: what
-// the change waits for, and the version's key when it is one.
-func waitsOf(v Verdict) (Waits, []byte) {
-	if v.Final {
-		return WaitsForNode, nil
+// waitsOf is a verdict as the quarantine table keeps it: a final one waits
+// for nothing; a change of a record not held waits for the record, whatever
+// version of it it names, as the version can only come after the record's
+// first change, which wakes it.
+func waitsOf(v Verdict, exists bool) Verdict {
+	switch {
+	case v.Final || v.Waits > WaitsForVersion:
+		v.Waits, v.Version = WaitsForNode, syncproto.Dot{}
+	case v.Waits == WaitsForVersion && !exists:
+		v.Waits, v.Version = WaitsForRecord, syncproto.Dot{}
+	case v.Waits != WaitsForVersion:
+		v.Version = syncproto.Dot{}
 	}
-	if v.Waits == WaitsForVersion {
-		return WaitsForVersion, versionKey(v.Version)
-	}
-	return min(v.Waits, WaitsForRecord), nil
+	return v
 }
 
 // versionKey is a version's key in the quarantine table: its origin, lane
@@ -345,7 +353,14 @@ func (t *txn) arrived(d syncproto.Dot) error {
 	if t.versionsAwaited != awaited {
 		return nil
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT change FROM quarantine WHERE version = ? AND waits = 2 AND final = 0`, versionKey(d))
+	if t.wakes == nil {
+		st, err := t.tx.PrepareContext(t.ctx, `SELECT change FROM quarantine WHERE version = ? AND waits = 2 AND final = 0`)
+		if err != nil {
+			return err
+		}
+		t.wakes = st
+	}
+	rows, err := t.wakes.QueryContext(t.ctx, versionKey(d))
 	if err != nil {
 		return err
 	}
@@ -468,15 +483,17 @@ func (t *txn) readmitIDs(ids []int64) (int, error) {
 			}
 		}
 		if v.Reason != "" {
-			w, version := waitsOf(v)
-			if v.Final || v.Reason != reason || w != waits || !bytes.Equal(version, had) {
+			v = waitsOf(v, exists)
+			var version []byte
+			if v.Waits == WaitsForVersion {
+				version = versionKey(v.Version)
+				t.versionsAwaited = awaited
+			}
+			if v.Final || v.Reason != reason || v.Waits != waits || !bytes.Equal(version, had) {
 				if _, err := t.tx.ExecContext(t.ctx, `UPDATE quarantine SET reason = ?, final = ?, waits = ?, version = ? WHERE change = ?`,
-					v.Reason, v.Final, w, version, id); err != nil {
+					v.Reason, v.Final, v.Waits, version, id); err != nil {
 					return 0, err
 				}
-			}
-			if w == WaitsForVersion {
-				t.versionsAwaited = awaited
 			}
 			continue
 		}

@@ -364,18 +364,23 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 	if err != nil {
 		return err
 	}
-	if err := t.arrived(c.Dot()); err != nil {
-		return err
-	}
 	cov := t.coverOf(c.Stream())
 	cov.took = max(cov.took, c.Seq)
 	r, exists, err := t.record(c.Record)
 	if err != nil {
 		return err
 	}
+	if exists {
+		// Only a version of a record held can be waited for (waitsOf):
+		// the change that creates a record, most of what a sync brings,
+		// wakes nothing.
+		if err := t.arrived(c.Dot()); err != nil {
+			return err
+		}
+	}
 	if admit := t.s.opts.Admit; admit != nil {
 		if v := admit(c, t.facts(r, exists)); v.Reason != "" {
-			return t.quarantine(c, in.Body, hash, in.Sig, v)
+			return t.quarantine(c, in.Body, hash, in.Sig, waitsOf(v, exists))
 		}
 	}
 	if reason := t.tooMuch(c, r, exists); reason != "" {

@@ -45,6 +45,7 @@ type txn struct {
 	// whether any change kept aside waits for a version at all.
 	woken           []int64
 	versionsAwaited int
+	wakes           *sql.Stmt // prepared when first needed
 	// delta is what the records changed so far do to the digest and the
 	// totals (see derived.go); derive, when set, counts created records
 	// beside the writer until the delta is written.

@@ -13,9 +13,9 @@ import (
 // waitsPolicy is a write policy that says what a change kept aside waits
 // for, as a node's does, and counts how often it is asked of each kind of
 // change: those whose note is "kit" wait for the node (as for a kit
-// version not here yet), an edit of a record not here waits for its
-// record, and a change whose field "after" names a version waits for it
-// until the record holds it. Every other change is admitted.
+// version not here yet), and a change whose field "after" names a version
+// waits for it until the record holds it (for the record, when it is not
+// held). Every other change is admitted.
 type waitsPolicy struct {
 	kitOpen                     atomic.Bool
 	kit, record, version, other atomic.Int64
@@ -34,8 +34,10 @@ func (p *waitsPolicy) admit(c *syncproto.Change, rec RecordFacts) Verdict {
 	}
 	if f, ok := c.Field("after"); ok && len(f.Base) > 0 {
 		if !rec.Exists {
+			// Said as a version of a record not held: the store has it
+			// wait for the record, whose first change wakes it.
 			p.record.Add(1)
-			return Verdict{Reason: "its record is not here yet", Waits: WaitsForRecord}
+			return Verdict{Reason: "its record is not here yet", Waits: WaitsForVersion, Version: f.Base[0]}
 		}
 		p.version.Add(1)
 		if _, held := rec.Change(f.Base[0]); !held {
