@@ -92,8 +92,10 @@ func (n *Node) event(ctx context.Context, c syncproto.Change, skipped int) Event
 	if r, err := n.store.Record(ctx, c.Record); err == nil {
 		v := n.view(r, nil)
 		e.Summary = n.LogSummary(v) // it reaches logs
-		hist, err := n.store.History(ctx, c.Record)
-		e.New = err == nil && len(hist) > 0 && hist[0].Dot() == c.Dot()
+		// Its first change, from the record's state: reading its history
+		// would cost each event of a record edited a million times a
+		// million changes read.
+		e.New = r.First == c.Dot()
 	}
 	return e
 }

@@ -140,7 +140,7 @@ func element(entry []byte, out *[ltBytes]byte) {
 // field it sets has one version, the change's.
 func newView(c *syncproto.Change, deleted bool) Record {
 	st := Stamp{Origin: c.Origin, Lane: c.Lane, Seq: c.Seq, HLC: c.HLC}
-	rec := Record{ID: c.Record, Type: c.Type, Kit: c.Kit, Lane: c.Lane, Version: c.Version, Deleted: deleted, Updated: c.HLC,
+	rec := Record{ID: c.Record, Type: c.Type, Kit: c.Kit, Lane: c.Lane, First: c.Dot(), Version: c.Version, Deleted: deleted, Updated: c.HLC,
 		Fields: make([]FieldView, len(c.Fields))}
 	versions := make([]Version, len(c.Fields))
 	for i := range c.Fields {
@@ -250,7 +250,7 @@ func (t *txn) recount(id syncproto.RecordID, r *recordRow, state []byte) error {
 // view is SQLite.view inside the transaction, the changes it reads kept
 // in bodies; versions have no Author nor Ahead.
 func (t *txn) view(id syncproto.RecordID, st *RecordState, deleted bool, bodies map[syncproto.Dot]*syncproto.Change) (Record, error) {
-	rec := Record{ID: id, Type: st.Type, Kit: st.Kit, Lane: st.First.Lane, Version: st.Version, Deleted: deleted, Updated: st.Last, Conflicts: st.Conflicts()}
+	rec := Record{ID: id, Type: st.Type, Kit: st.Kit, Lane: st.First.Lane, First: st.First.Dot(), Version: st.Version, Deleted: deleted, Updated: st.Last, Conflicts: st.Conflicts()}
 	for _, f := range st.Fields {
 		if len(f.Heads) == 0 {
 			continue

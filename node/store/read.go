@@ -286,7 +286,7 @@ func (s *SQLite) view(ctx context.Context, q querier, id syncproto.RecordID, del
 	if err != nil {
 		return Record{}, fmt.Errorf("record %s: %w", id, err)
 	}
-	rec := Record{ID: id, Type: st.Type, Kit: st.Kit, Lane: st.First.Lane, Version: st.Version, Deleted: deleted, Updated: st.Last, Conflicts: st.Conflicts()}
+	rec := Record{ID: id, Type: st.Type, Kit: st.Kit, Lane: st.First.Lane, First: st.First.Dot(), Version: st.Version, Deleted: deleted, Updated: st.Last, Conflicts: st.Conflicts()}
 	changes := map[syncproto.Dot]*syncproto.Change{}
 	ahead := map[syncproto.Dot]time.Duration{}
 	for _, stamp := range st.Stamps() {

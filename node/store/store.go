@@ -122,6 +122,9 @@ type Record struct {
 	Type      string
 	Kit       string
 	Lane      uint8 // of the record's first change
+	// First is the record's first change (least HLC, then origin and
+	// sequence), the one that created it, wherever it was stored first.
+	First syncproto.Dot
 	Version   uint32
 	Deleted   bool
 	Updated   syncproto.HLC

@@ -839,3 +839,29 @@ func TestRunEndingInHeldChangesIsVerifiedAndPassedOn(t *testing.T) {
 		t.Fatalf("c lacks the record made before the clock jumped: %v", err)
 	}
 }
+
+// A record says which change created it, whatever came after, as read
+// alone and in a list: what a node's live feed says "added" by.
+func TestARecordSaysItsFirstChange(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, Options{})
+	rec := syncproto.NewRecordID()
+	hlc := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
+	create := fromPeer(t, syncproto.Change{Origin: syncproto.NodeID{0xd1}, Seq: 1, HLC: hlc, Record: rec, Fields: setField(t, "roof", "intact")})
+	edit := fromPeer(t, syncproto.Change{Origin: syncproto.NodeID{0xd2}, Seq: 1, HLC: hlc + 5, Record: rec,
+		Fields: setField(t, "roof", "gone", create.Change.Dot())})
+	for _, in := range []Incoming{create, edit} {
+		if _, err := s.Apply(ctx, []Incoming{in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := syncproto.Dot{Origin: syncproto.NodeID{0xd1}, Lane: 3, Seq: 1}
+	if r, err := s.Record(ctx, rec); err != nil || r.First != want {
+		t.Fatalf("the record's first change: %v (%v), want %v", r.First, err, want)
+	}
+	for r, err := range s.Records(ctx, Query{}) {
+		if err != nil || r.First != want {
+			t.Fatalf("listed, the record's first change: %v (%v), want %v", r.First, err, want)
+		}
+	}
+}
