@@ -618,6 +618,22 @@ func TestRowsPastTheKitsBoundAreKeptAside(t *testing.T) {
 	if live != 191 {
 		t.Fatalf("HQ's record has %d rows of its household, want 191", live)
 	}
+	// One change that removes 20 of the live rows and adds 25: 196, the
+	// rows it removes counted out though they were held.
+	var both []syncproto.FieldChange
+	for _, row := range rows[20:40] {
+		both = append(both, syncproto.FieldChange{Name: schemas.RowField("household", row, schemas.RemoveKey), Value: []byte{0xf5}})
+	}
+	for _, row := range schemas.NewRowIDs(25) {
+		both = append(both, syncproto.FieldChange{Name: schemas.RowField("household", row, "age"), Value: []byte{0x05}})
+	}
+	write(both)
+	if _, err := rogue.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatalf("the rogue's session: %v", err)
+	}
+	if q, err := hq.Node.Quarantine(ctx, 0); err != nil || len(q) != 1 {
+		t.Fatalf("HQ keeps aside %d changes (%v), want still the one", len(q), err)
+	}
 }
 
 // An edit made on HQ's version of a field reaches a laptop before HQ's
