@@ -227,7 +227,7 @@ func (p *matchPanel) item(ctx context.Context, m node.Match, views map[syncproto
 	}{{it.a, &it.ra}, {it.b, &it.rb}} {
 		v, ok := views[side.id]
 		if !ok {
-			if v, err = u.node.Record(ctx, side.id); err != nil {
+			if v, err = u.node.RecordBrief(ctx, side.id); err != nil {
 				return it, err
 			}
 			views[side.id] = v

@@ -603,7 +603,7 @@ func (v *recordsView) linkedWith(ctx context.Context, rec node.RecordView) ([]li
 		// A record linked that this node does not hold (yet) is listed
 		// by its case number alone.
 		if lid, err := syncproto.ParseRecordID(l.ID); err == nil {
-			if lv, err := u.node.Record(ctx, lid); err == nil {
+			if lv, err := u.node.RecordBrief(ctx, lid); err == nil {
 				parts = append(parts, node.Printable(lv.Title), node.Printable(u.node.Summary(lv)))
 			}
 		}

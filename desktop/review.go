@@ -200,13 +200,13 @@ func (p *reviewPanel) item(ctx context.Context, rv node.RecordView) (reviewItem,
 	c, ok := p.creators[rv.ID]
 	p.mu.Unlock()
 	if !ok {
-		full, err := u.node.Record(ctx, it.id)
+		brief, err := u.node.RecordBrief(ctx, it.id)
 		if err != nil {
 			return it, err
 		}
 		c = reviewCreator{by: "—", at: recordsTime(rv.Updated)}
-		if len(full.History) > 0 {
-			first := full.History[0]
+		if len(brief.History) > 0 {
+			first := brief.History[0]
 			c = reviewCreator{by: u.byline(first.Author, first.Via, first.Node), at: recordsTime(first.At)}
 		}
 		p.mu.Lock()

@@ -3,9 +3,11 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -731,5 +733,51 @@ func TestAnEditOfHQsVersionWaitsForThatVersion(t *testing.T) {
 	}
 	if r, err := hq.Node.Record(ctx, id); err != nil || r.Fields["address"] != fmt.Sprintf("Succotz %d", waiting) {
 		t.Fatalf("HQ's record: %+v, %v", r, err)
+	}
+}
+
+// A record a laptop edited many times is shown beside a match, to a
+// responder typing a name, and by the feature API from its values and the
+// change that created it alone (Node.RecordBrief): who reported it and
+// when, as the whole history says, without reading that history.
+func TestABriefRecordIsItsValuesAndWhoCreatedIt(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	id, err := cayo.Node.Add(ctx, "damage-assessment", []byte(assessment), "Marisol Chan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		if _, err := cayo.Node.Update(ctx, id, fmt.Appendf(nil, `{"household_size":%d}`, i+5), "Luis Sho"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hq.Node.Update(ctx, id, []byte(`{"village":"San José Succotz"}`), "hq-desk"); err != nil {
+		t.Fatal(err)
+	}
+	brief, err := hq.Node.RecordBrief(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(brief.History) != 1 || brief.History[0].Author != "Marisol Chan" || brief.History[0].Via != "cayo-07" || brief.History[0].Seq != 1 {
+		t.Fatalf("the brief record's history: %+v; want only the report of Marisol Chan, via cayo-07", brief.History)
+	}
+	if brief.Fields["household_size"] != int64(34) || brief.Fields["village"] != "San José Succotz" || brief.Type != "damage-assessment" {
+		t.Fatalf("the brief record's values: %+v", brief.Fields)
+	}
+	full, err := hq.Node.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.History) != 32 || !reflect.DeepEqual(full.History[0], brief.History[0]) || !reflect.DeepEqual(full.Fields, brief.Fields) || full.Case != brief.Case {
+		t.Fatalf("the record in full: %d changes, the first %+v", len(full.History), full.History[0])
+	}
+	if _, err := hq.Node.RecordBrief(ctx, syncproto.NewRecordID()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a record not here: %v", err)
 	}
 }

@@ -132,7 +132,7 @@ func (n *Node) Person(ctx context.Context, id string) (RecordView, error) {
 	if err != nil {
 		return RecordView{}, err
 	}
-	v, err := n.Record(ctx, rec)
+	v, err := n.RecordBrief(ctx, rec)
 	if err != nil || member == "" {
 		return v, err
 	}

@@ -510,11 +510,11 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	if ra.Type != MissingPersonType {
 		ra, rb = rb, ra
 	}
-	missing, err := n.Record(ctx, ra.ID)
+	missing, err := n.RecordBrief(ctx, ra.ID)
 	if err != nil {
 		return FoundProposal{}, err
 	}
-	shelter, err := n.Record(ctx, rb.ID)
+	shelter, err := n.RecordBrief(ctx, rb.ID)
 	if err != nil {
 		return FoundProposal{}, err
 	}

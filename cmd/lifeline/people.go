@@ -104,7 +104,7 @@ func runPeopleMatch(ctx context.Context, e *env, fs *flagSet, args []string) err
 			if err != nil {
 				return node.RecordView{}, err
 			}
-			v, err := n.Record(ctx, id)
+			v, err := n.RecordBrief(ctx, id)
 			if err == nil {
 				views[side] = v
 			}

@@ -269,7 +269,7 @@ func (s *Server) feature(w http.ResponseWriter, r *http.Request, base string, t 
 	if err != nil {
 		return notFound
 	}
-	v, err := s.node.Record(r.Context(), id)
+	v, err := s.node.RecordBrief(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound
 	}

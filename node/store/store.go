@@ -118,13 +118,13 @@ type FieldView struct {
 
 // Record is a record as it stands now.
 type Record struct {
-	ID        syncproto.RecordID
-	Type      string
-	Kit       string
-	Lane      uint8 // of the record's first change
+	ID   syncproto.RecordID
+	Type string
+	Kit  string
+	Lane uint8 // of the record's first change
 	// First is the record's first change (least HLC, then origin and
 	// sequence), the one that created it, wherever it was stored first.
-	First syncproto.Dot
+	First     syncproto.Dot
 	Version   uint32
 	Deleted   bool
 	Updated   syncproto.HLC
