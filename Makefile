@@ -84,6 +84,8 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./node/personal
 	@echo "-- a peer's change of a record of which 20,000 changes wait aside:"
 	$(GO) test -run '^$$' -bench AChangeOfARecordWithChangesWaiting -benchmem ./node/store
+	@echo "-- a record of 20,000 changes, read whole and as a match or the live feed reads it:"
+	$(GO) test -run '^$$' -bench RecordOfALongHistory -benchmem ./node
 
 # The hurricane drill against real processes in network namespaces (root);
 # the report is printed and written to drill-report.txt.

@@ -133,6 +133,12 @@ func WriteEdit(n *Node, ctx context.Context, e store.Edit) error {
 	return err
 }
 
+// WriteEdits writes edits in one transaction, as they come.
+func WriteEdits(n *Node, ctx context.Context, es []store.Edit) error {
+	_, err := n.store.Write(ctx, es)
+	return err
+}
+
 // ImportBundleWhole applies a bundle whole, the streams of every scope:
 // what a node that held another district's records (moved there from it,
 // or of an older version) would hold.

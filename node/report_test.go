@@ -891,3 +891,52 @@ func TestReportKeptEqualsReportWalked(t *testing.T) {
 		t.Error("no history ended with a record in conflict")
 	}
 }
+
+// A record a laptop edited 20,000 times, read whole (Record, as `record
+// show` and the record's screen read it) and as a match, the live feed and
+// the feature API read it (RecordBrief).
+func BenchmarkRecordOfALongHistory(b *testing.B) {
+	ctx := context.Background()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(b.TempDir(), "hq")
+	if err := node.Init(ctx, cfg, node.Identity{Name: "hq", Role: syncproto.RoleHQ, District: "Cayo"}); err != nil {
+		b.Fatal(err)
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	id, err := n.Add(ctx, "damage-assessment", []byte(assessment), "vol-1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := n.Record(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lane := syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))
+	edits := make([]store.Edit, 20000)
+	for i := range edits {
+		v, _ := syncproto.Marshal(int64(i%50 + 1))
+		edits[i] = store.Edit{Record: id, Lane: lane, Kit: r.Kit, Type: r.Type, Version: 1, Author: "vol-1",
+			Fields: []syncproto.FieldChange{{Name: "household_size", Value: v}}}
+	}
+	if err := node.WriteEdits(n, ctx, edits); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("whole", func(b *testing.B) {
+		for b.Loop() {
+			if v, err := n.Record(ctx, id); err != nil || len(v.History) != 20001 {
+				b.Fatalf("%d changes, %v", len(v.History), err)
+			}
+		}
+	})
+	b.Run("brief", func(b *testing.B) {
+		for b.Loop() {
+			if v, err := n.RecordBrief(ctx, id); err != nil || len(v.History) != 1 {
+				b.Fatalf("%d changes, %v", len(v.History), err)
+			}
+		}
+	})
+}
