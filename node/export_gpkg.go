@@ -193,11 +193,11 @@ func (n *Node) created(ctx context.Context, v RecordView) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	hist, err := n.store.History(ctx, id)
-	if err != nil || len(hist) == 0 {
+	first, err := n.store.FirstChange(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	return dateTime(formatHLC(hist[0].HLC)), nil
+	return dateTime(formatHLC(first.HLC)), nil
 }
 
 // columnType is the column a field's values go into.
