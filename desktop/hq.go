@@ -386,17 +386,16 @@ func (v *hqView) read(ctx context.Context) (node.Report, []hqConflict, int, erro
 	if err != nil {
 		return rep, nil, 0, err
 	}
+	// The count is the report's, which the store keeps: only the records
+	// shown are read, however many a modified laptop put in conflict.
 	var queue []hqConflict
-	total := 0
-	for r, err := range v.u.node.Records(ctx, node.Query{OnlyConflict: true}) {
+	for r, err := range v.u.node.Records(ctx, node.Query{OnlyConflict: true, Limit: hqQueueShown}) {
 		if err != nil {
 			return rep, nil, 0, err
 		}
-		if total++; len(queue) < hqQueueShown {
-			queue = append(queue, v.conflict(r))
-		}
+		queue = append(queue, v.conflict(r))
 	}
-	return rep, queue, total, nil
+	return rep, queue, rep.Total.Conflicts, nil
 }
 
 // conflict describes a record in conflict for the queue.
