@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
@@ -215,10 +216,14 @@ func (t *trust) AddCerts(ctx context.Context, ders [][]byte) error {
 			continue
 		}
 		// Held in the store, not in the cache: check caches what it
-		// checked.
-		_, known, err := t.store.Node(ctx, claims.Node)
+		// checked. The same certificate again, as most sessions bring
+		// those of every origin they carry, is not written again.
+		held, known, err := t.store.Node(ctx, claims.Node)
 		if err != nil {
 			return err
+		}
+		if known && bytes.Equal(held.Cert, der) {
+			continue
 		}
 		if err := t.put(ctx, cert, claims); err != nil {
 			return err
