@@ -3,7 +3,10 @@ package node
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"lifeline/node/ledger"
@@ -264,4 +267,32 @@ func (s *sending) Outgoing(_ context.Context, have syncproto.Vector, _ int) ([]s
 		next[r.Stream] = r.Last()
 	}
 	return runs, next, nil
+}
+
+// PhotoRefs is what the node's kept index says its records name of
+// photos: per photo, its priority and its streams, sorted.
+func PhotoRefs(n *Node, ctx context.Context) (map[string]string, error) {
+	refs, err := n.photoRefs(ctx)
+	return refsText(refs), err
+}
+
+// PhotoRefsRead is the same, read from every record, as a new index reads
+// it.
+func PhotoRefsRead(n *Node, ctx context.Context) (map[string]string, error) {
+	var x photoIndex
+	err := x.build(ctx, n, n.Kits())
+	return refsText(x.refs), err
+}
+
+func refsText(refs map[string]*photoRef) map[string]string {
+	out := map[string]string{}
+	for id, r := range refs {
+		var sts []string
+		for _, st := range r.streams {
+			sts = append(sts, st.String())
+		}
+		slices.Sort(sts)
+		out[id] = fmt.Sprintf("%d|%s", r.prio, strings.Join(sts, ","))
+	}
+	return out
 }

@@ -69,6 +69,8 @@ type Node struct {
 	data dataKeys
 	// photos is the photo store, opened on first use (photos.go).
 	photos photoStore
+	// photoIdx is what the records name of photos, kept between sessions.
+	photoIdx photoIndex
 	// peopleIdx is the people records' match index (match_index.go).
 	peopleIdx peopleIndex
 }

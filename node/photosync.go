@@ -33,62 +33,9 @@ type photoRef struct {
 	prio    uint8
 }
 
-// photoRefs reads which photos the records this node holds name, in any
-// version of a photo field (a value in conflict too), in a row or not. A
-// personal field this node cannot open names nothing here: a node never
-// asks for, nor sends, a photo of a record it cannot read.
-func (n *Node) photoRefs(ctx context.Context) (map[string]*photoRef, error) {
-	refs := map[string]*photoRef{}
-	kits := n.Kits()
-	for _, name := range kits.TypeNames() {
-		t, _ := kits.Type(name)
-		if t == nil || !slices.ContainsFunc(t.Fields, hasPhotos) {
-			continue // its records are not read
-		}
-		if err := n.typeRefs(ctx, t, refs); err != nil {
-			return nil, err
-		}
-	}
-	return refs, nil
-}
-
 // hasPhotos says whether a field is, or holds in its rows, a photo field.
 func hasPhotos(f *schemas.Field) bool {
 	return f.Type == schemas.Photo || slices.ContainsFunc(f.Fields, hasPhotos)
-}
-
-// typeRefs adds the photos the records of a type name to refs.
-func (n *Node) typeRefs(ctx context.Context, t *schemas.Type, refs map[string]*photoRef) error {
-	for r, err := range n.store.Records(ctx, store.Query{Type: t.Name}) {
-		if err != nil {
-			return err
-		}
-		for _, fv := range r.Fields {
-			f, ok := t.Field(fv.Name)
-			if !ok || f.Type != schemas.Photo {
-				continue
-			}
-			for _, v := range fv.Versions {
-				raw, err := n.openValue(r.ID, fv.Name, v.Value)
-				if err != nil {
-					continue
-				}
-				st := syncproto.Stream{Origin: v.Stamp.Origin, Lane: v.Stamp.Lane}
-				for _, id := range photoIDs(raw) {
-					ref := refs[id]
-					if ref == nil {
-						ref = &photoRef{prio: syncproto.LanePriority(st.Lane)}
-						refs[id] = ref
-					}
-					if !slices.Contains(ref.streams, st) {
-						ref.streams = append(ref.streams, st)
-					}
-					ref.prio = min(ref.prio, syncproto.LanePriority(st.Lane))
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // photoIDs are the photo ids among a photo field's references (a list of

@@ -9,7 +9,9 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,4 +204,65 @@ func TestPhotosNoNodeHoldsDoNotStarveTheRealOnes(t *testing.T) {
 	if thumb, full := photoKinds(t, relay.Node, real); !thumb || !full {
 		t.Fatalf("after two sessions the relay holds the honest laptop's photo: thumbnail %v, full %v; want both", thumb, full)
 	}
+}
+
+// What the records name of photos is kept between sessions and follows the
+// change log: after records naming photos are added, edited to name
+// others, edited on the node itself, and deleted, it names what the test
+// wrote, as a read of every record does.
+func TestPhotoReferencesFollowTheChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	a := laptop(c, "cayo-07", "Cayo", nil)
+	var p []string
+	for i := range 4 {
+		p = append(p, addNoisePhoto(t, a.Node, 64, 48, uint64(10+i)).Hash)
+	}
+	record := func(names ...string) []byte {
+		list := `"` + strings.Join(names, `","`) + `"`
+		return []byte(`{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":3,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z","photos":[` + list + `]}`)
+	}
+	check := func(step string, want ...string) {
+		t.Helper()
+		if _, err := a.Node.Sync(ctx, relay.Addr); err != nil {
+			t.Fatal(err)
+		}
+		kept, err := node.PhotoRefs(relay.Node, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read, err := node.PhotoRefsRead(relay.Node, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(kept, read) {
+			t.Fatalf("%s: the kept index says\n%v\na read of every record\n%v", step, kept, read)
+		}
+		if got := slices.Sorted(maps.Keys(kept)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+			t.Fatalf("%s: photos named %.8q, want %.8q", step, got, want)
+		}
+	}
+	one, err := a.Node.Add(ctx, "damage-assessment", record(p[0], p[1]), "Ana Cho")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("a record naming two photos", p[0], p[1])
+	if _, err := a.Node.Update(ctx, one, []byte(`{"photos":["`+p[2]+`"]}`), "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	two, err := a.Node.Add(ctx, "damage-assessment", record(p[1]), "Ana Cho")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the first edited to name another, a second naming one of the first's", p[1], p[2])
+	if _, err := relay.Node.Update(ctx, two, []byte(`{"photos":["`+p[3]+`"]}`), "relay desk"); err != nil {
+		t.Fatal(err)
+	}
+	check("the second edited on the relay", p[2], p[3])
+	if err := a.Node.Delete(ctx, one, "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	check("the first deleted", p[3])
 }
