@@ -361,28 +361,13 @@ func (n *Node) nodeName(ctx context.Context, id syncproto.NodeID) string {
 
 // Record returns one record with its conflicts and history.
 func (n *Node) Record(ctx context.Context, id syncproto.RecordID) (RecordView, error) {
-	r, err := n.store.Record(ctx, id)
+	v, rd, err := n.readRecord(ctx, id)
 	if err != nil {
 		return RecordView{}, err
 	}
-	names, err := n.nodeNames(ctx)
-	if err != nil {
-		return RecordView{}, err
-	}
-	v := n.view(r, names)
+	names, confirmed, sent := rd.names, rd.confirmed, rd.sent
 	hist, err := n.store.History(ctx, id)
 	if err != nil {
-		return RecordView{}, err
-	}
-	confirmed, err := n.store.Confirmed(ctx)
-	if err != nil {
-		return RecordView{}, err
-	}
-	sent, err := n.store.Sent(ctx)
-	if err != nil {
-		return RecordView{}, err
-	}
-	if v.Case, err = n.store.CaseNumber(ctx, id); err != nil {
 		return RecordView{}, err
 	}
 	decided, err := n.store.Resolutions(ctx, id)
@@ -433,32 +418,47 @@ func (n *Node) historyEntry(id syncproto.RecordID, c syncproto.Change, names map
 // modified laptop edited a hundred thousand times costs no more to show
 // beside a match, or to a responder typing a name that finds it.
 func (n *Node) RecordBrief(ctx context.Context, id syncproto.RecordID) (RecordView, error) {
-	r, err := n.store.Record(ctx, id)
+	v, rd, err := n.readRecord(ctx, id)
 	if err != nil {
-		return RecordView{}, err
-	}
-	names, err := n.nodeNames(ctx)
-	if err != nil {
-		return RecordView{}, err
-	}
-	v := n.view(r, names)
-	if v.Case, err = n.store.CaseNumber(ctx, id); err != nil {
 		return RecordView{}, err
 	}
 	first, err := n.store.FirstChange(ctx, id)
 	if err != nil {
 		return RecordView{}, err
 	}
-	confirmed, err := n.store.Confirmed(ctx)
-	if err != nil {
-		return RecordView{}, err
-	}
-	sent, err := n.store.Sent(ctx)
-	if err != nil {
-		return RecordView{}, err
-	}
-	v.History = []HistoryEntry{n.historyEntry(id, first, names, confirmed, sent)}
+	v.History = []HistoryEntry{n.historyEntry(id, first, rd.names, rd.confirmed, rd.sent)}
 	return v, nil
+}
+
+// recordReading is what reading a record's history needs beside it: the
+// nodes' names, and how far this node's changes got.
+type recordReading struct {
+	names           map[syncproto.NodeID]string
+	confirmed, sent syncproto.Vector
+}
+
+// readRecord reads a record's view with its case number, and what its
+// history is read with.
+func (n *Node) readRecord(ctx context.Context, id syncproto.RecordID) (RecordView, recordReading, error) {
+	var rd recordReading
+	r, err := n.store.Record(ctx, id)
+	if err != nil {
+		return RecordView{}, rd, err
+	}
+	if rd.names, err = n.nodeNames(ctx); err != nil {
+		return RecordView{}, rd, err
+	}
+	v := n.view(r, rd.names)
+	if v.Case, err = n.store.CaseNumber(ctx, id); err != nil {
+		return RecordView{}, rd, err
+	}
+	if rd.confirmed, err = n.store.Confirmed(ctx); err != nil {
+		return RecordView{}, rd, err
+	}
+	if rd.sent, err = n.store.Sent(ctx); err != nil {
+		return RecordView{}, rd, err
+	}
+	return v, rd, nil
 }
 
 // How far a change got.

@@ -641,9 +641,9 @@ func TestExportGeoJSONReadsBack(t *testing.T) {
 	}
 }
 
-// A report over 50,000 assessments reads the totals the store keeps, not
-// the records.
-func BenchmarkReport(b *testing.B) {
+// benchHQ is a headquarters node alone, in a folder of its own, closed
+// when the benchmark ends.
+func benchHQ(b *testing.B) *node.Node {
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(b.TempDir(), "hq")
@@ -654,7 +654,15 @@ func BenchmarkReport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer n.Close()
+	b.Cleanup(func() { n.Close() })
+	return n
+}
+
+// A report over 50,000 assessments reads the totals the store keeps, not
+// the records.
+func BenchmarkReport(b *testing.B) {
+	ctx := context.Background()
+	n := benchHQ(b)
 	var lines strings.Builder
 	for i := range 50000 {
 		fmt.Fprintf(&lines, `{"district":%q,"village":"Village %d","lat":17.1,"lon":-89.1,"structure_type":"thatch",`+
@@ -897,16 +905,7 @@ func TestReportKeptEqualsReportWalked(t *testing.T) {
 // the feature API read it (RecordBrief).
 func BenchmarkRecordOfALongHistory(b *testing.B) {
 	ctx := context.Background()
-	cfg := node.DefaultConfig()
-	cfg.DataDir = filepath.Join(b.TempDir(), "hq")
-	if err := node.Init(ctx, cfg, node.Identity{Name: "hq", Role: syncproto.RoleHQ, District: "Cayo"}); err != nil {
-		b.Fatal(err)
-	}
-	n, err := node.Open(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
+	n := benchHQ(b)
 	id, err := n.Add(ctx, "damage-assessment", []byte(assessment), "vol-1")
 	if err != nil {
 		b.Fatal(err)
