@@ -9,7 +9,6 @@ import (
 
 	"lifeline/node/gpkg"
 	"lifeline/schemas"
-	"lifeline/syncproto"
 )
 
 // The columns a GeoPackage export adds to those of ExportCSV: when a
@@ -189,11 +188,7 @@ func list(names []string) any {
 // created is when a record was first written: its first change, as the
 // clock of the node that wrote it stamped it.
 func (n *Node) created(ctx context.Context, v RecordView) (any, error) {
-	id, err := syncproto.ParseRecordID(v.ID)
-	if err != nil {
-		return nil, err
-	}
-	first, err := n.store.FirstChange(ctx, id)
+	first, err := n.store.Change(ctx, v.first)
 	if err != nil {
 		return nil, err
 	}

@@ -210,6 +210,8 @@ type RecordView struct {
 	// Labels and texts in the node's language, for display.
 	Labels map[string]string `json:"-"`
 	Texts  map[string]string `json:"-"`
+	// first is the change that created the record (store.Record.First).
+	first syncproto.Dot
 }
 
 // Decision is a conflict decided at headquarters.
@@ -239,7 +241,7 @@ func formatHLC(h syncproto.HLC) string { return h.Time().Format(time.RFC3339) }
 // names are the nodes' names as their certificates give them.
 func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordView {
 	v := RecordView{ID: r.ID.String(), Type: r.Type, Kit: r.Kit, Deleted: r.Deleted, Updated: formatHLC(r.Updated), Version: r.Version,
-		Fields: map[string]any{}, Conflicts: map[string][]Version{}, Labels: map[string]string{}, Texts: map[string]string{}}
+		Fields: map[string]any{}, Conflicts: map[string][]Version{}, Labels: map[string]string{}, Texts: map[string]string{}, first: r.First}
 	t, known := n.Kits().Type(r.Type)
 	lang := n.Lang()
 	fieldOf := func(name string) *schemas.Field {
@@ -422,7 +424,7 @@ func (n *Node) RecordBrief(ctx context.Context, id syncproto.RecordID) (RecordVi
 	if err != nil {
 		return RecordView{}, err
 	}
-	first, err := n.store.FirstChange(ctx, id)
+	first, err := n.store.Change(ctx, v.first)
 	if err != nil {
 		return RecordView{}, err
 	}

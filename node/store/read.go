@@ -76,31 +76,18 @@ func (s *SQLite) Record(ctx context.Context, id syncproto.RecordID) (Record, err
 	return rec, err
 }
 
-// FirstChange returns the change that created a record (Record.First),
-// read alone, whatever the length of the record's history.
-func (s *SQLite) FirstChange(ctx context.Context, id syncproto.RecordID) (syncproto.Change, error) {
-	var first syncproto.Change
+// Change reads one change of the log by its dot (a record's first,
+// Record.First), alone, whatever else its record holds.
+func (s *SQLite) Change(ctx context.Context, d syncproto.Dot) (syncproto.Change, error) {
+	var out syncproto.Change
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var state []byte
-		err := tx.QueryRowContext(ctx, `SELECT state FROM records WHERE id = ?`, id[:]).Scan(&state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		c, _, err := s.change(ctx, tx, d)
+		if err == nil {
+			out = *c
 		}
-		if err != nil {
-			return err
-		}
-		st, err := decodeFirst(state)
-		if err != nil {
-			return err
-		}
-		c, _, err := s.change(ctx, tx, st.Dot())
-		if err != nil {
-			return err
-		}
-		first = *c
-		return nil
+		return err
 	})
-	return first, err
+	return out, err
 }
 
 // recordsPage is how many records Records reads in one read transaction.
