@@ -229,16 +229,9 @@ func (t *txn) quarantine(c *syncproto.Change, body []byte, hash syncproto.Hash, 
 	if _, err := t.insChange.ExecContext(t.ctx, id, int64(c.HLC), 0, hash[:], nullable(sig), body, nil); err != nil {
 		return err
 	}
-	waits, version := v.Waits, []byte(nil)
-	if waits == WaitsForVersion {
-		version = versionKey(v.Version)
-	}
 	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO quarantine (change, record, reason, final, at, waits, version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		id, c.Record[:], v.Reason, v.Final, time.Now().UTC().Format(time.RFC3339), waits, version); err != nil {
+		id, c.Record[:], v.Reason, v.Final, time.Now().UTC().Format(time.RFC3339), v.Waits, t.awaits(v)); err != nil {
 		return err
-	}
-	if waits == WaitsForVersion {
-		t.versionsAwaited = awaited
 	}
 	h.seq, h.head, h.dirty = c.Seq, hash, true
 	t.quarantined++
@@ -314,6 +307,17 @@ func waitsOf(v Verdict, exists bool) Verdict {
 		v.Version = syncproto.Dot{}
 	}
 	return v
+}
+
+// awaits is the key of the version a verdict waits for, as the quarantine
+// table keeps it, nil when it waits for no version; such a verdict has
+// this transaction look for the version as changes arrive (arrived).
+func (t *txn) awaits(v Verdict) []byte {
+	if v.Waits != WaitsForVersion {
+		return nil
+	}
+	t.versionsAwaited = awaited
+	return versionKey(v.Version)
 }
 
 // versionKey is a version's key in the quarantine table: its origin, lane
@@ -455,13 +459,21 @@ func (t *txn) waiting(q string, args ...any) ([]int64, error) {
 // Each body is read as it is looked at: the changes waiting may be many,
 // and large, and are not all held in memory at once.
 func (t *txn) readmitIDs(ids []int64) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	waiting, err := t.tx.PrepareContext(t.ctx, `SELECT c.body, q.reason, q.waits, q.version FROM quarantine q JOIN changes c ON c.id = q.change
+		WHERE q.change = ? AND q.final = 0`)
+	if err != nil {
+		return 0, err
+	}
+	defer waiting.Close()
 	merged := 0
 	for _, id := range ids {
 		var body, had []byte
 		var reason string
 		var waits Waits
-		err := t.tx.QueryRowContext(t.ctx, `SELECT c.body, q.reason, q.waits, q.version FROM quarantine q JOIN changes c ON c.id = q.change
-			WHERE q.change = ? AND q.final = 0`, id).Scan(&body, &reason, &waits, &had)
+		err := waiting.QueryRowContext(t.ctx, id).Scan(&body, &reason, &waits, &had)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // woken twice, and merged or refused for good already
 		}
@@ -484,11 +496,7 @@ func (t *txn) readmitIDs(ids []int64) (int, error) {
 		}
 		if v.Reason != "" {
 			v = waitsOf(v, exists)
-			var version []byte
-			if v.Waits == WaitsForVersion {
-				version = versionKey(v.Version)
-				t.versionsAwaited = awaited
-			}
+			version := t.awaits(v)
 			if v.Final || v.Reason != reason || v.Waits != waits || !bytes.Equal(version, had) {
 				if _, err := t.tx.ExecContext(t.ctx, `UPDATE quarantine SET reason = ?, final = ?, waits = ?, version = ? WHERE change = ?`,
 					v.Reason, v.Final, v.Waits, version, id); err != nil {
