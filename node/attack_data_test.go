@@ -164,6 +164,38 @@ func handWhole(t *testing.T, from, to *nodetest.Member) {
 	}
 }
 
+// rogueRun is a run of n changes a modified Cayo laptop writes after the
+// head of its stream of damage assessments, signed with its key, as its
+// own tools never would: fill sets the i-th change's stamp, record, kit
+// and fields.
+func rogueRun(t *testing.T, m *nodetest.Member, n int, fill func(i int, c *syncproto.Change)) syncproto.Run {
+	t.Helper()
+	ctx := context.Background()
+	own := syncproto.Stream{Origin: m.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))}
+	v, err := m.Node.Vector(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := v[own]
+	prev, err := node.HeadAt(m.Node, ctx, own, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := syncproto.Run{Stream: own, First: seq + 1}
+	for i := range n {
+		c := syncproto.Change{Origin: own.Origin, Lane: own.Lane, Seq: seq + 1 + uint64(i)}
+		fill(i, &c)
+		body, err := c.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = syncproto.ChainHash(prev, body)
+		run.Bodies = append(run.Bodies, body)
+	}
+	run.Sig = m.Node.Key().SignHead(own.Lane, seq+uint64(n), prev)
+	return run
+}
+
 // handBeyond hands a member's changes beyond have to another, by bundle.
 func handBeyond(t *testing.T, from, to *nodetest.Member, have syncproto.Vector) {
 	t.Helper()
@@ -492,26 +524,13 @@ func TestARogueLaptopsVersionsOfOneFieldLeaveTheConflictResolvable(t *testing.T)
 	if _, err := rogue.Node.Sync(ctx, hq.Addr); err != nil {
 		t.Fatal(err)
 	}
-	own := syncproto.Stream{Origin: rogue.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))}
-	prev, err := node.HeadAt(rogue.Node, ctx, own, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const versions = store.MaxHeads + 5
-	run := syncproto.Run{Stream: own, First: 2}
 	now := time.Now().UnixMilli()
-	for i := range versions {
+	run := rogueRun(t, rogue, versions, func(i int, c *syncproto.Change) {
 		v, _ := syncproto.Marshal("Succotz " + strings.Repeat("I", i+1))
-		ch := syncproto.Change{Origin: own.Origin, Lane: own.Lane, Seq: uint64(2 + i), HLC: syncproto.MakeHLC(now, uint16(i)), Record: id,
-			Kit: "damage-assessment", Type: "damage-assessment", Version: 1, Fields: []syncproto.FieldChange{{Name: "village", Value: v}}}
-		body, err := ch.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		prev = syncproto.ChainHash(prev, body)
-		run.Bodies = append(run.Bodies, body)
-	}
-	run.Sig = rogue.Node.Key().SignHead(own.Lane, uint64(1+versions), prev)
+		c.HLC, c.Record, c.Kit, c.Type, c.Version = syncproto.MakeHLC(now, uint16(i)), id, "damage-assessment", "damage-assessment", 1
+		c.Fields = []syncproto.FieldChange{{Name: "village", Value: v}}
+	})
 	if _, err := node.SyncSending(rogue.Node, ctx, hq.Addr, []syncproto.Run{run}); err != nil {
 		t.Fatalf("the rogue's session: %v", err)
 	}
@@ -690,35 +709,17 @@ func TestAnEditOfHQsVersionWaitsForThatVersion(t *testing.T) {
 
 	// The rogue's changes of a kit version no node has.
 	rogue := writer
-	own := syncproto.Stream{Origin: rogue.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))}
-	v, err := rogue.Node.Vector(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq := v[own]
-	prev, err := node.HeadAt(rogue.Node, ctx, own, seq)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const waiting = 40
-	run := syncproto.Run{Stream: own, First: seq + 1}
 	now := time.Now().UnixMilli()
-	for i := range waiting + 1 {
+	run := rogueRun(t, rogue, waiting+1, func(i int, c *syncproto.Change) {
 		version := uint32(99)
 		if i == waiting {
 			version = 1 // the last is of the kit every node has
 		}
 		val, _ := syncproto.Marshal(fmt.Sprintf("Succotz %d", i))
-		ch := syncproto.Change{Origin: own.Origin, Lane: own.Lane, Seq: seq + 1 + uint64(i), HLC: syncproto.MakeHLC(now, uint16(i)), Record: id,
-			Kit: "damage-assessment", Type: "damage-assessment", Version: version, Fields: []syncproto.FieldChange{{Name: "address", Value: val}}}
-		body, err := ch.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		prev = syncproto.ChainHash(prev, body)
-		run.Bodies = append(run.Bodies, body)
-	}
-	run.Sig = rogue.Node.Key().SignHead(own.Lane, seq+waiting+1, prev)
+		c.HLC, c.Record, c.Kit, c.Type, c.Version = syncproto.MakeHLC(now, uint16(i)), id, "damage-assessment", "damage-assessment", version
+		c.Fields = []syncproto.FieldChange{{Name: "address", Value: val}}
+	})
 	if _, err := node.SyncSending(rogue.Node, ctx, hq.Addr, []syncproto.Run{run}); err != nil {
 		t.Fatalf("the rogue's session: %v", err)
 	}
