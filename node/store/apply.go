@@ -43,7 +43,7 @@ func (s *SQLite) ApplyAll(ctx context.Context, batches iter.Seq2[[]Incoming, err
 	if err != nil {
 		return nil, err
 	}
-	t.derive = newDeriver(s.opts.Tally)
+	t.derive = newDeriver(s.opts.Tally, t.refs)
 	defer func() { t.joinDeriver(); end() }()
 	held, err := t.heldSet()
 	if err != nil {

@@ -31,10 +31,22 @@ type delta struct {
 	// without a tally then marks the totals stale.
 	changed bool
 	entry   []byte // scratch for digest entries
+	// names is, by record, what its refs were and are (see refs.go);
+	// noNames, set when the delta is not written record by record
+	// (recompute), that they are not noted.
+	names   map[syncproto.RecordID]*named
+	noNames bool
 }
 
 func (d *delta) clone() delta {
 	c := delta{counts: maps.Clone(d.counts), changed: d.changed}
+	if d.names != nil {
+		c.names = make(map[syncproto.RecordID]*named, len(d.names))
+		for id, n := range d.names {
+			cp := *n
+			c.names[id] = &cp
+		}
+	}
 	if d.sums != nil {
 		c.sums = make(map[string]*ltHash, len(d.sums))
 		for k, h := range d.sums {
@@ -46,8 +58,11 @@ func (d *delta) clone() delta {
 }
 
 // record adds (sign 1) or takes away (sign -1) what r contributes.
-func (d *delta) record(r *Record, sign int, tally *Tally) {
+func (d *delta) record(r *Record, sign int, tally *Tally, refs *Refs) {
 	d.changed = true
+	if !d.noNames {
+		d.name(r, sign, refs)
+	}
 	scope := digestScope(r)
 	acc := d.sums[scope]
 	if acc == nil {
@@ -93,6 +108,7 @@ func (d *delta) merge(o *delta) {
 		d.counts[k] += n
 	}
 	d.changed = d.changed || o.changed
+	d.mergeNames(o)
 }
 
 // addElement adds (sign 1) or takes away (sign -1) the LtHash element of
@@ -157,7 +173,7 @@ func (t *txn) created(c *syncproto.Change, r *recordRow, state []byte) {
 	if t.derive != nil {
 		t.derive.add(v)
 	} else {
-		t.delta.record(&v, 1, t.s.opts.Tally)
+		t.delta.record(&v, 1, t.s.opts.Tally, t.refs)
 	}
 	r.orig, r.origDeleted = state, r.deleted
 }
@@ -176,13 +192,13 @@ type deriver struct {
 
 const deriveBatchLen = 256
 
-func newDeriver(tally *Tally) *deriver {
+func newDeriver(tally *Tally, refs *Refs) *deriver {
 	dr := &deriver{batches: make(chan []Record, 2), done: make(chan struct{})}
 	go func() {
 		defer close(dr.done)
 		for views := range dr.batches {
 			for i := range views {
-				dr.d.record(&views[i], 1, tally)
+				dr.d.record(&views[i], 1, tally, refs)
 			}
 		}
 	}()
@@ -236,13 +252,13 @@ func (t *txn) recount(id syncproto.RecordID, r *recordRow, state []byte) error {
 		if err != nil {
 			return err
 		}
-		t.delta.record(&v, -1, t.s.opts.Tally)
+		t.delta.record(&v, -1, t.s.opts.Tally, t.refs)
 	}
 	v, err := t.view(id, r.state, r.deleted, bodies)
 	if err != nil {
 		return err
 	}
-	t.delta.record(&v, 1, t.s.opts.Tally)
+	t.delta.record(&v, 1, t.s.opts.Tally, t.refs)
 	r.orig, r.origDeleted = state, r.deleted
 	return nil
 }
@@ -345,6 +361,9 @@ func (t *txn) flushDerived() error {
 			}
 		}
 	}
+	if err := t.flushRefs(d); err != nil {
+		return err
+	}
 	t.delta = delta{entry: d.entry}
 	return nil
 }
@@ -392,41 +411,54 @@ func (s *SQLite) recompute(ctx context.Context) error {
 	return nil
 }
 
-// recompute replaces the digest's accumulators, the totals or both with
-// what every record contributes now.
-func (t *txn) recompute(digest, tally bool) error {
-	var d delta
-	var count *Tally
-	if tally {
-		count = t.s.opts.Tally
-	}
+// eachRecord calls fn with every record's state, decoded.
+func (t *txn) eachRecord(fn func(id syncproto.RecordID, st *RecordState, deleted bool) error) error {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, deleted, state FROM records`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	bodies := map[syncproto.Dot]*syncproto.Change{}
 	for rows.Next() {
 		var id, state []byte
 		var deleted bool
 		if err := rows.Scan(&id, &deleted, &state); err != nil {
 			return err
 		}
+		if len(id) != len(syncproto.RecordID{}) {
+			return fmt.Errorf("%w: a record's id of %d bytes", ErrCorrupt, len(id))
+		}
 		st, err := DecodeState(state)
 		if err != nil {
 			return fmt.Errorf("record %x: %w", id, err)
 		}
-		v, err := t.view(syncproto.RecordID(id), st, deleted, bodies)
+		if err := fn(syncproto.RecordID(id), st, deleted); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// recompute replaces the digest's accumulators, the totals or both with
+// what every record contributes now.
+func (t *txn) recompute(digest, tally bool) error {
+	d := delta{noNames: true}
+	var count *Tally
+	if tally {
+		count = t.s.opts.Tally
+	}
+	bodies := map[syncproto.Dot]*syncproto.Change{}
+	err := t.eachRecord(func(id syncproto.RecordID, st *RecordState, deleted bool) error {
+		v, err := t.view(id, st, deleted, bodies)
 		if err != nil {
 			return err
 		}
-		d.record(&v, 1, count)
+		d.record(&v, 1, count, nil)
 		clear(bodies)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	rows.Close()
 	if digest {
 		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM digests`); err != nil {
 			return err

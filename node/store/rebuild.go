@@ -83,6 +83,10 @@ func (s *SQLite) Rebuild(ctx context.Context) error {
 			return s.wrap(err)
 		}
 	}
+	// And what they name, when a definition is next set.
+	if _, err := t.tx.ExecContext(ctx, `UPDATE derived SET version = 0 WHERE name = 'refs'`); err != nil {
+		return s.wrap(err)
+	}
 	if err := t.tx.Commit(); err != nil {
 		return s.wrap(err)
 	}

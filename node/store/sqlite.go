@@ -88,6 +88,10 @@ type SQLite struct {
 	closeMu      sync.RWMutex
 	closed       bool
 
+	// refs is the definition of what records name the store keeps, set
+	// by SetRefs under the write lock.
+	refs atomic.Pointer[Refs]
+
 	streamMu  sync.Mutex
 	streamIdx map[syncproto.Stream]int64 // streams are append-only: safe to cache
 	streamOf  map[int64]syncproto.Stream

@@ -51,6 +51,9 @@ type txn struct {
 	// beside the writer until the delta is written.
 	delta  delta
 	derive *deriver
+	// refs is the definition of what records name that this transaction
+	// keeps (see refs.go), nil for none.
+	refs *Refs
 }
 
 type coverage struct{ took, signed uint64 }
@@ -122,7 +125,7 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 	// Statements run without the caller's cancellation: the driver would
 	// start a goroutine per statement to watch it. Cancellation still ends
 	// the transaction, which database/sql rolls back.
-	t := &txn{s: s, ctx: context.WithoutCancel(ctx), tx: tx, heads: map[syncproto.Stream]*streamHead{}, records: map[syncproto.RecordID]*recordRow{}}
+	t := &txn{s: s, ctx: context.WithoutCancel(ctx), tx: tx, heads: map[syncproto.Stream]*streamHead{}, records: map[syncproto.RecordID]*recordRow{}, refs: s.refs.Load()}
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil

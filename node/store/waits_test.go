@@ -178,7 +178,7 @@ func TestChangesKeptAsideBeforeTheUpgradeAreLookedAtOnceMore(t *testing.T) {
 	s.Close()
 
 	// The store as schema version 13 left it: the quarantine table
-	// without the columns migration 14 added.
+	// without the columns migration 14 added, and nothing of 15.
 	db, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +189,9 @@ func TestChangesKeptAsideBeforeTheUpgradeAreLookedAtOnceMore(t *testing.T) {
 		`ALTER TABLE quarantine DROP COLUMN waits`,
 		`ALTER TABLE quarantine DROP COLUMN version`,
 		`CREATE INDEX quarantine_record ON quarantine (record)`,
+		`DROP TABLE refs`,
+		`DROP TABLE refs_pending`,
+		`DELETE FROM derived WHERE name IN ('refs', 'refs-seq', 'refs-base')`,
 		`PRAGMA user_version = 13`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {

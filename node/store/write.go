@@ -405,6 +405,7 @@ const importBatchLen = 256
 func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edit, error, bool), heads map[uint8]*streamHead, res *ImportResult, out chan<- importBatch) error {
 	seen := map[syncproto.RecordID]bool{}
 	pending := make([]Edit, 0, importBatchLen)
+	refs := s.refs.Load() // the write lock is held: as the transaction's
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -433,7 +434,7 @@ func (s *SQLite) prepareImport(ctx context.Context, first Edit, next func() (Edi
 		go func() {
 			defer close(batch.done)
 			for i := range views {
-				batch.delta.record(&views[i], 1, s.opts.Tally)
+				batch.delta.record(&views[i], 1, s.opts.Tally, refs)
 			}
 		}()
 		select {
