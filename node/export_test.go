@@ -276,12 +276,21 @@ func PhotoRefs(n *Node, ctx context.Context) (map[string]string, error) {
 	return refsText(refs), err
 }
 
-// PhotoRefsRead is the same, read from every record, as a new index reads
-// it.
+// PhotoRefsRead is the same, read from every record of every type.
 func PhotoRefsRead(n *Node, ctx context.Context) (map[string]string, error) {
-	var x photoIndex
-	err := x.build(ctx, n, n.Kits())
-	return refsText(x.refs), err
+	def := n.refsDef(n.Kits())
+	x := photoIndex{of: map[syncproto.RecordID][]store.Ref{}, named: map[string]map[syncproto.RecordID]bool{}}
+	for r, err := range n.store.Records(ctx, store.Query{WithDeleted: true}) {
+		if err != nil {
+			return nil, err
+		}
+		x.set(r.ID, def.Of(&r))
+	}
+	refs := map[string]*photoRef{}
+	for id := range x.named {
+		refs[id] = x.ref(id)
+	}
+	return refsText(refs), nil
 }
 
 func refsText(refs map[string]*photoRef) map[string]string {

@@ -199,6 +199,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		s.Close()
 		return nil, err
 	}
+	// From here the store keeps what the records name of photos as they
+	// change (photorefs.go).
+	n.photoIdx.mu.Lock()
+	err = n.photoIdx.define(ctx, n)
+	n.photoIdx.mu.Unlock()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	return n, nil
 }
 

@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
-	"errors"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -13,36 +15,30 @@ import (
 	"lifeline/syncproto"
 )
 
-// photoIndex keeps what photoRefs read between sessions, and follows the
-// store's change log: a session reads again the records changed since the
-// one before, not every record of every type that carries photos (50,000
-// damage assessments took every session of both sides 2.3 s more).
+// photoIndex is what the node's records name of photos. The store keeps
+// it as the records change (store.Refs, by the definition refsDef gives),
+// whatever changes them; the node keeps a copy and reads what changed
+// since it last asked. Before, every session of a process that had not
+// read them read every record of every type that carries photos (50,000
+// damage assessments: 2.3 s), and a change kept aside that merged later
+// was missed until the kits or keys changed.
 type photoIndex struct {
 	mu sync.Mutex
-	// kits and keys are the node's kits and the count of its data keys
-	// when the index was built: what a record names may change with them
-	// (a type's photo fields, a sealed field opened).
+	// def is the definition set in the store, and kits and keys the
+	// node's kits and the count of its data keys it was made of: what a
+	// record names may change with them (a type's photo fields, a sealed
+	// field opened).
+	def  *store.Refs
 	kits *fieldkits.Catalogue
 	keys int
-	seen syncproto.Vector
+	mark int64
 	// of is what each record names; named, the records that name a photo.
-	of    map[syncproto.RecordID][]photoMention
+	of    map[syncproto.RecordID][]store.Ref
 	named map[string]map[syncproto.RecordID]bool
 	// refs is the answer, shared by the sessions that read it: never
 	// changed once given, replaced when anything it says changes.
 	refs map[string]*photoRef
 }
-
-// photoMention is a photo a version of a record's field names, and the
-// stream of the change that wrote that version.
-type photoMention struct {
-	id string
-	st syncproto.Stream
-}
-
-// photoIndexStep is the most changes a session reads to bring the index
-// up to date: past it, the records are read again whole.
-const photoIndexStep = 20000
 
 // photoRefs reads which photos the records this node holds name, in any
 // version of a photo field (a value in conflict too), in a row or not. A
@@ -53,94 +49,113 @@ func (n *Node) photoRefs(ctx context.Context) (map[string]*photoRef, error) {
 	x := &n.photoIdx
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	now, err := n.store.Vector(ctx)
+	if err := x.define(ctx, n); err != nil {
+		return nil, err
+	}
+	changed, next, all, err := n.store.RefsSince(ctx, x.mark)
 	if err != nil {
 		return nil, err
 	}
-	kits, keys := n.Kits(), n.data.ring.Len()
-	if x.refs != nil && x.kits == kits && x.keys == keys {
-		if x.seen.Covers(now) {
-			return x.refs, nil
+	if all || x.refs == nil {
+		x.of, x.named = map[syncproto.RecordID][]store.Ref{}, map[string]map[syncproto.RecordID]bool{}
+		for id, refs := range changed {
+			x.set(id, refs)
 		}
-		changes, err := n.store.Since(ctx, x.seen, photoIndexStep)
-		if err != nil {
-			return nil, err
+		x.refs = make(map[string]*photoRef, len(x.named))
+		for id := range x.named {
+			x.refs[id] = x.ref(id)
 		}
-		if len(changes) < photoIndexStep {
-			touched := map[syncproto.RecordID]bool{}
-			for _, c := range changes {
-				touched[c.Record] = true
-			}
-			if err := x.update(ctx, n, kits, touched); err != nil {
-				return nil, err
-			}
-			x.seen = now
-			return x.refs, nil
-		}
+	} else {
+		x.update(changed)
 	}
-	if err := x.build(ctx, n, kits); err != nil {
-		return nil, err
-	}
-	x.kits, x.keys, x.seen = kits, keys, now
+	x.mark = next
 	return x.refs, nil
 }
 
-// build reads every record of the types that carry photos.
-func (x *photoIndex) build(ctx context.Context, n *Node, kits *fieldkits.Catalogue) error {
-	x.of, x.named, x.refs = map[syncproto.RecordID][]photoMention{}, map[string]map[syncproto.RecordID]bool{}, nil
-	for _, name := range kits.TypeNames() {
-		t, _ := kits.Type(name)
-		if t == nil || !slices.ContainsFunc(t.Fields, hasPhotos) {
-			continue // its records are not read
-		}
-		for r, err := range n.store.Records(ctx, store.Query{Type: t.Name}) {
-			if err != nil {
-				return err
-			}
-			x.set(r.ID, n.mentions(r, t))
-		}
+// define sets in the store the definition of what records name that the
+// node's kits and keys give, when they changed since it last did: the
+// store then reads every record again.
+func (x *photoIndex) define(ctx context.Context, n *Node) error {
+	kits, keys := n.Kits(), n.data.ring.Len()
+	if x.def != nil && x.kits == kits && x.keys == keys {
+		return nil
 	}
-	refs := make(map[string]*photoRef, len(x.named))
-	for id := range x.named {
-		refs[id] = x.ref(id)
+	def := n.refsDef(kits)
+	if x.def == nil || def.Version != x.def.Version {
+		if err := n.store.SetRefs(ctx, def); err != nil {
+			return err
+		}
+		x.def, x.mark, x.refs = def, 0, nil
 	}
-	x.refs = refs
+	x.kits, x.keys = kits, keys
 	return nil
 }
 
-// update reads again the records changed, and gives a new answer where
-// what they name changed.
-func (x *photoIndex) update(ctx context.Context, n *Node, kits *fieldkits.Catalogue, touched map[syncproto.RecordID]bool) error {
-	changed := map[string]bool{}
-	for id := range touched {
-		var now []photoMention
-		r, err := n.store.Record(ctx, id)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return err
-		case !r.Deleted:
-			if t, ok := kits.Type(r.Type); ok && slices.ContainsFunc(t.Fields, hasPhotos) {
-				now = n.mentions(r, t)
-			}
+// refsDef is what a record names by the node's kits and keys: the photos
+// its photo fields name, in every version, in a row or not; a deleted
+// record names none. Its version is a digest of the kits' names and
+// versions and of the data keys' ids.
+func (n *Node) refsDef(kits *fieldkits.Catalogue) *store.Refs {
+	h := sha256.New()
+	h.Write([]byte("lifeline/photo-refs/v1\x00"))
+	for _, k := range kits.Kits() {
+		fmt.Fprintf(h, "%s\x00%s\x00", k.Name, k.Version)
+	}
+	for _, id := range n.data.ring.IDs() {
+		h.Write(id[:])
+	}
+	version := int64(binary.BigEndian.Uint64(h.Sum(nil)) >> 1)
+	if version == 0 {
+		version = 1
+	}
+	photoTypes := map[string]*schemas.Type{}
+	for _, name := range kits.TypeNames() {
+		if t, ok := kits.Type(name); ok && slices.ContainsFunc(t.Fields, hasPhotos) {
+			photoTypes[name] = t
 		}
+	}
+	return &store.Refs{
+		Version: version,
+		Reads: func(typ, field string) bool {
+			t := photoTypes[typ]
+			if t == nil {
+				return false
+			}
+			f, ok := t.Field(field)
+			return ok && f.Type == schemas.Photo
+		},
+		Of: func(r *store.Record) []store.Ref {
+			t := photoTypes[r.Type]
+			if t == nil || r.Deleted {
+				return nil
+			}
+			return n.mentions(r, t)
+		},
+	}
+}
+
+// update takes in what the records changed name now, and gives a new
+// answer where it changed.
+func (x *photoIndex) update(changed map[syncproto.RecordID][]store.Ref) {
+	photos := map[string]bool{}
+	for id, now := range changed {
 		before := x.of[id]
 		if slices.Equal(before, now) {
 			continue
 		}
 		for _, m := range before {
-			changed[m.id] = true
+			photos[m.Name] = true
 		}
 		for _, m := range now {
-			changed[m.id] = true
+			photos[m.Name] = true
 		}
 		x.set(id, now)
 	}
-	if len(changed) == 0 {
-		return nil
+	if len(photos) == 0 {
+		return
 	}
 	refs := maps.Clone(x.refs)
-	for id := range changed {
+	for id := range photos {
 		if x.named[id] == nil {
 			delete(refs, id)
 		} else {
@@ -148,16 +163,15 @@ func (x *photoIndex) update(ctx context.Context, n *Node, kits *fieldkits.Catalo
 		}
 	}
 	x.refs = refs
-	return nil
 }
 
 // set keeps what a record names.
-func (x *photoIndex) set(rec syncproto.RecordID, now []photoMention) {
+func (x *photoIndex) set(rec syncproto.RecordID, now []store.Ref) {
 	for _, m := range x.of[rec] {
-		if recs := x.named[m.id]; recs != nil {
+		if recs := x.named[m.Name]; recs != nil {
 			delete(recs, rec)
 			if len(recs) == 0 {
-				delete(x.named, m.id)
+				delete(x.named, m.Name)
 			}
 		}
 	}
@@ -167,10 +181,10 @@ func (x *photoIndex) set(rec syncproto.RecordID, now []photoMention) {
 	}
 	x.of[rec] = now
 	for _, m := range now {
-		if x.named[m.id] == nil {
-			x.named[m.id] = map[syncproto.RecordID]bool{}
+		if x.named[m.Name] == nil {
+			x.named[m.Name] = map[syncproto.RecordID]bool{}
 		}
-		x.named[m.id][rec] = true
+		x.named[m.Name][rec] = true
 	}
 }
 
@@ -180,16 +194,16 @@ func (x *photoIndex) ref(id string) *photoRef {
 	var ref *photoRef
 	for rec := range x.named[id] {
 		for _, m := range x.of[rec] {
-			if m.id != id {
+			if m.Name != id {
 				continue
 			}
 			if ref == nil {
-				ref = &photoRef{prio: syncproto.LanePriority(m.st.Lane)}
+				ref = &photoRef{prio: syncproto.LanePriority(m.Stream.Lane)}
 			}
-			if !slices.Contains(ref.streams, m.st) {
-				ref.streams = append(ref.streams, m.st)
+			if !slices.Contains(ref.streams, m.Stream) {
+				ref.streams = append(ref.streams, m.Stream)
 			}
-			ref.prio = min(ref.prio, syncproto.LanePriority(m.st.Lane))
+			ref.prio = min(ref.prio, syncproto.LanePriority(m.Stream.Lane))
 		}
 	}
 	return ref
@@ -197,8 +211,8 @@ func (x *photoIndex) ref(id string) *photoRef {
 
 // mentions are the photos a record of a type names, in any version of a
 // photo field, in a row or not.
-func (n *Node) mentions(r store.Record, t *schemas.Type) []photoMention {
-	var out []photoMention
+func (n *Node) mentions(r *store.Record, t *schemas.Type) []store.Ref {
+	var out []store.Ref
 	for _, fv := range r.Fields {
 		f, ok := t.Field(fv.Name)
 		if !ok || f.Type != schemas.Photo {
@@ -211,7 +225,7 @@ func (n *Node) mentions(r store.Record, t *schemas.Type) []photoMention {
 			}
 			st := syncproto.Stream{Origin: v.Stamp.Origin, Lane: v.Stamp.Lane}
 			for _, id := range photoIDs(raw) {
-				out = append(out, photoMention{id: id, st: st})
+				out = append(out, store.Ref{Name: id, Stream: st})
 			}
 		}
 	}

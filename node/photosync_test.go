@@ -206,10 +206,10 @@ func TestPhotosNoNodeHoldsDoNotStarveTheRealOnes(t *testing.T) {
 	}
 }
 
-// What the records name of photos is kept between sessions and follows the
-// change log: after records naming photos are added, edited to name
-// others, edited on the node itself, and deleted, it names what the test
-// wrote, as a read of every record does.
+// What the records name of photos is kept as they change: after records
+// naming photos are added, edited to name others, edited on the node
+// itself, and deleted, and after the node starts again, it names what the
+// test wrote, as a read of every record does.
 func TestPhotoReferencesFollowTheChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -220,6 +220,7 @@ func TestPhotoReferencesFollowTheChanges(t *testing.T) {
 	for i := range 4 {
 		p = append(p, addNoisePhoto(t, a.Node, 64, 48, uint64(10+i)).Hash)
 	}
+	var same func(step string, want ...string)
 	record := func(names ...string) []byte {
 		list := `"` + strings.Join(names, `","`) + `"`
 		return []byte(`{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":3,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z","photos":[` + list + `]}`)
@@ -229,6 +230,10 @@ func TestPhotoReferencesFollowTheChanges(t *testing.T) {
 		if _, err := a.Node.Sync(ctx, relay.Addr); err != nil {
 			t.Fatal(err)
 		}
+		same(step, want...)
+	}
+	same = func(step string, want ...string) {
+		t.Helper()
 		kept, err := node.PhotoRefs(relay.Node, ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -265,4 +270,8 @@ func TestPhotoReferencesFollowTheChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("the first deleted", p[3])
+	// The relay started again reads what its store kept.
+	relay.Stop()
+	relay.Start()
+	same("the relay started again", p[3])
 }

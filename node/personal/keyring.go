@@ -2,6 +2,7 @@ package personal
 
 import (
 	"bytes"
+	"slices"
 	"sync"
 )
 
@@ -82,4 +83,16 @@ func (r *Keyring) Len() int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return len(r.keys)
+}
+
+// IDs lists the ids of the keys the keyring holds, sorted.
+func (r *Keyring) IDs() []KeyID {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]KeyID, 0, len(r.keys))
+	for id := range r.keys {
+		out = append(out, id)
+	}
+	slices.SortFunc(out, func(a, b KeyID) int { return bytes.Compare(a[:], b[:]) })
+	return out
 }
