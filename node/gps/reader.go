@@ -35,6 +35,8 @@ type Reader struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when Run returns
 	err     error         // what Run returned
+	// waiting, set by tests, runs as Wait is about to wait.
+	waiting func()
 
 	nmea nmeaState // used by Run's goroutine alone
 	gpsd gpsdState
@@ -212,16 +214,29 @@ func (r *Reader) Stats() Stats {
 // unreadable lines, or a receiver still without a fix.
 func (r *Reader) Wait(ctx context.Context, maxAge time.Duration) (Fix, error) {
 	for {
+		// Run closes done under r.mu, after the last fix: read together,
+		// a fix that came before the end is never taken for none.
 		r.mu.Lock()
 		fix, changed := r.fix, r.changed
+		ended := false
+		select {
+		case <-r.done:
+			ended = true
+		default:
+		}
 		r.mu.Unlock()
 		if !fix.Received.IsZero() && (maxAge <= 0 || r.now().Sub(fix.Received) <= maxAge) {
 			return fix, nil
 		}
+		if ended {
+			return Fix{}, r.noFix(fmt.Sprintf("reading stopped (%s)", stopCause(r.Err())))
+		}
+		if r.waiting != nil {
+			r.waiting()
+		}
 		select {
 		case <-changed:
 		case <-r.done:
-			return Fix{}, r.noFix(fmt.Sprintf("reading stopped (%s)", stopCause(r.Err())))
 		case <-ctx.Done():
 			return Fix{}, r.noFix("")
 		}

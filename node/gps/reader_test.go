@@ -230,6 +230,28 @@ func TestWait(t *testing.T) {
 			pw.Close()
 		})
 	}
+	// A receiver that gives a fix and then ends as Wait is about to wait:
+	// the fix is what Wait returns. Before, Wait chose at random between
+	// the fix and the end, both come, and said one time in two that there
+	// was no fix: the app's "Use my position" then filled nothing.
+	t.Run("a fix, then the end", func(t *testing.T) {
+		for i := range 40 {
+			pr, pw := io.Pipe()
+			r := NewReader(pr)
+			r.waiting = func() {
+				r.waiting = nil
+				go func() {
+					io.WriteString(pw, stream(ubloxEpoch...))
+					pw.Close()
+				}()
+				<-r.done
+			}
+			go r.Run(context.Background())
+			if fix, err := r.Wait(context.Background(), time.Hour); err != nil || fix.Quality != QualityDGPS {
+				t.Fatalf("run %d: %+v, %v", i, fix, err)
+			}
+		}
+	})
 	t.Run("stopped", func(t *testing.T) {
 		r := NewReader(strings.NewReader(""))
 		go r.Run(context.Background())
