@@ -12,6 +12,7 @@ import (
 	"lifeline/node/ledger"
 	"lifeline/node/ledgerplane"
 	"lifeline/node/peersync"
+	"lifeline/node/personal"
 	"lifeline/node/port"
 	"lifeline/node/store"
 	"lifeline/syncproto"
@@ -304,4 +305,23 @@ func refsText(refs map[string]*photoRef) map[string]string {
 		out[id] = fmt.Sprintf("%d|%s", r.prio, strings.Join(sts, ","))
 	}
 	return out
+}
+
+// PhotosNamed is what the node takes a record to name of photos.
+func PhotosNamed(n *Node, r store.Record) []string {
+	var out []string
+	for _, ref := range n.refsDef(n.Kits()).Of(&r) {
+		out = append(out, ref.Name)
+	}
+	return out
+}
+
+// SealAs seals a value of a record's field as the node seals the personal
+// values of a district's records.
+func SealAs(n *Node, ctx context.Context, district string, rec syncproto.RecordID, field string, value []byte) ([]byte, error) {
+	keys, err := n.sealKeys(ctx, district)
+	if err != nil {
+		return nil, err
+	}
+	return personal.Seal(value, personal.AD{Record: rec, Field: field}, keys...)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"lifeline/fieldkits"
+	"lifeline/node/personal"
 	"lifeline/node/store"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -210,7 +211,7 @@ func (x *photoIndex) ref(id string) *photoRef {
 }
 
 // mentions are the photos a record of a type names, in any version of a
-// photo field, in a row or not.
+// photo field, in a row or not, that the field takes.
 func (n *Node) mentions(r *store.Record, t *schemas.Type) []store.Ref {
 	var out []store.Ref
 	for _, fv := range r.Fields {
@@ -221,6 +222,12 @@ func (n *Node) mentions(r *store.Record, t *schemas.Type) []store.Ref {
 		for _, v := range fv.Versions {
 			raw, err := n.openValue(r.ID, fv.Name, v.Value)
 			if err != nil {
+				continue
+			}
+			if personal.IsSealed(v.Value) && f.Check(raw) != nil {
+				// A sealed value is checked by its reader, not as it
+				// came: one its field refuses (more photos than it
+				// takes) names nothing.
 				continue
 			}
 			st := syncproto.Stream{Origin: v.Stamp.Origin, Lane: v.Stamp.Lane}

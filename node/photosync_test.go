@@ -17,6 +17,7 @@ import (
 
 	"lifeline/node"
 	"lifeline/node/nodetest"
+	"lifeline/node/store"
 	"lifeline/syncproto"
 )
 
@@ -274,4 +275,40 @@ func TestPhotoReferencesFollowTheChanges(t *testing.T) {
 	relay.Stop()
 	relay.Start()
 	same("the relay started again", p[3])
+}
+
+// A sealed value is checked by the node that opens it, not as it came: a
+// district's laptop, modified, seals into a missing-person report more
+// photos than the field takes (ten), made up to be asked of every peer.
+// The node that opens the value takes it to name none of them; a value the
+// field takes names its photos.
+func TestASealedValueOfMorePhotosThanItsFieldTakesNamesNone(t *testing.T) {
+	ctx := context.Background()
+	n := nodetest.Open(t, "relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	rec := syncproto.NewRecordID()
+	made := func(k int) []string {
+		var ids []string
+		for i := range k {
+			ids = append(ids, fmt.Sprintf("%064x", 0xf00+i))
+		}
+		return ids
+	}
+	report := func(ids []string) store.Record {
+		raw, err := syncproto.Marshal(ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := node.SealAs(n, ctx, "Cayo", rec, "photos", raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := store.Version{Value: sealed, Stamp: store.Stamp{Origin: syncproto.NodeID{0xc7}, Lane: 1, Seq: 1}}
+		return store.Record{ID: rec, Type: "missing-person", Kit: "missing-persons", Fields: []store.FieldView{{Name: "photos", Versions: []store.Version{v}}}}
+	}
+	if got := node.PhotosNamed(n, report(made(11))); len(got) != 0 {
+		t.Fatalf("a sealed value of 11 photos names %d", len(got))
+	}
+	if got, want := node.PhotosNamed(n, report(made(10))), made(10); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+		t.Fatalf("a sealed value of 10 photos names %.10q, want %.10q", got, want)
+	}
 }
