@@ -460,6 +460,67 @@ func (s *SQLite) Since(ctx context.Context, have syncproto.Vector, limit int) ([
 	return out, err
 }
 
+// Written returns the records of the given types (of every type when none
+// is given) written after the mark, and the mark to ask from next time: 0
+// asks for every record. A record is written when a change merges into it,
+// whatever brought the change (a session, a bundle, a local edit, a change
+// kept aside that merges when what it waited for comes) and when the
+// records are rebuilt from the log, so that whoever keeps something read
+// from the records (a match index) reads again only what changed. Deleted
+// records are among them: their deletion is a write.
+func (s *SQLite) Written(ctx context.Context, after int64, types ...string) ([]syncproto.RecordID, int64, error) {
+	var ids []syncproto.RecordID
+	mark := after
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var top sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(written) FROM records`).Scan(&top); err != nil {
+			return err
+		}
+		if !top.Valid || top.Int64 <= after {
+			return nil
+		}
+		mark = top.Int64
+		q := `SELECT id FROM records WHERE written > ? AND written <= ?`
+		args := []any{after, mark}
+		if len(types) > 0 {
+			q += ` AND type IN (?` + strings.Repeat(`, ?`, len(types)-1) + `)`
+			for _, t := range types {
+				args = append(args, t)
+			}
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id []byte
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			if len(id) != len(syncproto.RecordID{}) {
+				return fmt.Errorf("%w: a record id of %d bytes", ErrCorrupt, len(id))
+			}
+			ids = append(ids, syncproto.RecordID(id))
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, after, err
+	}
+	return ids, mark, nil
+}
+
+// WrittenMark is the mark Written would return now: a reader that reads
+// the records after it asks Written from it what was written since.
+func (s *SQLite) WrittenMark(ctx context.Context) (int64, error) {
+	var top int64
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT coalesce(max(written), 0) FROM records`).Scan(&top)
+	})
+	return top, err
+}
+
 // Counts summarises the store for a status line.
 type Counts struct {
 	Records   map[string]int // live records per type

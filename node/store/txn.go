@@ -54,6 +54,20 @@ type txn struct {
 	// refs is the definition of what records name that this transaction
 	// keeps (see refs.go), nil for none.
 	refs *Refs
+	// writtenAt is what the records this transaction writes read in their
+	// written column (see Written), once read; 0 before.
+	writtenAt int64
+}
+
+// written returns the written mark of this transaction's records: past
+// every mark committed, which this transaction, writing, reads.
+func (t *txn) written() (int64, error) {
+	if t.writtenAt == 0 {
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT coalesce(max(written), 0) + 1 FROM records`).Scan(&t.writtenAt); err != nil {
+			return 0, err
+		}
+	}
+	return t.writtenAt, nil
 }
 
 type coverage struct{ took, signed uint64 }
@@ -135,8 +149,8 @@ func (s *SQLite) begin(ctx context.Context) (*txn, error) {
 		return st
 	}
 	t.insChange = prep(`INSERT INTO changes (id, hlc, record, hash, sig, body, ahead) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	t.insRecord = prep(`INSERT INTO records (id, type, hlc, conflicts, deleted, state) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-	t.updRecord = prep(`UPDATE records SET type = ?, hlc = ?, conflicts = ?, deleted = ?, state = ? WHERE rid = ?`)
+	t.insRecord = prep(`INSERT INTO records (id, type, hlc, conflicts, deleted, state, written) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+	t.updRecord = prep(`UPDATE records SET type = ?, hlc = ?, conflicts = ?, deleted = ?, state = ?, written = ? WHERE rid = ?`)
 	t.getRecord = prep(`SELECT rid, deleted, state FROM records WHERE id = ?`)
 	t.getBody = prep(`SELECT body FROM changes WHERE id = ?`)
 	t.getRecordOf = prep(`SELECT record FROM changes WHERE id = ?`)
@@ -331,7 +345,11 @@ func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig [
 		} else if b, err = r.state.Encode(); err != nil {
 			return err
 		}
-		res, err := t.insRecord.ExecContext(t.ctx, c.Record[:], r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b)
+		at, err := t.written()
+		if err != nil {
+			return err
+		}
+		res, err := t.insRecord.ExecContext(t.ctx, c.Record[:], r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b, at)
 		if err != nil {
 			return err
 		}
@@ -428,7 +446,11 @@ func (t *txn) flushRecords() error {
 		if err := t.recount(id, r, b); err != nil {
 			return err
 		}
-		if _, err := t.updRecord.ExecContext(t.ctx, r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b, r.rid); err != nil {
+		at, err := t.written()
+		if err != nil {
+			return err
+		}
+		if _, err := t.updRecord.ExecContext(t.ctx, r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b, at, r.rid); err != nil {
 			return err
 		}
 		r.dirty = false

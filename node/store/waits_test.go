@@ -178,7 +178,7 @@ func TestChangesKeptAsideBeforeTheUpgradeAreLookedAtOnceMore(t *testing.T) {
 	s.Close()
 
 	// The store as schema version 13 left it: the quarantine table
-	// without the columns migration 14 added, and nothing of 15.
+	// without the columns migration 14 added, and nothing of 15 or 16.
 	db, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +192,8 @@ func TestChangesKeptAsideBeforeTheUpgradeAreLookedAtOnceMore(t *testing.T) {
 		`DROP TABLE refs`,
 		`DROP TABLE refs_pending`,
 		`DELETE FROM derived WHERE name IN ('refs', 'refs-seq', 'refs-base')`,
+		`DROP INDEX records_written`,
+		`ALTER TABLE records DROP COLUMN written`,
 		`PRAGMA user_version = 13`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
