@@ -19,26 +19,30 @@ import (
 // The people records a node holds are kept in a match index from one call
 // to the next, so that matching one new report costs milliseconds, not the
 // seconds it takes to read and index every record again (docs/bench.md,
-// M2). The index reads the change log, the one path by which every record
-// comes in (saved here, by sync, from a bundle, imported): each call first
-// reads the changes beyond the vector the index was brought to, and takes
-// out and adds again, as it now reads, every people record they touch.
-// What the node can read changes with its data keys and its kits: when a
-// key or a kit came, the index is built again from the records.
+// M2). Each call first asks the store for the people records written since
+// the mark the index was brought to (store.Written), whatever wrote them: a
+// report saved here, a session, a bundle, an import, another process, or a
+// change kept aside that merges when the certificate or kit it waited for
+// comes, which the change log does not say again. It takes out and adds
+// again, as it now reads, each of them. What the node can read changes with
+// its data keys and its kits: when a key or a kit came, the index is built
+// again from the records.
 
 // indexFloor is the least score the kept index finds; a call asking for
 // less is answered from an index built for it alone.
 const indexFloor = 0.25
 
-// sinceBatch is how many changes the index reads at a time.
-const sinceBatch = 2000
+// rereadAtMost is how many records written since the index's mark it
+// reads again one by one; beyond that, and beyond half the index, it
+// builds the index again, which reads them all in one pass.
+const rereadAtMost = 10_000
 
 // peopleIndex is a node's kept index of its people records.
 type peopleIndex struct {
 	mu  sync.Mutex
 	idx *match.Index
-	// have is the vector of the changes the index has read.
-	have syncproto.Vector
+	// mark is the store's written mark the index was brought to.
+	mark int64
 	// keys and kits are what the node could read with when the index was
 	// built: its data keys' count and its catalogue.
 	keys int
@@ -72,72 +76,58 @@ func (n *Node) refreshPeople(ctx context.Context, pi *peopleIndex) error {
 	if pi.idx == nil || pi.keys != keys || pi.kits != kits || pi.idx.Removed() > max(pi.idx.Len(), 10_000) {
 		return n.buildPeople(ctx, pi, keys, kits)
 	}
-	var names map[syncproto.NodeID]string
-	for {
-		changes, err := n.store.Since(ctx, pi.have, sinceBatch)
+	ids, mark, err := n.store.Written(ctx, pi.mark, peopleTypes...)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	if len(ids) > rereadAtMost && len(ids) > pi.idx.Len()/2 {
+		return n.buildPeople(ctx, pi, keys, kits)
+	}
+	names, err := n.nodeNames(ctx)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(ids, func(a, b syncproto.RecordID) int { return strings.Compare(a.String(), b.String()) })
+	for _, id := range ids {
+		pi.idx.Remove(id.String())
+		for _, m := range pi.members[id.String()] {
+			pi.idx.Remove(m)
+		}
+		delete(pi.members, id.String())
+		delete(pi.withheld, id.String())
+		r, err := n.store.Record(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
-		if len(changes) == 0 {
-			return nil
+		v := n.view(r, names)
+		if v.Deleted {
+			continue
 		}
-		touched := map[syncproto.RecordID]bool{}
-		for i := range changes {
-			c := &changes[i]
-			pi.have[c.Stream()] = max(pi.have[c.Stream()], c.Seq)
-			if IsPeopleType(c.Type) {
-				touched[c.Record] = true
-			}
+		ps, held := peopleOf(v)
+		if held {
+			pi.withheld[v.ID] = true
 		}
-		if len(touched) > 0 && names == nil {
-			if names, err = n.nodeNames(ctx); err != nil {
+		for _, p := range ps {
+			if _, err := pi.idx.Add(p); err != nil {
 				return err
 			}
 		}
-		ids := make([]syncproto.RecordID, 0, len(touched))
-		for id := range touched {
-			ids = append(ids, id)
-		}
-		slices.SortFunc(ids, func(a, b syncproto.RecordID) int { return strings.Compare(a.String(), b.String()) })
-		for _, id := range ids {
-			pi.idx.Remove(id.String())
-			for _, m := range pi.members[id.String()] {
-				pi.idx.Remove(m)
-			}
-			delete(pi.members, id.String())
-			delete(pi.withheld, id.String())
-			r, err := n.store.Record(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			v := n.view(r, names)
-			if v.Deleted {
-				continue
-			}
-			ps, held := peopleOf(v)
-			if held {
-				pi.withheld[v.ID] = true
-			}
-			for _, p := range ps {
-				if _, err := pi.idx.Add(p); err != nil {
-					return err
-				}
-			}
-			for rec, ms := range membersOf(ps) {
-				pi.members[rec] = ms
-			}
+		for rec, ms := range membersOf(ps) {
+			pi.members[rec] = ms
 		}
 	}
+	pi.mark = mark
+	return nil
 }
 
 // buildPeople builds pi again from every people record the node holds.
 func (n *Node) buildPeople(ctx context.Context, pi *peopleIndex, keys int, kits *fieldkits.Catalogue) error {
-	// The vector is read before the records: a change that comes between
-	// is read again at the next call, which costs nothing but the read.
-	have, err := n.store.Vector(ctx)
+	// The mark is read before the records: a record written between is
+	// read again at the next call, which costs nothing but the read.
+	mark, err := n.store.WrittenMark(ctx)
 	if err != nil {
 		return err
 	}
@@ -148,7 +138,7 @@ func (n *Node) buildPeople(ctx context.Context, pi *peopleIndex, keys int, kits 
 	if _, err := idx.AddAll(people); err != nil {
 		return err
 	}
-	pi.idx, pi.have, pi.keys, pi.kits, pi.withheld = idx, have, keys, kits, withheld
+	pi.idx, pi.mark, pi.keys, pi.kits, pi.withheld = idx, mark, keys, kits, withheld
 	pi.members = membersOf(people)
 	pi.builds++
 	return nil

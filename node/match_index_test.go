@@ -45,7 +45,7 @@ func reportedAt(s string) time.Time {
 
 // HQ matched its people once; a report a laptop then sends it by sync,
 // and the laptop's correction of that report, are each read by the next
-// match from the change log: the pair is found, then no longer, and the
+// match as records written since it last looked: the pair is found, then no longer, and the
 // index is never built again from the records.
 func TestAPeopleRecordAdmittedBySyncIsMatchedWithoutRebuildingTheIndex(t *testing.T) {
 	t.Parallel()
@@ -81,7 +81,7 @@ func TestAPeopleRecordAdmittedBySyncIsMatchedWithoutRebuildingTheIndex(t *testin
 		t.Fatalf("after the correction HQ matches %+v (%v), want nothing", ms, err)
 	}
 	if n := node.PeopleIndexBuilds(hq.Node); n != 1 {
-		t.Fatalf("the index was built %d times, want once: records that came later are read from the change log", n)
+		t.Fatalf("the index was built %d times, want once: records that came later are read as the store says they were written", n)
 	}
 }
 

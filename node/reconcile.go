@@ -19,14 +19,15 @@ import (
 // Reconciling people: the missing-person reports and the people sheltered
 // that a node holds are matched (node/match) when asked, offline, from the
 // records as they are then: the node keeps an index of them, brought up to
-// date from the change log at each call (match_index.go), so that what it
-// finds is never older than the records, and a new record costs only its
-// own comparisons. A person decides what a pair is: one person (linked), two
-// (different), or neither any longer (unlinked). The decision goes through
-// the ledger (ledger.CmdLink), signed by the deciding node, HQ or a relay
-// of both records' district, and checked by every member; a pair's state
-// is the last decision the ledger applied. Linked records form groups, the
-// union of the linked pairs, computed from the ledger's state when asked.
+// date with the records written since at each call (match_index.go), so
+// that what it finds is never older than the records, and a new record
+// costs only its own comparisons. A person decides what a pair is: one
+// person (linked), two (different), or neither any longer (unlinked). The
+// decision goes through the ledger (ledger.CmdLink), signed by the
+// deciding node, HQ or a relay of both records' district, and checked by
+// every member; a pair's state is the last decision the ledger applied.
+// Linked records form groups, the union of the linked pairs, computed from
+// the ledger's state when asked.
 // A missing person linked to a shelter's registration is found safe only
 // when a person confirms it (ConfirmFound): nothing is written by a link.
 

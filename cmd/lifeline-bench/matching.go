@@ -249,7 +249,7 @@ func matchNodeQuality(ctx context.Context, e *env) ([]namedResult, error) {
 // matchKept measures the index a node keeps (node/match_index.go): a
 // laptop's store of 30,000 people records, the first match that builds the
 // index from them, then a record saved and a new one typed, matched
-// against the index brought up to date from the change log.
+// against the index brought up to date with the records written since.
 func matchKept(ctx context.Context, e *env) ([]namedResult, error) {
 	n, err := newNode(ctx, filepath.Join(e.tmp, "m2-kept"))
 	if err != nil {
@@ -307,7 +307,7 @@ func matchKept(ctx context.Context, e *env) ([]namedResult, error) {
 		each = append(each, time.Since(t))
 	}
 	slices.Sort(each)
-	rows = append(rows, namedResult{name: "M2-node-next", what: "a report saved, then one typed matched: the kept index reads the one record from the change log", result: result{Elapsed: each[len(each)/2],
+	rows = append(rows, namedResult{name: "M2-node-next", what: "a report saved, then one typed matched: the kept index reads the one record written since", result: result{Elapsed: each[len(each)/2],
 		Extra: fmt.Sprintf("; median of %d %.2f ms, slowest %.1f ms", len(each), float64(each[len(each)/2].Microseconds())/1000, float64(each[len(each)-1].Microseconds())/1000)}})
 	return rows, nil
 }
