@@ -570,6 +570,59 @@ func listedGiven(w string) bool {
 	return ok || len(nicknames[w]) > 0 || equivalents[w] != ""
 }
 
+// nicknameSlips maps each spelling one letter short of a nickname that
+// begins otherwise than a name it stands for (Greta, Margaretha; Pepe,
+// Jose), and the nickname itself, to those nicknames. Two spellings one
+// slip apart (a letter left out, added, changed, or two swapped) share an
+// entry: the nicknames near a word are those of its own entry and of its
+// spellings a letter short. A nickname that begins as its names do needs
+// none: its initial is theirs.
+var nicknameSlips, longestNickname = func() (map[string][]string, int) {
+	out := map[string][]string{}
+	add := func(k, name string) {
+		if !slices.Contains(out[k], name) {
+			out[k] = append(out[k], name)
+		}
+	}
+	longest := 0
+	for name := range nicknames {
+		if len(name) < 3 || !slices.ContainsFunc(firstNameCanon(name), func(c string) bool { return c[0] != name[0] }) {
+			continue
+		}
+		longest = max(longest, len(name))
+		add(name, name)
+		for i := range len(name) {
+			add(name[:i]+name[i+1:], name)
+		}
+	}
+	for _, names := range out {
+		slices.Sort(names)
+	}
+	return out, longest
+}()
+
+// nicknamesNear lists the nicknames of nicknameSlips one slip from w,
+// sorted.
+func nicknamesNear(w string) []string {
+	if len(w) < 3 || len(w) > longestNickname+1 {
+		return nil
+	}
+	var out []string
+	for i := -1; i < len(w); i++ {
+		k := w
+		if i >= 0 {
+			k = w[:i] + w[i+1:]
+		}
+		for _, name := range nicknameSlips[k] {
+			if name != w && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // blockKeys are the blocks f belongs to (before its age band), from the
 // name as written and, without a comma, as read surname first: the sound
 // of a surname with the first letter of the first name (or of a name it
@@ -632,7 +685,21 @@ func blockKeys(f *features) []string {
 		// Toul). A name with no surname (one word, or a surname
 		// too short to read or taken for a title) has this block
 		// alone, by its first name.
-		for _, c := range n.firstCanon {
+		// A first name that is no name listed is most often one
+		// mistyped: it is blocked as the names a nickname one slip away
+		// stands for too, so that Grreta meets Margaretha (Greta) and
+		// Prpe meets Jose (Pepe).
+		canon := n.firstCanon
+		if !listedGiven(n.first) {
+			for _, near := range nicknamesNear(n.first) {
+				for _, c := range firstNameCanon(near)[1:] {
+					if !slices.Contains(canon, c) {
+						canon = append(slices.Clip(canon), c)
+					}
+				}
+			}
+		}
+		for _, c := range canon {
 			if len(r.surnames) == 0 {
 				// In the block of every surname's first letter and
 				// sound: a name with none is rare.

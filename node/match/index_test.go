@@ -67,12 +67,15 @@ func TestIndexRemoveAndQuery(t *testing.T) {
 // that keep them from sharing the obvious block: a surname mistyped in its
 // second letter (its first sound changes), a first name mistyped that the
 // other record writes as a name standing for another (Elizabeth for
-// Isabel), a name written surname first with a middle name, a name whose
-// surname reads as a title.
+// Isabel), a nickname mistyped that begins otherwise than the name it
+// stands for (Grreta for Greta, Margaretha), a name written surname first
+// with a middle name, a name whose surname reads as a title.
 func TestIndexFindsPairsThatScoreWell(t *testing.T) {
 	for _, pair := range [][2]match.Person{
 		{person("r1", match.Missing, "Cestillo, Ana", "female", 47, "Red Bank", "Stann Creek"), person("s1", match.Sheltered, "Ana Castillo", "female", 47, "Red Bank", "Stann Creek")},
 		{person("r1", match.Missing, "Cawich, Elizabeth Sandra", "female", 70, "", "Belize"), person("s1", match.Sheltered, "Elzabeth Cawich", "female", 70, "", "Belize")},
+		{person("r1", match.Missing, "Margaretha Fehr", "female", 36, "Blue Creek", "Orange Walk"), person("s1", match.Sheltered, "Grreta Fehr", "female", 36, "Blue Creek", "Orange Walk")},
+		{person("r1", match.Missing, "SALAZAR, JOSÉ", "male", 24, "Trial Farm", "Orange Walk"), person("s1", match.Sheltered, "Prpe Salazar", "male", 24, "Trial Farm", "Orange Walk")},
 		{person("r1", match.Missing, "Pop, Sebastiana Candelaria", "female", 14, "", "Corozal"), person("s1", match.Sheltered, "Pop Sebastiana Candelaria", "female", 15, "", "Corozal")},
 		{person("r1", match.Missing, "Magdalena Ms", "female", 25, "San Roman", "Stann Creek"), person("s1", match.Sheltered, "Magdalena Mes", "female", 25, "San Roman", "Stann Creek")},
 	} {
