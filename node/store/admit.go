@@ -541,11 +541,7 @@ func (t *txn) mergeStored(c *syncproto.Change, id int64, r *recordRow) error {
 		if err != nil {
 			return err
 		}
-		at, err := t.written()
-		if err != nil {
-			return err
-		}
-		res, err := t.insRecord.ExecContext(t.ctx, c.Record[:], r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b, at)
+		res, err := t.insertRecord(c.Record, r.state.Type, r.state.Last, r.state.Conflicts(), r.deleted, b)
 		if err != nil {
 			return err
 		}

@@ -61,10 +61,6 @@ func (s *SQLite) Rebuild(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return s.wrap(err)
 	}
-	at, err := t.written()
-	if err != nil {
-		return s.wrap(err)
-	}
 	for rid, r := range states {
 		deleted := false
 		if f, ok := r.state.Field(syncproto.DeletedField); ok && len(f.Heads) > 0 {
@@ -74,7 +70,7 @@ func (s *SQLite) Rebuild(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.updRecord.ExecContext(ctx, r.state.Type, int64(r.state.Last), r.state.Conflicts(), deleted, b, at, rid); err != nil {
+		if err := t.updateRecord(rid, r.state, deleted, b); err != nil {
 			return s.wrap(err)
 		}
 	}

@@ -70,6 +70,27 @@ func (t *txn) written() (int64, error) {
 	return t.writtenAt, nil
 }
 
+// insertRecord inserts a record's row, marked written by this transaction;
+// none when a row of that id is there (the result says 0 rows).
+func (t *txn) insertRecord(id syncproto.RecordID, typ string, hlc syncproto.HLC, conflicts int, deleted bool, state []byte) (sql.Result, error) {
+	at, err := t.written()
+	if err != nil {
+		return nil, err
+	}
+	return t.insRecord.ExecContext(t.ctx, id[:], typ, int64(hlc), conflicts, deleted, state, at)
+}
+
+// updateRecord writes a record's row again, from its state and state
+// encoded, marked written by this transaction.
+func (t *txn) updateRecord(rid int64, st *RecordState, deleted bool, state []byte) error {
+	at, err := t.written()
+	if err != nil {
+		return err
+	}
+	_, err = t.updRecord.ExecContext(t.ctx, st.Type, int64(st.Last), st.Conflicts(), deleted, state, at, rid)
+	return err
+}
+
 type coverage struct{ took, signed uint64 }
 
 // ErrUnsigned: changes from a peer that no signature of their origin
@@ -345,11 +366,7 @@ func (t *txn) merge(c *syncproto.Change, body []byte, hash syncproto.Hash, sig [
 		} else if b, err = r.state.Encode(); err != nil {
 			return err
 		}
-		at, err := t.written()
-		if err != nil {
-			return err
-		}
-		res, err := t.insRecord.ExecContext(t.ctx, c.Record[:], r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b, at)
+		res, err := t.insertRecord(c.Record, r.state.Type, r.state.Last, r.state.Conflicts(), r.deleted, b)
 		if err != nil {
 			return err
 		}
@@ -446,11 +463,7 @@ func (t *txn) flushRecords() error {
 		if err := t.recount(id, r, b); err != nil {
 			return err
 		}
-		at, err := t.written()
-		if err != nil {
-			return err
-		}
-		if _, err := t.updRecord.ExecContext(t.ctx, r.state.Type, int64(r.state.Last), r.state.Conflicts(), r.deleted, b, at, r.rid); err != nil {
+		if err := t.updateRecord(r.rid, r.state, r.deleted, b); err != nil {
 			return err
 		}
 		r.dirty = false

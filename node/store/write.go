@@ -528,11 +528,7 @@ func (t *txn) insertImported(batch []importRow, idxOf func(lane uint8) (int64, e
 		if err != nil {
 			return err
 		}
-		at, err := t.written()
-		if err != nil {
-			return err
-		}
-		res, err := t.insRecord.ExecContext(t.ctx, r.id[:], r.typ, int64(r.hlc), 0, r.del, r.state, at)
+		res, err := t.insertRecord(r.id, r.typ, r.hlc, 0, r.del, r.state)
 		if err != nil {
 			return err
 		}
