@@ -543,6 +543,10 @@ func (p *matchPanel) decide(decision string) {
 		p.confirm.Hide()
 		if isFound {
 			p.found = &found
+			p.proposal.Importance = widget.MediumImportance
+			if len(found.Cautions) > 0 {
+				p.proposal.Importance = widget.WarningImportance
+			}
 			p.proposal.SetText(p.proposalText(found))
 			p.proposal.Show()
 			p.confirm.Show()
@@ -567,6 +571,16 @@ func (p *matchPanel) proposalText(f node.FoundProposal) string {
 			}
 		}
 		s += " " + fmt.Sprintf(u.T("matches.reporter"), strings.TrimPrefix(who, ", "))
+	}
+	for _, c := range f.Cautions {
+		switch c.Code {
+		case node.CautionChild:
+			s += "\n" + fmt.Sprintf(u.T("matches.caution.child"), c.Age)
+		case node.CautionRevokedNode:
+			s += "\n" + fmt.Sprintf(u.T("matches.revoked.node"), node.Printable(c.Node))
+		case node.CautionRevokedPerson:
+			s += "\n" + fmt.Sprintf(u.T("matches.revoked.person"), node.Printable(c.Person), node.Printable(c.Node))
+		}
 	}
 	return s
 }

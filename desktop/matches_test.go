@@ -148,6 +148,9 @@ func TestMatchFoundInAShelterIsConfirmedByAPerson(t *testing.T) {
 				!strings.Contains(p.proposal.Text, "Luis Bol, son, +501 622 1234") {
 				t.Fatalf("after Link: confirm shown %v, proposal %q", p.confirm.Visible(), p.proposal.Text)
 			}
+			if p.proposal.Importance != widget.MediumImportance || strings.Contains(p.proposal.Text, "child") {
+				t.Errorf("a woman of 52 reported at HQ: proposal %q of importance %v, want no caution", p.proposal.Text, p.proposal.Importance)
+			}
 			if rec, err := hq.Node.Record(ctx, missing); err != nil || rec.Fields["status"] != "missing" {
 				t.Fatalf("before confirming, the report says %v (%v); a link writes nothing", rec.Fields["status"], err)
 			}
@@ -161,6 +164,37 @@ func TestMatchFoundInAShelterIsConfirmedByAPerson(t *testing.T) {
 			}
 			if p.confirm.Visible() || !strings.Contains(p.result.Text, "found safe, at Punta Gorda Town Hall") {
 				t.Errorf("after confirming: button shown %v, result %q", p.confirm.Visible(), p.result.Text)
+			}
+		})
+	}
+}
+
+// A girl found in a shelter: Link's proposal warns, in the app's
+// language, to check that the reporter is her parent or guardian before
+// telling them where she is.
+func TestMatchFoundChildSaysToCheckTheReporterFirst(t *testing.T) {
+	for _, tc := range []struct{ lang, want string }{
+		{"en", "A child (7): before telling the reporter where the child is, check that they are the child's parent or guardian"},
+		{"es", "Un niño o una niña (7): antes de decir a quien lo reportó dónde está, compruebe que es su madre, padre o tutor"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			_, hq, u := matchHQ(t)
+			if err := hq.Node.SetLang(tc.lang); err != nil {
+				t.Fatal(err)
+			}
+			matchAdd(t, hq.Node, "missing-person", `{"full_name":"Ana Luisa Tzib","sex":"female","age":7,"district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reporter_phone":"+501 600 0000","reported_at":"2026-11-21T08:00:00-06:00"}`)
+			matchAdd(t, hq.Node, "sheltered-person", `{"full_name":"Ana Tzib","sex":"female","age":7,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00"}`)
+			v := u.newHQView()
+			u.win.SetContent(v.content())
+			p := v.matches
+			v.sides.Select(p.tab)
+			if len(p.items) != 1 {
+				t.Fatalf("queue %d pairs; want the girl's report and registration", len(p.items))
+			}
+			p.list.Select(0)
+			test.Tap(p.link)
+			if !strings.Contains(p.proposal.Text, tc.want) || p.proposal.Importance != widget.WarningImportance {
+				t.Fatalf("after Link: proposal %q of importance %v; want it to say %q, as a warning", p.proposal.Text, p.proposal.Importance, tc.want)
 			}
 		})
 	}

@@ -496,7 +496,41 @@ type FoundProposal struct {
 	ReporterPhone        string `json:"reporter_phone,omitempty"`
 	ReporterRelationship string `json:"reporter_relationship,omitempty"`
 	Withheld             bool   `json:"withheld,omitempty"`
+	// Cautions are what to check before confirming, and before telling
+	// the reporter where the person is.
+	Cautions []Caution `json:"cautions,omitempty"`
 }
+
+// A Caution is something to check before a missing person is confirmed
+// found, and before the reporter is told where they are. A report is a
+// claim: whoever holds an enrolled laptop can write one, with any
+// reporter's name and phone, for a child they have seen in a shelter.
+type Caution struct {
+	Code string `json:"code"` // CautionChild, CautionRevokedNode or CautionRevokedPerson
+	// Age is the child's age, the least either record gives.
+	Age int `json:"age,omitempty"`
+	// Node is the node the report was written on, by its certificate's
+	// name, and Person who wrote it there.
+	Node   string `json:"node,omitempty"`
+	Person string `json:"person,omitempty"`
+}
+
+// The cautions of a found proposal.
+const (
+	// CautionChild: the report or the registration gives an age under
+	// ChildUnder. A child is handed over only to a parent or guardian
+	// whose identity and relation to the child have been checked.
+	CautionChild = "child"
+	// CautionRevokedNode: headquarters has since revoked the node the
+	// report was written on (stolen, lost).
+	CautionRevokedNode = "revoked-node"
+	// CautionRevokedPerson: headquarters has since revoked, on the node
+	// the report was written on, the person who wrote it.
+	CautionRevokedPerson = "revoked-person"
+)
+
+// ChildUnder is the age under which a person is a child.
+const ChildUnder = 18
 
 // ProposeFound is the proposal of a pair of a missing person and a person
 // in a shelter, given in either order; it writes nothing.
@@ -532,7 +566,72 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 			p.Withheld = true
 		}
 	}
+	if p.Cautions, err = n.foundCautions(ctx, missing, shelter); err != nil {
+		return FoundProposal{}, err
+	}
 	return p, nil
+}
+
+// foundCautions are the cautions of a missing person's report found in a
+// shelter's registration (a person's, or a family's).
+func (n *Node) foundCautions(ctx context.Context, missing, shelter RecordView) ([]Caution, error) {
+	var out []Caution
+	age := -1
+	least := func(v RecordView) {
+		if a, ok := v.Fields["age"].(int64); ok && a >= 0 && (age < 0 || int(a) < age) {
+			age = int(a)
+		}
+	}
+	least(missing)
+	if sheltered, ok := n.foundPerson(missing, shelter); ok {
+		least(sheltered)
+	}
+	if age >= 0 && age < ChildUnder {
+		out = append(out, Caution{Code: CautionChild, Age: age})
+	}
+	if len(missing.History) == 0 {
+		return out, nil
+	}
+	first := missing.History[0]
+	revoked, err := n.store.Revoked(ctx, missing.first.Origin)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		out = append(out, Caution{Code: CautionRevokedNode, Node: cmp.Or(first.Via, first.Node)})
+	}
+	if _, folded, err := personName(first.Author); err == nil {
+		revoked, err := n.store.PersonRevoked(ctx, missing.first.Origin, folded)
+		if err != nil {
+			return nil, err
+		}
+		if revoked {
+			out = append(out, Caution{Code: CautionRevokedPerson, Node: cmp.Or(first.Via, first.Node), Person: first.Author})
+		}
+	}
+	return out, nil
+}
+
+// foundPerson is the person of a shelter's registration a report is of:
+// the registration's, or of a family's people the one the report matches
+// best. ok is false when the node can read none of them.
+func (n *Node) foundPerson(missing, shelter RecordView) (RecordView, bool) {
+	report, ok := personOf(missing)
+	if !ok || report.Validate() != nil {
+		return RecordView{}, false
+	}
+	var best RecordView
+	score := -1.0
+	for _, v := range peopleViews(shelter) {
+		p, ok := personOf(v)
+		if !ok || p.Validate() != nil {
+			continue
+		}
+		if c, ok := match.Compare(report, p, match.DefaultConfig()); ok && c.Score > score {
+			best, score = v, c.Score
+		}
+	}
+	return best, score >= 0
 }
 
 // ConfirmFound writes a found proposal into the missing person's record,

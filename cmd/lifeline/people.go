@@ -198,6 +198,22 @@ func printProposal(w io.Writer, n *node.Node, p node.FoundProposal) {
 		}
 		fmt.Fprintln(w)
 	}
+	printCautions(w, p)
+}
+
+// printCautions says what to check before confirming a person found, and
+// before telling the reporter where they are.
+func printCautions(w io.Writer, p node.FoundProposal) {
+	for _, c := range p.Cautions {
+		switch c.Code {
+		case node.CautionChild:
+			fmt.Fprintf(w, "caution: a child (%d): before telling the reporter where the child is, check that they are the child's parent or guardian, who they are and how they are related; hand the child over only to them\n", c.Age)
+		case node.CautionRevokedNode:
+			fmt.Fprintf(w, "caution: the report was written on %s, which headquarters has since revoked: check the report and the reporter before telling them anything\n", node.Printable(c.Node))
+		case node.CautionRevokedPerson:
+			fmt.Fprintf(w, "caution: the report was written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", node.Printable(c.Person), node.Printable(c.Node))
+		}
+	}
 }
 
 func runPeopleUnlink(ctx context.Context, e *env, fs *flagSet, args []string) error {
@@ -226,6 +242,7 @@ func runPeopleConfirmFound(ctx context.Context, e *env, fs *flagSet, args []stri
 			return peopleError(n, err)
 		}
 		fmt.Fprintf(e.stdout, "record %s: status %s, found at %s\n", p.Missing, p.Status, node.Printable(p.FoundAtPlace))
+		printCautions(e.stdout, p)
 		return nil
 	})
 }

@@ -177,6 +177,9 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 			t.Fatalf("people link of a shelter's registration does not say %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "caution:") {
+		t.Fatalf("people link of a woman of 34, reported at HQ, cautions:\n%s", out)
+	}
 	if strings.Contains(shown(maria), "Found safe") {
 		t.Fatal("a link wrote the report as found, before anyone confirmed")
 	}
@@ -184,6 +187,20 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 	if out := ok(t, "", "people", "confirm-found", "--data", d.hq, "--id", maria, "--shelter-record", shelter); !strings.Contains(out, "status found-safe, found at Punta Gorda Town Hall") {
 		t.Fatalf("confirm-found said %q", out)
 	}
+	// A child: the link and the confirmation say to check the reporter
+	// is her parent or guardian before telling them where she is.
+	girl := add("missing-person", `{"full_name":"Ana Luisa Tzib","sex":"female","age":7,"district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio",
+ "status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	girlSheltered := add("sheltered-person", `{"full_name":"Ana Tzib","sex":"female","age":7,"home_village":"San Antonio","home_district":"Toledo",
+ "shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00"}`)
+	const child = "caution: a child (7): before telling the reporter where the child is, check that they are the child's parent or guardian"
+	if out := ok(t, "", "people", "link", "--data", d.hq, "--a", girl, "--b", girlSheltered); !strings.Contains(out, child) {
+		t.Fatalf("people link of a girl of 7 does not say %q:\n%s", child, out)
+	}
+	if out := ok(t, "", "people", "confirm-found", "--data", d.hq, "--id", girl, "--shelter-record", girlSheltered); !strings.Contains(out, child) {
+		t.Fatalf("confirm-found of a girl of 7 does not say %q:\n%s", child, out)
+	}
+
 	var rec struct {
 		Fields map[string]any
 		Linked []struct{ ID, Type, Case string }

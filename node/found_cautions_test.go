@@ -1,0 +1,93 @@
+package node_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"lifeline/node"
+	"lifeline/node/nodetest"
+	"lifeline/syncproto"
+)
+
+// A report is a claim: whoever holds an enrolled laptop can report a child
+// missing, with their own phone as the reporter's, having seen her in a
+// shelter. A found proposal says what to check before the reporter is
+// told where the person is: that the person found is a child (by the
+// report's age, or by the age of the person in the registration the
+// report matches, not of the rest of the family), and that the report was
+// written on a laptop, or by a person on it, that headquarters has since
+// revoked.
+func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	laptop := c.Add("tol-66", syncproto.RoleField, "Toledo", nil)
+	meetHQ(t, hq, laptop)
+	ctx := context.Background()
+
+	onLaptop := func(data string) syncproto.RecordID {
+		t.Helper()
+		id, err := laptop.Node.Add(ctx, "missing-person", []byte(data), "Rosa Tzul")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	// Of no age: the girl by her family's registration, her mother too.
+	girl := onLaptop(`{"full_name":"Ana Tzib","sex":"female","district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reporter_phone":"+501 600 0000","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	mother := onLaptop(`{"full_name":"Juana Tzib Coc","sex":"female","district":"Toledo","last_seen_place":"the market","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:10:00-06:00"}`)
+	// Of 16 by the report, 19 by the registration: a child by the one.
+	boy := onLaptop(`{"full_name":"Pedro Tzib","sex":"male","age":16,"district":"Toledo","last_seen_place":"the river","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:20:00-06:00"}`)
+	syncOK(t, laptop, hq)
+	family := mustAdd(t, hq.Node, "shelter-registration", `{"shelter_name":"Punta Gorda Town Hall","district":"Toledo","family_head_name":"Juana Tzib Coc","members":2,
+		"home_village":"San Antonio","home_district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193",
+		"household":[{"name":"Juana Tzib Coc","sex":"female","age":38},{"name":"Ana Tzib","sex":"female","age":7}]}`)
+	pedro := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Pedro Tzib","sex":"male","age":19,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:45:00-06:00"}`)
+	// An adult, reported at HQ.
+	father := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Cristobal Tzib","sex":"male","age":41,"district":"Toledo","last_seen_place":"the farm","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:30:00-06:00"}`)
+	cristobal := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Cristóbal Tzib","sex":"male","age":41,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:50:00-06:00"}`)
+
+	cautions := func(missing, shelter syncproto.RecordID) []node.Caution {
+		t.Helper()
+		p, err := hq.Node.ProposeFound(ctx, shelter, missing) // either order
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Missing != missing.String() {
+			t.Fatalf("proposal of %s names %s the missing person", missing, p.Missing)
+		}
+		return p.Cautions
+	}
+	want := func(what string, got []node.Caution, want ...node.Caution) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: cautions %+v, want %+v", what, got, want)
+		}
+	}
+	child := func(age int) node.Caution { return node.Caution{Code: node.CautionChild, Age: age} }
+	want("the girl of no age, in her family's registration as 7", cautions(girl, family), child(7))
+	want("her mother of no age, in the same registration as 38", cautions(mother, family))
+	want("the boy of 16, registered as 19", cautions(boy, pedro), child(16))
+	want("the father of 41, registered as 41", cautions(father, cristobal))
+
+	// The laptop is stolen: its reports, kept since they came before, are
+	// to be checked.
+	if err := hq.Node.Revoke(ctx, laptop.Node.Self().ID, "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "HQ knows of the revocation", func() bool { return revoked(t, hq.Node, laptop.Node.Self().ID) })
+	stolen := node.Caution{Code: node.CautionRevokedNode, Node: "tol-66"}
+	want("the girl's report, of the stolen laptop", cautions(girl, family), child(7), stolen)
+	want("the mother's report, of the stolen laptop", cautions(mother, family), stolen)
+	want("the father's report, of HQ", cautions(father, cristobal))
+
+	// Its person too, as she was written on the reports.
+	if err := hq.Node.RevokePerson(ctx, laptop.Node.Self().ID, "rosa tzul", "reported people she had not seen"); err != nil {
+		t.Fatal(err)
+	}
+	want("the mother's report, of a revoked person", cautions(mother, family), stolen,
+		node.Caution{Code: node.CautionRevokedPerson, Node: "tol-66", Person: "Rosa Tzul"})
+	want("the father's report, of another person", cautions(father, cristobal))
+}
