@@ -78,7 +78,10 @@ func nodeID(ctx context.Context, n *node.Node, idOrName string) (syncproto.NodeI
 	if err != nil {
 		return id, err
 	}
-	found := false
+	found := idOrName == n.Self().Name
+	if found {
+		id = n.Self().ID
+	}
 	for _, k := range known {
 		if k.Name == idOrName {
 			id, found = k.Node, true

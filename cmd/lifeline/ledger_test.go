@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -211,4 +212,20 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 	waitFor(t, 30*time.Second, "the relay refuses the revoked laptop", func() bool {
 		return lifeline(t, "", "sync", "--data", field, "--peer", relaySync).code != 0
 	})
+	// What it wrote before is listed for review: its three records, not
+	// HQ's own.
+	hqOwn := addRecords(t, d.hq, 1, "Bullet Tree")
+	var listed []struct{ ID string }
+	if err := json.Unmarshal([]byte(ok(t, "", "record", "list", "--data", d.hq, "--written-on", "cayo-07", "--json")), &listed); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, r := range listed {
+		got = append(got, r.ID)
+	}
+	slices.Sort(got)
+	if want := slices.Sorted(slices.Values(ids)); !slices.Equal(got, want) || slices.Contains(got, hqOwn[0]) {
+		t.Fatalf("record list --written-on cayo-07 lists %q, want the laptop's %q", got, want)
+	}
+	fails(t, "", []string{"--written-on: no node \"cayo-99\""}, "record", "list", "--data", d.hq, "--written-on", "cayo-99")
 }

@@ -94,6 +94,7 @@ func runRecordList(ctx context.Context, e *env, fs *flagSet, args []string) erro
 	onlyConflicts := fs.Bool("conflicts", false, "only records with a field in conflict")
 	withDeleted := fs.Bool("deleted", false, "include deleted records")
 	review := reviewFilter(fs)
+	writtenOn := fs.String("written-on", "", "only the records a change of this node created, edited or deleted (its id, or its name as this node knows it): after a laptop is revoked, what to review")
 	limit := fs.Int("limit", 0, "list at most this many (0: all)")
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
@@ -103,6 +104,12 @@ func runRecordList(ctx context.Context, e *env, fs *flagSet, args []string) erro
 			}
 		}
 		q := node.Query{Type: *typ, OnlyConflict: *onlyConflicts, WithDeleted: *withDeleted}
+		if *writtenOn != "" {
+			var err error
+			if q.WrittenBy, err = nodeID(ctx, n, *writtenOn); err != nil {
+				return fmt.Errorf("--written-on: %w", err)
+			}
+		}
 		if *asJSON {
 			return listJSON(ctx, e.stdout, n, q, *review, *limit)
 		}

@@ -113,6 +113,14 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 		if !q.WithDeleted {
 			where = append(where, "deleted = 0")
 		}
+		if !q.WrittenBy.IsZero() {
+			// A node's changes are the ranges of the change log its
+			// streams' ids begin (changes.id is a stream's index << 40 |
+			// the sequence).
+			where = append(where, `rid IN (SELECT c.record FROM streams st JOIN changes c
+				ON c.id BETWEEN st.idx << 40 AND (st.idx << 40) | ((1 << 40) - 1) WHERE st.node_id = ?)`)
+			args = append(args, q.WrittenBy[:])
+		}
 		order, after := "", int64(0)
 		if q.Newest {
 			order, after = " DESC", math.MaxInt64

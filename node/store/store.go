@@ -149,4 +149,8 @@ type Query struct {
 	// after that one (before it, with Newest): the next page of a listing
 	// that ended at it, read without reading the pages before again.
 	After syncproto.RecordID
+	// WrittenBy, when not zero, selects only the records a change of that
+	// node wrote: those it created, edited or deleted. After a laptop is
+	// revoked, they are what to review.
+	WrittenBy syncproto.NodeID
 }
