@@ -114,11 +114,13 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 			where = append(where, "deleted = 0")
 		}
 		if !q.WrittenBy.IsZero() {
-			// A node's changes are the ranges of the change log its
-			// streams' ids begin (changes.id is a stream's index << 40 |
-			// the sequence).
-			where = append(where, `rid IN (SELECT c.record FROM streams st JOIN changes c
-				ON c.id BETWEEN st.idx << 40 AND (st.idx << 40) | ((1 << 40) - 1) WHERE st.node_id = ?)`)
+			// A record's changes of the node are those whose stream is
+			// one of the node's (changes.id is a stream's index << 40 |
+			// the sequence), read by the record's index of its changes:
+			// a page costs what its records' changes do, whoever wrote
+			// the rest of the log.
+			where = append(where, `EXISTS (SELECT 1 FROM changes c WHERE c.record = records.rid
+				AND c.id >> 40 IN (SELECT idx FROM streams WHERE node_id = ?))`)
 			args = append(args, q.WrittenBy[:])
 		}
 		order, after := "", int64(0)
