@@ -577,9 +577,17 @@ func (p *matchPanel) proposalText(f node.FoundProposal) string {
 		case node.CautionChild:
 			s += "\n" + fmt.Sprintf(u.T("matches.caution.child"), c.Age)
 		case node.CautionRevokedNode:
-			s += "\n" + fmt.Sprintf(u.T("matches.revoked.node"), node.Printable(c.Node))
+			key := "matches.revoked.node"
+			if c.Contact {
+				key = "matches.contact.node"
+			}
+			s += "\n" + fmt.Sprintf(u.T(key), node.Printable(c.Node))
 		case node.CautionRevokedPerson:
-			s += "\n" + fmt.Sprintf(u.T("matches.revoked.person"), node.Printable(c.Person), node.Printable(c.Node))
+			key := "matches.revoked.person"
+			if c.Contact {
+				key = "matches.contact.person"
+			}
+			s += "\n" + fmt.Sprintf(u.T(key), node.Printable(c.Person), node.Printable(c.Node))
 		}
 	}
 	return s

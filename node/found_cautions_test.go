@@ -18,7 +18,7 @@ import (
 // report's age, or by the age of the person in the registration the
 // report matches, not of the rest of the family), and that the report was
 // written on a laptop, or by a person on it, that headquarters has since
-// revoked.
+// revoked, or its reporter's contact changed there.
 func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	t.Parallel()
 	c := nodetest.New(t)
@@ -49,6 +49,16 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	father := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Cristobal Tzib","sex":"male","age":41,"district":"Toledo","last_seen_place":"the farm","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:30:00-06:00"}`)
 	cristobal := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Cristóbal Tzib","sex":"male","age":41,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:50:00-06:00"}`)
 
+	// A true report, made at HQ, whose reporter's phone the laptop
+	// changes.
+	grandmother := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Elena Tzib","sex":"female","age":70,"district":"Toledo","last_seen_place":"her house","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reporter_phone":"+501 600 0000","reported_at":"2026-11-21T08:40:00-06:00"}`)
+	elena := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Elena Tzib","sex":"female","age":70,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:55:00-06:00"}`)
+	syncOK(t, laptop, hq)
+	if _, err := laptop.Node.Update(ctx, grandmother, []byte(`{"reporter_phone":"+501 699 9999"}`), "Rosa Tzul"); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, laptop, hq)
+
 	cautions := func(missing, shelter syncproto.RecordID) []node.Caution {
 		t.Helper()
 		p, err := hq.Node.ProposeFound(ctx, shelter, missing) // either order
@@ -71,6 +81,9 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	want("her mother of no age, in the same registration as 38", cautions(mother, family))
 	want("the boy of 16, registered as 19", cautions(boy, pedro), child(16))
 	want("the father of 41, registered as 41", cautions(father, cristobal))
+	if p, err := hq.Node.ProposeFound(ctx, grandmother, elena); err != nil || p.ReporterPhone != "+501 699 9999" || len(p.Cautions) != 0 {
+		t.Fatalf("the grandmother's proposal: %+v, %v; want the laptop's phone, no caution", p, err)
+	}
 
 	// The laptop is stolen: its reports, kept since they came before, are
 	// to be checked.
@@ -82,6 +95,8 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	want("the girl's report, of the stolen laptop", cautions(girl, family), child(7), stolen)
 	want("the mother's report, of the stolen laptop", cautions(mother, family), stolen)
 	want("the father's report, of HQ", cautions(father, cristobal))
+	want("the grandmother's report, of HQ, its reporter's phone of the stolen laptop", cautions(grandmother, elena),
+		node.Caution{Code: node.CautionRevokedNode, Node: "tol-66", Contact: true})
 
 	// Its person too, as she was written on the reports.
 	if err := hq.Node.RevokePerson(ctx, laptop.Node.Self().ID, "rosa tzul", "reported people she had not seen"); err != nil {
@@ -90,4 +105,7 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	want("the mother's report, of a revoked person", cautions(mother, family), stolen,
 		node.Caution{Code: node.CautionRevokedPerson, Node: "tol-66", Person: "Rosa Tzul"})
 	want("the father's report, of another person", cautions(father, cristobal))
+	want("the grandmother's report, its reporter's phone of a revoked person", cautions(grandmother, elena),
+		node.Caution{Code: node.CautionRevokedNode, Node: "tol-66", Contact: true},
+		node.Caution{Code: node.CautionRevokedPerson, Node: "tol-66", Person: "Rosa Tzul", Contact: true})
 }

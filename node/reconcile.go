@@ -510,9 +510,11 @@ type Caution struct {
 	// Age is the child's age, the least either record gives.
 	Age int `json:"age,omitempty"`
 	// Node is the node the report was written on, by its certificate's
-	// name, and Person who wrote it there.
-	Node   string `json:"node,omitempty"`
-	Person string `json:"person,omitempty"`
+	// name, and Person who wrote it there; with Contact, the node (and
+	// person) that wrote the reporter's contact as it stands instead.
+	Node    string `json:"node,omitempty"`
+	Person  string `json:"person,omitempty"`
+	Contact bool   `json:"contact,omitempty"`
 }
 
 // The cautions of a found proposal.
@@ -522,10 +524,12 @@ const (
 	// whose identity and relation to the child have been checked.
 	CautionChild = "child"
 	// CautionRevokedNode: headquarters has since revoked the node the
-	// report was written on (stolen, lost).
+	// report was written on (stolen, lost), or with Contact the node that
+	// wrote the reporter's name, phone or relationship as they stand.
 	CautionRevokedNode = "revoked-node"
 	// CautionRevokedPerson: headquarters has since revoked, on the node
-	// the report was written on, the person who wrote it.
+	// the report was written on, the person who wrote it; or with Contact
+	// the person who wrote the reporter's contact as it stands.
 	CautionRevokedPerson = "revoked-person"
 )
 
@@ -558,7 +562,7 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		return FoundProposal{}, fmt.Errorf("record %s names no shelter (shelter_name)", rb.ID)
 	}
 	p := FoundProposal{Missing: ra.ID.String(), Shelter: rb.ID.String(), Status: "found-safe", FoundAtPlace: place}
-	for f, dst := range map[string]*string{"reporter_name": &p.ReporterName, "reporter_phone": &p.ReporterPhone, "reporter_relationship": &p.ReporterRelationship} {
+	for f, dst := range map[string]*string{reporterFields[0]: &p.ReporterName, reporterFields[1]: &p.ReporterPhone, reporterFields[2]: &p.ReporterRelationship} {
 		switch v := missing.Fields[f].(type) {
 		case string:
 			*dst = v
@@ -589,28 +593,68 @@ func (n *Node) foundCautions(ctx context.Context, missing, shelter RecordView) (
 	if age >= 0 && age < ChildUnder {
 		out = append(out, Caution{Code: CautionChild, Age: age})
 	}
-	if len(missing.History) == 0 {
-		return out, nil
+	// Who wrote the report, and who wrote the reporter's contact as it
+	// stands (a thief needs only to change the phone of a true report).
+	type writer struct {
+		origin  syncproto.NodeID
+		author  string
+		contact bool
 	}
-	first := missing.History[0]
-	revoked, err := n.store.Revoked(ctx, missing.first.Origin)
+	var ws []writer
+	if len(missing.History) > 0 {
+		ws = append(ws, writer{missing.first.Origin, missing.History[0].Author, false})
+	}
+	id, err := syncproto.ParseRecordID(missing.ID)
 	if err != nil {
 		return nil, err
 	}
-	if revoked {
-		out = append(out, Caution{Code: CautionRevokedNode, Node: cmp.Or(first.Via, first.Node)})
+	rec, err := n.store.Record(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	if _, folded, err := personName(first.Author); err == nil {
-		revoked, err := n.store.PersonRevoked(ctx, missing.first.Origin, folded)
+	for _, fv := range rec.Fields {
+		if slices.Contains(reporterFields, fv.Name) {
+			for _, v := range fv.Versions {
+				ws = append(ws, writer{v.Stamp.Origin, v.Author, true})
+			}
+		}
+	}
+	names, err := n.nodeNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nodes, people := map[syncproto.NodeID]bool{}, map[string]bool{}
+	for _, w := range ws {
+		name := cmp.Or(names[w.origin], w.origin.String())
+		if !nodes[w.origin] {
+			nodes[w.origin] = true
+			revoked, err := n.store.Revoked(ctx, w.origin)
+			if err != nil {
+				return nil, err
+			}
+			if revoked {
+				out = append(out, Caution{Code: CautionRevokedNode, Node: name, Contact: w.contact})
+			}
+		}
+		_, folded, err := personName(w.author)
+		if err != nil || people[w.origin.String()+"\x00"+folded] {
+			continue
+		}
+		people[w.origin.String()+"\x00"+folded] = true
+		revoked, err := n.store.PersonRevoked(ctx, w.origin, folded)
 		if err != nil {
 			return nil, err
 		}
 		if revoked {
-			out = append(out, Caution{Code: CautionRevokedPerson, Node: cmp.Or(first.Via, first.Node), Person: first.Author})
+			out = append(out, Caution{Code: CautionRevokedPerson, Node: name, Person: w.author, Contact: w.contact})
 		}
 	}
 	return out, nil
 }
+
+// reporterFields are a missing person's report's fields that say whom to
+// tell when the person is found.
+var reporterFields = []string{"reporter_name", "reporter_phone", "reporter_relationship"}
 
 // foundPerson is the person of a shelter's registration a report is of:
 // the registration's, or of a family's people the one the report matches

@@ -209,9 +209,17 @@ func printCautions(w io.Writer, p node.FoundProposal) {
 		case node.CautionChild:
 			fmt.Fprintf(w, "caution: a child (%d): before telling the reporter where the child is, check that they are the child's parent or guardian, who they are and how they are related; hand the child over only to them\n", c.Age)
 		case node.CautionRevokedNode:
-			fmt.Fprintf(w, "caution: the report was written on %s, which headquarters has since revoked: check the report and the reporter before telling them anything\n", node.Printable(c.Node))
+			what := "the report was"
+			if c.Contact {
+				what = "the reporter's name, phone or relationship was last"
+			}
+			fmt.Fprintf(w, "caution: %s written on %s, which headquarters has since revoked: check the report and the reporter before telling them anything\n", what, node.Printable(c.Node))
 		case node.CautionRevokedPerson:
-			fmt.Fprintf(w, "caution: the report was written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", node.Printable(c.Person), node.Printable(c.Node))
+			what := "the report was"
+			if c.Contact {
+				what = "the reporter's name, phone or relationship was last"
+			}
+			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", what, node.Printable(c.Person), node.Printable(c.Node))
 		}
 	}
 }
