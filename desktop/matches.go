@@ -576,6 +576,8 @@ func (p *matchPanel) proposalText(f node.FoundProposal) string {
 		switch c.Code {
 		case node.CautionChild:
 			s += "\n" + fmt.Sprintf(u.T("matches.caution.child"), c.Age)
+		case node.CautionContactChanged:
+			s += "\n" + fmt.Sprintf(u.T("matches.contact.changed"), node.Printable(c.Node), node.Printable(c.Person))
 		case node.CautionRevokedNode:
 			key := "matches.revoked.node"
 			if c.Contact {

@@ -81,8 +81,10 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	want("her mother of no age, in the same registration as 38", cautions(mother, family))
 	want("the boy of 16, registered as 19", cautions(boy, pedro), child(16))
 	want("the father of 41, registered as 41", cautions(father, cristobal))
-	if p, err := hq.Node.ProposeFound(ctx, grandmother, elena); err != nil || p.ReporterPhone != "+501 699 9999" || len(p.Cautions) != 0 {
-		t.Fatalf("the grandmother's proposal: %+v, %v; want the laptop's phone, no caution", p, err)
+	// The laptop not known stolen yet: the phone it changed is named.
+	changed := node.Caution{Code: node.CautionContactChanged, Node: "tol-66", Person: "Rosa Tzul"}
+	if p, err := hq.Node.ProposeFound(ctx, grandmother, elena); err != nil || p.ReporterPhone != "+501 699 9999" || !slices.Equal(p.Cautions, []node.Caution{changed}) {
+		t.Fatalf("the grandmother's proposal: %+v, %v; want the laptop's phone, and who changed it", p, err)
 	}
 
 	// The laptop is stolen: its reports, kept since they came before, are
@@ -96,7 +98,7 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	want("the mother's report, of the stolen laptop", cautions(mother, family), stolen)
 	want("the father's report, of HQ", cautions(father, cristobal))
 	want("the grandmother's report, of HQ, its reporter's phone of the stolen laptop", cautions(grandmother, elena),
-		node.Caution{Code: node.CautionRevokedNode, Node: "tol-66", Contact: true})
+		changed, node.Caution{Code: node.CautionRevokedNode, Node: "tol-66", Contact: true})
 
 	// Its person too, as she was written on the reports.
 	if err := hq.Node.RevokePerson(ctx, laptop.Node.Self().ID, "rosa tzul", "reported people she had not seen"); err != nil {
@@ -106,6 +108,6 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 		node.Caution{Code: node.CautionRevokedPerson, Node: "tol-66", Person: "Rosa Tzul"})
 	want("the father's report, of another person", cautions(father, cristobal))
 	want("the grandmother's report, its reporter's phone of a revoked person", cautions(grandmother, elena),
-		node.Caution{Code: node.CautionRevokedNode, Node: "tol-66", Contact: true},
+		changed, node.Caution{Code: node.CautionRevokedNode, Node: "tol-66", Contact: true},
 		node.Caution{Code: node.CautionRevokedPerson, Node: "tol-66", Person: "Rosa Tzul", Contact: true})
 }

@@ -506,12 +506,13 @@ type FoundProposal struct {
 // claim: whoever holds an enrolled laptop can write one, with any
 // reporter's name and phone, for a child they have seen in a shelter.
 type Caution struct {
-	Code string `json:"code"` // CautionChild, CautionRevokedNode or CautionRevokedPerson
+	Code string `json:"code"` // CautionChild, CautionRevokedNode, CautionRevokedPerson or CautionContactChanged
 	// Age is the child's age, the least either record gives.
 	Age int `json:"age,omitempty"`
 	// Node is the node the report was written on, by its certificate's
-	// name, and Person who wrote it there; with Contact, the node (and
-	// person) that wrote the reporter's contact as it stands instead.
+	// name, and Person who wrote it there; with Contact, or for
+	// CautionContactChanged, the node (and person) that wrote the
+	// reporter's contact as it stands instead.
 	Node    string `json:"node,omitempty"`
 	Person  string `json:"person,omitempty"`
 	Contact bool   `json:"contact,omitempty"`
@@ -531,6 +532,11 @@ const (
 	// the report was written on, the person who wrote it; or with Contact
 	// the person who wrote the reporter's contact as it stands.
 	CautionRevokedPerson = "revoked-person"
+	// CautionContactChanged: the reporter's name, phone or relationship
+	// as they stand were written by another node, or another person, than
+	// the report: a stolen laptop not yet revoked needs only to change
+	// the phone of a true report.
+	CautionContactChanged = "contact-changed"
 )
 
 // ChildUnder is the age under which a person is a child.
@@ -623,9 +629,18 @@ func (n *Node) foundCautions(ctx context.Context, missing, shelter RecordView) (
 	if err != nil {
 		return nil, err
 	}
-	nodes, people := map[syncproto.NodeID]bool{}, map[string]bool{}
+	// who is a writer as the cautions tell them apart: a node and the
+	// person on it, as a person's name is compared.
+	who := func(w writer) string {
+		return w.origin.String() + "\x00" + strings.ToLower(strings.Join(strings.Fields(w.author), " "))
+	}
+	nodes, people, changed := map[syncproto.NodeID]bool{}, map[string]bool{}, map[string]bool{}
 	for _, w := range ws {
 		name := cmp.Or(names[w.origin], w.origin.String())
+		if k := who(w); w.contact && len(missing.History) > 0 && k != who(ws[0]) && !changed[k] {
+			changed[k] = true
+			out = append(out, Caution{Code: CautionContactChanged, Node: name, Person: w.author})
+		}
 		if !nodes[w.origin] {
 			nodes[w.origin] = true
 			revoked, err := n.store.Revoked(ctx, w.origin)

@@ -208,6 +208,8 @@ func printCautions(w io.Writer, p node.FoundProposal) {
 		switch c.Code {
 		case node.CautionChild:
 			fmt.Fprintf(w, "caution: a child (%d): before telling the reporter where the child is, check that they are the child's parent or guardian, who they are and how they are related; hand the child over only to them\n", c.Age)
+		case node.CautionContactChanged:
+			fmt.Fprintf(w, "caution: the reporter's name, phone or relationship was changed after the report was written, on %s by %s: check it against the report as first written (record show) before telling anyone\n", node.Printable(c.Node), node.Printable(c.Person))
 		case node.CautionRevokedNode:
 			what := "the report was"
 			if c.Contact {
