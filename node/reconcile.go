@@ -636,8 +636,8 @@ func (n *Node) foundCautions(ctx context.Context, missing, shelter RecordView) (
 	}
 	nodes, people, changed := map[syncproto.NodeID]bool{}, map[string]bool{}, map[string]bool{}
 	for _, w := range ws {
-		name := cmp.Or(names[w.origin], w.origin.String())
-		if k := who(w); w.contact && len(missing.History) > 0 && k != who(ws[0]) && !changed[k] {
+		name, k := cmp.Or(names[w.origin], w.origin.String()), who(w)
+		if w.contact && len(missing.History) > 0 && k != who(ws[0]) && !changed[k] {
 			changed[k] = true
 			out = append(out, Caution{Code: CautionContactChanged, Node: name, Person: w.author})
 		}
@@ -652,10 +652,10 @@ func (n *Node) foundCautions(ctx context.Context, missing, shelter RecordView) (
 			}
 		}
 		_, folded, err := personName(w.author)
-		if err != nil || people[w.origin.String()+"\x00"+folded] {
+		if err != nil || people[k] {
 			continue
 		}
-		people[w.origin.String()+"\x00"+folded] = true
+		people[k] = true
 		revoked, err := n.store.PersonRevoked(ctx, w.origin, folded)
 		if err != nil {
 			return nil, err
