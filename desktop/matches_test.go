@@ -200,6 +200,32 @@ func TestMatchFoundChildSaysToCheckTheReporterFirst(t *testing.T) {
 	}
 }
 
+// A report whose reporter's phone someone else changed: Link's proposal
+// names who, as a warning, so that the phone is checked before anyone is
+// told where the woman is.
+func TestMatchFoundSaysWhoChangedTheReportersPhone(t *testing.T) {
+	ctx := context.Background()
+	_, hq, u := matchHQ(t)
+	report := matchAdd(t, hq.Node, "missing-person", matchReportAna)
+	matchAdd(t, hq.Node, "sheltered-person", matchShelterAna)
+	if _, err := hq.Node.Update(ctx, report, []byte(`{"reporter_phone":"+501 699 9999"}`), "Pedro Chen"); err != nil {
+		t.Fatal(err)
+	}
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	v.sides.Select(p.tab)
+	if len(p.items) != 1 {
+		t.Fatalf("queue %d pairs; want the report and the registration", len(p.items))
+	}
+	p.list.Select(0)
+	test.Tap(p.link)
+	const want = "The reporter's name, phone or relationship was changed after the report was written, on hq-belmopan by Pedro Chen"
+	if !strings.Contains(p.proposal.Text, want) || !strings.Contains(p.proposal.Text, "+501 699 9999") || p.proposal.Importance != widget.WarningImportance {
+		t.Fatalf("after Link: proposal %q of importance %v; want the new phone, and %q as a warning", p.proposal.Text, p.proposal.Importance, want)
+	}
+}
+
 // In Spanish, the tab, the kinds and the decisions are said in Spanish.
 // Different marks the pair as two people: it leaves the queue, and the
 // ledger holds the decision.
