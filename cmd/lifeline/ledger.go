@@ -78,19 +78,34 @@ func nodeID(ctx context.Context, n *node.Node, idOrName string) (syncproto.NodeI
 	if err != nil {
 		return id, err
 	}
-	found := idOrName == n.Self().Name
-	if found {
-		id = n.Self().ID
+	var named []string
+	if self := n.Self(); self.Name == idOrName {
+		id = self.ID
+		named = append(named, fmt.Sprintf("%s (this node)", self.ID))
 	}
 	for _, k := range known {
-		if k.Name == idOrName {
-			id, found = k.Node, true
+		if k.Name != idOrName || k.Node == n.Self().ID {
+			continue
 		}
+		id = k.Node
+		what := fmt.Sprintf("%s (%s, %s, certificate until %s", k.Node, k.Role, k.District, k.NotAfter.Format(time.DateOnly))
+		if revoked, err := n.IsRevoked(ctx, k.Node); err != nil {
+			return id, err
+		} else if revoked {
+			what += ", revoked"
+		}
+		named = append(named, what+")")
 	}
-	if !found {
+	switch len(named) {
+	case 0:
 		return id, fmt.Errorf("no node %q: give its id, or the name of a node this one has met", idOrName)
+	case 1:
+		return id, nil
 	}
-	return id, nil
+	// A laptop enrolled again (a replacement) may carry the name of the
+	// one it replaces: which one is meant is not for a list's order to
+	// decide.
+	return syncproto.NodeID{}, fmt.Errorf("%d nodes are named %q: %s; give the id of the one you mean", len(named), idOrName, strings.Join(named, ", "))
 }
 
 func runKitsPublish(ctx context.Context, e *env, fs *flagSet, args []string) error {

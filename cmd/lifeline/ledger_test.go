@@ -229,3 +229,36 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 	}
 	fails(t, "", []string{"--written-on: no node \"cayo-99\""}, "record", "list", "--data", d.hq, "--written-on", "cayo-99")
 }
+
+// A laptop enrolled again, as a replacement, carries the name of the one
+// it replaces: HQ does not pick one of the two by a list's order to
+// revoke, or to list what it wrote. It names both, and asks for the id.
+func TestANameOfTwoNodesAsksForTheID(t *testing.T) {
+	t.Parallel()
+	d := newDeployment(t)
+	stolen := d.node(t, "tol-02", "field", "Toledo")
+	replacement := filepath.Join(d.dir, "tol-02-replacement")
+	ok(t, "", "init", "--data", replacement, "--role", "field", "--district", "Toledo", "--name", "tol-02")
+	ok(t, "", "enroll", "--data", replacement, "--ca", d.hq)
+	// HQ meets both.
+	addr := serve(t, d.hq)
+	ok(t, "", "sync", "--data", stolen, "--peer", addr)
+	ok(t, "", "sync", "--data", replacement, "--peer", addr)
+	idOf := func(dir string) string {
+		var s struct {
+			ID string `json:"node"`
+		}
+		if err := json.Unmarshal([]byte(ok(t, "", "status", "--data", dir, "--json")), &s); err != nil || s.ID == "" {
+			t.Fatalf("status --json of %s: %q, %v", dir, s.ID, err)
+		}
+		return s.ID
+	}
+	a, b := idOf(stolen), idOf(replacement)
+	for _, args := range [][]string{
+		{"revoke", "--data", d.hq, "--node", "tol-02", "--reason", "laptop stolen"},
+		{"record", "list", "--data", d.hq, "--written-on", "tol-02"},
+	} {
+		fails(t, "", []string{`2 nodes are named "tol-02"`, a + " (field, Toledo, certificate until ", b, "give the id of the one you mean"}, args...)
+	}
+	ok(t, "", "record", "list", "--data", d.hq, "--written-on", a)
+}
