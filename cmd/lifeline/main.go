@@ -58,7 +58,7 @@ var commands = []command{
 	{name: "quarantine", usage: "--data DIR [--limit N] [--json]", summary: "list the changes from peers kept aside: their kit or the write policy refuses them", run: runQuarantine},
 	{name: "record add", usage: "--data DIR --type TYPE [--file F] [--author NAME | --as NAME]", summary: "save a new record from a JSON object of its fields", run: runRecordAdd},
 	{name: "record update", usage: "--data DIR --id ID [--file F] [--author NAME | --as NAME]", summary: "change the fields a JSON object gives on a record", run: runRecordUpdate},
-	{name: "record list", usage: "--data DIR [--type TYPE] [--conflicts] [--deleted] [--review STATE] [--json]", summary: "list records", run: runRecordList},
+	{name: "record list", usage: "--data DIR [--type TYPE] [--conflicts] [--deleted] [--review STATE] [--written-on NODE] [--limit N] [--json]", summary: "list records", run: runRecordList},
 	{name: "record show", usage: "--data DIR --id ID [--json]", summary: "show a record's fields, conflicts and history", run: runRecordShow},
 	{name: "record review", usage: "--data DIR --id ID --decision approved|needs-correction|rejected [--reason TEXT]", summary: "review a record, at HQ or a relay of its district: the decision reaches its author's laptop at its next sync", run: runRecordReview},
 	{name: "record delete", usage: "--data DIR --id ID [--author NAME | --as NAME]", summary: "mark a record deleted (it and its history are kept)", run: runRecordDelete},
