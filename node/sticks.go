@@ -75,6 +75,7 @@ func (n *Node) Recipients(ctx context.Context, names []string) ([]Recipient, err
 		name = strings.TrimSpace(name)
 		var match func(KnownNode) bool
 		var what string
+		one := false // a node's name or id, which stands for one node
 		switch {
 		case name == RecipientHQ:
 			match, what = func(k KnownNode) bool { return k.Role.Decides() }, "no headquarters node"
@@ -87,9 +88,10 @@ func (n *Node) Recipients(ctx context.Context, names []string) ([]Recipient, err
 		default:
 			id, idErr := syncproto.ParseNodeID(name)
 			match = func(k KnownNode) bool { return (idErr == nil && k.Node == id) || k.Name == name }
-			what = fmt.Sprintf("no node %.80q", name)
+			what, one = fmt.Sprintf("no node %.80q", name), true
 		}
 		found := 0
+		var byName []string
 		for _, k := range known {
 			if !match(k) {
 				continue
@@ -101,10 +103,19 @@ func (n *Node) Recipients(ctx context.Context, names []string) ([]Recipient, err
 			if gone {
 				continue
 			}
+			if one && k.Name == name {
+				byName = append(byName, fmt.Sprintf("%s (%s, %s)", k.Node, k.Role, k.District))
+			}
 			if err := add(k); err != nil {
 				return nil, err
 			}
 			found++
+		}
+		// A laptop enrolled again as a replacement may carry the name of
+		// the one it replaces, lost or stolen and not revoked yet: a name
+		// that stands for one node is not encrypted for two.
+		if len(byName) > 1 {
+			return nil, fmt.Errorf("%w: %d nodes headquarters did not revoke are named %.80q: %s; give the id of the one you mean", ErrNoRecipient, len(byName), name, strings.Join(byName, ", "))
 		}
 		if found == 0 {
 			return nil, fmt.Errorf("%w: %s: this node (%s) knows %s whose certificate it holds and headquarters did not revoke; it learns nodes from the ledger, sessions and bundles: name a node by its name or id (--to)", ErrNoRecipient, name, self.Name, what)

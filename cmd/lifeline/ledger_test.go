@@ -232,7 +232,8 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 
 // A laptop enrolled again, as a replacement, carries the name of the one
 // it replaces: HQ does not pick one of the two by a list's order to
-// revoke, or to list what it wrote. It names both, and asks for the id.
+// revoke, or to list what it wrote, nor encrypt a stick for both. It names
+// both, and asks for the id.
 func TestANameOfTwoNodesAsksForTheID(t *testing.T) {
 	t.Parallel()
 	d := newDeployment(t)
@@ -261,4 +262,11 @@ func TestANameOfTwoNodesAsksForTheID(t *testing.T) {
 		fails(t, "", []string{`2 nodes are named "tol-02"`, a + " (field, Toledo, certificate until ", b, "give the id of the one you mean"}, args...)
 	}
 	ok(t, "", "record", "list", "--data", d.hq, "--written-on", a)
+	// Nor is a stick encrypted for both.
+	stick := filepath.Join(t.TempDir(), "tol-02.bundle")
+	fails(t, "", []string{`2 nodes headquarters did not revoke are named "tol-02"`, a + " (field, Toledo)", b, "give the id of the one you mean"},
+		"bundle", "export", "--data", d.hq, "--to", "tol-02", "--out", stick)
+	if out := ok(t, "", "bundle", "export", "--data", d.hq, "--to", b, "--out", stick); !strings.Contains(out, "tol-02") {
+		t.Fatalf("bundle export --to the replacement's id said %q", out)
+	}
 }
