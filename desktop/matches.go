@@ -544,7 +544,7 @@ func (p *matchPanel) decide(decision string) {
 		if isFound {
 			p.found = &found
 			p.proposal.Importance = widget.MediumImportance
-			if len(found.Cautions) > 0 {
+			if len(found.Cautions) > 0 || slices.ContainsFunc(found.Linked, func(l node.LinkedReport) bool { return len(l.Cautions) > 0 }) {
 				p.proposal.Importance = widget.WarningImportance
 			}
 			p.proposal.SetText(p.proposalText(found))
@@ -559,20 +559,51 @@ func (p *matchPanel) decide(decision string) {
 // whom to tell.
 func (p *matchPanel) proposalText(f node.FoundProposal) string {
 	u := p.u
-	s := fmt.Sprintf(u.T("matches.proposal"), node.Printable(f.FoundAtPlace))
+	return fmt.Sprintf(u.T("matches.proposal"), node.Printable(f.FoundAtPlace)) + p.tellText(f)
+}
+
+// tellText is whom to tell of a person found, and what to check first:
+// the reporter of each of their reports.
+func (p *matchPanel) tellText(f node.FoundProposal) string {
+	u := p.u
+	s := p.reporterText(f.ReporterName, f.ReporterPhone, f.ReporterRelationship, f.Withheld)
+	s += p.cautionsText(f.Cautions)
+	for _, l := range f.Linked {
+		report := cmp.Or(l.Case, l.ID)
+		if l.Status == "missing" {
+			s += "\n" + fmt.Sprintf(u.T("matches.linked.found"), report)
+		} else {
+			s += "\n" + fmt.Sprintf(u.T("matches.linked.left"), report, node.Printable(l.StatusText))
+		}
+		s += p.reporterText(l.ReporterName, l.ReporterPhone, l.ReporterRelationship, l.Withheld)
+		s += p.cautionsText(l.Cautions)
+	}
+	return s
+}
+
+// reporterText says whom to tell of a report, after a space.
+func (p *matchPanel) reporterText(name, phone, relationship string, withheld bool) string {
+	u := p.u
 	switch {
-	case f.Withheld:
-		s += " " + u.T("matches.reporter.withheld")
-	case f.ReporterName != "" || f.ReporterPhone != "":
-		who := node.Printable(f.ReporterName)
-		for _, x := range []string{f.ReporterRelationship, f.ReporterPhone} {
+	case withheld:
+		return " " + u.T("matches.reporter.withheld")
+	case name != "" || phone != "":
+		who := node.Printable(name)
+		for _, x := range []string{relationship, phone} {
 			if x = node.Printable(x); x != "" {
 				who += ", " + x
 			}
 		}
-		s += " " + fmt.Sprintf(u.T("matches.reporter"), strings.TrimPrefix(who, ", "))
+		return " " + fmt.Sprintf(u.T("matches.reporter"), strings.TrimPrefix(who, ", "))
 	}
-	for _, c := range f.Cautions {
+	return ""
+}
+
+// cautionsText says what to check first, a line each.
+func (p *matchPanel) cautionsText(cs []node.Caution) string {
+	u := p.u
+	var s string
+	for _, c := range cs {
 		switch c.Code {
 		case node.CautionChild:
 			s += "\n" + fmt.Sprintf(u.T("matches.caution.child"), c.Age)
@@ -624,8 +655,20 @@ func (p *matchPanel) confirmFound() {
 		}
 		p.found = nil
 		p.confirm.Hide()
-		p.proposal.Hide()
-		p.result.SetText(fmt.Sprintf(u.T("matches.confirmed"), node.Printable(f.FoundAtPlace)))
+		// Whom to tell stays in view: confirming is when they are told.
+		if tell := strings.TrimSpace(p.tellText(*f)); tell != "" {
+			p.proposal.SetText(tell)
+		} else {
+			p.proposal.Hide()
+		}
+		done := fmt.Sprintf(u.T("matches.confirmed"), node.Printable(f.FoundAtPlace))
+		switch n := len(slices.DeleteFunc(slices.Clone(f.Linked), func(l node.LinkedReport) bool { return l.Status != "missing" })); {
+		case n == 1:
+			done += " " + u.T("matches.confirmed.other")
+		case n > 1:
+			done += " " + fmt.Sprintf(u.T("matches.confirmed.linked"), n)
+		}
+		p.result.SetText(done)
 		p.result.Show()
 		u.Refresh()
 	})

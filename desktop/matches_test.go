@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -467,5 +468,50 @@ func TestMatchQueueSaysWhatAFloodCrowded(t *testing.T) {
 	want := "2 people were not compared with all their namesakes: more records of one name, age and place than any event gives. Look for the laptop or the import that wrote them."
 	if len(p.items) == 0 || !strings.HasSuffix(p.msg.Text, " "+want) {
 		t.Errorf("the queue lists %d pairs and says %q, want pairs and %q", len(p.items), p.msg.Text, want)
+	}
+}
+
+// A woman reported twice, the reports linked as one person, is found in a
+// shelter: the proposal says her other report is written found too and
+// names its reporter; confirmed, both reports say found safe, and whom to
+// tell stays in view.
+func TestMatchFoundWritesTheLinkedReportToo(t *testing.T) {
+	ctx := context.Background()
+	_, hq, u := matchHQ(t)
+	report := matchAdd(t, hq.Node, "missing-person", matchReportAna)
+	other := matchAdd(t, hq.Node, "missing-person", `{"full_name":"BOL, ANA","sex":"female","age":53,"district":"Toledo","last_seen_place":"her house","last_seen_village":"San Antonio","status":"missing","reporter_name":"Rita Bol","reporter_phone":"+501 633 3333","reporter_relationship":"niece","reported_at":"2026-11-21T09:00:00-06:00"}`)
+	shelter := matchAdd(t, hq.Node, "sheltered-person", matchShelterAna)
+	if _, err := hq.Node.Link(ctx, report, other, ledger.LinkLinked); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "the ledger holds the two reports linked", func() bool {
+		l, err := hq.Node.LinkedWith(ctx, report)
+		return err == nil && len(l) == 1
+	})
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	v.sides.Select(p.tab)
+	i := slices.IndexFunc(p.items, func(it matchItem) bool {
+		return it.m.Kind == node.MatchFound && (it.a == report && it.b == shelter || it.a == shelter && it.b == report)
+	})
+	if i < 0 {
+		t.Fatalf("queue %v; want the report and the registration", p.items)
+	}
+	p.list.Select(i)
+	test.Tap(p.link)
+	for _, want := range []string{"Tell the reporter: Luis Bol, son, +501 622 1234.", "is written found safe too.", "Tell the reporter: Rita Bol, niece, +501 633 3333."} {
+		if !strings.Contains(p.proposal.Text, want) {
+			t.Fatalf("after Link: proposal %q; want it to say %q", p.proposal.Text, want)
+		}
+	}
+	test.Tap(p.confirm)
+	for _, id := range []syncproto.RecordID{report, other} {
+		if rec, err := hq.Node.Record(ctx, id); err != nil || rec.Fields["status"] != "found-safe" || rec.Fields["found_at_place"] != "Punta Gorda Town Hall" {
+			t.Errorf("report %s after confirming: %v at %v (%v)", id, rec.Fields["status"], rec.Fields["found_at_place"], err)
+		}
+	}
+	if !strings.Contains(p.result.Text, "So does their other report.") || !p.proposal.Visible() || !strings.Contains(p.proposal.Text, "Rita Bol, niece") {
+		t.Errorf("after confirming: result %q; proposal shown %v, %q; want both reporters still in view", p.result.Text, p.proposal.Visible(), p.proposal.Text)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lifeline/node"
+	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
@@ -110,4 +111,66 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	want("the grandmother's report, its reporter's phone of a revoked person", cautions(grandmother, elena),
 		changed, node.Caution{Code: node.CautionRevokedNode, Node: "tol-66", Contact: true},
 		node.Caution{Code: node.CautionRevokedPerson, Node: "tol-66", Person: "Rosa Tzul", Contact: true})
+}
+
+// A girl reported three times, the reports linked as one person: found in
+// a shelter by one of them, the proposal lists the other two with their
+// reporters, a child by the one report that gives her age; confirming
+// writes found into the report still missing, and leaves the one another
+// responder already wrote found injured as it is.
+func TestConfirmingFoundWritesThePersonsOtherReports(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	ctx := context.Background()
+	byNeighbour := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Ana Tzib","sex":"female","district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reporter_phone":"+501 600 0000","reporter_relationship":"neighbour","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	byCousin := mustAdd(t, hq.Node, "missing-person", `{"full_name":"TZIB, ANA LUISA","sex":"female","age":7,"district":"Toledo","last_seen_place":"home","last_seen_village":"San Antonio","status":"missing","reporter_name":"Luis Tzib","reporter_phone":"+501 611 1111","reporter_relationship":"cousin","reported_at":"2026-11-22T10:00:00-06:00"}`)
+	byClinic := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Ana Luisa Tzib","sex":"female","district":"Toledo","last_seen_place":"the clinic","last_seen_village":"San Antonio","status":"found-injured","found_at_place":"Punta Gorda Hospital","reporter_name":"Nurse Bol","reported_at":"2026-11-22T12:00:00-06:00"}`)
+	shelter := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Ana Tzib","sex":"female","home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-23T18:40:00-06:00"}`)
+	for _, pair := range [][2]syncproto.RecordID{{byNeighbour, byCousin}, {byCousin, byClinic}} {
+		if _, err := hq.Node.Link(ctx, pair[0], pair[1], ledger.LinkLinked); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodetest.Eventually(t, 30*time.Second, "the ledger holds the three reports linked", func() bool {
+		l, err := hq.Node.LinkedWith(ctx, byNeighbour)
+		return err == nil && len(l) == 2
+	})
+
+	p, err := hq.Node.ProposeFound(ctx, byNeighbour, shelter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]node.LinkedReport{}
+	for _, l := range p.Linked {
+		got[l.ID] = l
+	}
+	cousin, clinic := got[byCousin.String()], got[byClinic.String()]
+	if len(p.Linked) != 2 || cousin.Status != "missing" || cousin.ReporterPhone != "+501 611 1111" || cousin.ReporterRelationship != "cousin" ||
+		clinic.Status != "found-injured" || clinic.ReporterName != "Nurse Bol" || cousin.Case == "" {
+		t.Fatalf("the proposal's linked reports: %+v; want the cousin's, missing, with his phone and its case number, and the clinic's, found injured", p.Linked)
+	}
+	if !slices.Equal(p.Cautions, []node.Caution{{Code: node.CautionChild, Age: 7}}) {
+		t.Fatalf("cautions %+v; want a child of 7, by the cousin's report", p.Cautions)
+	}
+
+	if _, _, err := hq.Node.ConfirmFound(ctx, byNeighbour, shelter, "Rosa Tzul"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id            syncproto.RecordID
+		status, place string
+	}{
+		{byNeighbour, "found-safe", "Punta Gorda Town Hall"},
+		{byCousin, "found-safe", "Punta Gorda Town Hall"},
+		{byClinic, "found-injured", "Punta Gorda Hospital"},
+	} {
+		r, err := hq.Node.Record(ctx, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Fields["status"] != tc.status || r.Fields["found_at_place"] != tc.place {
+			t.Errorf("report %s after confirming: %v at %v; want %s at %s", tc.id, r.Fields["status"], r.Fields["found_at_place"], tc.status, tc.place)
+		}
+	}
 }

@@ -499,6 +499,42 @@ type FoundProposal struct {
 	// Cautions are what to check before confirming, and before telling
 	// the reporter where the person is.
 	Cautions []Caution `json:"cautions,omitempty"`
+	// Linked are the person's other reports: linked with the report,
+	// directly or through other records. Confirming writes those still
+	// missing found too, and their reporters are to be told as well.
+	Linked []LinkedReport `json:"linked,omitempty"`
+}
+
+// LinkedReport is another report of the person a found proposal is of.
+type LinkedReport struct {
+	ID   string `json:"id"`
+	Case string `json:"case,omitempty"`
+	// Status is the report's as it stands: confirming writes found-safe
+	// into a report still missing, and leaves any other as it is.
+	Status string `json:"status"`
+	// StatusText is the status as the node's language says it.
+	StatusText           string `json:"-"`
+	ReporterName         string `json:"reporter_name,omitempty"`
+	ReporterPhone        string `json:"reporter_phone,omitempty"`
+	ReporterRelationship string `json:"reporter_relationship,omitempty"`
+	Withheld             bool   `json:"withheld,omitempty"`
+	// Cautions are those of who wrote the report and its reporter's
+	// contact (the person's age is in the proposal's).
+	Cautions []Caution `json:"cautions,omitempty"`
+}
+
+// reporterOf reads a report's reporter's contact; withheld says this node
+// cannot open some of it.
+func reporterOf(v RecordView) (name, phone, relationship string, withheld bool) {
+	for f, dst := range map[string]*string{reporterFields[0]: &name, reporterFields[1]: &phone, reporterFields[2]: &relationship} {
+		switch x := v.Fields[f].(type) {
+		case string:
+			*dst = x
+		case Withheld:
+			withheld = true
+		}
+	}
+	return name, phone, relationship, withheld
 }
 
 // A Caution is something to check before a missing person is confirmed
@@ -568,24 +604,9 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		return FoundProposal{}, fmt.Errorf("record %s names no shelter (shelter_name)", rb.ID)
 	}
 	p := FoundProposal{Missing: ra.ID.String(), Shelter: rb.ID.String(), Status: "found-safe", FoundAtPlace: place}
-	for f, dst := range map[string]*string{reporterFields[0]: &p.ReporterName, reporterFields[1]: &p.ReporterPhone, reporterFields[2]: &p.ReporterRelationship} {
-		switch v := missing.Fields[f].(type) {
-		case string:
-			*dst = v
-		case Withheld:
-			p.Withheld = true
-		}
-	}
-	if p.Cautions, err = n.foundCautions(ctx, missing, shelter); err != nil {
-		return FoundProposal{}, err
-	}
-	return p, nil
-}
-
-// foundCautions are the cautions of a missing person's report found in a
-// shelter's registration (a person's, or a family's).
-func (n *Node) foundCautions(ctx context.Context, missing, shelter RecordView) ([]Caution, error) {
-	var out []Caution
+	p.ReporterName, p.ReporterPhone, p.ReporterRelationship, p.Withheld = reporterOf(missing)
+	// The person is a child by any of their reports' ages, or by the
+	// registration's.
 	age := -1
 	least := func(v RecordView) {
 		if a, ok := v.Fields["age"].(int64); ok && a >= 0 && (age < 0 || int(a) < age) {
@@ -596,11 +617,51 @@ func (n *Node) foundCautions(ctx context.Context, missing, shelter RecordView) (
 	if sheltered, ok := n.foundPerson(missing, shelter); ok {
 		least(sheltered)
 	}
-	if age >= 0 && age < ChildUnder {
-		out = append(out, Caution{Code: CautionChild, Age: age})
+	linked, err := n.LinkedWith(ctx, ra.ID)
+	if err != nil {
+		return FoundProposal{}, err
 	}
-	// Who wrote the report, and who wrote the reporter's contact as it
-	// stands (a thief needs only to change the phone of a true report).
+	for _, l := range linked {
+		if l.Type != MissingPersonType {
+			continue
+		}
+		id, err := syncproto.ParseRecordID(l.ID)
+		if err != nil {
+			return FoundProposal{}, err
+		}
+		v, err := n.RecordBrief(ctx, id)
+		if err != nil {
+			return FoundProposal{}, err
+		}
+		if v.Deleted {
+			continue
+		}
+		least(v)
+		r := LinkedReport{ID: l.ID, Case: l.Case}
+		r.Status, _ = v.Fields["status"].(string)
+		r.StatusText = cmp.Or(v.Texts["status"], r.Status)
+		r.ReporterName, r.ReporterPhone, r.ReporterRelationship, r.Withheld = reporterOf(v)
+		if r.Cautions, err = n.writerCautions(ctx, v); err != nil {
+			return FoundProposal{}, err
+		}
+		p.Linked = append(p.Linked, r)
+	}
+	if age >= 0 && age < ChildUnder {
+		p.Cautions = append(p.Cautions, Caution{Code: CautionChild, Age: age})
+	}
+	writers, err := n.writerCautions(ctx, missing)
+	if err != nil {
+		return FoundProposal{}, err
+	}
+	p.Cautions = append(p.Cautions, writers...)
+	return p, nil
+}
+
+// writerCautions are the cautions of who wrote a missing person's report,
+// and who wrote its reporter's contact as it stands (a thief needs only to
+// change the phone of a true report).
+func (n *Node) writerCautions(ctx context.Context, missing RecordView) ([]Caution, error) {
+	var out []Caution
 	type writer struct {
 		origin  syncproto.NodeID
 		author  string
@@ -694,8 +755,9 @@ func (n *Node) foundPerson(missing, shelter RecordView) (RecordView, bool) {
 }
 
 // ConfirmFound writes a found proposal into the missing person's record,
-// as an update with the kit's checks, by author: a person confirms it,
-// having checked the two records are one person.
+// and into the person's linked reports still missing, each as an update
+// with the kit's checks, by author: a person confirms it, having checked
+// the two records are one person.
 func (n *Node) ConfirmFound(ctx context.Context, missing, sheltered syncproto.RecordID, author string) (FoundProposal, syncproto.Dot, error) {
 	p, err := n.ProposeFound(ctx, missing, sheltered)
 	if err != nil {
@@ -709,5 +771,22 @@ func (n *Node) ConfirmFound(ctx context.Context, missing, sheltered syncproto.Re
 		return p, syncproto.Dot{}, err
 	}
 	dot, err := n.Update(ctx, missing, data, author)
-	return p, dot, err
+	if err != nil {
+		return p, dot, err
+	}
+	// The person's other reports, those still missing: a responder who
+	// reads any of them is not to search on for someone found.
+	for _, l := range p.Linked {
+		if l.Status != "missing" {
+			continue
+		}
+		id, err := syncproto.ParseRecordID(l.ID)
+		if err == nil {
+			_, err = n.Update(ctx, id, data, author)
+		}
+		if err != nil {
+			return p, dot, fmt.Errorf("report %s is written found; the linked report %s is not: %w", missing, l.ID, err)
+		}
+	}
+	return p, dot, nil
 }

@@ -185,26 +185,51 @@ func runPeopleLink(ctx context.Context, e *env, fs *flagSet, args []string) erro
 func printProposal(w io.Writer, n *node.Node, p node.FoundProposal) {
 	fmt.Fprintf(w, "proposed: missing person %s, status %s, found_at_place %q\n", p.Missing, p.Status, node.Printable(p.FoundAtPlace))
 	fmt.Fprintf(w, "  once someone has checked it is them: lifeline people confirm-found --data DIR --id %s --shelter-record %s\n", p.Missing, p.Shelter)
+	printReporter(w, n, "", p.ReporterName, p.ReporterPhone, p.ReporterRelationship, p.Withheld)
+	printCautions(w, "", p.Cautions)
+	printLinkedReports(w, n, p)
+}
+
+// printReporter says whom to tell of a report.
+func printReporter(w io.Writer, n *node.Node, indent, name, phone, relationship string, withheld bool) {
 	switch {
-	case p.Withheld:
-		fmt.Fprintf(w, "reporter: personal data of a district whose key %s does not hold\n", node.Printable(n.Self().Name))
-	case p.ReporterName != "" || p.ReporterPhone != "":
-		fmt.Fprintf(w, "reporter: %s", node.Printable(p.ReporterName))
-		if p.ReporterPhone != "" {
-			fmt.Fprintf(w, ", %s", node.Printable(p.ReporterPhone))
+	case withheld:
+		fmt.Fprintf(w, "%sreporter: personal data of a district whose key %s does not hold\n", indent, node.Printable(n.Self().Name))
+	case name != "" || phone != "":
+		fmt.Fprintf(w, "%sreporter: %s", indent, node.Printable(name))
+		if phone != "" {
+			fmt.Fprintf(w, ", %s", node.Printable(phone))
 		}
-		if p.ReporterRelationship != "" {
-			fmt.Fprintf(w, " (%s)", node.Printable(p.ReporterRelationship))
+		if relationship != "" {
+			fmt.Fprintf(w, " (%s)", node.Printable(relationship))
 		}
 		fmt.Fprintln(w)
 	}
-	printCautions(w, p)
+}
+
+// printLinkedReports lists the person's other reports, each with whom to
+// tell.
+func printLinkedReports(w io.Writer, n *node.Node, p node.FoundProposal) {
+	for _, l := range p.Linked {
+		what := "written " + p.Status + " too once confirmed"
+		if l.Status != "missing" {
+			what = "left as it is"
+		}
+		fmt.Fprintf(w, "linked report of the same person: %s", l.ID)
+		if l.Case != "" {
+			fmt.Fprintf(w, " (%s)", l.Case)
+		}
+		fmt.Fprintf(w, ", status %s: %s\n", node.Printable(l.Status), what)
+		printReporter(w, n, "  ", l.ReporterName, l.ReporterPhone, l.ReporterRelationship, l.Withheld)
+		printCautions(w, "  ", l.Cautions)
+	}
 }
 
 // printCautions says what to check before confirming a person found, and
 // before telling the reporter where they are.
-func printCautions(w io.Writer, p node.FoundProposal) {
-	for _, c := range p.Cautions {
+func printCautions(w io.Writer, indent string, cautions []node.Caution) {
+	for _, c := range cautions {
+		fmt.Fprint(w, indent)
 		switch c.Code {
 		case node.CautionChild:
 			fmt.Fprintf(w, "caution: a child (%d): before telling the reporter where the child is, check that they are the child's parent or guardian, who they are and how they are related; hand the child over only to them\n", c.Age)
@@ -222,6 +247,8 @@ func printCautions(w io.Writer, p node.FoundProposal) {
 				what = "the reporter's name, phone or relationship was last"
 			}
 			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", what, node.Printable(c.Person), node.Printable(c.Node))
+		default:
+			fmt.Fprintf(w, "caution: %s\n", node.Printable(c.Code))
 		}
 	}
 }
@@ -252,7 +279,17 @@ func runPeopleConfirmFound(ctx context.Context, e *env, fs *flagSet, args []stri
 			return peopleError(n, err)
 		}
 		fmt.Fprintf(e.stdout, "record %s: status %s, found at %s\n", p.Missing, p.Status, node.Printable(p.FoundAtPlace))
-		printCautions(e.stdout, p)
+		printReporter(e.stdout, n, "", p.ReporterName, p.ReporterPhone, p.ReporterRelationship, p.Withheld)
+		printCautions(e.stdout, "", p.Cautions)
+		for _, l := range p.Linked {
+			if l.Status == "missing" {
+				fmt.Fprintf(e.stdout, "record %s, linked: status %s, found at %s\n", l.ID, p.Status, node.Printable(p.FoundAtPlace))
+			} else {
+				fmt.Fprintf(e.stdout, "record %s, linked: status %s, left as it is\n", l.ID, node.Printable(l.Status))
+			}
+			printReporter(e.stdout, n, "  ", l.ReporterName, l.ReporterPhone, l.ReporterRelationship, l.Withheld)
+			printCautions(e.stdout, "  ", l.Cautions)
+		}
 		return nil
 	})
 }

@@ -172,6 +172,9 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 		"proposed: missing person " + maria + ", status found-safe, found_at_place \"Punta Gorda Town Hall\"",
 		"lifeline people confirm-found --data DIR --id " + maria + " --shelter-record " + shelter,
 		"reporter: Juana Caal, +501 622 1234 (sister)",
+		// Her other report, linked above: its reporter is told too.
+		"linked report of the same person: " + coc,
+		", status missing: written found-safe too once confirmed\n  reporter: Pedro Coc\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("people link of a shelter's registration does not say %q:\n%s", want, out)
@@ -184,8 +187,12 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 		t.Fatal("a link wrote the report as found, before anyone confirmed")
 	}
 	fails(t, "", []string{"give the report as the missing person"}, "people", "confirm-found", "--data", d.hq, "--id", shelter, "--shelter-record", maria)
-	if out := ok(t, "", "people", "confirm-found", "--data", d.hq, "--id", maria, "--shelter-record", shelter); !strings.Contains(out, "status found-safe, found at Punta Gorda Town Hall") {
+	if out := ok(t, "", "people", "confirm-found", "--data", d.hq, "--id", maria, "--shelter-record", shelter); !strings.Contains(out, "record "+maria+": status found-safe, found at Punta Gorda Town Hall") ||
+		!strings.Contains(out, "record "+coc+", linked: status found-safe, found at Punta Gorda Town Hall") {
 		t.Fatalf("confirm-found said %q", out)
+	}
+	if !strings.Contains(shown(coc), "Found safe") {
+		t.Fatalf("the linked report after confirm-found:\n%s", shown(coc))
 	}
 	// A child: the link and the confirmation say to check the reporter
 	// is her parent or guardian before telling them where she is.
