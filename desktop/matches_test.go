@@ -170,6 +170,22 @@ func TestMatchFoundInAShelterIsConfirmedByAPerson(t *testing.T) {
 	}
 }
 
+// linkTheOnePair opens HQ's queue, which must hold one pair of a report
+// and a registration, and links it.
+func linkTheOnePair(t *testing.T, u *UI) *matchPanel {
+	t.Helper()
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	v.sides.Select(p.tab)
+	if len(p.items) != 1 {
+		t.Fatalf("queue %d pairs; want a report and its registration", len(p.items))
+	}
+	p.list.Select(0)
+	test.Tap(p.link)
+	return p
+}
+
 // A girl found in a shelter: Link's proposal warns, in the app's
 // language, to check that the reporter is her parent or guardian before
 // telling them where she is.
@@ -185,15 +201,7 @@ func TestMatchFoundChildSaysToCheckTheReporterFirst(t *testing.T) {
 			}
 			matchAdd(t, hq.Node, "missing-person", `{"full_name":"Ana Luisa Tzib","sex":"female","age":7,"district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reporter_phone":"+501 600 0000","reported_at":"2026-11-21T08:00:00-06:00"}`)
 			matchAdd(t, hq.Node, "sheltered-person", `{"full_name":"Ana Tzib","sex":"female","age":7,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00"}`)
-			v := u.newHQView()
-			u.win.SetContent(v.content())
-			p := v.matches
-			v.sides.Select(p.tab)
-			if len(p.items) != 1 {
-				t.Fatalf("queue %d pairs; want the girl's report and registration", len(p.items))
-			}
-			p.list.Select(0)
-			test.Tap(p.link)
+			p := linkTheOnePair(t, u)
 			if !strings.Contains(p.proposal.Text, tc.want) || p.proposal.Importance != widget.WarningImportance {
 				t.Fatalf("after Link: proposal %q of importance %v; want it to say %q, as a warning", p.proposal.Text, p.proposal.Importance, tc.want)
 			}
@@ -212,15 +220,7 @@ func TestMatchFoundSaysWhoChangedTheReportersPhone(t *testing.T) {
 	if _, err := hq.Node.Update(ctx, report, []byte(`{"reporter_phone":"+501 699 9999"}`), "Pedro Chen"); err != nil {
 		t.Fatal(err)
 	}
-	v := u.newHQView()
-	u.win.SetContent(v.content())
-	p := v.matches
-	v.sides.Select(p.tab)
-	if len(p.items) != 1 {
-		t.Fatalf("queue %d pairs; want the report and the registration", len(p.items))
-	}
-	p.list.Select(0)
-	test.Tap(p.link)
+	p := linkTheOnePair(t, u)
 	const want = "The reporter's name, phone or relationship was changed after the report was written, on hq-belmopan by Pedro Chen"
 	if !strings.Contains(p.proposal.Text, want) || !strings.Contains(p.proposal.Text, "+501 699 9999") || p.proposal.Importance != widget.WarningImportance {
 		t.Fatalf("after Link: proposal %q of importance %v; want the new phone, and %q as a warning", p.proposal.Text, p.proposal.Importance, want)
