@@ -482,14 +482,11 @@ func (s *SQLite) Written(ctx context.Context, after int64, types ...string) ([]s
 	var ids []syncproto.RecordID
 	mark := after
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var top sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(written) FROM records`).Scan(&top); err != nil {
+		top, err := writtenMark(ctx, tx)
+		if err != nil || top <= after {
 			return err
 		}
-		if !top.Valid || top.Int64 <= after {
-			return nil
-		}
-		mark = top.Int64
+		mark = top
 		q := `SELECT id FROM records WHERE written > ? AND written <= ?`
 		args := []any{after, mark}
 		if len(types) > 0 {
@@ -498,22 +495,8 @@ func (s *SQLite) Written(ctx context.Context, after int64, types ...string) ([]s
 				args = append(args, t)
 			}
 		}
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id []byte
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			if len(id) != len(syncproto.RecordID{}) {
-				return fmt.Errorf("%w: a record id of %d bytes", ErrCorrupt, len(id))
-			}
-			ids = append(ids, syncproto.RecordID(id))
-		}
-		return rows.Err()
+		ids, err = queryAll(ctx, tx, scanRecordID, q, args...)
+		return err
 	})
 	if err != nil {
 		return nil, after, err
@@ -525,10 +508,30 @@ func (s *SQLite) Written(ctx context.Context, after int64, types ...string) ([]s
 // the records after it asks Written from it what was written since.
 func (s *SQLite) WrittenMark(ctx context.Context) (int64, error) {
 	var top int64
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT coalesce(max(written), 0) FROM records`).Scan(&top)
+	err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
+		top, err = writtenMark(ctx, tx)
+		return err
 	})
 	return top, err
+}
+
+// writtenMark is the greatest written mark of the records, 0 for none.
+func writtenMark(ctx context.Context, q querier) (int64, error) {
+	var top int64
+	err := q.QueryRowContext(ctx, `SELECT coalesce(max(written), 0) FROM records`).Scan(&top)
+	return top, err
+}
+
+// scanRecordID reads a record id of a row, refusing one of another length.
+func scanRecordID(r scanner) (syncproto.RecordID, error) {
+	var b []byte
+	if err := r.Scan(&b); err != nil {
+		return syncproto.RecordID{}, err
+	}
+	if len(b) != len(syncproto.RecordID{}) {
+		return syncproto.RecordID{}, fmt.Errorf("%w: a record id of %d bytes", ErrCorrupt, len(b))
+	}
+	return syncproto.RecordID(b), nil
 }
 
 // Counts summarises the store for a status line.

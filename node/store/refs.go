@@ -273,14 +273,7 @@ func (t *txn) recomputeRefs(seq int64) error {
 
 // reviseRefs reads again the records other processes left to read.
 func (t *txn) reviseRefs(seq int64) error {
-	ids, err := queryAll(t.ctx, t.tx, func(r scanner) (syncproto.RecordID, error) {
-		var b []byte
-		err := r.Scan(&b)
-		if err == nil && len(b) != len(syncproto.RecordID{}) {
-			err = fmt.Errorf("%w: a record left to read again has an id of %d bytes", ErrCorrupt, len(b))
-		}
-		return syncproto.RecordID(b), err
-	}, `SELECT record FROM refs_pending`)
+	ids, err := queryAll(t.ctx, t.tx, scanRecordID, `SELECT record FROM refs_pending`)
 	if err != nil {
 		return err
 	}
