@@ -53,7 +53,13 @@ func personName(name string) (kept, folded string, err error) {
 	case Printable(kept) != kept:
 		return "", "", errors.New("a person's name holds characters that do not print")
 	}
-	return kept, strings.ToLower(kept), nil
+	return kept, foldName(kept), nil
+}
+
+// foldName is a person's name as names are compared (spaces collapsed,
+// lower case), whether or not it is one personName takes.
+func foldName(name string) string {
+	return strings.ToLower(strings.Join(strings.Fields(name), " "))
 }
 
 // Person is someone who signs in on this node.

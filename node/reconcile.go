@@ -621,6 +621,10 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	if err != nil {
 		return FoundProposal{}, err
 	}
+	names, err := n.nodeNames(ctx)
+	if err != nil {
+		return FoundProposal{}, err
+	}
 	for _, l := range linked {
 		if l.Type != MissingPersonType {
 			continue
@@ -629,19 +633,23 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		if err != nil {
 			return FoundProposal{}, err
 		}
-		v, err := n.RecordBrief(ctx, id)
+		rec, err := n.store.Record(ctx, id)
 		if err != nil {
 			return FoundProposal{}, err
 		}
-		if v.Deleted {
+		if rec.Deleted {
 			continue
+		}
+		v, err := n.RecordBrief(ctx, id)
+		if err != nil {
+			return FoundProposal{}, err
 		}
 		least(v)
 		r := LinkedReport{ID: l.ID, Case: l.Case}
 		r.Status, _ = v.Fields["status"].(string)
 		r.StatusText = cmp.Or(v.Texts["status"], r.Status)
 		r.ReporterName, r.ReporterPhone, r.ReporterRelationship, r.Withheld = reporterOf(v)
-		if r.Cautions, err = n.writerCautions(ctx, v); err != nil {
+		if r.Cautions, err = n.writerCautions(ctx, rec, v, names); err != nil {
 			return FoundProposal{}, err
 		}
 		p.Linked = append(p.Linked, r)
@@ -649,7 +657,7 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	if age >= 0 && age < ChildUnder {
 		p.Cautions = append(p.Cautions, Caution{Code: CautionChild, Age: age})
 	}
-	writers, err := n.writerCautions(ctx, missing)
+	writers, err := n.writerCautions(ctx, ra, missing, names)
 	if err != nil {
 		return FoundProposal{}, err
 	}
@@ -659,8 +667,9 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 
 // writerCautions are the cautions of who wrote a missing person's report,
 // and who wrote its reporter's contact as it stands (a thief needs only to
-// change the phone of a true report).
-func (n *Node) writerCautions(ctx context.Context, missing RecordView) ([]Caution, error) {
+// change the phone of a true report): rec is the report as stored, missing
+// as RecordBrief reads it, with the change that created it.
+func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing RecordView, names map[syncproto.NodeID]string) ([]Caution, error) {
 	var out []Caution
 	type writer struct {
 		origin  syncproto.NodeID
@@ -669,15 +678,7 @@ func (n *Node) writerCautions(ctx context.Context, missing RecordView) ([]Cautio
 	}
 	var ws []writer
 	if len(missing.History) > 0 {
-		ws = append(ws, writer{missing.first.Origin, missing.History[0].Author, false})
-	}
-	id, err := syncproto.ParseRecordID(missing.ID)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := n.store.Record(ctx, id)
-	if err != nil {
-		return nil, err
+		ws = append(ws, writer{rec.First.Origin, missing.History[0].Author, false})
 	}
 	for _, fv := range rec.Fields {
 		if slices.Contains(reporterFields, fv.Name) {
@@ -686,15 +687,9 @@ func (n *Node) writerCautions(ctx context.Context, missing RecordView) ([]Cautio
 			}
 		}
 	}
-	names, err := n.nodeNames(ctx)
-	if err != nil {
-		return nil, err
-	}
 	// who is a writer as the cautions tell them apart: a node and the
 	// person on it, as a person's name is compared.
-	who := func(w writer) string {
-		return w.origin.String() + "\x00" + strings.ToLower(strings.Join(strings.Fields(w.author), " "))
-	}
+	who := func(w writer) string { return w.origin.String() + "\x00" + foldName(w.author) }
 	nodes, people, changed := map[syncproto.NodeID]bool{}, map[string]bool{}, map[string]bool{}
 	for _, w := range ws {
 		name, k := cmp.Or(names[w.origin], w.origin.String()), who(w)
