@@ -79,12 +79,13 @@ func nodeID(ctx context.Context, n *node.Node, idOrName string) (syncproto.NodeI
 		return id, err
 	}
 	var named []string
-	if self := n.Self(); self.Name == idOrName {
+	self := n.Self()
+	if self.Name == idOrName {
 		id = self.ID
 		named = append(named, fmt.Sprintf("%s (this node)", self.ID))
 	}
 	for _, k := range known {
-		if k.Name != idOrName || k.Node == n.Self().ID {
+		if k.Name != idOrName || k.Node == self.ID {
 			continue
 		}
 		id = k.Node

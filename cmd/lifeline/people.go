@@ -187,7 +187,7 @@ func printProposal(w io.Writer, n *node.Node, p node.FoundProposal) {
 	fmt.Fprintf(w, "  once someone has checked it is them: lifeline people confirm-found --data DIR --id %s --shelter-record %s\n", p.Missing, p.Shelter)
 	printReporter(w, n, "", p.ReporterName, p.ReporterPhone, p.ReporterRelationship, p.Withheld)
 	printCautions(w, "", p.Cautions)
-	printLinkedReports(w, n, p)
+	printLinkedReports(w, n, p, false)
 }
 
 // printReporter says whom to tell of a report.
@@ -208,18 +208,25 @@ func printReporter(w io.Writer, n *node.Node, indent, name, phone, relationship 
 }
 
 // printLinkedReports lists the person's other reports, each with whom to
-// tell.
-func printLinkedReports(w io.Writer, n *node.Node, p node.FoundProposal) {
+// tell: as proposed, or as confirm-found wrote them.
+func printLinkedReports(w io.Writer, n *node.Node, p node.FoundProposal, confirmed bool) {
 	for _, l := range p.Linked {
-		what := "written " + p.Status + " too once confirmed"
-		if l.Status != "missing" {
-			what = "left as it is"
+		switch {
+		case confirmed && l.Status == "missing":
+			fmt.Fprintf(w, "record %s, linked: status %s, found at %s\n", l.ID, p.Status, node.Printable(p.FoundAtPlace))
+		case confirmed:
+			fmt.Fprintf(w, "record %s, linked: status %s, left as it is\n", l.ID, node.Printable(l.Status))
+		default:
+			what := "written " + p.Status + " too once confirmed"
+			if l.Status != "missing" {
+				what = "left as it is"
+			}
+			fmt.Fprintf(w, "linked report of the same person: %s", l.ID)
+			if l.Case != "" {
+				fmt.Fprintf(w, " (%s)", l.Case)
+			}
+			fmt.Fprintf(w, ", status %s: %s\n", node.Printable(l.Status), what)
 		}
-		fmt.Fprintf(w, "linked report of the same person: %s", l.ID)
-		if l.Case != "" {
-			fmt.Fprintf(w, " (%s)", l.Case)
-		}
-		fmt.Fprintf(w, ", status %s: %s\n", node.Printable(l.Status), what)
 		printReporter(w, n, "  ", l.ReporterName, l.ReporterPhone, l.ReporterRelationship, l.Withheld)
 		printCautions(w, "  ", l.Cautions)
 	}
@@ -229,6 +236,10 @@ func printLinkedReports(w io.Writer, n *node.Node, p node.FoundProposal) {
 // before telling the reporter where they are.
 func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 	for _, c := range cautions {
+		what := "the report was"
+		if c.Contact {
+			what = "the reporter's name, phone or relationship was last"
+		}
 		fmt.Fprint(w, indent)
 		switch c.Code {
 		case node.CautionChild:
@@ -236,19 +247,9 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 		case node.CautionContactChanged:
 			fmt.Fprintf(w, "caution: the reporter's name, phone or relationship was changed after the report was written, on %s by %s: check it against the report as first written (record show) before telling anyone\n", node.Printable(c.Node), node.Printable(c.Person))
 		case node.CautionRevokedNode:
-			what := "the report was"
-			if c.Contact {
-				what = "the reporter's name, phone or relationship was last"
-			}
 			fmt.Fprintf(w, "caution: %s written on %s, which headquarters has since revoked: check the report and the reporter before telling them anything\n", what, node.Printable(c.Node))
 		case node.CautionRevokedPerson:
-			what := "the report was"
-			if c.Contact {
-				what = "the reporter's name, phone or relationship was last"
-			}
 			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", what, node.Printable(c.Person), node.Printable(c.Node))
-		default:
-			fmt.Fprintf(w, "caution: %s\n", node.Printable(c.Code))
 		}
 	}
 }
@@ -281,15 +282,7 @@ func runPeopleConfirmFound(ctx context.Context, e *env, fs *flagSet, args []stri
 		fmt.Fprintf(e.stdout, "record %s: status %s, found at %s\n", p.Missing, p.Status, node.Printable(p.FoundAtPlace))
 		printReporter(e.stdout, n, "", p.ReporterName, p.ReporterPhone, p.ReporterRelationship, p.Withheld)
 		printCautions(e.stdout, "", p.Cautions)
-		for _, l := range p.Linked {
-			if l.Status == "missing" {
-				fmt.Fprintf(e.stdout, "record %s, linked: status %s, found at %s\n", l.ID, p.Status, node.Printable(p.FoundAtPlace))
-			} else {
-				fmt.Fprintf(e.stdout, "record %s, linked: status %s, left as it is\n", l.ID, node.Printable(l.Status))
-			}
-			printReporter(e.stdout, n, "  ", l.ReporterName, l.ReporterPhone, l.ReporterRelationship, l.Withheld)
-			printCautions(e.stdout, "  ", l.Cautions)
-		}
+		printLinkedReports(e.stdout, n, p, true)
 		return nil
 	})
 }
