@@ -170,14 +170,19 @@ func TestMatchFoundInAShelterIsConfirmedByAPerson(t *testing.T) {
 	}
 }
 
+// openQueue shows HQ's view with its queue of possible matches.
+func openQueue(u *UI) *matchPanel {
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	v.sides.Select(v.matches.tab)
+	return v.matches
+}
+
 // linkTheOnePair opens HQ's queue, which must hold one pair of a report
 // and a registration, and links it.
 func linkTheOnePair(t *testing.T, u *UI) *matchPanel {
 	t.Helper()
-	v := u.newHQView()
-	u.win.SetContent(v.content())
-	p := v.matches
-	v.sides.Select(p.tab)
+	p := openQueue(u)
 	if len(p.items) != 1 {
 		t.Fatalf("queue %d pairs; want a report and its registration", len(p.items))
 	}
@@ -488,10 +493,7 @@ func TestMatchFoundWritesTheLinkedReportToo(t *testing.T) {
 		l, err := hq.Node.LinkedWith(ctx, report)
 		return err == nil && len(l) == 1
 	})
-	v := u.newHQView()
-	u.win.SetContent(v.content())
-	p := v.matches
-	v.sides.Select(p.tab)
+	p := openQueue(u)
 	i := slices.IndexFunc(p.items, func(it matchItem) bool {
 		return it.m.Kind == node.MatchFound && (it.a == report && it.b == shelter || it.a == shelter && it.b == report)
 	})

@@ -45,8 +45,8 @@ func reportedAt(s string) time.Time {
 
 // HQ matched its people once; a report a laptop then sends it by sync,
 // and the laptop's correction of that report, are each read by the next
-// match as records written since it last looked: the pair is found, then no longer, and the
-// index is never built again from the records.
+// match as records written since it last looked: the pair is found, then
+// no longer, and the index is never built again from the records.
 func TestAPeopleRecordAdmittedBySyncIsMatchedWithoutRebuildingTheIndex(t *testing.T) {
 	t.Parallel()
 	hq, cayo := hqWithLaptop(t, "cayo-07", "Cayo")
