@@ -66,3 +66,39 @@ func TestRecordsWrittenByANode(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRecordsWrittenBy lists 50,000 records unfiltered, written by
+// the node that wrote them all, and written by a node that wrote none.
+func BenchmarkRecordsWrittenBy(b *testing.B) {
+	ctx := context.Background()
+	s, _ := newStore(b, Options{})
+	for range 10 {
+		var es []Edit
+		for range 5000 {
+			es = append(es, edit(b, syncproto.NewRecordID(), true, "roof", "intact"))
+		}
+		if _, err := s.Write(ctx, es); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		by   syncproto.NodeID
+		want int
+	}{{"anyone", syncproto.NodeID{}, 50_000}, {"the writer", s.Self().ID, 50_000}, {"another", syncproto.NodeID{0xd1}, 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				n := 0
+				for _, err := range s.Records(ctx, Query{WrittenBy: bc.by}) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				if n != bc.want {
+					b.Fatalf("%d records, want %d", n, bc.want)
+				}
+			}
+		})
+	}
+}
