@@ -761,6 +761,13 @@ func TestABriefRecordIsItsValuesAndWhoCreatedIt(t *testing.T) {
 	if _, err := hq.Node.Update(ctx, id, []byte(`{"village":"San José Succotz"}`), "hq-desk"); err != nil {
 		t.Fatal(err)
 	}
+	// The ledger gives the case number and confirms the report on its own
+	// time; the brief and the full reading below are compared once both
+	// have settled, or one could read "sent" and the other "confirmed".
+	nodetest.Eventually(t, 10*time.Second, "the ledger confirms the report", func() bool {
+		v, err := hq.Node.RecordBrief(ctx, id)
+		return err == nil && v.Case != "" && len(v.History) == 1 && v.History[0].Status == node.StatusConfirmed
+	})
 	brief, err := hq.Node.RecordBrief(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -776,7 +783,8 @@ func TestABriefRecordIsItsValuesAndWhoCreatedIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(full.History) != 32 || !reflect.DeepEqual(full.History[0], brief.History[0]) || !reflect.DeepEqual(full.Fields, brief.Fields) || full.Case != brief.Case {
-		t.Fatalf("the record in full: %d changes, the first %+v", len(full.History), full.History[0])
+		t.Fatalf("the record in full: %d changes, the first %+v, case %q, values %+v;\nthe brief: the first %+v, case %q, values %+v",
+			len(full.History), full.History[0], full.Case, full.Fields, brief.History[0], brief.Case, brief.Fields)
 	}
 	if _, err := hq.Node.RecordBrief(ctx, syncproto.NewRecordID()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a record not here: %v", err)
