@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,5 +173,33 @@ func TestConfirmingFoundWritesThePersonsOtherReports(t *testing.T) {
 		if r.Fields["status"] != tc.status || r.Fields["found_at_place"] != tc.place {
 			t.Errorf("report %s after confirming: %v at %v; want %s at %s", tc.id, r.Fields["status"], r.Fields["found_at_place"], tc.status, tc.place)
 		}
+	}
+}
+
+// Confirming found writes the person's reports together: when one of them
+// cannot take the update, none is written found, and the error names the
+// one that could not.
+func TestReportsWrittenFoundTogetherOrNotAtAll(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	ctx := context.Background()
+	report := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Ana Tzib","sex":"female","district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	// A registration has no status: an update that sets one is refused.
+	shelter := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Ana Tzib","sex":"female","home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-23T18:40:00-06:00"}`)
+	before, err := hq.Node.Record(ctx, report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = node.UpdateAll(hq.Node, ctx, []syncproto.RecordID{report, shelter}, []byte(`{"status":"found-safe","found_at_place":"Punta Gorda Town Hall"}`), "Rosa Tzul")
+	if err == nil || !strings.Contains(err.Error(), shelter.String()) || !strings.Contains(err.Error(), "none of the 2 records was written") {
+		t.Fatalf("updating a report and a registration with a status: %v; want a refusal naming the registration", err)
+	}
+	after, err := hq.Node.Record(ctx, report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Fields["status"] != "missing" || len(after.History) != len(before.History) {
+		t.Fatalf("the report after the refused update: %v, %d changes; want missing, %d changes", after.Fields["status"], len(after.History), len(before.History))
 	}
 }

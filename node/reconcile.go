@@ -765,23 +765,25 @@ func (n *Node) ConfirmFound(ctx context.Context, missing, sheltered syncproto.Re
 	if err != nil {
 		return p, syncproto.Dot{}, err
 	}
-	dot, err := n.Update(ctx, missing, data, author)
-	if err != nil {
-		return p, dot, err
-	}
-	// The person's other reports, those still missing: a responder who
-	// reads any of them is not to search on for someone found.
+	// The person's other reports still missing are written found with the
+	// report, in one transaction: a responder who reads any of them is not
+	// to search on for someone found, and a confirmation that fails leaves
+	// none of them written found.
+	ids := []syncproto.RecordID{missing}
 	for _, l := range p.Linked {
 		if l.Status != "missing" {
 			continue
 		}
 		id, err := syncproto.ParseRecordID(l.ID)
-		if err == nil {
-			_, err = n.Update(ctx, id, data, author)
-		}
 		if err != nil {
-			return p, dot, fmt.Errorf("report %s is written found; the linked report %s is not: %w", missing, l.ID, err)
+			return p, syncproto.Dot{}, fmt.Errorf("the linked report %q: %w", l.ID, err)
 		}
+		ids = append(ids, id)
 	}
+	w, err := n.updateAll(ctx, ids, data, author)
+	if err != nil {
+		return p, syncproto.Dot{}, err
+	}
+	dot := w[0].Dot
 	return p, dot, nil
 }

@@ -58,20 +58,68 @@ func (n *Node) Add(ctx context.Context, typeName string, data []byte, author str
 // clears an optional field. An update of a field in conflict resolves it:
 // the new value replaces every version this node holds.
 func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, author string) (syncproto.Dot, error) {
-	rec, err := n.store.Record(ctx, id)
+	w, err := n.updateAll(ctx, []syncproto.RecordID{id}, data, author)
 	if err != nil {
 		return syncproto.Dot{}, err
+	}
+	return w[0].Dot, nil
+}
+
+// updateAll sets the same fields on each of several records, saved
+// together or not at all: one record refused (not held, not of a type
+// the fields fit, not this node's to write) leaves every one as it was.
+func (n *Node) updateAll(ctx context.Context, ids []syncproto.RecordID, data []byte, author string) ([]store.Written, error) {
+	recs := make([]store.Record, len(ids))
+	edits := make([]store.Edit, len(ids))
+	for i, id := range ids {
+		rec, e, err := n.updateEdit(ctx, id, data, author)
+		if err != nil {
+			if len(ids) > 1 {
+				err = fmt.Errorf("record %s, so none of the %d records was written: %w", id, len(ids), err)
+			}
+			return nil, err
+		}
+		recs[i], edits[i] = rec, e
+	}
+	w, err := n.store.Write(ctx, edits)
+	if err != nil {
+		return nil, err
+	}
+	if n.Self().Role.Decides() {
+		// A conflict decided at headquarters is recorded by the ledger, in
+		// order with everything else it commits.
+		for i, rec := range recs {
+			for _, f := range rec.Fields {
+				if len(f.Versions) < 2 || !slices.ContainsFunc(edits[i].Fields, func(c syncproto.FieldChange) bool { return c.Name == f.Name }) {
+					continue
+				}
+				r := &ledger.Resolve{Record: ids[i], Field: f.Name, Change: w[i].Dot, By: author, At: time.Now().UnixMilli()}
+				if err := n.Queue(ctx, ledger.CmdResolve, r); err != nil {
+					return w, err
+				}
+			}
+		}
+	}
+	return w, nil
+}
+
+// updateEdit is the edit an update of a record makes, checked by the
+// record's kit against the record as this node holds it.
+func (n *Node) updateEdit(ctx context.Context, id syncproto.RecordID, data []byte, author string) (store.Record, store.Edit, error) {
+	rec, err := n.store.Record(ctx, id)
+	if err != nil {
+		return rec, store.Edit{}, err
 	}
 	t, err := n.Type(rec.Type)
 	if err != nil {
-		return syncproto.Dot{}, fmt.Errorf("record %s: %w", id, err)
+		return rec, store.Edit{}, fmt.Errorf("record %s: %w", id, err)
 	}
 	in, err := t.ParseJSON(data, schemas.Update)
 	if err != nil {
-		return syncproto.Dot{}, err
+		return rec, store.Edit{}, err
 	}
 	if in.ID != "" && in.ID != id.String() {
-		return syncproto.Dot{}, fmt.Errorf("%w: the object names record %s, the update is for %s", schemas.ErrInvalid, in.ID, id)
+		return rec, store.Edit{}, fmt.Errorf("%w: the object names record %s, the update is for %s", schemas.ErrInvalid, in.ID, id)
 	}
 	in.ID = id.String()
 	// The kit's logic reads the record as this node holds it: the value
@@ -86,30 +134,10 @@ func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, a
 		}
 	}
 	if err := t.Apply(cur, &in, schemas.Update, schemas.Today(time.Now())); err != nil {
-		return syncproto.Dot{}, err
+		return rec, store.Edit{}, err
 	}
 	e, err := n.edit(ctx, t, in, false, author, storedDistrict(rec))
-	if err != nil {
-		return syncproto.Dot{}, err
-	}
-	w, err := n.store.Write(ctx, []store.Edit{e})
-	if err != nil {
-		return syncproto.Dot{}, err
-	}
-	if n.Self().Role.Decides() {
-		// A conflict decided at headquarters is recorded by the ledger, in
-		// order with everything else it commits.
-		for _, f := range rec.Fields {
-			if len(f.Versions) < 2 || !slices.ContainsFunc(e.Fields, func(c syncproto.FieldChange) bool { return c.Name == f.Name }) {
-				continue
-			}
-			r := &ledger.Resolve{Record: id, Field: f.Name, Change: w[0].Dot, By: author, At: time.Now().UnixMilli()}
-			if err := n.Queue(ctx, ledger.CmdResolve, r); err != nil {
-				return w[0].Dot, err
-			}
-		}
-	}
-	return w[0].Dot, nil
+	return rec, e, err
 }
 
 // Delete marks a record deleted. Nothing is erased: the record and its
