@@ -750,9 +750,9 @@ func (n *Node) foundPerson(missing, shelter RecordView) (RecordView, bool) {
 }
 
 // ConfirmFound writes a found proposal into the missing person's record,
-// and into the person's linked reports still missing, each as an update
-// with the kit's checks, by author: a person confirms it, having checked
-// the two records are one person.
+// and into the person's linked reports still missing, as updates with the
+// kit's checks saved together or not at all, by author: a person confirms
+// it, having checked the two records are one person.
 func (n *Node) ConfirmFound(ctx context.Context, missing, sheltered syncproto.RecordID, author string) (FoundProposal, syncproto.Dot, error) {
 	p, err := n.ProposeFound(ctx, missing, sheltered)
 	if err != nil {
