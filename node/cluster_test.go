@@ -4,6 +4,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -281,6 +282,11 @@ func TestRelayCannotForwardHQCommands(t *testing.T) {
 		err = forwardToHQ(t, relays[0], hq, entry)
 		if err == nil || !strings.Contains(err.Error(), "headquarters") {
 			t.Fatalf("a relay forwarded a revocation %s: %v", what, err)
+		}
+		// Refused for good, not failed for now: a queue that sent it
+		// drops it rather than sending it again at every tick.
+		if !errors.Is(err, ledger.ErrRefused) {
+			t.Fatalf("a relay's revocation %s: %v; want it refused by the ledger, not failed", what, err)
 		}
 	}
 	if revoked, _ := hq.Node.IsRevoked(ctx, victim); revoked {

@@ -324,6 +324,7 @@ const (
 	CodeBudget         ErrorCode = 13 // the session used up its time or frames; the next one goes on
 	CodeScope          ErrorCode = 14 // a batch brought a stream of a scope the receiver does not keep
 	CodePhoto          ErrorCode = 15 // a photo chunk not asked for, out of place, or not matching its hash
+	CodeRefused        ErrorCode = 16 // the ledger refused a forwarded entry; sending it again is refused again
 )
 
 var codeNames = map[ErrorCode]string{
@@ -331,7 +332,7 @@ var codeNames = map[ErrorCode]string{
 	CodeUnknownVersion: "unknown-version", CodeMalformed: "malformed", CodeNotEnrolled: "not-enrolled",
 	CodeRevoked: "revoked", CodeBadChain: "bad-chain", CodeGap: "gap", CodeTimeout: "timeout",
 	CodeUnexpected: "unexpected", CodeShutdown: "shutdown", CodeBudget: "budget",
-	CodeScope: "scope", CodePhoto: "photo",
+	CodeScope: "scope", CodePhoto: "photo", CodeRefused: "refused",
 }
 
 func (c ErrorCode) String() string {

@@ -126,8 +126,16 @@ func (f *FSM) apply(index, term uint64, fn func(Tx) error) error {
 	}
 }
 
+// ErrRefused is wrapped by the error of an entry the ledger refused: one
+// every member refuses alike (not signed by who may decide it, of a node
+// revoked meanwhile, a kit older than the ledger's), which proposing again
+// is refused again. Failing to reach the leader or to commit is not a
+// refusal; the entry may go through later.
+var ErrRefused = errors.New("the ledger refused the entry")
+
 // Result is what Apply returns through raft.ApplyFuture.Response.
 type Result struct {
+	// Err is why the entry was refused, nil if it was applied.
 	Err error
 	// Committed counts the changes a Commit added to the ledger.
 	Committed int

@@ -43,7 +43,11 @@ func (p *Plane) ServeProposal(ctx context.Context, conn net.Conn, from identity.
 		}
 	}
 	if err != nil {
-		syncproto.WriteFrame(conn, syncproto.MsgError, &syncproto.Error{Code: syncproto.CodeInternal, Message: err.Error()})
+		code := syncproto.CodeInternal
+		if errors.Is(err, ledger.ErrRefused) {
+			code = syncproto.CodeRefused
+		}
+		syncproto.WriteFrame(conn, syncproto.MsgError, &syncproto.Error{Code: code, Message: err.Error()})
 		return false
 	}
 	syncproto.WriteFrame(conn, syncproto.MsgDone, &syncproto.Done{})
@@ -53,7 +57,7 @@ func (p *Plane) ServeProposal(ctx context.Context, conn net.Conn, from identity.
 func (p *Plane) proposeForwarded(ctx context.Context, entry []byte) error {
 	t, cmd, err := ledger.Decode(entry)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ledger.ErrRefused, err)
 	}
 	if p.member == nil || !p.member.IsLeader() {
 		return ErrNotLeader
@@ -61,6 +65,9 @@ func (p *Plane) proposeForwarded(ctx context.Context, entry []byte) error {
 	switch c := cmd.(type) {
 	case *ledger.Decision:
 		if _, err := c.Verify(p.cfg.CA, func(id syncproto.NodeID) (bool, error) { return p.cfg.Store.Revoked(ctx, id) }); err != nil {
+			if errors.Is(err, ledger.ErrNotHQ) {
+				err = fmt.Errorf("%w: %w", ledger.ErrRefused, err)
+			}
 			return err
 		}
 		_, err = p.member.ProposeEntry(entry, 20*time.Second)
@@ -73,7 +80,7 @@ func (p *Plane) proposeForwarded(ctx context.Context, entry []byte) error {
 		_, err = p.member.Propose(ledger.CmdCommit, mine, 20*time.Second)
 		return err
 	}
-	return fmt.Errorf("ledger: a forwarded %s", t)
+	return fmt.Errorf("%w: a forwarded %s", ledger.ErrRefused, t)
 }
 
 // ErrForgedCommit: a forwarded commit names a chain head this node does not
@@ -143,7 +150,11 @@ func Forward(ctx context.Context, d port.Dialer, leader string, entry []byte) er
 		if derr != nil {
 			return derr
 		}
-		return errors.New(m.(*syncproto.Error).Message)
+		e := m.(*syncproto.Error)
+		if e.Code == syncproto.CodeRefused {
+			return fmt.Errorf("%w by the leader: %s", ledger.ErrRefused, e.Message)
+		}
+		return errors.New(e.Message)
 	}
 	return nil
 }

@@ -168,7 +168,10 @@ func (l *Member) ProposeEntry(entry []byte, timeout time.Duration) (ledger.Resul
 		return ledger.Result{}, err
 	}
 	res, _ := f.Response().(ledger.Result)
-	return res, res.Err
+	if res.Err != nil {
+		return res, fmt.Errorf("%w: %w", ledger.ErrRefused, res.Err)
+	}
+	return res, nil
 }
 
 // Status is the node's view of the ledger.

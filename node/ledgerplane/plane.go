@@ -329,7 +329,12 @@ func (p *Plane) drainOutbox(ctx context.Context) error {
 		} else {
 			return errors.New("no leader")
 		}
-		if err != nil {
+		if errors.Is(err, ledger.ErrRefused) {
+			// Every member refuses it alike, now and at every try: it
+			// is dropped, said once, and the commands after it go on.
+			// A revocation is never held up behind a refused command.
+			p.cfg.Log.Warn("the ledger refused a queued command; it is dropped", "command", commandName(entry), "err", err)
+		} else if err != nil {
 			return err
 		}
 		if err := p.cfg.Store.DoneOutbox(ctx, o.ID); err != nil {
@@ -337,6 +342,19 @@ func (p *Plane) drainOutbox(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// commandName is an entry's command as a log names it: a decision by
+// what it decides.
+func commandName(entry []byte) string {
+	t, cmd, err := ledger.Decode(entry)
+	if err != nil {
+		return "undecodable"
+	}
+	if d, ok := cmd.(*ledger.Decision); ok {
+		return d.Type.String()
+	}
+	return t.String()
 }
 
 // StatusKey is the node state key under which the running node records its
