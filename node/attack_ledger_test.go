@@ -312,3 +312,57 @@ func TestSyncRefusesANodeOtherThanGossipSaid(t *testing.T) {
 		t.Fatal("the node that answered was sent records")
 	}
 }
+
+// A decision headquarters signed, forwarded again by a relay that holds
+// it in its copy of the ledger's log, is refused: the pair HQ linked and
+// then found to be two people stays two people on every member, however
+// often the old link comes back. Signed bytes alone never make a decision
+// apply twice.
+func TestAReplayedDecisionIsRefused(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	relay := relays[0]
+	members := []*nodetest.Member{hq, relay}
+	ctx := context.Background()
+	a, b := mustAdd(t, hq.Node, "missing-person", reconcileMaria), mustAdd(t, hq.Node, "missing-person", reconcileCoc)
+	// HQ's link, as signed and as every member's log holds it.
+	at := time.Now()
+	lo, hi := ledger.PairOf(a, b)
+	linked, err := ledger.Sign(ledger.CmdLink, &ledger.Link{A: lo, B: hi, Decision: ledger.LinkLinked, Node: hq.Node.Self().ID, At: at.UnixMilli()},
+		at, hq.Node.Credentials().Cert.Raw, hq.Node.Key().Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := forwardToHQ(t, relay, hq, linked); err != nil {
+		t.Fatalf("HQ's link, forwarded the first time: %v", err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "both members hold the pair linked", func() bool {
+		s := linkStates(t, members, a, b)
+		return s[0] == ledger.LinkLinked && s[1] == ledger.LinkLinked
+	})
+	if _, err := hq.Node.Link(ctx, a, b, ledger.LinkDifferent); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "both members hold the pair as two people", func() bool {
+		s := linkStates(t, members, a, b)
+		return s[0] == ledger.LinkDifferent && s[1] == ledger.LinkDifferent
+	})
+
+	err = forwardToHQ(t, relay, hq, linked)
+	if !errors.Is(err, ledger.ErrRefused) || !strings.Contains(err.Error(), "applied already") {
+		t.Fatalf("HQ's old link forwarded again: %v; want it refused as applied already", err)
+	}
+	// A later decision on another pair marks when the relay has applied
+	// everything before it, the replay included.
+	c2, d2 := mustAdd(t, hq.Node, "missing-person", strings.ReplaceAll(reconcileMaria, "María José", "Ana")), mustAdd(t, hq.Node, "missing-person", strings.ReplaceAll(reconcileCoc, "Maria", "Ana"))
+	if _, err := hq.Node.Link(ctx, c2, d2, ledger.LinkLinked); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "the relay applies HQ's later link", func() bool {
+		s, _ := relay.Node.LinkState(ctx, c2, d2)
+		return s == ledger.LinkLinked
+	})
+	if s := linkStates(t, members, a, b); s[0] != ledger.LinkDifferent || s[1] != ledger.LinkDifferent {
+		t.Fatalf("after the replay the pair is %v on HQ and the relay; want %s on both", s, ledger.LinkDifferent)
+	}
+}

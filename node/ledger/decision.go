@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
@@ -45,6 +46,12 @@ type Signed struct {
 type Decision struct {
 	Signed
 	Cmd any
+}
+
+// Digest identifies a decision by what its signer signed: the same
+// decision forwarded again has the same digest, and no other has.
+func (d *Decision) Digest() [32]byte {
+	return sha256.Sum256(DecisionMessage(d.Type, d.At, d.Body))
 }
 
 // decisionDomain separates decisions' signatures from every other

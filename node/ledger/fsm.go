@@ -47,6 +47,9 @@ type Tx interface {
 	// PutLink keeps a decision on a pair of records, replacing the one
 	// the pair had: the last applied is the pair's state.
 	PutLink(l Link) error
+	// Decide records that a decision (by its Digest) was considered,
+	// and reports whether it was the first time.
+	Decide(digest [32]byte) (first bool, err error)
 }
 
 // Case is a record's case number.
@@ -208,6 +211,16 @@ func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 				return 0, err, nil
 			}
 			return 0, nil, err
+		}
+		// A decision is considered once, whatever came of it: its bytes
+		// sent again (by a member replaying the log it holds, or a
+		// forward tried twice) change nothing.
+		first, err := tx.Decide(c.Digest())
+		if err != nil {
+			return 0, nil, err
+		}
+		if !first {
+			return 0, fmt.Errorf("ledger: a %s signed at %s, applied already: a decision applies once", c.Type, time.UnixMilli(c.At).UTC().Format(time.RFC3339Nano)), nil
 		}
 		refused, err := f.decide(tx, c.Type, c.Cmd)
 		return 0, refused, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"maps"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -457,5 +458,72 @@ func TestLedgerKeepsTheHighestKitVersion(t *testing.T) {
 	kits, _ := s.PublishedKits(ctx)
 	if kits[0].Version != "1.10" {
 		t.Fatalf("the ledger holds version %s, want 1.10", kits[0].Version)
+	}
+}
+
+// A decision's signed bytes apply once. A relay HQ made a voter and later
+// a non-voter is not made a voter again by the first decision sent again
+// (a member replaying the log it holds), on this member or on one that
+// starts from this member's snapshot; a new decision of the same is
+// applied, since HQ signed it anew.
+func TestADecisionAppliesOnce(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	s := newStore(t)
+	fsm := ledger.NewFSM(s, d.ca.Cert, nil)
+	relay := nodetest.Credentials(t, d.ca, "relay-cayo", syncproto.RoleRelay)
+	voter := func(s *store.SQLite) bool {
+		m, err := s.LedgerMembers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m[relay.Claims.Node].Voter
+	}
+	sign := func(cmd *ledger.Member, at time.Time) []byte {
+		b, err := ledger.Sign(ledger.CmdMember, cmd, at, d.hq.Cert.Raw, d.hq.Key.Signer())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	index := uint64(0)
+	apply := func(fsm *ledger.FSM, b []byte) error {
+		index++
+		return fsm.Apply(ledger.Entry{Index: index, Term: 1, Data: b}).Err
+	}
+	if err := apply(fsm, signed(t, 0, d.hq, ledger.CmdEnroll, &ledger.Enroll{Cert: relay.Cert.Raw}).Data); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	promote, demote := sign(&ledger.Member{Node: relay.Claims.Node, Voter: true}, now), sign(&ledger.Member{Node: relay.Claims.Node}, now.Add(time.Second))
+	for _, b := range [][]byte{promote, demote} {
+		if err := apply(fsm, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if voter(s) {
+		t.Fatal("the relay is a voter after HQ made it a non-voter")
+	}
+	// A member that starts from this one's snapshot, taken now.
+	fresh := newStore(t)
+	restored := ledger.NewFSM(fresh, d.ca.Cert, nil)
+	if err := restored.Restore(bytes.NewReader(snapshotBytes(t, s))); err != nil {
+		t.Fatal(err)
+	}
+	replay := ledger.Entry{Index: index + 1, Term: 1, Data: promote}
+	index++
+	for what, m := range map[string]*ledger.FSM{"this member": fsm, "a member restored from its snapshot": restored} {
+		if err := m.Apply(replay).Err; err == nil || !strings.Contains(err.Error(), "applied already") {
+			t.Fatalf("the promotion sent again to %s: %v; want it refused as applied already", what, err)
+		}
+	}
+	if voter(s) || voter(fresh) {
+		t.Fatal("the promotion sent again made the relay a voter")
+	}
+	if !bytes.Equal(snapshotBytes(t, s), snapshotBytes(t, fresh)) {
+		t.Fatal("the member and the one restored from its snapshot hold different ledgers after the same refused entry")
+	}
+	if err := apply(fsm, sign(&ledger.Member{Node: relay.Claims.Node, Voter: true}, now.Add(2*time.Second))); err != nil || !voter(s) {
+		t.Fatalf("HQ's new promotion: %v, voter %v; want it applied", err, voter(s))
 	}
 }

@@ -17,6 +17,16 @@ func (l *ledgerTx) PutLink(k ledger.Link) error {
 	return err
 }
 
+// Decide records a decision's digest, reporting whether it was new.
+func (l *ledgerTx) Decide(digest [32]byte) (bool, error) {
+	res, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_decided (digest) VALUES (?) ON CONFLICT (digest) DO NOTHING`, digest[:])
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // linksQuery reads ledger_links as scanLink scans it.
 const linksQuery = `SELECT a, b, decision, by_node, district, at FROM ledger_links`
 

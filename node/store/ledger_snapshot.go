@@ -26,6 +26,9 @@ type ledgerSnapshot struct {
 	Enrolled    []snapEnrolled   `cbor:"10,keyasint"`
 	Members     []snapMember     `cbor:"11,keyasint"`
 	Links       []ledger.Link    `cbor:"12,keyasint,omitempty"`
+	// Decided holds the digest of every decision considered, in order
+	// of their bytes (ledger.Tx.Decide).
+	Decided [][32]byte `cbor:"13,keyasint,omitempty"`
 }
 
 type snapEnrolled struct {
@@ -169,6 +172,19 @@ func (s *SQLite) LedgerSnapshot(ctx context.Context, w io.Writer) error {
 				snap.Links = append(snap.Links, k)
 				return err
 			}},
+			{`SELECT digest FROM ledger_decided ORDER BY digest`, func(rows *sql.Rows) error {
+				var b []byte
+				if err := rows.Scan(&b); err != nil {
+					return err
+				}
+				var d [32]byte
+				if len(b) != len(d) {
+					return fmt.Errorf("a decision's digest of %d bytes", len(b))
+				}
+				copy(d[:], b)
+				snap.Decided = append(snap.Decided, d)
+				return nil
+			}},
 		})
 	})
 	if err != nil {
@@ -230,7 +246,7 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 	}
 	defer end()
 	ctx = context.WithoutCancel(ctx)
-	for _, t := range []string{"ledger_meta", "ledger_streams", "ledger_cases", "ledger_case_seq", "ledger_revoked", "ledger_kits", "ledger_resolutions", "ledger_log", "ledger_enrolled", "ledger_members", "ledger_links"} {
+	for _, t := range []string{"ledger_meta", "ledger_streams", "ledger_cases", "ledger_case_seq", "ledger_revoked", "ledger_kits", "ledger_resolutions", "ledger_log", "ledger_enrolled", "ledger_members", "ledger_links", "ledger_decided"} {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return s.wrap(err)
 		}
@@ -285,6 +301,11 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 	}
 	for _, k := range snap.Links {
 		if err := l.PutLink(k); err != nil {
+			return s.wrap(err)
+		}
+	}
+	for _, d := range snap.Decided {
+		if _, err := l.Decide(d); err != nil {
 			return s.wrap(err)
 		}
 	}
