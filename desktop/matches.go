@@ -621,9 +621,26 @@ func (p *matchPanel) cautionsText(cs []node.Caution) string {
 				key = "matches.contact.person"
 			}
 			s += "\n" + fmt.Sprintf(u.T(key), node.Printable(c.Person), node.Printable(c.Node))
+		case node.CautionConflict:
+			values := make([]string, len(c.Values))
+			for i, v := range c.Values {
+				values[i] = "«" + node.Printable(v) + "»"
+			}
+			s += "\n" + fmt.Sprintf(u.T("matches.caution.conflict"), p.fieldLabel(c.Field), strings.Join(values, " / "))
 		}
 	}
 	return s
+}
+
+// fieldLabel is a missing-person report's field by its label in the
+// window's language, or its name.
+func (p *matchPanel) fieldLabel(name string) string {
+	if t, ok := p.u.node.Kits().Type(node.MissingPersonType); ok {
+		if f, ok := t.Field(name); ok {
+			return f.Label.In(p.u.Lang())
+		}
+	}
+	return name
 }
 
 // confirmFound writes the proposal into the missing person's record, by
@@ -682,6 +699,8 @@ func (p *matchPanel) plain(err error) string {
 		return fmt.Sprintf(u.T("matches.err.notallowed"), node.Printable(err.Error()))
 	case errors.Is(err, node.ErrNotPeople):
 		return fmt.Sprintf(u.T("matches.err.notpeople"), node.Printable(err.Error()))
+	case errors.Is(err, node.ErrUndecided):
+		return fmt.Sprintf(u.T("matches.err.undecided"), node.Printable(err.Error()))
 	case !u.node.Enrolled():
 		return u.T("matches.err.notenrolled")
 	}

@@ -517,3 +517,46 @@ func TestMatchFoundWritesTheLinkedReportToo(t *testing.T) {
 		t.Errorf("after confirming: result %q; proposal shown %v, %q; want both reporters still in view", p.result.Text, p.proposal.Visible(), p.proposal.Text)
 	}
 }
+
+// A report whose status is in conflict: Link's proposal shows each
+// version as a warning, by the field's label, and Confirm writes nothing
+// and says why, until a person decides the conflict on the record.
+func TestMatchFoundOverAConflictIsRefused(t *testing.T) {
+	ctx := context.Background()
+	c, hq, u := matchHQ(t)
+	report := matchAdd(t, hq.Node, "missing-person", matchReportAna)
+	matchAdd(t, hq.Node, "sheltered-person", matchShelterAna)
+	clinic := c.Add("tol-clinic", syncproto.RoleField, "Toledo", nil)
+	nodetest.Eventually(t, 30*time.Second, "the clinic's laptop holds the report", func() bool {
+		if _, err := clinic.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+		_, err := clinic.Node.Record(ctx, report)
+		return err == nil
+	})
+	if _, err := clinic.Node.Update(ctx, report, []byte(`{"status":"found-deceased","found_at_place":"Punta Gorda Hospital"}`), "Nurse Bol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hq.Node.Update(ctx, report, []byte(`{"last_seen_place":"the church steps","status":"missing"}`), "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clinic.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := hq.Node.Record(ctx, report); err != nil || len(r.Conflicts["status"]) != 2 {
+		t.Fatalf("HQ's report: status versions %+v (%v); want the clinic's and HQ's", r.Conflicts["status"], err)
+	}
+
+	p := linkTheOnePair(t, u)
+	if !strings.Contains(p.proposal.Text, "Case status is in conflict on this report: ") || !strings.Contains(p.proposal.Text, "«Found deceased»") ||
+		!strings.Contains(p.proposal.Text, "«Missing»") || p.proposal.Importance != widget.WarningImportance {
+		t.Fatalf("after Link: proposal %q of importance %v; want the status's two versions, as a warning", p.proposal.Text, p.proposal.Importance)
+	}
+	test.Tap(p.confirm)
+	if said := strings.Join(overlayTexts(u.win), "\n"); !strings.Contains(said, "Not confirmed, nothing written: a report holds a conflict") || !strings.Contains(said, "Found deceased") {
+		t.Fatalf("Confirm over the conflict: the app says %q", said)
+	}
+	if r, err := hq.Node.Record(ctx, report); err != nil || len(r.Conflicts["status"]) != 2 || !p.confirm.Visible() {
+		t.Fatalf("after the refused Confirm: status versions %+v (%v), button shown %v; want nothing written, the button still there", r.Conflicts["status"], err, p.confirm.Visible())
+	}
+}

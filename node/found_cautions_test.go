@@ -2,6 +2,8 @@ package node_test
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -74,7 +76,7 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	}
 	want := func(what string, got []node.Caution, want ...node.Caution) {
 		t.Helper()
-		if !slices.Equal(got, want) {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: cautions %+v, want %+v", what, got, want)
 		}
 	}
@@ -85,7 +87,7 @@ func TestAFoundProposalSaysWhatToCheckFirst(t *testing.T) {
 	want("the father of 41, registered as 41", cautions(father, cristobal))
 	// The laptop not known stolen yet: the phone it changed is named.
 	changed := node.Caution{Code: node.CautionContactChanged, Node: "tol-66", Person: "Rosa Tzul"}
-	if p, err := hq.Node.ProposeFound(ctx, grandmother, elena); err != nil || p.ReporterPhone != "+501 699 9999" || !slices.Equal(p.Cautions, []node.Caution{changed}) {
+	if p, err := hq.Node.ProposeFound(ctx, grandmother, elena); err != nil || p.ReporterPhone != "+501 699 9999" || !reflect.DeepEqual(p.Cautions, []node.Caution{changed}) {
 		t.Fatalf("the grandmother's proposal: %+v, %v; want the laptop's phone, and who changed it", p, err)
 	}
 
@@ -151,7 +153,7 @@ func TestConfirmingFoundWritesThePersonsOtherReports(t *testing.T) {
 		clinic.Status != "found-injured" || clinic.ReporterName != "Nurse Bol" || cousin.Case == "" {
 		t.Fatalf("the proposal's linked reports: %+v; want the cousin's, missing, with his phone and its case number, and the clinic's, found injured", p.Linked)
 	}
-	if !slices.Equal(p.Cautions, []node.Caution{{Code: node.CautionChild, Age: 7}}) {
+	if !reflect.DeepEqual(p.Cautions, []node.Caution{{Code: node.CautionChild, Age: 7}}) {
 		t.Fatalf("cautions %+v; want a child of 7, by the cousin's report", p.Cautions)
 	}
 
@@ -201,5 +203,76 @@ func TestReportsWrittenFoundTogetherOrNotAtAll(t *testing.T) {
 	}
 	if after.Fields["status"] != "missing" || len(after.History) != len(before.History) {
 		t.Fatalf("the report after the refused update: %v, %d changes; want missing, %d changes", after.Fields["status"], len(after.History), len(before.History))
+	}
+}
+
+// A report whose status is in conflict (a clinic's laptop wrote her found
+// deceased while HQ wrote her missing again) is not confirmed found over
+// the conflict: the proposal shows each version, confirming is refused and
+// writes nothing, and once a person has decided the conflict on the
+// record it goes through.
+func TestAStatusInConflictIsDecidedBeforeFound(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	clinic := c.Add("tol-clinic", syncproto.RoleField, "Toledo", nil)
+	meetHQ(t, hq, clinic)
+	ctx := context.Background()
+	report := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Elena Tzib","sex":"female","age":70,"district":"Toledo","last_seen_place":"her house","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:40:00-06:00"}`)
+	shelter := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Elena Tzib","sex":"female","age":70,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:55:00-06:00"}`)
+	syncOK(t, clinic, hq)
+	// Each writes the status without having seen the other's.
+	if _, err := clinic.Node.Update(ctx, report, []byte(`{"status":"found-deceased","found_at_place":"Punta Gorda Hospital"}`), "Nurse Bol"); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, hq.Node, report, `{"status":"found-injured","found_at_place":"the clinic at San Antonio"}`)
+	syncOK(t, clinic, hq)
+
+	p, err := hq.Node.ProposeFound(ctx, report, shelter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conflicts := map[string][]string{}
+	for _, c := range p.Cautions {
+		if c.Code == node.CautionConflict {
+			v := slices.Clone(c.Values)
+			slices.Sort(v)
+			conflicts[c.Field] = v
+		}
+	}
+	wantConflicts := map[string][]string{
+		"status":         {"Found deceased", "Found injured"},
+		"found_at_place": {"Punta Gorda Hospital", "the clinic at San Antonio"},
+	}
+	if !reflect.DeepEqual(conflicts, wantConflicts) {
+		t.Fatalf("the proposal's conflicts: %+v (cautions %+v); want %v", conflicts, p.Cautions, wantConflicts)
+	}
+	before, err := hq.Node.Record(ctx, report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = hq.Node.ConfirmFound(ctx, report, shelter, "Rosa Tzul")
+	if !errors.Is(err, node.ErrUndecided) || !strings.Contains(err.Error(), "Found deceased") || !strings.Contains(err.Error(), report.String()) {
+		t.Fatalf("confirming found over the conflict: %v; want it refused, naming the report and its versions", err)
+	}
+	after, err := hq.Node.Record(ctx, report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.History) != len(before.History) || len(after.Conflicts["status"]) != 2 {
+		t.Fatalf("the refused confirmation wrote: %d changes (was %d), status versions %+v", len(after.History), len(before.History), after.Conflicts["status"])
+	}
+
+	// A person reads both and decides: the hospital was wrong.
+	mustUpdate(t, hq.Node, report, `{"status":"missing","found_at_place":null}`)
+	if _, _, err := hq.Node.ConfirmFound(ctx, report, shelter, "Rosa Tzul"); err != nil {
+		t.Fatalf("confirming found once the conflict is decided: %v", err)
+	}
+	r, err := hq.Node.Record(ctx, report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Fields["status"] != "found-safe" || r.Fields["found_at_place"] != "Punta Gorda Town Hall" || len(r.Conflicts) != 0 {
+		t.Fatalf("the report once confirmed: %v at %v, conflicts %+v", r.Fields["status"], r.Fields["found_at_place"], r.Conflicts)
 	}
 }

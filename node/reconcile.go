@@ -53,6 +53,11 @@ var ErrNotReconciler = errors.New("not allowed to reconcile these people")
 // registrations of shelters.
 var ErrNotPeople = errors.New("not a pair of people records")
 
+// ErrUndecided is wrapped by the refusal to confirm a person found while
+// a report it would write holds a conflict on what it writes: a person
+// decides the conflict, having seen it, before anyone is told.
+var ErrUndecided = errors.New("a conflict to decide first")
+
 // Match is a pair of records that may be one person.
 type Match struct {
 	A       string   `json:"a"` // record ids, a before b
@@ -552,6 +557,10 @@ type Caution struct {
 	Node    string `json:"node,omitempty"`
 	Person  string `json:"person,omitempty"`
 	Contact bool   `json:"contact,omitempty"`
+	// Field is the field in conflict (CautionConflict), Values its
+	// versions as this node reads them, the one shown first.
+	Field  string   `json:"field,omitempty"`
+	Values []string `json:"values,omitempty"`
 }
 
 // The cautions of a found proposal.
@@ -573,7 +582,35 @@ const (
 	// the report: a stolen laptop not yet revoked needs only to change
 	// the phone of a true report.
 	CautionContactChanged = "contact-changed"
+	// CautionConflict: the report's status or place found is in conflict
+	// (two nodes wrote it apart: a hospital's "found deceased" and a
+	// neighbour's "missing"); the value shown is only the one that wins
+	// by the merge rule. Confirming found would write over every version,
+	// so it is refused (ErrUndecided) until a person decides the conflict
+	// on the record, having read each version.
+	CautionConflict = "conflict"
 )
+
+// foundFields are the fields confirming a person found writes.
+var foundFields = []string{"status", "found_at_place"}
+
+// conflictCautions are the cautions of a report's fields in conflict
+// among those confirming found writes.
+func conflictCautions(v RecordView) []Caution {
+	var out []Caution
+	for _, f := range foundFields {
+		vs := v.Conflicts[f]
+		if len(vs) == 0 {
+			continue
+		}
+		c := Caution{Code: CautionConflict, Field: f}
+		for _, ver := range vs {
+			c.Values = append(c.Values, ver.Text)
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 // ChildUnder is the age under which a person is a child.
 const ChildUnder = 18
@@ -652,6 +689,7 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		if r.Cautions, err = n.writerCautions(ctx, rec, v, names); err != nil {
 			return FoundProposal{}, err
 		}
+		r.Cautions = append(r.Cautions, conflictCautions(v)...)
 		p.Linked = append(p.Linked, r)
 	}
 	if age >= 0 && age < ChildUnder {
@@ -662,6 +700,7 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		return FoundProposal{}, err
 	}
 	p.Cautions = append(p.Cautions, writers...)
+	p.Cautions = append(p.Cautions, conflictCautions(missing)...)
 	return p, nil
 }
 
@@ -764,6 +803,26 @@ func (n *Node) ConfirmFound(ctx context.Context, missing, sheltered syncproto.Re
 	data, err := json.Marshal(map[string]string{"status": p.Status, "found_at_place": p.FoundAtPlace})
 	if err != nil {
 		return p, syncproto.Dot{}, err
+	}
+	// A conflict on what is written is a person's to decide, not to be
+	// written over unseen: the report, and each linked report written.
+	var undecided []string
+	say := func(report string, cs []Caution) {
+		for _, c := range cs {
+			if c.Code == CautionConflict {
+				undecided = append(undecided, fmt.Sprintf("report %s: %s is %s", report, c.Field, strings.Join(c.Values, " or ")))
+			}
+		}
+	}
+	say(p.Missing, p.Cautions)
+	for _, l := range p.Linked {
+		if l.Status == "missing" {
+			say(l.ID, l.Cautions)
+		}
+	}
+	if len(undecided) > 0 {
+		return p, syncproto.Dot{}, fmt.Errorf("%w: %s; decide it on the record (record show lists each version; record update, or the app's record screen, writes the one chosen), then confirm again: nothing was written",
+			ErrUndecided, strings.Join(undecided, "; "))
 	}
 	// The person's other reports still missing are written found with the
 	// report, in one transaction: a responder who reads any of them is not

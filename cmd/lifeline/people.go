@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"lifeline/node"
@@ -250,6 +251,12 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 			fmt.Fprintf(w, "caution: %s written on %s, which headquarters has since revoked: check the report and the reporter before telling them anything\n", what, node.Printable(c.Node))
 		case node.CautionRevokedPerson:
 			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", what, node.Printable(c.Person), node.Printable(c.Node))
+		case node.CautionConflict:
+			values := make([]string, len(c.Values))
+			for i, v := range c.Values {
+				values[i] = strconv.Quote(node.Printable(v))
+			}
+			fmt.Fprintf(w, "caution: %s is in conflict on this report, %s: decide it on the record first (record show), or confirm-found is refused\n", node.Printable(c.Field), strings.Join(values, " or "))
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"lifeline/node"
 	"lifeline/node/match"
 )
 
@@ -254,5 +255,17 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 	r := lifeline(t, "", "people", "match", "--data", d.hq)
 	if want := "2 people were not compared with all their namesakes: more records of one name, age and place than any event gives"; r.code != 0 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stdout, maria) {
 		t.Fatalf("people match after a flood: exit %d, %q; want María's pairs and %q on stderr", r.code, r.stderr, want)
+	}
+}
+
+// A conflict on what confirming found writes is printed with each
+// version, escaped as every value from another node is, and says that
+// confirm-found is refused until it is decided.
+func TestACautionOfAConflictListsEachVersion(t *testing.T) {
+	var b strings.Builder
+	printCautions(&b, "  ", []node.Caution{{Code: node.CautionConflict, Field: "status", Values: []string{"Missing", "Found deceased\x1b[2J"}}})
+	const want = `  caution: status is in conflict on this report, "Missing" or "Found deceased\\x1b[2J": decide it on the record first (record show), or confirm-found is refused` + "\n"
+	if b.String() != want {
+		t.Fatalf("printed %q, want %q", b.String(), want)
 	}
 }
