@@ -621,6 +621,12 @@ func (p *matchPanel) cautionsText(cs []node.Caution) string {
 				key = "matches.contact.person"
 			}
 			s += "\n" + fmt.Sprintf(u.T(key), node.Printable(c.Person), node.Printable(c.Node))
+		case node.CautionStatus:
+			was := node.Printable(c.Values[0])
+			if len(c.Values) > 1 {
+				was = fmt.Sprintf(u.T("matches.caution.statusat"), was, node.Printable(c.Values[1]))
+			}
+			s += "\n" + fmt.Sprintf(u.T("matches.caution.status"), was)
 		case node.CautionConflict:
 			values := make([]string, len(c.Values))
 			for i, v := range c.Values {

@@ -560,3 +560,26 @@ func TestMatchFoundOverAConflictIsRefused(t *testing.T) {
 		t.Fatalf("after the refused Confirm: status versions %+v (%v), button shown %v; want nothing written, the button still there", r.Conflicts["status"], err, p.confirm.Visible())
 	}
 }
+
+// A report that says the woman was found injured at a hospital already:
+// Link's proposal says so, as a warning, in the app's language, before
+// Confirm writes found safe at the shelter over it.
+func TestMatchFoundSaysTheReportWasFoundAlready(t *testing.T) {
+	for _, tc := range []struct{ lang, want string }{
+		{"en", "The report says Found injured at Punta Gorda Hospital already: confirming writes found safe at the shelter over it."},
+		{"es", "El reporte ya dice Localizada con lesiones en Punta Gorda Hospital: al confirmar se anota hallada a salvo en el albergue en su lugar."},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			_, hq, u := matchHQ(t)
+			if err := hq.Node.SetLang(tc.lang); err != nil {
+				t.Fatal(err)
+			}
+			matchAdd(t, hq.Node, "missing-person", strings.Replace(matchReportAna, `"status":"missing"`, `"status":"found-injured","found_at_place":"Punta Gorda Hospital"`, 1))
+			matchAdd(t, hq.Node, "sheltered-person", matchShelterAna)
+			p := linkTheOnePair(t, u)
+			if !strings.Contains(p.proposal.Text, tc.want) || p.proposal.Importance != widget.WarningImportance {
+				t.Fatalf("after Link: proposal %q of importance %v; want %q, as a warning", p.proposal.Text, p.proposal.Importance, tc.want)
+			}
+		})
+	}
+}

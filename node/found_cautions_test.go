@@ -207,10 +207,10 @@ func TestReportsWrittenFoundTogetherOrNotAtAll(t *testing.T) {
 }
 
 // A report whose status is in conflict (a clinic's laptop wrote her found
-// deceased while HQ wrote her missing again) is not confirmed found over
+// deceased while HQ wrote her found injured) is not confirmed found over
 // the conflict: the proposal shows each version, confirming is refused and
 // writes nothing, and once a person has decided the conflict on the
-// record it goes through.
+// record it goes through, the proposal saying what the report said.
 func TestAStatusInConflictIsDecidedBeforeFound(t *testing.T) {
 	t.Parallel()
 	c := nodetest.New(t)
@@ -263,8 +263,19 @@ func TestAStatusInConflictIsDecidedBeforeFound(t *testing.T) {
 		t.Fatalf("the refused confirmation wrote: %d changes (was %d), status versions %+v", len(after.History), len(before.History), after.Conflicts["status"])
 	}
 
-	// A person reads both and decides: the hospital was wrong.
-	mustUpdate(t, hq.Node, report, `{"status":"missing","found_at_place":null}`)
+	// A person reads both and decides: the clinic at San Antonio treated
+	// her, and the hospital's record was of another woman. The proposal
+	// says she was found already, and where, and confirming (she has
+	// since gone to the shelter) writes over it.
+	mustUpdate(t, hq.Node, report, `{"status":"found-injured","found_at_place":"the clinic at San Antonio"}`)
+	p, err = hq.Node.ProposeFound(ctx, report, shelter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	was := node.Caution{Code: node.CautionStatus, Values: []string{"Found injured", "the clinic at San Antonio"}}
+	if !reflect.DeepEqual(p.Cautions, []node.Caution{was}) {
+		t.Fatalf("the proposal once the conflict is decided: cautions %+v; want only %+v", p.Cautions, was)
+	}
 	if _, _, err := hq.Node.ConfirmFound(ctx, report, shelter, "Rosa Tzul"); err != nil {
 		t.Fatalf("confirming found once the conflict is decided: %v", err)
 	}

@@ -589,6 +589,11 @@ const (
 	// so it is refused (ErrUndecided) until a person decides the conflict
 	// on the record, having read each version.
 	CautionConflict = "conflict"
+	// CautionStatus: the report's status is not missing any more (found
+	// injured at a hospital, found deceased, reunited), Values its text and
+	// the place found: confirming writes found safe at the shelter over
+	// it, which a person does only once they know which is true.
+	CautionStatus = "status"
 )
 
 // foundFields are the fields confirming a person found writes.
@@ -700,6 +705,13 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		return FoundProposal{}, err
 	}
 	p.Cautions = append(p.Cautions, writers...)
+	if st, _ := missing.Fields["status"].(string); st != "" && st != "missing" && len(missing.Conflicts["status"]) == 0 {
+		c := Caution{Code: CautionStatus, Values: []string{cmp.Or(missing.Texts["status"], st)}}
+		if at, _ := missing.Fields["found_at_place"].(string); at != "" {
+			c.Values = append(c.Values, at)
+		}
+		p.Cautions = append(p.Cautions, c)
+	}
 	p.Cautions = append(p.Cautions, conflictCautions(missing)...)
 	return p, nil
 }

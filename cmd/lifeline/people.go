@@ -251,6 +251,12 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 			fmt.Fprintf(w, "caution: %s written on %s, which headquarters has since revoked: check the report and the reporter before telling them anything\n", what, node.Printable(c.Node))
 		case node.CautionRevokedPerson:
 			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", what, node.Printable(c.Person), node.Printable(c.Node))
+		case node.CautionStatus:
+			was := node.Printable(c.Values[0])
+			if len(c.Values) > 1 {
+				was += " at " + node.Printable(c.Values[1])
+			}
+			fmt.Fprintf(w, "caution: the report says %s already: confirming writes found safe at the shelter over it; find out which is true first\n", was)
 		case node.CautionConflict:
 			values := make([]string, len(c.Values))
 			for i, v := range c.Values {

@@ -260,11 +260,16 @@ func TestPeopleMatchLinkAndUnlink(t *testing.T) {
 
 // A conflict on what confirming found writes is printed with each
 // version, escaped as every value from another node is, and says that
-// confirm-found is refused until it is decided.
+// confirm-found is refused until it is decided; a report found already
+// says what it says.
 func TestACautionOfAConflictListsEachVersion(t *testing.T) {
 	var b strings.Builder
-	printCautions(&b, "  ", []node.Caution{{Code: node.CautionConflict, Field: "status", Values: []string{"Missing", "Found deceased\x1b[2J"}}})
-	const want = `  caution: status is in conflict on this report, "Missing" or "Found deceased\\x1b[2J": decide it on the record first (record show), or confirm-found is refused` + "\n"
+	printCautions(&b, "  ", []node.Caution{
+		{Code: node.CautionConflict, Field: "status", Values: []string{"Missing", "Found deceased\x1b[2J"}},
+		{Code: node.CautionStatus, Values: []string{"Found injured", "Punta Gorda Hospital"}},
+	})
+	const want = `  caution: status is in conflict on this report, "Missing" or "Found deceased\\x1b[2J": decide it on the record first (record show), or confirm-found is refused` + "\n" +
+		"  caution: the report says Found injured at Punta Gorda Hospital already: confirming writes found safe at the shelter over it; find out which is true first\n"
 	if b.String() != want {
 		t.Fatalf("printed %q, want %q", b.String(), want)
 	}
