@@ -70,6 +70,14 @@ func (p *Plane) proposeForwarded(ctx context.Context, entry []byte) error {
 			}
 			return err
 		}
+		// Every member refuses it again at apply; refused here, a member
+		// replaying the log it holds does not grow the log either.
+		if seen, err := p.cfg.Store.Decided(ctx, c.Digest()); err != nil || seen {
+			if seen {
+				err = fmt.Errorf("%w: a %s signed at %s, applied already: a decision applies once", ledger.ErrRefused, c.Type, time.UnixMilli(c.At).UTC().Format(time.RFC3339Nano))
+			}
+			return err
+		}
 		_, err = p.member.ProposeEntry(entry, 20*time.Second)
 		return err
 	case *ledger.Commit:

@@ -43,6 +43,8 @@ type Store interface {
 	LedgerMembers(ctx context.Context) (map[syncproto.NodeID]store.LedgerMember, error)
 	// Revoked reports whether a node is known to be revoked.
 	Revoked(ctx context.Context, node syncproto.NodeID) (bool, error)
+	// Decided reports whether the ledger considered a decision already.
+	Decided(ctx context.Context, digest [32]byte) (bool, error)
 	// Changed is signalled when changes reach the store.
 	Changed() <-chan struct{}
 }

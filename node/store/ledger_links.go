@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"lifeline/node/ledger"
 	"lifeline/syncproto"
@@ -25,6 +27,17 @@ func (l *ledgerTx) Decide(digest [32]byte) (bool, error) {
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// Decided reports whether the ledger considered a decision (by its
+// digest) already.
+func (s *SQLite) Decided(ctx context.Context, digest [32]byte) (bool, error) {
+	var one int
+	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM ledger_decided WHERE digest = ?`, digest[:]).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, s.wrap(err)
 }
 
 // linksQuery reads ledger_links as scanLink scans it.
