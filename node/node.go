@@ -464,6 +464,9 @@ type RaftStatus struct {
 	// AsOf is when the running node last recorded it (for a status read
 	// by another process).
 	AsOf string `json:"as_of,omitempty"`
+	// Refused are the latest commands queued here that the ledger refused
+	// (and that left the queue), oldest first.
+	Refused []ledgerplane.Refused `json:"refused,omitempty"`
 }
 
 // Status counts what the node holds.
@@ -592,6 +595,15 @@ func (n *Node) raftStatus(ctx context.Context) (*RaftStatus, error) {
 		return nil, err
 	}
 	rs.Height = max(rs.Height, l.Applied)
+	refused, _, err := n.store.State(ctx, ledgerplane.RefusedKey)
+	if err != nil {
+		return nil, err
+	}
+	if refused != "" {
+		if err := json.Unmarshal([]byte(refused), &rs.Refused); err != nil {
+			return nil, fmt.Errorf("node state %s: %w", ledgerplane.RefusedKey, err)
+		}
+	}
 	return rs, nil
 }
 

@@ -228,6 +228,14 @@ func TestLedgerCommandsAgainstRunningNodes(t *testing.T) {
 		t.Fatalf("record list --written-on cayo-07 lists %q, want the laptop's %q", got, want)
 	}
 	fails(t, "", []string{"--written-on: no node \"cayo-99\""}, "record", "list", "--data", d.hq, "--written-on", "cayo-99")
+
+	// A decision the ledger refuses (a field laptop, revoked, made a
+	// voter) is queued, since the command cannot know: the status of
+	// HQ's node says it was refused once the running node tried it.
+	ok(t, "", "ledger", "member", "--data", d.hq, "--node", "cayo-07", "--voter")
+	waitFor(t, 30*time.Second, "HQ's status says the ledger refused the command", func() bool {
+		return strings.Contains(ok(t, "", "status", "--data", d.hq), "ledger refused a command queued here, dropped from the queue: member at ")
+	})
 }
 
 // A laptop enrolled again, as a replacement, carries the name of the one

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"lifeline/node"
 )
@@ -69,6 +70,10 @@ func printStatus(w io.Writer, n *node.Node, st node.Status) error {
 			fmt.Fprintf(w, " (as of %s)", r.AsOf)
 		}
 		fmt.Fprintln(w)
+		for _, c := range r.Refused {
+			fmt.Fprintf(w, "ledger refused a command queued here, dropped from the queue: %s at %s: %s\n",
+				node.Printable(c.Command), c.At.Format(time.RFC3339), node.Printable(c.Reason))
+		}
 	}
 	if len(st.Peers) > 0 {
 		fmt.Fprintf(w, "peers (those heard of in the last %d days):\n", int(node.PeerExpiry.Hours()/24))

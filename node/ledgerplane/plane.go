@@ -39,6 +39,7 @@ type Store interface {
 	PendingOutbox(ctx context.Context) ([]store.Outbox, error)
 	DoneOutbox(ctx context.Context, id int64) error
 	SetState(ctx context.Context, key, value string) error
+	State(ctx context.Context, key string) (string, time.Time, error)
 	// LedgerMembers are the members headquarters decided.
 	LedgerMembers(ctx context.Context) (map[syncproto.NodeID]store.LedgerMember, error)
 	// Revoked reports whether a node is known to be revoked.
@@ -336,6 +337,9 @@ func (p *Plane) drainOutbox(ctx context.Context) error {
 			// is dropped, said once, and the commands after it go on.
 			// A revocation is never held up behind a refused command.
 			p.cfg.Log.Warn("the ledger refused a queued command; it is dropped", "command", commandName(entry), "err", err)
+			if err := p.noteRefused(ctx, Refused{At: time.Now().UTC(), Command: commandName(entry), Reason: err.Error()}); err != nil {
+				return err
+			}
 		} else if err != nil {
 			return err
 		}
@@ -344,6 +348,44 @@ func (p *Plane) drainOutbox(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// RefusedKey is the node state key under which the running node keeps the
+// commands of its outbox the ledger refused, newest last, as JSON of
+// []Refused: the person who queued one from the command line has gone, and
+// `lifeline status` tells them.
+const RefusedKey = "ledger-refused"
+
+// maxRefused is how many refused commands RefusedKey keeps.
+const maxRefused = 20
+
+// Refused is a queued command the ledger refused, and why.
+type Refused struct {
+	At      time.Time `json:"at"`
+	Command string    `json:"command"`
+	Reason  string    `json:"reason"`
+}
+
+// noteRefused adds a refused command to those RefusedKey keeps.
+func (p *Plane) noteRefused(ctx context.Context, r Refused) error {
+	v, _, err := p.cfg.Store.State(ctx, RefusedKey)
+	if err != nil {
+		return err
+	}
+	var list []Refused
+	if v != "" {
+		// A list this node wrote; one that does not read is started again.
+		_ = json.Unmarshal([]byte(v), &list)
+	}
+	list = append(list, r)
+	if len(list) > maxRefused {
+		list = list[len(list)-maxRefused:]
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		return err
+	}
+	return p.cfg.Store.SetState(ctx, RefusedKey, string(b))
 }
 
 // commandName is an entry's command as a log names it: a decision by
