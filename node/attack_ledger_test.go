@@ -349,7 +349,7 @@ func TestAReplayedDecisionIsRefused(t *testing.T) {
 	})
 
 	err = forwardToHQ(t, relay, hq, linked)
-	if !errors.Is(err, ledger.ErrRefused) || !strings.Contains(err.Error(), "applied already") {
+	if !errors.Is(err, ledger.ErrApplied) || !errors.Is(err, ledger.ErrRefused) || !strings.Contains(err.Error(), "applied already") {
 		t.Fatalf("HQ's old link forwarded again: %v; want it refused as applied already", err)
 	}
 	// A later decision on another pair marks when the relay has applied

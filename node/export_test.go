@@ -330,3 +330,9 @@ func SealAs(n *Node, ctx context.Context, district string, rec syncproto.RecordI
 func UpdateAll(n *Node, ctx context.Context, ids []syncproto.RecordID, data []byte, author string) ([]store.Written, error) {
 	return n.updateAll(ctx, ids, data, author)
 }
+
+// QueueEntry puts a ledger entry, as encoded, in the node's outbox: the
+// same bytes twice are a proposal tried again.
+func QueueEntry(n *Node, ctx context.Context, entry []byte) error {
+	return n.store.AddOutbox(ctx, ledger.CommandType(entry[0]), entry[1:])
+}

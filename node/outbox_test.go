@@ -1,3 +1,5 @@
+//go:build !mutate
+
 package node_test
 
 import (
@@ -6,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"lifeline/node"
+	"lifeline/node/ledger"
 	"lifeline/node/nodetest"
 	"lifeline/syncproto"
 )
@@ -48,5 +52,43 @@ func TestARefusedDecisionDoesNotHoldUpTheOnesAfterIt(t *testing.T) {
 	}
 	if st.Raft == nil || len(st.Raft.Refused) != 1 || st.Raft.Refused[0].Command != "member" || !strings.Contains(st.Raft.Refused[0].Reason, "relay-old was revoked") {
 		t.Fatalf("the status's refused commands: %+v; want the membership of relay-old, refused as revoked", st.Raft)
+	}
+}
+
+// A decision queued twice (a proposal tried again after a timeout, whose
+// first try went through) is done, not refused: the second leaves the
+// queue without a word in the status.
+func TestADecisionTriedAgainIsDoneNotRefused(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	ctx := context.Background()
+	a, b := mustAdd(t, hq.Node, "missing-person", reconcileMaria), mustAdd(t, hq.Node, "missing-person", reconcileCoc)
+	lo, hi := ledger.PairOf(a, b)
+	at := time.Now()
+	entry, err := ledger.Sign(ledger.CmdLink, &ledger.Link{A: lo, B: hi, Decision: ledger.LinkLinked, Node: hq.Node.Self().ID, At: at.UnixMilli()},
+		at, hq.Node.Credentials().Cert.Raw, hq.Node.Key().Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := node.QueueEntry(hq.Node, ctx, entry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A decision queued after both marks when both were tried.
+	if _, err := hq.Node.Link(ctx, a, b, ledger.LinkDifferent); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 20*time.Second, "the decision queued after the two applied", func() bool {
+		s, _ := hq.Node.LinkState(ctx, a, b)
+		return s == ledger.LinkDifferent
+	})
+	st, err := hq.Node.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Raft == nil || len(st.Raft.Refused) != 0 {
+		t.Fatalf("the status's refused commands: %+v; want none", st.Raft)
 	}
 }

@@ -325,6 +325,7 @@ const (
 	CodeScope          ErrorCode = 14 // a batch brought a stream of a scope the receiver does not keep
 	CodePhoto          ErrorCode = 15 // a photo chunk not asked for, out of place, or not matching its hash
 	CodeRefused        ErrorCode = 16 // the ledger refused a forwarded entry; sending it again is refused again
+	CodeApplied        ErrorCode = 17 // the ledger applied the forwarded decision already: it is done
 )
 
 var codeNames = map[ErrorCode]string{
@@ -333,6 +334,7 @@ var codeNames = map[ErrorCode]string{
 	CodeRevoked: "revoked", CodeBadChain: "bad-chain", CodeGap: "gap", CodeTimeout: "timeout",
 	CodeUnexpected: "unexpected", CodeShutdown: "shutdown", CodeBudget: "budget",
 	CodeScope: "scope", CodePhoto: "photo", CodeRefused: "refused",
+	CodeApplied: "applied",
 }
 
 func (c ErrorCode) String() string {

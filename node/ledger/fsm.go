@@ -136,6 +136,17 @@ func (f *FSM) apply(index, term uint64, fn func(Tx) error) error {
 // refusal; the entry may go through later.
 var ErrRefused = errors.New("the ledger refused the entry")
 
+// ErrApplied wraps ErrRefused for a decision refused because the ledger
+// applied it already: a proposal tried again after a timeout whose first
+// try went through, or a replay. For whoever proposed it, it is done.
+var ErrApplied = fmt.Errorf("%w: a decision applies once, and this one was applied already", ErrRefused)
+
+// AppliedAlready is the refusal of a decision the ledger considered
+// before.
+func AppliedAlready(d *Decision) error {
+	return fmt.Errorf("%w (a %s signed at %s)", ErrApplied, d.Type, time.UnixMilli(d.At).UTC().Format(time.RFC3339Nano))
+}
+
 // Result is what Apply returns through raft.ApplyFuture.Response.
 type Result struct {
 	// Err is why the entry was refused, nil if it was applied.
@@ -220,7 +231,7 @@ func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 			return 0, nil, err
 		}
 		if !first {
-			return 0, fmt.Errorf("ledger: a %s signed at %s, applied already: a decision applies once", c.Type, time.UnixMilli(c.At).UTC().Format(time.RFC3339Nano)), nil
+			return 0, AppliedAlready(c), nil
 		}
 		refused, err := f.decide(tx, c.Type, c.Cmd)
 		return 0, refused, err

@@ -513,7 +513,7 @@ func TestADecisionAppliesOnce(t *testing.T) {
 	replay := ledger.Entry{Index: index + 1, Term: 1, Data: promote}
 	index++
 	for what, m := range map[string]*ledger.FSM{"this member": fsm, "a member restored from its snapshot": restored} {
-		if err := m.Apply(replay).Err; err == nil || !strings.Contains(err.Error(), "applied already") {
+		if err := m.Apply(replay).Err; !errors.Is(err, ledger.ErrApplied) || !strings.Contains(err.Error(), "applied already") {
 			t.Fatalf("the promotion sent again to %s: %v; want it refused as applied already", what, err)
 		}
 	}

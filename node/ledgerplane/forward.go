@@ -44,7 +44,10 @@ func (p *Plane) ServeProposal(ctx context.Context, conn net.Conn, from identity.
 	}
 	if err != nil {
 		code := syncproto.CodeInternal
-		if errors.Is(err, ledger.ErrRefused) {
+		switch {
+		case errors.Is(err, ledger.ErrApplied):
+			code = syncproto.CodeApplied
+		case errors.Is(err, ledger.ErrRefused):
 			code = syncproto.CodeRefused
 		}
 		syncproto.WriteFrame(conn, syncproto.MsgError, &syncproto.Error{Code: code, Message: err.Error()})
@@ -74,7 +77,7 @@ func (p *Plane) proposeForwarded(ctx context.Context, entry []byte) error {
 		// replaying the log it holds does not grow the log either.
 		if seen, err := p.cfg.Store.Decided(ctx, c.Digest()); err != nil || seen {
 			if seen {
-				err = fmt.Errorf("%w: a %s signed at %s, applied already: a decision applies once", ledger.ErrRefused, c.Type, time.UnixMilli(c.At).UTC().Format(time.RFC3339Nano))
+				err = ledger.AppliedAlready(c)
 			}
 			return err
 		}
@@ -159,7 +162,10 @@ func Forward(ctx context.Context, d port.Dialer, leader string, entry []byte) er
 			return derr
 		}
 		e := m.(*syncproto.Error)
-		if e.Code == syncproto.CodeRefused {
+		switch e.Code {
+		case syncproto.CodeApplied:
+			return fmt.Errorf("%w (the leader: %s)", ledger.ErrApplied, e.Message)
+		case syncproto.CodeRefused:
 			return fmt.Errorf("%w by the leader: %s", ledger.ErrRefused, e.Message)
 		}
 		return errors.New(e.Message)

@@ -332,7 +332,11 @@ func (p *Plane) drainOutbox(ctx context.Context) error {
 		} else {
 			return errors.New("no leader")
 		}
-		if errors.Is(err, ledger.ErrRefused) {
+		if errors.Is(err, ledger.ErrApplied) {
+			// A try before this one went through (its answer was lost
+			// to a timeout): the command is done.
+			p.cfg.Log.Debug("a queued command the ledger applied already", "command", commandName(entry))
+		} else if errors.Is(err, ledger.ErrRefused) {
 			// Every member refuses it alike, now and at every try: it
 			// is dropped, said once, and the commands after it go on.
 			// A revocation is never held up behind a refused command.
