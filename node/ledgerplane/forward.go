@@ -94,6 +94,19 @@ func (p *Plane) proposeForwarded(ctx context.Context, entry []byte) error {
 	return fmt.Errorf("%w: a forwarded %s", ledger.ErrRefused, t)
 }
 
+// refusal is the leader's refusal of a forwarded entry, in its words:
+// ledger.ErrRefused, and ledger.ErrApplied when it was applied already.
+type refusal struct {
+	msg     string
+	applied bool
+}
+
+func (r refusal) Error() string { return r.msg }
+
+func (r refusal) Is(target error) bool {
+	return target == ledger.ErrRefused || r.applied && target == ledger.ErrApplied
+}
+
 // ErrForgedCommit: a forwarded commit names a chain head this node does not
 // hold for that range: its sender made it up, or holds a forked stream.
 var ErrForgedCommit = errors.New("a forwarded commit names a chain head that is not the stream's")
@@ -162,11 +175,8 @@ func Forward(ctx context.Context, d port.Dialer, leader string, entry []byte) er
 			return derr
 		}
 		e := m.(*syncproto.Error)
-		switch e.Code {
-		case syncproto.CodeApplied:
-			return fmt.Errorf("%w (the leader: %s)", ledger.ErrApplied, e.Message)
-		case syncproto.CodeRefused:
-			return fmt.Errorf("%w by the leader: %s", ledger.ErrRefused, e.Message)
+		if e.Code == syncproto.CodeApplied || e.Code == syncproto.CodeRefused {
+			return refusal{msg: e.Message, applied: e.Code == syncproto.CodeApplied}
 		}
 		return errors.New(e.Message)
 	}

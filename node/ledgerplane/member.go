@@ -168,8 +168,11 @@ func (l *Member) ProposeEntry(entry []byte, timeout time.Duration) (ledger.Resul
 		return ledger.Result{}, err
 	}
 	res, _ := f.Response().(ledger.Result)
-	if res.Err != nil {
+	if res.Err != nil && !errors.Is(res.Err, ledger.ErrRefused) {
 		return res, fmt.Errorf("%w: %w", ledger.ErrRefused, res.Err)
+	}
+	if res.Err != nil {
+		return res, res.Err
 	}
 	return res, nil
 }
