@@ -137,9 +137,11 @@ func (f *FSM) apply(index, term uint64, fn func(Tx) error) error {
 var ErrRefused = errors.New("the ledger refused the entry")
 
 // ErrApplied wraps ErrRefused for a decision refused because the ledger
-// applied it already: a proposal tried again after a timeout whose first
-// try went through, or a replay. For whoever proposed it, it is done.
-var ErrApplied = fmt.Errorf("%w: a decision applies once, and this one was applied already", ErrRefused)
+// considered it already: a proposal tried again after a timeout whose
+// first try went through, or a replay. For whoever proposed it, it is
+// done; the first try's outcome (applied, or in rare cases refused) is
+// what stands.
+var ErrApplied = fmt.Errorf("%w: a decision applies once, and this one was applied already (or refused)", ErrRefused)
 
 // AppliedAlready is the refusal of a decision the ledger considered
 // before.
