@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -28,8 +30,31 @@ func runRecordAdd(ctx context.Context, e *env, fs *flagSet, args []string) error
 func runRecordUpdate(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	id := recordID(fs)
 	return writeInput(ctx, e, fs, args, "a file holding the JSON object of fields to set (default: standard input)", func(n *node.Node, data []byte, author string) error {
-		_, err := n.Update(ctx, *id, data, author)
-		return err
+		before, err := n.RecordBrief(ctx, *id)
+		if err != nil {
+			return err
+		}
+		if _, err := n.Update(ctx, *id, data, author); err != nil {
+			return err
+		}
+		// Setting a field in conflict decides it: say which versions the
+		// new value replaced, so that no one decides a conflict unseen.
+		var set map[string]json.RawMessage
+		if json.Unmarshal(data, &set) != nil {
+			return nil
+		}
+		for _, name := range slices.Sorted(maps.Keys(set)) {
+			vs := before.Conflicts[name]
+			if len(vs) == 0 {
+				continue
+			}
+			was := make([]string, len(vs))
+			for i, v := range vs {
+				was[i] = fmt.Sprintf("%q (%s)", node.Printable(v.Text), byline(v.Author, v.Via, v.Node))
+			}
+			fmt.Fprintf(e.stdout, "decided the conflict on %s: the value set replaces %s\n", node.Printable(name), strings.Join(was, ", "))
+		}
+		return nil
 	})
 }
 

@@ -110,6 +110,16 @@ func TestSyncBetweenProcesses(t *testing.T) {
 	if out := ok(t, "", "sync", "--data", field, "--peer", addr); !strings.Contains(out, "sent 0 changes, received 0") {
 		t.Fatalf("an idle sync said %q", out)
 	}
+	// Setting the field decides the conflict, and says what it replaced.
+	said := ok(t, `{"damage_level":3}`, "record", "update", "--data", d.hq, "--id", ids[0], "--author", "HQ analyst")
+	for _, want := range []string{"decided the conflict on damage_level: the value set replaces ", `(Rosa Tzul, via cayo-07)`, `(HQ analyst, via hq-belmopan)`} {
+		if !strings.Contains(said, want) {
+			t.Fatalf("record update over the conflict said %q; want %q in it", said, want)
+		}
+	}
+	if s := show(t, d.hq, ids[0]); len(s.Conflicts["damage_level"]) != 0 || s.Fields["damage_level"] != 3.0 {
+		t.Fatalf("after deciding: %+v", s)
+	}
 }
 
 // A node enrolled by another deployment's CA is refused before any record
