@@ -326,9 +326,10 @@ func SealAs(n *Node, ctx context.Context, district string, rec syncproto.RecordI
 	return personal.Seal(value, personal.AD{Record: rec, Field: field}, keys...)
 }
 
-// UpdateAll sets the same fields on several records, all or none.
-func UpdateAll(n *Node, ctx context.Context, ids []syncproto.RecordID, data []byte, author string) ([]store.Written, error) {
-	return n.updateAll(ctx, ids, data, author)
+// UpdateAll sets the same fields on several records, all or none; with
+// undecided, none over a conflict.
+func UpdateAll(n *Node, ctx context.Context, ids []syncproto.RecordID, data []byte, author string, undecided bool) ([]store.Written, error) {
+	return n.updateAll(ctx, ids, data, author, undecided)
 }
 
 // QueueEntry puts a ledger entry, as encoded, in the node's outbox: the

@@ -193,7 +193,7 @@ func TestReportsWrittenFoundTogetherOrNotAtAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = node.UpdateAll(hq.Node, ctx, []syncproto.RecordID{report, shelter}, []byte(`{"status":"found-safe","found_at_place":"Punta Gorda Town Hall"}`), "Rosa Tzul")
+	_, err = node.UpdateAll(hq.Node, ctx, []syncproto.RecordID{report, shelter}, []byte(`{"status":"found-safe","found_at_place":"Punta Gorda Town Hall"}`), "Rosa Tzul", false)
 	if err == nil || !strings.Contains(err.Error(), shelter.String()) || !strings.Contains(err.Error(), "none of the 2 records was written") {
 		t.Fatalf("updating a report and a registration with a status: %v; want a refusal naming the registration", err)
 	}
@@ -261,6 +261,11 @@ func TestAStatusInConflictIsDecidedBeforeFound(t *testing.T) {
 	}
 	if len(after.History) != len(before.History) || len(after.Conflicts["status"]) != 2 {
 		t.Fatalf("the refused confirmation wrote: %d changes (was %d), status versions %+v", len(after.History), len(before.History), after.Conflicts["status"])
+	}
+	// A conflict that arrives after the proposal was read, as the writes
+	// are made, refuses them too.
+	if _, err := node.UpdateAll(hq.Node, ctx, []syncproto.RecordID{report}, []byte(`{"status":"found-safe","found_at_place":"Punta Gorda Town Hall"}`), "Rosa Tzul", true); !errors.Is(err, node.ErrUndecided) {
+		t.Fatalf("the confirmation's writes over the conflict: %v; want them refused as undecided", err)
 	}
 
 	// A person reads both and decides: the clinic at San Antonio treated

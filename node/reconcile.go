@@ -851,10 +851,10 @@ func (n *Node) ConfirmFound(ctx context.Context, missing, sheltered syncproto.Re
 		}
 		ids = append(ids, id)
 	}
-	w, err := n.updateAll(ctx, ids, data, author)
+	// A conflict that came after the proposal was read refuses it too.
+	w, err := n.updateAll(ctx, ids, data, author, true)
 	if err != nil {
 		return p, syncproto.Dot{}, err
 	}
-	dot := w[0].Dot
-	return p, dot, nil
+	return p, w[0].Dot, nil
 }

@@ -58,7 +58,7 @@ func (n *Node) Add(ctx context.Context, typeName string, data []byte, author str
 // clears an optional field. An update of a field in conflict resolves it:
 // the new value replaces every version this node holds.
 func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, author string) (syncproto.Dot, error) {
-	w, err := n.updateAll(ctx, []syncproto.RecordID{id}, data, author)
+	w, err := n.updateAll(ctx, []syncproto.RecordID{id}, data, author, false)
 	if err != nil {
 		return syncproto.Dot{}, err
 	}
@@ -68,11 +68,20 @@ func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, a
 // updateAll sets the same fields on each of several records, saved
 // together or not at all: one record refused (not held, not of a type
 // the fields fit, not this node's to write) leaves every one as it was.
-func (n *Node) updateAll(ctx context.Context, ids []syncproto.RecordID, data []byte, author string) ([]store.Written, error) {
+// With undecided, a field set that is in conflict as the record stands
+// refuses the update (ErrUndecided) rather than deciding the conflict.
+func (n *Node) updateAll(ctx context.Context, ids []syncproto.RecordID, data []byte, author string, undecided bool) ([]store.Written, error) {
 	recs := make([]store.Record, len(ids))
 	edits := make([]store.Edit, len(ids))
 	for i, id := range ids {
 		rec, e, err := n.updateEdit(ctx, id, data, author)
+		if err == nil && undecided {
+			for _, f := range rec.Fields {
+				if len(f.Versions) > 1 && slices.ContainsFunc(e.Fields, func(c syncproto.FieldChange) bool { return c.Name == f.Name }) {
+					err = fmt.Errorf("%w: %s is in conflict", ErrUndecided, f.Name)
+				}
+			}
+		}
 		if err != nil {
 			if len(ids) > 1 {
 				err = fmt.Errorf("record %s, so none of the %d records was written: %w", id, len(ids), err)
