@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path"
 	"sort"
@@ -133,7 +134,10 @@ func dsn(path string, readOnly bool) string {
 		// never both read a head and then both try to extend it.
 		q += "&_txlock=immediate"
 	}
-	return "file:" + path + "?" + q
+	// The path is escaped as a URI's: SQLite reads "file:" names as URIs,
+	// in which '#' and '?' would end the path and '%' begin an escape, so
+	// that a folder called "NEMO #2" opened the file "NEMO ".
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q
 }
 
 // Create makes a new, empty store for this node. It refuses to touch an
