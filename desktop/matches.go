@@ -622,6 +622,9 @@ func (p *matchPanel) cautionsText(cs []node.Caution) string {
 			}
 			s += "\n" + fmt.Sprintf(u.T(key), node.Printable(c.Person), node.Printable(c.Node))
 		case node.CautionStatus:
+			if len(c.Values) == 0 {
+				continue
+			}
 			was := node.Printable(c.Values[0])
 			if len(c.Values) > 1 {
 				was = fmt.Sprintf(u.T("matches.caution.statusat"), was, node.Printable(c.Values[1]))

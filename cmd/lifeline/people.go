@@ -252,6 +252,9 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 		case node.CautionRevokedPerson:
 			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", what, node.Printable(c.Person), node.Printable(c.Node))
 		case node.CautionStatus:
+			if len(c.Values) == 0 {
+				continue
+			}
 			was := node.Printable(c.Values[0])
 			if len(c.Values) > 1 {
 				was += " at " + node.Printable(c.Values[1])
