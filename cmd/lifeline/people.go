@@ -237,6 +237,9 @@ func printLinkedReports(w io.Writer, n *node.Node, p node.FoundProposal, confirm
 // before telling the reporter where they are.
 func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 	for _, c := range cautions {
+		if c.Code == node.CautionStatus && len(c.Values) == 0 {
+			continue // says nothing to print
+		}
 		what := "the report was"
 		if c.Contact {
 			what = "the reporter's name, phone or relationship was last"
@@ -252,9 +255,6 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 		case node.CautionRevokedPerson:
 			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", what, node.Printable(c.Person), node.Printable(c.Node))
 		case node.CautionStatus:
-			if len(c.Values) == 0 {
-				continue
-			}
 			was := node.Printable(c.Values[0])
 			if len(c.Values) > 1 {
 				was += " at " + node.Printable(c.Values[1])
