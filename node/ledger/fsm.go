@@ -47,9 +47,11 @@ type Tx interface {
 	// PutLink keeps a decision on a pair of records, replacing the one
 	// the pair had: the last applied is the pair's state.
 	PutLink(l Link) error
-	// Decide records that a decision (by its Digest) was considered,
-	// and reports whether it was the first time.
-	Decide(digest [32]byte) (first bool, err error)
+	// Considered reports whether a decision (by its Digest) was
+	// considered before, and whether it was refused then; Consider
+	// records that it was now.
+	Considered(digest [32]byte) (seen, refused bool, err error)
+	Consider(digest [32]byte, refused bool) error
 }
 
 // Case is a record's case number.
@@ -137,16 +139,18 @@ func (f *FSM) apply(index, term uint64, fn func(Tx) error) error {
 var ErrRefused = errors.New("the ledger refused the entry")
 
 // ErrApplied wraps ErrRefused for a decision refused because the ledger
-// considered it already: a proposal tried again after a timeout whose
-// first try went through, or a replay. For whoever proposed it, it is
-// done; the first try's outcome (applied, or in rare cases refused) is
-// what stands.
-var ErrApplied = fmt.Errorf("%w: a decision applies once, and this one was applied already (or refused)", ErrRefused)
+// applied it already: a proposal tried again after a timeout whose first
+// try went through, or a replay. For whoever proposed it, it is done.
+var ErrApplied = fmt.Errorf("%w: a decision applies once, and this one was applied already", ErrRefused)
 
-// AppliedAlready is the refusal of a decision the ledger considered
-// before.
-func AppliedAlready(d *Decision) error {
-	return fmt.Errorf("%w (a %s signed at %s)", ErrApplied, d.Type, time.UnixMilli(d.At).UTC().Format(time.RFC3339Nano))
+// Considered is the refusal of a decision the ledger considered before:
+// ErrApplied if it applied it then, ErrRefused if it refused it then.
+func Considered(d *Decision, refused bool) error {
+	at := time.UnixMilli(d.At).UTC().Format(time.RFC3339Nano)
+	if refused {
+		return fmt.Errorf("%w: a %s signed at %s, refused already: a decision is considered once", ErrRefused, d.Type, at)
+	}
+	return fmt.Errorf("%w (a %s signed at %s)", ErrApplied, d.Type, at)
 }
 
 // Result is what Apply returns through raft.ApplyFuture.Response.
@@ -228,15 +232,18 @@ func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 		// A decision is considered once, whatever came of it: its bytes
 		// sent again (by a member replaying the log it holds, or a
 		// forward tried twice) change nothing.
-		first, err := tx.Decide(c.Digest())
+		seen, wasRefused, err := tx.Considered(c.Digest())
 		if err != nil {
 			return 0, nil, err
 		}
-		if !first {
-			return 0, AppliedAlready(c), nil
+		if seen {
+			return 0, Considered(c, wasRefused), nil
 		}
 		refused, err := f.decide(tx, c.Type, c.Cmd)
-		return 0, refused, err
+		if err != nil {
+			return 0, nil, err
+		}
+		return 0, refused, tx.Consider(c.Digest(), refused != nil)
 	}
 	return 0, nil, fmt.Errorf("ledger: no handler for %s", t)
 }

@@ -526,4 +526,14 @@ func TestADecisionAppliesOnce(t *testing.T) {
 	if err := apply(fsm, sign(&ledger.Member{Node: relay.Claims.Node, Voter: true}, now.Add(2*time.Second))); err != nil || !voter(s) {
 		t.Fatalf("HQ's new promotion: %v, voter %v; want it applied", err, voter(s))
 	}
+	// A decision refused (a node the ledger never enrolled) is refused
+	// again as it was, not taken for one applied.
+	stranger := nodetest.Credentials(t, d.ca, "relay-new", syncproto.RoleRelay)
+	early := sign(&ledger.Member{Node: stranger.Claims.Node, Voter: true}, now.Add(3*time.Second))
+	if err := apply(fsm, early); err == nil || errors.Is(err, ledger.ErrApplied) {
+		t.Fatalf("a membership of a node never enrolled: %v; want it refused", err)
+	}
+	if err := apply(fsm, early); !errors.Is(err, ledger.ErrRefused) || errors.Is(err, ledger.ErrApplied) || !strings.Contains(err.Error(), "refused already") {
+		t.Fatalf("the refused membership sent again: %v; want it refused as refused already", err)
+	}
 }

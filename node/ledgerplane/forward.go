@@ -75,9 +75,9 @@ func (p *Plane) proposeForwarded(ctx context.Context, entry []byte) error {
 		}
 		// Every member refuses it again at apply; refused here, a member
 		// replaying the log it holds does not grow the log either.
-		if seen, err := p.cfg.Store.Decided(ctx, c.Digest()); err != nil || seen {
+		if seen, refused, err := p.cfg.Store.Considered(ctx, c.Digest()); err != nil || seen {
 			if seen {
-				err = ledger.AppliedAlready(c)
+				err = ledger.Considered(c, refused)
 			}
 			return err
 		}

@@ -44,8 +44,9 @@ type Store interface {
 	LedgerMembers(ctx context.Context) (map[syncproto.NodeID]store.LedgerMember, error)
 	// Revoked reports whether a node is known to be revoked.
 	Revoked(ctx context.Context, node syncproto.NodeID) (bool, error)
-	// Decided reports whether the ledger considered a decision already.
-	Decided(ctx context.Context, digest [32]byte) (bool, error)
+	// Considered reports whether the ledger considered a decision
+	// already, and whether it refused it.
+	Considered(ctx context.Context, digest [32]byte) (seen, refused bool, err error)
 	// Changed is signalled when changes reach the store.
 	Changed() <-chan struct{}
 }

@@ -19,25 +19,33 @@ func (l *ledgerTx) PutLink(k ledger.Link) error {
 	return err
 }
 
-// Decide records a decision's digest, reporting whether it was new.
-func (l *ledgerTx) Decide(digest [32]byte) (bool, error) {
-	res, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_decided (digest) VALUES (?) ON CONFLICT (digest) DO NOTHING`, digest[:])
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+// Considered reports whether the ledger considered a decision (by its
+// digest), and whether it refused it.
+func (l *ledgerTx) Considered(digest [32]byte) (seen, refused bool, err error) {
+	return considered(l.ctx, l.tx, digest)
 }
 
-// Decided reports whether the ledger considered a decision (by its
-// digest) already.
-func (s *SQLite) Decided(ctx context.Context, digest [32]byte) (bool, error) {
-	var one int
-	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM ledger_decided WHERE digest = ?`, digest[:]).Scan(&one)
+// Consider records that the ledger considered a decision.
+func (l *ledgerTx) Consider(digest [32]byte, refused bool) error {
+	_, err := l.tx.ExecContext(l.ctx, `INSERT INTO ledger_decided (digest, refused) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING`, digest[:], refused)
+	return err
+}
+
+// Considered is ledger.Tx.Considered as the ledger stands, for the leader
+// to refuse a decision sent again before it proposes it.
+func (s *SQLite) Considered(ctx context.Context, digest [32]byte) (seen, refused bool, err error) {
+	seen, refused, err = considered(ctx, s.rdb, digest)
+	return seen, refused, s.wrap(err)
+}
+
+func considered(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, digest [32]byte) (seen, refused bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT refused FROM ledger_decided WHERE digest = ?`, digest[:]).Scan(&refused)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return false, false, nil
 	}
-	return err == nil, s.wrap(err)
+	return err == nil, refused, err
 }
 
 // linksQuery reads ledger_links as scanLink scans it.

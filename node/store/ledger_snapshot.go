@@ -26,9 +26,15 @@ type ledgerSnapshot struct {
 	Enrolled    []snapEnrolled   `cbor:"10,keyasint"`
 	Members     []snapMember     `cbor:"11,keyasint"`
 	Links       []ledger.Link    `cbor:"12,keyasint,omitempty"`
-	// Decided holds the digest of every decision considered, in order
-	// of their bytes (ledger.Tx.Decide).
-	Decided [][32]byte `cbor:"13,keyasint,omitempty"`
+	// Decided holds every decision considered, in order of their
+	// digests (ledger.Tx.Consider).
+	Decided []snapDecided `cbor:"13,keyasint,omitempty"`
+}
+
+type snapDecided struct {
+	_       struct{} `cbor:",toarray"`
+	Digest  [32]byte
+	Refused bool
 }
 
 type snapEnrolled struct {
@@ -172,16 +178,16 @@ func (s *SQLite) LedgerSnapshot(ctx context.Context, w io.Writer) error {
 				snap.Links = append(snap.Links, k)
 				return err
 			}},
-			{`SELECT digest FROM ledger_decided ORDER BY digest`, func(rows *sql.Rows) error {
+			{`SELECT digest, refused FROM ledger_decided ORDER BY digest`, func(rows *sql.Rows) error {
 				var b []byte
-				if err := rows.Scan(&b); err != nil {
+				var d snapDecided
+				if err := rows.Scan(&b, &d.Refused); err != nil {
 					return err
 				}
-				var d [32]byte
-				if len(b) != len(d) {
+				if len(b) != len(d.Digest) {
 					return fmt.Errorf("a decision's digest of %d bytes", len(b))
 				}
-				copy(d[:], b)
+				copy(d.Digest[:], b)
 				snap.Decided = append(snap.Decided, d)
 				return nil
 			}},
@@ -305,7 +311,7 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 		}
 	}
 	for _, d := range snap.Decided {
-		if _, err := l.Decide(d); err != nil {
+		if err := l.Consider(d.Digest, d.Refused); err != nil {
 			return s.wrap(err)
 		}
 	}

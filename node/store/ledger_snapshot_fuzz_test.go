@@ -29,7 +29,7 @@ func FuzzLedgerRestore(f *testing.F) {
 		Enrolled: []snapEnrolled{{Node: syncproto.NodeID{4}, Name: "hq", Role: syncproto.RoleHQ, District: "Belize", Cert: []byte{0x30, 0x03, 0x02, 0x01, 0x01}}},
 		Members:  []snapMember{{Node: syncproto.NodeID{4}, Voter: true, Addr: "127.0.0.1:7000"}},
 		Links:    []ledger.Link{{A: rec, B: syncproto.RecordID{5, 15: 1}, Decision: ledger.LinkLinked, Node: syncproto.NodeID{4}, At: 1_764_000_000_002}},
-		Decided:  [][32]byte{{9, 31: 1}},
+		Decided:  []snapDecided{{Digest: [32]byte{9, 31: 1}}, {Digest: [32]byte{10}, Refused: true}},
 	}
 	seed, err := syncproto.Marshal(&full)
 	if err != nil {
