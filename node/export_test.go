@@ -337,3 +337,6 @@ func UpdateAll(n *Node, ctx context.Context, ids []syncproto.RecordID, data []by
 func QueueEntry(n *Node, ctx context.Context, entry []byte) error {
 	return n.store.AddOutbox(ctx, ledger.CommandType(entry[0]), entry[1:])
 }
+
+// SignTime is the time the node signs its next decision at.
+func SignTime(n *Node) time.Time { return n.signTime() }

@@ -87,7 +87,7 @@ func (n *Node) Queue(ctx context.Context, t ledger.CommandType, cmd any) error {
 		if creds == nil || !n.Self().Role.Decides() {
 			return fmt.Errorf("only an enrolled headquarters node decides a %s; %s is a %s node", t, n.Self().Name, n.Self().Role)
 		}
-		entry, err = ledger.Sign(t, cmd, n.now(), creds.Cert.Raw, n.key.Signer())
+		entry, err = ledger.Sign(t, cmd, n.signTime(), creds.Cert.Raw, n.key.Signer())
 	} else {
 		entry, err = ledger.Encode(t, cmd)
 	}
@@ -117,6 +117,24 @@ func (n *Node) enrollSelf(ctx context.Context) error {
 
 // now is this node's clock (ClockOffset included).
 func (n *Node) now() time.Time { return time.Now().Add(n.cfg.ClockOffset) }
+
+// signTime is the time a decision is signed at: this node's clock, but
+// always at least a millisecond after the last decision this process
+// signed. A decision is its signed bytes, which the ledger considers once
+// (ledger.Decision.Digest): two alike in the same millisecond (linked,
+// different, linked again, from a quick hand) would otherwise be one.
+func (n *Node) signTime() time.Time {
+	for {
+		last := n.signed.Load()
+		at := n.now().UnixMilli()
+		if at <= last {
+			at = last + 1
+		}
+		if n.signed.CompareAndSwap(last, at) {
+			return time.UnixMilli(at)
+		}
+	}
+}
 
 // revokedCheck refuses peers the ledger (or a notice) revoked.
 func (n *Node) revokedCheck(node syncproto.NodeID) error {

@@ -53,11 +53,14 @@ type Node struct {
 	log   *slog.Logger
 	key   *identity.Key
 	creds atomic.Pointer[identity.Credentials] // nil until enrolled
-	store *store.SQLite
-	trust *trust
-	kits  atomic.Pointer[fieldkits.Catalogue]
-	clock *syncproto.Clock
-	lang  atomic.Pointer[string] // labels and texts of record views
+	// signed is the Unix millisecond of the last decision this process
+	// signed (signTime).
+	signed atomic.Int64
+	store  *store.SQLite
+	trust  *trust
+	kits   atomic.Pointer[fieldkits.Catalogue]
+	clock  *syncproto.Clock
+	lang   atomic.Pointer[string] // labels and texts of record views
 	// started: the node holds changes of another node's, so it no longer
 	// starts from a snapshot.
 	started atomic.Bool

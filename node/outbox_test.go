@@ -92,3 +92,20 @@ func TestADecisionTriedAgainIsDoneNotRefused(t *testing.T) {
 		t.Fatalf("the status's refused commands: %+v; want none", st.Raft)
 	}
 }
+
+// The decisions a node signs are signed at times one after the other,
+// however quickly they come: two alike (linked, different, linked again)
+// are two decisions, not one the ledger would refuse the second time.
+func TestDecisionsAreSignedAtDistinctTimes(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	var last time.Time
+	for i := range 2000 {
+		at := node.SignTime(hq.Node)
+		if !at.After(last) {
+			t.Fatalf("decision %d signed at %s, not after the one before, at %s", i, at, last)
+		}
+		last = at
+	}
+}

@@ -400,7 +400,7 @@ func (n *Node) Link(ctx context.Context, a, b syncproto.RecordID, decision strin
 	if creds == nil {
 		return "", fmt.Errorf("%s is not enrolled yet: a link is signed with the certificate enrollment gives", self.Name)
 	}
-	at := n.now()
+	at := n.signTime()
 	lo, hi := ledger.PairOf(a, b)
 	l := &ledger.Link{A: lo, B: hi, Decision: decision, Node: self.ID, District: district, At: at.UnixMilli()}
 	entry, err := ledger.Sign(ledger.CmdLink, l, at, creds.Cert.Raw, n.key.Signer())

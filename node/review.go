@@ -167,7 +167,7 @@ func (n *Node) Review(ctx context.Context, id syncproto.RecordID, decision, reas
 	if creds == nil {
 		return fmt.Errorf("%s is not enrolled yet: a review is signed with the certificate enrollment gives", self.Name)
 	}
-	at := n.now()
+	at := n.signTime()
 	r := &ledger.Review{Record: id, Decision: decision, Reason: reason, Node: self.ID, District: district, At: at.UnixMilli()}
 	entry, err := ledger.Sign(ledger.CmdReview, r, at, creds.Cert.Raw, n.key.Signer())
 	if err != nil {

@@ -57,10 +57,12 @@ func newDeployment(t *testing.T) deployment {
 	return deployment{ca: ca, hq: nodetest.Credentials(t, ca, "hq", syncproto.RoleHQ)}
 }
 
-// signed is the entry of a decision signed by who.
+// signed is the entry of a decision signed by who, at index milliseconds
+// from now: two decisions alike are two decisions only when signed at two
+// times, as a node signs them (its signTime).
 func signed(t *testing.T, index uint64, who *identity.Credentials, typ ledger.CommandType, cmd any) ledger.Entry {
 	t.Helper()
-	b, err := ledger.Sign(typ, cmd, time.Now(), who.Cert.Raw, who.Key.Signer())
+	b, err := ledger.Sign(typ, cmd, time.Now().Add(time.Duration(index)*time.Millisecond), who.Cert.Raw, who.Key.Signer())
 	if err != nil {
 		t.Fatal(err)
 	}
