@@ -168,13 +168,10 @@ func (l *Member) ProposeEntry(entry []byte, timeout time.Duration) (ledger.Resul
 		return ledger.Result{}, err
 	}
 	res, _ := f.Response().(ledger.Result)
-	if res.Err != nil && !errors.Is(res.Err, ledger.ErrRefused) {
-		return res, fmt.Errorf("%w: %w", ledger.ErrRefused, res.Err)
-	}
-	if res.Err != nil {
+	if res.Err == nil || errors.Is(res.Err, ledger.ErrRefused) {
 		return res, res.Err
 	}
-	return res, nil
+	return res, fmt.Errorf("%w: %w", ledger.ErrRefused, res.Err)
 }
 
 // Status is the node's view of the ledger.

@@ -333,19 +333,21 @@ func (p *Plane) drainOutbox(ctx context.Context) error {
 		} else {
 			return errors.New("no leader")
 		}
-		if errors.Is(err, ledger.ErrApplied) {
+		switch {
+		case errors.Is(err, ledger.ErrApplied):
 			// A try before this one went through (its answer was lost
 			// to a timeout): the command is done.
 			p.cfg.Log.Debug("a queued command the ledger applied already", "command", commandName(entry))
-		} else if errors.Is(err, ledger.ErrRefused) {
+		case errors.Is(err, ledger.ErrRefused):
 			// Every member refuses it alike, now and at every try: it
 			// is dropped, said once, and the commands after it go on.
 			// A revocation is never held up behind a refused command.
-			p.cfg.Log.Warn("the ledger refused a queued command; it is dropped", "command", commandName(entry), "err", err)
-			if err := p.noteRefused(ctx, Refused{At: time.Now().UTC(), Command: commandName(entry), Reason: err.Error()}); err != nil {
+			what := commandName(entry)
+			p.cfg.Log.Warn("the ledger refused a queued command; it is dropped", "command", what, "err", err)
+			if err := p.noteRefused(ctx, Refused{At: time.Now().UTC(), Command: what, Reason: err.Error()}); err != nil {
 				return err
 			}
-		} else if err != nil {
+		case err != nil:
 			return err
 		}
 		if err := p.cfg.Store.DoneOutbox(ctx, o.ID); err != nil {
