@@ -552,7 +552,24 @@ func cell(v any) string {
 // a number to any spreadsheet, never a formula, so it is left as it is,
 // whichever field it came from. Anything else that starts with a minus
 // (-2+3+cmd|' /C calc'!A0, or a point "-17.2,-88.7") is defused.
+//
+// A spreadsheet whose locale separates cells with ";" (Spanish, among
+// others) splits a cell CSV did not quote at each ";": what follows one
+// is defused as a cell of its own ("Succotz;=1+1" is written
+// "Succotz;'=1+1").
 func defuse(s string) string {
+	if !strings.Contains(s, ";") {
+		return defuseCell(s)
+	}
+	parts := strings.Split(s, ";")
+	for i := 1; i < len(parts); i++ {
+		parts[i] = defuseCell(parts[i])
+	}
+	return defuseCell(strings.Join(parts, ";"))
+}
+
+// defuseCell is defuse of a text a spreadsheet reads as one cell.
+func defuseCell(s string) string {
 	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) || negativeNumber(s) {
 		return s
 	}

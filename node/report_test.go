@@ -451,6 +451,10 @@ var formulas = []string{
 	"\t=1+1",
 	"\r=1+1",
 	"-",
+	// Read at ";", as a spreadsheet in a locale whose list separator is
+	// ";" reads a cell that CSV does not quote, the second cell is a
+	// formula.
+	"Succotz;@SUM(1+1)*cmd|' /C calc'!A0",
 }
 
 // startsFormula reports whether a spreadsheet would run a cell: it starts
@@ -466,6 +470,7 @@ func TestDefuse(t *testing.T) {
 		"-89.1": "-89.1", "-5": "-5", "17.25": "17.25", "": "", "Succotz": "Succotz", "'=x": "'=x",
 		"-": "'-", "-1e5": "'-1e5", "-17.2,-88.7": "'-17.2,-88.7", "-.5": "'-.5", "-5.": "'-5.", "+5": "'+5",
 		"=1+1": "'=1+1", "@SUM(A1)": "'@SUM(A1)", "\t=1": "'\t=1", "\r=1": "'\r=1", "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+		"Succotz;=1+1": "Succotz;'=1+1", "=1;+2;-3;x": "'=1;'+2;-3;x", "-5;-6": "'-5;-6", "a;;@b": "a;;'@b", "a;'=b": "a;'=b",
 	} {
 		if got := node.Defuse(in); got != want {
 			t.Errorf("defuse(%q) = %q, want %q", in, got, want)
@@ -492,8 +497,8 @@ func TestExportCSVDefusesEveryCell(t *testing.T) {
 	}
 	id := mustAdd(t, n, "damage-assessment", fmt.Sprintf(`{"district":"Cayo","village":%s,"address":%s,"lat":17.1,"lon":-89.1,
 		"structure_type":"thatch","damage_level":1,"household_size":4,"head_of_household":%s,"phone":%s,"notes":%s,
-		"reported_by":%s,"reported_at":"2026-11-27T10:00:00Z"}`,
-		quote(formulas[0]), quote(formulas[1]), quote(formulas[2]), quote(formulas[3]), quote(formulas[4]), quote(formulas[5])))
+		"building_tag":"restricted","tag_reason":%s,"reported_by":%s,"reported_at":"2026-11-27T10:00:00Z"}`,
+		quote(formulas[0]), quote(formulas[1]), quote(formulas[2]), quote(formulas[3]), quote(formulas[4]), quote(formulas[7]), quote(formulas[5])))
 	carry(t, n, other)
 	// Each node sets fields the kit does not declare, named as an attacker
 	// would: the other's are kept aside here (the kit declares no such
@@ -552,6 +557,9 @@ func TestExportCSVDefusesEveryCell(t *testing.T) {
 		}
 		if got := column(h, r, "address"); got != "'"+formulas[1] {
 			t.Errorf("address = %q", got)
+		}
+		if got := column(h, r, "tag_reason"); got != "Succotz;'"+formulas[3] {
+			t.Errorf("tag_reason = %q", got)
 		}
 	}
 }
