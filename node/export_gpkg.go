@@ -40,13 +40,16 @@ type GeoPackageLayer struct {
 // ExportGeoPackage writes the records (not deleted) of the named types, all
 // the kits' types when none is named, as an OGC GeoPackage at path,
 // replacing a file there once it is written whole; nothing is left of it
-// after an error. Each type is a table: a layer of points in WGS 84 when
+// after an error. A path in the data folder is refused (CheckExportPath). Each type is a table: a layer of points in WGS 84 when
 // the type has a location (see HasLocation; a record without one has a
 // NULL geometry), a table of attributes when it has none. Its columns are
 // ExportCSV's (id, case, sync_status, the fields, conflict), typed as the
 // kit types its fields, and created, updated and withheld. Each repeat of
 // a type is a table of attributes, a row per row of a record.
 func (n *Node) ExportGeoPackage(ctx context.Context, path string, types []string, opts ExportOptions) ([]GeoPackageLayer, error) {
+	if err := n.CheckExportPath(path); err != nil {
+		return nil, err
+	}
 	if len(types) == 0 {
 		types = n.Kits().TypeNames()
 	}

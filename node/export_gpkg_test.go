@@ -199,3 +199,57 @@ func TestExportGeoPackageWithheld(t *testing.T) {
 		t.Fatalf("the Cayo laptop's export reads %q", s)
 	}
 }
+
+// An export never goes into the node's data folder: a path mistyped there
+// would replace the database or a key while the node holds it open.
+// Refused however the folder is named (through a link to it, or to a
+// folder inside it), nothing is written, and the node reads its records
+// as before.
+func TestExportsStayOutOfTheDataFolder(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Cayo")
+	id := mustAdd(t, n, "damage-assessment", plainAssessment)
+	data := n.Config().DataDir
+	if err := os.Mkdir(filepath.Join(data, "inner"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	links := t.TempDir()
+	for name, to := range map[string]string{"data": data, "inner": filepath.Join(data, "inner")} {
+		if err := os.Symlink(to, filepath.Join(links, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := os.ReadDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{
+		filepath.Join(data, "lifeline.db"),
+		filepath.Join(data, "node.key"),
+		filepath.Join(data, "belize.gpkg"),
+		filepath.Join(data, "inner", "..", "lifeline.db"),
+		filepath.Join(links, "data", "lifeline.db"),
+		filepath.Join(links, "inner", "belize.gpkg"),
+	} {
+		if _, err := n.ExportGeoPackage(ctx, path, nil, node.ExportOptions{}); !errors.Is(err, node.ErrInDataFolder) {
+			t.Errorf("a GeoPackage to %s: %v, want it refused", path, err)
+		}
+	}
+	if _, err := n.ExportPhotos(ctx, nil, filepath.Join(data, "photos-out")); !errors.Is(err, node.ErrInDataFolder) {
+		t.Errorf("photos into the data folder: %v, want them refused", err)
+	}
+	after, err := os.ReadDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("the data folder held %d entries, and %d after the refused exports", len(before), len(after))
+	}
+	if _, err := n.Record(ctx, id); err != nil {
+		t.Fatalf("the node after the refused exports: %v", err)
+	}
+	// Beside the data folder is anywhere else.
+	if _, err := n.ExportGeoPackage(ctx, filepath.Join(filepath.Dir(data), "belize.gpkg"), nil, node.ExportOptions{}); err != nil {
+		t.Errorf("a GeoPackage beside the data folder: %v", err)
+	}
+}

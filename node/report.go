@@ -322,9 +322,13 @@ type PhotosExported struct {
 // need be and readable by its owner only, as an export's file is: a full
 // image as <id>.jpg, whose SHA-256 is its name; a photo of which only the
 // thumbnail is here as <id>.thumb.jpg, named so that no one takes it for
-// the photo. Each file is written whole or not at all.
+// the photo. Each file is written whole or not at all. A folder in the
+// data folder is refused (CheckExportPath).
 func (n *Node) ExportPhotos(ctx context.Context, refs []string, dir string) (PhotosExported, error) {
 	var res PhotosExported
+	if err := n.checkExportFolder(dir, dir); err != nil {
+		return res, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return res, err
 	}

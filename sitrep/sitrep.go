@@ -47,8 +47,12 @@ const (
 )
 
 // Write makes the report of n and writes it to path whole or not at all:
-// readable by its owner only when it holds personal data.
+// readable by its owner only when it holds personal data. A path in the
+// node's data folder is refused (node.CheckExportPath).
 func Write(ctx context.Context, n *node.Node, path string, opts Options) error {
+	if err := n.CheckExportPath(path); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	if err := Render(ctx, n, &buf, opts); err != nil {
 		return err

@@ -1,8 +1,11 @@
 package sitrep_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -210,5 +213,24 @@ func TestReportWithheldName(t *testing.T) {
 	}
 	if strings.Contains(text, cayoMissing) || strings.Contains(text, "Choc-Xol") {
 		t.Errorf("headquarters' report shows a name it cannot open:\n%s", text)
+	}
+}
+
+// A report never goes into the node's data folder, where a mistyped path
+// would replace the database the node holds open: refused, nothing
+// written, the database as it was.
+func TestReportNotIntoTheDataFolder(t *testing.T) {
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Belize")
+	add(t, n, "damage-assessment", damage("Cayo", 3, 5, true))
+	db := filepath.Join(n.Config().DataDir, "lifeline.db")
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sitrep.Write(context.Background(), n, db, sitrep.Options{Now: now, Loc: now.Location()}); !errors.Is(err, node.ErrInDataFolder) {
+		t.Fatalf("a report over the node's database: %v, want it refused", err)
+	}
+	if after, err := os.ReadFile(db); err != nil || !bytes.Equal(after, before) {
+		t.Fatalf("the database after the refused report: %d bytes, %v; %d before", len(after), err, len(before))
 	}
 }
