@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"lifeline/node"
+	"lifeline/node/atomicfile"
 )
 
 func runReport(ctx context.Context, e *env, fs *flagSet, args []string) error {
@@ -113,36 +113,34 @@ func runRecordExport(ctx context.Context, e *env, fs *flagSet, args []string) er
 		if _, err := n.Type(*typ); err != nil {
 			return err
 		}
-		w, where, finish := e.stdout, "standard output", func(err error) error { return err }
-		if *out != "" {
-			// Only its owner reads the file: an export may carry personal data.
-			f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-			if err != nil {
-				return err
-			}
-			w, where = f, *out
-			finish = func(err error) error {
-				if cerr := f.Close(); err == nil {
-					err = cerr
-				}
-				if err != nil {
-					os.Remove(*out)
-				}
-				return err
-			}
-		}
 		opts := node.ExportOptions{Personal: *personal}
 		var refs []string
 		if *photoDir != "" {
 			opts.Photo = func(ref string) { refs = append(refs, ref) }
 		}
-		bw := bufio.NewWriter(w)
-		count, err := export(n, ctx, *typ, bw, opts)
-		if err == nil {
-			err = bw.Flush()
+		count := 0
+		write := func(w io.Writer) (err error) {
+			bw := bufio.NewWriter(w)
+			if count, err = export(n, ctx, *typ, bw, opts); err != nil {
+				return err
+			}
+			return bw.Flush()
 		}
-		if err := finish(err); err != nil {
-			return err
+		where := "standard output"
+		if *out == "" {
+			if err := write(e.stdout); err != nil {
+				return err
+			}
+		} else {
+			if err := n.CheckExportPath(*out); err != nil {
+				return err
+			}
+			// Written whole or not at all, and only its owner reads it,
+			// whatever file it replaces: an export may carry personal data.
+			if err := atomicfile.WriteFunc(*out, 0o600, write); err != nil {
+				return err
+			}
+			where = *out
 		}
 		fmt.Fprintf(e.stderr, "wrote %s to %s", counted(count, *typ+" record"), where)
 		if *personal {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -128,5 +129,48 @@ func TestRecordExport(t *testing.T) {
 		"record", "export", "--data", dir, "--type", "shelter-registration", "--format", "geojson", "--out", noFile)
 	if _, err := os.Stat(noFile); !os.IsNotExist(err) {
 		t.Errorf("a failed export left %s behind (%v)", noFile, err)
+	}
+}
+
+// An export to a file that exists replaces it whole, readable by its
+// owner only whatever the file was before, and keeps it as it was when the
+// export fails. A file of the node's data folder is never one: the export
+// is refused and the node holds its records as before.
+func TestRecordExportOverAFile(t *testing.T) {
+	dir := newNode(t)
+	ok(t, destroyed, "record", "add", "--data", dir, "--type", "damage-assessment")
+	out := filepath.Join(t.TempDir(), "damage.csv")
+	if err := os.WriteFile(out, []byte("an earlier export\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fails(t, "", []string{"no location"}, "record", "export", "--data", dir, "--type", "shelter-registration", "--format", "geojson", "--out", out)
+	if b, err := os.ReadFile(out); err != nil || string(b) != "an earlier export\n" {
+		t.Fatalf("a failed export over a file left %q (%v), want the file as it was", b, err)
+	}
+	ok(t, "", "record", "export", "--data", dir, "--type", "damage-assessment", "--personal", "--out", out)
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("an export with personal data over a file of mode 0644 is %v, want 0600", fi.Mode().Perm())
+	}
+	if b, _ := os.ReadFile(out); !strings.Contains(string(b), "Marta Chun") {
+		t.Errorf("the export wrote %q", b)
+	}
+
+	for _, f := range []string{"lifeline.db", "node.key"} {
+		path := filepath.Join(dir, f)
+		before, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fails(t, "", []string{path, "data folder", "elsewhere"}, "record", "export", "--data", dir, "--type", "damage-assessment", "--out", path)
+		if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+			t.Errorf("%s changed by a refused export", f)
+		}
+	}
+	if list := ok(t, "", "record", "list", "--data", dir, "--type", "damage-assessment"); !strings.Contains(list, "Punta Gorda") {
+		t.Errorf("the node after the refused exports lists:\n%s", list)
 	}
 }
