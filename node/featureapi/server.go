@@ -22,13 +22,16 @@ import (
 	"lifeline/schemas"
 )
 
-// Bounds of the server: whoever reaches the port may connect.
+// Bounds of the server: whoever reaches the port may connect. One
+// address holds a quarter of the connections at most, so that a device
+// holding connections open without a token leaves places to others.
 const (
-	maxConns       = 64
-	maxConcurrent  = 8 // requests served at once; others wait
-	maxPathLen     = 512
-	maxHeaderBytes = 16 << 10
-	waitForTurn    = 10 * time.Second
+	maxConns        = 64
+	maxConnsPerAddr = 16
+	maxConcurrent   = 8 // requests served at once; others wait
+	maxPathLen      = 512
+	maxHeaderBytes  = 16 << 10
+	waitForTurn     = 10 * time.Second
 )
 
 // BelizeBBox is the extent every collection gives: Belize, longitude and
@@ -77,7 +80,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, cert tls.Certificat
 		case <-done:
 		}
 	}()
-	err := srv.ServeTLS(&limitListener{Listener: ln, slots: make(chan struct{}, maxConns)}, "", "")
+	err := srv.ServeTLS(&limitListener{Listener: ln, slots: make(chan struct{}, maxConns), held: map[string]int{}}, "", "")
 	close(done)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -85,20 +88,50 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, cert tls.Certificat
 	return err
 }
 
-// limitListener holds at most cap(slots) connections open at once.
+// limitListener holds at most cap(slots) connections open at once, and
+// maxConnsPerAddr of one remote address: an address's next connection is
+// closed as it is accepted.
 type limitListener struct {
 	net.Listener
 	slots chan struct{}
+	mu    sync.Mutex
+	held  map[string]int // by remote IP address
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	l.slots <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
+	for {
+		l.slots <- struct{}{}
+		c, err := l.Listener.Accept()
+		if err != nil {
+			<-l.slots
+			return nil, err
+		}
+		addr := c.RemoteAddr().String()
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			addr = host
+		}
+		l.mu.Lock()
+		full := l.held[addr] >= maxConnsPerAddr
+		if !full {
+			l.held[addr]++
+		}
+		l.mu.Unlock()
+		if full {
+			c.Close()
+			<-l.slots
+			continue
+		}
+		return &limitConn{Conn: c, free: func() { l.free(addr) }}, nil
 	}
-	return &limitConn{Conn: c, free: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) free(addr string) {
+	l.mu.Lock()
+	if l.held[addr]--; l.held[addr] == 0 {
+		delete(l.held, addr)
+	}
+	l.mu.Unlock()
+	<-l.slots
 }
 
 type limitConn struct {
