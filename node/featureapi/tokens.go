@@ -110,6 +110,24 @@ func writeTokens(dataDir string, list []Token) error {
 	return atomicfile.Write(tokensPath(dataDir), append(data, '\n'), 0o600)
 }
 
+// lockTokens keeps other commands from changing the tokens file until
+// unlock: each writes the file whole as it read it, so that a token made
+// while another was revoked would bring the revoked one back. A lock left
+// by a command that was killed stays until someone removes it, which its
+// error says.
+func lockTokens(dataDir string) (unlock func(), err error) {
+	path := tokensPath(dataDir) + ".lock"
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("another command is changing the API tokens (%s exists): try again once it is done, or remove that file if none is running", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	return func() { os.Remove(path) }, nil
+}
+
 // CreateToken makes a new token of that name, hands it to keep (which
 // writes it where its holder finds it) and then keeps its hash in the
 // data folder: 256 random bits, which nothing keeps but keep. When keep
@@ -118,6 +136,11 @@ func CreateToken(dataDir, name string, personal bool, keep func(token string) er
 	if err := ValidName(name); err != nil {
 		return err
 	}
+	unlock, err := lockTokens(dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	list, err := ListTokens(dataDir)
 	if err != nil {
 		return err
@@ -142,6 +165,11 @@ func CreateToken(dataDir, name string, personal bool, keep func(token string) er
 // RevokeToken removes the token of that name: a running node refuses it
 // from its next request.
 func RevokeToken(dataDir, name string) error {
+	unlock, err := lockTokens(dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	list, err := ListTokens(dataDir)
 	if err != nil {
 		return err

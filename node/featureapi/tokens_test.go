@@ -67,3 +67,43 @@ func TestTokensKeptAsHashes(t *testing.T) {
 		t.Fatalf("a damaged tokens file: %v", err)
 	}
 }
+
+// A token revoked while another command makes a token stays revoked, or
+// its revocation says it failed: the two do not each write the tokens
+// file as they read it, the second bringing back what the first took out.
+func TestARevocationIsNotUndoneByATokenMadeMeanwhile(t *testing.T) {
+	dir := t.TempDir()
+	var leaked string
+	if err := CreateToken(dir, "leaked", true, func(s string) error { leaked = s; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var revoked error
+	if err := CreateToken(dir, "excel", false, func(string) error {
+		revoked = RevokeToken(dir, "leaked") // another command, meanwhile
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := ListTokens(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := checkToken(list, leaked); ok && revoked == nil {
+		t.Fatal("the token was revoked, said so, and is held again")
+	}
+	if revoked != nil && !strings.Contains(revoked.Error(), "another command") {
+		t.Errorf("the revocation refused: %v", revoked)
+	}
+	// Once the other command is done, the revocation goes through.
+	if revoked != nil {
+		if err := RevokeToken(dir, "leaked"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if list, _ := ListTokens(dir); len(list) != 1 || list[0].Name != "excel" {
+		t.Fatalf("tokens %+v, want excel alone", list)
+	}
+	if names, _ := filepath.Glob(filepath.Join(dir, "*")); len(names) != 1 {
+		t.Errorf("the folder holds %v, want the tokens file alone", names)
+	}
+}
