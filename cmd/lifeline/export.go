@@ -13,6 +13,18 @@ import (
 	"lifeline/node/atomicfile"
 )
 
+// writeOut writes a file a command makes for another place (an export, a
+// bundle, a snapshot, a photo): never into the node's data folder, where a
+// mistyped path would replace its database or key; whole or not at all;
+// and readable by its owner only, whatever file it replaces, since it may
+// carry personal data.
+func writeOut(n *node.Node, path string, write func(io.Writer) error) error {
+	if err := n.CheckExportPath(path); err != nil {
+		return err
+	}
+	return atomicfile.WriteFunc(path, 0o600, write)
+}
+
 func runReport(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	pdf := fs.String("pdf", "", "also write the situation report, a PDF in English and Spanish, to this file")
 	personal := fs.Bool("personal", false, "with --pdf: name the people still missing (personal data)")
@@ -132,12 +144,7 @@ func runRecordExport(ctx context.Context, e *env, fs *flagSet, args []string) er
 				return err
 			}
 		} else {
-			if err := n.CheckExportPath(*out); err != nil {
-				return err
-			}
-			// Written whole or not at all, and only its owner reads it,
-			// whatever file it replaces: an export may carry personal data.
-			if err := atomicfile.WriteFunc(*out, 0o600, write); err != nil {
+			if err := writeOut(n, *out, write); err != nil {
 				return err
 			}
 			where = *out

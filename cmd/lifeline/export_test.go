@@ -174,3 +174,42 @@ func TestRecordExportOverAFile(t *testing.T) {
 		t.Errorf("the node after the refused exports lists:\n%s", list)
 	}
 }
+
+// Every command that writes a file for elsewhere (a vector, a bundle, a
+// snapshot, a photo) refuses a path in the node's data folder, where it
+// would replace the database the node holds, and leaves it as it was.
+func TestFilesForElsewhereStayOutOfTheDataFolder(t *testing.T) {
+	d := newDeployment(t)
+	field := d.node(t, "cayo-07", "field", "Cayo")
+	hashes := added(t, ok(t, "", "photo", "add", "--data", field, photoFile(t, t.TempDir(), 800, 600, 7)))
+	var hash string
+	for _, h := range hashes {
+		hash = h
+	}
+	for _, c := range []struct {
+		dir  string
+		args []string
+	}{
+		{field, []string{"vector", "--data", field}},
+		{field, []string{"bundle", "export", "--data", field}},
+		{field, []string{"photo", "get", "--data", field, "--hash", hash}},
+		{d.hq, []string{"snapshot", "export", "--data", d.hq, "--to", "hq", "--district", "cayo"}},
+	} {
+		db := filepath.Join(c.dir, "lifeline.db")
+		before, err := os.ReadFile(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := append(c.args, "--out", db)
+		fails(t, "", []string{db, "data folder", "elsewhere"}, args...)
+		if after, _ := os.ReadFile(db); !bytes.Equal(after, before) {
+			t.Errorf("lifeline %s changed lifeline.db", strings.Join(args, " "))
+		}
+		// Elsewhere, the same command writes its file.
+		out := filepath.Join(t.TempDir(), "out")
+		ok(t, "", append(c.args, "--out", out)...)
+		if fi, err := os.Stat(out); err != nil || fi.Size() == 0 {
+			t.Errorf("lifeline %s --out elsewhere wrote no file (%v)", strings.Join(c.args, " "), err)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"lifeline/node"
-	"lifeline/node/atomicfile"
 	"lifeline/node/peersync"
 	"lifeline/node/photos"
 )
@@ -80,7 +79,7 @@ func runPhotoGet(ctx context.Context, e *env, fs *flagSet, args []string) error 
 			return err
 		}
 		defer rc.Close()
-		return atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
+		return writeOut(n, *out, func(w io.Writer) error {
 			_, err := io.Copy(w, rc)
 			return err
 		})

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"lifeline/node"
-	"lifeline/node/atomicfile"
 	"lifeline/node/identity"
 	"lifeline/node/peersync"
 	"lifeline/node/photos"
@@ -55,7 +54,7 @@ func runSync(ctx context.Context, e *env, fs *flagSet, args []string) error {
 func runVector(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	out := fs.required("out", "the file to write")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
-		return atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error { return n.WriteVector(ctx, w) })
+		return writeOut(n, *out, func(w io.Writer) error { return n.WriteVector(ctx, w) })
 	})
 }
 
@@ -79,7 +78,7 @@ func runBundleExport(ctx context.Context, e *env, fs *flagSet, args []string) er
 		}
 		var res peersync.ExportResult
 		var pics photos.Written
-		err = atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
+		err = writeOut(n, *out, func(w io.Writer) error {
 			res, pics, err = n.ExportBundleWithPhotos(ctx, w, vec, to, level)
 			return err
 		})
@@ -182,7 +181,7 @@ func runSnapshotExport(ctx context.Context, e *env, fs *flagSet, args []string) 
 			return usagef("--district is required: --to %s does not name one field laptop, whose district it would be", *toList)
 		}
 		var res peersync.ExportResult
-		err = atomicfile.WriteFunc(*out, 0o600, func(w io.Writer) error {
+		err = writeOut(n, *out, func(w io.Writer) error {
 			res, err = n.ExportSnapshotFor(ctx, w, identity.Claims{Role: syncproto.RoleField, District: name}, to)
 			return err
 		})
