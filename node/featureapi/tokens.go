@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"lifeline/node/atomicfile"
@@ -112,20 +113,24 @@ func writeTokens(dataDir string, list []Token) error {
 
 // lockTokens keeps other commands from changing the tokens file until
 // unlock: each writes the file whole as it read it, so that a token made
-// while another was revoked would bring the revoked one back. A lock left
-// by a command that was killed stays until someone removes it, which its
-// error says.
+// while another was revoked would bring the revoked one back. The lock is
+// the system's, on a file kept beside the tokens: a command that is killed
+// holding it lets it go as it ends, and the next one is not refused.
 func lockTokens(dataDir string) (unlock func(), err error) {
 	path := tokensPath(dataDir) + ".lock"
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return nil, fmt.Errorf("another command is changing the API tokens (%s exists): try again once it is done, or remove that file if none is running", path)
-	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	f.Close()
-	return func() { os.Remove(path) }, nil
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another command is changing the API tokens (it holds %s): try again once it is done", path)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// Closing the file lets the lock go.
+	return func() { f.Close() }, nil
 }
 
 // CreateToken makes a new token of that name, hands it to keep (which

