@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -17,10 +18,22 @@ import (
 // bundle, a snapshot, a photo): never into the node's data folder, where a
 // mistyped path would replace its database or key; whole or not at all;
 // and readable by its owner only, whatever file it replaces, since it may
-// carry personal data.
+// carry personal data. A device or a pipe (/dev/stdout, a FIFO another
+// program reads) is written to as it is: it has no file to replace.
 func writeOut(n *node.Node, path string, write func(io.Writer) error) error {
 	if err := n.CheckExportPath(path); err != nil {
 		return err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeDevice|os.ModeNamedPipe|os.ModeCharDevice) != 0 {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
 	}
 	return atomicfile.WriteFunc(path, 0o600, write)
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"lifeline/node"
@@ -170,6 +171,24 @@ func TestRecordExportOverAFile(t *testing.T) {
 			t.Errorf("%s changed by a refused export", f)
 		}
 	}
+	// A pipe another program reads is written to, not replaced.
+	fifo := filepath.Join(t.TempDir(), "to-the-spreadsheet")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		read <- b
+	}()
+	ok(t, "", "record", "export", "--data", dir, "--type", "damage-assessment", "--personal", "--out", fifo)
+	if fi, err := os.Stat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("the export replaced the pipe by %v (%v)", fi.Mode(), err)
+	}
+	if b := <-read; !strings.Contains(string(b), "Marta Chun") {
+		t.Errorf("the export to a pipe wrote %q", b)
+	}
+
 	if list := ok(t, "", "record", "list", "--data", dir, "--type", "damage-assessment"); !strings.Contains(list, "Punta Gorda") {
 		t.Errorf("the node after the refused exports lists:\n%s", list)
 	}
