@@ -246,9 +246,10 @@ func (n *Node) addGrants(ctx context.Context, list [][]byte) (int, error) {
 // district's, it makes the first key, hands it to the nodes allowed to
 // hold it, and hands it again when nodes come (the certificates this
 // node holds): headquarters' nodes hold every key, a district's relays and
-// laptops its own. When a node a grant is for is revoked, it makes the
-// next epoch's key and leaves the revoked node out: what is written
-// afterwards is closed to it. It returns how many grants it made; on
+// laptops its own. When a node a grant is for is revoked, or moved to
+// another district (its newest certificate says so), it makes the next
+// epoch's key and leaves the node out: what is written afterwards is
+// closed to it. It returns how many grants it made; on
 // other nodes it does nothing.
 func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 	if !n.Self().Role.Decides() || !n.Enrolled() {
@@ -310,7 +311,12 @@ func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 		current := last != nil && len(keys) > 0 && keys[len(keys)-1].Epoch == last.Epoch
 		if last != nil && !rotate {
 			for _, id := range last.Readers {
-				if revoked[id] {
+				// A reader whose certificate now gives it another
+				// district (a responder who moved) is left as a revoked
+				// one is.
+				_, known := readers[id]
+				_, wanted := want[id]
+				if revoked[id] || known && !wanted {
 					rotate = true
 					break
 				}

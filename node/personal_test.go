@@ -215,6 +215,66 @@ func TestRevokedNodeCannotReadWhatFollows(t *testing.T) {
 	}
 }
 
+// A Cayo laptop moves to Toledo: headquarters signs it a certificate of
+// Toledo, for the same key. It no longer needs Cayo's personal data, so
+// Cayo gets its next key as for a revocation: a missing person reported in
+// Cayo afterwards, a national record the laptop still receives, reads
+// "personal data of another district" there; what it read before, it
+// still reads.
+func TestALaptopMovedAwayCannotReadWhatFollows(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	mover := c.Add("cayo-31", syncproto.RoleField, "Cayo", nil)
+	kept := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	meetHQ(t, hq, mover, kept)
+	ctx := context.Background()
+	before, err := kept.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, kept, hq)
+
+	req, err := mover.Node.EnrollmentRequestIn("Toledo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := c.CA.Sign(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mover.Stop()
+	n, err := node.Open(ctx, mover.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Install(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	mover.Start()
+	meetHQ(t, hq, mover)
+	syncOK(t, kept, hq)
+	if k := kept.Node.DataKeys(); k["Cayo"] != 2 {
+		t.Fatalf("the Cayo laptop that stayed holds keys %v once the other moved, want Cayo's epoch 2", k)
+	}
+	after, err := kept.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, kept, hq)
+	syncOK(t, mover, hq)
+	if v, err := mover.Node.Record(ctx, before); err != nil || v.Fields["full_name"] != canaryName {
+		t.Fatalf("the moved laptop reads what came before as %v, %v", v.Fields["full_name"], err)
+	}
+	v, err := mover.Node.Record(ctx, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.Fields["full_name"].(node.Withheld); !ok {
+		t.Fatalf("the laptop moved to Toledo reads what Cayo wrote after it left: %v", v.Fields["full_name"])
+	}
+}
+
 // A laptop that reports before it ever met HQ holds no key of
 // headquarters': it seals with its own, which only it reads. Once the
 // keys come, it seals those values again for their readers, and HQ reads
