@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"lifeline/node"
+	"lifeline/node/identity"
 	"lifeline/node/nodetest"
 	"lifeline/node/store"
 	"lifeline/schemas"
@@ -273,6 +274,63 @@ func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
 	}
 	if hq.Digest() != cayo.Digest() {
 		t.Fatal("HQ and the Cayo laptop differ")
+	}
+}
+
+// A Cayo laptop moves to Toledo: headquarters signs it a certificate of
+// Toledo, for the same key, and HQ holds it. Modified, the laptop edits a
+// Cayo assessment and sends HQ its older certificate, of Cayo, which the
+// CA signed and which has not expired: HQ judges the edit by the newer
+// certificate it holds, and keeps it aside.
+func TestAnOlderCertificateOfANodeGivesItNothing(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	mover := laptop(c, "cayo-31", "Cayo", nil)
+	ctx := context.Background()
+	damage := mustAdd(t, mover.Node, "damage-assessment", assessment)
+	if _, err := mover.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	old := mover.Node.Credentials().Cert.Raw
+
+	req, err := mover.Node.EnrollmentRequestIn("Toledo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Signed later than the first, as a move is: its end is later too,
+	// whatever second the first was signed in.
+	now := time.Now()
+	bundle, err := c.CA.SignAt(req, now.Add(-identity.ClockSlack), now.Add(identity.FieldValidity+time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mover.Stop()
+	n, err := node.Open(ctx, mover.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Install(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	mover.Start()
+	if _, err := mover.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+
+	mustUpdate(t, mover.Node, damage, `{"damage_level":0}`)
+	if _, err := node.SyncPresenting(mover.Node, ctx, hq.Addr, [][]byte{old}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := hq.Node.Record(ctx, damage); d.Fields["damage_level"] != int64(3) {
+		t.Fatalf("the laptop moved to Toledo changed a Cayo assessment at HQ by its older certificate: level %v", d.Fields["damage_level"])
+	}
+	qs, err := hq.Node.Quarantine(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 1 || !strings.Contains(qs[0].Reason, "edits a record of Cayo; cayo-31 is of Toledo") {
+		t.Fatalf("kept aside at HQ: %+v", qs)
 	}
 }
 

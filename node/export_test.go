@@ -107,6 +107,27 @@ type passing struct {
 
 func (p passing) RevocationNotices(context.Context) ([][]byte, error) { return p.notices, nil }
 
+// SyncPresenting syncs n with the node at addr, sending certs in place of
+// the certificates of the origins n sends: what a modified node would
+// send of itself, an older certificate of its key.
+func SyncPresenting(n *Node, ctx context.Context, addr string, certs [][]byte) (peersync.Result, error) {
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Trust = presenting{n.trust, certs}
+	return peersync.Run(ctx, conn, cfg)
+}
+
+type presenting struct {
+	*trust
+	certs [][]byte
+}
+
+func (p presenting) Certs(context.Context, []syncproto.NodeID) ([][]byte, error) { return p.certs, nil }
+
 // GossipKeys are the gossip keys d uses, the primary first.
 func (d *Daemon) GossipKeys() [][]byte { return d.gossip.Keys() }
 

@@ -183,6 +183,18 @@ func (t *trust) check(der []byte) (*x509.Certificate, identity.Claims, error) {
 	if err != nil {
 		return nil, identity.Claims{}, err
 	}
+	// A node is what its newest certificate says: one signed earlier for
+	// the same key (before the node moved to another district), which may
+	// not have expired, says nothing more.
+	held, found, err := t.store.Node(context.Background(), claims.Node)
+	if err != nil {
+		return nil, identity.Claims{}, err
+	}
+	if found && held.NotAfter.After(cert.NotAfter) {
+		if newer, err := x509.ParseCertificate(held.Cert); err == nil {
+			cert, claims = newer, identity.Claims{Node: held.Node, Name: held.Name, Role: held.Role, District: held.District}
+		}
+	}
 	t.mu.Lock()
 	t.keys[claims.Node] = cert.PublicKey.(ed25519.PublicKey)
 	if t.origins == nil {
