@@ -428,6 +428,59 @@ func TestUnsealedCAFolderStillSignsAndSeals(t *testing.T) {
 	}
 }
 
+// An enrolled laptop is handed an enrollment file for its own key signed
+// by another certificate authority: one made by whoever copied the
+// laptop's request from a stick (a certificate any peer holds would do as
+// well), under the deployment's CA's very name. Installed, it would take
+// the laptop into that deployment, to trust its "headquarters". The
+// laptop refuses it and keeps its own; a file of its own CA still
+// installs.
+func TestAnEnrolledNodeRefusesAnotherCAsFile(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	ca := mustCA(t, d.caDir)
+	laptop, req := d.request(t, "cayo-laptop-07", syncproto.RoleField, "Cayo")
+	field := node.SignOptions{Role: syncproto.RoleField, District: "Cayo"}
+	bundle, err := ca.Sign(req, field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := laptop.Install(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(d.root, "cayo-laptop-07", identity.CAFile)
+	before, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rogue, err := identity.NewCA(ca.Cert().Subject.CommonName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := rogue.Sign(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = laptop.Install(ctx, forged)
+	if !errors.Is(err, identity.ErrAnotherCA) {
+		t.Fatalf("installing another CA's file: %v, want ErrAnotherCA", err)
+	}
+	if after, _ := os.ReadFile(caFile); !bytes.Equal(after, before) {
+		t.Fatal("the laptop's CA certificate was replaced")
+	}
+	if !laptop.Credentials().CA.Equal(ca.Cert()) {
+		t.Fatal("the laptop trusts another CA")
+	}
+	bundle, err = ca.Sign(req, field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := laptop.Install(ctx, bundle); err != nil {
+		t.Fatalf("a file of the laptop's own CA: %v", err)
+	}
+}
+
 // A laptop enrolled by HQ's node knows that node's key from its
 // enrollment file, to encrypt the bundles it writes for headquarters; one
 // enrolled from the CA folder alone knows no HQ node yet.

@@ -31,6 +31,10 @@ const (
 // headquarters and install the bundle it gets back.
 var ErrNotEnrolled = errors.New("node is not enrolled")
 
+// ErrAnotherCA is wrapped by Install's error for an enrollment bundle of
+// another certificate authority than the one the node is enrolled with.
+var ErrAnotherCA = errors.New("another certificate authority")
+
 // ErrUntrusted is wrapped by every error of VerifyPeer, and so by TLS
 // handshake errors from ServerTLS and ClientTLS configs when the peer's
 // certificate is refused: it tells "this peer may not sync with us" apart
@@ -86,7 +90,9 @@ func (c *Credentials) now() time.Time {
 // dir as CertFile and CAFile, mode 0644. It checks that the certificate is
 // for key, that the CA in the bundle signed it, that it is valid now and that
 // its claims parse. Each file is replaced atomically (temporary file, then
-// rename), so installing again to re-enroll is allowed; CAFile is written
+// rename), so installing again to re-enroll is allowed, with the CA the
+// node is enrolled with (the same key): another one is refused
+// (ErrAnotherCA); CAFile is written
 // first and CertFile last, so a node interrupted in between still finds its
 // older certificate, and LoadCredentials says if it no longer matches.
 func Install(dir string, key *Key, bundlePEM []byte) (*Credentials, error) {
@@ -96,6 +102,12 @@ func Install(dir string, key *Key, bundlePEM []byte) (*Credentials, error) {
 	}
 	if _, err := VerifyPeer(creds.Cert, creds.CA, time.Now()); err != nil {
 		return nil, fmt.Errorf("install enrollment bundle: %w", err)
+	}
+	// Anyone who holds the node's certificate or request can make it a
+	// bundle of a CA of their own: an enrolled node stays with its CA.
+	if held, err := LoadCredentials(dir, key); err == nil && !bytes.Equal(held.CA.RawSubjectPublicKeyInfo, creds.CA.RawSubjectPublicKeyInfo) {
+		return nil, fmt.Errorf("install enrollment bundle: %w: the file is signed by %q, not by the CA this node is enrolled with (%q, of another key): it is another deployment's, or made to take this node from its own; a node joins another deployment from a new data folder (lifeline init)",
+			ErrAnotherCA, creds.CA.Subject.CommonName, held.CA.Subject.CommonName)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("install enrollment bundle: %v", err)
