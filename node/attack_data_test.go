@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -277,6 +278,36 @@ func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
 	}
 }
 
+// moveTo has headquarters sign m a certificate of district for its key,
+// later than its first and ending later, and installs it, as for a
+// responder who moved there. It returns m's certificate from before.
+func moveTo(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, district string) *x509.Certificate {
+	t.Helper()
+	ctx := context.Background()
+	old := m.Node.Credentials().Cert
+	req, err := m.Node.EnrollmentRequestIn(district)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its end is later whatever second the first was signed in.
+	now := time.Now()
+	bundle, err := c.CA.SignAt(req, now.Add(-identity.ClockSlack), now.Add(identity.FieldValidity+time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Stop()
+	n, err := node.Open(ctx, m.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Install(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	m.Start()
+	return old
+}
+
 // A Cayo laptop moves to Toledo: headquarters signs it a certificate of
 // Toledo, for the same key, and HQ holds it. Modified, the laptop edits a
 // Cayo assessment and sends HQ its older certificate, of Cayo, which the
@@ -291,35 +322,13 @@ func TestAnOlderCertificateOfANodeGivesItNothing(t *testing.T) {
 	if _, err := mover.Node.Sync(ctx, hq.Addr); err != nil {
 		t.Fatal(err)
 	}
-	old := mover.Node.Credentials().Cert.Raw
-
-	req, err := mover.Node.EnrollmentRequestIn("Toledo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Signed later than the first, as a move is: its end is later too,
-	// whatever second the first was signed in.
-	now := time.Now()
-	bundle, err := c.CA.SignAt(req, now.Add(-identity.ClockSlack), now.Add(identity.FieldValidity+time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mover.Stop()
-	n, err := node.Open(ctx, mover.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Install(ctx, bundle); err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
-	mover.Start()
+	old := moveTo(t, c, mover, "Toledo")
 	if _, err := mover.Node.Sync(ctx, hq.Addr); err != nil {
 		t.Fatal(err)
 	}
 
 	mustUpdate(t, mover.Node, damage, `{"damage_level":0}`)
-	if _, err := node.SyncPresenting(mover.Node, ctx, hq.Addr, [][]byte{old}); err != nil {
+	if _, err := node.SyncPresenting(mover.Node, ctx, hq.Addr, [][]byte{old.Raw}); err != nil {
 		t.Fatal(err)
 	}
 	if d, _ := hq.Node.Record(ctx, damage); d.Fields["damage_level"] != int64(3) {
@@ -331,6 +340,38 @@ func TestAnOlderCertificateOfANodeGivesItNothing(t *testing.T) {
 	}
 	if len(qs) != 1 || !strings.Contains(qs[0].Reason, "edits a record of Cayo; cayo-31 is of Toledo") {
 		t.Fatalf("kept aside at HQ: %+v", qs)
+	}
+}
+
+// The laptop moved to Toledo, modified, presents its older certificate, of
+// Cayo, in the handshake, to be sent Cayo's records again: HQ, which holds
+// its newer one, refuses the connection, and the Cayo assessment written
+// since never reaches it. With its newer certificate
+// it syncs.
+func TestAnOlderCertificateOfANodeIsRefusedInTheHandshake(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	mover := laptop(c, "cayo-31", "Cayo", nil)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	old := moveTo(t, c, mover, "Toledo")
+	if _, err := mover.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	damage := mustAdd(t, cayo.Node, "damage-assessment", assessment)
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+
+	creds := &identity.Credentials{Key: mover.Node.Key(), Cert: old, CA: c.CA.Cert, Claims: must(identity.ClaimsOf(old))}
+	if _, err := node.SyncAs(mover.Node, ctx, hq.Addr, creds); err == nil {
+		t.Fatal("a session presenting the older certificate was served")
+	}
+	if holds(mover, damage) {
+		t.Fatal("the laptop moved to Toledo was sent a Cayo assessment by its older certificate")
+	}
+	if _, err := mover.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"lifeline/node/identity"
 	"lifeline/node/ledger"
 	"lifeline/node/ledgerplane"
 	"lifeline/node/peersync"
@@ -106,6 +107,20 @@ type passing struct {
 }
 
 func (p passing) RevocationNotices(context.Context) ([][]byte, error) { return p.notices, nil }
+
+// SyncAs syncs n with the node at addr, presenting creds in the handshake
+// in place of n's own and keeping whatever it is sent: a modified node
+// presenting another certificate of its key.
+func SyncAs(n *Node, ctx context.Context, addr string, creds *identity.Credentials) (peersync.Result, error) {
+	conn, peer, err := port.Dialer{Creds: creds}.Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Take = func(syncproto.Stream) bool { return true }
+	return peersync.Run(ctx, conn, cfg)
+}
 
 // SyncPresenting syncs n with the node at addr, sending certs in place of
 // the certificates of the origins n sends: what a modified node would

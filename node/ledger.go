@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
 	"lifeline/fieldkits"
+	"lifeline/node/identity"
 	"lifeline/node/ledger"
 	"lifeline/schemas"
 	"lifeline/syncproto"
@@ -144,6 +146,21 @@ func (n *Node) revokedCheck(node syncproto.NodeID) error {
 	}
 	if revoked {
 		return errors.New("headquarters revoked its certificate")
+	}
+	return nil
+}
+
+// supersededCheck refuses a peer's certificate when this node holds a newer
+// one of its key that says otherwise: a responder who moved to another
+// district presents the certificate of the one it is in now.
+func (n *Node) supersededCheck(c identity.Claims, cert *x509.Certificate) error {
+	held, found, err := n.store.Node(context.Background(), c.Node)
+	if err != nil {
+		return err
+	}
+	if found && held.NotAfter.After(cert.NotAfter) && (held.Name != c.Name || held.Role != c.Role || held.District != c.District) {
+		return fmt.Errorf("headquarters signed it a newer one, of %s, %s, until %s: install that one (lifeline enroll install)",
+			held.Role, held.District, held.NotAfter.Format(time.DateOnly))
 	}
 	return nil
 }

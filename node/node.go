@@ -297,7 +297,7 @@ func (n *Node) loadCredentials(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	creds.Revoked = n.revokedCheck
+	creds.Revoked, creds.Superseded = n.revokedCheck, n.supersededCheck
 	n.trust.setCA(creds.CA)
 	n.creds.Store(creds)
 	return n.trust.put(ctx, creds.Cert, creds.Claims)

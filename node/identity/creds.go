@@ -76,6 +76,11 @@ type Credentials struct {
 	// error saying so for a revoked node, nil otherwise. Handshakes call it
 	// after the certificate checks.
 	Revoked func(node syncproto.NodeID) error
+	// Superseded, if set, refuses a peer's certificate when a newer one of
+	// its key says otherwise (the node moved to another district): it
+	// returns an error saying so, nil otherwise. Handshakes call it after
+	// Revoked.
+	Superseded func(claims Claims, cert *x509.Certificate) error
 }
 
 func (c *Credentials) now() time.Time {

@@ -57,7 +57,7 @@ func (c *Credentials) baseTLS() *tls.Config {
 }
 
 // verifyConnection accepts a TLS 1.3 connection whose peer presented a node
-// certificate VerifyPeer accepts.
+// certificate VerifyPeer accepts, neither revoked nor superseded.
 func (c *Credentials) verifyConnection(cs tls.ConnectionState) error {
 	if cs.Version != tls.VersionTLS13 {
 		return fmt.Errorf("TLS version %s: Lifeline nodes speak TLS 1.3 only", tls.VersionName(cs.Version))
@@ -72,6 +72,11 @@ func (c *Credentials) verifyConnection(cs tls.ConnectionState) error {
 	if c.Revoked != nil {
 		if err := c.Revoked(claims.Node); err != nil {
 			return distrust(err, "%s is revoked: %v", claims, err)
+		}
+	}
+	if c.Superseded != nil {
+		if err := c.Superseded(claims, cs.PeerCertificates[0]); err != nil {
+			return distrust(err, "the certificate of %s is superseded: %v", claims, err)
 		}
 	}
 	return nil
