@@ -289,9 +289,9 @@ func moveTo(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, district stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Its end is later whatever second the first was signed in.
-	now := time.Now()
-	bundle, err := c.CA.SignAt(req, now.Add(-identity.ClockSlack), now.Add(identity.FieldValidity+time.Hour))
+	// Signed later and ending later whatever second the first was signed
+	// in.
+	bundle, err := c.CA.SignAt(req, old.NotBefore.Add(time.Minute), old.NotAfter.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

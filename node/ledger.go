@@ -151,18 +151,19 @@ func (n *Node) revokedCheck(node syncproto.NodeID) error {
 }
 
 // supersededCheck refuses a peer's certificate when this node holds a newer
-// one of its key that says otherwise: a responder who moved to another
-// district presents the certificate of the one it is in now.
+// one of its key, signed later and ending later, that says otherwise: a
+// responder who moved to another district presents the certificate of the
+// one it is in now.
 func (n *Node) supersededCheck(c identity.Claims, cert *x509.Certificate) error {
 	held, found, err := n.store.Node(context.Background(), c.Node)
-	if err != nil {
+	if err != nil || !found || !held.NotAfter.After(cert.NotAfter) || held.Name == c.Name && held.Role == c.Role && held.District == c.District {
 		return err
 	}
-	if found && held.NotAfter.After(cert.NotAfter) && (held.Name != c.Name || held.Role != c.Role || held.District != c.District) {
-		return fmt.Errorf("headquarters signed it a newer one, of %s, %s, until %s: install that one (lifeline enroll install)",
-			held.Role, held.District, held.NotAfter.Format(time.DateOnly))
+	if newer, err := x509.ParseCertificate(held.Cert); err != nil || !newer.NotBefore.After(cert.NotBefore) {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("headquarters signed it a newer one, of %s, %s, until %s: install that one (lifeline enroll install)",
+		held.Role, held.District, held.NotAfter.Format(time.DateOnly))
 }
 
 // LedgerEntry is one range of changes in the canonical ledger, as people
