@@ -234,24 +234,7 @@ func TestALaptopMovedAwayCannotReadWhatFollows(t *testing.T) {
 	}
 	syncOK(t, kept, hq)
 
-	req, err := mover.Node.EnrollmentRequestIn("Toledo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := c.CA.Sign(req, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mover.Stop()
-	n, err := node.Open(ctx, mover.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Install(ctx, bundle); err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
-	mover.Start()
+	moveTo(t, c, mover, "Toledo")
 	meetHQ(t, hq, mover)
 	syncOK(t, kept, hq)
 	if k := kept.Node.DataKeys(); k["Cayo"] != 2 {
