@@ -85,8 +85,12 @@ type Config struct {
 // on from one goroutine of the Gossip, in the order they happened, never
 // concurrently, so that a handler may take its time or call back into the
 // Gossip (Members, UpdateMeta, Join; not Shutdown, which waits for the
-// handler to return). They stop when Shutdown returns. Events about this
-// member itself are not sent.
+// handler to return). A member's changes that come while one of its events
+// waits are folded into that one, which then tells its latest state (a
+// member that joined and changed is told Joined, with its latest
+// metadata; one that joined and left, Left): a handler slower than the
+// changes is told the latest, not every step. They stop when Shutdown
+// returns. Events about this member itself are not sent.
 type Events interface {
 	// Joined: a member is alive, for the first time or again.
 	Joined(Member)

@@ -533,6 +533,17 @@ func TestMemberTable(t *testing.T) {
 	rec := &member{}
 	g := &Gossip{members: map[string]*Member{}, log: testLog(), cfg: Config{Events: rec}, name: "self"}
 	g.events.init()
+	// told takes the events queued, as the handler would be told them.
+	var told []event
+	tell := func() {
+		for {
+			e, ok := g.events.pop()
+			if !ok {
+				return
+			}
+			told = append(told, e)
+		}
+	}
 	node := func(m Meta) *memberlist.Node {
 		b, err := m.Encode()
 		if err != nil {
@@ -542,6 +553,7 @@ func TestMemberTable(t *testing.T) {
 	}
 	a, b := testMeta("a"), testMeta("b")
 	g.memberUp(node(a))
+	tell()
 	b2 := node(b)
 	b2.Name = a.Node.String() + "x" // gossips under another name than its metadata's
 	g.memberUp(b2)
@@ -554,22 +566,40 @@ func TestMemberTable(t *testing.T) {
 	}
 	a.Ledger = 5
 	g.memberUp(node(a))
+	tell()
 	// The same member starts gossiping metadata this build cannot read: it
 	// is gone, as far as this member can tell.
 	g.memberUp(&memberlist.Node{Name: a.Node.String(), Meta: []byte("v2")})
 	g.memberDown(&memberlist.Node{Name: a.Node.String()}) // already gone: nothing more
+	tell()
 	if got := names(g.Members()); len(got) != 0 {
 		t.Errorf("members %v", got)
 	}
 	var kinds []eventKind
-	for _, e := range g.events.q {
+	for _, e := range told {
 		kinds = append(kinds, e.kind)
 	}
-	if want := []eventKind{evJoined, evUpdated, evLeft}; !slices.Equal(kinds, want) || g.events.q[1].m.Ledger != 5 || g.events.q[2].m.State != StateDead {
-		t.Errorf("events %+v, want kinds %v", g.events.q, want)
+	if want := []eventKind{evJoined, evUpdated, evLeft}; !slices.Equal(kinds, want) || told[1].m.Ledger != 5 || told[2].m.State != StateDead {
+		t.Errorf("events %+v, want kinds %v", told, want)
 	}
 	if n := g.alive.Load(); n != 0 {
 		t.Errorf("%d alive counted", n)
+	}
+	// Events of a member not told yet are one, of its latest state.
+	c := testMeta("c")
+	g.memberUp(node(c))
+	c.Ledger = 9
+	g.memberUp(node(c))
+	tell()
+	if len(told) != 4 || told[3].kind != evJoined || told[3].m.Ledger != 9 {
+		t.Errorf("a member that joined and changed before it was told of: %+v", told[3:])
+	}
+	g.memberDown(node(c))
+	g.memberUp(node(c))
+	g.memberDown(node(c))
+	tell()
+	if len(told) != 5 || told[4].kind != evLeft {
+		t.Errorf("a member that left, came back and left before it was told of: %+v", told[4:])
 	}
 }
 
@@ -623,4 +653,88 @@ func TestKeyStore(t *testing.T) {
 	if _, err := Start(Config{BindAddr: "127.0.0.1:0", Keys: store, Profile: Test, Meta: func() Meta { return testMeta("broken") }, Log: testLog()}); err == nil || !strings.Contains(err.Error(), "the disk is full") {
 		t.Fatalf("a store that cannot be read: %v", err)
 	}
+}
+
+// stuck is an Events handler that does not return from its first call
+// until released, as a node's handler busy with its store would not.
+type stuck struct {
+	*member
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (s *stuck) wait() {
+	s.once.Do(func() {
+		close(s.entered)
+		<-s.release
+	})
+}
+
+func (s *stuck) Joined(m Member)  { s.wait(); s.member.Joined(m) }
+func (s *stuck) Updated(m Member) { s.wait(); s.member.Updated(m) }
+func (s *stuck) Left(m Member)    { s.wait(); s.member.Left(m) }
+
+// queued is how many events wait for g's handler.
+func queued(g *Gossip) int {
+	g.events.mu.Lock()
+	defer g.events.mu.Unlock()
+	return len(g.events.order)
+}
+
+// A member with the gossip key changes its metadata again and again while
+// another's handler is busy: the busy member keeps one event of it
+// waiting, its latest, not one per change (a member changing faster than
+// the handler returns would otherwise grow the queue without end), and
+// the handler is told the latest metadata.
+func TestEventsOfAMemberChangingAgainAndAgainWaitAsOne(t *testing.T) {
+	keys := [][]byte{mustKey(t)}
+	busy := &stuck{member: &member{keyFile: filepath.Join(t.TempDir(), KeyFile), meta: testMeta("busy")},
+		entered: make(chan struct{}), release: make(chan struct{})}
+	if err := WriteKeyFile(busy.keyFile, keys); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Start(Config{BindAddr: "127.0.0.1:0", KeyFile: busy.keyFile, Profile: Test, Meta: busy.getMeta, Events: busy, Log: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy.Gossip = g
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(busy.release)
+		}
+		g.Shutdown()
+	})
+	rogue := startMember(t, "rogue", keys)
+	if _, err := rogue.Join([]string{g.Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	<-busy.entered // the handler is busy with the rogue's joining
+
+	const changes = 40
+	for i := 1; i <= changes; i++ {
+		rogue.setMeta(func(m *Meta) { m.Ledger = uint64(i) })
+		spread(t, rogue)
+	}
+	eventually(t, converge, "the busy member holds the rogue's last metadata", func() error {
+		for _, m := range g.Members() {
+			if m.Name == "rogue" && m.Ledger == changes {
+				return nil
+			}
+		}
+		return errors.New("not yet")
+	})
+	if n := queued(g); n > 1 {
+		t.Fatalf("%d events wait for the busy handler, want at most 1", n)
+	}
+	close(busy.release)
+	released = true
+	eventually(t, converge, "the handler is told the rogue's last metadata", func() error {
+		evs := busy.eventsOf(rogue.getMeta().Node)
+		if len(evs) == 0 || evs[len(evs)-1].m.Ledger != changes {
+			return fmt.Errorf("events %d", len(evs))
+		}
+		return nil
+	})
 }

@@ -156,16 +156,54 @@ type event struct {
 	m    Member
 }
 
-// eventQueue holds events for Events in order. It is unbounded: events
-// must not be lost, and there are only as many as the deployment has
-// members changing.
+// eventQueue holds events for Events in order. A member's events not
+// passed on yet are one, of its latest state: any holder of the gossip key
+// may change its metadata, or leave and come back, as fast as packets go,
+// and the queue holds no more than one event per member whatever the
+// handler's pace.
 type eventQueue struct {
-	mu     sync.Mutex
-	q      []event
-	signal chan struct{}
+	mu      sync.Mutex
+	order   []string          // members with an event waiting, in the order their first came
+	pending map[string]*event // by memberlist name
+	signal  chan struct{}
 }
 
-func (q *eventQueue) init() { q.signal = make(chan struct{}, 1) }
+func (q *eventQueue) init() {
+	q.pending = map[string]*event{}
+	q.signal = make(chan struct{}, 1)
+}
+
+// push queues an event about the member memberlist calls name, or makes
+// the one waiting of it this one: its latest state, told as joined if the
+// handler was not told of its joining yet.
+func (q *eventQueue) push(name string, kind eventKind, m Member) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if e := q.pending[name]; e != nil {
+		if e.kind != evJoined || kind != evUpdated {
+			e.kind = kind
+		}
+		e.m = m
+		return
+	}
+	q.pending[name] = &event{kind, m}
+	q.order = append(q.order, name)
+}
+
+// pop takes the next event, if there is one.
+func (q *eventQueue) pop() (event, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.order) == 0 {
+		return event{}, false
+	}
+	name := q.order[0]
+	q.order[0] = ""
+	q.order = q.order[1:]
+	e := q.pending[name]
+	delete(q.pending, name)
+	return *e, true
+}
 
 // emit queues an event about the member memberlist calls name. g.mu is
 // held, so events queue in the order the table changed.
@@ -175,9 +213,7 @@ func (g *Gossip) emit(name string, kind eventKind, m Member) {
 	}
 	m.Vector = slices.Clone(m.Vector)
 	q := &g.events
-	q.mu.Lock()
-	q.q = append(q.q, event{kind, m})
-	q.mu.Unlock()
+	q.push(name, kind, m)
 	select {
 	case q.signal <- struct{}{}:
 	default:
@@ -195,15 +231,10 @@ func (g *Gossip) dispatch() {
 		case <-q.signal:
 		}
 		for {
-			q.mu.Lock()
-			if len(q.q) == 0 {
-				q.mu.Unlock()
+			ev, ok := q.pop()
+			if !ok {
 				break
 			}
-			ev := q.q[0]
-			q.q[0] = event{}
-			q.q = q.q[1:]
-			q.mu.Unlock()
 			select {
 			case <-g.done:
 				return
