@@ -131,8 +131,19 @@ func (s *SQLite) PutPeer(ctx context.Context, p Peer) error {
 			error = CASE WHEN excluded.synced IS NOT NULL THEN NULL ELSE coalesce(excluded.error, peers.error) END,
 			state = coalesce(excluded.state, peers.state)`,
 		p.Node[:], p.Name, p.Role, p.District, p.Addr, ts(p.Seen), ts(p.Synced), nullText(p.Error), nullText(p.State))
+	if err != nil || p.Name != "" {
+		return s.wrap(err)
+	}
+	// A peer of no name is one gossip told of and no certificate has
+	// named yet: anyone holding the gossip key can tell of thousands. The
+	// latest heard of are kept; a peer that is real is told of again.
+	_, err = s.mdbExec(ctx, `DELETE FROM peers WHERE name = '' AND node_id NOT IN
+		(SELECT node_id FROM peers WHERE name = '' ORDER BY seen IS NULL, seen DESC LIMIT ?)`, MaxUnnamedPeers)
 	return s.wrap(err)
 }
+
+// MaxUnnamedPeers bounds the peers kept that no certificate has named.
+const MaxUnnamedPeers = 256
 
 // ForgetPeerStates clears what gossip said of every peer: the node stopped
 // following the gossip.
