@@ -376,3 +376,27 @@ func QueueEntry(n *Node, ctx context.Context, entry []byte) error {
 
 // SignTime is the time the node signs its next decision at.
 func SignTime(n *Node) time.Time { return n.signTime() }
+
+// SyncServingPhotos syncs n with the node at addr, answering the peer's
+// asking for photos with what serve makes of each chunk asked (data, the
+// kind's size and hash), whatever n holds: what a modified node would
+// send.
+func SyncServingPhotos(n *Node, ctx context.Context, addr string, serve func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error)) (peersync.Result, error) {
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Photos = serving{cfg.Photos.(*photoPeer), serve}
+	return peersync.Run(ctx, conn, cfg)
+}
+
+type serving struct {
+	*photoPeer
+	serve func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error)
+}
+
+func (s serving) Read(ctx context.Context, id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
+	return s.serve(id, kind, off)
+}

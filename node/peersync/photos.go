@@ -59,8 +59,9 @@ var ErrBadConfirmation = errors.New("not headquarters' word")
 var ErrNotServed = errors.New("photo not served to this peer")
 
 // ErrBadPhoto is wrapped by Receive's refusal of what the peer sent: a
-// photo that does not hash to what it was declared as.
-var ErrBadPhoto = errors.New("photo does not match its hash")
+// photo that does not hash to what it was declared as, or is over the
+// bounds of its kind.
+var ErrBadPhoto = errors.New("photo refused")
 
 // photoWant is the state of a photo asked for: the next offset due, and
 // the size and hash its first chunk declared.

@@ -170,8 +170,8 @@ func (s *Store) ReceiveChunk(id string, k Kind, sum string, size, off int64, dat
 		return Photo{}, false, fmt.Errorf("photos: a %s is not received", k)
 	case k == Full && sum != id:
 		return Photo{}, false, fmt.Errorf("%w: a full image's hash is the photo's id", ErrCorrupt)
-	case size <= 0 || size > MaxStoredBytes:
-		return Photo{}, false, fmt.Errorf("%w: a %s of %d bytes, the limit is %d MiB", ErrTooLarge, k, size, MaxStoredBytes>>20)
+	case size <= 0 || size > maxBytes(k):
+		return Photo{}, false, fmt.Errorf("%w: a %s of %d bytes, the limit is %d KiB", ErrTooLarge, k, size, maxBytes(k)>>10)
 	case len(data) == 0 || len(data) > ChunkBytes || off%ChunkBytes != 0 || off+int64(len(data)) > size ||
 		len(data) < ChunkBytes && off+int64(len(data)) != size:
 		return Photo{}, false, fmt.Errorf("%w: %d bytes at offset %d of a %s of %d bytes", ErrOutOfPlace, len(data), off, k, size)
@@ -256,7 +256,7 @@ func (s *Store) commitPartial(id string, k Kind, d partialDecl, held int64, last
 		return Photo{}, err
 	}
 	p, err := r.Commit()
-	if err == nil || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrDamaged) {
+	if err == nil || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooLarge) {
 		// Kept, or not what was declared: either way the partial is done.
 		s.DropPartial(id, k)
 	}

@@ -736,3 +736,31 @@ func TestConfirmWithKeepsTheProof(t *testing.T) {
 		t.Fatal("a proof past the bound was kept")
 	}
 }
+
+// A stick's thumbnail over the bounds of a thumbnail (bytes, or pixels
+// its header claims) is refused, and the entries after it are read.
+func TestSectionRefusesAThumbnailOverItsBounds(t *testing.T) {
+	k := testKey()
+	small := jpegOf(t, picture(64, 48, 1), 75)
+	heavy := append(bytes.Clone(small), make([]byte, 2<<20)...)
+	wide := jpegOf(t, picture(1200, 800, 2), 30)
+	ok := jpegOf(t, picture(256, 170, 3), 75)
+	id := func(seed string) string { s := sha256.Sum256([]byte(seed)); return hex.EncodeToString(s[:]) }
+	sec := section(k, entry(k, 2, id("heavy"), heavy), entry(k, 2, id("wide"), wide), entry(k, 2, id("ok"), ok))
+	s := newStore(t, DefaultConfig())
+	res, err := s.ReadSection(bytes.NewReader(sec), verifier(k.Public().(ed25519.PublicKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Kept != 1 || res.Refused != 2 || !strings.Contains(res.Reasons[0], "too large") || !strings.Contains(res.Reasons[1], "1200×800") {
+		t.Fatalf("read %+v; want the thumbnails of 2 MiB and of 1200×800 refused, the third kept", res)
+	}
+	for _, seed := range []string{"heavy", "wide"} {
+		if p, err := s.Info(id(seed)); err == nil && p.Has(Thumb) {
+			t.Fatalf("the %s thumbnail is kept", seed)
+		}
+	}
+	if p, err := s.Info(id("ok")); err != nil || !p.Has(Thumb) {
+		t.Fatalf("the thumbnail after them: %+v, %v", p, err)
+	}
+}

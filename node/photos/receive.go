@@ -76,8 +76,8 @@ func (s *Store) Receive(id string, k Kind, sum string) (*Receiver, error) {
 
 // Write takes the next bytes.
 func (r *Receiver) Write(p []byte) (int, error) {
-	if r.n+int64(len(p)) > MaxStoredBytes {
-		return 0, fmt.Errorf("%w: a %s over %d MiB", ErrTooLarge, r.kind, MaxStoredBytes>>20)
+	if r.n+int64(len(p)) > maxBytes(r.kind) {
+		return 0, fmt.Errorf("%w: a %s over %d KiB", ErrTooLarge, r.kind, maxBytes(r.kind)>>10)
 	}
 	if len(r.head) < headBytes {
 		r.head = append(r.head, p[:min(len(p), headBytes-len(r.head))]...)
@@ -86,6 +86,14 @@ func (r *Receiver) Write(p []byte) (int, error) {
 	n, err := r.pw.Write(p)
 	r.n += int64(n)
 	return n, err
+}
+
+// maxBytes bounds the bytes of a kind received.
+func maxBytes(k Kind) int64 {
+	if k == Thumb {
+		return MaxThumbBytes
+	}
+	return MaxStoredBytes
 }
 
 var errAborted = errors.New("photo not received whole")
@@ -112,8 +120,12 @@ func (r *Receiver) Commit() (Photo, error) {
 		return Photo{}, fmt.Errorf("%w: the %s of %s hashes to %s", ErrCorrupt, r.kind, r.id, got)
 	}
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(r.head))
-	if err == nil && int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+	switch {
+	case err != nil:
+	case int64(cfg.Width)*int64(cfg.Height) > MaxPixels:
 		err = fmt.Errorf("%w: %d×%d", ErrTooLarge, cfg.Width, cfg.Height)
+	case r.kind == Thumb && max(cfg.Width, cfg.Height) > MaxThumbEdge:
+		err = fmt.Errorf("%w: a thumbnail of %d×%d, over %d pixels on its long edge", ErrTooLarge, cfg.Width, cfg.Height, MaxThumbEdge)
 	}
 	if err != nil {
 		r.Abort()

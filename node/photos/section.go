@@ -236,7 +236,13 @@ func (s *Store) readEntry(r io.Reader, id string, k Kind, sum string, n int64, r
 		_, err := io.CopyN(io.Discard, r, n)
 		return cut(err)
 	}
-	rc, err := s.Receive(id, k, sum)
+	var rc *Receiver
+	var err error
+	if n > maxBytes(k) {
+		err = fmt.Errorf("%w: a %s of %d bytes, the limit is %d KiB", ErrTooLarge, k, n, maxBytes(k)>>10)
+	} else {
+		rc, err = s.Receive(id, k, sum)
+	}
 	if err != nil {
 		res.refuse("%s of %s: %v", k, id, err)
 		_, err := io.CopyN(io.Discard, r, n)

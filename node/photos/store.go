@@ -30,6 +30,13 @@ const (
 	// MaxStoredBytes bounds a full image or thumbnail that Receive takes:
 	// what Add makes is far smaller.
 	MaxStoredBytes = 16 << 20
+	// MaxThumbEdge and MaxThumbBytes bound a thumbnail, made here or
+	// received: twice the edge of those DefaultConfig makes, and six times
+	// the bytes of one of noise. A thumbnail is never dropped and is
+	// decoded wherever a record is listed, so one that claims a photo's
+	// size is refused.
+	MaxThumbEdge  = 512
+	MaxThumbBytes = 256 << 10
 )
 
 // Kind is one of the files kept of a photo.
@@ -77,8 +84,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.LongEdge < 64 || c.LongEdge > 8192:
 		return fmt.Errorf("photos: long edge %d: from 64 to 8192 pixels", c.LongEdge)
-	case c.ThumbEdge < 16 || c.ThumbEdge > c.LongEdge:
-		return fmt.Errorf("photos: thumbnail edge %d: from 16 to the long edge (%d)", c.ThumbEdge, c.LongEdge)
+	case c.ThumbEdge < 16 || c.ThumbEdge > min(c.LongEdge, MaxThumbEdge):
+		return fmt.Errorf("photos: thumbnail edge %d: from 16 to the long edge (%d), at most %d", c.ThumbEdge, c.LongEdge, MaxThumbEdge)
 	case c.Quality < 1 || c.Quality > 100 || c.ThumbQuality < 1 || c.ThumbQuality > 100:
 		return fmt.Errorf("photos: JPEG quality %d and %d: from 1 to 100", c.Quality, c.ThumbQuality)
 	case c.BudgetMiB < 0:

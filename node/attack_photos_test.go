@@ -1,0 +1,128 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"image"
+	"image/jpeg"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"lifeline/node"
+	"lifeline/node/nodetest"
+	"lifeline/node/peersync"
+	"lifeline/node/photos"
+	"lifeline/syncproto"
+)
+
+// Photos as a modified laptop sends them: the relay asks for what its
+// records name, and the laptop answers with bytes no honest node makes.
+
+// noiseJPEG is a w×h JPEG of random pixels.
+func noiseJPEG(t *testing.T, w, h int, seed uint64) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	r := rand.New(rand.NewPCG(seed, 5))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(r.UintN(256))
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 75}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// withSize is a JPEG whose frame header (SOF0: marker, length, precision,
+// then height and width, big-endian) says w×h, found by walking the
+// segments from the start of the file.
+func withSize(t *testing.T, jpg []byte, w, h int) []byte {
+	t.Helper()
+	out := bytes.Clone(jpg)
+	for p := 2; p+4 <= len(out) && out[p] == 0xFF; p += 2 + int(binary.BigEndian.Uint16(out[p+2:])) {
+		if out[p+1] == 0xC0 {
+			binary.BigEndian.PutUint16(out[p+5:], uint16(h))
+			binary.BigEndian.PutUint16(out[p+7:], uint16(w))
+			return out
+		}
+	}
+	t.Fatal("no SOF0 segment")
+	return nil
+}
+
+// madeUpPhoto is a photo id no node holds.
+func madeUpPhoto(seed string) node.Photo {
+	sum := sha256.Sum256([]byte(seed))
+	return node.Photo{Hash: hex.EncodeToString(sum[:])}
+}
+
+// serveThumb answers for the thumbnail of one photo with b, chunk by
+// chunk, and serves nothing else.
+func serveThumb(p node.Photo, b []byte) func(syncproto.Hash, uint8, uint64) ([]byte, uint64, syncproto.Hash, error) {
+	return func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
+		if hex.EncodeToString(id[:]) != p.Hash || kind != syncproto.PhotoThumb {
+			return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
+		}
+		end := min(off+syncproto.PhotoChunkBytes, uint64(len(b)))
+		return b[off:end], uint64(len(b)), sha256.Sum256(b), nil
+	}
+}
+
+// A thumbnail is never dropped, and is decoded wherever its record is
+// listed: a laptop that answers for the thumbnails of the photos its
+// records name with one of 2 MiB, and one whose header says 6,000 × 6,000
+// pixels, has both refused by the relay, which keeps nothing of them and
+// goes on syncing.
+func TestThumbnailsOverTheirBoundsAreRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	heavy, wide := madeUpPhoto("heavy"), madeUpPhoto("wide")
+	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(heavy, wide)), "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thief.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	small := noiseJPEG(t, 64, 48, 1)
+	for _, f := range []struct {
+		what  string
+		photo node.Photo
+		thumb []byte
+	}{
+		{"a thumbnail of 2 MiB", heavy, append(bytes.Clone(small), make([]byte, 2<<20)...)},
+		{"a thumbnail of 6,000 × 6,000 pixels", wide, withSize(t, small, 6000, 6000)},
+	} {
+		_, err := node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveThumb(f.photo, f.thumb))
+		if err == nil || !strings.Contains(err.Error(), "photo too large") {
+			t.Errorf("%s: the thief's session ended with %v; want the relay to say the photo is too large", f.what, err)
+		}
+		s, err := relay.Node.PhotoStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info, err := s.Info(f.photo.Hash); err == nil && info.Has(photos.Thumb) {
+			t.Errorf("%s: the relay keeps it (%d bytes)", f.what, info.Bytes[photos.Thumb])
+		}
+	}
+	if _, arriving, err := relay.Node.PhotosWaiting(); err != nil || arriving != 0 {
+		t.Fatalf("the relay holds %d photos in part (%v); want none", arriving, err)
+	}
+	honest := laptop(c, "cayo-08", "Cayo", nil)
+	p := addNoisePhoto(t, honest.Node, 300, 200, 7)
+	if _, err := honest.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := honest.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if thumb, full := photoKinds(t, relay.Node, p); !thumb || !full {
+		t.Fatalf("the honest laptop's photo reached the relay: thumbnail %v, full image %v; want both", thumb, full)
+	}
+}
