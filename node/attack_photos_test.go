@@ -60,11 +60,11 @@ func madeUpPhoto(seed string) node.Photo {
 	return node.Photo{Hash: hex.EncodeToString(sum[:])}
 }
 
-// serveThumb answers for the thumbnail of one photo with b, chunk by
-// chunk, and serves nothing else.
-func serveThumb(p node.Photo, b []byte) func(syncproto.Hash, uint8, uint64) ([]byte, uint64, syncproto.Hash, error) {
+// serveKind answers for one kind of one photo with b, chunk by chunk,
+// and serves nothing else.
+func serveKind(p node.Photo, k uint8, b []byte) func(syncproto.Hash, uint8, uint64) ([]byte, uint64, syncproto.Hash, error) {
 	return func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
-		if hex.EncodeToString(id[:]) != p.Hash || kind != syncproto.PhotoThumb {
+		if hex.EncodeToString(id[:]) != p.Hash || kind != k {
 			return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
 		}
 		end := min(off+syncproto.PhotoChunkBytes, uint64(len(b)))
@@ -99,7 +99,7 @@ func TestThumbnailsOverTheirBoundsAreRefused(t *testing.T) {
 		{"a thumbnail of 2 MiB", heavy, append(bytes.Clone(small), make([]byte, 2<<20)...)},
 		{"a thumbnail of 6,000 × 6,000 pixels", wide, withSize(t, small, 6000, 6000)},
 	} {
-		_, err := node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveThumb(f.photo, f.thumb))
+		_, err := node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(f.photo, syncproto.PhotoThumb, f.thumb))
 		if err == nil || !strings.Contains(err.Error(), "photo too large") {
 			t.Errorf("%s: the thief's session ended with %v; want the relay to say the photo is too large", f.what, err)
 		}
@@ -124,5 +124,37 @@ func TestThumbnailsOverTheirBoundsAreRefused(t *testing.T) {
 	}
 	if thumb, full := photoKinds(t, relay.Node, p); !thumb || !full {
 		t.Fatalf("the honest laptop's photo reached the relay: thumbnail %v, full image %v; want both", thumb, full)
+	}
+}
+
+// A full image whose bytes hash to its id but are no JPEG is the peer's
+// doing: the relay refuses it, ending the session, and keeps nothing of
+// it, not even in part: kept, it would be asked for from its last chunk in
+// every session after, and its bytes stay on the disk for good.
+func TestAFullImageThatIsNoJPEGIsDroppedWhole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	junk := bytes.Repeat([]byte("not a photo "), 3*syncproto.PhotoChunkBytes/12+5)
+	sum := sha256.Sum256(junk)
+	p := node.Photo{Hash: hex.EncodeToString(sum[:])}
+	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "x"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(p, syncproto.PhotoFull, junk))
+	if err == nil || !strings.Contains(err.Error(), "no JPEG") {
+		t.Errorf("the thief's session ended with %v; want the relay to say the photo is no JPEG", err)
+	}
+	s, err := relay.Node.PhotoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Info(p.Hash); err == nil && info.Has(photos.Full) {
+		t.Fatal("the relay keeps it")
+	}
+	if held, err := s.Partial(p.Hash, photos.Full); err != nil || held != 0 {
+		t.Fatalf("the relay holds %d bytes of it in part (%v); want none", held, err)
 	}
 }

@@ -256,8 +256,9 @@ func (s *Store) commitPartial(id string, k Kind, d partialDecl, held int64, last
 		return Photo{}, err
 	}
 	p, err := r.Commit()
-	if err == nil || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooLarge) {
-		// Kept, or not what was declared: either way the partial is done.
+	if err == nil || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrFormat) {
+		// Kept, or not what was declared or no photo: either way the
+		// partial is done.
 		s.DropPartial(id, k)
 	}
 	return p, err

@@ -109,8 +109,8 @@ func (r *Receiver) Abort() {
 	os.Remove(r.s.path(r.id, r.kind) + ".part")
 }
 
-// Commit keeps the photo if its bytes hash to what was announced and, for
-// a full image, make a JPEG within the bounds; else it keeps nothing.
+// Commit keeps the photo if its bytes hash to what was announced and make
+// a JPEG within the bounds of its kind; else it keeps nothing.
 func (r *Receiver) Commit() (Photo, error) {
 	if r.finished {
 		return Photo{}, errAborted
@@ -122,6 +122,7 @@ func (r *Receiver) Commit() (Photo, error) {
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(r.head))
 	switch {
 	case err != nil:
+		err = fmt.Errorf("%w: %v", ErrFormat, err)
 	case int64(cfg.Width)*int64(cfg.Height) > MaxPixels:
 		err = fmt.Errorf("%w: %d×%d", ErrTooLarge, cfg.Width, cfg.Height)
 	case r.kind == Thumb && max(cfg.Width, cfg.Height) > MaxThumbEdge:
