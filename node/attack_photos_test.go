@@ -158,3 +158,51 @@ func TestAFullImageThatIsNoJPEGIsDroppedWhole(t *testing.T) {
 		t.Fatalf("the relay holds %d bytes of it in part (%v); want none", held, err)
 	}
 }
+
+// A laptop that names another's photo sends the relay its first chunk
+// under another size than the photo's, and stops. The honest laptop that
+// holds the photo is then asked for it from the second chunk, under the
+// photo's own size: nothing says which of the two lied, so the relay drops
+// what it holds in part and goes on, and the next session brings the photo
+// whole. Before, the relay refused the honest laptop's chunk as out of
+// place, ending each of its sessions, and the photo never came.
+func TestAPartialPoisonedByOnePeerDoesNotBlockThePhoto(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	honest := laptop(c, "cayo-08", "Cayo", nil)
+	p := addNoisePhoto(t, honest.Node, 900, 700, 9)
+	if p.Bytes < 3*syncproto.PhotoChunkBytes {
+		t.Fatalf("the photo is %d bytes; want several chunks", p.Bytes)
+	}
+	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "x"); err != nil {
+		t.Fatal(err)
+	}
+	lie := uint64(p.Bytes) + syncproto.PhotoChunkBytes
+	node.SyncServingPhotos(thief.Node, ctx, relay.Addr, func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
+		if hex.EncodeToString(id[:]) != p.Hash || kind != syncproto.PhotoFull || off > 0 {
+			return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
+		}
+		return make([]byte, syncproto.PhotoChunkBytes), lie, id, nil
+	})
+	s, err := relay.Node.PhotoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, err := s.Partial(p.Hash, photos.Full); err != nil || held != syncproto.PhotoChunkBytes {
+		t.Fatalf("the relay holds %d bytes of the photo in part (%v); want the thief's chunk", held, err)
+	}
+	if _, err := honest.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := honest.Node.Sync(ctx, relay.Addr); err != nil {
+			t.Fatalf("the honest laptop's session %d: %v", i+1, err)
+		}
+	}
+	if thumb, full := photoKinds(t, relay.Node, p); !thumb || !full {
+		t.Fatalf("the relay holds the honest laptop's photo: thumbnail %v, full image %v; want both", thumb, full)
+	}
+}

@@ -153,8 +153,9 @@ func (s *Store) Partials() (map[string]int64, error) {
 // ReceiveChunk takes the chunk of a kind (Full or Thumb) of photo id at
 // off, of a kind declared as size bytes hashing to sum (SHA-256, hex: id
 // itself for a full image). The chunk must be the next the store needs
-// (Partial), else it is refused with ErrOutOfPlace and nothing changes.
-// A chunk that is not the last is kept durably in part; the last is
+// (Partial), else it is refused with ErrOutOfPlace and nothing changes;
+// one that declares another size or sum than the chunks held drops them,
+// and is refused unless it is the first. A chunk that is not the last is kept durably in part; the last is
 // checked with the rest against sum, and the photo kept as Receive keeps
 // it (done), or the partial dropped whole (ErrCorrupt). The caller holds
 // the kind's Claim.
@@ -181,11 +182,14 @@ func (s *Store) ReceiveChunk(id string, k Kind, sum string, size, off int64, dat
 		return Photo{}, false, err
 	}
 	if held > 0 && (decl.Sum != sum || decl.Size != size) {
+		// Another declaration than the one held in part, which another
+		// peer may have made: nothing says which of the two lied, so what
+		// is held goes, and the kind is begun again from its start.
+		s.DropPartial(id, k)
 		if off != 0 {
-			return Photo{}, false, fmt.Errorf("%w: the %s of %s was declared as %d bytes hashing to %.12s…, now as %d bytes hashing to %.12s…",
-				ErrOutOfPlace, k, id, decl.Size, decl.Sum, size, sum)
+			return Photo{}, false, fmt.Errorf("photos: the %s of %s was declared as %d bytes hashing to %.12s…, now as %d bytes hashing to %.12s…: the %d bytes held of it are dropped, to be asked for from the start",
+				k, id, decl.Size, decl.Sum, size, sum, held)
 		}
-		s.DropPartial(id, k) // another declaration, from its start: begun again
 		held = 0
 	}
 	if off != held {
