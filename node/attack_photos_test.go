@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"image"
 	"image/jpeg"
+	"io/fs"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -204,5 +207,87 @@ func TestAPartialPoisonedByOnePeerDoesNotBlockThePhoto(t *testing.T) {
 	}
 	if thumb, full := photoKinds(t, relay.Node, p); !thumb || !full {
 		t.Fatalf("the relay holds the honest laptop's photo: thumbnail %v, full image %v; want both", thumb, full)
+	}
+}
+
+// diskBytes is what the files under dir take, by their sizes.
+func diskBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A laptop names six photos no one holds, and sends the relay 9 MiB of
+// each, declared as 10 MiB, and no more: what a relay holds in part stays
+// until the rest comes. It counts in the photo budget as a whole photo
+// does: with 40 MiB, the relay takes four and gives up the others, and an
+// honest laptop's photo still comes. Before, the six took 54 MiB of a
+// disk the budget bounds at 40, and as many more at every session.
+func TestPhotosHeldInPartCountInTheBudget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	s, err := relay.Node.PhotoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 40 << 20
+	if err := s.SetBudget(limit >> 20); err != nil {
+		t.Fatal(err)
+	}
+	var fake []node.Photo
+	for i := range 6 {
+		fake = append(fake, madeUpPhoto(fmt.Sprint("part ", i)))
+	}
+	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(fake...)), "x"); err != nil {
+		t.Fatal(err)
+	}
+	const declared, sent = 10 << 20, 9 << 20
+	node.SyncServingPhotos(thief.Node, ctx, relay.Addr, func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
+		if kind != syncproto.PhotoFull || off >= sent {
+			return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
+		}
+		return make([]byte, syncproto.PhotoChunkBytes), declared, id, nil
+	})
+	held := 0
+	for _, p := range fake {
+		if n, err := s.Partial(p.Hash, photos.Full); err != nil {
+			t.Fatal(err)
+		} else if n > 0 {
+			held++
+		}
+	}
+	dir := filepath.Join(relay.Config.DataDir, node.PhotosDir)
+	if used := diskBytes(t, dir); held != 4 || used > limit {
+		t.Fatalf("the relay holds %d photos in part, its photos take %d MiB of disk; want 4, within the budget of %d MiB", held, used>>20, limit>>20)
+	}
+	if b, err := s.Budget(); err != nil || b.Used < 4*sent {
+		t.Fatalf("the budget counts %d MiB used (%v); want what is held in part", b.Used>>20, err)
+	}
+	honest := laptop(c, "cayo-08", "Cayo", nil)
+	p := addNoisePhoto(t, honest.Node, 900, 700, 11)
+	if _, err := honest.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := honest.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if thumb, full := photoKinds(t, relay.Node, p); !thumb || !full {
+		t.Fatalf("the honest laptop's photo reached the relay: thumbnail %v, full image %v; want both", thumb, full)
 	}
 }

@@ -1,7 +1,9 @@
 package photos
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,7 +17,7 @@ type Budget struct {
 	Thumbs    int   `json:"thumbs"`     // of them with a thumbnail
 	Full      int   `json:"full"`       // with the full image
 	Originals int   `json:"originals"`  // with the original
-	Used      int64 `json:"used_bytes"` // bytes on disk, sealed
+	Used      int64 `json:"used_bytes"` // bytes on disk, sealed, with those held in part
 	Limit     int64 `json:"limit_bytes"`
 	// Over: what the store may not drop (thumbnails, full images not yet
 	// confirmed by headquarters) is over the limit.
@@ -52,8 +54,32 @@ func (s *Store) budget() (Budget, error) {
 			}
 		}
 	}
+	part, err := os.ReadDir(filepath.Join(s.dir, "partial"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Budget{}, err
+	}
+	for _, e := range part {
+		if fi, err := e.Info(); err == nil {
+			b.Used += fi.Size()
+		}
+	}
 	b.Over = b.Limit > 0 && b.Used > b.Limit
 	return b, nil
+}
+
+// room makes room, as enforce does, for n bytes of a full image to come;
+// ErrOverBudget when what the store may not drop leaves too little. It is
+// called with mu held.
+func (s *Store) room(n int64) error {
+	b, err := s.budget()
+	if err != nil || b.Limit == 0 || b.Used+n <= b.Limit {
+		return nil
+	}
+	s.enforce("")
+	if b, err := s.budget(); err == nil && b.Used+n > b.Limit {
+		return fmt.Errorf("%w: %d of %d MiB used, by what the store may not drop", ErrOverBudget, b.Used>>20, b.Limit>>20)
+	}
+	return nil
 }
 
 func (s *Store) onDisk(id string, k Kind) int64 {

@@ -197,6 +197,16 @@ func (s *Store) ReceiveChunk(id string, k Kind, sum string, size, off int64, dat
 	}
 	last := off+int64(len(data)) == size
 	if !last {
+		if off == 0 && k == Full {
+			// A full image takes its room as it begins: what is held in
+			// part counts in the budget as what is whole does.
+			s.mu.Lock()
+			err := s.room(size)
+			s.mu.Unlock()
+			if err != nil {
+				return Photo{}, false, err
+			}
+		}
 		return Photo{}, false, s.appendPartial(id, k, partialDecl{Sum: sum, Size: size}, off, data)
 	}
 	p, err = s.commitPartial(id, k, partialDecl{Sum: sum, Size: size}, held, data)
@@ -248,6 +258,7 @@ func (s *Store) commitPartial(id string, k Kind, d partialDecl, held int64, last
 	if err != nil {
 		return Photo{}, err
 	}
+	r.counted = held
 	if held > 0 {
 		if err := s.copyPartial(r, id, k, d, held); err != nil {
 			r.Abort()

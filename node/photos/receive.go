@@ -28,6 +28,7 @@ type Receiver struct {
 	n        int64
 	h        hash.Hash
 	head     []byte // the first bytes, for the image's header
+	counted  int64  // bytes of it the budget counts already, held in part
 	pw       *io.PipeWriter
 	done     chan error
 	finished bool
@@ -159,11 +160,8 @@ func (r *Receiver) Commit() (Photo, error) {
 		p.ThumbHash = r.sum
 	} else {
 		p.Width, p.Height = cfg.Width, cfg.Height
-		if b, err := s.budget(); err == nil && b.Limit > 0 && b.Used+r.n > b.Limit {
-			s.enforce("")
-			if b, err := s.budget(); err == nil && b.Used+r.n > b.Limit {
-				return Photo{}, fmt.Errorf("%w: %d of %d MiB used, by what the store may not drop", ErrOverBudget, b.Used>>20, b.Limit>>20)
-			}
+		if err := s.room(r.n - r.counted); err != nil {
+			return Photo{}, err
 		}
 	}
 	if err := os.Rename(part, s.path(r.id, r.kind)); err != nil {
