@@ -764,3 +764,121 @@ func TestSectionRefusesAThumbnailOverItsBounds(t *testing.T) {
 		t.Fatalf("the thumbnail after them: %+v, %v", p, err)
 	}
 }
+
+// bitWriter writes a JPEG's entropy-coded bits, most significant first,
+// a 0 stuffed after each 0xFF byte (T.81, F.1.2.3).
+type bitWriter struct {
+	out []byte
+	acc byte
+	n   uint
+}
+
+func (w *bitWriter) put(v uint32, n uint) {
+	for i := int(n) - 1; i >= 0; i-- {
+		w.acc = w.acc<<1 | byte(v>>uint(i)&1)
+		if w.n++; w.n == 8 {
+			w.out = append(w.out, w.acc)
+			if w.acc == 0xFF {
+				w.out = append(w.out, 0)
+			}
+			w.acc, w.n = 0, 0
+		}
+	}
+}
+
+// bytes pads the last byte with 1 bits (T.81, F.1.2.3).
+func (w *bitWriter) bytes() []byte {
+	for w.n != 0 {
+		w.put(1, 1)
+	}
+	return w.out
+}
+
+// progressiveJPEG is a grey w×h progressive JPEG (T.81, annex G) of
+// 1 + acScans scans: the DC scan, every block's difference 0, then acScans
+// scans of the AC coefficients 1 to 63, each one end-of-band run over
+// every block. Each scan is a pass over every block of the image, for a
+// few bytes of the file.
+func progressiveJPEG(w, h, acScans int) []byte {
+	seg := func(marker byte, body []byte) []byte {
+		out := binary.BigEndian.AppendUint16([]byte{0xFF, marker}, uint16(len(body)+2))
+		return append(out, body...)
+	}
+	out := []byte{0xFF, 0xD8}
+	out = append(out, seg(0xDB, append([]byte{0}, bytes.Repeat([]byte{1}, 64)...))...) // DQT: table 0, all 1
+	sof := binary.BigEndian.AppendUint16([]byte{8}, uint16(h))
+	sof = binary.BigEndian.AppendUint16(sof, uint16(w))
+	out = append(out, seg(0xC2, append(sof, 1, 1, 0x11, 0))...) // SOF2: one component, 1×1, table 0
+	// DHT: DC table 0, one code of 1 bit for category 0; AC table 0,
+	// fifteen codes of 4 bits for EOBn, n = 0 to 14 (symbol n<<4).
+	dc := append([]byte{0x00, 1}, make([]byte, 15)...)
+	out = append(out, seg(0xC4, append(dc, 0))...)
+	ac := append([]byte{0x10, 0, 0, 0, 15}, make([]byte, 12)...)
+	for n := range 15 {
+		ac = append(ac, byte(n<<4))
+	}
+	out = append(out, seg(0xC4, ac)...)
+	blocks := ((w + 7) / 8) * ((h + 7) / 8)
+	out = append(out, seg(0xDA, []byte{1, 1, 0x00, 0, 0, 0})...) // the DC scan
+	var dcBits bitWriter
+	for range blocks {
+		dcBits.put(0, 1)
+	}
+	out = append(out, dcBits.bytes()...)
+	for range acScans {
+		out = append(out, seg(0xDA, []byte{1, 1, 0x00, 1, 63, 0})...)
+		var b bitWriter
+		for left := blocks; left > 0; {
+			run := min(left, 1<<15-1)
+			n := uint(0)
+			for 1<<(n+1) <= run {
+				n++
+			}
+			b.put(uint32(n), 4)
+			b.put(uint32(run-1<<n), n)
+			left -= run
+		}
+		out = append(out, b.bytes()...)
+	}
+	return append(out, 0xFF, 0xD9)
+}
+
+// A JPEG of many scans makes its decoder pass over every block of the
+// image once a scan: 190 KB of 1,000 scans over 7,000 × 7,000 pixels took
+// 16 s to decode. One over MaxScans is refused before it is decoded,
+// added or received (by a session or a stick); a progressive JPEG as
+// encoders make them, of ten scans, is taken.
+func TestAJPEGOfTooManyScansIsRefused(t *testing.T) {
+	s := newStore(t, DefaultConfig())
+	ten := progressiveJPEG(640, 480, 9)
+	if _, err := jpeg.Decode(bytes.NewReader(ten)); err != nil {
+		t.Fatalf("the test's progressive JPEG does not decode: %v", err)
+	}
+	if _, err := s.Add(bytes.NewReader(ten)); err != nil {
+		t.Fatalf("a progressive JPEG of ten scans: %v", err)
+	}
+	bomb := progressiveJPEG(640, 480, 2000)
+	if _, err := s.Add(bytes.NewReader(bomb)); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "scans") {
+		t.Fatalf("adding a JPEG of 2,001 scans: %v, want ErrTooLarge naming the scans", err)
+	}
+	sum := sha256.Sum256(bomb)
+	id := hex.EncodeToString(sum[:])
+	r, err := s.Receive(id, Full, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Write(bomb); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Commit(); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "scans") {
+		t.Fatalf("receiving a JPEG of 2,001 scans: %v, want ErrTooLarge naming the scans", err)
+	}
+	k := testKey()
+	res, err := s.ReadSection(bytes.NewReader(section(k, entry(k, 1, id, bomb))), verifier(k.Public().(ed25519.PublicKey)))
+	if err != nil || res.Kept != 0 || res.Refused != 1 {
+		t.Fatalf("a stick's JPEG of 2,001 scans: %+v, %v; want it refused", res, err)
+	}
+	if list, _ := s.List(); len(list) != 1 {
+		t.Fatalf("the store holds %d photos; want the one of ten scans", len(list))
+	}
+}

@@ -29,6 +29,7 @@ type Receiver struct {
 	h        hash.Hash
 	head     []byte // the first bytes, for the image's header
 	counted  int64  // bytes of it the budget counts already, held in part
+	scans    scans
 	pw       *io.PipeWriter
 	done     chan error
 	finished bool
@@ -84,6 +85,7 @@ func (r *Receiver) Write(p []byte) (int, error) {
 		r.head = append(r.head, p[:min(len(p), headBytes-len(r.head))]...)
 	}
 	r.h.Write(p)
+	r.scans.Write(p)
 	n, err := r.pw.Write(p)
 	r.n += int64(n)
 	return n, err
@@ -128,6 +130,8 @@ func (r *Receiver) Commit() (Photo, error) {
 		err = fmt.Errorf("%w: %d×%d", ErrTooLarge, cfg.Width, cfg.Height)
 	case r.kind == Thumb && max(cfg.Width, cfg.Height) > MaxThumbEdge:
 		err = fmt.Errorf("%w: a thumbnail of %d×%d, over %d pixels on its long edge", ErrTooLarge, cfg.Width, cfg.Height, MaxThumbEdge)
+	default:
+		err = r.scans.check()
 	}
 	if err != nil {
 		r.Abort()
