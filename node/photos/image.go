@@ -60,6 +60,9 @@ func decode(b []byte) (image.Image, error) {
 	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels {
 		return nil, fmt.Errorf("%w: %d×%d is %.1f megapixels, over the %d the store takes", ErrTooLarge, cfg.Width, cfg.Height, float64(px)/1e6, MaxPixels/1_000_000)
 	}
+	if max(cfg.Width, cfg.Height) > MaxEdge {
+		return nil, fmt.Errorf("%w: %d×%d is over %d pixels on its long edge", ErrTooLarge, cfg.Width, cfg.Height, MaxEdge)
+	}
 	if f == "jpeg" {
 		var sc scans
 		sc.Write(b)

@@ -227,6 +227,19 @@ func TestDecompressionBombRefusedBeforeDecoding(t *testing.T) {
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
 		t.Fatalf("refusing it allocated %d bytes", grew)
 	}
+	// Within 50 megapixels, as a strip a pixel high: its rows, not its
+	// pixels, are what a decoder and the shrinking allocate for.
+	strip := pngHeader(50_000_000, 1)
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = s.Add(bytes.NewReader(strip))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "50000000×1") {
+		t.Fatalf("a PNG of 50,000,000 × 1 pixels: %v, want ErrTooLarge naming its size", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Fatalf("refusing the strip allocated %d bytes", grew)
+	}
 	// Just over 50 megapixels, as a JPEG header says it.
 	over := jpegOf(t, picture(8, 8, 0), 80)
 	i := bytes.Index(over, []byte{0xFF, 0xC0})

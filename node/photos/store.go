@@ -27,6 +27,10 @@ const (
 	// MaxPixels bounds an image's width times height, read from its
 	// header before any pixel is decoded.
 	MaxPixels = 50_000_000
+	// MaxEdge bounds its long edge, as a JPEG's header does: a decoder
+	// and the shrinking allocate for a row, and a PNG a pixel high and
+	// 50 million wide cost 668 MB to add, for a file of 49 KB.
+	MaxEdge = 65_535
 	// MaxStoredBytes bounds a full image or thumbnail that Receive takes:
 	// what Add makes is far smaller.
 	MaxStoredBytes = 16 << 20
