@@ -72,7 +72,13 @@ type chunk struct {
 	done  chan struct{}
 }
 
-const chunkLines = 256
+// A chunk is checked once it holds chunkLines lines or chunkBytes bytes:
+// lines may be long (MaxLineBytes, and JSON takes any run of spaces), and
+// several chunks are held at once while the store writes.
+const (
+	chunkLines = 256
+	chunkBytes = 4 << 20
+)
 
 // parseChunks reads lines in chunks, checks each chunk on a worker, and
 // hands the chunks back in file order.
@@ -122,7 +128,7 @@ func (n *Node) parseChunks(ctx context.Context, t *schemas.Type, r io.Reader, au
 				line++
 				read += int64(len(b)) + 1
 				c.lines = append(c.lines, b)
-				if len(c.lines) == chunkLines && !send() {
+				if (len(c.lines) == chunkLines || len(c.buf) >= chunkBytes) && !send() {
 					return
 				}
 			}
