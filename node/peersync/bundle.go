@@ -340,6 +340,10 @@ func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust Bundle
 	var writer []byte // the writer's certificate, once read
 	var receipts []*syncproto.Receipts
 	done, sealed, withPhotos := false, false, false
+	// A bundle holds one frame of certificates and at most one of
+	// receipts, as Export writes it: each certificate is checked as it is
+	// read, and every one is kept until the seal.
+	gotCerts := false
 	// frames reads the rest of the bundle, yielding its batches' changes;
 	// it checks the seal when it comes, and yields an error (which rolls
 	// back what was applied) for anything wrong.
@@ -358,6 +362,11 @@ func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust Bundle
 				// Checked against the CA as they come, and kept once the
 				// bundle is applied: the batches after them are verified
 				// with them.
+				if gotCerts {
+					yield(nil, bad("a second frame of certificates"))
+					return
+				}
+				gotCerts = true
 				for _, der := range m.Certs {
 					id, _, err := trust.CheckCert(der)
 					if err != nil {
@@ -370,6 +379,10 @@ func importBundle(ctx context.Context, r io.Reader, st BundleStore, trust Bundle
 				}
 				certs = append(certs, m.Certs...)
 			case *syncproto.Receipts:
+				if len(receipts) > 0 {
+					yield(nil, bad("a second frame of receipts"))
+					return
+				}
 				if err := snap.expect(ctx, m); err != nil {
 					yield(nil, refused(err))
 					return
