@@ -10,6 +10,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -84,7 +85,8 @@ func TestThumbnailsOverTheirBoundsAreRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := nodetest.New(t)
-	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	log := &syncBuffer{}
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", func(cfg *node.Config) { cfg.Log = slog.New(slog.NewTextHandler(log, nil)) })
 	thief := laptop(c, "cayo-66", "Cayo", nil)
 	heavy, wide := madeUpPhoto("heavy"), madeUpPhoto("wide")
 	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(heavy, wide)), "x"); err != nil {
@@ -102,9 +104,11 @@ func TestThumbnailsOverTheirBoundsAreRefused(t *testing.T) {
 		{"a thumbnail of 2 MiB", heavy, append(bytes.Clone(small), make([]byte, 2<<20)...)},
 		{"a thumbnail of 6,000 × 6,000 pixels", wide, withSize(t, small, 6000, 6000)},
 	} {
-		_, err := node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(f.photo, syncproto.PhotoThumb, f.thumb))
-		if err == nil || !strings.Contains(err.Error(), "photo too large") {
-			t.Errorf("%s: the thief's session ended with %v; want the relay to say the photo is too large", f.what, err)
+		msg := refusedBy(t, log, func() {
+			node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(f.photo, syncproto.PhotoThumb, f.thumb))
+		})
+		if !strings.Contains(msg, "photo too large") {
+			t.Errorf("%s: the relay logged %q; want it to say the photo is too large", f.what, msg)
 		}
 		s, err := relay.Node.PhotoStore()
 		if err != nil {
@@ -138,7 +142,8 @@ func TestAFullImageThatIsNoJPEGIsDroppedWhole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := nodetest.New(t)
-	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	log := &syncBuffer{}
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", func(cfg *node.Config) { cfg.Log = slog.New(slog.NewTextHandler(log, nil)) })
 	thief := laptop(c, "cayo-66", "Cayo", nil)
 	junk := bytes.Repeat([]byte("not a photo "), 3*syncproto.PhotoChunkBytes/12+5)
 	sum := sha256.Sum256(junk)
@@ -146,9 +151,11 @@ func TestAFullImageThatIsNoJPEGIsDroppedWhole(t *testing.T) {
 	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "x"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(p, syncproto.PhotoFull, junk))
-	if err == nil || !strings.Contains(err.Error(), "no JPEG") {
-		t.Errorf("the thief's session ended with %v; want the relay to say the photo is no JPEG", err)
+	msg := refusedBy(t, log, func() {
+		node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(p, syncproto.PhotoFull, junk))
+	})
+	if !strings.Contains(msg, "no JPEG") {
+		t.Errorf("the relay logged %q; want it to say the photo is no JPEG", msg)
 	}
 	s, err := relay.Node.PhotoStore()
 	if err != nil {
