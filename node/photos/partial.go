@@ -155,10 +155,12 @@ func (s *Store) Partials() (map[string]int64, error) {
 // itself for a full image). The chunk must be the next the store needs
 // (Partial), else it is refused with ErrOutOfPlace and nothing changes;
 // one that declares another size or sum than the chunks held drops them,
-// and is refused unless it is the first. A chunk that is not the last is kept durably in part; the last is
-// checked with the rest against sum, and the photo kept as Receive keeps
-// it (done), or the partial dropped whole (ErrCorrupt). The caller holds
-// the kind's Claim.
+// and is refused unless it is the first. A full image begins only with
+// room in the budget for its size (ErrOverBudget). A chunk that is not
+// the last is kept durably in part; the last is checked with the rest
+// against sum, and the photo kept as Receive keeps it (done), or the
+// partial dropped whole (ErrCorrupt, ErrFormat, ErrTooLarge). The caller
+// holds the kind's Claim.
 func (s *Store) ReceiveChunk(id string, k Kind, sum string, size, off int64, data []byte) (p Photo, done bool, err error) {
 	if err := ValidID(id); err != nil {
 		return Photo{}, false, err
