@@ -207,9 +207,9 @@ func (s *session) sendPhotos(ctx context.Context, wants []syncproto.PhotoWant) e
 
 // takeChunk checks a chunk the peer sent against what this node asked
 // for, and keeps it. A chunk not asked for, out of place, or a photo not
-// matching its hash is the peer's fault and ends the session
-// (syncproto.CodePhoto); what was kept stays, and a photo that did not
-// match is dropped whole. A failure of this node's own (the disk, the
+// matching its hash or its kind's bounds is the peer's fault and ends the
+// session (syncproto.CodePhoto); what was kept stays, and a photo that did
+// not match is dropped whole. A failure of this node's own (the disk, the
 // budget) gives up that photo for this session, and the session goes on.
 func (s *session) takeChunk(ctx context.Context, c *syncproto.PhotoChunk) error {
 	bad := func(format string, args ...any) error {
