@@ -36,8 +36,12 @@ import (
 // sequence in 40 bits.
 const maxSeq = 1 << 40
 
-// enrolledBefore is how long before its certificate a node may have
+// enrolledBefore is how long before the deployment's CA a node may have
 // stamped its changes: a laptop records offline before it is enrolled.
+// The bound is the CA's, the same on every node, not the origin's
+// certificate's: a laptop's certificate is renewed each season, and what
+// it wrote in the seasons before still merges on a node that holds only
+// the newest.
 const enrolledBefore = 90 * 24 * time.Hour
 
 // admit is the store's Admission.
@@ -54,8 +58,8 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 	if origin.Revoked && c.Seq > origin.Trusted[c.Stream()] {
 		return final("written after headquarters revoked %s", origin.Name)
 	}
-	if c.HLC.Time().Before(origin.NotBefore.Add(-enrolledBefore)) {
-		return final("stamped %s, long before its origin %s was enrolled (%s)", c.HLC.Time().Format(time.DateOnly), origin.Name, origin.NotBefore.Format(time.DateOnly))
+	if began := n.trust.began(); c.HLC.Time().Before(began.Add(-enrolledBefore)) {
+		return final("stamped %s, long before its origin %s could be enrolled: the deployment's certificate authority dates from %s", c.HLC.Time().Format(time.DateOnly), origin.Name, began.Format(time.DateOnly))
 	}
 	if rec.Exists && (c.Type != rec.Type || c.Kit != rec.Kit) {
 		return final("names type %.64q of kit %.64q, but the record is a %s of %s", c.Type, c.Kit, rec.Type, rec.Kit)

@@ -47,7 +47,6 @@ type trust struct {
 type originInfo struct {
 	Name, District string
 	Role           syncproto.Role
-	NotBefore      time.Time
 	// Revoked, Trusted: the node is revoked, and its changes after
 	// Trusted (per stream) are refused.
 	Revoked bool
@@ -66,11 +65,7 @@ func (t *trust) origin(node syncproto.NodeID) (originInfo, bool) {
 	if err != nil || !found {
 		return originInfo{}, false
 	}
-	cert, err := x509.ParseCertificate(n.Cert)
-	if err != nil {
-		return originInfo{}, false
-	}
-	o = originInfo{Name: n.Name, District: n.District, Role: n.Role, NotBefore: cert.NotBefore}
+	o = originInfo{Name: n.Name, District: n.District, Role: n.Role}
 	if o.Trusted, o.Revoked, err = t.store.Revocation(context.Background(), node); err != nil {
 		return originInfo{}, false
 	}
@@ -84,6 +79,17 @@ func (t *trust) origin(node syncproto.NodeID) (originInfo, bool) {
 }
 
 // setCA is the deployment's CA, once the node is enrolled.
+// began is when the deployment's CA became valid, zero until enrolled:
+// nothing of the deployment was written long before.
+func (t *trust) began() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ca == nil {
+		return time.Time{}
+	}
+	return t.ca.NotBefore
+}
+
 func (t *trust) setCA(ca *x509.Certificate) {
 	t.mu.Lock()
 	t.ca = ca
@@ -201,7 +207,7 @@ func (t *trust) check(der []byte) (*x509.Certificate, identity.Claims, error) {
 		t.origins = map[syncproto.NodeID]originInfo{}
 	}
 	t.mu.Unlock()
-	o := originInfo{Name: claims.Name, District: claims.District, Role: claims.Role, NotBefore: cert.NotBefore}
+	o := originInfo{Name: claims.Name, District: claims.District, Role: claims.Role}
 	if o.Trusted, o.Revoked, err = t.store.Revocation(context.Background(), claims.Node); err != nil {
 		return nil, identity.Claims{}, err
 	}

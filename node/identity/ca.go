@@ -77,6 +77,12 @@ type CA struct {
 // 20 years, whose common name is name (e.g. "NEMO Lifeline CA 2025") and
 // organization Organization. It can sign node certificates only, not other CAs.
 func NewCA(name string) (*CA, error) {
+	return NewCAAt(name, time.Now().Add(-ClockSlack))
+}
+
+// NewCAAt is NewCA with its certificate valid from notBefore. Tests use it
+// to make a deployment that began months ago.
+func NewCAAt(name string, notBefore time.Time) (*CA, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > MaxNameLen || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return nil, fmt.Errorf("new CA: name %q: 1 to %d printable characters, e.g. NEMO Lifeline CA 2025", name, MaxNameLen)
@@ -89,12 +95,11 @@ func NewCA(name string) (*CA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new CA: %v", err)
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: name, Organization: []string{Organization}},
-		NotBefore:             now.Add(-ClockSlack),
-		NotAfter:              now.Add(CAValidity),
+		NotBefore:             notBefore,
+		NotAfter:              notBefore.Add(ClockSlack + CAValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,

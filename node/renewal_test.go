@@ -1,0 +1,85 @@
+package node_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"lifeline/node"
+	"lifeline/node/identity"
+	"lifeline/node/nodetest"
+)
+
+const day = 24 * time.Hour
+
+// reenroll gives m a certificate of the same claims valid from notBefore
+// to notAfter, as headquarters renews a laptop's each season.
+func reenroll(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, notBefore, notAfter time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	req, err := m.Node.EnrollmentRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := c.CA.SignAt(req, notBefore, notAfter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Stop()
+	n, err := node.Open(ctx, m.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Install(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	m.Start()
+}
+
+// A field laptop's certificate lasts a season and is renewed: what the
+// laptop wrote in its first season still merges on a node that first
+// hears of it after the renewal, which holds only the newer certificate.
+// A change stamped long before the deployment began is still refused.
+func TestChangesWrittenBeforeARenewalStillMerge(t *testing.T) {
+	now := time.Now()
+	c := nodetest.New(t)
+	ca, err := identity.NewCAAt("Test CA", now.Add(-300*day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CA = ca
+	hq, _ := voters(t, c, 0, true)
+	ctx := context.Background()
+
+	// Enrolled 200 days ago, it wrote 150 days ago, and was renewed today.
+	cayo := laptop(c, "cayo-31", "Cayo", func(cfg *node.Config) { cfg.ClockOffset = -150 * day })
+	reenroll(t, c, cayo, now.Add(-200*day), now.Add(time.Hour))
+	damage := mustAdd(t, cayo.Node, "damage-assessment", assessment)
+	reenroll(t, c, cayo, now.Add(-time.Minute), now.Add(120*day))
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if !holds(hq, damage) {
+		qs, _ := hq.Node.Quarantine(ctx, 0)
+		t.Fatalf("HQ does not hold the assessment written in the laptop's first season; kept aside: %+v", qs)
+	}
+
+	// Stamped 400 days ago, 100 before the deployment's CA.
+	early := laptop(c, "cayo-32", "Cayo", func(cfg *node.Config) { cfg.ClockOffset = -400 * day })
+	old := mustAdd(t, early.Node, "damage-assessment", assessment)
+	if _, err := early.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if holds(hq, old) {
+		t.Fatal("HQ holds an assessment stamped 100 days before the deployment began")
+	}
+	qs, err := hq.Node.Quarantine(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 1 || !strings.Contains(qs[0].Reason, "long before") {
+		t.Fatalf("kept aside at HQ: %+v", qs)
+	}
+}
