@@ -282,12 +282,16 @@ func (n *Node) mayReconcile() error {
 // linkHolds says whether a decision the ledger holds stands here. The
 // ledger checked that a relay's decision names the relay's district, but
 // it holds no records, so it could not check that the records are of that
-// district: here, a decision naming a district stands only while each of
-// its records this node holds is of it. A relay of Toledo cannot link, or
-// part, two people of Cayo by naming Toledo.
+// district: here, a relay's decision stands only while each of its
+// records this node holds is of the district it names. A relay of Toledo
+// cannot link, or part, two people of Cayo by naming Toledo.
+// Headquarters' decisions stand whatever district they name.
 func (n *Node) linkHolds(ctx context.Context, l ledger.Link) (bool, error) {
 	if l.District == "" {
 		return true, nil // only headquarters decides without naming one
+	}
+	if by, ok, err := n.store.Node(ctx, l.Node); err != nil || ok && by.Role.Decides() {
+		return err == nil, err
 	}
 	for _, id := range []syncproto.RecordID{l.A, l.B} {
 		r, err := n.store.Record(ctx, id)
@@ -384,17 +388,25 @@ func (n *Node) Link(ctx context.Context, a, b syncproto.RecordID, decision strin
 	}
 	self := n.Self()
 	da, db := storedDistrict(ra), storedDistrict(rb)
-	// A relay names its district, which every member checks against its
-	// certificate and every node against the records (linkHolds);
-	// headquarters names none, so its decision stands whatever district
-	// the records come to be of.
+	// The decision names the records' district when they are of one. A
+	// relay's must, which every member checks against its certificate and
+	// every node against the records (linkHolds). Headquarters' stands
+	// whatever district the records come to be of, but naming it keeps
+	// relays of other districts from deciding in its place: the ledger
+	// lets a relay's decision replace only one naming its district.
 	district := ""
-	if !self.Role.Decides() && da == db {
+	if da == db {
 		district = da
 	}
 	if !self.Role.Decides() && (district == "" || district != self.District) {
 		return "", fmt.Errorf("%w: records %s and %s are of %s and %s; %s, a relay of %s, links only people of %s (headquarters links any)",
 			ErrNotReconciler, a, b, cmp.Or(da, "no district"), cmp.Or(db, "no district"), self.Name, self.District, self.District)
+	}
+	if held, ok, err := n.store.LinkOf(ctx, a, b); err != nil {
+		return "", err
+	} else if ok && !self.Role.Decides() && held.District != district {
+		return "", fmt.Errorf("%w: the ledger holds a decision on %s and %s naming %s; only headquarters decides that pair again",
+			ErrNotReconciler, a, b, cmp.Or(held.District, "no district"))
 	}
 	creds := n.Credentials()
 	if creds == nil {

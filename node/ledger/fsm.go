@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"lifeline/node/identity"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -44,8 +46,10 @@ type Tx interface {
 	KitVersion(name string) (string, bool, error)
 	PutKit(k Kit) error
 	PutResolution(r Resolve) error
-	// PutLink keeps a decision on a pair of records, replacing the one
-	// the pair had: the last applied is the pair's state.
+	// Link is the decision a pair of records holds, if any; PutLink
+	// keeps one, replacing the one the pair had: the last applied is the
+	// pair's state.
+	Link(a, b syncproto.RecordID) (Link, bool, error)
 	PutLink(l Link) error
 	// Considered reports whether a decision (by its Digest) was
 	// considered before, and whether it was refused then; Consider
@@ -223,7 +227,8 @@ func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 		n, err := commit(tx, c)
 		return n, nil, err
 	case *Decision:
-		if _, err := c.Verify(f.ca, tx.Revoked); err != nil {
+		signer, err := c.Verify(f.ca, tx.Revoked)
+		if err != nil {
 			if errors.Is(err, ErrNotHQ) {
 				return 0, err, nil
 			}
@@ -239,7 +244,7 @@ func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 		if seen {
 			return 0, Considered(c, wasRefused), nil
 		}
-		refused, err := f.decide(tx, c.Type, c.Cmd)
+		refused, err := f.decide(tx, c.Type, c.Cmd, signer)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -249,8 +254,8 @@ func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 }
 
 // decide applies one of headquarters' decisions, once its signature was
-// checked.
-func (f *FSM) decide(tx Tx, t CommandType, cmd any) (refused, err error) {
+// checked: signer is who signed it.
+func (f *FSM) decide(tx Tx, t CommandType, cmd any, signer identity.Claims) (refused, err error) {
 	switch c := cmd.(type) {
 	case *Enroll:
 		e, err := enrolled(c.Cert, f.ca)
@@ -298,9 +303,30 @@ func (f *FSM) decide(tx Tx, t CommandType, cmd any) (refused, err error) {
 		// the record when it applies it (node's onApply).
 		return nil, nil
 	case *Link:
-		return nil, tx.PutLink(*c)
+		return link(tx, c, signer)
 	}
 	return fmt.Errorf("ledger: no handler for %s", t), nil
+}
+
+// link keeps a decision on a pair as the pair's state. The ledger holds no
+// records: a relay's decision names its district, and whether the pair is
+// of it only the nodes that hold the records can tell (node.linkHolds).
+// So a relay's decision takes the place only of one naming its district:
+// a relay of Toledo, naming Toledo, would otherwise put a decision no node
+// lets stand on people of Cayo in the place of headquarters' or Cayo's
+// relay's, and leave the pair undecided.
+func link(tx Tx, l *Link, signer identity.Claims) (refused, err error) {
+	if !signer.Role.Decides() {
+		held, ok, err := tx.Link(l.A, l.B)
+		if err != nil {
+			return nil, err
+		}
+		if ok && held.District != l.District {
+			return fmt.Errorf("ledger: a decision on %s and %s by %s, a relay of %s, in place of one naming %s: only headquarters decides that pair again",
+				l.A, l.B, signer.Name, l.District, cmp.Or(held.District, "no district")), nil
+		}
+	}
+	return nil, tx.PutLink(*l)
 }
 
 // kit keeps the highest version of each kit: a version not after the one

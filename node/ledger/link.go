@@ -21,8 +21,10 @@ import (
 // the ledger: the state machine checks the signer against Node and
 // District, the node that proposes a link checks the records' districts,
 // and every node that reads a relay's decision checks them again against
-// the records it holds (node.linkHolds). Headquarters names no district.
-// CBOR keys are append-only.
+// the records it holds (node.linkHolds). Headquarters names the records'
+// district when they are of one, and none otherwise; its decision stands
+// whatever district it names. A relay's decision takes the place only of
+// one naming its district. CBOR keys are append-only.
 type Link struct {
 	A        syncproto.RecordID `cbor:"1,keyasint"` // A sorts before B (see PairOf)
 	B        syncproto.RecordID `cbor:"2,keyasint"`

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"lifeline/node/ledger"
 	"lifeline/syncproto"
@@ -15,6 +17,15 @@ func (l *ledgerTx) PutLink(k ledger.Link) error {
 			district = excluded.district, at = excluded.at`,
 		k.A[:], k.B[:], k.Decision, k.Node[:], k.District, k.At)
 	return err
+}
+
+// Link is the decision the pair a, b (a before b) holds, if any.
+func (l *ledgerTx) Link(a, b syncproto.RecordID) (ledger.Link, bool, error) {
+	k, err := scanLink(l.tx.QueryRowContext(l.ctx, linksQuery+` WHERE a = ? AND b = ?`, a[:], b[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, false, nil
+	}
+	return k, err == nil, err
 }
 
 // linksQuery reads ledger_links as scanLink scans it.
