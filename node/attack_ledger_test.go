@@ -5,6 +5,7 @@ package node_test
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
@@ -364,5 +365,73 @@ func TestAReplayedDecisionIsRefused(t *testing.T) {
 	})
 	if s := linkStates(t, members, a, b); s[0] != ledger.LinkDifferent || s[1] != ledger.LinkDifferent {
 		t.Fatalf("after the replay the pair is %v on HQ and the relay; want %s on both", s, ledger.LinkDifferent)
+	}
+}
+
+// A relay of Cayo moved to Toledo: headquarters signed it a certificate of
+// Toledo, for the same key, and the ledger enrolled it. The certificate of
+// Cayo has not expired, and with it the relay signs a link of two people
+// of Cayo in Cayo's name, which another member forwards. Every member
+// judges the signer by the newest certificate of its key the ledger
+// enrolled, as a session does, and refuses it: the pair stays undecided.
+// Before, the older certificate went on deciding for Cayo until it ended,
+// and so would an HQ node's, once it was signed a relay's.
+func TestADecisionSignedWithACertificateTheLedgerReplacedIsRefused(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	other := relays[0]
+	mover := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	c.AddToLedger(mover, false)
+	members := []*nodetest.Member{hq, other}
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	a, b := mustAdd(t, cayo.Node, "missing-person", reconcileMaria), mustAdd(t, cayo.Node, "missing-person", reconcileCoc)
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	old := mover.Node.Credentials().Cert
+	req, err := mover.Node.EnrollmentRequestIn("Toledo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := c.CA.SignAt(req, old.NotBefore.Add(time.Minute), old.NotAfter.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(bundle)
+	c.Decide(ledger.CmdEnroll, &ledger.Enroll{Cert: block.Bytes})
+	for _, m := range members {
+		nodetest.Eventually(t, 30*time.Second, m.Name+" holds the relay's certificate of Toledo", func() bool {
+			known, err := m.Node.KnownNodes(ctx)
+			if err != nil {
+				return false
+			}
+			for _, k := range known {
+				if k.Node == mover.Node.Self().ID {
+					return k.District == "Toledo"
+				}
+			}
+			return false
+		})
+	}
+
+	lo, hi := ledger.PairOf(a, b)
+	at := time.Now()
+	entry, err := ledger.Sign(ledger.CmdLink, &ledger.Link{A: lo, B: hi, Decision: ledger.LinkLinked, Node: mover.Node.Self().ID, District: "Cayo", At: at.UnixMilli()},
+		at, old.Raw, mover.Node.Key().Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := forwardToHQ(t, other, hq, entry); !errors.Is(err, ledger.ErrRefused) {
+		t.Fatalf("a link signed with the relay's certificate of Cayo, after the ledger enrolled its certificate of Toledo: %v; want it refused", err)
+	}
+	height := hq.Daemon.Ledger().Status().Height
+	nodetest.Eventually(t, 30*time.Second, "the other relay applies as far as HQ", func() bool {
+		return other.Daemon.Ledger().Status().Height >= height
+	})
+	for _, m := range members {
+		if links, err := node.LedgerLinks(m.Node, ctx); err != nil || len(links) != 0 {
+			t.Fatalf("%s holds the links %+v (%v), want none", m.Name, links, err)
+		}
 	}
 }

@@ -228,6 +228,9 @@ func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 		return n, nil, err
 	case *Decision:
 		signer, err := c.Verify(f.ca, tx.Revoked)
+		if err == nil {
+			err = replaced(tx, c, signer)
+		}
 		if err != nil {
 			if errors.Is(err, ErrNotHQ) {
 				return 0, err, nil
@@ -251,6 +254,29 @@ func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 		return 0, refused, tx.Consider(c.Digest(), refused != nil)
 	}
 	return 0, nil, fmt.Errorf("ledger: no handler for %s", t)
+}
+
+// replaced refuses a decision signed with a certificate that a newer one
+// of the same key, which the ledger enrolled, changed: a node is what the
+// newest certificate of its key says. A relay moved from Cayo to Toledo
+// does not go on deciding for Cayo with its older certificate until that
+// ends, nor an HQ node signed a relay's certificate as headquarters. One
+// renewed with the same claims is not refused.
+func replaced(tx Tx, d *Decision, signer identity.Claims) error {
+	e, ok, err := tx.Enrolled(signer.Node)
+	if err != nil || !ok || e.Name == signer.Name && e.Role == signer.Role && e.District == signer.District {
+		return err
+	}
+	newer, err := x509.ParseCertificate(e.Cert)
+	if err != nil {
+		return nil
+	}
+	cert, err := x509.ParseCertificate(d.Cert)
+	if err != nil || !newer.NotAfter.After(cert.NotAfter) || !newer.NotBefore.After(cert.NotBefore) {
+		return nil
+	}
+	return fmt.Errorf("%w: a %s signed by %s with a certificate the ledger replaced by one of %s, %s",
+		ErrNotHQ, d.Type, signer, e.Role, cmp.Or(e.District, "no district"))
 }
 
 // decide applies one of headquarters' decisions, once its signature was
