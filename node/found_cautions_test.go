@@ -292,3 +292,65 @@ func TestAStatusInConflictIsDecidedBeforeFound(t *testing.T) {
 		t.Fatalf("the report once confirmed: %v at %v, conflicts %+v", r.Fields["status"], r.Fields["found_at_place"], r.Conflicts)
 	}
 }
+
+// Links are made one pair at a time, by any person at HQ or a relay of
+// the district, or by a stolen relay: a chain of them can join a district's
+// every report. A person confirmed found writes found safe into each
+// report of the group still missing; so confirming is refused, writing
+// nothing, when the group holds more reports than the matcher ever takes
+// for one person (64), and goes through once a link is undone.
+func TestConfirmingFoundIsRefusedForMoreReportsThanOnePersonHas(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	ctx := context.Background()
+	const bound = 64
+	reports := make([]syncproto.RecordID, bound+1)
+	for i := range reports {
+		reports[i] = mustAdd(t, hq.Node, "missing-person", `{"full_name":"Ana Tzib","sex":"female","district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	}
+	shelter := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Ana Tzib","sex":"female","home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-23T18:40:00-06:00"}`)
+	for i := 1; i < len(reports); i++ {
+		if _, err := hq.Node.Link(ctx, reports[i-1], reports[i], ledger.LinkLinked); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grouped := func(n int) {
+		t.Helper()
+		nodetest.Eventually(t, 60*time.Second, "the ledger holds the reports linked", func() bool {
+			l, err := hq.Node.LinkedWith(ctx, reports[0])
+			return err == nil && len(l) == n-1
+		})
+	}
+	grouped(bound + 1)
+	status := func(id syncproto.RecordID) string {
+		v, err := hq.Node.RecordBrief(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := v.Fields["status"].(string)
+		return s
+	}
+
+	if _, _, err := hq.Node.ConfirmFound(ctx, reports[0], shelter, "Rosa Tzul"); !errors.Is(err, node.ErrTooManyLinked) {
+		t.Fatalf("confirming found a report linked with %d others: %v; want it refused", bound, err)
+	}
+	for _, id := range reports {
+		if s := status(id); s != "missing" {
+			t.Fatalf("report %s is %q after the refusal, want missing", id, s)
+		}
+	}
+
+	if _, err := hq.Node.Link(ctx, reports[bound-1], reports[bound], ledger.LinkUnlinked); err != nil {
+		t.Fatal(err)
+	}
+	grouped(bound)
+	if _, _, err := hq.Node.ConfirmFound(ctx, reports[0], shelter, "Rosa Tzul"); err != nil {
+		t.Fatalf("confirming found a report linked with %d others: %v", bound-1, err)
+	}
+	for i, id := range reports {
+		if want := map[bool]string{true: "found-safe", false: "missing"}[i < bound]; status(id) != want {
+			t.Fatalf("report %d of the chain is %q, want %s", i, status(id), want)
+		}
+	}
+}

@@ -19,9 +19,9 @@ const (
 // the same name in two districts with two ages.
 const vetoWeight = -4
 
-// maxGroup bounds the records of one group: no person is reported a
+// MaxGroup bounds the records of one group: no person is reported a
 // hundred times, and a chain of namesakes must not make one.
-const maxGroup = 64
+const MaxGroup = 64
 
 // Group is the step after the pairs: a pair says nothing of the other
 // records; the records together do. Pairs scored at least least are taken
@@ -242,7 +242,7 @@ func (g *group) levels(i int32) map[int32]float64 {
 // mayJoin says why two groups may not be taken for one person (an Aside
 // code), or "" when they may.
 func (x *Index) mayJoin(ga, gb *group, same bool, decided func(a, b string) Decision) string {
-	if len(ga.members)+len(gb.members) > maxGroup {
+	if len(ga.members)+len(gb.members) > MaxGroup {
 		return AsideSize
 	}
 	if !same && ga.sheltered+gb.sheltered > 1 {
