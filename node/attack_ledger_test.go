@@ -208,6 +208,47 @@ func TestRelayForwardingAMadeUpCommitIsRefused(t *testing.T) {
 	}
 }
 
+// A relay forwarding a commit of ranges the ledger holds already, or of
+// one range again and again, gets no entry proposed for them: the leader
+// would read the range's changes once per copy, and the state machine
+// skip them all but once.
+func TestARelayForwardingRangesAgainGetsNoEntry(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, false)
+	field := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	add(t, field, 2)
+	if _, err := field.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: cayoDamage}
+	nodetest.Eventually(t, 10*time.Second, "HQ commits the laptop's changes", func() bool { return committed(hq)[own] == 2 })
+	head, err := node.HeadAt(hq.Node, ctx, own, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := hq.Node.LedgerState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := make([]ledger.Range, 4096)
+	for i := range copies {
+		copies[i] = ledger.Range{Stream: own, From: 1, To: 2, Head: head}
+	}
+	again, _ := ledger.Encode(ledger.CmdCommit, &ledger.Commit{Ranges: copies})
+	if err := forwardToHQ(t, relays[0], hq, again); err != nil {
+		t.Fatal(err)
+	}
+	after, err := hq.Node.LedgerState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Applied != before.Applied {
+		t.Fatalf("the leader proposed %d ranges the ledger committed: it applied entries %d to %d", len(copies), before.Applied+1, after.Applied)
+	}
+
+}
+
 // A laptop that syncs with another cannot make it believe its changes are
 // confirmed: receipts it signs itself, or a relay signs, or HQ signed for
 // another head, move nothing.

@@ -115,17 +115,28 @@ var ErrForgedCommit = errors.New("a forwarded commit names a chain head that is 
 // each range of changes this node holds whose chain head is the one named
 // (a range it does not hold yet is left for a later entry: its changes are
 // on their way), and the records those changes create, as this node finds
-// them. A head that differs refuses the whole commit.
+// them. A head that differs refuses the whole commit. Of the ranges whose
+// heads check, only a stream's first that starts right after what the
+// ledger committed is kept, the one the state machine would apply: each
+// other would cost a read of its changes for nothing, and a relay could
+// name one range thousands of times in an entry.
 func (p *Plane) verifyCommit(ctx context.Context, c *ledger.Commit) (*ledger.Commit, error) {
 	held, err := p.cfg.Store.Vector(ctx)
 	if err != nil {
 		return nil, err
 	}
+	state, err := p.cfg.Store.Ledger(ctx)
+	if err != nil {
+		return nil, err
+	}
 	mine := &ledger.Commit{}
+	checked := map[ledger.Range]bool{}
+	named := map[syncproto.Stream]bool{}
 	for _, r := range c.Ranges {
-		if held[r.Stream] < r.To {
+		if held[r.Stream] < r.To || checked[r] {
 			continue
 		}
+		checked[r] = true
 		head, err := p.cfg.Store.HeadAt(ctx, r.Stream, r.To)
 		if err != nil {
 			return nil, err
@@ -133,6 +144,10 @@ func (p *Plane) verifyCommit(ctx context.Context, c *ledger.Commit) (*ledger.Com
 		if head != r.Head {
 			return nil, fmt.Errorf("%w: %s at %d", ErrForgedCommit, r.Stream, r.To)
 		}
+		if r.From != state.Committed[r.Stream]+1 || named[r.Stream] {
+			continue
+		}
+		named[r.Stream] = true
 		mine.Ranges = append(mine.Ranges, r)
 	}
 	mine.New, err = p.created(ctx, mine.Ranges)
