@@ -216,6 +216,42 @@ func handBeyond(t *testing.T, from, to *nodetest.Member, have syncproto.Vector) 
 	}
 }
 
+// A laptop whose hello claims to be a relay, or another laptop, is sent
+// the receipts its certificate's own streams have, not those of every
+// district's laptops that a relay passes on.
+func TestReceiptsGoByTheCertificateNotTheHello(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	spy := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	mustAdd(t, toledo.Node, "damage-assessment", assessment)
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "HQ signs its receipt of the Toledo laptop's change", func() bool {
+		st, _ := hq.Node.Status(ctx)
+		return st.Receipts > 0
+	})
+	for _, claim := range []struct {
+		role syncproto.Role
+		id   syncproto.NodeID
+	}{{syncproto.RoleRelay, spy.Node.Self().ID}, {syncproto.RoleHQ, spy.Node.Self().ID}, {syncproto.RoleField, toledo.Node.Self().ID}} {
+		if _, err := node.SyncClaiming(spy.Node, ctx, hq.Addr, claim.role, claim.id); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := node.Receipts(spy.Node, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if r.Stream.Origin == toledo.Node.Self().ID {
+				t.Fatalf("a Cayo laptop whose hello claims %s %s was sent HQ's receipt of the Toledo laptop's stream %s", claim.role, claim.id, r.Stream)
+			}
+		}
+	}
+}
+
 // A Toledo laptop that holds Cayo records (handed whole) edits and
 // deletes a Cayo damage assessment, and deletes a Cayo missing person:
 // each is kept aside, with its reason, nothing changes, and HQ lists them;

@@ -122,6 +122,19 @@ func SyncAs(n *Node, ctx context.Context, addr string, creds *identity.Credentia
 	return peersync.Run(ctx, conn, cfg)
 }
 
+// SyncClaiming syncs n with the node at addr, n's hello claiming role and
+// node id in place of its own, as a modified node's would.
+func SyncClaiming(n *Node, ctx context.Context, addr string, role syncproto.Role, id syncproto.NodeID) (peersync.Result, error) {
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Hello.Role, cfg.Hello.Node = role, id
+	return peersync.Run(ctx, conn, cfg)
+}
+
 // SyncPresenting syncs n with the node at addr, sending certs in place of
 // the certificates of the origins n sends: what a modified node would
 // send of itself, an older certificate of its key.

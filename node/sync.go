@@ -36,6 +36,7 @@ func (n *Node) sessionConfig(peer identity.Claims) peersync.Config {
 		Offer:  func(st syncproto.Stream) bool { return syncproto.Passes(me, them, st) },
 		Take:   func(st syncproto.Stream) bool { return syncproto.Passes(them, me, st) },
 		Photos: n.photoPeer(peer),
+		Peer:   them,
 	}
 }
 
