@@ -245,6 +245,40 @@ func TestWindowOverrunRefused(t *testing.T) {
 	wantCode(t, ended(t, errc), syncproto.CodeUnexpected, "the window is 4")
 }
 
+// A message that comes once, sent again, is refused as it is read, as a
+// batch past the window is, even while the receiver stores: the reader
+// does not hold copies of it decoded, 8 MiB each, until the loop is free.
+func TestRepeatsRefusedAsTheyAreRead(t *testing.T) {
+	for _, m := range []struct {
+		t   syncproto.MsgType
+		msg any
+	}{
+		{syncproto.MsgCerts, &syncproto.Certs{}},
+		{syncproto.MsgReceipts, &syncproto.Receipts{}},
+		{syncproto.MsgDone, &syncproto.Done{}},
+		{syncproto.MsgHello, ptr(syncproto.NewHello(syncproto.NodeID{0x66, 6}, nil))},
+	} {
+		ring := newRing()
+		node := newPeer(t, ring, "relay")
+		cfg := node.config(ring)
+		cfg.Store = blocking{node}
+		r, errc := withRogue(t, cfg)
+		r.hello(nil)
+		go func() {
+			b, _ := syncproto.NewBatch(1, nil)
+			if !r.send(syncproto.MsgBatch, b) {
+				return
+			}
+			if r.send(m.t, m.msg) {
+				r.send(m.t, m.msg)
+			}
+		}()
+		wantCode(t, ended(t, errc), syncproto.CodeUnexpected, "a second "+m.t.String())
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // The window counts bytes too: batches whose payloads add up past
 // WindowBytes are refused before they are decompressed.
 func TestWindowBytes(t *testing.T) {

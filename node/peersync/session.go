@@ -380,14 +380,22 @@ func (s *session) run(parent context.Context) (Result, error) {
 	// acknowledgements reach the sender while a batch is being stored.
 	// It reads ahead as far as the window: a batch past it is refused at
 	// once, whatever the loop is busy with.
+	// A message that comes once is refused again as it is read, as a
+	// batch past the window is: what the reader holds while the loop is
+	// busy is at most one of each, not copies of 8 MiB.
 	msgs := make(chan received, syncproto.Window)
 	go func() {
+		read := map[syncproto.MsgType]bool{syncproto.MsgHello: true}
 		for {
 			t, body, err := s.readFrame(r)
 			var msg any
 			var changes []store.Incoming
 			var prio uint8
-			if err == nil {
+			if err == nil && onceOnly[t] && read[t] {
+				err = unexpected("a second %s", t)
+				s.abort(err)
+			} else if err == nil {
+				read[t] = true
 				if msg, err = syncproto.Decode(t, body); err != nil {
 					err = &syncproto.ProtocolError{Code: syncproto.CodeMalformed, Msg: err.Error()}
 				} else if b, ok := msg.(*syncproto.Batch); ok {
@@ -692,6 +700,12 @@ func (s *session) run(parent context.Context) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// onceOnly are the messages a peer sends once in a session.
+var onceOnly = map[syncproto.MsgType]bool{
+	syncproto.MsgHello: true, syncproto.MsgCerts: true, syncproto.MsgReceipts: true, syncproto.MsgDone: true,
+	syncproto.MsgPhotoWants: true, syncproto.MsgPhotoDone: true, syncproto.MsgPhotoKept: true,
 }
 
 func unexpected(format string, args ...any) error {
