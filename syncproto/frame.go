@@ -217,8 +217,9 @@ func NewBatch(seq uint64, runs []Run) (*Batch, error) {
 	return &Batch{Seq: seq, Codec: CodecZstd, Size: uint32(len(raw)), Payload: encoder().EncodeAll(raw, nil)}, nil
 }
 
-// Runs decompresses and decodes a batch's runs, checking their shape. The
-// changes inside are not decoded: see DecodeChange.
+// Runs decompresses and decodes a batch's runs, checking their shape and
+// that they hold at most MaxBatchChanges changes. The changes inside are
+// not decoded: see DecodeChange.
 func (b *Batch) Runs() ([]Run, error) {
 	raw := b.Payload
 	if b.Codec == CodecZstd {
@@ -235,7 +236,6 @@ func (b *Batch) Runs() ([]Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("batch %d: %w", b.Seq, err)
 	}
-	total := 0
 	for i := range runs {
 		if err := runs[i].Check(); err != nil {
 			return nil, fmt.Errorf("batch %d: %w", b.Seq, err)
@@ -244,10 +244,6 @@ func (b *Batch) Runs() ([]Run, error) {
 			return nil, fmt.Errorf("%w: batch %d: the run of %s from %d holds %d bytes under one signature, the limit is %d",
 				ErrTooLarge, b.Seq, runs[i].Stream, runs[i].First, n, MaxRunBytes)
 		}
-		total += len(runs[i].Bodies)
-	}
-	if total > MaxBatchChanges {
-		return nil, fmt.Errorf("%w: batch %d holds %d changes, the limit is %d", ErrTooLarge, b.Seq, total, MaxBatchChanges)
 	}
 	return runs, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -405,6 +406,42 @@ func TestRunBytesBound(t *testing.T) {
 	}
 	if _, err := b.Runs(); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "under one signature") {
 		t.Fatalf("a run of %d bytes: %v, want too large", run.Bytes(), err)
+	}
+}
+
+// A batch whose runs each declare as many changes as a batch may hold is
+// refused as their count passes the bound, before the changes of every run
+// are laid out: 4,000 runs of 8,192 empty changes, 32 MiB decompressed
+// from a few kilobytes, would take 800 MB of slices first.
+func TestBatchChangesBoundedAsRunsAreRead(t *testing.T) {
+	run := AppendMap(nil, 4)
+	run = AppendUint(run, 1)
+	run = AppendArray(run, 2)
+	run = AppendBytes(run, bytes.Repeat([]byte{3}, len(NodeID{})))
+	run = AppendUint(run, 2)
+	run = AppendUint(run, 2)
+	run = AppendUint(run, 1)
+	run = AppendUint(run, 3)
+	run = AppendArray(run, MaxBatchChanges)
+	run = append(run, bytes.Repeat([]byte{majorBytes << 5}, MaxBatchChanges)...) // empty changes
+	run = AppendUint(run, 4)
+	run = AppendBytes(run, make([]byte, 64))
+	n := MaxBatchBytes / len(run)
+	raw := AppendArray(nil, n)
+	for range n {
+		raw = append(raw, run...)
+	}
+	b := &Batch{Seq: 1, Codec: CodecZstd, Size: uint32(len(raw)), Payload: encoder().EncodeAll(raw, nil)}
+	raw = nil
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := b.Runs()
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("%d runs of %d changes: %v, want too large", n, MaxBatchChanges, err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 2*MaxBatchBytes {
+		t.Fatalf("a batch of %d compressed bytes, refused, took %d MiB; its payload decompressed is %d MiB", len(b.Payload), got>>20, b.Size>>20)
 	}
 }
 

@@ -352,7 +352,9 @@ func (r *cborReader) fields() ([]FieldChange, error) {
 }
 
 // decodeRunsFast decodes a batch's runs in canonical form; bodies and
-// signatures point into data.
+// signatures point into data. The changes of all runs are counted as each
+// run declares them, before they are laid out: every run may declare
+// MaxBatchChanges, and an empty change is one byte.
 func decodeRunsFast(data []byte) ([]Run, error) {
 	r := &cborReader{b: data}
 	n, err := r.container(majorArray, MaxBatchChanges)
@@ -360,6 +362,7 @@ func decodeRunsFast(data []byte) ([]Run, error) {
 		return nil, err
 	}
 	runs := make([]Run, n)
+	changes := 0
 	for i := range runs {
 		run := &runs[i]
 		m, err := r.container(majorMap, 4)
@@ -389,7 +392,10 @@ func decodeRunsFast(data []byte) ([]Run, error) {
 				run.First, err = r.uint()
 			case 3:
 				var nb int
-				if nb, err = r.container(majorArray, MaxBatchChanges); err == nil {
+				if nb, err = r.container(majorArray, MaxBatchChanges); err == nil && changes+nb > MaxBatchChanges {
+					err = fmt.Errorf("%w: run %d brings the batch to %d changes at byte %d, the limit is %d", ErrTooLarge, i+1, changes+nb, r.off, MaxBatchChanges)
+				} else if err == nil {
+					changes += nb
 					run.Bodies = make([][]byte, nb)
 					for j := range run.Bodies {
 						if run.Bodies[j], err = r.bytesOf(majorBytes, MaxChangeBytes); err != nil {
