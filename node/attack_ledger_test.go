@@ -299,6 +299,42 @@ func TestForgedReceiptsMoveNoConfirmedMark(t *testing.T) {
 	}
 }
 
+// Receipts under HQ's certificate whose signatures do not check cost a
+// few checks, not one each: an honest node passes on only receipts it
+// checked, and a laptop could send 65,536 in a session, at no cost of its
+// own.
+func TestForgedReceiptsAreCheckedAFewOnly(t *testing.T) {
+	c := nodetest.New(t)
+	log := &syncBuffer{}
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) {
+		cfg.Bootstrap = true
+		cfg.Log = slog.New(slog.NewTextHandler(log, nil))
+	})
+	liar := c.Add("cayo-08", syncproto.RoleField, "Cayo", nil)
+	ctx := context.Background()
+	forged := make([]store.Receipt, 1000)
+	for i := range forged {
+		forged[i] = store.Receipt{Stream: syncproto.Stream{Origin: syncproto.NodeID{0x66, byte(i >> 8), byte(i)}, Lane: cayoDamage},
+			Seq: 1, Signer: hq.Node.Self().ID, Sig: make([]byte, ed25519.SignatureSize)}
+	}
+	if _, err := node.SyncSendingReceipts(liar.Node, ctx, hq.Addr, forged, hq.Node.Credentials().Cert.Raw); err != nil {
+		t.Fatal(err) // refusing receipts does not end the session
+	}
+	nodetest.Eventually(t, 10*time.Second, "HQ ends the session", func() bool { return strings.Contains(log.String(), "msg=synced") })
+	var msg string
+	for _, l := range strings.Split(log.String(), "\n") {
+		if strings.Contains(l, `msg="refused receipts"`) {
+			msg = l
+		}
+	}
+	if !strings.Contains(msg, "count=8 ") || !strings.Contains(msg, "unchecked=992") {
+		t.Fatalf("HQ logged %q, want 8 receipts refused and 992 left unchecked", msg)
+	}
+	if rs, _ := node.Receipts(hq.Node, ctx); len(rs) != 0 {
+		t.Fatalf("HQ kept %d forged receipts", len(rs))
+	}
+}
+
 // A key step replayed after a later rotation, and a revocation spread by a
 // relay, change nothing on the node that hears them.
 func TestReplayedAndUnauthorisedNoticesChangeNothing(t *testing.T) {

@@ -135,6 +135,30 @@ func SyncClaiming(n *Node, ctx context.Context, addr string, role syncproto.Role
 	return peersync.Run(ctx, conn, cfg)
 }
 
+// SyncSendingReceipts syncs n with the node at addr, sending rs as the
+// receipts n holds, with cert as every signer's certificate: what a
+// modified node would pass on.
+func SyncSendingReceipts(n *Node, ctx context.Context, addr string, rs []store.Receipt, cert []byte) (peersync.Result, error) {
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Store = receipting{peerStore{n.store, peer}, rs}
+	cfg.Trust = presenting{n.trust, [][]byte{cert}}
+	return peersync.Run(ctx, conn, cfg)
+}
+
+type receipting struct {
+	peerStore
+	rs []store.Receipt
+}
+
+func (r receipting) Receipts(context.Context, syncproto.NodeID, bool, syncproto.Vector, int) ([]store.Receipt, error) {
+	return r.rs, nil
+}
+
 // SyncPresenting syncs n with the node at addr, sending certs in place of
 // the certificates of the origins n sends: what a modified node would
 // send of itself, an older certificate of its key.

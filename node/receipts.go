@@ -52,9 +52,13 @@ func (n *Node) checkReceipts(ctx context.Context) {
 var errReceipt = errors.New("refused a receipt")
 
 // receipts checks a Receipts message: it returns the receipts an unrevoked
-// headquarters node of this deployment signed, and why each other one was
-// refused. With remember, the signers' certificates are kept.
-func (t *trust) receipts(ctx context.Context, m *syncproto.Receipts, remember bool) ([]store.Receipt, []error) {
+// headquarters node of this deployment signed, why each other one was
+// refused, and how many were left unchecked: after maxBadNotices whose
+// signatures fail, the rest are refused unchecked, as an honest node
+// passes on only receipts it checked, and each check costs what a
+// forger's made-up signature does not. With remember, the signers'
+// certificates are kept.
+func (t *trust) receipts(ctx context.Context, m *syncproto.Receipts, remember bool) (keep []store.Receipt, refused []error, unchecked int) {
 	type signer struct {
 		node syncproto.NodeID
 		pub  ed25519.PublicKey
@@ -81,20 +85,22 @@ func (t *trust) receipts(ctx context.Context, m *syncproto.Receipts, remember bo
 			signers[i].pub = cert.PublicKey.(ed25519.PublicKey)
 		}
 	}
-	var keep []store.Receipt
-	var refused []error
-	for _, r := range m.Receipts {
+	forged := 0
+	for i, r := range m.Receipts {
 		s := signers[r.Signer]
 		switch {
+		case forged >= maxBadNotices:
+			return keep, refused, len(m.Receipts) - i
 		case s.err != nil:
 			refused = append(refused, s.err)
 		case !ed25519.Verify(s.pub, syncproto.ReceiptMessage(r.Stream, r.Seq, r.Head), r.Sig):
+			forged++
 			refused = append(refused, fmt.Errorf("%w: of %s at %d, whose signature is not %s's", errReceipt, r.Stream, r.Seq, s.node))
 		default:
 			keep = append(keep, store.Receipt{Stream: r.Stream, Seq: r.Seq, Head: r.Head, Signer: s.node, Sig: r.Sig})
 		}
 	}
-	return keep, refused
+	return keep, refused, 0
 }
 
 // AddReceipts checks receipts a peer sent and keeps those whose signer is
@@ -102,7 +108,7 @@ func (t *trust) receipts(ctx context.Context, m *syncproto.Receipts, remember bo
 // those of changes this node holds are then checked against its chain
 // (store.CheckReceipts), and only those raise a confirmed mark.
 func (t *trust) AddReceipts(ctx context.Context, m *syncproto.Receipts) (int, error) {
-	keep, refused := t.receipts(ctx, m, true)
+	keep, refused, unchecked := t.receipts(ctx, m, true)
 	if err := t.store.PutReceipts(ctx, keep); err != nil {
 		return 0, err
 	}
@@ -113,7 +119,10 @@ func (t *trust) AddReceipts(ctx context.Context, m *syncproto.Receipts) (int, er
 	for _, r := range forked {
 		refused = append(refused, fmt.Errorf("%w: of %s at %d: %w", errReceipt, r.Stream, r.Seq, store.ErrForkedReceipt))
 	}
-	if len(refused) > 0 {
+	switch {
+	case unchecked > 0:
+		t.log.Warn("refused receipts", "count", len(refused), "unchecked", unchecked, "first", refused[0].Error())
+	case len(refused) > 0:
 		t.log.Warn("refused receipts", "count", len(refused), "first", refused[0].Error())
 	}
 	return len(keep) - len(forked), nil
@@ -122,7 +131,7 @@ func (t *trust) AddReceipts(ctx context.Context, m *syncproto.Receipts) (int, er
 // CheckReceipts returns the receipts of m that an unrevoked headquarters
 // node of this deployment signed, keeping nothing (peersync.SnapshotTrust).
 func (t *trust) CheckReceipts(ctx context.Context, m *syncproto.Receipts) []syncproto.Receipt {
-	keep, _ := t.receipts(ctx, m, false)
+	keep, _, _ := t.receipts(ctx, m, false)
 	out := make([]syncproto.Receipt, len(keep))
 	for i, r := range keep {
 		out[i] = syncproto.Receipt{Stream: r.Stream, Seq: r.Seq, Head: r.Head, Sig: r.Sig}
