@@ -335,6 +335,34 @@ func TestForgedReceiptsAreCheckedAFewOnly(t *testing.T) {
 	}
 }
 
+// A laptop that sends thousands of certificates that do not parse ends
+// its session, and the node says why in a line, not in one line per
+// certificate: 4,096 of one byte each made 4,096 reasons of every line
+// the session's failure logged.
+func TestCertificatesThatDoNotVerifyAreToldInALine(t *testing.T) {
+	c := nodetest.New(t)
+	log := &syncBuffer{}
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) {
+		cfg.Bootstrap = true
+		cfg.Log = slog.New(slog.NewTextHandler(log, nil))
+	})
+	liar := c.Add("cayo-08", syncproto.RoleField, "Cayo", nil)
+	add(t, liar, 1)
+	junk := make([][]byte, syncproto.MaxCerts)
+	for i := range junk {
+		junk[i] = []byte{byte(i)}
+	}
+	msg := refusedBy(t, log, func() {
+		node.SyncPresenting(liar.Node, context.Background(), hq.Addr, junk)
+	})
+	if !strings.Contains(msg, "does not parse") || !strings.Contains(msg, "4095 more") {
+		t.Fatalf("HQ logged %.300q, want the first reason and how many more", msg)
+	}
+	if len(log.String()) > 16<<10 {
+		t.Fatalf("HQ logged %d bytes for one session with %d certificates of a byte", len(log.String()), len(junk))
+	}
+}
+
 // A key step replayed after a later rotation, and a revocation spread by a
 // relay, change nothing on the node that hears them.
 func TestReplayedAndUnauthorisedNoticesChangeNothing(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -223,14 +222,19 @@ func (t *trust) claims(der []byte) (identity.Claims, error) {
 	return c, err
 }
 
-// AddCerts checks certificates a peer sent and remembers them.
+// AddCerts checks certificates a peer sent and remembers them. Of those
+// that do not verify, it says why the first does not and how many more:
+// a peer may send 4,096, and the error is what a failed session logs.
 func (t *trust) AddCerts(ctx context.Context, ders [][]byte) error {
-	var errs []error
+	var first error
+	bad := 0
 	learned := false
 	for _, der := range ders {
 		cert, claims, err := t.check(der)
 		if err != nil {
-			errs = append(errs, err)
+			if bad++; first == nil {
+				first = err
+			}
 			continue
 		}
 		// Held in the store, not in the cache: check caches what it
@@ -251,7 +255,10 @@ func (t *trust) AddCerts(ctx context.Context, ders [][]byte) error {
 	if learned && t.learned != nil {
 		t.learned(ctx)
 	}
-	return errors.Join(errs...)
+	if bad > 1 {
+		return fmt.Errorf("%w (and %d more certificates that do not verify)", first, bad-1)
+	}
+	return first
 }
 
 func (t *trust) put(ctx context.Context, cert *x509.Certificate, c identity.Claims) error {
