@@ -540,3 +540,54 @@ func TestADecisionSignedWithACertificateTheLedgerReplacedIsRefused(t *testing.T)
 		}
 	}
 }
+
+// A holder of the gossip key claims a voter's node id at an address where
+// the voter is not (here another node's): the leader checks the address
+// before it moves the voter there, finds another node answering, and
+// keeps the voter where the ledger has it, which goes on committing with
+// it.
+func TestAMembersAddressGossipClaimsIsTakenOnlyWhereItAnswers(t *testing.T) {
+	c := nodetest.New(t)
+	log := &syncBuffer{}
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) {
+		cfg.Bootstrap, cfg.Log = true, slog.New(slog.NewTextHandler(log, nil))
+	})
+	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
+	relay := c.Add("relay-1", syncproto.RoleRelay, "Cayo", nil)
+	c.AddToLedger(relay, true)
+	elsewhere := c.Add("relay-2", syncproto.RoleRelay, "Toledo", nil)
+
+	keyFile := filepath.Join(t.TempDir(), gossip.KeyFile)
+	if err := gossip.WriteKeyFile(keyFile, c.Keys); err != nil {
+		t.Fatal(err)
+	}
+	rogue, err := gossip.Start(gossip.Config{BindAddr: "127.0.0.1:0", KeyFile: keyFile, Profile: gossip.Test,
+		Meta: func() gossip.Meta {
+			return gossip.Meta{Node: relay.Node.Self().ID, Name: "relay-1", Role: syncproto.RoleRelay, District: "Cayo",
+				SyncAddr: elsewhere.Addr, Raft: gossip.RaftVoter, MinProto: syncproto.MinVersion, MaxProto: syncproto.MaxVersion}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rogue.Shutdown()
+	if _, err := rogue.Join([]string{hq.Gossip}); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "the leader checks the address gossip claims for the voter", func() bool {
+		servers, err := hq.Daemon.Ledger().Servers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range servers {
+			if s.ID == relay.Node.Self().ID.String() && s.Addr != relay.Addr {
+				t.Fatalf("the voter was moved to %s, where gossip claimed it is; it is at %s", s.Addr, relay.Addr)
+			}
+		}
+		return strings.Contains(log.String(), "does not answer as itself") && strings.Contains(log.String(), elsewhere.Addr)
+	})
+	ids := add(t, hq, 1)
+	nodetest.Eventually(t, 20*time.Second, "the ledger commits with the voter", func() bool {
+		n, _ := hq.Node.CaseNumber(context.Background(), ids[0])
+		return n != "" && committed(relay).Covers(committed(hq))
+	})
+}

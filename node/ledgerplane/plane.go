@@ -98,6 +98,8 @@ type Plane struct {
 
 	lastStatus   string // the status last recorded, and when
 	lastStatusAt time.Time
+
+	where whereabouts // the members' addresses gossip gives, checked
 }
 
 // New makes the plane; Start opens its Raft member.
@@ -113,6 +115,13 @@ func (p *Plane) Start(ctx context.Context) error {
 	p.layer = NewLayer(tcpAddr(serverAddress(p.cfg.Self.String(), p.cfg.Addr)), func(ctx context.Context, a raft.ServerAddress) (net.Conn, error) {
 		return dialMember(ctx, p.cfg.Dialer, a)
 	})
+	p.where.dial = func(ctx context.Context, a raft.ServerAddress) error {
+		conn, err := dialMember(ctx, p.cfg.Dialer, a)
+		if err == nil {
+			conn.Close()
+		}
+		return err
+	}
 	t := p.cfg.Timers
 	m, err := OpenMember(MemberConfig{
 		Dir: p.cfg.Dir, ID: p.cfg.Self, Addr: p.cfg.Addr, Bootstrap: p.cfg.Bootstrap,
@@ -141,6 +150,7 @@ func (p *Plane) Stop() {
 	}
 	p.stop()
 	<-p.done
+	p.where.wait()
 	if err := p.member.Shutdown(); err != nil {
 		p.cfg.Log.Warn("ledger shutdown", "err", err)
 	}
@@ -470,7 +480,15 @@ func (p *Plane) reconcile(ctx context.Context) {
 		}
 		voter := m.Voter
 		s, in := have[id.String()]
-		addr := cmp.Or(where[id], m.Addr, s.Addr)
+		// Where headquarters' decision or the configuration has it, or
+		// where gossip says it is once it answered there.
+		addr := cmp.Or(m.Addr, s.Addr)
+		if g := where[id]; g != "" && g != addr && (in && g == s.Addr || p.where.answers(ctx, id, g, func(err error) {
+			p.cfg.Log.Warn("ledger: gossip says a member is at an address where it does not answer as itself; it stays where the ledger has it",
+				"member", id.String(), "gossiped", g, "kept", cmp.Or(addr, "none yet"), "err", err)
+		})) {
+			addr = g
+		}
 		var err error
 		switch {
 		case addr == "":
