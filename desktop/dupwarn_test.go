@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -177,5 +178,55 @@ func TestPossiblyAlreadyReportedAsksTheAgeOfANamesake(t *testing.T) {
 	u.bg.Wait()
 	if said := strings.Join(overlayTexts(u.win), "\n"); !strings.Contains(said, "Juan Coc, 45, San Antonio") || strings.Contains(said, "Ask for the age") {
 		t.Fatalf("a report of 45 is warned %q; want the father's report, and no question", said)
+	}
+}
+
+// Ana's Save, on the warning, is hers. She walks away with it on show;
+// the quiet spell signs her out, and Luis signs in: the warning is gone,
+// so that he cannot save her report in his name (nor learn of it), and
+// her report is still in her form when she signs in again.
+func TestTheWarningLeftOpenIsNotTheNextPersons(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Toledo")
+	if _, err := u.node.Add(ctx, node.MissingPersonType, []byte(dupMariaCal), "vol-12"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct{ name, pass string }{{"Ana Cho", anaPass}, {"Luis Sho", luisPass}} {
+		if _, err := u.node.AddPerson(ctx, p.name, []byte(p.pass)); err != nil { // Argon2id 1, 2
+			t.Fatal(err)
+		}
+	}
+	u.RequireSignIn()
+	signInAs(t, u, "Ana Cho", anaPass) // Argon2id 3
+	fm := fillMissing(t, u, "CAAL, María", "35")
+	test.Tap(fm.saveBtn)
+	u.bg.Wait()
+	if overlayButton(u.win, "Save anyway") == nil {
+		t.Fatal("no warning on show for Ana's report")
+	}
+
+	l := u.gate
+	now := time.Now()
+	l.after, l.now, l.last = 10*time.Minute, func() time.Time { return now }, now
+	l.tick()
+	now = now.Add(10 * time.Minute)
+	l.tick()
+	if !l.isLocked() || u.signedIn() != "" {
+		t.Fatal("the quiet spell did not sign Ana out")
+	}
+	signInAs(t, u, "Luis Sho", luisPass) // Argon2id 4
+	if l.isLocked() || u.signedIn() != "Luis Sho" {
+		t.Fatalf("Luis did not sign in: %q", l.view.errLabel.Text)
+	}
+	if b := overlayButton(u.win, "Save anyway"); b != nil {
+		test.Tap(b)
+		u.bg.Wait()
+		t.Fatalf("Ana's warning is on show to Luis; Save anyway there saved %d reports", len(records(t, u, node.MissingPersonType))-1)
+	}
+
+	test.Tap(findButton(u.header, "Switch person"))
+	signInAs(t, u, "Ana Cho", anaPass) // Argon2id 5
+	if fm := u.recordForm(); fm == nil || fm.input(t, "full_name").entry.Text != "CAAL, María" {
+		t.Fatal("Ana signed in again does not find the report she typed")
 	}
 }

@@ -388,6 +388,17 @@ func removeOverlay(ov fyne.OverlayStack, o fyne.CanvasObject) {
 	}
 }
 
+// closeOverlays closes the dialogs and pop-ups on the canvas c.
+func closeOverlays(c fyne.Canvas) {
+	ov := c.Overlays()
+	for top := ov.Top(); top != nil; top = ov.Top() {
+		if p, ok := top.(*widget.PopUp); ok {
+			p.Hide() // marks it hidden, as removing alone does not
+		}
+		ov.Remove(top)
+	}
+}
+
 // activity lies beneath the window's content: the pointer moving over
 // the window, or tapping, where no widget of the content takes it, is
 // input. It draws nothing.

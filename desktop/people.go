@@ -224,6 +224,10 @@ func (u *UI) signInView(intro string) *unlockView {
 		return signInRefused(lang, who, err)
 	}
 	v.done = func(who string) {
+		// What the dialogs left open would do (Save anyway on a warning,
+		// discarding an edit) is of whoever opened them, who may not be
+		// the person signing in: they go.
+		closeOverlays(u.win.Canvas())
 		u.setPerson(who)
 		u.showHeader()
 	}
