@@ -314,6 +314,9 @@ func TestRefused(t *testing.T) {
 		})
 	}
 	big := strings.Repeat("x", MaxCell+1)
+	wide := make([]any, MaxColumns+1)
+	copy(wide, []any{"text", "a", "A", "A"})
+	wide[MaxColumns] = " "
 	var many [][]any
 	for i := range MaxRows + 1 {
 		many = append(many, []any{"text", "q" + strings.Repeat("a", i%3), "Q", "Q"})
@@ -339,6 +342,7 @@ func TestRefused(t *testing.T) {
 		{"kit flag", form([]any{"text", "a", "A", "A"}), Options{Kit: "Bad Name"}, "the kit name \"Bad Name\" must be", false},
 		{"nothing carried", form([]any{"note", "n", "N", "N"}), Options{}, "no question of the form can be carried", false},
 		{"overlong cell", form([]any{"text", "a", big, "A"}), Options{}, "survey row 2, column C (label::English (en)): the cell is 4097 bytes long", true},
+		{"a space far right", form(wide), Options{Kit: "wide"}, "survey row 2, column IW: a cell past column 256, blank as it may look", true},
 		{"too many rows", workbook(t, map[string][][]any{"survey": append([][]any{head}, many...)}), Options{}, "survey row 5001: more than 5000 rows", true},
 		{"too large", append(household(t), make([]byte, MaxFileSize)...), Options{}, "the file is over 20 MiB", true},
 	} {
