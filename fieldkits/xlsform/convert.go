@@ -287,6 +287,12 @@ func (c *converter) question(r row) error {
 		c.rep.add(s.name, r.n, format, args...)
 		return nil
 	}
+	if (kind == "begin_group" || kind == "begin_repeat") && len(c.frames) >= MaxNesting {
+		// Each question is given the relevant of every group it is in:
+		// 1,600 groups in one another, and as many questions in them,
+		// had 2.5 million relevants of 4 KiB checked.
+		return &Error{Sheet: s.name, Row: r.n, Column: s.where("type"), Err: ErrLimit, Msg: fmt.Sprintf("%s %s is inside %d groups: a form nests them at most %d deep", kind, name, len(c.frames), MaxNesting)}
+	}
 	switch {
 	case kind == "begin_group":
 		c.frames = append(c.frames, frame{name: name, row: r.n, relevant: c.part(r, "relevant")})

@@ -21,6 +21,7 @@ const (
 	MaxRows      = 5000     // rows of one sheet, the header included
 	MaxColumns   = 256      // columns of one sheet
 	MaxCell      = 4096     // bytes of one cell
+	MaxNesting   = 32       // groups and a repeat, one inside another
 )
 
 // ErrForm is wrapped by every error about a form file.

@@ -3,6 +3,7 @@ package xlsform
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -321,6 +322,14 @@ func TestRefused(t *testing.T) {
 	for i := range MaxRows + 1 {
 		many = append(many, []any{"text", "q" + strings.Repeat("a", i%3), "Q", "Q"})
 	}
+	var deep [][]any
+	for i := range MaxNesting + 1 {
+		deep = append(deep, []any{"begin_group", fmt.Sprintf("g%d", i), "G", "G", "1 = 1"})
+	}
+	deep = append(deep, []any{"text", "a", "A", "A"})
+	for range MaxNesting + 1 {
+		deep = append(deep, []any{"end_group"})
+	}
 	for _, c := range []struct {
 		name  string
 		data  []byte
@@ -343,6 +352,7 @@ func TestRefused(t *testing.T) {
 		{"nothing carried", form([]any{"note", "n", "N", "N"}), Options{}, "no question of the form can be carried", false},
 		{"overlong cell", form([]any{"text", "a", big, "A"}), Options{}, "survey row 2, column C (label::English (en)): the cell is 4097 bytes long", true},
 		{"a space far right", form(wide), Options{Kit: "wide"}, "survey row 2, column IW: a cell past column 256, blank as it may look", true},
+		{"groups too deep", form(deep...), Options{Kit: "deep"}, "survey row 34, column A (type): begin_group g32 is inside 32 groups: a form nests them at most 32 deep", true},
 		{"too many rows", workbook(t, map[string][][]any{"survey": append([][]any{head}, many...)}), Options{}, "survey row 5001: more than 5000 rows", true},
 		{"too large", append(household(t), make([]byte, MaxFileSize)...), Options{}, "the file is over 20 MiB", true},
 	} {
