@@ -27,6 +27,7 @@
 //
 // Parse is bounded for kits that come over the network: an expression is at
 // most MaxLen bytes, nests at most MaxDepth deep, and a regex pattern is at
-// most MaxPattern bytes, compiled once by Parse into Go's RE2, which matches
-// in time linear in its input.
+// most MaxPattern bytes and MaxProgram instructions compiled, compiled once
+// by Parse into Go's RE2, which matches in time linear in its input times
+// the instructions.
 package expr

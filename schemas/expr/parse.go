@@ -17,6 +17,11 @@ const (
 	MaxLen     = 4096 // bytes of an expression
 	MaxDepth   = 32   // nested parentheses, calls and unary minuses
 	MaxPattern = 512  // bytes of a regex() pattern
+	// MaxProgram bounds the instructions a regex() pattern compiles to,
+	// each of which a match may run at every character of the text: a
+	// name of 2 to 120 letters compiles to 242, and 56 times a{0,1000},
+	// 505 bytes, to 112,000, which took 56 s to match 20,000 characters.
+	MaxProgram = 1000
 )
 
 // Errors that an *Error wraps, so that a caller can tell a kit's mistake from
@@ -368,13 +373,17 @@ func checkRegex(p *parser, c *call) {
 	}
 	// The pattern alone first, so that one such as "a)|(b" cannot break
 	// out of the anchors below, and errors speak of what the author wrote.
-	if _, err := syntax.Parse(pat, syntax.Perl); err != nil {
+	parsed, err := syntax.Parse(pat, syntax.Perl)
+	if err != nil {
 		msg := err.Error()
 		var serr *syntax.Error
 		if errors.As(err, &serr) {
 			msg = fmt.Sprintf("%s: %s", serr.Code, quote(serr.Expr))
 		}
 		p.fail(c.pos, ErrSyntax, "the pattern of regex() is not a regular expression (%s)", msg)
+	}
+	if prog, err := syntax.Compile(parsed.Simplify()); err != nil || len(prog.Inst) > MaxProgram {
+		p.fail(c.pos, ErrLimit, "the pattern of regex() is too large once compiled: at most %d steps are allowed; write its counted repetitions, such as {0,1000}, smaller", MaxProgram)
 	}
 	// JavaRosa matches the whole text (Java's Pattern.matches): so
 	// regex(., '[0-9]+') refuses '12a', as do ODK Collect and Enketo.

@@ -132,6 +132,12 @@ func TestLimits(t *testing.T) {
 	pattern := func(n int) string { return "regex(., '" + strings.Repeat("a", n) + "')" }
 	limit(pattern(MaxPattern), false, 0)
 	limit(pattern(MaxPattern+1), true, 1)
+	// A short pattern may compile to a long program, which a match runs
+	// at every character of the text.
+	limit(`regex(., '`+strings.Repeat("a{0,1000}", 56)+`b')`, true, 1)
+	limit(`regex(., '[0-9]{0,1000}')`, true, 1)
+	limit(`regex(., '^\p{L}[\p{L} -]{0,119}$')`, false, 0)
+	limit(`regex(., '`+strings.Repeat("[0-9]{0,99}", 4)+`')`, false, 0)
 
 	name := strings.Repeat("n", maxName)
 	if _, err := Parse("${" + name + "}"); err != nil {
