@@ -191,4 +191,9 @@ func TestSetupSealsTheNewKey(t *testing.T) {
 	if !v.keyWarn.Visible() {
 		t.Fatal("no warning once the passphrase is emptied")
 	}
+	// Typed in the second entry alone, it is not a passphrase left empty:
+	// the key would be made in the clear by one who meant to seal it.
+	if _, _, err := v.values(); err == nil || !strings.Contains(err.Error(), "differ") {
+		t.Fatalf("a passphrase typed in the second entry alone: %v", err)
+	}
 }

@@ -302,14 +302,14 @@ func (v *setupView) content(pick fyne.CanvasObject) fyne.CanvasObject {
 }
 
 // values reads the form: what node to make and how to enroll it. The
-// passphrase of the node's key, if one is typed, is checked here too
-// (sealWith puts it in the configuration).
+// passphrase of the node's key, if one is typed in either entry, is
+// checked here too (sealWith puts it in the configuration).
 func (v *setupView) values() (node.Identity, Enrollment, error) {
 	id := node.Identity{Name: strings.TrimSpace(v.name.Text), Role: v.roles[v.role.Selected], District: v.district.Selected}
 	if err := id.Validate(); err != nil {
 		return id, Enrollment{}, err
 	}
-	if v.keyPass.Text != "" {
+	if v.keyPass.Text != "" || v.keyPass2.Text != "" {
 		if v.keyPass.Text != v.keyPass2.Text {
 			return id, Enrollment{}, fmt.Errorf("%s: %s", text(v.lang, "setup.keypass"), text(v.lang, "setup.pass.differ"))
 		}
