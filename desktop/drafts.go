@@ -165,7 +165,7 @@ func (u *UI) draftName(path string) string {
 func (u *UI) personDrafts(name string) string {
 	key := u.node.Key().Secret(draftsOfPurpose)
 	m := hmac.New(sha256.New, key[:])
-	m.Write([]byte(strings.ToLower(strings.Join(strings.Fields(name), " "))))
+	m.Write([]byte(foldPerson(name)))
 	return hex.EncodeToString(m.Sum(nil))[:16]
 }
 

@@ -283,3 +283,26 @@ func TestSignInRefusalsAreSaid(t *testing.T) {
 		}
 	}
 }
+
+// The app tells people apart as the node does: Ana Σ and Ana ς are two
+// people (Σ is σ in lower case, not ς), alike as a looser comparison finds
+// them. Ana Σ, removed, makes no more changes, though Ana ς stays.
+func TestARemovedPersonIsNotTakenForAnother(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	for _, name := range []string{"Ana Σ", "Ana ς"} {
+		if _, err := u.node.AddPerson(ctx, name, []byte(anaPass)); err != nil { // Argon2id 1, 2
+			t.Fatal(err)
+		}
+	}
+	u.setPerson("Ana Σ")
+	if who, err := u.author(ctx); err != nil || who != "Ana Σ" {
+		t.Fatalf("Ana Σ signed in makes changes as %q: %v", who, err)
+	}
+	if err := u.node.RemovePerson(ctx, "Ana Σ"); err != nil {
+		t.Fatal(err)
+	}
+	if who, err := u.author(ctx); !errors.Is(err, node.ErrNoPerson) {
+		t.Fatalf("Ana Σ, removed, still makes changes as %q (%v)", who, err)
+	}
+}
