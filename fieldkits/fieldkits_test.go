@@ -270,6 +270,21 @@ func TestParseUpdate(t *testing.T) {
 		}
 	}
 
+	// The name of a family's household member, a field of the rows of a
+	// repeat, is no longer personal.
+	data, _ = embedded.ReadFile(FileName("shelter-registration"))
+	held, _ = c.Kit("shelter-registration")
+	rows := strings.NewReplacer("version: "+held.Version, "version: "+nextMinor(t, held.Version),
+		"  - name: shelter-registration\n    version: 2\n", "  - name: shelter-registration\n    version: 3\n",
+		"            required: true\n            personal: true\n            max: 120", "            required: true\n            max: 120").Replace(string(data))
+	if strings.Count(rows, "personal: true") != strings.Count(string(data), "personal: true")-1 || !strings.Contains(rows, "shelter-registration\n    version: 3") {
+		t.Fatal("the kit file changed: the household member's name is not found")
+	}
+	_, err = c.ParseUpdate("shelter-registration.yaml", []byte(rows))
+	if !errors.As(err, &ke) || !errors.Is(err, ErrIncompatible) || ke.Field != "shelter-registration/shelter-registration.household.name" || !strings.Contains(err.Error(), "personal") {
+		t.Fatalf("personal cleared on a row's field: %v", err)
+	}
+
 	// A kit this node does not hold yet is new: nothing to replace.
 	other := strings.NewReplacer("kit: missing-persons", "kit: missing-persons-drill", "name: missing-person\n", "name: missing-person-drill\n").Replace(kit)
 	if _, err := c.ParseUpdate("drill.yaml", []byte(other)); err != nil {

@@ -60,7 +60,9 @@ func ValidVersion(v string) bool { return kitVersionRE.MatchString(v) }
 //     the old ones kept, with their values and in their order (a multi
 //     field's value lists them in that order);
 //   - a field new to the type is optional: the records already written
-//     lack it.
+//     lack it;
+//   - the fields of a repeat's rows keep the same promises as the type's
+//     own.
 //
 // Like Check, it returns every broken promise, located in k where it can
 // be (a removed type or field at the kit or type that lost it). k must
@@ -114,11 +116,30 @@ func (t *Type) checkSuccessor(kit string, ti int, prev *Type) []*DefinitionError
 			continue
 		}
 		f := t.Fields[fi]
-		fieldErr := func(key, format string, args ...any) {
-			errs = append(errs, &DefinitionError{Kit: kit, TypeIndex: ti, Type: t.Name, FieldIdx: fi, Field: f.Name, Key: key, Msg: fmt.Sprintf(format, args...)})
+		errAt := func(name string) func(key, format string, args ...any) {
+			return func(key, format string, args ...any) {
+				errs = append(errs, &DefinitionError{Kit: kit, TypeIndex: ti, Type: t.Name, FieldIdx: fi, Field: name, Key: key, Msg: fmt.Sprintf(format, args...)})
+			}
 		}
-		f.checkSuccessor(pf, fieldErr)
+		f.checkSuccessor(pf, errAt(f.Name))
 		delete(at, pf.Name)
+		// A repeat's fields are fields of its rows, which records hold:
+		// they keep the same promises.
+		if f.Type != Repeat || pf.Type != Repeat {
+			continue
+		}
+		for _, pnf := range pf.Fields {
+			if nf, ok := f.byName[pnf.Name]; ok {
+				nf.checkSuccessor(pnf, errAt(f.Name+"."+nf.Name))
+			} else {
+				errAt(f.Name)("fields", "field %q of its rows is removed, and rows hold values of it: keep it (a field is never removed, only left optional)", pnf.Name)
+			}
+		}
+		for _, nf := range f.Fields {
+			if _, kept := pf.byName[nf.Name]; !kept && nf.Required.Always {
+				errAt(f.Name+"."+nf.Name)("required", "required is set on a field added to the rows of an existing repeat: the rows written before it lack it")
+			}
+		}
 	}
 	for fi, f := range t.Fields {
 		if _, added := at[f.Name]; added && f.Required.Always {

@@ -44,6 +44,9 @@ func successorBase(t *testing.T) *schemas.Kit {
 				{Value: "water", EN: "Water", ES: "Agua"}, {Value: "insulin", EN: "Insulin", ES: "Insulina"}}},
 			{Name: "photos", Type: schemas.Photo, Label: l},
 			{Name: "found_at", Type: schemas.Ref, Label: l, Ref: "missing-person"},
+			{Name: "reported_with", Type: schemas.Repeat, Label: l, Fields: []*schemas.Field{
+				{Name: "name", Type: schemas.Text, Label: l, Required: schemas.Requirement{Always: true}, Personal: true, Max: ptr(120)},
+				{Name: "age", Type: schemas.Integer, Label: l, Min: ptr(0), Max: ptr(120)}}},
 		},
 	}}}
 	if errs := k.Check(); len(errs) > 0 {
@@ -57,6 +60,14 @@ func TestCheckSuccessor(t *testing.T) {
 	field := func(k *schemas.Kit, name string) *schemas.Field {
 		f, _ := k.Types[0].Field(name)
 		return f
+	}
+	row := func(k *schemas.Kit, name string) *schemas.Field {
+		for _, f := range field(k, "reported_with").Fields {
+			if f.Name == name {
+				return f
+			}
+		}
+		return nil
 	}
 	// Every case raises the kit's version and, where it changes the type,
 	// the type's schema version, so that it breaks one rule only.
@@ -79,6 +90,8 @@ func TestCheckSuccessor(t *testing.T) {
 			field(k, "needs").Choices = append([]schemas.ChoiceItem{{Value: "food", EN: "Food", ES: "Comida"}}, field(k, "needs").Choices...)
 			field(k, "photos").Max = ptr(20)
 			field(k, "age").Personal = true
+			row(k, "age").Personal, row(k, "age").Max = true, ptr(130)
+			field(k, "reported_with").Fields = append(field(k, "reported_with").Fields, &schemas.Field{Name: "phone", Type: schemas.Text, Label: l})
 			k.Types = append(k.Types, &schemas.Type{Name: "sighting", Version: 1, Title: l, Priority: 1,
 				Fields: []*schemas.Field{{Name: "where", Type: schemas.Text, Label: l, Required: schemas.Requirement{Always: true}}}})
 		}, "", "", 0},
@@ -95,6 +108,17 @@ func TestCheckSuccessor(t *testing.T) {
 			k.Types[0].Summary = nil
 		}, "fields", "", 0},
 		{"personal cleared", func(k *schemas.Kit) { bump(k); field(k, "full_name").Personal = false }, "personal", "full_name", 0},
+		{"a row's personal cleared", func(k *schemas.Kit) { bump(k); row(k, "name").Personal = false }, "personal", "reported_with.name", 0},
+		{"a row's max cut", func(k *schemas.Kit) { bump(k); row(k, "age").Max = ptr(60) }, "max", "reported_with.age", 0},
+		{"a row's value type changed", func(k *schemas.Kit) { bump(k); row(k, "age").Type = schemas.Decimal }, "type", "reported_with.age", 0},
+		{"a row's field removed", func(k *schemas.Kit) {
+			bump(k)
+			field(k, "reported_with").Fields = field(k, "reported_with").Fields[:1]
+		}, "fields", "reported_with", 0},
+		{"a row's new field required", func(k *schemas.Kit) {
+			bump(k)
+			field(k, "reported_with").Fields = append(field(k, "reported_with").Fields, &schemas.Field{Name: "phone", Type: schemas.Text, Label: l, Required: schemas.Requirement{Always: true}})
+		}, "required", "reported_with.phone", 0},
 		{"the lane moved", func(k *schemas.Kit) { bump(k); k.Types[0].Priority = 9 }, "priority", "", 0},
 		{"a max cut", func(k *schemas.Kit) { bump(k); field(k, "full_name").Max = ptr(60) }, "max", "full_name", 0},
 		{"a min raised", func(k *schemas.Kit) { bump(k); field(k, "age").Min = ptr(1) }, "min", "age", 0},
