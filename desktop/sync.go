@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -570,10 +571,15 @@ func (v *syncView) readerChoices(ctx context.Context) []readerChoice {
 		out = append(out, readerChoice{fmt.Sprintf(u.T("sync.for.relays"), self.District), []string{relays}})
 	}
 	known, _ := n.KnownNodes(ctx)
+	known = slices.DeleteFunc(known, func(k node.KnownNode) bool { return k.Node == self.ID || !can(k.Node.String()) })
+	// A laptop enrolled again as the replacement of a stolen one may carry
+	// its name while the stolen one is not revoked yet: two of a name are
+	// told apart by what the command line names them by.
+	named := map[string]int{}
 	for _, k := range known {
-		if k.Node == self.ID || !can(k.Node.String()) {
-			continue
-		}
+		named[k.Name]++
+	}
+	for _, k := range known {
 		label := k.Name
 		if label == "" {
 			label = fmt.Sprintf(u.T("records.node"), k.Node.String()[:8]+"…")
@@ -582,6 +588,9 @@ func (v *syncView) readerChoices(ctx context.Context) []readerChoice {
 			label += " (" + string(k.Role) + ", " + k.District + ")"
 		} else {
 			label += " (" + string(k.Role) + ")"
+		}
+		if k.Name != "" && named[k.Name] > 1 {
+			label += fmt.Sprintf(u.T("sync.for.which"), k.Node.String()[:8], k.NotAfter.Format(time.DateOnly))
 		}
 		out = append(out, readerChoice{node.Printable(label), []string{k.Node.String()}})
 	}

@@ -397,3 +397,32 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// A laptop enrolled again as the replacement of a stolen one may carry its
+// name, and the stolen one is not revoked yet. The app that knows both
+// offers them apart, each with its node id and its certificate's end, so
+// that the responder does not hand the stick meant for the replacement to
+// the thief under the same name, as the command line asks for the id.
+func TestTwoNodesOfOneNameAreOfferedApart(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	ca := enrollTestUI(t, u)
+	stolen := enrolledPeer(t, ca, "cayo-laptop-03", "Cayo")
+	again := enrolledPeer(t, ca, "cayo-laptop-03", "Cayo")
+	v := u.newSyncView()
+	for _, n := range []*node.Node{stolen, again} {
+		v.importBundle(bundleOf(t, n))
+		u.bg.Wait()
+	}
+	choices := v.readerChoices(ctx)
+	if len(choices) != 2 || choices[0].label == choices[1].label {
+		t.Fatalf("the two laptops of one name are offered as %q", choices)
+	}
+	for _, n := range []*node.Node{stolen, again} {
+		id := n.Self().ID.String()
+		i := slices.IndexFunc(choices, func(c readerChoice) bool { return slices.Equal(c.names, []string{id}) })
+		if i < 0 || !strings.Contains(choices[i].label, id[:8]) || !strings.Contains(choices[i].label, n.Credentials().Cert.NotAfter.Format(time.DateOnly)) {
+			t.Fatalf("%s is offered as %q, which does not say its id and its certificate's end", id, choices)
+		}
+	}
+}

@@ -273,6 +273,7 @@ var texts = map[string][2]string{
 	"sync.for.hq":         {"Headquarters", "La sede central"},
 	"sync.for.hqrelays":   {"Headquarters and the relays of %s", "La sede central y los relés de %s"},
 	"sync.for.relays":     {"The relays of %s", "Los relés de %s"},
+	"sync.for.which":      {" — node %s…, certificate until %s", " — nodo %s…, certificado hasta %s"},
 	"sync.for.none":       {"This node knows no other node to encrypt a bundle for yet. It learns them by syncing with a relay or headquarters once, or by importing a bundle one of them wrote.", "Este nodo aún no conoce ningún otro nodo para el que cifrar un paquete. Los conoce al sincronizar una vez con un relé o con la sede central, o al importar un paquete escrito por uno de ellos."},
 	"sync.imported":       {"Read the bundle: %d changes new here.", "Paquete leído: %d cambios nuevos aquí."},
 	"sync.gossip.alive":   {"reachable", "accesible"},
