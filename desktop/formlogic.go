@@ -72,11 +72,10 @@ func (fm *form) encode(ff *formField, v any) []byte {
 // under a value that fails its constraint, a calculated value as
 // computed. Cheap: a few microseconds a field.
 func (fm *form) relogic() {
-	vals := fm.values()
-	today := schemas.Today(time.Now())
+	logic := fm.t.Logic(fm.values(), schemas.Today(time.Now()))
 	lang := fm.u.Lang()
 	for _, g := range fm.repeats {
-		p := fm.t.At(vals, g.def, "", today)
+		p := logic.At(g.def, "")
 		setVisible(g.box, p.Relevant)
 	}
 	for _, ff := range fm.allFields() {
@@ -84,7 +83,7 @@ func (fm *form) relogic() {
 		if ff.row != nil {
 			row = ff.row.id
 		}
-		p := fm.t.At(vals, ff.def, row, today)
+		p := logic.At(ff.def, row)
 		ff.relevant, ff.required = p.Relevant, p.Required
 		setVisible(ff.box, p.Relevant)
 		label := ff.def.Label.In(lang)

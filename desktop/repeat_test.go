@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -388,5 +389,35 @@ func TestFormSavesOnCtrlS(t *testing.T) {
 	u.bg.Wait()
 	if got := recordNow(t, u, id).Fields["capacity"]; got != int64(350) {
 		t.Errorf("Ctrl+S on the edit left capacity %v, want 350; the form says %q", got, edit.summary.Text)
+	}
+}
+
+// At each change the form asks the kit's logic of every field: it reads
+// the record once for all of them, so that what it takes per field does
+// not grow with the rows. A family of 200 rows, which another node may
+// write, is typed in as one of 20; asking of each field alone read the
+// whole record for each, and a repeat of 30 questions in 200 rows took
+// seconds a keystroke.
+func TestFormLogicPerFieldDoesNotGrowWithTheRows(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	fm := openType(t, u, shelterKit, familyType)
+	g := fm.repeat(t, "household")
+	perField := func(rows int) float64 {
+		t.Helper()
+		fm.quiet = true
+		for len(g.rows) < rows {
+			g.addNew()
+		}
+		fm.quiet = false
+		fm.relogic() // once before, so that only what a change costs is counted
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		fm.relogic()
+		runtime.ReadMemStats(&after)
+		return float64(after.TotalAlloc-before.TotalAlloc) / float64(len(fm.allFields()))
+	}
+	few := perField(20)
+	if many := perField(schemas.MaxRows); many > 2*few {
+		t.Fatalf("the form's logic takes %.0f bytes a field with %d rows, %.0f with 20", many, schemas.MaxRows, few)
 	}
 }
