@@ -319,7 +319,6 @@ func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
 // responder who moved there. It returns m's certificate from before.
 func moveTo(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, district string) *x509.Certificate {
 	t.Helper()
-	ctx := context.Background()
 	old := m.Node.Credentials().Cert
 	req, err := m.Node.EnrollmentRequestIn(district)
 	if err != nil {
@@ -331,6 +330,14 @@ func moveTo(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, district stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	install(t, m, bundle)
+	return old
+}
+
+// install has m install an enrollment bundle, stopped, and starts it again.
+func install(t *testing.T, m *nodetest.Member, bundle []byte) {
+	t.Helper()
+	ctx := context.Background()
 	m.Stop()
 	n, err := node.Open(ctx, m.Config)
 	if err != nil {
@@ -341,7 +348,6 @@ func moveTo(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, district stri
 	}
 	n.Close()
 	m.Start()
-	return old
 }
 
 // A Cayo laptop moves to Toledo: headquarters signs it a certificate of

@@ -121,17 +121,7 @@ func TestThumbnailsOverTheirBoundsAreRefused(t *testing.T) {
 	if _, arriving, err := relay.Node.PhotosWaiting(); err != nil || arriving != 0 {
 		t.Fatalf("the relay holds %d photos in part (%v); want none", arriving, err)
 	}
-	honest := laptop(c, "cayo-08", "Cayo", nil)
-	p := addNoisePhoto(t, honest.Node, 300, 200, 7)
-	if _, err := honest.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "Ana Cho"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := honest.Node.Sync(ctx, relay.Addr); err != nil {
-		t.Fatal(err)
-	}
-	if thumb, full := photoKinds(t, relay.Node, p); !thumb || !full {
-		t.Fatalf("the honest laptop's photo reached the relay: thumbnail %v, full image %v; want both", thumb, full)
-	}
+	honestPhotoReaches(t, c, relay, 300, 200, 7)
 }
 
 // A full image whose bytes hash to its id but are no JPEG is the peer's
@@ -286,8 +276,16 @@ func TestPhotosHeldInPartCountInTheBudget(t *testing.T) {
 	if b, err := s.Budget(); err != nil || b.Used < 4*sent {
 		t.Fatalf("the budget counts %d MiB used (%v); want what is held in part", b.Used>>20, err)
 	}
+	honestPhotoReaches(t, c, relay, 900, 700, 11)
+}
+
+// honestPhotoReaches has an honest Cayo laptop send relay a record with a
+// photo of w×h pixels: its thumbnail and full image reach the relay.
+func honestPhotoReaches(t *testing.T, c *nodetest.Cluster, relay *nodetest.Member, w, h int, seed uint64) {
+	t.Helper()
+	ctx := context.Background()
 	honest := laptop(c, "cayo-08", "Cayo", nil)
-	p := addNoisePhoto(t, honest.Node, 900, 700, 11)
+	p := addNoisePhoto(t, honest.Node, w, h, seed)
 	if _, err := honest.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "Ana Cho"); err != nil {
 		t.Fatal(err)
 	}

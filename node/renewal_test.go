@@ -17,7 +17,6 @@ const day = 24 * time.Hour
 // to notAfter, as headquarters renews a laptop's each season.
 func reenroll(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, notBefore, notAfter time.Time) {
 	t.Helper()
-	ctx := context.Background()
 	req, err := m.Node.EnrollmentRequest()
 	if err != nil {
 		t.Fatal(err)
@@ -26,16 +25,7 @@ func reenroll(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, notBefore, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Stop()
-	n, err := node.Open(ctx, m.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Install(ctx, bundle); err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
-	m.Start()
+	install(t, m, bundle)
 }
 
 // A field laptop's certificate lasts a season and is renewed: what the
