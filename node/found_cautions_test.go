@@ -135,9 +135,12 @@ func TestConfirmingFoundWritesThePersonsOtherReports(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	nodetest.Eventually(t, 30*time.Second, "the ledger holds the three reports linked", func() bool {
+	// The ledger gives case numbers as it commits the records, apart from
+	// the links: the proposal is read once both are in.
+	nodetest.Eventually(t, 30*time.Second, "the ledger holds the three reports linked, the cousin's with its case number", func() bool {
 		l, err := hq.Node.LinkedWith(ctx, byNeighbour)
-		return err == nil && len(l) == 2
+		n, _ := hq.Node.CaseNumber(ctx, byCousin)
+		return err == nil && len(l) == 2 && n != ""
 	})
 
 	p, err := hq.Node.ProposeFound(ctx, byNeighbour, shelter)
