@@ -476,8 +476,14 @@ func (a *applier) env() *recordEnv {
 }
 
 // maxDepth bounds how deep one field's logic may lead to others'. Check
-// refuses cycles; this is a second fence.
-const maxDepth = 64
+// refuses cycles, and chains of rules longer than MaxRuleChain, which
+// this leaves room for twice over; this is a second fence.
+const maxDepth = 256
+
+// MaxRuleChain bounds the fields a chain of rules leads through, each
+// field's relevant or calculate rule reading the next (a nested field's
+// repeat counts as one).
+const MaxRuleChain = 128
 
 func fullName(f *Field, row string) string {
 	if f.parent != nil {
@@ -874,7 +880,13 @@ func (t *Type) checkLogic(fail func(f *Field, key, format string, args ...any)) 
 		}
 		return out
 	}
+	// Nor lead through more than MaxRuleChain fields, each of whose rules
+	// reads the next: the rules are worked out to maxDepth and no deeper,
+	// and a longer chain would give its first fields nothing, or not,
+	// as the order the fields are read in falls.
 	state := map[string]int{} // 1 visiting, 2 done
+	chain := map[string]int{} // the fields of the longest chain of rules from one, itself included
+	tooLong := false
 	var visit func(f *Field, path []string) bool
 	visit = func(f *Field, path []string) bool {
 		k := key(f)
@@ -886,11 +898,18 @@ func (t *Type) checkLogic(fail func(f *Field, key, format string, args ...any)) 
 			return true
 		}
 		state[k] = 1
+		n := 1
 		for _, g := range deps(f) {
 			if !visit(g, append(path, k)) {
 				state[k] = 2
 				return false
 			}
+			n = max(n, 1+chain[key(g)])
+		}
+		chain[k] = n
+		if n > MaxRuleChain && !tooLong {
+			tooLong = true
+			fail(f, "relevant", "its relevant or calculate rule reads a field whose rule reads another, and so on through %d fields: at most %d are allowed", n, MaxRuleChain)
 		}
 		state[k] = 2
 		return true

@@ -1,8 +1,11 @@
 package schemas_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -218,4 +221,46 @@ func TestApplyOrderIndependent(t *testing.T) {
 			rt.Fatalf("occupancy %d of %d: error %v", occ, capacity, ea)
 		}
 	})
+}
+
+// chainKit is a kit of n fields each calculated from the one before, f0
+// typed: fi is f0 + i. reversed lists the fields last first, so that the
+// first field read leads through the whole chain.
+func chainKit(n int, reversed bool) *schemas.Kit {
+	l := schemas.Label{EN: "x", ES: "x"}
+	fs := []*schemas.Field{{Name: "f0", Type: schemas.Integer, Label: l}}
+	for i := 1; i < n; i++ {
+		fs = append(fs, &schemas.Field{Name: fmt.Sprintf("f%d", i), Type: schemas.Integer, Label: l, Calculate: fmt.Sprintf("${f%d} + 1", i-1)})
+	}
+	if reversed {
+		slices.Reverse(fs)
+	}
+	return &schemas.Kit{Name: "chain", Version: "1.0", Title: l, Types: []*schemas.Type{{Name: "plot", Version: 1, Title: l, Priority: 2, Fields: fs}}}
+}
+
+// A chain of rules as long as a kit may hold is worked out whole, in
+// whatever order its fields are listed; a longer one is refused when the
+// kit is checked, naming the bound: worked out, its first fields came out
+// empty or not as the order of the fields fell.
+func TestRuleChainsAreBounded(t *testing.T) {
+	n := schemas.MaxRuleChain
+	for _, reversed := range []bool{false, true} {
+		k := chainKit(n, reversed)
+		if errs := k.Check(); len(errs) > 0 {
+			t.Fatalf("a chain of %d rules (reversed %v): %v", n, reversed, errs[0])
+		}
+		in, err := apply(t, k.Types[0], nil, `{"f0":1}`, schemas.Create)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := fmt.Sprintf("f%d", n-1)
+		want := []byte{0x18, byte(n)} // CBOR: an unsigned integer from 24 to 255
+		if got := values(in)[last]; !bytes.Equal(got, want) {
+			t.Errorf("a chain of %d rules (reversed %v): %s is %x, want %d", n, reversed, last, got, n)
+		}
+	}
+	errs := chainKit(n+1, true).Check()
+	if len(errs) != 1 || errs[0].Key != "relevant" || !strings.Contains(errs[0].Error(), fmt.Sprintf("at most %d", n)) {
+		t.Fatalf("a chain of %d rules: errors %v, want one saying at most %d", n+1, errs, n)
+	}
 }
