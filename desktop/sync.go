@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
+	"lifeline/node/identity"
 	"lifeline/node/peersync"
 	"lifeline/syncproto"
 )
@@ -461,7 +462,7 @@ func (v *syncView) confirmText() string {
 func (v *syncView) installCert(path string) {
 	u := v.u
 	u.job(u.T("sync.installing"), func(ctx context.Context, _ func(string)) error {
-		b, err := os.ReadFile(path)
+		b, err := identity.ReadPEMFile(path, "an enrollment bundle")
 		if err != nil {
 			return err
 		}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"lifeline/node"
 	"lifeline/node/atomicfile"
+	"lifeline/node/identity"
 	"lifeline/syncproto"
 )
 
@@ -55,7 +55,7 @@ func runCASign(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	req, err := os.ReadFile(*reqFile)
+	req, err := identity.ReadPEMFile(*reqFile, "an enrollment request")
 	if err != nil {
 		return err
 	}

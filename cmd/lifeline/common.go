@@ -119,11 +119,18 @@ func printJSON(w io.Writer, v any) error {
 // readInput reads a JSON object from a file or, with no file, standard input.
 func readInput(e *env, file string) ([]byte, error) {
 	if file != "" && file != "-" {
-		b, err := os.ReadFile(file)
+		f, err := os.Open(file)
 		if err != nil {
 			return nil, err
 		}
-		return b, nil
+		defer f.Close()
+		// A record is one JSON object: a file larger than a line of an
+		// import may be is another file, and is not read whole.
+		b, err := io.ReadAll(io.LimitReader(f, node.MaxLineBytes+1))
+		if err == nil && len(b) > node.MaxLineBytes {
+			err = fmt.Errorf("%s: larger than the %d KiB a record may be: is it the record's JSON?", file, node.MaxLineBytes>>10)
+		}
+		return b, err
 	}
 	if e.isTerminal(e.stdin) {
 		fmt.Fprintln(e.stderr, "reading the record's JSON from standard input; end with Ctrl-D")

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"lifeline/node"
 	"lifeline/node/atomicfile"
+	"lifeline/node/identity"
 )
 
 func runEnroll(ctx context.Context, e *env, fs *flagSet, args []string) error {
@@ -56,7 +56,7 @@ func runEnrollInstall(ctx context.Context, e *env, fs *flagSet, args []string) e
 	if _, err := fs.parse(args); err != nil {
 		return err
 	}
-	bundle, err := os.ReadFile(*certFile)
+	bundle, err := identity.ReadPEMFile(*certFile, "an enrollment bundle")
 	if err != nil {
 		return err
 	}

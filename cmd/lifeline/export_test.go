@@ -232,3 +232,21 @@ func TestFilesForElsewhereStayOutOfTheDataFolder(t *testing.T) {
 		}
 	}
 }
+
+// A file picked by mistake (a video on the same stick) for a record, a
+// request or a certificate is refused as larger than such a file may be,
+// saying which, without being read whole.
+func TestAFileLargerThanItsKindIsRefusedUnread(t *testing.T) {
+	d := newDeployment(t)
+	field := d.node(t, "cayo-07", "field", "Cayo")
+	big := filepath.Join(t.TempDir(), "VID_0412.mp4")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, 1<<30); err != nil { // a gibibyte, sparse
+		t.Fatal(err)
+	}
+	fails(t, "", []string{big, "larger than", "1024 KiB"}, "record", "add", "--data", field, "--type", "damage-assessment", "--file", big)
+	fails(t, "", []string{big, "an enrollment bundle", "larger than 64 KiB"}, "enroll", "install", "--data", field, "--cert", big)
+	fails(t, "", []string{big, "an enrollment request", "larger than 64 KiB"}, "ca", "sign", "--data", d.hq, "--request", big, "--out", filepath.Join(t.TempDir(), "cert.pem"))
+}

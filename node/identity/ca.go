@@ -336,6 +336,12 @@ func readCertFile(path, what string) (*x509.Certificate, error) {
 	return cert, nil
 }
 
+// ReadPEMFile reads a file that should hold what (an enrollment request
+// or bundle, a certificate), refusing one larger than any such file is
+// without reading it whole: a file picked by mistake, a video on the same
+// stick, says so instead of filling the memory.
+func ReadPEMFile(path, what string) ([]byte, error) { return readBounded(path, what) }
+
 // readBounded reads a small file, refusing one larger than maxPEMInput.
 func readBounded(path, what string) ([]byte, error) {
 	f, err := os.Open(path)
