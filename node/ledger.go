@@ -151,15 +151,15 @@ func (n *Node) revokedCheck(node syncproto.NodeID) error {
 }
 
 // supersededCheck refuses a peer's certificate when this node holds a newer
-// one of its key, signed later and ending later, that says otherwise: a
-// responder who moved to another district presents the certificate of the
-// one it is in now.
+// one of its key that supersedes it (identity.Supersedes): a responder who
+// moved to another district presents the certificate of the one it is in
+// now.
 func (n *Node) supersededCheck(c identity.Claims, cert *x509.Certificate) error {
 	held, found, err := n.store.Node(context.Background(), c.Node)
-	if err != nil || !found || !held.NotAfter.After(cert.NotAfter) || held.Name == c.Name && held.Role == c.Role && held.District == c.District {
-		return err
+	if err != nil || !found || !held.NotAfter.After(cert.NotAfter) {
+		return err // the certificate held, or one ending no later, supersedes nothing
 	}
-	if newer, err := x509.ParseCertificate(held.Cert); err != nil || !newer.NotBefore.After(cert.NotBefore) {
+	if newer, err := x509.ParseCertificate(held.Cert); err != nil || !identity.Supersedes(newer, cert) {
 		return nil
 	}
 	return fmt.Errorf("headquarters signed it a newer one, of %s, %s, until %s: install that one (lifeline enroll install)",

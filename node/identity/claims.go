@@ -171,3 +171,21 @@ func ClaimsOf(cert *x509.Certificate) (Claims, error) {
 	}
 	return c, nil
 }
+
+// Supersedes reports whether newer, a certificate of the same node as
+// older, takes its place: signed later and ending later, it says another
+// name, role or district (a responder who moved). A node is then what
+// newer says, whatever older, still signed and unexpired, says. One
+// renewed with the same claims does not: a node whose renewal is on its
+// way keeps using the older.
+func Supersedes(newer, older *x509.Certificate) bool {
+	if !newer.NotBefore.After(older.NotBefore) || !newer.NotAfter.After(older.NotAfter) {
+		return false
+	}
+	a, err := ClaimsOf(newer)
+	if err != nil {
+		return false
+	}
+	b, err := ClaimsOf(older)
+	return err == nil && a.Node == b.Node && (a.Name != b.Name || a.Role != b.Role || a.District != b.District)
+}

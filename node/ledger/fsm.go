@@ -264,7 +264,7 @@ func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
 // renewed with the same claims is not refused.
 func replaced(tx Tx, d *Decision, signer identity.Claims) error {
 	e, ok, err := tx.Enrolled(signer.Node)
-	if err != nil || !ok || e.Name == signer.Name && e.Role == signer.Role && e.District == signer.District {
+	if err != nil || !ok {
 		return err
 	}
 	newer, err := x509.ParseCertificate(e.Cert)
@@ -272,7 +272,7 @@ func replaced(tx Tx, d *Decision, signer identity.Claims) error {
 		return nil
 	}
 	cert, err := x509.ParseCertificate(d.Cert)
-	if err != nil || !newer.NotAfter.After(cert.NotAfter) || !newer.NotBefore.After(cert.NotBefore) {
+	if err != nil || !identity.Supersedes(newer, cert) {
 		return nil
 	}
 	return fmt.Errorf("%w: a %s signed by %s with a certificate the ledger replaced by one of %s, %s",
