@@ -12,7 +12,7 @@ import (
 )
 
 // The form follows the kit's logic (docs/kits.md, "Logic") as it is
-// typed: after each change, schemas.Type.At says of every field whether
+// typed: after each change, schemas.Type.Logic says of every field whether
 // it is asked, required, meets its constraint, and what the kit computes
 // for it. The form holds no rule of its own: the node's Apply, on save,
 // decides what is stored.

@@ -318,19 +318,9 @@ func (t *Type) Apply(cur Values, in *Input, mode Mode, today expr.Date) error {
 	return nil
 }
 
-// At says what the logic of field f (of this type, or of one of its
-// repeats, in the row given) makes of it in a record holding values: for
-// a form to show or hide it, mark it required, flag a failed constraint
-// and show a calculated value as the record is typed. row is "" for a
-// field of the type itself; today is what today() gives (see Today). A
-// form that asks of every field asks Logic once, then its At.
-func (t *Type) At(values Values, f *Field, row string, today expr.Date) Place {
-	return t.Logic(values, today).At(f, row)
-}
-
 // RecordLogic is what a type's logic makes of the fields of one record,
 // each relevance and calculation evaluated once for all of them: a form
-// asks it of every field at every keystroke, and asking each of Type.At
+// asks it of every field at every keystroke, and asking each field alone
 // read the whole record again for each field (6,000 fields, a repeat of 30
 // questions in 200 rows, took 7.7 s).
 type RecordLogic struct {
@@ -346,7 +336,11 @@ func (t *Type) Logic(values Values, today expr.Date) *RecordLogic {
 	return &RecordLogic{a: a, e: a.env()}
 }
 
-// At is Type.At of the record l read.
+// At says what the logic of field f (of the type, or of one of its
+// repeats, in the row given) makes of it in the record l read: for a form
+// to show or hide it, mark it required, flag a failed constraint and show
+// a calculated value as the record is typed. row is "" for a field of the
+// type itself.
 func (l *RecordLogic) At(f *Field, row string) Place {
 	a, e := l.a, l.e
 	p := Place{Relevant: e.relevant(f, row), ConstraintOK: true}
