@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/crypto/chacha20poly1305"
 
+	"lifeline/node"
 	"lifeline/node/atomicfile"
 )
 
@@ -165,7 +166,7 @@ func (u *UI) draftName(path string) string {
 func (u *UI) personDrafts(name string) string {
 	key := u.node.Key().Secret(draftsOfPurpose)
 	m := hmac.New(sha256.New, key[:])
-	m.Write([]byte(foldPerson(name)))
+	m.Write([]byte(node.FoldName(name)))
 	return hex.EncodeToString(m.Sum(nil))[:16]
 }
 

@@ -83,14 +83,6 @@ func (u *UI) useDrafts(sub string, off bool) {
 	}
 }
 
-// foldPerson is a person's name as the node compares names (node/people.go,
-// foldName): spaces collapsed, lower case. A looser comparison would take
-// one person for another: strings.EqualFold finds Ana Σ and Ana ς alike,
-// whom the node keeps apart.
-func foldPerson(name string) string {
-	return strings.ToLower(strings.Join(strings.Fields(name), " "))
-}
-
 // signInNeeded is why a change was refused: no one is signed in where
 // the node's people sign in, or the person signed in was removed or
 // revoked since. The app then asks for a sign-in (showError).
@@ -123,7 +115,7 @@ func (u *UI) author(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for _, p := range people {
-		if foldPerson(p.Name) == foldPerson(who) {
+		if node.FoldName(p.Name) == node.FoldName(who) {
 			if p.Revoked {
 				return "", &signInNeeded{who: who, err: fmt.Errorf("%s: %w", who, node.ErrPersonRevoked)}
 			}
@@ -419,7 +411,7 @@ func (v *peopleView) remove(name string) {
 				u.setPerson("")
 				u.showHeader()
 				v.say(u.T("people.removed.last"), widget.MediumImportance)
-			case foldPerson(name) == foldPerson(u.signedIn()):
+			case node.FoldName(name) == node.FoldName(u.signedIn()):
 				v.d.Hide()
 				u.signIn(u.T("signin.intro"), "")
 				return

@@ -53,12 +53,12 @@ func personName(name string) (kept, folded string, err error) {
 	case Printable(kept) != kept:
 		return "", "", errors.New("a person's name holds characters that do not print")
 	}
-	return kept, foldName(kept), nil
+	return kept, FoldName(kept), nil
 }
 
 // foldName is a person's name as names are compared (spaces collapsed,
 // lower case), whether or not it is one personName takes.
-func foldName(name string) string {
+func FoldName(name string) string {
 	return strings.ToLower(strings.Join(strings.Fields(name), " "))
 }
 

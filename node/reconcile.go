@@ -758,7 +758,7 @@ func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing Rec
 	}
 	// who is a writer as the cautions tell them apart: a node and the
 	// person on it, as a person's name is compared.
-	who := func(w writer) string { return w.origin.String() + "\x00" + foldName(w.author) }
+	who := func(w writer) string { return w.origin.String() + "\x00" + FoldName(w.author) }
 	nodes, people, changed := map[syncproto.NodeID]bool{}, map[string]bool{}, map[string]bool{}
 	for _, w := range ws {
 		name, k := cmp.Or(names[w.origin], w.origin.String()), who(w)
