@@ -62,13 +62,14 @@ var (
 		firstElse:     {"else", 0.02, 0.951},
 	}
 	surnameLevels = []level{
-		surnameExact:    {"same surnames", 0.56, 0.01},
-		surnameOne:      {"one surname in common, the other dropped", 0.35, 0.015},
-		surnameOneOther: {"one surname in common, the others different", 0.02, 0.02},
-		surnameSpelling: {"known spelling variant", 0.05, 0.002},
-		surnameAlike:    {"jaro-winkler >= 0.92 or one typo", 0.10, 0.004},
-		surnameSomewhat: {"jaro-winkler >= 0.85 or one typo in a short name", 0.02, 0.01},
-		surnameElse:     {"else", 0.03, 0.939},
+		surnameExact:     {"same surnames", 0.56, 0.01},
+		surnameOne:       {"one surname in common, the other dropped", 0.35, 0.015},
+		surnameOneOther:  {"one surname in common, the others different", 0.02, 0.02},
+		surnameSpelling:  {"known spelling variant", 0.05, 0.002},
+		surnameAlike:     {"jaro-winkler >= 0.92 or one typo", 0.10, 0.004},
+		surnameSomewhat:  {"jaro-winkler >= 0.85 or one typo in a short name", 0.02, 0.01},
+		surnameElse:      {"else", 0.03, 0.939},
+		surnameOneSecond: {"one in common, the second of one, its first left out", 0.03, 0.015},
 	}
 	ageLevels = []level{
 		ageExact: {"exact", 0.5245, 0.025},
@@ -134,6 +135,9 @@ const (
 	surnameAlike
 	surnameSomewhat
 	surnameElse
+	// surnameOneSecond is surnameOne where what the two have in common
+	// is the second of one's two family names: its first dropped.
+	surnameOneSecond
 	surnameMissing = -1
 )
 
@@ -911,7 +915,7 @@ func nameReading(x, y *parsedName, da, db int8, want bool) (float64, int, []Reas
 		} else {
 			w += surnameWeights[sl]
 		}
-	case surnameExact, surnameOne:
+	case surnameExact, surnameOne, surnameOneSecond:
 		u := 1.0
 		for _, i := range common {
 			u *= x.surnameF[i] * localFactor(x.surnameG[i], da, db)
@@ -1214,6 +1218,19 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common, 
 			}
 			return Reason{Code: "surname-one-other", Args: []string{titles(shown), rx, ry}}
 		}), nil, nil, false
+	}
+	// A Spanish name drops its second surname, the mother's, and keeps
+	// the first: Rosa Martínez is less likely Rosa García Martínez than
+	// Rosa García is. The longer name's last word is the one they share,
+	// and the word before it, a family name, is the one left out.
+	longer, used := y.surnames, usedY
+	if len(restX) > 0 {
+		longer, used = x.surnames, usedX
+	}
+	if n := len(longer); n >= 2 && used&(1<<(n-1)) != 0 && used&(1<<(n-2)) == 0 && surnameOnly(longer[n-2]) {
+		return surnameOneSecond, mk(want, func() Reason {
+			return Reason{Code: "surname-one-second", Args: []string{titles(shown), title(longer[n-2])}}
+		}), common, nil, false
 	}
 	return surnameOne, mk(want, func() Reason {
 		return Reason{Code: "surname-one", Args: []string{titles(shown), titles(append(restX, restY...))}}

@@ -24,6 +24,7 @@ var reasonText = map[string][2]string{
 	"name-generation":      {"{0} and {1}, two generations of one name", "{0} y {1}, dos generaciones de un mismo nombre"},
 	"surname-same":         {"surname {0} on both", "apellido {0} en los dos"},
 	"surname-one":          {"surname {0} on both, one also {1}", "apellido {0} en los dos, uno también {1}"},
+	"surname-one-second":   {"surname {0} on both, the first surname {1} left out of one", "apellido {0} en los dos, el primer apellido {1} falta en uno"},
 	"surname-one-other":    {"surname {0} on both, the others {1} and {2}", "apellido {0} en los dos, los otros {1} y {2}"},
 	"surname-spelling":     {"{0} and {1} are one surname spelled two ways", "{0} y {1} son un mismo apellido escrito de dos formas"},
 	"name-abbreviated":     {"{0}. written for {1}", "{0}. escrito por {1}"},

@@ -82,6 +82,12 @@ func TestTraps(t *testing.T) {
 		{"same surnames, different first names",
 			person("a", M, "Rosa Choc", "female", 30, "Big Falls", "Toledo"),
 			person("b", S, "Juana Choc", "female", 30, "Big Falls", "Toledo"), false, false},
+		{"the second surname dropped, as Spanish names drop it: Garcia for Garcia Martinez",
+			person("a", M, "Rosa Garcia", "female", 31, "San Ignacio", "Cayo"),
+			person("b", S, "Rosa García Martínez", "female", 30, "San Ignacio", "Cayo"), true, false},
+		{"the first surname dropped, which a Spanish name keeps: Martinez for Garcia Martinez",
+			person("a", M, "Rosa Martinez", "female", 31, "San Ignacio", "Cayo"),
+			person("b", S, "Rosa García Martínez", "female", 30, "San Ignacio", "Cayo"), false, false},
 		{"cousins: one surname in common, the others differ",
 			person("a", M, "Maria Pop Coc", "female", 30, "Laguna", "Toledo"),
 			person("b", S, "Maria Pop Bol", "female", 33, "Laguna", "Toledo"), false, false},
@@ -324,5 +330,28 @@ func TestVillagesAsReportersWriteThem(t *testing.T) {
 	// A landmark is not a village.
 	if c := plain("the market", "Toledo"); c.Score >= want.Score || !slices.Contains(c.ReasonsIn("en"), "San Antonio and the market, both Toledo") {
 		t.Errorf("the market and San Antonio: %.3f %q", c.Score, c.ReasonsIn("en"))
+	}
+}
+
+// A Spanish name keeps its first surname, the father's, and drops the
+// second: a record that has only the second of another's two is told so,
+// and weighs less than one that has only the first.
+func TestTheFirstSurnameIsTheOneKept(t *testing.T) {
+	reg := person("r", match.Sheltered, "Rosa García Martínez", "female", 30, "San Ignacio", "Cayo")
+	first := score(t, person("a", match.Missing, "Rosa Garcia", "female", 30, "San Ignacio", "Cayo"), reg)
+	second := score(t, person("b", match.Missing, "ROSA MARTINEZ", "female", 30, "San Ignacio", "Cayo"), reg)
+	if want := "surname Garcia on both, one also Martinez"; !contains(first.ReasonsIn("en"), want) {
+		t.Errorf("reasons %q lack %q", first.ReasonsIn("en"), want)
+	}
+	if want := "surname Martinez on both, the first surname Garcia left out of one"; !contains(second.ReasonsIn("en"), want) {
+		t.Errorf("reasons %q lack %q", second.ReasonsIn("en"), want)
+	}
+	if want := "apellido Martinez en los dos, el primer apellido Garcia falta en uno"; !contains(second.ReasonsIn("es"), want) {
+		t.Errorf("reasons %q lack %q", second.ReasonsIn("es"), want)
+	}
+	// Garcia and Martinez are as common as each other: what parts the
+	// two is which of the two surnames was left out.
+	if first.Weight-second.Weight < 2 {
+		t.Errorf("Rosa Garcia weighs %.1f bits, Rosa Martinez %.1f: want the first surname kept to weigh more by 2 bits or more", first.Weight, second.Weight)
 	}
 }
