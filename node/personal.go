@@ -203,10 +203,12 @@ func (n *Node) addGrants(ctx context.Context, list [][]byte) (int, error) {
 			return kept, err
 		}
 		newer := !ok || g.Epoch > held.Epoch || g.Epoch == held.Epoch && g.Issued > held.Issued
+		// A newer grant for this node may carry a key of an epoch it
+		// holds already: another HQ node's, made before the two met.
 		mine := false
 		if g.For(self) {
 			cur, ok := n.data.ring.Current(g.District)
-			mine = !ok || cur.Epoch < g.Epoch
+			mine = newer || !ok || cur.Epoch < g.Epoch
 		}
 		if !newer && !mine {
 			continue // nothing to learn: not checked
@@ -330,6 +332,11 @@ func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 					break
 				}
 			}
+			// Another HQ node may have made a key of this epoch too, before
+			// the two met: the grant it made does not carry this node's.
+			if !missing && last.For(n.key.ID()) && !carriesAll(n.key, last, keys) {
+				missing = true
+			}
 			if !missing {
 				continue
 			}
@@ -366,6 +373,24 @@ func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 		n.log.Info("data keys: a grant made", "district", d, "epoch", g.Epoch, "readers", len(g.Readers))
 	}
 	return made, nil
+}
+
+// carriesAll says whether g, opened with k, carries every key of keys.
+func carriesAll(k *identity.Key, g *personal.Grant, keys []personal.DataKey) bool {
+	got, err := g.Open(k)
+	if err != nil {
+		return false
+	}
+	carried := map[personal.KeyID]bool{}
+	for _, c := range got {
+		carried[c.ID()] = true
+	}
+	for _, c := range keys {
+		if !carried[c.ID()] {
+			return false
+		}
+	}
+	return true
 }
 
 // learnedCerts follows certificates a session or a bundle brought that

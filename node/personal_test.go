@@ -369,3 +369,56 @@ func TestSealedValuesWhereTheyDoNotBelong(t *testing.T) {
 		t.Fatalf("a name moved from another record reads at HQ as %v (%q)", v.Fields["full_name"], v.Texts["full_name"])
 	}
 }
+
+// Headquarters runs two nodes, each of which makes a district's key when
+// it holds none. The second starts before it ever met the first: each
+// made Cayo's first key, and the laptops each met hold one of them. Once
+// the two meet, each reads what the other's laptops wrote, and so does a
+// laptop that met only the other.
+func TestTwoHQNodesReadWhatEitherGranted(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	alt := c.Add("hq-2", syncproto.RoleHQ, "Belize", nil)
+	cayo := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	cayo2 := c.Add("cayo-12", syncproto.RoleField, "Cayo", nil)
+	meetHQ(t, hq, cayo)
+	meetHQ(t, alt, cayo2)
+	ctx := context.Background()
+	first, err := cayo.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := cayo2.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "luis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, cayo, hq)
+	syncOK(t, cayo2, alt)
+	// The two HQ nodes meet, and grant again what the other lacks.
+	for range 3 {
+		syncOK(t, alt, hq)
+		for _, m := range []*nodetest.Member{hq, alt} {
+			if _, err := m.Node.IssueGrants(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, m := range []*nodetest.Member{hq, alt} {
+		for _, id := range []syncproto.RecordID{first, second} {
+			if v, err := m.Node.Record(ctx, id); err != nil || v.Fields["full_name"] != canaryName {
+				t.Errorf("%s reads %v (%v)", m.Name, v.Fields["full_name"], err)
+			}
+		}
+	}
+	// Each laptop meets the HQ node it had not met, and reads the other's
+	// report.
+	syncOK(t, cayo, alt)
+	syncOK(t, cayo2, hq)
+	for _, m := range []*nodetest.Member{cayo, cayo2} {
+		for _, id := range []syncproto.RecordID{first, second} {
+			if v, err := m.Node.Record(ctx, id); err != nil || v.Fields["full_name"] != canaryName {
+				t.Errorf("%s reads %v (%v)", m.Name, v.Fields["full_name"], err)
+			}
+		}
+	}
+}
