@@ -358,7 +358,14 @@ func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 			}
 			keys = n.data.ring.Of(d)
 		}
-		g, err := personal.NewGrant(keys, want, now)
+		// Stamped after the grant every node keeps, which a clock that ran
+		// fast may have stamped ahead of this one: else this grant would be
+		// older, and no node would take it.
+		issued := n.now()
+		if ok && held.Issued >= issued.UnixMilli() {
+			issued = time.UnixMilli(held.Issued + 1)
+		}
+		g, err := personal.NewGrant(keys, want, issued)
 		if err != nil {
 			return made, fmt.Errorf("the grant of %q: %w", d, err)
 		}

@@ -422,3 +422,18 @@ func TestTwoHQNodesReadWhatEitherGranted(t *testing.T) {
 		}
 	}
 }
+
+// Headquarters' clock ran two days fast when it made Cayo's grant, and was
+// set right since. The grants it makes now are stamped before the one
+// every node keeps, yet a laptop enrolled afterwards gets its key.
+func TestAGrantMadeWhileHQsClockRanFastIsReplaced(t *testing.T) {
+	c := nodetest.New(t)
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.ClockOffset = true, 48*time.Hour })
+	early := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	meetHQ(t, hq, early)
+	hq.Stop()
+	hq.Config.ClockOffset = 0
+	hq.Start()
+	late := c.Add("cayo-12", syncproto.RoleField, "Cayo", nil)
+	meetHQ(t, hq, late)
+}
