@@ -541,6 +541,53 @@ func TestADecisionSignedWithACertificateTheLedgerReplacedIsRefused(t *testing.T)
 	}
 }
 
+// A relay of Cayo whose certificate ended, never renewed and so never
+// revoked, still holds its key: it signs a link of two people of Cayo
+// stamped back to when its certificate was valid, and another relay, a
+// member, forwards it. The leader refuses it, as every member would at
+// apply: the certificate must not have ended when the decision reached
+// the ledger, whatever time the signer wrote in it. Before, a stamp in the
+// certificate's time was all it took.
+func TestADecisionOfACertificateThatEndedIsRefusedWhateverItsStamp(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	other := relays[0]
+	ctx := context.Background()
+	key, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := key.Request(identity.Claims{Node: key.ID(), Name: "relay-gone", Role: syncproto.RoleRelay, District: "Cayo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	bundle, err := c.CA.SignAt(req, now.Add(-50*time.Minute), now.Add(-10*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(bundle)
+	lo, hi := ledger.PairOf(syncproto.NewRecordID(), syncproto.NewRecordID())
+	stamp := now.Add(-30 * time.Minute)
+	entry, err := ledger.Sign(ledger.CmdLink, &ledger.Link{A: lo, B: hi, Decision: ledger.LinkLinked, Node: key.ID(), District: "Cayo", At: stamp.UnixMilli()},
+		stamp, block.Bytes, key.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := forwardToHQ(t, other, hq, entry); !errors.Is(err, ledger.ErrRefused) || !strings.Contains(err.Error(), "ended") {
+		t.Fatalf("a link signed with a certificate that ended, stamped while it was valid: %v; want it refused", err)
+	}
+	height := hq.Daemon.Ledger().Status().Height
+	nodetest.Eventually(t, 30*time.Second, "the other relay applies as far as HQ", func() bool {
+		return other.Daemon.Ledger().Status().Height >= height
+	})
+	for _, m := range []*nodetest.Member{hq, other} {
+		if links, err := node.LedgerLinks(m.Node, ctx); err != nil || len(links) != 0 {
+			t.Fatalf("%s holds the links %+v (%v), want none", m.Name, links, err)
+		}
+	}
+}
+
 // A holder of the gossip key claims a voter's node id at an address where
 // the voter is not (here another node's): the leader checks the address
 // before it moves the voter there, finds another node answering, and

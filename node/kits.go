@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"lifeline/fieldkits"
 	"lifeline/node/ledger"
@@ -35,7 +36,7 @@ func (n *Node) kitOf(ctx context.Context, entry []byte) (*ledger.Kit, error) {
 	if t != ledger.CmdSigned || !ok || d.Type != ledger.CmdKit {
 		return nil, fmt.Errorf("%w: a %s, not a published kit", errNotice, t)
 	}
-	if _, err := d.Verify(creds.CA, func(id syncproto.NodeID) (bool, error) { return n.store.Revoked(ctx, id) }); err != nil {
+	if _, err := d.Verify(creds.CA, func(id syncproto.NodeID) (bool, error) { return n.store.Revoked(ctx, id) }, time.Time{}); err != nil {
 		return nil, err
 	}
 	k, ok := d.Cmd.(*ledger.Kit)

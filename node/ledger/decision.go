@@ -112,7 +112,17 @@ var ErrNotReviewer = fmt.Errorf("%w, nor by a relay of the record's district", E
 // valid when the decision says it was made, of an HQ node not revoked
 // (revoked says, from the ledger's own state), whose key signed it. It
 // returns the signer's claims.
-func (d *Decision) Verify(ca *x509.Certificate, revoked func(syncproto.NodeID) (bool, error)) (identity.Claims, error) {
+//
+// The time a decision says it was made is its signer's word. So the
+// certificate must also not have ended by appended, when the decision
+// reached the ledger: the time its leader appended the entry, which every
+// member reads in the entry alike, or the leader's clock as it takes a
+// forwarded decision. Otherwise a node whose certificate ended, and that
+// headquarters never had to revoke, would go on deciding by stamping its
+// decisions back to when it was valid. appended is zero for a decision
+// read outside the ledger (a kit passed on by sync, long after it was
+// published).
+func (d *Decision) Verify(ca *x509.Certificate, revoked func(syncproto.NodeID) (bool, error), appended time.Time) (identity.Claims, error) {
 	cert, err := x509.ParseCertificate(d.Cert)
 	if err != nil {
 		return identity.Claims{}, fmt.Errorf("%w: the signer's certificate: %v", ErrNotHQ, err)
@@ -120,6 +130,10 @@ func (d *Decision) Verify(ca *x509.Certificate, revoked func(syncproto.NodeID) (
 	claims, err := identity.VerifyPeer(cert, ca, time.UnixMilli(d.At))
 	if err != nil {
 		return identity.Claims{}, fmt.Errorf("%w: %v", ErrNotHQ, err)
+	}
+	if !appended.IsZero() && appended.After(cert.NotAfter) {
+		return claims, fmt.Errorf("%w: a %s signed by %s, whose certificate ended on %s, before the decision reached the ledger on %s",
+			ErrNotHQ, d.Type, claims, cert.NotAfter.UTC().Format(time.RFC3339), appended.UTC().Format(time.RFC3339))
 	}
 	if r, ok := d.Cmd.(*Review); ok {
 		if err := r.reviewer(claims); err != nil {

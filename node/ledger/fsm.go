@@ -173,10 +173,13 @@ type Applied struct {
 	Cmd   any
 }
 
-// Entry is one command of the replicated log: where it stands, and its
-// bytes (a type byte, then the command's CBOR).
+// Entry is one command of the replicated log: where it stands, when the
+// leader appended it (by the leader's clock, as the entry carries it to
+// every member; zero if not known), and its bytes (a type byte, then the
+// command's CBOR).
 type Entry struct {
 	Index, Term uint64
+	At          time.Time
 	Data        []byte
 }
 
@@ -197,7 +200,7 @@ func (f *FSM) Apply(l Entry) Result {
 	var res Result
 	err = f.apply(l.Index, l.Term, func(tx Tx) error {
 		var serr error
-		res.Committed, res.Err, serr = f.handle(tx, t, cmd)
+		res.Committed, res.Err, serr = f.handle(tx, t, cmd, l.At)
 		return serr
 	})
 	if err != nil {
@@ -220,14 +223,14 @@ func (f *FSM) Apply(l Entry) Result {
 // handle selects the command's handler. It returns the changes a commit
 // added, why the entry is refused (the same on every member: a refused
 // entry changes nothing), and any error of the store (the entry is then
-// tried again).
-func (f *FSM) handle(tx Tx, t CommandType, cmd any) (int, error, error) {
+// tried again). appended is when the leader appended the entry.
+func (f *FSM) handle(tx Tx, t CommandType, cmd any, appended time.Time) (int, error, error) {
 	switch c := cmd.(type) {
 	case *Commit:
 		n, err := commit(tx, c)
 		return n, nil, err
 	case *Decision:
-		signer, err := c.Verify(f.ca, tx.Revoked)
+		signer, err := c.Verify(f.ca, tx.Revoked, appended)
 		if err == nil {
 			err = replaced(tx, c, signer)
 		}

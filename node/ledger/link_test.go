@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -226,4 +228,57 @@ func FuzzLinkDecode(f *testing.F) {
 			t.Fatalf("a link decoded that no member may apply: %+v", l)
 		}
 	})
+}
+
+// A relay whose certificate ended, and that headquarters never revoked,
+// signs links stamped back to when the certificate was valid. Every
+// member judges the certificate by when the entry reached the ledger, as
+// the entry says (the time its leader appended it), not by the stamp the
+// signer chose nor by the member's own clock: the link appended after the
+// certificate ended is refused, the one appended before it is applied,
+// and two members applying the same entries hold the same links.
+func TestALinkOfACertificateThatEndedIsRefusedWhateverItsStamp(t *testing.T) {
+	d := newDeployment(t)
+	key, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := key.Request(identity.Claims{Node: key.ID(), Name: "relay-cayo", Role: syncproto.RoleRelay, District: "Cayo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := d.ca.Cert.NotBefore.Add(time.Minute)
+	end := start.Add(time.Hour)
+	bundle, err := d.ca.SignAt(req, start, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(bundle)
+	link := func(appended time.Time) ledger.Entry {
+		a, b := ledger.PairOf(syncproto.NewRecordID(), syncproto.NewRecordID())
+		stamp := start.Add(30 * time.Minute) // within the certificate's validity
+		e, err := ledger.Sign(ledger.CmdLink, &ledger.Link{A: a, B: b, Decision: ledger.LinkLinked, Node: key.ID(), District: "Cayo", At: stamp.UnixMilli()},
+			stamp, block.Bytes, key.Signer())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ledger.Entry{Term: 1, At: appended, Data: e}
+	}
+	entries := []ledger.Entry{link(end.Add(-time.Minute)), link(end.Add(time.Second)), link(end.Add(24 * time.Hour))}
+	for _, s := range []*store.SQLite{newStore(t), newStore(t)} {
+		fsm := ledger.NewFSM(s, d.ca.Cert, nil)
+		for i, e := range entries {
+			e.Index = uint64(i + 1)
+			err := fsm.Apply(e).Err
+			if i == 0 && err != nil {
+				t.Fatalf("a link appended while its certificate was valid: %v", err)
+			}
+			if i > 0 && (!errors.Is(err, ledger.ErrNotHQ) || !strings.Contains(err.Error(), "ended")) {
+				t.Fatalf("a link appended at %s, after its certificate ended at %s: %v; want it refused", e.At, end, err)
+			}
+		}
+		if links, err := s.Links(context.Background()); err != nil || len(links) != 1 {
+			t.Fatalf("the ledger holds %d links (%v), want the 1 appended in time", len(links), err)
+		}
+	}
 }

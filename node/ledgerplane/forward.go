@@ -67,7 +67,7 @@ func (p *Plane) proposeForwarded(ctx context.Context, entry []byte) error {
 	}
 	switch c := cmd.(type) {
 	case *ledger.Decision:
-		if _, err := c.Verify(p.cfg.CA, func(id syncproto.NodeID) (bool, error) { return p.cfg.Store.Revoked(ctx, id) }); err != nil {
+		if _, err := c.Verify(p.cfg.CA, func(id syncproto.NodeID) (bool, error) { return p.cfg.Store.Revoked(ctx, id) }, time.Now()); err != nil {
 			if errors.Is(err, ledger.ErrNotHQ) {
 				err = fmt.Errorf("%w: %w", ledger.ErrRefused, err)
 			}

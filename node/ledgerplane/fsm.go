@@ -15,7 +15,7 @@ func (f raftFSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return ledger.Result{}
 	}
-	return f.fsm.Apply(ledger.Entry{Index: l.Index, Term: l.Term, Data: l.Data})
+	return f.fsm.Apply(ledger.Entry{Index: l.Index, Term: l.Term, At: l.AppendedAt, Data: l.Data})
 }
 
 func (f raftFSM) Snapshot() (raft.FSMSnapshot, error) { return snapshot{f.fsm}, nil }
