@@ -249,6 +249,44 @@ func TestARelayForwardingRangesAgainGetsNoEntry(t *testing.T) {
 
 }
 
+// A relay forwarding a commit of more changes than one entry commits
+// (50,000, as a member's own commits are cut) is refused, saying so,
+// before the leader reads any of them: it would read every change the
+// ranges name to find the records they create, and propose them all in
+// one entry. An honest commit of the same stream still goes through.
+func TestARelayForwardingACommitTooLargeIsRefused(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, false)
+	field := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	ctx := context.Background()
+	add(t, field, 2)
+	if _, err := field.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	own := syncproto.Stream{Origin: field.Node.Self().ID, Lane: cayoDamage}
+	head, err := node.HeadAt(hq.Node, ctx, own, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := syncproto.Stream{Origin: relays[0].Node.Self().ID, Lane: cayoDamage}
+	for _, ranges := range [][]ledger.Range{
+		{{Stream: own, From: 1, To: 50_001, Head: head}},
+		{{Stream: own, From: 1, To: 2, Head: head}, {Stream: other, From: 1, To: 49_999, Head: head}},
+		{{Stream: own, From: 1, To: 2, Head: head}, {Stream: other, From: 1, To: 1<<64 - 1, Head: head}},
+	} {
+		entry, _ := ledger.Encode(ledger.CmdCommit, &ledger.Commit{Ranges: ranges})
+		err := forwardToHQ(t, relays[0], hq, entry)
+		if !errors.Is(err, ledger.ErrRefused) || !strings.Contains(err.Error(), "more than 50000 changes") {
+			t.Fatalf("a forwarded commit of ranges %+v: %v; want it refused as more than one entry commits", ranges, err)
+		}
+	}
+	honest, _ := ledger.Encode(ledger.CmdCommit, &ledger.Commit{Ranges: []ledger.Range{{Stream: own, From: 1, To: 2, Head: head}}})
+	if err := forwardToHQ(t, relays[0], hq, honest); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the laptop's changes are committed", func() bool { return committed(hq)[own] == 2 })
+}
+
 // A laptop that syncs with another cannot make it believe its changes are
 // confirmed: receipts it signs itself, or a relay signs, or HQ signed for
 // another head, move nothing.

@@ -119,8 +119,19 @@ var ErrForgedCommit = errors.New("a forwarded commit names a chain head that is 
 // heads check, only a stream's first that starts right after what the
 // ledger committed is kept, the one the state machine would apply: each
 // other would cost a read of its changes for nothing, and a relay could
-// name one range thousands of times in an entry.
+// name one range thousands of times in an entry. A commit of more changes
+// than one entry takes is refused before anything is read: a member never
+// forwards one, and the leader would read every change of it to find the
+// records it creates, and propose them all in one entry.
 func (p *Plane) verifyCommit(ctx context.Context, c *ledger.Commit) (*ledger.Commit, error) {
+	left := uint64(maxCommitChanges)
+	for _, r := range c.Ranges {
+		n := r.To - r.From + 1
+		if n > left {
+			return nil, fmt.Errorf("%w: a forwarded commit of more than %d changes, the most one entry commits", ledger.ErrRefused, maxCommitChanges)
+		}
+		left -= n
+	}
 	held, err := p.cfg.Store.Vector(ctx)
 	if err != nil {
 		return nil, err
