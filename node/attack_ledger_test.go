@@ -287,6 +287,60 @@ func TestARelayForwardingACommitTooLargeIsRefused(t *testing.T) {
 	nodetest.Eventually(t, 10*time.Second, "the laptop's changes are committed", func() bool { return committed(hq)[own] == 2 })
 }
 
+// A relay the ledger holds as a member that does not vote answers the
+// leader's Raft RPCs itself: an error whose text it says is 64 MiB long,
+// and the text, as fast as the leader reads. Raft reads a member's answer
+// whole, however long it says it is, and logs an error's text. The leader
+// reads no more of a member's answers than Raft's need, and drops the
+// connection, saying why. Before, it read all 64 MiB into memory, at every
+// try.
+func TestALedgerMembersAnswersAreBounded(t *testing.T) {
+	c := nodetest.New(t)
+	voters(t, c, 0, true)
+	ctx := context.Background()
+	liar := nodetest.Credentials(t, c.CA, "relay-liar", syncproto.RoleRelay)
+	const claimed = 64 << 20
+	sent := make(chan int, 1)
+	p := port.New(port.Config{Creds: liar})
+	p.Handle(port.Ledger, port.Door{Who: func(identity.Claims) error { return nil },
+		Serve: func(_ context.Context, conn net.Conn, _ identity.Claims) bool {
+			// msgpack's str 32: 0xdb and the length, big-endian.
+			n, err := conn.Write([]byte{0xdb, claimed >> 24, claimed >> 16 & 0xff, claimed >> 8 & 0xff, claimed & 0xff})
+			text := []byte(strings.Repeat("a", 64<<10))
+			for err == nil && n < claimed {
+				var m int
+				m, err = conn.Write(text)
+				n += m
+			}
+			select {
+			case sent <- n:
+			default:
+			}
+			return false
+		}})
+	addr, err := p.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	c.Decide(ledger.CmdEnroll, &ledger.Enroll{Cert: liar.Cert.Raw, Addr: addr.String()})
+	var n int
+	nodetest.Eventually(t, 30*time.Second, "the leader dials the relay", func() bool {
+		select {
+		case n = <-sent:
+			return true
+		default:
+			return false
+		}
+	})
+	if n >= claimed {
+		t.Fatalf("the leader read all %d bytes of one answer of a member", n)
+	}
+}
+
 // A laptop that syncs with another cannot make it believe its changes are
 // confirmed: receipts it signs itself, or a relay signs, or HQ signed for
 // another head, move nothing.

@@ -264,5 +264,49 @@ func dialMember(ctx context.Context, d port.Dialer, address raft.ServerAddress) 
 		conn.Close()
 		return nil, fmt.Errorf("ledger: %s answered at %s, where the ledger's member %s should be", peer, addr, id)
 	}
-	return conn, nil
+	return &answerConn{Conn: conn}, nil
+}
+
+// Raft reads a member's answer to an RPC whole, however long the member
+// says it is, an error's text included, which it then logs; its answers
+// are a few hundred bytes. So each request written to a member lets it
+// answer answerPerWrite bytes more, and no more than maxAnswers are ever
+// waiting to be read: a member that sends more has its connection
+// dropped.
+const (
+	answerPerWrite = 4 << 10
+	maxAnswers     = 64 << 10
+)
+
+// errLongAnswer is why a connection to a member that answered more than
+// its requests let it is dropped.
+var errLongAnswer = fmt.Errorf("ledger: a member answered more than %d bytes its requests called for", maxAnswers)
+
+// answerConn is a connection dialled to a member, whose reads are bounded
+// by its writes.
+type answerConn struct {
+	net.Conn
+	mu   sync.Mutex
+	left int
+}
+
+func (c *answerConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	c.left = min(c.left+answerPerWrite, maxAnswers)
+	c.mu.Unlock()
+	return c.Conn.Write(b)
+}
+
+func (c *answerConn) Read(b []byte) (int, error) {
+	c.mu.Lock()
+	left := c.left
+	c.mu.Unlock()
+	if left <= 0 {
+		return 0, errLongAnswer
+	}
+	n, err := c.Conn.Read(b[:min(len(b), left)])
+	c.mu.Lock()
+	c.left -= n
+	c.mu.Unlock()
+	return n, err
 }
