@@ -14,7 +14,7 @@ import (
 func runRecordReview(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	id := recordID(fs)
 	decision := fs.required("decision", "approved, needs-correction or rejected")
-	reason := fs.String("reason", "", "why (required for needs-correction and rejected; one line, at most 500 characters), e.g. \"wrong village\"")
+	reason := fs.String("reason", "", "why (required for needs-correction and rejected; one line, at most 500 characters), e.g. \"wrong village\"; every node holding the record reads it, so name no one in it")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
 		err := n.Review(ctx, *id, strings.TrimSpace(*decision), *reason)
 		if errors.Is(err, store.ErrNotFound) {
