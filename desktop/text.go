@@ -356,7 +356,7 @@ var texts = map[string][2]string{
 	"review.waiting":                     {"Reviews made here that the ledger has not recorded yet: %d.", "Revisiones hechas aquí que el registro común aún no anotó: %d."},
 	"review.pick":                        {"Pick a record in the list to read it and approve it, ask for a correction or reject it.", "Elija un registro de la lista para leerlo y aprobarlo, pedir una corrección o rechazarlo."},
 	"review.reason":                      {"Reason, for the author (needed to ask for a correction or to reject)", "Motivo, para el autor (necesario para pedir una corrección o rechazar)"},
-	"review.reason.hint":                 {"e.g. wrong village", "p. ej. aldea equivocada"},
+	"review.reason.hint":                 {"e.g. wrong village (every node holding the record reads it: name no one)", "p. ej. aldea equivocada (lo lee todo nodo que tiene el registro: no nombre a nadie)"},
 	"review.approve":                     {"Approve", "Aprobar"},
 	"review.correct":                     {"Needs correction", "Necesita corrección"},
 	"review.reject":                      {"Reject", "Rechazar"},
