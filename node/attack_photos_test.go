@@ -227,12 +227,14 @@ func diskBytes(t *testing.T, dir string) int64 {
 	return n
 }
 
-// A laptop names six photos no one holds, and sends the relay 9 MiB of
-// each, declared as 10 MiB, and no more: what a relay holds in part stays
+// A laptop names seven photos no one holds, and sends the relay 2 MiB of
+// each, declared as 3 MiB, and no more: what a relay holds in part stays
 // until the rest comes. It counts in the photo budget as a whole photo
-// does: with 40 MiB, the relay takes four and gives up the others, and an
-// honest laptop's photo still comes. Before, the six took 54 MiB of a
-// disk the budget bounds at 40, and as many more at every session.
+// does: with 12 MiB (below a peer's least share, one photo of the largest
+// size, so that the budget is what bounds it), the relay takes five and
+// gives up the others, and an honest laptop's photo still comes. Before,
+// the seven took 14 MiB of a disk the budget bounds at 12, and as many
+// more at every session.
 func TestPhotosHeldInPartCountInTheBudget(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -243,18 +245,18 @@ func TestPhotosHeldInPartCountInTheBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const limit = 40 << 20
+	const limit = 12 << 20
 	if err := s.SetBudget(limit >> 20); err != nil {
 		t.Fatal(err)
 	}
 	var fake []node.Photo
-	for i := range 6 {
+	for i := range 7 {
 		fake = append(fake, madeUpPhoto(fmt.Sprint("part ", i)))
 	}
 	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(fake...)), "x"); err != nil {
 		t.Fatal(err)
 	}
-	const declared, sent = 10 << 20, 9 << 20
+	const declared, sent = 3 << 20, 2 << 20
 	node.SyncServingPhotos(thief.Node, ctx, relay.Addr, func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
 		if kind != syncproto.PhotoFull || off >= sent {
 			return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
@@ -270,13 +272,63 @@ func TestPhotosHeldInPartCountInTheBudget(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(relay.Config.DataDir, node.PhotosDir)
-	if used := diskBytes(t, dir); held != 4 || used > limit {
-		t.Fatalf("the relay holds %d photos in part, its photos take %d MiB of disk; want 4, within the budget of %d MiB", held, used>>20, limit>>20)
+	if used := diskBytes(t, dir); held != 5 || used > limit {
+		t.Fatalf("the relay holds %d photos in part, its photos take %d MiB of disk; want 5, within the budget of %d MiB", held, used>>20, limit>>20)
 	}
-	if b, err := s.Budget(); err != nil || b.Used < 4*sent {
+	if b, err := s.Budget(); err != nil || b.Used < 5*sent {
 		t.Fatalf("the budget counts %d MiB used (%v); want what is held in part", b.Used>>20, err)
 	}
 	honestPhotoReaches(t, c, relay, 900, 700, 11)
+}
+
+// A laptop names ten photos no one holds, and sends the relay all but the
+// last chunk of each, declared as 4 MiB: ten of them, 39.4 MiB, left a
+// budget of 40 MiB too little for any honest photo over 0.6 MiB, for as
+// long as the laptop was not revoked and photos/partial/ not emptied. What
+// one peer begins and does not end now declares at most its share, a
+// quarter of the budget and at least 16 MiB: the relay holds four of them,
+// and an honest laptop's photo of 1,600 × 1,200 pixels of noise, about
+// 3 MiB, comes whole.
+func TestAPeersPhotosInPartKeepToItsShare(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	s, err := relay.Node.PhotoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 40 << 20
+	if err := s.SetBudget(limit >> 20); err != nil {
+		t.Fatal(err)
+	}
+	var fake []node.Photo
+	for i := range 10 {
+		fake = append(fake, madeUpPhoto(fmt.Sprint("share ", i)))
+	}
+	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(fake...)), "x"); err != nil {
+		t.Fatal(err)
+	}
+	const declared = 4 << 20
+	node.SyncServingPhotos(thief.Node, ctx, relay.Addr, func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
+		if kind != syncproto.PhotoFull || off >= declared-syncproto.PhotoChunkBytes {
+			return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
+		}
+		return make([]byte, syncproto.PhotoChunkBytes), declared, id, nil
+	})
+	held := 0
+	for _, p := range fake {
+		if n, err := s.Partial(p.Hash, photos.Full); err != nil {
+			t.Fatal(err)
+		} else if n > 0 {
+			held++
+		}
+	}
+	if held*declared > 16<<20 {
+		t.Fatalf("the relay holds %d of the thief's photos in part, %d MiB declared; want at most 16 MiB", held, held*declared>>20)
+	}
+	honestPhotoReaches(t, c, relay, 1600, 1200, 13)
 }
 
 // honestPhotoReaches has an honest Cayo laptop send relay a record with a

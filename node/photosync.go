@@ -201,7 +201,7 @@ func (p *photoPeer) Receive(ctx context.Context, c *syncproto.PhotoChunk) (bool,
 		return false, err
 	}
 	id := hex.EncodeToString(c.ID[:])
-	_, done, err := s.ReceiveChunk(id, photos.Kind(c.Kind), hex.EncodeToString(c.Sum[:]), int64(c.Size), int64(c.Offset), c.Data)
+	_, done, err := s.ReceiveChunk(p.them.Node.String(), id, photos.Kind(c.Kind), hex.EncodeToString(c.Sum[:]), int64(c.Size), int64(c.Offset), c.Data)
 	if errors.Is(err, photos.ErrCorrupt) || errors.Is(err, photos.ErrOutOfPlace) || errors.Is(err, photos.ErrTooLarge) || errors.Is(err, photos.ErrFormat) {
 		err = fmt.Errorf("%w: %v", peersync.ErrBadPhoto, err)
 	}

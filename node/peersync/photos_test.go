@@ -94,7 +94,7 @@ func (p *storePhotos) Read(ctx context.Context, h syncproto.Hash, kind uint8, of
 }
 
 func (p *storePhotos) Receive(ctx context.Context, c *syncproto.PhotoChunk) (bool, error) {
-	_, done, err := p.s.ReceiveChunk(hex.EncodeToString(c.ID[:]), photos.Kind(c.Kind), hex.EncodeToString(c.Sum[:]), int64(c.Size), int64(c.Offset), c.Data)
+	_, done, err := p.s.ReceiveChunk("", hex.EncodeToString(c.ID[:]), photos.Kind(c.Kind), hex.EncodeToString(c.Sum[:]), int64(c.Size), int64(c.Offset), c.Data)
 	if errors.Is(err, photos.ErrCorrupt) || errors.Is(err, photos.ErrOutOfPlace) {
 		err = errors.Join(ErrBadPhoto, err)
 	}

@@ -19,7 +19,8 @@ import (
 // the node restarted, loses at most the chunk in flight, and the next
 // session asks from the chunk after the last kept (Partial).
 //
-//	partial/<id>.<kind>.json   what the sender declared: the kind's size and hash
+//	partial/<id>.<kind>.json   what the sender declared: the kind's size and hash;
+//	                           and the sender
 //	partial/<id>.<kind>        "LLPHOTO1", a random salt, then the chunks received,
 //	                           each of ChunkBytes sealed as a photo file's chunks
 //	                           are (seal.go), none marked final
@@ -45,6 +46,9 @@ var ErrOutOfPlace = errors.New("photo chunk out of place")
 type partialDecl struct {
 	Sum  string `json:"sum"`
 	Size int64  `json:"size"`
+	// From is the peer that sent its first chunk (its node id), whose
+	// share of the budget it counts in; "" before partials said so.
+	From string `json:"from,omitempty"`
 }
 
 // partials orders the writes of partials within this process: one
@@ -150,18 +154,19 @@ func (s *Store) Partials() (map[string]int64, error) {
 	return out, nil
 }
 
-// ReceiveChunk takes the chunk of a kind (Full or Thumb) of photo id at
-// off, of a kind declared as size bytes hashing to sum (SHA-256, hex: id
-// itself for a full image). The chunk must be the next the store needs
-// (Partial), else it is refused with ErrOutOfPlace and nothing changes;
-// one that declares another size or sum than the chunks held drops them,
-// and is refused unless it is the first. A full image begins only with
-// room in the budget for its size (ErrOverBudget). A chunk that is not
+// ReceiveChunk takes the chunk, sent by peer from (its node id), of a
+// kind (Full or Thumb) of photo id at off, of a kind declared as size
+// bytes hashing to sum (SHA-256, hex: id itself for a full image). The
+// chunk must be the next the store needs (Partial), else it is refused
+// with ErrOutOfPlace and nothing changes; one that declares another size
+// or sum than the chunks held drops them, and is refused unless it is the
+// first. A full image begins only with room in the budget for its size,
+// and a partial only within its sender's share (ErrOverBudget). A chunk that is not
 // the last is kept durably in part; the last is checked with the rest
 // against sum, and the photo kept as Receive keeps it (done), or the
 // partial dropped whole (ErrCorrupt, ErrFormat, ErrTooLarge). The caller
 // holds the kind's Claim.
-func (s *Store) ReceiveChunk(id string, k Kind, sum string, size, off int64, data []byte) (p Photo, done bool, err error) {
+func (s *Store) ReceiveChunk(from, id string, k Kind, sum string, size, off int64, data []byte) (p Photo, done bool, err error) {
 	if err := ValidID(id); err != nil {
 		return Photo{}, false, err
 	}
@@ -198,21 +203,62 @@ func (s *Store) ReceiveChunk(id string, k Kind, sum string, size, off int64, dat
 		return Photo{}, false, fmt.Errorf("%w: a chunk at offset %d of the %s of %s; the next needed is at %d", ErrOutOfPlace, off, k, id, held)
 	}
 	last := off+int64(len(data)) == size
-	if !last {
-		if off == 0 && k == Full {
-			// A full image takes its room as it begins: what is held in
-			// part counts in the budget as what is whole does.
-			s.mu.Lock()
-			err := s.room(size)
-			s.mu.Unlock()
-			if err != nil {
+	d := partialDecl{Sum: sum, Size: size, From: from}
+	if !last && off == 0 {
+		// A full image takes its room as it begins: what is held in part
+		// counts in the budget as what is whole does. And what one peer
+		// leaves in part is bounded by its share, so that no peer fills
+		// the budget with photos it never ends.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := s.share(from, id, k, size); err != nil {
+			return Photo{}, false, err
+		}
+		if k == Full {
+			if err := s.room(size); err != nil {
 				return Photo{}, false, err
 			}
 		}
-		return Photo{}, false, s.appendPartial(id, k, partialDecl{Sum: sum, Size: size}, off, data)
 	}
-	p, err = s.commitPartial(id, k, partialDecl{Sum: sum, Size: size}, held, data)
+	if !last {
+		return Photo{}, false, s.appendPartial(id, k, d, off, data)
+	}
+	p, err = s.commitPartial(id, k, d, held, data)
 	return p, err == nil, err
+}
+
+// peerShareDivisor sets the share of the budget the partials one peer
+// began may declare: a quarter, and at least a photo of the largest size,
+// so that any photo may begin. A peer that sends photos whole holds
+// none; one whose sessions are cut holds a few.
+const peerShareDivisor = 4
+
+// share refuses a partial of a kind of photo id, of size bytes, from peer
+// from when the other partials it began already declare its share of the
+// budget (none with no budget). It is called with mu held.
+func (s *Store) share(from, id string, k Kind, size int64) error {
+	limit, err := s.budgetSet()
+	if err != nil || limit == 0 || from == "" {
+		return err
+	}
+	ents, err := os.ReadDir(filepath.Join(s.dir, "partial"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var held int64
+	for _, e := range ents {
+		if filepath.Ext(e.Name()) != ".json" || e.Name() == id+"."+k.String()+".json" {
+			continue
+		}
+		var d partialDecl
+		if b, err := os.ReadFile(filepath.Join(s.dir, "partial", e.Name())); err == nil && len(b) <= 1024 && json.Unmarshal(b, &d) == nil && d.From == from {
+			held += d.Size
+		}
+	}
+	if most := max(limit/peerShareDivisor, MaxStoredBytes); held+size > most {
+		return fmt.Errorf("%w: the photos peer %.16s… began and did not end declare %d MiB, its share is %d MiB", ErrOverBudget, from, held>>20, most>>20)
+	}
+	return nil
 }
 
 // appendPartial seals a chunk onto the partial, durably.

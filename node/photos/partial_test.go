@@ -42,7 +42,7 @@ func TestReceiveChunksResumesAfterRestart(t *testing.T) {
 	chunk := func(off int64) []byte { return full[off:min(off+ChunkBytes, size)] }
 	dst := newStore(t, DefaultConfig())
 	for _, off := range []int64{0, ChunkBytes} {
-		if _, done, err := dst.ReceiveChunk(a.ID, Full, a.ID, size, off, chunk(off)); err != nil || done {
+		if _, done, err := dst.ReceiveChunk("", a.ID, Full, a.ID, size, off, chunk(off)); err != nil || done {
 			t.Fatalf("chunk at %d: done %v, %v", off, done, err)
 		}
 	}
@@ -55,7 +55,7 @@ func TestReceiveChunksResumesAfterRestart(t *testing.T) {
 		t.Fatalf("held after a restart: %d, %v; want %d", held, err, 2*ChunkBytes)
 	}
 	for _, off := range []int64{0, ChunkBytes, 3 * ChunkBytes} {
-		if _, _, err := again.ReceiveChunk(a.ID, Full, a.ID, size, off, chunk(off)); !errors.Is(err, ErrOutOfPlace) {
+		if _, _, err := again.ReceiveChunk("", a.ID, Full, a.ID, size, off, chunk(off)); !errors.Is(err, ErrOutOfPlace) {
 			t.Fatalf("a chunk at %d when 2 are held: %v, want ErrOutOfPlace", off, err)
 		}
 	}
@@ -67,7 +67,7 @@ func TestReceiveChunksResumesAfterRestart(t *testing.T) {
 	}
 	var done bool
 	for off := int64(2 * ChunkBytes); off < size; off += ChunkBytes {
-		if _, done, err = again.ReceiveChunk(a.ID, Full, a.ID, size, off, chunk(off)); err != nil {
+		if _, done, err = again.ReceiveChunk("", a.ID, Full, a.ID, size, off, chunk(off)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,7 +98,7 @@ func TestReceiveChunksRefusesAlteredWhole(t *testing.T) {
 	dst := newStore(t, DefaultConfig())
 	var last error
 	for off := int64(0); off < size; off += ChunkBytes {
-		_, _, last = dst.ReceiveChunk(a.ID, Full, a.ID, size, off, bad[off:min(off+ChunkBytes, size)])
+		_, _, last = dst.ReceiveChunk("", a.ID, Full, a.ID, size, off, bad[off:min(off+ChunkBytes, size)])
 	}
 	if !errors.Is(last, ErrCorrupt) {
 		t.Fatalf("an altered photo: %v, want ErrCorrupt", last)
@@ -117,7 +117,7 @@ func TestPartialTornChunkIsDropped(t *testing.T) {
 	a := Photo{ID: id}
 	size := int64(len(full))
 	dst := newStore(t, DefaultConfig())
-	if _, _, err := dst.ReceiveChunk(a.ID, Full, a.ID, size, 0, full[:ChunkBytes]); err != nil {
+	if _, _, err := dst.ReceiveChunk("", a.ID, Full, a.ID, size, 0, full[:ChunkBytes]); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.OpenFile(dst.partialPath(a.ID, Full), os.O_APPEND|os.O_WRONLY, 0)
@@ -130,7 +130,7 @@ func TestPartialTornChunkIsDropped(t *testing.T) {
 		t.Fatalf("held with a torn chunk: %d, %v; want %d", held, err, ChunkBytes)
 	}
 	for off := int64(ChunkBytes); off < size; off += ChunkBytes {
-		if _, _, err := dst.ReceiveChunk(a.ID, Full, a.ID, size, off, full[off:min(off+ChunkBytes, size)]); err != nil {
+		if _, _, err := dst.ReceiveChunk("", a.ID, Full, a.ID, size, off, full[off:min(off+ChunkBytes, size)]); err != nil {
 			t.Fatal(err)
 		}
 	}
