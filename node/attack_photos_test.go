@@ -8,7 +8,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	"image/jpeg"
+	"io"
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
@@ -346,5 +349,86 @@ func honestPhotoReaches(t *testing.T, c *nodetest.Cluster, relay *nodetest.Membe
 	}
 	if thumb, full := photoKinds(t, relay.Node, p); !thumb || !full {
 		t.Fatalf("the honest laptop's photo reached the relay: thumbnail %v, full image %v; want both", thumb, full)
+	}
+}
+
+// withBar is a JPEG of the picture b with a white bar drawn across its
+// middle third: what a modified node may pass off as a photo's thumbnail.
+func withBar(t *testing.T, b []byte) []byte {
+	t.Helper()
+	src, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewRGBA(src.Bounds())
+	draw.Draw(img, img.Rect, src, src.Bounds().Min, draw.Src)
+	h := img.Rect.Dy()
+	draw.Draw(img, image.Rect(0, h/3, img.Rect.Dx(), 2*h/3), image.NewUniform(color.White), image.Point{}, draw.Src)
+	var out bytes.Buffer
+	if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: 75}); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// A laptop names an honest laptop's photo in a record of its own and
+// sends the relay, which lacks it, another picture as its thumbnail. The
+// relay holds it until the full image comes from the honest laptop,
+// checks it against the full image then, and drops it; the laptop's next
+// try is refused as it comes, ending its session; and the honest laptop's
+// thumbnail comes in the next session. Before, the first thumbnail that
+// came was kept for good, and passed on to every node that asked.
+func TestAThumbnailNotOfItsPhotoDoesNotStay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	log := &syncBuffer{}
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", func(cfg *node.Config) { cfg.Log = slog.New(slog.NewTextHandler(log, nil)) })
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	honest := laptop(c, "cayo-08", "Cayo", nil)
+	p := addNoisePhoto(t, honest.Node, 900, 700, 21)
+	if _, err := honest.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "Ana Cho"); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := honest.Node.Photo(p.Hash, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thumb, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := withBar(t, thumb)
+	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(p, syncproto.PhotoThumb, forged)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := relay.Node.PhotoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Info(p.Hash); err != nil || !info.Has(photos.Thumb) {
+		t.Fatalf("before the full image, the relay holds %+v (%v); want the thumbnail, unchecked", info, err)
+	}
+	if _, err := honest.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Info(p.Hash); err != nil || info.Has(photos.Thumb) || !info.Has(photos.Full) {
+		t.Fatalf("after the full image, the relay holds %+v (%v); want the full image and no thumbnail", info, err)
+	}
+	msg := refusedBy(t, log, func() {
+		node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(p, syncproto.PhotoThumb, forged))
+	})
+	if !strings.Contains(msg, "thumbnail not of its photo") {
+		t.Errorf("the relay logged %q; want it to say the thumbnail is not of its photo", msg)
+	}
+	if _, err := honest.Node.Sync(ctx, relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if thumb, full := photoKinds(t, relay.Node, p); !thumb || !full {
+		t.Fatalf("the relay holds the honest laptop's photo: thumbnail %v, full image %v; want both", thumb, full)
 	}
 }

@@ -202,7 +202,7 @@ func (p *photoPeer) Receive(ctx context.Context, c *syncproto.PhotoChunk) (bool,
 	}
 	id := hex.EncodeToString(c.ID[:])
 	_, done, err := s.ReceiveChunk(p.them.Node.String(), id, photos.Kind(c.Kind), hex.EncodeToString(c.Sum[:]), int64(c.Size), int64(c.Offset), c.Data)
-	if errors.Is(err, photos.ErrCorrupt) || errors.Is(err, photos.ErrOutOfPlace) || errors.Is(err, photos.ErrTooLarge) || errors.Is(err, photos.ErrFormat) {
+	if errors.Is(err, photos.ErrCorrupt) || errors.Is(err, photos.ErrOutOfPlace) || errors.Is(err, photos.ErrTooLarge) || errors.Is(err, photos.ErrFormat) || errors.Is(err, photos.ErrNotItsThumb) {
 		err = fmt.Errorf("%w: %v", peersync.ErrBadPhoto, err)
 	}
 	if done && p.got != nil {

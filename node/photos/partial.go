@@ -319,7 +319,7 @@ func (s *Store) commitPartial(id string, k Kind, d partialDecl, held int64, last
 		return Photo{}, err
 	}
 	p, err := r.Commit()
-	if err == nil || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrFormat) {
+	if err == nil || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrDamaged) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrFormat) || errors.Is(err, ErrNotItsThumb) {
 		// Kept, or not what was declared or no photo: either way the
 		// partial is done.
 		s.DropPartial(id, k)

@@ -27,7 +27,7 @@ type Receiver struct {
 	sum      string
 	n        int64
 	h        hash.Hash
-	head     []byte // the first bytes, for the image's header
+	head     []byte // the first bytes, for the image's header; a thumbnail's all
 	counted  int64  // bytes of it the budget counts already, held in part
 	scans    scans
 	pw       *io.PipeWriter
@@ -81,7 +81,9 @@ func (r *Receiver) Write(p []byte) (int, error) {
 	if r.n+int64(len(p)) > maxBytes(r.kind) {
 		return 0, fmt.Errorf("%w: a %s over %d KiB", ErrTooLarge, r.kind, maxBytes(r.kind)>>10)
 	}
-	if len(r.head) < headBytes {
+	if r.kind == Thumb {
+		r.head = append(r.head, p...)
+	} else if len(r.head) < headBytes {
 		r.head = append(r.head, p[:min(len(p), headBytes-len(r.head))]...)
 	}
 	r.h.Write(p)
@@ -137,6 +139,12 @@ func (r *Receiver) Commit() (Photo, error) {
 		r.Abort()
 		return Photo{}, fmt.Errorf("photos: the %s of %s is no JPEG this store keeps: %w", r.kind, r.id, err)
 	}
+	if r.kind == Thumb {
+		if err := r.s.checkThumb(r.id, r.head); err != nil {
+			r.Abort()
+			return Photo{}, fmt.Errorf("photos: %w", err)
+		}
+	}
 	r.finished = true
 	r.pw.Close()
 	if err := <-r.done; err != nil {
@@ -178,6 +186,9 @@ func (r *Receiver) Commit() (Photo, error) {
 	}
 	if err := s.writeMeta(p); err != nil {
 		return Photo{}, err
+	}
+	if r.kind == Full {
+		s.dropBadThumb(r.id)
 	}
 	return s.info(r.id)
 }

@@ -271,6 +271,11 @@ func (s *Store) Add(r io.Reader) (Added, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, err := s.info(p.ID)
+	if err == nil && old.ThumbHash != p.ThumbHash {
+		// A thumbnail received that is not the one made here of the
+		// picture: another node's doing, replaced.
+		delete(old.Bytes, Thumb)
+	}
 	if err == nil && old.Has(Full) && old.Has(Thumb) && (old.Has(Original) || !s.cfg.KeepOriginals) {
 		return Added{Photo: old, Had: true}, nil
 	}
