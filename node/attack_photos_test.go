@@ -432,3 +432,60 @@ func TestAThumbnailNotOfItsPhotoDoesNotStay(t *testing.T) {
 		t.Fatalf("the relay holds the honest laptop's photo: thumbnail %v, full image %v; want both", thumb, full)
 	}
 }
+
+// A laptop names 400 photos no one holds, and answers for their
+// thumbnails with 116 KiB of noise each: a thumbnail comes whatever the
+// budget and is never dropped, so the 400 took 46 MiB of a relay's budget
+// of 40, and no honest full image came after them (and a node asks for
+// 4,096 a session, 1 GiB of thumbnails). The thumbnails of the photos one
+// writer names now take at most its share, a quarter of the budget and at
+// least 16 MiB: after three sessions of the laptop's, the relay holds no
+// more of them, and an honest laptop's photo comes whole.
+func TestThumbnailsOfMadeUpPhotosKeepToTheirWritersShare(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	s, err := relay.Node.PhotoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 40 << 20
+	if err := s.SetBudget(limit >> 20); err != nil {
+		t.Fatal(err)
+	}
+	var fake []node.Photo
+	for r := range 40 {
+		var ps []node.Photo
+		for i := range 10 {
+			ps = append(ps, madeUpPhoto(fmt.Sprint("flood ", r, " ", i)))
+		}
+		if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(ps...)), "x"); err != nil {
+			t.Fatal(err)
+		}
+		fake = append(fake, ps...)
+	}
+	thumb := noiseJPEG(t, 512, 384, 3)
+	for range 3 {
+		if _, err := node.SyncServingPhotos(thief.Node, ctx, relay.Addr, func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
+			if kind != syncproto.PhotoThumb {
+				return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
+			}
+			end := min(off+syncproto.PhotoChunkBytes, uint64(len(thumb)))
+			return thumb[off:end], uint64(len(thumb)), sha256.Sum256(thumb), nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var held int64
+	for _, p := range fake {
+		if info, err := s.Info(p.Hash); err == nil && info.Has(photos.Thumb) {
+			held += info.Bytes[photos.Thumb]
+		}
+	}
+	if held == 0 || held > 16<<20 {
+		t.Fatalf("the relay holds %.1f MiB of thumbnails of the laptop's made-up photos; want some, at most 16 MiB", float64(held)/(1<<20))
+	}
+	honestPhotoReaches(t, c, relay, 900, 700, 17)
+}

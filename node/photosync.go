@@ -52,6 +52,17 @@ func photoIDs(raw []byte) []string {
 	return slices.DeleteFunc(list, func(id string) bool { return photos.ValidID(id) != nil })
 }
 
+// writers are the nodes whose records name a photo, each once.
+func writers(ref *photoRef) []syncproto.NodeID {
+	var out []syncproto.NodeID
+	for _, st := range ref.streams {
+		if !slices.Contains(out, st.Origin) {
+			out = append(out, st.Origin)
+		}
+	}
+	return out
+}
+
 // photoPeer is the node's photos as a session with one peer sees them.
 type photoPeer struct {
 	n        *Node
@@ -120,6 +131,40 @@ func (p *photoPeer) Wants(ctx context.Context) ([]syncproto.PhotoWant, error) {
 		return cmp.Or(cmp.Compare(asked[a.id], asked[b.id]), cmp.Compare(b2i(a.k == photos.Full), b2i(b.k == photos.Full)),
 			cmp.Compare(refs[a.id].prio, refs[b.id].prio), cmp.Compare(a.id, b.id))
 	})
+	// The thumbnails of the photos each writer names take at most its
+	// share: a thumbnail comes whatever the budget, and is never dropped,
+	// so a laptop that names made-up photos would otherwise fill the disk
+	// with their thumbnails, 256 KiB a photo, and spend the budget every
+	// full image needs. One asked for is counted as of the largest size.
+	share, err := s.Share()
+	if err != nil {
+		return nil, err
+	}
+	infos := make(map[string]photos.Photo, len(refs))
+	thumbs := map[syncproto.NodeID]int64{}
+	for id, ref := range refs {
+		info, err := s.Info(id)
+		if err != nil && !errors.Is(err, photos.ErrNotFound) {
+			return nil, err
+		}
+		infos[id] = info
+		if info.Has(photos.Thumb) {
+			for _, o := range writers(ref) {
+				thumbs[o] += info.Bytes[photos.Thumb]
+			}
+		}
+	}
+	roomFor := func(id string) bool {
+		ws := writers(refs[id])
+		if share == 0 || slices.Contains(ws, self.ID) {
+			return true
+		}
+		ws = slices.DeleteFunc(ws, func(o syncproto.NodeID) bool { return thumbs[o]+photos.MaxThumbBytes > share })
+		for _, o := range ws {
+			thumbs[o] += photos.MaxThumbBytes
+		}
+		return len(ws) > 0
+	}
 	p.wanted, p.got = map[string]bool{}, map[string]bool{}
 	var wants []syncproto.PhotoWant
 	for _, w := range all {
@@ -127,11 +172,7 @@ func (p *photoPeer) Wants(ctx context.Context) ([]syncproto.PhotoWant, error) {
 			break
 		}
 		id, k := w.id, w.k
-		info, err := s.Info(id)
-		if err != nil && !errors.Is(err, photos.ErrNotFound) {
-			return nil, err
-		}
-		if info.Has(k) {
+		if infos[id].Has(k) || k == photos.Thumb && !roomFor(id) {
 			continue
 		}
 		release, ok := s.Claim(id, k)

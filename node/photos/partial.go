@@ -233,6 +233,19 @@ func (s *Store) ReceiveChunk(from, id string, k Kind, sum string, size, off int6
 // none; one whose sessions are cut holds a few.
 const peerShareDivisor = 4
 
+// Share is what one peer's partials may declare, and what the thumbnails
+// of the photos one node names that this store holds may take: a quarter
+// of the budget, at least a photo of the largest size; 0 with no budget.
+func (s *Store) Share() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	limit, err := s.budgetSet()
+	if err != nil || limit == 0 {
+		return 0, err
+	}
+	return max(limit/peerShareDivisor, MaxStoredBytes), nil
+}
+
 // share refuses a partial of a kind of photo id, of size bytes, from peer
 // from when the other partials it began already declare its share of the
 // budget (none with no budget). It is called with mu held.
