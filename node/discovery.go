@@ -27,22 +27,34 @@ type discovery struct {
 	digest []byte // our vector's digest as last spread
 	height uint64
 	voter  bool
-	// certs are who the nodes whose certificates this node holds are:
-	// gossip's word on a member's role or name is replaced by its
-	// certificate's.
+	// certs are who the nodes whose certificates this node holds, or a
+	// session showed, are: gossip's word on a member's role or name is
+	// replaced by its certificate's.
 	certs map[syncproto.NodeID]identity.Claims
 	// lied are the members already logged for gossiping a role their
 	// certificate does not give them.
 	lied map[syncproto.NodeID]bool
 }
 
-// loadCerts reads who the nodes whose certificates this node holds are.
+// loadCerts reads who the nodes whose certificates this node holds are,
+// and the peers a session met, as the handshake's certificate named them.
 func (d *discovery) loadCerts(ctx context.Context) {
 	known, err := d.n.store.Nodes(ctx)
 	if err != nil {
 		return
 	}
-	certs := make(map[syncproto.NodeID]identity.Claims, len(known))
+	met, err := d.n.store.Peers(ctx)
+	if err != nil {
+		return
+	}
+	certs := make(map[syncproto.NodeID]identity.Claims, len(known)+len(met))
+	for _, p := range met {
+		// A peer's row is named only by a certificate: a session's, or
+		// one this node holds (record).
+		if p.Name != "" {
+			certs[p.Node] = identity.Claims{Node: p.Node, Name: p.Name, Role: p.Role, District: p.District}
+		}
+	}
 	for _, k := range known {
 		certs[k.Node] = identity.Claims{Node: k.Node, Name: k.Name, Role: k.Role, District: k.District}
 	}

@@ -159,6 +159,9 @@ func TestRestartedHQIsFoundAgain(t *testing.T) {
 	c := nodetest.New(t)
 	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
 	r := gossiping(c, "relay", syncproto.RoleRelay, "Toledo", hq.Gossip, nil)
+	// Enrolled by the ledger, as every relay is: nodes take a member for a
+	// relay by its certificate, not by what it gossips.
+	c.Decide(ledger.CmdEnroll, &ledger.Enroll{Cert: r.Node.Credentials().Cert.Raw})
 	f := gossiping(c, "field", syncproto.RoleField, "Toledo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
 	ctx := context.Background()
 	peerState := func(m *nodetest.Member, name string) string {

@@ -438,10 +438,11 @@ func (d *Daemon) ledgerStatus() ledgerplane.Status {
 }
 
 // gossipMembers is gossip's membership for anti-entropy, which starts
-// after gossip.
+// after gossip: each member as its certificate names it, so that peers are
+// chosen by what they are, not by what they gossip.
 type gossipMembers struct{ d *Daemon }
 
-func (g gossipMembers) Members() []gossip.Member         { return g.d.gossip.Members() }
+func (g gossipMembers) Members() []gossip.Member         { return g.d.disc.members(g.d.gossip) }
 func (g gossipMembers) Join(addrs []string) (int, error) { return g.d.gossip.Join(addrs) }
 
 // members lists what gossip knows, for the ledger plane; nil when the node

@@ -1,0 +1,127 @@
+//go:build !mutate
+
+package node_test
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"lifeline/node"
+	"lifeline/node/gossip"
+	"lifeline/node/nodetest"
+	"lifeline/syncproto"
+)
+
+// Left out of a mutation run (the mutate tag): gossip among real members,
+// waited on for seconds.
+
+// rogue joins the cluster's gossip at join as a member saying m of
+// itself: a device that holds the gossip key, as every laptop does. It
+// leaves when the test ends.
+func rogue(t *testing.T, c *nodetest.Cluster, m gossip.Meta, join string) *gossip.Gossip {
+	t.Helper()
+	keyFile := filepath.Join(t.TempDir(), gossip.KeyFile)
+	if err := gossip.WriteKeyFile(keyFile, c.Keys); err != nil {
+		t.Fatal(err)
+	}
+	m.MinProto, m.MaxProto = syncproto.MinVersion, syncproto.MaxVersion
+	g, err := gossip.Start(gossip.Config{BindAddr: "127.0.0.1:0", KeyFile: keyFile, Profile: gossip.Test,
+		Meta: func() gossip.Meta { return m }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Shutdown() })
+	if _, err := g.Join([]string{join}); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// mute listens on loopback and holds every connection it takes, saying
+// nothing: a sync address whose handshake never ends.
+func mute(t *testing.T) (string, *silence) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &silence{}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+			go s.hold(conn)
+		}
+	}()
+	return ln.Addr().String(), s
+}
+
+// knows reports whether a member's status lists a node.
+func knows(m *nodetest.Member, id syncproto.NodeID) bool {
+	st, err := m.Node.Status(context.Background())
+	if err != nil {
+		return false
+	}
+	for _, p := range st.Peers {
+		if p.Node == id.String() {
+			return true
+		}
+	}
+	return false
+}
+
+// Two devices holding the gossip key, and no certificate, gossip that they
+// are headquarters in the laptop's district, at sync addresses that never
+// finish a handshake. The laptop takes them for what its certificates say
+// they are, field laptops it knows nothing of, and still syncs with the
+// real HQ: its new record reaches HQ. Before, anti-entropy took gossip's
+// word on a member's role: both were chosen over HQ as the two best peers,
+// and held the laptop's sessions for as long as a handshake may take.
+func TestAMemberGossipingItIsHQIsNotChosenForIt(t *testing.T) {
+	c := nodetest.New(t)
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
+	laptop := gossiping(c, "cayo-07", syncproto.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) {
+		cfg.SyncAddr = ""
+		// A satellite link's handshake may take this long.
+		cfg.HandshakeTimeout, cfg.SyncMax = 10*time.Minute, 10*time.Minute
+	})
+	add(t, laptop, 1)
+	nodetest.Eventually(t, 20*time.Second, "the laptop's first record reaches HQ", func() bool {
+		return hq.DigestOf(laptop) == laptop.DigestOf(laptop)
+	})
+
+	var fakes []syncproto.NodeID
+	for i, name := range []string{"a-hq", "b-hq"} {
+		addr, _ := mute(t)
+		id := syncproto.NodeID{0x5e, byte(i + 1)}
+		rogue(t, c, gossip.Meta{Node: id, Name: name, Role: syncproto.RoleHQ, District: "Cayo", SyncAddr: addr,
+			Raft: gossip.RaftVoter, Vector: []byte("everything")}, hq.Gossip)
+		fakes = append(fakes, id)
+	}
+	nodetest.Eventually(t, 20*time.Second, "the laptop hears of both", func() bool {
+		return knows(laptop, fakes[0]) && knows(laptop, fakes[1])
+	})
+	add(t, laptop, 1)
+	nodetest.Eventually(t, 20*time.Second, "the laptop's next record reaches HQ", func() bool {
+		return hq.DigestOf(laptop) == laptop.DigestOf(laptop)
+	})
+}
