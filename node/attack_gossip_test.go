@@ -125,3 +125,62 @@ func TestAMemberGossipingItIsHQIsNotChosenForIt(t *testing.T) {
 		return hq.DigestOf(laptop) == laptop.DigestOf(laptop)
 	})
 }
+
+// A relay stops, and a stolen laptop that holds the gossip key joins
+// under the relay's node id, at its own sync address. Every use of that
+// claim is checked against the certificate the handshake shows: the
+// laptop that dials the claimed address refuses the thief's session
+// before anything of its records moves, and keeps where a session found
+// the relay, as the address it lists it at and dials it at for photos and
+// "Sync now". Before, gossip's word replaced the relay's address, which
+// then sent those dials to the thief.
+func TestAGossipMemberTakingADeadRelaysIDIsRefused(t *testing.T) {
+	c := nodetest.New(t)
+	ctx := context.Background()
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
+	relay := gossiping(c, "relay-cayo", syncproto.RoleRelay, "Cayo", hq.Gossip, nil)
+	laptop := gossiping(c, "cayo-07", syncproto.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) { cfg.SyncAddr = "" })
+	thief := c.Add("stolen", syncproto.RoleField, "Cayo", nil)
+	add(t, laptop, 2)
+	peer := func(m *nodetest.Member, id syncproto.NodeID) node.PeerStatus {
+		st, _ := m.Node.Status(ctx)
+		for _, p := range st.Peers {
+			if p.Node == id.String() {
+				return p
+			}
+		}
+		return node.PeerStatus{}
+	}
+	rid := relay.Node.Self().ID
+	nodetest.Eventually(t, 20*time.Second, "the laptop syncs with the relay", func() bool {
+		return peer(laptop, rid).LastSync != "" && relay.DigestOf(laptop) == laptop.DigestOf(laptop)
+	})
+	relay.Stop()
+	nodetest.Eventually(t, 20*time.Second, "the laptop hears the relay is gone", func() bool {
+		return peer(laptop, rid).Gossip == gossip.StateLeft
+	})
+	rogue(t, c, gossip.Meta{Node: rid, Name: "relay-cayo", Role: syncproto.RoleRelay, District: "Cayo",
+		SyncAddr: thief.Addr, Raft: gossip.RaftVoter, Vector: []byte("new")}, hq.Gossip)
+	tid := thief.Node.Self().ID
+	nodetest.Eventually(t, 20*time.Second, "the laptop dials the address gossip gave", func() bool {
+		return peer(thief, laptop.Node.Self().ID).LastSeen != ""
+	})
+	got := peer(laptop, rid)
+	if got.Gossip != gossip.StateAlive {
+		t.Fatalf("the laptop's gossip says the relay is %q; the claim did not reach it", got.Gossip)
+	}
+	if got.Addr != relay.Addr || got.Name != "relay-cayo" {
+		t.Errorf("the laptop lists the relay as %q at %s, want relay-cayo at %s, where a session found it (the thief is at %s)",
+			got.Name, got.Addr, relay.Addr, thief.Addr)
+	}
+	if p := peer(laptop, tid); p.LastSync != "" {
+		t.Errorf("the laptop synced with the thief: %+v", p)
+	}
+	st, err := thief.Node.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.Records["damage-assessment"]; n != 0 {
+		t.Errorf("the thief received %d of the laptop's records", n)
+	}
+}

@@ -194,7 +194,7 @@ func (d *discovery) record(m gossip.Member, seen time.Time) {
 		m.Role, m.Name, m.District = c.Role, c.Name, c.District
 	}
 	if err := d.n.store.PutPeer(context.Background(), store.Peer{Node: m.Node, Name: m.Name, Role: m.Role, District: m.District,
-		Addr: m.SyncAddr, Seen: seen, State: m.State}); err != nil {
+		Addr: m.SyncAddr, Gossiped: true, Seen: seen, State: m.State}); err != nil {
 		d.n.log.Debug("recording a peer", "err", err)
 	}
 }

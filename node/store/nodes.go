@@ -107,6 +107,11 @@ type Peer struct {
 	Role     syncproto.Role
 	District string
 	Addr     string
+	// Gossiped: Addr is gossip's word, which anyone holding the gossip key
+	// may give for any node. It is kept only for a peer of no address yet:
+	// an address a session dialled, whose certificate the handshake
+	// checked, is not replaced by a claim.
+	Gossiped bool
 	Seen     time.Time // last heard of (gossip, a session)
 	Synced   time.Time // last session that ended well
 	Error    string    // why the last session failed, "" if it did not
@@ -114,7 +119,8 @@ type Peer struct {
 }
 
 // PutPeer records a peer met, keeping the name, role, district, address,
-// times and error it already has where the new record has none.
+// times and error it already has where the new record has none, and the
+// address it has where the new one is only gossiped.
 func (s *SQLite) PutPeer(ctx context.Context, p Peer) error {
 	ts := func(t time.Time) any {
 		if t.IsZero() {
@@ -126,11 +132,11 @@ func (s *SQLite) PutPeer(ctx context.Context, p Peer) error {
 		ON CONFLICT (node_id) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN peers.name ELSE excluded.name END,
 			role = CASE WHEN excluded.role = '' THEN peers.role ELSE excluded.role END,
 			district = CASE WHEN excluded.district = '' THEN peers.district ELSE excluded.district END,
-			addr = CASE WHEN excluded.addr = '' THEN peers.addr ELSE excluded.addr END,
+			addr = CASE WHEN excluded.addr = '' OR (? AND peers.addr != '') THEN peers.addr ELSE excluded.addr END,
 			seen = coalesce(excluded.seen, peers.seen), synced = coalesce(excluded.synced, peers.synced),
 			error = CASE WHEN excluded.synced IS NOT NULL THEN NULL ELSE coalesce(excluded.error, peers.error) END,
 			state = coalesce(excluded.state, peers.state)`,
-		p.Node[:], p.Name, p.Role, p.District, p.Addr, ts(p.Seen), ts(p.Synced), nullText(p.Error), nullText(p.State))
+		p.Node[:], p.Name, p.Role, p.District, p.Addr, ts(p.Seen), ts(p.Synced), nullText(p.Error), nullText(p.State), p.Gossiped)
 	if err != nil || p.Name != "" {
 		return s.wrap(err)
 	}
