@@ -192,34 +192,46 @@ func (l *Loop) join() {
 	}
 }
 
+// MaxReconnect bounds the addresses reconnect tries at a tick. Anyone
+// holding the gossip key can tell of members by the thousand, at addresses
+// of its choosing, which then die: without a bound, every node would dial
+// each of them, as fast as refusals came back, every few minutes for the
+// day gossip remembers them.
+const MaxReconnect = 16
+
 // reconnect tries again, with backoff, the members that stopped answering
 // or left (a partition heals and a restarted HQ is found again without
 // anyone typing an address; memberlist alone gives up on them), and the join
-// addresses while none of the members they name is alive. It runs in the
-// background: an address behind a cut link takes a timeout to fail.
+// addresses while none of the members they name is alive: those first,
+// then relays and HQ, then field laptops, MaxReconnect at most. It runs in
+// the background: an address behind a cut link takes a timeout to fail.
 func (l *Loop) reconnect() {
 	now := time.Now()
 	alive := 0
-	var addrs []string
+	var ledger, field []string
 	for _, m := range l.members.Members() {
 		switch {
 		case m.Node == l.cfg.Self.ID:
 		case m.State == gossip.StateAlive:
 			alive++
 			delete(l.tries, m.Addr)
+		case m.Role.Field():
+			field = append(field, m.Addr)
 		default:
 			// Dead, or left: a node that said goodbye at shutdown comes
 			// back at the same address, and one that joins nobody (the
 			// first HQ) waits to be found.
-			addrs = append(addrs, m.Addr)
+			ledger = append(ledger, m.Addr)
 		}
 	}
+	var addrs []string
 	if alive == 0 {
 		addrs = append(addrs, l.cfg.Join...)
 	}
+	addrs = append(append(addrs, ledger...), field...)
 	var due []string
 	for _, a := range addrs {
-		if now.Sub(l.lastTry[a]) >= Backoff(l.cfg.Every, l.tries[a]) {
+		if len(due) < MaxReconnect && now.Sub(l.lastTry[a]) >= Backoff(l.cfg.Every, l.tries[a]) {
 			due = append(due, a)
 		}
 	}

@@ -3,6 +3,8 @@ package antientropy
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -164,5 +166,55 @@ func TestInStepAfterASessionUntilADigestMoves(t *testing.T) {
 	n.mu.Unlock()
 	if sessions != 2 {
 		t.Fatalf("%d sessions, want 2", sessions)
+	}
+}
+
+// joins is a membership whose Join says which addresses it was asked to
+// try.
+type joins struct {
+	members
+	tried chan []string
+}
+
+func (j joins) Join(addrs []string) (int, error) {
+	j.tried <- addrs
+	return 0, errors.New("no network here")
+}
+
+// A holder of the gossip key told of 10,000 members at addresses of its
+// choosing, which then died, and HQ stopped too. A reconnection tries HQ
+// first, and 16 addresses in all; the next tries 16 others. Before, each
+// tried all 10,001, as fast as refusals came back, at every backoff.
+func TestReconnectTriesAFewHQFirst(t *testing.T) {
+	var ms members
+	for i := range 10_000 {
+		m := member(fmt.Sprintf("a-%05d", i), syncproto.RoleField, "Cayo")
+		m.Addr, m.State = fmt.Sprintf("192.0.2.%d:%d", i%250+1, 7000+i), gossip.StateDead
+		ms = append(ms, m)
+	}
+	hq := member("hq", syncproto.RoleHQ, "Belize")
+	hq.Addr, hq.State = "10.0.0.1:7946", gossip.StateDead
+	ms = append(ms, hq)
+	j := joins{ms, make(chan []string, 1)}
+	l := New(Config{Self: Self{Role: syncproto.RoleField, District: "Cayo"}, Every: time.Hour}, &node{}, j)
+	seen := map[string]bool{}
+	for round := range 2 {
+		l.reconnect()
+		tried := <-j.tried
+		for l.reconnecting.Load() {
+			runtime.Gosched()
+		}
+		if len(tried) != 16 {
+			t.Fatalf("reconnection %d tried %d addresses, want 16", round+1, len(tried))
+		}
+		if round == 0 && tried[0] != hq.Addr {
+			t.Fatalf("the first reconnection tried %s first, want HQ's %s", tried[0], hq.Addr)
+		}
+		for _, a := range tried {
+			if seen[a] {
+				t.Fatalf("reconnection %d tried %s again, within its backoff", round+1, a)
+			}
+			seen[a] = true
+		}
 	}
 }
