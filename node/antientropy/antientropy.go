@@ -3,6 +3,7 @@ package antientropy
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -322,6 +323,7 @@ func (l *Loop) candidates(ctx context.Context) []gossip.Member {
 	ours := l.node.Digest()
 	awaiting := l.node.AwaitsReceipts(ctx)
 	var ledgerPeers, fieldPeers []gossip.Member
+	lastGood := map[syncproto.NodeID]time.Time{}
 	now := time.Now()
 	for _, m := range l.members.Members() {
 		if m.Node == self.ID || m.State != gossip.StateAlive || m.SyncAddr == "" || m.Leaving {
@@ -335,6 +337,7 @@ func (l *Loop) candidates(ctx context.Context) []gossip.Member {
 		wait := now.Before(p.next)
 		stale := awaiting && m.Ledger > p.ledger || now.Sub(p.synced) > refreshEvery
 		inStep := string(m.Vector) == string(ours) || p.theirs != nil && string(m.Vector) == string(p.theirs) && string(ours) == string(p.ours)
+		lastGood[m.Node] = p.synced
 		l.mu.Unlock()
 		if wait || (inStep && !stale) {
 			continue
@@ -371,6 +374,10 @@ func (l *Loop) candidates(ctx context.Context) []gossip.Member {
 		if len(ledgerPeers) > 0 {
 			return ledgerPeers[:min(2, len(ledgerPeers))]
 		}
+		// The field peers a session went well with latest first: anyone
+		// holding the gossip key can tell of members by the thousand that
+		// never answer, and those would take every place for sessions.
+		slices.SortStableFunc(fieldPeers, func(a, b gossip.Member) int { return lastGood[b.Node].Compare(lastGood[a.Node]) })
 		return fieldPeers
 	}
 	// Relays and HQ keep each other converged; field nodes come to them.

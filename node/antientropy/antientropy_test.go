@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -216,5 +217,49 @@ func TestReconnectTriesAFewHQFirst(t *testing.T) {
 			}
 			seen[a] = true
 		}
+	}
+}
+
+// holding is a node whose sessions with members named a-… hang until
+// released: addresses whose handshakes never end.
+type holding struct {
+	*node
+	release chan struct{}
+}
+
+func (h holding) Sync(ctx context.Context, m gossip.Member) error {
+	if strings.HasPrefix(m.Name, "a-") {
+		<-h.release
+		return errors.New("no handshake")
+	}
+	return h.node.Sync(ctx, m)
+}
+
+// A laptop with no relay or HQ around syncs with the laptops near it. A
+// holder of the gossip key tells of 1,000 more, named to come first, at
+// addresses that never finish a handshake. The laptop's next round still
+// syncs with the one it synced with before. Before, the first three of
+// the thousand took every place for sessions, and the real laptop waited
+// behind the rest.
+func TestFieldPeersThatAnsweredComeFirst(t *testing.T) {
+	near := member("cayo-02", syncproto.RoleField, "Cayo")
+	n := holding{&node{}, make(chan struct{})}
+	l := New(Config{Self: Self{Role: syncproto.RoleField, District: "Cayo"}, Every: time.Second}, n, members{near})
+	ctx := context.Background()
+	l.round(ctx)
+	l.sessions.Wait()
+	near.Vector = []byte("theirs, and one more record")
+	var ms members // by name, as gossip lists them
+	for i := range 1000 {
+		ms = append(ms, member(fmt.Sprintf("a-%04d", i), syncproto.RoleField, "Cayo"))
+	}
+	l.members = append(ms, near)
+	l.round(ctx)
+	close(n.release)
+	l.sessions.Wait()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !slices.Equal(n.synced, []string{"cayo-02", "cayo-02"}) {
+		t.Fatalf("sessions with %v, want cayo-02 twice", n.synced)
 	}
 }
