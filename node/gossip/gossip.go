@@ -233,7 +233,7 @@ func Start(cfg Config) (*Gossip, error) {
 		RetransmitMult: memberlist.DefaultLANConfig().RetransmitMult,
 	}
 
-	mlLog := log.New(logWriter{g.log}, "", 0)
+	mlLog := log.New(&logWriter{log: g.log}, "", 0)
 	nt, err := listen(bindIP, bindPort, mlLog)
 	if err != nil {
 		return nil, fmt.Errorf("gossip: listen on %s: %v: choose another port, or stop what uses it", cfg.BindAddr, err)
