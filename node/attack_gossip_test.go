@@ -4,8 +4,11 @@ package node_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -182,5 +185,69 @@ func TestAGossipMemberTakingADeadRelaysIDIsRefused(t *testing.T) {
 	}
 	if n := st.Records["damage-assessment"]; n != 0 {
 		t.Errorf("the thief received %d of the laptop's records", n)
+	}
+}
+
+// refusedNotices counts the lines a node logs of the notices gossip
+// brought that it refused, and the refusals they stand for, counted ones
+// included.
+type refusedNotices struct {
+	mu           sync.Mutex
+	lines, total int
+}
+
+func (c *refusedNotices) Enabled(context.Context, slog.Level) bool { return true }
+func (c *refusedNotices) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *refusedNotices) WithGroup(string) slog.Handler            { return c }
+func (c *refusedNotices) Handle(_ context.Context, r slog.Record) error {
+	n := 0
+	switch {
+	case strings.HasPrefix(r.Message, "gossip: refused a"):
+		n = 1
+	case strings.HasPrefix(r.Message, "gossip: more warnings"):
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "count" {
+				n = int(a.Value.Int64())
+			}
+			return true
+		})
+	default:
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lines++
+	c.total += n
+	return nil
+}
+
+func (c *refusedNotices) counts() (lines, total int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lines, c.total
+}
+
+// A device holding the gossip key broadcasts 2,000 messages that are no
+// notices. The laptop refuses each, and logs a few lines a second of them,
+// with the count of the rest. Before, each made a line of its log.
+func TestJunkBroadcastIsLoggedInAFewLines(t *testing.T) {
+	c := nodetest.New(t)
+	log := &refusedNotices{}
+	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
+	gossiping(c, "cayo-07", syncproto.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) {
+		cfg.SyncAddr, cfg.Log = "", slog.New(log)
+	})
+	g := rogue(t, c, gossip.Meta{Node: syncproto.NodeID{0x5e, 9}, Name: "junk", Role: syncproto.RoleField, District: "Cayo"}, hq.Gossip)
+	for i := range 2000 {
+		if err := g.Broadcast(fmt.Appendf(nil, "junk %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodetest.Eventually(t, 20*time.Second, "the laptop refuses 500 of them", func() bool {
+		_, total := log.counts()
+		return total >= 500
+	})
+	if lines, total := log.counts(); lines > total/10 {
+		t.Fatalf("%d refusals of broadcast junk made %d lines of log", total, lines)
 	}
 }

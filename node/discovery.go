@@ -106,7 +106,7 @@ func (d *Daemon) startGossip(syncAddr *string) func(context.Context) error {
 		g, err := gossip.Start(gossip.Config{
 			BindAddr: n.cfg.GossipAddr, Advertise: n.cfg.GossipAdvertise,
 			Keys: n.gossipKeys(), Profile: prof,
-			Meta: d.disc.meta, OnMessage: d.onNotice, Events: d.disc, Log: n.log,
+			Meta: d.disc.meta, OnMessage: d.applyNotice, Events: d.disc, Log: n.log,
 		})
 		if err != nil {
 			return fmt.Errorf("gossip: %w", err)

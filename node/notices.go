@@ -89,16 +89,11 @@ func (d *Daemon) broadcast(kind uint8, body any) error {
 	return d.gossip.Broadcast(msg)
 }
 
-// onNotice checks and applies a notice another member spread.
-func (d *Daemon) onNotice(msg []byte) {
-	if err := d.applyNotice(msg); err != nil {
-		d.n.log.Warn("gossip: refused a notice", "err", err)
-	}
-}
-
 // errNotice is wrapped by every refusal of a notice.
 var errNotice = errors.New("a notice not from headquarters")
 
+// applyNotice checks and applies a notice another member spread; gossip
+// logs why it refused one.
 func (d *Daemon) applyNotice(msg []byte) error {
 	var nt notice
 	if err := syncproto.Unmarshal(msg, &nt); err != nil {

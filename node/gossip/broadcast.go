@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -130,7 +131,9 @@ func (g *Gossip) deliver() {
 				return
 			default:
 			}
-			g.cfg.OnMessage(msg)
+			if err := g.cfg.OnMessage(msg); err != nil {
+				g.warnings.logAt(slog.LevelWarn, "gossip: refused a message", "err", err)
+			}
 		}
 	}
 }

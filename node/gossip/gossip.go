@@ -67,11 +67,12 @@ type Config struct {
 	Meta func() Meta
 	// OnMessage, if set, receives each message another member broadcast,
 	// once. The bytes are untrusted (at most MaxMessage of them): the node
-	// checks their signature. Calls come from one goroutine, in the order
-	// messages arrive; if OnMessage falls behind by more than a few hundred
-	// messages, further ones are dropped (and logged) rather than stall
-	// gossip.
-	OnMessage func(msg []byte)
+	// checks their signature, and returns why it refuses one, which is
+	// logged, a few refusals a second. Calls come from one goroutine, in
+	// the order messages arrive; if OnMessage falls behind by more than a
+	// few hundred messages, further ones are dropped (and logged) rather
+	// than stall gossip.
+	OnMessage func(msg []byte) error
 	// Events, if set, is told of other members joining, changing and
 	// leaving.
 	Events Events
@@ -126,16 +127,19 @@ type Member struct {
 
 // Gossip is this node's membership of the gossip.
 type Gossip struct {
-	cfg     Config
-	log     *slog.Logger
-	node    syncproto.NodeID
-	name    string // our name in memberlist: node.String()
-	addr    string // the bound address
-	ml      *memberlist.Memberlist
-	keyring *memberlist.Keyring
-	store   KeyStore   // where the keys are kept
-	keyMu   sync.Mutex // serialises key rotations and the key store
-	bcast   *memberlist.TransmitLimitedQueue
+	cfg Config
+	log *slog.Logger
+	// warnings logs what others sent that is refused, a few lines a
+	// second.
+	warnings *warnings
+	node     syncproto.NodeID
+	name     string // our name in memberlist: node.String()
+	addr     string // the bound address
+	ml       *memberlist.Memberlist
+	keyring  *memberlist.Keyring
+	store    KeyStore   // where the keys are kept
+	keyMu    sync.Mutex // serialises key rotations and the key store
+	bcast    *memberlist.TransmitLimitedQueue
 
 	metaMu   sync.Mutex
 	metaLast []byte     // the last metadata that encoded; memberlist gets it if a newer one fails
@@ -216,12 +220,13 @@ func Start(cfg Config) (*Gossip, error) {
 	}
 
 	g := &Gossip{
-		cfg:     cfg,
-		store:   store,
-		log:     cfg.Log,
-		keyring: keyring,
-		members: map[string]*Member{},
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		store:    store,
+		log:      cfg.Log,
+		warnings: &warnings{log: cfg.Log},
+		keyring:  keyring,
+		members:  map[string]*Member{},
+		done:     make(chan struct{}),
 	}
 	meta := cfg.Meta()
 	g.node, g.name = meta.Node, meta.Node.String()
@@ -233,7 +238,7 @@ func Start(cfg Config) (*Gossip, error) {
 		RetransmitMult: memberlist.DefaultLANConfig().RetransmitMult,
 	}
 
-	mlLog := log.New(&logWriter{log: g.log}, "", 0)
+	mlLog := log.New(logWriter{g.warnings}, "", 0)
 	nt, err := listen(bindIP, bindPort, mlLog)
 	if err != nil {
 		return nil, fmt.Errorf("gossip: listen on %s: %v: choose another port, or stop what uses it", cfg.BindAddr, err)

@@ -76,10 +76,11 @@ func (m *member) Joined(mem Member)  { m.record(evJoined, mem) }
 func (m *member) Updated(mem Member) { m.record(evUpdated, mem) }
 func (m *member) Left(mem Member)    { m.record(evLeft, mem) }
 
-func (m *member) onMessage(msg []byte) {
+func (m *member) onMessage(msg []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.msgs = append(m.msgs, slices.Clone(msg))
+	return nil
 }
 
 // eventsOf lists the events the member received about node.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -101,7 +102,7 @@ func (g *Gossip) memberUp(n *memberlist.Node) {
 		// Its name and address are all we know of it; a member with
 		// metadata from a newer major version lands here until this node is
 		// updated.
-		g.log.Warn("gossip: ignoring a member whose metadata does not decode", "member", n.Name, "addr", n.Address(), "err", err)
+		g.warnings.logAt(slog.LevelWarn, "gossip: ignoring a member whose metadata does not decode", "member", n.Name, "addr", n.Address(), "err", err)
 		if e != nil {
 			delete(g.members, n.Name)
 			if e.State == StateAlive {
