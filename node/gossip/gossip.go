@@ -494,6 +494,7 @@ func (g *Gossip) Shutdown() error {
 	err := g.ml.Shutdown()
 	close(g.done)
 	g.wg.Wait()
+	g.warnings.stop()
 	if err != nil {
 		return fmt.Errorf("gossip: shutdown: %v", err)
 	}

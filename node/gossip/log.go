@@ -63,6 +63,17 @@ func (w *warnings) flush() {
 	w.log.Warn(msgUnlogged, "count", n)
 }
 
+// stop logs at once what the second counted so far: the Gossip shut down,
+// and logs nothing after.
+func (w *warnings) stop() {
+	w.mu.Lock()
+	t := w.flushing
+	w.mu.Unlock()
+	if t != nil && t.Stop() {
+		w.flush()
+	}
+}
+
 // logWriter turns memberlist's log lines ("[WARN] memberlist: ...") into
 // slog records at the level they name, so that the node's log has one
 // format and one level filter.
