@@ -79,7 +79,18 @@ type Config struct {
 	// Log receives memberlist's and this package's logs; nil means
 	// slog.Default().
 	Log *slog.Logger
+	// MaxMembers bounds the members gossip admits, this one included;
+	// zero means DefaultMaxMembers.
+	MaxMembers int
 }
+
+// DefaultMaxMembers is the most members a Gossip admits at once: a
+// deployment's laptops, relays and HQ nodes together, with room to spare.
+// A holder of the gossip key can tell of members without end (a push-pull
+// carries hundreds of thousands), each of which memberlist would keep,
+// probe and gossip to, and the node record; past the bound a member not
+// known yet is refused until members gone are forgotten.
+const DefaultMaxMembers = 4096
 
 // Events is told of changes to the member list, as this member sees them.
 // memberlist reports them holding its own lock; they are queued and passed
@@ -159,6 +170,11 @@ type Gossip struct {
 	recentBytes int
 	closed      bool
 	alive       atomic.Int32 // alive members, us included: the broadcast queue's retransmit count grows with it
+	// admitted holds every member memberlist was let keep, by name: the
+	// zero time while it is alive, when it went once gone. A member gone
+	// is forgotten here once memberlist has forgotten it too.
+	admitted  map[string]time.Time
+	lastPurge time.Time
 
 	leaveMu sync.Mutex  // serialises Leave with itself and Shutdown
 	leaving atomic.Bool // Leave was called: our metadata says so
@@ -226,6 +242,7 @@ func Start(cfg Config) (*Gossip, error) {
 		warnings: &warnings{log: cfg.Log},
 		keyring:  keyring,
 		members:  map[string]*Member{},
+		admitted: map[string]time.Time{},
 		done:     make(chan struct{}),
 	}
 	meta := cfg.Meta()
@@ -260,7 +277,7 @@ func Start(cfg Config) (*Gossip, error) {
 	c.GossipVerifyIncoming, c.GossipVerifyOutgoing = true, true
 	c.DelegateProtocolVersion, c.DelegateProtocolMin, c.DelegateProtocolMax = frameVersion, frameVersion, frameVersion
 	d := &delegate{g}
-	c.Delegate, c.Events, c.Conflict = d, d, d
+	c.Delegate, c.Events, c.Conflict, c.Alive = d, d, d, d
 	c.Logger = mlLog
 
 	if cfg.OnMessage != nil {

@@ -121,6 +121,13 @@ func startMember(t *testing.T, name string, keys [][]byte) *member {
 
 func tryStartMember(t *testing.T, name string, keys [][]byte) (*member, error) {
 	t.Helper()
+	return tryStartMemberOf(t, name, keys, 0)
+}
+
+// tryStartMemberOf is tryStartMember admitting at most maxMembers members
+// (Config.MaxMembers).
+func tryStartMemberOf(t *testing.T, name string, keys [][]byte, maxMembers int) (*member, error) {
+	t.Helper()
 	m := &member{keyFile: filepath.Join(t.TempDir(), KeyFile), meta: testMeta(name)}
 	if err := WriteKeyFile(m.keyFile, keys); err != nil {
 		t.Fatal(err)
@@ -131,8 +138,9 @@ func tryStartMember(t *testing.T, name string, keys [][]byte) (*member, error) {
 		Profile:   Test,
 		Meta:      m.getMeta,
 		OnMessage: m.onMessage,
-		Events:    m,
-		Log:       testLog(),
+		Events:     m,
+		Log:        testLog(),
+		MaxMembers: maxMembers,
 	})
 	if err != nil {
 		return nil, err

@@ -44,6 +44,24 @@ func (g *Gossip) forget(now time.Time) {
 	}
 }
 
+// crowd makes room for a member among at most limit, forgetting those gone
+// longest first: members admitted come and go, and those gone, kept for a
+// day, would otherwise pile up. g.mu is held.
+func (g *Gossip) crowd(limit int) {
+	for len(g.members) >= limit {
+		oldest := ""
+		for name, e := range g.members {
+			if e.State != StateAlive && (oldest == "" || e.Since.Before(g.members[oldest].Since)) {
+				oldest = name
+			}
+		}
+		if oldest == "" {
+			return
+		}
+		delete(g.members, oldest)
+	}
+}
+
 // delegate receives memberlist's callbacks; it keeps them off Gossip's
 // exported methods.
 type delegate struct{ g *Gossip }
@@ -72,9 +90,39 @@ func (d *delegate) NotifyMsg(buf []byte) { d.g.receive(buf) }
 
 // memberlist calls these holding its member list's lock; see Gossip.mu.
 
-func (d *delegate) NotifyJoin(n *memberlist.Node)   { d.g.memberUp(n) }
-func (d *delegate) NotifyUpdate(n *memberlist.Node) { d.g.memberUp(n) }
-func (d *delegate) NotifyLeave(n *memberlist.Node)  { d.g.memberDown(n) }
+func (d *delegate) NotifyJoin(n *memberlist.Node)        { d.g.memberUp(n) }
+func (d *delegate) NotifyUpdate(n *memberlist.Node)      { d.g.memberUp(n) }
+func (d *delegate) NotifyLeave(n *memberlist.Node)       { d.g.memberDown(n) }
+func (d *delegate) NotifyAlive(n *memberlist.Node) error { return d.g.admit(n.Name) }
+
+// admit says whether memberlist may keep the member it calls name: one
+// known already, or a new one while fewer than MaxMembers are. Members
+// gone are forgotten, to make room, once memberlist has forgotten them
+// (GossipToTheDeadTime after they went, with as long again to spare), and
+// looked for at most once a second: a push-pull of hundreds of thousands
+// of members is refused one by one at little cost.
+func (g *Gossip) admit(name string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.admitted[name]; ok {
+		g.admitted[name] = time.Time{}
+		return nil
+	}
+	limit := cmp.Or(g.cfg.MaxMembers, DefaultMaxMembers)
+	if now := time.Now(); len(g.admitted) >= limit && now.Sub(g.lastPurge) >= time.Second {
+		g.lastPurge = now
+		for n, gone := range g.admitted {
+			if !gone.IsZero() && now.Sub(gone) > 2*g.cfg.Profile.PushPullInterval {
+				delete(g.admitted, n)
+			}
+		}
+	}
+	if len(g.admitted) >= limit {
+		return fmt.Errorf("gossip holds %d members already, the most it admits", limit)
+	}
+	g.admitted[name] = time.Time{}
+	return nil
+}
 
 // NotifyConflict: two members gossip under one node id. Node ids come from
 // keys, so either a data folder was copied to a second machine (both then
@@ -116,6 +164,7 @@ func (g *Gossip) memberUp(n *memberlist.Node) {
 	m := Member{Meta: meta, Addr: n.Address(), State: StateAlive, Since: now}
 	if e == nil || e.State != StateAlive {
 		g.forget(now)
+		g.crowd(2 * cmp.Or(g.cfg.MaxMembers, DefaultMaxMembers))
 		g.members[n.Name] = &m
 		g.alive.Add(1)
 		g.emit(n.Name, evJoined, m)
@@ -130,6 +179,9 @@ func (g *Gossip) memberUp(n *memberlist.Node) {
 func (g *Gossip) memberDown(n *memberlist.Node) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if _, ok := g.admitted[n.Name]; ok {
+		g.admitted[n.Name] = time.Now()
+	}
 	e := g.members[n.Name]
 	if e == nil || e.State != StateAlive {
 		return
