@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
+	"lifeline/node/atomicfile"
 	"lifeline/node/identity"
 	"lifeline/node/peersync"
 	"lifeline/syncproto"
@@ -405,7 +406,9 @@ func (v *syncView) typeByTitle(title string) string {
 }
 
 // writeRequest writes this node's enrollment request into dir, to carry to
-// headquarters.
+// headquarters. A file of its name there is replaced, never written
+// through: on a stick handed over, it may be a link to a file of this
+// laptop.
 func (v *syncView) writeRequest(dir string) {
 	u := v.u
 	self := u.node.Self()
@@ -415,7 +418,7 @@ func (v *syncView) writeRequest(dir string) {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(path, req, 0o600)
+		return atomicfile.Write(path, req, 0o600)
 	}, func(err error) string {
 		if err == nil {
 			v.result.SetText(fmt.Sprintf(u.T("sync.requested"), path, signCommand(path, self.Role, self.District)))

@@ -1,6 +1,7 @@
 package desktop
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -233,6 +234,36 @@ func TestEnrollmentByRequestAndCertificate(t *testing.T) {
 	v.installCert(certFile)
 	if !u.node.Enrolled() || !strings.Contains(v.result.Text, "Enrolled") {
 		t.Fatalf("enrolled %v; the app says %q", u.node.Enrolled(), v.result.Text)
+	}
+}
+
+// A stick handed over may hold, under the name the request takes, a
+// link to a file of this laptop: its node's own key, say, whose path is
+// the default. Writing the request replaces the link on the stick, and
+// the file it pointed to stays as it was.
+func TestARequestWrittenOnAStickReplacesALinkNotItsTarget(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	keyFile := filepath.Join(u.node.Config().DataDir, identity.KeyFile)
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usb := t.TempDir()
+	planted := filepath.Join(usb, "cayo-laptop-07.request")
+	if err := os.Symlink(keyFile, planted); err != nil {
+		t.Fatal(err)
+	}
+	u.newSyncView().writeRequest(usb)
+	if after, err := os.ReadFile(keyFile); err != nil || !bytes.Equal(after, key) {
+		t.Fatalf("the node's key file was written through the stick's link (%v):\n%s", err, after)
+	}
+	fi, err := os.Lstat(planted)
+	if err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the request on the stick is not a file of its own: %v %v", fi, err)
+	}
+	req, err := os.ReadFile(planted)
+	if err != nil || !bytes.HasPrefix(req, []byte("-----BEGIN ")) {
+		t.Fatalf("the request on the stick reads %q (%v)", req, err)
 	}
 }
 
