@@ -163,7 +163,7 @@ func (fm *form) shortcutSave() {
 // saveShownForm saves the form on show: the new record's, or the edit
 // of a record on the Records screen.
 func (u *UI) saveShownForm() {
-	if u.tabs == nil || u.tabs.Selected() == nil {
+	if u.tabs == nil || u.tabs.Selected() == nil || u.covered() {
 		return
 	}
 	switch u.tabs.Selected().Text {

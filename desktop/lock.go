@@ -319,6 +319,12 @@ func fnv(s string) uint64 {
 	return h
 }
 
+// covered says the lock covers the window. Fyne hands the window's
+// shortcuts (Ctrl+S with nothing focused) and the files dropped on it to
+// the app whatever covers it: they do nothing then, so that whoever finds
+// the window locked cannot save or fill the form beneath.
+func (u *UI) covered() bool { return u.gate != nil && u.gate.isLocked() }
+
 func (l *locker) isLocked() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()

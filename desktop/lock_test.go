@@ -10,6 +10,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	fdesktop "fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
 	"lifeline/node"
@@ -195,5 +197,56 @@ func TestSetupSealsTheNewKey(t *testing.T) {
 	// the key would be made in the clear by one who meant to seal it.
 	if _, _, err := v.values(); err == nil || !strings.Contains(err.Error(), "differ") {
 		t.Fatalf("a passphrase typed in the second entry alone: %v", err)
+	}
+}
+
+// Fyne hands the window's shortcuts, and the files dropped on it, to the
+// app past the lock's cover: Ctrl+S with nothing focused (a tap on the
+// cover takes the focus from the passphrase), Ctrl+Shift+S, and photos
+// dropped, would reach the form beneath. While the window is locked they
+// do nothing: the responder's half-typed record is not saved by whoever
+// finds the laptop, nor a stranger's photo put in it.
+func TestTheLockLetsNoKeyNorDropThrough(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	fm := fillDamage(t, u)
+	test.Type(fm.input(t, "damage_level").entry, "4")
+	test.Type(fm.input(t, "household_size").entry, "5")
+
+	// The lock a sealed key brings where no people sign in.
+	u.sealed = true
+	now := time.Now()
+	l := u.gate
+	l.after, l.now, l.last = 10*time.Minute, func() time.Time { return now }, now
+	l.tick()
+	now = now.Add(10 * time.Minute)
+	l.tick()
+	if !l.isLocked() {
+		t.Fatal("not locked after ten quiet minutes")
+	}
+	c := u.win.Canvas()
+	test.TapCanvas(c, fyne.NewPos(2, 2))
+	if c.Focused() != nil {
+		t.Fatal("a tap on the cover left the focus on the passphrase: the keys below would not reach the window")
+	}
+	save := &fdesktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
+	another := &fdesktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+	c.(fyne.Shortcutable).TypedShortcut(save)
+	c.(fyne.Shortcutable).TypedShortcut(another)
+	u.dropPhotos(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(photoJPEG(t, t.TempDir(), 120, 90, 9))})
+	u.bg.Wait()
+	if n := len(records(t, u, fm.t.Name)); n != 0 {
+		t.Fatalf("keys typed at the locked window saved %d records", n)
+	}
+	if ps, err := u.node.Photos(); err != nil || len(ps) != 0 || len(fm.input(t, "photos").photos.refs) != 0 {
+		t.Fatalf("a photo dropped on the locked window was kept (%v): %d in the node, %q in the form", err, len(ps), fm.input(t, "photos").photos.refs)
+	}
+
+	// Unlocked, the same keys save it.
+	l.unlock()
+	c.Unfocus()
+	c.(fyne.Shortcutable).TypedShortcut(save)
+	u.bg.Wait()
+	if n := len(records(t, u, fm.t.Name)); n != 1 {
+		t.Fatalf("Ctrl+S on the unlocked window saved %d records, want 1; the form says %q", n, fm.summary.Text)
 	}
 }

@@ -224,6 +224,9 @@ func photoFiles(paths []string) ([]string, error) {
 // dropPhotos adds files dropped on the window to the photo field of the
 // form on show: the one under the pointer, else the first the form asks.
 func (u *UI) dropPhotos(pos fyne.Position, uris []fyne.URI) {
+	if u.covered() {
+		return
+	}
 	var fm *form
 	if u.tabs != nil && u.tabs.Selected() != nil {
 		switch u.tabs.Selected().Text {
