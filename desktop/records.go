@@ -58,6 +58,8 @@ type recordsView struct {
 	selected string
 	record   node.RecordView
 	history  *fyne.Container
+	// older shows more of the history, going back in time.
+	older *widget.Button
 	// pane shows the detail, scrolled, or in its place the form editing
 	// the record picked (editing, nil when none is).
 	pane    *fyne.Container
@@ -550,7 +552,34 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 	box.Add(widget.NewSeparator())
 	box.Add(recordsHeading(u.T("records.history")))
 	v.history = container.NewVBox()
-	for _, e := range slices.Backward(rec.History) {
+	v.older = widget.NewButton("", nil)
+	box.Add(v.history)
+	box.Add(container.NewHBox(v.older))
+	v.showOlder(rec, t)
+
+	v.detail.Objects = []fyne.CanvasObject{box}
+	v.detail.Refresh()
+	if v.resume == rec.ID {
+		v.resume = ""
+		v.edit(rec)
+	}
+}
+
+// historyShown is how many changes of a record's history it shows at
+// first, newest first, and how many more each press of "Older changes"
+// adds. A record edited thousands of times, as another node may write
+// it, would otherwise hold the window for minutes while its history is
+// laid out.
+const historyShown = 50
+
+// showOlder adds to the history shown of rec the next historyShown
+// changes, going back in time, and says on the button how many are left.
+func (v *recordsView) showOlder(rec node.RecordView, t *schemas.Type) {
+	u := v.u
+	shown := v.history.Objects
+	from := len(shown)
+	for i := len(rec.History) - 1 - from; i >= 0 && len(shown) < from+historyShown; i-- {
+		e := rec.History[i]
 		head := widget.NewLabelWithStyle(fmt.Sprintf(u.T("records.change"), recordsTime(e.At), u.byline(e.Author, e.Via, e.Node), u.T("status."+e.Status)),
 			fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		var lines []string
@@ -559,16 +588,19 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 		}
 		changes := widget.NewLabel(strings.Join(lines, "\n"))
 		changes.Wrapping = fyne.TextWrapWord
-		v.history.Add(container.NewVBox(head, changes))
+		shown = append(shown, container.NewVBox(head, changes))
 	}
-	box.Add(v.history)
-
-	v.detail.Objects = []fyne.CanvasObject{box}
-	v.detail.Refresh()
-	if v.resume == rec.ID {
-		v.resume = ""
-		v.edit(rec)
+	// Set at once: adding each to the box lays out all before it again.
+	v.history.Objects = shown
+	v.history.Refresh()
+	left := len(rec.History) - len(shown)
+	if left == 0 {
+		v.older.Hide()
+		return
 	}
+	v.older.SetText(fmt.Sprintf(u.T("records.history.older"), min(left, historyShown), left))
+	v.older.OnTapped = func() { v.showOlder(rec, t) }
+	v.older.Show()
 }
 
 // linkedRecord is a record linked with the record picked as one person.

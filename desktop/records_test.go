@@ -317,6 +317,63 @@ func TestRecordDetailShowsHistory(t *testing.T) {
 	}
 }
 
+// A record edited a hundred and twenty times shows its 50 newest changes,
+// newest first, and Older changes shows 50 more at a time, back to the
+// record's making. Before, every change was laid out at once, each added
+// to the box laying out all before it again: a record of 1,000 changes
+// held the window 12 s, one of 200 changes of a long note 6 s, and another
+// node may write as many.
+func TestALongHistoryShowsInPieces(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	ctx := context.Background()
+	id, err := u.node.Add(ctx, "damage-assessment", recordsJSON("Cayo", "Succotz", 2), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const edits = 120
+	for i := 1; i <= edits; i++ {
+		if _, err := u.node.Update(ctx, id, fmt.Appendf(nil, `{"notes":"visit %d"}`, i), "ben"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := recordsScreenFor(t, u)
+	v.open(id.String())
+	u.bg.Wait()
+	for _, want := range []struct {
+		shown, newest, oldest int // visits; 0 is the record's making
+		button                string
+	}{
+		{50, edits, edits - 49, "Older changes: 50 more of 71"},
+		{100, edits, edits - 99, "Older changes: 21 more of 21"},
+		{edits + 1, edits, 0, ""},
+	} {
+		h := labelTexts(v.history)
+		if len(h) != 2*want.shown {
+			t.Fatalf("%d changes shown, want %d", len(h)/2, want.shown)
+		}
+		if !strings.Contains(h[1], fmt.Sprintf("Notes: visit %d", want.newest)) {
+			t.Errorf("the first change shown: %q", h[1])
+		}
+		last := fmt.Sprintf("Notes: visit %d", want.oldest)
+		if want.oldest == 0 {
+			last = "Village, town or city: Succotz"
+		}
+		if !strings.Contains(h[len(h)-1], last) {
+			t.Errorf("the last change shown: %q, want %q", h[len(h)-1], last)
+		}
+		if want.button == "" {
+			if v.older.Visible() {
+				t.Errorf("Older changes shows with the whole history on show: %q", v.older.Text)
+			}
+			break
+		}
+		if !v.older.Visible() || v.older.Text != want.button {
+			t.Fatalf("the button reads %q (shown %v), want %q", v.older.Text, v.older.Visible(), want.button)
+		}
+		test.Tap(v.older)
+	}
+}
+
 func TestKeepThisResolvesAConflict(t *testing.T) {
 	u := newTestUI(t, syncproto.RoleField, "Cayo")
 	peer := recordsPeer(t, u)

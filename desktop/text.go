@@ -214,6 +214,7 @@ var texts = map[string][2]string{
 	"records.resolving":          {"Saving the value kept…", "Guardando el valor conservado…"},
 	"records.decided":            {"Decided at HQ: %s, by %s, %s", "Decidido en la sede: %s, por %s, %s"},
 	"records.history":            {"History", "Historial"},
+	"records.history.older":      {"Older changes: %d more of %d", "Cambios anteriores: %d más de %d"},
 	"records.linked":             {"Linked as one person: each of these records, and its case number, stands for this person too", "Vinculados como una sola persona: cada uno de estos registros, y su número de caso, es también esta persona"},
 	"records.change":             {"%s · %s · %s", "%s · %s · %s"},
 	"records.cleared":            {"(cleared)", "(borrado)"},
