@@ -524,7 +524,9 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 
 	box.Add(widget.NewSeparator())
 	box.Add(recordsHeading(u.T("records.fields")))
-	form := container.New(layout.NewFormLayout())
+	// The form is made at once: adding each field to it lays out all
+	// before it again, and a record of 200 rows holds 600 fields.
+	var fields []fyne.CanvasObject
 	for _, name := range rec.Order {
 		shown := rec.Texts[name]
 		if f, ok := fieldOf(t, name); ok && f.Type == schemas.DateTime && !isWithheld(rec.Fields[name]) {
@@ -535,14 +537,14 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 		if isWithheld(rec.Fields[name]) {
 			value.TextStyle.Italic = true
 		}
-		form.Add(widget.NewLabelWithStyle(v.label(rec, name), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
+		fields = append(fields, widget.NewLabelWithStyle(v.label(rec, name), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
 		if f, ok := fieldOf(t, name); ok && f.Type == schemas.Photo && len(photoRefs(rec.Fields[name])) > 0 {
-			form.Add(u.photoStrip(photoRefs(rec.Fields[name])))
+			fields = append(fields, u.photoStrip(photoRefs(rec.Fields[name])))
 			continue
 		}
-		form.Add(value)
+		fields = append(fields, value)
 	}
-	box.Add(form)
+	box.Add(container.New(layout.NewFormLayout(), fields...))
 
 	for _, d := range rec.Decisions {
 		origin, _, _ := strings.Cut(d.Change, ":")
@@ -573,7 +575,8 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 const historyShown = 50
 
 // showOlder adds to the history shown of rec the next historyShown
-// changes, going back in time, and says on the button how many are left.
+// changes, going back in time, and says on the button how many are left;
+// the caller lays the detail out again.
 func (v *recordsView) showOlder(rec node.RecordView, t *schemas.Type) {
 	u := v.u
 	shown := v.history.Objects
@@ -592,14 +595,16 @@ func (v *recordsView) showOlder(rec node.RecordView, t *schemas.Type) {
 	}
 	// Set at once: adding each to the box lays out all before it again.
 	v.history.Objects = shown
-	v.history.Refresh()
 	left := len(rec.History) - len(shown)
 	if left == 0 {
 		v.older.Hide()
 		return
 	}
 	v.older.SetText(fmt.Sprintf(u.T("records.history.older"), min(left, historyShown), left))
-	v.older.OnTapped = func() { v.showOlder(rec, t) }
+	v.older.OnTapped = func() {
+		v.showOlder(rec, t)
+		v.detail.Refresh()
+	}
 	v.older.Show()
 }
 
