@@ -212,6 +212,8 @@ type locker struct {
 	view   *unlockView
 	// tab says which tab is shown, for the fingerprint.
 	tab func() int
+	// clip is the system's clipboard, emptied as the window locks.
+	clip fyne.Clipboard
 }
 
 func newLocker(win fyne.Window, after time.Duration, idle func() *unlockView, tab func() int) *locker {
@@ -332,7 +334,10 @@ func (l *locker) isLocked() bool {
 }
 
 // lock covers the window, its dialogs included, with v, until v accepts
-// a passphrase. Locked already, the window keeps the screen it has.
+// a passphrase, and empties the clipboard: what was copied from a record
+// or a form (a name, a phone number) is not left for whoever comes to the
+// laptop next to paste. Locked already, the window keeps the screen it
+// has.
 func (l *locker) lock(v *unlockView) {
 	l.mu.Lock()
 	if l.locked {
@@ -341,6 +346,9 @@ func (l *locker) lock(v *unlockView) {
 	}
 	l.locked = true
 	l.mu.Unlock()
+	if l.clip != nil {
+		l.clip.SetContent("")
+	}
 	done := v.done
 	v.done = func(who string) {
 		l.unlock()

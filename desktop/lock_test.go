@@ -250,3 +250,32 @@ func TestTheLockLetsNoKeyNorDropThrough(t *testing.T) {
 		t.Fatalf("Ctrl+S on the unlocked window saved %d records, want 1; the form says %q", n, fm.summary.Text)
 	}
 }
+
+// What a responder copied (a name from a form, to paste in another
+// field) does not stay on the clipboard once the window locks: whoever
+// comes to the laptop next, or finds it locked, cannot paste it into
+// another program. Before, it stayed until something else was copied.
+func TestTheLockEmptiesTheClipboard(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	fm := fillDamage(t, u)
+	head := fm.input(t, "head_of_household").entry
+	test.Type(head, "Maria Tzul")
+	head.TypedShortcut(&fyne.ShortcutSelectAll{})
+	head.TypedShortcut(&fyne.ShortcutCopy{Clipboard: u.app.Clipboard()})
+	if got := u.app.Clipboard().Content(); got != "Maria Tzul" {
+		t.Fatalf("the clipboard holds %q once the name is copied", got)
+	}
+	u.sealed = true // the lock a sealed key brings where no people sign in
+	now := time.Now()
+	l := u.gate
+	l.after, l.now, l.last = 10*time.Minute, func() time.Time { return now }, now
+	l.tick()
+	now = now.Add(10 * time.Minute)
+	l.tick()
+	if !l.isLocked() {
+		t.Fatal("not locked after ten quiet minutes")
+	}
+	if got := u.app.Clipboard().Content(); got != "" {
+		t.Fatalf("the locked window left %q on the clipboard", got)
+	}
+}

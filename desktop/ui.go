@@ -111,6 +111,7 @@ func newUI(ctx context.Context, a fyne.App, win fyne.Window, n *node.Node, draft
 	u.noDrafts = err != nil || signs // no one is signed in yet
 	u.jobs = u.newJobLine()
 	u.gate = newLocker(win, 0, u.idleScreen, func() int { return u.tabs.SelectedIndex() })
+	u.gate.clip = a.Clipboard()
 	u.kits = kitVersions(n)
 	u.build()
 	return u
