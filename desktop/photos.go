@@ -73,7 +73,7 @@ func (u *UI) newPhotoField(changed func()) *photoField {
 		}, u.win)
 		// HEIC shows, so that the node's refusal says how to make the phone
 		// take JPEG.
-		d.SetFilter(storage.NewExtensionFileFilter(append(slices.Clone(photoExts), ".heic", ".heif")))
+		d.SetFilter(regularFiles{storage.NewExtensionFileFilter(append(slices.Clone(photoExts), ".heic", ".heif"))})
 		d.Show()
 	})
 	addFolder := widget.NewButtonWithIcon(u.T("photo.add.folder"), theme.FolderOpenIcon(), func() {

@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -454,6 +456,44 @@ func TestTwoNodesOfOneNameAreOfferedApart(t *testing.T) {
 		i := slices.IndexFunc(choices, func(c readerChoice) bool { return slices.Equal(c.names, []string{id}) })
 		if i < 0 || !strings.Contains(choices[i].label, id[:8]) || !strings.Contains(choices[i].label, n.Credentials().Cert.NotAfter.Format(time.DateOnly)) {
 			t.Fatalf("%s is offered as %q, which does not say its id and its certificate's end", id, choices)
+		}
+	}
+}
+
+// A stick handed over may hold a pipe, or a link to a device, under a
+// bundle's name. Fyne's file dialog opens each file it lists, on the UI
+// thread, to choose its icon, and opening a pipe waits for a writer:
+// before, the window hung for good as soon as the stick's folder was
+// shown. The dialogs that pick a file to read list regular files only,
+// links to them included.
+func TestFileDialogsOfferRegularFilesOnly(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	usb := t.TempDir()
+	if err := os.WriteFile(filepath.Join(usb, "hq.bundle"), []byte("bundle"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("hq.bundle", filepath.Join(usb, "again.bundle")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(usb, "relay.bundle"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(usb, "zero.bundle")); err != nil {
+		t.Fatal(err)
+	}
+	d := fileAsk(u.win, func(string) {})
+	dir, err := storage.ListerForURI(storage.NewFileURI(usb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SetLocation(dir)
+	d.Show()
+	// The dialog names the files without their extension, a line each.
+	shown := screenTexts(u.win.Canvas().Overlays().Top())
+	lines := strings.Split(shown, "\n")
+	for name, want := range map[string]bool{"hq": true, "again": true, "relay": false, "zero": false} {
+		if slices.Contains(lines, name) != want {
+			t.Errorf("%s.bundle offered: %v, want %v; the dialog shows\n%s", name, !want, want, shown)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"lifeline/node"
@@ -385,14 +387,32 @@ func askFolder(win fyne.Window, do func(dir string)) {
 
 // askFile asks in win for a file to read and hands its path to do; nothing
 // is done when the dialog is cancelled or fails.
-func askFile(win fyne.Window, do func(path string)) {
-	dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
+func askFile(win fyne.Window, do func(path string)) { fileAsk(win, do).Show() }
+
+// fileAsk is askFile's dialog, not shown yet. It offers regular files
+// only (regularFiles).
+func fileAsk(win fyne.Window, do func(path string)) *dialog.FileDialog {
+	d := dialog.NewFileOpen(func(f fyne.URIReadCloser, err error) {
 		if err == nil && f != nil {
 			path := f.URI().Path()
 			f.Close()
 			do(path)
 		}
 	}, win)
+	d.SetFilter(regularFiles{})
+	return d
+}
+
+// regularFiles lets a file dialog offer regular files only, and of those
+// the ones its filter, if any, matches. Fyne opens the file picked before
+// it hands it over, on the UI thread: a pipe on a stick handed over, or a
+// link there to a serial device, would hold the window until something
+// wrote into it.
+type regularFiles struct{ storage.FileFilter }
+
+func (r regularFiles) Matches(u fyne.URI) bool {
+	fi, err := os.Stat(u.Path())
+	return err == nil && fi.Mode().IsRegular() && (r.FileFilter == nil || r.FileFilter.Matches(u))
 }
 
 // newTwoLineList is a list whose rows are two lines cut to its width, the
