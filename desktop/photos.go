@@ -142,7 +142,7 @@ func (p *photoField) show() {
 // cancelled keeps those already added.
 func (p *photoField) addFiles(paths []string) {
 	u := p.u
-	files, err := photoFiles(paths)
+	files, err := u.photoFiles(paths)
 	if err != nil {
 		u.showError(err)
 		return
@@ -196,8 +196,12 @@ func (p *photoField) addFiles(paths []string) {
 }
 
 // photoFiles are the files of paths, each folder's JPEG and PNG files (not
-// those of its subfolders) in name order in its place.
-func photoFiles(paths []string) ([]string, error) {
+// those of its subfolders) in name order in its place. Only regular files
+// are read, links to them included: opening a pipe waits for a writer,
+// and a folder's pipe named like a photo, or one dropped, would hold the
+// work adding it for good, and the window with it. A path that is no
+// regular file is refused, saying so; a folder's are left out.
+func (u *UI) photoFiles(paths []string) ([]string, error) {
 	var files []string
 	for _, path := range paths {
 		fi, err := os.Stat(path)
@@ -205,6 +209,9 @@ func photoFiles(paths []string) ([]string, error) {
 			return nil, err
 		}
 		if !fi.IsDir() {
+			if !fi.Mode().IsRegular() {
+				return nil, fmt.Errorf(u.T("photo.err.notfile"), path)
+			}
 			files = append(files, path)
 			continue
 		}
@@ -213,8 +220,12 @@ func photoFiles(paths []string) ([]string, error) {
 			return nil, err
 		}
 		for _, e := range entries {
-			if !e.IsDir() && slices.Contains(photoExts, strings.ToLower(filepath.Ext(e.Name()))) {
-				files = append(files, filepath.Join(path, e.Name()))
+			if !slices.Contains(photoExts, strings.ToLower(filepath.Ext(e.Name()))) {
+				continue
+			}
+			file := filepath.Join(path, e.Name())
+			if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() {
+				files = append(files, file)
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -377,5 +378,35 @@ func TestPhotoHQExportWritesTheImages(t *testing.T) {
 	}
 	if want := fmt.Sprintf("Photos: 1 full images and 0 thumbnails only (named .thumb.jpg: the full photo is not here yet) in %s; 1 not on this computer yet.", pics); !strings.HasSuffix(v.result.Text, want) {
 		t.Fatalf("the screen says %q, want it to end %q", v.result.Text, want)
+	}
+}
+
+// A pipe named like a photo, in a folder of photos or dropped on the
+// window, is not opened: opening it waits for a writer, and the photo's
+// progress dialog, or the status line's job, waited with it for good.
+// The folder's photos are added without it; the pipe dropped is refused,
+// saying what it is.
+func TestAPipeNamedLikeAPhotoIsNotOpened(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	fm := openType(t, u, "Initial damage assessment", "Building damage assessment")
+	pf := fm.input(t, "photos").photos
+	dir := t.TempDir()
+	photoJPEG(t, dir, 300, 200, 5)
+	pipe := filepath.Join(dir, "IMG_2043.jpg")
+	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pf.addFiles([]string{dir})
+	u.bg.Wait()
+	if len(pf.refs) != 1 {
+		t.Fatalf("the folder added %d photos, want its one JPEG", len(pf.refs))
+	}
+	u.dropPhotos(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(pipe)})
+	u.bg.Wait()
+	if len(pf.refs) != 1 {
+		t.Fatalf("after the pipe's drop the field names %d photos", len(pf.refs))
+	}
+	if said := screenTexts(u.win.Canvas().Overlays().Top()); !strings.Contains(said, "IMG_2043.jpg is not a file but a pipe or a device") {
+		t.Fatalf("the pipe dropped is refused saying %q", said)
 	}
 }

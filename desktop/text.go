@@ -482,6 +482,7 @@ var texts = map[string][2]string{
 	"photo.adding.n":      {"Adding %d photos…", "Agregando %d fotos…"},
 	"photo.added":         {"%d of %d photos added.", "%d de %d fotos agregadas."},
 	"photo.failed":        {"Not added: %s", "No agregadas: %s"},
+	"photo.err.notfile":   {"%s is not a file but a pipe or a device: it is not read.", "%s no es un archivo sino una tubería o un dispositivo: no se lee."},
 	"photo.err.none":      {"No JPEG or PNG photo there: a folder's photos are its .jpg, .jpeg and .png files.", "No hay ninguna foto JPEG o PNG: las fotos de una carpeta son sus archivos .jpg, .jpeg y .png."},
 	"photo.err.noform":    {"Drop photos on a form that has a photo field: open a new record or edit one first.", "Suelte las fotos en un formulario que tenga un campo de fotos: abra un registro nuevo o edite uno primero."},
 	"photo.err.read":      {"This photo cannot be shown: %s", "Esta foto no se puede mostrar: %s"},
