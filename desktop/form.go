@@ -791,6 +791,10 @@ func (u *UI) newFieldInput(f *schemas.Field, changed func()) *fieldInput {
 	newEntry := func(hint string) *formEntry {
 		e := newFormEntry()
 		e.PlaceHolder = hint
+		e.limit = entryLimit(f)
+		e.tooLong = func(chars int) {
+			u.showError(fmt.Errorf(u.T("form.paste.toolong"), f.Label.In(u.Lang()), e.limit, chars))
+		}
 		e.OnChanged = onText
 		e.save = func() {
 			if in.onSave != nil {
@@ -858,6 +862,19 @@ func (u *UI) newFieldInput(f *schemas.Field, changed func()) *fieldInput {
 		in.object = in.entry
 	}
 	return in
+}
+
+// entryLimit is how many characters a paste may leave in an entry of f:
+// a text field's maximum, as the kit or the node bounds it; for a number,
+// a date, a position or a reference, far more than any needs.
+func entryLimit(f *schemas.Field) int {
+	switch {
+	case f.Type != schemas.Text:
+		return 256
+	case f.Max != nil:
+		return int(*f.Max)
+	}
+	return schemas.DefaultMaxText
 }
 
 // bounds says a number field's bounds, e.g. "0 – 4".

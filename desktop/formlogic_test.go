@@ -1,8 +1,12 @@
 package desktop
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"lifeline/fieldkits"
 	"lifeline/syncproto"
@@ -85,5 +89,36 @@ func TestFormFillsDefaultsAndMarksRequiredIf(t *testing.T) {
 	fm.input(t, "status").sel.SetSelected("Open")
 	if reason.box.Visible() {
 		t.Error("why closed is still asked once the visit is open again")
+	}
+}
+
+// A text pasted into a field by mistake, longer than the field holds, is
+// refused before the entry takes it, saying so: Fyne lays out an entry's
+// whole text at every key, and 100,000 characters pasted took 71 s, then
+// 35 s for each key after, the window held all the while. What fits is
+// pasted as before.
+func TestAPasteLongerThanTheFieldHoldsIsRefused(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	fm := fillDamage(t, u)
+	notes := fm.input(t, "notes").entry // the kit's notes hold 2,000 characters
+	test.Type(notes, "Roof gone. ")
+	clip := u.app.Clipboard()
+	clip.SetContent(strings.Repeat("water up to the windows ", 4000))
+	u.win.Canvas().Focus(notes)
+	notes.TypedShortcut(&fyne.ShortcutPaste{Clipboard: clip})
+	if notes.Text != "Roof gone. " {
+		t.Fatalf("the notes hold %d characters after the paste", len(notes.Text))
+	}
+	want := "Notes holds at most 2000 characters; with the text on the clipboard it would hold 96011. Nothing was pasted."
+	if said := screenTexts(u.win.Canvas().Overlays().Top()); !strings.Contains(said, want) {
+		t.Fatalf("the refusal says %q", said)
+	}
+	u.win.Canvas().Overlays().Top().Hide()
+	u.win.Canvas().Overlays().Remove(u.win.Canvas().Overlays().Top())
+
+	clip.SetContent("East wall cracked.")
+	notes.TypedShortcut(&fyne.ShortcutPaste{Clipboard: clip})
+	if notes.Text != "Roof gone. East wall cracked." {
+		t.Fatalf("a paste that fits leaves %q", notes.Text)
 	}
 }

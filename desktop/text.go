@@ -127,6 +127,7 @@ var texts = map[string][2]string{
 	// The New record screen.
 	"form.kit":             {"Kit", "Kit"},
 	"form.kit.pick":        {"Pick a kit", "Elija un kit"},
+	"form.paste.toolong":   {"%s holds at most %d characters; with the text on the clipboard it would hold %d. Nothing was pasted.", "%s admite como máximo %d caracteres; con el texto del portapapeles tendría %d. No se pegó nada."},
 	"form.type":            {"Record", "Registro"},
 	"form.type.pick":       {"Pick a kind of record", "Elija el tipo de registro"},
 	"form.start":           {"Pick a kit, then a kind of record, to fill in its form.", "Elija un kit y luego el tipo de registro para llenar su formulario."},
