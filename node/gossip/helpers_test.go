@@ -133,11 +133,11 @@ func tryStartMemberOf(t *testing.T, name string, keys [][]byte, maxMembers int) 
 		t.Fatal(err)
 	}
 	g, err := Start(Config{
-		BindAddr:  "127.0.0.1:0",
-		KeyFile:   m.keyFile,
-		Profile:   Test,
-		Meta:      m.getMeta,
-		OnMessage: m.onMessage,
+		BindAddr:   "127.0.0.1:0",
+		KeyFile:    m.keyFile,
+		Profile:    Test,
+		Meta:       m.getMeta,
+		OnMessage:  m.onMessage,
 		Events:     m,
 		Log:        testLog(),
 		MaxMembers: maxMembers,
