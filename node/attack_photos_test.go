@@ -240,40 +240,8 @@ func diskBytes(t *testing.T, dir string) int64 {
 // more at every session.
 func TestPhotosHeldInPartCountInTheBudget(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	c := nodetest.New(t)
-	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
-	thief := laptop(c, "cayo-66", "Cayo", nil)
-	s, err := relay.Node.PhotoStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const limit = 12 << 20
-	if err := s.SetBudget(limit >> 20); err != nil {
-		t.Fatal(err)
-	}
-	var fake []node.Photo
-	for i := range 7 {
-		fake = append(fake, madeUpPhoto(fmt.Sprint("part ", i)))
-	}
-	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(fake...)), "x"); err != nil {
-		t.Fatal(err)
-	}
-	const declared, sent = 3 << 20, 2 << 20
-	node.SyncServingPhotos(thief.Node, ctx, relay.Addr, func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
-		if kind != syncproto.PhotoFull || off >= sent {
-			return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
-		}
-		return make([]byte, syncproto.PhotoChunkBytes), declared, id, nil
-	})
-	held := 0
-	for _, p := range fake {
-		if n, err := s.Partial(p.Hash, photos.Full); err != nil {
-			t.Fatal(err)
-		} else if n > 0 {
-			held++
-		}
-	}
+	const limit, declared, sent = 12 << 20, 3 << 20, 2 << 20
+	c, relay, s, held := photosLeftInPart(t, 7, limit, declared, sent)
 	dir := filepath.Join(relay.Config.DataDir, node.PhotosDir)
 	if used := diskBytes(t, dir); held != 5 || used > limit {
 		t.Fatalf("the relay holds %d photos in part, its photos take %d MiB of disk; want 5, within the budget of %d MiB", held, used>>20, limit>>20)
@@ -294,6 +262,21 @@ func TestPhotosHeldInPartCountInTheBudget(t *testing.T) {
 // 3 MiB, comes whole.
 func TestAPeersPhotosInPartKeepToItsShare(t *testing.T) {
 	t.Parallel()
+	const declared = 4 << 20
+	c, relay, _, held := photosLeftInPart(t, 10, 40<<20, declared, declared-syncproto.PhotoChunkBytes)
+	if held*declared > 16<<20 {
+		t.Fatalf("the relay holds %d of the thief's photos in part, %d MiB declared; want at most 16 MiB", held, held*declared>>20)
+	}
+	honestPhotoReaches(t, c, relay, 1600, 1200, 13)
+}
+
+// photosLeftInPart has a Cayo relay with a photo budget of limit bytes
+// synced with by a thief's laptop that names n photos no one holds and
+// serves the first sent bytes of each, declared as declared bytes, and no
+// more. It gives the relay's photo store and how many of the photos it
+// holds in part.
+func photosLeftInPart(t *testing.T, n int, limit, declared, sent uint64) (*nodetest.Cluster, *nodetest.Member, *photos.Store, int) {
+	t.Helper()
 	ctx := context.Background()
 	c := nodetest.New(t)
 	relay := c.Add("relay-cayo", syncproto.RoleRelay, "Cayo", nil)
@@ -302,20 +285,18 @@ func TestAPeersPhotosInPartKeepToItsShare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const limit = 40 << 20
-	if err := s.SetBudget(limit >> 20); err != nil {
+	if err := s.SetBudget(int64(limit >> 20)); err != nil {
 		t.Fatal(err)
 	}
 	var fake []node.Photo
-	for i := range 10 {
-		fake = append(fake, madeUpPhoto(fmt.Sprint("share ", i)))
+	for i := range n {
+		fake = append(fake, madeUpPhoto(fmt.Sprint("part ", i)))
 	}
 	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(fake...)), "x"); err != nil {
 		t.Fatal(err)
 	}
-	const declared = 4 << 20
 	node.SyncServingPhotos(thief.Node, ctx, relay.Addr, func(id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
-		if kind != syncproto.PhotoFull || off >= declared-syncproto.PhotoChunkBytes {
+		if kind != syncproto.PhotoFull || off >= sent {
 			return nil, 0, syncproto.Hash{}, peersync.ErrNotServed
 		}
 		return make([]byte, syncproto.PhotoChunkBytes), declared, id, nil
@@ -328,10 +309,7 @@ func TestAPeersPhotosInPartKeepToItsShare(t *testing.T) {
 			held++
 		}
 	}
-	if held*declared > 16<<20 {
-		t.Fatalf("the relay holds %d of the thief's photos in part, %d MiB declared; want at most 16 MiB", held, held*declared>>20)
-	}
-	honestPhotoReaches(t, c, relay, 1600, 1200, 13)
+	return c, relay, s, held
 }
 
 // honestPhotoReaches has an honest Cayo laptop send relay a record with a
