@@ -444,7 +444,7 @@ func TestCertificatesThatDoNotVerifyAreToldInALine(t *testing.T) {
 	for i := range junk {
 		junk[i] = []byte{byte(i)}
 	}
-	msg := refusedBy(t, log, func() {
+	msg := refusedBy(t, log, liar.Node, func() {
 		node.SyncPresenting(liar.Node, context.Background(), hq.Addr, junk)
 	})
 	if !strings.Contains(msg, "does not parse") || !strings.Contains(msg, "4095 more") {

@@ -107,7 +107,7 @@ func TestThumbnailsOverTheirBoundsAreRefused(t *testing.T) {
 		{"a thumbnail of 2 MiB", heavy, append(bytes.Clone(small), make([]byte, 2<<20)...)},
 		{"a thumbnail of 6,000 × 6,000 pixels", wide, withSize(t, small, 6000, 6000)},
 	} {
-		msg := refusedBy(t, log, func() {
+		msg := refusedBy(t, log, thief.Node, func() {
 			node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(f.photo, syncproto.PhotoThumb, f.thumb))
 		})
 		if !strings.Contains(msg, "photo too large") {
@@ -144,7 +144,7 @@ func TestAFullImageThatIsNoJPEGIsDroppedWhole(t *testing.T) {
 	if _, err := thief.Node.Add(ctx, "damage-assessment", []byte(photoRecord(p)), "x"); err != nil {
 		t.Fatal(err)
 	}
-	msg := refusedBy(t, log, func() {
+	msg := refusedBy(t, log, thief.Node, func() {
 		node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(p, syncproto.PhotoFull, junk))
 	})
 	if !strings.Contains(msg, "no JPEG") {
@@ -397,7 +397,7 @@ func TestAThumbnailNotOfItsPhotoDoesNotStay(t *testing.T) {
 	if info, err := s.Info(p.Hash); err != nil || info.Has(photos.Thumb) || !info.Has(photos.Full) {
 		t.Fatalf("after the full image, the relay holds %+v (%v); want the full image and no thumbnail", info, err)
 	}
-	msg := refusedBy(t, log, func() {
+	msg := refusedBy(t, log, thief.Node, func() {
 		node.SyncServingPhotos(thief.Node, ctx, relay.Addr, serveKind(p, syncproto.PhotoThumb, forged))
 	})
 	if !strings.Contains(msg, "thumbnail not of its photo") {

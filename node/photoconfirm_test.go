@@ -52,17 +52,20 @@ func waiting(t *testing.T, n *node.Node) int {
 	return w
 }
 
-// refusedBy runs a session a lying relay opens with a node that logs to
+// refusedBy runs a session the lying peer opens with a node that logs to
 // log, and returns the line the node logged as it refused the session:
 // the liar may have finished its side before the refusal reaches it. A
-// session the node completes fails the test.
-func refusedBy(t *testing.T, log *syncBuffer, session func()) string {
+// session the node completes fails the test. Only the liar's sessions are
+// read: the node may log the end of an earlier session of another peer
+// after that peer's side returned.
+func refusedBy(t *testing.T, log *syncBuffer, peer *node.Node, session func()) string {
 	t.Helper()
 	const failed, synced = `msg="sync session failed"`, "msg=synced"
+	id := peer.Self().ID.String()
 	ended := func() []string {
 		var out []string
 		for _, l := range strings.Split(log.String(), "\n") {
-			if strings.Contains(l, failed) || strings.Contains(l, synced) {
+			if (strings.Contains(l, failed) || strings.Contains(l, synced)) && strings.Contains(l, id) {
 				out = append(out, l)
 			}
 		}
@@ -249,7 +252,7 @@ func TestForgedHQWordConfirmsNothing(t *testing.T) {
 		{"HQ's signature over another photo", hqCert, word(hqKey, p2), "signature is not the word of hq", false},
 	}
 	for _, f := range forged {
-		msg := refusedBy(t, log, func() {
+		msg := refusedBy(t, log, relay.Node, func() {
 			node.SyncForgingConfirmations(relay.Node, ctx, victim.Addr, func(asked []syncproto.Hash) ([][]byte, []syncproto.PhotoHeld) {
 				if len(asked) != 2 {
 					t.Errorf("%s: the victim asked about %d full images, want 2", f.what, len(asked))
@@ -301,7 +304,7 @@ func TestUnaskedHQWordRefused(t *testing.T) {
 	victim := c.Add("cayo-07", syncproto.RoleField, "Cayo", func(cfg *node.Config) { cfg.Log = slog.New(slog.NewTextHandler(log, nil)) })
 	p := addNoisePhoto(t, victim.Node, 300, 200, 41)
 	id := syncproto.Hash{0xee, 1}
-	msg := refusedBy(t, log, func() {
+	msg := refusedBy(t, log, relay.Node, func() {
 		node.SyncForgingConfirmations(relay.Node, ctx, victim.Addr, func(asked []syncproto.Hash) ([][]byte, []syncproto.PhotoHeld) {
 			return [][]byte{hq.Node.Credentials().Cert.Raw}, []syncproto.PhotoHeld{{ID: id, Sig: ed25519.Sign(hq.Node.Key().Signer(), syncproto.PhotoHeldMessage(id))}}
 		})
