@@ -437,3 +437,8 @@ type serving struct {
 func (s serving) Read(ctx context.Context, id syncproto.Hash, kind uint8, off uint64) ([]byte, uint64, syncproto.Hash, error) {
 	return s.serve(id, kind, off)
 }
+
+// KeepDataKeys keeps data keys as a grant or a rotation does.
+func KeepDataKeys(n *Node, ctx context.Context, keys ...personal.DataKey) error {
+	return n.keepDataKeys(ctx, keys)
+}

@@ -126,22 +126,36 @@ func openDataKey(aead cipher.AEAD, r store.SealedKey) (personal.DataKey, error) 
 	return k, nil
 }
 
-// keepDataKeys adds keys to the keyring and keeps those it did not hold.
+// keepDataKeys keeps on disk the keys the keyring does not hold, then adds
+// them to it: a key the node seals with is one a restart finds again. Were
+// the keyring first, a write that failed (a session cut, a disk full)
+// would leave a rotation's key sealing values until the node restarted
+// without it, and a grant's key held in memory alone, never written when
+// the grant came again.
 func (n *Node) keepDataKeys(ctx context.Context, keys []personal.DataKey) error {
-	added := n.data.ring.Add(keys...)
-	if len(added) == 0 {
+	var fresh []personal.DataKey
+	for _, k := range keys {
+		if _, held := n.data.ring.Key(k.ID()); !held {
+			fresh = append(fresh, k)
+		}
+	}
+	if len(fresh) == 0 {
 		return nil
 	}
 	aead := n.dataKeysAEAD()
-	rows := make([]store.SealedKey, 0, len(added))
-	for _, k := range added {
+	rows := make([]store.SealedKey, 0, len(fresh))
+	for _, k := range fresh {
 		r, err := sealDataKey(aead, k)
 		if err != nil {
 			return err
 		}
 		rows = append(rows, r)
 	}
-	return n.store.PutDataKeys(ctx, rows)
+	if err := n.store.PutDataKeys(ctx, rows); err != nil {
+		return err
+	}
+	n.data.ring.Add(fresh...)
+	return nil
 }
 
 // DataKeys says which data keys this node holds: per district ("" is
@@ -218,6 +232,19 @@ func (n *Node) addGrants(ctx context.Context, list [][]byte) (int, error) {
 			n.log.Warn("sync: refused a grant of data keys", "district", g.District, "err", err)
 			continue
 		}
+		// Its keys are kept before the grant is: a grant kept whose keys
+		// were not (a session cut between the two) would not be opened
+		// again when it came back, being no newer than itself.
+		opened := false
+		if mine {
+			if keys, err := g.Open(n.key); err != nil {
+				n.log.Warn("sync: a grant of data keys for this node does not open", "district", g.District, "epoch", g.Epoch, "err", err)
+			} else if err := n.keepDataKeys(ctx, keys); err != nil {
+				return kept, err
+			} else {
+				opened = true
+			}
+		}
 		if newer {
 			stored, err := n.store.PutGrant(ctx, store.Grant{District: g.District, Epoch: g.Epoch, Issued: g.Issued, Notice: msg})
 			if err != nil {
@@ -227,15 +254,7 @@ func (n *Node) addGrants(ctx context.Context, list [][]byte) (int, error) {
 				kept++
 			}
 		}
-		if mine {
-			keys, err := g.Open(n.key)
-			if err != nil {
-				n.log.Warn("sync: a grant of data keys for this node does not open", "district", g.District, "epoch", g.Epoch, "err", err)
-				continue
-			}
-			if err := n.keepDataKeys(ctx, keys); err != nil {
-				return kept, err
-			}
+		if opened {
 			if err := n.resealIfOwn(ctx); err != nil {
 				return kept, err
 			}

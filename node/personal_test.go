@@ -11,6 +11,7 @@ import (
 
 	"lifeline/node"
 	"lifeline/node/nodetest"
+	"lifeline/node/personal"
 	"lifeline/node/store"
 	"lifeline/syncproto"
 )
@@ -436,4 +437,36 @@ func TestAGrantMadeWhileHQsClockRanFastIsReplaced(t *testing.T) {
 	hq.Start()
 	late := c.Add("cayo-12", syncproto.RoleField, "Cayo", nil)
 	meetHQ(t, hq, late)
+}
+
+// A data key the node could not write to disk is not one it seals with:
+// a rotation whose key a cut session or a full disk kept from the store
+// would otherwise seal Cayo's new values with a key a restart loses. Kept
+// once the write goes through, it is the node's after a restart.
+func TestADataKeyNotWrittenIsNotSealedWith(t *testing.T) {
+	c := nodetest.New(t)
+	hq := c.Add("hq", syncproto.RoleHQ, "Belize", nil)
+	k, err := personal.NewDataKey("Cayo", 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := node.KeepDataKeys(hq.Node, cut, k); err == nil {
+		t.Fatal("a key kept with the store's write cut: no error")
+	}
+	if e := hq.Node.DataKeys()["Cayo"]; e == 90 {
+		t.Fatal("the node seals Cayo's values with a key it did not write")
+	}
+	if err := node.KeepDataKeys(hq.Node, context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	if e := hq.Node.DataKeys()["Cayo"]; e != 90 {
+		t.Fatalf("Cayo's key is of epoch %d once written, want 90", e)
+	}
+	hq.Stop()
+	hq.Start()
+	if e := hq.Node.DataKeys()["Cayo"]; e != 90 {
+		t.Fatalf("after a restart, Cayo's key is of epoch %d, want 90", e)
+	}
 }
