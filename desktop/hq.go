@@ -111,7 +111,10 @@ type hqConflict struct {
 	details string // every version of each field in conflict
 }
 
-func (u *UI) hqScreen() fyne.CanvasObject { return u.newHQView().content() }
+func (u *UI) hqScreen() fyne.CanvasObject {
+	u.screens.hq = u.newHQView()
+	return u.screens.hq.content()
+}
 
 func (u *UI) newHQView() *hqView {
 	v := &hqView{u: u, summary: widget.NewLabel(u.T("hq.loading")), queueMsg: widget.NewLabel(""),

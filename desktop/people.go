@@ -226,8 +226,12 @@ func (u *UI) signInView(intro string) *unlockView {
 	v.done = func(who string) {
 		// What the dialogs left open would do (Save anyway on a warning,
 		// discarding an edit) is of whoever opened them, who may not be
-		// the person signing in: they go.
+		// the person signing in: they go, and so does a review's reason
+		// another person typed.
 		closeOverlays(u.win.Canvas())
+		if h := u.screens.hq; h != nil {
+			h.review.signedIn(who)
+		}
 		u.setPerson(who)
 		u.showHeader()
 	}

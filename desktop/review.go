@@ -31,7 +31,10 @@ const hqReviewShown = 200
 // goes through the ledger (node.Review); the record leaves the queue at
 // once, and the ledger writes the review into it shortly after.
 type reviewPanel struct {
-	u *UI
+	// typedBy is who was signed in when the reason was last typed: a
+	// reason is the words of whoever typed it, not of the next person.
+	typedBy string
+	u       *UI
 
 	list    *widget.List
 	msg     *widget.Label
@@ -88,7 +91,10 @@ func (u *UI) newReviewPanel() *reviewPanel {
 	p.result.Importance = widget.SuccessImportance
 	p.result.Hide()
 	p.reason.SetPlaceHolder(u.T("review.reason.hint"))
-	p.reason.OnChanged = func(string) { p.problem.Hide() }
+	p.reason.OnChanged = func(string) {
+		p.problem.Hide()
+		p.typedBy = u.signedIn()
+	}
 	p.approve = widget.NewButton(u.T("review.approve"), func() { p.decide(node.ReviewApproved) })
 	p.approve.Importance = widget.HighImportance
 	p.correct = widget.NewButton(u.T("review.correct"), func() { p.decide(node.ReviewNeedsCorrection) })
@@ -449,4 +455,12 @@ func reviewImportance(r *node.RecordReview) widget.Importance {
 		return widget.SuccessImportance
 	}
 	return widget.MediumImportance
+}
+
+// signedIn clears the reason another person typed: one the next person
+// signing in would otherwise send in their own name.
+func (p *reviewPanel) signedIn(who string) {
+	if p.reason.Text != "" && p.typedBy != who {
+		p.reason.SetText("")
+	}
 }

@@ -295,3 +295,33 @@ func TestReviewQueueOfARelayIsItsDistricts(t *testing.T) {
 		t.Errorf("a reason too long: %q", p.problem.Text)
 	}
 }
+
+// A review's reason one person typed is not left for the next person to
+// send in their own name: it is cleared when someone else signs in, and
+// kept for the person who typed it.
+func TestAReasonTypedIsNotTheNextPersons(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleHQ, "Belize")
+	for _, p := range []struct{ name, pass string }{{"Ana Cho", anaPass}, {"Luis Sho", luisPass}} {
+		if _, err := u.node.AddPerson(ctx, p.name, []byte(p.pass)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.RequireSignIn()
+	signInAs(t, u, "Ana Cho", anaPass)
+	if u.screens.hq == nil {
+		t.Fatal("HQ's node shows no Headquarters screen")
+	}
+	reason := u.screens.hq.review.reason
+	test.Type(reason, "wrong village")
+	test.Tap(findButton(u.header, "Switch person"))
+	signInAs(t, u, "Ana Cho", anaPass)
+	if reason.Text != "wrong village" {
+		t.Fatalf("Ana signed in again finds the reason she typed as %q", reason.Text)
+	}
+	test.Tap(findButton(u.header, "Switch person"))
+	signInAs(t, u, "Luis Sho", luisPass)
+	if reason.Text != "" {
+		t.Fatalf("Luis finds Ana's reason %q in the box, to send as his", reason.Text)
+	}
+}

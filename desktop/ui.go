@@ -71,6 +71,7 @@ type UI struct {
 		form    *recordScreen
 		records *recordsView
 		sync    *syncView
+		hq      *hqView
 	}
 	// jobs is the status line of long work at the foot of the window.
 	jobs *jobLine
