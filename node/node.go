@@ -126,6 +126,9 @@ func Init(ctx context.Context, cfg Config, id Identity) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return err
+	}
 	key, err := identity.NewKey()
 	if err != nil {
 		return err
@@ -163,6 +166,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	dbPath := filepath.Join(cfg.DataDir, store.FileName)
 	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s (run lifeline init --data %s ...)", ErrNotInitialised, cfg.DataDir, cfg.DataDir)
+	}
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	key, err := identity.LoadKey(filepath.Join(cfg.DataDir, identity.KeyFile), cfg.Passphrase)
 	if err != nil {

@@ -1,0 +1,86 @@
+//go:build unix
+
+package node_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"lifeline/node"
+	"lifeline/node/identity"
+	"lifeline/node/nodetest"
+	"lifeline/syncproto"
+)
+
+// A data folder another user may write in is refused, by Init and Open,
+// saying which folder and what to do: whoever may write there may replace
+// the node's certificates with those of a CA of their own. Who else may
+// write is read from the folder's mode bits and owner, as the system
+// decides it (the test runs as root, to whom every folder is writable).
+func TestADataFolderOthersMayChangeIsRefused(t *testing.T) {
+	ctx := context.Background()
+	id := node.Identity{Name: "cayo-07", Role: syncproto.RoleField, District: "Cayo"}
+
+	shared := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil { // as a mkdir under umask 000 makes it
+		t.Fatal(err)
+	}
+	err := node.Init(ctx, nodetest.Config(shared), id)
+	if !errors.Is(err, node.ErrDataDirUnsafe) || !strings.Contains(err.Error(), shared) || !strings.Contains(err.Error(), "chmod go-w") {
+		t.Fatalf("a node made in a folder everyone may write in: %v", err)
+	}
+	if entries, _ := os.ReadDir(shared); len(entries) != 0 {
+		t.Fatalf("the refused folder holds %d files", len(entries))
+	}
+
+	cfg := nodetest.Config(filepath.Join(t.TempDir(), "node"))
+	if err := node.Init(ctx, cfg, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o770, 0o720, 0o757, 0o702, os.ModeSticky | 0o777} {
+		if err := os.Chmod(cfg.DataDir, mode); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := node.Open(ctx, cfg); !errors.Is(err, node.ErrDataDirUnsafe) || !strings.Contains(err.Error(), cfg.DataDir) {
+			if err == nil {
+				n.Close()
+			}
+			t.Fatalf("mode %v: opened: %v", mode, err)
+		}
+	}
+	// Others may read the folder: its secrets are their owner's alone.
+	if err := os.Chmod(cfg.DataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(cfg.DataDir, identity.KeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the key file: %v, %v", fi.Mode(), err)
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("mode 0755: %v", err)
+	}
+	n.Close()
+
+	if os.Geteuid() != 0 {
+		t.Log("not root: the folder of another user is not made here")
+		return
+	}
+	const nobody = 65534
+	if err := os.Chown(cfg.DataDir, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := node.Open(ctx, cfg); !errors.Is(err, node.ErrDataDirUnsafe) || !strings.Contains(err.Error(), "user "+strconv.Itoa(nobody)) {
+		if err == nil {
+			n.Close()
+		}
+		t.Fatalf("another user's folder: %v", err)
+	}
+}
