@@ -84,3 +84,56 @@ func TestADataFolderOthersMayChangeIsRefused(t *testing.T) {
 		t.Fatalf("another user's folder: %v", err)
 	}
 }
+
+// A node runs in one process at a time: a second Start on its data
+// folder, from another process or this one, is refused, saying so, and
+// takes the folder once the first stops. Before, a second lifeline run on
+// HQ's folder gossiped under HQ's node id and then waited for good on the
+// ledger's files, which the first held, its port taking connections it
+// never served.
+func TestANodeRunsInOneProcessAtATime(t *testing.T) {
+	ctx := context.Background()
+	cfg := nodetest.Config(filepath.Join(t.TempDir(), "node"))
+	cfg.SyncAddr = ""
+	if err := node.Init(ctx, cfg, node.Identity{Name: "cayo-07", Role: syncproto.RoleField, District: "Cayo"}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("a command beside the node: %v", err)
+	}
+	defer second.Close()
+
+	running, err := first.Start(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := second.Start(ctx, nil); !errors.Is(err, node.ErrRunning) || !strings.Contains(err.Error(), cfg.DataDir) {
+		if err == nil {
+			d.Stop()
+		}
+		running.Stop()
+		t.Fatalf("a second run of the node: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(cfg.DataDir, node.RunLockFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the lock's file: %v, %v", fi.Mode(), err)
+	}
+	if _, err := second.Status(ctx); err != nil {
+		t.Fatalf("a command beside the running node: %v", err)
+	}
+	if err := running.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := second.Start(ctx, nil)
+	if err != nil {
+		t.Fatalf("once the first stopped: %v", err)
+	}
+	if err := again.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}

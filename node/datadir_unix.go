@@ -3,8 +3,10 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -27,4 +29,24 @@ func checkDataDir(dir string) error {
 		return fmt.Errorf("%w: %s may be written in by its group or everyone (mode %v): chmod go-w %s", ErrDataDirUnsafe, dir, perm, dir)
 	}
 	return nil
+}
+
+// lockRun takes the lock of a running node on its data folder, or says
+// that another process holds it. The lock is the system's, on a file of
+// the folder: a node that is killed lets it go as it ends.
+func lockRun(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, RunLockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s is held by the process that runs it: stop that one first (lifeline's other commands work beside it)", ErrRunning, path)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// Closing the file lets the lock go.
+	return func() { f.Close() }, nil
 }

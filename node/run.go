@@ -95,8 +95,13 @@ func (n *Node) Run(ctx context.Context, notify func(Event)) error {
 // a clock ahead, a key rotation asked for). It returns once all serve; if
 // one fails to start, those started are stopped, in reverse. notify hears
 // of what the node notices; it may be nil, and is called from several
-// goroutines, one event at a time.
+// goroutines, one event at a time. A node runs in one process at a time:
+// while another runs on the data folder, Start says so (ErrRunning).
 func (n *Node) Start(ctx context.Context, notify func(Event)) (*Daemon, error) {
+	unlock, err := lockRun(n.cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	n.readmit(ctx) // this build's kits may be those changes kept aside wait for
 	// An HQ node passes on a notice of each of the ledger's revocations:
 	// those kept before notices were are signed now.
@@ -108,12 +113,14 @@ func (n *Node) Start(ctx context.Context, notify func(Event)) (*Daemon, error) {
 	services, err := d.services()
 	if err != nil {
 		d.cancel(nil)
+		unlock()
 		return nil, err
 	}
 	for _, s := range services {
 		if err := s.start(d.ctx); err != nil {
 			d.stopAll()
 			d.cancel(nil)
+			unlock()
 			return nil, err
 		}
 		d.running = append(d.running, s)
@@ -130,6 +137,7 @@ func (n *Node) Start(ctx context.Context, notify func(Event)) (*Daemon, error) {
 		<-d.ctx.Done()
 		n.trust.dropper.CompareAndSwap(&drop, nil)
 		d.stopAll()
+		unlock()
 		if err := context.Cause(d.ctx); err != nil && !errors.Is(err, context.Canceled) {
 			d.err = err
 		}
