@@ -3,8 +3,9 @@ package node
 import "errors"
 
 // ErrDataDirUnsafe means someone other than the user the node runs as
-// may change its data folder (checkDataDir).
-var ErrDataDirUnsafe = errors.New("others may change this data folder")
+// may change its data folder, or read its key or its database
+// (checkDataDir).
+var ErrDataDirUnsafe = errors.New("the data folder is not its user's alone")
 
 // ErrRunning means another process, or another Start, runs the node of
 // this data folder: one node runs on a folder at a time, and the

@@ -14,6 +14,7 @@ import (
 	"lifeline/node"
 	"lifeline/node/identity"
 	"lifeline/node/nodetest"
+	"lifeline/node/store"
 	"lifeline/syncproto"
 )
 
@@ -66,6 +67,30 @@ func TestADataFolderOthersMayChangeIsRefused(t *testing.T) {
 	n, err := node.Open(ctx, cfg)
 	if err != nil {
 		t.Fatalf("mode 0755: %v", err)
+	}
+	n.Close()
+
+	// The key and the database, put back from a backup that kept no modes,
+	// are refused as gossip.keys is, saying which.
+	for _, name := range []string{identity.KeyFile, store.FileName} {
+		path := filepath.Join(cfg.DataDir, name)
+		for _, mode := range []os.FileMode{0o644, 0o640, 0o604} {
+			if err := os.Chmod(path, mode); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := node.Open(ctx, cfg); !errors.Is(err, node.ErrDataDirUnsafe) || !strings.Contains(err.Error(), "chmod 600 "+path) {
+				if err == nil {
+					n.Close()
+				}
+				t.Fatalf("%s of mode %v: opened: %v", name, mode, err)
+			}
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err = node.Open(ctx, cfg); err != nil {
+		t.Fatal(err)
 	}
 	n.Close()
 

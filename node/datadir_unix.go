@@ -5,9 +5,13 @@ package node
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"lifeline/node/identity"
+	"lifeline/node/store"
 )
 
 // checkDataDir refuses a data folder that another user may change: one
@@ -16,7 +20,8 @@ import (
 // put there ca.crt and node.crt of a CA of their own, and the node trusts
 // that CA's "headquarters"; or api-tokens.json naming a token of their
 // own. A folder others may only read is taken: its secrets are files only
-// their owner may read.
+// their owner may read, and one that others may read, copied there from a
+// backup, say, is refused as gossip.keys is.
 func checkDataDir(dir string) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -27,6 +32,19 @@ func checkDataDir(dir string) error {
 	}
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
 		return fmt.Errorf("%w: %s may be written in by its group or everyone (mode %v): chmod go-w %s", ErrDataDirUnsafe, dir, perm, dir)
+	}
+	for _, name := range []string{identity.KeyFile, store.FileName, store.FileName + "-wal"} {
+		path := filepath.Join(dir, name)
+		fi, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("data folder: %w", err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			return fmt.Errorf("%w: %s may be read by others (mode %v): chmod 600 %s", ErrDataDirUnsafe, path, perm, path)
+		}
 	}
 	return nil
 }
