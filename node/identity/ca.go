@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -342,9 +343,11 @@ func readCertFile(path, what string) (*x509.Certificate, error) {
 // stick, says so instead of filling the memory.
 func ReadPEMFile(path, what string) ([]byte, error) { return readBounded(path, what) }
 
-// readBounded reads a small file, refusing one larger than maxPEMInput.
+// readBounded reads a small file, refusing one larger than maxPEMInput,
+// and one that is no regular file: opening a pipe waits for a writer,
+// and a stick may hold one under a bundle's name.
 func readBounded(path, what string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s, %s, does not exist: check the folder", path, what)
 	}
@@ -352,6 +355,13 @@ func readBounded(path, what string) ([]byte, error) {
 		return nil, fmt.Errorf("%s (%s): %v", path, what, err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %v", path, what, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s should hold %s but is not a file: a pipe, a device or a folder", path, what)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxPEMInput+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s (%s): %v", path, what, err)
