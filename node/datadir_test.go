@@ -56,6 +56,9 @@ func TestADataFolderOthersMayChangeIsRefused(t *testing.T) {
 			}
 			t.Fatalf("mode %v: opened: %v", mode, err)
 		}
+		if err := node.SealKey(cfg.DataDir, passphrase(testPassphrase)); !errors.Is(err, node.ErrDataDirUnsafe) {
+			t.Fatalf("mode %v: the key sealed: %v", mode, err)
+		}
 	}
 	// Others may read the folder: its secrets are their owner's alone.
 	if err := os.Chmod(cfg.DataDir, 0o755); err != nil {

@@ -244,6 +244,9 @@ func SealKey(dataDir string, passphrase func() ([]byte, error)) error {
 	if err != nil {
 		return err
 	}
+	if err := checkDataDir(dataDir); err != nil {
+		return err
+	}
 	if sealed {
 		return fmt.Errorf("%s: %w", path, ErrKeySealedAlready)
 	}
@@ -275,6 +278,9 @@ func SealKey(dataDir string, passphrase func() ([]byte, error)) error {
 // which must pass CheckPassphrase. Nothing else changes: what is encrypted
 // with the node's key stays as it is.
 func ChangeKeyPassphrase(dataDir string, old, next func() ([]byte, error)) error {
+	if err := checkDataDir(dataDir); err != nil {
+		return err
+	}
 	return identity.ChangeKeyPassphrase(filepath.Join(dataDir, identity.KeyFile), old, next)
 }
 
