@@ -611,13 +611,23 @@ func (p *matchPanel) cautionsText(cs []node.Caution) string {
 			s += "\n" + fmt.Sprintf(u.T("matches.contact.changed"), node.Printable(c.Node), node.Printable(c.Person))
 		case node.CautionRevokedNode:
 			key := "matches.revoked.node"
-			if c.Contact {
+			switch {
+			case c.Shelter && c.Contact:
+				key = "matches.place.node"
+			case c.Shelter:
+				key = "matches.shelter.node"
+			case c.Contact:
 				key = "matches.contact.node"
 			}
 			s += "\n" + fmt.Sprintf(u.T(key), node.Printable(c.Node))
 		case node.CautionRevokedPerson:
 			key := "matches.revoked.person"
-			if c.Contact {
+			switch {
+			case c.Shelter && c.Contact:
+				key = "matches.place.person"
+			case c.Shelter:
+				key = "matches.shelter.person"
+			case c.Contact:
 				key = "matches.contact.person"
 			}
 			s += "\n" + fmt.Sprintf(u.T(key), node.Printable(c.Person), node.Printable(c.Node))

@@ -357,3 +357,66 @@ func TestConfirmingFoundIsRefusedForMoreReportsThanOnePersonHas(t *testing.T) {
 		}
 	}
 }
+
+// A shelter's registration is a claim too: a stolen laptop can register a
+// person in a shelter where they are not, or change the shelter's name of
+// a true registration, and confirming would write the report found safe
+// there and tell the family so. Once headquarters revoked the laptop, or
+// the person on it, the proposal says the registration, or its shelter's
+// name, was written there.
+func TestAFoundProposalSaysWhoWroteTheRegistration(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	laptop := c.Add("tol-67", syncproto.RoleField, "Toledo", nil)
+	meetHQ(t, hq, laptop)
+	ctx := context.Background()
+
+	report := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Cristobal Tzib","sex":"male","age":41,"district":"Toledo","last_seen_place":"the farm","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:30:00-06:00"}`)
+	other := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Elena Tzib","sex":"female","age":70,"district":"Toledo","last_seen_place":"her house","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:40:00-06:00"}`)
+	// A true registration, made at HQ, whose shelter the laptop changes.
+	elena := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Elena Tzib","sex":"female","age":70,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:55:00-06:00"}`)
+	syncOK(t, laptop, hq)
+	// A registration the laptop makes up.
+	made, err := laptop.Node.Add(ctx, "sheltered-person", []byte(`{"full_name":"Cristóbal Tzib","sex":"male","age":41,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Barranco School","district":"Toledo","arrived_at":"2026-11-21T18:50:00-06:00"}`), "Rosa Tzul")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := laptop.Node.Update(ctx, elena, []byte(`{"shelter_name":"Barranco School"}`), "Rosa Tzul"); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, laptop, hq)
+
+	cautions := func(missing, shelter syncproto.RecordID) []node.Caution {
+		t.Helper()
+		p, err := hq.Node.ProposeFound(ctx, missing, shelter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Cautions
+	}
+	want := func(what string, got []node.Caution, want ...node.Caution) {
+		t.Helper()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: cautions %+v, want %+v", what, got, want)
+		}
+	}
+	want("a registration of a laptop not known stolen", cautions(report, made))
+	want("a shelter's name changed on a laptop not known stolen", cautions(other, elena))
+
+	if err := hq.Node.Revoke(ctx, laptop.Node.Self().ID, "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "HQ knows of the revocation", func() bool { return revoked(t, hq.Node, laptop.Node.Self().ID) })
+	want("the registration the stolen laptop made", cautions(report, made),
+		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true})
+	want("the shelter's name the stolen laptop wrote", cautions(other, elena),
+		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true, Contact: true})
+
+	if err := hq.Node.RevokePerson(ctx, laptop.Node.Self().ID, "rosa tzul", "registered people she had not seen"); err != nil {
+		t.Fatal(err)
+	}
+	want("the registration of a revoked person", cautions(report, made),
+		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true},
+		node.Caution{Code: node.CautionRevokedPerson, Node: "tol-67", Person: "Rosa Tzul", Shelter: true})
+}

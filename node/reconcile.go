@@ -575,6 +575,10 @@ type Caution struct {
 	Node    string `json:"node,omitempty"`
 	Person  string `json:"person,omitempty"`
 	Contact bool   `json:"contact,omitempty"`
+	// Shelter says the caution is of the shelter's registration: it was
+	// written on Node (by Person), or with Contact the shelter's name, the
+	// place confirming writes, was last written there.
+	Shelter bool `json:"shelter,omitempty"`
 	// Field is the field in conflict (CautionConflict), Values its
 	// versions as this node reads them, the one shown first.
 	Field  string   `json:"field,omitempty"`
@@ -589,11 +593,14 @@ const (
 	CautionChild = "child"
 	// CautionRevokedNode: headquarters has since revoked the node the
 	// report was written on (stolen, lost), or with Contact the node that
-	// wrote the reporter's name, phone or relationship as they stand.
+	// wrote the reporter's name, phone or relationship as they stand; with
+	// Shelter, the node the registration, or its shelter's name, was
+	// written on.
 	CautionRevokedNode = "revoked-node"
 	// CautionRevokedPerson: headquarters has since revoked, on the node
 	// the report was written on, the person who wrote it; or with Contact
-	// the person who wrote the reporter's contact as it stands.
+	// the person who wrote the reporter's contact as it stands; with
+	// Shelter, of the registration as for the report.
 	CautionRevokedPerson = "revoked-person"
 	// CautionContactChanged: the reporter's name, phone or relationship
 	// as they stand were written by another node, or another person, than
@@ -709,7 +716,7 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		r.Status, _ = v.Fields["status"].(string)
 		r.StatusText = cmp.Or(v.Texts["status"], r.Status)
 		r.ReporterName, r.ReporterPhone, r.ReporterRelationship, r.Withheld = reporterOf(v)
-		if r.Cautions, err = n.writerCautions(ctx, rec, v, names); err != nil {
+		if r.Cautions, err = n.writerCautions(ctx, rec, v, names, reporterFields, false); err != nil {
 			return FoundProposal{}, err
 		}
 		r.Cautions = append(r.Cautions, conflictCautions(v)...)
@@ -718,7 +725,15 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	if age >= 0 && age < ChildUnder {
 		p.Cautions = append(p.Cautions, Caution{Code: CautionChild, Age: age})
 	}
-	writers, err := n.writerCautions(ctx, ra, missing, names)
+	writers, err := n.writerCautions(ctx, ra, missing, names, reporterFields, false)
+	if err != nil {
+		return FoundProposal{}, err
+	}
+	p.Cautions = append(p.Cautions, writers...)
+	// The registration is a claim too: a laptop can register a person in
+	// a shelter they are not in, or change a true registration's shelter,
+	// and confirming would write the report found safe there.
+	writers, err = n.writerCautions(ctx, rb, shelter, names, shelterFields, true)
 	if err != nil {
 		return FoundProposal{}, err
 	}
@@ -735,10 +750,13 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 }
 
 // writerCautions are the cautions of who wrote a missing person's report,
-// and who wrote its reporter's contact as it stands (a thief needs only to
-// change the phone of a true report): rec is the report as stored, missing
-// as RecordBrief reads it, with the change that created it.
-func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing RecordView, names map[syncproto.NodeID]string) ([]Caution, error) {
+// and who wrote its reporter's contact (fields) as it stands (a thief needs
+// only to change the phone of a true report): rec is the report as stored,
+// missing as RecordBrief reads it, with the change that created it. Of a
+// shelter's registration (shelter), its shelter's name as fields, only
+// the writers since revoked are named: the shelter's staff edit a
+// registration wherever they are.
+func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing RecordView, names map[syncproto.NodeID]string, fields []string, shelter bool) ([]Caution, error) {
 	var out []Caution
 	type writer struct {
 		origin  syncproto.NodeID
@@ -750,7 +768,7 @@ func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing Rec
 		ws = append(ws, writer{rec.First.Origin, missing.History[0].Author, false})
 	}
 	for _, fv := range rec.Fields {
-		if slices.Contains(reporterFields, fv.Name) {
+		if slices.Contains(fields, fv.Name) {
 			for _, v := range fv.Versions {
 				ws = append(ws, writer{v.Stamp.Origin, v.Author, true})
 			}
@@ -762,7 +780,7 @@ func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing Rec
 	nodes, people, changed := map[syncproto.NodeID]bool{}, map[string]bool{}, map[string]bool{}
 	for _, w := range ws {
 		name, k := cmp.Or(names[w.origin], w.origin.String()), who(w)
-		if w.contact && len(missing.History) > 0 && k != who(ws[0]) && !changed[k] {
+		if w.contact && !shelter && len(missing.History) > 0 && k != who(ws[0]) && !changed[k] {
 			changed[k] = true
 			out = append(out, Caution{Code: CautionContactChanged, Node: name, Person: w.author})
 		}
@@ -773,7 +791,7 @@ func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing Rec
 				return nil, err
 			}
 			if revoked {
-				out = append(out, Caution{Code: CautionRevokedNode, Node: name, Contact: w.contact})
+				out = append(out, Caution{Code: CautionRevokedNode, Node: name, Contact: w.contact, Shelter: shelter})
 			}
 		}
 		_, folded, err := personName(w.author)
@@ -786,7 +804,7 @@ func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing Rec
 			return nil, err
 		}
 		if revoked {
-			out = append(out, Caution{Code: CautionRevokedPerson, Node: name, Person: w.author, Contact: w.contact})
+			out = append(out, Caution{Code: CautionRevokedPerson, Node: name, Person: w.author, Contact: w.contact, Shelter: shelter})
 		}
 	}
 	return out, nil
@@ -795,6 +813,9 @@ func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing Rec
 // reporterFields are a missing person's report's fields that say whom to
 // tell when the person is found.
 var reporterFields = []string{"reporter_name", "reporter_phone", "reporter_relationship"}
+
+// shelterFields are a registration's fields that say where the person is.
+var shelterFields = []string{"shelter_name"}
 
 // foundPerson is the person of a shelter's registration a report is of:
 // the registration's, or of a family's people the one the report matches

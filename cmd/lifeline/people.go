@@ -240,9 +240,17 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 		if c.Code == node.CautionStatus && len(c.Values) == 0 {
 			continue // says nothing to print
 		}
-		what := "the report was"
-		if c.Contact {
+		what, check := "the report was", "check the report and the reporter before telling them anything"
+		switch {
+		case c.Shelter && c.Contact:
+			what = "the shelter's name of the registration was last"
+		case c.Shelter:
+			what = "the shelter's registration was"
+		case c.Contact:
 			what = "the reporter's name, phone or relationship was last"
+		}
+		if c.Shelter {
+			check = "check with the shelter that the person is there before confirming"
 		}
 		fmt.Fprint(w, indent)
 		switch c.Code {
@@ -251,9 +259,9 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 		case node.CautionContactChanged:
 			fmt.Fprintf(w, "caution: the reporter's name, phone or relationship was changed after the report was written, on %s by %s: check it against the report as first written (record show) before telling anyone\n", node.Printable(c.Node), node.Printable(c.Person))
 		case node.CautionRevokedNode:
-			fmt.Fprintf(w, "caution: %s written on %s, which headquarters has since revoked: check the report and the reporter before telling them anything\n", what, node.Printable(c.Node))
+			fmt.Fprintf(w, "caution: %s written on %s, which headquarters has since revoked: %s\n", what, node.Printable(c.Node), check)
 		case node.CautionRevokedPerson:
-			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: check the report and the reporter before telling them anything\n", what, node.Printable(c.Person), node.Printable(c.Node))
+			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: %s\n", what, node.Printable(c.Person), node.Printable(c.Node), check)
 		case node.CautionStatus:
 			was := node.Printable(c.Values[0])
 			if len(c.Values) > 1 {
