@@ -359,11 +359,12 @@ func TestConfirmingFoundIsRefusedForMoreReportsThanOnePersonHas(t *testing.T) {
 }
 
 // A shelter's registration is a claim too: a stolen laptop can register a
-// person in a shelter where they are not, or change the shelter's name of
-// a true registration, and confirming would write the report found safe
-// there and tell the family so. Once headquarters revoked the laptop, or
-// the person on it, the proposal says the registration, or its shelter's
-// name, was written there.
+// person in a shelter where they are not, change the shelter's name of a
+// true registration, rename its person as someone reported, or add them to
+// a family's, and confirming would write the report found safe there and
+// tell the family so. Once headquarters revoked the laptop, or the person
+// on it, the proposal says the registration, or where it places the
+// person, was written there.
 func TestAFoundProposalSaysWhoWroteTheRegistration(t *testing.T) {
 	t.Parallel()
 	c := nodetest.New(t)
@@ -377,6 +378,21 @@ func TestAFoundProposalSaysWhoWroteTheRegistration(t *testing.T) {
 	// A true registration, made at HQ, whose shelter the laptop changes.
 	elena := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Elena Tzib","sex":"female","age":70,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:55:00-06:00"}`)
 	syncOK(t, laptop, hq)
+	// A true registration of another man, made at HQ, that the laptop
+	// renames as the man reported; and a true family's, made at HQ, to
+	// which it adds the girl reported.
+	pedro := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Pedro Sho","sex":"male","age":52,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00"}`)
+	girl := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Ana Tzib","sex":"female","age":30,"district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Marta Coc","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	family := mustAdd(t, hq.Node, "shelter-registration", `{"shelter_name":"Punta Gorda Town Hall","district":"Toledo","family_head_name":"Juana Tzib Coc","members":1,
+		"home_village":"San Antonio","home_district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193",
+		"household":[{"name":"Juana Tzib Coc","sex":"female","age":58}]}`)
+	syncOK(t, laptop, hq)
+	if _, err := laptop.Node.Update(ctx, pedro, []byte(`{"full_name":"Cristobal Tzib","age":41}`), "Rosa Tzul"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := laptop.Node.Update(ctx, family, []byte(`{"household":[{"name":"Ana Tzib","sex":"female","age":30}]}`), "Rosa Tzul"); err != nil {
+		t.Fatal(err)
+	}
 	// A registration the laptop makes up.
 	made, err := laptop.Node.Add(ctx, "sheltered-person", []byte(`{"full_name":"Cristóbal Tzib","sex":"male","age":41,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Barranco School","district":"Toledo","arrived_at":"2026-11-21T18:50:00-06:00"}`), "Rosa Tzul")
 	if err != nil {
@@ -403,6 +419,8 @@ func TestAFoundProposalSaysWhoWroteTheRegistration(t *testing.T) {
 	}
 	want("a registration of a laptop not known stolen", cautions(report, made))
 	want("a shelter's name changed on a laptop not known stolen", cautions(other, elena))
+	want("a registration renamed on a laptop not known stolen", cautions(report, pedro))
+	want("a family's row added on a laptop not known stolen", cautions(girl, family))
 
 	if err := hq.Node.Revoke(ctx, laptop.Node.Self().ID, "laptop stolen"); err != nil {
 		t.Fatal(err)
@@ -411,6 +429,10 @@ func TestAFoundProposalSaysWhoWroteTheRegistration(t *testing.T) {
 	want("the registration the stolen laptop made", cautions(report, made),
 		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true})
 	want("the shelter's name the stolen laptop wrote", cautions(other, elena),
+		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true, Contact: true})
+	want("the name the stolen laptop wrote in a registration", cautions(report, pedro),
+		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true, Contact: true})
+	want("the row the stolen laptop added to a family's registration", cautions(girl, family),
 		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true, Contact: true})
 
 	if err := hq.Node.RevokePerson(ctx, laptop.Node.Self().ID, "rosa tzul", "registered people she had not seen"); err != nil {

@@ -576,8 +576,8 @@ type Caution struct {
 	Person  string `json:"person,omitempty"`
 	Contact bool   `json:"contact,omitempty"`
 	// Shelter says the caution is of the shelter's registration: it was
-	// written on Node (by Person), or with Contact the shelter's name, the
-	// place confirming writes, was last written there.
+	// written on Node (by Person), or with Contact what places the person
+	// there (the shelter's name, the person's name) was last written there.
 	Shelter bool `json:"shelter,omitempty"`
 	// Field is the field in conflict (CautionConflict), Values its
 	// versions as this node reads them, the one shown first.
@@ -594,8 +594,8 @@ const (
 	// CautionRevokedNode: headquarters has since revoked the node the
 	// report was written on (stolen, lost), or with Contact the node that
 	// wrote the reporter's name, phone or relationship as they stand; with
-	// Shelter, the node the registration, or its shelter's name, was
-	// written on.
+	// Shelter, the node the registration, or what places the person there,
+	// was written on.
 	CautionRevokedNode = "revoked-node"
 	// CautionRevokedPerson: headquarters has since revoked, on the node
 	// the report was written on, the person who wrote it; or with Contact
@@ -681,8 +681,18 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		}
 	}
 	least(missing)
+	// What places the person in the shelter: its name, and the person's
+	// name as the registration gives it.
+	placed := []string{"shelter_name", "full_name"}
 	if sheltered, ok := n.foundPerson(missing, shelter); ok {
 		least(sheltered)
+		switch _, member, _ := strings.Cut(sheltered.ID, memberSep); member {
+		case "":
+		case HeadMember:
+			placed = append(placed, "family_head_name")
+		default:
+			placed = append(placed, householdRepeat+"."+member+".name")
+		}
 	}
 	linked, err := n.LinkedWith(ctx, ra.ID)
 	if err != nil {
@@ -731,9 +741,9 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	}
 	p.Cautions = append(p.Cautions, writers...)
 	// The registration is a claim too: a laptop can register a person in
-	// a shelter they are not in, or change a true registration's shelter,
-	// and confirming would write the report found safe there.
-	writers, err = n.writerCautions(ctx, rb, shelter, names, shelterFields, true)
+	// a shelter they are not in, or change a true registration's shelter
+	// or person, and confirming would write the report found safe there.
+	writers, err = n.writerCautions(ctx, rb, shelter, names, placed, true)
 	if err != nil {
 		return FoundProposal{}, err
 	}
@@ -753,9 +763,9 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 // and who wrote its reporter's contact (fields) as it stands (a thief needs
 // only to change the phone of a true report): rec is the report as stored,
 // missing as RecordBrief reads it, with the change that created it. Of a
-// shelter's registration (shelter), its shelter's name as fields, only
-// the writers since revoked are named: the shelter's staff edit a
-// registration wherever they are.
+// shelter's registration (shelter), with the fields that place the person
+// there, only the writers since revoked are named: the shelter's staff
+// edit a registration wherever they are.
 func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing RecordView, names map[syncproto.NodeID]string, fields []string, shelter bool) ([]Caution, error) {
 	var out []Caution
 	type writer struct {
@@ -813,9 +823,6 @@ func (n *Node) writerCautions(ctx context.Context, rec store.Record, missing Rec
 // reporterFields are a missing person's report's fields that say whom to
 // tell when the person is found.
 var reporterFields = []string{"reporter_name", "reporter_phone", "reporter_relationship"}
-
-// shelterFields are a registration's fields that say where the person is.
-var shelterFields = []string{"shelter_name"}
 
 // foundPerson is the person of a shelter's registration a report is of:
 // the registration's, or of a family's people the one the report matches

@@ -243,7 +243,7 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 		what, check := "the report was", "check the report and the reporter before telling them anything"
 		switch {
 		case c.Shelter && c.Contact:
-			what = "the shelter's name of the registration was last"
+			what = "the person's name or shelter in the shelter's registration was last"
 		case c.Shelter:
 			what = "the shelter's registration was"
 		case c.Contact:
