@@ -386,7 +386,13 @@ func TestAFoundProposalSaysWhoWroteTheRegistration(t *testing.T) {
 	family := mustAdd(t, hq.Node, "shelter-registration", `{"shelter_name":"Punta Gorda Town Hall","district":"Toledo","family_head_name":"Juana Tzib Coc","members":1,
 		"home_village":"San Antonio","home_district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193",
 		"household":[{"name":"Juana Tzib Coc","sex":"female","age":58}]}`)
+	// And a family's, of its head alone, whose head it renames.
+	head := mustAdd(t, hq.Node, "shelter-registration", `{"shelter_name":"Punta Gorda Town Hall","district":"Toledo","family_head_name":"Luis Bol","members":3,
+		"home_village":"San Antonio","home_district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193"}`)
 	syncOK(t, laptop, hq)
+	if _, err := laptop.Node.Update(ctx, head, []byte(`{"family_head_name":"Cristobal Tzib"}`), "Rosa Tzul"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := laptop.Node.Update(ctx, pedro, []byte(`{"full_name":"Cristobal Tzib","age":41}`), "Rosa Tzul"); err != nil {
 		t.Fatal(err)
 	}
@@ -421,6 +427,7 @@ func TestAFoundProposalSaysWhoWroteTheRegistration(t *testing.T) {
 	want("a shelter's name changed on a laptop not known stolen", cautions(other, elena))
 	want("a registration renamed on a laptop not known stolen", cautions(report, pedro))
 	want("a family's row added on a laptop not known stolen", cautions(girl, family))
+	want("a family's head renamed on a laptop not known stolen", cautions(report, head))
 
 	if err := hq.Node.Revoke(ctx, laptop.Node.Self().ID, "laptop stolen"); err != nil {
 		t.Fatal(err)
@@ -433,6 +440,8 @@ func TestAFoundProposalSaysWhoWroteTheRegistration(t *testing.T) {
 	want("the name the stolen laptop wrote in a registration", cautions(report, pedro),
 		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true, Contact: true})
 	want("the row the stolen laptop added to a family's registration", cautions(girl, family),
+		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true, Contact: true})
+	want("the head the stolen laptop renamed in a family's registration", cautions(report, head),
 		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true, Contact: true})
 
 	if err := hq.Node.RevokePerson(ctx, laptop.Node.Self().ID, "rosa tzul", "registered people she had not seen"); err != nil {

@@ -686,12 +686,12 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	placed := []string{"shelter_name", "full_name"}
 	if sheltered, ok := n.foundPerson(missing, shelter); ok {
 		least(sheltered)
-		switch _, member, _ := strings.Cut(sheltered.ID, memberSep); member {
-		case "":
-		case HeadMember:
-			placed = append(placed, "family_head_name")
-		default:
-			placed = append(placed, householdRepeat+"."+member+".name")
+		if _, member, ok := strings.Cut(sheltered.ID, memberSep); ok {
+			field := householdRepeat + "." + member + ".name"
+			if member == HeadMember {
+				field = "family_head_name"
+			}
+			placed = append(placed, field)
 		}
 	}
 	linked, err := n.LinkedWith(ctx, ra.ID)
