@@ -179,9 +179,11 @@ func rogueRun(t *testing.T, m *nodetest.Member, n int, fill func(i int, c *syncp
 		t.Fatal(err)
 	}
 	seq := v[own]
-	prev, err := node.HeadAt(m.Node, ctx, own, seq)
-	if err != nil {
-		t.Fatal(err)
+	var prev syncproto.Hash
+	if seq > 0 {
+		if prev, err = node.HeadAt(m.Node, ctx, own, seq); err != nil {
+			t.Fatal(err)
+		}
 	}
 	run := syncproto.Run{Stream: own, First: seq + 1}
 	for i := range n {
@@ -929,5 +931,64 @@ func TestABriefRecordIsItsValuesAndWhoCreatedIt(t *testing.T) {
 	}
 	if _, err := hq.Node.RecordBrief(ctx, syncproto.NewRecordID()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a record not here: %v", err)
+	}
+}
+
+// forked has a stolen laptop sign two changes 1 of its stream, one for HQ
+// by a session, with a change 2 after it, the other for a Cayo laptop by a
+// stick: the two honest nodes hold the stream forked. Each then writes a
+// record of its own, of the same lane. It returns HQ, the laptop, their
+// records and the stream.
+func forked(t *testing.T) (hq, honest *nodetest.Member, fromHQ, fromLaptop syncproto.RecordID, fork syncproto.Stream) {
+	t.Helper()
+	c := nodetest.New(t)
+	hq, _ = voters(t, c, 0, true)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	honest = laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	village := func(name string) func(int, *syncproto.Change) {
+		return func(i int, ch *syncproto.Change) {
+			v, _ := syncproto.Marshal(fmt.Sprintf("%s %d", name, i))
+			ch.HLC, ch.Record = syncproto.MakeHLC(time.Now().UnixMilli(), uint16(i)), syncproto.NewRecordID()
+			ch.Kit, ch.Type, ch.Version = "damage-assessment", "damage-assessment", 1
+			ch.Fields = []syncproto.FieldChange{{Name: "village", Value: v}}
+		}
+	}
+	if _, err := node.SyncSending(thief.Node, ctx, hq.Addr, []syncproto.Run{rogueRun(t, thief, 2, village("Succotz"))}); err != nil {
+		t.Fatal(err)
+	}
+	other := syncproto.Change{Origin: thief.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo")), Seq: 1}
+	village("Benque")(0, &other)
+	path := filepath.Join(t.TempDir(), "fork.bundle")
+	if err := os.WriteFile(path, forgedBundle(t, thief, other.Stream(), 1, other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := honest.Node.ImportBundle(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	return hq, honest, mustAdd(t, hq.Node, "damage-assessment", assessment), mustAdd(t, honest.Node, "damage-assessment", assessment), other.Stream()
+}
+
+// Two honest nodes hold a stolen laptop's stream forked (forked):
+// whichever holds it further sends what the other cannot link to its
+// chain. That stream is refused, not the session: what else each node
+// wrote still passes, both ways, at every session, and the fork stays
+// where it was.
+func TestAForkedStreamStopsNoSession(t *testing.T) {
+	hq, honest, fromHQ, fromLaptop, fork := forked(t)
+	ctx := context.Background()
+	for range 2 {
+		if _, err := honest.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatalf("a session between two honest nodes: %v", err)
+		}
+	}
+	if _, err := honest.Node.Record(ctx, fromHQ); err != nil {
+		t.Fatalf("HQ's record at the laptop: %v", err)
+	}
+	if _, err := hq.Node.Record(ctx, fromLaptop); err != nil {
+		t.Fatalf("the laptop's record at HQ: %v", err)
+	}
+	if v, _ := honest.Node.Vector(ctx); v[fork] != 1 {
+		t.Fatalf("the laptop holds the thief's stream to %d, want its own fork's 1", v[fork])
 	}
 }

@@ -267,6 +267,10 @@ type session struct {
 	// the peer asked about, by the loop alone.
 	confirmAsked map[syncproto.Hash]bool
 	peerConfirm  []syncproto.Hash
+
+	// The peer's streams whose changes do not link to the chains held
+	// here, left out of the rest of the session, by the loop alone.
+	refused map[syncproto.Stream]bool
 }
 
 func (s *session) run(parent context.Context) (Result, error) {
@@ -1312,17 +1316,47 @@ func receiptsFor(ctx context.Context, st Store, trust Trust, peer syncproto.Node
 // maxGroup bounds the batches stored in one transaction.
 const maxGroup = 4
 
-// receive stores batches' changes in one transaction.
+// maxRefused bounds the streams of a peer that a session leaves out for
+// not linking to the chains held here, each found by storing the batches
+// again without it: a stolen laptop forks at most the few lanes it writes.
+const maxRefused = 64
+
+// receive stores batches' changes in one transaction. A stream whose
+// changes do not link to the chain held here is left out of the rest of
+// the session, and the others stored without it: its origin signed two
+// histories of it (a stolen laptop, one for each node it met), and the
+// peer holds the other one, or the peer forged it. Ending the session
+// instead would have every session between two honest nodes that hold
+// the two histories end there, at each try, and nothing else pass.
 func (s *session) receive(ctx context.Context, group []*syncproto.Batch, batches [][]store.Incoming) ([]syncproto.Ack, error) {
-	results, err := s.cfg.Store.ApplyAll(ctx, func(yield func([]store.Incoming, error) bool) {
-		for _, b := range batches {
-			if !yield(b, nil) {
-				return
-			}
+	var results []store.ApplyResult
+	for {
+		for i, b := range batches {
+			batches[i] = slices.DeleteFunc(b, func(in store.Incoming) bool { return s.refused[in.Change.Stream()] })
 		}
-	}, false)
-	if err != nil {
-		return nil, err
+		var err error
+		results, err = s.cfg.Store.ApplyAll(ctx, func(yield func([]store.Incoming, error) bool) {
+			for _, b := range batches {
+				if !yield(b, nil) {
+					return
+				}
+			}
+		}, false)
+		var ce *store.ChainError
+		if errors.As(err, &ce) && len(s.refused) < maxRefused {
+			if s.refused == nil {
+				s.refused = map[syncproto.Stream]bool{}
+			}
+			s.refused[ce.Dot.Stream()] = true
+			peer := s.result().Peer
+			s.cfg.Log.Warn("sync: a stream of the peer's does not link to the chain held here; left out of the session",
+				"peer", peer.Node.String(), "name", peer.Name, "stream", ce.Dot.Stream().String(), "err", err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
 	acks := make([]syncproto.Ack, len(group))
 	s.mu.Lock()

@@ -347,7 +347,7 @@ func (t *txn) link(in *Incoming, prev syncproto.Hash) (syncproto.Hash, error) {
 	}
 	if len(in.Sig) > 0 && t.s.opts.VerifyHead != nil {
 		if err := t.s.opts.VerifyHead(c.Stream(), c.Seq, hash, in.Sig); err != nil {
-			return syncproto.Hash{}, fmt.Errorf("%w: %s: %w", ErrChain, c.Dot(), err)
+			return syncproto.Hash{}, &ChainError{Dot: c.Dot(), Err: err}
 		}
 		cov := t.coverOf(c.Stream())
 		cov.signed = max(cov.signed, c.Seq)

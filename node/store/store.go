@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"lifeline/syncproto"
@@ -28,6 +29,17 @@ var (
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store is closed")
 )
+
+// ChainError is ErrChain of one change: the stream whose changes, as they
+// came, do not link to the chain held here, and why.
+type ChainError struct {
+	Dot syncproto.Dot
+	Err error
+}
+
+func (e *ChainError) Error() string { return fmt.Sprintf("%v: %s: %v", ErrChain, e.Dot, e.Err) }
+
+func (e *ChainError) Unwrap() []error { return []error{ErrChain, e.Err} }
 
 // Self is this node as its store records it.
 type Self struct {
