@@ -992,3 +992,19 @@ func TestAForkedStreamStopsNoSession(t *testing.T) {
 		t.Fatalf("the laptop holds the thief's stream to %d, want its own fork's 1", v[fork])
 	}
 }
+
+// The same by stick: HQ's bundle holds the fork the laptop cannot link.
+// That stream is left out, and the rest of the stick is taken.
+func TestAForkedStreamStopsNoStick(t *testing.T) {
+	hq, honest, fromHQ, _, fork := forked(t)
+	ctx := context.Background()
+	if _, err := honest.Node.ImportBundle(ctx, bundleFile(t, hq)); err != nil {
+		t.Fatalf("HQ's stick at the laptop: %v", err)
+	}
+	if _, err := honest.Node.Record(ctx, fromHQ); err != nil {
+		t.Fatalf("HQ's record at the laptop: %v", err)
+	}
+	if v, _ := honest.Node.Vector(ctx); v[fork] != 1 {
+		t.Fatalf("the laptop holds the thief's stream to %d, want its own fork's 1", v[fork])
+	}
+}

@@ -253,11 +253,33 @@ func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportRe
 	return n.importFile(ctx, path, false)
 }
 
-// importFile checks a bundle file whole, or a snapshot, and applies it.
+// maxRefusedOnStick bounds the streams of a bundle left out for not
+// linking to the chains held here, each found by reading the file again.
+const maxRefusedOnStick = 16
+
+// importFile checks a bundle file whole, or a snapshot, and applies it. A
+// stream of a bundle whose changes do not link to the chain held here is
+// left out, and the file read again without it, as a session leaves it
+// out: its origin signed two histories of it, and the bundle's writer
+// holds the other one. A snapshot is taken whole or not at all.
 func (n *Node) importFile(ctx context.Context, path string, snapshot bool) (peersync.ImportResult, error) {
 	if !n.Enrolled() {
 		return peersync.ImportResult{}, fmt.Errorf("%w: it cannot check a bundle's signatures until it is enrolled", ErrNotEnrolled)
 	}
+	refused := map[syncproto.Stream]bool{}
+	for {
+		res, err := n.importOnce(ctx, path, snapshot, refused)
+		var ce *store.ChainError
+		if snapshot || !errors.As(err, &ce) || len(refused) >= maxRefusedOnStick {
+			return res, err
+		}
+		n.log.Warn("a stream of the bundle does not link to the chain held here; left out", "file", path, "stream", ce.Dot.Stream().String(), "err", err)
+		refused[ce.Dot.Stream()] = true
+	}
+}
+
+// importOnce is importFile of a bundle's streams but those refused.
+func (n *Node) importOnce(ctx context.Context, path string, snapshot bool, refused map[syncproto.Stream]bool) (peersync.ImportResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return peersync.ImportResult{}, err
@@ -281,7 +303,7 @@ func (n *Node) importFile(ctx context.Context, path string, snapshot bool) (peer
 				from = n.reach(c)
 			}
 		}
-		return syncproto.Passes(from, me, st)
+		return syncproto.Passes(from, me, st) && !refused[st]
 	}
 	var res peersync.ImportResult
 	if snapshot {

@@ -215,7 +215,8 @@ type ImportResult struct {
 	// brought, newer than this node's.
 	Kits int
 	// OutOfScope counts the changes left out: of streams this node does
-	// not keep (another district's).
+	// not keep (another district's), or left out for not linking to the
+	// chains it holds.
 	OutOfScope int
 	// Encrypted says the file was encrypted for this node, for the caller
 	// that decrypted it to tell.
