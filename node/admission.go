@@ -274,9 +274,17 @@ func (n *Node) readmit(ctx context.Context) {
 	}
 }
 
-// recordDistrict is the district a record is of, as its district field
-// shows, "" when it has none.
-func recordDistrict(rec store.RecordFacts) string { return districtValue(rec.Field("district")) }
+// recordDistrict is the district a record is of, "" when it has none: the
+// district whose scope it travels in, which its first change fixed alike
+// on every node, else (a national record) as its district field shows. A
+// node of the district editing the field moves no record out of it: the
+// district's nodes would no longer edit it, and no other holds it.
+func recordDistrict(rec store.RecordFacts) string {
+	if scope := syncproto.LaneScope(rec.Lane); scope != syncproto.National {
+		return schemas.ScopeName(scope)
+	}
+	return districtValue(rec.Field("district"))
+}
 
 // districtValue is the district a district field's value names, in its
 // canonical spelling where it is one of schemas.Districts, "" when the

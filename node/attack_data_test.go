@@ -1008,3 +1008,49 @@ func TestAForkedStreamStopsNoStick(t *testing.T) {
 		t.Fatalf("the laptop holds the thief's stream to %d, want its own fork's 1", v[fork])
 	}
 }
+
+// A stolen Cayo laptop sets the district of a Cayo damage assessment to
+// Toledo, as a Cayo laptop may edit a Cayo record. The record stays
+// Cayo's, as its scope says, whatever its district field: the honest Cayo
+// responder's next edit still merges at HQ, and the Toledo laptop, which
+// never holds the record, still may not edit it.
+func TestADistrictFieldMovesNoRecordOutOfItsDistrict(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	ctx := context.Background()
+	damage := mustAdd(t, cayo.Node, "damage-assessment", assessment)
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thief.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, thief.Node, damage, `{"district":"Toledo"}`)
+	if _, err := thief.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := hq.Node.Record(ctx, damage); d.Fields["district"] != "Toledo" {
+		t.Fatalf("the thief's edit at HQ: district %v", d.Fields["district"])
+	}
+	// The responder, who has not seen it, corrects the damage level.
+	mustUpdate(t, cayo.Node, damage, `{"damage_level":4}`)
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := hq.Node.Record(ctx, damage); d.Fields["damage_level"] != int64(4) {
+		qs, _ := hq.Node.Quarantine(ctx, 0)
+		t.Fatalf("the responder's edit at HQ: damage level %v; kept aside %+v", d.Fields["damage_level"], qs)
+	}
+	// A Toledo laptop handed the record still may not edit it.
+	handWhole(t, hq, toledo)
+	mustUpdate(t, toledo.Node, damage, `{"damage_level":0}`)
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := hq.Node.Record(ctx, damage); d.Fields["damage_level"] != int64(4) {
+		t.Fatalf("the Toledo laptop's edit at HQ: damage level %v", d.Fields["damage_level"])
+	}
+}
