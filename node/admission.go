@@ -26,7 +26,8 @@ import (
 //     an HQ node wrote in place of several (it decided a conflict);
 //   - a field laptop or a relay creates records anywhere, edits the
 //     district records of its own district, and the national ones (missing
-//     persons, shelters) anywhere, but deletes only in its own district.
+//     persons, shelters) anywhere, but deletes, or moves a record to
+//     another district, only in its own district.
 //
 // The kit: the record's type and kit, the type's lane, fields it declares,
 // values within their bounds. A change of a kit version this node does not
@@ -160,8 +161,19 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 		return final("deletes a record of %s; %s is of %s", district, origin.Name, origin.District)
 	case !t.National():
 		return final("edits a record of %s; %s is of %s", district, origin.Name, origin.District)
+	case movesFrom(c, district):
+		// Moved to its own district, or to none, a national record would
+		// be the node's to delete.
+		return final("moves a record of %s to another district; %s is of %s", district, origin.Name, origin.District)
 	}
 	return store.Verdict{}
+}
+
+// movesFrom says whether a change sets a record's district field to
+// another than district.
+func movesFrom(c *syncproto.Change, district string) bool {
+	f, ok := c.Field("district")
+	return ok && districtValue(f.Value) != district
 }
 
 // admitRows refuses a change that adds rows to a repeat past

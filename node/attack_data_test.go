@@ -1054,3 +1054,34 @@ func TestADistrictFieldMovesNoRecordOutOfItsDistrict(t *testing.T) {
 		t.Fatalf("the Toledo laptop's edit at HQ: damage level %v", d.Fields["damage_level"])
 	}
 }
+
+// A Toledo laptop may edit a Cayo missing person, a national record, but
+// not delete it. Setting its district to Toledo, and then deleting it, is
+// refused too: a node moves a national record out of a district only from
+// within it. Its other edits still merge.
+func TestANationalRecordIsNotMovedToBeDeleted(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	ctx := context.Background()
+	person := mustAdd(t, cayo.Node, "missing-person", `{"full_name":"Maria Pop","district":"Cayo","last_seen_place":"San Ignacio market","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00"}`)
+	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, toledo.Node, person, `{"status":"found-safe","found_at_place":"Punta Gorda shelter"}`)
+	mustUpdate(t, toledo.Node, person, `{"district":"Toledo"}`)
+	if err := toledo.Node.Delete(ctx, person, "tol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := hq.Node.Record(ctx, person)
+	if p.Deleted || p.Fields["district"] != "Cayo" || p.Fields["status"] != "found-safe" {
+		t.Fatalf("the missing person at HQ: deleted %v, district %v, status %v", p.Deleted, p.Fields["district"], p.Fields["status"])
+	}
+}

@@ -832,8 +832,10 @@ func TestReportKeptEqualsReportWalked(t *testing.T) {
 						"arrived_at":"2026-11-27T18:00:00Z","registered_by":"vol-2"}`, district(), 1+rng.IntN(8))
 				},
 				"missing-person": func() string {
-					return fmt.Sprintf(`{"full_name":"P","district":%q,"last_seen_place":"the market","status":"missing",
-						"reporter_name":"Ana Cho","reported_at":"2026-11-27T09:00:00Z"}`, district())
+					// Of the laptop's district: a laptop moves a missing
+					// person to another district only from within hers.
+					return `{"full_name":"P","district":"Cayo","last_seen_place":"the market","status":"missing",
+						"reporter_name":"Ana Cho","reported_at":"2026-11-27T09:00:00Z"}`
 				},
 			}
 			edits := map[string][]func() string{
