@@ -253,33 +253,36 @@ func (n *Node) ImportBundle(ctx context.Context, path string) (peersync.ImportRe
 	return n.importFile(ctx, path, false)
 }
 
-// maxRefusedOnStick bounds the streams of a bundle left out for not
-// linking to the chains held here, each found by reading the file again.
+// maxRefusedOnStick bounds the origins whose streams a bundle's import
+// leaves out for one not linking to the chains held here, each found by
+// reading the file again.
 const maxRefusedOnStick = 16
 
-// importFile checks a bundle file whole, or a snapshot, and applies it. A
-// stream of a bundle whose changes do not link to the chain held here is
-// left out, and the file read again without it, as a session leaves it
-// out: its origin signed two histories of it, and the bundle's writer
-// holds the other one. A snapshot is taken whole or not at all.
+// importFile checks a bundle file whole, or a snapshot, and applies it.
+// When a stream of a bundle does not link to the chain held here, its
+// origin's streams are left out, and the file read again without them, as
+// a session leaves them out: the origin signed two histories of it, and
+// the bundle's writer holds the other one. A snapshot is taken whole or
+// not at all.
 func (n *Node) importFile(ctx context.Context, path string, snapshot bool) (peersync.ImportResult, error) {
 	if !n.Enrolled() {
 		return peersync.ImportResult{}, fmt.Errorf("%w: it cannot check a bundle's signatures until it is enrolled", ErrNotEnrolled)
 	}
-	refused := map[syncproto.Stream]bool{}
+	refused := map[syncproto.NodeID]bool{}
 	for {
 		res, err := n.importOnce(ctx, path, snapshot, refused)
 		var ce *store.ChainError
 		if snapshot || !errors.As(err, &ce) || len(refused) >= maxRefusedOnStick {
 			return res, err
 		}
-		n.log.Warn("a stream of the bundle does not link to the chain held here; left out", "file", path, "stream", ce.Dot.Stream().String(), "err", err)
-		refused[ce.Dot.Stream()] = true
+		n.log.Warn("a stream of the bundle does not link to the chain held here; its origin's left out", "file", path, "stream", ce.Dot.Stream().String(), "err", err)
+		refused[ce.Dot.Origin] = true
 	}
 }
 
-// importOnce is importFile of a bundle's streams but those refused.
-func (n *Node) importOnce(ctx context.Context, path string, snapshot bool, refused map[syncproto.Stream]bool) (peersync.ImportResult, error) {
+// importOnce is importFile of a bundle's streams but those of the origins
+// refused.
+func (n *Node) importOnce(ctx context.Context, path string, snapshot bool, refused map[syncproto.NodeID]bool) (peersync.ImportResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return peersync.ImportResult{}, err
@@ -303,7 +306,7 @@ func (n *Node) importOnce(ctx context.Context, path string, snapshot bool, refus
 				from = n.reach(c)
 			}
 		}
-		return syncproto.Passes(from, me, st) && !refused[st]
+		return syncproto.Passes(from, me, st) && !refused[st.Origin]
 	}
 	var res peersync.ImportResult
 	if snapshot {

@@ -268,9 +268,10 @@ type session struct {
 	confirmAsked map[syncproto.Hash]bool
 	peerConfirm  []syncproto.Hash
 
-	// The peer's streams whose changes do not link to the chains held
-	// here, left out of the rest of the session, by the loop alone.
-	refused map[syncproto.Stream]bool
+	// The origins of the peer's streams whose changes do not link to the
+	// chains held here, left out of the rest of the session, by the loop
+	// alone.
+	refused map[syncproto.NodeID]bool
 }
 
 func (s *session) run(parent context.Context) (Result, error) {
@@ -1316,23 +1317,25 @@ func receiptsFor(ctx context.Context, st Store, trust Trust, peer syncproto.Node
 // maxGroup bounds the batches stored in one transaction.
 const maxGroup = 4
 
-// maxRefused bounds the streams of a peer that a session leaves out for
-// not linking to the chains held here, each found by storing the batches
-// again without it: a stolen laptop forks at most the few lanes it writes.
-const maxRefused = 64
+// maxRefused bounds the origins a session leaves out for a stream that
+// does not link to the chains held here, each found by storing the batches
+// again without them.
+const maxRefused = 16
 
-// receive stores batches' changes in one transaction. A stream whose
-// changes do not link to the chain held here is left out of the rest of
-// the session, and the others stored without it: its origin signed two
-// histories of it (a stolen laptop, one for each node it met), and the
-// peer holds the other one, or the peer forged it. Ending the session
-// instead would have every session between two honest nodes that hold
-// the two histories end there, at each try, and nothing else pass.
+// receive stores batches' changes in one transaction. The streams of an
+// origin one of whose streams does not link to the chain held here are
+// left out of the rest of the session, and the others stored without
+// them: the origin signed two histories of that stream (a stolen laptop,
+// one for each node it met), and the peer holds the other one, or the
+// peer forged it. Ending the session instead would have every session
+// between two honest nodes that hold the two histories end there, at each
+// try, and nothing else pass. An origin, not a stream, so that the origin's
+// many lanes cost one try.
 func (s *session) receive(ctx context.Context, group []*syncproto.Batch, batches [][]store.Incoming) ([]syncproto.Ack, error) {
 	var results []store.ApplyResult
 	for {
 		for i, b := range batches {
-			batches[i] = slices.DeleteFunc(b, func(in store.Incoming) bool { return s.refused[in.Change.Stream()] })
+			batches[i] = slices.DeleteFunc(b, func(in store.Incoming) bool { return s.refused[in.Change.Origin] })
 		}
 		var err error
 		results, err = s.cfg.Store.ApplyAll(ctx, func(yield func([]store.Incoming, error) bool) {
@@ -1345,11 +1348,11 @@ func (s *session) receive(ctx context.Context, group []*syncproto.Batch, batches
 		var ce *store.ChainError
 		if errors.As(err, &ce) && len(s.refused) < maxRefused {
 			if s.refused == nil {
-				s.refused = map[syncproto.Stream]bool{}
+				s.refused = map[syncproto.NodeID]bool{}
 			}
-			s.refused[ce.Dot.Stream()] = true
+			s.refused[ce.Dot.Origin] = true
 			peer := s.result().Peer
-			s.cfg.Log.Warn("sync: a stream of the peer's does not link to the chain held here; left out of the session",
+			s.cfg.Log.Warn("sync: a stream of the peer's does not link to the chain held here; its origin's left out of the session",
 				"peer", peer.Node.String(), "name", peer.Name, "stream", ce.Dot.Stream().String(), "err", err)
 			continue
 		}
