@@ -934,11 +934,13 @@ func TestABriefRecordIsItsValuesAndWhoCreatedIt(t *testing.T) {
 	}
 }
 
-// forked has a stolen laptop sign two changes 1 of its stream, one for HQ
-// by a session, with a change 2 after it, the other for a Cayo laptop by a
-// stick: the two honest nodes hold the stream forked. Each then writes a
-// record of its own, of the same lane. It returns HQ, the laptop, their
-// records and the stream.
+// forked has a stolen laptop sign two changes 1 of each of its streams of
+// the national and Cayo scopes, at every priority: one for HQ by a session,
+// with a change 2 after it, the other for a Cayo laptop by sticks. The two
+// honest nodes hold those 18 streams forked, more than the origins a
+// session leaves out. Each then writes a record of its own, of the same
+// lane as one of the forks. It returns HQ, the laptop, their records and
+// that stream.
 func forked(t *testing.T) (hq, honest *nodetest.Member, fromHQ, fromLaptop syncproto.RecordID, fork syncproto.Stream) {
 	t.Helper()
 	c := nodetest.New(t)
@@ -946,34 +948,53 @@ func forked(t *testing.T) (hq, honest *nodetest.Member, fromHQ, fromLaptop syncp
 	thief := laptop(c, "cayo-66", "Cayo", nil)
 	honest = laptop(c, "cayo-07", "Cayo", nil)
 	ctx := context.Background()
-	village := func(name string) func(int, *syncproto.Change) {
-		return func(i int, ch *syncproto.Change) {
-			v, _ := syncproto.Marshal(fmt.Sprintf("%s %d", name, i))
-			ch.HLC, ch.Record = syncproto.MakeHLC(time.Now().UnixMilli(), uint16(i)), syncproto.NewRecordID()
-			ch.Kit, ch.Type, ch.Version = "damage-assessment", "damage-assessment", 1
-			ch.Fields = []syncproto.FieldChange{{Name: "village", Value: v}}
+	change := func(lane uint8, seq uint64, village string) syncproto.Change {
+		v, _ := syncproto.Marshal(village)
+		return syncproto.Change{Origin: thief.Node.Self().ID, Lane: lane, Seq: seq, HLC: syncproto.MakeHLC(time.Now().UnixMilli(), uint16(seq)),
+			Record: syncproto.NewRecordID(), Kit: "damage-assessment", Type: "damage-assessment", Version: 1,
+			Fields: []syncproto.FieldChange{{Name: "village", Value: v}}}
+	}
+	runs := map[uint8][]syncproto.Run{} // by priority: a batch is of one
+	for _, scope := range []uint8{syncproto.National, schemas.DistrictScope("Cayo")} {
+		for p := uint8(syncproto.MinPriority); p <= syncproto.MaxPriority; p++ {
+			lane := syncproto.MakeLane(p, scope)
+			run := syncproto.Run{Stream: syncproto.Stream{Origin: thief.Node.Self().ID, Lane: lane}, First: 1}
+			var head syncproto.Hash
+			for seq := uint64(1); seq <= 2; seq++ {
+				ch := change(lane, seq, "Succotz")
+				body, err := ch.Encode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				head = syncproto.ChainHash(head, body)
+				run.Bodies = append(run.Bodies, body)
+			}
+			run.Sig = thief.Node.Key().SignHead(lane, 2, head)
+			runs[p] = append(runs[p], run)
+			other := change(lane, 1, "Benque")
+			path := filepath.Join(t.TempDir(), "fork.bundle")
+			if err := os.WriteFile(path, forgedBundle(t, thief, other.Stream(), 1, other), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := honest.Node.ImportBundle(ctx, path); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if _, err := node.SyncSending(thief.Node, ctx, hq.Addr, []syncproto.Run{rogueRun(t, thief, 2, village("Succotz"))}); err != nil {
-		t.Fatal(err)
+	for _, rs := range runs {
+		if _, err := node.SyncSending(thief.Node, ctx, hq.Addr, rs); err != nil {
+			t.Fatal(err)
+		}
 	}
-	other := syncproto.Change{Origin: thief.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo")), Seq: 1}
-	village("Benque")(0, &other)
-	path := filepath.Join(t.TempDir(), "fork.bundle")
-	if err := os.WriteFile(path, forgedBundle(t, thief, other.Stream(), 1, other), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := honest.Node.ImportBundle(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	return hq, honest, mustAdd(t, hq.Node, "damage-assessment", assessment), mustAdd(t, honest.Node, "damage-assessment", assessment), other.Stream()
+	fork = syncproto.Stream{Origin: thief.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))}
+	return hq, honest, mustAdd(t, hq.Node, "damage-assessment", assessment), mustAdd(t, honest.Node, "damage-assessment", assessment), fork
 }
 
-// Two honest nodes hold a stolen laptop's stream forked (forked):
-// whichever holds it further sends what the other cannot link to its
-// chain. That stream is refused, not the session: what else each node
-// wrote still passes, both ways, at every session, and the fork stays
-// where it was.
+// Two honest nodes hold a stolen laptop's streams forked (forked):
+// whichever holds one further sends what the other cannot link to its
+// chain. The laptop's streams are left out, not the session: what else
+// each node wrote still passes, both ways, at every session, and the fork
+// stays where it was.
 func TestAForkedStreamStopsNoSession(t *testing.T) {
 	hq, honest, fromHQ, fromLaptop, fork := forked(t)
 	ctx := context.Background()
@@ -993,8 +1014,9 @@ func TestAForkedStreamStopsNoSession(t *testing.T) {
 	}
 }
 
-// The same by stick: HQ's bundle holds the fork the laptop cannot link.
-// That stream is left out, and the rest of the stick is taken.
+// The same by stick: HQ's bundle holds the forks the laptop cannot link.
+// The stolen laptop's streams are left out, and the rest of the stick is
+// taken.
 func TestAForkedStreamStopsNoStick(t *testing.T) {
 	hq, honest, fromHQ, _, fork := forked(t)
 	ctx := context.Background()
