@@ -610,27 +610,9 @@ func (p *matchPanel) cautionsText(cs []node.Caution) string {
 		case node.CautionContactChanged:
 			s += "\n" + fmt.Sprintf(u.T("matches.contact.changed"), node.Printable(c.Node), node.Printable(c.Person))
 		case node.CautionRevokedNode:
-			key := "matches.revoked.node"
-			switch {
-			case c.Shelter && c.Contact:
-				key = "matches.place.node"
-			case c.Shelter:
-				key = "matches.shelter.node"
-			case c.Contact:
-				key = "matches.contact.node"
-			}
-			s += "\n" + fmt.Sprintf(u.T(key), node.Printable(c.Node))
+			s += "\n" + fmt.Sprintf(u.T("matches."+c.Of()+".node"), node.Printable(c.Node))
 		case node.CautionRevokedPerson:
-			key := "matches.revoked.person"
-			switch {
-			case c.Shelter && c.Contact:
-				key = "matches.place.person"
-			case c.Shelter:
-				key = "matches.shelter.person"
-			case c.Contact:
-				key = "matches.contact.person"
-			}
-			s += "\n" + fmt.Sprintf(u.T(key), node.Printable(c.Person), node.Printable(c.Node))
+			s += "\n" + fmt.Sprintf(u.T("matches."+c.Of()+".person"), node.Printable(c.Person), node.Printable(c.Node))
 		case node.CautionStatus:
 			if len(c.Values) == 0 {
 				continue

@@ -585,6 +585,22 @@ type Caution struct {
 	Values []string `json:"values,omitempty"`
 }
 
+// Of says what of the pair a caution of a revoked node or person is of:
+// "report" (the report was written there), "contact" (the reporter's
+// contact as it stands), "shelter" (the registration was written there) or
+// "place" (what places the person in the shelter was last written there).
+func (c Caution) Of() string {
+	switch {
+	case c.Shelter && c.Contact:
+		return "place"
+	case c.Shelter:
+		return "shelter"
+	case c.Contact:
+		return "contact"
+	}
+	return "report"
+}
+
 // The cautions of a found proposal.
 const (
 	// CautionChild: the report or the registration gives an age under

@@ -240,15 +240,13 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 		if c.Code == node.CautionStatus && len(c.Values) == 0 {
 			continue // says nothing to print
 		}
-		what, check := "the report was", "check the report and the reporter before telling them anything"
-		switch {
-		case c.Shelter && c.Contact:
-			what = "the person's name or shelter in the shelter's registration was last"
-		case c.Shelter:
-			what = "the shelter's registration was"
-		case c.Contact:
-			what = "the reporter's name, phone or relationship was last"
-		}
+		what := map[string]string{
+			"report":  "the report was",
+			"contact": "the reporter's name, phone or relationship was last",
+			"shelter": "the shelter's registration was",
+			"place":   "the person's name or shelter in the shelter's registration was last",
+		}[c.Of()]
+		check := "check the report and the reporter before telling them anything"
 		if c.Shelter {
 			check = "check with the shelter that the person is there before confirming"
 		}
