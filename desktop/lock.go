@@ -212,8 +212,12 @@ type locker struct {
 	view   *unlockView
 	// tab says which tab is shown, for the fingerprint.
 	tab func() int
-	// clip is the system's clipboard, emptied as the window locks.
-	clip fyne.Clipboard
+	// clip is the system's clipboard, emptied as the window locks once
+	// it has been on show (shown): what the app shows is what may be
+	// copied, and the lock that covers it at start leaves what was copied
+	// before, a passphrase to sign in with, as it is.
+	clip  fyne.Clipboard
+	shown bool
 }
 
 func newLocker(win fyne.Window, after time.Duration, idle func() *unlockView, tab func() int) *locker {
@@ -274,6 +278,7 @@ func (l *locker) tick() {
 		}
 		return
 	}
+	l.shown = true
 	if l.after <= 0 {
 		return
 	}
@@ -346,7 +351,7 @@ func (l *locker) lock(v *unlockView) {
 	}
 	l.locked = true
 	l.mu.Unlock()
-	if l.clip != nil {
+	if l.clip != nil && l.shown {
 		l.clip.SetContent("")
 	}
 	done := v.done
@@ -382,6 +387,7 @@ func (l *locker) unlock() {
 	l.mu.Lock()
 	l.locked = false
 	l.mu.Unlock()
+	l.shown = true
 	l.seen = l.fingerprint()
 	l.touch()
 }

@@ -279,3 +279,27 @@ func TestTheLockEmptiesTheClipboard(t *testing.T) {
 		t.Fatalf("the locked window left %q on the clipboard", got)
 	}
 }
+
+// The sign-in that covers the window as the app starts leaves the
+// clipboard as it was: nothing of the app's was on show to be copied, and
+// what is there may be the passphrase the person is about to paste. Once
+// the window has been on show, signing out empties it.
+func TestTheFirstSignInLeavesTheClipboard(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	if _, err := u.node.AddPerson(ctx, "Ana Cho", []byte(anaPass)); err != nil {
+		t.Fatal(err)
+	}
+	clip := u.app.Clipboard()
+	clip.SetContent(anaPass)
+	u.RequireSignIn()
+	if got := clip.Content(); got != anaPass {
+		t.Fatalf("the sign-in at start left %q on the clipboard, want what was copied before", got)
+	}
+	signInAs(t, u, "Ana Cho", anaPass)
+	clip.SetContent("Maria Tzul")
+	test.Tap(findButton(u.header, "Switch person"))
+	if got := clip.Content(); got != "" {
+		t.Fatalf("signing out left %q on the clipboard", got)
+	}
+}
