@@ -6,7 +6,6 @@ import (
 	"context"
 	"net"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,33 +49,7 @@ func TestDiscoverySessionsEndAtDeadline(t *testing.T) {
 	ctx := context.Background()
 
 	// Silent in the handshake: a TCP listener that accepts and says nothing.
-	mute := &silence{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	defer func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	}()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			go mute.hold(conn)
-		}
-	}()
+	blackHole, silent := mute(t)
 
 	// Silent after it: an enrolled laptop's credentials (it serves no sync
 	// of its own) on a port whose sync door says nothing.
@@ -101,7 +74,7 @@ func TestDiscoverySessionsEndAtDeadline(t *testing.T) {
 	}
 	var members []*gossip.Gossip
 	for _, m := range []gossip.Meta{
-		{Node: syncproto.NodeID{0x5e, 1}, Name: "black-hole", Role: syncproto.RoleField, District: "Cayo", SyncAddr: ln.Addr().String()},
+		{Node: syncproto.NodeID{0x5e, 1}, Name: "black-hole", Role: syncproto.RoleField, District: "Cayo", SyncAddr: blackHole},
 		{Node: self.ID, Name: self.Name, Role: syncproto.RoleField, District: "Toledo", SyncAddr: addr.String()},
 	} {
 		m.MinProto, m.MaxProto = syncproto.MinVersion, syncproto.MaxVersion
@@ -125,6 +98,6 @@ func TestDiscoverySessionsEndAtDeadline(t *testing.T) {
 		cfg.SyncMax = time.Second
 	})
 	nodetest.Eventually(t, 30*time.Second, "sessions with both silent peers ended by their deadline, and tried again", func() bool {
-		return mute.ended.Load() >= 2 && after.ended.Load() >= 2
+		return silent.ended.Load() >= 2 && after.ended.Load() >= 2
 	})
 }
