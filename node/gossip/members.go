@@ -105,7 +105,9 @@ func (g *Gossip) admit(name string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if _, ok := g.admitted[name]; ok {
-		g.admitted[name] = time.Time{}
+		// Known already. Whether it is alive again is memberlist's to
+		// say (memberUp): a stale alive message of a member gone, which
+		// memberlist ignores, comes here too.
 		return nil
 	}
 	limit := cmp.Or(g.cfg.MaxMembers, DefaultMaxMembers)
@@ -142,6 +144,7 @@ func (g *Gossip) memberUp(n *memberlist.Node) {
 	now := time.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.admitted[n.Name] = time.Time{}
 	if n.Name == g.name {
 		g.selfMeta = bytes.Clone(n.Meta)
 	}
