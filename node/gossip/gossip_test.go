@@ -531,7 +531,7 @@ func TestPushPullRepairs(t *testing.T) {
 // decode, or names another node, keeps a member out of it.
 func TestMemberTable(t *testing.T) {
 	rec := &member{}
-	g := &Gossip{members: map[string]*Member{}, log: testLog(), warnings: &warnings{log: testLog()}, cfg: Config{Events: rec}, name: "self"}
+	g := &Gossip{members: map[string]*Member{}, admitted: map[string]time.Time{}, log: testLog(), warnings: &warnings{log: testLog()}, cfg: Config{Events: rec}, name: "self"}
 	g.events.init()
 	// told takes the events queued, as the handler would be told them.
 	var told []event
