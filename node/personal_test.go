@@ -395,22 +395,27 @@ func TestTwoHQNodesReadWhatEitherGranted(t *testing.T) {
 	}
 	syncOK(t, cayo, hq)
 	syncOK(t, cayo2, alt)
-	// The two HQ nodes meet, and grant again what the other lacks.
-	for range 3 {
+	// The two HQ nodes meet, and grant again what the other lacks, until
+	// each reads both reports: a grant is signed as it is applied, so one
+	// made in a round may only travel in the next.
+	reads := func(m *nodetest.Member) bool {
+		for _, id := range []syncproto.RecordID{first, second} {
+			if v, err := m.Node.Record(ctx, id); err != nil || v.Fields["full_name"] != canaryName {
+				return false
+			}
+		}
+		return true
+	}
+	nodetest.Eventually(t, 10*time.Second, "each HQ node reads both reports", func() bool {
 		syncOK(t, alt, hq)
 		for _, m := range []*nodetest.Member{hq, alt} {
 			if _, err := m.Node.IssueGrants(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
-	}
-	for _, m := range []*nodetest.Member{hq, alt} {
-		for _, id := range []syncproto.RecordID{first, second} {
-			if v, err := m.Node.Record(ctx, id); err != nil || v.Fields["full_name"] != canaryName {
-				t.Errorf("%s reads %v (%v)", m.Name, v.Fields["full_name"], err)
-			}
-		}
-	}
+		syncOK(t, alt, hq)
+		return reads(hq) && reads(alt)
+	})
 	// Each laptop meets the HQ node it had not met, and reads the other's
 	// report.
 	syncOK(t, cayo, alt)

@@ -57,7 +57,9 @@ func waiting(t *testing.T, n *node.Node) int {
 // the liar may have finished its side before the refusal reaches it. A
 // session the node completes fails the test. Only the liar's sessions are
 // read: the node may log the end of an earlier session of another peer
-// after that peer's side returned.
+// after that peer's side returned, and a session of the liar's own that
+// ended well just before may be logged after this one began, so a
+// completed session seen is only the liar's answer once no refusal follows.
 func refusedBy(t *testing.T, log *syncBuffer, peer *node.Node, session func()) string {
 	t.Helper()
 	const failed, synced = `msg="sync session failed"`, "msg=synced"
@@ -73,18 +75,20 @@ func refusedBy(t *testing.T, log *syncBuffer, peer *node.Node, session func()) s
 	}
 	before := len(ended())
 	session()
-	var line string
-	nodetest.Eventually(t, 10*time.Second, "the node ends the session", func() bool {
-		if now := ended(); len(now) > before {
-			line = now[before]
-			return true
+	deadline := time.Now().Add(10 * time.Second * nodetest.Patience)
+	for time.Now().Before(deadline) {
+		for _, l := range ended()[before:] {
+			if strings.Contains(l, failed) {
+				return l
+			}
 		}
-		return false
-	})
-	if !strings.Contains(line, failed) {
-		t.Fatalf("the node completed the session: %s", line)
+		time.Sleep(20 * time.Millisecond)
 	}
-	return line
+	if now := ended(); len(now) > before {
+		t.Fatalf("the node completed the session: %s", now[len(now)-1])
+	}
+	t.Fatal("the node did not end the session")
+	return ""
 }
 
 func hashOf(t *testing.T, p node.Photo) syncproto.Hash {
