@@ -191,6 +191,7 @@ func TestNicknamesOfThreeLanguages(t *testing.T) {
 		{"Abe Friesen", "Abraham Friesen", "Blue Creek", "Orange Walk"},
 		{"Henry Thiessen", "Heinrich Thiessen", "Spanish Lookout", "Cayo"},
 		{"Jake Dueck", "Jacob Dyck", "Spanish Lookout", "Cayo"},
+		{"Neil Penner", "Cornelius Penner", "Spanish Lookout", "Cayo"},
 		{"Nettie Friesen", "Aganetha Friesen", "Shipyard", "Orange Walk"},
 		{"Rigo Bol", "Rigoberto Bol", "San Antonio", "Toledo"},
 		{"Fredo Chan", "Alfredo Chan", "San Antonio", "Cayo"},

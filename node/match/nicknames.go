@@ -79,7 +79,7 @@ var nicknames = withAbbreviations(map[string][]string{
 	"reg": {"reginald"}, "stan": {"stanley"}, "lenny": {"leonard"}, "vince": {"vincent"}, "wally": {"walter"},
 	"walt": {"walter"}, "judy": {"judith"},
 	// Low German and English, as Mennonites are called
-	"abe": {"abraham"}, "jake": {"jacob"}, "ike": {"isaac", "isaak"}, "corny": {"cornelius"},
+	"abe": {"abraham"}, "jake": {"jacob"}, "ike": {"isaac", "isaak"}, "corny": {"cornelius"}, "neil": {"cornelius"},
 	"frank": {"francisco", "franz", "francis"}, "hans": {"johan", "johann", "johannes"}, "gerd": {"gerhard"},
 	"bernie": {"bernhard", "bernard"}, "annie": {"anna", "ana"}, "aggie": {"agatha", "aganetha"},
 	"liese": {"elisabeth"}, "henry": {"heinrich"},
@@ -162,4 +162,34 @@ func canonGiven(name string) string {
 		return e
 	}
 	return name
+}
+
+// genderForms are the women's given names of a man's name's stem that
+// the last o and a do not give (Mario and María do): Juan and Juana,
+// Daniel and Danielle, Joseph and Josephine. Folded, each way.
+var genderForms = map[string][]string{
+	"juan": {"juana"}, "jose": {"josefa", "josefina"}, "daniel": {"daniela", "danielle"},
+	"manuel": {"manuela"}, "luis": {"luisa"}, "adrian": {"adriana"}, "gabriel": {"gabriela", "gabrielle"},
+	"rafael": {"rafaela"}, "miguel": {"micaela"}, "fabian": {"fabiola"},
+	"julian": {"juliana"}, "cristian": {"cristina"}, "christian": {"christina", "christine"},
+	"sebastian": {"sebastiana"}, "angel": {"angela", "angelica"}, "emanuel": {"emanuela"},
+	"martin": {"martina"}, "valentin": {"valentina"}, "agustin": {"agustina"}, "andres": {"andrea"},
+	"ernesto": {"ernestina"}, "antonio": {"antonieta"}, "ivan": {"ivana"}, "jesus": {"jesusa"},
+	"paul": {"paula", "pauline"}, "joseph": {"josephine"}, "robert": {"roberta"}, "george": {"georgina"},
+	"carl": {"carla"}, "eric": {"erica"}, "frederick": {"frederica"}, "henry": {"henrietta"},
+	"louis": {"louise"}, "patrick": {"patricia"}, "michael": {"michelle"}, "francis": {"frances"},
+	"nicholas": {"nicole"}, "gerald": {"geraldine"}, "albert": {"alberta"}, "charles": {"charlotte"},
+	"justin": {"justine"}, "carlos": {"carla"}, "pablo": {"paula"},
+}
+
+// gendered says whether a and b, folded given names, are a man's name and
+// a woman's of one stem: the last letter o and a (Mario and María,
+// Francisco and Francisca), or a pair of genderForms.
+func gendered(a, b string) bool {
+	if n := len(a); n >= 4 && n == len(b) && a[:n-1] == b[:n-1] {
+		if x, y := a[n-1], b[n-1]; x == 'o' && y == 'a' || x == 'a' && y == 'o' {
+			return true
+		}
+	}
+	return slices.Contains(genderForms[a], b) || slices.Contains(genderForms[b], a)
 }

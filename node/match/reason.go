@@ -20,6 +20,7 @@ var reasonText = map[string][2]string{
 	"first-somewhat":       {"first names {0} and {1} somewhat alike", "primeros nombres {0} y {1} algo parecidos"},
 	"first-differ":         {"first names {0} and {1} differ", "primeros nombres {0} y {1} distintos"},
 	"first-joined":         {"{0} and {1}, one first name written in two words and in one", "{0} y {1}, un primer nombre escrito en dos palabras y en una"},
+	"first-gendered":       {"first names {0} and {1}, a man's and a woman's", "primeros nombres {0} y {1}, de hombre y de mujer"},
 	"first-initial":        {"{0} and {1}, an initial and a name it begins", "{0} y {1}, una inicial y un nombre que empieza así"},
 	"name-generation":      {"{0} and {1}, two generations of one name", "{0} y {1}, dos generaciones de un mismo nombre"},
 	"surname-same":         {"surname {0} on both", "apellido {0} en los dos"},
