@@ -1245,11 +1245,12 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common, 
 	// the first: Rosa Martínez is less likely Rosa García Martínez than
 	// Rosa García is. The longer name's last word is the one they share,
 	// and the word before it, a family name, is the one left out.
-	longer, used := y.surnames, usedY
+	// A wife's husband's name, after de, is kept as often as her own.
+	longer, used, married := y.surnames, usedY, y.married
 	if len(restX) > 0 {
-		longer, used = x.surnames, usedX
+		longer, used, married = x.surnames, usedX, x.married
 	}
-	if n := len(longer); n >= 2 && used&(1<<(n-1)) != 0 && used&(1<<(n-2)) == 0 && surnameOnly(longer[n-2]) {
+	if n := len(longer); n >= 2 && !married && used&(1<<(n-1)) != 0 && used&(1<<(n-2)) == 0 && surnameOnly(longer[n-2]) {
 		return surnameOneSecond, mk(want, func() Reason {
 			return Reason{Code: "surname-one-second", Args: []string{titles(shown), title(longer[n-2])}}
 		}), common, nil, false

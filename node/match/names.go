@@ -135,6 +135,10 @@ type parsedName struct {
 	// given name (surnameOnly): a reading that puts it first is not
 	// tried ("Marvin García" is not García with a surname Marvin).
 	firstIsSurname bool
+	// married says the last surname followed a lone de: a wife's
+	// husband's name (María Pop de Coc), by which she is as often known
+	// as by her own.
+	married bool
 	// firstExactW is the weight of an exact agreement on this first name,
 	// after its commonness; surnameF is each surname's commonness.
 	firstExactW float64
@@ -226,6 +230,11 @@ func parseName(raw string, called ...string) (main parsedName, alt *parsedName, 
 		return parsedName{}, nil, nil, nil
 	}
 	main = makeName(all[0], all[1:], all, aliases)
+	if comma >= 0 && len(family) > 0 {
+		main.married = marriedForm(raw[:comma], 2)
+	} else {
+		main.married = marriedForm(raw, 3)
+	}
 	if comma < 0 && len(all) >= 2 {
 		last := len(all) - 1
 		a := makeName(all[last], all[:last], all, aliases)
@@ -270,6 +279,15 @@ func makeName(first string, rest, all, aliases []string) parsedName {
 	sort.Strings(s)
 	n.sorted = strings.Join(s, " ")
 	return n
+}
+
+// marriedForm says whether the last of at least least words of raw follows
+// a lone de, as a wife's husband's name does (María Pop de Coc, Pop de Coc,
+// María), and not de la or de los, which are a surname's own (de la Cruz).
+func marriedForm(raw string, least int) bool {
+	f := strings.Fields(fold(raw))
+	n := len(f)
+	return n >= least && f[n-2] == "de" && !particles[f[n-1]]
 }
 
 // particleNames are the words a Spanish surname has after de, del, de la

@@ -2,6 +2,7 @@ package match_test
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -362,5 +363,30 @@ func TestTheFirstSurnameIsTheOneKept(t *testing.T) {
 	// two is which of the two surnames was left out.
 	if first.Weight-second.Weight < 2 {
 		t.Errorf("Rosa Garcia weighs %.1f bits, Rosa Martinez %.1f: want the first surname kept to weigh more by 2 bits or more", first.Weight, second.Weight)
+	}
+}
+
+// A wife may write her husband's surname after de, and is known by it as
+// often as by her own: María Coc is as likely María Pop de Coc as she is
+// María Coc Pop, who kept her first surname, and more likely than María
+// Pop Coc, who kept only her second. De la Cruz is a surname, not a
+// husband.
+func TestAWifeIsKnownByHerHusbandsName(t *testing.T) {
+	const M, S = match.Missing, match.Sheltered
+	report := person("a", M, "MARIA COC", "female", 35, "San Antonio", "Toledo")
+	reg := func(name string) match.Person { return person("r", S, name, "female", 35, "San Antonio", "Toledo") }
+	kept := score(t, report, reg("María Coc Pop"))
+	for _, name := range []string{"María Pop de Coc", "POP DE COC, MARIA"} {
+		husbands := score(t, report, reg(name))
+		if math.Abs(husbands.Weight-kept.Weight) > 1e-9 || husbands.Score < match.DefaultConfig().Threshold {
+			t.Errorf("María Coc against %s: %.2f bits (%.3f, %q); want %.2f, as against María Coc Pop", name, husbands.Weight, husbands.Score, husbands.ReasonsIn("en"), kept.Weight)
+		}
+	}
+	if second := score(t, report, reg("María Pop Coc")); kept.Weight-second.Weight < 2 {
+		t.Errorf("María Coc: %.1f bits against María Coc Pop, %.1f against María Pop Coc; want her first surname kept to weigh more by 2 bits or more", kept.Weight, second.Weight)
+	}
+	cruz := score(t, person("e", M, "Rosa Cruz", "female", 30, "Benque Viejo", "Cayo"), person("r", S, "Rosa García de la Cruz", "female", 30, "Benque Viejo", "Cayo"))
+	if want := "surname Cruz on both, the first surname Garcia left out of one"; !contains(cruz.ReasonsIn("en"), want) {
+		t.Errorf("Rosa García de la Cruz and Rosa Cruz: reasons %q lack %q", cruz.ReasonsIn("en"), want)
 	}
 }
