@@ -24,11 +24,14 @@ import (
 
 // Bounds of the server: whoever reaches the port may connect. One
 // address holds a quarter of the connections at most, so that a device
-// holding connections open without a token leaves places to others.
+// holding connections open without a token leaves places to others; one
+// token half the requests served, so that a client reading its answers
+// slowly leaves places to others.
 const (
 	maxConns        = 64
 	maxConnsPerAddr = 16
 	maxConcurrent   = 8 // requests served at once; others wait
+	maxPerToken     = maxConcurrent / 2
 	maxPathLen      = 512
 	maxHeaderBytes  = 16 << 10
 	waitForTurn     = 10 * time.Second
@@ -44,6 +47,9 @@ type Server struct {
 	dataDir string
 	log     *slog.Logger
 	turns   chan struct{}
+
+	mu         sync.Mutex
+	tokenTurns map[string]chan struct{} // by the name of each token served since the start
 }
 
 // New is a server of the node's records; it reads the tokens in the
@@ -54,7 +60,7 @@ func New(n *node.Node, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{node: n, dataDir: n.Config().DataDir, log: log, turns: make(chan struct{}, maxConcurrent)}
+	return &Server{node: n, dataDir: n.Config().DataDir, log: log, turns: make(chan struct{}, maxConcurrent), tokenTurns: map[string]chan struct{}{}}
 }
 
 // Serve serves HTTPS on ln with the certificate until ctx ends.
@@ -189,18 +195,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(refuse(http.StatusMethodNotAllowed, "MethodNotAllowed", "%s is not served: this API is read-only (GET)", node.Printable(cut(r.Method, 20))))
 		return
 	}
-	select {
-	case s.turns <- struct{}{}:
-		defer func() { <-s.turns }()
-	case <-time.After(waitForTurn):
-		fail(refuse(http.StatusServiceUnavailable, "ServiceUnavailable", "the server is busy with other requests: try again shortly"))
-		return
-	case <-r.Context().Done():
+	release, ok := s.turn(r.Context(), tok.Name)
+	if !ok {
+		if r.Context().Err() == nil {
+			fail(refuse(http.StatusServiceUnavailable, "ServiceUnavailable", "the server is busy with other requests: try again shortly"))
+		}
 		return
 	}
+	defer release()
 	if e := s.route(w, r, tok); e != nil {
 		fail(e)
 	}
+}
+
+// turn waits for one of the token's places and one of the server's, and
+// gives what frees them; not ok when the wait ran out or the client
+// left. A request holds its places until its answer is written: a
+// client that reads slowly, or not at all, holds them until the write
+// timeout, and one token may hold no more than half.
+func (s *Server) turn(ctx context.Context, token string) (release func(), ok bool) {
+	s.mu.Lock()
+	own := s.tokenTurns[token]
+	if own == nil {
+		own = make(chan struct{}, maxPerToken)
+		s.tokenTurns[token] = own
+	}
+	s.mu.Unlock()
+	var held []chan struct{}
+	release = func() {
+		for _, c := range held {
+			<-c
+		}
+	}
+	wait := time.NewTimer(waitForTurn)
+	defer wait.Stop()
+	for _, c := range []chan struct{}{own, s.turns} {
+		select {
+		case c <- struct{}{}:
+			held = append(held, c)
+		case <-wait.C:
+			release()
+			return nil, false
+		case <-ctx.Done():
+			release()
+			return nil, false
+		}
+	}
+	return release, true
 }
 
 func cut(s string, n int) string {
