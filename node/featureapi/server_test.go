@@ -3,7 +3,9 @@ package featureapi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -498,4 +500,54 @@ func FuzzRequests(f *testing.F) {
 			t.Fatalf("GET %q: %d %s", target, w.Code, w.Body)
 		}
 	})
+}
+
+// A tokens file that others may write, put back from a backup under
+// umask 000 say, is refused: another user of the relay could add a
+// token of their own and read every personal value the node opens. The
+// node's own token stops working too, until the file is its owner's
+// alone again.
+func TestATokensFileOthersMayChangeIsRefused(t *testing.T) {
+	n := openNode(t, syncproto.RoleHQ, "Belize")
+	id := add(t, n, assessment{"Cayo", "San Ignacio", 17.16, -89.07, 2, "2024-11-18T14:05:00Z", "Maria Pop"})
+	s := New(n, nil)
+	mine := token(t, n, "gis", false)
+	path := filepath.Join(n.Config().DataDir, TokensFile)
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	// The other user writes a token of their own in it.
+	theirs := "lifeline-api-" + strings.Repeat("A", 43)
+	sum := sha256.Sum256([]byte(theirs))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []Token
+	if err := json.Unmarshal(data, &list); err != nil {
+		t.Fatal(err)
+	}
+	list = append(list, Token{Name: "theirs", SHA256: hex.EncodeToString(sum[:]), Personal: true})
+	if data, err = json.Marshal(list); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o666); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tok := range []string{theirs, mine} {
+		code, body, _ := get(t, s, tok, "/collections/damage-assessment/items/"+id)
+		if code != http.StatusInternalServerError || strings.Contains(string(body), "Maria") {
+			t.Fatalf("a tokens file others may write: %d %s", code, body)
+		}
+	}
+	if _, err := ListTokens(n.Config().DataDir); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("listing the tokens of a file others may write: %v", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := get(t, s, mine, "/collections/damage-assessment/items/"+id); code != http.StatusOK {
+		t.Fatalf("once the file is its owner's alone: %d %s", code, body)
+	}
 }

@@ -65,7 +65,8 @@ func ValidName(name string) error {
 }
 
 // ListTokens reads the tokens a data folder holds, by name; none when
-// there is no tokens file yet.
+// there is no tokens file yet. A file that others may write is
+// refused.
 func ListTokens(dataDir string) ([]Token, error) {
 	path := tokensPath(dataDir)
 	f, err := os.Open(path)
@@ -76,6 +77,13 @@ func ListTokens(dataDir string) ([]Token, error) {
 		return nil, err
 	}
 	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := info.Mode().Perm(); perm&0o022 != 0 {
+		return nil, fmt.Errorf("%s may be written by its group or everyone (mode %v), who could add a token of their own: chmod 600 %s", path, perm, path)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxTokensFile+1))
 	if err != nil {
 		return nil, err
