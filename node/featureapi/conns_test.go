@@ -9,9 +9,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,5 +133,99 @@ func TestOneAddressDoesNotTakeEveryConnection(t *testing.T) {
 			t.Fatal("the address's connections closed, it is refused still")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// counting counts the lines of a log, and what their count attributes
+// say they stand for, and keeps when each line without one was logged.
+type counting struct {
+	mu    sync.Mutex
+	total int
+	one   []time.Time // the lines that stand for themselves
+}
+
+func (c *counting) Enabled(context.Context, slog.Level) bool { return true }
+func (c *counting) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *counting) WithGroup(string) slog.Handler            { return c }
+func (c *counting) Handle(_ context.Context, r slog.Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "count" {
+			n = int(a.Value.Int64())
+		}
+		return true
+	})
+	if n == 0 {
+		n = 1
+		c.one = append(c.one, r.Time)
+	}
+	c.total += n
+	return nil
+}
+
+// most is the most lines that stood for themselves in one second.
+func (c *counting) most() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	most := 0
+	for i, at := range c.one {
+		n := 0
+		for _, next := range c.one[i:] {
+			if next.Sub(at) < time.Second {
+				n++
+			}
+		}
+		most = max(most, n)
+	}
+	return most
+}
+
+// Anyone who reaches the port may send requests without a token, as
+// fast as it makes connections, and over HTTP/2 several on one. Ten a
+// second at most are logged one by one, and the rest counted in a line:
+// before, each made a line, and a flood as many as it liked in the
+// relay's log.
+func TestRequestsWithoutATokenAreLoggedInAFewLines(t *testing.T) {
+	n := openNode(t, syncproto.RoleHQ, "Belize")
+	log := &counting{}
+	addr, cfg := serveTLS(t, New(n, slog.New(log)))
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+	defer client.CloseIdleConnections()
+
+	const flood = 300
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for range flood / 10 {
+				resp, err := client.Get(fmt.Sprintf("https://%s/collections", addr))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Errorf("without a token: %s", resp.Status)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		log.mu.Lock()
+		total := log.total
+		log.mu.Unlock()
+		if total >= flood {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d requests without a token logged or counted", total, flood)
+		}
+	}
+	// The server counts its seconds from its first line: in a second of
+	// the clock, two of its own meet.
+	if most := log.most(); most > 2*untokenedLines {
+		t.Fatalf("%d requests without a token: %d lines in one second, want %d at most", flood, most, 2*untokenedLines)
 	}
 }

@@ -47,6 +47,8 @@ type Server struct {
 	dataDir string
 	log     *slog.Logger
 	turns   chan struct{}
+	// untokened logs what requests without a good token make it log.
+	untokened *untokened
 
 	mu         sync.Mutex
 	tokenTurns map[string]chan struct{} // by the name of each token served since the start
@@ -55,12 +57,13 @@ type Server struct {
 // New is a server of the node's records; it reads the tokens in the
 // node's data folder on each request, so that a token made or revoked
 // while it runs counts at once. log, if not nil, gets a line per request:
-// its path, status and token name, never the token or the query.
+// its path, status and token name, never the token or the query; of the
+// requests without a good token, ten lines a second at most.
 func New(n *node.Node, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{node: n, dataDir: n.Config().DataDir, log: log, turns: make(chan struct{}, maxConcurrent), tokenTurns: map[string]chan struct{}{}}
+	return &Server{node: n, dataDir: n.Config().DataDir, log: log, turns: make(chan struct{}, maxConcurrent), untokened: &untokened{log: log}, tokenTurns: map[string]chan struct{}{}}
 }
 
 // Serve serves HTTPS on ln with the certificate until ctx ends.
@@ -88,6 +91,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, cert tls.Certificat
 	}()
 	err := srv.ServeTLS(&limitListener{Listener: ln, slots: make(chan struct{}, maxConns), held: map[string]int{}}, "", "")
 	close(done)
+	s.untokened.stop()
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -168,9 +172,14 @@ func refuse(status int, code, format string, args ...any) *apiError {
 // ServeHTTP answers one request, after checking its token.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
-	name := "-"
+	name, known := "-", false
 	defer func() {
-		s.log.Info("feature API request", "path", node.Printable(cut(r.URL.Path, 200)), "status", status, "token", name)
+		args := []any{"path", node.Printable(cut(r.URL.Path, 200)), "status", status, "token", name}
+		if !known {
+			s.untokened.logAt(slog.LevelInfo, "feature API request", args...)
+			return
+		}
+		s.log.Info("feature API request", args...)
 	}()
 	fail := func(e *apiError) {
 		status = e.status
@@ -190,7 +199,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	name = tok.Name
+	name, known = tok.Name, true
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		fail(refuse(http.StatusMethodNotAllowed, "MethodNotAllowed", "%s is not served: this API is read-only (GET)", node.Printable(cut(r.Method, 20))))
 		return
@@ -260,7 +269,7 @@ func (s *Server) authorize(r *http.Request) (Token, *apiError) {
 	}
 	list, err := ListTokens(s.dataDir)
 	if err != nil {
-		s.log.Error("feature API: reading the tokens", "err", err)
+		s.untokened.logAt(slog.LevelError, "feature API: reading the tokens", "err", err)
 		return Token{}, refuse(http.StatusInternalServerError, "ServerError", "the server cannot read its tokens")
 	}
 	tok, ok := checkToken(list, strings.TrimSpace(presented))
