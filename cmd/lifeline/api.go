@@ -139,6 +139,11 @@ func startAPI(ctx context.Context, e *env, n *node.Node, f apiFlags, log *slog.L
 	if *f.cert == "" || *f.key == "" {
 		return nil, usagef("--api-addr needs --api-cert and --api-key: a certificate naming the host clients connect to, from a CA they trust (docs/api.md says how)")
 	}
+	// Whoever reads the key may pose as this API to the analysts, and
+	// take the tokens they send.
+	if info, err := os.Stat(*f.key); err == nil && info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("the API's key %s may be read by others (mode %v): chmod 600 %s", *f.key, info.Mode().Perm(), *f.key)
+	}
 	cert, err := tls.LoadX509KeyPair(*f.cert, *f.key)
 	if err != nil {
 		return nil, fmt.Errorf("the API's certificate: %w", err)

@@ -233,3 +233,42 @@ func TestFeatureAPIWithGDAL(t *testing.T) {
 	fails(t, "", []string{"relays and HQ", "field"}, "run", "--data", laptop, "--api-addr", "127.0.0.1:0", "--api-cert", certFile, "--api-key", keyFile)
 	fails(t, "", []string{"relays and HQ"}, "api", "token", "create", "--data", laptop, "--name", "x", "--out", filepath.Join(tmp, "x.token"))
 }
+
+// The API's key, which others on the relay may read, is refused as run
+// starts, saying so: whoever reads it may pose as the API to the
+// analysts, and take the tokens they send. Before, the node served with
+// it.
+func TestAnAPIKeyOthersMayReadIsRefused(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	hq := filepath.Join(tmp, "hq")
+	ok(t, "", "init", "--data", hq, "--role", "hq", "--district", "Belize", "--name", "hq-belmopan")
+	_, certFile, keyFile := writeAPICert(t, tmp)
+	if err := os.Chmod(keyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "--data", hq, "--api-addr", "127.0.0.1:0", "--api-cert", certFile, "--api-key", keyFile)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	served := false
+	for sc := bufio.NewScanner(out); sc.Scan(); {
+		if strings.HasPrefix(sc.Text(), "serving the feature API on ") {
+			served = true
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	err = cmd.Wait()
+	if served {
+		t.Fatalf("run served the feature API with a key others may read (mode 0644)")
+	}
+	if err == nil || !strings.Contains(stderr.String(), keyFile) || !strings.Contains(stderr.String(), "chmod 600") {
+		t.Fatalf("run with an API key others may read: %v, %q", err, stderr.String())
+	}
+}
