@@ -69,8 +69,10 @@ func (sv *served) filterable(tok Token) func(string) string {
 
 // kept reports whether the node serves the record: a relay serves the
 // records of the scopes it keeps (its district and national), HQ all.
+// Every node keeps a national type's records, whatever district they
+// name.
 func (sv *served) kept(v node.RecordView) bool {
-	if sv.scopes == nil {
+	if sv.scopes == nil || sv.t.National() {
 		return true
 	}
 	d, _ := v.Fields["district"].(string)
@@ -241,7 +243,7 @@ func (s *Server) count(ctx context.Context, sv *served) (int, error) {
 	}
 	n := 0
 	for _, d := range rep.Districts {
-		if sv.scopes == nil || slices.Contains(sv.scopes, schemas.DistrictScope(d.District)) {
+		if sv.scopes == nil || sv.t.National() || slices.Contains(sv.scopes, schemas.DistrictScope(d.District)) {
 			n += d.Records[sv.t.Name]
 		}
 	}

@@ -247,11 +247,21 @@ func TestPersonalFieldsOnlyToTokensMadeForThem(t *testing.T) {
 }
 
 // A relay serves what it keeps: its district's records and national
-// ones, not another district's it happens to hold.
+// ones, whatever district these name (every node keeps them), not
+// another district's it happens to hold.
 func TestRelayServesWhatItKeeps(t *testing.T) {
 	n := openNode(t, syncproto.RoleRelay, "Cayo")
 	cayo := add(t, n, assessment{"Cayo", "San Ignacio", 17.16, -89.07, 2, "2024-11-18T14:05:00Z", "A"})
 	toledo := add(t, n, assessment{"Toledo", "Punta Gorda", 16.10, -88.81, 4, "2024-11-20T10:00:00Z", "C"})
+	var missing []string
+	for _, d := range []string{"Cayo", "Toledo"} {
+		id, err := n.Add(context.Background(), "missing-person", []byte(`{"full_name":"Ana Cho","district":"`+d+`","last_seen_place":"the market",
+			"last_seen_location":{"lat":16.1,"lon":-88.8},"status":"missing","reporter_name":"Luis Cho","reported_at":"2024-11-18T14:05:00Z"}`), "vol-007")
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing = append(missing, id.String())
+	}
 	s := New(n, nil)
 	tok := token(t, n, "gis", false)
 	p := getPage(t, s, tok, "/collections/damage-assessment/items")
@@ -260,6 +270,13 @@ func TestRelayServesWhatItKeeps(t *testing.T) {
 	}
 	if code, _, _ := get(t, s, tok, "/collections/damage-assessment/items/"+toledo); code != http.StatusNotFound {
 		t.Fatalf("a Cayo relay serves Toledo's record alone: %d", code)
+	}
+	p = getPage(t, s, tok, "/collections/missing-person/items")
+	if !slices.Equal(ids(p), missing) || p.NumberMatched == nil || *p.NumberMatched != 2 {
+		t.Fatalf("a Cayo relay serves the missing persons %v (numberMatched %v), want both it keeps, %v", ids(p), p.NumberMatched, missing)
+	}
+	if code, body, _ := get(t, s, tok, "/collections/missing-person/items/"+missing[1]); code != http.StatusOK {
+		t.Fatalf("a Cayo relay does not serve a missing person reported in Toledo: %d %s", code, body)
 	}
 }
 
