@@ -13,8 +13,8 @@
 // *Error that names the sheet, row and column.
 //
 // The file is untrusted: it is at most MaxFileSize bytes and unzips to at
-// most MaxUnzipSize, a sheet has at most MaxRows rows and a cell at most
-// MaxCell bytes, and every rule carried (relevant, constraint, calculation,
+// most MaxUnzipSize holding at most MaxMarkup tags and attributes, a sheet
+// has at most MaxRows rows and a cell at most MaxCell bytes, and every rule carried (relevant, constraint, calculation,
 // default, required) is parsed by package schemas/expr, so that a rule the
 // kit could not evaluate is reported here rather than found on a laptop.
 package xlsform

@@ -22,6 +22,7 @@ const (
 	MaxColumns   = 256      // columns of one sheet
 	MaxCell      = 4096     // bytes of one cell
 	MaxNesting   = 32       // groups and a repeat, one inside another
+	MaxMarkup    = 1 << 20  // tags and attributes of all its parts
 )
 
 // ErrForm is wrapped by every error about a form file.
@@ -120,8 +121,12 @@ func readSheets(r io.Reader) (sheets map[string]*sheet, err error) {
 	}
 	// An .xlsx is a zip archive. Saying so plainly beats excelize's
 	// "zip: not a valid zip file" for a CSV or an old .xls.
-	if _, err := zip.NewReader(bytes.NewReader(data), int64(len(data))); err != nil {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
 		return nil, &Error{Msg: "the file is not an .xlsx workbook (an XLSForm saved from Excel, LibreOffice or Google Sheets as .xlsx); an old .xls or a .csv must be saved as .xlsx first"}
+	}
+	if err := checkMarkup(zr); err != nil {
+		return nil, err
 	}
 	// excelize is not written for hostile input: a panic in it is a file
 	// it cannot read, not a crash of the command.
@@ -136,7 +141,7 @@ func readSheets(r io.Reader) (sheets map[string]*sheet, err error) {
 	})
 	if err != nil {
 		if strings.Contains(err.Error(), "unzip size") {
-			return nil, &Error{Err: ErrLimit, Msg: fmt.Sprintf("the workbook unzips to over %d MiB: an XLSForm is far smaller", MaxUnzipSize>>20)}
+			return nil, errUnzipSize
 		}
 		return nil, &Error{Msg: fmt.Sprintf("the workbook cannot be read: %v", err)}
 	}
@@ -157,6 +162,46 @@ func readSheets(r io.Reader) (sheets map[string]*sheet, err error) {
 		sheets[key] = s
 	}
 	return sheets, nil
+}
+
+var errUnzipSize = &Error{Err: ErrLimit, Msg: fmt.Sprintf("the workbook unzips to over %d MiB: an XLSForm is far smaller", MaxUnzipSize>>20)}
+
+// checkMarkup counts the tags and attributes of the workbook's parts before
+// excelize reads any: it holds each as a Go value of a hundred bytes or two,
+// and 60 MiB of shared strings, of tags one inside another or of attributes
+// of one row, a file of 125 KB each, took 1.8 to 2.5 GB. A form of 5,000
+// rows has some 300,000. Each tag needs a < and each attribute a =, in UTF-8
+// and in every other encoding excelize reads, so the bytes counted bound them.
+func checkMarkup(zr *zip.Reader) error {
+	var c markupCount
+	for _, f := range zr.File {
+		part, err := f.Open()
+		if err == nil {
+			_, err = io.Copy(&c, part)
+			part.Close()
+		}
+		if errors.Is(err, ErrLimit) {
+			return &Error{Err: ErrLimit, Msg: fmt.Sprintf("%v (the part %q takes it over)", err, f.Name)}
+		}
+		if err != nil {
+			return &Error{Msg: fmt.Sprintf("the workbook cannot be read: %q: %v", f.Name, err)}
+		}
+	}
+	return nil
+}
+
+type markupCount struct{ size, markup int }
+
+func (c *markupCount) Write(p []byte) (int, error) {
+	c.size += len(p)
+	c.markup += bytes.Count(p, []byte("<")) + bytes.Count(p, []byte("="))
+	switch {
+	case c.size > MaxUnzipSize:
+		return 0, errUnzipSize
+	case c.markup > MaxMarkup:
+		return 0, &Error{Err: ErrLimit, Msg: fmt.Sprintf("the workbook holds over %d tags and attributes: an XLSForm has far fewer", MaxMarkup)}
+	}
+	return len(p), nil
 }
 
 func readSheet(f *excelize.File, name string) (*sheet, error) {

@@ -1,9 +1,11 @@
 package xlsform
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -47,6 +49,44 @@ func workbook(t testing.TB, sheets map[string][][]any) []byte {
 var surveyHead = []any{"type", "name", "label::English (en)", "label::Español (es)", "hint::English (en)", "hint::Español (es)",
 	"required", "relevant", "constraint", "constraint_message::English (en)", "constraint_message::Español (es)",
 	"calculation", "default", "choice_filter", "appearance"}
+
+// withPart is the .xlsx data with its part name holding content instead.
+func withPart(t testing.TB, data []byte, name, content string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	found := false
+	for _, f := range zr.File {
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == name {
+			found = true
+			_, err = io.WriteString(w, content)
+		} else {
+			var part io.ReadCloser
+			if part, err = f.Open(); err == nil {
+				_, err = io.Copy(w, part)
+				part.Close()
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !found {
+		t.Fatalf("the workbook has no part %s", name)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
 
 // household is a household damage form as NEMO's district teams fill it in
 // ODK Collect: both languages, metadata, a note, groups, a repeat, rules.
@@ -330,6 +370,17 @@ func TestRefused(t *testing.T) {
 	for range MaxNesting + 1 {
 		deep = append(deep, []any{"end_group"})
 	}
+	// Parts as no spreadsheet writes them, each of more tags or
+	// attributes than the bound, the form around them as workbook writes it.
+	const main = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
+	const ns = ` xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"`
+	survey := "xl/worksheets/sheet2.xml"
+	strs := withPart(t, form([]any{"text", "a", "A", "A"}), "xl/sharedStrings.xml",
+		main+"<sst"+ns+">"+strings.Repeat("<si><t>x</t></si>", MaxMarkup/4+1)+"</sst>")
+	nested := withPart(t, form([]any{"text", "a", "A", "A"}), survey,
+		main+"<worksheet"+ns+"><sheetData>"+strings.Repeat("<a>", MaxMarkup+1))
+	attrs := withPart(t, form([]any{"text", "a", "A", "A"}), survey,
+		main+"<worksheet"+ns+`><sheetData><row r="1" `+strings.Repeat(`a="" `, MaxMarkup+1)+"/></sheetData></worksheet>")
 	for _, c := range []struct {
 		name  string
 		data  []byte
@@ -355,6 +406,9 @@ func TestRefused(t *testing.T) {
 		{"groups too deep", form(deep...), Options{Kit: "deep"}, "survey row 34, column A (type): begin_group g32 is inside 32 groups: a form nests them at most 32 deep", true},
 		{"too many rows", workbook(t, map[string][][]any{"survey": append([][]any{head}, many...)}), Options{}, "survey row 5001: more than 5000 rows", true},
 		{"too large", append(household(t), make([]byte, MaxFileSize)...), Options{}, "the file is over 20 MiB", true},
+		{"shared strings", strs, Options{}, `the workbook holds over 1048576 tags and attributes: an XLSForm has far fewer (the part "xl/sharedStrings.xml" takes it over)`, true},
+		{"tags one inside another", nested, Options{}, `over 1048576 tags and attributes: an XLSForm has far fewer (the part "xl/worksheets/sheet2.xml"`, true},
+		{"attributes of a row", attrs, Options{}, `over 1048576 tags and attributes: an XLSForm has far fewer (the part "xl/worksheets/sheet2.xml"`, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := Convert(bytes.NewReader(c.data), c.opts)
