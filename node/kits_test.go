@@ -252,3 +252,58 @@ func TestOfflineRecordKeepsItsKitVersion(t *testing.T) {
 		t.Fatalf("a new record over the new kit's age rule: %v", err)
 	}
 }
+
+// A kit reaches laptops in sync hellos, which carry at most
+// syncproto.MaxKitNoticeBytes of one signed kit and MaxKitListBytes of all:
+// HQ refuses to publish a kit past them, which the ledger's members would
+// take and no laptop ever, and every kit it took reaches a laptop.
+func TestAKitTooLargeForAHelloIsRefused(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	laptop := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	ctx := context.Background()
+	// padded is a kit file made size bytes long by a comment at its end.
+	padded := func(data []byte, size int) []byte {
+		return append(data, "#"+strings.Repeat("x", size-len(data)-2)+"\n"...)
+	}
+	_, err := hq.Node.PublishKit(ctx, "missing-persons.yaml", padded(mpAs(t, mpAfter(t, 1, 0)), syncproto.MaxKitNoticeBytes))
+	if !errors.Is(err, node.ErrKitTooLarge) || !strings.Contains(err.Error(), "a sync hello carries at most 256 KiB of one kit") {
+		t.Fatalf("a kit of %d bytes, signed more: %v", syncproto.MaxKitNoticeBytes, err)
+	}
+
+	// Four new kits of 250 KiB fit in a hello, a fifth does not.
+	roads, err := os.ReadFile("../fieldkits/kits/road-status.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kit := func(i int) []byte {
+		s := strings.Replace(string(roads), "kit: road-status", fmt.Sprintf("kit: roads-%d", i), 1)
+		s = strings.Replace(s, "- name: road-segment", fmt.Sprintf("- name: road-segment-%d", i), 1)
+		return padded([]byte(s), 250<<10)
+	}
+	for i := range 4 {
+		if _, err := hq.Node.PublishKit(ctx, fmt.Sprintf("roads-%d.yaml", i), kit(i)); err != nil {
+			t.Fatalf("kit %d of 250 KiB: %v", i, err)
+		}
+	}
+	nodetest.Eventually(t, 10*time.Second, "HQ applies its four kits", func() bool {
+		l, err := node.KitNotices(hq.Node, ctx)
+		return err == nil && len(l) == 4
+	})
+	_, err = hq.Node.PublishKit(ctx, "roads-4.yaml", kit(4))
+	if !errors.Is(err, node.ErrKitTooLarge) || !strings.Contains(err.Error(), "with the 4 other kits published, a sync hello would carry over 1024 KiB") {
+		t.Fatalf("a fifth kit of 250 KiB: %v", err)
+	}
+	res, err := laptop.Node.Sync(ctx, hq.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Kits != 4 {
+		t.Fatalf("the laptop took %d kits of HQ's 4", res.Kits)
+	}
+	for i := range 4 {
+		if _, ok := laptop.Node.Kits().Kit(fmt.Sprintf("roads-%d", i)); !ok {
+			t.Errorf("the laptop lacks roads-%d", i)
+		}
+	}
+}

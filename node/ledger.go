@@ -74,7 +74,44 @@ func (n *Node) PublishKit(ctx context.Context, name string, data []byte) (*schem
 	if _, err := n.Kits().With([]*schemas.Kit{k}); err != nil {
 		return nil, err
 	}
-	return k, n.Queue(ctx, ledger.CmdKit, &ledger.Kit{Name: k.Name, Version: k.Version, Body: data})
+	entry, err := n.entry(ledger.CmdKit, &ledger.Kit{Name: k.Name, Version: k.Version, Body: data})
+	if err != nil {
+		return nil, err
+	}
+	if err := n.fitsAHello(ctx, name, k, entry); err != nil {
+		return nil, err
+	}
+	return k, n.store.AddOutbox(ctx, ledger.CommandType(entry[0]), entry[1:])
+}
+
+// ErrKitTooLarge means a kit, signed, would not fit in a sync hello beside
+// the kits published already: it would reach the ledger's members and never
+// a laptop.
+var ErrKitTooLarge = errors.New("too large to reach the laptops")
+
+// fitsAHello checks that the kit's signed decision, entry, goes in a sync
+// hello with those of the other kits this node passes on: hellos carry
+// kits within bounds (syncproto.FitKits), and leave out one past them.
+func (n *Node) fitsAHello(ctx context.Context, name string, k *schemas.Kit, entry []byte) error {
+	held, signed, err := n.store.NoticedKits(ctx)
+	if err != nil {
+		return err
+	}
+	list := [][]byte{entry}
+	for i, h := range held {
+		if h.Name != k.Name {
+			list = append(list, signed[i])
+		}
+	}
+	switch {
+	case len(entry) > syncproto.MaxKitNoticeBytes:
+		return fmt.Errorf("%s: kit %s %s: %w: signed, it is %d KiB, and a sync hello carries at most %d KiB of one kit; make the file smaller (fewer choices, shorter labels and comments)",
+			name, k.Name, k.Version, ErrKitTooLarge, len(entry)>>10, syncproto.MaxKitNoticeBytes>>10)
+	case len(syncproto.FitKits(list)) < len(list):
+		return fmt.Errorf("%s: kit %s %s: %w: with the %d other kits published, a sync hello would carry over %d KiB or %d kits, its bound; make the kits smaller",
+			name, k.Name, k.Version, ErrKitTooLarge, len(list)-1, syncproto.MaxKitListBytes>>10, syncproto.MaxKits)
+	}
+	return nil
 }
 
 // Queue puts a ledger command in the outbox, for the running node of this
@@ -82,21 +119,23 @@ func (n *Node) PublishKit(ctx context.Context, name string, data []byte) (*schem
 // signed here, with this HQ node's key: every member checks the signature
 // when it applies them.
 func (n *Node) Queue(ctx context.Context, t ledger.CommandType, cmd any) error {
-	var entry []byte
-	var err error
-	if ledger.IsDecision(t) {
-		creds := n.Credentials()
-		if creds == nil || !n.Self().Role.Decides() {
-			return fmt.Errorf("only an enrolled headquarters node decides a %s; %s is a %s node", t, n.Self().Name, n.Self().Role)
-		}
-		entry, err = ledger.Sign(t, cmd, n.signTime(), creds.Cert.Raw, n.key.Signer())
-	} else {
-		entry, err = ledger.Encode(t, cmd)
-	}
+	entry, err := n.entry(t, cmd)
 	if err != nil {
 		return err
 	}
 	return n.store.AddOutbox(ctx, ledger.CommandType(entry[0]), entry[1:])
+}
+
+// entry is the ledger entry of a command, signed if it is a decision.
+func (n *Node) entry(t ledger.CommandType, cmd any) ([]byte, error) {
+	if !ledger.IsDecision(t) {
+		return ledger.Encode(t, cmd)
+	}
+	creds := n.Credentials()
+	if creds == nil || !n.Self().Role.Decides() {
+		return nil, fmt.Errorf("only an enrolled headquarters node decides a %s; %s is a %s node", t, n.Self().Name, n.Self().Role)
+	}
+	return ledger.Sign(t, cmd, n.signTime(), creds.Cert.Raw, n.key.Signer())
 }
 
 // enrollSelf makes sure the HQ node that starts a ledger is one of its
