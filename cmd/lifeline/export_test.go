@@ -234,7 +234,7 @@ func TestFilesForElsewhereStayOutOfTheDataFolder(t *testing.T) {
 }
 
 // A file picked by mistake (a video on the same stick) for a record, a
-// request or a certificate is refused as larger than such a file may be,
+// request, a certificate or a kit is refused as larger than such a file may be,
 // saying which, without being read whole.
 func TestAFileLargerThanItsKindIsRefusedUnread(t *testing.T) {
 	d := newDeployment(t)
@@ -249,4 +249,5 @@ func TestAFileLargerThanItsKindIsRefusedUnread(t *testing.T) {
 	fails(t, "", []string{big, "larger than", "1024 KiB"}, "record", "add", "--data", field, "--type", "damage-assessment", "--file", big)
 	fails(t, "", []string{big, "an enrollment bundle", "larger than 64 KiB"}, "enroll", "install", "--data", field, "--cert", big)
 	fails(t, "", []string{big, "an enrollment request", "larger than 64 KiB"}, "ca", "sign", "--data", d.hq, "--request", big, "--out", filepath.Join(t.TempDir(), "cert.pem"))
+	fails(t, "", []string{big, "larger than the 256 KiB a kit may be"}, "kits", "publish", "--data", d.hq, big)
 }

@@ -114,7 +114,17 @@ func runKitsPublish(ctx context.Context, e *env, fs *flagSet, args []string) err
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(pos[0])
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	// A kit larger than a sync hello carries is not published: a file
+	// larger is another file, and is not read whole.
+	data, err := io.ReadAll(io.LimitReader(f, syncproto.MaxKitNoticeBytes+1))
+	f.Close()
+	if err == nil && len(data) > syncproto.MaxKitNoticeBytes {
+		err = fmt.Errorf("%s: larger than the %d KiB a kit may be: is it the kit file?", pos[0], syncproto.MaxKitNoticeBytes>>10)
+	}
 	if err != nil {
 		return err
 	}
