@@ -24,6 +24,11 @@ func writeOut(n *node.Node, path string, write func(io.Writer) error) error {
 	if err := n.CheckExportPath(path); err != nil {
 		return err
 	}
+	return writeWhole(path, write)
+}
+
+// writeWhole is writeOut where no node's data folder is to be kept out of.
+func writeWhole(path string, write func(io.Writer) error) error {
 	if fi, err := os.Stat(path); err == nil && fi.Mode()&(os.ModeDevice|os.ModeNamedPipe|os.ModeCharDevice) != 0 {
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {

@@ -205,6 +205,9 @@ func TestFilesForElsewhereStayOutOfTheDataFolder(t *testing.T) {
 	for _, h := range hashes {
 		hash = h
 	}
+	form := writeForm(t, t.TempDir(), "road-check.xlsx", map[string][][]any{
+		"survey": {{"type", "name", "label"}, {"text", "road", "Road"}},
+	})
 	for _, c := range []struct {
 		dir  string
 		args []string
@@ -213,6 +216,7 @@ func TestFilesForElsewhereStayOutOfTheDataFolder(t *testing.T) {
 		{field, []string{"bundle", "export", "--data", field}},
 		{field, []string{"photo", "get", "--data", field, "--hash", hash}},
 		{d.hq, []string{"snapshot", "export", "--data", d.hq, "--to", "hq", "--district", "cayo"}},
+		{d.hq, []string{"kits", "import", "--data", d.hq, form}},
 	} {
 		db := filepath.Join(c.dir, "lifeline.db")
 		before, err := os.ReadFile(db)

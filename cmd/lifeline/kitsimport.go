@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 
+	"lifeline/fieldkits"
 	"lifeline/fieldkits/xlsform"
 	"lifeline/node"
 	"lifeline/schemas"
@@ -31,7 +32,18 @@ func runKitsImport(ctx context.Context, e *env, fs *flagSet, args []string) erro
 	if err != nil {
 		return err
 	}
-	cat, err := catalogue(ctx, fs)
+	// The kits to fit are the node's, if there is one here; and its data
+	// folder is no place for the kit file, which would replace its
+	// database or key.
+	var cat *fieldkits.Catalogue
+	if node.Initialised(fs.cfg.DataDir) {
+		err = fs.withNode(ctx, func(n *node.Node) error {
+			cat = n.Kits()
+			return n.CheckExportPath(*out)
+		})
+	} else {
+		cat, err = fieldkits.Embedded()
+	}
 	if err != nil {
 		return err
 	}
@@ -42,7 +54,7 @@ func runKitsImport(ctx context.Context, e *env, fs *flagSet, args []string) erro
 	if _, err := cat.With([]*schemas.Kit{parsed}); err != nil {
 		return fmt.Errorf("%s cannot become a kit here: %w", pos[0], err)
 	}
-	if err := os.WriteFile(*out, data, 0o644); err != nil {
+	if err := writeWhole(*out, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return err
 	}
 	// The form is a district's text: printed as such.
