@@ -323,6 +323,9 @@ func (c *converter) question(r row) error {
 		if !ok {
 			return &Error{Sheet: s.name, Row: r.n, Column: s.where("type"), Msg: fmt.Sprintf("the list %s is not on the choices sheet", list)}
 		}
+		if len(items) > schemas.MaxChoices {
+			return &Error{Sheet: s.name, Row: r.n, Column: s.where("type"), Err: ErrLimit, Msg: fmt.Sprintf("the list %s has %d choices: a field offers at most %d", list, len(items), schemas.MaxChoices)}
+		}
 		for _, w := range words[2:] {
 			if w == "or_other" {
 				c.rep.add(s.name, r.n, "or_other of %s is not carried: add an other choice and a text question for it", name)

@@ -14,7 +14,10 @@
 //
 // The file is untrusted: it is at most MaxFileSize bytes and unzips to at
 // most MaxUnzipSize holding at most MaxMarkup tags and attributes, a sheet
-// has at most MaxRows rows and a cell at most MaxCell bytes, and every rule carried (relevant, constraint, calculation,
-// default, required) is parsed by package schemas/expr, so that a rule the
-// kit could not evaluate is reported here rather than found on a laptop.
+// has at most MaxRows rows and a cell at most MaxCell bytes, a list at most
+// schemas.MaxChoices choices, the kit written at most what a sync hello
+// carries of one, and every rule carried (relevant, constraint,
+// calculation, default, required) is parsed by package schemas/expr, so
+// that a rule the kit could not evaluate is reported here rather than found
+// on a laptop.
 package xlsform

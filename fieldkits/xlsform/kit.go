@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"lifeline/schemas"
+	"lifeline/syncproto"
 )
 
 // Kit is a kit file as Convert builds it: the keys of package schemas' kit
@@ -65,19 +66,40 @@ func (c Choice) MarshalYAML() (any, error) {
 }
 
 // YAML writes the kit file, under a comment that says where it came from.
+// A kit larger than a sync hello carries of one (syncproto.MaxKitNoticeBytes)
+// would reach no laptop: it is refused as it is written, since a form of a
+// few questions, each of a long list, makes a kit of gigabytes.
 func (k *Kit) YAML(source string) ([]byte, error) {
-	var b bytes.Buffer
+	b := &bounded{}
 	if source != "" {
-		fmt.Fprintf(&b, "# Imported from the XLSForm %s by lifeline kits import.\n", oneLine(source))
-		b.WriteString("# Read the import's report before publishing: it lists what the form had that the kit does not.\n")
+		fmt.Fprintf(b, "# Imported from the XLSForm %s by lifeline kits import.\n", oneLine(source))
+		fmt.Fprint(b, "# Read the import's report before publishing: it lists what the form had that the kit does not.\n")
 	}
-	enc := yaml.NewEncoder(&b)
+	enc := yaml.NewEncoder(b)
 	enc.SetIndent(2)
-	if err := enc.Encode(k); err != nil {
-		return nil, err
+	err := enc.Encode(k)
+	if err == nil {
+		err = enc.Close()
 	}
-	if err := enc.Close(); err != nil {
+	if b.over {
+		return nil, &Error{Err: ErrLimit, Msg: fmt.Sprintf("the kit would be over %d KiB, the most of one kit that reaches the laptops: carry fewer questions or choices, or shorter labels", syncproto.MaxKitNoticeBytes>>10)}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// bounded is a buffer that takes no more than a kit may hold.
+type bounded struct {
+	bytes.Buffer
+	over bool
+}
+
+func (b *bounded) Write(p []byte) (int, error) {
+	if b.over || b.Len()+len(p) > syncproto.MaxKitNoticeBytes {
+		b.over = true
+		return 0, ErrLimit
+	}
+	return b.Buffer.Write(p)
 }

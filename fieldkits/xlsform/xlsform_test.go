@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"lifeline/fieldkits"
+	"lifeline/schemas"
 )
 
 // workbook writes an .xlsx with the given sheets, each a list of rows.
@@ -370,6 +371,24 @@ func TestRefused(t *testing.T) {
 	for range MaxNesting + 1 {
 		deep = append(deep, []any{"end_group"})
 	}
+	// A list longer than a field may offer, and twenty questions each of a
+	// list as long as one may be: a kit larger than a laptop is sent.
+	choices := func(list string, n int) [][]any {
+		rows := [][]any{{"list_name", "name", "label"}}
+		for i := range n {
+			rows = append(rows, []any{list, fmt.Sprintf("c%d", i), "C"})
+		}
+		return rows
+	}
+	longList := workbook(t, map[string][][]any{
+		"survey":  {head, {"select_one v", "q", "Q", "Q"}},
+		"choices": choices("v", schemas.MaxChoices+1),
+	})
+	questions := [][]any{head}
+	for i := range 20 {
+		questions = append(questions, []any{"select_one v", fmt.Sprintf("q%d", i), "Q", "Q"})
+	}
+	largeKit := workbook(t, map[string][][]any{"survey": questions, "choices": choices("v", schemas.MaxChoices)})
 	// Parts as no spreadsheet writes them, each of more tags or
 	// attributes than the bound, the form around them as workbook writes it.
 	const main = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
@@ -406,6 +425,8 @@ func TestRefused(t *testing.T) {
 		{"groups too deep", form(deep...), Options{Kit: "deep"}, "survey row 34, column A (type): begin_group g32 is inside 32 groups: a form nests them at most 32 deep", true},
 		{"too many rows", workbook(t, map[string][][]any{"survey": append([][]any{head}, many...)}), Options{}, "survey row 5001: more than 5000 rows", true},
 		{"too large", append(household(t), make([]byte, MaxFileSize)...), Options{}, "the file is over 20 MiB", true},
+		{"a long list", longList, Options{Kit: "long"}, "survey row 2, column A (type): the list v has 501 choices: a field offers at most 500", true},
+		{"a kit too large", largeKit, Options{Kit: "large"}, "the kit would be over 256 KiB, the most of one kit that reaches the laptops", true},
 		{"shared strings", strs, Options{}, `the workbook holds over 1048576 tags and attributes: an XLSForm has far fewer (the part "xl/sharedStrings.xml" takes it over)`, true},
 		{"tags one inside another", nested, Options{}, `over 1048576 tags and attributes: an XLSForm has far fewer (the part "xl/worksheets/sheet2.xml"`, true},
 		{"attributes of a row", attrs, Options{}, `over 1048576 tags and attributes: an XLSForm has far fewer (the part "xl/worksheets/sheet2.xml"`, true},
