@@ -87,19 +87,19 @@ func (k *Kit) YAML(source string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return b.buf.Bytes(), nil
 }
 
 // bounded is a buffer that takes no more than a kit may hold.
 type bounded struct {
-	bytes.Buffer
+	buf  bytes.Buffer
 	over bool
 }
 
 func (b *bounded) Write(p []byte) (int, error) {
-	if b.over || b.Len()+len(p) > syncproto.MaxKitNoticeBytes {
+	if b.over || b.buf.Len()+len(p) > syncproto.MaxKitNoticeBytes {
 		b.over = true
 		return 0, ErrLimit
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
