@@ -495,6 +495,9 @@ func FuzzConvert(f *testing.F) {
 			return
 		}
 		out, err := k.YAML("fuzz.xlsx")
+		if errors.Is(err, ErrLimit) {
+			return // a kit just under the bound, and its header comment over it
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
