@@ -158,7 +158,7 @@ func (c *chartsView) writeReport(dir string) {
 	personal := c.personal.Checked
 	var path string
 	u.job(u.T("charts.writing"), func(ctx context.Context, progress func(string)) error {
-		f, p, err := createExport(dir, "situation-report", "pdf")
+		f, p, err := createExport(u.node, dir, "situation-report", "pdf")
 		if err != nil {
 			return err
 		}

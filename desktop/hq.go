@@ -643,7 +643,7 @@ func (v *hqView) exportTo(dir, typeName, format string, personal bool) {
 	var path string
 	ph := v.newPhotoExport()
 	u.job(u.T("hq.exporting"), func(ctx context.Context, progress func(string)) error {
-		f, p, err := createExport(dir, typeName, format)
+		f, p, err := createExport(u.node, dir, typeName, format)
 		if err != nil {
 			return err
 		}
@@ -686,9 +686,13 @@ func (v *hqView) exportTo(dir, typeName, format string, personal bool) {
 // createExport makes a new file in dir for an export of a type today,
 // never over an earlier one: damage-assessment-2026-11-27.csv, then
 // damage-assessment-2026-11-27-2.csv. Only its owner reads it: an export
-// may carry personal data.
-func createExport(dir, typeName, ext string) (*os.File, string, error) {
+// may carry personal data. A folder in n's data folder is refused
+// (node.CheckExportPath), nothing made there.
+func createExport(n *node.Node, dir, typeName, ext string) (*os.File, string, error) {
 	base := typeName + "-" + time.Now().Format(time.DateOnly)
+	if err := n.CheckExportPath(filepath.Join(dir, base+"."+ext)); err != nil {
+		return nil, "", err
+	}
 	for i := 1; ; i++ {
 		name := base
 		if i > 1 {

@@ -33,7 +33,7 @@ func (v *hqView) exportGeoPackageTo(dir, typeName string, personal bool) {
 	var path string
 	ph := v.newPhotoExport()
 	u.job(u.T("hq.exporting"), func(ctx context.Context, progress func(string)) error {
-		f, p, err := createExport(dir, typeName, hqGPKG)
+		f, p, err := createExport(u.node, dir, typeName, hqGPKG)
 		if err != nil {
 			return err
 		}

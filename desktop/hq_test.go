@@ -211,6 +211,55 @@ func TestHQExportWritesIntoTheFolder(t *testing.T) {
 	}
 }
 
+// An export into the node's data folder, or a folder inside it, is
+// refused, saying so, and nothing is written there: a CSV of personal data
+// would lie in the clear beside the files the node seals, as the command
+// line refuses it (node.CheckExportPath).
+func TestHQExportNotIntoTheDataFolder(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleHQ, "Cayo")
+	hqAdd(t, u, "damage-assessment", fmt.Sprintf(hqAssessment, 3, 5))
+	v := u.newHQView()
+	c := u.newChartsView()
+	c.content()
+	c.personal.SetChecked(true)
+	data := u.node.Config().DataDir
+	inside := filepath.Join(data, "exports")
+	if err := os.Mkdir(inside, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	list := func(dir string) []string {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	for _, dir := range []string{data, inside} {
+		for _, format := range []string{hqCSV, hqGeoJSON, hqGPKG, "pdf"} {
+			before := list(dir)
+			switch format {
+			case hqGPKG:
+				v.exportGeoPackageTo(dir, "damage-assessment", true)
+			case "pdf":
+				c.writeReport(dir)
+			default:
+				v.exportTo(dir, "damage-assessment", format, true)
+			}
+			if !strings.Contains(lineSays(u), "not written into the node's data folder") {
+				t.Errorf("a %s export into %s: the line says %q, want the refusal", format, dir, lineSays(u))
+			}
+			if after := list(dir); !slices.Equal(after, before) {
+				t.Errorf("a %s export into %s left %q there, %q before", format, dir, after, before)
+			}
+			test.Tap(u.jobs.close)
+		}
+	}
+}
+
 // A change the write policy refuses is kept aside and shown to HQ with
 // its reason: a Toledo laptop deleting a Cayo missing person, carried to
 // HQ by the Toledo laptop's own bundle.
