@@ -438,8 +438,13 @@ func (r *report) missingPage() {
 		p.SetFont("Helvetica", "B", 11)
 		p.CellFormat(textW, 6, r.tr(fmt.Sprintf("%s (%d)", districtName(d), len(names))), "", 1, "L", false, 0, "")
 		p.SetFont("Helvetica", "", 10)
+		// A name may be as long as a line (120 characters, more once made
+		// printable): it wraps, so that its end and its case number stay
+		// on the page.
+		const indent = 3
 		for _, name := range names {
-			p.CellFormat(textW, 5, r.tr("   "+name), "", 1, "L", false, 0, "")
+			p.SetX(margin + indent)
+			p.MultiCell(textW-indent, 5, r.tr(name), "", "L", false)
 		}
 		p.Ln(2)
 	}

@@ -234,3 +234,29 @@ func TestReportNotIntoTheDataFolder(t *testing.T) {
 		t.Fatalf("the database after the refused report: %d bytes, %v; %d before", len(after), err, len(before))
 	}
 }
+
+// A name as long as the kit lets it be (120 characters) is written whole
+// on the page of the people still missing, on as many lines as it takes:
+// written on one line, its end ran off the page's edge, and with it the
+// case number that follows it.
+func TestReportWrapsALongName(t *testing.T) {
+	t.Parallel()
+	read := poppler(t)
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Belize")
+	words := []string{"Wilhelmina", "Maximiliana", "Guadalupe", "Bartolomea", "Wenceslaa", "Hermenegilda", "Quixchan-Ortega", "Mes-Cucul", "Choc-Xol", "Zyxwvutsrq"}
+	name := strings.Join(words, " ")
+	for len(name) < 120 {
+		name = "W" + name
+	}
+	add(t, n, "missing-person", missing(name, "Toledo", "missing"))
+	text, _ := read.render(t, n, true)
+	_, people, ok := strings.Cut(text, "People still missing Personas aún desaparecidas")
+	if !ok {
+		t.Fatalf("the report with personal data has no page of the people still missing:\n%s", text)
+	}
+	for _, w := range words {
+		if !strings.Contains(people, w) {
+			t.Errorf("the page of the people still missing lacks %q of the name %q:\n%s", w, name, people)
+		}
+	}
+}
