@@ -548,6 +548,21 @@ func (n *Node) openValue(record syncproto.RecordID, field string, raw []byte) ([
 	return personal.Open(raw, personal.AD{Record: record, Field: field}, n.data.ring.Key)
 }
 
+// openField is openValue of a value of field f (nil when the kit here
+// declares none), checked by f when it was sealed: a sealed value is
+// checked by the node that opens it, not as it came (admitChange checks
+// its envelope alone), so one f refuses (a NaN for a name, a text longer
+// than the kit allows) does not open.
+func (n *Node) openField(record syncproto.RecordID, f *schemas.Field, name string, raw []byte) ([]byte, error) {
+	plain, err := n.openValue(record, name, raw)
+	if err == nil && f != nil && personal.IsSealed(raw) {
+		if err := f.Check(plain); err != nil {
+			return nil, fmt.Errorf("sealed %s: %w", name, err)
+		}
+	}
+	return plain, err
+}
+
 // AddGrants is the sessions' and bundles' way to the node's grants.
 func (t *trust) AddGrants(ctx context.Context, list [][]byte) (int, error) {
 	fn := t.grants.Load()

@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -368,6 +369,63 @@ func TestSealedValuesWhereTheyDoNotBelong(t *testing.T) {
 	}
 	if _, ok := v.Fields["full_name"].(node.Withheld); !ok || v.Texts["full_name"] != "?" {
 		t.Fatalf("a name moved from another record reads at HQ as %v (%q)", v.Fields["full_name"], v.Texts["full_name"])
+	}
+}
+
+// A sealed value is checked by the node that opens it, not as it came: a
+// Cayo laptop, modified, seals into a missing-person report a name that
+// is no text (a NaN, a list) and one longer than the kit lets a name be.
+// HQ reads each as altered ("?"), never as the value sealed, and its
+// exports with personal data are written whole: before, a NaN for a name
+// made HQ's GeoJSON export of missing persons fail at that report, and
+// the name of 5,000 characters went into the CSV.
+func TestASealedValueItsFieldRefusesReadsAsAltered(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	rogue := c.Add("cayo-66", syncproto.RoleField, "Cayo", nil)
+	meetHQ(t, hq, rogue)
+	ctx := context.Background()
+	long := strings.Repeat("Quixchan ", 600)
+	values := map[string]any{"full_name": math.NaN(), "also_known_as": []string{"=1+1", "x"}, "description": long}
+	report := strings.Replace(missingReport("Cayo"), `"status"`, `"last_seen_location":{"lat":17.16,"lon":-89.07},"status"`, 1)
+	id, err := rogue.Node.Add(ctx, "missing-person", []byte(report), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, x := range values {
+		raw, err := syncproto.Marshal(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := node.SealAs(rogue.Node, ctx, "Cayo", id, name, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := node.WriteEdit(rogue.Node, ctx, store.Edit{Record: id, Lane: syncproto.MakeLane(1, syncproto.National), Kit: "missing-persons", Type: "missing-person", Version: 1,
+			Fields: []syncproto.FieldChange{{Name: name, Value: sealed}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncOK(t, rogue, hq)
+
+	v, err := hq.Node.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range values {
+		if _, ok := v.Fields[name].(node.Withheld); !ok || v.Texts[name] != "?" {
+			t.Errorf("HQ reads %s, sealed as its field does not take, as %.80v (%.80q)", name, v.Fields[name], v.Texts[name])
+		}
+	}
+	var geo, csv bytes.Buffer
+	if n, err := hq.Node.ExportGeoJSON(ctx, "missing-person", &geo, node.ExportOptions{Personal: true}); err != nil || n != 1 {
+		t.Errorf("HQ's GeoJSON export of missing persons: %d written, %v", n, err)
+	}
+	if n, err := hq.Node.ExportCSV(ctx, "missing-person", &csv, node.ExportOptions{Personal: true}); err != nil || n != 1 {
+		t.Errorf("HQ's CSV export of missing persons: %d written, %v", n, err)
+	}
+	if strings.Contains(csv.String(), "Quixchan Quixchan") {
+		t.Errorf("HQ's CSV export holds the description its field refuses")
 	}
 }
 

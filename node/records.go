@@ -290,7 +290,7 @@ func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordVie
 		return nil
 	}
 	decode := func(f *schemas.Field, name string, raw []byte) (any, string) {
-		raw, err := n.openValue(r.ID, name, raw)
+		raw, err := n.openField(r.ID, f, name, raw)
 		if errors.Is(err, personal.ErrNoKey) {
 			return Withheld{}, WithheldText[lang]
 		}
@@ -434,16 +434,18 @@ func (n *Node) historyEntry(id syncproto.RecordID, c syncproto.Change, names map
 	e := HistoryEntry{Node: c.Origin.String(), Seq: c.Seq, Author: c.Author, Via: names[c.Origin], At: formatHLC(c.HLC), Fields: map[string]any{},
 		Status: changeStatus(c, confirmed, sent)}
 	for _, fc := range c.Fields {
-		raw, err := n.openValue(id, fc.Name, fc.Value)
+		var f *schemas.Field
+		if known {
+			f, _ = t.Field(fc.Name)
+		}
+		raw, err := n.openField(id, f, fc.Name, fc.Value)
 		if err != nil {
 			e.Fields[fc.Name] = Withheld{}
 			continue
 		}
 		val, _ := schemas.DecodeAny(raw)
-		if known {
-			if f, ok := t.Field(fc.Name); ok {
-				val, _ = f.Decode(raw)
-			}
+		if f != nil {
+			val, _ = f.Decode(raw)
 		}
 		e.Fields[fc.Name] = val
 	}
