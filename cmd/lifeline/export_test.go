@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -234,6 +235,71 @@ func TestFilesForElsewhereStayOutOfTheDataFolder(t *testing.T) {
 		if fi, err := os.Stat(out); err != nil || fi.Size() == 0 {
 			t.Errorf("lifeline %s --out elsewhere wrote no file (%v)", strings.Join(c.args, " "), err)
 		}
+	}
+}
+
+// An --out is where the system takes it: after a link, or in a folder
+// reached through one (a shell's $PWD keeps the link), ".." is the folder
+// of the link's target, not of the link. An export to ../node/lifeline.db
+// from there, or to LINK/../node/lifeline.db, beside the node's data
+// folder, is refused as any path in it: before, the check took ".." by
+// the link's name and let it through, and the export replaced the node's
+// database.
+func TestAnExportThroughALinkStaysOutOfTheDataFolder(t *testing.T) {
+	dir := newNode(t)
+	ok(t, destroyed, "record", "add", "--data", dir, "--type", "damage-assessment")
+	work := filepath.Join(filepath.Dir(dir), "work")
+	if err := os.Mkdir(work, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "work")
+	if err := os.Symlink(work, link); err != nil {
+		t.Fatal(err)
+	}
+	// Where the link's name would have "..": a folder of the data
+	// folder's name beside the link.
+	if err := os.Mkdir(filepath.Join(filepath.Dir(link), filepath.Base(dir)), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "lifeline.db")
+	var all [][]string
+	for _, out := range []string{
+		filepath.Join("..", filepath.Base(dir), "lifeline.db"),
+		link + "/../" + filepath.Base(dir) + "/lifeline.db",
+	} {
+		all = append(all,
+			[]string{"record", "export", "--data", dir, "--type", "damage-assessment", "--personal", "--out", out},
+			[]string{"record", "export", "--data", dir, "--format", "gpkg", "--out", out},
+			[]string{"report", "--data", dir, "--pdf", out})
+	}
+	for _, args := range all {
+		before, err := os.ReadFile(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = link
+		cmd.Env = append(os.Environ(), "PWD="+link, "LIFELINE_OPERATOR=", "LIFELINE_DATA=", "LIFELINE_PASSPHRASE=")
+		b, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(b), "data folder") {
+			t.Errorf("lifeline %s in %s: %v, %q; want the data folder refused", strings.Join(args, " "), link, err, b)
+		}
+		if after, _ := os.ReadFile(db); !bytes.Equal(after, before) {
+			t.Errorf("lifeline %s in %s changed lifeline.db", strings.Join(args, " "), link)
+		}
+	}
+	// The other way: a link beside the data folder, to a folder elsewhere.
+	// LINK/../node is elsewhere to the system, and the data folder to
+	// filepath.Join, which names the photos written there: refused too.
+	away := filepath.Join(filepath.Dir(dir), "away")
+	if err := os.Symlink(t.TempDir(), away); err != nil {
+		t.Fatal(err)
+	}
+	photos := away + "/../" + filepath.Base(dir)
+	r := lifeline(t, "", "record", "export", "--data", dir, "--type", "damage-assessment", "--personal",
+		"--out", filepath.Join(t.TempDir(), "damage.csv"), "--photos", photos)
+	if r.code == 0 || !strings.Contains(r.stderr, photos+": an export is not written into the node's data folder") {
+		t.Errorf("photos written to %s: exit %d, %q; want the data folder refused", photos, r.code, r.stderr)
 	}
 }
 

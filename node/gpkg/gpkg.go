@@ -126,11 +126,10 @@ type Writer struct {
 // Create starts a GeoPackage that Commit will put at path, replacing a file
 // there. Only its owner may read it: an export may carry personal data.
 func Create(ctx context.Context, path string) (*Writer, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".*.tmp")
+	// The temporary file is beside the path as the system finds it, where
+	// the rename puts it: filepath.Abs would join a relative path to the
+	// shell's $PWD, links and all.
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
