@@ -242,8 +242,11 @@ func (c *converter) question(r row) error {
 	if len(words) >= 2 && (words[0] == "begin" || words[0] == "end") {
 		words = append([]string{words[0] + "_" + words[1]}, words[2:]...)
 	}
+	// The type written in words, as pyxform's aliases take it.
 	if len(words) >= 2 && words[0] == "select" && (words[1] == "one" || words[1] == "multiple") {
 		words = append([]string{"select_" + words[1]}, words[2:]...)
+	} else if len(words) >= 4 && slices.Equal(words[:4], []string{"select", "all", "that", "apply"}) {
+		words = append([]string{"select_multiple"}, words[4:]...)
 	}
 	if len(words) == 0 {
 		c.rep.add(s.name, r.n, "no type: the row is left out")
@@ -318,7 +321,10 @@ func (c *converter) question(r row) error {
 		if len(words) < 2 {
 			return &Error{Sheet: s.name, Row: r.n, Column: s.where("type"), Msg: fmt.Sprintf("%s needs the name of its list of choices: %s LIST", kind, kind)}
 		}
-		list := strings.Fields(typ)[1]
+		// The list's name as written: its case counts, and the words
+		// of the type before it are as many as words has less one.
+		raw := strings.Fields(typ)
+		list := raw[len(raw)-len(words)+1]
 		items, ok := c.lists[list]
 		if !ok {
 			return &Error{Sheet: s.name, Row: r.n, Column: s.where("type"), Msg: fmt.Sprintf("the list %s is not on the choices sheet", list)}

@@ -507,3 +507,45 @@ func FuzzConvert(f *testing.F) {
 		_ = rep.Lines()
 	})
 }
+
+// XLSForm takes a select's type written in words, as pyxform's aliases
+// do: "select one LIST", "select multiple LIST" and "select all that
+// apply LIST", the list's name as written, in any case of the words
+// before it.
+func TestSelectTypesWrittenInWords(t *testing.T) {
+	data := workbook(t, map[string][][]any{
+		"survey": {
+			{"type", "name", "label"},
+			{"select one RoadState", "state", "Passable?"},
+			{"Select Multiple needs", "needs", "Needs"},
+			{"select all that apply needs", "more", "More needs"},
+		},
+		"choices": {
+			{"list_name", "name", "label"},
+			{"RoadState", "open", "Open"},
+			{"RoadState", "closed", "Closed"},
+			{"needs", "water", "Water"},
+			{"needs", "food", "Food"},
+			{"needs", "tarp", "Tarp"},
+		},
+	})
+	k, _, err := Convert(bytes.NewReader(data), Options{FileName: "road.xlsx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		typ     schemas.FieldType
+		choices int
+	}{"state": {schemas.Choice, 2}, "needs": {schemas.Multi, 3}, "more": {schemas.Multi, 3}}
+	for _, f := range k.Types[0].Fields {
+		if w, ok := want[f.Name]; ok {
+			if f.Type != w.typ || len(f.Choices) != w.choices {
+				t.Errorf("%s: a %s of %d choices, want a %s of %d", f.Name, f.Type, len(f.Choices), w.typ, w.choices)
+			}
+			delete(want, f.Name)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("not converted: %v", want)
+	}
+}
