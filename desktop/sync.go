@@ -1,9 +1,11 @@
 package desktop
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -487,7 +489,7 @@ func (v *syncView) installCert(path string) {
 	})
 }
 
-// importFile saves the records of a JSON-lines file (.gz too) as one
+// importFile saves the records of a JSON-lines file (.gz unzipped) as one
 // durable batch, behind the window: the status line says how far it got,
 // and Cancel stops it. The file is saved whole or not at all, so that a
 // cancelled or refused import saves nothing and can be run again.
@@ -505,11 +507,22 @@ func (v *syncView) importFile(typeName, path string) {
 			return err
 		}
 		defer f.Close()
+		var in io.Reader = f
+		zipped := strings.HasSuffix(path, ".gz")
+		if zipped {
+			if in, err = gzip.NewReader(f); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		}
 		author, err := u.author(ctx)
 		if err != nil {
 			return err
 		}
-		res, err := u.node.Import(ctx, typeName, f, author, func(n int, read int64) {
+		res, err := u.node.Import(ctx, typeName, in, author, func(n int, read int64) {
+			if zipped {
+				// What is read of the file, not of what it unzips to.
+				read, _ = f.Seek(0, io.SeekCurrent)
+			}
 			if size > 0 {
 				progress(fmt.Sprintf(u.T("sync.importread.part"), n, min(100, read*100/size)))
 			} else {
