@@ -46,6 +46,9 @@ const (
 	textW  = pageW - 2*margin
 )
 
+// pageCount is where the footer's count of pages goes.
+const pageCount = "\x01nb\x01"
+
 // Write makes the report of n and writes it to path whole or not at all:
 // readable by its owner only when it holds personal data. A path in the
 // node's data folder is refused (node.CheckExportPath).
@@ -92,13 +95,16 @@ func Render(ctx context.Context, n *node.Node, w io.Writer, opts Options) error 
 	pdf.SetModificationDate(opts.Now)
 	pdf.SetTitle(r.tr("Situation report / Informe de situación"), false)
 	pdf.SetCreator("Lifeline", false)
-	pdf.AliasNbPages("")
+	// The page count's mark is of bytes no text holds once made
+	// printable (node.Printable): "{nb}", the usual mark, would turn a
+	// name written so into the count.
+	pdf.AliasNbPages(pageCount)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-10)
 		pdf.SetFont("Helvetica", "", 8)
 		pdf.SetTextColor(90, 90, 90)
 		pdf.CellFormat(textW/2, 5, r.tr("NEMO · Lifeline · "+r.madeAt()), "", 0, "L", false, 0, "")
-		pdf.CellFormat(textW/2, 5, fmt.Sprintf("%d / {nb}", pdf.PageNo()), "", 0, "R", false, 0, "")
+		pdf.CellFormat(textW/2, 5, fmt.Sprintf("%d / %s", pdf.PageNo(), pageCount), "", 0, "R", false, 0, "")
 		pdf.SetTextColor(0, 0, 0)
 	})
 	r.situation()

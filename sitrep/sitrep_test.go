@@ -260,3 +260,21 @@ func TestReportWrapsALongName(t *testing.T) {
 		}
 	}
 }
+
+// The page count is written in the footer in a mark no record's text can
+// hold once made printable: a missing person named {nb}, the mark's
+// usual form, by a stolen laptop, is shown as written, not as the count.
+func TestANameIsNotThePageCount(t *testing.T) {
+	t.Parallel()
+	read := poppler(t)
+	n := openNode(t, "hq-belmopan", syncproto.RoleHQ, "Belize")
+	add(t, n, "missing-person", missing("Rosa {nb} Pop", "Toledo", "missing"))
+	text, _ := read.render(t, n, true)
+	_, people, ok := strings.Cut(text, "People still missing Personas aún desaparecidas")
+	if !ok {
+		t.Fatalf("the report with personal data has no page of the people still missing:\n%s", text)
+	}
+	if !strings.Contains(people, "Rosa {nb} Pop") {
+		t.Errorf("the name Rosa {nb} Pop is not shown as written:\n%s", people)
+	}
+}
