@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"lifeline/node/nodetest"
 	"lifeline/node/peersync"
+	"lifeline/schemas"
 	"lifeline/syncproto"
 )
 
@@ -76,6 +78,89 @@ func TestAStickThatRepeatsItsCertificatesIsRefused(t *testing.T) {
 		_, err := relay.Node.ImportBundle(ctx, stickOf(t, thief, f.frames...))
 		if err == nil || !strings.Contains(err.Error(), "second") || !strings.Contains(err.Error(), f.says) {
 			t.Errorf("a bundle of %s: %v; want it refused, saying so", f.what, err)
+		}
+	}
+}
+
+// onStick is what a bundle file tells the reader whose key opens it: the
+// records it carries changes of, and the scopes its hello's vector names.
+func onStick(t *testing.T, path string, reader *nodetest.Member) (records map[syncproto.RecordID]bool, scopes map[uint8]bool) {
+	t.Helper()
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, bodies := plainBodies(t, file, reader.Node.Key())
+	records = map[syncproto.RecordID]bool{}
+	for _, b := range bodies {
+		c, err := syncproto.DecodeChange(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records[c.Record] = true
+	}
+	typ, body, err := syncproto.NewFrameReader(bytes.NewReader(plain[len(peersync.BundleMagic):])).Read()
+	if err != nil || typ != syncproto.MsgHello {
+		t.Fatalf("the stick opens with a %s (%v), not a hello", typ, err)
+	}
+	msg, err := syncproto.Decode(typ, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scopes = map[uint8]bool{}
+	for st := range msg.(*syncproto.Hello).Vector {
+		scopes[syncproto.LaneScope(st.Lane)] = true
+	}
+	return records, scopes
+}
+
+// A stick headquarters writes for a Toledo laptop, or for Toledo's relays,
+// carries what they keep: the national records and Toledo's, and none of
+// Cayo's damage assessments, which their keys would open as well as the
+// rest, for a thief holding the laptop or the relay to read; its vector
+// does not even count Cayo's changes. Written for a relay that votes,
+// which keeps every district's records, it carries Cayo's too.
+func TestAStickCarriesOnlyWhatItsReadersKeep(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	hq, voting := voters(t, c, 1, true)
+	relayTol := c.Add("relay-toledo", syncproto.RoleRelay, "Toledo", nil)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	tol := laptop(c, "tol-02", "Toledo", nil)
+	cayoIDs := addIn(t, cayo, "Cayo", 3)
+	tolIDs := addIn(t, tol, "Toledo", 2)
+	person := mustAdd(t, cayo.Node, "missing-person", missingInToledo)
+	for _, m := range []*nodetest.Member{cayo, tol, relayTol} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// HQ leads: it applied the relay's vote before the relay did.
+	nodetest.Eventually(t, 10*time.Second, "the relay knows it votes", func() bool { return voting[0].Node.Scopes() == nil })
+	keeps := append(tolIDs, person)
+	for _, f := range []struct {
+		to     string
+		reader *nodetest.Member
+		cayo   bool
+	}{
+		{"tol-02", tol, false},
+		{"relay:Toledo", relayTol, false},
+		{"relay-1", voting[0], true},
+	} {
+		records, scopes := onStick(t, exportFor(t, hq, f.to), f.reader)
+		for _, id := range keeps {
+			if !records[id] {
+				t.Errorf("HQ's stick for %s lacks %s, which its reader keeps", f.to, id)
+			}
+		}
+		for _, id := range cayoIDs {
+			if records[id] != f.cayo {
+				t.Errorf("HQ's stick for %s carries Cayo's record %s: %v, want %v", f.to, id, records[id], f.cayo)
+			}
+		}
+		if cayoScope := schemas.DistrictScope("Cayo"); scopes[cayoScope] != f.cayo {
+			t.Errorf("HQ's stick for %s names streams of Cayo in its vector: %v, want %v", f.to, scopes[cayoScope], f.cayo)
 		}
 	}
 }

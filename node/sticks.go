@@ -125,9 +125,31 @@ func (n *Node) Recipients(ctx context.Context, names []string) ([]Recipient, err
 }
 
 // ExportBundleFor writes a bundle as ExportBundle does, encrypted for the
-// recipients and this node. The result's Bytes are the file's.
+// recipients and this node, of the streams the recipients keep. The
+// result's Bytes are the file's.
 func (n *Node) ExportBundleFor(ctx context.Context, w io.Writer, have syncproto.Vector, to []Recipient) (peersync.ExportResult, error) {
-	return n.encrypted(w, to, func(w io.Writer) (peersync.ExportResult, error) { return n.ExportBundle(ctx, w, have) })
+	return n.encrypted(w, to, func(w io.Writer) (peersync.ExportResult, error) {
+		return n.exportBundle(ctx, w, have, n.readersKeep(to))
+	})
+}
+
+// readersKeep says which streams a file for the recipients carries: those
+// a session would pass to one of them at least (syncproto.Passes). Each
+// recipient's key opens the whole file, so a stick for a Toledo laptop
+// carries no Cayo records, as a session with it would not. A file for
+// this node alone, which holds it all already, carries every stream.
+func (n *Node) readersKeep(to []Recipient) func(syncproto.Stream) bool {
+	if len(to) == 0 {
+		return nil
+	}
+	me := n.selfReach()
+	readers := make([]syncproto.Reach, len(to))
+	for i, r := range to {
+		readers[i] = n.reach(identity.Claims{Node: r.Node, Role: r.Role, District: r.District})
+	}
+	return func(st syncproto.Stream) bool {
+		return slices.ContainsFunc(readers, func(r syncproto.Reach) bool { return syncproto.Passes(me, r, st) })
+	}
 }
 
 // ExportBundleWithPhotos writes a bundle as ExportBundleFor does, followed
@@ -137,7 +159,7 @@ func (n *Node) ExportBundleFor(ctx context.Context, w io.Writer, have syncproto.
 func (n *Node) ExportBundleWithPhotos(ctx context.Context, w io.Writer, have syncproto.Vector, to []Recipient, level photos.Level) (peersync.ExportResult, photos.Written, error) {
 	var wrote photos.Written
 	res, err := n.encrypted(w, to, func(w io.Writer) (peersync.ExportResult, error) {
-		res, err := n.ExportBundle(ctx, w, have)
+		res, err := n.exportBundle(ctx, w, have, n.readersKeep(to))
 		if err != nil || level == photos.NoPhotos {
 			return res, err
 		}

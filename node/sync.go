@@ -238,10 +238,18 @@ func (n *Node) Serve(ctx context.Context, addr string, ready func(net.Addr), don
 // ExportBundle writes a bundle of what a node holding have lacks
 // (everything for a nil vector) to w.
 func (n *Node) ExportBundle(ctx context.Context, w io.Writer, have syncproto.Vector) (peersync.ExportResult, error) {
+	return n.exportBundle(ctx, w, have, nil)
+}
+
+// exportBundle is ExportBundle of the streams offer says (every one when
+// nil).
+func (n *Node) exportBundle(ctx context.Context, w io.Writer, have syncproto.Vector, offer func(syncproto.Stream) bool) (peersync.ExportResult, error) {
 	if !n.Enrolled() {
 		return peersync.ExportResult{}, fmt.Errorf("%w: a bundle is sealed with the node's certificate; enroll it first", ErrNotEnrolled)
 	}
-	return peersync.Export(ctx, w, n.sessionConfig(identity.Claims{Role: syncproto.RoleHQ}), have, func(msg []byte) []byte {
+	cfg := n.sessionConfig(identity.Claims{Role: syncproto.RoleHQ})
+	cfg.Offer = offer
+	return peersync.Export(ctx, w, cfg, have, func(msg []byte) []byte {
 		return ed25519.Sign(n.key.Signer(), msg)
 	})
 }

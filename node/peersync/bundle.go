@@ -76,8 +76,10 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 	if err != nil {
 		return res, err
 	}
+	// The vectors name the streams offered alone: a bundle's reader learns
+	// nothing of the others, not even how many changes they hold.
 	hello := cfg.Hello
-	hello.Protocol, hello.MinVersion, hello.MaxVersion, hello.Vector = syncproto.ProtocolName, syncproto.MinVersion, syncproto.MaxVersion, local
+	hello.Protocol, hello.MinVersion, hello.MaxVersion, hello.Vector = syncproto.ProtocolName, syncproto.MinVersion, syncproto.MaxVersion, local.Only(cfg.Offer)
 	// The revocations this node knows travel in the hello, under the seal,
 	// for a node that only ever meets sticks.
 	if hello.Revocations, err = cfg.Store.RevocationNotices(ctx); err != nil {
@@ -154,7 +156,7 @@ func Export(ctx context.Context, w io.Writer, cfg Config, have syncproto.Vector,
 		}
 		have = next
 	}
-	if _, err := syncproto.WriteFrame(cw, syncproto.MsgDone, &syncproto.Done{Vector: local}); err != nil {
+	if _, err := syncproto.WriteFrame(cw, syncproto.MsgDone, &syncproto.Done{Vector: hello.Vector}); err != nil {
 		return res, err
 	}
 	var sum syncproto.Hash
