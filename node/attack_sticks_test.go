@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"lifeline/node"
 	"lifeline/node/nodetest"
 	"lifeline/node/peersync"
+	"lifeline/node/photos"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -161,6 +163,70 @@ func TestAStickCarriesOnlyWhatItsReadersKeep(t *testing.T) {
 		}
 		if cayoScope := schemas.DistrictScope("Cayo"); scopes[cayoScope] != f.cayo {
 			t.Errorf("HQ's stick for %s names streams of Cayo in its vector: %v, want %v", f.to, scopes[cayoScope], f.cayo)
+		}
+	}
+}
+
+// A stick headquarters writes with thumbnails for a Toledo laptop carries
+// the photos of the records the laptop reads: a person reported missing
+// in Toledo, not one reported in Cayo, whose photos field is sealed for
+// Cayo's key, nor a Cayo house, whose record the laptop does not keep. A
+// session would hand it neither. Before, the stick carried every
+// thumbnail headquarters held, and the laptop kept them all.
+func TestAStickCarriesOnlyThePhotosItsReadersRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	tol := laptop(c, "tol-02", "Toledo", nil)
+	reader := laptop(c, "tol-05", "Toledo", nil)
+	meetHQ(t, hq, cayo, tol, reader)
+
+	person := func(district string, p node.Photo) string {
+		return `{"full_name":"Ana Pop","district":"` + district + `","last_seen_place":"the market","status":"missing","reporter_name":"Luis Coc","reported_at":"2026-11-20T09:00:00-06:00","photos":["` + p.Hash + `"]}`
+	}
+	cayoFace := addNoisePhoto(t, cayo.Node, 320, 240, 1)
+	mustAdd(t, cayo.Node, "missing-person", person("Cayo", cayoFace))
+	cayoHouse := addNoisePhoto(t, cayo.Node, 320, 240, 2)
+	mustAdd(t, cayo.Node, "damage-assessment", `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,"structure_type":"thatch","damage_level":3,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-20T10:00:00Z","photos":["`+cayoHouse.Hash+`"]}`)
+	tolFace := addNoisePhoto(t, tol.Node, 320, 240, 3)
+	mustAdd(t, tol.Node, "missing-person", person("Toledo", tolFace))
+	syncOK(t, cayo, hq)
+	syncOK(t, tol, hq)
+	for _, p := range []node.Photo{cayoFace, cayoHouse, tolFace} {
+		if thumb, _ := photoKinds(t, hq.Node, p); !thumb {
+			t.Fatalf("HQ lacks the thumbnail of %.8s", p.Hash)
+		}
+	}
+
+	to, err := hq.Node.Recipients(ctx, []string{"tol-05"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "stick.bundle")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := hq.Node.ExportBundleWithPhotos(ctx, f, nil, to, photos.Thumbs); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := reader.Node.ImportBundle(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		what string
+		p    node.Photo
+		held bool
+	}{
+		{"the Toledo person's", tolFace, true},
+		{"the Cayo person's", cayoFace, false},
+		{"the Cayo house's", cayoHouse, false},
+	} {
+		if thumb, _ := photoKinds(t, reader.Node, want.p); thumb != want.held {
+			t.Errorf("the Toledo laptop holds %s thumbnail from HQ's stick: %v, want %v", want.what, thumb, want.held)
 		}
 	}
 }

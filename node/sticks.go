@@ -12,7 +12,9 @@ import (
 
 	"lifeline/node/identity"
 	"lifeline/node/peersync"
+	"lifeline/node/personal"
 	"lifeline/node/photos"
+	"lifeline/node/store"
 	"lifeline/schemas"
 	"lifeline/syncproto"
 )
@@ -142,14 +144,86 @@ func (n *Node) readersKeep(to []Recipient) func(syncproto.Stream) bool {
 	if len(to) == 0 {
 		return nil
 	}
-	me := n.selfReach()
-	readers := make([]syncproto.Reach, len(to))
-	for i, r := range to {
-		readers[i] = n.reach(identity.Claims{Node: r.Node, Role: r.Role, District: r.District})
-	}
+	me, readers := n.selfReach(), n.readers(to)
 	return func(st syncproto.Stream) bool {
 		return slices.ContainsFunc(readers, func(r syncproto.Reach) bool { return syncproto.Passes(me, r, st) })
 	}
+}
+
+// readers are what the recipients keep, as this node judges it.
+func (n *Node) readers(to []Recipient) []syncproto.Reach {
+	out := make([]syncproto.Reach, len(to))
+	for i, r := range to {
+		out[i] = n.reach(identity.Claims{Node: r.Node, Role: r.Role, District: r.District})
+	}
+	return out
+}
+
+// readersSee says which photos a file for the recipients carries: those a
+// record's photo field names in a stream that passes to one of them, in a
+// value that recipient reads (in the clear, or sealed for a key of its
+// district), as a session hands a node no other. A stick for a Toledo
+// laptop carries no photo of a person reported in Cayo, whose photos
+// field is sealed for Cayo's key. nil is every photo: a file for
+// headquarters, or for this node alone.
+func (n *Node) readersSee(ctx context.Context, to []Recipient) (func(id string) bool, error) {
+	if len(to) == 0 || slices.ContainsFunc(to, func(r Recipient) bool { return r.Role.Decides() }) {
+		return nil, nil
+	}
+	type reader struct {
+		reach syncproto.Reach
+		keys  []personal.KeyID // of its district, as this node holds them
+	}
+	me, readers := n.selfReach(), make([]reader, len(to))
+	for i, reach := range n.readers(to) {
+		readers[i].reach = reach
+		for _, k := range n.data.ring.Of(to[i].District) {
+			readers[i].keys = append(readers[i].keys, k.ID())
+		}
+	}
+	reads := func(st syncproto.Stream, value []byte) bool {
+		var sealedFor []personal.KeyID
+		if personal.IsSealed(value) {
+			env, err := personal.Parse(value)
+			if err != nil {
+				return false
+			}
+			sealedFor = env.Keys
+		}
+		return slices.ContainsFunc(readers, func(r reader) bool {
+			return syncproto.Passes(me, r.reach, st) &&
+				(sealedFor == nil || slices.ContainsFunc(sealedFor, func(id personal.KeyID) bool { return slices.Contains(r.keys, id) }))
+		})
+	}
+	seen := map[string]bool{}
+	kits := n.Kits()
+	for _, name := range kits.TypeNames() {
+		t, ok := kits.Type(name)
+		if !ok || !slices.ContainsFunc(t.Fields, hasPhotos) {
+			continue
+		}
+		for r, err := range n.store.Records(ctx, store.Query{Type: name}) {
+			if err != nil {
+				return nil, err
+			}
+			for _, fv := range r.Fields {
+				if f, ok := t.Field(fv.Name); !ok || f.Type != schemas.Photo {
+					continue
+				}
+				for _, v := range fv.Versions {
+					if !reads(syncproto.Stream{Origin: v.Stamp.Origin, Lane: v.Stamp.Lane}, v.Value) {
+						continue
+					}
+					if raw, err := n.openValue(r.ID, fv.Name, v.Value); err == nil {
+						for _, id := range photoIDs(raw) {
+							seen[id] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return func(id string) bool { return seen[id] }, nil
 }
 
 // ExportBundleWithPhotos writes a bundle as ExportBundleFor does, followed
@@ -167,7 +241,11 @@ func (n *Node) ExportBundleWithPhotos(ctx context.Context, w io.Writer, have syn
 		if err != nil {
 			return res, err
 		}
-		wrote, err = s.WriteSection(w, level, func(msg []byte) []byte { return ed25519.Sign(n.key.Signer(), msg) })
+		sees, err := n.readersSee(ctx, to)
+		if err != nil {
+			return res, err
+		}
+		wrote, err = s.WriteSection(w, level, sees, func(msg []byte) []byte { return ed25519.Sign(n.key.Signer(), msg) })
 		return res, err
 	})
 	return res, wrote, err

@@ -562,7 +562,7 @@ func TestSectionGolden(t *testing.T) {
 		t.Fatal("the golden file is not the section its definition gives")
 	}
 	var out bytes.Buffer
-	w, err := s.WriteSection(&out, FullPhotos, signer(k))
+	w, err := s.WriteSection(&out, FullPhotos, nil, signer(k))
 	if err != nil || w.Thumbs != 1 || w.Full != 1 {
 		t.Fatalf("wrote %+v, %v", w, err)
 	}
@@ -570,7 +570,7 @@ func TestSectionGolden(t *testing.T) {
 		t.Fatal("the section written is not the golden one")
 	}
 	out.Reset()
-	if _, err := s.WriteSection(&out, Thumbs, signer(k)); err != nil {
+	if _, err := s.WriteSection(&out, Thumbs, nil, signer(k)); err != nil {
 		t.Fatal(err)
 	}
 	if want := section(k, entry(k, 2, id, thumb)); !bytes.Equal(out.Bytes(), want) {
@@ -590,7 +590,7 @@ func TestSectionRefusesTamperedPhotoKeepsTheRest(t *testing.T) {
 		ids = append(ids, a.ID)
 	}
 	var b bytes.Buffer
-	if _, err := src.WriteSection(&b, FullPhotos, signer(k)); err != nil {
+	if _, err := src.WriteSection(&b, FullPhotos, nil, signer(k)); err != nil {
 		t.Fatal(err)
 	}
 	// Alter a byte in the middle of the first full image's bytes.
@@ -614,7 +614,7 @@ func TestSectionRefusesTamperedPhotoKeepsTheRest(t *testing.T) {
 	}
 	// An altered header fails its signature: the section stops there.
 	b.Reset()
-	src.WriteSection(&b, Thumbs, signer(k))
+	src.WriteSection(&b, Thumbs, nil, signer(k))
 	sec = b.Bytes()
 	sec[len(SectionMagic)+1+32+5] ^= 1 // in the first entry's sum
 	dst = newStore(t, DefaultConfig())

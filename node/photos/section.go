@@ -78,9 +78,9 @@ type Written struct {
 }
 
 // WriteSection writes the section of the photos at level (thumbnails, or
-// thumbnails and full images) the store holds, each entry signed with
-// sign.
-func (s *Store) WriteSection(w io.Writer, level Level, sign func([]byte) []byte) (Written, error) {
+// thumbnails and full images) the store holds that keep says to (every
+// one when nil), each entry signed with sign.
+func (s *Store) WriteSection(w io.Writer, level Level, keep func(id string) bool, sign func([]byte) []byte) (Written, error) {
 	var res Written
 	if level == NoPhotos {
 		return res, nil
@@ -99,7 +99,7 @@ func (s *Store) WriteSection(w io.Writer, level Level, sign func([]byte) []byte)
 	}
 	for _, k := range kinds {
 		for _, p := range list {
-			if !p.Has(k) {
+			if !p.Has(k) || keep != nil && !keep(p.ID) {
 				continue
 			}
 			sum := p.ID
