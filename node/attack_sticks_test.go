@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"lifeline/node"
+	"lifeline/node/identity"
 	"lifeline/node/nodetest"
 	"lifeline/node/peersync"
 	"lifeline/node/photos"
@@ -227,6 +229,46 @@ func TestAStickCarriesOnlyThePhotosItsReadersRead(t *testing.T) {
 	} {
 		if thumb, _ := photoKinds(t, reader.Node, want.p); thumb != want.held {
 			t.Errorf("the Toledo laptop holds %s thumbnail from HQ's stick: %v, want %v", want.what, thumb, want.held)
+		}
+	}
+}
+
+// A snapshot holds every record of its district, and each reader's key
+// opens all of it: one of Toledo written for a Cayo laptop too (two new
+// laptops set up at once, a --to typed wrong) is refused, saying so,
+// and nothing is written. Written for the Toledo laptop and Toledo's
+// relay, it is.
+func TestASnapshotIsWrittenForItsDistrictsReadersAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	relayTol := c.Add("relay-toledo", syncproto.RoleRelay, "Toledo", nil)
+	tol := laptop(c, "tol-09", "Toledo", nil)
+	cayo := laptop(c, "cayo-03", "Cayo", nil)
+	for _, m := range []*nodetest.Member{tol, cayo, relayTol} {
+		syncOK(t, m, hq)
+	}
+	toledo := identity.Claims{Role: syncproto.RoleField, District: "Toledo"}
+	for _, f := range []struct {
+		to      []string
+		refused bool
+	}{
+		{[]string{"tol-09", "cayo-03"}, true},
+		{[]string{"cayo-03"}, true},
+		{[]string{"tol-09", "relay:Toledo"}, false},
+	} {
+		to, err := hq.Node.Recipients(ctx, f.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file bytes.Buffer
+		_, err = hq.Node.ExportSnapshotFor(ctx, &file, toledo, to)
+		switch {
+		case f.refused && (!errors.Is(err, node.ErrNoRecipient) || !strings.Contains(err.Error(), "cayo-03") || file.Len() > 0):
+			t.Errorf("a snapshot of Toledo for %v: %v, %d bytes written; want it refused, naming cayo-03, and nothing written", f.to, err, file.Len())
+		case !f.refused && err != nil:
+			t.Errorf("a snapshot of Toledo for %v: %v", f.to, err)
 		}
 	}
 }

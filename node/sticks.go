@@ -252,8 +252,18 @@ func (n *Node) ExportBundleWithPhotos(ctx context.Context, w io.Writer, have syn
 }
 
 // ExportSnapshotFor writes a snapshot as ExportSnapshot does, encrypted for
-// the recipients and this node. The result's Bytes are the file's.
+// the recipients and this node. The result's Bytes are the file's. A
+// snapshot holds every record of its district, and each recipient's key
+// opens all of it: one that does not keep the district's records is
+// refused, and nothing is written.
 func (n *Node) ExportSnapshotFor(ctx context.Context, w io.Writer, of identity.Claims, to []Recipient) (peersync.ExportResult, error) {
+	district := syncproto.Stream{Lane: syncproto.MakeLane(1, schemas.DistrictScope(of.District))}
+	for i, r := range n.readers(to) {
+		if !r.Keeps(district) {
+			return peersync.ExportResult{}, fmt.Errorf("%w: %s (%s, %s) does not keep %s's records, which a snapshot of %s holds", ErrNoRecipient,
+				Printable(to[i].Name), to[i].Role, Printable(to[i].District), of.District, of.District)
+		}
+	}
 	return n.encrypted(w, to, func(w io.Writer) (peersync.ExportResult, error) { return n.ExportSnapshot(ctx, w, of) })
 }
 
