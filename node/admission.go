@@ -298,6 +298,17 @@ func recordDistrict(rec store.RecordFacts) string {
 	return districtValue(rec.Field("district"))
 }
 
+// districtOfRecord is recordDistrict of a record as the store holds it: a
+// relay links, and reviews, the records of its district as the write
+// policy has them, so that a laptop setting a district record's district
+// field hands no other district's relay the decisions on it.
+func districtOfRecord(r store.Record) string {
+	if scope := syncproto.LaneScope(r.Lane); scope != syncproto.National {
+		return schemas.ScopeName(scope)
+	}
+	return storedDistrict(r)
+}
+
 // districtValue is the district a district field's value names, in its
 // canonical spelling where it is one of schemas.Districts, "" when the
 // value is no text.

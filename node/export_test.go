@@ -285,6 +285,11 @@ func LedgerLinks(n *Node, ctx context.Context) ([]ledger.Link, error) {
 	return n.store.Links(ctx)
 }
 
+// LedgerLinkOf is the decision the ledger holds on a pair, standing or not.
+func LedgerLinkOf(n *Node, ctx context.Context, a, b syncproto.RecordID) (ledger.Link, bool, error) {
+	return n.store.LinkOf(ctx, a, b)
+}
+
 // SyncForgingConfirmations syncs n with the node at addr, answering the
 // peer's asking for headquarters' word on its full images with what forge
 // makes of the ids asked: what a lying relay would send.

@@ -307,7 +307,7 @@ func (n *Node) linkHolds(ctx context.Context, l ledger.Link) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if storedDistrict(r) != l.District {
+		if districtOfRecord(r) != l.District {
 			return false, nil
 		}
 	}
@@ -393,7 +393,7 @@ func (n *Node) Link(ctx context.Context, a, b syncproto.RecordID, decision strin
 		return "", err
 	}
 	self := n.Self()
-	da, db := storedDistrict(ra), storedDistrict(rb)
+	da, db := districtOfRecord(ra), districtOfRecord(rb)
 	// The decision names the records' district when they are of one. A
 	// relay's must, which every member checks against its certificate and
 	// every node against the records (linkHolds). Headquarters' stands

@@ -166,3 +166,93 @@ func TestARelayCannotUndoADecisionOnAnotherDistrictsPeople(t *testing.T) {
 		t.Fatalf("Cayo's relay unlinking what HQ linked naming no district: %v; want it refused", err)
 	}
 }
+
+// A family registered at a Toledo shelter travels in Toledo's scope, and
+// is Toledo's for the write policy whatever its district field says. A
+// stolen Toledo laptop sets the field to Cayo. Toledo's relay's link of
+// the family with a Toledo report still stands on HQ, the relay still
+// reviews the registration, and a relay of Cayo, which votes and so holds
+// it, may neither link it with a report of Cayo nor review it: its own
+// node refuses, and its link, signed by hand and forwarded, does not
+// stand on HQ. Before, a decision took a district record's district from
+// the field: the laptop's edit undid the Toledo relay's decisions on it
+// everywhere, and handed them to Cayo's.
+func TestADistrictFieldMovesNoRecordOutOfItsDistrictsDecisions(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	cayoRelay := relays[0]
+	toledoRelay := c.Add("relay-toledo", syncproto.RoleRelay, "Toledo", nil)
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	thief := laptop(c, "tol-66", "Toledo", nil)
+	ctx := context.Background()
+	report := mustAdd(t, toledo.Node, "missing-person", `{"full_name":"Ana Luisa Tzib","sex":"female","age":7,"district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Rosa Tzib","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	family := mustAdd(t, toledo.Node, "shelter-registration", `{"shelter_name":"Punta Gorda Town Hall","district":"Toledo","family_head_name":"Cristóbal Tzib","members":2,
+		"home_village":"San Antonio","home_district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193",
+		"household":[{"name":"Ana Tzib","sex":"female","age":7}]}`)
+	cayoReport := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Ana Tzib","sex":"female","age":7,"district":"Cayo","last_seen_place":"the market","last_seen_village":"Benque Viejo","status":"missing","reporter_name":"Juana Caal","reported_at":"2026-11-21T09:00:00-06:00"}`)
+	for _, m := range []*nodetest.Member{toledo, thief} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// decide signs a link as by would, and has the Cayo relay forward it
+	// until every member applied it.
+	decide := func(by *nodetest.Member, a, b syncproto.RecordID, district string) {
+		t.Helper()
+		lo, hi := ledger.PairOf(a, b)
+		at := time.Now()
+		l := &ledger.Link{A: lo, B: hi, Decision: ledger.LinkLinked, Node: by.Node.Self().ID, District: district, At: at.UnixMilli()}
+		entry, err := ledger.Sign(ledger.CmdLink, l, at, by.Node.Credentials().Cert.Raw, by.Node.Key().Signer())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := forwardToHQ(t, cayoRelay, hq, entry); err != nil {
+			t.Fatalf("the ledger refused %s's link in its own district's name: %v", by.Name, err)
+		}
+		for _, m := range []*nodetest.Member{hq, cayoRelay} {
+			nodetest.Eventually(t, 30*time.Second, m.Name+" applied "+by.Name+"'s link", func() bool {
+				l, ok, err := node.LedgerLinkOf(m.Node, ctx, a, b)
+				return err == nil && ok && l.Node == by.Node.Self().ID
+			})
+		}
+	}
+	decide(toledoRelay, report, family, "Toledo")
+	if s, err := hq.Node.LinkState(ctx, report, family); err != nil || s != ledger.LinkLinked {
+		t.Fatalf("HQ holds the Toledo relay's link as %q (%v)", s, err)
+	}
+
+	mustUpdate(t, thief.Node, family, `{"district":"Cayo"}`)
+	if _, err := thief.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := hq.Node.Record(ctx, family); f.Fields["district"] != "Cayo" {
+		t.Fatalf("the thief's edit at HQ: district %v", f.Fields["district"])
+	}
+	if s, err := hq.Node.LinkState(ctx, report, family); err != nil || s != ledger.LinkLinked {
+		t.Fatalf("once a Toledo laptop set the family's district to Cayo, HQ holds the Toledo relay's link as %q (%v); want it to stand", s, err)
+	}
+	if g, err := hq.Node.LinkedWith(ctx, report); err != nil || len(g) != 1 || g[0].ID != family.String() {
+		t.Fatalf("HQ groups the report with %+v (%v), want the family", g, err)
+	}
+	handWhole(t, hq, toledoRelay)
+	if err := toledoRelay.Node.Review(ctx, family, node.ReviewApproved, ""); err != nil {
+		t.Fatalf("the Toledo relay's review of the family: %v", err)
+	}
+
+	if _, err := cayoRelay.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cayoRelay.Node.Record(ctx, family); err != nil {
+		t.Fatalf("the Cayo relay, a voter, holds the family: %v", err)
+	}
+	if _, err := cayoRelay.Node.Link(ctx, cayoReport, family, ledger.LinkLinked); !errors.Is(err, node.ErrNotReconciler) {
+		t.Fatalf("the Cayo relay's link of a Cayo report with a Toledo family: %v; want it refused", err)
+	}
+	if err := cayoRelay.Node.Review(ctx, family, node.ReviewApproved, ""); !errors.Is(err, node.ErrNotReviewer) {
+		t.Fatalf("the Cayo relay's review of a Toledo family: %v; want it refused", err)
+	}
+	decide(cayoRelay, cayoReport, family, "Cayo")
+	if s, err := hq.Node.LinkState(ctx, cayoReport, family); err != nil || s != "" {
+		t.Fatalf("HQ holds the Cayo relay's link of a Toledo family as %q (%v); want it not to stand", s, err)
+	}
+}

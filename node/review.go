@@ -155,7 +155,7 @@ func (n *Node) Review(ctx context.Context, id syncproto.RecordID, decision, reas
 	if err != nil {
 		return err
 	}
-	district := storedDistrict(rec)
+	district := districtOfRecord(rec)
 	if !self.Role.Decides() && (district == "" || district != self.District) {
 		of := "no district"
 		if district != "" {
