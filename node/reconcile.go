@@ -287,11 +287,12 @@ func (n *Node) mayReconcile() error {
 
 // linkHolds says whether a decision the ledger holds stands here. The
 // ledger checked that a relay's decision names the relay's district, but
-// it holds no records, so it could not check that the records are of that
-// district: here, a relay's decision stands only while each of its
-// records this node holds is of the district it names. A relay of Toledo
-// cannot link, or part, two people of Cayo by naming Toledo.
-// Headquarters' decisions stand whatever district they name.
+// it holds no records, so it could not check the records: here, a relay's
+// decision stands only while this node holds both, they are a pair of
+// people a node links (peoplePair), and each is of the district it names.
+// A relay of Toledo cannot link, or part, two people of Cayo by naming
+// Toledo, nor join a report with a damage assessment or a record no node
+// holds. Headquarters' decisions stand whatever district they name.
 func (n *Node) linkHolds(ctx context.Context, l ledger.Link) (bool, error) {
 	if l.District == "" {
 		return true, nil // only headquarters decides without naming one
@@ -299,19 +300,14 @@ func (n *Node) linkHolds(ctx context.Context, l ledger.Link) (bool, error) {
 	if by, ok, err := n.store.Node(ctx, l.Node); err != nil || ok && by.Role.Decides() {
 		return err == nil, err
 	}
-	for _, id := range []syncproto.RecordID{l.A, l.B} {
-		r, err := n.store.Record(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		if districtOfRecord(r) != l.District {
-			return false, nil
-		}
+	ra, rb, _, err := n.peoplePair(ctx, l.A, l.B)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, ErrNotPeople) {
+		return false, nil
 	}
-	return true, nil
+	if err != nil {
+		return false, err
+	}
+	return districtOfRecord(ra) == l.District && districtOfRecord(rb) == l.District, nil
 }
 
 // links is every decision the ledger holds here that stands (linkHolds).

@@ -5,6 +5,7 @@ package node_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,5 +255,58 @@ func TestADistrictFieldMovesNoRecordOutOfItsDistrictsDecisions(t *testing.T) {
 	decide(cayoRelay, cayoReport, family, "Cayo")
 	if s, err := hq.Node.LinkState(ctx, cayoReport, family); err != nil || s != "" {
 		t.Fatalf("HQ holds the Cayo relay's link of a Toledo family as %q (%v); want it not to stand", s, err)
+	}
+}
+
+// A stolen Toledo relay signs, in Toledo's name, links that no node would
+// make: a Toledo report with a Toledo damage assessment, with a record no
+// node holds, and two people in shelters; a member forwards each and the
+// ledger takes them, as it holds no records. On HQ, which holds the
+// records, none stands: the report stays alone, its record lists no one,
+// and the people in shelters stay two. Before, a relay's decision stood
+// but for a record held of another district: any records, and made-up
+// ones, joined a report's group.
+func TestARelaysLinkOfRecordsThatAreNoPairOfPeopleDoesNotStand(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	toledoRelay := c.Add("relay-toledo", syncproto.RoleRelay, "Toledo", nil)
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	ctx := context.Background()
+	report := mustAdd(t, toledo.Node, "missing-person", `{"full_name":"Ana Luisa Tzib","sex":"female","age":7,"district":"Toledo","last_seen_place":"the school","last_seen_village":"San Antonio","status":"missing","reporter_name":"Rosa Tzib","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	damage := mustAdd(t, toledo.Node, "damage-assessment", strings.NewReplacer("Cayo", "Toledo", "Succotz", "San Antonio").Replace(assessment))
+	sheltered := func(name string) syncproto.RecordID {
+		return mustAdd(t, toledo.Node, "sheltered-person", `{"full_name":"`+name+`","sex":"female","home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-23T18:40:00-06:00"}`)
+	}
+	s1, s2 := sheltered("Ana Tzib"), sheltered("Juana Tzib")
+	madeUp := syncproto.NewRecordID()
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	pairs := [][2]syncproto.RecordID{{report, damage}, {report, madeUp}, {s1, s2}}
+	for _, p := range pairs {
+		lo, hi := ledger.PairOf(p[0], p[1])
+		at := time.Now()
+		l := &ledger.Link{A: lo, B: hi, Decision: ledger.LinkLinked, Node: toledoRelay.Node.Self().ID, District: "Toledo", At: at.UnixMilli()}
+		entry, err := ledger.Sign(ledger.CmdLink, l, at, toledoRelay.Node.Credentials().Cert.Raw, toledoRelay.Node.Key().Signer())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := forwardToHQ(t, relays[0], hq, entry); err != nil {
+			t.Fatalf("the ledger refused a relay's link in its own district's name: %v", err)
+		}
+	}
+	nodetest.Eventually(t, 30*time.Second, "HQ applied the Toledo relay's links", func() bool {
+		links, err := node.LedgerLinks(hq.Node, ctx)
+		return err == nil && len(links) == len(pairs)
+	})
+	for _, p := range pairs {
+		if s, err := hq.Node.LinkState(ctx, p[0], p[1]); err != nil || s != "" {
+			t.Errorf("HQ holds the Toledo relay's link of %s and %s as %q (%v); want it not to stand", p[0], p[1], s, err)
+		}
+	}
+	for _, id := range []syncproto.RecordID{report, s1} {
+		if g, err := hq.Node.LinkedWith(ctx, id); err != nil || len(g) != 0 {
+			t.Errorf("HQ groups %s with %+v (%v), want alone", id, g, err)
+		}
 	}
 }
