@@ -197,6 +197,18 @@ func ApplyKit(n *Node, ca *x509.Certificate, index uint64, k ledger.Kit) error {
 	return n.loadKits(context.Background())
 }
 
+// ApplyLedger applies ledger entries to n's ledger state from index on, as
+// the state machine of a running member does.
+func ApplyLedger(n *Node, ca *x509.Certificate, index uint64, entries [][]byte) error {
+	f := ledger.NewFSM(n.store, ca, n.log)
+	for i, e := range entries {
+		if res := f.Apply(ledger.Entry{Index: index + uint64(i), Term: 1, Data: e}); res.Err != nil {
+			return res.Err
+		}
+	}
+	return nil
+}
+
 // PutPeer records a peer in n's store as gossip or a session would.
 func PutPeer(n *Node, ctx context.Context, p store.Peer) error { return n.store.PutPeer(ctx, p) }
 

@@ -446,49 +446,45 @@ type Linked struct {
 
 // LinkedWith returns the other records of id's group: the records linked
 // with it, directly or through others, with their case numbers, each of
-// which stands for the same person. None on a node outside the ledger.
+// which stands for the same person. None on a node outside the ledger. It
+// walks the group from id, reading the decisions of the records it
+// reaches alone: what the ledger holds of others costs nothing here.
 func (n *Node) LinkedWith(ctx context.Context, id syncproto.RecordID) ([]Linked, error) {
-	links, err := n.links(ctx)
-	if err != nil {
-		return nil, err
-	}
-	parent := map[syncproto.RecordID]syncproto.RecordID{}
-	var find func(syncproto.RecordID) syncproto.RecordID
-	find = func(x syncproto.RecordID) syncproto.RecordID {
-		p, ok := parent[x]
-		if !ok || p == x {
-			return x
-		}
-		root := find(p)
-		parent[x] = root
-		return root
-	}
-	for _, l := range links {
-		if l.Decision != ledger.LinkLinked {
-			continue
-		}
-		for _, x := range []syncproto.RecordID{l.A, l.B} {
-			if _, ok := parent[x]; !ok {
-				parent[x] = x
-			}
-		}
-		ra, rb := find(l.A), find(l.B)
-		if ra != rb {
-			parent[ra] = rb
-		}
-	}
-	root := find(id)
+	seen := map[syncproto.RecordID]bool{id: true}
 	var group []syncproto.RecordID
-	for x := range parent {
-		if x != id && find(x) == root {
-			group = append(group, x)
+	for next := []syncproto.RecordID{id}; len(next) > 0; {
+		x := next[len(next)-1]
+		next = next[:len(next)-1]
+		links, err := n.store.LinksOf(ctx, x)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range links {
+			other := l.A
+			if other == x {
+				other = l.B
+			}
+			if l.Decision != ledger.LinkLinked || seen[other] {
+				continue
+			}
+			ok, err := n.linkHolds(ctx, l)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			seen[other] = true
+			group = append(group, other)
+			next = append(next, other)
 		}
 	}
 	slices.SortFunc(group, func(x, y syncproto.RecordID) int { return strings.Compare(x.String(), y.String()) })
 	out := make([]Linked, 0, len(group))
 	for _, x := range group {
 		l := Linked{ID: x.String()}
-		if r, err := n.store.Record(ctx, x); err == nil {
+		r, err := n.store.Record(ctx, x)
+		if err == nil {
 			l.Type = r.Type
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err

@@ -31,9 +31,7 @@ func (l *ledgerTx) Link(a, b syncproto.RecordID) (ledger.Link, bool, error) {
 // linksQuery reads ledger_links as scanLink scans it.
 const linksQuery = `SELECT a, b, decision, by_node, district, at FROM ledger_links`
 
-type rowScanner interface{ Scan(dest ...any) error }
-
-func scanLink(rows rowScanner) (ledger.Link, error) {
+func scanLink(rows scanner) (ledger.Link, error) {
 	var k ledger.Link
 	var a, b, by []byte
 	if err := rows.Scan(&a, &b, &k.Decision, &by, &k.District, &k.At); err != nil {
@@ -62,6 +60,14 @@ func (s *SQLite) Links(ctx context.Context) ([]ledger.Link, error) {
 		out = append(out, k)
 	}
 	return out, s.wrap(rows.Err())
+}
+
+// LinksOf returns the decisions the ledger holds on the pairs of which id
+// is one, ordered by pair: what one record's links read, however many the
+// ledger holds of other records.
+func (s *SQLite) LinksOf(ctx context.Context, id syncproto.RecordID) ([]ledger.Link, error) {
+	out, err := queryAll(ctx, s.rdb, scanLink, linksQuery+` WHERE a = ? OR b = ? ORDER BY a, b`, id[:], id[:])
+	return out, s.wrap(err)
 }
 
 // LinkOf is the decision the ledger holds on the pair a, b, if any.
