@@ -301,7 +301,9 @@ func TestAStatusInConflictIsDecidedBeforeFound(t *testing.T) {
 // every report. A person confirmed found writes found safe into each
 // report of the group still missing; so confirming is refused, writing
 // nothing, when the group holds more reports than the matcher ever takes
-// for one person (64), and goes through once a link is undone.
+// for one person (64), and goes through once a link is undone. The
+// proposal is refused too, naming no one to tell: before, it listed every
+// report of the chain, each reporter's name and phone as whom to tell.
 func TestConfirmingFoundIsRefusedForMoreReportsThanOnePersonHas(t *testing.T) {
 	t.Parallel()
 	c := nodetest.New(t)
@@ -335,6 +337,9 @@ func TestConfirmingFoundIsRefusedForMoreReportsThanOnePersonHas(t *testing.T) {
 		return s
 	}
 
+	if p, err := hq.Node.ProposeFound(ctx, reports[0], shelter); !errors.Is(err, node.ErrTooManyLinked) || len(p.Linked) != 0 || p.ReporterName != "" {
+		t.Fatalf("the proposal of a report linked with %d others: %d linked reports, reporter %q (%v); want it refused", bound, len(p.Linked), p.ReporterName, err)
+	}
 	if _, _, err := hq.Node.ConfirmFound(ctx, reports[0], shelter, "Rosa Tzul"); !errors.Is(err, node.ErrTooManyLinked) {
 		t.Fatalf("confirming found a report linked with %d others: %v; want it refused", bound, err)
 	}

@@ -58,10 +58,11 @@ var ErrNotPeople = errors.New("not a pair of people records")
 // decides the conflict, having seen it, before anyone is told.
 var ErrUndecided = errors.New("a conflict to decide first")
 
-// ErrTooManyLinked is wrapped by the refusal to confirm a person found
-// whose report is linked with more reports than one person has: links
-// made in error, or a stolen relay's chain of them, would otherwise have
-// one confirmation write a district's every report found.
+// ErrTooManyLinked is wrapped by the refusal to propose, or confirm, a
+// person found whose report is linked with more reports than one person
+// has: links made in error, or a stolen relay's chain of them, would
+// otherwise have the proposal name a district's every reporter to tell,
+// and one confirmation write every report found.
 var ErrTooManyLinked = errors.New("linked with more reports than one person has")
 
 // Match is a pair of records that may be one person.
@@ -739,6 +740,14 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		}
 		r.Cautions = append(r.Cautions, conflictCautions(v)...)
 		p.Linked = append(p.Linked, r)
+		// No person is reported more often than the matcher ever takes
+		// for one (match.MaxGroup): a larger group is links made in
+		// error, or a chain of them a stolen relay made, whose reporters
+		// are not all to be told, nor their reports all written found.
+		if len(p.Linked)+1 > match.MaxGroup {
+			return FoundProposal{}, fmt.Errorf("%w: report %s is linked with at least %d other reports, and no person is taken for more than %d records; check its links (record show) and unlink the reports of other people first: nothing was written",
+				ErrTooManyLinked, ra.ID, len(p.Linked), match.MaxGroup)
+		}
 	}
 	if age >= 0 && age < ChildUnder {
 		p.Cautions = append(p.Cautions, Caution{Code: CautionChild, Age: age})
@@ -889,13 +898,6 @@ func (n *Node) ConfirmFound(ctx context.Context, missing, sheltered syncproto.Re
 	if len(undecided) > 0 {
 		return p, syncproto.Dot{}, fmt.Errorf("%w: %s; decide it on the record (record show lists each version; record update, or the app's record screen, writes the one chosen), then confirm again: nothing was written",
 			ErrUndecided, strings.Join(undecided, "; "))
-	}
-	// No person is reported more often than the matcher ever takes for one
-	// (match.MaxGroup): a larger group is links made in error, or a chain
-	// of them a stolen relay made, and confirming would write it all found.
-	if len(p.Linked)+1 > match.MaxGroup {
-		return p, syncproto.Dot{}, fmt.Errorf("%w: report %s is linked with %d other reports, and no person is taken for more than %d records; check its links (record show) and unlink the reports of other people, then confirm again: nothing was written",
-			ErrTooManyLinked, missing, len(p.Linked), match.MaxGroup)
 	}
 	// The person's other reports still missing are written found with the
 	// report, in one transaction: a responder who reads any of them is not
