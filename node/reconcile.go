@@ -290,25 +290,75 @@ func (n *Node) mayReconcile() error {
 // ledger checked that a relay's decision names the relay's district, but
 // it holds no records, so it could not check the records: here, a relay's
 // decision stands only while this node holds both, they are a pair of
-// people a node links (peoplePair), and each is of the district it names.
+// people a node links (pairKind), and each is of the district it names.
 // A relay of Toledo cannot link, or part, two people of Cayo by naming
 // Toledo, nor join a report with a damage assessment or a record no node
 // holds. Headquarters' decisions stand whatever district they name.
 func (n *Node) linkHolds(ctx context.Context, l ledger.Link) (bool, error) {
+	return n.linkCheck().holds(ctx, l)
+}
+
+// linkCheck is linkHolds for many decisions: it reads each deciding node
+// and each record once, however many decisions name it, so that a stolen
+// relay's decisions on its district's people all with all cost a read of
+// each person, not two of each decision.
+type linkCheck struct {
+	n       *Node
+	decides map[syncproto.NodeID]bool
+	records map[syncproto.RecordID]pairRecord
+}
+
+// pairRecord is what a decision's check reads of a record: its type, ""
+// when this node does not hold it, and its district.
+type pairRecord struct{ typ, district string }
+
+func (n *Node) linkCheck() *linkCheck {
+	return &linkCheck{n: n, decides: map[syncproto.NodeID]bool{}, records: map[syncproto.RecordID]pairRecord{}}
+}
+
+func (c *linkCheck) holds(ctx context.Context, l ledger.Link) (bool, error) {
 	if l.District == "" {
 		return true, nil // only headquarters decides without naming one
 	}
-	if by, ok, err := n.store.Node(ctx, l.Node); err != nil || ok && by.Role.Decides() {
-		return err == nil, err
+	decides, ok := c.decides[l.Node]
+	if !ok {
+		by, held, err := c.n.store.Node(ctx, l.Node)
+		if err != nil {
+			return false, err
+		}
+		decides = held && by.Role.Decides()
+		c.decides[l.Node] = decides
 	}
-	ra, rb, _, err := n.peoplePair(ctx, l.A, l.B)
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, ErrNotPeople) {
-		return false, nil
+	if decides {
+		return true, nil
 	}
+	a, err := c.record(ctx, l.A)
 	if err != nil {
 		return false, err
 	}
-	return districtOfRecord(ra) == l.District && districtOfRecord(rb) == l.District, nil
+	b, err := c.record(ctx, l.B)
+	if err != nil {
+		return false, err
+	}
+	if _, err := pairKind(l.A, l.B, a.typ, b.typ); err != nil {
+		return false, nil
+	}
+	return a.district == l.District && b.district == l.District, nil
+}
+
+func (c *linkCheck) record(ctx context.Context, id syncproto.RecordID) (pairRecord, error) {
+	if p, ok := c.records[id]; ok {
+		return p, nil
+	}
+	var p pairRecord
+	r, err := c.n.store.Record(ctx, id)
+	if err == nil {
+		p = pairRecord{r.Type, districtOfRecord(r)}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return p, err
+	}
+	c.records[id] = p
+	return p, nil
 }
 
 // links is every decision the ledger holds here that stands (linkHolds).
@@ -317,9 +367,10 @@ func (n *Node) links(ctx context.Context) ([]ledger.Link, error) {
 	if err != nil {
 		return nil, err
 	}
+	check := n.linkCheck()
 	out := all[:0]
 	for _, l := range all {
-		ok, err := n.linkHolds(ctx, l)
+		ok, err := check.holds(ctx, l)
 		if err != nil {
 			return nil, err
 		}
@@ -355,20 +406,28 @@ func (n *Node) peoplePair(ctx context.Context, a, b syncproto.RecordID) (ra, rb 
 	if rb, err = n.store.Record(ctx, b); err != nil {
 		return ra, rb, "", fmt.Errorf("record %s: %w", b, err)
 	}
-	for _, r := range []store.Record{ra, rb} {
-		if !IsPeopleType(r.Type) {
-			return ra, rb, "", fmt.Errorf("%w: record %s is a %s; only %s, %s and %s records are linked", ErrNotPeople, r.ID, r.Type, MissingPersonType, ShelteredPersonType, FamilyRegistrationType)
+	kind, err = pairKind(a, b, ra.Type, rb.Type)
+	return ra, rb, kind, err
+}
+
+// pairKind says what kind of pair two records of types ta and tb are; it
+// refuses anything but two reports, or a report and a sheltered person.
+func pairKind(a, b syncproto.RecordID, ta, tb string) (string, error) {
+	for _, r := range []struct {
+		id  syncproto.RecordID
+		typ string
+	}{{a, ta}, {b, tb}} {
+		if !IsPeopleType(r.typ) {
+			return "", fmt.Errorf("%w: record %s is a %s; only %s, %s and %s records are linked", ErrNotPeople, r.id, r.typ, MissingPersonType, ShelteredPersonType, FamilyRegistrationType)
 		}
 	}
 	switch {
-	case ra.Type == MissingPersonType && rb.Type == MissingPersonType:
-		kind = MatchDuplicate
-	case ra.Type != MissingPersonType && rb.Type != MissingPersonType:
-		return ra, rb, "", fmt.Errorf("%w: %s and %s are both people in shelters; a report of a missing person is linked with another report or with a person in a shelter", ErrNotPeople, a, b)
-	default:
-		kind = MatchFound
+	case ta == MissingPersonType && tb == MissingPersonType:
+		return MatchDuplicate, nil
+	case ta != MissingPersonType && tb != MissingPersonType:
+		return "", fmt.Errorf("%w: %s and %s are both people in shelters; a report of a missing person is linked with another report or with a person in a shelter", ErrNotPeople, a, b)
 	}
-	return ra, rb, kind, nil
+	return MatchFound, nil
 }
 
 // Link asks the ledger to record a decision on two people records:
@@ -451,6 +510,7 @@ type Linked struct {
 // walks the group from id, reading the decisions of the records it
 // reaches alone: what the ledger holds of others costs nothing here.
 func (n *Node) LinkedWith(ctx context.Context, id syncproto.RecordID) ([]Linked, error) {
+	check := n.linkCheck()
 	seen := map[syncproto.RecordID]bool{id: true}
 	var group []syncproto.RecordID
 	for next := []syncproto.RecordID{id}; len(next) > 0; {
@@ -468,7 +528,7 @@ func (n *Node) LinkedWith(ctx context.Context, id syncproto.RecordID) ([]Linked,
 			if l.Decision != ledger.LinkLinked || seen[other] {
 				continue
 			}
-			ok, err := n.linkHolds(ctx, l)
+			ok, err := check.holds(ctx, l)
 			if err != nil {
 				return nil, err
 			}
