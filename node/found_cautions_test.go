@@ -456,3 +456,50 @@ func TestAFoundProposalSaysWhoWroteTheRegistration(t *testing.T) {
 		node.Caution{Code: node.CautionRevokedNode, Node: "tol-67", Shelter: true},
 		node.Caution{Code: node.CautionRevokedPerson, Node: "tol-67", Person: "Rosa Tzul", Shelter: true})
 }
+
+// A child is a child by the report's age or the registration's. A relay
+// of Cayo holds a girl of 7 registered at a Toledo shelter (people in
+// shelters are national records) but cannot open her age, personal data
+// of Toledo, and is asked, by hand, what finding a report of Cayo that
+// gives no age in her registration proposes. It does not propose it: it
+// cannot tell a child, and names no reporter. Before, it named the
+// reporter, with no caution of a child. HQ, which opens both, proposes
+// it with the caution.
+func TestAProposalIsNotMadeWhereTheAgeCannotBeRead(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, false)
+	relay := relays[0]
+	ctx := context.Background()
+	girl := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Ana Tzib","sex":"female","age":7,"home_village":"San Antonio","home_district":"Toledo","shelter_name":"Punta Gorda Town Hall","district":"Toledo","arrived_at":"2026-11-23T18:40:00-06:00"}`)
+	report := mustAdd(t, relay.Node, "missing-person", `{"full_name":"Ana Tzib","sex":"female","district":"Cayo","last_seen_place":"the market","last_seen_village":"Benque Viejo","status":"missing","reporter_name":"Marta Coc","reporter_phone":"+501 600 0000","reported_at":"2026-11-21T08:00:00-06:00"}`)
+	nodetest.Eventually(t, 30*time.Second, "the relay holds the girl's registration, and HQ the report", func() bool {
+		if _, err := relay.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+		_, errG := relay.Node.Record(ctx, girl)
+		_, errR := hq.Node.Record(ctx, report)
+		return errG == nil && errR == nil
+	})
+	if v, _ := relay.Node.Record(ctx, girl); v.Fields["age"] != (node.Withheld{}) {
+		t.Fatalf("the Cayo relay reads the girl's age as %v", v.Fields["age"])
+	}
+	p, err := relay.Node.ProposeFound(ctx, report, girl)
+	if !errors.Is(err, node.ErrNotReconciler) || p.ReporterName != "" || p.ReporterPhone != "" {
+		t.Fatalf("the Cayo relay proposes %+v (%v); want it refused, naming no reporter", p, err)
+	}
+	if _, _, err := relay.Node.ConfirmFound(ctx, report, girl, "Rosa Tzul"); !errors.Is(err, node.ErrNotReconciler) {
+		t.Fatalf("the Cayo relay confirms found: %v; want it refused", err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "HQ opens the report", func() bool {
+		if _, err := relay.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+		v, err := hq.Node.Record(ctx, report)
+		return err == nil && v.Fields["reporter_name"] == "Marta Coc"
+	})
+	p, err = hq.Node.ProposeFound(ctx, report, girl)
+	if err != nil || !slices.ContainsFunc(p.Cautions, func(c node.Caution) bool { return c.Code == node.CautionChild && c.Age == 7 }) {
+		t.Fatalf("HQ proposes %+v (%v); want the caution of a child of 7", p, err)
+	}
+}

@@ -45,7 +45,8 @@ const (
 
 // ErrNotReconciler is wrapped by the refusal of matching or linking on a
 // node that may not: a field laptop, or a relay for records of another
-// district.
+// district; and of a found proposal on a node that cannot open a person's
+// age.
 var ErrNotReconciler = errors.New("not allowed to reconcile these people")
 
 // ErrNotPeople is wrapped by the refusal of a link of records that are not
@@ -735,6 +736,11 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	if err != nil {
 		return FoundProposal{}, err
 	}
+	for _, v := range []RecordView{missing, shelter} {
+		if err := n.agesOpen(v); err != nil {
+			return FoundProposal{}, err
+		}
+	}
 	place, _ := shelter.Fields["shelter_name"].(string)
 	if place == "" {
 		return FoundProposal{}, fmt.Errorf("record %s names no shelter (shelter_name)", rb.ID)
@@ -790,6 +796,9 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		if err != nil {
 			return FoundProposal{}, err
 		}
+		if err := n.agesOpen(v); err != nil {
+			return FoundProposal{}, err
+		}
 		least(v)
 		r := LinkedReport{ID: l.ID, Case: l.Case}
 		r.Status, _ = v.Fields["status"].(string)
@@ -834,6 +843,22 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	}
 	p.Cautions = append(p.Cautions, conflictCautions(missing)...)
 	return p, nil
+}
+
+// agesOpen refuses a found proposal that would read a record whose
+// person's name or age this node cannot open (personal data of another
+// district): it could not tell a child, and would name the reporter with
+// no caution of one.
+func (n *Node) agesOpen(v RecordView) error {
+	for _, m := range peopleViews(v) {
+		for _, f := range []string{"full_name", "age"} {
+			if _, withheld := m.Fields[f].(Withheld); withheld {
+				return fmt.Errorf("%w: the %s of record %s is personal data of a district whose key %s does not hold, so whether the person is a child cannot be told here; headquarters, or a relay of the person's district, proposes them found",
+					ErrNotReconciler, f, v.ID, n.Self().Name)
+			}
+		}
+	}
+	return nil
 }
 
 // writerCautions are the cautions of who wrote a missing person's report,
