@@ -300,8 +300,9 @@ func recordDistrict(rec store.RecordFacts) string {
 
 // districtOfRecord is recordDistrict of a record as the store holds it: a
 // relay links, and reviews, the records of its district as the write
-// policy has them, so that a laptop setting a district record's district
-// field hands no other district's relay the decisions on it.
+// policy has them, and what is written of a record is sealed for it, so
+// that a laptop setting a district record's district field hands no other
+// district's relay the decisions on it, nor what is written of it after.
 func districtOfRecord(r store.Record) string {
 	if scope := syncproto.LaneScope(r.Lane); scope != syncproto.National {
 		return schemas.ScopeName(scope)

@@ -1107,3 +1107,50 @@ func TestANationalRecordIsNotMovedToBeDeleted(t *testing.T) {
 		t.Fatalf("the missing person at HQ: deleted %v, district %v, status %v", p.Deleted, p.Fields["district"], p.Fields["status"])
 	}
 }
+
+// A stolen Toledo laptop sets a Toledo family's registration's district
+// field to Cayo. The family is still Toledo's: it travels in Toledo's
+// scope, held by Toledo's nodes, the voting relays and HQ. HQ, which holds
+// every district's key, then writes the family's phone: it is sealed for
+// Toledo, and a relay of Cayo that votes, holding the family and Cayo's
+// key, does not read it. Before, what HQ wrote after the edit was sealed
+// for the district the field named: Cayo's voting relays read the
+// family's phone, names and medical needs.
+func TestADistrictFieldSealsNothingForAnotherDistrict(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	cayoRelay := relays[0]
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	thief := laptop(c, "tol-66", "Toledo", nil)
+	ctx := context.Background()
+	withDistrictKey(t, toledo, hq, "Toledo")
+	withDistrictKey(t, cayoRelay, hq, "Cayo")
+	family := mustAdd(t, toledo.Node, "shelter-registration", `{"shelter_name":"Punta Gorda Town Hall","district":"Toledo","family_head_name":"Cristóbal Tzib","members":2,
+		"home_village":"San Antonio","home_district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193"}`)
+	for _, m := range []*nodetest.Member{toledo, thief} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustUpdate(t, thief.Node, family, `{"district":"Cayo"}`)
+	if _, err := thief.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := hq.Node.Record(ctx, family); f.Fields["district"] != "Cayo" {
+		t.Fatalf("HQ holds the family's district as %v", f.Fields["district"])
+	}
+	mustUpdate(t, hq.Node, family, `{"phone":"+501 611 2222"}`)
+	if f, _ := hq.Node.Record(ctx, family); f.Fields["phone"] != "+501 611 2222" {
+		t.Fatalf("HQ reads the family's phone as %v", f.Fields["phone"])
+	}
+	if _, err := cayoRelay.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	f, err := cayoRelay.Node.Record(ctx, family)
+	if err != nil {
+		t.Fatalf("the Cayo relay, a voter, holds the family: %v", err)
+	}
+	if f.Fields["phone"] != (node.Withheld{}) {
+		t.Fatalf("the Cayo relay reads the Toledo family's phone as %v; want it withheld", f.Fields["phone"])
+	}
+}

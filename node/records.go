@@ -145,7 +145,7 @@ func (n *Node) updateEdit(ctx context.Context, id syncproto.RecordID, data []byt
 	if err := t.Apply(cur, &in, schemas.Update, schemas.Today(time.Now())); err != nil {
 		return rec, store.Edit{}, err
 	}
-	e, err := n.edit(ctx, t, in, false, author, storedDistrict(rec))
+	e, err := n.edit(ctx, t, in, false, author, districtOfRecord(rec))
 	return rec, e, err
 }
 
