@@ -736,8 +736,10 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	if err != nil {
 		return FoundProposal{}, err
 	}
+	// The registration's age counts for the person the report matches
+	// best, which takes both records' names.
 	for _, v := range []RecordView{missing, shelter} {
-		if err := n.agesOpen(v); err != nil {
+		if err := n.agesOpen(v, "full_name", "age"); err != nil {
 			return FoundProposal{}, err
 		}
 	}
@@ -796,7 +798,7 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		if err != nil {
 			return FoundProposal{}, err
 		}
-		if err := n.agesOpen(v); err != nil {
+		if err := n.agesOpen(v, "age"); err != nil {
 			return FoundProposal{}, err
 		}
 		least(v)
@@ -846,12 +848,12 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 }
 
 // agesOpen refuses a found proposal that would read a record whose
-// person's name or age this node cannot open (personal data of another
-// district): it could not tell a child, and would name the reporter with
-// no caution of one.
-func (n *Node) agesOpen(v RecordView) error {
+// people's fields (their age, and what tells it) this node cannot open,
+// personal data of another district: it could not tell a child, and would
+// name the reporter with no caution of one.
+func (n *Node) agesOpen(v RecordView, fields ...string) error {
 	for _, m := range peopleViews(v) {
-		for _, f := range []string{"full_name", "age"} {
+		for _, f := range fields {
 			if _, withheld := m.Fields[f].(Withheld); withheld {
 				return fmt.Errorf("%w: the %s of record %s is personal data of a district whose key %s does not hold, so whether the person is a child cannot be told here; headquarters, or a relay of the person's district, proposes them found",
 					ErrNotReconciler, f, v.ID, n.Self().Name)
