@@ -101,3 +101,53 @@ func TestDiscoverySessionsEndAtDeadline(t *testing.T) {
 		return silent.ended.Load() >= 2 && after.ended.Load() >= 2
 	})
 }
+
+// statusOf is the sync status n shows of the record id.
+func statusOf(t *testing.T, n *node.Node, id syncproto.RecordID) string {
+	t.Helper()
+	for v, err := range n.Records(context.Background(), node.Query{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.ID == id.String() {
+			return v.Status
+		}
+	}
+	t.Fatalf("record %s not listed", id)
+	return ""
+}
+
+// A modified laptop says in its hello that it holds every change of the
+// honest laptop it meets. Believed, the honest laptop showed its reports
+// as sent, a peer holding them, when no peer did: the responder would
+// leave the shelter thinking they were on their way. Of a node's own
+// changes, a laptop's word now counts only as far as it acknowledges
+// them in a session: another laptop that takes the report shows it sent.
+func TestALaptopClaimingToHoldAReportDoesNotMakeItSent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := nodetest.New(t)
+	honest := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	liar := laptop(c, "cayo-66", "Cayo", nil)
+	other := laptop(c, "cayo-08", "Cayo", nil)
+	id := mustAdd(t, honest.Node, "damage-assessment", assessment)
+	claim, err := honest.Node.Vector(ctx)
+	if err != nil || len(claim) == 0 {
+		t.Fatalf("the honest laptop holds %v (%v)", claim, err)
+	}
+	if _, err := node.SyncClaimingToHold(liar.Node, ctx, honest.Addr, claim); err != nil {
+		t.Fatal(err)
+	}
+	if st := statusOf(t, honest.Node, id); st != node.StatusSaved {
+		t.Fatalf("after a laptop claimed to hold the report, it is %s; want %s", st, node.StatusSaved)
+	}
+	if _, err := other.Node.Sync(ctx, honest.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Node.Record(ctx, id); err != nil {
+		t.Fatalf("the other laptop was not sent the report: %v", err)
+	}
+	if st := statusOf(t, honest.Node, id); st != node.StatusSent {
+		t.Fatalf("after another laptop acknowledged the report, it is %s; want %s", st, node.StatusSent)
+	}
+}

@@ -254,6 +254,37 @@ func SyncOfferingAll(n *Node, ctx context.Context, addr string) (peersync.Result
 	return peersync.Run(ctx, conn, cfg)
 }
 
+// SyncClaimingToHold syncs n with the node at addr, its hello claiming to
+// hold claim beside what it does: what a modified laptop would say to be
+// sent nothing and have the peer's changes shown as sent.
+func SyncClaimingToHold(n *Node, ctx context.Context, addr string, claim syncproto.Vector) (peersync.Result, error) {
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Store = claiming{cfg.Store, claim}
+	return peersync.Run(ctx, conn, cfg)
+}
+
+type claiming struct {
+	peersync.Store
+	claim syncproto.Vector
+}
+
+func (c claiming) Vector(ctx context.Context) (syncproto.Vector, error) {
+	v, err := c.Store.Vector(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v = v.Clone()
+	for st, seq := range c.claim {
+		v[st] = max(v[st], seq)
+	}
+	return v, nil
+}
+
 // StoreRecords lists every record of n's store as the store holds them,
 // deleted ones included.
 func StoreRecords(n *Node, ctx context.Context) ([]store.Record, error) {

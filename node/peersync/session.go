@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"maps"
 	"net"
 	"slices"
 	"sync"
@@ -214,7 +215,8 @@ type frame struct {
 // outBatch is a batch sent and not acknowledged yet.
 type outBatch struct {
 	changes int
-	size    int64 // decompressed
+	size    int64            // decompressed
+	own     syncproto.Vector // the last of this node's own changes it carries, per stream
 }
 
 type session struct {
@@ -251,6 +253,9 @@ type session struct {
 	// through freed.
 	out      map[uint64]outBatch
 	outBytes int64
+	// ackedOwn is, per stream of this node's own, the last change the
+	// peer acknowledged holding.
+	ackedOwn syncproto.Vector
 	freed    chan struct{}
 	// The window of what the peer sent: batches read and not acknowledged
 	// yet. The reader counts them in, the loop out as it queues their acks.
@@ -360,16 +365,43 @@ func (s *session) run(parent context.Context) (Result, error) {
 		s.mu.Unlock()
 	}
 	// What the peer holds of the streams this node holds: a peer's vector,
-	// however long, makes this node work only on its own streams.
+	// however long, makes this node work only on its own streams. Of the
+	// changes this node wrote, a field laptop's word is not taken for
+	// their being sent, only what it acknowledges as the session ends: a
+	// modified laptop saying it holds them all would have them shown as
+	// sent when no peer holds them. It is sent none of them, which harms
+	// no one but itself. A relay's or headquarters' word, which its
+	// certificate gives, is taken, as their sessions cut short hold
+	// changes they had no time to acknowledge.
+	who := peer.Role
+	if !s.cfg.Peer.Node.IsZero() {
+		who = s.cfg.Peer.Role
+	}
+	self := s.cfg.Hello.Node
 	mine := make(syncproto.Vector, len(local))
+	marked := make(syncproto.Vector, len(local))
 	for st := range local {
 		if seq := peer.Vector[st]; seq > 0 {
 			mine[st] = seq
+			if st.Origin != self || !who.Field() {
+				marked[st] = seq
+			}
 		}
 	}
-	if err := s.cfg.Store.MarkSent(ctx, mine); err != nil {
+	if err := s.cfg.Store.MarkSent(ctx, marked); err != nil {
 		return s.fail(ctx, &wg, err)
 	}
+	defer func() {
+		// However the session ended, what the peer acknowledged it holds.
+		s.mu.Lock()
+		acked := s.ackedOwn
+		s.mu.Unlock()
+		if len(acked) > 0 {
+			if err := s.cfg.Store.MarkSent(context.WithoutCancel(ctx), acked); err != nil {
+				s.cfg.Log.Warn("sync: what the peer acknowledged is not marked sent", "peer", peer.Name, "err", err)
+			}
+		}
+	}()
 
 	senderDone := make(chan error, 1)
 	go func() { senderDone <- s.sendAll(ctx, peer, local, mine) }()
@@ -699,8 +731,13 @@ func (s *session) run(parent context.Context) (Result, error) {
 	res.Equal = final.Covers(peer.Vector.Only(s.takes)) && res.Held == 0 && res.PeerHeld == 0 && res.Skipped == 0
 	if res.Equal {
 		// The peer acknowledged everything it lacked: it holds what we do,
-		// of what it keeps.
-		if err := s.cfg.Store.MarkSent(ctx, final.Only(s.offers)); err != nil {
+		// of what it keeps; of this node's own changes, by its word alone
+		// where it is a field laptop, which is not taken.
+		held := final.Only(s.offers)
+		if who.Field() {
+			maps.DeleteFunc(held, func(st syncproto.Stream, _ uint64) bool { return st.Origin == self })
+		}
+		if err := s.cfg.Store.MarkSent(ctx, held); err != nil {
 			return res, err
 		}
 	}
@@ -972,6 +1009,12 @@ func (s *session) acked(a *syncproto.Ack) error {
 		s.outBytes -= b.size
 		s.res.Sent += b.changes
 		s.res.Held += int(a.Held)
+		for st, seq := range b.own {
+			if s.ackedOwn == nil {
+				s.ackedOwn = syncproto.Vector{}
+			}
+			s.ackedOwn[st] = max(s.ackedOwn[st], seq)
+		}
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -1172,11 +1215,18 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 		}
 		seq++
 		n := 0
+		var own syncproto.Vector
 		for _, r := range runs {
 			n += len(r.Bodies)
+			if r.Stream.Origin == s.cfg.Hello.Node {
+				if own == nil {
+					own = syncproto.Vector{}
+				}
+				own[r.Stream] = max(own[r.Stream], r.First+uint64(len(r.Bodies))-1)
+			}
 		}
 		s.mu.Lock()
-		s.out[seq] = outBatch{changes: n, size: size}
+		s.out[seq] = outBatch{changes: n, size: size, own: own}
 		s.outBytes += size
 		s.mu.Unlock()
 		s.send(ctx, s.data, syncproto.MsgBatch, b)
