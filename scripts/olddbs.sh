@@ -37,6 +37,8 @@ declare -A chosen=(
 	# 0011 gained the kit notices table in 347c604, which does not build;
 	# the next commit does.
 	[11]=6854759
+	# 0017 gained its refused column in d1b225e, the same day.
+	[17]=d1b225e
 )
 
 migration() { git ls-tree --name-only HEAD "$schema/" | grep "/$(printf %04d "$1")_" || true; }
