@@ -62,11 +62,15 @@ func (s *SQLite) Links(ctx context.Context) ([]ledger.Link, error) {
 	return out, s.wrap(rows.Err())
 }
 
+// linksOfQuery reads the decisions naming a record either way, each by
+// an index (ledger_links_b for the second).
+const linksOfQuery = linksQuery + ` WHERE a = ? OR b = ? ORDER BY a, b`
+
 // LinksOf returns the decisions the ledger holds on the pairs of which id
 // is one, ordered by pair: what one record's links read, however many the
 // ledger holds of other records.
 func (s *SQLite) LinksOf(ctx context.Context, id syncproto.RecordID) ([]ledger.Link, error) {
-	out, err := queryAll(ctx, s.rdb, scanLink, linksQuery+` WHERE a = ? OR b = ? ORDER BY a, b`, id[:], id[:])
+	out, err := queryAll(ctx, s.rdb, scanLink, linksOfQuery, id[:], id[:])
 	return out, s.wrap(err)
 }
 

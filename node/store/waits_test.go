@@ -178,7 +178,7 @@ func TestChangesKeptAsideBeforeTheUpgradeAreLookedAtOnceMore(t *testing.T) {
 	s.Close()
 
 	// The store as schema version 13 left it: the quarantine table
-	// without the columns migration 14 added, and nothing of 15 to 17.
+	// without the columns migration 14 added, and nothing of 15 to 18.
 	db, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
@@ -195,6 +195,7 @@ func TestChangesKeptAsideBeforeTheUpgradeAreLookedAtOnceMore(t *testing.T) {
 		`DROP INDEX records_written`,
 		`ALTER TABLE records DROP COLUMN written`,
 		`DROP TABLE ledger_decided`,
+		`DROP INDEX ledger_links_b`,
 		`PRAGMA user_version = 13`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
