@@ -613,6 +613,8 @@ func (p *matchPanel) cautionsText(cs []node.Caution) string {
 			s += "\n" + fmt.Sprintf(u.T("matches."+c.Of()+".node"), node.Printable(c.Node))
 		case node.CautionRevokedPerson:
 			s += "\n" + fmt.Sprintf(u.T("matches."+c.Of()+".person"), node.Printable(c.Person), node.Printable(c.Node))
+		case node.CautionRevokedLinker:
+			s += "\n" + fmt.Sprintf(u.T("matches.caution.linker"), node.Printable(c.Node))
 		case node.CautionStatus:
 			if len(c.Values) == 0 {
 				continue

@@ -583,3 +583,22 @@ func TestMatchFoundSaysTheReportWasFoundAlready(t *testing.T) {
 		})
 	}
 }
+
+// A found proposal standing on a link a revoked relay made says so, in
+// the window's language, naming the relay.
+func TestALinkOfARevokedRelayIsSaid(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleHQ, "Belize")
+	p := u.newMatchPanel()
+	cs := []node.Caution{{Code: node.CautionRevokedLinker, Node: "relay-cayo"}}
+	for lang, want := range map[string]string{
+		"en": "A link of these records, or of the reports linked with them, was made on relay-cayo, which headquarters has since revoked",
+		"es": "Un enlace de estos registros, o de los reportes enlazados con ellos, se hizo en relay-cayo, que la sede central ha revocado",
+	} {
+		if err := u.SetLang(lang); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.cautionsText(cs); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want it to say %q", lang, got, want)
+		}
+	}
+}

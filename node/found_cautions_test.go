@@ -503,3 +503,48 @@ func TestAProposalIsNotMadeWhereTheAgeCannotBeRead(t *testing.T) {
 		t.Fatalf("HQ proposes %+v (%v); want the caution of a child of 7", p, err)
 	}
 }
+
+// A relay links a report with a registration, and is then stolen:
+// headquarters revokes it. Its link still stands, as what a node wrote
+// before its revocation does, and the proposal would name the reporter on
+// its word alone: it now says whose link the pair stands on.
+func TestAFoundProposalSaysALinkIsOfARevokedRelay(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	relay := relays[0]
+	ctx := context.Background()
+	report := mustAdd(t, hq.Node, "missing-person", `{"full_name":"Elena Tzib","sex":"female","age":70,"district":"Cayo","last_seen_place":"her house","last_seen_village":"Succotz","status":"missing","reporter_name":"Marta Coc","reporter_phone":"+501 600 0000","reported_at":"2026-11-21T08:40:00-06:00"}`)
+	person := mustAdd(t, hq.Node, "sheltered-person", `{"full_name":"Elena Tzib","sex":"female","age":70,"home_village":"Succotz","home_district":"Cayo","shelter_name":"San Ignacio Hall","district":"Cayo","arrived_at":"2026-11-21T18:55:00-06:00"}`)
+	if _, err := relay.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := relay.Node.Link(ctx, report, person, ledger.LinkLinked); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "the relay's link stands at HQ", func() bool {
+		g, err := hq.Node.LinkedWith(ctx, report)
+		return err == nil && len(g) == 1 && g[0].ID == person.String()
+	})
+	linker := node.Caution{Code: node.CautionRevokedLinker, Node: relay.Name}
+	names := func(cs []node.Caution) bool {
+		return slices.ContainsFunc(cs, func(c node.Caution) bool { return reflect.DeepEqual(c, linker) })
+	}
+	if p, err := hq.Node.ProposeFound(ctx, report, person); err != nil || names(p.Cautions) {
+		t.Fatalf("before the relay is revoked: cautions %+v (%v)", p.Cautions, err)
+	}
+	if err := hq.Node.Revoke(ctx, relay.Node.Self().ID, "stolen from the district office"); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 30*time.Second, "the relay revoked", func() bool {
+		gone, _ := hq.Node.IsRevoked(ctx, relay.Node.Self().ID)
+		return gone
+	})
+	p, err := hq.Node.ProposeFound(ctx, report, person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !names(p.Cautions) {
+		t.Fatalf("the proposal of a pair a revoked relay linked: cautions %+v, want %+v among them", p.Cautions, linker)
+	}
+}

@@ -511,7 +511,15 @@ type Linked struct {
 // walks the group from id, reading the decisions of the records it
 // reaches alone: what the ledger holds of others costs nothing here.
 func (n *Node) LinkedWith(ctx context.Context, id syncproto.RecordID) ([]Linked, error) {
+	out, _, err := n.linkedGroup(ctx, id)
+	return out, err
+}
+
+// linkedGroup is LinkedWith, and the nodes whose links make the group,
+// each once.
+func (n *Node) linkedGroup(ctx context.Context, id syncproto.RecordID) ([]Linked, []syncproto.NodeID, error) {
 	check := n.linkCheck()
+	var deciders []syncproto.NodeID
 	seen := map[syncproto.RecordID]bool{id: true}
 	var group []syncproto.RecordID
 	for next := []syncproto.RecordID{id}; len(next) > 0; {
@@ -519,7 +527,7 @@ func (n *Node) LinkedWith(ctx context.Context, id syncproto.RecordID) ([]Linked,
 		next = next[:len(next)-1]
 		links, err := n.store.LinksOf(ctx, x)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, l := range links {
 			other := l.A
@@ -531,10 +539,13 @@ func (n *Node) LinkedWith(ctx context.Context, id syncproto.RecordID) ([]Linked,
 			}
 			ok, err := check.holds(ctx, l)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if !ok {
 				continue
+			}
+			if !slices.Contains(deciders, l.Node) {
+				deciders = append(deciders, l.Node)
 			}
 			seen[other] = true
 			group = append(group, other)
@@ -549,14 +560,14 @@ func (n *Node) LinkedWith(ctx context.Context, id syncproto.RecordID) ([]Linked,
 		if err == nil {
 			l.Type = r.Type
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+			return nil, nil, err
 		}
 		if l.Case, err = n.store.CaseNumber(ctx, x); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, l)
 	}
-	return out, nil
+	return out, deciders, nil
 }
 
 // FoundProposal is what linking a missing person with a person in a
@@ -619,7 +630,7 @@ func reporterOf(v RecordView) (name, phone, relationship string, withheld bool) 
 // claim: whoever holds an enrolled laptop can write one, with any
 // reporter's name and phone, for a child they have seen in a shelter.
 type Caution struct {
-	Code string `json:"code"` // CautionChild, CautionRevokedNode, CautionRevokedPerson or CautionContactChanged
+	Code string `json:"code"` // one of the cautions of a found proposal (CautionChild...)
 	// Age is the child's age, the least either record gives.
 	Age int `json:"age,omitempty"`
 	// Node is the node the report was written on, by its certificate's
@@ -667,6 +678,11 @@ const (
 	// Shelter, the node the registration, or what places the person there,
 	// was written on.
 	CautionRevokedNode = "revoked-node"
+	// CautionRevokedLinker: headquarters has since revoked Node, whose
+	// link of two records stands in the report's group: the report, the
+	// registration or the reports linked with it were taken for one
+	// person on its word, and their reporters are told with the report's.
+	CautionRevokedLinker = "revoked-linker"
 	// CautionRevokedPerson: headquarters has since revoked, on the node
 	// the report was written on, the person who wrote it; or with Contact
 	// the person who wrote the reporter's contact as it stands; with
@@ -771,7 +787,7 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 			placed = append(placed, field)
 		}
 	}
-	linked, err := n.LinkedWith(ctx, ra.ID)
+	linked, deciders, err := n.linkedGroup(ctx, ra.ID)
 	if err != nil {
 		return FoundProposal{}, err
 	}
@@ -779,6 +795,15 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 	if err != nil {
 		return FoundProposal{}, err
 	}
+	var linkers []Caution
+	for _, d := range deciders {
+		if revoked, err := n.store.Revoked(ctx, d); err != nil {
+			return FoundProposal{}, err
+		} else if revoked {
+			linkers = append(linkers, Caution{Code: CautionRevokedLinker, Node: cmp.Or(names[d], d.String())})
+		}
+	}
+	slices.SortFunc(linkers, func(x, y Caution) int { return strings.Compare(x.Node, y.Node) })
 	for _, l := range linked {
 		if l.Type != MissingPersonType {
 			continue
@@ -828,6 +853,7 @@ func (n *Node) ProposeFound(ctx context.Context, a, b syncproto.RecordID) (Found
 		return FoundProposal{}, err
 	}
 	p.Cautions = append(p.Cautions, writers...)
+	p.Cautions = append(p.Cautions, linkers...)
 	// The registration is a claim too: a laptop can register a person in
 	// a shelter they are not in, or change a true registration's shelter
 	// or person, and confirming would write the report found safe there.

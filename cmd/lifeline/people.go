@@ -260,6 +260,8 @@ func printCautions(w io.Writer, indent string, cautions []node.Caution) {
 			fmt.Fprintf(w, "caution: %s written on %s, which headquarters has since revoked: %s\n", what, node.Printable(c.Node), check)
 		case node.CautionRevokedPerson:
 			fmt.Fprintf(w, "caution: %s written by %s on %s, whom headquarters has since revoked there: %s\n", what, node.Printable(c.Person), node.Printable(c.Node), check)
+		case node.CautionRevokedLinker:
+			fmt.Fprintf(w, "caution: a link of these records, or of the reports linked with them, was made on %s, which headquarters has since revoked: check that they are one person (record show) before telling anyone\n", node.Printable(c.Node))
 		case node.CautionStatus:
 			was := node.Printable(c.Values[0])
 			if len(c.Values) > 1 {
