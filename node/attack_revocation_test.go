@@ -407,3 +407,41 @@ func TestRevocationImportedByAnotherProcess(t *testing.T) {
 	})
 	keptAsideFor(t, running.Node, after)
 }
+
+// A thief who holds a revoked laptop sends headquarters a renewal, its
+// request made with the laptop's key under the laptop's name and district,
+// as a responder whose certificate ends would. HQ's node refuses to sign
+// it, saying the node was revoked: a signed file would carry the gossip
+// keys HQ uses now, encrypted to the thief's key, and a certificate of a
+// new season for the peers that have not heard of the revocation.
+func TestARevokedNodeIsNotSignedAgain(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	ctx := context.Background()
+	if err := c.CA.Save(filepath.Join(hq.Config.DataDir, node.CADir), testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	ca, err := node.OpenAuthority(hq.Config.DataDir, passphrase(testPassphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := node.SignOptions{Role: syncproto.RoleField, District: "Cayo"}
+	renewal, err := thief.Node.EnrollmentRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hq.Node.SignEnrollment(ctx, ca, renewal, field); err != nil {
+		t.Fatalf("the laptop's renewal before it was revoked: %v", err)
+	}
+	if err := hq.Node.Revoke(ctx, thief.Node.Self().ID, "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "HQ knows of the revocation", func() bool {
+		return revoked(t, hq.Node, thief.Node.Self().ID)
+	})
+	bundle, err := hq.Node.SignEnrollment(ctx, ca, renewal, field)
+	if err == nil || !strings.Contains(err.Error(), "revoked") || !strings.Contains(err.Error(), "cayo-66") {
+		t.Fatalf("a revoked laptop's renewal: %d bytes signed, error %v; want it refused, naming the laptop as revoked", len(bundle), err)
+	}
+}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/pem"
@@ -127,6 +128,15 @@ func (n *Node) SignEnrollment(ctx context.Context, ca *Authority, request []byte
 	}
 	if !creds.CA.Equal(ca.Cert()) {
 		return nil, fmt.Errorf("the certificate authority in %s (%q) is not the one %s is enrolled with (%q): it is another deployment's", ca.Dir, ca.Cert().Subject.CommonName, n.Self().Name, creds.CA.Subject.CommonName)
+	}
+	// A revoked key is taken for stolen: a renewal of it would hand its
+	// holder the gossip keys, and a new season to peers not told yet.
+	claims, err := RequestClaims(request)
+	if err != nil {
+		return nil, err
+	}
+	if gone, err := n.IsRevoked(ctx, claims.Node); err != nil || gone {
+		return nil, cmp.Or(err, fmt.Errorf("%s (node %s) was revoked by headquarters: no certificate of its key is signed again; a laptop found again is enrolled anew, from a new data folder (lifeline init)", claims.Name, claims.Node))
 	}
 	// The keys HQ's node uses now: a key rotation rewrote them, not the
 	// CA folder's copy.
