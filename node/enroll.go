@@ -304,14 +304,25 @@ func (n *Node) Claims() identity.Claims {
 // node's certificate, the CA's, and the deployment's gossip keys, which
 // only this node's key decrypts, and remembers the certificate of the HQ
 // node that signed it, if it carries one. Nothing is installed from a
-// bundle whose certificates and keys do not all check.
+// bundle whose certificates and keys do not all check, nor from one whose
+// certificate ends before the node's (identity.ErrOlderCert). A bundle of
+// the certificate the node holds gives it gossip keys only if its own do
+// not read: anyone may encrypt keys to the node's key, and every peer
+// holds its certificate.
 func (n *Node) Install(ctx context.Context, bundle []byte) error {
 	certs, keys, hq, err := n.splitEnrollment(bundle)
 	if err != nil {
 		return err
 	}
-	if _, err := identity.Install(n.cfg.DataDir, n.key, certs); err != nil {
+	held := n.Credentials()
+	creds, err := identity.Install(n.cfg.DataDir, n.key, certs)
+	if err != nil {
 		return err
+	}
+	if held != nil && held.Cert.Equal(creds.Cert) {
+		if _, err := n.gossipKeys().ReadKeys(); err == nil {
+			keys = nil
+		}
 	}
 	if len(keys) > 0 {
 		if err := n.InstallGossipKeys(keys); err != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"lifeline/node"
 	"lifeline/node/gossip"
@@ -512,4 +513,94 @@ func TestEnrollmentFileIntroducesHQ(t *testing.T) {
 	if _, err := byCA.Recipients(ctx, []string{node.RecipientHQ}); !errors.Is(err, node.ErrNoRecipient) {
 		t.Fatalf("the laptop the CA folder enrolled: %v, want ErrNoRecipient", err)
 	}
+}
+
+// A responder moved from Cayo to Toledo keeps last season's enrollment
+// file on the stick beside the new one. Installed again, by mistake or by
+// whoever handed the stick over, it would take the laptop back to Cayo,
+// which its peers that know the newer certificate refuse, and put back the
+// gossip keys of its day. The laptop refuses a file whose certificate ends
+// before the one it holds, and keeps that one and its keys. Nor does a
+// file made of the certificate it holds, which every peer holds, with
+// gossip keys of the maker's, encrypted to the laptop's key, replace its
+// keys; installed again, its own file changes nothing, and puts back the
+// keys it lost.
+func TestAnOlderEnrollmentFileIsRefused(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	ca := mustCA(t, d.caDir)
+	laptop, req := d.request(t, "cayo-laptop-07", syncproto.RoleField, "Cayo")
+	dir := filepath.Join(d.root, "cayo-laptop-07")
+	cayo, err := ca.Sign(req, node.SignOptions{Role: syncproto.RoleField, District: "Cayo", Validity: 100 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := laptop.Install(ctx, cayo); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := laptop.EnrollmentRequestIn("Toledo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toledo, err := ca.Sign(moved, node.SignOptions{Role: syncproto.RoleField, District: "Toledo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := laptop.Install(ctx, toledo); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := node.GossipKeys(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile := filepath.Join(dir, identity.CertFile)
+	held, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stays := func(what string) {
+		t.Helper()
+		if c := laptop.Credentials().Claims; c.District != "Toledo" {
+			t.Fatalf("after %s the laptop is of %s", what, c.District)
+		}
+		if now, _ := os.ReadFile(certFile); !bytes.Equal(now, held) {
+			t.Fatalf("after %s the laptop's certificate file was replaced", what)
+		}
+		if got, err := node.GossipKeys(dir, nil); err != nil || len(got) != 1 || !bytes.Equal(got[0], keys[0]) {
+			t.Fatalf("after %s the laptop holds gossip keys %x (%v), want the deployment's", what, got, err)
+		}
+	}
+
+	err = laptop.Install(ctx, cayo)
+	if err == nil || !strings.Contains(err.Error(), "older") || !strings.Contains(err.Error(), "Toledo") {
+		t.Fatalf("last season's file: %v; want it refused as older than the Toledo certificate held", err)
+	}
+	stays("last season's file")
+
+	rogueKey, err := gossip.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := identity.EncryptTo(laptop.Key().Public(), []byte(base64.StdEncoding.EncodeToString(rogueKey)+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := toledo[:bytes.Index(toledo, []byte("-----BEGIN LIFELINE ENCRYPTED GOSSIP KEYS"))]
+	forged := append(bytes.Clone(certs), pem.EncodeToMemory(&pem.Block{Type: "LIFELINE ENCRYPTED GOSSIP KEYS", Bytes: box})...)
+	if err := laptop.Install(ctx, forged); err != nil {
+		t.Fatalf("a file of the certificate held: %v", err)
+	}
+	stays("a file of the certificate held with other gossip keys")
+
+	if err := laptop.Install(ctx, toledo); err != nil {
+		t.Fatalf("its own file again: %v", err)
+	}
+	stays("its own file again")
+	if err := os.Remove(filepath.Join(dir, gossip.KeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := laptop.Install(ctx, toledo); err != nil {
+		t.Fatalf("its own file, its gossip keys lost: %v", err)
+	}
+	stays("its own file, its gossip keys lost")
 }

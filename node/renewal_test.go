@@ -2,6 +2,8 @@ package node_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,19 @@ func reenroll(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, notBefore, 
 	install(t, m, bundle)
 }
 
+// enrolledAt gives m, in place of the certificate it was enrolled with
+// today, one of the same claims valid from notBefore to notAfter: the
+// laptop was enrolled then. A node refuses a file whose certificate ends
+// before the one it holds.
+func enrolledAt(t *testing.T, c *nodetest.Cluster, m *nodetest.Member, notBefore, notAfter time.Time) {
+	t.Helper()
+	m.Stop()
+	if err := os.Remove(filepath.Join(m.Config.DataDir, identity.CertFile)); err != nil {
+		t.Fatal(err)
+	}
+	reenroll(t, c, m, notBefore, notAfter)
+}
+
 // A field laptop's certificate lasts a season and is renewed: what the
 // laptop wrote in its first season still merges on a node that first
 // hears of it after the renewal, which holds only the newer certificate.
@@ -45,7 +60,7 @@ func TestChangesWrittenBeforeARenewalStillMerge(t *testing.T) {
 
 	// Enrolled 200 days ago, it wrote 150 days ago, and was renewed today.
 	cayo := laptop(c, "cayo-31", "Cayo", func(cfg *node.Config) { cfg.ClockOffset = -150 * day })
-	reenroll(t, c, cayo, now.Add(-200*day), now.Add(time.Hour))
+	enrolledAt(t, c, cayo, now.Add(-200*day), now.Add(time.Hour))
 	damage := mustAdd(t, cayo.Node, "damage-assessment", assessment)
 	reenroll(t, c, cayo, now.Add(-time.Minute), now.Add(120*day))
 	if _, err := cayo.Node.Sync(ctx, hq.Addr); err != nil {

@@ -35,6 +35,10 @@ var ErrNotEnrolled = errors.New("node is not enrolled")
 // another certificate authority than the one the node is enrolled with.
 var ErrAnotherCA = errors.New("another certificate authority")
 
+// ErrOlderCert is wrapped by Install's error for an enrollment bundle
+// whose certificate ends before the one the node holds.
+var ErrOlderCert = errors.New("an older certificate")
+
 // ErrUntrusted is wrapped by every error of VerifyPeer, and so by TLS
 // handshake errors from ServerTLS and ClientTLS configs when the peer's
 // certificate is refused: it tells "this peer may not sync with us" apart
@@ -97,7 +101,8 @@ func (c *Credentials) now() time.Time {
 // its claims parse. Each file is replaced atomically (temporary file, then
 // rename), so installing again to re-enroll is allowed, with the CA the
 // node is enrolled with (the same key): another one is refused
-// (ErrAnotherCA); CAFile is written
+// (ErrAnotherCA), as is a certificate ending before the one the node
+// holds (ErrOlderCert); CAFile is written
 // first and CertFile last, so a node interrupted in between still finds its
 // older certificate, and LoadCredentials says if it no longer matches.
 func Install(dir string, key *Key, bundlePEM []byte) (*Credentials, error) {
@@ -110,9 +115,17 @@ func Install(dir string, key *Key, bundlePEM []byte) (*Credentials, error) {
 	}
 	// Anyone who holds the node's certificate or request can make it a
 	// bundle of a CA of their own: an enrolled node stays with its CA.
-	if held, err := LoadCredentials(dir, key); err == nil && !bytes.Equal(held.CA.RawSubjectPublicKeyInfo, creds.CA.RawSubjectPublicKeyInfo) {
-		return nil, fmt.Errorf("install enrollment bundle: %w: the file is signed by %q, not by the CA this node is enrolled with (%q, of another key): it is another deployment's, or made to take this node from its own; a node joins another deployment from a new data folder (lifeline init)",
-			ErrAnotherCA, creds.CA.Subject.CommonName, held.CA.Subject.CommonName)
+	if held, err := LoadCredentials(dir, key); err == nil {
+		if !bytes.Equal(held.CA.RawSubjectPublicKeyInfo, creds.CA.RawSubjectPublicKeyInfo) {
+			return nil, fmt.Errorf("install enrollment bundle: %w: the file is signed by %q, not by the CA this node is enrolled with (%q, of another key): it is another deployment's, or made to take this node from its own; a node joins another deployment from a new data folder (lifeline init)",
+				ErrAnotherCA, creds.CA.Subject.CommonName, held.CA.Subject.CommonName)
+		}
+		// A node is what the certificate of its key that ends last says:
+		// an earlier file would take it back to what that one replaced.
+		if creds.Cert.NotAfter.Before(held.Cert.NotAfter) {
+			return nil, fmt.Errorf("install enrollment bundle: %w: the file's certificate, of %s until %s, is older than the one this node holds, of %s until %s: it is an earlier file; install the latest headquarters signed",
+				ErrOlderCert, creds.Claims, fmtTime(creds.Cert.NotAfter), held.Claims, fmtTime(held.Cert.NotAfter))
+		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("install enrollment bundle: %v", err)

@@ -107,7 +107,7 @@ func TestEnrollRoundTrip(t *testing.T) {
 
 	// Re-enrollment (a new role, say) replaces the certificate; no temporary
 	// files are left behind.
-	bundle2, err := ca.Sign(request(t, k, Claims{Name: "cayo-relay", Role: "relay", District: "Cayo"}), time.Hour)
+	bundle2, err := ca.Sign(request(t, k, Claims{Name: "cayo-relay", Role: "relay", District: "Cayo"}), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +117,13 @@ func TestEnrollRoundTrip(t *testing.T) {
 	loaded, err = LoadCredentials(dir, k)
 	if err != nil || loaded.Claims.Role != "relay" || loaded.Claims.Name != "cayo-relay" {
 		t.Fatalf("after re-enrollment: %+v %v", loaded, err)
+	}
+	// The earlier file, whose certificate ends first, no longer installs.
+	if _, err := Install(dir, k, bundle); !errors.Is(err, ErrOlderCert) {
+		t.Fatalf("the earlier file installed again: %v, want ErrOlderCert", err)
+	}
+	if loaded, err = LoadCredentials(dir, k); err != nil || loaded.Claims.Role != "relay" {
+		t.Fatalf("after the earlier file: %+v %v", loaded, err)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 3 {
