@@ -94,6 +94,22 @@ func locateCA(dir string) (caDir, hqDir string, err error) {
 // Cert is the CA's certificate.
 func (a *Authority) Cert() *x509.Certificate { return a.ca.Cert }
 
+// ErrInCAFolder means a file for elsewhere (a signed certificate) was to be
+// written into the CA folder.
+var ErrInCAFolder = errors.New("a signed certificate is not written into the CA folder")
+
+// CheckOutPath refuses a file to write, the certificate Sign returns, in
+// the CA folder or in a folder inside it, as CheckExportPath refuses one
+// in a node's data folder: a path mistyped there would replace the CA's
+// key, and every node it enrolled would have to be enrolled again.
+func (a *Authority) CheckOutPath(path string) error {
+	in, err := within(path, a.Dir)
+	if err != nil || !in {
+		return err
+	}
+	return fmt.Errorf("%s: %w (%s): it holds the CA's key; write the certificate elsewhere", path, ErrInCAFolder, a.Dir)
+}
+
 // Sealed says whether the CA's key is sealed with a passphrase; when it is
 // not (a CA folder written before keys were), SealAuthority seals it.
 func (a *Authority) Sealed() bool { return a.ca.Sealed() }

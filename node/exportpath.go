@@ -18,46 +18,71 @@ var ErrInDataFolder = errors.New("an export is not written into the node's data 
 // folder is compared as the system finds it, through links, so that
 // another name of the data folder is refused too.
 func (n *Node) CheckExportPath(path string) error {
-	abs, err := systemPath(path)
-	if err != nil {
+	in, err := within(path, n.cfg.DataDir)
+	if err != nil || !in {
 		return err
 	}
-	if err := n.checkExportFolder(parent(abs), path); err != nil {
-		return err
-	}
-	return n.checkExportFolder(filepath.Dir(path), path)
+	return n.inDataFolder(path)
 }
 
 // checkExportFolder refuses dir, which an export named path writes into,
-// when it is the data folder or inside it. After a link, ".." is not the
-// same folder as the system takes it and as filepath.Join and
-// filepath.Dir take it, cleaning the names first, nor a relative path
-// from the system's current folder and from the shell's $PWD
-// (filepath.Abs); writers take it each way, so dir is refused whichever
-// way it is in the data folder.
+// when it is the data folder or inside it.
 func (n *Node) checkExportFolder(dir, path string) error {
-	data, err := os.Stat(n.cfg.DataDir)
-	if err != nil {
+	in, err := folderWithin(dir, n.cfg.DataDir)
+	if err != nil || !in {
 		return err
+	}
+	return n.inDataFolder(path)
+}
+
+func (n *Node) inDataFolder(path string) error {
+	return fmt.Errorf("%s: %w (%s): it holds the node's database and keys; write the export elsewhere", path, ErrInDataFolder, n.cfg.DataDir)
+}
+
+// within reports whether the file path is in folder, or in a folder
+// inside it, as CheckExportPath takes it.
+func within(path, folder string) (bool, error) {
+	abs, err := systemPath(path)
+	if err != nil {
+		return false, err
+	}
+	for _, dir := range []string{parent(abs), filepath.Dir(path)} {
+		if in, err := folderWithin(dir, folder); err != nil || in {
+			return in, err
+		}
+	}
+	return false, nil
+}
+
+// folderWithin reports whether dir, which a file is written into, is
+// folder or inside it. After a link, ".." is not the same folder as the
+// system takes it and as filepath.Join and filepath.Dir take it, cleaning
+// the names first, nor a relative path from the system's current folder
+// and from the shell's $PWD (filepath.Abs); writers take it each way, so
+// dir is found in folder whichever way it is there.
+func folderWithin(dir, folder string) (bool, error) {
+	data, err := os.Stat(folder)
+	if err != nil {
+		return false, err
 	}
 	sys, err := systemPath(dir)
 	if err != nil {
-		return err
+		return false, err
 	}
 	clean, err := systemPath(filepath.Clean(dir))
 	if err != nil {
-		return err
+		return false, err
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, d := range []string{sys, clean, abs} {
 		if inside(d, data) {
-			return fmt.Errorf("%s: %w (%s): it holds the node's database and keys; write the export elsewhere", path, ErrInDataFolder, n.cfg.DataDir)
+			return true, nil
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // inside reports whether dir, as the system finds it through its links,

@@ -84,6 +84,11 @@ func runCASign(ctx context.Context, e *env, fs *flagSet, args []string) error {
 		return usagef("--voter and --member-addr are the ledger's decisions: give HQ's data folder too (--data HQDIR)")
 	}
 	sign := func(hq *node.Node) error {
+		if hq != nil {
+			if err := hq.CheckExportPath(*out); err != nil {
+				return err
+			}
+		}
 		dir := *caDir
 		if dir == "" {
 			dir = fs.cfg.DataDir
@@ -93,6 +98,9 @@ func runCASign(ctx context.Context, e *env, fs *flagSet, args []string) error {
 			return err
 		}
 		warnUnsealed(e, "ca sign", ca)
+		if err := ca.CheckOutPath(*out); err != nil {
+			return err
+		}
 		var bundle []byte
 		if hq != nil {
 			bundle, err = hq.SignEnrollment(ctx, ca, req, *opt)

@@ -268,3 +268,44 @@ func TestCertificateRenewal(t *testing.T) {
 		t.Fatalf("after renewal: until %s, renew %v", st.Certificate, st.Renew)
 	}
 }
+
+// A request or a signed certificate is a file for elsewhere, a stick. An
+// --out mistyped into the node's data folder, or into the CA folder, is
+// refused, and nothing is written: before, `enroll request --out
+// cayo/node.key` replaced the laptop's key with its request, and every
+// change it signed was orphaned; `ca sign --out` did the same to HQ's key,
+// or, into the CA folder on its stick, to the CA's key, with which every
+// node was enrolled. Elsewhere, each writes its file.
+func TestEnrollmentFilesStayOutOfTheDataAndCAFolders(t *testing.T) {
+	d := newDeployment(t)
+	stick := filepath.Join(d.dir, "usb", "lifeline-ca")
+	other := filepath.Join(d.dir, "hq-alt")
+	ok(t, "", "init", "--data", other, "--role", "hq", "--district", "Belize", "--name", "hq-alt")
+	ok(t, "", "ca", "init", "--data", other, "--out", stick)
+	cayo, req := request(t, d.dir, "cayo-laptop-07", "field", "Cayo")
+	sign := []string{"--request", req, "--role", "field", "--district", "Cayo"}
+	for _, c := range []struct {
+		args   []string
+		target string
+	}{
+		{[]string{"enroll", "request", "--data", cayo}, filepath.Join(cayo, "node.key")},
+		{append([]string{"ca", "sign", "--data", d.hq}, sign...), filepath.Join(d.hq, "node.key")},
+		{append([]string{"ca", "sign", "--data", d.hq}, sign...), filepath.Join(d.hq, "ca", "ca.key")},
+		{append([]string{"ca", "sign", "--ca", stick}, sign...), filepath.Join(stick, "ca.key")},
+	} {
+		before, err := os.ReadFile(c.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := append(c.args[:len(c.args):len(c.args)], "--out", c.target)
+		fails(t, "", []string{c.target, "folder", "elsewhere"}, args...)
+		if after, _ := os.ReadFile(c.target); !bytes.Equal(after, before) {
+			t.Fatalf("lifeline %s replaced %s", strings.Join(args, " "), c.target)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		ok(t, "", append(c.args[:len(c.args):len(c.args)], "--out", out)...)
+		if fi, err := os.Stat(out); err != nil || fi.Size() == 0 {
+			t.Fatalf("lifeline %s --out elsewhere wrote no file (%v)", strings.Join(c.args, " "), err)
+		}
+	}
+}

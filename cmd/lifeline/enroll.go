@@ -39,6 +39,9 @@ func runEnrollRequest(ctx context.Context, e *env, fs *flagSet, args []string) e
 	out := fs.required("out", "where to write the request")
 	district := fs.String("district", "", "ask for a certificate of this district: the responder has moved there (default the node's own)")
 	return fs.onNode(ctx, args, func(n *node.Node) error {
+		if err := n.CheckExportPath(*out); err != nil {
+			return err
+		}
 		req, err := n.EnrollmentRequestIn(*district)
 		if err != nil {
 			return err
