@@ -50,7 +50,7 @@ func runCASign(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	district := fs.String("district", "", "the district the node must be in, as you know it from who asked")
 	caDir := fs.String("ca", "", "the CA folder (e.g. on a USB stick); alone, no HQ folder is needed, for a field laptop (default HQDIR/ca)")
 	opt := memberFlags(fs)
-	fs.DurationVar(&opt.Validity, "validity", 0, "how long the certificate is valid (default five years)")
+	fs.DurationVar(&opt.Validity, "validity", 0, "how long the certificate is valid (default 120 days, a season, for a field laptop; a year for a relay or HQ)")
 	pass := caPassphraseFlag(fs)
 	if _, err := fs.parse(args); err != nil {
 		return err
