@@ -141,10 +141,16 @@ func (a *Authority) Sign(request []byte, opt SignOptions) ([]byte, error) {
 }
 
 // gossipKeys reads the deployment's gossip keys kept in the CA folder.
+// Keys in the clear are read only beside a key in the clear: beside a
+// sealed one, they are a sealing cut short, or anyone's who held the
+// folder, since only the passphrase seals them.
 func (a *Authority) gossipKeys() ([][]byte, error) {
 	sealed := filepath.Join(a.Dir, CAGossipFile)
 	if _, err := os.Stat(sealed); errors.Is(err, fs.ErrNotExist) {
 		if clear := filepath.Join(a.Dir, gossip.KeyFile); fileExists(clear) {
+			if a.Sealed() {
+				return nil, fmt.Errorf("%s holds gossip keys in the clear beside a sealed key, and no %s: if lifeline ca seal was cut short, run it again; if the folder was out of your hands, the keys may be anyone's: sign with HQ's data folder at hand (--data HQDIR), which gives the keys HQ uses", clear, CAGossipFile)
+			}
 			return gossip.ReadKeyFile(clear) // a CA folder not sealed yet
 		}
 	}

@@ -604,3 +604,31 @@ func TestAnOlderEnrollmentFileIsRefused(t *testing.T) {
 	}
 	stays("its own file, its gossip keys lost")
 }
+
+// Whoever holds the CA's stick for a while, without its passphrase, cannot
+// sign, nor open or replace the sealed gossip keys; but a CA folder from
+// before keys were sealed held them in the clear, and one whose sealing was
+// cut short holds both. Removing gossip.sealed and putting a gossip.keys of
+// one's own beside the sealed key would have every laptop later enrolled
+// from the stick alone gossip with the maker, and not with the deployment.
+// A CA folder whose key is sealed hands out sealed gossip keys only, and
+// says what to do.
+func TestASealedCAFolderHandsOutNoClearGossipKeys(t *testing.T) {
+	d := newDeployment(t)
+	if err := os.Remove(filepath.Join(d.caDir, node.CAGossipFile)); err != nil {
+		t.Fatal(err)
+	}
+	rogue, err := gossip.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gossip.WriteKeyFile(filepath.Join(d.caDir, gossip.KeyFile), [][]byte{rogue}); err != nil {
+		t.Fatal(err)
+	}
+	ca := mustCA(t, d.caDir)
+	_, req := d.request(t, "cayo-laptop-07", syncproto.RoleField, "Cayo")
+	bundle, err := ca.Sign(req, node.SignOptions{Role: syncproto.RoleField, District: "Cayo"})
+	if err == nil || !strings.Contains(err.Error(), gossip.KeyFile) || !strings.Contains(err.Error(), "lifeline ca seal") {
+		t.Fatalf("a sealed CA folder with gossip keys in the clear: %d bytes signed, error %v; want a refusal naming the file and ca seal", len(bundle), err)
+	}
+}
