@@ -98,6 +98,7 @@ type SignOptions struct {
 	// Validity is how long the certificate is valid; zero for the default.
 	Validity time.Duration
 	// Voter makes a relay a voter of the ledger (HQ nodes always vote).
+	// A relay the ledger has as a voter keeps its vote without it.
 	Voter bool
 	// MemberAddr is where a relay's or HQ's port is, for the ledger's
 	// leader to find it where gossip does not reach ("" for gossip only).
@@ -138,6 +139,13 @@ func (n *Node) SignEnrollment(ctx context.Context, ca *Authority, request []byte
 	if gone, err := n.IsRevoked(ctx, claims.Node); err != nil || gone {
 		return nil, cmp.Or(err, fmt.Errorf("%s (node %s) was revoked by headquarters: no certificate of its key is signed again; a laptop found again is enrolled anew, from a new data folder (lifeline init)", claims.Name, claims.Node))
 	}
+	// A renewal keeps the vote the ledger gave: a vote is taken by a
+	// decision of its own (SetMember), not by a flag left out.
+	members, err := n.store.LedgerMembers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opt.Voter = opt.Voter || members[claims.Node].Voter
 	// The keys HQ's node uses now: a key rotation rewrote them, not the
 	// CA folder's copy.
 	keys := n.gossipKeys().ReadKeys

@@ -490,3 +490,8 @@ func (s serving) Read(ctx context.Context, id syncproto.Hash, kind uint8, off ui
 func KeepDataKeys(n *Node, ctx context.Context, keys ...personal.DataKey) error {
 	return n.keepDataKeys(ctx, keys)
 }
+
+// LedgerMembers are the ledger's members as n's ledger decided.
+func LedgerMembers(n *Node, ctx context.Context) (map[syncproto.NodeID]store.LedgerMember, error) {
+	return n.store.LedgerMembers(ctx)
+}

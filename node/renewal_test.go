@@ -1,7 +1,9 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"lifeline/node"
 	"lifeline/node/identity"
 	"lifeline/node/nodetest"
+	"lifeline/syncproto"
 )
 
 const day = 24 * time.Hour
@@ -86,5 +89,49 @@ func TestChangesWrittenBeforeARenewalStillMerge(t *testing.T) {
 	}
 	if len(qs) != 1 || !strings.Contains(qs[0].Reason, "long before") {
 		t.Fatalf("kept aside at HQ: %+v", qs)
+	}
+}
+
+// A voting relay's certificate is renewed, signed at HQ without --voter,
+// as a laptop's is: the person renewing means a new season, not a vote
+// taken. The relay still votes; a vote is taken by a decision of its own
+// (ledger member). Before, the renewal made it a non-voter, and a ledger
+// of three voters was left with two, neither of which could then be lost.
+func TestARenewalKeepsAVotersVote(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	relay := relays[0]
+	ctx := context.Background()
+	if err := c.CA.Save(filepath.Join(hq.Config.DataDir, node.CADir), testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	ca, err := node.OpenAuthority(hq.Config.DataDir, passphrase(testPassphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := relay.Node.EnrollmentRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := hq.Node.SignEnrollment(ctx, ca, req, node.SignOptions{Role: syncproto.RoleRelay, District: "Cayo", Validity: 400 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewed, _ := pem.Decode(bundle)
+	nodetest.Eventually(t, 10*time.Second, "the ledger enrolls the renewed certificate", func() bool {
+		known, _ := hq.Node.KnownNodes(ctx)
+		for _, k := range known {
+			if k.Node == relay.Node.Self().ID && bytes.Equal(k.Cert, renewed.Bytes) {
+				return true
+			}
+		}
+		return false
+	})
+	ms, err := node.LedgerMembers(hq.Node, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := ms[relay.Node.Self().ID]; !ok || !m.Voter {
+		t.Fatalf("after its renewal the relay is member %v, voter %v; want it to vote still", ok, m.Voter)
 	}
 }

@@ -37,7 +37,7 @@ func runCAInit(ctx context.Context, e *env, fs *flagSet, args []string) error {
 // memberFlags are headquarters' choices for a relay or HQ it enrolls.
 func memberFlags(fs *flagSet) *node.SignOptions {
 	opt := &node.SignOptions{}
-	fs.BoolVar(&opt.Voter, "voter", false, "a relay votes in the ledger (HQ, the alternate HQ and chosen relays vote; HQ always)")
+	fs.BoolVar(&opt.Voter, "voter", false, "a relay votes in the ledger (HQ, the alternate HQ and chosen relays vote; HQ always; a relay renewed keeps its vote: lifeline ledger member takes it)")
 	fs.StringVar(&opt.MemberAddr, "member-addr", "", "where the relay's port is, host:port, when gossip does not reach it")
 	fs.BoolVar(&opt.HQ, "hq", false, "the node is an HQ: an HQ certificate can enroll and revoke every node, so it is never signed without this")
 	return opt
