@@ -482,6 +482,10 @@ type RaftStatus struct {
 	// Refused are the latest commands queued here that the ledger refused
 	// (and that left the queue), oldest first.
 	Refused []ledgerplane.Refused `json:"refused,omitempty"`
+	// Queued are the decisions queued here that the ledger has not
+	// applied yet, oldest first (at most 100): a revocation among them is
+	// refused nowhere until it is.
+	Queued []string `json:"queued,omitempty"`
 }
 
 // Status counts what the node holds.
@@ -618,6 +622,13 @@ func (n *Node) raftStatus(ctx context.Context) (*RaftStatus, error) {
 		if err := json.Unmarshal([]byte(refused), &rs.Refused); err != nil {
 			return nil, fmt.Errorf("node state %s: %w", ledgerplane.RefusedKey, err)
 		}
+	}
+	queued, err := n.store.PendingOutbox(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range queued {
+		rs.Queued = append(rs.Queued, ledgerplane.CommandName(append([]byte{byte(q.Kind)}, q.Body...)))
 	}
 	return rs, nil
 }

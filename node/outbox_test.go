@@ -4,6 +4,7 @@ package node_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,4 +109,42 @@ func TestDecisionsAreSignedAtDistinctTimes(t *testing.T) {
 		}
 		last = at
 	}
+}
+
+// A revocation headquarters queues while the ledger has no quorum (its
+// voting relays cut off) waits, taking effect nowhere, and the node's
+// status says so until the ledger applies it.
+func TestAQueuedRevocationIsInTheStatus(t *testing.T) {
+	t.Parallel()
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 2, true)
+	stolen := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	for _, r := range relays {
+		r.Stop()
+	}
+	if err := hq.Node.Revoke(ctx, stolen.Node.Self().ID, "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := hq.Node.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Raft == nil || !slices.Equal(st.Raft.Queued, []string{"revoke"}) {
+		t.Fatalf("the status of HQ with no quorum: %+v; want the revocation queued", st.Raft)
+	}
+	if gone, err := hq.Node.IsRevoked(ctx, stolen.Node.Self().ID); err != nil || gone {
+		t.Fatalf("revoked before the ledger applied it: %v (%v)", gone, err)
+	}
+	for _, r := range relays {
+		r.Start()
+	}
+	nodetest.Eventually(t, 60*time.Second, "the revocation applied once quorum returns", func() bool {
+		gone, _ := hq.Node.IsRevoked(ctx, stolen.Node.Self().ID)
+		return gone
+	})
+	nodetest.Eventually(t, 10*time.Second, "the revocation leaves the queue", func() bool {
+		st, err := hq.Node.Status(ctx)
+		return err == nil && st.Raft != nil && len(st.Raft.Queued) == 0
+	})
 }

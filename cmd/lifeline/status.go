@@ -70,6 +70,10 @@ func printStatus(w io.Writer, n *node.Node, st node.Status) error {
 			fmt.Fprintf(w, " (as of %s)", r.AsOf)
 		}
 		fmt.Fprintln(w)
+		if len(r.Queued) > 0 {
+			fmt.Fprintf(w, "%d decisions queued here wait for the ledger to apply them, and take effect nowhere until it does: %s\n",
+				len(r.Queued), strings.Join(r.Queued, ", "))
+		}
 		for _, c := range r.Refused {
 			fmt.Fprintf(w, "ledger refused a command queued here, dropped from the queue: %s at %s: %s\n",
 				node.Printable(c.Command), c.At.Format(time.RFC3339), node.Printable(c.Reason))

@@ -347,12 +347,12 @@ func (p *Plane) drainOutbox(ctx context.Context) error {
 		case errors.Is(err, ledger.ErrApplied):
 			// A try before this one went through (its answer was lost
 			// to a timeout): the command is done.
-			p.cfg.Log.Debug("a queued command the ledger applied already", "command", commandName(entry))
+			p.cfg.Log.Debug("a queued command the ledger applied already", "command", CommandName(entry))
 		case errors.Is(err, ledger.ErrRefused):
 			// Every member refuses it alike, now and at every try: it
 			// is dropped, said once, and the commands after it go on.
 			// A revocation is never held up behind a refused command.
-			what := commandName(entry)
+			what := CommandName(entry)
 			p.cfg.Log.Warn("the ledger refused a queued command; it is dropped", "command", what, "err", err)
 			if err := p.noteRefused(ctx, Refused{At: time.Now().UTC(), Command: what, Reason: err.Error()}); err != nil {
 				return err
@@ -405,9 +405,9 @@ func (p *Plane) noteRefused(ctx context.Context, r Refused) error {
 	return p.cfg.Store.SetState(ctx, RefusedKey, string(b))
 }
 
-// commandName is an entry's command as a log names it: a decision by
+// CommandName is an entry's command as a log names it: a decision by
 // what it decides.
-func commandName(entry []byte) string {
+func CommandName(entry []byte) string {
 	t, cmd, err := ledger.Decode(entry)
 	if err != nil {
 		return "undecodable"
