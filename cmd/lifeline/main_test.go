@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -412,5 +413,37 @@ func TestClockOffset(t *testing.T) {
 	}
 	if _, stderr, err := run("tomorrow", "record", "list", "--data", dir); err == nil || !strings.Contains(stderr, "LIFELINE_CLOCK_OFFSET") {
 		t.Fatalf("a wrong offset: %v %q", err, stderr)
+	}
+}
+
+// TestUsageNamesEveryFlag reads each command's -h: its usage line names
+// every flag the command takes, and no flag it does not, besides those every
+// command takes (--data, --lang, --passphrase-file) and the passphrase of a
+// person signing in, which goes with --as.
+func TestUsageNamesEveryFlag(t *testing.T) {
+	flagName := regexp.MustCompile(`--([a-z][a-z0-9-]*)`)
+	defined := regexp.MustCompile(`(?m)^  -([a-z][a-z0-9-]*)`)
+	for _, c := range commands {
+		out := ok(t, "", append(strings.Fields(c.name), "-h")...)
+		usage, _, _ := strings.Cut(out, "\n")
+		named := map[string]bool{}
+		for _, m := range flagName.FindAllStringSubmatch(usage, -1) {
+			named[m[1]] = true
+		}
+		takes := map[string]bool{}
+		for _, m := range defined.FindAllStringSubmatch(out, -1) {
+			takes[m[1]] = true
+			switch {
+			case m[1] == "data" || m[1] == "lang" || m[1] == "passphrase-file":
+			case m[1] == "person-passphrase-file" && named["as"]:
+			case !named[m[1]]:
+				t.Errorf("lifeline %s takes --%s, which its usage line %q does not name", c.name, m[1], usage)
+			}
+		}
+		for name := range named {
+			if !takes[name] {
+				t.Errorf("lifeline %s: its usage line %q names --%s, which it does not take", c.name, usage, name)
+			}
+		}
 	}
 }

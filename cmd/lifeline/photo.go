@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -28,6 +29,9 @@ func runPhotoAdd(ctx context.Context, e *env, fs *flagSet, args []string) error 
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
 			return usagef("%v", err)
 		}
 		if args = fs.Args(); len(args) == 0 {
