@@ -263,6 +263,26 @@ func gunzipLines(t *testing.T, path string, n int) []byte {
 	return out
 }
 
+// A laptop enrolled from the CA folder alone, on a stick, holds no HQ
+// node's certificate; its first session with HQ brings it, even where HQ
+// has written nothing of its own, so that the laptop's next bundle is
+// encrypted for HQ by default.
+func TestALaptopEnrolledFromTheCAFolderLearnsHQInASession(t *testing.T) {
+	dir := t.TempDir()
+	hq, ca, field := filepath.Join(dir, "hq"), filepath.Join(dir, "stick", "ca"), filepath.Join(dir, "tol-02")
+	ok(t, "", "init", "--data", hq, "--role", "hq", "--district", "Cayo", "--name", "hq-belmopan")
+	ok(t, "", "ca", "init", "--data", hq, "--out", ca)
+	ok(t, "", "init", "--data", field, "--role", "field", "--district", "Toledo", "--name", "tol-02")
+	ok(t, "", "enroll", "--data", field, "--ca", ca)
+	addRecords(t, field, 1, "Punta Gorda")
+	stick := filepath.Join(dir, "tol-02.bundle")
+	fails(t, "", []string{"--to hq", "knows no headquarters node"}, "bundle", "export", "--data", field, "--out", stick)
+	ok(t, "", "sync", "--data", field, "--peer", serve(t, hq))
+	if out := ok(t, "", "bundle", "export", "--data", field, "--out", stick); !strings.Contains(out, "encrypted for hq-belmopan, tol-02 (this node)") {
+		t.Fatalf("bundle export after a session with HQ said %q", out)
+	}
+}
+
 // Bundles carry the same changes with no network: a full bundle, an
 // incremental one for a vector, imported twice, in any order; a cut or
 // altered bundle is refused whole.

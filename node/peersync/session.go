@@ -1166,9 +1166,11 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 			origins = append(origins, st.Origin)
 		}
 	}
-	if self := s.cfg.Hello.Node; hello.Role.Decides() && !seen[self] {
-		// Headquarters hands data keys to the nodes whose certificates it
-		// holds: it gets this node's even when no change of it is due.
+	if self := s.cfg.Hello.Node; !seen[self] {
+		// The peer gets this node's certificate even when no change of it
+		// is due: headquarters hands data keys to the nodes whose
+		// certificates it holds, and a laptop enrolled from the CA folder
+		// alone encrypts its bundles for the HQ nodes and relays it met.
 		origins = append(origins, self)
 	}
 	if len(origins) > 0 {
