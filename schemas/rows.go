@@ -65,33 +65,43 @@ func ValidRowID(s string) bool {
 }
 
 var rowMu sync.Mutex
-var lastRow uint64
+var lastMilli, lastRand uint64
 
 // NewRowIDs makes n row ids, in increasing order, each after every id
-// made before by this process: 9 digits of milliseconds since 1970, then
-// 7 random, so that rows sort by when they were added and two nodes
-// adding a row at once pick different ids.
-func NewRowIDs(n int) []string {
+// made before by this process: 9 digits of milliseconds since 1970 (until
+// the year 3084), then 7 random, so that rows sort by when they were added
+// and two nodes adding a row at once pick different ids.
+func NewRowIDs(n int) []string { return rowIDsAt(time.Now(), n) }
+
+func rowIDsAt(now time.Time, n int) []string {
 	rowMu.Lock()
 	defer rowMu.Unlock()
 	ids := make([]string, n)
 	for i := range ids {
 		var rnd [8]byte
 		rand.Read(rnd[:])
-		v := uint64(time.Now().UnixMilli())<<35 | binary.BigEndian.Uint64(rnd[:])>>29
-		if v <= lastRow {
-			v = lastRow + 1
+		ms, r := uint64(now.UnixMilli()), binary.BigEndian.Uint64(rnd[:])>>29
+		if ms < lastMilli || ms == lastMilli && r <= lastRand {
+			ms, r = lastMilli, lastRand+1
+			if r == 1<<35 {
+				ms, r = ms+1, 0
+			}
 		}
-		lastRow = v
+		lastMilli, lastRand = ms, r
 		var b [RowIDLen]byte
-		// 80 bits: the top 16 are zero until the year 3084.
-		for j := RowIDLen - 1; j >= 0; j-- {
-			b[j] = rowDigits[v&31]
-			v >>= 5
-		}
+		putRowDigits(b[:9], ms)
+		putRowDigits(b[9:], r)
 		ids[i] = string(b[:])
 	}
 	return ids
+}
+
+// putRowDigits writes v in base32hex into b, the last digit the lowest.
+func putRowDigits(b []byte, v uint64) {
+	for j := len(b) - 1; j >= 0; j-- {
+		b[j] = rowDigits[v&31]
+		v >>= 5
+	}
 }
 
 // rowField resolves a row field's name to its nested definition.
