@@ -147,7 +147,9 @@ func TestALaptopClaimingToHoldAReportDoesNotMakeItSent(t *testing.T) {
 	if _, err := other.Node.Record(ctx, id); err != nil {
 		t.Fatalf("the other laptop was not sent the report: %v", err)
 	}
-	if st := statusOf(t, honest.Node, id); st != node.StatusSent {
-		t.Fatalf("after another laptop acknowledged the report, it is %s; want %s", st, node.StatusSent)
-	}
+	// The honest laptop marks what the other acknowledged as its own side
+	// of the session ends, which may be just after the other's.
+	nodetest.Eventually(t, 10*time.Second, "the report shown sent once another laptop acknowledged it", func() bool {
+		return statusOf(t, honest.Node, id) == node.StatusSent
+	})
 }
