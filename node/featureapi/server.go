@@ -63,7 +63,7 @@ func New(n *node.Node, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{node: n, dataDir: n.Config().DataDir, log: log, turns: make(chan struct{}, maxConcurrent), untokened: &untokened{log: log}, tokenTurns: map[string]chan struct{}{}}
+	return &Server{node: n, dataDir: n.Config().DataDir, log: log, turns: make(chan struct{}, maxConcurrent), untokened: &untokened{Log: log, Lines: untokenedLines, Msg: msgUntokened}, tokenTurns: map[string]chan struct{}{}}
 }
 
 // Serve serves HTTPS on ln with the certificate until ctx ends.
@@ -91,7 +91,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, cert tls.Certificat
 	}()
 	err := srv.ServeTLS(&limitListener{Listener: ln, slots: make(chan struct{}, maxConns), held: map[string]int{}}, "", "")
 	close(done)
-	s.untokened.stop()
+	s.untokened.Stop()
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -176,7 +176,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		args := []any{"path", node.Printable(cut(r.URL.Path, 200)), "status", status, "token", name}
 		if !known {
-			s.untokened.logAt(slog.LevelInfo, "feature API request", args...)
+			s.untokened.LogAt(slog.LevelInfo, "feature API request", args...)
 			return
 		}
 		s.log.Info("feature API request", args...)
@@ -269,7 +269,7 @@ func (s *Server) authorize(r *http.Request) (Token, *apiError) {
 	}
 	list, err := ListTokens(s.dataDir)
 	if err != nil {
-		s.untokened.logAt(slog.LevelError, "feature API: reading the tokens", "err", err)
+		s.untokened.LogAt(slog.LevelError, "feature API: reading the tokens", "err", err)
 		return Token{}, refuse(http.StatusInternalServerError, "ServerError", "the server cannot read its tokens")
 	}
 	tok, ok := checkToken(list, strings.TrimSpace(presented))

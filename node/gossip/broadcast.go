@@ -132,7 +132,7 @@ func (g *Gossip) deliver() {
 			default:
 			}
 			if err := g.cfg.OnMessage(msg); err != nil {
-				g.warnings.logAt(slog.LevelWarn, "gossip: refused a message", "err", err)
+				g.warnings.LogAt(slog.LevelWarn, "gossip: refused a message", "err", err)
 			}
 		}
 	}

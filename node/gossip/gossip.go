@@ -239,7 +239,7 @@ func Start(cfg Config) (*Gossip, error) {
 		cfg:      cfg,
 		store:    store,
 		log:      cfg.Log,
-		warnings: &warnings{log: cfg.Log},
+		warnings: newWarnings(cfg.Log),
 		keyring:  keyring,
 		members:  map[string]*Member{},
 		admitted: map[string]time.Time{},
@@ -511,7 +511,7 @@ func (g *Gossip) Shutdown() error {
 	err := g.ml.Shutdown()
 	close(g.done)
 	g.wg.Wait()
-	g.warnings.stop()
+	g.warnings.Stop()
 	if err != nil {
 		return fmt.Errorf("gossip: shutdown: %v", err)
 	}

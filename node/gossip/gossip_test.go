@@ -464,7 +464,7 @@ func TestStartErrors(t *testing.T) {
 func TestPushPullRepairs(t *testing.T) {
 	now := time.Now()
 	table := func(states ...string) *Gossip {
-		g := &Gossip{members: map[string]*Member{}, log: testLog(), warnings: &warnings{log: testLog()}, cfg: Config{Profile: Test}, msgs: make(chan []byte, 10)}
+		g := &Gossip{members: map[string]*Member{}, log: testLog(), warnings: newWarnings(testLog()), cfg: Config{Profile: Test}, msgs: make(chan []byte, 10)}
 		for i, s := range states {
 			meta := testMeta(fmt.Sprintf("m%d", i))
 			g.members[meta.Node.String()] = &Member{Meta: meta, State: s, Since: now}
@@ -531,7 +531,7 @@ func TestPushPullRepairs(t *testing.T) {
 // decode, or names another node, keeps a member out of it.
 func TestMemberTable(t *testing.T) {
 	rec := &member{}
-	g := &Gossip{members: map[string]*Member{}, admitted: map[string]time.Time{}, log: testLog(), warnings: &warnings{log: testLog()}, cfg: Config{Events: rec}, name: "self"}
+	g := &Gossip{members: map[string]*Member{}, admitted: map[string]time.Time{}, log: testLog(), warnings: newWarnings(testLog()), cfg: Config{Events: rec}, name: "self"}
 	g.events.init()
 	// told takes the events queued, as the handler would be told them.
 	var told []event

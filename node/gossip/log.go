@@ -4,8 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
-	"time"
+
+	"lifeline/node/internal/loglimit"
 )
 
 // warnLines is how many warnings and errors about what others sent are
@@ -22,56 +22,11 @@ const warnLines = 10
 const msgUnlogged = "gossip: more warnings and errors, not logged one by one"
 
 // warnings logs warnings and errors, warnLines a second.
-type warnings struct {
-	log *slog.Logger
+type warnings = loglimit.Limiter
 
-	mu       sync.Mutex
-	start    time.Time // of the second being counted
-	lines    int       // logged in it
-	unlogged int
-	flushing *time.Timer
-}
-
-// logAt logs a warning or an error, unless this second has logged
-// warnLines already; then it counts it.
-func (w *warnings) logAt(level slog.Level, msg string, args ...any) {
-	w.mu.Lock()
-	now := time.Now()
-	if w.flushing == nil && now.Sub(w.start) >= time.Second {
-		w.start, w.lines = now, 0
-	}
-	if w.lines < warnLines {
-		w.lines++
-		w.mu.Unlock()
-		w.log.Log(context.Background(), level, msg, args...)
-		return
-	}
-	w.unlogged++
-	if w.flushing == nil {
-		w.flushing = time.AfterFunc(time.Until(w.start.Add(time.Second)), w.flush)
-	}
-	w.mu.Unlock()
-}
-
-// flush logs the count of the second's warnings and errors not logged,
-// and starts a new second.
-func (w *warnings) flush() {
-	w.mu.Lock()
-	n := w.unlogged
-	w.start, w.lines, w.unlogged, w.flushing = time.Now(), 0, 0, nil
-	w.mu.Unlock()
-	w.log.Warn(msgUnlogged, "count", n)
-}
-
-// stop logs at once what the second counted so far: the Gossip shut down,
-// and logs nothing after.
-func (w *warnings) stop() {
-	w.mu.Lock()
-	t := w.flushing
-	w.mu.Unlock()
-	if t != nil && t.Stop() {
-		w.flush()
-	}
+// newWarnings is the warnings of a Gossip logging to log.
+func newWarnings(log *slog.Logger) *warnings {
+	return &warnings{Log: log, Lines: warnLines, Msg: msgUnlogged}
 }
 
 // logWriter turns memberlist's log lines ("[WARN] memberlist: ...") into
@@ -99,9 +54,9 @@ func (l logWriter) Write(p []byte) (int, error) {
 		line = "memberlist: " + line
 	}
 	if level < slog.LevelWarn {
-		l.w.log.Log(context.Background(), level, "gossip: "+line)
+		l.w.Log.Log(context.Background(), level, "gossip: "+line)
 	} else {
-		l.w.logAt(level, "gossip: "+line)
+		l.w.LogAt(level, "gossip: "+line)
 	}
 	return len(p), nil
 }

@@ -153,7 +153,7 @@ func (g *Gossip) memberUp(n *memberlist.Node) {
 		// Its name and address are all we know of it; a member with
 		// metadata from a newer major version lands here until this node is
 		// updated.
-		g.warnings.logAt(slog.LevelWarn, "gossip: ignoring a member whose metadata does not decode", "member", n.Name, "addr", n.Address(), "err", err)
+		g.warnings.LogAt(slog.LevelWarn, "gossip: ignoring a member whose metadata does not decode", "member", n.Name, "addr", n.Address(), "err", err)
 		if e != nil {
 			delete(g.members, n.Name)
 			if e.State == StateAlive {
