@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -291,7 +292,7 @@ func TestAKitTooLargeForAHelloIsRefused(t *testing.T) {
 		return err == nil && len(l) == 4
 	})
 	_, err = hq.Node.PublishKit(ctx, "roads-4.yaml", kit(4))
-	if !errors.Is(err, node.ErrKitTooLarge) || !strings.Contains(err.Error(), "with the 4 other kits published, a sync hello would carry over 1024 KiB") {
+	if !errors.Is(err, node.ErrKitTooLarge) || !strings.Contains(err.Error(), "with the 4 other kits published or queued, a sync hello would carry over 1024 KiB") {
 		t.Fatalf("a fifth kit of 250 KiB: %v", err)
 	}
 	res, err := laptop.Node.Sync(ctx, hq.Addr)
@@ -305,5 +306,42 @@ func TestAKitTooLargeForAHelloIsRefused(t *testing.T) {
 		if _, ok := laptop.Node.Kits().Kit(fmt.Sprintf("roads-%d", i)); !ok {
 			t.Errorf("the laptop lacks roads-%d", i)
 		}
+	}
+}
+
+// Kits published while the ledger has no quorum wait in HQ's queue, and
+// reach laptops together once it applies them: each is counted with those
+// queued before it, not with those applied alone, which let five kits of
+// 250 KiB be queued where a hello carries four.
+func TestKitsQueuedTogetherFitAHello(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 2, true)
+	ctx := context.Background()
+	for _, r := range relays {
+		r.Stop()
+	}
+	roads, err := os.ReadFile("../fieldkits/kits/road-status.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kit := func(i int) []byte {
+		s := strings.Replace(string(roads), "kit: road-status", fmt.Sprintf("kit: roads-%d", i), 1)
+		s = strings.Replace(s, "- name: road-segment", fmt.Sprintf("- name: road-segment-%d", i), 1)
+		return append([]byte(s), "#"+strings.Repeat("x", 250<<10-len(s)-2)+"\n"...)
+	}
+	for i := range 4 {
+		if _, err := hq.Node.PublishKit(ctx, fmt.Sprintf("roads-%d.yaml", i), kit(i)); err != nil {
+			t.Fatalf("kit %d of 250 KiB: %v", i, err)
+		}
+	}
+	if l, err := node.KitNotices(hq.Node, ctx); err != nil || len(l) != 0 {
+		t.Fatalf("HQ applied %d kits with no quorum (%v)", len(l), err)
+	}
+	if _, err := hq.Node.PublishKit(ctx, "roads-4.yaml", kit(4)); !errors.Is(err, node.ErrKitTooLarge) || !strings.Contains(err.Error(), "with the 4 other kits published or queued") {
+		t.Fatalf("a fifth kit of 250 KiB, four queued: %v", err)
+	}
+	// A newer version of a queued kit takes its place, not a place more.
+	if _, err := hq.Node.PublishKit(ctx, "roads-0.yaml", bytes.Replace(kit(0), []byte("version: 1.0.0"), []byte("version: 1.0.1"), 1)); err != nil {
+		t.Fatalf("a newer version of a queued kit: %v", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"lifeline/fieldkits"
@@ -97,10 +99,33 @@ func (n *Node) fitsAHello(ctx context.Context, name string, k *schemas.Kit, entr
 	if err != nil {
 		return err
 	}
-	list := [][]byte{entry}
+	// The kits a hello will carry: those published, each replaced by
+	// the one queued after it, and those queued here that the ledger has
+	// not applied yet, the newest of each name; this kit in place of its
+	// own name's.
+	byName := map[string][]byte{}
 	for i, h := range held {
-		if h.Name != k.Name {
-			list = append(list, signed[i])
+		byName[h.Name] = signed[i]
+	}
+	queued, err := n.store.PendingOutbox(ctx)
+	if err != nil {
+		return err
+	}
+	for _, q := range queued {
+		e := append([]byte{byte(q.Kind)}, q.Body...)
+		if _, cmd, err := ledger.Decode(e); err == nil {
+			if d, ok := cmd.(*ledger.Decision); ok {
+				if kit, ok := d.Cmd.(*ledger.Kit); ok {
+					byName[kit.Name] = e
+				}
+			}
+		}
+	}
+	byName[k.Name] = entry
+	list := [][]byte{entry}
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		if name != k.Name {
+			list = append(list, byName[name])
 		}
 	}
 	switch {
@@ -108,7 +133,7 @@ func (n *Node) fitsAHello(ctx context.Context, name string, k *schemas.Kit, entr
 		return fmt.Errorf("%s: kit %s %s: %w: signed, it is %d KiB, and a sync hello carries at most %d KiB of one kit; make the file smaller (fewer choices, shorter labels and comments)",
 			name, k.Name, k.Version, ErrKitTooLarge, len(entry)>>10, syncproto.MaxKitNoticeBytes>>10)
 	case len(syncproto.FitKits(list)) < len(list):
-		return fmt.Errorf("%s: kit %s %s: %w: with the %d other kits published, a sync hello would carry over %d KiB or %d kits, its bound; make the kits smaller",
+		return fmt.Errorf("%s: kit %s %s: %w: with the %d other kits published or queued, a sync hello would carry over %d KiB or %d kits, its bound; make the kits smaller",
 			name, k.Name, k.Version, ErrKitTooLarge, len(list)-1, syncproto.MaxKitListBytes>>10, syncproto.MaxKits)
 	}
 	return nil
