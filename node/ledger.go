@@ -112,13 +112,14 @@ func (n *Node) fitsAHello(ctx context.Context, name string, k *schemas.Kit, entr
 		return err
 	}
 	for _, q := range queued {
-		e := append([]byte{byte(q.Kind)}, q.Body...)
-		if _, cmd, err := ledger.Decode(e); err == nil {
-			if d, ok := cmd.(*ledger.Decision); ok {
-				if kit, ok := d.Cmd.(*ledger.Kit); ok {
-					byName[kit.Name] = e
-				}
-			}
+		e := q.Entry()
+		_, cmd, err := ledger.Decode(e)
+		d, ok := cmd.(*ledger.Decision)
+		if err != nil || !ok {
+			continue
+		}
+		if kit, ok := d.Cmd.(*ledger.Kit); ok {
+			byName[kit.Name] = e
 		}
 	}
 	byName[k.Name] = entry

@@ -628,7 +628,7 @@ func (n *Node) raftStatus(ctx context.Context) (*RaftStatus, error) {
 		return nil, err
 	}
 	for _, q := range queued {
-		rs.Queued = append(rs.Queued, ledgerplane.CommandName(append([]byte{byte(q.Kind)}, q.Body...)))
+		rs.Queued = append(rs.Queued, ledgerplane.CommandName(q.Entry()))
 	}
 	return rs, nil
 }

@@ -335,7 +335,7 @@ func (p *Plane) drainOutbox(ctx context.Context) error {
 		return err
 	}
 	for _, o := range pending {
-		entry := append([]byte{byte(o.Kind)}, o.Body...)
+		entry := o.Entry()
 		if p.member.IsLeader() {
 			_, err = p.member.ProposeEntry(entry, 30*time.Second)
 		} else if leader := p.member.LeaderAddr(); leader != "" {

@@ -17,6 +17,10 @@ type Outbox struct {
 	Body []byte
 }
 
+// Entry is the ledger entry the command was queued as: its kind, then
+// its body.
+func (o Outbox) Entry() []byte { return append([]byte{byte(o.Kind)}, o.Body...) }
+
 // AddOutbox queues a command for the running node to propose.
 func (s *SQLite) AddOutbox(ctx context.Context, kind ledger.CommandType, body []byte) error {
 	_, err := s.mdbExec(ctx, `INSERT INTO outbox (kind, body, created) VALUES (?, ?, ?)`, int(kind), body, time.Now().UTC().Format(time.RFC3339))
