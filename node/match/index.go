@@ -664,10 +664,14 @@ func blockKeys(f *features) []string {
 		if n.first == "" {
 			continue
 		}
-		// The initials of the first name as written and of the names
-		// it stands for: Elizabeth stands for Isabel, and Elzabeth,
-		// mistyped, for nothing.
+		// The initials of the first name as written, of the form it
+		// is a spelling of (Jessenia is Yesenia, Karla Carla) and of
+		// the names it stands for: Elizabeth stands for Isabel, and
+		// Elzabeth, mistyped, for nothing.
 		initials := []string{n.first[:1]}
+		if f := formOf(n.first); f[0] != n.first[0] {
+			initials = append(initials, f[:1])
+		}
 		for _, c := range n.firstCanon {
 			if !slices.Contains(initials, c[:1]) {
 				initials = append(initials, c[:1])
