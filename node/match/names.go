@@ -73,6 +73,10 @@ var particles = map[string]bool{
 	// Young, Teacher Pop, Hna. Coc.
 	"rev": true, "revd": true, "pastor": true, "fr": true, "sister": true, "hna": true, "hermana": true,
 	"hno": true, "hermano": true, "teacher": true, "nurse": true,
+	// A widow's name (María Pop vda. de Coc), and a report of a
+	// household under its head's name (Juan Pop and family, Juan Pop y
+	// familia): words of no person's name.
+	"vda": true, "viuda": true, "and": true, "family": true, "familia": true,
 }
 
 // placeholders are what a clerk writes for a name not known: an injured

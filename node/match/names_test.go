@@ -269,7 +269,8 @@ func TestTwoGivenNamesWrittenAsOne(t *testing.T) {
 
 // A title a person is addressed by is not part of the name: Sister Maria
 // Tillett is Maria Tillett, and Teacher Coc and Rev. Young are Coc and
-// Young.
+// Young. Nor are the words of a household reported under its head's name
+// (Juan Pop and family), or of a widow's (vda. de Coc).
 func TestTitlesAreNotNames(t *testing.T) {
 	for _, tc := range [][2]string{
 		{"Sister Maria Tillett", "Maria Tillett"},
@@ -277,6 +278,9 @@ func TestTitlesAreNotNames(t *testing.T) {
 		{"Pastor Young, John", "JOHN YOUNG"},
 		{"Teacher Ana Coc", "Ana Coc"},
 		{"Hna. Rosa Chen", "Rosa Chen"},
+		{"Juan Pop and family", "Juan Pop"},
+		{"Juan Pop y familia", "POP, JUAN"},
+		{"Maria Pop Vda. de Coc", "Maria Pop Coc"},
 	} {
 		a := person("a", match.Missing, tc[0], "", 40, "San Antonio", "Toledo")
 		b := person("b", match.Sheltered, tc[1], "", 41, "San Antonio", "Toledo")
