@@ -151,7 +151,7 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request, base string, t *s
 	}
 	ctx := r.Context()
 	var page []node.RecordView
-	more := false
+	more, held := false, 0
 	for v, err := range s.node.Records(ctx, node.Query{Type: t.Name, After: p.After}) {
 		if errors.Is(err, store.ErrNotFound) {
 			return refuse(http.StatusBadRequest, "InvalidParameterValue", "parameter cursor: %s names no record here (take the next link as it is)", quote(Cursor(p.After)))
@@ -162,11 +162,13 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request, base string, t *s
 		if !sv.matches(v, p) {
 			continue
 		}
-		if len(page) == p.Limit {
+		size := viewBytes(v)
+		if len(page) == p.Limit || len(page) > 0 && held+size > maxPageBytes {
 			more = true
 			break
 		}
 		page = append(page, v)
+		held += size
 	}
 	self := base + "/collections/" + t.Name + "/items"
 	next := ""
@@ -227,6 +229,45 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request, base string, t *s
 	bw.WriteString("}\n")
 	bw.Flush()
 	return nil
+}
+
+// maxPageBytes bounds the values a page holds, whatever its limit: a
+// record may hold 200 rows of long texts, and 10,000 such records read
+// into one page would take gigabytes of the node's memory. A page that
+// reaches it ends early, with a next link, as a page may; one record
+// alone is always served.
+var maxPageBytes = 32 << 20
+
+// viewBytes is about how many bytes the values of v take: its texts and
+// their names, and a word for every other value.
+func viewBytes(v node.RecordView) int {
+	n := len(v.ID) + len(v.Case) + len(v.Updated)
+	for k, x := range v.Fields {
+		n += len(k) + valueBytes(x)
+	}
+	return n
+}
+
+func valueBytes(x any) int {
+	switch x := x.(type) {
+	case string:
+		return len(x)
+	case []byte:
+		return len(x)
+	case []any:
+		n := 0
+		for _, e := range x {
+			n += valueBytes(e)
+		}
+		return n
+	case map[string]any:
+		n := 0
+		for k, e := range x {
+			n += len(k) + valueBytes(e)
+		}
+		return n
+	}
+	return 8
 }
 
 func mustID(s string) syncproto.RecordID {

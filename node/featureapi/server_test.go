@@ -150,6 +150,46 @@ func TestNextLinksGiveEachRecordOnce(t *testing.T) {
 	}
 }
 
+// A page ends where its records' values reach the bound, whatever the
+// limit asked, and its next link gives the rest: 12 records of 2,000
+// characters of notes under a bound of 9,000 bytes come 4 to a page (each
+// record takes 2,000 bytes and more), each record once.
+func TestAPageIsBoundedInBytes(t *testing.T) {
+	defer func(old int) { maxPageBytes = old }(maxPageBytes)
+	maxPageBytes = 9000
+	n := openNode(t, syncproto.RoleHQ, "Belize")
+	var want []string
+	for i := range 12 {
+		a := assessment{"Cayo", fmt.Sprintf("v%d", i), 17.1, -89.0, 1, "2024-11-18T14:05:00Z", "A"}
+		doc := strings.TrimSuffix(a.json(), "}") + `,"notes":"` + strings.Repeat("n", 2000) + `"}`
+		id, err := n.Add(context.Background(), "damage-assessment", []byte(doc), "vol-007")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id.String())
+	}
+	s := New(n, nil)
+	tok := token(t, n, "gis", false)
+	var got []string
+	var returned []int
+	for target := "/collections/damage-assessment/items?limit=10000"; target != ""; {
+		p := getPage(t, s, tok, target)
+		returned = append(returned, p.NumberReturned)
+		got = append(got, ids(p)...)
+		target = p.next()
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("paged through %d records: %v\nwant the %d stored: %v", len(got), got, len(want), want)
+	}
+	if !slices.Equal(returned, []int{4, 4, 4}) {
+		t.Fatalf("pages of %v, want 4, 4, 4", returned)
+	}
+	code, body, h := get(t, s, tok, "/collections/damage-assessment/items?f=csv&limit=10000")
+	if code != http.StatusOK || !strings.Contains(h.Get("Link"), `rel="next"`) || bytes.Count(body, []byte("\n")) > 5 {
+		t.Fatalf("CSV of a page over the bound: %d, Link %q, %d lines", code, h.Get("Link"), bytes.Count(body, []byte("\n")))
+	}
+}
+
 // bbox, datetime and a field's value each keep the records they name,
 // and the next link keeps them.
 func TestFiltersKeepWhatTheyName(t *testing.T) {
