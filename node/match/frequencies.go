@@ -123,7 +123,8 @@ func init() {
 		groupGarifuna: {"nunez", "zuniga", "arzu", "lambey", "palacio", "cayetano", "sabal", "benguche", "norales", "noralez"},
 		groupMennonite: {"dyck", "klassen", "friesen", "reimer", "penner", "wiebe", "thiessen", "giesbrecht", "loewen", "fehr",
 			"knelsen", "enns", "rempel", "unger", "bergen", "bannman", "neufeld", "harder",
-			"johan", "abraham", "jacob", "heinrich", "cornelius", "isaak", "gerhard", "margaretha", "katharina", "aganetha", "helena"},
+			"johan", "abraham", "jacob", "heinrich", "cornelius", "isaak", "gerhard", "margaretha", "katharina", "aganetha", "helena",
+			"franz", "bernhard", "wilhelm", "klaas", "dietrich", "susanna", "agatha", "elisabeth", "frieda", "anganetha"},
 	} {
 		for _, n := range names {
 			nameGroup[n] = g

@@ -152,7 +152,7 @@ func TestTraps(t *testing.T) {
 // two records agreeing on it say less in Toledo than in Corozal, by the
 // ratio of the Maya's share of the two districts (0.62 and 0.07, Census
 // 2010), log2(0.62/0.07) = 3.1 bits. A name every people bears (Martínez)
-// says the same in both.
+// says the same in both. Given names of one people count so too.
 func TestNamesCommonInTheirDistrict(t *testing.T) {
 	weight := func(name, village, district string) float64 {
 		a := person("a", match.Missing, name, "male", 30, village, district)
@@ -166,6 +166,13 @@ func TestNamesCommonInTheirDistrict(t *testing.T) {
 	toledo, corozal = weight("Juan Martínez", "Santa Cruz", "Toledo"), weight("Juan Martínez", "Santa Cruz", "Corozal")
 	if toledo != corozal {
 		t.Errorf("Juan Martínez of Santa Cruz weighs %.2f bits in Toledo, %.2f in Corozal, want the same", toledo, corozal)
+	}
+	// Franz is a Mennonite's name as Harder is: both say less in Orange
+	// Walk, where Mennonites are 0.11 of the people, than in Belize
+	// District, where they are 0.005: 2 × log2(0.11/0.005) = 8.9 bits.
+	ow, bz := weight("Franz Harder", "Trinidad", "Orange Walk"), weight("Franz Harder", "Trinidad", "Belize")
+	if d := bz - ow; d < 8.8 || d > 9.0 {
+		t.Errorf("Franz Harder weighs %.2f bits in Orange Walk, %.2f in Belize District: %.2f apart, want 8.9", ow, bz, d)
 	}
 }
 
