@@ -1263,15 +1263,19 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common, 
 		}
 	}
 	sortStrings(shown)
-	switch compareSecondGiven(restX, restY) {
-	case secondGivenDiffer:
-		return surnameMiddle, mk(want, func() Reason {
+	// restReason says what the two share, and what else each holds.
+	restReason := func(code string) func() Reason {
+		return func() Reason {
 			rx, ry := titles(restX), titles(restY)
 			if rx > ry {
 				rx, ry = ry, rx
 			}
-			return Reason{Code: "middle-differ", Args: []string{titles(shown), rx, ry}}
-		}), common, nil, false
+			return Reason{Code: code, Args: []string{titles(shown), rx, ry}}
+		}
+	}
+	switch compareSecondGiven(restX, restY) {
+	case secondGivenDiffer:
+		return surnameMiddle, mk(want, restReason("middle-differ")), common, nil, false
 	case secondGivenOne:
 		// María Guadalupe Chan and María Lupe Chan: the family names
 		// agree, and the second given names are one name. It weighs
@@ -1281,13 +1285,7 @@ func compareSurnames(x, y *parsedName, want bool) (level int, r Reason, common, 
 		}), common, nil, false
 	}
 	if len(restX) > 0 && len(restY) > 0 {
-		return surnameOneOther, mk(want, func() Reason {
-			rx, ry := titles(restX), titles(restY)
-			if rx > ry {
-				rx, ry = ry, rx
-			}
-			return Reason{Code: "surname-one-other", Args: []string{titles(shown), rx, ry}}
-		}), nil, nil, false
+		return surnameOneOther, mk(want, restReason("surname-one-other")), nil, nil, false
 	}
 	// A Spanish name drops its second surname, the mother's, and keeps
 	// the first: Rosa Martínez is less likely Rosa García Martínez than
