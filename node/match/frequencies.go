@@ -119,7 +119,11 @@ func init() {
 			"catarina", "magdalena", "sebastiana", "candelaria", "petrona", "micaela", "dominga", "manuela",
 			"sebastian", "cristobal", "valentin", "mariano", "domingo", "santos"},
 		groupCreole: {"flowers", "young", "williams", "smith", "robinson", "gentle", "usher", "arnold", "gillett", "tillett", "bennett",
-			"lewis", "myvett", "staine", "gabourel", "swasey", "jeffries", "tillet"},
+			"lewis", "myvett", "staine", "gabourel", "swasey", "jeffries", "tillet",
+			// given names Creole families give, rare among Belize's
+			// other peoples
+			"dwight", "lloyd", "wilbert", "lennox", "delroy", "elroy", "hilbert", "selwyn", "neville", "errol",
+			"hyacinth", "merlene", "shanice", "latoya", "keisha"},
 		groupGarifuna: {"nunez", "zuniga", "arzu", "lambey", "palacio", "cayetano", "sabal", "benguche", "norales", "noralez"},
 		groupMennonite: {"dyck", "klassen", "friesen", "reimer", "penner", "wiebe", "thiessen", "giesbrecht", "loewen", "fehr",
 			"knelsen", "enns", "rempel", "unger", "bergen", "bannman", "neufeld", "harder",

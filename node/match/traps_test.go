@@ -174,6 +174,12 @@ func TestNamesCommonInTheirDistrict(t *testing.T) {
 	if d := bz - ow; d < 8.8 || d > 9.0 {
 		t.Errorf("Franz Harder weighs %.2f bits in Orange Walk, %.2f in Belize District: %.2f apart, want 8.9", ow, bz, d)
 	}
+	// Dwight is a Creole's name as Flowers is: Creoles are 0.55 of Belize
+	// District's people and 0.05 of Toledo's, 2 × log2(0.55/0.05) = 6.9.
+	bz, toledo = weight("Dwight Flowers", "Trinidad", "Belize"), weight("Dwight Flowers", "Trinidad", "Toledo")
+	if d := toledo - bz; d < 6.8 || d > 7.0 {
+		t.Errorf("Dwight Flowers weighs %.2f bits in Belize District, %.2f in Toledo: %.2f apart, want 6.9", bz, toledo, d)
+	}
 }
 
 // "Marvin García" is Marvin of the García family, not a García whose
