@@ -111,9 +111,10 @@ type Enrolled struct {
 	NotAfter time.Time
 }
 
-// enrolled checks an enrolled node's certificate against the deployment's
-// CA and reads its claims.
-func enrolled(der []byte, ca *x509.Certificate) (Enrolled, error) {
+// ReadEnrolled checks an enrolled node's certificate against the
+// deployment's CA and reads its claims, as the state machine does when it
+// applies an enrollment and a store when it restores one from a snapshot.
+func ReadEnrolled(der []byte, ca *x509.Certificate) (Enrolled, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return Enrolled{}, err

@@ -71,9 +71,11 @@ type Store interface {
 	// which case it does nothing and returns false.
 	LedgerApply(ctx context.Context, index, term uint64, fn func(Tx) error) (bool, error)
 	// LedgerSnapshot writes the whole ledger state; LedgerRestore replaces
-	// it with what a snapshot holds.
+	// it with what a snapshot holds, whose enrolled nodes' certificates
+	// must be of the deployment whose CA certificate is ca
+	// (ReadEnrolled).
 	LedgerSnapshot(ctx context.Context, w io.Writer) error
-	LedgerRestore(ctx context.Context, r io.Reader) error
+	LedgerRestore(ctx context.Context, r io.Reader, ca *x509.Certificate) error
 }
 
 // FSM is the ledger's state machine: every member applies the same
@@ -287,7 +289,7 @@ func replaced(tx Tx, d *Decision, signer identity.Claims) error {
 func (f *FSM) decide(tx Tx, t CommandType, cmd any, signer identity.Claims) (refused, err error) {
 	switch c := cmd.(type) {
 	case *Enroll:
-		e, err := enrolled(c.Cert, f.ca)
+		e, err := ReadEnrolled(c.Cert, f.ca)
 		if err != nil {
 			return fmt.Errorf("ledger: an enrollment whose certificate is not this deployment's: %w", err), nil
 		}
@@ -449,4 +451,6 @@ func commit(tx Tx, c *Commit) (int, error) {
 func (f *FSM) Snapshot(w io.Writer) error { return f.store.LedgerSnapshot(context.Background(), w) }
 
 // Restore replaces the ledger state with a snapshot's, whole.
-func (f *FSM) Restore(r io.Reader) error { return f.store.LedgerRestore(context.Background(), r) }
+func (f *FSM) Restore(r io.Reader) error {
+	return f.store.LedgerRestore(context.Background(), r, f.ca)
+}

@@ -539,3 +539,52 @@ func TestADecisionAppliesOnce(t *testing.T) {
 		t.Fatalf("the refused membership sent again: %v; want it refused as refused already", err)
 	}
 }
+
+// A member that catches up by a snapshot (new, or back from an outage
+// longer than the log kept) knows every node the ledger enrolled, as one
+// that applied the enrollments does: their certificates are those its
+// sessions check peers and changes against. Before, a restore left them
+// out, and such a relay did not know that a laptop had been moved to
+// another district, nor a relay enrolled meanwhile, until a peer brought
+// the certificates.
+func TestARestoredMemberKnowsTheNodesTheLedgerEnrolled(t *testing.T) {
+	ctx := context.Background()
+	d := newDeployment(t)
+	s := newStore(t)
+	fsm := ledger.NewFSM(s, d.ca.Cert, nil)
+	relay := nodetest.Credentials(t, d.ca, "relay-cayo", syncproto.RoleRelay)
+	laptop := nodetest.Credentials(t, d.ca, "cayo-07", syncproto.RoleField)
+	for i, c := range []*identity.Credentials{relay, laptop} {
+		if err := fsm.Apply(signed(t, uint64(i+1), d.hq, ledger.CmdEnroll, &ledger.Enroll{Cert: c.Cert.Raw})).Err; err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := newStore(t)
+	if err := ledger.NewFSM(fresh, d.ca.Cert, nil).Restore(bytes.NewReader(snapshotBytes(t, s))); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*identity.Credentials{relay, laptop} {
+		for name, st := range map[string]*store.SQLite{"the member that applied the log": s, "the member that restored": fresh} {
+			n, found, err := st.Node(ctx, c.Claims.Node)
+			if err != nil || !found || !bytes.Equal(n.Cert, c.Cert.Raw) || n.District != "Cayo" || !n.NotAfter.Equal(c.Cert.NotAfter) {
+				t.Fatalf("%s knows %s as %+v (found %v, %v); want its enrolled certificate", name, c.Claims.Name, n, found, err)
+			}
+		}
+	}
+	// A snapshot enrolling a certificate of another CA, which no log of
+	// this deployment makes (a voter's lie), is refused whole: the
+	// certificate is not taken for the node it names.
+	other := newDeployment(t)
+	forged := newStore(t)
+	stranger := nodetest.Credentials(t, other.ca, "hq-x", syncproto.RoleHQ)
+	if err := ledger.NewFSM(forged, other.ca.Cert, nil).Apply(signed(t, 1, other.hq, ledger.CmdEnroll, &ledger.Enroll{Cert: stranger.Cert.Raw})).Err; err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotBytes(t, fresh)
+	if err := ledger.NewFSM(fresh, d.ca.Cert, nil).Restore(bytes.NewReader(snapshotBytes(t, forged))); err == nil {
+		t.Fatal("a snapshot enrolling another CA's certificate was restored")
+	}
+	if _, found, _ := fresh.Node(ctx, stranger.Claims.Node); found || !bytes.Equal(before, snapshotBytes(t, fresh)) {
+		t.Fatal("a refused snapshot changed the ledger or the certificates known")
+	}
+}

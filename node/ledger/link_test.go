@@ -167,7 +167,7 @@ func TestLinkLastAppliedWins(t *testing.T) {
 			}
 			want[p] = dec
 		}
-		if err := fresh.LedgerRestore(context.Background(), bytes.NewReader(snapshotBytes(t, s))); err != nil {
+		if err := fresh.LedgerRestore(context.Background(), bytes.NewReader(snapshotBytes(t, s)), d.ca.Cert); err != nil {
 			rt.Fatal(err)
 		}
 		for _, st := range []*store.SQLite{s, fresh} {

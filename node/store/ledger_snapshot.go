@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -233,8 +234,11 @@ func scanAll(ctx context.Context, tx *sql.Tx, tables []scanTable) error {
 const maxSnapshot = 1 << 30
 
 // LedgerRestore replaces the ledger state with a snapshot's, in one
-// transaction.
-func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
+// transaction. The certificates of the nodes it enrolled must be of the
+// deployment whose CA certificate is ca, as each enrollment's was when the
+// ledger applied it: they join those this node checks peers and changes
+// against.
+func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader, ca *x509.Certificate) error {
 	data, err := io.ReadAll(io.LimitReader(r, maxSnapshot+1))
 	if err != nil {
 		return err
@@ -294,9 +298,17 @@ func (s *SQLite) LedgerRestore(ctx context.Context, r io.Reader) error {
 			return s.wrap(err)
 		}
 	}
-	for _, e := range snap.Enrolled {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_enrolled (node_id, name, role, district, cert) VALUES (?, ?, ?, ?, ?)`,
-			e.Node[:], e.Name, e.Role, e.District, e.Cert); err != nil {
+	// Each node enrolled is known here as the log's enrollments make it
+	// known: its certificate is among those sessions check peers against.
+	for _, se := range snap.Enrolled {
+		e, err := ledger.ReadEnrolled(se.Cert, ca)
+		if err == nil && e.Node != se.Node {
+			err = fmt.Errorf("the certificate is of node %s", e.Node)
+		}
+		if err != nil {
+			return fmt.Errorf("ledger snapshot: enrolled node %s: %w", se.Node, err)
+		}
+		if err := l.Enroll(e); err != nil {
 			return s.wrap(err)
 		}
 	}

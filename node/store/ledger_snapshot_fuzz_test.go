@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"testing"
 
+	"lifeline/node/identity"
 	"lifeline/node/ledger"
 	"lifeline/syncproto"
 )
@@ -15,6 +17,7 @@ import (
 // one taken leaves a ledger whose own snapshot restores to itself.
 func FuzzLedgerRestore(f *testing.F) {
 	st := syncproto.Stream{Origin: syncproto.NodeID{1}, Lane: 3}
+	ca, hq := hqCert(f)
 	rec := syncproto.RecordID{2, 15: 9}
 	full := ledgerSnapshot{
 		Applied: 41, Term: 2,
@@ -26,7 +29,7 @@ func FuzzLedgerRestore(f *testing.F) {
 		Resolutions: []ledger.Resolve{{Record: rec, Field: "status", Change: syncproto.Dot{Origin: syncproto.NodeID{4}, Lane: 3, Seq: 2},
 			By: "Ana Cho", At: 1_764_000_000_001}},
 		Log:      []LogEntry{{Position: 1, Entry: 40, Stream: st, First: 1, Last: 12, Head: syncproto.Hash{7}}},
-		Enrolled: []snapEnrolled{{Node: syncproto.NodeID{4}, Name: "hq", Role: syncproto.RoleHQ, District: "Belize", Cert: []byte{0x30, 0x03, 0x02, 0x01, 0x01}}},
+		Enrolled: []snapEnrolled{{Node: hq.Node, Name: hq.Name, Role: hq.Role, District: hq.District, Cert: hq.Cert}},
 		Members:  []snapMember{{Node: syncproto.NodeID{4}, Voter: true, Addr: "127.0.0.1:7000"}},
 		Links:    []ledger.Link{{A: rec, B: syncproto.RecordID{5, 15: 1}, Decision: ledger.LinkLinked, Node: syncproto.NodeID{4}, At: 1_764_000_000_002}},
 		Decided:  []snapDecided{{Digest: [32]byte{9, 31: 1}}, {Digest: [32]byte{10}, Refused: true}},
@@ -54,22 +57,46 @@ func FuzzLedgerRestore(f *testing.F) {
 			return buf.Bytes()
 		}
 		// The ledger before: one of every kind of state.
-		if err := s.LedgerRestore(ctx, bytes.NewReader(seed)); err != nil {
+		if err := s.LedgerRestore(ctx, bytes.NewReader(seed), ca.Cert); err != nil {
 			t.Fatal(err)
 		}
 		before := snapshot(t)
-		if err := s.LedgerRestore(ctx, bytes.NewReader(b)); err != nil {
+		if err := s.LedgerRestore(ctx, bytes.NewReader(b), ca.Cert); err != nil {
 			if after := snapshot(t); !bytes.Equal(before, after) {
 				t.Fatalf("a refused snapshot (%v) changed the ledger", err)
 			}
 			return
 		}
 		taken := snapshot(t)
-		if err := s.LedgerRestore(ctx, bytes.NewReader(taken)); err != nil {
+		if err := s.LedgerRestore(ctx, bytes.NewReader(taken), ca.Cert); err != nil {
 			t.Fatalf("the ledger's own snapshot does not restore: %v", err)
 		}
 		if again := snapshot(t); !bytes.Equal(taken, again) {
 			t.Fatal("the ledger's own snapshot restored to another ledger")
 		}
 	})
+}
+
+// hqCert is a CA, and the certificate of an HQ node of Belize it signed.
+func hqCert(t testing.TB) (*identity.CA, NodeCert) {
+	t.Helper()
+	ca, err := identity.NewCA("Test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := identity.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := identity.Claims{Node: key.ID(), Name: "hq", Role: syncproto.RoleHQ, District: "Belize"}
+	req, err := key.Request(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := ca.Sign(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(bundle)
+	return ca, NodeCert{Node: claims.Node, Name: claims.Name, Role: claims.Role, District: claims.District, Cert: block.Bytes}
 }
