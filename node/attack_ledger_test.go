@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -388,6 +389,50 @@ func TestForgedReceiptsMoveNoConfirmedMark(t *testing.T) {
 		if forger == hq && st.Receipts != 0 {
 			t.Fatal("the victim kept a receipt of a head it does not hold")
 		}
+	}
+}
+
+// A stolen laptop signs two histories of one of its streams: one it gives
+// HQ, which the ledger commits, the other a relay of the ledger, on a
+// stick. The relay holds the change of its history as not confirmed at
+// HQ, which never held it. Before, the commit of HQ's history marked the
+// stream confirmed on the relay whatever history it held: the thief's
+// record there read confirmed at HQ.
+func TestAHistoryTheLedgerDidNotCommitIsNotConfirmed(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, false)
+	relay := relays[0]
+	thief := laptop(c, "cayo-66", "Cayo", nil)
+	ctx := context.Background()
+	ids := add(t, thief, 1)
+	if _, err := thief.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	st := syncproto.Stream{Origin: thief.Node.Self().ID, Lane: cayoDamage}
+	for _, m := range []*nodetest.Member{hq, relay} {
+		nodetest.Eventually(t, 30*time.Second, m.Name+" applies the commit of HQ's history", func() bool { return committed(m)[st] == 1 })
+	}
+	village, _ := syncproto.Marshal("Benque")
+	other := syncproto.Change{Origin: st.Origin, Lane: st.Lane, Seq: 1, HLC: syncproto.MakeHLC(time.Now().UnixMilli(), 0),
+		Record: syncproto.NewRecordID(), Kit: "damage-assessment", Type: "damage-assessment", Version: 1,
+		Fields: []syncproto.FieldChange{{Name: "village", Value: village}}}
+	path := filepath.Join(t.TempDir(), "fork.bundle")
+	if err := os.WriteFile(path, forgedBundle(t, thief, st, 1, other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := relay.Node.ImportBundle(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	v, err := relay.Node.Record(ctx, other.Record)
+	if err != nil {
+		t.Fatalf("the relay holds the other history: %v", err)
+	}
+	if len(v.History) != 1 || v.History[0].Status == node.StatusConfirmed {
+		t.Fatalf("the relay's history of the thief's other record: %+v; want one change, not confirmed", v.History)
+	}
+	// HQ's history stays confirmed where it is held.
+	if v, err := hq.Node.Record(ctx, ids[0]); err != nil || len(v.History) != 1 || v.History[0].Status != node.StatusConfirmed {
+		t.Fatalf("HQ's view of the record it holds: %+v, %v; want it confirmed", v.History, err)
 	}
 }
 

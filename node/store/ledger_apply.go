@@ -107,7 +107,20 @@ func (l *ledgerTx) SetCommitted(st syncproto.Stream, seq uint64, head syncproto.
 		st.Origin[:], st.Lane, int64(seq), head[:]); err != nil {
 		return err
 	}
-	return markConfirmed(l.ctx, l.tx, st, seq)
+	return confirmCommitted(l.ctx, l.tx, st, seq, head)
+}
+
+// confirmCommitted raises a stream's confirmed sequence to seq, which the
+// ledger committed bound by head, if this node holds that change with that
+// head: a change of another history of the stream (its origin signed two)
+// is not what the ledger committed. One not held yet is confirmed when it
+// arrives (CheckReceipts).
+func confirmCommitted(ctx context.Context, q querier, st syncproto.Stream, seq uint64, head syncproto.Hash) error {
+	_, err := q.ExecContext(ctx, `UPDATE streams SET confirmed = ?3
+		WHERE node_id = ?1 AND lane = ?2 AND confirmed < ?3 AND seq >= ?3
+			AND (SELECT hash FROM changes WHERE id = (streams.idx << 40) | ?3) = ?4`,
+		st.Origin[:], st.Lane, int64(seq), head[:])
+	return err
 }
 
 // caseChunk is how many records one statement looks up or numbers.

@@ -58,7 +58,9 @@ func (s *SQLite) PutReceipts(ctx context.Context, rs []Receipt) error {
 var ErrForkedReceipt = errors.New("a receipt names a chain head that is not the one held here")
 
 // CheckReceipts checks the receipts of changes this node holds against its
-// own chains, and raises the confirmed sequence of those that match. It
+// own chains, and raises the confirmed sequence of those that match, and
+// of the streams whose changes the ledger committed before they arrived
+// here, if they are the history it committed (confirmCommitted). It
 // returns the receipts it dropped for naming another head.
 func (s *SQLite) CheckReceipts(ctx context.Context) ([]Receipt, error) {
 	tx, end, err := s.lockTx(ctx)
@@ -66,6 +68,16 @@ func (s *SQLite) CheckReceipts(ctx context.Context) ([]Receipt, error) {
 		return nil, err
 	}
 	defer end()
+	committed, err := tx.ExecContext(ctx, `UPDATE streams SET confirmed = l.seq FROM ledger_streams l
+		WHERE l.node_id = streams.node_id AND l.lane = streams.lane AND l.seq > streams.confirmed AND l.seq <= streams.seq
+			AND (SELECT hash FROM changes WHERE id = (streams.idx << 40) | l.seq) = l.head`)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	raised, err := committed.RowsAffected()
+	if err != nil {
+		return nil, s.wrap(err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT r.node_id, r.lane, r.seq, r.head, c.hash FROM receipts r
 		JOIN streams st ON st.node_id = r.node_id AND st.lane = r.lane
 		JOIN changes c ON c.id = (st.idx << 40) | r.seq
@@ -106,7 +118,7 @@ func (s *SQLite) CheckReceipts(ctx context.Context) ([]Receipt, error) {
 			return nil, s.wrap(err)
 		}
 	}
-	if len(good)+len(bad) == 0 {
+	if len(good)+len(bad) == 0 && raised == 0 {
 		return nil, nil
 	}
 	return bad, s.wrap(tx.Commit())
