@@ -57,3 +57,35 @@ func TestACommitConfirmsTheHistoryItNames(t *testing.T) {
 	commit(2, heads[2])
 	confirmed(2, "a commit of the history held at 2")
 }
+
+// Headquarters signs receipts of what it holds of the history the ledger
+// committed, never of another history of the stream: its receipt says the
+// ledger committed the changes it names.
+func TestHeadquartersSignsNoReceiptOfAHistoryTheLedgerDidNotCommit(t *testing.T) {
+	ctx := context.Background()
+	hq, key := newStore(t, Options{})
+	for range 2 {
+		if _, err := hq.Write(ctx, []Edit{edit(t, syncproto.NewRecordID(), true, "village", "Succotz")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := syncproto.Stream{Origin: key.ID(), Lane: 3}
+	commit := func(index, seq uint64, head syncproto.Hash) {
+		t.Helper()
+		if _, err := hq.LedgerApply(ctx, index, 1, func(tx ledger.Tx) error { return tx.SetCommitted(st, seq, head) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(1, 2, syncproto.Hash{0xba, 0xd})
+	if due, err := hq.Unreceipted(ctx); err != nil || len(due) != 0 {
+		t.Fatalf("receipts due of a history the ledger did not commit: %+v (%v); want none", due, err)
+	}
+	head, err := hq.HeadAt(ctx, st, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit(2, 2, head)
+	if due, err := hq.Unreceipted(ctx); err != nil || len(due) != 1 || due[0].Stream != st || due[0].Seq != 2 || due[0].Head != head {
+		t.Fatalf("receipts due of the history committed: %+v (%v); want the stream's at 2", due, err)
+	}
+}

@@ -163,7 +163,10 @@ func (s *SQLite) Receipts(ctx context.Context, peer syncproto.NodeID, own bool, 
 
 // Unreceipted lists, on headquarters, the streams whose changes it holds
 // and the ledger committed beyond the receipt it signed last: for each,
-// the sequence and chain head to sign now.
+// the sequence and chain head to sign now. What it holds counts as far as
+// it is confirmed here, the history the ledger committed (confirmCommitted):
+// of another history of a stream, which its origin signed for this node,
+// no receipt is signed.
 func (s *SQLite) Unreceipted(ctx context.Context) ([]Receipt, error) {
 	out, err := queryAll(ctx, s.rdb, func(row scanner) (Receipt, error) {
 		var r Receipt
@@ -174,11 +177,11 @@ func (s *SQLite) Unreceipted(ctx context.Context) ([]Receipt, error) {
 		r.Stream.Origin = syncproto.NodeID(id)
 		copy(r.Head[:], head)
 		return r, nil
-	}, `SELECT st.node_id, st.lane, min(st.seq, l.seq) AS upto, c.hash
+	}, `SELECT st.node_id, st.lane, min(st.seq, l.seq, st.confirmed) AS upto, c.hash
 		FROM streams st JOIN ledger_streams l ON l.node_id = st.node_id AND l.lane = st.lane
-		JOIN changes c ON c.id = (st.idx << 40) | min(st.seq, l.seq)
+		JOIN changes c ON c.id = (st.idx << 40) | min(st.seq, l.seq, st.confirmed)
 		LEFT JOIN receipts r ON r.node_id = st.node_id AND r.lane = st.lane
-		WHERE min(st.seq, l.seq) > coalesce(r.seq, 0)`)
+		WHERE min(st.seq, l.seq, st.confirmed) > coalesce(r.seq, 0)`)
 	return out, s.wrap(err)
 }
 
