@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -389,6 +390,92 @@ func TestForgedReceiptsMoveNoConfirmedMark(t *testing.T) {
 		if forger == hq && st.Receipts != 0 {
 			t.Fatal("the victim kept a receipt of a head it does not hold")
 		}
+	}
+}
+
+// refusedByLedger counts the lines a node logs of the ledger commands and
+// Raft RPCs of relays it refused, and the refusals they stand for,
+// counted ones included.
+type refusedByLedger struct {
+	mu           sync.Mutex
+	lines, total int
+}
+
+func (c *refusedByLedger) Enabled(context.Context, slog.Level) bool { return true }
+func (c *refusedByLedger) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *refusedByLedger) WithGroup(string) slog.Handler            { return c }
+func (c *refusedByLedger) Handle(_ context.Context, r slog.Record) error {
+	n := 0
+	switch r.Message {
+	case "refused a forwarded ledger command", "refused a Raft RPC":
+		n = 1
+	case "ledger: more refusals of relays' commands and RPCs, not logged one by one":
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "count" {
+				n = int(a.Value.Int64())
+			}
+			return true
+		})
+	default:
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lines++
+	c.total += n
+	return nil
+}
+
+func (c *refusedByLedger) counts() (lines, total int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lines, c.total
+}
+
+// A stolen relay, a member of the ledger or not, forwards HQ commands it
+// may not make, and opens Raft connections it may not use, by the
+// hundred. HQ refuses each, and logs a few lines a second of them, with
+// the count of the rest. Before, each made a line of HQ's log: a relay
+// could fill HQ's disk at the rate of its handshakes.
+func TestARelaysRefusedCommandsAreLoggedInAFewLines(t *testing.T) {
+	c := nodetest.New(t)
+	log := &refusedByLedger{}
+	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Log = true, slog.New(log) })
+	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
+	relay := c.Add("relay-1", syncproto.RoleRelay, "Cayo", nil)
+	ctx := context.Background()
+	junk, err := ledger.Encode(ledger.CmdRevoke, &ledger.Revoke{Node: hq.Node.Self().ID, Reason: "unsigned"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := hq.Node.Self().ID.String() + "@" + hq.Addr
+	const each = 300
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range each / 4 {
+				if err := node.Forward(relay.Node, ctx, leader, junk); !errors.Is(err, ledger.ErrRefused) {
+					t.Errorf("an unsigned revocation forwarded: %v; want it refused", err)
+					return
+				}
+				conn, _, err := port.Dialer{Creds: relay.Node.Credentials()}.Dial(ctx, hq.Addr, port.Ledger)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				conn.Write([]byte{0}) // an AppendEntries, from no voter
+				io.Copy(io.Discard, conn)
+				conn.Close()
+			}
+		})
+	}
+	wg.Wait()
+	nodetest.Eventually(t, 20*time.Second, "HQ counts every refusal", func() bool {
+		_, total := log.counts()
+		return total >= 2*each
+	})
+	if lines, total := log.counts(); lines > total/4 {
+		t.Fatalf("%d refusals of a relay's commands and RPCs made %d lines of HQ's log", total, lines)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"time"
 
@@ -39,7 +40,7 @@ func (p *Plane) ServeProposal(ctx context.Context, conn net.Conn, from identity.
 	if err == nil {
 		err = p.proposeForwarded(ctx, body)
 		if err != nil && !errors.Is(err, ErrNotLeader) {
-			p.cfg.Log.Warn("refused a forwarded ledger command", "from", from.String(), "err", err)
+			p.refused.LogAt(slog.LevelWarn, "refused a forwarded ledger command", "from", from.String(), "err", err)
 		}
 	}
 	if err != nil {

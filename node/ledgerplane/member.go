@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/raft-wal/metadb"
 
 	"lifeline/node/identity"
+	"lifeline/node/internal/loglimit"
 	"lifeline/node/ledger"
 	"lifeline/syncproto"
 )
@@ -50,6 +51,23 @@ type MemberConfig struct {
 	Log *slog.Logger
 	// OnApply hears of each command applied, on every node.
 	OnApply func(ledger.Applied)
+	// Refused logs the RPCs refused of other members, a few lines a
+	// second (NewRefusals); nil makes one logging to Log.
+	Refused *loglimit.Limiter
+}
+
+// refusalLines is how many refusals of what relays and HQ nodes send on
+// the ledger's channels (forwarded commands, Raft RPCs) are logged one by
+// one in a second. Any relay may send them as fast as it makes
+// handshakes: the rest of the second's are counted, and logged as one
+// line, with count, when the second ends, as the port does with its
+// refusals.
+const refusalLines = 10
+
+// NewRefusals is the log of a ledger plane's refusals of what others
+// sent, refusalLines a second, to log.
+func NewRefusals(log *slog.Logger) *loglimit.Limiter {
+	return &loglimit.Limiter{Log: log, Lines: refusalLines, Msg: "ledger: more refusals of relays' commands and RPCs, not logged one by one"}
 }
 
 // Member is a node's Raft member.
@@ -95,7 +113,10 @@ func OpenMember(cfg MemberConfig) (*Member, error) {
 		return nil, fmt.Errorf("ledger snapshots in %s: %w", cfg.Dir, err)
 	}
 	m := &Member{cfg: cfg, wal: w, meta: meta}
-	tr := newTransport(cfg.Layer, m.admit, cfg.Log, hlog)
+	if cfg.Refused == nil {
+		cfg.Refused = NewRefusals(cfg.Log)
+	}
+	tr := newTransport(cfg.Layer, m.admit, cfg.Refused, hlog)
 	m.tr = tr
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID.String())

@@ -18,6 +18,7 @@ import (
 
 	"lifeline/node/gossip"
 	"lifeline/node/identity"
+	"lifeline/node/internal/loglimit"
 	"lifeline/node/ledger"
 	"lifeline/node/port"
 	"lifeline/node/store"
@@ -100,6 +101,8 @@ type Plane struct {
 	lastStatusAt time.Time
 
 	where whereabouts // the members' addresses gossip gives, checked
+
+	refused *loglimit.Limiter // what members sent that was refused
 }
 
 // New makes the plane; Start opens its Raft member.
@@ -107,7 +110,7 @@ func New(cfg Config) *Plane {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Plane{cfg: cfg}
+	return &Plane{cfg: cfg, refused: NewRefusals(cfg.Log)}
 }
 
 // Start opens the Raft member and starts the loop.
@@ -127,7 +130,7 @@ func (p *Plane) Start(ctx context.Context) error {
 		Dir: p.cfg.Dir, ID: p.cfg.Self, Addr: p.cfg.Addr, Bootstrap: p.cfg.Bootstrap,
 		HeartbeatTimeout: t.Heartbeat, ElectionTimeout: t.Election, LeaderLeaseTimeout: t.LeaderLease, CommitTimeout: t.Commit,
 		SnapshotThreshold: t.SnapshotThreshold, SegmentSize: t.SegmentSize,
-		Layer: p.layer, Store: p.cfg.Store, CA: p.cfg.CA, Log: p.cfg.Log, OnApply: p.cfg.OnApply,
+		Layer: p.layer, Store: p.cfg.Store, CA: p.cfg.CA, Log: p.cfg.Log, OnApply: p.cfg.OnApply, Refused: p.refused,
 	})
 	if err != nil {
 		p.layer.Close()
@@ -155,6 +158,7 @@ func (p *Plane) Stop() {
 		p.cfg.Log.Warn("ledger shutdown", "err", err)
 	}
 	p.layer.Close()
+	p.refused.Stop()
 }
 
 // Member is the node's Raft member.

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"lifeline/node/identity"
+	"lifeline/node/internal/loglimit"
 	"lifeline/node/port"
 	"lifeline/syncproto"
 )
@@ -72,7 +73,7 @@ type transport struct {
 	layer   *Layer
 	consume chan raft.RPC
 	admit   func(peer identity.Claims) error
-	log     *slog.Logger
+	refused *loglimit.Limiter
 
 	mu        sync.Mutex
 	heartbeat func(raft.RPC)
@@ -82,12 +83,12 @@ type transport struct {
 	shutdown  chan struct{}
 }
 
-func newTransport(layer *Layer, admit func(identity.Claims) error, log *slog.Logger, hlog hclog.Logger) *transport {
+func newTransport(layer *Layer, admit func(identity.Claims) error, refused *loglimit.Limiter, hlog hclog.Logger) *transport {
 	return &transport{
 		NetworkTransport: raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 			Stream: layer, MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog,
 		}),
-		layer: layer, consume: make(chan raft.RPC), admit: admit, log: log,
+		layer: layer, consume: make(chan raft.RPC), admit: admit, refused: refused,
 		conns: map[net.Conn]bool{}, shutdown: make(chan struct{}),
 	}
 }
@@ -150,7 +151,7 @@ func (t *transport) serve(conn net.Conn, peer identity.Claims) bool {
 			budget.N = maxRPC
 			if err := t.handle(r, budget, dec, enc, peer); err != nil {
 				if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-					t.log.Warn("refused a Raft RPC", "peer", peer.String(), "err", err)
+					t.refused.LogAt(slog.LevelWarn, "refused a Raft RPC", "peer", peer.String(), "err", err)
 				}
 				return
 			}
