@@ -280,7 +280,10 @@ func (d *Daemon) services() ([]service, error) {
 	return append(list,
 		d.every("store watcher", cfg.Watch, watch),
 		d.every("held changes", releaseEvery, func(ctx context.Context) error {
-			_, err := n.store.ReleaseHeld(ctx)
+			released, err := n.store.ReleaseHeld(ctx)
+			if released > 0 {
+				n.checkReceipts(ctx) // they arrive now
+			}
 			return err
 		}),
 	), nil
