@@ -45,6 +45,13 @@ const maxSeq = 1 << 40
 // the newest.
 const enrolledBefore = 90 * 24 * time.Hour
 
+// replacedAfter is how much later than an edit a version it replaces may
+// be stamped. A node merges a version stamped at most its skew ahead of its
+// clock, which never goes back, so its edits made after are stamped at
+// most that much before it: a version stamped later still was written
+// after the edit, which claims to replace what it never saw.
+const replacedAfter = syncproto.DefaultMaxSkew
+
 // admit is the store's Admission.
 func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 	final := func(format string, args ...any) store.Verdict {
@@ -137,16 +144,18 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 	for i := range c.Fields {
 		f := &c.Fields[i]
 		for _, b := range f.Base {
-			o, ok := n.trust.origin(b.Origin)
-			if !ok || !o.Role.Decides() {
-				continue
-			}
+			o, _ := n.trust.origin(b.Origin)
 			base, held := rec.Change(b)
 			if !held {
+				// Merged first, it would replace the version whenever
+				// that came, even one written after it.
 				return store.Verdict{Reason: fmt.Sprintf("replaces %s's version of %s, which is not here yet", o.Name, f.Name),
 					Waits: store.WaitsForVersion, Version: b}
 			}
-			if bf, ok := base.Field(f.Name); ok && len(bf.Base) > 1 {
+			if base.HLC.Time().Sub(c.HLC.Time()) > replacedAfter {
+				return final("replaces %s's version of %s, stamped %s, which it could not have seen", o.Name, f.Name, base.HLC.Time().Format(time.RFC3339))
+			}
+			if bf, ok := base.Field(f.Name); ok && len(bf.Base) > 1 && o.Role.Decides() {
 				return final("replaces the decision %s made on %s: only headquarters does", o.Name, f.Name)
 			}
 		}

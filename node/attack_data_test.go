@@ -1154,3 +1154,60 @@ func TestADistrictFieldSealsNothingForAnotherDistrict(t *testing.T) {
 		t.Fatalf("the Cayo relay reads the Toledo family's phone as %v; want it withheld", f.Fields["phone"])
 	}
 }
+
+// A modified laptop edits a record naming, as the versions it replaces,
+// changes an honest responder has not written yet: the next ones of the
+// responder's stream. When the responder's edit comes, written an hour
+// after the rogue's and so never seen by it, it stands, on the responder's
+// laptop and at HQ, and the rogue's change is kept aside for good: before,
+// the edit came "already replaced", and the field showed no value at all.
+func TestAnEditNamingVersionsNotWrittenYetReplacesNone(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	rogue := laptop(c, "cayo-66", "Cayo", nil)
+	honest := laptop(c, "cayo-07", "Cayo", nil)
+	ctx := context.Background()
+	id := mustAdd(t, honest.Node, "damage-assessment", assessment)
+	for _, m := range []*nodetest.Member{honest, rogue} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	victim := syncproto.Stream{Origin: honest.Node.Self().ID, Lane: syncproto.MakeLane(3, schemas.DistrictScope("Cayo"))}
+	v, err := honest.Node.Vector(ctx)
+	if err != nil || v[victim] != 1 {
+		t.Fatalf("the honest laptop's stream holds %d changes (%v), want its record's one", v[victim], err)
+	}
+	var bases []syncproto.Dot
+	for seq := uint64(1); seq <= 9; seq++ {
+		bases = append(bases, syncproto.Dot{Origin: victim.Origin, Lane: victim.Lane, Seq: seq})
+	}
+	then := time.Now().Add(-time.Hour).UnixMilli()
+	run := rogueRun(t, rogue, 1, func(i int, c *syncproto.Change) {
+		val, _ := syncproto.Marshal("Benque Viejo")
+		c.HLC, c.Record, c.Kit, c.Type, c.Version = syncproto.MakeHLC(then, 0), id, "damage-assessment", "damage-assessment", 1
+		c.Fields = []syncproto.FieldChange{{Name: "village", Value: val, Base: bases}}
+	})
+	if _, err := node.SyncSending(rogue.Node, ctx, hq.Addr, []syncproto.Run{run}); err != nil {
+		t.Fatalf("the rogue's session: %v", err)
+	}
+	if _, err := honest.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, honest.Node, id, `{"village":"San Ignacio"}`)
+	if r, err := honest.Node.Record(ctx, id); err != nil || r.Fields["village"] != "San Ignacio" || len(r.Conflicts) != 0 {
+		t.Fatalf("the responder's own copy after the edit: village %v, conflicts %v (%v)", r.Fields["village"], r.Conflicts, err)
+	}
+	for range 2 {
+		if _, err := honest.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err := hq.Node.Record(ctx, id); err != nil || r.Fields["village"] != "San Ignacio" || len(r.Conflicts) != 0 {
+		t.Fatalf("HQ's copy: village %v, conflicts %v (%v)", r.Fields["village"], r.Conflicts, err)
+	}
+	qs, err := hq.Node.Quarantine(ctx, 0)
+	if err != nil || len(qs) != 1 || qs[0].Origin != "cayo-66" || !qs[0].Final {
+		t.Fatalf("HQ keeps aside %+v (%v), want the rogue's change, for good", qs, err)
+	}
+}

@@ -29,7 +29,9 @@ type Config struct {
 	// nobody its key, nor what is encrypted with it.
 	SealKey bool
 	// MaxSkew is how far ahead of this node's clock a change may be stamped
-	// and still be merged; later ones wait.
+	// and still be merged; later ones wait. Past the default, this node's
+	// edits of versions stamped further ahead are kept aside by the others
+	// (replacedAfter).
 	MaxSkew time.Duration
 	// Watch is how often a running node looks for changes other processes
 	// wrote into its store.
