@@ -164,16 +164,26 @@ func (n *Node) admit(c *syncproto.Change, rec store.RecordFacts) store.Verdict {
 		return store.Verdict{}
 	}
 	district := recordDistrict(rec)
+	refuse := final
+	if t.National() {
+		// A national record's district is its district field's, which a
+		// change of HQ or of the district may move: a refusal by it waits
+		// for that change, so that nodes that take the move and this
+		// change in either order agree.
+		refuse = func(format string, args ...any) store.Verdict {
+			return store.Verdict{Reason: fmt.Sprintf(format, args...), Waits: store.WaitsForField, Field: "district"}
+		}
+	}
 	switch {
 	case district == "" || district == origin.District:
 	case deletes:
-		return final("deletes a record of %s; %s is of %s", district, origin.Name, origin.District)
+		return refuse("deletes a record of %s; %s is of %s", district, origin.Name, origin.District)
 	case !t.National():
 		return final("edits a record of %s; %s is of %s", district, origin.Name, origin.District)
 	case movesFrom(c, district):
 		// Moved to its own district, or to none, a national record would
 		// be the node's to delete.
-		return final("moves a record of %s to another district; %s is of %s", district, origin.Name, origin.District)
+		return refuse("moves a record of %s to another district; %s is of %s", district, origin.Name, origin.District)
 	}
 	return store.Verdict{}
 }

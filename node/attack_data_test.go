@@ -258,6 +258,7 @@ func TestReceiptsGoByTheCertificateNotTheHello(t *testing.T) {
 // deletes a Cayo damage assessment, and deletes a Cayo missing person:
 // each is kept aside, with its reason, nothing changes, and HQ lists them;
 // an edit of the missing person (a national record) from Toledo is taken.
+// The missing person's deletion waits for a move of its district.
 func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
 	c := nodetest.New(t)
 	hq, _ := voters(t, c, 0, true)
@@ -295,7 +296,9 @@ func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
 	}
 	var why []string
 	for _, q := range qs {
-		if q.Origin != "tol-02" || !q.Final {
+		// The missing person's deletion waits for a move of its district
+		// (by HQ or a Cayo node), which would make it Toledo's.
+		if q.Origin != "tol-02" || q.Final != (q.Type != "missing-person") {
 			t.Fatalf("kept aside: %+v", q)
 		}
 		why = append(why, q.Reason)
@@ -1209,5 +1212,58 @@ func TestAnEditNamingVersionsNotWrittenYetReplacesNone(t *testing.T) {
 	qs, err := hq.Node.Quarantine(ctx, 0)
 	if err != nil || len(qs) != 1 || qs[0].Origin != "cayo-66" || !qs[0].Final {
 		t.Fatalf("HQ keeps aside %+v (%v), want the rogue's change, for good", qs, err)
+	}
+}
+
+// HQ moves a missing person reported in Cayo to Toledo, and a Toledo
+// laptop that saw the move deletes the report, as a node of its district
+// may. A node that takes the deletion before the move, by a stick that
+// carries the laptop's changes alone, deletes it too once the move comes:
+// before, it kept the deletion aside for good, and showed the report
+// every other node had deleted, for ever.
+func TestADeletionThatOvertakesTheMoveThatAllowsItMergesWhenTheMoveComes(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	late := laptop(c, "cayo-09", "Cayo", nil)
+	ctx := context.Background()
+	person := mustAdd(t, cayo.Node, "missing-person", `{"full_name":"Maria Pop","district":"Cayo","last_seen_place":"San Ignacio market","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00"}`)
+	for _, m := range []*nodetest.Member{cayo, toledo, late} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustUpdate(t, hq.Node, person, `{"district":"Toledo"}`)
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := toledo.Node.Delete(ctx, person, "tol"); err != nil {
+		t.Fatal(err)
+	}
+	// The Toledo laptop's changes alone, without HQ's move.
+	have, err := hq.Node.Vector(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for st := range have {
+		if st.Origin == toledo.Node.Self().ID {
+			delete(have, st)
+		}
+	}
+	handBeyond(t, toledo, late, have)
+	for _, m := range []*nodetest.Member{toledo, late} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []*nodetest.Member{hq, late} {
+		p, err := m.Node.Record(ctx, person)
+		if err != nil || !p.Deleted || p.Fields["district"] != "Toledo" {
+			t.Fatalf("the report on %s: deleted %v, district %v (%v); want it deleted in Toledo, as everywhere", m.Name, p.Deleted, p.Fields["district"], err)
+		}
+		if n, err := m.Node.QuarantineCount(ctx); err != nil || n != 0 {
+			t.Fatalf("%s keeps %d changes aside (%v)", m.Name, n, err)
+		}
 	}
 }

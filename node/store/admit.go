@@ -31,6 +31,9 @@ type Verdict struct {
 	// waits for when that is WaitsForVersion.
 	Waits   Waits
 	Version syncproto.Dot
+	// Field is the field of its record the change waits for a change of,
+	// when Waits is WaitsForField.
+	Field string
 }
 
 // Waits is what a change kept aside for now waits for. A change is looked
@@ -52,6 +55,13 @@ const (
 	// yet. Looked at again when that version arrives, and when it merges.
 	// A change of a record not held waits for the record instead.
 	WaitsForVersion
+	// WaitsForField: a change of the field Verdict.Field of its record,
+	// which may change what the change was judged by (a national
+	// record's district, which a later change may move). Looked at again
+	// when a change that sets that field merges into the record, not at
+	// every change of it. A change of a record not held waits for the
+	// record instead.
+	WaitsForField
 )
 
 // RecordFacts is what admission may know of the record a change touches.
@@ -299,25 +309,37 @@ func (s *SQLite) Readmit(ctx context.Context) (int, error) {
 // first change, which wakes it.
 func waitsOf(v Verdict, exists bool) Verdict {
 	switch {
-	case v.Final || v.Waits > WaitsForVersion:
-		v.Waits, v.Version = WaitsForNode, syncproto.Dot{}
-	case v.Waits == WaitsForVersion && !exists:
-		v.Waits, v.Version = WaitsForRecord, syncproto.Dot{}
-	case v.Waits != WaitsForVersion:
+	case v.Final || v.Waits > WaitsForField:
+		v.Waits, v.Version, v.Field = WaitsForNode, syncproto.Dot{}, ""
+	case (v.Waits == WaitsForVersion || v.Waits == WaitsForField) && !exists:
+		v.Waits, v.Version, v.Field = WaitsForRecord, syncproto.Dot{}, ""
+	case v.Waits == WaitsForVersion:
+		v.Field = ""
+	case v.Waits == WaitsForField:
 		v.Version = syncproto.Dot{}
+	default:
+		v.Version, v.Field = syncproto.Dot{}, ""
 	}
 	return v
 }
 
-// awaits is the key of the version a verdict waits for, as the quarantine
-// table keeps it, nil when it waits for no version; such a verdict has
-// this transaction look for the version as changes arrive (arrived).
+// awaits is the key of the version, or the name of the field, a verdict
+// waits for, as the quarantine table keeps it, nil when it waits for
+// neither; such a verdict has this transaction look for the version as
+// changes arrive (arrived), or for changes of the field as they merge
+// (fieldSet).
 func (t *txn) awaits(v Verdict) []byte {
-	if v.Waits != WaitsForVersion {
-		return nil
+	switch v.Waits {
+	case WaitsForVersion:
+		t.versionsAwaited = awaited
+		return versionKey(v.Version)
+	case WaitsForField:
+		if t.fieldsAwaited != nil {
+			t.fieldsAwaited[v.Field] = true
+		}
+		return []byte(v.Field)
 	}
-	t.versionsAwaited = awaited
-	return versionKey(v.Version)
+	return nil
 }
 
 // versionKey is a version's key in the quarantine table: its origin, lane
@@ -377,6 +399,42 @@ func (t *txn) arrived(d syncproto.Dot) error {
 		t.woken = append(t.woken, id)
 	}
 	return rows.Err()
+}
+
+// fieldSet wakes the changes kept aside that wait for a change of a field
+// of c's record that c sets, c having just merged into it: readmit looks
+// at them again. The fields waited for are read once a transaction.
+func (t *txn) fieldSet(c *syncproto.Change) error {
+	if t.fieldsAwaited == nil {
+		t.fieldsAwaited = map[string]bool{}
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT version FROM quarantine WHERE waits = 3 AND final = 0`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var f []byte
+			if err := rows.Scan(&f); err != nil {
+				rows.Close()
+				return err
+			}
+			t.fieldsAwaited[string(f)] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for i := range c.Fields {
+		if !t.fieldsAwaited[c.Fields[i].Name] {
+			continue
+		}
+		of, err := t.waiting(`SELECT change FROM quarantine WHERE record = ? AND version = ? AND waits = 3 AND final = 0`, c.Record[:], []byte(c.Fields[i].Name))
+		if err != nil {
+			return err
+		}
+		t.woken = append(t.woken, of...)
+	}
+	return nil
 }
 
 // readmit is Readmit inside a transaction: of every change waiting aside
@@ -534,6 +592,9 @@ func (t *txn) mergeStored(c *syncproto.Change, id int64, r *recordRow) error {
 	// A change waiting for this one to merge, not only to arrive, may
 	// merge now.
 	if err := t.arrived(c.Dot()); err != nil {
+		return err
+	}
+	if err := t.fieldSet(c); err != nil {
 		return err
 	}
 	if r.fresh {

@@ -395,6 +395,9 @@ func (t *txn) remote(in *Incoming, h *streamHead) error {
 		return err
 	}
 	t.s.clock.Observe(c.HLC)
+	if err := t.fieldSet(c); err != nil {
+		return err
+	}
 	if t.touched == nil {
 		t.touched = map[syncproto.RecordID]bool{}
 	}

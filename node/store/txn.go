@@ -46,6 +46,9 @@ type txn struct {
 	woken           []int64
 	versionsAwaited int
 	wakes           *sql.Stmt // prepared when first needed
+	// fieldsAwaited are the fields changes kept aside wait for a change
+	// of (WaitsForField), nil until read.
+	fieldsAwaited map[string]bool
 	// delta is what the records changed so far do to the digest and the
 	// totals (see derived.go); derive, when set, counts created records
 	// beside the writer until the delta is written.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -178,7 +179,7 @@ func TestChangesKeptAsideBeforeTheUpgradeAreLookedAtOnceMore(t *testing.T) {
 	s.Close()
 
 	// The store as schema version 13 left it: the quarantine table
-	// without the columns migration 14 added, and nothing of 15 to 18.
+	// without the columns migration 14 added, and nothing of 15 to 19.
 	db, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +187,7 @@ func TestChangesKeptAsideBeforeTheUpgradeAreLookedAtOnceMore(t *testing.T) {
 	for _, q := range []string{
 		`DROP INDEX quarantine_waits_record`,
 		`DROP INDEX quarantine_waits_version`,
+		`DROP INDEX quarantine_waits_field`,
 		`ALTER TABLE quarantine DROP COLUMN waits`,
 		`ALTER TABLE quarantine DROP COLUMN version`,
 		`CREATE INDEX quarantine_record ON quarantine (record)`,
@@ -251,5 +253,53 @@ func BenchmarkAChangeOfARecordWithChangesWaiting(b *testing.B) {
 			b.Fatalf("%+v, %v", res, err)
 		}
 		seq++
+	}
+}
+
+// A change kept aside until a field of its record changes (as a deletion
+// from another district waits for a national record's district to move)
+// is looked at again when a change setting that field merges, and not at
+// every other change of the record: a flood of such changes costs the
+// record's other changes nothing.
+func TestAChangeWaitingForAFieldIsLookedAtWhenTheFieldChanges(t *testing.T) {
+	ctx := context.Background()
+	var asked atomic.Int64
+	toledo := cborOf(t, "Toledo")
+	policy := func(c *syncproto.Change, rec RecordFacts) Verdict {
+		if _, ok := c.Field("gone"); !ok || !rec.Exists {
+			return Verdict{}
+		}
+		asked.Add(1)
+		if string(rec.Field("district")) != string(toledo) {
+			return Verdict{Reason: "deletes a record of another district", Waits: WaitsForField, Field: "district"}
+		}
+		return Verdict{}
+	}
+	s, _ := newStore(t, Options{Admit: policy})
+	cayo, tol := syncproto.NodeID{0xc1}, syncproto.NodeID{0xc2}
+	rec := syncproto.NewRecordID()
+	hlc := syncproto.MakeHLC(time.Now().UnixMilli(), 0)
+	create := fromPeer(t, syncproto.Change{Origin: cayo, Seq: 1, HLC: hlc, Record: rec, Fields: setField(t, "district", "Cayo")})
+	gone := fromPeer(t, syncproto.Change{Origin: tol, Seq: 1, HLC: hlc + 1, Record: rec, Fields: setField(t, "gone", true)})
+	if res, err := s.Apply(ctx, []Incoming{create, gone}); err != nil || res.Quarantined != 1 {
+		t.Fatalf("the deletion: %+v, %v", res, err)
+	}
+	other := fromPeer(t, syncproto.Change{Origin: cayo, Seq: 2, HLC: hlc + 2, Record: rec, Fields: setField(t, "roof", "leaking")})
+	if res, err := s.Apply(ctx, []Incoming{other}); err != nil || res.Applied != 1 || asked.Load() != 1 {
+		t.Fatalf("a change of another field: %+v, %v; the deletion asked %d times, want once", res, err, asked.Load())
+	}
+	move := fromPeer(t, syncproto.Change{Origin: cayo, Seq: 3, HLC: hlc + 3, Record: rec, Fields: setField(t, "district", "Toledo", create.Change.Dot())})
+	if _, err := s.Apply(ctx, []Incoming{move}); err != nil || asked.Load() != 2 {
+		t.Fatalf("the move: %v; the deletion asked %d times, want twice", err, asked.Load())
+	}
+	if n, err := s.QuarantineCount(ctx); err != nil || n != 0 {
+		t.Fatalf("%d kept aside after the move (%v), want the deletion merged", n, err)
+	}
+	r, err := s.Record(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(r.Fields, func(f FieldView) bool { return f.Name == "gone" && len(f.Versions) == 1 }) {
+		t.Fatalf("the record after the move: %+v", r.Fields)
 	}
 }
