@@ -241,7 +241,13 @@ func (n *Node) admitReview(c *syncproto.Change, f *syncproto.FieldChange, origin
 		if district != "" {
 			of = district
 		}
-		return final("reviews a record of %s; only headquarters or a relay of %s reviews it, and %s is a %s node of %s", of, of, origin.Name, origin.Role, origin.District)
+		v, ok := final("reviews a record of %s; only headquarters or a relay of %s reviews it, and %s is a %s node of %s", of, of, origin.Name, origin.Role, origin.District)
+		if origin.Role == syncproto.RoleRelay && syncproto.LaneScope(rec.Lane) == syncproto.National {
+			// A national record's district is its district field's: as
+			// admit's deletions, the review waits for a move of it.
+			v.Final, v.Waits, v.Field = false, store.WaitsForField, "district"
+		}
+		return v, ok
 	}
 	return store.Verdict{}, true
 }

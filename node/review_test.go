@@ -187,3 +187,60 @@ func TestForgedReviewsAreRefused(t *testing.T) {
 		t.Fatalf("the record at HQ shows review %+v (%v), want none", v.Review, err)
 	}
 }
+
+// HQ moves a missing person reported in Cayo to Toledo, and Toledo's relay
+// reviews the report, as a relay of the record's district may. A node that
+// takes the review before the move shows it once the move comes: before,
+// it kept the review aside for good, and showed the report as waiting for
+// review while every other node showed it reviewed.
+func TestAReviewThatOvertakesTheMoveThatAllowsItStandsWhenTheMoveComes(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	cayo := laptop(c, "cayo-07", "Cayo", nil)
+	relay := c.Add("relay-toledo", syncproto.RoleRelay, "Toledo", func(cfg *node.Config) { cfg.SyncAddr = "" })
+	late := laptop(c, "cayo-09", "Cayo", nil)
+	ctx := context.Background()
+	person := mustAdd(t, cayo.Node, "missing-person", `{"full_name":"Maria Pop","district":"Cayo","last_seen_place":"San Ignacio market","status":"missing","reporter_name":"Ana Cho","reported_at":"2026-11-20T09:00:00-06:00"}`)
+	for _, m := range []*nodetest.Member{cayo, relay, late} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustUpdate(t, hq.Node, person, `{"district":"Toledo"}`)
+	if _, err := relay.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	value, err := syncproto.Marshal(&reviewField{Decision: "approved", Node: relay.Node.Self().ID, At: time.Now().UnixMilli()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.WriteEdit(relay.Node, ctx, store.Edit{Record: person, Lane: syncproto.MakeLane(1, syncproto.National), Kit: "missing-persons", Type: "missing-person", Version: 1,
+		Fields: []syncproto.FieldChange{{Name: node.ReviewField, Value: value}}}); err != nil {
+		t.Fatal(err)
+	}
+	// The relay's changes alone, without HQ's move.
+	have, err := hq.Node.Vector(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for st := range have {
+		if st.Origin == relay.Node.Self().ID {
+			delete(have, st)
+		}
+	}
+	handBeyond(t, relay, late, have)
+	for _, m := range []*nodetest.Member{relay, late} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []*nodetest.Member{hq, late} {
+		v, err := m.Node.Record(ctx, person)
+		if err != nil || v.Review == nil || v.Review.Decision != "approved" {
+			t.Fatalf("the report on %s shows review %+v (%v); want the relay's, as everywhere", m.Name, v.Review, err)
+		}
+		if n, err := m.Node.QuarantineCount(ctx); err != nil || n != 0 {
+			t.Fatalf("%s keeps %d changes aside (%v)", m.Name, n, err)
+		}
+	}
+}
