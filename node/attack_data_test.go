@@ -1267,3 +1267,41 @@ func TestADeletionThatOvertakesTheMoveThatAllowsItMergesWhenTheMoveComes(t *test
 		}
 	}
 }
+
+// HQ moves a Toledo family's registration to Cayo in the same edit as it
+// writes the family's phone. The family is still Toledo's: its records
+// travel in Toledo's scope whatever the district field says. The phone is
+// sealed for Toledo, whose laptop reads it, and a relay of Cayo that votes,
+// holding the family and Cayo's key, does not. Before, the values of an
+// update were sealed for the district the update itself named: Cayo's
+// voting relays read the phone, and Toledo's nodes did not.
+func TestAnUpdateNamingAnotherDistrictSealsForTheRecordsOwn(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	cayoRelay := relays[0]
+	toledo := laptop(c, "tol-02", "Toledo", nil)
+	ctx := context.Background()
+	withDistrictKey(t, toledo, hq, "Toledo")
+	withDistrictKey(t, cayoRelay, hq, "Cayo")
+	family := mustAdd(t, toledo.Node, "shelter-registration", `{"shelter_name":"Punta Gorda Town Hall","district":"Toledo","family_head_name":"Cristóbal Tzib","members":2,
+		"home_village":"San Antonio","home_district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193"}`)
+	if _, err := toledo.Node.Sync(ctx, hq.Addr); err != nil {
+		t.Fatal(err)
+	}
+	mustUpdate(t, hq.Node, family, `{"district":"Cayo","phone":"+501 611 2222"}`)
+	for _, m := range []*nodetest.Member{cayoRelay, toledo} {
+		if _, err := m.Node.Sync(ctx, hq.Addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := cayoRelay.Node.Record(ctx, family)
+	if err != nil {
+		t.Fatalf("the Cayo relay, a voter, holds the family: %v", err)
+	}
+	if f.Fields["phone"] != (node.Withheld{}) {
+		t.Fatalf("the Cayo relay reads the Toledo family's phone as %v; want it withheld", f.Fields["phone"])
+	}
+	if f, _ := toledo.Node.Record(ctx, family); f.Fields["phone"] != "+501 611 2222" {
+		t.Fatalf("the Toledo laptop reads its family's phone as %v", f.Fields["phone"])
+	}
+}

@@ -179,8 +179,10 @@ func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bo
 }
 
 // edit turns checked input into a store edit, its personal fields sealed
-// for the record's district: the one the input names, else district (the
-// record's as this node holds it).
+// for the record's district: district (the record's as this node holds
+// it), or the one the input names for a new record or a national one. A
+// district record stays in its scope whatever an update names
+// (districtOfRecord), and so do its readers.
 func (n *Node) edit(ctx context.Context, t *schemas.Type, in schemas.Input, create bool, author, district string) (store.Edit, error) {
 	e := store.Edit{Create: create, Lane: n.newLane(t, in.Fields), Kit: t.Kit, Type: t.Name, Version: t.Version, Author: author, Fields: in.Fields}
 	if in.ID != "" {
@@ -192,7 +194,10 @@ func (n *Node) edit(ctx context.Context, t *schemas.Type, in schemas.Input, crea
 	} else {
 		e.Record = syncproto.NewRecordID()
 	}
-	return e, n.sealPersonal(ctx, t, &e, districtOf(in.Fields, district))
+	if create || t.National() {
+		district = districtOf(in.Fields, district)
+	}
+	return e, n.sealPersonal(ctx, t, &e, district)
 }
 
 // Version is one value a field has had, as people read it.
