@@ -447,7 +447,7 @@ func (n *Node) sealKeys(ctx context.Context, district string) ([]personal.DataKe
 			keys = append(keys, k)
 		}
 		// HQ holds every district's key: its own district adds no reader.
-		if own := n.Self().District; own != district && !n.Self().Role.Decides() {
+		if own := n.districtName(); own != district && !n.Self().Role.Decides() {
 			if k, ok := n.data.ring.Current(own); ok {
 				keys = append(keys, k)
 			}
@@ -587,7 +587,7 @@ func (n *Node) resealIfOwn(ctx context.Context) error {
 		return err
 	}
 	n.log.Info("personal fields sealed again for their readers, now that headquarters' keys came", "records", resealed)
-	if _, ok := n.data.ring.Current(n.Self().District); ok {
+	if _, ok := n.data.ring.Current(n.districtName()); ok {
 		n.data.warned.Store(false)
 		return n.store.SetState(ctx, stateSealedOwn, "")
 	}

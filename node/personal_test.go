@@ -260,6 +260,56 @@ func TestALaptopMovedAwayCannotReadWhatFollows(t *testing.T) {
 	}
 }
 
+// A laptop moved from Cayo to Toledo, holding Toledo's key now and Cayo's
+// of before, reports a person missing in Toledo: the report is sealed for
+// Toledo, its district now, and a Cayo laptop, which holds every national
+// record and Cayo's keys, does not read the name. Before, a value was
+// sealed for the district the node was made in as well: the data folder
+// keeps it, and a move changes the certificate alone. What the laptop
+// wrote in Toledo went out sealed for Cayo's key too, and before Toledo's
+// key came for Cayo's alone, which every Cayo node read and Toledo's did
+// not.
+func TestAMovedLaptopSealsForTheDistrictItMovedTo(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	mover := c.Add("cayo-31", syncproto.RoleField, "Cayo", nil)
+	kept := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+	meetHQ(t, hq, mover, kept)
+	moveTo(t, c, mover, "Toledo")
+	ctx := context.Background()
+	early, err := mover.Node.Add(ctx, "missing-person", []byte(missingReport("Toledo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "the moved laptop holds Toledo's key", func() bool {
+		syncOK(t, mover, hq)
+		if _, err := hq.Node.IssueGrants(ctx); err != nil {
+			t.Fatal(err)
+		}
+		syncOK(t, mover, hq)
+		return mover.Node.DataKeys()["Toledo"] > 0
+	})
+	late, err := mover.Node.Add(ctx, "missing-person", []byte(missingReport("Toledo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, mover, hq)
+	syncOK(t, kept, hq)
+	for i, id := range []syncproto.RecordID{early, late} {
+		when := []string{"before Toledo's key came", "once it came"}[i]
+		if v, err := hq.Node.Record(ctx, id); err != nil || v.Fields["full_name"] != canaryName {
+			t.Fatalf("HQ reads the moved laptop's report %s as %v, %v", when, v.Fields["full_name"], err)
+		}
+		v, err := kept.Node.Record(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := v.Fields["full_name"].(node.Withheld); !ok {
+			t.Fatalf("a Cayo laptop reads what the laptop moved to Toledo wrote there %s: %v", when, v.Fields["full_name"])
+		}
+	}
+}
+
 // A laptop that reports before it ever met HQ holds no key of
 // headquarters': it seals with its own, which only it reads. Once the
 // keys come, it seals those values again for their readers, and HQ reads

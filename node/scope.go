@@ -59,11 +59,19 @@ func (n *Node) selfReach() syncproto.Reach {
 // district is the scope of this node's district, as its certificate
 // claims it once it has one: what selfReach says, without asking the
 // ledger who votes, for each record made.
-func (n *Node) district() uint8 {
+func (n *Node) district() uint8 { return schemas.DistrictScope(n.districtName()) }
+
+// districtName is this node's district, canonical, as its certificate
+// claims it once it has one: a responder moved to another district is
+// signed a certificate of the new one, and the store's identity keeps the
+// district the node was made in.
+func (n *Node) districtName() string {
+	d := n.Self().District
 	if c := n.Credentials(); c != nil {
-		return schemas.DistrictScope(c.Claims.District)
+		d = c.Claims.District
 	}
-	return schemas.DistrictScope(n.Self().District)
+	canon, _ := schemas.District(d)
+	return canon
 }
 
 // Scopes are the scopes whose every record this node keeps: national and
