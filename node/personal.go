@@ -646,7 +646,7 @@ func (n *Node) resealOwn(ctx context.Context) (int, error) {
 		if len(e.Fields) == 0 {
 			continue
 		}
-		keys, err := n.sealKeys(ctx, storedDistrict(r))
+		keys, err := n.sealKeys(ctx, districtOfRecord(r))
 		if err != nil {
 			return done, err
 		}

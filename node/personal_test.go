@@ -583,3 +583,38 @@ func TestADataKeyNotWrittenIsNotSealedWith(t *testing.T) {
 		t.Fatalf("after a restart, Cayo's key is of epoch %d, want 90", e)
 	}
 }
+
+// A laptop moved from Cayo to Toledo still holds Cayo's key of before. It
+// registers a Toledo family before it meets HQ as a Toledo laptop, sealing
+// the phone with its own key, and corrects the family's district field to
+// Cayo. The family is still Toledo's, in Toledo's scope. Once Toledo's key
+// comes, the phone is sealed again for Toledo, and a relay of Cayo that
+// votes, holding the family and Cayo's keys, does not read it. Before,
+// sealing again took the district the field names: the phone went out
+// sealed for Cayo's key the laptop kept, and Cayo's voting relays read it.
+func TestValuesSealedAgainAreForTheRecordsDistrict(t *testing.T) {
+	c := nodetest.New(t)
+	hq, relays := voters(t, c, 1, true)
+	cayoRelay := relays[0]
+	mover := laptop(c, "cayo-31", "Cayo", nil)
+	meetHQ(t, hq, mover)
+	withDistrictKey(t, cayoRelay, hq, "Cayo")
+	moveTo(t, c, mover, "Toledo")
+	ctx := context.Background()
+	family := mustAdd(t, mover.Node, "shelter-registration", `{"shelter_name":"Punta Gorda Town Hall","district":"Toledo","family_head_name":"Cristóbal Tzib","members":2,
+		"phone":"`+canaryPhone+`","home_village":"San Antonio","home_district":"Toledo","arrived_at":"2026-11-21T18:40:00-06:00","registered_by":"vol-193"}`)
+	mustUpdate(t, mover.Node, family, `{"district":"Cayo"}`)
+	meetHQ(t, hq, mover)
+	syncOK(t, mover, hq)
+	if v, err := hq.Node.Record(ctx, family); err != nil || v.Fields["phone"] != canaryPhone {
+		t.Fatalf("HQ reads the family's phone, sealed again, as %v, %v", v.Fields["phone"], err)
+	}
+	syncOK(t, cayoRelay, hq)
+	v, err := cayoRelay.Node.Record(ctx, family)
+	if err != nil {
+		t.Fatalf("the Cayo relay, a voter, holds the family: %v", err)
+	}
+	if v.Fields["phone"] != (node.Withheld{}) {
+		t.Fatalf("the Cayo relay reads the Toledo family's phone as %v; want it withheld", v.Fields["phone"])
+	}
+}
