@@ -697,6 +697,25 @@ func (f *Field) fromValue(v expr.Value) ([]byte, error) {
 	return raw, nil
 }
 
+// readsPersonal names the first personal field e reads, as f reads it (a
+// field of f's row first), "" when it reads none: a value worked out from a
+// personal one is as personal.
+func readsPersonal(t *Type, f *Field, e *expr.Expr) string {
+	if e == nil {
+		return ""
+	}
+	for _, n := range e.Fields() {
+		g := t.byName[n]
+		if f.parent != nil && f.parent.byName[n] != nil {
+			g = f.parent.byName[n]
+		}
+		if g != nil && g.Personal {
+			return n
+		}
+	}
+	return ""
+}
+
 // maxNested bounds a repeat's nested fields.
 const maxNested = 100
 
@@ -760,8 +779,9 @@ func checkRepeat(r *Field, fail func(field, key, format string, args ...any)) {
 
 // checkLogic parses every rule of a type's fields once, and refuses a rule
 // that does not parse, reads a field the type does not have (or a row's
-// field from outside its row), or makes a field's relevance or value
-// depend on itself. fail names the field (repeat.field for a nested one).
+// field from outside its row), makes a field's relevance or value depend
+// on itself, or works out a field that is not personal from one that is.
+// fail names the field (repeat.field for a nested one).
 func (t *Type) checkLogic(fail func(f *Field, key, format string, args ...any)) {
 	all := []*Field{}
 	for _, f := range t.Fields {
@@ -846,6 +866,13 @@ func (t *Type) checkLogic(fail func(f *Field, key, format string, args ...any)) 
 				fail(f, "default", "%q is neither an expression (%v) nor a value of the field (%v)", f.Default, perr, err)
 			}
 			_ = e
+		}
+	}
+	for _, f := range all {
+		for _, e := range []*expr.Expr{f.logic.calculate, f.logic.dflt} {
+			if g := readsPersonal(t, f, e); g != "" && !f.Personal {
+				fail(f, "personal", "its value is worked out from %s, a personal field: mark it personal too, or that field's value goes out unsealed", g)
+			}
 		}
 	}
 	// A field's relevance and value may not depend on themselves.

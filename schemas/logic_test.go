@@ -190,6 +190,42 @@ func TestKitLogicDefinitionErrors(t *testing.T) {
 	}
 }
 
+// A field whose value the kit works out from a personal field (its
+// calculation or its default reads it) is personal too: a kit that leaves
+// it out is refused. Before, "is_child" calculated from a missing child's
+// age, or a contact defaulting to the reporter's phone, was stored and
+// synced in the clear, as any field not marked personal is, to every node
+// that holds the record.
+func TestAValueWorkedOutFromAPersonalFieldIsPersonal(t *testing.T) {
+	l := schemas.Label{EN: "x", ES: "x"}
+	kit := func(personal bool) *schemas.Kit {
+		return &schemas.Kit{Name: "derived", Version: "1.0", Title: l, Types: []*schemas.Type{{Name: "person", Version: 1, Title: l, Priority: 2,
+			Fields: []*schemas.Field{
+				{Name: "age", Type: schemas.Integer, Label: l, Personal: true},
+				{Name: "phone", Type: schemas.Text, Label: l, Personal: true},
+				{Name: "is_child", Type: schemas.Bool, Label: l, Calculate: "${age} < 18", Personal: personal},
+				{Name: "contact", Type: schemas.Text, Label: l, Default: "${phone}", Personal: personal},
+				{Name: "household", Type: schemas.Repeat, Label: l, Fields: []*schemas.Field{
+					{Name: "name", Type: schemas.Text, Label: l, Personal: true},
+					{Name: "initial", Type: schemas.Text, Label: l, Calculate: "substr(${name}, 0, 1)", Personal: personal},
+				}},
+			}}}}
+	}
+	var got []string
+	for _, e := range kit(false).Check() {
+		got = append(got, e.Field+"/"+e.Key)
+	}
+	want := []string{"is_child/personal", "contact/personal", "household.initial/personal"}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("a kit working out fields not personal from personal ones: errors %v, want %v", got, want)
+	}
+	if errs := kit(true).Check(); len(errs) > 0 {
+		t.Errorf("the same fields marked personal: %v", errs)
+	}
+}
+
 // The same input gives the same record whatever the order of its fields.
 func TestApplyOrderIndependent(t *testing.T) {
 	ty := shelterKit(t)
