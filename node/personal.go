@@ -288,13 +288,19 @@ func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 		hq       bool
 	}
 	readers := map[syncproto.NodeID]reader{}
+	// Every node revoked, whether its certificate is here or not: a grant
+	// the other HQ node made may name a node that never met this one.
 	revoked := map[syncproto.NodeID]bool{}
+	gone, err := n.store.RevokedNodes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range gone {
+		revoked[id] = true
+	}
 	now := time.Now()
 	for _, c := range known {
-		if r, err := n.store.Revoked(ctx, c.Node); err != nil {
-			return 0, err
-		} else if r {
-			revoked[c.Node] = true
+		if revoked[c.Node] {
 			continue
 		}
 		cert, err := x509.ParseCertificate(c.Cert)

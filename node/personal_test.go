@@ -618,3 +618,54 @@ func TestValuesSealedAgainAreForTheRecordsDistrict(t *testing.T) {
 		t.Fatalf("the Cayo relay reads the Toledo family's phone as %v; want it withheld", v.Fields["phone"])
 	}
 }
+
+// A Cayo laptop meets the alternate HQ node alone, which grants it Cayo's
+// key; headquarters' node takes that grant and key from the alternate, and
+// never holds the laptop's certificate. The laptop is stolen, and
+// headquarters revokes it while the alternate is off: Cayo's key is
+// rotated, so that what is written of Cayo's records afterwards is sealed
+// with a key the laptop never gets. Before, headquarters looked for the
+// revoked among the nodes whose certificates it held: the laptop kept the
+// key every Cayo value went on being sealed with.
+func TestARevokedNodeWhoseCertificateHQLacksLosesItsKey(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	// The alternate's clock runs a minute ahead: its grants are the later
+	// of two made at once, and HQ's node keeps them.
+	alt := c.Add("hq-2", syncproto.RoleHQ, "Belize", func(cfg *node.Config) { cfg.ClockOffset = time.Minute })
+	thief := laptop(c, "cayo-12", "Cayo", nil)
+	ctx := context.Background()
+	meetHQ(t, alt, thief)
+	// The two meet until, twice running, neither has a grant to make (a
+	// session may bring one the running node answers meanwhile): HQ's node
+	// then keeps the alternate's, which names the laptop.
+	quiet := 0
+	nodetest.Eventually(t, 10*time.Second, "the two HQ nodes hold the same grants", func() bool {
+		made := 0
+		for _, m := range []*nodetest.Member{hq, alt} {
+			syncOK(t, alt, hq)
+			n, err := m.Node.IssueGrants(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			made += n
+		}
+		syncOK(t, alt, hq)
+		if quiet++; made > 0 {
+			quiet = 0
+		}
+		return quiet == 2
+	})
+	held := thief.Node.DataKeys()["Cayo"]
+	alt.Stop()
+	if err := hq.Node.Revoke(ctx, thief.Node.Self().ID, "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.Eventually(t, 10*time.Second, "HQ's node knows of the revocation", func() bool { return revoked(t, hq.Node, thief.Node.Self().ID) })
+	if _, err := hq.Node.IssueGrants(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := hq.Node.DataKeys()["Cayo"]; got <= held {
+		t.Fatalf("after the revocation HQ's node seals Cayo's values with epoch %d; the revoked laptop holds epoch %d", got, held)
+	}
+}
