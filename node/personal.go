@@ -216,7 +216,7 @@ func (n *Node) addGrants(ctx context.Context, list [][]byte) (int, error) {
 		if err != nil {
 			return kept, err
 		}
-		newer := !ok || g.Epoch > held.Epoch || g.Epoch == held.Epoch && g.Issued > held.Issued
+		newer := !ok || store.Grant{Epoch: g.Epoch, Issued: g.Issued, Notice: msg}.Replaces(held)
 		// A newer grant for this node may carry a key of an epoch it
 		// holds already: another HQ node's, made before the two met.
 		mine := false

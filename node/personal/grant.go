@@ -49,15 +49,6 @@ const (
 // ErrNotReader: the grant is not for this node.
 var ErrNotReader = errors.New("the grant is not for this node")
 
-// Newer says whether g replaces old as the grant a node keeps and passes
-// on for its district.
-func (g *Grant) Newer(old *Grant) bool {
-	if g.Epoch != old.Epoch {
-		return g.Epoch > old.Epoch
-	}
-	return g.Issued > old.Issued
-}
-
 // NewGrant makes a grant of keys, all of one district, for readers.
 func NewGrant(keys []DataKey, readers map[syncproto.NodeID]ed25519.PublicKey, issued time.Time) (*Grant, error) {
 	if len(keys) == 0 || len(keys) > MaxEpochs {

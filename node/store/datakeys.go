@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -17,13 +18,27 @@ type Grant struct {
 	Notice   []byte
 }
 
-// PutGrant keeps g unless this node holds a grant of its district of a
-// higher epoch, or of the same epoch issued as late or later. It reports
-// whether g was kept.
+// Replaces says whether g replaces held, a grant of its district, as the
+// one a node keeps: of a higher epoch, or of the same epoch issued later,
+// or issued in the same millisecond with the greater notice, so that of
+// two HQ nodes' grants made at once every node keeps the same one.
+func (g Grant) Replaces(held Grant) bool {
+	if g.Epoch != held.Epoch {
+		return g.Epoch > held.Epoch
+	}
+	if g.Issued != held.Issued {
+		return g.Issued > held.Issued
+	}
+	return bytes.Compare(g.Notice, held.Notice) > 0
+}
+
+// PutGrant keeps g unless this node holds a grant of its district that g
+// does not replace (Grant.Replaces). It reports whether g was kept.
 func (s *SQLite) PutGrant(ctx context.Context, g Grant) (bool, error) {
 	res, err := s.mdbExec(ctx, `INSERT INTO data_grants (district, epoch, issued, notice) VALUES (?, ?, ?, ?)
 		ON CONFLICT (district) DO UPDATE SET epoch = excluded.epoch, issued = excluded.issued, notice = excluded.notice
-		WHERE excluded.epoch > data_grants.epoch OR excluded.epoch = data_grants.epoch AND excluded.issued > data_grants.issued`,
+		WHERE excluded.epoch > data_grants.epoch OR excluded.epoch = data_grants.epoch AND (excluded.issued > data_grants.issued
+			OR excluded.issued = data_grants.issued AND excluded.notice > data_grants.notice)`,
 		g.District, g.Epoch, g.Issued, g.Notice)
 	if err != nil {
 		return false, s.wrap(err)
