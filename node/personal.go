@@ -444,23 +444,29 @@ func (n *Node) learnedCerts(ctx context.Context) {
 // of no district), and, unless the author is an HQ node, the author's
 // district's when that is another, so that the author's colleagues read
 // what it wrote. A node that holds
-// neither yet seals with its own key, which only it holds.
+// neither yet seals with its own key, which only it holds. A laptop or a
+// relay seals with no key of another district: one it holds is a key it
+// kept from before it moved, which no grant replaces there, and which
+// nodes revoked since may hold.
 func (n *Node) sealKeys(ctx context.Context, district string) ([]personal.DataKey, error) {
 	var keys []personal.DataKey
+	own, hq := n.districtName(), n.Self().Role.Decides()
 	pick := func() {
 		keys = keys[:0]
-		if k, ok := n.data.ring.Current(district); ok {
-			keys = append(keys, k)
+		if hq || district == own {
+			if k, ok := n.data.ring.Current(district); ok {
+				keys = append(keys, k)
+			}
 		}
 		// HQ holds every district's key: its own district adds no reader.
-		if own := n.districtName(); own != district && !n.Self().Role.Decides() {
+		if own != district && !hq {
 			if k, ok := n.data.ring.Current(own); ok {
 				keys = append(keys, k)
 			}
 		}
 	}
 	pick()
-	if len(keys) == 0 && n.Self().Role.Decides() {
+	if len(keys) == 0 && hq {
 		if _, err := n.IssueGrants(ctx); err != nil {
 			return nil, err
 		}

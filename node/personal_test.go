@@ -44,7 +44,7 @@ func syncOK(t *testing.T, from, to *nodetest.Member) {
 func meetHQ(t *testing.T, hq *nodetest.Member, laptops ...*nodetest.Member) {
 	t.Helper()
 	for _, l := range laptops {
-		district := l.Node.Self().District
+		district := l.Node.Credentials().Claims.District // a moved laptop's newest
 		nodetest.Eventually(t, 10*time.Second, l.Name+" holds its district's key", func() bool {
 			syncOK(t, l, hq)
 			if _, err := hq.Node.IssueGrants(context.Background()); err != nil {
@@ -307,6 +307,54 @@ func TestAMovedLaptopSealsForTheDistrictItMovedTo(t *testing.T) {
 		if _, ok := v.Fields["full_name"].(node.Withheld); !ok {
 			t.Fatalf("a Cayo laptop reads what the laptop moved to Toledo wrote there %s: %v", when, v.Fields["full_name"])
 		}
+	}
+}
+
+// A laptop moved from Cayo to Toledo keeps the Cayo key of before, which
+// a Cayo laptop stolen since holds too. What the moved laptop writes of a
+// Cayo record is sealed for Toledo's key alone, as any Toledo laptop's
+// is: the stolen laptop, revoked and given it on a stick, does not read
+// it. Before, it was sealed for the Cayo key the moved laptop kept as
+// well, which no grant replaces there, and which the stolen laptop holds.
+func TestAMovedLaptopSealsNothingWithTheKeyItKept(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	mover := laptop(c, "cayo-31", "Cayo", nil)
+	stolen := laptop(c, "cayo-66", "Cayo", nil)
+	meetHQ(t, hq, mover, stolen)
+	moveTo(t, c, mover, "Toledo")
+	meetHQ(t, hq, mover)
+	ctx := context.Background()
+	if err := hq.Node.Revoke(ctx, stolen.Node.Self().ID, "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	report, err := mover.Node.Add(ctx, "missing-person", []byte(missingReport("Cayo")), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := mover.Node.Record(ctx, report); err != nil || v.Fields["full_name"] != canaryName {
+		t.Fatalf("the moved laptop reads its own report as %v, %v", v.Fields["full_name"], err)
+	}
+	bundle := filepath.Join(t.TempDir(), "b.lifeline")
+	f, err := os.Create(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mover.Node.ExportBundle(ctx, f, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stolen.Node.ImportBundle(ctx, bundle); err != nil {
+		t.Fatal(err)
+	}
+	v, err := stolen.Node.Record(ctx, report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.Fields["full_name"].(node.Withheld); !ok {
+		t.Fatalf("the stolen Cayo laptop reads what the laptop moved to Toledo wrote after: %v", v.Fields["full_name"])
 	}
 }
 
