@@ -267,10 +267,10 @@ func (n *Node) addGrants(ctx context.Context, list [][]byte) (int, error) {
 // district's, it makes the first key, hands it to the nodes allowed to
 // hold it, and hands it again when nodes come (the certificates this
 // node holds): headquarters' nodes hold every key, a district's relays and
-// laptops its own. When a node a grant is for is revoked, or moved to
-// another district (its newest certificate says so), it makes the next
-// epoch's key and leaves the node out: what is written afterwards is
-// closed to it. It returns how many grants it made; on
+// laptops its own. When a node a grant is for is revoked, moved to
+// another district (its newest certificate says so), or its certificate
+// ended, it makes the next epoch's key and leaves the node out: what is
+// written afterwards is closed to it. It returns how many grants it made; on
 // other nodes it does nothing.
 func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 	if !n.Self().Role.Decides() || !n.Enrolled() {
@@ -298,13 +298,21 @@ func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 	for _, id := range gone {
 		revoked[id] = true
 	}
-	now := time.Now()
+	// A node whose certificate ended is left out as a revoked one is: a
+	// laptop not renewed may be lost, and a later revocation would find it
+	// in no grant kept here.
+	ended := map[syncproto.NodeID]bool{}
+	now := n.now()
 	for _, c := range known {
 		if revoked[c.Node] {
 			continue
 		}
 		cert, err := x509.ParseCertificate(c.Cert)
-		if err != nil || now.After(cert.NotAfter) {
+		if err != nil {
+			continue
+		}
+		if now.After(cert.NotAfter) {
+			ended[c.Node] = true
 			continue
 		}
 		pub, ok := cert.PublicKey.(ed25519.PublicKey)
@@ -343,7 +351,7 @@ func (n *Node) IssueGrants(ctx context.Context) (int, error) {
 				// one is.
 				_, known := readers[id]
 				_, wanted := want[id]
-				if revoked[id] || known && !wanted {
+				if revoked[id] || ended[id] || known && !wanted {
 					rotate = true
 					break
 				}

@@ -717,3 +717,28 @@ func TestARevokedNodeWhoseCertificateHQLacksLosesItsKey(t *testing.T) {
 		t.Fatalf("after the revocation HQ's node seals Cayo's values with epoch %d; the revoked laptop holds epoch %d", got, held)
 	}
 }
+
+// A Cayo laptop's season ends and it is not renewed: lost in the field,
+// say. HQ's next look at its grants rotates Cayo's key, as for a node
+// revoked, so that what is written afterwards is sealed with a key the
+// laptop never gets, whoever finds it and a stick. Before, a laptop whose
+// certificate had ended was only left out of later grants: it kept the key
+// Cayo's values went on being sealed with, and a revocation after it ended
+// rotated nothing, as no grant HQ kept named it any more.
+func TestALaptopWhoseSeasonEndedLosesItsKey(t *testing.T) {
+	c := nodetest.New(t)
+	hq, _ := voters(t, c, 0, true)
+	lapsed := laptop(c, "cayo-44", "Cayo", nil)
+	meetHQ(t, hq, lapsed)
+	held := lapsed.Node.DataKeys()["Cayo"]
+	// HQ's node is started again a season and a month later, by its clock.
+	hq.Stop()
+	hq.Config.ClockOffset = 150 * 24 * time.Hour
+	hq.Start()
+	if _, err := hq.Node.IssueGrants(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := hq.Node.DataKeys()["Cayo"]; got <= held {
+		t.Fatalf("HQ's node seals Cayo's values with epoch %d once the laptop's certificate ended; the laptop holds epoch %d", got, held)
+	}
+}
