@@ -544,8 +544,11 @@ func (v *hqView) keptDetail(q node.QuarantinedChange) string {
 	u := v.u
 	title, _ := v.keptLines(q)
 	verdict := u.T("hq.kept.waits")
-	if q.Final {
+	switch {
+	case q.Final:
 		verdict = u.T("hq.kept.final")
+	case q.WaitsForField != "":
+		verdict = fmt.Sprintf(u.T("hq.kept.waits.field"), node.Printable(q.WaitsForField))
 	}
 	author := node.Printable(q.Author)
 	if author == "" {

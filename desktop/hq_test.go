@@ -305,8 +305,9 @@ func TestHQShowsChangesKeptAside(t *testing.T) {
 	}
 	detail := v.keptDetail(v.kept[0])
 	// The deletion waits for a move of the record's district to Toledo,
-	// which would make it the laptop's to delete.
-	for _, want := range []string{"Author: ben", "Record: " + id.String(), "Waiting: it merges by itself once this node has what it needs."} {
+	// which would make it the laptop's to delete, and says so: it does not
+	// merge by itself.
+	for _, want := range []string{"Author: ben", "Record: " + id.String(), "Waiting: it merges only if the record's district is changed to one that allows it."} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("detail lacks %q:\n%s", want, detail)
 		}

@@ -347,6 +347,7 @@ var texts = map[string][2]string{
 	"hq.kept.detail":        {"Record: %s (%s)\nChange: %s, stamped %s\nFrom: %s\nAuthor: %s\nKept aside since: %s\n\nWhy: %s", "Registro: %s (%s)\nCambio: %s, fechado %s\nDe: %s\nAutor: %s\nApartado desde: %s\n\nMotivo: %s"},
 	"hq.kept.final":         {"Refused: the change stays aside. Its origin's district officer should hear of it.", "Rechazado: el cambio queda apartado. El responsable del distrito de su origen debe saberlo."},
 	"hq.kept.waits":         {"Waiting: it merges by itself once this node has what it needs.", "En espera: se incorpora solo cuando este nodo tenga lo que necesita."},
+	"hq.kept.waits.field":   {"Waiting: it merges only if the record's %s is changed to one that allows it.", "En espera: se incorpora solo si el campo %s del registro cambia a uno que lo permita."},
 
 	// Reviews: Headquarters' review queue, and a record's review where
 	// its author reads it.

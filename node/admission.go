@@ -268,6 +268,10 @@ type QuarantinedChange struct {
 	Reason string    `json:"reason"`
 	Final  bool      `json:"final"` // false: it waits for a kit or a version
 	Since  time.Time `json:"kept_since"`
+	// WaitsForField is the field of the record a change of which would
+	// have it looked at again (a national record's district, which a
+	// deletion was refused by); empty for any other.
+	WaitsForField string `json:"waits_for_field,omitempty"`
 }
 
 // Quarantine lists the changes kept aside, newest first, at most limit
@@ -285,7 +289,8 @@ func (n *Node) Quarantine(ctx context.Context, limit int) ([]QuarantinedChange, 
 			name = o.Name
 		}
 		out = append(out, QuarantinedChange{Record: c.Record.String(), Type: c.Type, Origin: name, Author: c.Author,
-			Dot: c.Dot().String(), At: c.HLC.Time().Format(time.RFC3339), Reason: q.Reason, Final: q.Final, Since: q.At})
+			Dot: c.Dot().String(), At: c.HLC.Time().Format(time.RFC3339), Reason: q.Reason, Final: q.Final, Since: q.At,
+			WaitsForField: q.Field})
 	}
 	return out, nil
 }

@@ -297,8 +297,10 @@ func TestWritePolicyKeepsAsideWhatALaptopMayNotDo(t *testing.T) {
 	var why []string
 	for _, q := range qs {
 		// The missing person's deletion waits for a move of its district
-		// (by HQ or a Cayo node), which would make it Toledo's.
-		if q.Origin != "tol-02" || q.Final != (q.Type != "missing-person") {
+		// (by HQ or a Cayo node), which would make it Toledo's, and says
+		// so.
+		national := q.Type == "missing-person"
+		if q.Origin != "tol-02" || q.Final == national || national != (q.WaitsForField == "district") {
 			t.Fatalf("kept aside: %+v", q)
 		}
 		why = append(why, q.Reason)

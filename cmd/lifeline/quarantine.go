@@ -24,7 +24,10 @@ func printQuarantine(w io.Writer, _ *node.Node, qs []node.QuarantinedChange) err
 	fmt.Fprintln(tw, "RECORD\tTYPE\tFROM\tSTAMPED\tWHY")
 	for _, q := range qs {
 		why := q.Reason
-		if !q.Final {
+		switch {
+		case q.WaitsForField != "":
+			why += fmt.Sprintf(" (waiting: merges only if the record's %s is changed to allow it)", node.Printable(q.WaitsForField))
+		case !q.Final:
 			why += " (waiting)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", q.Record, q.Type, q.Origin, q.At, why)

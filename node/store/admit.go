@@ -90,6 +90,9 @@ type Quarantined struct {
 	Reason string
 	Final  bool
 	At     time.Time
+	// Field is, for a change that waits for a change of one field of its
+	// record (WaitsForField), that field.
+	Field string
 }
 
 // facts are what admission may know of a record.
@@ -256,18 +259,22 @@ func (s *SQLite) Quarantine(ctx context.Context, limit int) ([]Quarantined, erro
 	}
 	out, err := queryAll(ctx, s.rdb, func(r scanner) (Quarantined, error) {
 		var q Quarantined
-		var body []byte
+		var body, awaited []byte
 		var at string
-		err := r.Scan(&body, &q.Reason, &q.Final, &at)
+		var waits Waits
+		err := r.Scan(&body, &q.Reason, &q.Final, &at, &waits, &awaited)
 		if err != nil {
 			return q, err
+		}
+		if waits == WaitsForField && !q.Final {
+			q.Field = string(awaited)
 		}
 		if q.Change, err = syncproto.DecodeChange(body); err != nil {
 			return q, fmt.Errorf("%w: a quarantined change: %v", ErrCorrupt, err)
 		}
 		q.At, _ = time.Parse(time.RFC3339, at)
 		return q, nil
-	}, `SELECT c.body, q.reason, q.final, q.at FROM quarantine q JOIN changes c ON c.id = q.change
+	}, `SELECT c.body, q.reason, q.final, q.at, q.waits, q.version FROM quarantine q JOIN changes c ON c.id = q.change
 		ORDER BY q.change DESC LIMIT ?`, limit)
 	return out, s.wrap(err)
 }
