@@ -2,7 +2,7 @@ package desktop
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -815,14 +815,20 @@ func (v *recordsView) useTyped(f *schemas.Field, typed string) {
 	v.resolve(f.Name, value)
 }
 
-// resolve sets a field in conflict to one value, which replaces every
-// version this node holds, then refreshes every screen.
+// resolve sets a field in conflict to one value, which replaces the
+// versions shown, then refreshes every screen. A version that came while
+// the person decided is not replaced unseen: nothing is written, the
+// person is told, and the record is shown again with it.
 func (v *recordsView) resolve(field string, value any) {
 	u := v.u
 	if isWithheld(value) {
 		return // never offered: a value this node cannot read is not written back
 	}
 	id := v.record.ID
+	var seen []syncproto.Dot
+	for _, ver := range v.record.Conflicts[field] {
+		seen = append(seen, ver.Dot)
+	}
 	u.run(u.T("records.resolving"), func(ctx context.Context) error {
 		rid, err := syncproto.ParseRecordID(id)
 		if err != nil {
@@ -832,24 +838,24 @@ func (v *recordsView) resolve(field string, value any) {
 		if err != nil {
 			return err
 		}
-		if field == syncproto.DeletedField {
-			if deleted, _ := value.(bool); deleted {
-				return u.node.Delete(ctx, rid, author)
-			}
-			return u.node.Restore(ctx, rid, author)
+		_, err = u.node.Decide(ctx, rid, field, value, seen, author)
+		if errors.Is(err, node.ErrUnseen) {
+			return unseenError(fmt.Sprintf(u.T("records.unseen"), v.label(v.record, field)))
 		}
-		data, err := json.Marshal(map[string]any{field: value})
-		if err != nil {
-			return err
-		}
-		_, err = u.node.Update(ctx, rid, data, author)
 		return err
 	}, func(err error) {
-		if err == nil {
+		if err == nil || errors.Is(err, node.ErrUnseen) {
 			u.Refresh()
 		}
 	})
 }
+
+// unseenError says, in the person's language, that a field's versions
+// changed while they decided it.
+type unseenError string
+
+func (e unseenError) Error() string { return string(e) }
+func (e unseenError) Unwrap() error { return node.ErrUnseen }
 
 // byline is who made a change: the author the writing node names, and that
 // node by the name on its certificate ("Ana Cho, via cayo-laptop-07"), or

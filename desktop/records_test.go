@@ -420,6 +420,65 @@ func TestKeepThisResolvesAConflict(t *testing.T) {
 	}
 }
 
+// A version that comes while a person decides a conflict is not replaced
+// unseen: keeping one of the two versions shown writes nothing, the person
+// is told, and the record is shown again with the three versions. Before,
+// the kept version replaced every version held when it was saved, the one
+// never shown among them.
+func TestAVersionThatCameWhileDecidingIsNotReplacedUnseen(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	ca := enrollTestUI(t, u)
+	peer := enrolledPeer(t, ca, "cayo-laptop-02", "Cayo")
+	third := enrolledPeer(t, ca, "cayo-laptop-03", "Cayo")
+	ctx := context.Background()
+	id, err := u.node.Add(ctx, "damage-assessment", recordsJSON("Cayo", "Bullet Tree", 2), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, u.node, peer)
+	recordsBundle(t, u.node, third)
+	// Each of three laptops sets the village, none seeing the others.
+	for n, village := range map[*node.Node]string{u.node: "Bullet Tree North", peer: "Bullet Tree South", third: "Bullet Tree Falls"} {
+		if _, err := n.Update(ctx, id, fmt.Appendf(nil, `{"village":%q}`, village), "ana"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recordsBundle(t, peer, u.node)
+	v := recordsScreenFor(t, u)
+	v.open(id.String())
+	u.bg.Wait()
+	if len(v.keep["village"]) != 2 {
+		t.Fatalf("%d keep buttons for the village, want two", len(v.keep["village"]))
+	}
+	// The third laptop's version comes by a sync while the person looks.
+	recordsBundle(t, third, u.node)
+	south := slices.IndexFunc(v.record.Conflicts["village"], func(ver node.Version) bool { return ver.Text == "Bullet Tree South" })
+	test.Tap(v.keep["village"][south])
+	u.bg.Wait()
+
+	rec, err := u.node.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Conflicts["village"]) != 3 {
+		t.Fatalf("after keeping one of the two shown, the village stands as %v with versions %+v; want the three still in conflict", rec.Fields["village"], rec.Conflicts["village"])
+	}
+	if said := strings.Join(overlayTexts(u.win), "\n"); !strings.Contains(said, "a version came that you had not seen") {
+		t.Errorf("the person is told %q", said)
+	}
+	if len(v.keep["village"]) != 3 {
+		t.Errorf("the record shown again has %d versions to keep, want 3", len(v.keep["village"]))
+	}
+	// Decided with the three in sight, it is.
+	falls := slices.IndexFunc(v.record.Conflicts["village"], func(ver node.Version) bool { return ver.Text == "Bullet Tree Falls" })
+	if falls < 0 {
+		t.Fatalf("the versions shown: %+v", v.record.Conflicts["village"])
+	}
+	test.Tap(v.keep["village"][falls])
+	u.bg.Wait()
+	recordsResolved(t, u, id, "Bullet Tree Falls")
+}
+
 // recordsResolved checks that the record id u's node holds is in conflict
 // no more, and has the village want.
 func recordsResolved(t *testing.T, u *UI, id syncproto.RecordID, want string) {

@@ -213,6 +213,7 @@ var texts = map[string][2]string{
 	"records.use":                {"Use this value", "Usar este valor"},
 	"records.notnumber":          {"%q is not a number: type digits, with a point for decimals.", "%q no es un número: escriba dígitos, con punto para los decimales."},
 	"records.resolving":          {"Saving the value kept…", "Guardando el valor conservado…"},
+	"records.unseen":             {"%s changed while you decided: a version came that you had not seen. Nothing was written; look at the versions again.", "%s cambió mientras usted decidía: llegó una versión que no había visto. No se escribió nada; vuelva a mirar las versiones."},
 	"records.decided":            {"Decided at HQ: %s, by %s, %s", "Decidido en la sede: %s, por %s, %s"},
 	"records.history":            {"History", "Historial"},
 	"records.history.older":      {"Older changes: %d more of %d", "Cambios anteriores: %d más de %d"},

@@ -450,7 +450,7 @@ func SealAs(n *Node, ctx context.Context, district string, rec syncproto.RecordI
 // UpdateAll sets the same fields on several records, all or none; with
 // undecided, none over a conflict.
 func UpdateAll(n *Node, ctx context.Context, ids []syncproto.RecordID, data []byte, author string, undecided bool) ([]store.Written, error) {
-	return n.updateAll(ctx, ids, data, author, undecided)
+	return n.updateAll(ctx, ids, data, author, undecided, nil)
 }
 
 // QueueEntry puts a ledger entry, as encoded, in the node's outbox: the

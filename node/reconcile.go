@@ -1028,7 +1028,7 @@ func (n *Node) ConfirmFound(ctx context.Context, missing, sheltered syncproto.Re
 		ids = append(ids, id)
 	}
 	// A conflict that came after the proposal was read refuses it too.
-	w, err := n.updateAll(ctx, ids, data, author, true)
+	w, err := n.updateAll(ctx, ids, data, author, true, nil)
 	if err != nil {
 		return p, syncproto.Dot{}, err
 	}

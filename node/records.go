@@ -58,7 +58,39 @@ func (n *Node) Add(ctx context.Context, typeName string, data []byte, author str
 // clears an optional field. An update of a field in conflict resolves it:
 // the new value replaces every version this node holds.
 func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, author string) (syncproto.Dot, error) {
-	w, err := n.updateAll(ctx, []syncproto.RecordID{id}, data, author, false)
+	w, err := n.updateAll(ctx, []syncproto.RecordID{id}, data, author, false, nil)
+	if err != nil {
+		return syncproto.Dot{}, err
+	}
+	return w[0].Dot, nil
+}
+
+// ErrUnseen refuses a decision of a field in conflict whose versions are
+// no longer those the person deciding saw: one came, or was replaced,
+// meanwhile. Show the record again.
+var ErrUnseen = store.ErrUnseen
+
+// Decide sets a field in conflict to value, as a person deciding it saw
+// the field's versions: seen are their Dots, as the record's Conflicts
+// gave them. It replaces those versions alone; where the field holds
+// others by then (a version a sync brought while the person decided), it
+// writes nothing and returns ErrUnseen. Where Update replaces every
+// version held when it saves, Decide keeps a conflict for a person to see
+// whole. The deleted field takes true or false.
+func (n *Node) Decide(ctx context.Context, id syncproto.RecordID, field string, value any, seen []syncproto.Dot, author string) (syncproto.Dot, error) {
+	saw := map[string][]syncproto.Dot{field: seen}
+	if field == syncproto.DeletedField {
+		deleted, ok := value.(bool)
+		if !ok {
+			return syncproto.Dot{}, fmt.Errorf("%w: %s is true or false, not %v", schemas.ErrInvalid, field, value)
+		}
+		return n.setDeleted(ctx, id, deleted, author, saw)
+	}
+	data, err := json.Marshal(map[string]any{field: value})
+	if err != nil {
+		return syncproto.Dot{}, fmt.Errorf("%w: %s: %v", schemas.ErrInvalid, field, err)
+	}
+	w, err := n.updateAll(ctx, []syncproto.RecordID{id}, data, author, false, saw)
 	if err != nil {
 		return syncproto.Dot{}, err
 	}
@@ -70,7 +102,9 @@ func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, a
 // the fields fit, not this node's to write) leaves every one as it was.
 // With undecided, a field set that is in conflict as the record stands
 // refuses the update (ErrUndecided) rather than deciding the conflict.
-func (n *Node) updateAll(ctx context.Context, ids []syncproto.RecordID, data []byte, author string, undecided bool) ([]store.Written, error) {
+// seen, where set, are the versions of each field the person deciding saw
+// (Decide).
+func (n *Node) updateAll(ctx context.Context, ids []syncproto.RecordID, data []byte, author string, undecided bool, seen map[string][]syncproto.Dot) ([]store.Written, error) {
 	recs := make([]store.Record, len(ids))
 	edits := make([]store.Edit, len(ids))
 	for i, id := range ids {
@@ -88,6 +122,7 @@ func (n *Node) updateAll(ctx context.Context, ids []syncproto.RecordID, data []b
 			}
 			return nil, err
 		}
+		e.Seen = seen
 		recs[i], edits[i] = rec, e
 	}
 	w, err := n.store.Write(ctx, edits)
@@ -152,18 +187,20 @@ func (n *Node) updateEdit(ctx context.Context, id syncproto.RecordID, data []byt
 // Delete marks a record deleted. Nothing is erased: the record and its
 // history stay, and Restore brings it back.
 func (n *Node) Delete(ctx context.Context, id syncproto.RecordID, author string) error {
-	return n.setDeleted(ctx, id, true, author)
+	_, err := n.setDeleted(ctx, id, true, author, nil)
+	return err
 }
 
 // Restore undoes a Delete.
 func (n *Node) Restore(ctx context.Context, id syncproto.RecordID, author string) error {
-	return n.setDeleted(ctx, id, false, author)
+	_, err := n.setDeleted(ctx, id, false, author, nil)
+	return err
 }
 
-func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bool, author string) error {
+func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bool, author string, seen map[string][]syncproto.Dot) (syncproto.Dot, error) {
 	rec, err := n.store.Record(ctx, id)
 	if err != nil {
-		return err
+		return syncproto.Dot{}, err
 	}
 	v := []byte{0xf4}
 	if deleted {
@@ -173,9 +210,12 @@ func (n *Node) setDeleted(ctx context.Context, id syncproto.RecordID, deleted bo
 	if t, ok := n.Kits().Type(rec.Type); ok {
 		version, lane = t.Version, syncproto.MakeLane(uint8(t.Priority), syncproto.LaneScope(rec.Lane))
 	}
-	_, err = n.store.Write(ctx, []store.Edit{{Record: id, Lane: lane, Kit: rec.Kit, Type: rec.Type, Version: version, Author: author,
-		Fields: []syncproto.FieldChange{{Name: syncproto.DeletedField, Value: v}}}})
-	return err
+	w, err := n.store.Write(ctx, []store.Edit{{Record: id, Lane: lane, Kit: rec.Kit, Type: rec.Type, Version: version, Author: author,
+		Fields: []syncproto.FieldChange{{Name: syncproto.DeletedField, Value: v}}, Seen: seen}})
+	if err != nil {
+		return syncproto.Dot{}, err
+	}
+	return w[0].Dot, nil
 }
 
 // edit turns checked input into a store edit, its personal fields sealed
@@ -218,6 +258,9 @@ type Version struct {
 	Ahead time.Duration `json:"-"`
 	// StampedAhead is Ahead, in seconds, for scripts.
 	StampedAhead string `json:"stamped_ahead,omitempty"`
+	// Dot is the change that wrote it: what a person who saw it and
+	// decides the field replaces (Decide).
+	Dot syncproto.Dot `json:"-"`
 }
 
 // RecordView is a record as people and scripts read it.
@@ -366,7 +409,7 @@ func (n *Node) versions(f *schemas.Field, name string, vs []store.Version, decod
 	for i, ver := range vs {
 		val, text := decode(f, name, ver.Value)
 		out[i] = Version{Value: val, Text: text, Author: ver.Author, Node: ver.Stamp.Origin.String(), Via: names[ver.Stamp.Origin], At: formatHLC(ver.Stamp.HLC),
-			Ahead: ver.Ahead.Round(time.Second)}
+			Ahead: ver.Ahead.Round(time.Second), Dot: ver.Stamp.Dot()}
 		if out[i].Ahead > 0 {
 			out[i].StampedAhead = out[i].Ahead.String()
 		}

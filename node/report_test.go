@@ -949,3 +949,42 @@ func BenchmarkRecordOfALongHistory(b *testing.B) {
 		}
 	})
 }
+
+// A person decides a field in conflict between the versions they saw:
+// Decide replaces those. Where the field's versions are others by then,
+// it writes nothing and says so (ErrUnseen), so that no version is
+// replaced unseen; the app shows the record again.
+func TestADecisionReplacesOnlyTheVersionsSeen(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, "cayo-laptop-07", syncproto.RoleField, "Cayo")
+	id := conflict(t, n)
+	v, err := n.Record(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dots := func(vs []node.Version) (out []syncproto.Dot) {
+		for _, ver := range vs {
+			out = append(out, ver.Dot)
+		}
+		return out
+	}
+	sawLevel, sawNotes := dots(v.Conflicts["damage_level"]), dots(v.Conflicts["notes"])
+	// Meanwhile, another decision of the level, with other versions in
+	// sight.
+	mustUpdate(t, n, id, `{"damage_level":3}`)
+	if _, err := n.Decide(ctx, id, "damage_level", 4, sawLevel, "ana"); !errors.Is(err, node.ErrUnseen) {
+		t.Fatalf("deciding between versions no longer there: %v, want ErrUnseen", err)
+	}
+	if v, _ := n.Record(ctx, id); v.Fields["damage_level"] != int64(3) {
+		t.Fatalf("the level after a refused decision: %v (%T), want 3 as it stood", v.Fields["damage_level"], v.Fields["damage_level"])
+	}
+	if _, err := n.Decide(ctx, id, "notes", "walked through", sawNotes, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := n.Record(ctx, id); v.Fields["notes"] != "walked through" || len(v.Conflicts) != 0 {
+		t.Fatalf("notes %v, conflicts %v; want decided", v.Fields["notes"], v.Conflicts)
+	}
+	if _, err := n.Decide(ctx, id, syncproto.DeletedField, "yes", nil, "ana"); err == nil {
+		t.Fatal("a deletion decided as \"yes\" was taken")
+	}
+}

@@ -28,6 +28,9 @@ var (
 	ErrChain = errors.New("change breaks its origin's hash chain")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store is closed")
+	// ErrUnseen: an edit decides a field whose versions are not those its
+	// writer saw: one came, or was replaced, while a person decided.
+	ErrUnseen = errors.New("a version came that was not seen")
 )
 
 // ChainError is ErrChain of one change: the stream whose changes, as they
@@ -67,6 +70,11 @@ type Edit struct {
 	// bases are filled in by the store: the heads this node holds, so that
 	// an edit made after seeing a conflict resolves it.
 	Fields []syncproto.FieldChange
+	// Seen holds, for a field a person decides, the versions they saw it
+	// in conflict between: the edit replaces those, and Write refuses it
+	// (ErrUnseen) when the field's heads are others by then, so that a
+	// version that came while they decided is not replaced unseen.
+	Seen map[string][]syncproto.Dot
 }
 
 // Written says what a saved edit became.

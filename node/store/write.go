@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 
 	"lifeline/syncproto"
 )
@@ -222,6 +223,9 @@ func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 	}
 	for i, f := range e.Fields {
 		c.Fields[i] = syncproto.FieldChange{Name: f.Name, Value: f.Value, Base: r.state.Bases(f.Name)}
+		if seen, ok := e.Seen[f.Name]; ok && !sameDots(seen, c.Fields[i].Base) {
+			return Written{}, false, fmt.Errorf("%w: record %s, field %s: its versions are %d, %d were seen", ErrUnseen, e.Record, f.Name, len(c.Fields[i].Base), len(seen))
+		}
 	}
 	body, err := c.Encode()
 	if err != nil {
@@ -242,6 +246,16 @@ func (t *txn) localEdit(e *Edit, skipExisting bool) (Written, bool, error) {
 	}
 	self.unsigned = sig == nil
 	return Written{Dot: c.Dot(), HLC: c.HLC}, false, nil
+}
+
+// sameDots says whether a and b hold the same dots, in any order; b is
+// sorted.
+func sameDots(a, b []syncproto.Dot) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	a = slices.SortedFunc(slices.Values(a), syncproto.Dot.Compare)
+	return slices.Equal(a, b)
 }
 
 // signHeads signs the heads of this node's streams that are not signed yet.
