@@ -988,3 +988,46 @@ func TestADecisionReplacesOnlyTheVersionsSeen(t *testing.T) {
 		t.Fatal("a deletion decided as \"yes\" was taken")
 	}
 }
+
+// A record deleted on one laptop while another restored it is in conflict
+// on whether it stands, whichever won: it is listed among the records in
+// conflict, as the status counts it, for a person to decide. Before, a
+// deletion that won took the record, and its conflict, out of the list of
+// conflicts and HQ's queue, though the status still counted it.
+func TestADeletedRecordInConflictIsListedAsInConflict(t *testing.T) {
+	ctx := context.Background()
+	n := openNode(t, "cayo-laptop-07", syncproto.RoleField, "Cayo")
+	// The other laptop's clock runs a minute ahead: its deletion wins.
+	other := cayoPeer(t, n, time.Minute)
+	id := mustAdd(t, n, "damage-assessment", `{"district":"Cayo","village":"Succotz","lat":17.1,"lon":-89.1,
+		"structure_type":"thatch","damage_level":1,"household_size":4,"reported_by":"vol-1","reported_at":"2026-11-27T10:00:00Z"}`)
+	if err := n.Delete(ctx, id, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	carry(t, n, other)
+	if err := n.Restore(ctx, id, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Delete(ctx, id, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	carry(t, other, n)
+	v, err := n.Record(ctx, id)
+	if err != nil || len(v.Conflicts[syncproto.DeletedField]) != 2 {
+		t.Fatalf("the record: deleted %v, conflicts %v (%v); want its deletion in conflict", v.Deleted, v.Conflicts, err)
+	}
+	var listed []string
+	for r, err := range n.Records(ctx, node.Query{OnlyConflict: true}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = append(listed, r.ID)
+	}
+	st, err := n.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0] != id.String() || st.Conflicts != 1 {
+		t.Fatalf("records listed in conflict: %v; the status counts %d; want the deleted record, once", listed, st.Conflicts)
+	}
+}

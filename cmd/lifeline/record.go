@@ -116,7 +116,7 @@ type recordJSON struct {
 
 func runRecordList(ctx context.Context, e *env, fs *flagSet, args []string) error {
 	typ := fs.String("type", "", "only records of this type")
-	onlyConflicts := fs.Bool("conflicts", false, "only records with a field in conflict")
+	onlyConflicts := fs.Bool("conflicts", false, "only records with a field in conflict, deleted ones among them")
 	withDeleted := fs.Bool("deleted", false, "include deleted records")
 	review := reviewFilter(fs)
 	writtenOn := fs.String("written-on", "", "only the records a change of this node created, edited or deleted (its id, or its name as this node knows it): after a laptop is revoked, what to review")

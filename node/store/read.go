@@ -110,7 +110,9 @@ func (s *SQLite) Records(ctx context.Context, q Query) iter.Seq2[Record, error] 
 		if q.OnlyConflict {
 			where = append(where, "conflicts > 0")
 		}
-		if !q.WithDeleted {
+		if !q.WithDeleted && !q.OnlyConflict {
+			// A deleted record in conflict (deleted on one node while
+			// another restored it) is still a conflict to decide.
 			where = append(where, "deleted = 0")
 		}
 		if !q.WrittenBy.IsZero() {

@@ -160,7 +160,9 @@ type Record struct {
 
 // Query selects records.
 type Query struct {
-	Type         string // all types when empty
+	Type string // all types when empty
+	// OnlyConflict selects the records with a field in conflict, deleted
+	// ones among them.
 	OnlyConflict bool
 	WithDeleted  bool
 	Newest       bool // newest first (by when they were first stored here)
