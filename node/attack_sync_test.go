@@ -153,3 +153,72 @@ func TestALaptopClaimingToHoldAReportDoesNotMakeItSent(t *testing.T) {
 		return statusOf(t, honest.Node, id) == node.StatusSent
 	})
 }
+
+// A modified laptop says in its hello that it holds all but the last of
+// the honest laptop's changes, or holds them aside, and acknowledges the
+// last one, the only one it is sent. Before, the acknowledgement marked
+// every change of the stream up to it as sent, and the honest laptop
+// showed its first report as sent when no peer held it. A laptop's
+// acknowledgement now counts only for what it was sent after what a peer
+// is known to hold: another laptop that takes both reports shows them
+// sent.
+func TestALaptopAcknowledgingTheLastChangeDoesNotMakeTheOthersSent(t *testing.T) {
+	t.Parallel()
+	for _, aside := range []bool{false, true} {
+		ctx := context.Background()
+		c := nodetest.New(t)
+		honest := c.Add("cayo-07", syncproto.RoleField, "Cayo", nil)
+		liar := laptop(c, "cayo-66", "Cayo", nil)
+		other := laptop(c, "cayo-08", "Cayo", nil)
+		first := mustAdd(t, honest.Node, "damage-assessment", assessment)
+		last := mustAdd(t, honest.Node, "damage-assessment", assessment)
+		v, err := honest.Node.Vector(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st syncproto.Stream
+		for s, seq := range v {
+			if s.Origin == honest.Node.Self().ID && seq == 2 {
+				st = s
+			}
+		}
+		if st.Origin.IsZero() {
+			t.Fatalf("the honest laptop holds %v, not one stream of its two reports", v)
+		}
+		claim, held := syncproto.Vector{st: 1}, syncproto.Vector(nil)
+		if aside {
+			claim, held = nil, syncproto.Vector{st: 1}
+		}
+		if _, err := node.SyncClaimingAndAcking(liar.Node, ctx, honest.Addr, claim, held); err != nil {
+			t.Fatal(err)
+		}
+		nodetest.Eventually(t, 10*time.Second, "the honest laptop's side of the session ended", func() bool {
+			return syncedWith(t, honest.Node, liar.Node)
+		})
+		if st := statusOf(t, honest.Node, first); st != node.StatusSaved {
+			t.Fatalf("claimed held aside %v: after a laptop that holds nothing acknowledged the second report, the first is %s; want %s", aside, st, node.StatusSaved)
+		}
+		if _, err := other.Node.Sync(ctx, honest.Addr); err != nil {
+			t.Fatal(err)
+		}
+		nodetest.Eventually(t, 10*time.Second, "both reports shown sent once another laptop acknowledged them", func() bool {
+			return statusOf(t, honest.Node, first) == node.StatusSent && statusOf(t, honest.Node, last) == node.StatusSent
+		})
+	}
+}
+
+// syncedWith says whether n has recorded a session with peer that ended
+// well: it records one once its side of it is over.
+func syncedWith(t *testing.T, n, peer *node.Node) bool {
+	t.Helper()
+	st, err := n.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range st.Peers {
+		if p.Node == peer.Self().ID.String() && p.LastSync != "" {
+			return true
+		}
+	}
+	return false
+}

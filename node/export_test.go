@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"iter"
 	"os"
 	"slices"
 	"strings"
@@ -283,6 +284,39 @@ func (c claiming) Vector(ctx context.Context) (syncproto.Vector, error) {
 		v[st] = max(v[st], seq)
 	}
 	return v, nil
+}
+
+// SyncClaimingAndAcking syncs n with the node at addr as a modified laptop
+// would to have the peer's changes shown as sent: its hello claims to hold
+// claim beside what it does, and to hold held aside, and it acknowledges
+// every batch it is sent without storing any.
+func SyncClaimingAndAcking(n *Node, ctx context.Context, addr string, claim, held syncproto.Vector) (peersync.Result, error) {
+	conn, peer, err := n.dialer().Dial(ctx, addr, port.Sync)
+	if err != nil {
+		return peersync.Result{}, err
+	}
+	defer conn.Close()
+	cfg := n.sessionConfig(peer)
+	cfg.Store = acking{claiming{cfg.Store, claim}, held}
+	return peersync.Run(ctx, conn, cfg)
+}
+
+type acking struct {
+	claiming
+	held syncproto.Vector
+}
+
+func (a acking) HeldAside(context.Context) (syncproto.Vector, error) { return a.held, nil }
+
+func (a acking) ApplyAll(_ context.Context, batches iter.Seq2[[]store.Incoming, error], _ bool) ([]store.ApplyResult, error) {
+	var out []store.ApplyResult
+	for b, err := range batches {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.ApplyResult{Applied: len(b)})
+	}
+	return out, nil
 }
 
 // StoreRecords lists every record of n's store as the store holds them,

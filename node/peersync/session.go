@@ -36,8 +36,10 @@ type Store interface {
 	// own streams only when own, else of all, its own first.
 	ReceiptVector(ctx context.Context) (syncproto.Vector, error)
 	Receipts(ctx context.Context, peer syncproto.NodeID, own bool, beyond syncproto.Vector, max int) ([]store.Receipt, error)
-	// MarkSent records what a peer holds, of the streams this node holds.
+	// MarkSent records what a peer holds, of the streams this node holds;
+	// Sent is, per stream, the highest sequence a peer is known to hold.
 	MarkSent(ctx context.Context, v syncproto.Vector) error
+	Sent(ctx context.Context) (syncproto.Vector, error)
 	// RevocationNotices are the signed notices of the revocations this
 	// node knows, to pass on, within a hello's bounds
 	// (syncproto.FitNotices).
@@ -217,6 +219,7 @@ type outBatch struct {
 	changes int
 	size    int64            // decompressed
 	own     syncproto.Vector // the last of this node's own changes it carries, per stream
+	ownFrom syncproto.Vector // and the first
 }
 
 type session struct {
@@ -254,8 +257,11 @@ type session struct {
 	out      map[uint64]outBatch
 	outBytes int64
 	// ackedOwn is, per stream of this node's own, the last change the
-	// peer acknowledged holding.
+	// peer acknowledged holding. Of a field laptop, only acknowledgements
+	// that follow on from sentOwn count: what a peer was known to hold
+	// before the session, or this one acknowledged since.
 	ackedOwn syncproto.Vector
+	sentOwn  syncproto.Vector // nil: every acknowledgement counts
 	freed    chan struct{}
 	// The window of what the peer sent: batches read and not acknowledged
 	// yet. The reader counts them in, the loop out as it queues their acks.
@@ -390,6 +396,18 @@ func (s *session) run(parent context.Context) (Result, error) {
 	}
 	if err := s.cfg.Store.MarkSent(ctx, marked); err != nil {
 		return s.fail(ctx, &wg, err)
+	}
+	if who.Field() {
+		// A laptop that says it holds all but the last of this node's
+		// changes, or holds them aside, is sent the last alone; its
+		// acknowledgement of it says nothing of those before.
+		sent, err := s.cfg.Store.Sent(ctx)
+		if err != nil {
+			return s.fail(ctx, &wg, err)
+		}
+		s.mu.Lock()
+		s.sentOwn = sent
+		s.mu.Unlock()
 	}
 	defer func() {
 		// However the session ended, what the peer acknowledged it holds.
@@ -1010,6 +1028,9 @@ func (s *session) acked(a *syncproto.Ack) error {
 		s.res.Sent += b.changes
 		s.res.Held += int(a.Held)
 		for st, seq := range b.own {
+			if s.sentOwn != nil && b.ownFrom[st] > max(s.sentOwn[st], s.ackedOwn[st])+1 {
+				continue // a gap before it the peer was never sent
+			}
 			if s.ackedOwn == nil {
 				s.ackedOwn = syncproto.Vector{}
 			}
@@ -1217,18 +1238,21 @@ func (s *session) sendAll(ctx context.Context, hello *syncproto.Hello, local, mi
 		}
 		seq++
 		n := 0
-		var own syncproto.Vector
+		var own, ownFrom syncproto.Vector
 		for _, r := range runs {
 			n += len(r.Bodies)
 			if r.Stream.Origin == s.cfg.Hello.Node {
 				if own == nil {
-					own = syncproto.Vector{}
+					own, ownFrom = syncproto.Vector{}, syncproto.Vector{}
 				}
 				own[r.Stream] = max(own[r.Stream], r.First+uint64(len(r.Bodies))-1)
+				if from, ok := ownFrom[r.Stream]; !ok || r.First < from {
+					ownFrom[r.Stream] = r.First
+				}
 			}
 		}
 		s.mu.Lock()
-		s.out[seq] = outBatch{changes: n, size: size, own: own}
+		s.out[seq] = outBatch{changes: n, size: size, own: own, ownFrom: ownFrom}
 		s.outBytes += size
 		s.mu.Unlock()
 		s.send(ctx, s.data, syncproto.MsgBatch, b)
