@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"lifeline/node/atomicfile"
 )
@@ -32,27 +34,28 @@ func (s *Store) Budget() (Budget, error) {
 }
 
 func (s *Store) budget() (Budget, error) {
-	list, err := s.List()
-	if err != nil {
-		return Budget{}, err
-	}
 	limit, err := s.budgetSet()
 	if err != nil {
 		return Budget{}, err
 	}
-	b := Budget{Photos: len(list), Limit: limit}
-	for _, p := range list {
-		for k := range p.Bytes {
-			b.Used += s.onDisk(p.ID, k)
-			switch k {
-			case Thumb:
-				b.Thumbs++
-			case Full:
-				b.Full++
-			case Original:
-				b.Originals++
-			}
+	b := Budget{Limit: limit}
+	shards, err := os.ReadDir(s.dir)
+	if err != nil {
+		return Budget{}, err
+	}
+	for _, d := range shards {
+		if !d.IsDir() || len(d.Name()) != 2 {
+			continue
 		}
+		c, err := s.countShard(d.Name())
+		if err != nil {
+			return Budget{}, err
+		}
+		b.Photos += c.photos
+		b.Thumbs += c.thumbs
+		b.Full += c.full
+		b.Originals += c.originals
+		b.Used += c.used
 	}
 	part, err := os.ReadDir(filepath.Join(s.dir, "partial"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -65,6 +68,72 @@ func (s *Store) budget() (Budget, error) {
 	}
 	b.Over = b.Limit > 0 && b.Used > b.Limit
 	return b, nil
+}
+
+// shardCount is what the photos of one shard folder hold, as budget
+// counts them, and the folder's modification time when they were counted.
+type shardCount struct {
+	mod                             time.Time
+	photos, thumbs, full, originals int
+	used                            int64
+}
+
+// settled is how long after a folder last changed its count is kept: a
+// file system may give two changes within its clock's step one time.
+const settled = 2 * time.Second
+
+// countShard counts the photos of a shard folder, again only when the
+// folder changed since: every file of a photo is renamed into place or
+// removed, which changes its folder's time, whichever process does it.
+// Before, budget read every photo's metadata each time, and it is read for
+// each full image a peer sends: 0.67 s with 20,000 photos, under mu, for
+// a photo a peer can send in 128 KiB.
+func (s *Store) countShard(name string) (shardCount, error) {
+	dir := filepath.Join(s.dir, name)
+	now := time.Now()
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return shardCount{}, err
+	}
+	if c, ok := s.counted[name]; ok && c.mod.Equal(fi.ModTime()) {
+		return c, nil
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		return shardCount{}, err
+	}
+	c := shardCount{mod: fi.ModTime()}
+	for _, f := range files {
+		id, ok := strings.CutSuffix(f.Name(), ".json")
+		if !ok || ValidID(id) != nil || id[:2] != name {
+			continue
+		}
+		p, err := s.info(id)
+		if err != nil {
+			return shardCount{}, err
+		}
+		c.photos++
+		for k := range p.Bytes {
+			c.used += s.onDisk(id, k)
+			switch k {
+			case Thumb:
+				c.thumbs++
+			case Full:
+				c.full++
+			case Original:
+				c.originals++
+			}
+		}
+	}
+	if s.counted == nil {
+		s.counted = map[string]shardCount{}
+	}
+	if now.Sub(fi.ModTime()) > settled {
+		s.counted[name] = c
+	} else {
+		delete(s.counted, name)
+	}
+	return c, nil
 }
 
 // room makes room, as enforce does, for n bytes of a full image to come;

@@ -145,6 +145,8 @@ type Store struct {
 	secret [32]byte
 	mu     sync.Mutex // orders budget enforcement and metadata writes
 	limit  int64      // the budget in bytes, 0 for none; under mu
+	// counted is what budget counted of each shard folder, under mu.
+	counted map[string]shardCount
 }
 
 // Open opens (making it if need be) the photo store in dir, its files
