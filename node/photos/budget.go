@@ -24,6 +24,9 @@ type Budget struct {
 	// Over: what the store may not drop (thumbnails, full images not yet
 	// confirmed by headquarters) is over the limit.
 	Over bool `json:"over"`
+	// droppable counts what enforce may drop: originals, and full images
+	// headquarters confirmed.
+	droppable int
 }
 
 // Budget reports what the store holds.
@@ -56,6 +59,7 @@ func (s *Store) budget() (Budget, error) {
 		b.Full += c.full
 		b.Originals += c.originals
 		b.Used += c.used
+		b.droppable += c.droppable
 	}
 	part, err := os.ReadDir(filepath.Join(s.dir, "partial"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -73,9 +77,9 @@ func (s *Store) budget() (Budget, error) {
 // shardCount is what the photos of one shard folder hold, as budget
 // counts them, and the folder's modification time when they were counted.
 type shardCount struct {
-	mod                             time.Time
-	photos, thumbs, full, originals int
-	used                            int64
+	mod                                        time.Time
+	photos, thumbs, full, originals, droppable int
+	used                                       int64
 }
 
 // settled is how long after a folder last changed its count is kept: a
@@ -113,6 +117,12 @@ func (s *Store) countShard(name string) (shardCount, error) {
 			return shardCount{}, err
 		}
 		c.photos++
+		if p.Has(Original) {
+			c.droppable++
+		}
+		if p.Has(Full) && p.Confirmed {
+			c.droppable++
+		}
 		for k := range p.Bytes {
 			c.used += s.onDisk(id, k)
 			switch k {
@@ -182,7 +192,7 @@ func (s *Store) SetBudget(mib int64) error {
 // a failure leaves the store over its budget, which Budget then says.
 func (s *Store) enforce(string) {
 	b, err := s.budget()
-	if err != nil || b.Limit == 0 || b.Used <= b.Limit {
+	if err != nil || b.Limit == 0 || b.Used <= b.Limit || b.droppable == 0 {
 		return
 	}
 	list, err := s.List()

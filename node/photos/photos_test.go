@@ -941,6 +941,26 @@ func TestTheBudgetReadsOnlyWhatChanged(t *testing.T) {
 	if n := testing.AllocsPerRun(5, func() { s.Budget() }); n >= held {
 		t.Fatalf("reading the budget of %d photos held makes %.0f allocations, one per photo or more", held, n)
 	}
+	// Over the budget, with nothing it may drop (no original, no full
+	// image headquarters confirmed): a made-up full image of two chunks is
+	// refused as it begins, and looking for what to drop reads no photo.
+	limit := s.limit
+	s.mu.Lock()
+	s.limit = 1 << 20
+	s.mu.Unlock()
+	made := sha256.Sum256([]byte("a made-up photo"))
+	madeID := hex.EncodeToString(made[:])
+	refused := 0
+	if n := testing.AllocsPerRun(5, func() {
+		if _, _, err := s.ReceiveChunk("a peer", madeID, Full, madeID, ChunkBytes+1, 0, make([]byte, ChunkBytes)); errors.Is(err, ErrOverBudget) {
+			refused++
+		}
+	}); n >= held || refused != 6 {
+		t.Fatalf("a full image begun over the budget of %d photos held: refused %d times of 6, %.0f allocations each; want every one refused, with fewer allocations than photos", held, refused, n)
+	}
+	s.mu.Lock()
+	s.limit = limit
+	s.mu.Unlock()
 
 	// A full image received, and one another process on the folder adds:
 	// both counted.
