@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 
@@ -115,7 +114,7 @@ func (n *Node) AddPhoto(ctx context.Context, r io.Reader) (Photo, error) {
 
 // AddPhotoFile keeps the photo in a file, as AddPhoto does.
 func (n *Node) AddPhotoFile(ctx context.Context, path string) (Photo, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		return Photo{}, err
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"time"
 	"unicode/utf8"
 
@@ -291,7 +290,7 @@ func (n *Node) importFile(ctx context.Context, path string, snapshot bool) (peer
 // importOnce is importFile of a bundle's streams but those of the origins
 // refused.
 func (n *Node) importOnce(ctx context.Context, path string, snapshot bool, refused map[syncproto.NodeID]bool) (peersync.ImportResult, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		return peersync.ImportResult{}, err
 	}

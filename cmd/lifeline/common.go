@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"golang.org/x/term"
@@ -119,7 +118,7 @@ func printJSON(w io.Writer, v any) error {
 // readInput reads a JSON object from a file or, with no file, standard input.
 func readInput(e *env, file string) ([]byte, error) {
 	if file != "" && file != "-" {
-		f, err := os.Open(file)
+		f, err := node.OpenFile(file)
 		if err != nil {
 			return nil, err
 		}

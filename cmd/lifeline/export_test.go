@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"lifeline/node"
 )
@@ -320,4 +321,56 @@ func TestAFileLargerThanItsKindIsRefusedUnread(t *testing.T) {
 	fails(t, "", []string{big, "an enrollment bundle", "larger than 64 KiB"}, "enroll", "install", "--data", field, "--cert", big)
 	fails(t, "", []string{big, "an enrollment request", "larger than 64 KiB"}, "ca", "sign", "--data", d.hq, "--request", big, "--out", filepath.Join(t.TempDir(), "cert.pem"))
 	fails(t, "", []string{big, "larger than the 256 KiB a kit may be"}, "kits", "publish", "--data", d.hq, big)
+}
+
+// A pipe on a stick under a bundle's, a snapshot's, a photo's, a form's, a
+// kit's, a record's or a vector's name, or a link to one, is refused, saying
+// so, and not opened to wait for a writer: the command waited for good,
+// deaf to Ctrl-C. So that the test ends either way, a writer opens the
+// pipe whenever a reader waits on it, and closes it at once.
+func TestAPipeOnAStickIsRefusedUnopened(t *testing.T) {
+	d := newDeployment(t)
+	field := d.node(t, "cayo-07", "field", "Cayo")
+	usb := t.TempDir()
+	fifo := filepath.Join(usb, "cayo-07.bundle")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	photo := filepath.Join(usb, "IMG_0412.jpg")
+	if err := os.Symlink(fifo, photo); err != nil {
+		t.Fatal(err)
+	}
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if fd, err := syscall.Open(fifo, syscall.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				syscall.Close(fd)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	defer func() {
+		close(done)
+		<-stopped
+	}()
+	for _, c := range []struct {
+		path string
+		args []string
+	}{
+		{fifo, []string{"bundle", "import", "--data", field, fifo}},
+		{fifo, []string{"snapshot", "import", "--data", field, fifo}},
+		{photo, []string{"photo", "add", "--data", field, photo}},
+		{fifo, []string{"kits", "import", "--out", filepath.Join(t.TempDir(), "kit.yaml"), fifo}},
+		{fifo, []string{"kits", "publish", "--data", d.hq, fifo}},
+		{fifo, []string{"record", "add", "--data", field, "--type", "damage-assessment", "--file", fifo}},
+		{fifo, []string{"bundle", "export", "--data", field, "--for", fifo, "--out", filepath.Join(t.TempDir(), "out.bundle")}},
+	} {
+		fails(t, "", []string{c.path, "not a file"}, c.args...)
+	}
 }

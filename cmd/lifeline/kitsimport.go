@@ -24,7 +24,12 @@ func runKitsImport(ctx context.Context, e *env, fs *flagSet, args []string) erro
 	if err != nil {
 		return err
 	}
-	k, rep, err := xlsform.ConvertFile(pos[0], xlsform.Options{Kit: *kit, DistrictField: *district})
+	f, err := node.OpenFile(pos[0])
+	if err != nil {
+		return err
+	}
+	k, rep, err := xlsform.Convert(f, xlsform.Options{Kit: *kit, DistrictField: *district, FileName: filepath.Base(pos[0])})
+	f.Close()
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}

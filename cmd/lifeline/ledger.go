@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -114,7 +113,7 @@ func runKitsPublish(ctx context.Context, e *env, fs *flagSet, args []string) err
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(pos[0])
+	f, err := node.OpenFile(pos[0])
 	if err != nil {
 		return err
 	}

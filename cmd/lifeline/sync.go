@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -122,7 +121,7 @@ func readVectorFile(path string) (syncproto.Vector, error) {
 	if path == "" {
 		return nil, nil
 	}
-	f, err := os.Open(path)
+	f, err := node.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
