@@ -227,10 +227,13 @@ func (u *UI) signInView(intro string) *unlockView {
 		// What the dialogs left open would do (Save anyway on a warning,
 		// discarding an edit) is of whoever opened them, who may not be
 		// the person signing in: they go, and so does a review's reason
-		// another person typed.
+		// or a conflict's value, another person typed.
 		closeOverlays(u.win.Canvas())
 		if h := u.screens.hq; h != nil {
 			h.review.signedIn(who)
+		}
+		if r := u.screens.records; r != nil {
+			r.signedIn(who)
 		}
 		u.setPerson(who)
 		u.showHeader()

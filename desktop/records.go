@@ -79,6 +79,10 @@ type recordsView struct {
 	keep  map[string][]*widget.Button
 	typed map[string]*widget.Entry
 	use   map[string]*widget.Button
+	// typedBy is who was signed in when a value was last typed there: a
+	// value typed is the words of whoever typed it, not of the next
+	// person.
+	typedBy string
 
 	listJob, detailJob recordsQueue
 	// thumbs are the thumbnails the list showed, by photo id, on the UI
@@ -783,11 +787,23 @@ func (v *recordsView) conflictRow(rec node.RecordView, t *schemas.Type, name str
 	if f != nil && slices.Contains([]schemas.FieldType{schemas.Text, schemas.Integer, schemas.Decimal, schemas.Date, schemas.DateTime}, f.Type) {
 		entry := widget.NewEntry()
 		entry.SetPlaceHolder(u.T("records.newvalue"))
+		entry.OnChanged = func(string) { v.typedBy = u.signedIn() }
 		use := widget.NewButton(u.T("records.use"), func() { v.useTyped(f, entry.Text) })
 		v.typed[name], v.use[name] = entry, use
 		row.Add(container.NewBorder(nil, nil, nil, use, entry))
 	}
 	return row
+}
+
+// signedIn clears the values typed to settle conflicts when who is not
+// the person who typed them.
+func (v *recordsView) signedIn(who string) {
+	if v.typedBy == who {
+		return
+	}
+	for _, e := range v.typed {
+		e.SetText("")
+	}
 }
 
 // useTyped resolves a conflict with the value the user typed.

@@ -704,3 +704,38 @@ func TestWithheldValueShowsItsText(t *testing.T) {
 		t.Fatalf("the export's full_name: %q", rows)
 	}
 }
+
+// A value typed to settle a conflict is the words of whoever typed it:
+// the next person to sign in does not find it in the box, to settle the
+// conflict with it in their name. Ana signed in again finds hers.
+func TestAValueTypedForAConflictIsNotTheNextPersons(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	peer := recordsPeer(t, u)
+	id := recordsConflict(t, u, peer, "Bullet Tree North", "Bullet Tree South")
+	for _, p := range []struct{ name, pass string }{{"Ana Cho", anaPass}, {"Luis Sho", luisPass}} {
+		if _, err := u.node.AddPerson(ctx, p.name, []byte(p.pass)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.RequireSignIn()
+	signInAs(t, u, "Ana Cho", anaPass)
+	v := u.screens.records
+	v.open(id.String())
+	u.bg.Wait()
+	entry := v.typed["village"]
+	if entry == nil {
+		t.Fatal("no entry to type the village in")
+	}
+	test.Type(entry, "Bullet Tree Falls")
+	test.Tap(findButton(u.header, "Switch person"))
+	signInAs(t, u, "Ana Cho", anaPass)
+	if entry.Text != "Bullet Tree Falls" {
+		t.Fatalf("Ana signed in again finds the value she typed as %q", entry.Text)
+	}
+	test.Tap(findButton(u.header, "Switch person"))
+	signInAs(t, u, "Luis Sho", luisPass)
+	if entry.Text != "" {
+		t.Fatalf("Luis finds Ana's value %q in the box, to settle the conflict with as his", entry.Text)
+	}
+}
