@@ -41,10 +41,14 @@ func (fm *form) warnThenAdd(obj map[string]any, kept map[string][]string) {
 	}
 	var found node.Reporting
 	var failed error
+	// The check is part of the save: Ctrl+S pressed again meanwhile
+	// saves nothing more.
+	fm.setSaving(true)
 	u.run(u.T("dup.checking"), func(ctx context.Context) error {
 		found, failed = u.node.PossiblyReported(ctx, fm.t.Name, obj)
 		return nil
 	}, func(error) {
+		fm.setSaving(false)
 		if failed != nil || len(found.Records) == 0 {
 			fm.add(obj, kept)
 			return

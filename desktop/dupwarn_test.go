@@ -2,10 +2,14 @@ package desktop
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	fdesktop "fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"lifeline/node"
@@ -228,5 +232,76 @@ func TestTheWarningLeftOpenIsNotTheNextPersons(t *testing.T) {
 	signInAs(t, u, "Ana Cho", anaPass) // Argon2id 5
 	if fm := u.recordForm(); fm == nil || fm.input(t, "full_name").entry.Text != "CAAL, María" {
 		t.Fatal("Ana signed in again does not find the report she typed")
+	}
+}
+
+// queuedThread plays the UI thread for a window whose work runs behind
+// it: what the work hands to the UI waits in a queue until the test runs
+// it, so that the test acts between the work and what it shows.
+type queuedThread struct {
+	mu sync.Mutex
+	q  []func()
+}
+
+func (j *queuedThread) post(f func()) {
+	j.mu.Lock()
+	j.q = append(j.q, f)
+	j.mu.Unlock()
+}
+
+// drain runs what the work hands to the UI, and what that starts, until
+// no work runs and nothing waits.
+func (j *queuedThread) drain(u *UI) {
+	for {
+		u.bg.Wait()
+		j.mu.Lock()
+		q := j.q
+		j.q = nil
+		j.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, f := range q {
+			f()
+		}
+	}
+}
+
+// Ctrl+S pressed twice on a report of a missing person, the second time
+// while the laptop still looks for a report of her it may hold, saves one
+// report, as it does for any other record: the check is part of the save
+// under way. Before, each press checked, and each check saved.
+func TestASecondCtrlSWhileCheckingSavesOneReport(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(t.TempDir(), "node")
+	if err := node.Init(ctx, cfg, node.Identity{Name: "toledo-laptop-03", Role: syncproto.RoleField, District: "Toledo"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := &queuedThread{}
+	a := test.NewTempApp(t)
+	w := a.NewWindow("Lifeline")
+	w.Resize(fyne.NewSize(1000, 700))
+	u := newUI(ctx, a, w, n, filepath.Join(t.TempDir(), "drafts"), false, th.post)
+	t.Cleanup(func() {
+		th.drain(u)
+		cancel()
+		w.Close()
+		n.Close()
+	})
+	th.drain(u)
+	fm := fillMissing(t, u, "Maria Cal", "34")
+	th.drain(u)
+	ctrlS := &fdesktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
+	u.win.Canvas().Unfocus()
+	u.win.Canvas().(fyne.Shortcutable).TypedShortcut(ctrlS)
+	u.win.Canvas().(fyne.Shortcutable).TypedShortcut(ctrlS) // the first check not done
+	th.drain(u)
+	if n := len(records(t, u, node.MissingPersonType)); n != 1 {
+		t.Fatalf("two presses of Ctrl+S saved %d reports, want 1; the form says %q", n, fm.summary.Text)
 	}
 }
