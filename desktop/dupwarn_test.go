@@ -305,3 +305,31 @@ func TestASecondCtrlSWhileCheckingSavesOneReport(t *testing.T) {
 		t.Fatalf("two presses of Ctrl+S saved %d reports, want 1; the form says %q", n, fm.summary.Text)
 	}
 }
+
+// Ctrl+S pressed again while the warning is on show saves nothing and
+// shows no second warning beneath it, whose Save anyway would save the
+// report a second time.
+func TestCtrlSWhileTheWarningIsOnShowSavesNothing(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Toledo")
+	if _, err := u.node.Add(context.Background(), node.MissingPersonType, []byte(dupMariaCal), "vol-12"); err != nil {
+		t.Fatal(err)
+	}
+	fillMissing(t, u, "CAAL, María", "35")
+	ctrlS := &fdesktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
+	u.win.Canvas().Unfocus()
+	u.win.Canvas().(fyne.Shortcutable).TypedShortcut(ctrlS)
+	u.bg.Wait()
+	if overlayButton(u.win, "Save anyway") == nil {
+		t.Fatalf("no warning on show: %q", overlayTexts(u.win))
+	}
+	u.win.Canvas().(fyne.Shortcutable).TypedShortcut(ctrlS)
+	u.win.Canvas().(fyne.Shortcutable).TypedShortcut(saveAnotherShortcut)
+	u.bg.Wait()
+	for b := overlayButton(u.win, "Save anyway"); b != nil; b = overlayButton(u.win, "Save anyway") {
+		test.Tap(b)
+		u.bg.Wait()
+	}
+	if n := len(records(t, u, node.MissingPersonType)); n != 2 {
+		t.Fatalf("%d reports held after Save anyway on every warning shown, want Maria Cal's and the one typed", n)
+	}
+}

@@ -161,10 +161,18 @@ func (fm *form) shortcutSave() {
 	fm.save()
 }
 
+// formCovered says whether something covers the forms: the sign-in or
+// the passphrase screen, or a dialog (a warning, a save under way). Fyne
+// hands the app the window's keys whatever covers it; they save only a
+// form in sight.
+func (u *UI) formCovered() bool {
+	return u.covered() || u.win.Canvas().Overlays().Top() != nil
+}
+
 // saveShownForm saves the form on show: the new record's, or the edit
 // of a record on the Records screen.
 func (u *UI) saveShownForm() {
-	if u.tabs == nil || u.tabs.Selected() == nil || u.covered() {
+	if u.tabs == nil || u.tabs.Selected() == nil || u.formCovered() {
 		return
 	}
 	switch u.tabs.Selected().Text {

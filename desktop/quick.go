@@ -166,7 +166,7 @@ func isSaveAnotherShortcut(s fyne.Shortcut) bool {
 // keeping the location, as its button does, unless a save is under way.
 // An edit on the Records screen has no "another": nothing happens there.
 func (u *UI) saveAnotherShownForm() {
-	if u.tabs == nil || u.tabs.Selected() == nil || u.tabs.Selected().Text != u.T("tab.new") || u.covered() {
+	if u.tabs == nil || u.tabs.Selected() == nil || u.tabs.Selected().Text != u.T("tab.new") || u.formCovered() {
 		return
 	}
 	if fm := u.recordForm(); fm != nil && fm.againBtn != nil && !fm.againBtn.Disabled() {
