@@ -888,7 +888,7 @@ func (u *UI) byline(author, via, nodeID string) string {
 	if author == "" {
 		return who
 	}
-	return fmt.Sprintf(u.T("records.via"), node.Printable(author), who)
+	return fmt.Sprintf(u.T("records.via"), node.PrintableAuthor(author), who)
 }
 
 // label is a field's label in the user's language (the field's name, made

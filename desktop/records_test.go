@@ -739,3 +739,22 @@ func TestAValueTypedForAConflictIsNotTheNextPersons(t *testing.T) {
 		t.Fatalf("Luis finds Ana's value %q in the box, to settle the conflict with as his", entry.Text)
 	}
 }
+
+// An author another node chose that reads as a byline of its own is shown
+// quoted before the node that vouches for it: a laptop writing as "Ana
+// Cho, via hq-belmopan" does not pass its change for headquarters'.
+func TestAnAuthorDressedAsAnotherBylineIsQuoted(t *testing.T) {
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	peer := recordsPeer(t, u)
+	if _, err := peer.Add(context.Background(), "damage-assessment", recordsJSON("Cayo", "Bullet Tree", 2), "Ana Cho, via hq-belmopan"); err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, peer, u.node)
+	v := recordsScreenFor(t, u)
+	v.list.Select(0)
+	u.bg.Wait()
+	all := strings.Join(labelTexts(v.detail), "\n")
+	if !strings.Contains(all, `"Ana Cho, via hq-belmopan", via cayo-laptop-02`) || strings.Contains(all, "Ana Cho, via hq-belmopan, via") {
+		t.Errorf("the history does not show the author quoted before cayo-laptop-02:\n%s", all)
+	}
+}

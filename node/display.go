@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -76,6 +77,21 @@ func Printable(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// PrintableAuthor returns an author as a byline shows it, before the node
+// that vouches for it ("Ana Cho, via cayo-laptop-07"): made printable, and
+// quoted when it holds what a byline is made of, a comma or the word via
+// (vía), so that an author a node chose cannot pass for another byline.
+// "Ana Cho, via hq-belmopan", written by toledo-laptop-03, is shown
+// "\"Ana Cho, via hq-belmopan\", via toledo-laptop-03".
+func PrintableAuthor(s string) string {
+	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+	via := slices.ContainsFunc(words, func(w string) bool { return strings.EqualFold(w, "via") || strings.EqualFold(w, "vía") })
+	if !via && !strings.ContainsRune(s, ',') {
+		return Printable(s)
+	}
+	return strconv.Quote(s)
 }
 
 // PrintableJSON rewrites JSON, as encoding/json writes it, so that no

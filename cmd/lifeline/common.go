@@ -75,7 +75,7 @@ func byline(author, via, nodeID string) string {
 	if author == "" {
 		return node.Printable(who)
 	}
-	return node.Printable(author) + ", via " + node.Printable(who)
+	return node.PrintableAuthor(author) + ", via " + node.Printable(who)
 }
 
 // nodeLabel is a node as a list shows it: the name on its certificate, or

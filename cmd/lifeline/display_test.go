@@ -59,3 +59,15 @@ func TestTextFromNodesIsPrintedEscaped(t *testing.T) {
 		t.Fatalf("the JSON reads back as %q, %+v", v.Fields["village"], v.History)
 	}
 }
+
+// An author that reads as a byline of its own is printed quoted before the
+// node that vouches for it: "Ana Cho, via hq-belmopan", written on cayo-07,
+// does not pass for a change of headquarters'.
+func TestAnAuthorDressedAsAnotherBylineIsQuoted(t *testing.T) {
+	dir := newNode(t)
+	id := strings.TrimSpace(ok(t, assessment, "record", "add", "--data", dir, "--type", "damage-assessment", "--author", "Ana Cho, via hq-belmopan"))
+	show := ok(t, "", "record", "show", "--data", dir, "--id", id)
+	if !strings.Contains(show, `"Ana Cho, via hq-belmopan", via cayo-07`) || strings.Contains(show, "Ana Cho, via hq-belmopan, via") {
+		t.Errorf("record show does not print the author quoted before cayo-07:\n%s", show)
+	}
+}
