@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +39,9 @@ type formEdit struct {
 	// zone, a rounded second) is the same value untouched.
 	base    map[string]any
 	baseRaw map[string][]string
+	// seen are the versions of each field the record was filled with: a
+	// save replaces those alone (node.UpdateSeen).
+	seen map[string][]syncproto.Dot
 	// done shows the record again, saying what the save did ("" when the
 	// edit was cancelled).
 	done func(notice string)
@@ -82,7 +86,7 @@ func (u *UI) editForm(rec node.RecordView, t *schemas.Type, done func(notice str
 		}
 		return nil, ""
 	})
-	e := &formEdit{id: id, base: map[string]any{}, baseRaw: map[string][]string{}, done: done}
+	e := &formEdit{id: id, base: map[string]any{}, baseRaw: map[string][]string{}, seen: rec.Heads, done: done}
 	fm.edit = e
 	fm.quiet = true
 	for _, g := range fm.repeats {
@@ -158,10 +162,27 @@ func (fm *form) saveEdit(obj map[string]any) {
 			names = append(names, g.def.Label.In(fm.u.Lang()))
 		}
 	}
+	// A field a sync changed while the person edited is not saved over:
+	// the record is shown again with what came, and the draft keeps what
+	// was typed for the edit opened again.
+	seen := map[string][]syncproto.Dot{}
+	for name := range obj {
+		seen[name] = fm.edit.seen[name]
+	}
+	var unseen bool
 	fm.write(obj, func(ctx context.Context, data []byte, author string) error {
-		_, err := fm.u.node.Update(ctx, fm.edit.id, data, author)
+		_, err := fm.u.node.UpdateSeen(ctx, fm.edit.id, data, author, seen)
+		if errors.Is(err, node.ErrUnseen) {
+			unseen = true
+			return nil
+		}
 		return err
 	}, func() {
+		if unseen {
+			fm.edit.done(fm.u.T("edit.unseen"))
+			fm.u.Refresh()
+			return
+		}
 		fm.removeDraft()
 		fm.edit.done(fmt.Sprintf(fm.u.T("edit.saved"), strings.Join(names, ", ")))
 		fm.u.Refresh()

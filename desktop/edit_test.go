@@ -417,3 +417,45 @@ func TestEditFitsASmallScreen(t *testing.T) {
 		}
 	}
 }
+
+// A field edited while a sync brought another version of it is not saved
+// over that version unseen: nothing is written, the record is shown again
+// with it, and what was typed is kept for the edit opened again, whose
+// save then writes it. Before, the save replaced the version that came,
+// which the person never saw.
+func TestAnEditIsNotSavedOverAVersionThatCameMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleField, "Cayo")
+	peer := recordsPeer(t, u)
+	id, err := u.node.Add(ctx, "damage-assessment", recordsJSON("Cayo", "Bullet Tree", 2), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, u.node, peer)
+	fm := editRecord(t, u, id)
+	// The other laptop's correction comes by a sync while the form is open.
+	if _, err := peer.Update(ctx, id, []byte(`{"village":"Bullet Tree Falls"}`), "luis"); err != nil {
+		t.Fatal(err)
+	}
+	recordsBundle(t, peer, u.node)
+	fm.input(t, "village").entry.SetText("Bullet Tree North")
+	test.Tap(fm.saveBtn)
+	u.bg.Wait()
+	if got := recordNow(t, u, id).Fields["village"]; got != "Bullet Tree Falls" {
+		t.Fatalf("the village is %v after the save; want the version that came, Bullet Tree Falls, kept", got)
+	}
+	v := u.screens.records
+	if v.editing != nil || !strings.Contains(v.notice, "changed on another node") {
+		t.Fatalf("the record is not shown again saying why: editing %v, notice %q", v.editing != nil, v.notice)
+	}
+	// Seen now, the edit opened again saves what was typed.
+	fm = editRecord(t, u, id)
+	if got := fm.input(t, "village").entry.Text; got != "Bullet Tree North" {
+		t.Fatalf("the edit opened again holds %q, want what was typed", got)
+	}
+	test.Tap(fm.saveBtn)
+	u.bg.Wait()
+	if got := recordNow(t, u, id).Fields["village"]; got != "Bullet Tree North" {
+		t.Fatalf("the village is %v after the second save, want Bullet Tree North", got)
+	}
+}

@@ -175,6 +175,7 @@ var texts = map[string][2]string{
 	// Editing a saved record, from the Records screen.
 	"edit.button":    {"Edit", "Editar"},
 	"edit.title":     {"Editing: %s", "Edición: %s"},
+	"edit.unseen":    {"Not saved: a field you changed was changed on another node while you edited it. Here is the record as it stands now; open Edit again to save what you typed, which is kept.", "No se guardó: un campo que usted cambió se cambió en otro nodo mientras lo editaba. Este es el registro como está ahora; abra Editar otra vez para guardar lo que escribió, que se conserva."},
 	"edit.intro":     {"Change what is known now, then save: only the fields changed are saved, as one change in the record's history.", "Cambie lo que se sabe ahora y guarde: solo se guardan los campos cambiados, como un cambio en el historial del registro."},
 	"edit.conflict":  {"In conflict: shown is the version that wins for now. Saving a value here settles the conflict; to keep a version as it is, use Keep this on the record.", "En conflicto: se muestra la versión que prevalece por ahora. Guardar un valor aquí resuelve el conflicto; para conservar una versión tal cual, use Conservar este en el registro."},
 	"edit.withheld":  {"This computer cannot read this value: it is shown, never changed here.", "Esta computadora no puede leer este valor: se muestra, pero no se cambia aquí."},

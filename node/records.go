@@ -65,6 +65,19 @@ func (n *Node) Update(ctx context.Context, id syncproto.RecordID, data []byte, a
 	return w[0].Dot, nil
 }
 
+// UpdateSeen is Update of the fields a person changed in the record as
+// they saw it: seen are, by field, the record's Heads when it was shown.
+// Where a field set holds other versions by then (one a sync brought
+// while the person edited), it writes nothing and returns ErrUnseen, as
+// Decide does: a version the person never saw is not replaced.
+func (n *Node) UpdateSeen(ctx context.Context, id syncproto.RecordID, data []byte, author string, seen map[string][]syncproto.Dot) (syncproto.Dot, error) {
+	w, err := n.updateAll(ctx, []syncproto.RecordID{id}, data, author, false, seen)
+	if err != nil {
+		return syncproto.Dot{}, err
+	}
+	return w[0].Dot, nil
+}
+
 // ErrUnseen refuses a decision of a field in conflict whose versions are
 // no longer those the person deciding saw: one came, or was replaced,
 // meanwhile. Show the record again.
@@ -295,6 +308,11 @@ type RecordView struct {
 	// Labels and texts in the node's language, for display.
 	Labels map[string]string `json:"-"`
 	Texts  map[string]string `json:"-"`
+	// Heads are, by field, the changes that wrote the versions it holds,
+	// a cleared one too: what a person who saw the record saw of each
+	// field (UpdateSeen).
+	Heads map[string][]syncproto.Dot `json:"-"`
+
 	// first is the change that created the record (store.Record.First).
 	first syncproto.Dot
 }
@@ -326,7 +344,8 @@ func formatHLC(h syncproto.HLC) string { return h.Time().Format(time.RFC3339) }
 // names are the nodes' names as their certificates give them.
 func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordView {
 	v := RecordView{ID: r.ID.String(), Type: r.Type, Kit: r.Kit, Deleted: r.Deleted, Updated: formatHLC(r.Updated), Version: r.Version,
-		Fields: map[string]any{}, Conflicts: map[string][]Version{}, Labels: map[string]string{}, Texts: map[string]string{}, first: r.First}
+		Fields: map[string]any{}, Conflicts: map[string][]Version{}, Labels: map[string]string{}, Texts: map[string]string{}, first: r.First,
+		Heads: map[string][]syncproto.Dot{}}
 	t, known := n.Kits().Type(r.Type)
 	lang := n.Lang()
 	fieldOf := func(name string) *schemas.Field {
@@ -360,6 +379,9 @@ func (n *Node) view(r store.Record, names map[syncproto.NodeID]string) RecordVie
 	}
 	present := map[string]bool{}
 	for _, fv := range r.Fields {
+		for _, ver := range fv.Versions {
+			v.Heads[fv.Name] = append(v.Heads[fv.Name], ver.Stamp.Dot())
+		}
 		if fv.Name == ReviewField {
 			v.Review = reviewOf(fv, r, names)
 			continue
