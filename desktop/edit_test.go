@@ -448,6 +448,11 @@ func TestAnEditIsNotSavedOverAVersionThatCameMeanwhile(t *testing.T) {
 	if v.editing != nil || !strings.Contains(v.notice, "changed on another node") {
 		t.Fatalf("the record is not shown again saying why: editing %v, notice %q", v.editing != nil, v.notice)
 	}
+	for _, l := range objectsIn[*widget.Label](v.detail) {
+		if l.Text == v.notice && l.Importance != widget.WarningImportance {
+			t.Errorf("the notice that nothing was saved is shown with importance %v, not as a warning", l.Importance)
+		}
+	}
 	// Seen now, the edit opened again saves what was typed.
 	fm = editRecord(t, u, id)
 	if got := fm.input(t, "village").entry.Text; got != "Bullet Tree North" {

@@ -507,6 +507,9 @@ func (v *recordsView) showRecord(rec node.RecordView) {
 	if v.notice != "" {
 		notice := widget.NewLabel(v.notice)
 		notice.Wrapping, notice.Importance = fyne.TextWrapWord, widget.SuccessImportance
+		if v.notice == u.T("edit.unseen") {
+			notice.Importance = widget.WarningImportance // nothing was saved
+		}
 		box.Add(notice)
 	}
 	v.editBtn = nil
