@@ -508,6 +508,10 @@ func (p *matchPanel) decide(decision string) {
 	var found node.FoundProposal
 	isFound := decision == ledger.LinkLinked && it.m.Kind == node.MatchFound
 	u.run(u.T("matches.sending"), func(ctx context.Context) error {
+		// As a review: only someone who may still act here decides.
+		if _, err := u.author(ctx); err != nil {
+			return err
+		}
 		if _, err := u.node.Link(ctx, it.a, it.b, decision); err != nil {
 			return errors.New(p.plain(err))
 		}

@@ -602,3 +602,36 @@ func TestALinkOfARevokedRelayIsSaid(t *testing.T) {
 		}
 	}
 }
+
+// A person removed from HQ's laptop since they signed in links no more
+// records as one person: the sign-in comes back and says why, and the pair
+// stays in the queue.
+func TestARemovedPersonLinksNoMore(t *testing.T) {
+	ctx := context.Background()
+	_, hq, u := matchHQ(t)
+	matchAdd(t, hq.Node, "missing-person", matchMaria)
+	matchAdd(t, hq.Node, "missing-person", matchCoc)
+	for _, p := range []struct{ name, pass string }{{"Ana Cho", anaPass}, {"Luis Sho", luisPass}} {
+		if _, err := hq.Node.AddPerson(ctx, p.name, []byte(p.pass)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.RequireSignIn()
+	signInAs(t, u, "Luis Sho", luisPass)
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.matches
+	v.sides.Select(p.tab)
+	if len(p.items) != 1 {
+		t.Fatalf("queue lists %d pairs, want the one pair", len(p.items))
+	}
+	if err := hq.Node.RemovePerson(ctx, "Luis Sho"); err != nil {
+		t.Fatal(err)
+	}
+	p.list.Select(0)
+	test.Tap(p.link)
+	u.bg.Wait()
+	if !u.gate.isLocked() || len(p.items) != 1 {
+		t.Fatalf("Luis, removed, linked the pair: sign-in shown %v, %d pairs listed", u.gate.isLocked(), len(p.items))
+	}
+}

@@ -362,6 +362,11 @@ func (p *reviewPanel) decide(decision string) {
 	}
 	p.problem.Hide()
 	u.run(u.T("review.sending"), func(ctx context.Context) error {
+		// Whoever was removed or revoked since they signed in reviews
+		// no more, as they make no more changes.
+		if _, err := u.author(ctx); err != nil {
+			return err
+		}
 		if err := u.node.Review(ctx, it.id, decision, reason); err != nil {
 			return errors.New(p.plain(err))
 		}

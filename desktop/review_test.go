@@ -325,3 +325,35 @@ func TestAReasonTypedIsNotTheNextPersons(t *testing.T) {
 		t.Fatalf("Luis finds Ana's reason %q in the box, to send as his", reason.Text)
 	}
 }
+
+// A person removed from the laptop since they signed in makes no more
+// reviews there, as they make no more changes: the sign-in comes back and
+// says why, and the record stays in the queue.
+func TestARemovedPersonReviewsNoMore(t *testing.T) {
+	ctx := context.Background()
+	u := newTestUI(t, syncproto.RoleHQ, "Belize")
+	enrollTestUI(t, u)
+	for _, p := range []struct{ name, pass string }{{"Ana Cho", anaPass}, {"Luis Sho", luisPass}} {
+		if _, err := u.node.AddPerson(ctx, p.name, []byte(p.pass)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.RequireSignIn()
+	signInAs(t, u, "Luis Sho", luisPass)
+	hqAdd(t, u, "damage-assessment", string(recordsJSON("Cayo", "Succotz", 2)))
+	v := u.newHQView()
+	u.win.SetContent(v.content())
+	p := v.review
+	if len(p.items) != 1 {
+		t.Fatalf("the queue holds %q, want the one record", p.titles())
+	}
+	if err := u.node.RemovePerson(ctx, "Luis Sho"); err != nil {
+		t.Fatal(err)
+	}
+	p.list.Select(0)
+	test.Tap(p.approve)
+	u.bg.Wait()
+	if !u.gate.isLocked() || len(p.items) != 1 {
+		t.Fatalf("Luis, removed, reviewed: sign-in shown %v, queue %q", u.gate.isLocked(), p.titles())
+	}
+}
