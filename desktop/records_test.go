@@ -147,10 +147,12 @@ func TestRecordsFiltersNarrowTheList(t *testing.T) {
 		}
 		return id
 	}
-	// Succotz is sent to the peer; Bullet Tree is sent, then changed both
-	// here and there; San Antonio comes from the peer; Punta Gorda is only
-	// saved here.
+	// Succotz is sent to the peer by a session; Bullet Tree goes by a
+	// stick, then is changed both here and there; San Antonio comes from
+	// the peer; Punta Gorda is only saved here. (What a laptop took from
+	// a stick is not taken as sent by its word: docs/sync.md, "Sent".)
 	add(u.node, "Cayo", "Succotz")
+	recordsSession(t, u.node, peer)
 	recordsConflict(t, u, peer, "Bullet Tree North", "Bullet Tree South")
 	recordsSession(t, u.node, peer)
 	if _, err := u.node.Update(ctx, mustRecordID(t, u, "Bullet Tree"), []byte(`{"damage_level":3}`), "ana"); err != nil {
