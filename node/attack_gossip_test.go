@@ -188,23 +188,24 @@ func TestAGossipMemberTakingADeadRelaysIDIsRefused(t *testing.T) {
 	}
 }
 
-// refusedNotices counts the lines a node logs of the notices gossip
-// brought that it refused, and the refusals they stand for, counted ones
-// included.
-type refusedNotices struct {
+// refusals counts the lines a node logs of what it refused, each line one
+// refusal (one) or a summary of those not logged one by one (more, whose
+// count attribute says how many), and the refusals they stand for.
+type refusals struct {
+	one, more    func(msg string) bool
 	mu           sync.Mutex
 	lines, total int
 }
 
-func (c *refusedNotices) Enabled(context.Context, slog.Level) bool { return true }
-func (c *refusedNotices) WithAttrs([]slog.Attr) slog.Handler       { return c }
-func (c *refusedNotices) WithGroup(string) slog.Handler            { return c }
-func (c *refusedNotices) Handle(_ context.Context, r slog.Record) error {
+func (c *refusals) Enabled(context.Context, slog.Level) bool { return true }
+func (c *refusals) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *refusals) WithGroup(string) slog.Handler            { return c }
+func (c *refusals) Handle(_ context.Context, r slog.Record) error {
 	n := 0
 	switch {
-	case strings.HasPrefix(r.Message, "gossip: refused a"):
+	case c.one(r.Message):
 		n = 1
-	case strings.HasPrefix(r.Message, "gossip: more warnings"):
+	case c.more(r.Message):
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == "count" {
 				n = int(a.Value.Int64())
@@ -221,10 +222,19 @@ func (c *refusedNotices) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-func (c *refusedNotices) counts() (lines, total int) {
+func (c *refusals) counts() (lines, total int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lines, c.total
+}
+
+// refusedNotices counts the lines a node logs of the notices gossip
+// brought that it refused.
+func refusedNotices() *refusals {
+	return &refusals{
+		one:  func(m string) bool { return strings.HasPrefix(m, "gossip: refused a") },
+		more: func(m string) bool { return strings.HasPrefix(m, "gossip: more warnings") },
+	}
 }
 
 // A device holding the gossip key broadcasts 2,000 messages that are no
@@ -232,7 +242,7 @@ func (c *refusedNotices) counts() (lines, total int) {
 // with the count of the rest. Before, each made a line of its log.
 func TestJunkBroadcastIsLoggedInAFewLines(t *testing.T) {
 	c := nodetest.New(t)
-	log := &refusedNotices{}
+	log := refusedNotices()
 	hq := gossiping(c, "hq", syncproto.RoleHQ, "Cayo", "", func(cfg *node.Config) { cfg.Bootstrap = true })
 	gossiping(c, "cayo-07", syncproto.RoleField, "Cayo", hq.Gossip, func(cfg *node.Config) {
 		cfg.SyncAddr, cfg.Log = "", slog.New(log)

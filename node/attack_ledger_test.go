@@ -394,42 +394,14 @@ func TestForgedReceiptsMoveNoConfirmedMark(t *testing.T) {
 }
 
 // refusedByLedger counts the lines a node logs of the ledger commands and
-// Raft RPCs of relays it refused, and the refusals they stand for,
-// counted ones included.
-type refusedByLedger struct {
-	mu           sync.Mutex
-	lines, total int
-}
-
-func (c *refusedByLedger) Enabled(context.Context, slog.Level) bool { return true }
-func (c *refusedByLedger) WithAttrs([]slog.Attr) slog.Handler       { return c }
-func (c *refusedByLedger) WithGroup(string) slog.Handler            { return c }
-func (c *refusedByLedger) Handle(_ context.Context, r slog.Record) error {
-	n := 0
-	switch r.Message {
-	case "refused a forwarded ledger command", "refused a Raft RPC":
-		n = 1
-	case "ledger: more refusals of relays' commands and RPCs, not logged one by one":
-		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == "count" {
-				n = int(a.Value.Int64())
-			}
-			return true
-		})
-	default:
-		return nil
+// Raft RPCs of relays it refused.
+func refusedByLedger() *refusals {
+	return &refusals{
+		one: func(m string) bool { return m == "refused a forwarded ledger command" || m == "refused a Raft RPC" },
+		more: func(m string) bool {
+			return m == "ledger: more refusals of relays' commands and RPCs, not logged one by one"
+		},
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.lines++
-	c.total += n
-	return nil
-}
-
-func (c *refusedByLedger) counts() (lines, total int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lines, c.total
 }
 
 // A stolen relay, a member of the ledger or not, forwards HQ commands it
@@ -439,7 +411,7 @@ func (c *refusedByLedger) counts() (lines, total int) {
 // could fill HQ's disk at the rate of its handshakes.
 func TestARelaysRefusedCommandsAreLoggedInAFewLines(t *testing.T) {
 	c := nodetest.New(t)
-	log := &refusedByLedger{}
+	log := refusedByLedger()
 	hq := c.Add("hq", syncproto.RoleHQ, "Cayo", func(cfg *node.Config) { cfg.Bootstrap, cfg.Log = true, slog.New(log) })
 	nodetest.Eventually(t, 10*time.Second, "hq leads", func() bool { return hq.Daemon.Ledger().IsLeader() })
 	relay := c.Add("relay-1", syncproto.RoleRelay, "Cayo", nil)
