@@ -103,7 +103,7 @@ var nameForms = func() map[string]string {
 		"jacob jakob", "aganetha anganetha", "catherine katherine kathryn catarina catalina katharina",
 		"erica erika", "matilda matilde", "elizabeth elisabeth", "susana susanna susan",
 		"alan allan", "alfred alfredo", "ana anna anne ann", "andres andre andrew",
-		"arthur arturo", "bernard bernardo bernhard", "carlos carl", "carla karla", "carol caroline",
+		"arthur arturo", "bernard bernardo bernhard", "carlos carl karl", "carla karla", "carol caroline",
 		"cecil cecilio", "clement clemente", "cornelius cornelio", "deborah debra", "ernest ernesto",
 		"franz frank", "gerhard gerardo gerald", "gilbert gilberto", "herbert heriberto",
 		"isaiah isaias", "josefa josefina josephine", "julia julie", "justina justine",
@@ -112,6 +112,11 @@ var nameForms = func() map[string]string {
 		"roland rolando", "rupert ruperto", "rosa rose", "simona simone", "vivian viviana",
 		"wilfred wilfredo", "wilhelm william", "jaime james", "pearl perla", "julio julius",
 		"emilia emily", "antonio antoine anthony", "alice alicia", "grace graciela", "lucia lucille",
+		// spellings whose first letters differ, which blocking would
+		// otherwise keep apart
+		"cheryl sheryl sherrill", "karen caren karin", "katrina catrina", "cristina christina kristina christine kristine",
+		"christopher kristopher cristopher", "celina selina", "yahaira jahaira yajaira", "geraldine jeraldine",
+		"cynthia synthia", "kimberly kimberley",
 	} {
 		names := strings.Fields(group)
 		for _, n := range names {

@@ -79,6 +79,8 @@ func TestIndexFindsPairsThatScoreWell(t *testing.T) {
 		{person("r1", match.Missing, "Pop, Sebastiana Candelaria", "female", 14, "", "Corozal"), person("s1", match.Sheltered, "Pop Sebastiana Candelaria", "female", 15, "", "Corozal")},
 		{person("r1", match.Missing, "Jessenia Castillo", "female", 19, "San Ignacio", "Cayo"), person("s1", match.Sheltered, "Yesenia Castillo", "female", 19, "San Ignacio", "Cayo")},
 		{person("r1", match.Missing, "Karla Briceno", "female", 33, "Orange Walk", "Orange Walk"), person("s1", match.Sheltered, "Carla Briceño", "female", 33, "Orange Walk", "Orange Walk")},
+		{person("r1", match.Missing, "Sheryl Usher", "female", 41, "Belize City", "Belize"), person("s1", match.Sheltered, "Cheryl Usher", "female", 41, "Belize City", "Belize")},
+		{person("r1", match.Missing, "Kristina Reyes", "female", 16, "Benque Viejo", "Cayo"), person("s1", match.Sheltered, "Cristina Reyes", "female", 16, "Benque Viejo", "Cayo")},
 		{person("r1", match.Missing, "Magdalena Ms", "female", 25, "San Roman", "Stann Creek"), person("s1", match.Sheltered, "Magdalena Mes", "female", 25, "San Roman", "Stann Creek")},
 	} {
 		c, ok := match.Compare(pair[0], pair[1], match.DefaultConfig())
