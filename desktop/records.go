@@ -844,10 +844,7 @@ func (v *recordsView) resolve(field string, value any) {
 		return // never offered: a value this node cannot read is not written back
 	}
 	id := v.record.ID
-	var seen []syncproto.Dot
-	for _, ver := range v.record.Conflicts[field] {
-		seen = append(seen, ver.Dot)
-	}
+	seen := v.record.Heads[field]
 	u.run(u.T("records.resolving"), func(ctx context.Context) error {
 		rid, err := syncproto.ParseRecordID(id)
 		if err != nil {

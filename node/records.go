@@ -84,8 +84,8 @@ func (n *Node) UpdateSeen(ctx context.Context, id syncproto.RecordID, data []byt
 var ErrUnseen = store.ErrUnseen
 
 // Decide sets a field in conflict to value, as a person deciding it saw
-// the field's versions: seen are their Dots, as the record's Conflicts
-// gave them. It replaces those versions alone; where the field holds
+// the field's versions: seen are the record's Heads of the field when it
+// was shown. It replaces those versions alone; where the field holds
 // others by then (a version a sync brought while the person decided), it
 // writes nothing and returns ErrUnseen. Where Update replaces every
 // version held when it saves, Decide keeps a conflict for a person to see
@@ -103,11 +103,7 @@ func (n *Node) Decide(ctx context.Context, id syncproto.RecordID, field string, 
 	if err != nil {
 		return syncproto.Dot{}, fmt.Errorf("%w: %s: %v", schemas.ErrInvalid, field, err)
 	}
-	w, err := n.updateAll(ctx, []syncproto.RecordID{id}, data, author, false, saw)
-	if err != nil {
-		return syncproto.Dot{}, err
-	}
-	return w[0].Dot, nil
+	return n.UpdateSeen(ctx, id, data, author, saw)
 }
 
 // updateAll sets the same fields on each of several records, saved
@@ -271,9 +267,6 @@ type Version struct {
 	Ahead time.Duration `json:"-"`
 	// StampedAhead is Ahead, in seconds, for scripts.
 	StampedAhead string `json:"stamped_ahead,omitempty"`
-	// Dot is the change that wrote it: what a person who saw it and
-	// decides the field replaces (Decide).
-	Dot syncproto.Dot `json:"-"`
 }
 
 // RecordView is a record as people and scripts read it.
@@ -431,7 +424,7 @@ func (n *Node) versions(f *schemas.Field, name string, vs []store.Version, decod
 	for i, ver := range vs {
 		val, text := decode(f, name, ver.Value)
 		out[i] = Version{Value: val, Text: text, Author: ver.Author, Node: ver.Stamp.Origin.String(), Via: names[ver.Stamp.Origin], At: formatHLC(ver.Stamp.HLC),
-			Ahead: ver.Ahead.Round(time.Second), Dot: ver.Stamp.Dot()}
+			Ahead: ver.Ahead.Round(time.Second)}
 		if out[i].Ahead > 0 {
 			out[i].StampedAhead = out[i].Ahead.String()
 		}

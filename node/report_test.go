@@ -962,13 +962,7 @@ func TestADecisionReplacesOnlyTheVersionsSeen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dots := func(vs []node.Version) (out []syncproto.Dot) {
-		for _, ver := range vs {
-			out = append(out, ver.Dot)
-		}
-		return out
-	}
-	sawLevel, sawNotes := dots(v.Conflicts["damage_level"]), dots(v.Conflicts["notes"])
+	sawLevel, sawNotes := v.Heads["damage_level"], v.Heads["notes"]
 	// Meanwhile, another decision of the level, with other versions in
 	// sight.
 	mustUpdate(t, n, id, `{"damage_level":3}`)
