@@ -54,11 +54,11 @@ func (s *Store) budget() (Budget, error) {
 		if err != nil {
 			return Budget{}, err
 		}
-		b.Photos += c.photos
-		b.Thumbs += c.thumbs
-		b.Full += c.full
-		b.Originals += c.originals
-		b.Used += c.used
+		b.Photos += c.Photos
+		b.Thumbs += c.Thumbs
+		b.Full += c.Full
+		b.Originals += c.Originals
+		b.Used += c.Used
 		b.droppable += c.droppable
 	}
 	part, err := os.ReadDir(filepath.Join(s.dir, "partial"))
@@ -77,9 +77,8 @@ func (s *Store) budget() (Budget, error) {
 // shardCount is what the photos of one shard folder hold, as budget
 // counts them, and the folder's modification time when they were counted.
 type shardCount struct {
-	mod                                        time.Time
-	photos, thumbs, full, originals, droppable int
-	used                                       int64
+	mod time.Time
+	Budget
 }
 
 // settled is how long after a folder last changed its count is kept: a
@@ -116,7 +115,7 @@ func (s *Store) countShard(name string) (shardCount, error) {
 		if err != nil {
 			return shardCount{}, err
 		}
-		c.photos++
+		c.Photos++
 		if p.Has(Original) {
 			c.droppable++
 		}
@@ -124,14 +123,14 @@ func (s *Store) countShard(name string) (shardCount, error) {
 			c.droppable++
 		}
 		for k := range p.Bytes {
-			c.used += s.onDisk(id, k)
+			c.Used += s.onDisk(id, k)
 			switch k {
 			case Thumb:
-				c.thumbs++
+				c.Thumbs++
 			case Full:
-				c.full++
+				c.Full++
 			case Original:
-				c.originals++
+				c.Originals++
 			}
 		}
 	}
